@@ -1,0 +1,87 @@
+# Shared shell helpers for scripts/demo, scripts/test and benches/run. Source it; do not run it.
+# Everything here is idempotent: safe to run again on a machine that already has it all.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_MAJOR=15
+PG_CONFIG="/usr/bin/pg_config"
+PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+PGRX_VERSION="0.18.1"
+export PATH="${HOME}/.cargo/bin:${PATH}"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs what a fresh Debian machine lacks: Postgres 15 with headers, clang, sudo,
+# cargo-pgrx 0.18.1, and pgrx's registration of the system Postgres.
+ensure_toolchain() {
+    local packages=(postgresql-${PG_MAJOR} postgresql-server-dev-${PG_MAJOR} postgresql-contrib
+        libclang-dev clang sudo build-essential pkg-config ca-certificates)
+    local missing=()
+    for package in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$package")
+    done
+    if ((${#missing[@]})); then
+        log "installing Debian packages: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    if ! command -v cargo >/dev/null; then
+        echo "cargo (Rust) is required: install it with rustup first" >&2
+        exit 1
+    fi
+    if ! cargo pgrx --version 2>/dev/null | grep -q "${PGRX_VERSION}"; then
+        log "installing cargo-pgrx ${PGRX_VERSION} (takes a few minutes)"
+        cargo install cargo-pgrx --version "${PGRX_VERSION}" --locked
+    fi
+    if ! grep -qs "pg${PG_MAJOR} *= *\"${PG_CONFIG}\"" "${PGRX_HOME:-${HOME}/.pgrx}/config.toml"; then
+        log "registering ${PG_CONFIG} with pgrx"
+        cargo pgrx init --pg${PG_MAJOR} "${PG_CONFIG}" >/dev/null
+    fi
+}
+
+# Builds the extension in release mode and installs it into the system Postgres 15.
+install_extension() {
+    log "building and installing crm_metrics into Postgres ${PG_MAJOR}"
+    (cd "$REPO_ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" >/dev/null)
+}
+
+# Runs a command as the postgres OS user (initdb refuses root).
+as_postgres() {
+    if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
+}
+
+# A TCP port nobody listens on, starting from $1.
+free_port() {
+    local port=$1
+    while (echo >"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; do port=$((port + 1)); done
+    echo "$port"
+}
+
+# start_cluster DIR [PORT] [extra postgres -c settings...]: a throwaway cluster owned by postgres
+# in DIR (created afresh), listening on 127.0.0.1 and a socket in DIR. Sets PGHOST, PGPORT, PGUSER.
+start_cluster() {
+    local dir=$1 port=${2:-$(free_port 54330)}
+    shift 2 || shift $#
+    stop_cluster "$dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    chown postgres:postgres "$dir"
+    chmod 700 "$dir"
+    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 \
+        --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; exit 1; }
+    local settings=(-c "port=${port}" -c "listen_addresses=127.0.0.1" -c "unix_socket_directories=${dir}"
+        -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=1GB
+        -c work_mem=256MB -c maintenance_work_mem=1GB -c max_wal_size=4GB "$@")
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "$(printf '%q ' "${settings[@]}")" start >/dev/null
+    export PGHOST="$dir" PGPORT="$port" PGUSER=postgres
+}
+
+stop_cluster() {
+    local dir=$1
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+}

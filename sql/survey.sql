@@ -1,0 +1,126 @@
+-- Survey family: aggregates and comments. Support functions are defined in src/survey/sql.rs;
+-- the per-row transition functions are raw V1 C functions (see raw_transition! in
+-- src/common/pg.rs), so they are declared here.
+
+CREATE FUNCTION crm.nps_trans(internal, integer) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_trans';
+CREATE FUNCTION crm.nps_agg_trans(internal, integer) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_agg_trans';
+CREATE FUNCTION crm.csat_trans(internal, integer) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_trans';
+CREATE FUNCTION crm.csat_threshold_trans(internal, integer, integer) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_threshold_trans';
+
+CREATE AGGREGATE crm.nps(score integer) (
+    SFUNC = crm.nps_trans,
+    STYPE = internal,
+    FINALFUNC = crm.nps_final,
+    COMBINEFUNC = crm.nps_combine,
+    SERIALFUNC = crm.nps_serialize,
+    DESERIALFUNC = crm.nps_deserialize,
+    MSFUNC = crm.nps_trans,
+    MINVFUNC = crm.nps_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.nps_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.nps_agg(score integer) (
+    SFUNC = crm.nps_agg_trans,
+    STYPE = internal,
+    FINALFUNC = crm.nps_agg_final,
+    COMBINEFUNC = crm.nps_combine,
+    SERIALFUNC = crm.nps_serialize,
+    DESERIALFUNC = crm.nps_deserialize,
+    MSFUNC = crm.nps_agg_trans,
+    MINVFUNC = crm.nps_agg_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.nps_agg_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.rollup(summary crm.nps_summary) (
+    SFUNC = crm.nps_rollup_trans,
+    STYPE = internal,
+    FINALFUNC = crm.nps_agg_final,
+    COMBINEFUNC = crm.nps_combine,
+    SERIALFUNC = crm.nps_serialize,
+    DESERIALFUNC = crm.nps_deserialize,
+    MSFUNC = crm.nps_rollup_trans,
+    MINVFUNC = crm.nps_rollup_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.nps_agg_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.csat(score integer) (
+    SFUNC = crm.csat_trans,
+    STYPE = internal,
+    FINALFUNC = crm.csat_final,
+    COMBINEFUNC = crm.csat_combine,
+    SERIALFUNC = crm.csat_serialize,
+    DESERIALFUNC = crm.csat_deserialize,
+    MSFUNC = crm.csat_trans,
+    MINVFUNC = crm.csat_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.csat_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.csat(score integer, satisfied_from integer) (
+    SFUNC = crm.csat_threshold_trans,
+    STYPE = internal,
+    FINALFUNC = crm.csat_final,
+    COMBINEFUNC = crm.csat_combine,
+    SERIALFUNC = crm.csat_serialize,
+    DESERIALFUNC = crm.csat_deserialize,
+    MSFUNC = crm.csat_threshold_trans,
+    MINVFUNC = crm.csat_threshold_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.csat_final,
+    PARALLEL = SAFE
+);
+
+COMMENT ON TYPE crm.nps_summary IS
+    'Counts of NPS promoters, passives and detractors; text form {"promoters":250,"passives":675,"detractors":75}. Build with crm.nps_agg, merge with crm.rollup.';
+COMMENT ON AGGREGATE crm.nps(integer) IS
+    'Net Promoter Score in points (-100..100): 100*(promoters - detractors)/answers; promoters score 9-10, detractors 0-6. Example: SELECT crm.nps(nps_score) FROM survey_responses;';
+COMMENT ON AGGREGATE crm.nps_agg(integer) IS
+    'Summary of NPS answers (crm.nps_summary) for accessors and crm.rollup. Example: SELECT crm.nps_margin_of_error(crm.nps_agg(nps_score)) FROM survey_responses;';
+COMMENT ON AGGREGATE crm.rollup(crm.nps_summary) IS
+    'Merges NPS summaries, e.g. daily summaries into months: SELECT crm.nps(crm.rollup(summary)) FROM daily_nps;';
+COMMENT ON AGGREGATE crm.csat(integer) IS
+    'CSAT: share of answers scoring 4 or 5 on a 1-5 scale. Example: SELECT crm.csat(csat_score) FROM survey_responses;';
+COMMENT ON AGGREGATE crm.csat(integer, integer) IS
+    'CSAT on any non-negative scale: share of answers with score >= satisfied_from. Example: SELECT crm.csat(nps_score, 9) FROM survey_responses;';
+COMMENT ON FUNCTION crm.nps(crm.nps_summary) IS
+    'NPS in points of a summary; NULL when it holds no answers.';
+COMMENT ON FUNCTION crm.responses(crm.nps_summary) IS 'Number of answers in an NPS summary (passives included).';
+COMMENT ON FUNCTION crm.promoters(crm.nps_summary) IS 'Number of promoters (scores 9-10) in an NPS summary.';
+COMMENT ON FUNCTION crm.passives(crm.nps_summary) IS 'Number of passives (scores 7-8) in an NPS summary.';
+COMMENT ON FUNCTION crm.detractors(crm.nps_summary) IS 'Number of detractors (scores 0-6) in an NPS summary.';
+COMMENT ON FUNCTION crm.nps_margin_of_error(crm.nps_summary, double precision) IS
+    'Wald margin of error of the NPS in points: z*100*sqrt((p + d - (p - d)^2)/n), p and d the promoter and detractor shares; confidence defaults to 0.95.';
+COMMENT ON FUNCTION crm.nps_interval(crm.nps_summary, double precision) IS
+    'Adjusted Wald confidence interval of the NPS in points (n+3 answers, P+3/4, D+3/4), clamped to [-100, 100]; one row (low, high), NULLs without answers.';
+COMMENT ON FUNCTION crm.nps_summary_in(cstring) IS 'Text input of crm.nps_summary.';
+COMMENT ON FUNCTION crm.nps_summary_out(crm.nps_summary) IS 'Text output of crm.nps_summary.';
+COMMENT ON FUNCTION crm.nps_trans(internal, integer) IS 'Support function of aggregate crm.nps(integer): transition.';
+COMMENT ON FUNCTION crm.nps_agg_trans(internal, integer) IS 'Support function of aggregate crm.nps_agg(integer): transition.';
+COMMENT ON FUNCTION crm.nps_inverse(internal, integer) IS 'Support function of aggregate crm.nps(integer): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.nps_agg_inverse(internal, integer) IS 'Support function of aggregate crm.nps_agg(integer): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.nps_rollup_trans(internal, crm.nps_summary) IS 'Support function of aggregate crm.rollup(crm.nps_summary): transition.';
+COMMENT ON FUNCTION crm.nps_rollup_inverse(internal, crm.nps_summary) IS 'Support function of aggregate crm.rollup(crm.nps_summary): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.nps_combine(internal, internal) IS 'Support function of the NPS aggregates: combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.nps_serialize(internal) IS 'Support function of the NPS aggregates: serialize a partial state.';
+COMMENT ON FUNCTION crm.nps_deserialize(bytea, internal) IS 'Support function of the NPS aggregates: deserialize a partial state.';
+COMMENT ON FUNCTION crm.nps_final(internal) IS 'Support function of aggregate crm.nps(integer): final NPS.';
+COMMENT ON FUNCTION crm.nps_agg_final(internal) IS 'Support function of crm.nps_agg and crm.rollup(crm.nps_summary): final summary.';
+COMMENT ON FUNCTION crm.csat_trans(internal, integer) IS 'Support function of aggregate crm.csat(integer): transition.';
+COMMENT ON FUNCTION crm.csat_threshold_trans(internal, integer, integer) IS 'Support function of aggregate crm.csat(integer, integer): transition.';
+COMMENT ON FUNCTION crm.csat_inverse(internal, integer) IS 'Support function of aggregate crm.csat(integer): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.csat_threshold_inverse(internal, integer, integer) IS 'Support function of aggregate crm.csat(integer, integer): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.csat_combine(internal, internal) IS 'Support function of the CSAT aggregates: combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.csat_serialize(internal) IS 'Support function of the CSAT aggregates: serialize a partial state.';
+COMMENT ON FUNCTION crm.csat_deserialize(bytea, internal) IS 'Support function of the CSAT aggregates: deserialize a partial state.';
+COMMENT ON FUNCTION crm.csat_final(internal) IS 'Support function of the CSAT aggregates: final satisfied share.';

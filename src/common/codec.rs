@@ -1,0 +1,212 @@
+//! Compact binary encoding shared by every summary and aggregate state.
+//!
+//! Every encoded value starts with a format version byte; integers are LEB128
+//! varints (signed ones zigzag-encoded) so small counts take one byte.
+use super::error::{MetricError, MetricResult};
+
+/// Appends values to a byte buffer.
+#[derive(Debug, Default)]
+pub struct Writer {
+    bytes: Vec<u8>,
+}
+
+impl Writer {
+    /// Starts a buffer with the given format version byte.
+    pub fn with_version(version: u8) -> Self {
+        Writer {
+            bytes: vec![version],
+        }
+    }
+
+    pub fn u8(&mut self, value: u8) -> &mut Self {
+        self.bytes.push(value);
+        self
+    }
+
+    pub fn u64(&mut self, mut value: u64) -> &mut Self {
+        while value >= 0x80 {
+            self.bytes.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.bytes.push(value as u8);
+        self
+    }
+
+    pub fn i64(&mut self, value: i64) -> &mut Self {
+        self.u64(((value << 1) ^ (value >> 63)) as u64)
+    }
+
+    pub fn u128(&mut self, value: u128) -> &mut Self {
+        self.bytes.extend_from_slice(&value.to_le_bytes());
+        self
+    }
+
+    pub fn f64(&mut self, value: f64) -> &mut Self {
+        self.bytes.extend_from_slice(&value.to_le_bytes());
+        self
+    }
+
+    pub fn bytes(&mut self, value: &[u8]) -> &mut Self {
+        self.u64(value.len() as u64);
+        self.bytes.extend_from_slice(value);
+        self
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// Reads values written by [`Writer`]; every read checks bounds.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    position: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    /// Opens `bytes`, checking that the version byte is `version`.
+    /// `what` names the type in error messages (e.g. `"crm.nps_summary"`).
+    pub fn open(bytes: &'a [u8], version: u8, what: &'static str) -> MetricResult<Self> {
+        match bytes.first() {
+            Some(&found) if found == version => Ok(Reader {
+                bytes,
+                position: 1,
+                what,
+            }),
+            Some(&found) => Err(MetricError::InvalidBinary(format!(
+                "{what}: unsupported binary format version {found} (expected {version})"
+            ))),
+            None => Err(MetricError::InvalidBinary(format!(
+                "{what}: empty binary value"
+            ))),
+        }
+    }
+
+    fn truncated(&self) -> MetricError {
+        MetricError::InvalidBinary(format!("{}: truncated binary value", self.what))
+    }
+
+    pub fn u8(&mut self) -> MetricResult<u8> {
+        let value = *self
+            .bytes
+            .get(self.position)
+            .ok_or_else(|| self.truncated())?;
+        self.position += 1;
+        Ok(value)
+    }
+
+    pub fn u64(&mut self) -> MetricResult<u64> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8()?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(MetricError::InvalidBinary(format!(
+            "{}: malformed varint",
+            self.what
+        )))
+    }
+
+    pub fn i64(&mut self) -> MetricResult<i64> {
+        let raw = self.u64()?;
+        Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
+    }
+
+    fn array<const N: usize>(&mut self) -> MetricResult<[u8; N]> {
+        let end = self
+            .position
+            .checked_add(N)
+            .ok_or_else(|| self.truncated())?;
+        let slice = self
+            .bytes
+            .get(self.position..end)
+            .ok_or_else(|| self.truncated())?;
+        self.position = end;
+        Ok(slice.try_into().expect("slice has length N"))
+    }
+
+    pub fn u128(&mut self) -> MetricResult<u128> {
+        Ok(u128::from_le_bytes(self.array::<16>()?))
+    }
+
+    pub fn f64(&mut self) -> MetricResult<f64> {
+        Ok(f64::from_le_bytes(self.array::<8>()?))
+    }
+
+    pub fn bytes(&mut self) -> MetricResult<&'a [u8]> {
+        let len = usize::try_from(self.u64()?).map_err(|_| self.truncated())?;
+        let end = self
+            .position
+            .checked_add(len)
+            .ok_or_else(|| self.truncated())?;
+        let slice = self
+            .bytes
+            .get(self.position..end)
+            .ok_or_else(|| self.truncated())?;
+        self.position = end;
+        Ok(slice)
+    }
+
+    /// Number of bytes not read yet: lets decoders bound a declared element count.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len() - self.position
+    }
+
+    /// Fails unless every byte was consumed.
+    pub fn finish(self) -> MetricResult<()> {
+        if self.position == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(MetricError::InvalidBinary(format!(
+                "{}: trailing bytes",
+                self.what
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_every_kind() {
+        let mut writer = Writer::with_version(3);
+        writer
+            .u8(7)
+            .u64(0)
+            .u64(u64::MAX)
+            .i64(-1)
+            .i64(i64::MIN)
+            .u128(u128::MAX)
+            .f64(1.5);
+        writer.bytes(b"abc");
+        let bytes = writer.finish();
+        let mut reader = Reader::open(&bytes, 3, "t").unwrap();
+        assert_eq!(reader.u8().unwrap(), 7);
+        assert_eq!(reader.u64().unwrap(), 0);
+        assert_eq!(reader.u64().unwrap(), u64::MAX);
+        assert_eq!(reader.i64().unwrap(), -1);
+        assert_eq!(reader.i64().unwrap(), i64::MIN);
+        assert_eq!(reader.u128().unwrap(), u128::MAX);
+        assert_eq!(reader.f64().unwrap(), 1.5);
+        assert_eq!(reader.bytes().unwrap(), b"abc");
+        reader.finish().unwrap();
+    }
+
+    #[test]
+    fn rejects_bad_version_and_truncation() {
+        assert!(Reader::open(&[], 1, "t").is_err());
+        assert!(Reader::open(&[2], 1, "t").is_err());
+        let mut reader = Reader::open(&[1, 0x80], 1, "t").unwrap();
+        assert!(reader.u64().is_err());
+        let mut reader = Reader::open(&[1, 5, 1], 1, "t").unwrap();
+        assert!(reader.bytes().is_err());
+        assert!(Reader::open(&[1, 0], 1, "t").unwrap().finish().is_err());
+    }
+}

@@ -1,0 +1,389 @@
+//! pgrx glue shared by every family. Nothing here knows about a metric.
+use super::error::MetricError;
+use pgrx::datum::Internal;
+use pgrx::prelude::*;
+use pgrx::{pg_sys, PgMemoryContexts};
+
+/// Reports `error` to the client as an ERROR with its SQLSTATE; never returns.
+pub fn raise(error: MetricError) -> ! {
+    let code = match &error {
+        MetricError::OutOfRange(_) => PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        MetricError::InvalidParameter(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        MetricError::InvalidText(_) => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
+        MetricError::DatetimeOverflow(_) => PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+        MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+    };
+    ereport!(ERROR, code, error.to_string());
+}
+
+/// Unwraps a metric result, raising the error as a Postgres ERROR.
+pub trait OrRaise<T> {
+    fn or_raise(self) -> T;
+}
+
+impl<T> OrRaise<T> for Result<T, MetricError> {
+    #[inline]
+    fn or_raise(self) -> T {
+        match self {
+            Ok(value) => value,
+            Err(error) => raise(error),
+        }
+    }
+}
+
+/// The memory context that lives as long as the aggregate group of the current call.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+unsafe fn aggregate_memory_context(
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &str,
+) -> pg_sys::MemoryContext {
+    let mut context: pg_sys::MemoryContext = std::ptr::null_mut();
+    if unsafe { pg_sys::AggCheckCallContext(fcinfo, &mut context) } == 0 || context.is_null() {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!("{function} called outside of an aggregate")
+        );
+    }
+    context
+}
+
+/// Moves `value` into the aggregate memory context of this call (dropped when the group ends)
+/// and returns it as an `internal` datum.
+///
+/// # Safety
+/// `fcinfo` must be the call info of an aggregate support function.
+pub unsafe fn new_aggregate_state<T>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &str,
+    value: T,
+) -> *mut T {
+    let context = unsafe { aggregate_memory_context(fcinfo, function) };
+    PgMemoryContexts::For(context).leak_and_drop_on_delete(value)
+}
+
+/// Moves `value` into the current memory context (for deserialized states, which the combine
+/// function copies into the aggregate context when it keeps them).
+pub fn new_transient_state<T>(value: T) -> Internal {
+    let pointer = PgMemoryContexts::CurrentMemoryContext.leak_and_drop_on_delete(value);
+    Internal::from(Some(pg_sys::Datum::from(pointer)))
+}
+
+/// The state behind an `internal` aggregate argument, or `None` when it was not created yet.
+///
+/// # Safety
+/// `state` must hold a pointer made by this module for the same `T`.
+#[inline(always)]
+pub unsafe fn state_ref<'a, T>(state: &mut Internal) -> Option<&'a mut T> {
+    let pointer: *mut T = unsafe { state.get_mut::<T>() }?;
+    Some(unsafe { &mut *pointer })
+}
+
+/// The state behind `state`, created with `init` in the aggregate memory context on first use.
+/// The only call into Postgres happens at creation, so the per-row path stays in Rust.
+///
+/// # Safety
+/// `fcinfo` must be the call info of an aggregate support function and `state` must hold a
+/// pointer made by this module for the same `T`.
+#[inline(always)]
+pub unsafe fn state_or_init<'a, T>(
+    state: &mut Internal,
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &str,
+    init: impl FnOnce() -> T,
+) -> &'a mut T {
+    match unsafe { state_ref::<T>(state) } {
+        Some(existing) => existing,
+        None => unsafe { &mut *new_aggregate_state(fcinfo, function, init()) },
+    }
+}
+
+/// Wraps a state pointer as the `internal` datum an aggregate support function returns.
+#[inline(always)]
+pub fn internal_of<T>(state: &mut T) -> Internal {
+    Internal::from(Some(pg_sys::Datum::from(state as *mut T)))
+}
+
+/// Combine step shared by every aggregate: keeps the first state (copying the second into
+/// the aggregate context when there is no first one) and merges the second into it.
+///
+/// # Safety
+/// Both `internal` values must hold pointers made by this module for the same `T`.
+pub unsafe fn combine_states<T: Clone>(
+    mut first: Internal,
+    mut second: Internal,
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &str,
+    merge: impl FnOnce(&mut T, &T),
+) -> Internal {
+    let second_state = unsafe { state_ref::<T>(&mut second) };
+    match (unsafe { state_ref::<T>(&mut first) }, second_state) {
+        (None, None) => Internal::from(None),
+        (Some(_), None) => first,
+        (None, Some(other)) => {
+            internal_of(unsafe { &mut *new_aggregate_state(fcinfo, function, other.clone()) })
+        }
+        (Some(state), Some(other)) => {
+            merge(state, other);
+            first
+        }
+    }
+}
+
+/// Copies `bytes` into a new `bytea`-shaped varlena in the current memory context.
+pub fn varlena_from_bytes(bytes: &[u8]) -> pg_sys::Datum {
+    let total = bytes.len() + pg_sys::VARHDRSZ;
+    let Ok(total_i32) = i32::try_from(total) else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!("crm_metrics: a summary of {total} bytes exceeds the 1 GB value limit")
+        );
+    };
+    unsafe {
+        let pointer = pg_sys::palloc(total) as *mut pg_sys::varlena;
+        pgrx::set_varsize_4b(pointer, total_i32);
+        std::ptr::copy_nonoverlapping(
+            bytes.as_ptr(),
+            (pointer as *mut u8).add(pg_sys::VARHDRSZ),
+            bytes.len(),
+        );
+        pg_sys::Datum::from(pointer)
+    }
+}
+
+/// Runs `read` over the payload of a (possibly toasted or short-header) varlena datum.
+///
+/// # Safety
+/// `datum` must be a non-null varlena datum.
+pub unsafe fn with_varlena_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R) -> R {
+    unsafe {
+        let original = datum.cast_mut_ptr::<pg_sys::varlena>();
+        let detoasted = pg_sys::pg_detoast_datum_packed(original);
+        let length = pgrx::varsize_any_exhdr(detoasted);
+        let data = pgrx::vardata_any(detoasted) as *const u8;
+        let result = read(std::slice::from_raw_parts(data, length));
+        if detoasted != original {
+            pg_sys::pfree(detoasted as *mut std::ffi::c_void);
+        }
+        result
+    }
+}
+
+/// A summary value that is also a SQL type (`crm.<family>_summary`): a versioned binary form
+/// for storage and a readable text form for dumps and humans.
+pub trait SummaryType: Sized {
+    fn encode(&self) -> Vec<u8>;
+    fn decode(bytes: &[u8]) -> Result<Self, MetricError>;
+    fn to_text(&self) -> String;
+    fn from_text(text: &str) -> Result<Self, MetricError>;
+}
+
+/// Makes a `#[derive(PostgresType)]` wrapper struct (declared with
+/// `#[bikeshed_postgres_type_manually_impl_from_into_datum]` and `#[inoutfuncs]`) store itself
+/// with [`SummaryType`] instead of pgrx's default CBOR.
+#[macro_export]
+macro_rules! summary_type {
+    ($name:ident) => {
+        impl ::pgrx::inoutfuncs::InOutFuncs for $name {
+            fn input(input: &::core::ffi::CStr) -> Self {
+                use $crate::common::pg::{OrRaise, SummaryType};
+                let text = input.to_str().map_err(|_| {
+                    $crate::common::error::MetricError::InvalidText(format!(
+                        "{}: input is not valid UTF-8",
+                        stringify!($name)
+                    ))
+                });
+                <$name as SummaryType>::from_text(text.or_raise()).or_raise()
+            }
+
+            fn output(&self, buffer: &mut ::pgrx::StringInfo) {
+                buffer.push_str(&<$name as $crate::common::pg::SummaryType>::to_text(self));
+            }
+        }
+
+        impl ::pgrx::datum::IntoDatum for $name {
+            fn into_datum(self) -> Option<::pgrx::pg_sys::Datum> {
+                let bytes = <$name as $crate::common::pg::SummaryType>::encode(&self);
+                Some($crate::common::pg::varlena_from_bytes(&bytes))
+            }
+
+            fn type_oid() -> ::pgrx::pg_sys::Oid {
+                ::pgrx::wrappers::rust_regtypein::<Self>()
+            }
+        }
+
+        impl ::pgrx::datum::FromDatum for $name {
+            unsafe fn from_polymorphic_datum(
+                datum: ::pgrx::pg_sys::Datum,
+                is_null: bool,
+                _typoid: ::pgrx::pg_sys::Oid,
+            ) -> Option<Self> {
+                use $crate::common::pg::{OrRaise, SummaryType};
+                if is_null {
+                    return None;
+                }
+                let decoded = unsafe {
+                    $crate::common::pg::with_varlena_bytes(datum, <$name as SummaryType>::decode)
+                };
+                Some(decoded.or_raise())
+            }
+        }
+
+        unsafe impl ::pgrx::callconv::BoxRet for $name {
+            unsafe fn box_into<'fcx>(
+                self,
+                fcinfo: &mut ::pgrx::callconv::FcInfo<'fcx>,
+            ) -> ::pgrx::datum::Datum<'fcx> {
+                match ::pgrx::datum::IntoDatum::into_datum(self) {
+                    None => fcinfo.return_null(),
+                    Some(datum) => unsafe { fcinfo.return_raw_datum(datum) },
+                }
+            }
+        }
+
+        unsafe impl ::pgrx::datum::UnboxDatum for $name {
+            type As<'dat>
+                = Self
+            where
+                Self: 'dat;
+            unsafe fn unbox<'dat>(datum: ::pgrx::datum::Datum<'dat>) -> Self::As<'dat>
+            where
+                Self: 'dat,
+            {
+                unsafe {
+                    <Self as ::pgrx::datum::FromDatum>::from_datum(
+                        ::core::mem::transmute::<::pgrx::datum::Datum<'dat>, ::pgrx::pg_sys::Datum>(
+                            datum,
+                        ),
+                        false,
+                    )
+                }
+                .expect("a non-null datum decodes to a value")
+            }
+        }
+
+        unsafe impl<'fcx> ::pgrx::callconv::ArgAbi<'fcx> for $name {
+            unsafe fn unbox_arg_unchecked(arg: ::pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+                let index = arg.index();
+                unsafe { arg.unbox_arg_using_from_datum() }
+                    .unwrap_or_else(|| panic!("argument {index} must not be null"))
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw per-row transition functions.
+//
+// A `#[pg_extern]` wrapper costs about 40 ns per call here (panic guard, memory-context switch,
+// argument iterator), more than a counting aggregate's whole per-row budget. The per-row
+// transition functions of the simplest aggregates are therefore plain V1 C functions declared
+// with `raw_transition!`: they read their arguments straight from `fcinfo` and call into
+// Postgres (under a panic guard) only on their cold paths: creating the state and raising errors.
+// ---------------------------------------------------------------------------------------------
+
+/// Argument `index` of a V1 call, `None` when NULL.
+///
+/// # Safety
+/// `fcinfo` must be a valid call info with more than `index` arguments.
+#[inline(always)]
+pub unsafe fn raw_arg(fcinfo: pg_sys::FunctionCallInfo, index: usize) -> Option<pg_sys::Datum> {
+    let argument = unsafe { pgrx::fcinfo::pg_get_nullable_datum(fcinfo, index) };
+    (!argument.isnull).then_some(argument.value)
+}
+
+/// The `internal` state in argument 0 of a raw transition function, created with `init` in the
+/// aggregate memory context on the first call.
+///
+/// # Safety
+/// `fcinfo` must be the call info of an aggregate transition function whose state is a `T`
+/// made by this module.
+#[inline(always)]
+pub unsafe fn raw_state<'a, T>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &'static str,
+    init: fn() -> T,
+) -> &'a mut T {
+    match unsafe { raw_arg(fcinfo, 0) } {
+        Some(datum) if !datum.is_null() => unsafe { &mut *datum.cast_mut_ptr::<T>() },
+        _ => unsafe { &mut *raw_new_state(fcinfo, function, init) },
+    }
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn raw_new_state<T>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &'static str,
+    init: fn() -> T,
+) -> *mut T {
+    // SAFETY: this frame and its callers hold nothing that needs dropping, so the guard may
+    // turn a Postgres error into a longjmp past them.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            new_aggregate_state(fcinfo, function, init())
+        })
+    }
+}
+
+/// Raises `error` from a raw function (which has no panic guard of its own).
+#[cold]
+#[inline(never)]
+pub fn raise_from_raw(error: MetricError) -> ! {
+    // SAFETY: as in `raw_new_state`: raw functions hold nothing that needs dropping.
+    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(move || raise(error)) }
+}
+
+/// Returns the state pointer from a raw transition function.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+#[inline(always)]
+pub unsafe fn raw_return_state<T>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    state: &mut T,
+) -> pg_sys::Datum {
+    unsafe { (*fcinfo).isnull = false };
+    pg_sys::Datum::from(state as *mut T)
+}
+
+/// Returns argument 0 (the state, possibly NULL) unchanged from a raw transition function.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+#[inline(always)]
+pub unsafe fn raw_return_unchanged(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let argument = unsafe { pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 0) };
+    unsafe { (*fcinfo).isnull = argument.isnull };
+    argument.value
+}
+
+/// Declares a V1 C function `$name` (with its `pg_finfo_` record `$finfo`) whose body reads
+/// `fcinfo` directly. Declare it in SQL with `LANGUAGE c AS 'MODULE_PATHNAME', '<name>'`.
+/// The body must not hold values that need dropping across the `raw_*` helpers' cold paths.
+#[macro_export]
+macro_rules! raw_transition {
+    ($(#[$meta:meta])* fn $name:ident / $finfo:ident ($fcinfo:ident) $body:block) => {
+        $(#[$meta])*
+        ///
+        /// # Safety
+        /// Called by Postgres through the V1 calling convention only.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C-unwind" fn $name(
+            $fcinfo: ::pgrx::pg_sys::FunctionCallInfo,
+        ) -> ::pgrx::pg_sys::Datum {
+            $body
+        }
+
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
+            const V1_API: ::pgrx::pg_sys::Pg_finfo_record =
+                ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1_API
+        }
+    };
+}

@@ -1,0 +1,133 @@
+//! Small statistics helpers shared by families.
+use super::error::{MetricError, MetricResult};
+
+/// Two-sided standard-normal critical value for `confidence` (e.g. 0.95 → 1.959963984540054).
+/// `function` names the SQL function in the error for a confidence outside (0, 1).
+pub fn two_sided_z(function: &str, confidence: f64) -> MetricResult<f64> {
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(MetricError::OutOfRange(format!(
+            "{function}: confidence {confidence} is outside the open interval (0, 1)"
+        )));
+    }
+    Ok(normal_quantile(0.5 + confidence / 2.0))
+}
+
+/// Inverse of the standard normal CDF for `p` in (0, 1): Wichura's algorithm AS 241 (PPND16),
+/// accurate to about 1e-16.
+#[allow(clippy::excessive_precision, clippy::unreadable_literal)]
+pub fn normal_quantile(p: f64) -> f64 {
+    debug_assert!(p > 0.0 && p < 1.0);
+    let q = p - 0.5;
+    if q.abs() <= 0.425 {
+        let r = 0.180625 - q * q;
+        return q
+            * (((((((2509.0809287301227 * r + 33430.575583588128) * r
+                + 67265.7709270087)
+                * r
+                + 45921.95393154987)
+                * r
+                + 13731.693765509461)
+                * r
+                + 1971.5909503065513)
+                * r
+                + 133.14166789178438)
+                * r
+                + 3.3871328727963665)
+            / (((((((5226.495278852545 * r + 28729.085735721943) * r
+                + 39307.89580009271)
+                * r
+                + 21213.794301586597)
+                * r
+                + 5394.196021424751)
+                * r
+                + 687.1870074920579)
+                * r
+                + 42.31333070160091)
+                * r
+                + 1.0);
+    }
+    let tail = if q < 0.0 { p } else { 1.0 - p };
+    let mut r = (-tail.ln()).sqrt();
+    let value = if r <= 5.0 {
+        r -= 1.6;
+        (((((((7.745450142783414e-4 * r + 0.022723844989269184) * r
+            + 0.2417807251774506)
+            * r
+            + 1.2704582524523684)
+            * r
+            + 3.6478483247632045)
+            * r
+            + 5.769497221460691)
+            * r
+            + 4.630337846156546)
+            * r
+            + 1.4234371107496835)
+            / (((((((1.0507500716444169e-9 * r + 5.475938084995345e-4) * r
+                + 0.015198666563616457)
+                * r
+                + 0.14810397642748008)
+                * r
+                + 0.6897673349851)
+                * r
+                + 1.6763848301838038)
+                * r
+                + 2.053191626637759)
+                * r
+                + 1.0)
+    } else {
+        r -= 5.0;
+        (((((((2.0103343992922881e-7 * r + 2.7115555687434876e-5) * r
+            + 1.2426609473880784e-3)
+            * r
+            + 0.026532189526576124)
+            * r
+            + 0.2965605718285049)
+            * r
+            + 1.7848265399172913)
+            * r
+            + 5.463784911164114)
+            * r
+            + 6.657904643501103)
+            / (((((((2.0442631033899397e-15 * r + 1.421511758316446e-7) * r
+                + 1.8463183175100548e-5)
+                * r
+                + 7.868691311456133e-4)
+                * r
+                + 0.014875361290850615)
+                * r
+                + 0.1369298809227358)
+                * r
+                + 0.599832206555888)
+                * r
+                + 1.0)
+    };
+    if q < 0.0 {
+        -value
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_match_published_values() {
+        // Values from standard normal tables (Abramowitz & Stegun 26.2).
+        assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-12);
+        assert!((normal_quantile(0.95) - 1.644_853_626_951_472_2).abs() < 1e-12);
+        assert!((normal_quantile(0.995) - 2.575_829_303_548_900_4).abs() < 1e-12);
+        assert!((normal_quantile(0.5)).abs() < 1e-15);
+        assert!((normal_quantile(1e-10) + 6.361_340_902_404_056).abs() < 1e-9);
+        assert!((normal_quantile(0.025) + 1.959_963_984_540_054).abs() < 1e-12);
+    }
+
+    #[test]
+    fn confidence_must_be_inside_zero_one() {
+        assert!(two_sided_z("f", 0.0).is_err());
+        assert!(two_sided_z("f", 1.0).is_err());
+        assert!(two_sided_z("f", f64::NAN).is_err());
+        assert!((two_sided_z("f", 0.95).unwrap() - 1.959_963_984_540_054).abs() < 1e-12);
+    }
+}

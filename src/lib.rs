@@ -1,0 +1,28 @@
+//! crm_metrics: CRM metrics computed inside PostgreSQL.
+//!
+//! Each metric family lives in its own module with the same shape:
+//! `state.rs` holds the plain-Rust math (no pgrx, unit and property tests),
+//! `sql.rs` holds the pgrx surface (type conversion, errors, `CREATE AGGREGATE`).
+//! Shared helpers (errors, binary codec, aggregate state handling) live in `common`.
+
+use pgrx::prelude::*;
+
+pgrx::pg_module_magic!(name, version);
+
+pub mod common;
+pub mod survey;
+
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}
+
+extension_sql!(
+    r#"COMMENT ON SCHEMA crm IS 'crm_metrics: CRM metrics (NPS, CSAT, retention, churn, cohorts, CLV, pipeline, MRR) computed inside PostgreSQL';"#,
+    name = "schema_comment",
+    bootstrap
+);
