@@ -4,3 +4,4 @@
 
 pub mod sql;
 pub mod state;
+mod tests;

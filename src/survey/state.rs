@@ -336,7 +336,7 @@ mod tests {
         assert!((17.5 + margin - 20.863).abs() < 1e-3);
         let (low, high) = example.interval("t", 0.95).unwrap().unwrap();
         // Adjusted Wald: p' = 250.75/1003, d' = 75.75/1003.
-        let n = 1003.0;
+        let n: f64 = 1003.0;
         let (p, d) = (250.75 / n, 75.75 / n);
         let half = 1.959_963_984_540_054 * ((p + d - (p - d) * (p - d)) / n).sqrt();
         assert!((low - 100.0 * (p - d - half)).abs() < 1e-9);

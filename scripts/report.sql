@@ -1,0 +1,45 @@
+-- The KPI report of the demo: one section per metric family, all computed by crm_metrics.
+-- Usage: psql -d crm_demo -f scripts/report.sql   (after scripts/sample_data.sql)
+\set ON_ERROR_STOP on
+\set QUIET on
+\pset footer off
+\pset null '-'
+
+\echo
+\echo '=== Customer satisfaction: NPS and CSAT ==='
+\echo
+SELECT crm.responses(s)                          AS responses,
+       round(crm.nps(s)::numeric, 1)             AS nps,
+       round(crm.nps_margin_of_error(s)::numeric, 1) AS "± (95 %)",
+       round(i.low::numeric, 1)                  AS "interval low",
+       round(i.high::numeric, 1)                 AS "interval high",
+       crm.promoters(s) AS promoters, crm.passives(s) AS passives, crm.detractors(s) AS detractors
+FROM (SELECT crm.nps_agg(nps_score) AS s FROM survey_responses) t,
+     crm.nps_interval(s) AS i;
+
+\echo 'By segment'
+SELECT c.segment,
+       crm.responses(crm.nps_agg(r.nps_score))                          AS responses,
+       round(crm.nps(r.nps_score)::numeric, 1)                          AS nps,
+       round(crm.nps_margin_of_error(crm.nps_agg(r.nps_score))::numeric, 1) AS "± (95 %)",
+       round((100 * crm.csat(r.csat_score))::numeric, 1)                AS "csat %"
+FROM survey_responses r JOIN customers c USING (customer_id)
+GROUP BY c.segment ORDER BY nps DESC;
+
+\echo 'By month (last 12 months), with the rolling 3-month NPS from monthly summaries'
+WITH monthly AS (
+    SELECT date_trunc('month', responded_at AT TIME ZONE 'UTC')::date AS month,
+           crm.nps_agg(nps_score) AS summary,
+           crm.csat(csat_score)   AS csat
+    FROM survey_responses
+    WHERE responded_at >= timestamptz '2025-01-01'
+    GROUP BY 1
+)
+SELECT month,
+       crm.responses(summary)                                  AS responses,
+       round(crm.nps(summary)::numeric, 1)                     AS nps,
+       round(crm.nps(crm.rollup(summary) OVER w)::numeric, 1)  AS "nps 3 months",
+       round((100 * csat)::numeric, 1)                         AS "csat %"
+FROM monthly
+WINDOW w AS (ORDER BY month ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)
+ORDER BY month;

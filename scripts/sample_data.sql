@@ -1,0 +1,148 @@
+-- Deterministic sample CRM data, generated in SQL.
+-- Usage: psql -v rows=100000 -f scripts/sample_data.sql
+-- `rows` sizes everything: `rows` orders, rows/2 survey responses, rows/10 customers,
+-- rows/20 opportunities, and one subscriptions_mrr row per paying customer-month.
+-- The data covers 2023-01-01 .. 2025-12-31; 2026-01-01 is "now" (the observation end).
+\set ON_ERROR_STOP on
+\if :{?rows}
+\else
+\set rows 100000
+\endif
+SET client_min_messages = warning;
+SET max_parallel_workers_per_gather = 0;  -- one process: random() stays deterministic
+SELECT setseed(0.42);
+
+DROP TABLE IF EXISTS survey_responses, opportunities, subscriptions_mrr, orders, customers;
+
+CREATE TABLE customers (
+    customer_id bigint PRIMARY KEY,
+    name        text NOT NULL,
+    segment     text NOT NULL,   -- 'SMB' | 'Mid-Market' | 'Enterprise'
+    region      text NOT NULL,   -- 'EMEA' | 'NA' | 'APAC' | 'LATAM'
+    started_at  timestamptz NOT NULL,
+    ended_at    timestamptz      -- NULL while the customer is active
+);
+
+INSERT INTO customers
+SELECT id,
+       'Customer ' || id,
+       segment,
+       (ARRAY['EMEA', 'NA', 'APAC', 'LATAM'])[1 + floor(random() * 4)::int],
+       started_at,
+       CASE WHEN ended_at < timestamptz '2026-01-01' THEN ended_at END
+FROM (
+    SELECT id, segment, started_at,
+           -- lifetime: exponential, mean 14 / 24 / 40 months by segment
+           started_at + make_interval(days => (-ln(1 - random()) * 30.4 *
+               CASE segment WHEN 'SMB' THEN 14 WHEN 'Mid-Market' THEN 24 ELSE 40 END)::int) AS ended_at
+    FROM (
+        SELECT id,
+               CASE WHEN r < 0.6 THEN 'SMB' WHEN r < 0.9 THEN 'Mid-Market' ELSE 'Enterprise' END AS segment,
+               timestamptz '2023-01-01' + random() * interval '1095 days' AS started_at
+        FROM (SELECT id, random() AS r FROM generate_series(1, greatest(:rows / 10, 10)) AS id) ids
+    ) c
+) c;
+
+CREATE TABLE orders (
+    order_id    bigint PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES customers,
+    ordered_at  timestamptz NOT NULL,
+    amount      numeric(12, 2) NOT NULL
+);
+
+INSERT INTO orders
+SELECT o.id, c.customer_id,
+       c.started_at + o.position * (coalesce(c.ended_at, timestamptz '2026-01-01') - c.started_at),
+       round((exp(random() * 2.5) * CASE c.segment WHEN 'SMB' THEN 20 WHEN 'Mid-Market' THEN 60 ELSE 200 END)::numeric, 2)
+FROM (SELECT id, 1 + floor(random() * greatest(:rows / 10, 10))::bigint AS customer_id, random() AS position
+      FROM generate_series(1, :rows) AS id) o
+JOIN customers c USING (customer_id);
+
+CREATE TABLE subscriptions_mrr (
+    customer_id bigint NOT NULL REFERENCES customers,
+    month       date NOT NULL,      -- first day of the month
+    mrr         numeric(12, 2) NOT NULL,
+    PRIMARY KEY (customer_id, month)
+);
+
+INSERT INTO subscriptions_mrr
+SELECT customer_id, month::date,
+       -- the plan price grows or shrinks a little over time; some months are paused (0)
+       CASE WHEN random() < 0.03 THEN 0
+            ELSE round((base_mrr * (1 + 0.02 * floor(months_in / 6) * CASE WHEN customer_id % 5 = 0 THEN -1 ELSE 1 END))::numeric, 2)
+       END
+FROM (
+    SELECT c.customer_id, m.month,
+           (extract(year FROM age(m.month, date_trunc('month', c.started_at))) * 12 +
+            extract(month FROM age(m.month, date_trunc('month', c.started_at))))::int AS months_in,
+           CASE c.segment WHEN 'SMB' THEN 49 + (c.customer_id % 4) * 50
+                          WHEN 'Mid-Market' THEN 400 + (c.customer_id % 5) * 150
+                          ELSE 2500 + (c.customer_id % 6) * 1000 END AS base_mrr
+    FROM customers c,
+         generate_series(date_trunc('month', c.started_at AT TIME ZONE 'UTC'),
+                         date_trunc('month', coalesce(c.ended_at, timestamptz '2025-12-31') AT TIME ZONE 'UTC') - interval '1 month' *
+                             (c.ended_at IS NOT NULL)::int,
+                         interval '1 month') AS m(month)
+) s;
+
+CREATE TABLE opportunities (
+    opportunity_id bigint PRIMARY KEY,
+    owner          text NOT NULL,
+    stage          text NOT NULL,    -- open stages, then 'Closed Won' / 'Closed Lost'
+    amount         numeric(12, 2) NOT NULL,
+    created_at     timestamptz NOT NULL,
+    closed_at      timestamptz,      -- NULL while open
+    won            boolean           -- NULL while open
+);
+
+INSERT INTO opportunities
+SELECT id, owner,
+       CASE WHEN closed_at IS NULL
+            THEN (ARRAY['Prospecting', 'Qualification', 'Proposal', 'Negotiation'])[1 + floor(random() * 4)::int]
+            WHEN won THEN 'Closed Won' ELSE 'Closed Lost' END,
+       amount, created_at, closed_at, CASE WHEN closed_at IS NOT NULL THEN won END
+FROM (
+    SELECT id,
+           (ARRAY['Ava', 'Ben', 'Chloe', 'Dev', 'Elena', 'Femi', 'Gus', 'Hana', 'Ivan', 'Jade', 'Kofi', 'Lina'])[1 + floor(random() * 12)::int] AS owner,
+           round((1000 * exp(random() * 3.5))::numeric, 2) AS amount,
+           created_at,
+           CASE WHEN closes_at < timestamptz '2026-01-01' THEN closes_at END AS closed_at,
+           random() < 0.28 AS won
+    FROM (SELECT id, created_at,
+                 created_at + make_interval(secs => -ln(1 - random()) * 45 * 86400) AS closes_at
+          FROM (SELECT id, timestamptz '2023-01-01' + random() * interval '1095 days' AS created_at
+                FROM generate_series(1, greatest(:rows / 20, 10)) AS id) o) o
+) o;
+
+CREATE TABLE survey_responses (
+    response_id  bigint PRIMARY KEY,
+    customer_id  bigint NOT NULL REFERENCES customers,
+    responded_at timestamptz NOT NULL,
+    channel      text NOT NULL,      -- 'email' | 'in-app' | 'phone'
+    nps_score    integer,            -- 0..10, NULL when skipped
+    csat_score   integer             -- 1..5, NULL when skipped
+);
+
+INSERT INTO survey_responses
+SELECT id, customer_id, responded_at, channel,
+       CASE WHEN random() < 0.04 THEN NULL ELSE nps END,
+       CASE WHEN random() < 0.06 THEN NULL ELSE least(5, greatest(1, round(nps / 2.2 + random() * 1.2)))::int END
+FROM (
+    SELECT r.id, c.customer_id,
+           c.started_at + r.position * (coalesce(c.ended_at, timestamptz '2026-01-01') - c.started_at) AS responded_at,
+           (ARRAY['email', 'in-app', 'phone'])[1 + floor(random() * 3)::int] AS channel,
+           -- a bell-shaped score around 8, better for larger customers
+           least(10, greatest(0, round(8.0 + CASE c.segment WHEN 'Enterprise' THEN 0.6 WHEN 'Mid-Market' THEN 0.2 ELSE -0.2 END
+                 + 2.6 * (random() + random() + random() - 1.5))))::int AS nps
+    FROM (SELECT id, 1 + floor(random() * greatest(:rows / 10, 10))::bigint AS customer_id, random() AS position
+          FROM generate_series(1, greatest(:rows / 2, 10)) AS id) r
+    JOIN customers c USING (customer_id)
+) s;
+
+ANALYZE customers, orders, subscriptions_mrr, opportunities, survey_responses;
+
+SELECT 'customers' AS "table", count(*) AS "rows" FROM customers
+UNION ALL SELECT 'orders', count(*) FROM orders
+UNION ALL SELECT 'subscriptions_mrr', count(*) FROM subscriptions_mrr
+UNION ALL SELECT 'opportunities', count(*) FROM opportunities
+UNION ALL SELECT 'survey_responses', count(*) FROM survey_responses;
