@@ -24,7 +24,8 @@ DATABASE = "crm_docs"
 def psql(args, sql, database=DATABASE):
     command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", args.host, "-p", str(args.port),
                "-U", "postgres", "-d", database]
-    return subprocess.run(command, input=sql, capture_output=True, text=True)
+    environment = dict(os.environ, PGTZ="UTC", PGDATESTYLE="ISO, YMD", PGOPTIONS="-c extra_float_digits=1")
+    return subprocess.run(command, input=sql, capture_output=True, text=True, env=environment)
 
 
 def fresh_database(args):
