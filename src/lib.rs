@@ -10,6 +10,7 @@ use pgrx::prelude::*;
 pgrx::pg_module_magic!(name, version);
 
 pub mod common;
+pub mod customers;
 pub mod survey;
 
 #[cfg(test)]

@@ -174,10 +174,12 @@ pub unsafe fn with_varlena_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8
 
 /// A summary value that is also a SQL type (`crm.<family>_summary`): a versioned binary form
 /// for storage and a readable text form for dumps and humans.
-pub trait SummaryType: Sized {
-    fn encode(&self) -> Vec<u8>;
+/// `encode` and `to_text` take `&mut self` so a summary may normalize itself (sort, merge)
+/// before writing; the canonical form is the same whatever order rows arrived in.
+pub trait SummaryType: Sized + Clone {
+    fn encode(&mut self) -> Vec<u8>;
     fn decode(bytes: &[u8]) -> Result<Self, MetricError>;
-    fn to_text(&self) -> String;
+    fn to_text(&mut self) -> String;
     fn from_text(text: &str) -> Result<Self, MetricError>;
 }
 
@@ -200,13 +202,16 @@ macro_rules! summary_type {
             }
 
             fn output(&self, buffer: &mut ::pgrx::StringInfo) {
-                buffer.push_str(&<$name as $crate::common::pg::SummaryType>::to_text(self));
+                let mut copy = self.clone();
+                buffer.push_str(&<$name as $crate::common::pg::SummaryType>::to_text(
+                    &mut copy,
+                ));
             }
         }
 
         impl ::pgrx::datum::IntoDatum for $name {
-            fn into_datum(self) -> Option<::pgrx::pg_sys::Datum> {
-                let bytes = <$name as $crate::common::pg::SummaryType>::encode(&self);
+            fn into_datum(mut self) -> Option<::pgrx::pg_sys::Datum> {
+                let bytes = <$name as $crate::common::pg::SummaryType>::encode(&mut self);
                 Some($crate::common::pg::varlena_from_bytes(&bytes))
             }
 

@@ -24,13 +24,13 @@ const CSAT: &str = "crm.csat";
 pub struct nps_summary(pub NpsCounts);
 
 impl SummaryType for nps_summary {
-    fn encode(&self) -> Vec<u8> {
+    fn encode(&mut self) -> Vec<u8> {
         self.0.encode()
     }
     fn decode(bytes: &[u8]) -> MetricResult<Self> {
         NpsCounts::decode(bytes).map(nps_summary)
     }
-    fn to_text(&self) -> String {
+    fn to_text(&mut self) -> String {
         self.0.to_text()
     }
     fn from_text(text: &str) -> MetricResult<Self> {

@@ -23,10 +23,14 @@ fn check_nps_score(function: &str, score: i32) -> MetricResult<()> {
     if (0..=10).contains(&score) {
         Ok(())
     } else {
-        Err(MetricError::OutOfRange(format!(
-            "{function}: score {score} is outside 0..10"
-        )))
+        Err(nps_score_out_of_range(function, score))
     }
+}
+
+#[cold]
+#[inline(never)]
+fn nps_score_out_of_range(function: &str, score: i32) -> MetricError {
+    MetricError::OutOfRange(format!("{function}: score {score} is outside 0..10"))
 }
 
 impl NpsCounts {
@@ -186,10 +190,14 @@ pub struct CsatCounts {
 fn csat_five_point(function: &str, score: i32) -> MetricResult<bool> {
     match score {
         1..=5 => Ok(score >= 4),
-        _ => Err(MetricError::OutOfRange(format!(
-            "{function}: score {score} is outside 1..5"
-        ))),
+        _ => Err(csat_score_out_of_range(function, score)),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn csat_score_out_of_range(function: &str, score: i32) -> MetricError {
+    MetricError::OutOfRange(format!("{function}: score {score} is outside 1..5"))
 }
 
 /// Whether an answer on any non-negative scale reaches `satisfied_from`.

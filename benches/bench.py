@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Benchmark driver: for each case, times our query, the plain SQL a user would write, and a bare
+sum() over the same rows, interleaved round by round, and prints medians and ratios.
+
+Times are server-side execution times from EXPLAIN (ANALYZE, TIMING OFF), serial plans
+(max_parallel_workers_per_gather = 0), after one warm-up run of each query.
+"""
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+# Each family adds its cases here: `setup` creates its tables (psql variable :rows is the row
+# count), `ours` is the crm_metrics query, `plain` the SQL people write today, `baseline` a bare
+# sum() over the same rows.
+CASES = [
+    {
+        "family": "survey",
+        "name": "crm.nps(score)",
+        "setup": """
+            SELECT setseed(0.5);
+            CREATE TABLE bench_survey AS
+            SELECT (random() * 10)::int AS score, 1 + (random() * 4)::int AS csat
+            FROM generate_series(1, :rows);
+            VACUUM ANALYZE bench_survey;
+        """,
+        "ours": "SELECT crm.nps(score) FROM bench_survey",
+        "plain": "SELECT 100.0 * (count(*) FILTER (WHERE score >= 9) - count(*) FILTER (WHERE score <= 6))"
+                 " / count(score) FROM bench_survey",
+        "baseline": "SELECT sum(score) FROM bench_survey",
+    },
+    {
+        "family": "survey",
+        "name": "crm.nps_agg(score)",
+        "ours": "SELECT crm.nps_agg(score) FROM bench_survey",
+        "plain": "SELECT count(*) FILTER (WHERE score >= 9), count(*) FILTER (WHERE score BETWEEN 7 AND 8),"
+                 " count(*) FILTER (WHERE score <= 6) FROM bench_survey",
+        "baseline": "SELECT sum(score) FROM bench_survey",
+    },
+    {
+        "family": "survey",
+        "name": "crm.csat(csat)",
+        "ours": "SELECT crm.csat(csat) FROM bench_survey",
+        "plain": "SELECT count(*) FILTER (WHERE csat >= 4)::float8 / count(csat) FROM bench_survey",
+        "baseline": "SELECT sum(csat) FROM bench_survey",
+    },
+]
+
+
+def psql(args, sql, variables=()):
+    command = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", args.host, "-p",
+               str(args.port), "-U", "postgres", "-d", args.database]
+    for name, value in variables:
+        command += ["-v", f"{name}={value}"]
+    result = subprocess.run(command, input=sql, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"query failed: {sql}\n{result.stderr}")
+    return result.stdout
+
+
+def execution_ms(args, query):
+    plan = psql(args, "SET max_parallel_workers_per_gather = 0;\n"
+                      f"EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON) {query}")
+    return float(re.search(r"Execution Time: ([0-9.]+) ms", plan).group(1))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("families", nargs="*")
+    args = parser.parse_args()
+    cases = [case for case in CASES if not args.families or case["family"] in args.families]
+    for case in cases:
+        if "setup" in case:
+            started = time.time()
+            psql(args, case["setup"], [("rows", args.rows)])
+            print(f"# {case['family']}: loaded {args.rows} rows in {time.time() - started:.1f} s",
+                  flush=True)
+    print(f"\n{'metric':<34} {'ours ms':>9} {'plain ms':>9} {'sum ms':>9} {'vs plain':>9} {'vs sum':>8}")
+    for case in cases:
+        queries = [case["ours"], case["plain"], case["baseline"]]
+        for query in queries:
+            execution_ms(args, query)  # warm-up: caches, first load of the library
+        samples = [[], [], []]
+        for _ in range(args.rounds):
+            for index, query in enumerate(queries):
+                samples[index].append(execution_ms(args, query))
+        ours, plain, baseline = (statistics.median(values) for values in samples)
+        print(f"{case['name']:<34} {ours:>9.1f} {plain:>9.1f} {baseline:>9.1f} {ours / plain:>8.2f}x"
+              f" {ours / baseline:>7.2f}x", flush=True)
+    print(f"\n{args.rows} rows, serial plans, medians of {args.rounds} interleaved rounds, "
+          "server-side execution time (EXPLAIN ANALYZE, TIMING OFF)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+-- Customers family: aggregates and comments. Support functions are in src/customers/sql.rs.
+
+CREATE AGGREGATE crm.retention_rate(started_at timestamptz, ended_at timestamptz,
+                                    period_start timestamptz, period_end timestamptz) (
+    SFUNC = crm.retention_rate_trans,
+    STYPE = internal,
+    FINALFUNC = crm.retention_rate_final,
+    COMBINEFUNC = crm.customer_period_combine,
+    SERIALFUNC = crm.customer_period_serialize,
+    DESERIALFUNC = crm.customer_period_deserialize,
+    MSFUNC = crm.retention_rate_trans,
+    MINVFUNC = crm.retention_rate_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.retention_rate_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.churn_rate(started_at timestamptz, ended_at timestamptz,
+                                period_start timestamptz, period_end timestamptz) (
+    SFUNC = crm.churn_rate_trans,
+    STYPE = internal,
+    FINALFUNC = crm.churn_rate_final,
+    COMBINEFUNC = crm.customer_period_combine,
+    SERIALFUNC = crm.customer_period_serialize,
+    DESERIALFUNC = crm.customer_period_deserialize,
+    MSFUNC = crm.churn_rate_trans,
+    MINVFUNC = crm.churn_rate_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.churn_rate_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.churn_rate(started_at timestamptz, ended_at timestamptz,
+                                period_start timestamptz, period_end timestamptz, denominator text) (
+    SFUNC = crm.churn_rate_denominator_trans,
+    STYPE = internal,
+    FINALFUNC = crm.churn_rate_final,
+    COMBINEFUNC = crm.customer_period_combine,
+    SERIALFUNC = crm.customer_period_serialize,
+    DESERIALFUNC = crm.customer_period_deserialize,
+    MSFUNC = crm.churn_rate_denominator_trans,
+    MINVFUNC = crm.churn_rate_denominator_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.churn_rate_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.customer_agg(started_at timestamptz, ended_at timestamptz) (
+    SFUNC = crm.customer_agg_trans,
+    STYPE = internal,
+    FINALFUNC = crm.customer_agg_final,
+    COMBINEFUNC = crm.customer_agg_combine,
+    SERIALFUNC = crm.customer_agg_serialize,
+    DESERIALFUNC = crm.customer_agg_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.rollup(summary crm.customer_summary) (
+    SFUNC = crm.customer_rollup_trans,
+    STYPE = internal,
+    FINALFUNC = crm.customer_agg_final,
+    COMBINEFUNC = crm.customer_agg_combine,
+    SERIALFUNC = crm.customer_agg_serialize,
+    DESERIALFUNC = crm.customer_agg_deserialize,
+    PARALLEL = SAFE
+);
+
+COMMENT ON TYPE crm.customer_summary IS
+    'Customer lifetimes (started_at, ended_at) with counts, from crm.customer_agg; read with crm.active_customers and crm.churn_series, merge with crm.rollup.';
+COMMENT ON AGGREGATE crm.retention_rate(timestamptz, timestamptz, timestamptz, timestamptz) IS
+    'Retention over [period_start, period_end): (customers active at period_end - new customers) / customers active at period_start. Example: SELECT crm.retention_rate(started_at, ended_at, ''2025-01-01'', ''2025-02-01'') FROM customers;';
+COMMENT ON AGGREGATE crm.churn_rate(timestamptz, timestamptz, timestamptz, timestamptz) IS
+    'Churn over [period_start, period_end): customers active at period_start and not at period_end / customers active at period_start. Example: SELECT crm.churn_rate(started_at, ended_at, ''2025-01-01'', ''2025-02-01'') FROM customers;';
+COMMENT ON AGGREGATE crm.churn_rate(timestamptz, timestamptz, timestamptz, timestamptz, text) IS
+    'Churn with a chosen denominator: ''start'' (lost / S), ''average'' (lost / ((S + E) / 2)) or ''start_plus_new'' (everyone who ended in the period / (S + everyone who started in it)).';
+COMMENT ON AGGREGATE crm.customer_agg(timestamptz, timestamptz) IS
+    'Summary of customer lifetimes for crm.active_customers and crm.churn_series (any number of periods from one scan). Example: SELECT * FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM customers), ''2025-01-01'', ''2026-01-01'', ''1 month'');';
+COMMENT ON AGGREGATE crm.rollup(crm.customer_summary) IS 'Merges customer summaries (exact multiset union).';
+COMMENT ON FUNCTION crm.customers(crm.customer_summary) IS 'Number of customers (rows) in a customer summary.';
+COMMENT ON FUNCTION crm.active_customers(crm.customer_summary, timestamptz) IS
+    'Customers active at an instant: started_at <= at and (ended_at IS NULL or ended_at > at).';
+COMMENT ON FUNCTION crm.churn_series(crm.customer_summary, timestamptz, timestamptz, interval) IS
+    'One row per period [period_start, period_start + step) from "from" while period_start < "to" (stepping like generate_series): customers at start and end, new, churned, retention and churn rates; each row equals the one-step aggregates over that period.';
+COMMENT ON FUNCTION crm.customer_summary_in(cstring) IS 'Text input of crm.customer_summary.';
+COMMENT ON FUNCTION crm.customer_summary_out(crm.customer_summary) IS 'Text output of crm.customer_summary.';
+COMMENT ON FUNCTION crm.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: transition.';
+COMMENT ON FUNCTION crm.retention_rate_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: inverse transition for window frames.';
+COMMENT ON FUNCTION crm.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: transition.';
+COMMENT ON FUNCTION crm.churn_rate_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: inverse transition for window frames.';
+COMMENT ON FUNCTION crm.churn_rate_denominator_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): transition.';
+COMMENT ON FUNCTION crm.churn_rate_denominator_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.customer_period_combine(internal, internal) IS 'Support function of crm.retention_rate and crm.churn_rate: combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.customer_period_serialize(internal) IS 'Support function of crm.retention_rate and crm.churn_rate: serialize a partial state.';
+COMMENT ON FUNCTION crm.customer_period_deserialize(bytea, internal) IS 'Support function of crm.retention_rate and crm.churn_rate: deserialize a partial state.';
+COMMENT ON FUNCTION crm.retention_rate_final(internal) IS 'Support function of aggregate crm.retention_rate: final rate.';
+COMMENT ON FUNCTION crm.churn_rate_final(internal) IS 'Support function of aggregate crm.churn_rate: final rate.';
+COMMENT ON FUNCTION crm.customer_agg_trans(internal, timestamptz, timestamptz) IS 'Support function of aggregate crm.customer_agg: transition.';
+COMMENT ON FUNCTION crm.customer_rollup_trans(internal, crm.customer_summary) IS 'Support function of aggregate crm.rollup(crm.customer_summary): transition.';
+COMMENT ON FUNCTION crm.customer_agg_combine(internal, internal) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): combine partial states.';
+COMMENT ON FUNCTION crm.customer_agg_serialize(internal) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): serialize a partial state.';
+COMMENT ON FUNCTION crm.customer_agg_deserialize(bytea, internal) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): deserialize a partial state.';
+COMMENT ON FUNCTION crm.customer_agg_final(internal) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): final summary.';

@@ -1,0 +1,8 @@
+//! Customers family (contractual): retention and churn over periods, active customers, and the
+//! one-scan churn series.
+//!
+//! `state` holds the counting math, `sql` the pgrx surface and the `CREATE AGGREGATE`s.
+
+pub mod sql;
+pub mod state;
+mod tests;
