@@ -34,7 +34,7 @@ mod tests {
     }
 
     #[pg_test]
-    fn worked_example_n1000() {
+    fn survey_worked_example_n1000() {
         // Bain's definition; n = 1000, P = 250, D = 75 → NPS 17.5, SE 1.72, 95 % Wald [14.1, 20.9].
         let summary = "'{\"promoters\":250,\"passives\":675,\"detractors\":75}'::crm.nps_summary";
         assert_eq!(float(&format!("SELECT crm.nps({summary})")), Some(17.5));
@@ -52,7 +52,7 @@ mod tests {
     }
 
     #[pg_test]
-    fn nps_equals_the_filter_query() {
+    fn survey_nps_equals_the_filter_query() {
         scores_table();
         let ours = float("SELECT crm.nps(score) FROM answers").unwrap();
         let reference = float(
@@ -67,7 +67,7 @@ mod tests {
     }
 
     #[pg_test]
-    fn null_and_empty_input() {
+    fn survey_null_and_empty_input() {
         assert_eq!(
             float("SELECT crm.nps(s) FROM (VALUES (NULL::int)) v(s)"),
             None
@@ -101,7 +101,7 @@ mod tests {
     }
 
     #[pg_test]
-    fn bad_inputs_raise_their_sqlstates() {
+    fn survey_bad_inputs_raise_their_sqlstates() {
         for score in ["11", "-1", "2147483647"] {
             assert_eq!(sqlstate_of(&format!("SELECT crm.nps({score})")), "22003");
             assert_eq!(
@@ -133,7 +133,7 @@ mod tests {
     }
 
     #[pg_test]
-    fn window_frames_match_recomputation() {
+    fn survey_window_frames_match_recomputation() {
         scores_table();
         // A sliding frame uses the inverse transition; compare with a self-join computation.
         let mismatches = Spi::get_one::<i64>(
@@ -156,7 +156,7 @@ mod tests {
     }
 
     #[pg_test]
-    fn rollup_of_daily_summaries_equals_one_pass() {
+    fn survey_rollup_of_daily_summaries_equals_one_pass() {
         scores_table();
         let rolled = text(
             "SELECT crm.rollup(summary)::text FROM (
@@ -176,7 +176,7 @@ mod tests {
     }
 
     #[pg_test]
-    fn text_form_round_trips() {
+    fn survey_text_form_round_trips() {
         scores_table();
         let same = Spi::get_one::<bool>(
             "SELECT s::text::crm.nps_summary::text = s::text FROM (SELECT crm.nps_agg(score) s FROM answers) t",
@@ -190,7 +190,7 @@ mod tests {
     }
 
     #[pg_test]
-    fn summaries_are_stored_in_tables() {
+    fn survey_summaries_are_stored_in_tables() {
         Spi::run(
             "CREATE TEMP TABLE stored AS SELECT g % 3 AS k, crm.nps_agg(g % 11) AS s
              FROM generate_series(1, 300) g GROUP BY 1",
