@@ -16,3 +16,7 @@ CREATE FUNCTION public.force_parallel() RETURNS void LANGUAGE sql AS $$
            set_config('min_parallel_table_scan_size', '0', false),
            set_config('parallel_leader_participation', 'off', false);
 $$;
+CREATE FUNCTION public.serial() RETURNS void LANGUAGE sql AS $$
+    SELECT set_config('max_parallel_workers_per_gather', '0', false),
+           set_config('parallel_leader_participation', 'on', false);
+$$;

@@ -1,4 +1,6 @@
 -- Survey family: user-visible output of crm.nps, crm.nps_agg, crm.rollup, accessors, crm.csat.
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
 CREATE TABLE survey_answers AS
 SELECT g AS id, ((g * 7919) % 11)::int AS score, ((g * 104729) % 5 + 1)::int AS csat,
        CASE WHEN g % 17 = 0 THEN NULL ELSE ((g * 31) % 11)::int END AS score_with_nulls,
@@ -85,7 +87,7 @@ FROM serial_result s,
      (SELECT crm.nps(score) AS nps, crm.nps_agg(score)::text AS summary, crm.csat(csat) AS csat,
              crm.csat(score, 9) AS csat9, (SELECT crm.rollup(summary)::text FROM daily_nps) AS rolled
       FROM survey_answers) p;
-RESET ALL;
+SELECT serial();
 
 -- Grouped, as a report would.
 SELECT day % 3 AS bucket, round(crm.nps(score)::numeric, 3) AS nps, crm.responses(crm.nps_agg(score))
