@@ -43,3 +43,21 @@ SELECT month,
 FROM monthly
 WINDOW w AS (ORDER BY month ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)
 ORDER BY month;
+
+\echo
+\echo '=== Customers: retention and churn by month (last 12 months, one scan of customers) ==='
+\echo
+SELECT period_start::date AS month,
+       customers_at_start AS "at start", new_customers AS new, churned_customers AS churned,
+       customers_at_end AS "at end",
+       round((100 * retention_rate)::numeric, 1) AS "retention %",
+       round((100 * churn_rate)::numeric, 1) AS "churn %"
+FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM customers),
+                      '2025-01-01', '2026-01-01', '1 month');
+
+\echo 'Churn in 2025 by segment, three denominators'
+SELECT segment,
+       round((100 * crm.churn_rate(started_at, ended_at, '2025-01-01', '2026-01-01'))::numeric, 1) AS "churn % (start)",
+       round((100 * crm.churn_rate(started_at, ended_at, '2025-01-01', '2026-01-01', 'average'))::numeric, 1) AS "churn % (average)",
+       round((100 * crm.churn_rate(started_at, ended_at, '2025-01-01', '2026-01-01', 'start_plus_new'))::numeric, 1) AS "churn % (start + new)"
+FROM customers GROUP BY segment ORDER BY segment;
