@@ -1,0 +1,8 @@
+//! Cohorts family (non-contractual activity): cohort retention tables and repeat rate.
+//!
+//! `state` holds the per-customer activity math (calendar periods come from
+//! `common::calendar`), `sql` the pgrx surface and the `CREATE AGGREGATE`s.
+
+pub mod sql;
+pub mod state;
+mod tests;

@@ -1,0 +1,792 @@
+//! Calendar periods in IANA time zones, shared by the metric families.
+//!
+//! Instants are Postgres raw `timestamptz` values (microseconds since
+//! 2000-01-01 00:00:00 UTC; `i64::MIN` / `i64::MAX` are -infinity / +infinity)
+//! and dates are Postgres raw `date` values (days since 2000-01-01).
+//!
+//! A *period index* numbers the calendar periods of one kind so that
+//! consecutive periods have consecutive indexes, with index 0 for the period
+//! containing 2000-01-01: days since 2000-01-01, ISO weeks (starting Monday)
+//! since the week of Monday 1999-12-27, months since January 2000, quarters
+//! since 2000-Q1 and years since 2000.
+use std::str::FromStr;
+
+use chrono::{DateTime, Offset, TimeZone};
+use chrono_tz::Tz;
+
+use super::error::{MetricError, MetricResult};
+
+const USECS_PER_DAY: i64 = 86_400_000_000;
+const USECS_PER_SEC: i64 = 1_000_000;
+/// 2000-01-01 is a Saturday: the Monday starting week 0 is 5 days earlier.
+const WEEK_SHIFT: i64 = 5;
+/// Local days reachable from a finite timestamp, with a margin for zone offsets.
+const MIN_DAY: i64 = i64::MIN / USECS_PER_DAY - 2;
+const MAX_DAY: i64 = i64::MAX / USECS_PER_DAY + 1;
+
+/// Names under which the zone is plain UTC: they take the integer fast path.
+const UTC_ALIASES: [&str; 18] = [
+    "UTC",
+    "Etc/UTC",
+    "UCT",
+    "Etc/UCT",
+    "Universal",
+    "Etc/Universal",
+    "Zulu",
+    "Etc/Zulu",
+    "GMT",
+    "Etc/GMT",
+    "GMT0",
+    "Etc/GMT0",
+    "GMT+0",
+    "Etc/GMT+0",
+    "GMT-0",
+    "Etc/GMT-0",
+    "Greenwich",
+    "Etc/Greenwich",
+];
+
+/// A kind of calendar period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Period {
+    const ALL: [Period; 5] = [
+        Period::Day,
+        Period::Week,
+        Period::Month,
+        Period::Quarter,
+        Period::Year,
+    ];
+
+    /// Parses a period name (ASCII case-insensitive).
+    pub fn parse(function: &str, name: &str) -> MetricResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|period| period.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                MetricError::InvalidParameter(format!(
+                    "{function}: unknown period '{name}' (expected day, week, month, quarter or year)"
+                ))
+            })
+    }
+
+    /// The canonical lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+            Period::Year => "year",
+        }
+    }
+
+    /// Inclusive bounds of the indexes [`period_index`] can return for a finite
+    /// timestamp; decoders use them to reject forged indexes.
+    pub fn index_range(self) -> (i32, i32) {
+        // Both ends fit an i32 by a wide margin (|MIN_DAY| < 2^27).
+        (
+            day_to_index(self, MIN_DAY) as i32,
+            day_to_index(self, MAX_DAY) as i32,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ZoneKind {
+    Utc,
+    Named(Tz),
+}
+
+/// A time zone: UTC (pure integer arithmetic) or an IANA zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    kind: ZoneKind,
+}
+
+impl Zone {
+    /// The UTC zone.
+    pub fn utc() -> Self {
+        Zone {
+            kind: ZoneKind::Utc,
+        }
+    }
+
+    /// Parses an IANA zone name (exact spelling first, then ASCII
+    /// case-insensitive). The aliases of UTC (`Etc/UTC`, `GMT`, `Zulu`, ...)
+    /// all become [`Zone::utc`], named `UTC`.
+    pub fn parse(function: &str, name: &str) -> MetricResult<Self> {
+        let tz = Tz::from_str(name)
+            .ok()
+            .or_else(|| {
+                chrono_tz::TZ_VARIANTS
+                    .iter()
+                    .copied()
+                    .find(|tz| tz.name().eq_ignore_ascii_case(name))
+            })
+            .ok_or_else(|| {
+                MetricError::InvalidParameter(format!("{function}: unknown time zone '{name}'"))
+            })?;
+        if UTC_ALIASES.contains(&tz.name()) {
+            Ok(Zone::utc())
+        } else {
+            Ok(Zone {
+                kind: ZoneKind::Named(tz),
+            })
+        }
+    }
+
+    /// The canonical IANA name (`UTC` for every alias of UTC).
+    pub fn name(&self) -> &str {
+        match self.kind {
+            ZoneKind::Utc => "UTC",
+            ZoneKind::Named(tz) => tz.name(),
+        }
+    }
+}
+
+/// Index of the calendar period containing the instant, in the zone:
+/// consecutive periods have consecutive indexes.
+pub fn period_index(
+    function: &str,
+    period: Period,
+    zone: &Zone,
+    timestamp: i64,
+) -> MetricResult<i32> {
+    check_finite(function, timestamp)?;
+    let (day, _) = local_day(function, zone, timestamp)?;
+    index_to_i32(function, day_to_index(period, day))
+}
+
+/// First day of period `index` as a Postgres date (days since 2000-01-01).
+/// Exact for every index [`period_index`] returns; saturates at the `i32`
+/// bounds for indexes far outside that range.
+pub fn period_start_date(period: Period, index: i32) -> i32 {
+    let day = start_day(period, i64::from(index));
+    day.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+/// Slots of each memo of an [`Indexer`] (a power of two).
+const MEMO_SLOTS: usize = 1024;
+/// Days an [`Indexer`] converts the slow way before it allocates its memos,
+/// so that small aggregates stay small.
+const MEMO_WARMUP: u32 = 256;
+/// Offset memo value of a UTC day on which the zone's offset changes.
+const VARIES: i32 = i32::MIN;
+/// Memo day of an empty slot (no finite timestamp is that far from 2000).
+const NO_DAY: i32 = i32::MIN;
+
+/// Computes period indexes for one period kind and zone, with the same results
+/// as [`period_index`] but faster on long streams of timestamps.
+///
+/// After a warm-up it keeps direct-mapped memos of 1024 slots: local day →
+/// period index (8 KiB), and for a named zone UTC day → UTC offset (8 KiB)
+/// for the days over which the offset is constant, found by asking the zone at
+/// both ends of the day; days with an offset change are resolved instant by
+/// instant. This assumes that no zone changes its offset and back within one
+/// day: an ignored test checks it hour by hour for every zone from 1900 to 2040.
+#[derive(Debug, Clone)]
+pub struct Indexer {
+    period: Period,
+    zone: Zone,
+    /// Days converted without memos so far (up to `MEMO_WARMUP`).
+    warmup: u32,
+    /// `(local day, period index)` per slot; empty until warm.
+    indexes: Vec<(i32, i32)>,
+    /// Named zones: `(utc day, offset in seconds or VARIES)` per slot; empty until warm.
+    offsets: Vec<(i32, i32)>,
+}
+
+impl Indexer {
+    pub fn new(period: Period, zone: Zone) -> Self {
+        Indexer {
+            period,
+            zone,
+            warmup: 0,
+            indexes: Vec::new(),
+            offsets: Vec::new(),
+        }
+    }
+
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
+    /// Same result as [`period_index`] with this indexer's period and zone.
+    #[inline]
+    pub fn index(&mut self, function: &str, timestamp: i64) -> MetricResult<i32> {
+        check_finite(function, timestamp)?;
+        let day = match self.zone.kind {
+            ZoneKind::Utc => timestamp.div_euclid(USECS_PER_DAY),
+            ZoneKind::Named(tz) => self.named_local_day(function, tz, timestamp)?,
+        };
+        // Local days of finite timestamps fit an i32 (|day| < 2^27).
+        let day = day as i32;
+        let slot = day as u32 as usize % MEMO_SLOTS;
+        match self.indexes.get(slot) {
+            Some(&(memo_day, index)) if memo_day == day => Ok(index),
+            _ => self.index_slow(function, day, slot),
+        }
+    }
+
+    #[cold]
+    fn index_slow(&mut self, function: &str, day: i32, slot: usize) -> MetricResult<i32> {
+        let index = index_to_i32(function, day_to_index(self.period, i64::from(day)))?;
+        if let Some(entry) = self.indexes.get_mut(slot) {
+            *entry = (day, index);
+        } else if self.warmup < MEMO_WARMUP {
+            self.warmup += 1;
+        } else {
+            self.indexes = vec![(NO_DAY, 0); MEMO_SLOTS];
+            if let ZoneKind::Named(_) = self.zone.kind {
+                self.offsets = vec![(NO_DAY, 0); MEMO_SLOTS];
+            }
+        }
+        Ok(index)
+    }
+
+    #[inline]
+    fn named_local_day(&mut self, function: &str, tz: Tz, timestamp: i64) -> MetricResult<i64> {
+        // The UTC day of a finite timestamp fits an i32 (|day| < 2^27).
+        let utc_day = timestamp.div_euclid(USECS_PER_DAY) as i32;
+        let slot = utc_day as u32 as usize % MEMO_SLOTS;
+        let offset = match self.offsets.get(slot) {
+            Some(&(day, offset)) if day == utc_day && offset != VARIES => {
+                i64::from(offset) * USECS_PER_SEC
+            }
+            _ => self.offset_slow(function, tz, utc_day, slot, timestamp)?,
+        };
+        let local = timestamp
+            .checked_add(offset)
+            .ok_or_else(|| out_of_range(function))?;
+        Ok(local.div_euclid(USECS_PER_DAY))
+    }
+
+    #[cold]
+    fn offset_slow(
+        &mut self,
+        function: &str,
+        tz: Tz,
+        utc_day: i32,
+        slot: usize,
+        timestamp: i64,
+    ) -> MetricResult<i64> {
+        if let Some(entry) = self.offsets.get_mut(slot) {
+            if entry.0 != utc_day {
+                let start = i64::from(utc_day) * USECS_PER_DAY;
+                let end = start.saturating_add(USECS_PER_DAY - 1);
+                match (tz_offset(function, tz, start), tz_offset(function, tz, end)) {
+                    (Ok(a), Ok(b)) if a == b => {
+                        // Offsets are whole seconds, less than a day.
+                        *entry = (utc_day, (a / USECS_PER_SEC) as i32);
+                        return Ok(a);
+                    }
+                    _ => *entry = (utc_day, VARIES),
+                }
+            }
+        }
+        tz_offset(function, tz, timestamp)
+    }
+}
+
+#[inline]
+fn check_finite(function: &str, timestamp: i64) -> MetricResult<()> {
+    match timestamp {
+        i64::MIN => Err(MetricError::DatetimeOverflow(format!(
+            "{function}: timestamp -infinity is not allowed"
+        ))),
+        i64::MAX => Err(MetricError::DatetimeOverflow(format!(
+            "{function}: timestamp infinity is not allowed"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn out_of_range(function: &str) -> MetricError {
+    MetricError::DatetimeOverflow(format!("{function}: timestamp out of range"))
+}
+
+#[inline]
+fn index_to_i32(function: &str, index: i64) -> MetricResult<i32> {
+    i32::try_from(index).map_err(|_| out_of_range(function))
+}
+
+/// UTC offset of the zone at the instant, in microseconds.
+fn tz_offset(function: &str, tz: Tz, timestamp: i64) -> MetricResult<i64> {
+    let seconds = timestamp.div_euclid(USECS_PER_SEC) + EPOCH_SHIFT * 86_400;
+    let utc = DateTime::from_timestamp(seconds, 0).ok_or_else(|| out_of_range(function))?;
+    let offset = tz.offset_from_utc_datetime(&utc.naive_utc()).fix();
+    Ok(i64::from(offset.local_minus_utc()) * USECS_PER_SEC)
+}
+
+/// Local day (days since 2000-01-01) of the instant and the zone's offset there.
+fn local_day(function: &str, zone: &Zone, timestamp: i64) -> MetricResult<(i64, i64)> {
+    match zone.kind {
+        ZoneKind::Utc => Ok((timestamp.div_euclid(USECS_PER_DAY), 0)),
+        ZoneKind::Named(tz) => {
+            let offset = tz_offset(function, tz, timestamp)?;
+            let local = timestamp
+                .checked_add(offset)
+                .ok_or_else(|| out_of_range(function))?;
+            Ok((local.div_euclid(USECS_PER_DAY), offset))
+        }
+    }
+}
+
+#[inline]
+fn day_to_index(period: Period, day: i64) -> i64 {
+    match period {
+        Period::Day => day,
+        Period::Week => (day + WEEK_SHIFT).div_euclid(7),
+        Period::Month => {
+            let (year, month) = civil_from_days(day);
+            (year - 2000) * 12 + (month - 1)
+        }
+        Period::Quarter => {
+            let (year, month) = civil_from_days(day);
+            (year - 2000) * 4 + (month - 1) / 3
+        }
+        Period::Year => civil_from_days(day).0 - 2000,
+    }
+}
+
+/// First day of the period (days since 2000-01-01); exact for |index| < 2^33.
+fn start_day(period: Period, index: i64) -> i64 {
+    match period {
+        Period::Day => index,
+        Period::Week => index * 7 - WEEK_SHIFT,
+        Period::Month => days_from_civil(2000 + index.div_euclid(12), index.rem_euclid(12) + 1),
+        Period::Quarter => days_from_civil(2000 + index.div_euclid(4), 3 * index.rem_euclid(4) + 1),
+        Period::Year => days_from_civil(2000 + index, 1),
+    }
+}
+
+/// Days from 1970-01-01 to 2000-01-01.
+const EPOCH_SHIFT: i64 = 10_957;
+
+/// Proleptic Gregorian (year, month 1..=12) of a day since 2000-01-01
+/// (H. Hinnant's `civil_from_days`).
+#[inline]
+fn civil_from_days(day: i64) -> (i64, i64) {
+    let z = day + EPOCH_SHIFT + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month)
+}
+
+/// Day since 2000-01-01 of the first of the month (H. Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468 - EPOCH_SHIFT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, NaiveDate};
+    use proptest::prelude::*;
+
+    const F: &str = "crm.cohort_agg";
+
+    fn date(y: i32, m: u32, d: u32) -> i32 {
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        (NaiveDate::from_ymd_opt(y, m, d).unwrap() - epoch).num_days() as i32
+    }
+
+    /// Raw timestamptz of a UTC wall-clock time.
+    fn ts(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {
+        i64::from(date(y, mo, d)) * USECS_PER_DAY
+            + (i64::from(h) * 60 + i64::from(mi)) * 60 * USECS_PER_SEC
+    }
+
+    fn zone(name: &str) -> Zone {
+        Zone::parse(F, name).unwrap()
+    }
+
+    fn start(period: Period, zone_name: &str, t: i64) -> i32 {
+        period_start_date(
+            period,
+            period_index(F, period, &zone(zone_name), t).unwrap(),
+        )
+    }
+
+    /// Local calendar date of an instant computed independently with chrono.
+    fn chrono_local_date(zone_name: &str, t: i64) -> i32 {
+        let utc = DateTime::from_timestamp(t.div_euclid(USECS_PER_SEC) + 946_684_800, 0).unwrap();
+        let tz: Tz = zone_name.parse().unwrap();
+        let local = utc.with_timezone(&tz).date_naive();
+        date(local.year(), local.month(), local.day())
+    }
+
+    #[test]
+    fn parses_periods() {
+        assert_eq!(Period::parse(F, "month").unwrap(), Period::Month);
+        assert_eq!(Period::parse(F, "Week").unwrap(), Period::Week);
+        for period in Period::ALL {
+            assert_eq!(Period::parse(F, period.name()).unwrap(), period);
+        }
+        assert_eq!(
+            Period::parse(F, "fortnight").unwrap_err(),
+            MetricError::InvalidParameter(
+                "crm.cohort_agg: unknown period 'fortnight' (expected day, week, month, quarter or year)".into()
+            )
+        );
+        assert!(Period::parse(F, "").is_err());
+    }
+
+    #[test]
+    fn parses_zones() {
+        assert_eq!(zone("Europe/Berlin").name(), "Europe/Berlin");
+        assert_eq!(zone("europe/berlin").name(), "Europe/Berlin");
+        assert_eq!(zone("America/New_York"), zone("AMERICA/NEW_YORK"));
+        for alias in UTC_ALIASES {
+            assert_eq!(zone(alias), Zone::utc(), "{alias}");
+            assert_eq!(zone(alias).name(), "UTC");
+        }
+        assert_eq!(
+            Zone::parse(F, "Mars/Olympus_Mons").unwrap_err(),
+            MetricError::InvalidParameter(
+                "crm.cohort_agg: unknown time zone 'Mars/Olympus_Mons'".into()
+            )
+        );
+        assert!(Zone::parse(F, "").is_err());
+    }
+
+    #[test]
+    fn index_zero_is_the_period_of_2000_01_01() {
+        for period in Period::ALL {
+            assert_eq!(period_index(F, period, &Zone::utc(), 0).unwrap(), 0);
+        }
+        assert_eq!(period_start_date(Period::Day, 0), 0);
+        assert_eq!(period_start_date(Period::Week, 0), date(1999, 12, 27));
+        assert_eq!(period_start_date(Period::Month, 0), 0);
+        assert_eq!(period_start_date(Period::Month, 288), date(2024, 1, 1));
+        assert_eq!(period_start_date(Period::Month, -1), date(1999, 12, 1));
+        assert_eq!(period_start_date(Period::Quarter, 0), 0);
+        assert_eq!(period_start_date(Period::Year, 24), date(2024, 1, 1));
+        assert_eq!(period_start_date(Period::Year, -2000), date(0, 1, 1));
+    }
+
+    #[test]
+    fn every_period_kind_in_utc() {
+        let t = ts(2024, 8, 15, 13, 45); // a Thursday
+        assert_eq!(start(Period::Day, "UTC", t), date(2024, 8, 15));
+        assert_eq!(start(Period::Week, "UTC", t), date(2024, 8, 12));
+        assert_eq!(start(Period::Month, "UTC", t), date(2024, 8, 1));
+        assert_eq!(start(Period::Quarter, "UTC", t), date(2024, 7, 1));
+        assert_eq!(start(Period::Year, "UTC", t), date(2024, 1, 1));
+        let month = |y, m| period_index(F, Period::Month, &Zone::utc(), ts(y, m, 1, 0, 0)).unwrap();
+        assert_eq!(month(2024, 1), 288);
+        assert_eq!(month(2024, 2), 289);
+        assert_eq!(month(1999, 12), -1);
+    }
+
+    #[test]
+    fn iso_weeks_start_on_monday() {
+        // 2024-01-01 is a Monday: it starts its own week.
+        assert_eq!(
+            start(Period::Week, "UTC", ts(2024, 1, 1, 0, 0)),
+            date(2024, 1, 1)
+        );
+        assert_eq!(
+            start(Period::Week, "UTC", ts(2024, 1, 7, 23, 59)),
+            date(2024, 1, 1)
+        );
+        assert_eq!(
+            start(Period::Week, "UTC", ts(2024, 1, 8, 0, 0)),
+            date(2024, 1, 8)
+        );
+        // 2023-01-01 is a Sunday: it belongs to the week starting 2022-12-26.
+        assert_eq!(
+            start(Period::Week, "UTC", ts(2023, 1, 1, 12, 0)),
+            date(2022, 12, 26)
+        );
+        let week = |t| period_index(F, Period::Week, &Zone::utc(), t).unwrap();
+        assert_eq!(week(ts(2023, 1, 2, 0, 0)), week(ts(2023, 1, 1, 0, 0)) + 1);
+        // Before 2000 too.
+        assert_eq!(
+            start(Period::Week, "UTC", ts(1999, 12, 26, 0, 0)),
+            date(1999, 12, 20)
+        );
+    }
+
+    #[test]
+    fn quarters() {
+        let q = |y, m, d| start(Period::Quarter, "UTC", ts(y, m, d, 12, 0));
+        assert_eq!(q(2024, 1, 1), date(2024, 1, 1));
+        assert_eq!(q(2024, 3, 31), date(2024, 1, 1));
+        assert_eq!(q(2024, 4, 1), date(2024, 4, 1));
+        assert_eq!(q(2024, 6, 30), date(2024, 4, 1));
+        assert_eq!(q(2024, 9, 30), date(2024, 7, 1));
+        assert_eq!(q(2024, 10, 1), date(2024, 10, 1));
+        assert_eq!(q(2024, 12, 31), date(2024, 10, 1));
+        assert_eq!(q(1999, 11, 5), date(1999, 10, 1));
+        assert_eq!(
+            period_index(F, Period::Quarter, &Zone::utc(), ts(1999, 11, 5, 0, 0)).unwrap(),
+            -1
+        );
+    }
+
+    #[test]
+    fn midnight_in_non_utc_zones() {
+        // 23:30 UTC is already the next day in Berlin (UTC+1 in winter).
+        let t = ts(2023, 12, 31, 23, 30);
+        assert_eq!(start(Period::Day, "UTC", t), date(2023, 12, 31));
+        assert_eq!(start(Period::Day, "Europe/Berlin", t), date(2024, 1, 1));
+        assert_eq!(start(Period::Year, "Europe/Berlin", t), date(2024, 1, 1));
+        assert_eq!(start(Period::Year, "UTC", t), date(2023, 1, 1));
+        assert_eq!(start(Period::Week, "Europe/Berlin", t), date(2024, 1, 1));
+        assert_eq!(start(Period::Week, "UTC", t), date(2023, 12, 25));
+        // 03:30 UTC is still the previous day in New York (UTC-5 in winter).
+        let t = ts(2024, 1, 1, 3, 30);
+        assert_eq!(
+            start(Period::Day, "America/New_York", t),
+            date(2023, 12, 31)
+        );
+        assert_eq!(
+            start(Period::Quarter, "America/New_York", t),
+            date(2023, 10, 1)
+        );
+        assert_eq!(
+            start(Period::Day, "America/New_York", ts(2024, 1, 1, 5, 0)),
+            date(2024, 1, 1)
+        );
+    }
+
+    #[test]
+    fn dst_change_days() {
+        // Berlin springs forward on 2024-03-31 (UTC+1 → UTC+2 at 01:00 UTC).
+        let berlin = |t| start(Period::Day, "Europe/Berlin", t);
+        assert_eq!(berlin(ts(2024, 3, 30, 22, 59)), date(2024, 3, 30));
+        assert_eq!(berlin(ts(2024, 3, 30, 23, 0)), date(2024, 3, 31));
+        assert_eq!(berlin(ts(2024, 3, 31, 21, 59)), date(2024, 3, 31));
+        assert_eq!(berlin(ts(2024, 3, 31, 22, 0)), date(2024, 4, 1));
+        // Berlin falls back on 2024-10-27: midnight is 22:00 UTC before, 23:00 UTC after.
+        assert_eq!(berlin(ts(2024, 10, 26, 21, 59)), date(2024, 10, 26));
+        assert_eq!(berlin(ts(2024, 10, 26, 22, 0)), date(2024, 10, 27));
+        assert_eq!(berlin(ts(2024, 10, 27, 22, 59)), date(2024, 10, 27));
+        assert_eq!(berlin(ts(2024, 10, 27, 23, 0)), date(2024, 10, 28));
+        // New York springs forward on 2024-03-10 (EST → EDT at 07:00 UTC).
+        let new_york = |t| start(Period::Day, "America/New_York", t);
+        assert_eq!(new_york(ts(2024, 3, 10, 4, 59)), date(2024, 3, 9));
+        assert_eq!(new_york(ts(2024, 3, 10, 5, 0)), date(2024, 3, 10));
+        assert_eq!(new_york(ts(2024, 3, 11, 3, 59)), date(2024, 3, 10));
+        assert_eq!(new_york(ts(2024, 3, 11, 4, 0)), date(2024, 3, 11));
+        // ... and falls back on 2024-11-03.
+        assert_eq!(new_york(ts(2024, 11, 3, 3, 59)), date(2024, 11, 2));
+        assert_eq!(new_york(ts(2024, 11, 3, 4, 0)), date(2024, 11, 3));
+        assert_eq!(new_york(ts(2024, 11, 4, 4, 59)), date(2024, 11, 3));
+        assert_eq!(new_york(ts(2024, 11, 4, 5, 0)), date(2024, 11, 4));
+        // The cached indexer agrees across the change.
+        let mut indexer = Indexer::new(Period::Day, zone("America/New_York"));
+        for minutes in 0..3 * 24 * 60 {
+            let t = ts(2024, 11, 2, 0, 0) + minutes * 60 * USECS_PER_SEC;
+            assert_eq!(
+                indexer.index(F, t).unwrap(),
+                period_index(F, Period::Day, &zone("America/New_York"), t).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn infinite_and_out_of_range_timestamps() {
+        for t in [i64::MIN, i64::MAX] {
+            for name in ["UTC", "Europe/Berlin"] {
+                let err = period_index(F, Period::Day, &zone(name), t).unwrap_err();
+                assert!(
+                    matches!(err, MetricError::DatetimeOverflow(ref m) if m.starts_with("crm.cohort_agg: "))
+                );
+                let mut indexer = Indexer::new(Period::Month, zone(name));
+                indexer.index(F, 0).unwrap();
+                assert!(matches!(
+                    indexer.index(F, t),
+                    Err(MetricError::DatetimeOverflow(_))
+                ));
+            }
+        }
+        // Finite extremes work in UTC and stay inside the index range.
+        for period in Period::ALL {
+            let (low, high) = period.index_range();
+            let first = period_index(F, period, &Zone::utc(), i64::MIN + 1).unwrap();
+            let last = period_index(F, period, &Zone::utc(), i64::MAX - 1).unwrap();
+            assert!(low <= first && last <= high, "{period:?}");
+            assert!(period_start_date(period, first) <= (i64::MIN / USECS_PER_DAY) as i32);
+        }
+        // Beyond chrono's range, named zones report an overflow.
+        assert!(matches!(
+            period_index(F, Period::Day, &zone("Europe/Berlin"), i64::MAX - 1),
+            Err(MetricError::DatetimeOverflow(_))
+        ));
+        // Absurd indexes saturate instead of overflowing.
+        assert_eq!(period_start_date(Period::Year, i32::MAX), i32::MAX);
+        assert_eq!(period_start_date(Period::Week, i32::MIN), i32::MIN);
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for day in (-800_000..800_000).step_by(997) {
+            let (year, month) = civil_from_days(day);
+            let first = days_from_civil(year, month);
+            assert!(first <= day && day - first < 31);
+            let next = if month == 12 {
+                days_from_civil(year + 1, 1)
+            } else {
+                days_from_civil(year, month + 1)
+            };
+            assert!(day < next);
+        }
+    }
+
+    /// Checks the assumption behind [`Indexer`]'s memo: on every UTC day from
+    /// 1900 to 2040 where a zone has the same offset at both ends, the offset
+    /// is the same at every hour in between. Slow: `cargo test --release -- --ignored`.
+    #[test]
+    #[ignore]
+    fn no_zone_changes_offset_and_back_within_a_day() {
+        let hour = 3_600 * USECS_PER_SEC;
+        let (first, last) = (i64::from(date(1900, 1, 1)), i64::from(date(2040, 1, 1)));
+        for tz in chrono_tz::TZ_VARIANTS {
+            for day in first..last {
+                let start = day * USECS_PER_DAY;
+                let offset = tz_offset(F, tz, start).unwrap();
+                if tz_offset(F, tz, start + USECS_PER_DAY - 1).unwrap() == offset {
+                    for h in 1..24 {
+                        assert_eq!(
+                            tz_offset(F, tz, start + h * hour).unwrap(),
+                            offset,
+                            "{} day {day}",
+                            tz.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn warm_indexer_matches_period_index_across_zones() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let hour = 3_600 * USECS_PER_SEC;
+        for zone_name in ZONES {
+            let zone = zone(zone_name);
+            for period in Period::ALL {
+                let mut indexer = Indexer::new(period, zone.clone());
+                for n in 0..4_000 {
+                    // Alternately anywhere in 1900..2100 and around 2024's DST changes.
+                    let t = if n % 2 == 0 {
+                        (next() % 6_311_520_000_000_000) as i64 - 3_155_760_000_000_000
+                    } else {
+                        ts(2024, 3, 8, 0, 0) + (next() % (240 * 24)) as i64 * hour / 4
+                    };
+                    assert_eq!(
+                        indexer.index(F, t).unwrap(),
+                        period_index(F, period, &zone, t).unwrap()
+                    );
+                }
+                assert_eq!(indexer.indexes.len(), MEMO_SLOTS);
+                assert_eq!(
+                    indexer.offsets.len(),
+                    if zone_name == "UTC" { 0 } else { MEMO_SLOTS }
+                );
+            }
+        }
+    }
+
+    const ZONES: [&str; 8] = [
+        "UTC",
+        "Europe/Berlin",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+        "Pacific/Apia",
+        "Africa/Casablanca",
+        "America/St_Johns",
+    ];
+
+    fn any_period() -> impl Strategy<Value = Period> {
+        prop::sample::select(Period::ALL.to_vec())
+    }
+
+    /// Timestamps between 1900 and 2100.
+    fn any_timestamp() -> impl Strategy<Value = i64> {
+        -3_155_760_000_000_000i64..3_155_760_000_000_000i64
+    }
+
+    proptest! {
+        #[test]
+        fn index_is_monotone_and_starts_before_the_local_date(
+            period in any_period(),
+            zone_name in prop::sample::select(vec!["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]),
+            a in any_timestamp(),
+            b in any_timestamp(),
+        ) {
+            let zone = zone(zone_name);
+            let (a, b) = (a.min(b), a.max(b));
+            let ia = period_index(F, period, &zone, a).unwrap();
+            let ib = period_index(F, period, &zone, b).unwrap();
+            prop_assert!(ia <= ib);
+            let tz_name = if zone_name == "UTC" { "Etc/UTC" } else { zone_name };
+            for (t, i) in [(a, ia), (b, ib)] {
+                let local = chrono_local_date(tz_name, t);
+                prop_assert!(period_start_date(period, i) <= local);
+                prop_assert!(local < period_start_date(period, i + 1));
+                prop_assert_eq!(period_index(F, period, &Zone::utc(), i64::from(local) * USECS_PER_DAY).unwrap(), i);
+            }
+        }
+
+        #[test]
+        fn start_date_round_trips(period in any_period(), index in -100_000i32..100_000) {
+            let start = period_start_date(period, index);
+            prop_assert_eq!(period_index(F, period, &Zone::utc(), i64::from(start) * USECS_PER_DAY).unwrap(), index);
+            prop_assert_eq!(period_index(F, period, &Zone::utc(), i64::from(start) * USECS_PER_DAY - 1).unwrap(), index - 1);
+        }
+
+        #[test]
+        fn indexer_matches_period_index(
+            period in any_period(),
+            zone_name in prop::sample::select(ZONES.to_vec()),
+            base in any_timestamp(),
+            steps in prop::collection::vec(-200_000_000_000i64..200_000_000_000, 1..60),
+        ) {
+            let zone = zone(zone_name);
+            let mut indexer = Indexer::new(period, zone.clone());
+            // Past the warm-up, so that the memos are in use.
+            for day in 0..=i64::from(MEMO_WARMUP) {
+                indexer.index(F, base - day * USECS_PER_DAY).unwrap();
+            }
+            prop_assert_eq!(indexer.indexes.len(), MEMO_SLOTS);
+            let mut t = base;
+            for step in steps {
+                t += step;
+                prop_assert_eq!(indexer.index(F, t).unwrap(), period_index(F, period, &zone, t).unwrap());
+            }
+        }
+    }
+}
