@@ -1,0 +1,60 @@
+-- Cohorts family: user-visible output of cohort_agg, cohort_retention, repeat_rate, rollup.
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+CREATE TABLE activity (customer_id bigint, occurred_at timestamptz);
+INSERT INTO activity VALUES
+    (1, '2024-01-05'), (1, '2024-02-10'), (1, '2024-04-01'),   -- skips March
+    (2, '2024-01-20'), (2, '2024-01-25'),                      -- January only, twice
+    (3, '2024-02-01'), (3, '2024-03-31 23:30+00'),             -- April 1st in Berlin
+    (4, '2024-03-15');
+INSERT INTO activity
+SELECT 100 + (g * 7919) % 20000, timestamptz '2023-01-01' + ((g * 104729) % 730) * interval '1 day'
+FROM generate_series(1::bigint, 200000) g;
+ANALYZE activity;
+
+-- Classic: active in period k exactly; unbounded: active in period k or later.
+SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(customer_id, occurred_at, 'month') FROM activity WHERE customer_id < 100));
+SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(customer_id, occurred_at, 'month') FROM activity WHERE customer_id < 100), 'unbounded');
+-- Calendar boundaries in Berlin: customer 3's last event is in April there.
+SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(customer_id, occurred_at, 'month', 'Europe/Berlin') FROM activity WHERE customer_id < 100));
+-- ISO weeks start on Monday: 2024-01-01 is a Monday.
+SELECT cohort, period_number, cohort_size, active_customers
+FROM crm.cohort_retention((SELECT crm.cohort_agg(customer_id, occurred_at, 'week') FROM activity WHERE customer_id IN (1, 2)))
+WHERE active_customers > 0;
+SELECT crm.repeat_rate(s), crm.customers(s), s
+FROM (SELECT crm.cohort_agg(customer_id, occurred_at, 'month') AS s FROM activity WHERE customer_id < 100) t;
+
+-- Text, uuid and bigint ids give the same table.
+SELECT count(*) AS differences FROM (
+    SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(customer_id, occurred_at, 'quarter') FROM activity))
+    EXCEPT
+    SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(md5(customer_id::text)::uuid, occurred_at, 'quarter') FROM activity))
+    EXCEPT
+    SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg('c' || customer_id, occurred_at, 'quarter') FROM activity))) d;
+
+-- NULL and empty input.
+SELECT crm.cohort_agg(id, at, 'month') FROM (VALUES (NULL::bigint, now()), (1, NULL)) v(id, at);
+SELECT crm.cohort_agg(id, at, 'month') FROM (SELECT 1::bigint, now() WHERE false) v(id, at);
+SELECT * FROM crm.cohort_retention('{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[]}');
+
+-- Bad input.
+SELECT error_of($$SELECT crm.cohort_agg(1::bigint, now(), 'fortnight')$$);
+SELECT error_of($$SELECT crm.cohort_agg(1::bigint, now(), 'month', 'Mars/Olympus')$$);
+SELECT error_of($$SELECT crm.cohort_agg(1::bigint, 'infinity', 'month')$$);
+SELECT error_of($$SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(1::bigint, now(), 'month')), 'forever')$$);
+SELECT error_of($$SELECT crm.rollup(s) FROM (SELECT crm.cohort_agg(1::bigint, now(), 'month') UNION ALL SELECT crm.cohort_agg(1::bigint, now(), 'week')) t(s)$$);
+SELECT error_of($$SELECT 'nonsense'::crm.cohort_summary$$);
+
+-- Rollup of per-shard summaries equals one pass.
+SELECT (SELECT crm.rollup(s)::text FROM (SELECT crm.cohort_agg(customer_id, occurred_at, 'month') s FROM activity GROUP BY customer_id % 4) t)
+     = (SELECT crm.cohort_agg(customer_id, occurred_at, 'month')::text FROM activity) AS rollup_equals_one_pass;
+
+-- Forced parallel plan: Partial and Finalize Aggregate, same summary as serial.
+CREATE TABLE serial_result AS SELECT crm.cohort_agg(customer_id, occurred_at, 'month')::text AS summary FROM activity;
+SELECT force_parallel();
+EXPLAIN (COSTS OFF) SELECT crm.cohort_agg(customer_id, occurred_at, 'month') FROM activity;
+SELECT (SELECT crm.cohort_agg(customer_id, occurred_at, 'month')::text FROM activity) = summary AS parallel_equals_serial
+FROM serial_result;
+SELECT serial();
+
+DROP TABLE serial_result, activity;
