@@ -61,3 +61,22 @@ SELECT segment,
        round((100 * crm.churn_rate(started_at, ended_at, '2025-01-01', '2026-01-01', 'average'))::numeric, 1) AS "churn % (average)",
        round((100 * crm.churn_rate(started_at, ended_at, '2025-01-01', '2026-01-01', 'start_plus_new'))::numeric, 1) AS "churn % (start + new)"
 FROM customers GROUP BY segment ORDER BY segment;
+
+\echo
+\echo '=== Cohorts: quarterly retention of ordering customers (classic, % of cohort) ==='
+\echo
+SELECT cohort, cohort_size AS customers,
+       round(100 * max(retention_rate) FILTER (WHERE period_number = 1)) AS "q+1",
+       round(100 * max(retention_rate) FILTER (WHERE period_number = 2)) AS "q+2",
+       round(100 * max(retention_rate) FILTER (WHERE period_number = 3)) AS "q+3",
+       round(100 * max(retention_rate) FILTER (WHERE period_number = 4)) AS "q+4",
+       round(100 * max(retention_rate) FILTER (WHERE period_number = 5)) AS "q+5",
+       round(100 * max(retention_rate) FILTER (WHERE period_number = 6)) AS "q+6",
+       round(100 * max(retention_rate) FILTER (WHERE period_number = 7)) AS "q+7",
+       round(100 * max(retention_rate) FILTER (WHERE period_number = 8)) AS "q+8"
+FROM crm.cohort_retention((SELECT crm.cohort_agg(customer_id, ordered_at, 'quarter') FROM orders))
+GROUP BY cohort, cohort_size ORDER BY cohort;
+
+SELECT round((100 * crm.repeat_rate(crm.cohort_agg(customer_id, ordered_at, 'month')))::numeric, 1)
+       AS "customers ordering in 2+ months, %"
+FROM orders;

@@ -459,6 +459,7 @@ type ChurnSeriesRow = (
 );
 /// Retention and churn for each period [start, start + step) from `from` while start < `to`;
 /// each row equals crm.retention_rate / crm.churn_rate over that period, from one scan.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
 #[pg_extern(immutable, parallel_safe, strict)]
 fn churn_series(
     summary: customer_summary,
