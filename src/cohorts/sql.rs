@@ -8,7 +8,6 @@ use crate::common::calendar::{Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
-    SummaryType,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -27,22 +26,7 @@ const MAX_RETENTION_ROWS: u64 = 50_000_000;
 #[inoutfuncs]
 pub struct cohort_summary(pub CohortSummary);
 
-impl SummaryType for cohort_summary {
-    fn encode(&mut self) -> Vec<u8> {
-        self.0.encode()
-    }
-    fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        CohortSummary::decode(bytes).map(cohort_summary)
-    }
-    fn to_text(&mut self) -> String {
-        self.0.to_text()
-    }
-    fn from_text(text: &str) -> MetricResult<Self> {
-        CohortSummary::from_text(text).map(cohort_summary)
-    }
-}
-
-crate::summary_type!(cohort_summary);
+crate::summary_type!(cohort_summary(CohortSummary));
 
 /// Aggregate state: the summary, and the period and time-zone arguments it was created with,
 /// as the rows spelled them (compared as text on every row; parsed once).

@@ -3,25 +3,8 @@
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
 mod tests {
+    use crate::common::testing::{count, sqlstate_of};
     use pgrx::prelude::*;
-
-    fn count(query: &str) -> i64 {
-        Spi::get_one::<i64>(query)
-            .expect("query runs")
-            .expect("a count")
-    }
-
-    fn sqlstate_of(query: &str) -> String {
-        let escaped = query.replace('\'', "''");
-        Spi::run(
-            "CREATE OR REPLACE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-             BEGIN EXECUTE q; RETURN 'no error'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE; END $$",
-        )
-        .expect("helper is created");
-        Spi::get_one::<String>(&format!("SELECT pg_temp.sqlstate_of('{escaped}')"))
-            .expect("query runs")
-            .expect("a state")
-    }
 
     /// Events with customers skipping periods, events minutes around midnight (UTC and local),
     /// a DST change in Europe/Berlin (2024-03-31) and New York (2024-11-03), and random ones.

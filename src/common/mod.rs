@@ -11,3 +11,5 @@ pub mod codec;
 pub mod error;
 pub mod pg;
 pub mod stats;
+#[cfg(any(test, feature = "pg_test"))]
+pub mod testing;

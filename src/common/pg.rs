@@ -183,12 +183,28 @@ pub trait SummaryType: Sized + Clone {
     fn from_text(text: &str) -> Result<Self, MetricError>;
 }
 
-/// Makes a `#[derive(PostgresType)]` wrapper struct (declared with
+/// Makes a `#[derive(PostgresType)]` wrapper struct `$name($inner)` (declared with
 /// `#[bikeshed_postgres_type_manually_impl_from_into_datum]` and `#[inoutfuncs]`) store itself
-/// with [`SummaryType`] instead of pgrx's default CBOR.
+/// with the inner type's `encode`/`decode` and `to_text`/`from_text` instead of pgrx's default
+/// CBOR.
 #[macro_export]
 macro_rules! summary_type {
-    ($name:ident) => {
+    ($name:ident($inner:ty)) => {
+        impl $crate::common::pg::SummaryType for $name {
+            fn encode(&mut self) -> Vec<u8> {
+                self.0.encode()
+            }
+            fn decode(bytes: &[u8]) -> $crate::common::error::MetricResult<Self> {
+                <$inner>::decode(bytes).map($name)
+            }
+            fn to_text(&mut self) -> String {
+                self.0.to_text()
+            }
+            fn from_text(text: &str) -> $crate::common::error::MetricResult<Self> {
+                <$inner>::from_text(text).map($name)
+            }
+        }
+
         impl ::pgrx::inoutfuncs::InOutFuncs for $name {
             fn input(input: &::core::ffi::CStr) -> Self {
                 use $crate::common::pg::{OrRaise, SummaryType};

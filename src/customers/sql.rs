@@ -5,7 +5,6 @@ use super::state::{require_finite, CustomerSummary, Denominator, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
-    SummaryType,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -26,22 +25,7 @@ const MAX_SERIES_PERIODS: usize = 1_000_000;
 #[inoutfuncs]
 pub struct customer_summary(pub CustomerSummary);
 
-impl SummaryType for customer_summary {
-    fn encode(&mut self) -> Vec<u8> {
-        self.0.encode()
-    }
-    fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        CustomerSummary::decode(bytes).map(customer_summary)
-    }
-    fn to_text(&mut self) -> String {
-        self.0.to_text()
-    }
-    fn from_text(text: &str) -> MetricResult<Self> {
-        CustomerSummary::from_text(text).map(customer_summary)
-    }
-}
-
-crate::summary_type!(customer_summary);
+crate::summary_type!(customer_summary(CustomerSummary));
 
 fn instant(value: TimestampWithTimeZone) -> i64 {
     pg_sys::TimestampTz::from(value)

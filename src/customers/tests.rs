@@ -3,25 +3,8 @@
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
 mod tests {
+    use crate::common::testing::{count, sqlstate_of};
     use pgrx::prelude::*;
-
-    fn count(query: &str) -> i64 {
-        Spi::get_one::<i64>(query)
-            .expect("query runs")
-            .expect("a count")
-    }
-
-    fn sqlstate_of(query: &str) -> String {
-        let escaped = query.replace('\'', "''");
-        Spi::run(
-            "CREATE OR REPLACE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-             BEGIN EXECUTE q; RETURN 'no error'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE; END $$",
-        )
-        .expect("helper is created");
-        Spi::get_one::<String>(&format!("SELECT pg_temp.sqlstate_of('{escaped}')"))
-            .expect("query runs")
-            .expect("a state")
-    }
 
     /// Customers with joiners and leavers inside periods, customers still active, lifetimes
     /// starting or ending exactly on period boundaries, zero-length lifetimes, and random ones.

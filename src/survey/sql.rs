@@ -2,10 +2,9 @@
 //! the summary accessors and `crm.csat`. Aggregates themselves are declared in
 //! `sql/survey.sql`; this file holds their support functions.
 use super::state::{CsatCounts, NpsCounts};
-use crate::common::error::MetricResult;
 use crate::common::pg::{
     combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg, raw_return_state,
-    raw_return_unchanged, raw_state, state_or_init, state_ref, OrRaise, SummaryType,
+    raw_return_unchanged, raw_state, state_or_init, state_ref, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -23,22 +22,7 @@ const CSAT: &str = "crm.csat";
 #[inoutfuncs]
 pub struct nps_summary(pub NpsCounts);
 
-impl SummaryType for nps_summary {
-    fn encode(&mut self) -> Vec<u8> {
-        self.0.encode()
-    }
-    fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        NpsCounts::decode(bytes).map(nps_summary)
-    }
-    fn to_text(&mut self) -> String {
-        self.0.to_text()
-    }
-    fn from_text(text: &str) -> MetricResult<Self> {
-        NpsCounts::from_text(text).map(nps_summary)
-    }
-}
-
-crate::summary_type!(nps_summary);
+crate::summary_type!(nps_summary(NpsCounts));
 
 // ---------------------------------------------------------------------------------------------
 // NPS transition, inverse, combine, serialize, deserialize and final functions.

@@ -2,6 +2,7 @@
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
 mod tests {
+    use crate::common::testing::sqlstate_of;
     use pgrx::prelude::*;
 
     fn float(query: &str) -> Option<f64> {
@@ -10,17 +11,6 @@ mod tests {
 
     fn text(query: &str) -> Option<String> {
         Spi::get_one::<String>(query).expect("query runs")
-    }
-
-    /// SQLSTATE of the error `query` raises, caught in a subtransaction.
-    fn sqlstate_of(query: &str) -> String {
-        let escaped = query.replace('\'', "''");
-        Spi::run(&format!(
-            "CREATE OR REPLACE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-             BEGIN EXECUTE q; RETURN 'no error'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE; END $$"
-        ))
-        .expect("helper is created");
-        text(&format!("SELECT pg_temp.sqlstate_of('{escaped}')")).expect("a state")
     }
 
     fn scores_table() {
