@@ -52,6 +52,20 @@ as_postgres() {
     if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
 }
 
+# Where throwaway clusters live: .run/ in the repository when the postgres user can reach it,
+# else a directory under /tmp named after the repository path.
+run_dir() {
+    local dir="$REPO_ROOT/.run"
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    if ! as_postgres test -x "$dir" 2>/dev/null; then
+        dir="/tmp/crm_metrics-run-$(printf '%s' "$REPO_ROOT" | cksum | cut -d' ' -f1)"
+        mkdir -p "$dir"
+        chmod 755 "$dir"
+    fi
+    echo "$dir"
+}
+
 # A TCP port nobody listens on, starting from $1.
 free_port() {
     local port=$1

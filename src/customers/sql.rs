@@ -443,8 +443,10 @@ type ChurnSeriesRow = (
 );
 /// Retention and churn for each period [start, start + step) from `from` while start < `to`;
 /// each row equals crm.retention_rate / crm.churn_rate over that period, from one scan.
+/// STABLE, not IMMUTABLE: calendar steps follow the session time zone, as
+/// `timestamptz + interval` does.
 #[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
-#[pg_extern(immutable, parallel_safe, strict)]
+#[pg_extern(stable, parallel_safe, strict)]
 fn churn_series(
     summary: customer_summary,
     from: TimestampWithTimeZone,
