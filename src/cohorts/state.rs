@@ -1186,6 +1186,29 @@ mod tests {
     }
 
     #[test]
+    fn binary_and_text_forms_are_pinned() {
+        let s = summary(
+            Period::Month,
+            "UTC",
+            &[
+                (2, ts(2024, 1, 5, 0)),
+                (1, ts(2024, 1, 6, 0)),
+                (1, ts(2024, 3, 1, 0)),
+            ],
+        );
+        assert_eq!(
+            s.to_text(),
+            r#"{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[["1",[288,290]],["2",[288]]]}"#
+        );
+        // Version, period, zone name, key kind, customer count, then per customer (sorted by key)
+        // the key delta, first period (zigzag), bitmap of later periods and spill length.
+        assert_eq!(
+            s.encode(),
+            vec![1, 2, 3, 85, 84, 67, 0, 2, 1, 192, 4, 5, 0, 0, 192, 4, 1, 0]
+        );
+    }
+
+    #[test]
     fn time_zone_decides_the_cohort() {
         // 23:30 UTC on New Year's Eve is already January in Berlin.
         let events = [

@@ -1263,6 +1263,23 @@ mod tests {
     }
 
     #[test]
+    fn binary_form_is_pinned() {
+        // Version 1, two spans; the first start zigzag-coded, the next as a delta; end codes
+        // 0 = never, else end - start + 1; then the count.
+        let mut summary = summary(&[(0, None), (0, None), (10, Some(20))]);
+        assert_eq!(summary.encode(), vec![1, 2, 0, 0, 2, 10, 11, 1]);
+        let counts = PeriodCounts {
+            customers_at_start: 3,
+            customers_at_end: 2,
+            new_customers: 1,
+            churned_customers: 2,
+            started_in_period: 1,
+            ended_in_period: 2,
+        };
+        assert_eq!(counts.encode(), vec![1, 3, 2, 1, 2, 1, 2]);
+    }
+
+    #[test]
     fn text_form() {
         let mut summary = summary(&[
             (ts("2024-01-01 00:00:00+00"), None),
