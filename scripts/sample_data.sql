@@ -15,7 +15,7 @@ SELECT setseed(0.42);
 DROP TABLE IF EXISTS survey_responses, opportunities, subscriptions_mrr, orders, customers;
 
 CREATE TABLE customers (
-    customer_id bigint PRIMARY KEY,
+    customer_id bigint NOT NULL,
     name        text NOT NULL,
     segment     text NOT NULL,   -- 'SMB' | 'Mid-Market' | 'Enterprise'
     region      text NOT NULL,   -- 'EMEA' | 'NA' | 'APAC' | 'LATAM'
@@ -44,8 +44,8 @@ FROM (
 ) c;
 
 CREATE TABLE orders (
-    order_id    bigint PRIMARY KEY,
-    customer_id bigint NOT NULL REFERENCES customers,
+    order_id    bigint NOT NULL,
+    customer_id bigint NOT NULL,
     ordered_at  timestamptz NOT NULL,
     amount      numeric(12, 2) NOT NULL
 );
@@ -59,10 +59,9 @@ FROM (SELECT id, 1 + floor(random() * greatest(:rows / 10, 10))::bigint AS custo
 JOIN customers c USING (customer_id);
 
 CREATE TABLE subscriptions_mrr (
-    customer_id bigint NOT NULL REFERENCES customers,
+    customer_id bigint NOT NULL,
     month       date NOT NULL,      -- first day of the month
-    mrr         numeric(12, 2) NOT NULL,
-    PRIMARY KEY (customer_id, month)
+    mrr         numeric(12, 2) NOT NULL
 );
 
 INSERT INTO subscriptions_mrr
@@ -86,7 +85,7 @@ FROM (
 ) s;
 
 CREATE TABLE opportunities (
-    opportunity_id bigint PRIMARY KEY,
+    opportunity_id bigint NOT NULL,
     owner          text NOT NULL,
     stage          text NOT NULL,    -- open stages, then 'Closed Won' / 'Closed Lost'
     amount         numeric(12, 2) NOT NULL,
@@ -115,8 +114,8 @@ FROM (
 ) o;
 
 CREATE TABLE survey_responses (
-    response_id  bigint PRIMARY KEY,
-    customer_id  bigint NOT NULL REFERENCES customers,
+    response_id  bigint NOT NULL,
+    customer_id  bigint NOT NULL,
     responded_at timestamptz NOT NULL,
     channel      text NOT NULL,      -- 'email' | 'in-app' | 'phone'
     nps_score    integer,            -- 0..10, NULL when skipped
@@ -139,6 +138,12 @@ FROM (
     JOIN customers c USING (customer_id)
 ) s;
 
+-- Keys and references are added after loading: one validation pass instead of a check per row.
+ALTER TABLE customers ADD PRIMARY KEY (customer_id);
+ALTER TABLE orders ADD PRIMARY KEY (order_id), ADD FOREIGN KEY (customer_id) REFERENCES customers;
+ALTER TABLE subscriptions_mrr ADD PRIMARY KEY (customer_id, month), ADD FOREIGN KEY (customer_id) REFERENCES customers;
+ALTER TABLE opportunities ADD PRIMARY KEY (opportunity_id);
+ALTER TABLE survey_responses ADD PRIMARY KEY (response_id), ADD FOREIGN KEY (customer_id) REFERENCES customers;
 ANALYZE customers, orders, subscriptions_mrr, opportunities, survey_responses;
 
 SELECT 'customers' AS "table", count(*) AS "rows" FROM customers
