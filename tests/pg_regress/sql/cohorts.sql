@@ -57,4 +57,12 @@ SELECT (SELECT crm.cohort_agg(customer_id, occurred_at, 'month')::text FROM acti
 FROM serial_result;
 SELECT serial();
 
+-- cohort_agg as a window function: running customers and repeat rate as events arrive.
+SELECT customer_id, occurred_at::date AS day,
+       crm.customers(s) AS customers, crm.repeat_rate(s) AS repeat_rate
+FROM (SELECT customer_id, occurred_at,
+             crm.cohort_agg(customer_id, occurred_at, 'month') OVER (ORDER BY occurred_at, customer_id) AS s
+      FROM activity WHERE customer_id < 100) t
+ORDER BY occurred_at, customer_id;
+
 DROP TABLE serial_result, activity;

@@ -78,4 +78,9 @@ SELECT id, round(crm.retention_rate(started_at, ended_at, '2025-01-01', '2025-02
                  OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)::numeric, 3) AS rolling
 FROM subscriptions WHERE id < 100 ORDER BY id;
 
+-- customer_agg as a window function: a growing frame, then a sliding one (no inverse: restarts).
+SELECT id, crm.customers(crm.customer_agg(started_at, ended_at) OVER (ORDER BY id)) AS running,
+       crm.active_customers(crm.customer_agg(started_at, ended_at) OVER (ORDER BY id ROWS 1 PRECEDING), '2025-01-16') AS pair_active
+FROM subscriptions WHERE id < 100 ORDER BY id;
+
 DROP TABLE serial_result, subscriptions;
