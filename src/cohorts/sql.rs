@@ -15,8 +15,9 @@ use pgrx::prelude::*;
 const COHORT_AGG: &str = "crm.cohort_agg";
 const COHORT_ROLLUP: &str = "crm.rollup";
 const COHORT_RETENTION: &str = "crm.cohort_retention";
-/// Upper bound on the rows of one `crm.cohort_retention` call.
-const MAX_RETENTION_ROWS: u64 = 50_000_000;
+/// Upper bound on the rows of one `crm.cohort_retention` call (the rows are built in memory
+/// before they are returned, so this bounds that memory to a few hundred MB).
+const MAX_RETENTION_ROWS: u64 = 10_000_000;
 
 /// Per customer, the calendar periods it was active in; text form
 /// `{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[...]}`.
