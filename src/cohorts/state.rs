@@ -128,9 +128,10 @@ const VACANT_SLOT: Activity = Activity {
 };
 /// Smallest table (slots, a power of two).
 const MIN_SLOTS: usize = 16;
-/// Most customers of one summary: 3/4 of 2^32 slots. Beyond any real use, it
-/// keeps the table's growth and the spill indexes (`u32`) from overflowing.
-const MAX_CUSTOMERS: usize = 3 << 30;
+/// Most customers of one summary: 3/4 of 2^26 slots, a table of 2 GiB. A larger
+/// table could fail to allocate, and a failed allocation in Rust aborts the
+/// backend, so the summary refuses to grow with a clean error instead.
+const MAX_CUSTOMERS: usize = 3 << 24;
 /// Events queued by `add` between the prefetch of their slot and its update.
 const PIPELINE: usize = 16;
 

@@ -323,6 +323,7 @@ fn customer_rollup_trans(
     let merged =
         unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_ROLLUP, CustomerSummary::new) };
     merged.merge(&summary.0);
+    merged.check_size(CUSTOMER_ROLLUP).or_raise();
     internal_of(merged)
 }
 
@@ -335,7 +336,8 @@ fn customer_agg_combine(
 ) -> Internal {
     unsafe {
         combine_states::<CustomerSummary>(first, second, fcinfo, CUSTOMER_AGG, |state, other| {
-            state.merge(other)
+            state.merge(other);
+            state.check_size(CUSTOMER_AGG).or_raise()
         })
     }
 }

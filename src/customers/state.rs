@@ -32,6 +32,10 @@ const SUMMARY_TYPE: &str = "crm.customer_summary";
 /// The unsorted tail of a summary is folded into its sorted spans once it holds more
 /// rows than the spans do, and never while it holds fewer than this many rows.
 const MIN_PENDING_ROWS: usize = 1024;
+/// Most lifetimes one summary holds in memory (distinct ones plus rows not yet merged in,
+/// 16 to 24 bytes each): a failed allocation in Rust aborts the backend, so the summary stops
+/// with a clean error before memory runs out.
+const MAX_HELD_LIFETIMES: usize = 200_000_000;
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
@@ -415,6 +419,7 @@ impl CustomerSummary {
         ended_at: Option<i64>,
     ) -> MetricResult<()> {
         let row = customer_span(function, started_at, ended_at)?;
+        self.check_size(function)?;
         self.pending.push(row);
         self.customers = self.customers.saturating_add(1);
         self.fold_if_tail_is_long();
@@ -433,6 +438,19 @@ impl CustomerSummary {
         self.pending.extend_from_slice(&other.pending);
         self.customers = self.customers.saturating_add(other.customers);
         self.fold_if_tail_is_long();
+    }
+
+    /// Fails once the summary holds [`MAX_HELD_LIFETIMES`] lifetimes; callers check after
+    /// merging, and `add` checks before every row.
+    pub fn check_size(&self, function: &str) -> MetricResult<()> {
+        if self.spans.len() + self.pending.len() < MAX_HELD_LIFETIMES {
+            Ok(())
+        } else {
+            Err(MetricError::OutOfRange(format!(
+                "{function}: more than {MAX_HELD_LIFETIMES} distinct customer lifetimes in one \
+                 summary; summarize parts of the table separately"
+            )))
+        }
     }
 
     /// Rows added.
