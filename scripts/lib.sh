@@ -87,7 +87,8 @@ start_cluster() {
         --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; exit 1; }
     local settings=(-c "port=${port}" -c "listen_addresses=127.0.0.1" -c "unix_socket_directories=${dir}"
         -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=1GB
-        -c work_mem=256MB -c maintenance_work_mem=1GB -c max_wal_size=4GB "$@")
+        -c work_mem=256MB -c maintenance_work_mem=1GB -c max_wal_size=4GB
+        -c wal_level=minimal -c max_wal_senders=0 "$@")
     as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "$(printf '%q ' "${settings[@]}")" start >/dev/null
     export PGHOST="$dir" PGPORT="$port" PGUSER=postgres

@@ -9,6 +9,9 @@
 \set rows 100000
 \endif
 SET client_min_messages = warning;
+-- One transaction: with wal_level = minimal (as scripts/lib.sh starts its clusters), tables
+-- created and filled in the same transaction skip the write-ahead log.
+BEGIN;
 SET max_parallel_workers_per_gather = 0;  -- one process: random() stays deterministic
 SELECT setseed(0.42);
 
@@ -144,6 +147,7 @@ ALTER TABLE orders ADD PRIMARY KEY (order_id), ADD FOREIGN KEY (customer_id) REF
 ALTER TABLE subscriptions_mrr ADD PRIMARY KEY (customer_id, month), ADD FOREIGN KEY (customer_id) REFERENCES customers;
 ALTER TABLE opportunities ADD PRIMARY KEY (opportunity_id);
 ALTER TABLE survey_responses ADD PRIMARY KEY (response_id), ADD FOREIGN KEY (customer_id) REFERENCES customers;
+COMMIT;
 ANALYZE customers, orders, subscriptions_mrr, opportunities, survey_responses;
 
 SELECT 'customers' AS "table", count(*) AS "rows" FROM customers
