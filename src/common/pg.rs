@@ -50,8 +50,8 @@ unsafe fn aggregate_memory_context(
     context
 }
 
-/// Moves `value` into the aggregate memory context of this call (dropped when the group ends)
-/// and returns it as an `internal` datum.
+/// Moves `value` into the aggregate memory context of this call (dropped when that context is
+/// reset or deleted) and returns a pointer to it.
 ///
 /// # Safety
 /// `fcinfo` must be the call info of an aggregate support function.
