@@ -69,14 +69,12 @@ CREATE TABLE subscriptions_mrr (
 
 INSERT INTO subscriptions_mrr
 SELECT customer_id, month::date,
-       -- the plan price grows or shrinks a little over time; some months are paused (0)
+       -- the plan price grows or shrinks 2 % every 6 months; some months are paused (0)
        CASE WHEN random() < 0.03 THEN 0
-            ELSE round((base_mrr * (1 + 0.02 * floor(months_in / 6) * CASE WHEN customer_id % 5 = 0 THEN -1 ELSE 1 END))::numeric, 2)
+            ELSE round(base_mrr * (1 + 0.02 * (months_in / 6) * CASE WHEN customer_id % 5 = 0 THEN -1 ELSE 1 END), 2)
        END
 FROM (
-    SELECT c.customer_id, m.month,
-           (extract(year FROM age(m.month, date_trunc('month', c.started_at))) * 12 +
-            extract(month FROM age(m.month, date_trunc('month', c.started_at))))::int AS months_in,
+    SELECT c.customer_id, m.month, (m.position - 1)::int AS months_in,
            CASE c.segment WHEN 'SMB' THEN 49 + (c.customer_id % 4) * 50
                           WHEN 'Mid-Market' THEN 400 + (c.customer_id % 5) * 150
                           ELSE 2500 + (c.customer_id % 6) * 1000 END AS base_mrr
@@ -84,7 +82,7 @@ FROM (
          generate_series(date_trunc('month', c.started_at AT TIME ZONE 'UTC'),
                          date_trunc('month', coalesce(c.ended_at, timestamptz '2025-12-31') AT TIME ZONE 'UTC') - interval '1 month' *
                              (c.ended_at IS NOT NULL)::int,
-                         interval '1 month') AS m(month)
+                         interval '1 month') WITH ORDINALITY AS m(month, position)
 ) s;
 
 CREATE TABLE opportunities (
