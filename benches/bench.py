@@ -4,10 +4,11 @@ sum() over the same rows, interleaved round by round, and prints medians and rat
 
 Times are server-side execution times from EXPLAIN (ANALYZE, TIMING OFF), serial plans
 (max_parallel_workers_per_gather = 0), after one warm-up run of each query. In each round every
-query runs `--repeats` times back to back and keeps its best time, which filters out the
+query runs, in a shuffled order, `--repeats` times back to back and keeps its best time, which filters out the
 moments another tenant of the host steals the CPU; the table shows the median over rounds.
 """
 import argparse
+import random
 import re
 import statistics
 import subprocess
@@ -145,8 +146,11 @@ def main():
         for query in queries:
             execution_ms(args, query)  # warm-up: caches, first load of the library
         samples = [[], [], []]
+        order = random.Random(42)
         for _ in range(args.rounds):
-            for index, query in enumerate(queries):
+            # A shuffled order each round, so no query always runs right after another.
+            for index in order.sample(range(3), 3):
+                query = queries[index]
                 samples[index].append(min(execution_ms(args, query) for _ in range(args.repeats)))
         ours, plain, baseline = (statistics.median(values) for values in samples)
         print(f"{case['name']:<34} {ours:>9.1f} {plain:>9.1f} {baseline:>9.1f} {ours / plain:>8.2f}x"

@@ -1,7 +1,7 @@
 //! SQL surface of the survey family: `crm.nps`, `crm.nps_agg`, `crm.rollup(crm.nps_summary)`,
 //! the summary accessors and `crm.csat`. Aggregates themselves are declared in
 //! `sql/survey.sql`; this file holds their support functions.
-use super::state::{CsatCounts, NpsCounts};
+use super::state::{nps_score_out_of_range, CsatCounts, NpsCounts};
 use crate::common::pg::{
     combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg, raw_return_state,
     raw_return_unchanged, raw_state, state_or_init, state_ref, OrRaise,
@@ -43,10 +43,17 @@ unsafe fn nps_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -> p
         return unsafe { raw_return_unchanged(fcinfo) };
     };
     let counts = unsafe { raw_state(fcinfo, function, NpsCounts::default) };
-    if let Err(error) = counts.add(function, score.value() as i32) {
-        raise_from_raw(error);
+    let score = score.value() as i32;
+    if !counts.try_add(score) {
+        reject_nps_score(function, score);
     }
     unsafe { raw_return_state(fcinfo, counts) }
+}
+
+#[cold]
+#[inline(never)]
+fn reject_nps_score(function: &str, score: i32) -> ! {
+    raise_from_raw(nps_score_out_of_range(function, score))
 }
 
 crate::raw_transition! {
@@ -213,13 +220,29 @@ unsafe fn csat_add(fcinfo: pg_sys::FunctionCallInfo, with_threshold: bool) -> pg
     };
     let counts = unsafe { raw_state(fcinfo, CSAT, CsatCounts::default) };
     let counted = match threshold {
-        Some(from) => counts.add_with_threshold(CSAT, score, from),
-        None => counts.add(CSAT, score),
+        Some(from) => counts.try_add_with_threshold(score, from),
+        None => counts.try_add(score),
     };
-    if let Err(error) = counted {
-        raise_from_raw(error);
+    if !counted {
+        reject_csat_answer(score, threshold);
     }
     unsafe { raw_return_state(fcinfo, counts) }
+}
+
+/// Raises the error of a CSAT answer the hot path refused (the message comes from the checked
+/// `add` functions, so it is written once).
+#[cold]
+#[inline(never)]
+fn reject_csat_answer(score: i32, threshold: Option<i32>) -> ! {
+    let mut scratch = CsatCounts::default();
+    let refused = match threshold {
+        Some(from) => scratch.add_with_threshold(CSAT, score, from),
+        None => scratch.add(CSAT, score),
+    };
+    match refused {
+        Err(error) => raise_from_raw(error),
+        Ok(()) => unreachable!("the hot path refuses only answers the checked path refuses"),
+    }
 }
 
 crate::raw_transition! {

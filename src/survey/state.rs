@@ -33,9 +33,10 @@ fn check_nps_score(function: &str, score: i32) -> MetricResult<()> {
     }
 }
 
+/// The error for an NPS score outside 0..10.
 #[cold]
 #[inline(never)]
-fn nps_score_out_of_range(function: &str, score: i32) -> MetricError {
+pub fn nps_score_out_of_range(function: &str, score: i32) -> MetricError {
     MetricError::OutOfRange(format!("{function}: score {score} is outside 0..10"))
 }
 
@@ -56,14 +57,25 @@ impl NpsCounts {
     /// Counts one answer: one increment of one counter, the hot path of `crm.nps`.
     #[inline(always)]
     pub fn add(&mut self, function: &str, score: i32) -> MetricResult<()> {
+        if self.try_add(score) {
+            Ok(())
+        } else {
+            Err(nps_score_out_of_range(function, score))
+        }
+    }
+
+    /// Counts one answer and returns true, or returns false for a score outside 0..10.
+    /// No error value on this path keeps the raw transition function free of stack traffic.
+    #[inline(always)]
+    pub fn try_add(&mut self, score: i32) -> bool {
         let Some(&counter) = usize::try_from(score).ok().and_then(|i| NPS_COUNTER.get(i)) else {
-            return Err(nps_score_out_of_range(function, score));
+            return false;
         };
         // SAFETY: `NpsCounts` is `repr(C)` with three `u64` fields and `counter` is 0, 1 or 2.
         let slot = unsafe { &mut *(self as *mut NpsCounts as *mut u64).add(counter) };
         // Wrapping: 2^64 answers cannot be counted one row at a time.
         *slot = slot.wrapping_add(1);
-        Ok(())
+        true
     }
 
     /// Removes one answer counted before (the inverse transition of window frames).
@@ -262,6 +274,27 @@ impl CsatCounts {
         self.uncount(function, csat_threshold(function, score, satisfied_from)?)
     }
 
+    /// [`CsatCounts::add`] without an error value (false for a score outside 1..5), for the
+    /// raw transition function's hot path.
+    #[inline(always)]
+    pub fn try_add(&mut self, score: i32) -> bool {
+        let valid = (1..=5).contains(&score);
+        if valid {
+            self.count(score >= 4);
+        }
+        valid
+    }
+
+    /// [`CsatCounts::add_with_threshold`] without an error value.
+    #[inline(always)]
+    pub fn try_add_with_threshold(&mut self, score: i32, satisfied_from: i32) -> bool {
+        let valid = score >= 0 && satisfied_from >= 0;
+        if valid {
+            self.count(score >= satisfied_from);
+        }
+        valid
+    }
+
     #[inline(always)]
     fn count(&mut self, satisfied: bool) {
         self.responses += 1;
@@ -407,6 +440,26 @@ mod tests {
             Err(MetricError::InvalidParameter(_))
         ));
         assert_eq!(csat, CsatCounts::default());
+    }
+
+    #[test]
+    fn unchecked_paths_accept_exactly_what_the_checked_ones_accept() {
+        for score in -3..14 {
+            let (mut checked, mut unchecked) = (NpsCounts::default(), NpsCounts::default());
+            assert_eq!(checked.add("t", score).is_ok(), unchecked.try_add(score));
+            assert_eq!(checked, unchecked);
+            let (mut checked, mut unchecked) = (CsatCounts::default(), CsatCounts::default());
+            assert_eq!(checked.add("t", score).is_ok(), unchecked.try_add(score));
+            assert_eq!(checked, unchecked);
+            for from in -2..8 {
+                let (mut checked, mut unchecked) = (CsatCounts::default(), CsatCounts::default());
+                assert_eq!(
+                    checked.add_with_threshold("t", score, from).is_ok(),
+                    unchecked.try_add_with_threshold(score, from)
+                );
+                assert_eq!(checked, unchecked);
+            }
+        }
     }
 
     #[test]
