@@ -15,7 +15,7 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # cargo-pgrx 0.18.1, and pgrx's registration of the system Postgres.
 ensure_toolchain() {
     local packages=(postgresql-${PG_MAJOR} postgresql-server-dev-${PG_MAJOR} postgresql-contrib
-        libclang-dev clang sudo build-essential pkg-config ca-certificates)
+        libclang-dev clang sudo build-essential pkg-config ca-certificates python3)
     local missing=()
     for package in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -30,6 +30,10 @@ ensure_toolchain() {
     if ! command -v cargo >/dev/null; then
         echo "cargo (Rust) is required: install it with rustup first" >&2
         exit 1
+    fi
+    if ! cargo fmt --version >/dev/null 2>&1; then
+        log "installing rustfmt"
+        rustup component add rustfmt
     fi
     if ! cargo pgrx --version 2>/dev/null | grep -q "${PGRX_VERSION}"; then
         log "installing cargo-pgrx ${PGRX_VERSION} (takes a few minutes)"
