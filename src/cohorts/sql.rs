@@ -7,7 +7,7 @@ use super::state::{
 use crate::common::calendar::{Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
-    combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
+    bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -96,127 +96,68 @@ fn cohort_step(
     internal_of(cohort)
 }
 
-/// Transition function of `crm.cohort_agg(bigint, timestamptz, text)`.
-#[pg_extern(immutable, parallel_safe)]
-fn cohort_bigint_trans(
-    state: Internal,
-    customer_id: Option<i64>,
-    occurred_at: Option<TimestampWithTimeZone>,
-    period: Option<&str>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let key = customer_id.map(key_from_bigint);
-    cohort_step(
-        state,
-        fcinfo,
-        KeyKind::BigInt,
-        key,
-        occurred_at,
-        period,
-        None,
-    )
-}
+/// Declares the two transition functions of `crm.cohort_agg` for one customer-id type: without
+/// and with the time-zone argument (a NULL time zone skips the row, as any NULL input does).
+macro_rules! cohort_transitions {
+    ($sql_type:literal, $trans:ident, $zone_trans:ident, [$($id:tt)+], $kind:expr, $key:expr) => {
+        #[doc = concat!("Transition function of `crm.cohort_agg(", $sql_type, ", timestamptz, text)`.")]
+        #[pg_extern(immutable, parallel_safe)]
+        fn $trans(
+            state: Internal,
+            customer_id: Option<$($id)+>,
+            occurred_at: Option<TimestampWithTimeZone>,
+            period: Option<&str>,
+            fcinfo: pg_sys::FunctionCallInfo,
+        ) -> Internal {
+            let key = customer_id.map($key);
+            cohort_step(state, fcinfo, $kind, key, occurred_at, period, None)
+        }
 
-/// Transition function of `crm.cohort_agg(bigint, timestamptz, text, text)`.
-#[pg_extern(immutable, parallel_safe)]
-fn cohort_bigint_zone_trans(
-    state: Internal,
-    customer_id: Option<i64>,
-    occurred_at: Option<TimestampWithTimeZone>,
-    period: Option<&str>,
-    time_zone: Option<&str>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let Some(time_zone) = time_zone else {
-        return state;
+        #[doc = concat!(
+            "Transition function of `crm.cohort_agg(", $sql_type, ", timestamptz, text, text)`."
+        )]
+        #[pg_extern(immutable, parallel_safe)]
+        fn $zone_trans(
+            state: Internal,
+            customer_id: Option<$($id)+>,
+            occurred_at: Option<TimestampWithTimeZone>,
+            period: Option<&str>,
+            time_zone: Option<&str>,
+            fcinfo: pg_sys::FunctionCallInfo,
+        ) -> Internal {
+            let Some(time_zone) = time_zone else {
+                return state;
+            };
+            let key = customer_id.map($key);
+            cohort_step(state, fcinfo, $kind, key, occurred_at, period, Some(time_zone))
+        }
     };
-    let key = customer_id.map(key_from_bigint);
-    cohort_step(
-        state,
-        fcinfo,
-        KeyKind::BigInt,
-        key,
-        occurred_at,
-        period,
-        Some(time_zone),
-    )
 }
 
-/// Transition function of `crm.cohort_agg(text, timestamptz, text)`.
-#[pg_extern(immutable, parallel_safe)]
-fn cohort_text_trans(
-    state: Internal,
-    customer_id: Option<&str>,
-    occurred_at: Option<TimestampWithTimeZone>,
-    period: Option<&str>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let key = customer_id.map(key_from_text);
-    cohort_step(state, fcinfo, KeyKind::Text, key, occurred_at, period, None)
-}
-
-/// Transition function of `crm.cohort_agg(text, timestamptz, text, text)`.
-#[pg_extern(immutable, parallel_safe)]
-fn cohort_text_zone_trans(
-    state: Internal,
-    customer_id: Option<&str>,
-    occurred_at: Option<TimestampWithTimeZone>,
-    period: Option<&str>,
-    time_zone: Option<&str>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let Some(time_zone) = time_zone else {
-        return state;
-    };
-    let key = customer_id.map(key_from_text);
-    cohort_step(
-        state,
-        fcinfo,
-        KeyKind::Text,
-        key,
-        occurred_at,
-        period,
-        Some(time_zone),
-    )
-}
-
-/// Transition function of `crm.cohort_agg(uuid, timestamptz, text)`.
-#[pg_extern(immutable, parallel_safe)]
-fn cohort_uuid_trans(
-    state: Internal,
-    customer_id: Option<pgrx::Uuid>,
-    occurred_at: Option<TimestampWithTimeZone>,
-    period: Option<&str>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let key = customer_id.map(|id| key_from_uuid(*id.as_bytes()));
-    cohort_step(state, fcinfo, KeyKind::Uuid, key, occurred_at, period, None)
-}
-
-/// Transition function of `crm.cohort_agg(uuid, timestamptz, text, text)`.
-#[pg_extern(immutable, parallel_safe)]
-fn cohort_uuid_zone_trans(
-    state: Internal,
-    customer_id: Option<pgrx::Uuid>,
-    occurred_at: Option<TimestampWithTimeZone>,
-    period: Option<&str>,
-    time_zone: Option<&str>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let Some(time_zone) = time_zone else {
-        return state;
-    };
-    let key = customer_id.map(|id| key_from_uuid(*id.as_bytes()));
-    cohort_step(
-        state,
-        fcinfo,
-        KeyKind::Uuid,
-        key,
-        occurred_at,
-        period,
-        Some(time_zone),
-    )
-}
+cohort_transitions!(
+    "bigint",
+    cohort_bigint_trans,
+    cohort_bigint_zone_trans,
+    [i64],
+    KeyKind::BigInt,
+    key_from_bigint
+);
+cohort_transitions!(
+    "text",
+    cohort_text_trans,
+    cohort_text_zone_trans,
+    [&str],
+    KeyKind::Text,
+    key_from_text
+);
+cohort_transitions!(
+    "uuid",
+    cohort_uuid_trans,
+    cohort_uuid_zone_trans,
+    [pgrx::Uuid],
+    KeyKind::Uuid,
+    |id: pgrx::Uuid| key_from_uuid(*id.as_bytes())
+);
 
 /// Transition function of `crm.rollup(crm.cohort_summary)`.
 #[pg_extern(immutable, parallel_safe)]
@@ -270,10 +211,6 @@ fn cohort_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 fn cohort_final(mut state: Internal) -> Option<cohort_summary> {
     unsafe { state_ref::<CohortState>(&mut state) }
         .map(|cohort| cohort_summary(cohort.summary.clone()))
-}
-
-fn bigint(count: u64) -> i64 {
-    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// The cohort retention table: one row per cohort and period number k = 0 .. (last period in

@@ -16,6 +16,11 @@ pub fn raise(error: MetricError) -> ! {
     ereport!(ERROR, code, error.to_string());
 }
 
+/// A count as a SQL bigint (saturating: counts never reach 2^63 from real rows).
+pub fn bigint(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
 /// Unwraps a metric result, raising the error as a Postgres ERROR.
 pub trait OrRaise<T> {
     fn or_raise(self) -> T;

@@ -4,7 +4,7 @@
 use super::state::{require_finite, CustomerSummary, Denominator, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
-    combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
+    bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -153,97 +153,84 @@ fn period_step(
     internal_of(period)
 }
 
-/// Transition function of `crm.retention_rate`.
-#[pg_extern(immutable, parallel_safe)]
-fn retention_rate_trans(
-    state: Internal,
-    started_at: Option<TimestampWithTimeZone>,
-    ended_at: Option<TimestampWithTimeZone>,
-    period_start: Option<TimestampWithTimeZone>,
-    period_end: Option<TimestampWithTimeZone>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-    period_step(state, fcinfo, RETENTION_RATE, row, None, false)
-}
-
-/// Inverse transition function of `crm.retention_rate`.
-#[pg_extern(immutable, parallel_safe)]
-fn retention_rate_inverse(
-    state: Internal,
-    started_at: Option<TimestampWithTimeZone>,
-    ended_at: Option<TimestampWithTimeZone>,
-    period_start: Option<TimestampWithTimeZone>,
-    period_end: Option<TimestampWithTimeZone>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-    period_step(state, fcinfo, RETENTION_RATE, row, None, true)
-}
-
-/// Transition function of `the 4-argument crm.churn_rate`.
-#[pg_extern(immutable, parallel_safe)]
-fn churn_rate_trans(
-    state: Internal,
-    started_at: Option<TimestampWithTimeZone>,
-    ended_at: Option<TimestampWithTimeZone>,
-    period_start: Option<TimestampWithTimeZone>,
-    period_end: Option<TimestampWithTimeZone>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-    period_step(state, fcinfo, CHURN_RATE, row, None, false)
-}
-
-/// Inverse transition function of `the 4-argument crm.churn_rate`.
-#[pg_extern(immutable, parallel_safe)]
-fn churn_rate_inverse(
-    state: Internal,
-    started_at: Option<TimestampWithTimeZone>,
-    ended_at: Option<TimestampWithTimeZone>,
-    period_start: Option<TimestampWithTimeZone>,
-    period_end: Option<TimestampWithTimeZone>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-    period_step(state, fcinfo, CHURN_RATE, row, None, true)
-}
-
-/// Transition function of the 5-argument `crm.churn_rate(..., denominator)`.
-#[pg_extern(immutable, parallel_safe)]
-fn churn_rate_denominator_trans(
-    state: Internal,
-    started_at: Option<TimestampWithTimeZone>,
-    ended_at: Option<TimestampWithTimeZone>,
-    period_start: Option<TimestampWithTimeZone>,
-    period_end: Option<TimestampWithTimeZone>,
-    denominator: Option<&str>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-    let Some(denominator) = denominator else {
-        return state;
+/// Declares a (forward or inverse) transition function of the one-step aggregates: the
+/// 4-argument form, or with `denominator` the 5-argument `crm.churn_rate` (a NULL denominator
+/// skips the row, as any NULL input does).
+macro_rules! period_transition {
+    ($doc:literal, $name:ident, $function:expr, inverse = $inverse:literal) => {
+        #[doc = $doc]
+        #[pg_extern(immutable, parallel_safe)]
+        fn $name(
+            state: Internal,
+            started_at: Option<TimestampWithTimeZone>,
+            ended_at: Option<TimestampWithTimeZone>,
+            period_start: Option<TimestampWithTimeZone>,
+            period_end: Option<TimestampWithTimeZone>,
+            fcinfo: pg_sys::FunctionCallInfo,
+        ) -> Internal {
+            let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
+            period_step(state, fcinfo, $function, row, None, $inverse)
+        }
     };
-    period_step(state, fcinfo, CHURN_RATE, row, Some(denominator), false)
+    ($doc:literal, $name:ident, $function:expr, inverse = $inverse:literal, denominator) => {
+        #[doc = $doc]
+        #[pg_extern(immutable, parallel_safe)]
+        fn $name(
+            state: Internal,
+            started_at: Option<TimestampWithTimeZone>,
+            ended_at: Option<TimestampWithTimeZone>,
+            period_start: Option<TimestampWithTimeZone>,
+            period_end: Option<TimestampWithTimeZone>,
+            denominator: Option<&str>,
+            fcinfo: pg_sys::FunctionCallInfo,
+        ) -> Internal {
+            let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
+            let Some(denominator) = denominator else {
+                return state;
+            };
+            period_step(state, fcinfo, $function, row, Some(denominator), $inverse)
+        }
+    };
 }
 
-/// Inverse transition function of the 5-argument `crm.churn_rate(..., denominator)`.
-#[pg_extern(immutable, parallel_safe)]
-fn churn_rate_denominator_inverse(
-    state: Internal,
-    started_at: Option<TimestampWithTimeZone>,
-    ended_at: Option<TimestampWithTimeZone>,
-    period_start: Option<TimestampWithTimeZone>,
-    period_end: Option<TimestampWithTimeZone>,
-    denominator: Option<&str>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-    let Some(denominator) = denominator else {
-        return state;
-    };
-    period_step(state, fcinfo, CHURN_RATE, row, Some(denominator), true)
-}
+period_transition!(
+    "Transition function of `crm.retention_rate`.",
+    retention_rate_trans,
+    RETENTION_RATE,
+    inverse = false
+);
+period_transition!(
+    "Inverse transition function of `crm.retention_rate` (window frames).",
+    retention_rate_inverse,
+    RETENTION_RATE,
+    inverse = true
+);
+period_transition!(
+    "Transition function of the 4-argument `crm.churn_rate`.",
+    churn_rate_trans,
+    CHURN_RATE,
+    inverse = false
+);
+period_transition!(
+    "Inverse transition function of the 4-argument `crm.churn_rate` (window frames).",
+    churn_rate_inverse,
+    CHURN_RATE,
+    inverse = true
+);
+period_transition!(
+    "Transition function of the 5-argument `crm.churn_rate(..., denominator)`.",
+    churn_rate_denominator_trans,
+    CHURN_RATE,
+    inverse = false,
+    denominator
+);
+period_transition!(
+    "Inverse transition function of the 5-argument `crm.churn_rate(..., denominator)`.",
+    churn_rate_denominator_inverse,
+    CHURN_RATE,
+    inverse = true,
+    denominator
+);
 
 /// Combine function of the one-step retention and churn aggregates (parallel query).
 #[pg_extern(immutable, parallel_safe)]
@@ -362,10 +349,6 @@ fn customer_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 fn customer_agg_final(mut state: Internal) -> Option<customer_summary> {
     unsafe { state_ref::<CustomerSummary>(&mut state) }
         .map(|summary| customer_summary(summary.clone()))
-}
-
-fn bigint(count: u64) -> i64 {
-    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// Number of customers in a summary.

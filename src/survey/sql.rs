@@ -3,8 +3,8 @@
 //! `sql/survey.sql`; this file holds their support functions.
 use super::state::{nps_score_out_of_range, CsatCounts, NpsCounts};
 use crate::common::pg::{
-    combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg, raw_return_state,
-    raw_return_unchanged, raw_state, state_or_init, state_ref, OrRaise,
+    bigint, combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg,
+    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -146,10 +146,6 @@ fn nps_agg_final(mut state: Internal) -> Option<nps_summary> {
 #[pg_extern(immutable, parallel_safe, strict, name = "nps")]
 fn nps_summary_nps(summary: nps_summary) -> Option<f64> {
     summary.0.nps()
-}
-
-fn bigint(count: u64) -> i64 {
-    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// Number of answers in a summary (passives included).
