@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 
 pgrx::pg_module_magic!(name, version);
 
+pub mod clv;
 pub mod cohorts;
 pub mod common;
 pub mod customers;

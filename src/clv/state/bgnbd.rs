@@ -1,0 +1,457 @@
+//! BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"): while alive a
+//! customer buys at Poisson rate λ ~ Gamma(r, α); after each purchase they drop out with
+//! probability p ~ Beta(a, b). Data per customer: x repeat purchases, recency t_x (time of the
+//! last one since the first purchase) and age T, in one time unit.
+use super::optimize::{minimize, Objective};
+use super::rows::{float_word, WeightedRows};
+use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp};
+use super::{
+    binary_parameter, fit_failure, invalid, positive_parameter, text_parameter, ClvError,
+    ClvResult, FitInfo, FitText,
+};
+use crate::common::codec::{Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+use serde::{Deserialize, Serialize};
+
+pub const MODEL_TYPE: &str = "crm.bgnbd_model";
+const FORMAT_VERSION: u8 = 1;
+
+/// Checks one customer's `(frequency, recency, T)` and returns the merge key of the row
+/// (recency is irrelevant, and set to 0, when there are no repeat purchases).
+pub fn customer_key(function: &str, frequency: i32, recency: f64, age: f64) -> ClvResult<[u64; 3]> {
+    let (frequency, recency, age) = checked_customer(function, frequency, recency, age)?;
+    let recency = if frequency == 0 { 0.0 } else { recency };
+    Ok([u64::from(frequency), float_word(recency), float_word(age)])
+}
+
+/// Validates `(frequency, recency, T)`: frequency >= 0, 0 <= recency <= T, both finite.
+pub fn checked_customer(
+    function: &str,
+    frequency: i32,
+    recency: f64,
+    age: f64,
+) -> ClvResult<(u32, f64, f64)> {
+    let Ok(frequency) = u32::try_from(frequency) else {
+        return Err(invalid(format!(
+            "{function}: frequency {frequency} is negative"
+        )));
+    };
+    if !recency.is_finite() || recency < 0.0 {
+        return Err(invalid(format!(
+            "{function}: recency {recency} must be finite and non-negative"
+        )));
+    }
+    if !age.is_finite() || age < 0.0 {
+        return Err(invalid(format!(
+            "{function}: t {age} must be finite and non-negative"
+        )));
+    }
+    if recency > age {
+        return Err(invalid(format!(
+            "{function}: recency {recency} is greater than t {age}"
+        )));
+    }
+    Ok((frequency, recency, age))
+}
+
+/// The fitting problem: distinct frequencies, ages and recencies, and rows pointing at them.
+struct Problem {
+    /// Distinct frequencies with the total weight of their rows.
+    frequencies: Vec<(f64, f64)>,
+    ages: Vec<f64>,
+    recencies: Vec<f64>,
+    /// Rows with no repeat purchase: (age index, weight).
+    zero_rows: Vec<(u32, f64)>,
+    /// Rows with repeat purchases: (frequency index, age index, recency index, weight).
+    repeat_rows: Vec<(u32, u32, u32, f64)>,
+    total_weight: f64,
+}
+
+fn index_of(values: &[f64], value: f64) -> u32 {
+    values
+        .binary_search_by(|probe| probe.total_cmp(&value))
+        .map_or(0, |index| index as u32)
+}
+
+impl Problem {
+    fn new(rows: &WeightedRows) -> Self {
+        let sorted = rows.sorted();
+        let mut frequencies: Vec<f64> = sorted.iter().map(|(key, _)| key[0] as f64).collect();
+        let mut ages: Vec<f64> = sorted
+            .iter()
+            .map(|(key, _)| f64::from_bits(key[2]))
+            .collect();
+        let mut recencies: Vec<f64> = sorted
+            .iter()
+            .filter(|(key, _)| key[0] > 0)
+            .map(|(key, _)| f64::from_bits(key[1]))
+            .collect();
+        for values in [&mut frequencies, &mut ages, &mut recencies] {
+            values.sort_by(f64::total_cmp);
+            values.dedup();
+        }
+        let mut frequency_weights = vec![0.0; frequencies.len()];
+        let mut zero_rows = Vec::new();
+        let mut repeat_rows = Vec::with_capacity(sorted.len());
+        let mut total_weight = 0.0;
+        for (key, weight) in &sorted {
+            let weight = *weight as f64;
+            total_weight += weight;
+            let frequency_index = index_of(&frequencies, key[0] as f64);
+            frequency_weights[frequency_index as usize] += weight;
+            let age_index = index_of(&ages, f64::from_bits(key[2]));
+            if key[0] == 0 {
+                zero_rows.push((age_index, weight));
+            } else {
+                let recency_index = index_of(&recencies, f64::from_bits(key[1]));
+                repeat_rows.push((frequency_index, age_index, recency_index, weight));
+            }
+        }
+        Problem {
+            frequencies: frequencies.into_iter().zip(frequency_weights).collect(),
+            ages,
+            recencies,
+            zero_rows,
+            repeat_rows,
+            total_weight,
+        }
+    }
+
+    /// Log-likelihood and its gradient with respect to (r, α, a, b).
+    fn log_likelihood(&self, r: f64, alpha: f64, a: f64, b: f64) -> (f64, [f64; 4]) {
+        let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
+        let (psi_r, psi_b, psi_ab) = (digamma(r), digamma(b), digamma(a + b));
+        let (lg_r, lg_b, lg_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
+        let mut total = 0.0;
+        let mut gradient = [0.0; 4];
+        // Terms that depend on the frequency only (A₁ + A₂ of the paper), once per distinct x.
+        struct PerFrequency {
+            r_x: f64,
+            ln_b_x1: f64,
+            inverse_b_x1: f64,
+        }
+        let mut per_frequency = Vec::with_capacity(self.frequencies.len());
+        for &(x, weight) in &self.frequencies {
+            let term = ln_gamma(r + x) - lg_r + r * ln_alpha + lg_ab + ln_gamma(b + x)
+                - lg_b
+                - ln_gamma(a + b + x);
+            total += weight * term;
+            let psi_abx = digamma(a + b + x);
+            gradient[0] += weight * (digamma(r + x) - psi_r + ln_alpha);
+            gradient[1] += weight * r / alpha;
+            gradient[2] += weight * (psi_ab - psi_abx);
+            gradient[3] += weight * (psi_ab + digamma(b + x) - psi_b - psi_abx);
+            let b_x1 = b + x - 1.0;
+            per_frequency.push(PerFrequency {
+                r_x: r + x,
+                ln_b_x1: if x > 0.0 { b_x1.ln() } else { 0.0 },
+                inverse_b_x1: if x > 0.0 { 1.0 / b_x1 } else { 0.0 },
+            });
+        }
+        let age_logs: Vec<(f64, f64)> = self
+            .ages
+            .iter()
+            .map(|age| ((alpha + age).ln(), 1.0 / (alpha + age)))
+            .collect();
+        let recency_logs: Vec<(f64, f64)> = self
+            .recencies
+            .iter()
+            .map(|recency| ((alpha + recency).ln(), 1.0 / (alpha + recency)))
+            .collect();
+        // No repeat purchase: ln L = A₁ + A₂ − r ln(α + T).
+        for &(age_index, weight) in &self.zero_rows {
+            let (ln_age, inverse_age) = age_logs[age_index as usize];
+            total -= weight * r * ln_age;
+            gradient[0] -= weight * ln_age;
+            gradient[1] -= weight * r * inverse_age;
+        }
+        // Repeat buyers: ln L = A₁ + A₂ + ln(e^A₃ + e^A₄), weights w₃ + w₄ = 1 of the two terms.
+        for &(frequency_index, age_index, recency_index, weight) in &self.repeat_rows {
+            let frequency = &per_frequency[frequency_index as usize];
+            let (ln_age, inverse_age) = age_logs[age_index as usize];
+            let (ln_recency, inverse_recency) = recency_logs[recency_index as usize];
+            let alive_term = -frequency.r_x * ln_age;
+            let dropped_term = ln_a - frequency.ln_b_x1 - frequency.r_x * ln_recency;
+            let (high, low) = if alive_term >= dropped_term {
+                (alive_term, dropped_term)
+            } else {
+                (dropped_term, alive_term)
+            };
+            let ratio = (low - high).exp();
+            total += weight * (high + ratio.ln_1p());
+            let low_share = ratio / (1.0 + ratio);
+            let (alive_share, dropped_share) = if alive_term >= dropped_term {
+                (1.0 - low_share, low_share)
+            } else {
+                (low_share, 1.0 - low_share)
+            };
+            gradient[0] -= weight * (alive_share * ln_age + dropped_share * ln_recency);
+            gradient[1] -= weight
+                * frequency.r_x
+                * (alive_share * inverse_age + dropped_share * inverse_recency);
+            gradient[2] += weight * dropped_share / a;
+            gradient[3] -= weight * dropped_share * frequency.inverse_b_x1;
+        }
+        (total, gradient)
+    }
+}
+
+impl Objective<4> for Problem {
+    /// Mean negative log-likelihood per customer over log-parameters.
+    fn value_and_gradient(&self, point: &[f64; 4]) -> Option<(f64, [f64; 4])> {
+        let parameters = point.map(f64::exp);
+        let [r, alpha, a, b] = parameters;
+        let (value, gradient) = self.log_likelihood(r, alpha, a, b);
+        let scale = -1.0 / self.total_weight;
+        let mut chained = [0.0; 4];
+        for index in 0..4 {
+            chained[index] = scale * gradient[index] * parameters[index];
+        }
+        let value = scale * value;
+        (value.is_finite() && chained.iter().all(|g| g.is_finite())).then_some((value, chained))
+    }
+}
+
+/// A BG/NBD model: parameters and, when fitted, the fit diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BgNbdModel {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+    pub fit: Option<FitInfo>,
+}
+
+/// Maximum-likelihood fit over merged rows; `None` when there are no rows.
+pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<BgNbdModel>> {
+    if rows.customers() == 0 {
+        return Ok(None);
+    }
+    let problem = Problem::new(rows);
+    if problem.repeat_rows.is_empty() {
+        return Err(ClvError::invalid_with_hint(
+            format!(
+                "{function}: no customer made a repeat purchase, so the model cannot be fitted"
+            ),
+            super::FIT_HINT,
+        ));
+    }
+    let mean_age = problem
+        .zero_rows
+        .iter()
+        .map(|&(index, weight)| problem.ages[index as usize] * weight)
+        .chain(
+            problem
+                .repeat_rows
+                .iter()
+                .map(|&(_, index, _, weight)| problem.ages[index as usize] * weight),
+        )
+        .sum::<f64>()
+        / problem.total_weight;
+    let start = [0.0, mean_age.max(1e-3).ln(), 0.0, 0.0];
+    let minimum = minimize(&problem, start)
+        .map_err(|failure| fit_failure(function, &["r", "alpha", "a", "b"], failure))?;
+    let [r, alpha, a, b] = minimum.point.map(f64::exp);
+    Ok(Some(BgNbdModel {
+        r,
+        alpha,
+        a,
+        b,
+        fit: Some(FitInfo {
+            log_likelihood: -minimum.value * problem.total_weight,
+            customers: rows.customers(),
+            distinct_rows: rows.len() as u64,
+            iterations: minimum.iterations,
+            gradient_norm: minimum.gradient_norm,
+        }),
+    }))
+}
+
+/// Log-likelihood of one customer under given parameters (tests and documentation).
+pub fn customer_log_likelihood(model: &BgNbdModel, frequency: u32, recency: f64, age: f64) -> f64 {
+    let (r, alpha, a, b, x) = (model.r, model.alpha, model.a, model.b, f64::from(frequency));
+    let common = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x)
+        - ln_gamma(b)
+        - ln_gamma(a + b + x);
+    let alive = -(r + x) * (alpha + age).ln();
+    if frequency == 0 {
+        return common + alive;
+    }
+    let dropped = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + recency).ln();
+    common + log_add_exp(alive, dropped)
+}
+
+impl BgNbdModel {
+    /// A model from known parameters (each positive and finite, else 22023).
+    pub fn from_parameters(function: &str, r: f64, alpha: f64, a: f64, b: f64) -> ClvResult<Self> {
+        Ok(BgNbdModel {
+            r: positive_parameter(function, "r", r)?,
+            alpha: positive_parameter(function, "alpha", alpha)?,
+            a: positive_parameter(function, "a", a)?,
+            b: positive_parameter(function, "b", b)?,
+            fit: None,
+        })
+    }
+
+    /// ln of the odds that a customer with repeat purchases has dropped out, against alive.
+    fn log_dropout_odds(&self, frequency: u32, recency: f64, age: f64) -> Option<f64> {
+        let x = f64::from(frequency);
+        (frequency > 0).then(|| {
+            self.a.ln() - (self.b + x - 1.0).ln()
+                + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + recency).ln())
+        })
+    }
+
+    /// P(alive | x, t_x, T).
+    pub fn probability_alive(
+        &self,
+        function: &str,
+        frequency: i32,
+        recency: f64,
+        age: f64,
+    ) -> ClvResult<f64> {
+        let (frequency, recency, age) = checked_customer(function, frequency, recency, age)?;
+        Ok(match self.log_dropout_odds(frequency, recency, age) {
+            None => 1.0,
+            Some(log_odds) if log_odds > 0.0 => {
+                let inverse = (-log_odds).exp();
+                inverse / (1.0 + inverse)
+            }
+            Some(log_odds) => 1.0 / (1.0 + log_odds.exp()),
+        })
+    }
+
+    /// E[X(t)]: expected purchases of a new customer in a period of length `horizon`.
+    pub fn expected_purchases(&self, function: &str, horizon: f64) -> ClvResult<f64> {
+        self.conditional_expected_purchases(function, horizon, 0, 0.0, 0.0)
+    }
+
+    /// E[Y(t) | x, t_x, T]: expected purchases in the next `horizon` of a customer with history
+    /// (x, t_x, T) (Fader, Hardie & Lee 2005, eq. 10).
+    pub fn conditional_expected_purchases(
+        &self,
+        function: &str,
+        horizon: f64,
+        frequency: i32,
+        recency: f64,
+        age: f64,
+    ) -> ClvResult<f64> {
+        if !horizon.is_finite() || horizon < 0.0 {
+            return Err(invalid(format!(
+                "{function}: horizon {horizon} must be finite and non-negative"
+            )));
+        }
+        let (frequency, recency, age) = checked_customer(function, frequency, recency, age)?;
+        let alive = self.probability_alive(function, frequency as i32, recency, age)?;
+        if horizon == 0.0 || alive == 0.0 {
+            return Ok(0.0);
+        }
+        let x = f64::from(frequency);
+        let c = self.a + self.b + x - 1.0;
+        // At a = 1 (and at c = 0) the closed form is 0/0; the function of a is smooth there,
+        // so take the mean of two points just either side.
+        const STEP: f64 = 1e-5;
+        let alive_part = if (self.a - 1.0).abs() < STEP || c.abs() < STEP {
+            let below = self.alive_part(self.a - STEP, x, age, horizon);
+            let above = self.alive_part(self.a + STEP, x, age, horizon);
+            below.zip(above).map(|(below, above)| 0.5 * (below + above))
+        } else {
+            self.alive_part(self.a, x, age, horizon)
+        };
+        match alive_part {
+            Some(value) if value.is_finite() => Ok((value * alive).max(0.0)),
+            _ => Err(ClvError::invalid_with_hint(
+                format!("{function}: the expectation for horizon {horizon} did not converge"),
+                "Use a horizon of the order of the customers' observed age, in the same time unit.",
+            )),
+        }
+    }
+
+    /// E[Y(t) | alive, x, T] = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))].
+    fn alive_part(&self, a: f64, x: f64, age: f64, horizon: f64) -> Option<f64> {
+        let k = self.r + x;
+        let c = a + self.b + x - 1.0;
+        let base = self.alpha + age;
+        let z = horizon / (base + horizon);
+        let ln_one_minus_z = -(horizon / base).ln_1p();
+        let (sign, ln_f) = hyp2f1_log(k, self.b + x, c, z)?;
+        let scaled = k * ln_one_minus_z + ln_f;
+        let bracket = if sign > 0.0 {
+            -scaled.exp_m1()
+        } else {
+            1.0 + scaled.exp()
+        };
+        Some(c / (a - 1.0) * bracket)
+    }
+
+    pub fn customers(&self) -> u64 {
+        self.fit.map_or(0, |fit| fit.customers)
+    }
+
+    /// Version byte, the four parameters, then the optional fit diagnostics.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.f64(self.r).f64(self.alpha).f64(self.a).f64(self.b);
+        FitInfo::encode(self.fit, &mut writer);
+        writer.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, MODEL_TYPE)?;
+        let r = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let alpha = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let a = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let b = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader)?;
+        reader.finish()?;
+        Ok(BgNbdModel {
+            r,
+            alpha,
+            a,
+            b,
+            fit,
+        })
+    }
+
+    /// `{"r":0.2426,"alpha":4.4135,"a":0.7929,"b":2.4259,"fit":{...} or null}`.
+    pub fn to_text(&self) -> String {
+        let text = ModelText {
+            r: self.r,
+            alpha: self.alpha,
+            a: self.a,
+            b: self.b,
+            fit: self.fit.map(FitInfo::to_text),
+        };
+        serde_json::to_string(&text).unwrap_or_default()
+    }
+
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let parsed: ModelText = serde_json::from_str(text).map_err(|error| {
+            MetricError::InvalidText(format!("{MODEL_TYPE}: malformed text: {error}"))
+        })?;
+        Ok(BgNbdModel {
+            r: text_parameter(MODEL_TYPE, "r", parsed.r)?,
+            alpha: text_parameter(MODEL_TYPE, "alpha", parsed.alpha)?,
+            a: text_parameter(MODEL_TYPE, "a", parsed.a)?,
+            b: text_parameter(MODEL_TYPE, "b", parsed.b)?,
+            fit: parsed
+                .fit
+                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelText {
+    r: f64,
+    alpha: f64,
+    a: f64,
+    b: f64,
+    fit: Option<FitText>,
+}
+
+#[cfg(test)]
+#[path = "bgnbd_tests.rs"]
+mod tests;

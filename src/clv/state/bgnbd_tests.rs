@@ -1,0 +1,275 @@
+//! Unit tests of the BG/NBD math against the published CDNOW numbers and simulated data.
+use super::*;
+use crate::clv::state::simulate::{cdnow_sample, Random};
+
+const F: &str = "crm.test";
+
+fn paper_model() -> BgNbdModel {
+    BgNbdModel::from_parameters(F, 0.243, 4.414, 0.793, 2.426).unwrap()
+}
+
+fn cdnow_rows() -> WeightedRows {
+    let mut rows = WeightedRows::default();
+    for customer in cdnow_sample() {
+        let key =
+            customer_key(F, customer.frequency as i32, customer.recency, customer.age).unwrap();
+        rows.add(F, key, 1).unwrap();
+    }
+    rows
+}
+
+#[test]
+fn cdnow_fit_reproduces_the_paper() {
+    let rows = cdnow_rows();
+    assert_eq!(rows.customers(), 2357);
+    let model = fit(F, &rows).unwrap().unwrap();
+    // Fader, Hardie & Lee (2005): r = 0.243, α = 4.414, a = 0.793, b = 2.426, LL = −9582.4.
+    assert!((model.r - 0.243).abs() < 5e-4, "{model:?}");
+    assert!((model.alpha - 4.414).abs() < 5e-4, "{model:?}");
+    assert!((model.a - 0.793).abs() < 5e-4, "{model:?}");
+    assert!((model.b - 2.426).abs() < 5e-4, "{model:?}");
+    let fit = model.fit.unwrap();
+    assert!((fit.log_likelihood + 9582.43).abs() < 0.005, "{fit:?}");
+    // lifetimes 0.11.3 on the same data: r 0.242595, α 4.413603, a 0.792922, b 2.425906.
+    assert!((model.r - 0.242_595).abs() < 2e-5);
+    assert!((model.alpha - 4.413_603).abs() < 2e-4);
+    assert!((model.a - 0.792_922).abs() < 5e-5);
+    assert!((model.b - 2.425_906).abs() < 2e-4);
+    // The likelihood at the paper's rounded estimates, summed customer by customer.
+    let paper = paper_model();
+    let direct: f64 = cdnow_sample()
+        .iter()
+        .map(|c| customer_log_likelihood(&paper, c.frequency, c.recency, c.age))
+        .sum();
+    assert!((direct + 9582.4305).abs() < 1e-3, "{direct}");
+}
+
+#[test]
+fn expected_purchases_match_the_paper() {
+    // The published values come from the unrounded estimates: use the fit on the exact data.
+    let model = fit(F, &cdnow_rows()).unwrap().unwrap();
+    for (weeks, published) in [(1.0, 0.0532), (3.0, 0.1506), (32.0, 1.0437), (78.0, 1.8576)] {
+        let found = model.expected_purchases(F, weeks).unwrap();
+        assert!((found - published).abs() < 5e-4, "t = {weeks}: {found}");
+    }
+    // x = 2, t_x = 30.43, T = 38.86: 1.226 purchases expected in the next 39 weeks.
+    let conditional = model
+        .conditional_expected_purchases(F, 39.0, 2, 30.43, 38.86)
+        .unwrap();
+    assert!((conditional - 1.226).abs() < 5e-4, "{conditional}");
+    // lifetimes at its own estimates: 1.2259068 and P(alive) 0.7266092.
+    let lifetimes = BgNbdModel::from_parameters(
+        F,
+        0.242_594_543_421_067_32,
+        4.413_602_716_077_375,
+        0.792_921_833_347_856_4,
+        2.425_905_728_721_675,
+    )
+    .unwrap();
+    let conditional = lifetimes
+        .conditional_expected_purchases(F, 39.0, 2, 30.43, 38.86)
+        .unwrap();
+    assert!(
+        (conditional - 1.225_906_809_814_843_3).abs() < 1e-9,
+        "{conditional}"
+    );
+    let alive = lifetimes.probability_alive(F, 2, 30.43, 38.86).unwrap();
+    assert!((alive - 0.726_609_15).abs() < 1e-7, "{alive}");
+    let unconditional = lifetimes.expected_purchases(F, 78.0).unwrap();
+    assert!((unconditional - 1.857_958_317_009_320_3).abs() < 1e-9);
+    // lifetimes at the paper's rounded parameters.
+    let paper = paper_model();
+    for (weeks, expected) in [
+        (1.0, 0.053_267_891_171_656_27),
+        (32.0, 1.045_243_328_374_436),
+        (78.0, 1.860_519_057_942_745_5),
+    ] {
+        let found = paper.expected_purchases(F, weeks).unwrap();
+        assert!((found - expected).abs() < 1e-9, "t = {weeks}: {found}");
+    }
+    let conditional = paper
+        .conditional_expected_purchases(F, 39.0, 2, 30.43, 38.86)
+        .unwrap();
+    assert!((conditional - 1.226_028_174_767_131_8).abs() < 1e-9);
+}
+
+#[test]
+fn analytic_gradient_matches_finite_differences() {
+    let problem = Problem::new(&cdnow_rows());
+    let point = [0.3f64.ln(), 5.0f64.ln(), 0.7f64.ln(), 2.0f64.ln()];
+    let (_, gradient) = problem.value_and_gradient(&point).unwrap();
+    for index in 0..4 {
+        let mut up = point;
+        let mut down = point;
+        up[index] += 1e-6;
+        down[index] -= 1e-6;
+        let numeric = (problem.value_and_gradient(&up).unwrap().0
+            - problem.value_and_gradient(&down).unwrap().0)
+            / 2e-6;
+        assert!(
+            (numeric - gradient[index]).abs() < 1e-7,
+            "{index}: {numeric} {}",
+            gradient[index]
+        );
+    }
+}
+
+#[test]
+fn a_equal_to_one_and_tiny_b_are_handled() {
+    let at_one = BgNbdModel::from_parameters(F, 0.5, 3.0, 1.0, 2.0).unwrap();
+    let near = BgNbdModel::from_parameters(F, 0.5, 3.0, 1.0 + 1e-3, 2.0).unwrap();
+    let below = BgNbdModel::from_parameters(F, 0.5, 3.0, 1.0 - 1e-3, 2.0).unwrap();
+    for (x, recency, age) in [(0, 0.0, 0.0), (3, 20.0, 30.0)] {
+        let value = at_one
+            .conditional_expected_purchases(F, 30.0, x, recency, age)
+            .unwrap();
+        let neighbours = 0.5
+            * (near
+                .conditional_expected_purchases(F, 30.0, x, recency, age)
+                .unwrap()
+                + below
+                    .conditional_expected_purchases(F, 30.0, x, recency, age)
+                    .unwrap());
+        assert!(
+            (value - neighbours).abs() < 1e-5 * value,
+            "{value} {neighbours}"
+        );
+    }
+    // a + b = 1 makes c = 0 for new customers.
+    let c_zero = BgNbdModel::from_parameters(F, 0.5, 3.0, 0.4, 0.6).unwrap();
+    let value = c_zero.expected_purchases(F, 10.0).unwrap();
+    let nearby = BgNbdModel::from_parameters(F, 0.5, 3.0, 0.4, 0.6 + 1e-3)
+        .unwrap()
+        .expected_purchases(F, 10.0)
+        .unwrap();
+    assert!(value.is_finite() && (value - nearby).abs() < 1e-3 * value);
+    let tiny_b = BgNbdModel::from_parameters(F, 0.5, 3.0, 0.8, 1e-9).unwrap();
+    assert!(tiny_b
+        .probability_alive(F, 1, 5.0, 30.0)
+        .unwrap()
+        .is_finite());
+    assert!(tiny_b
+        .conditional_expected_purchases(F, 30.0, 1, 5.0, 30.0)
+        .unwrap()
+        .is_finite());
+}
+
+#[test]
+fn heavy_buyers_stay_finite() {
+    let model = BgNbdModel::from_parameters(F, 0.243, 4.414 * 7.0, 0.793, 2.426).unwrap();
+    let value = model
+        .conditional_expected_purchases(F, 365.0, 600, 2990.0, 3000.0)
+        .unwrap();
+    let alive = model.probability_alive(F, 600, 2990.0, 3000.0).unwrap();
+    assert!(value.is_finite() && value > 0.0 && (0.0..=1.0).contains(&alive));
+    // A long-gone heavy buyer: P(alive) underflows to 0, never NaN.
+    let gone = model.probability_alive(F, 600, 10.0, 3000.0).unwrap();
+    assert_eq!(gone, 0.0);
+    assert_eq!(
+        model
+            .conditional_expected_purchases(F, 365.0, 600, 10.0, 3000.0)
+            .unwrap(),
+        0.0
+    );
+    let ll = customer_log_likelihood(&model, 600, 2990.0, 3000.0);
+    assert!(ll.is_finite());
+}
+
+#[test]
+fn bad_inputs_are_refused() {
+    let model = paper_model();
+    assert!(customer_key(F, -1, 0.0, 1.0).is_err());
+    assert!(customer_key(F, 1, 2.0, 1.0).is_err());
+    assert!(customer_key(F, 1, f64::NAN, 1.0).is_err());
+    assert!(customer_key(F, 1, 0.0, f64::INFINITY).is_err());
+    assert!(model.expected_purchases(F, -1.0).is_err());
+    assert!(BgNbdModel::from_parameters(F, 0.0, 1.0, 1.0, 1.0).is_err());
+    assert!(BgNbdModel::from_parameters(F, 1.0, f64::NAN, 1.0, 1.0).is_err());
+    // x = 0 rows merge whatever their recency.
+    assert_eq!(
+        customer_key(F, 0, 0.0, 5.0).unwrap(),
+        customer_key(F, 0, 0.0, 5.0).unwrap()
+    );
+}
+
+#[test]
+fn text_and_binary_forms_round_trip() {
+    let model = fit(F, &cdnow_rows()).unwrap().unwrap();
+    let text = model.to_text();
+    assert_eq!(BgNbdModel::from_text(&text).unwrap(), model);
+    assert_eq!(BgNbdModel::decode(&model.encode()).unwrap(), model);
+    let built = paper_model();
+    assert_eq!(
+        built.to_text(),
+        r#"{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}"#
+    );
+    assert_eq!(BgNbdModel::from_text(&built.to_text()).unwrap(), built);
+    assert!(BgNbdModel::from_text(r#"{"r":0,"alpha":1,"a":1,"b":1}"#).is_err());
+    assert!(BgNbdModel::from_text(r#"{"r":1,"alpha":1,"a":1}"#).is_err());
+    assert!(BgNbdModel::from_text("garbage").is_err());
+    assert!(BgNbdModel::decode(&[1, 2, 3]).is_err());
+}
+
+/// Simulates `customers` BG/NBD customers (continuous time) with the given parameters.
+fn simulate(random: &mut Random, customers: usize, parameters: [f64; 4]) -> WeightedRows {
+    let [r, alpha, a, b] = parameters;
+    let mut rows = WeightedRows::default();
+    for _ in 0..customers {
+        let rate = random.gamma(r) / alpha;
+        let dropout = random.beta(a, b);
+        let age = 26.0 + 26.0 * random.uniform();
+        let (mut now, mut frequency, mut recency) = (0.0, 0, 0.0);
+        loop {
+            now += random.exponential(rate);
+            if now > age {
+                break;
+            }
+            frequency += 1;
+            recency = now;
+            if random.uniform() < dropout {
+                break;
+            }
+        }
+        rows.add(F, customer_key(F, frequency, recency, age).unwrap(), 1)
+            .unwrap();
+    }
+    rows
+}
+
+#[test]
+fn recovers_simulated_parameters() {
+    let mut random = Random::new(20_260_124);
+    let truth = [0.75, 6.0, 0.9, 3.0];
+    let rows = simulate(&mut random, 60_000, truth);
+    let model = fit(F, &rows).unwrap().unwrap();
+    let found = [model.r, model.alpha, model.a, model.b];
+    for (found, truth) in found.iter().zip(truth) {
+        assert!(
+            (found / truth - 1.0).abs() < 0.06,
+            "{found} vs {truth}: {model:?}"
+        );
+    }
+    // Weighted rows give the same fit as repeated rows.
+    let mut doubled = WeightedRows::default();
+    for (key, weight) in rows.sorted() {
+        doubled.add(F, key, weight * 2).unwrap();
+    }
+    let twice = fit(F, &doubled).unwrap().unwrap();
+    assert!((twice.r / model.r - 1.0).abs() < 1e-6);
+    assert!(
+        (twice.fit.unwrap().log_likelihood / model.fit.unwrap().log_likelihood - 2.0).abs() < 1e-9
+    );
+}
+
+#[test]
+fn no_repeat_purchases_is_an_error_not_nan() {
+    let mut rows = WeightedRows::default();
+    for age in 1..50 {
+        rows.add(F, customer_key(F, 0, 0.0, f64::from(age)).unwrap(), 3)
+            .unwrap();
+    }
+    let error = fit(F, &rows).unwrap_err();
+    assert!(matches!(error.error, MetricError::InvalidParameter(_)));
+    assert!(error.hint.is_some());
+    assert_eq!(fit(F, &WeightedRows::default()).unwrap(), None);
+}

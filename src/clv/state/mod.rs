@@ -1,0 +1,224 @@
+//! Plain-Rust math of the customer-lifetime-value family (no pgrx).
+//!
+//! - [`special`]: ln Γ, ψ, a guarded ₂F₁.
+//! - [`optimize`]: BFGS on log-parameters with a Nelder–Mead restart.
+//! - [`rows`]: fitting inputs merged into distinct weighted rows.
+//! - [`bgnbd`]: BG/NBD (Fader, Hardie & Lee 2005): likelihood, fit, predictions, model type.
+//! - [`gamma_gamma`]: Gamma-Gamma spend model (Fader, Hardie & Lee 2005b) and discounted CLV.
+//! - [`sbg`]: shifted-beta-geometric contractual retention (Fader & Hardie 2007, 2010).
+//! - [`simple`]: the seed CLV formulas and the RFM summary, money in `rust_decimal`.
+use crate::common::error::MetricError;
+
+pub mod bgnbd;
+pub mod gamma_gamma;
+pub mod optimize;
+pub mod rows;
+pub mod sbg;
+pub mod simple;
+#[cfg(test)]
+pub mod simulate;
+pub mod special;
+
+/// An error of the CLV math: the SQLSTATE-carrying error plus an optional hint for the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClvError {
+    pub error: MetricError,
+    pub hint: Option<String>,
+}
+
+impl From<MetricError> for ClvError {
+    fn from(error: MetricError) -> Self {
+        ClvError { error, hint: None }
+    }
+}
+
+impl ClvError {
+    /// A 22023 error with a hint.
+    pub fn invalid_with_hint(message: String, hint: &str) -> Self {
+        ClvError {
+            error: MetricError::InvalidParameter(message),
+            hint: Some(hint.to_string()),
+        }
+    }
+}
+
+pub type ClvResult<T> = Result<T, ClvError>;
+
+/// A 22023 error without a hint.
+pub fn invalid(message: String) -> ClvError {
+    MetricError::InvalidParameter(message).into()
+}
+
+/// The number of days in one CLV time unit (`'day'`, `'week'`, `'month'`, `'year'`).
+pub fn days_per_unit(function: &str, unit: &str) -> ClvResult<f64> {
+    match unit {
+        "day" => Ok(1.0),
+        "week" => Ok(7.0),
+        "month" => Ok(365.25 / 12.0),
+        "year" => Ok(365.25),
+        other => Err(invalid(format!(
+            "{function}: unknown time unit \"{other}\" (expected day, week, month or year)"
+        ))),
+    }
+}
+
+/// A model parameter given by the user: positive and finite, else 22023.
+pub fn positive_parameter(function: &str, name: &str, value: f64) -> ClvResult<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(invalid(format!(
+            "{function}: parameter {name} = {value} must be positive and finite"
+        )))
+    }
+}
+
+/// Fit diagnostics kept in a fitted model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitInfo {
+    /// Log-likelihood at the estimate (sum over customers, weights included).
+    pub log_likelihood: f64,
+    /// Customers (total weight) the model was fitted on.
+    pub customers: u64,
+    /// Distinct input rows the optimizer saw.
+    pub distinct_rows: u64,
+    /// Optimizer iterations.
+    pub iterations: u32,
+    /// Largest gradient component (per customer, in log-parameters) at the estimate.
+    pub gradient_norm: f64,
+}
+
+/// The hint attached to every non-convergence error of a fit.
+pub const FIT_HINT: &str =
+    "The data may not identify the model (too few customers, too few repeat \
+purchases, or no sign of customers leaving). Fit over more customers or a longer observation \
+window, or build the model from known parameters.";
+
+/// Maps an optimizer failure to the user's error.
+pub fn fit_failure(function: &str, names: &[&str], failure: optimize::Failure) -> ClvError {
+    let message = match failure {
+        optimize::Failure::NotFiniteAtStart => {
+            format!("{function}: the log-likelihood is not finite at the starting point")
+        }
+        optimize::Failure::Unbounded { coordinate } => format!(
+            "{function}: the fit did not converge: parameter {} runs off to 0 or infinity",
+            names.get(coordinate).copied().unwrap_or("?")
+        ),
+        optimize::Failure::NoConvergence { gradient_norm } => format!(
+            "{function}: the fit did not converge (gradient norm {gradient_norm:.3e} after the iteration budget)"
+        ),
+    };
+    ClvError::invalid_with_hint(message, FIT_HINT)
+}
+
+/// Reads a JSON float that must be positive and finite (model text forms).
+pub fn text_parameter(what: &str, name: &str, value: f64) -> Result<f64, MetricError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(MetricError::InvalidText(format!(
+            "{what}: parameter {name} = {value} must be positive and finite"
+        )))
+    }
+}
+
+/// Text form of [`FitInfo`] inside a model's JSON.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitText {
+    pub log_likelihood: f64,
+    pub customers: u64,
+    pub distinct_rows: u64,
+    pub iterations: u32,
+    pub gradient_norm: f64,
+}
+
+impl FitInfo {
+    pub fn to_text(self) -> FitText {
+        FitText {
+            log_likelihood: self.log_likelihood,
+            customers: self.customers,
+            distinct_rows: self.distinct_rows,
+            iterations: self.iterations,
+            gradient_norm: self.gradient_norm,
+        }
+    }
+
+    pub fn from_text(what: &str, text: FitText) -> Result<Self, MetricError> {
+        if !text.log_likelihood.is_finite()
+            || !text.gradient_norm.is_finite()
+            || text.gradient_norm < 0.0
+        {
+            return Err(MetricError::InvalidText(format!(
+                "{what}: fit diagnostics must be finite"
+            )));
+        }
+        Ok(FitInfo {
+            log_likelihood: text.log_likelihood,
+            customers: text.customers,
+            distinct_rows: text.distinct_rows,
+            iterations: text.iterations,
+            gradient_norm: text.gradient_norm,
+        })
+    }
+
+    /// Appends the optional diagnostics to a model's binary form.
+    pub fn encode(fit: Option<FitInfo>, writer: &mut crate::common::codec::Writer) {
+        match fit {
+            None => {
+                writer.u8(0);
+            }
+            Some(fit) => {
+                writer
+                    .u8(1)
+                    .f64(fit.log_likelihood)
+                    .u64(fit.customers)
+                    .u64(fit.distinct_rows)
+                    .u64(u64::from(fit.iterations))
+                    .f64(fit.gradient_norm);
+            }
+        }
+    }
+
+    /// Reads what [`FitInfo::encode`] wrote.
+    pub fn decode(
+        what: &str,
+        reader: &mut crate::common::codec::Reader,
+    ) -> Result<Option<FitInfo>, MetricError> {
+        match reader.u8()? {
+            0 => Ok(None),
+            1 => {
+                let log_likelihood = reader.f64()?;
+                let customers = reader.u64()?;
+                let distinct_rows = reader.u64()?;
+                let iterations = u32::try_from(reader.u64()?).unwrap_or(u32::MAX);
+                let gradient_norm = reader.f64()?;
+                Ok(Some(FitInfo {
+                    log_likelihood,
+                    customers,
+                    distinct_rows,
+                    iterations,
+                    gradient_norm,
+                }))
+            }
+            _ => Err(MetricError::InvalidBinary(format!(
+                "{what}: malformed fit diagnostics"
+            ))),
+        }
+    }
+}
+
+/// Reads a positive finite parameter from a model's binary form.
+pub fn binary_parameter(
+    what: &str,
+    reader: &mut crate::common::codec::Reader,
+) -> Result<f64, MetricError> {
+    let value = reader.f64()?;
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(MetricError::InvalidBinary(format!(
+            "{what}: non-positive or non-finite parameter"
+        )))
+    }
+}

@@ -1,0 +1,183 @@
+//! Fitting inputs merged into distinct rows with weights: a million customers with the same
+//! `(frequency, recency, T)` are one row of weight 1,000,000, which is what keeps the fits cheap.
+use crate::common::codec::{Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A distinct input row: three 64-bit words (integers, or the bits of finite floats).
+pub type RowKey = [u64; 3];
+
+/// A small multiply-rotate hasher for [`RowKey`]s (the per-row path of every fit aggregate).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(23) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+}
+
+/// Distinct rows and how many customers each stands for.
+#[derive(Debug, Clone, Default)]
+pub struct WeightedRows {
+    counts: HashMap<RowKey, u64, BuildHasherDefault<KeyHasher>>,
+    customers: u64,
+}
+
+/// The bits of a finite float as a key word; -0.0 and 0.0 are one key.
+#[inline]
+pub fn float_word(value: f64) -> u64 {
+    (value + 0.0).to_bits()
+}
+
+/// Binary format version of [`WeightedRows`] (the aggregate states' serial form).
+const FORMAT_VERSION: u8 = 1;
+
+impl WeightedRows {
+    /// Adds `weight` customers with row `key`; the caller validated the row.
+    #[inline]
+    pub fn add(&mut self, function: &str, key: RowKey, weight: u64) -> MetricResult<()> {
+        let overflow = || MetricError::OutOfRange(format!("{function}: more than 2^64 customers"));
+        self.customers = self.customers.checked_add(weight).ok_or_else(overflow)?;
+        let count = self.counts.entry(key).or_insert(0);
+        *count = count.checked_add(weight).ok_or_else(overflow)?;
+        Ok(())
+    }
+
+    /// Adds every row of `other`.
+    pub fn merge(&mut self, function: &str, other: &WeightedRows) -> MetricResult<()> {
+        self.counts.reserve(other.counts.len());
+        for (key, &weight) in &other.counts {
+            self.add(function, *key, weight)?;
+        }
+        Ok(())
+    }
+
+    /// Total weight (customers) over all rows.
+    pub fn customers(&self) -> u64 {
+        self.customers
+    }
+
+    /// Number of distinct rows.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Rows with their weights, in key order (deterministic fits whatever the arrival order).
+    pub fn sorted(&self) -> Vec<(RowKey, u64)> {
+        let mut rows: Vec<(RowKey, u64)> = self.counts.iter().map(|(k, w)| (*k, *w)).collect();
+        rows.sort_unstable_by_key(|(key, _)| *key);
+        rows
+    }
+
+    /// Approximate heap bytes held (reported by the benchmarks as peak memory).
+    pub fn heap_bytes(&self) -> usize {
+        self.counts.capacity() * (std::mem::size_of::<(RowKey, u64)>() + 1)
+    }
+
+    /// Version byte, row count, then per row the three key words and the weight as varints.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.u64(self.counts.len() as u64);
+        for (key, weight) in &self.counts {
+            writer.u64(key[0]).u64(key[1]).u64(key[2]).u64(*weight);
+        }
+        writer.finish()
+    }
+
+    /// Inverse of [`WeightedRows::encode`]; `what` names the aggregate in errors.
+    pub fn decode(bytes: &[u8], what: &'static str) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, what)?;
+        let declared = reader.u64()?;
+        let rows = usize::try_from(declared)
+            .ok()
+            .filter(|&rows| rows <= reader.remaining() / 4)
+            .ok_or_else(|| {
+                MetricError::InvalidBinary(format!("{what}: row count exceeds the data"))
+            })?;
+        let mut decoded = WeightedRows::default();
+        decoded.counts.reserve(rows);
+        for _ in 0..rows {
+            let key = [reader.u64()?, reader.u64()?, reader.u64()?];
+            let weight = reader.u64()?;
+            decoded
+                .add(what, key, weight)
+                .map_err(|error| MetricError::InvalidBinary(error.to_string()))?;
+        }
+        reader.finish()?;
+        Ok(decoded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rows_of(keys: &[(u8, u8)]) -> WeightedRows {
+        let mut rows = WeightedRows::default();
+        for &(key, weight) in keys {
+            rows.add(
+                "t",
+                [u64::from(key % 7), float_word(f64::from(key)), 0],
+                u64::from(weight),
+            )
+            .unwrap();
+        }
+        rows
+    }
+
+    proptest! {
+        #[test]
+        fn split_and_merge_equals_one_pass(keys in proptest::collection::vec((0u8..20, 0u8..5), 0..60), cut in 0usize..60) {
+            let cut = cut.min(keys.len());
+            let whole = rows_of(&keys);
+            let mut first = rows_of(&keys[..cut]);
+            let second = rows_of(&keys[cut..]);
+            first.merge("t", &second).unwrap();
+            prop_assert_eq!(first.sorted(), whole.sorted());
+            prop_assert_eq!(first.customers(), whole.customers());
+            let mut other_order = second.clone();
+            other_order.merge("t", &rows_of(&keys[..cut])).unwrap();
+            prop_assert_eq!(other_order.sorted(), whole.sorted());
+            let decoded = WeightedRows::decode(&whole.encode(), "t").unwrap();
+            prop_assert_eq!(decoded.sorted(), whole.sorted());
+        }
+    }
+
+    #[test]
+    fn rejects_corrupt_bytes_and_overflow() {
+        assert!(WeightedRows::decode(&[], "t").is_err());
+        assert!(WeightedRows::decode(&[1, 200], "t").is_err());
+        let mut rows = WeightedRows::default();
+        rows.add("t", [0; 3], u64::MAX).unwrap();
+        assert!(matches!(
+            rows.add("t", [1, 0, 0], 1),
+            Err(MetricError::OutOfRange(_))
+        ));
+        assert_eq!(float_word(-0.0), float_word(0.0));
+    }
+}

@@ -1,0 +1,420 @@
+//! Shifted-beta-geometric contractual retention (Fader & Hardie 2007, "How to project customer
+//! retention"; 2010, "Customer-base valuation in a contractual setting"): each customer churns
+//! at the end of every period with probability θ ~ Beta(α, β).
+//!
+//! S(n) = B(α, β + n)/B(α, β) is the share still active after n renewals; a customer who left
+//! after n renewals has probability P(T = n + 1) = α/(α + β + n) · S(n).
+use super::optimize::{minimize, Objective};
+use super::rows::WeightedRows;
+use super::special::{digamma, hyp2f1_log, ln_gamma};
+use super::{
+    binary_parameter, fit_failure, invalid, positive_parameter, text_parameter, ClvError,
+    ClvResult, FitInfo, FitText,
+};
+use crate::common::codec::{Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+use serde::{Deserialize, Serialize};
+
+pub const MODEL_TYPE: &str = "crm.sbg_model";
+const FORMAT_VERSION: u8 = 1;
+
+/// Checks one row (renewals made, churned or still active) and returns its merge key.
+pub fn customer_key(function: &str, periods_survived: i32, churned: bool) -> ClvResult<[u64; 3]> {
+    match u64::try_from(periods_survived) {
+        Ok(periods) => Ok([periods, u64::from(churned), 0]),
+        Err(_) => Err(invalid(format!(
+            "{function}: periods_survived {periods_survived} is negative"
+        ))),
+    }
+}
+
+struct Problem {
+    /// (n, weight of customers who churned after n renewals, weight still active after n).
+    groups: Vec<(f64, f64, f64)>,
+    total_weight: f64,
+}
+
+impl Problem {
+    fn new(rows: &WeightedRows) -> Self {
+        let mut groups: Vec<(f64, f64, f64)> = Vec::new();
+        let mut total_weight = 0.0;
+        for (key, weight) in rows.sorted() {
+            let periods = key[0] as f64;
+            let weight = weight as f64;
+            total_weight += weight;
+            if groups.last().is_none_or(|last| last.0 != periods) {
+                groups.push((periods, 0.0, 0.0));
+            }
+            if let Some(group) = groups.last_mut() {
+                if key[1] == 1 {
+                    group.1 += weight;
+                } else {
+                    group.2 += weight;
+                }
+            }
+        }
+        Problem {
+            groups,
+            total_weight,
+        }
+    }
+
+    fn log_likelihood(&self, alpha: f64, beta: f64) -> (f64, [f64; 2]) {
+        let ab = alpha + beta;
+        let (lg_b, lg_ab, psi_b, psi_ab) =
+            (ln_gamma(beta), ln_gamma(ab), digamma(beta), digamma(ab));
+        let mut total = 0.0;
+        let mut gradient = [0.0; 2];
+        for &(n, churned, active) in &self.groups {
+            let ln_survival = ln_gamma(beta + n) - lg_b + lg_ab - ln_gamma(ab + n);
+            let psi_abn = digamma(ab + n);
+            let d_alpha = psi_ab - psi_abn;
+            let d_beta = digamma(beta + n) - psi_b + psi_ab - psi_abn;
+            let weight = churned + active;
+            total += weight * ln_survival;
+            gradient[0] += weight * d_alpha;
+            gradient[1] += weight * d_beta;
+            if churned > 0.0 {
+                total += churned * (alpha.ln() - (ab + n).ln());
+                gradient[0] += churned * (1.0 / alpha - 1.0 / (ab + n));
+                gradient[1] -= churned / (ab + n);
+            }
+        }
+        (total, gradient)
+    }
+}
+
+impl Objective<2> for Problem {
+    fn value_and_gradient(&self, point: &[f64; 2]) -> Option<(f64, [f64; 2])> {
+        let parameters = point.map(f64::exp);
+        let (value, gradient) = self.log_likelihood(parameters[0], parameters[1]);
+        let scale = -1.0 / self.total_weight;
+        let chained = [
+            scale * gradient[0] * parameters[0],
+            scale * gradient[1] * parameters[1],
+        ];
+        let value = scale * value;
+        (value.is_finite() && chained.iter().all(|g| g.is_finite())).then_some((value, chained))
+    }
+}
+
+/// An sBG model: parameters and, when fitted, the fit diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SbgModel {
+    pub alpha: f64,
+    pub beta: f64,
+    pub fit: Option<FitInfo>,
+}
+
+/// Maximum-likelihood fit; `None` when there are no rows.
+pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<SbgModel>> {
+    if rows.customers() == 0 {
+        return Ok(None);
+    }
+    let problem = Problem::new(rows);
+    let minimum = minimize(&problem, [0.0, 0.0])
+        .map_err(|failure| fit_failure(function, &["alpha", "beta"], failure))?;
+    let [alpha, beta] = minimum.point.map(f64::exp);
+    Ok(Some(SbgModel {
+        alpha,
+        beta,
+        fit: Some(FitInfo {
+            log_likelihood: -minimum.value * problem.total_weight,
+            customers: rows.customers(),
+            distinct_rows: rows.len() as u64,
+            iterations: minimum.iterations,
+            gradient_norm: minimum.gradient_norm,
+        }),
+    }))
+}
+
+fn checked_period(function: &str, name: &str, period: i32) -> ClvResult<f64> {
+    if period < 0 {
+        return Err(invalid(format!("{function}: {name} {period} is negative")));
+    }
+    Ok(f64::from(period))
+}
+
+fn checked_discount(function: &str, discount_rate: f64) -> ClvResult<f64> {
+    if !discount_rate.is_finite() || discount_rate <= -1.0 {
+        return Err(invalid(format!(
+            "{function}: discount_rate {discount_rate} must be finite and greater than -1"
+        )));
+    }
+    Ok(discount_rate)
+}
+
+impl SbgModel {
+    pub fn from_parameters(function: &str, alpha: f64, beta: f64) -> ClvResult<Self> {
+        Ok(SbgModel {
+            alpha: positive_parameter(function, "alpha", alpha)?,
+            beta: positive_parameter(function, "beta", beta)?,
+            fit: None,
+        })
+    }
+
+    /// S(n): share of a cohort still active after `period` renewals.
+    pub fn survival(&self, function: &str, period: i32) -> ClvResult<f64> {
+        let n = checked_period(function, "period", period)?;
+        let (alpha, beta) = (self.alpha, self.beta);
+        let ln_survival = ln_gamma(beta + n) - ln_gamma(beta) + ln_gamma(alpha + beta)
+            - ln_gamma(alpha + beta + n);
+        Ok(ln_survival.exp().min(1.0))
+    }
+
+    /// r_t = (β + t − 1)/(α + β + t − 1): share of those active in period t − 1 who renew
+    /// into period t; `period` >= 1.
+    pub fn retention_rate(&self, function: &str, period: i32) -> ClvResult<f64> {
+        if period < 1 {
+            return Err(invalid(format!(
+                "{function}: period {period} must be at least 1 (the first renewal)"
+            )));
+        }
+        let t = f64::from(period);
+        Ok((self.beta + t - 1.0) / (self.alpha + self.beta + t - 1.0))
+    }
+
+    /// DEL: Σ_{k>=0} S(k)/(1 + d)^k (the first period counts, undiscounted).
+    pub fn expected_lifetime(&self, function: &str, discount_rate: f64) -> ClvResult<f64> {
+        self.discounted_sum(
+            function,
+            discount_rate,
+            self.beta,
+            self.alpha + self.beta,
+            1.0,
+        )
+    }
+
+    /// DERL(n): Σ_{k>n} S(k)/S(n)/(1 + d)^(k−n−1) for a customer who renewed n times.
+    pub fn residual_lifetime(
+        &self,
+        function: &str,
+        periods_survived: i32,
+        discount_rate: f64,
+    ) -> ClvResult<f64> {
+        let n = checked_period(function, "periods_survived", periods_survived)?;
+        let leading = (self.beta + n) / (self.alpha + self.beta + n);
+        self.discounted_sum(
+            function,
+            discount_rate,
+            self.beta + n + 1.0,
+            self.alpha + self.beta + n + 1.0,
+            leading,
+        )
+    }
+
+    /// leading · ₂F₁(1, b; c; 1/(1 + d)) (Fader & Hardie 2010), with the closed form
+    /// leading · (c − 1)/(c − 1 − b) at d = 0, finite only when α > 1.
+    fn discounted_sum(
+        &self,
+        function: &str,
+        discount_rate: f64,
+        b: f64,
+        c: f64,
+        leading: f64,
+    ) -> ClvResult<f64> {
+        let discount_rate = checked_discount(function, discount_rate)?;
+        if discount_rate == 0.0 {
+            if self.alpha <= 1.0 {
+                return Err(ClvError::invalid_with_hint(
+                    format!(
+                        "{function}: the undiscounted expected lifetime is infinite (alpha = {} <= 1)",
+                        self.alpha
+                    ),
+                    "Pass a positive discount_rate.",
+                ));
+            }
+            return Ok(leading * (c - 1.0) / (self.alpha - 1.0));
+        }
+        if discount_rate < 0.0 {
+            return Err(invalid(format!(
+                "{function}: a negative discount_rate {discount_rate} makes the sum diverge"
+            )));
+        }
+        let z = 1.0 / (1.0 + discount_rate);
+        match hyp2f1_log(1.0, b, c, z) {
+            Some((sign, ln_value)) if sign > 0.0 => Ok(leading * ln_value.exp()),
+            _ => Err(ClvError::invalid_with_hint(
+                format!("{function}: the discounted sum did not converge for discount_rate {discount_rate}"),
+                "Use a discount rate of at least 1e-6 per period.",
+            )),
+        }
+    }
+
+    pub fn customers(&self) -> u64 {
+        self.fit.map_or(0, |fit| fit.customers)
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.f64(self.alpha).f64(self.beta);
+        FitInfo::encode(self.fit, &mut writer);
+        writer.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, MODEL_TYPE)?;
+        let alpha = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let beta = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader)?;
+        reader.finish()?;
+        Ok(SbgModel { alpha, beta, fit })
+    }
+
+    /// `{"alpha":0.704,"beta":1.182,"fit":{...} or null}`.
+    pub fn to_text(&self) -> String {
+        let text = ModelText {
+            alpha: self.alpha,
+            beta: self.beta,
+            fit: self.fit.map(FitInfo::to_text),
+        };
+        serde_json::to_string(&text).unwrap_or_default()
+    }
+
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let parsed: ModelText = serde_json::from_str(text).map_err(|error| {
+            MetricError::InvalidText(format!("{MODEL_TYPE}: malformed text: {error}"))
+        })?;
+        Ok(SbgModel {
+            alpha: text_parameter(MODEL_TYPE, "alpha", parsed.alpha)?,
+            beta: text_parameter(MODEL_TYPE, "beta", parsed.beta)?,
+            fit: parsed
+                .fit
+                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelText {
+    alpha: f64,
+    beta: f64,
+    fit: Option<FitText>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clv::state::simulate::Random;
+
+    const F: &str = "crm.test";
+
+    /// Rows of a cohort from its survivors at years 0..7 (Fader & Hardie 2007, table 1).
+    fn cohort(survivors: &[u64]) -> WeightedRows {
+        let mut rows = WeightedRows::default();
+        for (year, pair) in survivors.windows(2).enumerate() {
+            rows.add(
+                F,
+                customer_key(F, year as i32, true).unwrap(),
+                pair[0] - pair[1],
+            )
+            .unwrap();
+        }
+        let last = survivors.len() as i32 - 1;
+        rows.add(
+            F,
+            customer_key(F, last, false).unwrap(),
+            survivors[survivors.len() - 1],
+        )
+        .unwrap();
+        rows
+    }
+
+    #[test]
+    fn reproduces_the_paper() {
+        let regular = fit(F, &cohort(&[1000, 631, 468, 382, 326, 289, 262, 241]))
+            .unwrap()
+            .unwrap();
+        assert!((regular.alpha - 0.704).abs() < 5e-4, "{regular:?}");
+        assert!((regular.beta - 1.182).abs() < 5e-4, "{regular:?}");
+        let high_end = fit(F, &cohort(&[1000, 869, 743, 653, 593, 551, 517, 491]))
+            .unwrap()
+            .unwrap();
+        assert!((high_end.alpha - 0.668).abs() < 5e-4, "{high_end:?}");
+        assert!((high_end.beta - 3.806).abs() < 5e-4, "{high_end:?}");
+        assert_eq!(regular.customers(), 1000);
+        // The survival curve projects the cohort: S(1) at the estimates ≈ 631/1000.
+        assert!((regular.survival(F, 1).unwrap() - 0.631).abs() < 0.01);
+        assert_eq!(SbgModel::from_text(&regular.to_text()).unwrap(), regular);
+        assert_eq!(SbgModel::decode(&regular.encode()).unwrap(), regular);
+    }
+
+    #[test]
+    fn lifetimes_agree_with_direct_sums() {
+        let model = SbgModel::from_parameters(F, 1.8, 2.5).unwrap();
+        let survival = |k: i32| model.survival(F, k).unwrap();
+        for discount in [0.0, 0.1] {
+            let direct: f64 = (0..20_000)
+                .map(|k| survival(k) / (1.0f64 + discount).powi(k))
+                .sum();
+            let del = model.expected_lifetime(F, discount).unwrap();
+            // At d = 0 the terms fall like k^-1.8: add the tail of the direct sum's integral.
+            let tail = if discount == 0.0 {
+                survival(20_000) * 20_000.0 / 0.8
+            } else {
+                0.0
+            };
+            assert!(
+                ((direct + tail) / del - 1.0).abs() < 1e-4,
+                "{discount}: {direct} {del}"
+            );
+            let n = 3;
+            let direct: f64 = (n + 1..20_000)
+                .map(|k| survival(k) / survival(n) / (1.0f64 + discount).powi(k - n - 1))
+                .sum();
+            let tail = if discount == 0.0 {
+                survival(20_000) / survival(n) * 20_000.0 / 0.8
+            } else {
+                0.0
+            };
+            let derl = model.residual_lifetime(F, n, discount).unwrap();
+            assert!(
+                ((direct + tail) / derl - 1.0).abs() < 1e-4,
+                "{discount}: {direct} {derl}"
+            );
+        }
+        assert!((model.retention_rate(F, 1).unwrap() - 2.5 / 4.3).abs() < 1e-15);
+        assert!((model.survival(F, 1).unwrap() - 2.5 / 4.3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_inputs_are_refused() {
+        let model = SbgModel::from_parameters(F, 0.7, 1.2).unwrap();
+        assert!(model.expected_lifetime(F, 0.0).unwrap_err().hint.is_some());
+        assert!(model.expected_lifetime(F, 0.1).unwrap() > 1.0);
+        assert!(model.expected_lifetime(F, -1.0).is_err());
+        assert!(model.residual_lifetime(F, -1, 0.1).is_err());
+        assert!(model.survival(F, -1).is_err());
+        assert!(model.retention_rate(F, 0).is_err());
+        assert!(customer_key(F, -1, true).is_err());
+        assert!(SbgModel::from_parameters(F, 0.0, 1.0).is_err());
+        assert!(SbgModel::from_text(r#"{"alpha":1}"#).is_err());
+    }
+
+    #[test]
+    fn recovers_simulated_parameters() {
+        let mut random = Random::new(11);
+        let (alpha, beta) = (1.3, 2.7);
+        let mut rows = WeightedRows::default();
+        for _ in 0..60_000 {
+            let churn = random.beta(alpha, beta);
+            let mut renewals = 0;
+            let churned = loop {
+                if random.uniform() < churn {
+                    break true;
+                }
+                renewals += 1;
+                if renewals == 12 {
+                    break false;
+                }
+            };
+            rows.add(F, customer_key(F, renewals, churned).unwrap(), 1)
+                .unwrap();
+        }
+        let model = fit(F, &rows).unwrap().unwrap();
+        assert!((model.alpha / alpha - 1.0).abs() < 0.05, "{model:?}");
+        assert!((model.beta / beta - 1.0).abs() < 0.05, "{model:?}");
+    }
+}
