@@ -49,6 +49,10 @@ pub fn float_word(value: f64) -> u64 {
     (value + 0.0).to_bits()
 }
 
+/// Distinct rows one fit holds at most (about 40 bytes each): a failed allocation in Rust
+/// aborts the backend, so the state stops with a clean error before memory runs out.
+const MAX_DISTINCT_ROWS: usize = 100_000_000;
+
 /// Binary format version of [`WeightedRows`] (the aggregate states' serial form).
 const FORMAT_VERSION: u8 = 1;
 
@@ -57,9 +61,25 @@ impl WeightedRows {
     #[inline]
     pub fn add(&mut self, function: &str, key: RowKey, weight: u64) -> MetricResult<()> {
         let overflow = || MetricError::OutOfRange(format!("{function}: more than 2^64 customers"));
-        self.customers = self.customers.checked_add(weight).ok_or_else(overflow)?;
-        let count = self.counts.entry(key).or_insert(0);
-        *count = count.checked_add(weight).ok_or_else(overflow)?;
+        use std::collections::hash_map::Entry;
+        let customers = self.customers.checked_add(weight).ok_or_else(overflow)?;
+        let held = self.counts.len();
+        match self.counts.entry(key) {
+            Entry::Occupied(mut entry) => {
+                let count = entry.get_mut();
+                *count = count.checked_add(weight).ok_or_else(overflow)?;
+            }
+            Entry::Vacant(entry) => {
+                if held >= MAX_DISTINCT_ROWS {
+                    return Err(MetricError::OutOfRange(format!(
+                        "{function}: more than {MAX_DISTINCT_ROWS} distinct input rows; fit on \
+                         rounded inputs (e.g. whole days) or on a sample"
+                    )));
+                }
+                entry.insert(weight);
+            }
+        }
+        self.customers = customers;
         Ok(())
     }
 

@@ -1,0 +1,162 @@
+-- Customer lifetime value family: the crm.rfm composite type, aggregates and comments. Support
+-- functions are defined in src/clv/sql.rs; the per-row transition functions of crm.bgnbd_fit
+-- are raw V1 C functions (see raw_transition! in src/common/pg.rs), so they are declared here,
+-- as is the final function of crm.rfm_agg, which returns the composite type created here.
+
+CREATE TYPE crm.rfm AS (
+    frequency integer,
+    recency double precision,
+    t double precision,
+    monetary_value numeric
+);
+
+CREATE FUNCTION crm.rfm_agg_final(internal) RETURNS crm.rfm
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_agg_final_wrapper';
+CREATE FUNCTION crm.bgnbd_fit_trans(internal, integer, double precision, double precision)
+    RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_trans';
+CREATE FUNCTION crm.bgnbd_fit_weighted_trans(internal, integer, double precision, double precision, bigint)
+    RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_weighted_trans';
+
+CREATE AGGREGATE crm.rfm_agg(occurred_at timestamptz, amount numeric, observation_end timestamptz, time_unit text) (
+    SFUNC = crm.rfm_agg_trans,
+    STYPE = internal,
+    FINALFUNC = crm.rfm_agg_final,
+    COMBINEFUNC = crm.rfm_agg_combine,
+    SERIALFUNC = crm.rfm_agg_serialize,
+    DESERIALFUNC = crm.rfm_agg_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision) (
+    SFUNC = crm.bgnbd_fit_trans,
+    STYPE = internal,
+    FINALFUNC = crm.bgnbd_fit_final,
+    COMBINEFUNC = crm.clv_fit_combine,
+    SERIALFUNC = crm.clv_fit_serialize,
+    DESERIALFUNC = crm.clv_fit_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight bigint) (
+    SFUNC = crm.bgnbd_fit_weighted_trans,
+    STYPE = internal,
+    FINALFUNC = crm.bgnbd_fit_final,
+    COMBINEFUNC = crm.clv_fit_combine,
+    SERIALFUNC = crm.clv_fit_serialize,
+    DESERIALFUNC = crm.clv_fit_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.gamma_gamma_fit(frequency integer, monetary_value numeric) (
+    SFUNC = crm.gamma_gamma_fit_trans,
+    STYPE = internal,
+    FINALFUNC = crm.gamma_gamma_fit_final,
+    COMBINEFUNC = crm.clv_fit_combine,
+    SERIALFUNC = crm.clv_fit_serialize,
+    DESERIALFUNC = crm.clv_fit_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean) (
+    SFUNC = crm.sbg_fit_trans,
+    STYPE = internal,
+    FINALFUNC = crm.sbg_fit_final,
+    COMBINEFUNC = crm.clv_fit_combine,
+    SERIALFUNC = crm.clv_fit_serialize,
+    DESERIALFUNC = crm.clv_fit_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight bigint) (
+    SFUNC = crm.sbg_fit_weighted_trans,
+    STYPE = internal,
+    FINALFUNC = crm.sbg_fit_final,
+    COMBINEFUNC = crm.clv_fit_combine,
+    SERIALFUNC = crm.clv_fit_serialize,
+    DESERIALFUNC = crm.clv_fit_deserialize,
+    PARALLEL = SAFE
+);
+
+COMMENT ON TYPE crm.rfm IS
+    'One customer''s RFM values as lifetimes'' summary_data_from_transaction_data computes them at daily grain: frequency = purchase days - 1, recency = last - first purchase day, t = observation end - first purchase day (both in the time unit), monetary_value = mean daily total over the repeat days (0 without).';
+COMMENT ON TYPE crm.bgnbd_model IS
+    'A BG/NBD purchase model (Fader, Hardie & Lee 2005): parameters r, alpha, a, b and, when fitted, the fit diagnostics; text form {"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}.';
+COMMENT ON TYPE crm.gamma_gamma_model IS
+    'A Gamma-Gamma spend model: parameters p, q, v and, when fitted, the fit diagnostics; text form {"p":6.25,"q":3.74,"v":15.44,"fit":null}.';
+COMMENT ON TYPE crm.sbg_model IS
+    'A shifted-beta-geometric contractual retention model (Fader & Hardie 2007): parameters alpha, beta and, when fitted, the fit diagnostics; text form {"alpha":0.704,"beta":1.182,"fit":null}.';
+COMMENT ON FUNCTION crm.bgnbd_model_in(cstring) IS 'Text input of crm.bgnbd_model.';
+COMMENT ON FUNCTION crm.bgnbd_model_out(crm.bgnbd_model) IS 'Text output of crm.bgnbd_model.';
+COMMENT ON FUNCTION crm.gamma_gamma_model_in(cstring) IS 'Text input of crm.gamma_gamma_model.';
+COMMENT ON FUNCTION crm.gamma_gamma_model_out(crm.gamma_gamma_model) IS 'Text output of crm.gamma_gamma_model.';
+COMMENT ON FUNCTION crm.sbg_model_in(cstring) IS 'Text input of crm.sbg_model.';
+COMMENT ON FUNCTION crm.sbg_model_out(crm.sbg_model) IS 'Text output of crm.sbg_model.';
+
+COMMENT ON AGGREGATE crm.rfm_agg(timestamptz, numeric, timestamptz, text) IS
+    'RFM summary (crm.rfm) of one customer''s purchases, used with GROUP BY customer: same-UTC-day purchases merge, purchases on days after observation_end are ignored, time_unit is day, week, month (365.25/12 days) or year (365.25 days). Example: SELECT customer_id, crm.rfm_agg(ordered_at, amount, ''2025-01-01'', ''week'') FROM orders GROUP BY customer_id;';
+COMMENT ON AGGREGATE crm.bgnbd_fit(integer, double precision, double precision) IS
+    'Maximum-likelihood BG/NBD fit over customers (frequency, recency, t), identical rows merged first. Example: SELECT crm.bgnbd_fit((r).frequency, (r).recency, (r).t) FROM customer_rfm;';
+COMMENT ON AGGREGATE crm.bgnbd_fit(integer, double precision, double precision, bigint) IS
+    'Maximum-likelihood BG/NBD fit over rows (frequency, recency, t) that each stand for weight customers.';
+COMMENT ON AGGREGATE crm.gamma_gamma_fit(integer, numeric) IS
+    'Maximum-likelihood Gamma-Gamma spend fit over repeat buyers (rows with frequency 0 are ignored). Example: SELECT crm.gamma_gamma_fit((r).frequency, (r).monetary_value) FROM customer_rfm;';
+COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean) IS
+    'Maximum-likelihood sBG fit: one row per customer with the renewals made and whether they churned (false = still active). Example: SELECT crm.sbg_fit(renewals, churned) FROM subscriptions;';
+COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean, bigint) IS
+    'Maximum-likelihood sBG fit over rows (renewals made, churned) that each stand for weight customers.';
+
+COMMENT ON FUNCTION crm.clv(numeric, double precision, double precision) IS
+    'Simple CLV = average_purchase_value * purchases_per_year * lifespan_years, exact in numeric. Example: SELECT crm.clv(45.50, 4, 3); -- 546';
+COMMENT ON FUNCTION crm.clv(numeric, double precision) IS
+    'Simple CLV = arpa / churn_rate (NULL when churn_rate is 0). Example: SELECT crm.clv(100, 0.04); -- 2500';
+COMMENT ON FUNCTION crm.clv(crm.bgnbd_model, crm.gamma_gamma_model, integer, double precision, double precision, numeric, integer, double precision, text) IS
+    'Discounted CLV of a customer over horizon_months: sum over months k of E[spend] * (E[Y(k f)] - E[Y((k-1) f)]) / (1 + monthly_discount_rate)^k, f = time units per month; frequency, recency, t in time_unit.';
+COMMENT ON FUNCTION crm.bgnbd_model(double precision, double precision, double precision, double precision) IS
+    'A BG/NBD model from known parameters r, alpha, a, b (each positive and finite).';
+COMMENT ON FUNCTION crm.gamma_gamma_model(double precision, double precision, double precision) IS
+    'A Gamma-Gamma model from known parameters p, q, v (each positive and finite).';
+COMMENT ON FUNCTION crm.sbg_model(double precision, double precision) IS
+    'An sBG model from known parameters alpha, beta (each positive and finite).';
+COMMENT ON FUNCTION crm.params(crm.bgnbd_model) IS 'Parameters (r, alpha, a, b) of a BG/NBD model.';
+COMMENT ON FUNCTION crm.params(crm.gamma_gamma_model) IS 'Parameters (p, q, v) of a Gamma-Gamma model.';
+COMMENT ON FUNCTION crm.params(crm.sbg_model) IS 'Parameters (alpha, beta) of an sBG model.';
+COMMENT ON FUNCTION crm.log_likelihood(crm.bgnbd_model) IS 'Log-likelihood of a fitted BG/NBD model at its estimate; NULL for a model built from parameters.';
+COMMENT ON FUNCTION crm.log_likelihood(crm.gamma_gamma_model) IS 'Log-likelihood of a fitted Gamma-Gamma model at its estimate; NULL for a model built from parameters.';
+COMMENT ON FUNCTION crm.log_likelihood(crm.sbg_model) IS 'Log-likelihood of a fitted sBG model at its estimate; NULL for a model built from parameters.';
+COMMENT ON FUNCTION crm.customers(crm.bgnbd_model) IS 'Customers a BG/NBD model was fitted on (0 when built from parameters).';
+COMMENT ON FUNCTION crm.customers(crm.gamma_gamma_model) IS 'Repeat buyers a Gamma-Gamma model was fitted on (0 when built from parameters).';
+COMMENT ON FUNCTION crm.customers(crm.sbg_model) IS 'Customers an sBG model was fitted on (0 when built from parameters).';
+COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, double precision) IS
+    'E[X(t)]: expected purchases of a new customer within horizon time units (BG/NBD).';
+COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, double precision, integer, double precision, double precision) IS
+    'E[Y(t) | x, t_x, T]: expected purchases within the next horizon time units of a customer with that frequency, recency and t (BG/NBD).';
+COMMENT ON FUNCTION crm.probability_alive(crm.bgnbd_model, integer, double precision, double precision) IS
+    'P(alive | x, t_x, T): probability that a customer with that frequency, recency and t is still active (BG/NBD).';
+COMMENT ON FUNCTION crm.expected_average_value(crm.gamma_gamma_model, integer, numeric) IS
+    'E[Z | x, m]: expected mean spend per transaction of a customer with frequency x and mean repeat spend m; p(v + x m)/(p x + q - 1).';
+COMMENT ON FUNCTION crm.survival(crm.sbg_model, integer) IS 'S(n): share of a cohort still active after period renewals (sBG).';
+COMMENT ON FUNCTION crm.retention_rate(crm.sbg_model, integer) IS
+    'r_t = (beta + t - 1)/(alpha + beta + t - 1): share of customers active in period t - 1 who renew into period t (sBG), t >= 1.';
+COMMENT ON FUNCTION crm.expected_lifetime(crm.sbg_model, double precision) IS
+    'DEL: discounted expected lifetime in periods of a new customer, sum over k >= 0 of S(k)/(1 + d)^k (sBG).';
+COMMENT ON FUNCTION crm.residual_lifetime(crm.sbg_model, integer, double precision) IS
+    'DERL: discounted expected renewals still to come of a customer who renewed periods_survived times (sBG).';
+
+COMMENT ON FUNCTION crm.rfm_agg_trans(internal, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition.';
+COMMENT ON FUNCTION crm.rfm_agg_combine(internal, internal) IS 'Support function of aggregate crm.rfm_agg: combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.rfm_agg_serialize(internal) IS 'Support function of aggregate crm.rfm_agg: serialize a partial state.';
+COMMENT ON FUNCTION crm.rfm_agg_deserialize(bytea, internal) IS 'Support function of aggregate crm.rfm_agg: deserialize a partial state.';
+COMMENT ON FUNCTION crm.rfm_agg_final(internal) IS 'Support function of aggregate crm.rfm_agg: final RFM values.';
+COMMENT ON FUNCTION crm.bgnbd_fit_trans(internal, integer, double precision, double precision) IS 'Support function of aggregate crm.bgnbd_fit: transition.';
+COMMENT ON FUNCTION crm.bgnbd_fit_weighted_trans(internal, integer, double precision, double precision, bigint) IS 'Support function of the weighted aggregate crm.bgnbd_fit: transition.';
+COMMENT ON FUNCTION crm.gamma_gamma_fit_trans(internal, integer, numeric) IS 'Support function of aggregate crm.gamma_gamma_fit: transition.';
+COMMENT ON FUNCTION crm.sbg_fit_trans(internal, integer, boolean) IS 'Support function of aggregate crm.sbg_fit: transition.';
+COMMENT ON FUNCTION crm.sbg_fit_weighted_trans(internal, integer, boolean, bigint) IS 'Support function of the weighted aggregate crm.sbg_fit: transition.';
+COMMENT ON FUNCTION crm.clv_fit_combine(internal, internal) IS 'Support function of the model fit aggregates: combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.clv_fit_serialize(internal) IS 'Support function of the model fit aggregates: serialize a partial state.';
+COMMENT ON FUNCTION crm.clv_fit_deserialize(bytea, internal) IS 'Support function of the model fit aggregates: deserialize a partial state.';
+COMMENT ON FUNCTION crm.bgnbd_fit_final(internal) IS 'Support function of aggregate crm.bgnbd_fit: the maximum-likelihood fit.';
+COMMENT ON FUNCTION crm.gamma_gamma_fit_final(internal) IS 'Support function of aggregate crm.gamma_gamma_fit: the maximum-likelihood fit.';
+COMMENT ON FUNCTION crm.sbg_fit_final(internal) IS 'Support function of aggregate crm.sbg_fit: the maximum-likelihood fit.';

@@ -1,0 +1,652 @@
+//! SQL surface of the CLV family: model types, the fit and RFM aggregates' support functions,
+//! accessors and predictions. Aggregates, the `crm.rfm` composite type and the raw transition
+//! functions are declared in `sql/clv.sql`.
+use super::state::bgnbd::{self, BgNbdModel};
+use super::state::gamma_gamma::{self, discounted_clv, GammaGammaModel};
+use super::state::rows::WeightedRows;
+use super::state::sbg::{self, SbgModel};
+use super::state::simple::{clv_from_churn, clv_from_purchases, RfmState};
+use super::state::{ClvError, ClvResult};
+use crate::common::error::MetricError;
+use crate::common::pg::{
+    bigint, combine_states, internal_of, new_transient_state, raise, raise_from_raw, raw_arg,
+    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref, OrRaise,
+};
+use pgrx::datum::Internal;
+use pgrx::prelude::*;
+use rust_decimal::Decimal;
+
+const BGNBD_FIT: &str = "crm.bgnbd_fit";
+const GAMMA_GAMMA_FIT: &str = "crm.gamma_gamma_fit";
+const SBG_FIT: &str = "crm.sbg_fit";
+const RFM_AGG: &str = "crm.rfm_agg";
+const CLV: &str = "crm.clv";
+
+/// A fitted or built BG/NBD model; text form
+/// `{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct bgnbd_model(pub BgNbdModel);
+
+crate::summary_type!(bgnbd_model(BgNbdModel));
+
+/// A fitted or built Gamma-Gamma spend model; text form `{"p":6.25,"q":3.74,"v":15.44,"fit":null}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct gamma_gamma_model(pub GammaGammaModel);
+
+crate::summary_type!(gamma_gamma_model(GammaGammaModel));
+
+/// A fitted or built shifted-beta-geometric retention model; text form
+/// `{"alpha":0.704,"beta":1.182,"fit":null}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct sbg_model(pub SbgModel);
+
+crate::summary_type!(sbg_model(SbgModel));
+
+/// Raises a CLV error (with its hint, if any) as a Postgres ERROR.
+fn raise_clv(error: ClvError) -> ! {
+    let Some(hint) = error.hint else {
+        raise(error.error)
+    };
+    let code = match &error.error {
+        MetricError::OutOfRange(_) => PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        MetricError::InvalidText(_) => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
+        MetricError::DatetimeOverflow(_) => PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+        MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+        MetricError::InvalidParameter(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+    };
+    pgrx::pg_sys::panic::ErrorReport::new(code, error.error.to_string(), "crm_metrics")
+        .set_hint(hint)
+        .report(PgLogLevel::ERROR);
+    unreachable!("an ERROR report does not return")
+}
+
+trait ClvOrRaise<T> {
+    fn or_raise(self) -> T;
+}
+
+impl<T> ClvOrRaise<T> for ClvResult<T> {
+    fn or_raise(self) -> T {
+        match self {
+            Ok(value) => value,
+            Err(error) => raise_clv(error),
+        }
+    }
+}
+
+/// A `numeric` as an exact decimal: NaN and infinities are 22023, more than 28 significant
+/// digits 22003.
+fn decimal_of(function: &str, name: &str, value: &AnyNumeric) -> Decimal {
+    let text = value.to_string();
+    match text.parse::<Decimal>() {
+        Ok(decimal) if Decimal::from_str_exact(&text).is_ok() => decimal,
+        _ if value.is_nan() || text.contains("Infinity") => raise(MetricError::InvalidParameter(
+            format!("{function}: {name} {text} is not a finite number"),
+        )),
+        _ => raise(MetricError::OutOfRange(format!(
+            "{function}: {name} {text} has more than 28 significant digits"
+        ))),
+    }
+}
+
+fn numeric_of(function: &str, value: Decimal) -> AnyNumeric {
+    AnyNumeric::try_from(value.to_string().as_str()).unwrap_or_else(|_| {
+        raise(MetricError::OutOfRange(format!(
+            "{function}: result {value} is out of range"
+        )))
+    })
+}
+
+/// A `numeric` as a float for the model math (non-finite values are refused by the callers).
+fn float_of(value: AnyNumeric) -> f64 {
+    f64::try_from(value).unwrap_or(f64::NAN)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seed formulas.
+// ---------------------------------------------------------------------------------------------
+
+/// CLV = average purchase value × purchases per year × lifespan in years.
+#[pg_extern(immutable, parallel_safe, strict, name = "clv")]
+fn clv_from_purchase_rate(
+    average_purchase_value: AnyNumeric,
+    purchases_per_year: f64,
+    lifespan_years: f64,
+) -> AnyNumeric {
+    let value = decimal_of(CLV, "average_purchase_value", &average_purchase_value);
+    let clv = clv_from_purchases(CLV, value, purchases_per_year, lifespan_years).or_raise();
+    numeric_of(CLV, clv)
+}
+
+/// CLV = ARPA / churn rate; NULL when the churn rate is 0.
+#[pg_extern(immutable, parallel_safe, strict, name = "clv")]
+fn clv_from_churn_rate(arpa: AnyNumeric, churn_rate: f64) -> Option<AnyNumeric> {
+    let arpa = decimal_of(CLV, "arpa", &arpa);
+    clv_from_churn(CLV, arpa, churn_rate)
+        .or_raise()
+        .map(|clv| numeric_of(CLV, clv))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fit aggregates: merged weighted rows, shared support functions.
+// ---------------------------------------------------------------------------------------------
+
+/// Per-row step of `crm.bgnbd_fit`: validate and merge one (x, t_x, T[, weight]) row.
+#[inline(always)]
+unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys::Datum {
+    let arguments = unsafe { (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3)) };
+    let (Some(frequency), Some(recency), Some(age)) = arguments else {
+        return unsafe { raw_return_unchanged(fcinfo) };
+    };
+    let weight = if weighted {
+        match unsafe { raw_arg(fcinfo, 4) } {
+            Some(weight) => weight.value() as i64,
+            None => return unsafe { raw_return_unchanged(fcinfo) },
+        }
+    } else {
+        1
+    };
+    let rows = unsafe { raw_state(fcinfo, BGNBD_FIT, WeightedRows::default) };
+    let frequency = frequency.value() as i32;
+    let recency = f64::from_bits(recency.value() as u64);
+    let age = f64::from_bits(age.value() as u64);
+    let added = match (
+        bgnbd::customer_key(BGNBD_FIT, frequency, recency, age),
+        u64::try_from(weight),
+    ) {
+        (Ok(key), Ok(weight)) => rows.add(BGNBD_FIT, key, weight),
+        (Err(error), _) => Err(error.error),
+        (_, Err(_)) => Err(negative_weight(BGNBD_FIT, weight)),
+    };
+    if let Err(error) = added {
+        raise_from_raw(error);
+    }
+    unsafe { raw_return_state(fcinfo, rows) }
+}
+
+#[cold]
+fn negative_weight(function: &str, weight: i64) -> MetricError {
+    MetricError::InvalidParameter(format!("{function}: weight {weight} is negative"))
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision)`.
+    fn crm_bgnbd_fit_trans / pg_finfo_crm_bgnbd_fit_trans (fcinfo) {
+        unsafe { bgnbd_add(fcinfo, false) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision, bigint)`.
+    fn crm_bgnbd_fit_weighted_trans / pg_finfo_crm_bgnbd_fit_weighted_trans (fcinfo) {
+        unsafe { bgnbd_add(fcinfo, true) }
+    }
+}
+
+/// Transition function of `crm.gamma_gamma_fit(integer, numeric)`.
+#[pg_extern(immutable, parallel_safe)]
+fn gamma_gamma_fit_trans(
+    mut state: Internal,
+    frequency: Option<i32>,
+    monetary_value: Option<AnyNumeric>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    let (Some(frequency), Some(monetary_value)) = (frequency, monetary_value) else {
+        return state;
+    };
+    let rows = unsafe { state_or_init(&mut state, fcinfo, GAMMA_GAMMA_FIT, WeightedRows::default) };
+    let key =
+        gamma_gamma::customer_key(GAMMA_GAMMA_FIT, frequency, float_of(monetary_value)).or_raise();
+    if let Some(key) = key {
+        rows.add(GAMMA_GAMMA_FIT, key, 1).or_raise();
+    }
+    internal_of(rows)
+}
+
+fn sbg_add(
+    mut state: Internal,
+    periods_survived: Option<i32>,
+    churned: Option<bool>,
+    weight: Option<i64>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    let (Some(periods_survived), Some(churned), Some(weight)) = (periods_survived, churned, weight)
+    else {
+        return state;
+    };
+    let rows = unsafe { state_or_init(&mut state, fcinfo, SBG_FIT, WeightedRows::default) };
+    let key = sbg::customer_key(SBG_FIT, periods_survived, churned).or_raise();
+    let weight = u64::try_from(weight).unwrap_or_else(|_| raise(negative_weight(SBG_FIT, weight)));
+    rows.add(SBG_FIT, key, weight).or_raise();
+    internal_of(rows)
+}
+
+/// Transition function of `crm.sbg_fit(integer, boolean)`.
+#[pg_extern(immutable, parallel_safe)]
+fn sbg_fit_trans(
+    state: Internal,
+    periods_survived: Option<i32>,
+    churned: Option<bool>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    sbg_add(state, periods_survived, churned, Some(1), fcinfo)
+}
+
+/// Transition function of `crm.sbg_fit(integer, boolean, bigint)`.
+#[pg_extern(immutable, parallel_safe)]
+fn sbg_fit_weighted_trans(
+    state: Internal,
+    periods_survived: Option<i32>,
+    churned: Option<bool>,
+    weight: Option<i64>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    sbg_add(state, periods_survived, churned, weight, fcinfo)
+}
+
+/// Combine function of the fit aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe)]
+fn clv_fit_combine(
+    first: Internal,
+    second: Internal,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    unsafe {
+        combine_states::<WeightedRows>(
+            first,
+            second,
+            fcinfo,
+            "crm.clv_fit_combine",
+            |rows, other| rows.merge("crm.clv_fit_combine", other).or_raise(),
+        )
+    }
+}
+
+/// Serialize function of the fit aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn clv_fit_serialize(mut state: Internal) -> Vec<u8> {
+    unsafe { state_ref::<WeightedRows>(&mut state) }
+        .map(|rows| rows.encode())
+        .unwrap_or_else(|| WeightedRows::default().encode())
+}
+
+/// Deserialize function of the fit aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn clv_fit_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    new_transient_state(WeightedRows::decode(bytes, "crm.clv_fit_deserialize").or_raise())
+}
+
+fn fit_rows<'a>(state: &mut Internal) -> Option<&'a mut WeightedRows> {
+    unsafe { state_ref::<WeightedRows>(state) }.filter(|rows| rows.customers() > 0)
+}
+
+/// Final function of `crm.bgnbd_fit`: the maximum-likelihood model.
+#[pg_extern(immutable, parallel_safe)]
+fn bgnbd_fit_final(mut state: Internal) -> Option<bgnbd_model> {
+    let rows = fit_rows(&mut state)?;
+    bgnbd::fit(BGNBD_FIT, rows).or_raise().map(bgnbd_model)
+}
+
+/// Final function of `crm.gamma_gamma_fit`: the maximum-likelihood model.
+#[pg_extern(immutable, parallel_safe)]
+fn gamma_gamma_fit_final(mut state: Internal) -> Option<gamma_gamma_model> {
+    let rows = fit_rows(&mut state)?;
+    gamma_gamma::fit(GAMMA_GAMMA_FIT, rows)
+        .or_raise()
+        .map(gamma_gamma_model)
+}
+
+/// Final function of `crm.sbg_fit`: the maximum-likelihood model.
+#[pg_extern(immutable, parallel_safe)]
+fn sbg_fit_final(mut state: Internal) -> Option<sbg_model> {
+    let rows = fit_rows(&mut state)?;
+    sbg::fit(SBG_FIT, rows).or_raise().map(sbg_model)
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFM.
+// ---------------------------------------------------------------------------------------------
+
+/// Transition function of `crm.rfm_agg`.
+#[pg_extern(immutable, parallel_safe)]
+fn rfm_agg_trans(
+    mut state: Internal,
+    occurred_at: Option<TimestampWithTimeZone>,
+    amount: Option<AnyNumeric>,
+    observation_end: Option<TimestampWithTimeZone>,
+    time_unit: Option<&str>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    let (Some(occurred_at), Some(amount), Some(observation_end), Some(time_unit)) =
+        (occurred_at, amount, observation_end, time_unit)
+    else {
+        return state;
+    };
+    let (occurred_at, observation_end) = (
+        finite_instant("occurred_at", occurred_at),
+        finite_instant("observation_end", observation_end),
+    );
+    let amount = decimal_of(RFM_AGG, "amount", &amount);
+    let purchases = unsafe { state_or_init(&mut state, fcinfo, RFM_AGG, RfmState::default) };
+    purchases
+        .add(RFM_AGG, occurred_at, amount, observation_end, time_unit)
+        .or_raise();
+    internal_of(purchases)
+}
+
+fn finite_instant(name: &str, value: TimestampWithTimeZone) -> i64 {
+    if value.is_infinity() || value.is_neg_infinity() {
+        raise(MetricError::DatetimeOverflow(format!(
+            "{RFM_AGG}: {name} must be finite"
+        )));
+    }
+    pg_sys::TimestampTz::from(value)
+}
+
+/// Combine function of `crm.rfm_agg` (parallel query).
+#[pg_extern(immutable, parallel_safe)]
+fn rfm_agg_combine(
+    first: Internal,
+    second: Internal,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    unsafe {
+        combine_states::<RfmState>(first, second, fcinfo, RFM_AGG, |state, other| {
+            state.merge(RFM_AGG, other).or_raise()
+        })
+    }
+}
+
+/// Serialize function of `crm.rfm_agg` (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn rfm_agg_serialize(mut state: Internal) -> Vec<u8> {
+    unsafe { state_ref::<RfmState>(&mut state) }
+        .map(|state| state.encode())
+        .unwrap_or_else(|| RfmState::default().encode())
+}
+
+/// Deserialize function of `crm.rfm_agg` (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn rfm_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    new_transient_state(RfmState::decode(bytes).or_raise())
+}
+
+/// Final function of `crm.rfm_agg` (declared in `sql/clv.sql`, after the `crm.rfm` type).
+#[pg_extern(immutable, parallel_safe, sql = false)]
+fn rfm_agg_final(mut state: Internal) -> Option<pgrx::composite_type!('static, "rfm")> {
+    let purchases = unsafe { state_ref::<RfmState>(&mut state) }?;
+    let rfm = purchases.finish(RFM_AGG).or_raise()?;
+    let mut tuple = PgHeapTuple::new_composite_type("crm.rfm").unwrap_or_else(|error| {
+        raise(MetricError::InvalidParameter(format!("{RFM_AGG}: {error}")))
+    });
+    let monetary_value = numeric_of(RFM_AGG, rfm.monetary_value);
+    let filled = tuple
+        .set_by_name("frequency", rfm.frequency)
+        .and_then(|()| tuple.set_by_name("recency", rfm.recency))
+        .and_then(|()| tuple.set_by_name("t", rfm.age))
+        .and_then(|()| tuple.set_by_name("monetary_value", monetary_value));
+    if let Err(error) = filled {
+        raise(MetricError::InvalidParameter(format!("{RFM_AGG}: {error}")));
+    }
+    Some(tuple)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models from known parameters, accessors, predictions.
+// ---------------------------------------------------------------------------------------------
+
+/// A BG/NBD model from known parameters (each positive and finite).
+#[pg_extern(immutable, parallel_safe, strict, name = "bgnbd_model")]
+fn bgnbd_model_from_parameters(r: f64, alpha: f64, a: f64, b: f64) -> bgnbd_model {
+    bgnbd_model(BgNbdModel::from_parameters("crm.bgnbd_model", r, alpha, a, b).or_raise())
+}
+
+/// A Gamma-Gamma model from known parameters (each positive and finite).
+#[pg_extern(immutable, parallel_safe, strict, name = "gamma_gamma_model")]
+fn gamma_gamma_model_from_parameters(p: f64, q: f64, v: f64) -> gamma_gamma_model {
+    gamma_gamma_model(GammaGammaModel::from_parameters("crm.gamma_gamma_model", p, q, v).or_raise())
+}
+
+/// An sBG model from known parameters (each positive and finite).
+#[pg_extern(immutable, parallel_safe, strict, name = "sbg_model")]
+fn sbg_model_from_parameters(alpha: f64, beta: f64) -> sbg_model {
+    sbg_model(SbgModel::from_parameters("crm.sbg_model", alpha, beta).or_raise())
+}
+
+/// Parameters of a BG/NBD model.
+#[pg_extern(immutable, parallel_safe, strict, name = "params")]
+fn bgnbd_params(
+    model: bgnbd_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(r, f64),
+        name!(alpha, f64),
+        name!(a, f64),
+        name!(b, f64),
+    ),
+> {
+    let m = model.0;
+    TableIterator::once((m.r, m.alpha, m.a, m.b))
+}
+
+/// Parameters of a Gamma-Gamma model.
+#[pg_extern(immutable, parallel_safe, strict, name = "params")]
+fn gamma_gamma_params(
+    model: gamma_gamma_model,
+) -> TableIterator<'static, (name!(p, f64), name!(q, f64), name!(v, f64))> {
+    let m = model.0;
+    TableIterator::once((m.p, m.q, m.v))
+}
+
+/// Parameters of an sBG model.
+#[pg_extern(immutable, parallel_safe, strict, name = "params")]
+fn sbg_params(model: sbg_model) -> TableIterator<'static, (name!(alpha, f64), name!(beta, f64))> {
+    TableIterator::once((model.0.alpha, model.0.beta))
+}
+
+/// Log-likelihood of a fitted BG/NBD model; NULL for a model built from parameters.
+#[pg_extern(immutable, parallel_safe, strict, name = "log_likelihood")]
+fn bgnbd_log_likelihood(model: bgnbd_model) -> Option<f64> {
+    model.0.fit.map(|fit| fit.log_likelihood)
+}
+
+/// Log-likelihood of a fitted Gamma-Gamma model; NULL for a model built from parameters.
+#[pg_extern(immutable, parallel_safe, strict, name = "log_likelihood")]
+fn gamma_gamma_log_likelihood(model: gamma_gamma_model) -> Option<f64> {
+    model.0.fit.map(|fit| fit.log_likelihood)
+}
+
+/// Log-likelihood of a fitted sBG model; NULL for a model built from parameters.
+#[pg_extern(immutable, parallel_safe, strict, name = "log_likelihood")]
+fn sbg_log_likelihood(model: sbg_model) -> Option<f64> {
+    model.0.fit.map(|fit| fit.log_likelihood)
+}
+
+/// Customers a BG/NBD model was fitted on (0 when built from parameters).
+#[pg_extern(immutable, parallel_safe, strict, name = "customers")]
+fn bgnbd_customers(model: bgnbd_model) -> i64 {
+    bigint(model.0.customers())
+}
+
+/// Repeat buyers a Gamma-Gamma model was fitted on (0 when built from parameters).
+#[pg_extern(immutable, parallel_safe, strict, name = "customers")]
+fn gamma_gamma_customers(model: gamma_gamma_model) -> i64 {
+    bigint(model.0.customers())
+}
+
+/// Customers an sBG model was fitted on (0 when built from parameters).
+#[pg_extern(immutable, parallel_safe, strict, name = "customers")]
+fn sbg_customers(model: sbg_model) -> i64 {
+    bigint(model.0.customers())
+}
+
+/// E[X(t)]: expected purchases of a new customer within `horizon` time units.
+#[pg_extern(immutable, parallel_safe, strict, name = "expected_purchases")]
+fn bgnbd_expected_purchases(model: bgnbd_model, horizon: f64) -> f64 {
+    model
+        .0
+        .expected_purchases("crm.expected_purchases", horizon)
+        .or_raise()
+}
+
+/// E[Y(t) | x, t_x, T]: expected purchases in the next `horizon` of a customer with that history.
+#[pg_extern(immutable, parallel_safe, strict, name = "expected_purchases")]
+fn bgnbd_conditional_expected_purchases(
+    model: bgnbd_model,
+    horizon: f64,
+    frequency: i32,
+    recency: f64,
+    t: f64,
+) -> f64 {
+    model
+        .0
+        .conditional_expected_purchases("crm.expected_purchases", horizon, frequency, recency, t)
+        .or_raise()
+}
+
+/// P(alive | x, t_x, T) under a BG/NBD model.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn probability_alive(model: bgnbd_model, frequency: i32, recency: f64, t: f64) -> f64 {
+    model
+        .0
+        .probability_alive("crm.probability_alive", frequency, recency, t)
+        .or_raise()
+}
+
+/// E[Z | x, m_x]: expected mean spend per transaction under a Gamma-Gamma model.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn expected_average_value(
+    model: gamma_gamma_model,
+    frequency: i32,
+    monetary_value: AnyNumeric,
+) -> f64 {
+    model
+        .0
+        .expected_average_value(
+            "crm.expected_average_value",
+            frequency,
+            float_of(monetary_value),
+        )
+        .or_raise()
+}
+
+/// Discounted CLV over `horizon_months` from BG/NBD purchases and Gamma-Gamma spend.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(immutable, parallel_safe, strict, name = "clv")]
+fn clv_discounted(
+    bg: bgnbd_model,
+    gg: gamma_gamma_model,
+    frequency: i32,
+    recency: f64,
+    t: f64,
+    monetary_value: AnyNumeric,
+    horizon_months: i32,
+    monthly_discount_rate: f64,
+    time_unit: &str,
+) -> f64 {
+    discounted_clv(
+        CLV,
+        &bg.0,
+        &gg.0,
+        frequency,
+        recency,
+        t,
+        float_of(monetary_value),
+        horizon_months,
+        monthly_discount_rate,
+        time_unit,
+    )
+    .or_raise()
+}
+
+/// S(n): share of a cohort still active after `period` renewals.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn survival(model: sbg_model, period: i32) -> f64 {
+    model.0.survival("crm.survival", period).or_raise()
+}
+
+/// r_t = (β + t − 1)/(α + β + t − 1): the share of customers active in period t − 1 who renew.
+#[pg_extern(immutable, parallel_safe, strict, name = "retention_rate")]
+fn sbg_retention_rate(model: sbg_model, period: i32) -> f64 {
+    model
+        .0
+        .retention_rate("crm.retention_rate", period)
+        .or_raise()
+}
+
+/// DEL: discounted expected lifetime (in periods) of a new customer.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn expected_lifetime(model: sbg_model, discount_rate: default!(f64, 0.0)) -> f64 {
+    model
+        .0
+        .expected_lifetime("crm.expected_lifetime", discount_rate)
+        .or_raise()
+}
+
+/// DERL: discounted expected residual lifetime of a customer who renewed `periods_survived` times.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn residual_lifetime(
+    model: sbg_model,
+    periods_survived: i32,
+    discount_rate: default!(f64, 0.0),
+) -> f64 {
+    model
+        .0
+        .residual_lifetime("crm.residual_lifetime", periods_survived, discount_rate)
+        .or_raise()
+}
+
+extension_sql_file!(
+    "../../sql/clv.sql",
+    name = "clv_aggregates",
+    requires = [
+        bgnbd_model,
+        gamma_gamma_model,
+        sbg_model,
+        clv_from_purchase_rate,
+        clv_from_churn_rate,
+        gamma_gamma_fit_trans,
+        sbg_fit_trans,
+        sbg_fit_weighted_trans,
+        clv_fit_combine,
+        clv_fit_serialize,
+        clv_fit_deserialize,
+        bgnbd_fit_final,
+        gamma_gamma_fit_final,
+        sbg_fit_final,
+        rfm_agg_trans,
+        rfm_agg_combine,
+        rfm_agg_serialize,
+        rfm_agg_deserialize,
+        bgnbd_model_from_parameters,
+        gamma_gamma_model_from_parameters,
+        sbg_model_from_parameters,
+        bgnbd_params,
+        gamma_gamma_params,
+        sbg_params,
+        bgnbd_log_likelihood,
+        gamma_gamma_log_likelihood,
+        sbg_log_likelihood,
+        bgnbd_customers,
+        gamma_gamma_customers,
+        sbg_customers,
+        bgnbd_expected_purchases,
+        bgnbd_conditional_expected_purchases,
+        probability_alive,
+        expected_average_value,
+        clv_discounted,
+        survival,
+        sbg_retention_rate,
+        expected_lifetime,
+        residual_lifetime,
+    ]
+);
