@@ -1,6 +1,6 @@
 -- Customer lifetime value family: the crm.rfm composite type, aggregates and comments. Support
 -- functions are defined in src/clv/sql.rs; the per-row transition functions of crm.bgnbd_fit
--- are raw V1 C functions (see raw_transition! in src/common/pg.rs), so they are declared here,
+-- and crm.rfm_agg are raw V1 C functions (see raw_transition! in src/common/pg.rs), so they are declared here,
 -- as is the final function of crm.rfm_agg, which returns the composite type created here.
 
 CREATE TYPE crm.rfm AS (
@@ -11,7 +11,9 @@ CREATE TYPE crm.rfm AS (
 );
 
 CREATE FUNCTION crm.rfm_agg_final(internal) RETURNS crm.rfm
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_agg_final_wrapper';
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_final';
+CREATE FUNCTION crm.rfm_agg_trans(internal, timestamptz, numeric, timestamptz, text) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_trans';
 CREATE FUNCTION crm.bgnbd_fit_trans(internal, integer, double precision, double precision)
     RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_trans';

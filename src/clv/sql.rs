@@ -5,12 +5,16 @@ use super::state::bgnbd::{self, BgNbdModel};
 use super::state::gamma_gamma::{self, discounted_clv, GammaGammaModel};
 use super::state::rows::WeightedRows;
 use super::state::sbg::{self, SbgModel};
-use super::state::simple::{clv_from_churn, clv_from_purchases, RfmState};
+use super::state::simple::{
+    clv_from_churn, clv_from_purchases, decimal_from_numeric, numeric_from_decimal, unit_index,
+    NumericProblem, Rfm, RfmState,
+};
 use super::state::{ClvError, ClvResult};
 use crate::common::error::MetricError;
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise, raise_from_raw, raw_arg,
-    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref, OrRaise,
+    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref,
+    varlena_from_bytes, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -315,40 +319,109 @@ fn sbg_fit_final(mut state: Internal) -> Option<sbg_model> {
 // RFM.
 // ---------------------------------------------------------------------------------------------
 
-/// Transition function of `crm.rfm_agg`.
-#[pg_extern(immutable, parallel_safe)]
-fn rfm_agg_trans(
-    mut state: Internal,
-    occurred_at: Option<TimestampWithTimeZone>,
-    amount: Option<AnyNumeric>,
-    observation_end: Option<TimestampWithTimeZone>,
-    time_unit: Option<&str>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let (Some(occurred_at), Some(amount), Some(observation_end), Some(time_unit)) =
-        (occurred_at, amount, observation_end, time_unit)
-    else {
-        return state;
-    };
-    let (occurred_at, observation_end) = (
-        finite_instant("occurred_at", occurred_at),
-        finite_instant("observation_end", observation_end),
-    );
-    let amount = decimal_of(RFM_AGG, "amount", &amount);
-    let purchases = unsafe { state_or_init(&mut state, fcinfo, RFM_AGG, RfmState::default) };
-    purchases
-        .add(RFM_AGG, occurred_at, amount, observation_end, time_unit)
-        .or_raise();
-    internal_of(purchases)
+/// The payload of a varlena argument when it is stored plainly (not compressed or external).
+///
+/// # Safety
+/// `datum` must be a non-null varlena datum.
+#[inline(always)]
+unsafe fn plain_varlena<'a>(datum: pg_sys::Datum) -> Option<&'a [u8]> {
+    let pointer = datum.cast_mut_ptr::<pg_sys::varlena>();
+    unsafe {
+        if pgrx::varlena::varatt_is_1b_e(pointer) || pgrx::varlena::varatt_is_4b_c(pointer) {
+            return None;
+        }
+        Some(std::slice::from_raw_parts(
+            pgrx::vardata_any(pointer) as *const u8,
+            pgrx::varsize_any_exhdr(pointer),
+        ))
+    }
 }
 
-fn finite_instant(name: &str, value: TimestampWithTimeZone) -> i64 {
-    if value.is_infinity() || value.is_neg_infinity() {
-        raise(MetricError::DatetimeOverflow(format!(
-            "{RFM_AGG}: {name} must be finite"
-        )));
+/// Runs `read` over a varlena argument, detoasting it (a call into Postgres) only when needed.
+///
+/// # Safety
+/// `datum` must be a non-null varlena datum; called from a raw function, which holds nothing
+/// that needs dropping when the detoasting raises an error.
+#[inline(always)]
+unsafe fn with_argument_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R) -> R {
+    match unsafe { plain_varlena(datum) } {
+        Some(bytes) => read(bytes),
+        None => unsafe { detoasted_argument(datum, read) },
     }
-    pg_sys::TimestampTz::from(value)
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn detoasted_argument<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R) -> R {
+    // SAFETY: as in `raw_new_state`: raw functions hold nothing that needs dropping, so the
+    // guard may turn a Postgres error (from detoasting or from `read`) into a longjmp past them.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            crate::common::pg::with_varlena_bytes(datum, read)
+        })
+    }
+}
+
+/// A finite timestamp argument, 22008 for ±infinity.
+#[inline(always)]
+fn finite_timestamp(name: &str, value: i64) -> i64 {
+    if value == i64::MAX || value == i64::MIN {
+        infinite_timestamp(name);
+    }
+    value
+}
+
+#[cold]
+#[inline(never)]
+fn infinite_timestamp(name: &str) -> ! {
+    raise_from_raw(MetricError::DatetimeOverflow(format!(
+        "{RFM_AGG}: {name} must be finite"
+    )))
+}
+
+#[cold]
+#[inline(never)]
+fn reject_amount(problem: NumericProblem) -> ! {
+    raise_from_raw(match problem {
+        NumericProblem::NotFinite => {
+            MetricError::InvalidParameter(format!("{RFM_AGG}: amount must be a finite number"))
+        }
+        NumericProblem::OutOfRange => MetricError::OutOfRange(format!(
+            "{RFM_AGG}: amount has more than 28 significant digits or decimal places"
+        )),
+    })
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.rfm_agg(timestamptz, numeric, timestamptz, text)`: merge one
+    /// purchase into the customer's daily totals. Reads the `numeric` bytes directly (no text
+    /// round trip) and calls into Postgres only to create the state, detoast or raise.
+    fn crm_rfm_agg_trans / pg_finfo_crm_rfm_agg_trans (fcinfo) {
+        let arguments = unsafe {
+            (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3), raw_arg(fcinfo, 4))
+        };
+        let (Some(occurred_at), Some(amount), Some(observation_end), Some(time_unit)) = arguments
+        else {
+            return unsafe { raw_return_unchanged(fcinfo) };
+        };
+        let occurred_at = finite_timestamp("occurred_at", occurred_at.value() as i64);
+        let observation_end = finite_timestamp("observation_end", observation_end.value() as i64);
+        let unit = unsafe { with_argument_bytes(time_unit, |bytes| unit_index(RFM_AGG, bytes)) };
+        let unit = match unit {
+            Ok(unit) => unit,
+            Err(error) => raise_from_raw(error.error),
+        };
+        let amount = unsafe {
+            with_argument_bytes(amount, |bytes| {
+                decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
+            })
+        };
+        let purchases = unsafe { raw_state(fcinfo, RFM_AGG, RfmState::default) };
+        if let Err(error) = purchases.add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
+            raise_from_raw(error.error);
+        }
+        unsafe { raw_return_state(fcinfo, purchases) }
+    }
 }
 
 /// Combine function of `crm.rfm_agg` (parallel query).
@@ -379,24 +452,70 @@ fn rfm_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
     new_transient_state(RfmState::decode(bytes).or_raise())
 }
 
-/// Final function of `crm.rfm_agg` (declared in `sql/clv.sql`, after the `crm.rfm` type).
-#[pg_extern(immutable, parallel_safe, sql = false)]
-fn rfm_agg_final(mut state: Internal) -> Option<pgrx::composite_type!('static, "rfm")> {
-    let purchases = unsafe { state_ref::<RfmState>(&mut state) }?;
-    let rfm = purchases.finish(RFM_AGG).or_raise()?;
-    let mut tuple = PgHeapTuple::new_composite_type("crm.rfm").unwrap_or_else(|error| {
-        raise(MetricError::InvalidParameter(format!("{RFM_AGG}: {error}")))
-    });
-    let monetary_value = numeric_of(RFM_AGG, rfm.monetary_value);
-    let filled = tuple
-        .set_by_name("frequency", rfm.frequency)
-        .and_then(|()| tuple.set_by_name("recency", rfm.recency))
-        .and_then(|()| tuple.set_by_name("t", rfm.age))
-        .and_then(|()| tuple.set_by_name("monetary_value", monetary_value));
-    if let Err(error) = filled {
-        raise(MetricError::InvalidParameter(format!("{RFM_AGG}: {error}")));
+/// Builds the `crm.rfm` tuple of one customer. The tuple descriptor is looked up once per
+/// query and kept in `fn_extra`.
+///
+/// # Safety
+/// `fcinfo` must be the call info of `crm.rfm_agg_final`; may raise a Postgres error, so it
+/// runs under a panic guard.
+unsafe fn rfm_tuple(fcinfo: pg_sys::FunctionCallInfo, rfm: &Rfm) -> pg_sys::Datum {
+    unsafe {
+        let flinfo = (*fcinfo).flinfo;
+        let mut descriptor = (*flinfo).fn_extra as pg_sys::TupleDesc;
+        if descriptor.is_null() {
+            let mut result: pg_sys::TupleDesc = std::ptr::null_mut();
+            let class = pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut result);
+            if class != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE || result.is_null() {
+                raise(MetricError::InvalidParameter(format!(
+                    "{RFM_AGG}: the result type is not the composite crm.rfm"
+                )));
+            }
+            let previous = pg_sys::MemoryContextSwitchTo((*flinfo).fn_mcxt);
+            descriptor = pg_sys::BlessTupleDesc(pg_sys::CreateTupleDescCopy(result));
+            pg_sys::MemoryContextSwitchTo(previous);
+            (*flinfo).fn_extra = descriptor.cast();
+        }
+        let monetary_value = varlena_from_bytes(&numeric_from_decimal(rfm.monetary_value));
+        let mut values = [
+            pg_sys::Datum::from(rfm.frequency),
+            pg_sys::Datum::from(rfm.recency.to_bits()),
+            pg_sys::Datum::from(rfm.age.to_bits()),
+            monetary_value,
+        ];
+        let mut nulls = [false; 4];
+        let tuple = pg_sys::heap_form_tuple(descriptor, values.as_mut_ptr(), nulls.as_mut_ptr());
+        // No field is stored externally, so the tuple header is the composite datum itself.
+        pg_sys::Datum::from((*tuple).t_data)
     }
-    Some(tuple)
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.rfm_agg` (declared in `sql/clv.sql`, after the `crm.rfm` type):
+    /// the customer's RFM values, NULL without purchases up to the observation end.
+    fn crm_rfm_agg_final / pg_finfo_crm_rfm_agg_final (fcinfo) {
+        let state = unsafe { raw_arg(fcinfo, 0) }.filter(|datum| !datum.is_null());
+        let Some(state) = state else {
+            unsafe { (*fcinfo).isnull = true };
+            return pg_sys::Datum::from(0);
+        };
+        // SAFETY: the state of crm.rfm_agg is always an RfmState made by its transition.
+        let purchases = unsafe { &mut *state.cast_mut_ptr::<RfmState>() };
+        match purchases.finish(RFM_AGG) {
+            Ok(Some(rfm)) => {
+                unsafe { (*fcinfo).isnull = false };
+                // SAFETY: nothing in this frame needs dropping if the guard turns an error
+                // into a longjmp.
+                unsafe {
+                    pg_sys::submodules::panic::pgrx_extern_c_guard(|| rfm_tuple(fcinfo, &rfm))
+                }
+            }
+            Ok(None) => {
+                unsafe { (*fcinfo).isnull = true };
+                pg_sys::Datum::from(0)
+            }
+            Err(error) => raise_from_raw(error.error),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -623,7 +742,6 @@ extension_sql_file!(
         bgnbd_fit_final,
         gamma_gamma_fit_final,
         sbg_fit_final,
-        rfm_agg_trans,
         rfm_agg_combine,
         rfm_agg_serialize,
         rfm_agg_deserialize,

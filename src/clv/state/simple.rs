@@ -86,6 +86,132 @@ pub fn clv_from_churn(
         .ok_or_else(|| overflow(function).into())
 }
 
+/// Why a Postgres `numeric` has no exact `Decimal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumericProblem {
+    /// NaN or ±Infinity.
+    NotFinite,
+    /// More than 28 significant digits or decimal places, or a corrupt value.
+    OutOfRange,
+}
+
+/// Decodes the on-disk form of a Postgres `numeric` (the bytes after the varlena header: a
+/// 16-bit header, an optional 16-bit weight, then base-10000 digits) into an exact `Decimal`,
+/// keeping its display scale. Written here because the per-row path of `crm.rfm_agg` cannot
+/// afford a round trip through the text form.
+pub fn decimal_from_numeric(bytes: &[u8]) -> Result<Decimal, NumericProblem> {
+    let word = |offset: usize| -> Result<u16, NumericProblem> {
+        match bytes.get(offset..offset + 2) {
+            Some(pair) => Ok(u16::from_ne_bytes([pair[0], pair[1]])),
+            None => Err(NumericProblem::OutOfRange),
+        }
+    };
+    let header = word(0)?;
+    let (negative, display_scale, weight, digits_at) = match header & 0xC000 {
+        0xC000 => return Err(NumericProblem::NotFinite),
+        0x8000 => {
+            let magnitude = i32::from(header & 0x003F);
+            let weight = if header & 0x0040 != 0 {
+                magnitude - 64
+            } else {
+                magnitude
+            };
+            (
+                header & 0x2000 != 0,
+                u32::from((header & 0x1F80) >> 7),
+                weight,
+                2,
+            )
+        }
+        sign => (
+            sign == 0x4000,
+            u32::from(header & 0x3FFF),
+            i32::from(word(2)? as i16),
+            4,
+        ),
+    };
+    let digit_bytes = bytes.get(digits_at..).ok_or(NumericProblem::OutOfRange)?;
+    if digit_bytes.len() % 2 != 0 {
+        return Err(NumericProblem::OutOfRange);
+    }
+    let count = (digit_bytes.len() / 2) as i32;
+    let mut mantissa: u128 = 0;
+    for pair in digit_bytes.chunks_exact(2) {
+        let digit = u128::from(u16::from_ne_bytes([pair[0], pair[1]]));
+        mantissa = mantissa
+            .checked_mul(10_000)
+            .and_then(|value| value.checked_add(digit))
+            .ok_or(NumericProblem::OutOfRange)?;
+    }
+    // value = mantissa · 10^exponent
+    let mut exponent = 4 * (weight - count + 1);
+    while exponent > 0 {
+        mantissa = mantissa.checked_mul(10).ok_or(NumericProblem::OutOfRange)?;
+        exponent -= 1;
+    }
+    let mut scale = exponent.unsigned_abs();
+    while scale > display_scale.min(28) && mantissa.is_multiple_of(10) && scale > 0 {
+        mantissa /= 10;
+        scale -= 1;
+    }
+    while scale < display_scale.min(28) {
+        match mantissa.checked_mul(10) {
+            Some(value) if value < 1 << 96 => mantissa = value,
+            _ => break,
+        }
+        scale += 1;
+    }
+    if scale > 28 || mantissa >= 1 << 96 {
+        return Err(NumericProblem::OutOfRange);
+    }
+    let signed = i128::try_from(mantissa).map_err(|_| NumericProblem::OutOfRange)?;
+    Ok(Decimal::from_i128_with_scale(
+        if negative { -signed } else { signed },
+        scale,
+    ))
+}
+
+/// Encodes a `Decimal` in the on-disk form of a Postgres `numeric` (without the varlena header):
+/// the short form (as Postgres itself writes it), base-10000 digits with no leading or trailing
+/// zero digit, display scale = the decimal's scale.
+pub fn numeric_from_decimal(value: Decimal) -> Vec<u8> {
+    let scale = value.scale();
+    let negative = value.is_sign_negative() && !value.is_zero();
+    // Pad the fraction to whole base-10000 digits: mantissa < 2^96, times at most 1000.
+    let pad = (4 - scale % 4) % 4;
+    let mut mantissa = value.mantissa().unsigned_abs() * 10u128.pow(pad);
+    let fraction_digits = ((scale + pad) / 4) as i32;
+    let mut digits: Vec<u16> = Vec::with_capacity(8);
+    while mantissa > 0 {
+        digits.push((mantissa % 10_000) as u16);
+        mantissa /= 10_000;
+    }
+    digits.reverse();
+    let mut weight = digits.len() as i32 - fraction_digits - 1;
+    let leading = digits.iter().take_while(|&&digit| digit == 0).count();
+    digits.drain(..leading);
+    weight -= leading as i32;
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    if digits.is_empty() {
+        weight = 0;
+    }
+    let mut bytes = Vec::with_capacity(4 + 2 * digits.len());
+    // Weights of a Decimal lie within -8..8, always in the short form's range.
+    let weight_bits = if weight < 0 {
+        0x40 | ((weight + 64) as u16 & 0x3F)
+    } else {
+        weight as u16 & 0x3F
+    };
+    let header = 0x8000 | if negative { 0x2000 } else { 0 } | ((scale as u16) << 7) | weight_bits;
+    bytes.extend_from_slice(&header.to_ne_bytes());
+    for digit in digits {
+        bytes.extend_from_slice(&digit.to_ne_bytes());
+    }
+    bytes
+}
+
 const MICROSECONDS_PER_DAY: i64 = 86_400_000_000;
 
 /// The UTC day of a Postgres timestamp (microseconds since 2000-01-01).
@@ -94,6 +220,18 @@ pub fn utc_day(timestamp: i64) -> i64 {
 }
 
 const UNITS: [&str; 4] = ["day", "week", "month", "year"];
+
+/// The index of a CLV time unit name (bytes of a SQL text), 22023 for an unknown one.
+#[inline]
+pub fn unit_index(function: &str, time_unit: &[u8]) -> ClvResult<u8> {
+    match UNITS.iter().position(|name| name.as_bytes() == time_unit) {
+        Some(index) => Ok(index as u8),
+        None => Err(invalid(format!(
+            "{function}: unknown time unit \"{}\" (expected day, week, month or year)",
+            String::from_utf8_lossy(time_unit)
+        ))),
+    }
+}
 
 /// One customer's RFM values (`crm.rfm`).
 #[derive(Debug, Clone, PartialEq)]
@@ -126,12 +264,23 @@ impl RfmState {
         observation_end: i64,
         time_unit: &str,
     ) -> ClvResult<()> {
-        days_per_unit(function, time_unit)?;
-        let unit = UNITS
-            .iter()
-            .position(|name| *name == time_unit)
-            .unwrap_or(0) as u8;
-        self.check_settings(function, (observation_end, unit))?;
+        let unit = unit_index(function, time_unit.as_bytes())?;
+        self.add_in_unit(function, occurred_at, amount, observation_end, unit)
+    }
+
+    /// [`RfmState::add`] with the time unit already looked up by [`unit_index`].
+    #[inline]
+    pub fn add_in_unit(
+        &mut self,
+        function: &str,
+        occurred_at: i64,
+        amount: Decimal,
+        observation_end: i64,
+        unit: u8,
+    ) -> ClvResult<()> {
+        if self.settings != Some((observation_end, unit)) {
+            self.check_settings(function, (observation_end, unit))?;
+        }
         let day = utc_day(occurred_at);
         if day > utc_day(observation_end) {
             return Ok(());
@@ -168,8 +317,9 @@ impl RfmState {
         Ok(())
     }
 
-    /// The RFM values, `None` without purchases up to the observation end.
-    pub fn finish(&self, function: &str) -> ClvResult<Option<Rfm>> {
+    /// The RFM values, `None` without purchases up to the observation end. Sorts and merges
+    /// the daily totals in place (the same purchases, so calling it again gives the same).
+    pub fn finish(&mut self, function: &str) -> ClvResult<Option<Rfm>> {
         let Some((observation_end, unit)) = self.settings else {
             return Ok(None);
         };
@@ -177,19 +327,24 @@ impl RfmState {
             return Ok(None);
         }
         let days_per = days_per_unit(function, UNITS[usize::from(unit) % UNITS.len()])?;
-        let mut sorted = self.purchases.clone();
-        sorted.sort_unstable_by_key(|(day, _)| *day);
-        let mut daily: Vec<(i64, Decimal)> = Vec::with_capacity(sorted.len());
-        for (day, amount) in sorted {
-            match daily.last_mut() {
-                Some((last_day, total)) if *last_day == day => {
-                    *total = total
-                        .checked_add(amount)
-                        .ok_or_else(|| overflow(function))?;
-                }
-                _ => daily.push((day, amount)),
+        if !self.purchases.is_sorted_by_key(|(day, _)| *day) {
+            self.purchases.sort_unstable_by_key(|(day, _)| *day);
+        }
+        let mut merged = 0;
+        for index in 0..self.purchases.len() {
+            let (day, amount) = self.purchases[index];
+            if merged > 0 && self.purchases[merged - 1].0 == day {
+                let total = &mut self.purchases[merged - 1].1;
+                *total = total
+                    .checked_add(amount)
+                    .ok_or_else(|| overflow(function))?;
+            } else {
+                self.purchases[merged] = (day, amount);
+                merged += 1;
             }
         }
+        self.purchases.truncate(merged);
+        let daily = &self.purchases;
         let (first, last) = match (daily.first(), daily.last()) {
             (Some(first), Some(last)) => (first.0, last.0),
             _ => return Ok(None),
@@ -305,6 +460,90 @@ mod tests {
 
     const DAY: i64 = MICROSECONDS_PER_DAY;
 
+    fn short(negative: bool, scale: u16, weight: i16, digits: &[u16]) -> Vec<u8> {
+        let weight_bits = if weight < 0 {
+            0x40 | (weight + 64) as u16
+        } else {
+            weight as u16
+        };
+        let header = 0x8000 | if negative { 0x2000 } else { 0 } | (scale << 7) | weight_bits;
+        let mut bytes = header.to_ne_bytes().to_vec();
+        for digit in digits {
+            bytes.extend_from_slice(&digit.to_ne_bytes());
+        }
+        bytes
+    }
+
+    proptest! {
+        #[test]
+        fn numeric_bytes_round_trip(mantissa in any::<i64>(), scale in 0u32..=28, wide in any::<bool>()) {
+            let value = if wide {
+                Decimal::from_i128_with_scale(i128::from(mantissa) * 1_000_000_007, scale)
+            } else {
+                Decimal::new(mantissa, scale.min(18))
+            };
+            let decoded = decimal_from_numeric(&numeric_from_decimal(value)).unwrap();
+            prop_assert_eq!(decoded, value);
+            prop_assert_eq!(decoded.scale(), value.scale());
+        }
+    }
+
+    #[test]
+    fn numeric_bytes_decode_exactly() {
+        assert_eq!(
+            numeric_from_decimal(dec("22.345")),
+            short(false, 3, 0, &[22, 3450])
+        );
+        assert_eq!(
+            numeric_from_decimal(dec("-0.0012")),
+            short(true, 4, -1, &[12])
+        );
+        assert_eq!(numeric_from_decimal(dec("0.00")), short(false, 2, 0, &[]));
+        // 22.345: digits [22, 3450], weight 0, display scale 3.
+        assert_eq!(
+            decimal_from_numeric(&short(false, 3, 0, &[22, 3450])),
+            Ok(dec("22.345"))
+        );
+        // -0.0012: digits [12], weight -1, scale 4; 12.00 keeps its scale.
+        assert_eq!(
+            decimal_from_numeric(&short(true, 4, -1, &[12])),
+            Ok(dec("-0.0012"))
+        );
+        assert_eq!(
+            decimal_from_numeric(&short(false, 2, 0, &[12]))
+                .unwrap()
+                .to_string(),
+            "12.00"
+        );
+        // 0 has no digits; 1e8 is [1] with weight 2.
+        assert_eq!(
+            decimal_from_numeric(&short(false, 0, 0, &[])),
+            Ok(Decimal::ZERO)
+        );
+        assert_eq!(
+            decimal_from_numeric(&short(false, 0, 2, &[1])),
+            Ok(dec("100000000"))
+        );
+        // The long form: sign 0x4000 (negative), display scale 1, weight 1, digits [5, 0].
+        let mut long = (0x4000u16 | 1).to_ne_bytes().to_vec();
+        long.extend_from_slice(&1i16.to_ne_bytes());
+        long.extend_from_slice(&5u16.to_ne_bytes());
+        long.extend_from_slice(&0u16.to_ne_bytes());
+        assert_eq!(decimal_from_numeric(&long), Ok(dec("-50000.0")));
+        assert_eq!(
+            decimal_from_numeric(&0xC000u16.to_ne_bytes()),
+            Err(NumericProblem::NotFinite)
+        );
+        assert_eq!(
+            decimal_from_numeric(&short(false, 0, 30, &[1])),
+            Err(NumericProblem::OutOfRange)
+        );
+        assert_eq!(
+            decimal_from_numeric(&[0x80]),
+            Err(NumericProblem::OutOfRange)
+        );
+    }
+
     #[test]
     fn rfm_follows_the_lifetimes_definitions() {
         let mut state = RfmState::default();
@@ -361,7 +600,7 @@ mod tests {
             let mut reversed = build(&rows[cut..]);
             reversed.merge(F, &build(&rows[..cut])).unwrap();
             prop_assert_eq!(reversed.finish(F).unwrap(), whole.clone());
-            let decoded = RfmState::decode(&build(&rows).encode()).unwrap();
+            let mut decoded = RfmState::decode(&build(&rows).encode()).unwrap();
             prop_assert_eq!(decoded.finish(F).unwrap(), whole);
         }
     }
