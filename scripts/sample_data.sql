@@ -153,3 +153,37 @@ UNION ALL SELECT 'orders', count(*) FROM orders
 UNION ALL SELECT 'subscriptions_mrr', count(*) FROM subscriptions_mrr
 UNION ALL SELECT 'opportunities', count(*) FROM opportunities
 UNION ALL SELECT 'survey_responses', count(*) FROM survey_responses;
+
+-- Customer lifetime value (crm.rfm_agg, crm.bgnbd_fit, crm.gamma_gamma_fit): a web shop's
+-- purchases by the same customers, with the repeat-buying behaviour those models describe:
+-- each customer buys at their own rate (exponentially distributed across customers, one
+-- purchase every 3 weeks on average), may stop for good after any repeat purchase (with their
+-- own probability, 5 % to 50 %), and spends around their own mean. First purchase = started_at.
+BEGIN;
+SET max_parallel_workers_per_gather = 0;
+DROP TABLE IF EXISTS shop_orders;
+CREATE TABLE shop_orders (
+    customer_id bigint NOT NULL,
+    ordered_at  timestamptz NOT NULL,
+    amount      numeric(12, 2) NOT NULL
+);
+INSERT INTO shop_orders
+WITH shoppers AS (
+    SELECT customer_id, started_at AS first_at,
+           -ln(1 - random()) / 21.0 AS purchases_per_day,
+           1 + floor(ln(1 - random()) / ln(1 - (0.05 + 0.45 * random()))) AS last_repeat,
+           15 * exp(1.5 * random()) AS mean_spend
+    FROM customers),
+repeats AS (
+    SELECT customer_id, first_at, mean_spend, k, last_repeat,
+           sum(-ln(1 - random()) / purchases_per_day) OVER (PARTITION BY customer_id ORDER BY k) AS days_after
+    FROM shoppers, generate_series(1, 60) AS k)
+SELECT customer_id, first_at, round((mean_spend * (0.6 + 0.8 * random()))::numeric, 2) FROM shoppers
+UNION ALL
+SELECT customer_id, first_at + days_after * interval '1 day', round((mean_spend * (0.6 + 0.8 * random()))::numeric, 2)
+FROM repeats
+WHERE k <= last_repeat AND first_at + days_after * interval '1 day' < timestamptz '2026-01-01';
+ALTER TABLE shop_orders ADD FOREIGN KEY (customer_id) REFERENCES customers;
+COMMIT;
+ANALYZE shop_orders;
+SELECT 'shop_orders' AS "table", count(*) AS "rows" FROM shop_orders;

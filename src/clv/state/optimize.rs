@@ -166,6 +166,15 @@ fn bfgs<const N: usize>(
         }
         let curvature = dot(&moved, &change);
         if curvature > 1e-12 * dot(&moved, &moved).sqrt() * dot(&change, &change).sqrt() {
+            if iteration == 0 {
+                // Scale the identity to the curvature seen on the first step (Nocedal & Wright
+                // eq. 6.20): fewer line-search trials afterwards.
+                let scale = curvature / dot(&change, &change);
+                for (index, row) in inverse_hessian.iter_mut().enumerate() {
+                    *row = [0.0; N];
+                    row[index] = scale;
+                }
+            }
             update_inverse_hessian(&mut inverse_hessian, &moved, &change, curvature);
         }
         let relative_change = (value - next_value).abs() / value.abs().max(1e-300);

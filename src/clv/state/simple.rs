@@ -242,7 +242,8 @@ pub struct Rfm {
     pub monetary_value: Decimal,
 }
 
-/// Aggregate state of `crm.rfm_agg`: daily totals of one customer's purchases.
+/// Aggregate state of `crm.rfm_agg`: daily totals of one customer's purchases. The mean over
+/// several repeat days is rounded to 16 decimal places (as Postgres's `avg(numeric)` shows it).
 #[derive(Debug, Clone, Default)]
 pub struct RfmState {
     /// (UTC day, total); consecutive rows of one day are merged on arrival, the rest at the end.
@@ -353,6 +354,9 @@ impl RfmState {
         let frequency = i32::try_from(repeat_days).map_err(|_| overflow(function))?;
         let monetary_value = if repeat_days == 0 {
             Decimal::ZERO
+        } else if let [_, (_, only)] = daily.as_slice() {
+            // One repeat day: its total, exactly as summed (no division).
+            *only
         } else {
             let mut total = Decimal::ZERO;
             for (_, amount) in &daily[1..] {
@@ -363,6 +367,7 @@ impl RfmState {
             total
                 .checked_div(Decimal::from(repeat_days as u64))
                 .ok_or_else(|| overflow(function))?
+                .round_dp(16)
                 .normalize()
         };
         Ok(Some(Rfm {

@@ -1,0 +1,137 @@
+-- CLV family: user-visible output of the seed formulas, crm.rfm_agg, the BG/NBD, Gamma-Gamma
+-- and sBG fits, accessors, predictions, text forms and errors.
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SET extra_float_digits = 0;
+
+-- Seed formulas: exact numeric, NULL without churn.
+SELECT crm.clv(45.50, 4, 3), crm.clv(100, 0.04), crm.clv(100, 0), crm.clv(19.99, 0.5, 2.5), crm.clv(10, 0.3);
+
+-- RFM of one customer: two purchases on one day merge; the purchase after the end is ignored.
+SELECT crm.rfm_agg(at, amount, '2025-03-01', unit) AS rfm, unit
+FROM (VALUES ('2025-01-01 09:00+00'::timestamptz, 10.00), ('2025-01-01 18:00+00', 5.50),
+             ('2025-01-15 12:00+00', 20), ('2025-02-12 23:59+00', 12.25), ('2025-03-02 00:00+00', 99)) v(at, amount),
+     unnest(ARRAY['day', 'week', 'month', 'year']) unit
+GROUP BY unit ORDER BY unit;
+-- A single purchase day: frequency 0, monetary value 0; only purchases after the end: NULL.
+SELECT crm.rfm_agg(at, 3, '2025-01-31', 'day') FROM (VALUES ('2025-01-01'::timestamptz), ('2025-01-01 12:00')) v(at);
+SELECT crm.rfm_agg(at, 3, '2025-01-31', 'day') IS NULL FROM (VALUES ('2025-02-01'::timestamptz)) v(at);
+
+-- Simulated customers, deterministic (uniforms from hashint8): BG/NBD-like purchase streams,
+-- rate ~ exponential with mean 0.25 a week, dropout p ~ uniform(0, 0.6) after each repeat
+-- purchase, first purchase 20 to 50 weeks before the end, spend around a customer's own mean.
+CREATE FUNCTION pg_temp.u(c bigint, salt bigint) RETURNS float8 IMMUTABLE LANGUAGE sql
+    AS $$ SELECT ((hashint8(c * 1000 + salt) & 2147483647)::float8 + 0.5) / 2147483648 $$;
+CREATE TABLE clv_orders AS
+WITH customers AS (
+    SELECT c, -ln(pg_temp.u(c, 1)) * 0.25 AS rate, 0.6 * pg_temp.u(c, 2) AS dropout,
+           timestamptz '2025-01-01' - make_interval(days => 140 + (pg_temp.u(c, 3) * 210)::int) AS first_at,
+           10 + 40 * pg_temp.u(c, 6) AS mean_spend
+    FROM generate_series(1, 3000) c),
+purchases AS (
+    SELECT c, k, first_at, mean_spend,
+           sum(-ln(pg_temp.u(c, 10 + k)) / rate) OVER (PARTITION BY c ORDER BY k) AS weeks,
+           1 + floor(ln(pg_temp.u(c, 4)) / ln(1 - dropout)) AS last_repeat
+    FROM customers, generate_series(1, 60) k)
+SELECT c AS customer_id, first_at AS ordered_at, round((mean_spend * (0.7 + 0.6 * pg_temp.u(c, 100)))::numeric, 2) AS amount
+FROM customers
+UNION ALL
+SELECT c, first_at + make_interval(days => floor(weeks * 7)::int), round((mean_spend * (0.7 + 0.6 * pg_temp.u(c, 100 + k)))::numeric, 2)
+FROM purchases WHERE k <= last_repeat AND first_at + make_interval(days => floor(weeks * 7)::int) < timestamptz '2025-01-01';
+CREATE TABLE clv_rfm AS
+SELECT customer_id, (crm.rfm_agg(ordered_at, amount, '2025-01-01', 'week')).*
+FROM clv_orders GROUP BY customer_id;
+SELECT count(*) AS customers, sum(frequency) AS repeat_purchases, count(*) FILTER (WHERE frequency = 0) AS one_time
+FROM clv_rfm;
+
+-- BG/NBD and Gamma-Gamma fits, parameters rounded.
+CREATE TABLE clv_models AS
+SELECT crm.bgnbd_fit(frequency, recency, t) AS bg, crm.gamma_gamma_fit(frequency, monetary_value) AS gg FROM clv_rfm;
+SELECT round(r::numeric, 4) r, round(alpha::numeric, 3) alpha, round(a::numeric, 4) a, round(b::numeric, 4) b,
+       round(crm.log_likelihood(bg)::numeric, 2) AS log_likelihood, crm.customers(bg)
+FROM clv_models, crm.params(bg);
+SELECT round(p::numeric, 4) p, round(q::numeric, 4) q, round(v::numeric, 3) v, crm.customers(gg)
+FROM clv_models, crm.params(gg);
+-- The weighted form over grouped rows gives the same estimate.
+SELECT round(r::numeric, 4) r, round(alpha::numeric, 3) alpha, round(a::numeric, 4) a, round(b::numeric, 4) b
+FROM crm.params((SELECT crm.bgnbd_fit(frequency, recency, t, n) FROM (
+    SELECT frequency, recency, t, count(*) n FROM clv_rfm GROUP BY 1, 2, 3) g));
+
+-- Predictions with the published CDNOW parameters (Fader, Hardie & Lee 2005).
+SELECT t, round(crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), t)::numeric, 4) AS e_x
+FROM unnest(ARRAY[0, 1, 3, 32, 78]) t;
+SELECT round(crm.expected_purchases(m, 39, 2, 30.43, 38.86)::numeric, 4) AS e_y,
+       round(crm.probability_alive(m, 2, 30.43, 38.86)::numeric, 4) AS p_alive,
+       round(crm.probability_alive(m, 0, 0, 38.86)::numeric, 4) AS p_alive_no_repeat,
+       round(crm.expected_average_value(crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 22.35)::numeric, 4) AS e_z,
+       round(crm.clv(m, crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 30.43, 38.86, 22.35, 12, 0.01, 'week')::numeric, 4) AS clv_12
+FROM (SELECT crm.bgnbd_model(0.243, 4.414, 0.793, 2.426) m) s;
+-- a = 1 exactly, and a heavy buyer.
+SELECT round(crm.expected_purchases(crm.bgnbd_model(0.5, 3, 1, 2), 30, 3, 20, 30)::numeric, 5) AS at_a_one,
+       round(crm.expected_purchases(crm.bgnbd_model(0.243, 30.9, 0.793, 2.426), 365, 600, 2990, 3000)::numeric, 3) AS heavy;
+
+-- sBG on the paper's cohorts (Fader & Hardie 2007).
+CREATE TABLE clv_sbg AS
+SELECT cohort, crm.sbg_fit(renewals, renewals < 7, n) AS m
+FROM (VALUES ('regular', 0, 369), ('regular', 1, 163), ('regular', 2, 86), ('regular', 3, 56), ('regular', 4, 37),
+             ('regular', 5, 27), ('regular', 6, 21), ('regular', 7, 241),
+             ('high end', 0, 131), ('high end', 1, 126), ('high end', 2, 90), ('high end', 3, 60), ('high end', 4, 42),
+             ('high end', 5, 34), ('high end', 6, 26), ('high end', 7, 491)) v(cohort, renewals, n)
+GROUP BY cohort;
+SELECT cohort, round(alpha::numeric, 3) alpha, round(beta::numeric, 3) beta, round(crm.log_likelihood(m)::numeric, 2) ll,
+       crm.customers(m), round(crm.survival(m, 7)::numeric, 4) s7, round(crm.retention_rate(m, 8)::numeric, 4) r8,
+       round(crm.expected_lifetime(m, 0.1)::numeric, 3) del, round(crm.residual_lifetime(m, 7, 0.1)::numeric, 3) derl
+FROM clv_sbg, crm.params(m) ORDER BY cohort;
+SELECT round(crm.expected_lifetime(crm.sbg_model(2, 3))::numeric, 6) AS del, round(crm.residual_lifetime(crm.sbg_model(2, 3), 4)::numeric, 6) AS derl;
+
+-- Text forms parse back; built models have no fit diagnostics.
+SELECT crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), crm.gamma_gamma_model(6.25, 3.74, 15.44), crm.sbg_model(0.704, 1.182);
+SELECT m::text::crm.sbg_model::text = m::text AS round_trip FROM clv_sbg;
+SELECT '{"alpha":2,"beta":3,"fit":{"log_likelihood":-10.5,"customers":4,"distinct_rows":2,"iterations":7,"gradient_norm":0}}'::crm.sbg_model;
+SELECT crm.customers(crm.sbg_model(1, 1)), crm.log_likelihood(crm.bgnbd_model(1, 1, 1, 1));
+
+-- NULL and empty input.
+SELECT crm.bgnbd_fit(x, 0, 1), crm.gamma_gamma_fit(x, 1), crm.sbg_fit(x, true) FROM (SELECT 1 WHERE false) v(x);
+SELECT crm.bgnbd_fit(NULL, 0, 1), crm.gamma_gamma_fit(0, 5), crm.sbg_fit(1, NULL), crm.rfm_agg(NULL, 1, now(), 'day');
+
+-- Forced parallel plans equal serial ones.
+SELECT public.force_parallel();
+ALTER TABLE clv_rfm SET (parallel_workers = 2);
+EXPLAIN (COSTS OFF) SELECT crm.bgnbd_fit(frequency, recency, t) FROM clv_rfm;
+SELECT round(r::numeric, 4) r, round(alpha::numeric, 3) alpha, round(a::numeric, 4) a, round(b::numeric, 4) b
+FROM crm.params((SELECT crm.bgnbd_fit(frequency, recency, t) FROM clv_rfm));
+SELECT round(p::numeric, 4) p, round(q::numeric, 4) q, round(v::numeric, 3) v
+FROM crm.params((SELECT crm.gamma_gamma_fit(frequency, monetary_value) FROM clv_rfm));
+ALTER TABLE clv_orders SET (parallel_workers = 2);
+SELECT count(*) AS differing FROM (
+    SELECT customer_id, crm.rfm_agg(ordered_at, amount, '2025-01-01', 'week')::text r FROM clv_orders GROUP BY 1) p
+JOIN clv_rfm s USING (customer_id) WHERE p.r <> row(s.frequency, s.recency, s.t, s.monetary_value)::crm.rfm::text;
+SELECT public.serial();
+
+-- Window use: one fit per partition.
+SELECT DISTINCT cohort, round((crm.params(m)).alpha::numeric, 3) AS alpha
+FROM (SELECT cohort, crm.sbg_fit(renewals, renewals < 7, n) OVER (PARTITION BY cohort) AS m
+      FROM (VALUES ('a', 0, 369), ('a', 1, 163), ('a', 7, 468), ('b', 0, 131), ('b', 3, 200), ('b', 7, 669)) v(cohort, renewals, n)) w
+ORDER BY cohort;
+
+-- Errors: SQLSTATE and message.
+SELECT public.error_of('SELECT crm.bgnbd_fit(-1, 0, 1)');
+SELECT public.error_of('SELECT crm.bgnbd_fit(2, 5, 3)');
+SELECT public.error_of('SELECT crm.bgnbd_fit(1, 0, 1, -2)');
+SELECT public.error_of('SELECT crm.bgnbd_fit(0, 0, g) FROM generate_series(1, 5) g');
+SELECT public.error_of('SELECT crm.gamma_gamma_fit(2, 0)');
+SELECT public.error_of('SELECT crm.sbg_fit(-1, true)');
+SELECT public.error_of('SELECT crm.rfm_agg(now(), 1, now(), ''fortnight'')');
+SELECT public.error_of('SELECT crm.rfm_agg(''infinity'', 1, now(), ''day'')');
+SELECT public.error_of('SELECT crm.rfm_agg(now(), 1e30, now(), ''day'')');
+SELECT public.error_of('SELECT crm.rfm_agg(now(), ''NaN'', now(), ''day'')');
+SELECT public.error_of('SELECT crm.bgnbd_model(0, 1, 1, 1)');
+SELECT public.error_of('SELECT crm.expected_purchases(crm.bgnbd_model(1, 1, 1, 1), -1)');
+SELECT public.error_of('SELECT crm.expected_average_value(crm.gamma_gamma_model(1, 0.5, 1), 0, 0)');
+SELECT public.error_of('SELECT crm.expected_lifetime(crm.sbg_model(0.7, 1.2))');
+SELECT public.error_of('SELECT crm.retention_rate(crm.sbg_model(1, 1), 0)');
+SELECT public.error_of('SELECT crm.clv(crm.bgnbd_model(1, 1, 1, 1), crm.gamma_gamma_model(1, 2, 1), 1, 1, 2, 5, 12, 0.01, ''days'')');
+SELECT public.error_of('SELECT crm.clv(-5, 1, 1)');
+SELECT public.error_of('SELECT crm.clv(1e27, 1e6, 1e6)');
+SELECT public.error_of('SELECT ''{"r":1}''::crm.bgnbd_model');
+SELECT public.error_of('SELECT ''not json''::crm.gamma_gamma_model');
