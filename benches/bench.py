@@ -103,6 +103,33 @@ CASES = [
                     GROUP BY 1, 2, 3 ORDER BY 1, 2""",
         "baseline": "SELECT sum(customer_id) FROM bench_events",
     },
+    # --- clv (customer lifetime value): RFM summaries per customer; the model fits are compared
+    # with the lifetimes Python package in benches/clv.py (bash benches/run-clv). ---
+    {
+        "family": "clv",
+        "name": "crm.rfm_agg, 1M orders/200k cust",
+        "setup": """
+            SELECT setseed(0.125);
+            CREATE TABLE bench_shop_orders AS
+            SELECT (random() * (:rows / 25))::bigint AS customer_id,
+                   timestamptz '2024-01-01' + random() * interval '730 days' AS ordered_at,
+                   round((random() * 100)::numeric, 2) AS amount
+            FROM generate_series(1, :rows / 5);
+            VACUUM ANALYZE bench_shop_orders;
+        """,
+        "ours": "SELECT sum((r).frequency), sum((r).recency), sum((r).t), sum((r).monetary_value) FROM ("
+                " SELECT crm.rfm_agg(ordered_at, amount, '2026-01-01', 'week') AS r FROM bench_shop_orders"
+                " GROUP BY customer_id) s",
+        "plain": """SELECT sum(frequency), sum(recency), sum(t), sum(monetary_value) FROM (
+                      SELECT customer_id, count(*) - 1 AS frequency, (max(day) - min(day)) / 7.0 AS recency,
+                             (date '2026-01-01' - min(day)) / 7.0 AS t,
+                             coalesce(avg(total) FILTER (WHERE day > first_day), 0) AS monetary_value
+                      FROM (SELECT customer_id, day, total, min(day) OVER (PARTITION BY customer_id) AS first_day
+                            FROM (SELECT customer_id, (ordered_at AT TIME ZONE 'UTC')::date AS day, sum(amount) AS total
+                                  FROM bench_shop_orders GROUP BY 1, 2) d) w
+                      GROUP BY customer_id) s""",
+        "baseline": "SELECT sum(customer_id) FROM bench_shop_orders",
+    },
 ]
 
 
