@@ -390,10 +390,18 @@ mod tests {
             text("SELECT crm.sbg_model(0.704, 1.182)::text").as_deref(),
             Some(r#"{"alpha":0.704,"beta":1.182,"fit":null}"#)
         );
-        let fitted =
-            text("SELECT crm.sbg_fit(k % 4, k % 3 = 0)::text FROM generate_series(1, 100) k")
-                .unwrap();
-        assert!(fitted.contains("\"customers\":100"), "{fitted}");
+        // The paper's regular cohort, one row per customer.
+        let fitted = text(
+            "SELECT crm.sbg_fit(k, k < 7)::text FROM (VALUES (0, 369), (1, 163), (2, 86), (3, 56), (4, 37), (5, 27), (6, 21), (7, 241)) v(k, n),
+                    generate_series(1, n)",
+        )
+        .unwrap();
+        assert!(fitted.contains("\"customers\":1000"), "{fitted}");
+        // Data that identify no heterogeneity: an error with a hint, not a model or NaN.
+        assert_eq!(
+            sqlstate_of("SELECT crm.sbg_fit(k % 4, k % 3 = 0) FROM generate_series(1, 100) k"),
+            "22023"
+        );
         let same = boolean(&format!(
             "SELECT '{fitted}'::crm.sbg_model::text = '{fitted}'"
         ));
@@ -405,7 +413,7 @@ mod tests {
         cdnow_tables();
         Spi::run(
             "CREATE TABLE rfm_rows AS SELECT (r).frequency x, (r).recency rec, (r).t t, (r).monetary_value m,
-                    (customer_id % 8)::int AS renewals, customer_id % 3 = 0 AS churned
+                    least((r).frequency, 7) AS renewals, (r).frequency < 7 AS churned
              FROM cdnow_rfm, generate_series(1, 4)",
         )
         .unwrap();

@@ -149,6 +149,9 @@ fn bfgs<const N: usize>(
             }
             step *= 0.5;
         }
+        // A step too small to move the point is noise (e.g. a parameter far out on a flat
+        // ridge where ln Γ differences lose their digits): treat it as a failed line search.
+        let accepted = accepted.filter(|_| step * max_norm(&direction) > 1e-12);
         let Some((next_point, next_value, next_gradient)) = accepted else {
             let best = minimum(point, value, &gradient, iteration);
             return Ok(if best.gradient_norm < STALLED_GRADIENT_TOLERANCE {
