@@ -178,7 +178,8 @@ impl Problem {
                 (dropped_term, alive_term)
             };
             let ratio = (low - high).exp();
-            total += weight * (high + ratio.ln_1p());
+            // ln(1 + ratio) with ratio in [0, 1]: `ln` is exact enough here and cheaper than `ln_1p`.
+            total += weight * (high + (1.0 + ratio).ln());
             let low_share = ratio / (1.0 + ratio);
             let (alive_share, dropped_share) = if alive_term >= dropped_term {
                 (1.0 - low_share, low_share)
