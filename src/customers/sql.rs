@@ -1,7 +1,7 @@
 //! SQL surface of the customers family: `crm.retention_rate`, `crm.churn_rate`,
 //! `crm.customer_agg`, `crm.rollup(crm.customer_summary)`, `crm.active_customers` and
 //! `crm.churn_series`. Aggregates are declared in `sql/customers.sql`.
-use super::state::{require_finite, CustomerSummary, Denominator, PeriodCounts};
+use super::state::{require_finite, CustomerSummary, Denominator, PeriodState};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
@@ -34,67 +34,6 @@ fn instant(value: TimestampWithTimeZone) -> i64 {
 // ---------------------------------------------------------------------------------------------
 // One-step aggregates: crm.retention_rate and crm.churn_rate.
 // ---------------------------------------------------------------------------------------------
-
-/// State of the one-step aggregates: counts for the period, and the denominator named by the
-/// rows (all rows of one aggregate must name the same).
-#[derive(Debug, Clone, Copy, Default)]
-struct PeriodState {
-    counts: PeriodCounts,
-    denominator: Option<Denominator>,
-}
-
-impl PeriodState {
-    fn use_denominator(&mut self, function: &str, denominator: Denominator) -> MetricResult<()> {
-        match self.denominator {
-            None => {
-                self.denominator = Some(denominator);
-                Ok(())
-            }
-            Some(existing) if existing == denominator => Ok(()),
-            Some(_) => Err(MetricError::InvalidParameter(format!(
-                "{function}: every row must use the same denominator"
-            ))),
-        }
-    }
-
-    fn merge(&mut self, other: &PeriodState) -> MetricResult<()> {
-        if let Some(denominator) = other.denominator {
-            self.use_denominator(CHURN_RATE, denominator)?;
-        }
-        self.counts.merge(&other.counts);
-        Ok(())
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        let tag = match self.denominator {
-            None => 0,
-            Some(Denominator::Start) => 1,
-            Some(Denominator::Average) => 2,
-            Some(Denominator::StartPlusNew) => 3,
-        };
-        let mut bytes = vec![tag];
-        bytes.extend(self.counts.encode());
-        bytes
-    }
-
-    fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let (denominator, counts) = match bytes.split_first() {
-            Some((0, rest)) => (None, rest),
-            Some((1, rest)) => (Some(Denominator::Start), rest),
-            Some((2, rest)) => (Some(Denominator::Average), rest),
-            Some((3, rest)) => (Some(Denominator::StartPlusNew), rest),
-            _ => {
-                return Err(MetricError::InvalidBinary(
-                    "crm.churn_rate state: unknown denominator tag".into(),
-                ))
-            }
-        };
-        Ok(PeriodState {
-            counts: PeriodCounts::decode(counts)?,
-            denominator,
-        })
-    }
-}
 
 /// One customer row for the one-step aggregates; rows missing a required input are skipped.
 struct CustomerRow {
@@ -241,7 +180,7 @@ fn customer_period_combine(
 ) -> Internal {
     unsafe {
         combine_states::<PeriodState>(first, second, fcinfo, CHURN_RATE, |state, other| {
-            state.merge(other).or_raise()
+            state.merge(CHURN_RATE, other).or_raise()
         })
     }
 }
