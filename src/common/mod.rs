@@ -5,6 +5,8 @@
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
+//! - `tests`: `#[pg_test]`s every family must pass: the catalog entries of the aggregates and
+//!   every aggregate as a window function.
 
 pub mod calendar;
 pub mod codec;
@@ -13,3 +15,4 @@ pub mod pg;
 pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;
+mod tests;

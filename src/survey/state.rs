@@ -201,6 +201,77 @@ impl NpsCounts {
     }
 }
 
+/// Aggregate state of `crm.nps`, `crm.nps_agg` and `crm.rollup(crm.nps_summary)`: the counts,
+/// and how many summaries the rollup merged into them. A row is usable when it counts an answer
+/// or merges a summary (even one of zero answers), so the state has seen no usable row exactly
+/// when both are zero, and the final functions then return NULL, as over no rows at all (a
+/// window frame of NULL rows included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NpsState {
+    pub counts: NpsCounts,
+    pub summaries: u64,
+}
+
+impl NpsState {
+    /// Whether any usable row is in the state.
+    pub fn has_rows(&self) -> bool {
+        self.summaries != 0 || self.counts != NpsCounts::default()
+    }
+
+    /// Merges one summary (the rollup's transition).
+    pub fn add_summary(&mut self, summary: &NpsCounts) {
+        self.counts.merge(summary);
+        self.summaries = self.summaries.saturating_add(1);
+    }
+
+    /// Removes a summary merged before (the rollup's inverse transition); leaves the state
+    /// unchanged on error.
+    pub fn remove_summary(&mut self, function: &str, summary: &NpsCounts) -> MetricResult<()> {
+        let summaries = self.summaries.checked_sub(1).ok_or_else(|| {
+            MetricError::OutOfRange(format!("{function}: removing a summary never added"))
+        })?;
+        self.counts.unmerge(function, summary)?;
+        self.summaries = summaries;
+        Ok(())
+    }
+
+    /// Adds another state (parallel combine).
+    pub fn merge(&mut self, other: &NpsState) {
+        self.counts.merge(&other.counts);
+        self.summaries = self.summaries.saturating_add(other.summaries);
+    }
+
+    /// Parallel form: version byte, the three counts, the summary count.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer
+            .u64(self.counts.promoters)
+            .u64(self.counts.passives)
+            .u64(self.counts.detractors)
+            .u64(self.summaries);
+        writer.finish()
+    }
+
+    /// Inverse of [`NpsState::encode`].
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, NPS_STATE)?;
+        let counts = NpsCounts {
+            promoters: reader.u64()?,
+            passives: reader.u64()?,
+            detractors: reader.u64()?,
+        };
+        let summaries = reader.u64()?;
+        reader.finish()?;
+        Ok(NpsState {
+            counts: counts.check_total(NPS_STATE, MetricError::InvalidBinary)?,
+            summaries,
+        })
+    }
+}
+
+/// Names the parallel form of [`NpsState`] in error messages.
+const NPS_STATE: &str = "crm.nps state";
+
 /// Counts of CSAT answers: how many answered and how many were satisfied.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CsatCounts {
@@ -226,17 +297,35 @@ fn csat_score_out_of_range(function: &str, score: i32) -> MetricError {
 /// Whether an answer on any non-negative scale reaches `satisfied_from`.
 #[inline(always)]
 fn csat_threshold(function: &str, score: i32, satisfied_from: i32) -> MetricResult<bool> {
-    if score < 0 {
-        return Err(MetricError::OutOfRange(format!(
-            "{function}: score {score} is negative"
-        )));
-    }
-    if satisfied_from < 0 {
-        return Err(MetricError::InvalidParameter(format!(
-            "{function}: satisfied_from {satisfied_from} is negative"
-        )));
+    if score < 0 || satisfied_from < 0 {
+        return Err(csat_threshold_error(function, score, satisfied_from));
     }
     Ok(score >= satisfied_from)
+}
+
+/// The error for an answer refused on any non-negative scale: a negative score, else a
+/// negative `satisfied_from`.
+#[cold]
+#[inline(never)]
+fn csat_threshold_error(function: &str, score: i32, satisfied_from: i32) -> MetricError {
+    if score < 0 {
+        MetricError::OutOfRange(format!("{function}: score {score} is negative"))
+    } else {
+        MetricError::InvalidParameter(format!(
+            "{function}: satisfied_from {satisfied_from} is negative"
+        ))
+    }
+}
+
+/// The error for a CSAT answer the raw transition's hot path refused
+/// ([`CsatCounts::try_add`] or, with a threshold, [`CsatCounts::try_add_with_threshold`]).
+#[cold]
+#[inline(never)]
+pub fn csat_answer_refused(function: &str, score: i32, satisfied_from: Option<i32>) -> MetricError {
+    match satisfied_from {
+        None => csat_score_out_of_range(function, score),
+        Some(from) => csat_threshold_error(function, score, from),
+    }
 }
 
 impl CsatCounts {
@@ -449,14 +538,22 @@ mod tests {
             assert_eq!(checked.add("t", score).is_ok(), unchecked.try_add(score));
             assert_eq!(checked, unchecked);
             let (mut checked, mut unchecked) = (CsatCounts::default(), CsatCounts::default());
-            assert_eq!(checked.add("t", score).is_ok(), unchecked.try_add(score));
+            let result = checked.add("t", score);
+            assert_eq!(result.is_ok(), unchecked.try_add(score));
+            if let Err(error) = result {
+                assert_eq!(error, csat_answer_refused("t", score, None));
+            }
             assert_eq!(checked, unchecked);
             for from in -2..8 {
                 let (mut checked, mut unchecked) = (CsatCounts::default(), CsatCounts::default());
+                let result = checked.add_with_threshold("t", score, from);
                 assert_eq!(
-                    checked.add_with_threshold("t", score, from).is_ok(),
+                    result.is_ok(),
                     unchecked.try_add_with_threshold(score, from)
                 );
+                if let Err(error) = result {
+                    assert_eq!(error, csat_answer_refused("t", score, Some(from)));
+                }
                 assert_eq!(checked, unchecked);
             }
         }
@@ -513,6 +610,30 @@ mod tests {
             .encode(),
             vec![1, 3, 4]
         );
+    }
+
+    #[test]
+    fn nps_state_counts_usable_rows() {
+        let mut state = NpsState::default();
+        assert!(!state.has_rows());
+        state.add_summary(&NpsCounts::default());
+        assert!(state.has_rows());
+        let summary = counts(1, 2, 3);
+        state.add_summary(&summary);
+        assert_eq!(NpsState::decode(&state.encode()), Ok(state));
+        state.remove_summary("t", &summary).unwrap();
+        state.remove_summary("t", &NpsCounts::default()).unwrap();
+        assert_eq!(state, NpsState::default());
+        assert!(state.remove_summary("t", &NpsCounts::default()).is_err());
+        state.add_summary(&NpsCounts::default());
+        let before = state;
+        assert!(state.remove_summary("t", &summary).is_err());
+        assert_eq!(state, before);
+        let mut answers = NpsState::default();
+        assert!(answers.counts.try_add(10));
+        assert!(answers.has_rows());
+        assert!(NpsState::decode(&[1, 0, 0, 0]).is_err());
+        assert!(NpsState::decode(&[1, 0, 0, 0, 0, 0]).is_err());
     }
 
     fn arbitrary_counts() -> impl Strategy<Value = NpsCounts> {

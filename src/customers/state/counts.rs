@@ -3,8 +3,8 @@ use super::{check_period, customer_span, Denominator, FORMAT_VERSION};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 
-/// Names the binary form of [`PeriodCounts`] in error messages.
-const PERIOD_COUNTS_TYPE: &str = "crm.customer_period_counts";
+/// Names the parallel form of [`PeriodState`] in error messages.
+const STATE_NAME: &str = "crm.retention_rate/crm.churn_rate state";
 
 /// Per-period counts. All u64. Exact under any split; `merge` adds field-wise.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -152,33 +152,6 @@ impl PeriodCounts {
             ),
         }
     }
-
-    /// Version byte, then the six counts as varints (for parallel serialize).
-    pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(FORMAT_VERSION);
-        for field in self.fields() {
-            writer.u64(field);
-        }
-        writer.finish()
-    }
-
-    /// Inverse of [`PeriodCounts::encode`]; rejects malformed or inconsistent input.
-    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, PERIOD_COUNTS_TYPE)?;
-        let mut fields = [0u64; 6];
-        for field in &mut fields {
-            *field = reader.u64()?;
-        }
-        reader.finish()?;
-        let counts = Self::from_fields(fields);
-        if counts.is_consistent() {
-            Ok(counts)
-        } else {
-            Err(MetricError::InvalidBinary(format!(
-                "{PERIOD_COUNTS_TYPE}: inconsistent counts"
-            )))
-        }
-    }
 }
 
 fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
@@ -189,21 +162,20 @@ fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
     }
 }
 
-/// State of the one-step aggregates: counts for the period, and the denominator named by the
-/// rows (all rows of one aggregate must name the same).
-#[derive(Debug, Clone, Copy, Default)]
+/// State of the one-step aggregates: counts for the period, the denominator named by the
+/// rows (all rows of one aggregate must name the same), and how many rows are in it. When a
+/// window frame slides past every row, the denominator is forgotten with them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeriodState {
     pub counts: PeriodCounts,
     pub denominator: Option<Denominator>,
+    /// Rows added and not removed: every count is at most this.
+    pub rows: u64,
 }
 
 impl PeriodState {
     /// Records the denominator a row names; fails when an earlier row named another.
-    pub fn use_denominator(
-        &mut self,
-        function: &str,
-        denominator: Denominator,
-    ) -> MetricResult<()> {
+    fn use_denominator(&mut self, function: &str, denominator: Denominator) -> MetricResult<()> {
         match self.denominator {
             None => {
                 self.denominator = Some(denominator);
@@ -216,16 +188,79 @@ impl PeriodState {
         }
     }
 
+    /// Adds one customer row (the transition), with the denominator it names, if any.
+    pub fn add(
+        &mut self,
+        function: &str,
+        row: CustomerRow,
+        denominator: Option<Denominator>,
+    ) -> MetricResult<()> {
+        if let Some(denominator) = denominator {
+            self.use_denominator(function, denominator)?;
+        }
+        let rows = self
+            .rows
+            .checked_add(1)
+            .ok_or_else(|| too_many_rows(function))?;
+        self.counts.add(
+            function,
+            row.started_at,
+            row.ended_at,
+            row.period_start,
+            row.period_end,
+        )?;
+        self.rows = rows;
+        Ok(())
+    }
+
+    /// Removes a row added before (the inverse transition of window frames).
+    pub fn remove(&mut self, function: &str, row: CustomerRow) -> MetricResult<()> {
+        let rows = self.rows.checked_sub(1).ok_or_else(|| {
+            MetricError::InvalidParameter(format!(
+                "{function}: cannot remove a customer row that was never added"
+            ))
+        })?;
+        self.counts.remove(
+            function,
+            row.started_at,
+            row.ended_at,
+            row.period_start,
+            row.period_end,
+        )?;
+        self.rows = rows;
+        if rows == 0 {
+            self.denominator = None;
+        }
+        Ok(())
+    }
+
     /// Adds `other` (parallel combine); both must use the same denominator.
     pub fn merge(&mut self, function: &str, other: &PeriodState) -> MetricResult<()> {
         if let Some(denominator) = other.denominator {
             self.use_denominator(function, denominator)?;
         }
+        self.rows = self
+            .rows
+            .checked_add(other.rows)
+            .ok_or_else(|| too_many_rows(function))?;
         self.counts.merge(&other.counts);
         Ok(())
     }
 
-    /// Denominator tag byte, then [`PeriodCounts::encode`].
+    /// `(E − N) / S`; `None` without rows or when no customer was active at period start.
+    pub fn retention_rate(&self) -> Option<f64> {
+        self.counts.retention_rate()
+    }
+
+    /// Lost customers over the denominator the rows named (`'start'` when none did); `None`
+    /// when that denominator is zero.
+    pub fn churn_rate(&self) -> Option<f64> {
+        self.counts
+            .churn_rate(self.denominator.unwrap_or(Denominator::Start))
+    }
+
+    /// Parallel form: version byte, denominator tag, the six counts and the row count, all
+    /// varints.
     pub fn encode(&self) -> Vec<u8> {
         let tag = match self.denominator {
             None => 0,
@@ -233,27 +268,54 @@ impl PeriodState {
             Some(Denominator::Average) => 2,
             Some(Denominator::StartPlusNew) => 3,
         };
-        let mut bytes = vec![tag];
-        bytes.extend(self.counts.encode());
-        bytes
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.u8(tag);
+        for field in self.counts.fields() {
+            writer.u64(field);
+        }
+        writer.u64(self.rows);
+        writer.finish()
     }
 
-    /// Inverse of [`PeriodState::encode`].
+    /// Inverse of [`PeriodState::encode`]; rejects malformed or inconsistent input.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let (denominator, counts) = match bytes.split_first() {
-            Some((0, rest)) => (None, rest),
-            Some((1, rest)) => (Some(Denominator::Start), rest),
-            Some((2, rest)) => (Some(Denominator::Average), rest),
-            Some((3, rest)) => (Some(Denominator::StartPlusNew), rest),
-            _ => {
-                return Err(MetricError::InvalidBinary(
-                    "crm.churn_rate state: unknown denominator tag".into(),
-                ))
-            }
+        let invalid = |what: &str| MetricError::InvalidBinary(format!("{STATE_NAME}: {what}"));
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, STATE_NAME)?;
+        let denominator = match reader.u8()? {
+            0 => None,
+            1 => Some(Denominator::Start),
+            2 => Some(Denominator::Average),
+            3 => Some(Denominator::StartPlusNew),
+            _ => return Err(invalid("unknown denominator tag")),
         };
+        let mut fields = [0u64; 6];
+        for field in &mut fields {
+            *field = reader.u64()?;
+        }
+        let rows = reader.u64()?;
+        reader.finish()?;
+        let counts = PeriodCounts::from_fields(fields);
+        if !counts.is_consistent() || fields.iter().any(|&count| count > rows) {
+            return Err(invalid("inconsistent counts"));
+        }
         Ok(PeriodState {
-            counts: PeriodCounts::decode(counts)?,
+            counts,
             denominator,
+            rows,
         })
     }
+}
+
+/// One customer row of the one-step aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerRow {
+    pub started_at: i64,
+    /// `None` when the customer never ends.
+    pub ended_at: Option<i64>,
+    pub period_start: i64,
+    pub period_end: i64,
+}
+
+fn too_many_rows(function: &str) -> MetricError {
+    MetricError::OutOfRange(format!("{function}: more than 2^64 rows"))
 }

@@ -21,7 +21,7 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
-pub use counts::{PeriodCounts, PeriodState};
+pub use counts::{CustomerRow, PeriodCounts, PeriodState};
 pub use summary::CustomerSummary;
 
 use crate::common::calendar::format_timestamp;

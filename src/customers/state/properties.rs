@@ -1,7 +1,7 @@
 //! Property tests: splits, merges, encodings and a row-by-row model.
 use proptest::prelude::*;
 
-use super::tests::{counts, summary, Row, F};
+use super::tests::{counts, period_state, summary, Row, F};
 use super::*;
 
 /// Microseconds in a small range, so lifetimes and periods collide often.
@@ -127,9 +127,10 @@ proptest! {
     }
 
     #[test]
-    fn period_counts_round_trip(rows in rows(), p in period()) {
-        let counts = counts(&rows, p);
-        prop_assert_eq!(PeriodCounts::decode(&counts.encode()), Ok(counts));
+    fn period_state_round_trips(rows in rows(), p in period()) {
+        let state = period_state(&rows, p, Some(Denominator::StartPlusNew));
+        prop_assert_eq!(PeriodState::decode(&state.encode()), Ok(state));
+        prop_assert_eq!(state.counts, counts(&rows, p));
     }
 
     #[test]
@@ -141,7 +142,7 @@ proptest! {
             let mut again = CustomerSummary::decode(&decoded.encode()).unwrap();
             prop_assert_eq!(again.encode(), decoded.encode());
         }
-        let _ = PeriodCounts::decode(&bytes);
+        let _ = PeriodState::decode(&bytes);
     }
 
     #[test]

@@ -26,6 +26,24 @@ pub(super) fn counts(rows: &[Row], period: (i64, i64)) -> PeriodCounts {
     counts
 }
 
+pub(super) fn period_state(
+    rows: &[Row],
+    period: (i64, i64),
+    denominator: Option<Denominator>,
+) -> PeriodState {
+    let mut state = PeriodState::default();
+    for &(started_at, ended_at) in rows {
+        let row = CustomerRow {
+            started_at,
+            ended_at,
+            period_start: period.0,
+            period_end: period.1,
+        };
+        state.add(F, row, denominator).expect("valid row");
+    }
+    state
+}
+
 pub(super) fn summary(rows: &[Row]) -> CustomerSummary {
     let mut summary = CustomerSummary::new();
     for &(started_at, ended_at) in rows {
@@ -335,16 +353,27 @@ fn binary_forms_reject_corruption() {
     ])
     .is_err());
 
-    let counts = counts(&hand_rows(), (day(10), day(20)));
-    assert_eq!(PeriodCounts::decode(&counts.encode()), Ok(counts));
-    let mut inconsistent = counts;
-    inconsistent.new_customers += 1;
-    assert!(matches!(
-        PeriodCounts::decode(&inconsistent.encode()),
-        Err(MetricError::InvalidBinary(_))
-    ));
-    assert!(PeriodCounts::decode(&[1, 0, 0, 0, 0, 0]).is_err());
-    assert!(PeriodCounts::decode(&[1, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    let state = period_state(&hand_rows(), (day(10), day(20)), Some(Denominator::Average));
+    assert_eq!(PeriodState::decode(&state.encode()), Ok(state));
+    let mut inconsistent = state;
+    inconsistent.counts.new_customers += 1;
+    let mut too_few_rows = state;
+    too_few_rows.rows = 5;
+    for bad in [inconsistent, too_few_rows] {
+        assert_eq!(
+            PeriodState::decode(&bad.encode()),
+            Err(MetricError::InvalidBinary(
+                "crm.retention_rate/crm.churn_rate state: inconsistent counts".to_string()
+            ))
+        );
+    }
+    assert_eq!(
+        PeriodState::decode(&[1, 0, 0, 0, 0, 0, 0, 0, 0]),
+        Ok(PeriodState::default())
+    );
+    assert!(PeriodState::decode(&[1, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    assert!(PeriodState::decode(&[1, 4, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    assert!(PeriodState::decode(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
 }
 
 #[test]
@@ -353,15 +382,61 @@ fn binary_form_is_pinned() {
     // 0 = never, else end - start + 1; then the count.
     let mut summary = summary(&[(0, None), (0, None), (10, Some(20))]);
     assert_eq!(summary.encode(), vec![1, 2, 0, 0, 2, 10, 11, 1]);
-    let counts = PeriodCounts {
-        customers_at_start: 3,
-        customers_at_end: 2,
-        new_customers: 1,
-        churned_customers: 2,
-        started_in_period: 1,
-        ended_in_period: 2,
+    // Version 1, the denominator tag, the six counts, the row count.
+    let state = PeriodState {
+        counts: PeriodCounts {
+            customers_at_start: 3,
+            customers_at_end: 2,
+            new_customers: 1,
+            churned_customers: 2,
+            started_in_period: 1,
+            ended_in_period: 2,
+        },
+        denominator: Some(Denominator::Start),
+        rows: 4,
     };
-    assert_eq!(counts.encode(), vec![1, 3, 2, 1, 2, 1, 2]);
+    assert_eq!(state.encode(), vec![1, 1, 3, 2, 1, 2, 1, 2, 4]);
+}
+
+#[test]
+fn period_state_forgets_the_denominator_with_its_last_row() {
+    let period = (day(10), day(20));
+    let row = |started_at: i64| CustomerRow {
+        started_at,
+        ended_at: None,
+        period_start: period.0,
+        period_end: period.1,
+    };
+    let mut state = PeriodState::default();
+    state
+        .add(F, row(day(0)), Some(Denominator::Average))
+        .unwrap();
+    state.add(F, row(day(12)), None).unwrap();
+    assert_eq!(
+        state.add(F, row(day(1)), Some(Denominator::Start)),
+        Err(MetricError::InvalidParameter(
+            "crm.churn_rate: every row must use the same denominator".to_string()
+        ))
+    );
+    assert_eq!(state.rows, 2);
+    assert_eq!(state.churn_rate(), Some(0.0));
+    state.remove(F, row(day(0))).unwrap();
+    assert_eq!(state.denominator, Some(Denominator::Average));
+    state.remove(F, row(day(12))).unwrap();
+    assert_eq!(state, PeriodState::default());
+    assert_eq!((state.retention_rate(), state.churn_rate()), (None, None));
+    assert!(state.remove(F, row(day(12))).is_err());
+    assert_eq!(state, PeriodState::default());
+    state.add(F, row(day(1)), Some(Denominator::Start)).unwrap();
+    let mut other = PeriodState::default();
+    other
+        .add(F, row(day(2)), Some(Denominator::Average))
+        .unwrap();
+    assert!(state.clone().merge(F, &other).is_err());
+    other = PeriodState::default();
+    other.add(F, row(day(2)), None).unwrap();
+    state.merge(F, &other).unwrap();
+    assert_eq!((state.rows, state.counts.customers_at_start), (2, 2));
 }
 
 #[test]
