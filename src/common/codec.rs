@@ -127,12 +127,13 @@ impl<'a> Reader<'a> {
             .position
             .checked_add(N)
             .ok_or_else(|| self.truncated())?;
-        let slice = self
+        let array = self
             .bytes
             .get(self.position..end)
+            .and_then(|slice| <[u8; N]>::try_from(slice).ok())
             .ok_or_else(|| self.truncated())?;
         self.position = end;
-        Ok(slice.try_into().expect("slice has length N"))
+        Ok(array)
     }
 
     /// Reads [`Writer::u128`]'s varint; rejects values past 128 bits.

@@ -3,14 +3,14 @@
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::stats::two_sided_z;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Binary format version of [`NpsCounts`] and [`CsatCounts`].
 pub const FORMAT_VERSION: u8 = 1;
 
 /// Counts of NPS answers. Promoters score 9–10, passives 7–8, detractors 0–6.
 /// `repr(C)`: the three counters are contiguous, so the per-row step can address one by index.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[repr(C)]
 pub struct NpsCounts {
@@ -54,17 +54,9 @@ impl NpsCounts {
 }
 
 impl NpsCounts {
-    /// Counts one answer: one increment of one counter, the hot path of `crm.nps`.
-    #[inline(always)]
-    pub fn add(&mut self, function: &str, score: i32) -> MetricResult<()> {
-        if self.try_add(score) {
-            Ok(())
-        } else {
-            Err(nps_score_out_of_range(function, score))
-        }
-    }
-
-    /// Counts one answer and returns true, or returns false for a score outside 0..10.
+    /// Counts one answer (one increment of one counter, the hot path of `crm.nps`) and returns
+    /// true, or returns false for a score outside 0..10 ([`nps_score_out_of_range`] is the
+    /// error).
     /// No error value on this path keeps the raw transition function free of stack traffic.
     #[inline(always)]
     pub fn try_add(&mut self, score: i32) -> bool {
@@ -187,7 +179,10 @@ impl NpsCounts {
 
     /// Readable text form: `{"promoters":250,"passives":675,"detractors":75}`.
     pub fn to_text(&self) -> String {
-        serde_json::to_string(self).expect("plain integer fields always serialize")
+        format!(
+            r#"{{"promoters":{},"passives":{},"detractors":{}}}"#,
+            self.promoters, self.passives, self.detractors
+        )
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
@@ -329,31 +324,12 @@ pub fn csat_answer_refused(function: &str, score: i32, satisfied_from: Option<i3
 }
 
 impl CsatCounts {
-    /// Counts one answer on the 1–5 scale (satisfied when 4 or 5).
-    #[inline(always)]
-    pub fn add(&mut self, function: &str, score: i32) -> MetricResult<()> {
-        self.count(csat_five_point(function, score)?);
-        Ok(())
-    }
-
-    /// Counts one answer on any non-negative scale (satisfied when `score >= satisfied_from`).
-    #[inline(always)]
-    pub fn add_with_threshold(
-        &mut self,
-        function: &str,
-        score: i32,
-        satisfied_from: i32,
-    ) -> MetricResult<()> {
-        self.count(csat_threshold(function, score, satisfied_from)?);
-        Ok(())
-    }
-
-    /// Inverse of [`CsatCounts::add`].
+    /// Inverse of [`CsatCounts::try_add`].
     pub fn remove(&mut self, function: &str, score: i32) -> MetricResult<()> {
         self.uncount(function, csat_five_point(function, score)?)
     }
 
-    /// Inverse of [`CsatCounts::add_with_threshold`].
+    /// Inverse of [`CsatCounts::try_add_with_threshold`].
     pub fn remove_with_threshold(
         &mut self,
         function: &str,
@@ -363,8 +339,9 @@ impl CsatCounts {
         self.uncount(function, csat_threshold(function, score, satisfied_from)?)
     }
 
-    /// [`CsatCounts::add`] without an error value (false for a score outside 1..5), for the
-    /// raw transition function's hot path.
+    /// Counts one answer on the 1–5 scale (satisfied when 4 or 5) and returns true, or returns
+    /// false for a score outside 1..5 ([`csat_answer_refused`] is the error). No error value on
+    /// this path keeps the raw transition function free of stack traffic.
     #[inline(always)]
     pub fn try_add(&mut self, score: i32) -> bool {
         let valid = (1..=5).contains(&score);
@@ -374,7 +351,8 @@ impl CsatCounts {
         valid
     }
 
-    /// [`CsatCounts::add_with_threshold`] without an error value.
+    /// Counts one answer on any non-negative scale (satisfied when `score >= satisfied_from`)
+    /// and returns true, or returns false for a negative score or `satisfied_from`.
     #[inline(always)]
     pub fn try_add_with_threshold(&mut self, score: i32, satisfied_from: i32) -> bool {
         let valid = score >= 0 && satisfied_from >= 0;
@@ -446,10 +424,37 @@ mod tests {
         }
     }
 
+    /// What the raw transition of `crm.nps` does with one score.
+    fn nps_add(counts: &mut NpsCounts, function: &str, score: i32) -> MetricResult<()> {
+        if counts.try_add(score) {
+            Ok(())
+        } else {
+            Err(nps_score_out_of_range(function, score))
+        }
+    }
+
+    /// What the raw transitions of `crm.csat` do with one answer.
+    fn csat_add(
+        counts: &mut CsatCounts,
+        function: &str,
+        score: i32,
+        satisfied_from: Option<i32>,
+    ) -> MetricResult<()> {
+        let counted = match satisfied_from {
+            None => counts.try_add(score),
+            Some(from) => counts.try_add_with_threshold(score, from),
+        };
+        if counted {
+            Ok(())
+        } else {
+            Err(csat_answer_refused(function, score, satisfied_from))
+        }
+    }
+
     fn from_scores(scores: &[i32]) -> NpsCounts {
         let mut result = NpsCounts::default();
         for &score in scores {
-            result.add("t", score).unwrap();
+            nps_add(&mut result, "t", score).unwrap();
         }
         result
     }
@@ -505,56 +510,75 @@ mod tests {
     fn out_of_range_scores_are_errors() {
         let mut state = NpsCounts::default();
         for score in [-1, 11, i32::MAX, i32::MIN] {
-            let error = state.add("crm.nps", score).unwrap_err();
+            let error = nps_add(&mut state, "crm.nps", score).unwrap_err();
             assert_eq!(
                 error,
                 MetricError::OutOfRange(format!("crm.nps: score {score} is outside 0..10"))
             );
         }
         let mut csat = CsatCounts::default();
-        assert!(matches!(
-            csat.add("crm.csat", 0),
-            Err(MetricError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            csat.add("crm.csat", 6),
-            Err(MetricError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            csat.add_with_threshold("crm.csat", -1, 3),
-            Err(MetricError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            csat.add_with_threshold("crm.csat", 3, -3),
-            Err(MetricError::InvalidParameter(_))
-        ));
+        for (score, from, expected) in [
+            (
+                0,
+                None,
+                MetricError::OutOfRange("crm.csat: score 0 is outside 1..5".to_string()),
+            ),
+            (
+                6,
+                None,
+                MetricError::OutOfRange("crm.csat: score 6 is outside 1..5".to_string()),
+            ),
+            (
+                -1,
+                Some(3),
+                MetricError::OutOfRange("crm.csat: score -1 is negative".to_string()),
+            ),
+            (
+                -1,
+                Some(-3),
+                MetricError::OutOfRange("crm.csat: score -1 is negative".to_string()),
+            ),
+            (
+                3,
+                Some(-3),
+                MetricError::InvalidParameter(
+                    "crm.csat: satisfied_from -3 is negative".to_string(),
+                ),
+            ),
+        ] {
+            assert_eq!(csat_add(&mut csat, "crm.csat", score, from), Err(expected));
+        }
         assert_eq!(csat, CsatCounts::default());
     }
 
     #[test]
-    fn unchecked_paths_accept_exactly_what_the_checked_ones_accept() {
+    fn hot_paths_accept_exactly_what_the_inverse_transitions_accept() {
         for score in -3..14 {
-            let (mut checked, mut unchecked) = (NpsCounts::default(), NpsCounts::default());
-            assert_eq!(checked.add("t", score).is_ok(), unchecked.try_add(score));
-            assert_eq!(checked, unchecked);
-            let (mut checked, mut unchecked) = (CsatCounts::default(), CsatCounts::default());
-            let result = checked.add("t", score);
-            assert_eq!(result.is_ok(), unchecked.try_add(score));
-            if let Err(error) = result {
-                assert_eq!(error, csat_answer_refused("t", score, None));
+            let mut nps = NpsCounts::default();
+            let checked = check_nps_score("t", score);
+            assert_eq!(checked.is_ok(), nps.try_add(score));
+            if checked.is_ok() {
+                nps.remove("t", score).unwrap();
             }
-            assert_eq!(checked, unchecked);
+            assert_eq!(nps, NpsCounts::default());
+            let mut csat = CsatCounts::default();
+            let checked = csat_five_point("t", score);
+            assert_eq!(checked.is_ok(), csat.try_add(score));
+            match checked {
+                Ok(_) => csat.remove("t", score).unwrap(),
+                Err(error) => assert_eq!(error, csat_answer_refused("t", score, None)),
+            }
+            assert_eq!(csat, CsatCounts::default());
             for from in -2..8 {
-                let (mut checked, mut unchecked) = (CsatCounts::default(), CsatCounts::default());
-                let result = checked.add_with_threshold("t", score, from);
-                assert_eq!(
-                    result.is_ok(),
-                    unchecked.try_add_with_threshold(score, from)
-                );
-                if let Err(error) = result {
-                    assert_eq!(error, csat_answer_refused("t", score, Some(from)));
+                let checked = csat_threshold("t", score, from);
+                assert_eq!(checked.is_ok(), csat.try_add_with_threshold(score, from));
+                match checked {
+                    Ok(_) => csat.remove_with_threshold("t", score, from).unwrap(),
+                    Err(error) => {
+                        assert_eq!(error, csat_answer_refused("t", score, Some(from)))
+                    }
                 }
-                assert_eq!(checked, unchecked);
+                assert_eq!(csat, CsatCounts::default());
             }
         }
     }
@@ -563,12 +587,12 @@ mod tests {
     fn csat_counts_satisfied_answers() {
         let mut five_point = CsatCounts::default();
         for score in [1, 2, 3, 4, 5, 5] {
-            five_point.add("t", score).unwrap();
+            csat_add(&mut five_point, "t", score, None).unwrap();
         }
         assert_eq!(five_point.csat(), Some(0.5));
         let mut ten_point = CsatCounts::default();
         for score in [0, 7, 8, 9, 10] {
-            ten_point.add_with_threshold("t", score, 8).unwrap();
+            csat_add(&mut ten_point, "t", score, Some(8)).unwrap();
         }
         assert_eq!(ten_point.csat(), Some(0.6));
     }

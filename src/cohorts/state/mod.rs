@@ -166,10 +166,6 @@ impl CohortSummary {
         self.indexer.zone()
     }
 
-    pub fn key_kind(&self) -> KeyKind {
-        self.key_kind
-    }
-
     /// The customers with every queued event applied.
     fn settled(&self) -> Ref<'_, Customers> {
         // Borrows end with each public method, so these borrows always succeed.

@@ -1,5 +1,7 @@
 //! The binary and text forms of a customer summary.
-use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+use serde::Deserialize;
 
 use super::summary::{push_span, Span};
 use super::{CustomerSummary, FORMAT_VERSION, NEG_INFINITY, POS_INFINITY};
@@ -11,7 +13,7 @@ use crate::common::error::{MetricError, MetricResult};
 const SUMMARY_TYPE: &str = "crm.customer_summary";
 
 /// What `crm.customer_summary` holds in text form.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SummaryText {
     version: u64,
@@ -107,20 +109,33 @@ impl CustomerSummary {
     /// `{"version":1,"customers":3,"spans":[["2024-01-01 00:00:00+00",null,2],...]}`.
     pub fn to_text(&mut self) -> String {
         self.fold();
-        let text = SummaryText {
-            version: u64::from(FORMAT_VERSION),
-            customers: self.customers,
-            spans: self
-                .spans
-                .iter()
-                .map(|span| {
-                    let ended_at =
-                        (span.ended_at != POS_INFINITY).then(|| format_timestamp(span.ended_at));
-                    (format_timestamp(span.started_at), ended_at, span.count)
-                })
-                .collect(),
-        };
-        serde_json::to_string(&text).expect("strings and integers always serialize to JSON")
+        let mut text = String::with_capacity(48 + 56 * self.spans.len());
+        // Writing to a String cannot fail; timestamps are plain ASCII, so they need no escaping.
+        let _ = write!(
+            text,
+            r#"{{"version":{FORMAT_VERSION},"customers":{},"spans":["#,
+            self.customers
+        );
+        for (n, span) in self.spans.iter().enumerate() {
+            let separator = if n == 0 { "" } else { "," };
+            let _ = write!(
+                text,
+                r#"{separator}["{}","#,
+                format_timestamp(span.started_at)
+            );
+            let _ = if span.ended_at == POS_INFINITY {
+                write!(text, "null,{}]", span.count)
+            } else {
+                write!(
+                    text,
+                    r#""{}",{}]"#,
+                    format_timestamp(span.ended_at),
+                    span.count
+                )
+            };
+        }
+        text.push_str("]}");
+        text
     }
 
     /// Inverse of [`CustomerSummary::to_text`]. Spans may come in any order (repeats add up);
