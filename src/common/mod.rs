@@ -1,7 +1,8 @@
 //! What every metric family needs, written once.
 //!
 //! - [`error`]: the error type the pure math returns (mapped to SQLSTATEs in [`pg`]).
-//! - [`calendar`]: period names, IANA time zones and calendar period indexes.
+//! - [`calendar`]: period names, IANA time zones, calendar period indexes, civil dates and the
+//!   UTC text form of timestamps.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
