@@ -25,6 +25,10 @@ FROM (SELECT crm.nps_agg(nps_score) AS summary FROM survey_responses GROUP BY ch
      LATERAL crm.nps_interval(s.summary) i
 GROUP BY i.low, i.high ORDER BY i.low
 
+-- query: survey_interval_record
+SELECT crm.nps_interval(crm.nps_agg(nps_score), 0.9) AS interval_90
+FROM survey_responses
+
 -- query: survey_rollup
 SELECT crm.nps(crm.rollup(summary)) AS nps, crm.responses(crm.rollup(summary)) AS responses
 FROM (SELECT crm.nps_agg(nps_score) AS summary FROM survey_responses

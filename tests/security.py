@@ -9,7 +9,8 @@ Per query, three checks against the result the superuser gets:
   hostile  with hostile same-named functions and operators in `public` and in a schema before
            pg_catalog on search_path (copies of the crm functions, of common built-ins such as
            sum, round, date_trunc, generate_series, and of the comparison and arithmetic
-           operators, all raising "hijacked"), the query, stored in a view, gets the same rows:
+           operators, all raising "hijacked"), the query, stored in a view (which binds the
+           query's own names when it is created), gets the same rows:
            nothing inside the extension resolves a name through search_path;
   rls      with row-level security on every sample table (the plain role sees about half the
            rows), the plain role gets exactly what the superuser gets over copies holding only
@@ -212,8 +213,9 @@ def main():
     # (copies of every crm function and operator too); the views bind the query's own names.
     setup = hostile_objects([]) + "SET search_path = evil, public, pg_catalog;\n"
     fresh_database(host, port, HOSTILE_DB, setup_sql=setup)
+    # Each row as one text value: a view cannot have a column of an anonymous record type.
     views = "CREATE SCHEMA checks;\n" + "".join(
-        f"CREATE VIEW checks.{name} AS\n{sql};\n" for name, sql in queries)
+        f"CREATE VIEW checks.{name} AS SELECT q::text AS row FROM (\n{sql}\n) q;\n" for name, sql in queries)
     ok, _, err = run(views + hostile_objects(["crm"]), HOSTILE_DB)
     if not ok:
         sys.exit(err)
@@ -221,10 +223,11 @@ def main():
                      options=HOSTILE_PATH)
     counter.check("the hostile objects hijack unqualified calls", not ok and "hijacked" in err,
                   "round() and = were not hijacked")
-    for name, _ in queries:
+    for name, sql in queries:
+        _, expected, _ = run(f"SELECT q::text AS row FROM (\n{sql}\n) q;", SECURE_DB)
         ok, out, err = run(f"SELECT * FROM checks.{name};", HOSTILE_DB, options=HOSTILE_PATH)
-        counter.check(f"{name}: same rows with hostile objects on search_path", ok and out == baseline[name],
-                      err or f"expected:\n{baseline[name]}\nactual:\n{out}")
+        counter.check(f"{name}: same rows with hostile objects on search_path", ok and out == expected,
+                      err or f"expected:\n{expected}\nactual:\n{out}")
 
     ok, _, err = run(ROW_LEVEL_SECURITY, SECURE_DB)
     if not ok:
