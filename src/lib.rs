@@ -13,6 +13,8 @@ pub mod cohorts;
 pub mod common;
 pub mod customers;
 pub mod survey;
+// Sales pipeline, recurring revenue and plain ratios (issue 13).
+pub mod ratios;
 
 #[cfg(test)]
 pub mod pg_test {

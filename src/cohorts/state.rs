@@ -47,9 +47,9 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
-    const ALL: [KeyKind; 3] = [KeyKind::BigInt, KeyKind::Text, KeyKind::Uuid];
+    pub const ALL: [KeyKind; 3] = [KeyKind::BigInt, KeyKind::Text, KeyKind::Uuid];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             KeyKind::BigInt => "bigint",
             KeyKind::Text => "text",
@@ -57,7 +57,7 @@ impl KeyKind {
         }
     }
 
-    fn code(self) -> u8 {
+    pub fn code(self) -> u8 {
         match self {
             KeyKind::BigInt => 0,
             KeyKind::Text => 1,
@@ -979,7 +979,7 @@ fn read_u128_varint(reader: &mut Reader<'_>) -> MetricResult<u128> {
     )))
 }
 
-fn write_key(text: &mut String, kind: KeyKind, key: u128) {
+pub fn write_key(text: &mut String, kind: KeyKind, key: u128) {
     let _ = match kind {
         KeyKind::BigInt => write!(text, "{}", key as u64 as i64),
         KeyKind::Text => write!(text, "{key:032x}"),
@@ -995,7 +995,7 @@ fn write_key(text: &mut String, kind: KeyKind, key: u128) {
     };
 }
 
-fn parse_key(kind: KeyKind, id: &str) -> Option<u128> {
+pub fn parse_key(kind: KeyKind, id: &str) -> Option<u128> {
     let hex = |digits: &str| {
         (digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit()))
             .then(|| u128::from_str_radix(digits, 16).ok())
