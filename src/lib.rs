@@ -14,6 +14,7 @@ pub mod common;
 pub mod customers;
 pub mod survey;
 // Sales pipeline, recurring revenue and plain ratios (issue 13).
+pub mod pipeline;
 pub mod ratios;
 
 #[cfg(test)]
