@@ -43,6 +43,16 @@ fn power_of_ten(exponent: u32) -> Option<u128> {
     10u128.checked_pow(exponent)
 }
 
+/// `(value / 10, value % 10)`, in 64-bit arithmetic (a multiply, not a division) when the value
+/// fits, as amounts nearly always do.
+#[inline(always)]
+fn div_rem_10(value: u128) -> (u128, u128) {
+    match u64::try_from(value) {
+        Ok(small) => (u128::from(small / 10), u128::from(small % 10)),
+        Err(_) => (value / 10, value % 10),
+    }
+}
+
 /// Reads the payload of a Postgres `numeric` (the bytes after the varlena header) as an exact
 /// `Decimal`, keeping the numeric's display scale where a `Decimal` can (so `10.50` stays
 /// `10.50`). `what` names the value in errors, e.g. `amount`.
@@ -112,8 +122,12 @@ pub fn decimal_from_numeric_bytes(
     };
     let target = display_scale.min(MAX_SCALE);
     // Digits past the display scale are zeros in a Postgres numeric; past 28 places they must be.
-    while scale > target && mantissa % 10 == 0 {
-        mantissa /= 10;
+    while scale > target {
+        let (quotient, remainder) = div_rem_10(mantissa);
+        if remainder != 0 {
+            break;
+        }
+        mantissa = quotient;
         scale -= 1;
     }
     if scale > MAX_SCALE {
