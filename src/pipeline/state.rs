@@ -499,6 +499,20 @@ mod tests {
         assert!(PipelineSummary::decode(&bytes).is_err());
     }
 
+    #[test]
+    fn golden_binary_form() {
+        // Pinned so that a change of the stored form is never silent.
+        let hex: String = worked_example()
+            .encode()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "01070d00e0c508000000000000400670813100000000000000000000"
+        );
+    }
+
     fn row() -> impl Strategy<Value = (i64, i64, Option<i64>, Option<bool>)> {
         (
             0i64..1_000_000,

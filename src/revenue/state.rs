@@ -846,6 +846,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn golden_binary_form() {
+        // Pinned so that a change of the stored form is never silent.
+        let mut s = summary(&[
+            (42, 2025, 1, "100.00"),
+            (42, 2025, 2, "120.00"),
+            (7, 2025, 2, "9.5"),
+        ]);
+        let hex: String = s
+            .encode()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "010001d804da0403070001be010001230000a09c010002000001c0bb010002"
+        );
+    }
+
     /// Plain reference: per customer a map month → mrr over the whole range.
     fn reference(
         rows: &[(i64, i32, u32)],
