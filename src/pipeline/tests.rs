@@ -244,6 +244,38 @@ mod tests {
     }
 
     #[pg_test]
+    fn pipeline_parallel_plan_equals_serial() {
+        Spi::run(
+            "CREATE TABLE parallel_opps AS
+             SELECT round(((g * 7919) % 100000) / 7.0, 2) AS amount,
+                    timestamptz '2024-01-01' + (g % 365) * interval '1 day' AS created_at,
+                    CASE WHEN g % 5 = 0 THEN NULL ELSE timestamptz '2024-01-01' + (g % 365 + g % 97) * interval '1 day' END AS closed_at,
+                    CASE WHEN g % 5 = 0 THEN NULL ELSE g % 3 = 0 END AS won
+             FROM generate_series(1, 200000) g;
+             ANALYZE parallel_opps",
+        )
+        .unwrap();
+        let query = "SELECT crm.pipeline_agg(amount, created_at, closed_at, won)::text || ' '
+                            || crm.pipeline_velocity(amount, created_at, closed_at, won) || ' ' || crm.win_rate(won)
+                     FROM parallel_opps";
+        let serial = text(query);
+        Spi::run(
+            "SET LOCAL max_parallel_workers_per_gather = 2; SET LOCAL parallel_setup_cost = 0;
+             SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;
+             SET LOCAL parallel_leader_participation = off",
+        )
+        .unwrap();
+        let plan =
+            Spi::get_one::<pgrx::datum::Json>(&format!("EXPLAIN (FORMAT JSON, COSTS OFF) {query}"))
+                .unwrap()
+                .unwrap();
+        let plan = plan.0.to_string();
+        assert!(plan.contains("\"Partial Mode\":\"Partial\""), "{plan}");
+        assert!(plan.contains("\"Partial Mode\":\"Finalize\""), "{plan}");
+        assert_eq!(text(query), serial);
+    }
+
+    #[pg_test]
     fn pipeline_text_and_binary_forms_round_trip() {
         opportunities_table();
         let same = Spi::get_one::<bool>(

@@ -202,6 +202,34 @@ mod tests {
     }
 
     #[pg_test]
+    fn revenue_parallel_plan_equals_serial() {
+        Spi::run(
+            "CREATE TABLE parallel_mrr AS
+             SELECT c::bigint AS customer_id, (date '2024-01-01' + make_interval(months => m))::date AS month,
+                    CASE WHEN (c + m) % 7 = 0 THEN 0 ELSE round(((c * 7919 + m * 31) % 5000) / 10.0, 2) END AS mrr
+             FROM generate_series(1, 20000) c, generate_series(0, 11) m WHERE (c * 13 + m) % 4 <> 0;
+             ANALYZE parallel_mrr",
+        )
+        .unwrap();
+        let query = "SELECT crm.mrr_agg(customer_id, month, mrr)::text FROM parallel_mrr";
+        let serial = text(query);
+        Spi::run(
+            "SET LOCAL max_parallel_workers_per_gather = 2; SET LOCAL parallel_setup_cost = 0;
+             SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;
+             SET LOCAL parallel_leader_participation = off",
+        )
+        .unwrap();
+        let plan =
+            Spi::get_one::<pgrx::datum::Json>(&format!("EXPLAIN (FORMAT JSON, COSTS OFF) {query}"))
+                .unwrap()
+                .unwrap();
+        let plan = plan.0.to_string();
+        assert!(plan.contains("\"Partial Mode\":\"Partial\""), "{plan}");
+        assert!(plan.contains("\"Partial Mode\":\"Finalize\""), "{plan}");
+        assert_eq!(text(query), serial);
+    }
+
+    #[pg_test]
     fn revenue_text_form_round_trips() {
         mrr_table();
         for id in [
