@@ -167,6 +167,21 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
             "-Infinity is out of range",
         )),
         _ => Decimal::from_str_exact(text)
+            .or_else(|_| {
+                // Zeros past 28 decimal places (a numeric's display scale) change nothing.
+                let trimmed = match text.split_once('.') {
+                    Some((whole, fraction)) => {
+                        let fraction = fraction.trim_end_matches('0');
+                        if fraction.is_empty() {
+                            whole.to_owned()
+                        } else {
+                            format!("{whole}.{fraction}")
+                        }
+                    }
+                    None => text.to_owned(),
+                };
+                Decimal::from_str_exact(&trimmed)
+            })
             .map_err(|_| money_out_of_range(function, what, "does not fit 28 significant digits")),
     }
 }
@@ -268,6 +283,10 @@ mod tests {
             bytes.extend_from_slice(&digit.to_ne_bytes());
         }
         bytes
+    }
+
+    fn d_str(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
     }
 
     fn read(bytes: &[u8]) -> MetricResult<Decimal> {
@@ -373,6 +392,9 @@ mod tests {
         );
         assert!(decimal_from_text("f", "x", "NaN").is_err());
         assert!(decimal_from_text("f", "x", "1e40").is_err());
+        let zeros = format!("1.5{}", "0".repeat(40));
+        assert_eq!(decimal_from_text("f", "x", &zeros).unwrap(), d_str("1.5"));
+        assert!(decimal_from_text("f", "x", &format!("0.{}1", "0".repeat(40))).is_err());
         let max = Decimal::MAX;
         assert!(add("f", "x", max, Decimal::ONE).is_err());
         assert!(sub("f", "x", Decimal::MIN, Decimal::ONE).is_err());

@@ -180,6 +180,18 @@ mod tests {
     }
 
     #[pg_test]
+    fn pipeline_amounts_with_more_than_28_zero_places_slide_out_of_frames() {
+        // The forward transition reads the numeric's bytes, the inverse its text: both accept
+        // zeros past 28 decimal places.
+        let state = sqlstate_of(
+            "SELECT crm.pipeline_velocity(a, c, c + interval '1 day', true)
+                      OVER (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+             FROM (VALUES (1, 1.5000000000000000000000000000000000::numeric, now()), (2, 2, now()), (3, 3, now())) v(i, a, c)",
+        );
+        assert_eq!(state, "no error");
+    }
+
+    #[pg_test]
     fn pipeline_bad_inputs_raise_their_sqlstates() {
         for (query, state) in [
             ("SELECT crm.pipeline_agg(-5, now(), NULL, NULL)", "22003"),
