@@ -23,10 +23,14 @@ pub const FORMAT_VERSION: u8 = 1;
 /// SQL name of the type, used in messages about its binary and text forms.
 const TYPE_NAME: &str = "crm.mrr_summary";
 const USECS_PER_DAY: i64 = 86_400_000_000;
-/// Most rows one summary holds after settling (640 MiB). A larger vector could fail to
-/// allocate, and a failed allocation aborts the backend, so the summary refuses with a clean
-/// error instead.
+/// Most rows one summary holds (640 MiB; the row vector's capacity never exceeds it). A larger
+/// vector could fail to allocate, and a failed allocation aborts the backend, so the summary
+/// refuses with a clean error instead.
+#[cfg(not(test))]
 const MAX_ROWS: usize = 1 << 24;
+/// A small bound in the unit tests, so that reaching it is tested.
+#[cfg(test)]
+const MAX_ROWS: usize = 1000;
 /// Most months a bridge covers (its rows are built in memory).
 const MAX_MONTHS: i64 = 120_000;
 /// Smallest encoding of one row: key delta (two varints), month delta, decimal (three bytes).
@@ -167,11 +171,8 @@ impl MrrSummary {
         if mrr.is_zero() {
             return Ok(());
         }
-        if self.rows.len() == self.rows.capacity() && self.rows.len() >= MAX_ROWS {
-            self.settle(function)?;
-            if self.rows.len() >= MAX_ROWS {
-                return Err(too_many_rows(function));
-            }
+        if self.rows.len() == self.rows.capacity() {
+            self.grow(function)?;
         }
         self.rows.push(MrrRow {
             key_high: (key >> 64) as u64,
@@ -204,8 +205,27 @@ impl MrrSummary {
                 return Err(too_many_rows(function));
             }
         }
+        self.rows.reserve_exact(other.rows.len());
         self.rows.extend_from_slice(&other.rows);
         self.settled = false;
+        Ok(())
+    }
+
+    /// Makes room for more rows without the capacity ever passing `MAX_ROWS`: doubles it up to
+    /// that bound, then settles (merging the rows of a customer-month) and refuses to grow
+    /// further when that frees nothing.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, function: &str) -> MetricResult<()> {
+        if self.rows.len() >= MAX_ROWS {
+            self.settle(function)?;
+            if self.rows.len() >= MAX_ROWS {
+                return Err(too_many_rows(function));
+            }
+        }
+        let wanted = (self.rows.len() * 2).clamp(64, MAX_ROWS);
+        self.rows
+            .reserve_exact(wanted.saturating_sub(self.rows.len()).max(1));
         Ok(())
     }
 
@@ -788,6 +808,36 @@ mod tests {
         assert!(matches!(s.settle(F), Err(MetricError::OutOfRange(_))));
         let mut text = MrrSummary::new(KeyKind::Text);
         assert!(text.merge(F, &MrrSummary::new(KeyKind::BigInt)).is_err());
+    }
+
+    #[test]
+    fn the_row_bound_is_a_clean_error() {
+        let january = first_of(2025, 1);
+        let mut distinct = MrrSummary::new(KeyKind::BigInt);
+        for id in 0..MAX_ROWS as i64 {
+            distinct
+                .add(F, key_from_bigint(id), january, d("1"))
+                .unwrap();
+        }
+        assert!(distinct.rows.capacity() <= MAX_ROWS);
+        assert!(matches!(
+            distinct.add(F, key_from_bigint(-1), january, d("1")),
+            Err(MetricError::OutOfRange(_))
+        ));
+        let mut other = MrrSummary::new(KeyKind::BigInt);
+        other.add(F, key_from_bigint(-1), january, d("1")).unwrap();
+        assert!(matches!(
+            distinct.merge(F, &other),
+            Err(MetricError::OutOfRange(_))
+        ));
+        // Rows of one customer-month merge when the bound is reached.
+        let mut repeated = MrrSummary::new(KeyKind::BigInt);
+        for _ in 0..3 * MAX_ROWS {
+            repeated.add(F, 1, january, d("1")).unwrap();
+            assert!(repeated.rows.capacity() <= MAX_ROWS);
+        }
+        let ending = repeated.movements(F).unwrap()[0].ending_mrr;
+        assert_eq!(ending, Decimal::from(3 * MAX_ROWS));
     }
 
     #[test]
