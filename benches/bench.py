@@ -103,6 +103,81 @@ CASES = [
                     GROUP BY 1, 2, 3 ORDER BY 1, 2""",
         "baseline": "SELECT sum(customer_id) FROM bench_events",
     },
+    # --- pipeline and revenue (issue 13): 3M opportunities and 1M customer-months over 100k
+    # customers at the default 5M rows.
+    {
+        "family": "pipeline",
+        "name": "crm.pipeline_velocity, 3M opps",
+        "setup": """
+            SELECT setseed(0.6);
+            CREATE TABLE bench_opportunities AS
+            SELECT round((1000 * exp(random() * 3.5))::numeric, 2) AS amount, created_at,
+                   CASE WHEN r < 0.8 THEN created_at + random() * interval '120 days' END AS closed_at,
+                   CASE WHEN r < 0.8 THEN random() < 0.3 END AS won
+            FROM (SELECT timestamptz '2023-01-01' + random() * interval '1095 days' AS created_at, random() AS r
+                  FROM generate_series(1, :rows * 3 / 5)) o;
+            VACUUM ANALYZE bench_opportunities;
+        """,
+        "ours": "SELECT crm.pipeline_velocity(amount, created_at, closed_at, won) FROM bench_opportunities",
+        "plain": """SELECT count(*) * (count(*) FILTER (WHERE won))::numeric
+                      / count(*) FILTER (WHERE closed_at IS NOT NULL)
+                      * avg(amount) FILTER (WHERE won)
+                      / (extract(epoch FROM avg(closed_at - created_at) FILTER (WHERE won)) / 86400)
+                    FROM bench_opportunities""",
+        "baseline": "SELECT sum(amount) FROM bench_opportunities",
+    },
+    {
+        "family": "pipeline",
+        "name": "crm.pipeline_agg by month, 3M opps",
+        "ours": """SELECT date_trunc('month', created_at), crm.pipeline_agg(amount, created_at, closed_at, won)
+                   FROM bench_opportunities GROUP BY 1""",
+        "plain": """SELECT date_trunc('month', created_at), count(*), count(*) FILTER (WHERE won),
+                          count(*) FILTER (WHERE NOT won), count(*) FILTER (WHERE closed_at IS NULL),
+                          sum(amount) FILTER (WHERE won), sum(amount) FILTER (WHERE closed_at IS NULL),
+                          avg(closed_at - created_at) FILTER (WHERE won)
+                    FROM bench_opportunities GROUP BY 1""",
+        "baseline": "SELECT date_trunc('month', created_at), sum(amount) FROM bench_opportunities GROUP BY 1",
+    },
+    {
+        "family": "revenue",
+        "name": "crm.mrr_movements, 1M rows/100k cust",
+        "setup": """
+            SELECT setseed(0.35);
+            CREATE TABLE bench_mrr AS
+            SELECT c::bigint AS customer_id, (date '2023-01-01' + make_interval(months => c % 24 + m))::date AS month,
+                   CASE WHEN random() < 0.04 THEN 0
+                        ELSE round((50 + (c % 7) * 100 + m * (c % 3 - 1) * 5 + random() * 3)::numeric, 2) END AS mrr
+            FROM generate_series(1, :rows / 50) c, generate_series(0, 10) m
+            WHERE random() < 0.91;
+            VACUUM ANALYZE bench_mrr;
+        """,
+        "ours": "SELECT * FROM crm.mrr_movements((SELECT crm.mrr_agg(customer_id, month, mrr) FROM bench_mrr))",
+        "plain": """WITH agg AS (SELECT customer_id, month, sum(mrr) AS mrr FROM bench_mrr GROUP BY 1, 2),
+                         bounds AS (SELECT min(month) AS first_month, max(month) AS last_month FROM bench_mrr),
+                         firsts AS (SELECT customer_id, min(month) AS first_seen FROM agg GROUP BY 1),
+                         grid AS (SELECT f.customer_id, m::date AS month, coalesce(a.mrr, 0) AS mrr
+                                  FROM firsts f CROSS JOIN bounds b
+                                  CROSS JOIN LATERAL generate_series(f.first_seen, b.last_month, interval '1 month') m
+                                  LEFT JOIN agg a ON a.customer_id = f.customer_id AND a.month = m::date),
+                         lagged AS (SELECT month, mrr, coalesce(lag(mrr) OVER w, 0) AS previous,
+                                           coalesce(max(mrr) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) > 0
+                                             AS paid_before
+                                    FROM grid WINDOW w AS (PARTITION BY customer_id ORDER BY month))
+                    SELECT month, sum(previous) AS starting_mrr,
+                           sum(mrr) FILTER (WHERE previous = 0 AND mrr > 0 AND NOT paid_before) AS new_mrr,
+                           sum(mrr - previous) FILTER (WHERE previous > 0 AND mrr > previous) AS expansion_mrr,
+                           sum(previous - mrr) FILTER (WHERE mrr > 0 AND previous > mrr) AS contraction_mrr,
+                           sum(previous) FILTER (WHERE previous > 0 AND mrr = 0) AS churned_mrr,
+                           sum(mrr) FILTER (WHERE previous = 0 AND mrr > 0 AND paid_before) AS reactivation_mrr,
+                           sum(mrr) AS ending_mrr,
+                           count(*) FILTER (WHERE previous > 0) AS customers_at_start,
+                           count(*) FILTER (WHERE previous = 0 AND mrr > 0 AND NOT paid_before) AS new_customers,
+                           count(*) FILTER (WHERE previous > 0 AND mrr = 0) AS churned_customers,
+                           count(*) FILTER (WHERE previous = 0 AND mrr > 0 AND paid_before) AS reactivated_customers,
+                           count(*) FILTER (WHERE mrr > 0) AS customers_at_end
+                    FROM lagged GROUP BY month ORDER BY month""",
+        "baseline": "SELECT sum(mrr) FROM bench_mrr",
+    },
 ]
 
 

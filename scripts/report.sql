@@ -80,3 +80,51 @@ GROUP BY cohort, cohort_size ORDER BY cohort;
 SELECT round((100 * crm.repeat_rate(crm.cohort_agg(customer_id, ordered_at, 'month')))::numeric, 1)
        AS "customers ordering in 2+ months, %"
 FROM orders;
+
+-- --- Sales pipeline, recurring revenue and plain ratios (issue 13) ---
+\echo
+\echo '=== Sales pipeline: velocity, win rate, deal size and sales cycle by owner ==='
+\echo
+SELECT owner,
+       crm.opportunities(s)                            AS deals,
+       crm.won(s) AS won, crm.lost(s) AS lost, crm.open(s) AS open,
+       round((100 * crm.win_rate(s))::numeric, 1)      AS "win rate %",
+       round(crm.average_deal_size(s), 0)              AS "avg deal",
+       justify_hours(date_trunc('hour', crm.sales_cycle(s))) AS "sales cycle",
+       round(crm.pipeline_velocity(s, '1 month'), 0)   AS "velocity / month"
+FROM (SELECT owner, crm.pipeline_agg(amount, created_at, closed_at, won) AS s
+      FROM opportunities GROUP BY owner) t
+ORDER BY "velocity / month" DESC NULLS LAST;
+
+SELECT crm.opportunities(s) AS deals,
+       round((100 * crm.win_rate(s))::numeric, 1)      AS "win rate %",
+       round(crm.open_value(s), 0)                     AS "open pipeline",
+       round(crm.pipeline_velocity(s, '1 month'), 0)   AS "velocity / month",
+       round(crm.closed_value_velocity(s, '1 month'), 0) AS "closed value / month"
+FROM (SELECT crm.pipeline_agg(amount, created_at, closed_at, won) AS s FROM opportunities) t;
+
+\echo
+\echo '=== Recurring revenue: MRR bridge of the last 12 months ==='
+\echo
+SELECT month, starting_mrr AS starting, new_mrr AS new, expansion_mrr AS expansion,
+       contraction_mrr AS contraction, churned_mrr AS churned, reactivation_mrr AS reactivation,
+       ending_mrr AS ending, customers_at_end AS customers
+FROM crm.mrr_movements((SELECT crm.mrr_agg(customer_id, month, mrr) FROM subscriptions_mrr))
+WHERE month >= date '2025-01-01';
+
+SELECT round((100 * crm.net_revenue_retention(s, '2025-01-01', '2025-12-01'))::numeric, 1) AS "NRR % (Jan -> Dec 2025)",
+       round((100 * crm.gross_revenue_retention(s, '2025-01-01', '2025-12-01'))::numeric, 1) AS "GRR % (Jan -> Dec 2025)"
+FROM (SELECT crm.mrr_agg(customer_id, month, mrr) AS s FROM subscriptions_mrr) t;
+
+\echo
+\echo '=== Plain ratios on the sample data ==='
+\echo
+WITH pipeline AS (SELECT crm.pipeline_agg(amount, created_at, closed_at, won) AS s
+                  FROM opportunities WHERE created_at >= '2025-01-01'),
+     mrr AS (SELECT sum(mrr) FILTER (WHERE month = '2025-12-01') AS december,
+                    sum(mrr) FILTER (WHERE month = '2024-12-01') AS previous_december
+             FROM subscriptions_mrr)
+SELECT round((100 * crm.conversion_rate(crm.won(s), crm.won(s) + crm.lost(s)))::numeric, 1) AS "deal conversion % (2025)",
+       round((100 * crm.growth_rate(december, previous_december))::numeric, 1) AS "MRR growth % (Dec 2025 vs Dec 2024)",
+       round(crm.quota_attainment(crm.won_value(s), 2500000)::numeric, 3) AS "quota attainment (2.5M target)"
+FROM pipeline, mrr;

@@ -14,6 +14,10 @@ pub mod cohorts;
 pub mod common;
 pub mod customers;
 pub mod survey;
+// Sales pipeline, recurring revenue and plain ratios (issue 13).
+pub mod pipeline;
+pub mod ratios;
+pub mod revenue;
 
 #[cfg(test)]
 pub mod pg_test {

@@ -11,7 +11,9 @@
 
 pub mod calendar;
 pub mod codec;
+pub mod datum;
 pub mod error;
+pub mod money;
 pub mod pg;
 pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]

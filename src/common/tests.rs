@@ -75,6 +75,40 @@ mod tests {
         (3, NULL, NULL, NULL),
         (4, NULL, '2024-02-15', NULL)";
 
+    const PIPELINE_ROWS: &str = "
+        (1, NULL::numeric, '2024-01-01'::timestamptz, NULL::timestamptz, NULL::boolean),
+        (2, 100, '2024-01-01', '2024-01-11', true),
+        (3, 50, NULL, NULL, NULL),
+        (4, 200, '2024-01-05', '2024-01-20', false),
+        (5, NULL, NULL, NULL, NULL),
+        (6, 300, '2024-02-01', NULL, NULL),
+        (7, 120, '2024-02-01', '2024-03-01', true),
+        (8, NULL, '2024-02-01', NULL, NULL),
+        (9, 80, '2024-02-03', '2024-02-04', true),
+        (10, NULL, NULL, NULL, NULL)";
+    const PIPELINE_NULLS: &str = "
+        (1, NULL::numeric, '2024-01-01'::timestamptz, NULL::timestamptz, NULL::boolean),
+        (2, 10, NULL, NULL, NULL),
+        (3, NULL, NULL, NULL, NULL)";
+    const MRR_ROWS: &str = "
+        (1, NULL::bigint, '2024-01-01'::date, 10::numeric),
+        (2, 1, '2024-01-01', 10),
+        (3, 2, NULL, 5),
+        (4, 1, '2024-02-01', 20),
+        (5, NULL, NULL, NULL),
+        (6, 2, '2024-02-01', 7),
+        (7, 3, '2024-03-01', NULL),
+        (8, 1, '2024-03-01', 0),
+        (9, 3, '2024-03-01', 4),
+        (10, NULL, '2024-04-01', 1)";
+    const MRR_NULLS: &str = "
+        (1, NULL::bigint, '2024-01-01'::date, 10::numeric),
+        (2, 1, NULL, 5),
+        (3, 2, '2024-01-01', NULL)";
+    const BOOLEAN_ROWS: &str = "(1, NULL::boolean), (2, true), (3, false), (4, NULL), (5, true),
+                                (6, NULL), (7, NULL), (8, false), (9, true), (10, NULL)";
+    const BOOLEAN_NULLS: &str = "(1, NULL::boolean), (2, NULL), (3, NULL)";
+
     const CASES: &[Case] = &[
         Case {
             signature: "crm.nps(integer)",
@@ -216,6 +250,83 @@ mod tests {
                      (9, '{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[]}'),
                      (10, NULL)"#,
             null_rows: "(1, NULL::crm.cohort_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.pipeline_agg(numeric,timestamp with time zone,timestamp with time zone,boolean)",
+            call: "crm.pipeline_agg(a, c, cl, w)",
+            columns: "a, c, cl, w",
+            rows: PIPELINE_ROWS,
+            null_rows: PIPELINE_NULLS,
+        },
+        Case {
+            signature: "crm.pipeline_velocity(numeric,timestamp with time zone,timestamp with time zone,boolean)",
+            call: "crm.pipeline_velocity(a, c, cl, w)",
+            columns: "a, c, cl, w",
+            rows: PIPELINE_ROWS,
+            null_rows: PIPELINE_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.pipeline_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: "(1, NULL::crm.pipeline_summary), (2, NULL),
+                   (3, (SELECT crm.pipeline_agg(100::numeric, '2024-01-01'::timestamptz, '2024-01-11'::timestamptz, true))),
+                   (4, NULL),
+                   (5, (SELECT crm.pipeline_agg(200::numeric, '2024-01-05'::timestamptz, '2024-01-20'::timestamptz, false))),
+                   (6, (SELECT crm.pipeline_agg(300::numeric, '2024-02-01'::timestamptz, NULL, NULL))),
+                   (7, NULL), (8, NULL),
+                   (9, (SELECT crm.pipeline_agg(120::numeric, '2024-02-01'::timestamptz, '2024-03-01'::timestamptz, true))),
+                   (10, NULL)",
+            null_rows: "(1, NULL::crm.pipeline_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.mrr_agg(bigint,date,numeric)",
+            call: "crm.mrr_agg(id, m, v)",
+            columns: "id, m, v",
+            rows: MRR_ROWS,
+            null_rows: MRR_NULLS,
+        },
+        Case {
+            signature: "crm.mrr_agg(text,date,numeric)",
+            call: "crm.mrr_agg(id::text, m, v)",
+            columns: "id, m, v",
+            rows: MRR_ROWS,
+            null_rows: MRR_NULLS,
+        },
+        Case {
+            signature: "crm.mrr_agg(uuid,date,numeric)",
+            call: "crm.mrr_agg(md5(id::text)::uuid, m, v)",
+            columns: "id, m, v",
+            rows: MRR_ROWS,
+            null_rows: MRR_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.mrr_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: "(1, NULL::crm.mrr_summary), (2, NULL),
+                   (3, (SELECT crm.mrr_agg(1::bigint, '2024-01-01'::date, 10::numeric))),
+                   (4, NULL),
+                   (5, (SELECT crm.mrr_agg(1::bigint, '2024-02-01'::date, 20::numeric))),
+                   (6, (SELECT crm.mrr_agg(2::bigint, '2024-02-01'::date, 7::numeric))),
+                   (7, NULL), (8, NULL),
+                   (9, (SELECT crm.mrr_agg(1::bigint, '2024-03-01'::date, 0::numeric))),
+                   (10, NULL)",
+            null_rows: "(1, NULL::crm.mrr_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.win_rate(boolean)",
+            call: "crm.win_rate(w)",
+            columns: "w",
+            rows: BOOLEAN_ROWS,
+            null_rows: BOOLEAN_NULLS,
+        },
+        Case {
+            signature: "crm.renewal_rate(boolean)",
+            call: "crm.renewal_rate(w)",
+            columns: "w",
+            rows: BOOLEAN_ROWS,
+            null_rows: BOOLEAN_NULLS,
         },
     ];
 

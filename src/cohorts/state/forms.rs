@@ -261,7 +261,7 @@ fn period_from_code(code: u8) -> Option<Period> {
     .find(|&period| period_code(period) == code)
 }
 
-fn write_key(text: &mut String, kind: KeyKind, key: u128) {
+pub fn write_key(text: &mut String, kind: KeyKind, key: u128) {
     let _ = match kind {
         KeyKind::BigInt => write!(text, "{}", key as u64 as i64),
         KeyKind::Text => write!(text, "{key:032x}"),
@@ -277,7 +277,7 @@ fn write_key(text: &mut String, kind: KeyKind, key: u128) {
     };
 }
 
-fn parse_key(kind: KeyKind, id: &str) -> Option<u128> {
+pub fn parse_key(kind: KeyKind, id: &str) -> Option<u128> {
     let hex = |digits: &str| {
         (digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit()))
             .then(|| u128::from_str_radix(digits, 16).ok())

@@ -24,6 +24,7 @@
 
 mod activity;
 mod forms;
+pub use forms::{parse_key, write_key};
 #[cfg(test)]
 mod properties;
 mod table;
@@ -50,9 +51,9 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
-    const ALL: [KeyKind; 3] = [KeyKind::BigInt, KeyKind::Text, KeyKind::Uuid];
+    pub const ALL: [KeyKind; 3] = [KeyKind::BigInt, KeyKind::Text, KeyKind::Uuid];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             KeyKind::BigInt => "bigint",
             KeyKind::Text => "text",
@@ -60,7 +61,7 @@ impl KeyKind {
         }
     }
 
-    fn code(self) -> u8 {
+    pub fn code(self) -> u8 {
         match self {
             KeyKind::BigInt => 0,
             KeyKind::Text => 1,
