@@ -58,3 +58,31 @@ WHERE cohort >= date '2025-01-01' ORDER BY cohort, period_number
 -- query: cohorts_repeat_rate
 SELECT crm.repeat_rate(crm.cohort_agg(customer_id, ordered_at, 'month')) AS repeat_rate
 FROM orders
+
+-- query: pipeline_by_owner
+SELECT owner, crm.pipeline_agg(amount, created_at, closed_at, won) AS summary,
+       crm.win_rate(crm.pipeline_agg(amount, created_at, closed_at, won)) AS win_rate,
+       crm.average_deal_size(crm.pipeline_agg(amount, created_at, closed_at, won)) AS average_deal,
+       crm.sales_cycle(crm.pipeline_agg(amount, created_at, closed_at, won)) AS sales_cycle,
+       crm.pipeline_velocity(crm.pipeline_agg(amount, created_at, closed_at, won), '1 month') AS per_month
+FROM opportunities GROUP BY owner ORDER BY owner
+
+-- query: pipeline_one_step
+SELECT crm.pipeline_velocity(amount, created_at, closed_at, won) AS per_day, crm.win_rate(won) AS win_rate
+FROM opportunities
+
+-- query: ratios
+SELECT crm.cac(sum(amount), count(DISTINCT customer_id)) AS cac,
+       crm.roi(sum(amount), sum(amount) / 2) AS roi,
+       crm.conversion_rate(count(DISTINCT customer_id), count(*)) AS conversion
+FROM orders
+
+-- query: revenue_mrr_movements
+SELECT month, starting_mrr, new_mrr, expansion_mrr, contraction_mrr, churned_mrr, ending_mrr
+FROM crm.mrr_movements((SELECT crm.mrr_agg(customer_id, month, mrr) FROM subscriptions_mrr))
+WHERE month >= date '2025-07-01'
+
+-- query: revenue_retention
+SELECT crm.net_revenue_retention(s, '2025-01-01', '2025-12-01') AS nrr,
+       crm.gross_revenue_retention(s, '2025-01-01', '2025-12-01') AS grr
+FROM (SELECT crm.mrr_agg(customer_id, month, mrr) AS s FROM subscriptions_mrr) t
