@@ -44,6 +44,8 @@ const EXTEND_SECS: i64 = 366 * SECS_PER_DAY;
 /// An instant farther than this from the table (about 200 years) rebuilds the table around it
 /// instead of filling the gap, so a stray instant costs a bounded amount of work.
 const MAX_GAP_SECS: i64 = 200 * 366 * SECS_PER_DAY;
+/// [`Zone::next_transition`] searches ahead this far at a time (about 50 years).
+const SEARCH_STEP_SECS: i64 = 50 * 366 * SECS_PER_DAY;
 /// A table never holds more transitions than this (a few thousand years of DST); past it the
 /// table is rebuilt around the instant asked for.
 const MAX_TRANSITIONS: usize = 8_192;
@@ -103,13 +105,16 @@ struct Table {
     end: i64,
     initial: i32,
     transitions: Vec<(i64, i32)>,
+    /// The source said that no transition follows the last one: the table is exact up to
+    /// the end of time.
+    tail_known: bool,
     /// False until the first fill.
     filled: bool,
 }
 
 impl Table {
     fn covers(&self, from: i64, to: i64) -> bool {
-        self.filled && self.start <= from && to <= self.end
+        self.filled && self.start <= from && (to <= self.end || self.tail_known)
     }
 
     /// Offset at `t`, which the window must cover.
@@ -133,25 +138,26 @@ impl Table {
     }
 }
 
-/// Every transition with `from < at <= to`, in order.
+/// Every transition with `from < at <= to`, in order, and whether the source said that none
+/// follows the last one.
 fn transitions_in(
     source: &dyn OffsetSource,
     function: &str,
     from: i64,
     to: i64,
-) -> MetricResult<Vec<(i64, i32)>> {
+) -> MetricResult<(Vec<(i64, i32)>, bool)> {
     let mut found = Vec::new();
     let mut t = from;
     loop {
         match source.next_transition(t) {
             Next::At { at, offset } if at > t => {
                 if at > to {
-                    return Ok(found);
+                    return Ok((found, false));
                 }
                 found.push((at, offset));
                 t = at;
             }
-            Next::Never => return Ok(found),
+            Next::Never => return Ok((found, true)),
             Next::At { .. } | Next::Unknown => return Err(out_of_range(function)),
         }
     }
@@ -281,34 +287,38 @@ impl Zone {
         )
     }
 
-    /// The transitions with `from < at <= to` (instants), each with the offset in microseconds
-    /// that starts there, in order; empty for a zone without transitions.
-    pub fn transitions(&self, function: &str, from: i64, to: i64) -> MetricResult<Vec<(i64, i64)>> {
-        check_finite(function, from)?;
-        check_finite(function, to)?;
-        if self.data.fixed.is_some() || to <= from {
-            return Ok(Vec::new());
+    /// The first transition strictly after instant `t` and no later than `limit`: its
+    /// instant and the offset in microseconds that starts there. `None` for a zone without
+    /// transitions. The table is searched ahead in steps of about 50 years.
+    pub fn next_transition(
+        &self,
+        function: &str,
+        t: i64,
+        limit: i64,
+    ) -> MetricResult<Option<(i64, i64)>> {
+        check_finite(function, t)?;
+        if self.data.fixed.is_some() || limit <= t {
+            return Ok(None);
         }
-        let (low, high) = (unix_seconds(from), unix_seconds(to));
-        let found = self.with_table(function, low, high, |table| {
-            let first = table.transitions.partition_point(|&(at, _)| at <= low);
-            let last = table.transitions.partition_point(|&(at, _)| at <= high);
-            table
-                .transitions
-                .get(first..last)
-                .unwrap_or_default()
-                .to_vec()
-        })?;
-        Ok(found
-            .into_iter()
-            .map(|(at, offset)| {
-                (
-                    (at - UNIX_TO_POSTGRES_SECS) * USECS_PER_SEC,
-                    i64::from(offset) * USECS_PER_SEC,
-                )
-            })
-            .filter(|&(at, _)| from < at && at <= to)
-            .collect())
+        let end = unix_seconds(limit);
+        let mut from = unix_seconds(t);
+        loop {
+            let to = from.saturating_add(SEARCH_STEP_SECS).min(end);
+            let (found, tail_known) = self.with_table(function, from, to, |table| {
+                (table.next_after(from), table.tail_known)
+            })?;
+            match found {
+                Some((at, offset)) if at <= end => {
+                    return Ok(Some((
+                        (at - UNIX_TO_POSTGRES_SECS) * USECS_PER_SEC,
+                        i64::from(offset) * USECS_PER_SEC,
+                    )))
+                }
+                Some(_) => return Ok(None),
+                None if tail_known || to >= end => return Ok(None),
+                None => from = to,
+            }
+        }
     }
 
     /// Postgres's `DetermineTimeZoneOffset` for the local time `local` (Unix seconds read as
@@ -365,25 +375,27 @@ impl Zone {
         let mut table = self.data.table.borrow_mut();
         let rebuild = !table.filled
             || from < table.start.saturating_sub(MAX_GAP_SECS)
-            || to > table.end.saturating_add(MAX_GAP_SECS)
+            || (to > table.end.saturating_add(MAX_GAP_SECS) && !table.tail_known)
             || table.transitions.len() > MAX_TRANSITIONS;
         if rebuild {
             let start = from.saturating_sub(EXTEND_SECS);
             let end = to.saturating_add(EXTEND_SECS);
+            let (transitions, tail_known) = transitions_in(source, function, start, end)?;
             *table = Table {
                 start,
                 end,
                 initial: source
                     .offset_at(start)
                     .ok_or_else(|| out_of_range(function))?,
-                transitions: transitions_in(source, function, start, end)?,
+                transitions,
+                tail_known,
                 filled: true,
             };
             return Ok(());
         }
         if from < table.start {
             let start = from.saturating_sub(EXTEND_SECS);
-            let mut earlier = transitions_in(source, function, start, table.start)?;
+            let (mut earlier, _) = transitions_in(source, function, start, table.start)?;
             table.initial = source
                 .offset_at(start)
                 .ok_or_else(|| out_of_range(function))?;
@@ -391,11 +403,12 @@ impl Zone {
             table.transitions = earlier;
             table.start = start;
         }
-        if to > table.end {
+        if to > table.end && !table.tail_known {
             let end = to.saturating_add(EXTEND_SECS);
-            let later = transitions_in(source, function, table.end, end)?;
+            let (later, tail_known) = transitions_in(source, function, table.end, end)?;
             table.transitions.extend(later);
             table.end = end;
+            table.tail_known = tail_known;
         }
         Ok(())
     }
@@ -701,26 +714,25 @@ mod unit_tests {
     }
 
     #[test]
-    fn transitions_between_instants() {
+    fn next_transitions() {
         let z = zone(new_york(2020..2030));
-        let found = z
-            .transitions(F, ts(2026, 1, 1, 0, 0), ts(2027, 1, 1, 0, 0))
-            .unwrap();
-        assert_eq!(
-            found,
-            vec![
-                (ts(2026, 3, 8, 7, 0), -4 * HOUR * USECS_PER_SEC),
-                (ts(2026, 11, 1, 6, 0), -5 * HOUR * USECS_PER_SEC)
-            ]
-        );
-        // `from` is exclusive, `to` inclusive.
-        let spring = ts(2026, 3, 8, 7, 0);
-        assert_eq!(z.transitions(F, spring, spring + 1).unwrap(), vec![]);
-        assert_eq!(z.transitions(F, spring - 1, spring).unwrap().len(), 1);
-        assert!(Zone::utc()
-            .transitions(F, 0, i64::MAX - 1)
-            .unwrap()
-            .is_empty());
+        let spring = (ts(2026, 3, 8, 7, 0), -4 * HOUR * USECS_PER_SEC);
+        let fall = (ts(2026, 11, 1, 6, 0), -5 * HOUR * USECS_PER_SEC);
+        let year_end = ts(2027, 1, 1, 0, 0);
+        let next = |z: &Zone, t, limit| z.next_transition(F, t, limit).unwrap();
+        assert_eq!(next(&z, ts(2026, 1, 1, 0, 0), year_end), Some(spring));
+        // Strictly after `t`, no later than `limit`.
+        assert_eq!(next(&z, spring.0 - 1, spring.0), Some(spring));
+        assert_eq!(next(&z, spring.0 - 1, spring.0 - 1), None);
+        assert_eq!(next(&z, spring.0, year_end), Some(fall));
+        assert_eq!(next(&z, fall.0, year_end), None);
+        // Past the last transition of the list: none, however far the search goes.
+        assert_eq!(next(&z, ts(2029, 12, 1, 0, 0), END_TIMESTAMP - 1), None);
+        // Far ahead: found in steps.
+        let far = zone(new_york(2400..2401));
+        let found = next(&far, ts(2000, 1, 1, 0, 0), END_TIMESTAMP - 1);
+        assert_eq!(found.map(|n| n.1), Some(-4 * HOUR * USECS_PER_SEC));
+        assert_eq!(next(&Zone::utc(), 0, END_TIMESTAMP - 1), None);
     }
 
     #[test]
@@ -871,8 +883,13 @@ mod tests {
         to: TimestampWithTimeZone,
     ) -> SetOfIterator<'static, TimestampWithTimeZone> {
         let zone = Zone::parse(F, zone).or_raise();
-        let found = zone.transitions(F, from.into(), to.into()).or_raise();
-        SetOfIterator::new(found.into_iter().filter_map(|(at, _)| at.try_into().ok()))
+        let (mut t, to) = (from.into(), to.into());
+        let mut found = Vec::new();
+        while let Some((at, _)) = zone.next_transition(F, t, to).or_raise() {
+            found.extend(TimestampWithTimeZone::try_from(at).ok());
+            t = at;
+        }
+        SetOfIterator::new(found)
     }
 
     /// Zones with every kind of rule: northern and southern DST, 30-minute and 2-hour DST,
