@@ -13,6 +13,8 @@ pub mod cohorts;
 pub mod common;
 pub mod customers;
 pub mod survey;
+// Service family (issue 12).
+pub mod service;
 
 #[cfg(test)]
 pub mod pg_test {
