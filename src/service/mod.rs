@@ -3,4 +3,6 @@
 //!
 //! `state` holds the math without Postgres, `sql` the pgrx surface and the `CREATE AGGREGATE`s.
 
+pub mod sql;
 pub mod state;
+mod tests;
