@@ -18,14 +18,10 @@ CREATE FUNCTION crm.service_agg_calendar_trans(internal, timestamptz, timestampt
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_calendar_trans';
 CREATE FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_trans';
-CREATE FUNCTION crm.sla_moving_trans(internal, timestamptz, timestamptz, interval)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_moving_trans';
 CREATE FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_inverse';
 CREATE FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_trans';
-CREATE FUNCTION crm.sla_calendar_moving_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_moving_trans';
 CREATE FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_inverse';
 
@@ -68,7 +64,7 @@ CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at ti
     COMBINEFUNC = crm.service_share_combine,
     SERIALFUNC = crm.service_share_serialize,
     DESERIALFUNC = crm.service_share_deserialize,
-    MSFUNC = crm.sla_moving_trans,
+    MSFUNC = crm.sla_trans,
     MINVFUNC = crm.sla_inverse,
     MSTYPE = internal,
     MFINALFUNC = crm.service_share_final,
@@ -83,7 +79,7 @@ CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at ti
     COMBINEFUNC = crm.service_share_combine,
     SERIALFUNC = crm.service_share_serialize,
     DESERIALFUNC = crm.service_share_deserialize,
-    MSFUNC = crm.sla_calendar_moving_trans,
+    MSFUNC = crm.sla_calendar_trans,
     MINVFUNC = crm.sla_calendar_inverse,
     MSTYPE = internal,
     MFINALFUNC = crm.service_share_final,
@@ -160,10 +156,8 @@ COMMENT ON FUNCTION crm.service_serialize(internal) IS 'Support function of the 
 COMMENT ON FUNCTION crm.service_deserialize(bytea, internal) IS 'Support function of the service summary aggregates: deserialize a partial state.';
 COMMENT ON FUNCTION crm.service_final(internal) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
 COMMENT ON FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: transition.';
-COMMENT ON FUNCTION crm.sla_moving_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: moving-aggregate transition.';
 COMMENT ON FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: inverse transition for window frames.';
 COMMENT ON FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: transition.';
-COMMENT ON FUNCTION crm.sla_calendar_moving_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: moving-aggregate transition.';
 COMMENT ON FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: inverse transition for window frames.';
 COMMENT ON FUNCTION crm.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition.';
 COMMENT ON FUNCTION crm.fcr_inverse(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: inverse transition for window frames.';

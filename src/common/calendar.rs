@@ -350,11 +350,11 @@ fn day_to_index(period: Period, day: i64) -> i64 {
         Period::Day => day,
         Period::Week => (day + WEEK_SHIFT).div_euclid(7),
         Period::Month => {
-            let (year, month) = civil_from_days(day);
+            let (year, month, _) = civil_from_days(day);
             (year - 2000) * 12 + (month - 1)
         }
         Period::Quarter => {
-            let (year, month) = civil_from_days(day);
+            let (year, month, _) = civil_from_days(day);
             (year - 2000) * 4 + (month - 1) / 3
         }
         Period::Year => civil_from_days(day).0 - 2000,
@@ -366,39 +366,143 @@ fn start_day(period: Period, index: i64) -> i64 {
     match period {
         Period::Day => index,
         Period::Week => index * 7 - WEEK_SHIFT,
-        Period::Month => days_from_civil(2000 + index.div_euclid(12), index.rem_euclid(12) + 1),
-        Period::Quarter => days_from_civil(2000 + index.div_euclid(4), 3 * index.rem_euclid(4) + 1),
-        Period::Year => days_from_civil(2000 + index, 1),
+        Period::Month => days_from_civil(2000 + index.div_euclid(12), index.rem_euclid(12) + 1, 1),
+        Period::Quarter => {
+            days_from_civil(2000 + index.div_euclid(4), 3 * index.rem_euclid(4) + 1, 1)
+        }
+        Period::Year => days_from_civil(2000 + index, 1, 1),
     }
 }
 
 /// Days from 1970-01-01 to 2000-01-01.
 const EPOCH_SHIFT: i64 = 10_957;
 
-/// Proleptic Gregorian (year, month 1..=12) of a day since 2000-01-01
-/// (H. Hinnant's `civil_from_days`).
+/// Proleptic Gregorian `(year, month 1..=12, day 1..=31)` of a day since 2000-01-01
+/// (H. Hinnant's `civil_from_days`; year 0 is 1 BC).
 #[inline]
-fn civil_from_days(day: i64) -> (i64, i64) {
+fn civil_from_days(day: i64) -> (i64, i64, i64) {
     let z = day + EPOCH_SHIFT + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
+    let day_of_month = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month)
+    (year, month, day_of_month)
 }
 
-/// Day since 2000-01-01 of the first of the month (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64) -> i64 {
+/// Day since 2000-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`;
+/// inverse of [`civil_from_days`]).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let yoe = year.rem_euclid(400);
     let mp = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * mp + 2) / 5;
+    let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468 - EPOCH_SHIFT
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year.rem_euclid(4) == 0
+            && (year.rem_euclid(100) != 0 || year.rem_euclid(400) == 0) =>
+        {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps as text, for the text forms of summaries.
+// ---------------------------------------------------------------------------------------------
+
+/// Formats a raw timestamp as UTC `YYYY-MM-DD HH:MM:SS[.ffffff]+00` (Postgres' output with
+/// `TimeZone = UTC`: trailing zeros of the fraction dropped, ` BC` after years before 1).
+pub fn format_timestamp(value: i64) -> String {
+    match value {
+        i64::MIN => return "-infinity".to_string(),
+        i64::MAX => return "infinity".to_string(),
+        _ => {}
+    }
+    let (year, month, day) = civil_from_days(value.div_euclid(USECS_PER_DAY));
+    let micros_of_day = value.rem_euclid(USECS_PER_DAY);
+    let seconds = micros_of_day / USECS_PER_SEC;
+    let fraction = micros_of_day % USECS_PER_SEC;
+    let (hour, minute, second) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    let shown_year = if year > 0 { year } else { 1 - year };
+    let mut text = format!("{shown_year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}");
+    if fraction != 0 {
+        let digits = format!("{fraction:06}");
+        text.push('.');
+        text.push_str(digits.trim_end_matches('0'));
+    }
+    text.push_str("+00");
+    if year <= 0 {
+        text.push_str(" BC");
+    }
+    text
+}
+
+/// Parses what [`format_timestamp`] writes for a finite value (the fraction may have 1 to 6
+/// digits); `None` for anything else, including instants outside the finite `i64` range.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let (text, before_christ) = match text.strip_suffix(" BC") {
+        Some(text) => (text, true),
+        None => (text, false),
+    };
+    let (date, time) = text.strip_suffix("+00")?.split_once(' ')?;
+    let (year, month_day) = date.split_once('-')?;
+    let (month, day) = month_day.split_once('-')?;
+    let (hms, fraction) = match time.split_once('.') {
+        Some((hms, fraction)) => (hms, Some(fraction)),
+        None => (time, None),
+    };
+    let (hour, minute_second) = hms.split_once(':')?;
+    let (minute, second) = minute_second.split_once(':')?;
+
+    let year = digits(year, 4, 6)?;
+    let (month, day) = (digits(month, 2, 2)?, digits(day, 2, 2)?);
+    let (hour, minute, second) = (
+        digits(hour, 2, 2)?,
+        digits(minute, 2, 2)?,
+        digits(second, 2, 2)?,
+    );
+    let micros = match fraction {
+        None => 0,
+        Some(fraction) => {
+            let value = digits(fraction, 1, 6)?;
+            let scale = 10i64.pow(u32::try_from(6 - fraction.len()).ok()?);
+            value * scale
+        }
+    };
+    if year == 0 || !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let year = if before_christ { 1 - year } else { year };
+    if day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let seconds = i128::from(days) * 86_400 + i128::from(hour * 3600 + minute * 60 + second);
+    let value = seconds * i128::from(USECS_PER_SEC) + i128::from(micros);
+    i64::try_from(value)
+        .ok()
+        .filter(|&value| value != i64::MIN && value != i64::MAX)
+}
+
+/// An unsigned decimal of `min..=max` ASCII digits.
+fn digits(text: &str, min: usize, max: usize) -> Option<i64> {
+    if (min..=max).contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_digit()) {
+        text.parse().ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -646,13 +750,14 @@ mod tests {
     #[test]
     fn civil_round_trip() {
         for day in (-800_000..800_000).step_by(997) {
-            let (year, month) = civil_from_days(day);
-            let first = days_from_civil(year, month);
+            let (year, month, day_of_month) = civil_from_days(day);
+            assert_eq!(days_from_civil(year, month, day_of_month), day);
+            let first = days_from_civil(year, month, 1);
             assert!(first <= day && day - first < 31);
             let next = if month == 12 {
-                days_from_civil(year + 1, 1)
+                days_from_civil(year + 1, 1, 1)
             } else {
-                days_from_civil(year, month + 1)
+                days_from_civil(year, month + 1, 1)
             };
             assert!(day < next);
         }
@@ -739,6 +844,54 @@ mod tests {
         -3_155_760_000_000_000i64..3_155_760_000_000_000i64
     }
 
+    #[test]
+    fn timestamps_format_like_postgres_in_utc() {
+        assert_eq!(format_timestamp(0), "2000-01-01 00:00:00+00");
+        assert_eq!(
+            format_timestamp(8766 * USECS_PER_DAY),
+            "2024-01-01 00:00:00+00"
+        );
+        assert_eq!(
+            format_timestamp(-10957 * USECS_PER_DAY),
+            "1970-01-01 00:00:00+00"
+        );
+        assert_eq!(format_timestamp(-1), "1999-12-31 23:59:59.999999+00");
+        assert_eq!(
+            format_timestamp(59 * USECS_PER_DAY + 3_723_500_000),
+            "2000-02-29 01:02:03.5+00"
+        );
+        // Postgres' lowest timestamp.
+        assert_eq!(
+            format_timestamp(-211_813_488_000_000_000),
+            "4714-11-24 00:00:00+00 BC"
+        );
+        assert_eq!(
+            format_timestamp(parse_timestamp("0001-01-01 00:00:00+00 BC").unwrap()),
+            "0001-01-01 00:00:00+00 BC"
+        );
+        assert_eq!(
+            parse_timestamp("0001-01-01 00:00:00+00").unwrap()
+                - parse_timestamp("0001-12-31 00:00:00+00 BC").unwrap(),
+            USECS_PER_DAY
+        );
+        assert_eq!(format_timestamp(i64::MAX), "infinity");
+        assert_eq!(format_timestamp(i64::MIN), "-infinity");
+        for bad in [
+            "2024-02-30 00:00:00+00",
+            "2023-02-29 00:00:00+00",
+            "0000-01-01 00:00:00+00",
+            "2024-01-01 24:00:00+00",
+            "2024-01-01 00:00:00.1234567+00",
+            "2024-01-01 00:00:00",
+            "2024-1-01 00:00:00+00",
+            "infinity",
+            "+024-01-01 00:00:00+00",
+            "999999-01-01 00:00:00+00",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
+
     proptest! {
         #[test]
         fn index_is_monotone_and_starts_before_the_local_date(
@@ -787,6 +940,16 @@ mod tests {
                 t += step;
                 prop_assert_eq!(indexer.index(F, t).unwrap(), period_index(F, period, &zone, t).unwrap());
             }
+        }
+
+        #[test]
+        fn parsing_random_text_never_panics(text in ".{0,80}") {
+            let _ = parse_timestamp(&text);
+        }
+
+        #[test]
+        fn timestamps_round_trip(value in i64::MIN + 1..i64::MAX) {
+            prop_assert_eq!(parse_timestamp(&format_timestamp(value)), Some(value));
         }
     }
 }

@@ -1,10 +1,11 @@
 //! SQL surface of the customers family: `crm.retention_rate`, `crm.churn_rate`,
 //! `crm.customer_agg`, `crm.rollup(crm.customer_summary)`, `crm.active_customers` and
 //! `crm.churn_series`. Aggregates are declared in `sql/customers.sql`.
-use super::state::{require_finite, CustomerSummary, Denominator, PeriodCounts};
+use super::state::{require_finite, CustomerRow, CustomerSummary, Denominator, PeriodState};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
+    bigint, combine_states, internal_of, new_transient_state, raise, state_or_init, state_ref,
+    strict_state, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -35,121 +36,46 @@ fn instant(value: TimestampWithTimeZone) -> i64 {
 // One-step aggregates: crm.retention_rate and crm.churn_rate.
 // ---------------------------------------------------------------------------------------------
 
-/// State of the one-step aggregates: counts for the period, and the denominator named by the
-/// rows (all rows of one aggregate must name the same).
-#[derive(Debug, Clone, Copy, Default)]
-struct PeriodState {
-    counts: PeriodCounts,
-    denominator: Option<Denominator>,
+/// One customer row for the one-step aggregates; `None` (a skipped row) when a required input
+/// is NULL.
+fn customer_row(
+    started_at: Option<TimestampWithTimeZone>,
+    ended_at: Option<TimestampWithTimeZone>,
+    period_start: Option<TimestampWithTimeZone>,
+    period_end: Option<TimestampWithTimeZone>,
+) -> Option<CustomerRow> {
+    Some(CustomerRow {
+        started_at: instant(started_at?),
+        ended_at: ended_at.map(instant),
+        period_start: instant(period_start?),
+        period_end: instant(period_end?),
+    })
 }
 
-impl PeriodState {
-    fn use_denominator(&mut self, function: &str, denominator: Denominator) -> MetricResult<()> {
-        match self.denominator {
-            None => {
-                self.denominator = Some(denominator);
-                Ok(())
-            }
-            Some(existing) if existing == denominator => Ok(()),
-            Some(_) => Err(MetricError::InvalidParameter(format!(
-                "{function}: every row must use the same denominator"
-            ))),
-        }
-    }
-
-    fn merge(&mut self, other: &PeriodState) -> MetricResult<()> {
-        if let Some(denominator) = other.denominator {
-            self.use_denominator(CHURN_RATE, denominator)?;
-        }
-        self.counts.merge(&other.counts);
-        Ok(())
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        let tag = match self.denominator {
-            None => 0,
-            Some(Denominator::Start) => 1,
-            Some(Denominator::Average) => 2,
-            Some(Denominator::StartPlusNew) => 3,
-        };
-        let mut bytes = vec![tag];
-        bytes.extend(self.counts.encode());
-        bytes
-    }
-
-    fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let (denominator, counts) = match bytes.split_first() {
-            Some((0, rest)) => (None, rest),
-            Some((1, rest)) => (Some(Denominator::Start), rest),
-            Some((2, rest)) => (Some(Denominator::Average), rest),
-            Some((3, rest)) => (Some(Denominator::StartPlusNew), rest),
-            _ => {
-                return Err(MetricError::InvalidBinary(
-                    "crm.churn_rate state: unknown denominator tag".into(),
-                ))
-            }
-        };
-        Ok(PeriodState {
-            counts: PeriodCounts::decode(counts)?,
-            denominator,
-        })
-    }
-}
-
-/// One customer row for the one-step aggregates; rows missing a required input are skipped.
-struct CustomerRow {
-    started_at: i64,
-    ended_at: Option<i64>,
-    period_start: i64,
-    period_end: i64,
-}
-
-impl CustomerRow {
-    fn from_args(
-        started_at: Option<TimestampWithTimeZone>,
-        ended_at: Option<TimestampWithTimeZone>,
-        period_start: Option<TimestampWithTimeZone>,
-        period_end: Option<TimestampWithTimeZone>,
-    ) -> Option<CustomerRow> {
-        Some(CustomerRow {
-            started_at: instant(started_at?),
-            ended_at: ended_at.map(instant),
-            period_start: instant(period_start?),
-            period_end: instant(period_end?),
-        })
-    }
-}
-
+/// Adds (or, with `inverse`, removes) one row and the denominator it names, or skips a row with
+/// a NULL input (`None`). Always returns the state: a moving-aggregate transition function must
+/// not return NULL.
 fn period_step(
     mut state: Internal,
     fcinfo: pg_sys::FunctionCallInfo,
     function: &'static str,
-    row: Option<CustomerRow>,
-    denominator: Option<&str>,
+    row: Option<(CustomerRow, Option<&str>)>,
     inverse: bool,
 ) -> Internal {
-    let Some(row) = row else { return state };
+    // SAFETY: the state of the one-step aggregates is a `PeriodState` made here, in the
+    // aggregate memory context of this transition call.
     let period = unsafe { state_or_init(&mut state, fcinfo, function, PeriodState::default) };
-    if let Some(name) = denominator {
-        let parsed = Denominator::parse(function, name).or_raise();
-        period.use_denominator(function, parsed).or_raise();
+    match row {
+        None => {}
+        Some((row, _)) if inverse => period.remove(function, row).or_raise(),
+        Some((row, denominator)) => {
+            let denominator = denominator
+                .map(|name| Denominator::parse(function, name))
+                .transpose()
+                .or_raise();
+            period.add(function, row, denominator).or_raise();
+        }
     }
-    let CustomerRow {
-        started_at,
-        ended_at,
-        period_start,
-        period_end,
-    } = row;
-    let result = if inverse {
-        period
-            .counts
-            .remove(function, started_at, ended_at, period_start, period_end)
-    } else {
-        period
-            .counts
-            .add(function, started_at, ended_at, period_start, period_end)
-    };
-    result.or_raise();
     internal_of(period)
 }
 
@@ -168,8 +94,14 @@ macro_rules! period_transition {
             period_end: Option<TimestampWithTimeZone>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
-            let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-            period_step(state, fcinfo, $function, row, None, $inverse)
+            let row = customer_row(started_at, ended_at, period_start, period_end);
+            period_step(
+                state,
+                fcinfo,
+                $function,
+                row.map(|row| (row, None)),
+                $inverse,
+            )
         }
     };
     ($doc:literal, $name:ident, $function:expr, inverse = $inverse:literal, denominator) => {
@@ -184,11 +116,10 @@ macro_rules! period_transition {
             denominator: Option<&str>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
-            let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-            let Some(denominator) = denominator else {
-                return state;
-            };
-            period_step(state, fcinfo, $function, row, Some(denominator), $inverse)
+            let row = customer_row(started_at, ended_at, period_start, period_end)
+                .zip(denominator)
+                .map(|(row, denominator)| (row, Some(denominator)));
+            period_step(state, fcinfo, $function, row, $inverse)
         }
     };
 }
@@ -239,9 +170,10 @@ fn customer_period_combine(
     second: Internal,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
+    // SAFETY: both states are `PeriodState`s made by the one-step aggregates' functions.
     unsafe {
         combine_states::<PeriodState>(first, second, fcinfo, CHURN_RATE, |state, other| {
-            state.merge(other).or_raise()
+            state.merge(CHURN_RATE, other).or_raise()
         })
     }
 }
@@ -249,10 +181,8 @@ fn customer_period_combine(
 /// Serialize function of the one-step retention and churn aggregates (parallel query).
 #[pg_extern(immutable, parallel_safe, strict)]
 fn customer_period_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<PeriodState>(&mut state) }
-        .copied()
-        .unwrap_or_default()
-        .encode()
+    // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
+    unsafe { strict_state::<PeriodState>(&mut state) }.encode()
 }
 
 /// Deserialize function of the one-step retention and churn aggregates (parallel query).
@@ -264,17 +194,15 @@ fn customer_period_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 /// Final function of `crm.retention_rate`: (E − N) / S.
 #[pg_extern(immutable, parallel_safe)]
 fn retention_rate_final(mut state: Internal) -> Option<f64> {
-    unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.counts.retention_rate())
+    // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
+    unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.retention_rate())
 }
 
 /// Final function of `crm.churn_rate`: lost over the denominator the rows named ('start' by default).
 #[pg_extern(immutable, parallel_safe)]
 fn churn_rate_final(mut state: Internal) -> Option<f64> {
-    unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| {
-        state
-            .counts
-            .churn_rate(state.denominator.unwrap_or(Denominator::Start))
-    })
+    // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
+    unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.churn_rate())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,6 +220,7 @@ fn customer_agg_trans(
     let Some(started_at) = started_at else {
         return state;
     };
+    // SAFETY: the state of `crm.customer_agg` is a `CustomerSummary` made here.
     let summary = unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_AGG, CustomerSummary::new) };
     summary
         .add(CUSTOMER_AGG, instant(started_at), ended_at.map(instant))
@@ -307,6 +236,7 @@ fn customer_rollup_trans(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
     let Some(summary) = summary else { return state };
+    // SAFETY: the state of the rollup is a `CustomerSummary` made here.
     let merged =
         unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_ROLLUP, CustomerSummary::new) };
     merged.merge(&summary.0);
@@ -321,6 +251,7 @@ fn customer_agg_combine(
     second: Internal,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
+    // SAFETY: both states are `CustomerSummary`s made by these aggregates' functions.
     unsafe {
         combine_states::<CustomerSummary>(first, second, fcinfo, CUSTOMER_AGG, |state, other| {
             state.merge(other);
@@ -332,10 +263,8 @@ fn customer_agg_combine(
 /// Serialize function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn customer_agg_serialize(mut state: Internal) -> Vec<u8> {
-    match unsafe { state_ref::<CustomerSummary>(&mut state) } {
-        Some(summary) => summary.encode(),
-        None => CustomerSummary::new().encode(),
-    }
+    // SAFETY: the state is a `CustomerSummary` made by these aggregates' functions.
+    unsafe { strict_state::<CustomerSummary>(&mut state) }.encode()
 }
 
 /// Deserialize function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
@@ -347,6 +276,7 @@ fn customer_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 /// Final function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
 #[pg_extern(immutable, parallel_safe)]
 fn customer_agg_final(mut state: Internal) -> Option<customer_summary> {
+    // SAFETY: the state is a `CustomerSummary` made by these aggregates' functions.
     unsafe { state_ref::<CustomerSummary>(&mut state) }
         .map(|summary| customer_summary(summary.clone()))
 }
@@ -374,13 +304,26 @@ fn add_interval(at: i64, step: Interval) -> i64 {
             MetricError::DatetimeOverflow(format!("{CHURN_SERIES}: timestamp out of range"))
         })
         .or_raise();
-    let sum = unsafe {
-        pgrx::fcinfo::direct_function_call::<TimestampWithTimeZone>(
-            pg_sys::timestamptz_pl_interval,
-            &[at.into_datum(), step.into_datum()],
-        )
-    };
-    instant(sum.expect("timestamptz + interval is never NULL"))
+    let out_of_range =
+        || MetricError::DatetimeOverflow(format!("{CHURN_SERIES}: timestamp out of range"));
+    // Postgres raises its own "timestamp out of range" past the timestamp range: caught here and
+    // raised again as the contract's 22008 with the function's name.
+    let sum = PgTryBuilder::new(|| {
+        // SAFETY: `timestamptz_pl_interval` takes a timestamptz and an interval datum, both
+        // non-null, and returns a timestamptz.
+        unsafe {
+            pgrx::fcinfo::direct_function_call::<TimestampWithTimeZone>(
+                pg_sys::timestamptz_pl_interval,
+                &[at.into_datum(), step.into_datum()],
+            )
+        }
+    })
+    .catch_others(|_| raise(out_of_range()))
+    .execute();
+    match sum {
+        Some(sum) => instant(sum),
+        None => raise(out_of_range()),
+    }
 }
 
 /// Periods [start, start + step) from `from` while start < `to`, stepping like generate_series.

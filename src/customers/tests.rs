@@ -210,6 +210,18 @@ mod tests {
             )),
             "22008"
         );
+        // Past the timestamp range, Postgres' own error becomes the contract's 22008.
+        for (from, to, step) in [
+            ("2025-01-01", "2025-03-01", "300000 years"),
+            ("294276-11-01", "294276-12-31", "1 month"),
+        ] {
+            assert_eq!(
+                sqlstate_of(&format!(
+                    "SELECT * FROM crm.churn_series({summary}, '{from}', '{to}', '{step}')"
+                )),
+                "22008"
+            );
+        }
         assert_eq!(
             sqlstate_of("SELECT 'nonsense'::crm.customer_summary"),
             "22P02"

@@ -16,8 +16,8 @@ use super::state::tickets::{
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, raw_arg, raw_return_state,
-    raw_return_unchanged, raw_state, state_or_init, state_ref, with_varlena_bytes, OrRaise,
+    bigint, combine_states, internal_of, new_transient_state, raw_arg, raw_return_state, raw_state,
+    state_or_init, state_ref, with_varlena_bytes, OrRaise,
 };
 use crate::common::tz::{Zone, USECS_PER_DAY};
 use pgrx::datum::{Date, Internal, Interval};
@@ -325,26 +325,30 @@ fn duration(
     check_duration(function, what, measured)
 }
 
-/// Per-row step of `crm.service_agg`; the calendar, if any, is argument 6.
+/// Per-row step of `crm.service_agg`; the calendar, if any, is argument 6. A row without
+/// `created_at` (or without its calendar) is skipped; the state always exists after a call, and
+/// the final function returns NULL while it holds no ticket.
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the aggregate's transition function.
 unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> pg_sys::Datum {
-    let Some(created) = (unsafe { raw_arg(fcinfo, 1) }) else {
-        return unsafe { raw_return_unchanged(fcinfo) };
+    // SAFETY: the arguments are this aggregate's (state, created_at, first_response_at,
+    // resolved_at, agent_replies, reopened[, cal]).
+    let (created, calendar, response, resolved, replies, reopened) = unsafe {
+        (
+            raw_arg(fcinfo, 1),
+            if with_calendar {
+                raw_arg(fcinfo, 6)
+            } else {
+                Some(pg_sys::Datum::from(0usize))
+            },
+            raw_arg(fcinfo, 2).map(|d| d.value() as i64),
+            raw_arg(fcinfo, 3).map(|d| d.value() as i64),
+            raw_arg(fcinfo, 4).map(|d| d.value() as i32),
+            raw_arg(fcinfo, 5).map(|d| d.value() != 0),
+        )
     };
-    let calendar = if with_calendar {
-        match unsafe { raw_arg(fcinfo, 6) } {
-            Some(calendar) => Some(calendar),
-            None => return unsafe { raw_return_unchanged(fcinfo) },
-        }
-    } else {
-        None
-    };
-    let response = unsafe { raw_arg(fcinfo, 2) }.map(|d| d.value() as i64);
-    let resolved = unsafe { raw_arg(fcinfo, 3) }.map(|d| d.value() as i64);
-    let replies = unsafe { raw_arg(fcinfo, 4) }.map(|d| d.value() as i32);
-    let reopened = unsafe { raw_arg(fcinfo, 5) }.map(|d| d.value() != 0);
+    // SAFETY: the body runs under the guard; the state is this aggregate's `ServiceSummary`.
     unsafe {
         guarded(|| {
             let summary = if with_calendar {
@@ -352,7 +356,10 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> 
             } else {
                 raw_state(fcinfo, SERVICE_AGG, new_elapsed_summary)
             };
-            let hours = calendar.map(|datum| prepared_argument(datum));
+            let (Some(created), Some(calendar)) = (created, calendar) else {
+                return raw_return_state(fcinfo, summary);
+            };
+            let hours = with_calendar.then(|| prepared_argument(calendar));
             let created = created.value() as i64;
             let measure = |end: Option<i64>, what| {
                 end.map(|end| duration(SERVICE_AGG, hours.as_deref(), created, end, what))
@@ -431,10 +438,12 @@ fn service_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
     new_transient_state(ServiceSummary::decode(bytes).or_raise())
 }
 
-/// Final function of `crm.service_agg` and `crm.rollup(crm.service_summary)`.
+/// Final function of `crm.service_agg` and `crm.rollup(crm.service_summary)`: NULL while no
+/// ticket was counted.
 #[pg_extern(immutable, parallel_safe)]
 fn service_final(mut state: Internal) -> Option<service_summary> {
     unsafe { state_ref::<ServiceSummary>(&mut state) }
+        .filter(|summary| summary.tickets > 0)
         .map(|summary| service_summary(summary.clone()))
 }
 
@@ -560,18 +569,20 @@ fn reopen_rate(summary: service_summary) -> Option<f64> {
 // One-step aggregates.
 // ---------------------------------------------------------------------------------------------
 
-/// Per-row step of the one-step `crm.sla_attainment` (calendar in argument 4, if any):
-/// counts an answered ticket and whether it met its target. `keep_state` (moving aggregate)
-/// returns an empty state for a skipped row; `remove` undoes the row (inverse transition).
+/// Per-row step of the one-step `crm.sla_attainment` (calendar in argument 4, if any): counts
+/// an answered ticket and whether it met its target, or with `remove` takes it out again
+/// (inverse transition). Rows missing an input are skipped; the state always exists after a
+/// call (a moving-aggregate transition never returns NULL).
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the aggregate's transition function.
 unsafe fn sla_step(
     fcinfo: pg_sys::FunctionCallInfo,
     with_calendar: bool,
-    keep_state: bool,
     remove: bool,
 ) -> pg_sys::Datum {
+    // SAFETY: the arguments are this aggregate's (state, created_at, first_response_at,
+    // target[, cal]).
     let arguments = unsafe {
         (
             raw_arg(fcinfo, 1),
@@ -584,14 +595,12 @@ unsafe fn sla_step(
             },
         )
     };
+    // SAFETY: the body runs under the guard; the state is this aggregate's `ShareCounts`.
     unsafe {
         guarded(|| {
+            let counts = raw_state(fcinfo, SLA_ATTAINMENT, ShareCounts::default);
             let (Some(created), Some(response), Some(target), Some(calendar)) = arguments else {
-                if keep_state {
-                    let counts = raw_state(fcinfo, SLA_ATTAINMENT, ShareCounts::default);
-                    return raw_return_state(fcinfo, counts);
-                }
-                return raw_return_unchanged(fcinfo);
+                return raw_return_state(fcinfo, counts);
             };
             let hours = with_calendar.then(|| prepared_argument(calendar));
             let kind = if with_calendar {
@@ -608,7 +617,6 @@ unsafe fn sla_step(
                 "first_response_at",
             )
             .or_raise();
-            let counts = raw_state(fcinfo, SLA_ATTAINMENT, ShareCounts::default);
             if remove {
                 counts.remove(taken <= target);
             } else {
@@ -622,42 +630,28 @@ unsafe fn sla_step(
 crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(created_at, first_response_at, target)`.
     fn crm_sla_trans / pg_finfo_crm_sla_trans (fcinfo) {
-        unsafe { sla_step(fcinfo, false, false, false) }
-    }
-}
-
-crate::raw_transition! {
-    /// Moving-aggregate transition of `crm.sla_attainment(created_at, first_response_at, target)`.
-    fn crm_sla_moving_trans / pg_finfo_crm_sla_moving_trans (fcinfo) {
-        unsafe { sla_step(fcinfo, false, true, false) }
+        unsafe { sla_step(fcinfo, false, false) }
     }
 }
 
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(created_at, first_response_at, target)`.
     fn crm_sla_inverse / pg_finfo_crm_sla_inverse (fcinfo) {
-        unsafe { sla_step(fcinfo, false, true, true) }
+        unsafe { sla_step(fcinfo, false, true) }
     }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(created_at, first_response_at, target, cal)`.
     fn crm_sla_calendar_trans / pg_finfo_crm_sla_calendar_trans (fcinfo) {
-        unsafe { sla_step(fcinfo, true, false, false) }
-    }
-}
-
-crate::raw_transition! {
-    /// Moving-aggregate transition of `crm.sla_attainment(..., cal)`.
-    fn crm_sla_calendar_moving_trans / pg_finfo_crm_sla_calendar_moving_trans (fcinfo) {
-        unsafe { sla_step(fcinfo, true, true, false) }
+        unsafe { sla_step(fcinfo, true, false) }
     }
 }
 
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(..., cal)`.
     fn crm_sla_calendar_inverse / pg_finfo_crm_sla_calendar_inverse (fcinfo) {
-        unsafe { sla_step(fcinfo, true, true, true) }
+        unsafe { sla_step(fcinfo, true, true) }
     }
 }
 

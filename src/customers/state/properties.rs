@@ -1,0 +1,152 @@
+//! Property tests: splits, merges, encodings and a row-by-row model.
+use proptest::prelude::*;
+
+use super::tests::{counts, period_state, summary, Row, F};
+use super::*;
+
+/// Microseconds in a small range, so lifetimes and periods collide often.
+fn small_row() -> impl Strategy<Value = Row> {
+    (-40i64..40, prop::option::of(0i64..30), 0u8..8).prop_map(|(started_at, length, kind)| {
+        let ended_at = match (length, kind) {
+            (_, 0) => Some(i64::MAX),
+            (Some(length), _) => Some(started_at + length),
+            (None, _) => None,
+        };
+        (started_at, ended_at)
+    })
+}
+
+/// Anywhere in the finite range, to exercise the encodings' extremes.
+fn wide_row() -> impl Strategy<Value = Row> {
+    (i64::MIN + 1..i64::MAX)
+        .prop_flat_map(|started_at| (Just(started_at), prop::option::of(started_at..i64::MAX)))
+}
+
+fn any_row() -> impl Strategy<Value = Row> {
+    prop_oneof![3 => small_row(), 1 => wide_row()]
+}
+
+fn period() -> impl Strategy<Value = (i64, i64)> {
+    (-50i64..50, 1i64..40).prop_map(|(start, length)| (start, start + length))
+}
+
+fn rows() -> impl Strategy<Value = Vec<Row>> {
+    prop::collection::vec(small_row(), 0..60)
+}
+
+proptest! {
+    #[test]
+    fn merge_is_associative_and_commutative(a in rows(), b in rows(), c in rows(), p in period()) {
+        let (a, b, c) = (counts(&a, p), counts(&b, p), counts(&c, p));
+        let mut ab_c = a;
+        ab_c.merge(&b);
+        ab_c.merge(&c);
+        let mut bc = b;
+        bc.merge(&c);
+        let mut a_bc = a;
+        a_bc.merge(&bc);
+        prop_assert_eq!(ab_c, a_bc);
+        let mut ba = b;
+        ba.merge(&a);
+        let mut ab = a;
+        ab.merge(&b);
+        prop_assert_eq!(ab, ba);
+    }
+
+    #[test]
+    fn any_split_merges_to_one_pass(rows in rows(), cuts in prop::collection::vec(0usize..60, 0..5), p in period()) {
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|cut| cut.min(rows.len())).collect();
+        cuts.push(0);
+        cuts.push(rows.len());
+        cuts.sort_unstable();
+        let mut merged = PeriodCounts::default();
+        let mut merged_summary = CustomerSummary::new();
+        for part in cuts.windows(2) {
+            merged.merge(&counts(&rows[part[0]..part[1]], p));
+            merged_summary.merge(&summary(&rows[part[0]..part[1]]));
+        }
+        let whole = counts(&rows, p);
+        prop_assert_eq!(merged, whole);
+        prop_assert!(whole.is_consistent());
+        prop_assert_eq!(merged_summary.customers(), rows.len() as u64);
+        prop_assert_eq!(merged_summary.encode(), summary(&rows).encode());
+    }
+
+    #[test]
+    fn remove_undoes_add(rows in rows(), row in small_row(), p in period()) {
+        let mut state = counts(&rows, p);
+        let before = state;
+        state.add(F, row.0, row.1, p.0, p.1).unwrap();
+        state.remove(F, row.0, row.1, p.0, p.1).unwrap();
+        prop_assert_eq!(state, before);
+    }
+
+    #[test]
+    fn summary_periods_match_row_by_row(
+        rows in prop::collection::vec(any_row(), 0..80),
+        periods in prop::collection::vec(period(), 0..8),
+        fold_at in 0usize..80,
+    ) {
+        let mut summary = CustomerSummary::new();
+        for (index, &(started_at, ended_at)) in rows.iter().enumerate() {
+            if index == fold_at {
+                summary.active_at(0);
+            }
+            summary.add(F, started_at, ended_at).unwrap();
+        }
+        let expected: Vec<_> = periods.iter().map(|&p| counts(&rows, p)).collect();
+        prop_assert_eq!(summary.periods(F, &periods).unwrap(), expected);
+    }
+
+    #[test]
+    fn active_at_matches_brute_force(rows in prop::collection::vec(any_row(), 0..80), at in -60i64..60) {
+        let expected = rows
+            .iter()
+            .filter(|&&(started_at, ended_at)| {
+                started_at <= at && ended_at.is_none_or(|ended_at| ended_at > at)
+            })
+            .count() as u64;
+        prop_assert_eq!(summary(&rows).active_at(at), expected);
+    }
+
+    #[test]
+    fn encodings_round_trip(rows in prop::collection::vec(any_row(), 0..60)) {
+        let mut original = summary(&rows);
+        let bytes = original.encode();
+        let mut decoded = CustomerSummary::decode(&bytes).unwrap();
+        prop_assert_eq!(decoded.customers(), rows.len() as u64);
+        prop_assert_eq!(decoded.encode(), bytes.clone());
+        let mut reversed: Vec<Row> = rows.clone();
+        reversed.reverse();
+        prop_assert_eq!(summary(&reversed).encode(), bytes.clone());
+
+        let text = original.to_text();
+        let mut from_text = CustomerSummary::from_text(&text).unwrap();
+        prop_assert_eq!(from_text.to_text(), text);
+        prop_assert_eq!(from_text.encode(), bytes);
+    }
+
+    #[test]
+    fn period_state_round_trips(rows in rows(), p in period()) {
+        let state = period_state(&rows, p, Some(Denominator::StartPlusNew));
+        prop_assert_eq!(PeriodState::decode(&state.encode()), Ok(state));
+        prop_assert_eq!(state.counts, counts(&rows, p));
+    }
+
+    #[test]
+    fn decoding_random_bytes_never_panics(mut bytes in prop::collection::vec(any::<u8>(), 0..64), versioned: bool) {
+        if versioned && !bytes.is_empty() {
+            bytes[0] = FORMAT_VERSION;
+        }
+        if let Ok(mut decoded) = CustomerSummary::decode(&bytes) {
+            let mut again = CustomerSummary::decode(&decoded.encode()).unwrap();
+            prop_assert_eq!(again.encode(), decoded.encode());
+        }
+        let _ = PeriodState::decode(&bytes);
+    }
+
+    #[test]
+    fn parsing_random_text_never_panics(text in ".{0,80}") {
+        let _ = CustomerSummary::from_text(&text);
+    }
+}
