@@ -177,6 +177,7 @@ CASES = [
                            count(*) FILTER (WHERE mrr > 0) AS customers_at_end
                     FROM lagged GROUP BY month ORDER BY month""",
         "baseline": "SELECT sum(mrr) FROM bench_mrr",
+    },
     # --- service (issue 12): business hours -----------------------------------------------------
     {
         "family": "service",
