@@ -178,6 +178,42 @@ CASES = [
                     FROM lagged GROUP BY month ORDER BY month""",
         "baseline": "SELECT sum(mrr) FROM bench_mrr",
     },
+    # --- service (issue 12): business hours -----------------------------------------------------
+    {
+        "family": "service",
+        "name": "sum(crm.business_time), 1M tickets",
+        # rows/5 tickets (1M at the default 5M) spanning a minute to three months (log-uniform)
+        # over 2024-2025 in New York (both DST changes of each year, US holidays); the plain
+        # query is the calendar-table SQL: one row per local business day with its open and
+        # close instants, joined to each ticket's days and clipped.
+        "setup": """
+            SELECT setseed(0.125);
+            CREATE TABLE bench_teams AS
+            SELECT 1 AS team_id, crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York',
+                '{2024-01-01,2024-05-27,2024-07-04,2024-09-02,2024-11-28,2024-12-25,
+                  2025-01-01,2025-05-26,2025-07-04,2025-09-01,2025-11-27,2025-12-25}') AS calendar;
+            CREATE TABLE bench_tickets AS
+            SELECT id, created_at, created_at + exp(random() * ln(131400)) * interval '1 minute' AS resolved_at
+            FROM (SELECT id, timestamptz '2024-01-01' + random() * interval '640 days' AS created_at
+                  FROM generate_series(1, :rows / 5) id) t;
+            CREATE TABLE bench_business_days AS
+            SELECT d::date AS day,
+                   (d::date + time '09:00') AT TIME ZONE 'America/New_York' AS open_at,
+                   (d::date + time '17:00') AT TIME ZONE 'America/New_York' AS close_at
+            FROM generate_series(date '2023-12-01', date '2026-03-01', interval '1 day') d
+            WHERE extract(isodow FROM d) <= 5
+              AND d::date <> ALL ('{2024-01-01,2024-05-27,2024-07-04,2024-09-02,2024-11-28,2024-12-25,
+                                    2025-01-01,2025-05-26,2025-07-04,2025-09-01,2025-11-27,2025-12-25}'::date[]);
+            CREATE INDEX ON bench_business_days (open_at, close_at);
+            VACUUM ANALYZE bench_teams, bench_tickets, bench_business_days;
+        """,
+        "ours": "SELECT sum(crm.business_time((SELECT calendar FROM bench_teams), created_at, resolved_at))"
+                " FROM bench_tickets",
+        "plain": """SELECT sum(least(t.resolved_at, d.close_at) - greatest(t.created_at, d.open_at))
+                    FROM bench_tickets t JOIN bench_business_days d
+                      ON d.open_at < t.resolved_at AND d.close_at > t.created_at""",
+        "baseline": "SELECT sum(resolved_at - created_at) FROM bench_tickets",
+    },
 ]
 
 

@@ -128,3 +128,31 @@ SELECT round((100 * crm.conversion_rate(crm.won(s), crm.won(s) + crm.lost(s)))::
        round((100 * crm.growth_rate(december, previous_december))::numeric, 1) AS "MRR growth % (Dec 2025 vs Dec 2024)",
        round(crm.quota_attainment(crm.won_value(s), 2500000)::numeric, 3) AS "quota attainment (2.5M target)"
 FROM pipeline, mrr;
+\echo
+\echo
+\echo '=== Service: first response and resolution in business hours, by team (2025) ==='
+\echo
+SELECT name AS team,
+       crm.tickets(s) AS tickets,
+       crm.first_response_time(s) AS "median response",
+       crm.first_response_time(s, 0.9) AS "p90 response",
+       crm.resolution_time(s) AS "median resolution",
+       crm.resolution_time(s, 0.9) AS "p90 resolution",
+       round((100 * crm.sla_attainment(s, '4 hours'))::numeric, 1) AS "response within 4h %"
+FROM (SELECT team_id, crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, calendar) AS s
+      FROM tickets JOIN teams USING (team_id)
+      WHERE created_at >= '2025-01-01' AND created_at < '2026-01-01'
+      GROUP BY team_id) t
+JOIN teams USING (team_id) ORDER BY team_id;
+
+\echo 'SLA attainment (first response within 4 business hours), FCR and reopen rates by month (2025)'
+SELECT date_trunc('month', created_at)::date AS month,
+       round((100 * crm.sla_attainment(s, '4 hours'))::numeric, 1) AS "response within 4h %",
+       round((100 * crm.fcr_rate(s))::numeric, 1) AS "FCR %",
+       round((100 * crm.reopen_rate(s))::numeric, 1) AS "reopened %"
+FROM (SELECT date_trunc('month', created_at) AS created_at,
+             crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, calendar) AS s
+      FROM tickets JOIN teams USING (team_id)
+      WHERE created_at >= '2025-01-01' AND created_at < '2026-01-01'
+      GROUP BY 1) m
+ORDER BY 1;

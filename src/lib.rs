@@ -18,6 +18,8 @@ pub mod survey;
 pub mod pipeline;
 pub mod ratios;
 pub mod revenue;
+// Service family (issue 12).
+pub mod service;
 
 #[cfg(test)]
 pub mod pg_test {

@@ -6,6 +6,7 @@
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
+//! - [`tz`]: time zones read with Postgres's own zone code and data, cached in Rust.
 //! - `tests`: `#[pg_test]`s every family must pass: the catalog entries of the aggregates and
 //!   every aggregate as a window function.
 
@@ -19,3 +20,4 @@ pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;
 mod tests;
+pub mod tz;

@@ -108,6 +108,23 @@ mod tests {
     const BOOLEAN_ROWS: &str = "(1, NULL::boolean), (2, true), (3, false), (4, NULL), (5, true),
                                 (6, NULL), (7, NULL), (8, false), (9, true), (10, NULL)";
     const BOOLEAN_NULLS: &str = "(1, NULL::boolean), (2, NULL), (3, NULL)";
+    /// Tickets `(created_at, first_response_at, resolved_at, agent_replies, reopened)`.
+    const TICKET_ROWS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::int, NULL::bool),
+        (2, '2024-03-04 10:00+00', '2024-03-04 11:30+00', '2024-03-05 09:00+00', 1, false),
+        (3, NULL, '2024-03-04 12:00+00', NULL, 2, false),
+        (4, '2024-03-04 16:00+00', NULL, NULL, 0, NULL),
+        (5, '2024-03-08 15:00+00', '2024-03-11 09:30+00', '2024-03-11 12:00+00', 3, true),
+        (6, '2024-03-09 10:00+00', '2024-03-09 10:05+00', '2024-03-09 11:00+00', NULL, false),
+        (7, NULL, NULL, NULL, NULL, NULL),
+        (8, '2024-03-11 08:00+00', '2024-03-11 13:00+00', '2024-03-12 10:00+00', 1, true),
+        (9, '2024-03-12 09:00+00', '2024-03-12 09:10+00', NULL, 1, false),
+        (10, NULL, NULL, NULL, 1, false)";
+    /// No usable ticket: no `created_at`, and nothing resolved.
+    const TICKET_NULLS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::int, NULL::bool),
+        (2, NULL, '2024-03-04 12:00+00', NULL, 2, false),
+        (3, NULL, NULL, NULL, 1, true)";
 
     const CASES: &[Case] = &[
         Case {
@@ -327,6 +344,56 @@ mod tests {
             columns: "w",
             rows: BOOLEAN_ROWS,
             null_rows: BOOLEAN_NULLS,
+        },
+        // --- service (issue 12) ---
+        Case {
+            signature: "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean)",
+            call: "crm.service_agg(c, r, s, n, o)",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
+            signature: "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean,crm.business_calendar)",
+            call: "crm.service_agg(c, r, s, n, o, crm.business_calendar('Mon-Fri 09:00-17:00', 'Europe/Berlin'))",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.service_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: r#"(1, NULL::crm.service_summary), (2, NULL),
+                     (3, '{"version":1,"time":"elapsed","tickets":1,"reopened":0,"first_contact_resolved":1,"first_response_us":[60000000],"resolution_us":[3600000000]}'),
+                     (4, NULL),
+                     (5, '{"version":1,"time":"elapsed","tickets":2,"reopened":1,"first_contact_resolved":0,"first_response_us":[5],"resolution_us":[7200000000]}'),
+                     (6, '{"version":1,"time":"elapsed","tickets":1,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}'),
+                     (7, NULL), (8, NULL),
+                     (9, '{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}'),
+                     (10, NULL)"#,
+            null_rows: "(1, NULL::crm.service_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.sla_attainment(timestamp with time zone,timestamp with time zone,interval)",
+            call: "crm.sla_attainment(c, r, interval '2 hours')",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
+            signature: "crm.sla_attainment(timestamp with time zone,timestamp with time zone,interval,crm.business_calendar)",
+            call: "crm.sla_attainment(c, r, interval '2 hours', crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York'))",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
+            signature: "crm.fcr_rate(integer,boolean,boolean)",
+            call: "crm.fcr_rate(n, o, s IS NOT NULL)",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
         },
     ];
 

@@ -507,10 +507,7 @@ mod tests {
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();
-        assert_eq!(
-            hex,
-            "01070d00e0c508000000000000400670813100000000000000000000"
-        );
+        assert_eq!(hex, "01070d00e0c50800000000008080998097b00c");
     }
 
     fn row() -> impl Strategy<Value = (i64, i64, Option<i64>, Option<bool>)> {
