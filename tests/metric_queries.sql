@@ -86,3 +86,14 @@ WHERE month >= date '2025-07-01'
 SELECT crm.net_revenue_retention(s, '2025-01-01', '2025-12-01') AS nrr,
        crm.gross_revenue_retention(s, '2025-01-01', '2025-12-01') AS grr
 FROM (SELECT crm.mrr_agg(customer_id, month, mrr) AS s FROM subscriptions_mrr) t
+
+-- query: service_by_team
+SELECT team_id, crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, calendar) AS summary,
+       crm.first_response_time(crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, calendar)) AS median_response,
+       crm.sla_attainment(crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, calendar), '4 hours') AS within_4h
+FROM tickets JOIN teams USING (team_id) GROUP BY team_id ORDER BY team_id
+
+-- query: service_business_time
+SELECT team_id, calendar, crm.business_time(calendar, timestamptz '2025-03-07 15:00+00', timestamptz '2025-03-10 11:00+00') AS business_time,
+       crm.business_add(calendar, timestamptz '2025-03-07 15:00+00', '4 hours') AS due
+FROM teams ORDER BY team_id
