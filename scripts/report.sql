@@ -129,7 +129,6 @@ SELECT round((100 * crm.conversion_rate(crm.won(s), crm.won(s) + crm.lost(s)))::
        round(crm.quota_attainment(crm.won_value(s), 2500000)::numeric, 3) AS "quota attainment (2.5M target)"
 FROM pipeline, mrr;
 \echo
-\echo
 \echo '=== Service: first response and resolution in business hours, by team (2025) ==='
 \echo
 SELECT name AS team,
