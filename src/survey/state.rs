@@ -2,7 +2,7 @@
 //! computed from them.
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::stats::two_sided_z;
+use crate::common::stats::{two_sided_p_value, two_sided_z};
 use serde::{Deserialize, Serialize};
 
 /// Binary format version of [`NpsCounts`] and [`CsatCounts`].
@@ -22,6 +22,19 @@ pub struct NpsCounts {
 /// The counter (0 promoters, 1 passives, 2 detractors) each score 0..=10 increments: a table
 /// lookup, so random scores cause no branch mispredictions.
 const NPS_COUNTER: [usize; 11] = [2, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0];
+
+/// The change of NPS between two independent samples (`crm.nps_difference`), in points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NpsDifference {
+    /// nps(after) − nps(before).
+    pub difference: f64,
+    /// z_(confidence) · standard error: the difference ± margin is the Wald interval.
+    pub margin: f64,
+    /// difference / standard error; `None` when the standard error is 0.
+    pub z: Option<f64>,
+    /// Two-sided p-value of `z`; `None` when the standard error is 0.
+    pub p_value: Option<f64>,
+}
 
 /// Checks that an NPS score is on the 0..10 scale.
 #[inline(always)]
@@ -153,6 +166,56 @@ impl NpsCounts {
         let low = (100.0 * (center - half_width)).clamp(-100.0, 100.0);
         let high = (100.0 * (center + half_width)).clamp(-100.0, 100.0);
         Ok(Some((low, high)))
+    }
+
+    /// Wald standard error of the NPS in points, 100·sqrt((p + d − (p − d)²)/n); `None`
+    /// without answers.
+    pub fn standard_error(&self) -> Option<f64> {
+        let responses = self.responses();
+        if responses == 0 {
+            return None;
+        }
+        let n = responses as f64;
+        let promoter_share = self.promoters as f64 / n;
+        let detractor_share = self.detractors as f64 / n;
+        let variance = promoter_share + detractor_share
+            - (promoter_share - detractor_share) * (promoter_share - detractor_share);
+        Some(100.0 * (variance.max(0.0) / n).sqrt())
+    }
+
+    /// Is the change from `self` (before) to `after` significant? Two independent samples,
+    /// Wald standard error sqrt(se_before² + se_after²). `None` when either side has no answers.
+    pub fn difference(
+        &self,
+        function: &str,
+        after: &NpsCounts,
+        confidence: f64,
+    ) -> MetricResult<Option<NpsDifference>> {
+        let z_critical = two_sided_z(function, confidence)?;
+        let (Some(before_nps), Some(after_nps), Some(before_se), Some(after_se)) = (
+            self.nps(),
+            after.nps(),
+            self.standard_error(),
+            after.standard_error(),
+        ) else {
+            return Ok(None);
+        };
+        let difference = after_nps - before_nps;
+        let standard_error = before_se.hypot(after_se);
+        // With every answer of both sides in one category there is no sampling variance: the
+        // margin is 0 and z and p are undefined.
+        let (z, p_value) = if standard_error > 0.0 {
+            let z = difference / standard_error;
+            (Some(z), Some(two_sided_p_value(z)))
+        } else {
+            (None, None)
+        };
+        Ok(Some(NpsDifference {
+            difference,
+            margin: z_critical * standard_error,
+            z,
+            p_value,
+        }))
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -393,6 +456,52 @@ mod tests {
         let half = 1.959_963_984_540_054 * ((p + d - (p - d) * (p - d)) / n).sqrt();
         assert!((low - 100.0 * (p - d - half)).abs() < 1e-9);
         assert!((high - 100.0 * (p - d + half)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn difference_of_two_quarters() {
+        // Q3: 250 promoters, 675 passives, 75 detractors (NPS 17.5, SE 1.715735);
+        // Q4: 300, 600, 100 (NPS 20, SE sqrt(0.4 − 0.04)/sqrt(1000)·100 = 1.897367).
+        let (q3, q4) = (counts(250, 675, 75), counts(300, 600, 100));
+        let got = q3.difference("t", &q4, 0.95).unwrap().unwrap();
+        let se: f64 = (0.325_f64 - 0.175 * 0.175).sqrt() / 1000_f64.sqrt() * 100.0;
+        let se4: f64 = (0.4_f64 - 0.2 * 0.2).sqrt() / 1000_f64.sqrt() * 100.0;
+        let combined = (se * se + se4 * se4).sqrt();
+        assert!((got.difference - 2.5).abs() < 1e-12);
+        assert!((got.margin - 1.959_963_984_540_054 * combined).abs() < 1e-9);
+        assert!((got.z.unwrap() - 2.5 / combined).abs() < 1e-12);
+        // z ≈ 0.978: two-sided p ≈ 0.328.
+        assert!((got.z.unwrap() - 0.977_9).abs() < 1e-3, "{got:?}");
+        assert!((got.p_value.unwrap() - 0.328).abs() < 1e-3, "{got:?}");
+        // Reversed: the sign flips, the rest stays.
+        let back = q4.difference("t", &q3, 0.95).unwrap().unwrap();
+        assert_eq!(back.difference, -got.difference);
+        assert_eq!(back.p_value, got.p_value);
+    }
+
+    #[test]
+    fn difference_edge_cases() {
+        let some = counts(3, 1, 1);
+        assert_eq!(NpsCounts::default().difference("t", &some, 0.95), Ok(None));
+        assert_eq!(some.difference("t", &NpsCounts::default(), 0.95), Ok(None));
+        // All answers in one category on both sides: no variance, margin 0, z and p undefined.
+        let all_promoters = counts(5, 0, 0);
+        let all_detractors = counts(0, 0, 7);
+        assert_eq!(
+            all_detractors.difference("t", &all_promoters, 0.95),
+            Ok(Some(NpsDifference {
+                difference: 200.0,
+                margin: 0.0,
+                z: None,
+                p_value: None
+            }))
+        );
+        assert!(some.difference("t", &some, 1.0).is_err());
+        let same = some.difference("t", &some, 0.95).unwrap().unwrap();
+        assert_eq!(
+            (same.difference, same.z, same.p_value),
+            (0.0, Some(0.0), Some(1.0))
+        );
     }
 
     #[test]
