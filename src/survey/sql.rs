@@ -198,6 +198,7 @@ fn nps_interval(
 /// Is the change of NPS from `a` to `b` significant? Difference nps(b) − nps(a) in points,
 /// Wald margin at `confidence`, z and two-sided p-value (independent samples). Not STRICT: a
 /// NULL summary (no answers) gives one row of NULLs, so the row of its group stays.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
 #[pg_extern(immutable, parallel_safe)]
 fn nps_difference(
     a: Option<nps_summary>,
