@@ -10,12 +10,12 @@
 \echo
 SELECT crm.responses(s)                          AS responses,
        round(crm.nps(s)::numeric, 1)             AS nps,
-       round(crm.nps_margin_of_error(s)::numeric, 1) AS "± (95 %)",
-       round(i.low::numeric, 1)                  AS "interval low",
-       round(i.high::numeric, 1)                 AS "interval high",
+       round(crm.nps_margin_of_error(s)::numeric, 1) AS "Wald ± (95 %)",
+       round(i.low::numeric, 1)                  AS "adj. Wald low",
+       round(i.high::numeric, 1)                 AS "adj. Wald high",
        crm.promoters(s) AS promoters, crm.passives(s) AS passives, crm.detractors(s) AS detractors
-FROM (SELECT crm.nps_agg(nps_score) AS s FROM survey_responses) t,
-     crm.nps_interval(s) AS i;
+FROM (SELECT crm.nps_agg(nps_score) AS s FROM survey_responses) t
+LEFT JOIN LATERAL crm.nps_interval(s) AS i ON true;
 
 \echo 'By segment'
 SELECT c.segment,
