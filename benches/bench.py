@@ -66,15 +66,15 @@ CASES = [
         "ours": "SELECT * FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM bench_customers),"
                 " '2024-01-01', '2026-01-01', '1 month')",
         "plain": """SELECT p.period_start, p.period_end,
-                  count(*) FILTER (WHERE started_at <= period_start AND (ended_at IS NULL OR ended_at > period_start)) AS at_start,
-                  count(*) FILTER (WHERE started_at <= period_end AND (ended_at IS NULL OR ended_at > period_end)) AS at_end,
-                  count(*) FILTER (WHERE started_at > period_start AND started_at <= period_end
-                                   AND (ended_at IS NULL OR ended_at > period_end)) AS new_customers,
-                  count(*) FILTER (WHERE started_at <= period_start AND ended_at > period_start
-                                   AND ended_at <= period_end) AS churned
+                  count(*) FILTER (WHERE started_at < period_start AND (ended_at IS NULL OR ended_at >= period_start)) AS at_start,
+                  count(*) FILTER (WHERE started_at < period_end AND (ended_at IS NULL OR ended_at >= period_end)) AS at_end,
+                  count(*) FILTER (WHERE started_at >= period_start AND started_at < period_end
+                                   AND (ended_at IS NULL OR ended_at >= period_end)) AS new_customers,
+                  count(*) FILTER (WHERE started_at < period_start AND ended_at >= period_start
+                                   AND ended_at < period_end) AS churned
                 FROM (SELECT p AS period_start, p + interval '1 month' AS period_end
                       FROM generate_series(timestamptz '2024-01-01', '2025-12-01', interval '1 month') p) p
-                CROSS JOIN bench_customers GROUP BY 1, 2""",
+                CROSS JOIN bench_customers WHERE ended_at IS DISTINCT FROM started_at GROUP BY 1, 2""",
         "baseline": "SELECT sum(id) FROM bench_customers",
     },
     {
@@ -213,6 +213,23 @@ CASES = [
                     FROM bench_tickets t JOIN bench_business_days d
                       ON d.open_at < t.resolved_at AND d.close_at > t.created_at""",
         "baseline": "SELECT sum(resolved_at - created_at) FROM bench_tickets",
+    },
+    # --- analyst (issue 10): churn_series with a time zone and a denominator ---
+    {
+        "family": "customers",
+        "name": "churn_series, Berlin, 'average'",
+        "ours": "SELECT * FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM bench_customers),"
+                " '2024-01-01 00:00 Europe/Berlin', '2026-01-01 00:00 Europe/Berlin', '1 month', 'average',"
+                " 'Europe/Berlin')",
+        "plain": """SELECT period_start, period_end,
+                  count(*) FILTER (WHERE started_at < period_start AND ended_at >= period_start AND ended_at < period_end)::float8
+                  / nullif((count(*) FILTER (WHERE started_at < period_start AND (ended_at IS NULL OR ended_at >= period_start))
+                            + count(*) FILTER (WHERE started_at < period_end AND (ended_at IS NULL OR ended_at >= period_end))) / 2.0, 0)
+                FROM (SELECT m AT TIME ZONE 'Europe/Berlin' AS period_start,
+                             (m + interval '1 month') AT TIME ZONE 'Europe/Berlin' AS period_end
+                      FROM generate_series(timestamp '2024-01-01', '2025-12-01', interval '1 month') m) p
+                CROSS JOIN bench_customers WHERE ended_at IS DISTINCT FROM started_at GROUP BY 1, 2""",
+        "baseline": "SELECT sum(id) FROM bench_customers",
     },
 ]
 

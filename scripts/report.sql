@@ -10,12 +10,12 @@
 \echo
 SELECT crm.responses(s)                          AS responses,
        round(crm.nps(s)::numeric, 1)             AS nps,
-       round(crm.nps_margin_of_error(s)::numeric, 1) AS "± (95 %)",
-       round(i.low::numeric, 1)                  AS "interval low",
-       round(i.high::numeric, 1)                 AS "interval high",
+       round(crm.nps_margin_of_error(s)::numeric, 1) AS "Wald ± (95 %)",
+       round(i.low::numeric, 1)                  AS "adj. Wald low",
+       round(i.high::numeric, 1)                 AS "adj. Wald high",
        crm.promoters(s) AS promoters, crm.passives(s) AS passives, crm.detractors(s) AS detractors
-FROM (SELECT crm.nps_agg(nps_score) AS s FROM survey_responses) t,
-     crm.nps_interval(s) AS i;
+FROM (SELECT crm.nps_agg(nps_score) AS s FROM survey_responses) t
+LEFT JOIN LATERAL crm.nps_interval(s) AS i ON true;
 
 \echo 'By segment'
 SELECT c.segment,
@@ -128,7 +128,6 @@ SELECT round((100 * crm.conversion_rate(crm.won(s), crm.won(s) + crm.lost(s)))::
        round((100 * crm.growth_rate(december, previous_december))::numeric, 1) AS "MRR growth % (Dec 2025 vs Dec 2024)",
        round(crm.quota_attainment(crm.won_value(s), 2500000)::numeric, 3) AS "quota attainment (2.5M target)"
 FROM pipeline, mrr;
-\echo
 \echo
 \echo '=== Service: first response and resolution in business hours, by team (2025) ==='
 \echo

@@ -1,7 +1,9 @@
 //! SQL surface of the customers family: `crm.retention_rate`, `crm.churn_rate`,
 //! `crm.customer_agg`, `crm.rollup(crm.customer_summary)`, `crm.active_customers` and
 //! `crm.churn_series`. Aggregates are declared in `sql/customers.sql`.
-use super::state::{require_finite, CustomerRow, CustomerSummary, Denominator, PeriodState};
+use super::state::{
+    is_customer, require_finite, CustomerRow, CustomerSummary, Denominator, PeriodState,
+};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise, state_or_init, state_ref,
@@ -220,11 +222,14 @@ fn customer_agg_trans(
     let Some(started_at) = started_at else {
         return state;
     };
+    let (started_at, ended_at) = (instant(started_at), ended_at.map(instant));
+    // A zero-length row is skipped like a NULL one: only zero-length rows give NULL.
+    if !is_customer(CUSTOMER_AGG, started_at, ended_at).or_raise() {
+        return state;
+    }
     // SAFETY: the state of `crm.customer_agg` is a `CustomerSummary` made here.
     let summary = unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_AGG, CustomerSummary::new) };
-    summary
-        .add(CUSTOMER_AGG, instant(started_at), ended_at.map(instant))
-        .or_raise();
+    summary.add(CUSTOMER_AGG, started_at, ended_at).or_raise();
     internal_of(summary)
 }
 
@@ -287,7 +292,8 @@ fn customer_summary_customers(summary: customer_summary) -> i64 {
     bigint(summary.0.customers())
 }
 
-/// Customers active at an instant: started_at <= at and (ended_at is NULL or ended_at > at).
+/// The customers a period starting at `at` starts with: started_at < at and (ended_at is NULL
+/// or ended_at >= at).
 #[pg_extern(immutable, parallel_safe, strict)]
 fn active_customers(summary: customer_summary, at: TimestampWithTimeZone) -> i64 {
     let mut summary = summary.0;
@@ -296,44 +302,101 @@ fn active_customers(summary: customer_summary, at: TimestampWithTimeZone) -> i64
     bigint(summary.active_at(at))
 }
 
-/// Adds a Postgres interval to a timestamp as `timestamptz + interval` does (calendar months and
-/// days in the session time zone).
-fn add_interval(at: i64, step: Interval) -> i64 {
-    let at = TimestampWithTimeZone::try_from(at)
-        .map_err(|_| {
-            MetricError::DatetimeOverflow(format!("{CHURN_SERIES}: timestamp out of range"))
-        })
-        .or_raise();
-    let out_of_range =
-        || MetricError::DatetimeOverflow(format!("{CHURN_SERIES}: timestamp out of range"));
-    // Postgres raises its own "timestamp out of range" past the timestamp range: caught here and
-    // raised again as the contract's 22008 with the function's name.
-    let sum = PgTryBuilder::new(|| {
-        // SAFETY: `timestamptz_pl_interval` takes a timestamptz and an interval datum, both
-        // non-null, and returns a timestamptz.
+/// A Postgres date/time function of two arguments, called directly.
+type DatetimeFunction = unsafe fn(pg_sys::FunctionCallInfo) -> pg_sys::Datum;
+
+/// Calls a Postgres date/time function; the errors it raises on user input (a timestamp out
+/// of range, an unknown time zone) become `crm.churn_series:` errors with the contract
+/// SQLSTATEs and no backtrace. Other errors (query cancel, out of memory) propagate as they are.
+/// The functions called hold no resources, so catching their error leaves nothing to clean up.
+fn datetime_call(
+    function: DatetimeFunction,
+    first: pg_sys::Datum,
+    second: pg_sys::Datum,
+    time_zone: &str,
+) -> pg_sys::Datum {
+    PgTryBuilder::new(|| {
+        // SAFETY: `function` is a built-in of two non-NULL arguments of the types given by
+        // its callers below; pgrx turns a Postgres ERROR inside it into a Rust panic.
         unsafe {
-            pgrx::fcinfo::direct_function_call::<TimestampWithTimeZone>(
-                pg_sys::timestamptz_pl_interval,
-                &[at.into_datum(), step.into_datum()],
-            )
+            pgrx::fcinfo::direct_function_call_as_datum(function, &[Some(first), Some(second)])
         }
     })
-    .catch_others(|_| raise(out_of_range()))
-    .execute();
-    match sum {
-        Some(sum) => instant(sum),
-        None => raise(out_of_range()),
-    }
+    .catch_when(PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW, |_| {
+        raise(MetricError::DatetimeOverflow(format!(
+            "{CHURN_SERIES}: timestamp out of range"
+        )))
+    })
+    .catch_when(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, |_| {
+        raise(MetricError::InvalidParameter(format!(
+            "{CHURN_SERIES}: unknown time zone '{time_zone}'"
+        )))
+    })
+    .execute()
+    .unwrap_or_else(|| {
+        raise(MetricError::DatetimeOverflow(format!(
+            "{CHURN_SERIES}: timestamp out of range"
+        )))
+    })
 }
 
-/// Periods [start, start + step) from `from` while start < `to`, stepping like generate_series.
-fn series_periods(from: i64, to: i64, step: Interval) -> MetricResult<Vec<(i64, i64)>> {
+/// `value` as a datum for a direct call (the types used here never convert to NULL).
+fn datum_of(value: impl IntoDatum) -> pg_sys::Datum {
+    value.into_datum().unwrap_or_else(|| {
+        raise(MetricError::InvalidParameter(format!(
+            "{CHURN_SERIES}: NULL argument"
+        )))
+    })
+}
+
+/// Adds `step` to the instant `at` as `timestamptz + interval` does with the session time zone
+/// set to `time_zone`: the months in local time (the day clamped to the month's last), then
+/// the days in local time, each time resolving the local time in the zone with Postgres's own
+/// rules and data, then the time part as elapsed microseconds.
+fn add_interval_in_zone(at: i64, step: &Interval, zone: pg_sys::Datum, time_zone: &str) -> i64 {
+    let mut at = pg_sys::Datum::from(at);
+    let local_parts = [
+        Interval::new(step.months(), 0, 0),
+        Interval::new(0, step.days(), 0),
+    ];
+    for part in local_parts.into_iter().flatten() {
+        if part.months() == 0 && part.days() == 0 {
+            continue;
+        }
+        let part = datum_of(part);
+        let local = datetime_call(pg_sys::timestamptz_zone, zone, at, time_zone);
+        let moved = datetime_call(pg_sys::timestamp_pl_interval, local, part, time_zone);
+        at = datetime_call(pg_sys::timestamp_zone, zone, moved, time_zone);
+    }
+    if step.micros() != 0 {
+        let time = datum_of(Interval::from_micros(step.micros()));
+        at = datetime_call(pg_sys::timestamptz_pl_interval, at, time, time_zone);
+    }
+    at.value() as i64
+}
+
+/// Periods [start, start + step) from `from` while start < `to`, stepping like generate_series
+/// with calendar steps in `time_zone`.
+fn series_periods(
+    from: i64,
+    to: i64,
+    step: &Interval,
+    time_zone: &str,
+) -> MetricResult<Vec<(i64, i64)>> {
     require_finite(CHURN_SERIES, "from", from)?;
     require_finite(CHURN_SERIES, "to", to)?;
+    let zone = datum_of(time_zone);
+    // An unknown zone is an error even when the series is empty.
+    datetime_call(
+        pg_sys::timestamptz_zone,
+        zone,
+        pg_sys::Datum::from(from),
+        time_zone,
+    );
     let mut periods = Vec::new();
     let mut start = from;
     while start < to {
-        let end = add_interval(start, step);
+        let end = add_interval_in_zone(start, step, zone, time_zone);
         if end <= start {
             return Err(MetricError::InvalidParameter(format!(
                 "{CHURN_SERIES}: step must be a positive interval"
@@ -369,17 +432,19 @@ type ChurnSeriesRow = (
     Option<f64>,
     Option<f64>,
 );
-/// Retention and churn for each period [start, start + step) from `from` while start < `to`;
-/// each row equals crm.retention_rate / crm.churn_rate over that period, from one scan.
-/// STABLE, not IMMUTABLE: calendar steps follow the session time zone, as
-/// `timestamptz + interval` does.
+/// Retention and churn for each period [start, start + step) from `from` while start < `to`,
+/// calendar steps taken in `time_zone`; each row equals crm.retention_rate and
+/// crm.churn_rate(..., denominator) over that period, from one scan. IMMUTABLE: the session
+/// time zone only enters through the default of `time_zone`, evaluated by the caller.
 #[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
-#[pg_extern(stable, parallel_safe, strict)]
+#[pg_extern(immutable, parallel_safe, strict)]
 fn churn_series(
     summary: customer_summary,
     from: TimestampWithTimeZone,
     to: TimestampWithTimeZone,
     step: Interval,
+    denominator: default!(&str, "'start'"),
+    time_zone: default!(&str, "current_setting('TimeZone')"),
 ) -> TableIterator<
     'static,
     (
@@ -394,7 +459,8 @@ fn churn_series(
     ),
 > {
     let mut summary = summary.0;
-    let periods = series_periods(instant(from), instant(to), step).or_raise();
+    let denominator = Denominator::parse(CHURN_SERIES, denominator).or_raise();
+    let periods = series_periods(instant(from), instant(to), &step, time_zone).or_raise();
     let counts = summary.periods(CHURN_SERIES, &periods).or_raise();
     let rows: Vec<ChurnSeriesRow> = periods
         .iter()
@@ -408,7 +474,7 @@ fn churn_series(
                 bigint(counts.new_customers),
                 bigint(counts.churned_customers),
                 counts.retention_rate(),
-                counts.churn_rate(Denominator::Start),
+                counts.churn_rate(denominator),
             )
         })
         .collect();

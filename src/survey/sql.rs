@@ -215,6 +215,41 @@ fn nps_interval(
     TableIterator::once((low, high))
 }
 
+/// Is the change of NPS from `a` to `b` significant? Difference nps(b) − nps(a) in points,
+/// Wald margin at `confidence`, z and two-sided p-value (independent samples). Not STRICT: a
+/// NULL summary (no answers) gives one row of NULLs, so the row of its group stays.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe)]
+fn nps_difference(
+    a: Option<nps_summary>,
+    b: Option<nps_summary>,
+    confidence: default!(Option<f64>, 0.95),
+) -> TableIterator<
+    'static,
+    (
+        name!(difference, Option<f64>),
+        name!(margin, Option<f64>),
+        name!(z, Option<f64>),
+        name!(p_value, Option<f64>),
+    ),
+> {
+    let (Some(a), Some(b), Some(confidence)) = (a, b, confidence) else {
+        return TableIterator::once((None, None, None, None));
+    };
+    let result =
+        a.0.difference("crm.nps_difference", &b.0, confidence)
+            .or_raise();
+    TableIterator::once(match result {
+        Some(found) => (
+            Some(found.difference),
+            Some(found.margin),
+            found.z,
+            found.p_value,
+        ),
+        None => (None, None, None, None),
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // CSAT.
 // ---------------------------------------------------------------------------------------------
@@ -351,6 +386,7 @@ extension_sql_file!(
         nps_summary_detractors,
         nps_margin_of_error,
         nps_interval,
+        nps_difference,
         csat_inverse,
         csat_threshold_inverse,
         csat_combine,

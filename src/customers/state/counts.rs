@@ -9,25 +9,26 @@ const STATE_NAME: &str = "crm.retention_rate/crm.churn_rate state";
 /// Per-period counts. All u64. Exact under any split; `merge` adds field-wise.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeriodCounts {
-    /// S: active at `period_start`.
+    /// S: started before `period_start` and not ended before it.
     pub customers_at_start: u64,
-    /// E: active at `period_end`.
+    /// E: started before `period_end` and not ended before it (the next period's S).
     pub customers_at_end: u64,
-    /// N: started in `(period_start, period_end]` and active at `period_end`.
+    /// N: started in `[period_start, period_end)` and not ended before `period_end`.
     pub new_customers: u64,
-    /// Lost: active at `period_start` and not at `period_end`.
+    /// Lost: in S and ended before `period_end`.
     pub churned_customers: u64,
-    /// Started in `(period_start, period_end]`.
+    /// Started in `[period_start, period_end)`.
     pub started_in_period: u64,
-    /// Ended in `(period_start, period_end]`.
+    /// Ended in `[period_start, period_end)`.
     pub ended_in_period: u64,
 }
 
 impl PeriodCounts {
-    /// Classifies one validated customer against one validated period.
+    /// Classifies one validated, non-zero-length customer against one validated period.
     fn of_customer(started_at: i64, ended_at: i64, period_start: i64, period_end: i64) -> Self {
-        let active = |t: i64| started_at <= t && ended_at > t;
-        let in_period = |t: i64| period_start < t && t <= period_end;
+        // A customer of the period starting at `t`: started before it, not ended before it.
+        let active = |t: i64| started_at < t && ended_at >= t;
+        let in_period = |t: i64| period_start <= t && t < period_end;
         PeriodCounts {
             customers_at_start: u64::from(active(period_start)),
             customers_at_end: u64::from(active(period_end)),
@@ -86,7 +87,9 @@ impl PeriodCounts {
         period_end: i64,
     ) -> MetricResult<()> {
         check_period(function, period_start, period_end)?;
-        let (started_at, ended_at) = customer_span(function, started_at, ended_at)?;
+        let Some((started_at, ended_at)) = customer_span(function, started_at, ended_at)? else {
+            return Ok(());
+        };
         self.merge(&Self::of_customer(
             started_at,
             ended_at,
@@ -108,7 +111,9 @@ impl PeriodCounts {
         period_end: i64,
     ) -> MetricResult<()> {
         check_period(function, period_start, period_end)?;
-        let (started_at, ended_at) = customer_span(function, started_at, ended_at)?;
+        let Some((started_at, ended_at)) = customer_span(function, started_at, ended_at)? else {
+            return Ok(());
+        };
         let row = Self::of_customer(started_at, ended_at, period_start, period_end);
         let mut fields = self.fields();
         for (field, delta) in fields.iter_mut().zip(row.fields()) {

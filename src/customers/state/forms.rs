@@ -72,6 +72,7 @@ impl CustomerSummary {
             }
             let ended_at = match reader.u64()? {
                 0 => POS_INFINITY,
+                1 => return Err(corrupt("span with ended_at = started_at")),
                 code => i64::try_from(i128::from(started_at) + i128::from(code) - 1)
                     .ok()
                     .filter(|&ended_at| ended_at != POS_INFINITY)
@@ -165,9 +166,9 @@ impl CustomerSummary {
                 None => POS_INFINITY,
                 Some(ended_at) => timestamp(ended_at)?,
             };
-            if ended_at < started_at {
+            if ended_at <= started_at {
                 return Err(invalid(format!(
-                    "ended_at {} is before started_at {}",
+                    "ended_at {} is not after started_at {}",
                     format_timestamp(ended_at),
                     format_timestamp(started_at)
                 )));

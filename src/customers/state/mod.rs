@@ -2,8 +2,11 @@
 //!
 //! Timestamps are Postgres `TimestampTz` raw values: microseconds since
 //! 2000-01-01 00:00 UTC, with `i64::MIN` for `-infinity` and `i64::MAX` for `infinity`.
-//! A customer is active at instant `t` when `started_at <= t` and
-//! (`ended_at` is NULL or `ended_at > t`); NULL and `infinity` both mean "never ends".
+//! Periods are half-open `[period_start, period_end)` and a customer is new in the period
+//! its `started_at` falls in and lost in the period its `ended_at` falls in. So the customers
+//! a period starting at `t` starts with (and the previous period ends with) are those with
+//! `started_at < t` and (`ended_at` is NULL or `ended_at >= t`); NULL and `infinity` both
+//! mean "never ends". A row with `ended_at = started_at` was never a customer and is skipped.
 //!
 //! * [`PeriodCounts`] is the state of the one-step aggregates (`crm.retention_rate`,
 //!   `crm.churn_rate`): each row is classified against one period as it arrives.
@@ -74,12 +77,13 @@ pub fn require_finite(function: &str, what: &str, value: i64) -> MetricResult<()
 }
 
 /// Validates one customer row; returns `(started_at, ended_at)` with "never ends" as
-/// [`POS_INFINITY`].
+/// [`POS_INFINITY`], or `None` for a zero-length row (`ended_at = started_at`), which was
+/// never a customer and is skipped.
 fn customer_span(
     function: &str,
     started_at: i64,
     ended_at: Option<i64>,
-) -> MetricResult<(i64, i64)> {
+) -> MetricResult<Option<(i64, i64)>> {
     require_finite(function, "started_at", started_at)?;
     let ended_at = match ended_at {
         None | Some(POS_INFINITY) => POS_INFINITY,
@@ -97,7 +101,13 @@ fn customer_span(
             format_timestamp(started_at)
         )));
     }
-    Ok((started_at, ended_at))
+    Ok((ended_at != started_at).then_some((started_at, ended_at)))
+}
+
+/// Whether a row is a customer: validates it as the aggregates do, and is `false` for a
+/// zero-length row (`ended_at = started_at`), which is skipped like a row with a NULL input.
+pub fn is_customer(function: &str, started_at: i64, ended_at: Option<i64>) -> MetricResult<bool> {
+    Ok(customer_span(function, started_at, ended_at)?.is_some())
 }
 
 /// Validates one `[period_start, period_end)` period.

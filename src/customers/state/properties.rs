@@ -68,7 +68,7 @@ proptest! {
         let whole = counts(&rows, p);
         prop_assert_eq!(merged, whole);
         prop_assert!(whole.is_consistent());
-        prop_assert_eq!(merged_summary.customers(), rows.len() as u64);
+        prop_assert_eq!(merged_summary.customers(), summary(&rows).customers());
         prop_assert_eq!(merged_summary.encode(), summary(&rows).encode());
     }
 
@@ -100,13 +100,48 @@ proptest! {
 
     #[test]
     fn active_at_matches_brute_force(rows in prop::collection::vec(any_row(), 0..80), at in -60i64..60) {
+        // The contract's S of a period starting at `at`, zero-length rows skipped.
         let expected = rows
             .iter()
             .filter(|&&(started_at, ended_at)| {
-                started_at <= at && ended_at.is_none_or(|ended_at| ended_at > at)
+                ended_at != Some(started_at)
+                    && started_at < at
+                    && ended_at.is_none_or(|ended_at| ended_at >= at)
             })
             .count() as u64;
         prop_assert_eq!(summary(&rows).active_at(at), expected);
+    }
+
+    #[test]
+    fn counts_follow_the_contract_definitions(rows in rows(), periods in prop::collection::vec(period(), 1..6)) {
+        // Written from the contract's text, independently of `PeriodCounts::of_customer`:
+        // half-open periods, new where started_at falls, lost where ended_at falls.
+        let mut summary = summary(&rows);
+        let from_summary = summary.periods(F, &periods).unwrap();
+        for (&(ps, pe), got) in periods.iter().zip(from_summary) {
+            let real = rows.iter().filter(|&&(s, e)| e != Some(s));
+            let not_ended_before = |e: Option<i64>, t: i64| e.is_none_or(|e| e >= t);
+            let count = |keep: &dyn Fn(i64, Option<i64>) -> bool| {
+                real.clone().filter(|&&(s, e)| keep(s, e)).count() as u64
+            };
+            let expected = PeriodCounts {
+                customers_at_start: count(&|s, e| s < ps && not_ended_before(e, ps)),
+                customers_at_end: count(&|s, e| s < pe && not_ended_before(e, pe)),
+                new_customers: count(&|s, e| ps <= s && s < pe && not_ended_before(e, pe)),
+                churned_customers: count(&|s, e| {
+                    s < ps && not_ended_before(e, ps) && !not_ended_before(e, pe)
+                }),
+                started_in_period: count(&|s, _| ps <= s && s < pe),
+                ended_in_period: count(&|_, e| e.is_some_and(|e| ps <= e && e < pe)),
+            };
+            prop_assert_eq!(got, expected);
+            prop_assert_eq!(counts(&rows, (ps, pe)), expected);
+            // E = S - lost + N exactly.
+            prop_assert_eq!(
+                expected.customers_at_end + expected.churned_customers,
+                expected.customers_at_start + expected.new_customers
+            );
+        }
     }
 
     #[test]
@@ -114,7 +149,8 @@ proptest! {
         let mut original = summary(&rows);
         let bytes = original.encode();
         let mut decoded = CustomerSummary::decode(&bytes).unwrap();
-        prop_assert_eq!(decoded.customers(), rows.len() as u64);
+        let real = rows.iter().filter(|&&(started_at, ended_at)| ended_at != Some(started_at));
+        prop_assert_eq!(decoded.customers(), real.count() as u64);
         prop_assert_eq!(decoded.encode(), bytes.clone());
         let mut reversed: Vec<Row> = rows.clone();
         reversed.reverse();

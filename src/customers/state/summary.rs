@@ -109,14 +109,17 @@ impl CustomerSummary {
         Self::default()
     }
 
-    /// Adds one customer row (validated like [`PeriodCounts::add`]).
+    /// Adds one customer row (validated like [`PeriodCounts::add`]; a zero-length row is
+    /// skipped).
     pub fn add(
         &mut self,
         function: &str,
         started_at: i64,
         ended_at: Option<i64>,
     ) -> MetricResult<()> {
-        let row = customer_span(function, started_at, ended_at)?;
+        let Some(row) = customer_span(function, started_at, ended_at)? else {
+            return Ok(());
+        };
         self.check_size(function)?;
         self.pending.push(row);
         self.customers = self.customers.saturating_add(1);
@@ -156,14 +159,14 @@ impl CustomerSummary {
         self.customers
     }
 
-    /// Customers active at `at`. Infinite `at` gives 0 (no finite lifetime covers it);
-    /// callers that must reject it can use [`require_finite`].
+    /// The customers a period starting at `at` starts with: `started_at < at <= ended_at`.
+    /// `-infinity` gives 0; callers that must reject infinite instants use [`require_finite`].
     pub fn active_at(&mut self, at: i64) -> u64 {
         self.fold();
-        let started = self.spans.partition_point(|span| span.started_at <= at);
+        let started = self.spans.partition_point(|span| span.started_at < at);
         self.spans[..started]
             .iter()
-            .filter(|span| span.ended_at > at)
+            .filter(|span| span.ended_at >= at)
             .fold(0u64, |total, span| total.saturating_add(span.count))
     }
 
@@ -182,17 +185,19 @@ impl CustomerSummary {
         self.fold();
 
         // Every instant that matters, and each lifetime's bins: `bin(x)` is the number of
-        // boundaries below `x`, so `x <= boundaries[k]` exactly when `bin(x) <= k`.
+        // boundaries at or below `x`, so `x < boundaries[k]` exactly when `bin(x) <= k`.
+        // A period is named by the positions `k` of its start and end among the boundaries.
         let mut boundaries: Vec<i64> = periods
             .iter()
             .flat_map(|&(start, end)| [start, end])
             .collect();
         boundaries.sort_unstable();
         boundaries.dedup();
-        let bin = |instant: i64| boundaries.partition_point(|&boundary| boundary < instant);
+        let bin = |instant: i64| boundaries.partition_point(|&boundary| boundary <= instant);
+        let position = |instant: i64| boundaries.partition_point(|&boundary| boundary < instant);
         let period_bins: Vec<(usize, usize)> = periods
             .iter()
-            .map(|&(start, end)| (bin(start), bin(end)))
+            .map(|&(start, end)| (position(start), position(end)))
             .collect();
         let mut by_start_bin: Vec<usize> = (0..periods.len()).collect();
         by_start_bin.sort_unstable_by_key(|&period| period_bins[period].0);
@@ -200,9 +205,9 @@ impl CustomerSummary {
         let bins = boundaries.len() + 1;
         let mut started_in_bin = vec![0u64; bins];
         let mut ended_in_bin = vec![0u64; bins];
-        // Customers active at both ends of each period: started at or before its start
-        // (spans are sorted by start, so these are the ones seen before the first span
-        // starting after it) and ended after its end.
+        // Customers of the period from start to end: started before its start (spans are
+        // sorted by start, so these are the ones seen before the first span starting at or
+        // after it) and not ended before its end.
         let mut active_throughout = vec![0u64; periods.len()];
         let mut ended_by_bin = Fenwick::new(bins);
         let mut seen = 0u64;
@@ -220,7 +225,7 @@ impl CustomerSummary {
             }
         };
         for span in &self.spans {
-            while start_bin < boundaries.len() && boundaries[start_bin] < span.started_at {
+            while start_bin < boundaries.len() && boundaries[start_bin] <= span.started_at {
                 start_bin += 1;
             }
             answer_before(start_bin, seen, &ended_by_bin);
@@ -232,7 +237,7 @@ impl CustomerSummary {
         }
         answer_before(bins, seen, &ended_by_bin);
 
-        // Running totals: customers with start (end) at or before boundary k.
+        // Running totals: customers with start (end) before boundary k.
         let running = |counts: &mut Vec<u64>| {
             let mut total = 0u64;
             for count in counts.iter_mut() {
@@ -242,8 +247,8 @@ impl CustomerSummary {
         };
         running(&mut started_in_bin);
         running(&mut ended_in_bin);
-        // A lifetime never ends before it starts, so an end at or before k implies a start
-        // at or before k, and active-at-k is a difference of the running totals.
+        // A lifetime never ends before it starts, so an end before k implies a start before
+        // k, and the customers at k are a difference of the running totals.
         let active_at_boundary = |k: usize| started_in_bin[k].saturating_sub(ended_in_bin[k]);
         Ok(period_bins
             .iter()

@@ -52,7 +52,8 @@ pub(super) fn summary(rows: &[Row]) -> CustomerSummary {
     summary
 }
 
-/// Period [day 10, day 20) and one customer per case, named in comments.
+/// Period [day 10, day 20) and one customer per case, named in comments. Periods are
+/// half-open: a customer is new where `started_at` falls and lost where `ended_at` falls.
 fn hand_rows() -> Vec<Row> {
     vec![
         (day(0), None),           // active throughout: S, E
@@ -62,13 +63,13 @@ fn hand_rows() -> Vec<Row> {
         (day(11), None),          // joins inside: E, N, started
         (day(12), Some(day(18))), // joins and leaves inside: started, ended
         (day(13), Some(day(14))), // joins and leaves inside: started, ended
-        (day(10), None),          // starts exactly at period_start: S, E
-        (day(0), Some(day(20))),  // ends exactly at period_end: S, lost, ended
-        (day(0), Some(day(10))),  // ends exactly at period_start: nothing
-        (day(20), None),          // starts exactly at period_end: E, N, started
-        (day(15), Some(day(15))), // zero-length inside: started, ended
-        (day(10), Some(day(10))), // zero-length at period_start: nothing
-        (day(5), Some(day(5))),   // zero-length before: nothing
+        (day(10), None),          // starts exactly at period_start: E, N, started
+        (day(0), Some(day(20))),  // ends exactly at period_end: S, E (lost next period)
+        (day(0), Some(day(10))),  // ends exactly at period_start: S, lost, ended
+        (day(20), None),          // starts exactly at period_end: nothing (next period's N)
+        (day(15), Some(day(15))), // zero-length inside: skipped
+        (day(10), Some(day(10))), // zero-length at period_start: skipped
+        (day(5), Some(day(5))),   // zero-length before: skipped
         (day(25), None),          // starts after: nothing
         (day(0), Some(i64::MAX)), // +infinity end = never ends: S, E
     ]
@@ -79,8 +80,8 @@ const HAND_EXPECTED: PeriodCounts = PeriodCounts {
     customers_at_end: 7,
     new_customers: 3,
     churned_customers: 2,
-    started_in_period: 6,
-    ended_in_period: 5,
+    started_in_period: 5,
+    ended_in_period: 4,
 };
 
 #[test]
@@ -90,40 +91,69 @@ fn hand_computed_period() {
     assert_eq!(got.retention_rate(), Some(4.0 / 6.0));
     assert_eq!(got.churn_rate(Denominator::Start), Some(2.0 / 6.0));
     assert_eq!(got.churn_rate(Denominator::Average), Some(2.0 / 6.5));
-    assert_eq!(got.churn_rate(Denominator::StartPlusNew), Some(5.0 / 12.0));
+    assert_eq!(got.churn_rate(Denominator::StartPlusNew), Some(4.0 / 11.0));
     let mut summary = summary(&hand_rows());
     assert_eq!(
         summary.periods(F, &[(day(10), day(20))]).unwrap(),
         vec![got]
     );
-    assert_eq!(summary.customers(), 16);
+    // The three zero-length rows are not customers.
+    assert_eq!(summary.customers(), 13);
 }
 
 #[test]
 fn single_customers_at_boundaries() {
     let period = (day(10), day(20));
     let one = |row: Row| counts(&[row], period);
+    // Starts on the period's first instant: this period's new customer.
     let at_start = one((day(10), None));
     assert_eq!(
-        (at_start.customers_at_start, at_start.started_in_period),
-        (1, 0)
+        at_start,
+        PeriodCounts {
+            customers_at_end: 1,
+            new_customers: 1,
+            started_in_period: 1,
+            ..PeriodCounts::default()
+        }
     );
+    // Ends on the next period's first instant: lost in the next period, not this one.
     let ends_at_end = one((day(0), Some(day(20))));
     assert_eq!(
-        (ends_at_end.customers_at_end, ends_at_end.churned_customers),
-        (0, 1)
-    );
-    let ends_at_start = one((day(0), Some(day(10))));
-    assert_eq!(ends_at_start, PeriodCounts::default());
-    let zero_length = one((day(15), Some(day(15))));
-    assert_eq!(
-        zero_length,
+        ends_at_end,
         PeriodCounts {
-            started_in_period: 1,
+            customers_at_start: 1,
+            customers_at_end: 1,
+            ..PeriodCounts::default()
+        }
+    );
+    let lost_next = counts(&[(day(0), Some(day(20)))], (day(20), day(30)));
+    assert_eq!(
+        (lost_next.customers_at_start, lost_next.churned_customers),
+        (1, 1)
+    );
+    // Ends on this period's first instant: lost in this period.
+    let ends_at_start = one((day(0), Some(day(10))));
+    assert_eq!(
+        ends_at_start,
+        PeriodCounts {
+            customers_at_start: 1,
+            churned_customers: 1,
             ended_in_period: 1,
             ..PeriodCounts::default()
         }
     );
+    // Starts on the next period's first instant: nothing here.
+    assert_eq!(one((day(20), None)), PeriodCounts::default());
+    // Zero-length rows are skipped everywhere, also by remove.
+    for at in [day(5), day(10), day(15), day(20)] {
+        assert_eq!(one((at, Some(at))), PeriodCounts::default());
+    }
+    let mut state = one((day(0), None));
+    let before = state;
+    state
+        .remove(F, day(10), Some(day(10)), period.0, period.1)
+        .unwrap();
+    assert_eq!(state, before);
     let joiner_leaver = one((day(11), Some(day(19))));
     assert_eq!(
         joiner_leaver,
@@ -144,25 +174,30 @@ fn zero_denominators_are_null() {
     assert_eq!(empty.churn_rate(Denominator::StartPlusNew), None);
     // Only joiners: nothing at start, but the other denominators are not zero.
     let joiners = counts(
-        &[(day(12), None), (day(13), Some(day(14)))],
+        &[(day(12), None), (day(13), Some(day(14))), (day(10), None)],
         (day(10), day(20)),
     );
     assert_eq!(joiners.retention_rate(), None);
     assert_eq!(joiners.churn_rate(Denominator::Start), None);
     assert_eq!(joiners.churn_rate(Denominator::Average), Some(0.0));
-    assert_eq!(joiners.churn_rate(Denominator::StartPlusNew), Some(0.5));
+    assert_eq!(
+        joiners.churn_rate(Denominator::StartPlusNew),
+        Some(1.0 / 3.0)
+    );
 }
 
 #[test]
 fn summary_active_at_boundaries() {
     let mut summary = summary(&hand_rows());
-    // At day 10: the four starting at day 0 and 1 still on, the +infinity one, and the
-    // one starting exactly at day 10; not the one ending at day 10.
+    // At day 10: the five starting at day 0 (one ending exactly at day 10 counts: it is lost
+    // in the period starting then) and the one at day 1; not the one starting at day 10.
     assert_eq!(summary.active_at(day(10)), 6);
     assert_eq!(summary.active_at(day(20)), 7);
-    assert_eq!(summary.active_at(day(15)), 8);
+    // At day 15: also the one ending at day 15 and those started in days 11 and 12.
+    assert_eq!(summary.active_at(day(15)), 9);
     assert_eq!(summary.active_at(i64::MIN), 0);
-    assert_eq!(summary.active_at(i64::MAX), 0);
+    // Only the never-ending ones reach +infinity.
+    assert_eq!(summary.active_at(i64::MAX), 8);
 }
 
 #[test]
@@ -172,7 +207,9 @@ fn summary_folds_long_tails() {
         .collect();
     let mut summary = summary(&rows);
     assert!(summary.pending.len() <= MIN_PENDING_ROWS);
-    assert_eq!(summary.customers(), 5000);
+    // Rows with i % 11 == 0 and an end are zero-length.
+    let zero_length = (0..5000).filter(|i| i % 3 != 0 && i % 11 == 0).count() as u64;
+    assert_eq!(summary.customers(), 5000 - zero_length);
     let period = (5, 20);
     assert_eq!(
         summary.periods(F, &[period]).unwrap(),
@@ -347,6 +384,17 @@ fn binary_forms_reject_corruption() {
     assert!(CustomerSummary::decode(&[1, 2, 2, 0, 1, 0, 0, 1]).is_err());
     assert!(CustomerSummary::decode(&[1, 1, 2, 0, 1, 0]).is_err());
     assert_eq!(CustomerSummary::decode(&[1, 0]).unwrap().customers(), 0);
+    // A zero-length span (end code 1) is not a customer.
+    assert!(matches!(
+        CustomerSummary::decode(&[1, 1, 2, 1, 1]),
+        Err(MetricError::InvalidBinary(m)) if m == "crm.customer_summary: span with ended_at = started_at"
+    ));
+    assert_eq!(
+        CustomerSummary::decode(&[1, 1, 2, 2, 1])
+            .unwrap()
+            .customers(),
+        1
+    );
     // An end past +infinity.
     assert!(CustomerSummary::decode(&[
         1, 1, 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 3, 1
@@ -467,6 +515,7 @@ fn text_form() {
         r#"{"version":1,"customers":0,"spans":[],"extra":1}"#,
         r#"{"version":1,"customers":0,"spans":[["2024-01-01 00:00:00+00",null,0]]}"#,
         r#"{"version":1,"customers":1,"spans":[["2024-01-02 00:00:00+00","2024-01-01 00:00:00+00",1]]}"#,
+        r#"{"version":1,"customers":1,"spans":[["2024-01-02 00:00:00+00","2024-01-02 00:00:00+00",1]]}"#,
         r#"{"version":1,"customers":1,"spans":[["2024-01-01",null,1]]}"#,
         r#"{"version":1,"customers":1,"spans":[["2024-01-01 00:00:00+00",null,1]]} x"#,
         r#"{"version":1,"customers":2,"spans":[["2024-01-01 00:00:00+00",null,18446744073709551615],["2025-01-01 00:00:00+00",null,18446744073709551615]]}"#,

@@ -9,7 +9,7 @@ mod tests;
 pub use self::csat::{csat_answer_refused, CsatCounts};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::stats::two_sided_z;
+use crate::common::stats::{two_sided_p_value, two_sided_z};
 use serde::Deserialize;
 
 /// Binary format version of [`NpsCounts`], [`NpsState`] and [`CsatCounts`].
@@ -29,6 +29,19 @@ pub struct NpsCounts {
 /// The counter (0 promoters, 1 passives, 2 detractors) each score 0..=10 increments: a table
 /// lookup, so random scores cause no branch mispredictions.
 const NPS_COUNTER: [usize; 11] = [2, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0];
+
+/// The change of NPS between two independent samples (`crm.nps_difference`), in points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NpsDifference {
+    /// nps(after) − nps(before).
+    pub difference: f64,
+    /// z_(confidence) · standard error: the difference ± margin is the Wald interval.
+    pub margin: f64,
+    /// difference / standard error; `None` when the standard error is 0.
+    pub z: Option<f64>,
+    /// Two-sided p-value of `z`; `None` when the standard error is 0.
+    pub p_value: Option<f64>,
+}
 
 /// Checks that an NPS score is on the 0..10 scale.
 #[inline(always)]
@@ -152,6 +165,56 @@ impl NpsCounts {
         let low = (100.0 * (center - half_width)).clamp(-100.0, 100.0);
         let high = (100.0 * (center + half_width)).clamp(-100.0, 100.0);
         Ok(Some((low, high)))
+    }
+
+    /// Wald standard error of the NPS in points, 100·sqrt((p + d − (p − d)²)/n); `None`
+    /// without answers.
+    pub fn standard_error(&self) -> Option<f64> {
+        let responses = self.responses();
+        if responses == 0 {
+            return None;
+        }
+        let n = responses as f64;
+        let promoter_share = self.promoters as f64 / n;
+        let detractor_share = self.detractors as f64 / n;
+        let variance = promoter_share + detractor_share
+            - (promoter_share - detractor_share) * (promoter_share - detractor_share);
+        Some(100.0 * (variance.max(0.0) / n).sqrt())
+    }
+
+    /// Is the change from `self` (before) to `after` significant? Two independent samples,
+    /// Wald standard error sqrt(se_before² + se_after²). `None` when either side has no answers.
+    pub fn difference(
+        &self,
+        function: &str,
+        after: &NpsCounts,
+        confidence: f64,
+    ) -> MetricResult<Option<NpsDifference>> {
+        let z_critical = two_sided_z(function, confidence)?;
+        let (Some(before_nps), Some(after_nps), Some(before_se), Some(after_se)) = (
+            self.nps(),
+            after.nps(),
+            self.standard_error(),
+            after.standard_error(),
+        ) else {
+            return Ok(None);
+        };
+        let difference = after_nps - before_nps;
+        let standard_error = before_se.hypot(after_se);
+        // With every answer of both sides in one category there is no sampling variance: the
+        // margin is 0 and z and p are undefined.
+        let (z, p_value) = if standard_error > 0.0 {
+            let z = difference / standard_error;
+            (Some(z), Some(two_sided_p_value(z)))
+        } else {
+            (None, None)
+        };
+        Ok(Some(NpsDifference {
+            difference,
+            margin: z_critical * standard_error,
+            z,
+            p_value,
+        }))
     }
 
     pub fn encode(&self) -> Vec<u8> {

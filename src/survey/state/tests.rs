@@ -77,6 +77,52 @@ fn worked_example_n1000() {
 }
 
 #[test]
+fn difference_of_two_quarters() {
+    // Q3: 250 promoters, 675 passives, 75 detractors (NPS 17.5, SE 1.715735);
+    // Q4: 300, 600, 100 (NPS 20, SE sqrt(0.4 − 0.04)/sqrt(1000)·100 = 1.897367).
+    let (q3, q4) = (counts(250, 675, 75), counts(300, 600, 100));
+    let got = q3.difference("t", &q4, 0.95).unwrap().unwrap();
+    let se: f64 = (0.325_f64 - 0.175 * 0.175).sqrt() / 1000_f64.sqrt() * 100.0;
+    let se4: f64 = (0.4_f64 - 0.2 * 0.2).sqrt() / 1000_f64.sqrt() * 100.0;
+    let combined = (se * se + se4 * se4).sqrt();
+    assert!((got.difference - 2.5).abs() < 1e-12);
+    assert!((got.margin - 1.959_963_984_540_054 * combined).abs() < 1e-9);
+    assert!((got.z.unwrap() - 2.5 / combined).abs() < 1e-12);
+    // z ≈ 0.978: two-sided p ≈ 0.328.
+    assert!((got.z.unwrap() - 0.977_9).abs() < 1e-3, "{got:?}");
+    assert!((got.p_value.unwrap() - 0.328).abs() < 1e-3, "{got:?}");
+    // Reversed: the sign flips, the rest stays.
+    let back = q4.difference("t", &q3, 0.95).unwrap().unwrap();
+    assert_eq!(back.difference, -got.difference);
+    assert_eq!(back.p_value, got.p_value);
+}
+
+#[test]
+fn difference_edge_cases() {
+    let some = counts(3, 1, 1);
+    assert_eq!(NpsCounts::default().difference("t", &some, 0.95), Ok(None));
+    assert_eq!(some.difference("t", &NpsCounts::default(), 0.95), Ok(None));
+    // All answers in one category on both sides: no variance, margin 0, z and p undefined.
+    let all_promoters = counts(5, 0, 0);
+    let all_detractors = counts(0, 0, 7);
+    assert_eq!(
+        all_detractors.difference("t", &all_promoters, 0.95),
+        Ok(Some(NpsDifference {
+            difference: 200.0,
+            margin: 0.0,
+            z: None,
+            p_value: None
+        }))
+    );
+    assert!(some.difference("t", &some, 1.0).is_err());
+    let same = some.difference("t", &some, 0.95).unwrap().unwrap();
+    assert_eq!(
+        (same.difference, same.z, same.p_value),
+        (0.0, Some(0.0), Some(1.0))
+    );
+}
+
+#[test]
 fn empty_counts_give_none() {
     let empty = NpsCounts::default();
     assert_eq!(empty.nps(), None);
