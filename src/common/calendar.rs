@@ -449,8 +449,18 @@ pub fn format_timestamp(value: i64) -> String {
     text
 }
 
+/// Earliest finite `timestamptz` Postgres accepts (4714-11-24 00:00:00+00 BC), raw.
+pub const MIN_TIMESTAMP: i64 = -211_813_488_000_000_000;
+/// First instant past the finite `timestamptz` range (294277-01-01 00:00:00+00), raw.
+pub const END_TIMESTAMP: i64 = 9_223_371_331_200_000_000;
+
+/// Whether a raw timestamp is a finite value Postgres accepts.
+pub fn is_valid_timestamp(value: i64) -> bool {
+    (MIN_TIMESTAMP..END_TIMESTAMP).contains(&value)
+}
+
 /// Parses what [`format_timestamp`] writes for a finite value (the fraction may have 1 to 6
-/// digits); `None` for anything else, including instants outside the finite `i64` range.
+/// digits); `None` for anything else, including instants outside the range of `timestamptz`.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
     let (text, before_christ) = match text.strip_suffix(" BC") {
         Some(text) => (text, true),
@@ -493,7 +503,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     let value = seconds * i128::from(USECS_PER_SEC) + i128::from(micros);
     i64::try_from(value)
         .ok()
-        .filter(|&value| value != i64::MIN && value != i64::MAX)
+        .filter(|&value| is_valid_timestamp(value))
 }
 
 /// An unsigned decimal of `min..=max` ASCII digits.

@@ -451,7 +451,11 @@ crate::raw_transition! {
     }
 }
 
-extension_sql_file!("../../sql/summary_types.sql", name = "summary_types", finalize);
+extension_sql_file!(
+    "../../sql/summary_types.sql",
+    name = "summary_types",
+    finalize
+);
 
 // ---------------------------------------------------------------------------------------------
 // Raw per-row transition functions.

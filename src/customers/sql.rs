@@ -248,7 +248,7 @@ fn customer_rollup_trans(
     let Some(summary) = summary else { return state };
     let merged =
         unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_ROLLUP, CustomerSummary::new) };
-    merged.merge(&summary.0);
+    merged.merge(CUSTOMER_ROLLUP, &summary.0).or_raise();
     merged.check_size(CUSTOMER_ROLLUP).or_raise();
     internal_of(merged)
 }
@@ -262,7 +262,7 @@ fn customer_agg_combine(
 ) -> Internal {
     unsafe {
         combine_states::<CustomerSummary>(first, second, fcinfo, CUSTOMER_AGG, |state, other| {
-            state.merge(other);
+            state.merge(CUSTOMER_AGG, other).or_raise();
             state.check_size(CUSTOMER_AGG).or_raise()
         })
     }

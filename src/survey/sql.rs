@@ -91,7 +91,7 @@ fn nps_rollup_trans(
 ) -> Internal {
     let Some(summary) = summary else { return state };
     let counts = unsafe { state_or_init(&mut state, fcinfo, NPS_ROLLUP, NpsCounts::default) };
-    counts.merge(&summary.0);
+    counts.merge(NPS_ROLLUP, &summary.0).or_raise();
     internal_of(counts)
 }
 
@@ -108,7 +108,11 @@ fn nps_rollup_inverse(mut state: Internal, summary: Option<nps_summary>) -> Inte
 /// Combine function of the NPS aggregates (parallel query).
 #[pg_extern(immutable, parallel_safe)]
 fn nps_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    unsafe { combine_states::<NpsCounts>(first, second, fcinfo, NPS, NpsCounts::merge) }
+    unsafe {
+        combine_states::<NpsCounts>(first, second, fcinfo, NPS, |state, other| {
+            state.merge(NPS, other).or_raise()
+        })
+    }
 }
 
 /// Serialize function of the NPS aggregates (parallel query).

@@ -1,6 +1,6 @@
 //! NPS and CSAT math: integer counts (exact under any split of the rows) and the ratios
 //! computed from them.
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::stats::two_sided_z;
 use serde::{Deserialize, Serialize};
@@ -85,12 +85,19 @@ impl NpsCounts {
         self.unmerge(function, &NpsCounts::single(score))
     }
 
-    /// Adds another set of counts (combine and rollup).
+    /// Adds another set of counts (combine and rollup). A total past the bigint range (more
+    /// than a summary can hold) is 22003 and leaves the counts unchanged.
     #[inline(always)]
-    pub fn merge(&mut self, other: &NpsCounts) {
-        self.promoters = self.promoters.saturating_add(other.promoters);
-        self.passives = self.passives.saturating_add(other.passives);
-        self.detractors = self.detractors.saturating_add(other.detractors);
+    pub fn merge(&mut self, function: &str, other: &NpsCounts) -> MetricResult<()> {
+        // Saturating at u64::MAX is past the bigint range, so check_total rejects it.
+        let sum = |mine: u64, theirs: u64| mine.saturating_add(theirs);
+        *self = NpsCounts {
+            promoters: sum(self.promoters, other.promoters),
+            passives: sum(self.passives, other.passives),
+            detractors: sum(self.detractors, other.detractors),
+        }
+        .check_total(function, MetricError::OutOfRange)?;
+        Ok(())
     }
 
     /// Removes counts merged before (the inverse transition of a rollup window).
@@ -191,7 +198,7 @@ impl NpsCounts {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let counts: NpsCounts = serde_json::from_str(text).map_err(|error| {
+        let counts: NpsCounts = from_json_object(text).map_err(|error| {
             MetricError::InvalidText(format!(
                 "crm.nps_summary: malformed value {text:?} ({error}); expected e.g. \
                  {{\"promoters\":250,\"passives\":675,\"detractors\":75}}"
@@ -349,6 +356,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    const F: &str = "crm.rollup";
+
     fn counts(promoters: u64, passives: u64, detractors: u64) -> NpsCounts {
         NpsCounts {
             promoters,
@@ -363,6 +372,30 @@ mod tests {
             result.add("t", score).unwrap();
         }
         result
+    }
+
+    #[test]
+    fn merge_past_the_bigint_range_is_22003_and_text_is_an_object_only() {
+        let half = 1u64 << 62;
+        let mut a = counts(half, 0, 0);
+        a.merge(F, &counts(half - 1, 0, 0)).unwrap();
+        assert_eq!(a.responses(), i64::MAX as u64);
+        let before = a;
+        let error = a.merge(F, &counts(0, 0, 1)).unwrap_err();
+        assert!(matches!(error, MetricError::OutOfRange(m) if m.starts_with("crm.rollup: ")));
+        assert_eq!(a, before);
+        // Whatever merges accept, the binary form reads back.
+        assert_eq!(NpsCounts::decode(&a.encode()).unwrap(), a);
+        let mut huge = counts(u64::MAX, 0, 0);
+        assert!(huge.merge(F, &counts(1, 0, 0)).is_err());
+        for bad in ["[1,2,3]", " [1,2,3]", "[250,675,75]", "1", "null", "\"x\""] {
+            assert!(
+                matches!(NpsCounts::from_text(bad), Err(MetricError::InvalidText(_))),
+                "{bad}"
+            );
+        }
+        let spaced = " {\"promoters\":1,\"passives\":2,\"detractors\":3}";
+        assert_eq!(NpsCounts::from_text(spaced).unwrap(), counts(1, 2, 3));
     }
 
     #[test]
@@ -524,12 +557,12 @@ mod tests {
         fn merge_is_associative_and_commutative(
             a in arbitrary_counts(), b in arbitrary_counts(), c in arbitrary_counts()
         ) {
-            let mut left = a; left.merge(&b); left.merge(&c);
-            let mut bc = b; bc.merge(&c);
-            let mut right = a; right.merge(&bc);
+            let mut left = a; left.merge(F, &b).unwrap(); left.merge(F, &c).unwrap();
+            let mut bc = b; bc.merge(F, &c).unwrap();
+            let mut right = a; right.merge(F, &bc).unwrap();
             prop_assert_eq!(left, right);
-            let mut ab = a; ab.merge(&b);
-            let mut ba = b; ba.merge(&a);
+            let mut ab = a; ab.merge(F, &b).unwrap();
+            let mut ba = b; ba.merge(F, &a).unwrap();
             prop_assert_eq!(ab, ba);
         }
 
@@ -539,7 +572,7 @@ mod tests {
         ) {
             let cut = cut.min(scores.len());
             let mut left = from_scores(&scores[..cut]);
-            left.merge(&from_scores(&scores[cut..]));
+            left.merge(F, &from_scores(&scores[cut..])).unwrap();
             prop_assert_eq!(left, from_scores(&scores));
         }
 

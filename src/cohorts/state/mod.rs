@@ -175,6 +175,7 @@ impl CohortSummary {
         // Borrows end with each public method, so these borrows always succeed.
         if let Ok(mut customers) = self.customers.try_borrow_mut() {
             customers.flush();
+            customers.settle_spills();
         }
         self.customers.borrow()
     }
@@ -189,6 +190,10 @@ impl CohortSummary {
         }
         let period = self.indexer.index(function, occurred_at)?;
         let customers = self.customers.get_mut();
+        if !customers.unsorted.is_empty() {
+            // Only after a merge: the per-row path below needs sorted spills.
+            customers.settle_spills();
+        }
         if !customers.has_room(customers.queued + 1) {
             return Err(too_many_customers(function));
         }
