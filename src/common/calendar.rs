@@ -20,9 +20,10 @@ const USECS_PER_DAY: i64 = 86_400_000_000;
 const USECS_PER_SEC: i64 = 1_000_000;
 /// 2000-01-01 is a Saturday: the Monday starting week 0 is 5 days earlier.
 const WEEK_SHIFT: i64 = 5;
-/// Local days reachable from a finite timestamp, with a margin for zone offsets.
-const MIN_DAY: i64 = i64::MIN / USECS_PER_DAY - 2;
-const MAX_DAY: i64 = i64::MAX / USECS_PER_DAY + 1;
+/// The earliest date Postgres represents (4714-11-24 BC), days since 2000-01-01.
+const MIN_DATE: i64 = -2_451_545;
+/// The last local day of a finite timestamp (its UTC day plus a day for zone offsets).
+const MAX_LOCAL_DAY: i64 = (END_TIMESTAMP - 1) / USECS_PER_DAY + 1;
 
 /// Names under which the zone is plain UTC: they take the integer fast path.
 const UTC_ALIASES: [&str; 18] = [
@@ -88,14 +89,34 @@ impl Period {
         }
     }
 
-    /// Inclusive bounds of the indexes [`period_index`] can return for a finite
-    /// timestamp; decoders use them to reject forged indexes.
+    /// Inclusive bounds of the indexes [`period_index`] accepts: periods of finite timestamps
+    /// that start on a date Postgres can represent (not before 4714-11-24 BC). Decoders use
+    /// them to reject forged indexes.
     pub fn index_range(self) -> (i32, i32) {
-        // Both ends fit an i32 by a wide margin (|MIN_DAY| < 2^27).
-        (
-            day_to_index(self, MIN_DAY) as i32,
-            day_to_index(self, MAX_DAY) as i32,
-        )
+        let first = day_to_index(self, MIN_DATE);
+        let low = if start_day(self, first) < MIN_DATE {
+            first + 1
+        } else {
+            first
+        };
+        // Both ends fit an i32 by a wide margin (|day| < 2^27).
+        (low as i32, day_to_index(self, MAX_LOCAL_DAY) as i32)
+    }
+
+    /// `index` if it is in [`Period::index_range`], else 22008.
+    fn check_index(self, function: &str, index: i64) -> MetricResult<i32> {
+        let (low, high) = self.index_range();
+        if index < i64::from(low) {
+            Err(MetricError::DatetimeOverflow(format!(
+                "{function}: the {} starts before 4714-11-24 BC, the earliest date",
+                self.name()
+            )))
+        } else {
+            i32::try_from(index)
+                .ok()
+                .filter(|&index| index <= high)
+                .ok_or_else(|| out_of_range(function))
+        }
     }
 }
 
@@ -162,7 +183,7 @@ pub fn period_index(
 ) -> MetricResult<i32> {
     check_finite(function, timestamp)?;
     let (day, _) = local_day(function, zone, timestamp)?;
-    index_to_i32(function, day_to_index(period, day))
+    period.check_index(function, day_to_index(period, day))
 }
 
 /// First day of period `index` as a Postgres date (days since 2000-01-01).
@@ -242,7 +263,9 @@ impl Indexer {
 
     #[cold]
     fn index_slow(&mut self, function: &str, day: i32, slot: usize) -> MetricResult<i32> {
-        let index = index_to_i32(function, day_to_index(self.period, i64::from(day)))?;
+        let index = self
+            .period
+            .check_index(function, day_to_index(self.period, i64::from(day)))?;
         if let Some(entry) = self.indexes.get_mut(slot) {
             *entry = (day, index);
         } else if self.warmup < MEMO_WARMUP {
@@ -315,11 +338,6 @@ fn check_finite(function: &str, timestamp: i64) -> MetricResult<()> {
 
 fn out_of_range(function: &str) -> MetricError {
     MetricError::DatetimeOverflow(format!("{function}: timestamp out of range"))
-}
-
-#[inline]
-fn index_to_i32(function: &str, index: i64) -> MetricResult<i32> {
-    i32::try_from(index).map_err(|_| out_of_range(function))
 }
 
 /// UTC offset of the zone at the instant, in microseconds.
@@ -739,14 +757,48 @@ mod tests {
                 ));
             }
         }
-        // Finite extremes work in UTC and stay inside the index range.
+        // The ends of the timestamptz range. The first instant is on the earliest date, a
+        // Monday (Julian day 0): its day and week start on it, its month, quarter and year
+        // before it (22008). The last instant works in every period.
         for period in Period::ALL {
             let (low, high) = period.index_range();
-            let first = period_index(F, period, &Zone::utc(), i64::MIN + 1).unwrap();
-            let last = period_index(F, period, &Zone::utc(), i64::MAX - 1).unwrap();
-            assert!(low <= first && last <= high, "{period:?}");
-            assert!(period_start_date(period, first) <= (i64::MIN / USECS_PER_DAY) as i32);
+            assert!(
+                period_start_date(period, low) >= MIN_DATE as i32,
+                "{period:?}"
+            );
+            assert!(
+                period_start_date(period, low - 1) < MIN_DATE as i32,
+                "{period:?}"
+            );
+            let last = period_index(F, period, &Zone::utc(), END_TIMESTAMP - 1).unwrap();
+            assert!(last <= high, "{period:?}");
+            let first = period_index(F, period, &Zone::utc(), MIN_TIMESTAMP);
+            let mut indexer = Indexer::new(period, Zone::utc());
+            assert_eq!(indexer.index(F, MIN_TIMESTAMP), first);
+            match period {
+                Period::Day | Period::Week => assert_eq!(first.unwrap(), low),
+                _ => assert!(
+                    matches!(first, Err(MetricError::DatetimeOverflow(ref m)) if m.starts_with("crm.cohort_agg: the ")),
+                    "{period:?} {first:?}"
+                ),
+            }
         }
+        // West of Greenwich, the first instant is on the day before the earliest date.
+        assert!(matches!(
+            period_index(F, Period::Day, &zone("America/New_York"), MIN_TIMESTAMP),
+            Err(MetricError::DatetimeOverflow(_))
+        ));
+        assert!(period_index(F, Period::Day, &zone("Asia/Tokyo"), MIN_TIMESTAMP).is_ok());
+        assert_eq!(
+            parse_timestamp("4714-11-24 00:00:00+00 BC"),
+            Some(MIN_TIMESTAMP)
+        );
+        assert_eq!(parse_timestamp("4714-11-23 23:59:59.999999+00 BC"), None);
+        assert_eq!(
+            parse_timestamp("294276-12-31 23:59:59.999999+00"),
+            Some(END_TIMESTAMP - 1)
+        );
+        assert_eq!(parse_timestamp("294277-01-01 00:00:00+00"), None);
         // Beyond chrono's range, named zones report an overflow.
         assert!(matches!(
             period_index(F, Period::Day, &zone("Europe/Berlin"), i64::MAX - 1),
@@ -926,6 +978,8 @@ mod tests {
 
         #[test]
         fn start_date_round_trips(period in any_period(), index in -100_000i32..100_000) {
+            // Years and quarters that far back start before the earliest date.
+            let index = index.max(period.index_range().0 + 1);
             let start = period_start_date(period, index);
             prop_assert_eq!(period_index(F, period, &Zone::utc(), i64::from(start) * USECS_PER_DAY).unwrap(), index);
             prop_assert_eq!(period_index(F, period, &Zone::utc(), i64::from(start) * USECS_PER_DAY - 1).unwrap(), index - 1);
@@ -958,7 +1012,7 @@ mod tests {
         }
 
         #[test]
-        fn timestamps_round_trip(value in i64::MIN + 1..i64::MAX) {
+        fn timestamps_round_trip(value in MIN_TIMESTAMP..END_TIMESTAMP) {
             prop_assert_eq!(parse_timestamp(&format_timestamp(value)), Some(value));
         }
     }

@@ -199,7 +199,11 @@ impl CohortSummary {
                 i32::try_from(index)
                     .ok()
                     .filter(|index| (low..=high).contains(index))
-                    .ok_or_else(|| invalid(format!("period index {index} out of range")))
+                    .ok_or_else(|| {
+                        MetricError::DatetimeOverflow(format!(
+                            "{TYPE_NAME}: period index {index} is outside the range of dates"
+                        ))
+                    })
             });
             let first = indexes
                 .next()

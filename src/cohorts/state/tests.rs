@@ -454,7 +454,20 @@ fn malformed_text() {
     bad(&ok.replace("bigint", "float"));
     bad(&ok.replace("\"42\"", "\"4x2\""));
     bad(&ok.replace("[290,288]", "[]"));
-    bad(&ok.replace("[290,288]", "[290,99999999999]"));
+    // Periods outside the range of dates are 22008 (issue 11: 11468944-01-10 read back).
+    let out_of_dates = |text: &str| match CohortSummary::from_text(text) {
+        Err(MetricError::DatetimeOverflow(m)) => {
+            assert!(m.starts_with("crm.cohort_summary: "), "{m}")
+        }
+        other => panic!("{text}: {other:?}"),
+    };
+    out_of_dates(&ok.replace("[290,288]", "[290,99999999999]"));
+    out_of_dates(&ok.replace("[290,288]", "[290,137627088]"));
+    out_of_dates(&ok.replace("[290,288]", "[-80570,290]"));
+    let (low, high) = Period::Month.index_range();
+    assert!(CohortSummary::from_text(&ok.replace("[290,288]", &format!("[{low},{high}]"))).is_ok());
+    out_of_dates(&ok.replace("[290,288]", &format!("[{}]", low - 1)));
+    out_of_dates(&ok.replace("[290,288]", &format!("[{}]", high + 1)));
     bad(&ok.replace("[290,288]", "[290,\"a\"]"));
     bad(&ok.replace("]]]}", "]],[\"42\",[1]]]}"));
     bad(&ok.replace("}", ",\"extra\":0}"));
