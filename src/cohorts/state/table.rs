@@ -198,7 +198,9 @@ impl Customers {
                 source,
                 source_spill,
             );
-            if self.unsorted.len() > self.spills.len() {
+            // Deduplicated, the list has at most `spills.len()` entries, so it is sorted again
+            // only after as many pushes: O(log) per push.
+            if self.unsorted.len() > 2 * self.spills.len() + 64 {
                 self.unsorted.sort_unstable();
                 self.unsorted.dedup();
             }
