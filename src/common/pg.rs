@@ -1,6 +1,6 @@
 //! pgrx glue shared by every family. Nothing here knows about a metric.
 use super::error::MetricError;
-use pgrx::datum::Internal;
+use pgrx::datum::{FromDatum, Internal};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgMemoryContexts};
 
@@ -175,6 +175,66 @@ pub unsafe fn with_varlena_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8
         }
         result
     }
+}
+
+/// A `text` argument as its bytes in the database encoding. pgrx's `&str` raises a Rust panic
+/// (XX000 with a backtrace) on text that is not UTF-8, which a LATIN1 or SQL_ASCII database
+/// holds; ids are hashed by these bytes and names go through [`TextArg::name`].
+#[derive(Clone, Copy, Debug)]
+pub struct TextArg<'a>(pub &'a [u8]);
+
+impl<'a> TextArg<'a> {
+    /// The argument as an option name (period, time zone, denominator, mode). Names are
+    /// ASCII, so text that is not UTF-8 cannot be one: 22023, the value shown escaped.
+    pub fn name(self, function: &str, what: &str) -> Result<&'a str, MetricError> {
+        std::str::from_utf8(self.0).map_err(|_| {
+            MetricError::InvalidParameter(format!(
+                "{function}: unknown {what} '{}'",
+                self.0.escape_ascii()
+            ))
+        })
+    }
+}
+
+impl FromDatum for TextArg<'_> {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        typoid: pg_sys::Oid,
+    ) -> Option<Self> {
+        // SAFETY: a text datum is a varlena, which `&[u8]`'s conversion detoasts and borrows.
+        unsafe { <&[u8] as FromDatum>::from_polymorphic_datum(datum, is_null, typoid) }.map(TextArg)
+    }
+}
+
+// SAFETY: `TextArg` is read from a text argument with `FromDatum`, like pgrx's own `&str`.
+unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for TextArg<'fcx> {
+    unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+        let index = arg.index();
+        unsafe { arg.unbox_arg_using_from_datum() }
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+    }
+
+    unsafe fn unbox_nullable_arg(
+        arg: pgrx::callconv::Arg<'_, 'fcx>,
+    ) -> pgrx::nullable::Nullable<Self> {
+        unsafe { arg.unbox_arg_using_from_datum() }.into()
+    }
+}
+
+// SAFETY: the SQL type is `text`, whose datums `FromDatum` above reads.
+unsafe impl pgrx::pgrx_sql_entity_graph::metadata::SqlTranslatable for TextArg<'_> {
+    const TYPE_IDENT: &'static str = pgrx::pgrx_resolved_type!(TextArg);
+    const TYPE_ORIGIN: pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin =
+        pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin::External;
+    const ARGUMENT_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ArgumentError,
+    > = Ok(pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef::literal("text"));
+    const RETURN_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsError,
+    > = Err(pgrx::pgrx_sql_entity_graph::metadata::ReturnsError::Datum);
 }
 
 /// A summary value that is also a SQL type (`crm.<family>_summary`): a versioned binary form

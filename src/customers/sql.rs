@@ -5,6 +5,7 @@ use super::state::{require_finite, CustomerSummary, Denominator, PeriodState};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
+    TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -64,12 +65,13 @@ fn period_step(
     fcinfo: pg_sys::FunctionCallInfo,
     function: &'static str,
     row: Option<CustomerRow>,
-    denominator: Option<&str>,
+    denominator: Option<TextArg>,
     inverse: bool,
 ) -> Internal {
     let Some(row) = row else { return state };
     let period = unsafe { state_or_init(&mut state, fcinfo, function, PeriodState::default) };
     if let Some(name) = denominator {
+        let name = name.name(function, "denominator").or_raise();
         let parsed = Denominator::parse(function, name).or_raise();
         period.use_denominator(function, parsed).or_raise();
     }
@@ -120,7 +122,7 @@ macro_rules! period_transition {
             ended_at: Option<TimestampWithTimeZone>,
             period_start: Option<TimestampWithTimeZone>,
             period_end: Option<TimestampWithTimeZone>,
-            denominator: Option<&str>,
+            denominator: Option<TextArg>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
             let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);

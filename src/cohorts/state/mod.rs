@@ -74,9 +74,10 @@ pub fn key_from_bigint(id: i64) -> u128 {
     u128::from(id as u64)
 }
 
-/// Key of a text customer id: its 128-bit XXH3 hash.
-pub fn key_from_text(id: &str) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(id.as_bytes())
+/// Key of a text customer id: the 128-bit XXH3 hash of its bytes in the database encoding
+/// (so ids that are not UTF-8, in a LATIN1 or SQL_ASCII database, hash too).
+pub fn key_from_text(id: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(id)
 }
 
 /// Key of a uuid customer id (exact; keys order like the uuids).

@@ -225,9 +225,9 @@ fn time_zone_decides_the_cohort() {
 fn key_kinds() {
     assert_eq!(key_from_bigint(42), 42);
     assert_eq!(key_from_bigint(-1), u128::from(u64::MAX));
-    assert_eq!(key_from_text("alice"), key_from_text("alice"));
-    assert_ne!(key_from_text("alice"), key_from_text("alicf"));
-    assert_eq!(key_from_text(""), xxhash_rust::xxh3::xxh3_128(b""));
+    assert_eq!(key_from_text(b"alice"), key_from_text(b"alice"));
+    assert_ne!(key_from_text(b"alice"), key_from_text(b"alicf"));
+    assert_eq!(key_from_text(b""), xxhash_rust::xxh3::xxh3_128(b""));
     let uuid = [
         0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40,
         0x00,
@@ -253,13 +253,13 @@ fn key_kinds() {
         r#"{"version":1,"period":"year","time_zone":"Europe/Berlin","key":"uuid","customers":[["123e4567-e89b-12d3-a456-426614174000",[24]]]}"#
     );
     let mut by_text = CohortSummary::new(Period::Day, Zone::utc(), KeyKind::Text);
-    by_text.add(F, key_from_text("alice"), t).unwrap();
-    by_text.add(F, key_from_text("bob"), t).unwrap();
-    by_text.add(F, key_from_text("alice"), t).unwrap();
+    by_text.add(F, key_from_text(b"alice"), t).unwrap();
+    by_text.add(F, key_from_text(b"bob"), t).unwrap();
+    by_text.add(F, key_from_text(b"alice"), t).unwrap();
     assert_eq!(by_text.customers(), 2);
     assert!(by_text
         .to_text()
-        .contains(&format!("{:032x}", key_from_text("alice"))));
+        .contains(&format!("{:032x}", key_from_text(b"alice"))));
     for s in [&big, &by_uuid, &by_text] {
         let text = s.to_text();
         assert_eq!(CohortSummary::from_text(&text).unwrap().to_text(), text);
