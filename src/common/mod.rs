@@ -13,3 +13,4 @@ pub mod pg;
 pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;
+pub mod tz;
