@@ -9,12 +9,8 @@
 //! containing 2000-01-01: days since 2000-01-01, ISO weeks (starting Monday)
 //! since the week of Monday 1999-12-27, months since January 2000, quarters
 //! since 2000-Q1 and years since 2000.
-use std::str::FromStr;
-
-use chrono::{DateTime, Offset, TimeZone};
-use chrono_tz::Tz;
-
 use super::error::{MetricError, MetricResult};
+use super::tz;
 
 const USECS_PER_DAY: i64 = 86_400_000_000;
 const USECS_PER_SEC: i64 = 1_000_000;
@@ -24,28 +20,6 @@ const WEEK_SHIFT: i64 = 5;
 const MIN_DATE: i64 = -2_451_545;
 /// The last local day of a finite timestamp (its UTC day plus a day for zone offsets).
 const MAX_LOCAL_DAY: i64 = (END_TIMESTAMP - 1) / USECS_PER_DAY + 1;
-
-/// Names under which the zone is plain UTC: they take the integer fast path.
-const UTC_ALIASES: [&str; 18] = [
-    "UTC",
-    "Etc/UTC",
-    "UCT",
-    "Etc/UCT",
-    "Universal",
-    "Etc/Universal",
-    "Zulu",
-    "Etc/Zulu",
-    "GMT",
-    "Etc/GMT",
-    "GMT0",
-    "Etc/GMT0",
-    "GMT+0",
-    "Etc/GMT+0",
-    "GMT-0",
-    "Etc/GMT-0",
-    "Greenwich",
-    "Etc/Greenwich",
-];
 
 /// A kind of calendar period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,13 +94,14 @@ impl Period {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum ZoneKind {
     Utc,
-    Named(Tz),
+    Named(tz::Zone),
 }
 
-/// A time zone: UTC (pure integer arithmetic) or an IANA zone.
+/// A time zone: UTC (pure integer arithmetic) or a zone of Postgres's time-zone data
+/// ([`tz::Zone`]: Postgres's own zone code, so periods agree with `AT TIME ZONE` in every year).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Zone {
     kind: ZoneKind,
@@ -140,11 +115,107 @@ impl Zone {
         }
     }
 
-    /// Parses an IANA zone name (exact spelling first, then ASCII
-    /// case-insensitive). The aliases of UTC (`Etc/UTC`, `GMT`, `Zulu`, ...)
-    /// all become [`Zone::utc`], named `UTC`.
+    /// The zone Postgres knows under `name` (as `AT TIME ZONE` takes full zone names,
+    /// case-insensitively), or 22023. Zones that are UTC at every instant (`Etc/UTC`, `GMT`,
+    /// `Zulu`, ...) all become [`Zone::utc`], named `UTC`.
     pub fn parse(function: &str, name: &str) -> MetricResult<Self> {
-        let tz = Tz::from_str(name)
+        let zone = load_zone(function, name)?;
+        if zone.is_utc() {
+            Ok(Zone::utc())
+        } else {
+            Ok(Zone {
+                kind: ZoneKind::Named(zone),
+            })
+        }
+    }
+
+    /// The canonical name (`UTC` for every alias of UTC).
+    pub fn name(&self) -> &str {
+        match &self.kind {
+            ZoneKind::Utc => "UTC",
+            ZoneKind::Named(zone) => zone.name(),
+        }
+    }
+
+    /// UTC offset at the instant, in microseconds.
+    fn offset_at(&self, function: &str, timestamp: i64) -> MetricResult<i64> {
+        match &self.kind {
+            ZoneKind::Utc => Ok(0),
+            ZoneKind::Named(zone) => zone.offset_at(function, timestamp),
+        }
+    }
+}
+
+/// The zone from Postgres's time-zone data.
+#[cfg(not(test))]
+fn load_zone(function: &str, name: &str) -> MetricResult<tz::Zone> {
+    tz::Zone::parse(function, name)
+}
+
+/// Plain-Rust unit tests run without Postgres: their zones come from chrono-tz's copy of the
+/// IANA data (up to 2100), through the same tables as Postgres's zones.
+#[cfg(test)]
+fn load_zone(function: &str, name: &str) -> MetricResult<tz::Zone> {
+    test_zones::load(function, name)
+}
+
+#[cfg(test)]
+mod test_zones {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::str::FromStr;
+
+    use chrono::{DateTime, Offset, TimeZone};
+    use chrono_tz::Tz;
+
+    use super::{tz, MetricError, MetricResult};
+
+    thread_local! {
+        static LISTS: RefCell<HashMap<String, tz::TransitionList>> = RefCell::new(HashMap::new());
+    }
+
+    /// Offset in seconds of `zone` at Unix second `t`.
+    pub(super) fn offset(zone: Tz, t: i64) -> i32 {
+        let utc = DateTime::from_timestamp(t, 0).expect("a test instant in chrono's range");
+        zone.offset_from_utc_datetime(&utc.naive_utc())
+            .fix()
+            .local_minus_utc()
+    }
+
+    /// The transitions of `zone` from 1800 to 2200, found day by day and then to the second.
+    fn transitions(zone: Tz) -> tz::TransitionList {
+        const DAY: i64 = 86_400;
+        let (first, last) = (-5_364_662_400i64, 7_258_118_400i64);
+        let initial = offset(zone, first);
+        let mut transitions = Vec::new();
+        let mut current = initial;
+        let mut day = first;
+        while day < last {
+            let next = offset(zone, day + DAY);
+            if next != current {
+                // The first second of the new offset, in (day, day + DAY].
+                let (mut low, mut high) = (day, day + DAY);
+                while high - low > 1 {
+                    let middle = low + (high - low) / 2;
+                    if offset(zone, middle) == current {
+                        low = middle;
+                    } else {
+                        high = middle;
+                    }
+                }
+                transitions.push((high, next));
+                current = next;
+            }
+            day += DAY;
+        }
+        tz::TransitionList {
+            initial,
+            transitions,
+        }
+    }
+
+    pub(super) fn load(function: &str, name: &str) -> MetricResult<tz::Zone> {
+        let zone = Tz::from_str(name)
             .ok()
             .or_else(|| {
                 chrono_tz::TZ_VARIANTS
@@ -155,21 +226,14 @@ impl Zone {
             .ok_or_else(|| {
                 MetricError::InvalidParameter(format!("{function}: unknown time zone '{name}'"))
             })?;
-        if UTC_ALIASES.contains(&tz.name()) {
-            Ok(Zone::utc())
-        } else {
-            Ok(Zone {
-                kind: ZoneKind::Named(tz),
-            })
-        }
-    }
-
-    /// The canonical IANA name (`UTC` for every alias of UTC).
-    pub fn name(&self) -> &str {
-        match self.kind {
-            ZoneKind::Utc => "UTC",
-            ZoneKind::Named(tz) => tz.name(),
-        }
+        let list = LISTS.with(|lists| {
+            lists
+                .borrow_mut()
+                .entry(zone.name().to_owned())
+                .or_insert_with(|| transitions(zone))
+                .clone()
+        });
+        tz::Zone::from_source(function, zone.name(), Box::new(list))
     }
 }
 
@@ -250,7 +314,7 @@ impl Indexer {
         check_finite(function, timestamp)?;
         let day = match self.zone.kind {
             ZoneKind::Utc => timestamp.div_euclid(USECS_PER_DAY),
-            ZoneKind::Named(tz) => self.named_local_day(function, tz, timestamp)?,
+            ZoneKind::Named(_) => self.named_local_day(function, timestamp)?,
         };
         // Local days of finite timestamps fit an i32 (|day| < 2^27).
         let day = day as i32;
@@ -280,7 +344,7 @@ impl Indexer {
     }
 
     #[inline]
-    fn named_local_day(&mut self, function: &str, tz: Tz, timestamp: i64) -> MetricResult<i64> {
+    fn named_local_day(&mut self, function: &str, timestamp: i64) -> MetricResult<i64> {
         // The UTC day of a finite timestamp fits an i32 (|day| < 2^27).
         let utc_day = timestamp.div_euclid(USECS_PER_DAY) as i32;
         let slot = utc_day as u32 as usize % MEMO_SLOTS;
@@ -288,7 +352,7 @@ impl Indexer {
             Some(&(day, offset)) if day == utc_day && offset != VARIES => {
                 i64::from(offset) * USECS_PER_SEC
             }
-            _ => self.offset_slow(function, tz, utc_day, slot, timestamp)?,
+            _ => self.offset_slow(function, utc_day, slot, timestamp)?,
         };
         let local = timestamp
             .checked_add(offset)
@@ -300,7 +364,6 @@ impl Indexer {
     fn offset_slow(
         &mut self,
         function: &str,
-        tz: Tz,
         utc_day: i32,
         slot: usize,
         timestamp: i64,
@@ -309,7 +372,10 @@ impl Indexer {
             if entry.0 != utc_day {
                 let start = i64::from(utc_day) * USECS_PER_DAY;
                 let end = start.saturating_add(USECS_PER_DAY - 1);
-                match (tz_offset(function, tz, start), tz_offset(function, tz, end)) {
+                match (
+                    self.zone.offset_at(function, start),
+                    self.zone.offset_at(function, end),
+                ) {
                     (Ok(a), Ok(b)) if a == b => {
                         // Offsets are whole seconds, less than a day.
                         *entry = (utc_day, (a / USECS_PER_SEC) as i32);
@@ -319,7 +385,7 @@ impl Indexer {
                 }
             }
         }
-        tz_offset(function, tz, timestamp)
+        self.zone.offset_at(function, timestamp)
     }
 }
 
@@ -340,20 +406,12 @@ fn out_of_range(function: &str) -> MetricError {
     MetricError::DatetimeOverflow(format!("{function}: timestamp out of range"))
 }
 
-/// UTC offset of the zone at the instant, in microseconds.
-fn tz_offset(function: &str, tz: Tz, timestamp: i64) -> MetricResult<i64> {
-    let seconds = timestamp.div_euclid(USECS_PER_SEC) + EPOCH_SHIFT * 86_400;
-    let utc = DateTime::from_timestamp(seconds, 0).ok_or_else(|| out_of_range(function))?;
-    let offset = tz.offset_from_utc_datetime(&utc.naive_utc()).fix();
-    Ok(i64::from(offset.local_minus_utc()) * USECS_PER_SEC)
-}
-
 /// Local day (days since 2000-01-01) of the instant and the zone's offset there.
 fn local_day(function: &str, zone: &Zone, timestamp: i64) -> MetricResult<(i64, i64)> {
     match zone.kind {
         ZoneKind::Utc => Ok((timestamp.div_euclid(USECS_PER_DAY), 0)),
-        ZoneKind::Named(tz) => {
-            let offset = tz_offset(function, tz, timestamp)?;
+        ZoneKind::Named(_) => {
+            let offset = zone.offset_at(function, timestamp)?;
             let local = timestamp
                 .checked_add(offset)
                 .ok_or_else(|| out_of_range(function))?;
@@ -536,7 +594,8 @@ fn digits(text: &str, min: usize, max: usize) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Datelike, NaiveDate};
+    use chrono::{DateTime, Datelike, NaiveDate};
+    use chrono_tz::Tz;
     use proptest::prelude::*;
 
     const F: &str = "crm.cohort_agg";
@@ -592,7 +651,20 @@ mod tests {
         assert_eq!(zone("Europe/Berlin").name(), "Europe/Berlin");
         assert_eq!(zone("europe/berlin").name(), "Europe/Berlin");
         assert_eq!(zone("America/New_York"), zone("AMERICA/NEW_YORK"));
-        for alias in UTC_ALIASES {
+        for alias in [
+            "UTC",
+            "Etc/UTC",
+            "UCT",
+            "Universal",
+            "Zulu",
+            "GMT",
+            "Etc/GMT",
+            "GMT0",
+            "Etc/GMT+0",
+            "GMT-0",
+            "Greenwich",
+            "Etc/Greenwich",
+        ] {
             assert_eq!(zone(alias), Zone::utc(), "{alias}");
             assert_eq!(zone(alias).name(), "UTC");
         }
@@ -833,14 +905,17 @@ mod tests {
     fn no_zone_changes_offset_and_back_within_a_day() {
         let hour = 3_600 * USECS_PER_SEC;
         let (first, last) = (i64::from(date(1900, 1, 1)), i64::from(date(2040, 1, 1)));
+        let tz_offset = |tz: Tz, t: i64| {
+            test_zones::offset(tz, t.div_euclid(USECS_PER_SEC) + EPOCH_SHIFT * 86_400)
+        };
         for tz in chrono_tz::TZ_VARIANTS {
             for day in first..last {
                 let start = day * USECS_PER_DAY;
-                let offset = tz_offset(F, tz, start).unwrap();
-                if tz_offset(F, tz, start + USECS_PER_DAY - 1).unwrap() == offset {
+                let offset = tz_offset(tz, start);
+                if tz_offset(tz, start + USECS_PER_DAY - 1) == offset {
                     for h in 1..24 {
                         assert_eq!(
-                            tz_offset(F, tz, start + h * hour).unwrap(),
+                            tz_offset(tz, start + h * hour),
                             offset,
                             "{} day {day}",
                             tz.name()
