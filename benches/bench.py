@@ -66,15 +66,15 @@ CASES = [
         "ours": "SELECT * FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM bench_customers),"
                 " '2024-01-01', '2026-01-01', '1 month')",
         "plain": """SELECT p.period_start, p.period_end,
-                  count(*) FILTER (WHERE started_at <= period_start AND (ended_at IS NULL OR ended_at > period_start)) AS at_start,
-                  count(*) FILTER (WHERE started_at <= period_end AND (ended_at IS NULL OR ended_at > period_end)) AS at_end,
-                  count(*) FILTER (WHERE started_at > period_start AND started_at <= period_end
-                                   AND (ended_at IS NULL OR ended_at > period_end)) AS new_customers,
-                  count(*) FILTER (WHERE started_at <= period_start AND ended_at > period_start
-                                   AND ended_at <= period_end) AS churned
+                  count(*) FILTER (WHERE started_at < period_start AND (ended_at IS NULL OR ended_at >= period_start)) AS at_start,
+                  count(*) FILTER (WHERE started_at < period_end AND (ended_at IS NULL OR ended_at >= period_end)) AS at_end,
+                  count(*) FILTER (WHERE started_at >= period_start AND started_at < period_end
+                                   AND (ended_at IS NULL OR ended_at >= period_end)) AS new_customers,
+                  count(*) FILTER (WHERE started_at < period_start AND ended_at >= period_start
+                                   AND ended_at < period_end) AS churned
                 FROM (SELECT p AS period_start, p + interval '1 month' AS period_end
                       FROM generate_series(timestamptz '2024-01-01', '2025-12-01', interval '1 month') p) p
-                CROSS JOIN bench_customers GROUP BY 1, 2""",
+                CROSS JOIN bench_customers WHERE ended_at IS DISTINCT FROM started_at GROUP BY 1, 2""",
         "baseline": "SELECT sum(id) FROM bench_customers",
     },
     {
@@ -129,6 +129,172 @@ CASES = [
                                   FROM bench_shop_orders GROUP BY 1, 2) d) w
                       GROUP BY customer_id) s""",
         "baseline": "SELECT sum(customer_id) FROM bench_shop_orders",
+    },
+    # --- pipeline and revenue (issue 13): 3M opportunities and 1M customer-months over 100k
+    # customers at the default 5M rows.
+    {
+        "family": "pipeline",
+        "name": "crm.pipeline_velocity, 3M opps",
+        "setup": """
+            SELECT setseed(0.6);
+            CREATE TABLE bench_opportunities AS
+            SELECT round((1000 * exp(random() * 3.5))::numeric, 2) AS amount, created_at,
+                   CASE WHEN r < 0.8 THEN created_at + random() * interval '120 days' END AS closed_at,
+                   CASE WHEN r < 0.8 THEN random() < 0.3 END AS won
+            FROM (SELECT timestamptz '2023-01-01' + random() * interval '1095 days' AS created_at, random() AS r
+                  FROM generate_series(1, :rows * 3 / 5)) o;
+            VACUUM ANALYZE bench_opportunities;
+        """,
+        "ours": "SELECT crm.pipeline_velocity(amount, created_at, closed_at, won) FROM bench_opportunities",
+        "plain": """SELECT count(*) * (count(*) FILTER (WHERE won))::numeric
+                      / count(*) FILTER (WHERE closed_at IS NOT NULL)
+                      * avg(amount) FILTER (WHERE won)
+                      / (extract(epoch FROM avg(closed_at - created_at) FILTER (WHERE won)) / 86400)
+                    FROM bench_opportunities""",
+        "baseline": "SELECT sum(amount) FROM bench_opportunities",
+    },
+    {
+        "family": "pipeline",
+        "name": "crm.pipeline_agg by month, 3M opps",
+        "ours": """SELECT date_trunc('month', created_at), crm.pipeline_agg(amount, created_at, closed_at, won)
+                   FROM bench_opportunities GROUP BY 1""",
+        "plain": """SELECT date_trunc('month', created_at), count(*), count(*) FILTER (WHERE won),
+                          count(*) FILTER (WHERE NOT won), count(*) FILTER (WHERE closed_at IS NULL),
+                          sum(amount) FILTER (WHERE won), sum(amount) FILTER (WHERE closed_at IS NULL),
+                          avg(closed_at - created_at) FILTER (WHERE won)
+                    FROM bench_opportunities GROUP BY 1""",
+        "baseline": "SELECT date_trunc('month', created_at), sum(amount) FROM bench_opportunities GROUP BY 1",
+    },
+    {
+        "family": "revenue",
+        "name": "crm.mrr_movements, 1M rows/100k cust",
+        "setup": """
+            SELECT setseed(0.35);
+            CREATE TABLE bench_mrr AS
+            SELECT c::bigint AS customer_id, (date '2023-01-01' + make_interval(months => c % 24 + m))::date AS month,
+                   CASE WHEN random() < 0.04 THEN 0
+                        ELSE round((50 + (c % 7) * 100 + m * (c % 3 - 1) * 5 + random() * 3)::numeric, 2) END AS mrr
+            FROM generate_series(1, :rows / 50) c, generate_series(0, 10) m
+            WHERE random() < 0.91;
+            VACUUM ANALYZE bench_mrr;
+        """,
+        "ours": "SELECT * FROM crm.mrr_movements((SELECT crm.mrr_agg(customer_id, month, mrr) FROM bench_mrr))",
+        "plain": """WITH agg AS (SELECT customer_id, month, sum(mrr) AS mrr FROM bench_mrr GROUP BY 1, 2),
+                         bounds AS (SELECT min(month) AS first_month, max(month) AS last_month FROM bench_mrr),
+                         firsts AS (SELECT customer_id, min(month) AS first_seen FROM agg GROUP BY 1),
+                         grid AS (SELECT f.customer_id, m::date AS month, coalesce(a.mrr, 0) AS mrr
+                                  FROM firsts f CROSS JOIN bounds b
+                                  CROSS JOIN LATERAL generate_series(f.first_seen, b.last_month, interval '1 month') m
+                                  LEFT JOIN agg a ON a.customer_id = f.customer_id AND a.month = m::date),
+                         lagged AS (SELECT month, mrr, coalesce(lag(mrr) OVER w, 0) AS previous,
+                                           coalesce(max(mrr) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) > 0
+                                             AS paid_before
+                                    FROM grid WINDOW w AS (PARTITION BY customer_id ORDER BY month))
+                    SELECT month, sum(previous) AS starting_mrr,
+                           sum(mrr) FILTER (WHERE previous = 0 AND mrr > 0 AND NOT paid_before) AS new_mrr,
+                           sum(mrr - previous) FILTER (WHERE previous > 0 AND mrr > previous) AS expansion_mrr,
+                           sum(previous - mrr) FILTER (WHERE mrr > 0 AND previous > mrr) AS contraction_mrr,
+                           sum(previous) FILTER (WHERE previous > 0 AND mrr = 0) AS churned_mrr,
+                           sum(mrr) FILTER (WHERE previous = 0 AND mrr > 0 AND paid_before) AS reactivation_mrr,
+                           sum(mrr) AS ending_mrr,
+                           count(*) FILTER (WHERE previous > 0) AS customers_at_start,
+                           count(*) FILTER (WHERE previous = 0 AND mrr > 0 AND NOT paid_before) AS new_customers,
+                           count(*) FILTER (WHERE previous > 0 AND mrr = 0) AS churned_customers,
+                           count(*) FILTER (WHERE previous = 0 AND mrr > 0 AND paid_before) AS reactivated_customers,
+                           count(*) FILTER (WHERE mrr > 0) AS customers_at_end
+                    FROM lagged GROUP BY month ORDER BY month""",
+        "baseline": "SELECT sum(mrr) FROM bench_mrr",
+    },
+    # --- service (issue 12): business hours -----------------------------------------------------
+    {
+        "family": "service",
+        "name": "sum(crm.business_time), 1M tickets",
+        # rows/5 tickets (1M at the default 5M) spanning a minute to three months (log-uniform)
+        # over 2024-2025 in New York (both DST changes of each year, US holidays); the plain
+        # query is the calendar-table SQL: one row per local business day with its open and
+        # close instants, joined to each ticket's days and clipped.
+        "setup": """
+            SELECT setseed(0.125);
+            CREATE TABLE bench_teams AS
+            SELECT 1 AS team_id, crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York',
+                '{2024-01-01,2024-05-27,2024-07-04,2024-09-02,2024-11-28,2024-12-25,
+                  2025-01-01,2025-05-26,2025-07-04,2025-09-01,2025-11-27,2025-12-25}') AS calendar;
+            CREATE TABLE bench_tickets AS
+            SELECT id, created_at, created_at + exp(random() * ln(131400)) * interval '1 minute' AS resolved_at
+            FROM (SELECT id, timestamptz '2024-01-01' + random() * interval '640 days' AS created_at
+                  FROM generate_series(1, :rows / 5) id) t;
+            CREATE TABLE bench_business_days AS
+            SELECT d::date AS day,
+                   (d::date + time '09:00') AT TIME ZONE 'America/New_York' AS open_at,
+                   (d::date + time '17:00') AT TIME ZONE 'America/New_York' AS close_at
+            FROM generate_series(date '2023-12-01', date '2026-03-01', interval '1 day') d
+            WHERE extract(isodow FROM d) <= 5
+              AND d::date <> ALL ('{2024-01-01,2024-05-27,2024-07-04,2024-09-02,2024-11-28,2024-12-25,
+                                    2025-01-01,2025-05-26,2025-07-04,2025-09-01,2025-11-27,2025-12-25}'::date[]);
+            CREATE INDEX ON bench_business_days (open_at, close_at);
+            VACUUM ANALYZE bench_teams, bench_tickets, bench_business_days;
+        """,
+        "ours": "SELECT sum(crm.business_time((SELECT calendar FROM bench_teams), created_at, resolved_at))"
+                " FROM bench_tickets",
+        "plain": """SELECT sum(least(t.resolved_at, d.close_at) - greatest(t.created_at, d.open_at))
+                    FROM bench_tickets t JOIN bench_business_days d
+                      ON d.open_at < t.resolved_at AND d.close_at > t.created_at""",
+        "baseline": "SELECT sum(resolved_at - created_at) FROM bench_tickets",
+    },
+    # --- analyst (issue 10): churn_series with a time zone and a denominator ---
+    {
+        "family": "customers",
+        "name": "churn_series, Berlin, 'average'",
+        "ours": "SELECT * FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM bench_customers),"
+                " '2024-01-01 00:00 Europe/Berlin', '2026-01-01 00:00 Europe/Berlin', '1 month', 'average',"
+                " 'Europe/Berlin')",
+        "plain": """SELECT period_start, period_end,
+                  count(*) FILTER (WHERE started_at < period_start AND ended_at >= period_start AND ended_at < period_end)::float8
+                  / nullif((count(*) FILTER (WHERE started_at < period_start AND (ended_at IS NULL OR ended_at >= period_start))
+                            + count(*) FILTER (WHERE started_at < period_end AND (ended_at IS NULL OR ended_at >= period_end))) / 2.0, 0)
+                FROM (SELECT m AT TIME ZONE 'Europe/Berlin' AS period_start,
+                             (m + interval '1 month') AT TIME ZONE 'Europe/Berlin' AS period_end
+                      FROM generate_series(timestamp '2024-01-01', '2025-12-01', interval '1 month') m) p
+                CROSS JOIN bench_customers WHERE ended_at IS DISTINCT FROM started_at GROUP BY 1, 2""",
+        "baseline": "SELECT sum(id) FROM bench_customers",
+    },
+    # --- rollup cases (issue 11, item 1): `ours` rolls up 4,000 stored daily summaries, `plain`
+    # is one pass of the same aggregate over the same rows (the "vs plain" ratio must stay
+    # under 2); run alone with `bash benches/run rollup`.
+    {
+        "family": "rollup",
+        "name": "rollup(customer_summary), 4000 d",
+        "setup": """
+            SELECT setseed(0.125);
+            CREATE TABLE bench_rollup_customers AS
+            SELECT id % 4000 AS day, started_at,
+                   CASE WHEN random() < 0.6 THEN started_at + random() * interval '900 days' END AS ended_at
+            FROM (SELECT id, timestamptz '2015-01-01' + (id % 4000) * interval '1 day'
+                             + random() * interval '1 day' AS started_at
+                  FROM generate_series(1, :rows * 2 / 5) id) c;
+            CREATE TABLE bench_customer_days AS
+            SELECT day, crm.customer_agg(started_at, ended_at) AS s FROM bench_rollup_customers GROUP BY day;
+            VACUUM ANALYZE bench_rollup_customers, bench_customer_days;
+        """,
+        "ours": "SELECT crm.rollup(s) FROM bench_customer_days",
+        "plain": "SELECT crm.customer_agg(started_at, ended_at) FROM bench_rollup_customers",
+        "baseline": "SELECT sum(day) FROM bench_rollup_customers",
+    },
+    {
+        "family": "rollup",
+        "name": "rollup(cohort_summary), 4000 d",
+        "setup": """
+            CREATE TABLE bench_cohort_rows AS
+            SELECT c AS customer_id, d,
+                   timestamptz '2015-01-01' + d * interval '1 day' + (c % 86400) * interval '1 second' AS occurred_at
+            FROM generate_series(1, :rows / 2500) c, generate_series(0, 3999) d;
+            CREATE TABLE bench_cohort_days AS
+            SELECT d, crm.cohort_agg(customer_id, occurred_at, 'day') AS s FROM bench_cohort_rows GROUP BY d;
+            VACUUM ANALYZE bench_cohort_rows, bench_cohort_days;
+        """,
+        "ours": "SELECT crm.rollup(s) FROM bench_cohort_days",
+        "plain": "SELECT crm.cohort_agg(customer_id, occurred_at, 'day') FROM bench_cohort_rows",
+        "baseline": "SELECT sum(d) FROM bench_cohort_rows",
     },
 ]
 

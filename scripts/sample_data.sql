@@ -187,3 +187,74 @@ ALTER TABLE shop_orders ADD FOREIGN KEY (customer_id) REFERENCES customers;
 COMMIT;
 ANALYZE shop_orders;
 SELECT 'shop_orders' AS "table", count(*) AS "rows" FROM shop_orders;
+
+-- === Service (issue 12): support teams with business calendars, and their tickets ==========
+-- rows/5 tickets over 2024-2025, each handled by one of four teams whose business hours are in
+-- different time zones. Seeded on its own, so other sections do not change these rows.
+BEGIN;
+SET max_parallel_workers_per_gather = 0;
+SELECT setseed(0.12);
+DROP TABLE IF EXISTS tickets, teams;
+
+CREATE TABLE teams (
+    team_id  integer NOT NULL,
+    name     text NOT NULL,
+    calendar crm.business_calendar NOT NULL   -- business hours, time zone, holidays
+);
+
+INSERT INTO teams VALUES
+    (1, 'Support Americas', crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York',
+        '{2024-11-28,2024-12-25,2025-01-01,2025-05-26,2025-07-04,2025-09-01,2025-11-27,2025-12-25}')),
+    (2, 'Support EMEA', crm.business_calendar('Mon-Fri 08:00-18:00', 'Europe/London',
+        '{2024-12-25,2024-12-26,2025-01-01,2025-04-18,2025-04-21,2025-12-25,2025-12-26}')),
+    (3, 'Support APAC', crm.business_calendar('Mon-Fri 08:30-12:30, 13:30-17:30', 'Australia/Sydney',
+        '{2025-01-01,2025-01-27,2025-04-25,2025-12-25,2025-12-26}')),
+    (4, 'Priority desk', crm.business_calendar('Mon-Sun 00:00-24:00', 'UTC'));
+
+CREATE TABLE tickets (
+    ticket_id         bigint NOT NULL,
+    customer_id       bigint NOT NULL,
+    team_id           integer NOT NULL,
+    created_at        timestamptz NOT NULL,
+    first_response_at timestamptz,        -- first public agent reply; NULL: not answered yet
+    resolved_at       timestamptz,        -- NULL: still open
+    agent_replies     integer NOT NULL,   -- public agent replies
+    reopened          boolean NOT NULL    -- reopened after being resolved
+);
+
+-- Agents answer and resolve in their team's business hours: the first response comes a random
+-- amount of business time after creation (mean 2 hours; 20 minutes on the 24/7 desk), the
+-- resolution a random amount after that (mean 12 business hours; 3 on the 24/7 desk).
+INSERT INTO tickets
+SELECT id, customer_id, team_id, created_at,
+       CASE WHEN responds AND responded_at < timestamptz '2026-01-01' THEN responded_at END,
+       CASE WHEN resolves AND resolved_at < timestamptz '2026-01-01' THEN resolved_at END,
+       CASE WHEN NOT responds THEN 0 WHEN resolves THEN replies ELSE least(replies, 1) END,
+       resolves AND random() < 0.07
+FROM (
+    SELECT t.*, crm.business_add(calendar, responded_at, make_interval(secs => resolution_hours * 3600)) AS resolved_at
+    FROM (
+        SELECT t.*, teams.calendar,
+               crm.business_add(teams.calendar, created_at, make_interval(secs => response_hours * 3600)) AS responded_at
+        FROM (
+            SELECT id, 1 + floor(random() * greatest(:rows / 10, 10))::bigint AS customer_id,
+                   team_id, created_at,
+                   random() < 0.95 AS responds,
+                   random() < 0.88 AS resolves,
+                   1 + floor(-ln(1 - random()) * 1.3)::int AS replies,
+                   round((-ln(1 - random()) * CASE team_id WHEN 4 THEN 1.0 / 3 ELSE 2 END)::numeric, 4)::float8 AS response_hours,
+                   round((-ln(1 - random()) * CASE team_id WHEN 4 THEN 3 ELSE 12 END)::numeric, 4)::float8 AS resolution_hours
+            FROM (SELECT id, 1 + floor(random() * 4)::int AS team_id,
+                         date_trunc('second', timestamptz '2024-01-01' + random() * interval '731 days') AS created_at
+                  FROM generate_series(1, greatest(:rows / 5, 10)) AS id) t
+        ) t JOIN teams USING (team_id)
+    ) t
+) t;
+
+ALTER TABLE teams ADD PRIMARY KEY (team_id);
+ALTER TABLE tickets ADD PRIMARY KEY (ticket_id), ADD FOREIGN KEY (team_id) REFERENCES teams,
+    ADD FOREIGN KEY (customer_id) REFERENCES customers;
+COMMIT;
+ANALYZE teams, tickets;
+SELECT 'tickets' AS "table", count(*) AS "rows" FROM tickets;
+-- === end of the service section ===========================================================

@@ -68,19 +68,19 @@ CREATE AGGREGATE crm.rollup(summary crm.customer_summary) (
 COMMENT ON TYPE crm.customer_summary IS
     'Customer lifetimes (started_at, ended_at) with counts, from crm.customer_agg; read with crm.active_customers and crm.churn_series, merge with crm.rollup.';
 COMMENT ON AGGREGATE crm.retention_rate(timestamptz, timestamptz, timestamptz, timestamptz) IS
-    'Retention over [period_start, period_end): (customers active at period_end - new customers) / customers active at period_start. Example: SELECT crm.retention_rate(started_at, ended_at, ''2025-01-01'', ''2025-02-01'') FROM customers;';
+    'Retention over the half-open period [period_start, period_end): (E - N) / S = 1 - churn_rate(..., ''start''). S: started before period_start and not ended before it; E: the same at period_end; N: started in the period and not ended before period_end. A customer is new in the period its started_at falls in and lost in the period its ended_at falls in; a row with ended_at = started_at is skipped. Example: SELECT crm.retention_rate(started_at, ended_at, ''2025-01-01'', ''2025-02-01'') FROM customers;';
 COMMENT ON AGGREGATE crm.churn_rate(timestamptz, timestamptz, timestamptz, timestamptz) IS
-    'Churn over [period_start, period_end): customers active at period_start and not at period_end / customers active at period_start. Example: SELECT crm.churn_rate(started_at, ended_at, ''2025-01-01'', ''2025-02-01'') FROM customers;';
+    'Churn over the half-open period [period_start, period_end): customers lost in it (in S, ended_at before period_end) / S, the customers it starts with (started before period_start, not ended before it); NULL when S = 0. Example: SELECT crm.churn_rate(started_at, ended_at, ''2025-01-01'', ''2025-02-01'') FROM customers;';
 COMMENT ON AGGREGATE crm.churn_rate(timestamptz, timestamptz, timestamptz, timestamptz, text) IS
-    'Churn with a chosen denominator: ''start'' (lost / S), ''average'' (lost / ((S + E) / 2)) or ''start_plus_new'' (everyone who ended in the period / (S + everyone who started in it)).';
+    'Churn with a chosen denominator: ''start'' (lost / S), ''average'' (lost / ((S + E) / 2)) or ''start_plus_new'' (everyone whose ended_at falls in the period / (S + everyone whose started_at falls in it)); NULL when the chosen denominator is 0.';
 COMMENT ON AGGREGATE crm.customer_agg(timestamptz, timestamptz) IS
-    'Summary of customer lifetimes for crm.active_customers and crm.churn_series (any number of periods from one scan). Example: SELECT * FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM customers), ''2025-01-01'', ''2026-01-01'', ''1 month'');';
+    'Summary of customer lifetimes for crm.active_customers and crm.churn_series (any number of periods from one scan). Example: SELECT * FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM customers), ''2025-01-01'', ''2026-01-01'', ''1 month'', ''start'', ''UTC'');';
 COMMENT ON AGGREGATE crm.rollup(crm.customer_summary) IS 'Merges customer summaries (exact multiset union).';
 COMMENT ON FUNCTION crm.customers(crm.customer_summary) IS 'Number of customers (rows) in a customer summary.';
 COMMENT ON FUNCTION crm.active_customers(crm.customer_summary, timestamptz) IS
-    'Customers active at an instant: started_at <= at and (ended_at IS NULL or ended_at > at).';
-COMMENT ON FUNCTION crm.churn_series(crm.customer_summary, timestamptz, timestamptz, interval) IS
-    'One row per period [period_start, period_start + step) from "from" while period_start < "to" (stepping like generate_series): customers at start and end, new, churned, retention and churn rates; each row equals the one-step aggregates over that period.';
+    'The customers a period starting at "at" starts with (its S): started_at < at and (ended_at IS NULL or ended_at >= at).';
+COMMENT ON FUNCTION crm.churn_series(crm.customer_summary, timestamptz, timestamptz, interval, text, text) IS
+    'One row per half-open period [period_start, period_start + step) from "from" while period_start < "to" (stepping like generate_series, calendar steps taken in time_zone, default the session''s TimeZone): customers at start and end, new, churned, retention and churn rates (churn with denominator ''start'', ''average'' or ''start_plus_new''); each row equals the one-step aggregates over that period.';
 COMMENT ON FUNCTION crm.customer_summary_in(cstring) IS 'Text input of crm.customer_summary.';
 COMMENT ON FUNCTION crm.customer_summary_out(crm.customer_summary) IS 'Text output of crm.customer_summary.';
 COMMENT ON FUNCTION crm.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: transition.';

@@ -103,6 +103,8 @@ COMMENT ON FUNCTION crm.nps_margin_of_error(crm.nps_summary, double precision) I
     'Wald margin of error of the NPS in points: z*100*sqrt((p + d - (p - d)^2)/n), p and d the promoter and detractor shares; confidence defaults to 0.95.';
 COMMENT ON FUNCTION crm.nps_interval(crm.nps_summary, double precision) IS
     'Adjusted Wald confidence interval of the NPS in points (n+3 answers, P+3/4, D+3/4), clamped to [-100, 100]; one row (low, high), NULLs without answers.';
+COMMENT ON FUNCTION crm.nps_difference(crm.nps_summary, crm.nps_summary, double precision) IS
+    'Is the change of NPS from a to b significant? One row: difference = nps(b) - nps(a) in points, margin = z_confidence * sqrt(se_a^2 + se_b^2) (Wald, independent samples), z = difference / se, two-sided p_value; all NULL when either side has no answers, z and p_value NULL when se is 0 (every answer in one category). Example: SELECT * FROM crm.nps_difference(q3, q4);';
 COMMENT ON FUNCTION crm.nps_summary_in(cstring) IS 'Text input of crm.nps_summary.';
 COMMENT ON FUNCTION crm.nps_summary_out(crm.nps_summary) IS 'Text output of crm.nps_summary.';
 COMMENT ON FUNCTION crm.nps_trans(internal, integer) IS 'Support function of aggregate crm.nps(integer): transition.';

@@ -1,9 +1,10 @@
 //! crm_metrics: CRM metrics computed inside PostgreSQL.
 //!
 //! Each metric family lives in its own module with the same shape:
-//! `state.rs` holds the plain-Rust math (no pgrx, unit and property tests),
-//! `sql.rs` holds the pgrx surface (type conversion, errors, `CREATE AGGREGATE`).
-//! Shared helpers (errors, binary codec, aggregate state handling) live in `common`.
+//! `state.rs` (or a `state/` folder) holds the plain-Rust math (no pgrx, unit and property
+//! tests), `sql.rs` the pgrx surface (type conversion, errors), `sql/<family>.sql` the
+//! `CREATE AGGREGATE`s. Shared helpers (errors, calendar, binary codec, aggregate state
+//! handling) live in `common`; docs/architecture.md describes the layers.
 
 use pgrx::prelude::*;
 
@@ -14,6 +15,12 @@ pub mod cohorts;
 pub mod common;
 pub mod customers;
 pub mod survey;
+// Sales pipeline, recurring revenue and plain ratios (issue 13).
+pub mod pipeline;
+pub mod ratios;
+pub mod revenue;
+// Service family (issue 12).
+pub mod service;
 
 #[cfg(test)]
 pub mod pg_test {

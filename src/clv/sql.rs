@@ -171,7 +171,8 @@ unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys:
         (_, Err(_)) => Err(negative_weight(BGNBD_FIT, weight)),
     };
     if let Err(error) = added {
-        raise_from_raw(error);
+        // SAFETY: a raw V1 function's step; nothing on this frame needs dropping.
+        unsafe { raise_from_raw(move || error) };
     }
     unsafe { raw_return_state(fcinfo, rows) }
 }
@@ -374,22 +375,28 @@ fn finite_timestamp(name: &str, value: i64) -> i64 {
 #[cold]
 #[inline(never)]
 fn infinite_timestamp(name: &str) -> ! {
-    raise_from_raw(MetricError::DatetimeOverflow(format!(
-        "{RFM_AGG}: {name} must be finite"
-    )))
+    // SAFETY: called from a raw V1 function whose frames hold nothing that needs dropping.
+    unsafe {
+        raise_from_raw(|| {
+            MetricError::DatetimeOverflow(format!("{RFM_AGG}: {name} must be finite"))
+        })
+    }
 }
 
 #[cold]
 #[inline(never)]
 fn reject_amount(problem: NumericProblem) -> ! {
-    raise_from_raw(match problem {
-        NumericProblem::NotFinite => {
-            MetricError::InvalidParameter(format!("{RFM_AGG}: amount must be a finite number"))
-        }
-        NumericProblem::OutOfRange => MetricError::OutOfRange(format!(
-            "{RFM_AGG}: amount has more than 28 significant digits or decimal places"
-        )),
-    })
+    // SAFETY: called from a raw V1 function whose frames hold nothing that needs dropping.
+    unsafe {
+        raise_from_raw(move || match problem {
+            NumericProblem::NotFinite => {
+                MetricError::InvalidParameter(format!("{RFM_AGG}: amount must be a finite number"))
+            }
+            NumericProblem::OutOfRange => MetricError::OutOfRange(format!(
+                "{RFM_AGG}: amount has more than 28 significant digits or decimal places"
+            )),
+        })
+    }
 }
 
 crate::raw_transition! {
@@ -409,7 +416,8 @@ crate::raw_transition! {
         let unit = unsafe { with_argument_bytes(time_unit, |bytes| unit_index(RFM_AGG, bytes)) };
         let unit = match unit {
             Ok(unit) => unit,
-            Err(error) => raise_from_raw(error.error),
+            // SAFETY: nothing on this frame needs dropping.
+            Err(error) => unsafe { raise_from_raw(move || error.error) },
         };
         let amount = unsafe {
             with_argument_bytes(amount, |bytes| {
@@ -418,7 +426,8 @@ crate::raw_transition! {
         };
         let purchases = unsafe { raw_state(fcinfo, RFM_AGG, RfmState::default) };
         if let Err(error) = purchases.add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
-            raise_from_raw(error.error);
+            // SAFETY: nothing on this frame needs dropping.
+            unsafe { raise_from_raw(move || error.error) };
         }
         unsafe { raw_return_state(fcinfo, purchases) }
     }
@@ -513,7 +522,8 @@ crate::raw_transition! {
                 unsafe { (*fcinfo).isnull = true };
                 pg_sys::Datum::from(0)
             }
-            Err(error) => raise_from_raw(error.error),
+            // SAFETY: nothing on this frame needs dropping.
+            Err(error) => unsafe { raise_from_raw(move || error.error) },
         }
     }
 }

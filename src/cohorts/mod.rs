@@ -1,7 +1,8 @@
 //! Cohorts family (non-contractual activity): cohort retention tables and repeat rate.
 //!
 //! `state` holds the per-customer activity math (calendar periods come from
-//! `common::calendar`), `sql` the pgrx surface and the `CREATE AGGREGATE`s.
+//! `common::calendar`), `sql` the pgrx surface;
+//! the `CREATE AGGREGATE`s are in `sql/cohorts.sql`.
 
 pub mod sql;
 pub mod state;

@@ -7,7 +7,8 @@ use super::state::{
 use crate::common::calendar::{Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
+    bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref,
+    strict_state, OrRaise, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -78,13 +79,18 @@ fn cohort_step(
     key_kind: KeyKind,
     key: Option<u128>,
     occurred_at: Option<TimestampWithTimeZone>,
-    period: Option<&str>,
-    zone: Option<&str>,
+    period: Option<TextArg>,
+    zone: Option<TextArg>,
 ) -> Internal {
     let (Some(key), Some(occurred_at), Some(period)) = (key, occurred_at, period) else {
         return state;
     };
-    let zone = zone.unwrap_or("UTC");
+    let period = period.name(COHORT_AGG, "period").or_raise();
+    let zone = match zone {
+        Some(zone) => zone.name(COHORT_AGG, "time zone").or_raise(),
+        None => "UTC",
+    };
+    // SAFETY: the state of `crm.cohort_agg` is a `CohortState` made here.
     let cohort = unsafe {
         state_or_init(&mut state, fcinfo, COHORT_AGG, || {
             CohortState::new(key_kind, period, zone)
@@ -106,7 +112,7 @@ macro_rules! cohort_transitions {
             state: Internal,
             customer_id: Option<$($id)+>,
             occurred_at: Option<TimestampWithTimeZone>,
-            period: Option<&str>,
+            period: Option<TextArg>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
             let key = customer_id.map($key);
@@ -121,8 +127,8 @@ macro_rules! cohort_transitions {
             state: Internal,
             customer_id: Option<$($id)+>,
             occurred_at: Option<TimestampWithTimeZone>,
-            period: Option<&str>,
-            time_zone: Option<&str>,
+            period: Option<TextArg>,
+            time_zone: Option<TextArg>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
             let Some(time_zone) = time_zone else {
@@ -146,9 +152,9 @@ cohort_transitions!(
     "text",
     cohort_text_trans,
     cohort_text_zone_trans,
-    [&str],
+    [TextArg],
     KeyKind::Text,
-    key_from_text
+    |id: TextArg| key_from_text(id.0)
 );
 cohort_transitions!(
     "uuid",
@@ -167,10 +173,12 @@ fn cohort_rollup_trans(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
     let Some(summary) = summary else { return state };
+    // SAFETY: the rollup's state is a `CohortState` made below.
     if let Some(merged) = unsafe { state_ref::<CohortState>(&mut state) } {
         merged.summary.merge(COHORT_ROLLUP, &summary.0).or_raise();
         return internal_of(merged);
     }
+    // SAFETY: as above; created in the aggregate memory context of this transition call.
     let first = unsafe {
         state_or_init(&mut state, fcinfo, COHORT_ROLLUP, || {
             CohortState::of_summary(summary.0)
@@ -182,6 +190,7 @@ fn cohort_rollup_trans(
 /// Combine function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)` (parallel query).
 #[pg_extern(immutable, parallel_safe)]
 fn cohort_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    // SAFETY: both states are `CohortState`s made by these aggregates' functions.
     unsafe {
         combine_states::<CohortState>(first, second, fcinfo, COHORT_AGG, |state, other| {
             state.summary.merge(COHORT_AGG, &other.summary).or_raise()
@@ -192,10 +201,10 @@ fn cohort_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCal
 /// Serialize function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn cohort_serialize(mut state: Internal) -> Vec<u8> {
-    match unsafe { state_ref::<CohortState>(&mut state) } {
-        Some(cohort) => cohort.summary.encode(),
-        None => CohortSummary::new(Period::Month, Zone::utc(), KeyKind::BigInt).encode(),
-    }
+    // SAFETY: the state is a `CohortState` made by these aggregates' functions.
+    unsafe { strict_state::<CohortState>(&mut state) }
+        .summary
+        .encode()
 }
 
 /// Deserialize function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`.
@@ -209,6 +218,7 @@ fn cohort_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 /// Final function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`.
 #[pg_extern(immutable, parallel_safe)]
 fn cohort_final(mut state: Internal) -> Option<cohort_summary> {
+    // SAFETY: the state is a `CohortState` made by these aggregates' functions.
     unsafe { state_ref::<CohortState>(&mut state) }
         .map(|cohort| cohort_summary(cohort.summary.clone()))
 }
@@ -219,7 +229,7 @@ fn cohort_final(mut state: Internal) -> Option<cohort_summary> {
 #[pg_extern(immutable, parallel_safe, strict)]
 fn cohort_retention(
     summary: cohort_summary,
-    mode: default!(&str, "'classic'"),
+    mode: default!(TextArg, "'classic'"),
 ) -> TableIterator<
     'static,
     (
@@ -230,6 +240,7 @@ fn cohort_retention(
         name!(retention_rate, Option<f64>),
     ),
 > {
+    let mode = mode.name(COHORT_RETENTION, "retention mode").or_raise();
     let mode = RetentionMode::parse(COHORT_RETENTION, mode).or_raise();
     let summary = summary.0;
     if summary.retention_row_count() > MAX_RETENTION_ROWS {
@@ -242,6 +253,8 @@ fn cohort_retention(
         .retention(mode)
         .into_iter()
         .map(|row| {
+            // SAFETY: a `date` datum is any i32 of days since 2000-01-01; `row.cohort` is the
+            // first day of the period of a timestamp Postgres accepted.
             let cohort = unsafe { Date::from_pg_epoch_days(row.cohort) };
             let rate = (row.cohort_size > 0).then_some(row.retention_rate);
             (

@@ -36,8 +36,13 @@ impl Writer {
         self.u64(((value << 1) ^ (value >> 63)) as u64)
     }
 
-    pub fn u128(&mut self, value: u128) -> &mut Self {
-        self.bytes.extend_from_slice(&value.to_le_bytes());
+    /// A 128-bit value as a LEB128 varint (up to 19 bytes).
+    pub fn u128(&mut self, mut value: u128) -> &mut Self {
+        while value >= 0x80 {
+            self.bytes.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.bytes.push(value as u8);
         self
     }
 
@@ -122,16 +127,33 @@ impl<'a> Reader<'a> {
             .position
             .checked_add(N)
             .ok_or_else(|| self.truncated())?;
-        let slice = self
+        let array = self
             .bytes
             .get(self.position..end)
+            .and_then(|slice| <[u8; N]>::try_from(slice).ok())
             .ok_or_else(|| self.truncated())?;
         self.position = end;
-        Ok(slice.try_into().expect("slice has length N"))
+        Ok(array)
     }
 
+    /// Reads [`Writer::u128`]'s varint; rejects values past 128 bits.
     pub fn u128(&mut self) -> MetricResult<u128> {
-        Ok(u128::from_le_bytes(self.array::<16>()?))
+        let mut value: u128 = 0;
+        for shift in (0..128).step_by(7) {
+            let byte = self.u8()?;
+            let chunk = u128::from(byte & 0x7f);
+            if shift == 126 && chunk > 3 {
+                break;
+            }
+            value |= chunk << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(MetricError::InvalidBinary(format!(
+            "{}: malformed varint",
+            self.what
+        )))
     }
 
     pub fn f64(&mut self) -> MetricResult<f64> {
@@ -168,6 +190,18 @@ impl<'a> Reader<'a> {
             )))
         }
     }
+}
+
+/// Reads the text form of a summary: a JSON object, nothing else (serde alone would also read
+/// a struct from a JSON array of its fields). The error is a message for an `InvalidText`.
+pub fn from_json_object<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    if !text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+    {
+        return Err("expected a JSON object".to_string());
+    }
+    serde_json::from_str(text).map_err(|error| error.to_string())
 }
 
 #[cfg(test)]
@@ -208,5 +242,17 @@ mod tests {
         let mut reader = Reader::open(&[1, 5, 1], 1, "t").unwrap();
         assert!(reader.bytes().is_err());
         assert!(Reader::open(&[1, 0], 1, "t").unwrap().finish().is_err());
+        // A 128-bit varint whose 19th byte carries bits past 2^128.
+        let mut too_long = vec![1];
+        too_long.extend([0xff; 18]);
+        too_long.push(0x04);
+        assert!(Reader::open(&too_long, 1, "t").unwrap().u128().is_err());
+        let mut longest = vec![1];
+        longest.extend([0xff; 18]);
+        longest.push(0x03);
+        assert_eq!(
+            Reader::open(&longest, 1, "t").unwrap().u128().unwrap(),
+            u128::MAX
+        );
     }
 }

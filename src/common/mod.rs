@@ -1,15 +1,23 @@
 //! What every metric family needs, written once.
 //!
 //! - [`error`]: the error type the pure math returns (mapped to SQLSTATEs in [`pg`]).
-//! - [`calendar`]: period names, IANA time zones and calendar period indexes.
+//! - [`calendar`]: period names, IANA time zones, calendar period indexes, civil dates and the
+//!   UTC text form of timestamps.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
+//! - [`tz`]: time zones read with Postgres's own zone code and data, cached in Rust.
+//! - `tests`: `#[pg_test]`s every family must pass: the catalog entries of the aggregates and
+//!   every aggregate as a window function.
 
 pub mod calendar;
 pub mod codec;
+pub mod datum;
 pub mod error;
+pub mod money;
 pub mod pg;
 pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;
+mod tests;
+pub mod tz;

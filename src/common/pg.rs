@@ -1,6 +1,6 @@
 //! pgrx glue shared by every family. Nothing here knows about a metric.
 use super::error::MetricError;
-use pgrx::datum::Internal;
+use pgrx::datum::{FromDatum, Internal};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgMemoryContexts};
 
@@ -14,6 +14,18 @@ pub fn raise(error: MetricError) -> ! {
         MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
     };
     ereport!(ERROR, code, error.to_string());
+}
+
+/// Raises the error for a NULL where Postgres promised a value (the argument of a STRICT
+/// function); never returns.
+#[cold]
+pub fn null_value(message: &str) -> ! {
+    let message = message.to_owned();
+    ereport!(
+        ERROR,
+        PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+        message
+    );
 }
 
 /// A count as a SQL bigint (saturating: counts never reach 2^63 from real rows).
@@ -45,6 +57,8 @@ unsafe fn aggregate_memory_context(
     function: &str,
 ) -> pg_sys::MemoryContext {
     let mut context: pg_sys::MemoryContext = std::ptr::null_mut();
+    // SAFETY: `fcinfo` is the running call's (this function's contract) and `context` is a
+    // valid place for Postgres to write the context to.
     if unsafe { pg_sys::AggCheckCallContext(fcinfo, &mut context) } == 0 || context.is_null() {
         ereport!(
             ERROR,
@@ -65,6 +79,8 @@ pub unsafe fn new_aggregate_state<T>(
     function: &str,
     value: T,
 ) -> *mut T {
+    // SAFETY: `fcinfo` is the call info of an aggregate support function (this function's
+    // contract).
     let context = unsafe { aggregate_memory_context(fcinfo, function) };
     PgMemoryContexts::For(context).leak_and_drop_on_delete(value)
 }
@@ -82,8 +98,25 @@ pub fn new_transient_state<T>(value: T) -> Internal {
 /// `state` must hold a pointer made by this module for the same `T`.
 #[inline(always)]
 pub unsafe fn state_ref<'a, T>(state: &mut Internal) -> Option<&'a mut T> {
+    // SAFETY: the pointer in `state` was made by this module for a `T` (this function's
+    // contract), lives in a memory context that outlives the call, and nothing else borrows it
+    // while the aggregate support function runs.
     let pointer: *mut T = unsafe { state.get_mut::<T>() }?;
     Some(unsafe { &mut *pointer })
+}
+
+/// The state behind the `internal` argument of a STRICT support function (serialize), which
+/// Postgres never calls with a NULL state.
+///
+/// # Safety
+/// As [`state_ref`].
+#[inline(always)]
+pub unsafe fn strict_state<'a, T>(state: &mut Internal) -> &'a mut T {
+    // SAFETY: this function's contract is `state_ref`'s.
+    match unsafe { state_ref::<T>(state) } {
+        Some(state) => state,
+        None => null_value("crm_metrics: a strict aggregate support function got a NULL state"),
+    }
 }
 
 /// The state behind `state`, created with `init` in the aggregate memory context on first use.
@@ -99,6 +132,8 @@ pub unsafe fn state_or_init<'a, T>(
     function: &str,
     init: impl FnOnce() -> T,
 ) -> &'a mut T {
+    // SAFETY: this function's contract covers both calls; the new state is a valid, unique
+    // `T` in the aggregate memory context.
     match unsafe { state_ref::<T>(state) } {
         Some(existing) => existing,
         None => unsafe { &mut *new_aggregate_state(fcinfo, function, init()) },
@@ -123,11 +158,14 @@ pub unsafe fn combine_states<T: Clone>(
     function: &str,
     merge: impl FnOnce(&mut T, &T),
 ) -> Internal {
+    // SAFETY: both states hold pointers made by this module for a `T` (this function's
+    // contract); they are distinct states, so the two borrows do not alias.
     let second_state = unsafe { state_ref::<T>(&mut second) };
     match (unsafe { state_ref::<T>(&mut first) }, second_state) {
         (None, None) => Internal::from(None),
         (Some(_), None) => first,
         (None, Some(other)) => {
+            // SAFETY: a combine function is an aggregate support function.
             internal_of(unsafe { &mut *new_aggregate_state(fcinfo, function, other.clone()) })
         }
         (Some(state), Some(other)) => {
@@ -137,16 +175,24 @@ pub unsafe fn combine_states<T: Clone>(
     }
 }
 
+/// Largest varlena Postgres stores: 1 GB minus one byte, header included (`MaxAllocSize`).
+const MAX_VARLENA_BYTES: usize = 0x3fff_ffff;
+
 /// Copies `bytes` into a new `bytea`-shaped varlena in the current memory context.
 pub fn varlena_from_bytes(bytes: &[u8]) -> pg_sys::Datum {
-    let total = bytes.len() + pg_sys::VARHDRSZ;
-    let Ok(total_i32) = i32::try_from(total) else {
+    let total = bytes.len().saturating_add(pg_sys::VARHDRSZ);
+    let Some(total_i32) = i32::try_from(total)
+        .ok()
+        .filter(|_| total <= MAX_VARLENA_BYTES)
+    else {
         ereport!(
             ERROR,
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             format!("crm_metrics: a summary of {total} bytes exceeds the 1 GB value limit")
         );
     };
+    // SAFETY: palloc returns `total` writable bytes (or raises an ERROR); the header is set for
+    // that length, and `bytes` fits after it.
     unsafe {
         let pointer = pg_sys::palloc(total) as *mut pg_sys::varlena;
         pgrx::set_varsize_4b(pointer, total_i32);
@@ -164,6 +210,8 @@ pub fn varlena_from_bytes(bytes: &[u8]) -> pg_sys::Datum {
 /// # Safety
 /// `datum` must be a non-null varlena datum.
 pub unsafe fn with_varlena_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R) -> R {
+    // SAFETY: `datum` is a non-null varlena (this function's contract); detoasting gives a
+    // plain varlena whose payload is `length` readable bytes until it is freed below.
     unsafe {
         let original = datum.cast_mut_ptr::<pg_sys::varlena>();
         let detoasted = pg_sys::pg_detoast_datum_packed(original);
@@ -175,6 +223,66 @@ pub unsafe fn with_varlena_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8
         }
         result
     }
+}
+
+/// A `text` argument as its bytes in the database encoding. pgrx's `&str` raises a Rust panic
+/// (XX000 with a backtrace) on text that is not UTF-8, which a LATIN1 or SQL_ASCII database
+/// holds; ids are hashed by these bytes and names go through [`TextArg::name`].
+#[derive(Clone, Copy, Debug)]
+pub struct TextArg<'a>(pub &'a [u8]);
+
+impl<'a> TextArg<'a> {
+    /// The argument as an option name (period, time zone, denominator, mode). Names are
+    /// ASCII, so text that is not UTF-8 cannot be one: 22023, the value shown escaped.
+    pub fn name(self, function: &str, what: &str) -> Result<&'a str, MetricError> {
+        std::str::from_utf8(self.0).map_err(|_| {
+            MetricError::InvalidParameter(format!(
+                "{function}: unknown {what} '{}'",
+                self.0.escape_ascii()
+            ))
+        })
+    }
+}
+
+impl FromDatum for TextArg<'_> {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        typoid: pg_sys::Oid,
+    ) -> Option<Self> {
+        // SAFETY: a text datum is a varlena, which `&[u8]`'s conversion detoasts and borrows.
+        unsafe { <&[u8] as FromDatum>::from_polymorphic_datum(datum, is_null, typoid) }.map(TextArg)
+    }
+}
+
+// SAFETY: `TextArg` is read from a text argument with `FromDatum`, like pgrx's own `&str`.
+unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for TextArg<'fcx> {
+    unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+        let index = arg.index();
+        unsafe { arg.unbox_arg_using_from_datum() }
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+    }
+
+    unsafe fn unbox_nullable_arg(
+        arg: pgrx::callconv::Arg<'_, 'fcx>,
+    ) -> pgrx::nullable::Nullable<Self> {
+        unsafe { arg.unbox_arg_using_from_datum() }.into()
+    }
+}
+
+// SAFETY: the SQL type is `text`, whose datums `FromDatum` above reads.
+unsafe impl pgrx::pgrx_sql_entity_graph::metadata::SqlTranslatable for TextArg<'_> {
+    const TYPE_IDENT: &'static str = pgrx::pgrx_resolved_type!(TextArg);
+    const TYPE_ORIGIN: pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin =
+        pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin::External;
+    const ARGUMENT_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ArgumentError,
+    > = Ok(pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef::literal("text"));
+    const RETURN_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsError,
+    > = Err(pgrx::pgrx_sql_entity_graph::metadata::ReturnsError::Datum);
 }
 
 /// A summary value that is also a SQL type (`crm.<family>_summary`): a versioned binary form
@@ -215,7 +323,7 @@ macro_rules! summary_type {
                 use $crate::common::pg::{OrRaise, SummaryType};
                 let text = input.to_str().map_err(|_| {
                     $crate::common::error::MetricError::InvalidText(format!(
-                        "{}: input is not valid UTF-8",
+                        "crm.{}: input is not valid UTF-8",
                         stringify!($name)
                     ))
                 });
@@ -251,6 +359,7 @@ macro_rules! summary_type {
                 if is_null {
                     return None;
                 }
+                // SAFETY: a non-null datum of this type is a varlena made by `into_datum`.
                 let decoded = unsafe {
                     $crate::common::pg::with_varlena_bytes(datum, <$name as SummaryType>::decode)
                 };
@@ -265,6 +374,8 @@ macro_rules! summary_type {
             ) -> ::pgrx::datum::Datum<'fcx> {
                 match ::pgrx::datum::IntoDatum::into_datum(self) {
                     None => fcinfo.return_null(),
+                    // SAFETY: `datum` is a varlena of this function's return type, palloc'd in
+                    // the current memory context.
                     Some(datum) => unsafe { fcinfo.return_raw_datum(datum) },
                 }
             }
@@ -279,27 +390,190 @@ macro_rules! summary_type {
             where
                 Self: 'dat,
             {
+                use $crate::common::pg::{OrRaise, SummaryType};
+                // SAFETY: pgrx unboxes only non-null datums of this type: varlenas made by
+                // `into_datum`.
                 unsafe {
-                    <Self as ::pgrx::datum::FromDatum>::from_datum(
-                        ::core::mem::transmute::<::pgrx::datum::Datum<'dat>, ::pgrx::pg_sys::Datum>(
-                            datum,
-                        ),
-                        false,
+                    $crate::common::pg::with_varlena_bytes(
+                        datum.sans_lifetime(),
+                        <$name as SummaryType>::decode,
                     )
                 }
-                .expect("a non-null datum decodes to a value")
+                .or_raise()
             }
         }
 
         unsafe impl<'fcx> ::pgrx::callconv::ArgAbi<'fcx> for $name {
             unsafe fn unbox_arg_unchecked(arg: ::pgrx::callconv::Arg<'_, 'fcx>) -> Self {
                 let index = arg.index();
-                unsafe { arg.unbox_arg_using_from_datum() }
-                    .unwrap_or_else(|| panic!("argument {index} must not be null"))
+                // SAFETY: pgrx passes an argument declared with this type.
+                match unsafe { arg.unbox_arg_using_from_datum() } {
+                    Some(value) => value,
+                    None => $crate::common::pg::null_value(&format!(
+                        "{}: argument {index} must not be NULL",
+                        stringify!($name)
+                    )),
+                }
             }
         }
+
+        // The binary receive function `crm_<type>_recv` (declared in SQL by
+        // sql/summary_types.sql, with the send, equality and hash functions every type shares).
+        const _: () = {
+            /// Binary receive function of the type: decodes (validates) and re-encodes.
+            ///
+            /// # Safety
+            /// Called by Postgres through the V1 calling convention only.
+            #[unsafe(export_name = concat!("crm_", stringify!($name), "_recv"))]
+            pub unsafe extern "C-unwind" fn receive(
+                fcinfo: ::pgrx::pg_sys::FunctionCallInfo,
+            ) -> ::pgrx::pg_sys::Datum {
+                unsafe { $crate::common::pg::receive_summary::<$name>(fcinfo) }
+            }
+
+            #[unsafe(export_name = concat!("pg_finfo_crm_", stringify!($name), "_recv"))]
+            pub extern "C" fn receive_finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
+                const V1_API: ::pgrx::pg_sys::Pg_finfo_record =
+                    ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+                &V1_API
+            }
+        };
     };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Binary send/receive, equality and hashing of summary types. The stored form of a summary is
+// canonical (`encode` normalizes), so equal values have equal bytes and the shared functions
+// below compare and hash bytes. sql/summary_types.sql declares them for every type.
+// ---------------------------------------------------------------------------------------------
+
+/// The receive function of summary type `T`: the rest of the message buffer is a binary form,
+/// which must decode (else 22P03); returns it re-encoded.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a type receive function (argument 0 a `StringInfo`).
+pub unsafe fn receive_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: the guard turns Rust panics and Postgres errors raised inside into a Postgres
+    // error at this boundary; everything inside is dropped by unwinding first.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let Some(argument) = raw_arg(fcinfo, 0) else {
+                raise(MetricError::InvalidBinary(
+                    "crm_metrics: receive without a buffer".to_string(),
+                ))
+            };
+            // SAFETY: Postgres passes the message buffer as argument 0 of a receive function.
+            let buffer = &mut *argument.cast_mut_ptr::<pg_sys::StringInfoData>();
+            let start = usize::try_from(buffer.cursor).unwrap_or(0);
+            let end = usize::try_from(buffer.len).unwrap_or(0).max(start);
+            // SAFETY: `data[cursor..len]` is the unread part of the buffer.
+            let bytes =
+                std::slice::from_raw_parts((buffer.data as *const u8).add(start), end - start);
+            let mut value = T::decode(bytes).or_raise();
+            buffer.cursor = buffer.len;
+            let encoded = value.encode();
+            (*fcinfo).isnull = false;
+            varlena_from_bytes(&encoded)
+        })
+    }
+}
+
+/// Runs `body` under a panic guard on the payload of argument 0 and, when the function has a
+/// second argument, on the payload of argument 1 (`second_is_varlena`) or on its datum.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a STRICT V1 function whose argument 0 (and argument 1 when
+/// `second_is_varlena`) is a varlena.
+unsafe fn with_varlena_arguments(
+    fcinfo: pg_sys::FunctionCallInfo,
+    body: impl FnOnce(&[u8], Option<&[u8]>, Option<pg_sys::Datum>) -> pg_sys::Datum,
+    second_is_varlena: bool,
+) -> pg_sys::Datum {
+    // SAFETY: as in `receive_summary`; STRICT functions never see NULL arguments.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let first = pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 0).value;
+            let second = (*fcinfo).nargs > 1;
+            let second = second.then(|| pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 1).value);
+            (*fcinfo).isnull = false;
+            with_varlena_bytes(first, |left| match second {
+                Some(datum) if second_is_varlena => {
+                    with_varlena_bytes(datum, |right| body(left, Some(right), None))
+                }
+                other => body(left, None, other),
+            })
+        })
+    }
+}
+
+crate::raw_transition! {
+    /// Send function of every summary type: its binary form as the message bytes.
+    fn crm_summary_send / pg_finfo_crm_summary_send (fcinfo) {
+        unsafe { with_varlena_arguments(fcinfo, |bytes, _, _| varlena_from_bytes(bytes), false) }
+    }
+}
+
+crate::raw_transition! {
+    /// `=` of every summary type: the binary forms are equal.
+    fn crm_summary_eq / pg_finfo_crm_summary_eq (fcinfo) {
+        unsafe {
+            with_varlena_arguments(
+                fcinfo,
+                |left, right, _| pg_sys::Datum::from(Some(left) == right),
+                true,
+            )
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// `<>` of every summary type: the binary forms differ.
+    fn crm_summary_ne / pg_finfo_crm_summary_ne (fcinfo) {
+        unsafe {
+            with_varlena_arguments(
+                fcinfo,
+                |left, right, _| pg_sys::Datum::from(Some(left) != right),
+                true,
+            )
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Hash support function 1 of every summary type: the low 32 bits of the seed-0 hash.
+    fn crm_summary_hash / pg_finfo_crm_summary_hash (fcinfo) {
+        unsafe {
+            with_varlena_arguments(
+                fcinfo,
+                |bytes, _, _| pg_sys::Datum::from(xxhash_rust::xxh3::xxh3_64(bytes) as u32 as i32),
+                false,
+            )
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Hash support function 2 of every summary type: a seeded 64-bit hash (seed 0 agrees with
+    /// function 1 in its low 32 bits, as Postgres requires).
+    fn crm_summary_hash_extended / pg_finfo_crm_summary_hash_extended (fcinfo) {
+        unsafe {
+            with_varlena_arguments(
+                fcinfo,
+                |bytes, _, seed| {
+                    let seed = seed.map_or(0, |seed| seed.value() as u64);
+                    pg_sys::Datum::from(xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed) as i64)
+                },
+                false,
+            )
+        }
+    }
+}
+
+extension_sql_file!(
+    "../../sql/summary_types.sql",
+    name = "summary_types",
+    finalize
+);
 
 // ---------------------------------------------------------------------------------------------
 // Raw per-row transition functions.
@@ -309,6 +583,12 @@ macro_rules! summary_type {
 // transition functions of the simplest aggregates are therefore plain V1 C functions declared
 // with `raw_transition!`: they read their arguments straight from `fcinfo` and call into
 // Postgres (under a panic guard) only on their cold paths: creating the state and raising errors.
+//
+// Rules for a raw function body: no panic (no `unwrap`, `expect`, indexing or arithmetic that
+// can panic), since a panic outside a guard would unwind into Postgres; nothing that needs
+// dropping held across a `raw_*` call, since an error longjmps over the body's frame; and it
+// always returns a state (`raw_state` + `raw_return_state`), even for a row it skips, because a
+// moving-aggregate transition function must never return NULL.
 // ---------------------------------------------------------------------------------------------
 
 /// Argument `index` of a V1 call, `None` when NULL.
@@ -317,6 +597,7 @@ macro_rules! summary_type {
 /// `fcinfo` must be a valid call info with more than `index` arguments.
 #[inline(always)]
 pub unsafe fn raw_arg(fcinfo: pg_sys::FunctionCallInfo, index: usize) -> Option<pg_sys::Datum> {
+    // SAFETY: `fcinfo` has more than `index` arguments (this function's contract).
     let argument = unsafe { pgrx::fcinfo::pg_get_nullable_datum(fcinfo, index) };
     (!argument.isnull).then_some(argument.value)
 }
@@ -333,12 +614,20 @@ pub unsafe fn raw_state<'a, T>(
     function: &'static str,
     init: fn() -> T,
 ) -> &'a mut T {
+    // SAFETY: argument 0 of a transition function is its state: NULL on the first call, then the
+    // `T` this function made in the aggregate memory context (this function's contract), which
+    // nothing else borrows during the call.
     match unsafe { raw_arg(fcinfo, 0) } {
         Some(datum) if !datum.is_null() => unsafe { &mut *datum.cast_mut_ptr::<T>() },
         _ => unsafe { &mut *raw_new_state(fcinfo, function, init) },
     }
 }
 
+/// Creates the state of a raw transition function in the aggregate memory context.
+///
+/// # Safety
+/// `fcinfo` must be the call info of an aggregate transition function. A Postgres error here
+/// longjmps over the callers' frames: they must hold nothing that needs dropping.
 #[cold]
 #[inline(never)]
 unsafe fn raw_new_state<T>(
@@ -346,8 +635,9 @@ unsafe fn raw_new_state<T>(
     function: &'static str,
     init: fn() -> T,
 ) -> *mut T {
-    // SAFETY: this frame and its callers hold nothing that needs dropping, so the guard may
-    // turn a Postgres error into a longjmp past them.
+    // SAFETY: the callers hold nothing that needs dropping (this function's contract), so the
+    // guard may turn a Postgres error or a panic into a longjmp past them; `fcinfo` is an
+    // aggregate transition function's.
     unsafe {
         pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
             new_aggregate_state(fcinfo, function, init())
@@ -355,12 +645,19 @@ unsafe fn raw_new_state<T>(
     }
 }
 
-/// Raises `error` from a raw function (which has no panic guard of its own).
+/// Raises the error `make` builds, from a raw function (which has no panic guard of its own).
+/// The error is built inside the guard, so a panic while building it also becomes a Postgres
+/// ERROR instead of unwinding into Postgres.
+///
+/// # Safety
+/// Never returns: the ERROR longjmps over every frame up to Postgres, so the callers must hold
+/// nothing that needs dropping (no `String`, `Vec` or `Box`), and must be a function Postgres
+/// called through the V1 convention.
 #[cold]
 #[inline(never)]
-pub fn raise_from_raw(error: MetricError) -> ! {
-    // SAFETY: as in `raw_new_state`: raw functions hold nothing that needs dropping.
-    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(move || raise(error)) }
+pub unsafe fn raise_from_raw(make: impl FnOnce() -> MetricError) -> ! {
+    // SAFETY: the callers hold nothing that needs dropping (this function's contract).
+    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(move || raise(make())) }
 }
 
 /// Returns the state pointer from a raw transition function.
@@ -372,17 +669,22 @@ pub unsafe fn raw_return_state<T>(
     fcinfo: pg_sys::FunctionCallInfo,
     state: &mut T,
 ) -> pg_sys::Datum {
+    // SAFETY: `fcinfo` is the running call's, valid for writes (this function's contract).
     unsafe { (*fcinfo).isnull = false };
     pg_sys::Datum::from(state as *mut T)
 }
 
 /// Returns argument 0 (the state, possibly NULL) unchanged from a raw transition function.
+/// Only for aggregates without moving-aggregate support: a moving transition must always
+/// return a state ([`raw_return_state`]).
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the running function.
 #[inline(always)]
 pub unsafe fn raw_return_unchanged(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: argument 0 exists in every transition function's call info.
     let argument = unsafe { pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 0) };
+    // SAFETY: `fcinfo` is the running function's call info (the caller's contract).
     unsafe { (*fcinfo).isnull = argument.isnull };
     argument.value
 }

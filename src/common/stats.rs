@@ -9,7 +9,9 @@ pub fn two_sided_z(function: &str, confidence: f64) -> MetricResult<f64> {
             "{function}: confidence {confidence} is outside the open interval (0, 1)"
         )));
     }
-    Ok(normal_quantile(0.5 + confidence / 2.0))
+    // From the lower tail: `0.5 + confidence / 2` rounds to 1 (an infinite quantile) for a
+    // confidence next to 1, while `1 - confidence` is exact there.
+    Ok(-normal_quantile((1.0 - confidence) / 2.0))
 }
 
 /// Inverse of the standard normal CDF for `p` in (0, 1): Wichura's algorithm AS 241 (PPND16),
@@ -101,9 +103,94 @@ pub fn normal_quantile(p: f64) -> f64 {
     }
 }
 
+/// Two-sided p-value of a standard-normal statistic: P(|Z| >= |z|) = erfc(|z|/√2).
+/// In [0, 1] for every finite `z` (0 once the tail underflows).
+pub fn two_sided_p_value(z: f64) -> f64 {
+    erfc(z.abs() / std::f64::consts::SQRT_2).clamp(0.0, 1.0)
+}
+
+/// Complementary error function for `x >= 0`: below 2 as 1 − erf(x) from the series
+/// erf(x) = (2/√π)·e^(−x²)·Σ (2x²)ⁿ·x / (1·3·…·(2n+1)), whose terms are all positive; from 2 on
+/// the continued fraction √π·e^(x²)·erfc(x) = 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))),
+/// evaluated with Lentz's method. Relative error about 1e-14 or better.
+fn erfc(x: f64) -> f64 {
+    const TWO_OVER_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
+    if x < 2.0 {
+        let mut term = x;
+        let mut sum = x;
+        let mut n = 0.0;
+        while term > sum * 1e-17 {
+            n += 1.0;
+            term *= 2.0 * x * x / (2.0 * n + 1.0);
+            sum += term;
+        }
+        return 1.0 - TWO_OVER_SQRT_PI * (-x * x).exp() * sum;
+    }
+    let tiny = 1e-300;
+    let mut fraction = x;
+    let mut c = x;
+    let mut d = 0.0;
+    for k in 1..10_000 {
+        let a = f64::from(k) / 2.0;
+        d = x + a * d;
+        if d.abs() < tiny {
+            d = tiny;
+        }
+        d = 1.0 / d;
+        c = x + a / c;
+        if c.abs() < tiny {
+            c = tiny;
+        }
+        let delta = c * d;
+        fraction *= delta;
+        if (delta - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    TWO_OVER_SQRT_PI / 2.0 * (-x * x).exp() / fraction
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn erfc_matches_published_values() {
+        // Reference values of erfc from the C library (they agree with Abramowitz & Stegun 7.1).
+        let cases = [
+            (0.0, 1.0),
+            (0.5, 0.479_500_122_186_953_5),
+            (1.0, 0.157_299_207_050_285_13),
+            (1.999, 0.004_698_443_348_629_488),
+            (2.0, 0.004_677_734_981_047_266),
+            (3.0, 2.209_049_699_858_544e-5),
+            (5.0, 1.537_459_794_428_035e-12),
+            (10.0, 2.088_487_583_762_545e-45),
+        ];
+        for (x, expected) in cases {
+            let got = erfc(x);
+            assert!(
+                ((got - expected) / expected).abs() < 1e-12,
+                "erfc({x}) = {got}, expected {expected}"
+            );
+        }
+        assert_eq!(erfc(40.0), 0.0);
+    }
+
+    #[test]
+    fn p_values_invert_the_quantiles() {
+        for confidence in [0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.999_999] {
+            let z = two_sided_z("f", confidence).unwrap();
+            let p = two_sided_p_value(z);
+            assert!(
+                ((p - (1.0 - confidence)) / (1.0 - confidence)).abs() < 1e-9,
+                "{confidence}: {p}"
+            );
+            assert_eq!(two_sided_p_value(-z), p);
+        }
+        assert_eq!(two_sided_p_value(0.0), 1.0);
+        assert_eq!(two_sided_p_value(1e300), 0.0);
+    }
 
     #[test]
     fn quantiles_match_published_values() {
@@ -122,5 +209,9 @@ mod tests {
         assert!(two_sided_z("f", 1.0).is_err());
         assert!(two_sided_z("f", f64::NAN).is_err());
         assert!((two_sided_z("f", 0.95).unwrap() - 1.959_963_984_540_054).abs() < 1e-12);
+        // Next to 1, where 0.5 + c/2 rounds to 1: still finite (about 8.29 for 1 - 2^-53).
+        let z = two_sided_z("f", 1.0 - f64::EPSILON / 2.0).unwrap();
+        assert!(z.is_finite() && z > 8.0 && z < 8.5, "{z}");
+        assert!(two_sided_z("f", f64::MIN_POSITIVE).unwrap().abs() < 1e-15);
     }
 }

@@ -1,7 +1,8 @@
 //! Customers family (contractual): retention and churn over periods, active customers, and the
 //! one-scan churn series.
 //!
-//! `state` holds the counting math, `sql` the pgrx surface and the `CREATE AGGREGATE`s.
+//! `state` holds the counting math, `sql` the pgrx surface;
+//! the `CREATE AGGREGATE`s are in `sql/customers.sql`.
 
 pub mod sql;
 pub mod state;

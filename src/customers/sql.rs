@@ -1,10 +1,13 @@
 //! SQL surface of the customers family: `crm.retention_rate`, `crm.churn_rate`,
 //! `crm.customer_agg`, `crm.rollup(crm.customer_summary)`, `crm.active_customers` and
 //! `crm.churn_series`. Aggregates are declared in `sql/customers.sql`.
-use super::state::{require_finite, CustomerSummary, Denominator, PeriodCounts};
+use super::state::{
+    is_customer, require_finite, CustomerRow, CustomerSummary, Denominator, PeriodState,
+};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref, OrRaise,
+    bigint, combine_states, internal_of, new_transient_state, raise, state_or_init, state_ref,
+    strict_state, OrRaise, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -35,121 +38,46 @@ fn instant(value: TimestampWithTimeZone) -> i64 {
 // One-step aggregates: crm.retention_rate and crm.churn_rate.
 // ---------------------------------------------------------------------------------------------
 
-/// State of the one-step aggregates: counts for the period, and the denominator named by the
-/// rows (all rows of one aggregate must name the same).
-#[derive(Debug, Clone, Copy, Default)]
-struct PeriodState {
-    counts: PeriodCounts,
-    denominator: Option<Denominator>,
+/// One customer row for the one-step aggregates; `None` (a skipped row) when a required input
+/// is NULL.
+fn customer_row(
+    started_at: Option<TimestampWithTimeZone>,
+    ended_at: Option<TimestampWithTimeZone>,
+    period_start: Option<TimestampWithTimeZone>,
+    period_end: Option<TimestampWithTimeZone>,
+) -> Option<CustomerRow> {
+    Some(CustomerRow {
+        started_at: instant(started_at?),
+        ended_at: ended_at.map(instant),
+        period_start: instant(period_start?),
+        period_end: instant(period_end?),
+    })
 }
 
-impl PeriodState {
-    fn use_denominator(&mut self, function: &str, denominator: Denominator) -> MetricResult<()> {
-        match self.denominator {
-            None => {
-                self.denominator = Some(denominator);
-                Ok(())
-            }
-            Some(existing) if existing == denominator => Ok(()),
-            Some(_) => Err(MetricError::InvalidParameter(format!(
-                "{function}: every row must use the same denominator"
-            ))),
-        }
-    }
-
-    fn merge(&mut self, other: &PeriodState) -> MetricResult<()> {
-        if let Some(denominator) = other.denominator {
-            self.use_denominator(CHURN_RATE, denominator)?;
-        }
-        self.counts.merge(&other.counts);
-        Ok(())
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        let tag = match self.denominator {
-            None => 0,
-            Some(Denominator::Start) => 1,
-            Some(Denominator::Average) => 2,
-            Some(Denominator::StartPlusNew) => 3,
-        };
-        let mut bytes = vec![tag];
-        bytes.extend(self.counts.encode());
-        bytes
-    }
-
-    fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let (denominator, counts) = match bytes.split_first() {
-            Some((0, rest)) => (None, rest),
-            Some((1, rest)) => (Some(Denominator::Start), rest),
-            Some((2, rest)) => (Some(Denominator::Average), rest),
-            Some((3, rest)) => (Some(Denominator::StartPlusNew), rest),
-            _ => {
-                return Err(MetricError::InvalidBinary(
-                    "crm.churn_rate state: unknown denominator tag".into(),
-                ))
-            }
-        };
-        Ok(PeriodState {
-            counts: PeriodCounts::decode(counts)?,
-            denominator,
-        })
-    }
-}
-
-/// One customer row for the one-step aggregates; rows missing a required input are skipped.
-struct CustomerRow {
-    started_at: i64,
-    ended_at: Option<i64>,
-    period_start: i64,
-    period_end: i64,
-}
-
-impl CustomerRow {
-    fn from_args(
-        started_at: Option<TimestampWithTimeZone>,
-        ended_at: Option<TimestampWithTimeZone>,
-        period_start: Option<TimestampWithTimeZone>,
-        period_end: Option<TimestampWithTimeZone>,
-    ) -> Option<CustomerRow> {
-        Some(CustomerRow {
-            started_at: instant(started_at?),
-            ended_at: ended_at.map(instant),
-            period_start: instant(period_start?),
-            period_end: instant(period_end?),
-        })
-    }
-}
-
+/// Adds (or, with `inverse`, removes) one row and the denominator it names, or skips a row with
+/// a NULL input (`None`). Always returns the state: a moving-aggregate transition function must
+/// not return NULL.
 fn period_step(
     mut state: Internal,
     fcinfo: pg_sys::FunctionCallInfo,
     function: &'static str,
-    row: Option<CustomerRow>,
-    denominator: Option<&str>,
+    row: Option<(CustomerRow, Option<TextArg>)>,
     inverse: bool,
 ) -> Internal {
-    let Some(row) = row else { return state };
+    // SAFETY: the state of the one-step aggregates is a `PeriodState` made here, in the
+    // aggregate memory context of this transition call.
     let period = unsafe { state_or_init(&mut state, fcinfo, function, PeriodState::default) };
-    if let Some(name) = denominator {
-        let parsed = Denominator::parse(function, name).or_raise();
-        period.use_denominator(function, parsed).or_raise();
+    match row {
+        None => {}
+        Some((row, _)) if inverse => period.remove(function, row).or_raise(),
+        Some((row, denominator)) => {
+            let denominator = denominator
+                .map(|name| Denominator::parse(function, name.name(function, "denominator")?))
+                .transpose()
+                .or_raise();
+            period.add(function, row, denominator).or_raise();
+        }
     }
-    let CustomerRow {
-        started_at,
-        ended_at,
-        period_start,
-        period_end,
-    } = row;
-    let result = if inverse {
-        period
-            .counts
-            .remove(function, started_at, ended_at, period_start, period_end)
-    } else {
-        period
-            .counts
-            .add(function, started_at, ended_at, period_start, period_end)
-    };
-    result.or_raise();
     internal_of(period)
 }
 
@@ -168,8 +96,14 @@ macro_rules! period_transition {
             period_end: Option<TimestampWithTimeZone>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
-            let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-            period_step(state, fcinfo, $function, row, None, $inverse)
+            let row = customer_row(started_at, ended_at, period_start, period_end);
+            period_step(
+                state,
+                fcinfo,
+                $function,
+                row.map(|row| (row, None)),
+                $inverse,
+            )
         }
     };
     ($doc:literal, $name:ident, $function:expr, inverse = $inverse:literal, denominator) => {
@@ -181,14 +115,13 @@ macro_rules! period_transition {
             ended_at: Option<TimestampWithTimeZone>,
             period_start: Option<TimestampWithTimeZone>,
             period_end: Option<TimestampWithTimeZone>,
-            denominator: Option<&str>,
+            denominator: Option<TextArg>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
-            let row = CustomerRow::from_args(started_at, ended_at, period_start, period_end);
-            let Some(denominator) = denominator else {
-                return state;
-            };
-            period_step(state, fcinfo, $function, row, Some(denominator), $inverse)
+            let row = customer_row(started_at, ended_at, period_start, period_end)
+                .zip(denominator)
+                .map(|(row, denominator)| (row, Some(denominator)));
+            period_step(state, fcinfo, $function, row, $inverse)
         }
     };
 }
@@ -239,9 +172,10 @@ fn customer_period_combine(
     second: Internal,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
+    // SAFETY: both states are `PeriodState`s made by the one-step aggregates' functions.
     unsafe {
         combine_states::<PeriodState>(first, second, fcinfo, CHURN_RATE, |state, other| {
-            state.merge(other).or_raise()
+            state.merge(CHURN_RATE, other).or_raise()
         })
     }
 }
@@ -249,10 +183,8 @@ fn customer_period_combine(
 /// Serialize function of the one-step retention and churn aggregates (parallel query).
 #[pg_extern(immutable, parallel_safe, strict)]
 fn customer_period_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<PeriodState>(&mut state) }
-        .copied()
-        .unwrap_or_default()
-        .encode()
+    // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
+    unsafe { strict_state::<PeriodState>(&mut state) }.encode()
 }
 
 /// Deserialize function of the one-step retention and churn aggregates (parallel query).
@@ -264,17 +196,15 @@ fn customer_period_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 /// Final function of `crm.retention_rate`: (E − N) / S.
 #[pg_extern(immutable, parallel_safe)]
 fn retention_rate_final(mut state: Internal) -> Option<f64> {
-    unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.counts.retention_rate())
+    // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
+    unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.retention_rate())
 }
 
 /// Final function of `crm.churn_rate`: lost over the denominator the rows named ('start' by default).
 #[pg_extern(immutable, parallel_safe)]
 fn churn_rate_final(mut state: Internal) -> Option<f64> {
-    unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| {
-        state
-            .counts
-            .churn_rate(state.denominator.unwrap_or(Denominator::Start))
-    })
+    // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
+    unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.churn_rate())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,10 +222,14 @@ fn customer_agg_trans(
     let Some(started_at) = started_at else {
         return state;
     };
+    let (started_at, ended_at) = (instant(started_at), ended_at.map(instant));
+    // A zero-length row is skipped like a NULL one: only zero-length rows give NULL.
+    if !is_customer(CUSTOMER_AGG, started_at, ended_at).or_raise() {
+        return state;
+    }
+    // SAFETY: the state of `crm.customer_agg` is a `CustomerSummary` made here.
     let summary = unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_AGG, CustomerSummary::new) };
-    summary
-        .add(CUSTOMER_AGG, instant(started_at), ended_at.map(instant))
-        .or_raise();
+    summary.add(CUSTOMER_AGG, started_at, ended_at).or_raise();
     internal_of(summary)
 }
 
@@ -307,9 +241,10 @@ fn customer_rollup_trans(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
     let Some(summary) = summary else { return state };
+    // SAFETY: the state of the rollup is a `CustomerSummary` made here.
     let merged =
         unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_ROLLUP, CustomerSummary::new) };
-    merged.merge(&summary.0);
+    merged.merge(CUSTOMER_ROLLUP, &summary.0).or_raise();
     merged.check_size(CUSTOMER_ROLLUP).or_raise();
     internal_of(merged)
 }
@@ -321,9 +256,10 @@ fn customer_agg_combine(
     second: Internal,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
+    // SAFETY: both states are `CustomerSummary`s made by these aggregates' functions.
     unsafe {
         combine_states::<CustomerSummary>(first, second, fcinfo, CUSTOMER_AGG, |state, other| {
-            state.merge(other);
+            state.merge(CUSTOMER_AGG, other).or_raise();
             state.check_size(CUSTOMER_AGG).or_raise()
         })
     }
@@ -332,10 +268,8 @@ fn customer_agg_combine(
 /// Serialize function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn customer_agg_serialize(mut state: Internal) -> Vec<u8> {
-    match unsafe { state_ref::<CustomerSummary>(&mut state) } {
-        Some(summary) => summary.encode(),
-        None => CustomerSummary::new().encode(),
-    }
+    // SAFETY: the state is a `CustomerSummary` made by these aggregates' functions.
+    unsafe { strict_state::<CustomerSummary>(&mut state) }.encode()
 }
 
 /// Deserialize function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
@@ -347,6 +281,7 @@ fn customer_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 /// Final function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
 #[pg_extern(immutable, parallel_safe)]
 fn customer_agg_final(mut state: Internal) -> Option<customer_summary> {
+    // SAFETY: the state is a `CustomerSummary` made by these aggregates' functions.
     unsafe { state_ref::<CustomerSummary>(&mut state) }
         .map(|summary| customer_summary(summary.clone()))
 }
@@ -357,7 +292,8 @@ fn customer_summary_customers(summary: customer_summary) -> i64 {
     bigint(summary.0.customers())
 }
 
-/// Customers active at an instant: started_at <= at and (ended_at is NULL or ended_at > at).
+/// The customers a period starting at `at` starts with: started_at < at and (ended_at is NULL
+/// or ended_at >= at).
 #[pg_extern(immutable, parallel_safe, strict)]
 fn active_customers(summary: customer_summary, at: TimestampWithTimeZone) -> i64 {
     let mut summary = summary.0;
@@ -366,31 +302,101 @@ fn active_customers(summary: customer_summary, at: TimestampWithTimeZone) -> i64
     bigint(summary.active_at(at))
 }
 
-/// Adds a Postgres interval to a timestamp as `timestamptz + interval` does (calendar months and
-/// days in the session time zone).
-fn add_interval(at: i64, step: Interval) -> i64 {
-    let at = TimestampWithTimeZone::try_from(at)
-        .map_err(|_| {
-            MetricError::DatetimeOverflow(format!("{CHURN_SERIES}: timestamp out of range"))
-        })
-        .or_raise();
-    let sum = unsafe {
-        pgrx::fcinfo::direct_function_call::<TimestampWithTimeZone>(
-            pg_sys::timestamptz_pl_interval,
-            &[at.into_datum(), step.into_datum()],
-        )
-    };
-    instant(sum.expect("timestamptz + interval is never NULL"))
+/// A Postgres date/time function of two arguments, called directly.
+type DatetimeFunction = unsafe fn(pg_sys::FunctionCallInfo) -> pg_sys::Datum;
+
+/// Calls a Postgres date/time function; the errors it raises on user input (a timestamp out
+/// of range, an unknown time zone) become `crm.churn_series:` errors with the contract
+/// SQLSTATEs and no backtrace. Other errors (query cancel, out of memory) propagate as they are.
+/// The functions called hold no resources, so catching their error leaves nothing to clean up.
+fn datetime_call(
+    function: DatetimeFunction,
+    first: pg_sys::Datum,
+    second: pg_sys::Datum,
+    time_zone: &str,
+) -> pg_sys::Datum {
+    PgTryBuilder::new(|| {
+        // SAFETY: `function` is a built-in of two non-NULL arguments of the types given by
+        // its callers below; pgrx turns a Postgres ERROR inside it into a Rust panic.
+        unsafe {
+            pgrx::fcinfo::direct_function_call_as_datum(function, &[Some(first), Some(second)])
+        }
+    })
+    .catch_when(PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW, |_| {
+        raise(MetricError::DatetimeOverflow(format!(
+            "{CHURN_SERIES}: timestamp out of range"
+        )))
+    })
+    .catch_when(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, |_| {
+        raise(MetricError::InvalidParameter(format!(
+            "{CHURN_SERIES}: unknown time zone '{time_zone}'"
+        )))
+    })
+    .execute()
+    .unwrap_or_else(|| {
+        raise(MetricError::DatetimeOverflow(format!(
+            "{CHURN_SERIES}: timestamp out of range"
+        )))
+    })
 }
 
-/// Periods [start, start + step) from `from` while start < `to`, stepping like generate_series.
-fn series_periods(from: i64, to: i64, step: Interval) -> MetricResult<Vec<(i64, i64)>> {
+/// `value` as a datum for a direct call (the types used here never convert to NULL).
+fn datum_of(value: impl IntoDatum) -> pg_sys::Datum {
+    value.into_datum().unwrap_or_else(|| {
+        raise(MetricError::InvalidParameter(format!(
+            "{CHURN_SERIES}: NULL argument"
+        )))
+    })
+}
+
+/// Adds `step` to the instant `at` as `timestamptz + interval` does with the session time zone
+/// set to `time_zone`: the months in local time (the day clamped to the month's last), then
+/// the days in local time, each time resolving the local time in the zone with Postgres's own
+/// rules and data, then the time part as elapsed microseconds.
+fn add_interval_in_zone(at: i64, step: &Interval, zone: pg_sys::Datum, time_zone: &str) -> i64 {
+    let mut at = pg_sys::Datum::from(at);
+    let local_parts = [
+        Interval::new(step.months(), 0, 0),
+        Interval::new(0, step.days(), 0),
+    ];
+    for part in local_parts.into_iter().flatten() {
+        if part.months() == 0 && part.days() == 0 {
+            continue;
+        }
+        let part = datum_of(part);
+        let local = datetime_call(pg_sys::timestamptz_zone, zone, at, time_zone);
+        let moved = datetime_call(pg_sys::timestamp_pl_interval, local, part, time_zone);
+        at = datetime_call(pg_sys::timestamp_zone, zone, moved, time_zone);
+    }
+    if step.micros() != 0 {
+        let time = datum_of(Interval::from_micros(step.micros()));
+        at = datetime_call(pg_sys::timestamptz_pl_interval, at, time, time_zone);
+    }
+    at.value() as i64
+}
+
+/// Periods [start, start + step) from `from` while start < `to`, stepping like generate_series
+/// with calendar steps in `time_zone`.
+fn series_periods(
+    from: i64,
+    to: i64,
+    step: &Interval,
+    time_zone: &str,
+) -> MetricResult<Vec<(i64, i64)>> {
     require_finite(CHURN_SERIES, "from", from)?;
     require_finite(CHURN_SERIES, "to", to)?;
+    let zone = datum_of(time_zone);
+    // An unknown zone is an error even when the series is empty.
+    datetime_call(
+        pg_sys::timestamptz_zone,
+        zone,
+        pg_sys::Datum::from(from),
+        time_zone,
+    );
     let mut periods = Vec::new();
     let mut start = from;
     while start < to {
-        let end = add_interval(start, step);
+        let end = add_interval_in_zone(start, step, zone, time_zone);
         if end <= start {
             return Err(MetricError::InvalidParameter(format!(
                 "{CHURN_SERIES}: step must be a positive interval"
@@ -426,17 +432,19 @@ type ChurnSeriesRow = (
     Option<f64>,
     Option<f64>,
 );
-/// Retention and churn for each period [start, start + step) from `from` while start < `to`;
-/// each row equals crm.retention_rate / crm.churn_rate over that period, from one scan.
-/// STABLE, not IMMUTABLE: calendar steps follow the session time zone, as
-/// `timestamptz + interval` does.
+/// Retention and churn for each period [start, start + step) from `from` while start < `to`,
+/// calendar steps taken in `time_zone`; each row equals crm.retention_rate and
+/// crm.churn_rate(..., denominator) over that period, from one scan. IMMUTABLE: the session
+/// time zone only enters through the default of `time_zone`, evaluated by the caller.
 #[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
-#[pg_extern(stable, parallel_safe, strict)]
+#[pg_extern(immutable, parallel_safe, strict)]
 fn churn_series(
     summary: customer_summary,
     from: TimestampWithTimeZone,
     to: TimestampWithTimeZone,
     step: Interval,
+    denominator: default!(TextArg, "'start'"),
+    time_zone: default!(TextArg, "current_setting('TimeZone')"),
 ) -> TableIterator<
     'static,
     (
@@ -451,7 +459,12 @@ fn churn_series(
     ),
 > {
     let mut summary = summary.0;
-    let periods = series_periods(instant(from), instant(to), step).or_raise();
+    let denominator = denominator
+        .name(CHURN_SERIES, "denominator")
+        .and_then(|name| Denominator::parse(CHURN_SERIES, name))
+        .or_raise();
+    let time_zone = time_zone.name(CHURN_SERIES, "time zone").or_raise();
+    let periods = series_periods(instant(from), instant(to), &step, time_zone).or_raise();
     let counts = summary.periods(CHURN_SERIES, &periods).or_raise();
     let rows: Vec<ChurnSeriesRow> = periods
         .iter()
@@ -465,7 +478,7 @@ fn churn_series(
                 bigint(counts.new_customers),
                 bigint(counts.churned_customers),
                 counts.retention_rate(),
-                counts.churn_rate(Denominator::Start),
+                counts.churn_rate(denominator),
             )
         })
         .collect();

@@ -1,10 +1,10 @@
 //! SQL surface of the survey family: `crm.nps`, `crm.nps_agg`, `crm.rollup(crm.nps_summary)`,
 //! the summary accessors and `crm.csat`. Aggregates themselves are declared in
 //! `sql/survey.sql`; this file holds their support functions.
-use super::state::{nps_score_out_of_range, CsatCounts, NpsCounts};
+use super::state::{csat_answer_refused, nps_score_out_of_range, CsatCounts, NpsCounts, NpsState};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg,
-    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref, OrRaise,
+    raw_return_state, raw_state, state_or_init, state_ref, strict_state, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -30,35 +30,47 @@ crate::summary_type!(nps_summary(NpsCounts));
 
 #[inline(always)]
 fn nps_remove(mut state: Internal, score: Option<i32>, function: &str) -> Internal {
-    if let (Some(score), Some(counts)) = (score, unsafe { state_ref::<NpsCounts>(&mut state) }) {
-        counts.remove(function, score).or_raise();
+    // SAFETY: the state of the NPS aggregates is an `NpsState` made by their transitions.
+    if let (Some(score), Some(nps)) = (score, unsafe { state_ref::<NpsState>(&mut state) }) {
+        nps.counts.remove(function, score).or_raise();
     }
     state
 }
 
-/// Per-row step of `crm.nps` and `crm.nps_agg`: count one score.
+/// Per-row step of `crm.nps` and `crm.nps_agg`: count one score. Returns the state even for a
+/// NULL score (a moving-aggregate transition must not return NULL).
+///
+/// # Safety
+/// `fcinfo` must be the call of one of these transition functions.
 #[inline(always)]
 unsafe fn nps_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -> pg_sys::Datum {
-    let Some(score) = (unsafe { raw_arg(fcinfo, 1) }) else {
-        return unsafe { raw_return_unchanged(fcinfo) };
-    };
-    let counts = unsafe { raw_state(fcinfo, function, NpsCounts::default) };
-    let score = score.value() as i32;
-    if !counts.try_add(score) {
-        reject_nps_score(function, score);
+    // SAFETY: argument 0 is this aggregate's `NpsState`, argument 1 its integer score; nothing
+    // here needs dropping.
+    unsafe {
+        let nps = raw_state(fcinfo, function, NpsState::default);
+        if let Some(score) = raw_arg(fcinfo, 1) {
+            let score = score.value() as i32;
+            if !nps.counts.try_add(score) {
+                reject_nps_score(function, score);
+            }
+        }
+        raw_return_state(fcinfo, nps)
     }
-    unsafe { raw_return_state(fcinfo, counts) }
 }
 
+/// # Safety
+/// As [`raise_from_raw`]: called from a raw transition that holds nothing needing a drop.
 #[cold]
 #[inline(never)]
-fn reject_nps_score(function: &str, score: i32) -> ! {
-    raise_from_raw(nps_score_out_of_range(function, score))
+unsafe fn reject_nps_score(function: &'static str, score: i32) -> ! {
+    // SAFETY: this function's contract.
+    unsafe { raise_from_raw(move || nps_score_out_of_range(function, score)) }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.nps(integer)`.
     fn crm_nps_trans / pg_finfo_crm_nps_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.nps(integer)`.
         unsafe { nps_add(fcinfo, NPS) }
     }
 }
@@ -66,6 +78,7 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.nps_agg(integer)`.
     fn crm_nps_agg_trans / pg_finfo_crm_nps_agg_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.nps_agg(integer)`.
         unsafe { nps_add(fcinfo, NPS_AGG) }
     }
 }
@@ -89,18 +102,21 @@ fn nps_rollup_trans(
     summary: Option<nps_summary>,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
-    let Some(summary) = summary else { return state };
-    let counts = unsafe { state_or_init(&mut state, fcinfo, NPS_ROLLUP, NpsCounts::default) };
-    counts.merge(&summary.0);
-    internal_of(counts)
+    // SAFETY: the rollup's state is an `NpsState`, created here in the aggregate context; it
+    // is returned even for a NULL summary (a moving-aggregate transition must not return NULL).
+    let nps = unsafe { state_or_init(&mut state, fcinfo, NPS_ROLLUP, NpsState::default) };
+    if let Some(summary) = summary {
+        nps.add_summary(NPS_ROLLUP, &summary.0).or_raise();
+    }
+    internal_of(nps)
 }
 
 /// Inverse transition function of `crm.rollup(crm.nps_summary)` (window frames).
 #[pg_extern(immutable, parallel_safe)]
 fn nps_rollup_inverse(mut state: Internal, summary: Option<nps_summary>) -> Internal {
-    if let (Some(summary), Some(counts)) = (summary, unsafe { state_ref::<NpsCounts>(&mut state) })
-    {
-        counts.unmerge(NPS_ROLLUP, &summary.0).or_raise();
+    // SAFETY: the rollup's state is an `NpsState` made by its transition.
+    if let (Some(summary), Some(nps)) = (summary, unsafe { state_ref::<NpsState>(&mut state) }) {
+        nps.remove_summary(NPS_ROLLUP, &summary.0).or_raise();
     }
     state
 }
@@ -108,34 +124,42 @@ fn nps_rollup_inverse(mut state: Internal, summary: Option<nps_summary>) -> Inte
 /// Combine function of the NPS aggregates (parallel query).
 #[pg_extern(immutable, parallel_safe)]
 fn nps_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    unsafe { combine_states::<NpsCounts>(first, second, fcinfo, NPS, NpsCounts::merge) }
+    // SAFETY: both states are `NpsState`s made by the NPS aggregates' functions.
+    unsafe {
+        combine_states::<NpsState>(first, second, fcinfo, NPS, |state, other| {
+            state.merge(NPS, other).or_raise()
+        })
+    }
 }
 
 /// Serialize function of the NPS aggregates (parallel query).
 #[pg_extern(immutable, parallel_safe, strict)]
 fn nps_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<NpsCounts>(&mut state) }
-        .copied()
-        .unwrap_or_default()
-        .encode()
+    // SAFETY: the state is an `NpsState` made by the NPS aggregates' functions.
+    unsafe { strict_state::<NpsState>(&mut state) }.encode()
 }
 
 /// Deserialize function of the NPS aggregates (parallel query).
 #[pg_extern(immutable, parallel_safe, strict)]
 fn nps_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(NpsCounts::decode(bytes).or_raise())
+    new_transient_state(NpsState::decode(bytes).or_raise())
 }
 
 /// Final function of `crm.nps(integer)`.
 #[pg_extern(immutable, parallel_safe)]
 fn nps_final(mut state: Internal) -> Option<f64> {
-    unsafe { state_ref::<NpsCounts>(&mut state) }.and_then(|counts| counts.nps())
+    // SAFETY: the state is an `NpsState` made by the NPS aggregates' functions.
+    unsafe { state_ref::<NpsState>(&mut state) }.and_then(|nps| nps.counts.nps())
 }
 
-/// Final function of `crm.nps_agg` and `crm.rollup(crm.nps_summary)`.
+/// Final function of `crm.nps_agg` and `crm.rollup(crm.nps_summary)`: NULL when no usable row
+/// was aggregated (no rows, only NULL rows, or a window frame of NULL rows).
 #[pg_extern(immutable, parallel_safe)]
 fn nps_agg_final(mut state: Internal) -> Option<nps_summary> {
-    unsafe { state_ref::<NpsCounts>(&mut state) }.map(|counts| nps_summary(*counts))
+    // SAFETY: the state is an `NpsState` made by the NPS aggregates' functions.
+    unsafe { state_ref::<NpsState>(&mut state) }
+        .filter(|nps| nps.has_rows())
+        .map(|nps| nps_summary(nps.counts))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -195,55 +219,92 @@ fn nps_interval(
     TableIterator::once((low, high))
 }
 
+/// Is the change of NPS from `a` to `b` significant? Difference nps(b) − nps(a) in points,
+/// Wald margin at `confidence`, z and two-sided p-value (independent samples). Not STRICT: a
+/// NULL summary (no answers) gives one row of NULLs, so the row of its group stays.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe)]
+fn nps_difference(
+    a: Option<nps_summary>,
+    b: Option<nps_summary>,
+    confidence: default!(Option<f64>, 0.95),
+) -> TableIterator<
+    'static,
+    (
+        name!(difference, Option<f64>),
+        name!(margin, Option<f64>),
+        name!(z, Option<f64>),
+        name!(p_value, Option<f64>),
+    ),
+> {
+    let (Some(a), Some(b), Some(confidence)) = (a, b, confidence) else {
+        return TableIterator::once((None, None, None, None));
+    };
+    let result =
+        a.0.difference("crm.nps_difference", &b.0, confidence)
+            .or_raise();
+    TableIterator::once(match result {
+        Some(found) => (
+            Some(found.difference),
+            Some(found.margin),
+            found.z,
+            found.p_value,
+        ),
+        None => (None, None, None, None),
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // CSAT.
 // ---------------------------------------------------------------------------------------------
 
 /// Per-row step of the CSAT aggregates: count one answer, the threshold in argument 2 if any.
+/// Returns the state even for a row it skips (a moving-aggregate transition must not return
+/// NULL).
+///
+/// # Safety
+/// `fcinfo` must be the call of one of these transition functions (`with_threshold` for the
+/// two-argument one).
 #[inline(always)]
 unsafe fn csat_add(fcinfo: pg_sys::FunctionCallInfo, with_threshold: bool) -> pg_sys::Datum {
-    let Some(score) = (unsafe { raw_arg(fcinfo, 1) }) else {
-        return unsafe { raw_return_unchanged(fcinfo) };
-    };
-    let score = score.value() as i32;
-    let threshold = if with_threshold {
-        match unsafe { raw_arg(fcinfo, 2) } {
-            Some(from) => Some(from.value() as i32),
-            None => return unsafe { raw_return_unchanged(fcinfo) },
+    // SAFETY: argument 0 is this aggregate's `CsatCounts`, arguments 1 (and 2) integers;
+    // nothing here needs dropping.
+    unsafe {
+        let counts = raw_state(fcinfo, CSAT, CsatCounts::default);
+        let score = raw_arg(fcinfo, 1).map(|score| score.value() as i32);
+        let threshold = if with_threshold {
+            raw_arg(fcinfo, 2).map(|from| Some(from.value() as i32))
+        } else {
+            Some(None)
+        };
+        if let (Some(score), Some(threshold)) = (score, threshold) {
+            let counted = match threshold {
+                Some(from) => counts.try_add_with_threshold(score, from),
+                None => counts.try_add(score),
+            };
+            if !counted {
+                reject_csat_answer(score, threshold);
+            }
         }
-    } else {
-        None
-    };
-    let counts = unsafe { raw_state(fcinfo, CSAT, CsatCounts::default) };
-    let counted = match threshold {
-        Some(from) => counts.try_add_with_threshold(score, from),
-        None => counts.try_add(score),
-    };
-    if !counted {
-        reject_csat_answer(score, threshold);
+        raw_return_state(fcinfo, counts)
     }
-    unsafe { raw_return_state(fcinfo, counts) }
 }
 
-/// Raises the error of a CSAT answer the hot path refused (the message comes from the checked
-/// `add` functions, so it is written once).
+/// Raises the error of a CSAT answer the hot path refused.
+///
+/// # Safety
+/// As [`raise_from_raw`]: called from a raw transition that holds nothing needing a drop.
 #[cold]
 #[inline(never)]
-fn reject_csat_answer(score: i32, threshold: Option<i32>) -> ! {
-    let mut scratch = CsatCounts::default();
-    let refused = match threshold {
-        Some(from) => scratch.add_with_threshold(CSAT, score, from),
-        None => scratch.add(CSAT, score),
-    };
-    match refused {
-        Err(error) => raise_from_raw(error),
-        Ok(()) => unreachable!("the hot path refuses only answers the checked path refuses"),
-    }
+unsafe fn reject_csat_answer(score: i32, threshold: Option<i32>) -> ! {
+    // SAFETY: this function's contract.
+    unsafe { raise_from_raw(move || csat_answer_refused(CSAT, score, threshold)) }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.csat(integer)`.
     fn crm_csat_trans / pg_finfo_crm_csat_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.csat(integer)`.
         unsafe { csat_add(fcinfo, false) }
     }
 }
@@ -251,6 +312,7 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.csat(integer, integer)`.
     fn crm_csat_threshold_trans / pg_finfo_crm_csat_threshold_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.csat(integer, integer)`.
         unsafe { csat_add(fcinfo, true) }
     }
 }
@@ -258,6 +320,7 @@ crate::raw_transition! {
 /// Inverse transition function of `crm.csat(integer)` (window frames).
 #[pg_extern(immutable, parallel_safe)]
 fn csat_inverse(mut state: Internal, score: Option<i32>) -> Internal {
+    // SAFETY: the state is a `CsatCounts` made by the CSAT transition.
     if let (Some(score), Some(counts)) = (score, unsafe { state_ref::<CsatCounts>(&mut state) }) {
         counts.remove(CSAT, score).or_raise();
     }
@@ -271,9 +334,9 @@ fn csat_threshold_inverse(
     score: Option<i32>,
     satisfied_from: Option<i32>,
 ) -> Internal {
-    if let (Some(score), Some(from), Some(counts)) = (score, satisfied_from, unsafe {
-        state_ref::<CsatCounts>(&mut state)
-    }) {
+    // SAFETY: the state is a `CsatCounts` made by the CSAT transition.
+    let counts = unsafe { state_ref::<CsatCounts>(&mut state) };
+    if let (Some(score), Some(from), Some(counts)) = (score, satisfied_from, counts) {
         counts.remove_with_threshold(CSAT, score, from).or_raise();
     }
     state
@@ -282,16 +345,15 @@ fn csat_threshold_inverse(
 /// Combine function of the CSAT aggregates (parallel query).
 #[pg_extern(immutable, parallel_safe)]
 fn csat_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    // SAFETY: both states are `CsatCounts` made by the CSAT aggregates' functions.
     unsafe { combine_states::<CsatCounts>(first, second, fcinfo, CSAT, CsatCounts::merge) }
 }
 
 /// Serialize function of the CSAT aggregates (parallel query).
 #[pg_extern(immutable, parallel_safe, strict)]
 fn csat_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<CsatCounts>(&mut state) }
-        .copied()
-        .unwrap_or_default()
-        .encode()
+    // SAFETY: the state is a `CsatCounts` made by the CSAT aggregates' functions.
+    unsafe { strict_state::<CsatCounts>(&mut state) }.encode()
 }
 
 /// Deserialize function of the CSAT aggregates (parallel query).
@@ -303,6 +365,7 @@ fn csat_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 /// Final function of the CSAT aggregates: the satisfied share.
 #[pg_extern(immutable, parallel_safe)]
 fn csat_final(mut state: Internal) -> Option<f64> {
+    // SAFETY: the state is a `CsatCounts` made by the CSAT aggregates' functions.
     unsafe { state_ref::<CsatCounts>(&mut state) }.and_then(|counts| counts.csat())
 }
 
@@ -327,6 +390,7 @@ extension_sql_file!(
         nps_summary_detractors,
         nps_margin_of_error,
         nps_interval,
+        nps_difference,
         csat_inverse,
         csat_threshold_inverse,
         csat_combine,

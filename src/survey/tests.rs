@@ -41,6 +41,104 @@ mod tests {
         );
     }
 
+    /// Difference, margin, z and p of two quarters, computed in plain SQL from the contract's
+    /// formulas (p-value by Simpson's rule over the normal density, not by the Rust code).
+    #[pg_test]
+    fn survey_nps_difference_equals_a_separate_computation() {
+        Spi::run(
+            "CREATE TEMP TABLE quarterly AS
+             SELECT CASE WHEN g % 2 = 0 THEN 'Q3' ELSE 'Q4' END AS quarter,
+                    CASE WHEN g % 2 = 0 THEN (g * 7919) % 11 WHEN g % 23 = 1 THEN 10 ELSE (g * 104729) % 11 END AS score
+             FROM generate_series(1, 3000) g",
+        )
+        .expect("table is created");
+        let reference = "
+            WITH c AS (
+              SELECT quarter, count(*) FILTER (WHERE score >= 9)::float8 AS p,
+                     count(*) FILTER (WHERE score <= 6)::float8 AS d, count(*)::float8 AS n
+              FROM quarterly GROUP BY quarter),
+            s AS (SELECT quarter, 100 * (p - d) / n AS nps,
+                         100 * sqrt((p / n + d / n - (p / n - d / n) ^ 2) / n) AS se FROM c),
+            diff AS (
+              SELECT b.nps - a.nps AS difference, sqrt(a.se ^ 2 + b.se ^ 2) AS se
+              FROM s a, s b WHERE a.quarter = 'Q3' AND b.quarter = 'Q4'),
+            tail AS (
+              SELECT 2 * sum(CASE WHEN i IN (0, 20000) THEN 1 WHEN i % 2 = 1 THEN 4 ELSE 2 END
+                             * exp(-((abs(difference / se) + i * 12.0 / 20000) ^ 2) / 2))
+                       * (12.0 / 20000) / 3 / sqrt(2 * pi()) AS p_value
+              FROM diff, generate_series(0, 20000) i)
+            SELECT difference, 1.959963984540054 * se AS margin, difference / se AS z, p_value FROM diff, tail";
+        let mismatches = Spi::get_one::<i64>(&format!(
+            "WITH ours AS (
+               SELECT r.* FROM (SELECT crm.nps_agg(score) FILTER (WHERE quarter = 'Q3') AS q3,
+                                       crm.nps_agg(score) FILTER (WHERE quarter = 'Q4') AS q4 FROM quarterly) t,
+                               crm.nps_difference(q3, q4) r)
+             SELECT count(*) FROM ours o, ({reference}) r
+             WHERE abs(o.difference - r.difference) > 1e-9 OR abs(o.margin - r.margin) > 1e-9
+                OR abs(o.z - r.z) > 1e-9 OR abs(o.p_value - r.p_value) > 1e-9
+                OR o.p_value NOT BETWEEN 0 AND 1"
+        ))
+        .expect("query runs");
+        assert_eq!(mismatches, Some(0));
+        // The data must make the test meaningful: a non-trivial difference and p-value.
+        let (difference, p_value) =
+            Spi::get_two::<f64, f64>(&format!("SELECT difference, p_value FROM ({reference}) r"))
+                .expect("query runs");
+        let (difference, p_value) = (difference.unwrap(), p_value.unwrap());
+        // (Q4 gains a promoter every 23 answers: difference 6.4 points, p about 0.029.)
+        assert!(
+            (difference - 6.4).abs() < 1e-9 && (p_value - 0.028_818_758_690_914).abs() < 1e-9,
+            "{difference} {p_value}"
+        );
+        // A 99 % margin is wider by the ratio of the critical values.
+        let ratio = float(
+            "SELECT (SELECT margin FROM crm.nps_difference(a, b, 0.99)) / (SELECT margin FROM crm.nps_difference(a, b))
+             FROM (SELECT '{\"promoters\":250,\"passives\":675,\"detractors\":75}'::crm.nps_summary a,
+                          '{\"promoters\":300,\"passives\":600,\"detractors\":100}'::crm.nps_summary b) t",
+        )
+        .unwrap();
+        assert!((ratio - 2.575_829_303_548_900_4 / 1.959_963_984_540_054).abs() < 1e-12);
+    }
+
+    #[pg_test]
+    fn survey_nps_difference_null_cases() {
+        let some = "'{\"promoters\":3,\"passives\":1,\"detractors\":1}'::crm.nps_summary";
+        let empty = "'{\"promoters\":0,\"passives\":0,\"detractors\":0}'::crm.nps_summary";
+        for (a, b) in [
+            ("NULL::crm.nps_summary", some),
+            (some, "NULL::crm.nps_summary"),
+            (empty, some),
+            (some, empty),
+        ] {
+            let row = text(&format!(
+                "SELECT count(*) || ' ' || count(difference) || count(margin) || count(z) || count(p_value)
+                 FROM crm.nps_difference({a}, {b})"
+            ));
+            assert_eq!(row.as_deref(), Some("1 0000"), "{a} {b}");
+        }
+        // Every answer in one category on both sides: se = 0, so margin 0 and no z or p.
+        let row = text(
+            "SELECT format('%s %s %s %s', difference, margin, z IS NULL, p_value IS NULL)
+             FROM crm.nps_difference('{\"promoters\":0,\"passives\":0,\"detractors\":4}',
+                                     '{\"promoters\":9,\"passives\":0,\"detractors\":0}')",
+        );
+        assert_eq!(row.as_deref(), Some("200 0 t t"));
+        // No change: z = 0 and p = 1.
+        let row = text(&format!(
+            "SELECT format('%s %s %s', difference, z, p_value) FROM crm.nps_difference({some}, {some})"
+        ));
+        assert_eq!(row.as_deref(), Some("0 0 1"));
+        for confidence in ["0", "1", "1.5", "-0.2", "'NaN'"] {
+            assert_eq!(
+                sqlstate_of(&format!(
+                    "SELECT * FROM crm.nps_difference({some}, {some}, {confidence})"
+                )),
+                "22003",
+                "{confidence}"
+            );
+        }
+    }
+
     #[pg_test]
     fn survey_nps_equals_the_filter_query() {
         scores_table();

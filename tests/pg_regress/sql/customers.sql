@@ -3,12 +3,12 @@ SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 CREATE TABLE subscriptions (id int, started_at timestamptz, ended_at timestamptz);
 INSERT INTO subscriptions VALUES
-    (1, '2025-01-01', NULL),                              -- active at start and end
-    (2, '2025-01-01', '2025-02-01'),                      -- ends exactly at period_end: lost
-    (3, '2024-12-01', '2025-01-01'),                      -- ends exactly at period_start: not counted
+    (1, '2025-01-01', NULL),                              -- starts exactly at period_start: January's new
+    (2, '2025-01-01', '2025-02-01'),                      -- January's new; ends exactly at period_end: lost in February
+    (3, '2024-12-01', '2025-01-01'),                      -- ends exactly at period_start: lost in January
     (4, '2025-01-15', '2025-01-20'),                      -- joins and leaves inside the period
     (5, '2025-01-15', NULL),                              -- joiner, still active
-    (6, '2025-02-01', NULL),                              -- starts exactly at period_end: new
+    (6, '2025-02-01', NULL),                              -- starts exactly at period_end: February's new
     (7, '2024-06-01', '2025-01-31 23:59:59');             -- leaves inside the period
 INSERT INTO subscriptions
 SELECT 100 + g, s, CASE WHEN g % 4 = 0 THEN NULL ELSE s + (g % 113) * interval '2 days 5 hours' END
@@ -16,7 +16,8 @@ FROM generate_series(1, 100000) g,
      LATERAL (SELECT timestamptz '2024-01-01' + (g * 7919 % 700) * interval '1 day' + (g % 24) * interval '1 hour' AS s) x;
 ANALYZE subscriptions;
 
--- January 2025 over the hand-made rows: S = {1, 2, 7}, E = {1, 5, 6}, N = {5, 6}, lost = {2, 7}.
+-- January 2025 over the hand-made rows (periods are half-open: new where started_at falls, lost
+-- where ended_at falls): S = {3, 7}, E = {1, 2, 5}, N = {1, 2, 5}, lost = {3, 7}.
 SELECT crm.retention_rate(started_at, ended_at, '2025-01-01', '2025-02-01') AS retention,
        crm.churn_rate(started_at, ended_at, '2025-01-01', '2025-02-01') AS churn,
        crm.churn_rate(started_at, ended_at, '2025-01-01', '2025-02-01', 'start') AS churn_start,
@@ -83,4 +84,43 @@ SELECT id, crm.customers(crm.customer_agg(started_at, ended_at) OVER (ORDER BY i
        crm.active_customers(crm.customer_agg(started_at, ended_at) OVER (ORDER BY id ROWS 1 PRECEDING), '2025-01-16') AS pair_active
 FROM subscriptions WHERE id < 100 ORDER BY id;
 
-DROP TABLE serial_result, subscriptions;
+-- Boundary rule with DATE columns (CRM tables often hold the 1st of a month): a contract starting
+-- 2025-02-01 is February's new customer, one ending 2025-03-01 is lost in March, and a row with
+-- ended_at = started_at was never a customer.
+CREATE TABLE contracts (id int, started_on date, ended_on date);
+INSERT INTO contracts VALUES (1, '2025-02-01', NULL), (2, '2024-06-01', '2025-03-01'), (3, '2025-01-15', '2025-01-15');
+SELECT period_start::date, customers_at_start, customers_at_end, new_customers, churned_customers, churn_rate
+FROM crm.churn_series((SELECT crm.customer_agg(started_on, ended_on) FROM contracts), '2025-01-01', '2025-05-01', '1 month');
+SELECT crm.churn_rate(started_on, ended_on, date '2025-03-01', date '2025-04-01') AS march_churn,
+       crm.retention_rate(started_on, ended_on, date '2025-02-01', date '2025-03-01') AS february_retention
+FROM contracts;
+SELECT crm.customer_agg(started_on, ended_on) AS only_zero_length FROM contracts WHERE id = 3;
+
+-- churn_series with each denominator (rows equal crm.churn_rate(..., denominator)).
+SELECT d.denominator, s.period_start::date, round(s.churn_rate::numeric, 4) AS churn,
+       round(crm.churn_rate(c.started_at, c.ended_at, s.period_start, s.period_end, d.denominator)::numeric, 4) AS one_step
+FROM (VALUES ('start'), ('average'), ('start_plus_new')) d(denominator)
+CROSS JOIN LATERAL crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscriptions WHERE id < 100),
+                                    '2025-01-01', '2025-03-01', '1 month', d.denominator, 'UTC') s
+CROSS JOIN subscriptions c WHERE c.id < 100
+GROUP BY 1, 2, 3 ORDER BY 1, 2;
+
+-- Calendar steps in a time zone: each row starts at local midnight of the 1st.
+SET timezone = 'Europe/Berlin';
+SELECT period_start, period_end, customers_at_start, new_customers, churned_customers
+FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscriptions WHERE id < 100),
+                      '2025-01-01 00:00 Europe/Berlin', '2025-04-01 00:00 Europe/Berlin', '1 month', 'start', 'Europe/Berlin');
+-- The default time zone is the session's.
+SELECT period_start FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscriptions WHERE id < 100),
+                                          '2025-03-01', '2025-05-01', '1 month');
+SET timezone = 'UTC';
+SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscriptions WHERE id < 100),
+                                                      '2025-03-01 00:00 America/New_York', '2025-05-01', '1 month', 'start', 'America/New_York');
+
+-- Past the timestamp range, unknown zones and denominators: clean errors naming the function.
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2026-01-01', '300000 years')$$);
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '294276-12-01', '294276-12-02', '1 month')$$);
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2025-03-01', '1 month', 'start', 'Mars/Olympus_Mons')$$);
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2025-03-01', '1 month', 'median')$$);
+
+DROP TABLE serial_result, subscriptions, contracts;

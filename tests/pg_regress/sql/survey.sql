@@ -95,3 +95,15 @@ FROM (SELECT score, extract(day FROM day)::int AS day FROM survey_answers) t
 GROUP BY 1 ORDER BY 1;
 
 DROP TABLE serial_result, daily_nps, survey_answers;
+
+-- crm.nps_difference: is the change from Q3 to Q4 significant? (Q3: NPS 17.5, Q4: NPS 20.)
+SELECT round(difference::numeric, 4) AS difference, round(margin::numeric, 4) AS margin,
+       round(z::numeric, 4) AS z, round(p_value::numeric, 4) AS p_value
+FROM crm.nps_difference('{"promoters":250,"passives":675,"detractors":75}', '{"promoters":300,"passives":600,"detractors":100}');
+SELECT round(margin::numeric, 4) AS margin_99
+FROM crm.nps_difference('{"promoters":250,"passives":675,"detractors":75}', '{"promoters":300,"passives":600,"detractors":100}', 0.99);
+-- Either side without answers: one row of NULLs; every answer in one category: margin 0, no z or p.
+SELECT * FROM crm.nps_difference(NULL, '{"promoters":3,"passives":1,"detractors":1}');
+SELECT * FROM crm.nps_difference('{"promoters":0,"passives":0,"detractors":0}', '{"promoters":3,"passives":1,"detractors":1}');
+SELECT * FROM crm.nps_difference('{"promoters":0,"passives":0,"detractors":4}', '{"promoters":9,"passives":0,"detractors":0}');
+SELECT error_of($$SELECT * FROM crm.nps_difference('{"promoters":1,"passives":0,"detractors":0}', '{"promoters":1,"passives":0,"detractors":0}', 1.5)$$);

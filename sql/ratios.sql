@@ -1,0 +1,64 @@
+-- Plain ratios: the share-of-true aggregates and comments. Scalar functions and support
+-- functions are in src/ratios/sql.rs; the per-row transition is a raw V1 C function.
+
+CREATE FUNCTION crm.share_trans(internal, boolean) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_trans';
+
+CREATE AGGREGATE crm.win_rate(won boolean) (
+    SFUNC = crm.share_trans,
+    STYPE = internal,
+    FINALFUNC = crm.share_final,
+    COMBINEFUNC = crm.share_combine,
+    SERIALFUNC = crm.share_serialize,
+    DESERIALFUNC = crm.share_deserialize,
+    MSFUNC = crm.share_trans,
+    MINVFUNC = crm.share_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.share_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.renewal_rate(renewed boolean) (
+    SFUNC = crm.share_trans,
+    STYPE = internal,
+    FINALFUNC = crm.share_final,
+    COMBINEFUNC = crm.share_combine,
+    SERIALFUNC = crm.share_serialize,
+    DESERIALFUNC = crm.share_deserialize,
+    MSFUNC = crm.share_trans,
+    MINVFUNC = crm.share_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.share_final,
+    PARALLEL = SAFE
+);
+
+COMMENT ON FUNCTION crm.cac(numeric, bigint) IS
+    'Customer acquisition cost: total_cost / new_customers (numeric); NULL when new_customers is 0; a negative cost or count is an error (22003). Example: SELECT crm.cac(50000, 125); -- 400';
+COMMENT ON FUNCTION crm.roi(numeric, numeric) IS
+    'Return on investment: (revenue - cost) / cost; NULL when cost is 0; a negative cost is an error (22003). Example: SELECT crm.roi(150000, 100000); -- 0.5';
+COMMENT ON FUNCTION crm.quota_attainment(numeric, numeric) IS
+    'Quota attainment: achieved / target; NULL when target is 0. Example: SELECT crm.quota_attainment(85, 80); -- 1.0625';
+COMMENT ON FUNCTION crm.growth_rate(numeric, numeric) IS
+    'Growth rate: (current - previous) / previous; NULL when previous is 0. Example: SELECT crm.growth_rate(1150, 1000); -- 0.15';
+COMMENT ON FUNCTION crm.conversion_rate(bigint, bigint) IS
+    'Conversion rate: converted / total; NULL when total is 0; negative counts are an error (22003), converted > total too (22023). Example: SELECT crm.conversion_rate(33, 100); -- 0.33';
+COMMENT ON FUNCTION crm.ltv_to_cac(numeric, numeric) IS
+    'LTV:CAC ratio: ltv / cac; NULL when cac is 0; a negative cac is an error (22003). Example: SELECT crm.ltv_to_cac(1200, 400); -- 3';
+COMMENT ON FUNCTION crm.revenue_per_lead(numeric, bigint) IS
+    'Revenue per lead: revenue / leads (numeric); NULL when leads is 0. Example: SELECT crm.revenue_per_lead(25000, 500); -- 50';
+COMMENT ON FUNCTION crm.cost_per_lead(numeric, bigint) IS
+    'Cost per lead: cost / leads (numeric); NULL when leads is 0; a negative cost is an error (22003). Example: SELECT crm.cost_per_lead(5000, 250); -- 20';
+COMMENT ON FUNCTION crm.calls_per_sale(bigint, bigint) IS
+    'Calls per sale: calls / sales; NULL when sales is 0. Example: SELECT crm.calls_per_sale(450, 15); -- 30';
+COMMENT ON FUNCTION crm.renewal_rate(bigint, bigint) IS
+    'Renewal rate: renewed / up_for_renewal; NULL when up_for_renewal is 0; renewed > up_for_renewal is an error (22023). Example: SELECT crm.renewal_rate(95, 100); -- 0.95';
+COMMENT ON AGGREGATE crm.win_rate(boolean) IS
+    'Win rate of closed deals: share of true among non-NULL rows (won / (won + lost)); NULL without such rows. Example: SELECT crm.win_rate(won) FROM opportunities;';
+COMMENT ON AGGREGATE crm.renewal_rate(boolean) IS
+    'Renewal rate: share of true among non-NULL rows; NULL without such rows. Example: SELECT crm.renewal_rate(renewed) FROM contracts_up_for_renewal;';
+COMMENT ON FUNCTION crm.share_trans(internal, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): transition.';
+COMMENT ON FUNCTION crm.share_inverse(internal, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.share_combine(internal, internal) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.share_serialize(internal) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): serialize a partial state.';
+COMMENT ON FUNCTION crm.share_deserialize(bytea, internal) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): deserialize a partial state.';
+COMMENT ON FUNCTION crm.share_final(internal) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): final share.';

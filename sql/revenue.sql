@@ -1,0 +1,76 @@
+-- Recurring revenue family: aggregates and comments. Support functions are in
+-- src/revenue/sql.rs; the per-row transition functions are raw V1 C functions, declared here.
+
+CREATE FUNCTION crm.mrr_bigint_trans(internal, bigint, date, numeric) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_bigint_trans';
+CREATE FUNCTION crm.mrr_text_trans(internal, text, date, numeric) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_text_trans';
+CREATE FUNCTION crm.mrr_uuid_trans(internal, uuid, date, numeric) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_uuid_trans';
+
+CREATE AGGREGATE crm.mrr_agg(customer_id bigint, month date, mrr numeric) (
+    SFUNC = crm.mrr_bigint_trans,
+    STYPE = internal,
+    FINALFUNC = crm.mrr_final,
+    COMBINEFUNC = crm.mrr_combine,
+    SERIALFUNC = crm.mrr_serialize,
+    DESERIALFUNC = crm.mrr_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.mrr_agg(customer_id text, month date, mrr numeric) (
+    SFUNC = crm.mrr_text_trans,
+    STYPE = internal,
+    FINALFUNC = crm.mrr_final,
+    COMBINEFUNC = crm.mrr_combine,
+    SERIALFUNC = crm.mrr_serialize,
+    DESERIALFUNC = crm.mrr_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.mrr_agg(customer_id uuid, month date, mrr numeric) (
+    SFUNC = crm.mrr_uuid_trans,
+    STYPE = internal,
+    FINALFUNC = crm.mrr_final,
+    COMBINEFUNC = crm.mrr_combine,
+    SERIALFUNC = crm.mrr_serialize,
+    DESERIALFUNC = crm.mrr_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.rollup(summary crm.mrr_summary) (
+    SFUNC = crm.mrr_rollup_trans,
+    STYPE = internal,
+    FINALFUNC = crm.mrr_final,
+    COMBINEFUNC = crm.mrr_combine,
+    SERIALFUNC = crm.mrr_serialize,
+    DESERIALFUNC = crm.mrr_deserialize,
+    PARALLEL = SAFE
+);
+
+COMMENT ON TYPE crm.mrr_summary IS
+    'MRR per customer and month (rows of one customer-month added up, exact numeric amounts) and the first and last month of the data; read with crm.mrr_movements, crm.net_revenue_retention and crm.gross_revenue_retention, merge with crm.rollup.';
+COMMENT ON AGGREGATE crm.mrr_agg(bigint, date, numeric) IS
+    'MRR summary of customer-month rows (bigint customer ids): month must be the first of a month (22023), mrr >= 0 (22003); several rows of one customer-month add up; a month without a row is 0. Example: SELECT * FROM crm.mrr_movements((SELECT crm.mrr_agg(customer_id, month, mrr) FROM subscriptions_mrr));';
+COMMENT ON AGGREGATE crm.mrr_agg(text, date, numeric) IS
+    'MRR summary of customer-month rows (text customer ids, hashed to 128 bits (XXH3)): month must be the first of a month (22023), mrr >= 0 (22003); several rows of one customer-month add up.';
+COMMENT ON AGGREGATE crm.mrr_agg(uuid, date, numeric) IS
+    'MRR summary of customer-month rows (uuid customer ids, exact): month must be the first of a month (22023), mrr >= 0 (22003); several rows of one customer-month add up.';
+COMMENT ON AGGREGATE crm.rollup(crm.mrr_summary) IS
+    'Merges MRR summaries of the same customer id type (rows of one customer-month add up), e.g. per-region summaries into one.';
+COMMENT ON FUNCTION crm.mrr_movements(crm.mrr_summary) IS
+    'The MRR bridge, one row per month from the first to the last month in the data: new (first month ever with mrr > 0), expansion and contraction (change between two paying months), churned (the whole previous mrr when mrr drops to 0), reactivation (mrr > 0 after a 0 month, having paid before); ending = starting + new + expansion + reactivation - contraction - churned exactly.';
+COMMENT ON FUNCTION crm.net_revenue_retention(crm.mrr_summary, date, date) IS
+    'Net revenue retention: over the customers with mrr > 0 in from_month, their mrr in to_month / their mrr in from_month (expansion included); NULL without such customers. Example: SELECT crm.net_revenue_retention(crm.mrr_agg(customer_id, month, mrr), ''2025-01-01'', ''2025-12-01'') FROM subscriptions_mrr;';
+COMMENT ON FUNCTION crm.gross_revenue_retention(crm.mrr_summary, date, date) IS
+    'Gross revenue retention: over the customers with mrr > 0 in from_month, sum of least(mrr in to_month, mrr in from_month) / sum of mrr in from_month (no expansion); NULL without such customers.';
+COMMENT ON FUNCTION crm.mrr_summary_in(cstring) IS 'Text input of crm.mrr_summary.';
+COMMENT ON FUNCTION crm.mrr_summary_out(crm.mrr_summary) IS 'Text output of crm.mrr_summary.';
+COMMENT ON FUNCTION crm.mrr_bigint_trans(internal, bigint, date, numeric) IS 'Support function of aggregate crm.mrr_agg(bigint, date, numeric): transition.';
+COMMENT ON FUNCTION crm.mrr_text_trans(internal, text, date, numeric) IS 'Support function of aggregate crm.mrr_agg(text, date, numeric): transition.';
+COMMENT ON FUNCTION crm.mrr_uuid_trans(internal, uuid, date, numeric) IS 'Support function of aggregate crm.mrr_agg(uuid, date, numeric): transition.';
+COMMENT ON FUNCTION crm.mrr_rollup_trans(internal, crm.mrr_summary) IS 'Support function of aggregate crm.rollup(crm.mrr_summary): transition.';
+COMMENT ON FUNCTION crm.mrr_combine(internal, internal) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.mrr_serialize(internal) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): serialize a partial state.';
+COMMENT ON FUNCTION crm.mrr_deserialize(bytea, internal) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): deserialize a partial state.';
+COMMENT ON FUNCTION crm.mrr_final(internal) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): final summary.';

@@ -1,0 +1,167 @@
+-- Service family: business-hours functions, aggregates and comments. Support functions are
+-- defined in src/service/sql.rs; the functions that take a calendar per row are raw V1 C
+-- functions (they cache prepared calendars by their bytes), so they are declared here.
+
+CREATE FUNCTION crm.business_time(cal crm.business_calendar, "from" timestamptz, "to" timestamptz)
+    RETURNS interval IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
+    AS 'MODULE_PATHNAME', 'crm_business_time';
+CREATE FUNCTION crm.business_add(cal crm.business_calendar, "from" timestamptz, amount interval)
+    RETURNS timestamptz IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
+    AS 'MODULE_PATHNAME', 'crm_business_add';
+CREATE FUNCTION crm.is_business_time(cal crm.business_calendar, at timestamptz)
+    RETURNS boolean IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
+    AS 'MODULE_PATHNAME', 'crm_is_business_time';
+
+CREATE FUNCTION crm.service_agg_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_trans';
+CREATE FUNCTION crm.service_agg_calendar_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_calendar_trans';
+CREATE FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_trans';
+CREATE FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_inverse';
+CREATE FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_trans';
+CREATE FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_inverse';
+
+CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
+        resolved_at timestamptz, agent_replies integer, reopened boolean) (
+    SFUNC = crm.service_agg_trans,
+    STYPE = internal,
+    FINALFUNC = crm.service_final,
+    COMBINEFUNC = crm.service_combine,
+    SERIALFUNC = crm.service_serialize,
+    DESERIALFUNC = crm.service_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
+        resolved_at timestamptz, agent_replies integer, reopened boolean, cal crm.business_calendar) (
+    SFUNC = crm.service_agg_calendar_trans,
+    STYPE = internal,
+    FINALFUNC = crm.service_final,
+    COMBINEFUNC = crm.service_combine,
+    SERIALFUNC = crm.service_serialize,
+    DESERIALFUNC = crm.service_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.rollup(summary crm.service_summary) (
+    SFUNC = crm.service_rollup_trans,
+    STYPE = internal,
+    FINALFUNC = crm.service_final,
+    COMBINEFUNC = crm.service_combine,
+    SERIALFUNC = crm.service_serialize,
+    DESERIALFUNC = crm.service_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at timestamptz, target interval) (
+    SFUNC = crm.sla_trans,
+    STYPE = internal,
+    FINALFUNC = crm.service_share_final,
+    COMBINEFUNC = crm.service_share_combine,
+    SERIALFUNC = crm.service_share_serialize,
+    DESERIALFUNC = crm.service_share_deserialize,
+    MSFUNC = crm.sla_trans,
+    MINVFUNC = crm.sla_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.service_share_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at timestamptz, target interval,
+        cal crm.business_calendar) (
+    SFUNC = crm.sla_calendar_trans,
+    STYPE = internal,
+    FINALFUNC = crm.service_share_final,
+    COMBINEFUNC = crm.service_share_combine,
+    SERIALFUNC = crm.service_share_serialize,
+    DESERIALFUNC = crm.service_share_deserialize,
+    MSFUNC = crm.sla_calendar_trans,
+    MINVFUNC = crm.sla_calendar_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.service_share_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.fcr_rate(agent_replies integer, reopened boolean, resolved boolean) (
+    SFUNC = crm.fcr_trans,
+    STYPE = internal,
+    FINALFUNC = crm.service_share_final,
+    COMBINEFUNC = crm.service_share_combine,
+    SERIALFUNC = crm.service_share_serialize,
+    DESERIALFUNC = crm.service_share_deserialize,
+    MSFUNC = crm.fcr_trans,
+    MINVFUNC = crm.fcr_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.service_share_final,
+    PARALLEL = SAFE
+);
+
+COMMENT ON TYPE crm.business_calendar IS
+    'Business hours: weekly openings read in an IANA time zone, with holiday dates; text form {"hours":"Mon-Fri 09:00-17:00","time_zone":"UTC","holidays":[]}. Build with crm.business_calendar(hours, time_zone, holidays).';
+COMMENT ON FUNCTION crm.business_calendar(text, text, date[]) IS
+    'Builds a business calendar: hours as ;-separated entries <days> <HH:MM>-<HH:MM>[, ...] (days Mon, Mon-Fri, Sat,Sun; 24:00 ends a day; an end before the start is an overnight shift of the starting day), an IANA time zone, and holidays (whole local days off). Example: crm.business_calendar(''Mon-Fri 09:00-17:00'', ''Europe/London'', ''{2026-12-25}'').';
+COMMENT ON FUNCTION crm.business_calendar_in(cstring) IS 'Text input of crm.business_calendar.';
+COMMENT ON FUNCTION crm.business_calendar_out(crm.business_calendar) IS 'Text output of crm.business_calendar.';
+COMMENT ON FUNCTION crm.business_time(crm.business_calendar, timestamptz, timestamptz) IS
+    'Business time inside [from, to) as an interval of hours (elapsed time: a DST day is 23 or 25 hours long); negative when to < from. Example: crm.business_time(crm.business_calendar(), created_at, resolved_at).';
+COMMENT ON FUNCTION crm.business_add(crm.business_calendar, timestamptz, interval) IS
+    'The first instant at which amount of business time has passed since from (an SLA due time); amount in hours, minutes and seconds, not negative. Example: crm.business_add(cal, created_at, ''4 hours'').';
+COMMENT ON FUNCTION crm.is_business_time(crm.business_calendar, timestamptz) IS
+    'Whether the instant falls in business hours (not on a holiday).';
+
+COMMENT ON TYPE crm.service_summary IS
+    'Support tickets: counts and every first-response and resolution duration (exact percentiles, any SLA target); build with crm.service_agg, merge with crm.rollup.';
+COMMENT ON FUNCTION crm.service_summary_in(cstring) IS 'Text input of crm.service_summary.';
+COMMENT ON FUNCTION crm.service_summary_out(crm.service_summary) IS 'Text output of crm.service_summary.';
+COMMENT ON AGGREGATE crm.service_agg(timestamptz, timestamptz, timestamptz, integer, boolean) IS
+    'Summary of support tickets (crm.service_summary) with durations in elapsed time. Example: SELECT crm.first_response_time(crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened)) FROM tickets;';
+COMMENT ON AGGREGATE crm.service_agg(timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) IS
+    'Summary of support tickets (crm.service_summary) with durations in business time of each row''s calendar. Example: SELECT crm.service_agg(t.created_at, t.first_response_at, t.resolved_at, t.agent_replies, t.reopened, teams.calendar) FROM tickets t JOIN teams USING (team_id);';
+COMMENT ON AGGREGATE crm.rollup(crm.service_summary) IS
+    'Merges service summaries, e.g. daily summaries into months: SELECT crm.resolution_time(crm.rollup(summary), 0.9) FROM daily_service;';
+COMMENT ON AGGREGATE crm.sla_attainment(timestamptz, timestamptz, interval) IS
+    'Share of answered tickets whose first response (elapsed time) came within the row''s target. Example: SELECT crm.sla_attainment(created_at, first_response_at, ''4 hours'') FROM tickets;';
+COMMENT ON AGGREGATE crm.sla_attainment(timestamptz, timestamptz, interval, crm.business_calendar) IS
+    'Share of answered tickets whose first response came within the row''s target in business time of the row''s calendar.';
+COMMENT ON AGGREGATE crm.fcr_rate(integer, boolean, boolean) IS
+    'First-contact resolution rate: among resolved rows, the share not reopened with at most one agent reply (NULL replies read as 0, NULL reopened as false). Example: SELECT crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL) FROM tickets;';
+
+COMMENT ON FUNCTION crm.tickets(crm.service_summary) IS 'Number of tickets in a service summary.';
+COMMENT ON FUNCTION crm.responded(crm.service_summary) IS 'Number of tickets with a first response in a service summary.';
+COMMENT ON FUNCTION crm.resolved(crm.service_summary) IS 'Number of resolved tickets in a service summary.';
+COMMENT ON FUNCTION crm.reopened(crm.service_summary) IS 'Number of resolved tickets that were reopened in a service summary.';
+COMMENT ON FUNCTION crm.first_response_time(crm.service_summary, double precision) IS
+    'First response time at a fraction (default 0.5, the median) of the answered tickets, exactly as percentile_disc(fraction) gives it.';
+COMMENT ON FUNCTION crm.resolution_time(crm.service_summary, double precision) IS
+    'Resolution time at a fraction (default 0.5, the median) of the resolved tickets, exactly as percentile_disc(fraction) gives it.';
+COMMENT ON FUNCTION crm.mean_first_response_time(crm.service_summary) IS 'Mean first response time of the answered tickets.';
+COMMENT ON FUNCTION crm.mean_resolution_time(crm.service_summary) IS 'Mean resolution time of the resolved tickets.';
+COMMENT ON FUNCTION crm.sla_attainment(crm.service_summary, interval, text) IS
+    'Share of answered (metric ''first_response'', the default) or resolved (''resolution'') tickets whose duration is at most the target; exactly on target counts as met.';
+COMMENT ON FUNCTION crm.fcr_rate(crm.service_summary) IS
+    'First-contact resolution rate: resolved tickets not reopened with at most one agent reply, over resolved tickets.';
+COMMENT ON FUNCTION crm.reopen_rate(crm.service_summary) IS 'Reopened over resolved tickets.';
+
+COMMENT ON FUNCTION crm.service_agg_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean) IS
+    'Support function of aggregate crm.service_agg: transition.';
+COMMENT ON FUNCTION crm.service_agg_calendar_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) IS
+    'Support function of aggregate crm.service_agg with a calendar: transition.';
+COMMENT ON FUNCTION crm.service_rollup_trans(internal, crm.service_summary) IS 'Support function of aggregate crm.rollup(crm.service_summary): transition.';
+COMMENT ON FUNCTION crm.service_combine(internal, internal) IS 'Support function of the service summary aggregates: combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.service_serialize(internal) IS 'Support function of the service summary aggregates: serialize a partial state.';
+COMMENT ON FUNCTION crm.service_deserialize(bytea, internal) IS 'Support function of the service summary aggregates: deserialize a partial state.';
+COMMENT ON FUNCTION crm.service_final(internal) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
+COMMENT ON FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: transition.';
+COMMENT ON FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: inverse transition for window frames.';
+COMMENT ON FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: transition.';
+COMMENT ON FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: inverse transition for window frames.';
+COMMENT ON FUNCTION crm.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition.';
+COMMENT ON FUNCTION crm.fcr_inverse(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: inverse transition for window frames.';
+COMMENT ON FUNCTION crm.service_share_combine(internal, internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.service_share_serialize(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: serialize a partial state.';
+COMMENT ON FUNCTION crm.service_share_deserialize(bytea, internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: deserialize a partial state.';
+COMMENT ON FUNCTION crm.service_share_final(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';

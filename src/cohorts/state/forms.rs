@@ -1,0 +1,302 @@
+//! The binary and text forms of a cohort summary.
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+
+use super::activity::{periods, record, spill_mut, Activity, WINDOW};
+use super::table::Customers;
+use super::{key_from_bigint, too_many_customers, CohortSummary, KeyKind, FORMAT_VERSION};
+use crate::common::calendar::{Period, Zone};
+use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+
+/// SQL name of the type, used in messages about its binary and text forms.
+const TYPE_NAME: &str = "crm.cohort_summary";
+/// Smallest encoding of one customer: key delta, first period, bitmap and
+/// spill length take at least one byte each.
+const MIN_CUSTOMER_BYTES: usize = 4;
+
+impl CohortSummary {
+    /// Canonical binary form: version byte, period code, zone name, key kind,
+    /// customer count, then per customer in key order the key (varint delta
+    /// from the previous one), first period, bitmap and spilled periods
+    /// (count, then varint gaps).
+    pub fn encode(&self) -> Vec<u8> {
+        let customers = self.settled();
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer
+            .u8(period_code(self.period()))
+            .bytes(self.zone().name().as_bytes())
+            .u8(self.key_kind.code())
+            .u64(customers.len as u64);
+        let mut previous: Option<u128> = None;
+        for activity in sorted(&customers) {
+            let key = activity.key;
+            let delta = match previous {
+                None => key,
+                Some(previous) => key - previous - 1,
+            };
+            previous = Some(key);
+            writer.u128(delta);
+            writer.i64(i64::from(activity.first)).u64(activity.bits);
+            let spill = customers.spill(&activity);
+            writer.u64(spill.len() as u64);
+            let mut last = i64::from(activity.first) + WINDOW - 1;
+            for &period in spill {
+                writer.u64((i64::from(period) - last - 1) as u64);
+                last = i64::from(period);
+            }
+        }
+        writer.finish()
+    }
+
+    /// Reads [`CohortSummary::encode`]'s form, validating every field.
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let invalid = |message: &str| MetricError::InvalidBinary(format!("{TYPE_NAME}: {message}"));
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, TYPE_NAME)?;
+        let period =
+            period_from_code(reader.u8()?).ok_or_else(|| invalid("unknown period code"))?;
+        let zone_name = std::str::from_utf8(reader.bytes()?)
+            .map_err(|_| invalid("time zone name is not UTF-8"))?;
+        let zone = Zone::parse(TYPE_NAME, zone_name)
+            .map_err(|e| MetricError::InvalidBinary(e.to_string()))?;
+        let key_code = reader.u8()?;
+        let key_kind = KeyKind::ALL
+            .into_iter()
+            .find(|kind| kind.code() == key_code)
+            .ok_or_else(|| invalid("unknown customer id type code"))?;
+        let count = reader.u64()?;
+        if count > (reader.remaining() / MIN_CUSTOMER_BYTES) as u64 {
+            return Err(invalid("customer count exceeds the data"));
+        }
+        // Bounded by the input size; capped so that growth past it is paid by real entries.
+        let mut summary =
+            CohortSummary::with_capacity(period, zone, key_kind, count.min(1 << 20) as usize);
+        let customers = summary.customers.get_mut();
+        let (low, high) = period.index_range();
+        let in_range = |index: i64| (i64::from(low)..=i64::from(high)).contains(&index);
+        let mut previous: Option<u128> = None;
+        for _ in 0..count {
+            let delta = reader.u128()?;
+            let key = match previous {
+                None => Some(delta),
+                Some(previous) => previous.checked_add(delta).and_then(|k| k.checked_add(1)),
+            }
+            .ok_or_else(|| invalid("customer key overflows"))?;
+            previous = Some(key);
+            if key_kind == KeyKind::BigInt && key > u128::from(u64::MAX) {
+                return Err(invalid("customer key is not a bigint"));
+            }
+            let first = reader.i64()?;
+            let bits = reader.u64()?;
+            if !in_range(first) {
+                return Err(invalid("period index out of range"));
+            }
+            if bits & 1 == 0 {
+                return Err(invalid("first period missing from the activity bitmap"));
+            }
+            if !in_range(first + 63 - i64::from(bits.leading_zeros())) {
+                return Err(invalid("period index out of range"));
+            }
+            let spill_len = reader.u64()?;
+            if spill_len > reader.remaining() as u64 {
+                return Err(invalid("period count exceeds the data"));
+            }
+            let mut spill = Vec::with_capacity(spill_len as usize);
+            let mut last = first + WINDOW - 1;
+            for _ in 0..spill_len {
+                let period = i64::try_from(reader.u64()?)
+                    .ok()
+                    .and_then(|gap| last.checked_add(gap))
+                    .and_then(|p| p.checked_add(1))
+                    .filter(|&p| in_range(p))
+                    .ok_or_else(|| invalid("period index out of range"))?;
+                spill.push(period as i32);
+                last = period;
+            }
+            if !customers.has_room(1) {
+                return Err(too_many_customers(TYPE_NAME));
+            }
+            // Keys strictly increase: each one is new.
+            let (at, _) = customers.find_or_insert(key, customers.hash(key));
+            let activity = &mut customers.slots[at];
+            activity.bits = bits;
+            activity.first = first as i32;
+            if !spill.is_empty() {
+                *spill_mut(activity, &mut customers.spills) = spill;
+            }
+        }
+        reader.finish()?;
+        Ok(summary)
+    }
+
+    /// Readable JSON form, customers in key order with their period indexes, e.g.
+    /// `{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[["42",[288,290]]]}`.
+    /// Bigint ids print in decimal, uuids in their usual form, text ids as the
+    /// 32 hex digits of their hash.
+    pub fn to_text(&self) -> String {
+        let customers = self.settled();
+        let mut text = String::with_capacity(96 + 24 * customers.len);
+        // Writing to a String cannot fail.
+        let _ = write!(
+            text,
+            r#"{{"version":{FORMAT_VERSION},"period":"{}","time_zone":{},"key":"{}","customers":["#,
+            self.period().name(),
+            serde_json::Value::from(self.zone().name()),
+            self.key_kind.name(),
+        );
+        for (n, activity) in sorted(&customers).into_iter().enumerate() {
+            if n > 0 {
+                text.push(',');
+            }
+            text.push_str("[\"");
+            write_key(&mut text, self.key_kind, activity.key);
+            text.push_str("\",[");
+            let spill = customers.spill(&activity);
+            for (m, period) in periods(activity.first, activity.bits, spill).enumerate() {
+                if m > 0 {
+                    text.push(',');
+                }
+                let _ = write!(text, "{period}");
+            }
+            text.push_str("]]");
+        }
+        text.push_str("]}");
+        text
+    }
+
+    /// Reads [`CohortSummary::to_text`]'s form; periods may come in any order.
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let invalid = |message: String| MetricError::InvalidText(format!("{TYPE_NAME}: {message}"));
+        let form: TextForm = from_json_object(text).map_err(invalid)?;
+        if form.version != FORMAT_VERSION {
+            return Err(invalid(format!(
+                "unsupported version {} (expected {FORMAT_VERSION})",
+                form.version
+            )));
+        }
+        let to_text_error = |e: MetricError| MetricError::InvalidText(e.to_string());
+        let period = Period::parse(TYPE_NAME, &form.period).map_err(to_text_error)?;
+        let zone = Zone::parse(TYPE_NAME, &form.time_zone).map_err(to_text_error)?;
+        let key_kind = KeyKind::ALL
+            .into_iter()
+            .find(|kind| kind.name().eq_ignore_ascii_case(&form.key))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "unknown customer id type '{}' (expected bigint, text or uuid)",
+                    form.key
+                ))
+            })?;
+        let mut summary =
+            CohortSummary::with_capacity(period, zone, key_kind, form.customers.len());
+        let customers = summary.customers.get_mut();
+        let (low, high) = period.index_range();
+        for (id, indexes) in form.customers {
+            let key = parse_key(key_kind, &id).ok_or_else(|| {
+                invalid(format!("invalid {} customer id '{id}'", key_kind.name()))
+            })?;
+            let mut indexes = indexes.into_iter().map(|index| {
+                i32::try_from(index)
+                    .ok()
+                    .filter(|index| (low..=high).contains(index))
+                    .ok_or_else(|| {
+                        MetricError::DatetimeOverflow(format!(
+                            "{TYPE_NAME}: period index {index} is outside the range of dates"
+                        ))
+                    })
+            });
+            let first = indexes
+                .next()
+                .ok_or_else(|| invalid(format!("customer '{id}' has no periods")))??;
+            if !customers.has_room(1) {
+                return Err(too_many_customers(TYPE_NAME));
+            }
+            let (at, new) = customers.find_or_insert(key, customers.hash(key));
+            if !new {
+                return Err(invalid(format!("duplicate customer '{id}'")));
+            }
+            let activity = &mut customers.slots[at];
+            activity.bits = 1;
+            activity.first = first;
+            for index in indexes {
+                record(activity, &mut customers.spills, index?);
+            }
+        }
+        Ok(summary)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextForm {
+    version: u8,
+    period: String,
+    time_zone: String,
+    key: String,
+    customers: Vec<(String, Vec<i64>)>,
+}
+
+/// Copies of the occupied slots, sorted by key.
+fn sorted(customers: &Customers) -> Vec<Activity> {
+    let mut entries: Vec<Activity> = customers.iter().copied().collect();
+    entries.sort_unstable_by_key(|a| a.key);
+    entries
+}
+
+fn period_code(period: Period) -> u8 {
+    match period {
+        Period::Day => 0,
+        Period::Week => 1,
+        Period::Month => 2,
+        Period::Quarter => 3,
+        Period::Year => 4,
+    }
+}
+
+fn period_from_code(code: u8) -> Option<Period> {
+    [
+        Period::Day,
+        Period::Week,
+        Period::Month,
+        Period::Quarter,
+        Period::Year,
+    ]
+    .into_iter()
+    .find(|&period| period_code(period) == code)
+}
+
+pub fn write_key(text: &mut String, kind: KeyKind, key: u128) {
+    let _ = match kind {
+        KeyKind::BigInt => write!(text, "{}", key as u64 as i64),
+        KeyKind::Text => write!(text, "{key:032x}"),
+        KeyKind::Uuid => write!(
+            text,
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            (key >> 96) as u32,
+            (key >> 80) as u16,
+            (key >> 64) as u16,
+            (key >> 48) as u16,
+            key as u64 & 0xffff_ffff_ffff
+        ),
+    };
+}
+
+pub fn parse_key(kind: KeyKind, id: &str) -> Option<u128> {
+    let hex = |digits: &str| {
+        (digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u128::from_str_radix(digits, 16).ok())
+            .flatten()
+    };
+    match kind {
+        KeyKind::BigInt => id.parse::<i64>().ok().map(key_from_bigint),
+        KeyKind::Text => hex(id),
+        KeyKind::Uuid => {
+            let bytes = id.as_bytes();
+            let dashes_ok = bytes.len() == 36 && [8, 13, 18, 23].iter().all(|&i| bytes[i] == b'-');
+            if !dashes_ok {
+                return None;
+            }
+            hex(&id.replace('-', ""))
+        }
+    }
+}

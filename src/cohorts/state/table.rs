@@ -1,0 +1,220 @@
+//! The customer table of a summary: open addressing with linear probing and a short
+//! queue of prefetched events.
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+
+use super::activity::{merge_activity, record, spill_mut, spill_of, Activity, VACANT, VACANT_SLOT};
+
+/// Smallest table (slots, a power of two).
+const MIN_SLOTS: usize = 16;
+/// Most customers of one summary: 3/4 of 2^26 slots, a table of 2 GiB. A larger
+/// table could fail to allocate, and a failed allocation in Rust aborts the
+/// backend, so the summary refuses to grow with a clean error instead.
+pub(super) const MAX_CUSTOMERS: usize = 3 << 24;
+/// Events queued by `add` between the prefetch of their slot and its update.
+const PIPELINE: usize = 16;
+
+/// The customers of a summary: an open-addressing table (linear probing,
+/// power-of-two size, at most 3/4 full) of [`Activity`] slots, the spilled
+/// periods, and a short queue of events whose slots are being prefetched so
+/// that `add` overlaps the cache misses of consecutive events.
+#[derive(Clone)]
+pub(super) struct Customers {
+    pub(super) slots: Vec<Activity>,
+    /// Occupied slots (queued events not included).
+    pub(super) len: usize,
+    /// 64 − log2(slots.len()): the top bits of a hash pick its home slot.
+    shift: u32,
+    /// Per-table random hash keys (bigint ids are sequential, not mixed).
+    seed: u64,
+    multiplier: u64,
+    /// Periods beyond the bitmap window of some customers: sorted and distinct, except the
+    /// spills listed in `unsorted` (left by merges until [`Customers::settle_spills`]).
+    pub(super) spills: Vec<Vec<i32>>,
+    /// One-based indexes (as in `Activity::spill`) of spills that may be unsorted or repeat
+    /// periods; an index may be listed more than once.
+    pub(super) unsorted: Vec<u32>,
+    /// Ring of queued `(key, hash, period)`; once full, the oldest is at `next`.
+    queue: [(u128, u64, i32); PIPELINE],
+    pub(super) queued: usize,
+    next: usize,
+}
+
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+/// Hints the CPU to load the slot's cache line.
+#[inline]
+fn prefetch(slots: &[Activity], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let pointer = slots.as_ptr().wrapping_add(at).cast::<i8>();
+        // SAFETY: a prefetch is a hint: it never faults, whatever the address,
+        // and has no effect visible to the program.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(pointer) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (slots, at);
+}
+
+impl Customers {
+    /// A table sized for `customers` (capped at 2^24: larger ones grow as needed).
+    pub(super) fn with_capacity(customers: usize) -> Self {
+        let wanted = (customers.min(1 << 24) * 4).div_ceil(3) + 1;
+        let slots = wanted.next_power_of_two().max(MIN_SLOTS);
+        let random = RandomState::new();
+        Customers {
+            slots: vec![VACANT_SLOT; slots],
+            len: 0,
+            shift: 64 - slots.trailing_zeros(),
+            seed: random.hash_one(0u8),
+            multiplier: random.hash_one(1u8) | 1,
+            spills: Vec::new(),
+            unsorted: Vec::new(),
+            queue: [(0, 0, 0); PIPELINE],
+            queued: 0,
+            next: 0,
+        }
+    }
+
+    #[inline]
+    pub(super) fn hash(&self, key: u128) -> u64 {
+        folded_multiply(
+            (key as u64) ^ self.seed,
+            ((key >> 64) as u64) ^ self.multiplier,
+        )
+    }
+
+    /// Whether `more` customers could still be added.
+    pub(super) fn has_room(&self, more: usize) -> bool {
+        self.len + more < MAX_CUSTOMERS
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Activity> {
+        self.slots.iter().filter(|a| a.spill != VACANT)
+    }
+
+    pub(super) fn spill(&self, activity: &Activity) -> &[i32] {
+        spill_of(activity, &self.spills)
+    }
+
+    /// Queues an event after prefetching its slot, and applies the oldest
+    /// queued one. The caller checked `has_room(queued + 1)`.
+    #[inline]
+    pub(super) fn push(&mut self, key: u128, period: i32) {
+        let hash = self.hash(key);
+        prefetch(&self.slots, (hash >> self.shift) as usize);
+        let oldest = std::mem::replace(&mut self.queue[self.next], (key, hash, period));
+        self.next = (self.next + 1) % PIPELINE;
+        if self.queued < PIPELINE {
+            self.queued += 1;
+        } else {
+            self.apply(oldest.0, oldest.1, oldest.2);
+        }
+    }
+
+    /// Applies every queued event.
+    pub(super) fn flush(&mut self) {
+        while self.queued > 0 {
+            let (key, hash, period) = self.queue[(self.next + PIPELINE - self.queued) % PIPELINE];
+            self.queued -= 1;
+            self.apply(key, hash, period);
+        }
+    }
+
+    #[inline]
+    fn apply(&mut self, key: u128, hash: u64, period: i32) {
+        let (at, new) = self.find_or_insert(key, hash);
+        let activity = &mut self.slots[at];
+        if new {
+            activity.bits = 1;
+            activity.first = period;
+        } else {
+            record(activity, &mut self.spills, period);
+        }
+    }
+
+    /// The slot of `key`; a new one (`true`, with empty periods to fill in
+    /// at once) if the key is absent. The caller checked `has_room(1)`.
+    #[inline]
+    pub(super) fn find_or_insert(&mut self, key: u128, hash: u64) -> (usize, bool) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = (hash >> self.shift) as usize;
+        loop {
+            let slot = &mut self.slots[at];
+            if slot.spill == VACANT {
+                *slot = Activity {
+                    key,
+                    bits: 0,
+                    first: 0,
+                    spill: 0,
+                };
+                self.len += 1;
+                return (at, true);
+            }
+            if slot.key == key {
+                return (at, false);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![VACANT_SLOT; size]);
+        self.shift -= 1;
+        let mask = size - 1;
+        for activity in old.into_iter().filter(|a| a.spill != VACANT) {
+            let mut at = (self.hash(activity.key) >> self.shift) as usize;
+            while self.slots[at].spill != VACANT {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = activity;
+        }
+    }
+
+    /// Adds a customer's periods (exact union). The caller checked `has_room(1)`.
+    pub(super) fn merge_customer(&mut self, source: &Activity, source_spill: &[i32]) {
+        let (at, new) = self.find_or_insert(source.key, self.hash(source.key));
+        let target = &mut self.slots[at];
+        if new {
+            target.bits = source.bits;
+            target.first = source.first;
+            if !source_spill.is_empty() {
+                spill_mut(target, &mut self.spills).extend_from_slice(source_spill);
+            }
+        } else {
+            merge_activity(
+                target,
+                &mut self.spills,
+                &mut self.unsorted,
+                source,
+                source_spill,
+            );
+            // Deduplicated, the list has at most `spills.len()` entries, so it is sorted again
+            // only after as many pushes: O(log) per push.
+            if self.unsorted.len() > 2 * self.spills.len() + 64 {
+                self.unsorted.sort_unstable();
+                self.unsorted.dedup();
+            }
+        }
+    }
+
+    /// Sorts and deduplicates the spills merges left unsorted: O(their size · log) once,
+    /// instead of a sorted merge per summary.
+    pub(super) fn settle_spills(&mut self) {
+        for index in self.unsorted.drain(..) {
+            if let Some(spill) = self.spills.get_mut((index as usize).wrapping_sub(1)) {
+                spill.sort_unstable();
+                spill.dedup();
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! Money: Postgres `numeric` values read into `rust_decimal::Decimal` exactly, and the checked
+//! arithmetic every family uses on them. A value that does not fit a `Decimal` (more than 28
+//! significant digits or decimal places, NaN, ±Infinity) is an out-of-range error (22003),
+//! never rounded.
+//!
+//! The reader works on the bytes of a `numeric` datum (after its varlena header), so the
+//! per-row paths of the aggregates decode amounts without calling into Postgres.
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+use super::codec::{Reader, Writer};
+use super::error::{MetricError, MetricResult};
+
+/// Largest scale (decimal places) a `Decimal` holds.
+const MAX_SCALE: u32 = 28;
+/// Mantissas of a `Decimal` are below 2^96.
+const MANTISSA_LIMIT: u128 = 1 << 96;
+
+const NUMERIC_SIGN_MASK: u16 = 0xC000;
+const NUMERIC_NEG: u16 = 0x4000;
+const NUMERIC_SHORT: u16 = 0x8000;
+const NUMERIC_SPECIAL: u16 = 0xC000;
+const NUMERIC_EXT_SIGN_MASK: u16 = 0xF000;
+const NUMERIC_NAN: u16 = 0xC000;
+const NUMERIC_PINF: u16 = 0xD000;
+const NUMERIC_DSCALE_MASK: u16 = 0x3FFF;
+const NUMERIC_SHORT_SIGN_MASK: u16 = 0x2000;
+const NUMERIC_SHORT_DSCALE_MASK: u16 = 0x1F80;
+const NUMERIC_SHORT_DSCALE_SHIFT: u16 = 7;
+const NUMERIC_SHORT_WEIGHT_SIGN_MASK: u16 = 0x0040;
+const NUMERIC_SHORT_WEIGHT_MASK: u16 = 0x003F;
+/// Base of a numeric digit.
+const NBASE: u128 = 10_000;
+
+/// The error for a value that does not fit.
+#[cold]
+#[inline(never)]
+pub fn money_out_of_range(function: &str, what: &str, detail: &str) -> MetricError {
+    MetricError::OutOfRange(format!("{function}: {what} {detail}"))
+}
+
+fn power_of_ten(exponent: u32) -> Option<u128> {
+    10u128.checked_pow(exponent)
+}
+
+/// `(value / 10, value % 10)`, in 64-bit arithmetic (a multiply, not a division) when the value
+/// fits, as amounts nearly always do.
+#[inline(always)]
+fn div_rem_10(value: u128) -> (u128, u128) {
+    match u64::try_from(value) {
+        Ok(small) => (u128::from(small / 10), u128::from(small % 10)),
+        Err(_) => (value / 10, value % 10),
+    }
+}
+
+/// Reads the payload of a Postgres `numeric` (the bytes after the varlena header) as an exact
+/// `Decimal`, keeping the numeric's display scale where a `Decimal` can (so `10.50` stays
+/// `10.50`). `what` names the value in errors, e.g. `amount`.
+#[inline]
+pub fn decimal_from_numeric_bytes(
+    function: &str,
+    what: &str,
+    bytes: &[u8],
+) -> MetricResult<Decimal> {
+    let word = |at: usize| -> MetricResult<u16> {
+        match bytes.get(at..at + 2) {
+            Some(&[low, high]) => Ok(u16::from_ne_bytes([low, high])),
+            _ => Err(MetricError::InvalidBinary(format!(
+                "{function}: {what} is a malformed numeric value"
+            ))),
+        }
+    };
+    let header = word(0)?;
+    let (negative, display_scale, weight, digits_at) = match header & NUMERIC_SIGN_MASK {
+        NUMERIC_SPECIAL => {
+            let detail = match header & NUMERIC_EXT_SIGN_MASK {
+                NUMERIC_NAN => "NaN is not a number",
+                NUMERIC_PINF => "Infinity is out of range",
+                _ => "-Infinity is out of range",
+            };
+            return Err(money_out_of_range(function, what, detail));
+        }
+        NUMERIC_SHORT => {
+            let magnitude = i32::from(header & NUMERIC_SHORT_WEIGHT_MASK);
+            let weight = if header & NUMERIC_SHORT_WEIGHT_SIGN_MASK != 0 {
+                magnitude - 64
+            } else {
+                magnitude
+            };
+            (
+                header & NUMERIC_SHORT_SIGN_MASK != 0,
+                u32::from((header & NUMERIC_SHORT_DSCALE_MASK) >> NUMERIC_SHORT_DSCALE_SHIFT),
+                weight,
+                2,
+            )
+        }
+        sign => (
+            sign == NUMERIC_NEG,
+            u32::from(header & NUMERIC_DSCALE_MASK),
+            i32::from(word(2)? as i16),
+            4,
+        ),
+    };
+    let digit_count = (bytes.len().saturating_sub(digits_at) / 2) as i32;
+    let too_large = || money_out_of_range(function, what, "does not fit 28 significant digits");
+    let mut mantissa: u128 = 0;
+    for index in 0..digit_count {
+        let digit = u128::from(word(digits_at + 2 * index as usize)?);
+        mantissa = mantissa
+            .checked_mul(NBASE)
+            .and_then(|m| m.checked_add(digit))
+            .filter(|&m| m < MANTISSA_LIMIT * NBASE)
+            .ok_or_else(too_large)?;
+    }
+    // value = mantissa · 10^exponent
+    let exponent = 4 * (weight + 1 - digit_count);
+    let (mut mantissa, mut scale) = if exponent >= 0 {
+        let factor = power_of_ten(exponent as u32).ok_or_else(too_large)?;
+        (mantissa.checked_mul(factor).ok_or_else(too_large)?, 0)
+    } else {
+        (mantissa, (-exponent) as u32)
+    };
+    let target = display_scale.min(MAX_SCALE);
+    // Digits past the display scale are zeros in a Postgres numeric; past 28 places they must be.
+    while scale > target {
+        let (quotient, remainder) = div_rem_10(mantissa);
+        if remainder != 0 {
+            break;
+        }
+        mantissa = quotient;
+        scale -= 1;
+    }
+    if scale > MAX_SCALE {
+        return Err(money_out_of_range(
+            function,
+            what,
+            "has more than 28 decimal places",
+        ));
+    }
+    while scale < target && mantissa.checked_mul(10).is_some_and(|m| m < MANTISSA_LIMIT) {
+        mantissa *= 10;
+        scale += 1;
+    }
+    if mantissa >= MANTISSA_LIMIT {
+        return Err(too_large());
+    }
+    let signed = if negative {
+        -(mantissa as i128)
+    } else {
+        mantissa as i128
+    };
+    Decimal::try_from_i128_with_scale(signed, scale).map_err(|_| too_large())
+}
+
+/// Parses the text of a numeric (as `numeric_out` prints it) exactly.
+pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult<Decimal> {
+    match text {
+        "NaN" => Err(money_out_of_range(function, what, "NaN is not a number")),
+        "Infinity" => Err(money_out_of_range(
+            function,
+            what,
+            "Infinity is out of range",
+        )),
+        "-Infinity" => Err(money_out_of_range(
+            function,
+            what,
+            "-Infinity is out of range",
+        )),
+        _ => Decimal::from_str_exact(text)
+            .or_else(|_| {
+                // Zeros past 28 decimal places (a numeric's display scale) change nothing.
+                let trimmed = match text.split_once('.') {
+                    Some((whole, fraction)) => {
+                        let fraction = fraction.trim_end_matches('0');
+                        if fraction.is_empty() {
+                            whole.to_owned()
+                        } else {
+                            format!("{whole}.{fraction}")
+                        }
+                    }
+                    None => text.to_owned(),
+                };
+                Decimal::from_str_exact(&trimmed)
+            })
+            .map_err(|_| money_out_of_range(function, what, "does not fit 28 significant digits")),
+    }
+}
+
+/// `a + b`, or 22003 naming `what`.
+#[inline]
+pub fn add(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<Decimal> {
+    a.checked_add(b)
+        .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
+}
+
+/// `a - b`, or 22003 naming `what`.
+#[inline]
+pub fn sub(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<Decimal> {
+    a.checked_sub(b)
+        .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
+}
+
+/// `a * b`, or 22003 naming `what`.
+#[inline]
+pub fn mul(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<Decimal> {
+    a.checked_mul(b)
+        .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
+}
+
+/// `a / b` rounded to 28 significant digits; `None` when `b` is zero; 22003 on overflow.
+#[inline]
+pub fn div(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<Option<Decimal>> {
+    if b.is_zero() {
+        return Ok(None);
+    }
+    a.checked_div(b)
+        .map(Some)
+        .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
+}
+
+/// `a / b` as a double; `None` when `b` is zero.
+pub fn ratio(a: Decimal, b: Decimal) -> Option<f64> {
+    if b.is_zero() {
+        return None;
+    }
+    // The quotient of two Decimals fits a Decimal unless it exceeds 7.9e28; fall back to floats.
+    match a.checked_div(b) {
+        Some(quotient) => quotient.to_f64(),
+        None => Some(a.to_f64()? / b.to_f64()?),
+    }
+}
+
+/// Appends a `Decimal` to a binary form: its mantissa (zigzag, as two varints) and its scale.
+pub fn write_decimal(writer: &mut Writer, value: Decimal) {
+    let mantissa = value.mantissa();
+    let zigzag = ((mantissa << 1) ^ (mantissa >> 127)) as u128;
+    writer
+        .u64(zigzag as u64)
+        .u64((zigzag >> 64) as u64)
+        .u8(value.scale() as u8);
+}
+
+/// Reads a `Decimal` written by [`write_decimal`], rejecting mantissas or scales a `Decimal`
+/// cannot hold.
+pub fn read_decimal(reader: &mut Reader<'_>, what: &str) -> MetricResult<Decimal> {
+    let zigzag = u128::from(reader.u64()?) | (u128::from(reader.u64()?) << 64);
+    let mantissa = ((zigzag >> 1) as i128) ^ -((zigzag & 1) as i128);
+    let scale = u32::from(reader.u8()?);
+    Decimal::try_from_i128_with_scale(mantissa, scale)
+        .map_err(|_| MetricError::InvalidBinary(format!("{what}: malformed decimal value")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    /// The payload of a long-format numeric.
+    fn long(negative: bool, dscale: u16, weight: i16, digits: &[u16]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let sign = if negative { NUMERIC_NEG } else { 0 };
+        bytes.extend_from_slice(&(sign | dscale).to_ne_bytes());
+        bytes.extend_from_slice(&weight.to_ne_bytes());
+        for digit in digits {
+            bytes.extend_from_slice(&digit.to_ne_bytes());
+        }
+        bytes
+    }
+
+    /// The payload of a short-format numeric.
+    fn short(negative: bool, dscale: u16, weight: i16, digits: &[u16]) -> Vec<u8> {
+        let mut header = NUMERIC_SHORT | (dscale << NUMERIC_SHORT_DSCALE_SHIFT);
+        if negative {
+            header |= NUMERIC_SHORT_SIGN_MASK;
+        }
+        if weight < 0 {
+            header |= NUMERIC_SHORT_WEIGHT_SIGN_MASK | ((weight + 64) as u16);
+        } else {
+            header |= weight as u16;
+        }
+        let mut bytes = header.to_ne_bytes().to_vec();
+        for digit in digits {
+            bytes.extend_from_slice(&digit.to_ne_bytes());
+        }
+        bytes
+    }
+
+    fn d_str(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    fn read(bytes: &[u8]) -> MetricResult<Decimal> {
+        decimal_from_numeric_bytes("crm.f", "amount", bytes)
+    }
+
+    #[test]
+    fn reads_both_formats_with_their_display_scale() {
+        // 10000.00: one digit 1 of weight 1, dscale 2.
+        assert_eq!(
+            read(&short(false, 2, 1, &[1])).unwrap().to_string(),
+            "10000.00"
+        );
+        assert_eq!(
+            read(&long(false, 2, 1, &[1])).unwrap().to_string(),
+            "10000.00"
+        );
+        // -1.5: digits 1, 5000, weight 0, dscale 1.
+        assert_eq!(
+            read(&short(true, 1, 0, &[1, 5000])).unwrap().to_string(),
+            "-1.5"
+        );
+        // 0.0001234: weight -1, digits 1, 2340, dscale 7.
+        assert_eq!(
+            read(&short(false, 7, -1, &[1, 2340])).unwrap().to_string(),
+            "0.0001234"
+        );
+        // zero with and without scale
+        assert_eq!(read(&short(false, 0, 0, &[])).unwrap().to_string(), "0");
+        assert_eq!(read(&short(false, 3, 0, &[])).unwrap().to_string(), "0.000");
+        // 123456789012.34
+        assert_eq!(
+            read(&long(false, 2, 2, &[1234, 5678, 9012, 3400])).unwrap(),
+            Decimal::from_str("123456789012.34").unwrap()
+        );
+    }
+
+    #[test]
+    fn refuses_what_does_not_fit() {
+        // 10^28 · 10 = 10^29 > 7.9e28
+        assert!(read(&long(false, 0, 7, &[10])).is_err());
+        // 28 nines fit; 30 nines do not
+        let nines = [99u16, 9999, 9999, 9999, 9999, 9999, 9999];
+        assert!(read(&long(false, 0, 6, &nines)).is_ok());
+        assert!(read(&long(
+            false,
+            0,
+            7,
+            &[9, 9999, 9999, 9999, 9999, 9999, 9999, 9999]
+        ))
+        .is_err());
+        // 1e-32: more than 28 places
+        assert!(read(&long(false, 32, -8, &[1])).is_err());
+        // 1e-28 fits
+        assert_eq!(read(&long(false, 28, -7, &[1])).unwrap().scale(), 28);
+        // dscale 40 with few digits: kept exact at scale 28
+        assert_eq!(
+            read(&long(false, 40, -1, &[5000])).unwrap().to_string(),
+            format!("0.5{}", "0".repeat(27))
+        );
+        for special in [0xC000u16, 0xD000, 0xF000] {
+            let error = read(&special.to_ne_bytes()).unwrap_err();
+            assert!(matches!(error, MetricError::OutOfRange(_)), "{error:?}");
+        }
+        assert!(matches!(read(&[1]), Err(MetricError::InvalidBinary(_))));
+        // a huge weight with many digits
+        assert!(read(&long(false, 0, 1000, &[1; 40])).is_err());
+    }
+
+    #[test]
+    fn decimals_round_trip_through_the_codec() {
+        for text in [
+            "0",
+            "-0.00",
+            "12.34",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+        ] {
+            let value = Decimal::from_str(text).unwrap();
+            let mut writer = Writer::with_version(1);
+            write_decimal(&mut writer, value);
+            let bytes = writer.finish();
+            let mut reader = Reader::open(&bytes, 1, "t").unwrap();
+            let back = read_decimal(&mut reader, "t").unwrap();
+            assert_eq!((back, back.scale()), (value, value.scale()));
+            reader.finish().unwrap();
+        }
+        let mut writer = Writer::with_version(1);
+        writer.u64(2).u64(0).u8(29);
+        let bytes = writer.finish();
+        assert!(read_decimal(&mut Reader::open(&bytes, 1, "t").unwrap(), "t").is_err());
+        let mut writer = Writer::with_version(1);
+        writer.u64(0).u64(1 << 40).u8(0);
+        let bytes = writer.finish();
+        assert!(read_decimal(&mut Reader::open(&bytes, 1, "t").unwrap(), "t").is_err());
+    }
+
+    #[test]
+    fn text_and_arithmetic() {
+        assert_eq!(
+            decimal_from_text("f", "x", "12.50").unwrap().to_string(),
+            "12.50"
+        );
+        assert!(decimal_from_text("f", "x", "NaN").is_err());
+        assert!(decimal_from_text("f", "x", "1e40").is_err());
+        let zeros = format!("1.5{}", "0".repeat(40));
+        assert_eq!(decimal_from_text("f", "x", &zeros).unwrap(), d_str("1.5"));
+        assert!(decimal_from_text("f", "x", &format!("0.{}1", "0".repeat(40))).is_err());
+        let max = Decimal::MAX;
+        assert!(add("f", "x", max, Decimal::ONE).is_err());
+        assert!(sub("f", "x", Decimal::MIN, Decimal::ONE).is_err());
+        assert!(mul("f", "x", max, Decimal::TWO).is_err());
+        assert_eq!(div("f", "x", Decimal::ONE, Decimal::ZERO).unwrap(), None);
+        assert_eq!(ratio(Decimal::from(85), Decimal::from(80)), Some(1.0625));
+        assert_eq!(ratio(Decimal::ONE, Decimal::ZERO), None);
+    }
+}

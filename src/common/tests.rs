@@ -1,0 +1,558 @@
+//! Behaviour every family shares, checked inside Postgres: the catalog entries of the
+//! aggregates, and every aggregate as a window function.
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    /// One aggregate and rows to feed it. `rows` and `null_rows` are `VALUES` lists whose first
+    /// column is the row number `i` (1, 2, ...) and whose other columns are named by `columns`;
+    /// in `null_rows` no row is usable (each misses a required input).
+    struct Case {
+        /// The aggregate, as `pg_aggregate.aggfnoid::regprocedure` prints it with `search_path`
+        /// set to `pg_catalog`.
+        signature: &'static str,
+        call: &'static str,
+        columns: &'static str,
+        rows: &'static str,
+        null_rows: &'static str,
+    }
+
+    const NPS_ROWS: &str =
+        "(1, NULL::int), (2, NULL), (3, 9), (4, NULL), (5, 3), (6, 7), (7, NULL),
+                            (8, NULL), (9, 10), (10, NULL)";
+    const CSAT_ROWS: &str =
+        "(1, NULL::int), (2, NULL), (3, 5), (4, NULL), (5, 2), (6, 4), (7, NULL),
+                             (8, NULL), (9, 1), (10, NULL)";
+    const INT_NULLS: &str = "(1, NULL::int), (2, NULL), (3, NULL), (4, NULL)";
+    /// `(started_at, ended_at, period_start, period_end)`; a NULL `ended_at` is a usable row.
+    const CUSTOMER_ROWS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz, '2024-02-01'::timestamptz, '2024-03-01'::timestamptz),
+        (2, '2024-01-05', NULL, NULL, '2024-03-01'),
+        (3, '2024-01-10', NULL, '2024-02-01', '2024-03-01'),
+        (4, NULL, '2024-02-10', '2024-02-01', '2024-03-01'),
+        (5, '2024-01-01', '2024-02-15', '2024-02-01', '2024-03-01'),
+        (6, '2024-02-05', NULL, '2024-02-01', '2024-03-01'),
+        (7, NULL, NULL, '2024-02-01', '2024-03-01'),
+        (8, '2024-01-20', NULL, '2024-02-01', NULL),
+        (9, '2023-12-01', '2024-03-01', '2024-02-01', '2024-03-01'),
+        (10, NULL, NULL, '2024-02-01', '2024-03-01')";
+    const CUSTOMER_NULLS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz, '2024-02-01'::timestamptz, '2024-03-01'::timestamptz),
+        (2, '2024-01-05', NULL, NULL, '2024-03-01'),
+        (3, NULL, '2024-02-10', '2024-02-01', '2024-03-01'),
+        (4, '2024-01-20', NULL, '2024-02-01', NULL)";
+    const DENOMINATOR_ROWS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz, 'average'),
+        (2, '2024-01-05', NULL, NULL),
+        (3, '2024-01-10', NULL, 'average'),
+        (4, NULL, '2024-02-10', 'average'),
+        (5, '2024-01-01', '2024-02-15', 'average'),
+        (6, '2024-02-05', NULL, 'average'),
+        (7, '2024-01-07', NULL, NULL),
+        (8, NULL, NULL, 'average'),
+        (9, '2023-12-01', '2024-03-01', 'average'),
+        (10, '2024-01-03', '2024-02-03', NULL)";
+    const DENOMINATOR_NULLS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz, 'average'),
+        (2, '2024-01-05', NULL, NULL),
+        (3, NULL, '2024-02-10', 'start'),
+        (4, '2024-01-20', NULL, NULL)";
+    const EVENT_ROWS: &str = "
+        (1, NULL::bigint, '2024-01-03'::timestamptz, 'UTC'),
+        (2, 7, NULL, 'UTC'),
+        (3, 7, '2024-01-10', 'UTC'),
+        (4, NULL, '2024-02-10', 'UTC'),
+        (5, 8, '2024-02-15', 'Europe/Berlin'),
+        (6, 7, '2024-03-05', 'Europe/Berlin'),
+        (7, 9, '2024-03-06', NULL),
+        (8, NULL, NULL, 'UTC'),
+        (9, 8, '2024-04-01', 'Europe/Berlin'),
+        (10, NULL, '2024-04-02', 'UTC')";
+    const EVENT_NULLS: &str = "
+        (1, NULL::bigint, '2024-01-03'::timestamptz, 'UTC'),
+        (2, 7, NULL, 'UTC'),
+        (3, NULL, NULL, NULL),
+        (4, NULL, '2024-02-15', NULL)";
+
+    const PIPELINE_ROWS: &str = "
+        (1, NULL::numeric, '2024-01-01'::timestamptz, NULL::timestamptz, NULL::boolean),
+        (2, 100, '2024-01-01', '2024-01-11', true),
+        (3, 50, NULL, NULL, NULL),
+        (4, 200, '2024-01-05', '2024-01-20', false),
+        (5, NULL, NULL, NULL, NULL),
+        (6, 300, '2024-02-01', NULL, NULL),
+        (7, 120, '2024-02-01', '2024-03-01', true),
+        (8, NULL, '2024-02-01', NULL, NULL),
+        (9, 80, '2024-02-03', '2024-02-04', true),
+        (10, NULL, NULL, NULL, NULL)";
+    const PIPELINE_NULLS: &str = "
+        (1, NULL::numeric, '2024-01-01'::timestamptz, NULL::timestamptz, NULL::boolean),
+        (2, 10, NULL, NULL, NULL),
+        (3, NULL, NULL, NULL, NULL)";
+    const MRR_ROWS: &str = "
+        (1, NULL::bigint, '2024-01-01'::date, 10::numeric),
+        (2, 1, '2024-01-01', 10),
+        (3, 2, NULL, 5),
+        (4, 1, '2024-02-01', 20),
+        (5, NULL, NULL, NULL),
+        (6, 2, '2024-02-01', 7),
+        (7, 3, '2024-03-01', NULL),
+        (8, 1, '2024-03-01', 0),
+        (9, 3, '2024-03-01', 4),
+        (10, NULL, '2024-04-01', 1)";
+    const MRR_NULLS: &str = "
+        (1, NULL::bigint, '2024-01-01'::date, 10::numeric),
+        (2, 1, NULL, 5),
+        (3, 2, '2024-01-01', NULL)";
+    const BOOLEAN_ROWS: &str = "(1, NULL::boolean), (2, true), (3, false), (4, NULL), (5, true),
+                                (6, NULL), (7, NULL), (8, false), (9, true), (10, NULL)";
+    const BOOLEAN_NULLS: &str = "(1, NULL::boolean), (2, NULL), (3, NULL)";
+    /// Tickets `(created_at, first_response_at, resolved_at, agent_replies, reopened)`.
+    const TICKET_ROWS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::int, NULL::bool),
+        (2, '2024-03-04 10:00+00', '2024-03-04 11:30+00', '2024-03-05 09:00+00', 1, false),
+        (3, NULL, '2024-03-04 12:00+00', NULL, 2, false),
+        (4, '2024-03-04 16:00+00', NULL, NULL, 0, NULL),
+        (5, '2024-03-08 15:00+00', '2024-03-11 09:30+00', '2024-03-11 12:00+00', 3, true),
+        (6, '2024-03-09 10:00+00', '2024-03-09 10:05+00', '2024-03-09 11:00+00', NULL, false),
+        (7, NULL, NULL, NULL, NULL, NULL),
+        (8, '2024-03-11 08:00+00', '2024-03-11 13:00+00', '2024-03-12 10:00+00', 1, true),
+        (9, '2024-03-12 09:00+00', '2024-03-12 09:10+00', NULL, 1, false),
+        (10, NULL, NULL, NULL, 1, false)";
+    /// No usable ticket: no `created_at`, and nothing resolved.
+    const TICKET_NULLS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::int, NULL::bool),
+        (2, NULL, '2024-03-04 12:00+00', NULL, 2, false),
+        (3, NULL, NULL, NULL, 1, true)";
+
+    /// The model fits work as window functions too (src/clv/tests.rs fits `crm.sbg_fit` over
+    /// window partitions), but have no case here: a frame of a few rows does not identify a model,
+    /// so most frames would end in the fit's non-convergence error instead of a comparable value.
+    const MODEL_FITS: [&str; 5] = [
+        "crm.bgnbd_fit(integer,double precision,double precision)",
+        "crm.bgnbd_fit(integer,double precision,double precision,bigint)",
+        "crm.gamma_gamma_fit(integer,numeric)",
+        "crm.sbg_fit(integer,boolean)",
+        "crm.sbg_fit(integer,boolean,bigint)",
+    ];
+
+    const CASES: &[Case] = &[
+        Case {
+            signature: "crm.nps(integer)",
+            call: "crm.nps(x)",
+            columns: "x",
+            rows: NPS_ROWS,
+            null_rows: INT_NULLS,
+        },
+        Case {
+            signature: "crm.nps_agg(integer)",
+            call: "crm.nps_agg(x)",
+            columns: "x",
+            rows: NPS_ROWS,
+            null_rows: INT_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.nps_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: r#"(1, NULL::crm.nps_summary), (2, NULL),
+                     (3, '{"promoters":2,"passives":1,"detractors":0}'), (4, NULL),
+                     (5, '{"promoters":0,"passives":0,"detractors":0}'),
+                     (6, '{"promoters":0,"passives":3,"detractors":1}'), (7, NULL), (8, NULL),
+                     (9, '{"promoters":0,"passives":0,"detractors":0}'), (10, NULL)"#,
+            null_rows: "(1, NULL::crm.nps_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.csat(integer)",
+            call: "crm.csat(x)",
+            columns: "x",
+            rows: CSAT_ROWS,
+            null_rows: INT_NULLS,
+        },
+        Case {
+            signature: "crm.csat(integer,integer)",
+            call: "crm.csat(x, y)",
+            columns: "x, y",
+            rows: "(1, NULL::int, 3), (2, 4, NULL::int), (3, 5, 3), (4, NULL, NULL), (5, 2, 3),
+                   (6, 4, 3), (7, 1, NULL), (8, NULL, 3), (9, 1, 3), (10, NULL, 3)",
+            null_rows: "(1, NULL::int, 3), (2, 4, NULL::int), (3, NULL, NULL), (4, 5, NULL)",
+        },
+        Case {
+            signature: "crm.retention_rate(timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone)",
+            call: "crm.retention_rate(s, e, ps, pe)",
+            columns: "s, e, ps, pe",
+            rows: CUSTOMER_ROWS,
+            null_rows: CUSTOMER_NULLS,
+        },
+        Case {
+            signature: "crm.churn_rate(timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone)",
+            call: "crm.churn_rate(s, e, ps, pe)",
+            columns: "s, e, ps, pe",
+            rows: CUSTOMER_ROWS,
+            null_rows: CUSTOMER_NULLS,
+        },
+        Case {
+            signature: "crm.churn_rate(timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone,text)",
+            call: "crm.churn_rate(s, e, '2024-02-01', '2024-03-01', d)",
+            columns: "s, e, d",
+            rows: DENOMINATOR_ROWS,
+            null_rows: DENOMINATOR_NULLS,
+        },
+        Case {
+            signature: "crm.customer_agg(timestamp with time zone,timestamp with time zone)",
+            call: "crm.customer_agg(s, e)",
+            columns: "s, e, ps, pe",
+            rows: CUSTOMER_ROWS,
+            null_rows: "(1, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz),
+                        (2, NULL, '2024-02-10', NULL, NULL)",
+        },
+        Case {
+            signature: "crm.rollup(crm.customer_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: r#"(1, NULL::crm.customer_summary), (2, NULL),
+                     (3, '{"version":1,"customers":2,"spans":[["2024-01-01 00:00:00+00",null,2]]}'),
+                     (4, NULL), (5, '{"version":1,"customers":0,"spans":[]}'),
+                     (6, '{"version":1,"customers":1,"spans":[["2024-01-01 00:00:00+00","2024-02-01 00:00:00+00",1]]}'),
+                     (7, NULL), (8, NULL), (9, '{"version":1,"customers":0,"spans":[]}'), (10, NULL)"#,
+            null_rows: "(1, NULL::crm.customer_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.cohort_agg(bigint,timestamp with time zone,text)",
+            call: "crm.cohort_agg(id, at, 'month')",
+            columns: "id, at, z",
+            rows: EVENT_ROWS,
+            null_rows: EVENT_NULLS,
+        },
+        Case {
+            signature: "crm.cohort_agg(bigint,timestamp with time zone,text,text)",
+            call: "crm.cohort_agg(id, at, 'week', 'Europe/Berlin')",
+            columns: "id, at, z",
+            rows: EVENT_ROWS,
+            null_rows: EVENT_NULLS,
+        },
+        Case {
+            signature: "crm.cohort_agg(text,timestamp with time zone,text)",
+            call: "crm.cohort_agg(id::text, at, 'day')",
+            columns: "id, at, z",
+            rows: EVENT_ROWS,
+            null_rows: EVENT_NULLS,
+        },
+        Case {
+            signature: "crm.cohort_agg(text,timestamp with time zone,text,text)",
+            call: "crm.cohort_agg(id::text, at, 'month', z)",
+            columns: "id, at, z",
+            rows: "(1, NULL::bigint, '2024-01-03'::timestamptz, 'UTC'), (2, 7, NULL, 'UTC'),
+                   (3, 7, '2024-01-10', 'UTC'), (4, NULL, '2024-02-10', 'UTC'),
+                   (5, 8, '2024-02-15', 'UTC'), (6, 7, '2024-03-05', NULL),
+                   (7, 9, '2024-03-06', 'UTC'), (8, NULL, NULL, 'UTC'), (9, 8, '2024-04-01', 'UTC'),
+                   (10, NULL, '2024-04-02', 'UTC')",
+            null_rows: "(1, NULL::bigint, '2024-01-03'::timestamptz, 'UTC'), (2, 7, NULL, 'UTC'),
+                        (3, 8, '2024-02-15', NULL)",
+        },
+        Case {
+            signature: "crm.cohort_agg(uuid,timestamp with time zone,text)",
+            call: "crm.cohort_agg(md5(id::text)::uuid, at, 'quarter')",
+            columns: "id, at, z",
+            rows: EVENT_ROWS,
+            null_rows: EVENT_NULLS,
+        },
+        Case {
+            signature: "crm.cohort_agg(uuid,timestamp with time zone,text,text)",
+            call: "crm.cohort_agg(md5(id::text)::uuid, at, 'year', 'America/New_York')",
+            columns: "id, at, z",
+            rows: EVENT_ROWS,
+            null_rows: EVENT_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.cohort_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: r#"(1, NULL::crm.cohort_summary), (2, NULL),
+                     (3, '{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[["42",[288,290]]]}'),
+                     (4, NULL),
+                     (5, '{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[]}'),
+                     (6, '{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[["42",[289]],["7",[291]]]}'),
+                     (7, NULL), (8, NULL),
+                     (9, '{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[]}'),
+                     (10, NULL)"#,
+            null_rows: "(1, NULL::crm.cohort_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.rfm_agg(timestamp with time zone,numeric,timestamp with time zone,text)",
+            call: "crm.rfm_agg(at, amount, '2024-12-31', 'week')",
+            columns: "at, amount",
+            rows: "(1, NULL::timestamptz, 10::numeric), (2, '2024-01-03', 20), (3, '2024-01-03', NULL),
+                   (4, '2024-02-10', 5.5), (5, NULL, NULL), (6, '2024-02-10 18:00', 4.5),
+                   (7, NULL, 3), (8, '2024-06-01', 12), (9, '2024-09-09', 1), (10, NULL, NULL)",
+            null_rows: "(1, NULL::timestamptz, 10::numeric), (2, '2024-01-03', NULL), (3, NULL, NULL)",
+        },
+        Case {
+            signature: "crm.pipeline_agg(numeric,timestamp with time zone,timestamp with time zone,boolean)",
+            call: "crm.pipeline_agg(a, c, cl, w)",
+            columns: "a, c, cl, w",
+            rows: PIPELINE_ROWS,
+            null_rows: PIPELINE_NULLS,
+        },
+        Case {
+            signature: "crm.pipeline_velocity(numeric,timestamp with time zone,timestamp with time zone,boolean)",
+            call: "crm.pipeline_velocity(a, c, cl, w)",
+            columns: "a, c, cl, w",
+            rows: PIPELINE_ROWS,
+            null_rows: PIPELINE_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.pipeline_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: "(1, NULL::crm.pipeline_summary), (2, NULL),
+                   (3, (SELECT crm.pipeline_agg(100::numeric, '2024-01-01'::timestamptz, '2024-01-11'::timestamptz, true))),
+                   (4, NULL),
+                   (5, (SELECT crm.pipeline_agg(200::numeric, '2024-01-05'::timestamptz, '2024-01-20'::timestamptz, false))),
+                   (6, (SELECT crm.pipeline_agg(300::numeric, '2024-02-01'::timestamptz, NULL, NULL))),
+                   (7, NULL), (8, NULL),
+                   (9, (SELECT crm.pipeline_agg(120::numeric, '2024-02-01'::timestamptz, '2024-03-01'::timestamptz, true))),
+                   (10, NULL)",
+            null_rows: "(1, NULL::crm.pipeline_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.mrr_agg(bigint,date,numeric)",
+            call: "crm.mrr_agg(id, m, v)",
+            columns: "id, m, v",
+            rows: MRR_ROWS,
+            null_rows: MRR_NULLS,
+        },
+        Case {
+            signature: "crm.mrr_agg(text,date,numeric)",
+            call: "crm.mrr_agg(id::text, m, v)",
+            columns: "id, m, v",
+            rows: MRR_ROWS,
+            null_rows: MRR_NULLS,
+        },
+        Case {
+            signature: "crm.mrr_agg(uuid,date,numeric)",
+            call: "crm.mrr_agg(md5(id::text)::uuid, m, v)",
+            columns: "id, m, v",
+            rows: MRR_ROWS,
+            null_rows: MRR_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.mrr_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: "(1, NULL::crm.mrr_summary), (2, NULL),
+                   (3, (SELECT crm.mrr_agg(1::bigint, '2024-01-01'::date, 10::numeric))),
+                   (4, NULL),
+                   (5, (SELECT crm.mrr_agg(1::bigint, '2024-02-01'::date, 20::numeric))),
+                   (6, (SELECT crm.mrr_agg(2::bigint, '2024-02-01'::date, 7::numeric))),
+                   (7, NULL), (8, NULL),
+                   (9, (SELECT crm.mrr_agg(1::bigint, '2024-03-01'::date, 0::numeric))),
+                   (10, NULL)",
+            null_rows: "(1, NULL::crm.mrr_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.win_rate(boolean)",
+            call: "crm.win_rate(w)",
+            columns: "w",
+            rows: BOOLEAN_ROWS,
+            null_rows: BOOLEAN_NULLS,
+        },
+        Case {
+            signature: "crm.renewal_rate(boolean)",
+            call: "crm.renewal_rate(w)",
+            columns: "w",
+            rows: BOOLEAN_ROWS,
+            null_rows: BOOLEAN_NULLS,
+        },
+        // --- service (issue 12) ---
+        Case {
+            signature: "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean)",
+            call: "crm.service_agg(c, r, s, n, o)",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
+            signature: "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean,crm.business_calendar)",
+            call: "crm.service_agg(c, r, s, n, o, crm.business_calendar('Mon-Fri 09:00-17:00', 'Europe/Berlin'))",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.service_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: r#"(1, NULL::crm.service_summary), (2, NULL),
+                     (3, '{"version":1,"time":"elapsed","tickets":1,"reopened":0,"first_contact_resolved":1,"first_response_us":[60000000],"resolution_us":[3600000000]}'),
+                     (4, NULL),
+                     (5, '{"version":1,"time":"elapsed","tickets":2,"reopened":1,"first_contact_resolved":0,"first_response_us":[5],"resolution_us":[7200000000]}'),
+                     (6, '{"version":1,"time":"elapsed","tickets":1,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}'),
+                     (7, NULL), (8, NULL),
+                     (9, '{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}'),
+                     (10, NULL)"#,
+            null_rows: "(1, NULL::crm.service_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.sla_attainment(timestamp with time zone,timestamp with time zone,interval)",
+            call: "crm.sla_attainment(c, r, interval '2 hours')",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
+            signature: "crm.sla_attainment(timestamp with time zone,timestamp with time zone,interval,crm.business_calendar)",
+            call: "crm.sla_attainment(c, r, interval '2 hours', crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York'))",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
+            signature: "crm.fcr_rate(integer,boolean,boolean)",
+            call: "crm.fcr_rate(n, o, s IS NOT NULL)",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+    ];
+
+    /// Frames as SQL and as the rows `i + low ..= i + high` they hold: frames that start on NULL
+    /// rows, hold only NULL rows, slide over NULL rows, shrink to empty and start empty.
+    const FRAMES: [(&str, i32, i32); 8] = [
+        ("ROWS BETWEEN 1 PRECEDING AND CURRENT ROW", -1, 0),
+        ("ROWS BETWEEN 2 PRECEDING AND 1 PRECEDING", -2, -1),
+        ("ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING", 0, 1),
+        ("ROWS BETWEEN 1 FOLLOWING AND 3 FOLLOWING", 1, 3),
+        ("ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING", -2, 2),
+        ("ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING", 0, 1_000),
+        (
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
+            -1_000,
+            0,
+        ),
+        (
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+            -1_000,
+            1_000,
+        ),
+    ];
+
+    /// For one case, rows and frame: (rows whose window result differs from the aggregate
+    /// recomputed over the frame's rows with a plain subquery, window results that are not NULL).
+    fn window_mismatches(case: &Case, rows: &str, frame: &str, low: i32, high: i32) -> (i64, i64) {
+        let query = format!(
+            "WITH t(i, {columns}) AS (VALUES {rows}),
+                  w AS (SELECT i, ({call} OVER (ORDER BY i {frame}))::text AS got FROM t)
+             SELECT count(*) FILTER (WHERE got IS DISTINCT FROM
+                        (SELECT ({call})::text FROM t WHERE t.i BETWEEN w.i + {low} AND w.i + {high})),
+                    count(got)
+             FROM w",
+            columns = case.columns,
+            call = case.call,
+        );
+        match Spi::get_two::<i64, i64>(&query) {
+            Ok((Some(mismatches), Some(results))) => (mismatches, results),
+            other => panic!("{}: {frame}: {other:?}", case.signature),
+        }
+    }
+
+    #[pg_test]
+    fn every_aggregate_as_a_window_function_equals_a_recomputation() {
+        for case in CASES {
+            for (frame, low, high) in FRAMES {
+                let (mismatches, results) = window_mismatches(case, case.rows, frame, low, high);
+                assert_eq!(mismatches, 0, "{} {frame}", case.signature);
+                assert!(results > 0, "{} {frame}: every result NULL", case.signature);
+                let (mismatches, results) =
+                    window_mismatches(case, case.null_rows, frame, low, high);
+                assert_eq!(mismatches, 0, "{} {frame}, NULL rows", case.signature);
+                assert_eq!(
+                    results, 0,
+                    "{} {frame}: NULL rows give NULL",
+                    case.signature
+                );
+            }
+        }
+    }
+
+    /// The signatures of the aggregates in schema `crm` that match `condition` (SQL over
+    /// `pg_aggregate a` and `pg_proc p`), sorted, printed with `search_path` = `pg_catalog`.
+    fn aggregates_where(condition: &str) -> Vec<String> {
+        Spi::run("SELECT set_config('search_path', 'pg_catalog', true)").expect("path is set");
+        let list = Spi::get_one::<String>(&format!(
+            "SELECT string_agg(a.aggfnoid::regprocedure::text, ';')
+             FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+             WHERE p.pronamespace = 'crm'::regnamespace AND ({condition})"
+        ))
+        .expect("catalog query runs");
+        let mut signatures: Vec<String> = list
+            .map(|list| list.split(';').map(str::to_owned).collect())
+            .unwrap_or_default();
+        signatures.sort();
+        signatures
+    }
+
+    #[pg_test]
+    fn every_aggregate_has_a_window_case() {
+        let mut covered: Vec<String> = CASES
+            .iter()
+            .map(|case| case.signature)
+            .chain(MODEL_FITS)
+            .map(str::to_owned)
+            .collect();
+        covered.sort();
+        assert_eq!(aggregates_where("true"), covered);
+    }
+
+    #[pg_test]
+    fn every_aggregate_is_parallel_safe_and_commented() {
+        let incomplete = aggregates_where(
+            "a.aggcombinefn = 0
+             OR (a.aggtranstype = 'internal'::regtype AND (a.aggserialfn = 0 OR a.aggdeserialfn = 0))
+             OR p.proparallel <> 's'
+             OR obj_description(p.oid, 'pg_proc') IS NULL",
+        );
+        assert_eq!(incomplete, Vec::<String>::new());
+        // Moving-aggregate support is complete where it exists.
+        let half_moving =
+            aggregates_where("a.aggmtransfn <> 0 AND (a.aggminvtransfn = 0 OR a.aggmfinalfn = 0)");
+        assert_eq!(half_moving, Vec::<String>::new());
+    }
+
+    /// The aggregates docs/conventions.md lists as lacking moving-aggregate support are exactly
+    /// those without it.
+    #[pg_test]
+    fn aggregates_without_an_inverse_transition_are_documented() {
+        let conventions = include_str!("../../docs/conventions.md");
+        let section = conventions
+            .split("- **")
+            .find(|bullet| bullet.starts_with("Window functions."))
+            .expect("docs/conventions.md has a Window functions bullet");
+        let (_, listed) = section
+            .split_once("Without an inverse transition")
+            .expect("the bullet lists the aggregates without an inverse transition");
+        let mut listed: Vec<String> = listed
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        listed.sort();
+        listed.dedup();
+        Spi::run("SELECT set_config('search_path', 'pg_catalog', true)").expect("path is set");
+        let missing = Spi::get_one::<String>(
+            "SELECT string_agg(DISTINCT CASE WHEN p.proname = 'rollup'
+                                   THEN format('crm.rollup(%s)', p.proargtypes[0]::regtype)
+                                   ELSE 'crm.' || p.proname END, ';')
+             FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+             WHERE p.pronamespace = 'crm'::regnamespace AND a.aggmtransfn = 0",
+        )
+        .expect("catalog query runs");
+        let mut without: Vec<String> = missing
+            .map(|list| list.split(';').map(str::to_owned).collect())
+            .unwrap_or_default();
+        without.sort();
+        assert_eq!(listed, without);
+    }
+}

@@ -1,0 +1,326 @@
+//! The one-step aggregates' state: counts of customers against one period.
+use super::{check_period, customer_span, Denominator, FORMAT_VERSION};
+use crate::common::codec::{Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+
+/// Names the parallel form of [`PeriodState`] in error messages.
+const STATE_NAME: &str = "crm.retention_rate/crm.churn_rate state";
+
+/// Per-period counts. All u64. Exact under any split; `merge` adds field-wise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeriodCounts {
+    /// S: started before `period_start` and not ended before it.
+    pub customers_at_start: u64,
+    /// E: started before `period_end` and not ended before it (the next period's S).
+    pub customers_at_end: u64,
+    /// N: started in `[period_start, period_end)` and not ended before `period_end`.
+    pub new_customers: u64,
+    /// Lost: in S and ended before `period_end`.
+    pub churned_customers: u64,
+    /// Started in `[period_start, period_end)`.
+    pub started_in_period: u64,
+    /// Ended in `[period_start, period_end)`.
+    pub ended_in_period: u64,
+}
+
+impl PeriodCounts {
+    /// Classifies one validated, non-zero-length customer against one validated period.
+    fn of_customer(started_at: i64, ended_at: i64, period_start: i64, period_end: i64) -> Self {
+        // A customer of the period starting at `t`: started before it, not ended before it.
+        let active = |t: i64| started_at < t && ended_at >= t;
+        let in_period = |t: i64| period_start <= t && t < period_end;
+        PeriodCounts {
+            customers_at_start: u64::from(active(period_start)),
+            customers_at_end: u64::from(active(period_end)),
+            new_customers: u64::from(in_period(started_at) && active(period_end)),
+            churned_customers: u64::from(active(period_start) && !active(period_end)),
+            started_in_period: u64::from(in_period(started_at)),
+            ended_in_period: u64::from(in_period(ended_at)),
+        }
+    }
+
+    fn fields(&self) -> [u64; 6] {
+        [
+            self.customers_at_start,
+            self.customers_at_end,
+            self.new_customers,
+            self.churned_customers,
+            self.started_in_period,
+            self.ended_in_period,
+        ]
+    }
+
+    fn from_fields(fields: [u64; 6]) -> Self {
+        let [customers_at_start, customers_at_end, new_customers, churned_customers, started_in_period, ended_in_period] =
+            fields;
+        PeriodCounts {
+            customers_at_start,
+            customers_at_end,
+            new_customers,
+            churned_customers,
+            started_in_period,
+            ended_in_period,
+        }
+    }
+
+    /// Whether the counts could come from real rows: `E - N = S - lost` (customers
+    /// active through the whole period) and `started - N = ended - lost` (joiners who
+    /// also left).
+    pub(super) fn is_consistent(&self) -> bool {
+        let through_from_end = self.customers_at_end.checked_sub(self.new_customers);
+        let through_from_start = self.customers_at_start.checked_sub(self.churned_customers);
+        let left_joiners = self.started_in_period.checked_sub(self.new_customers);
+        let joined_leavers = self.ended_in_period.checked_sub(self.churned_customers);
+        through_from_end.is_some()
+            && through_from_end == through_from_start
+            && left_joiners.is_some()
+            && left_joiners == joined_leavers
+    }
+
+    /// Classify one customer row against one period and add it (the one-step aggregate's transition).
+    pub fn add(
+        &mut self,
+        function: &str,
+        started_at: i64,
+        ended_at: Option<i64>,
+        period_start: i64,
+        period_end: i64,
+    ) -> MetricResult<()> {
+        check_period(function, period_start, period_end)?;
+        let Some((started_at, ended_at)) = customer_span(function, started_at, ended_at)? else {
+            return Ok(());
+        };
+        self.merge(&Self::of_customer(
+            started_at,
+            ended_at,
+            period_start,
+            period_end,
+        ));
+        Ok(())
+    }
+
+    /// Inverse of add (moving-aggregate support for window functions); same validation.
+    /// Removing a row that was never added fails when a count would go below zero,
+    /// and leaves `self` unchanged.
+    pub fn remove(
+        &mut self,
+        function: &str,
+        started_at: i64,
+        ended_at: Option<i64>,
+        period_start: i64,
+        period_end: i64,
+    ) -> MetricResult<()> {
+        check_period(function, period_start, period_end)?;
+        let Some((started_at, ended_at)) = customer_span(function, started_at, ended_at)? else {
+            return Ok(());
+        };
+        let row = Self::of_customer(started_at, ended_at, period_start, period_end);
+        let mut fields = self.fields();
+        for (field, delta) in fields.iter_mut().zip(row.fields()) {
+            *field = field.checked_sub(delta).ok_or_else(|| {
+                MetricError::InvalidParameter(format!(
+                    "{function}: cannot remove a customer row that was never added"
+                ))
+            })?;
+        }
+        *self = Self::from_fields(fields);
+        Ok(())
+    }
+
+    /// Adds `other` field-wise (saturating, so forged states cannot overflow).
+    pub fn merge(&mut self, other: &PeriodCounts) {
+        let mut fields = self.fields();
+        for (field, delta) in fields.iter_mut().zip(other.fields()) {
+            *field = field.saturating_add(delta);
+        }
+        *self = Self::from_fields(fields);
+    }
+
+    /// `(E - N) / S`; `None` when no customer was active at period start.
+    pub fn retention_rate(&self) -> Option<f64> {
+        let retained = self.customers_at_end.saturating_sub(self.new_customers);
+        ratio(retained as f64, self.customers_at_start as f64)
+    }
+
+    /// Lost customers over the chosen denominator; `None` when it is zero.
+    pub fn churn_rate(&self, denominator: Denominator) -> Option<f64> {
+        let start = self.customers_at_start as f64;
+        match denominator {
+            Denominator::Start => ratio(self.churned_customers as f64, start),
+            Denominator::Average => ratio(
+                self.churned_customers as f64,
+                (start + self.customers_at_end as f64) / 2.0,
+            ),
+            Denominator::StartPlusNew => ratio(
+                self.ended_in_period as f64,
+                start + self.started_in_period as f64,
+            ),
+        }
+    }
+}
+
+fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
+    if denominator == 0.0 {
+        None
+    } else {
+        Some(numerator / denominator)
+    }
+}
+
+/// State of the one-step aggregates: counts for the period, the denominator named by the
+/// rows (all rows of one aggregate must name the same), and how many rows are in it. When a
+/// window frame slides past every row, the denominator is forgotten with them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeriodState {
+    pub counts: PeriodCounts,
+    pub denominator: Option<Denominator>,
+    /// Rows added and not removed: every count is at most this.
+    pub rows: u64,
+}
+
+impl PeriodState {
+    /// Records the denominator a row names; fails when an earlier row named another.
+    fn use_denominator(&mut self, function: &str, denominator: Denominator) -> MetricResult<()> {
+        match self.denominator {
+            None => {
+                self.denominator = Some(denominator);
+                Ok(())
+            }
+            Some(existing) if existing == denominator => Ok(()),
+            Some(_) => Err(MetricError::InvalidParameter(format!(
+                "{function}: every row must use the same denominator"
+            ))),
+        }
+    }
+
+    /// Adds one customer row (the transition), with the denominator it names, if any.
+    pub fn add(
+        &mut self,
+        function: &str,
+        row: CustomerRow,
+        denominator: Option<Denominator>,
+    ) -> MetricResult<()> {
+        if let Some(denominator) = denominator {
+            self.use_denominator(function, denominator)?;
+        }
+        let rows = self
+            .rows
+            .checked_add(1)
+            .ok_or_else(|| too_many_rows(function))?;
+        self.counts.add(
+            function,
+            row.started_at,
+            row.ended_at,
+            row.period_start,
+            row.period_end,
+        )?;
+        self.rows = rows;
+        Ok(())
+    }
+
+    /// Removes a row added before (the inverse transition of window frames).
+    pub fn remove(&mut self, function: &str, row: CustomerRow) -> MetricResult<()> {
+        let rows = self.rows.checked_sub(1).ok_or_else(|| {
+            MetricError::InvalidParameter(format!(
+                "{function}: cannot remove a customer row that was never added"
+            ))
+        })?;
+        self.counts.remove(
+            function,
+            row.started_at,
+            row.ended_at,
+            row.period_start,
+            row.period_end,
+        )?;
+        self.rows = rows;
+        if rows == 0 {
+            self.denominator = None;
+        }
+        Ok(())
+    }
+
+    /// Adds `other` (parallel combine); both must use the same denominator.
+    pub fn merge(&mut self, function: &str, other: &PeriodState) -> MetricResult<()> {
+        if let Some(denominator) = other.denominator {
+            self.use_denominator(function, denominator)?;
+        }
+        self.rows = self
+            .rows
+            .checked_add(other.rows)
+            .ok_or_else(|| too_many_rows(function))?;
+        self.counts.merge(&other.counts);
+        Ok(())
+    }
+
+    /// `(E − N) / S`; `None` without rows or when no customer was active at period start.
+    pub fn retention_rate(&self) -> Option<f64> {
+        self.counts.retention_rate()
+    }
+
+    /// Lost customers over the denominator the rows named (`'start'` when none did); `None`
+    /// when that denominator is zero.
+    pub fn churn_rate(&self) -> Option<f64> {
+        self.counts
+            .churn_rate(self.denominator.unwrap_or(Denominator::Start))
+    }
+
+    /// Parallel form: version byte, denominator tag, the six counts and the row count, all
+    /// varints.
+    pub fn encode(&self) -> Vec<u8> {
+        let tag = match self.denominator {
+            None => 0,
+            Some(Denominator::Start) => 1,
+            Some(Denominator::Average) => 2,
+            Some(Denominator::StartPlusNew) => 3,
+        };
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.u8(tag);
+        for field in self.counts.fields() {
+            writer.u64(field);
+        }
+        writer.u64(self.rows);
+        writer.finish()
+    }
+
+    /// Inverse of [`PeriodState::encode`]; rejects malformed or inconsistent input.
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let invalid = |what: &str| MetricError::InvalidBinary(format!("{STATE_NAME}: {what}"));
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, STATE_NAME)?;
+        let denominator = match reader.u8()? {
+            0 => None,
+            1 => Some(Denominator::Start),
+            2 => Some(Denominator::Average),
+            3 => Some(Denominator::StartPlusNew),
+            _ => return Err(invalid("unknown denominator tag")),
+        };
+        let mut fields = [0u64; 6];
+        for field in &mut fields {
+            *field = reader.u64()?;
+        }
+        let rows = reader.u64()?;
+        reader.finish()?;
+        let counts = PeriodCounts::from_fields(fields);
+        if !counts.is_consistent() || fields.iter().any(|&count| count > rows) {
+            return Err(invalid("inconsistent counts"));
+        }
+        Ok(PeriodState {
+            counts,
+            denominator,
+            rows,
+        })
+    }
+}
+
+/// One customer row of the one-step aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerRow {
+    pub started_at: i64,
+    /// `None` when the customer never ends.
+    pub ended_at: Option<i64>,
+    pub period_start: i64,
+    pub period_end: i64,
+}
+
+fn too_many_rows(function: &str) -> MetricError {
+    MetricError::OutOfRange(format!("{function}: more than 2^64 rows"))
+}

@@ -1,0 +1,209 @@
+//! The binary and text forms of a customer summary.
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+
+use super::summary::{push_span, Span, MAX_CUSTOMERS};
+use super::{CustomerSummary, FORMAT_VERSION, POS_INFINITY};
+use crate::common::calendar::{format_timestamp, is_valid_timestamp, parse_timestamp};
+use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+
+/// Names [`CustomerSummary`] in error messages of its binary and text forms.
+const SUMMARY_TYPE: &str = "crm.customer_summary";
+
+/// What `crm.customer_summary` holds in text form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryText {
+    version: u64,
+    customers: u64,
+    /// `[started_at, ended_at or null, count]`, sorted.
+    spans: Vec<(String, Option<String>, u64)>,
+}
+
+impl CustomerSummary {
+    /// Canonical binary form: version byte, span count, then per span the start (the first
+    /// zigzag, the others as the unsigned delta from the previous start), the end
+    /// (0 = never, else `ended_at - started_at + 1`) and the count, all varints.
+    pub fn encode(&mut self) -> Vec<u8> {
+        self.fold();
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.u64(self.spans.len() as u64);
+        let mut previous_start = None;
+        for span in &self.spans {
+            match previous_start {
+                None => writer.i64(span.started_at),
+                Some(previous) => writer.u64(span.started_at.abs_diff(previous)),
+            };
+            let end_code = if span.ended_at == POS_INFINITY {
+                0
+            } else {
+                span.ended_at.abs_diff(span.started_at) + 1
+            };
+            writer.u64(end_code).u64(span.count);
+            previous_start = Some(span.started_at);
+        }
+        writer.finish()
+    }
+
+    /// Inverse of [`CustomerSummary::encode`]: any malformed/truncated input → Err.
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let corrupt = |what: &str| MetricError::InvalidBinary(format!("{SUMMARY_TYPE}: {what}"));
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE)?;
+        let declared = reader.u64()?;
+        // Each span takes at least three bytes, which bounds the allocation.
+        let span_count = usize::try_from(declared)
+            .ok()
+            .filter(|&count| count <= reader.remaining() / 3)
+            .ok_or_else(|| corrupt("span count exceeds the data"))?;
+        let mut spans: Vec<Span> = Vec::with_capacity(span_count);
+        let mut customers = 0u64;
+        for _ in 0..span_count {
+            let started_at = match spans.last() {
+                None => reader.i64()?,
+                Some(previous) => {
+                    let started_at = i128::from(previous.started_at) + i128::from(reader.u64()?);
+                    i64::try_from(started_at).map_err(|_| corrupt("started_at out of range"))?
+                }
+            };
+            if !is_valid_timestamp(started_at) {
+                return Err(corrupt("started_at out of range"));
+            }
+            let ended_at = match reader.u64()? {
+                0 => POS_INFINITY,
+                1 => return Err(corrupt("span with ended_at = started_at")),
+                code => i64::try_from(i128::from(started_at) + i128::from(code) - 1)
+                    .ok()
+                    .filter(|&ended_at| is_valid_timestamp(ended_at))
+                    .ok_or_else(|| corrupt("ended_at out of range"))?,
+            };
+            let count = reader.u64()?;
+            if count == 0 {
+                return Err(corrupt("span with zero customers"));
+            }
+            let span = Span {
+                started_at,
+                ended_at,
+                count,
+            };
+            if spans
+                .last()
+                .is_some_and(|previous| previous.key() >= span.key())
+            {
+                return Err(corrupt("spans out of order"));
+            }
+            customers = customers
+                .checked_add(count)
+                .filter(|&total| total <= MAX_CUSTOMERS)
+                .ok_or_else(|| corrupt("customer count overflows a bigint"))?;
+            spans.push(span);
+        }
+        reader.finish()?;
+        Ok(CustomerSummary {
+            spans,
+            pending: Vec::new(),
+            pending_spans: Vec::new(),
+            customers,
+        })
+    }
+
+    /// Readable JSON, e.g.
+    /// `{"version":1,"customers":3,"spans":[["2024-01-01 00:00:00+00",null,2],...]}`.
+    pub fn to_text(&mut self) -> String {
+        self.fold();
+        let mut text = String::with_capacity(48 + 56 * self.spans.len());
+        // Writing to a String cannot fail; timestamps are plain ASCII, so they need no escaping.
+        let _ = write!(
+            text,
+            r#"{{"version":{FORMAT_VERSION},"customers":{},"spans":["#,
+            self.customers
+        );
+        for (n, span) in self.spans.iter().enumerate() {
+            let separator = if n == 0 { "" } else { "," };
+            let _ = write!(
+                text,
+                r#"{separator}["{}","#,
+                format_timestamp(span.started_at)
+            );
+            let _ = if span.ended_at == POS_INFINITY {
+                write!(text, "null,{}]", span.count)
+            } else {
+                write!(
+                    text,
+                    r#""{}",{}]"#,
+                    format_timestamp(span.ended_at),
+                    span.count
+                )
+            };
+        }
+        text.push_str("]}");
+        text
+    }
+
+    /// Inverse of [`CustomerSummary::to_text`]. Spans may come in any order (repeats add up);
+    /// malformed input → `MetricError::InvalidText`.
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let invalid = |what: String| MetricError::InvalidText(format!("{SUMMARY_TYPE}: {what}"));
+        let parsed: SummaryText =
+            from_json_object(text).map_err(|error| invalid(format!("malformed text: {error}")))?;
+        if parsed.version != u64::from(FORMAT_VERSION) {
+            return Err(invalid(format!(
+                "unsupported version {} (expected {FORMAT_VERSION})",
+                parsed.version
+            )));
+        }
+        let timestamp = |text: &str| {
+            parse_timestamp(text).ok_or_else(|| {
+                invalid(format!(
+                    "invalid timestamp \"{text}\" (expected YYYY-MM-DD HH:MM:SS[.ffffff]+00)"
+                ))
+            })
+        };
+        let mut rows = Vec::with_capacity(parsed.spans.len());
+        let mut customers = 0u64;
+        for (started_at, ended_at, count) in &parsed.spans {
+            let started_at = timestamp(started_at)?;
+            let ended_at = match ended_at {
+                None => POS_INFINITY,
+                Some(ended_at) => timestamp(ended_at)?,
+            };
+            if ended_at <= started_at {
+                return Err(invalid(format!(
+                    "ended_at {} is not after started_at {}",
+                    format_timestamp(ended_at),
+                    format_timestamp(started_at)
+                )));
+            }
+            if *count == 0 {
+                return Err(invalid("span with zero customers".to_string()));
+            }
+            customers = customers
+                .checked_add(*count)
+                .filter(|&total| total <= MAX_CUSTOMERS)
+                .ok_or_else(|| invalid("customer count overflows a bigint".to_string()))?;
+            rows.push(Span {
+                started_at,
+                ended_at,
+                count: *count,
+            });
+        }
+        if customers != parsed.customers {
+            return Err(invalid(format!(
+                "\"customers\" is {} but the spans hold {customers}",
+                parsed.customers
+            )));
+        }
+        rows.sort_unstable_by_key(Span::key);
+        let mut spans = Vec::with_capacity(rows.len());
+        for span in rows {
+            push_span(&mut spans, span);
+        }
+        Ok(CustomerSummary {
+            spans,
+            pending: Vec::new(),
+            pending_spans: Vec::new(),
+            customers,
+        })
+    }
+}

@@ -1,0 +1,133 @@
+//! Customer retention and churn, without Postgres.
+//!
+//! Timestamps are Postgres `TimestampTz` raw values: microseconds since
+//! 2000-01-01 00:00 UTC, with `i64::MIN` for `-infinity` and `i64::MAX` for `infinity`.
+//! Periods are half-open `[period_start, period_end)` and a customer is new in the period
+//! its `started_at` falls in and lost in the period its `ended_at` falls in. So the customers
+//! a period starting at `t` starts with (and the previous period ends with) are those with
+//! `started_at < t` and (`ended_at` is NULL or `ended_at >= t`); NULL and `infinity` both
+//! mean "never ends". A row with `ended_at = started_at` was never a customer and is skipped.
+//!
+//! * [`PeriodCounts`] is the state of the one-step aggregates (`crm.retention_rate`,
+//!   `crm.churn_rate`): each row is classified against one period as it arrives.
+//! * [`CustomerSummary`] is the two-step summary: the multiset of customer lifetimes,
+//!   from which `active_customers` and `churn_series` answer any instant or period.
+//!
+//! Files: `counts` (one-step state), `summary` (the lifetimes and their queries), `forms`
+//! (binary and text forms of the summary), `tests` and `properties`.
+
+mod counts;
+mod forms;
+#[cfg(test)]
+mod properties;
+mod summary;
+#[cfg(test)]
+mod tests;
+
+pub use counts::{CustomerRow, PeriodCounts, PeriodState};
+pub use summary::CustomerSummary;
+
+use crate::common::calendar::{format_timestamp, is_valid_timestamp};
+use crate::common::error::{MetricError, MetricResult};
+
+/// Version byte of every binary form in this module (and `"version"` of the text form).
+pub const FORMAT_VERSION: u8 = 1;
+
+/// Postgres' raw `-infinity` timestamp.
+const NEG_INFINITY: i64 = i64::MIN;
+/// Postgres' raw `infinity` timestamp; in a summary it also stands for "never ends".
+const POS_INFINITY: i64 = i64::MAX;
+
+/// Which denominator `crm.churn_rate` divides the lost customers by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denominator {
+    /// Customers active at period start: `lost / S`.
+    Start,
+    /// Mean of the customers active at start and at end: `lost / ((S + E) / 2)`.
+    Average,
+    /// Every end in the period over start customers plus every start in the period.
+    StartPlusNew,
+}
+
+impl Denominator {
+    /// Parses the SQL name: `'start'`, `'average'` or `'start_plus_new'`.
+    pub fn parse(function: &str, name: &str) -> MetricResult<Self> {
+        match name {
+            "start" => Ok(Denominator::Start),
+            "average" => Ok(Denominator::Average),
+            "start_plus_new" => Ok(Denominator::StartPlusNew),
+            other => Err(MetricError::InvalidParameter(format!(
+                "{function}: unknown denominator '{other}' \
+                 (allowed: 'start', 'average', 'start_plus_new')"
+            ))),
+        }
+    }
+}
+
+/// Rejects Postgres' `infinity` and `-infinity` for an instant that must be finite
+/// (`what` names it in the message, e.g. `"at"`).
+pub fn require_finite(function: &str, what: &str, value: i64) -> MetricResult<()> {
+    if value == NEG_INFINITY || value == POS_INFINITY {
+        Err(MetricError::DatetimeOverflow(format!(
+            "{function}: {what} cannot be infinite"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Validates one customer row; returns `(started_at, ended_at)` with "never ends" as
+/// [`POS_INFINITY`], or `None` for a zero-length row (`ended_at = started_at`), which was
+/// never a customer and is skipped.
+fn customer_span(
+    function: &str,
+    started_at: i64,
+    ended_at: Option<i64>,
+) -> MetricResult<Option<(i64, i64)>> {
+    require_finite(function, "started_at", started_at)?;
+    let ended_at = match ended_at {
+        None | Some(POS_INFINITY) => POS_INFINITY,
+        Some(NEG_INFINITY) => {
+            return Err(MetricError::DatetimeOverflow(format!(
+                "{function}: ended_at cannot be -infinity"
+            )))
+        }
+        Some(ended_at) => ended_at,
+    };
+    // Only reachable from Rust: every timestamptz Postgres passes is in range.
+    if !is_valid_timestamp(started_at)
+        || !(ended_at == POS_INFINITY || is_valid_timestamp(ended_at))
+    {
+        return Err(MetricError::DatetimeOverflow(format!(
+            "{function}: timestamp out of range"
+        )));
+    }
+    if ended_at < started_at {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: ended_at {} is before started_at {}",
+            format_timestamp(ended_at),
+            format_timestamp(started_at)
+        )));
+    }
+    Ok((ended_at != started_at).then_some((started_at, ended_at)))
+}
+
+/// Whether a row is a customer: validates it as the aggregates do, and is `false` for a
+/// zero-length row (`ended_at = started_at`), which is skipped like a row with a NULL input.
+pub fn is_customer(function: &str, started_at: i64, ended_at: Option<i64>) -> MetricResult<bool> {
+    Ok(customer_span(function, started_at, ended_at)?.is_some())
+}
+
+/// Validates one `[period_start, period_end)` period.
+fn check_period(function: &str, period_start: i64, period_end: i64) -> MetricResult<()> {
+    require_finite(function, "period_start", period_start)?;
+    require_finite(function, "period_end", period_end)?;
+    if period_end <= period_start {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: period_end {} is not after period_start {}",
+            format_timestamp(period_end),
+            format_timestamp(period_start)
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! SQL surface of the plain ratios: scalar functions, and the support functions of the
+//! share-of-true aggregates `crm.renewal_rate(boolean)` and `crm.win_rate(boolean)` (declared
+//! in `sql/ratios.sql`).
+use super::state::{self, ShareCounts};
+use crate::common::datum::{decimal_of, numeric_of};
+use crate::common::pg::{
+    combine_states, new_transient_state, raw_arg, raw_return_state, raw_state, state_ref, OrRaise,
+};
+use pgrx::datum::Internal;
+use pgrx::prelude::*;
+use pgrx::AnyNumeric;
+
+const SHARE: &str = "crm.win_rate";
+
+/// Customer acquisition cost: total_cost / new_customers; NULL when new_customers is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn cac(total_cost: AnyNumeric, new_customers: i64) -> Option<AnyNumeric> {
+    let total_cost = decimal_of("crm.cac", "total_cost", &total_cost);
+    state::cac(total_cost, new_customers)
+        .or_raise()
+        .map(numeric_of)
+}
+
+/// Return on investment: (revenue - cost) / cost; NULL when cost is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn roi(revenue: AnyNumeric, cost: AnyNumeric) -> Option<f64> {
+    let revenue = decimal_of("crm.roi", "revenue", &revenue);
+    let cost = decimal_of("crm.roi", "cost", &cost);
+    state::roi(revenue, cost).or_raise()
+}
+
+/// Quota attainment: achieved / target; NULL when target is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn quota_attainment(achieved: AnyNumeric, target: AnyNumeric) -> Option<f64> {
+    const F: &str = "crm.quota_attainment";
+    state::quota_attainment(
+        decimal_of(F, "achieved", &achieved),
+        decimal_of(F, "target", &target),
+    )
+}
+
+/// Growth rate: (current - previous) / previous; NULL when previous is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn growth_rate(current: AnyNumeric, previous: AnyNumeric) -> Option<f64> {
+    const F: &str = "crm.growth_rate";
+    state::growth_rate(
+        decimal_of(F, "current", &current),
+        decimal_of(F, "previous", &previous),
+    )
+    .or_raise()
+}
+
+/// Conversion rate: converted / total; NULL when total is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn conversion_rate(converted: i64, total: i64) -> Option<f64> {
+    state::conversion_rate(converted, total).or_raise()
+}
+
+/// LTV:CAC ratio: ltv / cac; NULL when cac is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn ltv_to_cac(ltv: AnyNumeric, cac: AnyNumeric) -> Option<f64> {
+    const F: &str = "crm.ltv_to_cac";
+    state::ltv_to_cac(decimal_of(F, "ltv", &ltv), decimal_of(F, "cac", &cac)).or_raise()
+}
+
+/// Revenue per lead: revenue / leads; NULL when leads is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn revenue_per_lead(revenue: AnyNumeric, leads: i64) -> Option<AnyNumeric> {
+    let revenue = decimal_of("crm.revenue_per_lead", "revenue", &revenue);
+    state::revenue_per_lead(revenue, leads)
+        .or_raise()
+        .map(numeric_of)
+}
+
+/// Cost per lead: cost / leads; NULL when leads is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn cost_per_lead(cost: AnyNumeric, leads: i64) -> Option<AnyNumeric> {
+    let cost = decimal_of("crm.cost_per_lead", "cost", &cost);
+    state::cost_per_lead(cost, leads).or_raise().map(numeric_of)
+}
+
+/// Calls per sale: calls / sales; NULL when sales is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn calls_per_sale(calls: i64, sales: i64) -> Option<f64> {
+    state::calls_per_sale(calls, sales).or_raise()
+}
+
+/// Renewal rate: renewed / up_for_renewal; NULL when up_for_renewal is 0.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn renewal_rate(renewed: i64, up_for_renewal: i64) -> Option<f64> {
+    state::renewal_rate(renewed, up_for_renewal).or_raise()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Share-of-true aggregates: crm.win_rate(boolean) and crm.renewal_rate(boolean).
+// ---------------------------------------------------------------------------------------------
+
+crate::raw_transition! {
+    /// Transition function of `crm.win_rate(boolean)` and `crm.renewal_rate(boolean)`: counts
+    /// a non-NULL row. The state is created on the first row, NULL or not, so that the same
+    /// function serves as the moving-aggregate transition (which must never return NULL).
+    fn crm_share_trans / pg_finfo_crm_share_trans (fcinfo) {
+        let counts = unsafe { raw_state(fcinfo, SHARE, ShareCounts::default) };
+        if let Some(value) = unsafe { raw_arg(fcinfo, 1) } {
+            counts.add(value.value() != 0);
+        }
+        unsafe { raw_return_state(fcinfo, counts) }
+    }
+}
+
+/// Inverse transition of `crm.win_rate(boolean)` and `crm.renewal_rate(boolean)` (window frames).
+#[pg_extern(immutable, parallel_safe)]
+fn share_inverse(mut state: Internal, value: Option<bool>) -> Internal {
+    if let (Some(value), Some(counts)) = (value, unsafe { state_ref::<ShareCounts>(&mut state) }) {
+        counts.remove(SHARE, value).or_raise();
+    }
+    state
+}
+
+/// Combine function of the share-of-true aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe)]
+fn share_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    unsafe { combine_states::<ShareCounts>(first, second, fcinfo, SHARE, ShareCounts::merge) }
+}
+
+/// Serialize function of the share-of-true aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn share_serialize(mut state: Internal) -> Vec<u8> {
+    unsafe { state_ref::<ShareCounts>(&mut state) }
+        .copied()
+        .unwrap_or_default()
+        .encode()
+}
+
+/// Deserialize function of the share-of-true aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn share_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    new_transient_state(ShareCounts::decode(bytes).or_raise())
+}
+
+/// Final function of the share-of-true aggregates: true rows / non-NULL rows.
+#[pg_extern(immutable, parallel_safe)]
+fn share_final(mut state: Internal) -> Option<f64> {
+    unsafe { state_ref::<ShareCounts>(&mut state) }.and_then(|counts| counts.share())
+}
+
+extension_sql_file!(
+    "../../sql/ratios.sql",
+    name = "ratios_aggregates",
+    requires = [
+        cac,
+        roi,
+        quota_attainment,
+        growth_rate,
+        conversion_rate,
+        ltv_to_cac,
+        revenue_per_lead,
+        cost_per_lead,
+        calls_per_sale,
+        renewal_rate,
+        share_inverse,
+        share_combine,
+        share_serialize,
+        share_deserialize,
+        share_final,
+    ]
+);

@@ -1,0 +1,310 @@
+//! Math of the plain ratios: exact `Decimal` money, checked counts, NULL (`None`) on a zero
+//! denominator.
+use rust_decimal::Decimal;
+
+use crate::common::codec::{Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+use crate::common::money::{self, ratio};
+
+/// Binary format version of [`ShareCounts`].
+pub const FORMAT_VERSION: u8 = 1;
+
+/// Rejects a negative count (22003).
+pub fn check_count(function: &str, what: &str, count: i64) -> MetricResult<u64> {
+    u64::try_from(count)
+        .map_err(|_| MetricError::OutOfRange(format!("{function}: {what} {count} is negative")))
+}
+
+/// Rejects a negative amount of money (22003).
+pub fn check_amount(function: &str, what: &str, amount: Decimal) -> MetricResult<Decimal> {
+    if amount.is_sign_negative() && !amount.is_zero() {
+        Err(MetricError::OutOfRange(format!(
+            "{function}: {what} {amount} is negative"
+        )))
+    } else {
+        Ok(amount)
+    }
+}
+
+/// `part / whole` for counts where the part is a subset of the whole: both non-negative
+/// (22003) and part ≤ whole (22023); `None` when whole is 0.
+fn share(
+    function: &str,
+    part_name: &str,
+    part: i64,
+    whole_name: &str,
+    whole: i64,
+) -> MetricResult<Option<f64>> {
+    let part = check_count(function, part_name, part)?;
+    let whole = check_count(function, whole_name, whole)?;
+    if part > whole {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: {part_name} {part} exceeds {whole_name} {whole}"
+        )));
+    }
+    Ok((whole > 0).then(|| part as f64 / whole as f64))
+}
+
+/// Money per count: `amount / count`, `None` when count is 0.
+fn per_count(
+    function: &str,
+    amount: Decimal,
+    count_name: &str,
+    count: i64,
+) -> MetricResult<Option<Decimal>> {
+    let count = check_count(function, count_name, count)?;
+    money::div(function, "result", amount, Decimal::from(count))
+}
+
+/// Customer acquisition cost: total_cost / new_customers.
+pub fn cac(total_cost: Decimal, new_customers: i64) -> MetricResult<Option<Decimal>> {
+    const F: &str = "crm.cac";
+    let total_cost = check_amount(F, "total_cost", total_cost)?;
+    per_count(F, total_cost, "new_customers", new_customers)
+}
+
+/// Return on investment: (revenue − cost) / cost.
+pub fn roi(revenue: Decimal, cost: Decimal) -> MetricResult<Option<f64>> {
+    const F: &str = "crm.roi";
+    let cost = check_amount(F, "cost", cost)?;
+    let gain = money::sub(F, "revenue - cost", revenue, cost)?;
+    Ok(ratio(gain, cost))
+}
+
+/// Quota attainment: achieved / target.
+pub fn quota_attainment(achieved: Decimal, target: Decimal) -> Option<f64> {
+    ratio(achieved, target)
+}
+
+/// Growth rate: (current − previous) / previous.
+pub fn growth_rate(current: Decimal, previous: Decimal) -> MetricResult<Option<f64>> {
+    let change = money::sub("crm.growth_rate", "current - previous", current, previous)?;
+    Ok(ratio(change, previous))
+}
+
+/// Conversion rate: converted / total.
+pub fn conversion_rate(converted: i64, total: i64) -> MetricResult<Option<f64>> {
+    share(
+        "crm.conversion_rate",
+        "converted",
+        converted,
+        "total",
+        total,
+    )
+}
+
+/// LTV:CAC ratio: ltv / cac.
+pub fn ltv_to_cac(ltv: Decimal, cac: Decimal) -> MetricResult<Option<f64>> {
+    let cac = check_amount("crm.ltv_to_cac", "cac", cac)?;
+    Ok(ratio(ltv, cac))
+}
+
+/// Revenue per lead: revenue / leads.
+pub fn revenue_per_lead(revenue: Decimal, leads: i64) -> MetricResult<Option<Decimal>> {
+    per_count("crm.revenue_per_lead", revenue, "leads", leads)
+}
+
+/// Cost per lead: cost / leads.
+pub fn cost_per_lead(cost: Decimal, leads: i64) -> MetricResult<Option<Decimal>> {
+    const F: &str = "crm.cost_per_lead";
+    let cost = check_amount(F, "cost", cost)?;
+    per_count(F, cost, "leads", leads)
+}
+
+/// Calls per sale: calls / sales.
+pub fn calls_per_sale(calls: i64, sales: i64) -> MetricResult<Option<f64>> {
+    const F: &str = "crm.calls_per_sale";
+    let calls = check_count(F, "calls", calls)?;
+    let sales = check_count(F, "sales", sales)?;
+    Ok((sales > 0).then(|| calls as f64 / sales as f64))
+}
+
+/// Renewal rate: renewed / up_for_renewal.
+pub fn renewal_rate(renewed: i64, up_for_renewal: i64) -> MetricResult<Option<f64>> {
+    share(
+        "crm.renewal_rate",
+        "renewed",
+        renewed,
+        "up_for_renewal",
+        up_for_renewal,
+    )
+}
+
+/// State of the one-step share-of-true aggregates (`crm.win_rate(boolean)`,
+/// `crm.renewal_rate(boolean)`): rows that were true, and non-NULL rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShareCounts {
+    pub true_rows: u64,
+    pub rows: u64,
+}
+
+impl ShareCounts {
+    /// Counts one non-NULL row.
+    #[inline(always)]
+    pub fn add(&mut self, value: bool) {
+        // Wrapping: 2^64 rows cannot be counted one at a time.
+        self.true_rows = self.true_rows.wrapping_add(u64::from(value));
+        self.rows = self.rows.wrapping_add(1);
+    }
+
+    /// Removes a row counted before (the inverse transition of window frames).
+    pub fn remove(&mut self, function: &str, value: bool) -> MetricResult<()> {
+        self.unmerge(
+            function,
+            &ShareCounts {
+                true_rows: u64::from(value),
+                rows: 1,
+            },
+        )
+    }
+
+    /// Adds another state (combine).
+    pub fn merge(&mut self, other: &ShareCounts) {
+        self.true_rows = self.true_rows.saturating_add(other.true_rows);
+        self.rows = self.rows.saturating_add(other.rows);
+    }
+
+    fn unmerge(&mut self, function: &str, other: &ShareCounts) -> MetricResult<()> {
+        let undo = |total: u64, part: u64| {
+            total.checked_sub(part).ok_or_else(|| {
+                MetricError::OutOfRange(format!("{function}: removing rows never added"))
+            })
+        };
+        *self = ShareCounts {
+            true_rows: undo(self.true_rows, other.true_rows)?,
+            rows: undo(self.rows, other.rows)?,
+        };
+        Ok(())
+    }
+
+    /// Share of true rows; `None` without rows.
+    pub fn share(&self) -> Option<f64> {
+        (self.rows > 0).then(|| self.true_rows as f64 / self.rows as f64)
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.u64(self.true_rows).u64(self.rows);
+        writer.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, "crm.win_rate state")?;
+        let counts = ShareCounts {
+            true_rows: reader.u64()?,
+            rows: reader.u64()?,
+        };
+        reader.finish()?;
+        if counts.true_rows > counts.rows {
+            return Err(MetricError::InvalidBinary(
+                "crm.win_rate state: more true rows than rows".into(),
+            ));
+        }
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::str::FromStr;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn seed_examples() {
+        // Seed 004: 95 of 100 contracts renew.
+        assert_eq!(renewal_rate(95, 100).unwrap(), Some(0.95));
+        // Quota attainment 85 of 80.
+        assert_eq!(quota_attainment(d("85"), d("80")), Some(1.0625));
+        // Win rate 33 of 100, as a conversion.
+        assert_eq!(conversion_rate(33, 100).unwrap(), Some(0.33));
+        assert_eq!(cac(d("50000"), 125).unwrap(), Some(d("400")));
+        assert_eq!(roi(d("150000"), d("100000")).unwrap(), Some(0.5));
+        assert_eq!(growth_rate(d("1150"), d("1000")).unwrap(), Some(0.15));
+        assert_eq!(ltv_to_cac(d("1200"), d("400")).unwrap(), Some(3.0));
+        assert_eq!(revenue_per_lead(d("25000"), 500).unwrap(), Some(d("50")));
+        assert_eq!(cost_per_lead(d("5000.00"), 250).unwrap(), Some(d("20")));
+        assert_eq!(calls_per_sale(450, 15).unwrap(), Some(30.0));
+    }
+
+    #[test]
+    fn zero_denominators_are_none() {
+        assert_eq!(cac(d("1"), 0).unwrap(), None);
+        assert_eq!(roi(d("1"), d("0.00")).unwrap(), None);
+        assert_eq!(quota_attainment(d("1"), d("0")), None);
+        assert_eq!(growth_rate(d("1"), d("0")).unwrap(), None);
+        assert_eq!(conversion_rate(0, 0).unwrap(), None);
+        assert_eq!(ltv_to_cac(d("1"), d("0")).unwrap(), None);
+        assert_eq!(revenue_per_lead(d("1"), 0).unwrap(), None);
+        assert_eq!(cost_per_lead(d("1"), 0).unwrap(), None);
+        assert_eq!(calls_per_sale(3, 0).unwrap(), None);
+        assert_eq!(renewal_rate(0, 0).unwrap(), None);
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert!(matches!(cac(d("1"), -1), Err(MetricError::OutOfRange(_))));
+        assert!(matches!(cac(d("-1"), 1), Err(MetricError::OutOfRange(_))));
+        assert!(matches!(
+            roi(d("1"), d("-2")),
+            Err(MetricError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            conversion_rate(11, 10),
+            Err(MetricError::InvalidParameter(_))
+        ));
+        assert!(matches!(
+            renewal_rate(-1, 10),
+            Err(MetricError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            calls_per_sale(1, -1),
+            Err(MetricError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            growth_rate(Decimal::MAX, d("-1")),
+            Err(MetricError::OutOfRange(_))
+        ));
+        assert!(matches!(revenue_per_lead(Decimal::MAX, 0), Ok(None)));
+    }
+
+    #[test]
+    fn share_counts_round_trip_and_reject_forgeries() {
+        let mut counts = ShareCounts::default();
+        for value in [true, false, true] {
+            counts.add(value);
+        }
+        assert_eq!(ShareCounts::decode(&counts.encode()).unwrap(), counts);
+        let forged = ShareCounts {
+            true_rows: 2,
+            rows: 1,
+        };
+        assert!(ShareCounts::decode(&forged.encode()).is_err());
+        assert!(counts.remove("f", true).is_ok());
+        assert_eq!(counts.share(), Some(0.5));
+        let mut empty = ShareCounts::default();
+        assert!(empty.remove("f", true).is_err());
+        assert_eq!(empty.share(), None);
+    }
+
+    proptest! {
+        #[test]
+        fn split_and_merge_equals_one_pass(values in prop::collection::vec(any::<bool>(), 0..200), cut in 0usize..200) {
+            let cut = cut.min(values.len());
+            let mut whole = ShareCounts::default();
+            values.iter().for_each(|&v| whole.add(v));
+            let (mut left, mut right) = (ShareCounts::default(), ShareCounts::default());
+            values[..cut].iter().for_each(|&v| left.add(v));
+            values[cut..].iter().for_each(|&v| right.add(v));
+            let mut merged = right;
+            merged.merge(&left);
+            left.merge(&right);
+            prop_assert_eq!(left, whole);
+            prop_assert_eq!(merged, whole);
+        }
+    }
+}

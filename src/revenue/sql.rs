@@ -1,0 +1,241 @@
+//! SQL surface of recurring revenue: `crm.mrr_agg` (bigint, text and uuid customer ids),
+//! `crm.rollup(crm.mrr_summary)`, `crm.mrr_movements`, `crm.net_revenue_retention` and
+//! `crm.gross_revenue_retention`. Aggregates are declared in `sql/revenue.sql`; the per-row
+//! transitions are raw V1 C functions.
+use super::state::MrrSummary;
+use crate::cohorts::state::{key_from_bigint, key_from_uuid, KeyKind};
+use crate::common::datum::{numeric_of, raw_decimal, raw_varlena_bytes};
+use crate::common::pg::{
+    bigint, combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg,
+    raw_return_state, raw_state, state_or_init, state_ref, OrRaise,
+};
+use pgrx::datum::Internal;
+use pgrx::prelude::*;
+use pgrx::AnyNumeric;
+
+const MRR_AGG: &str = "crm.mrr_agg";
+const MRR_ROLLUP: &str = "crm.rollup";
+const MRR_MOVEMENTS: &str = "crm.mrr_movements";
+
+/// MRR per customer and month; text form
+/// `{"version":1,"key":"bigint","first_month":"2025-01-01","last_month":"2025-02-01","customers":[["42",[["2025-01-01","100.00"]]]]}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct mrr_summary(pub MrrSummary);
+
+crate::summary_type!(mrr_summary(MrrSummary));
+
+// ---------------------------------------------------------------------------------------------
+// Transition, combine, serialize, deserialize and final functions.
+// ---------------------------------------------------------------------------------------------
+
+/// Per-row step of `crm.mrr_agg`: one customer-month. A NULL id, month or mrr skips the row.
+#[inline(always)]
+unsafe fn mrr_add(
+    fcinfo: pg_sys::FunctionCallInfo,
+    init: fn() -> MrrSummary,
+    key_of: unsafe fn(pg_sys::Datum) -> u128,
+) -> pg_sys::Datum {
+    let summary = unsafe { raw_state(fcinfo, MRR_AGG, init) };
+    let (Some(id), Some(month), Some(mrr)) = (
+        unsafe { raw_arg(fcinfo, 1) },
+        unsafe { raw_arg(fcinfo, 2) },
+        unsafe { raw_arg(fcinfo, 3) },
+    ) else {
+        return unsafe { raw_return_state(fcinfo, summary) };
+    };
+    let key = unsafe { key_of(id) };
+    let added = unsafe { raw_decimal(MRR_AGG, "mrr", mrr) }
+        .and_then(|mrr| summary.add(MRR_AGG, key, month.value() as i32, mrr));
+    if let Err(error) = added {
+        // SAFETY: a raw V1 function; nothing on this frame needs dropping (the error is moved
+        // into the closure and consumed by the raise).
+        unsafe { raise_from_raw(move || error) };
+    }
+    unsafe { raw_return_state(fcinfo, summary) }
+}
+
+/// Key of a bigint id datum.
+unsafe fn bigint_key(datum: pg_sys::Datum) -> u128 {
+    key_from_bigint(datum.value() as i64)
+}
+
+/// Key of a text id datum: the 128-bit XXH3 hash of its bytes, as `key_from_text` computes it.
+unsafe fn text_key(datum: pg_sys::Datum) -> u128 {
+    unsafe { raw_varlena_bytes(datum, xxhash_rust::xxh3::xxh3_128) }
+}
+
+/// Key of a uuid id datum (a pointer to its 16 bytes).
+unsafe fn uuid_key(datum: pg_sys::Datum) -> u128 {
+    // SAFETY: a non-null uuid datum points to 16 bytes.
+    key_from_uuid(unsafe { *datum.cast_mut_ptr::<[u8; 16]>() })
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mrr_agg(bigint, date, numeric)`.
+    fn crm_mrr_bigint_trans / pg_finfo_crm_mrr_bigint_trans (fcinfo) {
+        unsafe { mrr_add(fcinfo, || MrrSummary::new(KeyKind::BigInt), bigint_key) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mrr_agg(text, date, numeric)`.
+    fn crm_mrr_text_trans / pg_finfo_crm_mrr_text_trans (fcinfo) {
+        unsafe { mrr_add(fcinfo, || MrrSummary::new(KeyKind::Text), text_key) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mrr_agg(uuid, date, numeric)`.
+    fn crm_mrr_uuid_trans / pg_finfo_crm_mrr_uuid_trans (fcinfo) {
+        unsafe { mrr_add(fcinfo, || MrrSummary::new(KeyKind::Uuid), uuid_key) }
+    }
+}
+
+/// Transition function of `crm.rollup(crm.mrr_summary)`.
+#[pg_extern(immutable, parallel_safe)]
+fn mrr_rollup_trans(
+    mut state: Internal,
+    summary: Option<mrr_summary>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    let Some(summary) = summary else { return state };
+    if let Some(merged) = unsafe { state_ref::<MrrSummary>(&mut state) } {
+        merged.merge(MRR_ROLLUP, &summary.0).or_raise();
+        return internal_of(merged);
+    }
+    let first = unsafe { state_or_init(&mut state, fcinfo, MRR_ROLLUP, || summary.0) };
+    internal_of(first)
+}
+
+/// Combine function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)` (parallel query).
+#[pg_extern(immutable, parallel_safe)]
+fn mrr_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    unsafe {
+        combine_states::<MrrSummary>(first, second, fcinfo, MRR_AGG, |state, other| {
+            state.merge(MRR_AGG, other).or_raise()
+        })
+    }
+}
+
+/// Serialize function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)` (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn mrr_serialize(mut state: Internal) -> Vec<u8> {
+    match unsafe { state_ref::<MrrSummary>(&mut state) } {
+        Some(summary) => {
+            summary.settle(MRR_AGG).or_raise();
+            summary.encode()
+        }
+        None => MrrSummary::new(KeyKind::BigInt).encode(),
+    }
+}
+
+/// Deserialize function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)` (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn mrr_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    new_transient_state(MrrSummary::decode(bytes).or_raise())
+}
+
+/// Final function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)`: NULL without rows.
+#[pg_extern(immutable, parallel_safe)]
+fn mrr_final(mut state: Internal) -> Option<mrr_summary> {
+    let summary = unsafe { state_ref::<MrrSummary>(&mut state) }?;
+    if summary.is_empty() {
+        return None;
+    }
+    summary.settle(MRR_AGG).or_raise();
+    Some(mrr_summary(summary.clone()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a summary.
+// ---------------------------------------------------------------------------------------------
+
+/// The MRR bridge: one row per month from the first to the last month in the data, with
+/// ending = starting + new + expansion + reactivation - contraction - churned on every row.
+#[pg_extern(immutable, parallel_safe, strict)]
+#[allow(clippy::type_complexity)]
+fn mrr_movements(
+    summary: mrr_summary,
+) -> TableIterator<
+    'static,
+    (
+        name!(month, Date),
+        name!(starting_mrr, AnyNumeric),
+        name!(new_mrr, AnyNumeric),
+        name!(expansion_mrr, AnyNumeric),
+        name!(contraction_mrr, AnyNumeric),
+        name!(churned_mrr, AnyNumeric),
+        name!(reactivation_mrr, AnyNumeric),
+        name!(ending_mrr, AnyNumeric),
+        name!(customers_at_start, i64),
+        name!(new_customers, i64),
+        name!(churned_customers, i64),
+        name!(reactivated_customers, i64),
+        name!(customers_at_end, i64),
+    ),
+> {
+    let mut summary = summary.0;
+    let rows: Vec<_> = summary
+        .movements(MRR_MOVEMENTS)
+        .or_raise()
+        .into_iter()
+        .map(|row| {
+            (
+                // SAFETY: the first day of a month of the data is a valid date.
+                unsafe { Date::from_pg_epoch_days(row.month) },
+                numeric_of(row.starting_mrr),
+                numeric_of(row.new_mrr),
+                numeric_of(row.expansion_mrr),
+                numeric_of(row.contraction_mrr),
+                numeric_of(row.churned_mrr),
+                numeric_of(row.reactivation_mrr),
+                numeric_of(row.ending_mrr),
+                bigint(row.customers_at_start),
+                bigint(row.new_customers),
+                bigint(row.churned_customers),
+                bigint(row.reactivated_customers),
+                bigint(row.customers_at_end),
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+/// Net revenue retention: over the customers with mrr > 0 in from_month, their mrr in
+/// to_month / their mrr in from_month; NULL without such customers.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn net_revenue_retention(summary: mrr_summary, from_month: Date, to_month: Date) -> Option<f64> {
+    let mut summary = summary.0;
+    summary
+        .net_revenue_retention(from_month.to_pg_epoch_days(), to_month.to_pg_epoch_days())
+        .or_raise()
+}
+
+/// Gross revenue retention: over the customers with mrr > 0 in from_month, Σ min(mrr in
+/// to_month, mrr in from_month) / Σ mrr in from_month; NULL without such customers.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn gross_revenue_retention(summary: mrr_summary, from_month: Date, to_month: Date) -> Option<f64> {
+    let mut summary = summary.0;
+    summary
+        .gross_revenue_retention(from_month.to_pg_epoch_days(), to_month.to_pg_epoch_days())
+        .or_raise()
+}
+
+extension_sql_file!(
+    "../../sql/revenue.sql",
+    name = "revenue_aggregates",
+    requires = [
+        mrr_summary,
+        mrr_rollup_trans,
+        mrr_combine,
+        mrr_serialize,
+        mrr_deserialize,
+        mrr_final,
+        mrr_movements,
+        net_revenue_retention,
+        gross_revenue_retention,
+    ]
+);

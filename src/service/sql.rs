@@ -1,0 +1,767 @@
+//! SQL surface of the service family: the `crm.business_calendar` type and constructor,
+//! `crm.business_time`, `crm.business_add`, `crm.is_business_time`, `crm.service_agg` with its
+//! accessors and `crm.rollup`, and the one-step `crm.sla_attainment` and `crm.fcr_rate`.
+//!
+//! Functions that take a calendar per row are V1 C functions (declared in `sql/service.sql`):
+//! they read the calendar's bytes straight from the argument and find the prepared calendar in a
+//! per-backend cache keyed by those bytes, so a calendar is decoded (and its zone loaded) once,
+//! not once per row. Their bodies run under pgrx's guard, so errors are ordinary ERRORs.
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::state::calendar::{Calendar, CALENDAR_TYPE};
+use super::state::hours::BusinessHours;
+use super::state::tickets::{
+    check_duration, first_contact, Metric, ServiceSummary, ShareCounts, Ticket, TimeKind,
+};
+use crate::common::error::{MetricError, MetricResult};
+use crate::common::pg::{
+    bigint, combine_states, internal_of, new_transient_state, raw_arg, raw_return_state, raw_state,
+    state_or_init, state_ref, with_varlena_bytes, OrRaise, TextArg,
+};
+use crate::common::tz::{Zone, USECS_PER_DAY};
+use pgrx::datum::{Date, Internal, Interval};
+use pgrx::prelude::*;
+
+const BUSINESS_CALENDAR: &str = "crm.business_calendar";
+const BUSINESS_TIME: &str = "crm.business_time";
+const BUSINESS_ADD: &str = "crm.business_add";
+const IS_BUSINESS_TIME: &str = "crm.is_business_time";
+const SERVICE_AGG: &str = "crm.service_agg";
+const SERVICE_ROLLUP: &str = "crm.rollup";
+const SLA_ATTAINMENT: &str = "crm.sla_attainment";
+const FCR_RATE: &str = "crm.fcr_rate";
+/// Prepared calendars kept per backend.
+const CACHED_CALENDARS: usize = 64;
+
+// ---------------------------------------------------------------------------------------------
+// The calendar type.
+// ---------------------------------------------------------------------------------------------
+
+/// A calendar as the SQL type stores it (its zone resolved by Postgres).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCalendar(pub Calendar);
+
+impl StoredCalendar {
+    pub fn encode(&mut self) -> Vec<u8> {
+        self.0.encode()
+    }
+
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        Calendar::decode(bytes, |name| Zone::parse(CALENDAR_TYPE, name)).map(StoredCalendar)
+    }
+
+    pub fn to_text(&mut self) -> String {
+        self.0.to_text()
+    }
+
+    /// The JSON text form; a bare hours text (`'Mon-Fri 09:00-17:00'`) is read as a UTC
+    /// calendar without holidays, as `crm.business_calendar(hours)` builds it (Postgres reads
+    /// that one-argument call as a cast of its literal).
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        if text.trim_start().starts_with('{') {
+            Calendar::from_text(text, |name| Zone::parse(CALENDAR_TYPE, name)).map(StoredCalendar)
+        } else {
+            Calendar::new(BUSINESS_CALENDAR, text, Zone::utc(), &[]).map(StoredCalendar)
+        }
+    }
+}
+
+/// Business hours: weekly openings in an IANA time zone, with holidays; text form
+/// `{"hours":"Mon-Fri 09:00-17:00","time_zone":"UTC","holidays":[]}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug, PartialEq, Eq)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct business_calendar(pub StoredCalendar);
+
+crate::summary_type!(business_calendar(StoredCalendar));
+
+/// Builds a business calendar.
+#[pg_extern(immutable, parallel_safe, name = "business_calendar")]
+fn business_calendar_new(
+    hours: default!(TextArg, "'Mon-Fri 09:00-17:00'"),
+    time_zone: default!(TextArg, "'UTC'"),
+    holidays: default!(Vec<Option<Date>>, "'{}'"),
+) -> business_calendar {
+    let hours = hours.name(BUSINESS_CALENDAR, "hours").or_raise();
+    let time_zone = time_zone.name(BUSINESS_CALENDAR, "time zone").or_raise();
+    let zone = Zone::parse(BUSINESS_CALENDAR, time_zone).or_raise();
+    let days = holidays
+        .into_iter()
+        .map(|day| match day {
+            Some(day) => Ok(day.into_inner()),
+            None => Err(MetricError::InvalidParameter(format!(
+                "{BUSINESS_CALENDAR}: holidays must not contain NULL"
+            ))),
+        })
+        .collect::<MetricResult<Vec<i32>>>()
+        .or_raise();
+    let calendar = Calendar::new(BUSINESS_CALENDAR, hours, zone, &days).or_raise();
+    business_calendar(StoredCalendar(calendar))
+}
+
+thread_local! {
+    /// Prepared calendars by binary form, most recently used first.
+    static CALENDARS: RefCell<Vec<(Vec<u8>, Rc<BusinessHours>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The prepared calendar of a binary form, decoded once per backend.
+fn prepared(bytes: &[u8]) -> Rc<BusinessHours> {
+    let found = CALENDARS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let index = cache.iter().position(|(key, _)| key.as_slice() == bytes)?;
+        if index > 0 {
+            let entry = cache.remove(index);
+            cache.insert(0, entry);
+        }
+        cache.first().map(|(_, hours)| Rc::clone(hours))
+    });
+    if let Some(hours) = found {
+        return hours;
+    }
+    let calendar = StoredCalendar::decode(bytes).or_raise();
+    let hours = Rc::new(BusinessHours::new(calendar.0));
+    CALENDARS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        cache.truncate(CACHED_CALENDARS - 1);
+        cache.insert(0, (bytes.to_vec(), Rc::clone(&hours)));
+    });
+    hours
+}
+
+/// The prepared calendar in a calendar argument.
+///
+/// # Safety
+/// `datum` must be a non-null `crm.business_calendar` datum.
+unsafe fn prepared_argument(datum: pg_sys::Datum) -> Rc<BusinessHours> {
+    unsafe { with_varlena_bytes(datum, prepared) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// business_time, business_add, is_business_time.
+// ---------------------------------------------------------------------------------------------
+
+fn interval_datum(micros: i64) -> pg_sys::Datum {
+    // SAFETY: palloc returns memory for one Interval in the current context (or raises).
+    unsafe {
+        let pointer =
+            pg_sys::palloc(std::mem::size_of::<pg_sys::Interval>()) as *mut pg_sys::Interval;
+        pointer.write(pg_sys::Interval {
+            time: micros,
+            day: 0,
+            month: 0,
+        });
+        pg_sys::Datum::from(pointer)
+    }
+}
+
+fn interval(micros: i64) -> Option<Interval> {
+    Interval::new(0, 0, micros).ok()
+}
+
+/// Reads an interval argument.
+///
+/// # Safety
+/// `datum` must be a non-null `interval` datum.
+unsafe fn interval_argument(datum: pg_sys::Datum) -> pg_sys::Interval {
+    unsafe { *datum.cast_mut_ptr::<pg_sys::Interval>() }
+}
+
+/// An amount of business time: hours, minutes and seconds only, not negative.
+fn business_amount(function: &str, what: &str, amount: pg_sys::Interval) -> MetricResult<i64> {
+    if amount.month != 0 || amount.day != 0 {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: {what} has days or months, which business time does not define \
+             (write hours, e.g. '24 hours')"
+        )));
+    }
+    if amount.time < 0 {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: {what} is negative"
+        )));
+    }
+    Ok(amount.time)
+}
+
+/// Runs a V1 function body under pgrx's guard: errors and panics become ERRORs.
+///
+/// # Safety
+/// Called from a V1 function only.
+unsafe fn guarded(body: impl FnOnce() -> pg_sys::Datum) -> pg_sys::Datum {
+    // SAFETY: the guard catches every panic and error report of `body` and raises it as a
+    // Postgres ERROR after Rust frames inside it have unwound.
+    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(body) }
+}
+
+/// Arguments of a strict V1 function, all present.
+///
+/// # Safety
+/// `fcinfo` must be a valid call info with at least `N` arguments.
+unsafe fn strict_arguments<const N: usize>(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<[pg_sys::Datum; N]> {
+    let mut arguments = [pg_sys::Datum::from(0usize); N];
+    for (index, slot) in arguments.iter_mut().enumerate() {
+        *slot = unsafe { raw_arg(fcinfo, index) }?;
+    }
+    Some(arguments)
+}
+
+/// Returns SQL NULL from a V1 function.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+unsafe fn return_null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    unsafe { (*fcinfo).isnull = true };
+    pg_sys::Datum::from(0usize)
+}
+
+crate::raw_transition! {
+    /// `crm.business_time(cal, from, to)`: business time in [from, to) as an interval.
+    fn crm_business_time / pg_finfo_crm_business_time (fcinfo) {
+        let Some([calendar, from, to]) = (unsafe { strict_arguments::<3>(fcinfo) }) else {
+            return unsafe { return_null(fcinfo) };
+        };
+        unsafe {
+            guarded(|| {
+                let hours = prepared_argument(calendar);
+                let micros = hours
+                    .business_time(BUSINESS_TIME, from.value() as i64, to.value() as i64)
+                    .or_raise();
+                interval_datum(micros)
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// `crm.business_add(cal, from, amount)`: the instant by which `amount` of business time
+    /// has passed since `from`.
+    fn crm_business_add / pg_finfo_crm_business_add (fcinfo) {
+        let Some([calendar, from, amount]) = (unsafe { strict_arguments::<3>(fcinfo) }) else {
+            return unsafe { return_null(fcinfo) };
+        };
+        unsafe {
+            guarded(|| {
+                let hours = prepared_argument(calendar);
+                let amount =
+                    business_amount(BUSINESS_ADD, "amount", interval_argument(amount)).or_raise();
+                let due = hours
+                    .business_add(BUSINESS_ADD, from.value() as i64, amount)
+                    .or_raise();
+                pg_sys::Datum::from(due)
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// `crm.is_business_time(cal, at)`.
+    fn crm_is_business_time / pg_finfo_crm_is_business_time (fcinfo) {
+        let Some([calendar, at]) = (unsafe { strict_arguments::<2>(fcinfo) }) else {
+            return unsafe { return_null(fcinfo) };
+        };
+        unsafe {
+            guarded(|| {
+                let hours = prepared_argument(calendar);
+                let inside = hours
+                    .is_business_time(IS_BUSINESS_TIME, at.value() as i64)
+                    .or_raise();
+                pg_sys::Datum::from(inside)
+            })
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// crm.service_agg and crm.rollup(crm.service_summary).
+// ---------------------------------------------------------------------------------------------
+
+/// Support tickets: counts and every first-response and resolution duration (exact
+/// percentiles); text form `{"version":1,"time":"elapsed","tickets":...}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug, PartialEq, Eq)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct service_summary(pub ServiceSummary);
+
+crate::summary_type!(service_summary(ServiceSummary));
+
+fn new_elapsed_summary() -> ServiceSummary {
+    ServiceSummary::new(TimeKind::Elapsed)
+}
+
+fn new_business_summary() -> ServiceSummary {
+    ServiceSummary::new(TimeKind::Business)
+}
+
+/// Duration from `created` to `end`: business time with a calendar, else elapsed time.
+fn duration(
+    function: &str,
+    hours: Option<&BusinessHours>,
+    created: i64,
+    end: i64,
+    what: &str,
+) -> MetricResult<i64> {
+    if end < created {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: {what} is before created_at"
+        )));
+    }
+    let measured = match hours {
+        Some(hours) => hours.business_time(function, created, end)?,
+        None => {
+            for t in [created, end] {
+                if t == i64::MIN || t == i64::MAX {
+                    return Err(MetricError::DatetimeOverflow(format!(
+                        "{function}: infinite timestamps are not allowed"
+                    )));
+                }
+            }
+            end.checked_sub(created).ok_or_else(|| {
+                MetricError::DatetimeOverflow(format!("{function}: interval out of range"))
+            })?
+        }
+    };
+    check_duration(function, what, measured)
+}
+
+/// Per-row step of `crm.service_agg`; the calendar, if any, is argument 6. A row without
+/// `created_at` (or without its calendar) is skipped; the state always exists after a call, and
+/// the final function returns NULL while it holds no ticket.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the aggregate's transition function.
+unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> pg_sys::Datum {
+    // SAFETY: the arguments are this aggregate's (state, created_at, first_response_at,
+    // resolved_at, agent_replies, reopened[, cal]).
+    let (created, calendar, response, resolved, replies, reopened) = unsafe {
+        (
+            raw_arg(fcinfo, 1),
+            if with_calendar {
+                raw_arg(fcinfo, 6)
+            } else {
+                Some(pg_sys::Datum::from(0usize))
+            },
+            raw_arg(fcinfo, 2).map(|d| d.value() as i64),
+            raw_arg(fcinfo, 3).map(|d| d.value() as i64),
+            raw_arg(fcinfo, 4).map(|d| d.value() as i32),
+            raw_arg(fcinfo, 5).map(|d| d.value() != 0),
+        )
+    };
+    // SAFETY: the body runs under the guard; the state is this aggregate's `ServiceSummary`.
+    unsafe {
+        guarded(|| {
+            let summary = if with_calendar {
+                raw_state(fcinfo, SERVICE_AGG, new_business_summary)
+            } else {
+                raw_state(fcinfo, SERVICE_AGG, new_elapsed_summary)
+            };
+            let (Some(created), Some(calendar)) = (created, calendar) else {
+                return raw_return_state(fcinfo, summary);
+            };
+            let hours = with_calendar.then(|| prepared_argument(calendar));
+            let created = created.value() as i64;
+            let measure = |end: Option<i64>, what| {
+                end.map(|end| duration(SERVICE_AGG, hours.as_deref(), created, end, what))
+                    .transpose()
+            };
+            let ticket = Ticket {
+                first_response: measure(response, "first_response_at").or_raise(),
+                resolution: measure(resolved, "resolved_at").or_raise(),
+                agent_replies: replies.unwrap_or(0),
+                reopened: reopened.unwrap_or(false),
+            };
+            summary.add(SERVICE_AGG, ticket).or_raise();
+            raw_return_state(fcinfo, summary)
+        })
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.service_agg` (elapsed time).
+    fn crm_service_agg_trans / pg_finfo_crm_service_agg_trans (fcinfo) {
+        unsafe { service_add(fcinfo, false) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.service_agg` with a calendar (business time).
+    fn crm_service_agg_calendar_trans / pg_finfo_crm_service_agg_calendar_trans (fcinfo) {
+        unsafe { service_add(fcinfo, true) }
+    }
+}
+
+/// Transition function of `crm.rollup(crm.service_summary)`.
+#[pg_extern(immutable, parallel_safe)]
+fn service_rollup_trans(
+    mut state: Internal,
+    summary: Option<service_summary>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    let Some(summary) = summary else { return state };
+    let merged = match unsafe { state_ref::<ServiceSummary>(&mut state) } {
+        Some(existing) => {
+            existing.merge(SERVICE_ROLLUP, &summary.0).or_raise();
+            existing
+        }
+        None => unsafe { state_or_init(&mut state, fcinfo, SERVICE_ROLLUP, || summary.0) },
+    };
+    internal_of(merged)
+}
+
+/// Combine function of the service summary aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe)]
+fn service_combine(
+    first: Internal,
+    second: Internal,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    unsafe {
+        combine_states::<ServiceSummary>(first, second, fcinfo, SERVICE_AGG, |state, other| {
+            state.merge(SERVICE_AGG, other).or_raise()
+        })
+    }
+}
+
+/// Serialize function of the service summary aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn service_serialize(mut state: Internal) -> Vec<u8> {
+    match unsafe { state_ref::<ServiceSummary>(&mut state) } {
+        Some(summary) => summary.encode(),
+        None => new_elapsed_summary().encode(),
+    }
+}
+
+/// Deserialize function of the service summary aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn service_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    new_transient_state(ServiceSummary::decode(bytes).or_raise())
+}
+
+/// Final function of `crm.service_agg` and `crm.rollup(crm.service_summary)`: NULL while no
+/// ticket was counted.
+#[pg_extern(immutable, parallel_safe)]
+fn service_final(mut state: Internal) -> Option<service_summary> {
+    unsafe { state_ref::<ServiceSummary>(&mut state) }
+        .filter(|summary| summary.tickets > 0)
+        .map(|summary| service_summary(summary.clone()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accessors.
+// ---------------------------------------------------------------------------------------------
+
+/// Tickets in a service summary.
+#[pg_extern(immutable, parallel_safe, strict, name = "tickets")]
+fn service_tickets(summary: service_summary) -> i64 {
+    bigint(summary.0.tickets)
+}
+
+/// Tickets with a first response.
+#[pg_extern(immutable, parallel_safe, strict, name = "responded")]
+fn service_responded(summary: service_summary) -> i64 {
+    bigint(summary.0.responded())
+}
+
+/// Resolved tickets.
+#[pg_extern(immutable, parallel_safe, strict, name = "resolved")]
+fn service_resolved(summary: service_summary) -> i64 {
+    bigint(summary.0.resolved())
+}
+
+/// Resolved tickets that were reopened.
+#[pg_extern(immutable, parallel_safe, strict, name = "reopened")]
+fn service_reopened(summary: service_summary) -> i64 {
+    bigint(summary.0.reopened)
+}
+
+/// First response time at a fraction, as percentile_disc(fraction) gives it.
+#[pg_extern(immutable, parallel_safe, strict, name = "first_response_time")]
+fn service_first_response_time(
+    summary: service_summary,
+    fraction: default!(f64, 0.5),
+) -> Option<Interval> {
+    let mut summary = summary.0;
+    let value = summary
+        .percentile("crm.first_response_time", Metric::FirstResponse, fraction)
+        .or_raise();
+    value.and_then(interval)
+}
+
+/// Resolution time at a fraction, as percentile_disc(fraction) gives it.
+#[pg_extern(immutable, parallel_safe, strict, name = "resolution_time")]
+fn service_resolution_time(
+    summary: service_summary,
+    fraction: default!(f64, 0.5),
+) -> Option<Interval> {
+    let mut summary = summary.0;
+    let value = summary
+        .percentile("crm.resolution_time", Metric::Resolution, fraction)
+        .or_raise();
+    value.and_then(interval)
+}
+
+/// Mean first response time.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn mean_first_response_time(summary: service_summary) -> Option<Interval> {
+    summary.0.mean(Metric::FirstResponse).and_then(interval)
+}
+
+/// Mean resolution time.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn mean_resolution_time(summary: service_summary) -> Option<Interval> {
+    summary.0.mean(Metric::Resolution).and_then(interval)
+}
+
+/// An SLA target in microseconds: not negative, no months; days count 24 hours in elapsed
+/// time and are refused in business time.
+fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> MetricResult<i64> {
+    match kind {
+        TimeKind::Business => business_amount(function, "target", target),
+        TimeKind::Elapsed => {
+            if target.month != 0 {
+                return Err(MetricError::InvalidParameter(format!(
+                    "{function}: target has months, which have no fixed length"
+                )));
+            }
+            let micros = i64::from(target.day)
+                .checked_mul(USECS_PER_DAY)
+                .and_then(|days| days.checked_add(target.time))
+                .ok_or_else(|| {
+                    MetricError::InvalidParameter(format!("{function}: target out of range"))
+                })?;
+            if micros < 0 {
+                return Err(MetricError::InvalidParameter(format!(
+                    "{function}: target is negative"
+                )));
+            }
+            Ok(micros)
+        }
+    }
+}
+
+/// Share of answered (resolved) tickets whose duration is at most the target.
+#[pg_extern(immutable, parallel_safe, strict, name = "sla_attainment")]
+fn service_sla_attainment(
+    summary: service_summary,
+    target: Interval,
+    metric: default!(TextArg, "'first_response'"),
+) -> Option<f64> {
+    let metric = metric
+        .name(SLA_ATTAINMENT, "metric")
+        .and_then(|name| Metric::parse(SLA_ATTAINMENT, name))
+        .or_raise();
+    let mut summary = summary.0;
+    let target = sla_target(SLA_ATTAINMENT, summary.kind, target.into_inner()).or_raise();
+    summary.attainment(metric, target)
+}
+
+/// First-contact resolution rate: resolved, not reopened, at most one agent reply ÷ resolved.
+#[pg_extern(immutable, parallel_safe, strict, name = "fcr_rate")]
+fn service_fcr_rate(summary: service_summary) -> Option<f64> {
+    summary.0.fcr_rate()
+}
+
+/// Reopen rate: resolved tickets that were reopened ÷ resolved tickets.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn reopen_rate(summary: service_summary) -> Option<f64> {
+    summary.0.reopen_rate()
+}
+
+// ---------------------------------------------------------------------------------------------
+// One-step aggregates.
+// ---------------------------------------------------------------------------------------------
+
+/// Per-row step of the one-step `crm.sla_attainment` (calendar in argument 4, if any): counts
+/// an answered ticket and whether it met its target, or with `remove` takes it out again
+/// (inverse transition). Rows missing an input are skipped; the state always exists after a
+/// call (a moving-aggregate transition never returns NULL).
+///
+/// # Safety
+/// `fcinfo` must be the call info of the aggregate's transition function.
+unsafe fn sla_step(
+    fcinfo: pg_sys::FunctionCallInfo,
+    with_calendar: bool,
+    remove: bool,
+) -> pg_sys::Datum {
+    // SAFETY: the arguments are this aggregate's (state, created_at, first_response_at,
+    // target[, cal]).
+    let arguments = unsafe {
+        (
+            raw_arg(fcinfo, 1),
+            raw_arg(fcinfo, 2),
+            raw_arg(fcinfo, 3),
+            if with_calendar {
+                raw_arg(fcinfo, 4)
+            } else {
+                Some(pg_sys::Datum::from(0usize))
+            },
+        )
+    };
+    // SAFETY: the body runs under the guard; the state is this aggregate's `ShareCounts`.
+    unsafe {
+        guarded(|| {
+            let counts = raw_state(fcinfo, SLA_ATTAINMENT, ShareCounts::default);
+            let (Some(created), Some(response), Some(target), Some(calendar)) = arguments else {
+                return raw_return_state(fcinfo, counts);
+            };
+            let hours = with_calendar.then(|| prepared_argument(calendar));
+            let kind = if with_calendar {
+                TimeKind::Business
+            } else {
+                TimeKind::Elapsed
+            };
+            let target = sla_target(SLA_ATTAINMENT, kind, interval_argument(target)).or_raise();
+            let taken = duration(
+                SLA_ATTAINMENT,
+                hours.as_deref(),
+                created.value() as i64,
+                response.value() as i64,
+                "first_response_at",
+            )
+            .or_raise();
+            if remove {
+                counts.remove(taken <= target);
+            } else {
+                counts.add(SLA_ATTAINMENT, taken <= target).or_raise();
+            }
+            raw_return_state(fcinfo, counts)
+        })
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.sla_attainment(created_at, first_response_at, target)`.
+    fn crm_sla_trans / pg_finfo_crm_sla_trans (fcinfo) {
+        unsafe { sla_step(fcinfo, false, false) }
+    }
+}
+
+crate::raw_transition! {
+    /// Inverse transition of `crm.sla_attainment(created_at, first_response_at, target)`.
+    fn crm_sla_inverse / pg_finfo_crm_sla_inverse (fcinfo) {
+        unsafe { sla_step(fcinfo, false, true) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.sla_attainment(created_at, first_response_at, target, cal)`.
+    fn crm_sla_calendar_trans / pg_finfo_crm_sla_calendar_trans (fcinfo) {
+        unsafe { sla_step(fcinfo, true, false) }
+    }
+}
+
+crate::raw_transition! {
+    /// Inverse transition of `crm.sla_attainment(..., cal)`.
+    fn crm_sla_calendar_inverse / pg_finfo_crm_sla_calendar_inverse (fcinfo) {
+        unsafe { sla_step(fcinfo, true, true) }
+    }
+}
+
+/// Transition function of `crm.fcr_rate(agent_replies, reopened, resolved)`: counts a
+/// resolved ticket and whether it was resolved at first contact. Always returns a state.
+#[pg_extern(immutable, parallel_safe)]
+fn fcr_trans(
+    mut state: Internal,
+    agent_replies: Option<i32>,
+    reopened: Option<bool>,
+    resolved: Option<bool>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    let counts = unsafe { state_or_init(&mut state, fcinfo, FCR_RATE, ShareCounts::default) };
+    if resolved == Some(true) {
+        if let Some(replies) = agent_replies.filter(|&r| r < 0) {
+            crate::common::pg::raise(MetricError::OutOfRange(format!(
+                "{FCR_RATE}: agent_replies {replies} is negative"
+            )));
+        }
+        counts
+            .add(FCR_RATE, first_contact(agent_replies, reopened))
+            .or_raise();
+    }
+    internal_of(counts)
+}
+
+/// Inverse transition function of `crm.fcr_rate` (window frames).
+#[pg_extern(immutable, parallel_safe)]
+fn fcr_inverse(
+    mut state: Internal,
+    agent_replies: Option<i32>,
+    reopened: Option<bool>,
+    resolved: Option<bool>,
+) -> Internal {
+    if let (Some(counts), Some(true)) = (unsafe { state_ref::<ShareCounts>(&mut state) }, resolved)
+    {
+        counts.remove(first_contact(agent_replies, reopened));
+    }
+    state
+}
+
+/// Combine function of the one-step service aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe)]
+fn service_share_combine(
+    first: Internal,
+    second: Internal,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    unsafe {
+        combine_states::<ShareCounts>(first, second, fcinfo, SLA_ATTAINMENT, |state, other| {
+            state.merge(SLA_ATTAINMENT, other).or_raise()
+        })
+    }
+}
+
+/// Serialize function of the one-step service aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn service_share_serialize(mut state: Internal) -> Vec<u8> {
+    unsafe { state_ref::<ShareCounts>(&mut state) }
+        .copied()
+        .unwrap_or_default()
+        .encode()
+}
+
+/// Deserialize function of the one-step service aggregates (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn service_share_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    new_transient_state(ShareCounts::decode(bytes).or_raise())
+}
+
+/// Final function of the one-step service aggregates: the share, NULL without rows.
+#[pg_extern(immutable, parallel_safe)]
+fn service_share_final(mut state: Internal) -> Option<f64> {
+    unsafe { state_ref::<ShareCounts>(&mut state) }.and_then(|counts| counts.share())
+}
+
+extension_sql_file!(
+    "../../sql/service.sql",
+    name = "service_aggregates",
+    requires = [
+        business_calendar,
+        business_calendar_new,
+        service_summary,
+        service_rollup_trans,
+        service_combine,
+        service_serialize,
+        service_deserialize,
+        service_final,
+        service_tickets,
+        service_responded,
+        service_resolved,
+        service_reopened,
+        service_first_response_time,
+        service_resolution_time,
+        mean_first_response_time,
+        mean_resolution_time,
+        service_sla_attainment,
+        service_fcr_rate,
+        reopen_rate,
+        fcr_trans,
+        fcr_inverse,
+        service_share_combine,
+        service_share_serialize,
+        service_share_deserialize,
+        service_share_final,
+    ]
+);

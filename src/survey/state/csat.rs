@@ -1,0 +1,152 @@
+//! CSAT counts: how many answered and how many were satisfied.
+use super::FORMAT_VERSION;
+use crate::common::codec::{Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+
+/// Counts of CSAT answers: how many answered and how many were satisfied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CsatCounts {
+    pub satisfied: u64,
+    pub responses: u64,
+}
+
+/// Whether a CSAT answer on the 1–5 scale is satisfied (4 or 5).
+#[inline(always)]
+pub(super) fn csat_five_point(function: &str, score: i32) -> MetricResult<bool> {
+    match score {
+        1..=5 => Ok(score >= 4),
+        _ => Err(csat_score_out_of_range(function, score)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn csat_score_out_of_range(function: &str, score: i32) -> MetricError {
+    MetricError::OutOfRange(format!("{function}: score {score} is outside 1..5"))
+}
+
+/// Whether an answer on any non-negative scale reaches `satisfied_from`.
+#[inline(always)]
+pub(super) fn csat_threshold(
+    function: &str,
+    score: i32,
+    satisfied_from: i32,
+) -> MetricResult<bool> {
+    if score < 0 || satisfied_from < 0 {
+        return Err(csat_threshold_error(function, score, satisfied_from));
+    }
+    Ok(score >= satisfied_from)
+}
+
+/// The error for an answer refused on any non-negative scale: a negative score, else a
+/// negative `satisfied_from`.
+#[cold]
+#[inline(never)]
+fn csat_threshold_error(function: &str, score: i32, satisfied_from: i32) -> MetricError {
+    if score < 0 {
+        MetricError::OutOfRange(format!("{function}: score {score} is negative"))
+    } else {
+        MetricError::InvalidParameter(format!(
+            "{function}: satisfied_from {satisfied_from} is negative"
+        ))
+    }
+}
+
+/// The error for a CSAT answer the raw transition's hot path refused
+/// ([`CsatCounts::try_add`] or, with a threshold, [`CsatCounts::try_add_with_threshold`]).
+#[cold]
+#[inline(never)]
+pub fn csat_answer_refused(function: &str, score: i32, satisfied_from: Option<i32>) -> MetricError {
+    match satisfied_from {
+        None => csat_score_out_of_range(function, score),
+        Some(from) => csat_threshold_error(function, score, from),
+    }
+}
+
+impl CsatCounts {
+    /// Inverse of [`CsatCounts::try_add`].
+    pub fn remove(&mut self, function: &str, score: i32) -> MetricResult<()> {
+        self.uncount(function, csat_five_point(function, score)?)
+    }
+
+    /// Inverse of [`CsatCounts::try_add_with_threshold`].
+    pub fn remove_with_threshold(
+        &mut self,
+        function: &str,
+        score: i32,
+        satisfied_from: i32,
+    ) -> MetricResult<()> {
+        self.uncount(function, csat_threshold(function, score, satisfied_from)?)
+    }
+
+    /// Counts one answer on the 1–5 scale (satisfied when 4 or 5) and returns true, or returns
+    /// false for a score outside 1..5 ([`csat_answer_refused`] is the error). No error value on
+    /// this path keeps the raw transition function free of stack traffic.
+    #[inline(always)]
+    pub fn try_add(&mut self, score: i32) -> bool {
+        let valid = (1..=5).contains(&score);
+        if valid {
+            self.count(score >= 4);
+        }
+        valid
+    }
+
+    /// Counts one answer on any non-negative scale (satisfied when `score >= satisfied_from`)
+    /// and returns true, or returns false for a negative score or `satisfied_from`.
+    #[inline(always)]
+    pub fn try_add_with_threshold(&mut self, score: i32, satisfied_from: i32) -> bool {
+        let valid = score >= 0 && satisfied_from >= 0;
+        if valid {
+            self.count(score >= satisfied_from);
+        }
+        valid
+    }
+
+    #[inline(always)]
+    fn count(&mut self, satisfied: bool) {
+        self.responses += 1;
+        self.satisfied += u64::from(satisfied);
+    }
+
+    fn uncount(&mut self, function: &str, satisfied: bool) -> MetricResult<()> {
+        let never_counted =
+            || MetricError::OutOfRange(format!("{function}: removing an answer never counted"));
+        self.responses = self.responses.checked_sub(1).ok_or_else(never_counted)?;
+        self.satisfied = self
+            .satisfied
+            .checked_sub(u64::from(satisfied))
+            .ok_or_else(never_counted)?;
+        Ok(())
+    }
+
+    pub fn merge(&mut self, other: &CsatCounts) {
+        self.satisfied = self.satisfied.saturating_add(other.satisfied);
+        self.responses = self.responses.saturating_add(other.responses);
+    }
+
+    /// Share of satisfied answers; `None` without answers.
+    pub fn csat(&self) -> Option<f64> {
+        (self.responses > 0).then(|| self.satisfied as f64 / self.responses as f64)
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.u64(self.satisfied).u64(self.responses);
+        writer.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, "crm.csat state")?;
+        let counts = CsatCounts {
+            satisfied: reader.u64()?,
+            responses: reader.u64()?,
+        };
+        reader.finish()?;
+        if counts.satisfied > counts.responses {
+            return Err(MetricError::InvalidBinary(
+                "crm.csat state: more satisfied answers than answers".into(),
+            ));
+        }
+        Ok(counts)
+    }
+}

@@ -1,0 +1,166 @@
+-- Service family: business calendars, business time, crm.service_agg, accessors, rollup,
+-- one-step aggregates.
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
+
+-- Calendars: the text form is canonical and parses back.
+SELECT crm.business_calendar();
+SELECT crm.business_calendar('fri,thu,wed,tue,mon 9:00-12:00, 13:00-17:30; Sat 22:00-02:00',
+                             'america/new_york', '{2026-12-25,2026-01-01,2026-12-25}');
+SELECT c::text::crm.business_calendar::text = c::text AS round_trips
+FROM (SELECT crm.business_calendar('Sun-Thu 08:00-16:00', 'Asia/Kolkata', '{2026-01-26}') AS c) t;
+SELECT 'Mon-Fri 09:00-17:00'::crm.business_calendar AS bare_hours_are_utc;
+SELECT crm.business_calendar('Mon-Sun 00:00-24:00'), crm.business_calendar('');
+
+-- The worked examples of the issue (Mon-Fri 09:00-17:00 unless said).
+SELECT crm.business_time(crm.business_calendar(), '2026-03-06 17:30+00', '2026-03-09 09:30+00') AS fri_to_mon,
+       crm.business_time(crm.business_calendar(), '2026-03-09 08:30+00', '2026-03-09 09:15+00') AS before_opening;
+SELECT crm.business_time(crm.business_calendar('Mon-Fri 09:00-17:00', 'UTC', '{2016-11-24}'),
+                         '2016-11-21 14:00+00', '2016-12-01 11:00+00') AS with_thanksgiving;
+SELECT crm.business_time(crm.business_calendar('Mon-Fri 08:00-18:00', 'Europe/London'),
+                         '2018-10-17 17:15+01', '2018-10-18 18:00+01') AS london;
+SELECT crm.business_time(crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York'),
+                         '2026-03-06 16:00-05', '2026-03-09 10:00-04') AS new_york_across_dst,
+       crm.business_time(crm.business_calendar('Mon-Fri 09:00-17:00', 'Etc/GMT+5'),
+                         '2026-03-06 16:00-05', '2026-03-09 10:00-04') AS fixed_minus_5;
+SELECT crm.business_add(crm.business_calendar(), '2026-03-06 16:00+00', '4 hours') AS due,
+       crm.business_add(crm.business_calendar(), '2026-03-06 16:00+00', '1 hour') AS at_closing,
+       crm.business_add(crm.business_calendar(), '2026-03-06 16:00+00', '0') AS zero;
+
+-- Elapsed time: a 24/7 day in New York on 2026-03-08 holds 23 hours; negative spans.
+SELECT crm.business_time(crm.business_calendar('Mon-Sun 00:00-24:00', 'America/New_York'),
+                         '2026-03-08 00:00-05', '2026-03-09 00:00-04') AS spring_forward_day,
+       crm.business_time(crm.business_calendar(), '2026-03-09 10:00+00', '2026-03-06 16:00+00') AS reversed;
+-- Openings in the gap move forward by it; ambiguous ones are the later instant.
+SELECT crm.business_time(crm.business_calendar('Sun 02:30-05:00', 'America/New_York'),
+                         '2026-03-08 00:00-05', '2026-03-09 00:00-04') AS opening_in_gap,
+       crm.business_time(crm.business_calendar('Sun 01:30-03:00', 'America/New_York'),
+                         '2026-11-01 00:00-04', '2026-11-02 00:00-05') AS opening_in_overlap;
+-- Overnight shifts belong to the day they start; holidays cancel that day's shifts.
+SELECT crm.business_time(crm.business_calendar('Fri 22:00-06:00'), '2026-03-02', '2026-03-09') AS night_shift,
+       crm.business_time(crm.business_calendar('Fri 22:00-06:00', 'UTC', '{2026-03-06}'), '2026-03-02', '2026-03-09') AS friday_off,
+       crm.business_time(crm.business_calendar('Fri 22:00-06:00', 'UTC', '{2026-03-07}'), '2026-03-02', '2026-03-09') AS saturday_off;
+SELECT t, crm.is_business_time(crm.business_calendar('Mon-Fri 09:00-17:00', 'Europe/Berlin'), t)
+FROM (VALUES (timestamptz '2026-03-09 07:59:59+00'), ('2026-03-09 08:00+00'), ('2026-03-09 15:59:59.999999+00'),
+             ('2026-03-09 16:00+00'), ('2026-03-07 12:00+00')) v(t);
+-- A ten-year span costs what a day costs and agrees with a day-by-day sum.
+SELECT crm.business_time(c, '2020-01-06 09:00-05', '2030-01-07 09:00-05') AS ten_years,
+       (SELECT sum(crm.business_time(c, d, d + interval '1 day'))
+        FROM generate_series(timestamptz '2020-01-06 09:00-05', '2030-01-06 09:00-05', interval '1 day') d) AS day_by_day
+FROM (SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York', '{2024-12-25}') AS c) t;
+
+-- Bad input: SQLSTATE and message.
+SELECT error_of($$SELECT crm.business_calendar('Mon-Fry 09:00-17:00')$$);
+SELECT error_of($$SELECT crm.business_calendar('Mon 09:00-12:00, 11:00-13:00', 'UTC')$$);
+SELECT error_of($$SELECT crm.business_calendar('Sun 22:00-06:00; Mon 05:00-09:00', 'UTC')$$);
+SELECT error_of($$SELECT crm.business_calendar('Mon 9-17', 'UTC')$$);
+SELECT error_of($$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'Mars/Olympus_Mons')$$);
+SELECT error_of($$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'UTC', '{NULL}')$$);
+SELECT error_of($$SELECT crm.business_add(crm.business_calendar(), now(), '-1 hour')$$);
+SELECT error_of($$SELECT crm.business_add(crm.business_calendar(), now(), '1 day')$$);
+SELECT error_of($$SELECT crm.business_add(crm.business_calendar(''), now(), '1 hour')$$);
+SELECT error_of($$SELECT crm.business_time(crm.business_calendar(), now(), 'infinity')$$);
+SELECT error_of($$SELECT '{"hours":"Mon 09:00-17:00","time_zone":"UTC"}'::crm.business_calendar$$);
+
+-- Tickets: three teams in different zones.
+CREATE TABLE service_teams AS
+SELECT * FROM (VALUES
+    (1, crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York', '{2025-12-25}')),
+    (2, crm.business_calendar('Mon-Fri 08:00-18:00', 'Europe/London', '{2025-12-25,2025-12-26}')),
+    (3, crm.business_calendar('Mon-Sat 07:00-19:00', 'Australia/Sydney'))) v(team_id, calendar);
+CREATE TABLE service_tickets AS
+SELECT g AS id, 1 + g % 3 AS team_id, created_at,
+       CASE WHEN g % 9 = 0 THEN NULL ELSE created_at + ((g * 7919) % 3000) * interval '1 minute' END AS first_response_at,
+       CASE WHEN g % 7 = 0 THEN NULL ELSE created_at + ((g * 104729) % 40000) * interval '1 minute' + interval '1 hour' END AS resolved_at,
+       (g * 31) % 4 AS agent_replies,
+       g % 11 = 0 AS reopened
+FROM generate_series(1, 20000) g,
+     LATERAL (SELECT timestamptz '2025-01-01 00:00+00' + ((g * 2654435761) % 31536000) * interval '1 second' AS created_at) c;
+ANALYZE service_tickets;
+
+SELECT team_id, crm.tickets(s), crm.responded(s), crm.resolved(s), crm.reopened(s),
+       crm.first_response_time(s) AS median_response, crm.first_response_time(s, 0.9) AS p90_response,
+       crm.resolution_time(s) AS median_resolution, crm.mean_first_response_time(s) AS mean_response,
+       round(crm.sla_attainment(s, '4 hours')::numeric, 4) AS sla_4h,
+       round(crm.fcr_rate(s)::numeric, 4) AS fcr, round(crm.reopen_rate(s)::numeric, 4) AS reopen
+FROM (SELECT team_id, crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, calendar) AS s
+      FROM service_tickets JOIN service_teams USING (team_id) GROUP BY team_id) t
+ORDER BY team_id;
+
+-- Independent references: percentile_disc, avg and FILTER over the same business times.
+WITH d AS (
+    SELECT team_id, agent_replies, reopened, resolved_at IS NOT NULL AS resolved,
+           crm.business_time(calendar, created_at, first_response_at) AS response,
+           crm.business_time(calendar, created_at, resolved_at) AS resolution
+    FROM service_tickets JOIN service_teams USING (team_id)),
+reference AS (
+    SELECT team_id,
+           percentile_disc(0.9) WITHIN GROUP (ORDER BY response) AS p90_response,
+           percentile_disc(0.5) WITHIN GROUP (ORDER BY resolution) AS median_resolution,
+           avg(extract(epoch FROM resolution)) AS mean_resolution,
+           (count(*) FILTER (WHERE response <= interval '4 hours'))::float8 / count(response) AS sla,
+           (count(*) FILTER (WHERE resolved AND NOT reopened AND agent_replies <= 1))::float8
+               / count(*) FILTER (WHERE resolved) AS fcr
+    FROM d GROUP BY team_id),
+ours AS (
+    SELECT team_id, crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, calendar) AS s
+    FROM service_tickets JOIN service_teams USING (team_id) GROUP BY team_id)
+SELECT team_id,
+       crm.first_response_time(s, 0.9) = p90_response AS p90_equal,
+       crm.resolution_time(s) = median_resolution AS median_equal,
+       abs(extract(epoch FROM crm.mean_resolution_time(s)) - mean_resolution) < 1e-6 AS mean_equal,
+       crm.sla_attainment(s, '4 hours') = sla AS sla_equal,
+       crm.fcr_rate(s) = fcr AS fcr_equal
+FROM ours JOIN reference USING (team_id) ORDER BY team_id;
+
+-- One-step aggregates, also as window functions; NULL rows are skipped.
+SELECT round(crm.sla_attainment(created_at, first_response_at, '4 hours')::numeric, 4) AS sla_elapsed,
+       round(crm.sla_attainment(created_at, first_response_at, '4 hours', calendar)::numeric, 4) AS sla_business,
+       round(crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL)::numeric, 4) AS fcr
+FROM service_tickets JOIN service_teams USING (team_id);
+SELECT id, round(crm.sla_attainment(created_at, first_response_at, '24 hours')
+                 OVER (ORDER BY id ROWS BETWEEN 4 PRECEDING AND CURRENT ROW)::numeric, 4) AS sla_last_5
+FROM service_tickets WHERE id BETWEEN 1 AND 10 ORDER BY id;
+SELECT crm.service_agg(c, c, c, 1, false), crm.sla_attainment(c, c, '1 hour'), crm.fcr_rate(NULL, NULL, NULL)
+FROM (VALUES (NULL::timestamptz)) v(c);
+SELECT crm.service_agg(now(), NULL, NULL, NULL, NULL)::text IS NOT NULL AS open_ticket_counts,
+       crm.first_response_time(crm.service_agg(now(), NULL, NULL, NULL, NULL)) AS no_responses;
+
+-- Rollup of daily summaries equals one pass; text forms round-trip.
+CREATE TABLE service_daily AS
+SELECT team_id, created_at::date AS day,
+       crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, calendar) AS summary
+FROM service_tickets JOIN service_teams USING (team_id) GROUP BY 1, 2;
+SELECT (SELECT crm.rollup(summary)::text FROM service_daily)
+     = (SELECT crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, calendar)::text
+        FROM service_tickets JOIN service_teams USING (team_id)) AS rollup_equals_one_pass;
+SELECT crm.service_agg(c, c + interval '90 minutes', c + interval '1 day', 1, false)
+FROM (VALUES (timestamptz '2026-03-09 09:00+00')) v(c);
+SELECT error_of($$SELECT '{"version":1,"time":"elapsed","tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[5],"resolution_us":[]}'::crm.service_summary$$);
+SELECT error_of($$SELECT crm.service_agg(now(), now() - interval '1 second', NULL, 0, false)$$);
+SELECT error_of($$SELECT crm.service_agg(now(), NULL, NULL, -1, false)$$);
+SELECT error_of($$SELECT crm.sla_attainment(crm.service_agg(now(), now(), now(), 1, false, crm.business_calendar()), '1 day')$$);
+
+-- Forced parallel plan: Partial and Finalize Aggregate, same results as serial.
+CREATE TABLE service_serial AS
+SELECT crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened)::text AS elapsed,
+       crm.sla_attainment(created_at, first_response_at, '3 hours') AS sla,
+       crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL) AS fcr,
+       (SELECT crm.rollup(summary)::text FROM service_daily) AS rolled
+FROM service_tickets;
+SELECT force_parallel();
+EXPLAIN (COSTS OFF)
+SELECT crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened),
+       crm.sla_attainment(created_at, first_response_at, '3 hours'),
+       crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL)
+FROM service_tickets;
+SELECT p.elapsed = s.elapsed AS summary_equal, p.sla = s.sla AS sla_equal, p.fcr = s.fcr AS fcr_equal,
+       p.rolled = s.rolled AS rollup_equal
+FROM service_serial s,
+     (SELECT crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened)::text AS elapsed,
+             crm.sla_attainment(created_at, first_response_at, '3 hours') AS sla,
+             crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL) AS fcr,
+             (SELECT crm.rollup(summary)::text FROM service_daily) AS rolled
+      FROM service_tickets) p;
+SELECT serial();
