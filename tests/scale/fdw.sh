@@ -26,18 +26,21 @@ finish() {
 }
 trap finish EXIT
 
-# start NAME: a small cluster in $RUN_DIR/NAME; prints its port.
+# start NAME FIRST_PORT: a small cluster in $RUN_DIR/NAME on a free port from FIRST_PORT on; sets
+# $port (not in a subshell: the cluster must be in $clusters to be stopped on exit).
 start() {
-    local dir="$RUN_DIR/$1" port
+    local dir="$RUN_DIR/$1"
     port=$(free_port "$2")
+    clusters+=("$dir")
     start_cluster "$dir" "$port" -c shared_buffers=32MB -c work_mem=16MB -c maintenance_work_mem=64MB \
         -c max_wal_size=256MB >/dev/null
-    clusters+=("$dir")
-    echo "$port"
 }
-coordinator_port=$(start coordinator 54710)
-shard1_port=$(start shard1 $((coordinator_port + 1)))
-shard2_port=$(start shard2 $((shard1_port + 1)))
+start coordinator 54710
+coordinator_port=$port
+start shard1 $((coordinator_port + 1))
+shard1_port=$port
+start shard2 $((shard1_port + 1))
+shard2_port=$port
 on() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d postgres -p "$1" "${@:2}"; }
 
 # Three months of rows with columns for every family; months 1 and 2 go to shard 1, month 3 to shard 2.
