@@ -231,6 +231,44 @@ CASES = [
                 CROSS JOIN bench_customers WHERE ended_at IS DISTINCT FROM started_at GROUP BY 1, 2""",
         "baseline": "SELECT sum(id) FROM bench_customers",
     },
+    # --- rollup cases (issue 11, item 1): `ours` rolls up 4,000 stored daily summaries, `plain`
+    # is one pass of the same aggregate over the same rows (the "vs plain" ratio must stay
+    # under 2); run alone with `bash benches/run rollup`.
+    {
+        "family": "rollup",
+        "name": "rollup(customer_summary), 4000 d",
+        "setup": """
+            SELECT setseed(0.125);
+            CREATE TABLE bench_rollup_customers AS
+            SELECT id % 4000 AS day, started_at,
+                   CASE WHEN random() < 0.6 THEN started_at + random() * interval '900 days' END AS ended_at
+            FROM (SELECT id, timestamptz '2015-01-01' + (id % 4000) * interval '1 day'
+                             + random() * interval '1 day' AS started_at
+                  FROM generate_series(1, :rows * 2 / 5) id) c;
+            CREATE TABLE bench_customer_days AS
+            SELECT day, crm.customer_agg(started_at, ended_at) AS s FROM bench_rollup_customers GROUP BY day;
+            VACUUM ANALYZE bench_rollup_customers, bench_customer_days;
+        """,
+        "ours": "SELECT crm.rollup(s) FROM bench_customer_days",
+        "plain": "SELECT crm.customer_agg(started_at, ended_at) FROM bench_rollup_customers",
+        "baseline": "SELECT sum(day) FROM bench_rollup_customers",
+    },
+    {
+        "family": "rollup",
+        "name": "rollup(cohort_summary), 4000 d",
+        "setup": """
+            CREATE TABLE bench_cohort_rows AS
+            SELECT c AS customer_id, d,
+                   timestamptz '2015-01-01' + d * interval '1 day' + (c % 86400) * interval '1 second' AS occurred_at
+            FROM generate_series(1, :rows / 2500) c, generate_series(0, 3999) d;
+            CREATE TABLE bench_cohort_days AS
+            SELECT d, crm.cohort_agg(customer_id, occurred_at, 'day') AS s FROM bench_cohort_rows GROUP BY d;
+            VACUUM ANALYZE bench_cohort_rows, bench_cohort_days;
+        """,
+        "ours": "SELECT crm.rollup(s) FROM bench_cohort_days",
+        "plain": "SELECT crm.cohort_agg(customer_id, occurred_at, 'day') FROM bench_cohort_rows",
+        "baseline": "SELECT sum(d) FROM bench_cohort_rows",
+    },
 ]
 
 

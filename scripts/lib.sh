@@ -48,7 +48,27 @@ ensure_toolchain() {
 # Builds the extension in release mode and installs it into the system Postgres 15.
 install_extension() {
     log "building and installing crm_metrics into Postgres ${PG_MAJOR}"
-    (cd "$REPO_ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" >/dev/null)
+    bash "$REPO_ROOT/scripts/install" "$PG_CONFIG"
+}
+
+# Installs what the real-client tests (tests/clients) need when missing: psycopg 3, node with
+# npm, a JDK and the PostgreSQL JDBC driver.
+ensure_client_toolchain() {
+    local packages=(python3-psycopg libpostgresql-jdbc-java)
+    command -v node >/dev/null || packages+=(nodejs)
+    command -v npm >/dev/null || packages+=(npm)
+    command -v javac >/dev/null || packages+=(default-jdk-headless)
+    local missing=()
+    for package in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$package")
+    done
+    if ((${#missing[@]})); then
+        log "installing Debian packages for the client tests: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
 }
 
 # Runs a command as the postgres OS user (initdb refuses root).

@@ -8,7 +8,7 @@ use crate::common::calendar::{Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref,
-    strict_state, OrRaise,
+    strict_state, OrRaise, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -79,13 +79,17 @@ fn cohort_step(
     key_kind: KeyKind,
     key: Option<u128>,
     occurred_at: Option<TimestampWithTimeZone>,
-    period: Option<&str>,
-    zone: Option<&str>,
+    period: Option<TextArg>,
+    zone: Option<TextArg>,
 ) -> Internal {
     let (Some(key), Some(occurred_at), Some(period)) = (key, occurred_at, period) else {
         return state;
     };
-    let zone = zone.unwrap_or("UTC");
+    let period = period.name(COHORT_AGG, "period").or_raise();
+    let zone = match zone {
+        Some(zone) => zone.name(COHORT_AGG, "time zone").or_raise(),
+        None => "UTC",
+    };
     // SAFETY: the state of `crm.cohort_agg` is a `CohortState` made here.
     let cohort = unsafe {
         state_or_init(&mut state, fcinfo, COHORT_AGG, || {
@@ -108,7 +112,7 @@ macro_rules! cohort_transitions {
             state: Internal,
             customer_id: Option<$($id)+>,
             occurred_at: Option<TimestampWithTimeZone>,
-            period: Option<&str>,
+            period: Option<TextArg>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
             let key = customer_id.map($key);
@@ -123,8 +127,8 @@ macro_rules! cohort_transitions {
             state: Internal,
             customer_id: Option<$($id)+>,
             occurred_at: Option<TimestampWithTimeZone>,
-            period: Option<&str>,
-            time_zone: Option<&str>,
+            period: Option<TextArg>,
+            time_zone: Option<TextArg>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
             let Some(time_zone) = time_zone else {
@@ -148,9 +152,9 @@ cohort_transitions!(
     "text",
     cohort_text_trans,
     cohort_text_zone_trans,
-    [&str],
+    [TextArg],
     KeyKind::Text,
-    key_from_text
+    |id: TextArg| key_from_text(id.0)
 );
 cohort_transitions!(
     "uuid",
@@ -225,7 +229,7 @@ fn cohort_final(mut state: Internal) -> Option<cohort_summary> {
 #[pg_extern(immutable, parallel_safe, strict)]
 fn cohort_retention(
     summary: cohort_summary,
-    mode: default!(&str, "'classic'"),
+    mode: default!(TextArg, "'classic'"),
 ) -> TableIterator<
     'static,
     (
@@ -236,6 +240,7 @@ fn cohort_retention(
         name!(retention_rate, Option<f64>),
     ),
 > {
+    let mode = mode.name(COHORT_RETENTION, "retention mode").or_raise();
     let mode = RetentionMode::parse(COHORT_RETENTION, mode).or_raise();
     let summary = summary.0;
     if summary.retention_row_count() > MAX_RETENTION_ROWS {

@@ -202,4 +202,93 @@ mod tests {
             "22P02"
         );
     }
+
+    /// Zones with DST in both hemispheres, half-hour and 45-minute offsets, zones that moved
+    /// across the date line or changed rules often, and fixed ones.
+    const ZONES: [&str; 24] = [
+        "America/New_York",
+        "Europe/Berlin",
+        "Europe/London",
+        "Europe/Moscow",
+        "America/Los_Angeles",
+        "America/Sao_Paulo",
+        "America/Santiago",
+        "America/St_Johns",
+        "America/Havana",
+        "America/Nuuk",
+        "Australia/Sydney",
+        "Australia/Lord_Howe",
+        "Australia/Adelaide",
+        "Pacific/Auckland",
+        "Pacific/Chatham",
+        "Pacific/Apia",
+        "Pacific/Kiritimati",
+        "Asia/Kolkata",
+        "Asia/Kathmandu",
+        "Asia/Tehran",
+        "Asia/Tokyo",
+        "Africa/Casablanca",
+        "Antarctica/Troll",
+        "Etc/GMT+5",
+    ];
+
+    /// Issue 11: the period of an instant is the one of Postgres's
+    /// `date_trunc(period, ts AT TIME ZONE zone)` in every year (named zones applied DST only
+    /// up to 2099 before). Instants are local midnights (from Postgres) and a minute either
+    /// side, on random days and first days of months from 1900 to 2300, each one through a
+    /// fresh aggregate; then all of them through one aggregate (warm period memos).
+    #[pg_test]
+    fn periods_agree_with_date_trunc_in_24_zones_from_1900_to_2300() {
+        Spi::run(
+            "CREATE TEMP TABLE probe_days AS
+             SELECT date '1900-01-01' + (g * 7919 % 146462) AS d FROM generate_series(1, 150) g
+             UNION ALL SELECT make_date(1900 + (g * 37) % 401, 1 + g % 12, 1) FROM generate_series(1, 100) g
+             UNION ALL VALUES (date '2100-07-15'), (date '2100-07-01'), (date '2299-12-31'), (date '2300-01-01')",
+        )
+        .expect("days");
+        for zone in ZONES {
+            Spi::run(&format!(
+                "DROP TABLE IF EXISTS probes;
+                 CREATE TEMP TABLE probes AS
+                 SELECT row_number() OVER () AS id, ts FROM (
+                   SELECT (d::timestamp AT TIME ZONE '{zone}') + delta AS ts
+                   FROM probe_days, unnest(ARRAY[interval '-1 minute', '0', '1 minute', '-150 minutes']) delta
+                   UNION ALL VALUES (timestamptz '2100-07-15 04:30+00'), ('2100-06-30 22:30+00')) t"
+            ))
+            .expect("probes");
+            assert!(count("SELECT count(*) FROM probes") > 1000);
+            for period in ["day", "week", "month", "quarter", "year"] {
+                let wrong = count(&format!(
+                    "SELECT count(*) FROM probes p LEFT JOIN LATERAL (SELECT cohort FROM crm.cohort_retention(
+                         (SELECT crm.cohort_agg(1::bigint, x.ts, '{period}', '{zone}') FROM (SELECT p.ts) x))) r ON true
+                     WHERE r.cohort IS DISTINCT FROM date_trunc('{period}', p.ts AT TIME ZONE '{zone}')::date"
+                ));
+                assert_eq!(wrong, 0, "{zone} {period}: instants in the wrong period");
+            }
+            // One aggregate over every instant (ids unique): the cohort sizes per year and
+            // per month of one 30-year window equal Postgres's counts.
+            let wrong = count(&format!(
+                "WITH ours AS (SELECT cohort, cohort_size FROM crm.cohort_retention(
+                                 (SELECT crm.cohort_agg(id, ts, 'year', '{zone}') FROM probes))
+                               WHERE period_number = 0),
+                      theirs AS (SELECT date_trunc('year', ts AT TIME ZONE '{zone}')::date AS cohort,
+                                        count(*) AS cohort_size FROM probes GROUP BY 1)
+                 SELECT count(*) FROM ((TABLE ours EXCEPT TABLE theirs) UNION ALL (TABLE theirs EXCEPT TABLE ours)) d"
+            ));
+            assert_eq!(wrong, 0, "{zone}: yearly cohorts of one aggregate");
+            let wrong = count(&format!(
+                "WITH w AS (SELECT * FROM probes WHERE ts >= '2090-01-01' AND ts < '2120-01-01'),
+                      ours AS (SELECT cohort, cohort_size FROM crm.cohort_retention(
+                                 (SELECT crm.cohort_agg(id, ts, 'month', '{zone}') FROM w))
+                               WHERE period_number = 0),
+                      theirs AS (SELECT date_trunc('month', ts AT TIME ZONE '{zone}')::date AS cohort,
+                                        count(*) AS cohort_size FROM w GROUP BY 1)
+                 SELECT count(*) FROM ((TABLE ours EXCEPT TABLE theirs) UNION ALL (TABLE theirs EXCEPT TABLE ours)) d"
+            ));
+            assert_eq!(
+                wrong, 0,
+                "{zone}: monthly cohorts of one aggregate, 2090-2120"
+            );
+        }
+    }
 }

@@ -192,6 +192,18 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Reads the text form of a summary: a JSON object, nothing else (serde alone would also read
+/// a struct from a JSON array of its fields). The error is a message for an `InvalidText`.
+pub fn from_json_object<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    if !text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+    {
+        return Err("expected a JSON object".to_string());
+    }
+    serde_json::from_str(text).map_err(|error| error.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! pgrx glue shared by every family. Nothing here knows about a metric.
 use super::error::MetricError;
-use pgrx::datum::Internal;
+use pgrx::datum::{FromDatum, Internal};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgMemoryContexts};
 
@@ -225,6 +225,66 @@ pub unsafe fn with_varlena_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8
     }
 }
 
+/// A `text` argument as its bytes in the database encoding. pgrx's `&str` raises a Rust panic
+/// (XX000 with a backtrace) on text that is not UTF-8, which a LATIN1 or SQL_ASCII database
+/// holds; ids are hashed by these bytes and names go through [`TextArg::name`].
+#[derive(Clone, Copy, Debug)]
+pub struct TextArg<'a>(pub &'a [u8]);
+
+impl<'a> TextArg<'a> {
+    /// The argument as an option name (period, time zone, denominator, mode). Names are
+    /// ASCII, so text that is not UTF-8 cannot be one: 22023, the value shown escaped.
+    pub fn name(self, function: &str, what: &str) -> Result<&'a str, MetricError> {
+        std::str::from_utf8(self.0).map_err(|_| {
+            MetricError::InvalidParameter(format!(
+                "{function}: unknown {what} '{}'",
+                self.0.escape_ascii()
+            ))
+        })
+    }
+}
+
+impl FromDatum for TextArg<'_> {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        typoid: pg_sys::Oid,
+    ) -> Option<Self> {
+        // SAFETY: a text datum is a varlena, which `&[u8]`'s conversion detoasts and borrows.
+        unsafe { <&[u8] as FromDatum>::from_polymorphic_datum(datum, is_null, typoid) }.map(TextArg)
+    }
+}
+
+// SAFETY: `TextArg` is read from a text argument with `FromDatum`, like pgrx's own `&str`.
+unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for TextArg<'fcx> {
+    unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+        let index = arg.index();
+        unsafe { arg.unbox_arg_using_from_datum() }
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+    }
+
+    unsafe fn unbox_nullable_arg(
+        arg: pgrx::callconv::Arg<'_, 'fcx>,
+    ) -> pgrx::nullable::Nullable<Self> {
+        unsafe { arg.unbox_arg_using_from_datum() }.into()
+    }
+}
+
+// SAFETY: the SQL type is `text`, whose datums `FromDatum` above reads.
+unsafe impl pgrx::pgrx_sql_entity_graph::metadata::SqlTranslatable for TextArg<'_> {
+    const TYPE_IDENT: &'static str = pgrx::pgrx_resolved_type!(TextArg);
+    const TYPE_ORIGIN: pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin =
+        pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin::External;
+    const ARGUMENT_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ArgumentError,
+    > = Ok(pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef::literal("text"));
+    const RETURN_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsError,
+    > = Err(pgrx::pgrx_sql_entity_graph::metadata::ReturnsError::Datum);
+}
+
 /// A summary value that is also a SQL type (`crm.<family>_summary`): a versioned binary form
 /// for storage and a readable text form for dumps and humans.
 /// `encode` and `to_text` take `&mut self` so a summary may normalize itself (sort, merge)
@@ -356,8 +416,164 @@ macro_rules! summary_type {
                 }
             }
         }
+
+        // The binary receive function `crm_<type>_recv` (declared in SQL by
+        // sql/summary_types.sql, with the send, equality and hash functions every type shares).
+        const _: () = {
+            /// Binary receive function of the type: decodes (validates) and re-encodes.
+            ///
+            /// # Safety
+            /// Called by Postgres through the V1 calling convention only.
+            #[unsafe(export_name = concat!("crm_", stringify!($name), "_recv"))]
+            pub unsafe extern "C-unwind" fn receive(
+                fcinfo: ::pgrx::pg_sys::FunctionCallInfo,
+            ) -> ::pgrx::pg_sys::Datum {
+                unsafe { $crate::common::pg::receive_summary::<$name>(fcinfo) }
+            }
+
+            #[unsafe(export_name = concat!("pg_finfo_crm_", stringify!($name), "_recv"))]
+            pub extern "C" fn receive_finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
+                const V1_API: ::pgrx::pg_sys::Pg_finfo_record =
+                    ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+                &V1_API
+            }
+        };
     };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Binary send/receive, equality and hashing of summary types. The stored form of a summary is
+// canonical (`encode` normalizes), so equal values have equal bytes and the shared functions
+// below compare and hash bytes. sql/summary_types.sql declares them for every type.
+// ---------------------------------------------------------------------------------------------
+
+/// The receive function of summary type `T`: the rest of the message buffer is a binary form,
+/// which must decode (else 22P03); returns it re-encoded.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a type receive function (argument 0 a `StringInfo`).
+pub unsafe fn receive_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: the guard turns Rust panics and Postgres errors raised inside into a Postgres
+    // error at this boundary; everything inside is dropped by unwinding first.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let Some(argument) = raw_arg(fcinfo, 0) else {
+                raise(MetricError::InvalidBinary(
+                    "crm_metrics: receive without a buffer".to_string(),
+                ))
+            };
+            // SAFETY: Postgres passes the message buffer as argument 0 of a receive function.
+            let buffer = &mut *argument.cast_mut_ptr::<pg_sys::StringInfoData>();
+            let start = usize::try_from(buffer.cursor).unwrap_or(0);
+            let end = usize::try_from(buffer.len).unwrap_or(0).max(start);
+            // SAFETY: `data[cursor..len]` is the unread part of the buffer.
+            let bytes =
+                std::slice::from_raw_parts((buffer.data as *const u8).add(start), end - start);
+            let mut value = T::decode(bytes).or_raise();
+            buffer.cursor = buffer.len;
+            let encoded = value.encode();
+            (*fcinfo).isnull = false;
+            varlena_from_bytes(&encoded)
+        })
+    }
+}
+
+/// Runs `body` under a panic guard on the payload of argument 0 and, when the function has a
+/// second argument, on the payload of argument 1 (`second_is_varlena`) or on its datum.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a STRICT V1 function whose argument 0 (and argument 1 when
+/// `second_is_varlena`) is a varlena.
+unsafe fn with_varlena_arguments(
+    fcinfo: pg_sys::FunctionCallInfo,
+    body: impl FnOnce(&[u8], Option<&[u8]>, Option<pg_sys::Datum>) -> pg_sys::Datum,
+    second_is_varlena: bool,
+) -> pg_sys::Datum {
+    // SAFETY: as in `receive_summary`; STRICT functions never see NULL arguments.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let first = pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 0).value;
+            let second = (*fcinfo).nargs > 1;
+            let second = second.then(|| pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 1).value);
+            (*fcinfo).isnull = false;
+            with_varlena_bytes(first, |left| match second {
+                Some(datum) if second_is_varlena => {
+                    with_varlena_bytes(datum, |right| body(left, Some(right), None))
+                }
+                other => body(left, None, other),
+            })
+        })
+    }
+}
+
+crate::raw_transition! {
+    /// Send function of every summary type: its binary form as the message bytes.
+    fn crm_summary_send / pg_finfo_crm_summary_send (fcinfo) {
+        unsafe { with_varlena_arguments(fcinfo, |bytes, _, _| varlena_from_bytes(bytes), false) }
+    }
+}
+
+crate::raw_transition! {
+    /// `=` of every summary type: the binary forms are equal.
+    fn crm_summary_eq / pg_finfo_crm_summary_eq (fcinfo) {
+        unsafe {
+            with_varlena_arguments(
+                fcinfo,
+                |left, right, _| pg_sys::Datum::from(Some(left) == right),
+                true,
+            )
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// `<>` of every summary type: the binary forms differ.
+    fn crm_summary_ne / pg_finfo_crm_summary_ne (fcinfo) {
+        unsafe {
+            with_varlena_arguments(
+                fcinfo,
+                |left, right, _| pg_sys::Datum::from(Some(left) != right),
+                true,
+            )
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Hash support function 1 of every summary type: the low 32 bits of the seed-0 hash.
+    fn crm_summary_hash / pg_finfo_crm_summary_hash (fcinfo) {
+        unsafe {
+            with_varlena_arguments(
+                fcinfo,
+                |bytes, _, _| pg_sys::Datum::from(xxhash_rust::xxh3::xxh3_64(bytes) as u32 as i32),
+                false,
+            )
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Hash support function 2 of every summary type: a seeded 64-bit hash (seed 0 agrees with
+    /// function 1 in its low 32 bits, as Postgres requires).
+    fn crm_summary_hash_extended / pg_finfo_crm_summary_hash_extended (fcinfo) {
+        unsafe {
+            with_varlena_arguments(
+                fcinfo,
+                |bytes, _, seed| {
+                    let seed = seed.map_or(0, |seed| seed.value() as u64);
+                    pg_sys::Datum::from(xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed) as i64)
+                },
+                false,
+            )
+        }
+    }
+}
+
+extension_sql_file!(
+    "../../sql/summary_types.sql",
+    name = "summary_types",
+    finalize
+);
 
 // ---------------------------------------------------------------------------------------------
 // Raw per-row transition functions.

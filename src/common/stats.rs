@@ -9,7 +9,9 @@ pub fn two_sided_z(function: &str, confidence: f64) -> MetricResult<f64> {
             "{function}: confidence {confidence} is outside the open interval (0, 1)"
         )));
     }
-    Ok(normal_quantile(0.5 + confidence / 2.0))
+    // From the lower tail: `0.5 + confidence / 2` rounds to 1 (an infinite quantile) for a
+    // confidence next to 1, while `1 - confidence` is exact there.
+    Ok(-normal_quantile((1.0 - confidence) / 2.0))
 }
 
 /// Inverse of the standard normal CDF for `p` in (0, 1): Wichura's algorithm AS 241 (PPND16),
@@ -207,5 +209,9 @@ mod tests {
         assert!(two_sided_z("f", 1.0).is_err());
         assert!(two_sided_z("f", f64::NAN).is_err());
         assert!((two_sided_z("f", 0.95).unwrap() - 1.959_963_984_540_054).abs() < 1e-12);
+        // Next to 1, where 0.5 + c/2 rounds to 1: still finite (about 8.29 for 1 - 2^-53).
+        let z = two_sided_z("f", 1.0 - f64::EPSILON / 2.0).unwrap();
+        assert!(z.is_finite() && z > 8.0 && z < 8.5, "{z}");
+        assert!(two_sided_z("f", f64::MIN_POSITIVE).unwrap().abs() < 1e-15);
     }
 }

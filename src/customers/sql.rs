@@ -7,7 +7,7 @@ use super::state::{
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise, state_or_init, state_ref,
-    strict_state, OrRaise,
+    strict_state, OrRaise, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -61,7 +61,7 @@ fn period_step(
     mut state: Internal,
     fcinfo: pg_sys::FunctionCallInfo,
     function: &'static str,
-    row: Option<(CustomerRow, Option<&str>)>,
+    row: Option<(CustomerRow, Option<TextArg>)>,
     inverse: bool,
 ) -> Internal {
     // SAFETY: the state of the one-step aggregates is a `PeriodState` made here, in the
@@ -72,7 +72,7 @@ fn period_step(
         Some((row, _)) if inverse => period.remove(function, row).or_raise(),
         Some((row, denominator)) => {
             let denominator = denominator
-                .map(|name| Denominator::parse(function, name))
+                .map(|name| Denominator::parse(function, name.name(function, "denominator")?))
                 .transpose()
                 .or_raise();
             period.add(function, row, denominator).or_raise();
@@ -115,7 +115,7 @@ macro_rules! period_transition {
             ended_at: Option<TimestampWithTimeZone>,
             period_start: Option<TimestampWithTimeZone>,
             period_end: Option<TimestampWithTimeZone>,
-            denominator: Option<&str>,
+            denominator: Option<TextArg>,
             fcinfo: pg_sys::FunctionCallInfo,
         ) -> Internal {
             let row = customer_row(started_at, ended_at, period_start, period_end)
@@ -244,7 +244,7 @@ fn customer_rollup_trans(
     // SAFETY: the state of the rollup is a `CustomerSummary` made here.
     let merged =
         unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_ROLLUP, CustomerSummary::new) };
-    merged.merge(&summary.0);
+    merged.merge(CUSTOMER_ROLLUP, &summary.0).or_raise();
     merged.check_size(CUSTOMER_ROLLUP).or_raise();
     internal_of(merged)
 }
@@ -259,7 +259,7 @@ fn customer_agg_combine(
     // SAFETY: both states are `CustomerSummary`s made by these aggregates' functions.
     unsafe {
         combine_states::<CustomerSummary>(first, second, fcinfo, CUSTOMER_AGG, |state, other| {
-            state.merge(other);
+            state.merge(CUSTOMER_AGG, other).or_raise();
             state.check_size(CUSTOMER_AGG).or_raise()
         })
     }

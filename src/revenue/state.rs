@@ -884,7 +884,7 @@ mod tests {
         assert!(MrrSummary::decode(&bytes).is_err());
         let text_keys = {
             let mut t = MrrSummary::new(KeyKind::Text);
-            t.add(F, key_from_text("acme"), first_of(2025, 1), d("5"))
+            t.add(F, key_from_text(b"acme"), first_of(2025, 1), d("5"))
                 .unwrap();
             t
         };

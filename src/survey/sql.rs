@@ -106,7 +106,7 @@ fn nps_rollup_trans(
     // is returned even for a NULL summary (a moving-aggregate transition must not return NULL).
     let nps = unsafe { state_or_init(&mut state, fcinfo, NPS_ROLLUP, NpsState::default) };
     if let Some(summary) = summary {
-        nps.add_summary(&summary.0);
+        nps.add_summary(NPS_ROLLUP, &summary.0).or_raise();
     }
     internal_of(nps)
 }
@@ -125,7 +125,11 @@ fn nps_rollup_inverse(mut state: Internal, summary: Option<nps_summary>) -> Inte
 #[pg_extern(immutable, parallel_safe)]
 fn nps_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
     // SAFETY: both states are `NpsState`s made by the NPS aggregates' functions.
-    unsafe { combine_states::<NpsState>(first, second, fcinfo, NPS, NpsState::merge) }
+    unsafe {
+        combine_states::<NpsState>(first, second, fcinfo, NPS, |state, other| {
+            state.merge(NPS, other).or_raise()
+        })
+    }
 }
 
 /// Serialize function of the NPS aggregates (parallel query).

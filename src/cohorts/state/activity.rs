@@ -98,9 +98,16 @@ fn record_outside_window(
         }
         return;
     }
-    // An earlier period: it becomes the first one, and the periods pushed out
-    // of the bitmap window move to the front of the spill.
-    let shift = -offset;
+    let moved = lower_window(activity, period);
+    if !moved.is_empty() {
+        spill_mut(activity, spills).splice(0..0, moved);
+    }
+}
+
+/// Makes `period` (before the customer's first period) its first one; returns the periods
+/// pushed out of the top of the bitmap window, ascending (all before the spilled ones).
+fn lower_window(activity: &mut Activity, period: i32) -> Vec<i32> {
+    let shift = i64::from(activity.first) - i64::from(period);
     let (kept, moved_from) = if shift >= WINDOW {
         (0, 0)
     } else {
@@ -114,19 +121,32 @@ fn record_outside_window(
     let moved: Vec<i32> = periods(activity.first + moved_from as i32, moved_bits, &[]).collect();
     activity.first = period;
     activity.bits = kept | 1;
-    if !moved.is_empty() {
-        spill_mut(activity, spills).splice(0..0, moved);
-    }
+    moved
 }
 
 /// Adds the periods of `source` (with its spilled periods) to `target`.
+///
+/// Periods that do not come after the target's spill are appended anyway and the spill's
+/// index is pushed to `unsorted` (to be sorted and deduplicated by the reader, see
+/// `Customers::settle_spills`), so a merge costs O(source periods) whatever the target holds:
+/// a rollup of N summaries is one pass.
 pub(super) fn merge_activity(
     target: &mut Activity,
     spills: &mut Vec<Vec<i32>>,
+    unsorted: &mut Vec<u32>,
     source: &Activity,
     source_spill: &[i32],
 ) {
-    record(target, spills, source.first);
+    if source.first < target.first {
+        let moved = lower_window(target, source.first);
+        if !moved.is_empty() {
+            let spill = spill_mut(target, spills);
+            if !spill.is_empty() {
+                unsorted.push(target.spill);
+            }
+            spill.extend(moved);
+        }
+    }
     // Now target.first <= source.first.
     let distance = i64::from(source.first) - i64::from(target.first);
     let overflow = if distance < WINDOW {
@@ -147,26 +167,16 @@ pub(super) fn merge_activity(
     } else {
         source.first
     };
-    let extra = periods(overflow_first, overflow, source_spill);
+    let mut extra = periods(overflow_first, overflow, source_spill).peekable();
     let spill = spill_mut(target, spills);
-    let mut merged = Vec::with_capacity(spill.len() + source_spill.len() + 64);
-    let mut mine = spill.iter().copied().peekable();
-    let mut theirs = extra.peekable();
-    loop {
-        let next = match (mine.peek(), theirs.peek()) {
-            (Some(&a), Some(&b)) if a < b => mine.next(),
-            (Some(&a), Some(&b)) if a > b => theirs.next(),
-            (Some(_), Some(_)) => {
-                theirs.next();
-                mine.next()
-            }
-            (Some(_), None) => mine.next(),
-            (None, _) => theirs.next(),
-        };
-        match next {
-            Some(period) => merged.push(period),
-            None => break,
+    if let Some(&last) = spill.last() {
+        while extra
+            .next_if(|&period| period <= last && spill.binary_search(&period).is_ok())
+            .is_some()
+        {}
+        if extra.peek().is_some_and(|&period| period <= last) {
+            unsorted.push(target.spill);
         }
     }
-    *spill = merged;
+    spill.extend(extra);
 }

@@ -7,7 +7,7 @@ use super::activity::{periods, record, spill_mut, Activity, WINDOW};
 use super::table::Customers;
 use super::{key_from_bigint, too_many_customers, CohortSummary, KeyKind, FORMAT_VERSION};
 use crate::common::calendar::{Period, Zone};
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 
 /// SQL name of the type, used in messages about its binary and text forms.
@@ -168,7 +168,7 @@ impl CohortSummary {
     /// Reads [`CohortSummary::to_text`]'s form; periods may come in any order.
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let invalid = |message: String| MetricError::InvalidText(format!("{TYPE_NAME}: {message}"));
-        let form: TextForm = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let form: TextForm = from_json_object(text).map_err(invalid)?;
         if form.version != FORMAT_VERSION {
             return Err(invalid(format!(
                 "unsupported version {} (expected {FORMAT_VERSION})",
@@ -199,7 +199,11 @@ impl CohortSummary {
                 i32::try_from(index)
                     .ok()
                     .filter(|index| (low..=high).contains(index))
-                    .ok_or_else(|| invalid(format!("period index {index} out of range")))
+                    .ok_or_else(|| {
+                        MetricError::DatetimeOverflow(format!(
+                            "{TYPE_NAME}: period index {index} is outside the range of dates"
+                        ))
+                    })
             });
             let first = indexes
                 .next()

@@ -75,9 +75,10 @@ pub fn key_from_bigint(id: i64) -> u128 {
     u128::from(id as u64)
 }
 
-/// Key of a text customer id: its 128-bit XXH3 hash.
-pub fn key_from_text(id: &str) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(id.as_bytes())
+/// Key of a text customer id: the 128-bit XXH3 hash of its bytes in the database encoding
+/// (so ids that are not UTF-8, in a LATIN1 or SQL_ASCII database, hash too).
+pub fn key_from_text(id: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(id)
 }
 
 /// Key of a uuid customer id (exact; keys order like the uuids).
@@ -172,6 +173,7 @@ impl CohortSummary {
         // Borrows end with each public method, so these borrows always succeed.
         if let Ok(mut customers) = self.customers.try_borrow_mut() {
             customers.flush();
+            customers.settle_spills();
         }
         self.customers.borrow()
     }
@@ -186,6 +188,10 @@ impl CohortSummary {
         }
         let period = self.indexer.index(function, occurred_at)?;
         let customers = self.customers.get_mut();
+        if !customers.unsorted.is_empty() {
+            // Only after a merge: the per-row path below needs sorted spills.
+            customers.settle_spills();
+        }
         if !customers.has_room(customers.queued + 1) {
             return Err(too_many_customers(function));
         }

@@ -28,8 +28,12 @@ pub(super) struct Customers {
     /// Per-table random hash keys (bigint ids are sequential, not mixed).
     seed: u64,
     multiplier: u64,
-    /// Sorted, distinct periods beyond the bitmap window of some customers.
+    /// Periods beyond the bitmap window of some customers: sorted and distinct, except the
+    /// spills listed in `unsorted` (left by merges until [`Customers::settle_spills`]).
     pub(super) spills: Vec<Vec<i32>>,
+    /// One-based indexes (as in `Activity::spill`) of spills that may be unsorted or repeat
+    /// periods; an index may be listed more than once.
+    pub(super) unsorted: Vec<u32>,
     /// Ring of queued `(key, hash, period)`; once full, the oldest is at `next`.
     queue: [(u128, u64, i32); PIPELINE],
     pub(super) queued: usize,
@@ -69,6 +73,7 @@ impl Customers {
             seed: random.hash_one(0u8),
             multiplier: random.hash_one(1u8) | 1,
             spills: Vec::new(),
+            unsorted: Vec::new(),
             queue: [(0, 0, 0); PIPELINE],
             queued: 0,
             next: 0,
@@ -186,7 +191,30 @@ impl Customers {
                 spill_mut(target, &mut self.spills).extend_from_slice(source_spill);
             }
         } else {
-            merge_activity(target, &mut self.spills, source, source_spill);
+            merge_activity(
+                target,
+                &mut self.spills,
+                &mut self.unsorted,
+                source,
+                source_spill,
+            );
+            // Deduplicated, the list has at most `spills.len()` entries, so it is sorted again
+            // only after as many pushes: O(log) per push.
+            if self.unsorted.len() > 2 * self.spills.len() + 64 {
+                self.unsorted.sort_unstable();
+                self.unsorted.dedup();
+            }
+        }
+    }
+
+    /// Sorts and deduplicates the spills merges left unsorted: O(their size · log) once,
+    /// instead of a sorted merge per summary.
+    pub(super) fn settle_spills(&mut self) {
+        for index in self.unsorted.drain(..) {
+            if let Some(spill) = self.spills.get_mut((index as usize).wrapping_sub(1)) {
+                spill.sort_unstable();
+                spill.dedup();
+            }
         }
     }
 }

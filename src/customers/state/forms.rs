@@ -3,10 +3,10 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 
-use super::summary::{push_span, Span};
-use super::{CustomerSummary, FORMAT_VERSION, NEG_INFINITY, POS_INFINITY};
-use crate::common::calendar::{format_timestamp, parse_timestamp};
-use crate::common::codec::{Reader, Writer};
+use super::summary::{push_span, Span, MAX_CUSTOMERS};
+use super::{CustomerSummary, FORMAT_VERSION, POS_INFINITY};
+use crate::common::calendar::{format_timestamp, is_valid_timestamp, parse_timestamp};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 
 /// Names [`CustomerSummary`] in error messages of its binary and text forms.
@@ -67,7 +67,7 @@ impl CustomerSummary {
                     i64::try_from(started_at).map_err(|_| corrupt("started_at out of range"))?
                 }
             };
-            if started_at == NEG_INFINITY || started_at == POS_INFINITY {
+            if !is_valid_timestamp(started_at) {
                 return Err(corrupt("started_at out of range"));
             }
             let ended_at = match reader.u64()? {
@@ -75,7 +75,7 @@ impl CustomerSummary {
                 1 => return Err(corrupt("span with ended_at = started_at")),
                 code => i64::try_from(i128::from(started_at) + i128::from(code) - 1)
                     .ok()
-                    .filter(|&ended_at| ended_at != POS_INFINITY)
+                    .filter(|&ended_at| is_valid_timestamp(ended_at))
                     .ok_or_else(|| corrupt("ended_at out of range"))?,
             };
             let count = reader.u64()?;
@@ -95,13 +95,15 @@ impl CustomerSummary {
             }
             customers = customers
                 .checked_add(count)
-                .ok_or_else(|| corrupt("customer count overflows"))?;
+                .filter(|&total| total <= MAX_CUSTOMERS)
+                .ok_or_else(|| corrupt("customer count overflows a bigint"))?;
             spans.push(span);
         }
         reader.finish()?;
         Ok(CustomerSummary {
             spans,
             pending: Vec::new(),
+            pending_spans: Vec::new(),
             customers,
         })
     }
@@ -143,8 +145,8 @@ impl CustomerSummary {
     /// malformed input → `MetricError::InvalidText`.
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let invalid = |what: String| MetricError::InvalidText(format!("{SUMMARY_TYPE}: {what}"));
-        let parsed: SummaryText = serde_json::from_str(text)
-            .map_err(|error| invalid(format!("malformed text: {error}")))?;
+        let parsed: SummaryText =
+            from_json_object(text).map_err(|error| invalid(format!("malformed text: {error}")))?;
         if parsed.version != u64::from(FORMAT_VERSION) {
             return Err(invalid(format!(
                 "unsupported version {} (expected {FORMAT_VERSION})",
@@ -178,7 +180,8 @@ impl CustomerSummary {
             }
             customers = customers
                 .checked_add(*count)
-                .ok_or_else(|| invalid("customer count overflows".to_string()))?;
+                .filter(|&total| total <= MAX_CUSTOMERS)
+                .ok_or_else(|| invalid("customer count overflows a bigint".to_string()))?;
             rows.push(Span {
                 started_at,
                 ended_at,
@@ -199,6 +202,7 @@ impl CustomerSummary {
         Ok(CustomerSummary {
             spans,
             pending: Vec::new(),
+            pending_spans: Vec::new(),
             customers,
         })
     }

@@ -27,7 +27,7 @@ mod tests;
 pub use counts::{CustomerRow, PeriodCounts, PeriodState};
 pub use summary::CustomerSummary;
 
-use crate::common::calendar::format_timestamp;
+use crate::common::calendar::{format_timestamp, is_valid_timestamp};
 use crate::common::error::{MetricError, MetricResult};
 
 /// Version byte of every binary form in this module (and `"version"` of the text form).
@@ -94,6 +94,14 @@ fn customer_span(
         }
         Some(ended_at) => ended_at,
     };
+    // Only reachable from Rust: every timestamptz Postgres passes is in range.
+    if !is_valid_timestamp(started_at)
+        || !(ended_at == POS_INFINITY || is_valid_timestamp(ended_at))
+    {
+        return Err(MetricError::DatetimeOverflow(format!(
+            "{function}: timestamp out of range"
+        )));
+    }
     if ended_at < started_at {
         return Err(MetricError::InvalidParameter(format!(
             "{function}: ended_at {} is before started_at {}",

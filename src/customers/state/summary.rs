@@ -100,8 +100,21 @@ pub struct CustomerSummary {
     pub(super) spans: Vec<Span>,
     /// `(started_at, ended_at)` of rows added since the last fold, in arrival order.
     pub(super) pending: Vec<(i64, i64)>,
-    /// Rows added in total: the span counts plus the pending rows.
+    /// Spans of summaries merged in since the last fold, in arrival order (keys may repeat).
+    pub(super) pending_spans: Vec<Span>,
+    /// Rows added in total: the span counts plus the pending rows and spans; at most
+    /// `i64::MAX` (a SQL bigint).
     pub(super) customers: u64,
+}
+
+/// Most customers one summary counts: what `crm.customers` can return as a bigint.
+pub(super) const MAX_CUSTOMERS: u64 = i64::MAX as u64;
+
+/// The error of a count past [`MAX_CUSTOMERS`].
+pub(super) fn too_many_customers(function: &str) -> MetricError {
+    MetricError::OutOfRange(format!(
+        "{function}: more than {MAX_CUSTOMERS} customers in one summary"
+    ))
 }
 
 impl CustomerSummary {
@@ -121,30 +134,42 @@ impl CustomerSummary {
             return Ok(());
         };
         self.check_size(function)?;
+        self.customers = self.count_with(function, 1)?;
         self.pending.push(row);
-        self.customers = self.customers.saturating_add(1);
         self.fold_if_tail_is_long();
         Ok(())
     }
 
-    /// Exact multiset union.
-    pub fn merge(&mut self, other: &CustomerSummary) {
-        if !other.spans.is_empty() {
-            self.spans = if self.spans.is_empty() {
-                other.spans.clone()
-            } else {
-                merge_spans(&self.spans, &other.spans)
-            };
+    /// Exact multiset union. The other summary's spans are queued and sorted in with the
+    /// next fold (when the queue outgrows the sorted spans, or when read), so a merge costs
+    /// O(size of `other`) and a rollup of N summaries about one sort of all their spans.
+    /// More than [`MAX_CUSTOMERS`] customers in total → 22003.
+    pub fn merge(&mut self, function: &str, other: &CustomerSummary) -> MetricResult<()> {
+        let customers = self.count_with(function, other.customers)?;
+        if self.customers == 0 {
+            self.spans.extend_from_slice(&other.spans);
+        } else {
+            self.pending_spans.extend_from_slice(&other.spans);
         }
+        self.pending_spans.extend_from_slice(&other.pending_spans);
         self.pending.extend_from_slice(&other.pending);
-        self.customers = self.customers.saturating_add(other.customers);
+        self.customers = customers;
         self.fold_if_tail_is_long();
+        Ok(())
+    }
+
+    /// The customer count after adding `more`, or 22003 past [`MAX_CUSTOMERS`].
+    fn count_with(&self, function: &str, more: u64) -> MetricResult<u64> {
+        self.customers
+            .checked_add(more)
+            .filter(|&total| total <= MAX_CUSTOMERS)
+            .ok_or_else(|| too_many_customers(function))
     }
 
     /// Fails once the summary holds [`MAX_HELD_LIFETIMES`] lifetimes; callers check after
     /// merging, and `add` checks before every row.
     pub fn check_size(&self, function: &str) -> MetricResult<()> {
-        if self.spans.len() + self.pending.len() < MAX_HELD_LIFETIMES {
+        if self.spans.len() + self.pending.len() + self.pending_spans.len() < MAX_HELD_LIFETIMES {
             Ok(())
         } else {
             Err(MetricError::OutOfRange(format!(
@@ -269,29 +294,27 @@ impl CustomerSummary {
     }
 
     fn fold_if_tail_is_long(&mut self) {
-        if self.pending.len() > self.spans.len().max(MIN_PENDING_ROWS) {
+        if self.pending.len() + self.pending_spans.len() > self.spans.len().max(MIN_PENDING_ROWS) {
             self.fold();
         }
     }
 
-    /// Sorts the pending rows into the spans.
+    /// Sorts the pending rows and spans into the spans.
     pub(super) fn fold(&mut self) {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && self.pending_spans.is_empty() {
             return;
         }
-        self.pending.sort_unstable();
-        let mut incoming = Vec::new();
-        for &(started_at, ended_at) in &self.pending {
-            push_span(
-                &mut incoming,
-                Span {
-                    started_at,
-                    ended_at,
-                    count: 1,
-                },
-            );
+        let mut queued = std::mem::take(&mut self.pending_spans);
+        queued.extend(self.pending.drain(..).map(|(started_at, ended_at)| Span {
+            started_at,
+            ended_at,
+            count: 1,
+        }));
+        queued.sort_unstable_by_key(Span::key);
+        let mut incoming = Vec::with_capacity(queued.len());
+        for span in queued {
+            push_span(&mut incoming, span);
         }
-        self.pending.clear();
         self.spans = if self.spans.is_empty() {
             incoming
         } else {

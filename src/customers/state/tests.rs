@@ -527,3 +527,72 @@ fn text_form() {
         );
     }
 }
+
+#[test]
+fn counts_stay_within_bigint() {
+    let max = i64::MAX;
+    let full = format!(
+        r#"{{"version":1,"customers":{max},"spans":[["2024-01-01 00:00:00+00",null,{max}]]}}"#
+    );
+    let mut full_summary = CustomerSummary::from_text(&full).unwrap();
+    assert_eq!(full_summary.customers(), max as u64);
+    assert_eq!(
+        CustomerSummary::decode(&full_summary.encode())
+            .unwrap()
+            .customers(),
+        max as u64
+    );
+    // One more customer, by a row or by a merge, is 22003; the summary is unchanged.
+    let error = full_summary.clone().add(F, 0, None).unwrap_err();
+    assert!(matches!(error, MetricError::OutOfRange(m) if m.starts_with("crm.churn_rate: ")));
+    let one = summary(&[(0, None)]);
+    let error = full_summary.merge(F, &one).unwrap_err();
+    assert!(matches!(error, MetricError::OutOfRange(m) if m.starts_with("crm.churn_rate: ")));
+    assert_eq!(full_summary.customers(), max as u64);
+    // Text and binary forms holding more are rejected.
+    let over = (max as u64) + 1;
+    for text in [
+        format!(r#"{{"version":1,"customers":{over},"spans":[["2024-01-01 00:00:00+00",null,{over}]]}}"#),
+        r#"{"version":1,"customers":18446744073709551615,"spans":[["2024-01-01 00:00:00+00",null,18446744073709551615]]}"#.to_string(),
+    ] {
+        assert!(matches!(CustomerSummary::from_text(&text), Err(MetricError::InvalidText(_))), "{text}");
+    }
+    // Two spans of i64::MAX customers each, in the binary form.
+    let mut writer = crate::common::codec::Writer::with_version(FORMAT_VERSION);
+    writer
+        .u64(2)
+        .i64(0)
+        .u64(0)
+        .u64(max as u64)
+        .u64(1)
+        .u64(0)
+        .u64(max as u64);
+    let bytes = writer.finish();
+    assert!(matches!(
+        CustomerSummary::decode(&bytes),
+        Err(MetricError::InvalidBinary(_))
+    ));
+}
+
+#[test]
+fn text_form_accepts_only_the_documented_object_within_timestamptz() {
+    for bad in [
+        r#"[1,0,[]]"#,
+        r#" [1,0,[]]"#,
+        r#"{"version":1,"customers":1,"spans":[["294277-01-01 00:00:00+00",null,1]]}"#,
+        r#"{"version":1,"customers":1,"spans":[["100000-01-01 00:00:00+00 BC",null,1]]}"#,
+        r#"{"version":1,"customers":1,"spans":[["4714-11-23 23:59:59.999999+00 BC",null,1]]}"#,
+        r#"{"version":1,"customers":1,"spans":[["2024-01-01 00:00:00+00","294277-01-01 00:00:00+00",1]]}"#,
+    ] {
+        assert!(
+            matches!(
+                CustomerSummary::from_text(bad),
+                Err(MetricError::InvalidText(_))
+            ),
+            "{bad}"
+        );
+    }
+    // The ends of the timestamptz range are accepted.
+    let edges = r#"{"version":1,"customers":1,"spans":[["4714-11-24 00:00:00+00 BC","294276-12-31 23:59:59.999999+00",1]]}"#;
+    assert_eq!(CustomerSummary::from_text(edges).unwrap().to_text(), edges);
+}

@@ -7,7 +7,7 @@ mod csat;
 mod tests;
 
 pub use self::csat::{csat_answer_refused, CsatCounts};
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::stats::{two_sided_p_value, two_sided_z};
 use serde::Deserialize;
@@ -97,12 +97,19 @@ impl NpsCounts {
         self.unmerge(function, &NpsCounts::single(score))
     }
 
-    /// Adds another set of counts (combine and rollup).
+    /// Adds another set of counts (combine and rollup). A total past the bigint range (more
+    /// than a summary can hold) is 22003 and leaves the counts unchanged.
     #[inline(always)]
-    pub fn merge(&mut self, other: &NpsCounts) {
-        self.promoters = self.promoters.saturating_add(other.promoters);
-        self.passives = self.passives.saturating_add(other.passives);
-        self.detractors = self.detractors.saturating_add(other.detractors);
+    pub fn merge(&mut self, function: &str, other: &NpsCounts) -> MetricResult<()> {
+        // Saturating at u64::MAX is past the bigint range, so check_total rejects it.
+        let sum = |mine: u64, theirs: u64| mine.saturating_add(theirs);
+        *self = NpsCounts {
+            promoters: sum(self.promoters, other.promoters),
+            passives: sum(self.passives, other.passives),
+            detractors: sum(self.detractors, other.detractors),
+        }
+        .check_total(function, MetricError::OutOfRange)?;
+        Ok(())
     }
 
     /// Removes counts merged before (the inverse transition of a rollup window).
@@ -256,7 +263,7 @@ impl NpsCounts {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let counts: NpsCounts = serde_json::from_str(text).map_err(|error| {
+        let counts: NpsCounts = from_json_object(text).map_err(|error| {
             MetricError::InvalidText(format!(
                 "crm.nps_summary: malformed value {text:?} ({error}); expected e.g. \
                  {{\"promoters\":250,\"passives\":675,\"detractors\":75}}"
@@ -284,9 +291,11 @@ impl NpsState {
     }
 
     /// Merges one summary (the rollup's transition).
-    pub fn add_summary(&mut self, summary: &NpsCounts) {
-        self.counts.merge(summary);
+    /// Counts past the bigint range are 22003 and leave the state unchanged.
+    pub fn add_summary(&mut self, function: &str, summary: &NpsCounts) -> MetricResult<()> {
+        self.counts.merge(function, summary)?;
         self.summaries = self.summaries.saturating_add(1);
+        Ok(())
     }
 
     /// Removes a summary merged before (the rollup's inverse transition); leaves the state
@@ -301,9 +310,11 @@ impl NpsState {
     }
 
     /// Adds another state (parallel combine).
-    pub fn merge(&mut self, other: &NpsState) {
-        self.counts.merge(&other.counts);
+    /// Counts past the bigint range are 22003 and leave the state unchanged.
+    pub fn merge(&mut self, function: &str, other: &NpsState) -> MetricResult<()> {
+        self.counts.merge(function, &other.counts)?;
         self.summaries = self.summaries.saturating_add(other.summaries);
+        Ok(())
     }
 
     /// Parallel form: version byte, the three counts, the summary count.

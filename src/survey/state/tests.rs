@@ -3,6 +3,8 @@ use super::csat::{csat_five_point, csat_threshold};
 use super::*;
 use proptest::prelude::*;
 
+const F: &str = "crm.rollup";
+
 fn counts(promoters: u64, passives: u64, detractors: u64) -> NpsCounts {
     NpsCounts {
         promoters,
@@ -271,16 +273,16 @@ fn binary_form_is_pinned() {
 fn nps_state_counts_usable_rows() {
     let mut state = NpsState::default();
     assert!(!state.has_rows());
-    state.add_summary(&NpsCounts::default());
+    state.add_summary(F, &NpsCounts::default()).unwrap();
     assert!(state.has_rows());
     let summary = counts(1, 2, 3);
-    state.add_summary(&summary);
+    state.add_summary(F, &summary).unwrap();
     assert_eq!(NpsState::decode(&state.encode()), Ok(state));
     state.remove_summary("t", &summary).unwrap();
     state.remove_summary("t", &NpsCounts::default()).unwrap();
     assert_eq!(state, NpsState::default());
     assert!(state.remove_summary("t", &NpsCounts::default()).is_err());
-    state.add_summary(&NpsCounts::default());
+    state.add_summary(F, &NpsCounts::default()).unwrap();
     let before = state;
     assert!(state.remove_summary("t", &summary).is_err());
     assert_eq!(state, before);
@@ -300,12 +302,12 @@ proptest! {
     fn merge_is_associative_and_commutative(
         a in arbitrary_counts(), b in arbitrary_counts(), c in arbitrary_counts()
     ) {
-        let mut left = a; left.merge(&b); left.merge(&c);
-        let mut bc = b; bc.merge(&c);
-        let mut right = a; right.merge(&bc);
+        let mut left = a; left.merge(F, &b).unwrap(); left.merge(F, &c).unwrap();
+        let mut bc = b; bc.merge(F, &c).unwrap();
+        let mut right = a; right.merge(F, &bc).unwrap();
         prop_assert_eq!(left, right);
-        let mut ab = a; ab.merge(&b);
-        let mut ba = b; ba.merge(&a);
+        let mut ab = a; ab.merge(F, &b).unwrap();
+        let mut ba = b; ba.merge(F, &a).unwrap();
         prop_assert_eq!(ab, ba);
     }
 
@@ -315,7 +317,7 @@ proptest! {
     ) {
         let cut = cut.min(scores.len());
         let mut left = from_scores(&scores[..cut]);
-        left.merge(&from_scores(&scores[cut..]));
+        left.merge(F, &from_scores(&scores[cut..])).unwrap();
         prop_assert_eq!(left, from_scores(&scores));
     }
 
@@ -355,4 +357,28 @@ proptest! {
         prop_assert!((nps - expected).abs() < 1e-9);
         prop_assert!((-100.0..=100.0).contains(&nps));
     }
+}
+
+#[test]
+fn merge_past_the_bigint_range_is_22003_and_text_is_an_object_only() {
+    let half = 1u64 << 62;
+    let mut a = counts(half, 0, 0);
+    a.merge(F, &counts(half - 1, 0, 0)).unwrap();
+    assert_eq!(a.responses(), i64::MAX as u64);
+    let before = a;
+    let error = a.merge(F, &counts(0, 0, 1)).unwrap_err();
+    assert!(matches!(error, MetricError::OutOfRange(m) if m.starts_with("crm.rollup: ")));
+    assert_eq!(a, before);
+    // Whatever merges accept, the binary form reads back.
+    assert_eq!(NpsCounts::decode(&a.encode()).unwrap(), a);
+    let mut huge = counts(u64::MAX, 0, 0);
+    assert!(huge.merge(F, &counts(1, 0, 0)).is_err());
+    for bad in ["[1,2,3]", " [1,2,3]", "[250,675,75]", "1", "null", "\"x\""] {
+        assert!(
+            matches!(NpsCounts::from_text(bad), Err(MetricError::InvalidText(_))),
+            "{bad}"
+        );
+    }
+    let spaced = " {\"promoters\":1,\"passives\":2,\"detractors\":3}";
+    assert_eq!(NpsCounts::from_text(spaced).unwrap(), counts(1, 2, 3));
 }

@@ -1,0 +1,57 @@
+-- Databases that are not UTF-8 (issue 11): text customer ids are hashed by their bytes in
+-- the database encoding, and option arguments that are not valid names are a clean 22023.
+-- (Non-ASCII bytes are written as octal escapes, so this file is ASCII.)
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+-- An ASCII id hashes the same in every encoding: this is the summary in UTF-8.
+SELECT crm.cohort_agg(id, '2024-03-05', 'month') FROM (VALUES ('cafe')) v(id);
+CREATE DATABASE crm_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+CREATE DATABASE crm_sql_ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+
+\c crm_latin1
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+CREATE EXTENSION crm_metrics;
+CREATE FUNCTION error_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE query;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+SELECT crm.cohort_agg(id, '2024-03-05', 'month') FROM (VALUES ('cafe')) v(id);
+-- 'caf\351' is "cafe" with an acute e in LATIN1: two customers, one of them twice.
+SELECT crm.customers(s), crm.repeat_rate(s)
+FROM (SELECT crm.cohort_agg(id, t, 'month', 'Europe/Berlin') AS s
+      FROM (VALUES (E'caf\351', timestamptz '2024-01-05'), ('cafe', '2024-01-06'), (E'caf\351', '2024-02-01')) v(id, t)) x;
+SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(id, t, 'month')
+      FROM (VALUES (E'caf\351', timestamptz '2024-01-05'), ('cafe', '2024-01-06'), (E'caf\351', '2024-02-01')) v(id, t)));
+-- Option arguments that are not names.
+SELECT error_of($q$SELECT crm.cohort_agg('a', now(), E'mon\351')$q$);
+SELECT error_of($q$SELECT crm.cohort_agg('a', now(), 'month', E'Europe/Z\374rich')$q$);
+SELECT error_of($q$SELECT crm.cohort_agg(1::bigint, now(), 'day', E'\377')$q$);
+SELECT error_of($q$SELECT crm.churn_rate(now(), NULL, now(), now() + interval '1 day', E'st\344rt')$q$);
+SELECT error_of($q$SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(1::bigint, now(), 'day')), E'cl\341ssic')$q$);
+SELECT crm.churn_rate(s, e, '2024-01-01', '2024-02-01', 'average')
+FROM (VALUES (timestamptz '2023-06-01', timestamptz '2024-01-15'), ('2023-07-01', NULL)) v(s, e);
+
+\c crm_sql_ascii
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+CREATE EXTENSION crm_metrics;
+CREATE FUNCTION error_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE query;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+-- Any bytes: '\377\376' is not UTF-8.
+SELECT crm.customers(crm.cohort_agg(id, '2024-03-05', 'week'))
+FROM (VALUES (E'\377\376'), (E'\377\376'), ('cafe'), (E'caf\303\251')) v(id);
+SELECT error_of($q$SELECT crm.cohort_agg('a', now(), E'week\377')$q$);
+SELECT error_of($q$SELECT crm.churn_rate(now(), NULL, now(), now() + interval '1 day', E'\377')$q$);
+
+\c crm_regress
+DROP DATABASE crm_latin1;
+DROP DATABASE crm_sql_ascii;
