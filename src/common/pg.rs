@@ -323,7 +323,7 @@ macro_rules! summary_type {
                 use $crate::common::pg::{OrRaise, SummaryType};
                 let text = input.to_str().map_err(|_| {
                     $crate::common::error::MetricError::InvalidText(format!(
-                        "{}: input is not valid UTF-8",
+                        "crm.{}: input is not valid UTF-8",
                         stringify!($name)
                     ))
                 });

@@ -443,8 +443,8 @@ fn churn_series(
     from: TimestampWithTimeZone,
     to: TimestampWithTimeZone,
     step: Interval,
-    denominator: default!(&str, "'start'"),
-    time_zone: default!(&str, "current_setting('TimeZone')"),
+    denominator: default!(TextArg, "'start'"),
+    time_zone: default!(TextArg, "current_setting('TimeZone')"),
 ) -> TableIterator<
     'static,
     (
@@ -459,7 +459,11 @@ fn churn_series(
     ),
 > {
     let mut summary = summary.0;
-    let denominator = Denominator::parse(CHURN_SERIES, denominator).or_raise();
+    let denominator = denominator
+        .name(CHURN_SERIES, "denominator")
+        .and_then(|name| Denominator::parse(CHURN_SERIES, name))
+        .or_raise();
+    let time_zone = time_zone.name(CHURN_SERIES, "time zone").or_raise();
     let periods = series_periods(instant(from), instant(to), &step, time_zone).or_raise();
     let counts = summary.periods(CHURN_SERIES, &periods).or_raise();
     let rows: Vec<ChurnSeriesRow> = periods

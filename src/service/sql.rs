@@ -17,7 +17,7 @@ use super::state::tickets::{
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raw_arg, raw_return_state, raw_state,
-    state_or_init, state_ref, with_varlena_bytes, OrRaise,
+    state_or_init, state_ref, with_varlena_bytes, OrRaise, TextArg,
 };
 use crate::common::tz::{Zone, USECS_PER_DAY};
 use pgrx::datum::{Date, Internal, Interval};
@@ -80,10 +80,12 @@ crate::summary_type!(business_calendar(StoredCalendar));
 /// Builds a business calendar.
 #[pg_extern(immutable, parallel_safe, name = "business_calendar")]
 fn business_calendar_new(
-    hours: default!(&str, "'Mon-Fri 09:00-17:00'"),
-    time_zone: default!(&str, "'UTC'"),
+    hours: default!(TextArg, "'Mon-Fri 09:00-17:00'"),
+    time_zone: default!(TextArg, "'UTC'"),
     holidays: default!(Vec<Option<Date>>, "'{}'"),
 ) -> business_calendar {
+    let hours = hours.name(BUSINESS_CALENDAR, "hours").or_raise();
+    let time_zone = time_zone.name(BUSINESS_CALENDAR, "time zone").or_raise();
     let zone = Zone::parse(BUSINESS_CALENDAR, time_zone).or_raise();
     let days = holidays
         .into_iter()
@@ -545,9 +547,12 @@ fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> Metri
 fn service_sla_attainment(
     summary: service_summary,
     target: Interval,
-    metric: default!(&str, "'first_response'"),
+    metric: default!(TextArg, "'first_response'"),
 ) -> Option<f64> {
-    let metric = Metric::parse(SLA_ATTAINMENT, metric).or_raise();
+    let metric = metric
+        .name(SLA_ATTAINMENT, "metric")
+        .and_then(|name| Metric::parse(SLA_ATTAINMENT, name))
+        .or_raise();
     let mut summary = summary.0;
     let target = sla_target(SLA_ATTAINMENT, summary.kind, target.into_inner()).or_raise();
     summary.attainment(metric, target)

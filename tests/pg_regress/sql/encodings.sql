@@ -32,6 +32,15 @@ SELECT error_of($q$SELECT crm.cohort_agg('a', now(), 'month', E'Europe/Z\374rich
 SELECT error_of($q$SELECT crm.cohort_agg(1::bigint, now(), 'day', E'\377')$q$);
 SELECT error_of($q$SELECT crm.churn_rate(now(), NULL, now(), now() + interval '1 day', E'st\344rt')$q$);
 SELECT error_of($q$SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(1::bigint, now(), 'day')), E'cl\341ssic')$q$);
+-- The text arguments of churn_series, the service family and text ids of mrr_agg.
+SELECT error_of($q$SELECT * FROM crm.churn_series((SELECT crm.customer_agg('2023-01-01', NULL)), '2024-01-01', '2024-03-01', '1 month', E'st\344rt')$q$);
+SELECT error_of($q$SELECT * FROM crm.churn_series((SELECT crm.customer_agg('2023-01-01', NULL)), '2024-01-01', '2024-03-01', '1 month', 'start', E'Europe/Z\374rich')$q$);
+SELECT error_of($q$SELECT crm.business_calendar(E'Mon-Fri 09:00-17:00 \351', 'UTC')$q$);
+SELECT error_of($q$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', E'Europe/Z\374rich')$q$);
+SELECT error_of($q$SELECT E'Mon-Fri 09:00-17:00\351'::crm.business_calendar$q$);
+SELECT error_of($q$SELECT crm.sla_attainment(crm.service_agg('2024-01-01 10:00', '2024-01-01 11:00', NULL, 1, false), '1 hour', E'r\351solution')$q$);
+SELECT month, customers_at_end
+FROM crm.mrr_movements((SELECT crm.mrr_agg(id, date '2024-01-01', 5) FROM (VALUES (E'caf\351'), ('cafe'), (E'caf\351')) v(id)));
 SELECT crm.churn_rate(s, e, '2024-01-01', '2024-02-01', 'average')
 FROM (VALUES (timestamptz '2023-06-01', timestamptz '2024-01-15'), ('2023-07-01', NULL)) v(s, e);
 
