@@ -476,6 +476,229 @@ mod tests {
         }
     }
 
+    /// Loads `rows` of `case`, each 8 times in a row, into a fresh table `scale_rows` of one row
+    /// per page (a 5000-byte uncompressed pad), so that a parallel scan can hand pages to both
+    /// workers.
+    fn load_one_row_per_page(case: &Case, rows: &str) {
+        Spi::run(&format!(
+            "DROP TABLE IF EXISTS scale_rows, scale_source;
+             CREATE TABLE scale_source AS SELECT * FROM (VALUES {rows}) v(i, {columns});
+             CREATE TABLE scale_rows (LIKE scale_source, pad text);
+             ALTER TABLE scale_rows ALTER pad SET STORAGE PLAIN,
+                 SET (parallel_workers = 2, autovacuum_enabled = off);
+             INSERT INTO scale_rows SELECT s.*, repeat('x', 5000)
+                 FROM scale_source s, generate_series(1, 8) ORDER BY s.i;
+             ANALYZE scale_rows",
+            columns = case.columns,
+        ))
+        .unwrap_or_else(|e| panic!("{}: loading rows: {e}", case.signature));
+    }
+
+    /// `query` as text with parallel query off, then with a parallel plan forced; panics unless
+    /// EXPLAIN shows a Partial and a Finalize Aggregate for the forced plan.
+    ///
+    /// The tables are tiny, so besides the usual settings (no setup cost, no minimum size) page
+    /// reads cost nothing (else the saving is within the planner's 1 % fuzz) and a tuple sent to
+    /// the leader costs a little (at 0, gathering raw rows beats partial aggregation).
+    fn serial_and_parallel(label: &str, query: &str) -> (Option<String>, Option<String>) {
+        let run = |settings: &str| {
+            Spi::run(settings).expect("settings apply");
+            Spi::get_one::<String>(query).unwrap_or_else(|e| panic!("{label}: {query}: {e}"))
+        };
+        let serial = run("SET LOCAL max_parallel_workers_per_gather = 0");
+        let parallel = run(
+            "SET LOCAL max_parallel_workers_per_gather = 2; SET LOCAL parallel_setup_cost = 0;
+             SET LOCAL parallel_tuple_cost = 0.01; SET LOCAL min_parallel_table_scan_size = 0;
+             SET LOCAL seq_page_cost = 0; SET LOCAL parallel_leader_participation = off",
+        );
+        let plan =
+            Spi::get_one::<pgrx::datum::Json>(&format!("EXPLAIN (FORMAT JSON, COSTS OFF) {query}"))
+                .expect("EXPLAIN runs")
+                .expect("EXPLAIN returns a plan")
+                .0
+                .to_string();
+        assert!(
+            plan.contains("\"Partial Mode\":\"Partial\"")
+                && plan.contains("\"Partial Mode\":\"Finalize\""),
+            "{label}: no parallel plan (Partial + Finalize Aggregate) for {query}: {plan}"
+        );
+        (serial, parallel)
+    }
+
+    /// Every aggregate of the catalog (the window cases cover all of them) under a forced
+    /// parallel plan: EXPLAIN shows Partial and Finalize Aggregate, and the answer as text equals
+    /// the serial one, for usable rows and for rows of which none is usable. Each row sleeps
+    /// 1 ms in the scan so that the second worker starts before the first has read every page,
+    /// and both partial states are usually non-empty (combine is exercised, not only skipped).
+    #[pg_test]
+    fn every_aggregate_in_a_parallel_plan_equals_serial() {
+        for case in CASES {
+            for (label, rows) in [("rows", case.rows), ("NULL rows", case.null_rows)] {
+                load_one_row_per_page(case, rows);
+                let pages = Spi::get_one::<i32>(
+                    "SELECT relpages FROM pg_class WHERE oid = 'scale_rows'::regclass",
+                )
+                .expect("catalog query runs");
+                assert!(
+                    pages > Some(8),
+                    "{} ({label}): {pages:?} pages",
+                    case.signature
+                );
+                let query = format!(
+                    "SELECT ({})::text FROM scale_rows WHERE pg_sleep(0.001)::text IS NOT NULL",
+                    case.call
+                );
+                let label = format!("{} ({label})", case.signature);
+                let (serial, parallel) = serial_and_parallel(&label, &query);
+                assert_eq!(parallel, serial, "{label}");
+                assert_eq!(serial.is_some(), rows == case.rows, "{label}: {serial:?}");
+            }
+        }
+    }
+
+    /// A representative aggregate of each family with a summary: (name, call over the columns of
+    /// `scale_flat`, summary type).
+    const FAMILIES: [(&str, &str, &str); 6] = [
+        ("nps_agg", "crm.nps_agg(score)", "crm.nps_summary"),
+        (
+            "customer_agg",
+            "crm.customer_agg(started_at, ended_at)",
+            "crm.customer_summary",
+        ),
+        (
+            "cohort_agg",
+            "crm.cohort_agg(customer_id, occurred_at, 'month')",
+            "crm.cohort_summary",
+        ),
+        (
+            "pipeline_agg",
+            "crm.pipeline_agg(amount, occurred_at, closed_at, won)",
+            "crm.pipeline_summary",
+        ),
+        (
+            "mrr_agg",
+            "crm.mrr_agg(customer_id, month, mrr)",
+            "crm.mrr_summary",
+        ),
+        (
+            "service_agg",
+            "crm.service_agg(occurred_at, first_response_at, resolved_at, replies, reopened)",
+            "crm.service_summary",
+        ),
+    ];
+
+    /// 3000 rows over three months with columns for every family (and NULLs), once as the plain
+    /// table `scale_flat` and once as `scale_monthly`, partitioned by `month` into three tables.
+    fn monthly_tables() {
+        Spi::run(
+            "CREATE TABLE scale_flat AS
+             SELECT m.month, g % 2 AS segment, (g % 500)::bigint AS customer_id,
+                    CASE WHEN g % 13 = 0 THEN NULL ELSE g % 11 END AS score,
+                    m.month + make_interval(days => g % 27, hours => g % 24) AS occurred_at,
+                    timestamptz '2023-06-01' + make_interval(days => g % 300) AS started_at,
+                    CASE WHEN g % 4 = 0 THEN timestamptz '2023-06-01' + make_interval(days => g % 300 + g % 200) END AS ended_at,
+                    CASE WHEN g % 9 = 0 THEN NULL ELSE round((g * 37 % 10000) / 7.0, 2) END AS amount,
+                    CASE WHEN g % 3 = 0 THEN m.month + make_interval(days => g % 27 + g % 40) END AS closed_at,
+                    CASE WHEN g % 3 = 0 THEN g % 2 = 0 END AS won,
+                    round((g * 13 % 900) / 3.0, 2) AS mrr,
+                    m.month + make_interval(days => g % 27, hours => g % 24, mins => g % 300) AS first_response_at,
+                    CASE WHEN g % 5 <> 0 THEN m.month + make_interval(days => g % 27, hours => g % 24, mins => g % 4000) END AS resolved_at,
+                    g % 4 AS replies, g % 17 = 0 AS reopened
+             FROM generate_series(1, 3000) g,
+                  LATERAL (SELECT (date '2024-01-01' + make_interval(months => g % 3))::date AS month) m;
+             CREATE TABLE scale_monthly (LIKE scale_flat) PARTITION BY RANGE (month);
+             CREATE TABLE scale_monthly_2024_01 PARTITION OF scale_monthly
+                 FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+             CREATE TABLE scale_monthly_2024_02 PARTITION OF scale_monthly
+                 FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+             CREATE TABLE scale_monthly_2024_03 PARTITION OF scale_monthly
+                 FOR VALUES FROM ('2024-03-01') TO ('2024-04-01');
+             INSERT INTO scale_monthly SELECT * FROM scale_flat;
+             ANALYZE scale_flat; ANALYZE scale_monthly",
+        )
+        .expect("tables are created");
+    }
+
+    /// `SELECT key, call FROM table GROUP BY key` as one text, in key order.
+    fn grouped(call: &str, table: &str, key: &str) -> Option<String> {
+        Spi::get_one::<String>(&format!(
+            "SELECT string_agg(format('%s: %s', k, a), E'\\n' ORDER BY k)
+             FROM (SELECT {key} AS k, ({call})::text AS a FROM {table} GROUP BY {key}) t"
+        ))
+        .unwrap_or_else(|e| panic!("{call} GROUP BY {key}: {e}"))
+    }
+
+    fn plan_of(query: &str) -> String {
+        Spi::get_one::<pgrx::datum::Json>(&format!("EXPLAIN (FORMAT JSON, COSTS OFF) {query}"))
+            .expect("EXPLAIN runs")
+            .expect("EXPLAIN returns a plan")
+            .0
+            .to_string()
+    }
+
+    /// With `enable_partitionwise_aggregate`, a table partitioned by month gives the answers of
+    /// the plain table, grouped by the partition key (one aggregate per partition) and by another
+    /// column (partial aggregates per partition, combined); and summaries stored per partition
+    /// roll up to the one-pass answer over all rows.
+    #[pg_test]
+    fn partitionwise_aggregates_and_stored_partition_summaries_roll_up() {
+        monthly_tables();
+        Spi::run(
+            "SET LOCAL enable_partitionwise_aggregate = on;
+             SET LOCAL max_parallel_workers_per_gather = 0",
+        )
+        .expect("settings apply");
+        for (name, call, summary) in FAMILIES {
+            let by_month = format!("SELECT month, {call} FROM scale_monthly GROUP BY month");
+            let plan = plan_of(&by_month);
+            assert_eq!(
+                plan.matches("\"Node Type\":\"Aggregate\"").count(),
+                3,
+                "{name}: one aggregate per partition: {plan}"
+            );
+            assert!(
+                !plan.contains("\"Partial Mode\":\"Partial\""),
+                "{name}: {plan}"
+            );
+            let expected = grouped(call, "scale_flat", "month");
+            assert!(expected.is_some(), "{name}");
+            assert_eq!(grouped(call, "scale_monthly", "month"), expected, "{name}");
+
+            let by_segment = format!("SELECT segment, {call} FROM scale_monthly GROUP BY segment");
+            let plan = plan_of(&by_segment);
+            assert_eq!(
+                plan.matches("\"Partial Mode\":\"Partial\"").count(),
+                3,
+                "{name}: a partial aggregate per partition: {plan}"
+            );
+            assert!(
+                plan.contains("\"Partial Mode\":\"Finalize\""),
+                "{name}: {plan}"
+            );
+            let expected = grouped(call, "scale_flat", "segment");
+            assert_eq!(
+                grouped(call, "scale_monthly", "segment"),
+                expected,
+                "{name}"
+            );
+
+            let one_pass =
+                Spi::get_one::<String>(&format!("SELECT ({call})::text FROM scale_flat"))
+                    .expect("one pass runs");
+            let rolled_up = Spi::get_one::<String>(&format!(
+                "WITH stored AS MATERIALIZED (
+                     SELECT month, {call} AS s FROM scale_monthly GROUP BY month)
+                 SELECT crm.rollup(s::text::{summary})::text FROM stored"
+            ))
+            .expect("roll-up runs");
+            assert!(one_pass.is_some(), "{name}");
+            assert_eq!(
+                rolled_up, one_pass,
+                "{name}: roll-up of partition summaries"
+            );
+        }
+    }
+
     /// The signatures of the aggregates in schema `crm` that match `condition` (SQL over
     /// `pg_aggregate a` and `pg_proc p`), sorted, printed with `search_path` = `pg_catalog`.
     fn aggregates_where(condition: &str) -> Vec<String> {
