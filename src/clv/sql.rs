@@ -14,7 +14,7 @@ use crate::common::error::MetricError;
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise, raise_from_raw, raw_arg,
     raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref,
-    varlena_from_bytes, OrRaise,
+    varlena_from_bytes, OrRaise, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -680,8 +680,9 @@ fn clv_discounted(
     monetary_value: AnyNumeric,
     horizon_months: i32,
     monthly_discount_rate: f64,
-    time_unit: &str,
+    time_unit: TextArg,
 ) -> f64 {
+    let time_unit = time_unit.name(CLV, "time unit").or_raise();
     discounted_clv(
         CLV,
         &bg.0,
