@@ -109,13 +109,25 @@ start_cluster() {
     chmod 700 "$dir"
     as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 \
         --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; exit 1; }
-    local settings=(-c "port=${port}" -c "listen_addresses=127.0.0.1" -c "unix_socket_directories=${dir}"
-        -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=1GB
-        -c work_mem=256MB -c maintenance_work_mem=1GB -c max_wal_size=4GB
-        -c wal_level=minimal -c max_wal_senders=0 "$@")
-    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "$(printf '%q ' "${settings[@]}")" start >/dev/null
-    export PGHOST="$dir" PGPORT="$port" PGUSER=postgres
+    local settings attempt
+    # A port that refuses connections can still be unbindable for a while (a connection of an
+    # earlier cluster in TIME-WAIT): when the server cannot bind, try the next free port.
+    for attempt in 1 2 3 4 5; do
+        settings=(-c "port=${port}" -c "listen_addresses=127.0.0.1" -c "unix_socket_directories=${dir}"
+            -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=1GB
+            -c work_mem=256MB -c maintenance_work_mem=1GB -c max_wal_size=4GB
+            -c wal_level=minimal -c max_wal_senders=0 "$@")
+        if as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+            -o "$(printf '%q ' "${settings[@]}")" start >/dev/null; then
+            export PGHOST="$dir" PGPORT="$port" PGUSER=postgres
+            return 0
+        fi
+        if ! grep -q "could not create any TCP/IP sockets" "$dir/server.log" || [ "$attempt" -eq 5 ]; then
+            cat "$dir/server.log" >&2
+            exit 1
+        fi
+        port=$(free_port $((port + 1)))
+    done
 }
 
 stop_cluster() {
