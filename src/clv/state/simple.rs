@@ -150,8 +150,16 @@ pub fn decimal_from_numeric(bytes: &[u8]) -> Result<Decimal, NumericProblem> {
         exponent -= 1;
     }
     let mut scale = exponent.unsigned_abs();
-    while scale > display_scale.min(28) && mantissa.is_multiple_of(10) && scale > 0 {
-        mantissa /= 10;
+    while scale > display_scale.min(28) && scale > 0 {
+        // u64 arithmetic when the mantissa fits (a u128 division is a slow library call).
+        let (quotient, remainder) = match u64::try_from(mantissa) {
+            Ok(small) => (u128::from(small / 10), small % 10),
+            Err(_) => (mantissa / 10, (mantissa % 10) as u64),
+        };
+        if remainder != 0 {
+            break;
+        }
+        mantissa = quotient;
         scale -= 1;
     }
     while scale < display_scale.min(28) {
