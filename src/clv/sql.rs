@@ -6,15 +6,15 @@ use super::state::gamma_gamma::{self, discounted_clv, GammaGammaModel};
 use super::state::rows::WeightedRows;
 use super::state::sbg::{self, SbgModel};
 use super::state::simple::{
-    clv_from_churn, clv_from_purchases, decimal_from_numeric, numeric_from_decimal, unit_index,
-    NumericProblem, Rfm, RfmState,
+    clv_from_churn, clv_from_purchases, decimal_from_numeric, unit_index, write_numeric,
+    NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
 };
 use super::state::{ClvError, ClvResult};
 use crate::common::error::MetricError;
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, raise, raise_from_raw, raw_arg,
-    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref,
-    varlena_from_bytes, OrRaise, TextArg,
+    aggregate_memory_context, bigint, combine_states, internal_of, new_transient_state, raise,
+    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_or_init,
+    state_ref, varlena_from_bytes, OrRaise, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -399,6 +399,81 @@ fn reject_amount(problem: NumericProblem) -> ! {
     }
 }
 
+// The state is allocated in the aggregate context without the usual drop callback (one
+// allocation per customer instead of three, and no callback call at the end): it owns no heap
+// memory until a customer has more purchase days than it keeps inline, and the callback that
+// drops it is registered at that moment.
+const _: () = assert!(std::mem::align_of::<RfmState>() <= 8);
+
+/// The `crm.rfm_agg` state of the current group, created on its first row.
+///
+/// # Safety
+/// `fcinfo` must be the call info of `crm.rfm_agg_trans`; a Postgres error at creation longjmps
+/// over the callers, which must hold nothing that needs dropping.
+#[inline(always)]
+unsafe fn rfm_state<'a>(fcinfo: pg_sys::FunctionCallInfo) -> &'a mut RfmState {
+    // SAFETY: argument 0 is NULL on a group's first row, then the state `new_rfm_state` made
+    // (only this transition function creates states of `crm.rfm_agg` it is given back).
+    match unsafe { raw_arg(fcinfo, 0) } {
+        Some(datum) if !datum.is_null() => unsafe { &mut *datum.cast_mut_ptr::<RfmState>() },
+        _ => unsafe { &mut *new_rfm_state(fcinfo) },
+    }
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn new_rfm_state(fcinfo: pg_sys::FunctionCallInfo) -> *mut RfmState {
+    // SAFETY: the callers hold nothing that needs dropping (`rfm_state`'s contract), so the
+    // guard may turn an error into a longjmp past them. The allocation is MAXALIGNed (8 bytes,
+    // enough for `RfmState`, checked above) and sized for it, and is initialised before use.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let context = aggregate_memory_context(fcinfo, RFM_AGG);
+            let pointer = pg_sys::MemoryContextAlloc(context, std::mem::size_of::<RfmState>())
+                .cast::<RfmState>();
+            pointer.write(RfmState::default());
+            pointer
+        })
+    }
+}
+
+/// Registers the callback that drops `state` when the group's memory context goes away.
+///
+/// # Safety
+/// `state` must have been made by `new_rfm_state` in the current group's context and not be
+/// registered yet (it is registered once, when it first owns heap memory); `fcinfo` as in
+/// [`rfm_state`]. If the registration itself fails (out of memory) the error ends the query and
+/// the state's heap memory leaks, as any Rust allocation would.
+#[cold]
+#[inline(never)]
+unsafe fn register_rfm_drop(fcinfo: pg_sys::FunctionCallInfo, state: &mut RfmState) {
+    #[pg_guard]
+    unsafe extern "C-unwind" fn drop_rfm_state(argument: *mut std::ffi::c_void) {
+        // SAFETY: `argument` is the registered state, dropped once, before its memory goes.
+        unsafe { std::ptr::drop_in_place(argument.cast::<RfmState>()) }
+    }
+    let state: *mut RfmState = state;
+    // SAFETY: the callback lives in the same context as the state and is filled in before it
+    // is registered; the guard turns an error into a longjmp past callers that hold nothing
+    // that needs dropping.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let context = aggregate_memory_context(fcinfo, RFM_AGG);
+            let callback = pg_sys::MemoryContextAlloc(
+                context,
+                std::mem::size_of::<pg_sys::MemoryContextCallback>(),
+            )
+            .cast::<pg_sys::MemoryContextCallback>();
+            callback.write(pg_sys::MemoryContextCallback {
+                func: Some(drop_rfm_state),
+                arg: state.cast(),
+                next: std::ptr::null_mut(),
+            });
+            pg_sys::MemoryContextRegisterResetCallback(context, callback);
+        })
+    }
+}
+
 crate::raw_transition! {
     /// Transition function of `crm.rfm_agg(timestamptz, numeric, timestamptz, text)`: merge one
     /// purchase into the customer's daily totals. Reads the `numeric` bytes directly (no text
@@ -424,10 +499,16 @@ crate::raw_transition! {
                 decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
             })
         };
-        let purchases = unsafe { raw_state(fcinfo, RFM_AGG, RfmState::default) };
+        let purchases = unsafe { rfm_state(fcinfo) };
+        let owned_heap = purchases.owns_heap();
         if let Err(error) = purchases.add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
             // SAFETY: nothing on this frame needs dropping.
             unsafe { raise_from_raw(move || error.error) };
+        }
+        if !owned_heap && purchases.owns_heap() {
+            // SAFETY: the state was made by `rfm_state` in this group's context and just
+            // took heap memory; nothing on this frame needs dropping.
+            unsafe { register_rfm_drop(fcinfo, purchases) };
         }
         unsafe { raw_return_state(fcinfo, purchases) }
     }
@@ -484,7 +565,9 @@ unsafe fn rfm_tuple(fcinfo: pg_sys::FunctionCallInfo, rfm: &Rfm) -> pg_sys::Datu
             pg_sys::MemoryContextSwitchTo(previous);
             (*flinfo).fn_extra = descriptor.cast();
         }
-        let monetary_value = varlena_from_bytes(&numeric_from_decimal(rfm.monetary_value));
+        let mut numeric = [0u8; NUMERIC_BYTES];
+        let length = write_numeric(rfm.monetary_value, &mut numeric);
+        let monetary_value = varlena_from_bytes(numeric.get(..length).unwrap_or(&[]));
         let mut values = [
             pg_sys::Datum::from(rfm.frequency),
             pg_sys::Datum::from(rfm.recency.to_bits()),

@@ -52,7 +52,7 @@ impl<T> OrRaise<T> for Result<T, MetricError> {
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the running function.
-unsafe fn aggregate_memory_context(
+pub unsafe fn aggregate_memory_context(
     fcinfo: pg_sys::FunctionCallInfo,
     function: &str,
 ) -> pg_sys::MemoryContext {

@@ -20,7 +20,14 @@ impl Hasher for KeyHasher {
 
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
+        // A `RowKey` arrives here as its 24 bytes (`u64::hash_slice`): mix whole words.
+        let mut words = bytes.chunks_exact(8);
+        for chunk in &mut words {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.write_u64(u64::from_ne_bytes(word));
+        }
+        for &byte in words.remainder() {
             self.write_u64(u64::from(byte));
         }
     }

@@ -150,8 +150,16 @@ pub fn decimal_from_numeric(bytes: &[u8]) -> Result<Decimal, NumericProblem> {
         exponent -= 1;
     }
     let mut scale = exponent.unsigned_abs();
-    while scale > display_scale.min(28) && mantissa.is_multiple_of(10) && scale > 0 {
-        mantissa /= 10;
+    while scale > display_scale.min(28) && scale > 0 {
+        // u64 arithmetic when the mantissa fits (a u128 division is a slow library call).
+        let (quotient, remainder) = match u64::try_from(mantissa) {
+            Ok(small) => (u128::from(small / 10), small % 10),
+            Err(_) => (mantissa / 10, (mantissa % 10) as u64),
+        };
+        if remainder != 0 {
+            break;
+        }
+        mantissa = quotient;
         scale -= 1;
     }
     while scale < display_scale.min(28) {
@@ -173,31 +181,56 @@ pub fn decimal_from_numeric(bytes: &[u8]) -> Result<Decimal, NumericProblem> {
 
 /// Encodes a `Decimal` in the on-disk form of a Postgres `numeric` (without the varlena header):
 /// the short form (as Postgres itself writes it), base-10000 digits with no leading or trailing
-/// zero digit, display scale = the decimal's scale.
+/// zero digit, display scale = the decimal's scale. (The tests' form of [`write_numeric`].)
+#[cfg(test)]
 pub fn numeric_from_decimal(value: Decimal) -> Vec<u8> {
+    let mut buffer = [0u8; NUMERIC_BYTES];
+    let length = write_numeric(value, &mut buffer);
+    buffer.get(..length).unwrap_or(&[]).to_vec()
+}
+
+/// Longest short-form `numeric` body of a `Decimal`: a 2-byte header and at most 8 base-10000
+/// digits (a 96-bit mantissa padded by up to 1000 has at most 32 decimal digits).
+pub const NUMERIC_BYTES: usize = 2 + 2 * 8;
+
+/// [`numeric_from_decimal`] into a buffer, without allocating; returns the length written.
+pub fn write_numeric(value: Decimal, buffer: &mut [u8; NUMERIC_BYTES]) -> usize {
     let scale = value.scale();
     let negative = value.is_sign_negative() && !value.is_zero();
     // Pad the fraction to whole base-10000 digits: mantissa < 2^96, times at most 1000.
     let pad = (4 - scale % 4) % 4;
     let mut mantissa = value.mantissa().unsigned_abs() * 10u128.pow(pad);
     let fraction_digits = ((scale + pad) / 4) as i32;
-    let mut digits: Vec<u16> = Vec::with_capacity(8);
-    while mantissa > 0 {
-        digits.push((mantissa % 10_000) as u16);
+    // Base-10000 digits, least significant first (u64 arithmetic once the rest fits).
+    let mut digits = [0u16; 8];
+    let mut count = 0;
+    while mantissa > u128::from(u64::MAX) {
+        if let Some(slot) = digits.get_mut(count) {
+            *slot = (mantissa % 10_000) as u16;
+        }
         mantissa /= 10_000;
+        count += 1;
     }
-    digits.reverse();
-    let mut weight = digits.len() as i32 - fraction_digits - 1;
-    let leading = digits.iter().take_while(|&&digit| digit == 0).count();
-    digits.drain(..leading);
-    weight -= leading as i32;
-    while digits.last() == Some(&0) {
-        digits.pop();
+    let mut small = mantissa as u64;
+    while small > 0 {
+        if let Some(slot) = digits.get_mut(count) {
+            *slot = (small % 10_000) as u16;
+        }
+        small /= 10_000;
+        count += 1;
     }
-    if digits.is_empty() {
+    let count = count.min(digits.len());
+    let mut weight = count as i32 - fraction_digits - 1;
+    // Drop leading zero digits (none: the most significant digit is non-zero) and trailing ones.
+    let trailing = digits
+        .iter()
+        .take(count)
+        .take_while(|&&digit| digit == 0)
+        .count();
+    let significant = digits.get(trailing..count).unwrap_or(&[]);
+    if significant.is_empty() {
         weight = 0;
     }
-    let mut bytes = Vec::with_capacity(4 + 2 * digits.len());
     // Weights of a Decimal lie within -8..8, always in the short form's range.
     let weight_bits = if weight < 0 {
         0x40 | ((weight + 64) as u16 & 0x3F)
@@ -205,11 +238,15 @@ pub fn numeric_from_decimal(value: Decimal) -> Vec<u8> {
         weight as u16 & 0x3F
     };
     let header = 0x8000 | if negative { 0x2000 } else { 0 } | ((scale as u16) << 7) | weight_bits;
-    bytes.extend_from_slice(&header.to_ne_bytes());
-    for digit in digits {
-        bytes.extend_from_slice(&digit.to_ne_bytes());
+    let mut chunks = buffer.chunks_exact_mut(2);
+    let mut length = 0;
+    for word in std::iter::once(header).chain(significant.iter().rev().copied()) {
+        if let Some(chunk) = chunks.next() {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+            length += 2;
+        }
     }
-    bytes
+    length
 }
 
 const MICROSECONDS_PER_DAY: i64 = 86_400_000_000;
@@ -266,12 +303,21 @@ pub struct Rfm {
     pub monetary_value: Decimal,
 }
 
+/// Purchase days a [`RfmState`] keeps inline, without a heap allocation (most customers have
+/// few purchase days).
+const INLINE_DAYS: usize = 4;
+
 /// Aggregate state of `crm.rfm_agg`: daily totals of one customer's purchases. The mean over
 /// several repeat days is rounded to 16 decimal places (as Postgres's `avg(numeric)` shows it).
+///
+/// (UTC day, total) pairs; consecutive rows of one day are merged on arrival, the rest at the
+/// end. The first [`INLINE_DAYS`] live in `inline`; past that all of them move to `spilled`,
+/// which owns heap memory only from then on ([`RfmState::owns_heap`]).
 #[derive(Debug, Clone, Default)]
 pub struct RfmState {
-    /// (UTC day, total); consecutive rows of one day are merged on arrival, the rest at the end.
-    purchases: Vec<(i64, Decimal)>,
+    inline: [(i64, Decimal); INLINE_DAYS],
+    inline_len: u8,
+    spilled: Vec<(i64, Decimal)>,
     /// Observation end (timestamp) and time unit (index into `UNITS`), the same on every row.
     settings: Option<(i64, u8)>,
 }
@@ -280,6 +326,67 @@ const RFM_FORMAT_VERSION: u8 = 1;
 const RFM_STATE: &str = "crm.rfm_agg state";
 
 impl RfmState {
+    /// Whether the state holds heap memory (more than [`INLINE_DAYS`] days were pushed), so
+    /// that dropping it matters; before that, forgetting it without a drop leaks nothing.
+    #[inline(always)]
+    pub fn owns_heap(&self) -> bool {
+        self.spilled.capacity() > 0
+    }
+
+    #[inline(always)]
+    fn days(&self) -> &[(i64, Decimal)] {
+        if self.owns_heap() {
+            &self.spilled
+        } else {
+            self.inline
+                .get(..usize::from(self.inline_len))
+                .unwrap_or(&[])
+        }
+    }
+
+    #[inline(always)]
+    fn days_mut(&mut self) -> &mut [(i64, Decimal)] {
+        if self.owns_heap() {
+            &mut self.spilled
+        } else {
+            self.inline
+                .get_mut(..usize::from(self.inline_len))
+                .unwrap_or(&mut [])
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, entry: (i64, Decimal)) {
+        let len = usize::from(self.inline_len);
+        if !self.owns_heap() {
+            if let Some(slot) = self.inline.get_mut(len) {
+                *slot = entry;
+                self.inline_len += 1;
+                return;
+            }
+            self.spill();
+        }
+        self.spilled.push(entry);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self) {
+        let mut spilled = Vec::with_capacity(INLINE_DAYS * 4);
+        spilled.extend_from_slice(self.days());
+        self.spilled = spilled;
+        self.inline_len = 0;
+    }
+
+    /// Keeps the first `len` days.
+    fn truncate(&mut self, len: usize) {
+        if self.owns_heap() {
+            self.spilled.truncate(len);
+        } else {
+            self.inline_len = self.inline_len.min(u8::try_from(len).unwrap_or(u8::MAX));
+        }
+    }
+
     /// Adds one purchase; rows after the observation end's day are ignored.
     pub fn add(
         &mut self,
@@ -310,13 +417,13 @@ impl RfmState {
         if day > utc_day(observation_end) {
             return Ok(());
         }
-        match self.purchases.last_mut() {
+        match self.days_mut().last_mut() {
             Some((last_day, total)) if *last_day == day => {
                 *total = total
                     .checked_add(amount)
                     .ok_or_else(|| overflow(function))?;
             }
-            _ => self.purchases.push((day, amount)),
+            _ => self.push((day, amount)),
         }
         Ok(())
     }
@@ -338,7 +445,9 @@ impl RfmState {
         if let Some(settings) = other.settings {
             self.check_settings(function, settings)?;
         }
-        self.purchases.extend_from_slice(&other.purchases);
+        for entry in other.days() {
+            self.push(*entry);
+        }
         Ok(())
     }
 
@@ -348,28 +457,29 @@ impl RfmState {
         let Some((observation_end, unit)) = self.settings else {
             return Ok(None);
         };
-        if self.purchases.is_empty() {
+        if self.days().is_empty() {
             return Ok(None);
         }
         let days_per = days_per_unit(function, UNITS[usize::from(unit) % UNITS.len()])?;
-        if !self.purchases.is_sorted_by_key(|(day, _)| *day) {
-            self.purchases.sort_unstable_by_key(|(day, _)| *day);
+        let purchases = self.days_mut();
+        if !purchases.is_sorted_by_key(|(day, _)| *day) {
+            purchases.sort_unstable_by_key(|(day, _)| *day);
         }
         let mut merged = 0;
-        for index in 0..self.purchases.len() {
-            let (day, amount) = self.purchases[index];
-            if merged > 0 && self.purchases[merged - 1].0 == day {
-                let total = &mut self.purchases[merged - 1].1;
+        for index in 0..purchases.len() {
+            let (day, amount) = purchases[index];
+            if merged > 0 && purchases[merged - 1].0 == day {
+                let total = &mut purchases[merged - 1].1;
                 *total = total
                     .checked_add(amount)
                     .ok_or_else(|| overflow(function))?;
             } else {
-                self.purchases[merged] = (day, amount);
+                purchases[merged] = (day, amount);
                 merged += 1;
             }
         }
-        self.purchases.truncate(merged);
-        let daily = &self.purchases;
+        self.truncate(merged);
+        let daily = self.days();
         let (first, last) = match (daily.first(), daily.last()) {
             (Some(first), Some(last)) => (first.0, last.0),
             _ => return Ok(None),
@@ -378,7 +488,7 @@ impl RfmState {
         let frequency = i32::try_from(repeat_days).map_err(|_| overflow(function))?;
         let monetary_value = if repeat_days == 0 {
             Decimal::ZERO
-        } else if let [_, (_, only)] = daily.as_slice() {
+        } else if let [_, (_, only)] = daily {
             // One repeat day: its total, exactly as summed (no division).
             *only
         } else {
@@ -415,8 +525,8 @@ impl RfmState {
                 writer.u8(unit).i64(observation_end);
             }
         }
-        writer.u64(self.purchases.len() as u64);
-        for (day, amount) in &self.purchases {
+        writer.u64(self.days().len() as u64);
+        for (day, amount) in self.days() {
             writer.i64(*day).bytes(&amount.serialize());
         }
         writer.finish()
@@ -434,17 +544,17 @@ impl RfmState {
             .ok()
             .filter(|&count| count <= reader.remaining() / 18)
             .ok_or_else(corrupt)?;
-        let mut purchases = Vec::with_capacity(count);
+        let mut state = RfmState {
+            settings,
+            ..RfmState::default()
+        };
         for _ in 0..count {
             let day = reader.i64()?;
             let bytes: [u8; 16] = reader.bytes()?.try_into().map_err(|_| corrupt())?;
-            purchases.push((day, Decimal::deserialize(bytes)));
+            state.push((day, Decimal::deserialize(bytes)));
         }
         reader.finish()?;
-        Ok(RfmState {
-            purchases,
-            settings,
-        })
+        Ok(state)
     }
 }
 
