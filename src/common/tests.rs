@@ -728,6 +728,33 @@ mod tests {
         assert_eq!(aggregates_where("true"), covered);
     }
 
+    /// The text form of every type in schema `crm` is a JSON object and nothing else: serde alone
+    /// would read a struct from a JSON array of its fields (issue 11 item 8).
+    #[pg_test]
+    fn every_type_refuses_text_that_is_not_a_json_object() {
+        // Each cast must fail with 22P02 (or 22023 where a type reads another documented form,
+        // as crm.business_calendar reads bare hours); one that succeeds raises P0003.
+        Spi::run(
+            "DO $$
+             DECLARE t regtype; v text;
+             BEGIN
+                 FOR t IN SELECT oid::regtype FROM pg_type
+                          WHERE typnamespace = 'crm'::regnamespace AND typtype = 'b' LOOP
+                     FOREACH v IN ARRAY ARRAY['[1,2,3,4,5,6,7,8]', '[0.5,1.5,0.5,1.5,null]',
+                                              '[]', '1', 'null'] LOOP
+                         BEGIN
+                             EXECUTE format('SELECT %L::%s', v, t);
+                             RAISE EXCEPTION 'type % accepted text %', t, v USING ERRCODE = 'P0003';
+                         EXCEPTION WHEN invalid_text_representation OR invalid_parameter_value THEN
+                             NULL;
+                         END;
+                     END LOOP;
+                 END LOOP;
+             END $$",
+        )
+        .expect("no type of crm reads a JSON array, number or null");
+    }
+
     #[pg_test]
     fn every_aggregate_is_parallel_safe_and_commented() {
         let incomplete = aggregates_where(

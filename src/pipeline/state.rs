@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::money::{self, read_decimal, write_decimal};
 
@@ -353,7 +353,7 @@ impl PipelineSummary {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let summary: PipelineSummary = serde_json::from_str(text).map_err(|error| {
+        let summary: PipelineSummary = from_json_object(text).map_err(|error| {
             MetricError::InvalidText(format!(
                 "{TYPE_NAME}: malformed value {text:?} ({error}); expected e.g. \
                  {{\"won\":7,\"lost\":13,\"open\":0,\"won_value\":\"70000\",\"open_value\":\"0\",\

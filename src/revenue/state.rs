@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::cohorts::state::{parse_key, write_key, KeyKind};
 use crate::common::calendar::{period_index, period_start_date, Period, Zone};
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::money::{self, read_decimal, write_decimal};
 
@@ -561,7 +561,7 @@ impl MrrSummary {
     /// repeat (they add up).
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let invalid = |message: String| MetricError::InvalidText(format!("{TYPE_NAME}: {message}"));
-        let form: TextForm = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let form: TextForm = from_json_object(text).map_err(|e| invalid(e.to_string()))?;
         if form.version != FORMAT_VERSION {
             return Err(invalid(format!(
                 "unsupported version {} (expected {FORMAT_VERSION})",

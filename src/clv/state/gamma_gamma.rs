@@ -10,7 +10,7 @@ use super::{
     binary_parameter, days_per_unit, fit_failure, invalid, positive_parameter, text_parameter,
     ClvResult, FitInfo, FitText,
 };
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use serde::{Deserialize, Serialize};
 
@@ -229,7 +229,7 @@ impl GammaGammaModel {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let parsed: ModelText = serde_json::from_str(text).map_err(|error| {
+        let parsed: ModelText = from_json_object(text).map_err(|error| {
             MetricError::InvalidText(format!("{MODEL_TYPE}: malformed text: {error}"))
         })?;
         Ok(GammaGammaModel {

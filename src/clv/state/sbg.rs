@@ -11,7 +11,7 @@ use super::{
     binary_parameter, fit_failure, invalid, positive_parameter, text_parameter, ClvError,
     ClvResult, FitInfo, FitText,
 };
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use serde::{Deserialize, Serialize};
 
@@ -272,7 +272,7 @@ impl SbgModel {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let parsed: ModelText = serde_json::from_str(text).map_err(|error| {
+        let parsed: ModelText = from_json_object(text).map_err(|error| {
             MetricError::InvalidText(format!("{MODEL_TYPE}: malformed text: {error}"))
         })?;
         Ok(SbgModel {

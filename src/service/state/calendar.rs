@@ -8,7 +8,7 @@
 //! is an overnight shift that belongs to the day it starts.
 use serde::{Deserialize, Serialize};
 
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::tz::{civil_from_days, days_from_civil, Zone};
 
@@ -152,7 +152,7 @@ impl Calendar {
         text: &str,
         resolve: impl FnOnce(&str) -> MetricResult<Zone>,
     ) -> MetricResult<Self> {
-        let parsed: CalendarText = serde_json::from_str(text).map_err(|error| {
+        let parsed: CalendarText = from_json_object(text).map_err(|error| {
             MetricError::InvalidText(format!("{CALENDAR_TYPE}: malformed value: {error}"))
         })?;
         let invalid = |error: MetricError| MetricError::InvalidText(error.to_string());

@@ -7,7 +7,7 @@
 //! varint deltas (1 to 5 bytes a duration for realistic data).
 use serde::{Deserialize, Serialize};
 
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 
 pub const SUMMARY_FORMAT_VERSION: u8 = 1;
@@ -353,7 +353,7 @@ impl ServiceSummary {
         let malformed =
             |why: &str| MetricError::InvalidText(format!("{SUMMARY_TYPE}: malformed value: {why}"));
         let parsed: SummaryText =
-            serde_json::from_str(text).map_err(|error| malformed(&error.to_string()))?;
+            from_json_object(text).map_err(|error| malformed(&error.to_string()))?;
         if parsed.version != SUMMARY_FORMAT_VERSION {
             return Err(malformed("unsupported version"));
         }
