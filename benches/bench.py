@@ -132,6 +132,29 @@ CASES = [
     },
     # --- pipeline and revenue (issue 13): 3M opportunities and 1M customer-months over 100k
     # customers at the default 5M rows.
+    # --- plain ratios: the one-step share aggregate and a scalar ratio over every row ---------
+    {
+        "family": "ratios",
+        "name": "crm.win_rate(boolean)",
+        "setup": """
+            SELECT setseed(0.7);
+            CREATE TABLE bench_ratios AS
+            SELECT CASE WHEN random() < 0.8 THEN random() < 0.3 END AS won,
+                   (random() * 1000)::bigint AS converted, 1000 + (random() * 1000)::bigint AS total
+            FROM generate_series(1, :rows);
+            VACUUM ANALYZE bench_ratios;
+        """,
+        "ours": "SELECT crm.win_rate(won) FROM bench_ratios",
+        "plain": "SELECT (count(*) FILTER (WHERE won))::float8 / nullif(count(won), 0) FROM bench_ratios",
+        "baseline": "SELECT sum(converted) FROM bench_ratios",
+    },
+    {
+        "family": "ratios",
+        "name": "sum(crm.conversion_rate(...))",
+        "ours": "SELECT sum(crm.conversion_rate(converted, total)) FROM bench_ratios",
+        "plain": "SELECT sum(converted::float8 / nullif(total, 0)) FROM bench_ratios",
+        "baseline": "SELECT sum(converted) FROM bench_ratios",
+    },
     {
         "family": "pipeline",
         "name": "crm.pipeline_velocity, 3M opps",
