@@ -10,6 +10,7 @@ use super::state::simple::{
     NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
 };
 use super::state::{ClvError, ClvResult};
+use crate::common::datum::raw_varlena_bytes;
 use crate::common::error::MetricError;
 use crate::common::pg::{
     aggregate_memory_context, bigint, combine_states, internal_of, new_transient_state, raise,
@@ -320,49 +321,6 @@ fn sbg_fit_final(mut state: Internal) -> Option<sbg_model> {
 // RFM.
 // ---------------------------------------------------------------------------------------------
 
-/// The payload of a varlena argument when it is stored plainly (not compressed or external).
-///
-/// # Safety
-/// `datum` must be a non-null varlena datum.
-#[inline(always)]
-unsafe fn plain_varlena<'a>(datum: pg_sys::Datum) -> Option<&'a [u8]> {
-    let pointer = datum.cast_mut_ptr::<pg_sys::varlena>();
-    unsafe {
-        if pgrx::varlena::varatt_is_1b_e(pointer) || pgrx::varlena::varatt_is_4b_c(pointer) {
-            return None;
-        }
-        Some(std::slice::from_raw_parts(
-            pgrx::vardata_any(pointer) as *const u8,
-            pgrx::varsize_any_exhdr(pointer),
-        ))
-    }
-}
-
-/// Runs `read` over a varlena argument, detoasting it (a call into Postgres) only when needed.
-///
-/// # Safety
-/// `datum` must be a non-null varlena datum; called from a raw function, which holds nothing
-/// that needs dropping when the detoasting raises an error.
-#[inline(always)]
-unsafe fn with_argument_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R) -> R {
-    match unsafe { plain_varlena(datum) } {
-        Some(bytes) => read(bytes),
-        None => unsafe { detoasted_argument(datum, read) },
-    }
-}
-
-#[cold]
-#[inline(never)]
-unsafe fn detoasted_argument<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R) -> R {
-    // SAFETY: as in `raw_new_state`: raw functions hold nothing that needs dropping, so the
-    // guard may turn a Postgres error (from detoasting or from `read`) into a longjmp past them.
-    unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            crate::common::pg::with_varlena_bytes(datum, read)
-        })
-    }
-}
-
 /// A finite timestamp argument, 22008 for ±infinity.
 #[inline(always)]
 fn finite_timestamp(name: &str, value: i64) -> i64 {
@@ -488,14 +446,14 @@ crate::raw_transition! {
         };
         let occurred_at = finite_timestamp("occurred_at", occurred_at.value() as i64);
         let observation_end = finite_timestamp("observation_end", observation_end.value() as i64);
-        let unit = unsafe { with_argument_bytes(time_unit, |bytes| unit_index(RFM_AGG, bytes)) };
+        let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(RFM_AGG, bytes)) };
         let unit = match unit {
             Ok(unit) => unit,
             // SAFETY: nothing on this frame needs dropping.
             Err(error) => unsafe { raise_from_raw(move || error.error) },
         };
         let amount = unsafe {
-            with_argument_bytes(amount, |bytes| {
+            raw_varlena_bytes(amount, |bytes| {
                 decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
             })
         };
