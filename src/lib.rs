@@ -36,3 +36,9 @@ extension_sql!(
     name = "schema_comment",
     bootstrap
 );
+
+// Cancellation (issue 9): long loops of the math check for interrupts through this hook.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    common::pg::install_interrupt_hook();
+}

@@ -3,6 +3,7 @@
 //! - [`error`]: the error type the pure math returns (mapped to SQLSTATEs in [`pg`]).
 //! - [`calendar`]: period names, IANA time zones, calendar period indexes, civil dates and the
 //!   UTC text form of timestamps.
+//! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
@@ -14,6 +15,7 @@ pub mod calendar;
 pub mod codec;
 pub mod datum;
 pub mod error;
+pub mod interrupt;
 pub mod money;
 pub mod pg;
 pub mod stats;

@@ -5,6 +5,7 @@ use super::state::{
     is_customer, require_finite, CustomerRow, CustomerSummary, Denominator, PeriodState,
 };
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::Ticker;
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise, state_or_init, state_ref,
     strict_state, OrRaise, TextArg,
@@ -395,7 +396,9 @@ fn series_periods(
     );
     let mut periods = Vec::new();
     let mut start = from;
+    let mut ticker = Ticker::new();
     while start < to {
+        ticker.tick();
         let end = add_interval_in_zone(start, step, zone, time_zone);
         if end <= start {
             return Err(MetricError::InvalidParameter(format!(

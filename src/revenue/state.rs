@@ -17,6 +17,7 @@ use crate::cohorts::state::{parse_key, write_key, KeyKind};
 use crate::common::calendar::{period_index, period_start_date, Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::{checked, Ticker};
 use crate::common::money::{self, read_decimal, write_decimal};
 
 pub const FORMAT_VERSION: u8 = 1;
@@ -286,9 +287,11 @@ impl MrrSummary {
                 .ok_or_else(|| count_overflow(function))?;
             Ok(())
         };
+        let mut ticker = Ticker::new();
         for rows in self.customers() {
             let mut previous: Option<(i32, Decimal)> = None;
             for row in rows {
+                ticker.tick();
                 match previous {
                     None => {
                         let this = &mut months[slot(row.month)];
@@ -323,7 +326,7 @@ impl MrrSummary {
                 count(&mut churned.churned_customers)?;
             }
         }
-        for index in 1..months.len() {
+        for index in checked(1..months.len()) {
             months[index].starting_mrr = months[index - 1].ending_mrr;
             months[index].customers_at_start = months[index - 1].customers_at_end;
         }
@@ -345,7 +348,7 @@ impl MrrSummary {
         };
         let (mut from_total, mut to_total, mut kept_total) =
             (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-        for rows in self.customers() {
+        for rows in checked(self.customers()) {
             let from_mrr = amount_in(rows, from);
             if from_mrr.is_zero() {
                 continue;
@@ -417,7 +420,7 @@ impl MrrSummary {
         writer.i64(i64::from(first)).i64(i64::from(last));
         writer.u64(self.rows.len() as u64);
         let mut previous: Option<MrrRow> = None;
-        for row in &self.rows {
+        for row in checked(&self.rows) {
             let same_customer = previous.is_some_and(|p| p.key() == row.key());
             let delta = row.key().wrapping_sub(previous.map_or(0, |p| p.key()));
             writer.u64(delta as u64).u64((delta >> 64) as u64);
@@ -454,7 +457,7 @@ impl MrrSummary {
         }
         let mut rows = Vec::with_capacity(count);
         let mut previous: Option<MrrRow> = None;
-        for _ in 0..count {
+        for _ in checked(0..count) {
             let delta = u128::from(reader.u64()?) | (u128::from(reader.u64()?) << 64);
             let key = previous.map_or(0, |p| p.key()).wrapping_add(delta);
             let same_customer = previous.is_some() && delta == 0;
@@ -538,7 +541,7 @@ impl MrrSummary {
             r#"{{"version":{FORMAT_VERSION},"key":"{}","first_month":{first},"last_month":{last},"customers":["#,
             self.key_kind.name()
         );
-        for (n, rows) in self.customers().enumerate() {
+        for (n, rows) in checked(self.customers()).enumerate() {
             if n > 0 {
                 text.push(',');
             }
@@ -598,7 +601,7 @@ impl MrrSummary {
             _ => return Err(invalid("first_month and last_month go together".to_owned())),
         };
         let mut summary = MrrSummary::new(key_kind);
-        for (id, amounts) in &form.customers {
+        for (id, amounts) in checked(&form.customers) {
             let key = parse_key(key_kind, id).ok_or_else(|| {
                 invalid(format!("malformed {} customer id '{id}'", key_kind.name()))
             })?;

@@ -2,6 +2,7 @@
 //! `(frequency, recency, T)` are one row of weight 1,000,000, which is what keeps the fits cheap.
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -93,7 +94,7 @@ impl WeightedRows {
     /// Adds every row of `other`.
     pub fn merge(&mut self, function: &str, other: &WeightedRows) -> MetricResult<()> {
         self.counts.reserve(other.counts.len());
-        for (key, &weight) in &other.counts {
+        for (key, &weight) in checked(&other.counts) {
             self.add(function, *key, weight)?;
         }
         Ok(())
@@ -129,7 +130,7 @@ impl WeightedRows {
     pub fn encode(&self) -> Vec<u8> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u64(self.counts.len() as u64);
-        for (key, weight) in &self.counts {
+        for (key, weight) in checked(&self.counts) {
             writer.u64(key[0]).u64(key[1]).u64(key[2]).u64(*weight);
         }
         writer.finish()
@@ -147,7 +148,7 @@ impl WeightedRows {
             })?;
         let mut decoded = WeightedRows::default();
         decoded.counts.reserve(rows);
-        for _ in 0..rows {
+        for _ in checked(0..rows) {
             let key = [reader.u64()?, reader.u64()?, reader.u64()?];
             let weight = reader.u64()?;
             decoded
