@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Cancellation tests of crm_metrics: statement_timeout and pg_cancel_backend stop every crm
+function whose work the caller controls (series, cohort tables, model fits and horizons,
+business-time spans, rollups and binary forms of huge summaries) within a second.
+
+    tests/cancel.py --host H --port P [--counts FILE] [--measure]
+
+Each case runs one statement on inputs that take many seconds (the figure measured without a
+timeout is in the case's comment; `--measure` prints them again, with a 120 s timeout) under
+`SET statement_timeout = '1s'`, and checks that it fails with SQLSTATE 57014 (query_canceled)
+in less than LIMIT seconds of wall time, psql's start included. Without an interrupt check in
+the function's loops the statement would run on to its end: Postgres only notices the timeout
+between rows. A last case cancels a long crm query from a second session with
+pg_cancel_backend. The big summaries are built once, without a timeout, in a scratch database.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from crm_queries import ROOT, SESSION, write_counts  # noqa: E402
+
+DATABASE = "crm_cancel"
+# A statement_timeout of 1 s plus at most about a second in the function before its next check,
+# plus psql's start and connection.
+LIMIT = 3.0
+
+# Built once (about N s here); every table holds one value per kind.
+SETUP = r"""
+CREATE EXTENSION crm_metrics;
+SET TimeZone = 'UTC';
+-- 3 million distinct customer lifetimes (one a minute, each a year long).
+CREATE TABLE big_customers AS
+SELECT crm.customer_agg(t, t + interval '1 year') AS summary
+FROM generate_series(timestamptz '2000-01-01', timestamptz '2000-01-01' + interval '2999999 minutes',
+                     interval '1 minute') AS t;
+-- 3 million customers over 4000 daily cohorts, each active on 3 days.
+CREATE TABLE big_cohorts AS
+SELECT crm.cohort_agg(id, timestamptz '2000-01-01' + (id % 4000) * interval '1 day' + k * interval '3 days', 'day')
+       AS summary
+FROM generate_series(1, 3000000) AS id, generate_series(0, 2) AS k;
+-- 1 million customers paying for 3 months each, over 40 years of months.
+CREATE TABLE big_mrr AS
+SELECT crm.mrr_agg(id, (date '2000-01-01' + ((id % 480) + k) * interval '1 month')::date,
+                   (10 + id % 7)::numeric)
+       AS summary
+FROM generate_series(1, 1000000) AS id, generate_series(0, 2) AS k;
+-- A Berlin calendar with a holiday every Monday for 2000 years.
+CREATE TABLE berlin AS
+SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'Europe/Berlin',
+                             array_agg(d::date)) AS calendar
+FROM generate_series(date '1000-01-06', date '3000-01-01', interval '7 days') AS d;
+-- Models for the horizons.
+CREATE TABLE models AS
+SELECT crm.bgnbd_model(0.243, 4.414, 0.793, 2.426) AS bg,
+       crm.gamma_gamma_model(6.25, 3.74, 15.44) AS gg,
+       crm.sbg_model(0.704, 1.182) AS sbg;
+ANALYZE;
+"""
+
+# (name, statement, comment with the time measured without a timeout)
+CASES = [
+    # churn_series: the most periods it accepts (1 million 1-minute steps) over 3 million
+    # distinct lifetimes.
+    ("churn_series",
+     "SELECT count(*) FROM big_customers, crm.churn_series(summary, '2000-01-01', "
+     "timestamptz '2000-01-01' + interval '999999 minutes', '1 minute')"),
+    ("cohort_retention",
+     "SELECT count(*) FROM big_cohorts, crm.cohort_retention(summary)"),
+    ("cohort_retention_unbounded",
+     "SELECT count(*) FROM big_cohorts, crm.cohort_retention(summary, 'unbounded')"),
+    ("mrr_movements",
+     "SELECT count(*) FROM big_mrr, crm.mrr_movements(summary)"),
+    ("rollup_customer_summary",
+     "SELECT crm.customers(crm.rollup(summary)) FROM "
+     "(SELECT summary FROM big_customers UNION ALL SELECT summary FROM big_customers "
+     "UNION ALL SELECT summary FROM big_customers) s"),
+    ("rollup_cohort_summary",
+     "SELECT crm.customers(crm.rollup(summary)) FROM "
+     "(SELECT summary FROM big_cohorts UNION ALL SELECT summary FROM big_cohorts "
+     "UNION ALL SELECT summary FROM big_cohorts) s"),
+    ("summary_text_forms",
+     "SELECT length(summary::text) FROM big_customers, big_cohorts"),
+    ("bgnbd_fit",
+     "SELECT crm.bgnbd_fit(i % 50, (i % 50) * 0.5 + (i % 9973) * 1e-6, 40 + (i % 7919) * 1e-5) "
+     "FROM generate_series(1, 2000000) AS i"),
+    ("gamma_gamma_fit",
+     "SELECT crm.gamma_gamma_fit(1 + i % 20, (10 + (i % 99991) * 0.001)::numeric) "
+     "FROM generate_series(1, 2000000) AS i"),
+    ("sbg_fit",
+     "SELECT crm.sbg_fit(i, i % 3 = 0) FROM generate_series(1, 3000000) AS i"),
+    ("clv_horizon",
+     "SELECT crm.clv(bg, gg, 2, 30.4, 38.9, 35.2::numeric, 2000000000, 0.01, 'week') FROM models"),
+    ("expected_lifetime",
+     "SELECT crm.expected_lifetime(sbg, 1e-12) FROM models"),
+    ("business_time",
+     "SELECT crm.business_time(calendar, '4001-01-01 BC', '200000-01-01') FROM berlin"),
+    ("business_add",
+     "SELECT crm.business_add(calendar, '1000-01-01', interval '500000000 hours') FROM berlin"),
+    ("service_agg_calendar",
+     "SELECT crm.tickets(crm.service_agg(timestamptz '4001-01-01 BC', timestamptz '200000-01-01', "
+     "NULL, 1, false, calendar)) FROM berlin"),
+]
+
+
+def psql(host, port, sql, database, options="", timeout=None):
+    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=sqlstate",
+               "-h", host, "-p", str(port), "-U", "postgres", "-d", database]
+    environment = dict(os.environ, PGOPTIONS=f"{SESSION} {options}".strip())
+    result = subprocess.run(command, input=sql, capture_output=True, text=True, env=environment,
+                            timeout=timeout)
+    return result.returncode == 0, result.stdout, result.stderr
+
+
+def timed(host, port, statement, timeout):
+    """Runs statement under statement_timeout; (seconds, ok, stdout, stderr)."""
+    started = time.monotonic()
+    ok, out, err = psql(host, port, f"\\set VERBOSITY sqlstate\nSET statement_timeout = '{timeout}';\n"
+                        f"{statement};\n", DATABASE, timeout=600)
+    return time.monotonic() - started, ok, out, err
+
+
+def cancel_from_second_session(host, port):
+    """A long crm query cancelled with pg_cancel_backend: (seconds from cancel to end, stderr)."""
+    statement = dict(CASES)["clv_horizon"]
+    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", str(port),
+               "-U", "postgres", "-d", DATABASE]
+    environment = dict(os.environ, PGOPTIONS=f"{SESSION} -c application_name=crm_cancel_victim")
+    victim = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=environment)
+    result = {}
+
+    def run():
+        result["out"], result["err"] = victim.communicate("\\set VERBOSITY sqlstate\n" + statement + ";\n")
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    # Wait until the query runs inside the extension, then let it run for a second.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ok, out, _ = psql(host, port, "\\pset tuples_only on\nSELECT count(*) FROM pg_stat_activity "
+                          "WHERE application_name = 'crm_cancel_victim' AND state = 'active' "
+                          "AND query LIKE '%crm.clv%';", DATABASE)
+        if ok and out.strip() == "1":
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)
+    started = time.monotonic()
+    ok, out, err = psql(host, port, "\\pset tuples_only on\nSELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = 'crm_cancel_victim';", DATABASE)
+    thread.join(60)
+    elapsed = time.monotonic() - started
+    return ok and out.strip() == "t", elapsed, result.get("err", "")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", required=True)
+    parser.add_argument("--counts", default=os.path.join(ROOT, ".run", "cancel.counts"))
+    parser.add_argument("--measure", action="store_true",
+                        help="print how long each case runs without the 1 s timeout")
+    parser.add_argument("cases", nargs="*", help="only these cases")
+    args = parser.parse_args()
+    host, port = args.host, args.port
+    passed = failed = 0
+
+    def check(name, ok, detail=""):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAILED cancel: {name}\n{detail}")
+
+    for statement in (f"DROP DATABASE IF EXISTS {DATABASE}", f"CREATE DATABASE {DATABASE}"):
+        ok, _, err = psql(host, port, statement, "postgres")
+        if not ok:
+            sys.exit(err)
+    started = time.monotonic()
+    ok, _, err = psql(host, port, SETUP, DATABASE)
+    if not ok:
+        sys.exit(err)
+    print(f"cancel: inputs built in {time.monotonic() - started:.1f} s")
+
+    for name, statement in CASES:
+        if args.cases and name not in args.cases:
+            continue
+        if args.measure:
+            seconds, ok, out, err = timed(host, port, statement, "120s")
+            print(f"cancel: {name}: {seconds:.1f} s without the 1 s timeout "
+                  f"({'finished' if ok else err.strip()})")
+        seconds, ok, out, err = timed(host, port, statement, "1s")
+        print(f"cancel: {name}: stopped after {seconds:.2f} s")
+        check(f"{name}: fails with 57014 under statement_timeout = 1s", not ok and "57014" in err,
+              f"ok={ok} out={out!r} err={err!r}")
+        check(f"{name}: stops in less than {LIMIT} s", seconds < LIMIT, f"took {seconds:.2f} s")
+
+    if not args.cases or "pg_cancel_backend" in args.cases:
+        sent, seconds, err = cancel_from_second_session(host, port)
+        print(f"cancel: pg_cancel_backend: the query ended {seconds:.2f} s after the cancel")
+        check("pg_cancel_backend: sent", sent)
+        check("pg_cancel_backend: the query fails with 57014", "57014" in err, err)
+        check(f"pg_cancel_backend: the query ends within {LIMIT - 1} s", seconds < LIMIT - 1,
+              f"took {seconds:.2f} s")
+
+    # The backend survived every cancel: a new query in the same database works.
+    ok, out, err = psql(host, port, "\\pset tuples_only on\nSELECT crm.customers(summary) FROM big_customers;",
+                        DATABASE)
+    check("the server still answers after the cancels", ok and out.strip() == "3000000", err or out)
+    psql(host, port, f"DROP DATABASE IF EXISTS {DATABASE}", "postgres")
+    write_counts(args.counts, passed, failed)
+    print(f"cancel: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
