@@ -100,6 +100,9 @@ CASES = [
      "SELECT crm.business_time(calendar, '4001-01-01 BC', '200000-01-01') FROM berlin"),
     ("business_add",
      "SELECT crm.business_add(calendar, '1000-01-01', interval '500000000 hours') FROM berlin"),
+    ("sla_attainment_calendar",
+     "SELECT crm.sla_attainment(timestamptz '4001-01-01 BC', timestamptz '200000-01-01', "
+     "interval '1 hour', calendar) FROM berlin"),
     ("service_agg_calendar",
      "SELECT crm.tickets(crm.service_agg(timestamptz '4001-01-01 BC', timestamptz '200000-01-01', "
      "NULL, 1, false, calendar)) FROM berlin"),
