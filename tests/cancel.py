@@ -42,38 +42,35 @@ CREATE TABLE big_cohorts AS
 SELECT crm.cohort_agg(id, timestamptz '2000-01-01' + (id % 4000) * interval '1 day' + k * interval '3 days', 'day')
        AS summary
 FROM generate_series(1, 3000000) AS id, generate_series(0, 2) AS k;
--- 1 million customers paying for 3 months each, over 40 years of months.
-CREATE TABLE big_mrr AS
-SELECT crm.mrr_agg(id, (date '2000-01-01' + ((id % 480) + k) * interval '1 month')::date,
-                   (10 + id % 7)::numeric)
-       AS summary
-FROM generate_series(1, 1000000) AS id, generate_series(0, 2) AS k;
--- A Berlin calendar with a holiday every Monday for 2000 years.
+-- A Berlin calendar open every other minute (720 openings a day), with a holiday every Monday
+-- for 2000 years: every daylight-saving change costs a walk over the openings of its days.
 CREATE TABLE berlin AS
-SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'Europe/Berlin',
-                             array_agg(d::date)) AS calendar
-FROM generate_series(date '1000-01-06', date '3000-01-01', interval '7 days') AS d;
+SELECT crm.business_calendar(
+           'Mon-Sun ' || (SELECT string_agg(to_char(timestamp '2000-01-01' + m * interval '2 minutes', 'HH24:MI')
+                                            || '-' || to_char(timestamp '2000-01-01' + m * interval '2 minutes'
+                                                                                 + interval '1 minute', 'HH24:MI'), ', ')
+                          FROM generate_series(0, 719) AS m),
+           'Europe/Berlin',
+           (SELECT array_agg(d::date) FROM generate_series(date '1000-01-06', date '3000-01-01', interval '7 days') AS d))
+       AS calendar;
 -- Models for the horizons.
 CREATE TABLE models AS
 SELECT crm.bgnbd_model(0.243, 4.414, 0.793, 2.426) AS bg,
-       crm.gamma_gamma_model(6.25, 3.74, 15.44) AS gg,
-       crm.sbg_model(0.704, 1.182) AS sbg;
+       crm.gamma_gamma_model(6.25, 3.74, 15.44) AS gg;
 ANALYZE;
 """
 
 # (name, statement, comment with the time measured without a timeout)
 CASES = [
-    # churn_series: the most periods it accepts (1 million 1-minute steps) over 3 million
+    # churn_series: the most periods it accepts (1 million local days in Berlin) over 3 million
     # distinct lifetimes.
     ("churn_series",
      "SELECT count(*) FROM big_customers, crm.churn_series(summary, '2000-01-01', "
-     "timestamptz '2000-01-01' + interval '999999 minutes', '1 minute')"),
+     "'4737-11-27', '1 day', 'start', 'Europe/Berlin')"),
     ("cohort_retention",
      "SELECT count(*) FROM big_cohorts, crm.cohort_retention(summary)"),
     ("cohort_retention_unbounded",
      "SELECT count(*) FROM big_cohorts, crm.cohort_retention(summary, 'unbounded')"),
-    ("mrr_movements",
-     "SELECT count(*) FROM big_mrr, crm.mrr_movements(summary)"),
     ("rollup_customer_summary",
      "SELECT crm.customers(crm.rollup(summary)) FROM "
      "(SELECT summary FROM big_customers UNION ALL SELECT summary FROM big_customers "
@@ -83,7 +80,7 @@ CASES = [
      "(SELECT summary FROM big_cohorts UNION ALL SELECT summary FROM big_cohorts "
      "UNION ALL SELECT summary FROM big_cohorts) s"),
     ("summary_text_forms",
-     "SELECT length(summary::text) FROM big_customers, big_cohorts"),
+     "SELECT length(c.summary::text), length(h.summary::text) FROM big_customers c, big_cohorts h"),
     ("bgnbd_fit",
      "SELECT crm.bgnbd_fit(i % 50, (i % 50) * 0.5 + (i % 9973) * 1e-6, 40 + (i % 7919) * 1e-5) "
      "FROM generate_series(1, 2000000) AS i"),
@@ -94,8 +91,6 @@ CASES = [
      "SELECT crm.sbg_fit(i, i % 3 = 0) FROM generate_series(1, 3000000) AS i"),
     ("clv_horizon",
      "SELECT crm.clv(bg, gg, 2, 30.4, 38.9, 35.2::numeric, 2000000000, 0.01, 'week') FROM models"),
-    ("expected_lifetime",
-     "SELECT crm.expected_lifetime(sbg, 1e-12) FROM models"),
     ("business_time",
      "SELECT crm.business_time(calendar, '4001-01-01 BC', '200000-01-01') FROM berlin"),
     ("business_add",
@@ -121,8 +116,11 @@ def psql(host, port, sql, database, options="", timeout=None):
 def timed(host, port, statement, timeout):
     """Runs statement under statement_timeout; (seconds, ok, stdout, stderr)."""
     started = time.monotonic()
-    ok, out, err = psql(host, port, f"\\set VERBOSITY sqlstate\nSET statement_timeout = '{timeout}';\n"
-                        f"{statement};\n", DATABASE, timeout=600)
+    try:
+        ok, out, err = psql(host, port, f"\\set VERBOSITY sqlstate\nSET statement_timeout = '{timeout}';\n"
+                            f"{statement};\n", DATABASE, timeout=60)
+    except subprocess.TimeoutExpired:
+        ok, out, err = False, "", "no answer within 60 s"
     return time.monotonic() - started, ok, out, err
 
 
@@ -131,7 +129,7 @@ def cancel_from_second_session(host, port):
     statement = dict(CASES)["clv_horizon"]
     command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", str(port),
                "-U", "postgres", "-d", DATABASE]
-    environment = dict(os.environ, PGOPTIONS=f"{SESSION} -c application_name=crm_cancel_victim")
+    environment = dict(os.environ, PGOPTIONS=SESSION, PGAPPNAME="crm_cancel_victim")
     victim = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=environment)
     result = {}
@@ -139,7 +137,7 @@ def cancel_from_second_session(host, port):
     def run():
         result["out"], result["err"] = victim.communicate("\\set VERBOSITY sqlstate\n" + statement + ";\n")
 
-    thread = threading.Thread(target=run)
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     # Wait until the query runs inside the extension, then let it run for a second.
     deadline = time.monotonic() + 30
@@ -154,8 +152,13 @@ def cancel_from_second_session(host, port):
     started = time.monotonic()
     ok, out, err = psql(host, port, "\\pset tuples_only on\nSELECT pg_cancel_backend(pid) FROM pg_stat_activity "
                         "WHERE application_name = 'crm_cancel_victim';", DATABASE)
-    thread.join(60)
+    thread.join(30)
     elapsed = time.monotonic() - started
+    if thread.is_alive():
+        psql(host, port, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE application_name = 'crm_cancel_victim';", DATABASE)
+        thread.join(10)
+        victim.kill()
     return ok and out.strip() == "t", elapsed, result.get("err", "")
 
 
