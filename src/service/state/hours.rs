@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use super::calendar::Calendar;
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::interrupt::{checked, Ticker};
+use crate::common::interrupt::{self, Ticker};
 use crate::common::tz::{weekday, END_TIMESTAMP, USECS_PER_DAY, USECS_PER_SEC};
 
 const DAY: i64 = USECS_PER_DAY;
@@ -89,7 +89,7 @@ impl BusinessHours {
         let mut holidays_before = Vec::with_capacity(holidays.len() + 1);
         let mut sum = 0;
         holidays_before.push(sum);
-        for &day in checked(&holidays) {
+        for &day in interrupt::checked(&holidays) {
             sum += day_total[weekday(day)];
             holidays_before.push(sum);
         }
@@ -154,9 +154,9 @@ impl BusinessHours {
             || MetricError::DatetimeOverflow(format!("{function}: timestamp out of range"));
         let mut remaining = i128::from(amount);
         let mut position = from;
-        let mut ticker = Ticker::new();
         while position < last {
-            ticker.tick();
+            // An iteration can walk the openings of a block of days: check every time.
+            interrupt::check();
             let horizon = position.saturating_add(ADD_HORIZON).min(last);
             let next = match zone.fixed_offset() {
                 Some(_) => None,
@@ -233,9 +233,9 @@ impl BusinessHours {
         let mut next = zone.next_transition(function, a - MARGIN, limit)?;
         let mut total = 0i128;
         let mut position = a;
-        let mut ticker = Ticker::new();
         while position < b {
-            ticker.tick();
+            // An iteration can walk the openings of a block of days: check every time.
+            interrupt::check();
             match next {
                 Some((transition, _)) if transition - MARGIN <= position => {
                     let (start, end) = self.block_around(function, transition, limit)?;
@@ -322,7 +322,9 @@ impl BusinessHours {
         let zone = &self.calendar.zone;
         let first = zone.to_local(function, x)?.div_euclid(DAY) - 2;
         let last = zone.to_local(function, y - 1)?.div_euclid(DAY) + 1;
-        for day in checked(first..=last) {
+        for day in first..=last {
+            // A day can hold hundreds of openings: check every day.
+            interrupt::check();
             if self.holidays.binary_search(&day).is_ok() {
                 continue;
             }
