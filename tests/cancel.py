@@ -72,13 +72,9 @@ CASES = [
     ("cohort_retention_unbounded",
      "SELECT count(*) FROM big_cohorts, crm.cohort_retention(summary, 'unbounded')"),
     ("rollup_customer_summary",
-     "SELECT crm.customers(crm.rollup(summary)) FROM "
-     "(SELECT summary FROM big_customers UNION ALL SELECT summary FROM big_customers "
-     "UNION ALL SELECT summary FROM big_customers) s"),
+     "SELECT crm.customers(crm.rollup(summary)) FROM big_customers, generate_series(1, 12)"),
     ("rollup_cohort_summary",
-     "SELECT crm.customers(crm.rollup(summary)) FROM "
-     "(SELECT summary FROM big_cohorts UNION ALL SELECT summary FROM big_cohorts "
-     "UNION ALL SELECT summary FROM big_cohorts) s"),
+     "SELECT crm.customers(crm.rollup(summary)) FROM big_cohorts, generate_series(1, 8)"),
     ("summary_text_forms",
      "SELECT length(c.summary::text), length(h.summary::text) FROM big_customers c, big_cohorts h"),
     ("bgnbd_fit",
