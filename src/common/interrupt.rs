@@ -44,7 +44,7 @@ impl Ticker {
     #[inline(always)]
     pub fn tick(&mut self) {
         self.count = self.count.wrapping_add(1);
-        if self.count % STRIDE == 0 {
+        if self.count.is_multiple_of(STRIDE) {
             check();
         }
     }
