@@ -6,7 +6,7 @@ WITH ext AS (
 ), members AS (
     SELECT d.classid, d.objid, d.objsubid
     FROM pg_depend d JOIN ext ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid
-    WHERE d.deptype = 'e'
+    WHERE d.deptype::text = 'e'
 ), crm AS (
     SELECT 'crm'::regnamespace::oid AS oid
 ), facts AS (
@@ -36,9 +36,9 @@ WITH ext AS (
     -- functions, procedures and aggregates
     UNION ALL
     SELECT 'function ' || p.oid::regprocedure || ': ' || concat_ws(' ',
-        'kind=' || p.prokind, 'args=' || pg_get_function_arguments(p.oid),
+        'kind=' || p.prokind::text, 'args=' || pg_get_function_arguments(p.oid),
         'result=' || pg_get_function_result(p.oid), 'lang=' || l.lanname,
-        'volatile=' || p.provolatile, 'parallel=' || p.proparallel, 'strict=' || p.proisstrict,
+        'volatile=' || p.provolatile::text, 'parallel=' || p.proparallel::text, 'strict=' || p.proisstrict,
         'security_definer=' || p.prosecdef, 'leakproof=' || p.proleakproof, 'cost=' || p.procost,
         'rows=' || p.prorows, 'support=' || p.prosupport::regproc, 'owner=' || p.proowner::regrole,
         'config=' || coalesce(p.proconfig::text, '-'), 'acl=' || coalesce(p.proacl::text, '-'),
@@ -47,25 +47,25 @@ WITH ext AS (
     WHERE p.pronamespace = (SELECT oid FROM crm)
     UNION ALL
     SELECT 'aggregate ' || a.aggfnoid::regprocedure || ': ' || concat_ws(' ',
-        'kind=' || a.aggkind, 'direct_args=' || a.aggnumdirectargs,
+        'kind=' || a.aggkind::text, 'direct_args=' || a.aggnumdirectargs,
         'sfunc=' || a.aggtransfn::regprocedure, 'stype=' || format_type(a.aggtranstype, NULL),
         'sspace=' || a.aggtransspace, 'initcond=' || coalesce(a.agginitval, '-'),
         'finalfunc=' || a.aggfinalfn::regproc, 'finalfunc_extra=' || a.aggfinalextra,
-        'finalfunc_modify=' || a.aggfinalmodify, 'combinefunc=' || a.aggcombinefn::regproc,
+        'finalfunc_modify=' || a.aggfinalmodify::text, 'combinefunc=' || a.aggcombinefn::regproc,
         'serialfunc=' || a.aggserialfn::regproc, 'deserialfunc=' || a.aggdeserialfn::regproc,
         'msfunc=' || a.aggmtransfn::regproc, 'minvfunc=' || a.aggminvtransfn::regproc,
         'mstype=' || coalesce(format_type(nullif(a.aggmtranstype, 0), NULL), '-'),
         'msspace=' || a.aggmtransspace, 'minitcond=' || coalesce(a.aggminitval, '-'),
         'mfinalfunc=' || a.aggmfinalfn::regproc, 'mfinalfunc_extra=' || a.aggmfinalextra,
-        'mfinalfunc_modify=' || a.aggmfinalmodify, 'sortop=' || a.aggsortop::regoperator)
+        'mfinalfunc_modify=' || a.aggmfinalmodify::text, 'sortop=' || a.aggsortop::regoperator)
     FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
     WHERE p.pronamespace = (SELECT oid FROM crm)
     -- types: base, composite (with their attributes), domains, arrays
     UNION ALL
     SELECT 'type ' || format_type(t.oid, NULL) || ': ' || concat_ws(' ',
-        'type=' || t.typtype, 'category=' || t.typcategory, 'preferred=' || t.typispreferred,
-        'len=' || t.typlen, 'byval=' || t.typbyval, 'align=' || t.typalign, 'storage=' || t.typstorage,
-        'delim=' || t.typdelim, 'element=' || coalesce(format_type(nullif(t.typelem, 0), NULL), '-'),
+        'type=' || t.typtype::text, 'category=' || t.typcategory::text, 'preferred=' || t.typispreferred,
+        'len=' || t.typlen, 'byval=' || t.typbyval, 'align=' || t.typalign::text, 'storage=' || t.typstorage::text,
+        'delim=' || t.typdelim::text, 'element=' || coalesce(format_type(nullif(t.typelem, 0), NULL), '-'),
         'array=' || coalesce(format_type(nullif(t.typarray, 0), NULL), '-'),
         'input=' || t.typinput::regproc, 'output=' || t.typoutput::regproc,
         'receive=' || t.typreceive::regproc, 'send=' || t.typsend::regproc,
@@ -95,7 +95,7 @@ WITH ext AS (
     WHERE c.opcnamespace = (SELECT oid FROM crm)
     UNION ALL
     SELECT 'operator family ' || f.opfname || ' using ' || am.amname || ' member: '
-           || pg_describe_object('pg_amop'::regclass, ao.oid, 0) || ' purpose=' || ao.amoppurpose
+           || pg_describe_object('pg_amop'::regclass, ao.oid, 0) || ' purpose=' || ao.amoppurpose::text
     FROM pg_opfamily f JOIN pg_am am ON am.oid = f.opfmethod JOIN pg_amop ao ON ao.amopfamily = f.oid
     WHERE f.opfnamespace = (SELECT oid FROM crm)
     UNION ALL
@@ -105,16 +105,16 @@ WITH ext AS (
     WHERE f.opfnamespace = (SELECT oid FROM crm)
     UNION ALL
     SELECT 'cast (' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || '): '
-           || concat_ws(' ', 'function=' || c.castfunc::regprocedure, 'context=' || c.castcontext,
-                        'method=' || c.castmethod)
+           || concat_ws(' ', 'function=' || c.castfunc::regprocedure, 'context=' || c.castcontext::text,
+                        'method=' || c.castmethod::text)
     FROM pg_cast c JOIN pg_type s ON s.oid = c.castsource JOIN pg_type t ON t.oid = c.casttarget
     WHERE (SELECT oid FROM crm) IN (s.typnamespace, t.typnamespace)
     -- relations in schema crm (none today), with their columns
     UNION ALL
-    SELECT 'relation ' || r.oid::regclass || ': kind=' || r.relkind || ' columns='
+    SELECT 'relation ' || r.oid::regclass || ': kind=' || r.relkind::text || ' columns='
            || coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
                         FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped), '-')
-    FROM pg_class r WHERE r.relnamespace = (SELECT oid FROM crm) AND r.relkind NOT IN ('c', 't')
+    FROM pg_class r WHERE r.relnamespace = (SELECT oid FROM crm) AND r.relkind::text NOT IN ('c', 't')
     -- comments on the members and on their parts (attributes of composite types)
     UNION ALL
     SELECT 'comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ': ' || d.description
@@ -128,8 +128,8 @@ WITH ext AS (
     -- what every member depends on (other than the extension itself)
     UNION ALL
     SELECT 'dependency: ' || pg_describe_object(d.classid, d.objid, d.objsubid) || ' -> '
-           || pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) || ' (' || d.deptype || ')'
+           || pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) || ' (' || d.deptype::text || ')'
     FROM pg_depend d JOIN members m ON m.classid = d.classid AND m.objid = d.objid
-    WHERE d.deptype <> 'e'
+    WHERE d.deptype::text <> 'e'
 )
 SELECT line FROM facts ORDER BY line COLLATE "C";

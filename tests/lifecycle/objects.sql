@@ -28,10 +28,13 @@ SELECT day, channel, crm.nps(crm.rollup(summary) OVER w) AS nps_28d
 FROM nps_daily
 WINDOW w AS (PARTITION BY channel ORDER BY day RANGE BETWEEN '27 days' PRECEDING AND CURRENT ROW);
 CREATE VIEW nps_by_segment AS
-SELECT segment, crm.nps(crm.rollup(summary)) AS nps, (crm.nps_interval(crm.rollup(summary), 0.9)).*,
-       crm.nps_difference(crm.rollup(summary) FILTER (WHERE quarter >= date '2025-01-01'),
-                          crm.rollup(summary) FILTER (WHERE quarter < date '2025-01-01')) AS change
-FROM nps_by_segment_mv GROUP BY segment;
+SELECT s.segment, crm.nps(s.summary) AS nps, i.low, i.high, d.*
+FROM (SELECT segment, crm.rollup(summary) AS summary,
+             crm.rollup(summary) FILTER (WHERE quarter >= date '2025-01-01') AS recent,
+             crm.rollup(summary) FILTER (WHERE quarter < date '2025-01-01') AS earlier
+      FROM nps_by_segment_mv GROUP BY segment) s,
+     LATERAL crm.nps_interval(s.summary, 0.9) i,
+     LATERAL crm.nps_difference(s.recent, s.earlier) d;
 
 -- customers: a summary per segment (table) and per region (materialized view)
 CREATE TABLE customers_by_segment AS
