@@ -20,4 +20,7 @@ pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;
 mod tests;
+// Generators at scale for every text input and binary decoder (issue 9).
+#[cfg(test)]
+mod fuzz;
 pub mod tz;
