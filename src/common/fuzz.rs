@@ -9,8 +9,10 @@
 //! and binary forms read back to the same forms, so nothing a user can store is unreadable.
 //!
 //! `CRM_FUZZ_CASES` sets the number of cases per target (default 300, so the suite stays fast);
-//! `CRM_FUZZ_SEED` the seed (default fixed; the seed of a failing run is in its message). Run
-//! long with e.g. `CRM_FUZZ_CASES=200000 cargo test --lib common::fuzz -- --nocapture`.
+//! `CRM_FUZZ_SEED` the seed (default fixed; the seed of a failing run is in its message);
+//! `CRM_FUZZ_SECONDS` a time budget per target that ends a run early. Run long with e.g.
+//! `CRM_FUZZ_CASES=100000000 CRM_FUZZ_SECONDS=60 cargo test --lib common::fuzz -- --nocapture`
+//! (a debug build: integer overflow panics, so it is caught too).
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -120,16 +122,17 @@ impl Rng {
     }
 }
 
-fn settings() -> (usize, u64) {
-    let cases = std::env::var("CRM_FUZZ_CASES")
-        .ok()
+/// Cases per reader, seed, and the time budget per target (seconds; none by default).
+fn settings() -> (usize, u64, Option<f64>) {
+    let read = |name: &str| std::env::var(name).ok();
+    let cases = read("CRM_FUZZ_CASES")
         .and_then(|text| text.parse().ok())
         .unwrap_or(300);
-    let seed = std::env::var("CRM_FUZZ_SEED")
-        .ok()
+    let seed = read("CRM_FUZZ_SEED")
         .and_then(|text| text.parse().ok())
         .unwrap_or(0x00c0_ffee);
-    (cases, seed)
+    let seconds = read("CRM_FUZZ_SECONDS").and_then(|text| text.parse().ok());
+    (cases, seed, seconds)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,7 +378,12 @@ fn mutated_text(rng: &mut Rng, seeds: &[String]) -> String {
         3 => {
             // A huge array: one element of a seed's array repeated many times.
             let seed = rng.pick_ref(seeds);
-            let count = rng.pick(&[1_000usize, 10_000, 100_000]);
+            // 100000 elements take a second or two in a debug build: rarer.
+            let count = if rng.chance(8) {
+                100_000
+            } else {
+                rng.pick(&[1_000usize, 10_000])
+            };
             if let (Some(open), Some(close)) = (seed.find("[["), seed.rfind("]]")) {
                 if open + 1 < close + 1 {
                     let element = &seed[open + 1..close + 1];
@@ -697,13 +705,14 @@ fn check_round_trip(target: &Target, forms: &Forms) -> Result<(), String> {
 
 /// Feeds `cases` generated inputs to each reader of `target`; panics with every finding.
 fn run(target: &Target) {
-    let (cases, seed) = settings();
+    let (cases, seed, seconds) = settings();
     let mut rng = Rng(seed
         ^ target
             .name
             .bytes()
             .fold(0u64, |h, b| h.rotate_left(5) ^ u64::from(b)));
     let started = Instant::now();
+    let out_of_time = || seconds.is_some_and(|budget| started.elapsed().as_secs_f64() > budget);
     let mut findings = Vec::new();
     let (mut accepted, mut refused) = (0usize, 0usize);
     let mut note = |input: &[u8], outcome: Result<Option<Forms>, String>| match outcome {
@@ -714,20 +723,23 @@ fn run(target: &Target) {
         Ok(None) => refused += 1,
         Err(problem) => findings.push(format!("{problem}; input {}", describe(input))),
     };
-    // The seeds themselves, then the generated inputs.
+    // The seeds themselves, then generated texts and byte strings in turn.
     if let Some(read_text) = &target.text {
         for text in &target.text_seeds {
             let outcome = guarded(read_text.as_ref(), text.as_str(), text.len()).map(Result::ok);
             note(text.as_bytes(), outcome);
         }
-        for _ in 0..cases {
+    }
+    for _ in 0..cases {
+        if out_of_time() {
+            break;
+        }
+        if let Some(read_text) = &target.text {
             let text = mutated_text(&mut rng, &target.text_seeds);
             let outcome = guarded(read_text.as_ref(), text.as_str(), text.len()).map(Result::ok);
             note(text.as_bytes(), outcome);
         }
-    }
-    if let Some(read_binary) = &target.binary {
-        for _ in 0..cases {
+        if let Some(read_binary) = &target.binary {
             let bytes = mutated_bytes(&mut rng, &target.binary_seeds);
             let outcome =
                 guarded(read_binary.as_ref(), bytes.as_slice(), bytes.len()).map(Result::ok);
