@@ -23,4 +23,7 @@ mod tests;
 // Generators at scale for every text input and binary decoder (issue 9).
 #[cfg(test)]
 mod fuzz;
+// Combines in any split and order, and text and binary round trips of every type (issue 9).
+#[cfg(test)]
+mod merge_properties;
 pub mod tz;
