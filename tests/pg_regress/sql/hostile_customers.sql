@@ -97,7 +97,7 @@ $q$SELECT '{"version":1,"version":1,"customers":0,"spans":[]}'::crm.customer_sum
 $q$SELECT '{"version":1,"customers":0,"spans":[],"extra":true}'::crm.customer_summary$q$,
 $q$SELECT '{"version":1,"customers":0,"spans":[]} trailing'::crm.customer_summary$q$,
 $q$SELECT repeat('[', 100000)::crm.customer_summary$q$,
-$q$SELECT ('{"version":1,"customers":' || 200000 || ',"spans":[' || repeat('["2024-01-01 00:00:00+00",null,1],', 199999) || '["2024-01-01 00:00:00+00",null,1]]}')::crm.customer_summary = crm.customer_agg(s, NULL) FROM (SELECT timestamptz '2024-01-01' FROM generate_series(1, 200000)) v(s)$q$,
+$q$SELECT ('{"version":1,"customers":' || 200000 || ',"spans":[' || repeat('["2024-01-01 00:00:00+00",null,1],', 199999) || '["2024-01-01 00:00:00+00",null,1]]}')::crm.customer_summary OPERATOR(crm.=) crm.customer_agg(s, NULL) FROM (SELECT timestamptz '2024-01-01' FROM generate_series(1, 200000)) v(s)$q$,
 $q$SELECT crm.customers(('{"version":1,"customers":9223372036854775807,"spans":[["2024-01-01 00:00:00+00",null,4611686018427387904],["2025-01-01 00:00:00+00",null,4611686018427387903]]}')::crm.customer_summary)$q$,
 $q$SELECT crm.rollup(s) FROM (VALUES ('{"version":1,"customers":9223372036854775807,"spans":[["2024-01-01 00:00:00+00",null,9223372036854775807]]}'::crm.customer_summary), ('{"version":1,"customers":1,"spans":[["2025-01-01 00:00:00+00",null,1]]}')) v(s)$q$
 ]);

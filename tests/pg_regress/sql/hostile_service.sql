@@ -95,10 +95,10 @@ $q$SELECT crm.resolution_time('{"version":1,"time":"elapsed","tickets":3,"reopen
 $q$SELECT crm.resolution_time('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}', 'Infinity')$q$,
 $q$SELECT crm.mean_first_response_time('{"version":1,"time":"elapsed","tickets":2,"reopened":0,"first_contact_resolved":0,"first_response_us":[9223372036854775807,9223372036854775807],"resolution_us":[]}')$q$,
 $q$SELECT crm.sla_attainment('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}'::crm.service_summary, t) FROM unnest(ARRAY['0', '-1 hour', '1 month', '1 day 1 hour', '178000000 years']::interval[]) t$q$,
-$q$SELECT crm.sla_attainment('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}', '1 hour', '')$q$,
-$q$SELECT crm.sla_attainment('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}', '1 hour', 'bogus')$q$,
-$q$SELECT crm.sla_attainment('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}', '1 hour', NULL)$q$,
-$q$SELECT crm.sla_attainment('{"version":1,"time":"business","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}', '1 month', 'resolution')$q$,
+$q$SELECT crm.sla_attainment('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}'::crm.service_summary, '1 hour', '')$q$,
+$q$SELECT crm.sla_attainment('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}'::crm.service_summary, '1 hour', 'bogus')$q$,
+$q$SELECT crm.sla_attainment('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}'::crm.service_summary, '1 hour', NULL)$q$,
+$q$SELECT crm.sla_attainment('{"version":1,"time":"business","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}'::crm.service_summary, '1 month', 'resolution')$q$,
 -- The one-step aggregates.
 $q$SELECT crm.sla_attainment(c, r, t), crm.sla_attainment(c, r, t, crm.business_calendar()), crm.fcr_rate(n, o, d) FROM (VALUES (NULL::timestamptz, NULL::timestamptz, NULL::interval, NULL::integer, NULL::boolean, NULL::boolean)) v(c, r, t, n, o, d)$q$,
 $q$SELECT crm.sla_attainment(c, r, t), crm.fcr_rate(n, o, d) FROM (VALUES (now(), now(), interval '1 hour', 1, false, true)) v(c, r, t, n, o, d) WHERE false$q$,
@@ -150,6 +150,7 @@ $q$SELECT '{"version":1,"time":"elapsed","tickets":1,"reopened":0,"first_contact
 $q$SELECT '{"version":1,"time":"elapsed","tickets":18446744073709551615,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}'::crm.service_summary$q$,
 $q$SELECT '{"version":1,"time":"elapsed","tickets":0,"tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}'::crm.service_summary$q$,
 $q$SELECT '{"version":1,"time":"elapsed","tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}]'::crm.service_summary$q$,
+$q$SELECT crm.tickets(s), crm.resolved(s), crm.fcr_rate(s), crm.reopen_rate(s) FROM (VALUES ('{"version":1,"time":"elapsed","tickets":18446744073709551615,"reopened":1,"first_contact_resolved":1,"first_response_us":[],"resolution_us":[1]}'::crm.service_summary)) v(s)$q$,
 $q$SELECT repeat('[', 100000)::crm.service_summary$q$,
 $q$SELECT crm.first_response_time(('{"version":1,"time":"elapsed","tickets":200001,"reopened":0,"first_contact_resolved":0,"first_response_us":[' || repeat('7,', 200000) || '7],"resolution_us":[]}')::crm.service_summary)$q$
 ]);
