@@ -68,7 +68,7 @@ fn raise_clv(error: ClvError) -> ! {
         MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
         MetricError::InvalidParameter(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
     };
-    pgrx::pg_sys::panic::ErrorReport::new(code, error.error.to_string(), "crm_metrics")
+    pgrx::pg_sys::panic::ErrorReport::new(code, error.error.report_message(), "crm_metrics")
         .set_hint(hint)
         .report(PgLogLevel::ERROR);
     unreachable!("an ERROR report does not return")
