@@ -3,6 +3,7 @@
 //! - [`special`]: ln Γ, ψ, a guarded ₂F₁.
 //! - [`optimize`]: BFGS on log-parameters with a Nelder–Mead restart.
 //! - [`rows`]: fitting inputs merged into distinct weighted rows.
+//! - [`purchases`]: BG/NBD inputs gathered straight from purchases (customer, day).
 //! - [`bgnbd`]: BG/NBD (Fader, Hardie & Lee 2005): likelihood, fit, predictions, model type.
 //! - [`gamma_gamma`]: Gamma-Gamma spend model (Fader, Hardie & Lee 2005b) and discounted CLV.
 //! - [`sbg`]: shifted-beta-geometric contractual retention (Fader & Hardie 2007, 2010).
@@ -12,6 +13,7 @@ use crate::common::error::MetricError;
 pub mod bgnbd;
 pub mod gamma_gamma;
 pub mod optimize;
+pub mod purchases;
 pub mod rows;
 pub mod sbg;
 pub mod simple;
