@@ -177,5 +177,18 @@ $q$SELECT '{"alpha":-0.704,"beta":1.182,"fit":null}'::crm.sbg_model$q$,
 $q$SELECT '{"alpha":0.704,"beta":1e400,"fit":null}'::crm.sbg_model$q$,
 $q$SELECT '{"alpha":0.704,"beta":1.182,"fit":null,"gamma":1}'::crm.sbg_model$q$,
 $q$SELECT 'null'::crm.sbg_model$q$,
-$q$SELECT ('{"alpha":0.704,"beta":1.182,"fit":null,"x":[' || repeat('1,', 200000) || '1]}')::crm.sbg_model$q$
+$q$SELECT ('{"alpha":0.704,"beta":1.182,"fit":null,"x":[' || repeat('1,', 200000) || '1]}')::crm.sbg_model$q$,
+-- bgnbd_fit straight from purchases: NULLs, no rows, infinite and extreme instants, units,
+-- settings that differ between rows, ids of every type, nobody buying twice.
+$q$SELECT crm.bgnbd_fit(c, t, e, 'day') FROM (VALUES (NULL::bigint, timestamptz '2024-01-01', timestamptz '2024-12-31'), (1, NULL, '2024-12-31'), (1, '2024-01-01', NULL)) v(c, t, e)$q$,
+$q$SELECT crm.bgnbd_fit(1::bigint, now(), now(), 'day') WHERE false$q$,
+$q$SELECT crm.bgnbd_fit(1::bigint, timestamptz 'infinity', timestamptz '2024-12-31', 'day')$q$,
+$q$SELECT crm.bgnbd_fit(1::bigint, timestamptz '2024-01-01', timestamptz '-infinity', 'day')$q$,
+$q$SELECT crm.bgnbd_fit(c, t, timestamptz '294276-12-31 23:59:59.999999+00', 'year') FROM (VALUES (1::bigint, timestamptz '4714-11-24 00:00:00+00 BC'), (1, '294276-12-31 00:00:00+00'), (2, '2000-01-01'), (2, '3000-01-01')) v(c, t)$q$,
+$q$SELECT crm.bgnbd_fit('a'::text, timestamptz '2024-01-01', timestamptz '2024-12-31', '')$q$,
+$q$SELECT crm.bgnbd_fit('a'::text, timestamptz '2024-01-01', timestamptz '2024-12-31', NULL)$q$,
+$q$SELECT crm.bgnbd_fit(gen_random_uuid(), timestamptz '2024-01-01', timestamptz '2024-12-31', 'Week')$q$,
+$q$SELECT crm.bgnbd_fit(c, timestamptz '2024-01-01', e, 'day') FROM (VALUES (1::bigint, timestamptz '2024-12-31'), (2, '2025-12-31')) v(c, e)$q$,
+$q$SELECT crm.bgnbd_fit(g::bigint, timestamptz '2024-01-01', timestamptz '2024-12-31', 'day') FROM generate_series(1, 1000) g$q$,
+$q$SELECT crm.bgnbd_fit(repeat('x', 100000), timestamptz '2024-01-01', timestamptz '2024-12-31', 'day')$q$
 ]);
