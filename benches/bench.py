@@ -451,8 +451,9 @@ def execution_ms(args, query):
 # query with max_parallel_workers_per_gather = 2 and a parallel plan forced by zero parallel
 # costs, against 0; "serial plan" when Postgres still plans no Gather), and the backend's peak
 # resident memory (VmHWM from /proc/self/status, read with pg_read_file) after our query minus
-# the same after a bare sum() over the same rows run first in the same fresh backend: the private
-# memory our query needs on top of the scan (the shared buffers both touch cancel out).
+# the same after a bare sum() over the same rows run first in the same fresh backend (with the
+# library loaded and our query planned before): the private memory our query needs on top of the
+# scan (the shared buffers both touch cancel out), within about 1 MB.
 PARALLEL = ("SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;"
             " SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
             " SET min_parallel_index_scan_size = 0;\n")
@@ -469,7 +470,10 @@ def plan_ms(args, settings, query):
 
 def peak_memory_kb(args, case):
     """VmHWM after our query minus VmHWM after the bare sum() over the same rows, one backend."""
-    out = psql(args, f"{SERIAL}EXPLAIN (ANALYZE, TIMING OFF) {case['baseline']};\n{HWM}"
+    # The library and the catalog entries our query needs are loaded first (LOAD, and planning
+    # the query without running it), so that neither counts as the state's memory.
+    out = psql(args, f"{SERIAL}LOAD 'crm_metrics';\nEXPLAIN {case['ours']};\n"
+                     f"EXPLAIN (ANALYZE, TIMING OFF) {case['baseline']};\n{HWM}"
                      f"EXPLAIN (ANALYZE, TIMING OFF) {case['ours']};\n{HWM}")
     before, after = (int(value) for value in re.findall(r"^VmHWM ([0-9]+)$", out, re.M))
     return max(after - before, 0)
@@ -524,6 +528,43 @@ def table(args, cases):
           f" runs per round), server-side execution time (EXPLAIN ANALYZE, TIMING OFF); {version}")
 
 
+# --- issue 8: the size of each summary per customer / per row (`bash benches/run sizes`) ------
+# Each summary is built over the benchmark tables; "value" is pg_column_size of the summary as
+# the query returns it (its binary form, uncompressed), "stored" the same after storing it in a
+# table (TOAST compresses it with pglz when that saves space). Needs the tables of the families
+# customers, cohorts, revenue, service (and survey, pipeline for the fixed-size summaries).
+SIZES = [
+    ("crm.customer_summary", "customers", "crm.customer_agg(started_at, ended_at)", "bench_customers",
+     "count(*) FILTER (WHERE ended_at IS DISTINCT FROM started_at)"),
+    ("crm.cohort_summary (month)", "customers", "crm.cohort_agg(customer_id, occurred_at, 'month')",
+     "bench_events", "count(DISTINCT customer_id)"),
+    ("crm.cohort_summary (day)", "customers", "crm.cohort_agg(customer_id, occurred_at, 'day')",
+     "bench_events", "count(DISTINCT customer_id)"),
+    ("crm.mrr_summary", "customer-months", "crm.mrr_agg(customer_id, month, mrr)", "bench_mrr",
+     "count(DISTINCT (customer_id, month))"),
+    ("crm.service_summary", "tickets", "crm.service_agg(created_at, first_response_at, resolved_at,"
+     " agent_replies, reopened)", "bench_service", "count(*)"),
+    ("crm.nps_summary", "rows", "crm.nps_agg(score)", "bench_survey", "count(*)"),
+    ("crm.pipeline_summary", "rows", "crm.pipeline_agg(amount, created_at, closed_at, won)",
+     "bench_opportunities", "count(*)"),
+]
+
+
+def sizes(args):
+    print("| summary | unit | units | value bytes | bytes per unit | stored bytes | stored per unit |")
+    print("|---|---|---|---|---|---|---|")
+    for name, unit, call, source, units_sql in SIZES:
+        if not psql(args, f"SELECT to_regclass('{source}') IS NOT NULL").strip() == "t":
+            continue
+        out = psql(args, f"""DROP TABLE IF EXISTS bench_size;
+            CREATE TABLE bench_size AS SELECT {call} AS s FROM {source};
+            SELECT (SELECT {units_sql} FROM {source}), (SELECT pg_column_size({call}) FROM {source}),
+                   (SELECT pg_column_size(s) FROM bench_size);""").strip().split("|")
+        units, value, stored = (int(x) for x in out)
+        print(f"| {name} | {unit} | {units:,} | {value:,} | {value / units:.2f} | {stored:,} "
+              f"| {stored / units:.2f} |", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", required=True)
@@ -535,7 +576,8 @@ def main():
     parser.add_argument("families", nargs="*")
     args = parser.parse_args()
     as_table = "table" in args.families
-    args.families = [family for family in args.families if family != "table"]
+    as_sizes = "sizes" in args.families
+    args.families = [family for family in args.families if family not in ("table", "sizes")]
     cases = [case for case in CASES if not args.families or case["family"] in args.families]
     for case in cases:
         if "setup" in case:
@@ -543,8 +585,11 @@ def main():
             psql(args, case["setup"], [("rows", args.rows)])
             print(f"# {case['family']}: set up (rows={args.rows}) in {time.time() - started:.1f} s",
                   flush=True)
+    if as_sizes:
+        sizes(args)
     if as_table:
         table(args, cases)
+    if as_table or as_sizes:
         return
     print(f"\n{'metric':<34} {'ours ms':>9} {'plain ms':>9} {'sum ms':>9} {'vs plain':>9} {'vs sum':>8}")
     for case in (case for case in cases if "plain" in case):  # the table shows the others
