@@ -57,6 +57,9 @@ CREATE AGGREGATE crm.churn_rate(started_at timestamptz, ended_at timestamptz,
 CREATE FUNCTION crm.customer_agg_trans(internal, timestamptz, timestamptz) RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_trans';
 
+CREATE FUNCTION crm.customer_agg_final(internal) RETURNS crm.customer_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_final';
+
 CREATE AGGREGATE crm.customer_agg(started_at timestamptz, ended_at timestamptz) (
     SFUNC = crm.customer_agg_trans,
     STYPE = internal,

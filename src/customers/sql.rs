@@ -8,7 +8,7 @@ use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise, raise_from_raw, raw_arg,
     raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref, strict_state,
-    OrRaise, TextArg,
+    varlena_from_bytes, OrRaise, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -338,12 +338,31 @@ fn customer_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
     new_transient_state(CustomerSummary::decode(bytes).or_raise())
 }
 
-/// Final function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
-#[pg_extern(immutable, parallel_safe)]
-fn customer_agg_final(mut state: Internal) -> Option<customer_summary> {
-    // SAFETY: the state is a `CustomerSummary` made by these aggregates' functions.
-    unsafe { state_ref::<CustomerSummary>(&mut state) }
-        .map(|summary| customer_summary(summary.clone()))
+crate::raw_transition! {
+    /// Final function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`: the binary
+    /// form of the summary, encoded straight from the state (folding it, which changes no
+    /// answer), without copying the state first.
+    fn crm_customer_agg_final / pg_finfo_crm_customer_agg_final (fcinfo) {
+        // SAFETY: argument 0 is the aggregate's state, NULL or a `CustomerSummary` made by these
+        // aggregates' functions; the guard turns a panic or a Postgres error inside into a
+        // Postgres error at this boundary, after dropping what the closure holds.
+        unsafe {
+            match raw_arg(fcinfo, 0).filter(|datum| !datum.is_null()) {
+                None => {
+                    (*fcinfo).isnull = true;
+                    pg_sys::Datum::from(0usize)
+                }
+                Some(state) => {
+                    let summary = &mut *state.cast_mut_ptr::<CustomerSummary>();
+                    pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+                        let bytes = summary.encode();
+                        (*fcinfo).isnull = false;
+                        varlena_from_bytes(&bytes)
+                    })
+                }
+            }
+        }
+    }
 }
 
 /// Number of customers in a summary.
@@ -563,7 +582,6 @@ extension_sql_file!(
         customer_agg_combine,
         customer_agg_serialize,
         customer_agg_deserialize,
-        customer_agg_final,
         customer_summary_customers,
         active_customers,
         churn_series,
