@@ -403,22 +403,9 @@ CASES = [
                     / nullif(count(*) FILTER (WHERE resolved_at IS NOT NULL), 0) FROM bench_service""",
         "baseline": "SELECT sum(agent_replies) FROM bench_service",
     },
-    {
-        "family": "clv",
-        "name": "crm.bgnbd_fit, 200k cust",
-        "ours": """SELECT crm.bgnbd_fit((r).frequency, (r).recency, (r).t) FROM (
-                     SELECT crm.rfm_agg(ordered_at, amount, '2026-01-01', 'week') AS r
-                     FROM bench_shop_orders GROUP BY customer_id) s""",
-        "baseline": "SELECT sum(customer_id) FROM bench_shop_orders",
-    },
-    {
-        "family": "clv",
-        "name": "crm.gamma_gamma_fit, 200k cust",
-        "ours": """SELECT crm.gamma_gamma_fit((r).frequency, (r).monetary_value) FROM (
-                     SELECT crm.rfm_agg(ordered_at, amount, '2026-01-01', 'week') AS r
-                     FROM bench_shop_orders GROUP BY customer_id) s""",
-        "baseline": "SELECT sum(customer_id) FROM bench_shop_orders",
-    },
+    # (crm.bgnbd_fit and crm.gamma_gamma_fit are measured on real and simulated purchase data
+    # against the lifetimes package by benches/clv.py: the uniform random orders above identify
+    # no BG/NBD model, and the fit rightly refuses to converge on them.)
     {
         "family": "customers",  # over the customers case's table
         "name": "crm.sbg_fit, 1M cust",
@@ -573,6 +560,8 @@ def main():
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--no-setup", action="store_true",
+                        help="reuse the tables of an earlier run in the same database")
     parser.add_argument("families", nargs="*")
     args = parser.parse_args()
     as_table = "table" in args.families
@@ -580,7 +569,7 @@ def main():
     args.families = [family for family in args.families if family not in ("table", "sizes")]
     cases = [case for case in CASES if not args.families or case["family"] in args.families]
     for case in cases:
-        if "setup" in case:
+        if "setup" in case and not args.no_setup:
             started = time.time()
             psql(args, case["setup"], [("rows", args.rows)])
             print(f"# {case['family']}: set up (rows={args.rows}) in {time.time() - started:.1f} s",
