@@ -59,7 +59,7 @@ pub fn human_bytes(bytes: usize) -> String {
     const KB: usize = 1024;
     const MB: usize = 1024 * KB;
     const GB: usize = 1024 * MB;
-    if bytes >= GB && bytes % GB == 0 {
+    if bytes >= GB && bytes.is_multiple_of(GB) {
         format!("{}GB", bytes / GB)
     } else if bytes >= MB {
         format!("{}MB", bytes.div_ceil(MB))
