@@ -36,3 +36,9 @@ extension_sql!(
     name = "schema_comment",
     bootstrap
 );
+
+// Settings (issue 8): crm.max_state_memory.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    common::pg::register_settings();
+}

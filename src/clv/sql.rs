@@ -68,6 +68,7 @@ fn raise_clv(error: ClvError) -> ! {
         MetricError::DatetimeOverflow(_) => PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
         MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
         MetricError::InvalidParameter(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        MetricError::LimitExceeded(_) => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
     };
     pgrx::pg_sys::panic::ErrorReport::new(code, error.error.report_message(), "crm_metrics")
         .set_hint(hint)

@@ -15,6 +15,8 @@ pub enum MetricError {
     DatetimeOverflow(String),
     /// SQLSTATE XX001-like corruption of a binary state: 22P03 invalid_binary_representation.
     InvalidBinary(String),
+    /// SQLSTATE 54000 program_limit_exceeded (a state past `crm.max_state_memory`).
+    LimitExceeded(String),
 }
 
 impl fmt::Display for MetricError {
@@ -24,7 +26,8 @@ impl fmt::Display for MetricError {
             | MetricError::InvalidParameter(m)
             | MetricError::InvalidText(m)
             | MetricError::DatetimeOverflow(m)
-            | MetricError::InvalidBinary(m) => f.write_str(m),
+            | MetricError::InvalidBinary(m)
+            | MetricError::LimitExceeded(m) => f.write_str(m),
         }
     }
 }

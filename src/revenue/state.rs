@@ -17,6 +17,7 @@ use crate::cohorts::state::{parse_key, write_key, KeyKind};
 use crate::common::calendar::{period_index, period_start_date, Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::limits::check_state_bytes;
 use crate::common::money::{self, read_decimal, write_decimal};
 
 pub const FORMAT_VERSION: u8 = 1;
@@ -256,6 +257,13 @@ impl MrrSummary {
                 return Err(too_many_rows(function));
             }
         }
+        if self
+            .check_memory(function, self.rows.len() + other.rows.len())
+            .is_err()
+        {
+            self.settle(function)?;
+            self.check_memory(function, self.rows.len() + other.rows.len())?;
+        }
         self.rows.reserve_exact(other.rows.len());
         self.rows.extend_from_slice(&other.rows);
         self.settled = false;
@@ -274,10 +282,22 @@ impl MrrSummary {
                 return Err(too_many_rows(function));
             }
         }
-        let wanted = (self.rows.len() * 2).clamp(64, MAX_ROWS);
+        let mut wanted = (self.rows.len() * 2).clamp(64, MAX_ROWS);
+        if self.check_memory(function, wanted).is_err() {
+            // Merging the rows of each customer-month may leave room; else 54000.
+            self.settle(function)?;
+            wanted = (self.rows.len() * 2).clamp(64, MAX_ROWS);
+            self.check_memory(function, wanted)?;
+        }
         self.rows
             .reserve_exact(wanted.saturating_sub(self.rows.len()).max(1));
         Ok(())
+    }
+
+    /// Fails with 54000 when `rows` rows would pass `crm.max_state_memory`.
+    fn check_memory(&self, function: &str, rows: usize) -> MetricResult<()> {
+        let bytes = rows.max(self.rows.capacity()) * std::mem::size_of::<MrrRow>();
+        check_state_bytes(function, "customer-months", bytes)
     }
 
     /// Sorts the rows by customer and month and adds up the rows of one customer-month.
