@@ -66,6 +66,11 @@ mod tests {
             "SELECT (crm.rfm_agg(timestamptz '1990-01-01' + i * interval '1 day', 10, '2100-01-01', 'day')).frequency
              FROM generate_series(1, 20000) i",
         ),
+        (
+            "crm.bgnbd_fit",
+            "SELECT crm.bgnbd_fit(i::bigint, timestamptz '1990-01-01' + i * interval '1 second', '2100-01-01', 'day')
+             FROM generate_series(1, 20000) i",
+        ),
     ];
 
     #[pg_test]

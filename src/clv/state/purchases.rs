@@ -14,6 +14,7 @@ use super::simple::{utc_day, UNITS};
 use super::{days_per_unit, invalid, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::limits::check_state_bytes;
 
 /// One purchase day of one customer; `key` is the customer id (a bigint as is, a uuid's
 /// 128 bits, or a 128-bit hash of a text id's bytes).
@@ -36,9 +37,8 @@ pub struct PurchaseDays {
 
 /// The list is compacted when it reaches twice its compacted length, and not below this.
 const FIRST_COMPACTION: usize = 1 << 16;
-/// Distinct (customer, day) pairs held at most (24 bytes each): past it the query stops with
-/// an error instead of running the backend out of memory.
-const MAX_PURCHASE_DAYS: usize = 40_000_000;
+/// What the state keeps, for the `crm.max_state_memory` error.
+const WHAT: &str = "purchase days of customers, 24 bytes each";
 const FORMAT_VERSION: u8 = 1;
 const STATE: &str = "crm.bgnbd_fit purchases state";
 /// Bytes of one pair in the binary form at least (three varints of one byte).
@@ -70,9 +70,12 @@ impl PurchaseDays {
             day: day as i32,
         };
         if self.days.last() != Some(&pair) {
+            if self.days.len() == self.days.capacity() {
+                self.check_growth(function, 1)?;
+            }
             self.days.push(pair);
             if self.days.len() >= (2 * self.compacted).max(FIRST_COMPACTION) {
-                self.compact(function)?;
+                self.compact();
             }
         }
         Ok(())
@@ -91,19 +94,21 @@ impl PurchaseDays {
         }
     }
 
-    /// Sorts and deduplicates the pairs; refuses to hold more than [`MAX_PURCHASE_DAYS`].
-    fn compact(&mut self, function: &str) -> ClvResult<()> {
+    /// Ok when the list may grow to hold `more` pairs (a vector doubles when it grows), else
+    /// the 54000 error of `crm.max_state_memory`.
+    #[cold]
+    fn check_growth(&self, function: &str, more: usize) -> ClvResult<()> {
+        let needed = (self.days.len().saturating_add(more))
+            .max(self.days.capacity().saturating_mul(2))
+            .saturating_mul(std::mem::size_of::<CustomerDay>());
+        Ok(check_state_bytes(function, WHAT, needed)?)
+    }
+
+    /// Sorts and deduplicates the pairs.
+    fn compact(&mut self) {
         self.days.sort_unstable();
         self.days.dedup();
         self.compacted = self.days.len();
-        if self.compacted > MAX_PURCHASE_DAYS {
-            return Err(MetricError::OutOfRange(format!(
-                "{function}: more than {MAX_PURCHASE_DAYS} distinct purchase days of customers; \
-                 summarize per customer with crm.rfm_agg and fit crm.bgnbd_fit on the summaries"
-            ))
-            .into());
-        }
-        Ok(())
     }
 
     /// Adds every purchase day of `other` (parallel query).
@@ -111,9 +116,12 @@ impl PurchaseDays {
         if let Some(settings) = other.settings {
             self.check_settings(function, settings)?;
         }
+        if self.days.capacity() - self.days.len() < other.days.len() {
+            self.check_growth(function, other.days.len())?;
+        }
         self.days.extend_from_slice(&other.days);
         if self.days.len() >= (2 * self.compacted).max(FIRST_COMPACTION) {
-            self.compact(function)?;
+            self.compact();
         }
         Ok(())
     }
@@ -126,7 +134,7 @@ impl PurchaseDays {
         };
         let days_per = days_per_unit(function, UNITS[usize::from(unit) % UNITS.len()])?;
         let end_day = utc_day(observation_end);
-        self.compact(function)?;
+        self.compact();
         for customer in self.days.chunk_by(|left, right| {
             (left.key_high, left.key_low) == (right.key_high, right.key_low)
         }) {
