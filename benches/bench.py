@@ -319,6 +319,100 @@ CASES = [
         "plain": "SELECT crm.cohort_agg(customer_id, occurred_at, 'day') FROM bench_cohort_rows",
         "baseline": "SELECT sum(d) FROM bench_cohort_rows",
     },
+    # --- issue 8: the metrics without a case above, for the one benchmark table (`bash benches/run
+    # table`). 1M rows of each kind at the default 5M; a case without `plain` has no SQL
+    # equivalent (the model fits) and shows only its own time. ---
+    {
+        "family": "ratios",
+        "name": "crm.renewal_rate(boolean)",
+        "ours": "SELECT crm.renewal_rate(won) FROM bench_ratios",
+        "plain": "SELECT (count(*) FILTER (WHERE won))::float8 / nullif(count(won), 0) FROM bench_ratios",
+        "baseline": "SELECT sum(converted) FROM bench_ratios",
+    },
+    {
+        "family": "customers",
+        "name": "crm.churn_rate, 1M cust",
+        "ours": "SELECT crm.churn_rate(started_at, ended_at, '2025-01-01', '2025-02-01') FROM bench_customers",
+        "plain": """SELECT (count(*) FILTER (WHERE started_at < '2025-01-01' AND ended_at >= '2025-01-01'
+                                         AND ended_at < '2025-02-01'))::float8
+                    / nullif(count(*) FILTER (WHERE started_at < '2025-01-01'
+                                               AND (ended_at IS NULL OR ended_at >= '2025-01-01')), 0)
+                    FROM bench_customers WHERE ended_at IS DISTINCT FROM started_at""",
+        "baseline": "SELECT sum(id) FROM bench_customers",
+    },
+    {
+        "family": "customers",
+        "name": "crm.retention_rate, 1M cust",
+        "ours": "SELECT crm.retention_rate(started_at, ended_at, '2025-01-01', '2025-02-01') FROM bench_customers",
+        "plain": """SELECT (count(*) FILTER (WHERE started_at < '2025-01-01' AND (ended_at IS NULL OR ended_at >= '2025-02-01')))::float8
+                    / nullif(count(*) FILTER (WHERE started_at < '2025-01-01'
+                                               AND (ended_at IS NULL OR ended_at >= '2025-01-01')), 0)
+                    FROM bench_customers WHERE ended_at IS DISTINCT FROM started_at""",
+        "baseline": "SELECT sum(id) FROM bench_customers",
+    },
+    {
+        "family": "customers",
+        "name": "crm.customer_agg, 1M cust",
+        "ours": "SELECT crm.customers(crm.customer_agg(started_at, ended_at)) FROM bench_customers",
+        "plain": "SELECT count(*) FROM bench_customers WHERE ended_at IS DISTINCT FROM started_at",
+        "baseline": "SELECT sum(id) FROM bench_customers",
+    },
+    {
+        "family": "cohorts",
+        "name": "crm.cohort_agg, 3M ev/300k cust",
+        "ours": "SELECT crm.customers(crm.cohort_agg(customer_id, occurred_at, 'month')) FROM bench_events",
+        "plain": "SELECT count(DISTINCT customer_id) FROM bench_events",
+        "baseline": "SELECT sum(customer_id) FROM bench_events",
+    },
+    {
+        "family": "service",
+        "name": "crm.service_agg + p90, 1M tickets",
+        "setup": """
+            SELECT setseed(0.375);
+            CREATE TABLE bench_service AS
+            SELECT created_at,
+                   CASE WHEN random() < 0.9 THEN created_at + random() * interval '2 days' END AS first_response_at,
+                   CASE WHEN random() < 0.8 THEN created_at + random() * interval '10 days' END AS resolved_at,
+                   (random() * 4)::int AS agent_replies, random() < 0.05 AS reopened
+            FROM (SELECT timestamptz '2024-01-01' + random() * interval '640 days' AS created_at
+                  FROM generate_series(1, :rows / 5)) t;
+            VACUUM ANALYZE bench_service;
+        """,
+        "ours": """SELECT crm.resolution_time(s, 0.9), crm.first_response_time(s, 0.9) FROM (
+                     SELECT crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened) AS s
+                     FROM bench_service) q""",
+        "plain": """SELECT percentile_disc(0.9) WITHIN GROUP (ORDER BY resolved_at - created_at),
+                           (SELECT percentile_disc(0.9) WITHIN GROUP (ORDER BY first_response_at - created_at)
+                            FROM bench_service)
+                    FROM bench_service""",
+        "baseline": "SELECT sum(agent_replies) FROM bench_service",
+    },
+    {
+        "family": "service",
+        "name": "crm.sla_attainment, 1M tickets",
+        "ours": "SELECT crm.sla_attainment(created_at, first_response_at, '4 hours') FROM bench_service",
+        "plain": """SELECT (count(*) FILTER (WHERE first_response_at - created_at <= interval '4 hours'))::float8
+                    / nullif(count(first_response_at), 0) FROM bench_service""",
+        "baseline": "SELECT sum(agent_replies) FROM bench_service",
+    },
+    {
+        "family": "service",
+        "name": "crm.fcr_rate, 1M tickets",
+        "ours": "SELECT crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL) FROM bench_service",
+        "plain": """SELECT (count(*) FILTER (WHERE resolved_at IS NOT NULL AND NOT reopened AND agent_replies <= 1))::float8
+                    / nullif(count(*) FILTER (WHERE resolved_at IS NOT NULL), 0) FROM bench_service""",
+        "baseline": "SELECT sum(agent_replies) FROM bench_service",
+    },
+    # (crm.bgnbd_fit and crm.gamma_gamma_fit are measured on real and simulated purchase data
+    # against the lifetimes package by benches/clv.py: the uniform random orders above identify
+    # no BG/NBD model, and the fit rightly refuses to converge on them.)
+    {
+        "family": "customers",  # over the customers case's table
+        "name": "crm.sbg_fit, 1M cust",
+        "ours": "SELECT crm.sbg_fit(least(extract(day FROM coalesce(ended_at, '2026-01-01') - started_at)::int / 30, 40),"
+                " ended_at IS NOT NULL) FROM bench_customers",
+        "baseline": "SELECT sum(id) FROM bench_customers",
+    },
 ]
 
 
@@ -339,6 +433,125 @@ def execution_ms(args, query):
     return float(re.search(r"Execution Time: ([0-9.]+) ms", plan).group(1))
 
 
+# --- issue 8: one benchmark table (`bash benches/run table [family ...]`) --------------------
+# Besides the serial times above: the speed-up of our query with 2 parallel workers (the same
+# query with max_parallel_workers_per_gather = 2 and a parallel plan forced by zero parallel
+# costs, against 0; "serial plan" when Postgres still plans no Gather), and the backend's peak
+# resident memory (VmHWM from /proc/self/status, read with pg_read_file) after our query minus
+# the same after a bare sum() over the same rows run first in the same fresh backend (with the
+# library loaded and our query planned before): the private memory our query needs on top of the
+# scan (the shared buffers both touch cancel out), within about 1 MB.
+PARALLEL = ("SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;"
+            " SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
+            " SET min_parallel_index_scan_size = 0;\n")
+SERIAL = "SET max_parallel_workers_per_gather = 0;\n"
+HWM = "SELECT 'VmHWM ' || substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\\s*([0-9]+)');\n"
+
+
+def plan_ms(args, settings, query):
+    """Execution time of `query` under `settings`, and the parallel workers its plan launched."""
+    plan = psql(args, f"{settings}EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON) {query}")
+    workers = sum(int(n) for n in re.findall(r"Workers Launched: ([0-9]+)", plan))
+    return float(re.search(r"Execution Time: ([0-9.]+) ms", plan).group(1)), workers
+
+
+def peak_memory_kb(args, case):
+    """VmHWM after our query minus VmHWM after the bare sum() over the same rows, one backend."""
+    # The library and the catalog entries our query needs are loaded first (LOAD, and planning
+    # the query without running it), so that neither counts as the state's memory.
+    out = psql(args, f"{SERIAL}LOAD 'crm_metrics';\nEXPLAIN {case['ours']};\n"
+                     f"EXPLAIN (ANALYZE, TIMING OFF) {case['baseline']};\n{HWM}"
+                     f"EXPLAIN (ANALYZE, TIMING OFF) {case['ours']};\n{HWM}")
+    before, after = (int(value) for value in re.findall(r"^VmHWM ([0-9]+)$", out, re.M))
+    return max(after - before, 0)
+
+
+def scanned_rows(args, case):
+    table = re.search(r"FROM (bench_[a-z_]+)", case["baseline"]).group(1)
+    return int(psql(args, f"SELECT count(*) FROM {table}").strip())
+
+
+def fmt_ms(value):
+    return "—" if value is None else f"{value:,.1f}"
+
+
+def table(args, cases):
+    """Prints one Markdown table of every case: serial times, ratios, parallel speed-up, memory."""
+    header = ("| metric | rows | crm ms | plain SQL ms | crm ÷ plain | plain ÷ crm | sum() ms | crm ÷ sum() "
+              "| 2-worker speed-up | peak memory over sum() |")
+    lines = [header, "|" + "---|" * 10]
+    for case in cases:
+        queries = [(SERIAL, case["ours"]), (SERIAL, case.get("plain")), (SERIAL, case["baseline"]),
+                   (PARALLEL, case["ours"])]
+        active = [index for index, (_, query) in enumerate(queries) if query]
+        for index in active:
+            plan_ms(args, *queries[index])  # warm-up
+        samples = {index: [] for index in active}
+        workers = 0
+        order = random.Random(42)
+        for _ in range(args.rounds):
+            for index in order.sample(active, len(active)):
+                best = None
+                for _ in range(args.repeats):
+                    ms, launched = plan_ms(args, *queries[index])
+                    best = ms if best is None else min(best, ms)
+                    if index == 3:
+                        workers = max(workers, launched)
+                samples[index].append(best)
+        ours, plain, baseline, parallel = (statistics.median(samples[i]) if i in samples else None
+                                           for i in range(4))
+        memory = peak_memory_kb(args, case)
+        speedup = f"{ours / parallel:.2f}× ({workers} launched)" if workers else "serial plan"
+        ratio = f"{ours / plain:.2f}×" if plain else "—"
+        faster = f"{plain / ours:.1f}×" if plain else "—"
+        line = (f"| {case['name']} | {scanned_rows(args, case):,} | {fmt_ms(ours)} | {fmt_ms(plain)} | {ratio} "
+                f"| {faster} | {fmt_ms(baseline)} | {ours / baseline:.2f}× | {speedup} "
+                f"| {memory / 1024:,.1f} MB |")
+        lines.append(line)
+        print(line, flush=True)
+    version = psql(args, "SELECT version()").strip()
+    print("\n" + "\n".join(lines))
+    print(f"\n{args.rows:,} rows (ROWS), medians of {args.rounds} interleaved rounds (best of {args.repeats}"
+          f" runs per round), server-side execution time (EXPLAIN ANALYZE, TIMING OFF); {version}")
+
+
+# --- issue 8: the size of each summary per customer / per row (`bash benches/run sizes`) ------
+# Each summary is built over the benchmark tables; "value" is pg_column_size of the summary as
+# the query returns it (its binary form, uncompressed), "stored" the same after storing it in a
+# table (TOAST compresses it with pglz when that saves space). Needs the tables of the families
+# customers, cohorts, revenue, service (and survey, pipeline for the fixed-size summaries).
+SIZES = [
+    ("crm.customer_summary", "customers", "crm.customer_agg(started_at, ended_at)", "bench_customers",
+     "count(*) FILTER (WHERE ended_at IS DISTINCT FROM started_at)"),
+    ("crm.cohort_summary (month)", "customers", "crm.cohort_agg(customer_id, occurred_at, 'month')",
+     "bench_events", "count(DISTINCT customer_id)"),
+    ("crm.cohort_summary (day)", "customers", "crm.cohort_agg(customer_id, occurred_at, 'day')",
+     "bench_events", "count(DISTINCT customer_id)"),
+    ("crm.mrr_summary", "customer-months", "crm.mrr_agg(customer_id, month, mrr)", "bench_mrr",
+     "count(DISTINCT (customer_id, month))"),
+    ("crm.service_summary", "tickets", "crm.service_agg(created_at, first_response_at, resolved_at,"
+     " agent_replies, reopened)", "bench_service", "count(*)"),
+    ("crm.nps_summary", "rows", "crm.nps_agg(score)", "bench_survey", "count(*)"),
+    ("crm.pipeline_summary", "rows", "crm.pipeline_agg(amount, created_at, closed_at, won)",
+     "bench_opportunities", "count(*)"),
+]
+
+
+def sizes(args):
+    print("| summary | unit | units | value bytes | bytes per unit | stored bytes | stored per unit |")
+    print("|---|---|---|---|---|---|---|")
+    for name, unit, call, source, units_sql in SIZES:
+        if not psql(args, f"SELECT to_regclass('{source}') IS NOT NULL").strip() == "t":
+            continue
+        out = psql(args, f"""DROP TABLE IF EXISTS bench_size;
+            CREATE TABLE bench_size AS SELECT {call} AS s FROM {source};
+            SELECT (SELECT {units_sql} FROM {source}), (SELECT pg_column_size({call}) FROM {source}),
+                   (SELECT pg_column_size(s) FROM bench_size);""").strip().split("|")
+        units, value, stored = (int(x) for x in out)
+        print(f"| {name} | {unit} | {units:,} | {value:,} | {value / units:.2f} | {stored:,} "
+              f"| {stored / units:.2f} |", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", required=True)
@@ -347,17 +560,28 @@ def main():
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--no-setup", action="store_true",
+                        help="reuse the tables of an earlier run in the same database")
     parser.add_argument("families", nargs="*")
     args = parser.parse_args()
+    as_table = "table" in args.families
+    as_sizes = "sizes" in args.families
+    args.families = [family for family in args.families if family not in ("table", "sizes")]
     cases = [case for case in CASES if not args.families or case["family"] in args.families]
     for case in cases:
-        if "setup" in case:
+        if "setup" in case and not args.no_setup:
             started = time.time()
             psql(args, case["setup"], [("rows", args.rows)])
             print(f"# {case['family']}: set up (rows={args.rows}) in {time.time() - started:.1f} s",
                   flush=True)
+    if as_sizes:
+        sizes(args)
+    if as_table:
+        table(args, cases)
+    if as_table or as_sizes:
+        return
     print(f"\n{'metric':<34} {'ours ms':>9} {'plain ms':>9} {'sum ms':>9} {'vs plain':>9} {'vs sum':>8}")
-    for case in cases:
+    for case in (case for case in cases if "plain" in case):  # the table shows the others
         queries = [case["ours"], case["plain"], case["baseline"]]
         for query in queries:
             execution_ms(args, query)  # warm-up: caches, first load of the library

@@ -1,5 +1,12 @@
 -- Customers family: aggregates and comments. Support functions are in src/customers/sql.rs.
 
+-- The forward transitions of the 4-argument one-step aggregates are raw V1 C functions
+-- (raw_transition! in src/common/pg.rs), so they are declared here.
+CREATE FUNCTION crm.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_trans';
+CREATE FUNCTION crm.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_trans';
+
 CREATE AGGREGATE crm.retention_rate(started_at timestamptz, ended_at timestamptz,
                                     period_start timestamptz, period_end timestamptz) (
     SFUNC = crm.retention_rate_trans,
@@ -44,6 +51,14 @@ CREATE AGGREGATE crm.churn_rate(started_at timestamptz, ended_at timestamptz,
     MFINALFUNC = crm.churn_rate_final,
     PARALLEL = SAFE
 );
+
+-- The per-row transition of crm.customer_agg is a raw V1 C function (raw_transition! in
+-- src/common/pg.rs), so it is declared here.
+CREATE FUNCTION crm.customer_agg_trans(internal, timestamptz, timestamptz) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_trans';
+
+CREATE FUNCTION crm.customer_agg_final(internal) RETURNS crm.customer_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_final';
 
 CREATE AGGREGATE crm.customer_agg(started_at timestamptz, ended_at timestamptz) (
     SFUNC = crm.customer_agg_trans,

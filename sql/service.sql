@@ -16,6 +16,8 @@ CREATE FUNCTION crm.service_agg_trans(internal, timestamptz, timestamptz, timest
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_trans';
 CREATE FUNCTION crm.service_agg_calendar_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_calendar_trans';
+CREATE FUNCTION crm.fcr_trans(internal, integer, boolean, boolean)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fcr_trans';
 CREATE FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_trans';
 CREATE FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval)

@@ -24,11 +24,16 @@ impl Writer {
     }
 
     pub fn u64(&mut self, mut value: u64) -> &mut Self {
+        // Built on the stack, then appended with one capacity check.
+        let mut buffer = [0u8; 10];
+        let mut len = 0;
         while value >= 0x80 {
-            self.bytes.push((value as u8) | 0x80);
+            buffer[len] = (value as u8) | 0x80;
             value >>= 7;
+            len += 1;
         }
-        self.bytes.push(value as u8);
+        buffer[len] = value as u8;
+        self.bytes.extend_from_slice(&buffer[..=len]);
         self
     }
 
@@ -103,18 +108,21 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u64(&mut self) -> MetricResult<u64> {
+        // One bounds check for the whole varint (at most 10 bytes).
+        let rest = self.bytes.get(self.position..).unwrap_or(&[]);
         let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let byte = self.u8()?;
-            value |= u64::from(byte & 0x7f) << shift;
+        for (index, &byte) in rest.iter().take(10).enumerate() {
+            value |= u64::from(byte & 0x7f) << (7 * index);
             if byte & 0x80 == 0 {
+                self.position += index + 1;
                 return Ok(value);
             }
         }
-        Err(MetricError::InvalidBinary(format!(
-            "{}: malformed varint",
-            self.what
-        )))
+        Err(if rest.len() < 10 {
+            self.truncated()
+        } else {
+            MetricError::InvalidBinary(format!("{}: malformed varint", self.what))
+        })
     }
 
     pub fn i64(&mut self) -> MetricResult<i64> {

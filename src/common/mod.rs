@@ -5,6 +5,7 @@
 //!   UTC text form of timestamps.
 //! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
+//! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
 //! - [`tz`]: time zones read with Postgres's own zone code and data, cached in Rust.
@@ -16,10 +17,18 @@ pub mod codec;
 pub mod datum;
 pub mod error;
 pub mod interrupt;
+mod limit_tests;
+pub mod limits;
 pub mod money;
 pub mod pg;
 pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;
 mod tests;
+// Generators at scale for every text input and binary decoder (issue 9).
+#[cfg(test)]
+mod fuzz;
+// Combines in any split and order, and text and binary round trips of every type (issue 9).
+#[cfg(test)]
+mod merge_properties;
 pub mod tz;

@@ -12,8 +12,9 @@ pub fn raise(error: MetricError) -> ! {
         MetricError::InvalidText(_) => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
         MetricError::DatetimeOverflow(_) => PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
         MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+        MetricError::LimitExceeded(_) => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
     };
-    ereport!(ERROR, code, error.to_string());
+    ereport!(ERROR, code, error.report_message());
 }
 
 /// Raises the error for a NULL where Postgres promised a value (the argument of a STRICT
@@ -714,6 +715,39 @@ macro_rules! raw_transition {
             &V1_API
         }
     };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings (issue 8): `crm.max_state_memory`, the memory bound of growing aggregate states.
+// ---------------------------------------------------------------------------------------------
+
+/// Declares the extension's settings; called once per backend from `_PG_init`.
+pub fn register_settings() {
+    use super::limits::{
+        DEFAULT_MAX_STATE_MEMORY_KB, MAX_STATE_MEMORY_KB, MIN_MAX_STATE_MEMORY_KB,
+    };
+    // SAFETY: the name and descriptions are static C strings; the variable is a static
+    // `AtomicI32` (the layout of a C `int`) that lives as long as the backend, which Postgres
+    // writes on SET and the growth checks read.
+    unsafe {
+        pg_sys::DefineCustomIntVariable(
+            c"crm.max_state_memory".as_ptr(),
+            c"Most memory one growing aggregate state of crm_metrics may use.".as_ptr(),
+            c"A state that keeps customers, cohorts, customer-months, ticket durations or model \
+              inputs and would grow past this bound fails with SQLSTATE 54000 instead of \
+              exhausting memory."
+                .as_ptr(),
+            MAX_STATE_MEMORY_KB.as_ptr(),
+            DEFAULT_MAX_STATE_MEMORY_KB,
+            MIN_MAX_STATE_MEMORY_KB,
+            i32::MAX,
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GUC_UNIT_KB as i32,
+            None,
+            None,
+            None,
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

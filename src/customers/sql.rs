@@ -7,8 +7,9 @@ use super::state::{
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::Ticker;
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, raise, state_or_init, state_ref,
-    strict_state, OrRaise, TextArg,
+    bigint, combine_states, internal_of, new_transient_state, raise, raise_from_raw, raw_arg,
+    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref, strict_state,
+    varlena_from_bytes, OrRaise, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -127,23 +128,62 @@ macro_rules! period_transition {
     };
 }
 
-period_transition!(
-    "Transition function of `crm.retention_rate`.",
-    retention_rate_trans,
-    RETENTION_RATE,
-    inverse = false
-);
+/// One row of the 4-argument one-step aggregates, as a raw V1 transition (also their moving
+/// transition, so it always returns the state; a row with a NULL input is skipped).
+///
+/// # Safety
+/// `fcinfo` must be the call info of the transition of `crm.retention_rate` or the 4-argument
+/// `crm.churn_rate` (`function`), called by Postgres through the V1 convention.
+#[inline(always)]
+unsafe fn period_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -> pg_sys::Datum {
+    // SAFETY: the state of the one-step aggregates is a `PeriodState` made here; arguments 1 to
+    // 4 exist (this function's contract), each a timestamptz, an int8 by value.
+    let period = unsafe { raw_state(fcinfo, function, PeriodState::default) };
+    let arguments = unsafe {
+        (
+            raw_arg(fcinfo, 1),
+            raw_arg(fcinfo, 2),
+            raw_arg(fcinfo, 3),
+            raw_arg(fcinfo, 4),
+        )
+    };
+    if let (Some(started_at), ended_at, Some(period_start), Some(period_end)) = arguments {
+        let row = CustomerRow {
+            started_at: started_at.value() as i64,
+            ended_at: ended_at.map(|datum| datum.value() as i64),
+            period_start: period_start.value() as i64,
+            period_end: period_end.value() as i64,
+        };
+        if let Err(error) = period.add(function, row, None) {
+            // SAFETY: nothing on this frame needs dropping but the error, moved into the guard.
+            unsafe { raise_from_raw(move || error) };
+        }
+    }
+    // SAFETY: this is the running transition's call info.
+    unsafe { raw_return_state(fcinfo, period) }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.retention_rate` (a raw V1 function).
+    fn crm_retention_rate_trans / pg_finfo_crm_retention_rate_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.retention_rate`.
+        unsafe { period_add(fcinfo, RETENTION_RATE) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of the 4-argument `crm.churn_rate` (a raw V1 function).
+    fn crm_churn_rate_trans / pg_finfo_crm_churn_rate_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.churn_rate`.
+        unsafe { period_add(fcinfo, CHURN_RATE) }
+    }
+}
+
 period_transition!(
     "Inverse transition function of `crm.retention_rate` (window frames).",
     retention_rate_inverse,
     RETENTION_RATE,
     inverse = true
-);
-period_transition!(
-    "Transition function of the 4-argument `crm.churn_rate`.",
-    churn_rate_trans,
-    CHURN_RATE,
-    inverse = false
 );
 period_transition!(
     "Inverse transition function of the 4-argument `crm.churn_rate` (window frames).",
@@ -212,26 +252,46 @@ fn churn_rate_final(mut state: Internal) -> Option<f64> {
 // Two-step: crm.customer_agg, crm.rollup, accessors and crm.churn_series.
 // ---------------------------------------------------------------------------------------------
 
-/// Transition function of `crm.customer_agg(timestamptz, timestamptz)`.
-#[pg_extern(immutable, parallel_safe)]
-fn customer_agg_trans(
-    mut state: Internal,
-    started_at: Option<TimestampWithTimeZone>,
-    ended_at: Option<TimestampWithTimeZone>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let Some(started_at) = started_at else {
-        return state;
+/// One customer row into the summary of `crm.customer_agg`.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the transition of `crm.customer_agg(timestamptz,
+/// timestamptz)`, called by Postgres through the V1 convention.
+#[inline(always)]
+unsafe fn customer_agg_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: argument 1 and 2 exist (this function's contract); a timestamptz is an int8 by
+    // value.
+    let (started_at, ended_at) = unsafe { (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2)) };
+    let Some(started_at) = started_at.map(|datum| datum.value() as i64) else {
+        // SAFETY: this is the running transition's call info.
+        return unsafe { raw_return_unchanged(fcinfo) };
     };
-    let (started_at, ended_at) = (instant(started_at), ended_at.map(instant));
+    let ended_at = ended_at.map(|datum| datum.value() as i64);
     // A zero-length row is skipped like a NULL one: only zero-length rows give NULL.
-    if !is_customer(CUSTOMER_AGG, started_at, ended_at).or_raise() {
-        return state;
+    match is_customer(CUSTOMER_AGG, started_at, ended_at) {
+        Ok(true) => {}
+        // SAFETY: this is the running transition's call info.
+        Ok(false) => return unsafe { raw_return_unchanged(fcinfo) },
+        // SAFETY: nothing on this frame needs dropping but the error, moved into the guard.
+        Err(error) => unsafe { raise_from_raw(move || error) },
     }
     // SAFETY: the state of `crm.customer_agg` is a `CustomerSummary` made here.
-    let summary = unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_AGG, CustomerSummary::new) };
-    summary.add(CUSTOMER_AGG, started_at, ended_at).or_raise();
-    internal_of(summary)
+    let summary = unsafe { raw_state(fcinfo, CUSTOMER_AGG, CustomerSummary::new) };
+    if let Err(error) = summary.add(CUSTOMER_AGG, started_at, ended_at) {
+        // SAFETY: as above.
+        unsafe { raise_from_raw(move || error) };
+    }
+    // SAFETY: this is the running transition's call info.
+    unsafe { raw_return_state(fcinfo, summary) }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.customer_agg(timestamptz, timestamptz)`: a raw V1 function
+    /// (no `#[pg_extern]` wrapper on the per-row path).
+    fn crm_customer_agg_trans / pg_finfo_crm_customer_agg_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.customer_agg`.
+        unsafe { customer_agg_add(fcinfo) }
+    }
 }
 
 /// Transition function of `crm.rollup(crm.customer_summary)`.
@@ -279,12 +339,31 @@ fn customer_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
     new_transient_state(CustomerSummary::decode(bytes).or_raise())
 }
 
-/// Final function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
-#[pg_extern(immutable, parallel_safe)]
-fn customer_agg_final(mut state: Internal) -> Option<customer_summary> {
-    // SAFETY: the state is a `CustomerSummary` made by these aggregates' functions.
-    unsafe { state_ref::<CustomerSummary>(&mut state) }
-        .map(|summary| customer_summary(summary.clone()))
+crate::raw_transition! {
+    /// Final function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`: the binary
+    /// form of the summary, encoded straight from the state (folding it, which changes no
+    /// answer), without copying the state first.
+    fn crm_customer_agg_final / pg_finfo_crm_customer_agg_final (fcinfo) {
+        // SAFETY: argument 0 is the aggregate's state, NULL or a `CustomerSummary` made by these
+        // aggregates' functions; the guard turns a panic or a Postgres error inside into a
+        // Postgres error at this boundary, after dropping what the closure holds.
+        unsafe {
+            match raw_arg(fcinfo, 0).filter(|datum| !datum.is_null()) {
+                None => {
+                    (*fcinfo).isnull = true;
+                    pg_sys::Datum::from(0usize)
+                }
+                Some(state) => {
+                    let summary = &mut *state.cast_mut_ptr::<CustomerSummary>();
+                    pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+                        let bytes = summary.encode();
+                        (*fcinfo).isnull = false;
+                        varlena_from_bytes(&bytes)
+                    })
+                }
+            }
+        }
+    }
 }
 
 /// Number of customers in a summary.
@@ -493,9 +572,7 @@ extension_sql_file!(
     name = "customers_aggregates",
     requires = [
         customer_summary,
-        retention_rate_trans,
         retention_rate_inverse,
-        churn_rate_trans,
         churn_rate_inverse,
         churn_rate_denominator_trans,
         churn_rate_denominator_inverse,
@@ -504,12 +581,10 @@ extension_sql_file!(
         customer_period_deserialize,
         retention_rate_final,
         churn_rate_final,
-        customer_agg_trans,
         customer_rollup_trans,
         customer_agg_combine,
         customer_agg_serialize,
         customer_agg_deserialize,
-        customer_agg_final,
         customer_summary_customers,
         active_customers,
         churn_series,

@@ -16,8 +16,8 @@ use super::state::tickets::{
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, raw_arg, raw_return_state, raw_state,
-    state_or_init, state_ref, with_varlena_bytes, OrRaise, TextArg,
+    bigint, combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg,
+    raw_return_state, raw_state, state_or_init, state_ref, with_varlena_bytes, OrRaise, TextArg,
 };
 use crate::common::tz::{Zone, USECS_PER_DAY};
 use pgrx::datum::{Date, Internal, Interval};
@@ -660,28 +660,49 @@ crate::raw_transition! {
     }
 }
 
-/// Transition function of `crm.fcr_rate(agent_replies, reopened, resolved)`: counts a
-/// resolved ticket and whether it was resolved at first contact. Always returns a state.
-#[pg_extern(immutable, parallel_safe)]
-fn fcr_trans(
-    mut state: Internal,
-    agent_replies: Option<i32>,
-    reopened: Option<bool>,
-    resolved: Option<bool>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let counts = unsafe { state_or_init(&mut state, fcinfo, FCR_RATE, ShareCounts::default) };
-    if resolved == Some(true) {
-        if let Some(replies) = agent_replies.filter(|&r| r < 0) {
-            crate::common::pg::raise(MetricError::OutOfRange(format!(
-                "{FCR_RATE}: agent_replies {replies} is negative"
-            )));
+/// One row of `crm.fcr_rate(agent_replies, reopened, resolved)`: counts a resolved ticket and
+/// whether it was resolved at first contact. Always returns a state (it is also the moving
+/// transition).
+///
+/// # Safety
+/// `fcinfo` must be the call info of the transition of `crm.fcr_rate`, called by Postgres
+/// through the V1 convention.
+#[inline(always)]
+unsafe fn fcr_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: the state of `crm.fcr_rate` is a `ShareCounts` made here; arguments 1 to 3 exist
+    // (an int4 and two booleans, by value).
+    let counts = unsafe { raw_state(fcinfo, FCR_RATE, ShareCounts::default) };
+    let (agent_replies, reopened, resolved) =
+        unsafe { (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3)) };
+    if resolved.is_some_and(|datum| datum.value() & 0xff != 0) {
+        let agent_replies = agent_replies.map(|datum| datum.value() as i32);
+        let reopened = reopened.map(|datum| datum.value() & 0xff != 0);
+        if let Some(replies) = agent_replies.filter(|&replies| replies < 0) {
+            // SAFETY: nothing on this frame needs dropping; the error is built in the guard.
+            unsafe {
+                raise_from_raw(move || {
+                    MetricError::OutOfRange(format!(
+                        "{FCR_RATE}: agent_replies {replies} is negative"
+                    ))
+                })
+            };
         }
-        counts
-            .add(FCR_RATE, first_contact(agent_replies, reopened))
-            .or_raise();
+        if let Err(error) = counts.add(FCR_RATE, first_contact(agent_replies, reopened)) {
+            // SAFETY: nothing on this frame needs dropping but the error, moved into the guard.
+            unsafe { raise_from_raw(move || error) };
+        }
     }
-    internal_of(counts)
+    // SAFETY: this is the running transition's call info.
+    unsafe { raw_return_state(fcinfo, counts) }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.fcr_rate(agent_replies, reopened, resolved)` (a raw V1
+    /// function).
+    fn crm_fcr_trans / pg_finfo_crm_fcr_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.fcr_rate`.
+        unsafe { fcr_add(fcinfo) }
+    }
 }
 
 /// Inverse transition function of `crm.fcr_rate` (window frames).
@@ -757,7 +778,6 @@ extension_sql_file!(
         service_sla_attainment,
         service_fcr_rate,
         reopen_rate,
-        fcr_trans,
         fcr_inverse,
         service_share_combine,
         service_share_serialize,

@@ -3,6 +3,7 @@
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
+use crate::common::limits::check_state_bytes;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -72,12 +73,17 @@ impl WeightedRows {
         use std::collections::hash_map::Entry;
         let customers = self.customers.checked_add(weight).ok_or_else(overflow)?;
         let held = self.counts.len();
+        // A new row when the table is full doubles it.
+        let doubled = (held == self.counts.capacity()).then(|| self.heap_bytes() * 2);
         match self.counts.entry(key) {
             Entry::Occupied(mut entry) => {
                 let count = entry.get_mut();
                 *count = count.checked_add(weight).ok_or_else(overflow)?;
             }
             Entry::Vacant(entry) => {
+                if let Some(doubled) = doubled {
+                    check_state_bytes(function, "distinct model input rows", doubled.max(64))?;
+                }
                 if held >= MAX_DISTINCT_ROWS {
                     return Err(MetricError::OutOfRange(format!(
                         "{function}: more than {MAX_DISTINCT_ROWS} distinct input rows; fit on \
@@ -93,6 +99,9 @@ impl WeightedRows {
 
     /// Adds every row of `other`.
     pub fn merge(&mut self, function: &str, other: &WeightedRows) -> MetricResult<()> {
+        let entry = std::mem::size_of::<(RowKey, u64)>() + 1;
+        let wanted = (self.counts.len() + other.counts.len()).saturating_mul(entry);
+        check_state_bytes(function, "distinct model input rows", wanted)?;
         self.counts.reserve(other.counts.len());
         for (key, &weight) in checked(&other.counts) {
             self.add(function, *key, weight)?;

@@ -3,6 +3,7 @@
 use super::{days_per_unit, invalid, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::limits::{check_state_bytes, vec_bytes};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -256,7 +257,7 @@ pub fn utc_day(timestamp: i64) -> i64 {
     timestamp.div_euclid(MICROSECONDS_PER_DAY)
 }
 
-const UNITS: [&str; 4] = ["day", "week", "month", "year"];
+pub const UNITS: [&str; 4] = ["day", "week", "month", "year"];
 
 /// The index of a CLV time unit name (bytes of a SQL text), 22023 for an unknown one.
 #[inline]
@@ -423,7 +424,21 @@ impl RfmState {
                     .checked_add(amount)
                     .ok_or_else(|| overflow(function))?;
             }
-            _ => self.push((day, amount)),
+            _ => {
+                self.check_growth(function)?;
+                self.push((day, amount))
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails with 54000 when the next push would double the purchase days past
+    /// `crm.max_state_memory`.
+    #[inline(always)]
+    fn check_growth(&self, function: &str) -> ClvResult<()> {
+        if self.owns_heap() && self.spilled.len() == self.spilled.capacity() {
+            let doubled = vec_bytes(&self.spilled).saturating_mul(2);
+            check_state_bytes(function, "purchase days", doubled)?;
         }
         Ok(())
     }
@@ -446,6 +461,7 @@ impl RfmState {
             self.check_settings(function, settings)?;
         }
         for entry in other.days() {
+            self.check_growth(function)?;
             self.push(*entry);
         }
         Ok(())

@@ -40,6 +40,7 @@ use self::table::{Customers, MAX_CUSTOMERS};
 use crate::common::calendar::{period_start_date, Indexer, Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
+use crate::common::limits::{check_state_bytes, vec_bytes};
 
 pub const FORMAT_VERSION: u8 = 1;
 
@@ -148,6 +149,13 @@ fn too_many_customers(function: &str) -> MetricError {
     ))
 }
 
+/// Fails with 54000 when doubling the customer table would pass `crm.max_state_memory`.
+#[cold]
+fn check_table_memory(function: &str, customers: &Customers) -> MetricResult<()> {
+    let doubled = customers.heap_bytes() + vec_bytes(&customers.slots);
+    check_state_bytes(function, "cohort customers", doubled)
+}
+
 impl CohortSummary {
     pub fn new(period: Period, zone: Zone, key_kind: KeyKind) -> Self {
         Self::with_capacity(period, zone, key_kind, 0)
@@ -196,6 +204,9 @@ impl CohortSummary {
         if !customers.has_room(customers.queued + 1) {
             return Err(too_many_customers(function));
         }
+        if customers.may_grow(customers.queued + 1) {
+            check_table_memory(function, customers)?;
+        }
         customers.push(key, period);
         Ok(())
     }
@@ -209,6 +220,9 @@ impl CohortSummary {
         for activity in checked(source.iter()) {
             if !target.has_room(1) {
                 return Err(too_many_customers(function));
+            }
+            if target.may_grow(1) {
+                check_table_memory(function, target)?;
             }
             target.merge_customer(activity, source.spill(activity));
         }

@@ -3,6 +3,8 @@
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
+use crate::common::limits::vec_bytes;
+
 use super::activity::{merge_activity, record, spill_mut, spill_of, Activity, VACANT, VACANT_SLOT};
 
 /// Smallest table (slots, a power of two).
@@ -91,6 +93,18 @@ impl Customers {
     /// Whether `more` customers could still be added.
     pub(super) fn has_room(&self, more: usize) -> bool {
         self.len + more < MAX_CUSTOMERS
+    }
+
+    /// Whether inserting `more` customers may double the table.
+    #[inline]
+    pub(super) fn may_grow(&self, more: usize) -> bool {
+        (self.len + more + 1) * 4 > self.slots.len() * 3
+    }
+
+    /// Heap bytes of the table, the spill list and the unsorted list (not the periods inside
+    /// spills: those of customers active more than 64 periods after their first).
+    pub(super) fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.slots) + vec_bytes(&self.spills) + vec_bytes(&self.unsorted)
     }
 
     pub(super) fn iter(&self) -> impl Iterator<Item = &Activity> {

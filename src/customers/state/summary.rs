@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 use super::{check_period, customer_span, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
+use crate::common::limits::{check_state_bytes, vec_bytes};
 
 /// The unsorted tail of a summary is folded into its sorted spans once it holds more
 /// rows than the spans do, and never while it holds fewer than this many rows.
@@ -38,25 +39,51 @@ pub(super) fn push_span(spans: &mut Vec<Span>, span: Span) {
     }
 }
 
-/// Union of two sorted, deduplicated span lists.
-fn merge_spans(left: &[Span], right: &[Span]) -> Vec<Span> {
-    let mut merged = Vec::with_capacity(left.len() + right.len());
-    let (mut left, mut right) = (left.iter().peekable(), right.iter().peekable());
+/// Merges sorted, deduplicated `incoming` spans into sorted, deduplicated `spans`, in place:
+/// from the back, so the only allocation is `spans` growing (amortized), and spans of equal
+/// keys are added up.
+fn merge_into(spans: &mut Vec<Span>, incoming: &[Span]) {
+    let old = spans.len();
+    let end = old + incoming.len();
+    spans.resize(
+        end,
+        Span {
+            started_at: 0,
+            ended_at: 0,
+            count: 0,
+        },
+    );
+    // Unmerged: spans[..left] and incoming[..right]; merged: spans[write..end]. `write` is
+    // at least `left + right`, so a write never lands on an unmerged span.
+    let (mut left, mut right, mut write) = (old, incoming.len(), end);
     let mut ticker = Ticker::new();
-    loop {
+    while right > 0 {
         ticker.tick();
-        let next = match (left.peek(), right.peek()) {
-            (Some(l), Some(r)) => match l.key().cmp(&r.key()) {
-                Ordering::Greater => right.next(),
-                _ => left.next(),
-            },
-            (Some(_), None) => left.next(),
-            (None, Some(_)) => right.next(),
-            (None, None) => return merged,
-        };
-        if let Some(&span) = next {
-            push_span(&mut merged, span);
+        let next = incoming[right - 1];
+        write -= 1;
+        match spans[..left].last().map(|last| last.key().cmp(&next.key())) {
+            Some(Ordering::Greater) => {
+                spans[write] = spans[left - 1];
+                left -= 1;
+            }
+            Some(Ordering::Equal) => {
+                spans[write] = Span {
+                    count: spans[left - 1].count.saturating_add(next.count),
+                    ..next
+                };
+                left -= 1;
+                right -= 1;
+            }
+            _ => {
+                spans[write] = next;
+                right -= 1;
+            }
         }
+    }
+    // spans[..left] is in place; close the gap equal keys left before the merged part.
+    if write > left {
+        spans.copy_within(write..end, left);
+        spans.truncate(left + end - write);
     }
 }
 
@@ -138,6 +165,11 @@ impl CustomerSummary {
         };
         self.check_size(function)?;
         self.customers = self.count_with(function, 1)?;
+        if self.pending.len() == self.pending.capacity() {
+            // The push below doubles the tail's allocation.
+            let growth = vec_bytes(&self.pending).max(64);
+            self.check_memory(function, growth)?;
+        }
         self.pending.push(row);
         self.fold_if_tail_is_long();
         Ok(())
@@ -149,6 +181,7 @@ impl CustomerSummary {
     /// More than [`MAX_CUSTOMERS`] customers in total → 22003.
     pub fn merge(&mut self, function: &str, other: &CustomerSummary) -> MetricResult<()> {
         let customers = self.count_with(function, other.customers)?;
+        self.check_memory(function, other.heap_bytes())?;
         if self.customers == 0 {
             self.spans.extend_from_slice(&other.spans);
         } else {
@@ -180,6 +213,21 @@ impl CustomerSummary {
                  summary; summarize parts of the table separately"
             )))
         }
+    }
+
+    /// Heap bytes the summary holds (its three vectors' allocations).
+    pub fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.spans) + vec_bytes(&self.pending) + vec_bytes(&self.pending_spans)
+    }
+
+    /// Fails with 54000 when the summary would pass `crm.max_state_memory` after growing by
+    /// `growth` bytes.
+    fn check_memory(&self, function: &str, growth: usize) -> MetricResult<()> {
+        check_state_bytes(
+            function,
+            "customer lifetimes",
+            self.heap_bytes().saturating_add(growth),
+        )
     }
 
     /// Rows added.
@@ -302,7 +350,9 @@ impl CustomerSummary {
         }
     }
 
-    /// Sorts the pending rows and spans into the spans.
+    /// Sorts the pending rows and spans into the spans. The queue's buffer is kept for the
+    /// next fold, and the spans grow in place, so folding a growing summary allocates only
+    /// amortized growth.
     pub(super) fn fold(&mut self) {
         if self.pending.is_empty() && self.pending_spans.is_empty() {
             return;
@@ -314,14 +364,19 @@ impl CustomerSummary {
             count: 1,
         }));
         queued.sort_unstable_by_key(Span::key);
-        let mut incoming = Vec::with_capacity(queued.len());
-        for span in checked(queued) {
-            push_span(&mut incoming, span);
-        }
-        self.spans = if self.spans.is_empty() {
-            incoming
+        queued.dedup_by(|next, kept| {
+            let same = next.key() == kept.key();
+            if same {
+                kept.count = kept.count.saturating_add(next.count);
+            }
+            same
+        });
+        if self.spans.is_empty() {
+            std::mem::swap(&mut self.spans, &mut queued);
         } else {
-            merge_spans(&self.spans, &incoming)
-        };
+            merge_into(&mut self.spans, &queued);
+        }
+        queued.clear();
+        self.pending_spans = queued;
     }
 }

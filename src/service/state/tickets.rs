@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt;
+use crate::common::limits::{check_state_bytes, vec_bytes};
 
 pub const SUMMARY_FORMAT_VERSION: u8 = 1;
 pub const SUMMARY_TYPE: &str = "crm.service_summary";
@@ -135,6 +136,13 @@ impl ServiceSummary {
         }
     }
 
+    /// Fails with 54000 when the durations would pass `crm.max_state_memory` after growing by
+    /// `growth` bytes.
+    fn check_memory(&self, function: &str, growth: usize) -> MetricResult<()> {
+        let held = vec_bytes(&self.first_responses) + vec_bytes(&self.resolutions);
+        check_state_bytes(function, "ticket durations", held.saturating_add(growth))
+    }
+
     /// Adds one ticket (durations checked by the caller).
     pub fn add(&mut self, function: &str, ticket: Ticket) -> MetricResult<()> {
         if ticket.agent_replies < 0 {
@@ -144,6 +152,13 @@ impl ServiceSummary {
             )));
         }
         self.check_size(function, 2)?;
+        if self.first_responses.len() == self.first_responses.capacity()
+            || self.resolutions.len() == self.resolutions.capacity()
+        {
+            // A push below may double one of the two vectors.
+            let doubled = vec_bytes(&self.first_responses).max(vec_bytes(&self.resolutions));
+            self.check_memory(function, doubled.max(64))?;
+        }
         self.tickets = checked(function, self.tickets, 1)?;
         if let Some(duration) = ticket.first_response {
             self.first_responses.push(duration);
@@ -174,6 +189,8 @@ impl ServiceSummary {
             function,
             other.first_responses.len() + other.resolutions.len(),
         )?;
+        let incoming = other.first_responses.len() + other.resolutions.len();
+        self.check_memory(function, incoming * std::mem::size_of::<i64>())?;
         self.tickets = checked(function, self.tickets, other.tickets)?;
         self.reopened = checked(function, self.reopened, other.reopened)?;
         self.first_contact_resolved = checked(

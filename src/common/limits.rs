@@ -1,0 +1,103 @@
+//! The memory bound of the aggregate states that grow with their input (`crm.max_state_memory`).
+//!
+//! States that keep customers, cohorts, customer-months, ticket durations or model inputs grow
+//! with the rows they see. Rust aborts the backend when an allocation fails, and Postgres refuses
+//! a value of 1 GB or more, so each such state checks, before it grows, that its heap bytes after
+//! growing stay within the bound, and otherwise fails with SQLSTATE 54000 naming the function,
+//! what it was keeping, the bound and what to do. The bound is per aggregate state (one group of
+//! one aggregate), in kB, read from the `crm.max_state_memory` setting, whose storage is
+//! [`MAX_STATE_MEMORY_KB`] (Postgres writes it; the checks only read it, on the cold growth path).
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use super::error::{MetricError, MetricResult};
+
+/// Default bound: 1 GB, the size of the largest value Postgres stores.
+pub const DEFAULT_MAX_STATE_MEMORY_KB: i32 = 1024 * 1024;
+/// Smallest bound the setting accepts.
+pub const MIN_MAX_STATE_MEMORY_KB: i32 = 64;
+
+/// The value of `crm.max_state_memory` in kB. `DefineCustomIntVariable` is given its address
+/// (an `AtomicI32` has the layout of a C `int`), so `SET` changes it directly.
+pub static MAX_STATE_MEMORY_KB: AtomicI32 = AtomicI32::new(DEFAULT_MAX_STATE_MEMORY_KB);
+
+/// The bound in bytes.
+pub fn max_state_bytes() -> usize {
+    let kb = MAX_STATE_MEMORY_KB
+        .load(Ordering::Relaxed)
+        .max(MIN_MAX_STATE_MEMORY_KB);
+    usize::try_from(kb)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(1024)
+}
+
+/// Heap bytes of a vector's allocation.
+pub fn vec_bytes<T>(vector: &Vec<T>) -> usize {
+    vector.capacity().saturating_mul(std::mem::size_of::<T>())
+}
+
+/// Ok when a state of `function` keeping `what` may hold `bytes` heap bytes; otherwise the
+/// 54000 error that says what to do.
+#[cold]
+#[inline(never)]
+pub fn check_state_bytes(function: &str, what: &str, bytes: usize) -> MetricResult<()> {
+    let bound = max_state_bytes();
+    if bytes <= bound {
+        return Ok(());
+    }
+    Err(MetricError::LimitExceeded(format!(
+        "{function}: the aggregate state ({what}) would need {} of memory, more than \
+         crm.max_state_memory ({}); aggregate smaller groups (for example one per month or per \
+         customer segment) and merge the results with crm.rollup where the summary has one, or \
+         raise crm.max_state_memory",
+        human_bytes(bytes),
+        human_bytes(bound)
+    )))
+}
+
+/// `bytes` as Postgres prints memory settings: whole kB, MB or GB when exact, else rounded MB.
+pub fn human_bytes(bytes: usize) -> String {
+    const KB: usize = 1024;
+    const MB: usize = 1024 * KB;
+    const GB: usize = 1024 * MB;
+    if bytes >= GB && bytes.is_multiple_of(GB) {
+        format!("{}GB", bytes / GB)
+    } else if bytes >= MB {
+        format!("{}MB", bytes.div_ceil(MB))
+    } else {
+        format!("{}kB", bytes.div_ceil(KB))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bound_is_inclusive_and_error_names_everything() {
+        let bound = max_state_bytes();
+        assert_eq!(bound, 1 << 30);
+        assert!(check_state_bytes("crm.f", "things", bound).is_ok());
+        let error = check_state_bytes("crm.f", "things", bound + 1).unwrap_err();
+        let MetricError::LimitExceeded(message) = error else {
+            panic!("not a limit error: {error:?}");
+        };
+        assert!(message.starts_with("crm.f: the aggregate state (things) would need 1025MB"));
+        assert!(message.contains("crm.max_state_memory (1GB)"), "{message}");
+        assert!(message.contains("crm.rollup"), "{message}");
+    }
+
+    #[test]
+    fn human_bytes_rounds_up() {
+        assert_eq!(human_bytes(64 * 1024), "64kB");
+        assert_eq!(human_bytes(1), "1kB");
+        assert_eq!(human_bytes(3 << 20), "3MB");
+        assert_eq!(human_bytes((3 << 20) + 1), "4MB");
+        assert_eq!(human_bytes(2 << 30), "2GB");
+    }
+
+    #[test]
+    fn vec_bytes_counts_capacity() {
+        let vector: Vec<u64> = Vec::with_capacity(10);
+        assert_eq!(vec_bytes(&vector), 80);
+    }
+}
