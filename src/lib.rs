@@ -37,8 +37,10 @@ extension_sql!(
     bootstrap
 );
 
-// Settings (issue 8): crm.max_state_memory.
+// Settings (issue 8): crm.max_state_memory. Cancellation (issue 9): long loops of the math
+// check for interrupts through the hook installed here.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     common::pg::register_settings();
+    common::pg::install_interrupt_hook();
 }

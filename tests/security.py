@@ -8,14 +8,16 @@ Per query, three checks against the result the superuser gets:
            the same rows;
   hostile  with hostile same-named functions and operators in `public` and in a schema before
            pg_catalog on search_path (copies of the crm functions, of common built-ins such as
-           sum, round, date_trunc, generate_series, and of the comparison and arithmetic
+           sum, round, date_trunc, generate_series, current_setting (the default of
+           crm.churn_series's time_zone calls it), and of the comparison and arithmetic
            operators, all raising "hijacked"), the query, stored in a view (which binds the
            query's own names when it is created), gets the same rows:
            nothing inside the extension resolves a name through search_path;
   rls      with row-level security on every sample table (the plain role sees about half the
            rows), the plain role gets exactly what the superuser gets over copies holding only
            those rows, also with a forced parallel plan.
-Plus catalog checks: no extension function is SECURITY DEFINER; the plain role may execute every
+Plus catalog checks: no extension function is SECURITY DEFINER; none is written in a language
+that resolves names at run time without pinning its search_path; the plain role may execute every
 extension function and use every extension type; the hostile objects do hijack unqualified
 calls (so the hostile check can fail); row-level security changed at least one result.
 """
@@ -37,7 +39,8 @@ BUILTINS = """sum count avg min max array_agg string_agg generate_series date_tr
 make_interval make_date make_timestamptz age abs round floor ceil ceiling sqrt power exp ln log
 array_length cardinality unnest format concat lower upper length to_char to_timestamp timezone
 isfinite width_bucket jsonb_build_object json_build_object to_jsonb row_number lag lead random
-hashtext numeric int8 int4 float8 text date timestamptz interval justify_interval""".split()
+hashtext numeric int8 int4 float8 text date timestamptz interval justify_interval
+current_setting set_config""".split()
 OPERATORS = "= <> < <= > >= + - * / % || @> <@ && -> ->> ~~".split()
 
 
@@ -144,6 +147,16 @@ WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'crm_metrics') AND p.prosecdef"""),
     ("no function in schema crm is SECURITY DEFINER", """
 SELECT count(*) FROM pg_proc WHERE pronamespace = 'crm'::regnamespace AND prosecdef"""),
+    # A SQL or PL/pgSQL body resolves its names at run time through the caller's search_path:
+    # every extension function is C (argument defaults are parse trees bound at CREATE time),
+    # or, if one is ever written in SQL, it must pin its search_path.
+    ("every extension function is C, or pins its search_path", """
+SELECT count(*) FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+JOIN pg_language l ON l.oid = p.prolang
+WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'crm_metrics')
+  AND p.prokind <> 'a' AND l.lanname NOT IN ('c', 'internal')
+  AND NOT EXISTS (SELECT FROM unnest(p.proconfig) AS c(setting) WHERE c.setting LIKE 'search_path=%')"""),
     ("the plain role may execute every extension function", f"""
 SELECT count(*) FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
 WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'

@@ -3,6 +3,7 @@
 //! - [`error`]: the error type the pure math returns (mapped to SQLSTATEs in [`pg`]).
 //! - [`calendar`]: period names, IANA time zones, calendar period indexes, civil dates and the
 //!   UTC text form of timestamps.
+//! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
 //! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
@@ -15,6 +16,7 @@ pub mod calendar;
 pub mod codec;
 pub mod datum;
 pub mod error;
+pub mod interrupt;
 mod limit_tests;
 pub mod limits;
 pub mod money;

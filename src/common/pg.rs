@@ -749,3 +749,21 @@ pub fn register_settings() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cancellation (issue 9): the interrupt hook of the math's long loops.
+// ---------------------------------------------------------------------------------------------
+
+/// Postgres's `CHECK_FOR_INTERRUPTS()`: a pending cancel (statement_timeout, pg_cancel_backend,
+/// a terminating backend) is raised here. pgrx's binding of `ProcessInterrupts` catches the
+/// ERROR's longjmp and turns it into a Rust panic, so the frames of the loop that called this
+/// unwind (their memory is freed) before the function's guard raises the ERROR again. Every
+/// caller therefore runs under a pgrx guard: a `#[pg_extern]`, or a raw function's `guarded`.
+fn check_for_interrupts() {
+    pgrx::check_for_interrupts!();
+}
+
+/// Installs [`check_for_interrupts`] as the math's interrupt hook; called from `_PG_init`.
+pub fn install_interrupt_hook() {
+    super::interrupt::install(check_for_interrupts);
+}

@@ -5,6 +5,7 @@ use super::state::{
     is_customer, require_finite, CustomerRow, CustomerSummary, Denominator, PeriodState,
 };
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::Ticker;
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise, raise_from_raw, raw_arg,
     raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref, strict_state,
@@ -474,7 +475,9 @@ fn series_periods(
     );
     let mut periods = Vec::new();
     let mut start = from;
+    let mut ticker = Ticker::new();
     while start < to {
+        ticker.tick();
         let end = add_interval_in_zone(start, step, zone, time_zone);
         if end <= start {
             return Err(MetricError::InvalidParameter(format!(

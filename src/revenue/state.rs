@@ -17,6 +17,7 @@ use crate::cohorts::state::{parse_key, write_key, KeyKind};
 use crate::common::calendar::{period_index, period_start_date, Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::{checked, Ticker};
 use crate::common::limits::check_state_bytes;
 use crate::common::money::{self, read_decimal, write_decimal};
 
@@ -357,9 +358,11 @@ impl MrrSummary {
                 .ok_or_else(|| count_overflow(function))?;
             Ok(())
         };
+        let mut ticker = Ticker::new();
         for rows in self.customers() {
             let mut previous: Option<(i32, Decimal)> = None;
             for row in rows {
+                ticker.tick();
                 match previous {
                     None => {
                         let this = &mut months[slot(row.month)];
@@ -394,7 +397,7 @@ impl MrrSummary {
                 count(&mut churned.churned_customers)?;
             }
         }
-        for index in 1..months.len() {
+        for index in checked(1..months.len()) {
             months[index].starting_mrr = months[index - 1].ending_mrr;
             months[index].customers_at_start = months[index - 1].customers_at_end;
         }
@@ -416,7 +419,7 @@ impl MrrSummary {
         };
         let (mut from_total, mut to_total, mut kept_total) =
             (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-        for rows in self.customers() {
+        for rows in checked(self.customers()) {
             let from_mrr = amount_in(rows, from);
             if from_mrr.is_zero() {
                 continue;
@@ -488,7 +491,7 @@ impl MrrSummary {
         writer.i64(i64::from(first)).i64(i64::from(last));
         writer.u64(self.rows.len() as u64);
         let mut previous: Option<MrrRow> = None;
-        for row in &self.rows {
+        for row in checked(&self.rows) {
             let same_customer = previous.is_some_and(|p| p.key() == row.key());
             let delta = row.key().wrapping_sub(previous.map_or(0, |p| p.key()));
             writer.u64(delta as u64).u64((delta >> 64) as u64);
@@ -525,7 +528,7 @@ impl MrrSummary {
         }
         let mut rows = Vec::with_capacity(count);
         let mut previous: Option<MrrRow> = None;
-        for _ in 0..count {
+        for _ in checked(0..count) {
             let delta = u128::from(reader.u64()?) | (u128::from(reader.u64()?) << 64);
             let key = previous.map_or(0, |p| p.key()).wrapping_add(delta);
             let same_customer = previous.is_some() && delta == 0;
@@ -612,7 +615,7 @@ impl MrrSummary {
             r#"{{"version":{FORMAT_VERSION},"key":"{}","first_month":{first},"last_month":{last},"customers":["#,
             self.key_kind.name()
         );
-        for (n, rows) in self.customers().enumerate() {
+        for (n, rows) in checked(self.customers()).enumerate() {
             if n > 0 {
                 text.push(',');
             }
@@ -664,7 +667,7 @@ impl MrrSummary {
             _ => return Err(invalid("first_month and last_month go together".to_owned())),
         };
         let mut summary = MrrSummary::new(key_kind);
-        for (id, amounts) in &form.customers {
+        for (id, amounts) in checked(&form.customers) {
             let key = parse_key(key_kind, id).ok_or_else(|| {
                 invalid(format!("malformed {} customer id '{id}'", key_kind.name()))
             })?;

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.bgnbd_model";
@@ -94,7 +95,7 @@ impl Problem {
         let mut zero_rows = Vec::new();
         let mut repeat_rows = Vec::with_capacity(sorted.len());
         let mut total_weight = 0.0;
-        for (key, weight) in &sorted {
+        for (key, weight) in checked(&sorted) {
             let weight = *weight as f64;
             total_weight += weight;
             let frequency_index = index_of(&frequencies, key[0] as f64);
@@ -131,7 +132,7 @@ impl Problem {
             inverse_b_x1: f64,
         }
         let mut per_frequency = Vec::with_capacity(self.frequencies.len());
-        for &(x, weight) in &self.frequencies {
+        for &(x, weight) in checked(&self.frequencies) {
             let term = ln_gamma(r + x) - lg_r + r * ln_alpha + lg_ab + ln_gamma(b + x)
                 - lg_b
                 - ln_gamma(a + b + x);
@@ -148,25 +149,21 @@ impl Problem {
                 inverse_b_x1: if x > 0.0 { 1.0 / b_x1 } else { 0.0 },
             });
         }
-        let age_logs: Vec<(f64, f64)> = self
-            .ages
-            .iter()
+        let age_logs: Vec<(f64, f64)> = checked(&self.ages)
             .map(|age| ((alpha + age).ln(), 1.0 / (alpha + age)))
             .collect();
-        let recency_logs: Vec<(f64, f64)> = self
-            .recencies
-            .iter()
+        let recency_logs: Vec<(f64, f64)> = checked(&self.recencies)
             .map(|recency| ((alpha + recency).ln(), 1.0 / (alpha + recency)))
             .collect();
         // No repeat purchase: ln L = A₁ + A₂ − r ln(α + T).
-        for &(age_index, weight) in &self.zero_rows {
+        for &(age_index, weight) in checked(&self.zero_rows) {
             let (ln_age, inverse_age) = age_logs[age_index as usize];
             total -= weight * r * ln_age;
             gradient[0] -= weight * ln_age;
             gradient[1] -= weight * r * inverse_age;
         }
         // Repeat buyers: ln L = A₁ + A₂ + ln(e^A₃ + e^A₄), weights w₃ + w₄ = 1 of the two terms.
-        for &(frequency_index, age_index, recency_index, weight) in &self.repeat_rows {
+        for &(frequency_index, age_index, recency_index, weight) in checked(&self.repeat_rows) {
             let frequency = &per_frequency[frequency_index as usize];
             let (ln_age, inverse_age) = age_logs[age_index as usize];
             let (ln_recency, inverse_recency) = recency_logs[recency_index as usize];

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::{self, checked};
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.gamma_gamma_model";
@@ -56,7 +57,7 @@ impl Problem {
         let mut problem_rows = Vec::with_capacity(sorted.len());
         let (mut total_weight, mut spend) = (0.0, 0.0);
         // Sorted keys come grouped by frequency.
-        for (key, weight) in &sorted {
+        for (key, weight) in checked(&sorted) {
             let x = key[0] as f64;
             let weight = *weight as f64;
             if frequencies.last().is_none_or(|last| last.0 != x) {
@@ -83,7 +84,7 @@ impl Problem {
         let mut total = 0.0;
         let mut gradient = [0.0; 3];
         let mut per_frequency = Vec::with_capacity(self.frequencies.len());
-        for &(x, ln_x, weight) in &self.frequencies {
+        for &(x, ln_x, weight) in checked(&self.frequencies) {
             let (px, pxq) = (p * x, p * x + q);
             let (psi_pxq, psi_px) = (digamma(pxq), digamma(px));
             total += weight * (ln_gamma(pxq) - ln_gamma(px) - lg_q + q * ln_v + px * ln_x);
@@ -92,7 +93,7 @@ impl Problem {
             gradient[2] += weight * q / v;
             per_frequency.push((x, px, pxq));
         }
-        for &(index, m, ln_m, weight) in &self.rows {
+        for &(index, m, ln_m, weight) in checked(&self.rows) {
             let (x, px, pxq) = per_frequency[index as usize];
             let spend = x * m + v;
             let ln_spend = spend.ln();
@@ -293,6 +294,8 @@ pub fn discounted_clv(
     let mut total = 0.0;
     let mut previous = 0.0;
     for month in 1..=horizon_months {
+        // Each month sums a hypergeometric series: check every month.
+        interrupt::check();
         let cumulative = purchases.conditional_expected_purchases(
             function,
             f64::from(month) * units_per_month,

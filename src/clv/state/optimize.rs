@@ -6,6 +6,8 @@
 //! (non-finite trial points are stepped back from, parameters running off to 0 or infinity are
 //! reported as non-convergence); `argmin` would add a large dependency tree for ~150 lines.
 
+use crate::common::interrupt;
+
 /// An objective: value and gradient at `point`; `None` where it is not finite.
 pub trait Objective<const N: usize> {
     fn value_and_gradient(&self, point: &[f64; N]) -> Option<(f64, [f64; N])>;
@@ -113,6 +115,7 @@ fn bfgs<const N: usize>(
         iterations,
     };
     for iteration in 0..MAX_ITERATIONS {
+        interrupt::check();
         if max_norm(&gradient) < GRADIENT_TOLERANCE {
             return Ok(Outcome::Converged(minimum(
                 point, value, &gradient, iteration,
@@ -241,6 +244,7 @@ fn nelder_mead<const N: usize>(
         simplex.push((vertex, value_of(&vertex)));
     }
     for _ in 0..2000 * N {
+        interrupt::check();
         simplex.sort_by(|left, right| left.1.total_cmp(&right.1));
         let (best, worst) = (simplex[0].1, simplex[N].1);
         if (worst - best).abs() <= 1e-15 * best.abs().max(1e-300) {

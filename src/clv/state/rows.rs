@@ -2,6 +2,7 @@
 //! `(frequency, recency, T)` are one row of weight 1,000,000, which is what keeps the fits cheap.
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
 use crate::common::limits::check_state_bytes;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -102,7 +103,7 @@ impl WeightedRows {
         let wanted = (self.counts.len() + other.counts.len()).saturating_mul(entry);
         check_state_bytes(function, "distinct model input rows", wanted)?;
         self.counts.reserve(other.counts.len());
-        for (key, &weight) in &other.counts {
+        for (key, &weight) in checked(&other.counts) {
             self.add(function, *key, weight)?;
         }
         Ok(())
@@ -138,7 +139,7 @@ impl WeightedRows {
     pub fn encode(&self) -> Vec<u8> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u64(self.counts.len() as u64);
-        for (key, weight) in &self.counts {
+        for (key, weight) in checked(&self.counts) {
             writer.u64(key[0]).u64(key[1]).u64(key[2]).u64(*weight);
         }
         writer.finish()
@@ -156,7 +157,7 @@ impl WeightedRows {
             })?;
         let mut decoded = WeightedRows::default();
         decoded.counts.reserve(rows);
-        for _ in 0..rows {
+        for _ in checked(0..rows) {
             let key = [reader.u64()?, reader.u64()?, reader.u64()?];
             let weight = reader.u64()?;
             decoded

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.sbg_model";
@@ -38,7 +39,7 @@ impl Problem {
     fn new(rows: &WeightedRows) -> Self {
         let mut groups: Vec<(f64, f64, f64)> = Vec::new();
         let mut total_weight = 0.0;
-        for (key, weight) in rows.sorted() {
+        for (key, weight) in checked(rows.sorted()) {
             let periods = key[0] as f64;
             let weight = weight as f64;
             total_weight += weight;
@@ -65,7 +66,7 @@ impl Problem {
             (ln_gamma(beta), ln_gamma(ab), digamma(beta), digamma(ab));
         let mut total = 0.0;
         let mut gradient = [0.0; 2];
-        for &(n, churned, active) in &self.groups {
+        for &(n, churned, active) in checked(&self.groups) {
             let ln_survival = ln_gamma(beta + n) - lg_b + lg_ab - ln_gamma(ab + n);
             let psi_abn = digamma(ab + n);
             let d_alpha = psi_ab - psi_abn;

@@ -9,6 +9,7 @@
 //!   and for heavy buyers whose ₂F₁ exceeds the range of f64, so it sums in log space with a
 //!   running scale and a bounded number of terms, and reports non-convergence instead of
 //!   returning garbage.
+use crate::common::interrupt::Ticker;
 
 /// ln Γ(x) for x > 0.
 #[inline]
@@ -67,7 +68,9 @@ pub fn hyp2f1_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
     let mut accumulated = 1.0_f64;
     let mut term_log = 0.0_f64;
     let mut term_sign = 1.0_f64;
+    let mut ticker = Ticker::new();
     for n in 0..MAX_SERIES_TERMS {
+        ticker.tick();
         let index = n as f64;
         let denominator = (c + index) * (index + 1.0);
         if (c + index).abs() < 1e-12 {

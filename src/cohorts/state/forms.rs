@@ -9,6 +9,7 @@ use super::{key_from_bigint, too_many_customers, CohortSummary, KeyKind, FORMAT_
 use crate::common::calendar::{Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
 
 /// SQL name of the type, used in messages about its binary and text forms.
 const TYPE_NAME: &str = "crm.cohort_summary";
@@ -30,7 +31,7 @@ impl CohortSummary {
             .u8(self.key_kind.code())
             .u64(customers.len as u64);
         let mut previous: Option<u128> = None;
-        for activity in sorted(&customers) {
+        for activity in checked(sorted(&customers)) {
             let key = activity.key;
             let delta = match previous {
                 None => key,
@@ -76,7 +77,7 @@ impl CohortSummary {
         let (low, high) = period.index_range();
         let in_range = |index: i64| (i64::from(low)..=i64::from(high)).contains(&index);
         let mut previous: Option<u128> = None;
-        for _ in 0..count {
+        for _ in checked(0..count) {
             let delta = reader.u128()?;
             let key = match previous {
                 None => Some(delta),
@@ -104,7 +105,7 @@ impl CohortSummary {
             }
             let mut spill = Vec::with_capacity(spill_len as usize);
             let mut last = first + WINDOW - 1;
-            for _ in 0..spill_len {
+            for _ in checked(0..spill_len) {
                 let period = i64::try_from(reader.u64()?)
                     .ok()
                     .and_then(|gap| last.checked_add(gap))
@@ -145,7 +146,7 @@ impl CohortSummary {
             serde_json::Value::from(self.zone().name()),
             self.key_kind.name(),
         );
-        for (n, activity) in sorted(&customers).into_iter().enumerate() {
+        for (n, activity) in checked(sorted(&customers)).enumerate() {
             if n > 0 {
                 text.push(',');
             }
@@ -191,7 +192,7 @@ impl CohortSummary {
             CohortSummary::with_capacity(period, zone, key_kind, form.customers.len());
         let customers = summary.customers.get_mut();
         let (low, high) = period.index_range();
-        for (id, indexes) in form.customers {
+        for (id, indexes) in checked(form.customers) {
             let key = parse_key(key_kind, &id).ok_or_else(|| {
                 invalid(format!("invalid {} customer id '{id}'", key_kind.name()))
             })?;

@@ -39,6 +39,7 @@ use self::activity::last_of;
 use self::table::{Customers, MAX_CUSTOMERS};
 use crate::common::calendar::{period_start_date, Indexer, Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
 use crate::common::limits::{check_state_bytes, vec_bytes};
 
 pub const FORMAT_VERSION: u8 = 1;
@@ -216,7 +217,7 @@ impl CohortSummary {
         let source = other.settled();
         let target = self.customers.get_mut();
         target.flush();
-        for activity in source.iter() {
+        for activity in checked(source.iter()) {
             if !target.has_room(1) {
                 return Err(too_many_customers(function));
             }
@@ -267,7 +268,7 @@ impl CohortSummary {
         // Spilled periods are read in a second, sequential pass over the spills.
         let mut cohorts: BTreeMap<i32, Vec<u64>> = BTreeMap::new();
         let mut spill_firsts = vec![0; customers.spills.len()];
-        for activity in customers.iter() {
+        for activity in checked(customers.iter()) {
             let first = activity.first;
             let counts = cohorts
                 .entry(first)
@@ -291,7 +292,7 @@ impl CohortSummary {
                 RetentionMode::Unbounded => {}
             }
         }
-        for (spill, &first) in customers.spills.iter().zip(&spill_firsts) {
+        for (spill, &first) in checked(customers.spills.iter().zip(&spill_firsts)) {
             let Some(counts) = cohorts.get_mut(&first) else {
                 continue;
             };
@@ -320,13 +321,15 @@ impl CohortSummary {
             }
             let size = counts[0];
             let cohort = period_start_date(period, first);
-            rows.extend(counts.iter().enumerate().map(|(k, &active)| CohortRow {
-                cohort,
-                period_number: k as i32,
-                cohort_size: size,
-                active_customers: active,
-                retention_rate: active as f64 / size as f64,
-            }));
+            rows.extend(
+                checked(counts.iter().enumerate()).map(|(k, &active)| CohortRow {
+                    cohort,
+                    period_number: k as i32,
+                    cohort_size: size,
+                    active_customers: active,
+                    retention_rate: active as f64 / size as f64,
+                }),
+            );
         }
         rows
     }
@@ -338,7 +341,7 @@ impl CohortSummary {
         let Some(last) = last_period(&customers) else {
             return 0;
         };
-        let mut cohorts: Vec<i32> = customers.iter().map(|a| a.first).collect();
+        let mut cohorts: Vec<i32> = checked(customers.iter()).map(|a| a.first).collect();
         cohorts.sort_unstable();
         cohorts.dedup();
         cohorts
@@ -353,8 +356,7 @@ impl CohortSummary {
         if customers.len == 0 {
             return None;
         }
-        let repeat = customers
-            .iter()
+        let repeat = checked(customers.iter())
             // A spill, once created, is never empty.
             .filter(|a| a.bits.count_ones() >= 2 || a.spill != 0)
             .count();
@@ -364,10 +366,8 @@ impl CohortSummary {
 
 fn last_period(customers: &Customers) -> Option<i32> {
     // A customer's spilled periods all come after its bitmap's.
-    let in_bitmaps = customers.iter().map(|a| last_of(a, &[])).max();
-    let in_spills = customers
-        .spills
-        .iter()
+    let in_bitmaps = checked(customers.iter()).map(|a| last_of(a, &[])).max();
+    let in_spills = checked(customers.spills.iter())
         .filter_map(|s| s.last().copied())
         .max();
     in_bitmaps.max(in_spills)

@@ -8,6 +8,7 @@ use super::{CustomerSummary, FORMAT_VERSION, POS_INFINITY};
 use crate::common::calendar::{format_timestamp, is_valid_timestamp, parse_timestamp};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
 
 /// Names [`CustomerSummary`] in error messages of its binary and text forms.
 const SUMMARY_TYPE: &str = "crm.customer_summary";
@@ -31,7 +32,7 @@ impl CustomerSummary {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u64(self.spans.len() as u64);
         let mut previous_start = None;
-        for span in &self.spans {
+        for span in checked(&self.spans) {
             match previous_start {
                 None => writer.i64(span.started_at),
                 Some(previous) => writer.u64(span.started_at.abs_diff(previous)),
@@ -59,7 +60,7 @@ impl CustomerSummary {
             .ok_or_else(|| corrupt("span count exceeds the data"))?;
         let mut spans: Vec<Span> = Vec::with_capacity(span_count);
         let mut customers = 0u64;
-        for _ in 0..span_count {
+        for _ in checked(0..span_count) {
             let started_at = match spans.last() {
                 None => reader.i64()?,
                 Some(previous) => {
@@ -119,7 +120,7 @@ impl CustomerSummary {
             r#"{{"version":{FORMAT_VERSION},"customers":{},"spans":["#,
             self.customers
         );
-        for (n, span) in self.spans.iter().enumerate() {
+        for (n, span) in checked(&self.spans).enumerate() {
             let separator = if n == 0 { "" } else { "," };
             let _ = write!(
                 text,
@@ -162,7 +163,7 @@ impl CustomerSummary {
         };
         let mut rows = Vec::with_capacity(parsed.spans.len());
         let mut customers = 0u64;
-        for (started_at, ended_at, count) in &parsed.spans {
+        for (started_at, ended_at, count) in checked(&parsed.spans) {
             let started_at = timestamp(started_at)?;
             let ended_at = match ended_at {
                 None => POS_INFINITY,

@@ -3,6 +3,7 @@ use std::cmp::Ordering;
 
 use super::{check_period, customer_span, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::{checked, Ticker};
 use crate::common::limits::{check_state_bytes, vec_bytes};
 
 /// The unsorted tail of a summary is folded into its sorted spans once it holds more
@@ -55,7 +56,9 @@ fn merge_into(spans: &mut Vec<Span>, incoming: &[Span]) {
     // Unmerged: spans[..left] and incoming[..right]; merged: spans[write..end]. `write` is
     // at least `left + right`, so a write never lands on an unmerged span.
     let (mut left, mut right, mut write) = (old, incoming.len(), end);
+    let mut ticker = Ticker::new();
     while right > 0 {
+        ticker.tick();
         let next = incoming[right - 1];
         write -= 1;
         match spans[..left].last().map(|last| last.key().cmp(&next.key())) {
@@ -237,8 +240,7 @@ impl CustomerSummary {
     pub fn active_at(&mut self, at: i64) -> u64 {
         self.fold();
         let started = self.spans.partition_point(|span| span.started_at < at);
-        self.spans[..started]
-            .iter()
+        checked(&self.spans[..started])
             .filter(|span| span.ended_at >= at)
             .fold(0u64, |total, span| total.saturating_add(span.count))
     }
@@ -252,7 +254,7 @@ impl CustomerSummary {
         function: &str,
         periods: &[(i64, i64)],
     ) -> MetricResult<Vec<PeriodCounts>> {
-        for &(period_start, period_end) in periods {
+        for &(period_start, period_end) in checked(periods) {
             check_period(function, period_start, period_end)?;
         }
         self.fold();
@@ -286,8 +288,10 @@ impl CustomerSummary {
         let mut seen = 0u64;
         let mut next_period = 0;
         let mut start_bin = 0;
+        let mut period_ticker = Ticker::new();
         let mut answer_before = |start_bin: usize, seen: u64, ended_by_bin: &Fenwick| {
             while let Some(&period) = by_start_bin.get(next_period) {
+                period_ticker.tick();
                 let (period_start_bin, period_end_bin) = period_bins[period];
                 if period_start_bin >= start_bin {
                     break;
@@ -297,7 +301,7 @@ impl CustomerSummary {
                 next_period += 1;
             }
         };
-        for span in &self.spans {
+        for span in checked(&self.spans) {
             while start_bin < boundaries.len() && boundaries[start_bin] <= span.started_at {
                 start_bin += 1;
             }
@@ -323,8 +327,7 @@ impl CustomerSummary {
         // A lifetime never ends before it starts, so an end before k implies a start before
         // k, and the customers at k are a difference of the running totals.
         let active_at_boundary = |k: usize| started_in_bin[k].saturating_sub(ended_in_bin[k]);
-        Ok(period_bins
-            .iter()
+        Ok(checked(&period_bins)
             .zip(active_throughout)
             .map(|(&(start, end), throughout)| {
                 let customers_at_start = active_at_boundary(start);

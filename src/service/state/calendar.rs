@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
 use crate::common::tz::{civil_from_days, days_from_civil, Zone};
 
 /// Version byte of the binary form.
@@ -178,7 +179,7 @@ impl Calendar {
         }
         writer.u64(self.holidays.len() as u64);
         let mut previous = 0i64;
-        for &day in &self.holidays {
+        for &day in checked(&self.holidays) {
             writer.i64(i64::from(day) - previous);
             previous = i64::from(day);
         }
@@ -216,7 +217,7 @@ impl Calendar {
         }
         let mut holidays = Vec::with_capacity(count as usize);
         let mut day = 0i64;
-        for _ in 0..count {
+        for _ in checked(0..count) {
             day = day
                 .checked_add(reader.i64()?)
                 .ok_or_else(|| corrupt("holiday"))?;

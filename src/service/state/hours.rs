@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use super::calendar::Calendar;
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::{self, Ticker};
 use crate::common::tz::{weekday, END_TIMESTAMP, USECS_PER_DAY, USECS_PER_SEC};
 
 const DAY: i64 = USECS_PER_DAY;
@@ -88,7 +89,7 @@ impl BusinessHours {
         let mut holidays_before = Vec::with_capacity(holidays.len() + 1);
         let mut sum = 0;
         holidays_before.push(sum);
-        for &day in &holidays {
+        for &day in interrupt::checked(&holidays) {
             sum += day_total[weekday(day)];
             holidays_before.push(sum);
         }
@@ -154,6 +155,8 @@ impl BusinessHours {
         let mut remaining = i128::from(amount);
         let mut position = from;
         while position < last {
+            // An iteration can walk the openings of a block of days: check every time.
+            interrupt::check();
             let horizon = position.saturating_add(ADD_HORIZON).min(last);
             let next = match zone.fixed_offset() {
                 Some(_) => None,
@@ -231,6 +234,8 @@ impl BusinessHours {
         let mut total = 0i128;
         let mut position = a;
         while position < b {
+            // An iteration can walk the openings of a block of days: check every time.
+            interrupt::check();
             match next {
                 Some((transition, _)) if transition - MARGIN <= position => {
                     let (start, end) = self.block_around(function, transition, limit)?;
@@ -263,6 +268,7 @@ impl BusinessHours {
     /// to `limit`).
     fn block_around(&self, function: &str, first: i64, limit: i64) -> MetricResult<(i64, i64)> {
         let mut last = first;
+        let mut ticker = Ticker::new();
         while let Some((transition, _)) =
             self.calendar
                 .zone
@@ -271,6 +277,7 @@ impl BusinessHours {
             if transition - MARGIN > last + MARGIN {
                 break;
             }
+            ticker.tick();
             last = transition;
         }
         Ok((first - MARGIN, last + MARGIN))
@@ -316,6 +323,8 @@ impl BusinessHours {
         let first = zone.to_local(function, x)?.div_euclid(DAY) - 2;
         let last = zone.to_local(function, y - 1)?.div_euclid(DAY) + 1;
         for day in first..=last {
+            // A day can hold hundreds of openings: check every day.
+            interrupt::check();
             if self.holidays.binary_search(&day).is_ok() {
                 continue;
             }

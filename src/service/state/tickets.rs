@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt;
 use crate::common::limits::{check_state_bytes, vec_bytes};
 
 pub const SUMMARY_FORMAT_VERSION: u8 = 1;
@@ -311,7 +312,7 @@ impl ServiceSummary {
         for list in [&self.first_responses, &self.resolutions] {
             writer.u64(list.len() as u64);
             let mut previous = 0;
-            for &duration in list {
+            for &duration in interrupt::checked(list) {
                 // Sorted and non-negative: the deltas are non-negative.
                 writer.u64((duration - previous) as u64);
                 previous = duration;
@@ -340,7 +341,7 @@ impl ServiceSummary {
                 return Err(corrupt("duration count"));
             }
             let mut value = 0i64;
-            for _ in 0..count {
+            for _ in interrupt::checked(0..count) {
                 let delta = i64::try_from(reader.u64()?).map_err(|_| corrupt("duration"))?;
                 value = value
                     .checked_add(delta)
