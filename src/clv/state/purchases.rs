@@ -14,6 +14,7 @@ use super::simple::{utc_day, UNITS};
 use super::{days_per_unit, invalid, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
 use crate::common::limits::check_state_bytes;
 
 /// One purchase day of one customer; `key` is the customer id (a bigint as is, a uuid's
@@ -181,7 +182,7 @@ impl PurchaseDays {
             .filter(|&count| count <= reader.remaining() / MIN_PAIR_BYTES)
             .ok_or_else(corrupt)?;
         let mut days = Vec::with_capacity(count);
-        for _ in 0..count {
+        for _ in checked(0..count) {
             let key = reader.u128()?;
             let day = i32::try_from(reader.i64()?).map_err(|_| corrupt())?;
             days.push(CustomerDay {
