@@ -4,6 +4,7 @@
 //! - [`calendar`]: period names, IANA time zones, calendar period indexes, civil dates and the
 //!   UTC text form of timestamps.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
+//! - [`flat`]: fixed-size aggregate states that are SQL values, changed in place per row.
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
 //! - [`tz`]: time zones read with Postgres's own zone code and data, cached in Rust.
@@ -14,6 +15,7 @@ pub mod calendar;
 pub mod codec;
 pub mod datum;
 pub mod error;
+pub mod flat;
 pub mod money;
 pub mod pg;
 pub mod stats;
