@@ -3,8 +3,9 @@
 \echo Use "ALTER EXTENSION crm_metrics UPDATE TO '0.2.0'" to load this file. \quit
 
 -- BEGIN states (issue 8)
--- Transition states Citus can ship: the survey and share-of-true aggregates get a real
--- transition type (crm.nps_summary, crm.csat_state, crm.share_state) instead of internal, with
+-- Transition states Citus can ship: the survey aggregates, the share-of-true aggregates and the
+-- one-step crm.sla_attainment and crm.fcr_rate get a real transition type (crm.nps_summary,
+-- crm.csat_state, crm.share_state) instead of internal, with
 -- combine functions over that type and no serialize/deserialize functions. Existing views use
 -- these aggregates, so they are not dropped: their pg_aggregate rows and dependencies are
 -- changed in place, then the support functions no longer used are dropped. The moving
@@ -126,6 +127,16 @@ CREATE FUNCTION crm.share_combine(crm.share_state, crm.share_state) RETURNS crm.
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
 CREATE FUNCTION crm.share_final(crm.share_state) RETURNS double precision
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
+CREATE FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_state_trans';
+CREATE FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_state_trans';
+CREATE FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fcr_state_trans';
+CREATE FUNCTION crm.service_share_combine(crm.share_state, crm.share_state)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
+CREATE FUNCTION crm.service_share_final(crm.share_state)
+    RETURNS double precision IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
 
 -- The aggregates, changed in place: transition, state type, final and combine functions; no
 -- serialize/deserialize functions; no initial value (the state is NULL until a usable row).
@@ -150,7 +161,19 @@ BEGIN
             ('crm.win_rate(boolean)', 'crm.share_trans(crm.share_state,boolean)', 'crm.share_state',
              'crm.share_final(crm.share_state)', 'crm.share_combine(crm.share_state,crm.share_state)'),
             ('crm.renewal_rate(boolean)', 'crm.share_trans(crm.share_state,boolean)', 'crm.share_state',
-             'crm.share_final(crm.share_state)', 'crm.share_combine(crm.share_state,crm.share_state)')
+             'crm.share_final(crm.share_state)', 'crm.share_combine(crm.share_state,crm.share_state)'),
+            ('crm.sla_attainment(timestamptz,timestamptz,interval)',
+             'crm.sla_trans(crm.share_state,timestamptz,timestamptz,interval)', 'crm.share_state',
+             'crm.service_share_final(crm.share_state)',
+             'crm.service_share_combine(crm.share_state,crm.share_state)'),
+            ('crm.sla_attainment(timestamptz,timestamptz,interval,crm.business_calendar)',
+             'crm.sla_calendar_trans(crm.share_state,timestamptz,timestamptz,interval,crm.business_calendar)',
+             'crm.share_state', 'crm.service_share_final(crm.share_state)',
+             'crm.service_share_combine(crm.share_state,crm.share_state)'),
+            ('crm.fcr_rate(integer,boolean,boolean)',
+             'crm.fcr_trans(crm.share_state,integer,boolean,boolean)', 'crm.share_state',
+             'crm.service_share_final(crm.share_state)',
+             'crm.service_share_combine(crm.share_state,crm.share_state)')
         ) AS c(aggregate, transfn, transtype, finalfn, combinefn)
     LOOP
         UPDATE pg_catalog.pg_aggregate SET
@@ -202,8 +225,11 @@ DROP FUNCTION crm.csat_deserialize(bytea, internal);
 DROP FUNCTION crm.share_combine(internal, internal);
 DROP FUNCTION crm.share_serialize(internal);
 DROP FUNCTION crm.share_deserialize(bytea, internal);
+DROP FUNCTION crm.service_share_combine(internal, internal);
+DROP FUNCTION crm.service_share_serialize(internal);
+DROP FUNCTION crm.service_share_deserialize(bytea, internal);
 
--- Comments (as in sql/survey.sql and sql/ratios.sql).
+-- Comments (as in sql/survey.sql, sql/ratios.sql and sql/service.sql).
 COMMENT ON FUNCTION crm.nps_trans(internal, integer) IS 'Support function of aggregate crm.nps(integer): moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.nps_agg_trans(internal, integer) IS 'Support function of aggregate crm.nps_agg(integer): moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.nps_rollup_trans(internal, crm.nps_summary) IS 'Support function of aggregate crm.rollup(crm.nps_summary): moving-aggregate transition (window frames).';
@@ -235,4 +261,13 @@ COMMENT ON FUNCTION crm.share_state_out(crm.share_state) IS 'Text output of crm.
 COMMENT ON FUNCTION crm.share_trans(crm.share_state, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): transition (state crm.share_state, changed in place).';
 COMMENT ON FUNCTION crm.share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.share_final(crm.share_state) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): final share.';
+COMMENT ON FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.service_share_final(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: moving-aggregate final share (window frames).';
+COMMENT ON FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.service_share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.service_share_final(crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';
 -- END states (issue 8)
