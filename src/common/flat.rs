@@ -158,7 +158,7 @@ unsafe fn is_working<T: FlatState>(pointer: *mut u8) -> bool {
     // SAFETY: a varlena has at least its header byte; a 4-byte uncompressed header gives the
     // length, which covers the tag at offset 4 when it equals the working size.
     unsafe {
-        (pointer as usize) % 8 == 0
+        (pointer as usize).is_multiple_of(8)
             && pgrx::varatt_is_4b_u(pointer.cast())
             && pgrx::varsize_4b(pointer.cast()) == WORKING_OFFSET + std::mem::size_of::<T>()
             && *pointer.add(pg_sys::VARHDRSZ) == WORKING_TAG
