@@ -827,6 +827,48 @@ mod tests {
             assert!(still.iter().any(|s| s == signature), "{signature}");
         }
     }
+
+    /// Called directly (not by an aggregate), the support functions of a shippable state return
+    /// new canonical values (equal byte for byte to the same value read from text) and the
+    /// combine and final functions read states in their text form, as Citus ships them.
+    #[pg_test]
+    fn shippable_state_functions_called_directly_return_canonical_values() {
+        let one = |query: &str| Spi::get_one::<bool>(query).expect("query runs");
+        assert_eq!(
+            one(
+                r#"SELECT crm.nps_trans(crm.nps_trans(NULL::crm.nps_summary, 9), 3)
+                   OPERATOR(crm.=) '{"promoters":1,"passives":0,"detractors":1}'::crm.nps_summary"#
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            one(r#"SELECT crm.nps_agg(s) OPERATOR(crm.=)
+                   '{"promoters":1,"passives":1,"detractors":1}'::crm.nps_summary
+                   FROM (VALUES (9), (7), (0), (NULL)) v(s)"#),
+            Some(true)
+        );
+        assert_eq!(
+            one(
+                r#"SELECT crm.share_final(crm.share_combine('{"true_rows":1,"rows":3}'::crm.share_state,
+                   '{"true_rows":2,"rows":3}'::crm.share_state)) = 0.5"#
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            one(
+                r#"SELECT crm.csat_final(crm.csat_combine(NULL::crm.csat_state,
+                   crm.csat_trans(NULL::crm.csat_state, 5))) = 1.0"#
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            one(
+                r#"SELECT crm.csat_trans('{"satisfied":1,"responses":1}'::crm.csat_state, 2)::text
+                   = '{"satisfied":1,"responses":2}'"#
+            ),
+            Some(true)
+        );
+    }
     // ---- END states (issue 8) ----
 
     /// The aggregates docs/conventions.md lists as lacking moving-aggregate support are exactly
