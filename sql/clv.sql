@@ -21,9 +21,22 @@ CREATE FUNCTION crm.bgnbd_fit_weighted_trans(internal, integer, double precision
     RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_weighted_trans';
 
+CREATE FUNCTION crm.bgnbd_fit_purchases_bigint_trans(internal, bigint, timestamptz, timestamptz, text)
+    RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_bigint_trans';
+CREATE FUNCTION crm.bgnbd_fit_purchases_text_trans(internal, text, timestamptz, timestamptz, text)
+    RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_text_trans';
+CREATE FUNCTION crm.bgnbd_fit_purchases_uuid_trans(internal, uuid, timestamptz, timestamptz, text)
+    RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_uuid_trans';
+
+-- SSPACE: the RfmState of one customer is a 256-byte palloc chunk (checked in src/clv/sql.rs);
+-- without it the planner assumes 8 kB per group and plans a GROUP BY customer_id to spill.
 CREATE AGGREGATE crm.rfm_agg(occurred_at timestamptz, amount numeric, observation_end timestamptz, time_unit text) (
     SFUNC = crm.rfm_agg_trans,
     STYPE = internal,
+    SSPACE = 256,
     FINALFUNC = crm.rfm_agg_final,
     COMBINEFUNC = crm.rfm_agg_combine,
     SERIALFUNC = crm.rfm_agg_serialize,
@@ -48,6 +61,36 @@ CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t do
     COMBINEFUNC = crm.clv_fit_combine,
     SERIALFUNC = crm.clv_fit_serialize,
     DESERIALFUNC = crm.clv_fit_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.bgnbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm.bgnbd_fit_purchases_bigint_trans,
+    STYPE = internal,
+    FINALFUNC = crm.bgnbd_purchases_final,
+    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    SERIALFUNC = crm.bgnbd_purchases_serialize,
+    DESERIALFUNC = crm.bgnbd_purchases_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.bgnbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm.bgnbd_fit_purchases_text_trans,
+    STYPE = internal,
+    FINALFUNC = crm.bgnbd_purchases_final,
+    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    SERIALFUNC = crm.bgnbd_purchases_serialize,
+    DESERIALFUNC = crm.bgnbd_purchases_deserialize,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.bgnbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm.bgnbd_fit_purchases_uuid_trans,
+    STYPE = internal,
+    FINALFUNC = crm.bgnbd_purchases_final,
+    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    SERIALFUNC = crm.bgnbd_purchases_serialize,
+    DESERIALFUNC = crm.bgnbd_purchases_deserialize,
     PARALLEL = SAFE
 );
 
@@ -162,3 +205,16 @@ COMMENT ON FUNCTION crm.clv_fit_deserialize(bytea, internal) IS 'Support functio
 COMMENT ON FUNCTION crm.bgnbd_fit_final(internal) IS 'Support function of aggregate crm.bgnbd_fit: the maximum-likelihood fit.';
 COMMENT ON FUNCTION crm.gamma_gamma_fit_final(internal) IS 'Support function of aggregate crm.gamma_gamma_fit: the maximum-likelihood fit.';
 COMMENT ON FUNCTION crm.sbg_fit_final(internal) IS 'Support function of aggregate crm.sbg_fit: the maximum-likelihood fit.';
+COMMENT ON AGGREGATE crm.bgnbd_fit(bigint, timestamptz, timestamptz, text) IS
+    'Maximum-likelihood BG/NBD fit straight from purchases (one row per purchase, bigint customer ids): the same model as crm.rfm_agg per customer followed by crm.bgnbd_fit, in one aggregate. Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
+COMMENT ON FUNCTION crm.bgnbd_fit_purchases_bigint_trans(internal, bigint, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(bigint, timestamptz, timestamptz, text): transition.';
+COMMENT ON AGGREGATE crm.bgnbd_fit(text, timestamptz, timestamptz, text) IS
+    'Maximum-likelihood BG/NBD fit straight from purchases (one row per purchase, text customer ids): the same model as crm.rfm_agg per customer followed by crm.bgnbd_fit, in one aggregate. Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
+COMMENT ON FUNCTION crm.bgnbd_fit_purchases_text_trans(internal, text, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(text, timestamptz, timestamptz, text): transition.';
+COMMENT ON AGGREGATE crm.bgnbd_fit(uuid, timestamptz, timestamptz, text) IS
+    'Maximum-likelihood BG/NBD fit straight from purchases (one row per purchase, uuid customer ids): the same model as crm.rfm_agg per customer followed by crm.bgnbd_fit, in one aggregate. Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
+COMMENT ON FUNCTION crm.bgnbd_fit_purchases_uuid_trans(internal, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(uuid, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.bgnbd_purchases_combine(internal, internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: combine partial states (parallel query).';
+COMMENT ON FUNCTION crm.bgnbd_purchases_serialize(internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: serialize a partial state.';
+COMMENT ON FUNCTION crm.bgnbd_purchases_deserialize(bytea, internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: deserialize a partial state.';
+COMMENT ON FUNCTION crm.bgnbd_purchases_final(internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';

@@ -3,6 +3,7 @@
 //! functions are declared in `sql/clv.sql`.
 use super::state::bgnbd::{self, BgNbdModel};
 use super::state::gamma_gamma::{self, discounted_clv, GammaGammaModel};
+use super::state::purchases::PurchaseDays;
 use super::state::rows::WeightedRows;
 use super::state::sbg::{self, SbgModel};
 use super::state::simple::{
@@ -68,7 +69,7 @@ fn raise_clv(error: ClvError) -> ! {
         MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
         MetricError::InvalidParameter(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
     };
-    pgrx::pg_sys::panic::ErrorReport::new(code, error.error.to_string(), "crm_metrics")
+    pgrx::pg_sys::panic::ErrorReport::new(code, error.error.report_message(), "crm_metrics")
         .set_hint(hint)
         .report(PgLogLevel::ERROR);
     unreachable!("an ERROR report does not return")
@@ -318,25 +319,144 @@ fn sbg_fit_final(mut state: Internal) -> Option<sbg_model> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// BG/NBD straight from purchases: crm.bgnbd_fit(customer_id, occurred_at, observation_end,
+// time_unit), one aggregate over a transactions table.
+// ---------------------------------------------------------------------------------------------
+
+/// Per-row step of the purchases form of `crm.bgnbd_fit`: one (customer, day) pair.
+///
+/// # Safety
+/// `fcinfo` must be the call info of one of its transition functions, whose argument 1 is a
+/// customer id that `key` reads.
+#[inline(always)]
+unsafe fn purchases_add(
+    fcinfo: pg_sys::FunctionCallInfo,
+    key: unsafe fn(pg_sys::Datum) -> u128,
+) -> pg_sys::Datum {
+    let arguments = unsafe {
+        (
+            raw_arg(fcinfo, 1),
+            raw_arg(fcinfo, 2),
+            raw_arg(fcinfo, 3),
+            raw_arg(fcinfo, 4),
+        )
+    };
+    let (Some(customer), Some(occurred_at), Some(observation_end), Some(time_unit)) = arguments
+    else {
+        return unsafe { raw_return_unchanged(fcinfo) };
+    };
+    let occurred_at = finite_timestamp(BGNBD_FIT, "occurred_at", occurred_at.value() as i64);
+    let observation_end =
+        finite_timestamp(BGNBD_FIT, "observation_end", observation_end.value() as i64);
+    let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(BGNBD_FIT, bytes)) };
+    let customer = unsafe { key(customer) };
+    let days = unsafe { raw_state(fcinfo, BGNBD_FIT, PurchaseDays::default) };
+    let added =
+        unit.and_then(|unit| days.add(BGNBD_FIT, customer, occurred_at, observation_end, unit));
+    if let Err(error) = added {
+        // SAFETY: a raw V1 function's step; nothing on this frame needs dropping.
+        unsafe { raise_from_raw(move || error.error) };
+    }
+    unsafe { raw_return_state(fcinfo, days) }
+}
+
+/// Key of a bigint customer id.
+unsafe fn bigint_customer(datum: pg_sys::Datum) -> u128 {
+    u128::from(datum.value() as u64)
+}
+
+/// Key of a text customer id: the 128-bit XXH3 hash of its bytes.
+unsafe fn text_customer(datum: pg_sys::Datum) -> u128 {
+    unsafe { raw_varlena_bytes(datum, xxhash_rust::xxh3::xxh3_128) }
+}
+
+/// Key of a uuid customer id: its 128 bits.
+unsafe fn uuid_customer(datum: pg_sys::Datum) -> u128 {
+    // SAFETY: a non-null uuid datum points to its 16 bytes.
+    u128::from_be_bytes(unsafe { *datum.cast_mut_ptr::<[u8; 16]>() })
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(bigint, timestamptz, timestamptz, text)`.
+    fn crm_bgnbd_fit_purchases_bigint_trans / pg_finfo_crm_bgnbd_fit_purchases_bigint_trans (fcinfo) {
+        unsafe { purchases_add(fcinfo, bigint_customer) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(text, timestamptz, timestamptz, text)`.
+    fn crm_bgnbd_fit_purchases_text_trans / pg_finfo_crm_bgnbd_fit_purchases_text_trans (fcinfo) {
+        unsafe { purchases_add(fcinfo, text_customer) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(uuid, timestamptz, timestamptz, text)`.
+    fn crm_bgnbd_fit_purchases_uuid_trans / pg_finfo_crm_bgnbd_fit_purchases_uuid_trans (fcinfo) {
+        unsafe { purchases_add(fcinfo, uuid_customer) }
+    }
+}
+
+/// Combine function of the purchases form of `crm.bgnbd_fit` (parallel query).
+#[pg_extern(immutable, parallel_safe)]
+fn bgnbd_purchases_combine(
+    first: Internal,
+    second: Internal,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    unsafe {
+        combine_states::<PurchaseDays>(first, second, fcinfo, BGNBD_FIT, |days, other| {
+            days.merge(BGNBD_FIT, other).or_raise()
+        })
+    }
+}
+
+/// Serialize function of the purchases form of `crm.bgnbd_fit` (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn bgnbd_purchases_serialize(mut state: Internal) -> Vec<u8> {
+    unsafe { state_ref::<PurchaseDays>(&mut state) }
+        .map(|days| days.encode())
+        .unwrap_or_else(|| PurchaseDays::default().encode())
+}
+
+/// Deserialize function of the purchases form of `crm.bgnbd_fit` (parallel query).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn bgnbd_purchases_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    new_transient_state(PurchaseDays::decode(bytes).or_raise())
+}
+
+/// Final function of the purchases form of `crm.bgnbd_fit`: the customers' rows, then the
+/// maximum-likelihood model (NULL without purchases up to the observation end).
+#[pg_extern(immutable, parallel_safe)]
+fn bgnbd_purchases_final(mut state: Internal) -> Option<bgnbd_model> {
+    let days = unsafe { state_ref::<PurchaseDays>(&mut state) }?;
+    let rows = days.weighted_rows(BGNBD_FIT).or_raise();
+    if rows.customers() == 0 {
+        return None;
+    }
+    bgnbd::fit(BGNBD_FIT, &rows).or_raise().map(bgnbd_model)
+}
+
+// ---------------------------------------------------------------------------------------------
 // RFM.
 // ---------------------------------------------------------------------------------------------
 
 /// A finite timestamp argument, 22008 for ±infinity.
 #[inline(always)]
-fn finite_timestamp(name: &str, value: i64) -> i64 {
+fn finite_timestamp(function: &'static str, name: &'static str, value: i64) -> i64 {
     if value == i64::MAX || value == i64::MIN {
-        infinite_timestamp(name);
+        infinite_timestamp(function, name);
     }
     value
 }
 
 #[cold]
 #[inline(never)]
-fn infinite_timestamp(name: &str) -> ! {
+fn infinite_timestamp(function: &'static str, name: &'static str) -> ! {
     // SAFETY: called from a raw V1 function whose frames hold nothing that needs dropping.
     unsafe {
-        raise_from_raw(|| {
-            MetricError::DatetimeOverflow(format!("{RFM_AGG}: {name} must be finite"))
+        raise_from_raw(move || {
+            MetricError::DatetimeOverflow(format!("{function}: {name} must be finite"))
         })
     }
 }
@@ -362,6 +482,9 @@ fn reject_amount(problem: NumericProblem) -> ! {
 // memory until a customer has more purchase days than it keeps inline, and the callback that
 // drops it is registered at that moment.
 const _: () = assert!(std::mem::align_of::<RfmState>() <= 8);
+// `SSPACE = 256` of crm.rfm_agg in sql/clv.sql: the state fits the 256-byte chunk it assumes.
+const _: () =
+    assert!(std::mem::size_of::<RfmState>() > 128 && std::mem::size_of::<RfmState>() <= 256);
 
 /// The `crm.rfm_agg` state of the current group, created on its first row.
 ///
@@ -444,8 +567,9 @@ crate::raw_transition! {
         else {
             return unsafe { raw_return_unchanged(fcinfo) };
         };
-        let occurred_at = finite_timestamp("occurred_at", occurred_at.value() as i64);
-        let observation_end = finite_timestamp("observation_end", observation_end.value() as i64);
+        let occurred_at = finite_timestamp(RFM_AGG, "occurred_at", occurred_at.value() as i64);
+        let observation_end =
+            finite_timestamp(RFM_AGG, "observation_end", observation_end.value() as i64);
         let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(RFM_AGG, bytes)) };
         let unit = match unit {
             Ok(unit) => unit,
@@ -797,6 +921,10 @@ extension_sql_file!(
         rfm_agg_combine,
         rfm_agg_serialize,
         rfm_agg_deserialize,
+        bgnbd_purchases_combine,
+        bgnbd_purchases_serialize,
+        bgnbd_purchases_deserialize,
+        bgnbd_purchases_final,
         bgnbd_model_from_parameters,
         gamma_gamma_model_from_parameters,
         sbg_model_from_parameters,

@@ -409,6 +409,62 @@ mod tests {
     }
 
     #[pg_test]
+    fn clv_bgnbd_fit_from_purchases_equals_rfm_agg_then_fit() {
+        cdnow_tables();
+        // The paper's model straight from the 6,919 purchases of the CDNOW sample, for each type
+        // of customer id: the same text as the two-step fit over crm.rfm_agg summaries.
+        let two_step =
+            text("SELECT crm.bgnbd_fit((r).frequency, (r).recency, (r).t)::text FROM cdnow_rfm");
+        assert!(two_step
+            .as_deref()
+            .is_some_and(|model| model.starts_with("{\"r\":0.24")));
+        for id in [
+            "customer_id::bigint",
+            "customer_id::text",
+            "md5(customer_id::text)::uuid",
+        ] {
+            let one_step = text(&format!(
+                "SELECT crm.bgnbd_fit({id}, ordered_at, '1997-09-30 00:00+00', 'week')::text FROM cdnow"
+            ));
+            assert_eq!(one_step, two_step, "{id}");
+        }
+        // NULL rows are skipped; no purchase up to the observation end is NULL.
+        assert_eq!(
+            text(
+                "SELECT crm.bgnbd_fit(c, o, e, u)::text FROM (VALUES
+                     (NULL::bigint, now(), now(), 'week'), (1, NULL, now(), 'week'),
+                     (1, now(), NULL, 'week'), (1, now(), now(), NULL)) v(c, o, e, u)"
+            ),
+            None
+        );
+        assert_eq!(
+            text("SELECT crm.bgnbd_fit(1::bigint, now(), now(), 'week')::text FROM cdnow WHERE false"),
+            None
+        );
+        assert_eq!(
+            text("SELECT crm.bgnbd_fit(customer_id, ordered_at, '1990-01-01 00:00+00', 'week')::text FROM cdnow"),
+            None
+        );
+        assert_eq!(
+            sqlstate_of("SELECT crm.bgnbd_fit(customer_id, ordered_at, '1997-09-30 00:00+00', 'fortnight') FROM cdnow"),
+            "22023"
+        );
+        assert_eq!(
+            sqlstate_of("SELECT crm.bgnbd_fit(customer_id, ordered_at, '1997-09-30 00:00+00'::timestamptz + customer_id * interval '1 day', 'week') FROM cdnow"),
+            "22023"
+        );
+        assert_eq!(
+            sqlstate_of("SELECT crm.bgnbd_fit(1::bigint, 'infinity', now(), 'week')"),
+            "22008"
+        );
+        // One purchase per customer: no repeat buyer, the fit's error with its hint.
+        assert_eq!(
+            sqlstate_of("SELECT crm.bgnbd_fit(g::bigint, now(), now(), 'day') FROM generate_series(1, 10) g"),
+            "22023"
+        );
+    }
+
+    #[pg_test]
     fn clv_forced_parallel_plans_equal_serial() {
         cdnow_tables();
         Spi::run(
@@ -422,6 +478,8 @@ mod tests {
             "SELECT crm.bgnbd_fit(x, rec, t, 2)::text FROM rfm_rows",
             "SELECT crm.gamma_gamma_fit(x, m)::text FROM rfm_rows",
             "SELECT crm.sbg_fit(renewals, churned)::text FROM rfm_rows",
+            "SELECT crm.bgnbd_fit(customer_id, ordered_at, '1997-09-30 00:00+00', 'week')::text FROM cdnow",
+            "SELECT crm.bgnbd_fit(customer_id::text, ordered_at, '1997-09-30 00:00+00', 'week')::text FROM cdnow",
             "SELECT string_agg(r::text, ';' ORDER BY customer_id) FROM (
                  SELECT customer_id, crm.rfm_agg(ordered_at, amount, '1997-09-30 00:00+00', 'week') r
                  FROM cdnow GROUP BY customer_id) s",

@@ -31,4 +31,62 @@ impl fmt::Display for MetricError {
 
 impl std::error::Error for MetricError {}
 
+/// Longest message an ERROR carries: messages echo the offending value, and a value can be a
+/// megabyte of text (issue 9 found 1.3 MB messages); the middle of a longer one is elided, so
+/// the function name at the start and the reason at the end stay.
+pub const MAX_MESSAGE_BYTES: usize = 1000;
+
+impl MetricError {
+    /// The message as reported: at most [`MAX_MESSAGE_BYTES`] bytes plus the elision note.
+    pub fn report_message(&self) -> String {
+        bounded_message(&self.to_string())
+    }
+}
+
+/// `message`, with its middle elided when it is longer than [`MAX_MESSAGE_BYTES`].
+pub fn bounded_message(message: &str) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message.to_owned();
+    }
+    let half = MAX_MESSAGE_BYTES / 2;
+    let mut head = half;
+    while !message.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = message.len() - half;
+    while !message.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!(
+        "{} [... {} bytes ...] {}",
+        &message[..head],
+        tail - head,
+        &message[tail..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_keep_their_start_and_end() {
+        let short = MetricError::InvalidText("crm.nps_summary: malformed".to_owned());
+        assert_eq!(short.report_message(), "crm.nps_summary: malformed");
+        let echoed = format!(
+            "crm.nps_summary: malformed value \"{}\" (reason)",
+            "é".repeat(100_000)
+        );
+        let reported = MetricError::InvalidText(echoed.clone()).report_message();
+        assert!(
+            reported.len() < MAX_MESSAGE_BYTES + 40,
+            "{}",
+            reported.len()
+        );
+        assert!(reported.starts_with("crm.nps_summary: malformed value"));
+        assert!(reported.ends_with("\" (reason)"));
+        assert!(reported.contains(" bytes ...] "));
+    }
+}
+
 pub type MetricResult<T> = Result<T, MetricError>;

@@ -13,7 +13,7 @@ pub fn raise(error: MetricError) -> ! {
         MetricError::DatetimeOverflow(_) => PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
         MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
     };
-    ereport!(ERROR, code, error.to_string());
+    ereport!(ERROR, code, error.report_message());
 }
 
 /// Raises the error for a NULL where Postgres promised a value (the argument of a STRICT

@@ -11,7 +11,9 @@ pub fn two_sided_z(function: &str, confidence: f64) -> MetricResult<f64> {
     }
     // From the lower tail: `0.5 + confidence / 2` rounds to 1 (an infinite quantile) for a
     // confidence next to 1, while `1 - confidence` is exact there.
-    Ok(-normal_quantile((1.0 - confidence) / 2.0))
+    // `0.0 - q`, not `-q`: a confidence too small to move `1 - confidence` off 1 gives the
+    // quantile 0, whose negation would print as a margin of -0 (issue 9).
+    Ok(0.0 - normal_quantile((1.0 - confidence) / 2.0))
 }
 
 /// Inverse of the standard normal CDF for `p` in (0, 1): Wichura's algorithm AS 241 (PPND16),
@@ -153,6 +155,16 @@ fn erfc(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the hostile-input tests (issue 9): `crm.nps_margin_of_error(s, 1e-300)` was -0.
+    #[test]
+    fn the_smallest_confidence_gives_a_positive_zero() {
+        for confidence in [1e-300, f64::MIN_POSITIVE, 1e-17] {
+            let z = two_sided_z("crm.test", confidence).unwrap();
+            assert!(z == 0.0 && z.is_sign_positive(), "{confidence}: {z}");
+        }
+        assert!(two_sided_z("crm.test", 0.95).unwrap() > 1.95);
+    }
 
     #[test]
     fn erfc_matches_published_values() {

@@ -129,9 +129,12 @@ mod tests {
     /// The model fits work as window functions too (src/clv/tests.rs fits `crm.sbg_fit` over
     /// window partitions), but have no case here: a frame of a few rows does not identify a model,
     /// so most frames would end in the fit's non-convergence error instead of a comparable value.
-    const MODEL_FITS: [&str; 5] = [
+    const MODEL_FITS: [&str; 8] = [
+        "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)",
         "crm.bgnbd_fit(integer,double precision,double precision)",
         "crm.bgnbd_fit(integer,double precision,double precision,bigint)",
+        "crm.bgnbd_fit(text,timestamp with time zone,timestamp with time zone,text)",
+        "crm.bgnbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)",
         "crm.gamma_gamma_fit(integer,numeric)",
         "crm.sbg_fit(integer,boolean)",
         "crm.sbg_fit(integer,boolean,bigint)",
@@ -797,8 +800,11 @@ mod tests {
         "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean)",
         "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean,crm.business_calendar)",
         "crm.rollup(crm.service_summary)",
+        "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)",
         "crm.bgnbd_fit(integer,double precision,double precision)",
         "crm.bgnbd_fit(integer,double precision,double precision,bigint)",
+        "crm.bgnbd_fit(text,timestamp with time zone,timestamp with time zone,text)",
+        "crm.bgnbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)",
         "crm.gamma_gamma_fit(integer,numeric)",
         "crm.sbg_fit(integer,boolean)",
         "crm.sbg_fit(integer,boolean,bigint)",

@@ -9,7 +9,7 @@
 //! binary form takes about 6 bytes per row for bigint ids (keys and months delta-coded).
 use std::fmt::Write as _;
 
-use chrono::{Datelike, NaiveDate, TimeDelta};
+use crate::common::tz::{civil_from_days, days_from_civil};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -86,15 +86,47 @@ pub struct MrrSummary {
     settled: bool,
 }
 
-/// The text of a Postgres date (days since 2000-01-01), for messages and the text form.
+/// The text of a Postgres date (days since 2000-01-01), for messages and the text form:
+/// `YYYY-MM-DD` with astronomical years (year 0 is 1 BC), signed below year 0 and above 9999
+/// (`-4712-01-01`, `+294276-12-01`), as chrono prints the dates it holds. Every date Postgres
+/// holds has a text (chrono's own stop at year 262142 printed `day N`, which nothing read back).
 pub fn date_text(day: i32) -> String {
     match day {
         i32::MIN => "-infinity".to_owned(),
         i32::MAX => "infinity".to_owned(),
-        _ => NaiveDate::from_ymd_opt(2000, 1, 1)
-            .and_then(|epoch| epoch.checked_add_signed(TimeDelta::days(i64::from(day))))
-            .map_or_else(|| format!("day {day}"), |date| date.to_string()),
+        _ => {
+            let (year, month, day) = civil_from_days(i64::from(day));
+            let sign = match year {
+                ..=-1 => "-",
+                10_000.. => "+",
+                _ => "",
+            };
+            format!("{sign}{:04}-{month:02}-{day:02}", year.abs())
+        }
     }
+}
+
+/// Reads [`date_text`]'s form: days since 2000-01-01, or `None` for text that is not a real
+/// date.
+pub fn parse_date_text(text: &str) -> Option<i64> {
+    let (sign, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let mut parts = unsigned.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let number = |part: &str, max_digits: usize| -> Option<i64> {
+        let digits =
+            (1..=max_digits).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
+        digits.then(|| part.parse().ok()).flatten()
+    };
+    let (year, month, day) = (sign * number(year, 7)?, number(month, 2)?, number(day, 2)?);
+    if parts.next().is_some() || !(1..=12).contains(&month) || day < 1 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    (civil_from_days(days) == (year, month, day)).then_some(days)
 }
 
 /// The month index of a date that must be the first day of a month (22023 otherwise).
@@ -105,7 +137,8 @@ pub fn month_of_date(function: &str, what: &str, day: i32) -> MetricResult<i32> 
         .and_then(|timestamp| period_index(function, Period::Month, &Zone::utc(), timestamp).ok());
     match index {
         Some(index) if period_start_date(Period::Month, index) == day => Ok(index),
-        _ => Err(not_first_of_month(function, what, day)),
+        Some(_) => Err(not_first_of_month(function, what, day)),
+        None => Err(month_out_of_range(function, what, day)),
     }
 }
 
@@ -116,6 +149,24 @@ fn not_first_of_month(function: &str, what: &str, day: i32) -> MetricError {
         "{function}: {what} {} is not the first day of a month",
         date_text(day)
     ))
+}
+
+/// An infinite date, or a month outside the months of the timestamp range.
+#[cold]
+#[inline(never)]
+fn month_out_of_range(function: &str, what: &str, day: i32) -> MetricError {
+    let (low, high) = Period::Month.index_range();
+    MetricError::InvalidParameter(format!(
+        "{function}: {what} {} is outside the months {} to {}",
+        date_text(day),
+        date_text(period_start_date(Period::Month, low)),
+        date_text(period_start_date(Period::Month, high))
+    ))
+}
+
+/// An error of the summary's own functions, which already names the type, as a 22P02.
+fn as_text_error(error: MetricError) -> MetricError {
+    MetricError::InvalidText(error.to_string())
 }
 
 #[cold]
@@ -509,6 +560,9 @@ impl MrrSummary {
             if row.mrr.is_sign_negative() || row.mrr.is_zero() {
                 return fail("amounts must be positive");
             }
+            if key_kind == KeyKind::BigInt && row.key_high != 0 {
+                return fail("customer key is not a bigint");
+            }
         }
         Ok(MrrSummary {
             key_kind,
@@ -578,19 +632,11 @@ impl MrrSummary {
                 ))
             })?;
         let month = |text: &str| -> MetricResult<i32> {
-            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| invalid(format!("malformed month '{text}'")))?;
-            let day = date
-                .signed_duration_since(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default())
-                .num_days();
+            let day = parse_date_text(text)
+                .ok_or_else(|| invalid(format!("malformed month '{text}'")))?;
             let day =
                 i32::try_from(day).map_err(|_| invalid(format!("month '{text}' out of range")))?;
-            if date.day() != 1 {
-                return Err(invalid(format!(
-                    "month '{text}' is not the first day of a month"
-                )));
-            }
-            month_of_date(TYPE_NAME, "month", day).map_err(|e| invalid(e.to_string()))
+            month_of_date(TYPE_NAME, "month", day).map_err(as_text_error)
         };
         let months = match (form.first_month.as_deref(), form.last_month.as_deref()) {
             (Some(first), Some(last)) => Some((month(first)?, month(last)?)),
@@ -603,17 +649,15 @@ impl MrrSummary {
                 invalid(format!("malformed {} customer id '{id}'", key_kind.name()))
             })?;
             for (month_text, amount) in amounts {
-                let mrr = money::decimal_from_text(TYPE_NAME, "mrr", amount)
-                    .map_err(|e| invalid(e.to_string()))?;
+                let mrr =
+                    money::decimal_from_text(TYPE_NAME, "mrr", amount).map_err(as_text_error)?;
                 let day = period_start_date(Period::Month, month(month_text)?);
                 summary
                     .add(TYPE_NAME, key, day, mrr)
-                    .map_err(|e| invalid(e.to_string()))?;
+                    .map_err(as_text_error)?;
             }
         }
-        summary
-            .settle(TYPE_NAME)
-            .map_err(|e| invalid(e.to_string()))?;
+        summary.settle(TYPE_NAME).map_err(as_text_error)?;
         match (months, summary.months) {
             (Some((first, last)), Some((low, high))) if first > low || last < high => {
                 return Err(invalid(
@@ -642,6 +686,7 @@ struct TextForm {
 mod tests {
     use super::*;
     use crate::cohorts::state::{key_from_bigint, key_from_text};
+    use chrono::NaiveDate;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
     use std::str::FromStr;
@@ -656,6 +701,93 @@ mod tests {
     fn first_of(year: i32, month: u32) -> i32 {
         let date = NaiveDate::from_ymd_opt(year, month, 1).unwrap();
         (date - NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()).num_days() as i32
+    }
+
+    /// Found by the generators (issue 9): the binary form of a bigint summary accepted keys past
+    /// 64 bits, which its text form printed as another customer's id.
+    #[test]
+    fn binary_bigint_keys_must_be_bigints() {
+        let mut one = summary(&[(5, 2025, 1, "20")]);
+        let good = one.encode();
+        assert!(MrrSummary::decode(&good).is_ok());
+        // Version, id type, month flag and range (two zigzag varints), row count, then the
+        // first row's key delta: low half, high half.
+        let high_half = 1 + 1 + 1 + 2 + 2 + 1 + 1;
+        assert_eq!((good[high_half - 1], good[high_half]), (5, 0));
+        let mut forged = good.clone();
+        forged[high_half] = 1;
+        assert!(matches!(
+            MrrSummary::decode(&forged),
+            Err(MetricError::InvalidBinary(m)) if m.contains("not a bigint")
+        ));
+    }
+
+    /// Found by the hostile-input tests (issue 9): a summary with a month past year 262142
+    /// (chrono's last) printed the month as `day N`, which its own text input refused, so such a
+    /// summary could not be dumped and restored. Every month a timestamp holds round-trips now,
+    /// and the signed forms printed before still read.
+    #[test]
+    fn every_month_round_trips_through_the_text_form() {
+        let (low, high) = Period::Month.index_range();
+        for index in [
+            low,
+            low + 1,
+            -1,
+            0,
+            1,
+            95_988,
+            96_000,
+            3_143_000,
+            high - 1,
+            high,
+        ] {
+            let day = period_start_date(Period::Month, index);
+            let mut one = MrrSummary::new(KeyKind::BigInt);
+            one.add(F, key_from_bigint(1), day, d("1.5")).unwrap();
+            let text = one.to_text();
+            let mut again = MrrSummary::from_text(&text).unwrap();
+            assert_eq!(again.to_text(), text);
+            assert_eq!(again.encode(), one.encode());
+            assert_eq!(
+                parse_date_text(&date_text(day)),
+                Some(i64::from(day)),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            date_text(period_start_date(Period::Month, high)),
+            "+294277-01-01"
+        );
+        assert_eq!(
+            date_text(period_start_date(Period::Month, low)),
+            "-4713-12-01"
+        );
+        assert_eq!(date_text(first_of(2025, 3)), "2025-03-01");
+        assert_eq!(date_text(first_of(20_000, 1)), "+20000-01-01");
+        assert_eq!(date_text(first_of(5, 1)), "0005-01-01");
+        assert_eq!(date_text(first_of(-5, 1)), "-0005-01-01");
+        for text in [
+            "2025-02-30",
+            "2025-13-01",
+            "2025-00-01",
+            "x-01-01",
+            "2025-01",
+            "2025-01-01-01",
+            "",
+            "-",
+            "+-1-01-01",
+        ] {
+            assert_eq!(parse_date_text(text), None, "{text}");
+        }
+        assert!(matches!(
+            month_of_date(F, "month", period_start_date(Period::Month, high) + 31),
+            Err(MetricError::InvalidParameter(m)) if m.contains("outside the months")
+        ));
+        let text = r#"{"version":1,"key":"bigint","first_month":"2025-01-01","last_month":"2025-01-01","customers":[["5",[["2025-01-01","-20"]]]]}"#;
+        assert_eq!(
+            MrrSummary::from_text(text).unwrap_err(),
+            MetricError::InvalidText("crm.mrr_summary: mrr -20 is negative".to_owned())
+        );
     }
 
     fn summary(rows: &[(i64, i32, u32, &str)]) -> MrrSummary {

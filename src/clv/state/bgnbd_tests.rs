@@ -210,6 +210,56 @@ fn text_and_binary_forms_round_trip() {
     assert!(BgNbdModel::decode(&[1, 2, 3]).is_err());
 }
 
+/// Found by the generators (issue 9): the binary form accepted fit diagnostics the text form
+/// refuses (a NaN log-likelihood, a negative gradient norm, more than 2^32 iterations), so a
+/// value read from COPY BINARY could not be dumped and restored as text.
+#[test]
+fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
+    let model = fit(F, &cdnow_rows()).unwrap().unwrap();
+    let bytes = model.encode();
+    // Version, four parameters, the fit flag, then the log-likelihood; the gradient norm last.
+    let log_likelihood = 1 + 4 * 8 + 1;
+    let gradient_norm = bytes.len() - 8;
+    for (at, value) in [
+        (log_likelihood, f64::NAN),
+        (log_likelihood, f64::NEG_INFINITY),
+        (gradient_norm, -1.0),
+        (gradient_norm, f64::INFINITY),
+    ] {
+        let mut forged = bytes.clone();
+        forged[at..at + 8].copy_from_slice(&value.to_le_bytes());
+        assert!(
+            matches!(
+                BgNbdModel::decode(&forged),
+                Err(MetricError::InvalidBinary(_))
+            ),
+            "{value} at {at}"
+        );
+    }
+    let mut writer = Writer::with_version(FORMAT_VERSION);
+    writer.f64(1.0).f64(1.0).f64(1.0).f64(1.0);
+    writer
+        .u8(1)
+        .f64(-1.0)
+        .u64(1)
+        .u64(1)
+        .u64(u64::from(u32::MAX) + 1)
+        .f64(0.0);
+    assert!(BgNbdModel::decode(&writer.finish()).is_err());
+    for text in [
+        r#"{"r":1,"alpha":1,"a":1,"b":1,"fit":{"log_likelihood":-1,"customers":1,"distinct_rows":1,"iterations":1,"gradient_norm":-0.5}}"#,
+        r#"{"r":1,"alpha":1,"a":1,"b":1,"fit":{"log_likelihood":-1,"customers":1,"distinct_rows":1,"iterations":4294967296,"gradient_norm":0}}"#,
+    ] {
+        assert!(
+            matches!(
+                BgNbdModel::from_text(text),
+                Err(MetricError::InvalidText(_))
+            ),
+            "{text}"
+        );
+    }
+}
+
 /// Simulates `customers` BG/NBD customers (continuous time) with the given parameters.
 fn simulate(random: &mut Random, customers: usize, parameters: [f64; 4]) -> WeightedRows {
     let [r, alpha, a, b] = parameters;

@@ -253,6 +253,11 @@ struct ModelText {
     fit: Option<FitText>,
 }
 
+/// Longest horizon the discounted CLV sums over: 100 years of months. Each month costs one
+/// conditional expectation (a ₂F₁ series, up to about a millisecond), so a horizon of 2^31
+/// months would keep a backend busy for weeks; 1200 months take under a second.
+pub const MAX_HORIZON_MONTHS: i32 = 1_200;
+
 /// Discounted CLV of one customer over `horizon_months`:
 /// Σ_{k=1..H} E[Z]·(E[Y(k·f)] − E[Y((k−1)·f)])/(1 + d)^k, f = time units per month.
 #[allow(clippy::too_many_arguments)]
@@ -272,6 +277,11 @@ pub fn discounted_clv(
     if horizon_months < 0 {
         return Err(invalid(format!(
             "{function}: horizon_months {horizon_months} is negative"
+        )));
+    }
+    if horizon_months > MAX_HORIZON_MONTHS {
+        return Err(invalid(format!(
+            "{function}: horizon_months {horizon_months} is more than {MAX_HORIZON_MONTHS} (100 years)"
         )));
     }
     if !monthly_discount_rate.is_finite() || monthly_discount_rate <= -1.0 {
@@ -383,6 +393,32 @@ mod tests {
         )
         .is_err());
         assert!(spend.expected_average_value(F, 2, 0.0).is_err());
+        // Found by the hostile-input tests (issue 9): a horizon of 2^31 months ran one ₂F₁ per
+        // month, for hours; the longest horizon is 100 years (under a second).
+        let longest = discounted_clv(
+            F,
+            &purchases,
+            &spend,
+            2,
+            30.43,
+            38.86,
+            22.35,
+            MAX_HORIZON_MONTHS,
+            0.01,
+            "week",
+        )
+        .unwrap();
+        assert!(longest > clv && longest.is_finite());
+        for horizon in [MAX_HORIZON_MONTHS + 1, i32::MAX] {
+            let error = discounted_clv(
+                F, &purchases, &spend, 2, 30.43, 38.86, 22.35, horizon, 0.01, "week",
+            )
+            .unwrap_err();
+            assert!(
+                matches!(&error.error, MetricError::InvalidParameter(m) if m.contains("more than 1200 ")),
+                "{error:?}"
+            );
+        }
         let heavy_tail = GammaGammaModel::from_parameters(F, 1.0, 0.5, 1.0).unwrap();
         assert!(heavy_tail
             .expected_average_value(F, 0, 0.0)

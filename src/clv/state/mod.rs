@@ -3,6 +3,7 @@
 //! - [`special`]: ln Γ, ψ, a guarded ₂F₁.
 //! - [`optimize`]: BFGS on log-parameters with a Nelder–Mead restart.
 //! - [`rows`]: fitting inputs merged into distinct weighted rows.
+//! - [`purchases`]: BG/NBD inputs gathered straight from purchases (customer, day).
 //! - [`bgnbd`]: BG/NBD (Fader, Hardie & Lee 2005): likelihood, fit, predictions, model type.
 //! - [`gamma_gamma`]: Gamma-Gamma spend model (Fader, Hardie & Lee 2005b) and discounted CLV.
 //! - [`sbg`]: shifted-beta-geometric contractual retention (Fader & Hardie 2007, 2010).
@@ -12,6 +13,7 @@ use crate::common::error::MetricError;
 pub mod bgnbd;
 pub mod gamma_gamma;
 pub mod optimize;
+pub mod purchases;
 pub mod rows;
 pub mod sbg;
 pub mod simple;
@@ -145,21 +147,29 @@ impl FitInfo {
     }
 
     pub fn from_text(what: &str, text: FitText) -> Result<Self, MetricError> {
-        if !text.log_likelihood.is_finite()
-            || !text.gradient_norm.is_finite()
-            || text.gradient_norm < 0.0
-        {
-            return Err(MetricError::InvalidText(format!(
-                "{what}: fit diagnostics must be finite"
-            )));
-        }
-        Ok(FitInfo {
+        FitInfo {
             log_likelihood: text.log_likelihood,
             customers: text.customers,
             distinct_rows: text.distinct_rows,
             iterations: text.iterations,
             gradient_norm: text.gradient_norm,
-        })
+        }
+        .checked(what, MetricError::InvalidText)
+    }
+
+    /// The diagnostics a fit can produce: a finite log-likelihood and a finite, non-negative
+    /// gradient norm. The text and binary readers check the same, so every value one of them
+    /// accepts is written and read back by the other.
+    fn checked(self, what: &str, error: fn(String) -> MetricError) -> Result<Self, MetricError> {
+        if !self.log_likelihood.is_finite()
+            || !self.gradient_norm.is_finite()
+            || self.gradient_norm < 0.0
+        {
+            return Err(error(format!(
+                "{what}: fit diagnostics must be finite, with a non-negative gradient norm"
+            )));
+        }
+        Ok(self)
     }
 
     /// Appends the optional diagnostics to a model's binary form.
@@ -191,15 +201,19 @@ impl FitInfo {
                 let log_likelihood = reader.f64()?;
                 let customers = reader.u64()?;
                 let distinct_rows = reader.u64()?;
-                let iterations = u32::try_from(reader.u64()?).unwrap_or(u32::MAX);
+                let iterations = u32::try_from(reader.u64()?).map_err(|_| {
+                    MetricError::InvalidBinary(format!("{what}: malformed fit diagnostics"))
+                })?;
                 let gradient_norm = reader.f64()?;
-                Ok(Some(FitInfo {
+                FitInfo {
                     log_likelihood,
                     customers,
                     distinct_rows,
                     iterations,
                     gradient_norm,
-                }))
+                }
+                .checked(what, MetricError::InvalidBinary)
+                .map(Some)
             }
             _ => Err(MetricError::InvalidBinary(format!(
                 "{what}: malformed fit diagnostics"

@@ -256,7 +256,7 @@ pub fn utc_day(timestamp: i64) -> i64 {
     timestamp.div_euclid(MICROSECONDS_PER_DAY)
 }
 
-const UNITS: [&str; 4] = ["day", "week", "month", "year"];
+pub const UNITS: [&str; 4] = ["day", "week", "month", "year"];
 
 /// The index of a CLV time unit name (bytes of a SQL text), 22023 for an unknown one.
 #[inline]

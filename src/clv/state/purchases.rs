@@ -1,0 +1,314 @@
+//! BG/NBD inputs straight from purchases: the state of `crm.bgnbd_fit(customer_id, occurred_at,
+//! observation_end, time_unit)`, which fits from a transactions table in one aggregate instead
+//! of `crm.rfm_agg` per customer (`GROUP BY customer_id`) followed by `crm.bgnbd_fit` over the
+//! summaries.
+//!
+//! The state is one flat list of (customer, UTC day) pairs, sorted and deduplicated in place
+//! whenever it has doubled since the last time, so it holds at most about twice the distinct
+//! purchase days. At the end each customer's run of days gives exactly what `crm.rfm_agg` gives
+//! (frequency = distinct days − 1, recency = last − first day, T = observation end − first day,
+//! in the time unit), so both ways produce the same merged rows and the same model.
+use super::bgnbd;
+use super::rows::WeightedRows;
+use super::simple::{utc_day, UNITS};
+use super::{days_per_unit, invalid, ClvResult};
+use crate::common::codec::{Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+
+/// One purchase day of one customer; `key` is the customer id (a bigint as is, a uuid's
+/// 128 bits, or a 128-bit hash of a text id's bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct CustomerDay {
+    key_high: u64,
+    key_low: u64,
+    day: i32,
+}
+
+/// Purchase days of many customers, with the observation end and time unit of the fit.
+#[derive(Debug, Clone, Default)]
+pub struct PurchaseDays {
+    days: Vec<CustomerDay>,
+    /// Length of `days` after the last sort-and-deduplicate pass.
+    compacted: usize,
+    /// Observation end (timestamp) and time unit (index into `UNITS`), the same on every row.
+    settings: Option<(i64, u8)>,
+}
+
+/// The list is compacted when it reaches twice its compacted length, and not below this.
+const FIRST_COMPACTION: usize = 1 << 16;
+/// Distinct (customer, day) pairs held at most (24 bytes each): past it the query stops with
+/// an error instead of running the backend out of memory.
+const MAX_PURCHASE_DAYS: usize = 40_000_000;
+const FORMAT_VERSION: u8 = 1;
+const STATE: &str = "crm.bgnbd_fit purchases state";
+/// Bytes of one pair in the binary form at least (three varints of one byte).
+const MIN_PAIR_BYTES: usize = 3;
+
+impl PurchaseDays {
+    /// Adds one purchase of customer `key` at `occurred_at` (a finite timestamp); purchases after
+    /// the observation end's UTC day are ignored, as `crm.rfm_agg` ignores them.
+    #[inline]
+    pub fn add(
+        &mut self,
+        function: &str,
+        key: u128,
+        occurred_at: i64,
+        observation_end: i64,
+        unit: u8,
+    ) -> ClvResult<()> {
+        if self.settings != Some((observation_end, unit)) {
+            self.check_settings(function, (observation_end, unit))?;
+        }
+        let day = utc_day(occurred_at);
+        if day > utc_day(observation_end) {
+            return Ok(());
+        }
+        let pair = CustomerDay {
+            key_high: (key >> 64) as u64,
+            key_low: key as u64,
+            // Finite timestamps are within ±2^28 days of 2000-01-01.
+            day: day as i32,
+        };
+        if self.days.last() != Some(&pair) {
+            self.days.push(pair);
+            if self.days.len() >= (2 * self.compacted).max(FIRST_COMPACTION) {
+                self.compact(function)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_settings(&mut self, function: &str, settings: (i64, u8)) -> ClvResult<()> {
+        match self.settings {
+            None => {
+                self.settings = Some(settings);
+                Ok(())
+            }
+            Some(existing) if existing == settings => Ok(()),
+            Some(_) => Err(invalid(format!(
+                "{function}: observation_end and time_unit must be the same on every row"
+            ))),
+        }
+    }
+
+    /// Sorts and deduplicates the pairs; refuses to hold more than [`MAX_PURCHASE_DAYS`].
+    fn compact(&mut self, function: &str) -> ClvResult<()> {
+        self.days.sort_unstable();
+        self.days.dedup();
+        self.compacted = self.days.len();
+        if self.compacted > MAX_PURCHASE_DAYS {
+            return Err(MetricError::OutOfRange(format!(
+                "{function}: more than {MAX_PURCHASE_DAYS} distinct purchase days of customers; \
+                 summarize per customer with crm.rfm_agg and fit crm.bgnbd_fit on the summaries"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Adds every purchase day of `other` (parallel query).
+    pub fn merge(&mut self, function: &str, other: &PurchaseDays) -> ClvResult<()> {
+        if let Some(settings) = other.settings {
+            self.check_settings(function, settings)?;
+        }
+        self.days.extend_from_slice(&other.days);
+        if self.days.len() >= (2 * self.compacted).max(FIRST_COMPACTION) {
+            self.compact(function)?;
+        }
+        Ok(())
+    }
+
+    /// The customers' (frequency, recency, T) rows, merged; empty without purchases.
+    pub fn weighted_rows(&mut self, function: &str) -> ClvResult<WeightedRows> {
+        let mut rows = WeightedRows::default();
+        let Some((observation_end, unit)) = self.settings else {
+            return Ok(rows);
+        };
+        let days_per = days_per_unit(function, UNITS[usize::from(unit) % UNITS.len()])?;
+        let end_day = utc_day(observation_end);
+        self.compact(function)?;
+        for customer in self.days.chunk_by(|left, right| {
+            (left.key_high, left.key_low) == (right.key_high, right.key_low)
+        }) {
+            let (Some(first), Some(last)) = (customer.first(), customer.last()) else {
+                continue;
+            };
+            let frequency = i32::try_from(customer.len() - 1).map_err(|_| {
+                MetricError::OutOfRange(format!("{function}: result is out of range"))
+            })?;
+            let recency = f64::from(last.day - first.day) / days_per;
+            let age = (end_day - i64::from(first.day)) as f64 / days_per;
+            let key = bgnbd::customer_key(function, frequency, recency, age)?;
+            rows.add(function, key, 1)?;
+        }
+        Ok(rows)
+    }
+
+    /// Binary form (parallel query): version, settings, then the pairs as varints.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        match self.settings {
+            None => writer.u8(0xff),
+            Some((observation_end, unit)) => writer.u8(unit).i64(observation_end),
+        };
+        writer.u64(self.days.len() as u64);
+        for pair in &self.days {
+            writer
+                .u128((u128::from(pair.key_high) << 64) | u128::from(pair.key_low))
+                .i64(i64::from(pair.day));
+        }
+        writer.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let corrupt = || MetricError::InvalidBinary(format!("{STATE}: corrupt"));
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, STATE)?;
+        let settings = match reader.u8()? {
+            0xff => None,
+            unit if usize::from(unit) < UNITS.len() => Some((reader.i64()?, unit)),
+            _ => return Err(corrupt()),
+        };
+        let count = usize::try_from(reader.u64()?)
+            .ok()
+            .filter(|&count| count <= reader.remaining() / MIN_PAIR_BYTES)
+            .ok_or_else(corrupt)?;
+        let mut days = Vec::with_capacity(count);
+        for _ in 0..count {
+            let key = reader.u128()?;
+            let day = i32::try_from(reader.i64()?).map_err(|_| corrupt())?;
+            days.push(CustomerDay {
+                key_high: (key >> 64) as u64,
+                key_low: key as u64,
+                day,
+            });
+        }
+        reader.finish()?;
+        if settings.is_none() && !days.is_empty() {
+            return Err(corrupt());
+        }
+        Ok(PurchaseDays {
+            days,
+            compacted: 0,
+            settings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::simple::RfmState;
+    use super::*;
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    const F: &str = "crm.bgnbd_fit";
+    const DAY: i64 = 86_400_000_000;
+    /// 2024-01-01 00:00 UTC and a week unit.
+    const END: i64 = 8766 * DAY;
+    const WEEK: u8 = 1;
+
+    /// Purchases as (customer, timestamp): the merged rows of the one-aggregate path.
+    fn rows_of(purchases: &[(u8, i64)]) -> WeightedRows {
+        let mut state = PurchaseDays::default();
+        for &(customer, at) in purchases {
+            state.add(F, u128::from(customer), at, END, WEEK).unwrap();
+        }
+        state.weighted_rows(F).unwrap()
+    }
+
+    /// The same rows the way the two-step SQL makes them: crm.rfm_agg per customer, then
+    /// bgnbd::customer_key of each summary.
+    fn rows_through_rfm(purchases: &[(u8, i64)]) -> WeightedRows {
+        let mut rows = WeightedRows::default();
+        for customer in 0..=u8::MAX {
+            let mut rfm = RfmState::default();
+            for &(_, at) in purchases.iter().filter(|(id, _)| *id == customer) {
+                rfm.add_in_unit(F, at, Decimal::ONE, END, WEEK).unwrap();
+            }
+            if let Some(summary) = rfm.finish(F).unwrap() {
+                let key = bgnbd::customer_key(F, summary.frequency, summary.recency, summary.age)
+                    .unwrap();
+                rows.add(F, key, 1).unwrap();
+            }
+        }
+        rows
+    }
+
+    fn purchases() -> impl Strategy<Value = Vec<(u8, i64)>> {
+        // Up to 40 customers, times in the 400 days before END plus some after it, any hour.
+        proptest::collection::vec((0u8..40, -400 * DAY..10 * DAY), 0..300)
+            .prop_map(|list| list.into_iter().map(|(c, at)| (c, END + at)).collect())
+    }
+
+    proptest! {
+        #[test]
+        fn equals_rfm_agg_then_rows(purchases in purchases()) {
+            prop_assert_eq!(rows_of(&purchases).sorted(), rows_through_rfm(&purchases).sorted());
+        }
+
+        #[test]
+        fn split_merge_and_binary_form_equal_one_pass(purchases in purchases(), cut in 0usize..300) {
+            let cut = cut.min(purchases.len());
+            let mut first = PurchaseDays::default();
+            let mut second = PurchaseDays::default();
+            for &(customer, at) in &purchases[..cut] {
+                first.add(F, u128::from(customer), at, END, WEEK).unwrap();
+            }
+            for &(customer, at) in &purchases[cut..] {
+                second.add(F, u128::from(customer), at, END, WEEK).unwrap();
+            }
+            let mut merged = PurchaseDays::decode(&second.encode()).unwrap();
+            merged.merge(F, &PurchaseDays::decode(&first.encode()).unwrap()).unwrap();
+            prop_assert_eq!(merged.weighted_rows(F).unwrap().sorted(), rows_of(&purchases).sorted());
+        }
+    }
+
+    #[test]
+    fn same_day_purchases_merge_and_later_ones_are_ignored() {
+        // Customer 1: two purchases on one day, one a week later, one after the end.
+        let rows = rows_of(&[
+            (1, END - 14 * DAY),
+            (1, END - 14 * DAY + 3_600_000_000),
+            (1, END - 7 * DAY),
+            (1, END + 2 * DAY),
+        ]);
+        let key = bgnbd::customer_key(F, 1, 1.0, 2.0).unwrap();
+        assert_eq!(rows.sorted(), vec![(key, 1)]);
+        assert_eq!(rows_of(&[(3, END + DAY)]).customers(), 0);
+    }
+
+    #[test]
+    fn compaction_keeps_distinct_days_only() {
+        let mut state = PurchaseDays::default();
+        for round in 0..3 * FIRST_COMPACTION as i64 {
+            // 1000 customers, each buying on 5 distinct days, over and over.
+            let customer = (round % 1000) as u128;
+            let at = END - (round % 5 + 1) * DAY;
+            state.add(F, customer, at, END, WEEK).unwrap();
+        }
+        assert!(state.days.len() <= 2 * 5000 + FIRST_COMPACTION);
+        let rows = state.weighted_rows(F).unwrap();
+        assert_eq!(state.days.len(), 5000);
+        assert_eq!(rows.customers(), 1000);
+    }
+
+    #[test]
+    fn settings_must_agree_and_bytes_must_be_sound() {
+        let mut state = PurchaseDays::default();
+        state.add(F, 1, END - DAY, END, WEEK).unwrap();
+        let error = state.add(F, 1, END - DAY, END + DAY, WEEK).unwrap_err();
+        assert!(matches!(error.error, MetricError::InvalidParameter(_)));
+        let mut other = PurchaseDays::default();
+        other.add(F, 2, END - DAY, END, 0).unwrap();
+        assert!(state.merge(F, &other).is_err());
+
+        let bytes = state.encode();
+        for cut in 0..bytes.len() {
+            assert!(PurchaseDays::decode(&bytes[..cut]).is_err(), "prefix {cut}");
+        }
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(PurchaseDays::decode(&trailing).is_err());
+        assert!(PurchaseDays::decode(&PurchaseDays::default().encode()).is_ok());
+    }
+}
