@@ -273,8 +273,8 @@ BEGIN
         IF NOT FOUND THEN
             RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
         END IF;
-        -- Dependencies as CREATE AGGREGATE records them: one per distinct support function,
-        -- one on the transition type (internal, pinned, had none).
+        -- Dependencies as CREATE AGGREGATE records them: one per distinct support function
+        -- (none on the transition type: a fresh install of Postgres 15 records none).
         DELETE FROM pg_catalog.pg_depend
         WHERE classid = 'pg_catalog.pg_proc'::regclass
           AND objid = change.aggregate::regprocedure
@@ -289,10 +289,6 @@ BEGIN
                           a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
                           a.aggmfinalfn]::oid[]) AS f(f)
         WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
-        INSERT INTO pg_catalog.pg_depend
-            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
-        VALUES ('pg_catalog.pg_proc'::regclass, change.aggregate::regprocedure, 0,
-                'pg_catalog.pg_type'::regclass, change.transtype::regtype, 0, 'n');
     END LOOP;
 END
 $states_aggregates$;
