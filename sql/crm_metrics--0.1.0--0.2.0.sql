@@ -83,3 +83,269 @@ COMMENT ON FUNCTION crm.bgnbd_purchases_serialize(internal) IS 'Support function
 COMMENT ON FUNCTION crm.bgnbd_purchases_deserialize(bytea, internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: deserialize a partial state.';
 COMMENT ON FUNCTION crm.bgnbd_purchases_final(internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
 -- END clvperf (issue 7)
+
+-- BEGIN states (issue 8)
+-- Transition states Citus can ship: the survey aggregates, the share-of-true aggregates and the
+-- one-step crm.sla_attainment and crm.fcr_rate get a real transition type (crm.nps_summary,
+-- crm.csat_state, crm.share_state) instead of internal, with
+-- combine functions over that type and no serialize/deserialize functions. Existing views use
+-- these aggregates, so they are not dropped: their pg_aggregate rows and dependencies are
+-- changed in place, then the support functions no longer used are dropped. The moving
+-- aggregates (window frames) keep their internal state and functions.
+
+-- New state types, as a fresh CREATE EXTENSION makes them (pgrx's shell type, text input and
+-- output, then the base type).
+CREATE TYPE crm.csat_state;
+CREATE FUNCTION crm."csat_state_in"("input" cstring) RETURNS crm.csat_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'csat_state_in_wrapper';
+CREATE FUNCTION crm."csat_state_out"("input" crm.csat_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'csat_state_out_wrapper';
+CREATE TYPE crm.csat_state (
+    INTERNALLENGTH = variable,
+    INPUT = crm.csat_state_in,
+    OUTPUT = crm.csat_state_out,
+    STORAGE = extended
+);
+CREATE TYPE crm.share_state;
+CREATE FUNCTION crm."share_state_in"("input" cstring) RETURNS crm.share_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'share_state_in_wrapper';
+CREATE FUNCTION crm."share_state_out"("input" crm.share_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'share_state_out_wrapper';
+CREATE TYPE crm.share_state (
+    INTERNALLENGTH = variable,
+    INPUT = crm.share_state_in,
+    OUTPUT = crm.share_state_out,
+    STORAGE = extended
+);
+
+-- What sql/summary_types.sql gives every type of the extension: binary receive/send, = and <>,
+-- the default hash operator class.
+DO $states_types$
+DECLARE
+    type_name name;
+BEGIN
+    FOREACH type_name IN ARRAY ARRAY['csat_state', 'share_state']::name[] LOOP
+        EXECUTE format($sql$
+            CREATE FUNCTION crm.%1$I(internal) RETURNS crm.%3$I
+                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', %4$L;
+            CREATE FUNCTION crm.%2$I(crm.%3$I) RETURNS bytea
+                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+            ALTER TYPE crm.%3$I SET (RECEIVE = crm.%1$I, SEND = crm.%2$I);
+            COMMENT ON FUNCTION crm.%1$I(internal) IS
+                'Binary receive function of crm.%3$s: reads and validates the binary form';
+            COMMENT ON FUNCTION crm.%2$I(crm.%3$I) IS
+                'Binary send function of crm.%3$s: the stored binary form';
+            $sql$, type_name || '_recv', type_name || '_send', type_name,
+            'crm_' || type_name || '_recv');
+        EXECUTE format($sql$
+            CREATE FUNCTION crm.%1$I(crm.%4$I, crm.%4$I) RETURNS boolean
+                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+            CREATE FUNCTION crm.%2$I(crm.%4$I, crm.%4$I) RETURNS boolean
+                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+            CREATE FUNCTION crm.%3$I(crm.%4$I) RETURNS integer
+                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+            CREATE FUNCTION crm.%5$I(crm.%4$I, bigint) RETURNS bigint
+                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+            CREATE OPERATOR crm.= (
+                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm.%1$I,
+                COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
+                RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+            );
+            CREATE OPERATOR crm.<> (
+                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm.%2$I,
+                COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+                RESTRICT = neqsel, JOIN = neqjoinsel
+            );
+            CREATE OPERATOR CLASS crm.%6$I DEFAULT FOR TYPE crm.%4$I USING hash AS
+                OPERATOR 1 crm.= (crm.%4$I, crm.%4$I),
+                FUNCTION 1 crm.%3$I(crm.%4$I),
+                FUNCTION 2 crm.%5$I(crm.%4$I, bigint);
+            COMMENT ON FUNCTION crm.%1$I(crm.%4$I, crm.%4$I) IS
+                'Whether two crm.%4$s values have the same binary form (operator =)';
+            COMMENT ON FUNCTION crm.%2$I(crm.%4$I, crm.%4$I) IS
+                'Whether two crm.%4$s values have different binary forms (operator <>)';
+            COMMENT ON FUNCTION crm.%3$I(crm.%4$I) IS
+                'Hash of the binary form of a crm.%4$s (hash operator class)';
+            COMMENT ON FUNCTION crm.%5$I(crm.%4$I, bigint) IS
+                'Seeded 64-bit hash of the binary form of a crm.%4$s (hash operator class)';
+            COMMENT ON OPERATOR crm.= (crm.%4$I, crm.%4$I) IS
+                'Equal crm.%4$s values: the same binary form';
+            COMMENT ON OPERATOR crm.<> (crm.%4$I, crm.%4$I) IS
+                'Different crm.%4$s values: different binary forms';
+            COMMENT ON OPERATOR CLASS crm.%6$I USING hash IS
+                'Default hash operator class of crm.%4$s (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+            COMMENT ON OPERATOR FAMILY crm.%6$I USING hash IS
+                'Hash operator family of crm.%4$s';
+            $sql$, type_name || '_eq', type_name || '_ne', type_name || '_hash', type_name,
+            type_name || '_hash_extended', type_name || '_hash_ops');
+    END LOOP;
+END
+$states_types$;
+
+-- New support functions (as in sql/survey.sql and sql/ratios.sql).
+CREATE FUNCTION crm.nps_trans(crm.nps_summary, integer) RETURNS crm.nps_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_state_trans';
+CREATE FUNCTION crm.nps_agg_trans(crm.nps_summary, integer) RETURNS crm.nps_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_agg_state_trans';
+CREATE FUNCTION crm.nps_rollup_trans(crm.nps_summary, crm.nps_summary) RETURNS crm.nps_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_rollup_state_trans';
+CREATE FUNCTION crm.nps_combine(crm.nps_summary, crm.nps_summary) RETURNS crm.nps_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_state_combine';
+CREATE FUNCTION crm.nps_final(crm.nps_summary) RETURNS double precision
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_state_final';
+CREATE FUNCTION crm.nps_agg_final(crm.nps_summary) RETURNS crm.nps_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_agg_state_final';
+CREATE FUNCTION crm.csat_trans(crm.csat_state, integer) RETURNS crm.csat_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_state_trans';
+CREATE FUNCTION crm.csat_threshold_trans(crm.csat_state, integer, integer) RETURNS crm.csat_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_threshold_state_trans';
+CREATE FUNCTION crm.csat_combine(crm.csat_state, crm.csat_state) RETURNS crm.csat_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_state_combine';
+CREATE FUNCTION crm.csat_final(crm.csat_state) RETURNS double precision
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_state_final';
+CREATE FUNCTION crm.share_trans(crm.share_state, boolean) RETURNS crm.share_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_trans';
+CREATE FUNCTION crm.share_combine(crm.share_state, crm.share_state) RETURNS crm.share_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
+CREATE FUNCTION crm.share_final(crm.share_state) RETURNS double precision
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
+CREATE FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_state_trans';
+CREATE FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_state_trans';
+CREATE FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fcr_state_trans';
+CREATE FUNCTION crm.service_share_combine(crm.share_state, crm.share_state)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
+CREATE FUNCTION crm.service_share_final(crm.share_state)
+    RETURNS double precision IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
+
+-- The aggregates, changed in place: transition, state type, final and combine functions; no
+-- serialize/deserialize functions; no initial value (the state is NULL until a usable row).
+DO $states_aggregates$
+DECLARE
+    change record;
+BEGIN
+    FOR change IN
+        SELECT * FROM (VALUES
+            ('crm.nps(integer)', 'crm.nps_trans(crm.nps_summary,integer)', 'crm.nps_summary',
+             'crm.nps_final(crm.nps_summary)', 'crm.nps_combine(crm.nps_summary,crm.nps_summary)'),
+            ('crm.nps_agg(integer)', 'crm.nps_agg_trans(crm.nps_summary,integer)', 'crm.nps_summary',
+             'crm.nps_agg_final(crm.nps_summary)', 'crm.nps_combine(crm.nps_summary,crm.nps_summary)'),
+            ('crm.rollup(crm.nps_summary)', 'crm.nps_rollup_trans(crm.nps_summary,crm.nps_summary)',
+             'crm.nps_summary', 'crm.nps_agg_final(crm.nps_summary)',
+             'crm.nps_combine(crm.nps_summary,crm.nps_summary)'),
+            ('crm.csat(integer)', 'crm.csat_trans(crm.csat_state,integer)', 'crm.csat_state',
+             'crm.csat_final(crm.csat_state)', 'crm.csat_combine(crm.csat_state,crm.csat_state)'),
+            ('crm.csat(integer,integer)', 'crm.csat_threshold_trans(crm.csat_state,integer,integer)',
+             'crm.csat_state', 'crm.csat_final(crm.csat_state)',
+             'crm.csat_combine(crm.csat_state,crm.csat_state)'),
+            ('crm.win_rate(boolean)', 'crm.share_trans(crm.share_state,boolean)', 'crm.share_state',
+             'crm.share_final(crm.share_state)', 'crm.share_combine(crm.share_state,crm.share_state)'),
+            ('crm.renewal_rate(boolean)', 'crm.share_trans(crm.share_state,boolean)', 'crm.share_state',
+             'crm.share_final(crm.share_state)', 'crm.share_combine(crm.share_state,crm.share_state)'),
+            ('crm.sla_attainment(timestamptz,timestamptz,interval)',
+             'crm.sla_trans(crm.share_state,timestamptz,timestamptz,interval)', 'crm.share_state',
+             'crm.service_share_final(crm.share_state)',
+             'crm.service_share_combine(crm.share_state,crm.share_state)'),
+            ('crm.sla_attainment(timestamptz,timestamptz,interval,crm.business_calendar)',
+             'crm.sla_calendar_trans(crm.share_state,timestamptz,timestamptz,interval,crm.business_calendar)',
+             'crm.share_state', 'crm.service_share_final(crm.share_state)',
+             'crm.service_share_combine(crm.share_state,crm.share_state)'),
+            ('crm.fcr_rate(integer,boolean,boolean)',
+             'crm.fcr_trans(crm.share_state,integer,boolean,boolean)', 'crm.share_state',
+             'crm.service_share_final(crm.share_state)',
+             'crm.service_share_combine(crm.share_state,crm.share_state)')
+        ) AS c(aggregate, transfn, transtype, finalfn, combinefn)
+    LOOP
+        UPDATE pg_catalog.pg_aggregate SET
+            aggtransfn = change.transfn::regprocedure::oid::regproc,
+            aggtranstype = change.transtype::regtype,
+            aggfinalfn = change.finalfn::regprocedure::oid::regproc,
+            aggcombinefn = change.combinefn::regprocedure::oid::regproc,
+            aggserialfn = 0,
+            aggdeserialfn = 0,
+            aggfinalextra = false,
+            aggfinalmodify = 'r',
+            aggtransspace = 0,
+            agginitval = NULL
+        WHERE aggfnoid = change.aggregate::regprocedure;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
+        END IF;
+        -- Dependencies as CREATE AGGREGATE records them: one per distinct support function
+        -- (none on the transition type: a fresh install of Postgres 15 records none).
+        DELETE FROM pg_catalog.pg_depend
+        WHERE classid = 'pg_catalog.pg_proc'::regclass
+          AND objid = change.aggregate::regprocedure
+          AND refclassid = 'pg_catalog.pg_proc'::regclass
+          AND deptype = 'n';
+        INSERT INTO pg_catalog.pg_depend
+            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+        SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
+               'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
+        FROM pg_catalog.pg_aggregate a,
+             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
+                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
+                          a.aggmfinalfn]::oid[]) AS f(f)
+        WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
+    END LOOP;
+END
+$states_aggregates$;
+
+-- Support functions of 0.1.0 no aggregate uses any more.
+DROP FUNCTION crm.nps_combine(internal, internal);
+DROP FUNCTION crm.nps_serialize(internal);
+DROP FUNCTION crm.nps_deserialize(bytea, internal);
+DROP FUNCTION crm.csat_combine(internal, internal);
+DROP FUNCTION crm.csat_serialize(internal);
+DROP FUNCTION crm.csat_deserialize(bytea, internal);
+DROP FUNCTION crm.share_combine(internal, internal);
+DROP FUNCTION crm.share_serialize(internal);
+DROP FUNCTION crm.share_deserialize(bytea, internal);
+DROP FUNCTION crm.service_share_combine(internal, internal);
+DROP FUNCTION crm.service_share_serialize(internal);
+DROP FUNCTION crm.service_share_deserialize(bytea, internal);
+
+-- Comments (as in sql/survey.sql, sql/ratios.sql and sql/service.sql).
+COMMENT ON FUNCTION crm.nps_trans(internal, integer) IS 'Support function of aggregate crm.nps(integer): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.nps_agg_trans(internal, integer) IS 'Support function of aggregate crm.nps_agg(integer): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.nps_rollup_trans(internal, crm.nps_summary) IS 'Support function of aggregate crm.rollup(crm.nps_summary): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.nps_final(internal) IS 'Support function of aggregate crm.nps(integer): moving-aggregate final NPS (window frames).';
+COMMENT ON FUNCTION crm.nps_agg_final(internal) IS 'Support function of crm.nps_agg and crm.rollup(crm.nps_summary): moving-aggregate final summary (window frames).';
+COMMENT ON FUNCTION crm.csat_trans(internal, integer) IS 'Support function of aggregate crm.csat(integer): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.csat_threshold_trans(internal, integer, integer) IS 'Support function of aggregate crm.csat(integer, integer): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.csat_final(internal) IS 'Support function of the CSAT aggregates: moving-aggregate final satisfied share (window frames).';
+COMMENT ON FUNCTION crm.share_trans(internal, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.share_final(internal) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): moving-aggregate final share (window frames).';
+COMMENT ON TYPE crm.csat_state IS
+    'Transition state of crm.csat: counts of answers and of satisfied answers; text form {"satisfied":3,"responses":4} (Citus ships partial states in this form).';
+COMMENT ON FUNCTION crm.csat_state_in(cstring) IS 'Text input of crm.csat_state.';
+COMMENT ON FUNCTION crm.csat_state_out(crm.csat_state) IS 'Text output of crm.csat_state.';
+COMMENT ON FUNCTION crm.nps_trans(crm.nps_summary, integer) IS 'Support function of aggregate crm.nps(integer): transition (state crm.nps_summary, changed in place).';
+COMMENT ON FUNCTION crm.nps_agg_trans(crm.nps_summary, integer) IS 'Support function of aggregate crm.nps_agg(integer): transition (state crm.nps_summary, changed in place).';
+COMMENT ON FUNCTION crm.nps_rollup_trans(crm.nps_summary, crm.nps_summary) IS 'Support function of aggregate crm.rollup(crm.nps_summary): transition (merges one summary into the state).';
+COMMENT ON FUNCTION crm.nps_combine(crm.nps_summary, crm.nps_summary) IS 'Support function of the NPS aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.nps_final(crm.nps_summary) IS 'Support function of aggregate crm.nps(integer): final NPS.';
+COMMENT ON FUNCTION crm.nps_agg_final(crm.nps_summary) IS 'Support function of crm.nps_agg and crm.rollup(crm.nps_summary): final summary (canonical stored form).';
+COMMENT ON FUNCTION crm.csat_trans(crm.csat_state, integer) IS 'Support function of aggregate crm.csat(integer): transition (state crm.csat_state, changed in place).';
+COMMENT ON FUNCTION crm.csat_threshold_trans(crm.csat_state, integer, integer) IS 'Support function of aggregate crm.csat(integer, integer): transition (state crm.csat_state, changed in place).';
+COMMENT ON FUNCTION crm.csat_combine(crm.csat_state, crm.csat_state) IS 'Support function of the CSAT aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.csat_final(crm.csat_state) IS 'Support function of the CSAT aggregates: final satisfied share.';
+COMMENT ON TYPE crm.share_state IS
+    'Transition state of crm.win_rate(boolean) and crm.renewal_rate(boolean): true rows and non-NULL rows; text form {"true_rows":3,"rows":5} (Citus ships partial states in this form).';
+COMMENT ON FUNCTION crm.share_state_in(cstring) IS 'Text input of crm.share_state.';
+COMMENT ON FUNCTION crm.share_state_out(crm.share_state) IS 'Text output of crm.share_state.';
+COMMENT ON FUNCTION crm.share_trans(crm.share_state, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.share_final(crm.share_state) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): final share.';
+COMMENT ON FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.service_share_final(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: moving-aggregate final share (window frames).';
+COMMENT ON FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.service_share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.service_share_final(crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';
+-- END states (issue 8)

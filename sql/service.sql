@@ -27,6 +27,21 @@ CREATE FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, inter
 CREATE FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_inverse';
 
+-- BEGIN states (issue 8): the one-step crm.sla_attainment and crm.fcr_rate keep their state as
+-- crm.share_state (a type Citus can ship), changed in place per row; the internal state above
+-- serves their moving aggregates (window frames).
+CREATE FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_state_trans';
+CREATE FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_state_trans';
+CREATE FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fcr_state_trans';
+CREATE FUNCTION crm.service_share_combine(crm.share_state, crm.share_state)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
+CREATE FUNCTION crm.service_share_final(crm.share_state)
+    RETURNS double precision IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
+-- END states (issue 8)
+
 CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
         resolved_at timestamptz, agent_replies integer, reopened boolean) (
     SFUNC = crm.service_agg_trans,
@@ -61,11 +76,9 @@ CREATE AGGREGATE crm.rollup(summary crm.service_summary) (
 
 CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at timestamptz, target interval) (
     SFUNC = crm.sla_trans,
-    STYPE = internal,
+    STYPE = crm.share_state,
     FINALFUNC = crm.service_share_final,
     COMBINEFUNC = crm.service_share_combine,
-    SERIALFUNC = crm.service_share_serialize,
-    DESERIALFUNC = crm.service_share_deserialize,
     MSFUNC = crm.sla_trans,
     MINVFUNC = crm.sla_inverse,
     MSTYPE = internal,
@@ -76,11 +89,9 @@ CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at ti
 CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at timestamptz, target interval,
         cal crm.business_calendar) (
     SFUNC = crm.sla_calendar_trans,
-    STYPE = internal,
+    STYPE = crm.share_state,
     FINALFUNC = crm.service_share_final,
     COMBINEFUNC = crm.service_share_combine,
-    SERIALFUNC = crm.service_share_serialize,
-    DESERIALFUNC = crm.service_share_deserialize,
     MSFUNC = crm.sla_calendar_trans,
     MINVFUNC = crm.sla_calendar_inverse,
     MSTYPE = internal,
@@ -90,11 +101,9 @@ CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at ti
 
 CREATE AGGREGATE crm.fcr_rate(agent_replies integer, reopened boolean, resolved boolean) (
     SFUNC = crm.fcr_trans,
-    STYPE = internal,
+    STYPE = crm.share_state,
     FINALFUNC = crm.service_share_final,
     COMBINEFUNC = crm.service_share_combine,
-    SERIALFUNC = crm.service_share_serialize,
-    DESERIALFUNC = crm.service_share_deserialize,
     MSFUNC = crm.fcr_trans,
     MINVFUNC = crm.fcr_inverse,
     MSTYPE = internal,
@@ -157,13 +166,17 @@ COMMENT ON FUNCTION crm.service_combine(internal, internal) IS 'Support function
 COMMENT ON FUNCTION crm.service_serialize(internal) IS 'Support function of the service summary aggregates: serialize a partial state.';
 COMMENT ON FUNCTION crm.service_deserialize(bytea, internal) IS 'Support function of the service summary aggregates: deserialize a partial state.';
 COMMENT ON FUNCTION crm.service_final(internal) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
-COMMENT ON FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: transition.';
+COMMENT ON FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: transition.';
+COMMENT ON FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition.';
+COMMENT ON FUNCTION crm.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.fcr_inverse(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.service_share_combine(internal, internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query).';
-COMMENT ON FUNCTION crm.service_share_serialize(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: serialize a partial state.';
-COMMENT ON FUNCTION crm.service_share_deserialize(bytea, internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: deserialize a partial state.';
-COMMENT ON FUNCTION crm.service_share_final(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';
+COMMENT ON FUNCTION crm.service_share_final(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: moving-aggregate final share (window frames).';
+-- BEGIN states (issue 8): comments of the shippable states' functions.
+COMMENT ON FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.service_share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.service_share_final(crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';
+-- END states (issue 8)

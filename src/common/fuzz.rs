@@ -795,8 +795,8 @@ mod targets {
     use crate::ratios::state::ShareCounts;
     use crate::revenue::state::MrrSummary;
     use crate::service::state::calendar::{parse_hours, Calendar};
-    use crate::service::state::tickets::{ServiceSummary, ShareCounts as ServiceShareCounts};
-    use crate::survey::state::{CsatCounts, NpsCounts, NpsState};
+    use crate::service::state::tickets::ServiceSummary;
+    use crate::survey::state::{CsatCounts, NpsCounts};
 
     /// Zones of calendars in plain Rust: UTC only (the others need Postgres's zone data).
     fn utc_only(name: &str) -> MetricResult<Zone> {
@@ -1001,16 +1001,6 @@ mod targets {
 
     #[test]
     fn aggregate_states() {
-        let mut nps = NpsState::default();
-        nps.counts.promoters = 3;
-        nps.summaries = 2;
-        run(&state_target(
-            "crm.nps state",
-            vec![NpsState::default().encode(), nps.encode()],
-            NpsState::decode,
-            NpsState::encode,
-            NpsState::encode,
-        ));
         let mut csat = CsatCounts::default();
         let _ = csat.try_add(5) && csat.try_add(2);
         run(&state_target(
@@ -1048,13 +1038,6 @@ mod targets {
             ShareCounts::decode,
             ShareCounts::encode,
             ShareCounts::encode,
-        ));
-        run(&state_target(
-            "crm.sla_attainment/fcr_rate state",
-            vec![ServiceShareCounts::default().encode()],
-            ServiceShareCounts::decode,
-            ServiceShareCounts::encode,
-            ServiceShareCounts::encode,
         ));
     }
 

@@ -18,9 +18,7 @@ use crate::pipeline::state::PipelineSummary;
 use crate::ratios::state::ShareCounts;
 use crate::revenue::state::MrrSummary;
 use crate::service::state::calendar::Calendar;
-use crate::service::state::tickets::{
-    ServiceSummary, ShareCounts as ServiceShareCounts, Ticket, TimeKind,
-};
+use crate::service::state::tickets::{ServiceSummary, Ticket, TimeKind};
 use crate::survey::state::CsatCounts;
 
 const F: &str = "crm.test";
@@ -229,13 +227,6 @@ proptest! {
         };
         let dealt = deal(&values, &parts).map(|part| share(&part));
         check_merges(dealt, &share(&values), |a, b| a.merge(b), |s| s.encode())?;
-        let met = |part: &[bool]| {
-            let mut counts = ServiceShareCounts::default();
-            part.iter().for_each(|&v| counts.add(F, v).unwrap());
-            counts
-        };
-        let dealt = deal(&values, &parts).map(|part| met(&part));
-        check_merges(dealt, &met(&values), |a, b| a.merge(F, b).unwrap(), |s| *s)?;
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //!   UTC text form of timestamps.
 //! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
+//! - [`flat`]: fixed-size aggregate states that are SQL values, changed in place per row.
 //! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
@@ -16,6 +17,7 @@ pub mod calendar;
 pub mod codec;
 pub mod datum;
 pub mod error;
+pub mod flat;
 pub mod interrupt;
 mod limit_tests;
 pub mod limits;

@@ -3,8 +3,9 @@
 //! in `sql/ratios.sql`).
 use super::state::{self, ShareCounts};
 use crate::common::datum::{decimal_of, numeric_of};
+use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::pg::{
-    combine_states, new_transient_state, raw_arg, raw_return_state, raw_state, state_ref, OrRaise,
+    raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_ref, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -95,10 +96,20 @@ fn renewal_rate(renewed: i64, up_for_renewal: i64) -> Option<f64> {
 // Share-of-true aggregates: crm.win_rate(boolean) and crm.renewal_rate(boolean).
 // ---------------------------------------------------------------------------------------------
 
+/// Transition state of `crm.win_rate(boolean)` and `crm.renewal_rate(boolean)`: rows that were
+/// true and non-NULL rows; text form `{"true_rows":3,"rows":5}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Copy, Debug, PartialEq, Eq)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct share_state(pub ShareCounts);
+
+crate::summary_type!(share_state(ShareCounts));
+
 crate::raw_transition! {
-    /// Transition function of `crm.win_rate(boolean)` and `crm.renewal_rate(boolean)`: counts
-    /// a non-NULL row. The state is created on the first row, NULL or not, so that the same
-    /// function serves as the moving-aggregate transition (which must never return NULL).
+    /// Moving-aggregate transition (window frames) of `crm.win_rate(boolean)` and
+    /// `crm.renewal_rate(boolean)`, state internal: counts a non-NULL row. The state is created
+    /// on the first row, NULL or not (a moving-aggregate transition must never return NULL).
     fn crm_share_trans / pg_finfo_crm_share_trans (fcinfo) {
         let counts = unsafe { raw_state(fcinfo, SHARE, ShareCounts::default) };
         if let Some(value) = unsafe { raw_arg(fcinfo, 1) } {
@@ -117,31 +128,50 @@ fn share_inverse(mut state: Internal, value: Option<bool>) -> Internal {
     state
 }
 
-/// Combine function of the share-of-true aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn share_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    unsafe { combine_states::<ShareCounts>(first, second, fcinfo, SHARE, ShareCounts::merge) }
-}
-
-/// Serialize function of the share-of-true aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn share_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<ShareCounts>(&mut state) }
-        .copied()
-        .unwrap_or_default()
-        .encode()
-}
-
-/// Deserialize function of the share-of-true aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn share_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(ShareCounts::decode(bytes).or_raise())
-}
-
-/// Final function of the share-of-true aggregates: true rows / non-NULL rows.
+/// Moving-aggregate final function (window frames) of the share-of-true aggregates: true rows /
+/// non-NULL rows.
 #[pg_extern(immutable, parallel_safe)]
 fn share_final(mut state: Internal) -> Option<f64> {
     unsafe { state_ref::<ShareCounts>(&mut state) }.and_then(|counts| counts.share())
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.win_rate(boolean)` and `crm.renewal_rate(boolean)` (state
+    /// `crm.share_state`, changed in place): counts a non-NULL row; a NULL row leaves the state
+    /// (NULL before the first non-NULL row) as it is.
+    fn crm_share_state_trans / pg_finfo_crm_share_state_trans (fcinfo) {
+        // SAFETY: argument 0 is a `crm.share_state`, argument 1 a boolean; nothing here needs
+        // dropping.
+        unsafe {
+            let Some(value) = raw_arg(fcinfo, 1) else {
+                return raw_return_unchanged(fcinfo);
+            };
+            let mut state = flat_state_mut::<ShareCounts>(fcinfo);
+            state.get().add(value.value() != 0);
+            flat_return(fcinfo, state)
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of the share-of-true aggregates (parallel query, Citus).
+    fn crm_share_state_combine / pg_finfo_crm_share_state_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.share_state` values.
+        unsafe {
+            flat_combine::<ShareCounts>(fcinfo, |state, other| {
+                state.merge(other);
+                Ok(())
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of the share-of-true aggregates: true rows / non-NULL rows.
+    fn crm_share_state_final / pg_finfo_crm_share_state_final (fcinfo) {
+        // SAFETY: argument 0 is a `crm.share_state`; the result a double precision.
+        unsafe { flat_final::<ShareCounts, f64>(fcinfo, ShareCounts::share) }
+    }
 }
 
 extension_sql_file!(
@@ -158,10 +188,8 @@ extension_sql_file!(
         cost_per_lead,
         calls_per_sale,
         renewal_rate,
+        share_state,
         share_inverse,
-        share_combine,
-        share_serialize,
-        share_deserialize,
         share_final,
     ]
 );

@@ -2,8 +2,9 @@
 //! denominator.
 use rust_decimal::Decimal;
 
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::flat::{self, FlatState};
 use crate::common::money::{self, ratio};
 
 /// Binary format version of [`ShareCounts`].
@@ -131,8 +132,11 @@ pub fn renewal_rate(renewed: i64, up_for_renewal: i64) -> MetricResult<Option<f6
 }
 
 /// State of the one-step share-of-true aggregates (`crm.win_rate(boolean)`,
-/// `crm.renewal_rate(boolean)`): rows that were true, and non-NULL rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// `crm.renewal_rate(boolean)`): rows that were true, and non-NULL rows. SQL type
+/// `crm.share_state`, text form `{"true_rows":3,"rows":5}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[repr(C)]
 pub struct ShareCounts {
     pub true_rows: u64,
     pub rows: u64,
@@ -188,19 +192,55 @@ impl ShareCounts {
         writer.finish()
     }
 
+    /// Reads a `crm.share_state`: its canonical form or the working form of an aggregate
+    /// state ([`crate::common::flat`]).
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, "crm.win_rate state")?;
+        flat::decode_any(bytes)
+    }
+
+    /// Rejects more true rows than rows (a forged value).
+    fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
+        if self.true_rows > self.rows {
+            return Err(error("crm.share_state: more true rows than rows".into()));
+        }
+        Ok(self)
+    }
+
+    /// Readable text form: `{"true_rows":3,"rows":5}` (exact: Citus ships a partial state as
+    /// this text).
+    pub fn to_text(&self) -> String {
+        format!(r#"{{"true_rows":{},"rows":{}}}"#, self.true_rows, self.rows)
+    }
+
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let counts: ShareCounts = from_json_object(text).map_err(|error| {
+            MetricError::InvalidText(format!(
+                "crm.share_state: malformed value {text:?} ({error}); expected e.g. \
+                 {{\"true_rows\":3,\"rows\":5}}"
+            ))
+        })?;
+        counts.checked(MetricError::InvalidText)
+    }
+}
+
+// SAFETY: `repr(C)` with two u64 fields: no padding, every byte pattern a value.
+unsafe impl FlatState for ShareCounts {
+    fn validate(self) -> MetricResult<Self> {
+        self.checked(MetricError::InvalidBinary)
+    }
+
+    fn encode_canonical(&self) -> Vec<u8> {
+        self.encode()
+    }
+
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, "crm.share_state")?;
         let counts = ShareCounts {
             true_rows: reader.u64()?,
             rows: reader.u64()?,
         };
         reader.finish()?;
-        if counts.true_rows > counts.rows {
-            return Err(MetricError::InvalidBinary(
-                "crm.win_rate state: more true rows than rows".into(),
-            ));
-        }
-        Ok(counts)
+        counts.checked(MetricError::InvalidBinary)
     }
 }
 

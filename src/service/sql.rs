@@ -15,11 +15,14 @@ use super::state::tickets::{
     check_duration, first_contact, Metric, ServiceSummary, ShareCounts, Ticket, TimeKind,
 };
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::flat::{flat_return, flat_state_mut};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg,
-    raw_return_state, raw_state, state_or_init, state_ref, with_varlena_bytes, OrRaise, TextArg,
+    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref,
+    with_varlena_bytes, OrRaise, TextArg,
 };
 use crate::common::tz::{Zone, USECS_PER_DAY};
+use crate::ratios::state::ShareCounts as FlatShare;
 use pgrx::datum::{Date, Internal, Interval};
 use pgrx::prelude::*;
 
@@ -574,18 +577,13 @@ fn reopen_rate(summary: service_summary) -> Option<f64> {
 // One-step aggregates.
 // ---------------------------------------------------------------------------------------------
 
-/// Per-row step of the one-step `crm.sla_attainment` (calendar in argument 4, if any): counts
-/// an answered ticket and whether it met its target, or with `remove` takes it out again
-/// (inverse transition). Rows missing an input are skipped; the state always exists after a
-/// call (a moving-aggregate transition never returns NULL).
+/// Whether the ticket of this row of the one-step `crm.sla_attainment` (calendar in argument
+/// 4, if any) met its target; `None` when an input is missing (the row is skipped).
 ///
 /// # Safety
-/// `fcinfo` must be the call info of the aggregate's transition function.
-unsafe fn sla_step(
-    fcinfo: pg_sys::FunctionCallInfo,
-    with_calendar: bool,
-    remove: bool,
-) -> pg_sys::Datum {
+/// `fcinfo` must be the call info of one of the aggregate's transition functions; call under
+/// a guard (errors are raised).
+unsafe fn sla_met(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> Option<bool> {
     // SAFETY: the arguments are this aggregate's (state, created_at, first_response_at,
     // target[, cal]).
     let arguments = unsafe {
@@ -600,40 +598,75 @@ unsafe fn sla_step(
             },
         )
     };
+    let (Some(created), Some(response), Some(target), Some(calendar)) = arguments else {
+        return None;
+    };
+    let hours = with_calendar.then(|| prepared_argument(calendar));
+    let kind = if with_calendar {
+        TimeKind::Business
+    } else {
+        TimeKind::Elapsed
+    };
+    let target = sla_target(SLA_ATTAINMENT, kind, interval_argument(target)).or_raise();
+    let taken = duration(
+        SLA_ATTAINMENT,
+        hours.as_deref(),
+        created.value() as i64,
+        response.value() as i64,
+        "first_response_at",
+    )
+    .or_raise();
+    Some(taken <= target)
+}
+
+/// Per-row step of the moving aggregate (window frames) of the one-step
+/// `crm.sla_attainment`: counts an answered ticket and whether it met its target, or with
+/// `remove` takes it out again (inverse transition). Rows missing an input are skipped; the
+/// state always exists after a call (a moving-aggregate transition never returns NULL).
+///
+/// # Safety
+/// `fcinfo` must be the call info of the aggregate's moving transition function.
+unsafe fn sla_step(
+    fcinfo: pg_sys::FunctionCallInfo,
+    with_calendar: bool,
+    remove: bool,
+) -> pg_sys::Datum {
     // SAFETY: the body runs under the guard; the state is this aggregate's `ShareCounts`.
     unsafe {
         guarded(|| {
             let counts = raw_state(fcinfo, SLA_ATTAINMENT, ShareCounts::default);
-            let (Some(created), Some(response), Some(target), Some(calendar)) = arguments else {
-                return raw_return_state(fcinfo, counts);
-            };
-            let hours = with_calendar.then(|| prepared_argument(calendar));
-            let kind = if with_calendar {
-                TimeKind::Business
-            } else {
-                TimeKind::Elapsed
-            };
-            let target = sla_target(SLA_ATTAINMENT, kind, interval_argument(target)).or_raise();
-            let taken = duration(
-                SLA_ATTAINMENT,
-                hours.as_deref(),
-                created.value() as i64,
-                response.value() as i64,
-                "first_response_at",
-            )
-            .or_raise();
-            if remove {
-                counts.remove(taken <= target);
-            } else {
-                counts.add(SLA_ATTAINMENT, taken <= target).or_raise();
+            match sla_met(fcinfo, with_calendar) {
+                Some(met) if remove => counts.remove(met),
+                Some(met) => counts.add(SLA_ATTAINMENT, met).or_raise(),
+                None => {}
             }
             raw_return_state(fcinfo, counts)
         })
     }
 }
 
+/// Per-row step of the one-step `crm.sla_attainment` on its `crm.share_state` (issue 8),
+/// changed in place; a row missing an input leaves the state as it is.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the aggregate's transition function.
+unsafe fn sla_state_step(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> pg_sys::Datum {
+    // SAFETY: the body runs under the guard; argument 0 is a `crm.share_state`.
+    unsafe {
+        guarded(|| {
+            let Some(met) = sla_met(fcinfo, with_calendar) else {
+                return raw_return_unchanged(fcinfo);
+            };
+            let mut state = flat_state_mut::<FlatShare>(fcinfo);
+            state.get().add(met);
+            flat_return(fcinfo, state)
+        })
+    }
+}
+
 crate::raw_transition! {
-    /// Transition function of `crm.sla_attainment(created_at, first_response_at, target)`.
+    /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
+    /// first_response_at, target)`, state internal.
     fn crm_sla_trans / pg_finfo_crm_sla_trans (fcinfo) {
         unsafe { sla_step(fcinfo, false, false) }
     }
@@ -647,7 +680,8 @@ crate::raw_transition! {
 }
 
 crate::raw_transition! {
-    /// Transition function of `crm.sla_attainment(created_at, first_response_at, target, cal)`.
+    /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
+    /// first_response_at, target, cal)`, state internal.
     fn crm_sla_calendar_trans / pg_finfo_crm_sla_calendar_trans (fcinfo) {
         unsafe { sla_step(fcinfo, true, false) }
     }
@@ -697,6 +731,48 @@ unsafe fn fcr_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
 }
 
 crate::raw_transition! {
+    /// Transition function of `crm.sla_attainment(created_at, first_response_at, target)` on
+    /// its `crm.share_state` (issue 8).
+    fn crm_sla_state_trans / pg_finfo_crm_sla_state_trans (fcinfo) {
+        unsafe { sla_state_step(fcinfo, false) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.sla_attainment(..., cal)` on its `crm.share_state`.
+    fn crm_sla_calendar_state_trans / pg_finfo_crm_sla_calendar_state_trans (fcinfo) {
+        unsafe { sla_state_step(fcinfo, true) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.fcr_rate(agent_replies, reopened, resolved)` on its
+    /// `crm.share_state` (issue 8), changed in place: counts a resolved ticket and whether it
+    /// was resolved at first contact; other rows leave the state as it is.
+    fn crm_fcr_state_trans / pg_finfo_crm_fcr_state_trans (fcinfo) {
+        // SAFETY: the arguments are (crm.share_state, integer, boolean, boolean); the body runs
+        // under the guard.
+        unsafe {
+            guarded(|| {
+                if raw_arg(fcinfo, 3).map(|resolved| resolved.value() != 0) != Some(true) {
+                    return raw_return_unchanged(fcinfo);
+                }
+                let agent_replies = raw_arg(fcinfo, 1).map(|replies| replies.value() as i32);
+                let reopened = raw_arg(fcinfo, 2).map(|reopened| reopened.value() != 0);
+                if let Some(replies) = agent_replies.filter(|&r| r < 0) {
+                    crate::common::pg::raise(MetricError::OutOfRange(format!(
+                        "{FCR_RATE}: agent_replies {replies} is negative"
+                    )));
+                }
+                let mut state = flat_state_mut::<FlatShare>(fcinfo);
+                state.get().add(first_contact(agent_replies, reopened));
+                flat_return(fcinfo, state)
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
     /// Transition function of `crm.fcr_rate(agent_replies, reopened, resolved)` (a raw V1
     /// function).
     fn crm_fcr_trans / pg_finfo_crm_fcr_trans (fcinfo) {
@@ -720,36 +796,8 @@ fn fcr_inverse(
     state
 }
 
-/// Combine function of the one-step service aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn service_share_combine(
-    first: Internal,
-    second: Internal,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    unsafe {
-        combine_states::<ShareCounts>(first, second, fcinfo, SLA_ATTAINMENT, |state, other| {
-            state.merge(SLA_ATTAINMENT, other).or_raise()
-        })
-    }
-}
-
-/// Serialize function of the one-step service aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn service_share_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<ShareCounts>(&mut state) }
-        .copied()
-        .unwrap_or_default()
-        .encode()
-}
-
-/// Deserialize function of the one-step service aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn service_share_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(ShareCounts::decode(bytes).or_raise())
-}
-
-/// Final function of the one-step service aggregates: the share, NULL without rows.
+/// Moving-aggregate final function (window frames) of the one-step service aggregates: the
+/// share, NULL without rows.
 #[pg_extern(immutable, parallel_safe)]
 fn service_share_final(mut state: Internal) -> Option<f64> {
     unsafe { state_ref::<ShareCounts>(&mut state) }.and_then(|counts| counts.share())
@@ -779,9 +827,7 @@ extension_sql_file!(
         service_fcr_rate,
         reopen_rate,
         fcr_inverse,
-        service_share_combine,
-        service_share_serialize,
-        service_share_deserialize,
         service_share_final,
+        share_state,
     ]
 );

@@ -2,9 +2,10 @@
 //! the summary accessors and `crm.csat`. Aggregates themselves are declared in
 //! `sql/survey.sql`; this file holds their support functions.
 use super::state::{csat_answer_refused, nps_score_out_of_range, CsatCounts, NpsCounts, NpsState};
+use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg,
-    raw_return_state, raw_state, state_or_init, state_ref, strict_state, OrRaise,
+    bigint, internal_of, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
+    raw_state, state_or_init, state_ref, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -23,6 +24,16 @@ const CSAT: &str = "crm.csat";
 pub struct nps_summary(pub NpsCounts);
 
 crate::summary_type!(nps_summary(NpsCounts));
+
+/// Transition state of `crm.csat`: counts of answers and of satisfied answers; text form
+/// `{"satisfied":3,"responses":4}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Copy, Debug, PartialEq, Eq)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct csat_state(pub CsatCounts);
+
+crate::summary_type!(csat_state(CsatCounts));
 
 // ---------------------------------------------------------------------------------------------
 // NPS transition, inverse, combine, serialize, deserialize and final functions.
@@ -121,45 +132,101 @@ fn nps_rollup_inverse(mut state: Internal, summary: Option<nps_summary>) -> Inte
     state
 }
 
-/// Combine function of the NPS aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn nps_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    // SAFETY: both states are `NpsState`s made by the NPS aggregates' functions.
-    unsafe {
-        combine_states::<NpsState>(first, second, fcinfo, NPS, |state, other| {
-            state.merge(NPS, other).or_raise()
-        })
-    }
-}
-
-/// Serialize function of the NPS aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn nps_serialize(mut state: Internal) -> Vec<u8> {
-    // SAFETY: the state is an `NpsState` made by the NPS aggregates' functions.
-    unsafe { strict_state::<NpsState>(&mut state) }.encode()
-}
-
-/// Deserialize function of the NPS aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn nps_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(NpsState::decode(bytes).or_raise())
-}
-
-/// Final function of `crm.nps(integer)`.
+/// Moving-aggregate final function of `crm.nps(integer)` (window frames).
 #[pg_extern(immutable, parallel_safe)]
 fn nps_final(mut state: Internal) -> Option<f64> {
     // SAFETY: the state is an `NpsState` made by the NPS aggregates' functions.
     unsafe { state_ref::<NpsState>(&mut state) }.and_then(|nps| nps.counts.nps())
 }
 
-/// Final function of `crm.nps_agg` and `crm.rollup(crm.nps_summary)`: NULL when no usable row
-/// was aggregated (no rows, only NULL rows, or a window frame of NULL rows).
+/// Moving-aggregate final function of `crm.nps_agg` and `crm.rollup(crm.nps_summary)`: NULL
+/// when no usable row is in the window frame.
 #[pg_extern(immutable, parallel_safe)]
 fn nps_agg_final(mut state: Internal) -> Option<nps_summary> {
     // SAFETY: the state is an `NpsState` made by the NPS aggregates' functions.
     unsafe { state_ref::<NpsState>(&mut state) }
         .filter(|nps| nps.has_rows())
         .map(|nps| nps_summary(nps.counts))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The NPS aggregates' transition state crm.nps_summary (issue 8: a type Citus can ship), changed
+// in place per row (common::flat). The functions above with an `internal` state serve the
+// moving aggregate of window frames.
+// ---------------------------------------------------------------------------------------------
+
+/// Per-row step of `crm.nps` and `crm.nps_agg` on their `crm.nps_summary` state: count one
+/// score; a NULL score leaves the state (NULL before the first usable row) as it is.
+///
+/// # Safety
+/// `fcinfo` must be the call of one of these transition functions.
+#[inline(always)]
+unsafe fn nps_state_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -> pg_sys::Datum {
+    // SAFETY: argument 0 is a `crm.nps_summary`, argument 1 an integer; nothing here needs
+    // dropping.
+    unsafe {
+        let Some(score) = raw_arg(fcinfo, 1) else {
+            return raw_return_unchanged(fcinfo);
+        };
+        let score = score.value() as i32;
+        let mut state = flat_state_mut::<NpsCounts>(fcinfo);
+        if !state.get().try_add(score) {
+            reject_nps_score(function, score);
+        }
+        flat_return(fcinfo, state)
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.nps(integer)` (state `crm.nps_summary`).
+    fn crm_nps_state_trans / pg_finfo_crm_nps_state_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.nps(integer)`.
+        unsafe { nps_state_add(fcinfo, NPS) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.nps_agg(integer)` (state `crm.nps_summary`).
+    fn crm_nps_agg_state_trans / pg_finfo_crm_nps_agg_state_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.nps_agg(integer)`.
+        unsafe { nps_state_add(fcinfo, NPS_AGG) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.rollup(crm.nps_summary)`: merges one summary (a NULL one
+    /// leaves the state as it is; one of zero answers makes the result non-NULL).
+    fn crm_nps_rollup_state_trans / pg_finfo_crm_nps_rollup_state_trans (fcinfo) {
+        // SAFETY: both arguments are `crm.nps_summary` values.
+        unsafe {
+            flat_combine::<NpsCounts>(fcinfo, |state, other| state.merge(NPS_ROLLUP, other))
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of the NPS aggregates (parallel query, Citus).
+    fn crm_nps_state_combine / pg_finfo_crm_nps_state_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.nps_summary` states.
+        unsafe { flat_combine::<NpsCounts>(fcinfo, |state, other| state.merge(NPS, other)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.nps(integer)`: NPS in points, NULL without answers.
+    fn crm_nps_state_final / pg_finfo_crm_nps_state_final (fcinfo) {
+        // SAFETY: argument 0 is a `crm.nps_summary` state; the result a double precision.
+        unsafe { flat_final::<NpsCounts, f64>(fcinfo, NpsCounts::nps) }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.nps_agg` and `crm.rollup(crm.nps_summary)`: the state in its
+    /// canonical stored form; NULL (a NULL state) when no usable row was aggregated.
+    fn crm_nps_agg_state_final / pg_finfo_crm_nps_agg_state_final (fcinfo) {
+        // SAFETY: argument 0 is a `crm.nps_summary` state, and so is the result.
+        unsafe { flat_final::<NpsCounts, nps_summary>(fcinfo, |counts| Some(nps_summary(*counts))) }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,31 +409,84 @@ fn csat_threshold_inverse(
     state
 }
 
-/// Combine function of the CSAT aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn csat_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    // SAFETY: both states are `CsatCounts` made by the CSAT aggregates' functions.
-    unsafe { combine_states::<CsatCounts>(first, second, fcinfo, CSAT, CsatCounts::merge) }
-}
-
-/// Serialize function of the CSAT aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn csat_serialize(mut state: Internal) -> Vec<u8> {
-    // SAFETY: the state is a `CsatCounts` made by the CSAT aggregates' functions.
-    unsafe { strict_state::<CsatCounts>(&mut state) }.encode()
-}
-
-/// Deserialize function of the CSAT aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn csat_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(CsatCounts::decode(bytes).or_raise())
-}
-
-/// Final function of the CSAT aggregates: the satisfied share.
+/// Moving-aggregate final function of the CSAT aggregates (window frames): the satisfied share.
 #[pg_extern(immutable, parallel_safe)]
 fn csat_final(mut state: Internal) -> Option<f64> {
     // SAFETY: the state is a `CsatCounts` made by the CSAT aggregates' functions.
     unsafe { state_ref::<CsatCounts>(&mut state) }.and_then(|counts| counts.csat())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CSAT aggregates' transition state crm.csat_state (issue 8), changed in place per row.
+// ---------------------------------------------------------------------------------------------
+
+/// Per-row step of the CSAT aggregates on their `crm.csat_state`: count one answer, the
+/// threshold in argument 2 if any; a row with a NULL leaves the state as it is.
+///
+/// # Safety
+/// `fcinfo` must be the call of one of these transition functions (`with_threshold` for the
+/// two-argument one).
+#[inline(always)]
+unsafe fn csat_state_add(fcinfo: pg_sys::FunctionCallInfo, with_threshold: bool) -> pg_sys::Datum {
+    // SAFETY: argument 0 is a `crm.csat_state`, arguments 1 (and 2) integers; nothing here
+    // needs dropping.
+    unsafe {
+        let score = raw_arg(fcinfo, 1).map(|score| score.value() as i32);
+        let threshold = if with_threshold {
+            raw_arg(fcinfo, 2).map(|from| Some(from.value() as i32))
+        } else {
+            Some(None)
+        };
+        let (Some(score), Some(threshold)) = (score, threshold) else {
+            return raw_return_unchanged(fcinfo);
+        };
+        let mut state = flat_state_mut::<CsatCounts>(fcinfo);
+        let counted = match threshold {
+            Some(from) => state.get().try_add_with_threshold(score, from),
+            None => state.get().try_add(score),
+        };
+        if !counted {
+            reject_csat_answer(score, threshold);
+        }
+        flat_return(fcinfo, state)
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.csat(integer)` (state `crm.csat_state`).
+    fn crm_csat_state_trans / pg_finfo_crm_csat_state_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.csat(integer)`.
+        unsafe { csat_state_add(fcinfo, false) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.csat(integer, integer)` (state `crm.csat_state`).
+    fn crm_csat_threshold_state_trans / pg_finfo_crm_csat_threshold_state_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.csat(integer, integer)`.
+        unsafe { csat_state_add(fcinfo, true) }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of the CSAT aggregates (parallel query, Citus).
+    fn crm_csat_state_combine / pg_finfo_crm_csat_state_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.csat_state` values.
+        unsafe {
+            flat_combine::<CsatCounts>(fcinfo, |state, other| {
+                state.merge(other);
+                Ok(())
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of the CSAT aggregates: the satisfied share, NULL without answers.
+    fn crm_csat_state_final / pg_finfo_crm_csat_state_final (fcinfo) {
+        // SAFETY: argument 0 is a `crm.csat_state`; the result a double precision.
+        unsafe { flat_final::<CsatCounts, f64>(fcinfo, CsatCounts::csat) }
+    }
 }
 
 extension_sql_file!(
@@ -374,13 +494,11 @@ extension_sql_file!(
     name = "survey_aggregates",
     requires = [
         nps_summary,
+        csat_state,
         nps_inverse,
         nps_agg_inverse,
         nps_rollup_trans,
         nps_rollup_inverse,
-        nps_combine,
-        nps_serialize,
-        nps_deserialize,
         nps_final,
         nps_agg_final,
         nps_summary_nps,
@@ -393,9 +511,6 @@ extension_sql_file!(
         nps_difference,
         csat_inverse,
         csat_threshold_inverse,
-        csat_combine,
-        csat_serialize,
-        csat_deserialize,
         csat_final,
     ]
 );

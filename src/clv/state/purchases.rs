@@ -292,7 +292,7 @@ mod tests {
         for round in 0..3 * FIRST_COMPACTION as i64 {
             // 1000 customers, each buying on 5 distinct days, over and over.
             let customer = (round % 1000) as u128;
-            let at = END - (round % 5 + 1) * DAY;
+            let at = END - ((round / 1000) % 5 + 1) * DAY;
             state.add(F, customer, at, END, WEEK).unwrap();
         }
         assert!(state.days.len() <= 2 * 5000 + FIRST_COMPACTION);

@@ -405,8 +405,9 @@ fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
     (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 
-/// State of the one-step `crm.sla_attainment` and `crm.fcr_rate`: counted rows and rows that
-/// met the condition.
+/// Moving-aggregate (window frame) state of the one-step `crm.sla_attainment` and
+/// `crm.fcr_rate`: counted rows and rows that met the condition. Their transition state is
+/// `crm.share_state` (crate::ratios::state::ShareCounts).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ShareCounts {
     pub total: i64,
@@ -429,33 +430,8 @@ impl ShareCounts {
         self.met -= i64::from(met);
     }
 
-    pub fn merge(&mut self, function: &str, other: &ShareCounts) -> MetricResult<()> {
-        self.total = self
-            .total
-            .checked_add(other.total)
-            .ok_or_else(|| overflow(function))?;
-        self.met += other.met;
-        Ok(())
-    }
-
     pub fn share(&self) -> Option<f64> {
         (self.total > 0).then(|| self.met as f64 / self.total as f64)
-    }
-
-    pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(SUMMARY_FORMAT_VERSION);
-        writer.i64(self.total).i64(self.met);
-        writer.finish()
-    }
-
-    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, SUMMARY_FORMAT_VERSION, "crm service counts")?;
-        let counts = ShareCounts {
-            total: reader.i64()?,
-            met: reader.i64()?,
-        };
-        reader.finish()?;
-        Ok(counts)
     }
 }
 

@@ -1,10 +1,15 @@
 //! CSAT counts: how many answered and how many were satisfied.
 use super::FORMAT_VERSION;
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::flat::{self, FlatState};
+use serde::Deserialize;
 
-/// Counts of CSAT answers: how many answered and how many were satisfied.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Counts of CSAT answers: how many answered and how many were satisfied. The state of the
+/// CSAT aggregates (SQL type `crm.csat_state`, text form `{"satisfied":3,"responses":4}`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[repr(C)]
 pub struct CsatCounts {
     pub satisfied: u64,
     pub responses: u64,
@@ -135,18 +140,59 @@ impl CsatCounts {
         writer.finish()
     }
 
+    /// Reads a `crm.csat_state`: its canonical form or the working form of an aggregate state
+    /// ([`crate::common::flat`]).
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, "crm.csat state")?;
+        flat::decode_any(bytes)
+    }
+
+    /// Rejects more satisfied answers than answers (a forged value).
+    fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
+        if self.satisfied > self.responses {
+            return Err(error(
+                "crm.csat_state: more satisfied answers than answers".into(),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Readable text form: `{"satisfied":3,"responses":4}` (exact: Citus ships a partial
+    /// state as this text).
+    pub fn to_text(&self) -> String {
+        format!(
+            r#"{{"satisfied":{},"responses":{}}}"#,
+            self.satisfied, self.responses
+        )
+    }
+
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let counts: CsatCounts = from_json_object(text).map_err(|error| {
+            MetricError::InvalidText(format!(
+                "crm.csat_state: malformed value {text:?} ({error}); expected e.g. \
+                 {{\"satisfied\":3,\"responses\":4}}"
+            ))
+        })?;
+        counts.checked(MetricError::InvalidText)
+    }
+}
+
+// SAFETY: `repr(C)` with two u64 fields: no padding, every byte pattern a value.
+unsafe impl FlatState for CsatCounts {
+    fn validate(self) -> MetricResult<Self> {
+        self.checked(MetricError::InvalidBinary)
+    }
+
+    fn encode_canonical(&self) -> Vec<u8> {
+        self.encode()
+    }
+
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, "crm.csat_state")?;
         let counts = CsatCounts {
             satisfied: reader.u64()?,
             responses: reader.u64()?,
         };
         reader.finish()?;
-        if counts.satisfied > counts.responses {
-            return Err(MetricError::InvalidBinary(
-                "crm.csat state: more satisfied answers than answers".into(),
-            ));
-        }
-        Ok(counts)
+        counts.checked(MetricError::InvalidBinary)
     }
 }

@@ -9,6 +9,7 @@ mod tests;
 pub use self::csat::{csat_answer_refused, CsatCounts};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::flat::{self, FlatState};
 use crate::common::stats::{two_sided_p_value, two_sided_z};
 use serde::Deserialize;
 
@@ -233,7 +234,13 @@ impl NpsCounts {
         writer.finish()
     }
 
+    /// Reads a `crm.nps_summary`: its canonical form or the working form of an aggregate
+    /// state ([`crate::common::flat`]).
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        flat::decode_any(bytes)
+    }
+
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
         let mut reader = Reader::open(bytes, FORMAT_VERSION, "crm.nps_summary")?;
         let counts = NpsCounts {
             promoters: reader.u64()?,
@@ -273,7 +280,23 @@ impl NpsCounts {
     }
 }
 
-/// Aggregate state of `crm.nps`, `crm.nps_agg` and `crm.rollup(crm.nps_summary)`: the counts,
+// SAFETY: `repr(C)` with three u64 fields: no padding, every byte pattern a value.
+unsafe impl FlatState for NpsCounts {
+    fn validate(self) -> MetricResult<Self> {
+        self.check_total("crm.nps_summary", MetricError::InvalidBinary)
+    }
+
+    fn encode_canonical(&self) -> Vec<u8> {
+        self.encode()
+    }
+
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
+        NpsCounts::decode_canonical(bytes)
+    }
+}
+
+/// Moving-aggregate (window frame) state of `crm.nps`, `crm.nps_agg` and
+/// `crm.rollup(crm.nps_summary)`: the counts,
 /// and how many summaries the rollup merged into them. A row is usable when it counts an answer
 /// or merges a summary (even one of zero answers), so the state has seen no usable row exactly
 /// when both are zero, and the final functions then return NULL, as over no rows at all (a
@@ -308,42 +331,4 @@ impl NpsState {
         self.summaries = summaries;
         Ok(())
     }
-
-    /// Adds another state (parallel combine).
-    /// Counts past the bigint range are 22003 and leave the state unchanged.
-    pub fn merge(&mut self, function: &str, other: &NpsState) -> MetricResult<()> {
-        self.counts.merge(function, &other.counts)?;
-        self.summaries = self.summaries.saturating_add(other.summaries);
-        Ok(())
-    }
-
-    /// Parallel form: version byte, the three counts, the summary count.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(FORMAT_VERSION);
-        writer
-            .u64(self.counts.promoters)
-            .u64(self.counts.passives)
-            .u64(self.counts.detractors)
-            .u64(self.summaries);
-        writer.finish()
-    }
-
-    /// Inverse of [`NpsState::encode`].
-    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, NPS_STATE)?;
-        let counts = NpsCounts {
-            promoters: reader.u64()?,
-            passives: reader.u64()?,
-            detractors: reader.u64()?,
-        };
-        let summaries = reader.u64()?;
-        reader.finish()?;
-        Ok(NpsState {
-            counts: counts.check_total(NPS_STATE, MetricError::InvalidBinary)?,
-            summaries,
-        })
-    }
 }
-
-/// Names the parallel form of [`NpsState`] in error messages.
-const NPS_STATE: &str = "crm.nps state";

@@ -277,7 +277,6 @@ fn nps_state_counts_usable_rows() {
     assert!(state.has_rows());
     let summary = counts(1, 2, 3);
     state.add_summary(F, &summary).unwrap();
-    assert_eq!(NpsState::decode(&state.encode()), Ok(state));
     state.remove_summary("t", &summary).unwrap();
     state.remove_summary("t", &NpsCounts::default()).unwrap();
     assert_eq!(state, NpsState::default());
@@ -289,8 +288,6 @@ fn nps_state_counts_usable_rows() {
     let mut answers = NpsState::default();
     assert!(answers.counts.try_add(10));
     assert!(answers.has_rows());
-    assert!(NpsState::decode(&[1, 0, 0, 0]).is_err());
-    assert!(NpsState::decode(&[1, 0, 0, 0, 0, 0]).is_err());
 }
 
 fn arbitrary_counts() -> impl Strategy<Value = NpsCounts> {

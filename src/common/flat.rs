@@ -1,0 +1,345 @@
+//! Fixed-size aggregate states that are SQL values (issue 8, "transition states Citus can
+//! ship").
+//!
+//! Citus pushes an aggregate down to its workers only when its transition type is a real type
+//! (not `internal`) and it has a combine function; a worker's partial state travels as the
+//! type's text form. An aggregate whose state is small and of fixed size therefore declares
+//! `STYPE = crm.<type>`, a varlena type of the extension, and keeps its per-row speed by
+//! changing that varlena in place, the way Postgres's own `int8_avg_accum` changes its
+//! pass-by-reference state once `AggCheckCallContext` says it runs as an aggregate.
+//!
+//! Two binary forms of such a type exist:
+//! - the canonical form (the type's stored form, a versioned varint encoding from
+//!   [`super::codec`]), which the final functions and every other function returning the type
+//!   produce, so stored values stay comparable byte by byte;
+//! - the working form of an aggregate state: [`WORKING_TAG`], three padding bytes and the
+//!   state's plain-old-data struct, at a fixed offset so the transition function can address
+//!   the struct in place. Postgres copies the first state a transition returns into the
+//!   aggregate memory context (`ExecAggTransReparent`) and keeps it as long as the transition
+//!   returns that same pointer, so each group costs one small allocation and no copy per row.
+//!
+//! Every reader of the type ([`decode_any`]) accepts both forms and validates what it reads,
+//! so a working state shipped between processes (a parallel worker's partial state) or shown as
+//! text (Citus, `EXPLAIN`) behaves like any value of the type. Only a transition running as an
+//! aggregate writes in place; called directly from SQL it returns a new canonical value.
+use super::error::MetricResult;
+use super::pg::{raw_arg, raw_return_unchanged, varlena_from_bytes, with_varlena_bytes, OrRaise};
+use pgrx::datum::IntoDatum;
+use pgrx::pg_sys;
+
+/// First payload byte of the working form. Canonical forms start with a small format
+/// version, so the two cannot be confused.
+pub const WORKING_TAG: u8 = 0xF0;
+
+/// Offset of the state's struct in a working varlena: the 4-byte header, the tag and three
+/// padding bytes, so the struct is 8-byte aligned in a `palloc`'d value.
+const WORKING_OFFSET: usize = 8;
+
+/// A fixed-size aggregate state stored as a varlena SQL type of the extension.
+///
+/// # Safety
+/// Implementors must be plain old data: `#[repr(C)]`, only integer and floating-point fields,
+/// no padding, so that every byte pattern of `size_of::<Self>()` bytes is a value (which
+/// [`FlatState::validate`] then checks) and its alignment is at most 8.
+pub unsafe trait FlatState: Copy + Default + 'static {
+    /// Checks a state read from a working form that did not come from this backend (a
+    /// parallel worker, a binary `COPY`): counts within range, parts within wholes.
+    fn validate(self) -> MetricResult<Self>;
+
+    /// The canonical binary form (the type's stored form).
+    fn encode_canonical(&self) -> Vec<u8>;
+
+    /// Reads the canonical binary form, validating it.
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self>;
+}
+
+/// Payload bytes (after the 4-byte header) of the working form of `T`.
+const fn working_payload_len<T>() -> usize {
+    WORKING_OFFSET - pg_sys::VARHDRSZ + std::mem::size_of::<T>()
+}
+
+/// Reads a state from the payload of a varlena of its type, working or canonical form.
+pub fn decode_any<T: FlatState>(bytes: &[u8]) -> MetricResult<T> {
+    if bytes.len() == working_payload_len::<T>() && bytes.first() == Some(&WORKING_TAG) {
+        // SAFETY: the struct is the last `size_of::<T>()` of `bytes` (length checked), and
+        // every byte pattern of that size is a `T` (the `FlatState` contract); the read does
+        // not need alignment.
+        let value = unsafe {
+            bytes
+                .as_ptr()
+                .add(WORKING_OFFSET - pg_sys::VARHDRSZ)
+                .cast::<T>()
+                .read_unaligned()
+        };
+        value.validate()
+    } else {
+        T::decode_canonical(bytes)
+    }
+}
+
+/// Whether Postgres runs the current function as an aggregate or window aggregate support
+/// function (what `AggCheckCallContext` tests, read inline on the per-row path).
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+#[inline(always)]
+unsafe fn called_as_aggregate(fcinfo: pg_sys::FunctionCallInfo) -> bool {
+    // SAFETY: `fcinfo` is valid (this function's contract); a non-null context is a Node.
+    unsafe {
+        let context = (*fcinfo).context;
+        !context.is_null()
+            && matches!(
+                (*context).type_,
+                pg_sys::NodeTag::T_AggState | pg_sys::NodeTag::T_WindowAggState
+            )
+    }
+}
+
+/// The state of a transition or combine function, ready to be changed, and where it lives.
+pub struct FlatMut<T: FlatState> {
+    /// The working varlena holding the state.
+    varlena: *mut u8,
+    /// Whether Postgres runs the function as an aggregate (else the result is made canonical).
+    in_aggregate: bool,
+    marker: std::marker::PhantomData<T>,
+}
+
+impl<T: FlatState> FlatMut<T> {
+    /// The state.
+    #[inline(always)]
+    pub fn get(&mut self) -> &mut T {
+        // SAFETY: `varlena` is a working varlena of `T` (made or checked by `flat_state_mut`),
+        // 8-byte aligned, so the struct at `WORKING_OFFSET` is aligned and valid; `self` is
+        // the only handle to it during the call.
+        unsafe { &mut *self.varlena.add(WORKING_OFFSET).cast::<T>() }
+    }
+}
+
+/// The state in argument 0 of a transition or combine function, ready to be changed: when
+/// Postgres runs the function as an aggregate and argument 0 is a working varlena, that very
+/// value (Postgres's own copy in the aggregate memory context), changed in place; otherwise a
+/// new working copy in the current memory context, of the argument (decoded and validated)
+/// or, for NULL, of `T::default()`.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a function whose argument 0 is of `T`'s SQL type. A
+/// Postgres error on the cold path longjmps over the callers' frames: they must hold nothing
+/// that needs dropping.
+#[inline(always)]
+pub unsafe fn flat_state_mut<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> FlatMut<T> {
+    // SAFETY: `fcinfo` is the running call's with an argument 0 (this function's contract).
+    unsafe {
+        let in_aggregate = called_as_aggregate(fcinfo);
+        if let (true, Some(datum)) = (in_aggregate, raw_arg(fcinfo, 0)) {
+            let pointer = datum.cast_mut_ptr::<u8>();
+            if is_working::<T>(pointer) {
+                return FlatMut {
+                    varlena: pointer,
+                    in_aggregate,
+                    marker: std::marker::PhantomData,
+                };
+            }
+        }
+        FlatMut {
+            varlena: new_working_copy::<T>(fcinfo),
+            in_aggregate,
+            marker: std::marker::PhantomData,
+        }
+    }
+}
+
+/// Whether `pointer` is an 8-byte aligned, uncompressed 4-byte-header varlena in the working
+/// form of `T`, which the transition may change in place.
+///
+/// # Safety
+/// `pointer` must be a non-null varlena datum.
+#[inline(always)]
+unsafe fn is_working<T: FlatState>(pointer: *mut u8) -> bool {
+    // SAFETY: a varlena has at least its header byte; a 4-byte uncompressed header gives the
+    // length, which covers the tag at offset 4 when it equals the working size.
+    unsafe {
+        (pointer as usize).is_multiple_of(8)
+            && pgrx::varatt_is_4b_u(pointer.cast())
+            && pgrx::varsize_4b(pointer.cast()) == WORKING_OFFSET + std::mem::size_of::<T>()
+            && *pointer.add(pg_sys::VARHDRSZ) == WORKING_TAG
+    }
+}
+
+/// A new working varlena in the current memory context holding argument 0's state (or the
+/// default for NULL).
+///
+/// # Safety
+/// As [`flat_state_mut`].
+#[cold]
+#[inline(never)]
+unsafe fn new_working_copy<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> *mut u8 {
+    // SAFETY: argument 0 is of `T`'s type (the caller's contract); the guard turns an error
+    // (a malformed value, out of memory) into a Postgres ERROR, and the callers hold nothing
+    // that needs dropping.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let state = match raw_arg(fcinfo, 0) {
+                Some(datum) => with_varlena_bytes(datum, decode_any::<T>).or_raise(),
+                None => T::default(),
+            };
+            new_working(state)
+        })
+    }
+}
+
+/// `palloc`s a working varlena holding `state` in the current memory context.
+fn new_working<T: FlatState>(state: T) -> *mut u8 {
+    let total = WORKING_OFFSET + std::mem::size_of::<T>();
+    // SAFETY: palloc returns `total` writable, MAXALIGN'd bytes (or raises an ERROR); the
+    // header is set for that length, the tag and padding written, and the struct stored at
+    // an 8-byte aligned offset.
+    unsafe {
+        let pointer = pg_sys::palloc0(total).cast::<u8>();
+        pgrx::set_varsize_4b(pointer.cast(), total as i32);
+        *pointer.add(pg_sys::VARHDRSZ) = WORKING_TAG;
+        pointer.add(WORKING_OFFSET).cast::<T>().write(state);
+        pointer
+    }
+}
+
+/// Returns the state from a transition or combine function: the working varlena itself when
+/// running as an aggregate (the same pointer as argument 0 after the first row, so Postgres
+/// copies nothing), else a new canonical value.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function; as [`flat_state_mut`] for errors.
+#[inline(always)]
+pub unsafe fn flat_return<T: FlatState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    mut state: FlatMut<T>,
+) -> pg_sys::Datum {
+    // SAFETY: `fcinfo` is valid for writes (this function's contract).
+    unsafe { (*fcinfo).isnull = false };
+    if state.in_aggregate {
+        pg_sys::Datum::from(state.varlena)
+    } else {
+        let value = *state.get();
+        // SAFETY: as `flat_state_mut`'s cold path.
+        unsafe { canonical_datum(value) }
+    }
+}
+
+/// The canonical varlena of `value` in the current memory context.
+///
+/// # Safety
+/// As [`flat_state_mut`]: may raise an error.
+#[cold]
+#[inline(never)]
+unsafe fn canonical_datum<T: FlatState>(value: T) -> pg_sys::Datum {
+    // SAFETY: the guard turns an error into a Postgres ERROR (this function's contract).
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            varlena_from_bytes(&value.encode_canonical())
+        })
+    }
+}
+
+/// Combine function of a flat state: merges argument 1 (not changed; any form) into argument
+/// 0 (changed in place when running as an aggregate) and returns it; a NULL argument 1 returns
+/// argument 0 unchanged, a NULL argument 0 starts from `T::default()`.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a function whose two arguments are of `T`'s SQL type.
+pub unsafe fn flat_combine<T: FlatState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    merge: fn(&mut T, &T) -> MetricResult<()>,
+) -> pg_sys::Datum {
+    // SAFETY: the guard turns errors and panics into Postgres ERRORs at this boundary; the
+    // arguments are of `T`'s type (this function's contract).
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let Some(second) = raw_arg(fcinfo, 1) else {
+                return raw_return_unchanged(fcinfo);
+            };
+            let other = with_varlena_bytes(second, decode_any::<T>).or_raise();
+            let mut state = flat_state_mut::<T>(fcinfo);
+            merge(state.get(), &other).or_raise();
+            flat_return(fcinfo, state)
+        })
+    }
+}
+
+/// Final function of a flat state: `finish` of argument 0 (any form, not changed), NULL for
+/// a NULL state or when `finish` gives `None`.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a function whose argument 0 is of `T`'s SQL type and
+/// whose result type is `R`'s.
+pub unsafe fn flat_final<T: FlatState, R: IntoDatum>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    finish: impl FnOnce(&T) -> Option<R>,
+) -> pg_sys::Datum {
+    // SAFETY: as `flat_combine`.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let result = raw_arg(fcinfo, 0)
+                .map(|datum| with_varlena_bytes(datum, decode_any::<T>).or_raise())
+                .and_then(|state| finish(&state))
+                .and_then(IntoDatum::into_datum);
+            (*fcinfo).isnull = result.is_none();
+            result.unwrap_or(pg_sys::Datum::from(0usize))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::error::MetricError;
+
+    #[derive(Clone, Copy, Default, Debug, PartialEq)]
+    #[repr(C)]
+    struct Pair {
+        part: u64,
+        whole: u64,
+    }
+
+    // SAFETY: two u64 fields, no padding.
+    unsafe impl FlatState for Pair {
+        fn validate(self) -> MetricResult<Self> {
+            if self.part <= self.whole {
+                Ok(self)
+            } else {
+                Err(MetricError::InvalidBinary("part exceeds whole".into()))
+            }
+        }
+        fn encode_canonical(&self) -> Vec<u8> {
+            vec![1, self.part as u8, self.whole as u8]
+        }
+        fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
+            match bytes {
+                [1, part, whole] => Pair {
+                    part: u64::from(*part),
+                    whole: u64::from(*whole),
+                }
+                .validate(),
+                _ => Err(MetricError::InvalidBinary("malformed".into())),
+            }
+        }
+    }
+
+    fn working_payload(pair: Pair) -> Vec<u8> {
+        let mut payload = vec![WORKING_TAG, 0, 0, 0];
+        payload.extend_from_slice(&pair.part.to_ne_bytes());
+        payload.extend_from_slice(&pair.whole.to_ne_bytes());
+        payload
+    }
+
+    #[test]
+    fn both_forms_decode_and_are_validated() {
+        let pair = Pair { part: 3, whole: 5 };
+        assert_eq!(decode_any::<Pair>(&working_payload(pair)), Ok(pair));
+        assert_eq!(decode_any::<Pair>(&pair.encode_canonical()), Ok(pair));
+        let forged = Pair { part: 6, whole: 5 };
+        assert!(decode_any::<Pair>(&working_payload(forged)).is_err());
+        assert!(decode_any::<Pair>(&forged.encode_canonical()).is_err());
+        // A working tag with the wrong length is read as a canonical form (and refused).
+        assert!(decode_any::<Pair>(&working_payload(pair)[..10]).is_err());
+        assert!(decode_any::<Pair>(&[]).is_err());
+    }
+}
