@@ -349,3 +349,21 @@ COMMENT ON FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean) IS
 COMMENT ON FUNCTION crm.service_share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.service_share_final(crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';
 -- END states (issue 8)
+
+-- BEGIN perf (issue 8)
+-- The transitions of crm.customer_agg, of the 4-argument crm.retention_rate and crm.churn_rate
+-- and the moving-aggregate transition of crm.fcr_rate, and the final function of
+-- crm.customer_agg, became raw V1 C functions with new entry points and the same signatures.
+-- CREATE OR REPLACE FUNCTION cannot drop the parameter names the 0.1.0 definitions had (a fresh
+-- 0.2.0 declares them without names), and the aggregates depend on them, so the rows are
+-- updated in place.
+UPDATE pg_catalog.pg_proc p SET prosrc = v.entry, proargnames = NULL
+FROM (VALUES
+    ('crm.customer_agg_trans(internal, timestamptz, timestamptz)', 'crm_customer_agg_trans'),
+    ('crm.customer_agg_final(internal)', 'crm_customer_agg_final'),
+    ('crm.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)', 'crm_retention_rate_trans'),
+    ('crm.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)', 'crm_churn_rate_trans'),
+    ('crm.fcr_trans(internal, integer, boolean, boolean)', 'crm_fcr_trans')
+) AS v(signature, entry)
+WHERE p.oid = v.signature::pg_catalog.regprocedure;
+-- END perf (issue 8)
