@@ -62,5 +62,14 @@ $q$SELECT crm.conversion_rate(NULL, 5), crm.calls_per_sale(5, NULL), crm.renewal
 $q$SELECT crm.win_rate(w), crm.renewal_rate(w) FROM (VALUES (NULL::boolean), (NULL)) v(w)$q$,
 $q$SELECT crm.win_rate(w), crm.renewal_rate(w) FROM (VALUES (true)) v(w) WHERE false$q$,
 $q$SELECT crm.win_rate(w), crm.renewal_rate(w) FROM (SELECT i % 3 = 0 FROM generate_series(1, 100000) i) v(w)$q$,
-$q$SELECT crm.win_rate(w) OVER (ORDER BY i ROWS 1 PRECEDING), crm.renewal_rate(w) OVER (ORDER BY i ROWS BETWEEN 1 FOLLOWING AND 2 FOLLOWING) FROM (VALUES (1, true), (2, NULL::boolean), (3, NULL), (4, false)) v(i, w)$q$
+$q$SELECT crm.win_rate(w) OVER (ORDER BY i ROWS 1 PRECEDING), crm.renewal_rate(w) OVER (ORDER BY i ROWS BETWEEN 1 FOLLOWING AND 2 FOLLOWING) FROM (VALUES (1, true), (2, NULL::boolean), (3, NULL), (4, false)) v(i, w)$q$,
+-- crm.share_state (the transition state of the share aggregates, a SQL type since issue 8): text forms.
+$q$SELECT '{"true_rows":3,"rows":5}'::crm.share_state::text$q$,
+$q$SELECT '{"true_rows":6,"rows":5}'::crm.share_state$q$,
+$q$SELECT '{"true_rows":-1,"rows":5}'::crm.share_state$q$,
+$q$SELECT '{"true_rows":1,"rows":18446744073709551616}'::crm.share_state$q$,
+$q$SELECT '{"true_rows":1,"true_rows":2,"rows":5}'::crm.share_state$q$,
+$q$SELECT '{"rows":5}'::crm.share_state$q$,
+$q$SELECT ('{"true_rows":1,"rows":5,"x":' || repeat('[', 100000) || '}')::crm.share_state$q$,
+$q$SELECT '{"true_rows":1,"rows":5} x'::crm.share_state$q$
 ]);

@@ -80,5 +80,14 @@ $q$SELECT '{"promoters":[1],"passives":0,"detractors":0}'::crm.nps_summary$q$,
 $q$SELECT repeat('[', 100000)::crm.nps_summary$q$,
 $q$SELECT (repeat('{"a":', 100000) || '1' || repeat('}', 100000))::crm.nps_summary$q$,
 $q$SELECT ('{"promoters":1,"passives":0,"detractors":0,"x":[' || repeat('1,', 200000) || '1]}')::crm.nps_summary$q$,
-$q$SELECT (E'{"promoters":1,"passives":0,"detractors":0,"\\u0000":1}')::crm.nps_summary$q$
+$q$SELECT (E'{"promoters":1,"passives":0,"detractors":0,"\\u0000":1}')::crm.nps_summary$q$,
+-- crm.csat_state (the transition state of crm.csat, a SQL type since issue 8): text forms.
+$q$SELECT '{"satisfied":3,"responses":5}'::crm.csat_state::text$q$,
+$q$SELECT '{"satisfied":6,"responses":5}'::crm.csat_state$q$,
+$q$SELECT '{"satisfied":-1,"responses":5}'::crm.csat_state$q$,
+$q$SELECT '{"satisfied":1,"responses":18446744073709551616}'::crm.csat_state$q$,
+$q$SELECT '{"satisfied":1,"satisfied":2,"responses":5}'::crm.csat_state$q$,
+$q$SELECT '{"satisfied":1}'::crm.csat_state$q$,
+$q$SELECT '[1,5]'::crm.csat_state$q$,
+$q$SELECT '{"satisfied":1,"responses":5} x'::crm.csat_state$q$
 ]);
