@@ -10,8 +10,8 @@
 //! in the time unit), so both ways produce the same merged rows and the same model.
 use super::bgnbd;
 use super::rows::WeightedRows;
-use super::simple::{utc_day, UNITS};
-use super::{days_per_unit, invalid, ClvResult};
+use super::simple::{agree_settings, read_settings, utc_day, write_settings, Settings, UNITS};
+use super::{days_per_unit, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
@@ -33,7 +33,7 @@ pub struct PurchaseDays {
     /// Length of `days` after the last sort-and-deduplicate pass.
     compacted: usize,
     /// Observation end (timestamp) and time unit (index into `UNITS`), the same on every row.
-    settings: Option<(i64, u8)>,
+    settings: Option<Settings>,
 }
 
 /// The list is compacted when it reaches twice its compacted length, and not below this.
@@ -82,17 +82,8 @@ impl PurchaseDays {
         Ok(())
     }
 
-    fn check_settings(&mut self, function: &str, settings: (i64, u8)) -> ClvResult<()> {
-        match self.settings {
-            None => {
-                self.settings = Some(settings);
-                Ok(())
-            }
-            Some(existing) if existing == settings => Ok(()),
-            Some(_) => Err(invalid(format!(
-                "{function}: observation_end and time_unit must be the same on every row"
-            ))),
-        }
+    fn check_settings(&mut self, function: &str, settings: Settings) -> ClvResult<()> {
+        agree_settings(function, &mut self.settings, settings, "every row")
     }
 
     /// Ok when the list may grow to hold `more` pairs (a vector doubles when it grows), else
@@ -156,10 +147,7 @@ impl PurchaseDays {
     /// Binary form (parallel query): version, settings, then the pairs as varints.
     pub fn encode(&self) -> Vec<u8> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
-        match self.settings {
-            None => writer.u8(0xff),
-            Some((observation_end, unit)) => writer.u8(unit).i64(observation_end),
-        };
+        write_settings(&mut writer, self.settings);
         writer.u64(self.days.len() as u64);
         for pair in &self.days {
             writer
@@ -172,11 +160,7 @@ impl PurchaseDays {
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
         let corrupt = || MetricError::InvalidBinary(format!("{STATE}: corrupt"));
         let mut reader = Reader::open(bytes, FORMAT_VERSION, STATE)?;
-        let settings = match reader.u8()? {
-            0xff => None,
-            unit if usize::from(unit) < UNITS.len() => Some((reader.i64()?, unit)),
-            _ => return Err(corrupt()),
-        };
+        let settings = read_settings(&mut reader, corrupt)?;
         let count = usize::try_from(reader.u64()?)
             .ok()
             .filter(|&count| count <= reader.remaining() / MIN_PAIR_BYTES)

@@ -259,6 +259,50 @@ pub fn utc_day(timestamp: i64) -> i64 {
 
 pub const UNITS: [&str; 4] = ["day", "week", "month", "year"];
 
+/// The observation end (a timestamp) and time unit (an index into [`UNITS`]) of a CLV state,
+/// the same on every row it sees.
+pub type Settings = (i64, u8);
+
+/// Takes `settings` as the state's own, or checks that they equal those it has; `rows` names
+/// the rows that must agree in the error ("every row of a group").
+pub fn agree_settings(
+    function: &str,
+    current: &mut Option<Settings>,
+    settings: Settings,
+    rows: &str,
+) -> ClvResult<()> {
+    match *current {
+        None => {
+            *current = Some(settings);
+            Ok(())
+        }
+        Some(existing) if existing == settings => Ok(()),
+        Some(_) => Err(invalid(format!(
+            "{function}: observation_end and time_unit must be the same on {rows}"
+        ))),
+    }
+}
+
+/// Writes settings in the binary form of a state (0xff for none yet).
+pub fn write_settings(writer: &mut Writer, settings: Option<Settings>) {
+    match settings {
+        None => writer.u8(0xff),
+        Some((observation_end, unit)) => writer.u8(unit).i64(observation_end),
+    };
+}
+
+/// Reads what [`write_settings`] wrote; `corrupt` for an unknown unit.
+pub fn read_settings(
+    reader: &mut Reader,
+    corrupt: impl Fn() -> MetricError,
+) -> MetricResult<Option<Settings>> {
+    match reader.u8()? {
+        0xff => Ok(None),
+        unit if usize::from(unit) < UNITS.len() => Ok(Some((reader.i64()?, unit))),
+        _ => Err(corrupt()),
+    }
+}
+
 /// The index of a CLV time unit name (bytes of a SQL text), 22023 for an unknown one.
 #[inline]
 pub fn unit_index(function: &str, time_unit: &[u8]) -> ClvResult<u8> {
@@ -320,7 +364,7 @@ pub struct RfmState {
     inline_len: u8,
     spilled: Vec<(i64, Decimal)>,
     /// Observation end (timestamp) and time unit (index into `UNITS`), the same on every row.
-    settings: Option<(i64, u8)>,
+    settings: Option<Settings>,
 }
 
 const RFM_FORMAT_VERSION: u8 = 1;
@@ -443,17 +487,13 @@ impl RfmState {
         Ok(())
     }
 
-    fn check_settings(&mut self, function: &str, settings: (i64, u8)) -> ClvResult<()> {
-        match self.settings {
-            None => {
-                self.settings = Some(settings);
-                Ok(())
-            }
-            Some(existing) if existing == settings => Ok(()),
-            Some(_) => Err(invalid(format!(
-                "{function}: observation_end and time_unit must be the same on every row of a group"
-            ))),
-        }
+    fn check_settings(&mut self, function: &str, settings: Settings) -> ClvResult<()> {
+        agree_settings(
+            function,
+            &mut self.settings,
+            settings,
+            "every row of a group",
+        )
     }
 
     pub fn merge(&mut self, function: &str, other: &RfmState) -> ClvResult<()> {
@@ -533,14 +573,7 @@ impl RfmState {
 
     pub fn encode(&self) -> Vec<u8> {
         let mut writer = Writer::with_version(RFM_FORMAT_VERSION);
-        match self.settings {
-            None => {
-                writer.u8(0xff);
-            }
-            Some((observation_end, unit)) => {
-                writer.u8(unit).i64(observation_end);
-            }
-        }
+        write_settings(&mut writer, self.settings);
         writer.u64(self.days().len() as u64);
         for (day, amount) in self.days() {
             writer.i64(*day).bytes(&amount.serialize());
@@ -551,11 +584,7 @@ impl RfmState {
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
         let corrupt = || MetricError::InvalidBinary(format!("{RFM_STATE}: corrupt"));
         let mut reader = Reader::open(bytes, RFM_FORMAT_VERSION, RFM_STATE)?;
-        let settings = match reader.u8()? {
-            0xff => None,
-            unit if usize::from(unit) < UNITS.len() => Some((reader.i64()?, unit)),
-            _ => return Err(corrupt()),
-        };
+        let settings = read_settings(&mut reader, corrupt)?;
         let count = usize::try_from(reader.u64()?)
             .ok()
             .filter(|&count| count <= reader.remaining() / 18)
