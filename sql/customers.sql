@@ -52,31 +52,38 @@ CREATE AGGREGATE crm.churn_rate(started_at timestamptz, ended_at timestamptz,
     PARALLEL = SAFE
 );
 
--- The per-row transition of crm.customer_agg is a raw V1 C function (raw_transition! in
--- src/common/pg.rs), so it is declared here.
-CREATE FUNCTION crm.customer_agg_trans(internal, timestamptz, timestamptz) RETURNS internal
+-- The support functions of crm.customer_agg and crm.rollup(crm.customer_summary) are raw V1 C
+-- functions (raw_transition! in src/common/pg.rs), so they are declared here. Their state is a
+-- crm.customer_summary kept as an expanded object (src/common/expanded.rs): Citus ships it as
+-- text and parallel query as its binary form.
+CREATE FUNCTION crm.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz)
+    RETURNS crm.customer_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_trans';
 
-CREATE FUNCTION crm.customer_agg_final(internal) RETURNS crm.customer_summary
+CREATE FUNCTION crm.customer_rollup_trans(crm.customer_summary, crm.customer_summary)
+    RETURNS crm.customer_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_rollup_trans';
+
+CREATE FUNCTION crm.customer_agg_combine(crm.customer_summary, crm.customer_summary)
+    RETURNS crm.customer_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_combine';
+
+CREATE FUNCTION crm.customer_agg_final(crm.customer_summary) RETURNS crm.customer_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_final';
 
 CREATE AGGREGATE crm.customer_agg(started_at timestamptz, ended_at timestamptz) (
     SFUNC = crm.customer_agg_trans,
-    STYPE = internal,
+    STYPE = crm.customer_summary,
     FINALFUNC = crm.customer_agg_final,
     COMBINEFUNC = crm.customer_agg_combine,
-    SERIALFUNC = crm.customer_agg_serialize,
-    DESERIALFUNC = crm.customer_agg_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.rollup(summary crm.customer_summary) (
     SFUNC = crm.customer_rollup_trans,
-    STYPE = internal,
+    STYPE = crm.customer_summary,
     FINALFUNC = crm.customer_agg_final,
     COMBINEFUNC = crm.customer_agg_combine,
-    SERIALFUNC = crm.customer_agg_serialize,
-    DESERIALFUNC = crm.customer_agg_deserialize,
     PARALLEL = SAFE
 );
 
@@ -109,9 +116,7 @@ COMMENT ON FUNCTION crm.customer_period_serialize(internal) IS 'Support function
 COMMENT ON FUNCTION crm.customer_period_deserialize(bytea, internal) IS 'Support function of crm.retention_rate and crm.churn_rate: deserialize a partial state.';
 COMMENT ON FUNCTION crm.retention_rate_final(internal) IS 'Support function of aggregate crm.retention_rate: final rate.';
 COMMENT ON FUNCTION crm.churn_rate_final(internal) IS 'Support function of aggregate crm.churn_rate: final rate.';
-COMMENT ON FUNCTION crm.customer_agg_trans(internal, timestamptz, timestamptz) IS 'Support function of aggregate crm.customer_agg: transition.';
-COMMENT ON FUNCTION crm.customer_rollup_trans(internal, crm.customer_summary) IS 'Support function of aggregate crm.rollup(crm.customer_summary): transition.';
-COMMENT ON FUNCTION crm.customer_agg_combine(internal, internal) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): combine partial states.';
-COMMENT ON FUNCTION crm.customer_agg_serialize(internal) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): serialize a partial state.';
-COMMENT ON FUNCTION crm.customer_agg_deserialize(bytea, internal) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): deserialize a partial state.';
-COMMENT ON FUNCTION crm.customer_agg_final(internal) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): final summary.';
+COMMENT ON FUNCTION crm.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz) IS 'Support function of aggregate crm.customer_agg: transition.';
+COMMENT ON FUNCTION crm.customer_rollup_trans(crm.customer_summary, crm.customer_summary) IS 'Support function of aggregate crm.rollup(crm.customer_summary): transition.';
+COMMENT ON FUNCTION crm.customer_agg_combine(crm.customer_summary, crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.customer_agg_final(crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): final summary.';

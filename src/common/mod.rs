@@ -5,6 +5,7 @@
 //!   UTC text form of timestamps.
 //! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
+//! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
 //! - [`flat`]: fixed-size aggregate states that are SQL values, changed in place per row.
 //! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
@@ -17,6 +18,7 @@ pub mod calendar;
 pub mod codec;
 pub mod datum;
 pub mod error;
+pub mod expanded;
 pub mod flat;
 pub mod interrupt;
 mod limit_tests;

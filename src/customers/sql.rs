@@ -5,6 +5,9 @@ use super::state::{
     is_customer, require_finite, CustomerRow, CustomerSummary, Denominator, PeriodState,
 };
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::expanded::{
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut, with_state,
+};
 use crate::common::interrupt::Ticker;
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, raise, raise_from_raw, raw_arg,
@@ -252,6 +255,18 @@ fn churn_rate_final(mut state: Internal) -> Option<f64> {
 // Two-step: crm.customer_agg, crm.rollup, accessors and crm.churn_series.
 // ---------------------------------------------------------------------------------------------
 
+crate::expanded_state!(CustomerSummary);
+
+/// Merges a summary into the state of `function`, within the memory bound.
+fn merge_customers(
+    function: &str,
+    state: &mut CustomerSummary,
+    other: &CustomerSummary,
+) -> MetricResult<()> {
+    state.merge(function, other)?;
+    state.check_size(function)
+}
+
 /// One customer row into the summary of `crm.customer_agg`.
 ///
 /// # Safety
@@ -275,93 +290,67 @@ unsafe fn customer_agg_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
         // SAFETY: nothing on this frame needs dropping but the error, moved into the guard.
         Err(error) => unsafe { raise_from_raw(move || error) },
     }
-    // SAFETY: the state of `crm.customer_agg` is a `CustomerSummary` made here.
-    let summary = unsafe { raw_state(fcinfo, CUSTOMER_AGG, CustomerSummary::new) };
-    if let Err(error) = summary.add(CUSTOMER_AGG, started_at, ended_at) {
+    // SAFETY: argument 0 is a `crm.customer_summary`; nothing on this frame needs dropping.
+    let mut summary = unsafe { expanded_state_mut(fcinfo, CustomerSummary::new) };
+    if let Err(error) = summary.get().add(CUSTOMER_AGG, started_at, ended_at) {
         // SAFETY: as above.
         unsafe { raise_from_raw(move || error) };
     }
     // SAFETY: this is the running transition's call info.
-    unsafe { raw_return_state(fcinfo, summary) }
+    unsafe { expanded_return(fcinfo, summary) }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.customer_agg(timestamptz, timestamptz)`: a raw V1 function
-    /// (no `#[pg_extern]` wrapper on the per-row path).
+    /// (no `#[pg_extern]` wrapper on the per-row path) whose state is a `crm.customer_summary`
+    /// kept as an expanded object.
     fn crm_customer_agg_trans / pg_finfo_crm_customer_agg_trans (fcinfo) {
         // SAFETY: Postgres calls this as the transition of `crm.customer_agg`.
         unsafe { customer_agg_add(fcinfo) }
     }
 }
 
-/// Transition function of `crm.rollup(crm.customer_summary)`.
-#[pg_extern(immutable, parallel_safe)]
-fn customer_rollup_trans(
-    mut state: Internal,
-    summary: Option<customer_summary>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let Some(summary) = summary else { return state };
-    // SAFETY: the state of the rollup is a `CustomerSummary` made here.
-    let merged =
-        unsafe { state_or_init(&mut state, fcinfo, CUSTOMER_ROLLUP, CustomerSummary::new) };
-    merged.merge(CUSTOMER_ROLLUP, &summary.0).or_raise();
-    merged.check_size(CUSTOMER_ROLLUP).or_raise();
-    internal_of(merged)
-}
-
-/// Combine function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
-#[pg_extern(immutable, parallel_safe)]
-fn customer_agg_combine(
-    first: Internal,
-    second: Internal,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    // SAFETY: both states are `CustomerSummary`s made by these aggregates' functions.
-    unsafe {
-        combine_states::<CustomerSummary>(first, second, fcinfo, CUSTOMER_AGG, |state, other| {
-            state.merge(CUSTOMER_AGG, other).or_raise();
-            state.check_size(CUSTOMER_AGG).or_raise()
-        })
+crate::raw_transition! {
+    /// Transition function of `crm.rollup(crm.customer_summary)`: merges one stored summary.
+    fn crm_customer_rollup_trans / pg_finfo_crm_customer_rollup_trans (fcinfo) {
+        // SAFETY: both arguments are `crm.customer_summary` values; the guard turns an error into
+        // a Postgres ERROR at this boundary.
+        unsafe {
+            pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+                let Some(summary) = raw_arg(fcinfo, 1) else {
+                    return raw_return_unchanged(fcinfo);
+                };
+                let mut merged = expanded_state_mut(fcinfo, CustomerSummary::new);
+                with_state(summary, |other| merge_customers(CUSTOMER_ROLLUP, merged.get(), other))
+                    .or_raise();
+                expanded_return(fcinfo, merged)
+            })
+        }
     }
 }
 
-/// Serialize function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
-#[pg_extern(immutable, parallel_safe, strict)]
-fn customer_agg_serialize(mut state: Internal) -> Vec<u8> {
-    // SAFETY: the state is a `CustomerSummary` made by these aggregates' functions.
-    unsafe { strict_state::<CustomerSummary>(&mut state) }.encode()
-}
-
-/// Deserialize function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
-#[pg_extern(immutable, parallel_safe, strict)]
-fn customer_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(CustomerSummary::decode(bytes).or_raise())
+crate::raw_transition! {
+    /// Combine function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
+    fn crm_customer_agg_combine / pg_finfo_crm_customer_agg_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.customer_summary` values.
+        unsafe {
+            expanded_combine(fcinfo, |state: &mut CustomerSummary, other| {
+                merge_customers(CUSTOMER_AGG, state, other)
+            })
+        }
+    }
 }
 
 crate::raw_transition! {
-    /// Final function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`: the binary
-    /// form of the summary, encoded straight from the state (folding it, which changes no
-    /// answer), without copying the state first.
+    /// Final function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`: the
+    /// canonical binary form of the summary, encoded straight from the state (folding it, which
+    /// changes no answer), without copying the state first.
     fn crm_customer_agg_final / pg_finfo_crm_customer_agg_final (fcinfo) {
-        // SAFETY: argument 0 is the aggregate's state, NULL or a `CustomerSummary` made by these
-        // aggregates' functions; the guard turns a panic or a Postgres error inside into a
-        // Postgres error at this boundary, after dropping what the closure holds.
+        // SAFETY: argument 0 is NULL or a `crm.customer_summary`.
         unsafe {
-            match raw_arg(fcinfo, 0).filter(|datum| !datum.is_null()) {
-                None => {
-                    (*fcinfo).isnull = true;
-                    pg_sys::Datum::from(0usize)
-                }
-                Some(state) => {
-                    let summary = &mut *state.cast_mut_ptr::<CustomerSummary>();
-                    pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-                        let bytes = summary.encode();
-                        (*fcinfo).isnull = false;
-                        varlena_from_bytes(&bytes)
-                    })
-                }
-            }
+            expanded_final(fcinfo, |summary: &mut CustomerSummary| {
+                Some(varlena_from_bytes(&summary.encode()))
+            })
         }
     }
 }
@@ -581,10 +570,6 @@ extension_sql_file!(
         customer_period_deserialize,
         retention_rate_final,
         churn_rate_final,
-        customer_rollup_trans,
-        customer_agg_combine,
-        customer_agg_serialize,
-        customer_agg_deserialize,
         customer_summary_customers,
         active_customers,
         churn_series,

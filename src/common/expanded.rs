@@ -1,0 +1,461 @@
+//! Growing aggregate states that are SQL values (issue 8, "transition states Citus can ship").
+//!
+//! A state that grows with its input (customer lifetimes, cohort activity, MRR months, ticket
+//! durations, model inputs) cannot be changed in place inside a varlena the way a fixed-size
+//! state is ([`super::flat`]). Postgres's answer is the *expanded object*
+//! (`src/include/utils/expandeddatum.h`): a datum that points to an in-memory structure with a
+//! header, which Postgres flattens into the type's ordinary binary form whenever it needs a flat
+//! value (storing it in a tuple, shipping it to a parallel leader, calling the type's output
+//! function for Citus). The aggregate machinery keeps a read-write expanded datum as the
+//! transition value without copying it, as long as the object's memory context is a child of
+//! the aggregate context (`ExecAggTransReparent`, `advance_windowaggregate`), and a transition
+//! that returns the pointer it was given costs nothing more. This is how Postgres's own
+//! `array_append` accumulates arrays in an aggregate.
+//!
+//! Here an object is a Rust value ([`Object`]): the Postgres header, the state, and the bytes of
+//! its binary form cached between the two flatten calls. It lives on the Rust heap and is owned
+//! by a memory context, a child of the aggregate context shared by the aggregate's objects
+//! ([`states_context`]): resetting or deleting that context drops the Rust values through
+//! reset callbacks.
+//!
+//! Every reader ([`with_state`]) accepts the three forms a value of the type can arrive in: a
+//! read-write or read-only pointer to one of these objects (borrowed, not copied) and the flat
+//! binary form (decoded and validated like any stored value).
+use super::error::{MetricError, MetricResult};
+use super::pg::{raw_arg, raw_return_unchanged, with_varlena_bytes, OrRaise};
+use pgrx::pg_sys;
+
+/// A growing aggregate state kept as an expanded object of its SQL type.
+///
+/// # Safety
+/// [`ExpandedState::methods`] must return a `static` used by this type alone (made by
+/// [`crate::expanded_state!`]): the address identifies the type of an object.
+pub unsafe trait ExpandedState: Clone + 'static {
+    /// The binary form: the payload of the SQL type's varlena.
+    fn encode_state(&mut self) -> Vec<u8>;
+
+    /// Reads the binary form, validating it.
+    fn decode_state(bytes: &[u8]) -> MetricResult<Self>;
+
+    /// The flatten methods of this type's objects.
+    fn methods() -> &'static pg_sys::ExpandedObjectMethods;
+}
+
+/// Makes `$state` (with inherent `encode` and `decode` for its SQL type's binary form) an
+/// [`ExpandedState`].
+#[macro_export]
+macro_rules! expanded_state {
+    ($state:ty) => {
+        // SAFETY: `methods` returns a static of this impl alone.
+        unsafe impl $crate::common::expanded::ExpandedState for $state {
+            fn encode_state(&mut self) -> Vec<u8> {
+                <$state>::encode(self)
+            }
+            fn decode_state(bytes: &[u8]) -> $crate::common::error::MetricResult<Self> {
+                <$state>::decode(bytes)
+            }
+            fn methods() -> &'static ::pgrx::pg_sys::ExpandedObjectMethods {
+                static METHODS: ::pgrx::pg_sys::ExpandedObjectMethods =
+                    ::pgrx::pg_sys::ExpandedObjectMethods {
+                        get_flat_size: Some($crate::common::expanded::get_flat_size::<$state>),
+                        flatten_into: Some($crate::common::expanded::flatten_into::<$state>),
+                    };
+                &METHODS
+            }
+        }
+    };
+}
+
+/// An expanded object: Postgres's header first (Postgres reaches the object through a pointer
+/// to it), the reset callback that drops the object, the state, and its binary form while it is
+/// being flattened.
+#[repr(C)]
+struct Object<S> {
+    header: pg_sys::ExpandedObjectHeader,
+    callback: pg_sys::MemoryContextCallback,
+    state: S,
+    flat: Option<Vec<u8>>,
+}
+
+/// Largest varlena Postgres stores (`MaxAllocSize`), header included.
+const MAX_VARLENA_BYTES: usize = 0x3fff_ffff;
+
+/// Name of the context that owns the objects of one aggregate context (compared by address).
+static STATES_CONTEXT_NAME: &std::ffi::CStr = c"crm_metrics states";
+
+/// How many of an aggregate context's children [`states_context`] looks through for its own
+/// before making another (children are listed newest first, and ours is made once).
+const CHILDREN_SEARCHED: usize = 8;
+
+/// The child of the aggregate context `parent` that owns this aggregate's objects: found among
+/// the newest children, else made.
+///
+/// One context per object would make Postgres's hash aggregation quadratic: it measures the
+/// memory of the aggregate context and all its children (`hash_agg_check_limits`) each time it
+/// adds a group. So the objects of one aggregate context share one child context, whose reset
+/// or deletion (Postgres does both, at the end of a group, of a hash table, or of a window
+/// frame) drops them all. Postgres deletes a single transition value only when a transition
+/// returns a pointer other than the state it was given, which the functions of this module
+/// never do once a group has an object.
+///
+/// # Safety
+/// `parent` must be a valid memory context.
+unsafe fn states_context(parent: pg_sys::MemoryContext) -> pg_sys::MemoryContext {
+    // SAFETY: `parent` is valid (this function's contract); its children form a valid list.
+    unsafe {
+        let mut child = (*parent).firstchild;
+        for _ in 0..CHILDREN_SEARCHED {
+            if child.is_null() {
+                break;
+            }
+            if std::ptr::eq((*child).name, STATES_CONTEXT_NAME.as_ptr()) {
+                return child;
+            }
+            child = (*child).nextchild;
+        }
+        pg_sys::AllocSetContextCreateInternal(
+            parent,
+            STATES_CONTEXT_NAME.as_ptr(),
+            pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
+            pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
+            pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
+        )
+    }
+}
+
+/// Creates an object holding `state`, owned by `context` (dropped when it is reset or deleted).
+///
+/// # Safety
+/// `context` must be a valid memory context.
+unsafe fn new_object<S: ExpandedState>(
+    context: pg_sys::MemoryContext,
+    state: S,
+) -> *mut Object<S> {
+    let object = Box::into_raw(Box::new(Object {
+        header: pg_sys::ExpandedObjectHeader::default(),
+        callback: pg_sys::MemoryContextCallback::default(),
+        state,
+        flat: None,
+    }));
+    // SAFETY: `object` is a valid, unique allocation; the header and callback stay at their
+    // address until the context's reset callback frees the object, which is the only owner.
+    unsafe {
+        pg_sys::EOH_init_header(&mut (*object).header, S::methods(), context);
+        (*object).callback.func = Some(drop_object::<S>);
+        (*object).callback.arg = object.cast();
+        pg_sys::MemoryContextRegisterResetCallback(context, &mut (*object).callback);
+    }
+    object
+}
+
+/// Creates an object holding `state` for the running function: in an aggregate, owned by the
+/// aggregate's shared [`states_context`] (so Postgres keeps it as the transition value, whose
+/// context must be a child of the aggregate context); called directly, owned by a context of
+/// its own under the current one, so that Postgres may delete it alone.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function. May raise a Postgres error (out of
+/// memory) before the object is made.
+unsafe fn new_object_for<S: ExpandedState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    state: S,
+) -> *mut Object<S> {
+    let mut aggregate: pg_sys::MemoryContext = std::ptr::null_mut();
+    // SAFETY: `fcinfo` is the running call's and `aggregate` a valid place to write; the
+    // contexts made here are valid.
+    unsafe {
+        let context = if pg_sys::AggCheckCallContext(fcinfo, &mut aggregate) != 0
+            && !aggregate.is_null()
+        {
+            states_context(aggregate)
+        } else {
+            pg_sys::AllocSetContextCreateInternal(
+                pg_sys::CurrentMemoryContext,
+                c"crm_metrics state".as_ptr(),
+                pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
+                pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
+                pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
+            )
+        };
+        new_object(context, state)
+    }
+}
+
+/// Reset callback of an object's context: drops the object. Postgres reads the callback's
+/// `next` link before calling it, so freeing the callback with the object is allowed.
+unsafe extern "C-unwind" fn drop_object<S>(arg: *mut std::ffi::c_void) {
+    // SAFETY: `arg` is the `Box` made by `new_object`, and Postgres calls a reset callback
+    // once (it unlinks it first).
+    drop(unsafe { Box::from_raw(arg.cast::<Object<S>>()) });
+}
+
+/// `get_flat_size` method: the varlena size of the state's binary form, which is encoded here
+/// and kept for `flatten_into`.
+///
+/// # Safety
+/// Called by Postgres with the header of an object of `S`.
+pub unsafe extern "C-unwind" fn get_flat_size<S: ExpandedState>(
+    header: *mut pg_sys::ExpandedObjectHeader,
+) -> pg_sys::Size {
+    // SAFETY: the guard turns an error into a Postgres ERROR; `header` starts an `Object<S>`
+    // (this function's contract) that nothing else borrows during the call.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let object = &mut *header.cast::<Object<S>>();
+            let length = match &object.flat {
+                Some(bytes) => bytes.len(),
+                None => {
+                    let bytes = object.state.encode_state();
+                    let length = bytes.len();
+                    object.flat = Some(bytes);
+                    length
+                }
+            };
+            let total = length.saturating_add(pg_sys::VARHDRSZ);
+            if total > MAX_VARLENA_BYTES {
+                object.flat = None;
+                Err::<(), _>(MetricError::LimitExceeded(format!(
+                    "crm_metrics: a state of {total} bytes exceeds the 1 GB value limit; \
+                     aggregate smaller groups (per month or segment) and merge them with crm.rollup"
+                )))
+                .or_raise();
+            }
+            total
+        })
+    }
+}
+
+/// `flatten_into` method: writes the binary form `get_flat_size` encoded.
+///
+/// # Safety
+/// Called by Postgres with the header of an object of `S` and `size` writable bytes at
+/// `result`, after `get_flat_size` returned `size`.
+pub unsafe extern "C-unwind" fn flatten_into<S: ExpandedState>(
+    header: *mut pg_sys::ExpandedObjectHeader,
+    result: *mut std::ffi::c_void,
+    size: pg_sys::Size,
+) {
+    // SAFETY: as `get_flat_size`; `result` has `size` writable bytes (this function's
+    // contract), checked against the encoded length before writing.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let object = &mut *header.cast::<Object<S>>();
+            let bytes = match object.flat.take() {
+                Some(bytes) => bytes,
+                None => object.state.encode_state(),
+            };
+            let total = bytes.len() + pg_sys::VARHDRSZ;
+            if total != size {
+                pgrx::error!("crm_metrics: a state changed between measuring and flattening it");
+            }
+            pgrx::set_varsize_4b(result.cast(), total as i32);
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                result.cast::<u8>().add(pg_sys::VARHDRSZ),
+                bytes.len(),
+            );
+        })
+    }
+}
+
+/// The object of `S` a datum points to, and whether the pointer is read-write; `None` for a
+/// flat value.
+///
+/// # Safety
+/// `datum` must be a non-null varlena datum.
+#[inline(always)]
+unsafe fn object_of<S: ExpandedState>(datum: pg_sys::Datum) -> Option<(*mut Object<S>, bool)> {
+    let pointer = datum.cast_mut_ptr::<pg_sys::varlena>();
+    // SAFETY: a varlena has a header byte; a 1-byte external header is followed by its tag and,
+    // for an expanded tag, the (unaligned) header pointer.
+    unsafe {
+        if !pgrx::varatt_is_1b_e(pointer) {
+            return None;
+        }
+        let read_write = match u32::from(pgrx::vartag_external(pointer)) {
+            pg_sys::vartag_external::VARTAG_EXPANDED_RW => true,
+            pg_sys::vartag_external::VARTAG_EXPANDED_RO => false,
+            _ => return None,
+        };
+        let header = pointer
+            .cast::<u8>()
+            .add(2)
+            .cast::<*mut pg_sys::ExpandedObjectHeader>()
+            .read_unaligned();
+        std::ptr::eq((*header).eoh_methods, S::methods())
+            .then_some((header.cast::<Object<S>>(), read_write))
+    }
+}
+
+/// Runs `read` over the state in `datum`: an object's own state (the binary-form cache
+/// dropped, since `read` may fold it), else the flat binary form decoded and validated.
+///
+/// # Safety
+/// `datum` must be a non-null datum of `S`'s SQL type. Raises a Postgres error for a malformed
+/// value: call it inside a guard.
+pub unsafe fn with_state<S: ExpandedState, R>(
+    datum: pg_sys::Datum,
+    read: impl FnOnce(&mut S) -> R,
+) -> R {
+    // SAFETY: `datum` is a non-null value of the type (this function's contract); an object it
+    // points to is alive for the call and not borrowed elsewhere.
+    unsafe {
+        match object_of::<S>(datum) {
+            Some((object, _)) => {
+                (*object).flat = None;
+                read(&mut (*object).state)
+            }
+            None => {
+                let mut state = with_varlena_bytes(datum, S::decode_state).or_raise();
+                read(&mut state)
+            }
+        }
+    }
+}
+
+/// The state of a transition or combine function, ready to be changed.
+pub struct ExpandedMut<S: ExpandedState> {
+    object: *mut Object<S>,
+}
+
+impl<S: ExpandedState> ExpandedMut<S> {
+    /// The state (its cached binary form, if any, is dropped: it is about to change).
+    #[inline(always)]
+    pub fn get(&mut self) -> &mut S {
+        // SAFETY: `object` is a live object this call owns (made or checked by
+        // `expanded_state_mut`), not borrowed elsewhere during the call.
+        unsafe {
+            let object = &mut *self.object;
+            if object.flat.is_some() {
+                object.flat = None;
+            }
+            &mut object.state
+        }
+    }
+}
+
+/// The state in argument 0 of a transition or combine function, ready to be changed: the
+/// object a read-write pointer in argument 0 points to (after the first row, Postgres passes
+/// back the pointer the transition returned), else a new object, owned by the aggregate
+/// context when running as an aggregate, holding a copy of argument 0's state or, for NULL,
+/// `init()`.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a function whose argument 0 is of `S`'s SQL type. A
+/// Postgres error on the cold path longjmps over the callers' frames: they must hold nothing
+/// that needs dropping.
+#[inline(always)]
+pub unsafe fn expanded_state_mut<S: ExpandedState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    init: fn() -> S,
+) -> ExpandedMut<S> {
+    // SAFETY: argument 0 is a value of `S`'s type (this function's contract).
+    unsafe {
+        if let Some(datum) = raw_arg(fcinfo, 0) {
+            if let Some((object, true)) = object_of::<S>(datum) {
+                return ExpandedMut { object };
+            }
+        }
+        ExpandedMut {
+            object: new_state_object(fcinfo, init),
+        }
+    }
+}
+
+/// The new object of [`expanded_state_mut`].
+///
+/// # Safety
+/// As [`expanded_state_mut`].
+#[cold]
+#[inline(never)]
+unsafe fn new_state_object<S: ExpandedState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    init: fn() -> S,
+) -> *mut Object<S> {
+    // SAFETY: the guard turns an error into a Postgres ERROR and the callers hold nothing that
+    // needs dropping (this function's contract).
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let state = match raw_arg(fcinfo, 0) {
+                Some(datum) => with_state::<S, S>(datum, |state| state.clone()),
+                None => init(),
+            };
+            new_object_for(fcinfo, state)
+        })
+    }
+}
+
+/// Returns the state from a transition or combine function as a read-write pointer to its
+/// object (the same pointer as argument 0 after the first row, so Postgres copies nothing).
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+#[inline(always)]
+pub unsafe fn expanded_return<S: ExpandedState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    state: ExpandedMut<S>,
+) -> pg_sys::Datum {
+    // SAFETY: `fcinfo` is valid for writes and `state.object` a live object (this function's
+    // contract and `ExpandedMut`'s invariant).
+    unsafe {
+        (*fcinfo).isnull = false;
+        pg_sys::Datum::from((*state.object).header.eoh_rw_ptr.as_mut_ptr())
+    }
+}
+
+/// Combine function of an expanded state: merges argument 1 (any form, not changed) into
+/// argument 0 and returns it; a NULL argument 1 returns argument 0 unchanged, a NULL argument 0
+/// starts from a copy of argument 1.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a function whose two arguments are of `S`'s SQL type.
+pub unsafe fn expanded_combine<S: ExpandedState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    merge: fn(&mut S, &S) -> MetricResult<()>,
+) -> pg_sys::Datum {
+    // SAFETY: the guard turns errors and panics into Postgres ERRORs at this boundary; the
+    // arguments are of `S`'s type (this function's contract) and are distinct values, so the
+    // two states do not alias.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let Some(second) = raw_arg(fcinfo, 1) else {
+                return raw_return_unchanged(fcinfo);
+            };
+            if raw_arg(fcinfo, 0).is_none() {
+                let copy = with_state::<S, S>(second, |state| state.clone());
+                let object = new_object_for(fcinfo, copy);
+                return expanded_return(fcinfo, ExpandedMut { object });
+            }
+            let mut state = expanded_state_mut::<S>(fcinfo, || unreachable_init());
+            with_state::<S, _>(second, |other| merge(state.get(), other)).or_raise();
+            expanded_return(fcinfo, state)
+        })
+    }
+}
+
+/// The `init` of a state that is never NULL where it is asked for.
+#[cold]
+fn unreachable_init<S>() -> S {
+    pgrx::error!("crm_metrics: a combine function lost its first state")
+}
+
+/// Final function of an expanded state: `finish` of argument 0 (any form; `finish` may fold
+/// the state but must not change what it means), NULL for a NULL state or when `finish` gives
+/// `None`.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a function whose argument 0 is of `S`'s SQL type and whose
+/// result `finish` returns.
+pub unsafe fn expanded_final<S: ExpandedState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    finish: impl FnOnce(&mut S) -> Option<pg_sys::Datum>,
+) -> pg_sys::Datum {
+    // SAFETY: as `expanded_combine`.
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+            let result = raw_arg(fcinfo, 0).and_then(|datum| with_state::<S, _>(datum, finish));
+            (*fcinfo).isnull = result.is_none();
+            result.unwrap_or(pg_sys::Datum::from(0usize))
+        })
+    }
+}
