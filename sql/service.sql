@@ -12,10 +12,16 @@ CREATE FUNCTION crm.is_business_time(cal crm.business_calendar, at timestamptz)
     RETURNS boolean IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
     AS 'MODULE_PATHNAME', 'crm_is_business_time';
 
-CREATE FUNCTION crm.service_agg_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_trans';
-CREATE FUNCTION crm.service_agg_calendar_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_calendar_trans';
+CREATE FUNCTION crm.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_trans';
+CREATE FUNCTION crm.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_calendar_trans';
+CREATE FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_summary)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_rollup_trans';
+CREATE FUNCTION crm.service_combine(crm.service_summary, crm.service_summary)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_combine';
+CREATE FUNCTION crm.service_final(crm.service_summary)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_final';
 CREATE FUNCTION crm.fcr_trans(internal, integer, boolean, boolean)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fcr_trans';
 CREATE FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval)
@@ -45,32 +51,26 @@ CREATE FUNCTION crm.service_share_final(crm.share_state)
 CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
         resolved_at timestamptz, agent_replies integer, reopened boolean) (
     SFUNC = crm.service_agg_trans,
-    STYPE = internal,
+    STYPE = crm.service_summary,
     FINALFUNC = crm.service_final,
     COMBINEFUNC = crm.service_combine,
-    SERIALFUNC = crm.service_serialize,
-    DESERIALFUNC = crm.service_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
         resolved_at timestamptz, agent_replies integer, reopened boolean, cal crm.business_calendar) (
     SFUNC = crm.service_agg_calendar_trans,
-    STYPE = internal,
+    STYPE = crm.service_summary,
     FINALFUNC = crm.service_final,
     COMBINEFUNC = crm.service_combine,
-    SERIALFUNC = crm.service_serialize,
-    DESERIALFUNC = crm.service_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.rollup(summary crm.service_summary) (
     SFUNC = crm.service_rollup_trans,
-    STYPE = internal,
+    STYPE = crm.service_summary,
     FINALFUNC = crm.service_final,
     COMBINEFUNC = crm.service_combine,
-    SERIALFUNC = crm.service_serialize,
-    DESERIALFUNC = crm.service_deserialize,
     PARALLEL = SAFE
 );
 
@@ -157,15 +157,13 @@ COMMENT ON FUNCTION crm.fcr_rate(crm.service_summary) IS
     'First-contact resolution rate: resolved tickets not reopened with at most one agent reply, over resolved tickets.';
 COMMENT ON FUNCTION crm.reopen_rate(crm.service_summary) IS 'Reopened over resolved tickets.';
 
-COMMENT ON FUNCTION crm.service_agg_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean) IS
+COMMENT ON FUNCTION crm.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean) IS
     'Support function of aggregate crm.service_agg: transition.';
-COMMENT ON FUNCTION crm.service_agg_calendar_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) IS
+COMMENT ON FUNCTION crm.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) IS
     'Support function of aggregate crm.service_agg with a calendar: transition.';
-COMMENT ON FUNCTION crm.service_rollup_trans(internal, crm.service_summary) IS 'Support function of aggregate crm.rollup(crm.service_summary): transition.';
-COMMENT ON FUNCTION crm.service_combine(internal, internal) IS 'Support function of the service summary aggregates: combine partial states (parallel query).';
-COMMENT ON FUNCTION crm.service_serialize(internal) IS 'Support function of the service summary aggregates: serialize a partial state.';
-COMMENT ON FUNCTION crm.service_deserialize(bytea, internal) IS 'Support function of the service summary aggregates: deserialize a partial state.';
-COMMENT ON FUNCTION crm.service_final(internal) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
+COMMENT ON FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_summary) IS 'Support function of aggregate crm.rollup(crm.service_summary): transition.';
+COMMENT ON FUNCTION crm.service_combine(crm.service_summary, crm.service_summary) IS 'Support function of the service summary aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.service_final(crm.service_summary) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
 COMMENT ON FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: inverse transition for window frames.';
 COMMENT ON FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: moving-aggregate transition (window frames).';

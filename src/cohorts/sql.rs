@@ -6,11 +6,11 @@ use super::state::{
 };
 use crate::common::calendar::{Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref,
-    strict_state, OrRaise, TextArg,
+use crate::common::expanded::{
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
-use pgrx::datum::Internal;
+use crate::common::pg::{bigint, raw_return_unchanged, varlena_from_bytes, OrRaise, TextArg};
+use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;
 
 const COHORT_AGG: &str = "crm.cohort_agg";
@@ -71,156 +71,164 @@ impl CohortState {
     }
 }
 
-/// One event row: NULL customer id, timestamp or period skips the row; the time zone
-/// defaults to UTC.
-fn cohort_step(
-    mut state: Internal,
+impl CohortState {
+    /// The binary form of the state: its summary's.
+    fn encode(&mut self) -> Vec<u8> {
+        self.summary.encode()
+    }
+
+    /// A state read from a summary's binary form.
+    fn decode(bytes: &[u8]) -> MetricResult<CohortState> {
+        CohortSummary::decode(bytes).map(CohortState::of_summary)
+    }
+}
+
+crate::expanded_state!(CohortState);
+
+/// One event row into the state of `crm.cohort_agg` (argument 0, a `crm.cohort_summary`): a
+/// NULL customer id, timestamp or period skips the row; the time zone defaults to UTC.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a transition of `crm.cohort_agg`, inside a guard.
+unsafe fn cohort_step(
     fcinfo: pg_sys::FunctionCallInfo,
     key_kind: KeyKind,
     key: Option<u128>,
-    occurred_at: Option<TimestampWithTimeZone>,
-    period: Option<TextArg>,
     zone: Option<TextArg>,
-) -> Internal {
+) -> pg_sys::Datum {
+    // SAFETY: arguments 2 and 3 of every `crm.cohort_agg` are a timestamptz and a text.
+    let (occurred_at, period) = unsafe {
+        (
+            pg_getarg::<TimestampWithTimeZone>(fcinfo, 2),
+            pg_getarg::<TextArg>(fcinfo, 3),
+        )
+    };
     let (Some(key), Some(occurred_at), Some(period)) = (key, occurred_at, period) else {
-        return state;
+        // SAFETY: the running transition's call info.
+        return unsafe { raw_return_unchanged(fcinfo) };
     };
     let period = period.name(COHORT_AGG, "period").or_raise();
     let zone = match zone {
         Some(zone) => zone.name(COHORT_AGG, "time zone").or_raise(),
         None => "UTC",
     };
-    // SAFETY: the state of `crm.cohort_agg` is a `CohortState` made here.
-    let cohort = unsafe {
-        state_or_init(&mut state, fcinfo, COHORT_AGG, || {
-            CohortState::new(key_kind, period, zone)
-        })
-    };
-    cohort.check_arguments(period, zone).or_raise();
+    // SAFETY: argument 0 is a `crm.cohort_summary` (this function's contract).
+    let mut cohort =
+        unsafe { expanded_state_mut(fcinfo, || CohortState::new(key_kind, period, zone)) };
+    let state = cohort.get();
+    state.check_arguments(period, zone).or_raise();
     let occurred_at = pg_sys::TimestampTz::from(occurred_at);
-    cohort.summary.add(COHORT_AGG, key, occurred_at).or_raise();
-    internal_of(cohort)
+    state.summary.add(COHORT_AGG, key, occurred_at).or_raise();
+    // SAFETY: the running transition's call info.
+    unsafe { expanded_return(fcinfo, cohort) }
 }
 
 /// Declares the two transition functions of `crm.cohort_agg` for one customer-id type: without
 /// and with the time-zone argument (a NULL time zone skips the row, as any NULL input does).
+/// They are raw V1 functions whose state is a `crm.cohort_summary` kept as an expanded object.
 macro_rules! cohort_transitions {
-    ($sql_type:literal, $trans:ident, $zone_trans:ident, [$($id:tt)+], $kind:expr, $key:expr) => {
-        #[doc = concat!("Transition function of `crm.cohort_agg(", $sql_type, ", timestamptz, text)`.")]
-        #[pg_extern(immutable, parallel_safe)]
-        fn $trans(
-            state: Internal,
-            customer_id: Option<$($id)+>,
-            occurred_at: Option<TimestampWithTimeZone>,
-            period: Option<TextArg>,
-            fcinfo: pg_sys::FunctionCallInfo,
-        ) -> Internal {
-            let key = customer_id.map($key);
-            cohort_step(state, fcinfo, $kind, key, occurred_at, period, None)
+    (
+        $sql_type:literal,
+        $trans:ident / $finfo:ident,
+        $zone_trans:ident / $zone_finfo:ident,
+        $id:ty,
+        $kind:expr,
+        $key:expr
+    ) => {
+        $crate::raw_transition! {
+            #[doc = concat!("Transition function of `crm.cohort_agg(", $sql_type, ", timestamptz, text)`.")]
+            fn $trans / $finfo (fcinfo) {
+                // SAFETY: Postgres calls this as that transition; the guard turns an error into
+                // a Postgres ERROR at this boundary.
+                unsafe {
+                    pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+                        let key = pg_getarg::<$id>(fcinfo, 1).map($key);
+                        cohort_step(fcinfo, $kind, key, None)
+                    })
+                }
+            }
         }
 
-        #[doc = concat!(
-            "Transition function of `crm.cohort_agg(", $sql_type, ", timestamptz, text, text)`."
-        )]
-        #[pg_extern(immutable, parallel_safe)]
-        fn $zone_trans(
-            state: Internal,
-            customer_id: Option<$($id)+>,
-            occurred_at: Option<TimestampWithTimeZone>,
-            period: Option<TextArg>,
-            time_zone: Option<TextArg>,
-            fcinfo: pg_sys::FunctionCallInfo,
-        ) -> Internal {
-            let Some(time_zone) = time_zone else {
-                return state;
-            };
-            let key = customer_id.map($key);
-            cohort_step(state, fcinfo, $kind, key, occurred_at, period, Some(time_zone))
+        $crate::raw_transition! {
+            #[doc = concat!(
+                "Transition function of `crm.cohort_agg(", $sql_type, ", timestamptz, text, text)`."
+            )]
+            fn $zone_trans / $zone_finfo (fcinfo) {
+                // SAFETY: as above.
+                unsafe {
+                    pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+                        let Some(time_zone) = pg_getarg::<TextArg>(fcinfo, 4) else {
+                            return raw_return_unchanged(fcinfo);
+                        };
+                        let key = pg_getarg::<$id>(fcinfo, 1).map($key);
+                        cohort_step(fcinfo, $kind, key, Some(time_zone))
+                    })
+                }
+            }
         }
     };
 }
 
 cohort_transitions!(
     "bigint",
-    cohort_bigint_trans,
-    cohort_bigint_zone_trans,
-    [i64],
+    crm_cohort_bigint_trans / pg_finfo_crm_cohort_bigint_trans,
+    crm_cohort_bigint_zone_trans / pg_finfo_crm_cohort_bigint_zone_trans,
+    i64,
     KeyKind::BigInt,
     key_from_bigint
 );
 cohort_transitions!(
     "text",
-    cohort_text_trans,
-    cohort_text_zone_trans,
-    [TextArg],
+    crm_cohort_text_trans / pg_finfo_crm_cohort_text_trans,
+    crm_cohort_text_zone_trans / pg_finfo_crm_cohort_text_zone_trans,
+    TextArg,
     KeyKind::Text,
     |id: TextArg| key_from_text(id.0)
 );
 cohort_transitions!(
     "uuid",
-    cohort_uuid_trans,
-    cohort_uuid_zone_trans,
-    [pgrx::Uuid],
+    crm_cohort_uuid_trans / pg_finfo_crm_cohort_uuid_trans,
+    crm_cohort_uuid_zone_trans / pg_finfo_crm_cohort_uuid_zone_trans,
+    pgrx::Uuid,
     KeyKind::Uuid,
     |id: pgrx::Uuid| key_from_uuid(*id.as_bytes())
 );
 
-/// Transition function of `crm.rollup(crm.cohort_summary)`.
-#[pg_extern(immutable, parallel_safe)]
-fn cohort_rollup_trans(
-    mut state: Internal,
-    summary: Option<cohort_summary>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let Some(summary) = summary else { return state };
-    // SAFETY: the rollup's state is a `CohortState` made below.
-    if let Some(merged) = unsafe { state_ref::<CohortState>(&mut state) } {
-        merged.summary.merge(COHORT_ROLLUP, &summary.0).or_raise();
-        return internal_of(merged);
-    }
-    // SAFETY: as above; created in the aggregate memory context of this transition call.
-    let first = unsafe {
-        state_or_init(&mut state, fcinfo, COHORT_ROLLUP, || {
-            CohortState::of_summary(summary.0)
-        })
-    };
-    internal_of(first)
-}
-
-/// Combine function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)` (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn cohort_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    // SAFETY: both states are `CohortState`s made by these aggregates' functions.
-    unsafe {
-        combine_states::<CohortState>(first, second, fcinfo, COHORT_AGG, |state, other| {
-            state.summary.merge(COHORT_AGG, &other.summary).or_raise()
-        })
+crate::raw_transition! {
+    /// Transition function of `crm.rollup(crm.cohort_summary)`: merges one stored summary.
+    fn crm_cohort_rollup_trans / pg_finfo_crm_cohort_rollup_trans (fcinfo) {
+        // SAFETY: both arguments are `crm.cohort_summary` values.
+        unsafe {
+            expanded_combine(fcinfo, |state: &mut CohortState, other| {
+                state.summary.merge(COHORT_ROLLUP, &other.summary)
+            })
+        }
     }
 }
 
-/// Serialize function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`.
-#[pg_extern(immutable, parallel_safe, strict)]
-fn cohort_serialize(mut state: Internal) -> Vec<u8> {
-    // SAFETY: the state is a `CohortState` made by these aggregates' functions.
-    unsafe { strict_state::<CohortState>(&mut state) }
-        .summary
-        .encode()
+crate::raw_transition! {
+    /// Combine function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`.
+    fn crm_cohort_combine / pg_finfo_crm_cohort_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.cohort_summary` values.
+        unsafe {
+            expanded_combine(fcinfo, |state: &mut CohortState, other| {
+                state.summary.merge(COHORT_AGG, &other.summary)
+            })
+        }
+    }
 }
 
-/// Deserialize function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`.
-#[pg_extern(immutable, parallel_safe, strict)]
-fn cohort_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(CohortState::of_summary(
-        CohortSummary::decode(bytes).or_raise(),
-    ))
-}
-
-/// Final function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`.
-#[pg_extern(immutable, parallel_safe)]
-fn cohort_final(mut state: Internal) -> Option<cohort_summary> {
-    // SAFETY: the state is a `CohortState` made by these aggregates' functions.
-    unsafe { state_ref::<CohortState>(&mut state) }
-        .map(|cohort| cohort_summary(cohort.summary.clone()))
+crate::raw_transition! {
+    /// Final function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`: the summary's
+    /// canonical binary form.
+    fn crm_cohort_final / pg_finfo_crm_cohort_final (fcinfo) {
+        // SAFETY: argument 0 is NULL or a `crm.cohort_summary`.
+        unsafe {
+            expanded_final(fcinfo, |cohort: &mut CohortState| {
+                Some(varlena_from_bytes(&cohort.summary.encode()))
+            })
+        }
+    }
 }
 
 /// The cohort retention table: one row per cohort and period number k = 0 .. (last period in
@@ -286,17 +294,6 @@ extension_sql_file!(
     name = "cohorts_aggregates",
     requires = [
         cohort_summary,
-        cohort_bigint_trans,
-        cohort_bigint_zone_trans,
-        cohort_text_trans,
-        cohort_text_zone_trans,
-        cohort_uuid_trans,
-        cohort_uuid_zone_trans,
-        cohort_rollup_trans,
-        cohort_combine,
-        cohort_serialize,
-        cohort_deserialize,
-        cohort_final,
         cohort_retention,
         repeat_rate,
         cohort_summary_customers,

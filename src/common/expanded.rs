@@ -41,15 +41,18 @@ pub unsafe trait ExpandedState: Clone + 'static {
     fn methods() -> &'static pg_sys::ExpandedObjectMethods;
 }
 
-/// Makes `$state` (with inherent `encode` and `decode` for its SQL type's binary form) an
-/// [`ExpandedState`].
+/// Makes `$state` (with an inherent `decode` of its SQL type's binary form, and an inherent
+/// `encode` or the given `$encode` closure writing it) an [`ExpandedState`].
 #[macro_export]
 macro_rules! expanded_state {
     ($state:ty) => {
+        $crate::expanded_state!($state, |state: &mut $state| state.encode());
+    };
+    ($state:ty, $encode:expr) => {
         // SAFETY: `methods` returns a static of this impl alone.
         unsafe impl $crate::common::expanded::ExpandedState for $state {
             fn encode_state(&mut self) -> Vec<u8> {
-                <$state>::encode(self)
+                ($encode)(self)
             }
             fn decode_state(bytes: &[u8]) -> $crate::common::error::MetricResult<Self> {
                 <$state>::decode(bytes)
@@ -127,10 +130,7 @@ unsafe fn states_context(parent: pg_sys::MemoryContext) -> pg_sys::MemoryContext
 ///
 /// # Safety
 /// `context` must be a valid memory context.
-unsafe fn new_object<S: ExpandedState>(
-    context: pg_sys::MemoryContext,
-    state: S,
-) -> *mut Object<S> {
+unsafe fn new_object<S: ExpandedState>(context: pg_sys::MemoryContext, state: S) -> *mut Object<S> {
     let object = Box::into_raw(Box::new(Object {
         header: pg_sys::ExpandedObjectHeader::default(),
         callback: pg_sys::MemoryContextCallback::default(),
@@ -164,19 +164,18 @@ unsafe fn new_object_for<S: ExpandedState>(
     // SAFETY: `fcinfo` is the running call's and `aggregate` a valid place to write; the
     // contexts made here are valid.
     unsafe {
-        let context = if pg_sys::AggCheckCallContext(fcinfo, &mut aggregate) != 0
-            && !aggregate.is_null()
-        {
-            states_context(aggregate)
-        } else {
-            pg_sys::AllocSetContextCreateInternal(
-                pg_sys::CurrentMemoryContext,
-                c"crm_metrics state".as_ptr(),
-                pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
-                pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
-                pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
-            )
-        };
+        let context =
+            if pg_sys::AggCheckCallContext(fcinfo, &mut aggregate) != 0 && !aggregate.is_null() {
+                states_context(aggregate)
+            } else {
+                pg_sys::AllocSetContextCreateInternal(
+                    pg_sys::CurrentMemoryContext,
+                    c"crm_metrics state".as_ptr(),
+                    pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
+                    pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
+                    pg_sys::ALLOCSET_SMALL_MAXSIZE as usize,
+                )
+            };
         new_object(context, state)
     }
 }
@@ -347,7 +346,7 @@ impl<S: ExpandedState> ExpandedMut<S> {
 #[inline(always)]
 pub unsafe fn expanded_state_mut<S: ExpandedState>(
     fcinfo: pg_sys::FunctionCallInfo,
-    init: fn() -> S,
+    init: impl FnOnce() -> S,
 ) -> ExpandedMut<S> {
     // SAFETY: argument 0 is a value of `S`'s type (this function's contract).
     unsafe {
@@ -370,7 +369,7 @@ pub unsafe fn expanded_state_mut<S: ExpandedState>(
 #[inline(never)]
 unsafe fn new_state_object<S: ExpandedState>(
     fcinfo: pg_sys::FunctionCallInfo,
-    init: fn() -> S,
+    init: impl FnOnce() -> S,
 ) -> *mut Object<S> {
     // SAFETY: the guard turns an error into a Postgres ERROR and the callers hold nothing that
     // needs dropping (this function's contract).
@@ -403,15 +402,16 @@ pub unsafe fn expanded_return<S: ExpandedState>(
     }
 }
 
-/// Combine function of an expanded state: merges argument 1 (any form, not changed) into
-/// argument 0 and returns it; a NULL argument 1 returns argument 0 unchanged, a NULL argument 0
-/// starts from a copy of argument 1.
+/// Combine function of an expanded state, and transition of a rollup (whose input is a value of
+/// the state's own type): merges argument 1 (any form, not changed) into argument 0 and returns
+/// it; a NULL argument 1 returns argument 0 unchanged, a NULL argument 0 starts from a copy of
+/// argument 1.
 ///
 /// # Safety
 /// `fcinfo` must be the call info of a function whose two arguments are of `S`'s SQL type.
 pub unsafe fn expanded_combine<S: ExpandedState>(
     fcinfo: pg_sys::FunctionCallInfo,
-    merge: fn(&mut S, &S) -> MetricResult<()>,
+    merge: impl FnOnce(&mut S, &S) -> MetricResult<()>,
 ) -> pg_sys::Datum {
     // SAFETY: the guard turns errors and panics into Postgres ERRORs at this boundary; the
     // arguments are of `S`'s type (this function's contract) and are distinct values, so the
@@ -426,7 +426,7 @@ pub unsafe fn expanded_combine<S: ExpandedState>(
                 let object = new_object_for(fcinfo, copy);
                 return expanded_return(fcinfo, ExpandedMut { object });
             }
-            let mut state = expanded_state_mut::<S>(fcinfo, || unreachable_init());
+            let mut state = expanded_state_mut::<S>(fcinfo, unreachable_init);
             with_state::<S, _>(second, |other| merge(state.get(), other)).or_raise();
             expanded_return(fcinfo, state)
         })

@@ -6,7 +6,7 @@ use super::state::{
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
-    expanded_combine, expanded_final, expanded_return, expanded_state_mut, with_state,
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
 use crate::common::interrupt::Ticker;
 use crate::common::pg::{
@@ -313,17 +313,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.rollup(crm.customer_summary)`: merges one stored summary.
     fn crm_customer_rollup_trans / pg_finfo_crm_customer_rollup_trans (fcinfo) {
-        // SAFETY: both arguments are `crm.customer_summary` values; the guard turns an error into
-        // a Postgres ERROR at this boundary.
+        // SAFETY: both arguments are `crm.customer_summary` values.
         unsafe {
-            pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-                let Some(summary) = raw_arg(fcinfo, 1) else {
-                    return raw_return_unchanged(fcinfo);
-                };
-                let mut merged = expanded_state_mut(fcinfo, CustomerSummary::new);
-                with_state(summary, |other| merge_customers(CUSTOMER_ROLLUP, merged.get(), other))
-                    .or_raise();
-                expanded_return(fcinfo, merged)
+            expanded_combine(fcinfo, |state: &mut CustomerSummary, other| {
+                merge_customers(CUSTOMER_ROLLUP, state, other)
             })
         }
     }

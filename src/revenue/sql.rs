@@ -5,11 +5,10 @@
 use super::state::MrrSummary;
 use crate::cohorts::state::{key_from_bigint, key_from_uuid, KeyKind};
 use crate::common::datum::{numeric_of, raw_decimal, raw_varlena_bytes};
-use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg,
-    raw_return_state, raw_state, state_or_init, state_ref, OrRaise,
+use crate::common::expanded::{
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
-use pgrx::datum::Internal;
+use crate::common::pg::{bigint, raise_from_raw, raw_arg, varlena_from_bytes, OrRaise};
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 
@@ -38,15 +37,16 @@ unsafe fn mrr_add(
     init: fn() -> MrrSummary,
     key_of: unsafe fn(pg_sys::Datum) -> u128,
 ) -> pg_sys::Datum {
-    let summary = unsafe { raw_state(fcinfo, MRR_AGG, init) };
+    let mut state = unsafe { expanded_state_mut(fcinfo, init) };
     let (Some(id), Some(month), Some(mrr)) = (
         unsafe { raw_arg(fcinfo, 1) },
         unsafe { raw_arg(fcinfo, 2) },
         unsafe { raw_arg(fcinfo, 3) },
     ) else {
-        return unsafe { raw_return_state(fcinfo, summary) };
+        return unsafe { expanded_return(fcinfo, state) };
     };
     let key = unsafe { key_of(id) };
+    let summary = state.get();
     let added = unsafe { raw_decimal(MRR_AGG, "mrr", mrr) }
         .and_then(|mrr| summary.add(MRR_AGG, key, month.value() as i32, mrr));
     if let Err(error) = added {
@@ -54,7 +54,7 @@ unsafe fn mrr_add(
         // into the closure and consumed by the raise).
         unsafe { raise_from_raw(move || error) };
     }
-    unsafe { raw_return_state(fcinfo, summary) }
+    unsafe { expanded_return(fcinfo, state) }
 }
 
 /// Key of a bigint id datum.
@@ -94,64 +94,49 @@ crate::raw_transition! {
     }
 }
 
-/// Transition function of `crm.rollup(crm.mrr_summary)`.
-#[pg_extern(immutable, parallel_safe)]
-fn mrr_rollup_trans(
-    mut state: Internal,
-    summary: Option<mrr_summary>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let Some(summary) = summary else { return state };
-    if let Some(merged) = unsafe { state_ref::<MrrSummary>(&mut state) } {
-        merged.merge(MRR_ROLLUP, &summary.0).or_raise();
-        return internal_of(merged);
-    }
-    let first = unsafe { state_or_init(&mut state, fcinfo, MRR_ROLLUP, || summary.0) };
-    internal_of(first)
-}
-
-/// Combine function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)` (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn mrr_combine(first: Internal, second: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    unsafe {
-        combine_states::<MrrSummary>(first, second, fcinfo, MRR_AGG, |state, other| {
-            state.merge(MRR_AGG, other).or_raise()
-        })
-    }
-}
-
-/// Serialize function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)` (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn mrr_serialize(mut state: Internal) -> Vec<u8> {
-    match unsafe { state_ref::<MrrSummary>(&mut state) } {
-        Some(summary) => {
-            summary.settle(MRR_AGG).or_raise();
-            summary.encode()
-        }
-        None => MrrSummary::new(KeyKind::BigInt).encode(),
-    }
-}
-
-/// Deserialize function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)` (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn mrr_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(MrrSummary::decode(bytes).or_raise())
-}
-
-/// Final function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)`: NULL without rows.
-#[pg_extern(immutable, parallel_safe)]
-fn mrr_final(mut state: Internal) -> Option<mrr_summary> {
-    let summary = unsafe { state_ref::<MrrSummary>(&mut state) }?;
-    if summary.is_empty() {
-        return None;
-    }
+crate::expanded_state!(MrrSummary, |summary: &mut MrrSummary| {
     summary.settle(MRR_AGG).or_raise();
-    Some(mrr_summary(summary.clone()))
+    summary.encode()
+});
+
+crate::raw_transition! {
+    /// Transition function of `crm.rollup(crm.mrr_summary)`: merges one stored summary.
+    fn crm_mrr_rollup_trans / pg_finfo_crm_mrr_rollup_trans (fcinfo) {
+        // SAFETY: both arguments are `crm.mrr_summary` values.
+        unsafe {
+            expanded_combine(fcinfo, |state: &mut MrrSummary, other| {
+                state.merge(MRR_ROLLUP, other)
+            })
+        }
+    }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Reading a summary.
-// ---------------------------------------------------------------------------------------------
+crate::raw_transition! {
+    /// Combine function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)`.
+    fn crm_mrr_combine / pg_finfo_crm_mrr_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.mrr_summary` values.
+        unsafe {
+            expanded_combine(fcinfo, |state: &mut MrrSummary, other| state.merge(MRR_AGG, other))
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)`: the settled summary's
+    /// canonical binary form; NULL without rows.
+    fn crm_mrr_final / pg_finfo_crm_mrr_final (fcinfo) {
+        // SAFETY: argument 0 is NULL or a `crm.mrr_summary`.
+        unsafe {
+            expanded_final(fcinfo, |summary: &mut MrrSummary| {
+                if summary.is_empty() {
+                    return None;
+                }
+                summary.settle(MRR_AGG).or_raise();
+                Some(varlena_from_bytes(&summary.encode()))
+            })
+        }
+    }
+}
 
 /// The MRR bridge: one row per month from the first to the last month in the data, with
 /// ending = starting + new + expansion + reactivation - contraction - churned on every row.
@@ -229,11 +214,6 @@ extension_sql_file!(
     name = "revenue_aggregates",
     requires = [
         mrr_summary,
-        mrr_rollup_trans,
-        mrr_combine,
-        mrr_serialize,
-        mrr_deserialize,
-        mrr_final,
         mrr_movements,
         net_revenue_retention,
         gross_revenue_retention,

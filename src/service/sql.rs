@@ -15,11 +15,13 @@ use super::state::tickets::{
     check_duration, first_contact, Metric, ServiceSummary, ShareCounts, Ticket, TimeKind,
 };
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::expanded::{
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
+};
 use crate::common::flat::{flat_return, flat_state_mut};
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg,
-    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref,
-    with_varlena_bytes, OrRaise, TextArg,
+    bigint, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_ref,
+    varlena_from_bytes, with_varlena_bytes, OrRaise, TextArg,
 };
 use crate::common::tz::{Zone, USECS_PER_DAY};
 use crate::ratios::state::ShareCounts as FlatShare;
@@ -353,16 +355,17 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> 
             raw_arg(fcinfo, 5).map(|d| d.value() != 0),
         )
     };
-    // SAFETY: the body runs under the guard; the state is this aggregate's `ServiceSummary`.
+    // SAFETY: the body runs under the guard; argument 0 is a `crm.service_summary`.
     unsafe {
         guarded(|| {
-            let summary = if with_calendar {
-                raw_state(fcinfo, SERVICE_AGG, new_business_summary)
+            let init = if with_calendar {
+                new_business_summary
             } else {
-                raw_state(fcinfo, SERVICE_AGG, new_elapsed_summary)
+                new_elapsed_summary
             };
+            let mut state = expanded_state_mut(fcinfo, init);
             let (Some(created), Some(calendar)) = (created, calendar) else {
-                return raw_return_state(fcinfo, summary);
+                return expanded_return(fcinfo, state);
             };
             let hours = with_calendar.then(|| prepared_argument(calendar));
             let created = created.value() as i64;
@@ -376,8 +379,8 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> 
                 agent_replies: replies.unwrap_or(0),
                 reopened: reopened.unwrap_or(false),
             };
-            summary.add(SERVICE_AGG, ticket).or_raise();
-            raw_return_state(fcinfo, summary)
+            state.get().add(SERVICE_AGG, ticket).or_raise();
+            expanded_return(fcinfo, state)
         })
     }
 }
@@ -396,60 +399,43 @@ crate::raw_transition! {
     }
 }
 
-/// Transition function of `crm.rollup(crm.service_summary)`.
-#[pg_extern(immutable, parallel_safe)]
-fn service_rollup_trans(
-    mut state: Internal,
-    summary: Option<service_summary>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let Some(summary) = summary else { return state };
-    let merged = match unsafe { state_ref::<ServiceSummary>(&mut state) } {
-        Some(existing) => {
-            existing.merge(SERVICE_ROLLUP, &summary.0).or_raise();
-            existing
+crate::expanded_state!(ServiceSummary);
+
+crate::raw_transition! {
+    /// Transition function of `crm.rollup(crm.service_summary)`: merges one stored summary.
+    fn crm_service_rollup_trans / pg_finfo_crm_service_rollup_trans (fcinfo) {
+        // SAFETY: both arguments are `crm.service_summary` values.
+        unsafe {
+            expanded_combine(fcinfo, |state: &mut ServiceSummary, other| {
+                state.merge(SERVICE_ROLLUP, other)
+            })
         }
-        None => unsafe { state_or_init(&mut state, fcinfo, SERVICE_ROLLUP, || summary.0) },
-    };
-    internal_of(merged)
-}
-
-/// Combine function of the service summary aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn service_combine(
-    first: Internal,
-    second: Internal,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    unsafe {
-        combine_states::<ServiceSummary>(first, second, fcinfo, SERVICE_AGG, |state, other| {
-            state.merge(SERVICE_AGG, other).or_raise()
-        })
     }
 }
 
-/// Serialize function of the service summary aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn service_serialize(mut state: Internal) -> Vec<u8> {
-    match unsafe { state_ref::<ServiceSummary>(&mut state) } {
-        Some(summary) => summary.encode(),
-        None => new_elapsed_summary().encode(),
+crate::raw_transition! {
+    /// Combine function of the service summary aggregates (parallel query, Citus).
+    fn crm_service_combine / pg_finfo_crm_service_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.service_summary` values.
+        unsafe {
+            expanded_combine(fcinfo, |state: &mut ServiceSummary, other| {
+                state.merge(SERVICE_AGG, other)
+            })
+        }
     }
 }
 
-/// Deserialize function of the service summary aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn service_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(ServiceSummary::decode(bytes).or_raise())
-}
-
-/// Final function of `crm.service_agg` and `crm.rollup(crm.service_summary)`: NULL while no
-/// ticket was counted.
-#[pg_extern(immutable, parallel_safe)]
-fn service_final(mut state: Internal) -> Option<service_summary> {
-    unsafe { state_ref::<ServiceSummary>(&mut state) }
-        .filter(|summary| summary.tickets > 0)
-        .map(|summary| service_summary(summary.clone()))
+crate::raw_transition! {
+    /// Final function of `crm.service_agg` and `crm.rollup(crm.service_summary)`: the summary's
+    /// canonical binary form; NULL while no ticket was counted.
+    fn crm_service_final / pg_finfo_crm_service_final (fcinfo) {
+        // SAFETY: argument 0 is NULL or a `crm.service_summary`.
+        unsafe {
+            expanded_final(fcinfo, |summary: &mut ServiceSummary| {
+                (summary.tickets > 0).then(|| varlena_from_bytes(&summary.encode()))
+            })
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -810,11 +796,6 @@ extension_sql_file!(
         business_calendar,
         business_calendar_new,
         service_summary,
-        service_rollup_trans,
-        service_combine,
-        service_serialize,
-        service_deserialize,
-        service_final,
         service_tickets,
         service_responded,
         service_resolved,
