@@ -367,3 +367,242 @@ FROM (VALUES
 ) AS v(signature, entry)
 WHERE p.oid = v.signature::pg_catalog.regprocedure;
 -- END perf (issue 8)
+
+-- BEGIN expanded (issue 8)
+-- Transition states Citus can ship for the growing states: crm.customer_agg, crm.cohort_agg,
+-- crm.mrr_agg, crm.service_agg and their rollups keep their summary type (crm.customer_summary,
+-- crm.cohort_summary, crm.mrr_summary, crm.service_summary) as an expanded object instead of an
+-- internal state (src/common/expanded.rs), with combine functions over that type and no
+-- serialize/deserialize functions. As in the states block, the aggregates are changed in place
+-- (views use them), then the support functions of 0.1.0 are dropped.
+
+-- New support functions (as in sql/customers.sql, sql/cohorts.sql, sql/revenue.sql and
+-- sql/service.sql).
+CREATE FUNCTION crm.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz)
+    RETURNS crm.customer_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_trans';
+CREATE FUNCTION crm.customer_rollup_trans(crm.customer_summary, crm.customer_summary)
+    RETURNS crm.customer_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_rollup_trans';
+CREATE FUNCTION crm.customer_agg_combine(crm.customer_summary, crm.customer_summary)
+    RETURNS crm.customer_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_combine';
+CREATE FUNCTION crm.customer_agg_final(crm.customer_summary) RETURNS crm.customer_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_final';
+CREATE FUNCTION crm.cohort_bigint_trans(crm.cohort_summary, bigint, timestamptz, text)
+    RETURNS crm.cohort_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_bigint_trans';
+CREATE FUNCTION crm.cohort_bigint_zone_trans(crm.cohort_summary, bigint, timestamptz, text, text)
+    RETURNS crm.cohort_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_bigint_zone_trans';
+CREATE FUNCTION crm.cohort_text_trans(crm.cohort_summary, text, timestamptz, text)
+    RETURNS crm.cohort_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_text_trans';
+CREATE FUNCTION crm.cohort_text_zone_trans(crm.cohort_summary, text, timestamptz, text, text)
+    RETURNS crm.cohort_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_text_zone_trans';
+CREATE FUNCTION crm.cohort_uuid_trans(crm.cohort_summary, uuid, timestamptz, text)
+    RETURNS crm.cohort_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_uuid_trans';
+CREATE FUNCTION crm.cohort_uuid_zone_trans(crm.cohort_summary, uuid, timestamptz, text, text)
+    RETURNS crm.cohort_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_uuid_zone_trans';
+CREATE FUNCTION crm.cohort_rollup_trans(crm.cohort_summary, crm.cohort_summary)
+    RETURNS crm.cohort_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_rollup_trans';
+CREATE FUNCTION crm.cohort_combine(crm.cohort_summary, crm.cohort_summary)
+    RETURNS crm.cohort_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_combine';
+CREATE FUNCTION crm.cohort_final(crm.cohort_summary) RETURNS crm.cohort_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_final';
+CREATE FUNCTION crm.mrr_bigint_trans(crm.mrr_summary, bigint, date, numeric) RETURNS crm.mrr_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_bigint_trans';
+CREATE FUNCTION crm.mrr_text_trans(crm.mrr_summary, text, date, numeric) RETURNS crm.mrr_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_text_trans';
+CREATE FUNCTION crm.mrr_uuid_trans(crm.mrr_summary, uuid, date, numeric) RETURNS crm.mrr_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_uuid_trans';
+CREATE FUNCTION crm.mrr_rollup_trans(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_rollup_trans';
+CREATE FUNCTION crm.mrr_combine(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_combine';
+CREATE FUNCTION crm.mrr_final(crm.mrr_summary) RETURNS crm.mrr_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_final';
+CREATE FUNCTION crm.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_trans';
+CREATE FUNCTION crm.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_calendar_trans';
+CREATE FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_summary)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_rollup_trans';
+CREATE FUNCTION crm.service_combine(crm.service_summary, crm.service_summary)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_combine';
+CREATE FUNCTION crm.service_final(crm.service_summary)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_final';
+
+-- The aggregates, changed in place.
+DO $expanded_aggregates$
+DECLARE
+    change record;
+BEGIN
+    FOR change IN
+        SELECT * FROM (VALUES
+            ('crm.customer_agg(timestamptz,timestamptz)',
+             'crm.customer_agg_trans(crm.customer_summary,timestamptz,timestamptz)',
+             'crm.customer_summary', 'crm.customer_agg_final(crm.customer_summary)',
+             'crm.customer_agg_combine(crm.customer_summary,crm.customer_summary)'),
+            ('crm.rollup(crm.customer_summary)',
+             'crm.customer_rollup_trans(crm.customer_summary,crm.customer_summary)',
+             'crm.customer_summary', 'crm.customer_agg_final(crm.customer_summary)',
+             'crm.customer_agg_combine(crm.customer_summary,crm.customer_summary)'),
+            ('crm.cohort_agg(bigint,timestamptz,text)',
+             'crm.cohort_bigint_trans(crm.cohort_summary,bigint,timestamptz,text)',
+             'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+            ('crm.cohort_agg(bigint,timestamptz,text,text)',
+             'crm.cohort_bigint_zone_trans(crm.cohort_summary,bigint,timestamptz,text,text)',
+             'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+            ('crm.cohort_agg(text,timestamptz,text)',
+             'crm.cohort_text_trans(crm.cohort_summary,text,timestamptz,text)',
+             'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+            ('crm.cohort_agg(text,timestamptz,text,text)',
+             'crm.cohort_text_zone_trans(crm.cohort_summary,text,timestamptz,text,text)',
+             'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+            ('crm.cohort_agg(uuid,timestamptz,text)',
+             'crm.cohort_uuid_trans(crm.cohort_summary,uuid,timestamptz,text)',
+             'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+            ('crm.cohort_agg(uuid,timestamptz,text,text)',
+             'crm.cohort_uuid_zone_trans(crm.cohort_summary,uuid,timestamptz,text,text)',
+             'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+            ('crm.rollup(crm.cohort_summary)',
+             'crm.cohort_rollup_trans(crm.cohort_summary,crm.cohort_summary)',
+             'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+            ('crm.mrr_agg(bigint,date,numeric)',
+             'crm.mrr_bigint_trans(crm.mrr_summary,bigint,date,numeric)',
+             'crm.mrr_summary', 'crm.mrr_final(crm.mrr_summary)',
+             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)'),
+            ('crm.mrr_agg(text,date,numeric)',
+             'crm.mrr_text_trans(crm.mrr_summary,text,date,numeric)',
+             'crm.mrr_summary', 'crm.mrr_final(crm.mrr_summary)',
+             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)'),
+            ('crm.mrr_agg(uuid,date,numeric)',
+             'crm.mrr_uuid_trans(crm.mrr_summary,uuid,date,numeric)',
+             'crm.mrr_summary', 'crm.mrr_final(crm.mrr_summary)',
+             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)'),
+            ('crm.rollup(crm.mrr_summary)',
+             'crm.mrr_rollup_trans(crm.mrr_summary,crm.mrr_summary)',
+             'crm.mrr_summary', 'crm.mrr_final(crm.mrr_summary)',
+             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)'),
+            ('crm.service_agg(timestamptz,timestamptz,timestamptz,integer,boolean)',
+             'crm.service_agg_trans(crm.service_summary,timestamptz,timestamptz,timestamptz,integer,boolean)',
+             'crm.service_summary', 'crm.service_final(crm.service_summary)',
+             'crm.service_combine(crm.service_summary,crm.service_summary)'),
+            ('crm.service_agg(timestamptz,timestamptz,timestamptz,integer,boolean,crm.business_calendar)',
+             'crm.service_agg_calendar_trans(crm.service_summary,timestamptz,timestamptz,timestamptz,integer,boolean,crm.business_calendar)',
+             'crm.service_summary', 'crm.service_final(crm.service_summary)',
+             'crm.service_combine(crm.service_summary,crm.service_summary)'),
+            ('crm.rollup(crm.service_summary)',
+             'crm.service_rollup_trans(crm.service_summary,crm.service_summary)',
+             'crm.service_summary', 'crm.service_final(crm.service_summary)',
+             'crm.service_combine(crm.service_summary,crm.service_summary)')
+        ) AS c(aggregate, transfn, transtype, finalfn, combinefn)
+    LOOP
+        UPDATE pg_catalog.pg_aggregate SET
+            aggtransfn = change.transfn::regprocedure::oid::regproc,
+            aggtranstype = change.transtype::regtype,
+            aggfinalfn = change.finalfn::regprocedure::oid::regproc,
+            aggcombinefn = change.combinefn::regprocedure::oid::regproc,
+            aggserialfn = 0,
+            aggdeserialfn = 0,
+            aggfinalextra = false,
+            aggfinalmodify = 'r',
+            aggtransspace = 0,
+            agginitval = NULL
+        WHERE aggfnoid = change.aggregate::regprocedure;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
+        END IF;
+        DELETE FROM pg_catalog.pg_depend
+        WHERE classid = 'pg_catalog.pg_proc'::regclass
+          AND objid = change.aggregate::regprocedure
+          AND refclassid = 'pg_catalog.pg_proc'::regclass
+          AND deptype = 'n';
+        INSERT INTO pg_catalog.pg_depend
+            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+        SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
+               'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
+        FROM pg_catalog.pg_aggregate a,
+             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
+                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
+                          a.aggmfinalfn]::oid[]) AS f(f)
+        WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
+    END LOOP;
+END
+$expanded_aggregates$;
+
+-- Support functions of 0.1.0 no aggregate uses any more.
+DROP FUNCTION crm.customer_agg_trans(internal, timestamptz, timestamptz);
+DROP FUNCTION crm.customer_rollup_trans(internal, crm.customer_summary);
+DROP FUNCTION crm.customer_agg_combine(internal, internal);
+DROP FUNCTION crm.customer_agg_final(internal);
+DROP FUNCTION crm.cohort_bigint_trans(internal, bigint, timestamptz, text);
+DROP FUNCTION crm.cohort_bigint_zone_trans(internal, bigint, timestamptz, text, text);
+DROP FUNCTION crm.cohort_text_trans(internal, text, timestamptz, text);
+DROP FUNCTION crm.cohort_text_zone_trans(internal, text, timestamptz, text, text);
+DROP FUNCTION crm.cohort_uuid_trans(internal, uuid, timestamptz, text);
+DROP FUNCTION crm.cohort_uuid_zone_trans(internal, uuid, timestamptz, text, text);
+DROP FUNCTION crm.cohort_rollup_trans(internal, crm.cohort_summary);
+DROP FUNCTION crm.cohort_combine(internal, internal);
+DROP FUNCTION crm.cohort_final(internal);
+DROP FUNCTION crm.mrr_bigint_trans(internal, bigint, date, numeric);
+DROP FUNCTION crm.mrr_text_trans(internal, text, date, numeric);
+DROP FUNCTION crm.mrr_uuid_trans(internal, uuid, date, numeric);
+DROP FUNCTION crm.mrr_rollup_trans(internal, crm.mrr_summary);
+DROP FUNCTION crm.mrr_combine(internal, internal);
+DROP FUNCTION crm.mrr_final(internal);
+DROP FUNCTION crm.service_agg_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean);
+DROP FUNCTION crm.service_agg_calendar_trans(internal, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar);
+DROP FUNCTION crm.service_rollup_trans(internal, crm.service_summary);
+DROP FUNCTION crm.service_combine(internal, internal);
+DROP FUNCTION crm.service_final(internal);
+DROP FUNCTION crm.customer_agg_serialize(internal);
+DROP FUNCTION crm.customer_agg_deserialize(bytea, internal);
+DROP FUNCTION crm.cohort_serialize(internal);
+DROP FUNCTION crm.cohort_deserialize(bytea, internal);
+DROP FUNCTION crm.mrr_serialize(internal);
+DROP FUNCTION crm.mrr_deserialize(bytea, internal);
+DROP FUNCTION crm.service_serialize(internal);
+DROP FUNCTION crm.service_deserialize(bytea, internal);
+
+-- Comments (as in the family files).
+COMMENT ON FUNCTION crm.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz) IS 'Support function of aggregate crm.customer_agg: transition.';
+COMMENT ON FUNCTION crm.customer_rollup_trans(crm.customer_summary, crm.customer_summary) IS 'Support function of aggregate crm.rollup(crm.customer_summary): transition.';
+COMMENT ON FUNCTION crm.customer_agg_combine(crm.customer_summary, crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.customer_agg_final(crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): final summary.';
+COMMENT ON FUNCTION crm.cohort_bigint_trans(crm.cohort_summary, bigint, timestamptz, text) IS 'Support function of aggregate crm.cohort_agg(bigint, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.cohort_bigint_zone_trans(crm.cohort_summary, bigint, timestamptz, text, text) IS 'Support function of aggregate crm.cohort_agg(bigint, timestamptz, text, text): transition.';
+COMMENT ON FUNCTION crm.cohort_text_trans(crm.cohort_summary, text, timestamptz, text) IS 'Support function of aggregate crm.cohort_agg(text, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.cohort_text_zone_trans(crm.cohort_summary, text, timestamptz, text, text) IS 'Support function of aggregate crm.cohort_agg(text, timestamptz, text, text): transition.';
+COMMENT ON FUNCTION crm.cohort_uuid_trans(crm.cohort_summary, uuid, timestamptz, text) IS 'Support function of aggregate crm.cohort_agg(uuid, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.cohort_uuid_zone_trans(crm.cohort_summary, uuid, timestamptz, text, text) IS 'Support function of aggregate crm.cohort_agg(uuid, timestamptz, text, text): transition.';
+COMMENT ON FUNCTION crm.cohort_rollup_trans(crm.cohort_summary, crm.cohort_summary) IS 'Support function of aggregate crm.rollup(crm.cohort_summary): transition.';
+COMMENT ON FUNCTION crm.cohort_combine(crm.cohort_summary, crm.cohort_summary) IS 'Support function of crm.cohort_agg and crm.rollup(crm.cohort_summary): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.cohort_final(crm.cohort_summary) IS 'Support function of crm.cohort_agg and crm.rollup(crm.cohort_summary): final summary.';
+COMMENT ON FUNCTION crm.mrr_bigint_trans(crm.mrr_summary, bigint, date, numeric) IS 'Support function of aggregate crm.mrr_agg(bigint, date, numeric): transition.';
+COMMENT ON FUNCTION crm.mrr_text_trans(crm.mrr_summary, text, date, numeric) IS 'Support function of aggregate crm.mrr_agg(text, date, numeric): transition.';
+COMMENT ON FUNCTION crm.mrr_uuid_trans(crm.mrr_summary, uuid, date, numeric) IS 'Support function of aggregate crm.mrr_agg(uuid, date, numeric): transition.';
+COMMENT ON FUNCTION crm.mrr_rollup_trans(crm.mrr_summary, crm.mrr_summary) IS 'Support function of aggregate crm.rollup(crm.mrr_summary): transition.';
+COMMENT ON FUNCTION crm.mrr_combine(crm.mrr_summary, crm.mrr_summary) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.mrr_final(crm.mrr_summary) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): final summary.';
+COMMENT ON FUNCTION crm.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean) IS
+    'Support function of aggregate crm.service_agg: transition.';
+COMMENT ON FUNCTION crm.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) IS
+    'Support function of aggregate crm.service_agg with a calendar: transition.';
+COMMENT ON FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_summary) IS 'Support function of aggregate crm.rollup(crm.service_summary): transition.';
+COMMENT ON FUNCTION crm.service_combine(crm.service_summary, crm.service_summary) IS 'Support function of the service summary aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.service_final(crm.service_summary) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
+-- END expanded (issue 8)
