@@ -367,3 +367,105 @@ FROM (VALUES
 ) AS v(signature, entry)
 WHERE p.oid = v.signature::pg_catalog.regprocedure;
 -- END perf (issue 8)
+
+-- BEGIN flat2 (issue 8)
+-- Transition states Citus can ship, second set: crm.pipeline_agg, crm.pipeline_velocity and
+-- crm.rollup(crm.pipeline_summary) keep their state as crm.pipeline_summary, changed in place
+-- per row, with a combine function over that type and no serialize/deserialize functions.
+-- Views use these aggregates, so their pg_aggregate rows and dependencies are changed in place
+-- (as in the states block), then the support functions no longer used are dropped. The moving
+-- aggregates (window frames) keep their internal state and functions.
+
+-- New support functions (as in sql/pipeline.sql).
+CREATE FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_trans';
+CREATE FUNCTION crm.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_trans';
+CREATE FUNCTION crm.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_rollup_state_trans';
+CREATE FUNCTION crm.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_state_combine';
+CREATE FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_final';
+CREATE FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) RETURNS numeric
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_final';
+
+-- The aggregates, changed in place: transition, state type, final and combine functions; no
+-- serialize/deserialize functions; no initial value (the state is NULL until a usable row).
+DO $flat2_aggregates$
+DECLARE
+    change record;
+BEGIN
+    FOR change IN
+        SELECT * FROM (VALUES
+            ('crm.pipeline_agg(numeric,timestamptz,timestamptz,boolean)',
+             'crm.pipeline_agg_trans(crm.pipeline_summary,numeric,timestamptz,timestamptz,boolean)',
+             'crm.pipeline_summary', 'crm.pipeline_agg_final(crm.pipeline_summary)',
+             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)'),
+            ('crm.pipeline_velocity(numeric,timestamptz,timestamptz,boolean)',
+             'crm.pipeline_velocity_trans(crm.pipeline_summary,numeric,timestamptz,timestamptz,boolean)',
+             'crm.pipeline_summary', 'crm.pipeline_velocity_final(crm.pipeline_summary)',
+             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)'),
+            ('crm.rollup(crm.pipeline_summary)',
+             'crm.pipeline_rollup_trans(crm.pipeline_summary,crm.pipeline_summary)',
+             'crm.pipeline_summary', 'crm.pipeline_agg_final(crm.pipeline_summary)',
+             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)')
+        ) AS c(aggregate, transfn, transtype, finalfn, combinefn)
+    LOOP
+        UPDATE pg_catalog.pg_aggregate SET
+            aggtransfn = change.transfn::regprocedure::oid::regproc,
+            aggtranstype = change.transtype::regtype,
+            aggfinalfn = change.finalfn::regprocedure::oid::regproc,
+            aggcombinefn = change.combinefn::regprocedure::oid::regproc,
+            aggserialfn = 0,
+            aggdeserialfn = 0,
+            aggfinalextra = false,
+            aggfinalmodify = 'r',
+            aggtransspace = 0,
+            agginitval = NULL
+        WHERE aggfnoid = change.aggregate::regprocedure;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
+        END IF;
+        -- Dependencies as CREATE AGGREGATE records them: one per distinct support function
+        -- (none on the transition type: a fresh install of Postgres 15 records none).
+        DELETE FROM pg_catalog.pg_depend
+        WHERE classid = 'pg_catalog.pg_proc'::regclass
+          AND objid = change.aggregate::regprocedure
+          AND refclassid = 'pg_catalog.pg_proc'::regclass
+          AND deptype = 'n';
+        INSERT INTO pg_catalog.pg_depend
+            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+        SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
+               'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
+        FROM pg_catalog.pg_aggregate a,
+             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
+                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
+                          a.aggmfinalfn]::oid[]) AS f(f)
+        WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
+    END LOOP;
+END
+$flat2_aggregates$;
+
+-- Support functions of 0.1.0 no aggregate uses any more.
+DROP FUNCTION crm.pipeline_combine(internal, internal);
+DROP FUNCTION crm.pipeline_serialize(internal);
+DROP FUNCTION crm.pipeline_deserialize(bytea, internal);
+
+-- Comments (as in sql/pipeline.sql).
+COMMENT ON FUNCTION crm.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.pipeline_rollup_trans(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.pipeline_agg_final(internal) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): moving-aggregate final summary (window frames).';
+COMMENT ON FUNCTION crm.pipeline_velocity_final(internal) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate final velocity per day (window frames).';
+COMMENT ON FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: transition (state crm.pipeline_summary, changed in place).';
+COMMENT ON FUNCTION crm.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): transition (state crm.pipeline_summary, changed in place).';
+COMMENT ON FUNCTION crm.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): transition (merges one summary into the state).';
+COMMENT ON FUNCTION crm.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of the pipeline aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): final summary (canonical stored form).';
+COMMENT ON FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): velocity per day.';
+-- END flat2 (issue 8)

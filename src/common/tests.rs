@@ -790,9 +790,6 @@ mod tests {
         "crm.cohort_agg(uuid,timestamp with time zone,text,text)",
         "crm.rollup(crm.cohort_summary)",
         "crm.rfm_agg(timestamp with time zone,numeric,timestamp with time zone,text)",
-        "crm.pipeline_agg(numeric,timestamp with time zone,timestamp with time zone,boolean)",
-        "crm.pipeline_velocity(numeric,timestamp with time zone,timestamp with time zone,boolean)",
-        "crm.rollup(crm.pipeline_summary)",
         "crm.mrr_agg(bigint,date,numeric)",
         "crm.mrr_agg(text,date,numeric)",
         "crm.mrr_agg(uuid,date,numeric)",
@@ -876,6 +873,59 @@ mod tests {
         );
     }
     // ---- END states (issue 8) ----
+
+    // ---- BEGIN flat2 (issue 8) ----
+    /// The pipeline aggregates' state `crm.pipeline_summary`: called directly, the transition,
+    /// combine and final functions return canonical values (equal byte for byte to the same
+    /// value read from text), read states in their text form as Citus ships them, and never
+    /// change their second argument.
+    #[pg_test]
+    fn pipeline_state_functions_called_directly_return_canonical_values() {
+        let one = |query: &str| Spi::get_one::<bool>(query).expect("query runs");
+        let won = r#"'{"won":1,"lost":0,"open":0,"won_value":"10.50","open_value":"0","won_cycle_microseconds":86400000000}'::crm.pipeline_summary"#;
+        let open = r#"'{"won":0,"lost":0,"open":1,"won_value":"0","open_value":"3","won_cycle_microseconds":0}'::crm.pipeline_summary"#;
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.pipeline_agg_trans(NULL::crm.pipeline_summary, 10.50, '2024-01-01', '2024-01-02', true)
+                 OPERATOR(crm.=) {won}"
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.pipeline_combine(NULL::crm.pipeline_summary, {won}) OPERATOR(crm.=) {won}"
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                r#"WITH v(a, b) AS (SELECT {won}, {open})
+                   SELECT crm.pipeline_combine(a, b)::text
+                          = '{{"won":1,"lost":0,"open":1,"won_value":"10.50","open_value":"3","won_cycle_microseconds":86400000000}}'
+                          AND b OPERATOR(crm.=) {open}
+                   FROM v"#
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.pipeline_velocity_final({won}) = 10.50
+                    AND crm.pipeline_agg_final(NULL::crm.pipeline_summary) IS NULL
+                    AND crm.pipeline_agg_final('{{\"won\":0,\"lost\":0,\"open\":0,\"won_value\":\"0\",\"open_value\":\"0\",\"won_cycle_microseconds\":0}}') IS NULL"
+            )),
+            Some(true)
+        );
+        // Run as an aggregate (the state changed in place), the final value is canonical.
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.pipeline_agg(a, c, d, w) OPERATOR(crm.=) crm.pipeline_combine({won}, {open})
+                 FROM (VALUES (10.50, timestamptz '2024-01-01', timestamptz '2024-01-02', true),
+                              (3, '2024-01-01', NULL, NULL), (NULL, '2024-01-01', NULL, NULL)) v(a, c, d, w)"
+            )),
+            Some(true)
+        );
+    }
+    // ---- END flat2 (issue 8) ----
 
     /// The aggregates docs/conventions.md lists as lacking moving-aggregate support are exactly
     /// those without it.
