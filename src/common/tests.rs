@@ -777,9 +777,6 @@ mod tests {
     /// The aggregates whose transition state is still `internal` (not yet converted to a state
     /// type Citus can ship, issue 8). Shrinks family by family; empty when issue 8 is done.
     const INTERNAL_STATES: &[&str] = &[
-        "crm.retention_rate(timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone)",
-        "crm.churn_rate(timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone)",
-        "crm.churn_rate(timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone,text)",
         "crm.customer_agg(timestamp with time zone,timestamp with time zone)",
         "crm.rollup(crm.customer_summary)",
         "crm.cohort_agg(bigint,timestamp with time zone,text)",
@@ -922,6 +919,57 @@ mod tests {
                  FROM (VALUES (10.50, timestamptz '2024-01-01', timestamptz '2024-01-02', true),
                               (3, '2024-01-01', NULL, NULL), (NULL, '2024-01-01', NULL, NULL)) v(a, c, d, w)"
             )),
+            Some(true)
+        );
+    }
+
+    /// The one-step retention and churn aggregates' state `crm.customer_period_state`: its text
+    /// form round-trips exactly; called directly, the transition, combine and final functions
+    /// return canonical values, read states in their text form as Citus ships them, and never
+    /// change their second argument; run as aggregates, they give the old answers.
+    #[pg_test]
+    fn customer_period_state_functions_called_directly_return_canonical_values() {
+        let one = |query: &str| Spi::get_one::<bool>(query).expect("query runs");
+        let start = r#"'{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null}'::crm.customer_period_state"#;
+        let churned = r#"'{"customers_at_start":1,"customers_at_end":0,"new_customers":0,"churned_customers":1,"started_in_period":0,"ended_in_period":1,"rows":1,"denominator":"average"}'::crm.customer_period_state"#;
+        assert_eq!(
+            one(&format!(
+                "SELECT {start}::text::crm.customer_period_state OPERATOR(crm.=) {start}
+                    AND {churned}::text = '{}'",
+                &churned[1..churned.len() - "'::crm.customer_period_state".len()]
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.retention_rate_trans(NULL::crm.customer_period_state, '2023-01-01', NULL,
+                                                 '2024-01-01', '2024-02-01') OPERATOR(crm.=) {start}
+                    AND crm.churn_rate_denominator_trans(NULL::crm.customer_period_state, '2023-01-01',
+                          '2024-01-10', '2024-01-01', '2024-02-01', 'average') OPERATOR(crm.=) {churned}"
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                "WITH v(a, b) AS (SELECT {start}, {churned})
+                 SELECT crm.churn_rate_final(crm.customer_period_combine(a, b)) = 2::float8 / 3
+                    AND crm.retention_rate_final(crm.customer_period_combine(NULL, a)) = 1.0
+                    AND crm.customer_period_combine(a, NULL) OPERATOR(crm.=) a
+                    AND b OPERATOR(crm.=) {churned}
+                    AND crm.churn_rate_final(NULL::crm.customer_period_state) IS NULL
+                 FROM v"
+            )),
+            Some(true)
+        );
+        // Run as aggregates (the state changed in place), with rows the old state counted.
+        assert_eq!(
+            one(
+                "SELECT crm.retention_rate(s, e, '2024-01-01', '2024-02-01') = 0.5
+                    AND crm.churn_rate(s, e, '2024-01-01', '2024-02-01') = 0.5
+                    AND crm.churn_rate(s, e, '2024-01-01', '2024-02-01', 'start_plus_new') = 1::float8 / 3
+                 FROM (VALUES (timestamptz '2023-01-01', NULL::timestamptz), ('2023-06-01', '2024-01-15'),
+                              ('2024-01-05', NULL), (NULL, NULL), ('2024-01-20', '2024-01-20')) v(s, e)"
+            ),
             Some(true)
         );
     }
