@@ -606,3 +606,221 @@ COMMENT ON FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_su
 COMMENT ON FUNCTION crm.service_combine(crm.service_summary, crm.service_summary) IS 'Support function of the service summary aggregates: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.service_final(crm.service_summary) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
 -- END expanded (issue 8)
+
+-- BEGIN flat2 (issue 8)
+-- Transition states Citus can ship, second set: crm.pipeline_agg, crm.pipeline_velocity and
+-- crm.rollup(crm.pipeline_summary) keep their state as crm.pipeline_summary, crm.retention_rate
+-- and both crm.churn_rate as the new type crm.customer_period_state, changed in place per row,
+-- with combine functions over those types and no serialize/deserialize functions.
+-- Views use these aggregates, so their pg_aggregate rows and dependencies are changed in place
+-- (as in the states block), then the support functions no longer used are dropped. The moving
+-- aggregates (window frames) keep their internal state and functions.
+
+-- The new state type, as a fresh CREATE EXTENSION makes it (pgrx's shell type, text input and
+-- output, then the base type), and what sql/summary_types.sql gives every type of the
+-- extension: binary receive/send, = and <>, the default hash operator class.
+CREATE TYPE crm.customer_period_state;
+CREATE FUNCTION crm."customer_period_state_in"("input" cstring) RETURNS crm.customer_period_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'customer_period_state_in_wrapper';
+CREATE FUNCTION crm."customer_period_state_out"("input" crm.customer_period_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'customer_period_state_out_wrapper';
+CREATE TYPE crm.customer_period_state (
+    INTERNALLENGTH = variable,
+    INPUT = crm.customer_period_state_in,
+    OUTPUT = crm.customer_period_state_out,
+    STORAGE = extended
+);
+CREATE FUNCTION crm.customer_period_state_recv(internal) RETURNS crm.customer_period_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_period_state_recv';
+CREATE FUNCTION crm.customer_period_state_send(crm.customer_period_state) RETURNS bytea
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+ALTER TYPE crm.customer_period_state SET (RECEIVE = crm.customer_period_state_recv,
+                                          SEND = crm.customer_period_state_send);
+CREATE FUNCTION crm.customer_period_state_eq(crm.customer_period_state, crm.customer_period_state)
+    RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+CREATE FUNCTION crm.customer_period_state_ne(crm.customer_period_state, crm.customer_period_state)
+    RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+CREATE FUNCTION crm.customer_period_state_hash(crm.customer_period_state) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+CREATE FUNCTION crm.customer_period_state_hash_extended(crm.customer_period_state, bigint)
+    RETURNS bigint
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+CREATE OPERATOR crm.= (
+    LEFTARG = crm.customer_period_state, RIGHTARG = crm.customer_period_state,
+    FUNCTION = crm.customer_period_state_eq,
+    COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+);
+CREATE OPERATOR crm.<> (
+    LEFTARG = crm.customer_period_state, RIGHTARG = crm.customer_period_state,
+    FUNCTION = crm.customer_period_state_ne,
+    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR CLASS crm.customer_period_state_hash_ops
+    DEFAULT FOR TYPE crm.customer_period_state USING hash AS
+    OPERATOR 1 crm.= (crm.customer_period_state, crm.customer_period_state),
+    FUNCTION 1 crm.customer_period_state_hash(crm.customer_period_state),
+    FUNCTION 2 crm.customer_period_state_hash_extended(crm.customer_period_state, bigint);
+COMMENT ON FUNCTION crm.customer_period_state_recv(internal) IS
+    'Binary receive function of crm.customer_period_state: reads and validates the binary form';
+COMMENT ON FUNCTION crm.customer_period_state_send(crm.customer_period_state) IS
+    'Binary send function of crm.customer_period_state: the stored binary form';
+COMMENT ON FUNCTION crm.customer_period_state_eq(crm.customer_period_state, crm.customer_period_state) IS
+    'Whether two crm.customer_period_state values have the same binary form (operator =)';
+COMMENT ON FUNCTION crm.customer_period_state_ne(crm.customer_period_state, crm.customer_period_state) IS
+    'Whether two crm.customer_period_state values have different binary forms (operator <>)';
+COMMENT ON FUNCTION crm.customer_period_state_hash(crm.customer_period_state) IS
+    'Hash of the binary form of a crm.customer_period_state (hash operator class)';
+COMMENT ON FUNCTION crm.customer_period_state_hash_extended(crm.customer_period_state, bigint) IS
+    'Seeded 64-bit hash of the binary form of a crm.customer_period_state (hash operator class)';
+COMMENT ON OPERATOR crm.= (crm.customer_period_state, crm.customer_period_state) IS
+    'Equal crm.customer_period_state values: the same binary form';
+COMMENT ON OPERATOR crm.<> (crm.customer_period_state, crm.customer_period_state) IS
+    'Different crm.customer_period_state values: different binary forms';
+COMMENT ON OPERATOR CLASS crm.customer_period_state_hash_ops USING hash IS
+    'Default hash operator class of crm.customer_period_state (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+COMMENT ON OPERATOR FAMILY crm.customer_period_state_hash_ops USING hash IS
+    'Hash operator family of crm.customer_period_state';
+
+-- New support functions (as in sql/pipeline.sql and sql/customers.sql).
+CREATE FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_trans';
+CREATE FUNCTION crm.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_trans';
+CREATE FUNCTION crm.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_rollup_state_trans';
+CREATE FUNCTION crm.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_state_combine';
+CREATE FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_final';
+CREATE FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) RETURNS numeric
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_final';
+CREATE FUNCTION crm.retention_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz)
+    RETURNS crm.customer_period_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_state_trans';
+CREATE FUNCTION crm.churn_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz)
+    RETURNS crm.customer_period_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_state_trans';
+CREATE FUNCTION crm.churn_rate_denominator_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz, text)
+    RETURNS crm.customer_period_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_denominator_state_trans';
+CREATE FUNCTION crm.customer_period_combine(crm.customer_period_state, crm.customer_period_state)
+    RETURNS crm.customer_period_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_period_state_combine';
+CREATE FUNCTION crm.retention_rate_final(crm.customer_period_state) RETURNS double precision
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_state_final';
+CREATE FUNCTION crm.churn_rate_final(crm.customer_period_state) RETURNS double precision
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_state_final';
+
+-- The aggregates, changed in place: transition, state type, final and combine functions; no
+-- serialize/deserialize functions; no initial value (the state is NULL until a usable row).
+DO $flat2_aggregates$
+DECLARE
+    change record;
+BEGIN
+    FOR change IN
+        SELECT * FROM (VALUES
+            ('crm.pipeline_agg(numeric,timestamptz,timestamptz,boolean)',
+             'crm.pipeline_agg_trans(crm.pipeline_summary,numeric,timestamptz,timestamptz,boolean)',
+             'crm.pipeline_summary', 'crm.pipeline_agg_final(crm.pipeline_summary)',
+             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)'),
+            ('crm.pipeline_velocity(numeric,timestamptz,timestamptz,boolean)',
+             'crm.pipeline_velocity_trans(crm.pipeline_summary,numeric,timestamptz,timestamptz,boolean)',
+             'crm.pipeline_summary', 'crm.pipeline_velocity_final(crm.pipeline_summary)',
+             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)'),
+            ('crm.rollup(crm.pipeline_summary)',
+             'crm.pipeline_rollup_trans(crm.pipeline_summary,crm.pipeline_summary)',
+             'crm.pipeline_summary', 'crm.pipeline_agg_final(crm.pipeline_summary)',
+             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)'),
+            ('crm.retention_rate(timestamptz,timestamptz,timestamptz,timestamptz)',
+             'crm.retention_rate_trans(crm.customer_period_state,timestamptz,timestamptz,timestamptz,timestamptz)',
+             'crm.customer_period_state', 'crm.retention_rate_final(crm.customer_period_state)',
+             'crm.customer_period_combine(crm.customer_period_state,crm.customer_period_state)'),
+            ('crm.churn_rate(timestamptz,timestamptz,timestamptz,timestamptz)',
+             'crm.churn_rate_trans(crm.customer_period_state,timestamptz,timestamptz,timestamptz,timestamptz)',
+             'crm.customer_period_state', 'crm.churn_rate_final(crm.customer_period_state)',
+             'crm.customer_period_combine(crm.customer_period_state,crm.customer_period_state)'),
+            ('crm.churn_rate(timestamptz,timestamptz,timestamptz,timestamptz,text)',
+             'crm.churn_rate_denominator_trans(crm.customer_period_state,timestamptz,timestamptz,timestamptz,timestamptz,text)',
+             'crm.customer_period_state', 'crm.churn_rate_final(crm.customer_period_state)',
+             'crm.customer_period_combine(crm.customer_period_state,crm.customer_period_state)')
+        ) AS c(aggregate, transfn, transtype, finalfn, combinefn)
+    LOOP
+        UPDATE pg_catalog.pg_aggregate SET
+            aggtransfn = change.transfn::regprocedure::oid::regproc,
+            aggtranstype = change.transtype::regtype,
+            aggfinalfn = change.finalfn::regprocedure::oid::regproc,
+            aggcombinefn = change.combinefn::regprocedure::oid::regproc,
+            aggserialfn = 0,
+            aggdeserialfn = 0,
+            aggfinalextra = false,
+            aggfinalmodify = 'r',
+            aggtransspace = 0,
+            agginitval = NULL
+        WHERE aggfnoid = change.aggregate::regprocedure;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
+        END IF;
+        -- Dependencies as CREATE AGGREGATE records them: one per distinct support function
+        -- (none on the transition type: a fresh install of Postgres 15 records none).
+        DELETE FROM pg_catalog.pg_depend
+        WHERE classid = 'pg_catalog.pg_proc'::regclass
+          AND objid = change.aggregate::regprocedure
+          AND refclassid = 'pg_catalog.pg_proc'::regclass
+          AND deptype = 'n';
+        INSERT INTO pg_catalog.pg_depend
+            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+        SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
+               'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
+        FROM pg_catalog.pg_aggregate a,
+             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
+                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
+                          a.aggmfinalfn]::oid[]) AS f(f)
+        WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
+    END LOOP;
+END
+$flat2_aggregates$;
+
+-- Support functions of 0.1.0 no aggregate uses any more.
+DROP FUNCTION crm.pipeline_combine(internal, internal);
+DROP FUNCTION crm.pipeline_serialize(internal);
+DROP FUNCTION crm.pipeline_deserialize(bytea, internal);
+DROP FUNCTION crm.customer_period_combine(internal, internal);
+DROP FUNCTION crm.customer_period_serialize(internal);
+DROP FUNCTION crm.customer_period_deserialize(bytea, internal);
+
+-- Comments (as in sql/pipeline.sql and sql/customers.sql).
+COMMENT ON FUNCTION crm.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.pipeline_rollup_trans(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.pipeline_agg_final(internal) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): moving-aggregate final summary (window frames).';
+COMMENT ON FUNCTION crm.pipeline_velocity_final(internal) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate final velocity per day (window frames).';
+COMMENT ON FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: transition (state crm.pipeline_summary, changed in place).';
+COMMENT ON FUNCTION crm.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): transition (state crm.pipeline_summary, changed in place).';
+COMMENT ON FUNCTION crm.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): transition (merges one summary into the state).';
+COMMENT ON FUNCTION crm.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of the pipeline aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): final summary (canonical stored form).';
+COMMENT ON FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): velocity per day.';
+COMMENT ON FUNCTION crm.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.churn_rate_denominator_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.retention_rate_final(internal) IS 'Support function of aggregate crm.retention_rate: moving-aggregate final rate (window frames).';
+COMMENT ON FUNCTION crm.churn_rate_final(internal) IS 'Support function of aggregate crm.churn_rate: moving-aggregate final rate (window frames).';
+COMMENT ON TYPE crm.customer_period_state IS
+    'Transition state of crm.retention_rate and crm.churn_rate: the period''s counts, the rows and the denominator they named; text form {"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,"started_in_period":1,"ended_in_period":2,"rows":4,"denominator":null} (Citus ships partial states in this form).';
+COMMENT ON FUNCTION crm.customer_period_state_in(cstring) IS 'Text input of crm.customer_period_state.';
+COMMENT ON FUNCTION crm.customer_period_state_out(crm.customer_period_state) IS 'Text output of crm.customer_period_state.';
+COMMENT ON FUNCTION crm.retention_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: transition (state crm.customer_period_state, changed in place).';
+COMMENT ON FUNCTION crm.churn_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: transition (state crm.customer_period_state, changed in place).';
+COMMENT ON FUNCTION crm.churn_rate_denominator_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): transition (state crm.customer_period_state, changed in place).';
+COMMENT ON FUNCTION crm.customer_period_combine(crm.customer_period_state, crm.customer_period_state) IS 'Support function of crm.retention_rate and crm.churn_rate: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.retention_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.retention_rate: final rate.';
+COMMENT ON FUNCTION crm.churn_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.churn_rate: final rate.';
+-- END flat2 (issue 8)

@@ -6,13 +6,32 @@ CREATE FUNCTION crm.pipeline_agg_trans(internal, numeric, timestamptz, timestamp
 CREATE FUNCTION crm.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_trans';
 
+-- BEGIN flat2 (issue 8): the transition state crm.pipeline_summary (a type Citus can ship),
+-- changed in place per row (src/common/flat.rs); the internal state above serves the moving
+-- aggregates (window frames).
+CREATE FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_trans';
+CREATE FUNCTION crm.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_trans';
+CREATE FUNCTION crm.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_rollup_state_trans';
+CREATE FUNCTION crm.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary)
+    RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_state_combine';
+CREATE FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) RETURNS crm.pipeline_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_final';
+CREATE FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) RETURNS numeric
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_final';
+-- END flat2 (issue 8)
+
 CREATE AGGREGATE crm.pipeline_agg(amount numeric, created_at timestamptz, closed_at timestamptz, won boolean) (
     SFUNC = crm.pipeline_agg_trans,
-    STYPE = internal,
+    STYPE = crm.pipeline_summary,
     FINALFUNC = crm.pipeline_agg_final,
     COMBINEFUNC = crm.pipeline_combine,
-    SERIALFUNC = crm.pipeline_serialize,
-    DESERIALFUNC = crm.pipeline_deserialize,
     MSFUNC = crm.pipeline_agg_trans,
     MINVFUNC = crm.pipeline_inverse,
     MSTYPE = internal,
@@ -22,11 +41,9 @@ CREATE AGGREGATE crm.pipeline_agg(amount numeric, created_at timestamptz, closed
 
 CREATE AGGREGATE crm.pipeline_velocity(amount numeric, created_at timestamptz, closed_at timestamptz, won boolean) (
     SFUNC = crm.pipeline_velocity_trans,
-    STYPE = internal,
+    STYPE = crm.pipeline_summary,
     FINALFUNC = crm.pipeline_velocity_final,
     COMBINEFUNC = crm.pipeline_combine,
-    SERIALFUNC = crm.pipeline_serialize,
-    DESERIALFUNC = crm.pipeline_deserialize,
     MSFUNC = crm.pipeline_velocity_trans,
     MINVFUNC = crm.pipeline_inverse,
     MSTYPE = internal,
@@ -36,11 +53,9 @@ CREATE AGGREGATE crm.pipeline_velocity(amount numeric, created_at timestamptz, c
 
 CREATE AGGREGATE crm.rollup(summary crm.pipeline_summary) (
     SFUNC = crm.pipeline_rollup_trans,
-    STYPE = internal,
+    STYPE = crm.pipeline_summary,
     FINALFUNC = crm.pipeline_agg_final,
     COMBINEFUNC = crm.pipeline_combine,
-    SERIALFUNC = crm.pipeline_serialize,
-    DESERIALFUNC = crm.pipeline_deserialize,
     MSFUNC = crm.pipeline_rollup_trans,
     MINVFUNC = crm.pipeline_rollup_inverse,
     MSTYPE = internal,
@@ -71,13 +86,18 @@ COMMENT ON FUNCTION crm.closed_value_velocity(crm.pipeline_summary, interval) IS
     'Closed value velocity: won_value / (sales_cycle / per), per defaulting to ''1 day''; NULL when nothing was won.';
 COMMENT ON FUNCTION crm.pipeline_summary_in(cstring) IS 'Text input of crm.pipeline_summary.';
 COMMENT ON FUNCTION crm.pipeline_summary_out(crm.pipeline_summary) IS 'Text output of crm.pipeline_summary.';
-COMMENT ON FUNCTION crm.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: transition.';
-COMMENT ON FUNCTION crm.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): transition.';
+COMMENT ON FUNCTION crm.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.pipeline_inverse(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of crm.pipeline_agg and crm.pipeline_velocity: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.pipeline_rollup_trans(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): transition.';
+COMMENT ON FUNCTION crm.pipeline_rollup_trans(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.pipeline_rollup_inverse(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): inverse transition for window frames.';
-COMMENT ON FUNCTION crm.pipeline_combine(internal, internal) IS 'Support function of the pipeline aggregates: combine partial states (parallel query).';
-COMMENT ON FUNCTION crm.pipeline_serialize(internal) IS 'Support function of the pipeline aggregates: serialize a partial state.';
-COMMENT ON FUNCTION crm.pipeline_deserialize(bytea, internal) IS 'Support function of the pipeline aggregates: deserialize a partial state.';
-COMMENT ON FUNCTION crm.pipeline_agg_final(internal) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): final summary.';
-COMMENT ON FUNCTION crm.pipeline_velocity_final(internal) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): velocity per day.';
+COMMENT ON FUNCTION crm.pipeline_agg_final(internal) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): moving-aggregate final summary (window frames).';
+COMMENT ON FUNCTION crm.pipeline_velocity_final(internal) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate final velocity per day (window frames).';
+-- BEGIN flat2 (issue 8): comments of the shippable state's functions.
+COMMENT ON FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: transition (state crm.pipeline_summary, changed in place).';
+COMMENT ON FUNCTION crm.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): transition (state crm.pipeline_summary, changed in place).';
+COMMENT ON FUNCTION crm.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): transition (merges one summary into the state).';
+COMMENT ON FUNCTION crm.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of the pipeline aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): final summary (canonical stored form).';
+COMMENT ON FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): velocity per day.';
+-- END flat2 (issue 8)

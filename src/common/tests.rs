@@ -777,13 +777,7 @@ mod tests {
     /// The aggregates whose transition state is still `internal` (not yet converted to a state
     /// type Citus can ship, issue 8). Shrinks family by family; empty when issue 8 is done.
     const INTERNAL_STATES: &[&str] = &[
-        "crm.retention_rate(timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone)",
-        "crm.churn_rate(timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone)",
-        "crm.churn_rate(timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone,text)",
         "crm.rfm_agg(timestamp with time zone,numeric,timestamp with time zone,text)",
-        "crm.pipeline_agg(numeric,timestamp with time zone,timestamp with time zone,boolean)",
-        "crm.pipeline_velocity(numeric,timestamp with time zone,timestamp with time zone,boolean)",
-        "crm.rollup(crm.pipeline_summary)",
         "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)",
         "crm.bgnbd_fit(integer,double precision,double precision)",
         "crm.bgnbd_fit(integer,double precision,double precision,bigint)",
@@ -860,6 +854,110 @@ mod tests {
         );
     }
     // ---- END states (issue 8) ----
+
+    // ---- BEGIN flat2 (issue 8) ----
+    /// The pipeline aggregates' state `crm.pipeline_summary`: called directly, the transition,
+    /// combine and final functions return canonical values (equal byte for byte to the same
+    /// value read from text), read states in their text form as Citus ships them, and never
+    /// change their second argument.
+    #[pg_test]
+    fn pipeline_state_functions_called_directly_return_canonical_values() {
+        let one = |query: &str| Spi::get_one::<bool>(query).expect("query runs");
+        let won = r#"'{"won":1,"lost":0,"open":0,"won_value":"10.50","open_value":"0","won_cycle_microseconds":86400000000}'::crm.pipeline_summary"#;
+        let open = r#"'{"won":0,"lost":0,"open":1,"won_value":"0","open_value":"3","won_cycle_microseconds":0}'::crm.pipeline_summary"#;
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.pipeline_agg_trans(NULL::crm.pipeline_summary, 10.50, '2024-01-01', '2024-01-02', true)
+                 OPERATOR(crm.=) {won}"
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.pipeline_combine(NULL::crm.pipeline_summary, {won}) OPERATOR(crm.=) {won}"
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                r#"WITH v(a, b) AS (SELECT {won}, {open})
+                   SELECT crm.pipeline_combine(a, b)::text
+                          = '{{"won":1,"lost":0,"open":1,"won_value":"10.50","open_value":"3","won_cycle_microseconds":86400000000}}'
+                          AND b OPERATOR(crm.=) {open}
+                   FROM v"#
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.pipeline_velocity_final({won}) = 10.50
+                    AND crm.pipeline_agg_final(NULL::crm.pipeline_summary) IS NULL
+                    AND crm.pipeline_agg_final('{{\"won\":0,\"lost\":0,\"open\":0,\"won_value\":\"0\",\"open_value\":\"0\",\"won_cycle_microseconds\":0}}') IS NULL"
+            )),
+            Some(true)
+        );
+        // Run as an aggregate (the state changed in place), the final value is canonical.
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.pipeline_agg(a, c, d, w) OPERATOR(crm.=) crm.pipeline_combine({won}, {open})
+                 FROM (VALUES (10.50, timestamptz '2024-01-01', timestamptz '2024-01-02', true),
+                              (3, '2024-01-01', NULL, NULL), (NULL, '2024-01-01', NULL, NULL)) v(a, c, d, w)"
+            )),
+            Some(true)
+        );
+    }
+
+    /// The one-step retention and churn aggregates' state `crm.customer_period_state`: its text
+    /// form round-trips exactly; called directly, the transition, combine and final functions
+    /// return canonical values, read states in their text form as Citus ships them, and never
+    /// change their second argument; run as aggregates, they give the old answers.
+    #[pg_test]
+    fn customer_period_state_functions_called_directly_return_canonical_values() {
+        let one = |query: &str| Spi::get_one::<bool>(query).expect("query runs");
+        let start = r#"'{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null}'::crm.customer_period_state"#;
+        let churned = r#"'{"customers_at_start":1,"customers_at_end":0,"new_customers":0,"churned_customers":1,"started_in_period":0,"ended_in_period":1,"rows":1,"denominator":"average"}'::crm.customer_period_state"#;
+        assert_eq!(
+            one(&format!(
+                "SELECT {start}::text::crm.customer_period_state OPERATOR(crm.=) {start}
+                    AND {churned}::text = '{}'",
+                &churned[1..churned.len() - "'::crm.customer_period_state".len()]
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                "SELECT crm.retention_rate_trans(NULL::crm.customer_period_state, '2023-01-01', NULL,
+                                                 '2024-01-01', '2024-02-01') OPERATOR(crm.=) {start}
+                    AND crm.churn_rate_denominator_trans(NULL::crm.customer_period_state, '2023-01-01',
+                          '2024-01-10', '2024-01-01', '2024-02-01', 'average') OPERATOR(crm.=) {churned}"
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            one(&format!(
+                "WITH v(a, b) AS (SELECT {start}, {churned})
+                 SELECT crm.churn_rate_final(crm.customer_period_combine(a, b)) = 2::float8 / 3
+                    AND crm.retention_rate_final(crm.customer_period_combine(NULL, a)) = 1.0
+                    AND crm.customer_period_combine(a, NULL) OPERATOR(crm.=) a
+                    AND b OPERATOR(crm.=) {churned}
+                    AND crm.churn_rate_final(NULL::crm.customer_period_state) IS NULL
+                 FROM v"
+            )),
+            Some(true)
+        );
+        // Run as aggregates (the state changed in place), with rows the old state counted.
+        assert_eq!(
+            one(
+                "SELECT crm.retention_rate(s, e, '2024-01-01', '2024-02-01') = 0.5
+                    AND crm.churn_rate(s, e, '2024-01-01', '2024-02-01') = 0.5
+                    AND crm.churn_rate(s, e, '2024-01-01', '2024-02-01', 'start_plus_new') = 1::float8 / 3
+                 FROM (VALUES (timestamptz '2023-01-01', NULL::timestamptz), ('2023-06-01', '2024-01-15'),
+                              ('2024-01-05', NULL), (NULL, NULL), ('2024-01-20', '2024-01-20')) v(s, e)"
+            ),
+            Some(true)
+        );
+    }
+    // ---- END flat2 (issue 8) ----
 
     /// The aggregates docs/conventions.md lists as lacking moving-aggregate support are exactly
     /// those without it.

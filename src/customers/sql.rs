@@ -2,17 +2,17 @@
 //! `crm.customer_agg`, `crm.rollup(crm.customer_summary)`, `crm.active_customers` and
 //! `crm.churn_series`. Aggregates are declared in `sql/customers.sql`.
 use super::state::{
-    is_customer, require_finite, CustomerRow, CustomerSummary, Denominator, PeriodState,
+    is_customer, require_finite, CustomerRow, CustomerSummary, Denominator, PeriodFlat, PeriodState,
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
+use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::interrupt::Ticker;
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, raise, raise_from_raw, raw_arg,
-    raw_return_state, raw_return_unchanged, raw_state, state_or_init, state_ref, strict_state,
-    varlena_from_bytes, OrRaise, TextArg,
+    bigint, internal_of, raise, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
+    raw_state, state_or_init, state_ref, varlena_from_bytes, with_varlena_bytes, OrRaise, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -34,6 +34,17 @@ const MAX_SERIES_PERIODS: usize = 1_000_000;
 pub struct customer_summary(pub CustomerSummary);
 
 crate::summary_type!(customer_summary(CustomerSummary));
+
+/// Transition state of `crm.retention_rate` and `crm.churn_rate` (issue 8): the period's
+/// counts, the rows and the denominator they named; text form
+/// `{"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,"started_in_period":1,"ended_in_period":2,"rows":4,"denominator":null}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Copy, Debug, PartialEq, Eq)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct customer_period_state(pub PeriodState);
+
+crate::summary_type!(customer_period_state(PeriodState));
 
 fn instant(value: TimestampWithTimeZone) -> i64 {
     pg_sys::TimestampTz::from(value)
@@ -131,8 +142,9 @@ macro_rules! period_transition {
     };
 }
 
-/// One row of the 4-argument one-step aggregates, as a raw V1 transition (also their moving
-/// transition, so it always returns the state; a row with a NULL input is skipped).
+/// One row of the moving aggregates (window frames) of the 4-argument one-step aggregates, as
+/// a raw V1 transition, state internal: it always returns the state (a moving-aggregate
+/// transition must never return NULL); a row with a NULL input is skipped.
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the transition of `crm.retention_rate` or the 4-argument
@@ -167,7 +179,7 @@ unsafe fn period_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -
 }
 
 crate::raw_transition! {
-    /// Transition function of `crm.retention_rate` (a raw V1 function).
+    /// Moving-aggregate transition (window frames) of `crm.retention_rate`, state internal.
     fn crm_retention_rate_trans / pg_finfo_crm_retention_rate_trans (fcinfo) {
         // SAFETY: Postgres calls this as the transition of `crm.retention_rate`.
         unsafe { period_add(fcinfo, RETENTION_RATE) }
@@ -175,7 +187,8 @@ crate::raw_transition! {
 }
 
 crate::raw_transition! {
-    /// Transition function of the 4-argument `crm.churn_rate` (a raw V1 function).
+    /// Moving-aggregate transition (window frames) of the 4-argument `crm.churn_rate`, state
+    /// internal.
     fn crm_churn_rate_trans / pg_finfo_crm_churn_rate_trans (fcinfo) {
         // SAFETY: Postgres calls this as the transition of `crm.churn_rate`.
         unsafe { period_add(fcinfo, CHURN_RATE) }
@@ -195,7 +208,7 @@ period_transition!(
     inverse = true
 );
 period_transition!(
-    "Transition function of the 5-argument `crm.churn_rate(..., denominator)`.",
+    "Moving-aggregate transition (window frames) of the 5-argument `crm.churn_rate(..., denominator)`, state internal.",
     churn_rate_denominator_trans,
     CHURN_RATE,
     inverse = false,
@@ -209,46 +222,142 @@ period_transition!(
     denominator
 );
 
-/// Combine function of the one-step retention and churn aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn customer_period_combine(
-    first: Internal,
-    second: Internal,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    // SAFETY: both states are `PeriodState`s made by the one-step aggregates' functions.
-    unsafe {
-        combine_states::<PeriodState>(first, second, fcinfo, CHURN_RATE, |state, other| {
-            state.merge(CHURN_RATE, other).or_raise()
-        })
-    }
-}
-
-/// Serialize function of the one-step retention and churn aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn customer_period_serialize(mut state: Internal) -> Vec<u8> {
-    // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
-    unsafe { strict_state::<PeriodState>(&mut state) }.encode()
-}
-
-/// Deserialize function of the one-step retention and churn aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn customer_period_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(PeriodState::decode(bytes).or_raise())
-}
-
-/// Final function of `crm.retention_rate`: (E − N) / S.
+/// Moving-aggregate final function (window frames) of `crm.retention_rate`: (E − N) / S.
 #[pg_extern(immutable, parallel_safe)]
 fn retention_rate_final(mut state: Internal) -> Option<f64> {
     // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
     unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.retention_rate())
 }
 
-/// Final function of `crm.churn_rate`: lost over the denominator the rows named ('start' by default).
+/// Moving-aggregate final function (window frames) of `crm.churn_rate`: lost over the
+/// denominator the rows named ('start' by default).
 #[pg_extern(immutable, parallel_safe)]
 fn churn_rate_final(mut state: Internal) -> Option<f64> {
     // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
     unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.churn_rate())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The one-step aggregates' transition state crm.customer_period_state (issue 8), changed in
+// place per row.
+// ---------------------------------------------------------------------------------------------
+
+/// The customer row in arguments 1 to 4 of a transition function, `None` (the row is skipped)
+/// when started_at, period_start or period_end is NULL.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a transition function whose arguments 1 to 4 are
+/// timestamptz values.
+#[inline(always)]
+unsafe fn raw_customer_row(fcinfo: pg_sys::FunctionCallInfo) -> Option<CustomerRow> {
+    // SAFETY: arguments 1 to 4 exist (this function's contract), each a timestamptz, an int8
+    // by value.
+    unsafe {
+        Some(CustomerRow {
+            started_at: raw_arg(fcinfo, 1)?.value() as i64,
+            ended_at: raw_arg(fcinfo, 2).map(|datum| datum.value() as i64),
+            period_start: raw_arg(fcinfo, 3)?.value() as i64,
+            period_end: raw_arg(fcinfo, 4)?.value() as i64,
+        })
+    }
+}
+
+/// One row of the 4-argument one-step aggregates on their `crm.customer_period_state`, changed
+/// in place; a row with a NULL input leaves the state (NULL before the first usable row) as it
+/// is.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the transition of `crm.retention_rate` or the 4-argument
+/// `crm.churn_rate` (`function`) on that state.
+#[inline(always)]
+unsafe fn period_state_add(
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &'static str,
+) -> pg_sys::Datum {
+    // SAFETY: argument 0 is a `crm.customer_period_state`, arguments 1 to 4 timestamptz values;
+    // nothing on this frame needs dropping when an error longjmps over it.
+    unsafe {
+        let Some(row) = raw_customer_row(fcinfo) else {
+            return raw_return_unchanged(fcinfo);
+        };
+        let mut state = flat_state_mut::<PeriodFlat>(fcinfo);
+        if let Err(error) = state.get().add(function, row, None) {
+            raise_from_raw(move || error);
+        }
+        flat_return(fcinfo, state)
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.retention_rate` (state `crm.customer_period_state`, changed
+    /// in place).
+    fn crm_retention_rate_state_trans / pg_finfo_crm_retention_rate_state_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.retention_rate`.
+        unsafe { period_state_add(fcinfo, RETENTION_RATE) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of the 4-argument `crm.churn_rate` (state
+    /// `crm.customer_period_state`, changed in place).
+    fn crm_churn_rate_state_trans / pg_finfo_crm_churn_rate_state_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.churn_rate`.
+        unsafe { period_state_add(fcinfo, CHURN_RATE) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of the 5-argument `crm.churn_rate(..., denominator)` (state
+    /// `crm.customer_period_state`, changed in place): one row and the denominator it names; a
+    /// row with a NULL input (the denominator included) leaves the state as it is.
+    fn crm_churn_rate_denominator_state_trans / pg_finfo_crm_churn_rate_denominator_state_trans (fcinfo) {
+        // SAFETY: argument 0 is a `crm.customer_period_state`, arguments 1 to 4 timestamptz
+        // values and argument 5 a text; the guard turns errors and panics into Postgres errors.
+        unsafe {
+            pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+                let (Some(row), Some(name)) = (raw_customer_row(fcinfo), raw_arg(fcinfo, 5)) else {
+                    return raw_return_unchanged(fcinfo);
+                };
+                let denominator = with_varlena_bytes(name, |bytes| {
+                    TextArg(bytes)
+                        .name(CHURN_RATE, "denominator")
+                        .and_then(|name| Denominator::parse(CHURN_RATE, name))
+                })
+                .or_raise();
+                let mut state = flat_state_mut::<PeriodFlat>(fcinfo);
+                state.get().add(CHURN_RATE, row, Some(denominator)).or_raise();
+                flat_return(fcinfo, state)
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of the one-step retention and churn aggregates (parallel query, Citus).
+    fn crm_customer_period_state_combine / pg_finfo_crm_customer_period_state_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.customer_period_state` values.
+        unsafe {
+            flat_combine::<PeriodFlat>(fcinfo, |state, other| state.merge(CHURN_RATE, other))
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.retention_rate`: (E − N) / S; NULL without usable rows or when
+    /// S is 0.
+    fn crm_retention_rate_state_final / pg_finfo_crm_retention_rate_state_final (fcinfo) {
+        // SAFETY: argument 0 is a `crm.customer_period_state`; the result a double precision.
+        unsafe { flat_final::<PeriodFlat, f64>(fcinfo, |state| state.state().retention_rate()) }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.churn_rate`: lost over the denominator the rows named ('start'
+    /// by default); NULL without usable rows or when that denominator is 0.
+    fn crm_churn_rate_state_final / pg_finfo_crm_churn_rate_state_final (fcinfo) {
+        // SAFETY: argument 0 is a `crm.customer_period_state`; the result a double precision.
+        unsafe { flat_final::<PeriodFlat, f64>(fcinfo, |state| state.state().churn_rate()) }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,13 +663,11 @@ extension_sql_file!(
     name = "customers_aggregates",
     requires = [
         customer_summary,
+        customer_period_state,
         retention_rate_inverse,
         churn_rate_inverse,
         churn_rate_denominator_trans,
         churn_rate_denominator_inverse,
-        customer_period_combine,
-        customer_period_serialize,
-        customer_period_deserialize,
         retention_rate_final,
         churn_rate_final,
         customer_summary_customers,

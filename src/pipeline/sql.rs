@@ -1,11 +1,12 @@
 //! SQL surface of the sales pipeline: `crm.pipeline_agg`, `crm.rollup(crm.pipeline_summary)`,
 //! the accessors, and the one-step `crm.pipeline_velocity` aggregate. Aggregates are declared
 //! in `sql/pipeline.sql`; the per-row transitions are raw V1 C functions.
-use super::state::{interval_microseconds, PipelineSummary, USECS_PER_DAY};
+use super::state::{interval_microseconds, PipelineFlat, PipelineSummary, USECS_PER_DAY};
 use crate::common::datum::{decimal_of, numeric_of, raw_decimal};
+use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::pg::{
-    bigint, combine_states, internal_of, new_transient_state, raise_from_raw, raw_arg,
-    raw_return_state, raw_state, state_or_init, state_ref, OrRaise,
+    bigint, internal_of, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
+    raw_state, state_or_init, state_ref, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -26,13 +27,13 @@ pub struct pipeline_summary(pub PipelineSummary);
 crate::summary_type!(pipeline_summary(PipelineSummary));
 
 // ---------------------------------------------------------------------------------------------
-// Transition, inverse, combine, serialize, deserialize and final functions.
+// Moving-aggregate (window frame) functions, state internal: transition, inverse and final.
 // ---------------------------------------------------------------------------------------------
 
-/// Per-row step of `crm.pipeline_agg` and `crm.pipeline_velocity`: counts one opportunity.
-/// The state is created on the first row, usable or not, so the same function serves as the
-/// moving-aggregate transition (which must never return NULL). A NULL amount or created_at
-/// skips the row.
+/// Per-row step of the moving aggregates (window frames) of `crm.pipeline_agg` and
+/// `crm.pipeline_velocity`: counts one opportunity. The state is created on the first row,
+/// usable or not (a moving-aggregate transition must never return NULL). A NULL amount or
+/// created_at skips the row.
 #[inline(always)]
 unsafe fn pipeline_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -> pg_sys::Datum {
     let summary = unsafe { raw_state(fcinfo, function, PipelineSummary::default) };
@@ -55,14 +56,16 @@ unsafe fn pipeline_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str)
 }
 
 crate::raw_transition! {
-    /// Transition function of `crm.pipeline_agg(numeric, timestamptz, timestamptz, boolean)`.
+    /// Moving-aggregate transition (window frames) of `crm.pipeline_agg(numeric, timestamptz,
+    /// timestamptz, boolean)`, state internal.
     fn crm_pipeline_agg_trans / pg_finfo_crm_pipeline_agg_trans (fcinfo) {
         unsafe { pipeline_add(fcinfo, PIPELINE_AGG) }
     }
 }
 
 crate::raw_transition! {
-    /// Transition function of `crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean)`.
+    /// Moving-aggregate transition (window frames) of `crm.pipeline_velocity(numeric,
+    /// timestamptz, timestamptz, boolean)`, state internal.
     fn crm_pipeline_velocity_trans / pg_finfo_crm_pipeline_velocity_trans (fcinfo) {
         unsafe { pipeline_add(fcinfo, PIPELINE_VELOCITY) }
     }
@@ -96,7 +99,8 @@ fn pipeline_inverse(
     state
 }
 
-/// Transition function of `crm.rollup(crm.pipeline_summary)`.
+/// Moving-aggregate transition (window frames) of `crm.rollup(crm.pipeline_summary)`, state
+/// internal.
 #[pg_extern(immutable, parallel_safe)]
 fn pipeline_rollup_trans(
     mut state: Internal,
@@ -128,35 +132,6 @@ fn pipeline_rollup_inverse(mut state: Internal, summary: Option<pipeline_summary
     state
 }
 
-/// Combine function of the pipeline aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn pipeline_combine(
-    first: Internal,
-    second: Internal,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    unsafe {
-        combine_states::<PipelineSummary>(first, second, fcinfo, PIPELINE_AGG, |state, other| {
-            state.merge(PIPELINE_AGG, other).or_raise()
-        })
-    }
-}
-
-/// Serialize function of the pipeline aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn pipeline_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<PipelineSummary>(&mut state) }
-        .copied()
-        .unwrap_or_default()
-        .encode()
-}
-
-/// Deserialize function of the pipeline aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn pipeline_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(PipelineSummary::decode(bytes).or_raise())
-}
-
 /// The state's summary, or `None` when no usable row was seen.
 fn seen(state: &mut Internal) -> Option<PipelineSummary> {
     unsafe { state_ref::<PipelineSummary>(state) }
@@ -164,20 +139,133 @@ fn seen(state: &mut Internal) -> Option<PipelineSummary> {
         .filter(|summary| summary.opportunities() > 0)
 }
 
-/// Final function of `crm.pipeline_agg` and `crm.rollup(crm.pipeline_summary)`.
+/// Moving-aggregate final function (window frames) of `crm.pipeline_agg` and
+/// `crm.rollup(crm.pipeline_summary)`.
 #[pg_extern(immutable, parallel_safe)]
 fn pipeline_agg_final(mut state: Internal) -> Option<pipeline_summary> {
     seen(&mut state).map(pipeline_summary)
 }
 
-/// Final function of `crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean)`:
-/// pipeline velocity per day.
+/// Moving-aggregate final function (window frames) of `crm.pipeline_velocity(numeric,
+/// timestamptz, timestamptz, boolean)`: pipeline velocity per day.
 #[pg_extern(immutable, parallel_safe)]
 fn pipeline_velocity_final(mut state: Internal) -> Option<AnyNumeric> {
-    seen(&mut state)?
+    velocity_per_day(seen(&mut state)?)
+}
+
+/// Pipeline velocity per day of a summary with at least one opportunity.
+fn velocity_per_day(summary: PipelineSummary) -> Option<AnyNumeric> {
+    summary
         .pipeline_velocity(PIPELINE_VELOCITY, i128::from(USECS_PER_DAY))
         .or_raise()
         .map(numeric_of)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The aggregates' transition state crm.pipeline_summary (issue 8), changed in place per row.
+// ---------------------------------------------------------------------------------------------
+
+/// Per-row step of `crm.pipeline_agg` and `crm.pipeline_velocity` on their
+/// `crm.pipeline_summary` state: counts one opportunity; a NULL amount or created_at leaves the
+/// state (NULL before the first usable row) as it is.
+///
+/// # Safety
+/// `fcinfo` must be the call info of one of these transition functions.
+#[inline(always)]
+unsafe fn pipeline_state_add(
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &'static str,
+) -> pg_sys::Datum {
+    // SAFETY: argument 0 is a `crm.pipeline_summary`, then (numeric, timestamptz, timestamptz,
+    // boolean); nothing on this frame needs dropping when an error longjmps over it.
+    unsafe {
+        let (Some(amount), Some(created_at)) = (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2)) else {
+            return raw_return_unchanged(fcinfo);
+        };
+        let closed_at = raw_arg(fcinfo, 3).map(|datum| datum.value() as i64);
+        let won = raw_arg(fcinfo, 4).map(|datum| datum.value() != 0);
+        let mut state = flat_state_mut::<PipelineFlat>(fcinfo);
+        let added = raw_decimal(function, "amount", amount).and_then(|amount| {
+            state
+                .get()
+                .add(function, amount, created_at.value() as i64, closed_at, won)
+        });
+        if let Err(error) = added {
+            raise_from_raw(move || error);
+        }
+        flat_return(fcinfo, state)
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pipeline_agg(numeric, timestamptz, timestamptz, boolean)`
+    /// (state `crm.pipeline_summary`, changed in place).
+    fn crm_pipeline_agg_state_trans / pg_finfo_crm_pipeline_agg_state_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.pipeline_agg`.
+        unsafe { pipeline_state_add(fcinfo, PIPELINE_AGG) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pipeline_velocity(numeric, timestamptz, timestamptz,
+    /// boolean)` (state `crm.pipeline_summary`, changed in place).
+    fn crm_pipeline_velocity_state_trans / pg_finfo_crm_pipeline_velocity_state_trans (fcinfo) {
+        // SAFETY: Postgres calls this as the transition of `crm.pipeline_velocity`.
+        unsafe { pipeline_state_add(fcinfo, PIPELINE_VELOCITY) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.rollup(crm.pipeline_summary)`: merges one summary into the
+    /// state; a NULL summary leaves it as it is.
+    fn crm_pipeline_rollup_state_trans / pg_finfo_crm_pipeline_rollup_state_trans (fcinfo) {
+        // SAFETY: both arguments are `crm.pipeline_summary` values.
+        unsafe {
+            flat_combine::<PipelineFlat>(fcinfo, |state, other| state.merge(PIPELINE_ROLLUP, other))
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of the pipeline aggregates (parallel query, Citus).
+    fn crm_pipeline_state_combine / pg_finfo_crm_pipeline_state_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.pipeline_summary` states.
+        unsafe {
+            flat_combine::<PipelineFlat>(fcinfo, |state, other| state.merge(PIPELINE_AGG, other))
+        }
+    }
+}
+
+/// The summary of a state, `None` when it counts no opportunity (only rolled-up empty
+/// summaries): the aggregates then return NULL, as over no usable rows.
+fn seen_flat(state: &PipelineFlat) -> Option<PipelineSummary> {
+    Some(state.summary()).filter(|summary| summary.opportunities() > 0)
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.pipeline_agg` and `crm.rollup(crm.pipeline_summary)`: the
+    /// summary in its canonical stored form; NULL without opportunities.
+    fn crm_pipeline_agg_state_final / pg_finfo_crm_pipeline_agg_state_final (fcinfo) {
+        // SAFETY: argument 0 is a `crm.pipeline_summary` state, and so is the result.
+        unsafe {
+            flat_final::<PipelineFlat, pipeline_summary>(fcinfo, |state| {
+                seen_flat(state).map(pipeline_summary)
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean)`:
+    /// pipeline velocity per day; NULL when nothing was won.
+    fn crm_pipeline_velocity_state_final / pg_finfo_crm_pipeline_velocity_state_final (fcinfo) {
+        // SAFETY: argument 0 is a `crm.pipeline_summary` state; the result a numeric.
+        unsafe {
+            flat_final::<PipelineFlat, AnyNumeric>(fcinfo, |state| {
+                velocity_per_day(seen_flat(state)?)
+            })
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,9 +375,6 @@ extension_sql_file!(
         pipeline_inverse,
         pipeline_rollup_trans,
         pipeline_rollup_inverse,
-        pipeline_combine,
-        pipeline_serialize,
-        pipeline_deserialize,
         pipeline_agg_final,
         pipeline_velocity_final,
         pipeline_summary_opportunities,

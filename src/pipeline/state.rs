@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::flat::{self, FlatState};
 use crate::common::money::{self, read_decimal, write_decimal};
 
 /// Binary format version of [`PipelineSummary`].
@@ -331,7 +332,14 @@ impl PipelineSummary {
         writer.finish()
     }
 
+    /// Reads a `crm.pipeline_summary`: its canonical form or the working form of an aggregate
+    /// state ([`PipelineFlat`], [`crate::common::flat`]).
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        flat::decode_any::<PipelineFlat>(bytes).map(|state| state.summary())
+    }
+
+    /// Reads the canonical (stored) binary form, validating it.
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
         let mut reader = Reader::open(bytes, FORMAT_VERSION, TYPE_NAME)?;
         let summary = PipelineSummary {
             won: reader.u64()?,
@@ -362,6 +370,121 @@ impl PipelineSummary {
         })?;
         summary.check_total(TYPE_NAME, MetricError::InvalidText)?;
         Ok(summary)
+    }
+}
+
+/// Working form of a [`PipelineSummary`] as the state of the pipeline aggregates (SQL type
+/// `crm.pipeline_summary`, changed in place per row: [`crate::common::flat`]). Plain old data:
+/// the two sums of money in `Decimal`'s 16-byte serialized form, and the sum of sales cycles in
+/// two 64-bit halves (a `u128` field would need 16-byte alignment, more than a varlena gives).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct PipelineFlat {
+    won: u64,
+    lost: u64,
+    open: u64,
+    won_value: [u8; 16],
+    open_value: [u8; 16],
+    won_cycle_low: u64,
+    won_cycle_high: u64,
+}
+
+impl PipelineFlat {
+    /// The working form of `summary`.
+    #[inline(always)]
+    pub fn of(summary: &PipelineSummary) -> Self {
+        PipelineFlat {
+            won: summary.won,
+            lost: summary.lost,
+            open: summary.open,
+            won_value: summary.won_value.serialize(),
+            open_value: summary.open_value.serialize(),
+            won_cycle_low: summary.won_cycle_microseconds as u64,
+            won_cycle_high: (summary.won_cycle_microseconds >> 64) as u64,
+        }
+    }
+
+    /// The summary this working form holds (as written by [`PipelineFlat::of`]; a form read
+    /// from elsewhere is checked by [`FlatState::validate`] first).
+    #[inline(always)]
+    pub fn summary(&self) -> PipelineSummary {
+        PipelineSummary {
+            won: self.won,
+            lost: self.lost,
+            open: self.open,
+            won_value: Decimal::deserialize(self.won_value),
+            open_value: Decimal::deserialize(self.open_value),
+            won_cycle_microseconds: u128::from(self.won_cycle_high) << 64
+                | u128::from(self.won_cycle_low),
+        }
+    }
+
+    /// Counts one opportunity as [`PipelineSummary::add`] does, touching only the fields its
+    /// outcome changes (the per-row path); an error leaves the state unchanged.
+    #[inline(always)]
+    pub fn add(
+        &mut self,
+        function: &str,
+        amount: Decimal,
+        created_at: i64,
+        closed_at: Option<i64>,
+        won: Option<bool>,
+    ) -> MetricResult<()> {
+        let count = |count: u64| count.checked_add(1).ok_or_else(|| count_overflow(function));
+        match classify(function, amount, created_at, closed_at, won)? {
+            Outcome::Open => {
+                let sum = Decimal::deserialize(self.open_value);
+                let sum = money::add(function, "open value", sum, amount)?;
+                self.open = count(self.open)?;
+                self.open_value = sum.serialize();
+            }
+            Outcome::Lost => self.lost = count(self.lost)?,
+            Outcome::Won(cycle) => {
+                let sum = Decimal::deserialize(self.won_value);
+                let sum = money::add(function, "won value", sum, amount)?;
+                self.won = count(self.won)?;
+                self.won_value = sum.serialize();
+                // The u128 addition of `PipelineSummary::add`, in halves.
+                let (low, carry) = self.won_cycle_low.overflowing_add(cycle);
+                self.won_cycle_low = low;
+                self.won_cycle_high = self.won_cycle_high.wrapping_add(u64::from(carry));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds another state or summary ([`PipelineSummary::merge`]: combine and rollup).
+    pub fn merge(&mut self, function: &str, other: &PipelineFlat) -> MetricResult<()> {
+        let mut summary = self.summary();
+        summary.merge(function, &other.summary())?;
+        *self = Self::of(&summary);
+        Ok(())
+    }
+}
+
+// SAFETY: `repr(C)` with u64 fields and 16-byte arrays (offsets 0, 8, 16, 24, 40, 56, 64; size
+// 72, alignment 8): no padding, every byte pattern a value, which `validate` then checks.
+unsafe impl FlatState for PipelineFlat {
+    fn validate(self) -> MetricResult<Self> {
+        // A decimal's serialized form is canonical exactly when it reads back to itself (no
+        // unused flag bits, a scale of at most 28).
+        let canonical = |bytes: [u8; 16]| Decimal::deserialize(bytes).serialize() == bytes;
+        if !canonical(self.won_value) || !canonical(self.open_value) {
+            return Err(MetricError::InvalidBinary(format!(
+                "{TYPE_NAME}: malformed decimal value"
+            )));
+        }
+        self.summary()
+            .check_total(TYPE_NAME, MetricError::InvalidBinary)?;
+        Ok(self)
+    }
+
+    fn encode_canonical(&self) -> Vec<u8> {
+        self.summary().encode()
+    }
+
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
+        PipelineSummary::decode_canonical(bytes).map(|summary| Self::of(&summary))
     }
 }
 
@@ -510,6 +633,64 @@ mod tests {
         assert_eq!(hex, "01070d00e0c50800000000008080998097b00c");
     }
 
+    /// The payload of the working form of `state` (as `crm.pipeline_summary` holds it while an
+    /// aggregate runs): the tag, three padding bytes, the struct.
+    fn working_payload(state: &PipelineFlat) -> Vec<u8> {
+        let mut payload = vec![flat::WORKING_TAG, 0, 0, 0];
+        payload.extend_from_slice(&state.won.to_ne_bytes());
+        payload.extend_from_slice(&state.lost.to_ne_bytes());
+        payload.extend_from_slice(&state.open.to_ne_bytes());
+        payload.extend_from_slice(&state.won_value);
+        payload.extend_from_slice(&state.open_value);
+        payload.extend_from_slice(&state.won_cycle_low.to_ne_bytes());
+        payload.extend_from_slice(&state.won_cycle_high.to_ne_bytes());
+        payload
+    }
+
+    #[test]
+    fn working_form_holds_the_summary_and_is_validated() {
+        let mut summary = worked_example();
+        summary.add(F, d("12.50"), 0, None, None).unwrap();
+        // A sales cycle sum above 2^64 microseconds uses the high half.
+        summary.won_cycle_microseconds += u128::from(u64::MAX);
+        let flat = PipelineFlat::of(&summary);
+        assert_eq!(flat.summary(), summary);
+        assert_eq!(std::mem::size_of::<PipelineFlat>(), 72);
+        assert_eq!(
+            PipelineSummary::decode(&working_payload(&flat)),
+            Ok(summary)
+        );
+        assert_eq!(
+            PipelineSummary::decode(&flat.encode_canonical()),
+            Ok(summary)
+        );
+        // Forged working forms: a scale above 28, unused flag bits, a value without deals.
+        let mut bad_scale = flat;
+        bad_scale.won_value[2] = 29;
+        let mut bad_flags = flat;
+        bad_flags.open_value[0] = 1;
+        let mut without_deals = flat;
+        without_deals.open = 0;
+        for bad in [bad_scale, bad_flags, without_deals] {
+            assert!(matches!(
+                PipelineSummary::decode(&working_payload(&bad)),
+                Err(MetricError::InvalidBinary(_))
+            ));
+        }
+        // Adding through the working form equals adding to the summary; an error changes
+        // nothing.
+        let mut state = PipelineFlat::default();
+        state.add(F, d("5"), 0, Some(DAY), Some(true)).unwrap();
+        assert!(state.add(F, d("-1"), 0, None, None).is_err());
+        let mut expected = PipelineSummary::default();
+        expected.add(F, d("5"), 0, Some(DAY), Some(true)).unwrap();
+        assert_eq!(state.summary(), expected);
+        let mut merged = PipelineFlat::of(&summary);
+        merged.merge(F, &state).unwrap();
+        summary.merge(F, &expected).unwrap();
+        assert_eq!(merged.summary(), summary);
+    }
+
     fn row() -> impl Strategy<Value = (i64, i64, Option<i64>, Option<bool>)> {
         (
             0i64..1_000_000,
@@ -528,6 +709,23 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn working_form_adds_as_the_summary(rows in prop::collection::vec(row(), 0..60), start_high in any::<bool>()) {
+            let mut summary = PipelineSummary::default();
+            if start_high {
+                // A cycle sum just below 2^64, so that adding carries into the high half.
+                summary.add(F, d("1"), 0, Some(i64::MAX - 1), Some(true)).unwrap();
+                summary.add(F, d("1"), 0, Some(i64::MAX - 1), Some(true)).unwrap();
+            }
+            let mut flat = PipelineFlat::of(&summary);
+            for &(cents, created, closed, won) in &rows {
+                let amount = Decimal::new(cents, 2);
+                summary.add(F, amount, created, closed, won).unwrap();
+                flat.add(F, amount, created, closed, won).unwrap();
+            }
+            prop_assert_eq!(flat.summary(), summary);
+        }
+
         #[test]
         fn split_and_merge_equals_one_pass(rows in prop::collection::vec(row(), 0..60), cut in 0usize..60) {
             let cut = cut.min(rows.len());

@@ -1,13 +1,16 @@
 //! The one-step aggregates' state: counts of customers against one period.
 use super::{check_period, customer_span, Denominator, FORMAT_VERSION};
-use crate::common::codec::{Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::flat::{self, FlatState};
+use serde::Deserialize;
 
-/// Names the parallel form of [`PeriodState`] in error messages.
-const STATE_NAME: &str = "crm.retention_rate/crm.churn_rate state";
+/// SQL name of the state type, used in messages about its binary and text forms.
+const STATE_NAME: &str = "crm.customer_period_state";
 
 /// Per-period counts. All u64. Exact under any split; `merge` adds field-wise.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct PeriodCounts {
     /// S: started before `period_start` and not ended before it.
     pub customers_at_start: u64,
@@ -264,17 +267,11 @@ impl PeriodState {
             .churn_rate(self.denominator.unwrap_or(Denominator::Start))
     }
 
-    /// Parallel form: version byte, denominator tag, the six counts and the row count, all
-    /// varints.
+    /// Canonical binary form of `crm.customer_period_state`: version byte, denominator tag,
+    /// the six counts and the row count, all varints.
     pub fn encode(&self) -> Vec<u8> {
-        let tag = match self.denominator {
-            None => 0,
-            Some(Denominator::Start) => 1,
-            Some(Denominator::Average) => 2,
-            Some(Denominator::StartPlusNew) => 3,
-        };
         let mut writer = Writer::with_version(FORMAT_VERSION);
-        writer.u8(tag);
+        writer.u8(denominator_tag(self.denominator));
         for field in self.counts.fields() {
             writer.u64(field);
         }
@@ -282,32 +279,204 @@ impl PeriodState {
         writer.finish()
     }
 
-    /// Inverse of [`PeriodState::encode`]; rejects malformed or inconsistent input.
+    /// Reads a `crm.customer_period_state`: its canonical form ([`PeriodState::encode`]) or the
+    /// working form of an aggregate state ([`PeriodFlat`], [`crate::common::flat`]); rejects
+    /// malformed or inconsistent input.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let invalid = |what: &str| MetricError::InvalidBinary(format!("{STATE_NAME}: {what}"));
+        flat::decode_any::<PeriodFlat>(bytes).map(|state| state.state())
+    }
+
+    /// Reads the canonical binary form, validating it.
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
         let mut reader = Reader::open(bytes, FORMAT_VERSION, STATE_NAME)?;
-        let denominator = match reader.u8()? {
-            0 => None,
-            1 => Some(Denominator::Start),
-            2 => Some(Denominator::Average),
-            3 => Some(Denominator::StartPlusNew),
-            _ => return Err(invalid("unknown denominator tag")),
-        };
+        let denominator = denominator_of_tag(u64::from(reader.u8()?)).ok_or_else(|| {
+            MetricError::InvalidBinary(format!("{STATE_NAME}: unknown denominator tag"))
+        })?;
         let mut fields = [0u64; 6];
         for field in &mut fields {
             *field = reader.u64()?;
         }
         let rows = reader.u64()?;
         reader.finish()?;
-        let counts = PeriodCounts::from_fields(fields);
-        if !counts.is_consistent() || fields.iter().any(|&count| count > rows) {
-            return Err(invalid("inconsistent counts"));
-        }
-        Ok(PeriodState {
-            counts,
+        PeriodState {
+            counts: PeriodCounts::from_fields(fields),
             denominator,
             rows,
-        })
+        }
+        .checked(MetricError::InvalidBinary)
+    }
+
+    /// Rejects counts that no rows could give: inconsistent counts, or a count above the rows.
+    fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
+        let fields = self.counts.fields();
+        if !self.counts.is_consistent() || fields.iter().any(|&count| count > self.rows) {
+            return Err(error(format!("{STATE_NAME}: inconsistent counts")));
+        }
+        Ok(self)
+    }
+
+    /// Readable text form (exact: Citus ships a partial state as this text), e.g.
+    /// `{"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,
+    /// "started_in_period":1,"ended_in_period":2,"rows":4,"denominator":"start"}`; the
+    /// denominator is `null` until a row names one.
+    pub fn to_text(&self) -> String {
+        let counts = &self.counts;
+        let denominator = match self.denominator {
+            None => "null".to_string(),
+            Some(denominator) => format!("\"{}\"", denominator.name()),
+        };
+        format!(
+            r#"{{"customers_at_start":{},"customers_at_end":{},"new_customers":{},"churned_customers":{},"started_in_period":{},"ended_in_period":{},"rows":{},"denominator":{}}}"#,
+            counts.customers_at_start,
+            counts.customers_at_end,
+            counts.new_customers,
+            counts.churned_customers,
+            counts.started_in_period,
+            counts.ended_in_period,
+            self.rows,
+            denominator
+        )
+    }
+
+    /// Inverse of [`PeriodState::to_text`]: every field required (the denominator may be
+    /// `null`), no other field; the counts validated as the binary form's are.
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let parsed: PeriodText = from_json_object(text).map_err(|error| {
+            MetricError::InvalidText(format!(
+                "{STATE_NAME}: malformed value {text:?} ({error}); expected e.g. \
+                 {{\"customers_at_start\":3,\"customers_at_end\":2,\"new_customers\":1,\
+                 \"churned_customers\":2,\"started_in_period\":1,\"ended_in_period\":2,\
+                 \"rows\":4,\"denominator\":null}}"
+            ))
+        })?;
+        PeriodState {
+            counts: PeriodCounts {
+                customers_at_start: parsed.customers_at_start,
+                customers_at_end: parsed.customers_at_end,
+                new_customers: parsed.new_customers,
+                churned_customers: parsed.churned_customers,
+                started_in_period: parsed.started_in_period,
+                ended_in_period: parsed.ended_in_period,
+            },
+            denominator: parsed.denominator,
+            rows: parsed.rows,
+        }
+        .checked(MetricError::InvalidText)
+    }
+}
+
+/// The text form of [`PeriodState`] as read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeriodText {
+    customers_at_start: u64,
+    customers_at_end: u64,
+    new_customers: u64,
+    churned_customers: u64,
+    started_in_period: u64,
+    ended_in_period: u64,
+    rows: u64,
+    /// Required, `null` allowed (a plain `Option` field could be left out).
+    #[serde(deserialize_with = "Option::deserialize")]
+    denominator: Option<Denominator>,
+}
+
+/// Tag of a denominator in the binary and working forms.
+fn denominator_tag(denominator: Option<Denominator>) -> u8 {
+    match denominator {
+        None => 0,
+        Some(Denominator::Start) => 1,
+        Some(Denominator::Average) => 2,
+        Some(Denominator::StartPlusNew) => 3,
+    }
+}
+
+/// Inverse of [`denominator_tag`]; `None` for an unknown tag.
+fn denominator_of_tag(tag: u64) -> Option<Option<Denominator>> {
+    match tag {
+        0 => Some(None),
+        1 => Some(Some(Denominator::Start)),
+        2 => Some(Some(Denominator::Average)),
+        3 => Some(Some(Denominator::StartPlusNew)),
+        _ => None,
+    }
+}
+
+/// Working form of a [`PeriodState`] as the state of the one-step aggregates (SQL type
+/// `crm.customer_period_state`, changed in place per row: [`crate::common::flat`]). Plain old
+/// data: the denominator as its tag ([`denominator_tag`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct PeriodFlat {
+    counts: PeriodCounts,
+    rows: u64,
+    denominator: u64,
+}
+
+impl PeriodFlat {
+    /// The working form of `state`.
+    #[inline(always)]
+    pub fn of(state: &PeriodState) -> Self {
+        PeriodFlat {
+            counts: state.counts,
+            rows: state.rows,
+            denominator: u64::from(denominator_tag(state.denominator)),
+        }
+    }
+
+    /// The state this working form holds (an unknown tag, which [`FlatState::validate`]
+    /// rejects in forms read from elsewhere, reads as no denominator).
+    #[inline(always)]
+    pub fn state(&self) -> PeriodState {
+        PeriodState {
+            counts: self.counts,
+            denominator: denominator_of_tag(self.denominator).unwrap_or_default(),
+            rows: self.rows,
+        }
+    }
+
+    /// Adds one customer row ([`PeriodState::add`]).
+    #[inline(always)]
+    pub fn add(
+        &mut self,
+        function: &str,
+        row: CustomerRow,
+        denominator: Option<Denominator>,
+    ) -> MetricResult<()> {
+        let mut state = self.state();
+        state.add(function, row, denominator)?;
+        *self = Self::of(&state);
+        Ok(())
+    }
+
+    /// Adds another state ([`PeriodState::merge`]: combine).
+    pub fn merge(&mut self, function: &str, other: &PeriodFlat) -> MetricResult<()> {
+        let mut state = self.state();
+        state.merge(function, &other.state())?;
+        *self = Self::of(&state);
+        Ok(())
+    }
+}
+
+// SAFETY: `repr(C)` with eight u64 fields (the six of `PeriodCounts`, also `repr(C)`, then two):
+// no padding, every byte pattern a value, which `validate` then checks.
+unsafe impl FlatState for PeriodFlat {
+    fn validate(self) -> MetricResult<Self> {
+        if denominator_of_tag(self.denominator).is_none() {
+            return Err(MetricError::InvalidBinary(format!(
+                "{STATE_NAME}: unknown denominator tag"
+            )));
+        }
+        self.state().checked(MetricError::InvalidBinary)?;
+        Ok(self)
+    }
+
+    fn encode_canonical(&self) -> Vec<u8> {
+        self.state().encode()
+    }
+
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
+        PeriodState::decode_canonical(bytes).map(|state| Self::of(&state))
     }
 }
 

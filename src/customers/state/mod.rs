@@ -24,7 +24,7 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
-pub use counts::{CustomerRow, PeriodCounts, PeriodState};
+pub use counts::{CustomerRow, PeriodCounts, PeriodFlat, PeriodState};
 pub use summary::CustomerSummary;
 
 use crate::common::calendar::{format_timestamp, is_valid_timestamp};
@@ -38,8 +38,10 @@ const NEG_INFINITY: i64 = i64::MIN;
 /// Postgres' raw `infinity` timestamp; in a summary it also stands for "never ends".
 const POS_INFINITY: i64 = i64::MAX;
 
-/// Which denominator `crm.churn_rate` divides the lost customers by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which denominator `crm.churn_rate` divides the lost customers by (in the text form of
+/// `crm.customer_period_state`, its SQL name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Denominator {
     /// Customers active at period start: `lost / S`.
     Start,
@@ -50,6 +52,15 @@ pub enum Denominator {
 }
 
 impl Denominator {
+    /// The SQL name, as [`Denominator::parse`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Denominator::Start => "start",
+            Denominator::Average => "average",
+            Denominator::StartPlusNew => "start_plus_new",
+        }
+    }
+
     /// Parses the SQL name: `'start'`, `'average'` or `'start_plus_new'`.
     pub fn parse(function: &str, name: &str) -> MetricResult<Self> {
         match name {

@@ -411,7 +411,7 @@ fn binary_forms_reject_corruption() {
         assert_eq!(
             PeriodState::decode(&bad.encode()),
             Err(MetricError::InvalidBinary(
-                "crm.retention_rate/crm.churn_rate state: inconsistent counts".to_string()
+                "crm.customer_period_state: inconsistent counts".to_string()
             ))
         );
     }
@@ -595,4 +595,97 @@ fn text_form_accepts_only_the_documented_object_within_timestamptz() {
     // The ends of the timestamptz range are accepted.
     let edges = r#"{"version":1,"customers":1,"spans":[["4714-11-24 00:00:00+00 BC","294276-12-31 23:59:59.999999+00",1]]}"#;
     assert_eq!(CustomerSummary::from_text(edges).unwrap().to_text(), edges);
+}
+
+#[test]
+fn period_state_text_and_working_forms() {
+    let state = period_state(
+        &hand_rows(),
+        (day(10), day(20)),
+        Some(Denominator::StartPlusNew),
+    );
+    let text = state.to_text();
+    assert!(
+        text.ends_with(r#""denominator":"start_plus_new"}"#),
+        "{text}"
+    );
+    assert_eq!(PeriodState::from_text(&text), Ok(state));
+    let empty = PeriodState::default();
+    assert_eq!(
+        empty.to_text(),
+        r#"{"customers_at_start":0,"customers_at_end":0,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":0,"denominator":null}"#
+    );
+    assert_eq!(PeriodState::from_text(&empty.to_text()), Ok(empty));
+    for bad in [
+        "",
+        "null",
+        "{}",
+        // the denominator is required (null allowed), unknown ones and fields refused
+        r#"{"customers_at_start":0,"customers_at_end":0,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":0}"#,
+        r#"{"customers_at_start":0,"customers_at_end":0,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":0,"denominator":"median"}"#,
+        r#"{"customers_at_start":0,"customers_at_end":0,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":0,"denominator":null,"x":1}"#,
+        // inconsistent counts, a count above the rows
+        r#"{"customers_at_start":1,"customers_at_end":0,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null}"#,
+        r#"{"customers_at_start":2,"customers_at_end":2,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null}"#,
+        r#"{"customers_at_start":-1,"customers_at_end":0,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":0,"denominator":null}"#,
+    ] {
+        assert!(
+            matches!(
+                PeriodState::from_text(bad),
+                Err(MetricError::InvalidText(_))
+            ),
+            "{bad}"
+        );
+    }
+    // The working form (tag, padding, eight native u64s) reads back, validated.
+    let working = |flat: &PeriodFlat| {
+        let state = flat.state();
+        let mut payload = vec![crate::common::flat::WORKING_TAG, 0, 0, 0];
+        let fields = [
+            state.counts.customers_at_start,
+            state.counts.customers_at_end,
+            state.counts.new_customers,
+            state.counts.churned_customers,
+            state.counts.started_in_period,
+            state.counts.ended_in_period,
+            state.rows,
+        ];
+        for field in fields {
+            payload.extend_from_slice(&field.to_ne_bytes());
+        }
+        payload
+    };
+    let flat = PeriodFlat::of(&state);
+    let mut bytes = working(&flat);
+    bytes.extend_from_slice(&3u64.to_ne_bytes());
+    assert_eq!(PeriodState::decode(&bytes), Ok(state));
+    let mut unknown_tag = working(&flat);
+    unknown_tag.extend_from_slice(&4u64.to_ne_bytes());
+    assert!(matches!(
+        PeriodState::decode(&unknown_tag),
+        Err(MetricError::InvalidBinary(_))
+    ));
+    let mut inconsistent = state;
+    inconsistent.counts.new_customers += 1;
+    let mut bytes = working(&PeriodFlat::of(&inconsistent));
+    bytes.extend_from_slice(&3u64.to_ne_bytes());
+    assert!(PeriodState::decode(&bytes).is_err());
+    // Adding and merging through the working form equals doing it on the state.
+    let row = CustomerRow {
+        started_at: day(12),
+        ended_at: None,
+        period_start: day(10),
+        period_end: day(20),
+    };
+    let mut flat = PeriodFlat::of(&state);
+    let mut expected = state;
+    flat.add(F, row, None).unwrap();
+    expected.add(F, row, None).unwrap();
+    assert_eq!(flat.state(), expected);
+    assert!(flat.add(F, row, Some(Denominator::Start)).is_err());
+    assert_eq!(flat.state(), expected);
+    let other = PeriodFlat::of(&state);
+    flat.merge(F, &other).unwrap();
+    expected.merge(F, &state).unwrap();
+    assert_eq!(flat.state(), expected);
 }

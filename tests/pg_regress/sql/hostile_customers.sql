@@ -99,5 +99,26 @@ $q$SELECT '{"version":1,"customers":0,"spans":[]} trailing'::crm.customer_summar
 $q$SELECT repeat('[', 100000)::crm.customer_summary$q$,
 $q$SELECT ('{"version":1,"customers":' || 200000 || ',"spans":[' || repeat('["2024-01-01 00:00:00+00",null,1],', 199999) || '["2024-01-01 00:00:00+00",null,1]]}')::crm.customer_summary OPERATOR(crm.=) crm.customer_agg(s, NULL) FROM (SELECT timestamptz '2024-01-01' FROM generate_series(1, 200000)) v(s)$q$,
 $q$SELECT crm.customers(('{"version":1,"customers":9223372036854775807,"spans":[["2024-01-01 00:00:00+00",null,4611686018427387904],["2025-01-01 00:00:00+00",null,4611686018427387903]]}')::crm.customer_summary)$q$,
-$q$SELECT crm.rollup(s) FROM (VALUES ('{"version":1,"customers":9223372036854775807,"spans":[["2024-01-01 00:00:00+00",null,9223372036854775807]]}'::crm.customer_summary), ('{"version":1,"customers":1,"spans":[["2025-01-01 00:00:00+00",null,1]]}')) v(s)$q$
+$q$SELECT crm.rollup(s) FROM (VALUES ('{"version":1,"customers":9223372036854775807,"spans":[["2024-01-01 00:00:00+00",null,9223372036854775807]]}'::crm.customer_summary), ('{"version":1,"customers":1,"spans":[["2025-01-01 00:00:00+00",null,1]]}')) v(s)$q$,
+-- crm.customer_period_state (the transition state of the one-step aggregates, a SQL type since
+-- issue 8): text forms, as Citus ships partial states.
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null}'::crm.customer_period_state::text$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":2,"denominator":"start_plus_new"}'::crm.customer_period_state::text$q$,
+$q$SELECT crm.churn_rate_final(crm.customer_period_combine('{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":"average"}', '{"customers_at_start":1,"customers_at_end":0,"new_customers":0,"churned_customers":1,"started_in_period":0,"ended_in_period":1,"rows":1,"denominator":null}'))$q$,
+$q$SELECT crm.customer_period_combine('{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":"average"}', '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":"start"}')$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":0,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":0,"denominator":null}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":-1,"customers_at_end":-1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":18446744073709551616,"denominator":null}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1e3,"denominator":null}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"rows":2,"denominator":null}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":"median"}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":"START"}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":1}'::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null,"extra":true}'::crm.customer_period_state$q$,
+$q$SELECT '[1,1,0,0,0,0,1,null]'::crm.customer_period_state$q$,
+$q$SELECT ''::crm.customer_period_state$q$,
+$q$SELECT ('{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":' || repeat('[', 100000) || '}')::crm.customer_period_state$q$,
+$q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null} x'::crm.customer_period_state$q$
 ]);
