@@ -18,25 +18,31 @@ impl Writer {
         }
     }
 
+    /// Reserves room for at least `additional` more bytes.
+    pub fn reserve(&mut self, additional: usize) -> &mut Self {
+        self.bytes.reserve(additional);
+        self
+    }
+
     pub fn u8(&mut self, value: u8) -> &mut Self {
         self.bytes.push(value);
         self
     }
 
+    #[inline]
     pub fn u64(&mut self, mut value: u64) -> &mut Self {
-        // Built on the stack, then appended with one capacity check.
-        let mut buffer = [0u8; 10];
-        let mut len = 0;
+        // One capacity check for the whole varint, then byte pushes the compiler keeps in line
+        // (appending a stack buffer instead calls memmove for every value).
+        self.bytes.reserve(10);
         while value >= 0x80 {
-            buffer[len] = (value as u8) | 0x80;
+            self.bytes.push((value as u8) | 0x80);
             value >>= 7;
-            len += 1;
         }
-        buffer[len] = value as u8;
-        self.bytes.extend_from_slice(&buffer[..=len]);
+        self.bytes.push(value as u8);
         self
     }
 
+    #[inline]
     pub fn i64(&mut self, value: i64) -> &mut Self {
         self.u64(((value << 1) ^ (value >> 63)) as u64)
     }
