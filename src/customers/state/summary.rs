@@ -584,3 +584,39 @@ impl PeriodPlan {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod bin_tests {
+    use super::{bin_of, BinCounts, FLAT_BINS};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn bin_of_counts_the_boundaries_at_or_below(
+            mut boundaries in prop::collection::vec(-30i64..30, 0..70),
+            instant in -35i64..35,
+        ) {
+            boundaries.sort_unstable();
+            boundaries.dedup();
+            let expected = boundaries.iter().filter(|&&boundary| boundary <= instant).count();
+            prop_assert_eq!(bin_of(&boundaries, instant), expected);
+        }
+
+        #[test]
+        fn flat_and_tree_bins_sum_alike(
+            len in 1usize..3 * FLAT_BINS,
+            updates in prop::collection::vec((0usize..3 * FLAT_BINS, 0u64..1000), 0..100),
+        ) {
+            let mut counts = BinCounts::new(len);
+            let mut plain = vec![0u64; len];
+            for &(bin, value) in &updates {
+                counts.add(bin % len, value);
+                plain[bin % len] += value;
+            }
+            prop_assert_eq!(counts.flat, len <= FLAT_BINS);
+            for bin in 0..len {
+                prop_assert_eq!(counts.sum_through(bin), plain[..=bin].iter().sum::<u64>());
+            }
+        }
+    }
+}
