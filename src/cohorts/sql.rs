@@ -8,7 +8,7 @@ use crate::common::calendar::{Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{
     bigint, combine_states, internal_of, new_transient_state, state_or_init, state_ref,
-    strict_state, OrRaise, TextArg,
+    strict_state, OrRaise, SummaryBytes, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -228,7 +228,7 @@ fn cohort_final(mut state: Internal) -> Option<cohort_summary> {
 /// active in period k exactly, 'unbounded' those active in period k or any later one.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn cohort_retention(
-    summary: cohort_summary,
+    summary: SummaryBytes<cohort_summary>,
     mode: default!(TextArg, "'classic'"),
 ) -> TableIterator<
     'static,
@@ -240,17 +240,19 @@ fn cohort_retention(
         name!(retention_rate, Option<f64>),
     ),
 > {
+    // Counted straight from the binary form (no table of the customers built); a malformed
+    // summary is reported first, then a bad mode, then a table too large.
+    let table = CohortSummary::retention_of_binary(summary.bytes, MAX_RETENTION_ROWS).or_raise();
     let mode = mode.name(COHORT_RETENTION, "retention mode").or_raise();
     let mode = RetentionMode::parse(COHORT_RETENTION, mode).or_raise();
-    let summary = summary.0;
-    if summary.retention_row_count() > MAX_RETENTION_ROWS {
+    let Ok(table) = table else {
         crate::common::pg::raise(MetricError::InvalidParameter(format!(
             "{COHORT_RETENTION}: the table would have more than {MAX_RETENTION_ROWS} rows; \
              use a longer period"
         )));
-    }
-    let rows: Vec<_> = summary
-        .retention(mode)
+    };
+    let rows: Vec<_> = table
+        .rows(mode)
         .into_iter()
         .map(|row| {
             // SAFETY: a `date` datum is any i32 of days since 2000-01-01; `row.cohort` is the
