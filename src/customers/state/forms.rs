@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::summary::{for_each_merged, merged_len, push_span, Span, MAX_CUSTOMERS};
 use super::{CustomerSummary, FORMAT_VERSION, POS_INFINITY};
 use crate::common::calendar::{format_timestamp, is_valid_timestamp, parse_timestamp};
-use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::codec::{from_json_object, varint_len, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 
@@ -32,12 +32,23 @@ impl CustomerSummary {
     /// (0 = never, else `ended_at - started_at + 1`) and the count, all varints.
     pub fn encode(&mut self) -> Vec<u8> {
         self.read_sorted(|spans, queued| {
-            let count = merged_len(spans, queued);
             let mut writer = Writer::with_version(FORMAT_VERSION);
             // Sized for typical spans (about 10 bytes: a start delta of a few days in
             // microseconds, a lifetime of months, a count of 1), so the buffer rarely moves.
-            writer.reserve(count.saturating_mul(TYPICAL_SPAN_BYTES).saturating_add(16));
-            writer.u64(count as u64);
+            let most = spans.len() + queued.len();
+            writer.reserve(most.saturating_mul(TYPICAL_SPAN_BYTES).saturating_add(16));
+            // The span count comes first. When every count between the larger part and the
+            // sum of both has the varint width of the sum, the merge below counts the spans
+            // and the count is filled in after; otherwise it is counted first (a second merge).
+            let least = spans.len().max(queued.len());
+            let width = varint_len(most as u64);
+            let count_at = writer.len();
+            if varint_len(least as u64) == width {
+                writer.gap(width);
+            } else {
+                writer.u64(merged_len(spans, queued) as u64);
+            }
+            let mut count = 0u64;
             let mut previous_start = None;
             for_each_merged(spans, queued, |span| {
                 match previous_start {
@@ -51,7 +62,11 @@ impl CustomerSummary {
                 };
                 writer.u64(end_code).u64(span.count);
                 previous_start = Some(span.started_at);
+                count += 1;
             });
+            if varint_len(least as u64) == width {
+                writer.fill_u64(count_at, count);
+            }
             writer.finish()
         })
     }
