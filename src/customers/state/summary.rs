@@ -62,24 +62,28 @@ fn merge_into(spans: &mut Vec<Span>, incoming: &[Span]) {
         ticker.tick();
         let next = incoming[right - 1];
         write -= 1;
-        match spans[..left].last().map(|last| last.key().cmp(&next.key())) {
-            Some(Ordering::Greater) => {
-                spans[write] = spans[left - 1];
-                left -= 1;
-            }
-            Some(Ordering::Equal) => {
-                spans[write] = Span {
-                    count: spans[left - 1].count.saturating_add(next.count),
-                    ..next
-                };
-                left -= 1;
-                right -= 1;
-            }
-            _ => {
-                spans[write] = next;
-                right -= 1;
-            }
+        let Some(&last) = spans[..left].last() else {
+            // Only incoming spans are left: they go below the merged part as they are.
+            spans[write + 1 - right..=write].copy_from_slice(&incoming[..right]);
+            write -= right - 1;
+            break;
+        };
+        if last.key() == next.key() {
+            spans[write] = Span {
+                count: last.count.saturating_add(next.count),
+                ..next
+            };
+            left -= 1;
+            right -= 1;
+            continue;
         }
+        // The larger key goes next, selected without a branch on it: where the two parts
+        // interleave at random, a branch mispredicts about every other span.
+        let last_first = (last.started_at > next.started_at)
+            | ((last.started_at == next.started_at) & (last.ended_at > next.ended_at));
+        spans[write] = if last_first { last } else { next };
+        left -= usize::from(last_first);
+        right -= usize::from(!last_first);
     }
     // spans[..left] is in place; close the gap equal keys left before the merged part.
     if write > left {
@@ -113,24 +117,23 @@ pub(super) fn for_each_merged(left: &[Span], right: &[Span], mut each: impl FnMu
     let mut ticker = Ticker::new();
     while l < left.len() && r < right.len() {
         ticker.tick();
-        match left[l].key().cmp(&right[r].key()) {
-            Ordering::Less => {
-                each(&left[l]);
-                l += 1;
-            }
-            Ordering::Greater => {
-                each(&right[r]);
-                r += 1;
-            }
-            Ordering::Equal => {
-                each(&Span {
-                    count: left[l].count.saturating_add(right[r].count),
-                    ..left[l]
-                });
-                l += 1;
-                r += 1;
-            }
+        let (a, b) = (&left[l], &right[r]);
+        if a.key() == b.key() {
+            each(&Span {
+                count: a.count.saturating_add(b.count),
+                ..*a
+            });
+            l += 1;
+            r += 1;
+            continue;
         }
+        // Which side comes next is selected without a branch on it: where the two parts
+        // interleave at random, a branch mispredicts about every other span.
+        let left_first = (a.started_at < b.started_at)
+            | ((a.started_at == b.started_at) & (a.ended_at < b.ended_at));
+        each(if left_first { a } else { b });
+        l += usize::from(left_first);
+        r += usize::from(!left_first);
     }
     for span in checked(&left[l..]).chain(checked(&right[r..])) {
         each(span);
