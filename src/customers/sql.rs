@@ -541,7 +541,8 @@ fn churn_series(
     ),
 > {
     // The summary is read straight from its binary form (no decoded copy of its lifetimes); a
-    // malformed one is reported before a bad option, as when it was decoded first.
+    // malformed one is reported before a bad option, as when it was decoded first (except the
+    // errors Postgres raises inside a calendar step, such as an unknown time zone).
     let options = denominator
         .name(CHURN_SERIES, "denominator")
         .and_then(|name| Denominator::parse(CHURN_SERIES, name))
