@@ -9,7 +9,9 @@ use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
-use crate::common::pg::{bigint, raw_return_unchanged, varlena_from_bytes, OrRaise, TextArg};
+use crate::common::pg::{
+    bigint, raw_return_unchanged, varlena_from_bytes, OrRaise, SummaryBytes, TextArg,
+};
 use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;
 
@@ -236,7 +238,7 @@ crate::raw_transition! {
 /// active in period k exactly, 'unbounded' those active in period k or any later one.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn cohort_retention(
-    summary: cohort_summary,
+    summary: SummaryBytes<cohort_summary>,
     mode: default!(TextArg, "'classic'"),
 ) -> TableIterator<
     'static,
@@ -248,17 +250,19 @@ fn cohort_retention(
         name!(retention_rate, Option<f64>),
     ),
 > {
+    // Counted straight from the binary form (no table of the customers built); a malformed
+    // summary is reported first, then a bad mode, then a table too large.
+    let table = CohortSummary::retention_of_binary(summary.bytes, MAX_RETENTION_ROWS).or_raise();
     let mode = mode.name(COHORT_RETENTION, "retention mode").or_raise();
     let mode = RetentionMode::parse(COHORT_RETENTION, mode).or_raise();
-    let summary = summary.0;
-    if summary.retention_row_count() > MAX_RETENTION_ROWS {
+    let Ok(table) = table else {
         crate::common::pg::raise(MetricError::InvalidParameter(format!(
             "{COHORT_RETENTION}: the table would have more than {MAX_RETENTION_ROWS} rows; \
              use a longer period"
         )));
-    }
-    let rows: Vec<_> = summary
-        .retention(mode)
+    };
+    let rows: Vec<_> = table
+        .rows(mode)
         .into_iter()
         .map(|row| {
             // SAFETY: a `date` datum is any i32 of days since 2000-01-01; `row.cohort` is the

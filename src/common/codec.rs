@@ -18,25 +18,68 @@ impl Writer {
         }
     }
 
+    /// Bytes written so far (the version byte included).
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether nothing is written, not even a version byte (never, for a writer made by
+    /// [`Writer::with_version`]).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Leaves `width` zero bytes to be filled later by [`Writer::fill_u64`].
+    pub fn gap(&mut self, width: usize) -> &mut Self {
+        self.bytes.resize(self.bytes.len() + width, 0);
+        self
+    }
+
+    /// Writes `value`'s varint over the gap left at `at`, which must be exactly
+    /// [`varint_len`]`(value)` bytes (so the result equals writing it there in order).
+    pub fn fill_u64(&mut self, at: usize, mut value: u64) {
+        for byte in &mut self.bytes[at..at + varint_len(value)] {
+            *byte = if value >= 0x80 {
+                (value as u8) | 0x80
+            } else {
+                value as u8
+            };
+            value >>= 7;
+        }
+    }
+
+    /// Reserves room for at least `additional` more bytes.
+    pub fn reserve(&mut self, additional: usize) -> &mut Self {
+        self.bytes.reserve(additional);
+        self
+    }
+
     pub fn u8(&mut self, value: u8) -> &mut Self {
         self.bytes.push(value);
         self
     }
 
+    #[inline]
     pub fn u64(&mut self, mut value: u64) -> &mut Self {
-        // Built on the stack, then appended with one capacity check.
-        let mut buffer = [0u8; 10];
-        let mut len = 0;
+        // One capacity check for the whole varint (at most 10 bytes), written straight into the
+        // spare capacity: appending a stack buffer calls memmove for every value, and pushing
+        // byte by byte checks the capacity for every byte.
+        self.bytes.reserve(10);
+        let len = self.bytes.len();
+        let spare = &mut self.bytes.spare_capacity_mut()[..10];
+        let mut written = 0;
         while value >= 0x80 {
-            buffer[len] = (value as u8) | 0x80;
+            spare[written].write((value as u8) | 0x80);
             value >>= 7;
-            len += 1;
+            written += 1;
         }
-        buffer[len] = value as u8;
-        self.bytes.extend_from_slice(&buffer[..=len]);
+        spare[written].write(value as u8);
+        // SAFETY: the `written + 1` bytes after `len` were just initialized, within capacity.
+        unsafe { self.bytes.set_len(len + written + 1) };
         self
     }
 
+    #[inline]
     pub fn i64(&mut self, value: i64) -> &mut Self {
         self.u64(((value << 1) ^ (value >> 63)) as u64)
     }
@@ -65,6 +108,11 @@ impl Writer {
     pub fn finish(self) -> Vec<u8> {
         self.bytes
     }
+}
+
+/// Bytes of the varint [`Writer::u64`] writes for `value` (1 to 10).
+pub fn varint_len(value: u64) -> usize {
+    (64 - value.leading_zeros() as usize).max(1).div_ceil(7)
 }
 
 /// Reads values written by [`Writer`]; every read checks bounds.
@@ -262,5 +310,27 @@ mod tests {
             Reader::open(&longest, 1, "t").unwrap().u128().unwrap(),
             u128::MAX
         );
+    }
+
+    #[test]
+    fn varint_widths_and_filled_gaps_match_written_varints() {
+        for shift in 0..64 {
+            for value in [
+                1u64 << shift,
+                (1u64 << shift) - 1,
+                (1u64 << shift) + 1,
+                u64::MAX,
+            ] {
+                let mut direct = Writer::with_version(1);
+                direct.u8(9).u64(value).u8(9);
+                let mut filled = Writer::with_version(1);
+                filled.u8(9);
+                let at = filled.len();
+                filled.gap(varint_len(value)).u8(9);
+                filled.fill_u64(at, value);
+                assert_eq!(direct.len(), 3 + varint_len(value), "{value}");
+                assert_eq!(filled.finish(), direct.finish(), "{value}");
+            }
+        }
     }
 }

@@ -784,7 +784,7 @@ mod targets {
     use crate::clv::state::rows::WeightedRows;
     use crate::clv::state::sbg::SbgModel;
     use crate::clv::state::simple::RfmState;
-    use crate::cohorts::state::{parse_key, CohortSummary, KeyKind};
+    use crate::cohorts::state::{parse_key, CohortSummary, KeyKind, RetentionMode};
     use crate::common::calendar::{
         format_timestamp, parse_timestamp, Period, Zone as CalendarZone,
     };
@@ -838,7 +838,21 @@ mod targets {
                 r#"{"version":1,"customers":4611686018427387903,"spans":[["2025-01-01 00:00:00+00",null,4611686018427387903]]}"#,
             ],
             CustomerSummary::from_text,
-            CustomerSummary::decode,
+            // crm.churn_series reads the binary form in place: it must accept what decode
+            // accepts and answer the same.
+            |bytes| {
+                let decoded = CustomerSummary::decode(bytes);
+                let periods = [(-86_400_000_000, 0), (0, 2_678_400_000_000)];
+                let in_place = CustomerSummary::periods_of_binary("fuzz", bytes, &periods);
+                let expected = decoded
+                    .clone()
+                    .and_then(|mut s| s.periods("fuzz", &periods));
+                assert_eq!(
+                    in_place, expected,
+                    "periods read in place differ from decode"
+                );
+                decoded
+            },
             |value| value.to_text(),
             |value| value.encode(),
         ));
@@ -856,7 +870,24 @@ mod targets {
                 r#"{"version":1,"period":"year","time_zone":"America/New_York","key":"bigint","customers":[["-5",[20,21,90]]]}"#,
             ],
             CohortSummary::from_text,
-            CohortSummary::decode,
+            // crm.cohort_retention reads the binary form in place: it must accept what decode
+            // accepts and answer the same.
+            |bytes| {
+                let decoded = CohortSummary::decode(bytes);
+                let in_place = CohortSummary::retention_of_binary(bytes, 1 << 16);
+                match (&decoded, in_place) {
+                    (Ok(summary), Ok(Ok(table))) => assert_eq!(
+                        table.rows(RetentionMode::Unbounded),
+                        summary.retention(RetentionMode::Unbounded)
+                    ),
+                    (Ok(summary), Ok(Err(rows))) => {
+                        assert_eq!(rows, summary.retention_row_count())
+                    }
+                    (Err(error), Err(other)) => assert_eq!(error, &other),
+                    _ => panic!("the in-place retention and decode disagree"),
+                }
+                decoded
+            },
             |value| value.to_text(),
             |value| value.encode(),
         ));

@@ -767,3 +767,64 @@ fn check_for_interrupts() {
 pub fn install_interrupt_hook() {
     super::interrupt::install(check_for_interrupts);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Summaries read in place (issue 8, speed): a summary argument as its binary form.
+// ---------------------------------------------------------------------------------------------
+
+/// A summary argument (SQL type of `T`, a `summary_type!`) as the bytes of its binary form,
+/// detoasted but not decoded: for readers that stream over the form (`crm.churn_series`,
+/// `crm.cohort_retention`) instead of building the summary's state first. The reader must
+/// validate what it reads as `T::decode` does.
+#[derive(Clone, Copy, Debug)]
+pub struct SummaryBytes<'a, T> {
+    pub bytes: &'a [u8],
+    summary: std::marker::PhantomData<T>,
+}
+
+impl<T> FromDatum for SummaryBytes<'_, T> {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        typoid: pg_sys::Oid,
+    ) -> Option<Self> {
+        // SAFETY: a summary datum is a varlena, which `&[u8]`'s conversion detoasts (into the
+        // current memory context, which outlives the call) and borrows.
+        unsafe { <&[u8] as FromDatum>::from_polymorphic_datum(datum, is_null, typoid) }.map(
+            |bytes| SummaryBytes {
+                bytes,
+                summary: std::marker::PhantomData,
+            },
+        )
+    }
+}
+
+// SAFETY: read with `FromDatum` above, like pgrx's own `&[u8]`; a NULL argument of a function
+// that is not STRICT is an error with a message, never a Rust panic.
+unsafe impl<'fcx, T> pgrx::callconv::ArgAbi<'fcx> for SummaryBytes<'fcx, T> {
+    unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+        let index = arg.index();
+        unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| {
+            null_value(&format!(
+                "crm_metrics: summary argument {index} must not be NULL"
+            ))
+        })
+    }
+}
+
+// SAFETY: the SQL type is `T`'s (every constant is `T`'s), whose datums are the varlenas
+// `FromDatum` above reads.
+unsafe impl<T: pgrx::pgrx_sql_entity_graph::metadata::SqlTranslatable>
+    pgrx::pgrx_sql_entity_graph::metadata::SqlTranslatable for SummaryBytes<'_, T>
+{
+    const TYPE_IDENT: &'static str = T::TYPE_IDENT;
+    const TYPE_ORIGIN: pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin = T::TYPE_ORIGIN;
+    const ARGUMENT_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ArgumentError,
+    > = T::ARGUMENT_SQL;
+    const RETURN_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsError,
+    > = T::RETURN_SQL;
+}

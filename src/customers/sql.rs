@@ -12,7 +12,8 @@ use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut}
 use crate::common::interrupt::Ticker;
 use crate::common::pg::{
     bigint, internal_of, raise, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
-    raw_state, state_or_init, state_ref, varlena_from_bytes, with_varlena_bytes, OrRaise, TextArg,
+    raw_state, state_or_init, state_ref, varlena_from_bytes, with_varlena_bytes, OrRaise,
+    SummaryBytes, TextArg,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -612,7 +613,7 @@ type ChurnSeriesRow = (
 #[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
 #[pg_extern(immutable, parallel_safe, strict)]
 fn churn_series(
-    summary: customer_summary,
+    summary: SummaryBytes<customer_summary>,
     from: TimestampWithTimeZone,
     to: TimestampWithTimeZone,
     step: Interval,
@@ -631,14 +632,25 @@ fn churn_series(
         name!(churn_rate, Option<f64>),
     ),
 > {
-    let mut summary = summary.0;
-    let denominator = denominator
+    // The summary is read straight from its binary form (no decoded copy of its lifetimes); a
+    // malformed one is reported before a bad option, as when it was decoded first (except the
+    // errors Postgres raises inside a calendar step, such as an unknown time zone).
+    let options = denominator
         .name(CHURN_SERIES, "denominator")
         .and_then(|name| Denominator::parse(CHURN_SERIES, name))
+        .and_then(|denominator| Ok((denominator, time_zone.name(CHURN_SERIES, "time zone")?)))
+        .and_then(|(denominator, time_zone)| {
+            let periods = series_periods(instant(from), instant(to), &step, time_zone)?;
+            Ok((denominator, periods))
+        });
+    let (denominator, periods) = options
+        .or_else(|error| {
+            CustomerSummary::validate_binary(summary.bytes)?;
+            Err(error)
+        })
         .or_raise();
-    let time_zone = time_zone.name(CHURN_SERIES, "time zone").or_raise();
-    let periods = series_periods(instant(from), instant(to), &step, time_zone).or_raise();
-    let counts = summary.periods(CHURN_SERIES, &periods).or_raise();
+    let counts =
+        CustomerSummary::periods_of_binary(CHURN_SERIES, summary.bytes, &periods).or_raise();
     let rows: Vec<ChurnSeriesRow> = periods
         .iter()
         .zip(counts)

@@ -46,13 +46,6 @@ pub(super) fn spill_mut<'a>(
     &mut spills[activity.spill as usize - 1]
 }
 
-pub(super) fn last_of(activity: &Activity, spill: &[i32]) -> i32 {
-    match spill.last() {
-        Some(&last) => last,
-        None => activity.first + 63 - activity.bits.leading_zeros() as i32,
-    }
-}
-
 /// The periods of a bitmap starting at `first`, then `spill`, in ascending order.
 pub(super) fn periods(first: i32, bits: u64, spill: &[i32]) -> impl Iterator<Item = i32> + '_ {
     let mut bits = bits;

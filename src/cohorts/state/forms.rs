@@ -4,12 +4,13 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 
 use super::activity::{periods, record, spill_mut, Activity, WINDOW};
-use super::table::Customers;
+use super::retention::RetentionTable;
+use super::table::{Customers, MAX_CUSTOMERS};
 use super::{key_from_bigint, too_many_customers, CohortSummary, KeyKind, FORMAT_VERSION};
 use crate::common::calendar::{Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::interrupt::checked;
+use crate::common::interrupt::{checked, Ticker};
 
 /// SQL name of the type, used in messages about its binary and text forms.
 const TYPE_NAME: &str = "crm.cohort_summary";
@@ -53,82 +54,43 @@ impl CohortSummary {
 
     /// Reads [`CohortSummary::encode`]'s form, validating every field.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let invalid = |message: &str| MetricError::InvalidBinary(format!("{TYPE_NAME}: {message}"));
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, TYPE_NAME)?;
-        let period =
-            period_from_code(reader.u8()?).ok_or_else(|| invalid("unknown period code"))?;
-        let zone_name = std::str::from_utf8(reader.bytes()?)
-            .map_err(|_| invalid("time zone name is not UTF-8"))?;
-        let zone = Zone::parse(TYPE_NAME, zone_name)
-            .map_err(|e| MetricError::InvalidBinary(e.to_string()))?;
-        let key_code = reader.u8()?;
-        let key_kind = KeyKind::ALL
-            .into_iter()
-            .find(|kind| kind.code() == key_code)
-            .ok_or_else(|| invalid("unknown customer id type code"))?;
-        let count = reader.u64()?;
-        if count > (reader.remaining() / MIN_CUSTOMER_BYTES) as u64 {
-            return Err(invalid("customer count exceeds the data"));
-        }
+        let mut reader = CustomerReader::open(bytes)?;
         // Bounded by the input size; capped so that growth past it is paid by real entries.
-        let mut summary =
-            CohortSummary::with_capacity(period, zone, key_kind, count.min(1 << 20) as usize);
+        let mut summary = CohortSummary::with_capacity(
+            reader.period,
+            reader.zone.clone(),
+            reader.key_kind,
+            reader.count.min(1 << 20) as usize,
+        );
         let customers = summary.customers.get_mut();
-        let (low, high) = period.index_range();
-        let in_range = |index: i64| (i64::from(low)..=i64::from(high)).contains(&index);
-        let mut previous: Option<u128> = None;
-        for _ in checked(0..count) {
-            let delta = reader.u128()?;
-            let key = match previous {
-                None => Some(delta),
-                Some(previous) => previous.checked_add(delta).and_then(|k| k.checked_add(1)),
-            }
-            .ok_or_else(|| invalid("customer key overflows"))?;
-            previous = Some(key);
-            if key_kind == KeyKind::BigInt && key > u128::from(u64::MAX) {
-                return Err(invalid("customer key is not a bigint"));
-            }
-            let first = reader.i64()?;
-            let bits = reader.u64()?;
-            if !in_range(first) {
-                return Err(invalid("period index out of range"));
-            }
-            if bits & 1 == 0 {
-                return Err(invalid("first period missing from the activity bitmap"));
-            }
-            if !in_range(first + 63 - i64::from(bits.leading_zeros())) {
-                return Err(invalid("period index out of range"));
-            }
-            let spill_len = reader.u64()?;
-            if spill_len > reader.remaining() as u64 {
-                return Err(invalid("period count exceeds the data"));
-            }
-            let mut spill = Vec::with_capacity(spill_len as usize);
-            let mut last = first + WINDOW - 1;
-            for _ in checked(0..spill_len) {
-                let period = i64::try_from(reader.u64()?)
-                    .ok()
-                    .and_then(|gap| last.checked_add(gap))
-                    .and_then(|p| p.checked_add(1))
-                    .filter(|&p| in_range(p))
-                    .ok_or_else(|| invalid("period index out of range"))?;
-                spill.push(period as i32);
-                last = period;
-            }
-            if !customers.has_room(1) {
-                return Err(too_many_customers(TYPE_NAME));
-            }
-            // Keys strictly increase: each one is new.
+        while let Some((key, first, bits)) = reader.next_customer()? {
+            // Keys strictly increase: each one is new (and the reader checked there is room).
             let (at, _) = customers.find_or_insert(key, customers.hash(key));
             let activity = &mut customers.slots[at];
             activity.bits = bits;
-            activity.first = first as i32;
-            if !spill.is_empty() {
-                *spill_mut(activity, &mut customers.spills) = spill;
+            activity.first = first;
+            if !reader.spill.is_empty() {
+                *spill_mut(activity, &mut customers.spills) = reader.spill.clone();
             }
         }
         reader.finish()?;
         Ok(summary)
+    }
+
+    /// The retention table of a binary form, counted straight from it (no hash table of its
+    /// customers built), validating it as [`CohortSummary::decode`] does; past `max_rows`
+    /// rows the periods are not kept (see [`RetentionTable::new`]).
+    pub(super) fn retention_table_of_binary(
+        bytes: &[u8],
+        max_rows: u64,
+    ) -> MetricResult<RetentionTable> {
+        let mut reader = CustomerReader::open(bytes)?;
+        let mut table = RetentionTable::new(reader.period, max_rows);
+        while let Some((_, first, bits)) = reader.next_customer()? {
+            table.add(first, bits, &reader.spill);
+        }
+        reader.finish()?;
+        Ok(table)
     }
 
     /// Readable JSON form, customers in key order with their period indexes, e.g.
@@ -300,4 +262,126 @@ pub fn parse_key(kind: KeyKind, id: &str) -> Option<u128> {
             hex(&id.replace('-', ""))
         }
     }
+}
+
+/// Reads the customers of a binary form one at a time, in key order, validating each as it
+/// comes: [`CohortSummary::decode`] fills a table with them, `crm.cohort_retention` counts
+/// them without one.
+pub(super) struct CustomerReader<'a> {
+    reader: Reader<'a>,
+    pub(super) period: Period,
+    pub(super) zone: Zone,
+    pub(super) key_kind: KeyKind,
+    /// Customers declared.
+    pub(super) count: u64,
+    /// Customers read.
+    read: u64,
+    previous: Option<u128>,
+    /// The valid period indexes of `period`.
+    range: (i64, i64),
+    /// The spilled periods of the last customer read.
+    pub(super) spill: Vec<i32>,
+    ticker: Ticker,
+}
+
+impl<'a> CustomerReader<'a> {
+    /// Opens a binary form: version, period, time zone, key kind and customer count (bounded
+    /// by the data).
+    pub(super) fn open(bytes: &'a [u8]) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, TYPE_NAME)?;
+        let period =
+            period_from_code(reader.u8()?).ok_or_else(|| invalid("unknown period code"))?;
+        let zone_name = std::str::from_utf8(reader.bytes()?)
+            .map_err(|_| invalid("time zone name is not UTF-8"))?;
+        let zone = Zone::parse(TYPE_NAME, zone_name)
+            .map_err(|e| MetricError::InvalidBinary(e.to_string()))?;
+        let key_code = reader.u8()?;
+        let key_kind = KeyKind::ALL
+            .into_iter()
+            .find(|kind| kind.code() == key_code)
+            .ok_or_else(|| invalid("unknown customer id type code"))?;
+        let count = reader.u64()?;
+        if count > (reader.remaining() / MIN_CUSTOMER_BYTES) as u64 {
+            return Err(invalid("customer count exceeds the data"));
+        }
+        let (low, high) = period.index_range();
+        Ok(CustomerReader {
+            reader,
+            period,
+            zone,
+            key_kind,
+            count,
+            read: 0,
+            previous: None,
+            range: (i64::from(low), i64::from(high)),
+            spill: Vec::new(),
+            ticker: Ticker::new(),
+        })
+    }
+
+    /// The next customer's key, first period and bitmap (its spilled periods in `spill`),
+    /// `None` after the last; any malformed field → Err.
+    #[inline]
+    pub(super) fn next_customer(&mut self) -> MetricResult<Option<(u128, i32, u64)>> {
+        if self.read == self.count {
+            return Ok(None);
+        }
+        self.ticker.tick();
+        let (low, high) = self.range;
+        let in_range = |index: i64| (low..=high).contains(&index);
+        let reader = &mut self.reader;
+        let delta = reader.u128()?;
+        let key = match self.previous {
+            None => Some(delta),
+            Some(previous) => previous.checked_add(delta).and_then(|k| k.checked_add(1)),
+        }
+        .ok_or_else(|| invalid("customer key overflows"))?;
+        self.previous = Some(key);
+        if self.key_kind == KeyKind::BigInt && key > u128::from(u64::MAX) {
+            return Err(invalid("customer key is not a bigint"));
+        }
+        let first = reader.i64()?;
+        let bits = reader.u64()?;
+        if !in_range(first) {
+            return Err(invalid("period index out of range"));
+        }
+        if bits & 1 == 0 {
+            return Err(invalid("first period missing from the activity bitmap"));
+        }
+        if !in_range(first + 63 - i64::from(bits.leading_zeros())) {
+            return Err(invalid("period index out of range"));
+        }
+        let spill_len = reader.u64()?;
+        if spill_len > reader.remaining() as u64 {
+            return Err(invalid("period count exceeds the data"));
+        }
+        self.spill.clear();
+        let mut last = first + WINDOW - 1;
+        for _ in 0..spill_len {
+            self.ticker.tick();
+            let period = i64::try_from(reader.u64()?)
+                .ok()
+                .and_then(|gap| last.checked_add(gap))
+                .and_then(|p| p.checked_add(1))
+                .filter(|&p| in_range(p))
+                .ok_or_else(|| invalid("period index out of range"))?;
+            self.spill.push(period as i32);
+            last = period;
+        }
+        // As many customers as a summary's table may hold.
+        if self.read + 1 >= MAX_CUSTOMERS as u64 {
+            return Err(too_many_customers(TYPE_NAME));
+        }
+        self.read += 1;
+        Ok(Some((key, first as i32, bits)))
+    }
+
+    /// After the last customer: fails on trailing bytes.
+    pub(super) fn finish(self) -> MetricResult<()> {
+        self.reader.finish()
+    }
+}
+
+fn invalid(message: &str) -> MetricError {
+    MetricError::InvalidBinary(format!("{TYPE_NAME}: {message}"))
 }

@@ -27,17 +27,16 @@ mod forms;
 pub use forms::{parse_key, write_key};
 #[cfg(test)]
 mod properties;
+mod retention;
 mod table;
 #[cfg(test)]
 mod tests;
 
 use std::cell::{Ref, RefCell};
-use std::collections::btree_map::BTreeMap;
 use std::fmt;
 
-use self::activity::last_of;
 use self::table::{Customers, MAX_CUSTOMERS};
-use crate::common::calendar::{period_start_date, Indexer, Period, Zone};
+use crate::common::calendar::{Indexer, Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::limits::{check_state_bytes, vec_bytes};
@@ -109,6 +108,18 @@ impl RetentionMode {
                 "{function}: unknown retention mode '{name}' (expected classic or unbounded)"
             )))
         }
+    }
+}
+
+/// The counts of a retention triangle read from a binary form, within the row bound asked
+/// for: [`RetentionRows::rows`] gives them in either mode.
+#[derive(Debug)]
+pub struct RetentionRows(retention::RetentionTable);
+
+impl RetentionRows {
+    /// The rows of [`CohortSummary::retention`] in `mode`.
+    pub fn rows(self, mode: RetentionMode) -> Vec<CohortRow> {
+        self.0.rows(mode)
     }
 }
 
@@ -259,97 +270,41 @@ impl CohortSummary {
     /// Retention triangle: for each cohort (ascending) the rows for
     /// `k = 0 ..= last period present − cohort`, zeros included.
     pub fn retention(&self, mode: RetentionMode) -> Vec<CohortRow> {
-        let customers = self.settled();
-        let Some(last) = last_period(&customers) else {
-            return Vec::new();
-        };
-        // Per cohort: classic → customers active at offset k;
-        // unbounded → customers whose last activity is at offset k, then suffix sums.
-        // Spilled periods are read in a second, sequential pass over the spills.
-        let mut cohorts: BTreeMap<i32, Vec<u64>> = BTreeMap::new();
-        let mut spill_firsts = vec![0; customers.spills.len()];
-        for activity in checked(customers.iter()) {
-            let first = activity.first;
-            let counts = cohorts
-                .entry(first)
-                .or_insert_with(|| vec![0; steps(first, last) + 1]);
-            if let Some(spill_first) =
-                spill_firsts.get_mut((activity.spill as usize).wrapping_sub(1))
-            {
-                *spill_first = first;
-            }
-            match mode {
-                RetentionMode::Classic => {
-                    let mut bits = activity.bits;
-                    while bits != 0 {
-                        counts[bits.trailing_zeros() as usize] += 1;
-                        bits &= bits - 1;
-                    }
-                }
-                RetentionMode::Unbounded if activity.spill == 0 => {
-                    counts[steps(first, last_of(activity, &[]))] += 1;
-                }
-                RetentionMode::Unbounded => {}
-            }
-        }
-        for (spill, &first) in checked(customers.spills.iter().zip(&spill_firsts)) {
-            let Some(counts) = cohorts.get_mut(&first) else {
-                continue;
-            };
-            match mode {
-                RetentionMode::Classic => {
-                    for &period in spill {
-                        counts[steps(first, period)] += 1;
-                    }
-                }
-                RetentionMode::Unbounded => {
-                    if let Some(&period) = spill.last() {
-                        counts[steps(first, period)] += 1;
-                    }
-                }
-            }
-        }
-        let period = self.period();
-        let mut rows = Vec::with_capacity(cohorts.values().map(Vec::len).sum());
-        for (first, mut counts) in cohorts {
-            if mode == RetentionMode::Unbounded {
-                let mut running = 0;
-                for count in counts.iter_mut().rev() {
-                    running += *count;
-                    *count = running;
-                }
-            }
-            let size = counts[0];
-            let cohort = period_start_date(period, first);
-            rows.extend(
-                checked(counts.iter().enumerate()).map(|(k, &active)| CohortRow {
-                    cohort,
-                    period_number: k as i32,
-                    cohort_size: size,
-                    active_customers: active,
-                    retention_rate: active as f64 / size as f64,
-                }),
-            );
-        }
-        rows
+        self.retention_table(u64::MAX).rows(mode)
     }
 
     /// Number of rows [`CohortSummary::retention`] returns (in either mode),
     /// to refuse absurdly large triangles before building them.
     pub fn retention_row_count(&self) -> u64 {
-        let customers = self.settled();
-        let Some(last) = last_period(&customers) else {
-            return 0;
-        };
-        let mut cohorts: Vec<i32> = checked(customers.iter()).map(|a| a.first).collect();
-        cohorts.sort_unstable();
-        cohorts.dedup();
-        cohorts
-            .iter()
-            .map(|&first| steps(first, last) as u64 + 1)
-            .sum()
+        self.retention_table(0).row_count()
     }
 
+    /// The retention counts of every customer; see [`retention::RetentionTable::new`].
+    fn retention_table(&self, max_rows: u64) -> retention::RetentionTable {
+        let customers = self.settled();
+        let mut table = retention::RetentionTable::new(self.period(), max_rows);
+        for activity in checked(customers.iter()) {
+            table.add(activity.first, activity.bits, customers.spill(activity));
+        }
+        table
+    }
+
+    /// [`CohortSummary::retention`] straight from a binary form (the same rows), validating
+    /// it as [`CohortSummary::decode`] does but building no table of its customers: the
+    /// counts, or `Ok(Err(rows))` when the triangle has more than `max_rows` rows (the
+    /// periods are then not kept), or `Err` for a malformed form.
+    pub fn retention_of_binary(
+        bytes: &[u8],
+        max_rows: u64,
+    ) -> MetricResult<Result<RetentionRows, u64>> {
+        let table = Self::retention_table_of_binary(bytes, max_rows)?;
+        let rows = table.row_count();
+        Ok(if rows > max_rows {
+            Err(rows)
+        } else {
+            Ok(RetentionRows(table))
+        })
+    }
     /// Share of customers active in at least two distinct periods.
     pub fn repeat_rate(&self) -> Option<f64> {
         let customers = self.settled();
@@ -362,15 +317,6 @@ impl CohortSummary {
             .count();
         Some(repeat as f64 / customers.len as f64)
     }
-}
-
-fn last_period(customers: &Customers) -> Option<i32> {
-    // A customer's spilled periods all come after its bitmap's.
-    let in_bitmaps = checked(customers.iter()).map(|a| last_of(a, &[])).max();
-    let in_spills = checked(customers.spills.iter())
-        .filter_map(|s| s.last().copied())
-        .max();
-    in_bitmaps.max(in_spills)
 }
 
 /// `to - from` as an index, for `from <= to` (guaranteed by the callers).

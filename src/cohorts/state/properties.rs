@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::tests::{row, zone, DAY, F, PERIODS};
 use super::*;
-use crate::common::calendar::period_index;
+use crate::common::calendar::{period_index, period_start_date};
 
 #[test]
 fn many_customers_match_the_model() {
@@ -242,5 +242,61 @@ proptest! {
     #[test]
     fn from_text_of_random_text_never_panics(text in ".{0,200}") {
         let _ = CohortSummary::from_text(&text);
+    }
+}
+
+// Reading the binary form in place (issue 8, speed): `crm.cohort_retention` counts the
+// triangle straight from the bytes.
+proptest! {
+    #[test]
+    fn retention_of_binary_equals_retention(
+        period in any_period(),
+        zone in any_zone(),
+        events in any_events(),
+        max_rows in 0u64..400,
+    ) {
+        let s = build(period, &zone, KeyKind::BigInt, &events);
+        let bytes = s.encode();
+        let row_count = s.retention_row_count();
+        for mode in [RetentionMode::Classic, RetentionMode::Unbounded] {
+            let unbounded = CohortSummary::retention_of_binary(&bytes, u64::MAX).unwrap().unwrap();
+            prop_assert_eq!(unbounded.rows(mode), s.retention(mode));
+            // Within the bound, the same rows; past it, the row count and no rows.
+            match CohortSummary::retention_of_binary(&bytes, max_rows).unwrap() {
+                Ok(table) => {
+                    prop_assert!(row_count <= max_rows);
+                    prop_assert_eq!(table.rows(mode), s.retention(mode));
+                }
+                Err(rows) => {
+                    prop_assert!(row_count > max_rows);
+                    prop_assert_eq!(rows, row_count);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn retention_of_binary_accepts_exactly_what_decode_accepts(
+        events in any_events(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        cut in any::<prop::sample::Index>(),
+        truncate: bool,
+    ) {
+        let mut bytes = build(Period::Day, &Zone::utc(), KeyKind::BigInt, &events).encode();
+        for (at, value) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len() + 1));
+        }
+        let from_bytes = CohortSummary::retention_of_binary(&bytes, u64::MAX);
+        match CohortSummary::decode(&bytes) {
+            Ok(s) => {
+                let table = from_bytes.unwrap().unwrap();
+                prop_assert_eq!(table.rows(RetentionMode::Classic), s.retention(RetentionMode::Classic));
+            }
+            Err(error) => prop_assert_eq!(from_bytes.unwrap_err(), error),
+        }
     }
 }

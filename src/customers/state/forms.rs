@@ -3,15 +3,18 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 
-use super::summary::{push_span, Span, MAX_CUSTOMERS};
+use super::summary::{for_each_merged, merged_len, push_span, Span, MAX_CUSTOMERS};
 use super::{CustomerSummary, FORMAT_VERSION, POS_INFINITY};
 use crate::common::calendar::{format_timestamp, is_valid_timestamp, parse_timestamp};
-use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::codec::{from_json_object, varint_len, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::interrupt::checked;
+use crate::common::interrupt::{checked, Ticker};
 
 /// Names [`CustomerSummary`] in error messages of its binary and text forms.
 const SUMMARY_TYPE: &str = "crm.customer_summary";
+
+/// Bytes a span typically takes in the binary form (the buffer's first size).
+const TYPICAL_SPAN_BYTES: usize = 12;
 
 /// What `crm.customer_summary` holds in text form.
 #[derive(Deserialize)]
@@ -28,79 +31,54 @@ impl CustomerSummary {
     /// zigzag, the others as the unsigned delta from the previous start), the end
     /// (0 = never, else `ended_at - started_at + 1`) and the count, all varints.
     pub fn encode(&mut self) -> Vec<u8> {
-        self.fold();
-        let mut writer = Writer::with_version(FORMAT_VERSION);
-        writer.u64(self.spans.len() as u64);
-        let mut previous_start = None;
-        for span in checked(&self.spans) {
-            match previous_start {
-                None => writer.i64(span.started_at),
-                Some(previous) => writer.u64(span.started_at.abs_diff(previous)),
-            };
-            let end_code = if span.ended_at == POS_INFINITY {
-                0
+        self.read_sorted(|spans, queued| {
+            let mut writer = Writer::with_version(FORMAT_VERSION);
+            // Sized for typical spans (about 10 bytes: a start delta of a few days in
+            // microseconds, a lifetime of months, a count of 1), so the buffer rarely moves.
+            let most = spans.len() + queued.len();
+            writer.reserve(most.saturating_mul(TYPICAL_SPAN_BYTES).saturating_add(16));
+            // The span count comes first. When every count between the larger part and the
+            // sum of both has the varint width of the sum, the merge below counts the spans
+            // and the count is filled in after; otherwise it is counted first (a second merge).
+            let least = spans.len().max(queued.len());
+            let width = varint_len(most as u64);
+            let count_at = writer.len();
+            if varint_len(least as u64) == width {
+                writer.gap(width);
             } else {
-                span.ended_at.abs_diff(span.started_at) + 1
-            };
-            writer.u64(end_code).u64(span.count);
-            previous_start = Some(span.started_at);
-        }
-        writer.finish()
+                writer.u64(merged_len(spans, queued) as u64);
+            }
+            let mut count = 0u64;
+            let mut previous_start = None;
+            for_each_merged(spans, queued, |span| {
+                match previous_start {
+                    None => writer.i64(span.started_at),
+                    Some(previous) => writer.u64(span.started_at.abs_diff(previous)),
+                };
+                let end_code = if span.ended_at == POS_INFINITY {
+                    0
+                } else {
+                    span.ended_at.abs_diff(span.started_at) + 1
+                };
+                writer.u64(end_code).u64(span.count);
+                previous_start = Some(span.started_at);
+                count += 1;
+            });
+            if varint_len(least as u64) == width {
+                writer.fill_u64(count_at, count);
+            }
+            writer.finish()
+        })
     }
 
     /// Inverse of [`CustomerSummary::encode`]: any malformed/truncated input → Err.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let corrupt = |what: &str| MetricError::InvalidBinary(format!("{SUMMARY_TYPE}: {what}"));
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE)?;
-        let declared = reader.u64()?;
-        // Each span takes at least three bytes, which bounds the allocation.
-        let span_count = usize::try_from(declared)
-            .ok()
-            .filter(|&count| count <= reader.remaining() / 3)
-            .ok_or_else(|| corrupt("span count exceeds the data"))?;
-        let mut spans: Vec<Span> = Vec::with_capacity(span_count);
-        let mut customers = 0u64;
-        for _ in checked(0..span_count) {
-            let started_at = match spans.last() {
-                None => reader.i64()?,
-                Some(previous) => {
-                    let started_at = i128::from(previous.started_at) + i128::from(reader.u64()?);
-                    i64::try_from(started_at).map_err(|_| corrupt("started_at out of range"))?
-                }
-            };
-            if !is_valid_timestamp(started_at) {
-                return Err(corrupt("started_at out of range"));
-            }
-            let ended_at = match reader.u64()? {
-                0 => POS_INFINITY,
-                1 => return Err(corrupt("span with ended_at = started_at")),
-                code => i64::try_from(i128::from(started_at) + i128::from(code) - 1)
-                    .ok()
-                    .filter(|&ended_at| is_valid_timestamp(ended_at))
-                    .ok_or_else(|| corrupt("ended_at out of range"))?,
-            };
-            let count = reader.u64()?;
-            if count == 0 {
-                return Err(corrupt("span with zero customers"));
-            }
-            let span = Span {
-                started_at,
-                ended_at,
-                count,
-            };
-            if spans
-                .last()
-                .is_some_and(|previous| previous.key() >= span.key())
-            {
-                return Err(corrupt("spans out of order"));
-            }
-            customers = customers
-                .checked_add(count)
-                .filter(|&total| total <= MAX_CUSTOMERS)
-                .ok_or_else(|| corrupt("customer count overflows a bigint"))?;
+        let mut reader = SpanReader::open(bytes)?;
+        let mut spans: Vec<Span> = Vec::with_capacity(reader.remaining_spans());
+        while let Some(span) = reader.next_span()? {
             spans.push(span);
         }
-        reader.finish()?;
+        let customers = reader.finish()?;
         Ok(CustomerSummary {
             spans,
             pending: Vec::new(),
@@ -207,4 +185,108 @@ impl CustomerSummary {
             customers,
         })
     }
+}
+
+/// Reads the spans of a binary form one at a time, in order, validating each as it comes, so
+/// that a reader of the summary (`crm.churn_series`) needs no decoded copy of its spans.
+/// [`CustomerSummary::decode`] is this reader collected.
+pub(super) struct SpanReader<'a> {
+    reader: Reader<'a>,
+    /// Spans declared and not read yet.
+    remaining: usize,
+    previous: Option<Span>,
+    customers: u64,
+    ticker: Ticker,
+}
+
+impl<'a> SpanReader<'a> {
+    /// Opens a binary form: its version and span count (bounded by the data: each span takes at
+    /// least three bytes).
+    pub(super) fn open(bytes: &'a [u8]) -> MetricResult<Self> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE)?;
+        let declared = reader.u64()?;
+        let remaining = usize::try_from(declared)
+            .ok()
+            .filter(|&count| count <= reader.remaining() / 3)
+            .ok_or_else(|| corrupt("span count exceeds the data"))?;
+        Ok(SpanReader {
+            reader,
+            remaining,
+            previous: None,
+            customers: 0,
+            ticker: Ticker::new(),
+        })
+    }
+
+    /// Spans not read yet.
+    pub(super) fn remaining_spans(&self) -> usize {
+        self.remaining
+    }
+
+    /// The next span, `None` after the last; any malformed or out-of-order span → Err.
+    #[inline]
+    pub(super) fn next_span(&mut self) -> MetricResult<Option<Span>> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        self.remaining -= 1;
+        self.ticker.tick();
+        let reader = &mut self.reader;
+        let started_at = match self.previous {
+            None => reader.i64()?,
+            Some(previous) => {
+                let started_at = i128::from(previous.started_at) + i128::from(reader.u64()?);
+                i64::try_from(started_at).map_err(|_| corrupt("started_at out of range"))?
+            }
+        };
+        if !is_valid_timestamp(started_at) {
+            return Err(corrupt("started_at out of range"));
+        }
+        let ended_at = match reader.u64()? {
+            0 => POS_INFINITY,
+            1 => return Err(corrupt("span with ended_at = started_at")),
+            code => i64::try_from(i128::from(started_at) + i128::from(code) - 1)
+                .ok()
+                .filter(|&ended_at| is_valid_timestamp(ended_at))
+                .ok_or_else(|| corrupt("ended_at out of range"))?,
+        };
+        let count = reader.u64()?;
+        if count == 0 {
+            return Err(corrupt("span with zero customers"));
+        }
+        let span = Span {
+            started_at,
+            ended_at,
+            count,
+        };
+        if self
+            .previous
+            .is_some_and(|previous| previous.key() >= span.key())
+        {
+            return Err(corrupt("spans out of order"));
+        }
+        self.customers = self
+            .customers
+            .checked_add(count)
+            .filter(|&total| total <= MAX_CUSTOMERS)
+            .ok_or_else(|| corrupt("customer count overflows a bigint"))?;
+        self.previous = Some(span);
+        Ok(Some(span))
+    }
+
+    /// After the last span: fails on trailing bytes, else gives the customer count.
+    pub(super) fn finish(self) -> MetricResult<u64> {
+        self.reader.finish()?;
+        Ok(self.customers)
+    }
+
+    /// Reads every span left, for validation only.
+    pub(super) fn validate(mut self) -> MetricResult<()> {
+        while self.next_span()?.is_some() {}
+        self.finish().map(|_| ())
+    }
+}
+
+fn corrupt(what: &str) -> MetricError {
+    MetricError::InvalidBinary(format!("{SUMMARY_TYPE}: {what}"))
 }

@@ -219,3 +219,86 @@ proptest! {
         let _ = CustomerSummary::from_text(&text);
     }
 }
+
+// Reading the binary form in place (issue 8, speed): `crm.churn_series` counts the periods
+// straight from the bytes, and encoding reads the pending rows without folding them.
+proptest! {
+    #[test]
+    fn periods_of_binary_equal_periods_of_the_summary(
+        rows in prop::collection::vec(any_row(), 0..80),
+        // Up to 80 boundaries: both the flat bins (up to 64) and the Fenwick tree.
+        periods in prop::collection::vec(period(), 0..40),
+        fold_at in 0usize..80,
+    ) {
+        let mut summary = CustomerSummary::new();
+        for (index, &(started_at, ended_at)) in rows.iter().enumerate() {
+            if index == fold_at {
+                summary.active_at(0);
+            }
+            summary.add(F, started_at, ended_at).unwrap();
+        }
+        let bytes = summary.encode();
+        let expected: Vec<_> = periods.iter().map(|&p| counts(&rows, p)).collect();
+        prop_assert_eq!(
+            CustomerSummary::periods_of_binary(F, &bytes, &periods).unwrap(),
+            expected.clone()
+        );
+        prop_assert_eq!(summary.periods(F, &periods).unwrap(), expected);
+        prop_assert_eq!(CustomerSummary::validate_binary(&bytes), Ok(()));
+    }
+
+    #[test]
+    fn binary_readers_accept_exactly_what_decode_accepts(
+        mut bytes in prop::collection::vec(any::<u8>(), 0..64),
+        versioned: bool,
+        periods in prop::collection::vec(period(), 0..4),
+    ) {
+        if versioned && !bytes.is_empty() {
+            bytes[0] = FORMAT_VERSION;
+        }
+        let decoded = CustomerSummary::decode(&bytes);
+        let from_bytes = CustomerSummary::periods_of_binary(F, &bytes, &periods);
+        prop_assert_eq!(CustomerSummary::validate_binary(&bytes), decoded.as_ref().map(|_| ()).map_err(Clone::clone));
+        match decoded {
+            Ok(mut summary) => prop_assert_eq!(from_bytes, summary.periods(F, &periods)),
+            Err(error) => prop_assert_eq!(from_bytes, Err(error)),
+        }
+        // A malformed form is reported before an invalid period.
+        let bad_period = [(5, 5)];
+        let expected = CustomerSummary::decode(&bytes)
+            .and_then(|mut summary| summary.periods(F, &bad_period));
+        prop_assert!(expected.is_err());
+        prop_assert_eq!(CustomerSummary::periods_of_binary(F, &bytes, &bad_period), expected);
+    }
+
+    #[test]
+    fn encoding_reads_pending_rows_without_changing_the_answer(
+        first in prop::collection::vec(any_row(), 0..70),
+        second in prop::collection::vec(any_row(), 0..70),
+        parts in prop::collection::vec(prop::collection::vec(small_row(), 0..30), 0..4),
+    ) {
+        // Encoding a summary with spans, pending rows and queued spans (from merges), then
+        // going on adding, gives the bytes of one pass over every row.
+        let mut summary = CustomerSummary::new();
+        let mut all: Vec<Row> = Vec::new();
+        for &(started_at, ended_at) in &first {
+            summary.add(F, started_at, ended_at).unwrap();
+        }
+        all.extend(&first);
+        for part in &parts {
+            summary.merge(F, &super::tests::summary(part)).unwrap();
+            all.extend(part);
+        }
+        let mid = summary.encode();
+        prop_assert_eq!(summary.encode(), mid.clone());
+        prop_assert_eq!(super::tests::summary(&all).encode(), mid);
+        for &(started_at, ended_at) in &second {
+            summary.add(F, started_at, ended_at).unwrap();
+        }
+        all.extend(&second);
+        let mut one_pass = super::tests::summary(&all);
+        prop_assert_eq!(summary.encode(), one_pass.encode());
+        prop_assert_eq!(summary.customers(), one_pass.customers());
+        prop_assert_eq!(summary.to_text(), one_pass.to_text());
+    }
+}

@@ -1,6 +1,7 @@
 //! The two-step summary: the multiset of customer lifetimes.
 use std::cmp::Ordering;
 
+use super::forms::SpanReader;
 use super::{check_period, customer_span, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
@@ -61,24 +62,28 @@ fn merge_into(spans: &mut Vec<Span>, incoming: &[Span]) {
         ticker.tick();
         let next = incoming[right - 1];
         write -= 1;
-        match spans[..left].last().map(|last| last.key().cmp(&next.key())) {
-            Some(Ordering::Greater) => {
-                spans[write] = spans[left - 1];
-                left -= 1;
-            }
-            Some(Ordering::Equal) => {
-                spans[write] = Span {
-                    count: spans[left - 1].count.saturating_add(next.count),
-                    ..next
-                };
-                left -= 1;
-                right -= 1;
-            }
-            _ => {
-                spans[write] = next;
-                right -= 1;
-            }
+        let Some(&last) = spans[..left].last() else {
+            // Only incoming spans are left: they go below the merged part as they are.
+            spans[write + 1 - right..=write].copy_from_slice(&incoming[..right]);
+            write -= right - 1;
+            break;
+        };
+        if last.key() == next.key() {
+            spans[write] = Span {
+                count: last.count.saturating_add(next.count),
+                ..next
+            };
+            left -= 1;
+            right -= 1;
+            continue;
         }
+        // The larger key goes next, selected without a branch on it: where the two parts
+        // interleave at random, a branch mispredicts about every other span.
+        let last_first = (last.started_at > next.started_at)
+            | ((last.started_at == next.started_at) & (last.ended_at > next.ended_at));
+        spans[write] = if last_first { last } else { next };
+        left -= usize::from(last_first);
+        right -= usize::from(!last_first);
     }
     // spans[..left] is in place; close the gap equal keys left before the merged part.
     if write > left {
@@ -87,20 +92,80 @@ fn merge_into(spans: &mut Vec<Span>, incoming: &[Span]) {
     }
 }
 
-/// Prefix sums over bins `0..len`, adding point updates in `O(log len)`.
-struct Fenwick {
-    tree: Vec<u64>,
+/// Number of distinct keys in two sorted slices of distinct keys.
+pub(super) fn merged_len(left: &[Span], right: &[Span]) -> usize {
+    let mut shared = 0;
+    let (mut l, mut r) = (0, 0);
+    while l < left.len() && r < right.len() {
+        match left[l].key().cmp(&right[r].key()) {
+            Ordering::Less => l += 1,
+            Ordering::Greater => r += 1,
+            Ordering::Equal => {
+                shared += 1;
+                l += 1;
+                r += 1;
+            }
+        }
+    }
+    left.len() + right.len() - shared
 }
 
-impl Fenwick {
+/// Calls `each` with the spans of two sorted slices of distinct keys in key order, the
+/// counts of a key in both added up.
+pub(super) fn for_each_merged(left: &[Span], right: &[Span], mut each: impl FnMut(&Span)) {
+    let (mut l, mut r) = (0, 0);
+    let mut ticker = Ticker::new();
+    while l < left.len() && r < right.len() {
+        ticker.tick();
+        let (a, b) = (&left[l], &right[r]);
+        if a.key() == b.key() {
+            each(&Span {
+                count: a.count.saturating_add(b.count),
+                ..*a
+            });
+            l += 1;
+            r += 1;
+            continue;
+        }
+        // Which side comes next is selected without a branch on it: where the two parts
+        // interleave at random, a branch mispredicts about every other span.
+        let left_first = (a.started_at < b.started_at)
+            | ((a.started_at == b.started_at) & (a.ended_at < b.ended_at));
+        each(if left_first { a } else { b });
+        l += usize::from(left_first);
+        r += usize::from(!left_first);
+    }
+    for span in checked(&left[l..]).chain(checked(&right[r..])) {
+        each(span);
+    }
+}
+
+/// Bins whose prefix sums [`BinCounts`] keeps as plain counts (summed per query) rather than a
+/// Fenwick tree: for a few dozen bins the sum is a short scan, and adding is one increment.
+const FLAT_BINS: usize = 64;
+
+/// Prefix sums over bins `0..len`, adding point updates: one increment per update and a scan
+/// per sum for up to [`FLAT_BINS`] bins, else a Fenwick tree (`O(log len)` both).
+struct BinCounts {
+    tree: Vec<u64>,
+    flat: bool,
+}
+
+impl BinCounts {
     fn new(len: usize) -> Self {
-        Fenwick {
+        BinCounts {
             tree: vec![0; len + 1],
+            flat: len <= FLAT_BINS,
         }
     }
 
+    #[inline]
     fn add(&mut self, bin: usize, value: u64) {
         let mut node = bin + 1;
+        if self.flat {
+            self.tree[node] = self.tree[node].saturating_add(value);
+            return;
+        }
         while node < self.tree.len() {
             self.tree[node] = self.tree[node].saturating_add(value);
             node += node & node.wrapping_neg();
@@ -109,6 +174,11 @@ impl Fenwick {
 
     /// Sum over bins `0..=bin`.
     fn sum_through(&self, bin: usize) -> u64 {
+        if self.flat {
+            return self.tree[..=bin + 1]
+                .iter()
+                .fold(0u64, |sum, &count| sum.saturating_add(count));
+        }
         let mut node = bin + 1;
         let mut sum = 0u64;
         while node > 0 {
@@ -117,6 +187,23 @@ impl Fenwick {
         }
         sum
     }
+}
+
+/// The number of `boundaries` (sorted) at or below `instant`, without branches that depend on
+/// the data (the instants of consecutive lifetimes are unrelated, so a branchy search
+/// mispredicts about half its steps).
+#[inline]
+fn bin_of(boundaries: &[i64], instant: i64) -> usize {
+    let mut base = 0;
+    let mut size = boundaries.len();
+    while size > 1 {
+        let half = size / 2;
+        if boundaries[base + half - 1] <= instant {
+            base += half;
+        }
+        size -= half;
+    }
+    base + usize::from(size == 1 && boundaries[base] <= instant)
 }
 
 /// The two-step summary: everything `active_customers` and `churn_series` need, from one scan.
@@ -254,94 +341,40 @@ impl CustomerSummary {
         function: &str,
         periods: &[(i64, i64)],
     ) -> MetricResult<Vec<PeriodCounts>> {
-        for &(period_start, period_end) in checked(periods) {
-            check_period(function, period_start, period_end)?;
-        }
+        let mut plan = PeriodPlan::new(function, periods)?;
         self.fold();
-
-        // Every instant that matters, and each lifetime's bins: `bin(x)` is the number of
-        // boundaries at or below `x`, so `x < boundaries[k]` exactly when `bin(x) <= k`.
-        // A period is named by the positions `k` of its start and end among the boundaries.
-        let mut boundaries: Vec<i64> = periods
-            .iter()
-            .flat_map(|&(start, end)| [start, end])
-            .collect();
-        boundaries.sort_unstable();
-        boundaries.dedup();
-        let bin = |instant: i64| boundaries.partition_point(|&boundary| boundary <= instant);
-        let position = |instant: i64| boundaries.partition_point(|&boundary| boundary < instant);
-        let period_bins: Vec<(usize, usize)> = periods
-            .iter()
-            .map(|&(start, end)| (position(start), position(end)))
-            .collect();
-        let mut by_start_bin: Vec<usize> = (0..periods.len()).collect();
-        by_start_bin.sort_unstable_by_key(|&period| period_bins[period].0);
-
-        let bins = boundaries.len() + 1;
-        let mut started_in_bin = vec![0u64; bins];
-        let mut ended_in_bin = vec![0u64; bins];
-        // Customers of the period from start to end: started before its start (spans are
-        // sorted by start, so these are the ones seen before the first span starting at or
-        // after it) and not ended before its end.
-        let mut active_throughout = vec![0u64; periods.len()];
-        let mut ended_by_bin = Fenwick::new(bins);
-        let mut seen = 0u64;
-        let mut next_period = 0;
-        let mut start_bin = 0;
-        let mut period_ticker = Ticker::new();
-        let mut answer_before = |start_bin: usize, seen: u64, ended_by_bin: &Fenwick| {
-            while let Some(&period) = by_start_bin.get(next_period) {
-                period_ticker.tick();
-                let (period_start_bin, period_end_bin) = period_bins[period];
-                if period_start_bin >= start_bin {
-                    break;
-                }
-                active_throughout[period] =
-                    seen.saturating_sub(ended_by_bin.sum_through(period_end_bin));
-                next_period += 1;
-            }
-        };
         for span in checked(&self.spans) {
-            while start_bin < boundaries.len() && boundaries[start_bin] <= span.started_at {
-                start_bin += 1;
-            }
-            answer_before(start_bin, seen, &ended_by_bin);
-            let end_bin = bin(span.ended_at);
-            started_in_bin[start_bin] = started_in_bin[start_bin].saturating_add(span.count);
-            ended_in_bin[end_bin] = ended_in_bin[end_bin].saturating_add(span.count);
-            ended_by_bin.add(end_bin, span.count);
-            seen = seen.saturating_add(span.count);
+            plan.add(span);
         }
-        answer_before(bins, seen, &ended_by_bin);
+        Ok(plan.finish())
+    }
 
-        // Running totals: customers with start (end) before boundary k.
-        let running = |counts: &mut Vec<u64>| {
-            let mut total = 0u64;
-            for count in counts.iter_mut() {
-                total = total.saturating_add(*count);
-                *count = total;
+    /// Checks a binary form as [`CustomerSummary::decode`] does, without keeping its spans.
+    pub fn validate_binary(bytes: &[u8]) -> MetricResult<()> {
+        SpanReader::open(bytes)?.validate()
+    }
+
+    /// [`CustomerSummary::periods`] straight from a binary form (the same answers), without
+    /// decoding it into spans first: the spans are read, validated and counted one at a time.
+    /// A malformed binary form is reported before an invalid period.
+    pub fn periods_of_binary(
+        function: &str,
+        bytes: &[u8],
+        periods: &[(i64, i64)],
+    ) -> MetricResult<Vec<PeriodCounts>> {
+        let mut reader = SpanReader::open(bytes)?;
+        let mut plan = match PeriodPlan::new(function, periods) {
+            Ok(plan) => plan,
+            Err(error) => {
+                reader.validate()?;
+                return Err(error);
             }
         };
-        running(&mut started_in_bin);
-        running(&mut ended_in_bin);
-        // A lifetime never ends before it starts, so an end before k implies a start before
-        // k, and the customers at k are a difference of the running totals.
-        let active_at_boundary = |k: usize| started_in_bin[k].saturating_sub(ended_in_bin[k]);
-        Ok(checked(&period_bins)
-            .zip(active_throughout)
-            .map(|(&(start, end), throughout)| {
-                let customers_at_start = active_at_boundary(start);
-                let customers_at_end = active_at_boundary(end);
-                PeriodCounts {
-                    customers_at_start,
-                    customers_at_end,
-                    new_customers: customers_at_end.saturating_sub(throughout),
-                    churned_customers: customers_at_start.saturating_sub(throughout),
-                    started_in_period: started_in_bin[end].saturating_sub(started_in_bin[start]),
-                    ended_in_period: ended_in_bin[end].saturating_sub(ended_in_bin[start]),
-                }
-            })
-            .collect())
+        while let Some(span) = reader.next_span()? {
+            plan.add(&span);
+        }
+        reader.finish()?;
+        Ok(plan.finish())
     }
 
     fn fold_if_tail_is_long(&mut self) {
@@ -357,20 +390,7 @@ impl CustomerSummary {
         if self.pending.is_empty() && self.pending_spans.is_empty() {
             return;
         }
-        let mut queued = std::mem::take(&mut self.pending_spans);
-        queued.extend(self.pending.drain(..).map(|(started_at, ended_at)| Span {
-            started_at,
-            ended_at,
-            count: 1,
-        }));
-        queued.sort_unstable_by_key(Span::key);
-        queued.dedup_by(|next, kept| {
-            let same = next.key() == kept.key();
-            if same {
-                kept.count = kept.count.saturating_add(next.count);
-            }
-            same
-        });
+        let mut queued = self.sorted_queue();
         if self.spans.is_empty() {
             std::mem::swap(&mut self.spans, &mut queued);
         } else {
@@ -378,5 +398,228 @@ impl CustomerSummary {
         }
         queued.clear();
         self.pending_spans = queued;
+    }
+
+    /// Moves the pending rows into the queue of pending spans and returns that queue sorted
+    /// by key, each key once (the summary is left with an empty queue). The rows are sorted
+    /// as `(started_at, ended_at)` pairs before they become spans: smaller to move, and only
+    /// their distinct keys are copied.
+    fn sorted_queue(&mut self) -> Vec<Span> {
+        let mut queued = std::mem::take(&mut self.pending_spans);
+        let spans_were_queued = !queued.is_empty();
+        self.pending.sort_unstable();
+        let mut rows = self.pending.iter();
+        if let Some(&(started_at, ended_at)) = rows.next() {
+            let mut run = Span {
+                started_at,
+                ended_at,
+                count: 1,
+            };
+            for &(started_at, ended_at) in rows {
+                if (started_at, ended_at) == run.key() {
+                    run.count = run.count.saturating_add(1);
+                } else {
+                    queued.push(run);
+                    run = Span {
+                        started_at,
+                        ended_at,
+                        count: 1,
+                    };
+                }
+            }
+            queued.push(run);
+        }
+        self.pending.clear();
+        if spans_were_queued {
+            queued.sort_unstable_by_key(Span::key);
+            queued.dedup_by(|next, kept| {
+                let same = next.key() == kept.key();
+                if same {
+                    kept.count = kept.count.saturating_add(next.count);
+                }
+                same
+            });
+        }
+        queued
+    }
+
+    /// Reads every distinct lifetime in key order, pending ones included, without folding
+    /// them into the spans: `read` gets the spans and the sorted queue of the pending ones
+    /// (see [`merged_len`] and [`for_each_merged`]). For encoding, which would otherwise grow
+    /// the spans by the queue only to read them once.
+    pub(super) fn read_sorted<R>(&mut self, read: impl FnOnce(&[Span], &[Span]) -> R) -> R {
+        let queued = self.sorted_queue();
+        let result = read(&self.spans, &queued);
+        // The queue stays sorted: the next fold or read sorts it again in linear time.
+        self.pending_spans = queued;
+        result
+    }
+}
+
+/// The counting of [`CustomerSummary::periods`]: built from the periods, fed every distinct
+/// lifetime in key order, then asked for each period's counts.
+///
+/// Every instant that matters is a boundary (a period's start or end), and each lifetime falls
+/// into bins: `bin(x)` is the number of boundaries at or below `x`, so `x < boundaries[k]`
+/// exactly when `bin(x) <= k`. A period is named by the positions `k` of its start and end
+/// among the boundaries.
+struct PeriodPlan {
+    boundaries: Vec<i64>,
+    /// Per period, the positions of its start and end among the boundaries.
+    period_bins: Vec<(usize, usize)>,
+    /// Periods by the position of their start.
+    by_start_bin: Vec<usize>,
+    started_in_bin: Vec<u64>,
+    ended_in_bin: Vec<u64>,
+    /// Customers of each period from start to end: started before its start (lifetimes come
+    /// sorted by start, so these are the ones seen before the first starting at or after it)
+    /// and not ended before its end.
+    active_throughout: Vec<u64>,
+    ended_by_bin: BinCounts,
+    /// Customers seen so far.
+    seen: u64,
+    /// Periods answered so far (in `by_start_bin` order).
+    next_period: usize,
+    /// The bin of the last lifetime's start.
+    start_bin: usize,
+    ticker: Ticker,
+}
+
+impl PeriodPlan {
+    fn new(function: &str, periods: &[(i64, i64)]) -> MetricResult<Self> {
+        for &(period_start, period_end) in checked(periods) {
+            check_period(function, period_start, period_end)?;
+        }
+        let mut boundaries: Vec<i64> = periods
+            .iter()
+            .flat_map(|&(start, end)| [start, end])
+            .collect();
+        boundaries.sort_unstable();
+        boundaries.dedup();
+        let position = |instant: i64| boundaries.partition_point(|&boundary| boundary < instant);
+        let period_bins: Vec<(usize, usize)> = periods
+            .iter()
+            .map(|&(start, end)| (position(start), position(end)))
+            .collect();
+        let mut by_start_bin: Vec<usize> = (0..periods.len()).collect();
+        by_start_bin.sort_unstable_by_key(|&period| period_bins[period].0);
+        let bins = boundaries.len() + 1;
+        Ok(PeriodPlan {
+            boundaries,
+            period_bins,
+            by_start_bin,
+            started_in_bin: vec![0; bins],
+            ended_in_bin: vec![0; bins],
+            active_throughout: vec![0; periods.len()],
+            ended_by_bin: BinCounts::new(bins),
+            seen: 0,
+            next_period: 0,
+            start_bin: 0,
+            ticker: Ticker::new(),
+        })
+    }
+
+    /// Answers `active_throughout` for the periods starting before bin `start_bin`: every
+    /// lifetime starting before them has been seen.
+    fn answer_before(&mut self, start_bin: usize) {
+        while let Some(&period) = self.by_start_bin.get(self.next_period) {
+            self.ticker.tick();
+            let (period_start_bin, period_end_bin) = self.period_bins[period];
+            if period_start_bin >= start_bin {
+                break;
+            }
+            self.active_throughout[period] = self
+                .seen
+                .saturating_sub(self.ended_by_bin.sum_through(period_end_bin));
+            self.next_period += 1;
+        }
+    }
+
+    /// Counts one distinct lifetime; lifetimes come sorted by start.
+    #[inline]
+    fn add(&mut self, span: &Span) {
+        let mut start_bin = self.start_bin;
+        while start_bin < self.boundaries.len() && self.boundaries[start_bin] <= span.started_at {
+            start_bin += 1;
+        }
+        if start_bin != self.start_bin {
+            self.start_bin = start_bin;
+            self.answer_before(start_bin);
+        }
+        let end_bin = bin_of(&self.boundaries, span.ended_at);
+        self.started_in_bin[start_bin] = self.started_in_bin[start_bin].saturating_add(span.count);
+        self.ended_in_bin[end_bin] = self.ended_in_bin[end_bin].saturating_add(span.count);
+        self.ended_by_bin.add(end_bin, span.count);
+        self.seen = self.seen.saturating_add(span.count);
+    }
+
+    fn finish(mut self) -> Vec<PeriodCounts> {
+        let bins = self.boundaries.len() + 1;
+        self.answer_before(bins);
+        // Running totals: customers with start (end) before boundary k.
+        let running = |counts: &mut Vec<u64>| {
+            let mut total = 0u64;
+            for count in counts.iter_mut() {
+                total = total.saturating_add(*count);
+                *count = total;
+            }
+        };
+        running(&mut self.started_in_bin);
+        running(&mut self.ended_in_bin);
+        let (started_in_bin, ended_in_bin) = (&self.started_in_bin, &self.ended_in_bin);
+        // A lifetime never ends before it starts, so an end before k implies a start before
+        // k, and the customers at k are a difference of the running totals.
+        let active_at_boundary = |k: usize| started_in_bin[k].saturating_sub(ended_in_bin[k]);
+        checked(&self.period_bins)
+            .zip(&self.active_throughout)
+            .map(|(&(start, end), &throughout)| {
+                let customers_at_start = active_at_boundary(start);
+                let customers_at_end = active_at_boundary(end);
+                PeriodCounts {
+                    customers_at_start,
+                    customers_at_end,
+                    new_customers: customers_at_end.saturating_sub(throughout),
+                    churned_customers: customers_at_start.saturating_sub(throughout),
+                    started_in_period: started_in_bin[end].saturating_sub(started_in_bin[start]),
+                    ended_in_period: ended_in_bin[end].saturating_sub(ended_in_bin[start]),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod bin_tests {
+    use super::{bin_of, BinCounts, FLAT_BINS};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn bin_of_counts_the_boundaries_at_or_below(
+            mut boundaries in prop::collection::vec(-30i64..30, 0..70),
+            instant in -35i64..35,
+        ) {
+            boundaries.sort_unstable();
+            boundaries.dedup();
+            let expected = boundaries.iter().filter(|&&boundary| boundary <= instant).count();
+            prop_assert_eq!(bin_of(&boundaries, instant), expected);
+        }
+
+        #[test]
+        fn flat_and_tree_bins_sum_alike(
+            len in 1usize..3 * FLAT_BINS,
+            updates in prop::collection::vec((0usize..3 * FLAT_BINS, 0u64..1000), 0..100),
+        ) {
+            let mut counts = BinCounts::new(len);
+            let mut plain = vec![0u64; len];
+            for &(bin, value) in &updates {
+                counts.add(bin % len, value);
+                plain[bin % len] += value;
+            }
+            prop_assert_eq!(counts.flat, len <= FLAT_BINS);
+            for bin in 0..len {
+                prop_assert_eq!(counts.sum_through(bin), plain[..=bin].iter().sum::<u64>());
+            }
+        }
     }
 }
