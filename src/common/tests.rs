@@ -789,7 +789,6 @@ mod tests {
         "crm.cohort_agg(uuid,timestamp with time zone,text)",
         "crm.cohort_agg(uuid,timestamp with time zone,text,text)",
         "crm.rollup(crm.cohort_summary)",
-        "crm.rfm_agg(timestamp with time zone,numeric,timestamp with time zone,text)",
         "crm.pipeline_agg(numeric,timestamp with time zone,timestamp with time zone,boolean)",
         "crm.pipeline_velocity(numeric,timestamp with time zone,timestamp with time zone,boolean)",
         "crm.rollup(crm.pipeline_summary)",
@@ -800,14 +799,6 @@ mod tests {
         "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean)",
         "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean,crm.business_calendar)",
         "crm.rollup(crm.service_summary)",
-        "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)",
-        "crm.bgnbd_fit(integer,double precision,double precision)",
-        "crm.bgnbd_fit(integer,double precision,double precision,bigint)",
-        "crm.bgnbd_fit(text,timestamp with time zone,timestamp with time zone,text)",
-        "crm.bgnbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)",
-        "crm.gamma_gamma_fit(integer,numeric)",
-        "crm.sbg_fit(integer,boolean)",
-        "crm.sbg_fit(integer,boolean,bigint)",
     ];
 
     /// Every aggregate's transition state is a real type of the extension (Citus ships it as
