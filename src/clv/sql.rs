@@ -344,7 +344,7 @@ fn model_rows<'a>(
 ) -> Option<&'a WeightedRows> {
     if let Some(key) = rows.keys().find(|key| !valid(key)) {
         raise(MetricError::InvalidParameter(format!(
-            "{function}: the state holds a row that is not a {model} input ({key:?}); a \
+            "{function}: the state holds a row the {model} model does not take ({key:?}); a \
              crm.fit_rows value must come from {function} itself"
         )));
     }
