@@ -1,7 +1,8 @@
--- Customer lifetime value family: the crm.rfm composite type, aggregates and comments. Support
--- functions are defined in src/clv/sql.rs; the per-row transition functions of crm.bgnbd_fit
--- and crm.rfm_agg are raw V1 C functions (see raw_transition! in src/common/pg.rs), so they are declared here,
--- as is the final function of crm.rfm_agg, which returns the composite type created here.
+-- Customer lifetime value family: the crm.rfm composite type, aggregates and comments. The
+-- aggregates' transition, combine and final functions are raw V1 C functions (see
+-- raw_transition! in src/common/pg.rs and src/common/expanded.rs) defined in src/clv/sql.rs and
+-- declared here. Their states are the types crm.rfm_state, crm.fit_rows and crm.purchase_days,
+-- kept as expanded objects while an aggregate runs (Citus ships them in their text form).
 
 CREATE TYPE crm.rfm AS (
     frequency integer,
@@ -10,117 +11,116 @@ CREATE TYPE crm.rfm AS (
     monetary_value numeric
 );
 
-CREATE FUNCTION crm.rfm_agg_final(internal) RETURNS crm.rfm
+CREATE FUNCTION crm.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text)
+    RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_trans';
+CREATE FUNCTION crm.rfm_agg_combine(crm.rfm_state, crm.rfm_state)
+    RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_combine';
+CREATE FUNCTION crm.rfm_agg_final(crm.rfm_state) RETURNS crm.rfm
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_final';
-CREATE FUNCTION crm.rfm_agg_trans(internal, timestamptz, numeric, timestamptz, text) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_trans';
-CREATE FUNCTION crm.bgnbd_fit_trans(internal, integer, double precision, double precision)
-    RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_trans';
-CREATE FUNCTION crm.bgnbd_fit_weighted_trans(internal, integer, double precision, double precision, bigint)
-    RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_weighted_trans';
 
-CREATE FUNCTION crm.bgnbd_fit_purchases_bigint_trans(internal, bigint, timestamptz, timestamptz, text)
-    RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_bigint_trans';
-CREATE FUNCTION crm.bgnbd_fit_purchases_text_trans(internal, text, timestamptz, timestamptz, text)
-    RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_text_trans';
-CREATE FUNCTION crm.bgnbd_fit_purchases_uuid_trans(internal, uuid, timestamptz, timestamptz, text)
-    RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_uuid_trans';
+CREATE FUNCTION crm.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_trans';
+CREATE FUNCTION crm.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_weighted_trans';
+CREATE FUNCTION crm.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_trans';
+CREATE FUNCTION crm.sbg_fit_trans(crm.fit_rows, integer, boolean)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_trans';
+CREATE FUNCTION crm.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_weighted_trans';
+CREATE FUNCTION crm.clv_fit_combine(crm.fit_rows, crm.fit_rows)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_clv_fit_combine';
+CREATE FUNCTION crm.bgnbd_fit_final(crm.fit_rows)
+    RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_final';
+CREATE FUNCTION crm.gamma_gamma_fit_final(crm.fit_rows)
+    RETURNS crm.gamma_gamma_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_final';
+CREATE FUNCTION crm.sbg_fit_final(crm.fit_rows)
+    RETURNS crm.sbg_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_final';
 
--- SSPACE: the RfmState of one customer is a 256-byte palloc chunk (checked in src/clv/sql.rs);
--- without it the planner assumes 8 kB per group and plans a GROUP BY customer_id to spill.
+CREATE FUNCTION crm.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_bigint_trans';
+CREATE FUNCTION crm.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_text_trans';
+CREATE FUNCTION crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_uuid_trans';
+CREATE FUNCTION crm.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_combine';
+CREATE FUNCTION crm.bgnbd_purchases_final(crm.purchase_days)
+    RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_final';
+
+-- SSPACE: the expanded crm.rfm_state object of one customer takes about 256 bytes (header,
+-- state with four purchase days inline); without it the planner assumes 8 kB per group and
+-- plans a GROUP BY customer_id to spill.
 CREATE AGGREGATE crm.rfm_agg(occurred_at timestamptz, amount numeric, observation_end timestamptz, time_unit text) (
     SFUNC = crm.rfm_agg_trans,
-    STYPE = internal,
+    STYPE = crm.rfm_state,
     SSPACE = 256,
     FINALFUNC = crm.rfm_agg_final,
     COMBINEFUNC = crm.rfm_agg_combine,
-    SERIALFUNC = crm.rfm_agg_serialize,
-    DESERIALFUNC = crm.rfm_agg_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision) (
     SFUNC = crm.bgnbd_fit_trans,
-    STYPE = internal,
+    STYPE = crm.fit_rows,
     FINALFUNC = crm.bgnbd_fit_final,
     COMBINEFUNC = crm.clv_fit_combine,
-    SERIALFUNC = crm.clv_fit_serialize,
-    DESERIALFUNC = crm.clv_fit_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight bigint) (
     SFUNC = crm.bgnbd_fit_weighted_trans,
-    STYPE = internal,
+    STYPE = crm.fit_rows,
     FINALFUNC = crm.bgnbd_fit_final,
     COMBINEFUNC = crm.clv_fit_combine,
-    SERIALFUNC = crm.clv_fit_serialize,
-    DESERIALFUNC = crm.clv_fit_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
     SFUNC = crm.bgnbd_fit_purchases_bigint_trans,
-    STYPE = internal,
+    STYPE = crm.purchase_days,
     FINALFUNC = crm.bgnbd_purchases_final,
     COMBINEFUNC = crm.bgnbd_purchases_combine,
-    SERIALFUNC = crm.bgnbd_purchases_serialize,
-    DESERIALFUNC = crm.bgnbd_purchases_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
     SFUNC = crm.bgnbd_fit_purchases_text_trans,
-    STYPE = internal,
+    STYPE = crm.purchase_days,
     FINALFUNC = crm.bgnbd_purchases_final,
     COMBINEFUNC = crm.bgnbd_purchases_combine,
-    SERIALFUNC = crm.bgnbd_purchases_serialize,
-    DESERIALFUNC = crm.bgnbd_purchases_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
     SFUNC = crm.bgnbd_fit_purchases_uuid_trans,
-    STYPE = internal,
+    STYPE = crm.purchase_days,
     FINALFUNC = crm.bgnbd_purchases_final,
     COMBINEFUNC = crm.bgnbd_purchases_combine,
-    SERIALFUNC = crm.bgnbd_purchases_serialize,
-    DESERIALFUNC = crm.bgnbd_purchases_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.gamma_gamma_fit(frequency integer, monetary_value numeric) (
     SFUNC = crm.gamma_gamma_fit_trans,
-    STYPE = internal,
+    STYPE = crm.fit_rows,
     FINALFUNC = crm.gamma_gamma_fit_final,
     COMBINEFUNC = crm.clv_fit_combine,
-    SERIALFUNC = crm.clv_fit_serialize,
-    DESERIALFUNC = crm.clv_fit_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean) (
     SFUNC = crm.sbg_fit_trans,
-    STYPE = internal,
+    STYPE = crm.fit_rows,
     FINALFUNC = crm.sbg_fit_final,
     COMBINEFUNC = crm.clv_fit_combine,
-    SERIALFUNC = crm.clv_fit_serialize,
-    DESERIALFUNC = crm.clv_fit_deserialize,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight bigint) (
     SFUNC = crm.sbg_fit_weighted_trans,
-    STYPE = internal,
+    STYPE = crm.fit_rows,
     FINALFUNC = crm.sbg_fit_final,
     COMBINEFUNC = crm.clv_fit_combine,
-    SERIALFUNC = crm.clv_fit_serialize,
-    DESERIALFUNC = crm.clv_fit_deserialize,
     PARALLEL = SAFE
 );
 
@@ -189,32 +189,38 @@ COMMENT ON FUNCTION crm.expected_lifetime(crm.sbg_model, double precision) IS
 COMMENT ON FUNCTION crm.residual_lifetime(crm.sbg_model, integer, double precision) IS
     'DERL: discounted expected renewals still to come of a customer who renewed periods_survived times (sBG).';
 
-COMMENT ON FUNCTION crm.rfm_agg_trans(internal, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition.';
-COMMENT ON FUNCTION crm.rfm_agg_combine(internal, internal) IS 'Support function of aggregate crm.rfm_agg: combine partial states (parallel query).';
-COMMENT ON FUNCTION crm.rfm_agg_serialize(internal) IS 'Support function of aggregate crm.rfm_agg: serialize a partial state.';
-COMMENT ON FUNCTION crm.rfm_agg_deserialize(bytea, internal) IS 'Support function of aggregate crm.rfm_agg: deserialize a partial state.';
-COMMENT ON FUNCTION crm.rfm_agg_final(internal) IS 'Support function of aggregate crm.rfm_agg: final RFM values.';
-COMMENT ON FUNCTION crm.bgnbd_fit_trans(internal, integer, double precision, double precision) IS 'Support function of aggregate crm.bgnbd_fit: transition.';
-COMMENT ON FUNCTION crm.bgnbd_fit_weighted_trans(internal, integer, double precision, double precision, bigint) IS 'Support function of the weighted aggregate crm.bgnbd_fit: transition.';
-COMMENT ON FUNCTION crm.gamma_gamma_fit_trans(internal, integer, numeric) IS 'Support function of aggregate crm.gamma_gamma_fit: transition.';
-COMMENT ON FUNCTION crm.sbg_fit_trans(internal, integer, boolean) IS 'Support function of aggregate crm.sbg_fit: transition.';
-COMMENT ON FUNCTION crm.sbg_fit_weighted_trans(internal, integer, boolean, bigint) IS 'Support function of the weighted aggregate crm.sbg_fit: transition.';
-COMMENT ON FUNCTION crm.clv_fit_combine(internal, internal) IS 'Support function of the model fit aggregates: combine partial states (parallel query).';
-COMMENT ON FUNCTION crm.clv_fit_serialize(internal) IS 'Support function of the model fit aggregates: serialize a partial state.';
-COMMENT ON FUNCTION crm.clv_fit_deserialize(bytea, internal) IS 'Support function of the model fit aggregates: deserialize a partial state.';
-COMMENT ON FUNCTION crm.bgnbd_fit_final(internal) IS 'Support function of aggregate crm.bgnbd_fit: the maximum-likelihood fit.';
-COMMENT ON FUNCTION crm.gamma_gamma_fit_final(internal) IS 'Support function of aggregate crm.gamma_gamma_fit: the maximum-likelihood fit.';
-COMMENT ON FUNCTION crm.sbg_fit_final(internal) IS 'Support function of aggregate crm.sbg_fit: the maximum-likelihood fit.';
+COMMENT ON TYPE crm.rfm_state IS
+    'Transition state of crm.rfm_agg: one customer''s daily purchase totals with the observation end and time unit. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
+COMMENT ON TYPE crm.fit_rows IS
+    'Transition state of crm.bgnbd_fit over (frequency, recency, t), crm.gamma_gamma_fit and crm.sbg_fit: distinct input rows with the customers each stands for. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
+COMMENT ON TYPE crm.purchase_days IS
+    'Transition state of crm.bgnbd_fit straight from purchases: (customer, purchase day) pairs with the observation end and time unit. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
+COMMENT ON FUNCTION crm.rfm_state_in(cstring) IS 'Text input of crm.rfm_state.';
+COMMENT ON FUNCTION crm.rfm_state_out(crm.rfm_state) IS 'Text output of crm.rfm_state.';
+COMMENT ON FUNCTION crm.fit_rows_in(cstring) IS 'Text input of crm.fit_rows.';
+COMMENT ON FUNCTION crm.fit_rows_out(crm.fit_rows) IS 'Text output of crm.fit_rows.';
+COMMENT ON FUNCTION crm.purchase_days_in(cstring) IS 'Text input of crm.purchase_days.';
+COMMENT ON FUNCTION crm.purchase_days_out(crm.purchase_days) IS 'Text output of crm.purchase_days.';
+COMMENT ON FUNCTION crm.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition (state crm.rfm_state, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.rfm_agg_combine(crm.rfm_state, crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.rfm_agg_final(crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: final RFM values.';
+COMMENT ON FUNCTION crm.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision) IS 'Support function of aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint) IS 'Support function of the weighted aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric) IS 'Support function of aggregate crm.gamma_gamma_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.sbg_fit_trans(crm.fit_rows, integer, boolean) IS 'Support function of aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint) IS 'Support function of the weighted aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.clv_fit_combine(crm.fit_rows, crm.fit_rows) IS 'Support function of the model fit aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.bgnbd_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.bgnbd_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm.gamma_gamma_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.gamma_gamma_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm.sbg_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.sbg_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
 COMMENT ON AGGREGATE crm.bgnbd_fit(bigint, timestamptz, timestamptz, text) IS
     'Maximum-likelihood BG/NBD fit straight from purchases (one row per purchase, bigint customer ids): the same model as crm.rfm_agg per customer followed by crm.bgnbd_fit, in one aggregate. Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
-COMMENT ON FUNCTION crm.bgnbd_fit_purchases_bigint_trans(internal, bigint, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(bigint, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(bigint, timestamptz, timestamptz, text): transition.';
 COMMENT ON AGGREGATE crm.bgnbd_fit(text, timestamptz, timestamptz, text) IS
     'Maximum-likelihood BG/NBD fit straight from purchases (one row per purchase, text customer ids): the same model as crm.rfm_agg per customer followed by crm.bgnbd_fit, in one aggregate. Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
-COMMENT ON FUNCTION crm.bgnbd_fit_purchases_text_trans(internal, text, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(text, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(text, timestamptz, timestamptz, text): transition.';
 COMMENT ON AGGREGATE crm.bgnbd_fit(uuid, timestamptz, timestamptz, text) IS
     'Maximum-likelihood BG/NBD fit straight from purchases (one row per purchase, uuid customer ids): the same model as crm.rfm_agg per customer followed by crm.bgnbd_fit, in one aggregate. Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
-COMMENT ON FUNCTION crm.bgnbd_fit_purchases_uuid_trans(internal, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(uuid, timestamptz, timestamptz, text): transition.';
-COMMENT ON FUNCTION crm.bgnbd_purchases_combine(internal, internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: combine partial states (parallel query).';
-COMMENT ON FUNCTION crm.bgnbd_purchases_serialize(internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: serialize a partial state.';
-COMMENT ON FUNCTION crm.bgnbd_purchases_deserialize(bytea, internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: deserialize a partial state.';
-COMMENT ON FUNCTION crm.bgnbd_purchases_final(internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
+COMMENT ON FUNCTION crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(uuid, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.bgnbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';

@@ -824,3 +824,281 @@ COMMENT ON FUNCTION crm.customer_period_combine(crm.customer_period_state, crm.c
 COMMENT ON FUNCTION crm.retention_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.retention_rate: final rate.';
 COMMENT ON FUNCTION crm.churn_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.churn_rate: final rate.';
 -- END flat2 (issue 8)
+
+-- BEGIN clvstates (issue 8)
+-- Transition states Citus can ship for the CLV family: crm.rfm_agg (state crm.rfm_state), the
+-- model fits crm.bgnbd_fit over (frequency, recency, t[, weight]), crm.gamma_gamma_fit and
+-- crm.sbg_fit (state crm.fit_rows), and crm.bgnbd_fit straight from purchases (state
+-- crm.purchase_days) get a real transition type instead of internal, kept as an expanded object
+-- while the aggregate runs, with combine functions over that type and no serialize/deserialize
+-- functions. Views use these aggregates, so they are not dropped: their pg_aggregate rows and
+-- dependencies are changed in place, then the support functions no longer used are dropped.
+
+-- New state types, as a fresh CREATE EXTENSION makes them (pgrx's shell type, text input and
+-- output, then the base type).
+CREATE TYPE crm.rfm_state;
+CREATE FUNCTION crm."rfm_state_in"("input" cstring) RETURNS crm.rfm_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_state_in_wrapper';
+CREATE FUNCTION crm."rfm_state_out"("input" crm.rfm_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_state_out_wrapper';
+CREATE TYPE crm.rfm_state (
+    INTERNALLENGTH = variable,
+    INPUT = crm.rfm_state_in,
+    OUTPUT = crm.rfm_state_out,
+    STORAGE = extended
+);
+CREATE TYPE crm.fit_rows;
+CREATE FUNCTION crm."fit_rows_in"("input" cstring) RETURNS crm.fit_rows
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'fit_rows_in_wrapper';
+CREATE FUNCTION crm."fit_rows_out"("input" crm.fit_rows) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'fit_rows_out_wrapper';
+CREATE TYPE crm.fit_rows (
+    INTERNALLENGTH = variable,
+    INPUT = crm.fit_rows_in,
+    OUTPUT = crm.fit_rows_out,
+    STORAGE = extended
+);
+CREATE TYPE crm.purchase_days;
+CREATE FUNCTION crm."purchase_days_in"("input" cstring) RETURNS crm.purchase_days
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'purchase_days_in_wrapper';
+CREATE FUNCTION crm."purchase_days_out"("input" crm.purchase_days) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'purchase_days_out_wrapper';
+CREATE TYPE crm.purchase_days (
+    INTERNALLENGTH = variable,
+    INPUT = crm.purchase_days_in,
+    OUTPUT = crm.purchase_days_out,
+    STORAGE = extended
+);
+
+-- What sql/summary_types.sql gives every type of the extension: binary receive/send, = and <>,
+-- the default hash operator class.
+DO $clvstates_types$
+DECLARE
+    type_name name;
+BEGIN
+    FOREACH type_name IN ARRAY ARRAY['rfm_state', 'fit_rows', 'purchase_days']::name[] LOOP
+        EXECUTE format($sql$
+            CREATE FUNCTION crm.%1$I(internal) RETURNS crm.%3$I
+                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', %4$L;
+            CREATE FUNCTION crm.%2$I(crm.%3$I) RETURNS bytea
+                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+            ALTER TYPE crm.%3$I SET (RECEIVE = crm.%1$I, SEND = crm.%2$I);
+            COMMENT ON FUNCTION crm.%1$I(internal) IS
+                'Binary receive function of crm.%3$s: reads and validates the binary form';
+            COMMENT ON FUNCTION crm.%2$I(crm.%3$I) IS
+                'Binary send function of crm.%3$s: the stored binary form';
+            $sql$, type_name || '_recv', type_name || '_send', type_name,
+            'crm_' || type_name || '_recv');
+        EXECUTE format($sql$
+            CREATE FUNCTION crm.%1$I(crm.%4$I, crm.%4$I) RETURNS boolean
+                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+            CREATE FUNCTION crm.%2$I(crm.%4$I, crm.%4$I) RETURNS boolean
+                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+            CREATE FUNCTION crm.%3$I(crm.%4$I) RETURNS integer
+                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+            CREATE FUNCTION crm.%5$I(crm.%4$I, bigint) RETURNS bigint
+                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+            CREATE OPERATOR crm.= (
+                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm.%1$I,
+                COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
+                RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+            );
+            CREATE OPERATOR crm.<> (
+                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm.%2$I,
+                COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+                RESTRICT = neqsel, JOIN = neqjoinsel
+            );
+            CREATE OPERATOR CLASS crm.%6$I DEFAULT FOR TYPE crm.%4$I USING hash AS
+                OPERATOR 1 crm.= (crm.%4$I, crm.%4$I),
+                FUNCTION 1 crm.%3$I(crm.%4$I),
+                FUNCTION 2 crm.%5$I(crm.%4$I, bigint);
+            COMMENT ON FUNCTION crm.%1$I(crm.%4$I, crm.%4$I) IS
+                'Whether two crm.%4$s values have the same binary form (operator =)';
+            COMMENT ON FUNCTION crm.%2$I(crm.%4$I, crm.%4$I) IS
+                'Whether two crm.%4$s values have different binary forms (operator <>)';
+            COMMENT ON FUNCTION crm.%3$I(crm.%4$I) IS
+                'Hash of the binary form of a crm.%4$s (hash operator class)';
+            COMMENT ON FUNCTION crm.%5$I(crm.%4$I, bigint) IS
+                'Seeded 64-bit hash of the binary form of a crm.%4$s (hash operator class)';
+            COMMENT ON OPERATOR crm.= (crm.%4$I, crm.%4$I) IS
+                'Equal crm.%4$s values: the same binary form';
+            COMMENT ON OPERATOR crm.<> (crm.%4$I, crm.%4$I) IS
+                'Different crm.%4$s values: different binary forms';
+            COMMENT ON OPERATOR CLASS crm.%6$I USING hash IS
+                'Default hash operator class of crm.%4$s (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+            COMMENT ON OPERATOR FAMILY crm.%6$I USING hash IS
+                'Hash operator family of crm.%4$s';
+            $sql$, type_name || '_eq', type_name || '_ne', type_name || '_hash', type_name,
+            type_name || '_hash_extended', type_name || '_hash_ops');
+    END LOOP;
+END
+$clvstates_types$;
+
+-- New support functions (as in sql/clv.sql).
+CREATE FUNCTION crm.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text)
+    RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_trans';
+CREATE FUNCTION crm.rfm_agg_combine(crm.rfm_state, crm.rfm_state)
+    RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_combine';
+CREATE FUNCTION crm.rfm_agg_final(crm.rfm_state) RETURNS crm.rfm
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_final';
+CREATE FUNCTION crm.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_trans';
+CREATE FUNCTION crm.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_weighted_trans';
+CREATE FUNCTION crm.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_trans';
+CREATE FUNCTION crm.sbg_fit_trans(crm.fit_rows, integer, boolean)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_trans';
+CREATE FUNCTION crm.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_weighted_trans';
+CREATE FUNCTION crm.clv_fit_combine(crm.fit_rows, crm.fit_rows)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_clv_fit_combine';
+CREATE FUNCTION crm.bgnbd_fit_final(crm.fit_rows)
+    RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_final';
+CREATE FUNCTION crm.gamma_gamma_fit_final(crm.fit_rows)
+    RETURNS crm.gamma_gamma_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_final';
+CREATE FUNCTION crm.sbg_fit_final(crm.fit_rows)
+    RETURNS crm.sbg_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_final';
+CREATE FUNCTION crm.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_bigint_trans';
+CREATE FUNCTION crm.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_text_trans';
+CREATE FUNCTION crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_uuid_trans';
+CREATE FUNCTION crm.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_combine';
+CREATE FUNCTION crm.bgnbd_purchases_final(crm.purchase_days)
+    RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_final';
+
+-- The aggregates, changed in place: transition, state type, final and combine functions; no
+-- serialize/deserialize functions; no initial value (the state is NULL until a usable row);
+-- crm.rfm_agg keeps its SSPACE of 256 bytes.
+DO $clvstates_aggregates$
+DECLARE
+    change record;
+BEGIN
+    FOR change IN
+        SELECT * FROM (VALUES
+            ('crm.rfm_agg(timestamptz,numeric,timestamptz,text)',
+             'crm.rfm_agg_trans(crm.rfm_state,timestamptz,numeric,timestamptz,text)', 'crm.rfm_state',
+             'crm.rfm_agg_final(crm.rfm_state)', 'crm.rfm_agg_combine(crm.rfm_state,crm.rfm_state)', 256),
+            ('crm.bgnbd_fit(integer,double precision,double precision)',
+             'crm.bgnbd_fit_trans(crm.fit_rows,integer,double precision,double precision)', 'crm.fit_rows',
+             'crm.bgnbd_fit_final(crm.fit_rows)', 'crm.clv_fit_combine(crm.fit_rows,crm.fit_rows)', 0),
+            ('crm.bgnbd_fit(integer,double precision,double precision,bigint)',
+             'crm.bgnbd_fit_weighted_trans(crm.fit_rows,integer,double precision,double precision,bigint)',
+             'crm.fit_rows', 'crm.bgnbd_fit_final(crm.fit_rows)',
+             'crm.clv_fit_combine(crm.fit_rows,crm.fit_rows)', 0),
+            ('crm.gamma_gamma_fit(integer,numeric)',
+             'crm.gamma_gamma_fit_trans(crm.fit_rows,integer,numeric)', 'crm.fit_rows',
+             'crm.gamma_gamma_fit_final(crm.fit_rows)', 'crm.clv_fit_combine(crm.fit_rows,crm.fit_rows)', 0),
+            ('crm.sbg_fit(integer,boolean)', 'crm.sbg_fit_trans(crm.fit_rows,integer,boolean)',
+             'crm.fit_rows', 'crm.sbg_fit_final(crm.fit_rows)',
+             'crm.clv_fit_combine(crm.fit_rows,crm.fit_rows)', 0),
+            ('crm.sbg_fit(integer,boolean,bigint)',
+             'crm.sbg_fit_weighted_trans(crm.fit_rows,integer,boolean,bigint)', 'crm.fit_rows',
+             'crm.sbg_fit_final(crm.fit_rows)', 'crm.clv_fit_combine(crm.fit_rows,crm.fit_rows)', 0),
+            ('crm.bgnbd_fit(bigint,timestamptz,timestamptz,text)',
+             'crm.bgnbd_fit_purchases_bigint_trans(crm.purchase_days,bigint,timestamptz,timestamptz,text)',
+             'crm.purchase_days', 'crm.bgnbd_purchases_final(crm.purchase_days)',
+             'crm.bgnbd_purchases_combine(crm.purchase_days,crm.purchase_days)', 0),
+            ('crm.bgnbd_fit(text,timestamptz,timestamptz,text)',
+             'crm.bgnbd_fit_purchases_text_trans(crm.purchase_days,text,timestamptz,timestamptz,text)',
+             'crm.purchase_days', 'crm.bgnbd_purchases_final(crm.purchase_days)',
+             'crm.bgnbd_purchases_combine(crm.purchase_days,crm.purchase_days)', 0),
+            ('crm.bgnbd_fit(uuid,timestamptz,timestamptz,text)',
+             'crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days,uuid,timestamptz,timestamptz,text)',
+             'crm.purchase_days', 'crm.bgnbd_purchases_final(crm.purchase_days)',
+             'crm.bgnbd_purchases_combine(crm.purchase_days,crm.purchase_days)', 0)
+        ) AS c(aggregate, transfn, transtype, finalfn, combinefn, transspace)
+    LOOP
+        UPDATE pg_catalog.pg_aggregate SET
+            aggtransfn = change.transfn::regprocedure::oid::regproc,
+            aggtranstype = change.transtype::regtype,
+            aggfinalfn = change.finalfn::regprocedure::oid::regproc,
+            aggcombinefn = change.combinefn::regprocedure::oid::regproc,
+            aggserialfn = 0,
+            aggdeserialfn = 0,
+            aggfinalextra = false,
+            aggfinalmodify = 'r',
+            aggtransspace = change.transspace,
+            agginitval = NULL
+        WHERE aggfnoid = change.aggregate::regprocedure;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
+        END IF;
+        -- Dependencies as CREATE AGGREGATE records them: one per distinct support function.
+        DELETE FROM pg_catalog.pg_depend
+        WHERE classid = 'pg_catalog.pg_proc'::regclass
+          AND objid = change.aggregate::regprocedure
+          AND refclassid = 'pg_catalog.pg_proc'::regclass
+          AND deptype = 'n';
+        INSERT INTO pg_catalog.pg_depend
+            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+        SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
+               'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
+        FROM pg_catalog.pg_aggregate a,
+             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
+                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
+                          a.aggmfinalfn]::oid[]) AS f(f)
+        WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
+    END LOOP;
+END
+$clvstates_aggregates$;
+
+-- Support functions of 0.1.0 (and of the clvperf block above) no aggregate uses any more.
+DROP FUNCTION crm.rfm_agg_trans(internal, timestamptz, numeric, timestamptz, text);
+DROP FUNCTION crm.rfm_agg_combine(internal, internal);
+DROP FUNCTION crm.rfm_agg_serialize(internal);
+DROP FUNCTION crm.rfm_agg_deserialize(bytea, internal);
+DROP FUNCTION crm.rfm_agg_final(internal);
+DROP FUNCTION crm.bgnbd_fit_trans(internal, integer, double precision, double precision);
+DROP FUNCTION crm.bgnbd_fit_weighted_trans(internal, integer, double precision, double precision, bigint);
+DROP FUNCTION crm.gamma_gamma_fit_trans(internal, integer, numeric);
+DROP FUNCTION crm.sbg_fit_trans(internal, integer, boolean);
+DROP FUNCTION crm.sbg_fit_weighted_trans(internal, integer, boolean, bigint);
+DROP FUNCTION crm.clv_fit_combine(internal, internal);
+DROP FUNCTION crm.clv_fit_serialize(internal);
+DROP FUNCTION crm.clv_fit_deserialize(bytea, internal);
+DROP FUNCTION crm.bgnbd_fit_final(internal);
+DROP FUNCTION crm.gamma_gamma_fit_final(internal);
+DROP FUNCTION crm.sbg_fit_final(internal);
+DROP FUNCTION crm.bgnbd_fit_purchases_bigint_trans(internal, bigint, timestamptz, timestamptz, text);
+DROP FUNCTION crm.bgnbd_fit_purchases_text_trans(internal, text, timestamptz, timestamptz, text);
+DROP FUNCTION crm.bgnbd_fit_purchases_uuid_trans(internal, uuid, timestamptz, timestamptz, text);
+DROP FUNCTION crm.bgnbd_purchases_combine(internal, internal);
+DROP FUNCTION crm.bgnbd_purchases_serialize(internal);
+DROP FUNCTION crm.bgnbd_purchases_deserialize(bytea, internal);
+DROP FUNCTION crm.bgnbd_purchases_final(internal);
+
+-- Comments (as in sql/clv.sql).
+COMMENT ON TYPE crm.rfm_state IS
+    'Transition state of crm.rfm_agg: one customer''s daily purchase totals with the observation end and time unit. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
+COMMENT ON TYPE crm.fit_rows IS
+    'Transition state of crm.bgnbd_fit over (frequency, recency, t), crm.gamma_gamma_fit and crm.sbg_fit: distinct input rows with the customers each stands for. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
+COMMENT ON TYPE crm.purchase_days IS
+    'Transition state of crm.bgnbd_fit straight from purchases: (customer, purchase day) pairs with the observation end and time unit. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
+COMMENT ON FUNCTION crm.rfm_state_in(cstring) IS 'Text input of crm.rfm_state.';
+COMMENT ON FUNCTION crm.rfm_state_out(crm.rfm_state) IS 'Text output of crm.rfm_state.';
+COMMENT ON FUNCTION crm.fit_rows_in(cstring) IS 'Text input of crm.fit_rows.';
+COMMENT ON FUNCTION crm.fit_rows_out(crm.fit_rows) IS 'Text output of crm.fit_rows.';
+COMMENT ON FUNCTION crm.purchase_days_in(cstring) IS 'Text input of crm.purchase_days.';
+COMMENT ON FUNCTION crm.purchase_days_out(crm.purchase_days) IS 'Text output of crm.purchase_days.';
+COMMENT ON FUNCTION crm.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition (state crm.rfm_state, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.rfm_agg_combine(crm.rfm_state, crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.rfm_agg_final(crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: final RFM values.';
+COMMENT ON FUNCTION crm.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision) IS 'Support function of aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint) IS 'Support function of the weighted aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric) IS 'Support function of aggregate crm.gamma_gamma_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.sbg_fit_trans(crm.fit_rows, integer, boolean) IS 'Support function of aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint) IS 'Support function of the weighted aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.clv_fit_combine(crm.fit_rows, crm.fit_rows) IS 'Support function of the model fit aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.bgnbd_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.bgnbd_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm.gamma_gamma_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.gamma_gamma_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm.sbg_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.sbg_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(bigint, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(text, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(uuid, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.bgnbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
+-- END clvstates (issue 8)

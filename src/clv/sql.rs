@@ -13,12 +13,13 @@ use super::state::simple::{
 use super::state::{ClvError, ClvResult};
 use crate::common::datum::raw_varlena_bytes;
 use crate::common::error::MetricError;
-use crate::common::pg::{
-    aggregate_memory_context, bigint, combine_states, internal_of, new_transient_state, raise,
-    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_or_init,
-    state_ref, varlena_from_bytes, OrRaise, TextArg,
+use crate::common::expanded::{
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
-use pgrx::datum::Internal;
+use crate::common::pg::{
+    bigint, raise, raise_from_raw, raw_arg, raw_return_unchanged, varlena_from_bytes, OrRaise,
+    TextArg,
+};
 use pgrx::prelude::*;
 use rust_decimal::Decimal;
 
@@ -56,6 +57,50 @@ crate::summary_type!(gamma_gamma_model(GammaGammaModel));
 pub struct sbg_model(pub SbgModel);
 
 crate::summary_type!(sbg_model(SbgModel));
+
+/// Transition state of `crm.rfm_agg`: one customer's daily purchase totals; opaque text form
+/// `\x` + the hex of the binary form (Citus ships partial states in this form).
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct rfm_state(pub RfmState);
+
+crate::summary_type!(rfm_state(RfmState));
+crate::expanded_state!(RfmState);
+
+/// Transition state of the model fits (`crm.bgnbd_fit` over (frequency, recency, t),
+/// `crm.gamma_gamma_fit`, `crm.sbg_fit`): distinct input rows with their weights; opaque text
+/// form `\x` + the hex of the binary form.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct fit_rows(pub WeightedRows);
+
+crate::summary_type!(fit_rows(WeightedRows));
+crate::expanded_state!(WeightedRows);
+
+/// Transition state of `crm.bgnbd_fit` straight from purchases: (customer, purchase day)
+/// pairs; opaque text form `\x` + the hex of the binary form.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct purchase_days(pub PurchaseDays);
+
+crate::summary_type!(purchase_days(PurchaseDays));
+crate::expanded_state!(PurchaseDays);
+
+/// Runs a V1 function body under pgrx's guard: errors and panics become ERRORs.
+///
+/// # Safety
+/// Called from a V1 function only.
+unsafe fn guarded(body: impl FnOnce() -> pg_sys::Datum) -> pg_sys::Datum {
+    // SAFETY: the guard catches every panic and error report of `body` and raises it as a
+    // Postgres ERROR after Rust frames inside it have unwound.
+    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(body) }
+}
 
 /// Raises a CLV error (with its hint, if any) as a Postgres ERROR.
 fn raise_clv(error: ClvError) -> ! {
@@ -161,7 +206,8 @@ unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys:
     } else {
         1
     };
-    let rows = unsafe { raw_state(fcinfo, BGNBD_FIT, WeightedRows::default) };
+    // SAFETY: argument 0 is a `crm.fit_rows`; nothing on this frame needs dropping.
+    let mut state = unsafe { expanded_state_mut(fcinfo, WeightedRows::default) };
     let frequency = frequency.value() as i32;
     let recency = f64::from_bits(recency.value() as u64);
     let age = f64::from_bits(age.value() as u64);
@@ -169,7 +215,7 @@ unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys:
         bgnbd::customer_key(BGNBD_FIT, frequency, recency, age),
         u64::try_from(weight),
     ) {
-        (Ok(key), Ok(weight)) => rows.add(BGNBD_FIT, key, weight),
+        (Ok(key), Ok(weight)) => state.get().add(BGNBD_FIT, key, weight),
         (Err(error), _) => Err(error.error),
         (_, Err(_)) => Err(negative_weight(BGNBD_FIT, weight)),
     };
@@ -177,7 +223,7 @@ unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys:
         // SAFETY: a raw V1 function's step; nothing on this frame needs dropping.
         unsafe { raise_from_raw(move || error) };
     }
-    unsafe { raw_return_state(fcinfo, rows) }
+    unsafe { expanded_return(fcinfo, state) }
 }
 
 #[cold]
@@ -199,124 +245,174 @@ crate::raw_transition! {
     }
 }
 
-/// Transition function of `crm.gamma_gamma_fit(integer, numeric)`.
-#[pg_extern(immutable, parallel_safe)]
-fn gamma_gamma_fit_trans(
-    mut state: Internal,
-    frequency: Option<i32>,
-    monetary_value: Option<AnyNumeric>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let (Some(frequency), Some(monetary_value)) = (frequency, monetary_value) else {
-        return state;
-    };
-    let rows = unsafe { state_or_init(&mut state, fcinfo, GAMMA_GAMMA_FIT, WeightedRows::default) };
-    let key =
-        gamma_gamma::customer_key(GAMMA_GAMMA_FIT, frequency, float_of(monetary_value)).or_raise();
-    if let Some(key) = key {
-        rows.add(GAMMA_GAMMA_FIT, key, 1).or_raise();
+crate::raw_transition! {
+    /// Transition function of `crm.gamma_gamma_fit(integer, numeric)`.
+    fn crm_gamma_gamma_fit_trans / pg_finfo_crm_gamma_gamma_fit_trans (fcinfo) {
+        // SAFETY: argument 0 is a `crm.fit_rows`, 1 an integer, 2 a numeric; the body runs
+        // under the guard.
+        unsafe {
+            guarded(|| {
+                let (Some(frequency), Some(monetary_value)) = (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2))
+                else {
+                    return raw_return_unchanged(fcinfo);
+                };
+                let monetary_value = AnyNumeric::from_datum(monetary_value, false)
+                    .map_or(f64::NAN, float_of);
+                let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
+                let key = gamma_gamma::customer_key(
+                    GAMMA_GAMMA_FIT,
+                    frequency.value() as i32,
+                    monetary_value,
+                )
+                .or_raise();
+                if let Some(key) = key {
+                    state.get().add(GAMMA_GAMMA_FIT, key, 1).or_raise();
+                }
+                expanded_return(fcinfo, state)
+            })
+        }
     }
-    internal_of(rows)
 }
 
-fn sbg_add(
-    mut state: Internal,
-    periods_survived: Option<i32>,
-    churned: Option<bool>,
-    weight: Option<i64>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    let (Some(periods_survived), Some(churned), Some(weight)) = (periods_survived, churned, weight)
-    else {
-        return state;
-    };
-    let rows = unsafe { state_or_init(&mut state, fcinfo, SBG_FIT, WeightedRows::default) };
-    let key = sbg::customer_key(SBG_FIT, periods_survived, churned).or_raise();
-    let weight = u64::try_from(weight).unwrap_or_else(|_| raise(negative_weight(SBG_FIT, weight)));
-    rows.add(SBG_FIT, key, weight).or_raise();
-    internal_of(rows)
-}
-
-/// Transition function of `crm.sbg_fit(integer, boolean)`.
-#[pg_extern(immutable, parallel_safe)]
-fn sbg_fit_trans(
-    state: Internal,
-    periods_survived: Option<i32>,
-    churned: Option<bool>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    sbg_add(state, periods_survived, churned, Some(1), fcinfo)
-}
-
-/// Transition function of `crm.sbg_fit(integer, boolean, bigint)`.
-#[pg_extern(immutable, parallel_safe)]
-fn sbg_fit_weighted_trans(
-    state: Internal,
-    periods_survived: Option<i32>,
-    churned: Option<bool>,
-    weight: Option<i64>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    sbg_add(state, periods_survived, churned, weight, fcinfo)
-}
-
-/// Combine function of the fit aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn clv_fit_combine(
-    first: Internal,
-    second: Internal,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
+/// Per-row step of `crm.sbg_fit`: one (periods survived, churned[, weight]) row.
+///
+/// # Safety
+/// `fcinfo` must be the call info of one of its transition functions.
+unsafe fn sbg_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys::Datum {
+    // SAFETY: argument 0 is a `crm.fit_rows`, 1 an integer, 2 a boolean, 3 (weighted) a
+    // bigint; the body runs under the guard.
     unsafe {
-        combine_states::<WeightedRows>(
-            first,
-            second,
-            fcinfo,
-            "crm.clv_fit_combine",
-            |rows, other| rows.merge("crm.clv_fit_combine", other).or_raise(),
-        )
+        guarded(|| {
+            let weight = if weighted {
+                raw_arg(fcinfo, 3).map(|weight| weight.value() as i64)
+            } else {
+                Some(1)
+            };
+            let (Some(periods_survived), Some(churned), Some(weight)) =
+                (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), weight)
+            else {
+                return raw_return_unchanged(fcinfo);
+            };
+            let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
+            let key = sbg::customer_key(
+                SBG_FIT,
+                periods_survived.value() as i32,
+                churned.value() != 0,
+            )
+            .or_raise();
+            let weight =
+                u64::try_from(weight).unwrap_or_else(|_| raise(negative_weight(SBG_FIT, weight)));
+            state.get().add(SBG_FIT, key, weight).or_raise();
+            expanded_return(fcinfo, state)
+        })
     }
 }
 
-/// Serialize function of the fit aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn clv_fit_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<WeightedRows>(&mut state) }
-        .map(|rows| rows.encode())
-        .unwrap_or_else(|| WeightedRows::default().encode())
+crate::raw_transition! {
+    /// Transition function of `crm.sbg_fit(integer, boolean)`.
+    fn crm_sbg_fit_trans / pg_finfo_crm_sbg_fit_trans (fcinfo) {
+        unsafe { sbg_add(fcinfo, false) }
+    }
 }
 
-/// Deserialize function of the fit aggregates (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn clv_fit_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(WeightedRows::decode(bytes, "crm.clv_fit_deserialize").or_raise())
+crate::raw_transition! {
+    /// Transition function of `crm.sbg_fit(integer, boolean, bigint)`.
+    fn crm_sbg_fit_weighted_trans / pg_finfo_crm_sbg_fit_weighted_trans (fcinfo) {
+        unsafe { sbg_add(fcinfo, true) }
+    }
 }
 
-fn fit_rows<'a>(state: &mut Internal) -> Option<&'a mut WeightedRows> {
-    unsafe { state_ref::<WeightedRows>(state) }.filter(|rows| rows.customers() > 0)
+crate::raw_transition! {
+    /// Combine function of the fit aggregates (parallel query, Citus).
+    fn crm_clv_fit_combine / pg_finfo_crm_clv_fit_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.fit_rows` values.
+        unsafe {
+            expanded_combine(fcinfo, |rows: &mut WeightedRows, other| {
+                rows.merge("crm.clv_fit_combine", other)
+            })
+        }
+    }
 }
 
-/// Final function of `crm.bgnbd_fit`: the maximum-likelihood model.
-#[pg_extern(immutable, parallel_safe)]
-fn bgnbd_fit_final(mut state: Internal) -> Option<bgnbd_model> {
-    let rows = fit_rows(&mut state)?;
-    bgnbd::fit(BGNBD_FIT, rows).or_raise().map(bgnbd_model)
+/// The rows of a fit, checked to be inputs of this model (a `crm.fit_rows` read from text may
+/// hold any rows): 22023 for a row `valid` refuses.
+fn model_rows<'a>(
+    function: &str,
+    model: &str,
+    rows: &'a WeightedRows,
+    valid: impl Fn(&[u64; 3]) -> bool,
+) -> Option<&'a WeightedRows> {
+    if let Some(key) = rows.keys().find(|key| !valid(key)) {
+        raise(MetricError::InvalidParameter(format!(
+            "{function}: the state holds a row the {model} model does not take ({key:?}); a \
+             crm.fit_rows value must come from {function} itself"
+        )));
+    }
+    (rows.customers() > 0).then_some(rows)
 }
 
-/// Final function of `crm.gamma_gamma_fit`: the maximum-likelihood model.
-#[pg_extern(immutable, parallel_safe)]
-fn gamma_gamma_fit_final(mut state: Internal) -> Option<gamma_gamma_model> {
-    let rows = fit_rows(&mut state)?;
-    gamma_gamma::fit(GAMMA_GAMMA_FIT, rows)
-        .or_raise()
-        .map(gamma_gamma_model)
+/// A BG/NBD row: the key `bgnbd::customer_key` makes of its (frequency, recency, t).
+fn bgnbd_row(key: &[u64; 3]) -> bool {
+    i32::try_from(key[0]).is_ok_and(|frequency| {
+        let (recency, age) = (f64::from_bits(key[1]), f64::from_bits(key[2]));
+        bgnbd::customer_key(BGNBD_FIT, frequency, recency, age).is_ok_and(|made| made == *key)
+    })
 }
 
-/// Final function of `crm.sbg_fit`: the maximum-likelihood model.
-#[pg_extern(immutable, parallel_safe)]
-fn sbg_fit_final(mut state: Internal) -> Option<sbg_model> {
-    let rows = fit_rows(&mut state)?;
-    sbg::fit(SBG_FIT, rows).or_raise().map(sbg_model)
+/// A Gamma-Gamma row: the key `gamma_gamma::customer_key` makes of a repeat buyer.
+fn gamma_gamma_row(key: &[u64; 3]) -> bool {
+    i32::try_from(key[0]).is_ok_and(|frequency| {
+        gamma_gamma::customer_key(GAMMA_GAMMA_FIT, frequency, f64::from_bits(key[1]))
+            .is_ok_and(|made| made == Some(*key))
+    })
+}
+
+/// An sBG row: the key `sbg::customer_key` makes of (periods survived, churned).
+fn sbg_row(key: &[u64; 3]) -> bool {
+    i32::try_from(key[0]).is_ok() && key[1] <= 1 && key[2] == 0
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.bgnbd_fit` over (frequency, recency, t): the maximum-likelihood
+    /// model, NULL without customers.
+    fn crm_bgnbd_fit_final / pg_finfo_crm_bgnbd_fit_final (fcinfo) {
+        // SAFETY: argument 0 is NULL or a `crm.fit_rows`; the result a `crm.bgnbd_model`.
+        unsafe {
+            expanded_final(fcinfo, |rows: &mut WeightedRows| {
+                let rows = model_rows(BGNBD_FIT, "BG/NBD", rows, bgnbd_row)?;
+                bgnbd::fit(BGNBD_FIT, rows).or_raise().and_then(|model| bgnbd_model(model).into_datum())
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.gamma_gamma_fit`: the maximum-likelihood model, NULL without
+    /// repeat buyers.
+    fn crm_gamma_gamma_fit_final / pg_finfo_crm_gamma_gamma_fit_final (fcinfo) {
+        // SAFETY: argument 0 is NULL or a `crm.fit_rows`; the result a `crm.gamma_gamma_model`.
+        unsafe {
+            expanded_final(fcinfo, |rows: &mut WeightedRows| {
+                let rows = model_rows(GAMMA_GAMMA_FIT, "Gamma-Gamma", rows, gamma_gamma_row)?;
+                gamma_gamma::fit(GAMMA_GAMMA_FIT, rows)
+                    .or_raise()
+                    .and_then(|model| gamma_gamma_model(model).into_datum())
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.sbg_fit`: the maximum-likelihood model, NULL without customers.
+    fn crm_sbg_fit_final / pg_finfo_crm_sbg_fit_final (fcinfo) {
+        // SAFETY: argument 0 is NULL or a `crm.fit_rows`; the result a `crm.sbg_model`.
+        unsafe {
+            expanded_final(fcinfo, |rows: &mut WeightedRows| {
+                let rows = model_rows(SBG_FIT, "sBG", rows, sbg_row)?;
+                sbg::fit(SBG_FIT, rows).or_raise().and_then(|model| sbg_model(model).into_datum())
+            })
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,14 +447,18 @@ unsafe fn purchases_add(
         finite_timestamp(BGNBD_FIT, "observation_end", observation_end.value() as i64);
     let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(BGNBD_FIT, bytes)) };
     let customer = unsafe { key(customer) };
-    let days = unsafe { raw_state(fcinfo, BGNBD_FIT, PurchaseDays::default) };
-    let added =
-        unit.and_then(|unit| days.add(BGNBD_FIT, customer, occurred_at, observation_end, unit));
+    // SAFETY: argument 0 is a `crm.purchase_days`; nothing on this frame needs dropping.
+    let mut state = unsafe { expanded_state_mut(fcinfo, PurchaseDays::default) };
+    let added = unit.and_then(|unit| {
+        state
+            .get()
+            .add(BGNBD_FIT, customer, occurred_at, observation_end, unit)
+    });
     if let Err(error) = added {
         // SAFETY: a raw V1 function's step; nothing on this frame needs dropping.
         unsafe { raise_from_raw(move || error.error) };
     }
-    unsafe { raw_return_state(fcinfo, days) }
+    unsafe { expanded_return(fcinfo, state) }
 }
 
 /// Key of a bigint customer id.
@@ -398,44 +498,33 @@ crate::raw_transition! {
     }
 }
 
-/// Combine function of the purchases form of `crm.bgnbd_fit` (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn bgnbd_purchases_combine(
-    first: Internal,
-    second: Internal,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    unsafe {
-        combine_states::<PurchaseDays>(first, second, fcinfo, BGNBD_FIT, |days, other| {
-            days.merge(BGNBD_FIT, other).or_raise()
-        })
+crate::raw_transition! {
+    /// Combine function of the purchases form of `crm.bgnbd_fit` (parallel query, Citus).
+    fn crm_bgnbd_purchases_combine / pg_finfo_crm_bgnbd_purchases_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.purchase_days` values.
+        unsafe {
+            expanded_combine(fcinfo, |days: &mut PurchaseDays, other| {
+                days.merge(BGNBD_FIT, other).map_err(|error| error.error)
+            })
+        }
     }
 }
 
-/// Serialize function of the purchases form of `crm.bgnbd_fit` (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn bgnbd_purchases_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<PurchaseDays>(&mut state) }
-        .map(|days| days.encode())
-        .unwrap_or_else(|| PurchaseDays::default().encode())
-}
-
-/// Deserialize function of the purchases form of `crm.bgnbd_fit` (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn bgnbd_purchases_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(PurchaseDays::decode(bytes).or_raise())
-}
-
-/// Final function of the purchases form of `crm.bgnbd_fit`: the customers' rows, then the
-/// maximum-likelihood model (NULL without purchases up to the observation end).
-#[pg_extern(immutable, parallel_safe)]
-fn bgnbd_purchases_final(mut state: Internal) -> Option<bgnbd_model> {
-    let days = unsafe { state_ref::<PurchaseDays>(&mut state) }?;
-    let rows = days.weighted_rows(BGNBD_FIT).or_raise();
-    if rows.customers() == 0 {
-        return None;
+crate::raw_transition! {
+    /// Final function of the purchases form of `crm.bgnbd_fit`: the customers' rows, then the
+    /// maximum-likelihood model (NULL without purchases up to the observation end).
+    fn crm_bgnbd_purchases_final / pg_finfo_crm_bgnbd_purchases_final (fcinfo) {
+        // SAFETY: argument 0 is NULL or a `crm.purchase_days`; the result a `crm.bgnbd_model`.
+        unsafe {
+            expanded_final(fcinfo, |days: &mut PurchaseDays| {
+                let rows = days.weighted_rows(BGNBD_FIT).or_raise();
+                if rows.customers() == 0 {
+                    return None;
+                }
+                bgnbd::fit(BGNBD_FIT, &rows).or_raise().and_then(|model| bgnbd_model(model).into_datum())
+            })
+        }
     }
-    bgnbd::fit(BGNBD_FIT, &rows).or_raise().map(bgnbd_model)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,88 +567,11 @@ fn reject_amount(problem: NumericProblem) -> ! {
     }
 }
 
-// The state is allocated in the aggregate context without the usual drop callback (one
-// allocation per customer instead of three, and no callback call at the end): it owns no heap
-// memory until a customer has more purchase days than it keeps inline, and the callback that
-// drops it is registered at that moment.
-const _: () = assert!(std::mem::align_of::<RfmState>() <= 8);
-// `SSPACE = 256` of crm.rfm_agg in sql/clv.sql: the state fits the 256-byte chunk it assumes.
-const _: () =
-    assert!(std::mem::size_of::<RfmState>() > 128 && std::mem::size_of::<RfmState>() <= 256);
-
-/// The `crm.rfm_agg` state of the current group, created on its first row.
-///
-/// # Safety
-/// `fcinfo` must be the call info of `crm.rfm_agg_trans`; a Postgres error at creation longjmps
-/// over the callers, which must hold nothing that needs dropping.
-#[inline(always)]
-unsafe fn rfm_state<'a>(fcinfo: pg_sys::FunctionCallInfo) -> &'a mut RfmState {
-    // SAFETY: argument 0 is NULL on a group's first row, then the state `new_rfm_state` made
-    // (only this transition function creates states of `crm.rfm_agg` it is given back).
-    match unsafe { raw_arg(fcinfo, 0) } {
-        Some(datum) if !datum.is_null() => unsafe { &mut *datum.cast_mut_ptr::<RfmState>() },
-        _ => unsafe { &mut *new_rfm_state(fcinfo) },
-    }
-}
-
-#[cold]
-#[inline(never)]
-unsafe fn new_rfm_state(fcinfo: pg_sys::FunctionCallInfo) -> *mut RfmState {
-    // SAFETY: the callers hold nothing that needs dropping (`rfm_state`'s contract), so the
-    // guard may turn an error into a longjmp past them. The allocation is MAXALIGNed (8 bytes,
-    // enough for `RfmState`, checked above) and sized for it, and is initialised before use.
-    unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let context = aggregate_memory_context(fcinfo, RFM_AGG);
-            let pointer = pg_sys::MemoryContextAlloc(context, std::mem::size_of::<RfmState>())
-                .cast::<RfmState>();
-            pointer.write(RfmState::default());
-            pointer
-        })
-    }
-}
-
-/// Registers the callback that drops `state` when the group's memory context goes away.
-///
-/// # Safety
-/// `state` must have been made by `new_rfm_state` in the current group's context and not be
-/// registered yet (it is registered once, when it first owns heap memory); `fcinfo` as in
-/// [`rfm_state`]. If the registration itself fails (out of memory) the error ends the query and
-/// the state's heap memory leaks, as any Rust allocation would.
-#[cold]
-#[inline(never)]
-unsafe fn register_rfm_drop(fcinfo: pg_sys::FunctionCallInfo, state: &mut RfmState) {
-    #[pg_guard]
-    unsafe extern "C-unwind" fn drop_rfm_state(argument: *mut std::ffi::c_void) {
-        // SAFETY: `argument` is the registered state, dropped once, before its memory goes.
-        unsafe { std::ptr::drop_in_place(argument.cast::<RfmState>()) }
-    }
-    let state: *mut RfmState = state;
-    // SAFETY: the callback lives in the same context as the state and is filled in before it
-    // is registered; the guard turns an error into a longjmp past callers that hold nothing
-    // that needs dropping.
-    unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let context = aggregate_memory_context(fcinfo, RFM_AGG);
-            let callback = pg_sys::MemoryContextAlloc(
-                context,
-                std::mem::size_of::<pg_sys::MemoryContextCallback>(),
-            )
-            .cast::<pg_sys::MemoryContextCallback>();
-            callback.write(pg_sys::MemoryContextCallback {
-                func: Some(drop_rfm_state),
-                arg: state.cast(),
-                next: std::ptr::null_mut(),
-            });
-            pg_sys::MemoryContextRegisterResetCallback(context, callback);
-        })
-    }
-}
-
 crate::raw_transition! {
     /// Transition function of `crm.rfm_agg(timestamptz, numeric, timestamptz, text)`: merge one
     /// purchase into the customer's daily totals. Reads the `numeric` bytes directly (no text
-    /// round trip) and calls into Postgres only to create the state, detoast or raise.
+    /// round trip) and calls into Postgres only to create the state (an expanded
+    /// `crm.rfm_state` object), detoast or raise.
     fn crm_rfm_agg_trans / pg_finfo_crm_rfm_agg_trans (fcinfo) {
         let arguments = unsafe {
             (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3), raw_arg(fcinfo, 4))
@@ -582,47 +594,26 @@ crate::raw_transition! {
                 decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
             })
         };
-        let purchases = unsafe { rfm_state(fcinfo) };
-        let owned_heap = purchases.owns_heap();
-        if let Err(error) = purchases.add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
+        // SAFETY: argument 0 is a `crm.rfm_state`; nothing on this frame needs dropping.
+        let mut state = unsafe { expanded_state_mut(fcinfo, RfmState::default) };
+        if let Err(error) = state.get().add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
             // SAFETY: nothing on this frame needs dropping.
             unsafe { raise_from_raw(move || error.error) };
         }
-        if !owned_heap && purchases.owns_heap() {
-            // SAFETY: the state was made by `rfm_state` in this group's context and just
-            // took heap memory; nothing on this frame needs dropping.
-            unsafe { register_rfm_drop(fcinfo, purchases) };
+        unsafe { expanded_return(fcinfo, state) }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of `crm.rfm_agg` (parallel query, Citus).
+    fn crm_rfm_agg_combine / pg_finfo_crm_rfm_agg_combine (fcinfo) {
+        // SAFETY: both arguments are `crm.rfm_state` values.
+        unsafe {
+            expanded_combine(fcinfo, |state: &mut RfmState, other| {
+                state.merge(RFM_AGG, other).map_err(|error| error.error)
+            })
         }
-        unsafe { raw_return_state(fcinfo, purchases) }
     }
-}
-
-/// Combine function of `crm.rfm_agg` (parallel query).
-#[pg_extern(immutable, parallel_safe)]
-fn rfm_agg_combine(
-    first: Internal,
-    second: Internal,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    unsafe {
-        combine_states::<RfmState>(first, second, fcinfo, RFM_AGG, |state, other| {
-            state.merge(RFM_AGG, other).or_raise()
-        })
-    }
-}
-
-/// Serialize function of `crm.rfm_agg` (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn rfm_agg_serialize(mut state: Internal) -> Vec<u8> {
-    unsafe { state_ref::<RfmState>(&mut state) }
-        .map(|state| state.encode())
-        .unwrap_or_else(|| RfmState::default().encode())
-}
-
-/// Deserialize function of `crm.rfm_agg` (parallel query).
-#[pg_extern(immutable, parallel_safe, strict)]
-fn rfm_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    new_transient_state(RfmState::decode(bytes).or_raise())
 }
 
 /// Builds the `crm.rfm` tuple of one customer. The tuple descriptor is looked up once per
@@ -668,28 +659,12 @@ crate::raw_transition! {
     /// Final function of `crm.rfm_agg` (declared in `sql/clv.sql`, after the `crm.rfm` type):
     /// the customer's RFM values, NULL without purchases up to the observation end.
     fn crm_rfm_agg_final / pg_finfo_crm_rfm_agg_final (fcinfo) {
-        let state = unsafe { raw_arg(fcinfo, 0) }.filter(|datum| !datum.is_null());
-        let Some(state) = state else {
-            unsafe { (*fcinfo).isnull = true };
-            return pg_sys::Datum::from(0);
-        };
-        // SAFETY: the state of crm.rfm_agg is always an RfmState made by its transition.
-        let purchases = unsafe { &mut *state.cast_mut_ptr::<RfmState>() };
-        match purchases.finish(RFM_AGG) {
-            Ok(Some(rfm)) => {
-                unsafe { (*fcinfo).isnull = false };
-                // SAFETY: nothing in this frame needs dropping if the guard turns an error
-                // into a longjmp.
-                unsafe {
-                    pg_sys::submodules::panic::pgrx_extern_c_guard(|| rfm_tuple(fcinfo, &rfm))
-                }
-            }
-            Ok(None) => {
-                unsafe { (*fcinfo).isnull = true };
-                pg_sys::Datum::from(0)
-            }
-            // SAFETY: nothing on this frame needs dropping.
-            Err(error) => unsafe { raise_from_raw(move || error.error) },
+        // SAFETY: argument 0 is NULL or a `crm.rfm_state`; the result a `crm.rfm`.
+        unsafe {
+            expanded_final(fcinfo, |purchases: &mut RfmState| {
+                let rfm = purchases.finish(RFM_AGG).or_raise()?;
+                Some(rfm_tuple(fcinfo, &rfm))
+            })
         }
     }
 }
@@ -908,24 +883,11 @@ extension_sql_file!(
         bgnbd_model,
         gamma_gamma_model,
         sbg_model,
+        rfm_state,
+        fit_rows,
+        purchase_days,
         clv_from_purchase_rate,
         clv_from_churn_rate,
-        gamma_gamma_fit_trans,
-        sbg_fit_trans,
-        sbg_fit_weighted_trans,
-        clv_fit_combine,
-        clv_fit_serialize,
-        clv_fit_deserialize,
-        bgnbd_fit_final,
-        gamma_gamma_fit_final,
-        sbg_fit_final,
-        rfm_agg_combine,
-        rfm_agg_serialize,
-        rfm_agg_deserialize,
-        bgnbd_purchases_combine,
-        bgnbd_purchases_serialize,
-        bgnbd_purchases_deserialize,
-        bgnbd_purchases_final,
         bgnbd_model_from_parameters,
         gamma_gamma_model_from_parameters,
         sbg_model_from_parameters,

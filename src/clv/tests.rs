@@ -507,6 +507,119 @@ mod tests {
         }
     }
 
+    /// Partial states shipped in their text form (as Citus ships them) and merged by the
+    /// combine functions give the single-pass answer; the text form round-trips exactly; a
+    /// fit refuses rows of another model.
+    #[pg_test]
+    fn clv_states_shipped_as_text_combine_to_the_single_pass_answer() {
+        cdnow_tables();
+        // Two "workers" (odd and even customers), each state through text, then combined.
+        let cases = [
+            (
+                "crm.rfm_state",
+                "crm.rfm_agg_trans(s, ordered_at, amount, '1997-09-30 00:00+00', 'week')",
+                "crm.rfm_agg_combine",
+                "crm.rfm_agg_final",
+                "cdnow WHERE customer_id = (SELECT customer_id FROM cdnow GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)",
+                "sample_id % 2",
+                "crm.rfm_agg(ordered_at, amount, '1997-09-30 00:00+00', 'week')::text FROM cdnow WHERE customer_id = (SELECT customer_id FROM cdnow GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)",
+            ),
+            (
+                "crm.purchase_days",
+                "crm.bgnbd_fit_purchases_bigint_trans(s, customer_id, ordered_at, '1997-09-30 00:00+00', 'week')",
+                "crm.bgnbd_purchases_combine",
+                "crm.bgnbd_purchases_final",
+                "cdnow",
+                "customer_id % 2",
+                "crm.bgnbd_fit(customer_id, ordered_at, '1997-09-30 00:00+00', 'week')::text FROM cdnow",
+            ),
+            (
+                "crm.fit_rows",
+                "crm.bgnbd_fit_trans(s, (r).frequency, (r).recency, (r).t)",
+                "crm.clv_fit_combine",
+                "crm.bgnbd_fit_final",
+                "cdnow_rfm",
+                "customer_id % 2",
+                "crm.bgnbd_fit((r).frequency, (r).recency, (r).t)::text FROM cdnow_rfm",
+            ),
+            (
+                "crm.fit_rows",
+                "crm.gamma_gamma_fit_trans(s, (r).frequency, (r).monetary_value)",
+                "crm.clv_fit_combine",
+                "crm.gamma_gamma_fit_final",
+                "cdnow_rfm",
+                "customer_id % 2",
+                "crm.gamma_gamma_fit((r).frequency, (r).monetary_value)::text FROM cdnow_rfm",
+            ),
+            (
+                "crm.fit_rows",
+                "crm.sbg_fit_weighted_trans(s, least((r).frequency, 7), (r).frequency < 7, 2)",
+                "crm.clv_fit_combine",
+                "crm.sbg_fit_final",
+                "cdnow_rfm",
+                "customer_id % 2",
+                "crm.sbg_fit(least((r).frequency, 7), (r).frequency < 7, 2)::text FROM cdnow_rfm",
+            ),
+        ];
+        for (ty, step, combine, finish, from, split, single) in cases {
+            // A recursive fold of the transition over the rows of each part, as text.
+            let parts = format!(
+                "WITH RECURSIVE input AS (
+                     SELECT *, {split} AS part, row_number() OVER (PARTITION BY {split} ORDER BY ctid) AS n FROM {from}),
+                 fold(part, n, s) AS (
+                     SELECT part, 0::bigint, NULL::{ty} FROM (SELECT DISTINCT part FROM input) p
+                     UNION ALL
+                     SELECT f.part, f.n + 1, (SELECT {step} FROM input WHERE input.part = f.part AND input.n = f.n + 1)
+                     FROM fold f WHERE f.n < (SELECT count(*) FROM input WHERE input.part = f.part)),
+                 shipped AS (
+                     SELECT DISTINCT ON (part) part, s::text AS t FROM fold ORDER BY part, n DESC)"
+            );
+            let combined = text(&format!(
+                "{parts} SELECT {finish}({combine}((SELECT t FROM shipped WHERE part = 0)::{ty},
+                                                   (SELECT t FROM shipped WHERE part = 1)::{ty}))::text"
+            ));
+            let expected = text(&format!("SELECT {single}"));
+            assert!(expected.is_some(), "{single}");
+            let strip = |text: &Option<String>| {
+                text.as_deref()
+                    .map(|t| t.split(",\"fit\"").next().unwrap_or("").to_string())
+            };
+            assert_eq!(strip(&combined), strip(&expected), "{ty} {step}");
+            let round_trip = boolean(&format!(
+                "{parts} SELECT bool_and(t::{ty}::text = t AND left(t, 2) = '\\x') FROM shipped"
+            ));
+            assert_eq!(round_trip, Some(true), "{ty}");
+        }
+        // A fit refuses a state holding rows of another model.
+        assert_eq!(
+            sqlstate_of(
+                "SELECT crm.gamma_gamma_fit_final(crm.sbg_fit_trans(NULL::crm.fit_rows, 3, true))"
+            ),
+            "22023"
+        );
+        assert_eq!(
+            sqlstate_of(
+                "SELECT crm.sbg_fit_final(crm.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5))"
+            ),
+            "22023"
+        );
+        assert_eq!(
+            sqlstate_of(
+                "SELECT crm.bgnbd_fit_final(crm.gamma_gamma_fit_trans(NULL::crm.fit_rows, 3, 7.5))"
+            ),
+            "22023"
+        );
+        // Called directly, a transition returns a canonical value equal to its text read back.
+        assert_eq!(
+            boolean(
+                "SELECT v::text::crm.rfm_state OPERATOR(crm.=) v FROM (SELECT crm.rfm_agg_trans(
+                     crm.rfm_agg_trans(NULL::crm.rfm_state, '2020-01-02', 5.50, '2020-02-01', 'day'),
+                     '2020-01-01', 2, '2020-02-01', 'day') v) s"
+            ),
+            Some(true)
+        );
+    }
+
     #[pg_test]
     fn clv_parameter_recovery_from_simulated_sql_data() {
         // sBG customers simulated in SQL from alpha = 1.5, beta = 3: the churn probability is

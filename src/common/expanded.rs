@@ -13,10 +13,11 @@
 //! `array_append` accumulates arrays in an aggregate.
 //!
 //! Here an object is a Rust value ([`Object`]): the Postgres header, the state, and the bytes of
-//! its binary form cached between the two flatten calls. It lives on the Rust heap and is owned
-//! by a memory context, a child of the aggregate context shared by the aggregate's objects
-//! ([`states_context`]): resetting or deleting that context drops the Rust values through
-//! reset callbacks.
+//! its binary form cached between the two flatten calls. It is a chunk of a memory context (so
+//! that Postgres counts it, as hash aggregation's memory limit needs, and allocates it as fast
+//! as the `internal` states it replaces), a child of the aggregate context shared by the
+//! aggregate's objects ([`states_context`]): resetting or deleting that context drops the Rust
+//! values (and the heap memory they own) through reset callbacks before it frees the chunks.
 //!
 //! Every reader ([`with_state`]) accepts the three forms a value of the type can arrive in: a
 //! read-write or read-only pointer to one of these objects (borrowed, not copied) and the flat
@@ -70,13 +71,15 @@ macro_rules! expanded_state {
 }
 
 /// An expanded object: Postgres's header first (Postgres reaches the object through a pointer
-/// to it), the reset callback that drops the object, the state, and its binary form while it is
-/// being flattened.
+/// to it), the state, the reset callback that drops the object, and the state's binary form
+/// while it is being flattened.
 #[repr(C)]
 struct Object<S> {
     header: pg_sys::ExpandedObjectHeader,
-    callback: pg_sys::MemoryContextCallback,
+    // The state right after the header: the per-row step reads the header (through Postgres's
+    // pointer) and then the state, so they share cache lines as far as the state's size allows.
     state: S,
+    callback: pg_sys::MemoryContextCallback,
     flat: Option<Vec<u8>>,
 }
 
@@ -131,14 +134,30 @@ unsafe fn states_context(parent: pg_sys::MemoryContext) -> pg_sys::MemoryContext
 /// # Safety
 /// `context` must be a valid memory context.
 unsafe fn new_object<S: ExpandedState>(context: pg_sys::MemoryContext, state: S) -> *mut Object<S> {
-    let object = Box::into_raw(Box::new(Object {
-        header: pg_sys::ExpandedObjectHeader::default(),
-        callback: pg_sys::MemoryContextCallback::default(),
-        state,
-        flat: None,
-    }));
+    // A chunk is MAXALIGNed (8 bytes); an object aligned more (a state holding `u128`s) takes
+    // the slack it needs and starts at the first aligned address in its chunk. The chunk is
+    // freed with the context, never through this pointer.
+    let align = std::mem::align_of::<Object<S>>();
+    let slack = align.saturating_sub(pg_sys::MAXIMUM_ALIGNOF as usize);
+    // SAFETY: `context` is valid; the object fits in the chunk from its aligned start and is
+    // written before use. An error (out of memory) drops `state` as it unwinds.
+    let object = unsafe {
+        let chunk = pg_sys::MemoryContextAlloc(context, std::mem::size_of::<Object<S>>() + slack);
+        let object = chunk
+            .cast::<u8>()
+            .add(chunk.cast::<u8>().align_offset(align))
+            .cast::<Object<S>>();
+        object.write(Object {
+            header: pg_sys::ExpandedObjectHeader::default(),
+            callback: pg_sys::MemoryContextCallback::default(),
+            state,
+            flat: None,
+        });
+        object
+    };
     // SAFETY: `object` is a valid, unique allocation; the header and callback stay at their
-    // address until the context's reset callback frees the object, which is the only owner.
+    // address until the context's reset callback drops the object, which is the only owner,
+    // and the context frees the chunk after its callbacks ran.
     unsafe {
         pg_sys::EOH_init_header(&mut (*object).header, S::methods(), context);
         (*object).callback.func = Some(drop_object::<S>);
@@ -180,12 +199,12 @@ unsafe fn new_object_for<S: ExpandedState>(
     }
 }
 
-/// Reset callback of an object's context: drops the object. Postgres reads the callback's
-/// `next` link before calling it, so freeing the callback with the object is allowed.
+/// Reset callback of an object's context: drops the object in place (the context frees its
+/// chunk afterwards). Postgres reads the callback's `next` link before calling it.
 unsafe extern "C-unwind" fn drop_object<S>(arg: *mut std::ffi::c_void) {
-    // SAFETY: `arg` is the `Box` made by `new_object`, and Postgres calls a reset callback
-    // once (it unlinks it first).
-    drop(unsafe { Box::from_raw(arg.cast::<Object<S>>()) });
+    // SAFETY: `arg` is the object `new_object` wrote, and Postgres calls a reset callback once
+    // (it unlinks it first).
+    unsafe { std::ptr::drop_in_place(arg.cast::<Object<S>>()) };
 }
 
 /// `get_flat_size` method: the varlena size of the state's binary form, which is encoded here

@@ -1058,10 +1058,9 @@ mod targets {
         run(&state_target(
             "crm.*_fit state",
             vec![WeightedRows::default().encode()],
-            |bytes| WeightedRows::decode(bytes, "crm.clv_fit_deserialize"),
+            WeightedRows::decode,
             WeightedRows::encode,
-            // Rows in key order: the binary form follows the hash table's order.
-            |rows| format!("{:?} {}", rows.sorted(), rows.customers()).into_bytes(),
+            WeightedRows::encode,
         ));
         run(&state_target(
             "crm.win_rate/renewal_rate state",

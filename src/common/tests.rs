@@ -774,28 +774,12 @@ mod tests {
     }
 
     // ---- BEGIN states (issue 8) ----
-    /// The aggregates whose transition state is still `internal` (not yet converted to a state
-    /// type Citus can ship, issue 8). Shrinks family by family; empty when issue 8 is done.
-    const INTERNAL_STATES: &[&str] = &[
-        "crm.rfm_agg(timestamp with time zone,numeric,timestamp with time zone,text)",
-        "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)",
-        "crm.bgnbd_fit(integer,double precision,double precision)",
-        "crm.bgnbd_fit(integer,double precision,double precision,bigint)",
-        "crm.bgnbd_fit(text,timestamp with time zone,timestamp with time zone,text)",
-        "crm.bgnbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)",
-        "crm.gamma_gamma_fit(integer,numeric)",
-        "crm.sbg_fit(integer,boolean)",
-        "crm.sbg_fit(integer,boolean,bigint)",
-    ];
-
     /// Every aggregate's transition state is a real type of the extension (Citus ships it as
-    /// text; parallel query needs no serialize/deserialize functions), except the listed ones
-    /// not converted yet; `internal` remains only as the moving-aggregate state of window
-    /// frames, which Postgres never ships.
+    /// text; parallel query needs no serialize/deserialize functions); `internal` remains only
+    /// as the moving-aggregate state of window frames, which Postgres never ships.
     #[pg_test]
     fn every_aggregate_state_is_a_type_citus_can_ship() {
-        let mut internal = aggregates_where("a.aggtranstype = 'internal'::regtype");
-        internal.retain(|signature| !INTERNAL_STATES.contains(&signature.as_str()));
+        let internal = aggregates_where("a.aggtranstype = 'internal'::regtype");
         assert_eq!(internal, Vec::<String>::new());
         let misdeclared = aggregates_where(
             "a.aggtranstype <> 'internal'::regtype
@@ -805,11 +789,6 @@ mod tests {
                                  AND t.typnamespace = 'crm'::regnamespace AND t.typlen = -1))",
         );
         assert_eq!(misdeclared, Vec::<String>::new());
-        // The list holds only aggregates that exist and are still internal.
-        let still = aggregates_where("a.aggtranstype = 'internal'::regtype");
-        for signature in INTERNAL_STATES {
-            assert!(still.iter().any(|s| s == signature), "{signature}");
-        }
     }
 
     /// Called directly (not by an aggregate), the support functions of a shippable state return

@@ -8,7 +8,7 @@
 //! - [`gamma_gamma`]: Gamma-Gamma spend model (Fader, Hardie & Lee 2005b) and discounted CLV.
 //! - [`sbg`]: shifted-beta-geometric contractual retention (Fader & Hardie 2007, 2010).
 //! - [`simple`]: the seed CLV formulas and the RFM summary, money in `rust_decimal`.
-use crate::common::error::MetricError;
+use crate::common::error::{MetricError, MetricResult};
 
 pub mod bgnbd;
 pub mod gamma_gamma;
@@ -234,5 +234,81 @@ pub fn binary_parameter(
         Err(MetricError::InvalidBinary(format!(
             "{what}: non-positive or non-finite parameter"
         )))
+    }
+}
+
+/// The text form of the CLV aggregate states (`crm.rfm_state`, `crm.fit_rows`,
+/// `crm.purchase_days`): `\x` and the lowercase hex digits of the binary form, as `bytea` prints
+/// it. Opaque: it round-trips a state exactly, and is what Citus ships between nodes.
+pub fn hex_text(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 + 2 * bytes.len());
+    text.push_str("\\x");
+    for byte in bytes {
+        for nibble in [byte >> 4, byte & 0x0f] {
+            text.push(char::from(DIGITS[usize::from(nibble)]));
+        }
+    }
+    text
+}
+
+/// Reads [`hex_text`] (upper- or lowercase digits); 22P02 for anything else. `type_name` names
+/// the SQL type in the message.
+pub fn from_hex_text(type_name: &str, text: &str) -> MetricResult<Vec<u8>> {
+    let malformed = |why: &str| {
+        MetricError::InvalidText(format!(
+            "{type_name}: malformed value ({why}); expected \\x followed by the hex digits of \
+             the binary form, as {type_name} prints it"
+        ))
+    };
+    let digits = text
+        .strip_prefix("\\x")
+        .ok_or_else(|| malformed("no \\x prefix"))?
+        .as_bytes();
+    if digits.len() % 2 != 0 {
+        return Err(malformed("an odd number of hex digits"));
+    }
+    let nibble = |digit: u8| match digit {
+        b'0'..=b'9' => Ok(digit - b'0'),
+        b'a'..=b'f' => Ok(digit - b'a' + 10),
+        b'A'..=b'F' => Ok(digit - b'A' + 10),
+        _ => Err(malformed("a character that is not a hex digit")),
+    };
+    digits
+        .chunks_exact(2)
+        .map(|pair| Ok((nibble(pair[0])? << 4) | nibble(pair[1])?))
+        .collect()
+}
+
+/// Reads a state's text form: [`from_hex_text`], then the binary form decoded and validated
+/// (its errors reported as 22P02, since the text was the input).
+pub fn state_from_text<S>(
+    type_name: &str,
+    text: &str,
+    decode: impl FnOnce(&[u8]) -> MetricResult<S>,
+) -> MetricResult<S> {
+    let bytes = from_hex_text(type_name, text)?;
+    decode(&bytes).map_err(|error| {
+        MetricError::InvalidText(format!("{type_name}: malformed value ({error})"))
+    })
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn hex_text_round_trips_and_rejects_garbage() {
+        let bytes = [0u8, 1, 0x7f, 0x80, 0xab, 0xff];
+        assert_eq!(hex_text(&bytes), "\\x00017f80abff");
+        assert_eq!(from_hex_text("t", &hex_text(&bytes)).unwrap(), bytes);
+        assert_eq!(from_hex_text("t", "\\x00AbFF").unwrap(), [0, 0xab, 0xff]);
+        assert_eq!(from_hex_text("t", "\\x").unwrap(), Vec::<u8>::new());
+        for bad in ["", "00", "\\x0", "\\x0g", "x00", "\\x 00", "\\x00\n"] {
+            assert!(
+                matches!(from_hex_text("t", bad), Err(MetricError::InvalidText(_))),
+                "{bad:?}"
+            );
+        }
     }
 }

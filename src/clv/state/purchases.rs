@@ -10,7 +10,9 @@
 //! in the time unit), so both ways produce the same merged rows and the same model.
 use super::bgnbd;
 use super::rows::WeightedRows;
-use super::simple::{agree_settings, read_settings, utc_day, write_settings, Settings, UNITS};
+use super::simple::{
+    agree_settings, first_finite_day, read_settings, utc_day, write_settings, Settings, UNITS,
+};
 use super::{days_per_unit, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -165,10 +167,21 @@ impl PurchaseDays {
             .ok()
             .filter(|&count| count <= reader.remaining() / MIN_PAIR_BYTES)
             .ok_or_else(corrupt)?;
+        // What the transition can hold: days only with settings, none after the observation
+        // end's day nor before the first finite timestamp's.
+        let last_day = match settings {
+            Some((observation_end, _)) => utc_day(observation_end),
+            None if count == 0 => i64::MIN,
+            None => return Err(corrupt()),
+        };
         let mut days = Vec::with_capacity(count);
         for _ in checked(0..count) {
             let key = reader.u128()?;
-            let day = i32::try_from(reader.i64()?).map_err(|_| corrupt())?;
+            let day = reader.i64()?;
+            if !(first_finite_day()..=last_day).contains(&day) {
+                return Err(corrupt());
+            }
+            let day = i32::try_from(day).map_err(|_| corrupt())?;
             days.push(CustomerDay {
                 key_high: (key >> 64) as u64,
                 key_low: key as u64,
@@ -176,14 +189,21 @@ impl PurchaseDays {
             });
         }
         reader.finish()?;
-        if settings.is_none() && !days.is_empty() {
-            return Err(corrupt());
-        }
         Ok(PurchaseDays {
             days,
             compacted: 0,
             settings,
         })
+    }
+
+    /// Text form of `crm.purchase_days`: [`super::hex_text`] of the binary form.
+    pub fn to_text(&self) -> String {
+        super::hex_text(&self.encode())
+    }
+
+    /// Reads [`PurchaseDays::to_text`], validating the state.
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        super::state_from_text("crm.purchase_days", text, PurchaseDays::decode)
     }
 }
 

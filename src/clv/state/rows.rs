@@ -135,18 +135,35 @@ impl WeightedRows {
         self.counts.capacity() * (std::mem::size_of::<(RowKey, u64)>() + 1)
     }
 
-    /// Version byte, row count, then per row the three key words and the weight as varints.
+    /// Version byte, row count, then per row (in key order, so that equal states have one
+    /// binary form) the three key words and the weight as varints.
     pub fn encode(&self) -> Vec<u8> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u64(self.counts.len() as u64);
-        for (key, weight) in checked(&self.counts) {
-            writer.u64(key[0]).u64(key[1]).u64(key[2]).u64(*weight);
+        for (key, weight) in checked(self.sorted()) {
+            writer.u64(key[0]).u64(key[1]).u64(key[2]).u64(weight);
         }
         writer.finish()
     }
 
-    /// Inverse of [`WeightedRows::encode`]; `what` names the aggregate in errors.
-    pub fn decode(bytes: &[u8], what: &'static str) -> MetricResult<Self> {
+    /// The rows' keys, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &RowKey> {
+        self.counts.keys()
+    }
+
+    /// Text form of `crm.fit_rows`: [`super::hex_text`] of the binary form.
+    pub fn to_text(&self) -> String {
+        super::hex_text(&self.encode())
+    }
+
+    /// Reads [`WeightedRows::to_text`] (rows of any model: each fit checks its own).
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        super::state_from_text("crm.fit_rows", text, WeightedRows::decode)
+    }
+
+    /// Inverse of [`WeightedRows::encode`]: the binary form of `crm.fit_rows` read back.
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let what = "crm.fit_rows";
         let mut reader = Reader::open(bytes, FORMAT_VERSION, what)?;
         let declared = reader.u64()?;
         let rows = usize::try_from(declared)
@@ -157,9 +174,17 @@ impl WeightedRows {
             })?;
         let mut decoded = WeightedRows::default();
         decoded.counts.reserve(rows);
+        let mut previous: Option<RowKey> = None;
         for _ in checked(0..rows) {
             let key = [reader.u64()?, reader.u64()?, reader.u64()?];
             let weight = reader.u64()?;
+            // Rows in strictly increasing key order: the one binary form of a state.
+            if previous.is_some_and(|previous| previous >= key) {
+                return Err(MetricError::InvalidBinary(format!(
+                    "{what}: rows out of order or repeated"
+                )));
+            }
+            previous = Some(key);
             decoded
                 .add(what, key, weight)
                 .map_err(|error| MetricError::InvalidBinary(error.to_string()))?;
@@ -200,15 +225,15 @@ mod tests {
             let mut other_order = second.clone();
             other_order.merge("t", &rows_of(&keys[..cut])).unwrap();
             prop_assert_eq!(other_order.sorted(), whole.sorted());
-            let decoded = WeightedRows::decode(&whole.encode(), "t").unwrap();
+            let decoded = WeightedRows::decode(&whole.encode()).unwrap();
             prop_assert_eq!(decoded.sorted(), whole.sorted());
         }
     }
 
     #[test]
     fn rejects_corrupt_bytes_and_overflow() {
-        assert!(WeightedRows::decode(&[], "t").is_err());
-        assert!(WeightedRows::decode(&[1, 200], "t").is_err());
+        assert!(WeightedRows::decode(&[]).is_err());
+        assert!(WeightedRows::decode(&[1, 200]).is_err());
         let mut rows = WeightedRows::default();
         rows.add("t", [0; 3], u64::MAX).unwrap();
         assert!(matches!(

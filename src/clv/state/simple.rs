@@ -298,9 +298,18 @@ pub fn read_settings(
 ) -> MetricResult<Option<Settings>> {
     match reader.u8()? {
         0xff => Ok(None),
-        unit if usize::from(unit) < UNITS.len() => Ok(Some((reader.i64()?, unit))),
+        unit if usize::from(unit) < UNITS.len() => match reader.i64()? {
+            // The transitions refuse an infinite observation end.
+            i64::MIN | i64::MAX => Err(corrupt()),
+            observation_end => Ok(Some((observation_end, unit))),
+        },
         _ => Err(corrupt()),
     }
+}
+
+/// The UTC day of the earliest finite timestamp: no purchase day of a state is earlier.
+pub fn first_finite_day() -> i64 {
+    utc_day(i64::MIN + 1)
 }
 
 /// The index of a CLV time unit name (bytes of a SQL text), 22023 for an unknown one.
@@ -589,6 +598,13 @@ impl RfmState {
             .ok()
             .filter(|&count| count <= reader.remaining() / 18)
             .ok_or_else(corrupt)?;
+        // What the transition can hold: days only with settings, none after the observation
+        // end's day nor before the first finite timestamp's, amounts in canonical form.
+        let last_day = match settings {
+            Some((observation_end, _)) => utc_day(observation_end),
+            None if count == 0 => i64::MIN,
+            None => return Err(corrupt()),
+        };
         let mut state = RfmState {
             settings,
             ..RfmState::default()
@@ -596,10 +612,24 @@ impl RfmState {
         for _ in 0..count {
             let day = reader.i64()?;
             let bytes: [u8; 16] = reader.bytes()?.try_into().map_err(|_| corrupt())?;
-            state.push((day, Decimal::deserialize(bytes)));
+            let amount = Decimal::deserialize(bytes);
+            if !(first_finite_day()..=last_day).contains(&day) || amount.serialize() != bytes {
+                return Err(corrupt());
+            }
+            state.push((day, amount));
         }
         reader.finish()?;
         Ok(state)
+    }
+
+    /// Text form of `crm.rfm_state`: [`super::hex_text`] of the binary form.
+    pub fn to_text(&self) -> String {
+        super::hex_text(&self.encode())
+    }
+
+    /// Reads [`RfmState::to_text`], validating the state.
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        super::state_from_text("crm.rfm_state", text, RfmState::decode)
     }
 }
 

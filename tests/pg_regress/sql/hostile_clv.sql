@@ -190,5 +190,29 @@ $q$SELECT crm.bgnbd_fit('a'::text, timestamptz '2024-01-01', timestamptz '2024-1
 $q$SELECT crm.bgnbd_fit(gen_random_uuid(), timestamptz '2024-01-01', timestamptz '2024-12-31', 'Week')$q$,
 $q$SELECT crm.bgnbd_fit(c, timestamptz '2024-01-01', e, 'day') FROM (VALUES (1::bigint, timestamptz '2024-12-31'), (2, '2025-12-31')) v(c, e)$q$,
 $q$SELECT crm.bgnbd_fit(g::bigint, timestamptz '2024-01-01', timestamptz '2024-12-31', 'day') FROM generate_series(1, 1000) g$q$,
-$q$SELECT crm.bgnbd_fit(repeat('x', 100000), timestamptz '2024-01-01', timestamptz '2024-12-31', 'day')$q$
+$q$SELECT crm.bgnbd_fit(repeat('x', 100000), timestamptz '2024-01-01', timestamptz '2024-12-31', 'day')$q$,
+-- The aggregates' transition states (SQL types since issue 8, Citus ships them as text): the
+-- opaque hex text form read back, then every kind of malformed or hostile text.
+$q$SELECT s::text, s::text::crm.rfm_state::text = s::text FROM (SELECT crm.rfm_agg_trans(crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week'), '2024-03-01', 1, '2024-12-31', 'week') s) v$q$,
+$q$SELECT s::text, s::text::crm.fit_rows::text = s::text FROM (SELECT crm.sbg_fit_trans(crm.sbg_fit_trans(NULL::crm.fit_rows, 3, true), 1, false) s) v$q$,
+$q$SELECT s::text, s::text::crm.purchase_days::text = s::text FROM (SELECT crm.bgnbd_fit_purchases_bigint_trans(NULL::crm.purchase_days, 7, '2024-01-01', '2024-12-31', 'day') s) v$q$,
+$q$SELECT crm.rfm_agg_final('\x01ff00'::crm.rfm_state), crm.bgnbd_purchases_final('\x01ff00'::crm.purchase_days), crm.sbg_fit_final('\x0100'::crm.fit_rows)$q$,
+$q$SELECT ''::crm.rfm_state$q$,
+$q$SELECT '\x'::crm.fit_rows$q$,
+$q$SELECT '01ff00'::crm.rfm_state$q$,
+$q$SELECT '\x01ff0'::crm.rfm_state$q$,
+$q$SELECT '\x01ff0g'::crm.purchase_days$q$,
+$q$SELECT '\x02ff00'::crm.rfm_state$q$,
+$q$SELECT '\x01ff0000'::crm.purchase_days$q$,
+$q$SELECT '\x01ff01'::crm.rfm_state$q$,
+$q$SELECT '{"days":[]}'::crm.fit_rows$q$,
+$q$SELECT ('\x' || repeat('ff', 200000))::crm.fit_rows$q$,
+$q$SELECT '\x0109ffffffffffffffffff01'::crm.fit_rows$q$,
+$q$SELECT crm.rfm_agg_final(('\x' || substr(s::text, 3, 2) || '07' || substr(s::text, 7))::crm.rfm_state) FROM (SELECT crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week') s) v$q$,
+$q$SELECT ('\x' || substr(s::text, 3, 4) || 'feffffffffffffffff01' || substr(s::text, 25))::crm.rfm_state FROM (SELECT crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week') s) v$q$,
+$q$SELECT crm.rfm_agg_combine(crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 1, '2024-12-31', 'week'), crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 1, '2025-12-31', 'week'))$q$,
+$q$SELECT crm.gamma_gamma_fit_final(crm.sbg_fit_trans(NULL::crm.fit_rows, 3, true))$q$,
+$q$SELECT crm.sbg_fit_final(crm.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5))$q$,
+$q$SELECT crm.bgnbd_fit_final(crm.clv_fit_combine(crm.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5), crm.gamma_gamma_fit_trans(NULL::crm.fit_rows, 3, 7.5)))$q$,
+$q$SELECT crm.clv_fit_combine(NULL, NULL), crm.rfm_agg_combine(NULL, NULL), crm.bgnbd_purchases_combine(NULL, NULL), crm.rfm_agg_final(NULL), crm.sbg_fit_final(NULL)$q$
 ]);
