@@ -23,14 +23,17 @@
 -- crm.bgnbd_fit straight from purchases (bigint, text and uuid customer ids), and crm.rfm_agg's
 -- SSPACE (CREATE AGGREGATE cannot be repeated over views that use the aggregate, so the
 -- catalog row is updated in place).
+-- (The four internal-state support functions below are replaced, and dropped, by the clvstates
+-- block at the end of this script before any query can call them; their pgrx entry points no
+-- longer exist, so they name entry points of the build that do.)
 CREATE FUNCTION crm.bgnbd_purchases_combine("first" internal, "second" internal) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgnbd_purchases_combine_wrapper';
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_combine';
 CREATE FUNCTION crm.bgnbd_purchases_deserialize("bytes" bytea, "_unused" internal) RETURNS internal
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgnbd_purchases_deserialize_wrapper';
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_combine';
 CREATE FUNCTION crm.bgnbd_purchases_final("state" internal) RETURNS crm.bgnbd_model
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgnbd_purchases_final_wrapper';
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_final';
 CREATE FUNCTION crm.bgnbd_purchases_serialize("state" internal) RETURNS bytea
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgnbd_purchases_serialize_wrapper';
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_final';
 CREATE FUNCTION crm.bgnbd_fit_purchases_bigint_trans(internal, bigint, timestamptz, timestamptz, text)
     RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_bigint_trans';
