@@ -72,7 +72,7 @@ macro_rules! expanded_state {
 
 /// An expanded object: Postgres's header first (Postgres reaches the object through a pointer
 /// to it), the state, the reset callback that drops the object, and the state's binary form
-/// while it is being flattened.
+/// between `get_flat_size` and `flatten_into` (the per-row path never touches it).
 #[repr(C)]
 struct Object<S> {
     header: pg_sys::ExpandedObjectHeader,
@@ -208,7 +208,9 @@ unsafe extern "C-unwind" fn drop_object<S>(arg: *mut std::ffi::c_void) {
 }
 
 /// `get_flat_size` method: the varlena size of the state's binary form, which is encoded here
-/// and kept for `flatten_into`.
+/// and kept for `flatten_into`. Postgres calls the two methods back to back (measure, allocate,
+/// flatten), so the state cannot change in between; it is encoded afresh on every call, so the
+/// per-row path never has to invalidate a kept form.
 ///
 /// # Safety
 /// Called by Postgres with the header of an object of `S`.
@@ -220,15 +222,10 @@ pub unsafe extern "C-unwind" fn get_flat_size<S: ExpandedState>(
     unsafe {
         pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
             let object = &mut *header.cast::<Object<S>>();
-            let length = match &object.flat {
-                Some(bytes) => bytes.len(),
-                None => {
-                    let bytes = object.state.encode_state();
-                    let length = bytes.len();
-                    object.flat = Some(bytes);
-                    length
-                }
-            };
+            object.flat = None;
+            let bytes = object.state.encode_state();
+            let length = bytes.len();
+            object.flat = Some(bytes);
             let total = length.saturating_add(pg_sys::VARHDRSZ);
             if total > MAX_VARLENA_BYTES {
                 object.flat = None;
@@ -305,8 +302,8 @@ unsafe fn object_of<S: ExpandedState>(datum: pg_sys::Datum) -> Option<(*mut Obje
     }
 }
 
-/// Runs `read` over the state in `datum`: an object's own state (the binary-form cache
-/// dropped, since `read` may fold it), else the flat binary form decoded and validated.
+/// Runs `read` over the state in `datum`: an object's own state, else the flat binary form
+/// decoded and validated.
 ///
 /// # Safety
 /// `datum` must be a non-null datum of `S`'s SQL type. Raises a Postgres error for a malformed
@@ -319,10 +316,7 @@ pub unsafe fn with_state<S: ExpandedState, R>(
     // points to is alive for the call and not borrowed elsewhere.
     unsafe {
         match object_of::<S>(datum) {
-            Some((object, _)) => {
-                (*object).flat = None;
-                read(&mut (*object).state)
-            }
+            Some((object, _)) => read(&mut (*object).state),
             None => {
                 let mut state = with_varlena_bytes(datum, S::decode_state).or_raise();
                 read(&mut state)
@@ -337,18 +331,12 @@ pub struct ExpandedMut<S: ExpandedState> {
 }
 
 impl<S: ExpandedState> ExpandedMut<S> {
-    /// The state (its cached binary form, if any, is dropped: it is about to change).
+    /// The state.
     #[inline(always)]
     pub fn get(&mut self) -> &mut S {
         // SAFETY: `object` is a live object this call owns (made or checked by
         // `expanded_state_mut`), not borrowed elsewhere during the call.
-        unsafe {
-            let object = &mut *self.object;
-            if object.flat.is_some() {
-                object.flat = None;
-            }
-            &mut object.state
-        }
+        unsafe { &mut (*self.object).state }
     }
 }
 
