@@ -121,13 +121,16 @@ CREATE TYPE crm.share_state (
     STORAGE = extended
 );
 
--- What sql/summary_types.sql gives every type of the extension: binary receive/send, = and <>,
--- the default hash operator class.
-DO $states_types$
+-- The upgrade's two repeated steps, as functions this block and the later ones call (dropped at
+-- the end of the script): the support objects of a new state type (what sql/summary_types.sql
+-- gives every type of the extension: binary receive/send, = and <>, the default hash operator
+-- class), and an aggregate changed in place.
+CREATE FUNCTION crm.upgrade_type_support(type_names name[]) RETURNS void
+LANGUAGE plpgsql AS $upgrade_type_support$
 DECLARE
     type_name name;
 BEGIN
-    FOREACH type_name IN ARRAY ARRAY['csat_state', 'share_state']::name[] LOOP
+    FOREACH type_name IN ARRAY type_names LOOP
         EXECUTE format($sql$
             CREATE FUNCTION crm.%1$I(internal) RETURNS crm.%3$I
                 IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', %4$L;
@@ -183,7 +186,8 @@ BEGIN
             type_name || '_hash_extended', type_name || '_hash_ops');
     END LOOP;
 END
-$states_types$;
+$upgrade_type_support$;
+SELECT crm.upgrade_type_support(ARRAY['csat_state', 'share_state']);
 
 -- New support functions (as in sql/survey.sql and sql/ratios.sql).
 CREATE FUNCTION crm.nps_trans(crm.nps_summary, integer) RETURNS crm.nps_summary
@@ -225,76 +229,75 @@ CREATE FUNCTION crm.service_share_final(crm.share_state)
 
 -- The aggregates, changed in place: transition, state type, final and combine functions; no
 -- serialize/deserialize functions; no initial value (the state is NULL until a usable row).
-DO $states_aggregates$
-DECLARE
-    change record;
+CREATE FUNCTION crm.upgrade_aggregate_state(aggregate text, transfn text, transtype text,
+                                          finalfn text, combinefn text, transspace integer)
+RETURNS void LANGUAGE plpgsql AS $upgrade_aggregate_state$
 BEGIN
-    FOR change IN
-        SELECT * FROM (VALUES
+    UPDATE pg_catalog.pg_aggregate SET
+        aggtransfn = transfn::regprocedure::oid::regproc,
+        aggtranstype = transtype::regtype,
+        aggfinalfn = finalfn::regprocedure::oid::regproc,
+        aggcombinefn = combinefn::regprocedure::oid::regproc,
+        aggserialfn = 0,
+        aggdeserialfn = 0,
+        aggfinalextra = false,
+        aggfinalmodify = 'r',
+        aggtransspace = transspace,
+        agginitval = NULL
+    WHERE aggfnoid = aggregate::regprocedure;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', aggregate;
+    END IF;
+    -- Dependencies as CREATE AGGREGATE records them: one per distinct support function
+    -- (none on the transition type: a fresh install of Postgres 15 records none).
+    DELETE FROM pg_catalog.pg_depend
+    WHERE classid = 'pg_catalog.pg_proc'::regclass
+      AND objid = aggregate::regprocedure
+      AND refclassid = 'pg_catalog.pg_proc'::regclass
+      AND deptype = 'n';
+    INSERT INTO pg_catalog.pg_depend
+        (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+    SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
+           'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
+    FROM pg_catalog.pg_aggregate a,
+         unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
+                      a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
+                      a.aggmfinalfn]::oid[]) AS f(f)
+    WHERE a.aggfnoid = aggregate::regprocedure AND f.f <> 0;
+END
+$upgrade_aggregate_state$;
+SELECT crm.upgrade_aggregate_state(c.aggregate, c.transfn, c.transtype, c.finalfn, c.combinefn,
+                                     c.transspace)
+FROM (VALUES
             ('crm.nps(integer)', 'crm.nps_trans(crm.nps_summary,integer)', 'crm.nps_summary',
-             'crm.nps_final(crm.nps_summary)', 'crm.nps_combine(crm.nps_summary,crm.nps_summary)'),
+             'crm.nps_final(crm.nps_summary)', 'crm.nps_combine(crm.nps_summary,crm.nps_summary)', 0),
             ('crm.nps_agg(integer)', 'crm.nps_agg_trans(crm.nps_summary,integer)', 'crm.nps_summary',
-             'crm.nps_agg_final(crm.nps_summary)', 'crm.nps_combine(crm.nps_summary,crm.nps_summary)'),
+             'crm.nps_agg_final(crm.nps_summary)', 'crm.nps_combine(crm.nps_summary,crm.nps_summary)', 0),
             ('crm.rollup(crm.nps_summary)', 'crm.nps_rollup_trans(crm.nps_summary,crm.nps_summary)',
              'crm.nps_summary', 'crm.nps_agg_final(crm.nps_summary)',
-             'crm.nps_combine(crm.nps_summary,crm.nps_summary)'),
+             'crm.nps_combine(crm.nps_summary,crm.nps_summary)', 0),
             ('crm.csat(integer)', 'crm.csat_trans(crm.csat_state,integer)', 'crm.csat_state',
-             'crm.csat_final(crm.csat_state)', 'crm.csat_combine(crm.csat_state,crm.csat_state)'),
+             'crm.csat_final(crm.csat_state)', 'crm.csat_combine(crm.csat_state,crm.csat_state)', 0),
             ('crm.csat(integer,integer)', 'crm.csat_threshold_trans(crm.csat_state,integer,integer)',
              'crm.csat_state', 'crm.csat_final(crm.csat_state)',
-             'crm.csat_combine(crm.csat_state,crm.csat_state)'),
+             'crm.csat_combine(crm.csat_state,crm.csat_state)', 0),
             ('crm.win_rate(boolean)', 'crm.share_trans(crm.share_state,boolean)', 'crm.share_state',
-             'crm.share_final(crm.share_state)', 'crm.share_combine(crm.share_state,crm.share_state)'),
+             'crm.share_final(crm.share_state)', 'crm.share_combine(crm.share_state,crm.share_state)', 0),
             ('crm.renewal_rate(boolean)', 'crm.share_trans(crm.share_state,boolean)', 'crm.share_state',
-             'crm.share_final(crm.share_state)', 'crm.share_combine(crm.share_state,crm.share_state)'),
+             'crm.share_final(crm.share_state)', 'crm.share_combine(crm.share_state,crm.share_state)', 0),
             ('crm.sla_attainment(timestamptz,timestamptz,interval)',
              'crm.sla_trans(crm.share_state,timestamptz,timestamptz,interval)', 'crm.share_state',
              'crm.service_share_final(crm.share_state)',
-             'crm.service_share_combine(crm.share_state,crm.share_state)'),
+             'crm.service_share_combine(crm.share_state,crm.share_state)', 0),
             ('crm.sla_attainment(timestamptz,timestamptz,interval,crm.business_calendar)',
              'crm.sla_calendar_trans(crm.share_state,timestamptz,timestamptz,interval,crm.business_calendar)',
              'crm.share_state', 'crm.service_share_final(crm.share_state)',
-             'crm.service_share_combine(crm.share_state,crm.share_state)'),
+             'crm.service_share_combine(crm.share_state,crm.share_state)', 0),
             ('crm.fcr_rate(integer,boolean,boolean)',
              'crm.fcr_trans(crm.share_state,integer,boolean,boolean)', 'crm.share_state',
              'crm.service_share_final(crm.share_state)',
-             'crm.service_share_combine(crm.share_state,crm.share_state)')
-        ) AS c(aggregate, transfn, transtype, finalfn, combinefn)
-    LOOP
-        UPDATE pg_catalog.pg_aggregate SET
-            aggtransfn = change.transfn::regprocedure::oid::regproc,
-            aggtranstype = change.transtype::regtype,
-            aggfinalfn = change.finalfn::regprocedure::oid::regproc,
-            aggcombinefn = change.combinefn::regprocedure::oid::regproc,
-            aggserialfn = 0,
-            aggdeserialfn = 0,
-            aggfinalextra = false,
-            aggfinalmodify = 'r',
-            aggtransspace = 0,
-            agginitval = NULL
-        WHERE aggfnoid = change.aggregate::regprocedure;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
-        END IF;
-        -- Dependencies as CREATE AGGREGATE records them: one per distinct support function
-        -- (none on the transition type: a fresh install of Postgres 15 records none).
-        DELETE FROM pg_catalog.pg_depend
-        WHERE classid = 'pg_catalog.pg_proc'::regclass
-          AND objid = change.aggregate::regprocedure
-          AND refclassid = 'pg_catalog.pg_proc'::regclass
-          AND deptype = 'n';
-        INSERT INTO pg_catalog.pg_depend
-            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
-        SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
-               'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
-        FROM pg_catalog.pg_aggregate a,
-             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
-                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
-                          a.aggmfinalfn]::oid[]) AS f(f)
-        WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
-    END LOOP;
-END
-$states_aggregates$;
+             'crm.service_share_combine(crm.share_state,crm.share_state)', 0)
+) AS c(aggregate, transfn, transtype, finalfn, combinefn, transspace);
 
 -- Support functions of 0.1.0 no aggregate uses any more.
 DROP FUNCTION crm.nps_combine(internal, internal);
@@ -442,110 +445,74 @@ CREATE FUNCTION crm.service_final(crm.service_summary)
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_final';
 
 -- The aggregates, changed in place.
-DO $expanded_aggregates$
-DECLARE
-    change record;
-BEGIN
-    FOR change IN
-        SELECT * FROM (VALUES
+SELECT crm.upgrade_aggregate_state(c.aggregate, c.transfn, c.transtype, c.finalfn, c.combinefn,
+                                     c.transspace)
+FROM (VALUES
             ('crm.customer_agg(timestamptz,timestamptz)',
              'crm.customer_agg_trans(crm.customer_summary,timestamptz,timestamptz)',
              'crm.customer_summary', 'crm.customer_agg_final(crm.customer_summary)',
-             'crm.customer_agg_combine(crm.customer_summary,crm.customer_summary)'),
+             'crm.customer_agg_combine(crm.customer_summary,crm.customer_summary)', 0),
             ('crm.rollup(crm.customer_summary)',
              'crm.customer_rollup_trans(crm.customer_summary,crm.customer_summary)',
              'crm.customer_summary', 'crm.customer_agg_final(crm.customer_summary)',
-             'crm.customer_agg_combine(crm.customer_summary,crm.customer_summary)'),
+             'crm.customer_agg_combine(crm.customer_summary,crm.customer_summary)', 0),
             ('crm.cohort_agg(bigint,timestamptz,text)',
              'crm.cohort_bigint_trans(crm.cohort_summary,bigint,timestamptz,text)',
              'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
-             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)', 0),
             ('crm.cohort_agg(bigint,timestamptz,text,text)',
              'crm.cohort_bigint_zone_trans(crm.cohort_summary,bigint,timestamptz,text,text)',
              'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
-             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)', 0),
             ('crm.cohort_agg(text,timestamptz,text)',
              'crm.cohort_text_trans(crm.cohort_summary,text,timestamptz,text)',
              'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
-             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)', 0),
             ('crm.cohort_agg(text,timestamptz,text,text)',
              'crm.cohort_text_zone_trans(crm.cohort_summary,text,timestamptz,text,text)',
              'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
-             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)', 0),
             ('crm.cohort_agg(uuid,timestamptz,text)',
              'crm.cohort_uuid_trans(crm.cohort_summary,uuid,timestamptz,text)',
              'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
-             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)', 0),
             ('crm.cohort_agg(uuid,timestamptz,text,text)',
              'crm.cohort_uuid_zone_trans(crm.cohort_summary,uuid,timestamptz,text,text)',
              'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
-             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)', 0),
             ('crm.rollup(crm.cohort_summary)',
              'crm.cohort_rollup_trans(crm.cohort_summary,crm.cohort_summary)',
              'crm.cohort_summary', 'crm.cohort_final(crm.cohort_summary)',
-             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)'),
+             'crm.cohort_combine(crm.cohort_summary,crm.cohort_summary)', 0),
             ('crm.mrr_agg(bigint,date,numeric)',
              'crm.mrr_bigint_trans(crm.mrr_summary,bigint,date,numeric)',
              'crm.mrr_summary', 'crm.mrr_final(crm.mrr_summary)',
-             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)'),
+             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)', 0),
             ('crm.mrr_agg(text,date,numeric)',
              'crm.mrr_text_trans(crm.mrr_summary,text,date,numeric)',
              'crm.mrr_summary', 'crm.mrr_final(crm.mrr_summary)',
-             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)'),
+             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)', 0),
             ('crm.mrr_agg(uuid,date,numeric)',
              'crm.mrr_uuid_trans(crm.mrr_summary,uuid,date,numeric)',
              'crm.mrr_summary', 'crm.mrr_final(crm.mrr_summary)',
-             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)'),
+             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)', 0),
             ('crm.rollup(crm.mrr_summary)',
              'crm.mrr_rollup_trans(crm.mrr_summary,crm.mrr_summary)',
              'crm.mrr_summary', 'crm.mrr_final(crm.mrr_summary)',
-             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)'),
+             'crm.mrr_combine(crm.mrr_summary,crm.mrr_summary)', 0),
             ('crm.service_agg(timestamptz,timestamptz,timestamptz,integer,boolean)',
              'crm.service_agg_trans(crm.service_summary,timestamptz,timestamptz,timestamptz,integer,boolean)',
              'crm.service_summary', 'crm.service_final(crm.service_summary)',
-             'crm.service_combine(crm.service_summary,crm.service_summary)'),
+             'crm.service_combine(crm.service_summary,crm.service_summary)', 0),
             ('crm.service_agg(timestamptz,timestamptz,timestamptz,integer,boolean,crm.business_calendar)',
              'crm.service_agg_calendar_trans(crm.service_summary,timestamptz,timestamptz,timestamptz,integer,boolean,crm.business_calendar)',
              'crm.service_summary', 'crm.service_final(crm.service_summary)',
-             'crm.service_combine(crm.service_summary,crm.service_summary)'),
+             'crm.service_combine(crm.service_summary,crm.service_summary)', 0),
             ('crm.rollup(crm.service_summary)',
              'crm.service_rollup_trans(crm.service_summary,crm.service_summary)',
              'crm.service_summary', 'crm.service_final(crm.service_summary)',
-             'crm.service_combine(crm.service_summary,crm.service_summary)')
-        ) AS c(aggregate, transfn, transtype, finalfn, combinefn)
-    LOOP
-        UPDATE pg_catalog.pg_aggregate SET
-            aggtransfn = change.transfn::regprocedure::oid::regproc,
-            aggtranstype = change.transtype::regtype,
-            aggfinalfn = change.finalfn::regprocedure::oid::regproc,
-            aggcombinefn = change.combinefn::regprocedure::oid::regproc,
-            aggserialfn = 0,
-            aggdeserialfn = 0,
-            aggfinalextra = false,
-            aggfinalmodify = 'r',
-            aggtransspace = 0,
-            agginitval = NULL
-        WHERE aggfnoid = change.aggregate::regprocedure;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
-        END IF;
-        DELETE FROM pg_catalog.pg_depend
-        WHERE classid = 'pg_catalog.pg_proc'::regclass
-          AND objid = change.aggregate::regprocedure
-          AND refclassid = 'pg_catalog.pg_proc'::regclass
-          AND deptype = 'n';
-        INSERT INTO pg_catalog.pg_depend
-            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
-        SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
-               'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
-        FROM pg_catalog.pg_aggregate a,
-             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
-                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
-                          a.aggmfinalfn]::oid[]) AS f(f)
-        WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
-    END LOOP;
-END
-$expanded_aggregates$;
+             'crm.service_combine(crm.service_summary,crm.service_summary)', 0)
+) AS c(aggregate, transfn, transtype, finalfn, combinefn, transspace);
 
 -- Support functions of 0.1.0 no aggregate uses any more.
 DROP FUNCTION crm.customer_agg_trans(internal, timestamptz, timestamptz);
@@ -633,60 +600,7 @@ CREATE TYPE crm.customer_period_state (
     OUTPUT = crm.customer_period_state_out,
     STORAGE = extended
 );
-CREATE FUNCTION crm.customer_period_state_recv(internal) RETURNS crm.customer_period_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_period_state_recv';
-CREATE FUNCTION crm.customer_period_state_send(crm.customer_period_state) RETURNS bytea
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
-ALTER TYPE crm.customer_period_state SET (RECEIVE = crm.customer_period_state_recv,
-                                          SEND = crm.customer_period_state_send);
-CREATE FUNCTION crm.customer_period_state_eq(crm.customer_period_state, crm.customer_period_state)
-    RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
-CREATE FUNCTION crm.customer_period_state_ne(crm.customer_period_state, crm.customer_period_state)
-    RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
-CREATE FUNCTION crm.customer_period_state_hash(crm.customer_period_state) RETURNS integer
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
-CREATE FUNCTION crm.customer_period_state_hash_extended(crm.customer_period_state, bigint)
-    RETURNS bigint
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
-CREATE OPERATOR crm.= (
-    LEFTARG = crm.customer_period_state, RIGHTARG = crm.customer_period_state,
-    FUNCTION = crm.customer_period_state_eq,
-    COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
-    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
-);
-CREATE OPERATOR crm.<> (
-    LEFTARG = crm.customer_period_state, RIGHTARG = crm.customer_period_state,
-    FUNCTION = crm.customer_period_state_ne,
-    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
-    RESTRICT = neqsel, JOIN = neqjoinsel
-);
-CREATE OPERATOR CLASS crm.customer_period_state_hash_ops
-    DEFAULT FOR TYPE crm.customer_period_state USING hash AS
-    OPERATOR 1 crm.= (crm.customer_period_state, crm.customer_period_state),
-    FUNCTION 1 crm.customer_period_state_hash(crm.customer_period_state),
-    FUNCTION 2 crm.customer_period_state_hash_extended(crm.customer_period_state, bigint);
-COMMENT ON FUNCTION crm.customer_period_state_recv(internal) IS
-    'Binary receive function of crm.customer_period_state: reads and validates the binary form';
-COMMENT ON FUNCTION crm.customer_period_state_send(crm.customer_period_state) IS
-    'Binary send function of crm.customer_period_state: the stored binary form';
-COMMENT ON FUNCTION crm.customer_period_state_eq(crm.customer_period_state, crm.customer_period_state) IS
-    'Whether two crm.customer_period_state values have the same binary form (operator =)';
-COMMENT ON FUNCTION crm.customer_period_state_ne(crm.customer_period_state, crm.customer_period_state) IS
-    'Whether two crm.customer_period_state values have different binary forms (operator <>)';
-COMMENT ON FUNCTION crm.customer_period_state_hash(crm.customer_period_state) IS
-    'Hash of the binary form of a crm.customer_period_state (hash operator class)';
-COMMENT ON FUNCTION crm.customer_period_state_hash_extended(crm.customer_period_state, bigint) IS
-    'Seeded 64-bit hash of the binary form of a crm.customer_period_state (hash operator class)';
-COMMENT ON OPERATOR crm.= (crm.customer_period_state, crm.customer_period_state) IS
-    'Equal crm.customer_period_state values: the same binary form';
-COMMENT ON OPERATOR crm.<> (crm.customer_period_state, crm.customer_period_state) IS
-    'Different crm.customer_period_state values: different binary forms';
-COMMENT ON OPERATOR CLASS crm.customer_period_state_hash_ops USING hash IS
-    'Default hash operator class of crm.customer_period_state (DISTINCT, GROUP BY, UNION, IN, hash joins)';
-COMMENT ON OPERATOR FAMILY crm.customer_period_state_hash_ops USING hash IS
-    'Hash operator family of crm.customer_period_state';
+SELECT crm.upgrade_type_support(ARRAY['customer_period_state']);
 
 -- New support functions (as in sql/pipeline.sql and sql/customers.sql).
 CREATE FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
@@ -724,72 +638,34 @@ CREATE FUNCTION crm.churn_rate_final(crm.customer_period_state) RETURNS double p
 
 -- The aggregates, changed in place: transition, state type, final and combine functions; no
 -- serialize/deserialize functions; no initial value (the state is NULL until a usable row).
-DO $flat2_aggregates$
-DECLARE
-    change record;
-BEGIN
-    FOR change IN
-        SELECT * FROM (VALUES
+SELECT crm.upgrade_aggregate_state(c.aggregate, c.transfn, c.transtype, c.finalfn, c.combinefn,
+                                     c.transspace)
+FROM (VALUES
             ('crm.pipeline_agg(numeric,timestamptz,timestamptz,boolean)',
              'crm.pipeline_agg_trans(crm.pipeline_summary,numeric,timestamptz,timestamptz,boolean)',
              'crm.pipeline_summary', 'crm.pipeline_agg_final(crm.pipeline_summary)',
-             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)'),
+             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)', 0),
             ('crm.pipeline_velocity(numeric,timestamptz,timestamptz,boolean)',
              'crm.pipeline_velocity_trans(crm.pipeline_summary,numeric,timestamptz,timestamptz,boolean)',
              'crm.pipeline_summary', 'crm.pipeline_velocity_final(crm.pipeline_summary)',
-             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)'),
+             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)', 0),
             ('crm.rollup(crm.pipeline_summary)',
              'crm.pipeline_rollup_trans(crm.pipeline_summary,crm.pipeline_summary)',
              'crm.pipeline_summary', 'crm.pipeline_agg_final(crm.pipeline_summary)',
-             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)'),
+             'crm.pipeline_combine(crm.pipeline_summary,crm.pipeline_summary)', 0),
             ('crm.retention_rate(timestamptz,timestamptz,timestamptz,timestamptz)',
              'crm.retention_rate_trans(crm.customer_period_state,timestamptz,timestamptz,timestamptz,timestamptz)',
              'crm.customer_period_state', 'crm.retention_rate_final(crm.customer_period_state)',
-             'crm.customer_period_combine(crm.customer_period_state,crm.customer_period_state)'),
+             'crm.customer_period_combine(crm.customer_period_state,crm.customer_period_state)', 0),
             ('crm.churn_rate(timestamptz,timestamptz,timestamptz,timestamptz)',
              'crm.churn_rate_trans(crm.customer_period_state,timestamptz,timestamptz,timestamptz,timestamptz)',
              'crm.customer_period_state', 'crm.churn_rate_final(crm.customer_period_state)',
-             'crm.customer_period_combine(crm.customer_period_state,crm.customer_period_state)'),
+             'crm.customer_period_combine(crm.customer_period_state,crm.customer_period_state)', 0),
             ('crm.churn_rate(timestamptz,timestamptz,timestamptz,timestamptz,text)',
              'crm.churn_rate_denominator_trans(crm.customer_period_state,timestamptz,timestamptz,timestamptz,timestamptz,text)',
              'crm.customer_period_state', 'crm.churn_rate_final(crm.customer_period_state)',
-             'crm.customer_period_combine(crm.customer_period_state,crm.customer_period_state)')
-        ) AS c(aggregate, transfn, transtype, finalfn, combinefn)
-    LOOP
-        UPDATE pg_catalog.pg_aggregate SET
-            aggtransfn = change.transfn::regprocedure::oid::regproc,
-            aggtranstype = change.transtype::regtype,
-            aggfinalfn = change.finalfn::regprocedure::oid::regproc,
-            aggcombinefn = change.combinefn::regprocedure::oid::regproc,
-            aggserialfn = 0,
-            aggdeserialfn = 0,
-            aggfinalextra = false,
-            aggfinalmodify = 'r',
-            aggtransspace = 0,
-            agginitval = NULL
-        WHERE aggfnoid = change.aggregate::regprocedure;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
-        END IF;
-        -- Dependencies as CREATE AGGREGATE records them: one per distinct support function
-        -- (none on the transition type: a fresh install of Postgres 15 records none).
-        DELETE FROM pg_catalog.pg_depend
-        WHERE classid = 'pg_catalog.pg_proc'::regclass
-          AND objid = change.aggregate::regprocedure
-          AND refclassid = 'pg_catalog.pg_proc'::regclass
-          AND deptype = 'n';
-        INSERT INTO pg_catalog.pg_depend
-            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
-        SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
-               'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
-        FROM pg_catalog.pg_aggregate a,
-             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
-                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
-                          a.aggmfinalfn]::oid[]) AS f(f)
-        WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
-    END LOOP;
-END
-$flat2_aggregates$;
+             'crm.customer_period_combine(crm.customer_period_state,crm.customer_period_state)', 0)
+) AS c(aggregate, transfn, transtype, finalfn, combinefn, transspace);
 
 -- Support functions of 0.1.0 no aggregate uses any more.
 DROP FUNCTION crm.pipeline_combine(internal, internal);
@@ -875,67 +751,7 @@ CREATE TYPE crm.purchase_days (
 
 -- What sql/summary_types.sql gives every type of the extension: binary receive/send, = and <>,
 -- the default hash operator class.
-DO $clvstates_types$
-DECLARE
-    type_name name;
-BEGIN
-    FOREACH type_name IN ARRAY ARRAY['rfm_state', 'fit_rows', 'purchase_days']::name[] LOOP
-        EXECUTE format($sql$
-            CREATE FUNCTION crm.%1$I(internal) RETURNS crm.%3$I
-                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', %4$L;
-            CREATE FUNCTION crm.%2$I(crm.%3$I) RETURNS bytea
-                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
-            ALTER TYPE crm.%3$I SET (RECEIVE = crm.%1$I, SEND = crm.%2$I);
-            COMMENT ON FUNCTION crm.%1$I(internal) IS
-                'Binary receive function of crm.%3$s: reads and validates the binary form';
-            COMMENT ON FUNCTION crm.%2$I(crm.%3$I) IS
-                'Binary send function of crm.%3$s: the stored binary form';
-            $sql$, type_name || '_recv', type_name || '_send', type_name,
-            'crm_' || type_name || '_recv');
-        EXECUTE format($sql$
-            CREATE FUNCTION crm.%1$I(crm.%4$I, crm.%4$I) RETURNS boolean
-                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
-            CREATE FUNCTION crm.%2$I(crm.%4$I, crm.%4$I) RETURNS boolean
-                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
-            CREATE FUNCTION crm.%3$I(crm.%4$I) RETURNS integer
-                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
-            CREATE FUNCTION crm.%5$I(crm.%4$I, bigint) RETURNS bigint
-                IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
-            CREATE OPERATOR crm.= (
-                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm.%1$I,
-                COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
-                RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
-            );
-            CREATE OPERATOR crm.<> (
-                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm.%2$I,
-                COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
-                RESTRICT = neqsel, JOIN = neqjoinsel
-            );
-            CREATE OPERATOR CLASS crm.%6$I DEFAULT FOR TYPE crm.%4$I USING hash AS
-                OPERATOR 1 crm.= (crm.%4$I, crm.%4$I),
-                FUNCTION 1 crm.%3$I(crm.%4$I),
-                FUNCTION 2 crm.%5$I(crm.%4$I, bigint);
-            COMMENT ON FUNCTION crm.%1$I(crm.%4$I, crm.%4$I) IS
-                'Whether two crm.%4$s values have the same binary form (operator =)';
-            COMMENT ON FUNCTION crm.%2$I(crm.%4$I, crm.%4$I) IS
-                'Whether two crm.%4$s values have different binary forms (operator <>)';
-            COMMENT ON FUNCTION crm.%3$I(crm.%4$I) IS
-                'Hash of the binary form of a crm.%4$s (hash operator class)';
-            COMMENT ON FUNCTION crm.%5$I(crm.%4$I, bigint) IS
-                'Seeded 64-bit hash of the binary form of a crm.%4$s (hash operator class)';
-            COMMENT ON OPERATOR crm.= (crm.%4$I, crm.%4$I) IS
-                'Equal crm.%4$s values: the same binary form';
-            COMMENT ON OPERATOR crm.<> (crm.%4$I, crm.%4$I) IS
-                'Different crm.%4$s values: different binary forms';
-            COMMENT ON OPERATOR CLASS crm.%6$I USING hash IS
-                'Default hash operator class of crm.%4$s (DISTINCT, GROUP BY, UNION, IN, hash joins)';
-            COMMENT ON OPERATOR FAMILY crm.%6$I USING hash IS
-                'Hash operator family of crm.%4$s';
-            $sql$, type_name || '_eq', type_name || '_ne', type_name || '_hash', type_name,
-            type_name || '_hash_extended', type_name || '_hash_ops');
-    END LOOP;
-END
-$clvstates_types$;
+SELECT crm.upgrade_type_support(ARRAY['rfm_state', 'fit_rows', 'purchase_days']);
 
 -- New support functions (as in sql/clv.sql).
 CREATE FUNCTION crm.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text)
@@ -976,12 +792,9 @@ CREATE FUNCTION crm.bgnbd_purchases_final(crm.purchase_days)
 -- The aggregates, changed in place: transition, state type, final and combine functions; no
 -- serialize/deserialize functions; no initial value (the state is NULL until a usable row);
 -- crm.rfm_agg keeps its SSPACE of 256 bytes.
-DO $clvstates_aggregates$
-DECLARE
-    change record;
-BEGIN
-    FOR change IN
-        SELECT * FROM (VALUES
+SELECT crm.upgrade_aggregate_state(c.aggregate, c.transfn, c.transtype, c.finalfn, c.combinefn,
+                                     c.transspace)
+FROM (VALUES
             ('crm.rfm_agg(timestamptz,numeric,timestamptz,text)',
              'crm.rfm_agg_trans(crm.rfm_state,timestamptz,numeric,timestamptz,text)', 'crm.rfm_state',
              'crm.rfm_agg_final(crm.rfm_state)', 'crm.rfm_agg_combine(crm.rfm_state,crm.rfm_state)', 256),
@@ -1013,41 +826,7 @@ BEGIN
              'crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days,uuid,timestamptz,timestamptz,text)',
              'crm.purchase_days', 'crm.bgnbd_purchases_final(crm.purchase_days)',
              'crm.bgnbd_purchases_combine(crm.purchase_days,crm.purchase_days)', 0)
-        ) AS c(aggregate, transfn, transtype, finalfn, combinefn, transspace)
-    LOOP
-        UPDATE pg_catalog.pg_aggregate SET
-            aggtransfn = change.transfn::regprocedure::oid::regproc,
-            aggtranstype = change.transtype::regtype,
-            aggfinalfn = change.finalfn::regprocedure::oid::regproc,
-            aggcombinefn = change.combinefn::regprocedure::oid::regproc,
-            aggserialfn = 0,
-            aggdeserialfn = 0,
-            aggfinalextra = false,
-            aggfinalmodify = 'r',
-            aggtransspace = change.transspace,
-            agginitval = NULL
-        WHERE aggfnoid = change.aggregate::regprocedure;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'crm_metrics upgrade: aggregate % not found', change.aggregate;
-        END IF;
-        -- Dependencies as CREATE AGGREGATE records them: one per distinct support function.
-        DELETE FROM pg_catalog.pg_depend
-        WHERE classid = 'pg_catalog.pg_proc'::regclass
-          AND objid = change.aggregate::regprocedure
-          AND refclassid = 'pg_catalog.pg_proc'::regclass
-          AND deptype = 'n';
-        INSERT INTO pg_catalog.pg_depend
-            (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
-        SELECT DISTINCT 'pg_catalog.pg_proc'::regclass, a.aggfnoid, 0,
-               'pg_catalog.pg_proc'::regclass, f.f, 0, 'n'::"char"
-        FROM pg_catalog.pg_aggregate a,
-             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
-                          a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn,
-                          a.aggmfinalfn]::oid[]) AS f(f)
-        WHERE a.aggfnoid = change.aggregate::regprocedure AND f.f <> 0;
-    END LOOP;
-END
-$clvstates_aggregates$;
+) AS c(aggregate, transfn, transtype, finalfn, combinefn, transspace);
 
 -- Support functions of 0.1.0 (and of the clvperf block above) no aggregate uses any more.
 DROP FUNCTION crm.rfm_agg_trans(internal, timestamptz, numeric, timestamptz, text);
@@ -1105,3 +884,7 @@ COMMENT ON FUNCTION crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, 
 COMMENT ON FUNCTION crm.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.bgnbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
 -- END clvstates (issue 8)
+
+-- The upgrade's helper functions (created in the states block).
+DROP FUNCTION crm.upgrade_type_support(name[]);
+DROP FUNCTION crm.upgrade_aggregate_state(text, text, text, text, text, integer);
