@@ -41,6 +41,7 @@ extension_sql!(
 // check for interrupts through the hook installed here.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    common::guard::quiet_backtraces();
     common::pg::register_settings();
     common::pg::install_interrupt_hook();
 }

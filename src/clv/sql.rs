@@ -92,16 +92,6 @@ pub struct purchase_days(pub PurchaseDays);
 crate::summary_type!(purchase_days(PurchaseDays));
 crate::expanded_state!(PurchaseDays);
 
-/// Runs a V1 function body under pgrx's guard: errors and panics become ERRORs.
-///
-/// # Safety
-/// Called from a V1 function only.
-unsafe fn guarded(body: impl FnOnce() -> pg_sys::Datum) -> pg_sys::Datum {
-    // SAFETY: the guard catches every panic and error report of `body` and raises it as a
-    // Postgres ERROR after Rust frames inside it have unwound.
-    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(body) }
-}
-
 /// Raises a CLV error (with its hint, if any) as a Postgres ERROR.
 fn raise_clv(error: ClvError) -> ! {
     let Some(hint) = error.hint else {
@@ -206,7 +196,7 @@ unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys:
     } else {
         1
     };
-    // SAFETY: argument 0 is a `crm.fit_rows`; nothing on this frame needs dropping.
+    // SAFETY: argument 0 is a `crm.fit_rows`.
     let mut state = unsafe { expanded_state_mut(fcinfo, WeightedRows::default) };
     let frequency = frequency.value() as i32;
     let recency = f64::from_bits(recency.value() as u64);
@@ -220,8 +210,7 @@ unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys:
         (_, Err(_)) => Err(negative_weight(BGNBD_FIT, weight)),
     };
     if let Err(error) = added {
-        // SAFETY: a raw V1 function's step; nothing on this frame needs dropping.
-        unsafe { raise_from_raw(move || error) };
+        raise_from_raw(move || error);
     }
     unsafe { expanded_return(fcinfo, state) }
 }
@@ -251,25 +240,23 @@ crate::raw_transition! {
         // SAFETY: argument 0 is a `crm.fit_rows`, 1 an integer, 2 a numeric; the body runs
         // under the guard.
         unsafe {
-            guarded(|| {
-                let (Some(frequency), Some(monetary_value)) = (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2))
-                else {
-                    return raw_return_unchanged(fcinfo);
-                };
-                let monetary_value = AnyNumeric::from_datum(monetary_value, false)
-                    .map_or(f64::NAN, float_of);
-                let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
-                let key = gamma_gamma::customer_key(
-                    GAMMA_GAMMA_FIT,
-                    frequency.value() as i32,
-                    monetary_value,
-                )
-                .or_raise();
-                if let Some(key) = key {
-                    state.get().add(GAMMA_GAMMA_FIT, key, 1).or_raise();
-                }
-                expanded_return(fcinfo, state)
-            })
+            let (Some(frequency), Some(monetary_value)) = (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2))
+            else {
+                return raw_return_unchanged(fcinfo);
+            };
+            let monetary_value = AnyNumeric::from_datum(monetary_value, false)
+                .map_or(f64::NAN, float_of);
+            let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
+            let key = gamma_gamma::customer_key(
+                GAMMA_GAMMA_FIT,
+                frequency.value() as i32,
+                monetary_value,
+            )
+            .or_raise();
+            if let Some(key) = key {
+                state.get().add(GAMMA_GAMMA_FIT, key, 1).or_raise();
+            }
+            expanded_return(fcinfo, state)
         }
     }
 }
@@ -282,29 +269,27 @@ unsafe fn sbg_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys::D
     // SAFETY: argument 0 is a `crm.fit_rows`, 1 an integer, 2 a boolean, 3 (weighted) a
     // bigint; the body runs under the guard.
     unsafe {
-        guarded(|| {
-            let weight = if weighted {
-                raw_arg(fcinfo, 3).map(|weight| weight.value() as i64)
-            } else {
-                Some(1)
-            };
-            let (Some(periods_survived), Some(churned), Some(weight)) =
-                (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), weight)
-            else {
-                return raw_return_unchanged(fcinfo);
-            };
-            let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
-            let key = sbg::customer_key(
-                SBG_FIT,
-                periods_survived.value() as i32,
-                churned.value() != 0,
-            )
-            .or_raise();
-            let weight =
-                u64::try_from(weight).unwrap_or_else(|_| raise(negative_weight(SBG_FIT, weight)));
-            state.get().add(SBG_FIT, key, weight).or_raise();
-            expanded_return(fcinfo, state)
-        })
+        let weight = if weighted {
+            raw_arg(fcinfo, 3).map(|weight| weight.value() as i64)
+        } else {
+            Some(1)
+        };
+        let (Some(periods_survived), Some(churned), Some(weight)) =
+            (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), weight)
+        else {
+            return raw_return_unchanged(fcinfo);
+        };
+        let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
+        let key = sbg::customer_key(
+            SBG_FIT,
+            periods_survived.value() as i32,
+            churned.value() != 0,
+        )
+        .or_raise();
+        let weight =
+            u64::try_from(weight).unwrap_or_else(|_| raise(negative_weight(SBG_FIT, weight)));
+        state.get().add(SBG_FIT, key, weight).or_raise();
+        expanded_return(fcinfo, state)
     }
 }
 
@@ -447,7 +432,7 @@ unsafe fn purchases_add(
         finite_timestamp(BGNBD_FIT, "observation_end", observation_end.value() as i64);
     let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(BGNBD_FIT, bytes)) };
     let customer = unsafe { key(customer) };
-    // SAFETY: argument 0 is a `crm.purchase_days`; nothing on this frame needs dropping.
+    // SAFETY: argument 0 is a `crm.purchase_days`.
     let mut state = unsafe { expanded_state_mut(fcinfo, PurchaseDays::default) };
     let added = unit.and_then(|unit| {
         state
@@ -455,8 +440,7 @@ unsafe fn purchases_add(
             .add(BGNBD_FIT, customer, occurred_at, observation_end, unit)
     });
     if let Err(error) = added {
-        // SAFETY: a raw V1 function's step; nothing on this frame needs dropping.
-        unsafe { raise_from_raw(move || error.error) };
+        raise_from_raw(move || error.error);
     }
     unsafe { expanded_return(fcinfo, state) }
 }
@@ -543,28 +527,22 @@ fn finite_timestamp(function: &'static str, name: &'static str, value: i64) -> i
 #[cold]
 #[inline(never)]
 fn infinite_timestamp(function: &'static str, name: &'static str) -> ! {
-    // SAFETY: called from a raw V1 function whose frames hold nothing that needs dropping.
-    unsafe {
-        raise_from_raw(move || {
-            MetricError::DatetimeOverflow(format!("{function}: {name} must be finite"))
-        })
-    }
+    raise_from_raw(move || {
+        MetricError::DatetimeOverflow(format!("{function}: {name} must be finite"))
+    })
 }
 
 #[cold]
 #[inline(never)]
 fn reject_amount(problem: NumericProblem) -> ! {
-    // SAFETY: called from a raw V1 function whose frames hold nothing that needs dropping.
-    unsafe {
-        raise_from_raw(move || match problem {
-            NumericProblem::NotFinite => {
-                MetricError::InvalidParameter(format!("{RFM_AGG}: amount must be a finite number"))
-            }
-            NumericProblem::OutOfRange => MetricError::OutOfRange(format!(
-                "{RFM_AGG}: amount has more than 28 significant digits or decimal places"
-            )),
-        })
-    }
+    raise_from_raw(move || match problem {
+        NumericProblem::NotFinite => {
+            MetricError::InvalidParameter(format!("{RFM_AGG}: amount must be a finite number"))
+        }
+        NumericProblem::OutOfRange => MetricError::OutOfRange(format!(
+            "{RFM_AGG}: amount has more than 28 significant digits or decimal places"
+        )),
+    })
 }
 
 crate::raw_transition! {
@@ -586,19 +564,17 @@ crate::raw_transition! {
         let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(RFM_AGG, bytes)) };
         let unit = match unit {
             Ok(unit) => unit,
-            // SAFETY: nothing on this frame needs dropping.
-            Err(error) => unsafe { raise_from_raw(move || error.error) },
+            Err(error) => raise_from_raw(move || error.error),
         };
         let amount = unsafe {
             raw_varlena_bytes(amount, |bytes| {
                 decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
             })
         };
-        // SAFETY: argument 0 is a `crm.rfm_state`; nothing on this frame needs dropping.
+        // SAFETY: argument 0 is a `crm.rfm_state`.
         let mut state = unsafe { expanded_state_mut(fcinfo, RfmState::default) };
         if let Err(error) = state.get().add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
-            // SAFETY: nothing on this frame needs dropping.
-            unsafe { raise_from_raw(move || error.error) };
+            raise_from_raw(move || error.error);
         }
         unsafe { expanded_return(fcinfo, state) }
     }

@@ -143,10 +143,8 @@ macro_rules! cohort_transitions {
                 // SAFETY: Postgres calls this as that transition; the guard turns an error into
                 // a Postgres ERROR at this boundary.
                 unsafe {
-                    pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-                        let key = pg_getarg::<$id>(fcinfo, 1).map($key);
-                        cohort_step(fcinfo, $kind, key, None)
-                    })
+                    let key = pg_getarg::<$id>(fcinfo, 1).map($key);
+                    cohort_step(fcinfo, $kind, key, None)
                 }
             }
         }
@@ -158,13 +156,11 @@ macro_rules! cohort_transitions {
             fn $zone_trans / $zone_finfo (fcinfo) {
                 // SAFETY: as above.
                 unsafe {
-                    pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-                        let Some(time_zone) = pg_getarg::<TextArg>(fcinfo, 4) else {
-                            return raw_return_unchanged(fcinfo);
-                        };
-                        let key = pg_getarg::<$id>(fcinfo, 1).map($key);
-                        cohort_step(fcinfo, $kind, key, Some(time_zone))
-                    })
+                    let Some(time_zone) = pg_getarg::<TextArg>(fcinfo, 4) else {
+                        return raw_return_unchanged(fcinfo);
+                    };
+                    let key = pg_getarg::<$id>(fcinfo, 1).map($key);
+                    cohort_step(fcinfo, $kind, key, Some(time_zone))
                 }
             }
         }

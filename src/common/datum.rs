@@ -14,8 +14,7 @@ use super::pg::{raise, with_varlena_bytes};
 /// ERROR of the calling function.
 ///
 /// # Safety
-/// `datum` must be a non-null varlena datum. The caller must hold nothing that needs dropping
-/// (a Postgres error raised while detoasting longjmps past it), as in the `raw_*` helpers.
+/// `datum` must be a non-null varlena datum.
 #[inline(always)]
 pub unsafe fn raw_varlena_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R) -> R {
     let pointer = datum.cast_mut_ptr::<pg_sys::varlena>() as *const pg_sys::varlena;
@@ -39,9 +38,9 @@ pub unsafe fn raw_varlena_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]
 #[cold]
 #[inline(never)]
 unsafe fn detoasted_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R) -> R {
-    // SAFETY: the guard turns a Postgres error while detoasting into an ERROR; this frame holds
-    // nothing that needs dropping.
-    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(|| with_varlena_bytes(datum, read)) }
+    // SAFETY: `datum` is a non-null varlena (this function's contract); a Postgres error while
+    // detoasting unwinds to the caller's guard.
+    unsafe { with_varlena_bytes(datum, read) }
 }
 
 /// The exact `Decimal` of a non-null `numeric` datum (22003 when it does not fit).

@@ -204,7 +204,7 @@ unsafe fn new_object_for<S: ExpandedState>(
 unsafe extern "C-unwind" fn drop_object<S>(arg: *mut std::ffi::c_void) {
     // SAFETY: `arg` is the object `new_object` wrote, and Postgres calls a reset callback once
     // (it unlinks it first).
-    unsafe { std::ptr::drop_in_place(arg.cast::<Object<S>>()) };
+    super::guard::guard(|| unsafe { std::ptr::drop_in_place(arg.cast::<Object<S>>()) });
 }
 
 /// `get_flat_size` method: the varlena size of the state's binary form, which is encoded here
@@ -219,25 +219,23 @@ pub unsafe extern "C-unwind" fn get_flat_size<S: ExpandedState>(
 ) -> pg_sys::Size {
     // SAFETY: the guard turns an error into a Postgres ERROR; `header` starts an `Object<S>`
     // (this function's contract) that nothing else borrows during the call.
-    unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let object = &mut *header.cast::<Object<S>>();
+    super::guard::guard(|| unsafe {
+        let object = &mut *header.cast::<Object<S>>();
+        object.flat = None;
+        let bytes = object.state.encode_state();
+        let length = bytes.len();
+        object.flat = Some(bytes);
+        let total = length.saturating_add(pg_sys::VARHDRSZ);
+        if total > MAX_VARLENA_BYTES {
             object.flat = None;
-            let bytes = object.state.encode_state();
-            let length = bytes.len();
-            object.flat = Some(bytes);
-            let total = length.saturating_add(pg_sys::VARHDRSZ);
-            if total > MAX_VARLENA_BYTES {
-                object.flat = None;
-                Err::<(), _>(MetricError::LimitExceeded(format!(
-                    "crm_metrics: a state of {total} bytes exceeds the 1 GB value limit; \
-                     aggregate smaller groups (per month or segment) and merge them with crm.rollup"
-                )))
-                .or_raise();
-            }
-            total
-        })
-    }
+            Err::<(), _>(MetricError::LimitExceeded(format!(
+                "crm_metrics: a state of {total} bytes exceeds the 1 GB value limit; \
+                 aggregate smaller groups (per month or segment) and merge them with crm.rollup"
+            )))
+            .or_raise();
+        }
+        total
+    })
 }
 
 /// `flatten_into` method: writes the binary form `get_flat_size` encoded.
@@ -252,25 +250,23 @@ pub unsafe extern "C-unwind" fn flatten_into<S: ExpandedState>(
 ) {
     // SAFETY: as `get_flat_size`; `result` has `size` writable bytes (this function's
     // contract), checked against the encoded length before writing.
-    unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let object = &mut *header.cast::<Object<S>>();
-            let bytes = match object.flat.take() {
-                Some(bytes) => bytes,
-                None => object.state.encode_state(),
-            };
-            let total = bytes.len() + pg_sys::VARHDRSZ;
-            if total != size {
-                pgrx::error!("crm_metrics: a state changed between measuring and flattening it");
-            }
-            pgrx::set_varsize_4b(result.cast(), total as i32);
-            std::ptr::copy_nonoverlapping(
-                bytes.as_ptr(),
-                result.cast::<u8>().add(pg_sys::VARHDRSZ),
-                bytes.len(),
-            );
-        })
-    }
+    super::guard::guard(|| unsafe {
+        let object = &mut *header.cast::<Object<S>>();
+        let bytes = match object.flat.take() {
+            Some(bytes) => bytes,
+            None => object.state.encode_state(),
+        };
+        let total = bytes.len() + pg_sys::VARHDRSZ;
+        if total != size {
+            pgrx::error!("crm_metrics: a state changed between measuring and flattening it");
+        }
+        pgrx::set_varsize_4b(result.cast(), total as i32);
+        std::ptr::copy_nonoverlapping(
+            bytes.as_ptr(),
+            result.cast::<u8>().add(pg_sys::VARHDRSZ),
+            bytes.len(),
+        );
+    })
 }
 
 /// The object of `S` a datum points to, and whether the pointer is read-write; `None` for a
@@ -347,9 +343,7 @@ impl<S: ExpandedState> ExpandedMut<S> {
 /// `init()`.
 ///
 /// # Safety
-/// `fcinfo` must be the call info of a function whose argument 0 is of `S`'s SQL type. A
-/// Postgres error on the cold path longjmps over the callers' frames: they must hold nothing
-/// that needs dropping.
+/// `fcinfo` must be the call info of a function whose argument 0 is of `S`'s SQL type.
 #[inline(always)]
 pub unsafe fn expanded_state_mut<S: ExpandedState>(
     fcinfo: pg_sys::FunctionCallInfo,
@@ -381,13 +375,11 @@ unsafe fn new_state_object<S: ExpandedState>(
     // SAFETY: the guard turns an error into a Postgres ERROR and the callers hold nothing that
     // needs dropping (this function's contract).
     unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let state = match raw_arg(fcinfo, 0) {
-                Some(datum) => with_state::<S, S>(datum, |state| state.clone()),
-                None => init(),
-            };
-            new_object_for(fcinfo, state)
-        })
+        let state = match raw_arg(fcinfo, 0) {
+            Some(datum) => with_state::<S, S>(datum, |state| state.clone()),
+            None => init(),
+        };
+        new_object_for(fcinfo, state)
     }
 }
 
@@ -424,19 +416,17 @@ pub unsafe fn expanded_combine<S: ExpandedState>(
     // arguments are of `S`'s type (this function's contract) and are distinct values, so the
     // two states do not alias.
     unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let Some(second) = raw_arg(fcinfo, 1) else {
-                return raw_return_unchanged(fcinfo);
-            };
-            if raw_arg(fcinfo, 0).is_none() {
-                let copy = with_state::<S, S>(second, |state| state.clone());
-                let object = new_object_for(fcinfo, copy);
-                return expanded_return(fcinfo, ExpandedMut { object });
-            }
-            let mut state = expanded_state_mut::<S>(fcinfo, unreachable_init);
-            with_state::<S, _>(second, |other| merge(state.get(), other)).or_raise();
-            expanded_return(fcinfo, state)
-        })
+        let Some(second) = raw_arg(fcinfo, 1) else {
+            return raw_return_unchanged(fcinfo);
+        };
+        if raw_arg(fcinfo, 0).is_none() {
+            let copy = with_state::<S, S>(second, |state| state.clone());
+            let object = new_object_for(fcinfo, copy);
+            return expanded_return(fcinfo, ExpandedMut { object });
+        }
+        let mut state = expanded_state_mut::<S>(fcinfo, unreachable_init);
+        with_state::<S, _>(second, |other| merge(state.get(), other)).or_raise();
+        expanded_return(fcinfo, state)
     }
 }
 
@@ -459,10 +449,8 @@ pub unsafe fn expanded_final<S: ExpandedState>(
 ) -> pg_sys::Datum {
     // SAFETY: as `expanded_combine`.
     unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let result = raw_arg(fcinfo, 0).and_then(|datum| with_state::<S, _>(datum, finish));
-            (*fcinfo).isnull = result.is_none();
-            result.unwrap_or(pg_sys::Datum::from(0usize))
-        })
+        let result = raw_arg(fcinfo, 0).and_then(|datum| with_state::<S, _>(datum, finish));
+        (*fcinfo).isnull = result.is_none();
+        result.unwrap_or(pg_sys::Datum::from(0usize))
     }
 }

@@ -122,9 +122,7 @@ impl<T: FlatState> FlatMut<T> {
 /// or, for NULL, of `T::default()`.
 ///
 /// # Safety
-/// `fcinfo` must be the call info of a function whose argument 0 is of `T`'s SQL type. A
-/// Postgres error on the cold path longjmps over the callers' frames: they must hold nothing
-/// that needs dropping.
+/// `fcinfo` must be the call info of a function whose argument 0 is of `T`'s SQL type.
 #[inline(always)]
 pub unsafe fn flat_state_mut<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> FlatMut<T> {
     // SAFETY: `fcinfo` is the running call's with an argument 0 (this function's contract).
@@ -177,13 +175,11 @@ unsafe fn new_working_copy<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> *m
     // (a malformed value, out of memory) into a Postgres ERROR, and the callers hold nothing
     // that needs dropping.
     unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let state = match raw_arg(fcinfo, 0) {
-                Some(datum) => with_varlena_bytes(datum, decode_any::<T>).or_raise(),
-                None => T::default(),
-            };
-            new_working(state)
-        })
+        let state = match raw_arg(fcinfo, 0) {
+            Some(datum) => with_varlena_bytes(datum, decode_any::<T>).or_raise(),
+            None => T::default(),
+        };
+        new_working(state)
     }
 }
 
@@ -219,24 +215,15 @@ pub unsafe fn flat_return<T: FlatState>(
         pg_sys::Datum::from(state.varlena)
     } else {
         let value = *state.get();
-        // SAFETY: as `flat_state_mut`'s cold path.
-        unsafe { canonical_datum(value) }
+        canonical_datum(value)
     }
 }
 
 /// The canonical varlena of `value` in the current memory context.
-///
-/// # Safety
-/// As [`flat_state_mut`]: may raise an error.
 #[cold]
 #[inline(never)]
-unsafe fn canonical_datum<T: FlatState>(value: T) -> pg_sys::Datum {
-    // SAFETY: the guard turns an error into a Postgres ERROR (this function's contract).
-    unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            varlena_from_bytes(&value.encode_canonical())
-        })
-    }
+fn canonical_datum<T: FlatState>(value: T) -> pg_sys::Datum {
+    varlena_from_bytes(&value.encode_canonical())
 }
 
 /// Combine function of a flat state: merges argument 1 (not changed; any form) into argument
@@ -252,15 +239,13 @@ pub unsafe fn flat_combine<T: FlatState>(
     // SAFETY: the guard turns errors and panics into Postgres ERRORs at this boundary; the
     // arguments are of `T`'s type (this function's contract).
     unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let Some(second) = raw_arg(fcinfo, 1) else {
-                return raw_return_unchanged(fcinfo);
-            };
-            let other = with_varlena_bytes(second, decode_any::<T>).or_raise();
-            let mut state = flat_state_mut::<T>(fcinfo);
-            merge(state.get(), &other).or_raise();
-            flat_return(fcinfo, state)
-        })
+        let Some(second) = raw_arg(fcinfo, 1) else {
+            return raw_return_unchanged(fcinfo);
+        };
+        let other = with_varlena_bytes(second, decode_any::<T>).or_raise();
+        let mut state = flat_state_mut::<T>(fcinfo);
+        merge(state.get(), &other).or_raise();
+        flat_return(fcinfo, state)
     }
 }
 
@@ -276,14 +261,12 @@ pub unsafe fn flat_final<T: FlatState, R: IntoDatum>(
 ) -> pg_sys::Datum {
     // SAFETY: as `flat_combine`.
     unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let result = raw_arg(fcinfo, 0)
-                .map(|datum| with_varlena_bytes(datum, decode_any::<T>).or_raise())
-                .and_then(|state| finish(&state))
-                .and_then(IntoDatum::into_datum);
-            (*fcinfo).isnull = result.is_none();
-            result.unwrap_or(pg_sys::Datum::from(0usize))
-        })
+        let result = raw_arg(fcinfo, 0)
+            .map(|datum| with_varlena_bytes(datum, decode_any::<T>).or_raise())
+            .and_then(|state| finish(&state))
+            .and_then(IntoDatum::into_datum);
+        (*fcinfo).isnull = result.is_none();
+        result.unwrap_or(pg_sys::Datum::from(0usize))
     }
 }
 

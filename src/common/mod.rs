@@ -3,6 +3,7 @@
 //! - [`error`]: the error type the pure math returns (mapped to SQLSTATEs in [`pg`]).
 //! - [`calendar`]: period names, IANA time zones, calendar period indexes, civil dates and the
 //!   UTC text form of timestamps.
+//! - [`guard`]: the panic guard every entry point Postgres calls runs under.
 //! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
 //! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
@@ -20,6 +21,9 @@ pub mod datum;
 pub mod error;
 pub mod expanded;
 pub mod flat;
+pub mod guard;
+#[cfg(test)]
+mod guard_tests;
 pub mod interrupt;
 mod limit_tests;
 pub mod limits;

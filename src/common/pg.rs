@@ -429,7 +429,9 @@ macro_rules! summary_type {
             pub unsafe extern "C-unwind" fn receive(
                 fcinfo: ::pgrx::pg_sys::FunctionCallInfo,
             ) -> ::pgrx::pg_sys::Datum {
-                unsafe { $crate::common::pg::receive_summary::<$name>(fcinfo) }
+                $crate::common::guard::guard(|| unsafe {
+                    $crate::common::pg::receive_summary::<$name>(fcinfo)
+                })
             }
 
             #[unsafe(export_name = concat!("pg_finfo_crm_", stringify!($name), "_recv"))]
@@ -457,25 +459,22 @@ pub unsafe fn receive_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) 
     // SAFETY: the guard turns Rust panics and Postgres errors raised inside into a Postgres
     // error at this boundary; everything inside is dropped by unwinding first.
     unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let Some(argument) = raw_arg(fcinfo, 0) else {
-                raise(MetricError::InvalidBinary(
-                    "crm_metrics: receive without a buffer".to_string(),
-                ))
-            };
-            // SAFETY: Postgres passes the message buffer as argument 0 of a receive function.
-            let buffer = &mut *argument.cast_mut_ptr::<pg_sys::StringInfoData>();
-            let start = usize::try_from(buffer.cursor).unwrap_or(0);
-            let end = usize::try_from(buffer.len).unwrap_or(0).max(start);
-            // SAFETY: `data[cursor..len]` is the unread part of the buffer.
-            let bytes =
-                std::slice::from_raw_parts((buffer.data as *const u8).add(start), end - start);
-            let mut value = T::decode(bytes).or_raise();
-            buffer.cursor = buffer.len;
-            let encoded = value.encode();
-            (*fcinfo).isnull = false;
-            varlena_from_bytes(&encoded)
-        })
+        let Some(argument) = raw_arg(fcinfo, 0) else {
+            raise(MetricError::InvalidBinary(
+                "crm_metrics: receive without a buffer".to_string(),
+            ))
+        };
+        // SAFETY: Postgres passes the message buffer as argument 0 of a receive function.
+        let buffer = &mut *argument.cast_mut_ptr::<pg_sys::StringInfoData>();
+        let start = usize::try_from(buffer.cursor).unwrap_or(0);
+        let end = usize::try_from(buffer.len).unwrap_or(0).max(start);
+        // SAFETY: `data[cursor..len]` is the unread part of the buffer.
+        let bytes = std::slice::from_raw_parts((buffer.data as *const u8).add(start), end - start);
+        let mut value = T::decode(bytes).or_raise();
+        buffer.cursor = buffer.len;
+        let encoded = value.encode();
+        (*fcinfo).isnull = false;
+        varlena_from_bytes(&encoded)
     }
 }
 
@@ -492,17 +491,15 @@ unsafe fn with_varlena_arguments(
 ) -> pg_sys::Datum {
     // SAFETY: as in `receive_summary`; STRICT functions never see NULL arguments.
     unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let first = pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 0).value;
-            let second = (*fcinfo).nargs > 1;
-            let second = second.then(|| pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 1).value);
-            (*fcinfo).isnull = false;
-            with_varlena_bytes(first, |left| match second {
-                Some(datum) if second_is_varlena => {
-                    with_varlena_bytes(datum, |right| body(left, Some(right), None))
-                }
-                other => body(left, None, other),
-            })
+        let first = pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 0).value;
+        let second = (*fcinfo).nargs > 1;
+        let second = second.then(|| pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 1).value);
+        (*fcinfo).isnull = false;
+        with_varlena_bytes(first, |left| match second {
+            Some(datum) if second_is_varlena => {
+                with_varlena_bytes(datum, |right| body(left, Some(right), None))
+            }
+            other => body(left, None, other),
         })
     }
 }
@@ -577,19 +574,17 @@ extension_sql_file!(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Raw per-row transition functions.
+// Raw V1 functions.
 //
-// A `#[pg_extern]` wrapper costs about 40 ns per call here (panic guard, memory-context switch,
-// argument iterator), more than a counting aggregate's whole per-row budget. The per-row
-// transition functions of the simplest aggregates are therefore plain V1 C functions declared
-// with `raw_transition!`: they read their arguments straight from `fcinfo` and call into
-// Postgres (under a panic guard) only on their cold paths: creating the state and raising errors.
-//
-// Rules for a raw function body: no panic (no `unwrap`, `expect`, indexing or arithmetic that
-// can panic), since a panic outside a guard would unwind into Postgres; nothing that needs
-// dropping held across a `raw_*` call, since an error longjmps over the body's frame; and it
-// always returns a state (`raw_state` + `raw_return_state`), even for a row it skips, because a
-// moving-aggregate transition function must never return NULL.
+// A `#[pg_extern]` wrapper costs about 40 ns per call here (memory-context switch, argument
+// iterator, result boxing), more than a counting aggregate's whole per-row budget. The per-row
+// transition functions of the simplest aggregates, and the support functions of the state types,
+// are therefore plain V1 C functions declared with `raw_transition!`: they read their arguments
+// straight from `fcinfo`. The macro runs every body under the guard (`common::guard`), so a body
+// may raise errors, check for interrupts and allocate like any Rust code: whatever it holds is
+// dropped while the error unwinds to the guard. A moving-aggregate transition always returns a
+// state (`raw_state` + `raw_return_state`), even for a row it skips: Postgres refuses a NULL
+// moving state.
 // ---------------------------------------------------------------------------------------------
 
 /// Argument `index` of a V1 call, `None` when NULL.
@@ -627,8 +622,7 @@ pub unsafe fn raw_state<'a, T>(
 /// Creates the state of a raw transition function in the aggregate memory context.
 ///
 /// # Safety
-/// `fcinfo` must be the call info of an aggregate transition function. A Postgres error here
-/// longjmps over the callers' frames: they must hold nothing that needs dropping.
+/// `fcinfo` must be the call info of an aggregate transition function.
 #[cold]
 #[inline(never)]
 unsafe fn raw_new_state<T>(
@@ -636,29 +630,16 @@ unsafe fn raw_new_state<T>(
     function: &'static str,
     init: fn() -> T,
 ) -> *mut T {
-    // SAFETY: the callers hold nothing that needs dropping (this function's contract), so the
-    // guard may turn a Postgres error or a panic into a longjmp past them; `fcinfo` is an
-    // aggregate transition function's.
-    unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            new_aggregate_state(fcinfo, function, init())
-        })
-    }
+    // SAFETY: `fcinfo` is an aggregate transition function's (this function's contract).
+    unsafe { new_aggregate_state(fcinfo, function, init()) }
 }
 
-/// Raises the error `make` builds, from a raw function (which has no panic guard of its own).
-/// The error is built inside the guard, so a panic while building it also becomes a Postgres
-/// ERROR instead of unwinding into Postgres.
-///
-/// # Safety
-/// Never returns: the ERROR longjmps over every frame up to Postgres, so the callers must hold
-/// nothing that needs dropping (no `String`, `Vec` or `Box`), and must be a function Postgres
-/// called through the V1 convention.
+/// Raises the error `make` builds, from a raw function: the error unwinds to the function's
+/// guard, which raises it as a Postgres ERROR.
 #[cold]
 #[inline(never)]
-pub unsafe fn raise_from_raw(make: impl FnOnce() -> MetricError) -> ! {
-    // SAFETY: the callers hold nothing that needs dropping (this function's contract).
-    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(move || raise(make())) }
+pub fn raise_from_raw(make: impl FnOnce() -> MetricError) -> ! {
+    raise(make())
 }
 
 /// Returns the state pointer from a raw transition function.
@@ -691,8 +672,9 @@ pub unsafe fn raw_return_unchanged(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::
 }
 
 /// Declares a V1 C function `$name` (with its `pg_finfo_` record `$finfo`) whose body reads
-/// `fcinfo` directly. Declare it in SQL with `LANGUAGE c AS 'MODULE_PATHNAME', '<name>'`.
-/// The body must not hold values that need dropping across the `raw_*` helpers' cold paths.
+/// `fcinfo` directly, and runs the body under [`crate::common::guard::guard`]: a panic inside (an
+/// error, a cancel, a bug) unwinds the body's frames and is raised as the Postgres error it
+/// carries. Declare it in SQL with `LANGUAGE c AS 'MODULE_PATHNAME', '<name>'`.
 #[macro_export]
 macro_rules! raw_transition {
     ($(#[$meta:meta])* fn $name:ident / $finfo:ident ($fcinfo:ident) $body:block) => {
@@ -704,7 +686,7 @@ macro_rules! raw_transition {
         pub unsafe extern "C-unwind" fn $name(
             $fcinfo: ::pgrx::pg_sys::FunctionCallInfo,
         ) -> ::pgrx::pg_sys::Datum {
-            $body
+            $crate::common::guard::guard(|| $body)
         }
 
         #[doc(hidden)]

@@ -171,8 +171,7 @@ unsafe fn period_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -
             period_end: period_end.value() as i64,
         };
         if let Err(error) = period.add(function, row, None) {
-            // SAFETY: nothing on this frame needs dropping but the error, moved into the guard.
-            unsafe { raise_from_raw(move || error) };
+            raise_from_raw(move || error);
         }
     }
     // SAFETY: this is the running transition's call info.
@@ -275,8 +274,7 @@ unsafe fn period_state_add(
     fcinfo: pg_sys::FunctionCallInfo,
     function: &'static str,
 ) -> pg_sys::Datum {
-    // SAFETY: argument 0 is a `crm.customer_period_state`, arguments 1 to 4 timestamptz values;
-    // nothing on this frame needs dropping when an error longjmps over it.
+    // SAFETY: argument 0 is a `crm.customer_period_state`, arguments 1 to 4 timestamptz values.
     unsafe {
         let Some(row) = raw_customer_row(fcinfo) else {
             return raw_return_unchanged(fcinfo);
@@ -315,20 +313,18 @@ crate::raw_transition! {
         // SAFETY: argument 0 is a `crm.customer_period_state`, arguments 1 to 4 timestamptz
         // values and argument 5 a text; the guard turns errors and panics into Postgres errors.
         unsafe {
-            pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-                let (Some(row), Some(name)) = (raw_customer_row(fcinfo), raw_arg(fcinfo, 5)) else {
-                    return raw_return_unchanged(fcinfo);
-                };
-                let denominator = with_varlena_bytes(name, |bytes| {
-                    TextArg(bytes)
-                        .name(CHURN_RATE, "denominator")
-                        .and_then(|name| Denominator::parse(CHURN_RATE, name))
-                })
-                .or_raise();
-                let mut state = flat_state_mut::<PeriodFlat>(fcinfo);
-                state.get().add(CHURN_RATE, row, Some(denominator)).or_raise();
-                flat_return(fcinfo, state)
+            let (Some(row), Some(name)) = (raw_customer_row(fcinfo), raw_arg(fcinfo, 5)) else {
+                return raw_return_unchanged(fcinfo);
+            };
+            let denominator = with_varlena_bytes(name, |bytes| {
+                TextArg(bytes)
+                    .name(CHURN_RATE, "denominator")
+                    .and_then(|name| Denominator::parse(CHURN_RATE, name))
             })
+            .or_raise();
+            let mut state = flat_state_mut::<PeriodFlat>(fcinfo);
+            state.get().add(CHURN_RATE, row, Some(denominator)).or_raise();
+            flat_return(fcinfo, state)
         }
     }
 }
@@ -397,14 +393,12 @@ unsafe fn customer_agg_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
         Ok(true) => {}
         // SAFETY: this is the running transition's call info.
         Ok(false) => return unsafe { raw_return_unchanged(fcinfo) },
-        // SAFETY: nothing on this frame needs dropping but the error, moved into the guard.
-        Err(error) => unsafe { raise_from_raw(move || error) },
+        Err(error) => raise_from_raw(move || error),
     }
-    // SAFETY: argument 0 is a `crm.customer_summary`; nothing on this frame needs dropping.
+    // SAFETY: argument 0 is a `crm.customer_summary`.
     let mut summary = unsafe { expanded_state_mut(fcinfo, CustomerSummary::new) };
     if let Err(error) = summary.get().add(CUSTOMER_AGG, started_at, ended_at) {
-        // SAFETY: as above.
-        unsafe { raise_from_raw(move || error) };
+        raise_from_raw(move || error);
     }
     // SAFETY: this is the running transition's call info.
     unsafe { expanded_return(fcinfo, summary) }

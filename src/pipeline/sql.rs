@@ -48,9 +48,7 @@ unsafe fn pipeline_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str)
         summary.add(function, amount, created_at.value() as i64, closed_at, won)
     });
     if let Err(error) = added {
-        // SAFETY: a raw V1 function; nothing on this frame needs dropping (the error is moved
-        // into the closure and consumed by the raise).
-        unsafe { raise_from_raw(move || error) };
+        raise_from_raw(move || error);
     }
     unsafe { raw_return_state(fcinfo, summary) }
 }
@@ -177,7 +175,7 @@ unsafe fn pipeline_state_add(
     function: &'static str,
 ) -> pg_sys::Datum {
     // SAFETY: argument 0 is a `crm.pipeline_summary`, then (numeric, timestamptz, timestamptz,
-    // boolean); nothing on this frame needs dropping when an error longjmps over it.
+    // boolean).
     unsafe {
         let (Some(amount), Some(created_at)) = (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2)) else {
             return raw_return_unchanged(fcinfo);

@@ -50,9 +50,7 @@ unsafe fn mrr_add(
     let added = unsafe { raw_decimal(MRR_AGG, "mrr", mrr) }
         .and_then(|mrr| summary.add(MRR_AGG, key, month.value() as i32, mrr));
     if let Err(error) = added {
-        // SAFETY: a raw V1 function; nothing on this frame needs dropping (the error is moved
-        // into the closure and consumed by the raise).
-        unsafe { raise_from_raw(move || error) };
+        raise_from_raw(move || error);
     }
     unsafe { expanded_return(fcinfo, state) }
 }

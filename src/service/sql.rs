@@ -189,16 +189,6 @@ fn business_amount(function: &str, what: &str, amount: pg_sys::Interval) -> Metr
     Ok(amount.time)
 }
 
-/// Runs a V1 function body under pgrx's guard: errors and panics become ERRORs.
-///
-/// # Safety
-/// Called from a V1 function only.
-unsafe fn guarded(body: impl FnOnce() -> pg_sys::Datum) -> pg_sys::Datum {
-    // SAFETY: the guard catches every panic and error report of `body` and raises it as a
-    // Postgres ERROR after Rust frames inside it have unwound.
-    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(body) }
-}
-
 /// Arguments of a strict V1 function, all present.
 ///
 /// # Safety
@@ -229,13 +219,11 @@ crate::raw_transition! {
             return unsafe { return_null(fcinfo) };
         };
         unsafe {
-            guarded(|| {
-                let hours = prepared_argument(calendar);
-                let micros = hours
-                    .business_time(BUSINESS_TIME, from.value() as i64, to.value() as i64)
-                    .or_raise();
-                interval_datum(micros)
-            })
+            let hours = prepared_argument(calendar);
+            let micros = hours
+                .business_time(BUSINESS_TIME, from.value() as i64, to.value() as i64)
+                .or_raise();
+            interval_datum(micros)
         }
     }
 }
@@ -248,15 +236,13 @@ crate::raw_transition! {
             return unsafe { return_null(fcinfo) };
         };
         unsafe {
-            guarded(|| {
-                let hours = prepared_argument(calendar);
-                let amount =
-                    business_amount(BUSINESS_ADD, "amount", interval_argument(amount)).or_raise();
-                let due = hours
-                    .business_add(BUSINESS_ADD, from.value() as i64, amount)
-                    .or_raise();
-                pg_sys::Datum::from(due)
-            })
+            let hours = prepared_argument(calendar);
+            let amount =
+                business_amount(BUSINESS_ADD, "amount", interval_argument(amount)).or_raise();
+            let due = hours
+                .business_add(BUSINESS_ADD, from.value() as i64, amount)
+                .or_raise();
+            pg_sys::Datum::from(due)
         }
     }
 }
@@ -268,13 +254,11 @@ crate::raw_transition! {
             return unsafe { return_null(fcinfo) };
         };
         unsafe {
-            guarded(|| {
-                let hours = prepared_argument(calendar);
-                let inside = hours
-                    .is_business_time(IS_BUSINESS_TIME, at.value() as i64)
-                    .or_raise();
-                pg_sys::Datum::from(inside)
-            })
+            let hours = prepared_argument(calendar);
+            let inside = hours
+                .is_business_time(IS_BUSINESS_TIME, at.value() as i64)
+                .or_raise();
+            pg_sys::Datum::from(inside)
         }
     }
 }
@@ -357,31 +341,29 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> 
     };
     // SAFETY: the body runs under the guard; argument 0 is a `crm.service_summary`.
     unsafe {
-        guarded(|| {
-            let init = if with_calendar {
-                new_business_summary
-            } else {
-                new_elapsed_summary
-            };
-            let mut state = expanded_state_mut(fcinfo, init);
-            let (Some(created), Some(calendar)) = (created, calendar) else {
-                return expanded_return(fcinfo, state);
-            };
-            let hours = with_calendar.then(|| prepared_argument(calendar));
-            let created = created.value() as i64;
-            let measure = |end: Option<i64>, what| {
-                end.map(|end| duration(SERVICE_AGG, hours.as_deref(), created, end, what))
-                    .transpose()
-            };
-            let ticket = Ticket {
-                first_response: measure(response, "first_response_at").or_raise(),
-                resolution: measure(resolved, "resolved_at").or_raise(),
-                agent_replies: replies.unwrap_or(0),
-                reopened: reopened.unwrap_or(false),
-            };
-            state.get().add(SERVICE_AGG, ticket).or_raise();
-            expanded_return(fcinfo, state)
-        })
+        let init = if with_calendar {
+            new_business_summary
+        } else {
+            new_elapsed_summary
+        };
+        let mut state = expanded_state_mut(fcinfo, init);
+        let (Some(created), Some(calendar)) = (created, calendar) else {
+            return expanded_return(fcinfo, state);
+        };
+        let hours = with_calendar.then(|| prepared_argument(calendar));
+        let created = created.value() as i64;
+        let measure = |end: Option<i64>, what| {
+            end.map(|end| duration(SERVICE_AGG, hours.as_deref(), created, end, what))
+                .transpose()
+        };
+        let ticket = Ticket {
+            first_response: measure(response, "first_response_at").or_raise(),
+            resolution: measure(resolved, "resolved_at").or_raise(),
+            agent_replies: replies.unwrap_or(0),
+            reopened: reopened.unwrap_or(false),
+        };
+        state.get().add(SERVICE_AGG, ticket).or_raise();
+        expanded_return(fcinfo, state)
     }
 }
 
@@ -619,15 +601,13 @@ unsafe fn sla_step(
 ) -> pg_sys::Datum {
     // SAFETY: the body runs under the guard; the state is this aggregate's `ShareCounts`.
     unsafe {
-        guarded(|| {
-            let counts = raw_state(fcinfo, SLA_ATTAINMENT, ShareCounts::default);
-            match sla_met(fcinfo, with_calendar) {
-                Some(met) if remove => counts.remove(met),
-                Some(met) => counts.add(SLA_ATTAINMENT, met).or_raise(),
-                None => {}
-            }
-            raw_return_state(fcinfo, counts)
-        })
+        let counts = raw_state(fcinfo, SLA_ATTAINMENT, ShareCounts::default);
+        match sla_met(fcinfo, with_calendar) {
+            Some(met) if remove => counts.remove(met),
+            Some(met) => counts.add(SLA_ATTAINMENT, met).or_raise(),
+            None => {}
+        }
+        raw_return_state(fcinfo, counts)
     }
 }
 
@@ -639,14 +619,12 @@ unsafe fn sla_step(
 unsafe fn sla_state_step(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> pg_sys::Datum {
     // SAFETY: the body runs under the guard; argument 0 is a `crm.share_state`.
     unsafe {
-        guarded(|| {
-            let Some(met) = sla_met(fcinfo, with_calendar) else {
-                return raw_return_unchanged(fcinfo);
-            };
-            let mut state = flat_state_mut::<FlatShare>(fcinfo);
-            state.get().add(met);
-            flat_return(fcinfo, state)
-        })
+        let Some(met) = sla_met(fcinfo, with_calendar) else {
+            return raw_return_unchanged(fcinfo);
+        };
+        let mut state = flat_state_mut::<FlatShare>(fcinfo);
+        state.get().add(met);
+        flat_return(fcinfo, state)
     }
 }
 
@@ -698,18 +676,12 @@ unsafe fn fcr_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
         let agent_replies = agent_replies.map(|datum| datum.value() as i32);
         let reopened = reopened.map(|datum| datum.value() & 0xff != 0);
         if let Some(replies) = agent_replies.filter(|&replies| replies < 0) {
-            // SAFETY: nothing on this frame needs dropping; the error is built in the guard.
-            unsafe {
-                raise_from_raw(move || {
-                    MetricError::OutOfRange(format!(
-                        "{FCR_RATE}: agent_replies {replies} is negative"
-                    ))
-                })
-            };
+            raise_from_raw(move || {
+                MetricError::OutOfRange(format!("{FCR_RATE}: agent_replies {replies} is negative"))
+            });
         }
         if let Err(error) = counts.add(FCR_RATE, first_contact(agent_replies, reopened)) {
-            // SAFETY: nothing on this frame needs dropping but the error, moved into the guard.
-            unsafe { raise_from_raw(move || error) };
+            raise_from_raw(move || error);
         }
     }
     // SAFETY: this is the running transition's call info.
@@ -739,21 +711,19 @@ crate::raw_transition! {
         // SAFETY: the arguments are (crm.share_state, integer, boolean, boolean); the body runs
         // under the guard.
         unsafe {
-            guarded(|| {
-                if raw_arg(fcinfo, 3).map(|resolved| resolved.value() != 0) != Some(true) {
-                    return raw_return_unchanged(fcinfo);
-                }
-                let agent_replies = raw_arg(fcinfo, 1).map(|replies| replies.value() as i32);
-                let reopened = raw_arg(fcinfo, 2).map(|reopened| reopened.value() != 0);
-                if let Some(replies) = agent_replies.filter(|&r| r < 0) {
-                    crate::common::pg::raise(MetricError::OutOfRange(format!(
-                        "{FCR_RATE}: agent_replies {replies} is negative"
-                    )));
-                }
-                let mut state = flat_state_mut::<FlatShare>(fcinfo);
-                state.get().add(first_contact(agent_replies, reopened));
-                flat_return(fcinfo, state)
-            })
+            if raw_arg(fcinfo, 3).map(|resolved| resolved.value() != 0) != Some(true) {
+                return raw_return_unchanged(fcinfo);
+            }
+            let agent_replies = raw_arg(fcinfo, 1).map(|replies| replies.value() as i32);
+            let reopened = raw_arg(fcinfo, 2).map(|reopened| reopened.value() != 0);
+            if let Some(replies) = agent_replies.filter(|&r| r < 0) {
+                crate::common::pg::raise(MetricError::OutOfRange(format!(
+                    "{FCR_RATE}: agent_replies {replies} is negative"
+                )));
+            }
+            let mut state = flat_state_mut::<FlatShare>(fcinfo);
+            state.get().add(first_contact(agent_replies, reopened));
+            flat_return(fcinfo, state)
         }
     }
 }

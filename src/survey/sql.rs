@@ -73,9 +73,8 @@ unsafe fn nps_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -> p
 /// As [`raise_from_raw`]: called from a raw transition that holds nothing needing a drop.
 #[cold]
 #[inline(never)]
-unsafe fn reject_nps_score(function: &'static str, score: i32) -> ! {
-    // SAFETY: this function's contract.
-    unsafe { raise_from_raw(move || nps_score_out_of_range(function, score)) }
+fn reject_nps_score(function: &'static str, score: i32) -> ! {
+    raise_from_raw(move || nps_score_out_of_range(function, score))
 }
 
 crate::raw_transition! {
@@ -334,8 +333,7 @@ fn nps_difference(
 /// two-argument one).
 #[inline(always)]
 unsafe fn csat_add(fcinfo: pg_sys::FunctionCallInfo, with_threshold: bool) -> pg_sys::Datum {
-    // SAFETY: argument 0 is this aggregate's `CsatCounts`, arguments 1 (and 2) integers;
-    // nothing here needs dropping.
+    // SAFETY: argument 0 is this aggregate's `CsatCounts`, arguments 1 (and 2) integers.
     unsafe {
         let counts = raw_state(fcinfo, CSAT, CsatCounts::default);
         let score = raw_arg(fcinfo, 1).map(|score| score.value() as i32);
@@ -363,9 +361,8 @@ unsafe fn csat_add(fcinfo: pg_sys::FunctionCallInfo, with_threshold: bool) -> pg
 /// As [`raise_from_raw`]: called from a raw transition that holds nothing needing a drop.
 #[cold]
 #[inline(never)]
-unsafe fn reject_csat_answer(score: i32, threshold: Option<i32>) -> ! {
-    // SAFETY: this function's contract.
-    unsafe { raise_from_raw(move || csat_answer_refused(CSAT, score, threshold)) }
+fn reject_csat_answer(score: i32, threshold: Option<i32>) -> ! {
+    raise_from_raw(move || csat_answer_refused(CSAT, score, threshold))
 }
 
 crate::raw_transition! {
