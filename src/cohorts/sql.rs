@@ -64,6 +64,10 @@ impl CohortState {
         }
     }
 
+    fn heap_bytes(&self) -> usize {
+        self.summary.heap_bytes() + self.period_argument.capacity() + self.zone_argument.capacity()
+    }
+
     fn of_summary(summary: CohortSummary) -> CohortState {
         CohortState {
             period_argument: summary.period().name().to_owned(),

@@ -38,6 +38,10 @@ pub unsafe trait ExpandedState: Clone + 'static {
     /// Reads the binary form, validating it.
     fn decode_state(bytes: &[u8]) -> MetricResult<Self>;
 
+    /// The heap bytes the state holds outside its object: charged to the memory context that
+    /// owns the object, so that Postgres counts them (hash aggregation's memory limit).
+    fn heap_bytes(&self) -> usize;
+
     /// The flatten methods of this type's objects.
     fn methods() -> &'static pg_sys::ExpandedObjectMethods;
 }
@@ -58,6 +62,10 @@ macro_rules! expanded_state {
             fn decode_state(bytes: &[u8]) -> $crate::common::error::MetricResult<Self> {
                 <$state>::decode(bytes)
             }
+            #[inline(always)]
+            fn heap_bytes(&self) -> usize {
+                <$state>::heap_bytes(self)
+            }
             fn methods() -> &'static ::pgrx::pg_sys::ExpandedObjectMethods {
                 static METHODS: ::pgrx::pg_sys::ExpandedObjectMethods =
                     ::pgrx::pg_sys::ExpandedObjectMethods {
@@ -71,8 +79,9 @@ macro_rules! expanded_state {
 }
 
 /// An expanded object: Postgres's header first (Postgres reaches the object through a pointer
-/// to it), the state, the reset callback that drops the object, and the state's binary form
-/// between `get_flat_size` and `flatten_into` (the per-row path never touches it).
+/// to it), the state, the reset callback that drops the object, the heap bytes of the state
+/// charged to the owning context, and the state's binary form between `get_flat_size` and
+/// `flatten_into` (the per-row path never touches it).
 #[repr(C)]
 struct Object<S> {
     header: pg_sys::ExpandedObjectHeader,
@@ -80,6 +89,7 @@ struct Object<S> {
     // pointer) and then the state, so they share cache lines as far as the state's size allows.
     state: S,
     callback: pg_sys::MemoryContextCallback,
+    charged: usize,
     flat: Option<Vec<u8>>,
 }
 
@@ -151,6 +161,7 @@ unsafe fn new_object<S: ExpandedState>(context: pg_sys::MemoryContext, state: S)
             header: pg_sys::ExpandedObjectHeader::default(),
             callback: pg_sys::MemoryContextCallback::default(),
             state,
+            charged: 0,
             flat: None,
         });
         object
@@ -163,8 +174,49 @@ unsafe fn new_object<S: ExpandedState>(context: pg_sys::MemoryContext, state: S)
         (*object).callback.func = Some(drop_object::<S>);
         (*object).callback.arg = object.cast();
         pg_sys::MemoryContextRegisterResetCallback(context, &mut (*object).callback);
+        charge_heap(object);
     }
     object
+}
+
+/// Charges the heap bytes of an object's state to the memory context that owns it.
+///
+/// The state's vectors live on the Rust heap, which Postgres does not see: hash aggregation
+/// (`hash_agg_check_limits`) and `MemoryContextMemAllocated` would count only the object's
+/// chunk, so a `GROUP BY` over many groups could grow far past `work_mem` without spilling.
+/// The context's `mem_allocated` (what Postgres adds up) is therefore kept at its own blocks
+/// plus the heap bytes of its objects' states: changed after every step that may grow a state,
+/// and given back by the reset callback before the context frees its blocks (Postgres then
+/// finds the count it expects).
+///
+/// # Safety
+/// `object` must be a live object made by [`new_object`].
+#[inline(always)]
+unsafe fn charge_heap<S: ExpandedState>(object: *mut Object<S>) {
+    // SAFETY: a live object (this function's contract).
+    let (bytes, charged) = unsafe { ((*object).state.heap_bytes(), (*object).charged) };
+    if bytes != charged {
+        // SAFETY: as above.
+        unsafe { recharge(object.cast(), std::ptr::addr_of_mut!((*object).charged), bytes) };
+    }
+}
+
+/// Moves the charge of an object from `*charged` to `bytes`.
+///
+/// # Safety
+/// `header` must be an object's header and `charged` its charge.
+#[cold]
+#[inline(never)]
+unsafe fn recharge(header: *mut pg_sys::ExpandedObjectHeader, charged: *mut usize, bytes: usize) {
+    // SAFETY: the header's context is the live context that owns the object.
+    unsafe {
+        let context = (*header).eoh_context;
+        (*context).mem_allocated = (*context)
+            .mem_allocated
+            .wrapping_sub(*charged)
+            .wrapping_add(bytes);
+        *charged = bytes;
+    }
 }
 
 /// Creates an object holding `state` for the running function: in an aggregate, owned by the
@@ -204,7 +256,11 @@ unsafe fn new_object_for<S: ExpandedState>(
 unsafe extern "C-unwind" fn drop_object<S>(arg: *mut std::ffi::c_void) {
     // SAFETY: `arg` is the object `new_object` wrote, and Postgres calls a reset callback once
     // (it unlinks it first).
-    super::guard::guard(|| unsafe { std::ptr::drop_in_place(arg.cast::<Object<S>>()) });
+    super::guard::guard(|| unsafe {
+        let object = arg.cast::<Object<S>>();
+        recharge(object.cast(), std::ptr::addr_of_mut!((*object).charged), 0);
+        std::ptr::drop_in_place(object)
+    });
 }
 
 /// `get_flat_size` method: the varlena size of the state's binary form, which is encoded here
@@ -396,8 +452,31 @@ pub unsafe fn expanded_return<S: ExpandedState>(
     // SAFETY: `fcinfo` is valid for writes and `state.object` a live object (this function's
     // contract and `ExpandedMut`'s invariant).
     unsafe {
+        debug_assert!(
+            returns_argument_object(fcinfo, state.object),
+            "an expanded transition returned another object than its argument 0's"
+        );
+        charge_heap(state.object);
         (*fcinfo).isnull = false;
         pg_sys::Datum::from((*state.object).header.eoh_rw_ptr.as_mut_ptr())
+    }
+}
+
+/// Whether `object` is the object of argument 0 when argument 0 is a read-write object of `S`.
+/// Postgres deletes the transition value it passed when a transition returns another pointer
+/// (`ExecAggTransReparent`), and deleting an object deletes its context, which the objects of
+/// one aggregate share: a transition must return the object it was given.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+unsafe fn returns_argument_object<S: ExpandedState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    object: *mut Object<S>,
+) -> bool {
+    // SAFETY: argument 0 is a value of `S`'s type (the caller's contract).
+    match unsafe { raw_arg(fcinfo, 0).and_then(|datum| object_of::<S>(datum)) } {
+        Some((argument, true)) => std::ptr::eq(argument, object),
+        _ => true,
     }
 }
 

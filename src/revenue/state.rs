@@ -18,7 +18,7 @@ use crate::common::calendar::{period_index, period_start_date, Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
-use crate::common::limits::check_state_bytes;
+use crate::common::limits::{check_state_bytes, vec_bytes};
 use crate::common::money::{self, read_decimal, write_decimal};
 
 pub const FORMAT_VERSION: u8 = 1;
@@ -293,6 +293,11 @@ impl MrrSummary {
         self.rows
             .reserve_exact(wanted.saturating_sub(self.rows.len()).max(1));
         Ok(())
+    }
+
+    /// Heap bytes held (charged to the aggregate's memory context).
+    pub fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.rows)
     }
 
     /// Fails with 54000 when `rows` rows would pass `crm.max_state_memory`.

@@ -98,6 +98,11 @@ impl PurchaseDays {
         Ok(check_state_bytes(function, WHAT, needed)?)
     }
 
+    /// Heap bytes held (charged to the aggregate's memory context).
+    pub fn heap_bytes(&self) -> usize {
+        self.days.capacity() * std::mem::size_of::<CustomerDay>()
+    }
+
     /// Sorts and deduplicates the pairs.
     fn compact(&mut self) {
         self.days.sort_unstable();

@@ -380,6 +380,12 @@ const RFM_FORMAT_VERSION: u8 = 1;
 const RFM_STATE: &str = "crm.rfm_agg state";
 
 impl RfmState {
+    /// Heap bytes held (charged to the aggregate's memory context).
+    #[inline(always)]
+    pub fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.spilled)
+    }
+
     /// Whether the state holds heap memory (more than [`INLINE_DAYS`] days were pushed), so
     /// that dropping it matters; before that, forgetting it without a drop leaks nothing.
     #[inline(always)]

@@ -263,6 +263,11 @@ impl CohortSummary {
     }
 
     /// Number of distinct customers.
+    /// Heap bytes held (charged to the aggregate's memory context).
+    pub fn heap_bytes(&self) -> usize {
+        self.customers.borrow().heap_bytes()
+    }
+
     pub fn customers(&self) -> u64 {
         self.settled().len as u64
     }

@@ -136,11 +136,15 @@ impl ServiceSummary {
         }
     }
 
+    /// Heap bytes held (charged to the aggregate's memory context).
+    pub fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.first_responses) + vec_bytes(&self.resolutions)
+    }
+
     /// Fails with 54000 when the durations would pass `crm.max_state_memory` after growing by
     /// `growth` bytes.
     fn check_memory(&self, function: &str, growth: usize) -> MetricResult<()> {
-        let held = vec_bytes(&self.first_responses) + vec_bytes(&self.resolutions);
-        check_state_bytes(function, "ticket durations", held.saturating_add(growth))
+        check_state_bytes(function, "ticket durations", self.heap_bytes().saturating_add(growth))
     }
 
     /// Adds one ticket (durations checked by the caller).
