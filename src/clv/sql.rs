@@ -104,6 +104,7 @@ fn raise_clv(error: ClvError) -> ! {
         MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
         MetricError::InvalidParameter(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
         MetricError::LimitExceeded(_) => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        MetricError::OutOfMemory(_) => PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
     };
     pgrx::pg_sys::panic::ErrorReport::new(code, error.error.report_message(), "crm_metrics")
         .set_hint(hint)

@@ -17,6 +17,8 @@ pub enum MetricError {
     InvalidBinary(String),
     /// SQLSTATE 54000 program_limit_exceeded (a state past `crm.max_state_memory`).
     LimitExceeded(String),
+    /// SQLSTATE 53200 out_of_memory (the allocator refused a state's growth).
+    OutOfMemory(String),
 }
 
 impl fmt::Display for MetricError {
@@ -27,7 +29,8 @@ impl fmt::Display for MetricError {
             | MetricError::InvalidText(m)
             | MetricError::DatetimeOverflow(m)
             | MetricError::InvalidBinary(m)
-            | MetricError::LimitExceeded(m) => f.write_str(m),
+            | MetricError::LimitExceeded(m)
+            | MetricError::OutOfMemory(m) => f.write_str(m),
         }
     }
 }

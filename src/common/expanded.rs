@@ -197,7 +197,13 @@ unsafe fn charge_heap<S: ExpandedState>(object: *mut Object<S>) {
     let (bytes, charged) = unsafe { ((*object).state.heap_bytes(), (*object).charged) };
     if bytes != charged {
         // SAFETY: as above.
-        unsafe { recharge(object.cast(), std::ptr::addr_of_mut!((*object).charged), bytes) };
+        unsafe {
+            recharge(
+                object.cast(),
+                std::ptr::addr_of_mut!((*object).charged),
+                bytes,
+            )
+        };
     }
 }
 

@@ -54,6 +54,34 @@ pub fn check_state_bytes(function: &str, what: &str, bytes: usize) -> MetricResu
     )))
 }
 
+/// Makes room for `additional` more items in `vector` (at least; the vector may double), or
+/// fails with 53200 naming `function` and what the state keeps. Rust aborts the process when an
+/// infallible allocation fails, so every growth of a state's vectors goes through here after
+/// [`check_state_bytes`] allowed it.
+#[inline]
+pub fn reserve<T>(
+    vector: &mut Vec<T>,
+    additional: usize,
+    function: &str,
+    what: &str,
+) -> MetricResult<()> {
+    if vector.capacity() - vector.len() >= additional {
+        return Ok(());
+    }
+    vector
+        .try_reserve(additional)
+        .map_err(|_| out_of_memory(function, what, vector.len().saturating_add(additional)))
+}
+
+/// The 53200 error of a state whose vector of `items` items could not be allocated.
+#[cold]
+#[inline(never)]
+pub fn out_of_memory(function: &str, what: &str, items: usize) -> MetricError {
+    MetricError::OutOfMemory(format!(
+        "{function}: out of memory growing the aggregate state ({what}) to {items} items"
+    ))
+}
+
 /// `bytes` as Postgres prints memory settings: whole kB, MB or GB when exact, else rounded MB.
 pub fn human_bytes(bytes: usize) -> String {
     const KB: usize = 1024;

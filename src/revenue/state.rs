@@ -18,7 +18,10 @@ use crate::common::calendar::{period_index, period_start_date, Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
-use crate::common::limits::{check_state_bytes, vec_bytes};
+use crate::common::limits::{check_state_bytes, out_of_memory, vec_bytes};
+
+/// What the summary keeps, for the memory errors.
+const WHAT: &str = "customer-months";
 use crate::common::money::{self, read_decimal, write_decimal};
 
 pub const FORMAT_VERSION: u8 = 1;
@@ -265,7 +268,10 @@ impl MrrSummary {
             self.settle(function)?;
             self.check_memory(function, self.rows.len() + other.rows.len())?;
         }
-        self.rows.reserve_exact(other.rows.len());
+        let wanted = self.rows.len().saturating_add(other.rows.len());
+        if self.rows.try_reserve_exact(other.rows.len()).is_err() {
+            return Err(out_of_memory(function, WHAT, wanted));
+        }
         self.rows.extend_from_slice(&other.rows);
         self.settled = false;
         Ok(())
@@ -291,8 +297,8 @@ impl MrrSummary {
             self.check_memory(function, wanted)?;
         }
         self.rows
-            .reserve_exact(wanted.saturating_sub(self.rows.len()).max(1));
-        Ok(())
+            .try_reserve_exact(wanted.saturating_sub(self.rows.len()).max(1))
+            .map_err(|_| out_of_memory(function, WHAT, wanted))
     }
 
     /// Heap bytes held (charged to the aggregate's memory context).
@@ -303,7 +309,7 @@ impl MrrSummary {
     /// Fails with 54000 when `rows` rows would pass `crm.max_state_memory`.
     fn check_memory(&self, function: &str, rows: usize) -> MetricResult<()> {
         let bytes = rows.max(self.rows.capacity()) * std::mem::size_of::<MrrRow>();
-        check_state_bytes(function, "customer-months", bytes)
+        check_state_bytes(function, WHAT, bytes)
     }
 
     /// Sorts the rows by customer and month and adds up the rows of one customer-month.

@@ -17,7 +17,7 @@ use super::{days_per_unit, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
-use crate::common::limits::check_state_bytes;
+use crate::common::limits::{check_state_bytes, reserve};
 
 /// One purchase day of one customer; `key` is the customer id (a bigint as is, a uuid's
 /// 128 bits, or a 128-bit hash of a text id's bytes).
@@ -91,11 +91,12 @@ impl PurchaseDays {
     /// Ok when the list may grow to hold `more` pairs (a vector doubles when it grows), else
     /// the 54000 error of `crm.max_state_memory`.
     #[cold]
-    fn check_growth(&self, function: &str, more: usize) -> ClvResult<()> {
+    fn check_growth(&mut self, function: &str, more: usize) -> ClvResult<()> {
         let needed = (self.days.len().saturating_add(more))
             .max(self.days.capacity().saturating_mul(2))
             .saturating_mul(std::mem::size_of::<CustomerDay>());
-        Ok(check_state_bytes(function, WHAT, needed)?)
+        check_state_bytes(function, WHAT, needed)?;
+        Ok(reserve(&mut self.days, more, function, WHAT)?)
     }
 
     /// Heap bytes held (charged to the aggregate's memory context).

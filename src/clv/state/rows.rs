@@ -3,7 +3,10 @@
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
-use crate::common::limits::check_state_bytes;
+use crate::common::limits::{check_state_bytes, out_of_memory};
+
+/// What the rows are, for the memory errors.
+const WHAT: &str = "distinct model input rows";
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -74,16 +77,18 @@ impl WeightedRows {
         let customers = self.customers.checked_add(weight).ok_or_else(overflow)?;
         let held = self.counts.len();
         // A new row when the table is full doubles it.
-        let doubled = (held == self.counts.capacity()).then(|| self.heap_bytes() * 2);
+        if held == self.counts.capacity() && !self.counts.contains_key(&key) {
+            check_state_bytes(function, WHAT, (self.heap_bytes() * 2).max(64))?;
+            self.counts
+                .try_reserve(1)
+                .map_err(|_| out_of_memory(function, WHAT, held.saturating_add(1)))?;
+        }
         match self.counts.entry(key) {
             Entry::Occupied(mut entry) => {
                 let count = entry.get_mut();
                 *count = count.checked_add(weight).ok_or_else(overflow)?;
             }
             Entry::Vacant(entry) => {
-                if let Some(doubled) = doubled {
-                    check_state_bytes(function, "distinct model input rows", doubled.max(64))?;
-                }
                 if held >= MAX_DISTINCT_ROWS {
                     return Err(MetricError::OutOfRange(format!(
                         "{function}: more than {MAX_DISTINCT_ROWS} distinct input rows; fit on \

@@ -3,7 +3,7 @@
 use super::{days_per_unit, invalid, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::limits::{check_state_bytes, vec_bytes};
+use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -494,10 +494,11 @@ impl RfmState {
     /// Fails with 54000 when the next push would double the purchase days past
     /// `crm.max_state_memory`.
     #[inline(always)]
-    fn check_growth(&self, function: &str) -> ClvResult<()> {
+    fn check_growth(&mut self, function: &str) -> ClvResult<()> {
         if self.owns_heap() && self.spilled.len() == self.spilled.capacity() {
             let doubled = vec_bytes(&self.spilled).saturating_mul(2);
             check_state_bytes(function, "purchase days", doubled)?;
+            reserve(&mut self.spilled, 1, function, "purchase days")?;
         }
         Ok(())
     }

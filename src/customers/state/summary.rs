@@ -5,7 +5,10 @@ use super::forms::SpanReader;
 use super::{check_period, customer_span, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
-use crate::common::limits::{check_state_bytes, vec_bytes};
+use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+
+/// What the summary keeps, for the memory errors.
+const WHAT: &str = "customer lifetimes";
 
 /// The unsorted tail of a summary is folded into its sorted spans once it holds more
 /// rows than the spans do, and never while it holds fewer than this many rows.
@@ -256,6 +259,7 @@ impl CustomerSummary {
             // The push below doubles the tail's allocation.
             let growth = vec_bytes(&self.pending).max(64);
             self.check_memory(function, growth)?;
+            reserve(&mut self.pending, 1, function, WHAT)?;
         }
         self.pending.push(row);
         self.fold_if_tail_is_long();
@@ -270,11 +274,20 @@ impl CustomerSummary {
         let customers = self.count_with(function, other.customers)?;
         self.check_memory(function, other.heap_bytes())?;
         if self.customers == 0 {
+            reserve(&mut self.spans, other.spans.len(), function, WHAT)?;
             self.spans.extend_from_slice(&other.spans);
         } else {
+            reserve(&mut self.pending_spans, other.spans.len(), function, WHAT)?;
             self.pending_spans.extend_from_slice(&other.spans);
         }
+        reserve(
+            &mut self.pending_spans,
+            other.pending_spans.len(),
+            function,
+            WHAT,
+        )?;
         self.pending_spans.extend_from_slice(&other.pending_spans);
+        reserve(&mut self.pending, other.pending.len(), function, WHAT)?;
         self.pending.extend_from_slice(&other.pending);
         self.customers = customers;
         self.fold_if_tail_is_long();
@@ -310,11 +323,7 @@ impl CustomerSummary {
     /// Fails with 54000 when the summary would pass `crm.max_state_memory` after growing by
     /// `growth` bytes.
     fn check_memory(&self, function: &str, growth: usize) -> MetricResult<()> {
-        check_state_bytes(
-            function,
-            "customer lifetimes",
-            self.heap_bytes().saturating_add(growth),
-        )
+        check_state_bytes(function, WHAT, self.heap_bytes().saturating_add(growth))
     }
 
     /// Rows added.

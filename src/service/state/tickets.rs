@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt;
-use crate::common::limits::{check_state_bytes, vec_bytes};
+use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+
+/// What the summary keeps, for the memory errors.
+const WHAT: &str = "ticket durations";
 
 pub const SUMMARY_FORMAT_VERSION: u8 = 1;
 pub const SUMMARY_TYPE: &str = "crm.service_summary";
@@ -144,7 +147,7 @@ impl ServiceSummary {
     /// Fails with 54000 when the durations would pass `crm.max_state_memory` after growing by
     /// `growth` bytes.
     fn check_memory(&self, function: &str, growth: usize) -> MetricResult<()> {
-        check_state_bytes(function, "ticket durations", self.heap_bytes().saturating_add(growth))
+        check_state_bytes(function, WHAT, self.heap_bytes().saturating_add(growth))
     }
 
     /// Adds one ticket (durations checked by the caller).
@@ -162,6 +165,8 @@ impl ServiceSummary {
             // A push below may double one of the two vectors.
             let doubled = vec_bytes(&self.first_responses).max(vec_bytes(&self.resolutions));
             self.check_memory(function, doubled.max(64))?;
+            reserve(&mut self.first_responses, 1, function, WHAT)?;
+            reserve(&mut self.resolutions, 1, function, WHAT)?;
         }
         self.tickets = checked(function, self.tickets, 1)?;
         if let Some(duration) = ticket.first_response {
