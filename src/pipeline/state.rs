@@ -573,6 +573,7 @@ impl PipelineFlat {
 // SAFETY: `repr(C)` with u64 fields and 16-byte arrays (offsets 0, 8, 16, 24, 40, 56, 64; size
 // 72, alignment 8): no padding, every byte pattern a value, which `validate` then checks.
 unsafe impl FlatState for PipelineFlat {
+    const KIND: u8 = 4;
     fn validate(self) -> MetricResult<Self> {
         // A decimal's serialized form is canonical exactly when it reads back to itself (no
         // unused flag bits, a scale of at most 28).
