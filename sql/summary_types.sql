@@ -4,7 +4,9 @@
 --     protocol clients); the binary form is the stored form, receive validates it;
 --   crm.= and crm.<>: equality of the (canonical) binary forms;
 --   crm.<type>_hash_ops: the default hash operator class, so DISTINCT, GROUP BY, UNION, IN and
---     hash joins work.
+--     hash joins work;
+--   crm.<, <=, >, >= and crm.<type>_btree_ops (the second block below): the default btree
+--     operator class, ordering the binary forms byte by byte.
 -- The receive function is the C symbol crm_<type>_recv that summary_type! exports; the others are
 -- shared by every type.
 DO $summary_types$

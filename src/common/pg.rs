@@ -445,9 +445,10 @@ macro_rules! summary_type {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Binary send/receive, equality and hashing of summary types. The stored form of a summary is
-// canonical (`encode` normalizes), so equal values have equal bytes and the shared functions
-// below compare and hash bytes. sql/summary_types.sql declares them for every type.
+// Binary send/receive, equality, hashing and ordering of summary types. The stored form of a
+// summary is canonical (`encode` normalizes), so equal values have equal bytes and the shared
+// functions below compare, hash and order bytes (of the canonical form, also for the working form
+// of an in-place aggregate state). sql/summary_types.sql declares them for every type.
 // ---------------------------------------------------------------------------------------------
 
 /// The receive function of summary type `T`: the rest of the message buffer is a binary form,
