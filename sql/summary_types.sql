@@ -4,7 +4,9 @@
 --     protocol clients); the binary form is the stored form, receive validates it;
 --   crm.= and crm.<>: equality of the (canonical) binary forms;
 --   crm.<type>_hash_ops: the default hash operator class, so DISTINCT, GROUP BY, UNION, IN and
---     hash joins work.
+--     hash joins work;
+--   crm.<, <=, >, >= and crm.<type>_btree_ops (the second block below): the default btree
+--     operator class, ordering the binary forms byte by byte.
 -- The receive function is the C symbol crm_<type>_recv that summary_type! exports; the others are
 -- shared by every type.
 DO $summary_types$
@@ -72,3 +74,87 @@ BEGIN
     END LOOP;
 END
 $summary_types$;
+
+-- BEGIN money (ordering of the summary types)
+-- Every type with a hash operator class also gets a default btree operator class, so ORDER BY a
+-- summary, an aggregate's DISTINCT (count(DISTINCT s)), sort-based grouping and merge joins work:
+--   crm.< crm.<= crm.> crm.>= and crm.<type>_cmp: the canonical binary forms compared byte by
+--     byte, a total order that agrees with crm.= (it orders values, not the metrics they hold);
+--   crm.<type>_btree_ops: the default btree operator class.
+DO $summary_order$
+DECLARE
+    type_name name;
+BEGIN
+    FOR type_name IN
+        SELECT t.typname FROM pg_type t
+        WHERE t.typnamespace = 'crm'::regnamespace AND t.typtype = 'b' AND t.typelem = 0
+          AND EXISTS (SELECT FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+                      WHERE c.opcintype = t.oid AND c.opcdefault AND a.amname = 'hash')
+        ORDER BY t.typname
+    LOOP
+        EXECUTE format($sql$
+            CREATE FUNCTION crm.%1$I(crm.%6$I, crm.%6$I) RETURNS boolean
+                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
+            CREATE FUNCTION crm.%2$I(crm.%6$I, crm.%6$I) RETURNS boolean
+                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
+            CREATE FUNCTION crm.%3$I(crm.%6$I, crm.%6$I) RETURNS boolean
+                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
+            CREATE FUNCTION crm.%4$I(crm.%6$I, crm.%6$I) RETURNS boolean
+                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
+            CREATE FUNCTION crm.%5$I(crm.%6$I, crm.%6$I) RETURNS integer
+                IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
+            CREATE OPERATOR crm.< (
+                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm.%1$I,
+                COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
+                RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+            );
+            CREATE OPERATOR crm.<= (
+                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm.%2$I,
+                COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
+                RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+            );
+            CREATE OPERATOR crm.> (
+                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm.%3$I,
+                COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
+                RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+            );
+            CREATE OPERATOR crm.>= (
+                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm.%4$I,
+                COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
+                RESTRICT = scalargesel, JOIN = scalargejoinsel
+            );
+            CREATE OPERATOR CLASS crm.%7$I DEFAULT FOR TYPE crm.%6$I USING btree AS
+                OPERATOR 1 crm.< (crm.%6$I, crm.%6$I),
+                OPERATOR 2 crm.<= (crm.%6$I, crm.%6$I),
+                OPERATOR 3 crm.= (crm.%6$I, crm.%6$I),
+                OPERATOR 4 crm.>= (crm.%6$I, crm.%6$I),
+                OPERATOR 5 crm.> (crm.%6$I, crm.%6$I),
+                FUNCTION 1 crm.%5$I(crm.%6$I, crm.%6$I);
+            COMMENT ON FUNCTION crm.%1$I(crm.%6$I, crm.%6$I) IS
+                'Whether the binary form of a crm.%6$s sorts before another''s (operator <, btree operator class)';
+            COMMENT ON FUNCTION crm.%2$I(crm.%6$I, crm.%6$I) IS
+                'Whether the binary form of a crm.%6$s sorts before or equals another''s (operator <=, btree operator class)';
+            COMMENT ON FUNCTION crm.%3$I(crm.%6$I, crm.%6$I) IS
+                'Whether the binary form of a crm.%6$s sorts after another''s (operator >, btree operator class)';
+            COMMENT ON FUNCTION crm.%4$I(crm.%6$I, crm.%6$I) IS
+                'Whether the binary form of a crm.%6$s sorts after or equals another''s (operator >=, btree operator class)';
+            COMMENT ON FUNCTION crm.%5$I(crm.%6$I, crm.%6$I) IS
+                'Compares the binary forms of two crm.%6$s values: -1, 0 or 1 (btree operator class)';
+            COMMENT ON OPERATOR crm.< (crm.%6$I, crm.%6$I) IS
+                'crm.%6$s sort order: the binary form sorts before (a total order agreeing with =, not a comparison of metrics)';
+            COMMENT ON OPERATOR crm.<= (crm.%6$I, crm.%6$I) IS
+                'crm.%6$s sort order: the binary form sorts before or is equal';
+            COMMENT ON OPERATOR crm.> (crm.%6$I, crm.%6$I) IS
+                'crm.%6$s sort order: the binary form sorts after';
+            COMMENT ON OPERATOR crm.>= (crm.%6$I, crm.%6$I) IS
+                'crm.%6$s sort order: the binary form sorts after or is equal';
+            COMMENT ON OPERATOR CLASS crm.%7$I USING btree IS
+                'Default btree operator class of crm.%6$s (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+            COMMENT ON OPERATOR FAMILY crm.%7$I USING btree IS
+                'Btree operator family of crm.%6$s';
+            $sql$, type_name || '_lt', type_name || '_le', type_name || '_gt', type_name || '_ge',
+            type_name || '_cmp', type_name, type_name || '_btree_ops');
+    END LOOP;
+END
+$summary_order$;
+-- END money

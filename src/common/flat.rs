@@ -22,6 +22,12 @@
 //! so a working state shipped between processes (a parallel worker's partial state) or shown as
 //! text (Citus, `EXPLAIN`) behaves like any value of the type. Only a transition running as an
 //! aggregate writes in place; called directly from SQL it returns a new canonical value.
+//!
+//! A working form can still escape as a value: an aggregate a user declares with one of these
+//! transitions and no final function returns its state as it is. The byte-wise support
+//! functions every type shares (send, `=`, `<>`, hashing, ordering: src/common/pg.rs) do not
+//! know the type, so the working form carries its type's [`FlatState::KIND`] in its first
+//! padding byte, and [`canonical_of_working`] turns it into the canonical form they compare.
 use super::error::MetricResult;
 use super::pg::{raw_arg, raw_return_unchanged, varlena_from_bytes, with_varlena_bytes, OrRaise};
 use pgrx::datum::IntoDatum;
@@ -42,6 +48,9 @@ const WORKING_OFFSET: usize = 8;
 /// no padding, so that every byte pattern of `size_of::<Self>()` bytes is a value (which
 /// [`FlatState::validate`] then checks) and its alignment is at most 8.
 pub unsafe trait FlatState: Copy + Default + 'static {
+    /// The type's byte in the working form (after [`WORKING_TAG`]), listed in [`FLAT_TYPES`].
+    const KIND: u8;
+
     /// Checks a state read from a working form that did not come from this backend (a
     /// parallel worker, a binary `COPY`): counts within range, parts within wholes.
     fn validate(self) -> MetricResult<Self>;
@@ -51,6 +60,56 @@ pub unsafe trait FlatState: Copy + Default + 'static {
 
     /// Reads the canonical binary form, validating it.
     fn decode_canonical(bytes: &[u8]) -> MetricResult<Self>;
+}
+
+/// Every flat state type: its [`FlatState::KIND`] and the canonical form of one of its working
+/// forms.
+type Canonicalize = fn(&[u8]) -> MetricResult<Vec<u8>>;
+pub const FLAT_TYPES: [(u8, Canonicalize); 5] = [
+    (
+        crate::survey::state::NpsCounts::KIND,
+        canonical_of::<crate::survey::state::NpsCounts>,
+    ),
+    (
+        crate::survey::state::CsatCounts::KIND,
+        canonical_of::<crate::survey::state::CsatCounts>,
+    ),
+    (
+        crate::ratios::state::ShareCounts::KIND,
+        canonical_of::<crate::ratios::state::ShareCounts>,
+    ),
+    (
+        crate::pipeline::state::PipelineFlat::KIND,
+        canonical_of::<crate::pipeline::state::PipelineFlat>,
+    ),
+    (
+        crate::customers::state::PeriodFlat::KIND,
+        canonical_of::<crate::customers::state::PeriodFlat>,
+    ),
+];
+
+fn canonical_of<T: FlatState>(bytes: &[u8]) -> MetricResult<Vec<u8>> {
+    decode_any::<T>(bytes).map(|state| state.encode_canonical())
+}
+
+/// The canonical form of the payload of a working form (of any flat state type): `None` when
+/// `bytes` is not a working form (canonical forms start with a format version, never with
+/// [`WORKING_TAG`]), a 22P03 error when it is a malformed one.
+pub fn canonical_of_working(bytes: &[u8]) -> Option<MetricResult<Vec<u8>>> {
+    if bytes.first() != Some(&WORKING_TAG) {
+        return None;
+    }
+    let kind = bytes.get(1).copied();
+    let canonicalize = FLAT_TYPES
+        .iter()
+        .find(|(known, _)| Some(*known) == kind)
+        .map(|(_, canonicalize)| canonicalize);
+    Some(match canonicalize {
+        Some(canonicalize) => canonicalize(bytes),
+        None => Err(super::error::MetricError::InvalidBinary(
+            "crm_metrics: malformed working form of an aggregate state".to_owned(),
+        )),
+    })
 }
 
 /// Payload bytes (after the 4-byte header) of the working form of `T`.
@@ -193,6 +252,7 @@ fn new_working<T: FlatState>(state: T) -> *mut u8 {
         let pointer = pg_sys::palloc0(total).cast::<u8>();
         pgrx::set_varsize_4b(pointer.cast(), total as i32);
         *pointer.add(pg_sys::VARHDRSZ) = WORKING_TAG;
+        *pointer.add(pg_sys::VARHDRSZ + 1) = T::KIND;
         pointer.add(WORKING_OFFSET).cast::<T>().write(state);
         pointer
     }
@@ -284,6 +344,7 @@ mod tests {
 
     // SAFETY: two u64 fields, no padding.
     unsafe impl FlatState for Pair {
+        const KIND: u8 = 0xEE;
         fn validate(self) -> MetricResult<Self> {
             if self.part <= self.whole {
                 Ok(self)
@@ -311,6 +372,21 @@ mod tests {
         payload.extend_from_slice(&pair.part.to_ne_bytes());
         payload.extend_from_slice(&pair.whole.to_ne_bytes());
         payload
+    }
+
+    #[test]
+    fn every_flat_type_has_its_own_kind() {
+        let mut kinds: Vec<u8> = FLAT_TYPES.iter().map(|(kind, _)| *kind).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), FLAT_TYPES.len());
+        assert!(!kinds.contains(&0));
+        // Not a working form: None; a working form of no known type: 22P03.
+        assert_eq!(canonical_of_working(&[1, 2, 3]), None);
+        assert!(matches!(
+            canonical_of_working(&[WORKING_TAG, 0, 0, 0]),
+            Some(Err(MetricError::InvalidBinary(_)))
+        ));
     }
 
     #[test]

@@ -186,18 +186,107 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
     }
 }
 
-/// `a + b`, or 22003 naming `what`.
+/// `a + b` exactly, or 22003 naming `what` and both values. The result has the larger of the
+/// two scales, as Postgres's `numeric` addition gives (so a sum keeps the display scale of its
+/// amounts whatever order they come in); when the mantissa at that scale passes 96 bits, zeros
+/// at the end of the fraction are dropped, and when it still does not fit, the sum needs more
+/// than 28 significant digits and is refused. Never rounded: `rust_decimal`'s own `checked_add`
+/// rounds the fraction in that case (1e27 + 0.25 gave 1e27 + 0.2).
 #[inline]
 pub fn add(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<Decimal> {
-    a.checked_add(b)
-        .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
+    exact_sum(a, b, false).ok_or_else(|| inexact(function, what, a, "+", b))
 }
 
-/// `a - b`, or 22003 naming `what`.
+/// `a - b` exactly (as [`add`]), or 22003 naming `what` and both values.
 #[inline]
 pub fn sub(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<Decimal> {
-    a.checked_sub(b)
-        .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
+    exact_sum(a, b, true).ok_or_else(|| inexact(function, what, a, "-", b))
+}
+
+#[cold]
+#[inline(never)]
+fn inexact(function: &str, what: &str, a: Decimal, operator: &str, b: Decimal) -> MetricError {
+    money_out_of_range(
+        function,
+        what,
+        &format!("{a} {operator} {b} does not fit 28 significant digits"),
+    )
+}
+
+/// `a + b` (or `a - b`) as an exact `Decimal` at the larger scale of the two (fewer places only
+/// when the last ones are zeros and the mantissa would not fit otherwise); `None` when no
+/// `Decimal` holds the exact result.
+#[inline]
+pub fn exact_sum(a: Decimal, b: Decimal, subtract: bool) -> Option<Decimal> {
+    let (scale_a, scale_b) = (a.scale(), b.scale());
+    let right = if subtract {
+        -b.mantissa()
+    } else {
+        b.mantissa()
+    };
+    if scale_a == scale_b {
+        // Mantissas are below 2^96: the i128 sum cannot overflow.
+        return fit(a.mantissa() + right, scale_a);
+    }
+    let scale = scale_a.max(scale_b);
+    let widen = |mantissa: i128, from: u32| {
+        10i128
+            .checked_pow(scale - from)
+            .and_then(|factor| mantissa.checked_mul(factor))
+    };
+    match (widen(a.mantissa(), scale_a), widen(right, scale_b)) {
+        (Some(left), Some(right)) => fit(left.checked_add(right)?, scale),
+        _ => {
+            // A mantissa past 2^127 at the common scale: without zeros at the end of the
+            // fractions (normalized), the exact sum's last digit is at the larger remaining
+            // scale, and if a mantissa still passes 2^127 there, the sum passes 2^96 there.
+            let (a_normal, b_normal) = (a.normalize(), b.normalize());
+            if (a_normal.scale(), b_normal.scale()) == (scale_a, scale_b) {
+                return None;
+            }
+            exact_sum(a_normal, b_normal, subtract)
+        }
+    }
+}
+
+/// `mantissa · 10^-scale` as a `Decimal`, dropping zeros at the end of the fraction only while
+/// the mantissa does not fit 96 bits; `None` when it cannot fit without rounding.
+#[inline(always)]
+fn fit(mut mantissa: i128, mut scale: u32) -> Option<Decimal> {
+    const LIMIT: u128 = MANTISSA_LIMIT;
+    while mantissa.unsigned_abs() >= LIMIT {
+        if scale == 0 || mantissa % 10 != 0 {
+            return None;
+        }
+        mantissa /= 10;
+        scale -= 1;
+    }
+    Decimal::try_from_i128_with_scale(mantissa, scale).ok()
+}
+
+/// `value` at `scale` places when that is exact and fits (the display scale a sum of amounts of
+/// at most `scale` places has), else at the nearest scale that is; used when a window frame
+/// drops the rows that had the most places.
+pub fn with_scale(value: Decimal, scale: u32) -> Decimal {
+    let mut mantissa = value.mantissa();
+    let mut current = value.scale();
+    while current > scale && mantissa % 10 == 0 {
+        mantissa /= 10;
+        current -= 1;
+    }
+    while current < scale {
+        match mantissa
+            .checked_mul(10)
+            .filter(|m| m.unsigned_abs() < MANTISSA_LIMIT)
+        {
+            Some(wider) => {
+                mantissa = wider;
+                current += 1;
+            }
+            None => break,
+        }
+    }
+    Decimal::try_from_i128_with_scale(mantissa, current).unwrap_or(value)
 }
 
 /// `a * b`, or 22003 naming `what`.
@@ -402,5 +491,113 @@ mod tests {
         assert_eq!(div("f", "x", Decimal::ONE, Decimal::ZERO).unwrap(), None);
         assert_eq!(ratio(Decimal::from(85), Decimal::from(80)), Some(1.0625));
         assert_eq!(ratio(Decimal::ONE, Decimal::ZERO), None);
+    }
+
+    #[test]
+    fn sums_are_exact_or_refused() {
+        let big = d_str("1000000000000000000000000000");
+        // 1e27 + 0.25 needs 30 digits: refused, never rounded to 1e27 + 0.2.
+        let error = add("crm.f", "won value", big, d_str("0.25")).unwrap_err();
+        assert!(
+            matches!(&error, MetricError::OutOfRange(message)
+            if message.starts_with("crm.f: won value 1000000000000000000000000000 + 0.25")),
+            "{error:?}"
+        );
+        assert!(sub("crm.f", "x", big, d_str("0.25")).is_err());
+        // 1e27 + 0.2 fits (29 digits below 2^96).
+        assert_eq!(
+            add("f", "x", big, d_str("0.2")).unwrap(),
+            d_str("1000000000000000000000000000.2")
+        );
+        // Zeros at the end are dropped when the mantissa would not fit otherwise.
+        let sum = add("f", "x", big, d_str("0.20")).unwrap();
+        assert_eq!(
+            (sum, sum.scale()),
+            (d_str("1000000000000000000000000000.2"), 1)
+        );
+        // The larger scale is kept: 8.50 - 0.25 is 8.25, 8.75 - 0.25 is 8.50.
+        assert_eq!(
+            sub("f", "x", d_str("8.75"), d_str("0.25"))
+                .unwrap()
+                .to_string(),
+            "8.50"
+        );
+        assert_eq!(
+            add("f", "x", d_str("8.5"), d_str("0.25"))
+                .unwrap()
+                .to_string(),
+            "8.75"
+        );
+        assert_eq!(
+            add("f", "x", d_str("8"), d_str("0.0")).unwrap().to_string(),
+            "8.0"
+        );
+        // Scales 0 and 28 far apart.
+        assert!(add(
+            "f",
+            "x",
+            Decimal::MAX,
+            d_str("0.0000000000000000000000000001")
+        )
+        .is_err());
+        assert_eq!(
+            add(
+                "f",
+                "x",
+                Decimal::MAX,
+                d_str("0.0000000000000000000000000000")
+            )
+            .unwrap(),
+            Decimal::MAX
+        );
+        assert_eq!(
+            add("f", "x", Decimal::MAX, Decimal::MIN).unwrap(),
+            Decimal::ZERO
+        );
+        assert_eq!(
+            sub(
+                "f",
+                "x",
+                d_str("0.0000000000000000000000000001"),
+                d_str("0.0000000000000000000000000001")
+            )
+            .unwrap(),
+            Decimal::ZERO
+        );
+        assert_eq!(with_scale(d_str("8.50"), 1).to_string(), "8.5");
+        assert_eq!(with_scale(d_str("8.5"), 2).to_string(), "8.50");
+        assert_eq!(with_scale(d_str("8.25"), 1).to_string(), "8.25");
+        assert_eq!(with_scale(Decimal::MAX, 2), Decimal::MAX);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sums_equal_exact_integer_arithmetic(
+            a in proptest::num::i128::ANY, sa in 0u32..=28,
+            b in proptest::num::i128::ANY, sb in 0u32..=28,
+            shift_a in 0u32..100, shift_b in 0u32..100,
+        ) {
+            let a = Decimal::from_i128_with_scale((a >> 32) >> (shift_a % 97), sa);
+            let b = Decimal::from_i128_with_scale((b >> 32) >> (shift_b % 97), sb);
+            for subtract in [false, true] {
+                let result = exact_sum(a, b, subtract);
+                // Reference: both at scale 28 in i256-free arithmetic via text-free checks.
+                if let Some(result) = result {
+                    proptest::prop_assert!(result.scale() <= sa.max(sb));
+                    let back = exact_sum(result, b, !subtract).unwrap();
+                    proptest::prop_assert_eq!(back, a);
+                    // rust_decimal agrees when its own sum is exact.
+                    let theirs = if subtract { a.checked_sub(b) } else { a.checked_add(b) };
+                    proptest::prop_assert_eq!(theirs, Some(result));
+                } else {
+                    // rust_decimal's sum then differs from the exact one (rounded) or overflows.
+                    let theirs = if subtract { a.checked_sub(b) } else { a.checked_add(b) };
+                    if let Some(theirs) = theirs {
+                        let back = if subtract { theirs.checked_add(b) } else { theirs.checked_sub(b) };
+                        proptest::prop_assert!(back != Some(a) || theirs.scale() < sa.max(sb));
+                    }
+                }
+            }
+        }
     }
 }

@@ -446,9 +446,10 @@ macro_rules! summary_type {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Binary send/receive, equality and hashing of summary types. The stored form of a summary is
-// canonical (`encode` normalizes), so equal values have equal bytes and the shared functions
-// below compare and hash bytes. sql/summary_types.sql declares them for every type.
+// Binary send/receive, equality, hashing and ordering of summary types. The stored form of a
+// summary is canonical (`encode` normalizes), so equal values have equal bytes and the shared
+// functions below compare, hash and order bytes (of the canonical form, also for the working form
+// of an in-place aggregate state). sql/summary_types.sql declares them for every type.
 // ---------------------------------------------------------------------------------------------
 
 /// The receive function of summary type `T`: the rest of the message buffer is a binary form,
@@ -496,12 +497,28 @@ unsafe fn with_varlena_arguments(
         let second = (*fcinfo).nargs > 1;
         let second = second.then(|| pgrx::fcinfo::pg_get_nullable_datum(fcinfo, 1).value);
         (*fcinfo).isnull = false;
-        with_varlena_bytes(first, |left| match second {
-            Some(datum) if second_is_varlena => {
-                with_varlena_bytes(datum, |right| body(left, Some(right), None))
+        with_varlena_bytes(first, |left| {
+            let left = canonical_payload(left);
+            match second {
+                Some(datum) if second_is_varlena => with_varlena_bytes(datum, |right| {
+                    body(&left, Some(&canonical_payload(right)), None)
+                }),
+                other => body(&left, None, other),
             }
-            other => body(left, None, other),
         })
+    }
+}
+
+/// The canonical binary form of a value of a summary or state type, from its payload: the
+/// payload itself, or for the working form of an in-place aggregate state (which an aggregate
+/// without a final function returns as it is; src/common/flat.rs) its canonical form, so that
+/// send, equality, hashing and ordering see one form per value. A malformed working form is
+/// 22P03.
+fn canonical_payload(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match super::flat::canonical_of_working(bytes) {
+        None => std::borrow::Cow::Borrowed(bytes),
+        Some(Ok(canonical)) => std::borrow::Cow::Owned(canonical),
+        Some(Err(error)) => raise(error),
     }
 }
 
@@ -535,6 +552,61 @@ crate::raw_transition! {
                 true,
             )
         }
+    }
+}
+
+/// The order of the btree operator class of every summary type: the canonical binary forms
+/// compared byte by byte (a shorter form that is a prefix of a longer one first). A total
+/// order that agrees with `=`; it says nothing about the metrics the values hold.
+fn compare_forms(
+    fcinfo: pg_sys::FunctionCallInfo,
+    answer: fn(std::cmp::Ordering) -> pg_sys::Datum,
+) -> pg_sys::Datum {
+    // SAFETY: the caller is a STRICT V1 function of two values of one summary type.
+    unsafe {
+        with_varlena_arguments(
+            fcinfo,
+            |left, right, _| {
+                answer(right.map_or(std::cmp::Ordering::Equal, |right| left.cmp(right)))
+            },
+            true,
+        )
+    }
+}
+
+crate::raw_transition! {
+    /// Btree support function 1 of every summary type: -1, 0 or 1 as the canonical binary
+    /// forms compare.
+    fn crm_summary_cmp / pg_finfo_crm_summary_cmp (fcinfo) {
+        compare_forms(fcinfo, |order| pg_sys::Datum::from(order as i32))
+    }
+}
+
+crate::raw_transition! {
+    /// `<` of every summary type (btree operator class order).
+    fn crm_summary_lt / pg_finfo_crm_summary_lt (fcinfo) {
+        compare_forms(fcinfo, |order| pg_sys::Datum::from(order.is_lt()))
+    }
+}
+
+crate::raw_transition! {
+    /// `<=` of every summary type (btree operator class order).
+    fn crm_summary_le / pg_finfo_crm_summary_le (fcinfo) {
+        compare_forms(fcinfo, |order| pg_sys::Datum::from(order.is_le()))
+    }
+}
+
+crate::raw_transition! {
+    /// `>` of every summary type (btree operator class order).
+    fn crm_summary_gt / pg_finfo_crm_summary_gt (fcinfo) {
+        compare_forms(fcinfo, |order| pg_sys::Datum::from(order.is_gt()))
+    }
+}
+
+crate::raw_transition! {
+    /// `>=` of every summary type (btree operator class order).
+    fn crm_summary_ge / pg_finfo_crm_summary_ge (fcinfo) {
+        compare_forms(fcinfo, |order| pg_sys::Datum::from(order.is_ge()))
     }
 }
 

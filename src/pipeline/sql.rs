@@ -1,7 +1,9 @@
 //! SQL surface of the sales pipeline: `crm.pipeline_agg`, `crm.rollup(crm.pipeline_summary)`,
 //! the accessors, and the one-step `crm.pipeline_velocity` aggregate. Aggregates are declared
 //! in `sql/pipeline.sql`; the per-row transitions are raw V1 C functions.
-use super::state::{interval_microseconds, PipelineFlat, PipelineSummary, USECS_PER_DAY};
+use super::state::{
+    interval_microseconds, PipelineFlat, PipelineSummary, PipelineWindow, USECS_PER_DAY,
+};
 use crate::common::datum::{decimal_of, numeric_of, raw_decimal};
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::pg::{
@@ -36,7 +38,7 @@ crate::summary_type!(pipeline_summary(PipelineSummary));
 /// created_at skips the row.
 #[inline(always)]
 unsafe fn pipeline_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -> pg_sys::Datum {
-    let summary = unsafe { raw_state(fcinfo, function, PipelineSummary::default) };
+    let summary = unsafe { raw_state(fcinfo, function, PipelineWindow::default) };
     let (Some(amount), Some(created_at)) =
         (unsafe { raw_arg(fcinfo, 1) }, unsafe { raw_arg(fcinfo, 2) })
     else {
@@ -80,7 +82,7 @@ fn pipeline_inverse(
 ) -> Internal {
     let function = PIPELINE_AGG;
     if let (Some(amount), Some(created_at), Some(summary)) = (amount, created_at, unsafe {
-        state_ref::<PipelineSummary>(&mut state)
+        state_ref::<PipelineWindow>(&mut state)
     }) {
         let amount = decimal_of(function, "amount", &amount);
         let closed_at = closed_at.map(pg_sys::TimestampTz::from);
@@ -105,14 +107,8 @@ fn pipeline_rollup_trans(
     summary: Option<pipeline_summary>,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
-    let merged = unsafe {
-        state_or_init(
-            &mut state,
-            fcinfo,
-            PIPELINE_ROLLUP,
-            PipelineSummary::default,
-        )
-    };
+    let merged =
+        unsafe { state_or_init(&mut state, fcinfo, PIPELINE_ROLLUP, PipelineWindow::default) };
     if let Some(summary) = summary {
         merged.merge(PIPELINE_ROLLUP, &summary.0).or_raise();
     }
@@ -123,7 +119,7 @@ fn pipeline_rollup_trans(
 #[pg_extern(immutable, parallel_safe)]
 fn pipeline_rollup_inverse(mut state: Internal, summary: Option<pipeline_summary>) -> Internal {
     if let (Some(summary), Some(merged)) =
-        (summary, unsafe { state_ref::<PipelineSummary>(&mut state) })
+        (summary, unsafe { state_ref::<PipelineWindow>(&mut state) })
     {
         merged.unmerge(PIPELINE_ROLLUP, &summary.0).or_raise();
     }
@@ -132,8 +128,8 @@ fn pipeline_rollup_inverse(mut state: Internal, summary: Option<pipeline_summary
 
 /// The state's summary, or `None` when no usable row was seen.
 fn seen(state: &mut Internal) -> Option<PipelineSummary> {
-    unsafe { state_ref::<PipelineSummary>(state) }
-        .copied()
+    unsafe { state_ref::<PipelineWindow>(state) }
+        .map(|window| window.summary)
         .filter(|summary| summary.opportunities() > 0)
 }
 

@@ -129,7 +129,14 @@ impl PipelineSummary {
         closed_at: Option<i64>,
         won: Option<bool>,
     ) -> MetricResult<()> {
-        match classify(function, amount, created_at, closed_at, won)? {
+        let outcome = classify(function, amount, created_at, closed_at, won)?;
+        self.apply(function, amount, outcome)
+    }
+
+    /// Counts one opportunity already classified.
+    #[inline(always)]
+    fn apply(&mut self, function: &str, amount: Decimal, outcome: Outcome) -> MetricResult<()> {
+        match outcome {
             Outcome::Open => {
                 self.open_value = money::add(function, "open value", self.open_value, amount)?;
                 self.open = self
@@ -373,6 +380,107 @@ impl PipelineSummary {
     }
 }
 
+/// Largest scale of a `Decimal`, and so the number of scales a window state counts.
+const SCALES: usize = 29;
+
+/// The moving-aggregate (window frame) state of the pipeline aggregates: the summary of the
+/// frame and, for each sum of money, how many of the frame's amounts (or rolled-up summaries'
+/// values) have each scale. A sum keeps the largest scale of what it adds, as Postgres's
+/// `numeric` does; when the frame drops the rows with the most places, the sum goes back to the
+/// largest scale left, so a frame gives the same summary, byte for byte, as `GROUP BY` over its
+/// rows (8.50 + 0.25 - 8.50 is 0.25, not 0.25 at the scale of 8.50, and 8.75 - 0.25 over the
+/// rows {8.5, 0.25} leaves 8.5, not 8.50).
+#[derive(Debug, Clone, Default)]
+pub struct PipelineWindow {
+    pub summary: PipelineSummary,
+    won_scales: [u64; SCALES],
+    open_scales: [u64; SCALES],
+}
+
+impl PipelineWindow {
+    /// Counts one opportunity ([`PipelineSummary::add`]).
+    #[inline(always)]
+    pub fn add(
+        &mut self,
+        function: &str,
+        amount: Decimal,
+        created_at: i64,
+        closed_at: Option<i64>,
+        won: Option<bool>,
+    ) -> MetricResult<()> {
+        let outcome = classify(function, amount, created_at, closed_at, won)?;
+        self.summary.apply(function, amount, outcome)?;
+        self.count_scale(outcome, amount.scale(), true);
+        Ok(())
+    }
+
+    /// Removes an opportunity counted before (the inverse transition).
+    pub fn remove(
+        &mut self,
+        function: &str,
+        amount: Decimal,
+        created_at: i64,
+        closed_at: Option<i64>,
+        won: Option<bool>,
+    ) -> MetricResult<()> {
+        let outcome = classify(function, amount, created_at, closed_at, won)?;
+        let mut single = PipelineSummary::default();
+        single.apply(function, amount, outcome)?;
+        self.summary.unmerge(function, &single)?;
+        self.count_scale(outcome, amount.scale(), false);
+        self.rescale();
+        Ok(())
+    }
+
+    /// Merges a summary ([`PipelineSummary::merge`], the rollup).
+    pub fn merge(&mut self, function: &str, other: &PipelineSummary) -> MetricResult<()> {
+        self.summary.merge(function, other)?;
+        Self::count(&mut self.won_scales, other.won_value.scale(), true);
+        Self::count(&mut self.open_scales, other.open_value.scale(), true);
+        Ok(())
+    }
+
+    /// Removes a summary merged before (the rollup's inverse transition).
+    pub fn unmerge(&mut self, function: &str, other: &PipelineSummary) -> MetricResult<()> {
+        self.summary.unmerge(function, other)?;
+        Self::count(&mut self.won_scales, other.won_value.scale(), false);
+        Self::count(&mut self.open_scales, other.open_value.scale(), false);
+        self.rescale();
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn count_scale(&mut self, outcome: Outcome, scale: u32, up: bool) {
+        match outcome {
+            Outcome::Open => Self::count(&mut self.open_scales, scale, up),
+            Outcome::Won(_) => Self::count(&mut self.won_scales, scale, up),
+            Outcome::Lost => {}
+        }
+    }
+
+    #[inline(always)]
+    fn count(scales: &mut [u64; SCALES], scale: u32, up: bool) {
+        if let Some(count) = scales.get_mut(scale as usize) {
+            *count = if up {
+                count.saturating_add(1)
+            } else {
+                count.saturating_sub(1)
+            };
+        }
+    }
+
+    /// Puts each sum back at the largest scale of what the frame still holds.
+    fn rescale(&mut self) {
+        let largest = |scales: &[u64; SCALES]| {
+            scales.iter().rposition(|&count| count > 0).unwrap_or(0) as u32
+        };
+        self.summary.won_value =
+            money::with_scale(self.summary.won_value, largest(&self.won_scales));
+        self.summary.open_value =
+            money::with_scale(self.summary.open_value, largest(&self.open_scales));
+    }
+}
+
 /// Working form of a [`PipelineSummary`] as the state of the pipeline aggregates (SQL type
 /// `crm.pipeline_summary`, changed in place per row: [`crate::common::flat`]). Plain old data:
 /// the two sums of money in `Decimal`'s 16-byte serialized form, and the sum of sales cycles in
@@ -465,6 +573,7 @@ impl PipelineFlat {
 // SAFETY: `repr(C)` with u64 fields and 16-byte arrays (offsets 0, 8, 16, 24, 40, 56, 64; size
 // 72, alignment 8): no padding, every byte pattern a value, which `validate` then checks.
 unsafe impl FlatState for PipelineFlat {
+    const KIND: u8 = 4;
     fn validate(self) -> MetricResult<Self> {
         // A decimal's serialized form is canonical exactly when it reads back to itself (no
         // unused flag bits, a scale of at most 28).
@@ -708,6 +817,80 @@ mod tests {
             })
     }
 
+    #[test]
+    fn window_frames_keep_the_scale_group_by_gives() {
+        let row = |text: &str| (d(text), 0, Some(DAY), Some(true));
+        let rows = [row("0.25"), row("8.5"), row("1"), row("2.000")];
+        let mut window = PipelineWindow::default();
+        let mut start = 0;
+        for end in 0..rows.len() {
+            let (amount, created, closed, won) = rows[end];
+            window.add(F, amount, created, closed, won).unwrap();
+            while end - start >= 2 {
+                let (amount, created, closed, won) = rows[start];
+                window.remove(F, amount, created, closed, won).unwrap();
+                start += 1;
+            }
+            let mut grouped = PipelineSummary::default();
+            for &(amount, created, closed, won) in &rows[start..=end] {
+                grouped.add(F, amount, created, closed, won).unwrap();
+            }
+            assert_eq!(
+                window.summary.encode(),
+                grouped.encode(),
+                "frame {start}..={end}"
+            );
+            assert_eq!(window.summary.to_text(), grouped.to_text());
+        }
+        // {8.5, 1}: 8.5 + 1 after 0.25 left, "9.5", never "9.50".
+        let mut window = PipelineWindow::default();
+        for text in ["0.25", "8.5", "1"] {
+            let (amount, created, closed, won) = row(text);
+            window.add(F, amount, created, closed, won).unwrap();
+        }
+        let (amount, created, closed, won) = row("0.25");
+        window.remove(F, amount, created, closed, won).unwrap();
+        assert_eq!(window.summary.won_value.to_string(), "9.5");
+        // Rolling up summaries: the same.
+        let summary = |text: &str| {
+            let mut summary = PipelineSummary::default();
+            summary.add(F, d(text), 0, None, None).unwrap();
+            summary
+        };
+        let mut rolled = PipelineWindow::default();
+        rolled.merge(F, &summary("8.50")).unwrap();
+        rolled.merge(F, &summary("0.5")).unwrap();
+        rolled.unmerge(F, &summary("8.50")).unwrap();
+        assert_eq!(rolled.summary.encode(), summary("0.5").encode());
+    }
+
+    #[test]
+    fn sums_past_28_digits_are_refused_not_rounded() {
+        let mut summary = PipelineSummary::default();
+        summary
+            .add(F, d("1000000000000000000000000000"), 0, None, None)
+            .unwrap();
+        let error = summary.add(F, d("0.25"), 0, None, None).unwrap_err();
+        assert!(
+            matches!(&error, MetricError::OutOfRange(message)
+            if message.contains("crm.pipeline_agg: open value 1000000000000000000000000000 + 0.25")),
+            "{error:?}"
+        );
+        let mut flat = PipelineFlat::of(&PipelineSummary::default());
+        flat.add(
+            F,
+            d("1000000000000000000000000000"),
+            0,
+            Some(DAY),
+            Some(true),
+        )
+        .unwrap();
+        assert!(flat.add(F, d("0.25"), 0, Some(DAY), Some(true)).is_err());
+        let mut other = PipelineSummary::default();
+        other.add(F, d("0.25"), 0, None, None).unwrap();
+        assert!(summary.clone().merge(F, &other).is_err());
+    }
+
     proptest! {
         #[test]
         fn working_form_adds_as_the_summary(rows in prop::collection::vec(row(), 0..60), start_high in any::<bool>()) {
@@ -748,6 +931,31 @@ mod tests {
                 removed.remove(F, Decimal::new(cents, 2), created, closed, won).unwrap();
             }
             prop_assert_eq!(removed, add_all(&rows[..cut]));
+        }
+
+        #[test]
+        fn sliding_frames_equal_group_by_byte_for_byte(
+            rows in prop::collection::vec((row(), 0u32..4), 1..40), width in 1usize..6,
+        ) {
+            // Amounts with 0 to 3 places (trailing zeros included).
+            let rows: Vec<_> = rows.into_iter().map(|((cents, created, closed, won), places)| {
+                (Decimal::new(cents * 10i64.pow(places), 2 + places), created, closed, won)
+            }).collect();
+            let mut window = PipelineWindow::default();
+            for end in 0..rows.len() {
+                let (amount, created, closed, won) = rows[end];
+                window.add(F, amount, created, closed, won).unwrap();
+                let start = (end + 1).saturating_sub(width);
+                if end >= width {
+                    let (amount, created, closed, won) = rows[end - width];
+                    window.remove(F, amount, created, closed, won).unwrap();
+                }
+                let mut grouped = PipelineSummary::default();
+                for &(amount, created, closed, won) in &rows[start..=end] {
+                    grouped.add(F, amount, created, closed, won).unwrap();
+                }
+                prop_assert_eq!(window.summary.encode(), grouped.encode());
+            }
         }
     }
 }

@@ -225,6 +225,7 @@ impl ShareCounts {
 
 // SAFETY: `repr(C)` with two u64 fields: no padding, every byte pattern a value.
 unsafe impl FlatState for ShareCounts {
+    const KIND: u8 = 3;
     fn validate(self) -> MetricResult<Self> {
         self.checked(MetricError::InvalidBinary)
     }

@@ -383,9 +383,11 @@ impl MrrSummary {
                     Some((month, mrr)) if month + 1 == row.month => {
                         let this = &mut months[slot(row.month)];
                         if row.mrr > mrr {
-                            add(&mut this.expansion_mrr, row.mrr - mrr)?;
+                            let change = money::sub(function, "an expansion", row.mrr, mrr)?;
+                            add(&mut this.expansion_mrr, change)?;
                         } else if row.mrr < mrr {
-                            add(&mut this.contraction_mrr, mrr - row.mrr)?;
+                            let change = money::sub(function, "a contraction", mrr, row.mrr)?;
+                            add(&mut this.contraction_mrr, change)?;
                         }
                     }
                     Some((month, mrr)) => {

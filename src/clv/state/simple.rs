@@ -4,6 +4,7 @@ use super::{days_per_unit, invalid, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+use crate::common::money;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -479,9 +480,7 @@ impl RfmState {
         }
         match self.days_mut().last_mut() {
             Some((last_day, total)) if *last_day == day => {
-                *total = total
-                    .checked_add(amount)
-                    .ok_or_else(|| overflow(function))?;
+                *total = money::add(function, "a day's purchases", *total, amount)?;
             }
             _ => {
                 self.check_growth(function)?;
@@ -542,9 +541,7 @@ impl RfmState {
             let (day, amount) = purchases[index];
             if merged > 0 && purchases[merged - 1].0 == day {
                 let total = &mut purchases[merged - 1].1;
-                *total = total
-                    .checked_add(amount)
-                    .ok_or_else(|| overflow(function))?;
+                *total = money::add(function, "a day's purchases", *total, amount)?;
             } else {
                 purchases[merged] = (day, amount);
                 merged += 1;
@@ -566,9 +563,7 @@ impl RfmState {
         } else {
             let mut total = Decimal::ZERO;
             for (_, amount) in &daily[1..] {
-                total = total
-                    .checked_add(*amount)
-                    .ok_or_else(|| overflow(function))?;
+                total = money::add(function, "the repeat purchases' total", total, *amount)?;
             }
             match mean_to_16_places(total, repeat_days as u64) {
                 Some(mean) => mean,

@@ -461,6 +461,7 @@ impl PeriodFlat {
 // SAFETY: `repr(C)` with eight u64 fields (the six of `PeriodCounts`, also `repr(C)`, then two):
 // no padding, every byte pattern a value, which `validate` then checks.
 unsafe impl FlatState for PeriodFlat {
+    const KIND: u8 = 5;
     fn validate(self) -> MetricResult<Self> {
         if denominator_of_tag(self.denominator).is_none() {
             return Err(MetricError::InvalidBinary(format!(

@@ -178,6 +178,7 @@ impl CsatCounts {
 
 // SAFETY: `repr(C)` with two u64 fields: no padding, every byte pattern a value.
 unsafe impl FlatState for CsatCounts {
+    const KIND: u8 = 2;
     fn validate(self) -> MetricResult<Self> {
         self.checked(MetricError::InvalidBinary)
     }

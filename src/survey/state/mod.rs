@@ -282,6 +282,7 @@ impl NpsCounts {
 
 // SAFETY: `repr(C)` with three u64 fields: no padding, every byte pattern a value.
 unsafe impl FlatState for NpsCounts {
+    const KIND: u8 = 1;
     fn validate(self) -> MetricResult<Self> {
         self.check_total("crm.nps_summary", MetricError::InvalidBinary)
     }
