@@ -71,6 +71,9 @@ pub fn bounded_message(message: &str) -> String {
     )
 }
 
+/// A result of the pure metric code.
+pub type MetricResult<T> = Result<T, MetricError>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +97,3 @@ mod tests {
         assert!(reported.contains(" bytes ...] "));
     }
 }
-
-pub type MetricResult<T> = Result<T, MetricError>;
