@@ -119,6 +119,11 @@ unsafe fn cohort_step(
         unsafe { expanded_state_mut(fcinfo, || CohortState::new(key_kind, period, zone)) };
     let state = cohort.get();
     state.check_arguments(period, zone).or_raise();
+    // A state passed in by hand may be a summary of another id type.
+    state
+        .summary
+        .expect_key_kind(COHORT_AGG, key_kind)
+        .or_raise();
     let occurred_at = pg_sys::TimestampTz::from(occurred_at);
     state.summary.add(COHORT_AGG, key, occurred_at).or_raise();
     // SAFETY: the running transition's call info.
