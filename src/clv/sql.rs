@@ -727,19 +727,19 @@ fn sbg_log_likelihood(model: sbg_model) -> Option<f64> {
 /// Customers a BG/NBD model was fitted on (0 when built from parameters).
 #[pg_extern(immutable, parallel_safe, strict, name = "customers")]
 fn bgnbd_customers(model: bgnbd_model) -> i64 {
-    bigint(model.0.customers())
+    bigint("crm.customers", model.0.customers())
 }
 
 /// Repeat buyers a Gamma-Gamma model was fitted on (0 when built from parameters).
 #[pg_extern(immutable, parallel_safe, strict, name = "customers")]
 fn gamma_gamma_customers(model: gamma_gamma_model) -> i64 {
-    bigint(model.0.customers())
+    bigint("crm.customers", model.0.customers())
 }
 
 /// Customers an sBG model was fitted on (0 when built from parameters).
 #[pg_extern(immutable, parallel_safe, strict, name = "customers")]
 fn sbg_customers(model: sbg_model) -> i64 {
-    bigint(model.0.customers())
+    bigint("crm.customers", model.0.customers())
 }
 
 /// E[X(t)]: expected purchases of a new customer within `horizon` time units.

@@ -273,8 +273,8 @@ fn cohort_retention(
             (
                 cohort,
                 row.period_number,
-                bigint(row.cohort_size),
-                bigint(row.active_customers),
+                bigint("crm.cohort_retention", row.cohort_size),
+                bigint("crm.cohort_retention", row.active_customers),
                 rate,
             )
         })
@@ -291,7 +291,7 @@ fn repeat_rate(summary: cohort_summary) -> Option<f64> {
 /// Number of distinct customers in a cohort summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "customers")]
 fn cohort_summary_customers(summary: cohort_summary) -> i64 {
-    bigint(summary.0.customers())
+    bigint("crm.customers", summary.0.customers())
 }
 
 extension_sql_file!(

@@ -29,9 +29,12 @@ pub fn null_value(message: &str) -> ! {
     );
 }
 
-/// A count as a SQL bigint (saturating: counts never reach 2^63 from real rows).
-pub fn bigint(count: u64) -> i64 {
-    i64::try_from(count).unwrap_or(i64::MAX)
+/// A count as a SQL bigint; 22003 naming `function` past the bigint range (a count never
+/// saturates).
+pub fn bigint(function: &str, count: u64) -> i64 {
+    i64::try_from(count)
+        .map_err(|_| MetricError::OutOfRange(format!("{function}: count {count} overflows bigint")))
+        .or_raise()
 }
 
 /// Unwraps a metric result, raising the error as a Postgres ERROR.

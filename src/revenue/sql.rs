@@ -178,11 +178,11 @@ fn mrr_movements(
                 numeric_of(row.churned_mrr),
                 numeric_of(row.reactivation_mrr),
                 numeric_of(row.ending_mrr),
-                bigint(row.customers_at_start),
-                bigint(row.new_customers),
-                bigint(row.churned_customers),
-                bigint(row.reactivated_customers),
-                bigint(row.customers_at_end),
+                bigint(MRR_MOVEMENTS, row.customers_at_start),
+                bigint(MRR_MOVEMENTS, row.new_customers),
+                bigint(MRR_MOVEMENTS, row.churned_customers),
+                bigint(MRR_MOVEMENTS, row.reactivated_customers),
+                bigint(MRR_MOVEMENTS, row.customers_at_end),
             )
         })
         .collect();

@@ -169,6 +169,13 @@ impl FitInfo {
                 "{what}: fit diagnostics must be finite, with a non-negative gradient norm"
             )));
         }
+        let bigint = i64::MAX as u64;
+        if self.customers > bigint || self.distinct_rows > bigint {
+            return Err(error(format!(
+                "{what}: customers {} and distinct_rows {} must be within the bigint range",
+                self.customers, self.distinct_rows
+            )));
+        }
         Ok(self)
     }
 
