@@ -263,8 +263,15 @@ impl FromDatum for TextArg<'_> {
 unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for TextArg<'fcx> {
     unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
-        unsafe { arg.unbox_arg_using_from_datum() }
-            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+        // pgrx declares a function whose arguments are all non-`Option` STRICT, and one with an
+        // `Option` argument is STRICT or refuses NULL itself; should a NULL still arrive, it is
+        // an ERROR with a SQLSTATE, never a Rust panic.
+        unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| {
+            null_value(&format!(
+                "crm_metrics: text argument {} must not be NULL",
+                index + 1
+            ))
+        })
     }
 
     unsafe fn unbox_nullable_arg(
