@@ -11,6 +11,7 @@ use super::state::simple::{
     NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
 };
 use super::state::{ClvError, ClvResult};
+use crate::cohorts::state::KeyKind;
 use crate::common::datum::raw_varlena_bytes;
 use crate::common::error::MetricError;
 use crate::common::expanded::{
@@ -414,6 +415,7 @@ crate::raw_transition! {
 #[inline(always)]
 unsafe fn purchases_add(
     fcinfo: pg_sys::FunctionCallInfo,
+    kind: KeyKind,
     key: unsafe fn(pg_sys::Datum) -> u128,
 ) -> pg_sys::Datum {
     let arguments = unsafe {
@@ -436,9 +438,14 @@ unsafe fn purchases_add(
     // SAFETY: argument 0 is a `crm.purchase_days`.
     let mut state = unsafe { expanded_state_mut(fcinfo, PurchaseDays::default) };
     let added = unit.and_then(|unit| {
-        state
-            .get()
-            .add(BGNBD_FIT, customer, occurred_at, observation_end, unit)
+        state.get().add(
+            BGNBD_FIT,
+            kind,
+            customer,
+            occurred_at,
+            observation_end,
+            unit,
+        )
     });
     if let Err(error) = added {
         raise_from_raw(move || error.error);
@@ -465,21 +472,21 @@ unsafe fn uuid_customer(datum: pg_sys::Datum) -> u128 {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(bigint, timestamptz, timestamptz, text)`.
     fn crm_bgnbd_fit_purchases_bigint_trans / pg_finfo_crm_bgnbd_fit_purchases_bigint_trans (fcinfo) {
-        unsafe { purchases_add(fcinfo, bigint_customer) }
+        unsafe { purchases_add(fcinfo, KeyKind::BigInt, bigint_customer) }
     }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(text, timestamptz, timestamptz, text)`.
     fn crm_bgnbd_fit_purchases_text_trans / pg_finfo_crm_bgnbd_fit_purchases_text_trans (fcinfo) {
-        unsafe { purchases_add(fcinfo, text_customer) }
+        unsafe { purchases_add(fcinfo, KeyKind::Text, text_customer) }
     }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(uuid, timestamptz, timestamptz, text)`.
     fn crm_bgnbd_fit_purchases_uuid_trans / pg_finfo_crm_bgnbd_fit_purchases_uuid_trans (fcinfo) {
-        unsafe { purchases_add(fcinfo, uuid_customer) }
+        unsafe { purchases_add(fcinfo, KeyKind::Uuid, uuid_customer) }
     }
 }
 
@@ -721,19 +728,19 @@ fn sbg_log_likelihood(model: sbg_model) -> Option<f64> {
 /// Customers a BG/NBD model was fitted on (0 when built from parameters).
 #[pg_extern(immutable, parallel_safe, strict, name = "customers")]
 fn bgnbd_customers(model: bgnbd_model) -> i64 {
-    bigint(model.0.customers())
+    bigint("crm.customers", model.0.customers())
 }
 
 /// Repeat buyers a Gamma-Gamma model was fitted on (0 when built from parameters).
 #[pg_extern(immutable, parallel_safe, strict, name = "customers")]
 fn gamma_gamma_customers(model: gamma_gamma_model) -> i64 {
-    bigint(model.0.customers())
+    bigint("crm.customers", model.0.customers())
 }
 
 /// Customers an sBG model was fitted on (0 when built from parameters).
 #[pg_extern(immutable, parallel_safe, strict, name = "customers")]
 fn sbg_customers(model: sbg_model) -> i64 {
-    bigint(model.0.customers())
+    bigint("crm.customers", model.0.customers())
 }
 
 /// E[X(t)]: expected purchases of a new customer within `horizon` time units.

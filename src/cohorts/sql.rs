@@ -123,6 +123,11 @@ unsafe fn cohort_step(
         unsafe { expanded_state_mut(fcinfo, || CohortState::new(key_kind, period, zone)) };
     let state = cohort.get();
     state.check_arguments(period, zone).or_raise();
+    // A state passed in by hand may be a summary of another id type.
+    state
+        .summary
+        .expect_key_kind(COHORT_AGG, key_kind)
+        .or_raise();
     let occurred_at = pg_sys::TimestampTz::from(occurred_at);
     state.summary.add(COHORT_AGG, key, occurred_at).or_raise();
     // SAFETY: the running transition's call info.
@@ -272,8 +277,8 @@ fn cohort_retention(
             (
                 cohort,
                 row.period_number,
-                bigint(row.cohort_size),
-                bigint(row.active_customers),
+                bigint("crm.cohort_retention", row.cohort_size),
+                bigint("crm.cohort_retention", row.active_customers),
                 rate,
             )
         })
@@ -290,7 +295,7 @@ fn repeat_rate(summary: cohort_summary) -> Option<f64> {
 /// Number of distinct customers in a cohort summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "customers")]
 fn cohort_summary_customers(summary: cohort_summary) -> i64 {
-    bigint(summary.0.customers())
+    bigint("crm.customers", summary.0.customers())
 }
 
 extension_sql_file!(

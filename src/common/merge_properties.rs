@@ -222,11 +222,11 @@ proptest! {
     fn share_counts_merge_in_any_split_and_order(values in prop::collection::vec(any::<bool>(), 0..100), parts in parts()) {
         let share = |part: &[bool]| {
             let mut counts = ShareCounts::default();
-            part.iter().for_each(|&v| counts.add(v));
+            part.iter().for_each(|&v| assert!(counts.add(v)));
             counts
         };
         let dealt = deal(&values, &parts).map(|part| share(&part));
-        check_merges(dealt, &share(&values), |a, b| a.merge(b), |s| s.encode())?;
+        check_merges(dealt, &share(&values), |a, b| a.merge("crm.win_rate", b).unwrap(), |s| s.encode())?;
     }
 
     #[test]
@@ -237,7 +237,7 @@ proptest! {
             counts
         };
         let dealt = deal(&scores, &parts).map(|part| csat(&part));
-        check_merges(dealt, &csat(&scores), |a, b| a.merge(b), |s| s.encode())?;
+        check_merges(dealt, &csat(&scores), |a, b| a.merge("crm.csat", b).unwrap(), |s| s.encode())?;
     }
 
     #[test]

@@ -30,9 +30,12 @@ pub fn null_value(message: &str) -> ! {
     );
 }
 
-/// A count as a SQL bigint (saturating: counts never reach 2^63 from real rows).
-pub fn bigint(count: u64) -> i64 {
-    i64::try_from(count).unwrap_or(i64::MAX)
+/// A count as a SQL bigint; 22003 naming `function` past the bigint range (a count never
+/// saturates).
+pub fn bigint(function: &str, count: u64) -> i64 {
+    i64::try_from(count)
+        .map_err(|_| MetricError::OutOfRange(format!("{function}: count {count} overflows bigint")))
+        .or_raise()
 }
 
 /// Unwraps a metric result, raising the error as a Postgres ERROR.
@@ -261,8 +264,15 @@ impl FromDatum for TextArg<'_> {
 unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for TextArg<'fcx> {
     unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
-        unsafe { arg.unbox_arg_using_from_datum() }
-            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+        // pgrx declares a function whose arguments are all non-`Option` STRICT, and one with an
+        // `Option` argument is STRICT or refuses NULL itself; should a NULL still arrive, it is
+        // an ERROR with a SQLSTATE, never a Rust panic.
+        unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| {
+            null_value(&format!(
+                "crm_metrics: text argument {} must not be NULL",
+                index + 1
+            ))
+        })
     }
 
     unsafe fn unbox_nullable_arg(

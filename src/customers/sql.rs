@@ -455,7 +455,7 @@ crate::raw_transition! {
 /// Number of customers in a summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "customers")]
 fn customer_summary_customers(summary: customer_summary) -> i64 {
-    bigint(summary.0.customers())
+    bigint("crm.customers", summary.0.customers())
 }
 
 /// The customers a period starting at `at` starts with: started_at < at and (ended_at is NULL
@@ -465,7 +465,7 @@ fn active_customers(summary: customer_summary, at: TimestampWithTimeZone) -> i64
     let mut summary = summary.0;
     let at = instant(at);
     require_finite("crm.active_customers", "at", at).or_raise();
-    bigint(summary.active_at(at))
+    bigint("crm.active_customers", summary.active_at(at))
 }
 
 /// A Postgres date/time function of two arguments, called directly.
@@ -652,10 +652,10 @@ fn churn_series(
             (
                 timestamp_of(start),
                 timestamp_of(end),
-                bigint(counts.customers_at_start),
-                bigint(counts.customers_at_end),
-                bigint(counts.new_customers),
-                bigint(counts.churned_customers),
+                bigint("crm.churn_series", counts.customers_at_start),
+                bigint("crm.churn_series", counts.customers_at_end),
+                bigint("crm.churn_series", counts.new_customers),
+                bigint("crm.churn_series", counts.churned_customers),
                 counts.retention_rate(),
                 counts.churn_rate(denominator),
             )

@@ -5,6 +5,7 @@ use super::state::{
     interval_microseconds, PipelineFlat, PipelineSummary, PipelineWindow, USECS_PER_DAY,
 };
 use crate::common::datum::{decimal_of, numeric_of, raw_decimal};
+use crate::common::error::MetricError;
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::pg::{
     bigint, internal_of, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
@@ -269,25 +270,25 @@ crate::raw_transition! {
 /// Number of opportunities (won, lost and open) in a pipeline summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "opportunities")]
 fn pipeline_summary_opportunities(summary: pipeline_summary) -> i64 {
-    bigint(summary.0.opportunities())
+    bigint("crm.opportunities", summary.0.opportunities())
 }
 
 /// Number of won opportunities in a pipeline summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "won")]
 fn pipeline_summary_won(summary: pipeline_summary) -> i64 {
-    bigint(summary.0.won)
+    bigint("crm.won", summary.0.won)
 }
 
 /// Number of lost opportunities in a pipeline summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "lost")]
 fn pipeline_summary_lost(summary: pipeline_summary) -> i64 {
-    bigint(summary.0.lost)
+    bigint("crm.lost", summary.0.lost)
 }
 
 /// Number of open opportunities (closed_at NULL) in a pipeline summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "open")]
 fn pipeline_summary_open(summary: pipeline_summary) -> i64 {
-    bigint(summary.0.open)
+    bigint("crm.open", summary.0.open)
 }
 
 /// Win rate: won / (won + lost); NULL before any deal closed.
@@ -311,8 +312,10 @@ fn pipeline_summary_average_deal_size(summary: pipeline_summary) -> Option<AnyNu
 fn pipeline_summary_sales_cycle(summary: pipeline_summary) -> Option<Interval> {
     let microseconds = summary.0.sales_cycle_microseconds()?;
     let day = USECS_PER_DAY as u128;
-    // A cycle is shorter than the timestamp range: its days fit an i32.
-    let days = i32::try_from(microseconds / day).unwrap_or(i32::MAX);
+    // A mean cycle is shorter than the timestamp range (checked on input): its days fit an i32.
+    let days = i32::try_from(microseconds / day)
+        .map_err(|_| MetricError::OutOfRange("crm.sales_cycle: interval out of range".into()))
+        .or_raise();
     Interval::new(0, days, (microseconds % day) as i64).ok()
 }
 

@@ -8,6 +8,7 @@ use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::flat::{self, FlatState};
 use crate::common::money::{self, read_decimal, write_decimal};
+use crate::common::tz::{END_TIMESTAMP, MIN_TIMESTAMP};
 
 /// Binary format version of [`PipelineSummary`].
 pub const FORMAT_VERSION: u8 = 1;
@@ -17,6 +18,10 @@ pub const USECS_PER_DAY: i64 = 86_400_000_000;
 /// `extract(epoch FROM interval)` counts a year as 365.25 days and a month as 30 days.
 const USECS_PER_YEAR: i128 = 31_557_600_000_000;
 const USECS_PER_MONTH: i128 = 2_592_000_000_000;
+/// The largest count a summary holds: counts are bigints in SQL.
+const MAX_COUNT: u64 = i64::MAX as u64;
+/// A won deal's cycle is shorter than the timestamp range.
+const MAX_CYCLE: u128 = (END_TIMESTAMP as i128 - MIN_TIMESTAMP as i128) as u128;
 
 /// Opportunities seen, by outcome; amounts and closing times in exact integers and decimals.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +123,16 @@ pub fn interval_microseconds(months: i32, days: i32, microseconds: i64) -> i128 
         + i128::from(microseconds)
 }
 
+/// Ok when one more opportunity keeps the total within the bigint range (the counts of a
+/// summary are checked to be, so the sum does not wrap).
+#[inline(always)]
+fn check_room(function: &str, won: u64, lost: u64, open: u64) -> MetricResult<()> {
+    if won + lost + open >= MAX_COUNT {
+        return Err(count_overflow(function));
+    }
+    Ok(())
+}
+
 impl PipelineSummary {
     /// Counts one opportunity (see [`classify`]).
     #[inline(always)]
@@ -136,6 +151,7 @@ impl PipelineSummary {
     /// Counts one opportunity already classified.
     #[inline(always)]
     fn apply(&mut self, function: &str, amount: Decimal, outcome: Outcome) -> MetricResult<()> {
+        check_room(function, self.won, self.lost, self.open)?;
         match outcome {
             Outcome::Open => {
                 self.open_value = money::add(function, "open value", self.open_value, amount)?;
@@ -236,7 +252,8 @@ impl PipelineSummary {
     }
 
     /// Mean time from creation to close of the won deals, in whole microseconds (rounded
-    /// half up); `None` when nothing was won.
+    /// half up); `None` when nothing was won. Below the length of the timestamp range (the
+    /// sum is checked on input).
     pub fn sales_cycle_microseconds(&self) -> Option<u128> {
         let won = u128::from(self.won);
         (won > 0).then(|| (self.won_cycle_microseconds + won / 2) / won)
@@ -257,7 +274,10 @@ impl PipelineSummary {
             Decimal::try_from_i128_with_scale(value, 0)
                 .map_err(|_| money::money_out_of_range(function, "the sales cycle", "is too long"))
         };
-        let total = decimal(self.won_cycle_microseconds as i128)?;
+        let total =
+            decimal(i128::try_from(self.won_cycle_microseconds).map_err(|_| {
+                money::money_out_of_range(function, "the sales cycle", "is too long")
+            })?)?;
         let unit = decimal(i128::from(self.won))?.checked_mul(decimal(per)?);
         match unit {
             Some(unit) => money::div(function, "the sales cycle", total, unit),
@@ -317,6 +337,13 @@ impl PipelineSummary {
         let negative = |value: Decimal| value.is_sign_negative() && !value.is_zero();
         if negative(self.won_value) || negative(self.open_value) {
             return Err(error(format!("{what}: values must not be negative")));
+        }
+        // At most the length of the timestamp range per won deal (no overflow: won < 2^63).
+        if self.won_cycle_microseconds > u128::from(self.won) * MAX_CYCLE {
+            return Err(error(format!(
+                "{what}: won_cycle_microseconds {} is more than {} won deals can take",
+                self.won_cycle_microseconds, self.won
+            )));
         }
         let without = |count: u64, value: Decimal| count == 0 && !value.is_zero();
         if without(self.won, self.won_value)
@@ -538,6 +565,7 @@ impl PipelineFlat {
         closed_at: Option<i64>,
         won: Option<bool>,
     ) -> MetricResult<()> {
+        check_room(function, self.won, self.lost, self.open)?;
         let count = |count: u64| count.checked_add(1).ok_or_else(|| count_overflow(function));
         match classify(function, amount, created_at, closed_at, won)? {
             Outcome::Open => {
@@ -957,5 +985,40 @@ mod tests {
                 prop_assert_eq!(window.summary.encode(), grouped.encode());
             }
         }
+    }
+
+    #[test]
+    fn sums_no_rows_could_reach_are_refused() {
+        // One won deal cannot take longer than the timestamp range.
+        let text = |won: u64, cycle: u128| {
+            format!(
+                r#"{{"won":{won},"lost":0,"open":0,"won_value":"1","open_value":"0","won_cycle_microseconds":{cycle}}}"#
+            )
+        };
+        assert!(PipelineSummary::from_text(&text(1, MAX_CYCLE)).is_ok());
+        for (won, cycle) in [(1, MAX_CYCLE + 1), (2, u128::MAX), (1, 1 << 127)] {
+            assert!(matches!(
+                PipelineSummary::from_text(&text(won, cycle)),
+                Err(MetricError::InvalidText(_))
+            ));
+        }
+        // A total at the bigint limit: the next opportunity is 22003, the state unchanged.
+        let full = PipelineSummary::from_text(&format!(
+            r#"{{"won":0,"lost":{},"open":0,"won_value":"0","open_value":"0","won_cycle_microseconds":0}}"#,
+            i64::MAX
+        ))
+        .unwrap();
+        let mut summary = full;
+        assert!(matches!(
+            summary.add(F, d("1"), 0, Some(DAY), Some(true)),
+            Err(MetricError::OutOfRange(_))
+        ));
+        assert_eq!(summary, full);
+        let mut flat = PipelineFlat::of(&full);
+        assert!(matches!(
+            flat.add(F, d("1"), 0, None, None),
+            Err(MetricError::OutOfRange(_))
+        ));
+        assert_eq!(flat.summary(), full);
     }
 }

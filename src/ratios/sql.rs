@@ -1,11 +1,11 @@
 //! SQL surface of the plain ratios: scalar functions, and the support functions of the
 //! share-of-true aggregates `crm.renewal_rate(boolean)` and `crm.win_rate(boolean)` (declared
 //! in `sql/ratios.sql`).
-use super::state::{self, ShareCounts};
+use super::state::{self, share_count_overflow, ShareCounts};
 use crate::common::datum::{decimal_of, numeric_of};
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::pg::{
-    raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_ref, OrRaise,
+    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_ref, OrRaise,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -113,7 +113,9 @@ crate::raw_transition! {
     fn crm_share_trans / pg_finfo_crm_share_trans (fcinfo) {
         let counts = unsafe { raw_state(fcinfo, SHARE, ShareCounts::default) };
         if let Some(value) = unsafe { raw_arg(fcinfo, 1) } {
-            counts.add(value.value() != 0);
+            if !counts.add(value.value() != 0) {
+                raise_from_raw(|| share_count_overflow(SHARE));
+            }
         }
         unsafe { raw_return_state(fcinfo, counts) }
     }
@@ -147,7 +149,9 @@ crate::raw_transition! {
                 return raw_return_unchanged(fcinfo);
             };
             let mut state = flat_state_mut::<ShareCounts>(fcinfo);
-            state.get().add(value.value() != 0);
+            if !state.get().add(value.value() != 0) {
+                raise_from_raw(|| share_count_overflow(SHARE));
+            }
             flat_return(fcinfo, state)
         }
     }
@@ -158,10 +162,7 @@ crate::raw_transition! {
     fn crm_share_state_combine / pg_finfo_crm_share_state_combine (fcinfo) {
         // SAFETY: both arguments are `crm.share_state` values.
         unsafe {
-            flat_combine::<ShareCounts>(fcinfo, |state, other| {
-                state.merge(other);
-                Ok(())
-            })
+            flat_combine::<ShareCounts>(fcinfo, |state, other| state.merge(SHARE, other))
         }
     }
 }

@@ -142,13 +142,29 @@ pub struct ShareCounts {
     pub rows: u64,
 }
 
+/// The largest count a share state may hold: counts are bigints in SQL.
+const MAX_COUNT: u64 = i64::MAX as u64;
+
+/// 22003: a share state's rows would pass the bigint range.
+#[cold]
+#[inline(never)]
+pub fn share_count_overflow(function: &str) -> MetricError {
+    MetricError::OutOfRange(format!("{function}: count overflows bigint"))
+}
+
 impl ShareCounts {
-    /// Counts one non-NULL row.
+    /// Counts one non-NULL row; false (the state unchanged) when the rows are at the bigint
+    /// limit already ([`share_count_overflow`] is the error).
     #[inline(always)]
-    pub fn add(&mut self, value: bool) {
-        // Wrapping: 2^64 rows cannot be counted one at a time.
-        self.true_rows = self.true_rows.wrapping_add(u64::from(value));
-        self.rows = self.rows.wrapping_add(1);
+    #[must_use]
+    pub fn add(&mut self, value: bool) -> bool {
+        if self.rows >= MAX_COUNT {
+            return false;
+        }
+        // true_rows ≤ rows < MAX_COUNT.
+        self.true_rows += u64::from(value);
+        self.rows += 1;
+        true
     }
 
     /// Removes a row counted before (the inverse transition of window frames).
@@ -162,10 +178,17 @@ impl ShareCounts {
         )
     }
 
-    /// Adds another state (combine).
-    pub fn merge(&mut self, other: &ShareCounts) {
-        self.true_rows = self.true_rows.saturating_add(other.true_rows);
-        self.rows = self.rows.saturating_add(other.rows);
+    /// Adds another state (combine): 22003 past the bigint range, the state unchanged.
+    pub fn merge(&mut self, function: &str, other: &ShareCounts) -> MetricResult<()> {
+        let rows = self
+            .rows
+            .checked_add(other.rows)
+            .filter(|&sum| sum <= MAX_COUNT)
+            .ok_or_else(|| share_count_overflow(function))?;
+        // true_rows ≤ rows on both sides.
+        self.true_rows += other.true_rows;
+        self.rows = rows;
+        Ok(())
     }
 
     fn unmerge(&mut self, function: &str, other: &ShareCounts) -> MetricResult<()> {
@@ -198,10 +221,16 @@ impl ShareCounts {
         flat::decode_any(bytes)
     }
 
-    /// Rejects more true rows than rows (a forged value).
+    /// Rejects more true rows than rows and counts past the bigint range (a forged value).
     fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
         if self.true_rows > self.rows {
             return Err(error("crm.share_state: more true rows than rows".into()));
+        }
+        if self.rows > MAX_COUNT {
+            return Err(error(format!(
+                "crm.share_state: rows {} exceed the bigint range",
+                self.rows
+            )));
         }
         Ok(self)
     }
@@ -317,7 +346,7 @@ mod tests {
     fn share_counts_round_trip_and_reject_forgeries() {
         let mut counts = ShareCounts::default();
         for value in [true, false, true] {
-            counts.add(value);
+            assert!(counts.add(value));
         }
         assert_eq!(ShareCounts::decode(&counts.encode()).unwrap(), counts);
         let forged = ShareCounts {
@@ -337,15 +366,43 @@ mod tests {
         fn split_and_merge_equals_one_pass(values in prop::collection::vec(any::<bool>(), 0..200), cut in 0usize..200) {
             let cut = cut.min(values.len());
             let mut whole = ShareCounts::default();
-            values.iter().for_each(|&v| whole.add(v));
+            values.iter().for_each(|&v| assert!(whole.add(v)));
             let (mut left, mut right) = (ShareCounts::default(), ShareCounts::default());
-            values[..cut].iter().for_each(|&v| left.add(v));
-            values[cut..].iter().for_each(|&v| right.add(v));
+            values[..cut].iter().for_each(|&v| assert!(left.add(v)));
+            values[cut..].iter().for_each(|&v| assert!(right.add(v)));
             let mut merged = right;
-            merged.merge(&left);
-            left.merge(&right);
+            merged.merge("crm.win_rate", &left).unwrap();
+            left.merge("crm.win_rate", &right).unwrap();
             prop_assert_eq!(left, whole);
             prop_assert_eq!(merged, whole);
         }
+    }
+
+    #[test]
+    fn share_counts_never_wrap_or_saturate() {
+        const F: &str = "crm.win_rate";
+        assert!(matches!(
+            ShareCounts::from_text(r#"{"true_rows":0,"rows":9223372036854775808}"#),
+            Err(MetricError::InvalidText(_))
+        ));
+        let full = ShareCounts::from_text(r#"{"true_rows":3,"rows":9223372036854775807}"#).unwrap();
+        let mut state = full;
+        assert!(!state.add(true));
+        assert_eq!(state, full);
+        let one = ShareCounts {
+            true_rows: 1,
+            rows: 1,
+        };
+        assert_eq!(
+            state.merge(F, &one),
+            Err(MetricError::OutOfRange(
+                "crm.win_rate: count overflows bigint".into()
+            ))
+        );
+        assert_eq!(state, full);
+        let mut small = one;
+        small.merge(F, &one).unwrap();
+        assert!(small.add(false));
+        assert_eq!(small.to_text(), r#"{"true_rows":2,"rows":3}"#);
     }
 }

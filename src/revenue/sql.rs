@@ -34,10 +34,10 @@ crate::summary_type!(mrr_summary(MrrSummary));
 #[inline(always)]
 unsafe fn mrr_add(
     fcinfo: pg_sys::FunctionCallInfo,
-    init: fn() -> MrrSummary,
+    kind: KeyKind,
     key_of: unsafe fn(pg_sys::Datum) -> u128,
 ) -> pg_sys::Datum {
-    let mut state = unsafe { expanded_state_mut(fcinfo, init) };
+    let mut state = unsafe { expanded_state_mut(fcinfo, || MrrSummary::new(kind)) };
     let (Some(id), Some(month), Some(mrr)) = (
         unsafe { raw_arg(fcinfo, 1) },
         unsafe { raw_arg(fcinfo, 2) },
@@ -47,6 +47,8 @@ unsafe fn mrr_add(
     };
     let key = unsafe { key_of(id) };
     let summary = state.get();
+    // A state passed in by hand may be a summary of another id type.
+    summary.expect_key_kind(MRR_AGG, kind).or_raise();
     let added = unsafe { raw_decimal(MRR_AGG, "mrr", mrr) }
         .and_then(|mrr| summary.add(MRR_AGG, key, month.value() as i32, mrr));
     if let Err(error) = added {
@@ -74,21 +76,21 @@ unsafe fn uuid_key(datum: pg_sys::Datum) -> u128 {
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(bigint, date, numeric)`.
     fn crm_mrr_bigint_trans / pg_finfo_crm_mrr_bigint_trans (fcinfo) {
-        unsafe { mrr_add(fcinfo, || MrrSummary::new(KeyKind::BigInt), bigint_key) }
+        unsafe { mrr_add(fcinfo, KeyKind::BigInt, bigint_key) }
     }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(text, date, numeric)`.
     fn crm_mrr_text_trans / pg_finfo_crm_mrr_text_trans (fcinfo) {
-        unsafe { mrr_add(fcinfo, || MrrSummary::new(KeyKind::Text), text_key) }
+        unsafe { mrr_add(fcinfo, KeyKind::Text, text_key) }
     }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(uuid, date, numeric)`.
     fn crm_mrr_uuid_trans / pg_finfo_crm_mrr_uuid_trans (fcinfo) {
-        unsafe { mrr_add(fcinfo, || MrrSummary::new(KeyKind::Uuid), uuid_key) }
+        unsafe { mrr_add(fcinfo, KeyKind::Uuid, uuid_key) }
     }
 }
 
@@ -176,11 +178,11 @@ fn mrr_movements(
                 numeric_of(row.churned_mrr),
                 numeric_of(row.reactivation_mrr),
                 numeric_of(row.ending_mrr),
-                bigint(row.customers_at_start),
-                bigint(row.new_customers),
-                bigint(row.churned_customers),
-                bigint(row.reactivated_customers),
-                bigint(row.customers_at_end),
+                bigint(MRR_MOVEMENTS, row.customers_at_start),
+                bigint(MRR_MOVEMENTS, row.new_customers),
+                bigint(MRR_MOVEMENTS, row.churned_customers),
+                bigint(MRR_MOVEMENTS, row.reactivated_customers),
+                bigint(MRR_MOVEMENTS, row.customers_at_end),
             )
         })
         .collect();

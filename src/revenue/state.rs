@@ -204,6 +204,16 @@ impl MrrSummary {
         self.key_kind
     }
 
+    /// Ok when the summary holds customer ids of type `kind` (a transition adding a row of that
+    /// type), else 22023.
+    pub fn expect_key_kind(&self, function: &str, kind: KeyKind) -> MetricResult<()> {
+        if self.key_kind == kind {
+            Ok(())
+        } else {
+            Err(self.key_kind.mismatch(function, kind))
+        }
+    }
+
     /// Whether no row was added (not even a zero one).
     pub fn is_empty(&self) -> bool {
         self.months.is_none()
@@ -976,6 +986,15 @@ mod tests {
         assert!(matches!(s.settle(F), Err(MetricError::OutOfRange(_))));
         let mut text = MrrSummary::new(KeyKind::Text);
         assert!(text.merge(F, &MrrSummary::new(KeyKind::BigInt)).is_err());
+        // A row of another id type (a transition called with another aggregate's state).
+        assert_eq!(
+            text.expect_key_kind(F, KeyKind::Uuid),
+            Err(MetricError::InvalidParameter(
+                "crm.mrr_agg: cannot add a uuid customer id to a summary of text customer ids"
+                    .into()
+            ))
+        );
+        assert!(text.expect_key_kind(F, KeyKind::Text).is_ok());
     }
 
     #[test]

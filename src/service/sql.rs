@@ -24,7 +24,7 @@ use crate::common::pg::{
     varlena_from_bytes, with_varlena_bytes, OrRaise, TextArg,
 };
 use crate::common::tz::{Zone, USECS_PER_DAY};
-use crate::ratios::state::ShareCounts as FlatShare;
+use crate::ratios::state::{share_count_overflow, ShareCounts as FlatShare};
 use pgrx::datum::{Date, Internal, Interval};
 use pgrx::prelude::*;
 
@@ -427,25 +427,25 @@ crate::raw_transition! {
 /// Tickets in a service summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "tickets")]
 fn service_tickets(summary: service_summary) -> i64 {
-    bigint(summary.0.tickets)
+    bigint("crm.tickets", summary.0.tickets)
 }
 
 /// Tickets with a first response.
 #[pg_extern(immutable, parallel_safe, strict, name = "responded")]
 fn service_responded(summary: service_summary) -> i64 {
-    bigint(summary.0.responded())
+    bigint("crm.responded", summary.0.responded())
 }
 
 /// Resolved tickets.
 #[pg_extern(immutable, parallel_safe, strict, name = "resolved")]
 fn service_resolved(summary: service_summary) -> i64 {
-    bigint(summary.0.resolved())
+    bigint("crm.resolved", summary.0.resolved())
 }
 
 /// Resolved tickets that were reopened.
 #[pg_extern(immutable, parallel_safe, strict, name = "reopened")]
 fn service_reopened(summary: service_summary) -> i64 {
-    bigint(summary.0.reopened)
+    bigint("crm.reopened", summary.0.reopened)
 }
 
 /// First response time at a fraction, as percentile_disc(fraction) gives it.
@@ -623,7 +623,9 @@ unsafe fn sla_state_step(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) 
             return raw_return_unchanged(fcinfo);
         };
         let mut state = flat_state_mut::<FlatShare>(fcinfo);
-        state.get().add(met);
+        if !state.get().add(met) {
+            crate::common::pg::raise(share_count_overflow(SLA_ATTAINMENT));
+        }
         flat_return(fcinfo, state)
     }
 }
@@ -722,7 +724,9 @@ crate::raw_transition! {
                 )));
             }
             let mut state = flat_state_mut::<FlatShare>(fcinfo);
-            state.get().add(first_contact(agent_replies, reopened));
+            if !state.get().add(first_contact(agent_replies, reopened)) {
+                crate::common::pg::raise(share_count_overflow(FCR_RATE));
+            }
             flat_return(fcinfo, state)
         }
     }

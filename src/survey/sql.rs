@@ -1,7 +1,7 @@
 //! SQL surface of the survey family: `crm.nps`, `crm.nps_agg`, `crm.rollup(crm.nps_summary)`,
 //! the summary accessors and `crm.csat`. Aggregates themselves are declared in
 //! `sql/survey.sql`; this file holds their support functions.
-use super::state::{csat_answer_refused, nps_score_out_of_range, CsatCounts, NpsCounts, NpsState};
+use super::state::{csat_answer_refused, CsatCounts, NpsCounts, NpsState};
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::pg::{
     bigint, internal_of, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
@@ -74,7 +74,7 @@ unsafe fn nps_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -> p
 #[cold]
 #[inline(never)]
 fn reject_nps_score(function: &'static str, score: i32) -> ! {
-    raise_from_raw(move || nps_score_out_of_range(function, score))
+    raise_from_raw(move || NpsCounts::refusal(function, score))
 }
 
 crate::raw_transition! {
@@ -241,25 +241,25 @@ fn nps_summary_nps(summary: nps_summary) -> Option<f64> {
 /// Number of answers in a summary (passives included).
 #[pg_extern(immutable, parallel_safe, strict, name = "responses")]
 fn nps_summary_responses(summary: nps_summary) -> i64 {
-    bigint(summary.0.responses())
+    bigint("crm.responses", summary.0.responses())
 }
 
 /// Number of promoters (scores 9 and 10) in a summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "promoters")]
 fn nps_summary_promoters(summary: nps_summary) -> i64 {
-    bigint(summary.0.promoters)
+    bigint("crm.promoters", summary.0.promoters)
 }
 
 /// Number of passives (scores 7 and 8) in a summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "passives")]
 fn nps_summary_passives(summary: nps_summary) -> i64 {
-    bigint(summary.0.passives)
+    bigint("crm.passives", summary.0.passives)
 }
 
 /// Number of detractors (scores 0 to 6) in a summary.
 #[pg_extern(immutable, parallel_safe, strict, name = "detractors")]
 fn nps_summary_detractors(summary: nps_summary) -> i64 {
-    bigint(summary.0.detractors)
+    bigint("crm.detractors", summary.0.detractors)
 }
 
 /// Wald margin of error of the NPS, in points, at the given confidence.
@@ -470,10 +470,7 @@ crate::raw_transition! {
     fn crm_csat_state_combine / pg_finfo_crm_csat_state_combine (fcinfo) {
         // SAFETY: both arguments are `crm.csat_state` values.
         unsafe {
-            flat_combine::<CsatCounts>(fcinfo, |state, other| {
-                state.merge(other);
-                Ok(())
-            })
+            flat_combine::<CsatCounts>(fcinfo, |state, other| state.merge(CSAT, other))
         }
     }
 }

@@ -6,8 +6,8 @@ use super::optimize::{minimize, Objective};
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp};
 use super::{
-    binary_parameter, fit_failure, invalid, positive_parameter, text_parameter, ClvError,
-    ClvResult, FitInfo, FitText,
+    binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, positive_parameter,
+    text_parameter, ClvError, ClvResult, FitInfo, FitText,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -234,6 +234,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<BgNbdModel>>
             super::FIT_HINT,
         ));
     }
+    check_identifiable(function, rows.len())?;
     let mean_age = problem
         .zero_rows
         .iter()
@@ -250,6 +251,15 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<BgNbdModel>>
     let minimum = minimize(&problem, start)
         .map_err(|failure| fit_failure(function, &["r", "alpha", "a", "b"], failure))?;
     let [r, alpha, a, b] = minimum.point.map(f64::exp);
+    check_estimate(
+        function,
+        &[
+            ("r", r, 1.0),
+            ("alpha", alpha, mean_age.max(1e-3)),
+            ("a", a, 1.0),
+            ("b", b, 1.0),
+        ],
+    )?;
     Ok(Some(BgNbdModel {
         r,
         alpha,

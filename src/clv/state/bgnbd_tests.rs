@@ -323,3 +323,20 @@ fn no_repeat_purchases_is_an_error_not_nan() {
     assert!(error.hint.is_some());
     assert_eq!(fit(F, &WeightedRows::default()).unwrap(), None);
 }
+
+#[test]
+fn boundary_maxima_are_refused_not_returned() {
+    // One distinct row: b ran to ~1e-8 before.
+    let mut one = WeightedRows::default();
+    one.add(F, customer_key(F, 2, 10.0, 30.0).unwrap(), 40)
+        .unwrap();
+    match fit(F, &one) {
+        Err(ClvError {
+            error: MetricError::InvalidParameter(m),
+            hint: Some(_),
+        }) => assert!(m.contains("cannot identify the model"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // The published CDNOW fit is well inside the limits.
+    assert!(fit(F, &cdnow_rows()).unwrap().is_some());
+}

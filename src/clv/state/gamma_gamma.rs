@@ -7,8 +7,8 @@ use super::optimize::{minimize, Objective};
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, ln_gamma};
 use super::{
-    binary_parameter, days_per_unit, fit_failure, invalid, positive_parameter, text_parameter,
-    ClvResult, FitInfo, FitText,
+    binary_parameter, check_estimate, check_identifiable, days_per_unit, fit_failure, invalid,
+    positive_parameter, text_parameter, ClvResult, FitInfo, FitText,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -135,11 +135,16 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<GammaGammaMo
     if rows.customers() == 0 {
         return Ok(None);
     }
+    check_identifiable(function, rows.len())?;
     let problem = Problem::new(rows);
     let start = [0.0, 2f64.ln(), problem.mean_spend.ln()];
     let minimum = minimize(&problem, start)
         .map_err(|failure| fit_failure(function, &["p", "q", "v"], failure))?;
     let [p, q, v] = minimum.point.map(f64::exp);
+    check_estimate(
+        function,
+        &[("p", p, 1.0), ("q", q, 1.0), ("v", v, problem.mean_spend)],
+    )?;
     Ok(Some(GammaGammaModel {
         p,
         q,
@@ -474,5 +479,19 @@ mod tests {
         assert!(customer_key(F, 1, f64::NAN).is_err());
         assert!(GammaGammaModel::from_parameters(F, -1.0, 1.0, 1.0).is_err());
         assert!(GammaGammaModel::from_text(r#"{"p":1,"q":1,"v":"x","fit":null}"#).is_err());
+    }
+
+    #[test]
+    fn boundary_maxima_are_refused_not_returned() {
+        let mut one = WeightedRows::default();
+        let key = customer_key(F, 3, 25.0).unwrap().unwrap();
+        one.add(F, key, 500).unwrap();
+        match fit(F, &one) {
+            Err(crate::clv::state::ClvError {
+                error: MetricError::InvalidParameter(m),
+                hint: Some(_),
+            }) => assert!(m.contains("cannot identify the model"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

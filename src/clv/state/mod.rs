@@ -113,6 +113,58 @@ pub fn fit_failure(function: &str, names: &[&str], failure: optimize::Failure) -
     ClvError::invalid_with_hint(message, FIT_HINT)
 }
 
+/// The identification rule every fit (BG/NBD, Gamma-Gamma, sBG) follows, in one place: the
+/// data must hold at least this many distinct rows ...
+pub const MIN_DISTINCT_ROWS: usize = 2;
+/// ... and every fitted parameter, in its own unit (a shape parameter as it is, a scale
+/// parameter divided by the data's own scale: BG/NBD's alpha by the mean customer age,
+/// Gamma-Gamma's v by the mean spend), must lie within these limits. A maximum of the likelihood
+/// outside them is at the boundary of the parameter space: a parameter running off to 0 or
+/// infinity, not an estimate.
+pub const PARAMETER_LIMITS: (f64, f64) = (1e-4, 1e4);
+
+/// A fitted parameter: its name, value, and the scale of the data it is measured against
+/// (1 for a shape parameter).
+pub type FittedParameter<'a> = (&'a str, f64, f64);
+
+/// 22023 with [`FIT_HINT`] unless the data has [`MIN_DISTINCT_ROWS`] distinct rows.
+pub fn check_identifiable(function: &str, distinct_rows: usize) -> ClvResult<()> {
+    if distinct_rows >= MIN_DISTINCT_ROWS {
+        return Ok(());
+    }
+    Err(ClvError::invalid_with_hint(
+        format!(
+            "{function}: the data cannot identify the model: {distinct_rows} distinct row (frequency, recency, age or periods, outcome), at least {MIN_DISTINCT_ROWS} needed"
+        ),
+        FIT_HINT,
+    ))
+}
+
+/// 22023 with [`FIT_HINT`] naming the first parameter outside [`PARAMETER_LIMITS`] (relative to
+/// its scale).
+pub fn check_estimate(function: &str, parameters: &[FittedParameter]) -> ClvResult<()> {
+    let (low, high) = PARAMETER_LIMITS;
+    for &(name, value, scale) in parameters {
+        let relative = value / scale;
+        if (low..=high).contains(&relative) {
+            continue;
+        }
+        let toward = if relative < low { "0" } else { "infinity" };
+        let limits = if scale == 1.0 {
+            format!("[{low:e}, {high:e}]")
+        } else {
+            format!("[{low:e}, {high:e}] times the data's scale {scale:.6e}")
+        };
+        return Err(ClvError::invalid_with_hint(
+            format!(
+                "{function}: the fit did not converge: parameter {name} = {value:.6e} runs off to {toward} (the likelihood is largest at the boundary; estimates lie within {limits})"
+            ),
+            FIT_HINT,
+        ));
+    }
+    Ok(())
+}
+
 /// Reads a JSON float that must be positive and finite (model text forms).
 pub fn text_parameter(what: &str, name: &str, value: f64) -> Result<f64, MetricError> {
     if value.is_finite() && value > 0.0 {
@@ -167,6 +219,13 @@ impl FitInfo {
         {
             return Err(error(format!(
                 "{what}: fit diagnostics must be finite, with a non-negative gradient norm"
+            )));
+        }
+        let bigint = i64::MAX as u64;
+        if self.customers > bigint || self.distinct_rows > bigint {
+            return Err(error(format!(
+                "{what}: customers {} and distinct_rows {} must be within the bigint range",
+                self.customers, self.distinct_rows
             )));
         }
         Ok(self)
@@ -296,6 +355,39 @@ pub fn state_from_text<S>(
 #[cfg(test)]
 mod text_tests {
     use super::*;
+
+    #[test]
+    fn one_identification_rule_for_every_fit() {
+        assert!(check_identifiable("crm.f", 2).is_ok());
+        let error = check_identifiable("crm.f", 1).unwrap_err();
+        assert!(matches!(error.error, MetricError::InvalidParameter(_)));
+        assert_eq!(error.hint.as_deref(), Some(FIT_HINT));
+        assert!(check_estimate(
+            "crm.f",
+            &[("a", 1e-4, 1.0), ("b", 1e4, 1.0), ("v", 3e5, 100.0)]
+        )
+        .is_ok());
+        for (parameters, shown) in [
+            (
+                &[("a", 2.0, 1.0), ("b", 2.9e7, 1.0)][..],
+                "parameter b = 2.900000e7 runs off to infinity",
+            ),
+            (
+                &[("b", 1.4e-8, 1.0)][..],
+                "parameter b = 1.400000e-8 runs off to 0",
+            ),
+            (&[("v", 5e9, 100.0)][..], "times the data's scale"),
+        ] {
+            let error = check_estimate("crm.f", parameters).unwrap_err();
+            match error.error {
+                MetricError::InvalidParameter(m) => {
+                    assert!(m.starts_with("crm.f: the fit did not converge"), "{m}");
+                    assert!(m.contains(shown), "{m}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn hex_text_round_trips_and_rejects_garbage() {

@@ -14,6 +14,7 @@ use super::simple::{
     agree_settings, first_finite_day, read_settings, utc_day, write_settings, Settings, UNITS,
 };
 use super::{days_per_unit, ClvResult};
+use crate::cohorts::state::KeyKind;
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
@@ -36,29 +37,41 @@ pub struct PurchaseDays {
     compacted: usize,
     /// Observation end (timestamp) and time unit (index into `UNITS`), the same on every row.
     settings: Option<Settings>,
+    /// The type of the customer ids, the same on every row: `None` before the first row, and in
+    /// a state of the first binary form (which did not record it) until a row or a merge sets it.
+    key_kind: Option<KeyKind>,
 }
 
 /// The list is compacted when it reaches twice its compacted length, and not below this.
 const FIRST_COMPACTION: usize = 1 << 16;
 /// What the state keeps, for the `crm.max_state_memory` error.
 const WHAT: &str = "purchase days of customers, 24 bytes each";
-const FORMAT_VERSION: u8 = 1;
+/// Version 2 records the customer-id type after the settings; version 1 (no type) still decodes.
+const FORMAT_VERSION: u8 = 2;
+/// The first binary form, without the customer-id type.
+const UNTYPED_VERSION: u8 = 1;
+/// The customer-id type byte of a state without one.
+const NO_KEY_KIND: u8 = 0xff;
 const STATE: &str = "crm.bgnbd_fit purchases state";
 /// Bytes of one pair in the binary form at least (three varints of one byte).
 const MIN_PAIR_BYTES: usize = 3;
 
 impl PurchaseDays {
-    /// Adds one purchase of customer `key` at `occurred_at` (a finite timestamp); purchases after
+    /// Adds one purchase of customer `key` (an id of type `kind`) at `occurred_at` (a finite timestamp); purchases after
     /// the observation end's UTC day are ignored, as `crm.rfm_agg` ignores them.
     #[inline]
     pub fn add(
         &mut self,
         function: &str,
+        kind: KeyKind,
         key: u128,
         occurred_at: i64,
         observation_end: i64,
         unit: u8,
     ) -> ClvResult<()> {
+        if self.key_kind != Some(kind) {
+            self.expect_key_kind(function, kind)?;
+        }
         if self.settings != Some((observation_end, unit)) {
             self.check_settings(function, (observation_end, unit))?;
         }
@@ -82,6 +95,19 @@ impl PurchaseDays {
             }
         }
         Ok(())
+    }
+
+    /// Ok when the state holds customer ids of type `kind` or none yet (then it does from now
+    /// on), else 22023: a transition called by hand with a state of another id type.
+    fn expect_key_kind(&mut self, function: &str, kind: KeyKind) -> ClvResult<()> {
+        match self.key_kind {
+            Some(known) if known == kind => Ok(()),
+            Some(known) => Err(known.mismatch(function, kind).into()),
+            None => {
+                self.key_kind = Some(kind);
+                Ok(())
+            }
+        }
     }
 
     fn check_settings(&mut self, function: &str, settings: Settings) -> ClvResult<()> {
@@ -113,6 +139,18 @@ impl PurchaseDays {
 
     /// Adds every purchase day of `other` (parallel query).
     pub fn merge(&mut self, function: &str, other: &PurchaseDays) -> ClvResult<()> {
+        match (self.key_kind, other.key_kind) {
+            (Some(mine), Some(theirs)) if mine != theirs => {
+                return Err(MetricError::InvalidParameter(format!(
+                    "{function}: cannot merge states of {} and {} customer ids",
+                    mine.name(),
+                    theirs.name()
+                ))
+                .into());
+            }
+            (None, theirs) => self.key_kind = theirs,
+            _ => {}
+        }
         if let Some(settings) = other.settings {
             self.check_settings(function, settings)?;
         }
@@ -152,10 +190,12 @@ impl PurchaseDays {
         Ok(rows)
     }
 
-    /// Binary form (parallel query): version, settings, then the pairs as varints.
+    /// Binary form (parallel query): version, settings, customer-id type, then the pairs as
+    /// varints.
     pub fn encode(&self) -> Vec<u8> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         write_settings(&mut writer, self.settings);
+        writer.u8(self.key_kind.map_or(NO_KEY_KIND, KeyKind::code));
         writer.u64(self.days.len() as u64);
         for pair in &self.days {
             writer
@@ -167,8 +207,25 @@ impl PurchaseDays {
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
         let corrupt = || MetricError::InvalidBinary(format!("{STATE}: corrupt"));
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, STATE)?;
+        let version = match bytes.first() {
+            Some(&UNTYPED_VERSION) => UNTYPED_VERSION,
+            _ => FORMAT_VERSION,
+        };
+        let mut reader = Reader::open(bytes, version, STATE)?;
         let settings = read_settings(&mut reader, corrupt)?;
+        let key_kind = if version == UNTYPED_VERSION {
+            None
+        } else {
+            match reader.u8()? {
+                NO_KEY_KIND => None,
+                code => Some(
+                    KeyKind::ALL
+                        .into_iter()
+                        .find(|kind| kind.code() == code)
+                        .ok_or_else(corrupt)?,
+                ),
+            }
+        };
         let count = usize::try_from(reader.u64()?)
             .ok()
             .filter(|&count| count <= reader.remaining() / MIN_PAIR_BYTES)
@@ -180,6 +237,10 @@ impl PurchaseDays {
             None if count == 0 => i64::MIN,
             None => return Err(corrupt()),
         };
+        if key_kind.is_none() && count > 0 && version != UNTYPED_VERSION {
+            // The transitions set the type with the first pair.
+            return Err(corrupt());
+        }
         let mut days = Vec::with_capacity(count);
         for _ in checked(0..count) {
             let key = reader.u128()?;
@@ -199,6 +260,7 @@ impl PurchaseDays {
             days,
             compacted: 0,
             settings,
+            key_kind,
         })
     }
 
@@ -230,7 +292,9 @@ mod tests {
     fn rows_of(purchases: &[(u8, i64)]) -> WeightedRows {
         let mut state = PurchaseDays::default();
         for &(customer, at) in purchases {
-            state.add(F, u128::from(customer), at, END, WEEK).unwrap();
+            state
+                .add(F, KeyKind::BigInt, u128::from(customer), at, END, WEEK)
+                .unwrap();
         }
         state.weighted_rows(F).unwrap()
     }
@@ -271,10 +335,10 @@ mod tests {
             let mut first = PurchaseDays::default();
             let mut second = PurchaseDays::default();
             for &(customer, at) in &purchases[..cut] {
-                first.add(F, u128::from(customer), at, END, WEEK).unwrap();
+                first.add(F, KeyKind::BigInt, u128::from(customer), at, END, WEEK).unwrap();
             }
             for &(customer, at) in &purchases[cut..] {
-                second.add(F, u128::from(customer), at, END, WEEK).unwrap();
+                second.add(F, KeyKind::BigInt, u128::from(customer), at, END, WEEK).unwrap();
             }
             let mut merged = PurchaseDays::decode(&second.encode()).unwrap();
             merged.merge(F, &PurchaseDays::decode(&first.encode()).unwrap()).unwrap();
@@ -303,7 +367,9 @@ mod tests {
             // 1000 customers, each buying on 5 distinct days, over and over.
             let customer = (round % 1000) as u128;
             let at = END - ((round / 1000) % 5 + 1) * DAY;
-            state.add(F, customer, at, END, WEEK).unwrap();
+            state
+                .add(F, KeyKind::BigInt, customer, at, END, WEEK)
+                .unwrap();
         }
         assert!(state.days.len() <= 2 * 5000 + FIRST_COMPACTION);
         let rows = state.weighted_rows(F).unwrap();
@@ -312,13 +378,86 @@ mod tests {
     }
 
     #[test]
+    fn the_customer_id_type_is_recorded_and_must_agree() {
+        let mut bigints = PurchaseDays::default();
+        bigints
+            .add(F, KeyKind::BigInt, 5, END - DAY, END, WEEK)
+            .unwrap();
+        // A uuid row into a state of bigint ids (a transition called by hand).
+        let error = bigints
+            .add(F, KeyKind::Uuid, 5, END - DAY, END, WEEK)
+            .unwrap_err();
+        assert_eq!(
+            error.error,
+            MetricError::InvalidParameter(
+                "crm.bgnbd_fit: cannot add a uuid customer id to a summary of bigint customer ids"
+                    .into()
+            )
+        );
+        let mut uuids = PurchaseDays::default();
+        uuids
+            .add(F, KeyKind::Uuid, 5, END - 2 * DAY, END, WEEK)
+            .unwrap();
+        let error = bigints.merge(F, &uuids).unwrap_err();
+        assert_eq!(
+            error.error,
+            MetricError::InvalidParameter(
+                "crm.bgnbd_fit: cannot merge states of bigint and uuid customer ids".into()
+            )
+        );
+        // The type survives the binary form; an empty state takes the other's.
+        let decoded = PurchaseDays::decode(&bigints.encode()).unwrap();
+        assert_eq!(decoded.key_kind, Some(KeyKind::BigInt));
+        assert!(decoded.clone().merge(F, &uuids).is_err());
+        let mut empty = PurchaseDays::default();
+        empty.merge(F, &uuids).unwrap();
+        assert_eq!(empty.key_kind, Some(KeyKind::Uuid));
+        assert!(empty
+            .add(F, KeyKind::BigInt, 1, END - DAY, END, WEEK)
+            .is_err());
+        // Pairs without a type are corrupt in the typed form.
+        let mut untyped = bigints.encode();
+        // The type byte comes right before the pair count (one byte for 0).
+        let mut bare = bigints.clone();
+        bare.days.clear();
+        let at = bare.encode().len() - 2;
+        assert_eq!(untyped[at], KeyKind::BigInt.code());
+        untyped[at] = NO_KEY_KIND;
+        assert!(PurchaseDays::decode(&untyped).is_err());
+        untyped[at] = 7;
+        assert!(PurchaseDays::decode(&untyped).is_err());
+    }
+
+    #[test]
+    fn the_first_binary_form_still_decodes_without_a_type() {
+        // crm.bgnbd_fit_purchases_bigint_trans(NULL, 7, '2024-01-01', '2024-12-31', 'day') as
+        // the first form printed it.
+        let text = "\\x01008080e98f8ce1e6020107fc8801";
+        let mut old = PurchaseDays::from_text(text).unwrap();
+        assert_eq!(old.key_kind, None);
+        assert_eq!(old.days.len(), 1);
+        // It takes the type of the first row added to it.
+        let (end, unit) = old.settings.unwrap();
+        old.add(F, KeyKind::BigInt, 7, end - DAY, end, unit)
+            .unwrap();
+        assert_eq!(old.key_kind, Some(KeyKind::BigInt));
+        let again = PurchaseDays::decode(&old.encode()).unwrap();
+        assert_eq!(again.key_kind, Some(KeyKind::BigInt));
+        assert_eq!(again.days.len(), 2);
+    }
+
+    #[test]
     fn settings_must_agree_and_bytes_must_be_sound() {
         let mut state = PurchaseDays::default();
-        state.add(F, 1, END - DAY, END, WEEK).unwrap();
-        let error = state.add(F, 1, END - DAY, END + DAY, WEEK).unwrap_err();
+        state
+            .add(F, KeyKind::BigInt, 1, END - DAY, END, WEEK)
+            .unwrap();
+        let error = state
+            .add(F, KeyKind::BigInt, 1, END - DAY, END + DAY, WEEK)
+            .unwrap_err();
         assert!(matches!(error.error, MetricError::InvalidParameter(_)));
         let mut other = PurchaseDays::default();
-        other.add(F, 2, END - DAY, END, 0).unwrap();
+        other.add(F, KeyKind::BigInt, 2, END - DAY, END, 0).unwrap();
         assert!(state.merge(F, &other).is_err());
 
         let bytes = state.encode();

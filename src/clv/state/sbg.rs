@@ -8,8 +8,8 @@ use super::optimize::{minimize, Objective};
 use super::rows::WeightedRows;
 use super::special::{digamma, hyp2f1_log, ln_gamma};
 use super::{
-    binary_parameter, fit_failure, invalid, positive_parameter, text_parameter, ClvError,
-    ClvResult, FitInfo, FitText,
+    binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, positive_parameter,
+    text_parameter, ClvError, ClvResult, FitInfo, FitText,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -112,10 +112,12 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<SbgModel>> {
     if rows.customers() == 0 {
         return Ok(None);
     }
+    check_identifiable(function, rows.len())?;
     let problem = Problem::new(rows);
     let minimum = minimize(&problem, [0.0, 0.0])
         .map_err(|failure| fit_failure(function, &["alpha", "beta"], failure))?;
     let [alpha, beta] = minimum.point.map(f64::exp);
+    check_estimate(function, &[("alpha", alpha, 1.0), ("beta", beta, 1.0)])?;
     Ok(Some(SbgModel {
         alpha,
         beta,
@@ -417,5 +419,33 @@ mod tests {
         let model = fit(F, &rows).unwrap().unwrap();
         assert!((model.alpha / alpha - 1.0).abs() < 0.05, "{model:?}");
         assert!((model.beta / beta - 1.0).abs() < 0.05, "{model:?}");
+    }
+
+    #[test]
+    fn boundary_maxima_are_refused_not_returned() {
+        let message = |rows: &WeightedRows| match fit(F, rows) {
+            Err(ClvError {
+                error: MetricError::InvalidParameter(m),
+                hint: Some(_),
+            }) => m,
+            other => panic!("{other:?}"),
+        };
+        // One distinct row (3 periods, churned, 1000 customers): α, β ran to ~1e7 before.
+        let mut one = WeightedRows::default();
+        one.add(F, customer_key(F, 3, true).unwrap(), 1000).unwrap();
+        assert!(message(&one).contains("cannot identify the model: 1 distinct row"));
+        // Nobody churned: the likelihood grows as the churn probability goes to 0.
+        let mut loyal = WeightedRows::default();
+        loyal
+            .add(F, customer_key(F, 2, false).unwrap(), 10)
+            .unwrap();
+        loyal
+            .add(F, customer_key(F, 5, false).unwrap(), 10)
+            .unwrap();
+        let text = message(&loyal);
+        assert!(
+            text.contains("the fit did not converge: parameter"),
+            "{text}"
+        );
     }
 }

@@ -69,6 +69,16 @@ impl KeyKind {
             KeyKind::Uuid => 2,
         }
     }
+
+    /// 22023: a row with a `row` customer id given to a summary (or state) of `self` ids, as a
+    /// transition called by hand with another aggregate's state would.
+    pub fn mismatch(self, function: &str, row: KeyKind) -> MetricError {
+        MetricError::InvalidParameter(format!(
+            "{function}: cannot add a {} customer id to a summary of {} customer ids",
+            row.name(),
+            self.name()
+        ))
+    }
 }
 
 /// Key of a bigint customer id (exact: the id's two's-complement bits).
@@ -196,6 +206,15 @@ impl CohortSummary {
             customers.settle_spills();
         }
         self.customers.borrow()
+    }
+
+    /// Ok when the summary holds customer ids of type `kind`, else 22023.
+    pub fn expect_key_kind(&self, function: &str, kind: KeyKind) -> MetricResult<()> {
+        if self.key_kind == kind {
+            Ok(())
+        } else {
+            Err(self.key_kind.mismatch(function, kind))
+        }
     }
 
     /// Records that customer `key` was active at `occurred_at` (raw timestamptz).

@@ -520,3 +520,16 @@ fn rollup_of_daily_summaries_in_any_order_matches_one_pass() {
     }
     assert_eq!(rolled.encode(), whole.encode());
 }
+
+#[test]
+fn rows_of_another_customer_id_type_are_refused() {
+    let by_bigint = CohortSummary::new(Period::Month, Zone::utc(), KeyKind::BigInt);
+    assert!(by_bigint.expect_key_kind(F, KeyKind::BigInt).is_ok());
+    assert_eq!(
+        by_bigint.expect_key_kind(F, KeyKind::Uuid),
+        Err(MetricError::InvalidParameter(
+            "crm.cohort_agg: cannot add a uuid customer id to a summary of bigint customer ids"
+                .into()
+        ))
+    );
+}

@@ -11,6 +11,13 @@
 //! explicitly from the days' openings; a block that lies wholly inside a span is measured once
 //! per calendar and remembered. So the cost of a span grows with the holidays inside it (by a
 //! binary search) and with the DST changes inside it (by a lookup), never with its days.
+//!
+//! A zone's offset changes follow its yearly rule once its data's explicit transitions are over,
+//! and a yearly rule repeats every [`ERA`] (400 Gregorian years, a whole number of weeks). So
+//! past the last holiday and [`RULES_FROM`], business time repeats every era too: once checked
+//! that the zone's changes do (an [`Era`]), a span or an amount of more than two eras is
+//! skipped through whole eras at once, and the DST changes walked are those of at most three
+//! eras, wherever in the timestamp range the span lies.
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -32,6 +39,21 @@ const MARGIN: i64 = 4 * DAY;
 const ADD_HORIZON: i64 = 400 * DAY;
 /// Blocks remembered per calendar before the memo is cleared.
 const MAX_REMEMBERED_BLOCKS: usize = 4_096;
+/// 400 Gregorian years: 146 097 days, exactly 20 871 weeks, after which both the weekdays of the
+/// dates and a zone's yearly DST rule repeat.
+const ERA: i64 = 146_097 * DAY;
+/// 2200-01-01 00:00 UTC: past the explicit transitions of every zone's data (the last ones,
+/// Morocco's, are in 2087), so offsets follow the zones' yearly rules; business time is looked
+/// at for repetition from here on.
+const RULES_FROM: i64 = 73_049 * DAY;
+
+/// Business time repeats every [`ERA`] from `start` on: any `[t, t + ERA)` with `t >= start`
+/// holds `measure` business microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Era {
+    start: i64,
+    measure: i128,
+}
 
 /// A calendar ready for computing: its openings as microsecond intervals, weekly prefix sums and
 /// holiday prefix sums, and a memo of measured blocks.
@@ -56,6 +78,9 @@ pub struct BusinessHours {
     blocks: RefCell<HashMap<(i64, i64), i128>>,
     /// Reused buffer of explicit intervals.
     scratch: RefCell<Vec<(i64, i64)>>,
+    /// The era of the calendar once looked for (`Some(None)`: business time was not found to
+    /// repeat).
+    era: RefCell<Option<Option<Era>>>,
 }
 
 impl BusinessHours {
@@ -104,6 +129,7 @@ impl BusinessHours {
             holidays_before,
             blocks: RefCell::new(HashMap::new()),
             scratch: RefCell::new(Vec::new()),
+            era: RefCell::new(None),
         }
     }
 
@@ -154,9 +180,27 @@ impl BusinessHours {
             || MetricError::DatetimeOverflow(format!("{function}: timestamp out of range"));
         let mut remaining = i128::from(amount);
         let mut position = from;
+        // An amount this large spans more than about two eras: worth finding the era.
+        let era_worth = 2 * i128::from(ERA / WEEK) * i128::from(self.week_total);
         while position < last {
             // An iteration can walk the openings of a block of days: check every time.
             interrupt::check();
+            if position >= RULES_FROM && remaining >= era_worth && zone.fixed_offset().is_none() {
+                if let Some(era) = self.era(function)? {
+                    if position >= era.start && remaining > era.measure {
+                        // Whole eras, leaving between 1 and one era's measure to walk.
+                        let eras = (remaining - 1) / era.measure;
+                        let target = i128::from(position) + eras * i128::from(ERA);
+                        if target >= i128::from(last) {
+                            // Less than `remaining` passes before `target`.
+                            return Err(out_of_range());
+                        }
+                        // Below `last`, so it fits an i64.
+                        position = target as i64;
+                        remaining -= eras * era.measure;
+                    }
+                }
+            }
             let horizon = position.saturating_add(ADD_HORIZON).min(last);
             let next = match zone.fixed_offset() {
                 Some(_) => None,
@@ -189,7 +233,9 @@ impl BusinessHours {
                 other => {
                     let end = match (other, zone.fixed_offset()) {
                         (Some((transition, _)), _) => transition - MARGIN,
+                        // No change before the end of the range: the offset holds to it.
                         (None, Some(_)) => last,
+                        (None, None) if horizon >= last => last,
                         (None, None) => horizon - MARGIN,
                     }
                     .max(position + 1);
@@ -229,6 +275,81 @@ impl BusinessHours {
             let offset = i64::from(offset) * USECS_PER_SEC;
             return Ok(self.local_cumulative(b + offset) - self.local_cumulative(a + offset));
         }
+        if i128::from(b) - i128::from(a) > i128::from(2 * ERA) {
+            if let Some(era) = self.era(function)? {
+                let start = a.max(era.start);
+                // `start` is after 2200, so `b - start` fits.
+                if b > start && b - start >= 2 * ERA {
+                    let eras = (b - start) / ERA;
+                    let rest = start + eras * ERA;
+                    return Ok(self.walk(function, a, start)?
+                        + i128::from(eras) * era.measure
+                        + self.walk(function, rest, b)?);
+                }
+            }
+        }
+        self.walk(function, a, b)
+    }
+
+    /// The calendar's [`Era`], looked for once: `None` when business time was not found to
+    /// repeat early enough in the range.
+    fn era(&self, function: &str) -> MetricResult<Option<Era>> {
+        if let Some(known) = *self.era.borrow() {
+            return Ok(known);
+        }
+        let era = self.find_era(function)?;
+        *self.era.borrow_mut() = Some(era);
+        Ok(era)
+    }
+
+    /// Business time repeats every era from `start` on when no holiday is left (a holiday's
+    /// openings are over two days after it, plus an offset of less than a day) and the zone's
+    /// offsets repeat from `start - MARGIN` on (what the local days reaching into the span see):
+    /// checked over two eras, the zone's rule being yearly from [`RULES_FROM`] on.
+    fn find_era(&self, function: &str) -> MetricResult<Option<Era>> {
+        let zone = &self.calendar.zone;
+        let after_holidays = self
+            .holidays
+            .last()
+            .map_or(i64::MIN, |&day| (day + 4) * DAY);
+        let start = RULES_FROM.max(after_holidays);
+        let from = start - MARGIN;
+        let to = from + 2 * ERA;
+        if to >= END_TIMESTAMP - 2 * MARGIN
+            || zone.offset_at(function, from)? != zone.offset_at(function, from + ERA)?
+        {
+            return Ok(None);
+        }
+        let mut changes = Vec::new();
+        let mut at = from;
+        let mut ticker = Ticker::new();
+        while let Some(change) = zone.next_transition(function, at, to)? {
+            ticker.tick();
+            changes.push(change);
+            at = change.0;
+        }
+        let split = changes.partition_point(|&(at, _)| at <= from + ERA);
+        let (first, second) = changes.split_at(split);
+        let repeats = first.len() == second.len()
+            && first
+                .iter()
+                .zip(second)
+                .all(|(&(at, offset), &(later, same))| later == at + ERA && same == offset);
+        if !repeats {
+            return Ok(None);
+        }
+        Ok(Some(Era {
+            start,
+            measure: self.walk(function, start, start + ERA)?,
+        }))
+    }
+
+    /// Business microseconds in `[a, b)`, `a <= b`, walking the zone's changes in between.
+    fn walk(&self, function: &str, a: i64, b: i64) -> MetricResult<i128> {
+        if a >= b {
+            return Ok(0);
+        }
+        let zone = &self.calendar.zone;
         let limit = b + MARGIN;
         let mut next = zone.next_transition(function, a - MARGIN, limit)?;
         let mut total = 0i128;

@@ -1,7 +1,9 @@
 //! Tests of business time: the worked examples, and properties against references
 //! written directly from the definition (minute by minute, and day by day).
 use super::*;
-use crate::common::tz::{days_from_civil, TransitionList, Zone};
+use crate::common::tz::{
+    civil_from_days, days_from_civil, Next, OffsetSource, TransitionList, Zone,
+};
 use proptest::prelude::*;
 
 const F: &str = "crm.business_time";
@@ -281,6 +283,147 @@ fn long_spans_use_weeks_and_remembered_blocks() {
     // Again: every block comes from the memo.
     assert_eq!(hours.business_time(F, a, b).unwrap(), ten_years);
     assert_eq!(hours.blocks.borrow().len(), remembered);
+}
+
+/// Central European time with the EU rule (last Sundays of March and October, 01:00 UTC) in
+/// every year from 1980 to the end of the timestamp range, as Europe/Berlin's data goes on.
+struct EuRule;
+
+impl EuRule {
+    /// In Unix seconds (instants past the timestamp range are asked for too).
+    fn changes(year: i64) -> [(i64, i32); 2] {
+        let at = |day: i64| day * 86_400 + 3_600 + UNIX_SHIFT;
+        [
+            (at(last_sunday(year, 3)), 7200),
+            (at(last_sunday(year, 10)), 3600),
+        ]
+    }
+
+    fn year(unix_seconds: i64) -> i64 {
+        civil_from_days((unix_seconds - UNIX_SHIFT).div_euclid(86_400)).0
+    }
+}
+
+impl OffsetSource for EuRule {
+    fn offset_at(&self, t: i64) -> Option<i32> {
+        let year = Self::year(t);
+        if year < 1980 {
+            return Some(3600);
+        }
+        let [(spring, _), (fall, _)] = Self::changes(year);
+        Some(if (spring..fall).contains(&t) {
+            7200
+        } else {
+            3600
+        })
+    }
+
+    fn next_transition(&self, t: i64) -> Next {
+        let year = Self::year(t).max(1980);
+        for year in year..=year + 1 {
+            for (at, offset) in Self::changes(year) {
+                if at > t {
+                    return Next::At { at, offset };
+                }
+            }
+        }
+        Next::Unknown
+    }
+}
+
+fn berlin_for_ever() -> Zone {
+    Zone::from_source(F, "Europe/Berlin", Box::new(EuRule)).unwrap()
+}
+
+#[test]
+fn eras_repeat_and_are_skipped_whole() {
+    assert_eq!(RULES_FROM, days_from_civil(2200, 1, 1) * DAY);
+    assert_eq!(
+        ERA,
+        (days_from_civil(2400, 1, 1) - days_from_civil(2000, 1, 1)) * DAY
+    );
+    assert_eq!(ERA % WEEK, 0);
+    let hours = hours_in(
+        "Mon-Fri 09:00-17:00; Sat 02:30-03:30",
+        berlin_for_ever(),
+        &[(2030, 12, 25), (2301, 1, 1)],
+    );
+    let era = hours.era(F).unwrap().unwrap();
+    assert_eq!(era.start, (days_from_civil(2301, 1, 1) + 4) * DAY);
+    // Any era after its start holds the same business time.
+    for shift in [0, 123 * DAY + 5 * HOUR, 7 * ERA + 3 * DAY] {
+        let t = era.start + shift;
+        assert_eq!(hours.walk(F, t, t + ERA).unwrap(), era.measure, "{shift}");
+    }
+    // A span of three eras and then some: whole eras skipped, the same as walking every change.
+    let a = utc(2025, 3, 1, 10, 0);
+    let b = era.start + 3 * ERA + 1_000 * DAY + 7 * HOUR;
+    let walked = hours.walk(F, a, b).unwrap();
+    assert_eq!(i128::from(hours.business_time(F, a, b).unwrap()), walked);
+    assert_eq!(i128::from(hours.business_time(F, b, a).unwrap()), -walked);
+    // business_add lands on the first instant with that much business time.
+    let amount = walked as i64 - 90 * MINUTE;
+    let due = hours.business_add(F, a, amount).unwrap();
+    assert_eq!(hours.walk(F, a, due).unwrap(), i128::from(amount));
+    assert!(hours.walk(F, a, due - 1).unwrap() < i128::from(amount));
+    // A zone whose offset changes once more in 2500: no era; a list that ends: a constant one.
+    let once = list_zone("Test/Once", 0, vec![(unix(utc(2500, 1, 1, 0, 0)), 3600)]);
+    assert_eq!(
+        hours_in("Mon-Fri 09:00-17:00", once, &[]).era(F).unwrap(),
+        None
+    );
+    let ended = hours_in("Mon-Fri 09:00-17:00", new_york(), &[]);
+    assert_eq!(ended.era(F).unwrap().map(|era| era.start), Some(RULES_FROM));
+}
+
+#[test]
+fn far_amounts_and_the_end_of_the_range_answer_at_once() {
+    let started = std::time::Instant::now();
+    let hours = hours_in("Mon-Fri 09:00-17:00", berlin_for_ever(), &[]);
+    let from = utc(2025, 1, 1, 0, 0);
+    // 10^8 hours: about 48 000 years of a 40-hour week.
+    let amount = 100_000_000 * HOUR;
+    let due = hours.business_add(F, from, amount).unwrap();
+    assert_eq!(hours.business_time(F, from, due).unwrap(), amount);
+    assert!(hours.business_time(F, from, due - 1).unwrap() < amount);
+    // Past the end of the range: 22008 without walking there.
+    for (start, amount) in [
+        (from, i64::MAX),
+        (from, 1_000_000_000 * HOUR),
+        (END_TIMESTAMP - 10 * DAY, 100 * HOUR),
+        (END_TIMESTAMP - 2 * DAY, HOUR),
+        (END_TIMESTAMP - 1, 1),
+    ] {
+        assert!(
+            matches!(
+                hours.business_add(F, start, amount),
+                Err(MetricError::DatetimeOverflow(_))
+            ),
+            "{start} {amount}"
+        );
+    }
+    // Near the end of the range, without a change ahead.
+    let late = END_TIMESTAMP - 40 * DAY;
+    let due = hours.business_add(F, late, 30 * HOUR).unwrap();
+    assert_eq!(hours.business_time(F, late, due).unwrap(), 30 * HOUR);
+    assert_eq!(hours.walk(F, late, due).unwrap(), i128::from(30 * HOUR));
+    // The whole range, and additivity across it.
+    let (first, last) = (
+        crate::common::tz::MIN_TIMESTAMP + WEEK,
+        END_TIMESTAMP - WEEK,
+    );
+    let whole = hours.business_time(F, first, last).unwrap();
+    let middle = utc(150_000, 6, 1, 12, 0);
+    assert_eq!(
+        hours.business_time(F, first, middle).unwrap()
+            + hours.business_time(F, middle, last).unwrap(),
+        whole
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

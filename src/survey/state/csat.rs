@@ -1,5 +1,5 @@
 //! CSAT counts: how many answered and how many were satisfied.
-use super::FORMAT_VERSION;
+use super::{count_overflow, FORMAT_VERSION, MAX_COUNT};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::flat::{self, FlatState};
@@ -62,10 +62,12 @@ fn csat_threshold_error(function: &str, score: i32, satisfied_from: i32) -> Metr
 #[cold]
 #[inline(never)]
 pub fn csat_answer_refused(function: &str, score: i32, satisfied_from: Option<i32>) -> MetricError {
-    match satisfied_from {
-        None => csat_score_out_of_range(function, score),
-        Some(from) => csat_threshold_error(function, score, from),
-    }
+    let refused = match satisfied_from {
+        None => csat_five_point(function, score).err(),
+        Some(from) => csat_threshold(function, score, from).err(),
+    };
+    // A valid answer is refused only by a count at the bigint limit.
+    refused.unwrap_or_else(|| count_overflow(function))
 }
 
 impl CsatCounts {
@@ -85,32 +87,32 @@ impl CsatCounts {
     }
 
     /// Counts one answer on the 1–5 scale (satisfied when 4 or 5) and returns true, or returns
-    /// false for a score outside 1..5 ([`csat_answer_refused`] is the error). No error value on
-    /// this path keeps the raw transition function free of stack traffic.
+    /// false for a score outside 1..5 or counts at the bigint limit ([`csat_answer_refused`] is
+    /// the error). No error value on this path keeps the raw transition function free of stack
+    /// traffic.
     #[inline(always)]
     pub fn try_add(&mut self, score: i32) -> bool {
-        let valid = (1..=5).contains(&score);
-        if valid {
-            self.count(score >= 4);
-        }
-        valid
+        (1..=5).contains(&score) && self.count(score >= 4)
     }
 
     /// Counts one answer on any non-negative scale (satisfied when `score >= satisfied_from`)
-    /// and returns true, or returns false for a negative score or `satisfied_from`.
+    /// and returns true, or returns false for a negative score or `satisfied_from`, or counts
+    /// at the bigint limit.
     #[inline(always)]
     pub fn try_add_with_threshold(&mut self, score: i32, satisfied_from: i32) -> bool {
-        let valid = score >= 0 && satisfied_from >= 0;
-        if valid {
-            self.count(score >= satisfied_from);
-        }
-        valid
+        score >= 0 && satisfied_from >= 0 && self.count(score >= satisfied_from)
     }
 
+    /// Counts one answer; false when the answers are at the bigint limit already.
     #[inline(always)]
-    fn count(&mut self, satisfied: bool) {
+    fn count(&mut self, satisfied: bool) -> bool {
+        if self.responses >= MAX_COUNT {
+            return false;
+        }
+        // satisfied ≤ responses < MAX_COUNT.
         self.responses += 1;
         self.satisfied += u64::from(satisfied);
+        true
     }
 
     fn uncount(&mut self, function: &str, satisfied: bool) -> MetricResult<()> {
@@ -124,9 +126,17 @@ impl CsatCounts {
         Ok(())
     }
 
-    pub fn merge(&mut self, other: &CsatCounts) {
-        self.satisfied = self.satisfied.saturating_add(other.satisfied);
-        self.responses = self.responses.saturating_add(other.responses);
+    /// Adds another state (combine): 22003 past the bigint range, the state unchanged.
+    pub fn merge(&mut self, function: &str, other: &CsatCounts) -> MetricResult<()> {
+        let responses = self
+            .responses
+            .checked_add(other.responses)
+            .filter(|&sum| sum <= MAX_COUNT)
+            .ok_or_else(|| count_overflow(function))?;
+        // satisfied ≤ responses on both sides.
+        self.satisfied += other.satisfied;
+        self.responses = responses;
+        Ok(())
     }
 
     /// Share of satisfied answers; `None` without answers.
@@ -146,12 +156,19 @@ impl CsatCounts {
         flat::decode_any(bytes)
     }
 
-    /// Rejects more satisfied answers than answers (a forged value).
+    /// Rejects more satisfied answers than answers and counts past the bigint range (a forged
+    /// value).
     fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
         if self.satisfied > self.responses {
             return Err(error(
                 "crm.csat_state: more satisfied answers than answers".into(),
             ));
+        }
+        if self.responses > MAX_COUNT {
+            return Err(error(format!(
+                "crm.csat_state: responses {} exceed the bigint range",
+                self.responses
+            )));
         }
         Ok(self)
     }

@@ -16,6 +16,16 @@ use serde::Deserialize;
 /// Binary format version of [`NpsCounts`], [`NpsState`] and [`CsatCounts`].
 pub const FORMAT_VERSION: u8 = 1;
 
+/// The largest count a state may hold: counts are bigints in SQL.
+pub const MAX_COUNT: u64 = i64::MAX as u64;
+
+/// 22003: a count would pass the bigint range.
+#[cold]
+#[inline(never)]
+pub fn count_overflow(function: &str) -> MetricError {
+    MetricError::OutOfRange(format!("{function}: count overflows bigint"))
+}
+
 /// Counts of NPS answers. Promoters score 9–10, passives 7–8, detractors 0–6.
 /// `repr(C)`: the three counters are contiguous, so the per-row step can address one by index.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -76,19 +86,32 @@ impl NpsCounts {
 
 impl NpsCounts {
     /// Counts one answer (one increment of one counter, the hot path of `crm.nps`) and returns
-    /// true, or returns false for a score outside 0..10 ([`nps_score_out_of_range`] is the
-    /// error).
+    /// true, or returns false for a score outside 0..10 or counts already at the bigint limit
+    /// ([`NpsCounts::refusal`] is the error).
     /// No error value on this path keeps the raw transition function free of stack traffic.
     #[inline(always)]
     pub fn try_add(&mut self, score: i32) -> bool {
         let Some(&counter) = usize::try_from(score).ok().and_then(|i| NPS_COUNTER.get(i)) else {
             return false;
         };
+        // Counts are at most MAX_COUNT in total (checked on input), so the sum does not wrap.
+        if self.promoters + self.passives + self.detractors >= MAX_COUNT {
+            return false;
+        }
         // SAFETY: `NpsCounts` is `repr(C)` with three `u64` fields and `counter` is 0, 1 or 2.
         let slot = unsafe { &mut *(self as *mut NpsCounts as *mut u64).add(counter) };
-        // Wrapping: 2^64 answers cannot be counted one row at a time.
-        *slot = slot.wrapping_add(1);
+        *slot += 1;
         true
+    }
+
+    /// Why [`NpsCounts::try_add`] refused `score`: out of the scale, else the bigint limit.
+    #[cold]
+    #[inline(never)]
+    pub fn refusal(function: &str, score: i32) -> MetricError {
+        match check_nps_score(function, score) {
+            Err(error) => error,
+            Ok(()) => count_overflow(function),
+        }
     }
 
     /// Removes one answer counted before (the inverse transition of window frames).
@@ -317,8 +340,12 @@ impl NpsState {
     /// Merges one summary (the rollup's transition).
     /// Counts past the bigint range are 22003 and leave the state unchanged.
     pub fn add_summary(&mut self, function: &str, summary: &NpsCounts) -> MetricResult<()> {
+        let summaries = self
+            .summaries
+            .checked_add(1)
+            .ok_or_else(|| count_overflow(function))?;
         self.counts.merge(function, summary)?;
-        self.summaries = self.summaries.saturating_add(1);
+        self.summaries = summaries;
         Ok(())
     }
 

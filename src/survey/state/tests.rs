@@ -379,3 +379,59 @@ fn merge_past_the_bigint_range_is_22003_and_text_is_an_object_only() {
     let spaced = " {\"promoters\":1,\"passives\":2,\"detractors\":3}";
     assert_eq!(NpsCounts::from_text(spaced).unwrap(), counts(1, 2, 3));
 }
+
+#[test]
+fn counts_never_wrap_or_saturate_past_the_bigint_range() {
+    const F: &str = "crm.csat";
+    let limit = i64::MAX as u64;
+    // Text past the bigint range is malformed.
+    for text in [
+        r#"{"satisfied":0,"responses":9223372036854775808}"#,
+        r#"{"satisfied":18446744073709551615,"responses":18446744073709551615}"#,
+    ] {
+        assert!(
+            matches!(
+                CsatCounts::from_text(text),
+                Err(MetricError::InvalidText(_))
+            ),
+            "{text}"
+        );
+    }
+    // At the limit: the next answer is refused with 22003, the counts unchanged.
+    let full = CsatCounts::from_text(&format!(r#"{{"satisfied":1,"responses":{limit}}}"#)).unwrap();
+    let mut state = full;
+    assert!(!state.try_add(5));
+    assert!(!state.try_add_with_threshold(5, 3));
+    assert_eq!(state, full);
+    assert_eq!(
+        csat_answer_refused(F, 5, None),
+        MetricError::OutOfRange("crm.csat: count overflows bigint".into())
+    );
+    assert!(matches!(
+        csat_answer_refused(F, 6, None),
+        MetricError::OutOfRange(m) if m.contains("outside 1..5")
+    ));
+    // Combine: 22003, not a saturated count.
+    let one = CsatCounts::from_text(r#"{"satisfied":1,"responses":1}"#).unwrap();
+    assert!(matches!(
+        state.merge(F, &one),
+        Err(MetricError::OutOfRange(_))
+    ));
+    assert_eq!(state, full);
+    // NPS: the same for a total at the limit.
+    let nps = NpsCounts::from_text(&format!(
+        r#"{{"promoters":{},"passives":1,"detractors":0}}"#,
+        limit - 1
+    ))
+    .unwrap();
+    let mut counts = nps;
+    assert!(!counts.try_add(10));
+    assert_eq!(counts, nps);
+    assert_eq!(
+        NpsCounts::refusal("crm.nps", 10),
+        MetricError::OutOfRange("crm.nps: count overflows bigint".into())
+    );
+    assert!(
+        matches!(NpsCounts::refusal("crm.nps", 11), MetricError::OutOfRange(m) if m.contains("outside 0..10"))
+    );
+}
