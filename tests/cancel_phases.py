@@ -30,9 +30,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from crm_queries import SESSION, write_counts  # noqa: E402
 
 DATABASE = "crm_cancel_phases"
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 ROWS = 300_000
 
-SETUP = rf"""
+SETUP = r"""
 CREATE EXTENSION crm_metrics;
 SET TimeZone = 'UTC';
 CREATE TABLE r AS
@@ -54,11 +55,33 @@ SELECT g,
        (g % 7)::int AS replies,
        (g % 50)::int AS frequency,
        (g % 50) * 0.5 + (g % 9973) * 1e-6 AS recency,
-       40 + (g % 7919) * 1e-5 AS age,
-       (1 + g % 3)::bigint AS weight,
        (g % 24)::int AS periods
-FROM generate_series(1, {ROWS}) AS g;
+FROM generate_series(1, :rows) AS g;
 ALTER TABLE r SET (parallel_workers = 2);
+-- Model inputs the fits identify (the fits refuse data whose likelihood peaks at a parameter
+-- bound): the CDNOW sample of the lifetimes package, its customers repeated with new ids, and
+-- the "regular" sBG cohort of Fader & Hardie (2007), scaled.
+CREATE TABLE cdnow_customers (id int, frequency int, recency float8, age float8, spend numeric);
+\copy cdnow_customers FROM '{FIXTURES}/cdnow_customers_summary_with_transactions.csv' CSV HEADER
+CREATE TABLE cdnow_lines (line text);
+\copy cdnow_lines FROM '{FIXTURES}/CDNOW_sample.txt'
+CREATE TABLE fits AS
+SELECT c.frequency, c.recency, c.age, c.spend, (1 + copy % 3)::bigint AS weight
+FROM cdnow_customers c, generate_series(1, 40) AS copy;
+CREATE TABLE purchases AS
+SELECT (split_part(trim(line), ' ', 1)::bigint + 10000 * copy) AS id,
+       to_date(split_part(regexp_replace(trim(line), ' +', ' ', 'g'), ' ', 3), 'YYYYMMDD')::timestamptz AS ts
+FROM cdnow_lines, generate_series(1, 40) AS copy;
+CREATE TABLE cohort_rows AS
+SELECT renewals AS periods, renewals < 7 AS churned, customers AS weight
+FROM (VALUES (0, 369), (1, 163), (2, 86), (3, 56), (4, 37), (5, 27), (6, 21), (7, 241)) v(renewals, customers),
+     generate_series(1, 300) AS copy;
+CREATE TABLE cohort_customers AS
+SELECT periods, churned FROM cohort_rows, generate_series(1, weight) WHERE weight > 0 LIMIT 300000;
+ALTER TABLE fits SET (parallel_workers = 2);
+ALTER TABLE purchases SET (parallel_workers = 2);
+ALTER TABLE cohort_rows SET (parallel_workers = 2);
+ALTER TABLE cohort_customers SET (parallel_workers = 2);
 CREATE TABLE cal AS SELECT crm.business_calendar('Mon-Fri 09:00-12:00, 13:00-17:30', 'Europe/Berlin',
     ARRAY[date '2001-12-25', date '2002-12-25']) AS calendar;
 -- Stored summaries, many per table, for the rollups.
@@ -127,18 +150,20 @@ AGGREGATES = {
     "crm.rfm_agg(timestamp with time zone,numeric,timestamp with time zone,text)":
         "crm.rfm_agg(ts, amount, '2010-01-01', 'day')",
     "crm.bgnbd_fit(integer,double precision,double precision)":
-        "crm.bgnbd_fit(frequency, recency, age)",
+        "crm.bgnbd_fit(frequency, recency, age) FROM fits",
     "crm.bgnbd_fit(integer,double precision,double precision,bigint)":
-        "crm.bgnbd_fit(frequency, recency, age, weight)",
+        "crm.bgnbd_fit(frequency, recency, age, weight) FROM fits",
     "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)":
-        "crm.bgnbd_fit(id, ts, '2010-01-01', 'week')",
+        "crm.bgnbd_fit(id, ts, '1997-09-30', 'week') FROM purchases WHERE ts <= '1997-09-30'",
     "crm.bgnbd_fit(text,timestamp with time zone,timestamp with time zone,text)":
-        "crm.bgnbd_fit(id_text, ts, '2010-01-01', 'week')",
+        "crm.bgnbd_fit(id::text, ts, '1997-09-30', 'week') FROM purchases WHERE ts <= '1997-09-30'",
     "crm.bgnbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)":
-        "crm.bgnbd_fit(id_uuid, ts, '2010-01-01', 'week')",
-    "crm.gamma_gamma_fit(integer,numeric)": "crm.gamma_gamma_fit(1 + frequency, amount)",
-    "crm.sbg_fit(integer,boolean)": "crm.sbg_fit(periods, churned)",
-    "crm.sbg_fit(integer,boolean,bigint)": "crm.sbg_fit(periods, churned, 2)",
+        "crm.bgnbd_fit(md5(id::text)::uuid, ts, '1997-09-30', 'week') FROM purchases "
+        "WHERE ts <= '1997-09-30'",
+    "crm.gamma_gamma_fit(integer,numeric)":
+        "crm.gamma_gamma_fit(frequency, spend) FROM fits WHERE frequency > 0",
+    "crm.sbg_fit(integer,boolean)": "crm.sbg_fit(periods, churned) FROM cohort_customers",
+    "crm.sbg_fit(integer,boolean,bigint)": "crm.sbg_fit(periods, churned, weight) FROM cohort_rows",
     "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,"
     "integer,boolean)": "crm.service_agg(ts, responded, te, replies, flag)",
     "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,"
@@ -306,7 +331,8 @@ def main():
         status, _, err = psql(host, port, statement, "postgres")
         if status:
             sys.exit(err)
-    status, _, err = psql(host, port, "\\set ON_ERROR_STOP 1\n" + SETUP, DATABASE)
+    setup = SETUP.replace("{FIXTURES}", FIXTURES)
+    status, _, err = psql(host, port, f"\\set ON_ERROR_STOP 1\n\\set rows {ROWS}\n" + setup, DATABASE)
     if status:
         sys.exit(err)
 
