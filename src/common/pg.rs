@@ -90,13 +90,6 @@ pub unsafe fn new_aggregate_state<T>(
     PgMemoryContexts::For(context).leak_and_drop_on_delete(value)
 }
 
-/// Moves `value` into the current memory context (for deserialized states, which the combine
-/// function copies into the aggregate context when it keeps them).
-pub fn new_transient_state<T>(value: T) -> Internal {
-    let pointer = PgMemoryContexts::CurrentMemoryContext.leak_and_drop_on_delete(value);
-    Internal::from(Some(pg_sys::Datum::from(pointer)))
-}
-
 /// The state behind an `internal` aggregate argument, or `None` when it was not created yet.
 ///
 /// # Safety
@@ -108,20 +101,6 @@ pub unsafe fn state_ref<'a, T>(state: &mut Internal) -> Option<&'a mut T> {
     // while the aggregate support function runs.
     let pointer: *mut T = unsafe { state.get_mut::<T>() }?;
     Some(unsafe { &mut *pointer })
-}
-
-/// The state behind the `internal` argument of a STRICT support function (serialize), which
-/// Postgres never calls with a NULL state.
-///
-/// # Safety
-/// As [`state_ref`].
-#[inline(always)]
-pub unsafe fn strict_state<'a, T>(state: &mut Internal) -> &'a mut T {
-    // SAFETY: this function's contract is `state_ref`'s.
-    match unsafe { state_ref::<T>(state) } {
-        Some(state) => state,
-        None => null_value("crm_metrics: a strict aggregate support function got a NULL state"),
-    }
 }
 
 /// The state behind `state`, created with `init` in the aggregate memory context on first use.
@@ -149,35 +128,6 @@ pub unsafe fn state_or_init<'a, T>(
 #[inline(always)]
 pub fn internal_of<T>(state: &mut T) -> Internal {
     Internal::from(Some(pg_sys::Datum::from(state as *mut T)))
-}
-
-/// Combine step shared by every aggregate: keeps the first state (copying the second into
-/// the aggregate context when there is no first one) and merges the second into it.
-///
-/// # Safety
-/// Both `internal` values must hold pointers made by this module for the same `T`.
-pub unsafe fn combine_states<T: Clone>(
-    mut first: Internal,
-    mut second: Internal,
-    fcinfo: pg_sys::FunctionCallInfo,
-    function: &str,
-    merge: impl FnOnce(&mut T, &T),
-) -> Internal {
-    // SAFETY: both states hold pointers made by this module for a `T` (this function's
-    // contract); they are distinct states, so the two borrows do not alias.
-    let second_state = unsafe { state_ref::<T>(&mut second) };
-    match (unsafe { state_ref::<T>(&mut first) }, second_state) {
-        (None, None) => Internal::from(None),
-        (Some(_), None) => first,
-        (None, Some(other)) => {
-            // SAFETY: a combine function is an aggregate support function.
-            internal_of(unsafe { &mut *new_aggregate_state(fcinfo, function, other.clone()) })
-        }
-        (Some(state), Some(other)) => {
-            merge(state, other);
-            first
-        }
-    }
 }
 
 /// Largest varlena Postgres stores: 1 GB minus one byte, header included (`MaxAllocSize`).
