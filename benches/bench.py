@@ -130,7 +130,7 @@ CASES = [
                       GROUP BY customer_id) s""",
         "baseline": "SELECT sum(customer_id) FROM bench_shop_orders",
     },
-    # --- pipeline and revenue (issue 13): 3M opportunities and 1M customer-months over 100k
+    # --- pipeline and revenue: 3M opportunities and 1M customer-months over 100k
     # customers at the default 5M rows.
     # --- plain ratios: the one-step share aggregate and a scalar ratio over every row ---------
     {
@@ -228,7 +228,7 @@ CASES = [
                     FROM lagged GROUP BY month ORDER BY month""",
         "baseline": "SELECT sum(mrr) FROM bench_mrr",
     },
-    # --- service (issue 12): business hours -----------------------------------------------------
+    # --- service: business hours -----------------------------------------------------
     {
         "family": "service",
         "name": "sum(crm.business_time), 1M tickets",
@@ -264,7 +264,7 @@ CASES = [
                       ON d.open_at < t.resolved_at AND d.close_at > t.created_at""",
         "baseline": "SELECT sum(resolved_at - created_at) FROM bench_tickets",
     },
-    # --- analyst (issue 10): churn_series with a time zone and a denominator ---
+    # --- analyst: churn_series with a time zone and a denominator ---
     {
         "family": "customers",
         "name": "churn_series, Berlin, 'average'",
@@ -281,7 +281,7 @@ CASES = [
                 CROSS JOIN bench_customers WHERE ended_at IS DISTINCT FROM started_at GROUP BY 1, 2""",
         "baseline": "SELECT sum(id) FROM bench_customers",
     },
-    # --- rollup cases (issue 11, item 1): `ours` rolls up 4,000 stored daily summaries, `plain`
+    # --- rollup cases (item 1): `ours` rolls up 4,000 stored daily summaries, `plain`
     # is one pass of the same aggregate over the same rows (the "vs plain" ratio must stay
     # under 2); run alone with `bash benches/run rollup`.
     {
@@ -319,7 +319,7 @@ CASES = [
         "plain": "SELECT crm.cohort_agg(customer_id, occurred_at, 'day') FROM bench_cohort_rows",
         "baseline": "SELECT sum(d) FROM bench_cohort_rows",
     },
-    # --- issue 8: the metrics without a case above, for the one benchmark table (`bash benches/run
+    # --- the metrics without a case above, for the one benchmark table (`bash benches/run
     # table`). 1M rows of each kind at the default 5M; a case without `plain` has no SQL
     # equivalent (the model fits) and shows only its own time. ---
     {
@@ -433,7 +433,7 @@ def execution_ms(args, query):
     return float(re.search(r"Execution Time: ([0-9.]+) ms", plan).group(1))
 
 
-# --- issue 8: one benchmark table (`bash benches/run table [family ...]`) --------------------
+# --- one benchmark table (`bash benches/run table [family ...]`) --------------------
 # Besides the serial times above: the speed-up of our query with 2 parallel workers (the same
 # query with max_parallel_workers_per_gather = 2 and a parallel plan forced by zero parallel
 # costs, against 0; "serial plan" when Postgres still plans no Gather), and the backend's peak
@@ -515,7 +515,7 @@ def table(args, cases):
           f" runs per round), server-side execution time (EXPLAIN ANALYZE, TIMING OFF); {version}")
 
 
-# --- issue 8: the size of each summary per customer / per row (`bash benches/run sizes`) ------
+# --- the size of each summary per customer / per row (`bash benches/run sizes`) ------
 # Each summary is built over the benchmark tables; "value" is pg_column_size of the summary as
 # the query returns it (its binary form, uncompressed), "stored" the same after storing it in a
 # table (TOAST compresses it with pglz when that saves space). Needs the tables of the families

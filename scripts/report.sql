@@ -123,7 +123,7 @@ SELECT year, observed AS "observed active", round(1000 * crm.survival(m, year)) 
 FROM report_sbg,
      unnest(ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
             ARRAY[631, 468, 382, 326, 289, 262, 241, NULL, NULL, NULL, NULL, NULL]) AS p(year, observed);
--- --- Sales pipeline, recurring revenue and plain ratios (issue 13) ---
+-- --- Sales pipeline, recurring revenue and plain ratios ---
 \echo
 \echo '=== Sales pipeline: velocity, win rate, deal size and sales cycle by owner ==='
 \echo

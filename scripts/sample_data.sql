@@ -188,7 +188,7 @@ COMMIT;
 ANALYZE shop_orders;
 SELECT 'shop_orders' AS "table", count(*) AS "rows" FROM shop_orders;
 
--- === Service (issue 12): support teams with business calendars, and their tickets ==========
+-- === Service: support teams with business calendars, and their tickets ==========
 -- rows/5 tickets over 2024-2025, each handled by one of four teams whose business hours are in
 -- different time zones. Seeded on its own, so other sections do not change these rows.
 BEGIN;

@@ -7,24 +7,21 @@
 -- views, tables or indexes depend on. tests/lifecycle/run checks that (it prints every catalog
 -- difference left) and that every stored summary, model and calendar still reads.
 --
--- One block per change set, each between "-- BEGIN <branch> (issue N)" and "-- END <branch>
--- (issue N)" lines; a branch that adds, changes or drops an SQL object adds its statements in
--- its own block. The script runs in one transaction with search_path = crm (pg_catalog first,
+-- One commented block per change: a branch that adds, changes or drops an SQL object adds its
+-- statements in a block of its own at the end (history lives in git). The script runs in one
+-- transaction with search_path = crm (pg_catalog first,
 -- implicitly); write every object schema-qualified all the same.
 \echo Use "ALTER EXTENSION crm_metrics UPDATE TO '0.2.0'" to load this file. \quit
 
--- BEGIN lifecycle (issue 9)
 -- The release becomes 0.2.0 (Cargo.toml). The lifecycle work (this script, the upgrade and
 -- dump/restore test, docs/versioning.md) changes no SQL object and no binary form of 0.1.0:
 -- nothing to run here.
--- END lifecycle (issue 9)
 
--- BEGIN clvperf (issue 7)
 -- crm.bgnbd_fit straight from purchases (bigint, text and uuid customer ids), and crm.rfm_agg's
 -- SSPACE (CREATE AGGREGATE cannot be repeated over views that use the aggregate, so the
 -- catalog row is updated in place).
--- (The four internal-state support functions below are replaced, and dropped, by the clvstates
--- block at the end of this script before any query can call them; their pgrx entry points no
+-- (The four internal-state support functions below are replaced, and dropped, further down in this
+-- script before any query can call them; their pgrx entry points no
 -- longer exist, so they name entry points of the build that do.)
 CREATE FUNCTION crm.bgnbd_purchases_combine("first" internal, "second" internal) RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_combine';
@@ -85,9 +82,7 @@ COMMENT ON FUNCTION crm.bgnbd_purchases_combine(internal, internal) IS 'Support 
 COMMENT ON FUNCTION crm.bgnbd_purchases_serialize(internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: serialize a partial state.';
 COMMENT ON FUNCTION crm.bgnbd_purchases_deserialize(bytea, internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: deserialize a partial state.';
 COMMENT ON FUNCTION crm.bgnbd_purchases_final(internal) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
--- END clvperf (issue 7)
 
--- BEGIN states (issue 8)
 -- Transition states Citus can ship: the survey aggregates, the share-of-true aggregates and the
 -- one-step crm.sla_attainment and crm.fcr_rate get a real transition type (crm.nps_summary,
 -- crm.csat_state, crm.share_state) instead of internal, with
@@ -354,9 +349,7 @@ COMMENT ON FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timesta
 COMMENT ON FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition (state crm.share_state, changed in place).';
 COMMENT ON FUNCTION crm.service_share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.service_share_final(crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';
--- END states (issue 8)
 
--- BEGIN perf (issue 8)
 -- The transitions of crm.customer_agg, of the 4-argument crm.retention_rate and crm.churn_rate
 -- and the moving-aggregate transition of crm.fcr_rate, and the final function of
 -- crm.customer_agg, became raw V1 C functions with new entry points and the same signatures.
@@ -372,14 +365,12 @@ FROM (VALUES
     ('crm.fcr_trans(internal, integer, boolean, boolean)', 'crm_fcr_trans')
 ) AS v(signature, entry)
 WHERE p.oid = v.signature::pg_catalog.regprocedure;
--- END perf (issue 8)
 
--- BEGIN expanded (issue 8)
 -- Transition states Citus can ship for the growing states: crm.customer_agg, crm.cohort_agg,
 -- crm.mrr_agg, crm.service_agg and their rollups keep their summary type (crm.customer_summary,
 -- crm.cohort_summary, crm.mrr_summary, crm.service_summary) as an expanded object instead of an
 -- internal state (src/common/expanded.rs), with combine functions over that type and no
--- serialize/deserialize functions. As in the states block, the aggregates are changed in place
+-- serialize/deserialize functions. As for the counting aggregates above, the aggregates are changed in place
 -- (views use them), then the support functions of 0.1.0 are dropped.
 
 -- New support functions (as in sql/customers.sql, sql/cohorts.sql, sql/revenue.sql and
@@ -575,15 +566,13 @@ COMMENT ON FUNCTION crm.service_agg_calendar_trans(crm.service_summary, timestam
 COMMENT ON FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_summary) IS 'Support function of aggregate crm.rollup(crm.service_summary): transition.';
 COMMENT ON FUNCTION crm.service_combine(crm.service_summary, crm.service_summary) IS 'Support function of the service summary aggregates: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.service_final(crm.service_summary) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
--- END expanded (issue 8)
 
--- BEGIN flat2 (issue 8)
 -- Transition states Citus can ship, second set: crm.pipeline_agg, crm.pipeline_velocity and
 -- crm.rollup(crm.pipeline_summary) keep their state as crm.pipeline_summary, crm.retention_rate
 -- and both crm.churn_rate as the new type crm.customer_period_state, changed in place per row,
 -- with combine functions over those types and no serialize/deserialize functions.
 -- Views use these aggregates, so their pg_aggregate rows and dependencies are changed in place
--- (as in the states block), then the support functions no longer used are dropped. The moving
+-- (as above), then the support functions no longer used are dropped. The moving
 -- aggregates (window frames) keep their internal state and functions.
 
 -- The new state type, as a fresh CREATE EXTENSION makes it (pgrx's shell type, text input and
@@ -702,9 +691,7 @@ COMMENT ON FUNCTION crm.churn_rate_denominator_trans(crm.customer_period_state, 
 COMMENT ON FUNCTION crm.customer_period_combine(crm.customer_period_state, crm.customer_period_state) IS 'Support function of crm.retention_rate and crm.churn_rate: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.retention_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.retention_rate: final rate.';
 COMMENT ON FUNCTION crm.churn_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.churn_rate: final rate.';
--- END flat2 (issue 8)
 
--- BEGIN clvstates (issue 8)
 -- Transition states Citus can ship for the CLV family: crm.rfm_agg (state crm.rfm_state), the
 -- model fits crm.bgnbd_fit over (frequency, recency, t[, weight]), crm.gamma_gamma_fit and
 -- crm.sbg_fit (state crm.fit_rows), and crm.bgnbd_fit straight from purchases (state
@@ -828,7 +815,7 @@ FROM (VALUES
              'crm.bgnbd_purchases_combine(crm.purchase_days,crm.purchase_days)', 0)
 ) AS c(aggregate, transfn, transtype, finalfn, combinefn, transspace);
 
--- Support functions of 0.1.0 (and of the clvperf block above) no aggregate uses any more.
+-- Support functions of 0.1.0 (and of the purchases fits above) no aggregate uses any more.
 DROP FUNCTION crm.rfm_agg_trans(internal, timestamptz, numeric, timestamptz, text);
 DROP FUNCTION crm.rfm_agg_combine(internal, internal);
 DROP FUNCTION crm.rfm_agg_serialize(internal);
@@ -883,9 +870,8 @@ COMMENT ON FUNCTION crm.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, 
 COMMENT ON FUNCTION crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(uuid, timestamptz, timestamptz, text): transition.';
 COMMENT ON FUNCTION crm.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.bgnbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
--- END clvstates (issue 8)
 
--- The upgrade's helper functions (created in the states block).
+-- The upgrade's helper functions (created above).
 DROP FUNCTION crm.upgrade_type_support(name[]);
 DROP FUNCTION crm.upgrade_aggregate_state(text, text, text, text, text, integer);
 

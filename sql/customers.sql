@@ -7,7 +7,7 @@ CREATE FUNCTION crm.retention_rate_trans(internal, timestamptz, timestamptz, tim
 CREATE FUNCTION crm.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_trans';
 
--- BEGIN flat2 (issue 8): the transition state crm.customer_period_state (a type Citus can ship),
+-- The transition state crm.customer_period_state (a type Citus can ship),
 -- changed in place per row (src/common/flat.rs); the internal state above (and of
 -- crm.churn_rate_denominator_trans) serves the moving aggregates (window frames).
 CREATE FUNCTION crm.retention_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz)
@@ -26,7 +26,6 @@ CREATE FUNCTION crm.retention_rate_final(crm.customer_period_state) RETURNS doub
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_state_final';
 CREATE FUNCTION crm.churn_rate_final(crm.customer_period_state) RETURNS double precision
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_state_final';
--- END flat2 (issue 8)
 
 CREATE AGGREGATE crm.retention_rate(started_at timestamptz, ended_at timestamptz,
                                     period_start timestamptz, period_end timestamptz) (
@@ -128,7 +127,7 @@ COMMENT ON FUNCTION crm.churn_rate_denominator_trans(internal, timestamptz, time
 COMMENT ON FUNCTION crm.churn_rate_denominator_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): inverse transition for window frames.';
 COMMENT ON FUNCTION crm.retention_rate_final(internal) IS 'Support function of aggregate crm.retention_rate: moving-aggregate final rate (window frames).';
 COMMENT ON FUNCTION crm.churn_rate_final(internal) IS 'Support function of aggregate crm.churn_rate: moving-aggregate final rate (window frames).';
--- BEGIN flat2 (issue 8): comments of the shippable state and its functions.
+-- Comments of the shippable state and its functions.
 COMMENT ON TYPE crm.customer_period_state IS
     'Transition state of crm.retention_rate and crm.churn_rate: the period''s counts, the rows and the denominator they named; text form {"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,"started_in_period":1,"ended_in_period":2,"rows":4,"denominator":null} (Citus ships partial states in this form).';
 COMMENT ON FUNCTION crm.customer_period_state_in(cstring) IS 'Text input of crm.customer_period_state.';
@@ -139,7 +138,6 @@ COMMENT ON FUNCTION crm.churn_rate_denominator_trans(crm.customer_period_state, 
 COMMENT ON FUNCTION crm.customer_period_combine(crm.customer_period_state, crm.customer_period_state) IS 'Support function of crm.retention_rate and crm.churn_rate: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.retention_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.retention_rate: final rate.';
 COMMENT ON FUNCTION crm.churn_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.churn_rate: final rate.';
--- END flat2 (issue 8)
 COMMENT ON FUNCTION crm.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz) IS 'Support function of aggregate crm.customer_agg: transition.';
 COMMENT ON FUNCTION crm.customer_rollup_trans(crm.customer_summary, crm.customer_summary) IS 'Support function of aggregate crm.rollup(crm.customer_summary): transition.';
 COMMENT ON FUNCTION crm.customer_agg_combine(crm.customer_summary, crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): combine partial states (parallel query, Citus).';

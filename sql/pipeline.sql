@@ -6,7 +6,7 @@ CREATE FUNCTION crm.pipeline_agg_trans(internal, numeric, timestamptz, timestamp
 CREATE FUNCTION crm.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_trans';
 
--- BEGIN flat2 (issue 8): the transition state crm.pipeline_summary (a type Citus can ship),
+-- The transition state crm.pipeline_summary (a type Citus can ship),
 -- changed in place per row (src/common/flat.rs); the internal state above serves the moving
 -- aggregates (window frames).
 CREATE FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
@@ -25,7 +25,6 @@ CREATE FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) RETURNS crm.pipelin
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_final';
 CREATE FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) RETURNS numeric
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_final';
--- END flat2 (issue 8)
 
 CREATE AGGREGATE crm.pipeline_agg(amount numeric, created_at timestamptz, closed_at timestamptz, won boolean) (
     SFUNC = crm.pipeline_agg_trans,
@@ -93,11 +92,10 @@ COMMENT ON FUNCTION crm.pipeline_rollup_trans(internal, crm.pipeline_summary) IS
 COMMENT ON FUNCTION crm.pipeline_rollup_inverse(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): inverse transition for window frames.';
 COMMENT ON FUNCTION crm.pipeline_agg_final(internal) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): moving-aggregate final summary (window frames).';
 COMMENT ON FUNCTION crm.pipeline_velocity_final(internal) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate final velocity per day (window frames).';
--- BEGIN flat2 (issue 8): comments of the shippable state's functions.
+-- Comments of the shippable state's functions.
 COMMENT ON FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: transition (state crm.pipeline_summary, changed in place).';
 COMMENT ON FUNCTION crm.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): transition (state crm.pipeline_summary, changed in place).';
 COMMENT ON FUNCTION crm.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): transition (merges one summary into the state).';
 COMMENT ON FUNCTION crm.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of the pipeline aggregates: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): final summary (canonical stored form).';
 COMMENT ON FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): velocity per day.';
--- END flat2 (issue 8)

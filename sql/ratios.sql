@@ -4,7 +4,7 @@
 CREATE FUNCTION crm.share_trans(internal, boolean) RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_trans';
 
--- BEGIN states (issue 8): the transition state crm.share_state (a type Citus can ship),
+-- The transition state crm.share_state (a type Citus can ship),
 -- changed in place per row; the internal state above serves the moving aggregate.
 CREATE FUNCTION crm.share_trans(crm.share_state, boolean) RETURNS crm.share_state
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_trans';
@@ -12,7 +12,6 @@ CREATE FUNCTION crm.share_combine(crm.share_state, crm.share_state) RETURNS crm.
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
 CREATE FUNCTION crm.share_final(crm.share_state) RETURNS double precision
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
--- END states (issue 8)
 
 CREATE AGGREGATE crm.win_rate(won boolean) (
     SFUNC = crm.share_trans,
@@ -65,7 +64,7 @@ COMMENT ON AGGREGATE crm.renewal_rate(boolean) IS
 COMMENT ON FUNCTION crm.share_trans(internal, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.share_inverse(internal, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): inverse transition for window frames.';
 COMMENT ON FUNCTION crm.share_final(internal) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): moving-aggregate final share (window frames).';
--- BEGIN states (issue 8): comments of the shippable state.
+-- Comments of the shippable state.
 COMMENT ON TYPE crm.share_state IS
     'Transition state of crm.win_rate(boolean) and crm.renewal_rate(boolean): true rows and non-NULL rows; text form {"true_rows":3,"rows":5} (Citus ships partial states in this form).';
 COMMENT ON FUNCTION crm.share_state_in(cstring) IS 'Text input of crm.share_state.';
@@ -73,4 +72,3 @@ COMMENT ON FUNCTION crm.share_state_out(crm.share_state) IS 'Text output of crm.
 COMMENT ON FUNCTION crm.share_trans(crm.share_state, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): transition (state crm.share_state, changed in place).';
 COMMENT ON FUNCTION crm.share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.share_final(crm.share_state) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): final share.';
--- END states (issue 8)

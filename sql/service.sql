@@ -33,7 +33,7 @@ CREATE FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, inter
 CREATE FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_inverse';
 
--- BEGIN states (issue 8): the one-step crm.sla_attainment and crm.fcr_rate keep their state as
+-- The one-step crm.sla_attainment and crm.fcr_rate keep their state as
 -- crm.share_state (a type Citus can ship), changed in place per row; the internal state above
 -- serves their moving aggregates (window frames).
 CREATE FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval)
@@ -46,7 +46,6 @@ CREATE FUNCTION crm.service_share_combine(crm.share_state, crm.share_state)
     RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
 CREATE FUNCTION crm.service_share_final(crm.share_state)
     RETURNS double precision IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
--- END states (issue 8)
 
 CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
         resolved_at timestamptz, agent_replies integer, reopened boolean) (
@@ -171,10 +170,9 @@ COMMENT ON FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz,
 COMMENT ON FUNCTION crm.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.fcr_inverse(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: inverse transition for window frames.';
 COMMENT ON FUNCTION crm.service_share_final(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: moving-aggregate final share (window frames).';
--- BEGIN states (issue 8): comments of the shippable states' functions.
+-- Comments of the shippable states' functions.
 COMMENT ON FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: transition (state crm.share_state, changed in place).';
 COMMENT ON FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: transition (state crm.share_state, changed in place).';
 COMMENT ON FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition (state crm.share_state, changed in place).';
 COMMENT ON FUNCTION crm.service_share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.service_share_final(crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';
--- END states (issue 8)

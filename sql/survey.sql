@@ -2,7 +2,7 @@
 -- the per-row transition functions are raw V1 C functions (see raw_transition! in
 -- src/common/pg.rs), so they are declared here.
 --
--- Transition states (issue 8): crm.nps_summary for the NPS aggregates and crm.csat_state for
+-- Transition states: crm.nps_summary for the NPS aggregates and crm.csat_state for
 -- CSAT, changed in place per row (src/common/flat.rs), so Citus can ship partial states as
 -- text and parallel query needs no serialize functions. The moving aggregates of window
 -- frames keep an internal state (MSTYPE) with their inverse transitions.
@@ -17,7 +17,7 @@ CREATE FUNCTION crm.csat_trans(internal, integer) RETURNS internal
 CREATE FUNCTION crm.csat_threshold_trans(internal, integer, integer) RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_threshold_trans';
 
--- BEGIN states (issue 8): support functions of the shippable states.
+-- Support functions of the shippable states.
 CREATE FUNCTION crm.nps_trans(crm.nps_summary, integer) RETURNS crm.nps_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_state_trans';
 CREATE FUNCTION crm.nps_agg_trans(crm.nps_summary, integer) RETURNS crm.nps_summary
@@ -38,7 +38,6 @@ CREATE FUNCTION crm.csat_combine(crm.csat_state, crm.csat_state) RETURNS crm.csa
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_state_combine';
 CREATE FUNCTION crm.csat_final(crm.csat_state) RETURNS double precision
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_state_final';
--- END states (issue 8)
 
 CREATE AGGREGATE crm.nps(score integer) (
     SFUNC = crm.nps_trans,
@@ -139,7 +138,7 @@ COMMENT ON FUNCTION crm.csat_threshold_trans(internal, integer, integer) IS 'Sup
 COMMENT ON FUNCTION crm.csat_inverse(internal, integer) IS 'Support function of aggregate crm.csat(integer): inverse transition for window frames.';
 COMMENT ON FUNCTION crm.csat_threshold_inverse(internal, integer, integer) IS 'Support function of aggregate crm.csat(integer, integer): inverse transition for window frames.';
 COMMENT ON FUNCTION crm.csat_final(internal) IS 'Support function of the CSAT aggregates: moving-aggregate final satisfied share (window frames).';
--- BEGIN states (issue 8): comments of the shippable states.
+-- Comments of the shippable states.
 COMMENT ON TYPE crm.csat_state IS
     'Transition state of crm.csat: counts of answers and of satisfied answers; text form {"satisfied":3,"responses":4} (Citus ships partial states in this form).';
 COMMENT ON FUNCTION crm.csat_state_in(cstring) IS 'Text input of crm.csat_state.';
@@ -154,4 +153,3 @@ COMMENT ON FUNCTION crm.csat_trans(crm.csat_state, integer) IS 'Support function
 COMMENT ON FUNCTION crm.csat_threshold_trans(crm.csat_state, integer, integer) IS 'Support function of aggregate crm.csat(integer, integer): transition (state crm.csat_state, changed in place).';
 COMMENT ON FUNCTION crm.csat_combine(crm.csat_state, crm.csat_state) IS 'Support function of the CSAT aggregates: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.csat_final(crm.csat_state) IS 'Support function of the CSAT aggregates: final satisfied share.';
--- END states (issue 8)

@@ -15,11 +15,11 @@ pub mod cohorts;
 pub mod common;
 pub mod customers;
 pub mod survey;
-// Sales pipeline, recurring revenue and plain ratios (issue 13).
+// Sales pipeline, recurring revenue and plain ratios.
 pub mod pipeline;
 pub mod ratios;
 pub mod revenue;
-// Service family (issue 12).
+// Service family.
 pub mod service;
 
 #[cfg(test)]
@@ -37,7 +37,7 @@ extension_sql!(
     bootstrap
 );
 
-// Settings (issue 8): crm.max_state_memory. Cancellation (issue 9): long loops of the math
+// Settings: crm.max_state_memory. Cancellation: long loops of the math
 // check for interrupts through the hook installed here.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

@@ -232,7 +232,7 @@ mod tests {
         "Etc/GMT+5",
     ];
 
-    /// Issue 11: the period of an instant is the one of Postgres's
+    /// The period of an instant is the one of Postgres's
     /// `date_trunc(period, ts AT TIME ZONE zone)` in every year (named zones applied DST only
     /// up to 2099 before). Instants are local midnights (from Postgres) and a minute either
     /// side, on random days and first days of months from 1900 to 2300, each one through a

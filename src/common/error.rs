@@ -38,7 +38,7 @@ impl fmt::Display for MetricError {
 impl std::error::Error for MetricError {}
 
 /// Longest message an ERROR carries: messages echo the offending value, and a value can be a
-/// megabyte of text (issue 9 found 1.3 MB messages); the middle of a longer one is elided, so
+/// megabyte of text (adversarial tests found 1.3 MB messages); the middle of a longer one is elided, so
 /// the function name at the start and the reason at the end stay.
 pub const MAX_MESSAGE_BYTES: usize = 1000;
 

@@ -1,4 +1,4 @@
-//! Growing aggregate states that are SQL values (issue 8, "transition states Citus can ship").
+//! Growing aggregate states that are SQL values ("transition states Citus can ship").
 //!
 //! A state that grows with its input (customer lifetimes, cohort activity, MRR months, ticket
 //! durations, model inputs) cannot be changed in place inside a varlena the way a fixed-size

@@ -1,4 +1,4 @@
-//! Fixed-size aggregate states that are SQL values (issue 8, "transition states Citus can
+//! Fixed-size aggregate states that are SQL values ("transition states Citus can
 //! ship").
 //!
 //! Citus pushes an aggregate down to its workers only when its transition type is a real type

@@ -1,4 +1,4 @@
-//! Generators at scale for every text input and every binary decoder (issue 9): random and
+//! Generators at scale for every text input and every binary decoder: random and
 //! mutated strings and bytes (bit flips, truncations, spliced and repeated fragments, junk JSON,
 //! huge and non-finite numbers, duplicate keys, wrong versions, deep nesting, huge arrays) fed to
 //! each `from_text`, `decode` and text parser of the math layer.

@@ -1,4 +1,4 @@
-//! `crm.max_state_memory` inside Postgres (issue 8): every state that grows with its input
+//! `crm.max_state_memory` inside Postgres: every state that grows with its input
 //! fails with SQLSTATE 54000, naming the function and the bound, once the bound is lowered, and
 //! works again under the default bound.
 #[cfg(any(test, feature = "pg_test"))]

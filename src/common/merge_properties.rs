@@ -1,6 +1,6 @@
 //! Property tests that every family's combine is associative and commutative and that any
 //! three-way split merged in any order equals one pass, and that the text and binary forms of
-//! every summary and model type round-trip (issue 9). They complete the per-family properties
+//! every summary and model type round-trip. They complete the per-family properties
 //! next to each state (which cover the two-way split of each, and the cohort, customer and NPS
 //! merges in full).
 use proptest::prelude::*;

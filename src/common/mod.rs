@@ -33,10 +33,10 @@ pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;
 mod tests;
-// Generators at scale for every text input and binary decoder (issue 9).
+// Generators at scale for every text input and binary decoder.
 #[cfg(test)]
 mod fuzz;
-// Combines in any split and order, and text and binary round trips of every type (issue 9).
+// Combines in any split and order, and text and binary round trips of every type.
 #[cfg(test)]
 mod merge_properties;
 pub mod tz;

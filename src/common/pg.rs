@@ -733,7 +733,7 @@ macro_rules! raw_transition {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Settings (issue 8): `crm.max_state_memory`, the memory bound of growing aggregate states.
+// Settings: `crm.max_state_memory`, the memory bound of growing aggregate states.
 // ---------------------------------------------------------------------------------------------
 
 /// Declares the extension's settings; called once per backend from `_PG_init`.
@@ -766,7 +766,7 @@ pub fn register_settings() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cancellation (issue 9): the interrupt hook of the math's long loops.
+// Cancellation: the interrupt hook of the math's long loops.
 // ---------------------------------------------------------------------------------------------
 
 /// Postgres's `CHECK_FOR_INTERRUPTS()`: a pending cancel (statement_timeout, pg_cancel_backend,
@@ -784,7 +784,7 @@ pub fn install_interrupt_hook() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Summaries read in place (issue 8, speed): a summary argument as its binary form.
+// Summaries read in place (speed): a summary argument as its binary form.
 // ---------------------------------------------------------------------------------------------
 
 /// A summary argument (SQL type of `T`, a `summary_type!`) as the bytes of its binary form,

@@ -12,7 +12,7 @@ pub fn two_sided_z(function: &str, confidence: f64) -> MetricResult<f64> {
     // From the lower tail: `0.5 + confidence / 2` rounds to 1 (an infinite quantile) for a
     // confidence next to 1, while `1 - confidence` is exact there.
     // `0.0 - q`, not `-q`: a confidence too small to move `1 - confidence` off 1 gives the
-    // quantile 0, whose negation would print as a margin of -0 (issue 9).
+    // quantile 0, whose negation would print as a margin of -0.
     Ok(0.0 - normal_quantile((1.0 - confidence) / 2.0))
 }
 
@@ -156,7 +156,7 @@ fn erfc(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// Found by the hostile-input tests (issue 9): `crm.nps_margin_of_error(s, 1e-300)` was -0.
+    /// Found by the hostile-input tests: `crm.nps_margin_of_error(s, 1e-300)` was -0.
     #[test]
     fn the_smallest_confidence_gives_a_positive_zero() {
         for confidence in [1e-300, f64::MIN_POSITIVE, 1e-17] {

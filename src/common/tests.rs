@@ -368,7 +368,7 @@ mod tests {
             rows: BOOLEAN_ROWS,
             null_rows: BOOLEAN_NULLS,
         },
-        // --- service (issue 12) ---
+        // --- service ---
         Case {
             signature: "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean)",
             call: "crm.service_agg(c, r, s, n, o)",
@@ -732,7 +732,7 @@ mod tests {
     }
 
     /// The text form of every type in schema `crm` is a JSON object and nothing else: serde alone
-    /// would read a struct from a JSON array of its fields (issue 11 item 8).
+    /// would read a struct from a JSON array of its fields.
     #[pg_test]
     fn every_type_refuses_text_that_is_not_a_json_object() {
         // Each cast must fail with 22P02 (or 22023 where a type reads another documented form,
@@ -773,7 +773,6 @@ mod tests {
         assert_eq!(half_moving, Vec::<String>::new());
     }
 
-    // ---- BEGIN states (issue 8) ----
     /// Every aggregate's transition state is a real type of the extension (Citus ships it as
     /// text; parallel query needs no serialize/deserialize functions); `internal` remains only
     /// as the moving-aggregate state of window frames, which Postgres never ships.
@@ -832,9 +831,7 @@ mod tests {
             Some(true)
         );
     }
-    // ---- END states (issue 8) ----
 
-    // ---- BEGIN flat2 (issue 8) ----
     /// The pipeline aggregates' state `crm.pipeline_summary`: called directly, the transition,
     /// combine and final functions return canonical values (equal byte for byte to the same
     /// value read from text), read states in their text form as Citus ships them, and never
@@ -936,7 +933,6 @@ mod tests {
             Some(true)
         );
     }
-    // ---- END flat2 (issue 8) ----
 
     /// The aggregates docs/conventions.md lists as lacking moving-aggregate support are exactly
     /// those without it.

@@ -36,7 +36,7 @@ pub struct customer_summary(pub CustomerSummary);
 
 crate::summary_type!(customer_summary(CustomerSummary));
 
-/// Transition state of `crm.retention_rate` and `crm.churn_rate` (issue 8): the period's
+/// Transition state of `crm.retention_rate` and `crm.churn_rate`: the period's
 /// counts, the rows and the denominator they named; text form
 /// `{"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,"started_in_period":1,"ended_in_period":2,"rows":4,"denominator":null}`.
 #[allow(non_camel_case_types)]
@@ -238,7 +238,7 @@ fn churn_rate_final(mut state: Internal) -> Option<f64> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The one-step aggregates' transition state crm.customer_period_state (issue 8), changed in
+// The one-step aggregates' transition state crm.customer_period_state, changed in
 // place per row.
 // ---------------------------------------------------------------------------------------------
 

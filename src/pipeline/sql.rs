@@ -157,7 +157,7 @@ fn velocity_per_day(summary: PipelineSummary) -> Option<AnyNumeric> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The aggregates' transition state crm.pipeline_summary (issue 8), changed in place per row.
+// The aggregates' transition state crm.pipeline_summary, changed in place per row.
 // ---------------------------------------------------------------------------------------------
 
 /// Per-row step of `crm.pipeline_agg` and `crm.pipeline_velocity` on their

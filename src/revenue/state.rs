@@ -749,7 +749,7 @@ mod tests {
         (date - NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()).num_days() as i32
     }
 
-    /// Found by the generators (issue 9): the binary form of a bigint summary accepted keys past
+    /// Found by the generators: the binary form of a bigint summary accepted keys past
     /// 64 bits, which its text form printed as another customer's id.
     #[test]
     fn binary_bigint_keys_must_be_bigints() {
@@ -768,7 +768,7 @@ mod tests {
         ));
     }
 
-    /// Found by the hostile-input tests (issue 9): a summary with a month past year 262142
+    /// Found by the hostile-input tests: a summary with a month past year 262142
     /// (chrono's last) printed the month as `day N`, which its own text input refused, so such a
     /// summary could not be dumped and restored. Every month a timestamp holds round-trips now,
     /// and the signed forms printed before still read.

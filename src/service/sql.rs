@@ -611,7 +611,7 @@ unsafe fn sla_step(
     }
 }
 
-/// Per-row step of the one-step `crm.sla_attainment` on its `crm.share_state` (issue 8),
+/// Per-row step of the one-step `crm.sla_attainment` on its `crm.share_state`,
 /// changed in place; a row missing an input leaves the state as it is.
 ///
 /// # Safety
@@ -692,7 +692,7 @@ unsafe fn fcr_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
 
 crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(created_at, first_response_at, target)` on
-    /// its `crm.share_state` (issue 8).
+    /// its `crm.share_state`.
     fn crm_sla_state_trans / pg_finfo_crm_sla_state_trans (fcinfo) {
         unsafe { sla_state_step(fcinfo, false) }
     }
@@ -707,7 +707,7 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.fcr_rate(agent_replies, reopened, resolved)` on its
-    /// `crm.share_state` (issue 8), changed in place: counts a resolved ticket and whether it
+    /// `crm.share_state`, changed in place: counts a resolved ticket and whether it
     /// was resolved at first contact; other rows leave the state as it is.
     fn crm_fcr_state_trans / pg_finfo_crm_fcr_state_trans (fcinfo) {
         // SAFETY: the arguments are (crm.share_state, integer, boolean, boolean); the body runs

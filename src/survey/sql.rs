@@ -149,7 +149,7 @@ fn nps_agg_final(mut state: Internal) -> Option<nps_summary> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The NPS aggregates' transition state crm.nps_summary (issue 8: a type Citus can ship), changed
+// The NPS aggregates' transition state crm.nps_summary (a type Citus can ship), changed
 // in place per row (common::flat). The functions above with an `internal` state serve the
 // moving aggregate of window frames.
 // ---------------------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ fn csat_final(mut state: Internal) -> Option<f64> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The CSAT aggregates' transition state crm.csat_state (issue 8), changed in place per row.
+// The CSAT aggregates' transition state crm.csat_state, changed in place per row.
 // ---------------------------------------------------------------------------------------------
 
 /// Per-row step of the CSAT aggregates on their `crm.csat_state`: count one answer, the

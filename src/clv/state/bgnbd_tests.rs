@@ -210,7 +210,7 @@ fn text_and_binary_forms_round_trip() {
     assert!(BgNbdModel::decode(&[1, 2, 3]).is_err());
 }
 
-/// Found by the generators (issue 9): the binary form accepted fit diagnostics the text form
+/// Found by the generators: the binary form accepted fit diagnostics the text form
 /// refuses (a NaN log-likelihood, a negative gradient norm, more than 2^32 iterations), so a
 /// value read from COPY BINARY could not be dumped and restored as text.
 #[test]

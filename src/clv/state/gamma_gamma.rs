@@ -401,7 +401,7 @@ mod tests {
         )
         .is_err());
         assert!(spend.expected_average_value(F, 2, 0.0).is_err());
-        // Found by the hostile-input tests (issue 9): a horizon of 2^31 months ran one ₂F₁ per
+        // Found by the hostile-input tests: a horizon of 2^31 months ran one ₂F₁ per
         // month, for hours; the longest horizon is 100 years (under a second).
         let longest = discounted_clv(
             F,

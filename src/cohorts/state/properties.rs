@@ -245,7 +245,7 @@ proptest! {
     }
 }
 
-// Reading the binary form in place (issue 8, speed): `crm.cohort_retention` counts the
+// Reading the binary form in place (speed): `crm.cohort_retention` counts the
 // triangle straight from the bytes.
 proptest! {
     #[test]

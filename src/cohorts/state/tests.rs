@@ -454,7 +454,7 @@ fn malformed_text() {
     bad(&ok.replace("bigint", "float"));
     bad(&ok.replace("\"42\"", "\"4x2\""));
     bad(&ok.replace("[290,288]", "[]"));
-    // Periods outside the range of dates are 22008 (issue 11: 11468944-01-10 read back).
+    // Periods outside the range of dates are 22008 (11468944-01-10 read back).
     let out_of_dates = |text: &str| match CohortSummary::from_text(text) {
         Err(MetricError::DatetimeOverflow(m)) => {
             assert!(m.starts_with("crm.cohort_summary: "), "{m}")
@@ -485,7 +485,7 @@ fn malformed_text() {
 
 #[test]
 fn rollup_of_daily_summaries_in_any_order_matches_one_pass() {
-    // Issue 11: 1,000 daily summaries of customers active every day, merged in shuffled
+    // 1,000 daily summaries of customers active every day, merged in shuffled
     // order (merges leave the spills unsorted; reads sort them once). Its speed is measured
     // by the rollup case of benches/bench.py.
     let days: i64 = 1000;

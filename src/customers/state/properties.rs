@@ -220,7 +220,7 @@ proptest! {
     }
 }
 
-// Reading the binary form in place (issue 8, speed): `crm.churn_series` counts the periods
+// Reading the binary form in place (speed): `crm.churn_series` counts the periods
 // straight from the bytes, and encoding reads the pending rows without folding them.
 proptest! {
     #[test]

@@ -20,7 +20,7 @@ CREATE FUNCTION public.serial() RETURNS void LANGUAGE sql AS $$
     SELECT set_config('max_parallel_workers_per_gather', '0', false),
            set_config('parallel_leader_participation', 'on', false);
 $$;
--- --- hostile input (issue 9) ---
+-- --- hostile input ---
 -- The outcome of one query as one line: 'ok: ' and its rows as text (cut at 120 characters), or
 -- its SQLSTATE and message. The hostile_<family> files run their cases through hostile(), which
 -- keeps them in public.hostile_cases; hostile_total checks every outcome's class and that every

@@ -1,4 +1,4 @@
--- Edge cases found by adversarial testing (issue 11): overflow in merges, text input outside
+-- Edge cases found by adversarial testing: overflow in merges, text input outside
 -- the documented form or Postgres's ranges, NaN at extreme confidence, cohort periods outside
 -- the date range.
 SET timezone = 'UTC';

@@ -1,4 +1,4 @@
--- Databases that are not UTF-8 (issue 11): text customer ids are hashed by their bytes in
+-- Databases that are not UTF-8: text customer ids are hashed by their bytes in
 -- the database encoding, and option arguments that are not valid names are a clean 22023.
 -- (Non-ASCII bytes are written as octal escapes, so this file is ASCII.)
 SET timezone = 'UTC';

@@ -1,4 +1,4 @@
--- Hostile input, CLV family (issue 9): every function and aggregate with NULLs, empty sets,
+-- Hostile input, CLV family: every function and aggregate with NULLs, empty sets,
 -- NaN/±Infinity doubles, NaN and 1e30 numerics, ±infinity and extreme timestamps, empty and
 -- unknown time units, absurd horizons and discount rates, and malformed and adversarial text of
 -- crm.bgnbd_model, crm.gamma_gamma_model and crm.sbg_model. Each case succeeds ('ok: ' and its
@@ -191,7 +191,7 @@ $q$SELECT crm.bgnbd_fit(gen_random_uuid(), timestamptz '2024-01-01', timestamptz
 $q$SELECT crm.bgnbd_fit(c, timestamptz '2024-01-01', e, 'day') FROM (VALUES (1::bigint, timestamptz '2024-12-31'), (2, '2025-12-31')) v(c, e)$q$,
 $q$SELECT crm.bgnbd_fit(g::bigint, timestamptz '2024-01-01', timestamptz '2024-12-31', 'day') FROM generate_series(1, 1000) g$q$,
 $q$SELECT crm.bgnbd_fit(repeat('x', 100000), timestamptz '2024-01-01', timestamptz '2024-12-31', 'day')$q$,
--- The aggregates' transition states (SQL types since issue 8, Citus ships them as text): the
+-- The aggregates' transition states (SQL types; Citus ships them as text): the
 -- opaque hex text form read back, then every kind of malformed or hostile text.
 $q$SELECT s::text, s::text::crm.rfm_state::text = s::text FROM (SELECT crm.rfm_agg_trans(crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week'), '2024-03-01', 1, '2024-12-31', 'week') s) v$q$,
 $q$SELECT s::text, s::text::crm.fit_rows::text = s::text FROM (SELECT crm.sbg_fit_trans(crm.sbg_fit_trans(NULL::crm.fit_rows, 3, true), 1, false) s) v$q$,

@@ -1,4 +1,4 @@
--- Hostile input, cohorts family (issue 9): every function and aggregate with NULLs, empty sets,
+-- Hostile input, cohorts family: every function and aggregate with NULLs, empty sets,
 -- ±infinity and extreme timestamps (294276 AD, 4714 BC), empty and unknown period, zone and mode
 -- names, cohort tables too large to return, and malformed and adversarial crm.cohort_summary text.
 -- Each case succeeds ('ok: ' and its rows) or fails with a class-22 SQLSTATE (54000 for work

@@ -1,4 +1,4 @@
--- Hostile input, customers family (issue 9): every function and aggregate with NULLs, empty sets,
+-- Hostile input, customers family: every function and aggregate with NULLs, empty sets,
 -- ±infinity and extreme timestamps (294276 AD, 4714 BC), periods that are empty or reversed,
 -- zero, negative and calendar intervals, empty and unknown option strings, absurd series, and
 -- malformed and adversarial crm.customer_summary text. Each case succeeds ('ok: ' and its rows)
@@ -101,7 +101,7 @@ $q$SELECT ('{"version":1,"customers":' || 200000 || ',"spans":[' || repeat('["20
 $q$SELECT crm.customers(('{"version":1,"customers":9223372036854775807,"spans":[["2024-01-01 00:00:00+00",null,4611686018427387904],["2025-01-01 00:00:00+00",null,4611686018427387903]]}')::crm.customer_summary)$q$,
 $q$SELECT crm.rollup(s) FROM (VALUES ('{"version":1,"customers":9223372036854775807,"spans":[["2024-01-01 00:00:00+00",null,9223372036854775807]]}'::crm.customer_summary), ('{"version":1,"customers":1,"spans":[["2025-01-01 00:00:00+00",null,1]]}')) v(s)$q$,
 -- crm.customer_period_state (the transition state of the one-step aggregates, a SQL type since
--- issue 8): text forms, as Citus ships partial states.
+-- a SQL type): text forms, as Citus ships partial states.
 $q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":null}'::crm.customer_period_state::text$q$,
 $q$SELECT '{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":2,"denominator":"start_plus_new"}'::crm.customer_period_state::text$q$,
 $q$SELECT crm.churn_rate_final(crm.customer_period_combine('{"customers_at_start":1,"customers_at_end":1,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":1,"denominator":"average"}', '{"customers_at_start":1,"customers_at_end":0,"new_customers":0,"churned_customers":1,"started_in_period":0,"ended_in_period":1,"rows":1,"denominator":null}'))$q$,

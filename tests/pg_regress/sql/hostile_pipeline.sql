@@ -1,4 +1,4 @@
--- Hostile input, pipeline family (issue 9): every function and aggregate with NULLs, empty sets,
+-- Hostile input, pipeline family: every function and aggregate with NULLs, empty sets,
 -- NaN, ±Infinity and 1e30 amounts, ±infinity and extreme timestamps, zero, negative and calendar
 -- intervals, and malformed and adversarial crm.pipeline_summary text. Each case succeeds ('ok: '
 -- and its rows) or fails with a class-22 SQLSTATE (54000 for work refused as too large).

@@ -1,4 +1,4 @@
--- Hostile input, plain ratios (issue 9): every scalar ratio and the share aggregates with NULLs,
+-- Hostile input, plain ratios: every scalar ratio and the share aggregates with NULLs,
 -- empty sets, zero and negative denominators, NaN, ±Infinity and 1e30 numerics, and the bigint
 -- extremes. Each case succeeds ('ok: ' and its rows) or fails with a class-22 SQLSTATE (54000
 -- for work refused as too large).
@@ -63,7 +63,7 @@ $q$SELECT crm.win_rate(w), crm.renewal_rate(w) FROM (VALUES (NULL::boolean), (NU
 $q$SELECT crm.win_rate(w), crm.renewal_rate(w) FROM (VALUES (true)) v(w) WHERE false$q$,
 $q$SELECT crm.win_rate(w), crm.renewal_rate(w) FROM (SELECT i % 3 = 0 FROM generate_series(1, 100000) i) v(w)$q$,
 $q$SELECT crm.win_rate(w) OVER (ORDER BY i ROWS 1 PRECEDING), crm.renewal_rate(w) OVER (ORDER BY i ROWS BETWEEN 1 FOLLOWING AND 2 FOLLOWING) FROM (VALUES (1, true), (2, NULL::boolean), (3, NULL), (4, false)) v(i, w)$q$,
--- crm.share_state (the transition state of the share aggregates, a SQL type since issue 8): text forms.
+-- crm.share_state (the transition state of the share aggregates, a SQL type): text forms.
 $q$SELECT '{"true_rows":3,"rows":5}'::crm.share_state::text$q$,
 $q$SELECT '{"true_rows":6,"rows":5}'::crm.share_state$q$,
 $q$SELECT '{"true_rows":-1,"rows":5}'::crm.share_state$q$,

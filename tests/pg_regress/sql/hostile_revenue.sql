@@ -1,4 +1,4 @@
--- Hostile input, recurring revenue (issue 9): every function and aggregate with NULLs, empty sets,
+-- Hostile input, recurring revenue: every function and aggregate with NULLs, empty sets,
 -- ±infinity and extreme dates (5874897 AD, 4714 BC), months not on the 1st, NaN, ±Infinity,
 -- negative and 1e30 amounts, and malformed and adversarial crm.mrr_summary text. Each case
 -- succeeds ('ok: ' and its rows) or fails with a class-22 SQLSTATE (54000 for work refused as too

@@ -1,4 +1,4 @@
--- Hostile input, service family (issue 9): every function and aggregate with NULLs, empty sets,
+-- Hostile input, service family: every function and aggregate with NULLs, empty sets,
 -- ±infinity and extreme timestamps, holidays at the date extremes, zero, negative and calendar
 -- intervals, absurd percentiles, empty and unknown option strings, and malformed and adversarial
 -- text of crm.business_calendar and crm.service_summary. Each case succeeds ('ok: ' and its rows)

@@ -1,4 +1,4 @@
--- Hostile input, survey family (issue 9): every function and aggregate with NULLs, empty sets,
+-- Hostile input, survey family: every function and aggregate with NULLs, empty sets,
 -- out-of-range and extreme scores, absurd confidence levels, and malformed and adversarial
 -- crm.nps_summary text. Each case succeeds ('ok: ' and its rows) or fails with a class-22
 -- SQLSTATE (54000 for work refused as too large); hostile_total checks that none is anything else.
@@ -81,7 +81,7 @@ $q$SELECT repeat('[', 100000)::crm.nps_summary$q$,
 $q$SELECT (repeat('{"a":', 100000) || '1' || repeat('}', 100000))::crm.nps_summary$q$,
 $q$SELECT ('{"promoters":1,"passives":0,"detractors":0,"x":[' || repeat('1,', 200000) || '1]}')::crm.nps_summary$q$,
 $q$SELECT (E'{"promoters":1,"passives":0,"detractors":0,"\\u0000":1}')::crm.nps_summary$q$,
--- crm.csat_state (the transition state of crm.csat, a SQL type since issue 8): text forms.
+-- crm.csat_state (the transition state of crm.csat, a SQL type): text forms.
 $q$SELECT '{"satisfied":3,"responses":5}'::crm.csat_state::text$q$,
 $q$SELECT '{"satisfied":6,"responses":5}'::crm.csat_state$q$,
 $q$SELECT '{"satisfied":-1,"responses":5}'::crm.csat_state$q$,

@@ -1,4 +1,4 @@
--- Hostile input, the verdict (issue 9), over the cases the hostile_<family> files ran: how many
+-- Hostile input, the verdict, over the cases the hostile_<family> files ran: how many
 -- succeeded or failed with which class, any outcome that is neither a success nor a class-22
 -- error nor 54000 (an XX000, another class, a panic's text), and any function of schema crm that
 -- no case calls. Both lists must be empty. (A crash would have shown in the family's own file.)
