@@ -139,9 +139,10 @@ fn checked_period(function: &str, name: &str, period: i32) -> ClvResult<f64> {
 }
 
 fn checked_discount(function: &str, discount_rate: f64) -> ClvResult<f64> {
-    if !discount_rate.is_finite() || discount_rate <= -1.0 {
+    if !discount_rate.is_finite() || discount_rate < 0.0 {
         return Err(invalid(format!(
-            "{function}: discount_rate {discount_rate} must be finite and greater than -1"
+            "{function}: discount_rate {discount_rate} must be finite and non-negative (a \
+             negative rate makes the sum diverge: survival falls only polynomially)"
         )));
     }
     Ok(discount_rate)
@@ -228,11 +229,6 @@ impl SbgModel {
                 ));
             }
             return Ok(leading * (c - 1.0) / (self.alpha - 1.0));
-        }
-        if discount_rate < 0.0 {
-            return Err(invalid(format!(
-                "{function}: a negative discount_rate {discount_rate} makes the sum diverge"
-            )));
         }
         let z = 1.0 / (1.0 + discount_rate);
         match hyp2f1_log(1.0, b, c, z) {
