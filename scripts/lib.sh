@@ -45,6 +45,28 @@ ensure_toolchain() {
     fi
 }
 
+# private_postgres_tree DIR: a private copy of the Postgres 15 installation in DIR (binaries and
+# share copied: Postgres and pg_config find their directories relative to the real path of the
+# binary; libraries and headers linked; no crm_metrics files), made once per Postgres version.
+# Its pg_config is "DIR$(PG_CONFIG --bindir)/pg_config": whatever installs through it (cargo pgrx
+# test, scripts/dev-cluster) writes DIR, never the system Postgres.
+private_postgres_tree() {
+    local tree=$1 bindir sharedir pkglibdir includedir
+    bindir="$("$PG_CONFIG" --bindir)"
+    sharedir="$("$PG_CONFIG" --sharedir)"
+    pkglibdir="$("$PG_CONFIG" --pkglibdir)"
+    includedir="$("$PG_CONFIG" --includedir)"
+    if [ "$(cat "$tree/complete" 2>/dev/null)" = "$("$PG_CONFIG" --version)" ]; then return; fi
+    rm -rf "$tree"
+    mkdir -p "$tree$bindir" "$tree$pkglibdir" "$(dirname "$tree$sharedir")" "$(dirname "$tree$includedir")"
+    cp -a "$bindir/." "$tree$bindir/"
+    cp -a "$sharedir" "$(dirname "$tree$sharedir")/"
+    ln -s "$includedir" "$tree$includedir"
+    for file in "$pkglibdir"/*; do ln -s "$file" "$tree$pkglibdir/"; done
+    rm -f "$tree$pkglibdir"/crm_metrics* "$tree$sharedir"/extension/crm_metrics*
+    "$PG_CONFIG" --version >"$tree/complete"
+}
+
 # Builds the extension in release mode and installs it into the system Postgres 15.
 install_extension() {
     log "building and installing crm_metrics into Postgres ${PG_MAJOR}"
