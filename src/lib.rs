@@ -14,6 +14,8 @@ pub mod clv;
 pub mod cohorts;
 pub mod common;
 pub mod customers;
+#[cfg(test)]
+mod harness;
 pub mod survey;
 // Sales pipeline, recurring revenue and plain ratios.
 pub mod pipeline;

@@ -11,12 +11,12 @@ use super::state::simple::{
     NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
 };
 use super::state::{ClvError, ClvResult};
-use crate::cohorts::state::KeyKind;
 use crate::common::datum::raw_varlena_bytes;
 use crate::common::error::MetricError;
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
+use crate::common::keys::KeyKind;
 use crate::common::pg::{
     bigint, raise, raise_from_raw, raw_arg, raw_return_unchanged, varlena_from_bytes, OrRaise,
     TextArg,

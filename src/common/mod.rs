@@ -4,6 +4,7 @@
 //! - [`calendar`]: period names, IANA time zones, calendar period indexes, civil dates and the
 //!   UTC text form of timestamps.
 //! - [`guard`]: the panic guard every entry point Postgres calls runs under.
+//! - [`keys`]: customer ids of any SQL type as 128-bit keys.
 //! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
 //! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
@@ -25,6 +26,7 @@ pub mod guard;
 #[cfg(test)]
 mod guard_tests;
 pub mod interrupt;
+pub mod keys;
 mod limit_tests;
 pub mod limits;
 pub mod money;
@@ -33,10 +35,4 @@ pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;
 mod tests;
-// Generators at scale for every text input and binary decoder.
-#[cfg(test)]
-mod fuzz;
-// Combines in any split and order, and text and binary round trips of every type.
-#[cfg(test)]
-mod merge_properties;
 pub mod tz;

@@ -3,11 +3,11 @@
 //! `crm.gross_revenue_retention`. Aggregates are declared in `sql/revenue.sql`; the per-row
 //! transitions are raw V1 C functions.
 use super::state::MrrSummary;
-use crate::cohorts::state::{key_from_bigint, key_from_uuid, KeyKind};
 use crate::common::datum::{numeric_of, raw_decimal, raw_varlena_bytes};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
+use crate::common::keys::{key_from_bigint, key_from_uuid, KeyKind};
 use crate::common::pg::{bigint, raise_from_raw, raw_arg, varlena_from_bytes, OrRaise};
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;

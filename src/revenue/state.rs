@@ -13,11 +13,11 @@ use crate::common::tz::{civil_from_days, days_from_civil};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::cohorts::state::{parse_key, write_key, KeyKind};
 use crate::common::calendar::{period_index, period_start_date, Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
+use crate::common::keys::{parse_key, write_key, KeyKind};
 use crate::common::limits::{check_state_bytes, out_of_memory, vec_bytes};
 
 /// What the summary keeps, for the memory errors.
@@ -731,7 +731,7 @@ struct TextForm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cohorts::state::{key_from_bigint, key_from_text};
+    use crate::common::keys::{key_from_bigint, key_from_text};
     use chrono::NaiveDate;
     use proptest::prelude::*;
     use std::collections::BTreeMap;

@@ -14,10 +14,10 @@ use super::simple::{
     agree_settings, first_finite_day, read_settings, utc_day, write_settings, Settings, UNITS,
 };
 use super::{days_per_unit, ClvResult};
-use crate::cohorts::state::KeyKind;
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
+use crate::common::keys::KeyKind;
 use crate::common::limits::{check_state_bytes, reserve};
 
 /// One purchase day of one customer; `key` is the customer id (a bigint as is, a uuid's

@@ -6,11 +6,12 @@ use serde::Deserialize;
 use super::activity::{periods, record, spill_mut, Activity, WINDOW};
 use super::retention::RetentionTable;
 use super::table::{Customers, MAX_CUSTOMERS};
-use super::{key_from_bigint, too_many_customers, CohortSummary, KeyKind, FORMAT_VERSION};
+use super::{too_many_customers, CohortSummary, KeyKind, FORMAT_VERSION};
 use crate::common::calendar::{Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
+use crate::common::keys::{parse_key, write_key};
 
 /// SQL name of the type, used in messages about its binary and text forms.
 const TYPE_NAME: &str = "crm.cohort_summary";
@@ -226,42 +227,6 @@ fn period_from_code(code: u8) -> Option<Period> {
     ]
     .into_iter()
     .find(|&period| period_code(period) == code)
-}
-
-pub fn write_key(text: &mut String, kind: KeyKind, key: u128) {
-    let _ = match kind {
-        KeyKind::BigInt => write!(text, "{}", key as u64 as i64),
-        KeyKind::Text => write!(text, "{key:032x}"),
-        KeyKind::Uuid => write!(
-            text,
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            (key >> 96) as u32,
-            (key >> 80) as u16,
-            (key >> 64) as u16,
-            (key >> 48) as u16,
-            key as u64 & 0xffff_ffff_ffff
-        ),
-    };
-}
-
-pub fn parse_key(kind: KeyKind, id: &str) -> Option<u128> {
-    let hex = |digits: &str| {
-        (digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| u128::from_str_radix(digits, 16).ok())
-            .flatten()
-    };
-    match kind {
-        KeyKind::BigInt => id.parse::<i64>().ok().map(key_from_bigint),
-        KeyKind::Text => hex(id),
-        KeyKind::Uuid => {
-            let bytes = id.as_bytes();
-            let dashes_ok = bytes.len() == 36 && [8, 13, 18, 23].iter().all(|&i| bytes[i] == b'-');
-            if !dashes_ok {
-                return None;
-            }
-            hex(&id.replace('-', ""))
-        }
-    }
 }
 
 /// Reads the customers of a binary form one at a time, in key order, validating each as it

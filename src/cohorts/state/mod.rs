@@ -24,7 +24,6 @@
 
 mod activity;
 mod forms;
-pub use forms::{parse_key, write_key};
 #[cfg(test)]
 mod properties;
 mod retention;
@@ -39,63 +38,10 @@ use self::table::{Customers, MAX_CUSTOMERS};
 use crate::common::calendar::{Indexer, Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
+pub use crate::common::keys::{key_from_bigint, key_from_text, key_from_uuid, KeyKind};
 use crate::common::limits::{check_state_bytes, vec_bytes};
 
 pub const FORMAT_VERSION: u8 = 1;
-
-/// SQL type of the customer ids of a summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    BigInt,
-    Text,
-    Uuid,
-}
-
-impl KeyKind {
-    pub const ALL: [KeyKind; 3] = [KeyKind::BigInt, KeyKind::Text, KeyKind::Uuid];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            KeyKind::BigInt => "bigint",
-            KeyKind::Text => "text",
-            KeyKind::Uuid => "uuid",
-        }
-    }
-
-    pub fn code(self) -> u8 {
-        match self {
-            KeyKind::BigInt => 0,
-            KeyKind::Text => 1,
-            KeyKind::Uuid => 2,
-        }
-    }
-
-    /// 22023: a row with a `row` customer id given to a summary (or state) of `self` ids, as a
-    /// transition called by hand with another aggregate's state would.
-    pub fn mismatch(self, function: &str, row: KeyKind) -> MetricError {
-        MetricError::InvalidParameter(format!(
-            "{function}: cannot add a {} customer id to a summary of {} customer ids",
-            row.name(),
-            self.name()
-        ))
-    }
-}
-
-/// Key of a bigint customer id (exact: the id's two's-complement bits).
-pub fn key_from_bigint(id: i64) -> u128 {
-    u128::from(id as u64)
-}
-
-/// Key of a text customer id: the 128-bit XXH3 hash of its bytes in the database encoding
-/// (so ids that are not UTF-8, in a LATIN1 or SQL_ASCII database, hash too).
-pub fn key_from_text(id: &[u8]) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(id)
-}
-
-/// Key of a uuid customer id (exact; keys order like the uuids).
-pub fn key_from_uuid(id: [u8; 16]) -> u128 {
-    u128::from_be_bytes(id)
-}
 
 /// How `crm.cohort_retention` counts a customer as retained in period `k`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,14 +11,14 @@
 //! `CRM_FUZZ_CASES` sets the number of cases per target (default 300, so the suite stays fast);
 //! `CRM_FUZZ_SEED` the seed (default fixed; the seed of a failing run is in its message);
 //! `CRM_FUZZ_SECONDS` a time budget per target that ends a run early. Run long with e.g.
-//! `CRM_FUZZ_CASES=100000000 CRM_FUZZ_SECONDS=60 cargo test --lib common::fuzz -- --nocapture`
+//! `CRM_FUZZ_CASES=100000000 CRM_FUZZ_SECONDS=60 cargo test --lib harness::fuzz -- --nocapture`
 //! (a debug build: integer overflow panics, so it is caught too).
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use super::error::{MetricError, MetricResult};
+use crate::common::error::{MetricError, MetricResult};
 
 // ---------------------------------------------------------------------------------------------
 // A counting allocator: bytes live and their peak, per thread.
@@ -784,10 +784,11 @@ mod targets {
     use crate::clv::state::rows::WeightedRows;
     use crate::clv::state::sbg::SbgModel;
     use crate::clv::state::simple::RfmState;
-    use crate::cohorts::state::{parse_key, CohortSummary, KeyKind, RetentionMode};
+    use crate::cohorts::state::{CohortSummary, RetentionMode};
     use crate::common::calendar::{
         format_timestamp, parse_timestamp, Period, Zone as CalendarZone,
     };
+    use crate::common::keys::{parse_key, KeyKind};
     use crate::common::money::decimal_from_text;
     use crate::common::tz::Zone;
     use crate::customers::state::{CustomerSummary, PeriodState};
