@@ -33,6 +33,35 @@ pub mod pg_test {
     }
 }
 
+/// Every flat (in-place) aggregate state type, by its working-form byte: what the shared send,
+/// equality, hash and ordering functions of the summary types need to read a working form that
+/// escaped an aggregate (common::flat, which knows no family, gets it at load time).
+pub const FLAT_TYPES: [(u8, common::flat::Canonicalize); 5] = {
+    use common::flat::{canonical_of, FlatState};
+    [
+        (
+            survey::state::NpsCounts::KIND,
+            canonical_of::<survey::state::NpsCounts>,
+        ),
+        (
+            survey::state::CsatCounts::KIND,
+            canonical_of::<survey::state::CsatCounts>,
+        ),
+        (
+            ratios::state::ShareCounts::KIND,
+            canonical_of::<ratios::state::ShareCounts>,
+        ),
+        (
+            pipeline::state::PipelineFlat::KIND,
+            canonical_of::<pipeline::state::PipelineFlat>,
+        ),
+        (
+            customers::state::PeriodFlat::KIND,
+            canonical_of::<customers::state::PeriodFlat>,
+        ),
+    ]
+};
+
 extension_sql!(
     r#"COMMENT ON SCHEMA crm IS 'crm_metrics: CRM metrics (NPS, CSAT, retention, churn, cohorts, CLV, pipeline, MRR) computed inside PostgreSQL';"#,
     name = "schema_comment",
@@ -45,5 +74,6 @@ extension_sql!(
 pub extern "C-unwind" fn _PG_init() {
     common::guard::quiet_backtraces();
     common::pg::register_settings();
+    common::flat::register_flat_types(&FLAT_TYPES);
     common::pg::install_interrupt_hook();
 }

@@ -48,7 +48,7 @@ const WORKING_OFFSET: usize = 8;
 /// no padding, so that every byte pattern of `size_of::<Self>()` bytes is a value (which
 /// [`FlatState::validate`] then checks) and its alignment is at most 8.
 pub unsafe trait FlatState: Copy + Default + 'static {
-    /// The type's byte in the working form (after [`WORKING_TAG`]), listed in [`FLAT_TYPES`].
+    /// The type's byte in the working form (after [`WORKING_TAG`]), listed in `crate::FLAT_TYPES`.
     const KIND: u8;
 
     /// Checks a state read from a working form that did not come from this backend (a
@@ -62,33 +62,20 @@ pub unsafe trait FlatState: Copy + Default + 'static {
     fn decode_canonical(bytes: &[u8]) -> MetricResult<Self>;
 }
 
-/// Every flat state type: its [`FlatState::KIND`] and the canonical form of one of its working
-/// forms.
-type Canonicalize = fn(&[u8]) -> MetricResult<Vec<u8>>;
-pub const FLAT_TYPES: [(u8, Canonicalize); 5] = [
-    (
-        crate::survey::state::NpsCounts::KIND,
-        canonical_of::<crate::survey::state::NpsCounts>,
-    ),
-    (
-        crate::survey::state::CsatCounts::KIND,
-        canonical_of::<crate::survey::state::CsatCounts>,
-    ),
-    (
-        crate::ratios::state::ShareCounts::KIND,
-        canonical_of::<crate::ratios::state::ShareCounts>,
-    ),
-    (
-        crate::pipeline::state::PipelineFlat::KIND,
-        canonical_of::<crate::pipeline::state::PipelineFlat>,
-    ),
-    (
-        crate::customers::state::PeriodFlat::KIND,
-        canonical_of::<crate::customers::state::PeriodFlat>,
-    ),
-];
+/// Turns a working form of one flat state type into its canonical form.
+pub type Canonicalize = fn(&[u8]) -> MetricResult<Vec<u8>>;
 
-fn canonical_of<T: FlatState>(bytes: &[u8]) -> MetricResult<Vec<u8>> {
+/// Every flat state type of the extension, by [`FlatState::KIND`]: registered once per process
+/// by the crate root (which knows the families), so that this module depends on none.
+static FLAT_TYPES: std::sync::OnceLock<&'static [(u8, Canonicalize)]> = std::sync::OnceLock::new();
+
+/// Registers the flat state types (`_PG_init`); later calls are ignored.
+pub fn register_flat_types(types: &'static [(u8, Canonicalize)]) {
+    let _ = FLAT_TYPES.set(types);
+}
+
+/// The canonical form of a working form of `T`.
+pub fn canonical_of<T: FlatState>(bytes: &[u8]) -> MetricResult<Vec<u8>> {
     decode_any::<T>(bytes).map(|state| state.encode_canonical())
 }
 
@@ -101,6 +88,9 @@ pub fn canonical_of_working(bytes: &[u8]) -> Option<MetricResult<Vec<u8>>> {
     }
     let kind = bytes.get(1).copied();
     let canonicalize = FLAT_TYPES
+        .get()
+        .copied()
+        .unwrap_or_default()
         .iter()
         .find(|(known, _)| Some(*known) == kind)
         .map(|(_, canonicalize)| canonicalize);
@@ -376,10 +366,10 @@ mod tests {
 
     #[test]
     fn every_flat_type_has_its_own_kind() {
-        let mut kinds: Vec<u8> = FLAT_TYPES.iter().map(|(kind, _)| *kind).collect();
+        let mut kinds: Vec<u8> = crate::FLAT_TYPES.iter().map(|(kind, _)| *kind).collect();
         kinds.sort_unstable();
         kinds.dedup();
-        assert_eq!(kinds.len(), FLAT_TYPES.len());
+        assert_eq!(kinds.len(), crate::FLAT_TYPES.len());
         assert!(!kinds.contains(&0));
         // Not a working form: None; a working form of no known type: 22P03.
         assert_eq!(canonical_of_working(&[1, 2, 3]), None);

@@ -6,6 +6,8 @@
 //!   round-trip).
 //! - [`merge_properties`]: every combine in any split and order, and the text and binary round
 //!   trips of every summary and model type.
+//! - [`layers`]: families import only from `common`, which imports no family.
 
 mod fuzz;
+mod layers;
 mod merge_properties;
