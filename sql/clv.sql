@@ -180,7 +180,7 @@ COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, double precision, in
 COMMENT ON FUNCTION crm.probability_alive(crm.bgnbd_model, integer, double precision, double precision) IS
     'P(alive | x, t_x, T): probability that a customer with that frequency, recency and t is still active (BG/NBD).';
 COMMENT ON FUNCTION crm.expected_average_value(crm.gamma_gamma_model, integer, numeric) IS
-    'E[Z | x, m]: expected mean spend per transaction of a customer with frequency x and mean repeat spend m; p(v + x m)/(p x + q - 1).';
+    'E[Z | x, m]: expected mean spend per transaction of a customer with frequency x and mean repeat spend m; p(v + x m)/(p x + q - 1), as lifetimes'' conditional_expected_average_profit; m = 0 (free or refunded repeat orders) gives p v/(p x + q - 1), a negative m is an error (22023).';
 COMMENT ON FUNCTION crm.survival(crm.sbg_model, integer) IS 'S(n): share of a cohort still active after period renewals (sBG).';
 COMMENT ON FUNCTION crm.retention_rate(crm.sbg_model, integer) IS
     'r_t = (beta + t - 1)/(alpha + beta + t - 1): share of customers active in period t - 1 who renew into period t (sBG), t >= 1.';

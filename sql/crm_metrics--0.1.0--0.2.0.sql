@@ -974,3 +974,11 @@ BEGIN
 END
 $summary_order$;
 -- END money
+
+-- BEGIN ratios (conversion rate, NPS bounds and significance, Gamma-Gamma with zero spend)
+-- As in sql/ratios.sql, sql/survey.sql and sql/clv.sql.
+-- crm.expected_average_value and crm.clv accept a mean spend of 0 (the function bodies are
+-- in the library; only the comment changes).
+COMMENT ON FUNCTION crm.expected_average_value(crm.gamma_gamma_model, integer, numeric) IS
+    'E[Z | x, m]: expected mean spend per transaction of a customer with frequency x and mean repeat spend m; p(v + x m)/(p x + q - 1), as lifetimes'' conditional_expected_average_profit; m = 0 (free or refunded repeat orders) gives p v/(p x + q - 1), a negative m is an error (22023).';
+-- END ratios
