@@ -977,6 +977,44 @@ $summary_order$;
 
 -- BEGIN ratios (conversion rate, NPS bounds and significance, Gamma-Gamma with zero spend)
 -- As in sql/ratios.sql, sql/survey.sql and sql/clv.sql.
+-- crm.nps_low and crm.nps_high: the adjusted-Wald bounds of crm.nps_interval as scalars.
+CREATE FUNCTION crm."nps_low"(
+	"summary" crm.nps_summary,
+	"confidence" double precision DEFAULT 0.95
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'nps_low_wrapper';
+CREATE FUNCTION crm."nps_high"(
+	"summary" crm.nps_summary,
+	"confidence" double precision DEFAULT 0.95
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'nps_high_wrapper';
+COMMENT ON FUNCTION crm.nps_low(crm.nps_summary, double precision) IS
+    'Lower bound of the adjusted Wald interval of the NPS in points (the low of crm.nps_interval, as a scalar for dashboards); NULL without answers; confidence defaults to 0.95. Example: SELECT crm.nps_low(crm.nps_agg(nps_score)) FROM survey_responses;';
+COMMENT ON FUNCTION crm.nps_high(crm.nps_summary, double precision) IS
+    'Upper bound of the adjusted Wald interval of the NPS in points (the high of crm.nps_interval, as a scalar for dashboards); NULL without answers; confidence defaults to 0.95. Example: SELECT crm.nps_high(crm.nps_agg(nps_score)) FROM survey_responses;';
+
+-- crm.nps_difference gains a fifth result column, significant boolean. DROP + CREATE would fail
+-- (or, with CASCADE, drop users' views: a view over crm.nps_difference(...) d, d.* included,
+-- depends on the function), and CREATE OR REPLACE cannot change the result columns. So the
+-- catalog row is updated in place, keeping the OID: the result columns are the OUT arguments
+-- (proallargtypes, proargmodes, proargnames; the result type stays SETOF record, the C entry
+-- point keeps its name). A stored view keeps the four columns it named when it was created
+-- (and reads them as before); a new query sees five. boolean is pinned: no pg_depend row.
+UPDATE pg_catalog.pg_proc
+SET proallargtypes = ARRAY['crm.nps_summary'::pg_catalog.regtype, 'crm.nps_summary'::pg_catalog.regtype,
+                           'double precision'::pg_catalog.regtype, 'double precision'::pg_catalog.regtype,
+                           'double precision'::pg_catalog.regtype, 'double precision'::pg_catalog.regtype,
+                           'double precision'::pg_catalog.regtype, 'boolean'::pg_catalog.regtype]::pg_catalog.oid[],
+    proargmodes = '{i,i,i,t,t,t,t,t}'::pg_catalog."char"[],
+    proargnames = '{a,b,confidence,difference,margin,z,p_value,significant}'::pg_catalog.text[]
+WHERE oid = 'crm.nps_difference(crm.nps_summary, crm.nps_summary, double precision)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION crm.nps_difference(crm.nps_summary, crm.nps_summary, double precision) IS
+    'Is the change of NPS from a (before) to b (after) significant? One row: difference = nps(b) - nps(a) in points, margin = z_confidence * sqrt(se_a^2 + se_b^2) (Wald, independent samples), z = difference / se, two-sided p_value, significant = |difference| > margin (p_value < 1 - confidence); all NULL when either side has no answers, z, p_value and significant NULL when se is 0 (every answer in one category). Arguments are (previous, current), unlike crm.growth_rate(current, previous). Example: SELECT * FROM crm.nps_difference(q3, q4);';
+
 -- crm.expected_average_value and crm.clv accept a mean spend of 0 (the function bodies are
 -- in the library; only the comment changes).
 COMMENT ON FUNCTION crm.expected_average_value(crm.gamma_gamma_model, integer, numeric) IS
