@@ -148,7 +148,7 @@ COMMENT ON AGGREGATE crm.bgnbd_fit(integer, double precision, double precision, 
 COMMENT ON AGGREGATE crm.gamma_gamma_fit(integer, numeric) IS
     'Maximum-likelihood Gamma-Gamma spend fit over repeat buyers (rows with frequency 0 are ignored). Example: SELECT crm.gamma_gamma_fit((r).frequency, (r).monetary_value) FROM customer_rfm;';
 COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean) IS
-    'Maximum-likelihood sBG fit: one row per customer with the renewals made and whether they churned (false = still active). Example: SELECT crm.sbg_fit(renewals, churned) FROM subscriptions;';
+    'Maximum-likelihood sBG fit: one row per customer with the renewals made and whether they churned (false = still active). Example: SELECT crm.sbg_fit(renewals, churned) FROM (SELECT contract_id, (count(*) FILTER (WHERE renewed))::integer AS renewals, coalesce(bool_or(NOT renewed), false) AS churned FROM contract_renewals GROUP BY contract_id) c;';
 COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean, bigint) IS
     'Maximum-likelihood sBG fit over rows (renewals made, churned) that each stand for weight customers.';
 

@@ -977,6 +977,36 @@ $summary_order$;
 
 -- BEGIN ratios (conversion rate, NPS bounds and significance, Gamma-Gamma with zero spend)
 -- As in sql/ratios.sql, sql/survey.sql and sql/clv.sql.
+-- crm.conversion_rate(boolean): a share-of-true aggregate on the support functions and state of
+-- crm.win_rate(boolean) and crm.renewal_rate(boolean); the comments that name the aggregates
+-- sharing them are updated.
+CREATE AGGREGATE crm.conversion_rate(converted boolean) (
+    SFUNC = crm.share_trans,
+    STYPE = crm.share_state,
+    FINALFUNC = crm.share_final,
+    COMBINEFUNC = crm.share_combine,
+    MSFUNC = crm.share_trans,
+    MINVFUNC = crm.share_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.share_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE crm.conversion_rate(boolean) IS
+    'Conversion rate: share of true among non-NULL rows (converted / decided rows; NULL rows, e.g. leads still open, are skipped); NULL without such rows. Example: SELECT source, crm.conversion_rate(converted) FROM leads GROUP BY source;';
+COMMENT ON AGGREGATE crm.renewal_rate(boolean) IS
+    'Renewal rate: share of true among non-NULL rows; NULL without such rows. Example: SELECT crm.renewal_rate(renewed) FROM contract_renewals;';
+COMMENT ON FUNCTION crm.share_trans(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.share_inverse(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.share_final(internal) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate final share (window frames).';
+COMMENT ON TYPE crm.share_state IS
+    'Transition state of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): true rows and non-NULL rows; text form {"true_rows":3,"rows":5} (Citus ships partial states in this form).';
+COMMENT ON FUNCTION crm.share_trans(crm.share_state, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.share_final(crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): final share.';
+-- The sBG fit's example names the sample table of contract renewals.
+COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean) IS
+    'Maximum-likelihood sBG fit: one row per customer with the renewals made and whether they churned (false = still active). Example: SELECT crm.sbg_fit(renewals, churned) FROM (SELECT contract_id, (count(*) FILTER (WHERE renewed))::integer AS renewals, coalesce(bool_or(NOT renewed), false) AS churned FROM contract_renewals GROUP BY contract_id) c;';
+
 -- crm.nps_low and crm.nps_high: the adjusted-Wald bounds of crm.nps_interval as scalars.
 CREATE FUNCTION crm."nps_low"(
 	"summary" crm.nps_summary,
