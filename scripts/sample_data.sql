@@ -258,3 +258,97 @@ COMMIT;
 ANALYZE teams, tickets;
 SELECT 'tickets' AS "table", count(*) AS "rows" FROM tickets;
 -- === end of the service section ===========================================================
+
+-- === Ratios: leads, yearly contract renewals and sales quotas ==============================
+-- Seeded on their own, after every other section, so the rows above do not change.
+--   leads: rows/4 leads over 2023-2025, each from a source and worked by one of the sales owners
+--     of `opportunities`; converted is true or false once decided (after about 3 weeks on
+--     average), NULL while the lead is still open on 2026-01-01 (crm.conversion_rate skips it).
+--   contract_renewals: rows/10 yearly contracts signed 2016-2025, one row per term; a contract
+--     renews at the end of each term until it churns, with its own churn probability (Beta(1, 3)
+--     across contracts, the shifted-beta-geometric story of crm.sbg_fit); renewed is NULL for
+--     the term still running on 2026-01-01.
+--   quotas: a yearly quota per owner for 2023-2025 (the won value to reach, sized by `rows`).
+BEGIN;
+SET max_parallel_workers_per_gather = 0;
+SELECT setseed(0.27);
+DROP TABLE IF EXISTS leads, contract_renewals, quotas;
+
+CREATE TABLE leads (
+    lead_id    bigint NOT NULL,
+    source     text NOT NULL,       -- 'Web' | 'Referral' | 'Event' | 'Outbound' | 'Partner'
+    owner      text NOT NULL,       -- the sales owner working the lead
+    created_at timestamptz NOT NULL,
+    converted  boolean              -- NULL while the lead is open
+);
+
+INSERT INTO leads
+SELECT id, source, owner, created_at,
+       CASE WHEN decided_at < timestamptz '2026-01-01' THEN converts END
+FROM (
+    SELECT id, source, owner, created_at,
+           created_at + make_interval(secs => -ln(1 - random()) * 21 * 86400) AS decided_at,
+           random() < CASE source WHEN 'Referral' THEN 0.32 WHEN 'Partner' THEN 0.24
+                                  WHEN 'Event' THEN 0.15 WHEN 'Web' THEN 0.09 ELSE 0.05 END AS converts
+    FROM (SELECT id,
+                 (ARRAY['Web', 'Web', 'Web', 'Outbound', 'Outbound', 'Event', 'Referral', 'Partner'])[1 + floor(random() * 8)::int] AS source,
+                 (ARRAY['Ava', 'Ben', 'Chloe', 'Dev', 'Elena', 'Femi', 'Gus', 'Hana', 'Ivan', 'Jade', 'Kofi', 'Lina'])[1 + floor(random() * 12)::int] AS owner,
+                 date_trunc('second', timestamptz '2023-01-01' + random() * interval '1095 days') AS created_at
+          FROM generate_series(1, greatest(:rows / 4, 10)) AS id) l
+) l;
+
+CREATE TABLE contract_renewals (
+    contract_id bigint NOT NULL,
+    segment     text NOT NULL,      -- 'SMB' | 'Mid-Market' | 'Enterprise'
+    term        integer NOT NULL,   -- 1 = the first year, 2 = the year after the first renewal, ...
+    term_start  date NOT NULL,
+    term_end    date NOT NULL,      -- term_start + 1 year: the renewal date
+    renewed     boolean             -- renewed at term_end; NULL while the term runs
+);
+
+INSERT INTO contract_renewals
+SELECT contract_id, segment, term, term_start, term_end,
+       CASE WHEN term_end < date '2026-01-01' THEN renews END
+FROM (
+    SELECT t.*,
+           count(*) FILTER (WHERE NOT renews) OVER (PARTITION BY contract_id ORDER BY term
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS churned_before
+    FROM (
+        SELECT c.contract_id, c.segment, k AS term,
+               (c.signed_on + (k - 1) * interval '1 year')::date AS term_start,
+               (c.signed_on + k * interval '1 year')::date AS term_end,
+               random() >= c.churn_probability AS renews
+        FROM (SELECT id AS contract_id,
+                     CASE WHEN r < 0.6 THEN 'SMB' WHEN r < 0.9 THEN 'Mid-Market' ELSE 'Enterprise' END AS segment,
+                     date '2016-01-01' + floor(random() * 3653)::int AS signed_on,
+                     1 - random() ^ (1.0 / 3) AS churn_probability
+              FROM (SELECT id, random() AS r FROM generate_series(1, greatest(:rows / 10, 10)) AS id) ids) c,
+             generate_series(1, 10) AS k
+        WHERE c.signed_on + (k - 1) * interval '1 year' < date '2026-01-01'
+    ) t
+) t
+WHERE churned_before = 0;
+
+CREATE TABLE quotas (
+    owner        text NOT NULL,
+    period_start date NOT NULL,     -- the quota covers [period_start, period_end)
+    period_end   date NOT NULL,
+    quota        numeric(12, 2) NOT NULL
+);
+
+INSERT INTO quotas
+SELECT owner, make_date(year, 1, 1), make_date(year + 1, 1, 1),
+       round((greatest(:rows, 200) * (7 + 6 * random()))::numeric, -2)
+FROM unnest(ARRAY['Ava', 'Ben', 'Chloe', 'Dev', 'Elena', 'Femi', 'Gus', 'Hana', 'Ivan', 'Jade', 'Kofi', 'Lina']) AS owner,
+     generate_series(2023, 2025) AS year
+ORDER BY year, owner;
+
+ALTER TABLE leads ADD PRIMARY KEY (lead_id);
+ALTER TABLE contract_renewals ADD PRIMARY KEY (contract_id, term);
+ALTER TABLE quotas ADD PRIMARY KEY (owner, period_start);
+COMMIT;
+ANALYZE leads, contract_renewals, quotas;
+SELECT 'leads' AS "table", count(*) AS "rows" FROM leads
+UNION ALL SELECT 'contract_renewals', count(*) FROM contract_renewals
+UNION ALL SELECT 'quotas', count(*) FROM quotas;
+-- === end of the ratios section ============================================================

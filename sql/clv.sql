@@ -148,7 +148,7 @@ COMMENT ON AGGREGATE crm.bgnbd_fit(integer, double precision, double precision, 
 COMMENT ON AGGREGATE crm.gamma_gamma_fit(integer, numeric) IS
     'Maximum-likelihood Gamma-Gamma spend fit over repeat buyers (rows with frequency 0 are ignored). Example: SELECT crm.gamma_gamma_fit((r).frequency, (r).monetary_value) FROM customer_rfm;';
 COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean) IS
-    'Maximum-likelihood sBG fit: one row per customer with the renewals made and whether they churned (false = still active). Example: SELECT crm.sbg_fit(renewals, churned) FROM subscriptions;';
+    'Maximum-likelihood sBG fit: one row per customer with the renewals made and whether they churned (false = still active). Example: SELECT crm.sbg_fit(renewals, churned) FROM (SELECT contract_id, (count(*) FILTER (WHERE renewed))::integer AS renewals, coalesce(bool_or(NOT renewed), false) AS churned FROM contract_renewals GROUP BY contract_id) c;';
 COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean, bigint) IS
     'Maximum-likelihood sBG fit over rows (renewals made, churned) that each stand for weight customers.';
 
@@ -180,7 +180,7 @@ COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, double precision, in
 COMMENT ON FUNCTION crm.probability_alive(crm.bgnbd_model, integer, double precision, double precision) IS
     'P(alive | x, t_x, T): probability that a customer with that frequency, recency and t is still active (BG/NBD).';
 COMMENT ON FUNCTION crm.expected_average_value(crm.gamma_gamma_model, integer, numeric) IS
-    'E[Z | x, m]: expected mean spend per transaction of a customer with frequency x and mean repeat spend m; p(v + x m)/(p x + q - 1).';
+    'E[Z | x, m]: expected mean spend per transaction of a customer with frequency x and mean repeat spend m; p(v + x m)/(p x + q - 1), as lifetimes'' conditional_expected_average_profit; m = 0 (free or refunded repeat orders) gives p v/(p x + q - 1), a negative m is an error (22023).';
 COMMENT ON FUNCTION crm.survival(crm.sbg_model, integer) IS 'S(n): share of a cohort still active after period renewals (sBG).';
 COMMENT ON FUNCTION crm.retention_rate(crm.sbg_model, integer) IS
     'r_t = (beta + t - 1)/(alpha + beta + t - 1): share of customers active in period t - 1 who renew into period t (sBG), t >= 1.';

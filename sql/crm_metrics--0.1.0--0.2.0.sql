@@ -960,3 +960,79 @@ BEGIN
 END
 $summary_order$;
 -- END money
+
+-- BEGIN ratios (conversion rate, NPS bounds and significance, Gamma-Gamma with zero spend)
+-- As in sql/ratios.sql, sql/survey.sql and sql/clv.sql.
+-- crm.conversion_rate(boolean): a share-of-true aggregate on the support functions and state of
+-- crm.win_rate(boolean) and crm.renewal_rate(boolean); the comments that name the aggregates
+-- sharing them are updated.
+CREATE AGGREGATE crm.conversion_rate(converted boolean) (
+    SFUNC = crm.share_trans,
+    STYPE = crm.share_state,
+    FINALFUNC = crm.share_final,
+    COMBINEFUNC = crm.share_combine,
+    MSFUNC = crm.share_trans,
+    MINVFUNC = crm.share_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.share_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE crm.conversion_rate(boolean) IS
+    'Conversion rate: share of true among non-NULL rows (converted / decided rows; NULL rows, e.g. leads still open, are skipped); NULL without such rows. Example: SELECT source, crm.conversion_rate(converted) FROM leads GROUP BY source;';
+COMMENT ON AGGREGATE crm.renewal_rate(boolean) IS
+    'Renewal rate: share of true among non-NULL rows; NULL without such rows. Example: SELECT crm.renewal_rate(renewed) FROM contract_renewals;';
+COMMENT ON FUNCTION crm.share_trans(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.share_inverse(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.share_final(internal) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate final share (window frames).';
+COMMENT ON TYPE crm.share_state IS
+    'Transition state of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): true rows and non-NULL rows; text form {"true_rows":3,"rows":5} (Citus ships partial states in this form).';
+COMMENT ON FUNCTION crm.share_trans(crm.share_state, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.share_final(crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): final share.';
+-- The sBG fit's example names the sample table of contract renewals.
+COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean) IS
+    'Maximum-likelihood sBG fit: one row per customer with the renewals made and whether they churned (false = still active). Example: SELECT crm.sbg_fit(renewals, churned) FROM (SELECT contract_id, (count(*) FILTER (WHERE renewed))::integer AS renewals, coalesce(bool_or(NOT renewed), false) AS churned FROM contract_renewals GROUP BY contract_id) c;';
+
+-- crm.nps_low and crm.nps_high: the adjusted-Wald bounds of crm.nps_interval as scalars.
+CREATE FUNCTION crm."nps_low"(
+	"summary" crm.nps_summary,
+	"confidence" double precision DEFAULT 0.95
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'nps_low_wrapper';
+CREATE FUNCTION crm."nps_high"(
+	"summary" crm.nps_summary,
+	"confidence" double precision DEFAULT 0.95
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'nps_high_wrapper';
+COMMENT ON FUNCTION crm.nps_low(crm.nps_summary, double precision) IS
+    'Lower bound of the adjusted Wald interval of the NPS in points (the low of crm.nps_interval, as a scalar for dashboards); NULL without answers; confidence defaults to 0.95. Example: SELECT crm.nps_low(crm.nps_agg(nps_score)) FROM survey_responses;';
+COMMENT ON FUNCTION crm.nps_high(crm.nps_summary, double precision) IS
+    'Upper bound of the adjusted Wald interval of the NPS in points (the high of crm.nps_interval, as a scalar for dashboards); NULL without answers; confidence defaults to 0.95. Example: SELECT crm.nps_high(crm.nps_agg(nps_score)) FROM survey_responses;';
+
+-- crm.nps_difference gains a fifth result column, significant boolean. DROP + CREATE would fail
+-- (or, with CASCADE, drop users' views: a view over crm.nps_difference(...) d, d.* included,
+-- depends on the function), and CREATE OR REPLACE cannot change the result columns. So the
+-- catalog row is updated in place, keeping the OID: the result columns are the OUT arguments
+-- (proallargtypes, proargmodes, proargnames; the result type stays SETOF record, the C entry
+-- point keeps its name). A stored view keeps the four columns it named when it was created
+-- (and reads them as before); a new query sees five. boolean is pinned: no pg_depend row.
+UPDATE pg_catalog.pg_proc
+SET proallargtypes = ARRAY['crm.nps_summary'::pg_catalog.regtype, 'crm.nps_summary'::pg_catalog.regtype,
+                           'double precision'::pg_catalog.regtype, 'double precision'::pg_catalog.regtype,
+                           'double precision'::pg_catalog.regtype, 'double precision'::pg_catalog.regtype,
+                           'double precision'::pg_catalog.regtype, 'boolean'::pg_catalog.regtype]::pg_catalog.oid[],
+    proargmodes = '{i,i,i,t,t,t,t,t}'::pg_catalog."char"[],
+    proargnames = '{a,b,confidence,difference,margin,z,p_value,significant}'::pg_catalog.text[]
+WHERE oid = 'crm.nps_difference(crm.nps_summary, crm.nps_summary, double precision)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION crm.nps_difference(crm.nps_summary, crm.nps_summary, double precision) IS
+    'Is the change of NPS from a (before) to b (after) significant? One row: difference = nps(b) - nps(a) in points, margin = z_confidence * sqrt(se_a^2 + se_b^2) (Wald, independent samples), z = difference / se, two-sided p_value, significant = |difference| > margin (p_value < 1 - confidence); all NULL when either side has no answers, z, p_value and significant NULL when se is 0 (every answer in one category). Arguments are (previous, current), unlike crm.growth_rate(current, previous). Example: SELECT * FROM crm.nps_difference(q3, q4);';
+
+-- crm.expected_average_value and crm.clv accept a mean spend of 0 (the function bodies are
+-- in the library; only the comment changes).
+COMMENT ON FUNCTION crm.expected_average_value(crm.gamma_gamma_model, integer, numeric) IS
+    'E[Z | x, m]: expected mean spend per transaction of a customer with frequency x and mean repeat spend m; p(v + x m)/(p x + q - 1), as lifetimes'' conditional_expected_average_profit; m = 0 (free or refunded repeat orders) gives p v/(p x + q - 1), a negative m is an error (22023).';
+-- END ratios

@@ -37,6 +37,18 @@ CREATE AGGREGATE crm.renewal_rate(renewed boolean) (
     PARALLEL = SAFE
 );
 
+CREATE AGGREGATE crm.conversion_rate(converted boolean) (
+    SFUNC = crm.share_trans,
+    STYPE = crm.share_state,
+    FINALFUNC = crm.share_final,
+    COMBINEFUNC = crm.share_combine,
+    MSFUNC = crm.share_trans,
+    MINVFUNC = crm.share_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.share_final,
+    PARALLEL = SAFE
+);
+
 COMMENT ON FUNCTION crm.cac(numeric, bigint) IS
     'Customer acquisition cost: total_cost / new_customers (numeric); NULL when new_customers is 0; a negative cost or count is an error (22003). Example: SELECT crm.cac(50000, 125); -- 400';
 COMMENT ON FUNCTION crm.roi(numeric, numeric) IS
@@ -60,15 +72,17 @@ COMMENT ON FUNCTION crm.renewal_rate(bigint, bigint) IS
 COMMENT ON AGGREGATE crm.win_rate(boolean) IS
     'Win rate of closed deals: share of true among non-NULL rows (won / (won + lost)); NULL without such rows. Example: SELECT crm.win_rate(won) FROM opportunities;';
 COMMENT ON AGGREGATE crm.renewal_rate(boolean) IS
-    'Renewal rate: share of true among non-NULL rows; NULL without such rows. Example: SELECT crm.renewal_rate(renewed) FROM contracts_up_for_renewal;';
-COMMENT ON FUNCTION crm.share_trans(internal, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.share_inverse(internal, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): inverse transition for window frames.';
-COMMENT ON FUNCTION crm.share_final(internal) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): moving-aggregate final share (window frames).';
+    'Renewal rate: share of true among non-NULL rows; NULL without such rows. Example: SELECT crm.renewal_rate(renewed) FROM contract_renewals;';
+COMMENT ON AGGREGATE crm.conversion_rate(boolean) IS
+    'Conversion rate: share of true among non-NULL rows (converted / decided rows; NULL rows, e.g. leads still open, are skipped); NULL without such rows. Example: SELECT source, crm.conversion_rate(converted) FROM leads GROUP BY source;';
+COMMENT ON FUNCTION crm.share_trans(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.share_inverse(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): inverse transition for window frames.';
+COMMENT ON FUNCTION crm.share_final(internal) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate final share (window frames).';
 -- Comments of the shippable state.
 COMMENT ON TYPE crm.share_state IS
-    'Transition state of crm.win_rate(boolean) and crm.renewal_rate(boolean): true rows and non-NULL rows; text form {"true_rows":3,"rows":5} (Citus ships partial states in this form).';
+    'Transition state of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): true rows and non-NULL rows; text form {"true_rows":3,"rows":5} (Citus ships partial states in this form).';
 COMMENT ON FUNCTION crm.share_state_in(cstring) IS 'Text input of crm.share_state.';
 COMMENT ON FUNCTION crm.share_state_out(crm.share_state) IS 'Text output of crm.share_state.';
-COMMENT ON FUNCTION crm.share_trans(crm.share_state, boolean) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): transition (state crm.share_state, changed in place).';
-COMMENT ON FUNCTION crm.share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.share_final(crm.share_state) IS 'Support function of crm.win_rate(boolean) and crm.renewal_rate(boolean): final share.';
+COMMENT ON FUNCTION crm.share_trans(crm.share_state, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm.share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm.share_final(crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): final share.';

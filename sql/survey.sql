@@ -121,8 +121,12 @@ COMMENT ON FUNCTION crm.nps_margin_of_error(crm.nps_summary, double precision) I
     'Wald margin of error of the NPS in points: z*100*sqrt((p + d - (p - d)^2)/n), p and d the promoter and detractor shares; confidence defaults to 0.95.';
 COMMENT ON FUNCTION crm.nps_interval(crm.nps_summary, double precision) IS
     'Adjusted Wald confidence interval of the NPS in points (n+3 answers, P+3/4, D+3/4), clamped to [-100, 100]; one row (low, high), NULLs without answers.';
+COMMENT ON FUNCTION crm.nps_low(crm.nps_summary, double precision) IS
+    'Lower bound of the adjusted Wald interval of the NPS in points (the low of crm.nps_interval, as a scalar for dashboards); NULL without answers; confidence defaults to 0.95. Example: SELECT crm.nps_low(crm.nps_agg(nps_score)) FROM survey_responses;';
+COMMENT ON FUNCTION crm.nps_high(crm.nps_summary, double precision) IS
+    'Upper bound of the adjusted Wald interval of the NPS in points (the high of crm.nps_interval, as a scalar for dashboards); NULL without answers; confidence defaults to 0.95. Example: SELECT crm.nps_high(crm.nps_agg(nps_score)) FROM survey_responses;';
 COMMENT ON FUNCTION crm.nps_difference(crm.nps_summary, crm.nps_summary, double precision) IS
-    'Is the change of NPS from a to b significant? One row: difference = nps(b) - nps(a) in points, margin = z_confidence * sqrt(se_a^2 + se_b^2) (Wald, independent samples), z = difference / se, two-sided p_value; all NULL when either side has no answers, z and p_value NULL when se is 0 (every answer in one category). Example: SELECT * FROM crm.nps_difference(q3, q4);';
+    'Is the change of NPS from a (before) to b (after) significant? One row: difference = nps(b) - nps(a) in points, margin = z_confidence * sqrt(se_a^2 + se_b^2) (Wald, independent samples), z = difference / se, two-sided p_value, significant = |difference| > margin (p_value < 1 - confidence); all NULL when either side has no answers, z, p_value and significant NULL when se is 0 (every answer in one category). Arguments are (previous, current), unlike crm.growth_rate(current, previous). Example: SELECT * FROM crm.nps_difference(q3, q4);';
 COMMENT ON FUNCTION crm.nps_summary_in(cstring) IS 'Text input of crm.nps_summary.';
 COMMENT ON FUNCTION crm.nps_summary_out(crm.nps_summary) IS 'Text output of crm.nps_summary.';
 COMMENT ON FUNCTION crm.nps_trans(internal, integer) IS 'Support function of aggregate crm.nps(integer): moving-aggregate transition (window frames).';

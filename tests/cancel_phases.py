@@ -142,6 +142,7 @@ AGGREGATES = {
     "crm.rollup(crm.mrr_summary)": "crm.rollup(s) FROM mrr_s",
     "crm.win_rate(boolean)": "crm.win_rate(flag)",
     "crm.renewal_rate(boolean)": "crm.renewal_rate(flag)",
+    "crm.conversion_rate(boolean)": "crm.conversion_rate(flag)",
     "crm.pipeline_agg(numeric,timestamp with time zone,timestamp with time zone,boolean)":
         "crm.pipeline_agg(amount, ts, te, flag)",
     "crm.pipeline_velocity(numeric,timestamp with time zone,timestamp with time zone,boolean)":

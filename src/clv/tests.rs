@@ -202,6 +202,13 @@ mod tests {
             "SELECT crm.expected_average_value(crm.gamma_gamma_model(6.248802496074264, 3.744588460923312, 15.447748064932831), 2, 22.35)",
         );
         assert!(close(value, 24.658_616_189, 1e-8), "{value:?}");
+        // A repeat buyer whose mean spend is 0: p·v/(p·x + q − 1), as lifetimes computes it.
+        let zero = float(
+            "SELECT crm.expected_average_value(crm.gamma_gamma_model(6.248802496074264, 3.744588460923312, 15.447748064932831), 2, 0)",
+        );
+        let expected = 6.248802496074264 * 15.447748064932831
+            / (6.248802496074264 * 2.0 + 3.744588460923312 - 1.0);
+        assert!(close(zero, expected, 1e-9), "{zero:?}");
         let clv = float(
             "SELECT crm.clv(crm.bgnbd_model(0.2425929282798216, 4.413532265271803, 0.7928859664405851, 2.42575238262545),
                             crm.gamma_gamma_model(6.248802496074264, 3.744588460923312, 15.447748064932831),
@@ -342,7 +349,8 @@ mod tests {
             "SELECT crm.expected_purchases(crm.bgnbd_model(1, 1, 1, 1), 1, 2, 5, 3)",
             "SELECT crm.probability_alive(crm.bgnbd_model(1, 1, 1, 1), -2, 0, 3)",
             "SELECT crm.expected_average_value(crm.gamma_gamma_model(1, 0.5, 1), 0, 0)",
-            "SELECT crm.expected_average_value(crm.gamma_gamma_model(1, 2, 1), 1, 0)",
+            "SELECT crm.expected_average_value(crm.gamma_gamma_model(1, 2, 1), 1, -0.01)",
+            "SELECT crm.clv(crm.bgnbd_model(1, 1, 1, 1), crm.gamma_gamma_model(1, 2, 1), 1, 1, 2, -5, 12, 0.01, 'week')",
             "SELECT crm.clv(crm.bgnbd_model(1, 1, 1, 1), crm.gamma_gamma_model(1, 2, 1), 1, 1, 2, 5, 12, 0.01, 'fortnight')",
             "SELECT crm.clv(crm.bgnbd_model(1, 1, 1, 1), crm.gamma_gamma_model(1, 2, 1), 1, 1, 2, 5, 12, -1, 'week')",
             "SELECT crm.clv(crm.bgnbd_model(1, 1, 1, 1), crm.gamma_gamma_model(1, 2, 1), 1, 1, 2, 5, -1, 0.01, 'week')",

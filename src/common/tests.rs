@@ -368,6 +368,13 @@ mod tests {
             rows: BOOLEAN_ROWS,
             null_rows: BOOLEAN_NULLS,
         },
+        Case {
+            signature: "crm.conversion_rate(boolean)",
+            call: "crm.conversion_rate(w)",
+            columns: "w",
+            rows: BOOLEAN_ROWS,
+            null_rows: BOOLEAN_NULLS,
+        },
         // --- service ---
         Case {
             signature: "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean)",

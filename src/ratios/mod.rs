@@ -1,6 +1,7 @@
 //! Plain ratios named in the seeds: CAC, ROI, quota attainment, growth, conversion, LTV:CAC,
 //! revenue and cost per lead, calls per sale and renewal rate (scalar functions), and the
-//! share-of-true state behind `crm.renewal_rate(boolean)` and `crm.win_rate(boolean)`.
+//! share-of-true state behind `crm.renewal_rate(boolean)`, `crm.win_rate(boolean)` and
+//! `crm.conversion_rate(boolean)`.
 //!
 //! `state` holds the math, `sql` the pgrx surface.
 

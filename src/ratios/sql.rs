@@ -1,6 +1,6 @@
 //! SQL surface of the plain ratios: scalar functions, and the support functions of the
-//! share-of-true aggregates `crm.renewal_rate(boolean)` and `crm.win_rate(boolean)` (declared
-//! in `sql/ratios.sql`).
+//! share-of-true aggregates `crm.renewal_rate(boolean)`, `crm.win_rate(boolean)` and
+//! `crm.conversion_rate(boolean)` (declared in `sql/ratios.sql`).
 use super::state::{self, share_count_overflow, ShareCounts};
 use crate::common::datum::{decimal_of, numeric_of};
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
@@ -93,11 +93,11 @@ fn renewal_rate(renewed: i64, up_for_renewal: i64) -> Option<f64> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Share-of-true aggregates: crm.win_rate(boolean) and crm.renewal_rate(boolean).
+// Share-of-true aggregates: crm.win_rate, crm.renewal_rate and crm.conversion_rate (boolean).
 // ---------------------------------------------------------------------------------------------
 
-/// Transition state of `crm.win_rate(boolean)` and `crm.renewal_rate(boolean)`: rows that were
-/// true and non-NULL rows; text form `{"true_rows":3,"rows":5}`.
+/// Transition state of `crm.win_rate(boolean)`, `crm.renewal_rate(boolean)` and
+/// `crm.conversion_rate(boolean)`: rows that were true and non-NULL rows; text form `{"true_rows":3,"rows":5}`.
 #[allow(non_camel_case_types)]
 #[derive(PostgresType, Clone, Copy, Debug, PartialEq, Eq)]
 #[bikeshed_postgres_type_manually_impl_from_into_datum]
@@ -107,9 +107,10 @@ pub struct share_state(pub ShareCounts);
 crate::summary_type!(share_state(ShareCounts));
 
 crate::raw_transition! {
-    /// Moving-aggregate transition (window frames) of `crm.win_rate(boolean)` and
-    /// `crm.renewal_rate(boolean)`, state internal: counts a non-NULL row. The state is created
-    /// on the first row, NULL or not (a moving-aggregate transition must never return NULL).
+    /// Moving-aggregate transition (window frames) of `crm.win_rate(boolean)`,
+    /// `crm.conversion_rate(boolean)` and `crm.renewal_rate(boolean)`, state internal: counts a
+    /// non-NULL row. The state is created on the first row, NULL or not (a moving-aggregate
+    /// transition must never return NULL).
     fn crm_share_trans / pg_finfo_crm_share_trans (fcinfo) {
         let counts = unsafe { raw_state(fcinfo, SHARE, ShareCounts::default) };
         if let Some(value) = unsafe { raw_arg(fcinfo, 1) } {
@@ -121,7 +122,8 @@ crate::raw_transition! {
     }
 }
 
-/// Inverse transition of `crm.win_rate(boolean)` and `crm.renewal_rate(boolean)` (window frames).
+/// Inverse transition of `crm.win_rate(boolean)`, `crm.renewal_rate(boolean)` and
+/// `crm.conversion_rate(boolean)` (window frames).
 #[pg_extern(immutable, parallel_safe)]
 fn share_inverse(mut state: Internal, value: Option<bool>) -> Internal {
     if let (Some(value), Some(counts)) = (value, unsafe { state_ref::<ShareCounts>(&mut state) }) {
@@ -138,8 +140,8 @@ fn share_final(mut state: Internal) -> Option<f64> {
 }
 
 crate::raw_transition! {
-    /// Transition function of `crm.win_rate(boolean)` and `crm.renewal_rate(boolean)` (state
-    /// `crm.share_state`, changed in place): counts a non-NULL row; a NULL row leaves the state
+    /// Transition function of `crm.win_rate(boolean)`, `crm.renewal_rate(boolean)` and
+    /// `crm.conversion_rate(boolean)` (state `crm.share_state`, changed in place): counts a non-NULL row; a NULL row leaves the state
     /// (NULL before the first non-NULL row) as it is.
     fn crm_share_state_trans / pg_finfo_crm_share_state_trans (fcinfo) {
         // SAFETY: argument 0 is a `crm.share_state`, argument 1 a boolean; nothing here needs

@@ -132,7 +132,7 @@ pub fn renewal_rate(renewed: i64, up_for_renewal: i64) -> MetricResult<Option<f6
 }
 
 /// State of the one-step share-of-true aggregates (`crm.win_rate(boolean)`,
-/// `crm.renewal_rate(boolean)`): rows that were true, and non-NULL rows. SQL type
+/// `crm.renewal_rate(boolean)`, `crm.conversion_rate(boolean)`): rows that were true, and non-NULL rows. SQL type
 /// `crm.share_state`, text form `{"true_rows":3,"rows":5}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

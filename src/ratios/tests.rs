@@ -28,6 +28,10 @@ mod tests {
             Some(0.95)
         );
         assert_eq!(float("SELECT crm.conversion_rate(33, 100)"), Some(0.33));
+        assert_eq!(
+            float("SELECT crm.conversion_rate(g <= 33) FROM generate_series(1, 100) g"),
+            Some(0.33)
+        );
         // Retention (1050 - 150) / 1000 = 0.90: 1000 customers at the start, 100 of them lost,
         // 150 new ones, 1050 at the end.
         let retention = float(
@@ -78,6 +82,7 @@ mod tests {
             "SELECT crm.renewal_rate(NULL, 3)",
             "SELECT crm.win_rate(w) FROM (VALUES (NULL::boolean)) v(w)",
             "SELECT crm.renewal_rate(w) FROM (SELECT true WHERE false) v(w)",
+            "SELECT crm.conversion_rate(w) FROM (VALUES (NULL::boolean), (NULL)) v(w)",
         ] {
             assert_eq!(float(query), None, "{query}");
         }
@@ -122,13 +127,17 @@ mod tests {
         let reference =
             float("SELECT (count(*) FILTER (WHERE won))::float8 / count(won) FROM deals").unwrap();
         assert!((ours - reference).abs() < 1e-15);
+        let conversion = float("SELECT crm.conversion_rate(won) FROM deals").unwrap();
+        assert!((conversion - reference).abs() < 1e-15);
         let mismatches = Spi::get_one::<i64>(
             "WITH w AS (
                SELECT id, crm.win_rate(won) OVER f AS ours, crm.renewal_rate(won) OVER f AS renewal,
+                      crm.conversion_rate(won) OVER f AS conversion,
                       (count(*) FILTER (WHERE won) OVER f)::float8 / nullif(count(won) OVER f, 0) AS reference
                FROM deals WINDOW f AS (ORDER BY id ROWS BETWEEN 4 PRECEDING AND CURRENT ROW))
              SELECT count(*) FROM w
-             WHERE ours IS DISTINCT FROM reference OR renewal IS DISTINCT FROM reference",
+             WHERE ours IS DISTINCT FROM reference OR renewal IS DISTINCT FROM reference
+                OR conversion IS DISTINCT FROM reference",
         )
         .unwrap();
         assert_eq!(mismatches, Some(0));

@@ -285,9 +285,27 @@ fn nps_interval(
     TableIterator::once((low, high))
 }
 
+/// Lower bound of the adjusted Wald interval of the NPS (the `low` of `crm.nps_interval`), in
+/// points; NULL when the summary holds no answers.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn nps_low(summary: nps_summary, confidence: default!(f64, 0.95)) -> Option<f64> {
+    let bounds = summary.0.interval("crm.nps_low", confidence).or_raise();
+    bounds.map(|(low, _)| low)
+}
+
+/// Upper bound of the adjusted Wald interval of the NPS (the `high` of `crm.nps_interval`), in
+/// points; NULL when the summary holds no answers.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn nps_high(summary: nps_summary, confidence: default!(f64, 0.95)) -> Option<f64> {
+    let bounds = summary.0.interval("crm.nps_high", confidence).or_raise();
+    bounds.map(|(_, high)| high)
+}
+
 /// Is the change of NPS from `a` to `b` significant? Difference nps(b) − nps(a) in points,
-/// Wald margin at `confidence`, z and two-sided p-value (independent samples). Not STRICT: a
-/// NULL summary (no answers) gives one row of NULLs, so the row of its group stays.
+/// Wald margin at `confidence`, z, two-sided p-value (independent samples) and whether
+/// |difference| > margin. Not STRICT: a NULL summary (no answers) gives one row of NULLs, so the
+/// row of its group stays. The C entry point keeps its name: a 0.1.0 catalog entry (four result
+/// columns) calling it before `ALTER EXTENSION ... UPDATE` gets the first four columns.
 #[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
 #[pg_extern(immutable, parallel_safe)]
 fn nps_difference(
@@ -301,10 +319,11 @@ fn nps_difference(
         name!(margin, Option<f64>),
         name!(z, Option<f64>),
         name!(p_value, Option<f64>),
+        name!(significant, Option<bool>),
     ),
 > {
     let (Some(a), Some(b), Some(confidence)) = (a, b, confidence) else {
-        return TableIterator::once((None, None, None, None));
+        return TableIterator::once((None, None, None, None, None));
     };
     let result =
         a.0.difference("crm.nps_difference", &b.0, confidence)
@@ -315,8 +334,9 @@ fn nps_difference(
             Some(found.margin),
             found.z,
             found.p_value,
+            found.significant,
         ),
-        None => (None, None, None, None),
+        None => (None, None, None, None, None),
     })
 }
 
@@ -502,6 +522,8 @@ extension_sql_file!(
         nps_summary_detractors,
         nps_margin_of_error,
         nps_interval,
+        nps_low,
+        nps_high,
         nps_difference,
         csat_inverse,
         csat_threshold_inverse,

@@ -171,6 +171,10 @@ impl GammaGammaModel {
 
     /// E[Z | x, m_x] = p(v + x·m_x)/(p·x + q − 1): the expected mean spend per transaction of a
     /// customer with x repeat purchases of mean m_x (x = 0: the population mean p·v/(q − 1)).
+    /// It is lifetimes' `conditional_expected_average_profit`, the population mean and m_x
+    /// weighted by p·x/(p·x + q − 1); defined for m_x = 0 too (free or fully refunded repeat
+    /// orders: p·v/(p·x + q − 1), pulled toward the population mean), so one such customer does
+    /// not fail a query over all customers. Only a negative or non-finite m_x is an error.
     pub fn expected_average_value(
         &self,
         function: &str,
@@ -182,12 +186,9 @@ impl GammaGammaModel {
                 "{function}: frequency {frequency} is negative"
             )));
         }
-        if !monetary_value.is_finite()
-            || monetary_value < 0.0
-            || (frequency > 0 && monetary_value == 0.0)
-        {
+        if !monetary_value.is_finite() || monetary_value < 0.0 {
             return Err(invalid(format!(
-                "{function}: monetary_value {monetary_value} must be positive for a customer with repeat purchases"
+                "{function}: monetary_value {monetary_value} is negative or not finite"
             )));
         }
         let x = f64::from(frequency);
@@ -400,7 +401,38 @@ mod tests {
             "fortnight"
         )
         .is_err());
-        assert!(spend.expected_average_value(F, 2, 0.0).is_err());
+        // A repeat buyer whose mean spend is 0 (free or refunded orders): p·v/(p·x + q − 1),
+        // as lifetimes' conditional_expected_average_profit gives it; only negative spend fails.
+        let zero = spend.expected_average_value(F, 2, 0.0).unwrap();
+        let expected = spend.p * spend.v / (spend.p * 2.0 + spend.q - 1.0);
+        assert!(
+            (zero - expected).abs() < 1e-12 * expected,
+            "{zero} {expected}"
+        );
+        assert!(spend.expected_average_value(F, 2, -0.01).is_err());
+        // lifetimes 0.11.3, GammaGammaFitter with params p 6.25, q 3.74, v 15.44:
+        // conditional_expected_average_profit([2, 2, 10], [22.35, 0, 0]).
+        let published = GammaGammaModel::from_parameters(F, 6.25, 3.74, 15.44).unwrap();
+        for (x, m, lifetimes) in [
+            (2, 22.35, 24.663_713_910_761_157),
+            (2, 0.0, 6.332_020_997_375_331),
+            (10, 0.0, 1.479_153_893_316_98),
+        ] {
+            let ours = published.expected_average_value(F, x, m).unwrap();
+            assert!(
+                (ours / lifetimes - 1.0).abs() < 1e-12,
+                "{x} {m}: {ours} {lifetimes}"
+            );
+        }
+        assert!(spend.expected_average_value(F, 2, f64::NAN).is_err());
+        let zero_clv = discounted_clv(
+            F, &purchases, &spend, 2, 30.43, 38.86, 0.0, 12, 0.01, "week",
+        )
+        .unwrap();
+        assert!(
+            (zero_clv / clv - zero / value).abs() < 1e-12,
+            "{zero_clv} {clv}"
+        );
         // Found by the hostile-input tests: a horizon of 2^31 months ran one ₂F₁ per
         // month, for hours; the longest horizon is 100 years (under a second).
         let longest = discounted_clv(

@@ -52,6 +52,9 @@ pub struct NpsDifference {
     pub z: Option<f64>,
     /// Two-sided p-value of `z`; `None` when the standard error is 0.
     pub p_value: Option<f64>,
+    /// |difference| > margin (the same as p_value < 1 − confidence); `None` when the standard
+    /// error is 0 (no sampling variance on either side: the Wald test cannot judge).
+    pub significant: Option<bool>,
 }
 
 /// Checks that an NPS score is on the 0..10 scale.
@@ -234,17 +237,23 @@ impl NpsCounts {
         let standard_error = before_se.hypot(after_se);
         // With every answer of both sides in one category there is no sampling variance: the
         // margin is 0 and z and p are undefined.
-        let (z, p_value) = if standard_error > 0.0 {
+        let margin = z_critical * standard_error;
+        let (z, p_value, significant) = if standard_error > 0.0 {
             let z = difference / standard_error;
-            (Some(z), Some(two_sided_p_value(z)))
+            (
+                Some(z),
+                Some(two_sided_p_value(z)),
+                Some(difference.abs() > margin),
+            )
         } else {
-            (None, None)
+            (None, None, None)
         };
         Ok(Some(NpsDifference {
             difference,
-            margin: z_critical * standard_error,
+            margin,
             z,
             p_value,
+            significant,
         }))
     }
 

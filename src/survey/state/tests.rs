@@ -97,6 +97,37 @@ fn difference_of_two_quarters() {
     let back = q4.difference("t", &q3, 0.95).unwrap().unwrap();
     assert_eq!(back.difference, -got.difference);
     assert_eq!(back.p_value, got.p_value);
+    // p ≈ 0.328: not significant at 95 % (|2.5| < margin ≈ 5.0), nor at 60 % (margin ≈ 2.16
+    // < 2.5, p < 0.4): significant there.
+    assert_eq!(got.significant, Some(false));
+    let loose = q3.difference("t", &q4, 0.6).unwrap().unwrap();
+    assert!(loose.margin < 2.5 && loose.p_value.unwrap() < 0.4);
+    assert_eq!(loose.significant, Some(true));
+    assert_eq!(back.significant, Some(false));
+}
+
+proptest::proptest! {
+    /// `significant` agrees with the p-value: p < 1 − confidence exactly when |d| > margin
+    /// (away from the boundary, where rounding may tip either way).
+    #[test]
+    fn significant_agrees_with_the_p_value(
+        before in (0u64..400, 0u64..400, 0u64..400),
+        after in (0u64..400, 0u64..400, 0u64..400),
+        confidence in 0.5f64..0.999,
+    ) {
+        let (a, b) = (counts(before.0, before.1, before.2), counts(after.0, after.1, after.2));
+        if let Some(found) = a.difference("t", &b, confidence).unwrap() {
+            match (found.p_value, found.significant) {
+                (Some(p), Some(significant)) => {
+                    if (p - (1.0 - confidence)).abs() > 1e-9 {
+                        proptest::prop_assert_eq!(significant, p < 1.0 - confidence);
+                    }
+                }
+                (None, None) => proptest::prop_assert_eq!(found.margin, 0.0),
+                other => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
 }
 
 #[test]
@@ -113,7 +144,8 @@ fn difference_edge_cases() {
             difference: 200.0,
             margin: 0.0,
             z: None,
-            p_value: None
+            p_value: None,
+            significant: None
         }))
     );
     assert!(some.difference("t", &some, 1.0).is_err());

@@ -66,6 +66,13 @@ SELECT round(crm.expected_purchases(m, 39, 2, 30.43, 38.86)::numeric, 4) AS e_y,
        round(crm.expected_average_value(crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 22.35)::numeric, 4) AS e_z,
        round(crm.clv(m, crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 30.43, 38.86, 22.35, 12, 0.01, 'week')::numeric, 4) AS clv_12
 FROM (SELECT crm.bgnbd_model(0.243, 4.414, 0.793, 2.426) m) s;
+-- A repeat buyer whose mean spend is 0 (free or refunded orders): E[Z] = p·v/(p·x + q − 1),
+-- pulled toward the population mean, and a CLV in proportion; only negative spend fails.
+SELECT round(crm.expected_average_value(crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 0)::numeric, 4) AS e_z_zero_spend,
+       round((6.25 * 15.44 / (6.25 * 2 + 3.74 - 1))::numeric, 4) AS formula,
+       round(crm.clv(m, crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 30.43, 38.86, 0, 12, 0.01, 'week')::numeric, 4) AS clv_12_zero_spend
+FROM (SELECT crm.bgnbd_model(0.243, 4.414, 0.793, 2.426) m) s;
+SELECT public.error_of('SELECT crm.expected_average_value(crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, -0.01)');
 -- a = 1 exactly, and a heavy buyer.
 SELECT round(crm.expected_purchases(crm.bgnbd_model(0.5, 3, 1, 2), 30, 3, 20, 30)::numeric, 5) AS at_a_one,
        round(crm.expected_purchases(crm.bgnbd_model(0.243, 30.9, 0.793, 2.426), 365, 600, 2990, 3000)::numeric, 3) AS heavy;

@@ -60,6 +60,8 @@ $q$SELECT crm.renewal_rate(9223372036854775807::bigint, 9223372036854775807::big
 $q$SELECT crm.conversion_rate(NULL, 5), crm.calls_per_sale(5, NULL), crm.renewal_rate(NULL::bigint, 5::bigint)$q$,
 -- The share aggregates: NULLs, no rows, windows.
 $q$SELECT crm.win_rate(w), crm.renewal_rate(w) FROM (VALUES (NULL::boolean), (NULL)) v(w)$q$,
+$q$SELECT crm.conversion_rate(w) FROM (VALUES (NULL::boolean), (true), (false), (NULL), (true)) v(w)$q$,
+$q$SELECT crm.conversion_rate(w) OVER (ORDER BY i ROWS 1 PRECEDING) FROM (VALUES (1, NULL::boolean), (2, NULL), (3, true), (4, false)) v(i, w)$q$,
 $q$SELECT crm.win_rate(w), crm.renewal_rate(w) FROM (VALUES (true)) v(w) WHERE false$q$,
 $q$SELECT crm.win_rate(w), crm.renewal_rate(w) FROM (SELECT i % 3 = 0 FROM generate_series(1, 100000) i) v(w)$q$,
 $q$SELECT crm.win_rate(w) OVER (ORDER BY i ROWS 1 PRECEDING), crm.renewal_rate(w) OVER (ORDER BY i ROWS BETWEEN 1 FOLLOWING AND 2 FOLLOWING) FROM (VALUES (1, true), (2, NULL::boolean), (3, NULL), (4, false)) v(i, w)$q$,

@@ -111,6 +111,12 @@ SELECT crm.renewal_rate(95, 100) AS renewal, crm.quota_attainment(85, 80) AS quo
        crm.ltv_to_cac(1200, 400) AS ltv_to_cac, crm.revenue_per_lead(25000.00, 500) AS revenue_per_lead,
        crm.cost_per_lead(5000, 250) AS cost_per_lead, crm.calls_per_sale(450, 15) AS calls_per_sale;
 SELECT crm.win_rate(g <= 33) AS win_rate, crm.renewal_rate(g <= 95) AS renewal_rate FROM generate_series(1, 100) g;
+-- crm.conversion_rate(boolean): undecided (NULL) rows are skipped; only NULL rows give NULL.
+SELECT crm.conversion_rate(CASE WHEN g > 120 THEN NULL ELSE g % 4 = 0 END) AS conversion_rate,
+       crm.conversion_rate(NULL::boolean) AS no_rows
+FROM generate_series(1, 200) g;
+SELECT g, round(crm.conversion_rate(g % 3 = 0) OVER (ORDER BY g ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)::numeric, 3) AS last_3
+FROM generate_series(1, 5) g;
 SELECT crm.cac(100, 0), crm.roi(1, 0), crm.quota_attainment(1, 0), crm.growth_rate(1, 0),
        crm.conversion_rate(0, 0), crm.ltv_to_cac(1, 0), crm.revenue_per_lead(1, 0), crm.cost_per_lead(1, 0),
        crm.calls_per_sale(1, 0), crm.renewal_rate(0, 0);

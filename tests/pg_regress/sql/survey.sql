@@ -20,6 +20,16 @@ FROM crm.nps_interval('{"promoters":250,"passives":675,"detractors":75}', 0.99);
 -- Clamped to [-100, 100]; NULL bounds without answers.
 SELECT * FROM crm.nps_interval('{"promoters":5,"passives":0,"detractors":0}', 0.999);
 SELECT * FROM crm.nps_interval('{"promoters":0,"passives":0,"detractors":0}');
+-- crm.nps_low / crm.nps_high: the same bounds as scalars; NULL without answers or for NULL.
+SELECT crm.nps_low(s) = i.low AS same_low, crm.nps_high(s) = i.high AS same_high,
+       crm.nps_low(s, 0.99) = j.low AS same_low_99, crm.nps_high(s, 0.99) = j.high AS same_high_99,
+       round(crm.nps_low(s)::numeric, 3) AS low, round(crm.nps_high(s)::numeric, 3) AS high
+FROM (SELECT '{"promoters":250,"passives":675,"detractors":75}'::crm.nps_summary AS s) t,
+     crm.nps_interval(s) i, crm.nps_interval(s, 0.99) j;
+SELECT crm.nps_low('{"promoters":0,"passives":0,"detractors":0}') AS low_empty,
+       crm.nps_high(NULL::crm.nps_summary) AS high_null,
+       crm.nps_high('{"promoters":5,"passives":0,"detractors":0}', 0.999) AS clamped;
+SELECT error_of($$SELECT crm.nps_low('{"promoters":1,"passives":0,"detractors":0}', 1)$$);
 
 -- Every score once: P = 2, passives = 2, D = 7.
 SELECT crm.nps(s), crm.nps_agg(s) FROM generate_series(0, 10) s;
@@ -102,6 +112,11 @@ SELECT round(difference::numeric, 4) AS difference, round(margin::numeric, 4) AS
 FROM crm.nps_difference('{"promoters":250,"passives":675,"detractors":75}', '{"promoters":300,"passives":600,"detractors":100}');
 SELECT round(margin::numeric, 4) AS margin_99
 FROM crm.nps_difference('{"promoters":250,"passives":675,"detractors":75}', '{"promoters":300,"passives":600,"detractors":100}', 0.99);
+-- significant = |difference| > margin: not at 95 % (p 0.33), yes at 60 %.
+SELECT round(margin::numeric, 4) AS margin, significant
+FROM crm.nps_difference('{"promoters":250,"passives":675,"detractors":75}', '{"promoters":300,"passives":600,"detractors":100}');
+SELECT round(margin::numeric, 4) AS margin, significant
+FROM crm.nps_difference('{"promoters":250,"passives":675,"detractors":75}', '{"promoters":300,"passives":600,"detractors":100}', 0.6);
 -- Either side without answers: one row of NULLs; every answer in one category: margin 0, no z or p.
 SELECT * FROM crm.nps_difference(NULL, '{"promoters":3,"passives":1,"detractors":1}');
 SELECT * FROM crm.nps_difference('{"promoters":0,"passives":0,"detractors":0}', '{"promoters":3,"passives":1,"detractors":1}');
