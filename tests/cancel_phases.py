@@ -209,8 +209,8 @@ LOOPS = {
     "active_customers": "SELECT crm.active_customers(customers, '2001-01-01') FROM one, generate_series(1, 20)",
     "service_percentiles": "SELECT crm.resolution_time(service, 0.9), crm.sla_attainment(service, "
                            "interval '1 day', 'resolution') FROM one, generate_series(1, 20)",
-    "clv_horizon": "SELECT crm.clv(bgnbd, gamma_gamma, frequency, recency, age, amount, 1200, 0.01, 'week') "
-                   "FROM one, r LIMIT 5",
+    "clv_horizon": "SELECT crm.clv(bgnbd, gamma_gamma, frequency, recency, age, spend, 1200, 0.01, 'week') "
+                   "FROM one, fits WHERE spend > 0 LIMIT 5",
     "expected_lifetime": "SELECT crm.expected_lifetime(sbg, 1e-5) FROM one",
 }
 
