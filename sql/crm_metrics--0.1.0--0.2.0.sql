@@ -875,7 +875,7 @@ COMMENT ON FUNCTION crm.bgnbd_purchases_final(crm.purchase_days) IS 'Support fun
 DROP FUNCTION crm.upgrade_type_support(name[]);
 DROP FUNCTION crm.upgrade_aggregate_state(text, text, text, text, text, integer);
 
--- BEGIN money (ordering of the summary types)
+-- Ordering of the summary types.
 -- As at the end of sql/summary_types.sql (the same statements), after every type of 0.2.0 and
 -- its hash operator class exist.
 -- Every type with a hash operator class also gets a default btree operator class, so ORDER BY a
@@ -959,9 +959,8 @@ BEGIN
     END LOOP;
 END
 $summary_order$;
--- END money
 
--- BEGIN ratios (conversion rate, NPS bounds and significance, Gamma-Gamma with zero spend)
+-- Conversion rate, NPS bounds and significance, Gamma-Gamma with zero spend.
 -- As in sql/ratios.sql, sql/survey.sql and sql/clv.sql.
 -- crm.conversion_rate(boolean): a share-of-true aggregate on the support functions and state of
 -- crm.win_rate(boolean) and crm.renewal_rate(boolean); the comments that name the aggregates
@@ -1035,4 +1034,93 @@ COMMENT ON FUNCTION crm.nps_difference(crm.nps_summary, crm.nps_summary, double 
 -- in the library; only the comment changes).
 COMMENT ON FUNCTION crm.expected_average_value(crm.gamma_gamma_model, integer, numeric) IS
     'E[Z | x, m]: expected mean spend per transaction of a customer with frequency x and mean repeat spend m; p(v + x m)/(p x + q - 1), as lifetimes'' conditional_expected_average_profit; m = 0 (free or refunded repeat orders) gives p v/(p x + q - 1), a negative m is an error (22023).';
--- END ratios
+
+-- Local bounds of churn_series, late waiting tickets, unknown reply counts.
+-- crm.churn_series takes date bounds read as local dates in its time zone; crm.service_agg and
+-- the one-step crm.sla_attainment take as_of; crm.sla_counts reads met, breached and pending
+-- tickets. The changed rules of existing functions (a from that is not local midnight with
+-- whole-day steps is an error, no period is shorter than its step, a NULL agent_replies leaves
+-- the ticket out of fcr_rate) live in the library; their comments change.
+CREATE FUNCTION crm."churn_series"(
+	"summary" crm.customer_summary,
+	"from" date,
+	"to" date,
+	"step" interval,
+	"denominator" text DEFAULT 'start',
+	"time_zone" text DEFAULT current_setting('TimeZone')
+) RETURNS TABLE (
+	"period_start" timestamp with time zone,
+	"period_end" timestamp with time zone,
+	"customers_at_start" bigint,
+	"customers_at_end" bigint,
+	"new_customers" bigint,
+	"churned_customers" bigint,
+	"retention_rate" double precision,
+	"churn_rate" double precision
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'churn_series_dates_wrapper';
+CREATE FUNCTION crm."sla_counts"(
+	"summary" crm.service_summary,
+	"target" interval,
+	"metric" text DEFAULT 'first_response'
+) RETURNS TABLE (
+	"met" bigint,
+	"breached" bigint,
+	"pending" bigint
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'sla_counts_wrapper';
+CREATE FUNCTION crm.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_as_of_trans';
+CREATE FUNCTION crm.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_trans';
+CREATE FUNCTION crm.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_inverse';
+CREATE FUNCTION crm.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_state_trans';
+CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
+        resolved_at timestamptz, agent_replies integer, reopened boolean, cal crm.business_calendar,
+        as_of timestamptz) (
+    SFUNC = crm.service_agg_as_of_trans,
+    STYPE = crm.service_summary,
+    FINALFUNC = crm.service_final,
+    COMBINEFUNC = crm.service_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at timestamptz, target interval,
+        cal crm.business_calendar, as_of timestamptz) (
+    SFUNC = crm.sla_as_of_trans,
+    STYPE = crm.share_state,
+    FINALFUNC = crm.service_share_final,
+    COMBINEFUNC = crm.service_share_combine,
+    MSFUNC = crm.sla_as_of_trans,
+    MINVFUNC = crm.sla_as_of_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.service_share_final,
+    PARALLEL = SAFE
+);
+-- Comments (as in sql/customers.sql and sql/service.sql).
+COMMENT ON FUNCTION crm.churn_series(crm.customer_summary, timestamptz, timestamptz, interval, text, text) IS
+    'One row per half-open period [period_start, period_start + step) from "from" while period_start + step <= "to" (stepping like generate_series, calendar steps taken in time_zone, default the session''s TimeZone; no row is shorter than its step, so a "to" off the step grid ends the series at the last whole period): customers at start and end, new, churned, retention and churn rates (churn with denominator ''start'', ''average'' or ''start_plus_new''); each row equals the one-step aggregates over that period. With a step of whole days, weeks or months, "from" must be local midnight in time_zone (22023 otherwise); pass dates to name local days.';
+COMMENT ON FUNCTION crm.churn_series(crm.customer_summary, date, date, interval, text, text) IS
+    'crm.churn_series with date bounds read as local dates in time_zone (default the session''s TimeZone): rows start at local midnight of "from" there and step in that zone until local midnight of "to" (no row shorter than its step). Example: SELECT * FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM customers), date ''2025-10-01'', date ''2026-01-01'', ''1 month'', ''average'', ''America/New_York'');';
+COMMENT ON AGGREGATE crm.fcr_rate(integer, boolean, boolean) IS
+    'First-contact resolution rate: among resolved rows, the share not reopened with at most one agent reply. A NULL agent_replies is unknown: that row is left out (of both sides); NULL reopened reads as false. Example: SELECT crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL) FROM tickets;';
+COMMENT ON AGGREGATE crm.service_agg(timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz) IS
+    'Summary of support tickets (crm.service_summary) as they stood at as_of, durations in business time of each row''s calendar: a response or resolution after as_of has not happened yet, a ticket created after as_of is left out, and each ticket still waiting keeps the business time it had waited by as_of, so crm.sla_counts and crm.sla_attainment count it as breached once past the target. Example: SELECT crm.service_agg(t.created_at, t.first_response_at, t.resolved_at, t.agent_replies, t.reopened, teams.calendar, now()) FROM tickets t JOIN teams USING (team_id);';
+COMMENT ON AGGREGATE crm.sla_attainment(timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS
+    'SLA attainment as help desks count it at as_of: met / (met + breached), where an answered ticket is met when its first response came within the row''s target (business time of the row''s calendar), and a ticket still unanswered at as_of is breached once it has waited longer than the target (pending, and left out, while within it). Example: SELECT crm.sla_attainment(t.created_at, t.first_response_at, ''4 hours'', teams.calendar, now()) FROM tickets t JOIN teams USING (team_id);';
+COMMENT ON FUNCTION crm.sla_attainment(crm.service_summary, interval, text) IS
+    'SLA attainment, met / (met + breached) as crm.sla_counts counts them: without as_of, the share of answered (metric ''first_response'', the default) or resolved (''resolution'') tickets whose duration is at most the target; for a summary built with as_of, tickets still waiting past the target at as_of count as breached. Exactly on target counts as met.';
+COMMENT ON FUNCTION crm.sla_counts(crm.service_summary, interval, text) IS
+    'Tickets that met the target (answered, or resolved for metric ''resolution'', within it), breached it (answered late, or for a summary built with as_of still waiting past it at as_of) and are pending (still waiting within it at as_of; without as_of, every ticket still waiting). Example: SELECT * FROM crm.sla_counts(summary, ''2 hours'');';
+COMMENT ON FUNCTION crm.fcr_rate(crm.service_summary) IS
+    'First-contact resolution rate: resolved tickets not reopened with at most one agent reply, over resolved tickets; resolved tickets whose agent_replies was NULL (unknown) are left out of both sides.';
+COMMENT ON FUNCTION crm.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz) IS
+    'Support function of aggregate crm.service_agg with a calendar and as_of: transition.';
+COMMENT ON FUNCTION crm.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: inverse transition for window frames.';
+COMMENT ON FUNCTION crm.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: transition (state crm.share_state, changed in place).';

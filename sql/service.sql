@@ -16,6 +16,8 @@ CREATE FUNCTION crm.service_agg_trans(crm.service_summary, timestamptz, timestam
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_trans';
 CREATE FUNCTION crm.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar)
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_calendar_trans';
+CREATE FUNCTION crm.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz)
+    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_as_of_trans';
 CREATE FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_summary)
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_rollup_trans';
 CREATE FUNCTION crm.service_combine(crm.service_summary, crm.service_summary)
@@ -32,6 +34,12 @@ CREATE FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, inter
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_trans';
 CREATE FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_inverse';
+CREATE FUNCTION crm.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_trans';
+CREATE FUNCTION crm.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
+    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_inverse';
+CREATE FUNCTION crm.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
+    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_state_trans';
 
 -- The one-step crm.sla_attainment and crm.fcr_rate keep their state as
 -- crm.share_state (a type Citus can ship), changed in place per row; the internal state above
@@ -59,6 +67,16 @@ CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at times
 CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
         resolved_at timestamptz, agent_replies integer, reopened boolean, cal crm.business_calendar) (
     SFUNC = crm.service_agg_calendar_trans,
+    STYPE = crm.service_summary,
+    FINALFUNC = crm.service_final,
+    COMBINEFUNC = crm.service_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
+        resolved_at timestamptz, agent_replies integer, reopened boolean, cal crm.business_calendar,
+        as_of timestamptz) (
+    SFUNC = crm.service_agg_as_of_trans,
     STYPE = crm.service_summary,
     FINALFUNC = crm.service_final,
     COMBINEFUNC = crm.service_combine,
@@ -93,6 +111,19 @@ CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at ti
     COMBINEFUNC = crm.service_share_combine,
     MSFUNC = crm.sla_calendar_trans,
     MINVFUNC = crm.sla_calendar_inverse,
+    MSTYPE = internal,
+    MFINALFUNC = crm.service_share_final,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at timestamptz, target interval,
+        cal crm.business_calendar, as_of timestamptz) (
+    SFUNC = crm.sla_as_of_trans,
+    STYPE = crm.share_state,
+    FINALFUNC = crm.service_share_final,
+    COMBINEFUNC = crm.service_share_combine,
+    MSFUNC = crm.sla_as_of_trans,
+    MINVFUNC = crm.sla_as_of_inverse,
     MSTYPE = internal,
     MFINALFUNC = crm.service_share_final,
     PARALLEL = SAFE
@@ -138,8 +169,11 @@ COMMENT ON AGGREGATE crm.sla_attainment(timestamptz, timestamptz, interval) IS
 COMMENT ON AGGREGATE crm.sla_attainment(timestamptz, timestamptz, interval, crm.business_calendar) IS
     'Share of answered tickets whose first response came within the row''s target in business time of the row''s calendar.';
 COMMENT ON AGGREGATE crm.fcr_rate(integer, boolean, boolean) IS
-    'First-contact resolution rate: among resolved rows, the share not reopened with at most one agent reply (NULL replies read as 0, NULL reopened as false). Example: SELECT crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL) FROM tickets;';
-
+    'First-contact resolution rate: among resolved rows, the share not reopened with at most one agent reply. A NULL agent_replies is unknown: that row is left out (of both sides); NULL reopened reads as false. Example: SELECT crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL) FROM tickets;';
+COMMENT ON AGGREGATE crm.service_agg(timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz) IS
+    'Summary of support tickets (crm.service_summary) as they stood at as_of, durations in business time of each row''s calendar: a response or resolution after as_of has not happened yet, a ticket created after as_of is left out, and each ticket still waiting keeps the business time it had waited by as_of, so crm.sla_counts and crm.sla_attainment count it as breached once past the target. Example: SELECT crm.service_agg(t.created_at, t.first_response_at, t.resolved_at, t.agent_replies, t.reopened, teams.calendar, now()) FROM tickets t JOIN teams USING (team_id);';
+COMMENT ON AGGREGATE crm.sla_attainment(timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS
+    'SLA attainment as help desks count it at as_of: met / (met + breached), where an answered ticket is met when its first response came within the row''s target (business time of the row''s calendar), and a ticket still unanswered at as_of is breached once it has waited longer than the target (pending, and left out, while within it). Example: SELECT crm.sla_attainment(t.created_at, t.first_response_at, ''4 hours'', teams.calendar, now()) FROM tickets t JOIN teams USING (team_id);';
 COMMENT ON FUNCTION crm.tickets(crm.service_summary) IS 'Number of tickets in a service summary.';
 COMMENT ON FUNCTION crm.responded(crm.service_summary) IS 'Number of tickets with a first response in a service summary.';
 COMMENT ON FUNCTION crm.resolved(crm.service_summary) IS 'Number of resolved tickets in a service summary.';
@@ -151,15 +185,19 @@ COMMENT ON FUNCTION crm.resolution_time(crm.service_summary, double precision) I
 COMMENT ON FUNCTION crm.mean_first_response_time(crm.service_summary) IS 'Mean first response time of the answered tickets.';
 COMMENT ON FUNCTION crm.mean_resolution_time(crm.service_summary) IS 'Mean resolution time of the resolved tickets.';
 COMMENT ON FUNCTION crm.sla_attainment(crm.service_summary, interval, text) IS
-    'Share of answered (metric ''first_response'', the default) or resolved (''resolution'') tickets whose duration is at most the target; exactly on target counts as met.';
+    'SLA attainment, met / (met + breached) as crm.sla_counts counts them: without as_of, the share of answered (metric ''first_response'', the default) or resolved (''resolution'') tickets whose duration is at most the target; for a summary built with as_of, tickets still waiting past the target at as_of count as breached. Exactly on target counts as met.';
+COMMENT ON FUNCTION crm.sla_counts(crm.service_summary, interval, text) IS
+    'Tickets that met the target (answered, or resolved for metric ''resolution'', within it), breached it (answered late, or for a summary built with as_of still waiting past it at as_of) and are pending (still waiting within it at as_of; without as_of, every ticket still waiting). Example: SELECT * FROM crm.sla_counts(summary, ''2 hours'');';
 COMMENT ON FUNCTION crm.fcr_rate(crm.service_summary) IS
-    'First-contact resolution rate: resolved tickets not reopened with at most one agent reply, over resolved tickets.';
+    'First-contact resolution rate: resolved tickets not reopened with at most one agent reply, over resolved tickets; resolved tickets whose agent_replies was NULL (unknown) are left out of both sides.';
 COMMENT ON FUNCTION crm.reopen_rate(crm.service_summary) IS 'Reopened over resolved tickets.';
 
 COMMENT ON FUNCTION crm.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean) IS
     'Support function of aggregate crm.service_agg: transition.';
 COMMENT ON FUNCTION crm.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) IS
     'Support function of aggregate crm.service_agg with a calendar: transition.';
+COMMENT ON FUNCTION crm.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz) IS
+    'Support function of aggregate crm.service_agg with a calendar and as_of: transition.';
 COMMENT ON FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_summary) IS 'Support function of aggregate crm.rollup(crm.service_summary): transition.';
 COMMENT ON FUNCTION crm.service_combine(crm.service_summary, crm.service_summary) IS 'Support function of the service summary aggregates: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm.service_final(crm.service_summary) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
@@ -167,6 +205,9 @@ COMMENT ON FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval) 
 COMMENT ON FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: inverse transition for window frames.';
 COMMENT ON FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: inverse transition for window frames.';
+COMMENT ON FUNCTION crm.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: inverse transition for window frames.';
+COMMENT ON FUNCTION crm.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: transition (state crm.share_state, changed in place).';
 COMMENT ON FUNCTION crm.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.fcr_inverse(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: inverse transition for window frames.';
 COMMENT ON FUNCTION crm.service_share_final(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: moving-aggregate final share (window frames).';

@@ -64,8 +64,8 @@ CASES = [
     # lifetimes: 2.0 to 3.9 s with 3 million lifetimes (the calendar steps, then the counts);
     # stopped after 1.14 s.
     ("churn_series",
-     "SELECT count(*) FROM big_customers, crm.churn_series(summary, '2000-01-01', "
-     "'4737-11-27', '1 day', 'start', 'Europe/Berlin')"),
+     "SELECT count(*) FROM big_customers, crm.churn_series(summary, date '2000-01-01', "
+     "date '4737-11-27', '1 day', 'start', 'Europe/Berlin')"),
     # The retention triangle of 3 million customers in 4000 daily cohorts (8 million rows):
     # 4.1 s each mode; stopped after 1.14 and 1.20 s.
     ("cohort_retention",

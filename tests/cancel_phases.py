@@ -170,11 +170,17 @@ AGGREGATES = {
     "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,"
     "integer,boolean,crm.business_calendar)":
         "crm.service_agg(ts, responded, te, replies, flag, calendar) FROM r, cal",
+    "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,"
+    "integer,boolean,crm.business_calendar,timestamp with time zone)":
+        "crm.service_agg(ts, responded, te, replies, flag, calendar, timestamptz '2003-01-01') FROM r, cal",
     "crm.rollup(crm.service_summary)": "crm.rollup(s) FROM service_s",
     "crm.sla_attainment(timestamp with time zone,timestamp with time zone,interval)":
         "crm.sla_attainment(ts, responded, interval '1 day')",
     "crm.sla_attainment(timestamp with time zone,timestamp with time zone,interval,"
     "crm.business_calendar)": "crm.sla_attainment(ts, responded, interval '4 hours', calendar) FROM r, cal",
+    "crm.sla_attainment(timestamp with time zone,timestamp with time zone,interval,"
+    "crm.business_calendar,timestamp with time zone)":
+        "crm.sla_attainment(ts, responded, interval '4 hours', calendar, timestamptz '2003-01-01') FROM r, cal",
     "crm.fcr_rate(integer,boolean,boolean)": "crm.fcr_rate(replies, flag, true)",
 }
 
@@ -182,7 +188,10 @@ AGGREGATES = {
 SET_RETURNING = {
     "crm.churn_series(crm.customer_summary,timestamp with time zone,timestamp with time zone,"
     "interval,text,text)":
-        "SELECT count(*) FROM one, crm.churn_series(customers, '2000-01-01', '2030-01-01', "
+        "SELECT count(*) FROM one, crm.churn_series(customers, '2000-01-01 00:00 Europe/Berlin', "
+        "'2030-01-01 00:00 Europe/Berlin', '1 day', 'start', 'Europe/Berlin')",
+    "crm.churn_series(crm.customer_summary,date,date,interval,text,text)":
+        "SELECT count(*) FROM one, crm.churn_series(customers, date '2000-01-01', date '2030-01-01', "
         "'1 day', 'start', 'Europe/Berlin')",
     "crm.cohort_retention(crm.cohort_summary,text)":
         "SELECT count(*) FROM one, crm.cohort_retention(cohorts, 'unbounded')",
@@ -191,6 +200,8 @@ SET_RETURNING = {
         "SELECT count(*) FROM nps_s, crm.nps_difference(s, s, 0.95)",
     "crm.nps_interval(crm.nps_summary,double precision)":
         "SELECT count(*) FROM nps_s, crm.nps_interval(s, 0.95)",
+    "crm.sla_counts(crm.service_summary,interval,text)":
+        "SELECT count(*) FROM one, generate_series(1, 20), crm.sla_counts(service, interval '1 day', 'resolution')",
     "crm.params(crm.bgnbd_model)":
         "SELECT count(*) FROM one, generate_series(1, 100000), crm.params(bgnbd)",
     "crm.params(crm.gamma_gamma_model)":

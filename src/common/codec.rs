@@ -124,6 +124,26 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// Opens `bytes` whose version byte is any of `versions` (a type whose format changed reads
+    /// every version released), returning the version found.
+    pub fn open_versions(
+        bytes: &'a [u8],
+        versions: std::ops::RangeInclusive<u8>,
+        what: &'static str,
+    ) -> MetricResult<(Self, u8)> {
+        match bytes.first() {
+            Some(&found) if versions.contains(&found) => Ok((
+                Reader {
+                    bytes,
+                    position: 1,
+                    what,
+                },
+                found,
+            )),
+            _ => Reader::open(bytes, *versions.end(), what).map(|reader| (reader, *versions.end())),
+        }
+    }
+
     /// Opens `bytes`, checking that the version byte is `version`.
     /// `what` names the type in error messages (e.g. `"crm.nps_summary"`).
     pub fn open(bytes: &'a [u8], version: u8, what: &'static str) -> MetricResult<Self> {

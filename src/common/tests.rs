@@ -391,6 +391,13 @@ mod tests {
             null_rows: TICKET_NULLS,
         },
         Case {
+            signature: "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,integer,boolean,crm.business_calendar,timestamp with time zone)",
+            call: "crm.service_agg(c, r, s, n, o, crm.business_calendar('Mon-Fri 09:00-17:00', 'Europe/Berlin'), timestamptz '2024-03-11 12:00+00')",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
             signature: "crm.rollup(crm.service_summary)",
             call: "crm.rollup(s)",
             columns: "s",
@@ -414,6 +421,13 @@ mod tests {
         Case {
             signature: "crm.sla_attainment(timestamp with time zone,timestamp with time zone,interval,crm.business_calendar)",
             call: "crm.sla_attainment(c, r, interval '2 hours', crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York'))",
+            columns: "c, r, s, n, o",
+            rows: TICKET_ROWS,
+            null_rows: TICKET_NULLS,
+        },
+        Case {
+            signature: "crm.sla_attainment(timestamp with time zone,timestamp with time zone,interval,crm.business_calendar,timestamp with time zone)",
+            call: "crm.sla_attainment(c, r, interval '2 hours', crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York'), timestamptz '2024-03-11 12:00+00')",
             columns: "c, r, s, n, o",
             rows: TICKET_ROWS,
             null_rows: TICKET_NULLS,

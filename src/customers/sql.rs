@@ -4,6 +4,7 @@
 use super::state::{
     is_customer, require_finite, CustomerRow, CustomerSummary, Denominator, PeriodFlat, PeriodState,
 };
+use crate::common::calendar::{format_timestamp, is_valid_timestamp};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
@@ -15,7 +16,8 @@ use crate::common::pg::{
     raw_state, state_or_init, state_ref, varlena_from_bytes, with_varlena_bytes, OrRaise,
     SummaryBytes, TextArg,
 };
-use pgrx::datum::Internal;
+use crate::common::tz::USECS_PER_DAY;
+use pgrx::datum::{Date, Internal};
 use pgrx::prelude::*;
 
 const RETENTION_RATE: &str = "crm.retention_rate";
@@ -541,24 +543,142 @@ fn add_interval_in_zone(at: i64, step: &Interval, zone: pg_sys::Datum, time_zone
     at.value() as i64
 }
 
-/// Periods [start, start + step) from `from` while start < `to`, stepping like generate_series
-/// with calendar steps in `time_zone`.
-fn series_periods(
-    from: i64,
-    to: i64,
-    step: &Interval,
+/// The bounds of a `crm.churn_series` call: instants (`timestamptz`), or local dates read in
+/// the series' time zone (`date`).
+#[derive(Clone, Copy)]
+enum Bounds {
+    Instants { from: i64, to: i64 },
+    LocalDates { from: i32, to: i32 },
+}
+
+/// Whether a step is made of whole days, weeks or months only (no time part).
+fn whole_day_step(step: &Interval) -> bool {
+    step.micros() == 0 && (step.months() != 0 || step.days() != 0)
+}
+
+/// Local midnight of a date (Postgres days since 2000-01-01) in `zone`, as `timestamp AT TIME
+/// ZONE zone` reads it (a midnight in a spring-forward gap moves forward by the gap).
+fn local_midnight(
+    what: &str,
+    days: i32,
+    zone: pg_sys::Datum,
     time_zone: &str,
-) -> MetricResult<Vec<(i64, i64)>> {
-    require_finite(CHURN_SERIES, "from", from)?;
-    require_finite(CHURN_SERIES, "to", to)?;
-    let zone = datum_of(time_zone);
-    // An unknown zone is an error even when the series is empty.
-    datetime_call(
+) -> MetricResult<i64> {
+    if days == i32::MIN || days == i32::MAX {
+        return Err(MetricError::DatetimeOverflow(format!(
+            "{CHURN_SERIES}: {what} cannot be infinite"
+        )));
+    }
+    let local = i64::from(days)
+        .checked_mul(USECS_PER_DAY)
+        .filter(|&local| is_valid_timestamp(local))
+        .ok_or_else(|| {
+            MetricError::DatetimeOverflow(format!("{CHURN_SERIES}: timestamp out of range"))
+        })?;
+    let instant = datetime_call(
+        pg_sys::timestamp_zone,
+        zone,
+        pg_sys::Datum::from(local),
+        time_zone,
+    );
+    Ok(instant.value() as i64)
+}
+
+/// `from` as the session prints it, and its date in the session's time zone (what the caller
+/// most likely meant as a local date).
+fn session_reading(from: i64) -> (String, String) {
+    // SAFETY: `from` is a finite timestamptz; both built-ins take one by value and cannot fail
+    // on a finite one (timestamptz_out returns a palloc'd C string).
+    unsafe {
+        let text = pgrx::fcinfo::direct_function_call_as_datum(
+            pg_sys::timestamptz_out,
+            &[Some(pg_sys::Datum::from(from))],
+        )
+        .map(|datum| {
+            std::ffi::CStr::from_ptr(datum.cast_mut_ptr::<std::ffi::c_char>())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+        let date = pgrx::fcinfo::direct_function_call_as_datum(
+            pg_sys::timestamptz_date,
+            &[Some(pg_sys::Datum::from(from))],
+        )
+        .map(|datum| {
+            let days = datum.value() as i32;
+            format_timestamp(i64::from(days).saturating_mul(USECS_PER_DAY))
+                .chars()
+                .take(10)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+        (text, date)
+    }
+}
+
+/// With whole-day steps, `from` must be local midnight in the series' zone: otherwise every
+/// row would start at another hour of the local day (and a `from` typed as a date in another
+/// zone, such as the session's UTC, is read as that zone's midnight). 22023 naming both readings.
+fn require_local_midnight(from: i64, zone: pg_sys::Datum, time_zone: &str) -> MetricResult<()> {
+    let local = datetime_call(
         pg_sys::timestamptz_zone,
         zone,
         pg_sys::Datum::from(from),
         time_zone,
-    );
+    )
+    .value() as i64;
+    let midnight = datetime_call(
+        pg_sys::timestamp_zone,
+        zone,
+        pg_sys::Datum::from(local.div_euclid(USECS_PER_DAY) * USECS_PER_DAY),
+        time_zone,
+    )
+    .value() as i64;
+    if from == midnight {
+        return Ok(());
+    }
+    let local_text = format_timestamp(local);
+    let local_text = local_text.replacen("+00", "", 1);
+    let (instant, date) = session_reading(from);
+    let zone_literal = time_zone.replace('\'', "''");
+    Err(MetricError::InvalidParameter(format!(
+        "{CHURN_SERIES}: \"from\" {instant} is {local_text} in {time_zone}, not local midnight, \
+         and whole-day steps would start every row at that hour; pass dates, which are read as \
+         local dates in {time_zone} (date '{date}'), or a local midnight \
+         (timestamp '{date}' AT TIME ZONE '{zone_literal}')"
+    )))
+}
+
+/// Periods [start, start + step) from `from` while start + step <= `to`, stepping like
+/// generate_series with calendar steps in `time_zone`: no row covers less than its step, so a
+/// `to` off the step grid ends the series at the last whole period before it.
+fn series_periods(
+    bounds: Bounds,
+    step: &Interval,
+    time_zone: &str,
+) -> MetricResult<Vec<(i64, i64)>> {
+    let zone = datum_of(time_zone);
+    let (from, to) = match bounds {
+        Bounds::Instants { from, to } => {
+            require_finite(CHURN_SERIES, "from", from)?;
+            require_finite(CHURN_SERIES, "to", to)?;
+            // An unknown zone is an error even when the series is empty.
+            datetime_call(
+                pg_sys::timestamptz_zone,
+                zone,
+                pg_sys::Datum::from(from),
+                time_zone,
+            );
+            if whole_day_step(step) {
+                require_local_midnight(from, zone, time_zone)?;
+            }
+            (from, to)
+        }
+        Bounds::LocalDates { from, to } => (
+            local_midnight("from", from, zone, time_zone)?,
+            local_midnight("to", to, zone, time_zone)?,
+        ),
+    };
     let mut periods = Vec::new();
     let mut start = from;
     let mut ticker = Ticker::new();
@@ -569,6 +689,10 @@ fn series_periods(
             return Err(MetricError::InvalidParameter(format!(
                 "{CHURN_SERIES}: step must be a positive interval"
             )));
+        }
+        if end > to {
+            // A shorter last period would not be comparable with the others.
+            break;
         }
         if periods.len() == MAX_SERIES_PERIODS {
             return Err(MetricError::InvalidParameter(format!(
@@ -600,10 +724,57 @@ type ChurnSeriesRow = (
     Option<f64>,
     Option<f64>,
 );
-/// Retention and churn for each period [start, start + step) from `from` while start < `to`,
-/// calendar steps taken in `time_zone`; each row equals crm.retention_rate and
-/// crm.churn_rate(..., denominator) over that period, from one scan. IMMUTABLE: the session
-/// time zone only enters through the default of `time_zone`, evaluated by the caller.
+
+/// The rows of `crm.churn_series` for either form of bounds.
+fn churn_series_rows(
+    summary: SummaryBytes<customer_summary>,
+    bounds: Bounds,
+    step: Interval,
+    denominator: TextArg,
+    time_zone: TextArg,
+) -> Vec<ChurnSeriesRow> {
+    // The summary is read straight from its binary form (no decoded copy of its lifetimes); a
+    // malformed one is reported before a bad option, as when it was decoded first (except the
+    // errors Postgres raises inside a calendar step, such as an unknown time zone).
+    let options = denominator
+        .name(CHURN_SERIES, "denominator")
+        .and_then(|name| Denominator::parse(CHURN_SERIES, name))
+        .and_then(|denominator| Ok((denominator, time_zone.name(CHURN_SERIES, "time zone")?)))
+        .and_then(|(denominator, time_zone)| {
+            let periods = series_periods(bounds, &step, time_zone)?;
+            Ok((denominator, periods))
+        });
+    let (denominator, periods) = options
+        .or_else(|error| {
+            CustomerSummary::validate_binary(summary.bytes)?;
+            Err(error)
+        })
+        .or_raise();
+    let counts =
+        CustomerSummary::periods_of_binary(CHURN_SERIES, summary.bytes, &periods).or_raise();
+    periods
+        .iter()
+        .zip(counts)
+        .map(|(&(start, end), counts)| {
+            (
+                timestamp_of(start),
+                timestamp_of(end),
+                bigint(CHURN_SERIES, counts.customers_at_start),
+                bigint(CHURN_SERIES, counts.customers_at_end),
+                bigint(CHURN_SERIES, counts.new_customers),
+                bigint(CHURN_SERIES, counts.churned_customers),
+                counts.retention_rate(),
+                counts.churn_rate(denominator),
+            )
+        })
+        .collect()
+}
+
+/// Retention and churn for each period [start, start + step) from `from` while start + step
+/// <= `to`, calendar steps taken in `time_zone`; each row equals crm.retention_rate and
+/// crm.churn_rate(..., denominator) over that period, from one scan. With whole-day steps,
+/// `from` must be local midnight in `time_zone` (22023 otherwise). IMMUTABLE: the session time
+/// zone only enters through the default of `time_zone`, evaluated by the caller.
 #[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
 #[pg_extern(immutable, parallel_safe, strict)]
 fn churn_series(
@@ -626,42 +797,54 @@ fn churn_series(
         name!(churn_rate, Option<f64>),
     ),
 > {
-    // The summary is read straight from its binary form (no decoded copy of its lifetimes); a
-    // malformed one is reported before a bad option, as when it was decoded first (except the
-    // errors Postgres raises inside a calendar step, such as an unknown time zone).
-    let options = denominator
-        .name(CHURN_SERIES, "denominator")
-        .and_then(|name| Denominator::parse(CHURN_SERIES, name))
-        .and_then(|denominator| Ok((denominator, time_zone.name(CHURN_SERIES, "time zone")?)))
-        .and_then(|(denominator, time_zone)| {
-            let periods = series_periods(instant(from), instant(to), &step, time_zone)?;
-            Ok((denominator, periods))
-        });
-    let (denominator, periods) = options
-        .or_else(|error| {
-            CustomerSummary::validate_binary(summary.bytes)?;
-            Err(error)
-        })
-        .or_raise();
-    let counts =
-        CustomerSummary::periods_of_binary(CHURN_SERIES, summary.bytes, &periods).or_raise();
-    let rows: Vec<ChurnSeriesRow> = periods
-        .iter()
-        .zip(counts)
-        .map(|(&(start, end), counts)| {
-            (
-                timestamp_of(start),
-                timestamp_of(end),
-                bigint("crm.churn_series", counts.customers_at_start),
-                bigint("crm.churn_series", counts.customers_at_end),
-                bigint("crm.churn_series", counts.new_customers),
-                bigint("crm.churn_series", counts.churned_customers),
-                counts.retention_rate(),
-                counts.churn_rate(denominator),
-            )
-        })
-        .collect();
-    TableIterator::new(rows)
+    let bounds = Bounds::Instants {
+        from: instant(from),
+        to: instant(to),
+    };
+    TableIterator::new(churn_series_rows(
+        summary,
+        bounds,
+        step,
+        denominator,
+        time_zone,
+    ))
+}
+
+/// `crm.churn_series` with `date` bounds, read as local dates in `time_zone`: the first row
+/// starts at local midnight of `from` there, and the series ends at local midnight of `to`.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "churn_series")]
+fn churn_series_dates(
+    summary: SummaryBytes<customer_summary>,
+    from: Date,
+    to: Date,
+    step: Interval,
+    denominator: default!(TextArg, "'start'"),
+    time_zone: default!(TextArg, "current_setting('TimeZone')"),
+) -> TableIterator<
+    'static,
+    (
+        name!(period_start, TimestampWithTimeZone),
+        name!(period_end, TimestampWithTimeZone),
+        name!(customers_at_start, i64),
+        name!(customers_at_end, i64),
+        name!(new_customers, i64),
+        name!(churned_customers, i64),
+        name!(retention_rate, Option<f64>),
+        name!(churn_rate, Option<f64>),
+    ),
+> {
+    let bounds = Bounds::LocalDates {
+        from: from.into_inner(),
+        to: to.into_inner(),
+    };
+    TableIterator::new(churn_series_rows(
+        summary,
+        bounds,
+        step,
+        denominator,
+        time_zone,
+    ))
 }
 
 extension_sql_file!(
@@ -679,5 +862,6 @@ extension_sql_file!(
         customer_summary_customers,
         active_customers,
         churn_series,
+        churn_series_dates,
     ]
 );

@@ -445,7 +445,7 @@ mod tests {
                        SELECT *, lead(customers_at_start) OVER (ORDER BY period_start) AS next_start,
                                  lead(period_start) OVER (ORDER BY period_start) AS next_period
                        FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subs),
-                                             '2023-12-01', '2026-03-01', '{step}', 'start', '{zone}')) r
+                                             date '2023-12-01', date '2026-03-01', '{step}', 'start', '{zone}')) r
                      WHERE customers_at_end <> customers_at_start - churned_customers + new_customers
                         OR next_start <> customers_at_end OR next_period <> period_end"
                 ));

@@ -115,7 +115,7 @@ fn ticket() -> impl Strategy<Value = Ticket> {
     (
         prop::option::of(0i64..1_000_000_000),
         prop::option::of(0i64..10_000_000_000),
-        0i32..4,
+        prop::option::of(0i32..4),
         any::<bool>(),
     )
         .prop_map(
@@ -124,6 +124,8 @@ fn ticket() -> impl Strategy<Value = Ticket> {
                 resolution,
                 agent_replies,
                 reopened,
+                waiting_response: None,
+                waiting_resolution: None,
             },
         )
 }

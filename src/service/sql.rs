@@ -12,7 +12,7 @@ use std::rc::Rc;
 use super::state::calendar::{Calendar, CALENDAR_TYPE};
 use super::state::hours::BusinessHours;
 use super::state::tickets::{
-    check_duration, first_contact, Metric, ServiceSummary, ShareCounts, Ticket, TimeKind,
+    check_duration, first_contact, Metric, ServiceSummary, ShareCounts, SlaCounts, Ticket, TimeKind,
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
@@ -35,6 +35,7 @@ const IS_BUSINESS_TIME: &str = "crm.is_business_time";
 const SERVICE_AGG: &str = "crm.service_agg";
 const SERVICE_ROLLUP: &str = "crm.rollup";
 const SLA_ATTAINMENT: &str = "crm.sla_attainment";
+const SLA_COUNTS: &str = "crm.sla_counts";
 const FCR_RATE: &str = "crm.fcr_rate";
 /// Prepared calendars kept per backend.
 const CACHED_CALENDARS: usize = 64;
@@ -285,6 +286,21 @@ fn new_business_summary() -> ServiceSummary {
     ServiceSummary::new(TimeKind::Business)
 }
 
+fn new_as_of_summary() -> ServiceSummary {
+    ServiceSummary::new_as_of(TimeKind::Business)
+}
+
+/// Which form of `crm.service_agg` a transition serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ServiceForm {
+    /// (created_at, first_response_at, resolved_at, agent_replies, reopened): elapsed time.
+    Elapsed,
+    /// ... and a calendar: business time.
+    Calendar,
+    /// ... a calendar and `as_of`: business time, tickets as they stood at `as_of`.
+    AsOf,
+}
+
 /// Duration from `created` to `end`: business time with a calendar, else elapsed time.
 fn duration(
     function: &str,
@@ -316,22 +332,33 @@ fn duration(
     check_duration(function, what, measured)
 }
 
-/// Per-row step of `crm.service_agg`; the calendar, if any, is argument 6. A row without
-/// `created_at` (or without its calendar) is skipped; the state always exists after a call, and
-/// the final function returns NULL while it holds no ticket.
+/// Per-row step of `crm.service_agg`; the calendar, if any, is argument 6, `as_of` argument 7.
+/// A row without `created_at` (or without its calendar or `as_of`) is skipped, and so is, with
+/// `as_of`, a ticket created after `as_of`; the state always exists after a call, and the final
+/// function returns NULL while it holds no ticket.
+///
+/// With `as_of` the ticket is taken as it stood at `as_of`: a response (resolution) after
+/// `as_of` has not happened yet, and the ticket records the business time it had waited by
+/// then instead.
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the aggregate's transition function.
-unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> pg_sys::Datum {
+unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, form: ServiceForm) -> pg_sys::Datum {
+    let present = Some(pg_sys::Datum::from(0usize));
     // SAFETY: the arguments are this aggregate's (state, created_at, first_response_at,
-    // resolved_at, agent_replies, reopened[, cal]).
-    let (created, calendar, response, resolved, replies, reopened) = unsafe {
+    // resolved_at, agent_replies, reopened[, cal[, as_of]]).
+    let (created, calendar, as_of, response, resolved, replies, reopened) = unsafe {
         (
             raw_arg(fcinfo, 1),
-            if with_calendar {
-                raw_arg(fcinfo, 6)
+            if form == ServiceForm::Elapsed {
+                present
             } else {
-                Some(pg_sys::Datum::from(0usize))
+                raw_arg(fcinfo, 6)
+            },
+            if form == ServiceForm::AsOf {
+                raw_arg(fcinfo, 7).map(|d| Some(d.value() as i64))
+            } else {
+                Some(None)
             },
             raw_arg(fcinfo, 2).map(|d| d.value() as i64),
             raw_arg(fcinfo, 3).map(|d| d.value() as i64),
@@ -341,26 +368,42 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> 
     };
     // SAFETY: the body runs under the guard; argument 0 is a `crm.service_summary`.
     unsafe {
-        let init = if with_calendar {
-            new_business_summary
-        } else {
-            new_elapsed_summary
+        let init = match form {
+            ServiceForm::Elapsed => new_elapsed_summary,
+            ServiceForm::Calendar => new_business_summary,
+            ServiceForm::AsOf => new_as_of_summary,
         };
         let mut state = expanded_state_mut(fcinfo, init);
-        let (Some(created), Some(calendar)) = (created, calendar) else {
+        let (Some(created), Some(calendar), Some(as_of)) = (created, calendar, as_of) else {
             return expanded_return(fcinfo, state);
         };
-        let hours = with_calendar.then(|| prepared_argument(calendar));
         let created = created.value() as i64;
+        if as_of.is_some_and(|as_of| created > as_of) {
+            // Not a ticket yet at as_of.
+            return expanded_return(fcinfo, state);
+        }
+        let hours = (form != ServiceForm::Elapsed).then(|| prepared_argument(calendar));
         let measure = |end: Option<i64>, what| {
             end.map(|end| duration(SERVICE_AGG, hours.as_deref(), created, end, what))
                 .transpose()
         };
+        // With as_of: (the end if it came by as_of, the time waited by as_of otherwise).
+        let split = |end: Option<i64>| match as_of {
+            None => Ok((end, None)),
+            Some(as_of) => match end {
+                Some(end) if end <= as_of => Ok((Some(end), None)),
+                _ => measure(Some(as_of), "as_of").map(|waited| (None, waited)),
+            },
+        };
+        let (response, waiting_response) = split(response).or_raise();
+        let (resolved, waiting_resolution) = split(resolved).or_raise();
         let ticket = Ticket {
             first_response: measure(response, "first_response_at").or_raise(),
             resolution: measure(resolved, "resolved_at").or_raise(),
-            agent_replies: replies.unwrap_or(0),
+            agent_replies: replies,
             reopened: reopened.unwrap_or(false),
+            waiting_response,
+            waiting_resolution,
         };
         state.get().add(SERVICE_AGG, ticket).or_raise();
         expanded_return(fcinfo, state)
@@ -370,14 +413,22 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> 
 crate::raw_transition! {
     /// Transition function of `crm.service_agg` (elapsed time).
     fn crm_service_agg_trans / pg_finfo_crm_service_agg_trans (fcinfo) {
-        unsafe { service_add(fcinfo, false) }
+        unsafe { service_add(fcinfo, ServiceForm::Elapsed) }
     }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.service_agg` with a calendar (business time).
     fn crm_service_agg_calendar_trans / pg_finfo_crm_service_agg_calendar_trans (fcinfo) {
-        unsafe { service_add(fcinfo, true) }
+        unsafe { service_add(fcinfo, ServiceForm::Calendar) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.service_agg` with a calendar and `as_of` (business time,
+    /// tickets as they stood at `as_of`).
+    fn crm_service_agg_as_of_trans / pg_finfo_crm_service_agg_as_of_trans (fcinfo) {
+        unsafe { service_add(fcinfo, ServiceForm::AsOf) }
     }
 }
 
@@ -513,20 +564,53 @@ fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> Metri
     }
 }
 
-/// Share of answered (resolved) tickets whose duration is at most the target.
+/// The metric and target of an SLA accessor.
+fn sla_question(
+    function: &str,
+    kind: TimeKind,
+    target: Interval,
+    metric: TextArg,
+) -> MetricResult<(Metric, i64)> {
+    let metric = metric
+        .name(function, "metric")
+        .and_then(|name| Metric::parse(function, name))?;
+    Ok((metric, sla_target(function, kind, target.into_inner())?))
+}
+
+/// SLA attainment, met ÷ (met + breached): the share of answered (resolved) tickets whose
+/// duration is at most the target; with a summary built with `as_of`, tickets still waiting
+/// past the target at `as_of` count as breached.
 #[pg_extern(immutable, parallel_safe, strict, name = "sla_attainment")]
 fn service_sla_attainment(
     summary: service_summary,
     target: Interval,
     metric: default!(TextArg, "'first_response'"),
 ) -> Option<f64> {
-    let metric = metric
-        .name(SLA_ATTAINMENT, "metric")
-        .and_then(|name| Metric::parse(SLA_ATTAINMENT, name))
-        .or_raise();
     let mut summary = summary.0;
-    let target = sla_target(SLA_ATTAINMENT, summary.kind, target.into_inner()).or_raise();
+    let (metric, target) = sla_question(SLA_ATTAINMENT, summary.kind, target, metric).or_raise();
     summary.attainment(metric, target)
+}
+
+/// Tickets that met the target, breached it (answered late, or with `as_of` still waiting past
+/// it) and are pending (still waiting within it, or without `as_of` still waiting).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn sla_counts(
+    summary: service_summary,
+    target: Interval,
+    metric: default!(TextArg, "'first_response'"),
+) -> TableIterator<'static, (name!(met, i64), name!(breached, i64), name!(pending, i64))> {
+    let mut summary = summary.0;
+    let (metric, target) = sla_question(SLA_COUNTS, summary.kind, target, metric).or_raise();
+    let SlaCounts {
+        met,
+        breached,
+        pending,
+    } = summary.sla_counts(metric, target);
+    TableIterator::once((
+        bigint(SLA_COUNTS, met),
+        bigint(SLA_COUNTS, breached),
+        bigint(SLA_COUNTS, pending),
+    ))
 }
 
 /// First-contact resolution rate: resolved, not reopened, at most one agent reply ÷ resolved.
@@ -545,46 +629,65 @@ fn reopen_rate(summary: service_summary) -> Option<f64> {
 // One-step aggregates.
 // ---------------------------------------------------------------------------------------------
 
-/// Whether the ticket of this row of the one-step `crm.sla_attainment` (calendar in argument
-/// 4, if any) met its target; `None` when an input is missing (the row is skipped).
+/// Which form of the one-step `crm.sla_attainment` a transition serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SlaForm {
+    /// (created_at, first_response_at, target): elapsed time.
+    Elapsed,
+    /// ... and a calendar (argument 4): business time.
+    Calendar,
+    /// ... a calendar and `as_of` (argument 5): tickets still waiting past the target at
+    /// `as_of` count as breached.
+    AsOf,
+}
+
+/// Whether the ticket of this row of the one-step `crm.sla_attainment` met its target; `None`
+/// when the row is skipped: an input is missing, or (with `as_of`) the ticket was created after
+/// `as_of` or is still waiting within its target at `as_of` (pending).
 ///
 /// # Safety
 /// `fcinfo` must be the call info of one of the aggregate's transition functions; call under
 /// a guard (errors are raised).
-unsafe fn sla_met(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> Option<bool> {
+unsafe fn sla_met(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm) -> Option<bool> {
+    let present = Some(pg_sys::Datum::from(0usize));
     // SAFETY: the arguments are this aggregate's (state, created_at, first_response_at,
-    // target[, cal]).
-    let arguments = unsafe {
+    // target[, cal[, as_of]]).
+    let (created, response, target, calendar, as_of) = unsafe {
         (
-            raw_arg(fcinfo, 1),
-            raw_arg(fcinfo, 2),
-            raw_arg(fcinfo, 3),
-            if with_calendar {
-                raw_arg(fcinfo, 4)
+            raw_arg(fcinfo, 1)?.value() as i64,
+            raw_arg(fcinfo, 2).map(|d| d.value() as i64),
+            raw_arg(fcinfo, 3)?,
+            if form == SlaForm::Elapsed {
+                present
             } else {
-                Some(pg_sys::Datum::from(0usize))
+                raw_arg(fcinfo, 4)
+            }?,
+            if form == SlaForm::AsOf {
+                Some(raw_arg(fcinfo, 5)?.value() as i64)
+            } else {
+                None
             },
         )
     };
-    let (Some(created), Some(response), Some(target), Some(calendar)) = arguments else {
-        return None;
+    let (end, what) = match (as_of, response) {
+        (None, response) => (response?, "first_response_at"),
+        (Some(as_of), _) if created > as_of => return None,
+        (Some(as_of), Some(response)) if response <= as_of => (response, "first_response_at"),
+        (Some(as_of), _) => (as_of, "as_of"),
     };
-    let hours = with_calendar.then(|| prepared_argument(calendar));
-    let kind = if with_calendar {
-        TimeKind::Business
-    } else {
+    let hours = (form != SlaForm::Elapsed).then(|| prepared_argument(calendar));
+    let kind = if form == SlaForm::Elapsed {
         TimeKind::Elapsed
+    } else {
+        TimeKind::Business
     };
     let target = sla_target(SLA_ATTAINMENT, kind, interval_argument(target)).or_raise();
-    let taken = duration(
-        SLA_ATTAINMENT,
-        hours.as_deref(),
-        created.value() as i64,
-        response.value() as i64,
-        "first_response_at",
-    )
-    .or_raise();
-    Some(taken <= target)
+    let taken = duration(SLA_ATTAINMENT, hours.as_deref(), created, end, what).or_raise();
+    match what {
+        // Still waiting at as_of: breached once past the target, else pending (skipped).
+        "as_of" => (taken > target).then_some(false),
+        _ => Some(taken <= target),
+    }
 }
 
 /// Per-row step of the moving aggregate (window frames) of the one-step
@@ -594,15 +697,11 @@ unsafe fn sla_met(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> Opti
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the aggregate's moving transition function.
-unsafe fn sla_step(
-    fcinfo: pg_sys::FunctionCallInfo,
-    with_calendar: bool,
-    remove: bool,
-) -> pg_sys::Datum {
+unsafe fn sla_step(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm, remove: bool) -> pg_sys::Datum {
     // SAFETY: the body runs under the guard; the state is this aggregate's `ShareCounts`.
     unsafe {
         let counts = raw_state(fcinfo, SLA_ATTAINMENT, ShareCounts::default);
-        match sla_met(fcinfo, with_calendar) {
+        match sla_met(fcinfo, form) {
             Some(met) if remove => counts.remove(met),
             Some(met) => counts.add(SLA_ATTAINMENT, met).or_raise(),
             None => {}
@@ -616,10 +715,10 @@ unsafe fn sla_step(
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the aggregate's transition function.
-unsafe fn sla_state_step(fcinfo: pg_sys::FunctionCallInfo, with_calendar: bool) -> pg_sys::Datum {
+unsafe fn sla_state_step(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm) -> pg_sys::Datum {
     // SAFETY: the body runs under the guard; argument 0 is a `crm.share_state`.
     unsafe {
-        let Some(met) = sla_met(fcinfo, with_calendar) else {
+        let Some(met) = sla_met(fcinfo, form) else {
             return raw_return_unchanged(fcinfo);
         };
         let mut state = flat_state_mut::<FlatShare>(fcinfo);
@@ -634,14 +733,14 @@ crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
     /// first_response_at, target)`, state internal.
     fn crm_sla_trans / pg_finfo_crm_sla_trans (fcinfo) {
-        unsafe { sla_step(fcinfo, false, false) }
+        unsafe { sla_step(fcinfo, SlaForm::Elapsed, false) }
     }
 }
 
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(created_at, first_response_at, target)`.
     fn crm_sla_inverse / pg_finfo_crm_sla_inverse (fcinfo) {
-        unsafe { sla_step(fcinfo, false, true) }
+        unsafe { sla_step(fcinfo, SlaForm::Elapsed, true) }
     }
 }
 
@@ -649,14 +748,29 @@ crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
     /// first_response_at, target, cal)`, state internal.
     fn crm_sla_calendar_trans / pg_finfo_crm_sla_calendar_trans (fcinfo) {
-        unsafe { sla_step(fcinfo, true, false) }
+        unsafe { sla_step(fcinfo, SlaForm::Calendar, false) }
     }
 }
 
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(..., cal)`.
     fn crm_sla_calendar_inverse / pg_finfo_crm_sla_calendar_inverse (fcinfo) {
-        unsafe { sla_step(fcinfo, true, true) }
+        unsafe { sla_step(fcinfo, SlaForm::Calendar, true) }
+    }
+}
+
+crate::raw_transition! {
+    /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
+    /// first_response_at, target, cal, as_of)`, state internal.
+    fn crm_sla_as_of_trans / pg_finfo_crm_sla_as_of_trans (fcinfo) {
+        unsafe { sla_step(fcinfo, SlaForm::AsOf, false) }
+    }
+}
+
+crate::raw_transition! {
+    /// Inverse transition of `crm.sla_attainment(..., cal, as_of)`.
+    fn crm_sla_as_of_inverse / pg_finfo_crm_sla_as_of_inverse (fcinfo) {
+        unsafe { sla_step(fcinfo, SlaForm::AsOf, true) }
     }
 }
 
@@ -682,8 +796,11 @@ unsafe fn fcr_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
                 MetricError::OutOfRange(format!("{FCR_RATE}: agent_replies {replies} is negative"))
             });
         }
-        if let Err(error) = counts.add(FCR_RATE, first_contact(agent_replies, reopened)) {
-            raise_from_raw(move || error);
+        // A ticket whose reply count is unknown is left out.
+        if let Some(first) = first_contact(agent_replies, reopened) {
+            if let Err(error) = counts.add(FCR_RATE, first) {
+                raise_from_raw(move || error);
+            }
         }
     }
     // SAFETY: this is the running transition's call info.
@@ -694,14 +811,21 @@ crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(created_at, first_response_at, target)` on
     /// its `crm.share_state`.
     fn crm_sla_state_trans / pg_finfo_crm_sla_state_trans (fcinfo) {
-        unsafe { sla_state_step(fcinfo, false) }
+        unsafe { sla_state_step(fcinfo, SlaForm::Elapsed) }
     }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(..., cal)` on its `crm.share_state`.
     fn crm_sla_calendar_state_trans / pg_finfo_crm_sla_calendar_state_trans (fcinfo) {
-        unsafe { sla_state_step(fcinfo, true) }
+        unsafe { sla_state_step(fcinfo, SlaForm::Calendar) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.sla_attainment(..., cal, as_of)` on its `crm.share_state`.
+    fn crm_sla_as_of_state_trans / pg_finfo_crm_sla_as_of_state_trans (fcinfo) {
+        unsafe { sla_state_step(fcinfo, SlaForm::AsOf) }
     }
 }
 
@@ -723,8 +847,12 @@ crate::raw_transition! {
                     "{FCR_RATE}: agent_replies {replies} is negative"
                 )));
             }
+            // A ticket whose reply count is unknown is left out.
+            let Some(first) = first_contact(agent_replies, reopened) else {
+                return raw_return_unchanged(fcinfo);
+            };
             let mut state = flat_state_mut::<FlatShare>(fcinfo);
-            if !state.get().add(first_contact(agent_replies, reopened)) {
+            if !state.get().add(first) {
                 crate::common::pg::raise(share_count_overflow(FCR_RATE));
             }
             flat_return(fcinfo, state)
@@ -751,7 +879,9 @@ fn fcr_inverse(
 ) -> Internal {
     if let (Some(counts), Some(true)) = (unsafe { state_ref::<ShareCounts>(&mut state) }, resolved)
     {
-        counts.remove(first_contact(agent_replies, reopened));
+        if let Some(first) = first_contact(agent_replies, reopened) {
+            counts.remove(first);
+        }
     }
     state
 }
@@ -779,6 +909,7 @@ extension_sql_file!(
         mean_first_response_time,
         mean_resolution_time,
         service_sla_attainment,
+        sla_counts,
         service_fcr_rate,
         reopen_rate,
         fcr_inverse,

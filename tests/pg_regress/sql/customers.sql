@@ -117,6 +117,34 @@ SET timezone = 'UTC';
 SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscriptions WHERE id < 100),
                                                       '2025-03-01 00:00 America/New_York', '2025-05-01', '1 month', 'start', 'America/New_York');
 
+-- Local bounds (the analyst's case, session in UTC): date bounds are local dates in the series'
+-- zone, so every row starts at New York midnight and the quarter has three whole months.
+SELECT period_start, period_end, period_start AT TIME ZONE 'America/New_York' AS local_start,
+       customers_at_start, churned_customers, round(churn_rate::numeric, 4) AS churn_average
+FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscriptions WHERE id < 100),
+                      date '2025-10-01', date '2026-01-01', '1 month', 'average', 'America/New_York');
+-- The same bounds as timestamptz text are UTC midnights, not New York ones: an error naming both
+-- readings, not a series shifted by four hours with a short extra row.
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-10-01', '2026-01-01', '1 month', 'average', 'America/New_York')$$);
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-10-01 12:00', '2025-10-05', '1 day', 'start', 'UTC')$$);
+-- Local midnight given as an instant is accepted, and equals the date form.
+SELECT (SELECT array_agg(a::text ORDER BY a.period_start)
+        FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscriptions WHERE id < 100),
+                              timestamp '2025-10-01' AT TIME ZONE 'America/New_York', timestamp '2026-01-01' AT TIME ZONE 'America/New_York',
+                              '1 month', 'average', 'America/New_York') a)
+     = (SELECT array_agg(b::text ORDER BY b.period_start)
+        FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscriptions WHERE id < 100),
+                              date '2025-10-01', date '2026-01-01', '1 month', 'average', 'America/New_York') b) AS same_rows;
+-- No row is shorter than its step: a "to" off the step grid ends the series at the last whole period.
+SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2025-01-01', date '2025-03-15', '1 month', 'start', 'UTC');
+-- Steps with a time part take "from" as it is.
+SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01 06:00', '2025-01-03', '12 hours', 'start', 'UTC');
+-- Date bounds default to the session's zone; infinite dates are refused.
+SET timezone = 'Europe/Berlin';
+SELECT period_start FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2025-03-01', date '2025-05-01', '1 month');
+SET timezone = 'UTC';
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '-infinity', date '2025-05-01', '1 month')$$);
+
 -- Past the timestamp range, unknown zones and denominators: clean errors naming the function.
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2026-01-01', '300000 years')$$);
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '294276-12-01', '294276-12-02', '1 month')$$);

@@ -164,3 +164,83 @@ FROM service_serial s,
              (SELECT crm.rollup(summary)::text FROM service_daily) AS rolled
       FROM service_tickets) p;
 SELECT serial();
+
+-- SLA as of an instant: 24 tickets still unanswered at as_of, 22 of them waiting longer than a
+-- 2-hour target (breached) and 2 within it (pending, one exactly on target), and 6 answered
+-- tickets (2 within the target); one ticket is answered only after as_of (it was waiting: pending),
+-- and one is created after as_of (not a ticket yet). Without as_of, both count as answered.
+CREATE TABLE waiting_tickets AS
+SELECT g AS id,
+       timestamptz '2026-03-09 12:00+00' - CASE WHEN g <= 22 THEN interval '2 hours' + g * interval '5 minutes'
+                                                WHEN g = 23 THEN interval '90 minutes' ELSE interval '2 hours' END AS created_at,
+       NULL::timestamptz AS first_response_at, NULL::timestamptz AS resolved_at, NULL::int AS agent_replies, false AS reopened
+FROM generate_series(1, 24) g
+UNION ALL
+SELECT 24 + g, timestamptz '2026-03-09 06:00+00', timestamptz '2026-03-09 06:00+00' + g * interval '50 minutes',
+       timestamptz '2026-03-09 11:00+00', 1, false
+FROM generate_series(1, 6) g
+UNION ALL
+SELECT 31, timestamptz '2026-03-09 11:30+00', timestamptz '2026-03-09 12:30+00', NULL, 1, false
+UNION ALL
+SELECT 32, timestamptz '2026-03-09 12:30+00', timestamptz '2026-03-09 12:31+00', NULL, 1, false;
+CREATE TABLE waiting_summaries AS
+SELECT crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened,
+                       crm.business_calendar('Mon-Sun 00:00-24:00'), timestamptz '2026-03-09 12:00+00') AS as_of,
+       crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened,
+                       crm.business_calendar('Mon-Sun 00:00-24:00')) AS without_as_of
+FROM waiting_tickets;
+SELECT 'as_of' AS rule, c.*, round(crm.sla_attainment(as_of, '2 hours')::numeric, 4) AS attainment, crm.tickets(as_of)
+FROM waiting_summaries, crm.sla_counts(as_of, '2 hours') c
+UNION ALL
+SELECT 'without', c.*, round(crm.sla_attainment(without_as_of, '2 hours')::numeric, 4), crm.tickets(without_as_of)
+FROM waiting_summaries, crm.sla_counts(without_as_of, '2 hours') c;
+-- Only the 24 unanswered tickets: breached 22, pending 2.
+SELECT c.* FROM crm.sla_counts((SELECT crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened,
+                                                       crm.business_calendar('Mon-Sun 00:00-24:00'), timestamptz '2026-03-09 12:00+00')
+                                FROM waiting_tickets WHERE id <= 24), '2 hours') c;
+-- Resolution: resolved by 11:00 or still open at as_of.
+SELECT c.* FROM waiting_summaries, crm.sla_counts(as_of, '5 hours', 'resolution') c;
+-- The one-step aggregate with as_of equals the summary's attainment, also as a window function.
+SELECT round(crm.sla_attainment(created_at, first_response_at, '2 hours', crm.business_calendar('Mon-Sun 00:00-24:00'),
+                                timestamptz '2026-03-09 12:00+00')::numeric, 4) AS one_step,
+       round(crm.sla_attainment(created_at, first_response_at, '2 hours', crm.business_calendar('Mon-Sun 00:00-24:00'))::numeric, 4) AS answered_only
+FROM waiting_tickets;
+SELECT id, round(crm.sla_attainment(created_at, first_response_at, '2 hours', crm.business_calendar('Mon-Sun 00:00-24:00'),
+                                    timestamptz '2026-03-09 12:00+00')
+                 OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)::numeric, 4) AS last_3
+FROM waiting_tickets WHERE id BETWEEN 21 AND 28 ORDER BY id;
+-- Waiting time is business time: created Friday 16:00, still waiting Monday 10:00 in Mon-Fri
+-- 09:00-17:00 has waited exactly 2 business hours (pending), 3 by Monday 11:00 (breached).
+SELECT t.as_of, c.*
+FROM (SELECT a.as_of, crm.service_agg(timestamptz '2026-03-06 16:00+00', NULL, NULL, 1, false, crm.business_calendar(), a.as_of) AS s
+      FROM (VALUES (timestamptz '2026-03-09 10:00+00'), ('2026-03-09 11:00+00')) a(as_of) GROUP BY a.as_of) t,
+     crm.sla_counts(t.s, '2 hours') c
+ORDER BY t.as_of;
+-- The text form of an as_of summary (version 2) lists the waiting times; forms round-trip.
+SELECT crm.service_agg(c, NULL, NULL, NULL, NULL, crm.business_calendar(), timestamptz '2026-03-09 11:00+00')
+FROM (VALUES (timestamptz '2026-03-06 16:00+00'), ('2026-03-09 10:30+00')) v(c);
+SELECT as_of::text::crm.service_summary::text = as_of::text AS text_round_trips FROM waiting_summaries;
+-- Summaries with and without as_of do not roll up together; NULL as_of skips the row.
+SELECT error_of($$SELECT crm.rollup(s) FROM (SELECT as_of FROM waiting_summaries UNION ALL SELECT without_as_of FROM waiting_summaries) v(s)$$);
+SELECT crm.service_agg(now(), NULL, NULL, 1, false, crm.business_calendar(), NULL) AS null_as_of;
+-- Version 1 values (stored by the first release) still read, and summaries without the new
+-- fields keep their version 1 form.
+SELECT '{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}'::crm.service_summary;
+SELECT crm.service_summary_send('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}');
+
+-- First-contact resolution: a NULL agent_replies is unknown, so the ticket is left out (both
+-- sides), in the one-step aggregate and in the summary alike; reopen_rate still counts it.
+CREATE TABLE fcr_tickets (id int, replies int, reopened boolean, resolved boolean);
+INSERT INTO fcr_tickets VALUES (1, 1, false, true), (2, 0, false, true), (3, 3, false, true),
+    (4, NULL, false, true), (5, NULL, true, true), (6, NULL, false, false), (7, 1, true, true);
+SELECT crm.fcr_rate(replies, reopened, resolved) AS one_step,
+       crm.fcr_rate(crm.service_agg(t, t, CASE WHEN resolved THEN t END, replies, reopened)) AS summary,
+       crm.reopen_rate(crm.service_agg(t, t, CASE WHEN resolved THEN t END, replies, reopened)) AS reopen_rate,
+       (count(*) FILTER (WHERE resolved AND NOT reopened AND replies <= 1))::float8
+           / count(*) FILTER (WHERE resolved AND replies IS NOT NULL) AS plain_sql
+FROM fcr_tickets, (VALUES (timestamptz '2026-03-09 10:00+00')) v(t);
+SELECT id, crm.fcr_rate(replies, reopened, resolved) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS last_3
+FROM fcr_tickets ORDER BY id;
+SELECT crm.service_agg(t, t, t, replies, reopened) FROM fcr_tickets, (VALUES (timestamptz '2026-03-09 10:00+00')) v(t) WHERE id IN (1, 4);
+SELECT crm.fcr_rate(replies, reopened, resolved) AS only_unknown FROM fcr_tickets WHERE id IN (4, 5, 6);
+DROP TABLE waiting_tickets, waiting_summaries, fcr_tickets;
