@@ -12,6 +12,7 @@
 //! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
+//! - [`shares`]: the share-of-true counter (`crm.share_state`).
 //! - [`tz`]: time zones read with Postgres's own zone code and data, cached in Rust.
 //! - `tests`: `#[pg_test]`s every family must pass: the catalog entries of the aggregates and
 //!   every aggregate as a window function.
@@ -31,6 +32,7 @@ mod limit_tests;
 pub mod limits;
 pub mod money;
 pub mod pg;
+pub mod shares;
 pub mod stats;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;

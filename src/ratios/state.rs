@@ -2,13 +2,10 @@
 //! denominator.
 use rust_decimal::Decimal;
 
-use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::flat::{self, FlatState};
-use crate::common::money::{self, ratio};
+pub use crate::common::shares::{share_count_overflow, ShareCounts};
 
-/// Binary format version of [`ShareCounts`].
-pub const FORMAT_VERSION: u8 = 1;
+use crate::common::money::{self, ratio};
 
 /// Rejects a negative count (22003).
 pub fn check_count(function: &str, what: &str, count: i64) -> MetricResult<u64> {
@@ -129,149 +126,6 @@ pub fn renewal_rate(renewed: i64, up_for_renewal: i64) -> MetricResult<Option<f6
         "up_for_renewal",
         up_for_renewal,
     )
-}
-
-/// State of the one-step share-of-true aggregates (`crm.win_rate(boolean)`,
-/// `crm.renewal_rate(boolean)`, `crm.conversion_rate(boolean)`): rows that were true, and non-NULL rows. SQL type
-/// `crm.share_state`, text form `{"true_rows":3,"rows":5}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[repr(C)]
-pub struct ShareCounts {
-    pub true_rows: u64,
-    pub rows: u64,
-}
-
-/// The largest count a share state may hold: counts are bigints in SQL.
-const MAX_COUNT: u64 = i64::MAX as u64;
-
-/// 22003: a share state's rows would pass the bigint range.
-#[cold]
-#[inline(never)]
-pub fn share_count_overflow(function: &str) -> MetricError {
-    MetricError::OutOfRange(format!("{function}: count overflows bigint"))
-}
-
-impl ShareCounts {
-    /// Counts one non-NULL row; false (the state unchanged) when the rows are at the bigint
-    /// limit already ([`share_count_overflow`] is the error).
-    #[inline(always)]
-    #[must_use]
-    pub fn add(&mut self, value: bool) -> bool {
-        if self.rows >= MAX_COUNT {
-            return false;
-        }
-        // true_rows ≤ rows < MAX_COUNT.
-        self.true_rows += u64::from(value);
-        self.rows += 1;
-        true
-    }
-
-    /// Removes a row counted before (the inverse transition of window frames).
-    pub fn remove(&mut self, function: &str, value: bool) -> MetricResult<()> {
-        self.unmerge(
-            function,
-            &ShareCounts {
-                true_rows: u64::from(value),
-                rows: 1,
-            },
-        )
-    }
-
-    /// Adds another state (combine): 22003 past the bigint range, the state unchanged.
-    pub fn merge(&mut self, function: &str, other: &ShareCounts) -> MetricResult<()> {
-        let rows = self
-            .rows
-            .checked_add(other.rows)
-            .filter(|&sum| sum <= MAX_COUNT)
-            .ok_or_else(|| share_count_overflow(function))?;
-        // true_rows ≤ rows on both sides.
-        self.true_rows += other.true_rows;
-        self.rows = rows;
-        Ok(())
-    }
-
-    fn unmerge(&mut self, function: &str, other: &ShareCounts) -> MetricResult<()> {
-        let undo = |total: u64, part: u64| {
-            total.checked_sub(part).ok_or_else(|| {
-                MetricError::OutOfRange(format!("{function}: removing rows never added"))
-            })
-        };
-        *self = ShareCounts {
-            true_rows: undo(self.true_rows, other.true_rows)?,
-            rows: undo(self.rows, other.rows)?,
-        };
-        Ok(())
-    }
-
-    /// Share of true rows; `None` without rows.
-    pub fn share(&self) -> Option<f64> {
-        (self.rows > 0).then(|| self.true_rows as f64 / self.rows as f64)
-    }
-
-    pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(FORMAT_VERSION);
-        writer.u64(self.true_rows).u64(self.rows);
-        writer.finish()
-    }
-
-    /// Reads a `crm.share_state`: its canonical form or the working form of an aggregate
-    /// state ([`crate::common::flat`]).
-    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        flat::decode_any(bytes)
-    }
-
-    /// Rejects more true rows than rows and counts past the bigint range (a forged value).
-    fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
-        if self.true_rows > self.rows {
-            return Err(error("crm.share_state: more true rows than rows".into()));
-        }
-        if self.rows > MAX_COUNT {
-            return Err(error(format!(
-                "crm.share_state: rows {} exceed the bigint range",
-                self.rows
-            )));
-        }
-        Ok(self)
-    }
-
-    /// Readable text form: `{"true_rows":3,"rows":5}` (exact: Citus ships a partial state as
-    /// this text).
-    pub fn to_text(&self) -> String {
-        format!(r#"{{"true_rows":{},"rows":{}}}"#, self.true_rows, self.rows)
-    }
-
-    pub fn from_text(text: &str) -> MetricResult<Self> {
-        let counts: ShareCounts = from_json_object(text).map_err(|error| {
-            MetricError::InvalidText(format!(
-                "crm.share_state: malformed value {text:?} ({error}); expected e.g. \
-                 {{\"true_rows\":3,\"rows\":5}}"
-            ))
-        })?;
-        counts.checked(MetricError::InvalidText)
-    }
-}
-
-// SAFETY: `repr(C)` with two u64 fields: no padding, every byte pattern a value.
-unsafe impl FlatState for ShareCounts {
-    const KIND: u8 = 3;
-    fn validate(self) -> MetricResult<Self> {
-        self.checked(MetricError::InvalidBinary)
-    }
-
-    fn encode_canonical(&self) -> Vec<u8> {
-        self.encode()
-    }
-
-    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, "crm.share_state")?;
-        let counts = ShareCounts {
-            true_rows: reader.u64()?,
-            rows: reader.u64()?,
-        };
-        reader.finish()?;
-        counts.checked(MetricError::InvalidBinary)
-    }
 }
 
 #[cfg(test)]

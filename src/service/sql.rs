@@ -12,7 +12,7 @@ use std::rc::Rc;
 use super::state::calendar::{Calendar, CALENDAR_TYPE};
 use super::state::hours::BusinessHours;
 use super::state::tickets::{
-    check_duration, first_contact, Metric, ServiceSummary, ShareCounts, SlaCounts, Ticket, TimeKind,
+    check_duration, first_contact, Metric, ServiceSummary, SlaCounts, Ticket, TimeKind,
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
@@ -23,8 +23,8 @@ use crate::common::pg::{
     bigint, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_ref,
     varlena_from_bytes, with_varlena_bytes, OrRaise, TextArg,
 };
+use crate::common::shares::{share_count_overflow, ShareCounts};
 use crate::common::tz::{Zone, USECS_PER_DAY};
-use crate::ratios::state::{share_count_overflow, ShareCounts as FlatShare};
 use pgrx::datum::{Date, Internal, Interval};
 use pgrx::prelude::*;
 
@@ -702,9 +702,11 @@ unsafe fn sla_step(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm, remove: bool
     unsafe {
         let counts = raw_state(fcinfo, SLA_ATTAINMENT, ShareCounts::default);
         match sla_met(fcinfo, form) {
-            Some(met) if remove => counts.remove(met),
-            Some(met) => counts.add(SLA_ATTAINMENT, met).or_raise(),
-            None => {}
+            Some(met) if remove => counts.remove(SLA_ATTAINMENT, met).or_raise(),
+            Some(met) if !counts.add(met) => {
+                crate::common::pg::raise(share_count_overflow(SLA_ATTAINMENT))
+            }
+            _ => {}
         }
         raw_return_state(fcinfo, counts)
     }
@@ -721,7 +723,7 @@ unsafe fn sla_state_step(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm) -> pg_
         let Some(met) = sla_met(fcinfo, form) else {
             return raw_return_unchanged(fcinfo);
         };
-        let mut state = flat_state_mut::<FlatShare>(fcinfo);
+        let mut state = flat_state_mut::<ShareCounts>(fcinfo);
         if !state.get().add(met) {
             crate::common::pg::raise(share_count_overflow(SLA_ATTAINMENT));
         }
@@ -798,8 +800,8 @@ unsafe fn fcr_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
         }
         // A ticket whose reply count is unknown is left out.
         if let Some(first) = first_contact(agent_replies, reopened) {
-            if let Err(error) = counts.add(FCR_RATE, first) {
-                raise_from_raw(move || error);
+            if !counts.add(first) {
+                crate::common::pg::raise(share_count_overflow(FCR_RATE));
             }
         }
     }
@@ -851,7 +853,7 @@ crate::raw_transition! {
             let Some(first) = first_contact(agent_replies, reopened) else {
                 return raw_return_unchanged(fcinfo);
             };
-            let mut state = flat_state_mut::<FlatShare>(fcinfo);
+            let mut state = flat_state_mut::<ShareCounts>(fcinfo);
             if !state.get().add(first) {
                 crate::common::pg::raise(share_count_overflow(FCR_RATE));
             }
@@ -880,7 +882,7 @@ fn fcr_inverse(
     if let (Some(counts), Some(true)) = (unsafe { state_ref::<ShareCounts>(&mut state) }, resolved)
     {
         if let Some(first) = first_contact(agent_replies, reopened) {
-            counts.remove(first);
+            counts.remove(FCR_RATE, first).or_raise();
         }
     }
     state

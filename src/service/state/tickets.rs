@@ -660,40 +660,6 @@ fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
     (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 
-/// Moving-aggregate (window frame) state of the one-step `crm.sla_attainment` and
-/// `crm.fcr_rate`: counted rows and rows that met the condition. Their transition state is
-/// `crm.share_state` (crate::ratios::state::ShareCounts).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ShareCounts {
-    pub total: i64,
-    pub met: i64,
-}
-
-impl ShareCounts {
-    pub fn add(&mut self, function: &str, met: bool) -> MetricResult<()> {
-        self.total = self
-            .total
-            .checked_add(1)
-            .ok_or_else(|| overflow(function))?;
-        self.met += i64::from(met);
-        Ok(())
-    }
-
-    /// Inverse of `add` (window frames).
-    pub fn remove(&mut self, met: bool) {
-        self.total -= 1;
-        self.met -= i64::from(met);
-    }
-
-    pub fn share(&self) -> Option<f64> {
-        (self.total > 0).then(|| self.met as f64 / self.total as f64)
-    }
-}
-
-fn overflow(function: &str) -> MetricError {
-    MetricError::OutOfRange(format!("{function}: row count overflows"))
-}
-
 /// Whether a resolved ticket was resolved at first contact; `None` when its agent reply count
 /// is unknown (NULL), which leaves the ticket out of the rate.
 pub fn first_contact(agent_replies: Option<i32>, reopened: Option<bool>) -> Option<bool> {
