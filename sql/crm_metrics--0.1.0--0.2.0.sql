@@ -1124,3 +1124,14 @@ COMMENT ON FUNCTION crm.service_agg_as_of_trans(crm.service_summary, timestamptz
 COMMENT ON FUNCTION crm.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: moving-aggregate transition (window frames).';
 COMMENT ON FUNCTION crm.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: inverse transition for window frames.';
 COMMENT ON FUNCTION crm.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: transition (state crm.share_state, changed in place).';
+
+-- crm.open_pipeline_velocity: the velocity of the deals still open, as CRMs show it.
+CREATE FUNCTION crm."open_pipeline_velocity"(
+	"summary" crm.pipeline_summary,
+	"per" interval DEFAULT '1 day'
+) RETURNS numeric
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'open_pipeline_velocity_wrapper';
+COMMENT ON FUNCTION crm.open_pipeline_velocity(crm.pipeline_summary, interval) IS
+    'Open pipeline velocity, as CRMs show it: open deals x win_rate x average_deal_size / (sales_cycle / per), the value the deals still open are expected to bring per per (default ''1 day''); NULL when nothing was won. crm.pipeline_velocity counts every opportunity instead.';

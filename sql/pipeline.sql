@@ -81,6 +81,8 @@ COMMENT ON FUNCTION crm.won_value(crm.pipeline_summary) IS 'Sum of the amounts o
 COMMENT ON FUNCTION crm.open_value(crm.pipeline_summary) IS 'Sum of the amounts of the open deals (numeric).';
 COMMENT ON FUNCTION crm.pipeline_velocity(crm.pipeline_summary, interval) IS
     'Pipeline velocity: opportunities x win_rate x average_deal_size / (sales_cycle / per), intervals compared in seconds as extract(epoch ...) does (''1 month'' = 30 days); per defaults to ''1 day''; NULL when nothing was won. Example: 20 opportunities, 35 % won at 10000 on average, 3-month cycle: 23333.33 per month.';
+COMMENT ON FUNCTION crm.open_pipeline_velocity(crm.pipeline_summary, interval) IS
+    'Open pipeline velocity, as CRMs show it: open deals x win_rate x average_deal_size / (sales_cycle / per), the value the deals still open are expected to bring per per (default ''1 day''); NULL when nothing was won. crm.pipeline_velocity counts every opportunity instead.';
 COMMENT ON FUNCTION crm.closed_value_velocity(crm.pipeline_summary, interval) IS
     'Closed value velocity: won_value / (sales_cycle / per), per defaulting to ''1 day''; NULL when nothing was won.';
 COMMENT ON FUNCTION crm.pipeline_summary_in(cstring) IS 'Text input of crm.pipeline_summary.';

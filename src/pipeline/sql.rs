@@ -350,6 +350,21 @@ fn pipeline_summary_velocity(
         .map(numeric_of)
 }
 
+/// Open pipeline velocity: open × win_rate × average_deal_size ÷ (sales_cycle / per), the value
+/// the deals still open are expected to bring per `per`, as HubSpot and Salesforce count it; NULL
+/// when nothing was won (or every won deal closed the instant it was created).
+#[pg_extern(immutable, parallel_safe, strict)]
+fn open_pipeline_velocity(
+    summary: pipeline_summary,
+    per: default!(Interval, "'1 day'"),
+) -> Option<AnyNumeric> {
+    summary
+        .0
+        .open_pipeline_velocity("crm.open_pipeline_velocity", per_microseconds(per))
+        .or_raise()
+        .map(numeric_of)
+}
+
 /// Closed value velocity: won_value ÷ (sales_cycle / per); NULL when nothing was won (or every
 /// won deal closed the instant it was created).
 #[pg_extern(immutable, parallel_safe, strict)]
@@ -385,5 +400,6 @@ extension_sql_file!(
         pipeline_summary_open_value,
         pipeline_summary_velocity,
         closed_value_velocity,
+        open_pipeline_velocity,
     ]
 );

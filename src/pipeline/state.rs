@@ -295,6 +295,22 @@ impl PipelineSummary {
     /// opportunities × win_rate × average_deal_size ÷ (sales_cycle / per): expected won value
     /// per `per` of time. `None` when nothing was won or every won deal closed instantly.
     pub fn pipeline_velocity(&self, function: &str, per: i128) -> MetricResult<Option<Decimal>> {
+        self.velocity_of(function, self.opportunities(), per)
+    }
+
+    /// Open pipeline velocity, as CRMs show it: open × win_rate × average_deal_size ÷
+    /// (sales_cycle / per), the value the deals still open are expected to bring per `per`.
+    /// `None` when nothing was won (or every won deal closed instantly).
+    pub fn open_pipeline_velocity(
+        &self,
+        function: &str,
+        per: i128,
+    ) -> MetricResult<Option<Decimal>> {
+        self.velocity_of(function, self.open, per)
+    }
+
+    /// `deals` × win_rate × average_deal_size ÷ (sales_cycle / per).
+    fn velocity_of(&self, function: &str, deals: u64, per: i128) -> MetricResult<Option<Decimal>> {
         let Some(cycles) = self.cycles_per(function, per)? else {
             return Ok(None);
         };
@@ -306,7 +322,7 @@ impl PipelineSummary {
         let Some(average) = self.average_deal_size(function)? else {
             return Ok(None);
         };
-        let expected = money::mul(function, what, Decimal::from(self.opportunities()), rate)?;
+        let expected = money::mul(function, what, Decimal::from(deals), rate)?;
         let expected = money::mul(function, what, expected, average)?;
         money::div(function, what, expected, cycles)
     }
@@ -665,6 +681,33 @@ mod tests {
         assert_eq!(per_day.round_dp(6), d("777.777778"));
         let closed = summary.closed_value_velocity(F, month).unwrap().unwrap();
         assert_eq!(closed.round_dp(2), d("23333.33"));
+    }
+
+    #[test]
+    fn open_pipeline_velocity_counts_the_open_deals() {
+        // The worked example's 7 won and 13 lost deals, plus 8 deals still open.
+        let mut summary = worked_example();
+        for _ in 0..8 {
+            summary.add(F, d("4000"), 0, None, None).unwrap();
+        }
+        let month = interval_microseconds(1, 0, 0);
+        // 8 open × 0.35 × 10000 ÷ (90 days / 30 days) = 9333.33 a month; all 28 opportunities
+        // give 28 × 0.35 × 10000 ÷ 3 = 32666.67.
+        let open = summary.open_pipeline_velocity(F, month).unwrap().unwrap();
+        assert_eq!(open.round_dp(2), d("9333.33"));
+        let all = summary.pipeline_velocity(F, month).unwrap().unwrap();
+        assert_eq!(all.round_dp(2), d("32666.67"));
+        let closed_only = worked_example();
+        assert_eq!(
+            closed_only.open_pipeline_velocity(F, month).unwrap(),
+            Some(Decimal::ZERO)
+        );
+        assert_eq!(
+            PipelineSummary::default()
+                .open_pipeline_velocity(F, month)
+                .unwrap(),
+            None
+        );
     }
 
     #[test]
