@@ -11,8 +11,8 @@ export PATH="${HOME}/.cargo/bin:${PATH}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# Installs what a fresh Debian machine lacks: Postgres 15 with headers, clang, sudo,
-# cargo-pgrx 0.18.1, and pgrx's registration of the system Postgres.
+# Installs what a fresh Debian machine lacks: Postgres 15 with headers, clang, sudo, rustfmt and
+# clippy, cargo-pgrx 0.18.1, and pgrx's registration of the system Postgres.
 ensure_toolchain() {
     local packages=(postgresql-${PG_MAJOR} postgresql-server-dev-${PG_MAJOR} postgresql-contrib
         libclang-dev clang sudo build-essential pkg-config ca-certificates python3)
@@ -34,6 +34,10 @@ ensure_toolchain() {
     if ! cargo fmt --version >/dev/null 2>&1; then
         log "installing rustfmt"
         rustup component add rustfmt
+    fi
+    if ! cargo clippy --version >/dev/null 2>&1; then
+        log "installing clippy"
+        rustup component add clippy
     fi
     if ! cargo pgrx --version 2>/dev/null | grep -q "${PGRX_VERSION}"; then
         log "installing cargo-pgrx ${PGRX_VERSION} (takes a few minutes)"

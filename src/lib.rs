@@ -5,6 +5,12 @@
 //! tests), `sql.rs` the pgrx surface (type conversion, errors), `sql/<family>.sql` the
 //! `CREATE AGGREGATE`s. Shared helpers (errors, calendar, binary codec, aggregate state
 //! handling) live in `common`; docs/architecture.md describes the layers.
+//!
+//! Every `unsafe` operation sits in its own `unsafe` block, also inside an `unsafe fn`, and
+//! every `unsafe` block and `unsafe impl` has a `// SAFETY:` comment saying why it is sound
+//! (docs/architecture.md, "Rules every layer follows"); the two lints below hold that rule.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use pgrx::prelude::*;
 

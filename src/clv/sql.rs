@@ -184,15 +184,23 @@ fn clv_from_churn_rate(arpa: AnyNumeric, churn_rate: f64) -> Option<AnyNumeric> 
 // ---------------------------------------------------------------------------------------------
 
 /// Per-row step of `crm.bgnbd_fit`: validate and merge one (x, t_x, T[, weight]) row.
+///
+/// # Safety
+/// `fcinfo` must be the call info of one of its transition functions (with `weighted`, the
+/// one whose argument 4 is the bigint weight).
 #[inline(always)]
 unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys::Datum {
+    // SAFETY: a transition of `crm.bgnbd_fit` has arguments 0 to 3 (4 when weighted).
     let arguments = unsafe { (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3)) };
     let (Some(frequency), Some(recency), Some(age)) = arguments else {
+        // SAFETY: `fcinfo` is the running call's (this function's contract).
         return unsafe { raw_return_unchanged(fcinfo) };
     };
     let weight = if weighted {
+        // SAFETY: the weighted transition has a fifth argument, the bigint weight.
         match unsafe { raw_arg(fcinfo, 4) } {
             Some(weight) => weight.value() as i64,
+            // SAFETY: `fcinfo` is the running call's.
             None => return unsafe { raw_return_unchanged(fcinfo) },
         }
     } else {
@@ -214,6 +222,7 @@ unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys:
     if let Err(error) = added {
         raise_from_raw(move || error);
     }
+    // SAFETY: `fcinfo` is the running call's; `state` is the object of its argument 0.
     unsafe { expanded_return(fcinfo, state) }
 }
 
@@ -225,6 +234,8 @@ fn negative_weight(function: &str, weight: i64) -> MetricError {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision)`.
     fn crm_bgnbd_fit_trans / pg_finfo_crm_bgnbd_fit_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision), the unweighted form.
         unsafe { bgnbd_add(fcinfo, false) }
     }
 }
@@ -232,6 +243,8 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision, bigint)`.
     fn crm_bgnbd_fit_weighted_trans / pg_finfo_crm_bgnbd_fit_weighted_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, bigint), the weighted form.
         unsafe { bgnbd_add(fcinfo, true) }
     }
 }
@@ -298,6 +311,7 @@ unsafe fn sbg_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys::D
 crate::raw_transition! {
     /// Transition function of `crm.sbg_fit(integer, boolean)`.
     fn crm_sbg_fit_trans / pg_finfo_crm_sbg_fit_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean).
         unsafe { sbg_add(fcinfo, false) }
     }
 }
@@ -305,6 +319,7 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.sbg_fit(integer, boolean, bigint)`.
     fn crm_sbg_fit_weighted_trans / pg_finfo_crm_sbg_fit_weighted_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean, bigint).
         unsafe { sbg_add(fcinfo, true) }
     }
 }
@@ -418,6 +433,7 @@ unsafe fn purchases_add(
     kind: KeyKind,
     key: unsafe fn(pg_sys::Datum) -> u128,
 ) -> pg_sys::Datum {
+    // SAFETY: the purchases transitions have five arguments (this function's contract).
     let arguments = unsafe {
         (
             raw_arg(fcinfo, 1),
@@ -428,12 +444,16 @@ unsafe fn purchases_add(
     };
     let (Some(customer), Some(occurred_at), Some(observation_end), Some(time_unit)) = arguments
     else {
+        // SAFETY: `fcinfo` is the running call's.
         return unsafe { raw_return_unchanged(fcinfo) };
     };
     let occurred_at = finite_timestamp(BGNBD_FIT, "occurred_at", occurred_at.value() as i64);
     let observation_end =
         finite_timestamp(BGNBD_FIT, "observation_end", observation_end.value() as i64);
+    // SAFETY: argument 4 is a non-null text, a varlena.
     let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(BGNBD_FIT, bytes)) };
+    // SAFETY: argument 1 is a non-null customer id of the type `key` reads (this function's
+    // contract).
     let customer = unsafe { key(customer) };
     // SAFETY: argument 0 is a `crm.purchase_days`.
     let mut state = unsafe { expanded_state_mut(fcinfo, PurchaseDays::default) };
@@ -450,6 +470,7 @@ unsafe fn purchases_add(
     if let Err(error) = added {
         raise_from_raw(move || error.error);
     }
+    // SAFETY: `fcinfo` is the running call's; `state` is the object of its argument 0.
     unsafe { expanded_return(fcinfo, state) }
 }
 
@@ -459,11 +480,18 @@ unsafe fn bigint_customer(datum: pg_sys::Datum) -> u128 {
 }
 
 /// Key of a text customer id: the 128-bit XXH3 hash of its bytes.
+///
+/// # Safety
+/// `datum` must be a non-null text datum.
 unsafe fn text_customer(datum: pg_sys::Datum) -> u128 {
+    // SAFETY: a non-null text datum is a varlena (this function's contract).
     unsafe { raw_varlena_bytes(datum, xxhash_rust::xxh3::xxh3_128) }
 }
 
 /// Key of a uuid customer id: its 128 bits.
+///
+/// # Safety
+/// `datum` must be a non-null uuid datum.
 unsafe fn uuid_customer(datum: pg_sys::Datum) -> u128 {
     // SAFETY: a non-null uuid datum points to its 16 bytes.
     u128::from_be_bytes(unsafe { *datum.cast_mut_ptr::<[u8; 16]>() })
@@ -472,6 +500,7 @@ unsafe fn uuid_customer(datum: pg_sys::Datum) -> u128 {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(bigint, timestamptz, timestamptz, text)`.
     fn crm_bgnbd_fit_purchases_bigint_trans / pg_finfo_crm_bgnbd_fit_purchases_bigint_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `bigint_customer` reads.
         unsafe { purchases_add(fcinfo, KeyKind::BigInt, bigint_customer) }
     }
 }
@@ -479,6 +508,7 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(text, timestamptz, timestamptz, text)`.
     fn crm_bgnbd_fit_purchases_text_trans / pg_finfo_crm_bgnbd_fit_purchases_text_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares argument 1 a text, which `text_customer` reads.
         unsafe { purchases_add(fcinfo, KeyKind::Text, text_customer) }
     }
 }
@@ -486,6 +516,7 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(uuid, timestamptz, timestamptz, text)`.
     fn crm_bgnbd_fit_purchases_uuid_trans / pg_finfo_crm_bgnbd_fit_purchases_uuid_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `uuid_customer` reads.
         unsafe { purchases_add(fcinfo, KeyKind::Uuid, uuid_customer) }
     }
 }
@@ -559,21 +590,26 @@ crate::raw_transition! {
     /// round trip) and calls into Postgres only to create the state (an expanded
     /// `crm.rfm_state` object), detoast or raise.
     fn crm_rfm_agg_trans / pg_finfo_crm_rfm_agg_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with five arguments (crm.rfm_state, timestamptz,
+        // numeric, timestamptz, text); `fcinfo` is the running call's.
         let arguments = unsafe {
             (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3), raw_arg(fcinfo, 4))
         };
         let (Some(occurred_at), Some(amount), Some(observation_end), Some(time_unit)) = arguments
         else {
+            // SAFETY: `fcinfo` is the running call's.
             return unsafe { raw_return_unchanged(fcinfo) };
         };
         let occurred_at = finite_timestamp(RFM_AGG, "occurred_at", occurred_at.value() as i64);
         let observation_end =
             finite_timestamp(RFM_AGG, "observation_end", observation_end.value() as i64);
+        // SAFETY: argument 4 is a non-null text, a varlena.
         let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(RFM_AGG, bytes)) };
         let unit = match unit {
             Ok(unit) => unit,
             Err(error) => raise_from_raw(move || error.error),
         };
+        // SAFETY: argument 2 is a non-null numeric, a varlena.
         let amount = unsafe {
             raw_varlena_bytes(amount, |bytes| {
                 decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
@@ -584,6 +620,7 @@ crate::raw_transition! {
         if let Err(error) = state.get().add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
             raise_from_raw(move || error.error);
         }
+        // SAFETY: `fcinfo` is the running call's; `state` is the object of its argument 0.
         unsafe { expanded_return(fcinfo, state) }
     }
 }
@@ -607,6 +644,9 @@ crate::raw_transition! {
 /// `fcinfo` must be the call info of `crm.rfm_agg_final`; may raise a Postgres error, so it
 /// runs under a panic guard.
 unsafe fn rfm_tuple(fcinfo: pg_sys::FunctionCallInfo, rfm: &Rfm) -> pg_sys::Datum {
+    // SAFETY: `fcinfo` is the call info of `crm.rfm_agg_final` (this function's contract), so
+    // its `flinfo` is valid and `fn_extra` is NULL or the descriptor stored below, copied into
+    // `fn_mcxt`, which lives as long as `flinfo`; errors unwind to the caller's guard.
     unsafe {
         let flinfo = (*fcinfo).flinfo;
         let mut descriptor = (*flinfo).fn_extra as pg_sys::TupleDesc;

@@ -53,6 +53,7 @@ pub unsafe fn raw_decimal(
     what: &str,
     datum: pg_sys::Datum,
 ) -> MetricResult<Decimal> {
+    // SAFETY: `datum` is a non-null numeric datum (this function's contract), a varlena.
     unsafe {
         raw_varlena_bytes(datum, |bytes| {
             decimal_from_numeric_bytes(function, what, bytes)

@@ -43,11 +43,12 @@ const WORKING_OFFSET: usize = 8;
 
 /// A fixed-size aggregate state stored as a varlena SQL type of the extension.
 ///
-/// # Safety
-/// Implementors must be plain old data: `#[repr(C)]`, only integer and floating-point fields,
-/// no padding, so that every byte pattern of `size_of::<Self>()` bytes is a value (which
-/// [`FlatState::validate`] then checks) and its alignment is at most 8.
-pub unsafe trait FlatState: Copy + Default + 'static {
+/// The state is plain old data by its `bytemuck::Pod` bound (derive it with
+/// `bytemuck::Zeroable`: the derive checks `#[repr(C)]`, no padding and only `Pod` fields), so
+/// every byte pattern of `size_of::<Self>()` bytes is a value, which [`FlatState::validate`]
+/// then checks. The working form also needs an alignment of at most 8, which
+/// [`assert_working_layout`] checks at compile time.
+pub trait FlatState: bytemuck::Pod + Default {
     /// The type's byte in the working form (after [`WORKING_TAG`]), listed in `crate::FLAT_TYPES`.
     const KIND: u8;
 
@@ -102,6 +103,18 @@ pub fn canonical_of_working(bytes: &[u8]) -> Option<MetricResult<Vec<u8>>> {
     })
 }
 
+/// Fails the build for a state type whose alignment exceeds the 8 bytes the working form
+/// gives the struct (a `palloc`'d varlena is MAXALIGN'd and the struct sits at offset 8).
+#[inline(always)]
+const fn assert_working_layout<T: FlatState>() {
+    const {
+        assert!(
+            std::mem::align_of::<T>() <= WORKING_OFFSET,
+            "a flat state must have an alignment of at most 8"
+        )
+    }
+}
+
 /// Payload bytes (after the 4-byte header) of the working form of `T`.
 const fn working_payload_len<T>() -> usize {
     WORKING_OFFSET - pg_sys::VARHDRSZ + std::mem::size_of::<T>()
@@ -110,17 +123,16 @@ const fn working_payload_len<T>() -> usize {
 /// Reads a state from the payload of a varlena of its type, working or canonical form.
 pub fn decode_any<T: FlatState>(bytes: &[u8]) -> MetricResult<T> {
     if bytes.len() == working_payload_len::<T>() && bytes.first() == Some(&WORKING_TAG) {
-        // SAFETY: the struct is the last `size_of::<T>()` of `bytes` (length checked), and
-        // every byte pattern of that size is a `T` (the `FlatState` contract); the read does
-        // not need alignment.
-        let value = unsafe {
-            bytes
-                .as_ptr()
-                .add(WORKING_OFFSET - pg_sys::VARHDRSZ)
-                .cast::<T>()
-                .read_unaligned()
-        };
-        value.validate()
+        // The struct is the last `size_of::<T>()` bytes (length checked); any bytes are a `T`.
+        bytes
+            .get(WORKING_OFFSET - pg_sys::VARHDRSZ..)
+            .and_then(|raw| bytemuck::try_pod_read_unaligned::<T>(raw).ok())
+            .ok_or_else(|| {
+                super::error::MetricError::InvalidBinary(
+                    "crm_metrics: malformed working form of an aggregate state".to_owned(),
+                )
+            })?
+            .validate()
     } else {
         T::decode_canonical(bytes)
     }
@@ -157,9 +169,11 @@ impl<T: FlatState> FlatMut<T> {
     /// The state.
     #[inline(always)]
     pub fn get(&mut self) -> &mut T {
+        assert_working_layout::<T>();
         // SAFETY: `varlena` is a working varlena of `T` (made or checked by `flat_state_mut`),
-        // 8-byte aligned, so the struct at `WORKING_OFFSET` is aligned and valid; `self` is
-        // the only handle to it during the call.
+        // 8-byte aligned, so the struct at `WORKING_OFFSET` is aligned (`T`'s alignment is at
+        // most 8, checked above) and a valid `T` (`T: Pod`, any bytes are one); `self` is the
+        // only handle to it during the call.
         unsafe { &mut *self.varlena.add(WORKING_OFFSET).cast::<T>() }
     }
 }
@@ -234,10 +248,11 @@ unsafe fn new_working_copy<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> *m
 
 /// `palloc`s a working varlena holding `state` in the current memory context.
 fn new_working<T: FlatState>(state: T) -> *mut u8 {
+    assert_working_layout::<T>();
     let total = WORKING_OFFSET + std::mem::size_of::<T>();
     // SAFETY: palloc returns `total` writable, MAXALIGN'd bytes (or raises an ERROR); the
     // header is set for that length, the tag and padding written, and the struct stored at
-    // an 8-byte aligned offset.
+    // an 8-byte aligned offset (`T`'s alignment is at most 8, checked above).
     unsafe {
         let pointer = pg_sys::palloc0(total).cast::<u8>();
         pgrx::set_varsize_4b(pointer.cast(), total as i32);
@@ -325,15 +340,14 @@ mod tests {
     use super::*;
     use crate::common::error::MetricError;
 
-    #[derive(Clone, Copy, Default, Debug, PartialEq)]
+    #[derive(Clone, Copy, Default, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
     #[repr(C)]
     struct Pair {
         part: u64,
         whole: u64,
     }
 
-    // SAFETY: two u64 fields, no padding.
-    unsafe impl FlatState for Pair {
+    impl FlatState for Pair {
         const KIND: u8 = 0xEE;
         fn validate(self) -> MetricResult<Self> {
             if self.part <= self.whole {

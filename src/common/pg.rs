@@ -100,6 +100,7 @@ pub unsafe fn state_ref<'a, T>(state: &mut Internal) -> Option<&'a mut T> {
     // contract), lives in a memory context that outlives the call, and nothing else borrows it
     // while the aggregate support function runs.
     let pointer: *mut T = unsafe { state.get_mut::<T>() }?;
+    // SAFETY: `pointer` is the non-null `T` read above, valid and unborrowed for the call.
     Some(unsafe { &mut *pointer })
 }
 
@@ -120,6 +121,8 @@ pub unsafe fn state_or_init<'a, T>(
     // `T` in the aggregate memory context.
     match unsafe { state_ref::<T>(state) } {
         Some(existing) => existing,
+        // SAFETY: `fcinfo` is an aggregate support function's (this function's contract), so
+        // the new state lives in the aggregate memory context and nothing else points to it.
         None => unsafe { &mut *new_aggregate_state(fcinfo, function, init()) },
     }
 }
@@ -217,6 +220,7 @@ unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for TextArg<'fcx> {
         // pgrx declares a function whose arguments are all non-`Option` STRICT, and one with an
         // `Option` argument is STRICT or refuses NULL itself; should a NULL still arrive, it is
         // an ERROR with a SQLSTATE, never a Rust panic.
+        // SAFETY: pgrx passes the argument of a `text` parameter, which `FromDatum` above reads.
         unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| {
             null_value(&format!(
                 "crm_metrics: text argument {} must not be NULL",
@@ -228,6 +232,7 @@ unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for TextArg<'fcx> {
     unsafe fn unbox_nullable_arg(
         arg: pgrx::callconv::Arg<'_, 'fcx>,
     ) -> pgrx::nullable::Nullable<Self> {
+        // SAFETY: as in `unbox_arg_unchecked`; a NULL becomes `Nullable::Null`.
         unsafe { arg.unbox_arg_using_from_datum() }.into()
     }
 }
@@ -329,6 +334,8 @@ macro_rules! summary_type {
             }
         }
 
+        // SAFETY: `box_into` returns either NULL or the varlena `into_datum` made of this type,
+        // the function's declared return type.
         unsafe impl ::pgrx::callconv::BoxRet for $name {
             unsafe fn box_into<'fcx>(
                 self,
@@ -343,6 +350,8 @@ macro_rules! summary_type {
             }
         }
 
+        // SAFETY: `unbox` decodes a copy (`Self` borrows nothing from the datum), validating it
+        // as `decode` does; a malformed datum is an ERROR, never undefined behavior.
         unsafe impl ::pgrx::datum::UnboxDatum for $name {
             type As<'dat>
                 = Self
@@ -365,6 +374,8 @@ macro_rules! summary_type {
             }
         }
 
+        // SAFETY: arguments are read with `FromDatum` above (a decoded copy); a NULL where a
+        // value is required is an ERROR with a SQLSTATE, never a Rust panic.
         unsafe impl<'fcx> ::pgrx::callconv::ArgAbi<'fcx> for $name {
             unsafe fn unbox_arg_unchecked(arg: ::pgrx::callconv::Arg<'_, 'fcx>) -> Self {
                 let index = arg.index();
@@ -390,6 +401,8 @@ macro_rules! summary_type {
             pub unsafe extern "C-unwind" fn receive(
                 fcinfo: ::pgrx::pg_sys::FunctionCallInfo,
             ) -> ::pgrx::pg_sys::Datum {
+                // SAFETY: Postgres calls this as the type's receive function (declared so in
+                // sql/summary_types.sql), so argument 0 is the message buffer.
                 $crate::common::guard::guard(|| unsafe {
                     $crate::common::pg::receive_summary::<$name>(fcinfo)
                 })
@@ -418,8 +431,9 @@ macro_rules! summary_type {
 /// # Safety
 /// `fcinfo` must be the call info of a type receive function (argument 0 a `StringInfo`).
 pub unsafe fn receive_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    // SAFETY: the guard turns Rust panics and Postgres errors raised inside into a Postgres
-    // error at this boundary; everything inside is dropped by unwinding first.
+    // SAFETY: `fcinfo` is a receive function's call info, whose argument 0 is the message
+    // buffer (this function's contract); the caller's guard turns a panic or Postgres error
+    // raised inside into a Postgres error once everything here has been dropped.
     unsafe {
         let Some(argument) = raw_arg(fcinfo, 0) else {
             raise(MetricError::InvalidBinary(
@@ -485,6 +499,8 @@ fn canonical_payload(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 crate::raw_transition! {
     /// Send function of every summary type: its binary form as the message bytes.
     fn crm_summary_send / pg_finfo_crm_summary_send (fcinfo) {
+        // SAFETY: sql/summary_types.sql declares it STRICT with one argument of a summary type
+        // (a varlena); `fcinfo` is the running call's.
         unsafe { with_varlena_arguments(fcinfo, |bytes, _, _| varlena_from_bytes(bytes), false) }
     }
 }
@@ -492,6 +508,8 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// `=` of every summary type: the binary forms are equal.
     fn crm_summary_eq / pg_finfo_crm_summary_eq (fcinfo) {
+        // SAFETY: sql/summary_types.sql declares it STRICT with two arguments of one summary
+        // type (varlenas); `fcinfo` is the running call's.
         unsafe {
             with_varlena_arguments(
                 fcinfo,
@@ -505,6 +523,8 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// `<>` of every summary type: the binary forms differ.
     fn crm_summary_ne / pg_finfo_crm_summary_ne (fcinfo) {
+        // SAFETY: sql/summary_types.sql declares it STRICT with two arguments of one summary
+        // type (varlenas); `fcinfo` is the running call's.
         unsafe {
             with_varlena_arguments(
                 fcinfo,
@@ -573,6 +593,8 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Hash support function 1 of every summary type: the low 32 bits of the seed-0 hash.
     fn crm_summary_hash / pg_finfo_crm_summary_hash (fcinfo) {
+        // SAFETY: sql/summary_types.sql declares it STRICT with one argument of a summary type
+        // (a varlena); `fcinfo` is the running call's.
         unsafe {
             with_varlena_arguments(
                 fcinfo,
@@ -587,6 +609,8 @@ crate::raw_transition! {
     /// Hash support function 2 of every summary type: a seeded 64-bit hash (seed 0 agrees with
     /// function 1 in its low 32 bits, as Postgres requires).
     fn crm_summary_hash_extended / pg_finfo_crm_summary_hash_extended (fcinfo) {
+        // SAFETY: sql/summary_types.sql declares it STRICT with a summary (a varlena) and a
+        // bigint seed, which is read as a plain datum (`second_is_varlena` false).
         unsafe {
             with_varlena_arguments(
                 fcinfo,
@@ -647,7 +671,10 @@ pub unsafe fn raw_state<'a, T>(
     // `T` this function made in the aggregate memory context (this function's contract), which
     // nothing else borrows during the call.
     match unsafe { raw_arg(fcinfo, 0) } {
+        // SAFETY: a non-null state is the `T` made by `raw_new_state` on an earlier row.
         Some(datum) if !datum.is_null() => unsafe { &mut *datum.cast_mut_ptr::<T>() },
+        // SAFETY: `fcinfo` is a transition function's; the new `T` is unique and lives in the
+        // aggregate memory context.
         _ => unsafe { &mut *raw_new_state(fcinfo, function, init) },
     }
 }
@@ -819,6 +846,8 @@ impl<T> FromDatum for SummaryBytes<'_, T> {
 unsafe impl<'fcx, T> pgrx::callconv::ArgAbi<'fcx> for SummaryBytes<'fcx, T> {
     unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
+        // SAFETY: pgrx passes the argument of a parameter of `T`'s SQL type, a varlena that
+        // `FromDatum` above reads.
         unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| {
             null_value(&format!(
                 "crm_metrics: summary argument {index} must not be NULL"

@@ -12,7 +12,17 @@ const FORMAT_VERSION: u8 = 1;
 /// State of the one-step share-of-true aggregates (`crm.win_rate(boolean)`,
 /// `crm.renewal_rate(boolean)`, `crm.conversion_rate(boolean)`): rows that were true, and non-NULL rows. SQL type
 /// `crm.share_state`, text form `{"true_rows":3,"rows":5}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Deserialize,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
 #[serde(deny_unknown_fields)]
 #[repr(C)]
 pub struct ShareCounts {
@@ -130,8 +140,7 @@ impl ShareCounts {
     }
 }
 
-// SAFETY: `repr(C)` with two u64 fields: no padding, every byte pattern a value.
-unsafe impl FlatState for ShareCounts {
+impl FlatState for ShareCounts {
     const KIND: u8 = 3;
     fn validate(self) -> MetricResult<Self> {
         self.checked(MetricError::InvalidBinary)

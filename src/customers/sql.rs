@@ -157,6 +157,7 @@ unsafe fn period_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -
     // SAFETY: the state of the one-step aggregates is a `PeriodState` made here; arguments 1 to
     // 4 exist (this function's contract), each a timestamptz, an int8 by value.
     let period = unsafe { raw_state(fcinfo, function, PeriodState::default) };
+    // SAFETY: arguments 1 to 4 exist (this function's contract).
     let arguments = unsafe {
         (
             raw_arg(fcinfo, 1),

@@ -37,22 +37,39 @@ crate::summary_type!(pipeline_summary(PipelineSummary));
 /// `crm.pipeline_velocity`: counts one opportunity. The state is created on the first row,
 /// usable or not (a moving-aggregate transition must never return NULL). A NULL amount or
 /// created_at skips the row.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the moving transition of `crm.pipeline_agg` or
+/// `crm.pipeline_velocity` (`function`): state internal, then (numeric, timestamptz,
+/// timestamptz, boolean).
 #[inline(always)]
 unsafe fn pipeline_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -> pg_sys::Datum {
+    // SAFETY: argument 0 is this aggregate's internal state, a `PipelineWindow` made by
+    // `raw_state` on an earlier row, or NULL on the first (this function's contract).
     let summary = unsafe { raw_state(fcinfo, function, PipelineWindow::default) };
-    let (Some(amount), Some(created_at)) =
-        (unsafe { raw_arg(fcinfo, 1) }, unsafe { raw_arg(fcinfo, 2) })
-    else {
+    // SAFETY: the transition has arguments 1 to 4 (this function's contract).
+    let (amount, created_at, closed_at, won) = unsafe {
+        (
+            raw_arg(fcinfo, 1),
+            raw_arg(fcinfo, 2),
+            raw_arg(fcinfo, 3),
+            raw_arg(fcinfo, 4),
+        )
+    };
+    let (Some(amount), Some(created_at)) = (amount, created_at) else {
+        // SAFETY: `fcinfo` is the running call's.
         return unsafe { raw_return_state(fcinfo, summary) };
     };
-    let closed_at = unsafe { raw_arg(fcinfo, 3) }.map(|datum| datum.value() as i64);
-    let won = unsafe { raw_arg(fcinfo, 4) }.map(|datum| datum.value() != 0);
+    let closed_at = closed_at.map(|datum| datum.value() as i64);
+    let won = won.map(|datum| datum.value() != 0);
+    // SAFETY: argument 1 is a non-null numeric.
     let added = unsafe { raw_decimal(function, "amount", amount) }.and_then(|amount| {
         summary.add(function, amount, created_at.value() as i64, closed_at, won)
     });
     if let Err(error) = added {
         raise_from_raw(move || error);
     }
+    // SAFETY: `fcinfo` is the running call's.
     unsafe { raw_return_state(fcinfo, summary) }
 }
 
@@ -60,6 +77,8 @@ crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.pipeline_agg(numeric, timestamptz,
     /// timestamptz, boolean)`, state internal.
     fn crm_pipeline_agg_trans / pg_finfo_crm_pipeline_agg_trans (fcinfo) {
+        // SAFETY: sql/pipeline.sql declares it (internal, numeric, timestamptz, timestamptz,
+        // boolean), the moving transition of `crm.pipeline_agg`.
         unsafe { pipeline_add(fcinfo, PIPELINE_AGG) }
     }
 }
@@ -68,6 +87,8 @@ crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.pipeline_velocity(numeric,
     /// timestamptz, timestamptz, boolean)`, state internal.
     fn crm_pipeline_velocity_trans / pg_finfo_crm_pipeline_velocity_trans (fcinfo) {
+        // SAFETY: sql/pipeline.sql declares it (internal, numeric, timestamptz, timestamptz,
+        // boolean), the moving transition of `crm.pipeline_velocity`.
         unsafe { pipeline_add(fcinfo, PIPELINE_VELOCITY) }
     }
 }
@@ -82,9 +103,10 @@ fn pipeline_inverse(
     won: Option<bool>,
 ) -> Internal {
     let function = PIPELINE_AGG;
-    if let (Some(amount), Some(created_at), Some(summary)) = (amount, created_at, unsafe {
-        state_ref::<PipelineWindow>(&mut state)
-    }) {
+    // SAFETY: Postgres passes the moving state of these aggregates, a `PipelineWindow` made by
+    // `pipeline_add` (`raw_state`) in the aggregate memory context.
+    let summary = unsafe { state_ref::<PipelineWindow>(&mut state) };
+    if let (Some(amount), Some(created_at), Some(summary)) = (amount, created_at, summary) {
         let amount = decimal_of(function, "amount", &amount);
         let closed_at = closed_at.map(pg_sys::TimestampTz::from);
         summary
@@ -108,6 +130,8 @@ fn pipeline_rollup_trans(
     summary: Option<pipeline_summary>,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
+    // SAFETY: `fcinfo` is this aggregate transition's; its state is NULL or the
+    // `PipelineWindow` made here on an earlier row.
     let merged =
         unsafe { state_or_init(&mut state, fcinfo, PIPELINE_ROLLUP, PipelineWindow::default) };
     if let Some(summary) = summary {
@@ -119,9 +143,10 @@ fn pipeline_rollup_trans(
 /// Inverse transition function of `crm.rollup(crm.pipeline_summary)` (window frames).
 #[pg_extern(immutable, parallel_safe)]
 fn pipeline_rollup_inverse(mut state: Internal, summary: Option<pipeline_summary>) -> Internal {
-    if let (Some(summary), Some(merged)) =
-        (summary, unsafe { state_ref::<PipelineWindow>(&mut state) })
-    {
+    // SAFETY: the moving state of this rollup is the `PipelineWindow` made by
+    // `pipeline_rollup_trans`.
+    let merged = unsafe { state_ref::<PipelineWindow>(&mut state) };
+    if let (Some(summary), Some(merged)) = (summary, merged) {
         merged.unmerge(PIPELINE_ROLLUP, &summary.0).or_raise();
     }
     state
@@ -129,6 +154,8 @@ fn pipeline_rollup_inverse(mut state: Internal, summary: Option<pipeline_summary
 
 /// The state's summary, or `None` when no usable row was seen.
 fn seen(state: &mut Internal) -> Option<PipelineSummary> {
+    // SAFETY: called only by the final functions of the moving aggregates, whose state is a
+    // `PipelineWindow` made by `pipeline_add` or `pipeline_rollup_trans`.
     unsafe { state_ref::<PipelineWindow>(state) }
         .map(|window| window.summary)
         .filter(|summary| summary.opportunities() > 0)

@@ -528,7 +528,7 @@ impl PipelineWindow {
 /// `crm.pipeline_summary`, changed in place per row: [`crate::common::flat`]). Plain old data:
 /// the two sums of money in `Decimal`'s 16-byte serialized form, and the sum of sales cycles in
 /// two 64-bit halves (a `u128` field would need 16-byte alignment, more than a varlena gives).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct PipelineFlat {
     won: u64,
@@ -614,9 +614,7 @@ impl PipelineFlat {
     }
 }
 
-// SAFETY: `repr(C)` with u64 fields and 16-byte arrays (offsets 0, 8, 16, 24, 40, 56, 64; size
-// 72, alignment 8): no padding, every byte pattern a value, which `validate` then checks.
-unsafe impl FlatState for PipelineFlat {
+impl FlatState for PipelineFlat {
     const KIND: u8 = 4;
     fn validate(self) -> MetricResult<Self> {
         // A decimal's serialized form is canonical exactly when it reads back to itself (no

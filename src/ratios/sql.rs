@@ -112,12 +112,16 @@ crate::raw_transition! {
     /// non-NULL row. The state is created on the first row, NULL or not (a moving-aggregate
     /// transition must never return NULL).
     fn crm_share_trans / pg_finfo_crm_share_trans (fcinfo) {
+        // SAFETY: sql/ratios.sql declares it (internal, boolean) as a moving transition: argument 0
+        // is NULL or the `ShareCounts` made by `raw_state` on an earlier row.
         let counts = unsafe { raw_state(fcinfo, SHARE, ShareCounts::default) };
+        // SAFETY: argument 1 exists, a boolean.
         if let Some(value) = unsafe { raw_arg(fcinfo, 1) } {
             if !counts.add(value.value() != 0) {
                 raise_from_raw(|| share_count_overflow(SHARE));
             }
         }
+        // SAFETY: `fcinfo` is the running call's.
         unsafe { raw_return_state(fcinfo, counts) }
     }
 }
@@ -126,7 +130,9 @@ crate::raw_transition! {
 /// `crm.conversion_rate(boolean)` (window frames).
 #[pg_extern(immutable, parallel_safe)]
 fn share_inverse(mut state: Internal, value: Option<bool>) -> Internal {
-    if let (Some(value), Some(counts)) = (value, unsafe { state_ref::<ShareCounts>(&mut state) }) {
+    // SAFETY: Postgres passes the moving state, the `ShareCounts` made by `crm_share_trans`.
+    let counts = unsafe { state_ref::<ShareCounts>(&mut state) };
+    if let (Some(value), Some(counts)) = (value, counts) {
         counts.remove(SHARE, value).or_raise();
     }
     state
@@ -136,6 +142,7 @@ fn share_inverse(mut state: Internal, value: Option<bool>) -> Internal {
 /// non-NULL rows.
 #[pg_extern(immutable, parallel_safe)]
 fn share_final(mut state: Internal) -> Option<f64> {
+    // SAFETY: Postgres passes the moving state, the `ShareCounts` made by `crm_share_trans`.
     unsafe { state_ref::<ShareCounts>(&mut state) }.and_then(|counts| counts.share())
 }
 

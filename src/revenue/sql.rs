@@ -31,29 +31,36 @@ crate::summary_type!(mrr_summary(MrrSummary));
 // ---------------------------------------------------------------------------------------------
 
 /// Per-row step of `crm.mrr_agg`: one customer-month. A NULL id, month or mrr skips the row.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a transition of `crm.mrr_agg`: a `crm.mrr_summary`, then
+/// (id, date, numeric) with an id of the type `key_of` reads.
 #[inline(always)]
 unsafe fn mrr_add(
     fcinfo: pg_sys::FunctionCallInfo,
     kind: KeyKind,
     key_of: unsafe fn(pg_sys::Datum) -> u128,
 ) -> pg_sys::Datum {
+    // SAFETY: argument 0 is a `crm.mrr_summary` (this function's contract).
     let mut state = unsafe { expanded_state_mut(fcinfo, || MrrSummary::new(kind)) };
-    let (Some(id), Some(month), Some(mrr)) = (
-        unsafe { raw_arg(fcinfo, 1) },
-        unsafe { raw_arg(fcinfo, 2) },
-        unsafe { raw_arg(fcinfo, 3) },
-    ) else {
+    // SAFETY: the transition has arguments 1 to 3 (this function's contract).
+    let arguments = unsafe { (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3)) };
+    let (Some(id), Some(month), Some(mrr)) = arguments else {
+        // SAFETY: `fcinfo` is the running call's; `state` is the object of its argument 0.
         return unsafe { expanded_return(fcinfo, state) };
     };
+    // SAFETY: `id` is a non-null id of the type `key_of` reads (this function's contract).
     let key = unsafe { key_of(id) };
     let summary = state.get();
     // A state passed in by hand may be a summary of another id type.
     summary.expect_key_kind(MRR_AGG, kind).or_raise();
+    // SAFETY: argument 3 is a non-null numeric.
     let added = unsafe { raw_decimal(MRR_AGG, "mrr", mrr) }
         .and_then(|mrr| summary.add(MRR_AGG, key, month.value() as i32, mrr));
     if let Err(error) = added {
         raise_from_raw(move || error);
     }
+    // SAFETY: `fcinfo` is the running call's; `state` is the object of its argument 0.
     unsafe { expanded_return(fcinfo, state) }
 }
 
@@ -63,11 +70,18 @@ unsafe fn bigint_key(datum: pg_sys::Datum) -> u128 {
 }
 
 /// Key of a text id datum: the 128-bit XXH3 hash of its bytes, as `key_from_text` computes it.
+///
+/// # Safety
+/// `datum` must be a non-null text datum.
 unsafe fn text_key(datum: pg_sys::Datum) -> u128 {
+    // SAFETY: a non-null text datum is a varlena (this function's contract).
     unsafe { raw_varlena_bytes(datum, xxhash_rust::xxh3::xxh3_128) }
 }
 
 /// Key of a uuid id datum (a pointer to its 16 bytes).
+///
+/// # Safety
+/// `datum` must be a non-null uuid datum.
 unsafe fn uuid_key(datum: pg_sys::Datum) -> u128 {
     // SAFETY: a non-null uuid datum points to 16 bytes.
     key_from_uuid(unsafe { *datum.cast_mut_ptr::<[u8; 16]>() })
@@ -76,6 +90,8 @@ unsafe fn uuid_key(datum: pg_sys::Datum) -> u128 {
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(bigint, date, numeric)`.
     fn crm_mrr_bigint_trans / pg_finfo_crm_mrr_bigint_trans (fcinfo) {
+        // SAFETY: sql/revenue.sql declares it (crm.mrr_summary, bigint, date, numeric), the id type
+        // the key function reads.
         unsafe { mrr_add(fcinfo, KeyKind::BigInt, bigint_key) }
     }
 }
@@ -83,6 +99,8 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(text, date, numeric)`.
     fn crm_mrr_text_trans / pg_finfo_crm_mrr_text_trans (fcinfo) {
+        // SAFETY: sql/revenue.sql declares it (crm.mrr_summary, text, date, numeric), the id type
+        // the key function reads.
         unsafe { mrr_add(fcinfo, KeyKind::Text, text_key) }
     }
 }
@@ -90,6 +108,8 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(uuid, date, numeric)`.
     fn crm_mrr_uuid_trans / pg_finfo_crm_mrr_uuid_trans (fcinfo) {
+        // SAFETY: sql/revenue.sql declares it (crm.mrr_summary, uuid, date, numeric), the id type
+        // the key function reads.
         unsafe { mrr_add(fcinfo, KeyKind::Uuid, uuid_key) }
     }
 }

@@ -141,6 +141,7 @@ fn prepared(bytes: &[u8]) -> Rc<BusinessHours> {
 /// # Safety
 /// `datum` must be a non-null `crm.business_calendar` datum.
 unsafe fn prepared_argument(datum: pg_sys::Datum) -> Rc<BusinessHours> {
+    // SAFETY: a non-null `crm.business_calendar` datum is a varlena (this function's contract).
     unsafe { with_varlena_bytes(datum, prepared) }
 }
 
@@ -171,6 +172,8 @@ fn interval(micros: i64) -> Option<Interval> {
 /// # Safety
 /// `datum` must be a non-null `interval` datum.
 unsafe fn interval_argument(datum: pg_sys::Datum) -> pg_sys::Interval {
+    // SAFETY: a non-null interval datum points to an `Interval` (this function's contract),
+    // which is copied out.
     unsafe { *datum.cast_mut_ptr::<pg_sys::Interval>() }
 }
 
@@ -199,6 +202,8 @@ unsafe fn strict_arguments<const N: usize>(
 ) -> Option<[pg_sys::Datum; N]> {
     let mut arguments = [pg_sys::Datum::from(0usize); N];
     for (index, slot) in arguments.iter_mut().enumerate() {
+        // SAFETY: `index` < `N`, and the call has at least `N` arguments (this function's
+        // contract).
         *slot = unsafe { raw_arg(fcinfo, index) }?;
     }
     Some(arguments)
@@ -209,6 +214,7 @@ unsafe fn strict_arguments<const N: usize>(
 /// # Safety
 /// `fcinfo` must be the call info of the running function.
 unsafe fn return_null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: `fcinfo` is the running call's, valid for writes (this function's contract).
     unsafe { (*fcinfo).isnull = true };
     pg_sys::Datum::from(0usize)
 }
@@ -216,9 +222,13 @@ unsafe fn return_null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
 crate::raw_transition! {
     /// `crm.business_time(cal, from, to)`: business time in [from, to) as an interval.
     fn crm_business_time / pg_finfo_crm_business_time (fcinfo) {
+        // SAFETY: sql/service.sql declares it (crm.business_calendar, timestamptz, timestamptz):
+        // three arguments.
         let Some([calendar, from, to]) = (unsafe { strict_arguments::<3>(fcinfo) }) else {
+            // SAFETY: `fcinfo` is the running call's.
             return unsafe { return_null(fcinfo) };
         };
+        // SAFETY: argument 0 is a non-null `crm.business_calendar`.
         unsafe {
             let hours = prepared_argument(calendar);
             let micros = hours
@@ -233,9 +243,14 @@ crate::raw_transition! {
     /// `crm.business_add(cal, from, amount)`: the instant by which `amount` of business time
     /// has passed since `from`.
     fn crm_business_add / pg_finfo_crm_business_add (fcinfo) {
+        // SAFETY: sql/service.sql declares it (crm.business_calendar, timestamptz, interval): three
+        // arguments.
         let Some([calendar, from, amount]) = (unsafe { strict_arguments::<3>(fcinfo) }) else {
+            // SAFETY: `fcinfo` is the running call's.
             return unsafe { return_null(fcinfo) };
         };
+        // SAFETY: argument 0 is a non-null `crm.business_calendar`, argument 2 a non-null
+        // interval.
         unsafe {
             let hours = prepared_argument(calendar);
             let amount =
@@ -251,9 +266,12 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// `crm.is_business_time(cal, at)`.
     fn crm_is_business_time / pg_finfo_crm_is_business_time (fcinfo) {
+        // SAFETY: sql/service.sql declares it (crm.business_calendar, timestamptz): two arguments.
         let Some([calendar, at]) = (unsafe { strict_arguments::<2>(fcinfo) }) else {
+            // SAFETY: `fcinfo` is the running call's.
             return unsafe { return_null(fcinfo) };
         };
+        // SAFETY: argument 0 is a non-null `crm.business_calendar`.
         unsafe {
             let hours = prepared_argument(calendar);
             let inside = hours
@@ -413,6 +431,8 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, form: ServiceForm) -> pg
 crate::raw_transition! {
     /// Transition function of `crm.service_agg` (elapsed time).
     fn crm_service_agg_trans / pg_finfo_crm_service_agg_trans (fcinfo) {
+        // SAFETY: sql/service.sql declares this transition of `crm.service_agg`
+        // (crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean).
         unsafe { service_add(fcinfo, ServiceForm::Elapsed) }
     }
 }
@@ -420,6 +440,9 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.service_agg` with a calendar (business time).
     fn crm_service_agg_calendar_trans / pg_finfo_crm_service_agg_calendar_trans (fcinfo) {
+        // SAFETY: sql/service.sql declares this transition of `crm.service_agg`
+        // (crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean,
+        // crm.business_calendar).
         unsafe { service_add(fcinfo, ServiceForm::Calendar) }
     }
 }
@@ -428,6 +451,9 @@ crate::raw_transition! {
     /// Transition function of `crm.service_agg` with a calendar and `as_of` (business time,
     /// tickets as they stood at `as_of`).
     fn crm_service_agg_as_of_trans / pg_finfo_crm_service_agg_as_of_trans (fcinfo) {
+        // SAFETY: sql/service.sql declares this transition of `crm.service_agg`
+        // (crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean,
+        // crm.business_calendar, timestamptz).
         unsafe { service_add(fcinfo, ServiceForm::AsOf) }
     }
 }
@@ -675,13 +701,16 @@ unsafe fn sla_met(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm) -> Option<boo
         (Some(as_of), Some(response)) if response <= as_of => (response, "first_response_at"),
         (Some(as_of), _) => (as_of, "as_of"),
     };
-    let hours = (form != SlaForm::Elapsed).then(|| prepared_argument(calendar));
+    // SAFETY: with a calendar form, `calendar` is argument 4, a non-null
+    // `crm.business_calendar` (the `?` above returned for NULL).
+    let hours = (form != SlaForm::Elapsed).then(|| unsafe { prepared_argument(calendar) });
     let kind = if form == SlaForm::Elapsed {
         TimeKind::Elapsed
     } else {
         TimeKind::Business
     };
-    let target = sla_target(SLA_ATTAINMENT, kind, interval_argument(target)).or_raise();
+    // SAFETY: `target` is argument 3, a non-null interval.
+    let target = sla_target(SLA_ATTAINMENT, kind, unsafe { interval_argument(target) }).or_raise();
     let taken = duration(SLA_ATTAINMENT, hours.as_deref(), created, end, what).or_raise();
     match what {
         // Still waiting at as_of: breached once past the target, else pending (skipped).
@@ -735,6 +764,9 @@ crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
     /// first_response_at, target)`, state internal.
     fn crm_sla_trans / pg_finfo_crm_sla_trans (fcinfo) {
+        // SAFETY: sql/service.sql declares this moving transition of `crm.sla_attainment`
+        // (internal, timestamptz, timestamptz, interval); argument 0 is the `ShareCounts` its
+        // transition made.
         unsafe { sla_step(fcinfo, SlaForm::Elapsed, false) }
     }
 }
@@ -742,6 +774,9 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(created_at, first_response_at, target)`.
     fn crm_sla_inverse / pg_finfo_crm_sla_inverse (fcinfo) {
+        // SAFETY: sql/service.sql declares this inverse transition of `crm.sla_attainment`
+        // (internal, timestamptz, timestamptz, interval); argument 0 is the `ShareCounts` its
+        // transition made.
         unsafe { sla_step(fcinfo, SlaForm::Elapsed, true) }
     }
 }
@@ -750,6 +785,9 @@ crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
     /// first_response_at, target, cal)`, state internal.
     fn crm_sla_calendar_trans / pg_finfo_crm_sla_calendar_trans (fcinfo) {
+        // SAFETY: sql/service.sql declares this moving transition of `crm.sla_attainment`
+        // (internal, timestamptz, timestamptz, interval, crm.business_calendar); argument 0 is the
+        // `ShareCounts` its transition made.
         unsafe { sla_step(fcinfo, SlaForm::Calendar, false) }
     }
 }
@@ -757,6 +795,9 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(..., cal)`.
     fn crm_sla_calendar_inverse / pg_finfo_crm_sla_calendar_inverse (fcinfo) {
+        // SAFETY: sql/service.sql declares this inverse transition of `crm.sla_attainment`
+        // (internal, timestamptz, timestamptz, interval, crm.business_calendar); argument 0 is the
+        // `ShareCounts` its transition made.
         unsafe { sla_step(fcinfo, SlaForm::Calendar, true) }
     }
 }
@@ -765,6 +806,9 @@ crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
     /// first_response_at, target, cal, as_of)`, state internal.
     fn crm_sla_as_of_trans / pg_finfo_crm_sla_as_of_trans (fcinfo) {
+        // SAFETY: sql/service.sql declares this moving transition of `crm.sla_attainment`
+        // (internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz);
+        // argument 0 is the `ShareCounts` its transition made.
         unsafe { sla_step(fcinfo, SlaForm::AsOf, false) }
     }
 }
@@ -772,6 +816,9 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(..., cal, as_of)`.
     fn crm_sla_as_of_inverse / pg_finfo_crm_sla_as_of_inverse (fcinfo) {
+        // SAFETY: sql/service.sql declares this inverse transition of `crm.sla_attainment`
+        // (internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz);
+        // argument 0 is the `ShareCounts` its transition made.
         unsafe { sla_step(fcinfo, SlaForm::AsOf, true) }
     }
 }
@@ -788,6 +835,7 @@ unsafe fn fcr_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     // SAFETY: the state of `crm.fcr_rate` is a `ShareCounts` made here; arguments 1 to 3 exist
     // (an int4 and two booleans, by value).
     let counts = unsafe { raw_state(fcinfo, FCR_RATE, ShareCounts::default) };
+    // SAFETY: the transition of `crm.fcr_rate` has arguments 1 to 3 (this function's contract).
     let (agent_replies, reopened, resolved) =
         unsafe { (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3)) };
     if resolved.is_some_and(|datum| datum.value() & 0xff != 0) {
@@ -813,6 +861,8 @@ crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(created_at, first_response_at, target)` on
     /// its `crm.share_state`.
     fn crm_sla_state_trans / pg_finfo_crm_sla_state_trans (fcinfo) {
+        // SAFETY: sql/service.sql declares this transition of `crm.sla_attainment`
+        // (crm.share_state, timestamptz, timestamptz, interval).
         unsafe { sla_state_step(fcinfo, SlaForm::Elapsed) }
     }
 }
@@ -820,6 +870,8 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(..., cal)` on its `crm.share_state`.
     fn crm_sla_calendar_state_trans / pg_finfo_crm_sla_calendar_state_trans (fcinfo) {
+        // SAFETY: sql/service.sql declares this transition of `crm.sla_attainment`
+        // (crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar).
         unsafe { sla_state_step(fcinfo, SlaForm::Calendar) }
     }
 }
@@ -827,6 +879,9 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(..., cal, as_of)` on its `crm.share_state`.
     fn crm_sla_as_of_state_trans / pg_finfo_crm_sla_as_of_state_trans (fcinfo) {
+        // SAFETY: sql/service.sql declares this transition of `crm.sla_attainment`
+        // (crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar,
+        // timestamptz).
         unsafe { sla_state_step(fcinfo, SlaForm::AsOf) }
     }
 }
@@ -879,8 +934,10 @@ fn fcr_inverse(
     reopened: Option<bool>,
     resolved: Option<bool>,
 ) -> Internal {
-    if let (Some(counts), Some(true)) = (unsafe { state_ref::<ShareCounts>(&mut state) }, resolved)
-    {
+    // SAFETY: Postgres passes the moving state of `crm.fcr_rate`, the `ShareCounts` made by
+    // `fcr_add` (`raw_state`).
+    let counts = unsafe { state_ref::<ShareCounts>(&mut state) };
+    if let (Some(counts), Some(true)) = (counts, resolved) {
         if let Some(first) = first_contact(agent_replies, reopened) {
             counts.remove(FCR_RATE, first).or_raise();
         }
@@ -892,6 +949,8 @@ fn fcr_inverse(
 /// share, NULL without rows.
 #[pg_extern(immutable, parallel_safe)]
 fn service_share_final(mut state: Internal) -> Option<f64> {
+    // SAFETY: Postgres passes the moving state of these aggregates, a `ShareCounts` made by
+    // `raw_state` in their moving transitions.
     unsafe { state_ref::<ShareCounts>(&mut state) }.and_then(|counts| counts.share())
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 const STATE_NAME: &str = "crm.customer_period_state";
 
 /// Per-period counts. All u64. Exact under any split; `merge` adds field-wise.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct PeriodCounts {
     /// S: started before `period_start` and not ended before it.
@@ -405,7 +405,7 @@ fn denominator_of_tag(tag: u64) -> Option<Option<Denominator>> {
 /// Working form of a [`PeriodState`] as the state of the one-step aggregates (SQL type
 /// `crm.customer_period_state`, changed in place per row: [`crate::common::flat`]). Plain old
 /// data: the denominator as its tag ([`denominator_tag`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct PeriodFlat {
     counts: PeriodCounts,
@@ -458,9 +458,7 @@ impl PeriodFlat {
     }
 }
 
-// SAFETY: `repr(C)` with eight u64 fields (the six of `PeriodCounts`, also `repr(C)`, then two):
-// no padding, every byte pattern a value, which `validate` then checks.
-unsafe impl FlatState for PeriodFlat {
+impl FlatState for PeriodFlat {
     const KIND: u8 = 5;
     fn validate(self) -> MetricResult<Self> {
         if denominator_of_tag(self.denominator).is_none() {

@@ -7,7 +7,9 @@ use serde::Deserialize;
 
 /// Counts of CSAT answers: how many answered and how many were satisfied. The state of the
 /// CSAT aggregates (SQL type `crm.csat_state`, text form `{"satisfied":3,"responses":4}`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, bytemuck::Pod, bytemuck::Zeroable,
+)]
 #[serde(deny_unknown_fields)]
 #[repr(C)]
 pub struct CsatCounts {
@@ -193,8 +195,7 @@ impl CsatCounts {
     }
 }
 
-// SAFETY: `repr(C)` with two u64 fields: no padding, every byte pattern a value.
-unsafe impl FlatState for CsatCounts {
+impl FlatState for CsatCounts {
     const KIND: u8 = 2;
     fn validate(self) -> MetricResult<Self> {
         self.checked(MetricError::InvalidBinary)

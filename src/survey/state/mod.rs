@@ -28,7 +28,9 @@ pub fn count_overflow(function: &str) -> MetricError {
 
 /// Counts of NPS answers. Promoters score 9–10, passives 7–8, detractors 0–6.
 /// `repr(C)`: the three counters are contiguous, so the per-row step can address one by index.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, bytemuck::Pod, bytemuck::Zeroable,
+)]
 #[serde(deny_unknown_fields)]
 #[repr(C)]
 pub struct NpsCounts {
@@ -312,8 +314,7 @@ impl NpsCounts {
     }
 }
 
-// SAFETY: `repr(C)` with three u64 fields: no padding, every byte pattern a value.
-unsafe impl FlatState for NpsCounts {
+impl FlatState for NpsCounts {
     const KIND: u8 = 1;
     fn validate(self) -> MetricResult<Self> {
         self.check_total("crm.nps_summary", MetricError::InvalidBinary)
