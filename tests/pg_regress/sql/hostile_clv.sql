@@ -128,7 +128,9 @@ $q$SELECT crm.clv(crm.bgnbd_model(1e-308, 1e308, 4.9e-324, 1.7976931348623157e30
 -- Interval horizons.
 $q$SELECT crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), NULL::interval, 'week')$q$,
 $q$SELECT crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), interval '52 weeks', NULL)$q$,
-$q$SELECT crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), h, 'week') FROM unnest(ARRAY['0', '1 microsecond', '-1 microsecond', '1 mon -1 day', '-1 mon 31 days', '178000000 years']::interval[]) h$q$,
+$q$SELECT crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), h, 'week') FROM unnest(ARRAY['0', '1 microsecond', '1 mon -1 day', '-1 mon 31 days', '1000 years']::interval[]) h$q$,
+$q$SELECT crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), interval '178000000 years', 'week')$q$,
+$q$SELECT crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), interval '-1 microsecond', 'week')$q$,
 $q$SELECT crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), interval '-52 weeks', 'week')$q$,
 $q$SELECT crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), 'infinity'::interval, 'week')$q$,
 $q$SELECT crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), interval '52 weeks', 'fortnight')$q$,
