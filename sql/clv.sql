@@ -158,6 +158,8 @@ COMMENT ON FUNCTION crm.clv(numeric, double precision) IS
     'Simple CLV = arpa / churn_rate (NULL when churn_rate is 0). Example: SELECT crm.clv(100, 0.04); -- 2500';
 COMMENT ON FUNCTION crm.clv(crm.bgnbd_model, crm.gamma_gamma_model, integer, double precision, double precision, numeric, integer, double precision, text) IS
     'Discounted CLV of a customer over horizon_months: sum over months k of E[spend] * (E[Y(k f)] - E[Y((k-1) f)]) / (1 + monthly_discount_rate)^k, f = time units per month; frequency, recency, t in time_unit.';
+COMMENT ON FUNCTION crm.clv(crm.bgnbd_model, crm.gamma_gamma_model, integer, double precision, double precision, numeric, interval, double precision, text) IS
+    'Discounted CLV of a customer over a horizon interval (months of 365.25/12 days): the whole months as the horizon_months form sums them, then a final partial month discounted at the horizon; at most 100 years. Example: crm.clv(bg, gg, frequency, recency, t, monetary_value, interval ''1 year'', 0.01, ''week'').';
 COMMENT ON FUNCTION crm.bgnbd_model(double precision, double precision, double precision, double precision) IS
     'A BG/NBD model from known parameters r, alpha, a, b (each positive and finite).';
 COMMENT ON FUNCTION crm.gamma_gamma_model(double precision, double precision, double precision) IS
@@ -177,6 +179,10 @@ COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, double precision) IS
     'E[X(t)]: expected purchases of a new customer within horizon time units (BG/NBD).';
 COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, double precision, integer, double precision, double precision) IS
     'E[Y(t) | x, t_x, T]: expected purchases within the next horizon time units of a customer with that frequency, recency and t (BG/NBD).';
+COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, interval, text) IS
+    'E[X(t)]: expected purchases of a new customer within the horizon interval, read in time_unit (day, week, month, year: the unit the model was fitted in; a year is 365.25 days, a month 365.25/12). Example: crm.expected_purchases(m, interval ''52 weeks'', ''week'').';
+COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, interval, text, integer, double precision, double precision) IS
+    'E[Y(t) | x, t_x, T]: expected purchases within the horizon interval, read in time_unit (the unit of the model, recency and t), of a customer with that frequency, recency and t (BG/NBD).';
 COMMENT ON FUNCTION crm.probability_alive(crm.bgnbd_model, integer, double precision, double precision) IS
     'P(alive | x, t_x, T): probability that a customer with that frequency, recency and t is still active (BG/NBD).';
 COMMENT ON FUNCTION crm.expected_average_value(crm.gamma_gamma_model, integer, numeric) IS

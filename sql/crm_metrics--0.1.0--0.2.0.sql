@@ -1135,3 +1135,24 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'open_pipeline_velocity_wrapper';
 COMMENT ON FUNCTION crm.open_pipeline_velocity(crm.pipeline_summary, interval) IS
     'Open pipeline velocity, as CRMs show it: open deals x win_rate x average_deal_size / (sales_cycle / per), the value the deals still open are expected to bring per per (default ''1 day''); NULL when nothing was won. crm.pipeline_velocity counts every opportunity instead.';
+
+-- Horizons also as intervals (crm.expected_purchases and the discounted crm.clv), as a fresh
+-- CREATE EXTENSION makes them, with their comments (as in sql/clv.sql).
+CREATE FUNCTION crm."expected_purchases"("model" crm.bgnbd_model, "horizon" interval, "time_unit" text)
+    RETURNS double precision
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgnbd_expected_purchases_interval_wrapper';
+CREATE FUNCTION crm."expected_purchases"("model" crm.bgnbd_model, "horizon" interval, "time_unit" text,
+    "frequency" INT, "recency" double precision, "t" double precision)
+    RETURNS double precision
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgnbd_conditional_expected_purchases_interval_wrapper';
+CREATE FUNCTION crm."clv"("bg" crm.bgnbd_model, "gg" crm.gamma_gamma_model, "frequency" INT,
+    "recency" double precision, "t" double precision, "monetary_value" NUMERIC, "horizon" interval,
+    "monthly_discount_rate" double precision, "time_unit" text)
+    RETURNS double precision
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'clv_discounted_interval_wrapper';
+COMMENT ON FUNCTION crm.clv(crm.bgnbd_model, crm.gamma_gamma_model, integer, double precision, double precision, numeric, interval, double precision, text) IS
+    'Discounted CLV of a customer over a horizon interval (months of 365.25/12 days): the whole months as the horizon_months form sums them, then a final partial month discounted at the horizon; at most 100 years. Example: crm.clv(bg, gg, frequency, recency, t, monetary_value, interval ''1 year'', 0.01, ''week'').';
+COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, interval, text) IS
+    'E[X(t)]: expected purchases of a new customer within the horizon interval, read in time_unit (day, week, month, year: the unit the model was fitted in; a year is 365.25 days, a month 365.25/12). Example: crm.expected_purchases(m, interval ''52 weeks'', ''week'').';
+COMMENT ON FUNCTION crm.expected_purchases(crm.bgnbd_model, interval, text, integer, double precision, double precision) IS
+    'E[Y(t) | x, t_x, T]: expected purchases within the horizon interval, read in time_unit (the unit of the model, recency and t), of a customer with that frequency, recency and t (BG/NBD).';

@@ -2,7 +2,8 @@
 //! accessors and predictions. Aggregates, the `crm.rfm` composite type and the raw transition
 //! functions are declared in `sql/clv.sql`.
 use super::state::bgnbd::{self, BgNbdModel};
-use super::state::gamma_gamma::{self, discounted_clv, GammaGammaModel};
+use super::state::gamma_gamma::{self, discounted_clv, discounted_clv_interval, GammaGammaModel};
+use super::state::interval_in_units;
 use super::state::purchases::PurchaseDays;
 use super::state::rows::WeightedRows;
 use super::state::sbg::{self, SbgModel};
@@ -21,6 +22,7 @@ use crate::common::pg::{
     bigint, raise, raise_from_raw, raw_arg, raw_return_unchanged, varlena_from_bytes, OrRaise,
     TextArg,
 };
+use pgrx::datum::Interval;
 use pgrx::prelude::*;
 use rust_decimal::Decimal;
 
@@ -29,6 +31,7 @@ const GAMMA_GAMMA_FIT: &str = "crm.gamma_gamma_fit";
 const SBG_FIT: &str = "crm.sbg_fit";
 const RFM_AGG: &str = "crm.rfm_agg";
 const CLV: &str = "crm.clv";
+const EXPECTED_PURCHASES: &str = "crm.expected_purchases";
 
 /// A fitted or built BG/NBD model; text form
 /// `{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}`.
@@ -807,6 +810,55 @@ fn bgnbd_conditional_expected_purchases(
         .or_raise()
 }
 
+/// The fields (months, days, microseconds) of an `interval` argument.
+fn interval_fields(value: &Interval) -> (i32, i32, i64) {
+    (value.months(), value.days(), value.micros())
+}
+
+/// A `horizon` interval in `time_unit` (day, week, month, year: the unit the model was fitted
+/// in; a month of the interval is 365.25/12 days).
+fn horizon_in_units(function: &str, horizon: &Interval, time_unit: TextArg) -> f64 {
+    let time_unit = time_unit.name(function, "time unit").or_raise();
+    interval_in_units(function, interval_fields(horizon), time_unit, || {
+        format!("'{horizon}'")
+    })
+    .or_raise()
+}
+
+/// E[X(t)]: expected purchases of a new customer within the `horizon` interval, read in
+/// `time_unit` (the unit the model was fitted in; `interval '1 year'` is 365.25 days, a month
+/// 365.25/12 days).
+#[pg_extern(immutable, parallel_safe, strict, name = "expected_purchases")]
+fn bgnbd_expected_purchases_interval(
+    model: bgnbd_model,
+    horizon: Interval,
+    time_unit: TextArg,
+) -> f64 {
+    let horizon = horizon_in_units(EXPECTED_PURCHASES, &horizon, time_unit);
+    model
+        .0
+        .expected_purchases(EXPECTED_PURCHASES, horizon)
+        .or_raise()
+}
+
+/// E[Y(t) | x, t_x, T]: expected purchases within the `horizon` interval of a customer with
+/// that history, the interval read in `time_unit` (the unit of the model and of recency and t).
+#[pg_extern(immutable, parallel_safe, strict, name = "expected_purchases")]
+fn bgnbd_conditional_expected_purchases_interval(
+    model: bgnbd_model,
+    horizon: Interval,
+    time_unit: TextArg,
+    frequency: i32,
+    recency: f64,
+    t: f64,
+) -> f64 {
+    let horizon = horizon_in_units(EXPECTED_PURCHASES, &horizon, time_unit);
+    model
+        .0
+        .conditional_expected_purchases(EXPECTED_PURCHASES, horizon, frequency, recency, t)
+        .or_raise()
+}
+
 /// P(alive | x, t_x, T) under a BG/NBD model.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn probability_alive(model: bgnbd_model, frequency: i32, recency: f64, t: f64) -> f64 {
@@ -859,6 +911,39 @@ fn clv_discounted(
         horizon_months,
         monthly_discount_rate,
         time_unit,
+    )
+    .or_raise()
+}
+
+/// Discounted CLV over the `horizon` interval from BG/NBD purchases and Gamma-Gamma spend: whole
+/// months of 365.25/12 days as the `horizon_months` form sums them, then a final partial month
+/// discounted at the horizon; at most 100 years.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(immutable, parallel_safe, strict, name = "clv")]
+fn clv_discounted_interval(
+    bg: bgnbd_model,
+    gg: gamma_gamma_model,
+    frequency: i32,
+    recency: f64,
+    t: f64,
+    monetary_value: AnyNumeric,
+    horizon: Interval,
+    monthly_discount_rate: f64,
+    time_unit: TextArg,
+) -> f64 {
+    let time_unit = time_unit.name(CLV, "time unit").or_raise();
+    discounted_clv_interval(
+        CLV,
+        &bg.0,
+        &gg.0,
+        frequency,
+        recency,
+        t,
+        float_of(monetary_value),
+        interval_fields(&horizon),
+        monthly_discount_rate,
+        time_unit,
+        || format!("'{horizon}'"),
     )
     .or_raise()
 }
@@ -926,9 +1011,12 @@ extension_sql_file!(
         sbg_customers,
         bgnbd_expected_purchases,
         bgnbd_conditional_expected_purchases,
+        bgnbd_expected_purchases_interval,
+        bgnbd_conditional_expected_purchases_interval,
         probability_alive,
         expected_average_value,
         clv_discounted,
+        clv_discounted_interval,
         survival,
         sbg_retention_rate,
         expected_lifetime,

@@ -340,3 +340,30 @@ fn boundary_maxima_are_refused_not_returned() {
     // The published CDNOW fit is well inside the limits.
     assert!(fit(F, &cdnow_rows()).unwrap().is_some());
 }
+
+#[test]
+fn interval_horizons_match_horizons_in_units() {
+    use crate::clv::state::interval_in_units;
+    let model = paper_model();
+    let shown = || "'x'".to_string();
+    // interval '52 weeks' is stored as 364 days: exactly horizon 52 in weeks.
+    let weeks_52 = interval_in_units(F, (0, 364, 0), "week", shown).unwrap();
+    assert_eq!(
+        model.expected_purchases(F, weeks_52).unwrap(),
+        model.expected_purchases(F, 52.0).unwrap()
+    );
+    assert_eq!(
+        model
+            .conditional_expected_purchases(F, weeks_52, 2, 30.43, 38.86)
+            .unwrap(),
+        model
+            .conditional_expected_purchases(F, 52.0, 2, 30.43, 38.86)
+            .unwrap()
+    );
+    // interval '1 year' in weeks: 365.25/7.
+    let year = interval_in_units(F, (12, 0, 0), "week", shown).unwrap();
+    assert_eq!(
+        model.expected_purchases(F, year).unwrap(),
+        model.expected_purchases(F, 365.25 / 7.0).unwrap()
+    );
+}

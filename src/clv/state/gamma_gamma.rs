@@ -7,8 +7,9 @@ use super::optimize::{minimize, Objective};
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, ln_gamma};
 use super::{
-    binary_parameter, check_estimate, check_identifiable, days_per_unit, fit_failure, invalid,
-    positive_parameter, text_parameter, ClvResult, FitInfo, FitText,
+    binary_parameter, check_estimate, check_identifiable, days_per_unit, fit_failure,
+    interval_months, invalid, positive_parameter, text_parameter, ClvResult, FitInfo, FitText,
+    DAYS_PER_MONTH,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -291,15 +292,76 @@ pub fn discounted_clv(
             "{function}: horizon_months {horizon_months} is more than {MAX_HORIZON_MONTHS} (100 years)"
         )));
     }
+    discounted_clv_months(
+        function,
+        purchases,
+        spend,
+        (frequency, recency, age, monetary_value),
+        f64::from(horizon_months),
+        monthly_discount_rate,
+        units_per_month,
+    )
+}
+
+/// Discounted CLV of one customer over an `interval` horizon read as months of 365.25/12 days
+/// (see [`interval_months`]): whole months as [`discounted_clv`] sums them, then a final
+/// partial month, the purchases from the last whole month to the horizon discounted at the
+/// horizon, (1 + d)^H with H fractional. A whole number of months gives exactly the
+/// `horizon_months` result; over 100 years is 22023, like `horizon_months`.
+#[allow(clippy::too_many_arguments)]
+pub fn discounted_clv_interval(
+    function: &str,
+    purchases: &BgNbdModel,
+    spend: &GammaGammaModel,
+    frequency: i32,
+    recency: f64,
+    age: f64,
+    monetary_value: f64,
+    horizon: (i32, i32, i64),
+    monthly_discount_rate: f64,
+    time_unit: &str,
+    shown: impl Fn() -> String,
+) -> ClvResult<f64> {
+    let units_per_month = DAYS_PER_MONTH / days_per_unit(function, time_unit)?;
+    let months = interval_months(function, horizon, &shown)?;
+    if months > f64::from(MAX_HORIZON_MONTHS) {
+        return Err(invalid(format!(
+            "{function}: horizon {} is more than {MAX_HORIZON_MONTHS} months (100 years)",
+            shown()
+        )));
+    }
+    discounted_clv_months(
+        function,
+        purchases,
+        spend,
+        (frequency, recency, age, monetary_value),
+        months,
+        monthly_discount_rate,
+        units_per_month,
+    )
+}
+
+/// The sum of [`discounted_clv`] and [`discounted_clv_interval`] over `horizon_months`
+/// (non-negative, at most 100 years; a fraction is a final partial month).
+fn discounted_clv_months(
+    function: &str,
+    purchases: &BgNbdModel,
+    spend: &GammaGammaModel,
+    (frequency, recency, age, monetary_value): (i32, f64, f64, f64),
+    horizon_months: f64,
+    monthly_discount_rate: f64,
+    units_per_month: f64,
+) -> ClvResult<f64> {
     if !monthly_discount_rate.is_finite() || monthly_discount_rate <= -1.0 {
         return Err(invalid(format!(
             "{function}: monthly_discount_rate {monthly_discount_rate} must be finite and greater than -1"
         )));
     }
     let value = spend.expected_average_value(function, frequency, monetary_value)?;
+    let whole_months = horizon_months.floor() as i32;
     let mut total = 0.0;
     let mut previous = 0.0;
-    for month in 1..=horizon_months {
+    for month in 1..=whole_months {
         // Each month sums a hypergeometric series: check every month.
         interrupt::check();
         let cumulative = purchases.conditional_expected_purchases(
@@ -311,6 +373,17 @@ pub fn discounted_clv(
         )?;
         total += value * (cumulative - previous) / (1.0 + monthly_discount_rate).powi(month);
         previous = cumulative;
+    }
+    if horizon_months > f64::from(whole_months) {
+        let cumulative = purchases.conditional_expected_purchases(
+            function,
+            horizon_months * units_per_month,
+            frequency,
+            recency,
+            age,
+        )?;
+        total +=
+            value * (cumulative - previous) / (1.0 + monthly_discount_rate).powf(horizon_months);
     }
     if total.is_finite() {
         Ok(total)
@@ -459,6 +532,55 @@ mod tests {
                 "{error:?}"
             );
         }
+        // Interval horizons: whole months give exactly the horizon_months sum, a year of days
+        // (365 days 6 hours) the same to rounding, 52 weeks falls between 11 and 12 months.
+        let over = |fields: (i32, i32, i64)| {
+            discounted_clv_interval(
+                F,
+                &purchases,
+                &spend,
+                2,
+                30.43,
+                38.86,
+                22.35,
+                fields,
+                0.01,
+                "week",
+                || "'x'".to_string(),
+            )
+        };
+        assert_eq!(over((12, 0, 0)).unwrap(), clv);
+        assert!((over((0, 365, 21_600_000_000)).unwrap() / clv - 1.0).abs() < 1e-12);
+        let eleven = discounted_clv(
+            F, &purchases, &spend, 2, 30.43, 38.86, 22.35, 11, 0.01, "week",
+        )
+        .unwrap();
+        let weeks_52 = over((0, 364, 0)).unwrap();
+        assert!(
+            eleven < weeks_52 && weeks_52 < clv,
+            "{eleven} {weeks_52} {clv}"
+        );
+        assert_eq!(over((0, 0, 0)).unwrap(), 0.0);
+        for (fields, message) in [
+            (
+                (1_200, 1, 0),
+                "crm.test: horizon 'x' is more than 1200 months (100 years)",
+            ),
+            (
+                (i32::MAX, 0, 0),
+                "crm.test: horizon 'x' is more than 1200 months (100 years)",
+            ),
+            ((0, -7, 0), "crm.test: horizon 'x' is negative"),
+        ] {
+            assert_eq!(
+                over(fields).unwrap_err().error,
+                MetricError::InvalidParameter(message.into())
+            );
+        }
+        assert!(matches!(
+            over((i32::MAX, i32::MAX, i64::MAX)).unwrap_err().error,
+            MetricError::DatetimeOverflow(_)
+        ));
         let heavy_tail = GammaGammaModel::from_parameters(F, 1.0, 0.5, 1.0).unwrap();
         assert!(heavy_tail
             .expected_average_value(F, 0, 0.0)

@@ -64,6 +64,66 @@ pub fn days_per_unit(function: &str, unit: &str) -> ClvResult<f64> {
     }
 }
 
+/// Days in one month of an `interval` horizon: 365.25/12, the `'month'` time unit.
+pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
+const MICROSECONDS_PER_DAY: f64 = 86_400_000_000.0;
+
+/// The length of an `interval` horizon (its fields: months, days, microseconds) in days: a
+/// month is 365.25/12 days, a day 1 day, microseconds exact. Infinite intervals (Postgres 17
+/// stores them as every field at its maximum or minimum) are 22008, a negative length 22023;
+/// `shown` writes the value for the message.
+pub fn interval_days(
+    function: &str,
+    (months, days, microseconds): (i32, i32, i64),
+    shown: impl FnOnce() -> String,
+) -> ClvResult<f64> {
+    let infinite = (months, days, microseconds) == (i32::MAX, i32::MAX, i64::MAX)
+        || (months, days, microseconds) == (i32::MIN, i32::MIN, i64::MIN);
+    if infinite {
+        return Err(MetricError::DatetimeOverflow(format!(
+            "{function}: horizon {} must be finite",
+            shown()
+        ))
+        .into());
+    }
+    let length = f64::from(months) * DAYS_PER_MONTH
+        + f64::from(days)
+        + microseconds as f64 / MICROSECONDS_PER_DAY;
+    if length < 0.0 {
+        return Err(invalid(format!(
+            "{function}: horizon {} is negative",
+            shown()
+        )));
+    }
+    Ok(length)
+}
+
+/// The length of an `interval` horizon in `time_unit` (the unit the model was fitted in; see
+/// [`interval_days`] and [`days_per_unit`]).
+pub fn interval_in_units(
+    function: &str,
+    fields: (i32, i32, i64),
+    time_unit: &str,
+    shown: impl FnOnce() -> String,
+) -> ClvResult<f64> {
+    let per_unit = days_per_unit(function, time_unit)?;
+    Ok(interval_days(function, fields, shown)? / per_unit)
+}
+
+/// The length of an `interval` horizon in months of 365.25/12 days; a horizon of months only
+/// is its exact month count.
+pub fn interval_months(
+    function: &str,
+    fields: (i32, i32, i64),
+    shown: impl FnOnce() -> String,
+) -> ClvResult<f64> {
+    let days = interval_days(function, fields, shown)?;
+    Ok(match fields {
+        (months, 0, 0) => f64::from(months),
+        _ => days / DAYS_PER_MONTH,
+    })
+}
+
 /// A model parameter given by the user: positive and finite, else 22023.
 pub fn positive_parameter(function: &str, name: &str, value: f64) -> ClvResult<f64> {
     if value.is_finite() && value > 0.0 {
@@ -355,6 +415,70 @@ pub fn state_from_text<S>(
 #[cfg(test)]
 mod text_tests {
     use super::*;
+
+    #[test]
+    fn interval_horizons_read_in_the_time_unit() {
+        let shown = || "'x'".to_string();
+        let weeks = |fields| interval_in_units("crm.f", fields, "week", shown);
+        // The analyst's 52 weeks, and a year of 365.25 days.
+        assert_eq!(weeks((0, 364, 0)).unwrap(), 52.0);
+        assert_eq!(weeks((12, 0, 0)).unwrap(), 365.25 / 7.0);
+        assert_eq!(
+            interval_in_units("crm.f", (12, 0, 0), "year", shown).unwrap(),
+            1.0
+        );
+        assert_eq!(
+            interval_in_units("crm.f", (1, 0, 0), "month", shown).unwrap(),
+            1.0
+        );
+        assert_eq!(
+            interval_in_units("crm.f", (0, 0, 43_200_000_000), "day", shown).unwrap(),
+            0.5
+        );
+        assert_eq!(
+            interval_in_units("crm.f", (0, 0, 1), "day", shown).unwrap(),
+            1.0 / 86_400e6
+        );
+        assert_eq!(
+            interval_in_units("crm.f", (0, 0, 0), "day", shown).unwrap(),
+            0.0
+        );
+        // Mixed signs count by the total: a month less a day is 29.4375 days.
+        assert_eq!(
+            interval_in_units("crm.f", (1, -1, 0), "day", shown).unwrap(),
+            29.4375
+        );
+        assert_eq!(interval_months("crm.f", (7, 0, 0), shown).unwrap(), 7.0);
+        assert_eq!(
+            interval_months("crm.f", (0, 365, 21_600_000_000), shown).unwrap(),
+            12.0
+        );
+        for negative in [(0, -1, 0), (-1, 0, 0), (0, 0, -1), (1, -31, 0)] {
+            let error = weeks(negative).unwrap_err();
+            assert_eq!(
+                error.error,
+                MetricError::InvalidParameter("crm.f: horizon 'x' is negative".into())
+            );
+        }
+        for infinite in [
+            (i32::MAX, i32::MAX, i64::MAX),
+            (i32::MIN, i32::MIN, i64::MIN),
+        ] {
+            let error = weeks(infinite).unwrap_err();
+            assert_eq!(
+                error.error,
+                MetricError::DatetimeOverflow("crm.f: horizon 'x' must be finite".into())
+            );
+        }
+        // The largest finite interval is a finite length.
+        assert!(weeks((i32::MAX, i32::MAX, i64::MAX - 1))
+            .unwrap()
+            .is_finite());
+        let error = interval_in_units("crm.f", (0, 7, 0), "fortnight", shown).unwrap_err();
+        assert!(
+            matches!(error.error, MetricError::InvalidParameter(m) if m.contains("unknown time unit \"fortnight\""))
+        );
+    }
 
     #[test]
     fn one_identification_rule_for_every_fit() {

@@ -66,6 +66,24 @@ SELECT round(crm.expected_purchases(m, 39, 2, 30.43, 38.86)::numeric, 4) AS e_y,
        round(crm.expected_average_value(crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 22.35)::numeric, 4) AS e_z,
        round(crm.clv(m, crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 30.43, 38.86, 22.35, 12, 0.01, 'week')::numeric, 4) AS clv_12
 FROM (SELECT crm.bgnbd_model(0.243, 4.414, 0.793, 2.426) m) s;
+-- Horizons as intervals, read in the model's time unit (a year 365.25 days, a month 365.25/12):
+-- 52 weeks is horizon 52 in weeks, '1 year' 365.25/7 weeks; a CLV over whole months equals the
+-- horizon_months form, 52 weeks (11.96 months) adds a final partial month to 11 whole ones.
+SELECT crm.expected_purchases(m, interval '52 weeks', 'week') = crm.expected_purchases(m, 52) AS e_x_52_weeks,
+       crm.expected_purchases(m, interval '1 year', 'week') = crm.expected_purchases(m, 365.25 / 7) AS e_x_year,
+       crm.expected_purchases(m, interval '1 year', 'year') = crm.expected_purchases(m, 1) AS e_x_year_in_years,
+       crm.expected_purchases(m, interval '39 weeks', 'week', 2, 30.43, 38.86) = crm.expected_purchases(m, 39, 2, 30.43, 38.86) AS e_y_39_weeks,
+       crm.expected_purchases(m, interval '3 months', 'month') = crm.expected_purchases(m, 3) AS e_x_months,
+       crm.expected_purchases(m, interval '36 hours', 'day') = crm.expected_purchases(m, 1.5) AS e_x_hours_in_days,
+       crm.clv(m, g, 2, 30.43, 38.86, 22.35, interval '12 months', 0.01, 'week') = crm.clv(m, g, 2, 30.43, 38.86, 22.35, 12, 0.01, 'week') AS clv_12_months,
+       round(crm.clv(m, g, 2, 30.43, 38.86, 22.35, 11, 0.01, 'week')::numeric, 4) AS clv_11,
+       round(crm.clv(m, g, 2, 30.43, 38.86, 22.35, interval '52 weeks', 0.01, 'week')::numeric, 4) AS clv_52_weeks,
+       round(crm.clv(m, g, 2, 30.43, 38.86, 22.35, interval '365 days 6 hours', 0.01, 'week')::numeric, 4) AS clv_year_of_days
+FROM (SELECT crm.bgnbd_model(0.243, 4.414, 0.793, 2.426) m, crm.gamma_gamma_model(6.25, 3.74, 15.44) g) s;
+SELECT public.error_of($$SELECT crm.expected_purchases(crm.bgnbd_model(1, 1, 1, 1), interval '-7 days', 'week')$$);
+SELECT public.error_of($$SELECT crm.expected_purchases(crm.bgnbd_model(1, 1, 1, 1), interval '7 days', 'weeks')$$);
+SELECT public.error_of($$SELECT crm.clv(crm.bgnbd_model(1, 1, 1, 1), crm.gamma_gamma_model(1, 2, 1), 1, 1, 2, 5, interval '100 years 1 day', 0.01, 'week')$$);
+SELECT public.error_of($$SELECT crm.clv(crm.bgnbd_model(1, 1, 1, 1), crm.gamma_gamma_model(1, 2, 1), 1, 1, 2, 5, interval '-1 month', 0.01, 'week')$$);
 -- A repeat buyer whose mean spend is 0 (free or refunded orders): E[Z] = p·v/(p·x + q − 1),
 -- pulled toward the population mean, and a CLV in proportion; only negative spend fails.
 SELECT round(crm.expected_average_value(crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 0)::numeric, 4) AS e_z_zero_spend,
