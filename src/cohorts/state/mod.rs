@@ -39,7 +39,7 @@ use crate::common::calendar::{Indexer, Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
 pub use crate::common::keys::{key_from_bigint, key_from_text, key_from_uuid, KeyKind};
-use crate::common::limits::{check_state_bytes, vec_bytes};
+use crate::common::limits::{check_state_bytes, out_of_memory, vec_bytes};
 
 pub const FORMAT_VERSION: u8 = 1;
 
@@ -123,6 +123,16 @@ fn check_table_memory(function: &str, customers: &Customers) -> MetricResult<()>
     check_state_bytes(function, "cohort customers", doubled)
 }
 
+/// Doubles the customer table ahead of `more` insertions with a fallible allocation: 53200 when
+/// the allocator refuses, not an aborted backend.
+#[cold]
+fn grow_table(function: &str, customers: &mut Customers, more: usize) -> MetricResult<()> {
+    let slots = customers.slots.len().saturating_mul(2);
+    customers
+        .try_grow_for(more)
+        .map_err(|_| out_of_memory(function, "cohort customers", slots))
+}
+
 impl CohortSummary {
     pub fn new(period: Period, zone: Zone, key_kind: KeyKind) -> Self {
         Self::with_capacity(period, zone, key_kind, 0)
@@ -182,6 +192,7 @@ impl CohortSummary {
         }
         if customers.may_grow(customers.queued + 1) {
             check_table_memory(function, customers)?;
+            grow_table(function, customers, customers.queued + 1)?;
         }
         customers.push(key, period);
         Ok(())
@@ -199,6 +210,7 @@ impl CohortSummary {
             }
             if target.may_grow(1) {
                 check_table_memory(function, target)?;
+                grow_table(function, target, 1)?;
             }
             target.merge_customer(activity, source.spill(activity));
         }

@@ -181,8 +181,32 @@ impl Customers {
 
     #[cold]
     fn grow(&mut self) {
+        self.rehash_into(vec![VACANT_SLOT; self.slots.len() * 2]);
+    }
+
+    /// Doubles the table now when inserting `more` customers may need it, allocating the new
+    /// table fallibly: the checked paths call this before inserting, so that the infallible
+    /// growth in [`Customers::find_or_insert`] is not reached from them.
+    #[cold]
+    pub(super) fn try_grow_for(
+        &mut self,
+        more: usize,
+    ) -> Result<(), std::collections::TryReserveError> {
+        if !self.may_grow(more) {
+            return Ok(());
+        }
         let size = self.slots.len() * 2;
-        let old = std::mem::replace(&mut self.slots, vec![VACANT_SLOT; size]);
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(size)?;
+        slots.resize(size, VACANT_SLOT);
+        self.rehash_into(slots);
+        Ok(())
+    }
+
+    /// Moves every customer into `slots` (empty, twice the current size).
+    fn rehash_into(&mut self, slots: Vec<Activity>) {
+        let size = slots.len();
+        let old = std::mem::replace(&mut self.slots, slots);
         self.shift -= 1;
         let mask = size - 1;
         for activity in old.into_iter().filter(|a| a.spill != VACANT) {
