@@ -222,6 +222,9 @@ LOOPS = {
                            "interval '1 day', 'resolution') FROM one, generate_series(1, 20)",
     "clv_horizon": "SELECT crm.clv(bgnbd, gamma_gamma, frequency, recency, age, spend, 1200, 0.01, 'week') "
                    "FROM one, fits WHERE spend > 0 LIMIT 5",
+    "clv_interval_horizon": "SELECT crm.clv(bgnbd, gamma_gamma, frequency, recency, age, spend, "
+                            "interval '99 years 11 months 20 days', 0.01, 'week') "
+                            "FROM one, fits WHERE spend > 0 LIMIT 5",
     "expected_lifetime": "SELECT crm.expected_lifetime(sbg, 1e-5) FROM one",
 }
 
