@@ -68,8 +68,15 @@ pub const FLAT_TYPES: [(u8, common::flat::Canonicalize); 5] = {
     ]
 };
 
+// Schema crm holds what users call; crm_internal the support functions of the aggregates and
+// types (transition, combine, final, send/receive, comparison helpers), so `\df crm.*` lists the
+// interface. Aggregates and operators reach their support functions by OID: users need no
+// privilege beyond the default USAGE on crm_internal, and never call it by name.
 extension_sql!(
-    r#"COMMENT ON SCHEMA crm IS 'crm_metrics: CRM metrics (NPS, CSAT, retention, churn, cohorts, CLV, pipeline, MRR) computed inside PostgreSQL';"#,
+    r#"COMMENT ON SCHEMA crm IS 'crm_metrics: CRM metrics (NPS, CSAT, retention, churn, cohorts, CLV, pipeline, MRR) computed inside PostgreSQL';
+CREATE SCHEMA crm_internal;
+COMMENT ON SCHEMA crm_internal IS 'crm_metrics: support functions of the aggregates and types in schema crm (not called by users)';
+GRANT USAGE ON SCHEMA crm_internal TO PUBLIC;"#,
     name = "schema_comment",
     bootstrap
 );

@@ -8,30 +8,31 @@ WITH ext AS (
     FROM pg_depend d JOIN ext ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid
     WHERE d.deptype::text = 'e'
 ), crm AS (
-    SELECT 'crm'::regnamespace::oid AS oid
+    -- the extension's schemas: crm (what users call) and crm_internal (support functions)
+    SELECT oid FROM pg_namespace WHERE nspname IN ('crm', 'crm_internal')
 ), facts AS (
     SELECT 'extension: ' || concat_ws(' ', 'version=' || e.extversion, 'schema=' || e.extnamespace::regnamespace,
                                       'relocatable=' || e.extrelocatable,
                                       'config=' || coalesce(e.extconfig::regclass[]::text, '-')) AS line
     FROM pg_extension e JOIN ext USING (oid)
     UNION ALL
-    SELECT 'schema crm: ' || concat_ws(' ', 'owner=' || n.nspowner::regrole, 'acl=' || coalesce(n.nspacl::text, '-'))
+    SELECT 'schema ' || n.nspname || ': ' || concat_ws(' ', 'owner=' || n.nspowner::regrole, 'acl=' || coalesce(n.nspacl::text, '-'))
     FROM pg_namespace n JOIN crm USING (oid)
     -- every member of the extension
     UNION ALL
     SELECT 'member: ' || pg_describe_object(classid, objid, objsubid) FROM members
-    -- objects in schema crm that do not belong to the extension (an upgrade script forgot them)
+    -- objects in the extension's schemas that do not belong to the extension (an upgrade script forgot them)
     UNION ALL
     SELECT 'not a member: ' || pg_describe_object(o.classid, o.objid, 0)
-    FROM (SELECT 'pg_proc'::regclass AS classid, oid AS objid FROM pg_proc WHERE pronamespace = (SELECT oid FROM crm)
-          UNION ALL SELECT 'pg_type'::regclass, oid FROM pg_type WHERE typnamespace = (SELECT oid FROM crm)
+    FROM (SELECT 'pg_proc'::regclass AS classid, oid AS objid FROM pg_proc WHERE pronamespace IN (SELECT oid FROM crm)
+          UNION ALL SELECT 'pg_type'::regclass, oid FROM pg_type WHERE typnamespace IN (SELECT oid FROM crm)
                     AND NOT (typelem <> 0 AND typlen = -1)
                     AND NOT (typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = typrelid) <> 'c')
-          UNION ALL SELECT 'pg_class'::regclass, oid FROM pg_class WHERE relnamespace = (SELECT oid FROM crm)
+          UNION ALL SELECT 'pg_class'::regclass, oid FROM pg_class WHERE relnamespace IN (SELECT oid FROM crm)
                     AND relkind NOT IN ('c', 'i', 't')
-          UNION ALL SELECT 'pg_operator'::regclass, oid FROM pg_operator WHERE oprnamespace = (SELECT oid FROM crm)
-          UNION ALL SELECT 'pg_opclass'::regclass, oid FROM pg_opclass WHERE opcnamespace = (SELECT oid FROM crm)
-          UNION ALL SELECT 'pg_opfamily'::regclass, oid FROM pg_opfamily WHERE opfnamespace = (SELECT oid FROM crm)) o
+          UNION ALL SELECT 'pg_operator'::regclass, oid FROM pg_operator WHERE oprnamespace IN (SELECT oid FROM crm)
+          UNION ALL SELECT 'pg_opclass'::regclass, oid FROM pg_opclass WHERE opcnamespace IN (SELECT oid FROM crm)
+          UNION ALL SELECT 'pg_opfamily'::regclass, oid FROM pg_opfamily WHERE opfnamespace IN (SELECT oid FROM crm)) o
     WHERE NOT EXISTS (SELECT FROM members m WHERE m.classid = o.classid AND m.objid = o.objid)
     -- functions, procedures and aggregates
     UNION ALL
@@ -44,7 +45,7 @@ WITH ext AS (
         'config=' || coalesce(p.proconfig::text, '-'), 'acl=' || coalesce(p.proacl::text, '-'),
         'bin=' || coalesce(p.probin, '-'), 'src=' || p.prosrc)
     FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-    WHERE p.pronamespace = (SELECT oid FROM crm)
+    WHERE p.pronamespace IN (SELECT oid FROM crm)
     UNION ALL
     SELECT 'aggregate ' || a.aggfnoid::regprocedure || ': ' || concat_ws(' ',
         'kind=' || a.aggkind::text, 'direct_args=' || a.aggnumdirectargs,
@@ -59,7 +60,7 @@ WITH ext AS (
         'mfinalfunc=' || a.aggmfinalfn::regproc, 'mfinalfunc_extra=' || a.aggmfinalextra,
         'mfinalfunc_modify=' || a.aggmfinalmodify::text, 'sortop=' || a.aggsortop::regoperator)
     FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
-    WHERE p.pronamespace = (SELECT oid FROM crm)
+    WHERE p.pronamespace IN (SELECT oid FROM crm)
     -- types: base, composite (with their attributes), domains, arrays
     UNION ALL
     SELECT 'type ' || format_type(t.oid, NULL) || ': ' || concat_ws(' ',
@@ -78,7 +79,7 @@ WITH ext AS (
                                                      ORDER BY a.attnum)
                                    FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0
                                      AND NOT a.attisdropped), '-'))
-    FROM pg_type t WHERE t.typnamespace = (SELECT oid FROM crm)
+    FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM crm)
     -- operators, operator classes and families (with their members), casts
     UNION ALL
     SELECT 'operator ' || o.oid::regoperator || ': ' || concat_ws(' ',
@@ -86,42 +87,42 @@ WITH ext AS (
         'commutator=' || o.oprcom::regoperator, 'negator=' || o.oprnegate::regoperator,
         'restrict=' || o.oprrest::regproc, 'join=' || o.oprjoin::regproc,
         'merges=' || o.oprcanmerge, 'hashes=' || o.oprcanhash)
-    FROM pg_operator o WHERE o.oprnamespace = (SELECT oid FROM crm)
+    FROM pg_operator o WHERE o.oprnamespace IN (SELECT oid FROM crm)
     UNION ALL
     SELECT 'operator class ' || c.opcname || ' using ' || am.amname || ': ' || concat_ws(' ',
         'type=' || format_type(c.opcintype, NULL), 'default=' || c.opcdefault,
         'family=' || f.opfname, 'storage=' || coalesce(format_type(nullif(c.opckeytype, 0), NULL), '-'))
     FROM pg_opclass c JOIN pg_am am ON am.oid = c.opcmethod JOIN pg_opfamily f ON f.oid = c.opcfamily
-    WHERE c.opcnamespace = (SELECT oid FROM crm)
+    WHERE c.opcnamespace IN (SELECT oid FROM crm)
     UNION ALL
     SELECT 'operator family ' || f.opfname || ' using ' || am.amname || ' member: '
            || pg_describe_object('pg_amop'::regclass, ao.oid, 0) || ' purpose=' || ao.amoppurpose::text
     FROM pg_opfamily f JOIN pg_am am ON am.oid = f.opfmethod JOIN pg_amop ao ON ao.amopfamily = f.oid
-    WHERE f.opfnamespace = (SELECT oid FROM crm)
+    WHERE f.opfnamespace IN (SELECT oid FROM crm)
     UNION ALL
     SELECT 'operator family ' || f.opfname || ' using ' || am.amname || ' member: '
            || pg_describe_object('pg_amproc'::regclass, ap.oid, 0)
     FROM pg_opfamily f JOIN pg_am am ON am.oid = f.opfmethod JOIN pg_amproc ap ON ap.amprocfamily = f.oid
-    WHERE f.opfnamespace = (SELECT oid FROM crm)
+    WHERE f.opfnamespace IN (SELECT oid FROM crm)
     UNION ALL
     SELECT 'cast (' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || '): '
            || concat_ws(' ', 'function=' || c.castfunc::regprocedure, 'context=' || c.castcontext::text,
                         'method=' || c.castmethod::text)
     FROM pg_cast c JOIN pg_type s ON s.oid = c.castsource JOIN pg_type t ON t.oid = c.casttarget
-    WHERE (SELECT oid FROM crm) IN (s.typnamespace, t.typnamespace)
-    -- relations in schema crm (none today), with their columns
+    WHERE s.typnamespace IN (SELECT oid FROM crm) OR t.typnamespace IN (SELECT oid FROM crm)
+    -- relations in the extension's schemas (none today), with their columns
     UNION ALL
     SELECT 'relation ' || r.oid::regclass || ': kind=' || r.relkind::text || ' columns='
            || coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
                         FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped), '-')
-    FROM pg_class r WHERE r.relnamespace = (SELECT oid FROM crm) AND r.relkind::text NOT IN ('c', 't')
+    FROM pg_class r WHERE r.relnamespace IN (SELECT oid FROM crm) AND r.relkind::text NOT IN ('c', 't')
     -- comments on the members and on their parts (attributes of composite types)
     UNION ALL
     SELECT 'comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ': ' || d.description
     FROM pg_description d
     WHERE EXISTS (SELECT FROM members m WHERE m.classid = d.classoid AND m.objid = d.objoid)
        OR (d.classoid = 'pg_class'::regclass
-           AND d.objoid IN (SELECT typrelid FROM pg_type WHERE typnamespace = (SELECT oid FROM crm)))
+           AND d.objoid IN (SELECT typrelid FROM pg_type WHERE typnamespace IN (SELECT oid FROM crm)))
     UNION ALL
     SELECT 'comment on extension: ' || d.description
     FROM pg_description d JOIN ext ON d.classoid = 'pg_extension'::regclass AND d.objoid = ext.oid
