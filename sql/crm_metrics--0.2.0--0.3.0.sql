@@ -15,4 +15,31 @@
 -- Schema crm_internal: the support functions users never call.
 CREATE SCHEMA crm_internal;
 COMMENT ON SCHEMA crm_internal IS 'crm_metrics: support functions of the aggregates and types in schema crm (not called by users)';
-GRANT USAGE ON SCHEMA crm_internal TO PUBLIC;
+
+-- Support functions move from crm to crm_internal: every function of the extension that
+-- Postgres calls on behalf of an aggregate (transition, inverse, combine, final), a type (text
+-- and binary input/output), an operator or an operator class (equality, ordering, hashing).
+-- Aggregates, types, operators and views refer to them by OID: nothing that uses them changes.
+DO $move_support$
+DECLARE
+    support regprocedure;
+BEGIN
+    FOR support IN
+        SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace = 'crm'::regnamespace
+          AND p.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d
+                        WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
+                          AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'crm_metrics'))
+          AND (EXISTS (SELECT FROM pg_catalog.pg_aggregate a
+                       WHERE p.oid IN (a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
+                                       a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn, a.aggmfinalfn))
+               OR EXISTS (SELECT FROM pg_catalog.pg_type t
+                          WHERE p.oid IN (t.typinput, t.typoutput, t.typreceive, t.typsend))
+               OR EXISTS (SELECT FROM pg_catalog.pg_operator o WHERE o.oprcode = p.oid)
+               OR EXISTS (SELECT FROM pg_catalog.pg_amproc a WHERE a.amproc = p.oid))
+        ORDER BY 1
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET SCHEMA crm_internal', support);
+    END LOOP;
+END
+$move_support$;

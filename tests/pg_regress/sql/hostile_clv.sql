@@ -222,10 +222,10 @@ $q$SELECT crm.bgnbd_fit(g::bigint, timestamptz '2024-01-01', timestamptz '2024-1
 $q$SELECT crm.bgnbd_fit(repeat('x', 100000), timestamptz '2024-01-01', timestamptz '2024-12-31', 'day')$q$,
 -- The aggregates' transition states (SQL types; Citus ships them as text): the
 -- opaque hex text form read back, then every kind of malformed or hostile text.
-$q$SELECT s::text, s::text::crm.rfm_state::text = s::text FROM (SELECT crm.rfm_agg_trans(crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week'), '2024-03-01', 1, '2024-12-31', 'week') s) v$q$,
-$q$SELECT s::text, s::text::crm.fit_rows::text = s::text FROM (SELECT crm.sbg_fit_trans(crm.sbg_fit_trans(NULL::crm.fit_rows, 3, true), 1, false) s) v$q$,
-$q$SELECT s::text, s::text::crm.purchase_days::text = s::text FROM (SELECT crm.bgnbd_fit_purchases_bigint_trans(NULL::crm.purchase_days, 7, '2024-01-01', '2024-12-31', 'day') s) v$q$,
-$q$SELECT crm.rfm_agg_final('\x01ff00'::crm.rfm_state), crm.bgnbd_purchases_final('\x01ff00'::crm.purchase_days), crm.sbg_fit_final('\x0100'::crm.fit_rows)$q$,
+$q$SELECT s::text, s::text::crm.rfm_state::text = s::text FROM (SELECT crm_internal.rfm_agg_trans(crm_internal.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week'), '2024-03-01', 1, '2024-12-31', 'week') s) v$q$,
+$q$SELECT s::text, s::text::crm.fit_rows::text = s::text FROM (SELECT crm_internal.sbg_fit_trans(crm_internal.sbg_fit_trans(NULL::crm.fit_rows, 3, true), 1, false) s) v$q$,
+$q$SELECT s::text, s::text::crm.purchase_days::text = s::text FROM (SELECT crm_internal.bgnbd_fit_purchases_bigint_trans(NULL::crm.purchase_days, 7, '2024-01-01', '2024-12-31', 'day') s) v$q$,
+$q$SELECT crm_internal.rfm_agg_final('\x01ff00'::crm.rfm_state), crm_internal.bgnbd_purchases_final('\x01ff00'::crm.purchase_days), crm_internal.sbg_fit_final('\x0100'::crm.fit_rows)$q$,
 $q$SELECT ''::crm.rfm_state$q$,
 $q$SELECT '\x'::crm.fit_rows$q$,
 $q$SELECT '01ff00'::crm.rfm_state$q$,
@@ -237,11 +237,11 @@ $q$SELECT '\x01ff01'::crm.rfm_state$q$,
 $q$SELECT '{"days":[]}'::crm.fit_rows$q$,
 $q$SELECT ('\x' || repeat('ff', 200000))::crm.fit_rows$q$,
 $q$SELECT '\x0109ffffffffffffffffff01'::crm.fit_rows$q$,
-$q$SELECT crm.rfm_agg_final(('\x' || substr(s::text, 3, 2) || '07' || substr(s::text, 7))::crm.rfm_state) FROM (SELECT crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week') s) v$q$,
-$q$SELECT ('\x' || substr(s::text, 3, 4) || 'feffffffffffffffff01' || substr(s::text, 25))::crm.rfm_state FROM (SELECT crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week') s) v$q$,
-$q$SELECT crm.rfm_agg_combine(crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 1, '2024-12-31', 'week'), crm.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 1, '2025-12-31', 'week'))$q$,
-$q$SELECT crm.gamma_gamma_fit_final(crm.sbg_fit_trans(NULL::crm.fit_rows, 3, true))$q$,
-$q$SELECT crm.sbg_fit_final(crm.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5))$q$,
-$q$SELECT crm.bgnbd_fit_final(crm.clv_fit_combine(crm.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5), crm.gamma_gamma_fit_trans(NULL::crm.fit_rows, 3, 7.5)))$q$,
-$q$SELECT crm.clv_fit_combine(NULL, NULL), crm.rfm_agg_combine(NULL, NULL), crm.bgnbd_purchases_combine(NULL, NULL), crm.rfm_agg_final(NULL), crm.sbg_fit_final(NULL)$q$
+$q$SELECT crm_internal.rfm_agg_final(('\x' || substr(s::text, 3, 2) || '07' || substr(s::text, 7))::crm.rfm_state) FROM (SELECT crm_internal.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week') s) v$q$,
+$q$SELECT ('\x' || substr(s::text, 3, 4) || 'feffffffffffffffff01' || substr(s::text, 25))::crm.rfm_state FROM (SELECT crm_internal.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 5.25, '2024-12-31', 'week') s) v$q$,
+$q$SELECT crm_internal.rfm_agg_combine(crm_internal.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 1, '2024-12-31', 'week'), crm_internal.rfm_agg_trans(NULL::crm.rfm_state, '2024-01-01', 1, '2025-12-31', 'week'))$q$,
+$q$SELECT crm_internal.gamma_gamma_fit_final(crm_internal.sbg_fit_trans(NULL::crm.fit_rows, 3, true))$q$,
+$q$SELECT crm_internal.sbg_fit_final(crm_internal.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5))$q$,
+$q$SELECT crm_internal.bgnbd_fit_final(crm_internal.clv_fit_combine(crm_internal.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5), crm_internal.gamma_gamma_fit_trans(NULL::crm.fit_rows, 3, 7.5)))$q$,
+$q$SELECT crm_internal.clv_fit_combine(NULL, NULL), crm_internal.rfm_agg_combine(NULL, NULL), crm_internal.bgnbd_purchases_combine(NULL, NULL), crm_internal.rfm_agg_final(NULL), crm_internal.sbg_fit_final(NULL)$q$
 ]);
