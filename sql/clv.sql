@@ -4,13 +4,6 @@
 -- declared here. Their states are the types crm.rfm_state, crm.fit_rows and crm.purchase_days,
 -- kept as expanded objects while an aggregate runs (Citus ships them in their text form).
 
-CREATE TYPE crm.rfm AS (
-    frequency integer,
-    recency double precision,
-    t double precision,
-    monetary_value numeric
-);
-
 CREATE FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text)
     RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_trans';
 CREATE FUNCTION crm_internal.rfm_agg_combine(crm.rfm_state, crm.rfm_state)

@@ -1,35 +1,8 @@
--- Cohorts family: aggregates and comments. Support functions are in src/cohorts/sql.rs.
-
--- The support functions of crm.cohort_agg and crm.rollup(crm.cohort_summary) are raw V1 C
--- functions (raw_transition! in src/common/pg.rs), so they are declared here. Their state is a
--- crm.cohort_summary kept as an expanded object (src/common/expanded.rs): Citus ships it as
--- text and parallel query as its binary form.
-CREATE FUNCTION crm_internal.cohort_bigint_trans(crm.cohort_summary, bigint, timestamptz, text)
-    RETURNS crm.cohort_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_bigint_trans';
-CREATE FUNCTION crm_internal.cohort_bigint_zone_trans(crm.cohort_summary, bigint, timestamptz, text, text)
-    RETURNS crm.cohort_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_bigint_zone_trans';
-CREATE FUNCTION crm_internal.cohort_text_trans(crm.cohort_summary, text, timestamptz, text)
-    RETURNS crm.cohort_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_text_trans';
-CREATE FUNCTION crm_internal.cohort_text_zone_trans(crm.cohort_summary, text, timestamptz, text, text)
-    RETURNS crm.cohort_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_text_zone_trans';
-CREATE FUNCTION crm_internal.cohort_uuid_trans(crm.cohort_summary, uuid, timestamptz, text)
-    RETURNS crm.cohort_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_uuid_trans';
-CREATE FUNCTION crm_internal.cohort_uuid_zone_trans(crm.cohort_summary, uuid, timestamptz, text, text)
-    RETURNS crm.cohort_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_uuid_zone_trans';
-CREATE FUNCTION crm_internal.cohort_rollup_trans(crm.cohort_summary, crm.cohort_summary)
-    RETURNS crm.cohort_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_rollup_trans';
-CREATE FUNCTION crm_internal.cohort_combine(crm.cohort_summary, crm.cohort_summary)
-    RETURNS crm.cohort_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_combine';
-CREATE FUNCTION crm_internal.cohort_final(crm.cohort_summary) RETURNS crm.cohort_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_final';
+-- Cohorts family: aggregates and comments. The support functions of crm.cohort_agg and
+-- crm.rollup(crm.cohort_summary) are raw V1 C functions defined (and declared in SQL) in
+-- src/cohorts/sql.rs; this file runs last in the install script, after every function it names.
+-- Their state is a crm.cohort_summary kept as an expanded object (src/common/expanded.rs): Citus
+-- ships it as text and parallel query as its binary form.
 
 CREATE AGGREGATE crm.cohort_agg(customer_id bigint, occurred_at timestamptz, period text) (
     SFUNC = crm_internal.cohort_bigint_trans,

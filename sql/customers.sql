@@ -1,31 +1,9 @@
--- Customers family: aggregates and comments. Support functions are in src/customers/sql.rs.
-
--- The forward transitions of the 4-argument one-step aggregates are raw V1 C functions
--- (raw_transition! in src/common/pg.rs), so they are declared here.
-CREATE FUNCTION crm_internal.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_trans';
-CREATE FUNCTION crm_internal.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_trans';
-
--- The transition state crm.customer_period_state (a type Citus can ship),
--- changed in place per row (src/common/flat.rs); the internal state above (and of
--- crm_internal.churn_rate_denominator_trans) serves the moving aggregates (window frames).
-CREATE FUNCTION crm_internal.retention_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz)
-    RETURNS crm.customer_period_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_state_trans';
-CREATE FUNCTION crm_internal.churn_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz)
-    RETURNS crm.customer_period_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_state_trans';
-CREATE FUNCTION crm_internal.churn_rate_denominator_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz, text)
-    RETURNS crm.customer_period_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_denominator_state_trans';
-CREATE FUNCTION crm_internal.customer_period_combine(crm.customer_period_state, crm.customer_period_state)
-    RETURNS crm.customer_period_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_period_state_combine';
-CREATE FUNCTION crm_internal.retention_rate_final(crm.customer_period_state) RETURNS double precision
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_state_final';
-CREATE FUNCTION crm_internal.churn_rate_final(crm.customer_period_state) RETURNS double precision
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_state_final';
+-- Customers family: aggregates and comments. The support functions are defined in
+-- src/customers/sql.rs (raw_transition! and #[pg_extern], which also declare them in SQL); this
+-- file runs last in the install script, after every function it names.
+--
+-- The transition state crm.customer_period_state (a type Citus can ship) is changed in place per
+-- row (src/common/flat.rs); an internal state serves the moving aggregates (window frames).
 
 CREATE AGGREGATE crm.retention_rate(started_at timestamptz, ended_at timestamptz,
                                     period_start timestamptz, period_end timestamptz) (
@@ -67,23 +45,9 @@ CREATE AGGREGATE crm.churn_rate(started_at timestamptz, ended_at timestamptz,
 );
 
 -- The support functions of crm.customer_agg and crm.rollup(crm.customer_summary) are raw V1 C
--- functions (raw_transition! in src/common/pg.rs), so they are declared here. Their state is a
+-- functions (raw_transition! in src/customers/sql.rs). Their state is a
 -- crm.customer_summary kept as an expanded object (src/common/expanded.rs): Citus ships it as
 -- text and parallel query as its binary form.
-CREATE FUNCTION crm_internal.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz)
-    RETURNS crm.customer_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_trans';
-
-CREATE FUNCTION crm_internal.customer_rollup_trans(crm.customer_summary, crm.customer_summary)
-    RETURNS crm.customer_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_rollup_trans';
-
-CREATE FUNCTION crm_internal.customer_agg_combine(crm.customer_summary, crm.customer_summary)
-    RETURNS crm.customer_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_combine';
-
-CREATE FUNCTION crm_internal.customer_agg_final(crm.customer_summary) RETURNS crm.customer_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_final';
 
 CREATE AGGREGATE crm.customer_agg(started_at timestamptz, ended_at timestamptz) (
     SFUNC = crm_internal.customer_agg_trans,

@@ -1,30 +1,9 @@
--- Sales pipeline family: aggregates and comments. Support functions are in src/pipeline/sql.rs;
--- the per-row transition functions are raw V1 C functions, declared here.
-
-CREATE FUNCTION crm_internal.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_trans';
-CREATE FUNCTION crm_internal.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_trans';
-
--- The transition state crm.pipeline_summary (a type Citus can ship),
--- changed in place per row (src/common/flat.rs); the internal state above serves the moving
--- aggregates (window frames).
-CREATE FUNCTION crm_internal.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
-    RETURNS crm.pipeline_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_trans';
-CREATE FUNCTION crm_internal.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
-    RETURNS crm.pipeline_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_trans';
-CREATE FUNCTION crm_internal.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary)
-    RETURNS crm.pipeline_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_rollup_state_trans';
-CREATE FUNCTION crm_internal.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary)
-    RETURNS crm.pipeline_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_state_combine';
-CREATE FUNCTION crm_internal.pipeline_agg_final(crm.pipeline_summary) RETURNS crm.pipeline_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_final';
-CREATE FUNCTION crm_internal.pipeline_velocity_final(crm.pipeline_summary) RETURNS numeric
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_final';
+-- Sales pipeline family: aggregates and comments. The support functions are defined in
+-- src/pipeline/sql.rs (raw_transition! and #[pg_extern], which also declare them in SQL); this
+-- file runs last in the install script, after every function it names.
+--
+-- The transition state crm.pipeline_summary (a type Citus can ship) is changed in place per row
+-- (src/common/flat.rs); an internal state serves the moving aggregates (window frames).
 
 CREATE AGGREGATE crm.pipeline_agg(amount numeric, created_at timestamptz, closed_at timestamptz, won boolean) (
     SFUNC = crm_internal.pipeline_agg_trans,

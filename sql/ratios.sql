@@ -1,17 +1,9 @@
 -- Plain ratios: the share-of-true aggregates and comments. Scalar functions and support
--- functions are in src/ratios/sql.rs; the per-row transition is a raw V1 C function.
-
-CREATE FUNCTION crm_internal.share_trans(internal, boolean) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_trans';
-
--- The transition state crm.share_state (a type Citus can ship),
--- changed in place per row; the internal state above serves the moving aggregate.
-CREATE FUNCTION crm_internal.share_trans(crm.share_state, boolean) RETURNS crm.share_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_trans';
-CREATE FUNCTION crm_internal.share_combine(crm.share_state, crm.share_state) RETURNS crm.share_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
-CREATE FUNCTION crm_internal.share_final(crm.share_state) RETURNS double precision
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
+-- functions are defined (and declared in SQL) in src/ratios/sql.rs; this file runs last in the
+-- install script, after every function it names.
+--
+-- The transition state crm.share_state (a type Citus can ship) is changed in place per row; an
+-- internal state serves the moving aggregates.
 
 CREATE AGGREGATE crm.win_rate(won boolean) (
     SFUNC = crm_internal.share_trans,

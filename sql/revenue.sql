@@ -1,20 +1,8 @@
--- Recurring revenue family: aggregates and comments. Support functions are in
--- src/revenue/sql.rs; the support functions of the aggregates are raw V1 C functions, declared
--- here. Their state is a crm.mrr_summary kept as an expanded object (src/common/expanded.rs):
--- Citus ships it as text and parallel query as its binary form.
-
-CREATE FUNCTION crm_internal.mrr_bigint_trans(crm.mrr_summary, bigint, date, numeric) RETURNS crm.mrr_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_bigint_trans';
-CREATE FUNCTION crm_internal.mrr_text_trans(crm.mrr_summary, text, date, numeric) RETURNS crm.mrr_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_text_trans';
-CREATE FUNCTION crm_internal.mrr_uuid_trans(crm.mrr_summary, uuid, date, numeric) RETURNS crm.mrr_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_uuid_trans';
-CREATE FUNCTION crm_internal.mrr_rollup_trans(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_rollup_trans';
-CREATE FUNCTION crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_combine';
-CREATE FUNCTION crm_internal.mrr_final(crm.mrr_summary) RETURNS crm.mrr_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_final';
+-- Recurring revenue family: aggregates and comments. The support functions of the aggregates
+-- are raw V1 C functions defined (and declared in SQL) in src/revenue/sql.rs; this file runs last
+-- in the install script, after every function it names. Their state is a crm.mrr_summary kept as
+-- an expanded object (src/common/expanded.rs): Citus ships it as text and parallel query as its
+-- binary form.
 
 CREATE AGGREGATE crm.mrr_agg(customer_id bigint, month date, mrr numeric) (
     SFUNC = crm_internal.mrr_bigint_trans,

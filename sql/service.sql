@@ -1,6 +1,7 @@
 -- Service family: business-hours functions, aggregates and comments. Support functions are
--- defined in src/service/sql.rs; the functions that take a calendar per row are raw V1 C
--- functions (they cache prepared calendars by their bytes), so they are declared here.
+-- defined (and declared in SQL) in src/service/sql.rs; the functions that take a calendar per row
+-- are raw V1 C functions (they cache prepared calendars by their bytes). This file runs last in
+-- the install script, after every function it names.
 
 CREATE FUNCTION crm.business_time(cal crm.business_calendar, "from" timestamptz, "to" timestamptz)
     RETURNS interval IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
@@ -12,48 +13,9 @@ CREATE FUNCTION crm.is_business_time(cal crm.business_calendar, at timestamptz)
     RETURNS boolean IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
     AS 'MODULE_PATHNAME', 'crm_is_business_time';
 
-CREATE FUNCTION crm_internal.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean)
-    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_trans';
-CREATE FUNCTION crm_internal.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar)
-    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_calendar_trans';
-CREATE FUNCTION crm_internal.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz)
-    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_as_of_trans';
-CREATE FUNCTION crm_internal.service_rollup_trans(crm.service_summary, crm.service_summary)
-    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_rollup_trans';
-CREATE FUNCTION crm_internal.service_combine(crm.service_summary, crm.service_summary)
-    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_combine';
-CREATE FUNCTION crm_internal.service_final(crm.service_summary)
-    RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_final';
-CREATE FUNCTION crm_internal.fcr_trans(internal, integer, boolean, boolean)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fcr_trans';
-CREATE FUNCTION crm_internal.sla_trans(internal, timestamptz, timestamptz, interval)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_trans';
-CREATE FUNCTION crm_internal.sla_inverse(internal, timestamptz, timestamptz, interval)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_inverse';
-CREATE FUNCTION crm_internal.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_trans';
-CREATE FUNCTION crm_internal.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_inverse';
-CREATE FUNCTION crm_internal.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_trans';
-CREATE FUNCTION crm_internal.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
-    RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_inverse';
-CREATE FUNCTION crm_internal.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
-    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_state_trans';
-
 -- The one-step crm.sla_attainment and crm.fcr_rate keep their state as
 -- crm.share_state (a type Citus can ship), changed in place per row; the internal state above
 -- serves their moving aggregates (window frames).
-CREATE FUNCTION crm_internal.sla_trans(crm.share_state, timestamptz, timestamptz, interval)
-    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_state_trans';
-CREATE FUNCTION crm_internal.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar)
-    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_state_trans';
-CREATE FUNCTION crm_internal.fcr_trans(crm.share_state, integer, boolean, boolean)
-    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fcr_state_trans';
-CREATE FUNCTION crm_internal.service_share_combine(crm.share_state, crm.share_state)
-    RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
-CREATE FUNCTION crm_internal.service_share_final(crm.share_state)
-    RETURNS double precision IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
 
 CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
         resolved_at timestamptz, agent_replies integer, reopened boolean) (

@@ -1,43 +1,11 @@
--- Survey family: aggregates and comments. Support functions are defined in src/survey/sql.rs;
--- the per-row transition functions are raw V1 C functions (see raw_transition! in
--- src/common/pg.rs), so they are declared here.
+-- Survey family: aggregates and comments. The support functions are defined in
+-- src/survey/sql.rs (raw_transition! and #[pg_extern], which also declare them in SQL); this file
+-- runs last in the install script, after every function it names.
 --
 -- Transition states: crm.nps_summary for the NPS aggregates and crm.csat_state for
 -- CSAT, changed in place per row (src/common/flat.rs), so Citus can ship partial states as
 -- text and parallel query needs no serialize functions. The moving aggregates of window
 -- frames keep an internal state (MSTYPE) with their inverse transitions.
-
--- Moving-aggregate (window frame) transitions, state internal.
-CREATE FUNCTION crm_internal.nps_trans(internal, integer) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_trans';
-CREATE FUNCTION crm_internal.nps_agg_trans(internal, integer) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_agg_trans';
-CREATE FUNCTION crm_internal.csat_trans(internal, integer) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_trans';
-CREATE FUNCTION crm_internal.csat_threshold_trans(internal, integer, integer) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_threshold_trans';
-
--- Support functions of the shippable states.
-CREATE FUNCTION crm_internal.nps_trans(crm.nps_summary, integer) RETURNS crm.nps_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_state_trans';
-CREATE FUNCTION crm_internal.nps_agg_trans(crm.nps_summary, integer) RETURNS crm.nps_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_agg_state_trans';
-CREATE FUNCTION crm_internal.nps_rollup_trans(crm.nps_summary, crm.nps_summary) RETURNS crm.nps_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_rollup_state_trans';
-CREATE FUNCTION crm_internal.nps_combine(crm.nps_summary, crm.nps_summary) RETURNS crm.nps_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_state_combine';
-CREATE FUNCTION crm_internal.nps_final(crm.nps_summary) RETURNS double precision
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_state_final';
-CREATE FUNCTION crm_internal.nps_agg_final(crm.nps_summary) RETURNS crm.nps_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_agg_state_final';
-CREATE FUNCTION crm_internal.csat_trans(crm.csat_state, integer) RETURNS crm.csat_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_state_trans';
-CREATE FUNCTION crm_internal.csat_threshold_trans(crm.csat_state, integer, integer) RETURNS crm.csat_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_threshold_state_trans';
-CREATE FUNCTION crm_internal.csat_combine(crm.csat_state, crm.csat_state) RETURNS crm.csat_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_state_combine';
-CREATE FUNCTION crm_internal.csat_final(crm.csat_state) RETURNS double precision
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_state_final';
 
 CREATE AGGREGATE crm.nps(score integer) (
     SFUNC = crm_internal.nps_trans,

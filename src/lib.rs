@@ -87,6 +87,51 @@ extension_sql!(
     requires = [crm_internal]
 );
 
+// Every SQL type of the extension (and schema crm_internal) exists before the raw functions'
+// CREATE FUNCTIONs run: they require this entity (common::declare).
+extension_sql!(
+    "-- every SQL type of crm_metrics exists from here on",
+    name = "types_declared",
+    requires = [
+        "internal_schema",
+        "rfm_type",
+        nps_summary,
+        csat_state,
+        customer_summary,
+        customer_period_state,
+        cohort_summary,
+        bgnbd_model,
+        gamma_gamma_model,
+        sbg_model,
+        rfm_state,
+        fit_rows,
+        purchase_days,
+        pipeline_summary,
+        mrr_summary,
+        service_summary,
+        business_calendar,
+        share_state,
+    ]
+);
+
+// The hand-written SQL of the families (aggregates, operators, operator classes, comments) runs
+// last, after every function it names: the finalize step of the install script.
+crate::sql_entity! {
+    name: "family_sql",
+    sql: concat!(
+        include_str!("../sql/survey.sql"),
+        include_str!("../sql/customers.sql"),
+        include_str!("../sql/cohorts.sql"),
+        include_str!("../sql/pipeline.sql"),
+        include_str!("../sql/ratios.sql"),
+        include_str!("../sql/revenue.sql"),
+        include_str!("../sql/service.sql"),
+        include_str!("../sql/summary_types.sql"),
+    ),
+    finalize: true,
+    requires: [],
+}
+
 // Settings: crm.max_state_memory. Cancellation: long loops of the math
 // check for interrupts through the hook installed here.
 #[pg_guard]

@@ -985,10 +985,23 @@ fn residual_lifetime(
         .or_raise()
 }
 
+// The composite type crm.rfm_agg returns (and its final function's CREATE FUNCTION names).
+extension_sql!(
+    r#"CREATE TYPE crm.rfm AS (
+    frequency integer,
+    recency double precision,
+    t double precision,
+    monetary_value numeric
+);"#,
+    name = "rfm_type",
+    requires = ["internal_schema"]
+);
+
 extension_sql_file!(
     "../../sql/clv.sql",
     name = "clv_aggregates",
     requires = [
+        "rfm_type",
         "internal_schema",
         bgnbd_model,
         gamma_gamma_model,

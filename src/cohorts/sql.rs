@@ -148,7 +148,12 @@ macro_rules! cohort_transitions {
     ) => {
         $crate::raw_transition! {
             #[doc = concat!("Transition function of `crm.cohort_agg(", $sql_type, ", timestamptz, text)`.")]
-            fn $trans / $finfo (fcinfo) {
+            fn $trans / $finfo (fcinfo)
+            sql [concat!(
+                "crm_internal.cohort_", $sql_type, "_trans(crm.cohort_summary, ", $sql_type,
+                ", timestamptz, text) RETURNS crm.cohort_summary IMMUTABLE PARALLEL SAFE"
+            )]
+            {
                 // SAFETY: Postgres calls this as that transition; the guard turns an error into
                 // a Postgres ERROR at this boundary.
                 unsafe {
@@ -162,7 +167,12 @@ macro_rules! cohort_transitions {
             #[doc = concat!(
                 "Transition function of `crm.cohort_agg(", $sql_type, ", timestamptz, text, text)`."
             )]
-            fn $zone_trans / $zone_finfo (fcinfo) {
+            fn $zone_trans / $zone_finfo (fcinfo)
+            sql [concat!(
+                "crm_internal.cohort_", $sql_type, "_zone_trans(crm.cohort_summary, ", $sql_type,
+                ", timestamptz, text, text) RETURNS crm.cohort_summary IMMUTABLE PARALLEL SAFE"
+            )]
+            {
                 // SAFETY: as above.
                 unsafe {
                     let Some(time_zone) = pg_getarg::<TextArg>(fcinfo, 4) else {
@@ -203,7 +213,10 @@ cohort_transitions!(
 
 crate::raw_transition! {
     /// Transition function of `crm.rollup(crm.cohort_summary)`: merges one stored summary.
-    fn crm_cohort_rollup_trans / pg_finfo_crm_cohort_rollup_trans (fcinfo) {
+    fn crm_cohort_rollup_trans / pg_finfo_crm_cohort_rollup_trans (fcinfo)
+    sql [
+        "crm_internal.cohort_rollup_trans(crm.cohort_summary, crm.cohort_summary) RETURNS crm.cohort_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.cohort_summary` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut CohortState, other| {
@@ -215,7 +228,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`.
-    fn crm_cohort_combine / pg_finfo_crm_cohort_combine (fcinfo) {
+    fn crm_cohort_combine / pg_finfo_crm_cohort_combine (fcinfo)
+    sql [
+        "crm_internal.cohort_combine(crm.cohort_summary, crm.cohort_summary) RETURNS crm.cohort_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.cohort_summary` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut CohortState, other| {
@@ -228,7 +244,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Final function of `crm.cohort_agg` and `crm.rollup(crm.cohort_summary)`: the summary's
     /// canonical binary form.
-    fn crm_cohort_final / pg_finfo_crm_cohort_final (fcinfo) {
+    fn crm_cohort_final / pg_finfo_crm_cohort_final (fcinfo)
+    sql [
+        "crm_internal.cohort_final(crm.cohort_summary) RETURNS crm.cohort_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is NULL or a `crm.cohort_summary`.
         unsafe {
             expanded_final(fcinfo, |cohort: &mut CohortState| {
@@ -297,15 +316,3 @@ fn repeat_rate(summary: cohort_summary) -> Option<f64> {
 fn cohort_summary_customers(summary: cohort_summary) -> i64 {
     bigint("crm.customers", summary.0.customers())
 }
-
-extension_sql_file!(
-    "../../sql/cohorts.sql",
-    name = "cohorts_aggregates",
-    requires = [
-        "internal_schema",
-        cohort_summary,
-        cohort_retention,
-        repeat_rate,
-        cohort_summary_customers,
-    ]
-);

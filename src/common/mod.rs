@@ -20,6 +20,7 @@
 pub mod calendar;
 pub mod codec;
 pub mod datum;
+pub mod declare;
 pub mod error;
 pub mod expanded;
 pub mod flat;

@@ -624,19 +624,13 @@ crate::raw_transition! {
     }
 }
 
-extension_sql_file!(
-    "../../sql/summary_types.sql",
-    name = "summary_types",
-    finalize
-);
-
 // ---------------------------------------------------------------------------------------------
 // Raw V1 functions.
 //
 // A `#[pg_extern]` wrapper costs about 40 ns per call here (memory-context switch, argument
 // iterator, result boxing), more than a counting aggregate's whole per-row budget. The per-row
 // transition functions of the simplest aggregates, and the support functions of the state types,
-// are therefore plain V1 C functions declared with `raw_transition!`: they read their arguments
+// are therefore plain V1 C functions declared with `raw_transition!` (common::declare): they read their arguments
 // straight from `fcinfo`. The macro runs every body under the guard (`common::guard`), so a body
 // may raise errors, check for interrupts and allocate like any Rust code: whatever it holds is
 // dropped while the error unwinds to the guard. A moving-aggregate transition always returns a
@@ -729,34 +723,6 @@ pub unsafe fn raw_return_unchanged(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::
     // SAFETY: `fcinfo` is the running function's call info (the caller's contract).
     unsafe { (*fcinfo).isnull = argument.isnull };
     argument.value
-}
-
-/// Declares a V1 C function `$name` (with its `pg_finfo_` record `$finfo`) whose body reads
-/// `fcinfo` directly, and runs the body under [`crate::common::guard::guard`]: a panic inside (an
-/// error, a cancel, a bug) unwinds the body's frames and is raised as the Postgres error it
-/// carries. Declare it in SQL with `LANGUAGE c AS 'MODULE_PATHNAME', '<name>'`.
-#[macro_export]
-macro_rules! raw_transition {
-    ($(#[$meta:meta])* fn $name:ident / $finfo:ident ($fcinfo:ident) $body:block) => {
-        $(#[$meta])*
-        ///
-        /// # Safety
-        /// Called by Postgres through the V1 calling convention only.
-        #[unsafe(no_mangle)]
-        pub unsafe extern "C-unwind" fn $name(
-            $fcinfo: ::pgrx::pg_sys::FunctionCallInfo,
-        ) -> ::pgrx::pg_sys::Datum {
-            $crate::common::guard::guard(|| $body)
-        }
-
-        #[doc(hidden)]
-        #[unsafe(no_mangle)]
-        pub extern "C" fn $finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
-            const V1_API: ::pgrx::pg_sys::Pg_finfo_record =
-                ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
-            &V1_API
-        }
-    };
 }
 
 // ---------------------------------------------------------------------------------------------

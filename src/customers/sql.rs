@@ -183,7 +183,10 @@ unsafe fn period_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str) -
 
 crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.retention_rate`, state internal.
-    fn crm_retention_rate_trans / pg_finfo_crm_retention_rate_trans (fcinfo) {
+    fn crm_retention_rate_trans / pg_finfo_crm_retention_rate_trans (fcinfo)
+    sql [
+        "crm_internal.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.retention_rate`.
         unsafe { period_add(fcinfo, RETENTION_RATE) }
     }
@@ -192,7 +195,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of the 4-argument `crm.churn_rate`, state
     /// internal.
-    fn crm_churn_rate_trans / pg_finfo_crm_churn_rate_trans (fcinfo) {
+    fn crm_churn_rate_trans / pg_finfo_crm_churn_rate_trans (fcinfo)
+    sql [
+        "crm_internal.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.churn_rate`.
         unsafe { period_add(fcinfo, CHURN_RATE) }
     }
@@ -293,7 +299,10 @@ unsafe fn period_state_add(
 crate::raw_transition! {
     /// Transition function of `crm.retention_rate` (state `crm.customer_period_state`, changed
     /// in place).
-    fn crm_retention_rate_state_trans / pg_finfo_crm_retention_rate_state_trans (fcinfo) {
+    fn crm_retention_rate_state_trans / pg_finfo_crm_retention_rate_state_trans (fcinfo)
+    sql [
+        "crm_internal.retention_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz) RETURNS crm.customer_period_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.retention_rate`.
         unsafe { period_state_add(fcinfo, RETENTION_RATE) }
     }
@@ -302,7 +311,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of the 4-argument `crm.churn_rate` (state
     /// `crm.customer_period_state`, changed in place).
-    fn crm_churn_rate_state_trans / pg_finfo_crm_churn_rate_state_trans (fcinfo) {
+    fn crm_churn_rate_state_trans / pg_finfo_crm_churn_rate_state_trans (fcinfo)
+    sql [
+        "crm_internal.churn_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz) RETURNS crm.customer_period_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.churn_rate`.
         unsafe { period_state_add(fcinfo, CHURN_RATE) }
     }
@@ -312,7 +324,10 @@ crate::raw_transition! {
     /// Transition function of the 5-argument `crm.churn_rate(..., denominator)` (state
     /// `crm.customer_period_state`, changed in place): one row and the denominator it names; a
     /// row with a NULL input (the denominator included) leaves the state as it is.
-    fn crm_churn_rate_denominator_state_trans / pg_finfo_crm_churn_rate_denominator_state_trans (fcinfo) {
+    fn crm_churn_rate_denominator_state_trans / pg_finfo_crm_churn_rate_denominator_state_trans (fcinfo)
+    sql [
+        "crm_internal.churn_rate_denominator_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz, text) RETURNS crm.customer_period_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.customer_period_state`, arguments 1 to 4 timestamptz
         // values and argument 5 a text; the guard turns errors and panics into Postgres errors.
         unsafe {
@@ -334,7 +349,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of the one-step retention and churn aggregates (parallel query, Citus).
-    fn crm_customer_period_state_combine / pg_finfo_crm_customer_period_state_combine (fcinfo) {
+    fn crm_customer_period_state_combine / pg_finfo_crm_customer_period_state_combine (fcinfo)
+    sql [
+        "crm_internal.customer_period_combine(crm.customer_period_state, crm.customer_period_state) RETURNS crm.customer_period_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.customer_period_state` values.
         unsafe {
             flat_combine::<PeriodFlat>(fcinfo, |state, other| state.merge(CHURN_RATE, other))
@@ -345,7 +363,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Final function of `crm.retention_rate`: (E − N) / S; NULL without usable rows or when
     /// S is 0.
-    fn crm_retention_rate_state_final / pg_finfo_crm_retention_rate_state_final (fcinfo) {
+    fn crm_retention_rate_state_final / pg_finfo_crm_retention_rate_state_final (fcinfo)
+    sql [
+        "crm_internal.retention_rate_final(crm.customer_period_state) RETURNS double precision IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.customer_period_state`; the result a double precision.
         unsafe { flat_final::<PeriodFlat, f64>(fcinfo, |state| state.state().retention_rate()) }
     }
@@ -354,7 +375,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Final function of `crm.churn_rate`: lost over the denominator the rows named ('start'
     /// by default); NULL without usable rows or when that denominator is 0.
-    fn crm_churn_rate_state_final / pg_finfo_crm_churn_rate_state_final (fcinfo) {
+    fn crm_churn_rate_state_final / pg_finfo_crm_churn_rate_state_final (fcinfo)
+    sql [
+        "crm_internal.churn_rate_final(crm.customer_period_state) RETURNS double precision IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.customer_period_state`; the result a double precision.
         unsafe { flat_final::<PeriodFlat, f64>(fcinfo, |state| state.state().churn_rate()) }
     }
@@ -411,7 +435,10 @@ crate::raw_transition! {
     /// Transition function of `crm.customer_agg(timestamptz, timestamptz)`: a raw V1 function
     /// (no `#[pg_extern]` wrapper on the per-row path) whose state is a `crm.customer_summary`
     /// kept as an expanded object.
-    fn crm_customer_agg_trans / pg_finfo_crm_customer_agg_trans (fcinfo) {
+    fn crm_customer_agg_trans / pg_finfo_crm_customer_agg_trans (fcinfo)
+    sql [
+        "crm_internal.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz) RETURNS crm.customer_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.customer_agg`.
         unsafe { customer_agg_add(fcinfo) }
     }
@@ -419,7 +446,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.rollup(crm.customer_summary)`: merges one stored summary.
-    fn crm_customer_rollup_trans / pg_finfo_crm_customer_rollup_trans (fcinfo) {
+    fn crm_customer_rollup_trans / pg_finfo_crm_customer_rollup_trans (fcinfo)
+    sql [
+        "crm_internal.customer_rollup_trans(crm.customer_summary, crm.customer_summary) RETURNS crm.customer_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.customer_summary` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut CustomerSummary, other| {
@@ -431,7 +461,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`.
-    fn crm_customer_agg_combine / pg_finfo_crm_customer_agg_combine (fcinfo) {
+    fn crm_customer_agg_combine / pg_finfo_crm_customer_agg_combine (fcinfo)
+    sql [
+        "crm_internal.customer_agg_combine(crm.customer_summary, crm.customer_summary) RETURNS crm.customer_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.customer_summary` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut CustomerSummary, other| {
@@ -445,7 +478,10 @@ crate::raw_transition! {
     /// Final function of `crm.customer_agg` and `crm.rollup(crm.customer_summary)`: the
     /// canonical binary form of the summary, encoded straight from the state (folding it, which
     /// changes no answer), without copying the state first.
-    fn crm_customer_agg_final / pg_finfo_crm_customer_agg_final (fcinfo) {
+    fn crm_customer_agg_final / pg_finfo_crm_customer_agg_final (fcinfo)
+    sql [
+        "crm_internal.customer_agg_final(crm.customer_summary) RETURNS crm.customer_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is NULL or a `crm.customer_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut CustomerSummary| {
@@ -847,23 +883,3 @@ fn churn_series_dates(
         time_zone,
     ))
 }
-
-extension_sql_file!(
-    "../../sql/customers.sql",
-    name = "customers_aggregates",
-    requires = [
-        "internal_schema",
-        customer_summary,
-        customer_period_state,
-        retention_rate_inverse,
-        churn_rate_inverse,
-        churn_rate_denominator_trans,
-        churn_rate_denominator_inverse,
-        retention_rate_final,
-        churn_rate_final,
-        customer_summary_customers,
-        active_customers,
-        churn_series,
-        churn_series_dates,
-    ]
-);

@@ -76,7 +76,10 @@ unsafe fn pipeline_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str)
 crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.pipeline_agg(numeric, timestamptz,
     /// timestamptz, boolean)`, state internal.
-    fn crm_pipeline_agg_trans / pg_finfo_crm_pipeline_agg_trans (fcinfo) {
+    fn crm_pipeline_agg_trans / pg_finfo_crm_pipeline_agg_trans (fcinfo)
+    sql [
+        "crm_internal.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/pipeline.sql declares it (internal, numeric, timestamptz, timestamptz,
         // boolean), the moving transition of `crm.pipeline_agg`.
         unsafe { pipeline_add(fcinfo, PIPELINE_AGG) }
@@ -86,7 +89,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.pipeline_velocity(numeric,
     /// timestamptz, timestamptz, boolean)`, state internal.
-    fn crm_pipeline_velocity_trans / pg_finfo_crm_pipeline_velocity_trans (fcinfo) {
+    fn crm_pipeline_velocity_trans / pg_finfo_crm_pipeline_velocity_trans (fcinfo)
+    sql [
+        "crm_internal.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/pipeline.sql declares it (internal, numeric, timestamptz, timestamptz,
         // boolean), the moving transition of `crm.pipeline_velocity`.
         unsafe { pipeline_add(fcinfo, PIPELINE_VELOCITY) }
@@ -222,7 +228,10 @@ unsafe fn pipeline_state_add(
 crate::raw_transition! {
     /// Transition function of `crm.pipeline_agg(numeric, timestamptz, timestamptz, boolean)`
     /// (state `crm.pipeline_summary`, changed in place).
-    fn crm_pipeline_agg_state_trans / pg_finfo_crm_pipeline_agg_state_trans (fcinfo) {
+    fn crm_pipeline_agg_state_trans / pg_finfo_crm_pipeline_agg_state_trans (fcinfo)
+    sql [
+        "crm_internal.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) RETURNS crm.pipeline_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.pipeline_agg`.
         unsafe { pipeline_state_add(fcinfo, PIPELINE_AGG) }
     }
@@ -231,7 +240,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.pipeline_velocity(numeric, timestamptz, timestamptz,
     /// boolean)` (state `crm.pipeline_summary`, changed in place).
-    fn crm_pipeline_velocity_state_trans / pg_finfo_crm_pipeline_velocity_state_trans (fcinfo) {
+    fn crm_pipeline_velocity_state_trans / pg_finfo_crm_pipeline_velocity_state_trans (fcinfo)
+    sql [
+        "crm_internal.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) RETURNS crm.pipeline_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.pipeline_velocity`.
         unsafe { pipeline_state_add(fcinfo, PIPELINE_VELOCITY) }
     }
@@ -240,7 +252,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.rollup(crm.pipeline_summary)`: merges one summary into the
     /// state; a NULL summary leaves it as it is.
-    fn crm_pipeline_rollup_state_trans / pg_finfo_crm_pipeline_rollup_state_trans (fcinfo) {
+    fn crm_pipeline_rollup_state_trans / pg_finfo_crm_pipeline_rollup_state_trans (fcinfo)
+    sql [
+        "crm_internal.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary) RETURNS crm.pipeline_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.pipeline_summary` values.
         unsafe {
             flat_combine::<PipelineFlat>(fcinfo, |state, other| state.merge(PIPELINE_ROLLUP, other))
@@ -250,7 +265,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of the pipeline aggregates (parallel query, Citus).
-    fn crm_pipeline_state_combine / pg_finfo_crm_pipeline_state_combine (fcinfo) {
+    fn crm_pipeline_state_combine / pg_finfo_crm_pipeline_state_combine (fcinfo)
+    sql [
+        "crm_internal.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary) RETURNS crm.pipeline_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.pipeline_summary` states.
         unsafe {
             flat_combine::<PipelineFlat>(fcinfo, |state, other| state.merge(PIPELINE_AGG, other))
@@ -267,7 +285,10 @@ fn seen_flat(state: &PipelineFlat) -> Option<PipelineSummary> {
 crate::raw_transition! {
     /// Final function of `crm.pipeline_agg` and `crm.rollup(crm.pipeline_summary)`: the
     /// summary in its canonical stored form; NULL without opportunities.
-    fn crm_pipeline_agg_state_final / pg_finfo_crm_pipeline_agg_state_final (fcinfo) {
+    fn crm_pipeline_agg_state_final / pg_finfo_crm_pipeline_agg_state_final (fcinfo)
+    sql [
+        "crm_internal.pipeline_agg_final(crm.pipeline_summary) RETURNS crm.pipeline_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.pipeline_summary` state, and so is the result.
         unsafe {
             flat_final::<PipelineFlat, pipeline_summary>(fcinfo, |state| {
@@ -280,7 +301,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Final function of `crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean)`:
     /// pipeline velocity per day; NULL when nothing was won.
-    fn crm_pipeline_velocity_state_final / pg_finfo_crm_pipeline_velocity_state_final (fcinfo) {
+    fn crm_pipeline_velocity_state_final / pg_finfo_crm_pipeline_velocity_state_final (fcinfo)
+    sql [
+        "crm_internal.pipeline_velocity_final(crm.pipeline_summary) RETURNS numeric IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.pipeline_summary` state; the result a numeric.
         unsafe {
             flat_final::<PipelineFlat, AnyNumeric>(fcinfo, |state| {
@@ -405,29 +429,3 @@ fn closed_value_velocity(
         .or_raise()
         .map(numeric_of)
 }
-
-extension_sql_file!(
-    "../../sql/pipeline.sql",
-    name = "pipeline_aggregates",
-    requires = [
-        "internal_schema",
-        pipeline_summary,
-        pipeline_inverse,
-        pipeline_rollup_trans,
-        pipeline_rollup_inverse,
-        pipeline_agg_final,
-        pipeline_velocity_final,
-        pipeline_summary_opportunities,
-        pipeline_summary_won,
-        pipeline_summary_lost,
-        pipeline_summary_open,
-        pipeline_summary_win_rate,
-        pipeline_summary_average_deal_size,
-        pipeline_summary_sales_cycle,
-        pipeline_summary_won_value,
-        pipeline_summary_open_value,
-        pipeline_summary_velocity,
-        closed_value_velocity,
-        open_pipeline_velocity,
-    ]
-);

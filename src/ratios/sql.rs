@@ -111,7 +111,10 @@ crate::raw_transition! {
     /// `crm.conversion_rate(boolean)` and `crm.renewal_rate(boolean)`, state internal: counts a
     /// non-NULL row. The state is created on the first row, NULL or not (a moving-aggregate
     /// transition must never return NULL).
-    fn crm_share_trans / pg_finfo_crm_share_trans (fcinfo) {
+    fn crm_share_trans / pg_finfo_crm_share_trans (fcinfo)
+    sql [
+        "crm_internal.share_trans(internal, boolean) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/ratios.sql declares it (internal, boolean) as a moving transition: argument 0
         // is NULL or the `ShareCounts` made by `raw_state` on an earlier row.
         let counts = unsafe { raw_state(fcinfo, SHARE, ShareCounts::default) };
@@ -150,7 +153,10 @@ crate::raw_transition! {
     /// Transition function of `crm.win_rate(boolean)`, `crm.renewal_rate(boolean)` and
     /// `crm.conversion_rate(boolean)` (state `crm.share_state`, changed in place): counts a non-NULL row; a NULL row leaves the state
     /// (NULL before the first non-NULL row) as it is.
-    fn crm_share_state_trans / pg_finfo_crm_share_state_trans (fcinfo) {
+    fn crm_share_state_trans / pg_finfo_crm_share_state_trans (fcinfo)
+    sql [
+        "crm_internal.share_trans(crm.share_state, boolean) RETURNS crm.share_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.share_state`, argument 1 a boolean; nothing here needs
         // dropping.
         unsafe {
@@ -167,8 +173,13 @@ crate::raw_transition! {
 }
 
 crate::raw_transition! {
-    /// Combine function of the share-of-true aggregates (parallel query, Citus).
-    fn crm_share_state_combine / pg_finfo_crm_share_state_combine (fcinfo) {
+    /// Combine function of the share-of-true aggregates (parallel query, Citus), and of the
+    /// service family's one-step SLA and FCR rates, which keep the same state.
+    fn crm_share_state_combine / pg_finfo_crm_share_state_combine (fcinfo)
+    sql [
+        "crm_internal.share_combine(crm.share_state, crm.share_state) RETURNS crm.share_state IMMUTABLE PARALLEL SAFE",
+        "crm_internal.service_share_combine(crm.share_state, crm.share_state) RETURNS crm.share_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.share_state` values.
         unsafe {
             flat_combine::<ShareCounts>(fcinfo, |state, other| state.merge(SHARE, other))
@@ -177,30 +188,14 @@ crate::raw_transition! {
 }
 
 crate::raw_transition! {
-    /// Final function of the share-of-true aggregates: true rows / non-NULL rows.
-    fn crm_share_state_final / pg_finfo_crm_share_state_final (fcinfo) {
+    /// Final function of the share-of-true aggregates (and of the service family's one-step SLA
+    /// and FCR rates): true rows / non-NULL rows.
+    fn crm_share_state_final / pg_finfo_crm_share_state_final (fcinfo)
+    sql [
+        "crm_internal.share_final(crm.share_state) RETURNS double precision IMMUTABLE PARALLEL SAFE",
+        "crm_internal.service_share_final(crm.share_state) RETURNS double precision IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.share_state`; the result a double precision.
         unsafe { flat_final::<ShareCounts, f64>(fcinfo, ShareCounts::share) }
     }
 }
-
-extension_sql_file!(
-    "../../sql/ratios.sql",
-    name = "ratios_aggregates",
-    requires = [
-        "internal_schema",
-        cac,
-        roi,
-        quota_attainment,
-        growth_rate,
-        conversion_rate,
-        ltv_to_cac,
-        revenue_per_lead,
-        cost_per_lead,
-        calls_per_sale,
-        renewal_rate,
-        share_state,
-        share_inverse,
-        share_final,
-    ]
-);

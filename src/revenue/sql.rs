@@ -89,7 +89,10 @@ unsafe fn uuid_key(datum: pg_sys::Datum) -> u128 {
 
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(bigint, date, numeric)`.
-    fn crm_mrr_bigint_trans / pg_finfo_crm_mrr_bigint_trans (fcinfo) {
+    fn crm_mrr_bigint_trans / pg_finfo_crm_mrr_bigint_trans (fcinfo)
+    sql [
+        "crm_internal.mrr_bigint_trans(crm.mrr_summary, bigint, date, numeric) RETURNS crm.mrr_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/revenue.sql declares it (crm.mrr_summary, bigint, date, numeric), the id type
         // the key function reads.
         unsafe { mrr_add(fcinfo, KeyKind::BigInt, bigint_key) }
@@ -98,7 +101,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(text, date, numeric)`.
-    fn crm_mrr_text_trans / pg_finfo_crm_mrr_text_trans (fcinfo) {
+    fn crm_mrr_text_trans / pg_finfo_crm_mrr_text_trans (fcinfo)
+    sql [
+        "crm_internal.mrr_text_trans(crm.mrr_summary, text, date, numeric) RETURNS crm.mrr_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/revenue.sql declares it (crm.mrr_summary, text, date, numeric), the id type
         // the key function reads.
         unsafe { mrr_add(fcinfo, KeyKind::Text, text_key) }
@@ -107,7 +113,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(uuid, date, numeric)`.
-    fn crm_mrr_uuid_trans / pg_finfo_crm_mrr_uuid_trans (fcinfo) {
+    fn crm_mrr_uuid_trans / pg_finfo_crm_mrr_uuid_trans (fcinfo)
+    sql [
+        "crm_internal.mrr_uuid_trans(crm.mrr_summary, uuid, date, numeric) RETURNS crm.mrr_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/revenue.sql declares it (crm.mrr_summary, uuid, date, numeric), the id type
         // the key function reads.
         unsafe { mrr_add(fcinfo, KeyKind::Uuid, uuid_key) }
@@ -121,7 +130,10 @@ crate::expanded_state!(MrrSummary, |summary: &mut MrrSummary| {
 
 crate::raw_transition! {
     /// Transition function of `crm.rollup(crm.mrr_summary)`: merges one stored summary.
-    fn crm_mrr_rollup_trans / pg_finfo_crm_mrr_rollup_trans (fcinfo) {
+    fn crm_mrr_rollup_trans / pg_finfo_crm_mrr_rollup_trans (fcinfo)
+    sql [
+        "crm_internal.mrr_rollup_trans(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.mrr_summary` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut MrrSummary, other| {
@@ -133,7 +145,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)`.
-    fn crm_mrr_combine / pg_finfo_crm_mrr_combine (fcinfo) {
+    fn crm_mrr_combine / pg_finfo_crm_mrr_combine (fcinfo)
+    sql [
+        "crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.mrr_summary` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut MrrSummary, other| state.merge(MRR_AGG, other))
@@ -144,7 +159,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Final function of `crm.mrr_agg` and `crm.rollup(crm.mrr_summary)`: the settled summary's
     /// canonical binary form; NULL without rows.
-    fn crm_mrr_final / pg_finfo_crm_mrr_final (fcinfo) {
+    fn crm_mrr_final / pg_finfo_crm_mrr_final (fcinfo)
+    sql [
+        "crm_internal.mrr_final(crm.mrr_summary) RETURNS crm.mrr_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is NULL or a `crm.mrr_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut MrrSummary| {
@@ -228,15 +246,3 @@ fn gross_revenue_retention(summary: mrr_summary, from_month: Date, to_month: Dat
         .gross_revenue_retention(from_month.to_pg_epoch_days(), to_month.to_pg_epoch_days())
         .or_raise()
 }
-
-extension_sql_file!(
-    "../../sql/revenue.sql",
-    name = "revenue_aggregates",
-    requires = [
-        "internal_schema",
-        mrr_summary,
-        mrr_movements,
-        net_revenue_retention,
-        gross_revenue_retention,
-    ]
-);

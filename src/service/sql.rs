@@ -430,7 +430,10 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, form: ServiceForm) -> pg
 
 crate::raw_transition! {
     /// Transition function of `crm.service_agg` (elapsed time).
-    fn crm_service_agg_trans / pg_finfo_crm_service_agg_trans (fcinfo) {
+    fn crm_service_agg_trans / pg_finfo_crm_service_agg_trans (fcinfo)
+    sql [
+        "crm_internal.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean) RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this transition of `crm.service_agg`
         // (crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean).
         unsafe { service_add(fcinfo, ServiceForm::Elapsed) }
@@ -439,7 +442,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.service_agg` with a calendar (business time).
-    fn crm_service_agg_calendar_trans / pg_finfo_crm_service_agg_calendar_trans (fcinfo) {
+    fn crm_service_agg_calendar_trans / pg_finfo_crm_service_agg_calendar_trans (fcinfo)
+    sql [
+        "crm_internal.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this transition of `crm.service_agg`
         // (crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean,
         // crm.business_calendar).
@@ -450,7 +456,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.service_agg` with a calendar and `as_of` (business time,
     /// tickets as they stood at `as_of`).
-    fn crm_service_agg_as_of_trans / pg_finfo_crm_service_agg_as_of_trans (fcinfo) {
+    fn crm_service_agg_as_of_trans / pg_finfo_crm_service_agg_as_of_trans (fcinfo)
+    sql [
+        "crm_internal.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz) RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this transition of `crm.service_agg`
         // (crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean,
         // crm.business_calendar, timestamptz).
@@ -462,7 +471,10 @@ crate::expanded_state!(ServiceSummary);
 
 crate::raw_transition! {
     /// Transition function of `crm.rollup(crm.service_summary)`: merges one stored summary.
-    fn crm_service_rollup_trans / pg_finfo_crm_service_rollup_trans (fcinfo) {
+    fn crm_service_rollup_trans / pg_finfo_crm_service_rollup_trans (fcinfo)
+    sql [
+        "crm_internal.service_rollup_trans(crm.service_summary, crm.service_summary) RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.service_summary` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut ServiceSummary, other| {
@@ -474,7 +486,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of the service summary aggregates (parallel query, Citus).
-    fn crm_service_combine / pg_finfo_crm_service_combine (fcinfo) {
+    fn crm_service_combine / pg_finfo_crm_service_combine (fcinfo)
+    sql [
+        "crm_internal.service_combine(crm.service_summary, crm.service_summary) RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.service_summary` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut ServiceSummary, other| {
@@ -487,7 +502,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Final function of `crm.service_agg` and `crm.rollup(crm.service_summary)`: the summary's
     /// canonical binary form; NULL while no ticket was counted.
-    fn crm_service_final / pg_finfo_crm_service_final (fcinfo) {
+    fn crm_service_final / pg_finfo_crm_service_final (fcinfo)
+    sql [
+        "crm_internal.service_final(crm.service_summary) RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is NULL or a `crm.service_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut ServiceSummary| {
@@ -763,7 +781,10 @@ unsafe fn sla_state_step(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm) -> pg_
 crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
     /// first_response_at, target)`, state internal.
-    fn crm_sla_trans / pg_finfo_crm_sla_trans (fcinfo) {
+    fn crm_sla_trans / pg_finfo_crm_sla_trans (fcinfo)
+    sql [
+        "crm_internal.sla_trans(internal, timestamptz, timestamptz, interval) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this moving transition of `crm.sla_attainment`
         // (internal, timestamptz, timestamptz, interval); argument 0 is the `ShareCounts` its
         // transition made.
@@ -773,7 +794,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(created_at, first_response_at, target)`.
-    fn crm_sla_inverse / pg_finfo_crm_sla_inverse (fcinfo) {
+    fn crm_sla_inverse / pg_finfo_crm_sla_inverse (fcinfo)
+    sql [
+        "crm_internal.sla_inverse(internal, timestamptz, timestamptz, interval) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this inverse transition of `crm.sla_attainment`
         // (internal, timestamptz, timestamptz, interval); argument 0 is the `ShareCounts` its
         // transition made.
@@ -784,7 +808,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
     /// first_response_at, target, cal)`, state internal.
-    fn crm_sla_calendar_trans / pg_finfo_crm_sla_calendar_trans (fcinfo) {
+    fn crm_sla_calendar_trans / pg_finfo_crm_sla_calendar_trans (fcinfo)
+    sql [
+        "crm_internal.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this moving transition of `crm.sla_attainment`
         // (internal, timestamptz, timestamptz, interval, crm.business_calendar); argument 0 is the
         // `ShareCounts` its transition made.
@@ -794,7 +821,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(..., cal)`.
-    fn crm_sla_calendar_inverse / pg_finfo_crm_sla_calendar_inverse (fcinfo) {
+    fn crm_sla_calendar_inverse / pg_finfo_crm_sla_calendar_inverse (fcinfo)
+    sql [
+        "crm_internal.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this inverse transition of `crm.sla_attainment`
         // (internal, timestamptz, timestamptz, interval, crm.business_calendar); argument 0 is the
         // `ShareCounts` its transition made.
@@ -805,7 +835,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Moving-aggregate transition (window frames) of `crm.sla_attainment(created_at,
     /// first_response_at, target, cal, as_of)`, state internal.
-    fn crm_sla_as_of_trans / pg_finfo_crm_sla_as_of_trans (fcinfo) {
+    fn crm_sla_as_of_trans / pg_finfo_crm_sla_as_of_trans (fcinfo)
+    sql [
+        "crm_internal.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this moving transition of `crm.sla_attainment`
         // (internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz);
         // argument 0 is the `ShareCounts` its transition made.
@@ -815,7 +848,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Inverse transition of `crm.sla_attainment(..., cal, as_of)`.
-    fn crm_sla_as_of_inverse / pg_finfo_crm_sla_as_of_inverse (fcinfo) {
+    fn crm_sla_as_of_inverse / pg_finfo_crm_sla_as_of_inverse (fcinfo)
+    sql [
+        "crm_internal.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this inverse transition of `crm.sla_attainment`
         // (internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz);
         // argument 0 is the `ShareCounts` its transition made.
@@ -860,7 +896,10 @@ unsafe fn fcr_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
 crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(created_at, first_response_at, target)` on
     /// its `crm.share_state`.
-    fn crm_sla_state_trans / pg_finfo_crm_sla_state_trans (fcinfo) {
+    fn crm_sla_state_trans / pg_finfo_crm_sla_state_trans (fcinfo)
+    sql [
+        "crm_internal.sla_trans(crm.share_state, timestamptz, timestamptz, interval) RETURNS crm.share_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this transition of `crm.sla_attainment`
         // (crm.share_state, timestamptz, timestamptz, interval).
         unsafe { sla_state_step(fcinfo, SlaForm::Elapsed) }
@@ -869,7 +908,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(..., cal)` on its `crm.share_state`.
-    fn crm_sla_calendar_state_trans / pg_finfo_crm_sla_calendar_state_trans (fcinfo) {
+    fn crm_sla_calendar_state_trans / pg_finfo_crm_sla_calendar_state_trans (fcinfo)
+    sql [
+        "crm_internal.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar) RETURNS crm.share_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this transition of `crm.sla_attainment`
         // (crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar).
         unsafe { sla_state_step(fcinfo, SlaForm::Calendar) }
@@ -878,7 +920,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.sla_attainment(..., cal, as_of)` on its `crm.share_state`.
-    fn crm_sla_as_of_state_trans / pg_finfo_crm_sla_as_of_state_trans (fcinfo) {
+    fn crm_sla_as_of_state_trans / pg_finfo_crm_sla_as_of_state_trans (fcinfo)
+    sql [
+        "crm_internal.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) RETURNS crm.share_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares this transition of `crm.sla_attainment`
         // (crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar,
         // timestamptz).
@@ -890,7 +935,10 @@ crate::raw_transition! {
     /// Transition function of `crm.fcr_rate(agent_replies, reopened, resolved)` on its
     /// `crm.share_state`, changed in place: counts a resolved ticket and whether it
     /// was resolved at first contact; other rows leave the state as it is.
-    fn crm_fcr_state_trans / pg_finfo_crm_fcr_state_trans (fcinfo) {
+    fn crm_fcr_state_trans / pg_finfo_crm_fcr_state_trans (fcinfo)
+    sql [
+        "crm_internal.fcr_trans(crm.share_state, integer, boolean, boolean) RETURNS crm.share_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: the arguments are (crm.share_state, integer, boolean, boolean); the body runs
         // under the guard.
         unsafe {
@@ -920,7 +968,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.fcr_rate(agent_replies, reopened, resolved)` (a raw V1
     /// function).
-    fn crm_fcr_trans / pg_finfo_crm_fcr_trans (fcinfo) {
+    fn crm_fcr_trans / pg_finfo_crm_fcr_trans (fcinfo)
+    sql [
+        "crm_internal.fcr_trans(internal, integer, boolean, boolean) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.fcr_rate`.
         unsafe { fcr_add(fcinfo) }
     }
@@ -953,29 +1004,3 @@ fn service_share_final(mut state: Internal) -> Option<f64> {
     // `raw_state` in their moving transitions.
     unsafe { state_ref::<ShareCounts>(&mut state) }.and_then(|counts| counts.share())
 }
-
-extension_sql_file!(
-    "../../sql/service.sql",
-    name = "service_aggregates",
-    requires = [
-        "internal_schema",
-        business_calendar,
-        business_calendar_new,
-        service_summary,
-        service_tickets,
-        service_responded,
-        service_resolved,
-        service_reopened,
-        service_first_response_time,
-        service_resolution_time,
-        mean_first_response_time,
-        mean_resolution_time,
-        service_sla_attainment,
-        sla_counts,
-        service_fcr_rate,
-        reopen_rate,
-        fcr_inverse,
-        service_share_final,
-        share_state,
-    ]
-);

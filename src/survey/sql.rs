@@ -79,7 +79,10 @@ fn reject_nps_score(function: &'static str, score: i32) -> ! {
 
 crate::raw_transition! {
     /// Transition function of `crm.nps(integer)`.
-    fn crm_nps_trans / pg_finfo_crm_nps_trans (fcinfo) {
+    fn crm_nps_trans / pg_finfo_crm_nps_trans (fcinfo)
+    sql [
+        "crm_internal.nps_trans(internal, integer) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.nps(integer)`.
         unsafe { nps_add(fcinfo, NPS) }
     }
@@ -87,7 +90,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.nps_agg(integer)`.
-    fn crm_nps_agg_trans / pg_finfo_crm_nps_agg_trans (fcinfo) {
+    fn crm_nps_agg_trans / pg_finfo_crm_nps_agg_trans (fcinfo)
+    sql [
+        "crm_internal.nps_agg_trans(internal, integer) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.nps_agg(integer)`.
         unsafe { nps_add(fcinfo, NPS_AGG) }
     }
@@ -178,7 +184,10 @@ unsafe fn nps_state_add(fcinfo: pg_sys::FunctionCallInfo, function: &'static str
 
 crate::raw_transition! {
     /// Transition function of `crm.nps(integer)` (state `crm.nps_summary`).
-    fn crm_nps_state_trans / pg_finfo_crm_nps_state_trans (fcinfo) {
+    fn crm_nps_state_trans / pg_finfo_crm_nps_state_trans (fcinfo)
+    sql [
+        "crm_internal.nps_trans(crm.nps_summary, integer) RETURNS crm.nps_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.nps(integer)`.
         unsafe { nps_state_add(fcinfo, NPS) }
     }
@@ -186,7 +195,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.nps_agg(integer)` (state `crm.nps_summary`).
-    fn crm_nps_agg_state_trans / pg_finfo_crm_nps_agg_state_trans (fcinfo) {
+    fn crm_nps_agg_state_trans / pg_finfo_crm_nps_agg_state_trans (fcinfo)
+    sql [
+        "crm_internal.nps_agg_trans(crm.nps_summary, integer) RETURNS crm.nps_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.nps_agg(integer)`.
         unsafe { nps_state_add(fcinfo, NPS_AGG) }
     }
@@ -195,7 +207,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.rollup(crm.nps_summary)`: merges one summary (a NULL one
     /// leaves the state as it is; one of zero answers makes the result non-NULL).
-    fn crm_nps_rollup_state_trans / pg_finfo_crm_nps_rollup_state_trans (fcinfo) {
+    fn crm_nps_rollup_state_trans / pg_finfo_crm_nps_rollup_state_trans (fcinfo)
+    sql [
+        "crm_internal.nps_rollup_trans(crm.nps_summary, crm.nps_summary) RETURNS crm.nps_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.nps_summary` values.
         unsafe {
             flat_combine::<NpsCounts>(fcinfo, |state, other| state.merge(NPS_ROLLUP, other))
@@ -205,7 +220,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of the NPS aggregates (parallel query, Citus).
-    fn crm_nps_state_combine / pg_finfo_crm_nps_state_combine (fcinfo) {
+    fn crm_nps_state_combine / pg_finfo_crm_nps_state_combine (fcinfo)
+    sql [
+        "crm_internal.nps_combine(crm.nps_summary, crm.nps_summary) RETURNS crm.nps_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.nps_summary` states.
         unsafe { flat_combine::<NpsCounts>(fcinfo, |state, other| state.merge(NPS, other)) }
     }
@@ -213,7 +231,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Final function of `crm.nps(integer)`: NPS in points, NULL without answers.
-    fn crm_nps_state_final / pg_finfo_crm_nps_state_final (fcinfo) {
+    fn crm_nps_state_final / pg_finfo_crm_nps_state_final (fcinfo)
+    sql [
+        "crm_internal.nps_final(crm.nps_summary) RETURNS double precision IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.nps_summary` state; the result a double precision.
         unsafe { flat_final::<NpsCounts, f64>(fcinfo, NpsCounts::nps) }
     }
@@ -222,7 +243,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Final function of `crm.nps_agg` and `crm.rollup(crm.nps_summary)`: the state in its
     /// canonical stored form; NULL (a NULL state) when no usable row was aggregated.
-    fn crm_nps_agg_state_final / pg_finfo_crm_nps_agg_state_final (fcinfo) {
+    fn crm_nps_agg_state_final / pg_finfo_crm_nps_agg_state_final (fcinfo)
+    sql [
+        "crm_internal.nps_agg_final(crm.nps_summary) RETURNS crm.nps_summary IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.nps_summary` state, and so is the result.
         unsafe { flat_final::<NpsCounts, nps_summary>(fcinfo, |counts| Some(nps_summary(*counts))) }
     }
@@ -387,7 +411,10 @@ fn reject_csat_answer(score: i32, threshold: Option<i32>) -> ! {
 
 crate::raw_transition! {
     /// Transition function of `crm.csat(integer)`.
-    fn crm_csat_trans / pg_finfo_crm_csat_trans (fcinfo) {
+    fn crm_csat_trans / pg_finfo_crm_csat_trans (fcinfo)
+    sql [
+        "crm_internal.csat_trans(internal, integer) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.csat(integer)`.
         unsafe { csat_add(fcinfo, false) }
     }
@@ -395,7 +422,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.csat(integer, integer)`.
-    fn crm_csat_threshold_trans / pg_finfo_crm_csat_threshold_trans (fcinfo) {
+    fn crm_csat_threshold_trans / pg_finfo_crm_csat_threshold_trans (fcinfo)
+    sql [
+        "crm_internal.csat_threshold_trans(internal, integer, integer) RETURNS internal IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.csat(integer, integer)`.
         unsafe { csat_add(fcinfo, true) }
     }
@@ -471,7 +501,10 @@ unsafe fn csat_state_add(fcinfo: pg_sys::FunctionCallInfo, with_threshold: bool)
 
 crate::raw_transition! {
     /// Transition function of `crm.csat(integer)` (state `crm.csat_state`).
-    fn crm_csat_state_trans / pg_finfo_crm_csat_state_trans (fcinfo) {
+    fn crm_csat_state_trans / pg_finfo_crm_csat_state_trans (fcinfo)
+    sql [
+        "crm_internal.csat_trans(crm.csat_state, integer) RETURNS crm.csat_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.csat(integer)`.
         unsafe { csat_state_add(fcinfo, false) }
     }
@@ -479,7 +512,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.csat(integer, integer)` (state `crm.csat_state`).
-    fn crm_csat_threshold_state_trans / pg_finfo_crm_csat_threshold_state_trans (fcinfo) {
+    fn crm_csat_threshold_state_trans / pg_finfo_crm_csat_threshold_state_trans (fcinfo)
+    sql [
+        "crm_internal.csat_threshold_trans(crm.csat_state, integer, integer) RETURNS crm.csat_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: Postgres calls this as the transition of `crm.csat(integer, integer)`.
         unsafe { csat_state_add(fcinfo, true) }
     }
@@ -487,7 +523,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of the CSAT aggregates (parallel query, Citus).
-    fn crm_csat_state_combine / pg_finfo_crm_csat_state_combine (fcinfo) {
+    fn crm_csat_state_combine / pg_finfo_crm_csat_state_combine (fcinfo)
+    sql [
+        "crm_internal.csat_combine(crm.csat_state, crm.csat_state) RETURNS crm.csat_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.csat_state` values.
         unsafe {
             flat_combine::<CsatCounts>(fcinfo, |state, other| state.merge(CSAT, other))
@@ -497,37 +536,11 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Final function of the CSAT aggregates: the satisfied share, NULL without answers.
-    fn crm_csat_state_final / pg_finfo_crm_csat_state_final (fcinfo) {
+    fn crm_csat_state_final / pg_finfo_crm_csat_state_final (fcinfo)
+    sql [
+        "crm_internal.csat_final(crm.csat_state) RETURNS double precision IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is a `crm.csat_state`; the result a double precision.
         unsafe { flat_final::<CsatCounts, f64>(fcinfo, CsatCounts::csat) }
     }
 }
-
-extension_sql_file!(
-    "../../sql/survey.sql",
-    name = "survey_aggregates",
-    requires = [
-        "internal_schema",
-        nps_summary,
-        csat_state,
-        nps_inverse,
-        nps_agg_inverse,
-        nps_rollup_trans,
-        nps_rollup_inverse,
-        nps_final,
-        nps_agg_final,
-        nps_summary_nps,
-        nps_summary_responses,
-        nps_summary_promoters,
-        nps_summary_passives,
-        nps_summary_detractors,
-        nps_margin_of_error,
-        nps_interval,
-        nps_low,
-        nps_high,
-        nps_difference,
-        csat_inverse,
-        csat_threshold_inverse,
-        csat_final,
-    ]
-);
