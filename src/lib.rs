@@ -89,4 +89,5 @@ pub extern "C-unwind" fn _PG_init() {
     common::pg::register_settings();
     common::flat::register_flat_types(&FLAT_TYPES);
     common::pg::install_interrupt_hook();
+    common::postgres_zones::install();
 }

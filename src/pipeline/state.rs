@@ -4,11 +4,11 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::common::civil::{END_TIMESTAMP, MIN_TIMESTAMP};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::flat::{self, FlatState};
 use crate::common::money::{self, read_decimal, write_decimal};
-use crate::common::tz::{END_TIMESTAMP, MIN_TIMESTAMP};
 
 /// Binary format version of [`PipelineSummary`].
 pub const FORMAT_VERSION: u8 = 1;

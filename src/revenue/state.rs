@@ -9,16 +9,17 @@
 //! binary form takes about 6 bytes per row for bigint ids (keys and months delta-coded).
 use std::fmt::Write as _;
 
-use crate::common::tz::{civil_from_days, days_from_civil};
+use crate::common::civil::{civil_from_days, days_from_civil};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::common::calendar::{period_index, period_start_date, Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::keys::{parse_key, write_key, KeyKind};
 use crate::common::limits::{check_state_bytes, out_of_memory, vec_bytes};
+use crate::common::periods::{period_index, period_start_date, Period};
+use crate::common::tz::Zone;
 
 /// What the summary keeps, for the memory errors.
 const WHAT: &str = "customer-months";

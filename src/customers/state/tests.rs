@@ -1,7 +1,7 @@
 //! Example-based tests of the customer counts and summary.
 use super::summary::MIN_PENDING_ROWS;
 use super::*;
-use crate::common::calendar::parse_timestamp;
+use crate::common::civil::parse_timestamp;
 
 pub(super) const F: &str = "crm.churn_rate";
 const MICROS_PER_DAY: i64 = 86_400_000_000;
