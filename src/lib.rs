@@ -42,8 +42,8 @@ pub mod pg_test {
 /// Every flat (in-place) aggregate state type, by its working-form byte: what the shared send,
 /// equality, hash and ordering functions of the summary types need to read a working form that
 /// escaped an aggregate (common::flat, which knows no family, gets it at load time).
-pub const FLAT_TYPES: [(u8, common::flat::Canonicalize); 5] = {
-    use common::flat::{canonical_of, FlatState};
+pub const FLAT_TYPES: [(u8, common::flat_state::Canonicalize); 5] = {
+    use common::flat_state::{canonical_of, FlatState};
     [
         (
             survey::state::NpsCounts::KIND,

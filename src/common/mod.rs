@@ -9,7 +9,8 @@
 //! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
 //! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
-//! - [`flat`]: fixed-size aggregate states that are SQL values, changed in place per row.
+//! - [`flat_state`]: fixed-size aggregate states as plain old data, and their two binary forms.
+//! - [`flat`]: such states as SQL values, changed in place per row.
 //! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
 //! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
 //!   context, and the `summary_type!` macro that makes a summary a SQL type.
@@ -24,6 +25,7 @@ pub mod datum;
 pub mod error;
 pub mod expanded;
 pub mod flat;
+pub mod flat_state;
 pub mod guard;
 #[cfg(test)]
 mod guard_tests;

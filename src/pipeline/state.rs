@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::common::civil::{END_TIMESTAMP, MIN_TIMESTAMP};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::flat::{self, FlatState};
+use crate::common::flat_state::{self, FlatState};
 use crate::common::money::{self, read_decimal, write_decimal};
 
 /// Binary format version of [`PipelineSummary`].
@@ -383,9 +383,9 @@ impl PipelineSummary {
     }
 
     /// Reads a `crm.pipeline_summary`: its canonical form or the working form of an aggregate
-    /// state ([`PipelineFlat`], [`crate::common::flat`]).
+    /// state ([`PipelineFlat`], [`crate::common::flat_state`]).
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        flat::decode_any::<PipelineFlat>(bytes).map(|state| state.summary())
+        flat_state::decode_any::<PipelineFlat>(bytes).map(|state| state.summary())
     }
 
     /// Reads the canonical (stored) binary form, validating it.
@@ -525,7 +525,7 @@ impl PipelineWindow {
 }
 
 /// Working form of a [`PipelineSummary`] as the state of the pipeline aggregates (SQL type
-/// `crm.pipeline_summary`, changed in place per row: [`crate::common::flat`]). Plain old data:
+/// `crm.pipeline_summary`, changed in place per row: [`crate::common::flat_state`]). Plain old data:
 /// the two sums of money in `Decimal`'s 16-byte serialized form, and the sum of sales cycles in
 /// two 64-bit halves (a `u128` field would need 16-byte alignment, more than a varlena gives).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
@@ -814,7 +814,7 @@ mod tests {
     /// The payload of the working form of `state` (as `crm.pipeline_summary` holds it while an
     /// aggregate runs): the tag, three padding bytes, the struct.
     fn working_payload(state: &PipelineFlat) -> Vec<u8> {
-        let mut payload = vec![flat::WORKING_TAG, 0, 0, 0];
+        let mut payload = vec![flat_state::WORKING_TAG, 0, 0, 0];
         payload.extend_from_slice(&state.won.to_ne_bytes());
         payload.extend_from_slice(&state.lost.to_ne_bytes());
         payload.extend_from_slice(&state.open.to_ne_bytes());
