@@ -3,8 +3,8 @@
 //! Each metric family lives in its own module with the same shape:
 //! `state.rs` (or a `state/` folder) holds the plain-Rust math (no pgrx, unit and property
 //! tests), `sql.rs` the pgrx surface (type conversion, errors), `sql/<family>.sql` the
-//! `CREATE AGGREGATE`s. Shared helpers (errors, calendar, binary codec, aggregate state
-//! handling) live in `common`; docs/architecture.md describes the layers.
+//! `CREATE AGGREGATE`s. Shared helpers (errors, periods, time zones, binary codec, aggregate
+//! state handling) live in `common`; docs/architecture.md describes the layers.
 //!
 //! Every `unsafe` operation sits in its own `unsafe` block, also inside an `unsafe fn`, and
 //! every `unsafe` block and `unsafe impl` has a `// SAFETY:` comment saying why it is sound

@@ -1,23 +1,31 @@
 //! What every metric family needs, written once.
 //!
+//! Plain Rust, no pgrx (the families' math uses these and no other part of `common`; the
+//! `harness::layers` test checks it):
 //! - [`error`]: the error type the pure math returns (mapped to SQLSTATEs in [`pg`]).
 //! - [`civil`]: civil dates, the range of raw timestamps and their UTC text form.
 //! - [`periods`]: period names and calendar period indexes in a time zone.
-//! - [`tz`]: time zones with Postgres's rules, as plain-Rust tables of transitions.
-//! - [`guard`]: the panic guard every entry point Postgres calls runs under.
-//! - [`keys`]: customer ids of any SQL type as 128-bit keys.
-//! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
+//! - [`tz`]: time zones with Postgres's rules, as plain-Rust tables of transitions; zones are
+//!   found by name through a loader the glue installs.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
-//! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
 //! - [`flat_state`]: fixed-size aggregate states as plain old data, and their two binary forms.
-//! - [`flat`]: such states as SQL values, changed in place per row.
-//! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
-//! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
-//!   context, and the `summary_type!` macro that makes a summary a SQL type.
+//! - [`keys`]: customer ids of any SQL type as 128-bit keys.
+//! - [`money`]: `numeric` bytes read and written as exact `Decimal`s, and checked arithmetic.
 //! - [`shares`]: the share-of-true counter (`crm.share_state`).
+//! - [`stats`]: statistics helpers.
+//! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
+//! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
+//!
+//! The pgrx glue:
+//! - [`guard`]: the panic guard every entry point Postgres calls runs under.
+//! - [`pg`]: raising errors, aggregate state in the aggregate memory context, and the
+//!   `summary_type!` macro that makes a summary a SQL type.
+//! - [`datum`]: varlena arguments (numeric, text) read in place on the per-row paths.
+//! - [`flat`]: flat states as SQL values, changed in place per row.
+//! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
 //! - [`postgres_zones`]: the zone loader that makes [`tz`] read Postgres's own zone code and data.
-//! - `tests`: `#[pg_test]`s every family must pass: the catalog entries of the aggregates and
-//!   every aggregate as a window function.
+//! - `tests`, `testing`: `#[pg_test]`s every family must pass (the catalog entries of the
+//!   aggregates, every aggregate as a window function) and their helpers.
 
 pub mod civil;
 pub mod codec;
