@@ -3,8 +3,8 @@
 //! Each metric family lives in its own module with the same shape:
 //! `state.rs` (or a `state/` folder) holds the plain-Rust math (no pgrx, unit and property
 //! tests), `sql.rs` the pgrx surface (type conversion, errors), `sql/<family>.sql` the
-//! `CREATE AGGREGATE`s. Shared helpers (errors, calendar, binary codec, aggregate state
-//! handling) live in `common`; docs/architecture.md describes the layers.
+//! `CREATE AGGREGATE`s. Shared helpers (errors, periods, time zones, binary codec, aggregate
+//! state handling) live in `common`; docs/architecture.md describes the layers.
 //!
 //! Every `unsafe` operation sits in its own `unsafe` block, also inside an `unsafe fn`, and
 //! every `unsafe` block and `unsafe impl` has a `// SAFETY:` comment saying why it is sound
@@ -42,8 +42,8 @@ pub mod pg_test {
 /// Every flat (in-place) aggregate state type, by its working-form byte: what the shared send,
 /// equality, hash and ordering functions of the summary types need to read a working form that
 /// escaped an aggregate (common::flat, which knows no family, gets it at load time).
-pub const FLAT_TYPES: [(u8, common::flat::Canonicalize); 5] = {
-    use common::flat::{canonical_of, FlatState};
+pub const FLAT_TYPES: [(u8, common::flat_state::Canonicalize); 5] = {
+    use common::flat_state::{canonical_of, FlatState};
     [
         (
             survey::state::NpsCounts::KIND,
@@ -140,4 +140,5 @@ pub extern "C-unwind" fn _PG_init() {
     common::pg::register_settings();
     common::flat::register_flat_types(&FLAT_TYPES);
     common::pg::install_interrupt_hook();
+    common::postgres_zones::install();
 }

@@ -4,7 +4,6 @@
 use super::state::{
     key_from_bigint, key_from_text, key_from_uuid, CohortSummary, KeyKind, RetentionMode,
 };
-use crate::common::calendar::{Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
@@ -12,6 +11,7 @@ use crate::common::expanded::{
 use crate::common::pg::{
     bigint, raw_return_unchanged, varlena_from_bytes, OrRaise, SummaryBytes, TextArg,
 };
+use crate::common::{periods::Period, tz::Zone};
 use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;
 

@@ -28,43 +28,21 @@
 //! functions every type shares (send, `=`, `<>`, hashing, ordering: src/common/pg.rs) do not
 //! know the type, so the working form carries its type's [`FlatState::KIND`] in its first
 //! padding byte, and [`canonical_of_working`] turns it into the canonical form they compare.
+//!
+//! This module is the glue; the plain-old-data side (the [`FlatState`] trait, the working
+//! layout, reading either form from bytes) is [`super::flat_state`], which the families' math
+//! uses without pgrx.
 use super::error::MetricResult;
+use super::flat_state::{
+    assert_working_layout, decode_any, Canonicalize, FlatState, HEADER_BYTES, WORKING_OFFSET,
+    WORKING_TAG,
+};
 use super::pg::{raw_arg, raw_return_unchanged, varlena_from_bytes, with_varlena_bytes, OrRaise};
 use pgrx::datum::IntoDatum;
 use pgrx::pg_sys;
 
-/// First payload byte of the working form. Canonical forms start with a small format
-/// version, so the two cannot be confused.
-pub const WORKING_TAG: u8 = 0xF0;
-
-/// Offset of the state's struct in a working varlena: the 4-byte header, the tag and three
-/// padding bytes, so the struct is 8-byte aligned in a `palloc`'d value.
-const WORKING_OFFSET: usize = 8;
-
-/// A fixed-size aggregate state stored as a varlena SQL type of the extension.
-///
-/// The state is plain old data by its `bytemuck::Pod` bound (derive it with
-/// `bytemuck::Zeroable`: the derive checks `#[repr(C)]`, no padding and only `Pod` fields), so
-/// every byte pattern of `size_of::<Self>()` bytes is a value, which [`FlatState::validate`]
-/// then checks. The working form also needs an alignment of at most 8, which
-/// [`assert_working_layout`] checks at compile time.
-pub trait FlatState: bytemuck::Pod + Default {
-    /// The type's byte in the working form (after [`WORKING_TAG`]), listed in `crate::FLAT_TYPES`.
-    const KIND: u8;
-
-    /// Checks a state read from a working form that did not come from this backend (a
-    /// parallel worker, a binary `COPY`): counts within range, parts within wholes.
-    fn validate(self) -> MetricResult<Self>;
-
-    /// The canonical binary form (the type's stored form).
-    fn encode_canonical(&self) -> Vec<u8>;
-
-    /// Reads the canonical binary form, validating it.
-    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self>;
-}
-
-/// Turns a working form of one flat state type into its canonical form.
-pub type Canonicalize = fn(&[u8]) -> MetricResult<Vec<u8>>;
+// The working layout of `flat_state` counts a 4-byte varlena header.
+const _: () = assert!(HEADER_BYTES == pg_sys::VARHDRSZ);
 
 /// Every flat state type of the extension, by [`FlatState::KIND`]: registered once per process
 /// by the crate root (which knows the families), so that this module depends on none.
@@ -73,11 +51,6 @@ static FLAT_TYPES: std::sync::OnceLock<&'static [(u8, Canonicalize)]> = std::syn
 /// Registers the flat state types (`_PG_init`); later calls are ignored.
 pub fn register_flat_types(types: &'static [(u8, Canonicalize)]) {
     let _ = FLAT_TYPES.set(types);
-}
-
-/// The canonical form of a working form of `T`.
-pub fn canonical_of<T: FlatState>(bytes: &[u8]) -> MetricResult<Vec<u8>> {
-    decode_any::<T>(bytes).map(|state| state.encode_canonical())
 }
 
 /// The canonical form of the payload of a working form (of any flat state type): `None` when
@@ -101,41 +74,6 @@ pub fn canonical_of_working(bytes: &[u8]) -> Option<MetricResult<Vec<u8>>> {
             "crm_metrics: malformed working form of an aggregate state".to_owned(),
         )),
     })
-}
-
-/// Fails the build for a state type whose alignment exceeds the 8 bytes the working form
-/// gives the struct (a `palloc`'d varlena is MAXALIGN'd and the struct sits at offset 8).
-#[inline(always)]
-const fn assert_working_layout<T: FlatState>() {
-    const {
-        assert!(
-            std::mem::align_of::<T>() <= WORKING_OFFSET,
-            "a flat state must have an alignment of at most 8"
-        )
-    }
-}
-
-/// Payload bytes (after the 4-byte header) of the working form of `T`.
-const fn working_payload_len<T>() -> usize {
-    WORKING_OFFSET - pg_sys::VARHDRSZ + std::mem::size_of::<T>()
-}
-
-/// Reads a state from the payload of a varlena of its type, working or canonical form.
-pub fn decode_any<T: FlatState>(bytes: &[u8]) -> MetricResult<T> {
-    if bytes.len() == working_payload_len::<T>() && bytes.first() == Some(&WORKING_TAG) {
-        // The struct is the last `size_of::<T>()` bytes (length checked); any bytes are a `T`.
-        bytes
-            .get(WORKING_OFFSET - pg_sys::VARHDRSZ..)
-            .and_then(|raw| bytemuck::try_pod_read_unaligned::<T>(raw).ok())
-            .ok_or_else(|| {
-                super::error::MetricError::InvalidBinary(
-                    "crm_metrics: malformed working form of an aggregate state".to_owned(),
-                )
-            })?
-            .validate()
-    } else {
-        T::decode_canonical(bytes)
-    }
 }
 
 /// Whether Postgres runs the current function as an aggregate or window aggregate support
@@ -340,44 +278,6 @@ mod tests {
     use super::*;
     use crate::common::error::MetricError;
 
-    #[derive(Clone, Copy, Default, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-    #[repr(C)]
-    struct Pair {
-        part: u64,
-        whole: u64,
-    }
-
-    impl FlatState for Pair {
-        const KIND: u8 = 0xEE;
-        fn validate(self) -> MetricResult<Self> {
-            if self.part <= self.whole {
-                Ok(self)
-            } else {
-                Err(MetricError::InvalidBinary("part exceeds whole".into()))
-            }
-        }
-        fn encode_canonical(&self) -> Vec<u8> {
-            vec![1, self.part as u8, self.whole as u8]
-        }
-        fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
-            match bytes {
-                [1, part, whole] => Pair {
-                    part: u64::from(*part),
-                    whole: u64::from(*whole),
-                }
-                .validate(),
-                _ => Err(MetricError::InvalidBinary("malformed".into())),
-            }
-        }
-    }
-
-    fn working_payload(pair: Pair) -> Vec<u8> {
-        let mut payload = vec![WORKING_TAG, 0, 0, 0];
-        payload.extend_from_slice(&pair.part.to_ne_bytes());
-        payload.extend_from_slice(&pair.whole.to_ne_bytes());
-        payload
-    }
-
     #[test]
     fn every_flat_type_has_its_own_kind() {
         let mut kinds: Vec<u8> = crate::FLAT_TYPES.iter().map(|(kind, _)| *kind).collect();
@@ -391,18 +291,5 @@ mod tests {
             canonical_of_working(&[WORKING_TAG, 0, 0, 0]),
             Some(Err(MetricError::InvalidBinary(_)))
         ));
-    }
-
-    #[test]
-    fn both_forms_decode_and_are_validated() {
-        let pair = Pair { part: 3, whole: 5 };
-        assert_eq!(decode_any::<Pair>(&working_payload(pair)), Ok(pair));
-        assert_eq!(decode_any::<Pair>(&pair.encode_canonical()), Ok(pair));
-        let forged = Pair { part: 6, whole: 5 };
-        assert!(decode_any::<Pair>(&working_payload(forged)).is_err());
-        assert!(decode_any::<Pair>(&forged.encode_canonical()).is_err());
-        // A working tag with the wrong length is read as a canonical form (and refused).
-        assert!(decode_any::<Pair>(&working_payload(pair)[..10]).is_err());
-        assert!(decode_any::<Pair>(&[]).is_err());
     }
 }

@@ -1,29 +1,40 @@
 //! What every metric family needs, written once.
 //!
+//! Plain Rust, no pgrx (the families' math uses these and no other part of `common`; the
+//! `harness::layers` test checks it):
 //! - [`error`]: the error type the pure math returns (mapped to SQLSTATEs in [`pg`]).
-//! - [`calendar`]: period names, IANA time zones, calendar period indexes, civil dates and the
-//!   UTC text form of timestamps.
-//! - [`guard`]: the panic guard every entry point Postgres calls runs under.
-//! - [`keys`]: customer ids of any SQL type as 128-bit keys.
-//! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
+//! - [`civil`]: civil dates, the range of raw timestamps and their UTC text form.
+//! - [`periods`]: period names and calendar period indexes in a time zone.
+//! - [`tz`]: time zones with Postgres's rules, as plain-Rust tables of transitions; zones are
+//!   found by name through a loader the glue installs.
 //! - [`codec`]: the versioned binary encoding of summaries and aggregate states.
-//! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
-//! - [`flat`]: fixed-size aggregate states that are SQL values, changed in place per row.
-//! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
-//! - [`pg`]: the pgrx glue: raising errors, aggregate state in the aggregate memory
-//!   context, and the `summary_type!` macro that makes a summary a SQL type.
+//! - [`flat_state`]: fixed-size aggregate states as plain old data, and their two binary forms.
+//! - [`keys`]: customer ids of any SQL type as 128-bit keys.
+//! - [`money`]: `numeric` bytes read and written as exact `Decimal`s, and checked arithmetic.
 //! - [`shares`]: the share-of-true counter (`crm.share_state`).
-//! - [`tz`]: time zones read with Postgres's own zone code and data, cached in Rust.
-//! - `tests`: `#[pg_test]`s every family must pass: the catalog entries of the aggregates and
-//!   every aggregate as a window function.
+//! - [`stats`]: statistics helpers.
+//! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
+//! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
+//!
+//! The pgrx glue:
+//! - [`guard`]: the panic guard every entry point Postgres calls runs under.
+//! - [`pg`]: raising errors, aggregate state in the aggregate memory context, and the
+//!   `summary_type!` macro that makes a summary a SQL type.
+//! - [`datum`]: varlena arguments (numeric, text) read in place on the per-row paths.
+//! - [`flat`]: flat states as SQL values, changed in place per row.
+//! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
+//! - [`postgres_zones`]: the zone loader that makes [`tz`] read Postgres's own zone code and data.
+//! - `tests`, `testing`: `#[pg_test]`s every family must pass (the catalog entries of the
+//!   aggregates, every aggregate as a window function) and their helpers.
 
-pub mod calendar;
+pub mod civil;
 pub mod codec;
 pub mod datum;
 pub mod declare;
 pub mod error;
 pub mod expanded;
 pub mod flat;
+pub mod flat_state;
 pub mod guard;
 #[cfg(test)]
 mod guard_tests;
@@ -32,9 +43,13 @@ pub mod keys;
 mod limit_tests;
 pub mod limits;
 pub mod money;
+pub mod periods;
 pub mod pg;
+pub mod postgres_zones;
 pub mod shares;
 pub mod stats;
+#[cfg(test)]
+mod test_zones;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod testing;
 mod tests;

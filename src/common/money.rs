@@ -53,6 +53,42 @@ fn div_rem_10(value: u128) -> (u128, u128) {
     }
 }
 
+/// Why the bytes of a `numeric` have no exact `Decimal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumericError {
+    /// Too short for its header.
+    Malformed,
+    NotANumber,
+    Infinity,
+    NegativeInfinity,
+    /// More than 28 significant digits.
+    TooManyDigits,
+    /// More than 28 decimal places.
+    TooManyPlaces,
+}
+
+impl NumericError {
+    /// The error of `function` reading the value `what` (22P03 for a malformed value, else
+    /// 22003).
+    #[cold]
+    #[inline(never)]
+    pub fn error(self, function: &str, what: &str) -> MetricError {
+        let detail = match self {
+            NumericError::Malformed => {
+                return MetricError::InvalidBinary(format!(
+                    "{function}: {what} is a malformed numeric value"
+                ))
+            }
+            NumericError::NotANumber => "NaN is not a number",
+            NumericError::Infinity => "Infinity is out of range",
+            NumericError::NegativeInfinity => "-Infinity is out of range",
+            NumericError::TooManyDigits => "does not fit 28 significant digits",
+            NumericError::TooManyPlaces => "has more than 28 decimal places",
+        };
+        money_out_of_range(function, what, detail)
+    }
+}
+
 /// Reads the payload of a Postgres `numeric` (the bytes after the varlena header) as an exact
 /// `Decimal`, keeping the numeric's display scale where a `Decimal` can (so `10.50` stays
 /// `10.50`). `what` names the value in errors, e.g. `amount`.
@@ -62,23 +98,28 @@ pub fn decimal_from_numeric_bytes(
     what: &str,
     bytes: &[u8],
 ) -> MetricResult<Decimal> {
-    let word = |at: usize| -> MetricResult<u16> {
+    read_numeric(bytes).map_err(|error| error.error(function, what))
+}
+
+/// Decodes the on-disk form of a Postgres `numeric` (the bytes after the varlena header: a
+/// 16-bit header, a 16-bit weight in the long form, then base-10000 digits) into an exact
+/// `Decimal`, keeping its display scale where a `Decimal` can.
+#[inline]
+pub fn read_numeric(bytes: &[u8]) -> Result<Decimal, NumericError> {
+    let word = |at: usize| -> Result<u16, NumericError> {
         match bytes.get(at..at + 2) {
             Some(&[low, high]) => Ok(u16::from_ne_bytes([low, high])),
-            _ => Err(MetricError::InvalidBinary(format!(
-                "{function}: {what} is a malformed numeric value"
-            ))),
+            _ => Err(NumericError::Malformed),
         }
     };
     let header = word(0)?;
     let (negative, display_scale, weight, digits_at) = match header & NUMERIC_SIGN_MASK {
         NUMERIC_SPECIAL => {
-            let detail = match header & NUMERIC_EXT_SIGN_MASK {
-                NUMERIC_NAN => "NaN is not a number",
-                NUMERIC_PINF => "Infinity is out of range",
-                _ => "-Infinity is out of range",
-            };
-            return Err(money_out_of_range(function, what, detail));
+            return Err(match header & NUMERIC_EXT_SIGN_MASK {
+                NUMERIC_NAN => NumericError::NotANumber,
+                NUMERIC_PINF => NumericError::Infinity,
+                _ => NumericError::NegativeInfinity,
+            });
         }
         NUMERIC_SHORT => {
             let magnitude = i32::from(header & NUMERIC_SHORT_WEIGHT_MASK);
@@ -102,7 +143,7 @@ pub fn decimal_from_numeric_bytes(
         ),
     };
     let digit_count = (bytes.len().saturating_sub(digits_at) / 2) as i32;
-    let too_large = || money_out_of_range(function, what, "does not fit 28 significant digits");
+    let too_large = || NumericError::TooManyDigits;
     let mut mantissa: u128 = 0;
     for index in 0..digit_count {
         let digit = u128::from(word(digits_at + 2 * index as usize)?);
@@ -131,11 +172,7 @@ pub fn decimal_from_numeric_bytes(
         scale -= 1;
     }
     if scale > MAX_SCALE {
-        return Err(money_out_of_range(
-            function,
-            what,
-            "has more than 28 decimal places",
-        ));
+        return Err(NumericError::TooManyPlaces);
     }
     while scale < target && mantissa.checked_mul(10).is_some_and(|m| m < MANTISSA_LIMIT) {
         mantissa *= 10;
@@ -150,6 +187,78 @@ pub fn decimal_from_numeric_bytes(
         mantissa as i128
     };
     Decimal::try_from_i128_with_scale(signed, scale).map_err(|_| too_large())
+}
+
+/// Encodes a `Decimal` in the on-disk form of a Postgres `numeric` (without the varlena header):
+/// the short form (as Postgres itself writes it), base-10000 digits with no leading or trailing
+/// zero digit, display scale = the decimal's scale. (The tests' form of [`write_numeric`].)
+#[cfg(test)]
+pub fn numeric_from_decimal(value: Decimal) -> Vec<u8> {
+    let mut buffer = [0u8; NUMERIC_BYTES];
+    let length = write_numeric(value, &mut buffer);
+    buffer.get(..length).unwrap_or(&[]).to_vec()
+}
+
+/// Longest short-form `numeric` body of a `Decimal`: a 2-byte header and at most 8 base-10000
+/// digits (a 96-bit mantissa padded by up to 1000 has at most 32 decimal digits).
+pub const NUMERIC_BYTES: usize = 2 + 2 * 8;
+
+/// [`numeric_from_decimal`] into a buffer, without allocating; returns the length written.
+pub fn write_numeric(value: Decimal, buffer: &mut [u8; NUMERIC_BYTES]) -> usize {
+    let scale = value.scale();
+    let negative = value.is_sign_negative() && !value.is_zero();
+    // Pad the fraction to whole base-10000 digits: mantissa < 2^96, times at most 1000.
+    let pad = (4 - scale % 4) % 4;
+    let mut mantissa = value.mantissa().unsigned_abs() * 10u128.pow(pad);
+    let fraction_digits = ((scale + pad) / 4) as i32;
+    // Base-10000 digits, least significant first (u64 arithmetic once the rest fits).
+    let mut digits = [0u16; 8];
+    let mut count = 0;
+    while mantissa > u128::from(u64::MAX) {
+        if let Some(slot) = digits.get_mut(count) {
+            *slot = (mantissa % 10_000) as u16;
+        }
+        mantissa /= 10_000;
+        count += 1;
+    }
+    let mut small = mantissa as u64;
+    while small > 0 {
+        if let Some(slot) = digits.get_mut(count) {
+            *slot = (small % 10_000) as u16;
+        }
+        small /= 10_000;
+        count += 1;
+    }
+    let count = count.min(digits.len());
+    let mut weight = count as i32 - fraction_digits - 1;
+    // Drop leading zero digits (none: the most significant digit is non-zero) and trailing ones.
+    let trailing = digits
+        .iter()
+        .take(count)
+        .take_while(|&&digit| digit == 0)
+        .count();
+    let significant = digits.get(trailing..count).unwrap_or(&[]);
+    if significant.is_empty() {
+        weight = 0;
+    }
+    // Weights of a Decimal lie within -8..8, always in the short form's range.
+    let weight_bits = if weight < 0 {
+        NUMERIC_SHORT_WEIGHT_SIGN_MASK | ((weight + 64) as u16 & NUMERIC_SHORT_WEIGHT_MASK)
+    } else {
+        weight as u16 & NUMERIC_SHORT_WEIGHT_MASK
+    };
+    let sign = if negative { NUMERIC_SHORT_SIGN_MASK } else { 0 };
+    let header =
+        NUMERIC_SHORT | sign | ((scale as u16) << NUMERIC_SHORT_DSCALE_SHIFT) | weight_bits;
+    let mut chunks = buffer.chunks_exact_mut(2);
+    let mut length = 0;
+    for word in std::iter::once(header).chain(significant.iter().rev().copied()) {
+        if let Some(chunk) = chunks.next() {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+            length += 2;
+        }
+    }
+    length
 }
 
 /// Parses the text of a numeric (as `numeric_out` prints it) exactly.
@@ -411,6 +520,47 @@ mod tests {
             read(&long(false, 2, 2, &[1234, 5678, 9012, 3400])).unwrap(),
             Decimal::from_str("123456789012.34").unwrap()
         );
+    }
+
+    #[test]
+    fn writes_the_short_form_postgres_writes() {
+        assert_eq!(
+            numeric_from_decimal(d_str("22.345")),
+            short(false, 3, 0, &[22, 3450])
+        );
+        assert_eq!(
+            numeric_from_decimal(d_str("-0.0012")),
+            short(true, 4, -1, &[12])
+        );
+        assert_eq!(numeric_from_decimal(d_str("0.00")), short(false, 2, 0, &[]));
+        // Unnormalized digits (a trailing zero digit) read too: -50000.0.
+        assert_eq!(
+            read_numeric(&long(true, 1, 1, &[5, 0])),
+            Ok(d_str("-50000.0"))
+        );
+        assert_eq!(read_numeric(&[0x80]), Err(NumericError::Malformed));
+        assert_eq!(
+            read_numeric(&short(false, 0, 30, &[1])),
+            Err(NumericError::TooManyDigits)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numeric_bytes_round_trip(
+            mantissa in proptest::prelude::any::<i64>(),
+            scale in 0u32..=28,
+            wide in proptest::prelude::any::<bool>(),
+        ) {
+            let value = if wide {
+                Decimal::from_i128_with_scale(i128::from(mantissa) * 1_000_000_007, scale)
+            } else {
+                Decimal::new(mantissa, scale.min(18))
+            };
+            let decoded = read_numeric(&numeric_from_decimal(value)).unwrap();
+            proptest::prop_assert_eq!(decoded, value);
+            proptest::prop_assert_eq!(decoded.scale(), value.scale());
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `crm.share_state`; their moving (window) state too.
 use super::codec::{from_json_object, Reader, Writer};
 use super::error::{MetricError, MetricResult};
-use super::flat::{self, FlatState};
+use super::flat_state::{self, FlatState};
 
 /// Version byte of the binary form of `crm.share_state`.
 const FORMAT_VERSION: u8 = 1;
@@ -104,9 +104,9 @@ impl ShareCounts {
     }
 
     /// Reads a `crm.share_state`: its canonical form or the working form of an aggregate
-    /// state ([`crate::common::flat`]).
+    /// state ([`crate::common::flat_state`]).
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        flat::decode_any(bytes)
+        flat_state::decode_any(bytes)
     }
 
     /// Rejects more true rows than rows and counts past the bigint range (a forged value).

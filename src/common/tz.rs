@@ -1,18 +1,22 @@
-//! Time zones read with Postgres's own time-zone code and data, so that every conversion agrees
-//! with `AT TIME ZONE` in every year Postgres accepts (its zone rules go on past the end of any
+//! Time zones in plain Rust, with Postgres's rules, so that every conversion agrees with
+//! `AT TIME ZONE` in every year Postgres accepts (its zone rules go on past the end of any
 //! table; see the defects issue on DST after 2099).
 //!
-//! A [`Zone`] asks Postgres (`pg_localtime`, `pg_next_dst_boundary`) for the instants at which
-//! its UTC offset changes and keeps them in a Rust-side table, extended lazily around the
-//! instants asked for; lookups are a binary search in that table, so the per-row path does not
-//! call into Postgres. The conversion rules are plain Rust over an [`OffsetSource`] (a list of
-//! transitions in the unit tests, Postgres in the extension):
+//! A [`Zone`] asks its [`OffsetSource`] for the instants at which its UTC offset changes and
+//! keeps them in a Rust-side table, extended lazily around the instants asked for; lookups are
+//! a binary search in that table, so the per-row path asks the source nothing. The conversion
+//! rules are plain Rust:
 //!
 //! - instant → local civil time ([`Zone::to_local`]) adds the offset in force at the instant,
 //!   as `timestamptz AT TIME ZONE zone` does;
 //! - local civil time → instant ([`Zone::from_local`]) follows `timestamp AT TIME ZONE zone`
 //!   (Postgres's `DetermineTimeZoneOffset`): a local time in a spring-forward gap moves forward
 //!   by the gap, and an ambiguous one in a fall-back overlap is the later instant.
+//!
+//! [`Zone::parse`] finds a zone by name through the [`ZoneLoader`] the extension installs when
+//! it is loaded (`_PG_init`: Postgres's own zone code and data, `super::postgres_zones`); the
+//! unit tests read chrono-tz's copy of the IANA data instead (`super::test_zones`), so this
+//! module never calls Postgres.
 //!
 //! Instants are raw `timestamptz` values and local civil times raw `timestamp` values
 //! (microseconds since 2000-01-01 00:00:00); `i64::MIN` / `i64::MAX` are -infinity / infinity
@@ -22,18 +26,18 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::OnceLock;
 
+use super::civil::{check_finite, out_of_range, END_TIMESTAMP, MIN_TIMESTAMP, USECS_PER_SEC};
 use super::error::{MetricError, MetricResult};
 
-pub const USECS_PER_SEC: i64 = 1_000_000;
-pub const USECS_PER_DAY: i64 = 86_400 * USECS_PER_SEC;
+/// Microseconds per day (defined in `super::civil`), for the callers that convert zone-local
+/// days.
+pub use super::civil::USECS_PER_DAY;
+
 const SECS_PER_DAY: i64 = 86_400;
 /// Seconds from 1970-01-01 (the `pg_time_t` epoch) to 2000-01-01 (the timestamp epoch).
 const UNIX_TO_POSTGRES_SECS: i64 = 946_684_800;
-/// First valid timestamp, 4714-11-24 BC 00:00 (Postgres's `MIN_TIMESTAMP`).
-pub const MIN_TIMESTAMP: i64 = -211_813_488_000_000_000;
-/// First timestamp past the valid range, 294277-01-01 00:00 (Postgres's `END_TIMESTAMP`).
-pub const END_TIMESTAMP: i64 = 9_223_371_331_200_000_000;
 /// Unix second of `MIN_TIMESTAMP`, minus two days of margin for zone offsets.
 const MIN_SOURCE_SECS: i64 =
     MIN_TIMESTAMP / USECS_PER_SEC + UNIX_TO_POSTGRES_SECS - 2 * SECS_PER_DAY;
@@ -420,19 +424,6 @@ fn unix_seconds(t: i64) -> i64 {
     t.div_euclid(USECS_PER_SEC) + UNIX_TO_POSTGRES_SECS
 }
 
-#[inline]
-fn check_finite(function: &str, t: i64) -> MetricResult<()> {
-    match t {
-        i64::MIN => Err(MetricError::DatetimeOverflow(format!(
-            "{function}: timestamp -infinity is not allowed"
-        ))),
-        i64::MAX => Err(MetricError::DatetimeOverflow(format!(
-            "{function}: timestamp infinity is not allowed"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// `value` when it is a valid timestamp (Postgres's `IS_VALID_TIMESTAMP`), else 22008.
 #[inline]
 fn checked_timestamp(function: &str, value: Option<i64>) -> MetricResult<i64> {
@@ -442,104 +433,32 @@ fn checked_timestamp(function: &str, value: Option<i64>) -> MetricResult<i64> {
     }
 }
 
-pub fn out_of_range(function: &str) -> MetricError {
-    MetricError::DatetimeOverflow(format!("{function}: timestamp out of range"))
-}
-
 // ---------------------------------------------------------------------------------------------
-// Civil dates (proleptic Gregorian, as Postgres counts them).
+// Zones by name.
 // ---------------------------------------------------------------------------------------------
 
-/// Days since 2000-01-01 of a civil date (H. Hinnant's `days_from_civil`); exact for every
-/// year a timestamp can hold.
-pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 730_425
+/// Finds the data of a zone name: its canonical spelling and the source of its offsets, `None`
+/// for a name it does not know.
+pub type ZoneLoader = fn(&str) -> Option<(String, Box<dyn OffsetSource>)>;
+
+static LOADER: OnceLock<ZoneLoader> = OnceLock::new();
+
+/// Installs the zone loader (once per process, `_PG_init`; later calls are ignored).
+pub fn install_loader(loader: ZoneLoader) {
+    let _ = LOADER.set(loader);
 }
 
-/// Civil date (year, month 1..=12, day 1..=31) of a day since 2000-01-01.
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 730_425;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+/// The installed loader's data for `name`; every name is unknown when none is installed.
+#[cfg(not(test))]
+fn load(name: &str) -> Option<(String, Box<dyn OffsetSource>)> {
+    LOADER.get().and_then(|loader| loader(name))
 }
 
-/// ISO weekday of a day since 2000-01-01: 0 = Monday ... 6 = Sunday (2000-01-01 was a Saturday).
-pub fn weekday(days: i64) -> usize {
-    (days + 5).rem_euclid(7) as usize
-}
-
-// ---------------------------------------------------------------------------------------------
-// Zones from Postgres.
-// ---------------------------------------------------------------------------------------------
-
-/// A zone loaded by Postgres's `pg_tzset` (valid for the life of the backend).
-struct PostgresZone(*const pgrx::pg_sys::pg_tz);
-
-impl OffsetSource for PostgresZone {
-    fn offset_at(&self, t: i64) -> Option<i32> {
-        // SAFETY: `self.0` came from `pg_tzset`, whose zones live as long as the backend;
-        // `pg_localtime` only reads it and returns NULL or a pointer to static storage.
-        let tm = unsafe { pgrx::pg_sys::pg_localtime(&t, self.0) };
-        if tm.is_null() {
-            return None;
-        }
-        // SAFETY: non-null result of `pg_localtime`, read before any other call.
-        let offset = unsafe { (*tm).tm_gmtoff };
-        i32::try_from(offset).ok()
-    }
-
-    fn next_transition(&self, t: i64) -> Next {
-        // `pg_next_dst_boundary` answers "no boundary" at exactly the last transition of its
-        // table even when the zone's rule goes on past it, so one second later is asked too.
-        for probe in [t, t.saturating_add(1)] {
-            let (mut before_offset, mut before_dst) = (0, 0);
-            let (mut boundary, mut after_offset, mut after_dst) = (0, 0, 0);
-            // SAFETY: as in `offset_at`; every out-pointer is a live local.
-            let found = unsafe {
-                pgrx::pg_sys::pg_next_dst_boundary(
-                    &probe,
-                    &mut before_offset,
-                    &mut before_dst,
-                    &mut boundary,
-                    &mut after_offset,
-                    &mut after_dst,
-                    self.0,
-                )
-            };
-            match found {
-                0 => continue,
-                1 => {
-                    return match i32::try_from(after_offset) {
-                        Ok(offset) if boundary > t => Next::At {
-                            at: boundary,
-                            offset,
-                        },
-                        _ => Next::Unknown,
-                    }
-                }
-                _ => return Next::Unknown,
-            }
-        }
-        Next::Never
-    }
+/// Plain-Rust unit tests run without Postgres: their zones come from chrono-tz's copy of the
+/// IANA data (up to 2100), through the same tables as Postgres's zones.
+#[cfg(test)]
+fn load(name: &str) -> Option<(String, Box<dyn OffsetSource>)> {
+    super::test_zones::load(name)
 }
 
 thread_local! {
@@ -549,482 +468,35 @@ thread_local! {
 }
 
 impl Zone {
-    /// The zone Postgres knows under `name` (spelled as `SET TIME ZONE` and `AT TIME ZONE` take
-    /// full zone names, case-insensitively), or 22023 naming it. Calls into Postgres the first
-    /// time a backend sees a zone only.
+    /// The zone the loader knows under `name` (in the extension, spelled as `SET TIME ZONE`
+    /// and `AT TIME ZONE` take full zone names, case-insensitively), or 22023 naming it. A
+    /// backend builds each zone once and shares it.
     pub fn parse(function: &str, name: &str) -> MetricResult<Self> {
-        let unknown = || {
+        let (canonical, source) = load(name).ok_or_else(|| {
             MetricError::InvalidParameter(format!(
                 "{function}: unknown time zone '{}'",
                 name.escape_debug()
             ))
-        };
-        let c_name = std::ffi::CString::new(name).map_err(|_| unknown())?;
-        // SAFETY: `pg_tzset` reads the NUL-terminated name and returns a zone cached for the
-        // life of the backend, or NULL for a name it does not know.
-        let tz = unsafe { pgrx::pg_sys::pg_tzset(c_name.as_ptr()) };
-        // Zones that count leap seconds are refused, as `SET TIME ZONE` refuses them.
-        // SAFETY: `tz` is a live zone from `pg_tzset` (checked non-null first).
-        if tz.is_null() || !unsafe { pgrx::pg_sys::pg_tz_acceptable(tz) } {
-            return Err(unknown());
-        }
-        // SAFETY: as above; the name is a NUL-terminated string inside the cached zone.
-        let canonical = unsafe {
-            std::ffi::CStr::from_ptr(pgrx::pg_sys::pg_get_timezone_name(tz))
-                .to_string_lossy()
-                .into_owned()
-        };
+        })?;
         if let Some(zone) = ZONES.with(|zones| zones.borrow().get(&canonical).cloned()) {
             return Ok(zone);
         }
-        let zone = Zone::from_source(function, &canonical, Box::new(PostgresZone(tz)))?;
+        let zone = Zone::from_source(function, &canonical, source)?;
         ZONES.with(|zones| zones.borrow_mut().insert(canonical, zone.clone()));
         Ok(zone)
+    }
+
+    /// This zone, or [`Zone::utc`] when it is UTC at every instant (`Etc/UTC`, `GMT`, `Zulu`,
+    /// ...): what period summaries keep, so that every alias of UTC has one name, `UTC`.
+    pub fn fold_utc(self) -> Self {
+        if self.is_utc() {
+            Zone::utc()
+        } else {
+            self
+        }
     }
 }
 
 #[cfg(test)]
-mod unit_tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    const F: &str = "crm.test";
-    const HOUR: i64 = 3_600;
-
-    /// Raw timestamp of a UTC civil time.
-    fn ts(year: i64, month: i64, day: i64, hour: i64, minute: i64) -> i64 {
-        (days_from_civil(year, month, day) * 86_400 + hour * HOUR + minute * 60) * USECS_PER_SEC
-    }
-
-    fn unix(year: i64, month: i64, day: i64, hour: i64) -> i64 {
-        ts(year, month, day, hour, 0) / USECS_PER_SEC + UNIX_TO_POSTGRES_SECS
-    }
-
-    /// New York's rule since 2007 for the years given: EST −5, EDT −4 from the second Sunday of
-    /// March 02:00 EST to the first Sunday of November 02:00 EDT.
-    fn new_york(years: std::ops::Range<i64>) -> TransitionList {
-        let mut transitions = Vec::new();
-        for year in years {
-            let march = days_from_civil(year, 3, 1);
-            let second_sunday = march + (6 + 7 - weekday(march) as i64) % 7 + 7;
-            let november = days_from_civil(year, 11, 1);
-            let first_sunday = november + (6 + 7 - weekday(november) as i64) % 7;
-            transitions.push((
-                (second_sunday * 86_400 + 7 * HOUR) + UNIX_TO_POSTGRES_SECS,
-                -4 * 3600,
-            ));
-            transitions.push((
-                (first_sunday * 86_400 + 6 * HOUR) + UNIX_TO_POSTGRES_SECS,
-                -5 * 3600,
-            ));
-        }
-        TransitionList {
-            initial: -5 * 3600,
-            transitions,
-        }
-    }
-
-    fn zone(list: TransitionList) -> Zone {
-        Zone::from_source(F, "Test/Zone", Box::new(list)).unwrap()
-    }
-
-    /// Postgres's `DetermineTimeZoneOffset`, written directly over a source (no table).
-    fn reference_offset_for_local(source: &dyn OffsetSource, local: i64) -> i32 {
-        let previous = local - SECS_PER_DAY;
-        let before = source.offset_at(previous).unwrap();
-        match source.next_transition(previous) {
-            Next::At { at, offset } => {
-                let (b, a) = (local - i64::from(before), local - i64::from(offset));
-                if b < at && a < at {
-                    before
-                } else if b >= at && a >= at {
-                    offset
-                } else if b > a {
-                    before
-                } else {
-                    offset
-                }
-            }
-            _ => before,
-        }
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(days_from_civil(2000, 1, 1), 0);
-        assert_eq!(civil_from_days(0), (2000, 1, 1));
-        assert_eq!(weekday(0), 5); // Saturday
-        assert_eq!(weekday(days_from_civil(2026, 3, 9)), 0); // Monday
-        for day in (-2_000_000..2_000_000).step_by(331) {
-            let (y, m, d) = civil_from_days(day);
-            assert_eq!(days_from_civil(y, m, d), day);
-            assert!((1..=12).contains(&m) && (1..=31).contains(&d));
-        }
-        assert_eq!(
-            civil_from_days(days_from_civil(-4713, 11, 24)),
-            (-4713, 11, 24)
-        );
-    }
-
-    #[test]
-    fn new_york_spring_forward_and_fall_back() {
-        let z = zone(new_york(2020..2030));
-        // 2026-03-08: 02:00 EST → 03:00 EDT at 07:00 UTC.
-        let local = |h, m| ts(2026, 3, 8, h, m);
-        assert_eq!(
-            z.from_local(F, local(1, 59)).unwrap(),
-            ts(2026, 3, 8, 6, 59)
-        );
-        // In the gap: moves forward by the gap (02:30 EST = 03:30 EDT).
-        assert_eq!(
-            z.from_local(F, local(2, 30)).unwrap(),
-            ts(2026, 3, 8, 7, 30)
-        );
-        assert_eq!(z.from_local(F, local(2, 0)).unwrap(), ts(2026, 3, 8, 7, 0));
-        assert_eq!(z.from_local(F, local(3, 0)).unwrap(), ts(2026, 3, 8, 7, 0));
-        assert_eq!(
-            z.from_local(F, local(3, 30)).unwrap(),
-            ts(2026, 3, 8, 7, 30)
-        );
-        assert_eq!(z.to_local(F, ts(2026, 3, 8, 6, 59)).unwrap(), local(1, 59));
-        assert_eq!(z.to_local(F, ts(2026, 3, 8, 7, 0)).unwrap(), local(3, 0));
-        // 2026-11-01: 02:00 EDT → 01:00 EST at 06:00 UTC; 01:30 is ambiguous → the later (EST).
-        let local = |h, m| ts(2026, 11, 1, h, m);
-        assert_eq!(
-            z.from_local(F, local(0, 59)).unwrap(),
-            ts(2026, 11, 1, 4, 59)
-        );
-        assert_eq!(z.from_local(F, local(1, 0)).unwrap(), ts(2026, 11, 1, 6, 0));
-        assert_eq!(
-            z.from_local(F, local(1, 30)).unwrap(),
-            ts(2026, 11, 1, 6, 30)
-        );
-        assert_eq!(z.from_local(F, local(2, 0)).unwrap(), ts(2026, 11, 1, 7, 0));
-        assert_eq!(z.to_local(F, ts(2026, 11, 1, 5, 30)).unwrap(), local(1, 30));
-        assert_eq!(z.to_local(F, ts(2026, 11, 1, 6, 30)).unwrap(), local(1, 30));
-        // Microseconds are kept.
-        assert_eq!(
-            z.from_local(F, local(12, 0) + 7).unwrap(),
-            ts(2026, 11, 1, 17, 0) + 7
-        );
-        assert_eq!(
-            z.to_local(F, ts(2026, 11, 1, 17, 0) - 1).unwrap(),
-            local(12, 0) - 1
-        );
-    }
-
-    #[test]
-    fn next_transitions() {
-        let z = zone(new_york(2020..2030));
-        let spring = (ts(2026, 3, 8, 7, 0), -4 * HOUR * USECS_PER_SEC);
-        let fall = (ts(2026, 11, 1, 6, 0), -5 * HOUR * USECS_PER_SEC);
-        let year_end = ts(2027, 1, 1, 0, 0);
-        let next = |z: &Zone, t, limit| z.next_transition(F, t, limit).unwrap();
-        assert_eq!(next(&z, ts(2026, 1, 1, 0, 0), year_end), Some(spring));
-        // Strictly after `t`, no later than `limit`.
-        assert_eq!(next(&z, spring.0 - 1, spring.0), Some(spring));
-        assert_eq!(next(&z, spring.0 - 1, spring.0 - 1), None);
-        assert_eq!(next(&z, spring.0, year_end), Some(fall));
-        assert_eq!(next(&z, fall.0, year_end), None);
-        // Past the last transition of the list: none, however far the search goes.
-        assert_eq!(next(&z, ts(2029, 12, 1, 0, 0), END_TIMESTAMP - 1), None);
-        // Far ahead: found in steps.
-        let far = zone(new_york(2400..2401));
-        let found = next(&far, ts(2000, 1, 1, 0, 0), END_TIMESTAMP - 1);
-        assert_eq!(found.map(|n| n.1), Some(-4 * HOUR * USECS_PER_SEC));
-        assert_eq!(next(&Zone::utc(), 0, END_TIMESTAMP - 1), None);
-    }
-
-    #[test]
-    fn fixed_zones_and_infinities() {
-        let utc = Zone::utc();
-        assert!(utc.is_utc());
-        assert_eq!(utc.to_local(F, 123).unwrap(), 123);
-        assert_eq!(utc.from_local(F, 123).unwrap(), 123);
-        let plus_five = zone(TransitionList {
-            initial: 5 * 3600,
-            transitions: vec![],
-        });
-        assert_eq!(plus_five.fixed_offset(), Some(18_000));
-        assert!(!plus_five.is_utc());
-        assert_eq!(plus_five.to_local(F, 0).unwrap(), 5 * HOUR * USECS_PER_SEC);
-        assert_eq!(
-            plus_five.from_local(F, 0).unwrap(),
-            -5 * HOUR * USECS_PER_SEC
-        );
-        for t in [i64::MIN, i64::MAX] {
-            assert!(matches!(
-                utc.to_local(F, t),
-                Err(MetricError::DatetimeOverflow(_))
-            ));
-            assert!(matches!(
-                plus_five.from_local(F, t),
-                Err(MetricError::DatetimeOverflow(_))
-            ));
-        }
-        // Past the valid range.
-        assert!(plus_five.to_local(F, END_TIMESTAMP - 1).is_err());
-        assert!(plus_five.from_local(F, MIN_TIMESTAMP).is_err());
-        assert_eq!(utc.to_local(F, MIN_TIMESTAMP).unwrap(), MIN_TIMESTAMP);
-        assert_eq!(Zone::utc(), Zone::fixed("UTC", 0));
-        assert_ne!(Zone::utc(), plus_five);
-    }
-
-    #[test]
-    fn table_grows_lazily_and_rebuilds_far_away() {
-        let z = zone(new_york(1900..2300));
-        z.to_local(F, ts(2026, 6, 1, 0, 0)).unwrap();
-        let len = |z: &Zone| z.data.table.borrow().transitions.len();
-        assert!(len(&z) <= 6, "{}", len(&z));
-        // Ten years later: the table is extended, not rebuilt.
-        z.to_local(F, ts(2036, 6, 1, 0, 0)).unwrap();
-        let start = z.data.table.borrow().start;
-        assert!(start < unix(2026, 1, 1, 0));
-        assert!((20..=26).contains(&len(&z)));
-        // Earlier too.
-        z.to_local(F, ts(2016, 6, 1, 0, 0)).unwrap();
-        assert!((40..=46).contains(&len(&z)));
-        // Centuries away: rebuilt around the new instant.
-        z.from_local(F, ts(2290, 6, 1, 0, 0)).unwrap();
-        assert!(len(&z) <= 6);
-        // Clones share the table.
-        let copy = z.clone();
-        copy.to_local(F, ts(2291, 6, 1, 0, 0)).unwrap();
-        assert_eq!(len(&z), len(&copy));
-    }
-
-    /// A zone with transitions that change nothing but the DST flag, and with two offset
-    /// changes within two days (Postgres looks at the first boundary only).
-    fn odd_zone() -> TransitionList {
-        let d = |y, m, day, h| unix(y, m, day, h);
-        TransitionList {
-            initial: 3 * 3600 + 1_234,
-            transitions: vec![
-                (d(1990, 1, 1, 0), 3 * 3600),
-                (d(1990, 5, 1, 0), 3 * 3600),
-                (d(1990, 5, 1, 12), 4 * 3600),
-                (d(1990, 9, 1, 0), 2 * 3600),
-                (d(1990, 9, 2, 0), 5 * 3600),
-                (d(1991, 1, 1, 0), -11 * 3600),
-                (d(1991, 1, 1, 1), 13 * 3600),
-            ],
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn cached_conversions_match_the_rules_written_directly(
-            local in -3_000_000_000i64..6_000_000_000,
-            jumps in prop::collection::vec(-3_000_000_000i64..6_000_000_000, 0..8),
-            odd in any::<bool>(),
-        ) {
-            let list = if odd { odd_zone() } else { new_york(1950..2100) };
-            let z = zone(list.clone());
-            // Visit other instants first so the table has grown and moved.
-            for jump in jumps {
-                z.to_local(F, jump * USECS_PER_SEC).unwrap();
-            }
-            let expected = reference_offset_for_local(&list, local + UNIX_TO_POSTGRES_SECS);
-            let micros = local * USECS_PER_SEC + 123_456;
-            prop_assert_eq!(
-                z.from_local(F, micros).unwrap(),
-                micros - i64::from(expected) * USECS_PER_SEC
-            );
-            let instant = micros;
-            let offset = list.offset_at(local + UNIX_TO_POSTGRES_SECS).unwrap();
-            prop_assert_eq!(
-                z.to_local(F, instant).unwrap(),
-                instant + i64::from(offset) * USECS_PER_SEC
-            );
-        }
-
-        #[test]
-        fn from_local_inverts_to_local_outside_overlaps(t in -3_000_000_000i64..6_000_000_000) {
-            let z = zone(new_york(1950..2100));
-            let instant = t * USECS_PER_SEC;
-            let local = z.to_local(F, instant).unwrap();
-            let back = z.from_local(F, local).unwrap();
-            // Equal, except in a fall-back hour where the earlier reading maps to the later one.
-            prop_assert!(back == instant || back == instant + HOUR * USECS_PER_SEC);
-        }
-    }
-}
-
-#[cfg(any(test, feature = "pg_test"))]
-#[pgrx::pg_schema]
-mod tests {
-    use super::Zone;
-    use crate::common::pg::OrRaise;
-    use pgrx::prelude::*;
-
-    const F: &str = "tests.tz";
-
-    /// `t AT TIME ZONE zone` computed by [`Zone::to_local`].
-    #[pg_extern(immutable, parallel_safe)]
-    fn tz_to_local(zone: &str, t: TimestampWithTimeZone) -> Timestamp {
-        let zone = Zone::parse(F, zone).or_raise();
-        let local = zone.to_local(F, t.into()).or_raise();
-        Timestamp::try_from(local).unwrap_or_else(|_| panic!("{local} is a valid timestamp"))
-    }
-
-    /// `local AT TIME ZONE zone` computed by [`Zone::from_local`].
-    #[pg_extern(immutable, parallel_safe)]
-    fn tz_from_local(zone: &str, local: Timestamp) -> TimestampWithTimeZone {
-        let zone = Zone::parse(F, zone).or_raise();
-        let t = zone.from_local(F, local.into()).or_raise();
-        TimestampWithTimeZone::try_from(t).unwrap_or_else(|_| panic!("{t} is a valid timestamp"))
-    }
-
-    /// The transitions of `zone` in `(from, to]`.
-    #[pg_extern(immutable, parallel_safe)]
-    fn tz_transitions(
-        zone: &str,
-        from: TimestampWithTimeZone,
-        to: TimestampWithTimeZone,
-    ) -> SetOfIterator<'static, TimestampWithTimeZone> {
-        let zone = Zone::parse(F, zone).or_raise();
-        let (mut t, to) = (from.into(), to.into());
-        let mut found = Vec::new();
-        while let Some((at, _)) = zone.next_transition(F, t, to).or_raise() {
-            found.extend(TimestampWithTimeZone::try_from(at).ok());
-            t = at;
-        }
-        SetOfIterator::new(found)
-    }
-
-    /// Zones with every kind of rule: northern and southern DST, 30-minute and 2-hour DST,
-    /// negative DST (Dublin), DST by religious calendar (Casablanca, Tehran, Gaza), a skipped
-    /// day (Apia), odd offsets (Kathmandu, Chatham), fixed zones and POSIX-style names.
-    const ZONES: [&str; 28] = [
-        "America/New_York",
-        "America/Los_Angeles",
-        "America/St_Johns",
-        "America/Santiago",
-        "America/Sao_Paulo",
-        "America/Havana",
-        "America/Nuuk",
-        "Europe/Berlin",
-        "Europe/London",
-        "Europe/Dublin",
-        "Europe/Lisbon",
-        "Europe/Moscow",
-        "Africa/Casablanca",
-        "Africa/Cairo",
-        "Asia/Tehran",
-        "Asia/Jerusalem",
-        "Asia/Gaza",
-        "Asia/Kolkata",
-        "Asia/Kathmandu",
-        "Australia/Lord_Howe",
-        "Australia/Sydney",
-        "Pacific/Auckland",
-        "Pacific/Chatham",
-        "Pacific/Apia",
-        "Antarctica/Troll",
-        "UTC",
-        "Etc/GMT+5",
-        "EST5EDT",
-    ];
-
-    /// The description a comparison query gives of its mismatches, `None` when it finds none.
-    fn mismatches(query: &str) -> Option<String> {
-        Spi::get_one::<String>(&format!("SELECT ({query})")).expect("comparison runs")
-    }
-
-    #[pg_test]
-    fn tz_agrees_with_at_time_zone_1900_to_2300() {
-        for zone in ZONES {
-            // Instants every 2 days 7 hours (and odd seconds), plus each transition ±1 s and µs.
-            let instants = format!(
-                "SELECT t FROM generate_series(timestamptz '1900-01-01 00:00:00+00',
-                                               timestamptz '2300-12-31 00:00:00+00',
-                                               interval '2 days 7 hours 13 minutes 17.123457 seconds') t
-                 UNION ALL
-                 SELECT at + d FROM tests.tz_transitions('{zone}', '1899-12-01+00', '2301-02-01+00') at,
-                   (VALUES (interval '-1 second'), (interval '-1 microsecond'), (interval '0'),
-                           (interval '1 microsecond'), (interval '1 second')) v(d)"
-            );
-            let bad = mismatches(&format!(
-                "SELECT count(*) || ' instants, first ' || min(t)
-                 FROM ({instants}) s
-                 WHERE tests.tz_to_local('{zone}', t) IS DISTINCT FROM (t AT TIME ZONE '{zone}')
-                 HAVING count(*) > 0"
-            ));
-            assert_eq!(bad, None, "{zone}: instant → local");
-            // Local times every 2 days 7 hours, plus the two local readings of each transition
-            // ±2 hours every 10 minutes and ±1 s and µs: gaps, overlaps and their edges.
-            let locals = format!(
-                "SELECT l FROM generate_series(timestamp '1900-01-01 00:00:00',
-                                               timestamp '2300-12-31 00:00:00',
-                                               interval '2 days 7 hours 13 minutes 17.123457 seconds') l
-                 UNION ALL
-                 SELECT r + d FROM tests.tz_transitions('{zone}', '1899-12-01+00', '2301-02-01+00') at,
-                   LATERAL (VALUES ((at - interval '1 microsecond') AT TIME ZONE '{zone}'),
-                                   (at AT TIME ZONE '{zone}')) readings(r),
-                   LATERAL (SELECT g * interval '10 minutes' FROM generate_series(-12, 12) g
-                            UNION ALL VALUES (interval '-1 second'), (interval '-1 microsecond'),
-                                             (interval '1 microsecond'), (interval '1 second')) v(d)"
-            );
-            let bad = mismatches(&format!(
-                "SELECT count(*) || ' local times, first ' || min(l)
-                 FROM ({locals}) s
-                 WHERE tests.tz_from_local('{zone}', l) IS DISTINCT FROM (l AT TIME ZONE '{zone}')
-                 HAVING count(*) > 0"
-            ));
-            assert_eq!(bad, None, "{zone}: local → instant");
-        }
-    }
-
-    #[pg_test]
-    fn tz_agrees_with_at_time_zone_in_far_years() {
-        for zone in [
-            "America/New_York",
-            "Europe/Berlin",
-            "Australia/Lord_Howe",
-            "Asia/Tehran",
-        ] {
-            let bad = mismatches(&format!(
-                "SELECT count(*) || ' mismatches, first ' || min(t)
-                 FROM generate_series(timestamptz '4000-01-01 00:00:00+00 BC',
-                                      timestamptz '290000-01-01 00:00:00+00',
-                                      interval '3331 days 5 hours 17 minutes') t
-                 WHERE tests.tz_to_local('{zone}', t) IS DISTINCT FROM (t AT TIME ZONE '{zone}')
-                    OR tests.tz_from_local('{zone}', t::timestamp) IS DISTINCT FROM
-                       (t::timestamp AT TIME ZONE '{zone}')
-                 HAVING count(*) > 0"
-            ));
-            assert_eq!(bad, None, "{zone}");
-        }
-        // DST goes on after 2099 (the defects issue): New York is on EDT in July 2100.
-        assert_eq!(
-            Spi::get_one::<String>(
-                "SELECT tests.tz_to_local('America/New_York', '2100-07-15 04:30+00')::text"
-            )
-            .unwrap()
-            .as_deref(),
-            Some("2100-07-15 00:30:00")
-        );
-    }
-
-    #[pg_test]
-    fn tz_names_are_read_as_postgres_reads_them() {
-        let canonical = |name: &str| Zone::parse(F, name).map(|zone| zone.name().to_owned());
-        assert_eq!(canonical("america/new_york").unwrap(), "America/New_York");
-        assert_eq!(canonical("UTC").unwrap(), "UTC");
-        assert!(Zone::parse(F, "UTC").unwrap().is_utc());
-        assert!(Zone::parse(F, "Etc/GMT").unwrap().is_utc());
-        assert!(!Zone::parse(F, "Europe/Paris").unwrap().is_utc());
-        assert_eq!(
-            Zone::parse(F, "Etc/GMT-3").unwrap().fixed_offset(),
-            Some(3 * 3600)
-        );
-        for bad in ["Mars/Olympus_Mons", "", "nul\0byte", &"x".repeat(300)] {
-            let error = Zone::parse(F, bad).unwrap_err();
-            assert!(
-                matches!(error, crate::common::error::MetricError::InvalidParameter(ref m)
-                    if m.starts_with("tests.tz: unknown time zone")),
-                "{bad}: {error:?}"
-            );
-        }
-    }
-}
+#[path = "tz_tests.rs"]
+mod tests;

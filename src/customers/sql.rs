@@ -4,7 +4,7 @@
 use super::state::{
     is_customer, require_finite, CustomerRow, CustomerSummary, Denominator, PeriodFlat, PeriodState,
 };
-use crate::common::calendar::{format_timestamp, is_valid_timestamp};
+use crate::common::civil::{format_timestamp, is_valid_timestamp};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,

@@ -3,7 +3,7 @@
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
 mod tests {
-    use crate::common::testing::{count, sqlstate_of};
+    use crate::common::testing::{count, error_of, sqlstate_of};
     use pgrx::prelude::*;
 
     /// Customers with joiners and leavers inside periods, customers still active, lifetimes
@@ -236,29 +236,6 @@ mod tests {
             sqlstate_of("SELECT 'nonsense'::crm.customer_summary"),
             "22P02"
         );
-    }
-
-    /// SQLSTATE, message and detail of the error `query` raises, caught in PL/pgSQL.
-    fn error_of(query: &str) -> (String, String, String) {
-        Spi::run(
-            "CREATE OR REPLACE FUNCTION pg_temp.error_of(q text, OUT state text, OUT message text, OUT detail text)
-             LANGUAGE plpgsql AS $$
-             BEGIN EXECUTE q; state := 'no error'; message := ''; detail := '';
-             EXCEPTION WHEN OTHERS THEN
-               GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
-             END $$",
-        )
-        .expect("helper is created");
-        let escaped = query.replace('\'', "''");
-        let (state, message, detail) = Spi::get_three::<String, String, String>(&format!(
-            "SELECT state, message, detail FROM pg_temp.error_of('{escaped}')"
-        ))
-        .expect("query runs");
-        (
-            state.unwrap_or_default(),
-            message.unwrap_or_default(),
-            detail.unwrap_or_default(),
-        )
     }
 
     /// One line per churn_series row: start date, S, E, N, lost.

@@ -785,11 +785,10 @@ mod targets {
     use crate::clv::state::sbg::SbgModel;
     use crate::clv::state::simple::RfmState;
     use crate::cohorts::state::{CohortSummary, RetentionMode};
-    use crate::common::calendar::{
-        format_timestamp, parse_timestamp, Period, Zone as CalendarZone,
-    };
+    use crate::common::civil::{format_timestamp, parse_timestamp};
     use crate::common::keys::{parse_key, KeyKind};
     use crate::common::money::decimal_from_text;
+    use crate::common::periods::Period;
     use crate::common::tz::Zone;
     use crate::customers::state::{CustomerSummary, PeriodState};
     use crate::pipeline::state::PipelineSummary;
@@ -1142,7 +1141,7 @@ mod targets {
             ],
             |text| {
                 let _ = Period::parse("crm.test", text);
-                CalendarZone::parse("crm.test", text).map(|_| ())
+                Zone::parse("crm.test", text).map(|_| ())
             },
         ));
     }

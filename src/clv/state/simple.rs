@@ -4,7 +4,9 @@ use super::{days_per_unit, invalid, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
-use crate::common::money;
+use crate::common::money::{self, NumericError};
+/// The `numeric` writer of `crm.rfm_agg`'s final function (the SQL surface imports it here).
+pub use crate::common::money::{write_numeric, NUMERIC_BYTES};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -88,7 +90,8 @@ pub fn clv_from_churn(
         .ok_or_else(|| overflow(function).into())
 }
 
-/// Why a Postgres `numeric` has no exact `Decimal`.
+/// Why an amount of `crm.rfm_agg` has no exact `Decimal`: its transition raises 22023 for the
+/// first, 22003 for the second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NumericProblem {
     /// NaN or ±Infinity.
@@ -97,158 +100,18 @@ pub enum NumericProblem {
     OutOfRange,
 }
 
-/// Decodes the on-disk form of a Postgres `numeric` (the bytes after the varlena header: a
-/// 16-bit header, an optional 16-bit weight, then base-10000 digits) into an exact `Decimal`,
-/// keeping its display scale. Written here because the per-row path of `crm.rfm_agg` cannot
-/// afford a round trip through the text form.
+/// An amount of `crm.rfm_agg`: the bytes of a `numeric` read by [`money::read_numeric`] (the
+/// per-row path reads them in place, with no round trip through the text form).
+#[inline]
 pub fn decimal_from_numeric(bytes: &[u8]) -> Result<Decimal, NumericProblem> {
-    let word = |offset: usize| -> Result<u16, NumericProblem> {
-        match bytes.get(offset..offset + 2) {
-            Some(pair) => Ok(u16::from_ne_bytes([pair[0], pair[1]])),
-            None => Err(NumericProblem::OutOfRange),
+    money::read_numeric(bytes).map_err(|error| match error {
+        NumericError::NotANumber | NumericError::Infinity | NumericError::NegativeInfinity => {
+            NumericProblem::NotFinite
         }
-    };
-    let header = word(0)?;
-    let (negative, display_scale, weight, digits_at) = match header & 0xC000 {
-        0xC000 => return Err(NumericProblem::NotFinite),
-        0x8000 => {
-            let magnitude = i32::from(header & 0x003F);
-            let weight = if header & 0x0040 != 0 {
-                magnitude - 64
-            } else {
-                magnitude
-            };
-            (
-                header & 0x2000 != 0,
-                u32::from((header & 0x1F80) >> 7),
-                weight,
-                2,
-            )
+        NumericError::Malformed | NumericError::TooManyDigits | NumericError::TooManyPlaces => {
+            NumericProblem::OutOfRange
         }
-        sign => (
-            sign == 0x4000,
-            u32::from(header & 0x3FFF),
-            i32::from(word(2)? as i16),
-            4,
-        ),
-    };
-    let digit_bytes = bytes.get(digits_at..).ok_or(NumericProblem::OutOfRange)?;
-    if digit_bytes.len() % 2 != 0 {
-        return Err(NumericProblem::OutOfRange);
-    }
-    let count = (digit_bytes.len() / 2) as i32;
-    let mut mantissa: u128 = 0;
-    for pair in digit_bytes.chunks_exact(2) {
-        let digit = u128::from(u16::from_ne_bytes([pair[0], pair[1]]));
-        mantissa = mantissa
-            .checked_mul(10_000)
-            .and_then(|value| value.checked_add(digit))
-            .ok_or(NumericProblem::OutOfRange)?;
-    }
-    // value = mantissa · 10^exponent
-    let mut exponent = 4 * (weight - count + 1);
-    while exponent > 0 {
-        mantissa = mantissa.checked_mul(10).ok_or(NumericProblem::OutOfRange)?;
-        exponent -= 1;
-    }
-    let mut scale = exponent.unsigned_abs();
-    while scale > display_scale.min(28) && scale > 0 {
-        // u64 arithmetic when the mantissa fits (a u128 division is a slow library call).
-        let (quotient, remainder) = match u64::try_from(mantissa) {
-            Ok(small) => (u128::from(small / 10), small % 10),
-            Err(_) => (mantissa / 10, (mantissa % 10) as u64),
-        };
-        if remainder != 0 {
-            break;
-        }
-        mantissa = quotient;
-        scale -= 1;
-    }
-    while scale < display_scale.min(28) {
-        match mantissa.checked_mul(10) {
-            Some(value) if value < 1 << 96 => mantissa = value,
-            _ => break,
-        }
-        scale += 1;
-    }
-    if scale > 28 || mantissa >= 1 << 96 {
-        return Err(NumericProblem::OutOfRange);
-    }
-    let signed = i128::try_from(mantissa).map_err(|_| NumericProblem::OutOfRange)?;
-    Ok(Decimal::from_i128_with_scale(
-        if negative { -signed } else { signed },
-        scale,
-    ))
-}
-
-/// Encodes a `Decimal` in the on-disk form of a Postgres `numeric` (without the varlena header):
-/// the short form (as Postgres itself writes it), base-10000 digits with no leading or trailing
-/// zero digit, display scale = the decimal's scale. (The tests' form of [`write_numeric`].)
-#[cfg(test)]
-pub fn numeric_from_decimal(value: Decimal) -> Vec<u8> {
-    let mut buffer = [0u8; NUMERIC_BYTES];
-    let length = write_numeric(value, &mut buffer);
-    buffer.get(..length).unwrap_or(&[]).to_vec()
-}
-
-/// Longest short-form `numeric` body of a `Decimal`: a 2-byte header and at most 8 base-10000
-/// digits (a 96-bit mantissa padded by up to 1000 has at most 32 decimal digits).
-pub const NUMERIC_BYTES: usize = 2 + 2 * 8;
-
-/// [`numeric_from_decimal`] into a buffer, without allocating; returns the length written.
-pub fn write_numeric(value: Decimal, buffer: &mut [u8; NUMERIC_BYTES]) -> usize {
-    let scale = value.scale();
-    let negative = value.is_sign_negative() && !value.is_zero();
-    // Pad the fraction to whole base-10000 digits: mantissa < 2^96, times at most 1000.
-    let pad = (4 - scale % 4) % 4;
-    let mut mantissa = value.mantissa().unsigned_abs() * 10u128.pow(pad);
-    let fraction_digits = ((scale + pad) / 4) as i32;
-    // Base-10000 digits, least significant first (u64 arithmetic once the rest fits).
-    let mut digits = [0u16; 8];
-    let mut count = 0;
-    while mantissa > u128::from(u64::MAX) {
-        if let Some(slot) = digits.get_mut(count) {
-            *slot = (mantissa % 10_000) as u16;
-        }
-        mantissa /= 10_000;
-        count += 1;
-    }
-    let mut small = mantissa as u64;
-    while small > 0 {
-        if let Some(slot) = digits.get_mut(count) {
-            *slot = (small % 10_000) as u16;
-        }
-        small /= 10_000;
-        count += 1;
-    }
-    let count = count.min(digits.len());
-    let mut weight = count as i32 - fraction_digits - 1;
-    // Drop leading zero digits (none: the most significant digit is non-zero) and trailing ones.
-    let trailing = digits
-        .iter()
-        .take(count)
-        .take_while(|&&digit| digit == 0)
-        .count();
-    let significant = digits.get(trailing..count).unwrap_or(&[]);
-    if significant.is_empty() {
-        weight = 0;
-    }
-    // Weights of a Decimal lie within -8..8, always in the short form's range.
-    let weight_bits = if weight < 0 {
-        0x40 | ((weight + 64) as u16 & 0x3F)
-    } else {
-        weight as u16 & 0x3F
-    };
-    let header = 0x8000 | if negative { 0x2000 } else { 0 } | ((scale as u16) << 7) | weight_bits;
-    let mut chunks = buffer.chunks_exact_mut(2);
-    let mut length = 0;
-    for word in std::iter::once(header).chain(significant.iter().rev().copied()) {
-        if let Some(chunk) = chunks.next() {
-            chunk.copy_from_slice(&word.to_ne_bytes());
-            length += 2;
-        }
-    }
-    length
+    })
 }
 
 const MICROSECONDS_PER_DAY: i64 = 86_400_000_000;
@@ -679,20 +542,6 @@ mod tests {
 
     const DAY: i64 = MICROSECONDS_PER_DAY;
 
-    fn short(negative: bool, scale: u16, weight: i16, digits: &[u16]) -> Vec<u8> {
-        let weight_bits = if weight < 0 {
-            0x40 | (weight + 64) as u16
-        } else {
-            weight as u16
-        };
-        let header = 0x8000 | if negative { 0x2000 } else { 0 } | (scale << 7) | weight_bits;
-        let mut bytes = header.to_ne_bytes().to_vec();
-        for digit in digits {
-            bytes.extend_from_slice(&digit.to_ne_bytes());
-        }
-        bytes
-    }
-
     proptest! {
         #[test]
         fn fast_mean_equals_decimal_division(cents in proptest::collection::vec(-10_000_000i64..10_000_000, 2..12), scale in 0u32..5) {
@@ -701,69 +550,19 @@ mod tests {
             let reference = total.checked_div(Decimal::from(count)).unwrap().round_dp(16);
             prop_assert_eq!(mean_to_16_places(total, count).unwrap().normalize(), reference.normalize());
         }
-
-        #[test]
-        fn numeric_bytes_round_trip(mantissa in any::<i64>(), scale in 0u32..=28, wide in any::<bool>()) {
-            let value = if wide {
-                Decimal::from_i128_with_scale(i128::from(mantissa) * 1_000_000_007, scale)
-            } else {
-                Decimal::new(mantissa, scale.min(18))
-            };
-            let decoded = decimal_from_numeric(&numeric_from_decimal(value)).unwrap();
-            prop_assert_eq!(decoded, value);
-            prop_assert_eq!(decoded.scale(), value.scale());
-        }
     }
 
     #[test]
-    fn numeric_bytes_decode_exactly() {
-        assert_eq!(
-            numeric_from_decimal(dec("22.345")),
-            short(false, 3, 0, &[22, 3450])
-        );
-        assert_eq!(
-            numeric_from_decimal(dec("-0.0012")),
-            short(true, 4, -1, &[12])
-        );
-        assert_eq!(numeric_from_decimal(dec("0.00")), short(false, 2, 0, &[]));
-        // 22.345: digits [22, 3450], weight 0, display scale 3.
-        assert_eq!(
-            decimal_from_numeric(&short(false, 3, 0, &[22, 3450])),
-            Ok(dec("22.345"))
-        );
-        // -0.0012: digits [12], weight -1, scale 4; 12.00 keeps its scale.
-        assert_eq!(
-            decimal_from_numeric(&short(true, 4, -1, &[12])),
-            Ok(dec("-0.0012"))
-        );
-        assert_eq!(
-            decimal_from_numeric(&short(false, 2, 0, &[12]))
-                .unwrap()
-                .to_string(),
-            "12.00"
-        );
-        // 0 has no digits; 1e8 is [1] with weight 2.
-        assert_eq!(
-            decimal_from_numeric(&short(false, 0, 0, &[])),
-            Ok(Decimal::ZERO)
-        );
-        assert_eq!(
-            decimal_from_numeric(&short(false, 0, 2, &[1])),
-            Ok(dec("100000000"))
-        );
-        // The long form: sign 0x4000 (negative), display scale 1, weight 1, digits [5, 0].
-        let mut long = (0x4000u16 | 1).to_ne_bytes().to_vec();
-        long.extend_from_slice(&1i16.to_ne_bytes());
-        long.extend_from_slice(&5u16.to_ne_bytes());
-        long.extend_from_slice(&0u16.to_ne_bytes());
-        assert_eq!(decimal_from_numeric(&long), Ok(dec("-50000.0")));
+    fn amounts_tell_not_finite_from_out_of_range() {
+        let amount = money::numeric_from_decimal(dec("22.345"));
+        assert_eq!(decimal_from_numeric(&amount), Ok(dec("22.345")));
         assert_eq!(
             decimal_from_numeric(&0xC000u16.to_ne_bytes()),
             Err(NumericProblem::NotFinite)
         );
         assert_eq!(
-            decimal_from_numeric(&short(false, 0, 30, &[1])),
-            Err(NumericProblem::OutOfRange)
+            decimal_from_numeric(&0xF000u16.to_ne_bytes()),
+            Err(NumericProblem::NotFinite)
         );
         assert_eq!(
             decimal_from_numeric(&[0x80]),

@@ -7,11 +7,12 @@ use super::activity::{periods, record, spill_mut, Activity, WINDOW};
 use super::retention::RetentionTable;
 use super::table::{Customers, MAX_CUSTOMERS};
 use super::{too_many_customers, CohortSummary, KeyKind, FORMAT_VERSION};
-use crate::common::calendar::{Period, Zone};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::keys::{parse_key, write_key};
+use crate::common::periods::Period;
+use crate::common::tz::Zone;
 
 /// SQL name of the type, used in messages about its binary and text forms.
 const TYPE_NAME: &str = "crm.cohort_summary";

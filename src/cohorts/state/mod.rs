@@ -35,11 +35,12 @@ use std::cell::{Ref, RefCell};
 use std::fmt;
 
 use self::table::{Customers, MAX_CUSTOMERS};
-use crate::common::calendar::{Indexer, Period, Zone};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
 pub use crate::common::keys::{key_from_bigint, key_from_text, key_from_uuid, KeyKind};
 use crate::common::limits::{check_state_bytes, out_of_memory, vec_bytes};
+use crate::common::periods::{Indexer, Period};
+use crate::common::tz::Zone;
 
 pub const FORMAT_VERSION: u8 = 1;
 

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::tests::{row, zone, DAY, F, PERIODS};
 use super::*;
-use crate::common::calendar::{period_index, period_start_date};
+use crate::common::periods::{period_index, period_start_date};
 
 #[test]
 fn many_customers_match_the_model() {

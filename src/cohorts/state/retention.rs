@@ -3,8 +3,8 @@
 use std::collections::btree_map::BTreeMap;
 
 use super::{steps, CohortRow, RetentionMode};
-use crate::common::calendar::{period_start_date, Period};
 use crate::common::interrupt::checked;
+use crate::common::periods::{period_start_date, Period};
 
 /// Per cohort, over the periods of the customers' bitmap windows (offsets `0..64`):
 /// customers active at each offset, and customers whose last period is at each offset. Sized

@@ -2,7 +2,7 @@
 use super::{check_period, customer_span, Denominator, FORMAT_VERSION};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::flat::{self, FlatState};
+use crate::common::flat_state::{self, FlatState};
 use serde::Deserialize;
 
 /// SQL name of the state type, used in messages about its binary and text forms.
@@ -280,10 +280,10 @@ impl PeriodState {
     }
 
     /// Reads a `crm.customer_period_state`: its canonical form ([`PeriodState::encode`]) or the
-    /// working form of an aggregate state ([`PeriodFlat`], [`crate::common::flat`]); rejects
+    /// working form of an aggregate state ([`PeriodFlat`], [`crate::common::flat_state`]); rejects
     /// malformed or inconsistent input.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        flat::decode_any::<PeriodFlat>(bytes).map(|state| state.state())
+        flat_state::decode_any::<PeriodFlat>(bytes).map(|state| state.state())
     }
 
     /// Reads the canonical binary form, validating it.
@@ -403,7 +403,7 @@ fn denominator_of_tag(tag: u64) -> Option<Option<Denominator>> {
 }
 
 /// Working form of a [`PeriodState`] as the state of the one-step aggregates (SQL type
-/// `crm.customer_period_state`, changed in place per row: [`crate::common::flat`]). Plain old
+/// `crm.customer_period_state`, changed in place per row: [`crate::common::flat_state`]). Plain old
 /// data: the denominator as its tag ([`denominator_tag`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]

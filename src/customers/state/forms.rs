@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::summary::{for_each_merged, merged_len, push_span, Span, MAX_CUSTOMERS};
 use super::{CustomerSummary, FORMAT_VERSION, POS_INFINITY};
-use crate::common::calendar::{format_timestamp, is_valid_timestamp, parse_timestamp};
+use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
 use crate::common::codec::{from_json_object, varint_len, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};

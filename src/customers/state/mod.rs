@@ -27,7 +27,7 @@ mod tests;
 pub use counts::{CustomerRow, PeriodCounts, PeriodFlat, PeriodState};
 pub use summary::CustomerSummary;
 
-use crate::common::calendar::{format_timestamp, is_valid_timestamp};
+use crate::common::civil::{format_timestamp, is_valid_timestamp};
 use crate::common::error::{MetricError, MetricResult};
 
 /// Version byte of every binary form in this module (and `"version"` of the text form).

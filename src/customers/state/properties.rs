@@ -18,7 +18,7 @@ fn small_row() -> impl Strategy<Value = Row> {
 
 /// Anywhere in the finite range of `timestamptz`, to exercise the encodings' extremes.
 fn wide_row() -> impl Strategy<Value = Row> {
-    use crate::common::calendar::{END_TIMESTAMP, MIN_TIMESTAMP};
+    use crate::common::civil::{END_TIMESTAMP, MIN_TIMESTAMP};
     (MIN_TIMESTAMP..END_TIMESTAMP).prop_flat_map(|started_at| {
         (
             Just(started_at),

@@ -1,7 +1,7 @@
 //! Example-based tests of the customer counts and summary.
 use super::summary::MIN_PENDING_ROWS;
 use super::*;
-use crate::common::calendar::parse_timestamp;
+use crate::common::civil::parse_timestamp;
 
 pub(super) const F: &str = "crm.churn_rate";
 const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -640,7 +640,7 @@ fn period_state_text_and_working_forms() {
     // The working form (tag, padding, eight native u64s) reads back, validated.
     let working = |flat: &PeriodFlat| {
         let state = flat.state();
-        let mut payload = vec![crate::common::flat::WORKING_TAG, 0, 0, 0];
+        let mut payload = vec![crate::common::flat_state::WORKING_TAG, 0, 0, 0];
         let fields = [
             state.counts.customers_at_start,
             state.counts.customers_at_end,

@@ -8,10 +8,11 @@
 //! is an overnight shift that belongs to the day it starts.
 use serde::{Deserialize, Serialize};
 
+use crate::common::civil::{civil_from_days, days_from_civil};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
-use crate::common::tz::{civil_from_days, days_from_civil, Zone};
+use crate::common::tz::Zone;
 
 /// Version byte of the binary form.
 pub const CALENDAR_FORMAT_VERSION: u8 = 1;

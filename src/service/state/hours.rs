@@ -22,9 +22,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::calendar::Calendar;
+use crate::common::civil::{weekday, END_TIMESTAMP, USECS_PER_DAY, USECS_PER_SEC};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{self, Ticker};
-use crate::common::tz::{weekday, END_TIMESTAMP, USECS_PER_DAY, USECS_PER_SEC};
 
 const DAY: i64 = USECS_PER_DAY;
 const WEEK: i64 = 7 * DAY;

@@ -1,9 +1,8 @@
 //! Tests of business time: the worked examples, and properties against references
 //! written directly from the definition (minute by minute, and day by day).
 use super::*;
-use crate::common::tz::{
-    civil_from_days, days_from_civil, Next, OffsetSource, TransitionList, Zone,
-};
+use crate::common::civil::{civil_from_days, days_from_civil, MIN_TIMESTAMP};
+use crate::common::tz::{Next, OffsetSource, TransitionList, Zone};
 use proptest::prelude::*;
 
 const F: &str = "crm.business_time";
@@ -408,10 +407,7 @@ fn far_amounts_and_the_end_of_the_range_answer_at_once() {
     assert_eq!(hours.business_time(F, late, due).unwrap(), 30 * HOUR);
     assert_eq!(hours.walk(F, late, due).unwrap(), i128::from(30 * HOUR));
     // The whole range, and additivity across it.
-    let (first, last) = (
-        crate::common::tz::MIN_TIMESTAMP + WEEK,
-        END_TIMESTAMP - WEEK,
-    );
+    let (first, last) = (MIN_TIMESTAMP + WEEK, END_TIMESTAMP - WEEK);
     let whole = hours.business_time(F, first, last).unwrap();
     let middle = utc(150_000, 6, 1, 12, 0);
     assert_eq!(
@@ -639,7 +635,7 @@ proptest! {
 
     #[test]
     fn always_open_utc_is_elapsed_time(
-        a in (crate::common::tz::MIN_TIMESTAMP + WEEK)..(END_TIMESTAMP / 2),
+        a in (MIN_TIMESTAMP + WEEK)..(END_TIMESTAMP / 2),
         span in 0i64..(END_TIMESTAMP / 2),
     ) {
         let always = hours_in("Mon-Sun 00:00-24:00", Zone::utc(), &[]);

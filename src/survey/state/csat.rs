@@ -2,7 +2,7 @@
 use super::{count_overflow, FORMAT_VERSION, MAX_COUNT};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::flat::{self, FlatState};
+use crate::common::flat_state::{self, FlatState};
 use serde::Deserialize;
 
 /// Counts of CSAT answers: how many answered and how many were satisfied. The state of the
@@ -153,9 +153,9 @@ impl CsatCounts {
     }
 
     /// Reads a `crm.csat_state`: its canonical form or the working form of an aggregate state
-    /// ([`crate::common::flat`]).
+    /// ([`crate::common::flat_state`]).
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        flat::decode_any(bytes)
+        flat_state::decode_any(bytes)
     }
 
     /// Rejects more satisfied answers than answers and counts past the bigint range (a forged

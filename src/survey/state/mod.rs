@@ -9,7 +9,7 @@ mod tests;
 pub use self::csat::{csat_answer_refused, CsatCounts};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::flat::{self, FlatState};
+use crate::common::flat_state::{self, FlatState};
 use crate::common::stats::{two_sided_p_value, two_sided_z};
 use serde::Deserialize;
 
@@ -269,9 +269,9 @@ impl NpsCounts {
     }
 
     /// Reads a `crm.nps_summary`: its canonical form or the working form of an aggregate
-    /// state ([`crate::common::flat`]).
+    /// state ([`crate::common::flat_state`]).
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        flat::decode_any(bytes)
+        flat_state::decode_any(bytes)
     }
 
     fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
