@@ -3,16 +3,6 @@
 -- are raw V1 C functions (they cache prepared calendars by their bytes). This file runs last in
 -- the install script, after every function it names.
 
-CREATE FUNCTION crm.business_time(cal crm.business_calendar, "from" timestamptz, "to" timestamptz)
-    RETURNS interval IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
-    AS 'MODULE_PATHNAME', 'crm_business_time';
-CREATE FUNCTION crm.business_add(cal crm.business_calendar, "from" timestamptz, amount interval)
-    RETURNS timestamptz IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
-    AS 'MODULE_PATHNAME', 'crm_business_add';
-CREATE FUNCTION crm.is_business_time(cal crm.business_calendar, at timestamptz)
-    RETURNS boolean IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
-    AS 'MODULE_PATHNAME', 'crm_is_business_time';
-
 -- The one-step crm.sla_attainment and crm.fcr_rate keep their state as
 -- crm.share_state (a type Citus can ship), changed in place per row; the internal state above
 -- serves their moving aggregates (window frames).

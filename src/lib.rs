@@ -126,7 +126,6 @@ crate::sql_entity! {
         include_str!("../sql/ratios.sql"),
         include_str!("../sql/revenue.sql"),
         include_str!("../sql/service.sql"),
-        include_str!("../sql/summary_types.sql"),
     ),
     finalize: true,
     requires: [],

@@ -33,7 +33,7 @@ macro_rules! sql_entity {
         name: $name:expr,
         sql: $sql:expr,
         finalize: $finalize:literal,
-        requires: [$($kind:ident $target:literal),* $(,)?] $(,)?
+        requires: [$($kind:ident $target:expr),* $(,)?] $(,)?
     ) => {
         const _: () = {
             use ::pgrx::pgrx_sql_entity_graph::section;

@@ -390,8 +390,129 @@ macro_rules! summary_type {
             }
         }
 
-        // The binary receive function `crm_<type>_recv` (declared in SQL by
-        // sql/summary_types.sql, with the send, equality and hash functions every type shares).
+        // The type's support functions in SQL: its text functions (pgrx declares them beside the
+        // type) moved to crm_internal; the binary receive function `crm_<type>_recv` below and
+        // the send, equality, hash and order functions every type shares (`crm_summary_*`);
+        // the operators = <> < <= > >= and the default hash and btree operator classes.
+        $crate::sql_entity! {
+            name: concat!("summary type ", stringify!($name)),
+            sql: concat!(
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_recv(internal) RETURNS crm.", stringify!($name), "\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_", stringify!($name), "_recv';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_send(crm.", stringify!($name), ") RETURNS bytea\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_send), "';\n",
+                "ALTER TYPE crm.", stringify!($name), " SET (RECEIVE = crm_internal.", stringify!($name), "_recv, SEND = crm_internal.", stringify!($name), "_send);\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_recv(internal) IS\n",
+                "    'Binary receive function of crm.", stringify!($name), ": reads and validates the binary form';\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_send(crm.", stringify!($name), ") IS\n",
+                "    'Binary send function of crm.", stringify!($name), ": the stored binary form';\n",
+                "ALTER FUNCTION crm.", stringify!($name), "_in(cstring) SET SCHEMA crm_internal;\n",
+                "ALTER FUNCTION crm.", stringify!($name), "_out(crm.", stringify!($name), ") SET SCHEMA crm_internal;\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_in(cstring) IS 'Text input of crm.", stringify!($name), ".';\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_out(crm.", stringify!($name), ") IS 'Text output of crm.", stringify!($name), ".';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_eq(crm.", stringify!($name), ", crm.", stringify!($name), ") RETURNS boolean\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_eq), "';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_ne(crm.", stringify!($name), ", crm.", stringify!($name), ") RETURNS boolean\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_ne), "';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_hash(crm.", stringify!($name), ") RETURNS integer\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_hash), "';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_hash_extended(crm.", stringify!($name), ", bigint) RETURNS bigint\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_hash_extended), "';\n",
+                "CREATE OPERATOR crm.= (\n",
+                "    LEFTARG = crm.", stringify!($name), ", RIGHTARG = crm.", stringify!($name), ", FUNCTION = crm_internal.", stringify!($name), "_eq,\n",
+                "    COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),\n",
+                "    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES\n",
+                ");\n",
+                "CREATE OPERATOR crm.<> (\n",
+                "    LEFTARG = crm.", stringify!($name), ", RIGHTARG = crm.", stringify!($name), ", FUNCTION = crm_internal.", stringify!($name), "_ne,\n",
+                "    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),\n",
+                "    RESTRICT = neqsel, JOIN = neqjoinsel\n",
+                ");\n",
+                "CREATE OPERATOR CLASS crm.", stringify!($name), "_hash_ops DEFAULT FOR TYPE crm.", stringify!($name), " USING hash AS\n",
+                "    OPERATOR 1 crm.= (crm.", stringify!($name), ", crm.", stringify!($name), "),\n",
+                "    FUNCTION 1 crm_internal.", stringify!($name), "_hash(crm.", stringify!($name), "),\n",
+                "    FUNCTION 2 crm_internal.", stringify!($name), "_hash_extended(crm.", stringify!($name), ", bigint);\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_eq(crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'Whether two crm.", stringify!($name), " values have the same binary form (operator =)';\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_ne(crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'Whether two crm.", stringify!($name), " values have different binary forms (operator <>)';\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_hash(crm.", stringify!($name), ") IS\n",
+                "    'Hash of the binary form of a crm.", stringify!($name), " (hash operator class)';\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_hash_extended(crm.", stringify!($name), ", bigint) IS\n",
+                "    'Seeded 64-bit hash of the binary form of a crm.", stringify!($name), " (hash operator class)';\n",
+                "COMMENT ON OPERATOR crm.= (crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'Equal crm.", stringify!($name), " values: the same binary form';\n",
+                "COMMENT ON OPERATOR crm.<> (crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'Different crm.", stringify!($name), " values: different binary forms';\n",
+                "COMMENT ON OPERATOR CLASS crm.", stringify!($name), "_hash_ops USING hash IS\n",
+                "    'Default hash operator class of crm.", stringify!($name), " (DISTINCT, GROUP BY, UNION, IN, hash joins)';\n",
+                "COMMENT ON OPERATOR FAMILY crm.", stringify!($name), "_hash_ops USING hash IS\n",
+                "    'Hash operator family of crm.", stringify!($name), "';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_lt(crm.", stringify!($name), ", crm.", stringify!($name), ") RETURNS boolean\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_lt), "';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_le(crm.", stringify!($name), ", crm.", stringify!($name), ") RETURNS boolean\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_le), "';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_gt(crm.", stringify!($name), ", crm.", stringify!($name), ") RETURNS boolean\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_gt), "';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_ge(crm.", stringify!($name), ", crm.", stringify!($name), ") RETURNS boolean\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_ge), "';\n",
+                "CREATE FUNCTION crm_internal.", stringify!($name), "_cmp(crm.", stringify!($name), ", crm.", stringify!($name), ") RETURNS integer\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', '", stringify!(crm_summary_cmp), "';\n",
+                "CREATE OPERATOR crm.< (\n",
+                "    LEFTARG = crm.", stringify!($name), ", RIGHTARG = crm.", stringify!($name), ", FUNCTION = crm_internal.", stringify!($name), "_lt,\n",
+                "    COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),\n",
+                "    RESTRICT = scalarltsel, JOIN = scalarltjoinsel\n",
+                ");\n",
+                "CREATE OPERATOR crm.<= (\n",
+                "    LEFTARG = crm.", stringify!($name), ", RIGHTARG = crm.", stringify!($name), ", FUNCTION = crm_internal.", stringify!($name), "_le,\n",
+                "    COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),\n",
+                "    RESTRICT = scalarlesel, JOIN = scalarlejoinsel\n",
+                ");\n",
+                "CREATE OPERATOR crm.> (\n",
+                "    LEFTARG = crm.", stringify!($name), ", RIGHTARG = crm.", stringify!($name), ", FUNCTION = crm_internal.", stringify!($name), "_gt,\n",
+                "    COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),\n",
+                "    RESTRICT = scalargtsel, JOIN = scalargtjoinsel\n",
+                ");\n",
+                "CREATE OPERATOR crm.>= (\n",
+                "    LEFTARG = crm.", stringify!($name), ", RIGHTARG = crm.", stringify!($name), ", FUNCTION = crm_internal.", stringify!($name), "_ge,\n",
+                "    COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),\n",
+                "    RESTRICT = scalargesel, JOIN = scalargejoinsel\n",
+                ");\n",
+                "CREATE OPERATOR CLASS crm.", stringify!($name), "_btree_ops DEFAULT FOR TYPE crm.", stringify!($name), " USING btree AS\n",
+                "    OPERATOR 1 crm.< (crm.", stringify!($name), ", crm.", stringify!($name), "),\n",
+                "    OPERATOR 2 crm.<= (crm.", stringify!($name), ", crm.", stringify!($name), "),\n",
+                "    OPERATOR 3 crm.= (crm.", stringify!($name), ", crm.", stringify!($name), "),\n",
+                "    OPERATOR 4 crm.>= (crm.", stringify!($name), ", crm.", stringify!($name), "),\n",
+                "    OPERATOR 5 crm.> (crm.", stringify!($name), ", crm.", stringify!($name), "),\n",
+                "    FUNCTION 1 crm_internal.", stringify!($name), "_cmp(crm.", stringify!($name), ", crm.", stringify!($name), ");\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_lt(crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'Whether the binary form of a crm.", stringify!($name), " sorts before another''s (operator <, btree operator class)';\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_le(crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'Whether the binary form of a crm.", stringify!($name), " sorts before or equals another''s (operator <=, btree operator class)';\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_gt(crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'Whether the binary form of a crm.", stringify!($name), " sorts after another''s (operator >, btree operator class)';\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_ge(crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'Whether the binary form of a crm.", stringify!($name), " sorts after or equals another''s (operator >=, btree operator class)';\n",
+                "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_cmp(crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'Compares the binary forms of two crm.", stringify!($name), " values: -1, 0 or 1 (btree operator class)';\n",
+                "COMMENT ON OPERATOR crm.< (crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'crm.", stringify!($name), " sort order: the binary form sorts before (a total order agreeing with =, not a comparison of metrics)';\n",
+                "COMMENT ON OPERATOR crm.<= (crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'crm.", stringify!($name), " sort order: the binary form sorts before or is equal';\n",
+                "COMMENT ON OPERATOR crm.> (crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'crm.", stringify!($name), " sort order: the binary form sorts after';\n",
+                "COMMENT ON OPERATOR crm.>= (crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
+                "    'crm.", stringify!($name), " sort order: the binary form sorts after or is equal';\n",
+                "COMMENT ON OPERATOR CLASS crm.", stringify!($name), "_btree_ops USING btree IS\n",
+                "    'Default btree operator class of crm.", stringify!($name), " (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';\n",
+                "COMMENT ON OPERATOR FAMILY crm.", stringify!($name), "_btree_ops USING btree IS\n",
+                "    'Btree operator family of crm.", stringify!($name), "';\n",
+            ),
+            finalize: false,
+            requires: [name "internal_schema", path stringify!($name)],
+        }
+
+        // The binary receive function `crm_<type>_recv`.
         const _: () = {
             /// Binary receive function of the type: decodes (validates) and re-encodes.
             ///
@@ -401,8 +522,8 @@ macro_rules! summary_type {
             pub unsafe extern "C-unwind" fn receive(
                 fcinfo: ::pgrx::pg_sys::FunctionCallInfo,
             ) -> ::pgrx::pg_sys::Datum {
-                // SAFETY: Postgres calls this as the type's receive function (declared so in
-                // sql/summary_types.sql), so argument 0 is the message buffer.
+                // SAFETY: Postgres calls this as the type's receive function (declared so
+                // above), so argument 0 is the message buffer.
                 $crate::common::guard::guard(|| unsafe {
                     $crate::common::pg::receive_summary::<$name>(fcinfo)
                 })
@@ -422,7 +543,7 @@ macro_rules! summary_type {
 // Binary send/receive, equality, hashing and ordering of summary types. The stored form of a
 // summary is canonical (`encode` normalizes), so equal values have equal bytes and the shared
 // functions below compare, hash and order bytes (of the canonical form, also for the working form
-// of an in-place aggregate state). sql/summary_types.sql declares them for every type.
+// of an in-place aggregate state). summary_type! declares them for every type.
 // ---------------------------------------------------------------------------------------------
 
 /// The receive function of summary type `T`: the rest of the message buffer is a binary form,
@@ -499,7 +620,7 @@ fn canonical_payload(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 crate::raw_transition! {
     /// Send function of every summary type: its binary form as the message bytes.
     fn crm_summary_send / pg_finfo_crm_summary_send (fcinfo) {
-        // SAFETY: sql/summary_types.sql declares it STRICT with one argument of a summary type
+        // SAFETY: summary_type! declares it STRICT with one argument of a summary type
         // (a varlena); `fcinfo` is the running call's.
         unsafe { with_varlena_arguments(fcinfo, |bytes, _, _| varlena_from_bytes(bytes), false) }
     }
@@ -508,7 +629,7 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// `=` of every summary type: the binary forms are equal.
     fn crm_summary_eq / pg_finfo_crm_summary_eq (fcinfo) {
-        // SAFETY: sql/summary_types.sql declares it STRICT with two arguments of one summary
+        // SAFETY: summary_type! declares it STRICT with two arguments of one summary
         // type (varlenas); `fcinfo` is the running call's.
         unsafe {
             with_varlena_arguments(
@@ -523,7 +644,7 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// `<>` of every summary type: the binary forms differ.
     fn crm_summary_ne / pg_finfo_crm_summary_ne (fcinfo) {
-        // SAFETY: sql/summary_types.sql declares it STRICT with two arguments of one summary
+        // SAFETY: summary_type! declares it STRICT with two arguments of one summary
         // type (varlenas); `fcinfo` is the running call's.
         unsafe {
             with_varlena_arguments(
@@ -593,7 +714,7 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Hash support function 1 of every summary type: the low 32 bits of the seed-0 hash.
     fn crm_summary_hash / pg_finfo_crm_summary_hash (fcinfo) {
-        // SAFETY: sql/summary_types.sql declares it STRICT with one argument of a summary type
+        // SAFETY: summary_type! declares it STRICT with one argument of a summary type
         // (a varlena); `fcinfo` is the running call's.
         unsafe {
             with_varlena_arguments(
@@ -609,7 +730,7 @@ crate::raw_transition! {
     /// Hash support function 2 of every summary type: a seeded 64-bit hash (seed 0 agrees with
     /// function 1 in its low 32 bits, as Postgres requires).
     fn crm_summary_hash_extended / pg_finfo_crm_summary_hash_extended (fcinfo) {
-        // SAFETY: sql/summary_types.sql declares it STRICT with a summary (a varlena) and a
+        // SAFETY: summary_type! declares it STRICT with a summary (a varlena) and a
         // bigint seed, which is read as a plain datum (`second_is_varlena` false).
         unsafe {
             with_varlena_arguments(

@@ -221,7 +221,10 @@ unsafe fn return_null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
 
 crate::raw_transition! {
     /// `crm.business_time(cal, from, to)`: business time in [from, to) as an interval.
-    fn crm_business_time / pg_finfo_crm_business_time (fcinfo) {
+    fn crm_business_time / pg_finfo_crm_business_time (fcinfo)
+    sql [
+        "crm.business_time(cal crm.business_calendar, \"from\" timestamptz, \"to\" timestamptz) RETURNS interval IMMUTABLE STRICT PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares it (crm.business_calendar, timestamptz, timestamptz):
         // three arguments.
         let Some([calendar, from, to]) = (unsafe { strict_arguments::<3>(fcinfo) }) else {
@@ -242,7 +245,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// `crm.business_add(cal, from, amount)`: the instant by which `amount` of business time
     /// has passed since `from`.
-    fn crm_business_add / pg_finfo_crm_business_add (fcinfo) {
+    fn crm_business_add / pg_finfo_crm_business_add (fcinfo)
+    sql [
+        "crm.business_add(cal crm.business_calendar, \"from\" timestamptz, amount interval) RETURNS timestamptz IMMUTABLE STRICT PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares it (crm.business_calendar, timestamptz, interval): three
         // arguments.
         let Some([calendar, from, amount]) = (unsafe { strict_arguments::<3>(fcinfo) }) else {
@@ -265,7 +271,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// `crm.is_business_time(cal, at)`.
-    fn crm_is_business_time / pg_finfo_crm_is_business_time (fcinfo) {
+    fn crm_is_business_time / pg_finfo_crm_is_business_time (fcinfo)
+    sql [
+        "crm.is_business_time(cal crm.business_calendar, at timestamptz) RETURNS boolean IMMUTABLE STRICT PARALLEL SAFE",
+    ] {
         // SAFETY: sql/service.sql declares it (crm.business_calendar, timestamptz): two arguments.
         let Some([calendar, at]) = (unsafe { strict_arguments::<2>(fcinfo) }) else {
             // SAFETY: `fcinfo` is the running call's.
