@@ -230,6 +230,12 @@ SET_RETURNING = {
         "SELECT count(*) FROM one, generate_series(1, 100000), crm.params(gamma_gamma)",
     "crm.params(crm.sbg_model)":
         "SELECT count(*) FROM one, generate_series(1, 100000), crm.params(sbg)",
+    "crm.fit_diagnostics(crm.bgnbd_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(bgnbd)",
+    "crm.fit_diagnostics(crm.gamma_gamma_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(gamma_gamma)",
+    "crm.fit_diagnostics(crm.sbg_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(sbg)",
 }
 
 # Functions whose loops the caller controls (spans, horizons, sizes of summaries).
