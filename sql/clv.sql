@@ -11,116 +11,116 @@ CREATE TYPE crm.rfm AS (
     monetary_value numeric
 );
 
-CREATE FUNCTION crm.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text)
+CREATE FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text)
     RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_trans';
-CREATE FUNCTION crm.rfm_agg_combine(crm.rfm_state, crm.rfm_state)
+CREATE FUNCTION crm_internal.rfm_agg_combine(crm.rfm_state, crm.rfm_state)
     RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_combine';
-CREATE FUNCTION crm.rfm_agg_final(crm.rfm_state) RETURNS crm.rfm
+CREATE FUNCTION crm_internal.rfm_agg_final(crm.rfm_state) RETURNS crm.rfm
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_final';
 
-CREATE FUNCTION crm.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision)
+CREATE FUNCTION crm_internal.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision)
     RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_trans';
-CREATE FUNCTION crm.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint)
+CREATE FUNCTION crm_internal.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint)
     RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_weighted_trans';
-CREATE FUNCTION crm.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric)
+CREATE FUNCTION crm_internal.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric)
     RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_trans';
-CREATE FUNCTION crm.sbg_fit_trans(crm.fit_rows, integer, boolean)
+CREATE FUNCTION crm_internal.sbg_fit_trans(crm.fit_rows, integer, boolean)
     RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_trans';
-CREATE FUNCTION crm.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint)
+CREATE FUNCTION crm_internal.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint)
     RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_weighted_trans';
-CREATE FUNCTION crm.clv_fit_combine(crm.fit_rows, crm.fit_rows)
+CREATE FUNCTION crm_internal.clv_fit_combine(crm.fit_rows, crm.fit_rows)
     RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_clv_fit_combine';
-CREATE FUNCTION crm.bgnbd_fit_final(crm.fit_rows)
+CREATE FUNCTION crm_internal.bgnbd_fit_final(crm.fit_rows)
     RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_final';
-CREATE FUNCTION crm.gamma_gamma_fit_final(crm.fit_rows)
+CREATE FUNCTION crm_internal.gamma_gamma_fit_final(crm.fit_rows)
     RETURNS crm.gamma_gamma_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_final';
-CREATE FUNCTION crm.sbg_fit_final(crm.fit_rows)
+CREATE FUNCTION crm_internal.sbg_fit_final(crm.fit_rows)
     RETURNS crm.sbg_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_final';
 
-CREATE FUNCTION crm.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text)
+CREATE FUNCTION crm_internal.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text)
     RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_bigint_trans';
-CREATE FUNCTION crm.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text)
+CREATE FUNCTION crm_internal.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text)
     RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_text_trans';
-CREATE FUNCTION crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text)
+CREATE FUNCTION crm_internal.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text)
     RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_uuid_trans';
-CREATE FUNCTION crm.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days)
+CREATE FUNCTION crm_internal.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days)
     RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_combine';
-CREATE FUNCTION crm.bgnbd_purchases_final(crm.purchase_days)
+CREATE FUNCTION crm_internal.bgnbd_purchases_final(crm.purchase_days)
     RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_final';
 
 -- SSPACE: the expanded crm.rfm_state object of one customer takes about 256 bytes (header,
 -- state with four purchase days inline); without it the planner assumes 8 kB per group and
 -- plans a GROUP BY customer_id to spill.
 CREATE AGGREGATE crm.rfm_agg(occurred_at timestamptz, amount numeric, observation_end timestamptz, time_unit text) (
-    SFUNC = crm.rfm_agg_trans,
+    SFUNC = crm_internal.rfm_agg_trans,
     STYPE = crm.rfm_state,
     SSPACE = 256,
-    FINALFUNC = crm.rfm_agg_final,
-    COMBINEFUNC = crm.rfm_agg_combine,
+    FINALFUNC = crm_internal.rfm_agg_final,
+    COMBINEFUNC = crm_internal.rfm_agg_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision) (
-    SFUNC = crm.bgnbd_fit_trans,
+    SFUNC = crm_internal.bgnbd_fit_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.bgnbd_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight bigint) (
-    SFUNC = crm.bgnbd_fit_weighted_trans,
+    SFUNC = crm_internal.bgnbd_fit_weighted_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.bgnbd_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
-    SFUNC = crm.bgnbd_fit_purchases_bigint_trans,
+    SFUNC = crm_internal.bgnbd_fit_purchases_bigint_trans,
     STYPE = crm.purchase_days,
-    FINALFUNC = crm.bgnbd_purchases_final,
-    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
-    SFUNC = crm.bgnbd_fit_purchases_text_trans,
+    SFUNC = crm_internal.bgnbd_fit_purchases_text_trans,
     STYPE = crm.purchase_days,
-    FINALFUNC = crm.bgnbd_purchases_final,
-    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.bgnbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
-    SFUNC = crm.bgnbd_fit_purchases_uuid_trans,
+    SFUNC = crm_internal.bgnbd_fit_purchases_uuid_trans,
     STYPE = crm.purchase_days,
-    FINALFUNC = crm.bgnbd_purchases_final,
-    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.gamma_gamma_fit(frequency integer, monetary_value numeric) (
-    SFUNC = crm.gamma_gamma_fit_trans,
+    SFUNC = crm_internal.gamma_gamma_fit_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.gamma_gamma_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.gamma_gamma_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean) (
-    SFUNC = crm.sbg_fit_trans,
+    SFUNC = crm_internal.sbg_fit_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.sbg_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight bigint) (
-    SFUNC = crm.sbg_fit_weighted_trans,
+    SFUNC = crm_internal.sbg_fit_weighted_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.sbg_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 
@@ -132,12 +132,6 @@ COMMENT ON TYPE crm.gamma_gamma_model IS
     'A Gamma-Gamma spend model: parameters p, q, v and, when fitted, the fit diagnostics; text form {"p":6.25,"q":3.74,"v":15.44,"fit":null}.';
 COMMENT ON TYPE crm.sbg_model IS
     'A shifted-beta-geometric contractual retention model (Fader & Hardie 2007): parameters alpha, beta and, when fitted, the fit diagnostics; text form {"alpha":0.704,"beta":1.182,"fit":null}.';
-COMMENT ON FUNCTION crm.bgnbd_model_in(cstring) IS 'Text input of crm.bgnbd_model.';
-COMMENT ON FUNCTION crm.bgnbd_model_out(crm.bgnbd_model) IS 'Text output of crm.bgnbd_model.';
-COMMENT ON FUNCTION crm.gamma_gamma_model_in(cstring) IS 'Text input of crm.gamma_gamma_model.';
-COMMENT ON FUNCTION crm.gamma_gamma_model_out(crm.gamma_gamma_model) IS 'Text output of crm.gamma_gamma_model.';
-COMMENT ON FUNCTION crm.sbg_model_in(cstring) IS 'Text input of crm.sbg_model.';
-COMMENT ON FUNCTION crm.sbg_model_out(crm.sbg_model) IS 'Text output of crm.sbg_model.';
 
 COMMENT ON AGGREGATE crm.rfm_agg(timestamptz, numeric, timestamptz, text) IS
     'RFM summary (crm.rfm) of one customer''s purchases, used with GROUP BY customer: same-UTC-day purchases merge, purchases on days after observation_end are ignored, time_unit is day, week, month (365.25/12 days) or year (365.25 days). Example: SELECT customer_id, crm.rfm_agg(ordered_at, amount, ''2025-01-01'', ''week'') FROM orders GROUP BY customer_id;';
@@ -201,35 +195,29 @@ COMMENT ON TYPE crm.fit_rows IS
     'Transition state of crm.bgnbd_fit over (frequency, recency, t), crm.gamma_gamma_fit and crm.sbg_fit: distinct input rows with the customers each stands for. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
 COMMENT ON TYPE crm.purchase_days IS
     'Transition state of crm.bgnbd_fit straight from purchases: (customer, purchase day) pairs with the observation end and time unit. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
-COMMENT ON FUNCTION crm.rfm_state_in(cstring) IS 'Text input of crm.rfm_state.';
-COMMENT ON FUNCTION crm.rfm_state_out(crm.rfm_state) IS 'Text output of crm.rfm_state.';
-COMMENT ON FUNCTION crm.fit_rows_in(cstring) IS 'Text input of crm.fit_rows.';
-COMMENT ON FUNCTION crm.fit_rows_out(crm.fit_rows) IS 'Text output of crm.fit_rows.';
-COMMENT ON FUNCTION crm.purchase_days_in(cstring) IS 'Text input of crm.purchase_days.';
-COMMENT ON FUNCTION crm.purchase_days_out(crm.purchase_days) IS 'Text output of crm.purchase_days.';
-COMMENT ON FUNCTION crm.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition (state crm.rfm_state, an expanded object changed in place).';
-COMMENT ON FUNCTION crm.rfm_agg_combine(crm.rfm_state, crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.rfm_agg_final(crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: final RFM values.';
-COMMENT ON FUNCTION crm.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision) IS 'Support function of aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
-COMMENT ON FUNCTION crm.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint) IS 'Support function of the weighted aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
-COMMENT ON FUNCTION crm.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric) IS 'Support function of aggregate crm.gamma_gamma_fit: transition (state crm.fit_rows, an expanded object changed in place).';
-COMMENT ON FUNCTION crm.sbg_fit_trans(crm.fit_rows, integer, boolean) IS 'Support function of aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
-COMMENT ON FUNCTION crm.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint) IS 'Support function of the weighted aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
-COMMENT ON FUNCTION crm.clv_fit_combine(crm.fit_rows, crm.fit_rows) IS 'Support function of the model fit aggregates: combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.bgnbd_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.bgnbd_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
-COMMENT ON FUNCTION crm.gamma_gamma_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.gamma_gamma_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
-COMMENT ON FUNCTION crm.sbg_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.sbg_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition (state crm.rfm_state, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.rfm_agg_combine(crm.rfm_state, crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.rfm_agg_final(crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: final RFM values.';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision) IS 'Support function of aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint) IS 'Support function of the weighted aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric) IS 'Support function of aggregate crm.gamma_gamma_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.sbg_fit_trans(crm.fit_rows, integer, boolean) IS 'Support function of aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint) IS 'Support function of the weighted aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.clv_fit_combine(crm.fit_rows, crm.fit_rows) IS 'Support function of the model fit aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.bgnbd_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm_internal.gamma_gamma_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.gamma_gamma_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm_internal.sbg_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.sbg_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
 COMMENT ON AGGREGATE crm.bgnbd_fit(bigint, timestamptz, timestamptz, text) IS
     'Maximum-likelihood BG/NBD fit straight from purchases (one row per purchase, bigint customer ids): the same model as crm.rfm_agg per customer followed by crm.bgnbd_fit, in one aggregate. Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
-COMMENT ON FUNCTION crm.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(bigint, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(bigint, timestamptz, timestamptz, text): transition.';
 COMMENT ON AGGREGATE crm.bgnbd_fit(text, timestamptz, timestamptz, text) IS
     'Maximum-likelihood BG/NBD fit straight from purchases (one row per purchase, text customer ids): the same model as crm.rfm_agg per customer followed by crm.bgnbd_fit, in one aggregate. Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
-COMMENT ON FUNCTION crm.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(text, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(text, timestamptz, timestamptz, text): transition.';
 COMMENT ON AGGREGATE crm.bgnbd_fit(uuid, timestamptz, timestamptz, text) IS
     'Maximum-likelihood BG/NBD fit straight from purchases (one row per purchase, uuid customer ids): the same model as crm.rfm_agg per customer followed by crm.bgnbd_fit, in one aggregate. Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
-COMMENT ON FUNCTION crm.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(uuid, timestamptz, timestamptz, text): transition.';
-COMMENT ON FUNCTION crm.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.bgnbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(uuid, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm_internal.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.bgnbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
 
 -- Penalized fits: every fit aggregate with a trailing penalizer (lifetimes' penalizer_coef),
 -- and integer weights as their own forms (Postgres would otherwise resolve an integer weight to
@@ -260,71 +248,71 @@ CREATE FUNCTION crm_internal.sbg_fit_weighted_penalized_trans(crm.fit_rows, inte
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight integer) (
     SFUNC = crm_internal.bgnbd_fit_integer_weighted_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.bgnbd_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight integer) (
     SFUNC = crm_internal.sbg_fit_integer_weighted_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.sbg_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.bgnbd_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight bigint, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_weighted_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.bgnbd_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_purchases_bigint_penalized_trans,
     STYPE = crm.purchase_days,
-    FINALFUNC = crm.bgnbd_purchases_final,
-    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_purchases_text_penalized_trans,
     STYPE = crm.purchase_days,
-    FINALFUNC = crm.bgnbd_purchases_final,
-    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_purchases_uuid_penalized_trans,
     STYPE = crm.purchase_days,
-    FINALFUNC = crm.bgnbd_purchases_final,
-    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.gamma_gamma_fit(frequency integer, monetary_value numeric, penalizer double precision) (
     SFUNC = crm_internal.gamma_gamma_fit_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.gamma_gamma_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.gamma_gamma_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, penalizer double precision) (
     SFUNC = crm_internal.sbg_fit_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.sbg_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight bigint, penalizer double precision) (
     SFUNC = crm_internal.sbg_fit_weighted_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.sbg_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 

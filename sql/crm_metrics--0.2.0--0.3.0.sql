@@ -15,7 +15,34 @@
 -- Schema crm_internal: the support functions users never call.
 CREATE SCHEMA crm_internal;
 COMMENT ON SCHEMA crm_internal IS 'crm_metrics: support functions of the aggregates and types in schema crm (not called by users)';
-GRANT USAGE ON SCHEMA crm_internal TO PUBLIC;
+
+-- Support functions move from crm to crm_internal: every function of the extension that
+-- Postgres calls on behalf of an aggregate (transition, inverse, combine, final), a type (text
+-- and binary input/output), an operator or an operator class (equality, ordering, hashing).
+-- Aggregates, types, operators and views refer to them by OID: nothing that uses them changes.
+DO $move_support$
+DECLARE
+    support regprocedure;
+BEGIN
+    FOR support IN
+        SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace = 'crm'::regnamespace
+          AND p.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d
+                        WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
+                          AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'crm_metrics'))
+          AND (EXISTS (SELECT FROM pg_catalog.pg_aggregate a
+                       WHERE p.oid IN (a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
+                                       a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn, a.aggmfinalfn))
+               OR EXISTS (SELECT FROM pg_catalog.pg_type t
+                          WHERE p.oid IN (t.typinput, t.typoutput, t.typreceive, t.typsend))
+               OR EXISTS (SELECT FROM pg_catalog.pg_operator o WHERE o.oprcode = p.oid)
+               OR EXISTS (SELECT FROM pg_catalog.pg_amproc a WHERE a.amproc = p.oid))
+        ORDER BY 1
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET SCHEMA crm_internal', support);
+    END LOOP;
+END
+$move_support$;
 
 -- Penalized fits (docs/clv.md, "Penalized fits"): a trailing penalizer on every fit aggregate,
 -- integer-weight forms of crm.bgnbd_fit and crm.sbg_fit (without them Postgres would resolve an
@@ -46,71 +73,71 @@ CREATE FUNCTION crm_internal.sbg_fit_weighted_penalized_trans(crm.fit_rows, inte
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight integer) (
     SFUNC = crm_internal.bgnbd_fit_integer_weighted_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.bgnbd_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight integer) (
     SFUNC = crm_internal.sbg_fit_integer_weighted_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.sbg_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.bgnbd_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight bigint, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_weighted_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.bgnbd_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_purchases_bigint_penalized_trans,
     STYPE = crm.purchase_days,
-    FINALFUNC = crm.bgnbd_purchases_final,
-    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_purchases_text_penalized_trans,
     STYPE = crm.purchase_days,
-    FINALFUNC = crm.bgnbd_purchases_final,
-    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.bgnbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
     SFUNC = crm_internal.bgnbd_fit_purchases_uuid_penalized_trans,
     STYPE = crm.purchase_days,
-    FINALFUNC = crm.bgnbd_purchases_final,
-    COMBINEFUNC = crm.bgnbd_purchases_combine,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.gamma_gamma_fit(frequency integer, monetary_value numeric, penalizer double precision) (
     SFUNC = crm_internal.gamma_gamma_fit_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.gamma_gamma_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.gamma_gamma_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, penalizer double precision) (
     SFUNC = crm_internal.sbg_fit_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.sbg_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight bigint, penalizer double precision) (
     SFUNC = crm_internal.sbg_fit_weighted_penalized_trans,
     STYPE = crm.fit_rows,
-    FINALFUNC = crm.sbg_fit_final,
-    COMBINEFUNC = crm.clv_fit_combine,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
     PARALLEL = SAFE
 );
 CREATE FUNCTION crm."fit_diagnostics"("model" crm.bgnbd_model)

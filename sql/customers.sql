@@ -2,67 +2,67 @@
 
 -- The forward transitions of the 4-argument one-step aggregates are raw V1 C functions
 -- (raw_transition! in src/common/pg.rs), so they are declared here.
-CREATE FUNCTION crm.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)
+CREATE FUNCTION crm_internal.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_trans';
-CREATE FUNCTION crm.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)
+CREATE FUNCTION crm_internal.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_trans';
 
 -- The transition state crm.customer_period_state (a type Citus can ship),
 -- changed in place per row (src/common/flat.rs); the internal state above (and of
--- crm.churn_rate_denominator_trans) serves the moving aggregates (window frames).
-CREATE FUNCTION crm.retention_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz)
+-- crm_internal.churn_rate_denominator_trans) serves the moving aggregates (window frames).
+CREATE FUNCTION crm_internal.retention_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz)
     RETURNS crm.customer_period_state
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_state_trans';
-CREATE FUNCTION crm.churn_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz)
+CREATE FUNCTION crm_internal.churn_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz)
     RETURNS crm.customer_period_state
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_state_trans';
-CREATE FUNCTION crm.churn_rate_denominator_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz, text)
+CREATE FUNCTION crm_internal.churn_rate_denominator_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz, text)
     RETURNS crm.customer_period_state
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_denominator_state_trans';
-CREATE FUNCTION crm.customer_period_combine(crm.customer_period_state, crm.customer_period_state)
+CREATE FUNCTION crm_internal.customer_period_combine(crm.customer_period_state, crm.customer_period_state)
     RETURNS crm.customer_period_state
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_period_state_combine';
-CREATE FUNCTION crm.retention_rate_final(crm.customer_period_state) RETURNS double precision
+CREATE FUNCTION crm_internal.retention_rate_final(crm.customer_period_state) RETURNS double precision
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_retention_rate_state_final';
-CREATE FUNCTION crm.churn_rate_final(crm.customer_period_state) RETURNS double precision
+CREATE FUNCTION crm_internal.churn_rate_final(crm.customer_period_state) RETURNS double precision
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_churn_rate_state_final';
 
 CREATE AGGREGATE crm.retention_rate(started_at timestamptz, ended_at timestamptz,
                                     period_start timestamptz, period_end timestamptz) (
-    SFUNC = crm.retention_rate_trans,
+    SFUNC = crm_internal.retention_rate_trans,
     STYPE = crm.customer_period_state,
-    FINALFUNC = crm.retention_rate_final,
-    COMBINEFUNC = crm.customer_period_combine,
-    MSFUNC = crm.retention_rate_trans,
-    MINVFUNC = crm.retention_rate_inverse,
+    FINALFUNC = crm_internal.retention_rate_final,
+    COMBINEFUNC = crm_internal.customer_period_combine,
+    MSFUNC = crm_internal.retention_rate_trans,
+    MINVFUNC = crm_internal.retention_rate_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.retention_rate_final,
+    MFINALFUNC = crm_internal.retention_rate_final,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.churn_rate(started_at timestamptz, ended_at timestamptz,
                                 period_start timestamptz, period_end timestamptz) (
-    SFUNC = crm.churn_rate_trans,
+    SFUNC = crm_internal.churn_rate_trans,
     STYPE = crm.customer_period_state,
-    FINALFUNC = crm.churn_rate_final,
-    COMBINEFUNC = crm.customer_period_combine,
-    MSFUNC = crm.churn_rate_trans,
-    MINVFUNC = crm.churn_rate_inverse,
+    FINALFUNC = crm_internal.churn_rate_final,
+    COMBINEFUNC = crm_internal.customer_period_combine,
+    MSFUNC = crm_internal.churn_rate_trans,
+    MINVFUNC = crm_internal.churn_rate_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.churn_rate_final,
+    MFINALFUNC = crm_internal.churn_rate_final,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.churn_rate(started_at timestamptz, ended_at timestamptz,
                                 period_start timestamptz, period_end timestamptz, denominator text) (
-    SFUNC = crm.churn_rate_denominator_trans,
+    SFUNC = crm_internal.churn_rate_denominator_trans,
     STYPE = crm.customer_period_state,
-    FINALFUNC = crm.churn_rate_final,
-    COMBINEFUNC = crm.customer_period_combine,
-    MSFUNC = crm.churn_rate_denominator_trans,
-    MINVFUNC = crm.churn_rate_denominator_inverse,
+    FINALFUNC = crm_internal.churn_rate_final,
+    COMBINEFUNC = crm_internal.customer_period_combine,
+    MSFUNC = crm_internal.churn_rate_denominator_trans,
+    MINVFUNC = crm_internal.churn_rate_denominator_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.churn_rate_final,
+    MFINALFUNC = crm_internal.churn_rate_final,
     PARALLEL = SAFE
 );
 
@@ -70,34 +70,34 @@ CREATE AGGREGATE crm.churn_rate(started_at timestamptz, ended_at timestamptz,
 -- functions (raw_transition! in src/common/pg.rs), so they are declared here. Their state is a
 -- crm.customer_summary kept as an expanded object (src/common/expanded.rs): Citus ships it as
 -- text and parallel query as its binary form.
-CREATE FUNCTION crm.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz)
+CREATE FUNCTION crm_internal.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz)
     RETURNS crm.customer_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_trans';
 
-CREATE FUNCTION crm.customer_rollup_trans(crm.customer_summary, crm.customer_summary)
+CREATE FUNCTION crm_internal.customer_rollup_trans(crm.customer_summary, crm.customer_summary)
     RETURNS crm.customer_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_rollup_trans';
 
-CREATE FUNCTION crm.customer_agg_combine(crm.customer_summary, crm.customer_summary)
+CREATE FUNCTION crm_internal.customer_agg_combine(crm.customer_summary, crm.customer_summary)
     RETURNS crm.customer_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_combine';
 
-CREATE FUNCTION crm.customer_agg_final(crm.customer_summary) RETURNS crm.customer_summary
+CREATE FUNCTION crm_internal.customer_agg_final(crm.customer_summary) RETURNS crm.customer_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_agg_final';
 
 CREATE AGGREGATE crm.customer_agg(started_at timestamptz, ended_at timestamptz) (
-    SFUNC = crm.customer_agg_trans,
+    SFUNC = crm_internal.customer_agg_trans,
     STYPE = crm.customer_summary,
-    FINALFUNC = crm.customer_agg_final,
-    COMBINEFUNC = crm.customer_agg_combine,
+    FINALFUNC = crm_internal.customer_agg_final,
+    COMBINEFUNC = crm_internal.customer_agg_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.rollup(summary crm.customer_summary) (
-    SFUNC = crm.customer_rollup_trans,
+    SFUNC = crm_internal.customer_rollup_trans,
     STYPE = crm.customer_summary,
-    FINALFUNC = crm.customer_agg_final,
-    COMBINEFUNC = crm.customer_agg_combine,
+    FINALFUNC = crm_internal.customer_agg_final,
+    COMBINEFUNC = crm_internal.customer_agg_combine,
     PARALLEL = SAFE
 );
 
@@ -119,28 +119,24 @@ COMMENT ON FUNCTION crm.churn_series(crm.customer_summary, timestamptz, timestam
     'One row per half-open period [period_start, period_start + step) from "from" while period_start + step <= "to" (stepping like generate_series, calendar steps taken in time_zone, default the session''s TimeZone; no row is shorter than its step, so a "to" off the step grid ends the series at the last whole period): customers at start and end, new, churned, retention and churn rates (churn with denominator ''start'', ''average'' or ''start_plus_new''); each row equals the one-step aggregates over that period. With a step of whole days, weeks or months, "from" must be local midnight in time_zone (22023 otherwise); pass dates to name local days.';
 COMMENT ON FUNCTION crm.churn_series(crm.customer_summary, date, date, interval, text, text) IS
     'crm.churn_series with date bounds read as local dates in time_zone (default the session''s TimeZone): rows start at local midnight of "from" there and step in that zone until local midnight of "to" (no row shorter than its step). Example: SELECT * FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM customers), date ''2025-10-01'', date ''2026-01-01'', ''1 month'', ''average'', ''America/New_York'');';
-COMMENT ON FUNCTION crm.customer_summary_in(cstring) IS 'Text input of crm.customer_summary.';
-COMMENT ON FUNCTION crm.customer_summary_out(crm.customer_summary) IS 'Text output of crm.customer_summary.';
-COMMENT ON FUNCTION crm.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.retention_rate_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.churn_rate_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.churn_rate_denominator_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.churn_rate_denominator_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): inverse transition for window frames.';
-COMMENT ON FUNCTION crm.retention_rate_final(internal) IS 'Support function of aggregate crm.retention_rate: moving-aggregate final rate (window frames).';
-COMMENT ON FUNCTION crm.churn_rate_final(internal) IS 'Support function of aggregate crm.churn_rate: moving-aggregate final rate (window frames).';
+COMMENT ON FUNCTION crm_internal.retention_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.retention_rate_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.churn_rate_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.churn_rate_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.churn_rate_denominator_trans(internal, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.churn_rate_denominator_inverse(internal, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.retention_rate_final(internal) IS 'Support function of aggregate crm.retention_rate: moving-aggregate final rate (window frames).';
+COMMENT ON FUNCTION crm_internal.churn_rate_final(internal) IS 'Support function of aggregate crm.churn_rate: moving-aggregate final rate (window frames).';
 -- Comments of the shippable state and its functions.
 COMMENT ON TYPE crm.customer_period_state IS
     'Transition state of crm.retention_rate and crm.churn_rate: the period''s counts, the rows and the denominator they named; text form {"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,"started_in_period":1,"ended_in_period":2,"rows":4,"denominator":null} (Citus ships partial states in this form).';
-COMMENT ON FUNCTION crm.customer_period_state_in(cstring) IS 'Text input of crm.customer_period_state.';
-COMMENT ON FUNCTION crm.customer_period_state_out(crm.customer_period_state) IS 'Text output of crm.customer_period_state.';
-COMMENT ON FUNCTION crm.retention_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: transition (state crm.customer_period_state, changed in place).';
-COMMENT ON FUNCTION crm.churn_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: transition (state crm.customer_period_state, changed in place).';
-COMMENT ON FUNCTION crm.churn_rate_denominator_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): transition (state crm.customer_period_state, changed in place).';
-COMMENT ON FUNCTION crm.customer_period_combine(crm.customer_period_state, crm.customer_period_state) IS 'Support function of crm.retention_rate and crm.churn_rate: combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.retention_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.retention_rate: final rate.';
-COMMENT ON FUNCTION crm.churn_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.churn_rate: final rate.';
-COMMENT ON FUNCTION crm.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz) IS 'Support function of aggregate crm.customer_agg: transition.';
-COMMENT ON FUNCTION crm.customer_rollup_trans(crm.customer_summary, crm.customer_summary) IS 'Support function of aggregate crm.rollup(crm.customer_summary): transition.';
-COMMENT ON FUNCTION crm.customer_agg_combine(crm.customer_summary, crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.customer_agg_final(crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): final summary.';
+COMMENT ON FUNCTION crm_internal.retention_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.retention_rate: transition (state crm.customer_period_state, changed in place).';
+COMMENT ON FUNCTION crm_internal.churn_rate_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.churn_rate: transition (state crm.customer_period_state, changed in place).';
+COMMENT ON FUNCTION crm_internal.churn_rate_denominator_trans(crm.customer_period_state, timestamptz, timestamptz, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.churn_rate(..., denominator): transition (state crm.customer_period_state, changed in place).';
+COMMENT ON FUNCTION crm_internal.customer_period_combine(crm.customer_period_state, crm.customer_period_state) IS 'Support function of crm.retention_rate and crm.churn_rate: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.retention_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.retention_rate: final rate.';
+COMMENT ON FUNCTION crm_internal.churn_rate_final(crm.customer_period_state) IS 'Support function of aggregate crm.churn_rate: final rate.';
+COMMENT ON FUNCTION crm_internal.customer_agg_trans(crm.customer_summary, timestamptz, timestamptz) IS 'Support function of aggregate crm.customer_agg: transition.';
+COMMENT ON FUNCTION crm_internal.customer_rollup_trans(crm.customer_summary, crm.customer_summary) IS 'Support function of aggregate crm.rollup(crm.customer_summary): transition.';
+COMMENT ON FUNCTION crm_internal.customer_agg_combine(crm.customer_summary, crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.customer_agg_final(crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): final summary.';

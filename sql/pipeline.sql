@@ -1,64 +1,64 @@
 -- Sales pipeline family: aggregates and comments. Support functions are in src/pipeline/sql.rs;
 -- the per-row transition functions are raw V1 C functions, declared here.
 
-CREATE FUNCTION crm.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal
+CREATE FUNCTION crm_internal.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_trans';
-CREATE FUNCTION crm.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal
+CREATE FUNCTION crm_internal.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_trans';
 
 -- The transition state crm.pipeline_summary (a type Citus can ship),
 -- changed in place per row (src/common/flat.rs); the internal state above serves the moving
 -- aggregates (window frames).
-CREATE FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
+CREATE FUNCTION crm_internal.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
     RETURNS crm.pipeline_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_trans';
-CREATE FUNCTION crm.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
+CREATE FUNCTION crm_internal.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean)
     RETURNS crm.pipeline_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_trans';
-CREATE FUNCTION crm.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary)
+CREATE FUNCTION crm_internal.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary)
     RETURNS crm.pipeline_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_rollup_state_trans';
-CREATE FUNCTION crm.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary)
+CREATE FUNCTION crm_internal.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary)
     RETURNS crm.pipeline_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_state_combine';
-CREATE FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) RETURNS crm.pipeline_summary
+CREATE FUNCTION crm_internal.pipeline_agg_final(crm.pipeline_summary) RETURNS crm.pipeline_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_agg_state_final';
-CREATE FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) RETURNS numeric
+CREATE FUNCTION crm_internal.pipeline_velocity_final(crm.pipeline_summary) RETURNS numeric
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_velocity_state_final';
 
 CREATE AGGREGATE crm.pipeline_agg(amount numeric, created_at timestamptz, closed_at timestamptz, won boolean) (
-    SFUNC = crm.pipeline_agg_trans,
+    SFUNC = crm_internal.pipeline_agg_trans,
     STYPE = crm.pipeline_summary,
-    FINALFUNC = crm.pipeline_agg_final,
-    COMBINEFUNC = crm.pipeline_combine,
-    MSFUNC = crm.pipeline_agg_trans,
-    MINVFUNC = crm.pipeline_inverse,
+    FINALFUNC = crm_internal.pipeline_agg_final,
+    COMBINEFUNC = crm_internal.pipeline_combine,
+    MSFUNC = crm_internal.pipeline_agg_trans,
+    MINVFUNC = crm_internal.pipeline_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.pipeline_agg_final,
+    MFINALFUNC = crm_internal.pipeline_agg_final,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.pipeline_velocity(amount numeric, created_at timestamptz, closed_at timestamptz, won boolean) (
-    SFUNC = crm.pipeline_velocity_trans,
+    SFUNC = crm_internal.pipeline_velocity_trans,
     STYPE = crm.pipeline_summary,
-    FINALFUNC = crm.pipeline_velocity_final,
-    COMBINEFUNC = crm.pipeline_combine,
-    MSFUNC = crm.pipeline_velocity_trans,
-    MINVFUNC = crm.pipeline_inverse,
+    FINALFUNC = crm_internal.pipeline_velocity_final,
+    COMBINEFUNC = crm_internal.pipeline_combine,
+    MSFUNC = crm_internal.pipeline_velocity_trans,
+    MINVFUNC = crm_internal.pipeline_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.pipeline_velocity_final,
+    MFINALFUNC = crm_internal.pipeline_velocity_final,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.rollup(summary crm.pipeline_summary) (
-    SFUNC = crm.pipeline_rollup_trans,
+    SFUNC = crm_internal.pipeline_rollup_trans,
     STYPE = crm.pipeline_summary,
-    FINALFUNC = crm.pipeline_agg_final,
-    COMBINEFUNC = crm.pipeline_combine,
-    MSFUNC = crm.pipeline_rollup_trans,
-    MINVFUNC = crm.pipeline_rollup_inverse,
+    FINALFUNC = crm_internal.pipeline_agg_final,
+    COMBINEFUNC = crm_internal.pipeline_combine,
+    MSFUNC = crm_internal.pipeline_rollup_trans,
+    MINVFUNC = crm_internal.pipeline_rollup_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.pipeline_agg_final,
+    MFINALFUNC = crm_internal.pipeline_agg_final,
     PARALLEL = SAFE
 );
 
@@ -85,19 +85,17 @@ COMMENT ON FUNCTION crm.open_pipeline_velocity(crm.pipeline_summary, interval) I
     'Open pipeline velocity, as CRMs show it: open deals x win_rate x average_deal_size / (sales_cycle / per), the value the deals still open are expected to bring per per (default ''1 day''); NULL when nothing was won. crm.pipeline_velocity counts every opportunity instead.';
 COMMENT ON FUNCTION crm.closed_value_velocity(crm.pipeline_summary, interval) IS
     'Closed value velocity: won_value / (sales_cycle / per), per defaulting to ''1 day''; NULL when nothing was won.';
-COMMENT ON FUNCTION crm.pipeline_summary_in(cstring) IS 'Text input of crm.pipeline_summary.';
-COMMENT ON FUNCTION crm.pipeline_summary_out(crm.pipeline_summary) IS 'Text output of crm.pipeline_summary.';
-COMMENT ON FUNCTION crm.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.pipeline_inverse(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of crm.pipeline_agg and crm.pipeline_velocity: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.pipeline_rollup_trans(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.pipeline_rollup_inverse(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): inverse transition for window frames.';
-COMMENT ON FUNCTION crm.pipeline_agg_final(internal) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): moving-aggregate final summary (window frames).';
-COMMENT ON FUNCTION crm.pipeline_velocity_final(internal) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate final velocity per day (window frames).';
+COMMENT ON FUNCTION crm_internal.pipeline_agg_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.pipeline_velocity_trans(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.pipeline_inverse(internal, numeric, timestamptz, timestamptz, boolean) IS 'Support function of crm.pipeline_agg and crm.pipeline_velocity: inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.pipeline_rollup_trans(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.pipeline_rollup_inverse(internal, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.pipeline_agg_final(internal) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): moving-aggregate final summary (window frames).';
+COMMENT ON FUNCTION crm_internal.pipeline_velocity_final(internal) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): moving-aggregate final velocity per day (window frames).';
 -- Comments of the shippable state's functions.
-COMMENT ON FUNCTION crm.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: transition (state crm.pipeline_summary, changed in place).';
-COMMENT ON FUNCTION crm.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): transition (state crm.pipeline_summary, changed in place).';
-COMMENT ON FUNCTION crm.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): transition (merges one summary into the state).';
-COMMENT ON FUNCTION crm.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of the pipeline aggregates: combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.pipeline_agg_final(crm.pipeline_summary) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): final summary (canonical stored form).';
-COMMENT ON FUNCTION crm.pipeline_velocity_final(crm.pipeline_summary) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): velocity per day.';
+COMMENT ON FUNCTION crm_internal.pipeline_agg_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_agg: transition (state crm.pipeline_summary, changed in place).';
+COMMENT ON FUNCTION crm_internal.pipeline_velocity_trans(crm.pipeline_summary, numeric, timestamptz, timestamptz, boolean) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): transition (state crm.pipeline_summary, changed in place).';
+COMMENT ON FUNCTION crm_internal.pipeline_rollup_trans(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of aggregate crm.rollup(crm.pipeline_summary): transition (merges one summary into the state).';
+COMMENT ON FUNCTION crm_internal.pipeline_combine(crm.pipeline_summary, crm.pipeline_summary) IS 'Support function of the pipeline aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.pipeline_agg_final(crm.pipeline_summary) IS 'Support function of crm.pipeline_agg and crm.rollup(crm.pipeline_summary): final summary (canonical stored form).';
+COMMENT ON FUNCTION crm_internal.pipeline_velocity_final(crm.pipeline_summary) IS 'Support function of aggregate crm.pipeline_velocity(numeric, timestamptz, timestamptz, boolean): velocity per day.';

@@ -1,51 +1,51 @@
 -- Plain ratios: the share-of-true aggregates and comments. Scalar functions and support
 -- functions are in src/ratios/sql.rs; the per-row transition is a raw V1 C function.
 
-CREATE FUNCTION crm.share_trans(internal, boolean) RETURNS internal
+CREATE FUNCTION crm_internal.share_trans(internal, boolean) RETURNS internal
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_trans';
 
 -- The transition state crm.share_state (a type Citus can ship),
 -- changed in place per row; the internal state above serves the moving aggregate.
-CREATE FUNCTION crm.share_trans(crm.share_state, boolean) RETURNS crm.share_state
+CREATE FUNCTION crm_internal.share_trans(crm.share_state, boolean) RETURNS crm.share_state
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_trans';
-CREATE FUNCTION crm.share_combine(crm.share_state, crm.share_state) RETURNS crm.share_state
+CREATE FUNCTION crm_internal.share_combine(crm.share_state, crm.share_state) RETURNS crm.share_state
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
-CREATE FUNCTION crm.share_final(crm.share_state) RETURNS double precision
+CREATE FUNCTION crm_internal.share_final(crm.share_state) RETURNS double precision
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
 
 CREATE AGGREGATE crm.win_rate(won boolean) (
-    SFUNC = crm.share_trans,
+    SFUNC = crm_internal.share_trans,
     STYPE = crm.share_state,
-    FINALFUNC = crm.share_final,
-    COMBINEFUNC = crm.share_combine,
-    MSFUNC = crm.share_trans,
-    MINVFUNC = crm.share_inverse,
+    FINALFUNC = crm_internal.share_final,
+    COMBINEFUNC = crm_internal.share_combine,
+    MSFUNC = crm_internal.share_trans,
+    MINVFUNC = crm_internal.share_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.share_final,
+    MFINALFUNC = crm_internal.share_final,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.renewal_rate(renewed boolean) (
-    SFUNC = crm.share_trans,
+    SFUNC = crm_internal.share_trans,
     STYPE = crm.share_state,
-    FINALFUNC = crm.share_final,
-    COMBINEFUNC = crm.share_combine,
-    MSFUNC = crm.share_trans,
-    MINVFUNC = crm.share_inverse,
+    FINALFUNC = crm_internal.share_final,
+    COMBINEFUNC = crm_internal.share_combine,
+    MSFUNC = crm_internal.share_trans,
+    MINVFUNC = crm_internal.share_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.share_final,
+    MFINALFUNC = crm_internal.share_final,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.conversion_rate(converted boolean) (
-    SFUNC = crm.share_trans,
+    SFUNC = crm_internal.share_trans,
     STYPE = crm.share_state,
-    FINALFUNC = crm.share_final,
-    COMBINEFUNC = crm.share_combine,
-    MSFUNC = crm.share_trans,
-    MINVFUNC = crm.share_inverse,
+    FINALFUNC = crm_internal.share_final,
+    COMBINEFUNC = crm_internal.share_combine,
+    MSFUNC = crm_internal.share_trans,
+    MINVFUNC = crm_internal.share_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.share_final,
+    MFINALFUNC = crm_internal.share_final,
     PARALLEL = SAFE
 );
 
@@ -75,14 +75,12 @@ COMMENT ON AGGREGATE crm.renewal_rate(boolean) IS
     'Renewal rate: share of true among non-NULL rows; NULL without such rows. Example: SELECT crm.renewal_rate(renewed) FROM contract_renewals;';
 COMMENT ON AGGREGATE crm.conversion_rate(boolean) IS
     'Conversion rate: share of true among non-NULL rows (converted / decided rows; NULL rows, e.g. leads still open, are skipped); NULL without such rows. Example: SELECT source, crm.conversion_rate(converted) FROM leads GROUP BY source;';
-COMMENT ON FUNCTION crm.share_trans(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.share_inverse(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): inverse transition for window frames.';
-COMMENT ON FUNCTION crm.share_final(internal) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate final share (window frames).';
+COMMENT ON FUNCTION crm_internal.share_trans(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.share_inverse(internal, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.share_final(internal) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): moving-aggregate final share (window frames).';
 -- Comments of the shippable state.
 COMMENT ON TYPE crm.share_state IS
     'Transition state of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): true rows and non-NULL rows; text form {"true_rows":3,"rows":5} (Citus ships partial states in this form).';
-COMMENT ON FUNCTION crm.share_state_in(cstring) IS 'Text input of crm.share_state.';
-COMMENT ON FUNCTION crm.share_state_out(crm.share_state) IS 'Text output of crm.share_state.';
-COMMENT ON FUNCTION crm.share_trans(crm.share_state, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): transition (state crm.share_state, changed in place).';
-COMMENT ON FUNCTION crm.share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.share_final(crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): final share.';
+COMMENT ON FUNCTION crm_internal.share_trans(crm.share_state, boolean) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm_internal.share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.share_final(crm.share_state) IS 'Support function of crm.win_rate(boolean), crm.renewal_rate(boolean) and crm.conversion_rate(boolean): final share.';

@@ -3,48 +3,48 @@
 -- here. Their state is a crm.mrr_summary kept as an expanded object (src/common/expanded.rs):
 -- Citus ships it as text and parallel query as its binary form.
 
-CREATE FUNCTION crm.mrr_bigint_trans(crm.mrr_summary, bigint, date, numeric) RETURNS crm.mrr_summary
+CREATE FUNCTION crm_internal.mrr_bigint_trans(crm.mrr_summary, bigint, date, numeric) RETURNS crm.mrr_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_bigint_trans';
-CREATE FUNCTION crm.mrr_text_trans(crm.mrr_summary, text, date, numeric) RETURNS crm.mrr_summary
+CREATE FUNCTION crm_internal.mrr_text_trans(crm.mrr_summary, text, date, numeric) RETURNS crm.mrr_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_text_trans';
-CREATE FUNCTION crm.mrr_uuid_trans(crm.mrr_summary, uuid, date, numeric) RETURNS crm.mrr_summary
+CREATE FUNCTION crm_internal.mrr_uuid_trans(crm.mrr_summary, uuid, date, numeric) RETURNS crm.mrr_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_uuid_trans';
-CREATE FUNCTION crm.mrr_rollup_trans(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary
+CREATE FUNCTION crm_internal.mrr_rollup_trans(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_rollup_trans';
-CREATE FUNCTION crm.mrr_combine(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary
+CREATE FUNCTION crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) RETURNS crm.mrr_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_combine';
-CREATE FUNCTION crm.mrr_final(crm.mrr_summary) RETURNS crm.mrr_summary
+CREATE FUNCTION crm_internal.mrr_final(crm.mrr_summary) RETURNS crm.mrr_summary
     IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_final';
 
 CREATE AGGREGATE crm.mrr_agg(customer_id bigint, month date, mrr numeric) (
-    SFUNC = crm.mrr_bigint_trans,
+    SFUNC = crm_internal.mrr_bigint_trans,
     STYPE = crm.mrr_summary,
-    FINALFUNC = crm.mrr_final,
-    COMBINEFUNC = crm.mrr_combine,
+    FINALFUNC = crm_internal.mrr_final,
+    COMBINEFUNC = crm_internal.mrr_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.mrr_agg(customer_id text, month date, mrr numeric) (
-    SFUNC = crm.mrr_text_trans,
+    SFUNC = crm_internal.mrr_text_trans,
     STYPE = crm.mrr_summary,
-    FINALFUNC = crm.mrr_final,
-    COMBINEFUNC = crm.mrr_combine,
+    FINALFUNC = crm_internal.mrr_final,
+    COMBINEFUNC = crm_internal.mrr_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.mrr_agg(customer_id uuid, month date, mrr numeric) (
-    SFUNC = crm.mrr_uuid_trans,
+    SFUNC = crm_internal.mrr_uuid_trans,
     STYPE = crm.mrr_summary,
-    FINALFUNC = crm.mrr_final,
-    COMBINEFUNC = crm.mrr_combine,
+    FINALFUNC = crm_internal.mrr_final,
+    COMBINEFUNC = crm_internal.mrr_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.rollup(summary crm.mrr_summary) (
-    SFUNC = crm.mrr_rollup_trans,
+    SFUNC = crm_internal.mrr_rollup_trans,
     STYPE = crm.mrr_summary,
-    FINALFUNC = crm.mrr_final,
-    COMBINEFUNC = crm.mrr_combine,
+    FINALFUNC = crm_internal.mrr_final,
+    COMBINEFUNC = crm_internal.mrr_combine,
     PARALLEL = SAFE
 );
 
@@ -64,11 +64,9 @@ COMMENT ON FUNCTION crm.net_revenue_retention(crm.mrr_summary, date, date) IS
     'Net revenue retention: over the customers with mrr > 0 in from_month, their mrr in to_month / their mrr in from_month (expansion included); NULL without such customers. Example: SELECT crm.net_revenue_retention(crm.mrr_agg(customer_id, month, mrr), ''2025-01-01'', ''2025-12-01'') FROM subscriptions_mrr;';
 COMMENT ON FUNCTION crm.gross_revenue_retention(crm.mrr_summary, date, date) IS
     'Gross revenue retention: over the customers with mrr > 0 in from_month, sum of least(mrr in to_month, mrr in from_month) / sum of mrr in from_month (no expansion); NULL without such customers.';
-COMMENT ON FUNCTION crm.mrr_summary_in(cstring) IS 'Text input of crm.mrr_summary.';
-COMMENT ON FUNCTION crm.mrr_summary_out(crm.mrr_summary) IS 'Text output of crm.mrr_summary.';
-COMMENT ON FUNCTION crm.mrr_bigint_trans(crm.mrr_summary, bigint, date, numeric) IS 'Support function of aggregate crm.mrr_agg(bigint, date, numeric): transition.';
-COMMENT ON FUNCTION crm.mrr_text_trans(crm.mrr_summary, text, date, numeric) IS 'Support function of aggregate crm.mrr_agg(text, date, numeric): transition.';
-COMMENT ON FUNCTION crm.mrr_uuid_trans(crm.mrr_summary, uuid, date, numeric) IS 'Support function of aggregate crm.mrr_agg(uuid, date, numeric): transition.';
-COMMENT ON FUNCTION crm.mrr_rollup_trans(crm.mrr_summary, crm.mrr_summary) IS 'Support function of aggregate crm.rollup(crm.mrr_summary): transition.';
-COMMENT ON FUNCTION crm.mrr_combine(crm.mrr_summary, crm.mrr_summary) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.mrr_final(crm.mrr_summary) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): final summary.';
+COMMENT ON FUNCTION crm_internal.mrr_bigint_trans(crm.mrr_summary, bigint, date, numeric) IS 'Support function of aggregate crm.mrr_agg(bigint, date, numeric): transition.';
+COMMENT ON FUNCTION crm_internal.mrr_text_trans(crm.mrr_summary, text, date, numeric) IS 'Support function of aggregate crm.mrr_agg(text, date, numeric): transition.';
+COMMENT ON FUNCTION crm_internal.mrr_uuid_trans(crm.mrr_summary, uuid, date, numeric) IS 'Support function of aggregate crm.mrr_agg(uuid, date, numeric): transition.';
+COMMENT ON FUNCTION crm_internal.mrr_rollup_trans(crm.mrr_summary, crm.mrr_summary) IS 'Support function of aggregate crm.rollup(crm.mrr_summary): transition.';
+COMMENT ON FUNCTION crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.mrr_final(crm.mrr_summary) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): final summary.';

@@ -12,132 +12,132 @@ CREATE FUNCTION crm.is_business_time(cal crm.business_calendar, at timestamptz)
     RETURNS boolean IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c
     AS 'MODULE_PATHNAME', 'crm_is_business_time';
 
-CREATE FUNCTION crm.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean)
+CREATE FUNCTION crm_internal.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean)
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_trans';
-CREATE FUNCTION crm.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar)
+CREATE FUNCTION crm_internal.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar)
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_calendar_trans';
-CREATE FUNCTION crm.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz)
+CREATE FUNCTION crm_internal.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz)
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_agg_as_of_trans';
-CREATE FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_summary)
+CREATE FUNCTION crm_internal.service_rollup_trans(crm.service_summary, crm.service_summary)
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_rollup_trans';
-CREATE FUNCTION crm.service_combine(crm.service_summary, crm.service_summary)
+CREATE FUNCTION crm_internal.service_combine(crm.service_summary, crm.service_summary)
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_combine';
-CREATE FUNCTION crm.service_final(crm.service_summary)
+CREATE FUNCTION crm_internal.service_final(crm.service_summary)
     RETURNS crm.service_summary IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_final';
-CREATE FUNCTION crm.fcr_trans(internal, integer, boolean, boolean)
+CREATE FUNCTION crm_internal.fcr_trans(internal, integer, boolean, boolean)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fcr_trans';
-CREATE FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval)
+CREATE FUNCTION crm_internal.sla_trans(internal, timestamptz, timestamptz, interval)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_trans';
-CREATE FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval)
+CREATE FUNCTION crm_internal.sla_inverse(internal, timestamptz, timestamptz, interval)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_inverse';
-CREATE FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar)
+CREATE FUNCTION crm_internal.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_trans';
-CREATE FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar)
+CREATE FUNCTION crm_internal.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_inverse';
-CREATE FUNCTION crm.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
+CREATE FUNCTION crm_internal.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_trans';
-CREATE FUNCTION crm.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
+CREATE FUNCTION crm_internal.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
     RETURNS internal IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_inverse';
-CREATE FUNCTION crm.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
+CREATE FUNCTION crm_internal.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz)
     RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_as_of_state_trans';
 
 -- The one-step crm.sla_attainment and crm.fcr_rate keep their state as
 -- crm.share_state (a type Citus can ship), changed in place per row; the internal state above
 -- serves their moving aggregates (window frames).
-CREATE FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval)
+CREATE FUNCTION crm_internal.sla_trans(crm.share_state, timestamptz, timestamptz, interval)
     RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_state_trans';
-CREATE FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar)
+CREATE FUNCTION crm_internal.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar)
     RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sla_calendar_state_trans';
-CREATE FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean)
+CREATE FUNCTION crm_internal.fcr_trans(crm.share_state, integer, boolean, boolean)
     RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fcr_state_trans';
-CREATE FUNCTION crm.service_share_combine(crm.share_state, crm.share_state)
+CREATE FUNCTION crm_internal.service_share_combine(crm.share_state, crm.share_state)
     RETURNS crm.share_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_combine';
-CREATE FUNCTION crm.service_share_final(crm.share_state)
+CREATE FUNCTION crm_internal.service_share_final(crm.share_state)
     RETURNS double precision IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_final';
 
 CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
         resolved_at timestamptz, agent_replies integer, reopened boolean) (
-    SFUNC = crm.service_agg_trans,
+    SFUNC = crm_internal.service_agg_trans,
     STYPE = crm.service_summary,
-    FINALFUNC = crm.service_final,
-    COMBINEFUNC = crm.service_combine,
+    FINALFUNC = crm_internal.service_final,
+    COMBINEFUNC = crm_internal.service_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
         resolved_at timestamptz, agent_replies integer, reopened boolean, cal crm.business_calendar) (
-    SFUNC = crm.service_agg_calendar_trans,
+    SFUNC = crm_internal.service_agg_calendar_trans,
     STYPE = crm.service_summary,
-    FINALFUNC = crm.service_final,
-    COMBINEFUNC = crm.service_combine,
+    FINALFUNC = crm_internal.service_final,
+    COMBINEFUNC = crm_internal.service_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.service_agg(created_at timestamptz, first_response_at timestamptz,
         resolved_at timestamptz, agent_replies integer, reopened boolean, cal crm.business_calendar,
         as_of timestamptz) (
-    SFUNC = crm.service_agg_as_of_trans,
+    SFUNC = crm_internal.service_agg_as_of_trans,
     STYPE = crm.service_summary,
-    FINALFUNC = crm.service_final,
-    COMBINEFUNC = crm.service_combine,
+    FINALFUNC = crm_internal.service_final,
+    COMBINEFUNC = crm_internal.service_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.rollup(summary crm.service_summary) (
-    SFUNC = crm.service_rollup_trans,
+    SFUNC = crm_internal.service_rollup_trans,
     STYPE = crm.service_summary,
-    FINALFUNC = crm.service_final,
-    COMBINEFUNC = crm.service_combine,
+    FINALFUNC = crm_internal.service_final,
+    COMBINEFUNC = crm_internal.service_combine,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at timestamptz, target interval) (
-    SFUNC = crm.sla_trans,
+    SFUNC = crm_internal.sla_trans,
     STYPE = crm.share_state,
-    FINALFUNC = crm.service_share_final,
-    COMBINEFUNC = crm.service_share_combine,
-    MSFUNC = crm.sla_trans,
-    MINVFUNC = crm.sla_inverse,
+    FINALFUNC = crm_internal.service_share_final,
+    COMBINEFUNC = crm_internal.service_share_combine,
+    MSFUNC = crm_internal.sla_trans,
+    MINVFUNC = crm_internal.sla_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.service_share_final,
+    MFINALFUNC = crm_internal.service_share_final,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at timestamptz, target interval,
         cal crm.business_calendar) (
-    SFUNC = crm.sla_calendar_trans,
+    SFUNC = crm_internal.sla_calendar_trans,
     STYPE = crm.share_state,
-    FINALFUNC = crm.service_share_final,
-    COMBINEFUNC = crm.service_share_combine,
-    MSFUNC = crm.sla_calendar_trans,
-    MINVFUNC = crm.sla_calendar_inverse,
+    FINALFUNC = crm_internal.service_share_final,
+    COMBINEFUNC = crm_internal.service_share_combine,
+    MSFUNC = crm_internal.sla_calendar_trans,
+    MINVFUNC = crm_internal.sla_calendar_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.service_share_final,
+    MFINALFUNC = crm_internal.service_share_final,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.sla_attainment(created_at timestamptz, first_response_at timestamptz, target interval,
         cal crm.business_calendar, as_of timestamptz) (
-    SFUNC = crm.sla_as_of_trans,
+    SFUNC = crm_internal.sla_as_of_trans,
     STYPE = crm.share_state,
-    FINALFUNC = crm.service_share_final,
-    COMBINEFUNC = crm.service_share_combine,
-    MSFUNC = crm.sla_as_of_trans,
-    MINVFUNC = crm.sla_as_of_inverse,
+    FINALFUNC = crm_internal.service_share_final,
+    COMBINEFUNC = crm_internal.service_share_combine,
+    MSFUNC = crm_internal.sla_as_of_trans,
+    MINVFUNC = crm_internal.sla_as_of_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.service_share_final,
+    MFINALFUNC = crm_internal.service_share_final,
     PARALLEL = SAFE
 );
 
 CREATE AGGREGATE crm.fcr_rate(agent_replies integer, reopened boolean, resolved boolean) (
-    SFUNC = crm.fcr_trans,
+    SFUNC = crm_internal.fcr_trans,
     STYPE = crm.share_state,
-    FINALFUNC = crm.service_share_final,
-    COMBINEFUNC = crm.service_share_combine,
-    MSFUNC = crm.fcr_trans,
-    MINVFUNC = crm.fcr_inverse,
+    FINALFUNC = crm_internal.service_share_final,
+    COMBINEFUNC = crm_internal.service_share_combine,
+    MSFUNC = crm_internal.fcr_trans,
+    MINVFUNC = crm_internal.fcr_inverse,
     MSTYPE = internal,
-    MFINALFUNC = crm.service_share_final,
+    MFINALFUNC = crm_internal.service_share_final,
     PARALLEL = SAFE
 );
 
@@ -145,8 +145,6 @@ COMMENT ON TYPE crm.business_calendar IS
     'Business hours: weekly openings read in an IANA time zone, with holiday dates; text form {"hours":"Mon-Fri 09:00-17:00","time_zone":"UTC","holidays":[]}. Build with crm.business_calendar(hours, time_zone, holidays).';
 COMMENT ON FUNCTION crm.business_calendar(text, text, date[]) IS
     'Builds a business calendar: hours as ;-separated entries <days> <HH:MM>-<HH:MM>[, ...] (days Mon, Mon-Fri, Sat,Sun; 24:00 ends a day; an end before the start is an overnight shift of the starting day), an IANA time zone, and holidays (whole local days off). Example: crm.business_calendar(''Mon-Fri 09:00-17:00'', ''Europe/London'', ''{2026-12-25}'').';
-COMMENT ON FUNCTION crm.business_calendar_in(cstring) IS 'Text input of crm.business_calendar.';
-COMMENT ON FUNCTION crm.business_calendar_out(crm.business_calendar) IS 'Text output of crm.business_calendar.';
 COMMENT ON FUNCTION crm.business_time(crm.business_calendar, timestamptz, timestamptz) IS
     'Business time inside [from, to) as an interval of hours (elapsed time: a DST day is 23 or 25 hours long); negative when to < from. Example: crm.business_time(crm.business_calendar(), created_at, resolved_at).';
 COMMENT ON FUNCTION crm.business_add(crm.business_calendar, timestamptz, interval) IS
@@ -156,8 +154,6 @@ COMMENT ON FUNCTION crm.is_business_time(crm.business_calendar, timestamptz) IS
 
 COMMENT ON TYPE crm.service_summary IS
     'Support tickets: counts and every first-response and resolution duration (exact percentiles, any SLA target); build with crm.service_agg, merge with crm.rollup.';
-COMMENT ON FUNCTION crm.service_summary_in(cstring) IS 'Text input of crm.service_summary.';
-COMMENT ON FUNCTION crm.service_summary_out(crm.service_summary) IS 'Text output of crm.service_summary.';
 COMMENT ON AGGREGATE crm.service_agg(timestamptz, timestamptz, timestamptz, integer, boolean) IS
     'Summary of support tickets (crm.service_summary) with durations in elapsed time. Example: SELECT crm.first_response_time(crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened)) FROM tickets;';
 COMMENT ON AGGREGATE crm.service_agg(timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) IS
@@ -192,28 +188,28 @@ COMMENT ON FUNCTION crm.fcr_rate(crm.service_summary) IS
     'First-contact resolution rate: resolved tickets not reopened with at most one agent reply, over resolved tickets; resolved tickets whose agent_replies was NULL (unknown) are left out of both sides.';
 COMMENT ON FUNCTION crm.reopen_rate(crm.service_summary) IS 'Reopened over resolved tickets.';
 
-COMMENT ON FUNCTION crm.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean) IS
+COMMENT ON FUNCTION crm_internal.service_agg_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean) IS
     'Support function of aggregate crm.service_agg: transition.';
-COMMENT ON FUNCTION crm.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) IS
+COMMENT ON FUNCTION crm_internal.service_agg_calendar_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar) IS
     'Support function of aggregate crm.service_agg with a calendar: transition.';
-COMMENT ON FUNCTION crm.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz) IS
+COMMENT ON FUNCTION crm_internal.service_agg_as_of_trans(crm.service_summary, timestamptz, timestamptz, timestamptz, integer, boolean, crm.business_calendar, timestamptz) IS
     'Support function of aggregate crm.service_agg with a calendar and as_of: transition.';
-COMMENT ON FUNCTION crm.service_rollup_trans(crm.service_summary, crm.service_summary) IS 'Support function of aggregate crm.rollup(crm.service_summary): transition.';
-COMMENT ON FUNCTION crm.service_combine(crm.service_summary, crm.service_summary) IS 'Support function of the service summary aggregates: combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.service_final(crm.service_summary) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
-COMMENT ON FUNCTION crm.sla_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.sla_inverse(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: transition (state crm.share_state, changed in place).';
-COMMENT ON FUNCTION crm.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: moving-aggregate transition (window frames).';
-COMMENT ON FUNCTION crm.fcr_inverse(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: inverse transition for window frames.';
-COMMENT ON FUNCTION crm.service_share_final(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: moving-aggregate final share (window frames).';
+COMMENT ON FUNCTION crm_internal.service_rollup_trans(crm.service_summary, crm.service_summary) IS 'Support function of aggregate crm.rollup(crm.service_summary): transition.';
+COMMENT ON FUNCTION crm_internal.service_combine(crm.service_summary, crm.service_summary) IS 'Support function of the service summary aggregates: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.service_final(crm.service_summary) IS 'Support function of crm.service_agg and crm.rollup(crm.service_summary): final summary.';
+COMMENT ON FUNCTION crm_internal.sla_trans(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.sla_inverse(internal, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.sla_calendar_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.sla_calendar_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.sla_as_of_trans(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.sla_as_of_inverse(internal, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.sla_as_of_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar, timestamptz) IS 'Support function of aggregate crm.sla_attainment with a calendar and as_of: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm_internal.fcr_trans(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: moving-aggregate transition (window frames).';
+COMMENT ON FUNCTION crm_internal.fcr_inverse(internal, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: inverse transition for window frames.';
+COMMENT ON FUNCTION crm_internal.service_share_final(internal) IS 'Support function of crm.sla_attainment and crm.fcr_rate: moving-aggregate final share (window frames).';
 -- Comments of the shippable states' functions.
-COMMENT ON FUNCTION crm.sla_trans(crm.share_state, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: transition (state crm.share_state, changed in place).';
-COMMENT ON FUNCTION crm.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: transition (state crm.share_state, changed in place).';
-COMMENT ON FUNCTION crm.fcr_trans(crm.share_state, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition (state crm.share_state, changed in place).';
-COMMENT ON FUNCTION crm.service_share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm.service_share_final(crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';
+COMMENT ON FUNCTION crm_internal.sla_trans(crm.share_state, timestamptz, timestamptz, interval) IS 'Support function of aggregate crm.sla_attainment: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm_internal.sla_calendar_trans(crm.share_state, timestamptz, timestamptz, interval, crm.business_calendar) IS 'Support function of aggregate crm.sla_attainment with a calendar: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm_internal.fcr_trans(crm.share_state, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition (state crm.share_state, changed in place).';
+COMMENT ON FUNCTION crm_internal.service_share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.service_share_final(crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';

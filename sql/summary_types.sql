@@ -1,8 +1,10 @@
 -- What every summary and model type gets (the types declared with summary_type! in
--- src/common/pg.rs; run last, so it sees the types of every family):
---   crm.<type>_recv / crm.<type>_send: binary send/receive (COPY ... (FORMAT binary), binary
+-- src/common/pg.rs; run last, so it sees the types of every family). The type stays in schema
+-- crm; its support functions live in crm_internal:
+--   crm_internal.<type>_in / _out: the text form (pgrx declares them beside the type; moved here);
+--   crm_internal.<type>_recv / _send: binary send/receive (COPY ... (FORMAT binary), binary
 --     protocol clients); the binary form is the stored form, receive validates it;
---   crm.= and crm.<>: equality of the (canonical) binary forms;
+--   crm.= and crm.<> (crm_internal.<type>_eq / _ne): equality of the (canonical) binary forms;
 --   crm.<type>_hash_ops: the default hash operator class, so DISTINCT, GROUP BY, UNION, IN and
 --     hash joins work;
 --   crm.<, <=, >, >= and crm.<type>_btree_ops (the second block below): the default btree
@@ -19,47 +21,53 @@ BEGIN
         ORDER BY t.typname
     LOOP
         EXECUTE format($sql$
-            CREATE FUNCTION crm.%1$I(internal) RETURNS crm.%3$I
+            CREATE FUNCTION crm_internal.%1$I(internal) RETURNS crm.%3$I
                 IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', %4$L;
-            CREATE FUNCTION crm.%2$I(crm.%3$I) RETURNS bytea
+            CREATE FUNCTION crm_internal.%2$I(crm.%3$I) RETURNS bytea
                 IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
-            ALTER TYPE crm.%3$I SET (RECEIVE = crm.%1$I, SEND = crm.%2$I);
-            COMMENT ON FUNCTION crm.%1$I(internal) IS
+            ALTER TYPE crm.%3$I SET (RECEIVE = crm_internal.%1$I, SEND = crm_internal.%2$I);
+            COMMENT ON FUNCTION crm_internal.%1$I(internal) IS
                 'Binary receive function of crm.%3$s: reads and validates the binary form';
-            COMMENT ON FUNCTION crm.%2$I(crm.%3$I) IS
+            COMMENT ON FUNCTION crm_internal.%2$I(crm.%3$I) IS
                 'Binary send function of crm.%3$s: the stored binary form';
             $sql$, type_name || '_recv', type_name || '_send', type_name,
             'crm_' || type_name || '_recv');
         EXECUTE format($sql$
-            CREATE FUNCTION crm.%1$I(crm.%4$I, crm.%4$I) RETURNS boolean
+            ALTER FUNCTION crm.%1$I(cstring) SET SCHEMA crm_internal;
+            ALTER FUNCTION crm.%2$I(crm.%3$I) SET SCHEMA crm_internal;
+            COMMENT ON FUNCTION crm_internal.%1$I(cstring) IS 'Text input of crm.%3$s.';
+            COMMENT ON FUNCTION crm_internal.%2$I(crm.%3$I) IS 'Text output of crm.%3$s.';
+            $sql$, type_name || '_in', type_name || '_out', type_name);
+        EXECUTE format($sql$
+            CREATE FUNCTION crm_internal.%1$I(crm.%4$I, crm.%4$I) RETURNS boolean
                 IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
-            CREATE FUNCTION crm.%2$I(crm.%4$I, crm.%4$I) RETURNS boolean
+            CREATE FUNCTION crm_internal.%2$I(crm.%4$I, crm.%4$I) RETURNS boolean
                 IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
-            CREATE FUNCTION crm.%3$I(crm.%4$I) RETURNS integer
+            CREATE FUNCTION crm_internal.%3$I(crm.%4$I) RETURNS integer
                 IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
-            CREATE FUNCTION crm.%5$I(crm.%4$I, bigint) RETURNS bigint
+            CREATE FUNCTION crm_internal.%5$I(crm.%4$I, bigint) RETURNS bigint
                 IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
             CREATE OPERATOR crm.= (
-                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm.%1$I,
+                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm_internal.%1$I,
                 COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
                 RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
             );
             CREATE OPERATOR crm.<> (
-                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm.%2$I,
+                LEFTARG = crm.%4$I, RIGHTARG = crm.%4$I, FUNCTION = crm_internal.%2$I,
                 COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
                 RESTRICT = neqsel, JOIN = neqjoinsel
             );
             CREATE OPERATOR CLASS crm.%6$I DEFAULT FOR TYPE crm.%4$I USING hash AS
                 OPERATOR 1 crm.= (crm.%4$I, crm.%4$I),
-                FUNCTION 1 crm.%3$I(crm.%4$I),
-                FUNCTION 2 crm.%5$I(crm.%4$I, bigint);
-            COMMENT ON FUNCTION crm.%1$I(crm.%4$I, crm.%4$I) IS
+                FUNCTION 1 crm_internal.%3$I(crm.%4$I),
+                FUNCTION 2 crm_internal.%5$I(crm.%4$I, bigint);
+            COMMENT ON FUNCTION crm_internal.%1$I(crm.%4$I, crm.%4$I) IS
                 'Whether two crm.%4$s values have the same binary form (operator =)';
-            COMMENT ON FUNCTION crm.%2$I(crm.%4$I, crm.%4$I) IS
+            COMMENT ON FUNCTION crm_internal.%2$I(crm.%4$I, crm.%4$I) IS
                 'Whether two crm.%4$s values have different binary forms (operator <>)';
-            COMMENT ON FUNCTION crm.%3$I(crm.%4$I) IS
+            COMMENT ON FUNCTION crm_internal.%3$I(crm.%4$I) IS
                 'Hash of the binary form of a crm.%4$s (hash operator class)';
-            COMMENT ON FUNCTION crm.%5$I(crm.%4$I, bigint) IS
+            COMMENT ON FUNCTION crm_internal.%5$I(crm.%4$I, bigint) IS
                 'Seeded 64-bit hash of the binary form of a crm.%4$s (hash operator class)';
             COMMENT ON OPERATOR crm.= (crm.%4$I, crm.%4$I) IS
                 'Equal crm.%4$s values: the same binary form';
@@ -75,7 +83,6 @@ BEGIN
 END
 $summary_types$;
 
--- BEGIN money (ordering of the summary types)
 -- Every type with a hash operator class also gets a default btree operator class, so ORDER BY a
 -- summary, an aggregate's DISTINCT (count(DISTINCT s)), sort-based grouping and merge joins work:
 --   crm.< crm.<= crm.> crm.>= and crm.<type>_cmp: the canonical binary forms compared byte by
@@ -93,33 +100,33 @@ BEGIN
         ORDER BY t.typname
     LOOP
         EXECUTE format($sql$
-            CREATE FUNCTION crm.%1$I(crm.%6$I, crm.%6$I) RETURNS boolean
+            CREATE FUNCTION crm_internal.%1$I(crm.%6$I, crm.%6$I) RETURNS boolean
                 IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
-            CREATE FUNCTION crm.%2$I(crm.%6$I, crm.%6$I) RETURNS boolean
+            CREATE FUNCTION crm_internal.%2$I(crm.%6$I, crm.%6$I) RETURNS boolean
                 IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
-            CREATE FUNCTION crm.%3$I(crm.%6$I, crm.%6$I) RETURNS boolean
+            CREATE FUNCTION crm_internal.%3$I(crm.%6$I, crm.%6$I) RETURNS boolean
                 IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
-            CREATE FUNCTION crm.%4$I(crm.%6$I, crm.%6$I) RETURNS boolean
+            CREATE FUNCTION crm_internal.%4$I(crm.%6$I, crm.%6$I) RETURNS boolean
                 IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
-            CREATE FUNCTION crm.%5$I(crm.%6$I, crm.%6$I) RETURNS integer
+            CREATE FUNCTION crm_internal.%5$I(crm.%6$I, crm.%6$I) RETURNS integer
                 IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
             CREATE OPERATOR crm.< (
-                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm.%1$I,
+                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm_internal.%1$I,
                 COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
                 RESTRICT = scalarltsel, JOIN = scalarltjoinsel
             );
             CREATE OPERATOR crm.<= (
-                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm.%2$I,
+                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm_internal.%2$I,
                 COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
                 RESTRICT = scalarlesel, JOIN = scalarlejoinsel
             );
             CREATE OPERATOR crm.> (
-                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm.%3$I,
+                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm_internal.%3$I,
                 COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
                 RESTRICT = scalargtsel, JOIN = scalargtjoinsel
             );
             CREATE OPERATOR crm.>= (
-                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm.%4$I,
+                LEFTARG = crm.%6$I, RIGHTARG = crm.%6$I, FUNCTION = crm_internal.%4$I,
                 COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
                 RESTRICT = scalargesel, JOIN = scalargejoinsel
             );
@@ -129,16 +136,16 @@ BEGIN
                 OPERATOR 3 crm.= (crm.%6$I, crm.%6$I),
                 OPERATOR 4 crm.>= (crm.%6$I, crm.%6$I),
                 OPERATOR 5 crm.> (crm.%6$I, crm.%6$I),
-                FUNCTION 1 crm.%5$I(crm.%6$I, crm.%6$I);
-            COMMENT ON FUNCTION crm.%1$I(crm.%6$I, crm.%6$I) IS
+                FUNCTION 1 crm_internal.%5$I(crm.%6$I, crm.%6$I);
+            COMMENT ON FUNCTION crm_internal.%1$I(crm.%6$I, crm.%6$I) IS
                 'Whether the binary form of a crm.%6$s sorts before another''s (operator <, btree operator class)';
-            COMMENT ON FUNCTION crm.%2$I(crm.%6$I, crm.%6$I) IS
+            COMMENT ON FUNCTION crm_internal.%2$I(crm.%6$I, crm.%6$I) IS
                 'Whether the binary form of a crm.%6$s sorts before or equals another''s (operator <=, btree operator class)';
-            COMMENT ON FUNCTION crm.%3$I(crm.%6$I, crm.%6$I) IS
+            COMMENT ON FUNCTION crm_internal.%3$I(crm.%6$I, crm.%6$I) IS
                 'Whether the binary form of a crm.%6$s sorts after another''s (operator >, btree operator class)';
-            COMMENT ON FUNCTION crm.%4$I(crm.%6$I, crm.%6$I) IS
+            COMMENT ON FUNCTION crm_internal.%4$I(crm.%6$I, crm.%6$I) IS
                 'Whether the binary form of a crm.%6$s sorts after or equals another''s (operator >=, btree operator class)';
-            COMMENT ON FUNCTION crm.%5$I(crm.%6$I, crm.%6$I) IS
+            COMMENT ON FUNCTION crm_internal.%5$I(crm.%6$I, crm.%6$I) IS
                 'Compares the binary forms of two crm.%6$s values: -1, 0 or 1 (btree operator class)';
             COMMENT ON OPERATOR crm.< (crm.%6$I, crm.%6$I) IS
                 'crm.%6$s sort order: the binary form sorts before (a total order agreeing with =, not a comparison of metrics)';
@@ -157,4 +164,3 @@ BEGIN
     END LOOP;
 END
 $summary_order$;
--- END money

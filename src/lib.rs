@@ -68,17 +68,23 @@ pub const FLAT_TYPES: [(u8, common::flat::Canonicalize); 5] = {
     ]
 };
 
-// Schema crm holds what users call; crm_internal the support functions of the aggregates and
-// types (transition, combine, final, send/receive, comparison helpers), so `\df crm.*` lists the
-// interface. Aggregates and operators reach their support functions by OID: users need no
-// privilege beyond the default USAGE on crm_internal, and never call it by name.
 extension_sql!(
-    r#"COMMENT ON SCHEMA crm IS 'crm_metrics: CRM metrics (NPS, CSAT, retention, churn, cohorts, CLV, pipeline, MRR) computed inside PostgreSQL';
-CREATE SCHEMA crm_internal;
-COMMENT ON SCHEMA crm_internal IS 'crm_metrics: support functions of the aggregates and types in schema crm (not called by users)';
-GRANT USAGE ON SCHEMA crm_internal TO PUBLIC;"#,
+    r#"COMMENT ON SCHEMA crm IS 'crm_metrics: CRM metrics (NPS, CSAT, retention, churn, cohorts, CLV, pipeline, MRR) computed inside PostgreSQL';"#,
     name = "schema_comment",
     bootstrap
+);
+
+/// Schema `crm_internal`: the support functions of the aggregates and types of schema `crm`
+/// (transition, combine, final, text and binary forms, comparison helpers), so `\df crm.*` lists
+/// what users call. Aggregates, types and operators reach their support functions by OID: a role
+/// granted USAGE on `crm` needs no privilege on this schema.
+#[pg_schema]
+mod crm_internal {}
+
+extension_sql!(
+    r#"COMMENT ON SCHEMA crm_internal IS 'crm_metrics: support functions of the aggregates and types in schema crm (not called by users)';"#,
+    name = "internal_schema",
+    requires = [crm_internal]
 );
 
 // Settings: crm.max_state_memory. Cancellation: long loops of the math

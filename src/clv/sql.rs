@@ -474,7 +474,7 @@ crate::raw_transition! {
         // SAFETY: both arguments are `crm.fit_rows` values.
         unsafe {
             expanded_combine(fcinfo, |rows: &mut WeightedRows, other| {
-                rows.merge("crm.clv_fit_combine", other)
+                rows.merge("crm_internal.clv_fit_combine", other)
             })
         }
     }
@@ -821,10 +821,10 @@ crate::raw_transition! {
 /// query and kept in `fn_extra`.
 ///
 /// # Safety
-/// `fcinfo` must be the call info of `crm.rfm_agg_final`; may raise a Postgres error, so it
+/// `fcinfo` must be the call info of `crm_internal.rfm_agg_final`; may raise a Postgres error, so it
 /// runs under a panic guard.
 unsafe fn rfm_tuple(fcinfo: pg_sys::FunctionCallInfo, rfm: &Rfm) -> pg_sys::Datum {
-    // SAFETY: `fcinfo` is the call info of `crm.rfm_agg_final` (this function's contract), so
+    // SAFETY: `fcinfo` is the call info of `crm_internal.rfm_agg_final` (this function's contract), so
     // its `flinfo` is valid and `fn_extra` is NULL or the descriptor stored below, copied into
     // `fn_mcxt`, which lives as long as `flinfo`; errors unwind to the caller's guard.
     unsafe {
@@ -1255,6 +1255,7 @@ extension_sql_file!(
     "../../sql/clv.sql",
     name = "clv_aggregates",
     requires = [
+        "internal_schema",
         bgnbd_model,
         gamma_gamma_model,
         sbg_model,

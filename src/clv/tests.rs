@@ -525,45 +525,45 @@ mod tests {
         let cases = [
             (
                 "crm.rfm_state",
-                "crm.rfm_agg_trans(s, ordered_at, amount, '1997-09-30 00:00+00', 'week')",
-                "crm.rfm_agg_combine",
-                "crm.rfm_agg_final",
+                "crm_internal.rfm_agg_trans(s, ordered_at, amount, '1997-09-30 00:00+00', 'week')",
+                "crm_internal.rfm_agg_combine",
+                "crm_internal.rfm_agg_final",
                 "cdnow WHERE customer_id = (SELECT customer_id FROM cdnow GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)",
                 "sample_id % 2",
                 "crm.rfm_agg(ordered_at, amount, '1997-09-30 00:00+00', 'week')::text FROM cdnow WHERE customer_id = (SELECT customer_id FROM cdnow GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)",
             ),
             (
                 "crm.purchase_days",
-                "crm.bgnbd_fit_purchases_bigint_trans(s, customer_id, ordered_at, '1997-09-30 00:00+00', 'week')",
-                "crm.bgnbd_purchases_combine",
-                "crm.bgnbd_purchases_final",
+                "crm_internal.bgnbd_fit_purchases_bigint_trans(s, customer_id, ordered_at, '1997-09-30 00:00+00', 'week')",
+                "crm_internal.bgnbd_purchases_combine",
+                "crm_internal.bgnbd_purchases_final",
                 "cdnow",
                 "customer_id % 2",
                 "crm.bgnbd_fit(customer_id, ordered_at, '1997-09-30 00:00+00', 'week')::text FROM cdnow",
             ),
             (
                 "crm.fit_rows",
-                "crm.bgnbd_fit_trans(s, (r).frequency, (r).recency, (r).t)",
-                "crm.clv_fit_combine",
-                "crm.bgnbd_fit_final",
+                "crm_internal.bgnbd_fit_trans(s, (r).frequency, (r).recency, (r).t)",
+                "crm_internal.clv_fit_combine",
+                "crm_internal.bgnbd_fit_final",
                 "cdnow_rfm",
                 "customer_id % 2",
                 "crm.bgnbd_fit((r).frequency, (r).recency, (r).t)::text FROM cdnow_rfm",
             ),
             (
                 "crm.fit_rows",
-                "crm.gamma_gamma_fit_trans(s, (r).frequency, (r).monetary_value)",
-                "crm.clv_fit_combine",
-                "crm.gamma_gamma_fit_final",
+                "crm_internal.gamma_gamma_fit_trans(s, (r).frequency, (r).monetary_value)",
+                "crm_internal.clv_fit_combine",
+                "crm_internal.gamma_gamma_fit_final",
                 "cdnow_rfm",
                 "customer_id % 2",
                 "crm.gamma_gamma_fit((r).frequency, (r).monetary_value)::text FROM cdnow_rfm",
             ),
             (
                 "crm.fit_rows",
-                "crm.sbg_fit_weighted_trans(s, least((r).frequency, 7), (r).frequency < 7, 2)",
-                "crm.clv_fit_combine",
-                "crm.sbg_fit_final",
+                "crm_internal.sbg_fit_weighted_trans(s, least((r).frequency, 7), (r).frequency < 7, 2)",
+                "crm_internal.clv_fit_combine",
+                "crm_internal.sbg_fit_final",
                 "cdnow_rfm",
                 "customer_id % 2",
                 "crm.sbg_fit(least((r).frequency, 7), (r).frequency < 7, 2)::text FROM cdnow_rfm",
@@ -601,27 +601,27 @@ mod tests {
         // A fit refuses a state holding rows of another model.
         assert_eq!(
             sqlstate_of(
-                "SELECT crm.gamma_gamma_fit_final(crm.sbg_fit_trans(NULL::crm.fit_rows, 3, true))"
+                "SELECT crm_internal.gamma_gamma_fit_final(crm_internal.sbg_fit_trans(NULL::crm.fit_rows, 3, true))"
             ),
             "22023"
         );
         assert_eq!(
             sqlstate_of(
-                "SELECT crm.sbg_fit_final(crm.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5))"
+                "SELECT crm_internal.sbg_fit_final(crm_internal.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5))"
             ),
             "22023"
         );
         assert_eq!(
             sqlstate_of(
-                "SELECT crm.bgnbd_fit_final(crm.gamma_gamma_fit_trans(NULL::crm.fit_rows, 3, 7.5))"
+                "SELECT crm_internal.bgnbd_fit_final(crm_internal.gamma_gamma_fit_trans(NULL::crm.fit_rows, 3, 7.5))"
             ),
             "22023"
         );
         // Called directly, a transition returns a canonical value equal to its text read back.
         assert_eq!(
             boolean(
-                "SELECT v::text::crm.rfm_state OPERATOR(crm.=) v FROM (SELECT crm.rfm_agg_trans(
-                     crm.rfm_agg_trans(NULL::crm.rfm_state, '2020-01-02', 5.50, '2020-02-01', 'day'),
+                "SELECT v::text::crm.rfm_state OPERATOR(crm.=) v FROM (SELECT crm_internal.rfm_agg_trans(
+                     crm_internal.rfm_agg_trans(NULL::crm.rfm_state, '2020-01-02', 5.50, '2020-02-01', 'day'),
                      '2020-01-01', 2, '2020-02-01', 'day') v) s"
             ),
             Some(true)

@@ -302,6 +302,7 @@ extension_sql_file!(
     "../../sql/cohorts.sql",
     name = "cohorts_aggregates",
     requires = [
+        "internal_schema",
         cohort_summary,
         cohort_retention,
         repeat_rate,

@@ -829,7 +829,7 @@ mod tests {
         let one = |query: &str| Spi::get_one::<bool>(query).expect("query runs");
         assert_eq!(
             one(
-                r#"SELECT crm.nps_trans(crm.nps_trans(NULL::crm.nps_summary, 9), 3)
+                r#"SELECT crm_internal.nps_trans(crm_internal.nps_trans(NULL::crm.nps_summary, 9), 3)
                    OPERATOR(crm.=) '{"promoters":1,"passives":0,"detractors":1}'::crm.nps_summary"#
             ),
             Some(true)
@@ -842,21 +842,21 @@ mod tests {
         );
         assert_eq!(
             one(
-                r#"SELECT crm.share_final(crm.share_combine('{"true_rows":1,"rows":3}'::crm.share_state,
+                r#"SELECT crm_internal.share_final(crm_internal.share_combine('{"true_rows":1,"rows":3}'::crm.share_state,
                    '{"true_rows":2,"rows":3}'::crm.share_state)) = 0.5"#
             ),
             Some(true)
         );
         assert_eq!(
             one(
-                r#"SELECT crm.csat_final(crm.csat_combine(NULL::crm.csat_state,
-                   crm.csat_trans(NULL::crm.csat_state, 5))) = 1.0"#
+                r#"SELECT crm_internal.csat_final(crm_internal.csat_combine(NULL::crm.csat_state,
+                   crm_internal.csat_trans(NULL::crm.csat_state, 5))) = 1.0"#
             ),
             Some(true)
         );
         assert_eq!(
             one(
-                r#"SELECT crm.csat_trans('{"satisfied":1,"responses":1}'::crm.csat_state, 2)::text
+                r#"SELECT crm_internal.csat_trans('{"satisfied":1,"responses":1}'::crm.csat_state, 2)::text
                    = '{"satisfied":1,"responses":2}'"#
             ),
             Some(true)
@@ -874,21 +874,21 @@ mod tests {
         let open = r#"'{"won":0,"lost":0,"open":1,"won_value":"0","open_value":"3","won_cycle_microseconds":0}'::crm.pipeline_summary"#;
         assert_eq!(
             one(&format!(
-                "SELECT crm.pipeline_agg_trans(NULL::crm.pipeline_summary, 10.50, '2024-01-01', '2024-01-02', true)
+                "SELECT crm_internal.pipeline_agg_trans(NULL::crm.pipeline_summary, 10.50, '2024-01-01', '2024-01-02', true)
                  OPERATOR(crm.=) {won}"
             )),
             Some(true)
         );
         assert_eq!(
             one(&format!(
-                "SELECT crm.pipeline_combine(NULL::crm.pipeline_summary, {won}) OPERATOR(crm.=) {won}"
+                "SELECT crm_internal.pipeline_combine(NULL::crm.pipeline_summary, {won}) OPERATOR(crm.=) {won}"
             )),
             Some(true)
         );
         assert_eq!(
             one(&format!(
                 r#"WITH v(a, b) AS (SELECT {won}, {open})
-                   SELECT crm.pipeline_combine(a, b)::text
+                   SELECT crm_internal.pipeline_combine(a, b)::text
                           = '{{"won":1,"lost":0,"open":1,"won_value":"10.50","open_value":"3","won_cycle_microseconds":86400000000}}'
                           AND b OPERATOR(crm.=) {open}
                    FROM v"#
@@ -897,16 +897,16 @@ mod tests {
         );
         assert_eq!(
             one(&format!(
-                "SELECT crm.pipeline_velocity_final({won}) = 10.50
-                    AND crm.pipeline_agg_final(NULL::crm.pipeline_summary) IS NULL
-                    AND crm.pipeline_agg_final('{{\"won\":0,\"lost\":0,\"open\":0,\"won_value\":\"0\",\"open_value\":\"0\",\"won_cycle_microseconds\":0}}') IS NULL"
+                "SELECT crm_internal.pipeline_velocity_final({won}) = 10.50
+                    AND crm_internal.pipeline_agg_final(NULL::crm.pipeline_summary) IS NULL
+                    AND crm_internal.pipeline_agg_final('{{\"won\":0,\"lost\":0,\"open\":0,\"won_value\":\"0\",\"open_value\":\"0\",\"won_cycle_microseconds\":0}}') IS NULL"
             )),
             Some(true)
         );
         // Run as an aggregate (the state changed in place), the final value is canonical.
         assert_eq!(
             one(&format!(
-                "SELECT crm.pipeline_agg(a, c, d, w) OPERATOR(crm.=) crm.pipeline_combine({won}, {open})
+                "SELECT crm.pipeline_agg(a, c, d, w) OPERATOR(crm.=) crm_internal.pipeline_combine({won}, {open})
                  FROM (VALUES (10.50, timestamptz '2024-01-01', timestamptz '2024-01-02', true),
                               (3, '2024-01-01', NULL, NULL), (NULL, '2024-01-01', NULL, NULL)) v(a, c, d, w)"
             )),
@@ -933,9 +933,9 @@ mod tests {
         );
         assert_eq!(
             one(&format!(
-                "SELECT crm.retention_rate_trans(NULL::crm.customer_period_state, '2023-01-01', NULL,
+                "SELECT crm_internal.retention_rate_trans(NULL::crm.customer_period_state, '2023-01-01', NULL,
                                                  '2024-01-01', '2024-02-01') OPERATOR(crm.=) {start}
-                    AND crm.churn_rate_denominator_trans(NULL::crm.customer_period_state, '2023-01-01',
+                    AND crm_internal.churn_rate_denominator_trans(NULL::crm.customer_period_state, '2023-01-01',
                           '2024-01-10', '2024-01-01', '2024-02-01', 'average') OPERATOR(crm.=) {churned}"
             )),
             Some(true)
@@ -943,11 +943,11 @@ mod tests {
         assert_eq!(
             one(&format!(
                 "WITH v(a, b) AS (SELECT {start}, {churned})
-                 SELECT crm.churn_rate_final(crm.customer_period_combine(a, b)) = 2::float8 / 3
-                    AND crm.retention_rate_final(crm.customer_period_combine(NULL, a)) = 1.0
-                    AND crm.customer_period_combine(a, NULL) OPERATOR(crm.=) a
+                 SELECT crm_internal.churn_rate_final(crm_internal.customer_period_combine(a, b)) = 2::float8 / 3
+                    AND crm_internal.retention_rate_final(crm_internal.customer_period_combine(NULL, a)) = 1.0
+                    AND crm_internal.customer_period_combine(a, NULL) OPERATOR(crm.=) a
                     AND b OPERATOR(crm.=) {churned}
-                    AND crm.churn_rate_final(NULL::crm.customer_period_state) IS NULL
+                    AND crm_internal.churn_rate_final(NULL::crm.customer_period_state) IS NULL
                  FROM v"
             )),
             Some(true)

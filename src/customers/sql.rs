@@ -106,7 +106,7 @@ fn period_step(
 macro_rules! period_transition {
     ($doc:literal, $name:ident, $function:expr, inverse = $inverse:literal) => {
         #[doc = $doc]
-        #[pg_extern(immutable, parallel_safe)]
+        #[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
         fn $name(
             state: Internal,
             started_at: Option<TimestampWithTimeZone>,
@@ -127,7 +127,7 @@ macro_rules! period_transition {
     };
     ($doc:literal, $name:ident, $function:expr, inverse = $inverse:literal, denominator) => {
         #[doc = $doc]
-        #[pg_extern(immutable, parallel_safe)]
+        #[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
         fn $name(
             state: Internal,
             started_at: Option<TimestampWithTimeZone>,
@@ -226,7 +226,7 @@ period_transition!(
 );
 
 /// Moving-aggregate final function (window frames) of `crm.retention_rate`: (E − N) / S.
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn retention_rate_final(mut state: Internal) -> Option<f64> {
     // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
     unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.retention_rate())
@@ -234,7 +234,7 @@ fn retention_rate_final(mut state: Internal) -> Option<f64> {
 
 /// Moving-aggregate final function (window frames) of `crm.churn_rate`: lost over the
 /// denominator the rows named ('start' by default).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn churn_rate_final(mut state: Internal) -> Option<f64> {
     // SAFETY: the state is a `PeriodState` made by the one-step aggregates' functions.
     unsafe { state_ref::<PeriodState>(&mut state) }.and_then(|state| state.churn_rate())
@@ -852,6 +852,7 @@ extension_sql_file!(
     "../../sql/customers.sql",
     name = "customers_aggregates",
     requires = [
+        "internal_schema",
         customer_summary,
         customer_period_state,
         retention_rate_inverse,

@@ -94,7 +94,7 @@ crate::raw_transition! {
 }
 
 /// Inverse transition function of `crm.pipeline_agg` and `crm.pipeline_velocity` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn pipeline_inverse(
     mut state: Internal,
     amount: Option<AnyNumeric>,
@@ -124,7 +124,7 @@ fn pipeline_inverse(
 
 /// Moving-aggregate transition (window frames) of `crm.rollup(crm.pipeline_summary)`, state
 /// internal.
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn pipeline_rollup_trans(
     mut state: Internal,
     summary: Option<pipeline_summary>,
@@ -141,7 +141,7 @@ fn pipeline_rollup_trans(
 }
 
 /// Inverse transition function of `crm.rollup(crm.pipeline_summary)` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn pipeline_rollup_inverse(mut state: Internal, summary: Option<pipeline_summary>) -> Internal {
     // SAFETY: the moving state of this rollup is the `PipelineWindow` made by
     // `pipeline_rollup_trans`.
@@ -163,14 +163,14 @@ fn seen(state: &mut Internal) -> Option<PipelineSummary> {
 
 /// Moving-aggregate final function (window frames) of `crm.pipeline_agg` and
 /// `crm.rollup(crm.pipeline_summary)`.
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn pipeline_agg_final(mut state: Internal) -> Option<pipeline_summary> {
     seen(&mut state).map(pipeline_summary)
 }
 
 /// Moving-aggregate final function (window frames) of `crm.pipeline_velocity(numeric,
 /// timestamptz, timestamptz, boolean)`: pipeline velocity per day.
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn pipeline_velocity_final(mut state: Internal) -> Option<AnyNumeric> {
     velocity_per_day(seen(&mut state)?)
 }
@@ -410,6 +410,7 @@ extension_sql_file!(
     "../../sql/pipeline.sql",
     name = "pipeline_aggregates",
     requires = [
+        "internal_schema",
         pipeline_summary,
         pipeline_inverse,
         pipeline_rollup_trans,

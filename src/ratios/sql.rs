@@ -128,7 +128,7 @@ crate::raw_transition! {
 
 /// Inverse transition of `crm.win_rate(boolean)`, `crm.renewal_rate(boolean)` and
 /// `crm.conversion_rate(boolean)` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn share_inverse(mut state: Internal, value: Option<bool>) -> Internal {
     // SAFETY: Postgres passes the moving state, the `ShareCounts` made by `crm_share_trans`.
     let counts = unsafe { state_ref::<ShareCounts>(&mut state) };
@@ -140,7 +140,7 @@ fn share_inverse(mut state: Internal, value: Option<bool>) -> Internal {
 
 /// Moving-aggregate final function (window frames) of the share-of-true aggregates: true rows /
 /// non-NULL rows.
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn share_final(mut state: Internal) -> Option<f64> {
     // SAFETY: Postgres passes the moving state, the `ShareCounts` made by `crm_share_trans`.
     unsafe { state_ref::<ShareCounts>(&mut state) }.and_then(|counts| counts.share())
@@ -188,6 +188,7 @@ extension_sql_file!(
     "../../sql/ratios.sql",
     name = "ratios_aggregates",
     requires = [
+        "internal_schema",
         cac,
         roi,
         quota_attainment,

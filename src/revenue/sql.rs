@@ -233,6 +233,7 @@ extension_sql_file!(
     "../../sql/revenue.sql",
     name = "revenue_aggregates",
     requires = [
+        "internal_schema",
         mrr_summary,
         mrr_movements,
         net_revenue_retention,

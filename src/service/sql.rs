@@ -927,7 +927,7 @@ crate::raw_transition! {
 }
 
 /// Inverse transition function of `crm.fcr_rate` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn fcr_inverse(
     mut state: Internal,
     agent_replies: Option<i32>,
@@ -947,7 +947,7 @@ fn fcr_inverse(
 
 /// Moving-aggregate final function (window frames) of the one-step service aggregates: the
 /// share, NULL without rows.
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn service_share_final(mut state: Internal) -> Option<f64> {
     // SAFETY: Postgres passes the moving state of these aggregates, a `ShareCounts` made by
     // `raw_state` in their moving transitions.
@@ -958,6 +958,7 @@ extension_sql_file!(
     "../../sql/service.sql",
     name = "service_aggregates",
     requires = [
+        "internal_schema",
         business_calendar,
         business_calendar_new,
         service_summary,

@@ -94,19 +94,19 @@ crate::raw_transition! {
 }
 
 /// Inverse transition function of `crm.nps(integer)` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn nps_inverse(state: Internal, score: Option<i32>) -> Internal {
     nps_remove(state, score, NPS)
 }
 
 /// Inverse transition function of `crm.nps_agg(integer)` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn nps_agg_inverse(state: Internal, score: Option<i32>) -> Internal {
     nps_remove(state, score, NPS_AGG)
 }
 
 /// Transition function of `crm.rollup(crm.nps_summary)`.
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn nps_rollup_trans(
     mut state: Internal,
     summary: Option<nps_summary>,
@@ -122,7 +122,7 @@ fn nps_rollup_trans(
 }
 
 /// Inverse transition function of `crm.rollup(crm.nps_summary)` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn nps_rollup_inverse(mut state: Internal, summary: Option<nps_summary>) -> Internal {
     // SAFETY: the rollup's state is an `NpsState` made by its transition.
     if let (Some(summary), Some(nps)) = (summary, unsafe { state_ref::<NpsState>(&mut state) }) {
@@ -132,7 +132,7 @@ fn nps_rollup_inverse(mut state: Internal, summary: Option<nps_summary>) -> Inte
 }
 
 /// Moving-aggregate final function of `crm.nps(integer)` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn nps_final(mut state: Internal) -> Option<f64> {
     // SAFETY: the state is an `NpsState` made by the NPS aggregates' functions.
     unsafe { state_ref::<NpsState>(&mut state) }.and_then(|nps| nps.counts.nps())
@@ -140,7 +140,7 @@ fn nps_final(mut state: Internal) -> Option<f64> {
 
 /// Moving-aggregate final function of `crm.nps_agg` and `crm.rollup(crm.nps_summary)`: NULL
 /// when no usable row is in the window frame.
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn nps_agg_final(mut state: Internal) -> Option<nps_summary> {
     // SAFETY: the state is an `NpsState` made by the NPS aggregates' functions.
     unsafe { state_ref::<NpsState>(&mut state) }
@@ -402,7 +402,7 @@ crate::raw_transition! {
 }
 
 /// Inverse transition function of `crm.csat(integer)` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn csat_inverse(mut state: Internal, score: Option<i32>) -> Internal {
     // SAFETY: the state is a `CsatCounts` made by the CSAT transition.
     if let (Some(score), Some(counts)) = (score, unsafe { state_ref::<CsatCounts>(&mut state) }) {
@@ -412,7 +412,7 @@ fn csat_inverse(mut state: Internal, score: Option<i32>) -> Internal {
 }
 
 /// Inverse transition function of `crm.csat(integer, integer)` (window frames).
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn csat_threshold_inverse(
     mut state: Internal,
     score: Option<i32>,
@@ -427,7 +427,7 @@ fn csat_threshold_inverse(
 }
 
 /// Moving-aggregate final function of the CSAT aggregates (window frames): the satisfied share.
-#[pg_extern(immutable, parallel_safe)]
+#[pg_extern(schema = "crm_internal", immutable, parallel_safe)]
 fn csat_final(mut state: Internal) -> Option<f64> {
     // SAFETY: the state is a `CsatCounts` made by the CSAT aggregates' functions.
     unsafe { state_ref::<CsatCounts>(&mut state) }.and_then(|counts| counts.csat())
@@ -507,6 +507,7 @@ extension_sql_file!(
     "../../sql/survey.sql",
     name = "survey_aggregates",
     requires = [
+        "internal_schema",
         nps_summary,
         csat_state,
         nps_inverse,

@@ -210,6 +210,8 @@ def create_objects(args, check):
             statements = [block] if "$" in block else [s for s in re.split(r";\s*(?:\n|$)", block) if s.strip()]
             for statement in statements:
                 script += f"RESET ALL;\nSET search_path = {schema}, public;\n"
+                if "pg_extension" in statement:
+                    continue  # the extension's version: it changes with the update, by design
                 if SELECT.match(statement) and "$" not in statement:
                     number += 1
                     script += f"CREATE VIEW {schema}.example_{number} AS\n{statement.strip().rstrip(';')};\n"
@@ -378,8 +380,26 @@ def restore(args, check, expected, label, database, dump):
 
 def restore_checks(args, check, expected):
     """The old version's dump and binary COPY files read by the new version."""
-    restore(args, check, expected, f"the {args.old_version} dump restored into {args.new_version}", FROM_OLD_DUMP,
-            os.path.join(args.work, "old.dump"))
+    # A view that names a support function (the docs call a few directly) names it in schema crm:
+    # 0.3.0 moved them to crm_internal (docs/versioning.md). An upgraded database keeps such views
+    # (they refer to functions by OID), but a dump spells the old name; the documented fix, done
+    # here, is to name the function in crm_internal in the dump's script. Nothing else changes.
+    moved = value(args, """
+        SELECT string_agg(DISTINCT p.proname, ' ') FROM pg_proc p
+        WHERE p.pronamespace = 'crm_internal'::regnamespace
+          AND NOT EXISTS (SELECT FROM pg_proc q WHERE q.pronamespace = 'crm'::regnamespace
+                          AND q.proname = p.proname)""", DATABASE).split()
+    script = tool(args, "pg_restore", "-f", "-", os.path.join(args.work, "old.dump"))
+    check(script.returncode == 0 and bool(moved), "pg_restore -f -: the old dump as a script", script.stderr)
+    pattern = re.compile(r"\bcrm\.(" + "|".join(map(re.escape, moved)) + r")\(")
+    renamed = [line for line in script.stdout.splitlines() if pattern.search(line)]
+    print(f"info: {len(renamed)} lines of the {args.old_version} dump name a support function in crm", flush=True)
+    label = f"the {args.old_version} dump restored into {args.new_version}"
+    recreate(args, FROM_OLD_DUMP)
+    ok, _, err = run(args, pattern.sub(r"crm_internal.\1(", script.stdout), FROM_OLD_DUMP, check=False)
+    if check(ok, f"{label} (support functions named in crm_internal)", err):
+        compare(check, f"{label}: every relation answers identically", expected,
+                record(args, FROM_OLD_DUMP, os.path.join(args.work, FROM_OLD_DUMP)))
 
     # The old version's binary forms (COPY ... FORMAT binary) read by the new version.
     with open(os.path.join(args.work, "binary.json")) as handle:

@@ -1,12 +1,13 @@
--- Objects a user of crm_metrics 0.1.0 keeps in a database: tables and materialized views that
--- STORE summaries, models and calendars of every family, views over the aggregates, and views
--- that read the stored values back. tests/lifecycle/lifecycle.py creates them with 0.1.0
+-- Objects a user of crm_metrics keeps in a database: tables and materialized views that STORE
+-- summaries, models and calendars of every family, views over the aggregates, and views that read
+-- the stored values back. tests/lifecycle/lifecycle.py creates them with the previous release
 -- (schema lifecycle), records what every one of them returns, upgrades the extension, and checks
 -- that every one returns the same afterwards (and after pg_dump/pg_restore).
 --
--- Written against the 0.1.0 SQL surface: it must keep working on 0.1.0 (it runs there first).
--- Every crm base type of 0.1.0 must be the type of a column of a table or materialized view here
--- (the test checks it), so that a stored value of each type crosses the upgrade.
+-- Written against the previous release's SQL surface (it runs there first): only what users call,
+-- in schema crm. Every crm base type of the previous release must be the type of a column of a
+-- table or materialized view here (the test checks it), so that a stored value of each type
+-- crosses the upgrade.
 CREATE SCHEMA lifecycle;
 SET search_path = lifecycle, public;
 
@@ -150,3 +151,18 @@ CREATE VIEW ratios AS
 SELECT crm.cac(sum(amount), count(DISTINCT customer_id)) AS cac, crm.roi(sum(amount), sum(amount) / 3) AS roi,
        crm.ltv_to_cac(sum(amount) / 10, 250) AS ltv_to_cac, crm.renewal_rate(amount > 100) AS renewal_rate
 FROM orders;
+
+-- transition states a user keeps (their text forms, written as stored: an aggregate of their own
+-- over these states, or a partial aggregate saved for later), and a view reading them back
+CREATE TABLE stored_states AS
+SELECT '{"satisfied":3,"responses":4}'::crm.csat_state AS csat,
+       '{"true_rows":2,"rows":3}'::crm.share_state AS share,
+       '{"customers_at_start":2,"customers_at_end":2,"new_customers":1,"churned_customers":1,"started_in_period":1,"ended_in_period":1,"rows":3,"denominator":null}'::crm.customer_period_state AS period,
+       '\x01030000808080808080c0a1400102808080808080a09f4080808080808080a2400105808080808080e0a040808080808080e0a14001'::crm.fit_rows AS fit_rows,
+       '\x02018080a0a4afefed02000401e08e0101ce8f0102a88f0101ee9001'::crm.purchase_days AS purchase_days,
+       '\x01018080a0a4afefed0202e08e011000000100690000000000000000000000ce8f011000000000140000000000000000000000'::crm.rfm_state AS rfm;
+CREATE VIEW stored_states_read AS
+SELECT csat::text AS csat, share::text AS share, period::text AS period, fit_rows::text AS fit_rows,
+       purchase_days::text AS purchase_days, rfm::text AS rfm,
+       csat OPERATOR(crm.=) csat AND share OPERATOR(crm.=) share AS equal
+FROM stored_states;

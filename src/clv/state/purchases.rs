@@ -473,7 +473,7 @@ mod tests {
 
     #[test]
     fn the_first_binary_form_still_decodes_without_a_type() {
-        // crm.bgnbd_fit_purchases_bigint_trans(NULL, 7, '2024-01-01', '2024-12-31', 'day') as
+        // crm_internal.bgnbd_fit_purchases_bigint_trans(NULL, 7, '2024-01-01', '2024-12-31', 'day') as
         // the first form printed it.
         let text = "\\x01008080e98f8ce1e6020107fc8801";
         let mut old = PurchaseDays::from_text(text).unwrap();

@@ -28,7 +28,7 @@ ORDER BY i;
 -- per row: no frame differs from its recomputation.
 SELECT count(*) AS frames,
        count(*) FILTER (WHERE windowed::text IS DISTINCT FROM grouped::text
-                           OR crm.pipeline_summary_send(windowed) IS DISTINCT FROM crm.pipeline_summary_send(grouped)
+                           OR crm_internal.pipeline_summary_send(windowed) IS DISTINCT FROM crm_internal.pipeline_summary_send(grouped)
                            OR rolled::text IS DISTINCT FROM grouped::text) AS differing
 FROM (SELECT width, d.i,
              CASE width WHEN 1 THEN crm.pipeline_agg(amount, created_at, closed_at, won) OVER w1

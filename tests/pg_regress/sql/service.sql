@@ -226,7 +226,7 @@ SELECT crm.service_agg(now(), NULL, NULL, 1, false, crm.business_calendar(), NUL
 -- Version 1 values (stored by the first release) still read, and summaries without the new
 -- fields keep their version 1 form.
 SELECT '{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}'::crm.service_summary;
-SELECT crm.service_summary_send('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}');
+SELECT crm_internal.service_summary_send('{"version":1,"time":"elapsed","tickets":3,"reopened":0,"first_contact_resolved":1,"first_response_us":[1,2,3],"resolution_us":[4]}');
 
 -- First-contact resolution: a NULL agent_replies is unknown, so the ticket is left out (both
 -- sides), in the one-step aggregate and in the summary alike; reopen_rate still counts it.

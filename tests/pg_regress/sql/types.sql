@@ -33,7 +33,7 @@ SELECT error_of(format('COPY bad_customers FROM %L (FORMAT binary)', '/tmp/crm_t
 CREATE TABLE bad_cohorts (s crm.cohort_summary);
 SELECT error_of(format('COPY bad_cohorts FROM %L (FORMAT binary)', '/tmp/crm_types_' || pg_backend_pid() || '.bad'));
 -- The send function gives the stored form, which receive reads back.
-SELECT crm.nps_summary_send('{"promoters":2,"passives":1,"detractors":0}');
+SELECT crm_internal.nps_summary_send('{"promoters":2,"passives":1,"detractors":0}');
 
 -- Equality: equal binary forms, whatever order the rows arrived in.
 SELECT crm.nps_agg(s) OPERATOR(crm.=) (SELECT crm.nps_agg(s ORDER BY s DESC) FROM generate_series(0, 10) s) AS nps_equal,
@@ -64,8 +64,8 @@ RESET enable_mergejoin;
 RESET enable_nestloop;
 RESET search_path;
 -- Hashing follows equality.
-SELECT count(DISTINCT crm.cohort_summary_hash(cohorts)) AS hashes,
-       bool_and(crm.nps_summary_hash_extended(nps, 0) & 4294967295 = crm.nps_summary_hash(nps)::bigint & 4294967295) AS low_bits_agree
+SELECT count(DISTINCT crm_internal.cohort_summary_hash(cohorts)) AS hashes,
+       bool_and(crm_internal.nps_summary_hash_extended(nps, 0) & 4294967295 = crm_internal.nps_summary_hash(nps)::bigint & 4294967295) AS low_bits_agree
 FROM typed;
 
 -- Ordering: every type has a default btree operator class whose order is the binary forms'
@@ -84,13 +84,13 @@ SELECT count(*) AS merge_joined FROM typed a JOIN copied b ON a.customers OPERAT
 RESET enable_hashjoin;
 RESET enable_nestloop;
 -- The operators agree with the support function and with each other.
-SELECT bool_and((a.nps OPERATOR(crm.<) b.nps) = (crm.nps_summary_cmp(a.nps, b.nps) < 0)
-                AND (a.nps OPERATOR(crm.<=) b.nps) = (crm.nps_summary_cmp(a.nps, b.nps) <= 0)
-                AND (a.nps OPERATOR(crm.>) b.nps) = (crm.nps_summary_cmp(a.nps, b.nps) > 0)
-                AND (a.nps OPERATOR(crm.>=) b.nps) = (crm.nps_summary_cmp(a.nps, b.nps) >= 0)
-                AND (a.nps OPERATOR(crm.=) b.nps) = (crm.nps_summary_cmp(a.nps, b.nps) = 0)
-                AND crm.nps_summary_cmp(a.nps, b.nps) = -crm.nps_summary_cmp(b.nps, a.nps)
-                AND (crm.cohort_summary_cmp(a.cohorts, b.cohorts) = 0) = (a.cohorts OPERATOR(crm.=) b.cohorts)) AS consistent
+SELECT bool_and((a.nps OPERATOR(crm.<) b.nps) = (crm_internal.nps_summary_cmp(a.nps, b.nps) < 0)
+                AND (a.nps OPERATOR(crm.<=) b.nps) = (crm_internal.nps_summary_cmp(a.nps, b.nps) <= 0)
+                AND (a.nps OPERATOR(crm.>) b.nps) = (crm_internal.nps_summary_cmp(a.nps, b.nps) > 0)
+                AND (a.nps OPERATOR(crm.>=) b.nps) = (crm_internal.nps_summary_cmp(a.nps, b.nps) >= 0)
+                AND (a.nps OPERATOR(crm.=) b.nps) = (crm_internal.nps_summary_cmp(a.nps, b.nps) = 0)
+                AND crm_internal.nps_summary_cmp(a.nps, b.nps) = -crm_internal.nps_summary_cmp(b.nps, a.nps)
+                AND (crm_internal.cohort_summary_cmp(a.cohorts, b.cohorts) = 0) = (a.cohorts OPERATOR(crm.=) b.cohorts)) AS consistent
 FROM typed a CROSS JOIN typed b;
 -- Catalog: every type with a default hash operator class has a default btree one, with the
 -- same equality operator; every operator, operator class and family of schema crm has a
@@ -134,23 +134,23 @@ ORDER BY 1, 2;
 CREATE TABLE flat_rows (i int, amount numeric, won boolean, score int);
 INSERT INTO flat_rows VALUES (1, 8.50, true, 9), (2, 0.25, false, 3), (3, 12, true, 10), (4, NULL, NULL, NULL);
 CREATE AGGREGATE public.my_pipeline(numeric, timestamptz, timestamptz, boolean)
-    (SFUNC = crm.pipeline_agg_trans, STYPE = crm.pipeline_summary);
-CREATE AGGREGATE public.my_share(boolean) (SFUNC = crm.share_trans, STYPE = crm.share_state);
-CREATE AGGREGATE public.my_nps(integer) (SFUNC = crm.nps_agg_trans, STYPE = crm.nps_summary);
-CREATE AGGREGATE public.my_csat(integer) (SFUNC = crm.csat_trans, STYPE = crm.csat_state);
+    (SFUNC = crm_internal.pipeline_agg_trans, STYPE = crm.pipeline_summary);
+CREATE AGGREGATE public.my_share(boolean) (SFUNC = crm_internal.share_trans, STYPE = crm.share_state);
+CREATE AGGREGATE public.my_nps(integer) (SFUNC = crm_internal.nps_agg_trans, STYPE = crm.nps_summary);
+CREATE AGGREGATE public.my_csat(integer) (SFUNC = crm_internal.csat_trans, STYPE = crm.csat_state);
 CREATE AGGREGATE public.my_retention(timestamptz, timestamptz, timestamptz, timestamptz)
-    (SFUNC = crm.retention_rate_trans, STYPE = crm.customer_period_state);
-CREATE AGGREGATE public.my_mrr(bigint, date, numeric) (SFUNC = crm.mrr_bigint_trans, STYPE = crm.mrr_summary);
+    (SFUNC = crm_internal.retention_rate_trans, STYPE = crm.customer_period_state);
+CREATE AGGREGATE public.my_mrr(bigint, date, numeric) (SFUNC = crm_internal.mrr_bigint_trans, STYPE = crm.mrr_summary);
 CREATE TEMP TABLE flat_results AS
 SELECT my_pipeline(amount, '2025-01-01', CASE WHEN i > 1 THEN timestamptz '2025-02-01' END, won) AS pipeline,
        crm.pipeline_agg(amount, '2025-01-01', CASE WHEN i > 1 THEN timestamptz '2025-02-01' END, won) AS pipeline_canonical,
        my_share(won) AS share,
-       crm.share_trans(crm.share_trans(crm.share_trans(NULL, true), false), true) AS share_canonical,
+       crm_internal.share_trans(crm_internal.share_trans(crm_internal.share_trans(NULL, true), false), true) AS share_canonical,
        my_nps(score) AS nps, crm.nps_agg(score) AS nps_canonical,
        my_csat(score / 2) AS csat,
-       crm.csat_trans(crm.csat_trans(crm.csat_trans(NULL, 4), 1), 5) AS csat_canonical,
+       crm_internal.csat_trans(crm_internal.csat_trans(crm_internal.csat_trans(NULL, 4), 1), 5) AS csat_canonical,
        my_retention(timestamptz '2024-12-01' + i * interval '1 day', NULL, '2025-01-01', '2025-02-01') AS retention,
-       crm.retention_rate_trans(crm.retention_rate_trans(crm.retention_rate_trans(crm.retention_rate_trans(NULL,
+       crm_internal.retention_rate_trans(crm_internal.retention_rate_trans(crm_internal.retention_rate_trans(crm_internal.retention_rate_trans(NULL,
            '2024-12-02', NULL, '2025-01-01', '2025-02-01'), '2024-12-03', NULL, '2025-01-01', '2025-02-01'),
            '2024-12-04', NULL, '2025-01-01', '2025-02-01'), '2024-12-05', NULL, '2025-01-01', '2025-02-01') AS retention_canonical,
        my_mrr(i, date '2025-01-01', amount) AS mrr, crm.mrr_agg(i, date '2025-01-01', amount) AS mrr_canonical
@@ -158,18 +158,18 @@ FROM flat_rows;
 SELECT pipeline::text = pipeline_canonical::text AS same_text,
        pipeline OPERATOR(crm.=) pipeline_canonical AS pipeline_equal,
        pipeline OPERATOR(crm.<>) pipeline_canonical AS pipeline_differs,
-       crm.pipeline_summary_send(pipeline) = crm.pipeline_summary_send(pipeline_canonical) AS pipeline_send,
-       crm.pipeline_summary_hash(pipeline) = crm.pipeline_summary_hash(pipeline_canonical) AS pipeline_hash,
-       crm.pipeline_summary_cmp(pipeline, pipeline_canonical) AS pipeline_cmp,
+       crm_internal.pipeline_summary_send(pipeline) = crm_internal.pipeline_summary_send(pipeline_canonical) AS pipeline_send,
+       crm_internal.pipeline_summary_hash(pipeline) = crm_internal.pipeline_summary_hash(pipeline_canonical) AS pipeline_hash,
+       crm_internal.pipeline_summary_cmp(pipeline, pipeline_canonical) AS pipeline_cmp,
        share OPERATOR(crm.=) share_canonical AS share_equal,
-       crm.share_state_send(share) = crm.share_state_send(share_canonical) AS share_send,
+       crm_internal.share_state_send(share) = crm_internal.share_state_send(share_canonical) AS share_send,
        nps OPERATOR(crm.=) nps_canonical AS nps_equal,
-       crm.nps_summary_send(nps) = crm.nps_summary_send(nps_canonical) AS nps_send,
+       crm_internal.nps_summary_send(nps) = crm_internal.nps_summary_send(nps_canonical) AS nps_send,
        csat OPERATOR(crm.=) csat_canonical AS csat_equal,
        retention OPERATOR(crm.=) retention_canonical AS retention_equal,
-       crm.customer_period_state_send(retention) = crm.customer_period_state_send(retention_canonical) AS retention_send,
+       crm_internal.customer_period_state_send(retention) = crm_internal.customer_period_state_send(retention_canonical) AS retention_send,
        mrr OPERATOR(crm.=) mrr_canonical AS mrr_equal,
-       crm.mrr_summary_send(mrr) = crm.mrr_summary_send(mrr_canonical) AS mrr_send
+       crm_internal.mrr_summary_send(mrr) = crm_internal.mrr_summary_send(mrr_canonical) AS mrr_send
 FROM flat_results;
 -- UNION (hashed and sorted) and GROUP BY keep one value of each pair.
 SELECT count(*) AS pipelines FROM (SELECT pipeline FROM flat_results UNION SELECT pipeline_canonical FROM flat_results) u;
