@@ -211,3 +211,137 @@ COMMENT ON AGGREGATE crm.bgnbd_fit(uuid, timestamptz, timestamptz, text) IS
 COMMENT ON FUNCTION crm_internal.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.bgnbd_fit(uuid, timestamptz, timestamptz, text): transition.';
 COMMENT ON FUNCTION crm_internal.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.bgnbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.bgnbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
+
+-- Penalized fits: every fit aggregate with a trailing penalizer (lifetimes' penalizer_coef),
+-- and integer weights as their own forms (Postgres would otherwise resolve an integer weight to
+-- the double precision penalizer, which it prefers over bigint). Their transition functions
+-- live in crm_internal; they share the states, combine and final functions of the unpenalized
+-- forms (the states carry the penalizer).
+CREATE FUNCTION crm_internal.bgnbd_fit_integer_weighted_trans(crm.fit_rows, integer, double precision, double precision, integer)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_integer_weighted_trans';
+CREATE FUNCTION crm_internal.sbg_fit_integer_weighted_trans(crm.fit_rows, integer, boolean, integer)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_integer_weighted_trans';
+CREATE FUNCTION crm_internal.bgnbd_fit_penalized_trans(crm.fit_rows, integer, double precision, double precision, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_penalized_trans';
+CREATE FUNCTION crm_internal.bgnbd_fit_weighted_penalized_trans(crm.fit_rows, integer, double precision, double precision, bigint, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_weighted_penalized_trans';
+CREATE FUNCTION crm_internal.bgnbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_bigint_penalized_trans';
+CREATE FUNCTION crm_internal.bgnbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_text_penalized_trans';
+CREATE FUNCTION crm_internal.bgnbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_uuid_penalized_trans';
+CREATE FUNCTION crm_internal.gamma_gamma_fit_penalized_trans(crm.fit_rows, integer, numeric, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_penalized_trans';
+CREATE FUNCTION crm_internal.sbg_fit_penalized_trans(crm.fit_rows, integer, boolean, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_penalized_trans';
+CREATE FUNCTION crm_internal.sbg_fit_weighted_penalized_trans(crm.fit_rows, integer, boolean, bigint, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_weighted_penalized_trans';
+
+CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight integer) (
+    SFUNC = crm_internal.bgnbd_fit_integer_weighted_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight integer) (
+    SFUNC = crm_internal.sbg_fit_integer_weighted_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, penalizer double precision) (
+    SFUNC = crm_internal.bgnbd_fit_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight bigint, penalizer double precision) (
+    SFUNC = crm_internal.bgnbd_fit_weighted_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.bgnbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.bgnbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
+    SFUNC = crm_internal.bgnbd_fit_purchases_bigint_penalized_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.bgnbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
+    SFUNC = crm_internal.bgnbd_fit_purchases_text_penalized_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.bgnbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
+    SFUNC = crm_internal.bgnbd_fit_purchases_uuid_penalized_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.bgnbd_purchases_final,
+    COMBINEFUNC = crm_internal.bgnbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.gamma_gamma_fit(frequency integer, monetary_value numeric, penalizer double precision) (
+    SFUNC = crm_internal.gamma_gamma_fit_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.gamma_gamma_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, penalizer double precision) (
+    SFUNC = crm_internal.sbg_fit_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight bigint, penalizer double precision) (
+    SFUNC = crm_internal.sbg_fit_weighted_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.sbg_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE crm.bgnbd_fit(integer, double precision, double precision, integer) IS
+    'Maximum-likelihood BG/NBD fit over rows (frequency, recency, t) that each stand for weight customers (an integer weight; a double precision fourth argument is the penalizer).';
+COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean, integer) IS
+    'Maximum-likelihood sBG fit over rows (renewals made, churned) that each stand for weight customers (an integer weight; a double precision third argument is the penalizer). Example: SELECT crm.sbg_fit(renewals, renewals < 7, customers) FROM (VALUES (0, 369), (7, 241)) v(renewals, customers);';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_integer_weighted_trans(crm.fit_rows, integer, double precision, double precision, integer) IS 'Support function of the integer-weighted aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.sbg_fit_integer_weighted_trans(crm.fit_rows, integer, boolean, integer) IS 'Support function of the integer-weighted aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON AGGREGATE crm.bgnbd_fit(integer, double precision, double precision, double precision) IS
+    'Penalized BG/NBD fit over customers (frequency, recency, t): minimizes the mean negative log-likelihood + penalizer * (r^2 + (alpha / max t)^2 + a^2 + b^2), as lifetimes'' penalizer_coef; the penalizer is the same on every row (NULL: 0). Example: SELECT crm.bgnbd_fit(frequency, recency, t, 0.001) FROM customer_rfm;';
+COMMENT ON AGGREGATE crm.bgnbd_fit(integer, double precision, double precision, bigint, double precision) IS
+    'Penalized BG/NBD fit over rows (frequency, recency, t) that each stand for weight customers; the penalizer as in crm.bgnbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON AGGREGATE crm.bgnbd_fit(bigint, timestamptz, timestamptz, text, double precision) IS
+    'Penalized BG/NBD fit straight from purchases (bigint customer ids); the penalizer as in crm.bgnbd_fit(frequency, recency, t, penalizer). Example: SELECT crm.bgnbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'', 0.001) FROM orders;';
+COMMENT ON AGGREGATE crm.bgnbd_fit(text, timestamptz, timestamptz, text, double precision) IS
+    'Penalized BG/NBD fit straight from purchases (text customer ids); the penalizer as in crm.bgnbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON AGGREGATE crm.bgnbd_fit(uuid, timestamptz, timestamptz, text, double precision) IS
+    'Penalized BG/NBD fit straight from purchases (uuid customer ids); the penalizer as in crm.bgnbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON AGGREGATE crm.gamma_gamma_fit(integer, numeric, double precision) IS
+    'Penalized Gamma-Gamma spend fit over repeat buyers: minimizes the mean negative log-likelihood + penalizer * (p^2 + q^2 + v^2), as lifetimes'' penalizer_coef (v in money units); the penalizer is the same on every row (NULL: 0). Example: SELECT crm.gamma_gamma_fit(frequency, monetary_value, 0.001) FROM customer_rfm;';
+COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean, double precision) IS
+    'Penalized sBG fit: minimizes the mean negative log-likelihood + penalizer * (alpha^2 + beta^2); the penalizer is the same on every row (NULL: 0). Example: SELECT crm.sbg_fit(renewals, churned, 0.001) FROM contracts;';
+COMMENT ON AGGREGATE crm.sbg_fit(integer, boolean, bigint, double precision) IS
+    'Penalized sBG fit over rows (renewals made, churned) that each stand for weight customers; the penalizer as in crm.sbg_fit(periods_survived, churned, penalizer).';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_penalized_trans(crm.fit_rows, integer, double precision, double precision, double precision) IS 'Support function of the penalized aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_weighted_penalized_trans(crm.fit_rows, integer, double precision, double precision, bigint, double precision) IS 'Support function of the weighted penalized aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision) IS 'Support function of aggregate crm.bgnbd_fit(bigint, timestamptz, timestamptz, text, double precision): transition.';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision) IS 'Support function of aggregate crm.bgnbd_fit(text, timestamptz, timestamptz, text, double precision): transition.';
+COMMENT ON FUNCTION crm_internal.bgnbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision) IS 'Support function of aggregate crm.bgnbd_fit(uuid, timestamptz, timestamptz, text, double precision): transition.';
+COMMENT ON FUNCTION crm_internal.gamma_gamma_fit_penalized_trans(crm.fit_rows, integer, numeric, double precision) IS 'Support function of the penalized aggregate crm.gamma_gamma_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.sbg_fit_penalized_trans(crm.fit_rows, integer, boolean, double precision) IS 'Support function of the penalized aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.sbg_fit_weighted_penalized_trans(crm.fit_rows, integer, boolean, bigint, double precision) IS 'Support function of the weighted penalized aggregate crm.sbg_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm.fit_diagnostics(crm.bgnbd_model) IS
+    'Fit diagnostics of a BG/NBD model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), customers and the penalizer; NULLs and 0 customers for a model built from parameters. Example: SELECT d.* FROM clv_models, crm.fit_diagnostics(bg) d;';
+COMMENT ON FUNCTION crm.fit_diagnostics(crm.gamma_gamma_model) IS
+    'Fit diagnostics of a Gamma-Gamma model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), repeat buyers and the penalizer; NULLs and 0 customers for a model built from parameters.';
+COMMENT ON FUNCTION crm.fit_diagnostics(crm.sbg_model) IS
+    'Fit diagnostics of an sBG model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), customers and the penalizer; NULLs and 0 customers for a model built from parameters.';

@@ -154,6 +154,20 @@ AGGREGATES = {
         "crm.bgnbd_fit(frequency, recency, age) FROM fits",
     "crm.bgnbd_fit(integer,double precision,double precision,bigint)":
         "crm.bgnbd_fit(frequency, recency, age, weight) FROM fits",
+    "crm.bgnbd_fit(integer,double precision,double precision,integer)":
+        "crm.bgnbd_fit(frequency, recency, age, weight::integer) FROM fits",
+    "crm.bgnbd_fit(integer,double precision,double precision,double precision)":
+        "crm.bgnbd_fit(frequency, recency, age, 0.001) FROM fits",
+    "crm.bgnbd_fit(integer,double precision,double precision,bigint,double precision)":
+        "crm.bgnbd_fit(frequency, recency, age, weight, 0.001) FROM fits",
+    "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text,double precision)":
+        "crm.bgnbd_fit(id, ts, '1997-09-30', 'week', 0.001) FROM purchases WHERE ts <= '1997-09-30'",
+    "crm.bgnbd_fit(text,timestamp with time zone,timestamp with time zone,text,double precision)":
+        "crm.bgnbd_fit(id::text, ts, '1997-09-30', 'week', 0.001) FROM purchases "
+        "WHERE ts <= '1997-09-30'",
+    "crm.bgnbd_fit(uuid,timestamp with time zone,timestamp with time zone,text,double precision)":
+        "crm.bgnbd_fit(md5(id::text)::uuid, ts, '1997-09-30', 'week', 0.001) FROM purchases "
+        "WHERE ts <= '1997-09-30'",
     "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)":
         "crm.bgnbd_fit(id, ts, '1997-09-30', 'week') FROM purchases WHERE ts <= '1997-09-30'",
     "crm.bgnbd_fit(text,timestamp with time zone,timestamp with time zone,text)":
@@ -165,6 +179,14 @@ AGGREGATES = {
         "crm.gamma_gamma_fit(frequency, spend) FROM fits WHERE frequency > 0",
     "crm.sbg_fit(integer,boolean)": "crm.sbg_fit(periods, churned) FROM cohort_customers",
     "crm.sbg_fit(integer,boolean,bigint)": "crm.sbg_fit(periods, churned, weight) FROM cohort_rows",
+    "crm.sbg_fit(integer,boolean,integer)":
+        "crm.sbg_fit(periods, churned, weight::integer) FROM cohort_rows",
+    "crm.sbg_fit(integer,boolean,double precision)":
+        "crm.sbg_fit(periods, churned, 0.001) FROM cohort_customers",
+    "crm.sbg_fit(integer,boolean,bigint,double precision)":
+        "crm.sbg_fit(periods, churned, weight, 0.001) FROM cohort_rows",
+    "crm.gamma_gamma_fit(integer,numeric,double precision)":
+        "crm.gamma_gamma_fit(frequency, spend, 0.001) FROM fits WHERE frequency > 0",
     "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,"
     "integer,boolean)": "crm.service_agg(ts, responded, te, replies, flag)",
     "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,"
@@ -208,6 +230,12 @@ SET_RETURNING = {
         "SELECT count(*) FROM one, generate_series(1, 100000), crm.params(gamma_gamma)",
     "crm.params(crm.sbg_model)":
         "SELECT count(*) FROM one, generate_series(1, 100000), crm.params(sbg)",
+    "crm.fit_diagnostics(crm.bgnbd_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(bgnbd)",
+    "crm.fit_diagnostics(crm.gamma_gamma_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(gamma_gamma)",
+    "crm.fit_diagnostics(crm.sbg_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(sbg)",
 }
 
 # Functions whose loops the caller controls (spans, horizons, sizes of summaries).

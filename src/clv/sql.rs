@@ -11,7 +11,7 @@ use super::state::simple::{
     clv_from_churn, clv_from_purchases, decimal_from_numeric, unit_index, write_numeric,
     NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
 };
-use super::state::{ClvError, ClvResult};
+use super::state::{ClvError, ClvResult, FitInfo};
 use crate::common::datum::raw_varlena_bytes;
 use crate::common::error::MetricError;
 use crate::common::expanded::{
@@ -186,39 +186,88 @@ fn clv_from_churn_rate(arpa: AnyNumeric, churn_rate: f64) -> Option<AnyNumeric> 
 // Fit aggregates: merged weighted rows, shared support functions.
 // ---------------------------------------------------------------------------------------------
 
-/// Per-row step of `crm.bgnbd_fit`: validate and merge one (x, t_x, T[, weight]) row.
+/// The penalizer argument of a penalized fit's transition (`at`: its index; `None` for the
+/// unpenalized forms), recorded in the state: a NULL penalizer gives none, a negative,
+/// NaN or infinite one, or one that differs from an earlier row's, is 22023.
 ///
 /// # Safety
-/// `fcinfo` must be the call info of one of its transition functions (with `weighted`, the
-/// one whose argument 4 is the bigint weight).
+/// `fcinfo` must be the running call's; with `at`, argument `at` must be a double precision.
 #[inline(always)]
-unsafe fn bgnbd_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys::Datum {
+unsafe fn row_penalizer(fcinfo: pg_sys::FunctionCallInfo, at: Option<usize>) -> Option<f64> {
+    // SAFETY: argument `at` exists and is a double precision (this function's contract).
+    at.and_then(|at| unsafe { raw_arg(fcinfo, at) })
+        .map(|penalizer| f64::from_bits(penalizer.value() as u64))
+}
+
+/// The weight argument of a fit's transition: none (every row one customer), a bigint, or an
+/// integer (its own forms, so that an integer weight never resolves to the penalized form,
+/// whose double precision penalizer Postgres would prefer over a bigint weight).
+#[derive(Clone, Copy)]
+enum Weight {
+    One,
+    BigInt,
+    Integer,
+}
+
+impl Weight {
+    /// The weight of the row: `Some(1)` for [`Weight::One`], `None` when the argument is NULL.
+    ///
+    /// # Safety
+    /// `fcinfo` must be the running call's and, unless `self` is [`Weight::One`], argument `at`
+    /// must be of the type `self` names.
+    #[inline(always)]
+    unsafe fn read(self, fcinfo: pg_sys::FunctionCallInfo, at: usize) -> Option<i64> {
+        match self {
+            Weight::One => Some(1),
+            // SAFETY: argument `at` is a bigint (this function's contract).
+            Weight::BigInt => unsafe { raw_arg(fcinfo, at) }.map(|weight| weight.value() as i64),
+            Weight::Integer => {
+                // SAFETY: argument `at` is an integer (this function's contract).
+                unsafe { raw_arg(fcinfo, at) }.map(|weight| i64::from(weight.value() as i32))
+            }
+        }
+    }
+}
+
+/// Per-row step of `crm.bgnbd_fit`: validate and merge one (x, t_x, T[, weight][, penalizer])
+/// row.
+///
+/// # Safety
+/// `fcinfo` must be the call info of one of its transition functions (unless `weight` is
+/// [`Weight::One`], the one whose argument 4 is a weight of that type; with `penalizer`, the
+/// one whose argument of that index is the double precision penalizer).
+#[inline(always)]
+unsafe fn bgnbd_add(
+    fcinfo: pg_sys::FunctionCallInfo,
+    weight: Weight,
+    penalizer: Option<usize>,
+) -> pg_sys::Datum {
     // SAFETY: a transition of `crm.bgnbd_fit` has arguments 0 to 3 (4 when weighted).
     let arguments = unsafe { (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3)) };
     let (Some(frequency), Some(recency), Some(age)) = arguments else {
         // SAFETY: `fcinfo` is the running call's (this function's contract).
         return unsafe { raw_return_unchanged(fcinfo) };
     };
-    let weight = if weighted {
-        // SAFETY: the weighted transition has a fifth argument, the bigint weight.
-        match unsafe { raw_arg(fcinfo, 4) } {
-            Some(weight) => weight.value() as i64,
-            // SAFETY: `fcinfo` is the running call's.
-            None => return unsafe { raw_return_unchanged(fcinfo) },
-        }
-    } else {
-        1
+    // SAFETY: a weighted transition has a fifth argument, the weight of that type.
+    let Some(weight) = (unsafe { weight.read(fcinfo, 4) }) else {
+        // SAFETY: `fcinfo` is the running call's.
+        return unsafe { raw_return_unchanged(fcinfo) };
     };
     // SAFETY: argument 0 is a `crm.fit_rows`.
     let mut state = unsafe { expanded_state_mut(fcinfo, WeightedRows::default) };
     let frequency = frequency.value() as i32;
     let recency = f64::from_bits(recency.value() as u64);
     let age = f64::from_bits(age.value() as u64);
+    // SAFETY: `fcinfo` is the running call's; `penalizer` indexes its penalizer argument.
+    let penalizer = unsafe { row_penalizer(fcinfo, penalizer) };
+    let rows = state.get();
     let added = match (
         bgnbd::customer_key(BGNBD_FIT, frequency, recency, age),
         u64::try_from(weight),
     ) {
-        (Ok(key), Ok(weight)) => state.get().add(BGNBD_FIT, key, weight),
+        (Ok(key), Ok(weight)) => rows.add(BGNBD_FIT, key, weight).and_then(|()| {
+            penalizer.map_or(Ok(()), |penalizer| rows.set_penalizer(BGNBD_FIT, penalizer))
+        }),
         (Err(error), _) => Err(error.error),
         (_, Err(_)) => Err(negative_weight(BGNBD_FIT, weight)),
     };
@@ -239,7 +288,17 @@ crate::raw_transition! {
     fn crm_bgnbd_fit_trans / pg_finfo_crm_bgnbd_fit_trans (fcinfo) {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision), the unweighted form.
-        unsafe { bgnbd_add(fcinfo, false) }
+        unsafe { bgnbd_add(fcinfo, Weight::One, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision,
+    /// double precision)`, the penalized form.
+    fn crm_bgnbd_fit_penalized_trans / pg_finfo_crm_bgnbd_fit_penalized_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, double precision), the penalizer last.
+        unsafe { bgnbd_add(fcinfo, Weight::One, Some(4)) }
     }
 }
 
@@ -248,55 +307,104 @@ crate::raw_transition! {
     fn crm_bgnbd_fit_weighted_trans / pg_finfo_crm_bgnbd_fit_weighted_trans (fcinfo) {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision, bigint), the weighted form.
-        unsafe { bgnbd_add(fcinfo, true) }
+        unsafe { bgnbd_add(fcinfo, Weight::BigInt, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision,
+    /// integer)`, the weighted form with an integer weight.
+    fn crm_bgnbd_fit_integer_weighted_trans / pg_finfo_crm_bgnbd_fit_integer_weighted_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, integer).
+        unsafe { bgnbd_add(fcinfo, Weight::Integer, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision,
+    /// bigint, double precision)`, the weighted penalized form.
+    fn crm_bgnbd_fit_weighted_penalized_trans / pg_finfo_crm_bgnbd_fit_weighted_penalized_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, bigint, double precision), the penalizer last.
+        unsafe { bgnbd_add(fcinfo, Weight::BigInt, Some(5)) }
+    }
+}
+
+/// Per-row step of `crm.gamma_gamma_fit`: one (frequency, monetary value[, penalizer]) row.
+///
+/// # Safety
+/// `fcinfo` must be the call info of one of its transition functions (with `penalizer`, the
+/// one whose argument 3 is the double precision penalizer).
+unsafe fn gamma_gamma_add(
+    fcinfo: pg_sys::FunctionCallInfo,
+    penalizer: Option<usize>,
+) -> pg_sys::Datum {
+    // SAFETY: argument 0 is a `crm.fit_rows`, 1 an integer, 2 a numeric, 3 (penalized) a double
+    // precision; the body runs under the guard.
+    unsafe {
+        let (Some(frequency), Some(monetary_value)) = (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2))
+        else {
+            return raw_return_unchanged(fcinfo);
+        };
+        let monetary_value =
+            AnyNumeric::from_datum(monetary_value, false).map_or(f64::NAN, float_of);
+        let penalizer = row_penalizer(fcinfo, penalizer);
+        let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
+        let key =
+            gamma_gamma::customer_key(GAMMA_GAMMA_FIT, frequency.value() as i32, monetary_value)
+                .or_raise();
+        let rows = state.get();
+        if let Some(key) = key {
+            rows.add(GAMMA_GAMMA_FIT, key, 1).or_raise();
+        }
+        // A row the fit ignores (no repeat purchase) still has its penalizer checked.
+        if let Some(penalizer) = penalizer {
+            rows.set_penalizer(GAMMA_GAMMA_FIT, penalizer).or_raise();
+        }
+        expanded_return(fcinfo, state)
     }
 }
 
 crate::raw_transition! {
     /// Transition function of `crm.gamma_gamma_fit(integer, numeric)`.
     fn crm_gamma_gamma_fit_trans / pg_finfo_crm_gamma_gamma_fit_trans (fcinfo) {
-        // SAFETY: argument 0 is a `crm.fit_rows`, 1 an integer, 2 a numeric; the body runs
-        // under the guard.
-        unsafe {
-            let (Some(frequency), Some(monetary_value)) = (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2))
-            else {
-                return raw_return_unchanged(fcinfo);
-            };
-            let monetary_value = AnyNumeric::from_datum(monetary_value, false)
-                .map_or(f64::NAN, float_of);
-            let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
-            let key = gamma_gamma::customer_key(
-                GAMMA_GAMMA_FIT,
-                frequency.value() as i32,
-                monetary_value,
-            )
-            .or_raise();
-            if let Some(key) = key {
-                state.get().add(GAMMA_GAMMA_FIT, key, 1).or_raise();
-            }
-            expanded_return(fcinfo, state)
-        }
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, numeric).
+        unsafe { gamma_gamma_add(fcinfo, None) }
     }
 }
 
-/// Per-row step of `crm.sbg_fit`: one (periods survived, churned[, weight]) row.
+crate::raw_transition! {
+    /// Transition function of `crm.gamma_gamma_fit(integer, numeric, double precision)`, the
+    /// penalized form.
+    fn crm_gamma_gamma_fit_penalized_trans / pg_finfo_crm_gamma_gamma_fit_penalized_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, numeric, double
+        // precision), the penalizer last.
+        unsafe { gamma_gamma_add(fcinfo, Some(3)) }
+    }
+}
+
+/// Per-row step of `crm.sbg_fit`: one (periods survived, churned[, weight][, penalizer]) row.
 ///
 /// # Safety
-/// `fcinfo` must be the call info of one of its transition functions.
-unsafe fn sbg_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys::Datum {
+/// `fcinfo` must be the call info of one of its transition functions (unless `weight` is
+/// [`Weight::One`], the one whose argument 3 is a weight of that type; with `penalizer`, the
+/// one whose argument of that index is the double precision penalizer).
+unsafe fn sbg_add(
+    fcinfo: pg_sys::FunctionCallInfo,
+    weight: Weight,
+    penalizer: Option<usize>,
+) -> pg_sys::Datum {
     // SAFETY: argument 0 is a `crm.fit_rows`, 1 an integer, 2 a boolean, 3 (weighted) a
-    // bigint; the body runs under the guard.
+    // weight of that type; the body runs under the guard.
     unsafe {
-        let weight = if weighted {
-            raw_arg(fcinfo, 3).map(|weight| weight.value() as i64)
-        } else {
-            Some(1)
-        };
+        let weight = weight.read(fcinfo, 3);
         let (Some(periods_survived), Some(churned), Some(weight)) =
             (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), weight)
         else {
             return raw_return_unchanged(fcinfo);
         };
+        let penalizer = row_penalizer(fcinfo, penalizer);
         let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
         let key = sbg::customer_key(
             SBG_FIT,
@@ -306,7 +414,11 @@ unsafe fn sbg_add(fcinfo: pg_sys::FunctionCallInfo, weighted: bool) -> pg_sys::D
         .or_raise();
         let weight =
             u64::try_from(weight).unwrap_or_else(|_| raise(negative_weight(SBG_FIT, weight)));
-        state.get().add(SBG_FIT, key, weight).or_raise();
+        let rows = state.get();
+        rows.add(SBG_FIT, key, weight).or_raise();
+        if let Some(penalizer) = penalizer {
+            rows.set_penalizer(SBG_FIT, penalizer).or_raise();
+        }
         expanded_return(fcinfo, state)
     }
 }
@@ -315,7 +427,17 @@ crate::raw_transition! {
     /// Transition function of `crm.sbg_fit(integer, boolean)`.
     fn crm_sbg_fit_trans / pg_finfo_crm_sbg_fit_trans (fcinfo) {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean).
-        unsafe { sbg_add(fcinfo, false) }
+        unsafe { sbg_add(fcinfo, Weight::One, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.sbg_fit(integer, boolean, double precision)`, the penalized
+    /// form.
+    fn crm_sbg_fit_penalized_trans / pg_finfo_crm_sbg_fit_penalized_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean, double
+        // precision), the penalizer last.
+        unsafe { sbg_add(fcinfo, Weight::One, Some(3)) }
     }
 }
 
@@ -323,7 +445,26 @@ crate::raw_transition! {
     /// Transition function of `crm.sbg_fit(integer, boolean, bigint)`.
     fn crm_sbg_fit_weighted_trans / pg_finfo_crm_sbg_fit_weighted_trans (fcinfo) {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean, bigint).
-        unsafe { sbg_add(fcinfo, true) }
+        unsafe { sbg_add(fcinfo, Weight::BigInt, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.sbg_fit(integer, boolean, integer)`, the weighted form with
+    /// an integer weight.
+    fn crm_sbg_fit_integer_weighted_trans / pg_finfo_crm_sbg_fit_integer_weighted_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean, integer).
+        unsafe { sbg_add(fcinfo, Weight::Integer, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.sbg_fit(integer, boolean, bigint, double precision)`, the
+    /// weighted penalized form.
+    fn crm_sbg_fit_weighted_penalized_trans / pg_finfo_crm_sbg_fit_weighted_penalized_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean, bigint, double
+        // precision), the penalizer last.
+        unsafe { sbg_add(fcinfo, Weight::BigInt, Some(4)) }
     }
 }
 
@@ -429,12 +570,14 @@ crate::raw_transition! {
 ///
 /// # Safety
 /// `fcinfo` must be the call info of one of its transition functions, whose argument 1 is a
-/// customer id that `key` reads.
+/// customer id that `key` reads (with `penalizer`, one whose argument of that index is the
+/// double precision penalizer).
 #[inline(always)]
 unsafe fn purchases_add(
     fcinfo: pg_sys::FunctionCallInfo,
     kind: KeyKind,
     key: unsafe fn(pg_sys::Datum) -> u128,
+    penalizer: Option<usize>,
 ) -> pg_sys::Datum {
     // SAFETY: the purchases transitions have five arguments (this function's contract).
     let arguments = unsafe {
@@ -458,17 +601,21 @@ unsafe fn purchases_add(
     // SAFETY: argument 1 is a non-null customer id of the type `key` reads (this function's
     // contract).
     let customer = unsafe { key(customer) };
+    // SAFETY: `fcinfo` is the running call's; `penalizer` indexes its penalizer argument.
+    let penalizer = unsafe { row_penalizer(fcinfo, penalizer) };
     // SAFETY: argument 0 is a `crm.purchase_days`.
     let mut state = unsafe { expanded_state_mut(fcinfo, PurchaseDays::default) };
+    let days = state.get();
     let added = unit.and_then(|unit| {
-        state.get().add(
+        days.add(
             BGNBD_FIT,
             kind,
             customer,
             occurred_at,
             observation_end,
             unit,
-        )
+        )?;
+        penalizer.map_or(Ok(()), |penalizer| days.set_penalizer(BGNBD_FIT, penalizer))
     });
     if let Err(error) = added {
         raise_from_raw(move || error.error);
@@ -504,7 +651,17 @@ crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(bigint, timestamptz, timestamptz, text)`.
     fn crm_bgnbd_fit_purchases_bigint_trans / pg_finfo_crm_bgnbd_fit_purchases_bigint_trans (fcinfo) {
         // SAFETY: sql/clv.sql declares argument 1 a bigint, which `bigint_customer` reads.
-        unsafe { purchases_add(fcinfo, KeyKind::BigInt, bigint_customer) }
+        unsafe { purchases_add(fcinfo, KeyKind::BigInt, bigint_customer, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(bigint, timestamptz, timestamptz, text, double
+    /// precision)`, the penalized form.
+    fn crm_bgnbd_fit_purchases_bigint_penalized_trans / pg_finfo_crm_bgnbd_fit_purchases_bigint_penalized_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `bigint_customer` reads, and argument 5
+        // the double precision penalizer.
+        unsafe { purchases_add(fcinfo, KeyKind::BigInt, bigint_customer, Some(5)) }
     }
 }
 
@@ -512,7 +669,17 @@ crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(text, timestamptz, timestamptz, text)`.
     fn crm_bgnbd_fit_purchases_text_trans / pg_finfo_crm_bgnbd_fit_purchases_text_trans (fcinfo) {
         // SAFETY: sql/clv.sql declares argument 1 a text, which `text_customer` reads.
-        unsafe { purchases_add(fcinfo, KeyKind::Text, text_customer) }
+        unsafe { purchases_add(fcinfo, KeyKind::Text, text_customer, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(text, timestamptz, timestamptz, text, double
+    /// precision)`, the penalized form.
+    fn crm_bgnbd_fit_purchases_text_penalized_trans / pg_finfo_crm_bgnbd_fit_purchases_text_penalized_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares argument 1 a text, which `text_customer` reads, and argument 5
+        // the double precision penalizer.
+        unsafe { purchases_add(fcinfo, KeyKind::Text, text_customer, Some(5)) }
     }
 }
 
@@ -520,7 +687,17 @@ crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(uuid, timestamptz, timestamptz, text)`.
     fn crm_bgnbd_fit_purchases_uuid_trans / pg_finfo_crm_bgnbd_fit_purchases_uuid_trans (fcinfo) {
         // SAFETY: sql/clv.sql declares argument 1 a uuid, which `uuid_customer` reads.
-        unsafe { purchases_add(fcinfo, KeyKind::Uuid, uuid_customer) }
+        unsafe { purchases_add(fcinfo, KeyKind::Uuid, uuid_customer, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.bgnbd_fit(uuid, timestamptz, timestamptz, text, double
+    /// precision)`, the penalized form.
+    fn crm_bgnbd_fit_purchases_uuid_penalized_trans / pg_finfo_crm_bgnbd_fit_purchases_uuid_penalized_trans (fcinfo) {
+        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `uuid_customer` reads, and argument 5
+        // the double precision penalizer.
+        unsafe { purchases_add(fcinfo, KeyKind::Uuid, uuid_customer, Some(5)) }
     }
 }
 
@@ -786,6 +963,95 @@ fn sbg_customers(model: sbg_model) -> i64 {
     bigint("crm.customers", model.0.customers())
 }
 
+/// The row of `crm.fit_diagnostics`: converged, iterations, gradient norm, log-likelihood,
+/// customers and penalizer of a fit; NULLs (and 0 customers) for a model built from parameters.
+type FitDiagnosticsRow = (
+    Option<bool>,
+    Option<i32>,
+    Option<f64>,
+    Option<f64>,
+    i64,
+    Option<f64>,
+);
+
+fn fit_diagnostics_row(fit: Option<FitInfo>) -> FitDiagnosticsRow {
+    const FUNCTION: &str = "crm.fit_diagnostics";
+    let Some(fit) = fit else {
+        return (None, None, None, None, 0, None);
+    };
+    let iterations = i32::try_from(fit.iterations).unwrap_or_else(|_| {
+        raise(MetricError::OutOfRange(format!(
+            "{FUNCTION}: iterations {} is out of range for integer",
+            fit.iterations
+        )))
+    });
+    (
+        Some(fit.converged),
+        Some(iterations),
+        Some(fit.gradient_norm),
+        Some(fit.log_likelihood),
+        bigint(FUNCTION, fit.customers),
+        Some(fit.penalizer),
+    )
+}
+
+/// Fit diagnostics of a BG/NBD model.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "fit_diagnostics")]
+fn bgnbd_fit_diagnostics(
+    model: bgnbd_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(converged, Option<bool>),
+        name!(iterations, Option<i32>),
+        name!(gradient_norm, Option<f64>),
+        name!(log_likelihood, Option<f64>),
+        name!(customers, i64),
+        name!(penalizer, Option<f64>),
+    ),
+> {
+    TableIterator::once(fit_diagnostics_row(model.0.fit))
+}
+
+/// Fit diagnostics of a Gamma-Gamma model.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "fit_diagnostics")]
+fn gamma_gamma_fit_diagnostics(
+    model: gamma_gamma_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(converged, Option<bool>),
+        name!(iterations, Option<i32>),
+        name!(gradient_norm, Option<f64>),
+        name!(log_likelihood, Option<f64>),
+        name!(customers, i64),
+        name!(penalizer, Option<f64>),
+    ),
+> {
+    TableIterator::once(fit_diagnostics_row(model.0.fit))
+}
+
+/// Fit diagnostics of an sBG model.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "fit_diagnostics")]
+fn sbg_fit_diagnostics(
+    model: sbg_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(converged, Option<bool>),
+        name!(iterations, Option<i32>),
+        name!(gradient_norm, Option<f64>),
+        name!(log_likelihood, Option<f64>),
+        name!(customers, i64),
+        name!(penalizer, Option<f64>),
+    ),
+> {
+    TableIterator::once(fit_diagnostics_row(model.0.fit))
+}
+
 /// E[X(t)]: expected purchases of a new customer within `horizon` time units.
 #[pg_extern(immutable, parallel_safe, strict, name = "expected_purchases")]
 fn bgnbd_expected_purchases(model: bgnbd_model, horizon: f64) -> f64 {
@@ -1023,6 +1289,9 @@ extension_sql_file!(
         bgnbd_customers,
         gamma_gamma_customers,
         sbg_customers,
+        bgnbd_fit_diagnostics,
+        gamma_gamma_fit_diagnostics,
+        sbg_fit_diagnostics,
         bgnbd_expected_purchases,
         bgnbd_conditional_expected_purchases,
         bgnbd_expected_purchases_interval,

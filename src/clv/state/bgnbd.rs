@@ -2,12 +2,12 @@
 //! customer buys at Poisson rate λ ~ Gamma(r, α); after each purchase they drop out with
 //! probability p ~ Beta(a, b). Data per customer: x repeat purchases, recency t_x (time of the
 //! last one since the first purchase) and age T, in one time unit.
-use super::optimize::{minimize, Objective};
+use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp};
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, positive_parameter,
-    text_parameter, ClvError, ClvResult, FitInfo, FitText,
+    text_parameter, ClvError, ClvResult, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -15,7 +15,8 @@ use crate::common::interrupt::checked;
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.bgnbd_model";
-const FORMAT_VERSION: u8 = 1;
+/// The fit with a penalizer, shown in the hint of a fit that does not converge.
+pub const PENALIZED_CALL: &str = "crm.bgnbd_fit(frequency, recency, t, 0.001)";
 
 /// Checks one customer's `(frequency, recency, T)` and returns the merge key of the row
 /// (recency is irrelevant, and set to 0, when there are no repeat purchases).
@@ -220,7 +221,8 @@ pub struct BgNbdModel {
     pub fit: Option<FitInfo>,
 }
 
-/// Maximum-likelihood fit over merged rows; `None` when there are no rows.
+/// Maximum-likelihood fit over merged rows (penalized with the rows' penalizer, α measured
+/// against the oldest customer's age as lifetimes does); `None` when there are no rows.
 pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<BgNbdModel>> {
     if rows.customers() == 0 {
         return Ok(None);
@@ -248,8 +250,25 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<BgNbdModel>>
         .sum::<f64>()
         / problem.total_weight;
     let start = [0.0, mean_age.max(1e-3).ln(), 0.0, 0.0];
-    let minimum = minimize(&problem, start)
-        .map_err(|failure| fit_failure(function, &["r", "alpha", "a", "b"], failure))?;
+    // lifetimes fits in a time scale where the oldest customer's age is 1: its penalty on α is
+    // on α / max T (which also makes it independent of the time unit).
+    let oldest = problem
+        .ages
+        .last()
+        .copied()
+        .filter(|age| *age > 0.0)
+        .unwrap_or(1.0);
+    let penalized = Penalized {
+        objective: &problem,
+        penalizer: rows.penalizer(),
+        scales: [1.0, oldest, 1.0, 1.0],
+    };
+    let names = ["r", "alpha", "a", "b"];
+    let minimum = minimize(&penalized, start)
+        .map_err(|failure| fit_failure(function, &names, PENALIZED_CALL, failure))?;
+    let log_likelihood = problem
+        .value_and_gradient(&minimum.point)
+        .map_or(f64::NAN, |(value, _)| -value * problem.total_weight);
     let [r, alpha, a, b] = minimum.point.map(f64::exp);
     check_estimate(
         function,
@@ -266,11 +285,13 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<BgNbdModel>>
         a,
         b,
         fit: Some(FitInfo {
-            log_likelihood: -minimum.value * problem.total_weight,
+            log_likelihood,
             customers: rows.customers(),
             distinct_rows: rows.len() as u64,
             iterations: minimum.iterations,
             gradient_norm: minimum.gradient_norm,
+            converged: true,
+            penalizer: rows.penalizer(),
         }),
     }))
 }
@@ -398,19 +419,20 @@ impl BgNbdModel {
 
     /// Version byte, the four parameters, then the optional fit diagnostics.
     pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(FORMAT_VERSION);
+        let mut writer = Writer::with_version(MODEL_VERSION);
         writer.f64(self.r).f64(self.alpha).f64(self.a).f64(self.b);
         FitInfo::encode(self.fit, &mut writer);
         writer.finish()
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, MODEL_TYPE)?;
+        let (mut reader, version) =
+            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=MODEL_VERSION, MODEL_TYPE)?;
         let r = binary_parameter(MODEL_TYPE, &mut reader)?;
         let alpha = binary_parameter(MODEL_TYPE, &mut reader)?;
         let a = binary_parameter(MODEL_TYPE, &mut reader)?;
         let b = binary_parameter(MODEL_TYPE, &mut reader)?;
-        let fit = FitInfo::decode(MODEL_TYPE, &mut reader)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version)?;
         reader.finish()?;
         Ok(BgNbdModel {
             r,

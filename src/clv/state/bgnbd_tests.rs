@@ -217,14 +217,19 @@ fn text_and_binary_forms_round_trip() {
 fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
     let model = fit(F, &cdnow_rows()).unwrap().unwrap();
     let bytes = model.encode();
-    // Version, four parameters, the fit flag, then the log-likelihood; the gradient norm last.
+    // Version, four parameters, the fit flag, then the log-likelihood; the gradient norm, the
+    // converged byte and the penalizer last.
     let log_likelihood = 1 + 4 * 8 + 1;
-    let gradient_norm = bytes.len() - 8;
+    let gradient_norm = bytes.len() - 17;
+    let penalizer = bytes.len() - 8;
     for (at, value) in [
         (log_likelihood, f64::NAN),
         (log_likelihood, f64::NEG_INFINITY),
         (gradient_norm, -1.0),
         (gradient_norm, f64::INFINITY),
+        (penalizer, -1.0),
+        (penalizer, -0.0),
+        (penalizer, f64::NAN),
     ] {
         let mut forged = bytes.clone();
         forged[at..at + 8].copy_from_slice(&value.to_le_bytes());
@@ -236,7 +241,10 @@ fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
             "{value} at {at}"
         );
     }
-    let mut writer = Writer::with_version(FORMAT_VERSION);
+    let mut converged = bytes.clone();
+    converged[gradient_norm + 8] = 2;
+    assert!(BgNbdModel::decode(&converged).is_err());
+    let mut writer = Writer::with_version(crate::clv::state::FIRST_MODEL_VERSION);
     writer.f64(1.0).f64(1.0).f64(1.0).f64(1.0);
     writer
         .u8(1)
@@ -366,4 +374,200 @@ fn interval_horizons_match_horizons_in_units() {
         model.expected_purchases(F, year).unwrap(),
         model.expected_purchases(F, 365.25 / 7.0).unwrap()
     );
+}
+
+fn penalized(rows: &WeightedRows, penalizer: f64) -> WeightedRows {
+    let mut rows = rows.clone();
+    rows.set_penalizer(F, penalizer).unwrap();
+    rows
+}
+
+#[test]
+fn penalized_cdnow_fit_matches_lifetimes() {
+    let rows = penalized(&cdnow_rows(), 0.01);
+    let model = fit(F, &rows).unwrap().unwrap();
+    // lifetimes 0.11.3, BetaGeoFitter(penalizer_coef=0.01) on the same customers (recency and
+    // T in days / 7): r 0.242942, α 4.432506, a 0.285643, b 0.658459.
+    for (found, lifetimes) in [
+        (model.r, 0.242_942_002_721_592_86),
+        (model.alpha, 4.432_506_424_475_03),
+        (model.a, 0.285_642_801_315_569_46),
+        (model.b, 0.658_459_386_101_183),
+    ] {
+        assert!(
+            (found / lifetimes - 1.0).abs() < 1e-3,
+            "{found} vs {lifetimes}: {model:?}"
+        );
+    }
+    let info = model.fit.unwrap();
+    assert_eq!((info.penalizer, info.converged), (0.01, true));
+    // The log-likelihood reported is the data's, without the penalty: below the unpenalized
+    // maximum (−9582.43), and equal to the customers' sum at the estimate.
+    let direct: f64 = cdnow_sample()
+        .iter()
+        .map(|c| customer_log_likelihood(&model, c.frequency, c.recency, c.age))
+        .sum();
+    assert!(
+        (info.log_likelihood - direct).abs() < 1e-6 * direct.abs(),
+        "{info:?} {direct}"
+    );
+    assert!(info.log_likelihood < -9582.43);
+    // lifetimes' objective (mean negative log-likelihood + penalty, in its time scale, which
+    // shifts the log-likelihood by a constant) is 0.2621023 here and 0.2503499 at the plain
+    // fit: the penalized optimum is 0.0117523 above the plain one, here too.
+    let scaled_alpha = model.alpha / cdnow_sample().iter().map(|c| c.age).fold(0.0, f64::max);
+    let objective = -info.log_likelihood / 2357.0
+        + 0.01 * (model.r.powi(2) + scaled_alpha.powi(2) + model.a.powi(2) + model.b.powi(2));
+    let plain = -fit(F, &cdnow_rows())
+        .unwrap()
+        .unwrap()
+        .fit
+        .unwrap()
+        .log_likelihood
+        / 2357.0;
+    let above = objective - plain;
+    assert!(
+        (above - (0.262_102_270_377_716_6 - 0.250_349_921_940_422_1)).abs() < 1e-7,
+        "{above}"
+    );
+    // Penalizer 0 is the plain fit.
+    assert_eq!(
+        fit(F, &penalized(&cdnow_rows(), 0.0)).unwrap(),
+        fit(F, &cdnow_rows()).unwrap()
+    );
+}
+
+#[test]
+fn penalized_gradient_matches_finite_differences() {
+    let problem = Problem::new(&cdnow_rows());
+    let objective = Penalized {
+        objective: &problem,
+        penalizer: 0.05,
+        scales: [1.0, 38.86, 1.0, 1.0],
+    };
+    let point = [0.3f64.ln(), 5.0f64.ln(), 0.7f64.ln(), 2.0f64.ln()];
+    let (value, gradient) = objective.value_and_gradient(&point).unwrap();
+    let (plain, _) = problem.value_and_gradient(&point).unwrap();
+    let penalty = 0.05 * (0.09 + (5.0f64 / 38.86).powi(2) + 0.49 + 4.0);
+    assert!((value - plain - penalty).abs() < 1e-12);
+    for index in 0..4 {
+        let (mut up, mut down) = (point, point);
+        up[index] += 1e-6;
+        down[index] -= 1e-6;
+        let numeric = (objective.value_and_gradient(&up).unwrap().0
+            - objective.value_and_gradient(&down).unwrap().0)
+            / 2e-6;
+        assert!(
+            (numeric - gradient[index]).abs() < 1e-7,
+            "{index}: {numeric} {}",
+            gradient[index]
+        );
+    }
+}
+
+fn rows_of(customers: &[(i32, f64, f64)]) -> WeightedRows {
+    let mut rows = WeightedRows::default();
+    for &(frequency, recency, age) in customers {
+        rows.add(F, customer_key(F, frequency, recency, age).unwrap(), 1)
+            .unwrap();
+    }
+    rows
+}
+
+fn assert_no_convergence(error: ClvError, within: &str) {
+    match &error.error {
+        MetricError::InvalidParameter(message) => {
+            assert!(
+                message.starts_with("crm.test: the fit did not converge within "),
+                "{message}"
+            );
+            assert!(message.contains(&format!("{within} (")), "{message}");
+            assert!(message.contains("gradient norm "), "{message}");
+            assert!(message.contains("last parameters r = "), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let hint = error.hint.unwrap();
+    assert!(
+        hint.starts_with(
+            "Try a penalized fit, the penalizer as the last argument: crm.bgnbd_fit(frequency, recency, t, 0.001)"
+        ),
+        "{hint}"
+    );
+}
+
+#[test]
+fn a_fit_without_a_stationary_point_suggests_a_penalizer() {
+    // Two buyers of two repeat purchases, one early and one recent, and a one-off buyer: the
+    // likelihood rises forever along a ridge of ever larger a and b.
+    let rows = rows_of(&[(2, 1.0, 10.0), (2, 9.0, 10.0), (0, 0.0, 10.0)]);
+    assert_no_convergence(fit(F, &rows).unwrap_err(), "the iteration budget");
+    // A penalizer gives it a maximum.
+    let model = fit(F, &penalized(&rows, 0.001)).unwrap().unwrap();
+    assert!(model.a < 10.0 && model.b < 10.0, "{model:?}");
+}
+
+#[test]
+fn a_slow_fit_without_a_stationary_point_stops_after_a_second() {
+    // The ridge above over 60,000 distinct customers: each step costs milliseconds, so the
+    // iteration limits alone would take minutes; the time budget stops it after a second (or
+    // 200 evaluations, in a slow test build).
+    let customers: Vec<(i32, f64, f64)> = (0..20_000)
+        .flat_map(|index| {
+            let age = 10.0 + f64::from(index) * 1e-4;
+            [(2, 1.0, age), (2, age - 1.0, age), (0, 0.0, age)]
+        })
+        .collect();
+    let rows = rows_of(&customers);
+    let started = std::time::Instant::now();
+    let error = fit(F, &rows).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed < std::time::Duration::from_secs(4), "{elapsed:?}");
+    assert_no_convergence(error, " s of optimizer time");
+    assert!(fit(F, &penalized(&rows, 0.001)).unwrap().is_some());
+}
+
+#[test]
+fn models_of_the_first_forms_still_read() {
+    // A fitted model as 0.2.0 wrote it: version 1, no converged flag nor penalizer.
+    let mut writer = Writer::with_version(crate::clv::state::FIRST_MODEL_VERSION);
+    writer.f64(0.243).f64(4.414).f64(0.793).f64(2.426);
+    writer
+        .u8(1)
+        .f64(-9582.43)
+        .u64(2357)
+        .u64(1000)
+        .u64(24)
+        .f64(1e-10);
+    let old = BgNbdModel::decode(&writer.finish()).unwrap();
+    let info = old.fit.unwrap();
+    assert_eq!((info.converged, info.penalizer), (true, 0.0));
+    assert_eq!((info.customers, info.iterations), (2357, 24));
+    // ... and its text form.
+    let text = r#"{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":{"log_likelihood":-9582.43,"customers":2357,"distinct_rows":1000,"iterations":24,"gradient_norm":1e-10}}"#;
+    assert_eq!(BgNbdModel::from_text(text).unwrap(), old);
+    // Written again, in the current forms, with the defaults spelled out.
+    assert_eq!(
+        old.to_text(),
+        r#"{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":{"log_likelihood":-9582.43,"customers":2357,"distinct_rows":1000,"iterations":24,"gradient_norm":1e-10,"converged":true,"penalizer":0.0}}"#
+    );
+    assert_eq!(BgNbdModel::decode(&old.encode()).unwrap(), old);
+    assert_eq!(old.encode()[0], crate::clv::state::MODEL_VERSION);
+    // A penalized fit keeps its penalizer in both forms.
+    let model = fit(F, &penalized(&cdnow_rows(), 0.01)).unwrap().unwrap();
+    assert!(
+        model
+            .to_text()
+            .ends_with(r#""converged":true,"penalizer":0.01}}"#),
+        "{}",
+        model.to_text()
+    );
+    assert_eq!(BgNbdModel::from_text(&model.to_text()).unwrap(), model);
+    assert_eq!(BgNbdModel::decode(&model.encode()).unwrap(), model);
+    // A negative penalizer is not a fit diagnostic.
+    let negative = text.replace("1e-10}", r#"1e-10,"penalizer":-1}"#);
+    assert!(matches!(
+        BgNbdModel::from_text(&negative),
+        Err(MetricError::InvalidText(_))
+    ));
 }

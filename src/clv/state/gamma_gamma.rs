@@ -3,13 +3,13 @@
 //! transaction is Gamma(p, ν) around their mean, ν ~ Gamma(q, v) across customers; fitted on
 //! repeat buyers' frequency x and mean spend m_x. Also the discounted CLV over BG/NBD.
 use super::bgnbd::BgNbdModel;
-use super::optimize::{minimize, Objective};
+use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, ln_gamma};
 use super::{
     binary_parameter, check_estimate, check_identifiable, days_per_unit, fit_failure,
     interval_months, invalid, positive_parameter, text_parameter, ClvResult, FitInfo, FitText,
-    DAYS_PER_MONTH,
+    DAYS_PER_MONTH, FIRST_MODEL_VERSION, MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -17,7 +17,8 @@ use crate::common::interrupt::{self, checked};
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.gamma_gamma_model";
-const FORMAT_VERSION: u8 = 1;
+/// The fit with a penalizer, shown in the hint of a fit that does not converge.
+pub const PENALIZED_CALL: &str = "crm.gamma_gamma_fit(frequency, monetary_value, 0.001)";
 
 /// Checks one customer's `(frequency, mean spend)`: `None` for customers without repeat
 /// purchases (ignored by the fit), else the merge key.
@@ -131,7 +132,8 @@ pub struct GammaGammaModel {
     pub fit: Option<FitInfo>,
 }
 
-/// Maximum-likelihood fit over merged repeat-buyer rows; `None` when there are none.
+/// Maximum-likelihood fit over merged repeat-buyer rows, penalized with the rows' penalizer
+/// (on p, q and v as they are, as lifetimes does); `None` when there are none.
 pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<GammaGammaModel>> {
     if rows.customers() == 0 {
         return Ok(None);
@@ -139,8 +141,16 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<GammaGammaMo
     check_identifiable(function, rows.len())?;
     let problem = Problem::new(rows);
     let start = [0.0, 2f64.ln(), problem.mean_spend.ln()];
-    let minimum = minimize(&problem, start)
-        .map_err(|failure| fit_failure(function, &["p", "q", "v"], failure))?;
+    let penalized = Penalized {
+        objective: &problem,
+        penalizer: rows.penalizer(),
+        scales: [1.0; 3],
+    };
+    let minimum = minimize(&penalized, start)
+        .map_err(|failure| fit_failure(function, &["p", "q", "v"], PENALIZED_CALL, failure))?;
+    let log_likelihood = problem
+        .value_and_gradient(&minimum.point)
+        .map_or(f64::NAN, |(value, _)| -value * problem.total_weight);
     let [p, q, v] = minimum.point.map(f64::exp);
     check_estimate(
         function,
@@ -151,11 +161,13 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<GammaGammaMo
         q,
         v,
         fit: Some(FitInfo {
-            log_likelihood: -minimum.value * problem.total_weight,
+            log_likelihood,
             customers: rows.customers(),
             distinct_rows: rows.len() as u64,
             iterations: minimum.iterations,
             gradient_norm: minimum.gradient_norm,
+            converged: true,
+            penalizer: rows.penalizer(),
         }),
     }))
 }
@@ -209,18 +221,19 @@ impl GammaGammaModel {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(FORMAT_VERSION);
+        let mut writer = Writer::with_version(MODEL_VERSION);
         writer.f64(self.p).f64(self.q).f64(self.v);
         FitInfo::encode(self.fit, &mut writer);
         writer.finish()
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, MODEL_TYPE)?;
+        let (mut reader, version) =
+            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=MODEL_VERSION, MODEL_TYPE)?;
         let p = binary_parameter(MODEL_TYPE, &mut reader)?;
         let q = binary_parameter(MODEL_TYPE, &mut reader)?;
         let v = binary_parameter(MODEL_TYPE, &mut reader)?;
-        let fit = FitInfo::decode(MODEL_TYPE, &mut reader)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version)?;
         reader.finish()?;
         Ok(GammaGammaModel { p, q, v, fit })
     }
@@ -424,6 +437,29 @@ mod tests {
         assert!((model.v - 15.443_521).abs() < 3e-3);
         assert_eq!(GammaGammaModel::from_text(&model.to_text()).unwrap(), model);
         assert_eq!(GammaGammaModel::decode(&model.encode()).unwrap(), model);
+    }
+
+    #[test]
+    fn penalized_cdnow_fit_matches_lifetimes() {
+        let mut rows = cdnow_rows();
+        rows.set_penalizer(F, 0.01).unwrap();
+        let model = fit(F, &rows).unwrap().unwrap();
+        // lifetimes 0.11.3, GammaGammaFitter(penalizer_coef=0.01) on the same repeat buyers:
+        // p 4.109223, q 0.968393, v 3.780768 (the penalty on v is in money units).
+        for (found, lifetimes) in [
+            (model.p, 4.109_222_930_968_789),
+            (model.q, 0.968_392_757_667_921_7),
+            (model.v, 3.780_768_070_123_650_6),
+        ] {
+            assert!(
+                (found / lifetimes - 1.0).abs() < 1e-3,
+                "{found} vs {lifetimes}: {model:?}"
+            );
+        }
+        let info = model.fit.unwrap();
+        assert_eq!((info.penalizer, info.converged), (0.01, true));
+        assert_eq!(GammaGammaModel::decode(&model.encode()).unwrap(), model);
+        assert_eq!(GammaGammaModel::from_text(&model.to_text()).unwrap(), model);
     }
 
     #[test]

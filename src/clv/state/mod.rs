@@ -138,7 +138,8 @@ pub fn positive_parameter(function: &str, name: &str, value: f64) -> ClvResult<f
 /// Fit diagnostics kept in a fitted model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitInfo {
-    /// Log-likelihood at the estimate (sum over customers, weights included).
+    /// Log-likelihood at the estimate (sum over customers, weights included; without the
+    /// penalty).
     pub log_likelihood: f64,
     /// Customers (total weight) the model was fitted on.
     pub customers: u64,
@@ -146,8 +147,48 @@ pub struct FitInfo {
     pub distinct_rows: u64,
     /// Optimizer iterations.
     pub iterations: u32,
-    /// Largest gradient component (per customer, in log-parameters) at the estimate.
+    /// Largest gradient component (per customer, in log-parameters) of the minimized objective
+    /// (penalty included) at the estimate.
     pub gradient_norm: f64,
+    /// Whether the optimizer reached a stationary point: true for every model a fit returns (a
+    /// fit that does not converge is an error), and for models stored before it was recorded.
+    pub converged: bool,
+    /// The penalizer of the fit (0: plain maximum likelihood, also for models stored before it
+    /// was recorded).
+    pub penalizer: f64,
+}
+
+/// Validates a fit's `penalizer` argument: finite and non-negative, else 22023.
+pub fn checked_penalizer(function: &str, penalizer: f64) -> Result<f64, MetricError> {
+    if penalizer.is_finite() && penalizer >= 0.0 {
+        // -0.0 is 0.
+        Ok(penalizer + 0.0)
+    } else {
+        Err(MetricError::InvalidParameter(format!(
+            "{function}: penalizer {penalizer} must be finite and non-negative"
+        )))
+    }
+}
+
+/// Keeps the penalizer of a group: the first one given is `held`; a different one later is
+/// 22023 naming both (`whence` says where the first came from).
+pub fn agree_penalizer(
+    function: &str,
+    held: &mut Option<f64>,
+    penalizer: f64,
+    whence: &str,
+) -> Result<(), MetricError> {
+    match *held {
+        None => {
+            *held = Some(penalizer);
+            Ok(())
+        }
+        Some(known) if known.to_bits() == penalizer.to_bits() => Ok(()),
+        Some(known) => Err(MetricError::InvalidParameter(format!(
+            "{function}: penalizer {penalizer} differs from penalizer {known} of {whence}; the \
+             penalizer must be the same on every row of a fit"
+        ))),
+    }
 }
 
 /// The hint attached to every non-convergence error of a fit.
@@ -156,8 +197,15 @@ pub const FIT_HINT: &str =
 purchases, or no sign of customers leaving). Fit over more customers or a longer observation \
 window, or build the model from known parameters.";
 
-/// Maps an optimizer failure to the user's error.
-pub fn fit_failure(function: &str, names: &[&str], failure: optimize::Failure) -> ClvError {
+/// Maps an optimizer failure to the user's error. `penalized_call` shows the fit with a
+/// penalizer (e.g. `crm.bgnbd_fit(frequency, recency, t, 0.001)`), suggested when the
+/// optimizer found no stationary point.
+pub fn fit_failure(
+    function: &str,
+    names: &[&str],
+    penalized_call: &str,
+    failure: optimize::Failure,
+) -> ClvError {
     let message = match failure {
         optimize::Failure::NotFiniteAtStart => {
             format!("{function}: the log-likelihood is not finite at the starting point")
@@ -166,9 +214,35 @@ pub fn fit_failure(function: &str, names: &[&str], failure: optimize::Failure) -
             "{function}: the fit did not converge: parameter {} runs off to 0 or infinity",
             names.get(coordinate).copied().unwrap_or("?")
         ),
-        optimize::Failure::NoConvergence { gradient_norm } => format!(
-            "{function}: the fit did not converge (gradient norm {gradient_norm:.3e} after the iteration budget)"
-        ),
+        optimize::Failure::NoConvergence {
+            point,
+            gradient_norm,
+            iterations,
+            out_of_time,
+        } => {
+            let budget = match out_of_time {
+                Some(time) => format!("{:.1} s of optimizer time", time.as_secs_f64()),
+                None => "the iteration budget".to_string(),
+            };
+            let last = names
+                .iter()
+                .zip(&point)
+                .map(|(name, coordinate)| format!("{name} = {:.6e}", coordinate.exp()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return ClvError::invalid_with_hint(
+                format!(
+                    "{function}: the fit did not converge within {budget} ({iterations} \
+                     iterations, gradient norm {gradient_norm:.3e}; last parameters {last})"
+                ),
+                &format!(
+                    "Try a penalized fit, the penalizer as the last argument: {penalized_call} \
+                     (as lifetimes' penalizer_coef, it adds penalizer times the sum of the \
+                     squared parameters to the mean negative log-likelihood); raise it if the \
+                     fit still fails. {FIT_HINT}"
+                ),
+            );
+        }
     };
     ClvError::invalid_with_hint(message, FIT_HINT)
 }
@@ -236,7 +310,8 @@ pub fn text_parameter(what: &str, name: &str, value: f64) -> Result<f64, MetricE
     }
 }
 
-/// Text form of [`FitInfo`] inside a model's JSON.
+/// Text form of [`FitInfo`] inside a model's JSON. `converged` and `penalizer` were added in
+/// 0.3.0: a text without them (a model printed by 0.2.0) reads as converged, penalizer 0.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FitText {
@@ -245,7 +320,21 @@ pub struct FitText {
     pub distinct_rows: u64,
     pub iterations: u32,
     pub gradient_norm: f64,
+    #[serde(default = "converged_by_default")]
+    pub converged: bool,
+    #[serde(default)]
+    pub penalizer: f64,
 }
+
+fn converged_by_default() -> bool {
+    true
+}
+
+/// The first binary form of the models: diagnostics without `converged` and `penalizer`.
+pub const FIRST_MODEL_VERSION: u8 = 1;
+/// The binary form of the models since 0.3.0: the diagnostics end with `converged` (a byte)
+/// and `penalizer`.
+pub const MODEL_VERSION: u8 = 2;
 
 impl FitInfo {
     pub fn to_text(self) -> FitText {
@@ -255,6 +344,8 @@ impl FitInfo {
             distinct_rows: self.distinct_rows,
             iterations: self.iterations,
             gradient_norm: self.gradient_norm,
+            converged: self.converged,
+            penalizer: self.penalizer,
         }
     }
 
@@ -265,13 +356,15 @@ impl FitInfo {
             distinct_rows: text.distinct_rows,
             iterations: text.iterations,
             gradient_norm: text.gradient_norm,
+            converged: text.converged,
+            penalizer: text.penalizer,
         }
         .checked(what, MetricError::InvalidText)
     }
 
-    /// The diagnostics a fit can produce: a finite log-likelihood and a finite, non-negative
-    /// gradient norm. The text and binary readers check the same, so every value one of them
-    /// accepts is written and read back by the other.
+    /// The diagnostics a fit can produce: a finite log-likelihood, a finite, non-negative
+    /// gradient norm and penalizer. The text and binary readers check the same, so every value
+    /// one of them accepts is written and read back by the other.
     fn checked(self, what: &str, error: fn(String) -> MetricError) -> Result<Self, MetricError> {
         if !self.log_likelihood.is_finite()
             || !self.gradient_norm.is_finite()
@@ -279,6 +372,13 @@ impl FitInfo {
         {
             return Err(error(format!(
                 "{what}: fit diagnostics must be finite, with a non-negative gradient norm"
+            )));
+        }
+        // -0.0 too: one binary form per value.
+        if !self.penalizer.is_finite() || self.penalizer.is_sign_negative() {
+            return Err(error(format!(
+                "{what}: penalizer {} must be finite and non-negative",
+                self.penalizer
             )));
         }
         let bigint = i64::MAX as u64;
@@ -291,7 +391,7 @@ impl FitInfo {
         Ok(self)
     }
 
-    /// Appends the optional diagnostics to a model's binary form.
+    /// Appends the optional diagnostics to a model's binary form ([`MODEL_VERSION`]).
     pub fn encode(fit: Option<FitInfo>, writer: &mut crate::common::codec::Writer) {
         match fit {
             None => {
@@ -304,39 +404,52 @@ impl FitInfo {
                     .u64(fit.customers)
                     .u64(fit.distinct_rows)
                     .u64(u64::from(fit.iterations))
-                    .f64(fit.gradient_norm);
+                    .f64(fit.gradient_norm)
+                    .u8(u8::from(fit.converged))
+                    .f64(fit.penalizer);
             }
         }
     }
 
-    /// Reads what [`FitInfo::encode`] wrote.
+    /// Reads what [`FitInfo::encode`] wrote, or the diagnostics of a [`FIRST_MODEL_VERSION`]
+    /// form (converged, penalizer 0).
     pub fn decode(
         what: &str,
         reader: &mut crate::common::codec::Reader,
+        version: u8,
     ) -> Result<Option<FitInfo>, MetricError> {
+        let malformed = || MetricError::InvalidBinary(format!("{what}: malformed fit diagnostics"));
         match reader.u8()? {
             0 => Ok(None),
             1 => {
                 let log_likelihood = reader.f64()?;
                 let customers = reader.u64()?;
                 let distinct_rows = reader.u64()?;
-                let iterations = u32::try_from(reader.u64()?).map_err(|_| {
-                    MetricError::InvalidBinary(format!("{what}: malformed fit diagnostics"))
-                })?;
+                let iterations = u32::try_from(reader.u64()?).map_err(|_| malformed())?;
                 let gradient_norm = reader.f64()?;
+                let (converged, penalizer) = if version == FIRST_MODEL_VERSION {
+                    (true, 0.0)
+                } else {
+                    let converged = match reader.u8()? {
+                        0 => false,
+                        1 => true,
+                        _ => return Err(malformed()),
+                    };
+                    (converged, reader.f64()?)
+                };
                 FitInfo {
                     log_likelihood,
                     customers,
                     distinct_rows,
                     iterations,
                     gradient_norm,
+                    converged,
+                    penalizer,
                 }
                 .checked(what, MetricError::InvalidBinary)
                 .map(Some)
             }
-            _ => Err(MetricError::InvalidBinary(format!(
-                "{what}: malformed fit diagnostics"
-            ))),
+            _ => Err(malformed()),
         }
     }
 }

@@ -5,8 +5,13 @@
 //! objective comes with an analytic gradient, and what matters is the behaviour at the edges
 //! (non-finite trial points are stepped back from, parameters running off to 0 or infinity are
 //! reported as non-convergence); `argmin` would add a large dependency tree for ~150 lines.
+//!
+//! Every minimization has two limits: the iteration counts below and a [`Budget`] of wall
+//! clock, so a fit that does not converge fails within about a second (longer only for data so
+//! large that a single evaluation of the objective takes milliseconds).
 
 use crate::common::interrupt;
+use std::time::{Duration, Instant};
 
 /// An objective: value and gradient at `point`; `None` where it is not finite.
 pub trait Objective<const N: usize> {
@@ -23,14 +28,64 @@ pub struct Minimum<const N: usize> {
 }
 
 /// Why a minimization failed.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Failure {
     /// The objective is not finite at the starting point.
     NotFiniteAtStart,
     /// A coordinate left [-`BOUND`, `BOUND`]: a parameter tends to 0 or infinity.
     Unbounded { coordinate: usize },
-    /// No stationary point within the iteration budget.
-    NoConvergence { gradient_norm: f64 },
+    /// No stationary point within the iteration or time budget: the last point (coordinates,
+    /// i.e. log-parameters), its gradient norm and the iterations made.
+    NoConvergence {
+        point: Vec<f64>,
+        gradient_norm: f64,
+        iterations: u32,
+        /// The time budget that ran out (`None`: the iteration limits ended the search).
+        out_of_time: Option<Duration>,
+    },
+}
+
+/// Wall-clock time one minimization (BFGS, the Nelder–Mead restart and BFGS again) may take:
+/// `time`, or the time of `evaluations` evaluations of the objective (timed at the starting
+/// point) when that is longer, so that a fit over millions of distinct rows, which needs a few
+/// dozen evaluations of a hundred milliseconds each, is not cut short.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub time: Duration,
+    pub evaluations: u32,
+}
+
+/// The budget of every fit: 1 s, or 200 evaluations of the objective.
+pub const BUDGET: Budget = Budget {
+    time: Duration::from_secs(1),
+    evaluations: 200,
+};
+
+/// The objective plus `penalizer`·Σ (parameterᵢ/scaleᵢ)², parameterᵢ = e^coordinateᵢ: the L2
+/// penalty of lifetimes' `penalizer_coef`, which pulls the parameters toward 0. A scale other
+/// than 1 penalizes a parameter in another unit (lifetimes penalizes BG/NBD's α in its time
+/// scale, where the oldest customer's age is 1).
+pub struct Penalized<'a, O, const N: usize> {
+    pub objective: &'a O,
+    pub penalizer: f64,
+    pub scales: [f64; N],
+}
+
+impl<O: Objective<N>, const N: usize> Objective<N> for Penalized<'_, O, N> {
+    fn value_and_gradient(&self, point: &[f64; N]) -> Option<(f64, [f64; N])> {
+        let (mut value, mut gradient) = self.objective.value_and_gradient(point)?;
+        if self.penalizer == 0.0 {
+            return Some((value, gradient));
+        }
+        for index in 0..N {
+            let scaled = point[index].exp() / self.scales[index];
+            let square = scaled * scaled;
+            value += self.penalizer * square;
+            // d/dx (e^x/s)² = 2 (e^x/s)².
+            gradient[index] += 2.0 * self.penalizer * square;
+        }
+        (value.is_finite() && gradient.iter().all(|g| g.is_finite())).then_some((value, gradient))
+    }
 }
 
 /// Coordinates are logarithms: e^±40 is far outside any meaningful parameter.
@@ -58,35 +113,73 @@ fn check_bounds<const N: usize>(point: &[f64; N], bound: f64) -> Result<(), Fail
     }
 }
 
-/// Minimizes `objective` from `start`: BFGS, then (if BFGS stalls with a large gradient)
-/// Nelder–Mead from the best point followed by BFGS again.
+/// Minimizes `objective` from `start` within [`BUDGET`]: BFGS, then (if BFGS stalls with a
+/// large gradient) Nelder–Mead from the best point followed by BFGS again.
 pub fn minimize<const N: usize>(
     objective: &impl Objective<N>,
     start: [f64; N],
 ) -> Result<Minimum<N>, Failure> {
-    let minimum = search(objective, start)?;
+    minimize_within(objective, start, BUDGET)
+}
+
+/// [`minimize`] with another budget.
+pub fn minimize_within<const N: usize>(
+    objective: &impl Objective<N>,
+    start: [f64; N],
+    budget: Budget,
+) -> Result<Minimum<N>, Failure> {
+    let started = Instant::now();
+    objective
+        .value_and_gradient(&start)
+        .ok_or(Failure::NotFiniteAtStart)?;
+    let time = budget
+        .time
+        .max(started.elapsed().saturating_mul(budget.evaluations));
+    let deadline = Deadline {
+        at: started + time,
+        time,
+    };
+    let minimum = search(objective, start, deadline)?;
     check_bounds(&minimum.point, ACCEPTED_BOUND)?;
     Ok(minimum)
+}
+
+/// When the search must end, and the time it was given.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    time: Duration,
+}
+
+impl Deadline {
+    fn passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
 }
 
 fn search<const N: usize>(
     objective: &impl Objective<N>,
     start: [f64; N],
+    deadline: Deadline,
 ) -> Result<Minimum<N>, Failure> {
-    match bfgs(objective, start)? {
+    match bfgs(objective, start, deadline, 0)? {
         Outcome::Converged(minimum) => Ok(minimum),
         Outcome::Stalled(best) => {
-            let polished = nelder_mead(objective, best.point)?;
-            match bfgs(objective, polished)? {
-                Outcome::Converged(mut minimum) => {
-                    minimum.iterations += best.iterations;
-                    Ok(minimum)
-                }
-                Outcome::Stalled(last) => Err(Failure::NoConvergence {
-                    gradient_norm: last.gradient_norm,
-                }),
+            let polished = nelder_mead(objective, best.point, deadline)?;
+            match bfgs(objective, polished, deadline, best.iterations)? {
+                Outcome::Converged(minimum) => Ok(minimum),
+                Outcome::Stalled(last) => Err(no_convergence(&last, None)),
             }
         }
+    }
+}
+
+fn no_convergence<const N: usize>(last: &Minimum<N>, out_of_time: Option<Duration>) -> Failure {
+    Failure::NoConvergence {
+        point: last.point.to_vec(),
+        gradient_norm: last.gradient_norm,
+        iterations: last.iterations,
+        out_of_time,
     }
 }
 
@@ -95,9 +188,12 @@ enum Outcome<const N: usize> {
     Stalled(Minimum<N>),
 }
 
+/// BFGS from `start`; `previous` iterations were spent before (counted in the result).
 fn bfgs<const N: usize>(
     objective: &impl Objective<N>,
     start: [f64; N],
+    deadline: Deadline,
+    previous: u32,
 ) -> Result<Outcome<N>, Failure> {
     let (mut value, mut gradient) = objective
         .value_and_gradient(&start)
@@ -108,11 +204,11 @@ fn bfgs<const N: usize>(
     for (index, row) in inverse_hessian.iter_mut().enumerate() {
         row[index] = 1.0;
     }
-    let minimum = |point, value, gradient: &[f64; N], iterations| Minimum {
+    let minimum = |point, value, gradient: &[f64; N], iterations: u32| Minimum {
         point,
         value,
         gradient_norm: max_norm(gradient),
-        iterations,
+        iterations: iterations.saturating_add(previous),
     };
     for iteration in 0..MAX_ITERATIONS {
         interrupt::check();
@@ -138,6 +234,12 @@ fn bfgs<const N: usize>(
         // At most 2 units (a factor e^2) per coordinate per step.
         let longest = max_norm(&direction);
         let mut step = if longest > 2.0 { 2.0 / longest } else { 1.0 };
+        if deadline.passed() {
+            return Err(no_convergence(
+                &minimum(point, value, &gradient, iteration),
+                Some(deadline.time),
+            ));
+        }
         let mut accepted = None;
         for _ in 0..60 {
             let mut trial = point;
@@ -226,10 +328,12 @@ fn update_inverse_hessian<const N: usize>(
     }
 }
 
-/// A derivative-free search from `start`; returns the best vertex.
+/// A derivative-free search from `start`; returns the best vertex (when time runs out, the best
+/// so far: the BFGS that follows reports it).
 fn nelder_mead<const N: usize>(
     objective: &impl Objective<N>,
     start: [f64; N],
+    deadline: Deadline,
 ) -> Result<[f64; N], Failure> {
     let value_of = |point: &[f64; N]| {
         objective
@@ -246,6 +350,9 @@ fn nelder_mead<const N: usize>(
     for _ in 0..2000 * N {
         interrupt::check();
         simplex.sort_by(|left, right| left.1.total_cmp(&right.1));
+        if deadline.passed() {
+            break;
+        }
         let (best, worst) = (simplex[0].1, simplex[N].1);
         if (worst - best).abs() <= 1e-15 * best.abs().max(1e-300) {
             break;
@@ -337,6 +444,113 @@ mod tests {
             minimize(&Runaway, [1.0]),
             Err(Failure::Unbounded { .. }) | Err(Failure::NoConvergence { .. })
         ));
+    }
+
+    /// Rosenbrock at 2 ms an evaluation: far more than a 20 ms budget allows.
+    struct SlowRosenbrock;
+    impl Objective<2> for SlowRosenbrock {
+        fn value_and_gradient(&self, point: &[f64; 2]) -> Option<(f64, [f64; 2])> {
+            std::thread::sleep(Duration::from_millis(2));
+            Rosenbrock.value_and_gradient(point)
+        }
+    }
+
+    #[test]
+    fn stops_when_the_time_budget_is_spent() {
+        let started = Instant::now();
+        let budget = Budget {
+            time: Duration::from_millis(20),
+            evaluations: 1,
+        };
+        let failure = minimize_within(&SlowRosenbrock, [-1.2, 1.0], budget).unwrap_err();
+        // The budget, plus at most one line search of 60 evaluations.
+        assert!(
+            started.elapsed() < Duration::from_millis(400),
+            "{:?}",
+            started.elapsed()
+        );
+        match failure {
+            Failure::NoConvergence {
+                point,
+                gradient_norm,
+                out_of_time,
+                ..
+            } => {
+                assert_eq!(out_of_time, Some(Duration::from_millis(20)));
+                assert_eq!(point.len(), 2);
+                assert!(gradient_norm > 0.0 && gradient_norm.is_finite());
+            }
+            other => panic!("{other:?}"),
+        }
+        // A budget of evaluations: at least 50 of 2 ms, whatever the time given.
+        let budget = Budget {
+            time: Duration::from_millis(1),
+            evaluations: 50,
+        };
+        match minimize_within(&SlowRosenbrock, [-1.2, 1.0], budget).unwrap_err() {
+            Failure::NoConvergence {
+                out_of_time: Some(time),
+                ..
+            } => assert!(time >= Duration::from_millis(100), "{time:?}"),
+            other => panic!("{other:?}"),
+        }
+        // With time enough the same problem converges.
+        let budget = Budget {
+            time: Duration::from_secs(60),
+            evaluations: 1,
+        };
+        let minimum = minimize_within(&SlowRosenbrock, [-1.2, 1.0], budget).unwrap();
+        assert!((minimum.point[0] - 1.0).abs() < 1e-6, "{minimum:?}");
+    }
+
+    /// A smooth objective of log-coordinates: Σ (e^xᵢ − i − 1)² + x₀x₁.
+    struct Smooth;
+    impl Objective<2> for Smooth {
+        fn value_and_gradient(&self, point: &[f64; 2]) -> Option<(f64, [f64; 2])> {
+            let [x, y] = *point;
+            let value = (x.exp() - 1.0).powi(2) + (y.exp() - 2.0).powi(2) + x * y;
+            let gradient = [
+                2.0 * (x.exp() - 1.0) * x.exp() + y,
+                2.0 * (y.exp() - 2.0) * y.exp() + x,
+            ];
+            Some((value, gradient))
+        }
+    }
+
+    #[test]
+    fn penalized_gradient_matches_finite_differences() {
+        let penalized = Penalized {
+            objective: &Smooth,
+            penalizer: 0.3,
+            scales: [1.0, 4.0],
+        };
+        let point = [0.4, -0.7];
+        let (value, gradient) = penalized.value_and_gradient(&point).unwrap();
+        let (plain, _) = Smooth.value_and_gradient(&point).unwrap();
+        let penalty = 0.3 * (0.4f64.exp().powi(2) + ((-0.7f64).exp() / 4.0).powi(2));
+        assert!((value - plain - penalty).abs() < 1e-15);
+        for index in 0..2 {
+            let (mut up, mut down) = (point, point);
+            up[index] += 1e-6;
+            down[index] -= 1e-6;
+            let numeric = (penalized.value_and_gradient(&up).unwrap().0
+                - penalized.value_and_gradient(&down).unwrap().0)
+                / 2e-6;
+            assert!(
+                (numeric - gradient[index]).abs() < 1e-8,
+                "{index}: {numeric} {gradient:?}"
+            );
+        }
+        // Penalizer 0 is the objective itself.
+        let unpenalized = Penalized {
+            objective: &Smooth,
+            penalizer: 0.0,
+            scales: [1.0, 4.0],
+        };
+        assert_eq!(
+            unpenalized.value_and_gradient(&point),
+            Smooth.value_and_gradient(&point)
+        );
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct PurchaseDays {
     /// The type of the customer ids, the same on every row: `None` before the first row, and in
     /// a state of the first binary form (which did not record it) until a row or a merge sets it.
     key_kind: Option<KeyKind>,
+    /// The penalizer of the rows that gave one (`None`: none did).
+    penalizer: Option<f64>,
 }
 
 /// The list is compacted when it reaches twice its compacted length, and not below this.
@@ -47,7 +49,10 @@ const FIRST_COMPACTION: usize = 1 << 16;
 /// What the state keeps, for the `crm.max_state_memory` error.
 const WHAT: &str = "purchase days of customers, 24 bytes each";
 /// Version 2 records the customer-id type after the settings; version 1 (no type) still decodes.
+/// Version 2 is still written for a state without a penalizer, as 0.2.0 wrote it.
 const FORMAT_VERSION: u8 = 2;
+/// Version 3: version 2 followed by the penalizer, for a state that has one.
+const PENALIZED_VERSION: u8 = 3;
 /// The first binary form, without the customer-id type.
 const UNTYPED_VERSION: u8 = 1;
 /// The customer-id type byte of a state without one.
@@ -110,6 +115,21 @@ impl PurchaseDays {
         }
     }
 
+    /// Records the penalizer of a row (validated: finite, non-negative); 22023 when an earlier
+    /// row gave another.
+    pub fn set_penalizer(&mut self, function: &str, penalizer: f64) -> ClvResult<()> {
+        let penalizer = super::checked_penalizer(function, penalizer)?;
+        if self.penalizer == Some(penalizer) {
+            return Ok(());
+        }
+        Ok(super::agree_penalizer(
+            function,
+            &mut self.penalizer,
+            penalizer,
+            "an earlier row",
+        )?)
+    }
+
     fn check_settings(&mut self, function: &str, settings: Settings) -> ClvResult<()> {
         agree_settings(function, &mut self.settings, settings, "every row")
     }
@@ -154,6 +174,14 @@ impl PurchaseDays {
         if let Some(settings) = other.settings {
             self.check_settings(function, settings)?;
         }
+        if let Some(penalizer) = other.penalizer {
+            super::agree_penalizer(
+                function,
+                &mut self.penalizer,
+                penalizer,
+                "another partial state",
+            )?;
+        }
         if self.days.capacity() - self.days.len() < other.days.len() {
             self.check_growth(function, other.days.len())?;
         }
@@ -166,7 +194,7 @@ impl PurchaseDays {
 
     /// The customers' (frequency, recency, T) rows, merged; empty without purchases.
     pub fn weighted_rows(&mut self, function: &str) -> ClvResult<WeightedRows> {
-        let mut rows = WeightedRows::default();
+        let mut rows = WeightedRows::default().with_penalizer(self.penalizer);
         let Some((observation_end, unit)) = self.settings else {
             return Ok(rows);
         };
@@ -190,12 +218,19 @@ impl PurchaseDays {
         Ok(rows)
     }
 
-    /// Binary form (parallel query): version, settings, customer-id type, then the pairs as
-    /// varints.
+    /// Binary form (parallel query): version, settings, customer-id type, the penalizer
+    /// (version 3, when one was given), then the pairs as varints.
     pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(FORMAT_VERSION);
+        let version = match self.penalizer {
+            None => FORMAT_VERSION,
+            Some(_) => PENALIZED_VERSION,
+        };
+        let mut writer = Writer::with_version(version);
         write_settings(&mut writer, self.settings);
         writer.u8(self.key_kind.map_or(NO_KEY_KIND, KeyKind::code));
+        if let Some(penalizer) = self.penalizer {
+            writer.f64(penalizer);
+        }
         writer.u64(self.days.len() as u64);
         for pair in &self.days {
             writer
@@ -207,11 +242,8 @@ impl PurchaseDays {
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
         let corrupt = || MetricError::InvalidBinary(format!("{STATE}: corrupt"));
-        let version = match bytes.first() {
-            Some(&UNTYPED_VERSION) => UNTYPED_VERSION,
-            _ => FORMAT_VERSION,
-        };
-        let mut reader = Reader::open(bytes, version, STATE)?;
+        let (mut reader, version) =
+            Reader::open_versions(bytes, UNTYPED_VERSION..=PENALIZED_VERSION, STATE)?;
         let settings = read_settings(&mut reader, corrupt)?;
         let key_kind = if version == UNTYPED_VERSION {
             None
@@ -225,6 +257,16 @@ impl PurchaseDays {
                         .ok_or_else(corrupt)?,
                 ),
             }
+        };
+        let penalizer = if version == PENALIZED_VERSION {
+            let penalizer = reader.f64()?;
+            // Only what set_penalizer keeps: finite, non-negative, never -0.0.
+            if !penalizer.is_finite() || penalizer.is_sign_negative() {
+                return Err(corrupt());
+            }
+            Some(penalizer)
+        } else {
+            None
         };
         let count = usize::try_from(reader.u64()?)
             .ok()
@@ -261,6 +303,7 @@ impl PurchaseDays {
             compacted: 0,
             settings,
             key_kind,
+            penalizer,
         })
     }
 
@@ -444,6 +487,59 @@ mod tests {
         let again = PurchaseDays::decode(&old.encode()).unwrap();
         assert_eq!(again.key_kind, Some(KeyKind::BigInt));
         assert_eq!(again.days.len(), 2);
+    }
+
+    #[test]
+    fn the_penalizer_is_kept_merged_and_shipped() {
+        let mut state = PurchaseDays::default();
+        state
+            .add(F, KeyKind::BigInt, 1, END - 3 * DAY, END, WEEK)
+            .unwrap();
+        state
+            .add(F, KeyKind::BigInt, 1, END - DAY, END, WEEK)
+            .unwrap();
+        // Without a penalizer: the 0.2.0 form.
+        let plain = state.encode();
+        assert_eq!(plain[0], FORMAT_VERSION);
+        state.set_penalizer(F, 0.01).unwrap();
+        let error = state.set_penalizer(F, 0.1).unwrap_err();
+        assert_eq!(
+            error.error,
+            MetricError::InvalidParameter(
+                "crm.bgnbd_fit: penalizer 0.1 differs from penalizer 0.01 of an earlier row; \
+                 the penalizer must be the same on every row of a fit"
+                    .into()
+            )
+        );
+        assert!(PurchaseDays::default().set_penalizer(F, f64::NAN).is_err());
+        let shipped = state.encode();
+        assert_eq!(shipped[0], PENALIZED_VERSION);
+        let mut decoded = PurchaseDays::from_text(&state.to_text()).unwrap();
+        assert_eq!(decoded.penalizer, Some(0.01));
+        assert_eq!(decoded.weighted_rows(F).unwrap().penalizer(), 0.01);
+        assert_eq!(PurchaseDays::decode(&plain).unwrap().penalizer, None);
+        // An empty side takes the other's; two penalizers must agree.
+        let mut empty = PurchaseDays::default();
+        empty.merge(F, &decoded).unwrap();
+        assert_eq!(empty.penalizer, Some(0.01));
+        let mut other = PurchaseDays::default();
+        other.set_penalizer(F, 0.2).unwrap();
+        assert!(other.merge(F, &decoded).is_err());
+        // A corrupt penalizer: it sits right before the pair count (one byte for 0).
+        let mut bare = state.clone();
+        bare.days.clear();
+        let at = bare.encode().len() - 1 - 8;
+        for bad in [f64::NAN, -1.0, -0.0, f64::INFINITY] {
+            let mut corrupt = shipped.clone();
+            corrupt[at..at + 8].copy_from_slice(&bad.to_le_bytes());
+            assert!(PurchaseDays::decode(&corrupt).is_err(), "{bad}");
+        }
+        for cut in 0..shipped.len() {
+            assert!(
+                PurchaseDays::decode(&shipped[..cut]).is_err(),
+                "prefix {cut}"
+            );
+        }
     }
 
     #[test]

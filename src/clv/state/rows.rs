@@ -48,11 +48,13 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// Distinct rows and how many customers each stands for.
+/// Distinct rows and how many customers each stands for, with the fit's penalizer.
 #[derive(Debug, Clone, Default)]
 pub struct WeightedRows {
     counts: HashMap<RowKey, u64, BuildHasherDefault<KeyHasher>>,
     customers: u64,
+    /// The penalizer of the rows that gave one (`None`: none did, the fit is unpenalized).
+    penalizer: Option<f64>,
 }
 
 /// The bits of a finite float as a key word; -0.0 and 0.0 are one key.
@@ -65,8 +67,12 @@ pub fn float_word(value: f64) -> u64 {
 /// aborts the backend, so the state stops with a clean error before memory runs out.
 const MAX_DISTINCT_ROWS: usize = 100_000_000;
 
-/// Binary format version of [`WeightedRows`] (the aggregate states' serial form).
+/// Binary format version of [`WeightedRows`] (the aggregate states' serial form) without a
+/// penalizer: the form of 0.2.0, still written for an unpenalized fit so that nodes of either
+/// release read it.
 const FORMAT_VERSION: u8 = 1;
+/// The binary form with a penalizer (after the version byte, before the rows).
+const PENALIZED_VERSION: u8 = 2;
 
 impl WeightedRows {
     /// Adds `weight` customers with row `key`; the caller validated the row.
@@ -102,8 +108,38 @@ impl WeightedRows {
         Ok(())
     }
 
-    /// Adds every row of `other`.
+    /// Records the penalizer of a row (validated: finite, non-negative); 22023 when an earlier
+    /// row gave another.
+    pub fn set_penalizer(&mut self, function: &str, penalizer: f64) -> MetricResult<()> {
+        let penalizer = super::checked_penalizer(function, penalizer)?;
+        if self.penalizer == Some(penalizer) {
+            return Ok(());
+        }
+        super::agree_penalizer(function, &mut self.penalizer, penalizer, "an earlier row")
+    }
+
+    /// The penalizer of the fit: the one the rows gave, else 0.
+    pub fn penalizer(&self) -> f64 {
+        self.penalizer.unwrap_or(0.0)
+    }
+
+    /// Sets the penalizer as given (`None`: none given), e.g. the one of the purchases the rows
+    /// come from.
+    pub fn with_penalizer(mut self, penalizer: Option<f64>) -> Self {
+        self.penalizer = penalizer;
+        self
+    }
+
+    /// Adds every row of `other`; both must have the same penalizer, or one none.
     pub fn merge(&mut self, function: &str, other: &WeightedRows) -> MetricResult<()> {
+        if let Some(penalizer) = other.penalizer {
+            super::agree_penalizer(
+                function,
+                &mut self.penalizer,
+                penalizer,
+                "another partial state",
+            )?;
+        }
         let entry = std::mem::size_of::<(RowKey, u64)>() + 1;
         let wanted = (self.counts.len() + other.counts.len()).saturating_mul(entry);
         check_state_bytes(function, "distinct model input rows", wanted)?;
@@ -140,10 +176,18 @@ impl WeightedRows {
         self.counts.capacity() * (std::mem::size_of::<(RowKey, u64)>() + 1)
     }
 
-    /// Version byte, row count, then per row (in key order, so that equal states have one
-    /// binary form) the three key words and the weight as varints.
+    /// Version byte, the penalizer when one was given (version 2; without one, version 1),
+    /// row count, then per row (in key order, so that equal states have one binary form) the
+    /// three key words and the weight as varints.
     pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(FORMAT_VERSION);
+        let mut writer = match self.penalizer {
+            None => Writer::with_version(FORMAT_VERSION),
+            Some(penalizer) => {
+                let mut writer = Writer::with_version(PENALIZED_VERSION);
+                writer.f64(penalizer);
+                writer
+            }
+        };
         writer.u64(self.counts.len() as u64);
         for (key, weight) in checked(self.sorted()) {
             writer.u64(key[0]).u64(key[1]).u64(key[2]).u64(weight);
@@ -169,7 +213,20 @@ impl WeightedRows {
     /// Inverse of [`WeightedRows::encode`]: the binary form of `crm.fit_rows` read back.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
         let what = "crm.fit_rows";
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, what)?;
+        let (mut reader, version) =
+            Reader::open_versions(bytes, FORMAT_VERSION..=PENALIZED_VERSION, what)?;
+        let penalizer = if version == PENALIZED_VERSION {
+            let penalizer = reader.f64()?;
+            // Only what set_penalizer keeps: finite, non-negative, never -0.0.
+            if !penalizer.is_finite() || penalizer.is_sign_negative() {
+                return Err(MetricError::InvalidBinary(format!(
+                    "{what}: penalizer {penalizer} must be finite and non-negative"
+                )));
+            }
+            Some(penalizer)
+        } else {
+            None
+        };
         let declared = reader.u64()?;
         let rows = usize::try_from(declared)
             .ok()
@@ -177,7 +234,10 @@ impl WeightedRows {
             .ok_or_else(|| {
                 MetricError::InvalidBinary(format!("{what}: row count exceeds the data"))
             })?;
-        let mut decoded = WeightedRows::default();
+        let mut decoded = WeightedRows {
+            penalizer,
+            ..WeightedRows::default()
+        };
         decoded.counts.reserve(rows);
         let mut previous: Option<RowKey> = None;
         for _ in checked(0..rows) {
@@ -232,6 +292,74 @@ mod tests {
             prop_assert_eq!(other_order.sorted(), whole.sorted());
             let decoded = WeightedRows::decode(&whole.encode()).unwrap();
             prop_assert_eq!(decoded.sorted(), whole.sorted());
+        }
+    }
+
+    #[test]
+    fn the_penalizer_is_kept_merged_and_shipped() {
+        let mut rows = rows_of(&[(1, 1), (2, 3)]);
+        // Without a penalizer the binary form is the first one, as 0.2.0 wrote it.
+        let plain = rows.encode();
+        assert_eq!(plain[0], FORMAT_VERSION);
+        assert_eq!(rows.penalizer(), 0.0);
+        rows.set_penalizer("crm.f", 0.01).unwrap();
+        rows.set_penalizer("crm.f", 0.01).unwrap();
+        let error = rows.set_penalizer("crm.f", 0.02).unwrap_err();
+        assert_eq!(
+            error,
+            MetricError::InvalidParameter(
+                "crm.f: penalizer 0.02 differs from penalizer 0.01 of an earlier row; the \
+                 penalizer must be the same on every row of a fit"
+                    .into()
+            )
+        );
+        for bad in [-1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let error = WeightedRows::default()
+                .set_penalizer("crm.f", bad)
+                .unwrap_err();
+            assert!(
+                matches!(&error, MetricError::InvalidParameter(m) if m.starts_with("crm.f: penalizer")),
+                "{error:?}"
+            );
+        }
+        // -0.0 is 0.
+        let mut zero = WeightedRows::default();
+        zero.set_penalizer("crm.f", -0.0).unwrap();
+        assert!(zero.penalizer().is_sign_positive());
+        // The penalized form round-trips; the old form reads as unpenalized.
+        let shipped = rows.encode();
+        assert_eq!(shipped[0], PENALIZED_VERSION);
+        let decoded = WeightedRows::decode(&shipped).unwrap();
+        assert_eq!(decoded.penalizer(), 0.01);
+        assert_eq!(decoded.sorted(), rows.sorted());
+        assert_eq!(
+            WeightedRows::from_text(&rows.to_text())
+                .unwrap()
+                .penalizer(),
+            0.01
+        );
+        let old = WeightedRows::decode(&plain).unwrap();
+        assert_eq!((old.penalizer, old.sorted()), (None, rows.sorted()));
+        // Merging: an empty (or unpenalized) side takes the other's; two penalizers must agree.
+        let mut empty = WeightedRows::default();
+        empty.merge("crm.f", &rows).unwrap();
+        assert_eq!(empty.penalizer(), 0.01);
+        let mut unpenalized = rows_of(&[(5, 1)]);
+        unpenalized.merge("crm.f", &rows).unwrap();
+        assert_eq!(unpenalized.penalizer(), 0.01);
+        let mut other = rows_of(&[(5, 1)]);
+        other.set_penalizer("crm.f", 0.5).unwrap();
+        let error = other.merge("crm.f", &rows).unwrap_err();
+        assert!(
+            matches!(&error, MetricError::InvalidParameter(m) if m.contains("penalizer 0.01 differs from penalizer 0.5 of another partial state")),
+            "{error:?}"
+        );
+        // A penalizer the transitions cannot make is corrupt.
+        for bad in [-1.0, -0.0, f64::NAN, f64::INFINITY] {
+            let mut bytes = vec![PENALIZED_VERSION];
+            bytes.extend_from_slice(&bad.to_le_bytes());
+            bytes.push(0);
+            assert!(WeightedRows::decode(&bytes).is_err(), "{bad}");
         }
     }
 

@@ -4,12 +4,12 @@
 //!
 //! S(n) = B(α, β + n)/B(α, β) is the share still active after n renewals; a customer who left
 //! after n renewals has probability P(T = n + 1) = α/(α + β + n) · S(n).
-use super::optimize::{minimize, Objective};
+use super::optimize::{minimize, Objective, Penalized};
 use super::rows::WeightedRows;
 use super::special::{digamma, hyp2f1_log, ln_gamma};
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, positive_parameter,
-    text_parameter, ClvError, ClvResult, FitInfo, FitText,
+    text_parameter, ClvError, ClvResult, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -17,7 +17,8 @@ use crate::common::interrupt::checked;
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.sbg_model";
-const FORMAT_VERSION: u8 = 1;
+/// The fit with a penalizer, shown in the hint of a fit that does not converge.
+pub const PENALIZED_CALL: &str = "crm.sbg_fit(periods_survived, churned, 0.001)";
 
 /// Checks one row (renewals made, churned or still active) and returns its merge key.
 pub fn customer_key(function: &str, periods_survived: i32, churned: bool) -> ClvResult<[u64; 3]> {
@@ -107,26 +108,37 @@ pub struct SbgModel {
     pub fit: Option<FitInfo>,
 }
 
-/// Maximum-likelihood fit; `None` when there are no rows.
+/// Maximum-likelihood fit, penalized with the rows' penalizer (on α and β); `None` when there
+/// are no rows.
 pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<SbgModel>> {
     if rows.customers() == 0 {
         return Ok(None);
     }
     check_identifiable(function, rows.len())?;
     let problem = Problem::new(rows);
-    let minimum = minimize(&problem, [0.0, 0.0])
-        .map_err(|failure| fit_failure(function, &["alpha", "beta"], failure))?;
+    let penalized = Penalized {
+        objective: &problem,
+        penalizer: rows.penalizer(),
+        scales: [1.0; 2],
+    };
+    let minimum = minimize(&penalized, [0.0, 0.0])
+        .map_err(|failure| fit_failure(function, &["alpha", "beta"], PENALIZED_CALL, failure))?;
+    let log_likelihood = problem
+        .value_and_gradient(&minimum.point)
+        .map_or(f64::NAN, |(value, _)| -value * problem.total_weight);
     let [alpha, beta] = minimum.point.map(f64::exp);
     check_estimate(function, &[("alpha", alpha, 1.0), ("beta", beta, 1.0)])?;
     Ok(Some(SbgModel {
         alpha,
         beta,
         fit: Some(FitInfo {
-            log_likelihood: -minimum.value * problem.total_weight,
+            log_likelihood,
             customers: rows.customers(),
             distinct_rows: rows.len() as u64,
             iterations: minimum.iterations,
             gradient_norm: minimum.gradient_norm,
+            converged: true,
+            penalizer: rows.penalizer(),
         }),
     }))
 }
@@ -245,17 +257,18 @@ impl SbgModel {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(FORMAT_VERSION);
+        let mut writer = Writer::with_version(MODEL_VERSION);
         writer.f64(self.alpha).f64(self.beta);
         FitInfo::encode(self.fit, &mut writer);
         writer.finish()
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, MODEL_TYPE)?;
+        let (mut reader, version) =
+            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=MODEL_VERSION, MODEL_TYPE)?;
         let alpha = binary_parameter(MODEL_TYPE, &mut reader)?;
         let beta = binary_parameter(MODEL_TYPE, &mut reader)?;
-        let fit = FitInfo::decode(MODEL_TYPE, &mut reader)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version)?;
         reader.finish()?;
         Ok(SbgModel { alpha, beta, fit })
     }
@@ -319,6 +332,36 @@ mod tests {
         )
         .unwrap();
         rows
+    }
+
+    #[test]
+    fn a_penalizer_pulls_the_parameters_toward_zero() {
+        let plain = fit(F, &cohort(&[1000, 631, 468, 382, 326, 289, 262, 241]))
+            .unwrap()
+            .unwrap();
+        let mut rows = cohort(&[1000, 631, 468, 382, 326, 289, 262, 241]);
+        rows.set_penalizer(F, 0.1).unwrap();
+        let model = fit(F, &rows).unwrap().unwrap();
+        assert!(
+            model.alpha < plain.alpha && model.beta < plain.beta,
+            "{model:?}"
+        );
+        let info = model.fit.unwrap();
+        assert_eq!((info.penalizer, info.converged), (0.1, true));
+        assert!(info.log_likelihood < plain.fit.unwrap().log_likelihood);
+        // The estimate is the minimum of the mean negative log-likelihood + 0.1 (α² + β²).
+        let problem = Problem::new(&rows);
+        let objective = Penalized {
+            objective: &problem,
+            penalizer: 0.1,
+            scales: [1.0; 2],
+        };
+        let (_, gradient) = objective
+            .value_and_gradient(&[model.alpha.ln(), model.beta.ln()])
+            .unwrap();
+        assert!(gradient.iter().all(|g| g.abs() < 1e-8), "{gradient:?}");
+        assert_eq!(SbgModel::decode(&model.encode()).unwrap(), model);
+        assert_eq!(SbgModel::from_text(&model.to_text()).unwrap(), model);
     }
 
     #[test]

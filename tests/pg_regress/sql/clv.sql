@@ -139,6 +139,68 @@ FROM (SELECT cohort, crm.sbg_fit(renewals, renewals < 7, n) OVER (PARTITION BY c
       FROM (VALUES ('a', 0, 369), ('a', 1, 163), ('a', 7, 468), ('b', 0, 131), ('b', 3, 200), ('b', 7, 669)) v(cohort, renewals, n)) w
 ORDER BY cohort;
 
+-- Penalized fits (lifetimes' penalizer_coef): the penalizer pulls the parameters toward 0, is
+-- recorded in the model, and is the same in the weighted, purchases and parallel forms.
+CREATE TABLE clv_penalized AS
+SELECT crm.bgnbd_fit(frequency, recency, t, 0.01) AS bg, crm.gamma_gamma_fit(frequency, monetary_value, 0.01) AS gg
+FROM clv_rfm;
+SELECT round(r::numeric, 4) r, round(alpha::numeric, 3) alpha, round(a::numeric, 4) a, round(b::numeric, 4) b
+FROM clv_penalized, crm.params(bg);
+SELECT round(p::numeric, 4) p, round(q::numeric, 4) q, round(v::numeric, 3) v
+FROM clv_penalized, crm.params(gg);
+SELECT d.converged, d.iterations > 0 AS iterated, d.gradient_norm < 1e-6 AS stationary,
+       round(d.log_likelihood::numeric, 2) AS log_likelihood, d.customers, d.penalizer
+FROM clv_penalized, crm.fit_diagnostics(bg) d;
+SELECT d.converged, round(d.log_likelihood::numeric, 2) AS log_likelihood, d.customers, d.penalizer
+FROM clv_penalized, crm.fit_diagnostics(gg) d;
+SELECT d.converged, round(d.log_likelihood::numeric, 2) AS log_likelihood, d.customers, d.penalizer
+FROM clv_models, crm.fit_diagnostics(bg) d;
+-- The same model from grouped rows, from purchases (bigint, text and uuid ids), in parallel.
+SELECT (SELECT crm.bgnbd_fit(frequency, recency, t, n, 0.01) FROM (
+            SELECT frequency, recency, t, count(*) n FROM clv_rfm GROUP BY 1, 2, 3) g)::text = bg::text AS weighted,
+       (SELECT crm.bgnbd_fit(customer_id, ordered_at, '2025-01-01', 'week', 0.01) FROM clv_orders)::text = bg::text AS purchases,
+       (SELECT crm.bgnbd_fit(customer_id::text, ordered_at, '2025-01-01', 'week', 0.01) FROM clv_orders)::text = bg::text AS text_ids,
+       (SELECT crm.bgnbd_fit(md5(customer_id::text)::uuid, ordered_at, '2025-01-01', 'week', 0.01) FROM clv_orders)::text = bg::text AS uuid_ids
+FROM clv_penalized;
+SELECT public.force_parallel();
+SELECT (SELECT crm.bgnbd_fit(frequency, recency, t, 0.01) FROM clv_rfm)::text = bg::text AS parallel_rows,
+       (SELECT crm.bgnbd_fit(customer_id, ordered_at, '2025-01-01', 'week', 0.01) FROM clv_orders)::text = bg::text AS parallel_purchases
+FROM clv_penalized;
+SELECT public.serial();
+-- A NULL penalizer is none (0); rows with and without one: the one given.
+SELECT (SELECT crm.bgnbd_fit(frequency, recency, t, NULL) FROM clv_rfm)::text = bg::text AS null_is_zero
+FROM clv_models;
+SELECT (SELECT crm.bgnbd_fit(frequency, recency, t, CASE WHEN customer_id % 2 = 0 THEN 0.01 END) FROM clv_rfm)::text = bg::text AS some_nulls
+FROM clv_penalized;
+-- sBG: the paper's cohort with integer weights (their own form), then penalized.
+SELECT round(alpha::numeric, 3) AS alpha, round(beta::numeric, 3) AS beta, d.penalizer
+FROM (SELECT crm.sbg_fit(renewals, renewals < 7, n) AS m, crm.sbg_fit(renewals, renewals < 7, n::bigint, 0.1) AS p
+      FROM (VALUES (0, 369), (1, 163), (2, 86), (3, 56), (4, 37), (5, 27), (6, 21), (7, 241)) v(renewals, n)) f,
+     LATERAL (SELECT m UNION ALL SELECT p) x(model), crm.params(x.model), crm.fit_diagnostics(x.model) d;
+SELECT round(alpha::numeric, 3) AS alpha, round(beta::numeric, 3) AS beta
+FROM crm.params((SELECT crm.sbg_fit(renewals, renewals < 7, 0.1)
+                 FROM (VALUES (0, 369), (1, 163), (2, 86), (3, 56), (4, 37), (5, 27), (6, 21), (7, 241)) v(renewals, n),
+                      generate_series(1, n)));
+-- An integer weight is a weight (bigint too); a double precision is the penalizer.
+SELECT (SELECT crm.bgnbd_fit(frequency, recency, t, n::integer) FROM (
+            SELECT frequency, recency, t, count(*) n FROM clv_rfm GROUP BY 1, 2, 3) g)::text = bg::text AS integer_weight
+FROM clv_models;
+-- A model built from parameters has no diagnostics.
+SELECT * FROM crm.fit_diagnostics(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426));
+SELECT * FROM crm.fit_diagnostics(crm.gamma_gamma_model(6.25, 3.74, 15.44));
+SELECT * FROM crm.fit_diagnostics(crm.sbg_model(0.704, 1.182));
+-- A model stored before 0.3.0 (text without converged and penalizer) reads as converged, unpenalized.
+SELECT * FROM crm.fit_diagnostics('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10}}'::crm.sbg_model);
+-- No stationary point: the error names the last parameters and suggests a penalizer, which fixes it.
+SELECT crm.bgnbd_fit(f, r, t) FROM (VALUES (2, 1::float8, 10::float8), (2, 9, 10), (0, 0, 10)) v(f, r, t);
+SELECT round(r::numeric, 4) r, round(alpha::numeric, 4) alpha, round(a::numeric, 4) a, round(b::numeric, 4) b
+FROM crm.params((SELECT crm.bgnbd_fit(f, r, t, 0.001) FROM (VALUES (2, 1::float8, 10::float8), (2, 9, 10), (0, 0, 10)) v(f, r, t)));
+-- Penalizer errors: not the same on every row, negative, NaN, infinite.
+SELECT public.error_of('SELECT crm.bgnbd_fit(frequency, recency, t, frequency::float8) FROM clv_rfm');
+SELECT public.error_of('SELECT crm.bgnbd_fit(1, 0.5, 1, -0.01)');
+SELECT public.error_of('SELECT crm.gamma_gamma_fit(1, 5, ''NaN'')');
+SELECT public.error_of('SELECT crm.sbg_fit(1, true, ''Infinity'')');
+
 -- Errors: SQLSTATE and message.
 SELECT public.error_of('SELECT crm.bgnbd_fit(-1, 0, 1)');
 SELECT public.error_of('SELECT crm.bgnbd_fit(2, 5, 3)');
