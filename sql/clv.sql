@@ -1,45 +1,8 @@
--- Customer lifetime value family: the crm.rfm composite type, aggregates and comments. The
--- aggregates' transition, combine and final functions are raw V1 C functions (see
--- raw_transition! in src/common/pg.rs and src/common/expanded.rs) defined in src/clv/sql.rs and
--- declared here. Their states are the types crm.rfm_state, crm.fit_rows and crm.purchase_days,
+-- Customer lifetime value family: aggregates and comments. The aggregates' transition, combine
+-- and final functions are raw V1 C functions defined (and declared in SQL) in src/clv/sql.rs, and
+-- the composite type crm.rfm there too; this file runs last in the install script, after every
+-- function it names. The states are the types crm.rfm_state, crm.fit_rows and crm.purchase_days,
 -- kept as expanded objects while an aggregate runs (Citus ships them in their text form).
-
-CREATE FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text)
-    RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_trans';
-CREATE FUNCTION crm_internal.rfm_agg_combine(crm.rfm_state, crm.rfm_state)
-    RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_combine';
-CREATE FUNCTION crm_internal.rfm_agg_final(crm.rfm_state) RETURNS crm.rfm
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_agg_final';
-
-CREATE FUNCTION crm_internal.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_trans';
-CREATE FUNCTION crm_internal.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_weighted_trans';
-CREATE FUNCTION crm_internal.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_trans';
-CREATE FUNCTION crm_internal.sbg_fit_trans(crm.fit_rows, integer, boolean)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_trans';
-CREATE FUNCTION crm_internal.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_weighted_trans';
-CREATE FUNCTION crm_internal.clv_fit_combine(crm.fit_rows, crm.fit_rows)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_clv_fit_combine';
-CREATE FUNCTION crm_internal.bgnbd_fit_final(crm.fit_rows)
-    RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_final';
-CREATE FUNCTION crm_internal.gamma_gamma_fit_final(crm.fit_rows)
-    RETURNS crm.gamma_gamma_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_final';
-CREATE FUNCTION crm_internal.sbg_fit_final(crm.fit_rows)
-    RETURNS crm.sbg_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_final';
-
-CREATE FUNCTION crm_internal.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text)
-    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_bigint_trans';
-CREATE FUNCTION crm_internal.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text)
-    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_text_trans';
-CREATE FUNCTION crm_internal.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text)
-    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_uuid_trans';
-CREATE FUNCTION crm_internal.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days)
-    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_combine';
-CREATE FUNCTION crm_internal.bgnbd_purchases_final(crm.purchase_days)
-    RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_purchases_final';
 
 -- SSPACE: the expanded crm.rfm_state object of one customer takes about 256 bytes (header,
 -- state with four purchase days inline); without it the planner assumes 8 kB per group and
@@ -217,26 +180,6 @@ COMMENT ON FUNCTION crm_internal.bgnbd_purchases_final(crm.purchase_days) IS 'Su
 -- the double precision penalizer, which it prefers over bigint). Their transition functions
 -- live in crm_internal; they share the states, combine and final functions of the unpenalized
 -- forms (the states carry the penalizer).
-CREATE FUNCTION crm_internal.bgnbd_fit_integer_weighted_trans(crm.fit_rows, integer, double precision, double precision, integer)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_integer_weighted_trans';
-CREATE FUNCTION crm_internal.sbg_fit_integer_weighted_trans(crm.fit_rows, integer, boolean, integer)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_integer_weighted_trans';
-CREATE FUNCTION crm_internal.bgnbd_fit_penalized_trans(crm.fit_rows, integer, double precision, double precision, double precision)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_penalized_trans';
-CREATE FUNCTION crm_internal.bgnbd_fit_weighted_penalized_trans(crm.fit_rows, integer, double precision, double precision, bigint, double precision)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_weighted_penalized_trans';
-CREATE FUNCTION crm_internal.bgnbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision)
-    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_bigint_penalized_trans';
-CREATE FUNCTION crm_internal.bgnbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision)
-    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_text_penalized_trans';
-CREATE FUNCTION crm_internal.bgnbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision)
-    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_fit_purchases_uuid_penalized_trans';
-CREATE FUNCTION crm_internal.gamma_gamma_fit_penalized_trans(crm.fit_rows, integer, numeric, double precision)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_fit_penalized_trans';
-CREATE FUNCTION crm_internal.sbg_fit_penalized_trans(crm.fit_rows, integer, boolean, double precision)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_penalized_trans';
-CREATE FUNCTION crm_internal.sbg_fit_weighted_penalized_trans(crm.fit_rows, integer, boolean, bigint, double precision)
-    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_fit_weighted_penalized_trans';
 
 CREATE AGGREGATE crm.bgnbd_fit(frequency integer, recency double precision, t double precision, weight integer) (
     SFUNC = crm_internal.bgnbd_fit_integer_weighted_trans,

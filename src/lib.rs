@@ -122,6 +122,7 @@ crate::sql_entity! {
         include_str!("../sql/survey.sql"),
         include_str!("../sql/customers.sql"),
         include_str!("../sql/cohorts.sql"),
+        include_str!("../sql/clv.sql"),
         include_str!("../sql/pipeline.sql"),
         include_str!("../sql/ratios.sql"),
         include_str!("../sql/revenue.sql"),

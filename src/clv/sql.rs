@@ -285,7 +285,10 @@ fn negative_weight(function: &str, weight: i64) -> MetricError {
 
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision)`.
-    fn crm_bgnbd_fit_trans / pg_finfo_crm_bgnbd_fit_trans (fcinfo) {
+    fn crm_bgnbd_fit_trans / pg_finfo_crm_bgnbd_fit_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision), the unweighted form.
         unsafe { bgnbd_add(fcinfo, Weight::One, None) }
@@ -295,7 +298,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision,
     /// double precision)`, the penalized form.
-    fn crm_bgnbd_fit_penalized_trans / pg_finfo_crm_bgnbd_fit_penalized_trans (fcinfo) {
+    fn crm_bgnbd_fit_penalized_trans / pg_finfo_crm_bgnbd_fit_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_penalized_trans(crm.fit_rows, integer, double precision, double precision, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision, double precision), the penalizer last.
         unsafe { bgnbd_add(fcinfo, Weight::One, Some(4)) }
@@ -304,7 +310,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision, bigint)`.
-    fn crm_bgnbd_fit_weighted_trans / pg_finfo_crm_bgnbd_fit_weighted_trans (fcinfo) {
+    fn crm_bgnbd_fit_weighted_trans / pg_finfo_crm_bgnbd_fit_weighted_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision, bigint), the weighted form.
         unsafe { bgnbd_add(fcinfo, Weight::BigInt, None) }
@@ -314,7 +323,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision,
     /// integer)`, the weighted form with an integer weight.
-    fn crm_bgnbd_fit_integer_weighted_trans / pg_finfo_crm_bgnbd_fit_integer_weighted_trans (fcinfo) {
+    fn crm_bgnbd_fit_integer_weighted_trans / pg_finfo_crm_bgnbd_fit_integer_weighted_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_integer_weighted_trans(crm.fit_rows, integer, double precision, double precision, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision, integer).
         unsafe { bgnbd_add(fcinfo, Weight::Integer, None) }
@@ -324,7 +336,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(integer, double precision, double precision,
     /// bigint, double precision)`, the weighted penalized form.
-    fn crm_bgnbd_fit_weighted_penalized_trans / pg_finfo_crm_bgnbd_fit_weighted_penalized_trans (fcinfo) {
+    fn crm_bgnbd_fit_weighted_penalized_trans / pg_finfo_crm_bgnbd_fit_weighted_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_weighted_penalized_trans(crm.fit_rows, integer, double precision, double precision, bigint, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision, bigint, double precision), the penalizer last.
         unsafe { bgnbd_add(fcinfo, Weight::BigInt, Some(5)) }
@@ -368,7 +383,10 @@ unsafe fn gamma_gamma_add(
 
 crate::raw_transition! {
     /// Transition function of `crm.gamma_gamma_fit(integer, numeric)`.
-    fn crm_gamma_gamma_fit_trans / pg_finfo_crm_gamma_gamma_fit_trans (fcinfo) {
+    fn crm_gamma_gamma_fit_trans / pg_finfo_crm_gamma_gamma_fit_trans (fcinfo)
+    sql [
+        "crm_internal.gamma_gamma_fit_trans(crm.fit_rows, integer, numeric) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, numeric).
         unsafe { gamma_gamma_add(fcinfo, None) }
     }
@@ -377,7 +395,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.gamma_gamma_fit(integer, numeric, double precision)`, the
     /// penalized form.
-    fn crm_gamma_gamma_fit_penalized_trans / pg_finfo_crm_gamma_gamma_fit_penalized_trans (fcinfo) {
+    fn crm_gamma_gamma_fit_penalized_trans / pg_finfo_crm_gamma_gamma_fit_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.gamma_gamma_fit_penalized_trans(crm.fit_rows, integer, numeric, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, numeric, double
         // precision), the penalizer last.
         unsafe { gamma_gamma_add(fcinfo, Some(3)) }
@@ -425,7 +446,10 @@ unsafe fn sbg_add(
 
 crate::raw_transition! {
     /// Transition function of `crm.sbg_fit(integer, boolean)`.
-    fn crm_sbg_fit_trans / pg_finfo_crm_sbg_fit_trans (fcinfo) {
+    fn crm_sbg_fit_trans / pg_finfo_crm_sbg_fit_trans (fcinfo)
+    sql [
+        "crm_internal.sbg_fit_trans(crm.fit_rows, integer, boolean) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean).
         unsafe { sbg_add(fcinfo, Weight::One, None) }
     }
@@ -434,7 +458,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.sbg_fit(integer, boolean, double precision)`, the penalized
     /// form.
-    fn crm_sbg_fit_penalized_trans / pg_finfo_crm_sbg_fit_penalized_trans (fcinfo) {
+    fn crm_sbg_fit_penalized_trans / pg_finfo_crm_sbg_fit_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.sbg_fit_penalized_trans(crm.fit_rows, integer, boolean, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean, double
         // precision), the penalizer last.
         unsafe { sbg_add(fcinfo, Weight::One, Some(3)) }
@@ -443,7 +470,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.sbg_fit(integer, boolean, bigint)`.
-    fn crm_sbg_fit_weighted_trans / pg_finfo_crm_sbg_fit_weighted_trans (fcinfo) {
+    fn crm_sbg_fit_weighted_trans / pg_finfo_crm_sbg_fit_weighted_trans (fcinfo)
+    sql [
+        "crm_internal.sbg_fit_weighted_trans(crm.fit_rows, integer, boolean, bigint) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean, bigint).
         unsafe { sbg_add(fcinfo, Weight::BigInt, None) }
     }
@@ -452,7 +482,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.sbg_fit(integer, boolean, integer)`, the weighted form with
     /// an integer weight.
-    fn crm_sbg_fit_integer_weighted_trans / pg_finfo_crm_sbg_fit_integer_weighted_trans (fcinfo) {
+    fn crm_sbg_fit_integer_weighted_trans / pg_finfo_crm_sbg_fit_integer_weighted_trans (fcinfo)
+    sql [
+        "crm_internal.sbg_fit_integer_weighted_trans(crm.fit_rows, integer, boolean, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean, integer).
         unsafe { sbg_add(fcinfo, Weight::Integer, None) }
     }
@@ -461,7 +494,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.sbg_fit(integer, boolean, bigint, double precision)`, the
     /// weighted penalized form.
-    fn crm_sbg_fit_weighted_penalized_trans / pg_finfo_crm_sbg_fit_weighted_penalized_trans (fcinfo) {
+    fn crm_sbg_fit_weighted_penalized_trans / pg_finfo_crm_sbg_fit_weighted_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.sbg_fit_weighted_penalized_trans(crm.fit_rows, integer, boolean, bigint, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, boolean, bigint, double
         // precision), the penalizer last.
         unsafe { sbg_add(fcinfo, Weight::BigInt, Some(4)) }
@@ -470,7 +506,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of the fit aggregates (parallel query, Citus).
-    fn crm_clv_fit_combine / pg_finfo_crm_clv_fit_combine (fcinfo) {
+    fn crm_clv_fit_combine / pg_finfo_crm_clv_fit_combine (fcinfo)
+    sql [
+        "crm_internal.clv_fit_combine(crm.fit_rows, crm.fit_rows) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.fit_rows` values.
         unsafe {
             expanded_combine(fcinfo, |rows: &mut WeightedRows, other| {
@@ -521,7 +560,10 @@ fn sbg_row(key: &[u64; 3]) -> bool {
 crate::raw_transition! {
     /// Final function of `crm.bgnbd_fit` over (frequency, recency, t): the maximum-likelihood
     /// model, NULL without customers.
-    fn crm_bgnbd_fit_final / pg_finfo_crm_bgnbd_fit_final (fcinfo) {
+    fn crm_bgnbd_fit_final / pg_finfo_crm_bgnbd_fit_final (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_final(crm.fit_rows) RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is NULL or a `crm.fit_rows`; the result a `crm.bgnbd_model`.
         unsafe {
             expanded_final(fcinfo, |rows: &mut WeightedRows| {
@@ -535,7 +577,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Final function of `crm.gamma_gamma_fit`: the maximum-likelihood model, NULL without
     /// repeat buyers.
-    fn crm_gamma_gamma_fit_final / pg_finfo_crm_gamma_gamma_fit_final (fcinfo) {
+    fn crm_gamma_gamma_fit_final / pg_finfo_crm_gamma_gamma_fit_final (fcinfo)
+    sql [
+        "crm_internal.gamma_gamma_fit_final(crm.fit_rows) RETURNS crm.gamma_gamma_model IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is NULL or a `crm.fit_rows`; the result a `crm.gamma_gamma_model`.
         unsafe {
             expanded_final(fcinfo, |rows: &mut WeightedRows| {
@@ -550,7 +595,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Final function of `crm.sbg_fit`: the maximum-likelihood model, NULL without customers.
-    fn crm_sbg_fit_final / pg_finfo_crm_sbg_fit_final (fcinfo) {
+    fn crm_sbg_fit_final / pg_finfo_crm_sbg_fit_final (fcinfo)
+    sql [
+        "crm_internal.sbg_fit_final(crm.fit_rows) RETURNS crm.sbg_model IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is NULL or a `crm.fit_rows`; the result a `crm.sbg_model`.
         unsafe {
             expanded_final(fcinfo, |rows: &mut WeightedRows| {
@@ -649,7 +697,10 @@ unsafe fn uuid_customer(datum: pg_sys::Datum) -> u128 {
 
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(bigint, timestamptz, timestamptz, text)`.
-    fn crm_bgnbd_fit_purchases_bigint_trans / pg_finfo_crm_bgnbd_fit_purchases_bigint_trans (fcinfo) {
+    fn crm_bgnbd_fit_purchases_bigint_trans / pg_finfo_crm_bgnbd_fit_purchases_bigint_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares argument 1 a bigint, which `bigint_customer` reads.
         unsafe { purchases_add(fcinfo, KeyKind::BigInt, bigint_customer, None) }
     }
@@ -658,7 +709,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(bigint, timestamptz, timestamptz, text, double
     /// precision)`, the penalized form.
-    fn crm_bgnbd_fit_purchases_bigint_penalized_trans / pg_finfo_crm_bgnbd_fit_purchases_bigint_penalized_trans (fcinfo) {
+    fn crm_bgnbd_fit_purchases_bigint_penalized_trans / pg_finfo_crm_bgnbd_fit_purchases_bigint_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares argument 1 a bigint, which `bigint_customer` reads, and argument 5
         // the double precision penalizer.
         unsafe { purchases_add(fcinfo, KeyKind::BigInt, bigint_customer, Some(5)) }
@@ -667,7 +721,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(text, timestamptz, timestamptz, text)`.
-    fn crm_bgnbd_fit_purchases_text_trans / pg_finfo_crm_bgnbd_fit_purchases_text_trans (fcinfo) {
+    fn crm_bgnbd_fit_purchases_text_trans / pg_finfo_crm_bgnbd_fit_purchases_text_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares argument 1 a text, which `text_customer` reads.
         unsafe { purchases_add(fcinfo, KeyKind::Text, text_customer, None) }
     }
@@ -676,7 +733,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(text, timestamptz, timestamptz, text, double
     /// precision)`, the penalized form.
-    fn crm_bgnbd_fit_purchases_text_penalized_trans / pg_finfo_crm_bgnbd_fit_purchases_text_penalized_trans (fcinfo) {
+    fn crm_bgnbd_fit_purchases_text_penalized_trans / pg_finfo_crm_bgnbd_fit_purchases_text_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares argument 1 a text, which `text_customer` reads, and argument 5
         // the double precision penalizer.
         unsafe { purchases_add(fcinfo, KeyKind::Text, text_customer, Some(5)) }
@@ -685,7 +745,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(uuid, timestamptz, timestamptz, text)`.
-    fn crm_bgnbd_fit_purchases_uuid_trans / pg_finfo_crm_bgnbd_fit_purchases_uuid_trans (fcinfo) {
+    fn crm_bgnbd_fit_purchases_uuid_trans / pg_finfo_crm_bgnbd_fit_purchases_uuid_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares argument 1 a uuid, which `uuid_customer` reads.
         unsafe { purchases_add(fcinfo, KeyKind::Uuid, uuid_customer, None) }
     }
@@ -694,7 +757,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Transition function of `crm.bgnbd_fit(uuid, timestamptz, timestamptz, text, double
     /// precision)`, the penalized form.
-    fn crm_bgnbd_fit_purchases_uuid_penalized_trans / pg_finfo_crm_bgnbd_fit_purchases_uuid_penalized_trans (fcinfo) {
+    fn crm_bgnbd_fit_purchases_uuid_penalized_trans / pg_finfo_crm_bgnbd_fit_purchases_uuid_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.bgnbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares argument 1 a uuid, which `uuid_customer` reads, and argument 5
         // the double precision penalizer.
         unsafe { purchases_add(fcinfo, KeyKind::Uuid, uuid_customer, Some(5)) }
@@ -703,7 +769,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of the purchases form of `crm.bgnbd_fit` (parallel query, Citus).
-    fn crm_bgnbd_purchases_combine / pg_finfo_crm_bgnbd_purchases_combine (fcinfo) {
+    fn crm_bgnbd_purchases_combine / pg_finfo_crm_bgnbd_purchases_combine (fcinfo)
+    sql [
+        "crm_internal.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.purchase_days` values.
         unsafe {
             expanded_combine(fcinfo, |days: &mut PurchaseDays, other| {
@@ -716,7 +785,10 @@ crate::raw_transition! {
 crate::raw_transition! {
     /// Final function of the purchases form of `crm.bgnbd_fit`: the customers' rows, then the
     /// maximum-likelihood model (NULL without purchases up to the observation end).
-    fn crm_bgnbd_purchases_final / pg_finfo_crm_bgnbd_purchases_final (fcinfo) {
+    fn crm_bgnbd_purchases_final / pg_finfo_crm_bgnbd_purchases_final (fcinfo)
+    sql [
+        "crm_internal.bgnbd_purchases_final(crm.purchase_days) RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is NULL or a `crm.purchase_days`; the result a `crm.bgnbd_model`.
         unsafe {
             expanded_final(fcinfo, |days: &mut PurchaseDays| {
@@ -769,7 +841,10 @@ crate::raw_transition! {
     /// purchase into the customer's daily totals. Reads the `numeric` bytes directly (no text
     /// round trip) and calls into Postgres only to create the state (an expanded
     /// `crm.rfm_state` object), detoast or raise.
-    fn crm_rfm_agg_trans / pg_finfo_crm_rfm_agg_trans (fcinfo) {
+    fn crm_rfm_agg_trans / pg_finfo_crm_rfm_agg_trans (fcinfo)
+    sql [
+        "crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: sql/clv.sql declares it with five arguments (crm.rfm_state, timestamptz,
         // numeric, timestamptz, text); `fcinfo` is the running call's.
         let arguments = unsafe {
@@ -807,7 +882,10 @@ crate::raw_transition! {
 
 crate::raw_transition! {
     /// Combine function of `crm.rfm_agg` (parallel query, Citus).
-    fn crm_rfm_agg_combine / pg_finfo_crm_rfm_agg_combine (fcinfo) {
+    fn crm_rfm_agg_combine / pg_finfo_crm_rfm_agg_combine (fcinfo)
+    sql [
+        "crm_internal.rfm_agg_combine(crm.rfm_state, crm.rfm_state) RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: both arguments are `crm.rfm_state` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut RfmState, other| {
@@ -862,7 +940,10 @@ unsafe fn rfm_tuple(fcinfo: pg_sys::FunctionCallInfo, rfm: &Rfm) -> pg_sys::Datu
 crate::raw_transition! {
     /// Final function of `crm.rfm_agg` (declared in `sql/clv.sql`, after the `crm.rfm` type):
     /// the customer's RFM values, NULL without purchases up to the observation end.
-    fn crm_rfm_agg_final / pg_finfo_crm_rfm_agg_final (fcinfo) {
+    fn crm_rfm_agg_final / pg_finfo_crm_rfm_agg_final (fcinfo)
+    sql [
+        "crm_internal.rfm_agg_final(crm.rfm_state) RETURNS crm.rfm IMMUTABLE PARALLEL SAFE",
+    ] {
         // SAFETY: argument 0 is NULL or a `crm.rfm_state`; the result a `crm.rfm`.
         unsafe {
             expanded_final(fcinfo, |purchases: &mut RfmState| {
@@ -1261,48 +1342,4 @@ extension_sql!(
 );"#,
     name = "rfm_type",
     requires = ["internal_schema"]
-);
-
-extension_sql_file!(
-    "../../sql/clv.sql",
-    name = "clv_aggregates",
-    requires = [
-        "rfm_type",
-        "internal_schema",
-        bgnbd_model,
-        gamma_gamma_model,
-        sbg_model,
-        rfm_state,
-        fit_rows,
-        purchase_days,
-        clv_from_purchase_rate,
-        clv_from_churn_rate,
-        bgnbd_model_from_parameters,
-        gamma_gamma_model_from_parameters,
-        sbg_model_from_parameters,
-        bgnbd_params,
-        gamma_gamma_params,
-        sbg_params,
-        bgnbd_log_likelihood,
-        gamma_gamma_log_likelihood,
-        sbg_log_likelihood,
-        bgnbd_customers,
-        gamma_gamma_customers,
-        sbg_customers,
-        bgnbd_fit_diagnostics,
-        gamma_gamma_fit_diagnostics,
-        sbg_fit_diagnostics,
-        bgnbd_expected_purchases,
-        bgnbd_conditional_expected_purchases,
-        bgnbd_expected_purchases_interval,
-        bgnbd_conditional_expected_purchases_interval,
-        probability_alive,
-        expected_average_value,
-        clv_discounted,
-        clv_discounted_interval,
-        survival,
-        sbg_retention_rate,
-        expected_lifetime,
-        residual_lifetime,
-    ]
 );
