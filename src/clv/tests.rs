@@ -292,7 +292,10 @@ mod tests {
             None
         );
         assert_eq!(text("SELECT crm.bgnbd_fit(NULL, 0, 1)::text"), None);
-        assert_eq!(text("SELECT crm.bgnbd_fit(1, 0.5, 1, NULL)::text"), None);
+        assert_eq!(
+            text("SELECT crm.bgnbd_fit(1, 0.5, 1, NULL::bigint)::text"),
+            None
+        );
         assert_eq!(text("SELECT crm.gamma_gamma_fit(0, 0)::text"), None);
         assert_eq!(text("SELECT crm.gamma_gamma_fit(NULL, 5)::text"), None);
         assert_eq!(text("SELECT crm.sbg_fit(NULL, true)::text"), None);

@@ -419,9 +419,10 @@ impl BgNbdModel {
 
     /// Version byte, the four parameters, then the optional fit diagnostics.
     pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(MODEL_VERSION);
+        let version = FitInfo::version_of(self.fit);
+        let mut writer = Writer::with_version(version);
         writer.f64(self.r).f64(self.alpha).f64(self.a).f64(self.b);
-        FitInfo::encode(self.fit, &mut writer);
+        FitInfo::encode(self.fit, &mut writer, version);
         writer.finish()
     }
 

@@ -215,8 +215,10 @@ fn text_and_binary_forms_round_trip() {
 /// value read from COPY BINARY could not be dumped and restored as text.
 #[test]
 fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
-    let model = fit(F, &cdnow_rows()).unwrap().unwrap();
+    // A penalized model: binary form version 2, with the converged byte and the penalizer.
+    let model = fit(F, &penalized(&cdnow_rows(), 0.01)).unwrap().unwrap();
     let bytes = model.encode();
+    assert_eq!(bytes[0], crate::clv::state::MODEL_VERSION);
     // Version, four parameters, the fit flag, then the log-likelihood; the gradient norm, the
     // converged byte and the penalizer last.
     let log_likelihood = 1 + 4 * 8 + 1;
@@ -539,31 +541,28 @@ fn models_of_the_first_forms_still_read() {
         .u64(1000)
         .u64(24)
         .f64(1e-10);
-    let old = BgNbdModel::decode(&writer.finish()).unwrap();
+    let writer_bytes = writer.finish();
+    let old = BgNbdModel::decode(&writer_bytes).unwrap();
     let info = old.fit.unwrap();
     assert_eq!((info.converged, info.penalizer), (true, 0.0));
     assert_eq!((info.customers, info.iterations), (2357, 24));
     // ... and its text form.
     let text = r#"{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":{"log_likelihood":-9582.43,"customers":2357,"distinct_rows":1000,"iterations":24,"gradient_norm":1e-10}}"#;
     assert_eq!(BgNbdModel::from_text(text).unwrap(), old);
-    // Written again, in the current forms, with the defaults spelled out.
-    assert_eq!(
-        old.to_text(),
-        r#"{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":{"log_likelihood":-9582.43,"customers":2357,"distinct_rows":1000,"iterations":24,"gradient_norm":1e-10,"converged":true,"penalizer":0.0}}"#
-    );
-    assert_eq!(BgNbdModel::decode(&old.encode()).unwrap(), old);
-    assert_eq!(old.encode()[0], crate::clv::state::MODEL_VERSION);
+    // Written again exactly as it was: an unpenalized model keeps the first forms.
+    assert_eq!(old.to_text(), text);
+    assert_eq!(old.encode(), writer_bytes);
+    assert_eq!(old.encode()[0], crate::clv::state::FIRST_MODEL_VERSION);
     // A penalized fit keeps its penalizer in both forms.
     let model = fit(F, &penalized(&cdnow_rows(), 0.01)).unwrap().unwrap();
     assert!(
-        model
-            .to_text()
-            .ends_with(r#""converged":true,"penalizer":0.01}}"#),
+        model.to_text().ends_with(r#","penalizer":0.01}}"#),
         "{}",
         model.to_text()
     );
     assert_eq!(BgNbdModel::from_text(&model.to_text()).unwrap(), model);
     assert_eq!(BgNbdModel::decode(&model.encode()).unwrap(), model);
+    assert_eq!(model.encode()[0], crate::clv::state::MODEL_VERSION);
     // A negative penalizer is not a fit diagnostic.
     let negative = text.replace("1e-10}", r#"1e-10,"penalizer":-1}"#);
     assert!(matches!(

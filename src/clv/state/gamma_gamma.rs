@@ -221,9 +221,10 @@ impl GammaGammaModel {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(MODEL_VERSION);
+        let version = FitInfo::version_of(self.fit);
+        let mut writer = Writer::with_version(version);
         writer.f64(self.p).f64(self.q).f64(self.v);
-        FitInfo::encode(self.fit, &mut writer);
+        FitInfo::encode(self.fit, &mut writer, version);
         writer.finish()
     }
 

@@ -311,7 +311,9 @@ pub fn text_parameter(what: &str, name: &str, value: f64) -> Result<f64, MetricE
 }
 
 /// Text form of [`FitInfo`] inside a model's JSON. `converged` and `penalizer` were added in
-/// 0.3.0: a text without them (a model printed by 0.2.0) reads as converged, penalizer 0.
+/// 0.3.0 and are written only when they differ from what every earlier model was (converged,
+/// penalizer 0): an unpenalized model prints as it did, and a text without them reads as
+/// converged, penalizer 0.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FitText {
@@ -320,9 +322,9 @@ pub struct FitText {
     pub distinct_rows: u64,
     pub iterations: u32,
     pub gradient_norm: f64,
-    #[serde(default = "converged_by_default")]
+    #[serde(default = "converged_by_default", skip_serializing_if = "is_true")]
     pub converged: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub penalizer: f64,
 }
 
@@ -330,13 +332,32 @@ fn converged_by_default() -> bool {
     true
 }
 
-/// The first binary form of the models: diagnostics without `converged` and `penalizer`.
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}
+
+/// The first binary form of the models: diagnostics without `converged` and `penalizer`; still
+/// the form of every model whose fit converged without a penalizer (so stored models, and their
+/// bytes, stay as they were).
 pub const FIRST_MODEL_VERSION: u8 = 1;
 /// The binary form of the models since 0.3.0: the diagnostics end with `converged` (a byte)
 /// and `penalizer`.
 pub const MODEL_VERSION: u8 = 2;
 
 impl FitInfo {
+    /// The binary form version a model with these diagnostics is written in: the first one
+    /// unless it records something the first cannot (a penalizer, or a fit that did not converge).
+    pub fn version_of(fit: Option<FitInfo>) -> u8 {
+        match fit {
+            Some(fit) if !fit.converged || fit.penalizer != 0.0 => MODEL_VERSION,
+            _ => FIRST_MODEL_VERSION,
+        }
+    }
+
     pub fn to_text(self) -> FitText {
         FitText {
             log_likelihood: self.log_likelihood,
@@ -391,8 +412,9 @@ impl FitInfo {
         Ok(self)
     }
 
-    /// Appends the optional diagnostics to a model's binary form ([`MODEL_VERSION`]).
-    pub fn encode(fit: Option<FitInfo>, writer: &mut crate::common::codec::Writer) {
+    /// Appends the optional diagnostics to a model's binary form of `version`
+    /// ([`FitInfo::version_of`]).
+    pub fn encode(fit: Option<FitInfo>, writer: &mut crate::common::codec::Writer, version: u8) {
         match fit {
             None => {
                 writer.u8(0);
@@ -404,9 +426,10 @@ impl FitInfo {
                     .u64(fit.customers)
                     .u64(fit.distinct_rows)
                     .u64(u64::from(fit.iterations))
-                    .f64(fit.gradient_norm)
-                    .u8(u8::from(fit.converged))
-                    .f64(fit.penalizer);
+                    .f64(fit.gradient_norm);
+                if version != FIRST_MODEL_VERSION {
+                    writer.u8(u8::from(fit.converged)).f64(fit.penalizer);
+                }
             }
         }
     }

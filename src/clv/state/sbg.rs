@@ -257,9 +257,10 @@ impl SbgModel {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_version(MODEL_VERSION);
+        let version = FitInfo::version_of(self.fit);
+        let mut writer = Writer::with_version(version);
         writer.f64(self.alpha).f64(self.beta);
-        FitInfo::encode(self.fit, &mut writer);
+        FitInfo::encode(self.fit, &mut writer, version);
         writer.finish()
     }
 
