@@ -11,20 +11,22 @@ use super::state::simple::{
     clv_from_churn, clv_from_purchases, decimal_from_numeric, unit_index, write_numeric,
     NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
 };
-use super::state::{ClvError, ClvResult, FitInfo};
-use crate::common::datum::raw_varlena_bytes;
+use super::state::FitInfo;
+use crate::common::datum::{
+    decimal_of, numeric_of, raw_bigint_key, raw_text_key, raw_uuid_key, raw_varlena_bytes,
+};
 use crate::common::error::MetricError;
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
 use crate::common::keys::KeyKind;
+use crate::common::money::finite_decimal_from_text;
 use crate::common::pg::{
     bigint, raise, raise_from_raw, raw_arg, raw_return_unchanged, varlena_from_bytes, OrRaise,
     TextArg,
 };
 use pgrx::datum::Interval;
 use pgrx::prelude::*;
-use rust_decimal::Decimal;
 
 const BGNBD_FIT: &str = "crm.bgnbd_fit";
 const GAMMA_GAMMA_FIT: &str = "crm.gamma_gamma_fit";
@@ -96,62 +98,6 @@ pub struct purchase_days(pub PurchaseDays);
 crate::summary_type!(purchase_days(PurchaseDays));
 crate::expanded_state!(PurchaseDays);
 
-/// Raises a CLV error (with its hint, if any) as a Postgres ERROR.
-fn raise_clv(error: ClvError) -> ! {
-    let Some(hint) = error.hint else {
-        raise(error.error)
-    };
-    let code = match &error.error {
-        MetricError::OutOfRange(_) => PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-        MetricError::InvalidText(_) => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
-        MetricError::DatetimeOverflow(_) => PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
-        MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
-        MetricError::InvalidParameter(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-        MetricError::LimitExceeded(_) => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-        MetricError::OutOfMemory(_) => PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
-    };
-    pgrx::pg_sys::panic::ErrorReport::new(code, error.error.report_message(), "crm_metrics")
-        .set_hint(hint)
-        .report(PgLogLevel::ERROR);
-    unreachable!("an ERROR report does not return")
-}
-
-trait ClvOrRaise<T> {
-    fn or_raise(self) -> T;
-}
-
-impl<T> ClvOrRaise<T> for ClvResult<T> {
-    fn or_raise(self) -> T {
-        match self {
-            Ok(value) => value,
-            Err(error) => raise_clv(error),
-        }
-    }
-}
-
-/// A `numeric` as an exact decimal: NaN and infinities are 22023, more than 28 significant
-/// digits 22003.
-fn decimal_of(function: &str, name: &str, value: &AnyNumeric) -> Decimal {
-    let text = value.to_string();
-    match text.parse::<Decimal>() {
-        Ok(decimal) if Decimal::from_str_exact(&text).is_ok() => decimal,
-        _ if value.is_nan() || text.contains("Infinity") => raise(MetricError::InvalidParameter(
-            format!("{function}: {name} {text} is not a finite number"),
-        )),
-        _ => raise(MetricError::OutOfRange(format!(
-            "{function}: {name} {text} has more than 28 significant digits"
-        ))),
-    }
-}
-
-fn numeric_of(function: &str, value: Decimal) -> AnyNumeric {
-    AnyNumeric::try_from(value.to_string().as_str()).unwrap_or_else(|_| {
-        raise(MetricError::OutOfRange(format!(
-            "{function}: result {value} is out of range"
-        )))
-    })
-}
-
 /// A `numeric` as a float for the model math (non-finite values are refused by the callers).
 fn float_of(value: AnyNumeric) -> f64 {
     f64::try_from(value).unwrap_or(f64::NAN)
@@ -168,7 +114,12 @@ fn clv_from_purchase_rate(
     purchases_per_year: f64,
     lifespan_years: f64,
 ) -> AnyNumeric {
-    let value = decimal_of(CLV, "average_purchase_value", &average_purchase_value);
+    let value = decimal_of(
+        CLV,
+        "average_purchase_value",
+        &average_purchase_value,
+        finite_decimal_from_text,
+    );
     let clv = clv_from_purchases(CLV, value, purchases_per_year, lifespan_years).or_raise();
     numeric_of(CLV, clv)
 }
@@ -176,7 +127,7 @@ fn clv_from_purchase_rate(
 /// CLV = ARPA / churn rate; NULL when the churn rate is 0.
 #[pg_extern(immutable, parallel_safe, strict, name = "clv")]
 fn clv_from_churn_rate(arpa: AnyNumeric, churn_rate: f64) -> Option<AnyNumeric> {
-    let arpa = decimal_of(CLV, "arpa", &arpa);
+    let arpa = decimal_of(CLV, "arpa", &arpa, finite_decimal_from_text);
     clv_from_churn(CLV, arpa, churn_rate)
         .or_raise()
         .map(|clv| numeric_of(CLV, clv))
@@ -268,7 +219,7 @@ unsafe fn bgnbd_add(
         (Ok(key), Ok(weight)) => rows.add(BGNBD_FIT, key, weight).and_then(|()| {
             penalizer.map_or(Ok(()), |penalizer| rows.set_penalizer(BGNBD_FIT, penalizer))
         }),
-        (Err(error), _) => Err(error.error),
+        (Err(error), _) => Err(error),
         (_, Err(_)) => Err(negative_weight(BGNBD_FIT, weight)),
     };
     if let Err(error) = added {
@@ -666,33 +617,10 @@ unsafe fn purchases_add(
         penalizer.map_or(Ok(()), |penalizer| days.set_penalizer(BGNBD_FIT, penalizer))
     });
     if let Err(error) = added {
-        raise_from_raw(move || error.error);
+        raise_from_raw(move || error);
     }
     // SAFETY: `fcinfo` is the running call's; `state` is the object of its argument 0.
     unsafe { expanded_return(fcinfo, state) }
-}
-
-/// Key of a bigint customer id.
-unsafe fn bigint_customer(datum: pg_sys::Datum) -> u128 {
-    u128::from(datum.value() as u64)
-}
-
-/// Key of a text customer id: the 128-bit XXH3 hash of its bytes.
-///
-/// # Safety
-/// `datum` must be a non-null text datum.
-unsafe fn text_customer(datum: pg_sys::Datum) -> u128 {
-    // SAFETY: a non-null text datum is a varlena (this function's contract).
-    unsafe { raw_varlena_bytes(datum, xxhash_rust::xxh3::xxh3_128) }
-}
-
-/// Key of a uuid customer id: its 128 bits.
-///
-/// # Safety
-/// `datum` must be a non-null uuid datum.
-unsafe fn uuid_customer(datum: pg_sys::Datum) -> u128 {
-    // SAFETY: a non-null uuid datum points to its 16 bytes.
-    u128::from_be_bytes(unsafe { *datum.cast_mut_ptr::<[u8; 16]>() })
 }
 
 crate::raw_transition! {
@@ -701,8 +629,8 @@ crate::raw_transition! {
     sql [
         "crm_internal.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
     ] {
-        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `bigint_customer` reads.
-        unsafe { purchases_add(fcinfo, KeyKind::BigInt, bigint_customer, None) }
+        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `raw_bigint_key` reads.
+        unsafe { purchases_add(fcinfo, KeyKind::BigInt, raw_bigint_key, None) }
     }
 }
 
@@ -713,9 +641,9 @@ crate::raw_transition! {
     sql [
         "crm_internal.bgnbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
     ] {
-        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `bigint_customer` reads, and argument 5
+        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `raw_bigint_key` reads, and argument 5
         // the double precision penalizer.
-        unsafe { purchases_add(fcinfo, KeyKind::BigInt, bigint_customer, Some(5)) }
+        unsafe { purchases_add(fcinfo, KeyKind::BigInt, raw_bigint_key, Some(5)) }
     }
 }
 
@@ -725,8 +653,8 @@ crate::raw_transition! {
     sql [
         "crm_internal.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
     ] {
-        // SAFETY: sql/clv.sql declares argument 1 a text, which `text_customer` reads.
-        unsafe { purchases_add(fcinfo, KeyKind::Text, text_customer, None) }
+        // SAFETY: sql/clv.sql declares argument 1 a text, which `raw_text_key` reads.
+        unsafe { purchases_add(fcinfo, KeyKind::Text, raw_text_key, None) }
     }
 }
 
@@ -737,9 +665,9 @@ crate::raw_transition! {
     sql [
         "crm_internal.bgnbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
     ] {
-        // SAFETY: sql/clv.sql declares argument 1 a text, which `text_customer` reads, and argument 5
+        // SAFETY: sql/clv.sql declares argument 1 a text, which `raw_text_key` reads, and argument 5
         // the double precision penalizer.
-        unsafe { purchases_add(fcinfo, KeyKind::Text, text_customer, Some(5)) }
+        unsafe { purchases_add(fcinfo, KeyKind::Text, raw_text_key, Some(5)) }
     }
 }
 
@@ -749,8 +677,8 @@ crate::raw_transition! {
     sql [
         "crm_internal.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
     ] {
-        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `uuid_customer` reads.
-        unsafe { purchases_add(fcinfo, KeyKind::Uuid, uuid_customer, None) }
+        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `raw_uuid_key` reads.
+        unsafe { purchases_add(fcinfo, KeyKind::Uuid, raw_uuid_key, None) }
     }
 }
 
@@ -761,9 +689,9 @@ crate::raw_transition! {
     sql [
         "crm_internal.bgnbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
     ] {
-        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `uuid_customer` reads, and argument 5
+        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `raw_uuid_key` reads, and argument 5
         // the double precision penalizer.
-        unsafe { purchases_add(fcinfo, KeyKind::Uuid, uuid_customer, Some(5)) }
+        unsafe { purchases_add(fcinfo, KeyKind::Uuid, raw_uuid_key, Some(5)) }
     }
 }
 
@@ -776,7 +704,7 @@ crate::raw_transition! {
         // SAFETY: both arguments are `crm.purchase_days` values.
         unsafe {
             expanded_combine(fcinfo, |days: &mut PurchaseDays, other| {
-                days.merge(BGNBD_FIT, other).map_err(|error| error.error)
+                days.merge(BGNBD_FIT, other)
             })
         }
     }
@@ -862,7 +790,7 @@ crate::raw_transition! {
         let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(RFM_AGG, bytes)) };
         let unit = match unit {
             Ok(unit) => unit,
-            Err(error) => raise_from_raw(move || error.error),
+            Err(error) => raise_from_raw(move || error),
         };
         // SAFETY: argument 2 is a non-null numeric, a varlena.
         let amount = unsafe {
@@ -873,7 +801,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is a `crm.rfm_state`.
         let mut state = unsafe { expanded_state_mut(fcinfo, RfmState::default) };
         if let Err(error) = state.get().add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
-            raise_from_raw(move || error.error);
+            raise_from_raw(move || error);
         }
         // SAFETY: `fcinfo` is the running call's; `state` is the object of its argument 0.
         unsafe { expanded_return(fcinfo, state) }
@@ -889,7 +817,7 @@ crate::raw_transition! {
         // SAFETY: both arguments are `crm.rfm_state` values.
         unsafe {
             expanded_combine(fcinfo, |state: &mut RfmState, other| {
-                state.merge(RFM_AGG, other).map_err(|error| error.error)
+                state.merge(RFM_AGG, other)
             })
         }
     }

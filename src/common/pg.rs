@@ -4,9 +4,9 @@ use pgrx::datum::{FromDatum, Internal};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgMemoryContexts};
 
-/// Reports `error` to the client as an ERROR with its SQLSTATE; never returns.
-pub fn raise(error: MetricError) -> ! {
-    let code = match &error {
+/// The SQLSTATE of `error`.
+fn sqlstate(error: &MetricError) -> PgSqlErrorCode {
+    match error {
         MetricError::OutOfRange(_) => PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
         MetricError::InvalidParameter(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
         MetricError::InvalidText(_) => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
@@ -14,7 +14,19 @@ pub fn raise(error: MetricError) -> ! {
         MetricError::InvalidBinary(_) => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
         MetricError::LimitExceeded(_) => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         MetricError::OutOfMemory(_) => PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
-    };
+        MetricError::Hinted { error, .. } => sqlstate(error),
+    }
+}
+
+/// Reports `error` to the client as an ERROR with its SQLSTATE (and its hint, if any); never
+/// returns.
+pub fn raise(error: MetricError) -> ! {
+    let code = sqlstate(&error);
+    if let Some(hint) = error.hint() {
+        pgrx::pg_sys::panic::ErrorReport::new(code, error.report_message(), "crm_metrics")
+            .set_hint(hint)
+            .report(PgLogLevel::ERROR);
+    }
     ereport!(ERROR, code, error.report_message());
 }
 
