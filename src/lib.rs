@@ -137,7 +137,7 @@ crate::sql_entity! {
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     common::guard::quiet_backtraces();
-    common::pg::register_settings();
+    common::settings::register_settings();
     common::flat::register_flat_types(&FLAT_TYPES);
     common::pg::install_interrupt_hook();
     common::postgres_zones::install();

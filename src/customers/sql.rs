@@ -12,10 +12,13 @@ use crate::common::expanded::{
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::interrupt::Ticker;
 use crate::common::pg::{
-    bigint, internal_of, raise, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
-    raw_state, state_or_init, state_ref, varlena_from_bytes, with_varlena_bytes, OrRaise,
-    SummaryBytes, TextArg,
+    bigint, internal_of, raise, state_or_init, state_ref, varlena_from_bytes, with_varlena_bytes,
+    OrRaise, TextArg,
 };
+use crate::common::raw::{
+    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state,
+};
+use crate::common::summary::SummaryBytes;
 use crate::common::tz::USECS_PER_DAY;
 use pgrx::datum::{Date, Internal};
 use pgrx::prelude::*;

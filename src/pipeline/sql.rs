@@ -8,9 +8,9 @@ use crate::common::datum::{decimal_of, numeric_of, raw_decimal};
 use crate::common::error::MetricError;
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::money::decimal_from_text;
-use crate::common::pg::{
-    bigint, internal_of, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
-    raw_state, state_or_init, state_ref, OrRaise,
+use crate::common::pg::{bigint, internal_of, state_or_init, state_ref, OrRaise};
+use crate::common::raw::{
+    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;

@@ -5,8 +5,9 @@ use super::state::{self, share_count_overflow, ShareCounts};
 use crate::common::datum::{decimal_of, numeric_of};
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
 use crate::common::money::decimal_from_text;
-use crate::common::pg::{
-    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_ref, OrRaise,
+use crate::common::pg::{state_ref, OrRaise};
+use crate::common::raw::{
+    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;

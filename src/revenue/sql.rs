@@ -8,7 +8,8 @@ use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
 use crate::common::keys::KeyKind;
-use crate::common::pg::{bigint, raise_from_raw, raw_arg, varlena_from_bytes, OrRaise};
+use crate::common::pg::{bigint, varlena_from_bytes, OrRaise};
+use crate::common::raw::{raise_from_raw, raw_arg};
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 

@@ -20,8 +20,10 @@ use crate::common::expanded::{
 };
 use crate::common::flat::{flat_return, flat_state_mut};
 use crate::common::pg::{
-    bigint, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_ref,
-    varlena_from_bytes, with_varlena_bytes, OrRaise, TextArg,
+    bigint, state_ref, varlena_from_bytes, with_varlena_bytes, OrRaise, TextArg,
+};
+use crate::common::raw::{
+    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state,
 };
 use crate::common::shares::{share_count_overflow, ShareCounts};
 use crate::common::tz::{Zone, USECS_PER_DAY};

@@ -11,7 +11,8 @@ use crate::common::error::MetricError;
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
-use crate::common::pg::{raise, raise_from_raw, raw_arg, raw_return_unchanged, OrRaise};
+use crate::common::pg::{raise, OrRaise};
+use crate::common::raw::{raise_from_raw, raw_arg, raw_return_unchanged};
 use pgrx::prelude::*;
 
 /// The weight argument of a fit's transition: none (every row one customer), a bigint, or an

@@ -5,7 +5,7 @@
 //! `sql/clv.sql`; the raw transition functions declare their own `CREATE FUNCTION`.
 
 use crate::common::error::MetricError;
-use crate::common::pg::{raise_from_raw, raw_arg};
+use crate::common::raw::{raise_from_raw, raw_arg};
 use pgrx::prelude::*;
 
 pub mod fits;

@@ -10,7 +10,8 @@ use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
 use crate::common::keys::KeyKind;
-use crate::common::pg::{raise_from_raw, raw_arg, raw_return_unchanged, OrRaise};
+use crate::common::pg::OrRaise;
+use crate::common::raw::{raise_from_raw, raw_arg, raw_return_unchanged};
 use pgrx::prelude::*;
 
 /// Per-row step of the purchases form of `crm.bgnbd_fit`: one (customer, day) pair.

@@ -9,9 +9,8 @@ use crate::common::error::MetricError;
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
-use crate::common::pg::{
-    raise, raise_from_raw, raw_arg, raw_return_unchanged, varlena_from_bytes, OrRaise,
-};
+use crate::common::pg::{raise, varlena_from_bytes, OrRaise};
+use crate::common::raw::{raise_from_raw, raw_arg, raw_return_unchanged};
 use pgrx::prelude::*;
 
 #[cold]
