@@ -24,6 +24,32 @@ pub unsafe fn raw_arg(fcinfo: pg_sys::FunctionCallInfo, index: usize) -> Option<
     (!argument.isnull).then_some(argument.value)
 }
 
+/// Arguments of a strict V1 function, all present.
+///
+/// # Safety
+/// `fcinfo` must be a valid call info with at least `N` arguments.
+pub unsafe fn raw_strict_arguments<const N: usize>(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<[pg_sys::Datum; N]> {
+    let mut arguments = [pg_sys::Datum::from(0usize); N];
+    for (index, slot) in arguments.iter_mut().enumerate() {
+        // SAFETY: `index` < `N`, and the call has at least `N` arguments (this function's
+        // contract).
+        *slot = unsafe { raw_arg(fcinfo, index) }?;
+    }
+    Some(arguments)
+}
+
+/// Returns SQL NULL from a V1 function.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+pub unsafe fn raw_return_null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: `fcinfo` is the running call's, valid for writes (this function's contract).
+    unsafe { (*fcinfo).isnull = true };
+    pg_sys::Datum::from(0usize)
+}
+
 /// The `internal` state in argument 0 of a raw transition function, created with `init` in the
 /// aggregate memory context on the first call.
 ///
