@@ -2,8 +2,8 @@
 //!
 //! Each metric family lives in its own module with the same shape:
 //! `state.rs` (or a `state/` folder) holds the plain-Rust math (no pgrx, unit and property
-//! tests), `sql.rs` the pgrx surface (type conversion, errors), `sql/<family>.sql` the
-//! `CREATE AGGREGATE`s. Shared helpers (errors, periods, time zones, binary codec, aggregate
+//! tests), `sql.rs` (or a `sql/` folder split by concern) the pgrx surface (type conversion,
+//! errors), `sql/<family>.sql` the `CREATE AGGREGATE`s. Shared helpers (errors, periods, time zones, binary codec, aggregate
 //! state handling) live in `common`; docs/architecture.md describes the layers.
 //!
 //! Every `unsafe` operation sits in its own `unsafe` block, also inside an `unsafe fn`, and
@@ -137,7 +137,7 @@ crate::sql_entity! {
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     common::guard::quiet_backtraces();
-    common::pg::register_settings();
+    common::settings::register_settings();
     common::flat::register_flat_types(&FLAT_TYPES);
     common::pg::install_interrupt_hook();
     common::postgres_zones::install();

@@ -8,9 +8,9 @@ use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
-use crate::common::pg::{
-    bigint, raw_return_unchanged, varlena_from_bytes, OrRaise, SummaryBytes, TextArg,
-};
+use crate::common::pg::{bigint, varlena_from_bytes, OrRaise, TextArg};
+use crate::common::raw::raw_return_unchanged;
+use crate::common::summary::SummaryBytes;
 use crate::common::{periods::Period, tz::Zone};
 use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;

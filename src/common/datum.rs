@@ -1,12 +1,13 @@
-//! Reading varlena arguments (numeric, text) on the per-row paths without calling into Postgres,
-//! and `numeric` <-> `Decimal` at the SQL boundary.
+//! Reading varlena arguments (numeric, text) and customer ids on the per-row paths without
+//! calling into Postgres, and `numeric` <-> `Decimal` at the SQL boundary.
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 use rust_decimal::Decimal;
 
-use super::error::MetricResult;
-use super::money::{decimal_from_numeric_bytes, decimal_from_text};
-use super::pg::{raise, with_varlena_bytes};
+use super::error::{MetricError, MetricResult};
+use super::keys::{key_from_bigint, key_from_text, key_from_uuid};
+use super::money::decimal_from_numeric_bytes;
+use super::pg::{raise, with_varlena_bytes, OrRaise};
 
 /// Runs `read` over the payload of a varlena datum. A plain value (1- or 4-byte header, not
 /// compressed, not out of line: nearly every small value) is read in place without any call
@@ -43,6 +44,36 @@ unsafe fn detoasted_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R
     unsafe { with_varlena_bytes(datum, read) }
 }
 
+/// Key of a bigint customer id datum ([`key_from_bigint`]).
+///
+/// # Safety
+/// `datum` must be a non-null bigint datum.
+#[inline(always)]
+pub unsafe fn raw_bigint_key(datum: pg_sys::Datum) -> u128 {
+    key_from_bigint(datum.value() as i64)
+}
+
+/// Key of a text customer id datum ([`key_from_text`]: the 128-bit XXH3 hash of its bytes),
+/// read in place.
+///
+/// # Safety
+/// `datum` must be a non-null text datum.
+#[inline(always)]
+pub unsafe fn raw_text_key(datum: pg_sys::Datum) -> u128 {
+    // SAFETY: a non-null text datum is a varlena (this function's contract).
+    unsafe { raw_varlena_bytes(datum, key_from_text) }
+}
+
+/// Key of a uuid customer id datum ([`key_from_uuid`]).
+///
+/// # Safety
+/// `datum` must be a non-null uuid datum.
+#[inline(always)]
+pub unsafe fn raw_uuid_key(datum: pg_sys::Datum) -> u128 {
+    // SAFETY: a non-null uuid datum points to its 16 bytes (this function's contract).
+    key_from_uuid(unsafe { *datum.cast_mut_ptr::<[u8; 16]>() })
+}
+
 /// The exact `Decimal` of a non-null `numeric` datum (22003 when it does not fit).
 ///
 /// # Safety
@@ -61,21 +92,24 @@ pub unsafe fn raw_decimal(
     }
 }
 
-/// The exact `Decimal` of a `numeric` argument of a `#[pg_extern]` function; raises 22003
-/// when it does not fit (NaN, ±Infinity, more than 28 digits).
-pub fn decimal_of(function: &str, what: &str, value: &AnyNumeric) -> Decimal {
-    match decimal_from_text(function, what, &value.to_string()) {
-        Ok(decimal) => decimal,
-        Err(error) => raise(error),
-    }
+/// The exact `Decimal` of a `numeric` argument of a `#[pg_extern]` function, its text read
+/// by `read` (`money::decimal_from_text` for amounts, `money::finite_decimal_from_text` for
+/// model inputs); raises the error `read` gives for NaN, ±Infinity or more than 28 digits.
+pub fn decimal_of(
+    function: &str,
+    what: &str,
+    value: &AnyNumeric,
+    read: fn(&str, &str, &str) -> MetricResult<Decimal>,
+) -> Decimal {
+    read(function, what, &value.to_string()).or_raise()
 }
 
-/// A `Decimal` as a SQL `numeric` (every `Decimal` is a valid numeric).
-pub fn numeric_of(value: Decimal) -> AnyNumeric {
-    match AnyNumeric::try_from(value.to_string().as_str()) {
-        Ok(numeric) => numeric,
-        Err(error) => raise(super::error::MetricError::OutOfRange(format!(
-            "crm_metrics: {value} is not a numeric value ({error})"
-        ))),
-    }
+/// A `Decimal` as a SQL `numeric`, the result of `function` (every `Decimal` is a valid
+/// numeric).
+pub fn numeric_of(function: &str, value: Decimal) -> AnyNumeric {
+    AnyNumeric::try_from(value.to_string().as_str()).unwrap_or_else(|_| {
+        raise(MetricError::OutOfRange(format!(
+            "{function}: result {value} is out of range"
+        )))
+    })
 }

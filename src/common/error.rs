@@ -19,6 +19,12 @@ pub enum MetricError {
     LimitExceeded(String),
     /// SQLSTATE 53200 out_of_memory (the allocator refused a state's growth).
     OutOfMemory(String),
+    /// Another error (its SQLSTATE and message) with a hint for the user, the HINT of the
+    /// report: what to try instead (a fit that does not converge names the penalized form).
+    Hinted {
+        error: Box<MetricError>,
+        hint: String,
+    },
 }
 
 impl fmt::Display for MetricError {
@@ -31,6 +37,7 @@ impl fmt::Display for MetricError {
             | MetricError::InvalidBinary(m)
             | MetricError::LimitExceeded(m)
             | MetricError::OutOfMemory(m) => f.write_str(m),
+            MetricError::Hinted { error, .. } => error.fmt(f),
         }
     }
 }
@@ -43,6 +50,30 @@ impl std::error::Error for MetricError {}
 pub const MAX_MESSAGE_BYTES: usize = 1000;
 
 impl MetricError {
+    /// This error with `hint` for the user (replacing any hint it had).
+    pub fn with_hint(self, hint: &str) -> Self {
+        MetricError::Hinted {
+            error: Box::new(self.without_hint().clone()),
+            hint: hint.to_owned(),
+        }
+    }
+
+    /// The error without its hint: the variant that names the SQLSTATE, and the message.
+    pub fn without_hint(&self) -> &MetricError {
+        match self {
+            MetricError::Hinted { error, .. } => error.without_hint(),
+            plain => plain,
+        }
+    }
+
+    /// The hint for the user, if the error has one.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            MetricError::Hinted { hint, .. } => Some(hint),
+            _ => None,
+        }
+    }
+
     /// The message as reported: at most [`MAX_MESSAGE_BYTES`] bytes plus the elision note.
     pub fn report_message(&self) -> String {
         bounded_message(&self.to_string())
@@ -95,5 +126,16 @@ mod tests {
         assert!(reported.starts_with("crm.nps_summary: malformed value"));
         assert!(reported.ends_with("\" (reason)"));
         assert!(reported.contains(" bytes ...] "));
+    }
+
+    #[test]
+    fn a_hint_keeps_the_error_and_its_message() {
+        let plain = MetricError::InvalidParameter("crm.sbg_fit: did not converge".to_owned());
+        let hinted = plain.clone().with_hint("try a penalizer");
+        assert_eq!(hinted.to_string(), "crm.sbg_fit: did not converge");
+        assert_eq!(hinted.without_hint(), &plain);
+        assert_eq!(hinted.hint(), Some("try a penalizer"));
+        assert_eq!(hinted.with_hint("another").hint(), Some("another"));
+        assert_eq!(plain.hint(), None);
     }
 }

@@ -23,7 +23,8 @@
 //! read-write or read-only pointer to one of these objects (borrowed, not copied) and the flat
 //! binary form (decoded and validated like any stored value).
 use super::error::{MetricError, MetricResult};
-use super::pg::{raw_arg, raw_return_unchanged, with_varlena_bytes, OrRaise};
+use super::pg::{with_varlena_bytes, OrRaise};
+use super::raw::{raw_arg, raw_return_unchanged};
 use pgrx::pg_sys;
 
 /// A growing aggregate state kept as an expanded object of its SQL type.

@@ -25,7 +25,7 @@
 //!
 //! A working form can still escape as a value: an aggregate a user declares with one of these
 //! transitions and no final function returns its state as it is. The byte-wise support
-//! functions every type shares (send, `=`, `<>`, hashing, ordering: src/common/pg.rs) do not
+//! functions every type shares (send, `=`, `<>`, hashing, ordering: src/common/summary.rs) do not
 //! know the type, so the working form carries its type's [`FlatState::KIND`] in its first
 //! padding byte, and [`canonical_of_working`] turns it into the canonical form they compare.
 //!
@@ -37,7 +37,8 @@ use super::flat_state::{
     assert_working_layout, decode_any, Canonicalize, FlatState, HEADER_BYTES, WORKING_OFFSET,
     WORKING_TAG,
 };
-use super::pg::{raw_arg, raw_return_unchanged, varlena_from_bytes, with_varlena_bytes, OrRaise};
+use super::pg::{varlena_from_bytes, with_varlena_bytes, OrRaise};
+use super::raw::{raw_arg, raw_return_unchanged};
 use pgrx::datum::IntoDatum;
 use pgrx::pg_sys;
 

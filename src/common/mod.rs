@@ -18,8 +18,12 @@
 //!
 //! The pgrx glue:
 //! - [`guard`]: the panic guard every entry point Postgres calls runs under.
-//! - [`pg`]: raising errors, aggregate state in the aggregate memory context, and the
-//!   `summary_type!` macro that makes a summary a SQL type.
+//! - [`pg`]: raising errors, aggregate state in the aggregate memory context, varlenas and text
+//!   arguments, the interrupt hook.
+//! - [`summary`]: the `summary_type!` macro that makes a summary a SQL type, and the functions
+//!   every summary type shares.
+//! - [`raw`]: the helpers of raw V1 functions (arguments, states, results).
+//! - [`settings`]: the extension's settings (`crm.max_state_memory`).
 //! - [`datum`]: varlena arguments (numeric, text) read in place on the per-row paths.
 //! - [`flat`]: flat states as SQL values, changed in place per row.
 //! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
@@ -46,8 +50,11 @@ pub mod money;
 pub mod periods;
 pub mod pg;
 pub mod postgres_zones;
+pub mod raw;
+pub mod settings;
 pub mod shares;
 pub mod stats;
+pub mod summary;
 #[cfg(test)]
 mod test_zones;
 #[cfg(any(test, feature = "pg_test"))]

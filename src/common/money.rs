@@ -295,6 +295,23 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
     }
 }
 
+/// Parses the text of a numeric model input exactly, as it is: NaN and ±Infinity are 22023
+/// (`{function}: {what} NaN is not a finite number`), a value a `Decimal` does not hold
+/// (more than 28 significant digits or decimal places, even zeros) 22003.
+pub fn finite_decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult<Decimal> {
+    match Decimal::from_str_exact(text) {
+        Ok(decimal) => Ok(decimal),
+        Err(_) if matches!(text, "NaN" | "Infinity" | "-Infinity") => {
+            Err(MetricError::InvalidParameter(format!(
+                "{function}: {what} {text} is not a finite number"
+            )))
+        }
+        Err(_) => Err(MetricError::OutOfRange(format!(
+            "{function}: {what} {text} has more than 28 significant digits"
+        ))),
+    }
+}
+
 /// `a + b` exactly, or 22003 naming `what` and both values. The result has the larger of the
 /// two scales, as Postgres's `numeric` addition gives (so a sum keeps the display scale of its
 /// amounts whatever order they come in); when the mantissa at that scale passes 96 bits, zeros
@@ -634,6 +651,30 @@ mod tests {
         let zeros = format!("1.5{}", "0".repeat(40));
         assert_eq!(decimal_from_text("f", "x", &zeros).unwrap(), d_str("1.5"));
         assert!(decimal_from_text("f", "x", &format!("0.{}1", "0".repeat(40))).is_err());
+        assert_eq!(
+            finite_decimal_from_text("f", "x", "12.50")
+                .unwrap()
+                .to_string(),
+            "12.50"
+        );
+        for (text, refused) in [
+            (
+                "NaN",
+                MetricError::InvalidParameter("f: x NaN is not a finite number".into()),
+            ),
+            (
+                "-Infinity",
+                MetricError::InvalidParameter("f: x -Infinity is not a finite number".into()),
+            ),
+            (
+                &zeros,
+                MetricError::OutOfRange(format!(
+                    "f: x {zeros} has more than 28 significant digits"
+                )),
+            ),
+        ] {
+            assert_eq!(finite_decimal_from_text("f", "x", text), Err(refused));
+        }
         let max = Decimal::MAX;
         assert!(add("f", "x", max, Decimal::ONE).is_err());
         assert!(sub("f", "x", Decimal::MIN, Decimal::ONE).is_err());

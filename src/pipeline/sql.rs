@@ -7,9 +7,10 @@ use super::state::{
 use crate::common::datum::{decimal_of, numeric_of, raw_decimal};
 use crate::common::error::MetricError;
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
-use crate::common::pg::{
-    bigint, internal_of, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
-    raw_state, state_or_init, state_ref, OrRaise,
+use crate::common::money::decimal_from_text;
+use crate::common::pg::{bigint, internal_of, state_or_init, state_ref, OrRaise};
+use crate::common::raw::{
+    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -113,7 +114,7 @@ fn pipeline_inverse(
     // `pipeline_add` (`raw_state`) in the aggregate memory context.
     let summary = unsafe { state_ref::<PipelineWindow>(&mut state) };
     if let (Some(amount), Some(created_at), Some(summary)) = (amount, created_at, summary) {
-        let amount = decimal_of(function, "amount", &amount);
+        let amount = decimal_of(function, "amount", &amount, decimal_from_text);
         let closed_at = closed_at.map(pg_sys::TimestampTz::from);
         summary
             .remove(
@@ -186,7 +187,7 @@ fn velocity_per_day(summary: PipelineSummary) -> Option<AnyNumeric> {
     summary
         .pipeline_velocity(PIPELINE_VELOCITY, i128::from(USECS_PER_DAY))
         .or_raise()
-        .map(numeric_of)
+        .map(|value| numeric_of(PIPELINE_VELOCITY, value))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,7 +356,7 @@ fn pipeline_summary_average_deal_size(summary: pipeline_summary) -> Option<AnyNu
         .0
         .average_deal_size("crm.average_deal_size")
         .or_raise()
-        .map(numeric_of)
+        .map(|value| numeric_of("crm.average_deal_size", value))
 }
 
 /// Mean time from created_at to closed_at of the won deals; NULL when nothing was won.
@@ -373,13 +374,13 @@ fn pipeline_summary_sales_cycle(summary: pipeline_summary) -> Option<Interval> {
 /// Sum of the amounts of the won deals.
 #[pg_extern(immutable, parallel_safe, strict, name = "won_value")]
 fn pipeline_summary_won_value(summary: pipeline_summary) -> AnyNumeric {
-    numeric_of(summary.0.won_value)
+    numeric_of("crm.won_value", summary.0.won_value)
 }
 
 /// Sum of the amounts of the open deals.
 #[pg_extern(immutable, parallel_safe, strict, name = "open_value")]
 fn pipeline_summary_open_value(summary: pipeline_summary) -> AnyNumeric {
-    numeric_of(summary.0.open_value)
+    numeric_of("crm.open_value", summary.0.open_value)
 }
 
 /// The microseconds of a positive `per` interval, as `extract(epoch …)` counts them.
@@ -398,7 +399,7 @@ fn pipeline_summary_velocity(
         .0
         .pipeline_velocity(PIPELINE_VELOCITY, per_microseconds(per))
         .or_raise()
-        .map(numeric_of)
+        .map(|value| numeric_of(PIPELINE_VELOCITY, value))
 }
 
 /// Open pipeline velocity: open × win_rate × average_deal_size ÷ (sales_cycle / per), the value
@@ -413,7 +414,7 @@ fn open_pipeline_velocity(
         .0
         .open_pipeline_velocity("crm.open_pipeline_velocity", per_microseconds(per))
         .or_raise()
-        .map(numeric_of)
+        .map(|value| numeric_of("crm.open_pipeline_velocity", value))
 }
 
 /// Closed value velocity: won_value ÷ (sales_cycle / per); NULL when nothing was won (or every
@@ -427,5 +428,5 @@ fn closed_value_velocity(
         .0
         .closed_value_velocity("crm.closed_value_velocity", per_microseconds(per))
         .or_raise()
-        .map(numeric_of)
+        .map(|value| numeric_of("crm.closed_value_velocity", value))
 }

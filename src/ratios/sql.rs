@@ -4,8 +4,10 @@
 use super::state::{self, share_count_overflow, ShareCounts};
 use crate::common::datum::{decimal_of, numeric_of};
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
-use crate::common::pg::{
-    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state, state_ref, OrRaise,
+use crate::common::money::decimal_from_text;
+use crate::common::pg::{state_ref, OrRaise};
+use crate::common::raw::{
+    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -16,17 +18,17 @@ const SHARE: &str = "crm.win_rate";
 /// Customer acquisition cost: total_cost / new_customers; NULL when new_customers is 0.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn cac(total_cost: AnyNumeric, new_customers: i64) -> Option<AnyNumeric> {
-    let total_cost = decimal_of("crm.cac", "total_cost", &total_cost);
+    let total_cost = decimal_of("crm.cac", "total_cost", &total_cost, decimal_from_text);
     state::cac(total_cost, new_customers)
         .or_raise()
-        .map(numeric_of)
+        .map(|value| numeric_of("crm.cac", value))
 }
 
 /// Return on investment: (revenue - cost) / cost; NULL when cost is 0.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn roi(revenue: AnyNumeric, cost: AnyNumeric) -> Option<f64> {
-    let revenue = decimal_of("crm.roi", "revenue", &revenue);
-    let cost = decimal_of("crm.roi", "cost", &cost);
+    let revenue = decimal_of("crm.roi", "revenue", &revenue, decimal_from_text);
+    let cost = decimal_of("crm.roi", "cost", &cost, decimal_from_text);
     state::roi(revenue, cost).or_raise()
 }
 
@@ -35,8 +37,8 @@ fn roi(revenue: AnyNumeric, cost: AnyNumeric) -> Option<f64> {
 fn quota_attainment(achieved: AnyNumeric, target: AnyNumeric) -> Option<f64> {
     const F: &str = "crm.quota_attainment";
     state::quota_attainment(
-        decimal_of(F, "achieved", &achieved),
-        decimal_of(F, "target", &target),
+        decimal_of(F, "achieved", &achieved, decimal_from_text),
+        decimal_of(F, "target", &target, decimal_from_text),
     )
 }
 
@@ -45,8 +47,8 @@ fn quota_attainment(achieved: AnyNumeric, target: AnyNumeric) -> Option<f64> {
 fn growth_rate(current: AnyNumeric, previous: AnyNumeric) -> Option<f64> {
     const F: &str = "crm.growth_rate";
     state::growth_rate(
-        decimal_of(F, "current", &current),
-        decimal_of(F, "previous", &previous),
+        decimal_of(F, "current", &current, decimal_from_text),
+        decimal_of(F, "previous", &previous, decimal_from_text),
     )
     .or_raise()
 }
@@ -61,23 +63,34 @@ fn conversion_rate(converted: i64, total: i64) -> Option<f64> {
 #[pg_extern(immutable, parallel_safe, strict)]
 fn ltv_to_cac(ltv: AnyNumeric, cac: AnyNumeric) -> Option<f64> {
     const F: &str = "crm.ltv_to_cac";
-    state::ltv_to_cac(decimal_of(F, "ltv", &ltv), decimal_of(F, "cac", &cac)).or_raise()
+    state::ltv_to_cac(
+        decimal_of(F, "ltv", &ltv, decimal_from_text),
+        decimal_of(F, "cac", &cac, decimal_from_text),
+    )
+    .or_raise()
 }
 
 /// Revenue per lead: revenue / leads; NULL when leads is 0.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn revenue_per_lead(revenue: AnyNumeric, leads: i64) -> Option<AnyNumeric> {
-    let revenue = decimal_of("crm.revenue_per_lead", "revenue", &revenue);
+    let revenue = decimal_of(
+        "crm.revenue_per_lead",
+        "revenue",
+        &revenue,
+        decimal_from_text,
+    );
     state::revenue_per_lead(revenue, leads)
         .or_raise()
-        .map(numeric_of)
+        .map(|value| numeric_of("crm.revenue_per_lead", value))
 }
 
 /// Cost per lead: cost / leads; NULL when leads is 0.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn cost_per_lead(cost: AnyNumeric, leads: i64) -> Option<AnyNumeric> {
-    let cost = decimal_of("crm.cost_per_lead", "cost", &cost);
-    state::cost_per_lead(cost, leads).or_raise().map(numeric_of)
+    let cost = decimal_of("crm.cost_per_lead", "cost", &cost, decimal_from_text);
+    state::cost_per_lead(cost, leads)
+        .or_raise()
+        .map(|value| numeric_of("crm.cost_per_lead", value))
 }
 
 /// Calls per sale: calls / sales; NULL when sales is 0.

@@ -3,12 +3,13 @@
 //! `crm.gross_revenue_retention`. Aggregates are declared in `sql/revenue.sql`; the per-row
 //! transitions are raw V1 C functions.
 use super::state::MrrSummary;
-use crate::common::datum::{numeric_of, raw_decimal, raw_varlena_bytes};
+use crate::common::datum::{numeric_of, raw_bigint_key, raw_decimal, raw_text_key, raw_uuid_key};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
-use crate::common::keys::{key_from_bigint, key_from_uuid, KeyKind};
-use crate::common::pg::{bigint, raise_from_raw, raw_arg, varlena_from_bytes, OrRaise};
+use crate::common::keys::KeyKind;
+use crate::common::pg::{bigint, varlena_from_bytes, OrRaise};
+use crate::common::raw::{raise_from_raw, raw_arg};
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 
@@ -64,29 +65,6 @@ unsafe fn mrr_add(
     unsafe { expanded_return(fcinfo, state) }
 }
 
-/// Key of a bigint id datum.
-unsafe fn bigint_key(datum: pg_sys::Datum) -> u128 {
-    key_from_bigint(datum.value() as i64)
-}
-
-/// Key of a text id datum: the 128-bit XXH3 hash of its bytes, as `key_from_text` computes it.
-///
-/// # Safety
-/// `datum` must be a non-null text datum.
-unsafe fn text_key(datum: pg_sys::Datum) -> u128 {
-    // SAFETY: a non-null text datum is a varlena (this function's contract).
-    unsafe { raw_varlena_bytes(datum, xxhash_rust::xxh3::xxh3_128) }
-}
-
-/// Key of a uuid id datum (a pointer to its 16 bytes).
-///
-/// # Safety
-/// `datum` must be a non-null uuid datum.
-unsafe fn uuid_key(datum: pg_sys::Datum) -> u128 {
-    // SAFETY: a non-null uuid datum points to 16 bytes.
-    key_from_uuid(unsafe { *datum.cast_mut_ptr::<[u8; 16]>() })
-}
-
 crate::raw_transition! {
     /// Transition function of `crm.mrr_agg(bigint, date, numeric)`.
     fn crm_mrr_bigint_trans / pg_finfo_crm_mrr_bigint_trans (fcinfo)
@@ -95,7 +73,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/revenue.sql declares it (crm.mrr_summary, bigint, date, numeric), the id type
         // the key function reads.
-        unsafe { mrr_add(fcinfo, KeyKind::BigInt, bigint_key) }
+        unsafe { mrr_add(fcinfo, KeyKind::BigInt, raw_bigint_key) }
     }
 }
 
@@ -107,7 +85,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/revenue.sql declares it (crm.mrr_summary, text, date, numeric), the id type
         // the key function reads.
-        unsafe { mrr_add(fcinfo, KeyKind::Text, text_key) }
+        unsafe { mrr_add(fcinfo, KeyKind::Text, raw_text_key) }
     }
 }
 
@@ -119,7 +97,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/revenue.sql declares it (crm.mrr_summary, uuid, date, numeric), the id type
         // the key function reads.
-        unsafe { mrr_add(fcinfo, KeyKind::Uuid, uuid_key) }
+        unsafe { mrr_add(fcinfo, KeyKind::Uuid, raw_uuid_key) }
     }
 }
 
@@ -209,13 +187,13 @@ fn mrr_movements(
             (
                 // SAFETY: the first day of a month of the data is a valid date.
                 unsafe { Date::from_pg_epoch_days(row.month) },
-                numeric_of(row.starting_mrr),
-                numeric_of(row.new_mrr),
-                numeric_of(row.expansion_mrr),
-                numeric_of(row.contraction_mrr),
-                numeric_of(row.churned_mrr),
-                numeric_of(row.reactivation_mrr),
-                numeric_of(row.ending_mrr),
+                numeric_of(MRR_MOVEMENTS, row.starting_mrr),
+                numeric_of(MRR_MOVEMENTS, row.new_mrr),
+                numeric_of(MRR_MOVEMENTS, row.expansion_mrr),
+                numeric_of(MRR_MOVEMENTS, row.contraction_mrr),
+                numeric_of(MRR_MOVEMENTS, row.churned_mrr),
+                numeric_of(MRR_MOVEMENTS, row.reactivation_mrr),
+                numeric_of(MRR_MOVEMENTS, row.ending_mrr),
                 bigint(MRR_MOVEMENTS, row.customers_at_start),
                 bigint(MRR_MOVEMENTS, row.new_customers),
                 bigint(MRR_MOVEMENTS, row.churned_customers),

@@ -3,9 +3,9 @@
 //! `sql/survey.sql`; this file holds their support functions.
 use super::state::{csat_answer_refused, CsatCounts, NpsCounts, NpsState};
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
-use crate::common::pg::{
-    bigint, internal_of, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
-    raw_state, state_or_init, state_ref, OrRaise,
+use crate::common::pg::{bigint, internal_of, state_or_init, state_ref, OrRaise};
+use crate::common::raw::{
+    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;

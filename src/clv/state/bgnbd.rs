@@ -6,8 +6,8 @@ use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp};
 use super::{
-    binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, positive_parameter,
-    text_parameter, ClvError, ClvResult, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
+    binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
+    positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -20,7 +20,12 @@ pub const PENALIZED_CALL: &str = "crm.bgnbd_fit(frequency, recency, t, 0.001)";
 
 /// Checks one customer's `(frequency, recency, T)` and returns the merge key of the row
 /// (recency is irrelevant, and set to 0, when there are no repeat purchases).
-pub fn customer_key(function: &str, frequency: i32, recency: f64, age: f64) -> ClvResult<[u64; 3]> {
+pub fn customer_key(
+    function: &str,
+    frequency: i32,
+    recency: f64,
+    age: f64,
+) -> MetricResult<[u64; 3]> {
     let (frequency, recency, age) = checked_customer(function, frequency, recency, age)?;
     let recency = if frequency == 0 { 0.0 } else { recency };
     Ok([u64::from(frequency), float_word(recency), float_word(age)])
@@ -32,7 +37,7 @@ pub fn checked_customer(
     frequency: i32,
     recency: f64,
     age: f64,
-) -> ClvResult<(u32, f64, f64)> {
+) -> MetricResult<(u32, f64, f64)> {
     let Ok(frequency) = u32::try_from(frequency) else {
         return Err(invalid(format!(
             "{function}: frequency {frequency} is negative"
@@ -223,13 +228,13 @@ pub struct BgNbdModel {
 
 /// Maximum-likelihood fit over merged rows (penalized with the rows' penalizer, α measured
 /// against the oldest customer's age as lifetimes does); `None` when there are no rows.
-pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<BgNbdModel>> {
+pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgNbdModel>> {
     if rows.customers() == 0 {
         return Ok(None);
     }
     let problem = Problem::new(rows);
     if problem.repeat_rows.is_empty() {
-        return Err(ClvError::invalid_with_hint(
+        return Err(invalid_with_hint(
             format!(
                 "{function}: no customer made a repeat purchase, so the model cannot be fitted"
             ),
@@ -312,7 +317,13 @@ pub fn customer_log_likelihood(model: &BgNbdModel, frequency: u32, recency: f64,
 
 impl BgNbdModel {
     /// A model from known parameters (each positive and finite, else 22023).
-    pub fn from_parameters(function: &str, r: f64, alpha: f64, a: f64, b: f64) -> ClvResult<Self> {
+    pub fn from_parameters(
+        function: &str,
+        r: f64,
+        alpha: f64,
+        a: f64,
+        b: f64,
+    ) -> MetricResult<Self> {
         Ok(BgNbdModel {
             r: positive_parameter(function, "r", r)?,
             alpha: positive_parameter(function, "alpha", alpha)?,
@@ -338,7 +349,7 @@ impl BgNbdModel {
         frequency: i32,
         recency: f64,
         age: f64,
-    ) -> ClvResult<f64> {
+    ) -> MetricResult<f64> {
         let (frequency, recency, age) = checked_customer(function, frequency, recency, age)?;
         Ok(match self.log_dropout_odds(frequency, recency, age) {
             None => 1.0,
@@ -351,7 +362,7 @@ impl BgNbdModel {
     }
 
     /// E[X(t)]: expected purchases of a new customer in a period of length `horizon`.
-    pub fn expected_purchases(&self, function: &str, horizon: f64) -> ClvResult<f64> {
+    pub fn expected_purchases(&self, function: &str, horizon: f64) -> MetricResult<f64> {
         self.conditional_expected_purchases(function, horizon, 0, 0.0, 0.0)
     }
 
@@ -364,7 +375,7 @@ impl BgNbdModel {
         frequency: i32,
         recency: f64,
         age: f64,
-    ) -> ClvResult<f64> {
+    ) -> MetricResult<f64> {
         if !horizon.is_finite() || horizon < 0.0 {
             return Err(invalid(format!(
                 "{function}: horizon {horizon} must be finite and non-negative"
@@ -389,7 +400,7 @@ impl BgNbdModel {
         };
         match alive_part {
             Some(value) if value.is_finite() => Ok((value * alive).max(0.0)),
-            _ => Err(ClvError::invalid_with_hint(
+            _ => Err(invalid_with_hint(
                 format!("{function}: the expectation for horizon {horizon} did not converge"),
                 "Use a horizon of the order of the customers' observed age, in the same time unit.",
             )),

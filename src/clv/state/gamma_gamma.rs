@@ -8,8 +8,8 @@ use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, ln_gamma};
 use super::{
     binary_parameter, check_estimate, check_identifiable, days_per_unit, fit_failure,
-    interval_months, invalid, positive_parameter, text_parameter, ClvResult, FitInfo, FitText,
-    DAYS_PER_MONTH, FIRST_MODEL_VERSION, MODEL_VERSION,
+    interval_months, invalid, invalid_with_hint, positive_parameter, text_parameter, FitInfo,
+    FitText, DAYS_PER_MONTH, FIRST_MODEL_VERSION, MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -26,7 +26,7 @@ pub fn customer_key(
     function: &str,
     frequency: i32,
     monetary_value: f64,
-) -> ClvResult<Option<[u64; 3]>> {
+) -> MetricResult<Option<[u64; 3]>> {
     if frequency < 0 {
         return Err(invalid(format!(
             "{function}: frequency {frequency} is negative"
@@ -134,7 +134,7 @@ pub struct GammaGammaModel {
 
 /// Maximum-likelihood fit over merged repeat-buyer rows, penalized with the rows' penalizer
 /// (on p, q and v as they are, as lifetimes does); `None` when there are none.
-pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<GammaGammaModel>> {
+pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<GammaGammaModel>> {
     if rows.customers() == 0 {
         return Ok(None);
     }
@@ -173,7 +173,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<GammaGammaMo
 }
 
 impl GammaGammaModel {
-    pub fn from_parameters(function: &str, p: f64, q: f64, v: f64) -> ClvResult<Self> {
+    pub fn from_parameters(function: &str, p: f64, q: f64, v: f64) -> MetricResult<Self> {
         Ok(GammaGammaModel {
             p: positive_parameter(function, "p", p)?,
             q: positive_parameter(function, "q", q)?,
@@ -193,7 +193,7 @@ impl GammaGammaModel {
         function: &str,
         frequency: i32,
         monetary_value: f64,
-    ) -> ClvResult<f64> {
+    ) -> MetricResult<f64> {
         if frequency < 0 {
             return Err(invalid(format!(
                 "{function}: frequency {frequency} is negative"
@@ -207,7 +207,7 @@ impl GammaGammaModel {
         let x = f64::from(frequency);
         let denominator = self.p * x + self.q - 1.0;
         if denominator <= 0.0 {
-            return Err(super::ClvError::invalid_with_hint(
+            return Err(invalid_with_hint(
                 format!("{function}: the expected spend is infinite (p·x + q − 1 = {denominator} <= 0)"),
                 "The fitted q is at most 1: spend per customer has no finite mean under this model.",
             ));
@@ -294,7 +294,7 @@ pub fn discounted_clv(
     horizon_months: i32,
     monthly_discount_rate: f64,
     time_unit: &str,
-) -> ClvResult<f64> {
+) -> MetricResult<f64> {
     let units_per_month = 365.25 / 12.0 / days_per_unit(function, time_unit)?;
     if horizon_months < 0 {
         return Err(invalid(format!(
@@ -335,7 +335,7 @@ pub fn discounted_clv_interval(
     monthly_discount_rate: f64,
     time_unit: &str,
     shown: impl Fn() -> String,
-) -> ClvResult<f64> {
+) -> MetricResult<f64> {
     let units_per_month = DAYS_PER_MONTH / days_per_unit(function, time_unit)?;
     let months = interval_months(function, horizon, &shown)?;
     if months > f64::from(MAX_HORIZON_MONTHS) {
@@ -365,7 +365,7 @@ fn discounted_clv_months(
     horizon_months: f64,
     monthly_discount_rate: f64,
     units_per_month: f64,
-) -> ClvResult<f64> {
+) -> MetricResult<f64> {
     if !monthly_discount_rate.is_finite() || monthly_discount_rate <= -1.0 {
         return Err(invalid(format!(
             "{function}: monthly_discount_rate {monthly_discount_rate} must be finite and greater than -1"
@@ -565,7 +565,7 @@ mod tests {
             )
             .unwrap_err();
             assert!(
-                matches!(&error.error, MetricError::InvalidParameter(m) if m.contains("more than 1200 ")),
+                matches!(&error, MetricError::InvalidParameter(m) if m.contains("more than 1200 ")),
                 "{error:?}"
             );
         }
@@ -610,19 +610,19 @@ mod tests {
             ((0, -7, 0), "crm.test: horizon 'x' is negative"),
         ] {
             assert_eq!(
-                over(fields).unwrap_err().error,
+                over(fields).unwrap_err(),
                 MetricError::InvalidParameter(message.into())
             );
         }
         assert!(matches!(
-            over((i32::MAX, i32::MAX, i64::MAX)).unwrap_err().error,
+            over((i32::MAX, i32::MAX, i64::MAX)).unwrap_err(),
             MetricError::DatetimeOverflow(_)
         ));
         let heavy_tail = GammaGammaModel::from_parameters(F, 1.0, 0.5, 1.0).unwrap();
         assert!(heavy_tail
             .expected_average_value(F, 0, 0.0)
             .unwrap_err()
-            .hint
+            .hint()
             .is_some());
     }
 
@@ -678,10 +678,12 @@ mod tests {
         let key = customer_key(F, 3, 25.0).unwrap().unwrap();
         one.add(F, key, 500).unwrap();
         match fit(F, &one) {
-            Err(crate::clv::state::ClvError {
-                error: MetricError::InvalidParameter(m),
-                hint: Some(_),
-            }) => assert!(m.contains("cannot identify the model"), "{m}"),
+            Err(MetricError::Hinted { error, .. }) => match *error {
+                MetricError::InvalidParameter(m) => {
+                    assert!(m.contains("cannot identify the model"), "{m}")
+                }
+                other => panic!("{other:?}"),
+            },
             other => panic!("{other:?}"),
         }
     }

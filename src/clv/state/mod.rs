@@ -21,38 +21,18 @@ pub mod simple;
 pub mod simulate;
 pub mod special;
 
-/// An error of the CLV math: the SQLSTATE-carrying error plus an optional hint for the user.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClvError {
-    pub error: MetricError,
-    pub hint: Option<String>,
+/// A 22023 error with a hint for the user.
+pub fn invalid_with_hint(message: String, hint: &str) -> MetricError {
+    MetricError::InvalidParameter(message).with_hint(hint)
 }
-
-impl From<MetricError> for ClvError {
-    fn from(error: MetricError) -> Self {
-        ClvError { error, hint: None }
-    }
-}
-
-impl ClvError {
-    /// A 22023 error with a hint.
-    pub fn invalid_with_hint(message: String, hint: &str) -> Self {
-        ClvError {
-            error: MetricError::InvalidParameter(message),
-            hint: Some(hint.to_string()),
-        }
-    }
-}
-
-pub type ClvResult<T> = Result<T, ClvError>;
 
 /// A 22023 error without a hint.
-pub fn invalid(message: String) -> ClvError {
-    MetricError::InvalidParameter(message).into()
+pub fn invalid(message: String) -> MetricError {
+    MetricError::InvalidParameter(message)
 }
 
 /// The number of days in one CLV time unit (`'day'`, `'week'`, `'month'`, `'year'`).
-pub fn days_per_unit(function: &str, unit: &str) -> ClvResult<f64> {
+pub fn days_per_unit(function: &str, unit: &str) -> MetricResult<f64> {
     match unit {
         "day" => Ok(1.0),
         "week" => Ok(7.0),
@@ -76,15 +56,14 @@ pub fn interval_days(
     function: &str,
     (months, days, microseconds): (i32, i32, i64),
     shown: impl FnOnce() -> String,
-) -> ClvResult<f64> {
+) -> MetricResult<f64> {
     let infinite = (months, days, microseconds) == (i32::MAX, i32::MAX, i64::MAX)
         || (months, days, microseconds) == (i32::MIN, i32::MIN, i64::MIN);
     if infinite {
         return Err(MetricError::DatetimeOverflow(format!(
             "{function}: horizon {} must be finite",
             shown()
-        ))
-        .into());
+        )));
     }
     let length = f64::from(months) * DAYS_PER_MONTH
         + f64::from(days)
@@ -105,7 +84,7 @@ pub fn interval_in_units(
     fields: (i32, i32, i64),
     time_unit: &str,
     shown: impl FnOnce() -> String,
-) -> ClvResult<f64> {
+) -> MetricResult<f64> {
     let per_unit = days_per_unit(function, time_unit)?;
     Ok(interval_days(function, fields, shown)? / per_unit)
 }
@@ -116,7 +95,7 @@ pub fn interval_months(
     function: &str,
     fields: (i32, i32, i64),
     shown: impl FnOnce() -> String,
-) -> ClvResult<f64> {
+) -> MetricResult<f64> {
     let days = interval_days(function, fields, shown)?;
     Ok(match fields {
         (months, 0, 0) => f64::from(months),
@@ -125,7 +104,7 @@ pub fn interval_months(
 }
 
 /// A model parameter given by the user: positive and finite, else 22023.
-pub fn positive_parameter(function: &str, name: &str, value: f64) -> ClvResult<f64> {
+pub fn positive_parameter(function: &str, name: &str, value: f64) -> MetricResult<f64> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
@@ -205,7 +184,7 @@ pub fn fit_failure(
     names: &[&str],
     penalized_call: &str,
     failure: optimize::Failure,
-) -> ClvError {
+) -> MetricError {
     let message = match failure {
         optimize::Failure::NotFiniteAtStart => {
             format!("{function}: the log-likelihood is not finite at the starting point")
@@ -230,7 +209,7 @@ pub fn fit_failure(
                 .map(|(name, coordinate)| format!("{name} = {:.6e}", coordinate.exp()))
                 .collect::<Vec<_>>()
                 .join(", ");
-            return ClvError::invalid_with_hint(
+            return invalid_with_hint(
                 format!(
                     "{function}: the fit did not converge within {budget} ({iterations} \
                      iterations, gradient norm {gradient_norm:.3e}; last parameters {last})"
@@ -244,7 +223,7 @@ pub fn fit_failure(
             );
         }
     };
-    ClvError::invalid_with_hint(message, FIT_HINT)
+    invalid_with_hint(message, FIT_HINT)
 }
 
 /// The identification rule every fit (BG/NBD, Gamma-Gamma, sBG) follows, in one place: the
@@ -262,11 +241,11 @@ pub const PARAMETER_LIMITS: (f64, f64) = (1e-4, 1e4);
 pub type FittedParameter<'a> = (&'a str, f64, f64);
 
 /// 22023 with [`FIT_HINT`] unless the data has [`MIN_DISTINCT_ROWS`] distinct rows.
-pub fn check_identifiable(function: &str, distinct_rows: usize) -> ClvResult<()> {
+pub fn check_identifiable(function: &str, distinct_rows: usize) -> MetricResult<()> {
     if distinct_rows >= MIN_DISTINCT_ROWS {
         return Ok(());
     }
-    Err(ClvError::invalid_with_hint(
+    Err(invalid_with_hint(
         format!(
             "{function}: the data cannot identify the model: {distinct_rows} distinct row (frequency, recency, age or periods, outcome), at least {MIN_DISTINCT_ROWS} needed"
         ),
@@ -276,7 +255,7 @@ pub fn check_identifiable(function: &str, distinct_rows: usize) -> ClvResult<()>
 
 /// 22023 with [`FIT_HINT`] naming the first parameter outside [`PARAMETER_LIMITS`] (relative to
 /// its scale).
-pub fn check_estimate(function: &str, parameters: &[FittedParameter]) -> ClvResult<()> {
+pub fn check_estimate(function: &str, parameters: &[FittedParameter]) -> MetricResult<()> {
     let (low, high) = PARAMETER_LIMITS;
     for &(name, value, scale) in parameters {
         let relative = value / scale;
@@ -289,7 +268,7 @@ pub fn check_estimate(function: &str, parameters: &[FittedParameter]) -> ClvResu
         } else {
             format!("[{low:e}, {high:e}] times the data's scale {scale:.6e}")
         };
-        return Err(ClvError::invalid_with_hint(
+        return Err(invalid_with_hint(
             format!(
                 "{function}: the fit did not converge: parameter {name} = {value:.6e} runs off to {toward} (the likelihood is largest at the boundary; estimates lie within {limits})"
             ),
@@ -592,7 +571,7 @@ mod text_tests {
         for negative in [(0, -1, 0), (-1, 0, 0), (0, 0, -1), (1, -31, 0)] {
             let error = weeks(negative).unwrap_err();
             assert_eq!(
-                error.error,
+                error,
                 MetricError::InvalidParameter("crm.f: horizon 'x' is negative".into())
             );
         }
@@ -602,7 +581,7 @@ mod text_tests {
         ] {
             let error = weeks(infinite).unwrap_err();
             assert_eq!(
-                error.error,
+                error,
                 MetricError::DatetimeOverflow("crm.f: horizon 'x' must be finite".into())
             );
         }
@@ -612,7 +591,7 @@ mod text_tests {
             .is_finite());
         let error = interval_in_units("crm.f", (0, 7, 0), "fortnight", shown).unwrap_err();
         assert!(
-            matches!(error.error, MetricError::InvalidParameter(m) if m.contains("unknown time unit \"fortnight\""))
+            matches!(error, MetricError::InvalidParameter(m) if m.contains("unknown time unit \"fortnight\""))
         );
     }
 
@@ -620,8 +599,11 @@ mod text_tests {
     fn one_identification_rule_for_every_fit() {
         assert!(check_identifiable("crm.f", 2).is_ok());
         let error = check_identifiable("crm.f", 1).unwrap_err();
-        assert!(matches!(error.error, MetricError::InvalidParameter(_)));
-        assert_eq!(error.hint.as_deref(), Some(FIT_HINT));
+        assert!(matches!(
+            error.without_hint(),
+            MetricError::InvalidParameter(_)
+        ));
+        assert_eq!(error.hint(), Some(FIT_HINT));
         assert!(check_estimate(
             "crm.f",
             &[("a", 1e-4, 1.0), ("b", 1e4, 1.0), ("v", 3e5, 100.0)]
@@ -639,7 +621,7 @@ mod text_tests {
             (&[("v", 5e9, 100.0)][..], "times the data's scale"),
         ] {
             let error = check_estimate("crm.f", parameters).unwrap_err();
-            match error.error {
+            match error.without_hint() {
                 MetricError::InvalidParameter(m) => {
                     assert!(m.starts_with("crm.f: the fit did not converge"), "{m}");
                     assert!(m.contains(shown), "{m}");

@@ -9,11 +9,11 @@
 //! (frequency = distinct days − 1, recency = last − first day, T = observation end − first day,
 //! in the time unit), so both ways produce the same merged rows and the same model.
 use super::bgnbd;
+use super::days_per_unit;
 use super::rows::WeightedRows;
 use super::simple::{
     agree_settings, first_finite_day, read_settings, utc_day, write_settings, Settings, UNITS,
 };
-use super::{days_per_unit, ClvResult};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
@@ -73,7 +73,7 @@ impl PurchaseDays {
         occurred_at: i64,
         observation_end: i64,
         unit: u8,
-    ) -> ClvResult<()> {
+    ) -> MetricResult<()> {
         if self.key_kind != Some(kind) {
             self.expect_key_kind(function, kind)?;
         }
@@ -104,10 +104,10 @@ impl PurchaseDays {
 
     /// Ok when the state holds customer ids of type `kind` or none yet (then it does from now
     /// on), else 22023: a transition called by hand with a state of another id type.
-    fn expect_key_kind(&mut self, function: &str, kind: KeyKind) -> ClvResult<()> {
+    fn expect_key_kind(&mut self, function: &str, kind: KeyKind) -> MetricResult<()> {
         match self.key_kind {
             Some(known) if known == kind => Ok(()),
-            Some(known) => Err(known.mismatch(function, kind).into()),
+            Some(known) => Err(known.mismatch(function, kind)),
             None => {
                 self.key_kind = Some(kind);
                 Ok(())
@@ -117,32 +117,27 @@ impl PurchaseDays {
 
     /// Records the penalizer of a row (validated: finite, non-negative); 22023 when an earlier
     /// row gave another.
-    pub fn set_penalizer(&mut self, function: &str, penalizer: f64) -> ClvResult<()> {
+    pub fn set_penalizer(&mut self, function: &str, penalizer: f64) -> MetricResult<()> {
         let penalizer = super::checked_penalizer(function, penalizer)?;
         if self.penalizer == Some(penalizer) {
             return Ok(());
         }
-        Ok(super::agree_penalizer(
-            function,
-            &mut self.penalizer,
-            penalizer,
-            "an earlier row",
-        )?)
+        super::agree_penalizer(function, &mut self.penalizer, penalizer, "an earlier row")
     }
 
-    fn check_settings(&mut self, function: &str, settings: Settings) -> ClvResult<()> {
+    fn check_settings(&mut self, function: &str, settings: Settings) -> MetricResult<()> {
         agree_settings(function, &mut self.settings, settings, "every row")
     }
 
     /// Ok when the list may grow to hold `more` pairs (a vector doubles when it grows), else
     /// the 54000 error of `crm.max_state_memory`.
     #[cold]
-    fn check_growth(&mut self, function: &str, more: usize) -> ClvResult<()> {
+    fn check_growth(&mut self, function: &str, more: usize) -> MetricResult<()> {
         let needed = (self.days.len().saturating_add(more))
             .max(self.days.capacity().saturating_mul(2))
             .saturating_mul(std::mem::size_of::<CustomerDay>());
         check_state_bytes(function, WHAT, needed)?;
-        Ok(reserve(&mut self.days, more, function, WHAT)?)
+        reserve(&mut self.days, more, function, WHAT)
     }
 
     /// Heap bytes held (charged to the aggregate's memory context).
@@ -158,15 +153,14 @@ impl PurchaseDays {
     }
 
     /// Adds every purchase day of `other` (parallel query).
-    pub fn merge(&mut self, function: &str, other: &PurchaseDays) -> ClvResult<()> {
+    pub fn merge(&mut self, function: &str, other: &PurchaseDays) -> MetricResult<()> {
         match (self.key_kind, other.key_kind) {
             (Some(mine), Some(theirs)) if mine != theirs => {
                 return Err(MetricError::InvalidParameter(format!(
                     "{function}: cannot merge states of {} and {} customer ids",
                     mine.name(),
                     theirs.name()
-                ))
-                .into());
+                )));
             }
             (None, theirs) => self.key_kind = theirs,
             _ => {}
@@ -193,7 +187,7 @@ impl PurchaseDays {
     }
 
     /// The customers' (frequency, recency, T) rows, merged; empty without purchases.
-    pub fn weighted_rows(&mut self, function: &str) -> ClvResult<WeightedRows> {
+    pub fn weighted_rows(&mut self, function: &str) -> MetricResult<WeightedRows> {
         let mut rows = WeightedRows::default().with_penalizer(self.penalizer);
         let Some((observation_end, unit)) = self.settings else {
             return Ok(rows);
@@ -431,7 +425,7 @@ mod tests {
             .add(F, KeyKind::Uuid, 5, END - DAY, END, WEEK)
             .unwrap_err();
         assert_eq!(
-            error.error,
+            error,
             MetricError::InvalidParameter(
                 "crm.bgnbd_fit: cannot add a uuid customer id to a summary of bigint customer ids"
                     .into()
@@ -443,7 +437,7 @@ mod tests {
             .unwrap();
         let error = bigints.merge(F, &uuids).unwrap_err();
         assert_eq!(
-            error.error,
+            error,
             MetricError::InvalidParameter(
                 "crm.bgnbd_fit: cannot merge states of bigint and uuid customer ids".into()
             )
@@ -504,7 +498,7 @@ mod tests {
         state.set_penalizer(F, 0.01).unwrap();
         let error = state.set_penalizer(F, 0.1).unwrap_err();
         assert_eq!(
-            error.error,
+            error,
             MetricError::InvalidParameter(
                 "crm.bgnbd_fit: penalizer 0.1 differs from penalizer 0.01 of an earlier row; \
                  the penalizer must be the same on every row of a fit"
@@ -551,7 +545,7 @@ mod tests {
         let error = state
             .add(F, KeyKind::BigInt, 1, END - DAY, END + DAY, WEEK)
             .unwrap_err();
-        assert!(matches!(error.error, MetricError::InvalidParameter(_)));
+        assert!(matches!(error, MetricError::InvalidParameter(_)));
         let mut other = PurchaseDays::default();
         other.add(F, KeyKind::BigInt, 2, END - DAY, END, 0).unwrap();
         assert!(state.merge(F, &other).is_err());

@@ -8,8 +8,8 @@ use super::optimize::{minimize, Objective, Penalized};
 use super::rows::WeightedRows;
 use super::special::{digamma, hyp2f1_log, ln_gamma};
 use super::{
-    binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, positive_parameter,
-    text_parameter, ClvError, ClvResult, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
+    binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
+    positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -21,7 +21,11 @@ pub const MODEL_TYPE: &str = "crm.sbg_model";
 pub const PENALIZED_CALL: &str = "crm.sbg_fit(periods_survived, churned, 0.001)";
 
 /// Checks one row (renewals made, churned or still active) and returns its merge key.
-pub fn customer_key(function: &str, periods_survived: i32, churned: bool) -> ClvResult<[u64; 3]> {
+pub fn customer_key(
+    function: &str,
+    periods_survived: i32,
+    churned: bool,
+) -> MetricResult<[u64; 3]> {
     match u64::try_from(periods_survived) {
         Ok(periods) => Ok([periods, u64::from(churned), 0]),
         Err(_) => Err(invalid(format!(
@@ -110,7 +114,7 @@ pub struct SbgModel {
 
 /// Maximum-likelihood fit, penalized with the rows' penalizer (on α and β); `None` when there
 /// are no rows.
-pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<SbgModel>> {
+pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<SbgModel>> {
     if rows.customers() == 0 {
         return Ok(None);
     }
@@ -143,14 +147,14 @@ pub fn fit(function: &str, rows: &WeightedRows) -> ClvResult<Option<SbgModel>> {
     }))
 }
 
-fn checked_period(function: &str, name: &str, period: i32) -> ClvResult<f64> {
+fn checked_period(function: &str, name: &str, period: i32) -> MetricResult<f64> {
     if period < 0 {
         return Err(invalid(format!("{function}: {name} {period} is negative")));
     }
     Ok(f64::from(period))
 }
 
-fn checked_discount(function: &str, discount_rate: f64) -> ClvResult<f64> {
+fn checked_discount(function: &str, discount_rate: f64) -> MetricResult<f64> {
     if !discount_rate.is_finite() || discount_rate < 0.0 {
         return Err(invalid(format!(
             "{function}: discount_rate {discount_rate} must be finite and non-negative (a \
@@ -161,7 +165,7 @@ fn checked_discount(function: &str, discount_rate: f64) -> ClvResult<f64> {
 }
 
 impl SbgModel {
-    pub fn from_parameters(function: &str, alpha: f64, beta: f64) -> ClvResult<Self> {
+    pub fn from_parameters(function: &str, alpha: f64, beta: f64) -> MetricResult<Self> {
         Ok(SbgModel {
             alpha: positive_parameter(function, "alpha", alpha)?,
             beta: positive_parameter(function, "beta", beta)?,
@@ -170,7 +174,7 @@ impl SbgModel {
     }
 
     /// S(n): share of a cohort still active after `period` renewals.
-    pub fn survival(&self, function: &str, period: i32) -> ClvResult<f64> {
+    pub fn survival(&self, function: &str, period: i32) -> MetricResult<f64> {
         let n = checked_period(function, "period", period)?;
         let (alpha, beta) = (self.alpha, self.beta);
         let ln_survival = ln_gamma(beta + n) - ln_gamma(beta) + ln_gamma(alpha + beta)
@@ -180,7 +184,7 @@ impl SbgModel {
 
     /// r_t = (β + t − 1)/(α + β + t − 1): share of those active in period t − 1 who renew
     /// into period t; `period` >= 1.
-    pub fn retention_rate(&self, function: &str, period: i32) -> ClvResult<f64> {
+    pub fn retention_rate(&self, function: &str, period: i32) -> MetricResult<f64> {
         if period < 1 {
             return Err(invalid(format!(
                 "{function}: period {period} must be at least 1 (the first renewal)"
@@ -191,7 +195,7 @@ impl SbgModel {
     }
 
     /// DEL: Σ_{k>=0} S(k)/(1 + d)^k (the first period counts, undiscounted).
-    pub fn expected_lifetime(&self, function: &str, discount_rate: f64) -> ClvResult<f64> {
+    pub fn expected_lifetime(&self, function: &str, discount_rate: f64) -> MetricResult<f64> {
         self.discounted_sum(
             function,
             discount_rate,
@@ -207,7 +211,7 @@ impl SbgModel {
         function: &str,
         periods_survived: i32,
         discount_rate: f64,
-    ) -> ClvResult<f64> {
+    ) -> MetricResult<f64> {
         let n = checked_period(function, "periods_survived", periods_survived)?;
         let leading = (self.beta + n) / (self.alpha + self.beta + n);
         self.discounted_sum(
@@ -228,11 +232,11 @@ impl SbgModel {
         b: f64,
         c: f64,
         leading: f64,
-    ) -> ClvResult<f64> {
+    ) -> MetricResult<f64> {
         let discount_rate = checked_discount(function, discount_rate)?;
         if discount_rate == 0.0 {
             if self.alpha <= 1.0 {
-                return Err(ClvError::invalid_with_hint(
+                return Err(invalid_with_hint(
                     format!(
                         "{function}: the undiscounted expected lifetime is infinite (alpha = {} <= 1)",
                         self.alpha
@@ -245,7 +249,7 @@ impl SbgModel {
         let z = 1.0 / (1.0 + discount_rate);
         match hyp2f1_log(1.0, b, c, z) {
             Some((sign, ln_value)) if sign > 0.0 => Ok(leading * ln_value.exp()),
-            _ => Err(ClvError::invalid_with_hint(
+            _ => Err(invalid_with_hint(
                 format!("{function}: the discounted sum did not converge for discount_rate {discount_rate}"),
                 "Use a discount rate of at least 1e-6 per period.",
             )),
@@ -425,7 +429,11 @@ mod tests {
     #[test]
     fn bad_inputs_are_refused() {
         let model = SbgModel::from_parameters(F, 0.7, 1.2).unwrap();
-        assert!(model.expected_lifetime(F, 0.0).unwrap_err().hint.is_some());
+        assert!(model
+            .expected_lifetime(F, 0.0)
+            .unwrap_err()
+            .hint()
+            .is_some());
         assert!(model.expected_lifetime(F, 0.1).unwrap() > 1.0);
         assert!(model.expected_lifetime(F, -1.0).is_err());
         assert!(model.residual_lifetime(F, -1, 0.1).is_err());
@@ -464,10 +472,10 @@ mod tests {
     #[test]
     fn boundary_maxima_are_refused_not_returned() {
         let message = |rows: &WeightedRows| match fit(F, rows) {
-            Err(ClvError {
-                error: MetricError::InvalidParameter(m),
-                hint: Some(_),
-            }) => m,
+            Err(MetricError::Hinted { error, .. }) => match *error {
+                MetricError::InvalidParameter(m) => m,
+                other => panic!("{other:?}"),
+            },
             other => panic!("{other:?}"),
         };
         // One distinct row (3 periods, churned, 1000 customers): α, β ran to ~1e7 before.

@@ -1,6 +1,6 @@
 //! The seed CLV formulas and the RFM summary of one customer's transactions. Money is
 //! `rust_decimal` (exact sums; overflow is an error, never a wrap).
-use super::{days_per_unit, invalid, ClvResult};
+use super::{days_per_unit, invalid};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 
 /// A float argument as the decimal it prints as (0.1 is 0.1, not 0.1000000000000000055…).
-pub fn decimal_from_f64(function: &str, name: &str, value: f64) -> ClvResult<Decimal> {
+pub fn decimal_from_f64(function: &str, name: &str, value: f64) -> MetricResult<Decimal> {
     if !value.is_finite() {
         return Err(invalid(format!(
             "{function}: {name} {value} must be finite"
@@ -19,16 +19,14 @@ pub fn decimal_from_f64(function: &str, name: &str, value: f64) -> ClvResult<Dec
     }
     Decimal::from_str(&format!("{value}"))
         .or_else(|_| Decimal::from_scientific(&format!("{value:e}")))
-        .map_err(|_| {
-            MetricError::OutOfRange(format!("{function}: {name} {value} is out of range")).into()
-        })
+        .map_err(|_| MetricError::OutOfRange(format!("{function}: {name} {value} is out of range")))
 }
 
 fn overflow(function: &str) -> MetricError {
     MetricError::OutOfRange(format!("{function}: result is out of range"))
 }
 
-fn non_negative(function: &str, name: &str, value: f64) -> ClvResult<f64> {
+fn non_negative(function: &str, name: &str, value: f64) -> MetricResult<f64> {
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
@@ -44,7 +42,7 @@ pub fn clv_from_purchases(
     average_purchase_value: Decimal,
     purchases_per_year: f64,
     lifespan_years: f64,
-) -> ClvResult<Decimal> {
+) -> MetricResult<Decimal> {
     if average_purchase_value.is_sign_negative() && !average_purchase_value.is_zero() {
         return Err(invalid(format!(
             "{function}: average_purchase_value {average_purchase_value} is negative"
@@ -64,7 +62,7 @@ pub fn clv_from_purchases(
         .checked_mul(purchases)
         .and_then(|value| value.checked_mul(years))
         .map(|value| value.normalize())
-        .ok_or_else(|| overflow(function).into())
+        .ok_or_else(|| overflow(function))
 }
 
 /// CLV = ARPA / churn rate; `None` when the churn rate is 0.
@@ -72,7 +70,7 @@ pub fn clv_from_churn(
     function: &str,
     arpa: Decimal,
     churn_rate: f64,
-) -> ClvResult<Option<Decimal>> {
+) -> MetricResult<Option<Decimal>> {
     if arpa.is_sign_negative() && !arpa.is_zero() {
         return Err(invalid(format!("{function}: arpa {arpa} is negative")));
     }
@@ -87,7 +85,7 @@ pub fn clv_from_churn(
     let churn = decimal_from_f64(function, "churn_rate", churn_rate)?;
     arpa.checked_div(churn)
         .map(|value| Some(value.normalize()))
-        .ok_or_else(|| overflow(function).into())
+        .ok_or_else(|| overflow(function))
 }
 
 /// Why an amount of `crm.rfm_agg` has no exact `Decimal`: its transition raises 22023 for the
@@ -134,7 +132,7 @@ pub fn agree_settings(
     current: &mut Option<Settings>,
     settings: Settings,
     rows: &str,
-) -> ClvResult<()> {
+) -> MetricResult<()> {
     match *current {
         None => {
             *current = Some(settings);
@@ -178,7 +176,7 @@ pub fn first_finite_day() -> i64 {
 
 /// The index of a CLV time unit name (bytes of a SQL text), 22023 for an unknown one.
 #[inline]
-pub fn unit_index(function: &str, time_unit: &[u8]) -> ClvResult<u8> {
+pub fn unit_index(function: &str, time_unit: &[u8]) -> MetricResult<u8> {
     match UNITS.iter().position(|name| name.as_bytes() == time_unit) {
         Some(index) => Ok(index as u8),
         None => Err(invalid(format!(
@@ -319,7 +317,7 @@ impl RfmState {
         amount: Decimal,
         observation_end: i64,
         time_unit: &str,
-    ) -> ClvResult<()> {
+    ) -> MetricResult<()> {
         let unit = unit_index(function, time_unit.as_bytes())?;
         self.add_in_unit(function, occurred_at, amount, observation_end, unit)
     }
@@ -333,7 +331,7 @@ impl RfmState {
         amount: Decimal,
         observation_end: i64,
         unit: u8,
-    ) -> ClvResult<()> {
+    ) -> MetricResult<()> {
         if self.settings != Some((observation_end, unit)) {
             self.check_settings(function, (observation_end, unit))?;
         }
@@ -356,7 +354,7 @@ impl RfmState {
     /// Fails with 54000 when the next push would double the purchase days past
     /// `crm.max_state_memory`.
     #[inline(always)]
-    fn check_growth(&mut self, function: &str) -> ClvResult<()> {
+    fn check_growth(&mut self, function: &str) -> MetricResult<()> {
         if self.owns_heap() && self.spilled.len() == self.spilled.capacity() {
             let doubled = vec_bytes(&self.spilled).saturating_mul(2);
             check_state_bytes(function, "purchase days", doubled)?;
@@ -365,7 +363,7 @@ impl RfmState {
         Ok(())
     }
 
-    fn check_settings(&mut self, function: &str, settings: Settings) -> ClvResult<()> {
+    fn check_settings(&mut self, function: &str, settings: Settings) -> MetricResult<()> {
         agree_settings(
             function,
             &mut self.settings,
@@ -374,7 +372,7 @@ impl RfmState {
         )
     }
 
-    pub fn merge(&mut self, function: &str, other: &RfmState) -> ClvResult<()> {
+    pub fn merge(&mut self, function: &str, other: &RfmState) -> MetricResult<()> {
         if let Some(settings) = other.settings {
             self.check_settings(function, settings)?;
         }
@@ -387,7 +385,7 @@ impl RfmState {
 
     /// The RFM values, `None` without purchases up to the observation end. Sorts and merges
     /// the daily totals in place (the same purchases, so calling it again gives the same).
-    pub fn finish(&mut self, function: &str) -> ClvResult<Option<Rfm>> {
+    pub fn finish(&mut self, function: &str) -> MetricResult<Option<Rfm>> {
         let Some((observation_end, unit)) = self.settings else {
             return Ok(None);
         };
@@ -529,13 +527,11 @@ mod tests {
         assert!(clv_from_purchases(F, dec("1"), -1.0, 1.0).is_err());
         assert!(clv_from_purchases(F, dec("1"), f64::NAN, 1.0).is_err());
         assert!(matches!(
-            clv_from_purchases(F, Decimal::MAX, 10.0, 10.0)
-                .unwrap_err()
-                .error,
+            clv_from_purchases(F, Decimal::MAX, 10.0, 10.0).unwrap_err(),
             MetricError::OutOfRange(_)
         ));
         assert!(matches!(
-            clv_from_churn(F, Decimal::MAX, 0.1).unwrap_err().error,
+            clv_from_churn(F, Decimal::MAX, 0.1).unwrap_err(),
             MetricError::OutOfRange(_)
         ));
     }

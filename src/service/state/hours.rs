@@ -22,7 +22,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::calendar::Calendar;
-use crate::common::civil::{weekday, END_TIMESTAMP, USECS_PER_DAY, USECS_PER_SEC};
+use crate::common::civil::{check_finite, weekday, END_TIMESTAMP, USECS_PER_DAY, USECS_PER_SEC};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{self, Ticker};
 
@@ -532,21 +532,6 @@ impl BusinessHours {
     /// Business microseconds of a local weekday (0 = Monday), holidays aside.
     pub fn day_total(&self, weekday: usize) -> i64 {
         self.day_total.get(weekday).copied().unwrap_or(0)
-    }
-}
-
-fn check_finite(function: &str, t: i64) -> MetricResult<()> {
-    if t == i64::MIN || t == i64::MAX {
-        Err(MetricError::DatetimeOverflow(format!(
-            "{function}: timestamp {} is not allowed",
-            if t == i64::MIN {
-                "-infinity"
-            } else {
-                "infinity"
-            }
-        )))
-    } else {
-        Ok(())
     }
 }
 

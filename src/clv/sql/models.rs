@@ -1,0 +1,255 @@
+//! The CLV model types (`crm.bgnbd_model`, `crm.gamma_gamma_model`, `crm.sbg_model`) and the
+//! fit and RFM states as SQL types; models from known parameters and their accessors
+//! (parameters, log-likelihood, customers, fit diagnostics).
+use crate::clv::state::bgnbd::BgNbdModel;
+use crate::clv::state::gamma_gamma::GammaGammaModel;
+use crate::clv::state::purchases::PurchaseDays;
+use crate::clv::state::rows::WeightedRows;
+use crate::clv::state::sbg::SbgModel;
+use crate::clv::state::simple::RfmState;
+use crate::clv::state::FitInfo;
+use crate::common::error::MetricError;
+use crate::common::pg::{bigint, raise, OrRaise};
+use pgrx::prelude::*;
+
+/// A fitted or built BG/NBD model; text form
+/// `{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct bgnbd_model(pub BgNbdModel);
+
+crate::summary_type!(bgnbd_model(BgNbdModel));
+
+/// A fitted or built Gamma-Gamma spend model; text form `{"p":6.25,"q":3.74,"v":15.44,"fit":null}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct gamma_gamma_model(pub GammaGammaModel);
+
+crate::summary_type!(gamma_gamma_model(GammaGammaModel));
+
+/// A fitted or built shifted-beta-geometric retention model; text form
+/// `{"alpha":0.704,"beta":1.182,"fit":null}`.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct sbg_model(pub SbgModel);
+
+crate::summary_type!(sbg_model(SbgModel));
+
+/// Transition state of `crm.rfm_agg`: one customer's daily purchase totals; opaque text form
+/// `\x` + the hex of the binary form (Citus ships partial states in this form).
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct rfm_state(pub RfmState);
+
+crate::summary_type!(rfm_state(RfmState));
+crate::expanded_state!(RfmState);
+
+/// Transition state of the model fits (`crm.bgnbd_fit` over (frequency, recency, t),
+/// `crm.gamma_gamma_fit`, `crm.sbg_fit`): distinct input rows with their weights; opaque text
+/// form `\x` + the hex of the binary form.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct fit_rows(pub WeightedRows);
+
+crate::summary_type!(fit_rows(WeightedRows));
+crate::expanded_state!(WeightedRows);
+
+/// Transition state of `crm.bgnbd_fit` straight from purchases: (customer, purchase day)
+/// pairs; opaque text form `\x` + the hex of the binary form.
+#[allow(non_camel_case_types)]
+#[derive(PostgresType, Clone, Debug)]
+#[bikeshed_postgres_type_manually_impl_from_into_datum]
+#[inoutfuncs]
+pub struct purchase_days(pub PurchaseDays);
+
+crate::summary_type!(purchase_days(PurchaseDays));
+crate::expanded_state!(PurchaseDays);
+
+// ---------------------------------------------------------------------------------------------
+// Models from known parameters, accessors.
+// ---------------------------------------------------------------------------------------------
+
+/// A BG/NBD model from known parameters (each positive and finite).
+#[pg_extern(immutable, parallel_safe, strict, name = "bgnbd_model")]
+fn bgnbd_model_from_parameters(r: f64, alpha: f64, a: f64, b: f64) -> bgnbd_model {
+    bgnbd_model(BgNbdModel::from_parameters("crm.bgnbd_model", r, alpha, a, b).or_raise())
+}
+
+/// A Gamma-Gamma model from known parameters (each positive and finite).
+#[pg_extern(immutable, parallel_safe, strict, name = "gamma_gamma_model")]
+fn gamma_gamma_model_from_parameters(p: f64, q: f64, v: f64) -> gamma_gamma_model {
+    gamma_gamma_model(GammaGammaModel::from_parameters("crm.gamma_gamma_model", p, q, v).or_raise())
+}
+
+/// An sBG model from known parameters (each positive and finite).
+#[pg_extern(immutable, parallel_safe, strict, name = "sbg_model")]
+fn sbg_model_from_parameters(alpha: f64, beta: f64) -> sbg_model {
+    sbg_model(SbgModel::from_parameters("crm.sbg_model", alpha, beta).or_raise())
+}
+
+/// Parameters of a BG/NBD model.
+#[pg_extern(immutable, parallel_safe, strict, name = "params")]
+fn bgnbd_params(
+    model: bgnbd_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(r, f64),
+        name!(alpha, f64),
+        name!(a, f64),
+        name!(b, f64),
+    ),
+> {
+    let m = model.0;
+    TableIterator::once((m.r, m.alpha, m.a, m.b))
+}
+
+/// Parameters of a Gamma-Gamma model.
+#[pg_extern(immutable, parallel_safe, strict, name = "params")]
+fn gamma_gamma_params(
+    model: gamma_gamma_model,
+) -> TableIterator<'static, (name!(p, f64), name!(q, f64), name!(v, f64))> {
+    let m = model.0;
+    TableIterator::once((m.p, m.q, m.v))
+}
+
+/// Parameters of an sBG model.
+#[pg_extern(immutable, parallel_safe, strict, name = "params")]
+fn sbg_params(model: sbg_model) -> TableIterator<'static, (name!(alpha, f64), name!(beta, f64))> {
+    TableIterator::once((model.0.alpha, model.0.beta))
+}
+
+/// Log-likelihood of a fitted BG/NBD model; NULL for a model built from parameters.
+#[pg_extern(immutable, parallel_safe, strict, name = "log_likelihood")]
+fn bgnbd_log_likelihood(model: bgnbd_model) -> Option<f64> {
+    model.0.fit.map(|fit| fit.log_likelihood)
+}
+
+/// Log-likelihood of a fitted Gamma-Gamma model; NULL for a model built from parameters.
+#[pg_extern(immutable, parallel_safe, strict, name = "log_likelihood")]
+fn gamma_gamma_log_likelihood(model: gamma_gamma_model) -> Option<f64> {
+    model.0.fit.map(|fit| fit.log_likelihood)
+}
+
+/// Log-likelihood of a fitted sBG model; NULL for a model built from parameters.
+#[pg_extern(immutable, parallel_safe, strict, name = "log_likelihood")]
+fn sbg_log_likelihood(model: sbg_model) -> Option<f64> {
+    model.0.fit.map(|fit| fit.log_likelihood)
+}
+
+/// Customers a BG/NBD model was fitted on (0 when built from parameters).
+#[pg_extern(immutable, parallel_safe, strict, name = "customers")]
+fn bgnbd_customers(model: bgnbd_model) -> i64 {
+    bigint("crm.customers", model.0.customers())
+}
+
+/// Repeat buyers a Gamma-Gamma model was fitted on (0 when built from parameters).
+#[pg_extern(immutable, parallel_safe, strict, name = "customers")]
+fn gamma_gamma_customers(model: gamma_gamma_model) -> i64 {
+    bigint("crm.customers", model.0.customers())
+}
+
+/// Customers an sBG model was fitted on (0 when built from parameters).
+#[pg_extern(immutable, parallel_safe, strict, name = "customers")]
+fn sbg_customers(model: sbg_model) -> i64 {
+    bigint("crm.customers", model.0.customers())
+}
+
+/// The row of `crm.fit_diagnostics`: converged, iterations, gradient norm, log-likelihood,
+/// customers and penalizer of a fit; NULLs (and 0 customers) for a model built from parameters.
+type FitDiagnosticsRow = (
+    Option<bool>,
+    Option<i32>,
+    Option<f64>,
+    Option<f64>,
+    i64,
+    Option<f64>,
+);
+
+fn fit_diagnostics_row(fit: Option<FitInfo>) -> FitDiagnosticsRow {
+    const FUNCTION: &str = "crm.fit_diagnostics";
+    let Some(fit) = fit else {
+        return (None, None, None, None, 0, None);
+    };
+    let iterations = i32::try_from(fit.iterations).unwrap_or_else(|_| {
+        raise(MetricError::OutOfRange(format!(
+            "{FUNCTION}: iterations {} is out of range for integer",
+            fit.iterations
+        )))
+    });
+    (
+        Some(fit.converged),
+        Some(iterations),
+        Some(fit.gradient_norm),
+        Some(fit.log_likelihood),
+        bigint(FUNCTION, fit.customers),
+        Some(fit.penalizer),
+    )
+}
+
+/// Fit diagnostics of a BG/NBD model.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "fit_diagnostics")]
+fn bgnbd_fit_diagnostics(
+    model: bgnbd_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(converged, Option<bool>),
+        name!(iterations, Option<i32>),
+        name!(gradient_norm, Option<f64>),
+        name!(log_likelihood, Option<f64>),
+        name!(customers, i64),
+        name!(penalizer, Option<f64>),
+    ),
+> {
+    TableIterator::once(fit_diagnostics_row(model.0.fit))
+}
+
+/// Fit diagnostics of a Gamma-Gamma model.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "fit_diagnostics")]
+fn gamma_gamma_fit_diagnostics(
+    model: gamma_gamma_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(converged, Option<bool>),
+        name!(iterations, Option<i32>),
+        name!(gradient_norm, Option<f64>),
+        name!(log_likelihood, Option<f64>),
+        name!(customers, i64),
+        name!(penalizer, Option<f64>),
+    ),
+> {
+    TableIterator::once(fit_diagnostics_row(model.0.fit))
+}
+
+/// Fit diagnostics of an sBG model.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "fit_diagnostics")]
+fn sbg_fit_diagnostics(
+    model: sbg_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(converged, Option<bool>),
+        name!(iterations, Option<i32>),
+        name!(gradient_norm, Option<f64>),
+        name!(log_likelihood, Option<f64>),
+        name!(customers, i64),
+        name!(penalizer, Option<f64>),
+    ),
+> {
+    TableIterator::once(fit_diagnostics_row(model.0.fit))
+}

@@ -1,0 +1,157 @@
+//! RFM: `crm.rfm_agg`'s support functions, the `crm.rfm` tuple its final function builds, and
+//! the composite type.
+use super::{finite_timestamp, RFM_AGG};
+use crate::clv::state::simple::{
+    decimal_from_numeric, unit_index, write_numeric, NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
+};
+use crate::common::datum::raw_varlena_bytes;
+use crate::common::error::MetricError;
+use crate::common::expanded::{
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
+};
+use crate::common::pg::{raise, varlena_from_bytes, OrRaise};
+use crate::common::raw::{raise_from_raw, raw_arg, raw_return_unchanged};
+use pgrx::prelude::*;
+
+#[cold]
+#[inline(never)]
+fn reject_amount(problem: NumericProblem) -> ! {
+    raise_from_raw(move || match problem {
+        NumericProblem::NotFinite => {
+            MetricError::InvalidParameter(format!("{RFM_AGG}: amount must be a finite number"))
+        }
+        NumericProblem::OutOfRange => MetricError::OutOfRange(format!(
+            "{RFM_AGG}: amount has more than 28 significant digits or decimal places"
+        )),
+    })
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.rfm_agg(timestamptz, numeric, timestamptz, text)`: merge one
+    /// purchase into the customer's daily totals. Reads the `numeric` bytes directly (no text
+    /// round trip) and calls into Postgres only to create the state (an expanded
+    /// `crm.rfm_state` object), detoast or raise.
+    fn crm_rfm_agg_trans / pg_finfo_crm_rfm_agg_trans (fcinfo)
+    sql [
+        "crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with five arguments (crm.rfm_state, timestamptz,
+        // numeric, timestamptz, text); `fcinfo` is the running call's.
+        let arguments = unsafe {
+            (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3), raw_arg(fcinfo, 4))
+        };
+        let (Some(occurred_at), Some(amount), Some(observation_end), Some(time_unit)) = arguments
+        else {
+            // SAFETY: `fcinfo` is the running call's.
+            return unsafe { raw_return_unchanged(fcinfo) };
+        };
+        let occurred_at = finite_timestamp(RFM_AGG, "occurred_at", occurred_at.value() as i64);
+        let observation_end =
+            finite_timestamp(RFM_AGG, "observation_end", observation_end.value() as i64);
+        // SAFETY: argument 4 is a non-null text, a varlena.
+        let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(RFM_AGG, bytes)) };
+        let unit = match unit {
+            Ok(unit) => unit,
+            Err(error) => raise_from_raw(move || error),
+        };
+        // SAFETY: argument 2 is a non-null numeric, a varlena.
+        let amount = unsafe {
+            raw_varlena_bytes(amount, |bytes| {
+                decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
+            })
+        };
+        // SAFETY: argument 0 is a `crm.rfm_state`.
+        let mut state = unsafe { expanded_state_mut(fcinfo, RfmState::default) };
+        if let Err(error) = state.get().add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
+            raise_from_raw(move || error);
+        }
+        // SAFETY: `fcinfo` is the running call's; `state` is the object of its argument 0.
+        unsafe { expanded_return(fcinfo, state) }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of `crm.rfm_agg` (parallel query, Citus).
+    fn crm_rfm_agg_combine / pg_finfo_crm_rfm_agg_combine (fcinfo)
+    sql [
+        "crm_internal.rfm_agg_combine(crm.rfm_state, crm.rfm_state) RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: both arguments are `crm.rfm_state` values.
+        unsafe {
+            expanded_combine(fcinfo, |state: &mut RfmState, other| {
+                state.merge(RFM_AGG, other)
+            })
+        }
+    }
+}
+
+/// Builds the `crm.rfm` tuple of one customer. The tuple descriptor is looked up once per
+/// query and kept in `fn_extra`.
+///
+/// # Safety
+/// `fcinfo` must be the call info of `crm_internal.rfm_agg_final`; may raise a Postgres error, so it
+/// runs under a panic guard.
+unsafe fn rfm_tuple(fcinfo: pg_sys::FunctionCallInfo, rfm: &Rfm) -> pg_sys::Datum {
+    // SAFETY: `fcinfo` is the call info of `crm_internal.rfm_agg_final` (this function's contract), so
+    // its `flinfo` is valid and `fn_extra` is NULL or the descriptor stored below, copied into
+    // `fn_mcxt`, which lives as long as `flinfo`; errors unwind to the caller's guard.
+    unsafe {
+        let flinfo = (*fcinfo).flinfo;
+        let mut descriptor = (*flinfo).fn_extra as pg_sys::TupleDesc;
+        if descriptor.is_null() {
+            let mut result: pg_sys::TupleDesc = std::ptr::null_mut();
+            let class = pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut result);
+            if class != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE || result.is_null() {
+                raise(MetricError::InvalidParameter(format!(
+                    "{RFM_AGG}: the result type is not the composite crm.rfm"
+                )));
+            }
+            let previous = pg_sys::MemoryContextSwitchTo((*flinfo).fn_mcxt);
+            descriptor = pg_sys::BlessTupleDesc(pg_sys::CreateTupleDescCopy(result));
+            pg_sys::MemoryContextSwitchTo(previous);
+            (*flinfo).fn_extra = descriptor.cast();
+        }
+        let mut numeric = [0u8; NUMERIC_BYTES];
+        let length = write_numeric(rfm.monetary_value, &mut numeric);
+        let monetary_value = varlena_from_bytes(numeric.get(..length).unwrap_or(&[]));
+        let mut values = [
+            pg_sys::Datum::from(rfm.frequency),
+            pg_sys::Datum::from(rfm.recency.to_bits()),
+            pg_sys::Datum::from(rfm.age.to_bits()),
+            monetary_value,
+        ];
+        let mut nulls = [false; 4];
+        let tuple = pg_sys::heap_form_tuple(descriptor, values.as_mut_ptr(), nulls.as_mut_ptr());
+        // No field is stored externally, so the tuple header is the composite datum itself.
+        pg_sys::Datum::from((*tuple).t_data)
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.rfm_agg` (declared in `sql/clv.sql`, after the `crm.rfm` type):
+    /// the customer's RFM values, NULL without purchases up to the observation end.
+    fn crm_rfm_agg_final / pg_finfo_crm_rfm_agg_final (fcinfo)
+    sql [
+        "crm_internal.rfm_agg_final(crm.rfm_state) RETURNS crm.rfm IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: argument 0 is NULL or a `crm.rfm_state`; the result a `crm.rfm`.
+        unsafe {
+            expanded_final(fcinfo, |purchases: &mut RfmState| {
+                let rfm = purchases.finish(RFM_AGG).or_raise()?;
+                Some(rfm_tuple(fcinfo, &rfm))
+            })
+        }
+    }
+}
+
+// The composite type crm.rfm_agg returns (and its final function's CREATE FUNCTION names).
+extension_sql!(
+    r#"CREATE TYPE crm.rfm AS (
+    frequency integer,
+    recency double precision,
+    t double precision,
+    monetary_value numeric
+);"#,
+    name = "rfm_type",
+    requires = ["internal_schema"]
+);

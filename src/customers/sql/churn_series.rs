@@ -1,0 +1,389 @@
+//! `crm.churn_series`: the churn of a customer summary over consecutive periods, with the
+//! calendar arithmetic of its steps in a time zone.
+use super::{customer_summary, instant, CHURN_SERIES, MAX_SERIES_PERIODS};
+use crate::common::civil::{format_timestamp, is_valid_timestamp};
+use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::Ticker;
+use crate::common::pg::{bigint, raise, OrRaise, TextArg};
+use crate::common::summary::SummaryBytes;
+use crate::common::tz::USECS_PER_DAY;
+use crate::customers::state::{require_finite, CustomerSummary, Denominator};
+use pgrx::datum::Date;
+use pgrx::prelude::*;
+
+/// A Postgres date/time function of two arguments, called directly.
+type DatetimeFunction = unsafe fn(pg_sys::FunctionCallInfo) -> pg_sys::Datum;
+
+/// Calls a Postgres date/time function; the errors it raises on user input (a timestamp out
+/// of range, an unknown time zone) become `crm.churn_series:` errors with the contract
+/// SQLSTATEs and no backtrace. Other errors (query cancel, out of memory) propagate as they are.
+/// The functions called hold no resources, so catching their error leaves nothing to clean up.
+fn datetime_call(
+    function: DatetimeFunction,
+    first: pg_sys::Datum,
+    second: pg_sys::Datum,
+    time_zone: &str,
+) -> pg_sys::Datum {
+    PgTryBuilder::new(|| {
+        // SAFETY: `function` is a built-in of two non-NULL arguments of the types given by
+        // its callers below; pgrx turns a Postgres ERROR inside it into a Rust panic.
+        unsafe {
+            pgrx::fcinfo::direct_function_call_as_datum(function, &[Some(first), Some(second)])
+        }
+    })
+    .catch_when(PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW, |_| {
+        raise(MetricError::DatetimeOverflow(format!(
+            "{CHURN_SERIES}: timestamp out of range"
+        )))
+    })
+    .catch_when(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, |_| {
+        raise(MetricError::InvalidParameter(format!(
+            "{CHURN_SERIES}: unknown time zone '{time_zone}'"
+        )))
+    })
+    .execute()
+    .unwrap_or_else(|| {
+        raise(MetricError::DatetimeOverflow(format!(
+            "{CHURN_SERIES}: timestamp out of range"
+        )))
+    })
+}
+
+/// `value` as a datum for a direct call (the types used here never convert to NULL).
+fn datum_of(value: impl IntoDatum) -> pg_sys::Datum {
+    value.into_datum().unwrap_or_else(|| {
+        raise(MetricError::InvalidParameter(format!(
+            "{CHURN_SERIES}: NULL argument"
+        )))
+    })
+}
+
+/// Adds `step` to the instant `at` as `timestamptz + interval` does with the session time zone
+/// set to `time_zone`: the months in local time (the day clamped to the month's last), then
+/// the days in local time, each time resolving the local time in the zone with Postgres's own
+/// rules and data, then the time part as elapsed microseconds.
+fn add_interval_in_zone(at: i64, step: &Interval, zone: pg_sys::Datum, time_zone: &str) -> i64 {
+    let mut at = pg_sys::Datum::from(at);
+    let local_parts = [
+        Interval::new(step.months(), 0, 0),
+        Interval::new(0, step.days(), 0),
+    ];
+    for part in local_parts.into_iter().flatten() {
+        if part.months() == 0 && part.days() == 0 {
+            continue;
+        }
+        let part = datum_of(part);
+        let local = datetime_call(pg_sys::timestamptz_zone, zone, at, time_zone);
+        let moved = datetime_call(pg_sys::timestamp_pl_interval, local, part, time_zone);
+        at = datetime_call(pg_sys::timestamp_zone, zone, moved, time_zone);
+    }
+    if step.micros() != 0 {
+        let time = datum_of(Interval::from_micros(step.micros()));
+        at = datetime_call(pg_sys::timestamptz_pl_interval, at, time, time_zone);
+    }
+    at.value() as i64
+}
+
+/// The bounds of a `crm.churn_series` call: instants (`timestamptz`), or local dates read in
+/// the series' time zone (`date`).
+#[derive(Clone, Copy)]
+enum Bounds {
+    Instants { from: i64, to: i64 },
+    LocalDates { from: i32, to: i32 },
+}
+
+/// Whether a step is made of whole days, weeks or months only (no time part).
+fn whole_day_step(step: &Interval) -> bool {
+    step.micros() == 0 && (step.months() != 0 || step.days() != 0)
+}
+
+/// Local midnight of a date (Postgres days since 2000-01-01) in `zone`, as `timestamp AT TIME
+/// ZONE zone` reads it (a midnight in a spring-forward gap moves forward by the gap).
+fn local_midnight(
+    what: &str,
+    days: i32,
+    zone: pg_sys::Datum,
+    time_zone: &str,
+) -> MetricResult<i64> {
+    if days == i32::MIN || days == i32::MAX {
+        return Err(MetricError::DatetimeOverflow(format!(
+            "{CHURN_SERIES}: {what} cannot be infinite"
+        )));
+    }
+    let local = i64::from(days)
+        .checked_mul(USECS_PER_DAY)
+        .filter(|&local| is_valid_timestamp(local))
+        .ok_or_else(|| {
+            MetricError::DatetimeOverflow(format!("{CHURN_SERIES}: timestamp out of range"))
+        })?;
+    let instant = datetime_call(
+        pg_sys::timestamp_zone,
+        zone,
+        pg_sys::Datum::from(local),
+        time_zone,
+    );
+    Ok(instant.value() as i64)
+}
+
+/// `from` as the session prints it, and its date in the session's time zone (what the caller
+/// most likely meant as a local date).
+fn session_reading(from: i64) -> (String, String) {
+    // SAFETY: `from` is a finite timestamptz; both built-ins take one by value and cannot fail
+    // on a finite one (timestamptz_out returns a palloc'd C string).
+    unsafe {
+        let text = pgrx::fcinfo::direct_function_call_as_datum(
+            pg_sys::timestamptz_out,
+            &[Some(pg_sys::Datum::from(from))],
+        )
+        .map(|datum| {
+            std::ffi::CStr::from_ptr(datum.cast_mut_ptr::<std::ffi::c_char>())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+        let date = pgrx::fcinfo::direct_function_call_as_datum(
+            pg_sys::timestamptz_date,
+            &[Some(pg_sys::Datum::from(from))],
+        )
+        .map(|datum| {
+            let days = datum.value() as i32;
+            format_timestamp(i64::from(days).saturating_mul(USECS_PER_DAY))
+                .chars()
+                .take(10)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+        (text, date)
+    }
+}
+
+/// With whole-day steps, `from` must be local midnight in the series' zone: otherwise every
+/// row would start at another hour of the local day (and a `from` typed as a date in another
+/// zone, such as the session's UTC, is read as that zone's midnight). 22023 naming both readings.
+fn require_local_midnight(from: i64, zone: pg_sys::Datum, time_zone: &str) -> MetricResult<()> {
+    let local = datetime_call(
+        pg_sys::timestamptz_zone,
+        zone,
+        pg_sys::Datum::from(from),
+        time_zone,
+    )
+    .value() as i64;
+    let midnight = datetime_call(
+        pg_sys::timestamp_zone,
+        zone,
+        pg_sys::Datum::from(local.div_euclid(USECS_PER_DAY) * USECS_PER_DAY),
+        time_zone,
+    )
+    .value() as i64;
+    if from == midnight {
+        return Ok(());
+    }
+    let local_text = format_timestamp(local);
+    let local_text = local_text.replacen("+00", "", 1);
+    let (instant, date) = session_reading(from);
+    let zone_literal = time_zone.replace('\'', "''");
+    Err(MetricError::InvalidParameter(format!(
+        "{CHURN_SERIES}: \"from\" {instant} is {local_text} in {time_zone}, not local midnight, \
+         and whole-day steps would start every row at that hour; pass dates, which are read as \
+         local dates in {time_zone} (date '{date}'), or a local midnight \
+         (timestamp '{date}' AT TIME ZONE '{zone_literal}')"
+    )))
+}
+
+/// Periods [start, start + step) from `from` while start + step <= `to`, stepping like
+/// generate_series with calendar steps in `time_zone`: no row covers less than its step, so a
+/// `to` off the step grid ends the series at the last whole period before it.
+fn series_periods(
+    bounds: Bounds,
+    step: &Interval,
+    time_zone: &str,
+) -> MetricResult<Vec<(i64, i64)>> {
+    let zone = datum_of(time_zone);
+    let (from, to) = match bounds {
+        Bounds::Instants { from, to } => {
+            require_finite(CHURN_SERIES, "from", from)?;
+            require_finite(CHURN_SERIES, "to", to)?;
+            // An unknown zone is an error even when the series is empty.
+            datetime_call(
+                pg_sys::timestamptz_zone,
+                zone,
+                pg_sys::Datum::from(from),
+                time_zone,
+            );
+            if whole_day_step(step) {
+                require_local_midnight(from, zone, time_zone)?;
+            }
+            (from, to)
+        }
+        Bounds::LocalDates { from, to } => (
+            local_midnight("from", from, zone, time_zone)?,
+            local_midnight("to", to, zone, time_zone)?,
+        ),
+    };
+    let mut periods = Vec::new();
+    let mut start = from;
+    let mut ticker = Ticker::new();
+    while start < to {
+        ticker.tick();
+        let end = add_interval_in_zone(start, step, zone, time_zone);
+        if end <= start {
+            return Err(MetricError::InvalidParameter(format!(
+                "{CHURN_SERIES}: step must be a positive interval"
+            )));
+        }
+        if end > to {
+            // A shorter last period would not be comparable with the others.
+            break;
+        }
+        if periods.len() == MAX_SERIES_PERIODS {
+            return Err(MetricError::InvalidParameter(format!(
+                "{CHURN_SERIES}: more than {MAX_SERIES_PERIODS} periods; use a larger step"
+            )));
+        }
+        periods.push((start, end));
+        start = end;
+    }
+    Ok(periods)
+}
+
+fn timestamp_of(value: i64) -> TimestampWithTimeZone {
+    TimestampWithTimeZone::try_from(value)
+        .map_err(|_| {
+            MetricError::DatetimeOverflow(format!("{CHURN_SERIES}: timestamp out of range"))
+        })
+        .or_raise()
+}
+
+/// One row of `crm.churn_series`.
+type ChurnSeriesRow = (
+    TimestampWithTimeZone,
+    TimestampWithTimeZone,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<f64>,
+    Option<f64>,
+);
+
+/// The rows of `crm.churn_series` for either form of bounds.
+fn churn_series_rows(
+    summary: SummaryBytes<customer_summary>,
+    bounds: Bounds,
+    step: Interval,
+    denominator: TextArg,
+    time_zone: TextArg,
+) -> Vec<ChurnSeriesRow> {
+    // The summary is read straight from its binary form (no decoded copy of its lifetimes); a
+    // malformed one is reported before a bad option, as when it was decoded first (except the
+    // errors Postgres raises inside a calendar step, such as an unknown time zone).
+    let options = denominator
+        .name(CHURN_SERIES, "denominator")
+        .and_then(|name| Denominator::parse(CHURN_SERIES, name))
+        .and_then(|denominator| Ok((denominator, time_zone.name(CHURN_SERIES, "time zone")?)))
+        .and_then(|(denominator, time_zone)| {
+            let periods = series_periods(bounds, &step, time_zone)?;
+            Ok((denominator, periods))
+        });
+    let (denominator, periods) = options
+        .or_else(|error| {
+            CustomerSummary::validate_binary(summary.bytes)?;
+            Err(error)
+        })
+        .or_raise();
+    let counts =
+        CustomerSummary::periods_of_binary(CHURN_SERIES, summary.bytes, &periods).or_raise();
+    periods
+        .iter()
+        .zip(counts)
+        .map(|(&(start, end), counts)| {
+            (
+                timestamp_of(start),
+                timestamp_of(end),
+                bigint(CHURN_SERIES, counts.customers_at_start),
+                bigint(CHURN_SERIES, counts.customers_at_end),
+                bigint(CHURN_SERIES, counts.new_customers),
+                bigint(CHURN_SERIES, counts.churned_customers),
+                counts.retention_rate(),
+                counts.churn_rate(denominator),
+            )
+        })
+        .collect()
+}
+
+/// Retention and churn for each period [start, start + step) from `from` while start + step
+/// <= `to`, calendar steps taken in `time_zone`; each row equals crm.retention_rate and
+/// crm.churn_rate(..., denominator) over that period, from one scan. With whole-day steps,
+/// `from` must be local midnight in `time_zone` (22023 otherwise). IMMUTABLE: the session time
+/// zone only enters through the default of `time_zone`, evaluated by the caller.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict)]
+fn churn_series(
+    summary: SummaryBytes<customer_summary>,
+    from: TimestampWithTimeZone,
+    to: TimestampWithTimeZone,
+    step: Interval,
+    denominator: default!(TextArg, "'start'"),
+    time_zone: default!(TextArg, "current_setting('TimeZone')"),
+) -> TableIterator<
+    'static,
+    (
+        name!(period_start, TimestampWithTimeZone),
+        name!(period_end, TimestampWithTimeZone),
+        name!(customers_at_start, i64),
+        name!(customers_at_end, i64),
+        name!(new_customers, i64),
+        name!(churned_customers, i64),
+        name!(retention_rate, Option<f64>),
+        name!(churn_rate, Option<f64>),
+    ),
+> {
+    let bounds = Bounds::Instants {
+        from: instant(from),
+        to: instant(to),
+    };
+    TableIterator::new(churn_series_rows(
+        summary,
+        bounds,
+        step,
+        denominator,
+        time_zone,
+    ))
+}
+
+/// `crm.churn_series` with `date` bounds, read as local dates in `time_zone`: the first row
+/// starts at local midnight of `from` there, and the series ends at local midnight of `to`.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "churn_series")]
+fn churn_series_dates(
+    summary: SummaryBytes<customer_summary>,
+    from: Date,
+    to: Date,
+    step: Interval,
+    denominator: default!(TextArg, "'start'"),
+    time_zone: default!(TextArg, "current_setting('TimeZone')"),
+) -> TableIterator<
+    'static,
+    (
+        name!(period_start, TimestampWithTimeZone),
+        name!(period_end, TimestampWithTimeZone),
+        name!(customers_at_start, i64),
+        name!(customers_at_end, i64),
+        name!(new_customers, i64),
+        name!(churned_customers, i64),
+        name!(retention_rate, Option<f64>),
+        name!(churn_rate, Option<f64>),
+    ),
+> {
+    let bounds = Bounds::LocalDates {
+        from: from.into_inner(),
+        to: to.into_inner(),
+    };
+    TableIterator::new(churn_series_rows(
+        summary,
+        bounds,
+        step,
+        denominator,
+        time_zone,
+    ))
+}

@@ -1,0 +1,119 @@
+//! SQL surface of the service family: the `crm.business_calendar` type and constructor,
+//! `crm.business_time`, `crm.business_add`, `crm.is_business_time`, `crm.service_agg` with its
+//! accessors and `crm.rollup`, and the one-step `crm.sla_attainment` and `crm.fcr_rate`; one
+//! file per concern: `calendar` (the type, its prepared-calendar cache and the business-time
+//! functions), `service_agg` (the summary aggregate and its accessors), `one_step`.
+//!
+//! Functions that take a calendar per row are V1 C functions (declared in `sql/service.sql`):
+//! they read the calendar's bytes straight from the argument and find the prepared calendar in a
+//! per-backend cache keyed by those bytes, so a calendar is decoded (and its zone loaded) once,
+//! not once per row. Their bodies run under pgrx's guard, so errors are ordinary ERRORs.
+
+use crate::common::error::{MetricError, MetricResult};
+use crate::common::tz::USECS_PER_DAY;
+use crate::service::state::hours::BusinessHours;
+use crate::service::state::tickets::{check_duration, TimeKind};
+use pgrx::datum::Interval;
+use pgrx::prelude::*;
+
+pub mod calendar;
+pub mod one_step;
+pub mod service_agg;
+
+const BUSINESS_CALENDAR: &str = "crm.business_calendar";
+const BUSINESS_TIME: &str = "crm.business_time";
+const BUSINESS_ADD: &str = "crm.business_add";
+const IS_BUSINESS_TIME: &str = "crm.is_business_time";
+const SERVICE_AGG: &str = "crm.service_agg";
+const SERVICE_ROLLUP: &str = "crm.rollup";
+const SLA_ATTAINMENT: &str = "crm.sla_attainment";
+const SLA_COUNTS: &str = "crm.sla_counts";
+const FCR_RATE: &str = "crm.fcr_rate";
+/// Prepared calendars kept per backend.
+fn interval(micros: i64) -> Option<Interval> {
+    Interval::new(0, 0, micros).ok()
+}
+
+/// Reads an interval argument.
+///
+/// # Safety
+/// `datum` must be a non-null `interval` datum.
+unsafe fn interval_argument(datum: pg_sys::Datum) -> pg_sys::Interval {
+    // SAFETY: a non-null interval datum points to an `Interval` (this function's contract),
+    // which is copied out.
+    unsafe { *datum.cast_mut_ptr::<pg_sys::Interval>() }
+}
+
+/// An amount of business time: hours, minutes and seconds only, not negative.
+fn business_amount(function: &str, what: &str, amount: pg_sys::Interval) -> MetricResult<i64> {
+    if amount.month != 0 || amount.day != 0 {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: {what} has days or months, which business time does not define \
+             (write hours, e.g. '24 hours')"
+        )));
+    }
+    if amount.time < 0 {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: {what} is negative"
+        )));
+    }
+    Ok(amount.time)
+}
+
+/// Duration from `created` to `end`: business time with a calendar, else elapsed time.
+fn duration(
+    function: &str,
+    hours: Option<&BusinessHours>,
+    created: i64,
+    end: i64,
+    what: &str,
+) -> MetricResult<i64> {
+    if end < created {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: {what} is before created_at"
+        )));
+    }
+    let measured = match hours {
+        Some(hours) => hours.business_time(function, created, end)?,
+        None => {
+            for t in [created, end] {
+                if t == i64::MIN || t == i64::MAX {
+                    return Err(MetricError::DatetimeOverflow(format!(
+                        "{function}: infinite timestamps are not allowed"
+                    )));
+                }
+            }
+            end.checked_sub(created).ok_or_else(|| {
+                MetricError::DatetimeOverflow(format!("{function}: interval out of range"))
+            })?
+        }
+    };
+    check_duration(function, what, measured)
+}
+
+/// An SLA target in microseconds: not negative, no months; days count 24 hours in elapsed
+/// time and are refused in business time.
+fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> MetricResult<i64> {
+    match kind {
+        TimeKind::Business => business_amount(function, "target", target),
+        TimeKind::Elapsed => {
+            if target.month != 0 {
+                return Err(MetricError::InvalidParameter(format!(
+                    "{function}: target has months, which have no fixed length"
+                )));
+            }
+            let micros = i64::from(target.day)
+                .checked_mul(USECS_PER_DAY)
+                .and_then(|days| days.checked_add(target.time))
+                .ok_or_else(|| {
+                    MetricError::InvalidParameter(format!("{function}: target out of range"))
+                })?;
+            if micros < 0 {
+                return Err(MetricError::InvalidParameter(format!(
+                    "{function}: target is negative"
+                )));
+            }
+            Ok(micros)
+        }
+    }
+}
