@@ -213,6 +213,7 @@ cases=(
     "rollup(pipeline_summary)|crm.rollup(crm.pipeline_summary)|SELECT owner, crm.rollup(summary) FROM pipeline_summaries GROUP BY owner"
     "win_rate|crm.win_rate(boolean)|SELECT owner, crm.win_rate(won) FROM opportunities GROUP BY owner"
     "renewal_rate|crm.renewal_rate(boolean)|SELECT region, crm.renewal_rate(ended_at IS NULL) FROM customers GROUP BY region"
+    "conversion_rate|crm.conversion_rate(boolean)|SELECT stage, crm.conversion_rate(won) FROM opportunities GROUP BY stage"
     # --- revenue ---
     "mrr_agg|crm.mrr_agg(bigint,date,numeric)|SELECT date_part('year', month) AS year, crm.mrr_agg(customer_id, month, mrr) FROM subscriptions_mrr GROUP BY 1"
     "mrr_agg (text id)|crm.mrr_agg(text,date,numeric)|SELECT date_part('year', month) AS year, crm.mrr_agg('c' || customer_id, month, mrr) FROM subscriptions_mrr GROUP BY 1"
@@ -224,6 +225,8 @@ cases=(
     "rollup(service_summary)|crm.rollup(crm.service_summary)|SELECT team_id, crm.rollup(summary) FROM service_summaries GROUP BY team_id"
     "sla_attainment|crm.sla_attainment(timestamptz,timestamptz,interval)|SELECT team_id, crm.sla_attainment(created_at, first_response_at, '4 hours') FROM tickets GROUP BY team_id"
     "sla_attainment (calendar)|crm.sla_attainment(timestamptz,timestamptz,interval,crm.business_calendar)|SELECT team_id, crm.sla_attainment(created_at, first_response_at, '4 hours', crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York')) FROM tickets GROUP BY team_id"
+    "service_agg (as of)|crm.service_agg(timestamptz,timestamptz,timestamptz,integer,boolean,crm.business_calendar,timestamptz)|SELECT team_id, crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, crm.business_calendar('Mon-Fri 09:00-17:00', 'Europe/Berlin'), '2026-01-01') FROM tickets GROUP BY team_id"
+    "sla_attainment (as of)|crm.sla_attainment(timestamptz,timestamptz,interval,crm.business_calendar,timestamptz)|SELECT team_id, crm.sla_attainment(created_at, first_response_at, '4 hours', crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York'), '2026-01-01') FROM tickets GROUP BY team_id"
     "fcr_rate|crm.fcr_rate(integer,boolean,boolean)|SELECT team_id, crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL) FROM tickets GROUP BY team_id"
     # --- customer lifetime value ---
     "rfm_agg|crm.rfm_agg(timestamptz,numeric,timestamptz,text)|SELECT date_part('year', ordered_at) AS year, crm.rfm_agg(ordered_at, amount, '2026-01-01', 'week') FROM shop_orders GROUP BY 1"
@@ -235,6 +238,16 @@ cases=(
     "gamma_gamma_fit|crm.gamma_gamma_fit(integer,numeric)|SELECT segment, crm.gamma_gamma_fit(frequency, monetary_value) FROM customer_rfm GROUP BY segment"
     "sbg_fit|crm.sbg_fit(integer,boolean)|SELECT region, crm.sbg_fit(renewals, churned) FROM renewals GROUP BY region"
     "sbg_fit (weight)|crm.sbg_fit(integer,boolean,bigint)|SELECT region, crm.sbg_fit(renewals, churned, 1 + customer_id % 2) FROM renewals GROUP BY region"
+    "bgnbd_fit (integer weight)|crm.bgnbd_fit(integer,double precision,double precision,integer)|SELECT segment, crm.bgnbd_fit(frequency, recency, t, (1 + customer_id % 3)::integer) FROM customer_rfm GROUP BY segment"
+    "bgnbd_fit (penalizer)|crm.bgnbd_fit(integer,double precision,double precision,double precision)|SELECT segment, crm.bgnbd_fit(frequency, recency, t, 0.01::float8) FROM customer_rfm GROUP BY segment"
+    "bgnbd_fit (weight, penalizer)|crm.bgnbd_fit(integer,double precision,double precision,bigint,double precision)|SELECT segment, crm.bgnbd_fit(frequency, recency, t, 1 + customer_id % 3, 0.01) FROM customer_rfm GROUP BY segment"
+    "bgnbd_fit (purchases, bigint, penalizer)|crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text,double precision)|SELECT c.segment, crm.bgnbd_fit(o.customer_id::bigint, o.ordered_at, '2026-01-01', 'week', 0.01) FROM shop_orders o JOIN customers c USING (customer_id) GROUP BY c.segment"
+    "bgnbd_fit (purchases, text, penalizer)|crm.bgnbd_fit(text,timestamp with time zone,timestamp with time zone,text,double precision)|SELECT c.segment, crm.bgnbd_fit(o.customer_id::text, o.ordered_at, '2026-01-01', 'week', 0.01) FROM shop_orders o JOIN customers c USING (customer_id) GROUP BY c.segment"
+    "bgnbd_fit (purchases, uuid, penalizer)|crm.bgnbd_fit(uuid,timestamp with time zone,timestamp with time zone,text,double precision)|SELECT c.segment, crm.bgnbd_fit(md5(o.customer_id::text)::uuid, o.ordered_at, '2026-01-01', 'week', 0.01) FROM shop_orders o JOIN customers c USING (customer_id) GROUP BY c.segment"
+    "gamma_gamma_fit (penalizer)|crm.gamma_gamma_fit(integer,numeric,double precision)|SELECT segment, crm.gamma_gamma_fit(frequency, monetary_value, 0.01) FROM customer_rfm GROUP BY segment"
+    "sbg_fit (integer weight)|crm.sbg_fit(integer,boolean,integer)|SELECT region, crm.sbg_fit(renewals, churned, (1 + customer_id % 2)::integer) FROM renewals GROUP BY region"
+    "sbg_fit (penalizer)|crm.sbg_fit(integer,boolean,double precision)|SELECT region, crm.sbg_fit(renewals, churned, 0.01::float8) FROM renewals GROUP BY region"
+    "sbg_fit (weight, penalizer)|crm.sbg_fit(integer,boolean,bigint,double precision)|SELECT region, crm.sbg_fit(renewals, churned, 1 + customer_id % 2, 0.01) FROM renewals GROUP BY region"
 )
 
 # Every crm aggregate of the catalog has a case.
