@@ -55,7 +55,11 @@ fn customer_duration(
     if started == i64::MIN || end == i64::MAX {
         return Err(infinite());
     }
-    let duration = end.checked_sub(started).ok_or_else(infinite)?;
+    let duration = end.checked_sub(started).ok_or_else(|| {
+        MetricError::DatetimeOverflow(format!(
+            "{SURVIVAL_AGG}: the duration from started_at is out of range"
+        ))
+    })?;
     Ok((duration > 0).then_some((duration, event)))
 }
 
