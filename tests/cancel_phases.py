@@ -271,7 +271,7 @@ LOOPS = {
                             "FROM one, fits WHERE spend > 0 LIMIT 5",
     "expected_lifetime": "SELECT crm.expected_lifetime(sbg, 1e-5) FROM one",
     "survival_summary_text": "SELECT length(survival::text) FROM one",
-    "survival_readers": "SELECT crm.median_survival(survival), crm.restricted_mean_survival(survival, '10 years') "
+    "survival_readers": "SELECT crm.median_survival(survival), crm.restricted_mean_survival(survival, '3650 days') "
                         "FROM one, generate_series(1, 20)",
 }
 
