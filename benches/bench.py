@@ -403,6 +403,28 @@ CASES = [
                     / nullif(count(*) FILTER (WHERE resolved_at IS NOT NULL), 0) FROM bench_service""",
         "baseline": "SELECT sum(agent_replies) FROM bench_service",
     },
+    # --- survival: Kaplan-Meier over 1M customers (at the default 5M rows) ---------------
+    {
+        "family": "survival",
+        "name": "crm.survival_curve, 1M cust",
+        "setup": """
+            SELECT setseed(0.625);
+            CREATE TABLE bench_survival AS
+            SELECT date_trunc('second', -ln(1 - random()) * interval '400 days') + interval '1 second' AS duration,
+                   random() < 0.6 AS event
+            FROM generate_series(1, :rows / 5);
+            VACUUM ANALYZE bench_survival;
+        """,
+        "ours": """SELECT count(*), min(survival), min(low)
+                   FROM crm.survival_curve((SELECT crm.survival_agg(duration, event) FROM bench_survival))""",
+        # Kaplan-Meier as window functions over the counts per duration (no interval).
+        "plain": """SELECT count(*), min(survival) FROM (
+                      SELECT exp(sum(ln(greatest(1 - events::float8 / at_risk, 1e-300))) OVER (ORDER BY duration)) AS survival
+                      FROM (SELECT duration, events, sum(rows) OVER (ORDER BY duration DESC) AS at_risk
+                            FROM (SELECT duration, count(*) FILTER (WHERE event) AS events, count(*) AS rows
+                                  FROM bench_survival GROUP BY duration) g) a) k""",
+        "baseline": "SELECT sum(extract(epoch FROM duration)) FROM bench_survival",
+    },
     # (crm.bgnbd_fit and crm.gamma_gamma_fit are measured on real and simulated purchase data
     # against the lifetimes package by benches/clv.py: the uniform random orders above identify
     # no BG/NBD model, and the fit rightly refuses to converge on them.)
@@ -534,6 +556,7 @@ SIZES = [
     ("crm.nps_summary", "rows", "crm.nps_agg(score)", "bench_survey", "count(*)"),
     ("crm.pipeline_summary", "rows", "crm.pipeline_agg(amount, created_at, closed_at, won)",
      "bench_opportunities", "count(*)"),
+    ("crm.survival_summary", "rows", "crm.survival_agg(duration, event)", "bench_survival", "count(*)"),
 ]
 
 

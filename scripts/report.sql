@@ -63,6 +63,23 @@ SELECT segment,
 FROM customers GROUP BY segment ORDER BY segment;
 
 \echo
+\echo '=== Survival: how long customers stay (Kaplan-Meier, active customers censored on 2026-01-01) ==='
+\echo
+SELECT segment, crm.median_survival(s) AS "median lifetime",
+       round((100 * crm.survival_at(s, '182 days'))::numeric, 1) AS "still there at 6 months %",
+       round((100 * crm.survival_at(s, '365 days'))::numeric, 1) AS "at 1 year %",
+       round((100 * crm.survival_at(s, '730 days'))::numeric, 1) AS "at 2 years %",
+       crm.restricted_mean_survival(s, '730 days') AS "mean of the first 2 years"
+FROM (SELECT segment, crm.survival_agg(started_at, ended_at, '2026-01-01') AS s
+      FROM customers GROUP BY segment) t
+ORDER BY segment;
+\echo 'Log-rank test: do SMB and Enterprise customers stay equally long?'
+SELECT round(chi_square::numeric, 2) AS "chi-square", round(p_value::numeric, 4) AS "p-value"
+FROM crm.logrank_test(
+    (SELECT crm.survival_agg(started_at, ended_at, '2026-01-01') FROM customers WHERE segment = 'SMB'),
+    (SELECT crm.survival_agg(started_at, ended_at, '2026-01-01') FROM customers WHERE segment = 'Enterprise'));
+
+\echo
 \echo '=== Cohorts: quarterly retention of ordering customers (classic, % of cohort) ==='
 \echo
 SELECT cohort, cohort_size AS customers,

@@ -188,3 +188,285 @@ COMMENT ON FUNCTION crm.fit_diagnostics(crm.gamma_gamma_model) IS
     'Fit diagnostics of a Gamma-Gamma model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), repeat buyers and the penalizer; NULLs and 0 customers for a model built from parameters.';
 COMMENT ON FUNCTION crm.fit_diagnostics(crm.sbg_model) IS
     'Fit diagnostics of an sBG model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), customers and the penalizer; NULLs and 0 customers for a model built from parameters.';
+
+-- Survival analysis (docs/survival.md): the type crm.survival_summary with its aggregates
+-- crm.survival_agg (customers observed at a date, or any duration with its event flag) and
+-- crm.rollup, and what reads it: the Kaplan-Meier curve with its interval, survival at a
+-- duration, the median and its interval, the restricted mean, the life table and the log-rank
+-- test.
+CREATE TYPE crm.survival_summary;
+
+CREATE FUNCTION crm_internal.survival_summary_in(
+    "input" cstring
+) RETURNS crm.survival_summary
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'survival_summary_in_wrapper';
+
+CREATE FUNCTION crm_internal.survival_summary_out(
+    "input" crm.survival_summary
+) RETURNS cstring
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'survival_summary_out_wrapper';
+
+CREATE TYPE crm.survival_summary (
+    INTERNALLENGTH = variable,
+    INPUT = crm_internal.survival_summary_in,
+    OUTPUT = crm_internal.survival_summary_out,
+    STORAGE = extended
+);
+
+CREATE FUNCTION crm_internal.survival_summary_recv(internal) RETURNS crm.survival_summary
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_survival_summary_recv';
+CREATE FUNCTION crm_internal.survival_summary_send(crm.survival_summary) RETURNS bytea
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+ALTER TYPE crm.survival_summary SET (RECEIVE = crm_internal.survival_summary_recv, SEND = crm_internal.survival_summary_send);
+COMMENT ON FUNCTION crm_internal.survival_summary_recv(internal) IS
+    'Binary receive function of crm.survival_summary: reads and validates the binary form';
+COMMENT ON FUNCTION crm_internal.survival_summary_send(crm.survival_summary) IS
+    'Binary send function of crm.survival_summary: the stored binary form';
+COMMENT ON FUNCTION crm_internal.survival_summary_in(cstring) IS 'Text input of crm.survival_summary.';
+COMMENT ON FUNCTION crm_internal.survival_summary_out(crm.survival_summary) IS 'Text output of crm.survival_summary.';
+CREATE FUNCTION crm_internal.survival_summary_eq(crm.survival_summary, crm.survival_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+CREATE FUNCTION crm_internal.survival_summary_ne(crm.survival_summary, crm.survival_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+CREATE FUNCTION crm_internal.survival_summary_hash(crm.survival_summary) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+CREATE FUNCTION crm_internal.survival_summary_hash_extended(crm.survival_summary, bigint) RETURNS bigint
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+CREATE OPERATOR crm.= (
+    LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_eq,
+    COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+);
+CREATE OPERATOR crm.<> (
+    LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_ne,
+    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR CLASS crm.survival_summary_hash_ops DEFAULT FOR TYPE crm.survival_summary USING hash AS
+    OPERATOR 1 crm.= (crm.survival_summary, crm.survival_summary),
+    FUNCTION 1 crm_internal.survival_summary_hash(crm.survival_summary),
+    FUNCTION 2 crm_internal.survival_summary_hash_extended(crm.survival_summary, bigint);
+COMMENT ON FUNCTION crm_internal.survival_summary_eq(crm.survival_summary, crm.survival_summary) IS
+    'Whether two crm.survival_summary values have the same binary form (operator =)';
+COMMENT ON FUNCTION crm_internal.survival_summary_ne(crm.survival_summary, crm.survival_summary) IS
+    'Whether two crm.survival_summary values have different binary forms (operator <>)';
+COMMENT ON FUNCTION crm_internal.survival_summary_hash(crm.survival_summary) IS
+    'Hash of the binary form of a crm.survival_summary (hash operator class)';
+COMMENT ON FUNCTION crm_internal.survival_summary_hash_extended(crm.survival_summary, bigint) IS
+    'Seeded 64-bit hash of the binary form of a crm.survival_summary (hash operator class)';
+COMMENT ON OPERATOR crm.= (crm.survival_summary, crm.survival_summary) IS
+    'Equal crm.survival_summary values: the same binary form';
+COMMENT ON OPERATOR crm.<> (crm.survival_summary, crm.survival_summary) IS
+    'Different crm.survival_summary values: different binary forms';
+COMMENT ON OPERATOR CLASS crm.survival_summary_hash_ops USING hash IS
+    'Default hash operator class of crm.survival_summary (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+COMMENT ON OPERATOR FAMILY crm.survival_summary_hash_ops USING hash IS
+    'Hash operator family of crm.survival_summary';
+CREATE FUNCTION crm_internal.survival_summary_lt(crm.survival_summary, crm.survival_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
+CREATE FUNCTION crm_internal.survival_summary_le(crm.survival_summary, crm.survival_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
+CREATE FUNCTION crm_internal.survival_summary_gt(crm.survival_summary, crm.survival_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
+CREATE FUNCTION crm_internal.survival_summary_ge(crm.survival_summary, crm.survival_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
+CREATE FUNCTION crm_internal.survival_summary_cmp(crm.survival_summary, crm.survival_summary) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
+CREATE OPERATOR crm.< (
+    LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_lt,
+    COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
+    RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR crm.<= (
+    LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_le,
+    COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
+    RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR crm.> (
+    LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_gt,
+    COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
+    RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+CREATE OPERATOR crm.>= (
+    LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_ge,
+    COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
+    RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+CREATE OPERATOR CLASS crm.survival_summary_btree_ops DEFAULT FOR TYPE crm.survival_summary USING btree AS
+    OPERATOR 1 crm.< (crm.survival_summary, crm.survival_summary),
+    OPERATOR 2 crm.<= (crm.survival_summary, crm.survival_summary),
+    OPERATOR 3 crm.= (crm.survival_summary, crm.survival_summary),
+    OPERATOR 4 crm.>= (crm.survival_summary, crm.survival_summary),
+    OPERATOR 5 crm.> (crm.survival_summary, crm.survival_summary),
+    FUNCTION 1 crm_internal.survival_summary_cmp(crm.survival_summary, crm.survival_summary);
+COMMENT ON FUNCTION crm_internal.survival_summary_lt(crm.survival_summary, crm.survival_summary) IS
+    'Whether the binary form of a crm.survival_summary sorts before another''s (operator <, btree operator class)';
+COMMENT ON FUNCTION crm_internal.survival_summary_le(crm.survival_summary, crm.survival_summary) IS
+    'Whether the binary form of a crm.survival_summary sorts before or equals another''s (operator <=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.survival_summary_gt(crm.survival_summary, crm.survival_summary) IS
+    'Whether the binary form of a crm.survival_summary sorts after another''s (operator >, btree operator class)';
+COMMENT ON FUNCTION crm_internal.survival_summary_ge(crm.survival_summary, crm.survival_summary) IS
+    'Whether the binary form of a crm.survival_summary sorts after or equals another''s (operator >=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.survival_summary_cmp(crm.survival_summary, crm.survival_summary) IS
+    'Compares the binary forms of two crm.survival_summary values: -1, 0 or 1 (btree operator class)';
+COMMENT ON OPERATOR crm.< (crm.survival_summary, crm.survival_summary) IS
+    'crm.survival_summary sort order: the binary form sorts before (a total order agreeing with =, not a comparison of metrics)';
+COMMENT ON OPERATOR crm.<= (crm.survival_summary, crm.survival_summary) IS
+    'crm.survival_summary sort order: the binary form sorts before or is equal';
+COMMENT ON OPERATOR crm.> (crm.survival_summary, crm.survival_summary) IS
+    'crm.survival_summary sort order: the binary form sorts after';
+COMMENT ON OPERATOR crm.>= (crm.survival_summary, crm.survival_summary) IS
+    'crm.survival_summary sort order: the binary form sorts after or is equal';
+COMMENT ON OPERATOR CLASS crm.survival_summary_btree_ops USING btree IS
+    'Default btree operator class of crm.survival_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+COMMENT ON OPERATOR FAMILY crm.survival_summary_btree_ops USING btree IS
+    'Btree operator family of crm.survival_summary';
+
+CREATE FUNCTION crm.logrank_test(
+    "a" crm.survival_summary,
+    "b" crm.survival_summary
+) RETURNS TABLE (
+    "chi_square" double precision, 
+    "p_value" double precision 
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'logrank_test_wrapper';
+
+CREATE FUNCTION crm.survival_curve(
+    "summary" crm.survival_summary,
+    "confidence" double precision DEFAULT 0.95
+) RETURNS TABLE (
+    "time" interval, 
+    "at_risk" bigint, 
+    "events" bigint, 
+    "censored" bigint, 
+    "survival" double precision, 
+    "low" double precision, 
+    "high" double precision 
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'survival_curve_wrapper';
+
+CREATE FUNCTION crm.survival_at(
+    "summary" crm.survival_summary,
+    "at" interval
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'survival_at_wrapper';
+
+CREATE FUNCTION crm.restricted_mean_survival(
+    "summary" crm.survival_summary,
+    "horizon" interval
+) RETURNS interval
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'restricted_mean_survival_wrapper';
+
+CREATE FUNCTION crm.median_survival_interval(
+    "summary" crm.survival_summary,
+    "confidence" double precision DEFAULT 0.95
+) RETURNS TABLE (
+    "low" interval, 
+    "high" interval 
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'median_survival_interval_wrapper';
+
+CREATE FUNCTION crm.life_table(
+    "summary" crm.survival_summary,
+    "step" interval,
+    "periods" INT
+) RETURNS TABLE (
+    "period" INT, 
+    "period_start" interval, 
+    "at_risk" bigint, 
+    "events" bigint, 
+    "censored" bigint, 
+    "hazard" double precision, 
+    "survival" double precision 
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'life_table_wrapper';
+
+CREATE FUNCTION crm.median_survival(
+    "summary" crm.survival_summary
+) RETURNS interval
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'median_survival_wrapper';
+
+CREATE FUNCTION crm_internal.survival_customer_trans(crm.survival_summary, timestamptz, timestamptz, timestamptz) RETURNS crm.survival_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_survival_customer_trans';
+
+CREATE FUNCTION crm_internal.survival_duration_trans(crm.survival_summary, interval, boolean) RETURNS crm.survival_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_survival_duration_trans';
+
+CREATE FUNCTION crm_internal.survival_rollup_trans(crm.survival_summary, crm.survival_summary) RETURNS crm.survival_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_survival_rollup_trans';
+
+CREATE FUNCTION crm_internal.survival_combine(crm.survival_summary, crm.survival_summary) RETURNS crm.survival_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_survival_combine';
+
+CREATE FUNCTION crm_internal.survival_final(crm.survival_summary) RETURNS crm.survival_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_survival_final';
+
+CREATE AGGREGATE crm.survival_agg(started_at timestamptz, ended_at timestamptz, as_of timestamptz) (
+    SFUNC = crm_internal.survival_customer_trans,
+    STYPE = crm.survival_summary,
+    FINALFUNC = crm_internal.survival_final,
+    COMBINEFUNC = crm_internal.survival_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.survival_agg(duration interval, event boolean) (
+    SFUNC = crm_internal.survival_duration_trans,
+    STYPE = crm.survival_summary,
+    FINALFUNC = crm_internal.survival_final,
+    COMBINEFUNC = crm_internal.survival_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.rollup(summary crm.survival_summary) (
+    SFUNC = crm_internal.survival_rollup_trans,
+    STYPE = crm.survival_summary,
+    FINALFUNC = crm_internal.survival_final,
+    COMBINEFUNC = crm_internal.survival_combine,
+    PARALLEL = SAFE
+);
+
+COMMENT ON TYPE crm.survival_summary IS
+    'How long rows lasted, censoring-aware: per distinct duration (microseconds) the rows that ended there with the event and the rows censored there; read with crm.survival_curve, crm.survival_at, crm.median_survival, crm.median_survival_interval, crm.restricted_mean_survival, crm.life_table and crm.logrank_test, merge with crm.rollup. Text form {"version":1,"durations":[[microseconds,events,censored],...]}.';
+COMMENT ON AGGREGATE crm.survival_agg(timestamptz, timestamptz, timestamptz) IS
+    'Survival summary of customers observed at as_of: the duration is ended_at - started_at when ended_at <= as_of (the customer left: an event), else as_of - started_at (still a customer: censored); ended_at NULL is a customer still active; rows starting after as_of and rows lasting no time are skipped; ended_at < started_at is 22023, an infinite duration 22008. Example: SELECT * FROM crm.survival_curve((SELECT crm.survival_agg(started_at, ended_at, now()) FROM subscriptions));';
+COMMENT ON AGGREGATE crm.survival_agg(interval, boolean) IS
+    'Survival summary of any time to event: duration with event true (it happened) or false (censored: still open when observed); a day counts 24 hours, an interval with months is 22023 (a month has no fixed length), a negative one 22023; zero durations and rows with a NULL are skipped. Example: crm.survival_agg(coalesce(resolved_at, now()) - created_at, resolved_at IS NOT NULL) over tickets.';
+COMMENT ON AGGREGATE crm.rollup(crm.survival_summary) IS
+    'Merges survival summaries (their counts add up), e.g. per-month summaries into one.';
+COMMENT ON FUNCTION crm.survival_curve(crm.survival_summary, double precision) IS
+    'Kaplan-Meier curve, one row per distinct duration: at_risk (rows lasting at least time), events, censored, survival, and the exponential-Greenwood (log-log) interval at confidence (default 0.95; outside (0, 1) is 22003), as lifelines KaplanMeierFitter reports it (events before censorings at one time; [1, 1] where survival is 1, [0, 0] where it is 0).';
+COMMENT ON FUNCTION crm.survival_at(crm.survival_summary, interval) IS
+    'Kaplan-Meier survival at a duration (the events at that duration count); 1 before the first event; negative is 22023.';
+COMMENT ON FUNCTION crm.median_survival(crm.survival_summary) IS
+    'Median survival: the smallest duration whose Kaplan-Meier survival is at most 0.5; NULL when the curve never gets there.';
+COMMENT ON FUNCTION crm.median_survival_interval(crm.survival_summary, double precision) IS
+    'Interval of the median survival at confidence (default 0.95): low and high are where the low and high curves of crm.survival_curve first reach 0.5 (lifelines median_survival_times(confidence_interval_)); NULL where a curve never gets there.';
+COMMENT ON FUNCTION crm.restricted_mean_survival(crm.survival_summary, interval) IS
+    'Restricted mean survival time: the area under the Kaplan-Meier curve from 0 to horizon (lifelines restricted_mean_survival_time), the mean duration when every duration is capped at horizon; negative horizon is 22023.';
+COMMENT ON FUNCTION crm.life_table(crm.survival_summary, interval, integer) IS
+    'Life table: periods rows, period k covering durations [k*step, (k+1)*step): at_risk at its start, events and censored in it, hazard = events / at_risk (NULL when nobody is at risk), survival = Kaplan-Meier survival at its end (the events before (k+1)*step). step must be positive and without months, periods in 0..1000000 (22023).';
+COMMENT ON FUNCTION crm.logrank_test(crm.survival_summary, crm.survival_summary) IS
+    'Log-rank test of two summaries (lifelines logrank_test): do the two groups stay equally long? chi_square with one degree of freedom and its p_value; NULLs when a summary is empty or no duration has both groups at risk with some, not all, of them having the event.';
+COMMENT ON FUNCTION crm_internal.survival_customer_trans(crm.survival_summary, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.survival_agg(timestamptz, timestamptz, timestamptz): transition.';
+COMMENT ON FUNCTION crm_internal.survival_duration_trans(crm.survival_summary, interval, boolean) IS 'Support function of aggregate crm.survival_agg(interval, boolean): transition.';
+COMMENT ON FUNCTION crm_internal.survival_rollup_trans(crm.survival_summary, crm.survival_summary) IS 'Support function of aggregate crm.rollup(crm.survival_summary): transition.';
+COMMENT ON FUNCTION crm_internal.survival_combine(crm.survival_summary, crm.survival_summary) IS 'Support function of crm.survival_agg and crm.rollup(crm.survival_summary): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.survival_final(crm.survival_summary) IS 'Support function of crm.survival_agg and crm.rollup(crm.survival_summary): final summary.';

@@ -29,6 +29,8 @@ pub mod ratios;
 pub mod revenue;
 // Service family.
 pub mod service;
+// Survival: how long customers stay.
+pub mod survival;
 
 #[cfg(test)]
 pub mod pg_test {
@@ -111,6 +113,7 @@ extension_sql!(
         service_summary,
         business_calendar,
         share_state,
+        survival_summary,
     ]
 );
 
@@ -127,6 +130,7 @@ crate::sql_entity! {
         include_str!("../sql/ratios.sql"),
         include_str!("../sql/revenue.sql"),
         include_str!("../sql/service.sql"),
+        include_str!("../sql/survival.sql"),
     ),
     finalize: true,
     requires: [],

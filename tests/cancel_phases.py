@@ -92,12 +92,15 @@ CREATE TABLE mrr_s AS SELECT crm.mrr_agg(id, month, amount) AS s FROM r GROUP BY
 CREATE TABLE service_s AS SELECT crm.service_agg(ts, responded, te, replies, flag) AS s
     FROM r GROUP BY g % 2000;
 CREATE TABLE pipeline_s AS SELECT crm.pipeline_agg(amount, ts, te, flag) AS s FROM r GROUP BY g % 20000;
+CREATE TABLE survival_s AS SELECT crm.survival_agg(ts, te, timestamptz '2003-01-01') AS s
+    FROM r GROUP BY g % 2000;
 ALTER TABLE nps_s SET (parallel_workers = 2);
 ALTER TABLE customer_s SET (parallel_workers = 2);
 ALTER TABLE cohort_s SET (parallel_workers = 2);
 ALTER TABLE mrr_s SET (parallel_workers = 2);
 ALTER TABLE service_s SET (parallel_workers = 2);
 ALTER TABLE pipeline_s SET (parallel_workers = 2);
+ALTER TABLE survival_s SET (parallel_workers = 2);
 -- One summary each, for the readers.
 CREATE TABLE one AS SELECT
     (SELECT crm.rollup(s) FROM nps_s) AS nps,
@@ -105,6 +108,7 @@ CREATE TABLE one AS SELECT
     (SELECT crm.rollup(s) FROM cohort_s) AS cohorts,
     (SELECT crm.rollup(s) FROM mrr_s) AS mrr,
     (SELECT crm.rollup(s) FROM service_s) AS service,
+    (SELECT crm.rollup(s) FROM survival_s) AS survival,
     crm.bgnbd_model(0.24, 4.41, 0.79, 2.43) AS bgnbd,
     crm.gamma_gamma_model(6.25, 3.74, 15.44) AS gamma_gamma,
     crm.sbg_model(0.668, 3.806) AS sbg;
@@ -204,6 +208,10 @@ AGGREGATES = {
     "crm.business_calendar,timestamp with time zone)":
         "crm.sla_attainment(ts, responded, interval '4 hours', calendar, timestamptz '2003-01-01') FROM r, cal",
     "crm.fcr_rate(integer,boolean,boolean)": "crm.fcr_rate(replies, flag, true)",
+    "crm.survival_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone)":
+        "crm.survival_agg(ts, te, timestamptz '2003-01-01')",
+    "crm.survival_agg(interval,boolean)": "crm.survival_agg(responded - ts + (g % 997) * interval '1 second', flag)",
+    "crm.rollup(crm.survival_summary)": "crm.rollup(s) FROM survival_s",
 }
 
 # Set-returning functions: signature -> a statement.
@@ -236,6 +244,14 @@ SET_RETURNING = {
         "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(gamma_gamma)",
     "crm.fit_diagnostics(crm.sbg_model)":
         "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(sbg)",
+    "crm.survival_curve(crm.survival_summary,double precision)":
+        "SELECT count(*) FROM one, generate_series(1, 20), crm.survival_curve(survival, 0.95)",
+    "crm.median_survival_interval(crm.survival_summary,double precision)":
+        "SELECT count(*) FROM one, generate_series(1, 20), crm.median_survival_interval(survival, 0.95)",
+    "crm.life_table(crm.survival_summary,interval,integer)":
+        "SELECT count(*) FROM one, generate_series(1, 20), crm.life_table(survival, interval '1 hour', 1000000)",
+    "crm.logrank_test(crm.survival_summary,crm.survival_summary)":
+        "SELECT count(*) FROM survival_s, crm.logrank_test(s, s)",
 }
 
 # Functions whose loops the caller controls (spans, horizons, sizes of summaries).
@@ -254,6 +270,9 @@ LOOPS = {
                             "interval '99 years 11 months 20 days', 0.01, 'week') "
                             "FROM one, fits WHERE spend > 0 LIMIT 5",
     "expected_lifetime": "SELECT crm.expected_lifetime(sbg, 1e-5) FROM one",
+    "survival_summary_text": "SELECT length(survival::text) FROM one",
+    "survival_readers": "SELECT crm.median_survival(survival), crm.restricted_mean_survival(survival, '3650 days') "
+                        "FROM one, generate_series(1, 20)",
 }
 
 # Cases whose own loops check for interrupts inside the transition or the combine (where a

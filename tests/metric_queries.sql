@@ -97,3 +97,15 @@ FROM tickets JOIN teams USING (team_id) GROUP BY team_id ORDER BY team_id
 SELECT team_id, calendar, crm.business_time(calendar, timestamptz '2025-03-07 15:00+00', timestamptz '2025-03-10 11:00+00') AS business_time,
        crm.business_add(calendar, timestamptz '2025-03-07 15:00+00', '4 hours') AS due
 FROM teams ORDER BY team_id
+
+-- query: survival_by_segment
+SELECT segment, crm.median_survival(s) AS median_lifetime, crm.survival_at(s, '365 days') AS after_a_year,
+       crm.restricted_mean_survival(s, '730 days') AS mean_of_first_two_years
+FROM (SELECT segment, crm.survival_agg(started_at, ended_at, '2026-01-01') AS s FROM customers GROUP BY segment) t
+ORDER BY segment
+
+-- query: survival_curve_tickets
+SELECT time, at_risk, events, censored, survival, low, high
+FROM crm.survival_curve((SELECT crm.survival_agg(coalesce(resolved_at, '2026-01-01') - created_at, resolved_at IS NOT NULL)
+                         FROM tickets))
+ORDER BY time LIMIT 20

@@ -126,6 +126,41 @@ mod tests {
         (2, NULL, '2024-03-04 12:00+00', NULL, 2, false),
         (3, NULL, NULL, NULL, 1, true)";
 
+    /// Customers `(started_at, ended_at)` observed at 2024-06-01: NULL starts (skipped), still
+    /// active, ended, zero-length (skipped) and starting after 2024-06-01 (skipped).
+    const SURVIVAL_CUSTOMER_ROWS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz),
+        (2, '2024-01-01+00', '2024-03-01+00'),
+        (3, '2024-02-01+00', NULL),
+        (4, NULL, '2024-03-01+00'),
+        (5, '2024-01-15+00', '2024-07-01+00'),
+        (6, '2024-03-01+00', '2024-03-01+00'),
+        (7, '2024-07-01+00', NULL),
+        (8, '2024-01-01+00', '2024-03-01+00'),
+        (9, '2024-04-01+00', '2024-05-01+00'),
+        (10, NULL, NULL)";
+    /// No usable customer: no start, zero length, or starting after as_of.
+    const SURVIVAL_CUSTOMER_NULLS: &str = "
+        (1, NULL::timestamptz, NULL::timestamptz),
+        (2, '2024-03-01+00', '2024-03-01+00'),
+        (3, '2024-07-01+00', NULL)";
+    /// Durations with event flags: NULLs, ties, zero (skipped).
+    const SURVIVAL_DURATION_ROWS: &str = "
+        (1, NULL::interval, NULL::boolean),
+        (2, '3 days', true),
+        (3, '5 days', false),
+        (4, '3 days', NULL),
+        (5, '3 days', false),
+        (6, NULL, true),
+        (7, '0 days', true),
+        (8, '1 day', true),
+        (9, '40 days 02:00', true),
+        (10, NULL, NULL)";
+    const SURVIVAL_DURATION_NULLS: &str = "
+        (1, NULL::interval, NULL::boolean),
+        (2, '0 days', true),
+        (3, NULL, false)";
+
     /// The model fits work as window functions too (src/clv/tests.rs fits `crm.sbg_fit` over
     /// window partitions), but have no case here: a frame of a few rows does not identify a model,
     /// so most frames would end in the fit's non-convergence error instead of a comparable value.
@@ -448,6 +483,35 @@ mod tests {
             columns: "c, r, s, n, o",
             rows: TICKET_ROWS,
             null_rows: TICKET_NULLS,
+        },
+        // --- survival ---
+        Case {
+            signature: "crm.survival_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone)",
+            call: "crm.survival_agg(s, e, timestamptz '2024-06-01+00')",
+            columns: "s, e",
+            rows: SURVIVAL_CUSTOMER_ROWS,
+            null_rows: SURVIVAL_CUSTOMER_NULLS,
+        },
+        Case {
+            signature: "crm.survival_agg(interval,boolean)",
+            call: "crm.survival_agg(d, e)",
+            columns: "d, e",
+            rows: SURVIVAL_DURATION_ROWS,
+            null_rows: SURVIVAL_DURATION_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.survival_summary)",
+            call: "crm.rollup(s)",
+            columns: "s",
+            rows: r#"(1, NULL::crm.survival_summary), (2, NULL),
+                     (3, '{"version":1,"durations":[[86400000000,1,0]]}'),
+                     (4, NULL),
+                     (5, '{"version":1,"durations":[[86400000000,0,2],[172800000000,1,0]]}'),
+                     (6, '{"version":1,"durations":[[3600000000,1,1]]}'),
+                     (7, NULL), (8, NULL),
+                     (9, '{"version":1,"durations":[[172800000000,3,0]]}'),
+                     (10, NULL)"#,
+            null_rows: "(1, NULL::crm.survival_summary), (2, NULL), (3, NULL)",
         },
     ];
 

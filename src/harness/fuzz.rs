@@ -797,6 +797,7 @@ mod targets {
     use crate::service::state::calendar::{parse_hours, Calendar};
     use crate::service::state::tickets::ServiceSummary;
     use crate::survey::state::{CsatCounts, NpsCounts};
+    use crate::survival::state::SurvivalSummary;
 
     /// Zones of calendars in plain Rust: UTC only (the others need Postgres's zone data).
     fn utc_only(name: &str) -> MetricResult<Zone> {
@@ -982,6 +983,23 @@ mod targets {
             ],
             ServiceSummary::from_text,
             ServiceSummary::decode,
+            |value| value.to_text(),
+            |value| value.encode(),
+        ));
+    }
+
+    #[test]
+    fn survival_summary() {
+        run(&summary_target(
+            "crm.survival_summary",
+            &[
+                r#"{"version":1,"durations":[]}"#,
+                r#"{"version":1,"durations":[[86400000000,2,1],[172800000000,0,3]]}"#,
+                r#"{"version":1,"durations":[[1,1,0],[9223372036854775807,0,1]]}"#,
+                r#"{"version":1,"durations":[[5,4611686018427387903,4611686018427387904]]}"#,
+            ],
+            SurvivalSummary::from_text,
+            SurvivalSummary::decode,
             |value| value.to_text(),
             |value| value.encode(),
         ));

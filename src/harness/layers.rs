@@ -3,7 +3,7 @@
 //! `common` they use) reaches neither pgrx nor the glue.
 use std::path::Path;
 
-const FAMILIES: [&str; 8] = [
+const FAMILIES: [&str; 9] = [
     "survey",
     "customers",
     "cohorts",
@@ -12,6 +12,7 @@ const FAMILIES: [&str; 8] = [
     "ratios",
     "revenue",
     "service",
+    "survival",
 ];
 
 /// Every `crate::<family>::` path in the `.rs` files under `dir`.

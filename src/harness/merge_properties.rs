@@ -20,6 +20,7 @@ use crate::revenue::state::MrrSummary;
 use crate::service::state::calendar::Calendar;
 use crate::service::state::tickets::{ServiceSummary, Ticket, TimeKind};
 use crate::survey::state::CsatCounts;
+use crate::survival::state::SurvivalSummary;
 
 const F: &str = "crm.test";
 const DAY: i64 = 86_400_000_000;
@@ -138,6 +139,19 @@ fn service_of(tickets: &[Ticket]) -> ServiceSummary {
     summary
 }
 
+/// A row of a survival summary: duration in microseconds (few distinct ones, so ties), event.
+fn survival_row() -> impl Strategy<Value = (i64, bool)> {
+    (prop_oneof![1i64..10, 1i64..i64::MAX], any::<bool>())
+}
+
+fn survival_of(rows: &[(i64, bool)]) -> SurvivalSummary {
+    let mut summary = SurvivalSummary::new();
+    for &(duration, event) in rows {
+        summary.add(F, duration, event).unwrap();
+    }
+    summary
+}
+
 /// A purchase: day, amount in cents.
 fn rfm_of(rows: &[(i64, i64)]) -> RfmState {
     let mut state = RfmState::default();
@@ -218,6 +232,20 @@ proptest! {
         let (text, bytes) = (summary.to_text(), summary.encode());
         prop_assert_eq!(ServiceSummary::from_text(&text).unwrap().encode(), bytes.clone());
         prop_assert_eq!(ServiceSummary::decode(&bytes).unwrap().to_text(), text);
+    }
+
+    #[test]
+    fn survival_merges_in_any_split_and_order(rows in prop::collection::vec(survival_row(), 0..100), parts in parts()) {
+        let dealt = deal(&rows, &parts).map(|part| survival_of(&part));
+        check_merges(dealt, &survival_of(&rows), |a, b| a.merge(F, b).unwrap(), |s| s.clone().encode())?;
+    }
+
+    #[test]
+    fn survival_forms_round_trip(rows in prop::collection::vec(survival_row(), 0..100)) {
+        let mut summary = survival_of(&rows);
+        let (text, bytes) = (summary.to_text(), summary.encode());
+        prop_assert_eq!(SurvivalSummary::from_text(&text).unwrap().encode(), bytes.clone());
+        prop_assert_eq!(SurvivalSummary::decode(&bytes).unwrap().to_text(), text);
     }
 
     #[test]

@@ -106,6 +106,9 @@ CREATE TABLE service_summaries AS
     SELECT customer_id, team_id,
            crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened) AS summary
     FROM tickets GROUP BY customer_id, team_id;
+CREATE TABLE survival_summaries AS
+    SELECT customer_id, segment, crm.survival_agg(started_at, ended_at, '2026-01-01') AS summary
+    FROM customers GROUP BY customer_id, segment;
 CREATE TABLE customer_rfm AS
     SELECT customer_id, segment, (crm.rfm_agg(ordered_at, o.amount, '2026-01-01', 'week')).*
     FROM shop_orders o JOIN customers USING (customer_id) GROUP BY customer_id, segment;
@@ -159,6 +162,7 @@ SELECT create_distributed_table('customer_summaries', 'customer_id', colocate_wi
 SELECT create_distributed_table('cohort_summaries', 'customer_id', colocate_with => 'customers');
 SELECT create_distributed_table('mrr_summaries', 'customer_id', colocate_with => 'customers');
 SELECT create_distributed_table('service_summaries', 'customer_id', colocate_with => 'customers');
+SELECT create_distributed_table('survival_summaries', 'customer_id', colocate_with => 'customers');
 SELECT create_distributed_table('customer_rfm', 'customer_id', colocate_with => 'customers');
 SELECT create_distributed_table('renewals', 'customer_id', colocate_with => 'customers');
 SELECT create_distributed_table('opportunities', 'opportunity_id');
@@ -228,6 +232,10 @@ cases=(
     "service_agg (as of)|crm.service_agg(timestamptz,timestamptz,timestamptz,integer,boolean,crm.business_calendar,timestamptz)|SELECT team_id, crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, crm.business_calendar('Mon-Fri 09:00-17:00', 'Europe/Berlin'), '2026-01-01') FROM tickets GROUP BY team_id"
     "sla_attainment (as of)|crm.sla_attainment(timestamptz,timestamptz,interval,crm.business_calendar,timestamptz)|SELECT team_id, crm.sla_attainment(created_at, first_response_at, '4 hours', crm.business_calendar('Mon-Fri 09:00-17:00', 'America/New_York'), '2026-01-01') FROM tickets GROUP BY team_id"
     "fcr_rate|crm.fcr_rate(integer,boolean,boolean)|SELECT team_id, crm.fcr_rate(agent_replies, reopened, resolved_at IS NOT NULL) FROM tickets GROUP BY team_id"
+    # --- survival ---
+    "survival_agg|crm.survival_agg(timestamptz,timestamptz,timestamptz)|SELECT segment, crm.survival_agg(started_at, ended_at, '2026-01-01') FROM customers GROUP BY segment"
+    "survival_agg (duration)|crm.survival_agg(interval,boolean)|SELECT team_id, crm.survival_agg(coalesce(resolved_at, '2026-01-01') - created_at, resolved_at IS NOT NULL) FROM tickets GROUP BY team_id"
+    "rollup(survival_summary)|crm.rollup(crm.survival_summary)|SELECT segment, crm.rollup(summary) FROM survival_summaries GROUP BY segment"
     # --- customer lifetime value ---
     "rfm_agg|crm.rfm_agg(timestamptz,numeric,timestamptz,text)|SELECT date_part('year', ordered_at) AS year, crm.rfm_agg(ordered_at, amount, '2026-01-01', 'week') FROM shop_orders GROUP BY 1"
     "bgnbd_fit|crm.bgnbd_fit(integer,double precision,double precision)|SELECT segment, crm.bgnbd_fit(frequency, recency, t) FROM customer_rfm GROUP BY segment"

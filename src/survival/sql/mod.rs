@@ -1,0 +1,38 @@
+//! SQL surface of the survival family: the `crm.survival_summary` type with its aggregates
+//! (`summary`) and what reads it (`readers`: the curve, survival at a duration, median,
+//! restricted mean, life table, log-rank test).
+//!
+//! Durations are exact microseconds inside and `interval`s outside. An interval argument
+//! counts a day as 24 hours; months are refused (22023), since a month has no fixed length.
+
+use crate::common::error::{MetricError, MetricResult};
+use crate::common::tz::USECS_PER_DAY;
+use pgrx::datum::Interval;
+
+pub mod readers;
+pub mod summary;
+
+const SURVIVAL_AGG: &str = "crm.survival_agg";
+const SURVIVAL_ROLLUP: &str = "crm.rollup";
+
+/// A duration of `micros` microseconds as an interval of days and time (a day is 24 hours).
+fn interval_of(micros: i64) -> Interval {
+    let days = micros.div_euclid(USECS_PER_DAY);
+    let rest = micros.rem_euclid(USECS_PER_DAY);
+    // |days| is below 2^27 for any i64 of microseconds, and an interval without months is
+    // always valid: the fallback (the same duration, all in microseconds) is never taken.
+    Interval::new(0, days as i32, rest).unwrap_or_else(|_| Interval::from_micros(micros))
+}
+
+/// An interval argument as microseconds: days count 24 hours, months are refused.
+fn micros_of(function: &str, what: &str, value: pgrx::pg_sys::Interval) -> MetricResult<i64> {
+    if value.month != 0 {
+        return Err(MetricError::InvalidParameter(format!(
+            "{function}: {what} has months, which have no fixed length (write days, e.g. '30 days')"
+        )));
+    }
+    i64::from(value.day)
+        .checked_mul(USECS_PER_DAY)
+        .and_then(|days| days.checked_add(value.time))
+        .ok_or_else(|| MetricError::InvalidParameter(format!("{function}: {what} is out of range")))
+}

@@ -1,0 +1,532 @@
+//! Unit and property tests of survival summaries.
+use super::*;
+use proptest::prelude::*;
+
+const F: &str = "crm.survival_agg";
+const DAY: i64 = 86_400_000_000;
+
+/// Freireich's leukemia remission data (Kleinbaum & Klein, Survival Analysis, table 1.1): the
+/// 6-MP group, in weeks, `(weeks, relapsed)`.
+const TREATED: [(i64, bool); 21] = [
+    (6, true),
+    (6, true),
+    (6, true),
+    (6, false),
+    (7, true),
+    (9, false),
+    (10, true),
+    (10, false),
+    (11, false),
+    (13, true),
+    (16, true),
+    (17, false),
+    (19, false),
+    (20, false),
+    (22, true),
+    (23, true),
+    (25, false),
+    (32, false),
+    (32, false),
+    (34, false),
+    (35, false),
+];
+/// The placebo group: every one relapsed.
+const PLACEBO: [i64; 21] = [
+    1, 1, 2, 2, 3, 4, 4, 5, 5, 8, 8, 8, 8, 11, 11, 12, 12, 15, 17, 22, 23,
+];
+
+fn summary_of(rows: &[(i64, bool)]) -> SurvivalSummary {
+    let mut summary = SurvivalSummary::new();
+    for &(days, event) in rows {
+        summary.add(F, days * DAY, event).unwrap();
+    }
+    summary
+}
+
+fn treated() -> SurvivalSummary {
+    summary_of(&TREATED)
+}
+
+fn placebo() -> SurvivalSummary {
+    summary_of(&PLACEBO.map(|t| (t, true)))
+}
+
+fn close(actual: f64, expected: f64, tolerance: f64) {
+    assert!(
+        (actual - expected).abs() <= tolerance * expected.abs().max(1.0),
+        "{actual} != {expected}"
+    );
+}
+
+/// lifelines 0.27.8: `KaplanMeierFitter().fit(T, E)`, its `survival_function_` and
+/// `confidence_interval_` at each distinct time.
+#[test]
+fn curve_matches_lifelines_on_the_textbook_table() {
+    let expected = [
+        (
+            6,
+            21,
+            3,
+            1,
+            0.857142857142857,
+            0.6197179552659838,
+            0.9515517476469969,
+        ),
+        (
+            7,
+            17,
+            1,
+            0,
+            0.8067226890756299,
+            0.5631465646222333,
+            0.9228090192028802,
+        ),
+        (
+            9,
+            16,
+            0,
+            1,
+            0.8067226890756299,
+            0.5631465646222333,
+            0.9228090192028802,
+        ),
+        (
+            10,
+            15,
+            1,
+            1,
+            0.7529411764705878,
+            0.5031995107999564,
+            0.8893618351692651,
+        ),
+        (
+            11,
+            13,
+            0,
+            1,
+            0.7529411764705878,
+            0.5031995107999564,
+            0.8893618351692651,
+        ),
+        (
+            13,
+            12,
+            1,
+            0,
+            0.6901960784313722,
+            0.43161022248618386,
+            0.8490659633494504,
+        ),
+        (
+            16,
+            11,
+            1,
+            0,
+            0.6274509803921563,
+            0.36751085598750194,
+            0.8049121894718406,
+        ),
+        (
+            17,
+            10,
+            0,
+            1,
+            0.6274509803921563,
+            0.36751085598750194,
+            0.8049121894718406,
+        ),
+        (
+            19,
+            9,
+            0,
+            1,
+            0.6274509803921563,
+            0.36751085598750194,
+            0.8049121894718406,
+        ),
+        (
+            20,
+            8,
+            0,
+            1,
+            0.6274509803921563,
+            0.36751085598750194,
+            0.8049121894718406,
+        ),
+        (
+            22,
+            7,
+            1,
+            0,
+            0.5378151260504197,
+            0.2677789367671349,
+            0.7467907176353941,
+        ),
+        (
+            23,
+            6,
+            1,
+            0,
+            0.4481792717086831,
+            0.1880520059592323,
+            0.680142628495241,
+        ),
+        (
+            25,
+            5,
+            0,
+            1,
+            0.4481792717086831,
+            0.1880520059592323,
+            0.680142628495241,
+        ),
+        (
+            32,
+            4,
+            0,
+            2,
+            0.4481792717086831,
+            0.1880520059592323,
+            0.680142628495241,
+        ),
+        (
+            34,
+            2,
+            0,
+            1,
+            0.4481792717086831,
+            0.1880520059592323,
+            0.680142628495241,
+        ),
+        (
+            35,
+            1,
+            0,
+            1,
+            0.4481792717086831,
+            0.1880520059592323,
+            0.680142628495241,
+        ),
+    ];
+    let curve = treated().curve(F, 0.95).unwrap();
+    assert_eq!(curve.len(), expected.len());
+    for (point, &(days, at_risk, events, censored, survival, low, high)) in
+        curve.iter().zip(&expected)
+    {
+        assert_eq!(
+            (point.duration, point.at_risk, point.events, point.censored),
+            (days * DAY, at_risk, events, censored)
+        );
+        close(point.survival, survival, 1e-12);
+        close(point.low, low, 1e-9);
+        close(point.high, high, 1e-9);
+    }
+}
+
+#[test]
+fn a_curve_that_reaches_zero_has_the_interval_lifelines_reports() {
+    let curve = placebo().curve(F, 0.95).unwrap();
+    let last = curve.last().unwrap();
+    assert_eq!((last.survival, last.low, last.high), (0.0, 0.0, 0.0));
+    let before = curve[curve.len() - 2];
+    close(before.low, 0.003324463042531175, 1e-9);
+    close(before.high, 0.19704490569894606, 1e-9);
+    // No event yet: survival 1 and the interval [1, 1].
+    let censored_first = summary_of(&[(1, false), (2, true), (3, true)])
+        .curve(F, 0.9)
+        .unwrap();
+    assert_eq!(
+        (
+            censored_first[0].survival,
+            censored_first[0].low,
+            censored_first[0].high
+        ),
+        (1.0, 1.0, 1.0)
+    );
+}
+
+#[test]
+fn median_and_its_interval_match_lifelines() {
+    assert_eq!(treated().median(), Some(23 * DAY));
+    assert_eq!(
+        treated().median_interval(F, 0.95).unwrap(),
+        Some(MedianInterval {
+            low: Some(13 * DAY),
+            high: None
+        })
+    );
+    assert_eq!(placebo().median(), Some(8 * DAY));
+    assert_eq!(
+        placebo().median_interval(F, 0.95).unwrap(),
+        Some(MedianInterval {
+            low: Some(4 * DAY),
+            high: Some(11 * DAY)
+        })
+    );
+    assert_eq!(summary_of(&[(3, false)]).median(), None);
+    assert_eq!(SurvivalSummary::new().median(), None);
+    assert_eq!(
+        SurvivalSummary::new().median_interval(F, 0.95).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn restricted_mean_matches_lifelines() {
+    for (weeks, expected) in [
+        (10, 9.277310924369745),
+        (20, 16.11652661064425),
+        (35, 23.28739495798318),
+        (50, 30.010084033613428),
+    ] {
+        let area = treated().restricted_mean(F, weeks * DAY).unwrap().unwrap();
+        close(area / DAY as f64, expected, 1e-12);
+    }
+    assert_eq!(treated().restricted_mean(F, 0).unwrap(), Some(0.0));
+    assert_eq!(
+        SurvivalSummary::new().restricted_mean(F, DAY).unwrap(),
+        None
+    );
+    assert!(matches!(
+        treated().restricted_mean(F, -1),
+        Err(MetricError::InvalidParameter(m)) if m.starts_with(F)
+    ));
+}
+
+#[test]
+fn log_rank_matches_lifelines() {
+    let result = treated().log_rank(&mut placebo()).unwrap();
+    close(result.chi_square, 16.792940989216536, 1e-12);
+    close(result.p_value, 4.1688091093345355e-05, 1e-9);
+    let swapped = placebo().log_rank(&mut treated()).unwrap();
+    close(swapped.chi_square, result.chi_square, 1e-12);
+    assert_eq!(treated().log_rank(&mut SurvivalSummary::new()), None);
+    // No event anywhere: no variance.
+    let censored = summary_of(&[(1, false), (2, false)]);
+    assert_eq!(censored.clone().log_rank(&mut censored.clone()), None);
+}
+
+#[test]
+fn survival_at_is_the_step_function() {
+    let mut summary = treated();
+    assert_eq!(summary.survival_at(F, 0).unwrap(), Some(1.0));
+    assert_eq!(summary.survival_at(F, 6 * DAY - 1).unwrap(), Some(1.0));
+    close(
+        summary.survival_at(F, 6 * DAY).unwrap().unwrap(),
+        0.857142857142857,
+        1e-12,
+    );
+    close(
+        summary.survival_at(F, 100 * DAY).unwrap().unwrap(),
+        0.4481792717086831,
+        1e-12,
+    );
+    assert!(summary.survival_at(F, -1).is_err());
+    assert_eq!(SurvivalSummary::new().survival_at(F, 1).unwrap(), None);
+}
+
+#[test]
+fn life_table_counts_each_period() {
+    let rows = treated().life_table(F, 10 * DAY, 5).unwrap();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r.period, r.start, r.at_risk, r.events, r.censored))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (0, 0, 21, 4, 2),
+            (1, 10 * DAY, 15, 3, 4),
+            (2, 20 * DAY, 8, 2, 2),
+            (3, 30 * DAY, 4, 0, 4),
+            (4, 40 * DAY, 0, 0, 0),
+        ]
+    );
+    close(rows[0].hazard.unwrap(), 4.0 / 21.0, 1e-15);
+    assert_eq!(rows[4].hazard, None);
+    close(rows[0].survival, 0.8067226890756299, 1e-12);
+    close(rows[1].survival, 0.6274509803921563, 1e-12);
+    close(rows[4].survival, 0.4481792717086831, 1e-12);
+    assert!(treated().life_table(F, 0, 3).is_err());
+    assert!(treated().life_table(F, DAY, -1).is_err());
+    assert!(treated()
+        .life_table(F, DAY, estimates::MAX_PERIODS + 1)
+        .is_err());
+    assert!(matches!(
+        treated().life_table(F, i64::MAX / 2, 5),
+        Err(MetricError::OutOfRange(_))
+    ));
+    assert_eq!(treated().life_table(F, DAY, 0).unwrap(), vec![]);
+}
+
+#[test]
+fn rejects_bad_durations_and_confidences() {
+    let mut summary = SurvivalSummary::new();
+    assert!(
+        matches!(summary.add(F, 0, true), Err(MetricError::InvalidParameter(m)) if m.starts_with(F))
+    );
+    assert!(summary.add(F, -5, false).is_err());
+    for confidence in [0.0, 1.0, f64::NAN, -1.0] {
+        assert!(treated().curve(F, confidence).is_err());
+    }
+}
+
+/// The binary form: version, entry count, then (duration step, events, censored) varints.
+#[test]
+fn golden_forms() {
+    let mut summary = summary_of(&[(2, true), (1, false), (2, true)]);
+    assert_eq!(
+        summary.to_text(),
+        r#"{"version":1,"durations":[[86400000000,0,1],[172800000000,2,0]]}"#
+    );
+    let bytes = summary.encode();
+    assert_eq!(
+        bytes,
+        vec![
+            1, 2, 0x80, 0xc0, 0xdd, 0xee, 0xc1, 0x02, 0, 1, 0x80, 0xc0, 0xdd, 0xee, 0xc1, 0x02, 2,
+            0
+        ]
+    );
+    assert_eq!(SurvivalSummary::decode(&bytes).unwrap(), summary);
+    let empty = SurvivalSummary::new().to_text();
+    assert_eq!(empty, r#"{"version":1,"durations":[]}"#);
+    assert!(SurvivalSummary::from_text(&empty).unwrap().is_empty());
+}
+
+#[test]
+fn malformed_forms_are_errors() {
+    for text in [
+        "",
+        "{",
+        "[1,[]]",
+        r#"{"version":2,"durations":[]}"#,
+        r#"{"version":1,"durations":[[0,1,0]]}"#,
+        r#"{"version":1,"durations":[[-5,1,0]]}"#,
+        r#"{"version":1,"durations":[[5,0,0]]}"#,
+        r#"{"version":1,"durations":[[5,1.5,0]]}"#,
+        r#"{"version":1,"durations":[[5,9223372036854775807,1]]}"#,
+        r#"{"version":1,"durations":[[5,1,0]],"x":1}"#,
+    ] {
+        assert!(
+            matches!(SurvivalSummary::from_text(text), Err(MetricError::InvalidText(m)) if m.starts_with(TYPE_NAME)),
+            "{text}"
+        );
+    }
+    for bytes in [
+        vec![],
+        vec![2, 0],
+        vec![1, 1, 0, 1, 0],
+        vec![1, 2, 5, 1, 0, 0, 1, 0],
+        vec![1, 1, 5, 0, 0],
+        vec![1, 0, 0],
+        vec![1, 9],
+    ] {
+        assert!(
+            matches!(
+                SurvivalSummary::decode(&bytes),
+                Err(MetricError::InvalidBinary(_))
+            ),
+            "{bytes:?}"
+        );
+    }
+}
+
+#[test]
+fn merged_counts_are_bounded() {
+    let text = format!(r#"{{"version":1,"durations":[[5,{},0]]}}"#, i64::MAX);
+    let mut full = SurvivalSummary::from_text(&text).unwrap();
+    let one = summary_of(&[(1, true)]);
+    assert!(
+        matches!(full.merge("crm.rollup", &one), Err(MetricError::OutOfRange(m)) if m.starts_with("crm.rollup"))
+    );
+    assert_eq!(full.rows(), i64::MAX as u64);
+}
+
+fn rows_strategy() -> impl Strategy<Value = Vec<(i64, bool)>> {
+    prop::collection::vec(
+        (prop_oneof![1i64..20, 1i64..i64::MAX], any::<bool>()),
+        0..300,
+    )
+}
+
+/// lifelines' product-limit estimator written the slow way: every row against every time.
+fn reference_survival(rows: &[(i64, bool)], at: i64) -> f64 {
+    let mut times: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.1 && r.0 <= at)
+        .map(|r| r.0)
+        .collect();
+    times.sort_unstable();
+    times.dedup();
+    times
+        .iter()
+        .map(|&t| {
+            let at_risk = rows.iter().filter(|r| r.0 >= t).count() as f64;
+            let events = rows.iter().filter(|r| r.0 == t && r.1).count() as f64;
+            1.0 - events / at_risk
+        })
+        .product()
+}
+
+proptest! {
+    #[test]
+    fn any_split_merged_equals_one_pass(rows in rows_strategy(), cuts in (0usize..300, 0usize..300)) {
+        let (a, b) = (cuts.0.min(rows.len()), cuts.1.min(rows.len()));
+        let (a, b) = (a.min(b), a.max(b));
+        let mut whole = summary_of_raw(&rows);
+        let mut first = summary_of_raw(&rows[..a]);
+        let second = summary_of_raw(&rows[a..b]);
+        let third = summary_of_raw(&rows[b..]);
+        // (first + second) + third and first + (third + second).
+        let mut left = first.clone();
+        left.merge(F, &second).unwrap();
+        left.merge(F, &third).unwrap();
+        let mut right = third.clone();
+        right.merge(F, &second).unwrap();
+        first.merge(F, &right).unwrap();
+        prop_assert_eq!(left.to_text(), whole.to_text());
+        prop_assert_eq!(first.encode(), whole.encode());
+        prop_assert_eq!(whole.rows(), rows.len() as u64);
+    }
+
+    #[test]
+    fn forms_round_trip(rows in rows_strategy()) {
+        let mut summary = summary_of_raw(&rows);
+        let bytes = summary.encode();
+        let mut decoded = SurvivalSummary::decode(&bytes).unwrap();
+        prop_assert_eq!(decoded.encode(), bytes.clone());
+        let mut read = SurvivalSummary::from_text(&summary.to_text()).unwrap();
+        prop_assert_eq!(read.encode(), bytes);
+    }
+
+    #[test]
+    fn curve_equals_the_slow_estimator(rows in prop::collection::vec((1i64..30, any::<bool>()), 1..120)) {
+        let mut summary = summary_of_raw(&rows);
+        for point in summary.curve(F, 0.95).unwrap() {
+            let expected = reference_survival(&rows, point.duration);
+            prop_assert!((point.survival - expected).abs() < 1e-12);
+            prop_assert!(point.low <= point.survival + 1e-15 && point.survival <= point.high + 1e-15);
+            prop_assert!(point.low.is_finite() && point.high.is_finite());
+            let at_risk = rows.iter().filter(|r| r.0 >= point.duration).count() as u64;
+            prop_assert_eq!(point.at_risk, at_risk);
+        }
+        let horizon = 31;
+        let area = summary.restricted_mean(F, horizon).unwrap().unwrap();
+        let slow: f64 = (0..horizon).map(|t| reference_survival(&rows, t)).sum();
+        prop_assert!((area - slow).abs() < 1e-9);
+    }
+
+    #[test]
+    fn garbage_never_panics(text in ".{0,200}", bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let _ = SurvivalSummary::from_text(&text);
+        let _ = SurvivalSummary::decode(&bytes);
+    }
+}
+
+fn summary_of_raw(rows: &[(i64, bool)]) -> SurvivalSummary {
+    let mut summary = SurvivalSummary::new();
+    for &(duration, event) in rows {
+        summary.add(F, duration, event).unwrap();
+    }
+    summary
+}
