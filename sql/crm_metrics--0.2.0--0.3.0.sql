@@ -188,3 +188,22 @@ COMMENT ON FUNCTION crm.fit_diagnostics(crm.gamma_gamma_model) IS
     'Fit diagnostics of a Gamma-Gamma model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), repeat buyers and the penalizer; NULLs and 0 customers for a model built from parameters.';
 COMMENT ON FUNCTION crm.fit_diagnostics(crm.sbg_model) IS
     'Fit diagnostics of an sBG model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), customers and the penalizer; NULLs and 0 customers for a model built from parameters.';
+-- crm.params_se: standard errors recorded by the fits.
+CREATE FUNCTION crm."params_se"("model" crm.bgnbd_model)
+    RETURNS TABLE ("name" TEXT, "estimate" double precision, "std_error" double precision,
+                   "low" double precision, "high" double precision)
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgnbd_params_se_wrapper';
+CREATE FUNCTION crm."params_se"("model" crm.gamma_gamma_model)
+    RETURNS TABLE ("name" TEXT, "estimate" double precision, "std_error" double precision,
+                   "low" double precision, "high" double precision)
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'gamma_gamma_params_se_wrapper';
+CREATE FUNCTION crm."params_se"("model" crm.sbg_model)
+    RETURNS TABLE ("name" TEXT, "estimate" double precision, "std_error" double precision,
+                   "low" double precision, "high" double precision)
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'sbg_params_se_wrapper';
+COMMENT ON FUNCTION crm.params_se(crm.bgnbd_model) IS
+    'Parameters of a BG/NBD model with standard errors and 95 % intervals: one row (name, estimate, std_error, low, high) per parameter r, alpha, a, b; std_error from the inverse of the Hessian of the log-likelihood (penalized, as fitted) at the estimate, low/high = estimate -/+ 1.96 std_error (the normal interval of lifetimes'' summary); NULL std_error, low and high for a model built from parameters or stored before standard errors were recorded, or when the Hessian is singular. Example: SELECT s.* FROM clv_models, crm.params_se(bg) s;';
+COMMENT ON FUNCTION crm.params_se(crm.gamma_gamma_model) IS
+    'Parameters p, q, v of a Gamma-Gamma model with standard errors and 95 % intervals (estimate -/+ 1.96 std_error), as crm.params_se(crm.bgnbd_model).';
+COMMENT ON FUNCTION crm.params_se(crm.sbg_model) IS
+    'Parameters alpha, beta of an sBG model with standard errors and 95 % intervals (estimate -/+ 1.96 std_error), as crm.params_se(crm.bgnbd_model).';

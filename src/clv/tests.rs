@@ -179,6 +179,29 @@ mod tests {
             boolean("SELECT m::text::crm.bgnbd_model::text = m::text FROM fitted"),
             Some(true)
         );
+        // Standard errors as lifetimes' BetaGeoFitter().summary shows them, and its interval.
+        for (name, lifetimes) in [
+            ("r", 0.01256),
+            ("alpha", 0.3782),
+            ("a", 0.1857),
+            ("b", 0.7054),
+        ] {
+            let found = float(&format!(
+                "SELECT std_error FROM fitted, crm.params_se(m) WHERE name = '{name}'"
+            ));
+            assert!(
+                close(found, lifetimes, 0.01 * lifetimes),
+                "{name}: {found:?}"
+            );
+        }
+        assert_eq!(
+            boolean(
+                "SELECT bool_and(abs(low - (estimate - 1.96 * std_error)) < 1e-12
+                                 AND abs(high - (estimate + 1.96 * std_error)) < 1e-12)
+                 FROM fitted, crm.params_se(m)"
+            ),
+            Some(true)
+        );
     }
 
     #[pg_test]

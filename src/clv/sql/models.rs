@@ -7,6 +7,7 @@ use crate::clv::state::purchases::PurchaseDays;
 use crate::clv::state::rows::WeightedRows;
 use crate::clv::state::sbg::SbgModel;
 use crate::clv::state::simple::RfmState;
+use crate::clv::state::uncertainty::wald_interval;
 use crate::clv::state::FitInfo;
 use crate::common::error::MetricError;
 use crate::common::pg::{bigint, raise, OrRaise};
@@ -252,4 +253,95 @@ fn sbg_fit_diagnostics(
     ),
 > {
     TableIterator::once(fit_diagnostics_row(model.0.fit))
+}
+
+/// A row of `crm.params_se`: name, estimate, standard error and the 95 % interval.
+type ParamsSeRow = (String, f64, Option<f64>, Option<f64>, Option<f64>);
+
+/// The rows of `crm.params_se`: standard errors as the fit recorded them, NULL (with the
+/// interval) when it recorded none (a model built from parameters or stored before they were
+/// recorded, or a singular Hessian).
+fn params_se_rows(names: &[&str], estimates: &[f64], fit: Option<FitInfo>) -> Vec<ParamsSeRow> {
+    let errors = fit.and_then(|fit| fit.std_errors);
+    names
+        .iter()
+        .zip(estimates)
+        .enumerate()
+        .map(|(index, (name, estimate))| {
+            let error = errors.and_then(|errors| errors.values().get(index).copied());
+            let interval = error.map(|error| wald_interval(*estimate, error));
+            (
+                (*name).to_string(),
+                *estimate,
+                error,
+                interval.map(|(low, _)| low),
+                interval.map(|(_, high)| high),
+            )
+        })
+        .collect()
+}
+
+/// Standard errors and 95 % Wald intervals of a BG/NBD model's parameters.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "params_se")]
+fn bgnbd_params_se(
+    model: bgnbd_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(estimate, f64),
+        name!(std_error, Option<f64>),
+        name!(low, Option<f64>),
+        name!(high, Option<f64>),
+    ),
+> {
+    let m = model.0;
+    TableIterator::new(params_se_rows(
+        &["r", "alpha", "a", "b"],
+        &[m.r, m.alpha, m.a, m.b],
+        m.fit,
+    ))
+}
+
+/// Standard errors and 95 % Wald intervals of a Gamma-Gamma model's parameters.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "params_se")]
+fn gamma_gamma_params_se(
+    model: gamma_gamma_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(estimate, f64),
+        name!(std_error, Option<f64>),
+        name!(low, Option<f64>),
+        name!(high, Option<f64>),
+    ),
+> {
+    let m = model.0;
+    TableIterator::new(params_se_rows(&["p", "q", "v"], &[m.p, m.q, m.v], m.fit))
+}
+
+/// Standard errors and 95 % Wald intervals of an sBG model's parameters.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "params_se")]
+fn sbg_params_se(
+    model: sbg_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(estimate, f64),
+        name!(std_error, Option<f64>),
+        name!(low, Option<f64>),
+        name!(high, Option<f64>),
+    ),
+> {
+    let m = model.0;
+    TableIterator::new(params_se_rows(
+        &["alpha", "beta"],
+        &[m.alpha, m.beta],
+        m.fit,
+    ))
 }

@@ -5,9 +5,11 @@
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp};
+use super::uncertainty::standard_errors;
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
-    positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
+    positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION,
+    STD_ERRORS_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -297,6 +299,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgNbdMode
             gradient_norm: minimum.gradient_norm,
             converged: true,
             penalizer: rows.penalizer(),
+            std_errors: standard_errors(&penalized, &minimum.point, problem.total_weight),
         }),
     }))
 }
@@ -438,13 +441,16 @@ impl BgNbdModel {
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let (mut reader, version) =
-            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=MODEL_VERSION, MODEL_TYPE)?;
+        let (mut reader, version) = Reader::open_versions(
+            bytes,
+            FIRST_MODEL_VERSION..=STD_ERRORS_MODEL_VERSION,
+            MODEL_TYPE,
+        )?;
         let r = binary_parameter(MODEL_TYPE, &mut reader)?;
         let alpha = binary_parameter(MODEL_TYPE, &mut reader)?;
         let a = binary_parameter(MODEL_TYPE, &mut reader)?;
         let b = binary_parameter(MODEL_TYPE, &mut reader)?;
-        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version, 4)?;
         reader.finish()?;
         Ok(BgNbdModel {
             r,
@@ -478,7 +484,7 @@ impl BgNbdModel {
             b: text_parameter(MODEL_TYPE, "b", parsed.b)?,
             fit: parsed
                 .fit
-                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit))
+                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit, 4))
                 .transpose()?,
         })
     }

@@ -215,16 +215,22 @@ fn text_and_binary_forms_round_trip() {
 /// value read from COPY BINARY could not be dumped and restored as text.
 #[test]
 fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
-    // A penalized model: binary form version 2, with the converged byte and the penalizer.
+    // A penalized model: binary form version 3, with the converged byte, the penalizer and
+    // the standard errors.
     let model = fit(F, &penalized(&cdnow_rows(), 0.01)).unwrap().unwrap();
     let bytes = model.encode();
-    assert_eq!(bytes[0], crate::clv::state::MODEL_VERSION);
+    assert_eq!(bytes[0], crate::clv::state::STD_ERRORS_MODEL_VERSION);
     // Version, four parameters, the fit flag, then the log-likelihood; the gradient norm, the
-    // converged byte and the penalizer last.
+    // converged byte, the penalizer, then the count and the four standard errors last.
     let log_likelihood = 1 + 4 * 8 + 1;
-    let gradient_norm = bytes.len() - 17;
-    let penalizer = bytes.len() - 8;
+    let std_errors = bytes.len() - 4 * 8;
+    let gradient_norm = std_errors - 1 - 17;
+    let penalizer = std_errors - 1 - 8;
     for (at, value) in [
+        (std_errors, 0.0),
+        (std_errors + 8, -1.0),
+        (std_errors + 24, f64::NAN),
+        (std_errors + 16, f64::INFINITY),
         (log_likelihood, f64::NAN),
         (log_likelihood, f64::NEG_INFINITY),
         (gradient_norm, -1.0),
@@ -246,6 +252,12 @@ fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
     let mut converged = bytes.clone();
     converged[gradient_norm + 8] = 2;
     assert!(BgNbdModel::decode(&converged).is_err());
+    // A count of standard errors other than the four parameters.
+    for count in [0, 3, 5, 255] {
+        let mut forged = bytes.clone();
+        forged[std_errors - 1] = count;
+        assert!(BgNbdModel::decode(&forged).is_err(), "{count}");
+    }
     let mut writer = Writer::with_version(crate::clv::state::FIRST_MODEL_VERSION);
     writer.f64(1.0).f64(1.0).f64(1.0).f64(1.0);
     writer
@@ -561,17 +573,75 @@ fn models_of_the_first_forms_still_read() {
     // A penalized fit keeps its penalizer in both forms.
     let model = fit(F, &penalized(&cdnow_rows(), 0.01)).unwrap().unwrap();
     assert!(
-        model.to_text().ends_with(r#","penalizer":0.01}}"#),
+        model
+            .to_text()
+            .contains(r#","penalizer":0.01,"std_errors":["#),
         "{}",
         model.to_text()
     );
     assert_eq!(BgNbdModel::from_text(&model.to_text()).unwrap(), model);
     assert_eq!(BgNbdModel::decode(&model.encode()).unwrap(), model);
-    assert_eq!(model.encode()[0], crate::clv::state::MODEL_VERSION);
+    assert_eq!(
+        model.encode()[0],
+        crate::clv::state::STD_ERRORS_MODEL_VERSION
+    );
+    // A version 2 form (penalized, before standard errors were recorded) reads without them.
+    let without = BgNbdModel {
+        fit: model.fit.map(|fit| FitInfo {
+            std_errors: None,
+            ..fit
+        }),
+        ..model
+    };
+    assert_eq!(without.encode()[0], crate::clv::state::MODEL_VERSION);
+    assert_eq!(BgNbdModel::decode(&without.encode()).unwrap(), without);
+    assert!(!without.to_text().contains("std_errors"));
+    assert_eq!(BgNbdModel::from_text(&without.to_text()).unwrap(), without);
     // A negative penalizer is not a fit diagnostic.
     let negative = text.replace("1e-10}", r#"1e-10,"penalizer":-1}"#);
     assert!(matches!(
         BgNbdModel::from_text(&negative),
         Err(MetricError::InvalidText(_))
     ));
+}
+
+/// lifetimes 0.11.3 `BetaGeoFitter(penalizer_coef).fit(...).summary` on the same customers:
+/// (coef, se(coef)) of r, alpha, a, b.
+const LIFETIMES_SUMMARIES: [(f64, [(f64, f64); 4]); 2] = [
+    (
+        0.0,
+        [
+            (0.242_594_543_4, 0.012_557_379_18),
+            (4.413_602_716, 0.378_224_101_3),
+            (0.792_921_833_3, 0.185_733_749_7),
+            (2.425_905_729, 0.705_413_849_7),
+        ],
+    ),
+    (
+        0.01,
+        [
+            (0.242_942_002_7, 0.012_564_644_22),
+            (4.432_506_424, 0.380_575_790_5),
+            (0.285_642_801_3, 0.035_480_996_56),
+            (0.658_459_386_1, 0.080_481_773_49),
+        ],
+    ),
+];
+
+#[test]
+fn standard_errors_match_lifetimes_summary() {
+    for (penalizer, summary) in LIFETIMES_SUMMARIES {
+        let model = fit(F, &penalized(&cdnow_rows(), penalizer))
+            .unwrap()
+            .unwrap();
+        let errors = model.fit.unwrap().std_errors.unwrap();
+        let estimates = [model.r, model.alpha, model.a, model.b];
+        for ((estimate, error), (coef, se)) in estimates.iter().zip(errors.values()).zip(summary) {
+            assert!((estimate / coef - 1.0).abs() < 1e-3, "{estimate} {coef}");
+            assert!(
+                (error / se - 1.0).abs() < 0.01,
+                "{penalizer}: {error} vs {se}"
+            );
+        }
+    }
 }

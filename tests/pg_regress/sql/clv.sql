@@ -191,6 +191,25 @@ SELECT * FROM crm.fit_diagnostics(crm.gamma_gamma_model(6.25, 3.74, 15.44));
 SELECT * FROM crm.fit_diagnostics(crm.sbg_model(0.704, 1.182));
 -- A model stored before 0.3.0 (text without converged and penalizer) reads as converged, unpenalized.
 SELECT * FROM crm.fit_diagnostics('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10}}'::crm.sbg_model);
+-- Standard errors and 95 % intervals estimate -/+ 1.96 se, recorded by the fit and kept by the
+-- text form (the unit tests compare them with lifetimes' summary on the CDNOW sample).
+SELECT s.name, round(s.estimate::numeric, 4) AS estimate, round(s.std_error::numeric, 4) AS std_error,
+       round((s.estimate - s.low)::numeric, 4) = round((1.96 * s.std_error)::numeric, 4) AS symmetric,
+       round(s.high::numeric, 4) AS high
+FROM clv_models, crm.params_se(bg) s;
+SELECT s.name, round(s.std_error::numeric, 4) AS std_error FROM clv_models, crm.params_se(gg) s;
+SELECT s.name, round(s.std_error::numeric, 4) AS std_error FROM clv_penalized, crm.params_se(bg) s;
+SELECT s.name, round(s.estimate::numeric, 3) AS estimate, round(s.std_error::numeric, 4) AS std_error
+FROM crm.params_se((SELECT crm.sbg_fit(renewals, renewals < 7, n)
+                    FROM (VALUES (0, 369), (1, 163), (2, 86), (3, 56), (4, 37), (5, 27), (6, 21), (7, 241)) v(renewals, n))) s;
+SELECT bg::text::crm.bgnbd_model::text = bg::text AS text_round_trip,
+       (SELECT array_agg(std_error) FROM crm.params_se(bg::text::crm.bgnbd_model)) = (SELECT array_agg(std_error) FROM crm.params_se(bg)) AS kept
+FROM clv_models;
+-- No standard errors: a model built from parameters, or stored before they were recorded.
+SELECT * FROM crm.params_se(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426));
+SELECT * FROM crm.params_se(crm.gamma_gamma_model(6.25, 3.74, 15.44));
+SELECT * FROM crm.params_se('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10}}'::crm.sbg_model);
+SELECT '{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10}}'::crm.sbg_model;
 -- No stationary point: the error names the last parameters and suggests a penalizer, which fixes it.
 SELECT crm.bgnbd_fit(f, r, t) FROM (VALUES (2, 1::float8, 10::float8), (2, 9, 10), (0, 0, 10)) v(f, r, t);
 SELECT round(r::numeric, 4) r, round(alpha::numeric, 4) alpha, round(a::numeric, 4) a, round(b::numeric, 4) b
