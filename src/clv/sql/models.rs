@@ -1,7 +1,7 @@
 //! The CLV model types (`crm.bgnbd_model`, `crm.gamma_gamma_model`, `crm.sbg_model`) and the
 //! fit and RFM states as SQL types; models from known parameters and their accessors
 //! (parameters, log-likelihood, customers, fit diagnostics).
-use crate::clv::state::bgnbd::BgNbdModel;
+use crate::clv::state::bgnbd::{BgNbdModel, Kind};
 use crate::clv::state::gamma_gamma::GammaGammaModel;
 use crate::clv::state::purchases::PurchaseDays;
 use crate::clv::state::rows::WeightedRows;
@@ -84,6 +84,16 @@ crate::expanded_state!(PurchaseDays);
 #[pg_extern(immutable, parallel_safe, strict, name = "bgnbd_model")]
 fn bgnbd_model_from_parameters(r: f64, alpha: f64, a: f64, b: f64) -> bgnbd_model {
     bgnbd_model(BgNbdModel::from_parameters("crm.bgnbd_model", r, alpha, a, b).or_raise())
+}
+
+/// An MBG/NBD model (a `crm.bgnbd_model` of that kind) from known parameters (each positive
+/// and finite).
+#[pg_extern(immutable, parallel_safe, strict, name = "mbg_nbd_model")]
+fn mbg_nbd_model_from_parameters(r: f64, alpha: f64, a: f64, b: f64) -> bgnbd_model {
+    bgnbd_model(
+        BgNbdModel::from_kind_parameters("crm.mbg_nbd_model", Kind::MbgNbd, [r, alpha, a, b])
+            .or_raise(),
+    )
 }
 
 /// A Gamma-Gamma model from known parameters (each positive and finite).

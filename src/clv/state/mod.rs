@@ -369,6 +369,10 @@ pub const MODEL_VERSION: u8 = 2;
 /// The binary form of models with standard errors: [`MODEL_VERSION`]'s, then the number of
 /// standard errors (a byte) and each of them.
 pub const STD_ERRORS_MODEL_VERSION: u8 = 3;
+/// The binary form of a `crm.bgnbd_model` of another kind than BG/NBD (MBG/NBD): a kind byte
+/// after the version, then [`STD_ERRORS_MODEL_VERSION`]'s, its count of standard errors 0 when
+/// there are none.
+pub const KIND_MODEL_VERSION: u8 = 4;
 
 impl FitInfo {
     /// The binary form version a model with these diagnostics is written in: the first one
@@ -466,12 +470,10 @@ impl FitInfo {
                 if version != FIRST_MODEL_VERSION {
                     writer.u8(u8::from(fit.converged)).f64(fit.penalizer);
                 }
-                if let Some(errors) = fit
-                    .std_errors
-                    .filter(|_| version == STD_ERRORS_MODEL_VERSION)
-                {
-                    writer.u8(errors.count);
-                    for value in errors.values() {
+                if version >= STD_ERRORS_MODEL_VERSION {
+                    let values = fit.std_errors.as_ref().map_or(&[][..], StdErrors::values);
+                    writer.u8(values.len() as u8);
+                    for value in values {
                         writer.f64(*value);
                     }
                 }
@@ -506,8 +508,14 @@ impl FitInfo {
                     };
                     (converged, reader.f64()?)
                 };
-                let std_errors = if version == STD_ERRORS_MODEL_VERSION {
-                    let count = usize::from(reader.u8()?);
+                let count = if version >= STD_ERRORS_MODEL_VERSION {
+                    usize::from(reader.u8()?)
+                } else {
+                    0
+                };
+                // A count of 0 is "none" only in the kind form (in the standard errors form
+                // they are always there).
+                let std_errors = if version == STD_ERRORS_MODEL_VERSION || count > 0 {
                     let mut values = [0.0; MAX_PARAMETERS];
                     for value in values.iter_mut().take(count) {
                         *value = reader.f64()?;
