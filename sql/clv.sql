@@ -82,8 +82,6 @@ CREATE AGGREGATE crm.sbg_fit(periods_survived integer, churned boolean, weight b
 
 COMMENT ON TYPE crm.rfm IS
     'One customer''s RFM values as lifetimes'' summary_data_from_transaction_data computes them at daily grain: frequency = purchase days - 1, recency = last - first purchase day, t = observation end - first purchase day (both in the time unit), monetary_value = mean daily total over the repeat days (0 without).';
-COMMENT ON TYPE crm.bgnbd_model IS
-    'A BG/NBD purchase model (Fader, Hardie & Lee 2005): parameters r, alpha, a, b and, when fitted, the fit diagnostics; text form {"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}.';
 COMMENT ON TYPE crm.gamma_gamma_model IS
     'A Gamma-Gamma spend model: parameters p, q, v and, when fitted, the fit diagnostics; text form {"p":6.25,"q":3.74,"v":15.44,"fit":null}.';
 COMMENT ON TYPE crm.sbg_model IS
@@ -288,3 +286,128 @@ COMMENT ON FUNCTION crm.fit_diagnostics(crm.gamma_gamma_model) IS
     'Fit diagnostics of a Gamma-Gamma model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), repeat buyers and the penalizer; NULLs and 0 customers for a model built from parameters.';
 COMMENT ON FUNCTION crm.fit_diagnostics(crm.sbg_model) IS
     'Fit diagnostics of an sBG model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), customers and the penalizer; NULLs and 0 customers for a model built from parameters.';
+COMMENT ON FUNCTION crm.params_se(crm.bgnbd_model) IS
+    'Parameters of a BG/NBD model with standard errors and 95 % intervals: one row (name, estimate, std_error, low, high) per parameter r, alpha, a, b; std_error from the inverse of the Hessian of the log-likelihood (penalized, as fitted) at the estimate, low/high = estimate -/+ 1.96 std_error (the normal interval of lifetimes'' summary); NULL std_error, low and high for a model built from parameters or stored before standard errors were recorded, or when the Hessian is singular. Example: SELECT s.* FROM clv_models, crm.params_se(bg) s;';
+COMMENT ON FUNCTION crm.params_se(crm.gamma_gamma_model) IS
+    'Parameters p, q, v of a Gamma-Gamma model with standard errors and 95 % intervals (estimate -/+ 1.96 std_error), as crm.params_se(crm.bgnbd_model).';
+COMMENT ON FUNCTION crm.params_se(crm.sbg_model) IS
+    'Parameters alpha, beta of an sBG model with standard errors and 95 % intervals (estimate -/+ 1.96 std_error), as crm.params_se(crm.bgnbd_model).';
+
+-- MBG/NBD: the same forms as crm.bgnbd_fit, a crm.bgnbd_model of kind MBG/NBD.
+CREATE AGGREGATE crm.mbg_nbd_fit(frequency integer, recency double precision, t double precision) (
+    SFUNC = crm_internal.mbg_nbd_fit_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.mbg_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(frequency integer, recency double precision, t double precision, weight bigint) (
+    SFUNC = crm_internal.mbg_nbd_fit_weighted_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.mbg_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(frequency integer, recency double precision, t double precision, weight integer) (
+    SFUNC = crm_internal.mbg_nbd_fit_integer_weighted_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.mbg_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(frequency integer, recency double precision, t double precision, penalizer double precision) (
+    SFUNC = crm_internal.mbg_nbd_fit_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.mbg_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(frequency integer, recency double precision, t double precision, weight bigint, penalizer double precision) (
+    SFUNC = crm_internal.mbg_nbd_fit_weighted_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.mbg_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm_internal.mbg_nbd_fit_purchases_bigint_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.mbg_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.mbg_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
+    SFUNC = crm_internal.mbg_nbd_fit_purchases_bigint_penalized_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.mbg_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.mbg_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm_internal.mbg_nbd_fit_purchases_text_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.mbg_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.mbg_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
+    SFUNC = crm_internal.mbg_nbd_fit_purchases_text_penalized_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.mbg_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.mbg_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm_internal.mbg_nbd_fit_purchases_uuid_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.mbg_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.mbg_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.mbg_nbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
+    SFUNC = crm_internal.mbg_nbd_fit_purchases_uuid_penalized_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.mbg_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.mbg_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON TYPE crm.bgnbd_model IS
+    'A BG/NBD purchase model (Fader, Hardie & Lee 2005), or an MBG/NBD one (Batislam, Denizel & Filiztekin 2007; crm.mbg_nbd_fit, crm.mbg_nbd_model): parameters r, alpha, a, b and, when fitted, the fit diagnostics; every prediction follows the kind. Text form {"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}, an MBG/NBD model starting with "model":"mbg_nbd".';
+COMMENT ON FUNCTION crm.mbg_nbd_model(double precision, double precision, double precision, double precision) IS
+    'An MBG/NBD model (a crm.bgnbd_model of that kind) from known parameters r, alpha, a, b (each positive and finite). Example: SELECT crm.probability_alive(crm.mbg_nbd_model(0.525, 6.183, 0.891, 1.614), 0, 0, 38.86);';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(integer, double precision, double precision) IS
+    'Maximum-likelihood MBG/NBD fit (Batislam, Denizel & Filiztekin 2007; lifetimes'' ModifiedBetaGeoFitter) over customers (frequency, recency, t): BG/NBD with a dropout chance right after the first purchase too; returns a crm.bgnbd_model of kind MBG/NBD, which crm.probability_alive, crm.expected_purchases, crm.clv and the accessors take. Example: SELECT crm.mbg_nbd_fit(frequency, recency, t) FROM customer_rfm;';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(integer, double precision, double precision, bigint) IS
+    'Maximum-likelihood MBG/NBD fit over rows (frequency, recency, t) that each stand for weight customers.';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(integer, double precision, double precision, integer) IS
+    'Maximum-likelihood MBG/NBD fit over rows (frequency, recency, t) that each stand for weight customers (an integer weight; a double precision fourth argument is the penalizer).';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(integer, double precision, double precision, double precision) IS
+    'Penalized MBG/NBD fit: minimizes the mean negative log-likelihood + penalizer * (r^2 + (alpha / max t)^2 + a^2 + b^2), as lifetimes'' penalizer_coef; the penalizer is the same on every row (NULL: 0). Example: SELECT crm.mbg_nbd_fit(frequency, recency, t, 0.001) FROM customer_rfm;';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(integer, double precision, double precision, bigint, double precision) IS
+    'Penalized MBG/NBD fit over rows (frequency, recency, t) that each stand for weight customers; the penalizer as in crm.mbg_nbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(bigint, timestamptz, timestamptz, text) IS
+    'Maximum-likelihood MBG/NBD fit straight from purchases (one row per purchase, bigint customer ids), as crm.bgnbd_fit from purchases. Example: SELECT crm.mbg_nbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(bigint, timestamptz, timestamptz, text, double precision) IS
+    'Penalized MBG/NBD fit straight from purchases (bigint customer ids); the penalizer as in crm.mbg_nbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.mbg_nbd_fit(bigint, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision) IS 'Support function of aggregate crm.mbg_nbd_fit(bigint, timestamptz, timestamptz, text, double precision): transition.';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(text, timestamptz, timestamptz, text) IS
+    'Maximum-likelihood MBG/NBD fit straight from purchases (one row per purchase, text customer ids), as crm.bgnbd_fit from purchases. Example: SELECT crm.mbg_nbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(text, timestamptz, timestamptz, text, double precision) IS
+    'Penalized MBG/NBD fit straight from purchases (text customer ids); the penalizer as in crm.mbg_nbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.mbg_nbd_fit(text, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision) IS 'Support function of aggregate crm.mbg_nbd_fit(text, timestamptz, timestamptz, text, double precision): transition.';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(uuid, timestamptz, timestamptz, text) IS
+    'Maximum-likelihood MBG/NBD fit straight from purchases (one row per purchase, uuid customer ids), as crm.bgnbd_fit from purchases. Example: SELECT crm.mbg_nbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
+COMMENT ON AGGREGATE crm.mbg_nbd_fit(uuid, timestamptz, timestamptz, text, double precision) IS
+    'Penalized MBG/NBD fit straight from purchases (uuid customer ids); the penalizer as in crm.mbg_nbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.mbg_nbd_fit(uuid, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision) IS 'Support function of aggregate crm.mbg_nbd_fit(uuid, timestamptz, timestamptz, text, double precision): transition.';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_trans(crm.fit_rows, integer, double precision, double precision) IS 'Support function of aggregate crm.mbg_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint) IS 'Support function of the weighted aggregate crm.mbg_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_integer_weighted_trans(crm.fit_rows, integer, double precision, double precision, integer) IS 'Support function of the integer-weighted aggregate crm.mbg_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_penalized_trans(crm.fit_rows, integer, double precision, double precision, double precision) IS 'Support function of the penalized aggregate crm.mbg_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_weighted_penalized_trans(crm.fit_rows, integer, double precision, double precision, bigint, double precision) IS 'Support function of the weighted penalized aggregate crm.mbg_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.mbg_nbd_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.mbg_nbd_fit: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.mbg_nbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.mbg_nbd_fit: customers from their purchase days, then the maximum-likelihood fit.';

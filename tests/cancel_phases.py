@@ -179,6 +179,31 @@ AGGREGATES = {
     "crm.bgnbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)":
         "crm.bgnbd_fit(md5(id::text)::uuid, ts, '1997-09-30', 'week') FROM purchases "
         "WHERE ts <= '1997-09-30'",
+    "crm.mbg_nbd_fit(integer,double precision,double precision)":
+        "crm.mbg_nbd_fit(frequency, recency, age) FROM fits",
+    "crm.mbg_nbd_fit(integer,double precision,double precision,bigint)":
+        "crm.mbg_nbd_fit(frequency, recency, age, weight) FROM fits",
+    "crm.mbg_nbd_fit(integer,double precision,double precision,integer)":
+        "crm.mbg_nbd_fit(frequency, recency, age, weight::integer) FROM fits",
+    "crm.mbg_nbd_fit(integer,double precision,double precision,double precision)":
+        "crm.mbg_nbd_fit(frequency, recency, age, 0.001) FROM fits",
+    "crm.mbg_nbd_fit(integer,double precision,double precision,bigint,double precision)":
+        "crm.mbg_nbd_fit(frequency, recency, age, weight, 0.001) FROM fits",
+    "crm.mbg_nbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)":
+        "crm.mbg_nbd_fit(id, ts, '1997-09-30', 'week') FROM purchases WHERE ts <= '1997-09-30'",
+    "crm.mbg_nbd_fit(text,timestamp with time zone,timestamp with time zone,text)":
+        "crm.mbg_nbd_fit(id::text, ts, '1997-09-30', 'week') FROM purchases WHERE ts <= '1997-09-30'",
+    "crm.mbg_nbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)":
+        "crm.mbg_nbd_fit(md5(id::text)::uuid, ts, '1997-09-30', 'week') FROM purchases "
+        "WHERE ts <= '1997-09-30'",
+    "crm.mbg_nbd_fit(bigint,timestamp with time zone,timestamp with time zone,text,double precision)":
+        "crm.mbg_nbd_fit(id, ts, '1997-09-30', 'week', 0.001) FROM purchases WHERE ts <= '1997-09-30'",
+    "crm.mbg_nbd_fit(text,timestamp with time zone,timestamp with time zone,text,double precision)":
+        "crm.mbg_nbd_fit(id::text, ts, '1997-09-30', 'week', 0.001) FROM purchases "
+        "WHERE ts <= '1997-09-30'",
+    "crm.mbg_nbd_fit(uuid,timestamp with time zone,timestamp with time zone,text,double precision)":
+        "crm.mbg_nbd_fit(md5(id::text)::uuid, ts, '1997-09-30', 'week', 0.001) FROM purchases "
+        "WHERE ts <= '1997-09-30'",
     "crm.gamma_gamma_fit(integer,numeric)":
         "crm.gamma_gamma_fit(frequency, spend) FROM fits WHERE frequency > 0",
     "crm.sbg_fit(integer,boolean)": "crm.sbg_fit(periods, churned) FROM cohort_customers",

@@ -179,6 +179,58 @@ mod tests {
             boolean("SELECT m::text::crm.bgnbd_model::text = m::text FROM fitted"),
             Some(true)
         );
+        // Standard errors as lifetimes' BetaGeoFitter().summary shows them, and its interval.
+        for (name, lifetimes) in [
+            ("r", 0.01256),
+            ("alpha", 0.3782),
+            ("a", 0.1857),
+            ("b", 0.7054),
+        ] {
+            let found = float(&format!(
+                "SELECT std_error FROM fitted, crm.params_se(m) WHERE name = '{name}'"
+            ));
+            assert!(
+                close(found, lifetimes, 0.01 * lifetimes),
+                "{name}: {found:?}"
+            );
+        }
+        assert_eq!(
+            boolean(
+                "SELECT bool_and(abs(low - (estimate - 1.96 * std_error)) < 1e-12
+                                 AND abs(high - (estimate + 1.96 * std_error)) < 1e-12)
+                 FROM fitted, crm.params_se(m)"
+            ),
+            Some(true)
+        );
+    }
+
+    #[pg_test]
+    fn clv_mbg_nbd_reproduces_the_paper_from_rows_and_purchases() {
+        cdnow_tables();
+        Spi::run(
+            "CREATE TABLE mbg AS
+             SELECT (SELECT crm.mbg_nbd_fit(x, t_x, t) FROM cdnow_lifetimes) AS rows,
+                    (SELECT crm.mbg_nbd_fit(customer_id::bigint, ordered_at, '1997-09-30 00:00+00', 'week')
+                     FROM cdnow WHERE ordered_at <= '1997-09-30 00:00+00') AS purchases",
+        )
+        .unwrap();
+        // Batislam, Denizel & Filiztekin (2007) on the CDNOW sample.
+        for (name, published) in [("r", 0.525), ("alpha", 6.183), ("a", 0.891), ("b", 1.614)] {
+            for model in ["rows", "purchases"] {
+                let found = float(&format!("SELECT {name} FROM mbg, crm.params({model})"));
+                assert!(close(found, published, 2e-3), "{model} {name}: {found:?}");
+            }
+        }
+        // lifetimes' ModifiedBetaGeoFitter().summary, se(coef) of r on the summary file.
+        let se = float("SELECT std_error FROM mbg, crm.params_se(rows) WHERE name = 'r'");
+        assert!(close(se, 0.083_264, 0.01 * 0.083_264), "{se:?}");
+        // A one-off buyer may have left; the text names the kind.
+        let alive = float("SELECT crm.probability_alive(rows, 0, 0, 38.86) FROM mbg");
+        assert!(alive.is_some_and(|alive| alive < 0.5), "{alive:?}");
+        assert_eq!(
+            boolean("SELECT rows::text LIKE '{\"model\":\"mbg_nbd\",%' FROM mbg"),
+            Some(true)
+        );
     }
 
     #[pg_test]

@@ -901,6 +901,10 @@ mod targets {
             &[
                 r#"{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}"#,
                 r#"{"r":0.2425945,"alpha":4.4135,"a":0.7929,"b":2.4259,"fit":{"log_likelihood":-9582.43,"customers":2357,"distinct_rows":1200,"iterations":150,"gradient_norm":0.0001}}"#,
+                r#"{"r":0.2425945,"alpha":4.4135,"a":0.7929,"b":2.4259,"fit":{"log_likelihood":-9582.43,"customers":2357,"distinct_rows":1200,"iterations":150,"gradient_norm":0.0001,"penalizer":0.01,"std_errors":[0.0126,0.378,0.186,0.705]}}"#,
+                r#"{"model":"mbg_nbd","r":0.525,"alpha":6.183,"a":0.891,"b":1.614,"fit":null}"#,
+                r#"{"model":"mbg_nbd","r":0.525,"alpha":6.183,"a":0.891,"b":1.614,"fit":{"log_likelihood":-9582.1,"customers":2357,"distinct_rows":1200,"iterations":30,"gradient_norm":0}}"#,
+                r#"{"model":"mbg_nbd","r":0.525,"alpha":6.183,"a":0.891,"b":1.614,"fit":{"log_likelihood":-9582.1,"customers":2357,"distinct_rows":1200,"iterations":30,"gradient_norm":0,"converged":false,"penalizer":0.5,"std_errors":[0.083,0.696,0.155,0.537]}}"#,
             ],
             BgNbdModel::from_text,
             BgNbdModel::decode,
@@ -916,6 +920,7 @@ mod targets {
             &[
                 r#"{"p":6.25,"q":3.74,"v":15.44,"fit":null}"#,
                 r#"{"p":6.25,"q":3.74,"v":15.44,"fit":{"log_likelihood":-4000.5,"customers":946,"distinct_rows":900,"iterations":80,"gradient_norm":0}}"#,
+                r#"{"p":6.25,"q":3.74,"v":15.44,"fit":{"log_likelihood":-4000.5,"customers":946,"distinct_rows":900,"iterations":80,"gradient_norm":0,"std_errors":[1.19,0.29,4.16]}}"#,
             ],
             GammaGammaModel::from_text,
             GammaGammaModel::decode,
@@ -931,6 +936,7 @@ mod targets {
             &[
                 r#"{"alpha":0.704,"beta":1.182,"fit":null}"#,
                 r#"{"alpha":2,"beta":3,"fit":{"log_likelihood":-10.5,"customers":4,"distinct_rows":2,"iterations":7,"gradient_norm":0}}"#,
+                r#"{"alpha":2,"beta":3,"fit":{"log_likelihood":-10.5,"customers":4,"distinct_rows":2,"iterations":7,"gradient_norm":0,"std_errors":[0.5,0.75]}}"#,
             ],
             SbgModel::from_text,
             SbgModel::decode,

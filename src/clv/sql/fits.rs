@@ -1,9 +1,10 @@
 //! The fit aggregates over (frequency, recency, t), (frequency, monetary value) and (periods
-//! survived, churned) rows: `crm.bgnbd_fit`, `crm.gamma_gamma_fit`, `crm.sbg_fit`, merged
+//! survived, churned) rows: `crm.bgnbd_fit`, `crm.mbg_nbd_fit`, `crm.gamma_gamma_fit`,
+//! `crm.sbg_fit`, merged
 //! weighted rows with shared combine and per-model final functions.
 use super::models::{bgnbd_model, gamma_gamma_model, sbg_model};
-use super::{float_of, row_penalizer, BGNBD_FIT, GAMMA_GAMMA_FIT, SBG_FIT};
-use crate::clv::state::bgnbd;
+use super::{float_of, row_penalizer, BGNBD_FIT, GAMMA_GAMMA_FIT, MBG_NBD_FIT, SBG_FIT};
+use crate::clv::state::bgnbd::{self, Kind};
 use crate::clv::state::gamma_gamma;
 use crate::clv::state::rows::WeightedRows;
 use crate::clv::state::sbg;
@@ -45,8 +46,8 @@ impl Weight {
     }
 }
 
-/// Per-row step of `crm.bgnbd_fit`: validate and merge one (x, t_x, T[, weight][, penalizer])
-/// row.
+/// Per-row step of `crm.bgnbd_fit` and `crm.mbg_nbd_fit` (`function`, named in errors):
+/// validate and merge one (x, t_x, T[, weight][, penalizer]) row.
 ///
 /// # Safety
 /// `fcinfo` must be the call info of one of its transition functions (unless `weight` is
@@ -55,6 +56,7 @@ impl Weight {
 #[inline(always)]
 unsafe fn bgnbd_add(
     fcinfo: pg_sys::FunctionCallInfo,
+    function: &'static str,
     weight: Weight,
     penalizer: Option<usize>,
 ) -> pg_sys::Datum {
@@ -78,14 +80,14 @@ unsafe fn bgnbd_add(
     let penalizer = unsafe { row_penalizer(fcinfo, penalizer) };
     let rows = state.get();
     let added = match (
-        bgnbd::customer_key(BGNBD_FIT, frequency, recency, age),
+        bgnbd::customer_key(function, frequency, recency, age),
         u64::try_from(weight),
     ) {
-        (Ok(key), Ok(weight)) => rows.add(BGNBD_FIT, key, weight).and_then(|()| {
-            penalizer.map_or(Ok(()), |penalizer| rows.set_penalizer(BGNBD_FIT, penalizer))
+        (Ok(key), Ok(weight)) => rows.add(function, key, weight).and_then(|()| {
+            penalizer.map_or(Ok(()), |penalizer| rows.set_penalizer(function, penalizer))
         }),
         (Err(error), _) => Err(error),
-        (_, Err(_)) => Err(negative_weight(BGNBD_FIT, weight)),
+        (_, Err(_)) => Err(negative_weight(function, weight)),
     };
     if let Err(error) = added {
         raise_from_raw(move || error);
@@ -107,7 +109,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision), the unweighted form.
-        unsafe { bgnbd_add(fcinfo, Weight::One, None) }
+        unsafe { bgnbd_add(fcinfo, BGNBD_FIT, Weight::One, None) }
     }
 }
 
@@ -120,7 +122,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision, double precision), the penalizer last.
-        unsafe { bgnbd_add(fcinfo, Weight::One, Some(4)) }
+        unsafe { bgnbd_add(fcinfo, BGNBD_FIT, Weight::One, Some(4)) }
     }
 }
 
@@ -132,7 +134,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision, bigint), the weighted form.
-        unsafe { bgnbd_add(fcinfo, Weight::BigInt, None) }
+        unsafe { bgnbd_add(fcinfo, BGNBD_FIT, Weight::BigInt, None) }
     }
 }
 
@@ -145,7 +147,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision, integer).
-        unsafe { bgnbd_add(fcinfo, Weight::Integer, None) }
+        unsafe { bgnbd_add(fcinfo, BGNBD_FIT, Weight::Integer, None) }
     }
 }
 
@@ -158,7 +160,71 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
         // double precision, bigint, double precision), the penalizer last.
-        unsafe { bgnbd_add(fcinfo, Weight::BigInt, Some(5)) }
+        unsafe { bgnbd_add(fcinfo, BGNBD_FIT, Weight::BigInt, Some(5)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(integer, double precision, double precision)`.
+    fn crm_mbg_nbd_fit_trans / pg_finfo_crm_mbg_nbd_fit_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_trans(crm.fit_rows, integer, double precision, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision), the unweighted form.
+        unsafe { bgnbd_add(fcinfo, MBG_NBD_FIT, Weight::One, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(integer, double precision, double precision,
+    /// double precision)`, the penalized form.
+    fn crm_mbg_nbd_fit_penalized_trans / pg_finfo_crm_mbg_nbd_fit_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_penalized_trans(crm.fit_rows, integer, double precision, double precision, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, double precision), the penalizer last.
+        unsafe { bgnbd_add(fcinfo, MBG_NBD_FIT, Weight::One, Some(4)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(integer, double precision, double precision,
+    /// bigint)`.
+    fn crm_mbg_nbd_fit_weighted_trans / pg_finfo_crm_mbg_nbd_fit_weighted_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, bigint), the weighted form.
+        unsafe { bgnbd_add(fcinfo, MBG_NBD_FIT, Weight::BigInt, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(integer, double precision, double precision,
+    /// integer)`, the weighted form with an integer weight.
+    fn crm_mbg_nbd_fit_integer_weighted_trans / pg_finfo_crm_mbg_nbd_fit_integer_weighted_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_integer_weighted_trans(crm.fit_rows, integer, double precision, double precision, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, integer).
+        unsafe { bgnbd_add(fcinfo, MBG_NBD_FIT, Weight::Integer, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(integer, double precision, double precision,
+    /// bigint, double precision)`, the weighted penalized form.
+    fn crm_mbg_nbd_fit_weighted_penalized_trans / pg_finfo_crm_mbg_nbd_fit_weighted_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_weighted_penalized_trans(crm.fit_rows, integer, double precision, double precision, bigint, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, bigint, double precision), the penalizer last.
+        unsafe { bgnbd_add(fcinfo, MBG_NBD_FIT, Weight::BigInt, Some(5)) }
     }
 }
 
@@ -385,6 +451,25 @@ crate::raw_transition! {
             expanded_final(fcinfo, |rows: &mut WeightedRows| {
                 let rows = model_rows(BGNBD_FIT, "BG/NBD", rows, bgnbd_row)?;
                 bgnbd::fit(BGNBD_FIT, rows).or_raise().and_then(|model| bgnbd_model(model).into_datum())
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.mbg_nbd_fit` over (frequency, recency, t): the maximum-likelihood
+    /// MBG/NBD model, NULL without customers.
+    fn crm_mbg_nbd_fit_final / pg_finfo_crm_mbg_nbd_fit_final (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_final(crm.fit_rows) RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: argument 0 is NULL or a `crm.fit_rows`; the result a `crm.bgnbd_model`.
+        unsafe {
+            expanded_final(fcinfo, |rows: &mut WeightedRows| {
+                let rows = model_rows(MBG_NBD_FIT, "MBG/NBD", rows, bgnbd_row)?;
+                bgnbd::fit_kind(MBG_NBD_FIT, Kind::MbgNbd, rows)
+                    .or_raise()
+                    .and_then(|model| bgnbd_model(model).into_datum())
             })
         }
     }

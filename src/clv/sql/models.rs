@@ -1,12 +1,13 @@
 //! The CLV model types (`crm.bgnbd_model`, `crm.gamma_gamma_model`, `crm.sbg_model`) and the
 //! fit and RFM states as SQL types; models from known parameters and their accessors
 //! (parameters, log-likelihood, customers, fit diagnostics).
-use crate::clv::state::bgnbd::BgNbdModel;
+use crate::clv::state::bgnbd::{BgNbdModel, Kind};
 use crate::clv::state::gamma_gamma::GammaGammaModel;
 use crate::clv::state::purchases::PurchaseDays;
 use crate::clv::state::rows::WeightedRows;
 use crate::clv::state::sbg::SbgModel;
 use crate::clv::state::simple::RfmState;
+use crate::clv::state::uncertainty::wald_interval;
 use crate::clv::state::FitInfo;
 use crate::common::error::MetricError;
 use crate::common::pg::{bigint, raise, OrRaise};
@@ -83,6 +84,16 @@ crate::expanded_state!(PurchaseDays);
 #[pg_extern(immutable, parallel_safe, strict, name = "bgnbd_model")]
 fn bgnbd_model_from_parameters(r: f64, alpha: f64, a: f64, b: f64) -> bgnbd_model {
     bgnbd_model(BgNbdModel::from_parameters("crm.bgnbd_model", r, alpha, a, b).or_raise())
+}
+
+/// An MBG/NBD model (a `crm.bgnbd_model` of that kind) from known parameters (each positive
+/// and finite).
+#[pg_extern(immutable, parallel_safe, strict, name = "mbg_nbd_model")]
+fn mbg_nbd_model_from_parameters(r: f64, alpha: f64, a: f64, b: f64) -> bgnbd_model {
+    bgnbd_model(
+        BgNbdModel::from_kind_parameters("crm.mbg_nbd_model", Kind::MbgNbd, [r, alpha, a, b])
+            .or_raise(),
+    )
 }
 
 /// A Gamma-Gamma model from known parameters (each positive and finite).
@@ -252,4 +263,95 @@ fn sbg_fit_diagnostics(
     ),
 > {
     TableIterator::once(fit_diagnostics_row(model.0.fit))
+}
+
+/// A row of `crm.params_se`: name, estimate, standard error and the 95 % interval.
+type ParamsSeRow = (String, f64, Option<f64>, Option<f64>, Option<f64>);
+
+/// The rows of `crm.params_se`: standard errors as the fit recorded them, NULL (with the
+/// interval) when it recorded none (a model built from parameters or stored before they were
+/// recorded, or a singular Hessian).
+fn params_se_rows(names: &[&str], estimates: &[f64], fit: Option<FitInfo>) -> Vec<ParamsSeRow> {
+    let errors = fit.and_then(|fit| fit.std_errors);
+    names
+        .iter()
+        .zip(estimates)
+        .enumerate()
+        .map(|(index, (name, estimate))| {
+            let error = errors.and_then(|errors| errors.values().get(index).copied());
+            let interval = error.map(|error| wald_interval(*estimate, error));
+            (
+                (*name).to_string(),
+                *estimate,
+                error,
+                interval.map(|(low, _)| low),
+                interval.map(|(_, high)| high),
+            )
+        })
+        .collect()
+}
+
+/// Standard errors and 95 % Wald intervals of a BG/NBD model's parameters.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "params_se")]
+fn bgnbd_params_se(
+    model: bgnbd_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(estimate, f64),
+        name!(std_error, Option<f64>),
+        name!(low, Option<f64>),
+        name!(high, Option<f64>),
+    ),
+> {
+    let m = model.0;
+    TableIterator::new(params_se_rows(
+        &["r", "alpha", "a", "b"],
+        &[m.r, m.alpha, m.a, m.b],
+        m.fit,
+    ))
+}
+
+/// Standard errors and 95 % Wald intervals of a Gamma-Gamma model's parameters.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "params_se")]
+fn gamma_gamma_params_se(
+    model: gamma_gamma_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(estimate, f64),
+        name!(std_error, Option<f64>),
+        name!(low, Option<f64>),
+        name!(high, Option<f64>),
+    ),
+> {
+    let m = model.0;
+    TableIterator::new(params_se_rows(&["p", "q", "v"], &[m.p, m.q, m.v], m.fit))
+}
+
+/// Standard errors and 95 % Wald intervals of an sBG model's parameters.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "params_se")]
+fn sbg_params_se(
+    model: sbg_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(estimate, f64),
+        name!(std_error, Option<f64>),
+        name!(low, Option<f64>),
+        name!(high, Option<f64>),
+    ),
+> {
+    let m = model.0;
+    TableIterator::new(params_se_rows(
+        &["alpha", "beta"],
+        &[m.alpha, m.beta],
+        m.fit,
+    ))
 }

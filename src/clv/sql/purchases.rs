@@ -1,8 +1,9 @@
-//! BG/NBD straight from purchases: `crm.bgnbd_fit(customer_id, occurred_at, observation_end,
-//! time_unit)`, one aggregate over a transactions table.
+//! BG/NBD and MBG/NBD straight from purchases: `crm.bgnbd_fit(customer_id, occurred_at,
+//! observation_end, time_unit)` and `crm.mbg_nbd_fit(...)`, one aggregate over a transactions
+//! table.
 use super::models::bgnbd_model;
-use super::{finite_timestamp, row_penalizer, BGNBD_FIT};
-use crate::clv::state::bgnbd;
+use super::{finite_timestamp, row_penalizer, BGNBD_FIT, MBG_NBD_FIT};
+use crate::clv::state::bgnbd::{self, Kind};
 use crate::clv::state::purchases::PurchaseDays;
 use crate::clv::state::simple::unit_index;
 use crate::common::datum::{raw_bigint_key, raw_text_key, raw_uuid_key, raw_varlena_bytes};
@@ -14,7 +15,8 @@ use crate::common::pg::OrRaise;
 use crate::common::raw::{raise_from_raw, raw_arg, raw_return_unchanged};
 use pgrx::prelude::*;
 
-/// Per-row step of the purchases form of `crm.bgnbd_fit`: one (customer, day) pair.
+/// Per-row step of the purchases forms of `crm.bgnbd_fit` and `crm.mbg_nbd_fit` (`function`,
+/// named in errors): one (customer, day) pair.
 ///
 /// # Safety
 /// `fcinfo` must be the call info of one of its transition functions, whose argument 1 is a
@@ -23,6 +25,7 @@ use pgrx::prelude::*;
 #[inline(always)]
 unsafe fn purchases_add(
     fcinfo: pg_sys::FunctionCallInfo,
+    function: &'static str,
     kind: KeyKind,
     key: unsafe fn(pg_sys::Datum) -> u128,
     penalizer: Option<usize>,
@@ -41,11 +44,11 @@ unsafe fn purchases_add(
         // SAFETY: `fcinfo` is the running call's.
         return unsafe { raw_return_unchanged(fcinfo) };
     };
-    let occurred_at = finite_timestamp(BGNBD_FIT, "occurred_at", occurred_at.value() as i64);
+    let occurred_at = finite_timestamp(function, "occurred_at", occurred_at.value() as i64);
     let observation_end =
-        finite_timestamp(BGNBD_FIT, "observation_end", observation_end.value() as i64);
+        finite_timestamp(function, "observation_end", observation_end.value() as i64);
     // SAFETY: argument 4 is a non-null text, a varlena.
-    let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(BGNBD_FIT, bytes)) };
+    let unit = unsafe { raw_varlena_bytes(time_unit, |bytes| unit_index(function, bytes)) };
     // SAFETY: argument 1 is a non-null customer id of the type `key` reads (this function's
     // contract).
     let customer = unsafe { key(customer) };
@@ -55,15 +58,8 @@ unsafe fn purchases_add(
     let mut state = unsafe { expanded_state_mut(fcinfo, PurchaseDays::default) };
     let days = state.get();
     let added = unit.and_then(|unit| {
-        days.add(
-            BGNBD_FIT,
-            kind,
-            customer,
-            occurred_at,
-            observation_end,
-            unit,
-        )?;
-        penalizer.map_or(Ok(()), |penalizer| days.set_penalizer(BGNBD_FIT, penalizer))
+        days.add(function, kind, customer, occurred_at, observation_end, unit)?;
+        penalizer.map_or(Ok(()), |penalizer| days.set_penalizer(function, penalizer))
     });
     if let Err(error) = added {
         raise_from_raw(move || error);
@@ -79,7 +75,7 @@ crate::raw_transition! {
         "crm_internal.bgnbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
     ] {
         // SAFETY: sql/clv.sql declares argument 1 a bigint, which `raw_bigint_key` reads.
-        unsafe { purchases_add(fcinfo, KeyKind::BigInt, raw_bigint_key, None) }
+        unsafe { purchases_add(fcinfo, BGNBD_FIT, KeyKind::BigInt, raw_bigint_key, None) }
     }
 }
 
@@ -92,7 +88,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/clv.sql declares argument 1 a bigint, which `raw_bigint_key` reads, and argument 5
         // the double precision penalizer.
-        unsafe { purchases_add(fcinfo, KeyKind::BigInt, raw_bigint_key, Some(5)) }
+        unsafe { purchases_add(fcinfo, BGNBD_FIT, KeyKind::BigInt, raw_bigint_key, Some(5)) }
     }
 }
 
@@ -103,7 +99,7 @@ crate::raw_transition! {
         "crm_internal.bgnbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
     ] {
         // SAFETY: sql/clv.sql declares argument 1 a text, which `raw_text_key` reads.
-        unsafe { purchases_add(fcinfo, KeyKind::Text, raw_text_key, None) }
+        unsafe { purchases_add(fcinfo, BGNBD_FIT, KeyKind::Text, raw_text_key, None) }
     }
 }
 
@@ -116,7 +112,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/clv.sql declares argument 1 a text, which `raw_text_key` reads, and argument 5
         // the double precision penalizer.
-        unsafe { purchases_add(fcinfo, KeyKind::Text, raw_text_key, Some(5)) }
+        unsafe { purchases_add(fcinfo, BGNBD_FIT, KeyKind::Text, raw_text_key, Some(5)) }
     }
 }
 
@@ -127,7 +123,7 @@ crate::raw_transition! {
         "crm_internal.bgnbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
     ] {
         // SAFETY: sql/clv.sql declares argument 1 a uuid, which `raw_uuid_key` reads.
-        unsafe { purchases_add(fcinfo, KeyKind::Uuid, raw_uuid_key, None) }
+        unsafe { purchases_add(fcinfo, BGNBD_FIT, KeyKind::Uuid, raw_uuid_key, None) }
     }
 }
 
@@ -140,7 +136,7 @@ crate::raw_transition! {
     ] {
         // SAFETY: sql/clv.sql declares argument 1 a uuid, which `raw_uuid_key` reads, and argument 5
         // the double precision penalizer.
-        unsafe { purchases_add(fcinfo, KeyKind::Uuid, raw_uuid_key, Some(5)) }
+        unsafe { purchases_add(fcinfo, BGNBD_FIT, KeyKind::Uuid, raw_uuid_key, Some(5)) }
     }
 }
 
@@ -174,6 +170,115 @@ crate::raw_transition! {
                     return None;
                 }
                 bgnbd::fit(BGNBD_FIT, &rows).or_raise().and_then(|model| bgnbd_model(model).into_datum())
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(bigint, timestamptz, timestamptz, text)`.
+    fn crm_mbg_nbd_fit_purchases_bigint_trans / pg_finfo_crm_mbg_nbd_fit_purchases_bigint_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `raw_bigint_key` reads.
+        unsafe { purchases_add(fcinfo, MBG_NBD_FIT, KeyKind::BigInt, raw_bigint_key, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(bigint, timestamptz, timestamptz, text, double
+    /// precision)`, the penalized form.
+    fn crm_mbg_nbd_fit_purchases_bigint_penalized_trans / pg_finfo_crm_mbg_nbd_fit_purchases_bigint_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `raw_bigint_key` reads, and argument 5
+        // the double precision penalizer.
+        unsafe { purchases_add(fcinfo, MBG_NBD_FIT, KeyKind::BigInt, raw_bigint_key, Some(5)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(text, timestamptz, timestamptz, text)`.
+    fn crm_mbg_nbd_fit_purchases_text_trans / pg_finfo_crm_mbg_nbd_fit_purchases_text_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a text, which `raw_text_key` reads.
+        unsafe { purchases_add(fcinfo, MBG_NBD_FIT, KeyKind::Text, raw_text_key, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(text, timestamptz, timestamptz, text, double
+    /// precision)`, the penalized form.
+    fn crm_mbg_nbd_fit_purchases_text_penalized_trans / pg_finfo_crm_mbg_nbd_fit_purchases_text_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a text, which `raw_text_key` reads, and argument 5
+        // the double precision penalizer.
+        unsafe { purchases_add(fcinfo, MBG_NBD_FIT, KeyKind::Text, raw_text_key, Some(5)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(uuid, timestamptz, timestamptz, text)`.
+    fn crm_mbg_nbd_fit_purchases_uuid_trans / pg_finfo_crm_mbg_nbd_fit_purchases_uuid_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `raw_uuid_key` reads.
+        unsafe { purchases_add(fcinfo, MBG_NBD_FIT, KeyKind::Uuid, raw_uuid_key, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.mbg_nbd_fit(uuid, timestamptz, timestamptz, text, double
+    /// precision)`, the penalized form.
+    fn crm_mbg_nbd_fit_purchases_uuid_penalized_trans / pg_finfo_crm_mbg_nbd_fit_purchases_uuid_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `raw_uuid_key` reads, and argument 5
+        // the double precision penalizer.
+        unsafe { purchases_add(fcinfo, MBG_NBD_FIT, KeyKind::Uuid, raw_uuid_key, Some(5)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of the purchases form of `crm.mbg_nbd_fit` (parallel query, Citus).
+    fn crm_mbg_nbd_purchases_combine / pg_finfo_crm_mbg_nbd_purchases_combine (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: both arguments are `crm.purchase_days` values.
+        unsafe {
+            expanded_combine(fcinfo, |days: &mut PurchaseDays, other| {
+                days.merge(MBG_NBD_FIT, other)
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of the purchases form of `crm.mbg_nbd_fit`: the customers' rows, then the
+    /// maximum-likelihood MBG/NBD model (NULL without purchases up to the observation end).
+    fn crm_mbg_nbd_purchases_final / pg_finfo_crm_mbg_nbd_purchases_final (fcinfo)
+    sql [
+        "crm_internal.mbg_nbd_purchases_final(crm.purchase_days) RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: argument 0 is NULL or a `crm.purchase_days`; the result a `crm.bgnbd_model`.
+        unsafe {
+            expanded_final(fcinfo, |days: &mut PurchaseDays| {
+                let rows = days.weighted_rows(MBG_NBD_FIT).or_raise();
+                if rows.customers() == 0 {
+                    return None;
+                }
+                bgnbd::fit_kind(MBG_NBD_FIT, Kind::MbgNbd, &rows)
+                    .or_raise()
+                    .and_then(|model| bgnbd_model(model).into_datum())
             })
         }
     }

@@ -1,13 +1,19 @@
 //! BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"): while alive a
-//! customer buys at Poisson rate λ ~ Gamma(r, α); after each purchase they drop out with
+//! customer buys at Poisson rate λ ~ Gamma(r, α); after each repeat purchase they drop out with
 //! probability p ~ Beta(a, b). Data per customer: x repeat purchases, recency t_x (time of the
 //! last one since the first purchase) and age T, in one time unit.
+//!
+//! MBG/NBD (Batislam, Denizel & Filiztekin 2007), the same model with one more dropout
+//! opportunity at time 0, right after the first purchase: a customer with no repeat purchase
+//! may have left too. Its formulas are BG/NBD's with b + x − 1 shifted to b + x ([`Kind`]); a
+//! `crm.bgnbd_model` is either, and every prediction follows its kind.
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp};
+use super::uncertainty::standard_errors;
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
-    positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
+    positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, KIND_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -15,8 +21,44 @@ use crate::common::interrupt::checked;
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.bgnbd_model";
-/// The fit with a penalizer, shown in the hint of a fit that does not converge.
-pub const PENALIZED_CALL: &str = "crm.bgnbd_fit(frequency, recency, t, 0.001)";
+
+/// The model of the BG/NBD family a `crm.bgnbd_model` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// BG/NBD: dropout after each repeat purchase.
+    #[default]
+    BgNbd,
+    /// MBG/NBD: dropout also right after the first purchase.
+    MbgNbd,
+}
+
+impl Kind {
+    /// The shift k of b in the formulas: b + x − 1 + k, b + x + k, a + b + x − 1 + k.
+    fn shift(self) -> f64 {
+        match self {
+            Kind::BgNbd => 0.0,
+            Kind::MbgNbd => 1.0,
+        }
+    }
+
+    /// Whether a customer with no repeat purchase may have dropped out (MBG/NBD).
+    fn drops_at_first_purchase(self) -> bool {
+        self == Kind::MbgNbd
+    }
+
+    /// The fit with a penalizer, shown in the hint of a fit that does not converge.
+    fn penalized_call(self) -> &'static str {
+        match self {
+            Kind::BgNbd => "crm.bgnbd_fit(frequency, recency, t, 0.001)",
+            Kind::MbgNbd => "crm.mbg_nbd_fit(frequency, recency, t, 0.001)",
+        }
+    }
+
+    fn is_bg_nbd(&self) -> bool {
+        *self == Kind::BgNbd
+    }
+}
 
 /// Checks one customer's `(frequency, recency, T)` and returns the merge key of the row
 /// (recency is irrelevant, and set to 0, when there are no repeat purchases).
@@ -63,13 +105,18 @@ pub fn checked_customer(
 
 /// The fitting problem: distinct frequencies, ages and recencies, and rows pointing at them.
 struct Problem {
+    /// The shift of b ([`Kind::shift`]).
+    shift: f64,
+    /// Whether some row has a repeat purchase.
+    has_repeat: bool,
     /// Distinct frequencies with the total weight of their rows.
     frequencies: Vec<(f64, f64)>,
     ages: Vec<f64>,
     recencies: Vec<f64>,
-    /// Rows with no repeat purchase: (age index, weight).
+    /// Rows with no repeat purchase (BG/NBD): (age index, weight).
     zero_rows: Vec<(u32, f64)>,
-    /// Rows with repeat purchases: (frequency index, age index, recency index, weight).
+    /// Rows with repeat purchases (and, for MBG/NBD, every row): (frequency index, age index,
+    /// recency index, weight).
     repeat_rows: Vec<(u32, u32, u32, f64)>,
     total_weight: f64,
 }
@@ -81,7 +128,8 @@ fn index_of(values: &[f64], value: f64) -> u32 {
 }
 
 impl Problem {
-    fn new(rows: &WeightedRows) -> Self {
+    fn new(rows: &WeightedRows, kind: Kind) -> Self {
+        let may_drop = |key: &[u64; 3]| key[0] > 0 || kind.drops_at_first_purchase();
         let sorted = rows.sorted();
         let mut frequencies: Vec<f64> = sorted.iter().map(|(key, _)| key[0] as f64).collect();
         let mut ages: Vec<f64> = sorted
@@ -90,7 +138,7 @@ impl Problem {
             .collect();
         let mut recencies: Vec<f64> = sorted
             .iter()
-            .filter(|(key, _)| key[0] > 0)
+            .filter(|(key, _)| may_drop(key))
             .map(|(key, _)| f64::from_bits(key[1]))
             .collect();
         for values in [&mut frequencies, &mut ages, &mut recencies] {
@@ -107,7 +155,7 @@ impl Problem {
             let frequency_index = index_of(&frequencies, key[0] as f64);
             frequency_weights[frequency_index as usize] += weight;
             let age_index = index_of(&ages, f64::from_bits(key[2]));
-            if key[0] == 0 {
+            if !may_drop(key) {
                 zero_rows.push((age_index, weight));
             } else {
                 let recency_index = index_of(&recencies, f64::from_bits(key[1]));
@@ -115,6 +163,8 @@ impl Problem {
             }
         }
         Problem {
+            shift: kind.shift(),
+            has_repeat: sorted.iter().any(|(key, _)| key[0] > 0),
             frequencies: frequencies.into_iter().zip(frequency_weights).collect(),
             ages,
             recencies,
@@ -138,21 +188,24 @@ impl Problem {
             inverse_b_x1: f64,
         }
         let mut per_frequency = Vec::with_capacity(self.frequencies.len());
+        // k: BG/NBD 0, MBG/NBD 1 (b + x − 1 + k, b + x + k, a + b + x + k).
+        let k = self.shift;
         for &(x, weight) in checked(&self.frequencies) {
-            let term = ln_gamma(r + x) - lg_r + r * ln_alpha + lg_ab + ln_gamma(b + x)
+            let term = ln_gamma(r + x) - lg_r + r * ln_alpha + lg_ab + ln_gamma(b + x + k)
                 - lg_b
-                - ln_gamma(a + b + x);
+                - ln_gamma(a + b + x + k);
             total += weight * term;
-            let psi_abx = digamma(a + b + x);
+            let psi_abx = digamma(a + b + x + k);
             gradient[0] += weight * (digamma(r + x) - psi_r + ln_alpha);
             gradient[1] += weight * r / alpha;
             gradient[2] += weight * (psi_ab - psi_abx);
-            gradient[3] += weight * (psi_ab + digamma(b + x) - psi_b - psi_abx);
-            let b_x1 = b + x - 1.0;
+            gradient[3] += weight * (psi_ab + digamma(b + x + k) - psi_b - psi_abx);
+            let b_x1 = b + x - 1.0 + k;
+            let may_drop = x > 0.0 || k > 0.0;
             per_frequency.push(PerFrequency {
                 r_x: r + x,
-                ln_b_x1: if x > 0.0 { b_x1.ln() } else { 0.0 },
-                inverse_b_x1: if x > 0.0 { 1.0 / b_x1 } else { 0.0 },
+                ln_b_x1: if may_drop { b_x1.ln() } else { 0.0 },
+                inverse_b_x1: if may_drop { 1.0 / b_x1 } else { 0.0 },
             });
         }
         let age_logs: Vec<(f64, f64)> = checked(&self.ages)
@@ -168,7 +221,8 @@ impl Problem {
             gradient[0] -= weight * ln_age;
             gradient[1] -= weight * r * inverse_age;
         }
-        // Repeat buyers: ln L = A₁ + A₂ + ln(e^A₃ + e^A₄), weights w₃ + w₄ = 1 of the two terms.
+        // Repeat buyers (MBG/NBD: everyone): ln L = A₁ + A₂ + ln(e^A₃ + e^A₄), weights w₃ + w₄ = 1
+        // of the two terms.
         for &(frequency_index, age_index, recency_index, weight) in checked(&self.repeat_rows) {
             let frequency = &per_frequency[frequency_index as usize];
             let (ln_age, inverse_age) = age_logs[age_index as usize];
@@ -216,9 +270,10 @@ impl Objective<4> for Problem {
     }
 }
 
-/// A BG/NBD model: parameters and, when fitted, the fit diagnostics.
+/// A BG/NBD or MBG/NBD model: parameters and, when fitted, the fit diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BgNbdModel {
+    pub kind: Kind,
     pub r: f64,
     pub alpha: f64,
     pub a: f64,
@@ -226,14 +281,23 @@ pub struct BgNbdModel {
     pub fit: Option<FitInfo>,
 }
 
-/// Maximum-likelihood fit over merged rows (penalized with the rows' penalizer, α measured
-/// against the oldest customer's age as lifetimes does); `None` when there are no rows.
+/// Maximum-likelihood BG/NBD fit over merged rows (penalized with the rows' penalizer, α
+/// measured against the oldest customer's age as lifetimes does); `None` when there are no rows.
 pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgNbdModel>> {
+    fit_kind(function, Kind::BgNbd, rows)
+}
+
+/// [`fit`] of a model of either kind.
+pub fn fit_kind(
+    function: &str,
+    kind: Kind,
+    rows: &WeightedRows,
+) -> MetricResult<Option<BgNbdModel>> {
     if rows.customers() == 0 {
         return Ok(None);
     }
-    let problem = Problem::new(rows);
-    if problem.repeat_rows.is_empty() {
+    let problem = Problem::new(rows, kind);
+    if !problem.has_repeat {
         return Err(invalid_with_hint(
             format!(
                 "{function}: no customer made a repeat purchase, so the model cannot be fitted"
@@ -270,7 +334,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgNbdMode
     };
     let names = ["r", "alpha", "a", "b"];
     let minimum = minimize(&penalized, start)
-        .map_err(|failure| fit_failure(function, &names, PENALIZED_CALL, failure))?;
+        .map_err(|failure| fit_failure(function, &names, kind.penalized_call(), failure))?;
     let log_likelihood = problem
         .value_and_gradient(&minimum.point)
         .map_or(f64::NAN, |(value, _)| -value * problem.total_weight);
@@ -285,6 +349,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgNbdMode
         ],
     )?;
     Ok(Some(BgNbdModel {
+        kind,
         r,
         alpha,
         a,
@@ -297,6 +362,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgNbdMode
             gradient_norm: minimum.gradient_norm,
             converged: true,
             penalizer: rows.penalizer(),
+            std_errors: standard_errors(&penalized, &minimum.point, problem.total_weight),
         }),
     }))
 }
@@ -304,19 +370,22 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgNbdMode
 /// Log-likelihood of one customer under given parameters (tests and documentation).
 pub fn customer_log_likelihood(model: &BgNbdModel, frequency: u32, recency: f64, age: f64) -> f64 {
     let (r, alpha, a, b, x) = (model.r, model.alpha, model.a, model.b, f64::from(frequency));
-    let common = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x)
-        - ln_gamma(b)
-        - ln_gamma(a + b + x);
+    let k = model.kind.shift();
+    let common =
+        ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x + k)
+            - ln_gamma(b)
+            - ln_gamma(a + b + x + k);
     let alive = -(r + x) * (alpha + age).ln();
-    if frequency == 0 {
+    if frequency == 0 && !model.kind.drops_at_first_purchase() {
         return common + alive;
     }
-    let dropped = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + recency).ln();
+    let recency = if frequency == 0 { 0.0 } else { recency };
+    let dropped = a.ln() - (b + x - 1.0 + k).ln() - (r + x) * (alpha + recency).ln();
     common + log_add_exp(alive, dropped)
 }
 
 impl BgNbdModel {
-    /// A model from known parameters (each positive and finite, else 22023).
+    /// A BG/NBD model from known parameters (each positive and finite, else 22023).
     pub fn from_parameters(
         function: &str,
         r: f64,
@@ -324,7 +393,18 @@ impl BgNbdModel {
         a: f64,
         b: f64,
     ) -> MetricResult<Self> {
+        Self::from_kind_parameters(function, Kind::BgNbd, [r, alpha, a, b])
+    }
+
+    /// A model of `kind` from known parameters (r, α, a, b; each positive and finite, else
+    /// 22023).
+    pub fn from_kind_parameters(
+        function: &str,
+        kind: Kind,
+        [r, alpha, a, b]: [f64; 4],
+    ) -> MetricResult<Self> {
         Ok(BgNbdModel {
+            kind,
             r: positive_parameter(function, "r", r)?,
             alpha: positive_parameter(function, "alpha", alpha)?,
             a: positive_parameter(function, "a", a)?,
@@ -333,11 +413,13 @@ impl BgNbdModel {
         })
     }
 
-    /// ln of the odds that a customer with repeat purchases has dropped out, against alive.
+    /// ln of the odds that a customer has dropped out, against alive; `None` when they cannot
+    /// have (BG/NBD without repeat purchases).
     fn log_dropout_odds(&self, frequency: u32, recency: f64, age: f64) -> Option<f64> {
         let x = f64::from(frequency);
-        (frequency > 0).then(|| {
-            self.a.ln() - (self.b + x - 1.0).ln()
+        let recency = if frequency == 0 { 0.0 } else { recency };
+        (frequency > 0 || self.kind.drops_at_first_purchase()).then(|| {
+            self.a.ln() - (self.b + x - 1.0 + self.kind.shift()).ln()
                 + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + recency).ln())
         })
     }
@@ -367,7 +449,7 @@ impl BgNbdModel {
     }
 
     /// E[Y(t) | x, t_x, T]: expected purchases in the next `horizon` of a customer with history
-    /// (x, t_x, T) (Fader, Hardie & Lee 2005, eq. 10).
+    /// (x, t_x, T) (Fader, Hardie & Lee 2005, eq. 10; Batislam et al. 2007 for MBG/NBD).
     pub fn conditional_expected_purchases(
         &self,
         function: &str,
@@ -387,7 +469,7 @@ impl BgNbdModel {
             return Ok(0.0);
         }
         let x = f64::from(frequency);
-        let c = self.a + self.b + x - 1.0;
+        let c = self.a + self.b + x - 1.0 + self.kind.shift();
         // At a = 1 (and at c = 0) the closed form is 0/0; the function of a is smooth there,
         // so take the mean of two points just either side.
         const STEP: f64 = 1e-5;
@@ -407,14 +489,16 @@ impl BgNbdModel {
         }
     }
 
-    /// E[Y(t) | alive, x, T] = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))].
+    /// E[Y(t) | alive, x, T] = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))],
+    /// with b shifted to b + 1 for MBG/NBD.
     fn alive_part(&self, a: f64, x: f64, age: f64, horizon: f64) -> Option<f64> {
         let k = self.r + x;
-        let c = a + self.b + x - 1.0;
+        let b = self.b + self.kind.shift();
+        let c = a + b + x - 1.0;
         let base = self.alpha + age;
         let z = horizon / (base + horizon);
         let ln_one_minus_z = -(horizon / base).ln_1p();
-        let (sign, ln_f) = hyp2f1_log(k, self.b + x, c, z)?;
+        let (sign, ln_f) = hyp2f1_log(k, b + x, c, z)?;
         let scaled = k * ln_one_minus_z + ln_f;
         let bracket = if sign > 0.0 {
             -scaled.exp_m1()
@@ -428,10 +512,17 @@ impl BgNbdModel {
         self.fit.map_or(0, |fit| fit.customers)
     }
 
-    /// Version byte, the four parameters, then the optional fit diagnostics.
+    /// Version byte, the four parameters, then the optional fit diagnostics; an MBG/NBD model
+    /// in [`KIND_MODEL_VERSION`], with its kind byte (1) after the version.
     pub fn encode(&self) -> Vec<u8> {
-        let version = FitInfo::version_of(self.fit);
+        let version = match self.kind {
+            Kind::BgNbd => FitInfo::version_of(self.fit),
+            Kind::MbgNbd => KIND_MODEL_VERSION,
+        };
         let mut writer = Writer::with_version(version);
+        if version == KIND_MODEL_VERSION {
+            writer.u8(1);
+        }
         writer.f64(self.r).f64(self.alpha).f64(self.a).f64(self.b);
         FitInfo::encode(self.fit, &mut writer, version);
         writer.finish()
@@ -439,14 +530,28 @@ impl BgNbdModel {
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
         let (mut reader, version) =
-            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=MODEL_VERSION, MODEL_TYPE)?;
+            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=KIND_MODEL_VERSION, MODEL_TYPE)?;
+        let kind = if version == KIND_MODEL_VERSION {
+            // BG/NBD models are never written in this version: one binary form per value.
+            match reader.u8()? {
+                1 => Kind::MbgNbd,
+                other => {
+                    return Err(MetricError::InvalidBinary(format!(
+                        "{MODEL_TYPE}: unknown model kind {other}"
+                    )))
+                }
+            }
+        } else {
+            Kind::BgNbd
+        };
         let r = binary_parameter(MODEL_TYPE, &mut reader)?;
         let alpha = binary_parameter(MODEL_TYPE, &mut reader)?;
         let a = binary_parameter(MODEL_TYPE, &mut reader)?;
         let b = binary_parameter(MODEL_TYPE, &mut reader)?;
-        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version, 4)?;
         reader.finish()?;
         Ok(BgNbdModel {
+            kind,
             r,
             alpha,
             a,
@@ -455,9 +560,11 @@ impl BgNbdModel {
         })
     }
 
-    /// `{"r":0.2426,"alpha":4.4135,"a":0.7929,"b":2.4259,"fit":{...} or null}`.
+    /// `{"r":0.2426,"alpha":4.4135,"a":0.7929,"b":2.4259,"fit":{...} or null}`; an MBG/NBD
+    /// model starts with `"model":"mbg_nbd",`.
     pub fn to_text(&self) -> String {
         let text = ModelText {
+            model: self.kind,
             r: self.r,
             alpha: self.alpha,
             a: self.a,
@@ -472,13 +579,14 @@ impl BgNbdModel {
             MetricError::InvalidText(format!("{MODEL_TYPE}: malformed text: {error}"))
         })?;
         Ok(BgNbdModel {
+            kind: parsed.model,
             r: text_parameter(MODEL_TYPE, "r", parsed.r)?,
             alpha: text_parameter(MODEL_TYPE, "alpha", parsed.alpha)?,
             a: text_parameter(MODEL_TYPE, "a", parsed.a)?,
             b: text_parameter(MODEL_TYPE, "b", parsed.b)?,
             fit: parsed
                 .fit
-                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit))
+                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit, 4))
                 .transpose()?,
         })
     }
@@ -487,6 +595,8 @@ impl BgNbdModel {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ModelText {
+    #[serde(default, skip_serializing_if = "Kind::is_bg_nbd")]
+    model: Kind,
     r: f64,
     alpha: f64,
     a: f64,

@@ -95,7 +95,7 @@ fn expected_purchases_match_the_paper() {
 
 #[test]
 fn analytic_gradient_matches_finite_differences() {
-    let problem = Problem::new(&cdnow_rows());
+    let problem = Problem::new(&cdnow_rows(), Kind::BgNbd);
     let point = [0.3f64.ln(), 5.0f64.ln(), 0.7f64.ln(), 2.0f64.ln()];
     let (_, gradient) = problem.value_and_gradient(&point).unwrap();
     for index in 0..4 {
@@ -215,16 +215,22 @@ fn text_and_binary_forms_round_trip() {
 /// value read from COPY BINARY could not be dumped and restored as text.
 #[test]
 fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
-    // A penalized model: binary form version 2, with the converged byte and the penalizer.
+    // A penalized model: binary form version 3, with the converged byte, the penalizer and
+    // the standard errors.
     let model = fit(F, &penalized(&cdnow_rows(), 0.01)).unwrap().unwrap();
     let bytes = model.encode();
-    assert_eq!(bytes[0], crate::clv::state::MODEL_VERSION);
+    assert_eq!(bytes[0], crate::clv::state::STD_ERRORS_MODEL_VERSION);
     // Version, four parameters, the fit flag, then the log-likelihood; the gradient norm, the
-    // converged byte and the penalizer last.
+    // converged byte, the penalizer, then the count and the four standard errors last.
     let log_likelihood = 1 + 4 * 8 + 1;
-    let gradient_norm = bytes.len() - 17;
-    let penalizer = bytes.len() - 8;
+    let std_errors = bytes.len() - 4 * 8;
+    let gradient_norm = std_errors - 1 - 17;
+    let penalizer = std_errors - 1 - 8;
     for (at, value) in [
+        (std_errors, 0.0),
+        (std_errors + 8, -1.0),
+        (std_errors + 24, f64::NAN),
+        (std_errors + 16, f64::INFINITY),
         (log_likelihood, f64::NAN),
         (log_likelihood, f64::NEG_INFINITY),
         (gradient_norm, -1.0),
@@ -246,6 +252,12 @@ fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
     let mut converged = bytes.clone();
     converged[gradient_norm + 8] = 2;
     assert!(BgNbdModel::decode(&converged).is_err());
+    // A count of standard errors other than the four parameters.
+    for count in [0, 3, 5, 255] {
+        let mut forged = bytes.clone();
+        forged[std_errors - 1] = count;
+        assert!(BgNbdModel::decode(&forged).is_err(), "{count}");
+    }
     let mut writer = Writer::with_version(crate::clv::state::FIRST_MODEL_VERSION);
     writer.f64(1.0).f64(1.0).f64(1.0).f64(1.0);
     writer
@@ -446,7 +458,7 @@ fn penalized_cdnow_fit_matches_lifetimes() {
 
 #[test]
 fn penalized_gradient_matches_finite_differences() {
-    let problem = Problem::new(&cdnow_rows());
+    let problem = Problem::new(&cdnow_rows(), Kind::BgNbd);
     let objective = Penalized {
         objective: &problem,
         penalizer: 0.05,
@@ -561,17 +573,268 @@ fn models_of_the_first_forms_still_read() {
     // A penalized fit keeps its penalizer in both forms.
     let model = fit(F, &penalized(&cdnow_rows(), 0.01)).unwrap().unwrap();
     assert!(
-        model.to_text().ends_with(r#","penalizer":0.01}}"#),
+        model
+            .to_text()
+            .contains(r#","penalizer":0.01,"std_errors":["#),
         "{}",
         model.to_text()
     );
     assert_eq!(BgNbdModel::from_text(&model.to_text()).unwrap(), model);
     assert_eq!(BgNbdModel::decode(&model.encode()).unwrap(), model);
-    assert_eq!(model.encode()[0], crate::clv::state::MODEL_VERSION);
+    assert_eq!(
+        model.encode()[0],
+        crate::clv::state::STD_ERRORS_MODEL_VERSION
+    );
+    // A version 2 form (penalized, before standard errors were recorded) reads without them.
+    let without = BgNbdModel {
+        fit: model.fit.map(|fit| FitInfo {
+            std_errors: None,
+            ..fit
+        }),
+        ..model
+    };
+    assert_eq!(without.encode()[0], crate::clv::state::MODEL_VERSION);
+    assert_eq!(BgNbdModel::decode(&without.encode()).unwrap(), without);
+    assert!(!without.to_text().contains("std_errors"));
+    assert_eq!(BgNbdModel::from_text(&without.to_text()).unwrap(), without);
     // A negative penalizer is not a fit diagnostic.
     let negative = text.replace("1e-10}", r#"1e-10,"penalizer":-1}"#);
     assert!(matches!(
         BgNbdModel::from_text(&negative),
         Err(MetricError::InvalidText(_))
     ));
+}
+
+/// lifetimes 0.11.3 `BetaGeoFitter(penalizer_coef).fit(...).summary` on the same customers:
+/// (coef, se(coef)) of r, alpha, a, b.
+const LIFETIMES_SUMMARIES: [(f64, [(f64, f64); 4]); 2] = [
+    (
+        0.0,
+        [
+            (0.242_594_543_4, 0.012_557_379_18),
+            (4.413_602_716, 0.378_224_101_3),
+            (0.792_921_833_3, 0.185_733_749_7),
+            (2.425_905_729, 0.705_413_849_7),
+        ],
+    ),
+    (
+        0.01,
+        [
+            (0.242_942_002_7, 0.012_564_644_22),
+            (4.432_506_424, 0.380_575_790_5),
+            (0.285_642_801_3, 0.035_480_996_56),
+            (0.658_459_386_1, 0.080_481_773_49),
+        ],
+    ),
+];
+
+#[test]
+fn standard_errors_match_lifetimes_summary() {
+    for (penalizer, summary) in LIFETIMES_SUMMARIES {
+        let model = fit(F, &penalized(&cdnow_rows(), penalizer))
+            .unwrap()
+            .unwrap();
+        let errors = model.fit.unwrap().std_errors.unwrap();
+        let estimates = [model.r, model.alpha, model.a, model.b];
+        for ((estimate, error), (coef, se)) in estimates.iter().zip(errors.values()).zip(summary) {
+            assert!((estimate / coef - 1.0).abs() < 1e-3, "{estimate} {coef}");
+            assert!(
+                (error / se - 1.0).abs() < 0.01,
+                "{penalizer}: {error} vs {se}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MBG/NBD.
+// ---------------------------------------------------------------------------------------------
+
+fn mbg_model(r: f64, alpha: f64, a: f64, b: f64) -> BgNbdModel {
+    BgNbdModel::from_kind_parameters(F, Kind::MbgNbd, [r, alpha, a, b]).unwrap()
+}
+
+#[test]
+fn mbg_analytic_gradient_matches_finite_differences() {
+    let problem = Problem::new(&cdnow_rows(), Kind::MbgNbd);
+    let point = [0.5f64.ln(), 6.0f64.ln(), 0.9f64.ln(), 1.6f64.ln()];
+    let (value, gradient) = problem.value_and_gradient(&point).unwrap();
+    for index in 0..4 {
+        let (mut up, mut down) = (point, point);
+        up[index] += 1e-6;
+        down[index] -= 1e-6;
+        let numeric = (problem.value_and_gradient(&up).unwrap().0
+            - problem.value_and_gradient(&down).unwrap().0)
+            / 2e-6;
+        assert!(
+            (numeric - gradient[index]).abs() < 1e-7,
+            "{index}: {numeric} {}",
+            gradient[index]
+        );
+    }
+    // The merged problem is the sum of the customers' likelihoods.
+    let model = mbg_model(0.5, 6.0, 0.9, 1.6);
+    let direct: f64 = cdnow_sample()
+        .iter()
+        .map(|c| customer_log_likelihood(&model, c.frequency, c.recency, c.age))
+        .sum();
+    assert!(
+        (-value * 2357.0 - direct).abs() < 1e-6 * direct.abs(),
+        "{value} {direct}"
+    );
+}
+
+#[test]
+fn mbg_cdnow_fit_matches_the_paper_and_lifetimes() {
+    // Batislam et al. (2007) on the CDNOW sample: r 0.525, α 6.183, a 0.891, b 1.614; lifetimes
+    // 0.11.3 ModifiedBetaGeoFitter(penalizer_coef).fit(...).summary on the same customers.
+    for (penalizer, summary) in [
+        (
+            0.0,
+            [
+                (0.524_842_903_1, 0.083_268_088_68),
+                (6.183_081_764, 0.695_619_909),
+                (0.891_359_517_3, 0.154_789_938),
+                (1.614_002_931, 0.537_494_794),
+            ],
+        ),
+        (
+            0.01,
+            [
+                (0.615_250_621_9, 0.055_606_989_9),
+                (6.738_559_37, 0.583_742_480_9),
+                (0.499_080_008_5, 0.045_041_557_2),
+                (0.672_275_215_4, 0.070_752_368_33),
+            ],
+        ),
+    ] {
+        let model = fit_kind(F, Kind::MbgNbd, &penalized(&cdnow_rows(), penalizer))
+            .unwrap()
+            .unwrap();
+        assert_eq!(model.kind, Kind::MbgNbd);
+        let errors = model.fit.unwrap().std_errors.unwrap();
+        let estimates = [model.r, model.alpha, model.a, model.b];
+        for ((estimate, error), (coef, se)) in estimates.iter().zip(errors.values()).zip(summary) {
+            assert!(
+                (estimate / coef - 1.0).abs() < 1e-3,
+                "{penalizer}: {estimate} {coef}"
+            );
+            assert!(
+                (error / se - 1.0).abs() < 0.01,
+                "{penalizer}: {error} vs {se}"
+            );
+        }
+        assert_eq!(BgNbdModel::from_text(&model.to_text()).unwrap(), model);
+        assert_eq!(BgNbdModel::decode(&model.encode()).unwrap(), model);
+        assert_eq!(model.encode()[0], crate::clv::state::KIND_MODEL_VERSION);
+        assert!(model.to_text().starts_with(r#"{"model":"mbg_nbd","r":"#));
+    }
+    // The plain fit's log-likelihood: lifetimes' mean negative log-likelihood 0.2502254030 is
+    // in its time scale (T / max T), where a customer's likelihood is (max T)^x times ours.
+    let model = fit_kind(F, Kind::MbgNbd, &cdnow_rows()).unwrap().unwrap();
+    let oldest = cdnow_sample().iter().map(|c| c.age).fold(0.0, f64::max);
+    let repeats: f64 = cdnow_sample().iter().map(|c| f64::from(c.frequency)).sum();
+    let lifetimes = -0.250_225_403_009_505_7 * 2357.0 - repeats * oldest.ln();
+    let found = model.fit.unwrap().log_likelihood;
+    assert!((found - lifetimes).abs() < 0.05, "{found} {lifetimes}");
+}
+
+#[test]
+fn mbg_predictions_match_lifetimes() {
+    // lifetimes 0.11.3 ModifiedBetaGeoFitter with params r 0.525, α 6.183, a 0.891, b 1.614.
+    let model = mbg_model(0.525, 6.183, 0.891, 1.614);
+    for (weeks, lifetimes) in [
+        (1.0, 0.053_084_795_263_698_685),
+        (3.0, 0.150_863_288_606_647_94),
+        (32.0, 1.037_182_832_428_618_5),
+        (78.0, 1.804_757_577_553_131_3),
+    ] {
+        let found = model.expected_purchases(F, weeks).unwrap();
+        assert!((found / lifetimes - 1.0).abs() < 1e-9, "{weeks}: {found}");
+    }
+    for ((x, recency, age), expected, alive) in [
+        (
+            (2, 30.43, 38.86),
+            1.262_960_623_267_343_2,
+            0.706_202_265_118_487_3,
+        ),
+        (
+            (0, 0.0, 38.86),
+            0.154_012_746_675_145_53,
+            0.389_735_080_918_762_9,
+        ),
+        (
+            (5, 10.0, 38.86),
+            0.095_619_447_589_239_83,
+            0.025_305_520_749_527_75,
+        ),
+    ] {
+        let found = model
+            .conditional_expected_purchases(F, 39.0, x, recency, age)
+            .unwrap();
+        assert!((found / expected - 1.0).abs() < 1e-9, "{x}: {found}");
+        let found = model.probability_alive(F, x, recency, age).unwrap();
+        assert!((found / alive - 1.0).abs() < 1e-12, "{x}: {found}");
+    }
+    // Unlike BG/NBD, a one-off buyer may have left, and the more so the older.
+    assert!(model.probability_alive(F, 0, 0.0, 0.0).unwrap() < 1.0);
+    assert!(
+        model.probability_alive(F, 0, 0.0, 50.0).unwrap()
+            < model.probability_alive(F, 0, 0.0, 5.0).unwrap()
+    );
+    // a = 1 (the closed form's 0/0) is handled as for BG/NBD.
+    let at_one = mbg_model(0.5, 3.0, 1.0, 2.0);
+    let (near, below) = (
+        mbg_model(0.5, 3.0, 1.001, 2.0),
+        mbg_model(0.5, 3.0, 0.999, 2.0),
+    );
+    let value = at_one
+        .conditional_expected_purchases(F, 30.0, 3, 20.0, 30.0)
+        .unwrap();
+    let neighbours = 0.5
+        * (near
+            .conditional_expected_purchases(F, 30.0, 3, 20.0, 30.0)
+            .unwrap()
+            + below
+                .conditional_expected_purchases(F, 30.0, 3, 20.0, 30.0)
+                .unwrap());
+    assert!((value - neighbours).abs() < 1e-5, "{value} {neighbours}");
+}
+
+#[test]
+fn mbg_forms_round_trip_and_refuse_bad_kinds() {
+    let built = mbg_model(0.525, 6.183, 0.891, 1.614);
+    assert_eq!(
+        built.to_text(),
+        r#"{"model":"mbg_nbd","r":0.525,"alpha":6.183,"a":0.891,"b":1.614,"fit":null}"#
+    );
+    assert_eq!(BgNbdModel::from_text(&built.to_text()).unwrap(), built);
+    assert_eq!(BgNbdModel::decode(&built.encode()).unwrap(), built);
+    // "bg_nbd" spelled out reads as the BG/NBD model, which prints without it.
+    let spelled = BgNbdModel::from_text(
+        r#"{"model":"bg_nbd","r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}"#,
+    )
+    .unwrap();
+    assert_eq!(spelled, paper_model());
+    assert!(
+        BgNbdModel::from_text(r#"{"model":"pareto","r":1,"alpha":1,"a":1,"b":1,"fit":null}"#)
+            .is_err()
+    );
+    // A kind byte other than MBG/NBD's, and a fitted model without standard errors (count 0).
+    let mut bytes = built.encode();
+    bytes[1] = 0;
+    assert!(matches!(
+        BgNbdModel::decode(&bytes),
+        Err(MetricError::InvalidBinary(_))
+    ));
+    let fitted = fit_kind(F, Kind::MbgNbd, &cdnow_rows()).unwrap().unwrap();
+    let without = BgNbdModel {
+        fit: fitted.fit.map(|fit| FitInfo {
+            std_errors: None,
+            ..fit
+        }),
+        ..fitted
+    };
+    assert_eq!(BgNbdModel::decode(&without.encode()).unwrap(), without);
+    assert_eq!(BgNbdModel::from_text(&without.to_text()).unwrap(), without);
 }

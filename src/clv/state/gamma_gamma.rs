@@ -6,10 +6,11 @@ use super::bgnbd::BgNbdModel;
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, ln_gamma};
+use super::uncertainty::standard_errors;
 use super::{
     binary_parameter, check_estimate, check_identifiable, days_per_unit, fit_failure,
     interval_months, invalid, invalid_with_hint, positive_parameter, text_parameter, FitInfo,
-    FitText, DAYS_PER_MONTH, FIRST_MODEL_VERSION, MODEL_VERSION,
+    FitText, DAYS_PER_MONTH, FIRST_MODEL_VERSION, STD_ERRORS_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -168,6 +169,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<GammaGamm
             gradient_norm: minimum.gradient_norm,
             converged: true,
             penalizer: rows.penalizer(),
+            std_errors: standard_errors(&penalized, &minimum.point, problem.total_weight),
         }),
     }))
 }
@@ -229,12 +231,15 @@ impl GammaGammaModel {
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let (mut reader, version) =
-            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=MODEL_VERSION, MODEL_TYPE)?;
+        let (mut reader, version) = Reader::open_versions(
+            bytes,
+            FIRST_MODEL_VERSION..=STD_ERRORS_MODEL_VERSION,
+            MODEL_TYPE,
+        )?;
         let p = binary_parameter(MODEL_TYPE, &mut reader)?;
         let q = binary_parameter(MODEL_TYPE, &mut reader)?;
         let v = binary_parameter(MODEL_TYPE, &mut reader)?;
-        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version, 3)?;
         reader.finish()?;
         Ok(GammaGammaModel { p, q, v, fit })
     }
@@ -260,7 +265,7 @@ impl GammaGammaModel {
             v: text_parameter(MODEL_TYPE, "v", parsed.v)?,
             fit: parsed
                 .fit
-                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit))
+                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit, 3))
                 .transpose()?,
         })
     }
@@ -438,6 +443,28 @@ mod tests {
         assert!((model.v - 15.443_521).abs() < 3e-3);
         assert_eq!(GammaGammaModel::from_text(&model.to_text()).unwrap(), model);
         assert_eq!(GammaGammaModel::decode(&model.encode()).unwrap(), model);
+    }
+
+    #[test]
+    fn standard_errors_match_lifetimes_summary() {
+        // lifetimes 0.11.3 GammaGammaFitter(penalizer_coef).fit(...).summary, se(coef) of p, q, v.
+        for (penalizer, summary) in [
+            (0.0, [1.190_055_346, 0.290_133_067_6, 4.159_422_802]),
+            (0.01, [0.152_915_728_1, 0.039_491_900_5, 0.152_663_725_7]),
+        ] {
+            let mut rows = cdnow_rows();
+            rows.set_penalizer(F, penalizer).unwrap();
+            let model = fit(F, &rows).unwrap().unwrap();
+            let errors = model.fit.unwrap().std_errors.unwrap();
+            for (error, se) in errors.values().iter().zip(summary) {
+                assert!(
+                    (error / se - 1.0).abs() < 0.01,
+                    "{penalizer}: {error} vs {se}"
+                );
+            }
+            assert_eq!(GammaGammaModel::decode(&model.encode()).unwrap(), model);
+            assert_eq!(GammaGammaModel::from_text(&model.to_text()).unwrap(), model);
+        }
     }
 
     #[test]

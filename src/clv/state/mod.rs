@@ -8,6 +8,7 @@
 //! - [`gamma_gamma`]: Gamma-Gamma spend model (Fader, Hardie & Lee 2005b) and discounted CLV.
 //! - [`sbg`]: shifted-beta-geometric contractual retention (Fader & Hardie 2007, 2010).
 //! - [`simple`]: the seed CLV formulas and the RFM summary, money in `rust_decimal`.
+//! - [`uncertainty`]: standard errors from the Hessian of the log-likelihood at the estimate.
 use crate::common::error::{MetricError, MetricResult};
 
 pub mod bgnbd;
@@ -20,6 +21,7 @@ pub mod simple;
 #[cfg(test)]
 pub mod simulate;
 pub mod special;
+pub mod uncertainty;
 
 /// A 22023 error with a hint for the user.
 pub fn invalid_with_hint(message: String, hint: &str) -> MetricError {
@@ -135,6 +137,42 @@ pub struct FitInfo {
     /// The penalizer of the fit (0: plain maximum likelihood, also for models stored before it
     /// was recorded).
     pub penalizer: f64,
+    /// Standard errors of the parameters, in the model's parameter order ([`uncertainty`]);
+    /// `None` when the Hessian at the estimate is singular, and for models stored before they
+    /// were recorded.
+    pub std_errors: Option<StdErrors>,
+}
+
+/// Most parameters a CLV model has.
+pub const MAX_PARAMETERS: usize = 4;
+
+/// Standard errors of a model's parameters (one per parameter, each positive and finite).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StdErrors {
+    count: u8,
+    values: [f64; MAX_PARAMETERS],
+}
+
+impl StdErrors {
+    /// `None` unless there are 1 to [`MAX_PARAMETERS`] values, each positive and finite.
+    pub fn new(values: &[f64]) -> Option<Self> {
+        if values.is_empty()
+            || values.len() > MAX_PARAMETERS
+            || !values.iter().all(|value| value.is_finite() && *value > 0.0)
+        {
+            return None;
+        }
+        let mut held = [0.0; MAX_PARAMETERS];
+        held[..values.len()].copy_from_slice(values);
+        Some(StdErrors {
+            count: values.len() as u8,
+            values: held,
+        })
+    }
+
+    pub fn values(&self) -> &[f64] {
+        &self.values[..usize::from(self.count)]
+    }
 }
 
 /// Validates a fit's `penalizer` argument: finite and non-negative, else 22023.
@@ -289,10 +327,10 @@ pub fn text_parameter(what: &str, name: &str, value: f64) -> Result<f64, MetricE
     }
 }
 
-/// Text form of [`FitInfo`] inside a model's JSON. `converged` and `penalizer` were added in
-/// 0.3.0 and are written only when they differ from what every earlier model was (converged,
-/// penalizer 0): an unpenalized model prints as it did, and a text without them reads as
-/// converged, penalizer 0.
+/// Text form of [`FitInfo`] inside a model's JSON. `converged`, `penalizer` and `std_errors`
+/// were added in 0.3.0 and are written only when they differ from what every earlier model was
+/// (converged, penalizer 0, no standard errors): a model stored before prints as it did, and a
+/// text without them reads as converged, penalizer 0, no standard errors.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FitText {
@@ -305,6 +343,8 @@ pub struct FitText {
     pub converged: bool,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub penalizer: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std_errors: Option<Vec<f64>>,
 }
 
 fn converged_by_default() -> bool {
@@ -326,12 +366,21 @@ pub const FIRST_MODEL_VERSION: u8 = 1;
 /// The binary form of the models since 0.3.0: the diagnostics end with `converged` (a byte)
 /// and `penalizer`.
 pub const MODEL_VERSION: u8 = 2;
+/// The binary form of models with standard errors: [`MODEL_VERSION`]'s, then the number of
+/// standard errors (a byte) and each of them.
+pub const STD_ERRORS_MODEL_VERSION: u8 = 3;
+/// The binary form of a `crm.bgnbd_model` of another kind than BG/NBD (MBG/NBD): a kind byte
+/// after the version, then [`STD_ERRORS_MODEL_VERSION`]'s, its count of standard errors 0 when
+/// there are none.
+pub const KIND_MODEL_VERSION: u8 = 4;
 
 impl FitInfo {
     /// The binary form version a model with these diagnostics is written in: the first one
-    /// unless it records something the first cannot (a penalizer, or a fit that did not converge).
+    /// unless it records something the first cannot (a penalizer, or a fit that did not
+    /// converge: [`MODEL_VERSION`]; standard errors: [`STD_ERRORS_MODEL_VERSION`]).
     pub fn version_of(fit: Option<FitInfo>) -> u8 {
         match fit {
+            Some(fit) if fit.std_errors.is_some() => STD_ERRORS_MODEL_VERSION,
             Some(fit) if !fit.converged || fit.penalizer != 0.0 => MODEL_VERSION,
             _ => FIRST_MODEL_VERSION,
         }
@@ -346,10 +395,21 @@ impl FitInfo {
             gradient_norm: self.gradient_norm,
             converged: self.converged,
             penalizer: self.penalizer,
+            std_errors: self.std_errors.map(|errors| errors.values().to_vec()),
         }
     }
 
-    pub fn from_text(what: &str, text: FitText) -> Result<Self, MetricError> {
+    /// Reads the text form of the diagnostics of a model with `parameters` parameters.
+    pub fn from_text(what: &str, text: FitText, parameters: usize) -> Result<Self, MetricError> {
+        let std_errors = match text.std_errors {
+            None => None,
+            Some(values) => Some(checked_std_errors(
+                what,
+                &values,
+                parameters,
+                MetricError::InvalidText,
+            )?),
+        };
         FitInfo {
             log_likelihood: text.log_likelihood,
             customers: text.customers,
@@ -358,6 +418,7 @@ impl FitInfo {
             gradient_norm: text.gradient_norm,
             converged: text.converged,
             penalizer: text.penalizer,
+            std_errors,
         }
         .checked(what, MetricError::InvalidText)
     }
@@ -409,16 +470,24 @@ impl FitInfo {
                 if version != FIRST_MODEL_VERSION {
                     writer.u8(u8::from(fit.converged)).f64(fit.penalizer);
                 }
+                if version >= STD_ERRORS_MODEL_VERSION {
+                    let values = fit.std_errors.as_ref().map_or(&[][..], StdErrors::values);
+                    writer.u8(values.len() as u8);
+                    for value in values {
+                        writer.f64(*value);
+                    }
+                }
             }
         }
     }
 
-    /// Reads what [`FitInfo::encode`] wrote, or the diagnostics of a [`FIRST_MODEL_VERSION`]
-    /// form (converged, penalizer 0).
+    /// Reads what [`FitInfo::encode`] wrote for a model with `parameters` parameters, or the
+    /// diagnostics of a [`FIRST_MODEL_VERSION`] form (converged, penalizer 0).
     pub fn decode(
         what: &str,
         reader: &mut crate::common::codec::Reader,
         version: u8,
+        parameters: usize,
     ) -> Result<Option<FitInfo>, MetricError> {
         let malformed = || MetricError::InvalidBinary(format!("{what}: malformed fit diagnostics"));
         match reader.u8()? {
@@ -439,6 +508,28 @@ impl FitInfo {
                     };
                     (converged, reader.f64()?)
                 };
+                let count = if version >= STD_ERRORS_MODEL_VERSION {
+                    usize::from(reader.u8()?)
+                } else {
+                    0
+                };
+                // A count of 0 is "none" only in the kind form (in the standard errors form
+                // they are always there).
+                let std_errors = if version == STD_ERRORS_MODEL_VERSION || count > 0 {
+                    let mut values = [0.0; MAX_PARAMETERS];
+                    for value in values.iter_mut().take(count) {
+                        *value = reader.f64()?;
+                    }
+                    let values = values.get(..count).ok_or_else(malformed)?;
+                    Some(checked_std_errors(
+                        what,
+                        values,
+                        parameters,
+                        MetricError::InvalidBinary,
+                    )?)
+                } else {
+                    None
+                };
                 FitInfo {
                     log_likelihood,
                     customers,
@@ -447,6 +538,7 @@ impl FitInfo {
                     gradient_norm,
                     converged,
                     penalizer,
+                    std_errors,
                 }
                 .checked(what, MetricError::InvalidBinary)
                 .map(Some)
@@ -454,6 +546,23 @@ impl FitInfo {
             _ => Err(malformed()),
         }
     }
+}
+
+/// Standard errors read from a model's text or binary form: one per parameter, each positive
+/// and finite, else `error`.
+fn checked_std_errors(
+    what: &str,
+    values: &[f64],
+    parameters: usize,
+    error: fn(String) -> MetricError,
+) -> Result<StdErrors, MetricError> {
+    StdErrors::new(values)
+        .filter(|_| values.len() == parameters)
+        .ok_or_else(|| {
+            error(format!(
+                "{what}: std_errors must hold {parameters} positive, finite values, one per parameter"
+            ))
+        })
 }
 
 /// Reads a positive finite parameter from a model's binary form.

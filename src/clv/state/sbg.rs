@@ -7,9 +7,11 @@
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::WeightedRows;
 use super::special::{digamma, hyp2f1_log, ln_gamma};
+use super::uncertainty::standard_errors;
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
-    positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
+    positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION,
+    STD_ERRORS_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -143,6 +145,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<SbgModel>
             gradient_norm: minimum.gradient_norm,
             converged: true,
             penalizer: rows.penalizer(),
+            std_errors: standard_errors(&penalized, &minimum.point, problem.total_weight),
         }),
     }))
 }
@@ -269,11 +272,14 @@ impl SbgModel {
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let (mut reader, version) =
-            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=MODEL_VERSION, MODEL_TYPE)?;
+        let (mut reader, version) = Reader::open_versions(
+            bytes,
+            FIRST_MODEL_VERSION..=STD_ERRORS_MODEL_VERSION,
+            MODEL_TYPE,
+        )?;
         let alpha = binary_parameter(MODEL_TYPE, &mut reader)?;
         let beta = binary_parameter(MODEL_TYPE, &mut reader)?;
-        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version, 2)?;
         reader.finish()?;
         Ok(SbgModel { alpha, beta, fit })
     }
@@ -297,7 +303,7 @@ impl SbgModel {
             beta: text_parameter(MODEL_TYPE, "beta", parsed.beta)?,
             fit: parsed
                 .fit
-                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit))
+                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit, 2))
                 .transpose()?,
         })
     }
@@ -367,6 +373,58 @@ mod tests {
         assert!(gradient.iter().all(|g| g.abs() < 1e-8), "{gradient:?}");
         assert_eq!(SbgModel::decode(&model.encode()).unwrap(), model);
         assert_eq!(SbgModel::from_text(&model.to_text()).unwrap(), model);
+    }
+
+    /// The total log-likelihood of a cohort straight from the survival function: churned
+    /// after n renewals has probability S(n) − S(n + 1), still active S(n).
+    fn cohort_log_likelihood(rows: &WeightedRows, alpha: f64, beta: f64) -> f64 {
+        let model = SbgModel::from_parameters(F, alpha, beta).unwrap();
+        let survival = |n: u64| model.survival(F, n as i32).unwrap();
+        rows.sorted()
+            .iter()
+            .map(|(key, weight)| {
+                let probability = if key[1] == 1 {
+                    survival(key[0]) - survival(key[0] + 1)
+                } else {
+                    survival(key[0])
+                };
+                *weight as f64 * probability.ln()
+            })
+            .sum()
+    }
+
+    #[test]
+    fn standard_errors_match_a_direct_numeric_hessian() {
+        for penalizer in [0.0, 0.1] {
+            let mut rows = cohort(&[1000, 631, 468, 382, 326, 289, 262, 241]);
+            rows.set_penalizer(F, penalizer).unwrap();
+            let model = fit(F, &rows).unwrap().unwrap();
+            let errors = model.fit.unwrap().std_errors.unwrap();
+            // The penalized total: LL − customers · penalizer · (α² + β²), its Hessian in (α, β)
+            // by second differences, inverted as a 2×2 matrix.
+            let total = |alpha: f64, beta: f64| {
+                cohort_log_likelihood(&rows, alpha, beta)
+                    - 1000.0 * penalizer * (alpha * alpha + beta * beta)
+            };
+            let (alpha, beta, h) = (model.alpha, model.beta, 1e-4);
+            let d_aa = (total(alpha + h, beta) - 2.0 * total(alpha, beta) + total(alpha - h, beta))
+                / (h * h);
+            let d_bb = (total(alpha, beta + h) - 2.0 * total(alpha, beta) + total(alpha, beta - h))
+                / (h * h);
+            let d_ab = (total(alpha + h, beta + h)
+                - total(alpha + h, beta - h)
+                - total(alpha - h, beta + h)
+                + total(alpha - h, beta - h))
+                / (4.0 * h * h);
+            let determinant = d_aa * d_bb - d_ab * d_ab;
+            let expected = [(-d_bb / determinant).sqrt(), (-d_aa / determinant).sqrt()];
+            for (error, want) in errors.values().iter().zip(expected) {
+                assert!(
+                    (error / want - 1.0).abs() < 1e-3,
+                    "{penalizer}: {error} vs {want}"
+                );
+            }
+        }
     }
 
     #[test]

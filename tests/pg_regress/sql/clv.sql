@@ -191,6 +191,64 @@ SELECT * FROM crm.fit_diagnostics(crm.gamma_gamma_model(6.25, 3.74, 15.44));
 SELECT * FROM crm.fit_diagnostics(crm.sbg_model(0.704, 1.182));
 -- A model stored before 0.3.0 (text without converged and penalizer) reads as converged, unpenalized.
 SELECT * FROM crm.fit_diagnostics('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10}}'::crm.sbg_model);
+-- Standard errors and 95 % intervals estimate -/+ 1.96 se, recorded by the fit and kept by the
+-- text form (the unit tests compare them with lifetimes' summary on the CDNOW sample).
+SELECT s.name, round(s.estimate::numeric, 4) AS estimate, round(s.std_error::numeric, 4) AS std_error,
+       round((s.estimate - s.low)::numeric, 4) = round((1.96 * s.std_error)::numeric, 4) AS symmetric,
+       round(s.high::numeric, 4) AS high
+FROM clv_models, crm.params_se(bg) s;
+SELECT s.name, round(s.std_error::numeric, 4) AS std_error FROM clv_models, crm.params_se(gg) s;
+SELECT s.name, round(s.std_error::numeric, 4) AS std_error FROM clv_penalized, crm.params_se(bg) s;
+SELECT s.name, round(s.estimate::numeric, 3) AS estimate, round(s.std_error::numeric, 4) AS std_error
+FROM crm.params_se((SELECT crm.sbg_fit(renewals, renewals < 7, n)
+                    FROM (VALUES (0, 369), (1, 163), (2, 86), (3, 56), (4, 37), (5, 27), (6, 21), (7, 241)) v(renewals, n))) s;
+SELECT bg::text::crm.bgnbd_model::text = bg::text AS text_round_trip,
+       (SELECT array_agg(std_error) FROM crm.params_se(bg::text::crm.bgnbd_model)) = (SELECT array_agg(std_error) FROM crm.params_se(bg)) AS kept
+FROM clv_models;
+-- No standard errors: a model built from parameters, or stored before they were recorded.
+SELECT * FROM crm.params_se(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426));
+SELECT * FROM crm.params_se(crm.gamma_gamma_model(6.25, 3.74, 15.44));
+SELECT * FROM crm.params_se('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10}}'::crm.sbg_model);
+SELECT '{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10}}'::crm.sbg_model;
+-- MBG/NBD: a crm.bgnbd_model of that kind, fitted in the same forms; every prediction follows
+-- the kind (a one-off buyer may have left), and crm.clv takes it.
+CREATE TABLE clv_mbg AS
+SELECT crm.mbg_nbd_fit(frequency, recency, t) AS m, crm.mbg_nbd_fit(frequency, recency, t, 0.01) AS p FROM clv_rfm;
+SELECT round(r::numeric, 4) r, round(alpha::numeric, 3) alpha, round(a::numeric, 4) a, round(b::numeric, 4) b,
+       round(crm.log_likelihood(m)::numeric, 2) AS log_likelihood, crm.customers(m), left(m::text, 19) AS text
+FROM clv_mbg, crm.params(m);
+SELECT s.name, round(s.std_error::numeric, 4) AS std_error FROM clv_mbg, crm.params_se(m) s;
+SELECT round(r::numeric, 4) r, round(alpha::numeric, 3) alpha, round(a::numeric, 4) a, round(b::numeric, 4) b, d.penalizer
+FROM clv_mbg, crm.params(p), crm.fit_diagnostics(p) d;
+SELECT (SELECT crm.mbg_nbd_fit(frequency, recency, t, n) FROM (
+            SELECT frequency, recency, t, count(*) n FROM clv_rfm GROUP BY 1, 2, 3) g)::text = m::text AS weighted,
+       (SELECT crm.mbg_nbd_fit(frequency, recency, t, n::integer) FROM (
+            SELECT frequency, recency, t, count(*) n FROM clv_rfm GROUP BY 1, 2, 3) g)::text = m::text AS integer_weight,
+       (SELECT crm.mbg_nbd_fit(customer_id, ordered_at, '2025-01-01', 'week') FROM clv_orders)::text = m::text AS purchases,
+       (SELECT crm.mbg_nbd_fit(customer_id::text, ordered_at, '2025-01-01', 'week') FROM clv_orders)::text = m::text AS text_ids,
+       (SELECT crm.mbg_nbd_fit(md5(customer_id::text)::uuid, ordered_at, '2025-01-01', 'week') FROM clv_orders)::text = m::text AS uuid_ids,
+       (SELECT crm.mbg_nbd_fit(frequency, recency, t, n, 0.01) FROM (
+            SELECT frequency, recency, t, count(*) n FROM clv_rfm GROUP BY 1, 2, 3) g)::text = p::text AS weighted_penalized,
+       (SELECT crm.mbg_nbd_fit(customer_id, ordered_at, '2025-01-01', 'week', 0.01) FROM clv_orders)::text = p::text AS purchases_penalized,
+       m::text::crm.bgnbd_model::text = m::text AS text_round_trip
+FROM clv_mbg;
+SELECT public.force_parallel();
+SELECT (SELECT crm.mbg_nbd_fit(frequency, recency, t) FROM clv_rfm)::text = m::text AS parallel_rows,
+       (SELECT crm.mbg_nbd_fit(customer_id, ordered_at, '2025-01-01', 'week') FROM clv_orders)::text = m::text AS parallel_purchases
+FROM clv_mbg;
+SELECT public.serial();
+-- lifetimes' ModifiedBetaGeoFitter with the published CDNOW parameters: P(alive) 0.706202, 0.389735
+-- for a one-off buyer, E[X(39)] 1.262961 conditional, E[X(32)] 1.037183 unconditional.
+SELECT round(crm.probability_alive(m, 2, 30.43, 38.86)::numeric, 6) AS alive,
+       round(crm.probability_alive(m, 0, 0, 38.86)::numeric, 6) AS one_off_alive,
+       round(crm.expected_purchases(m, 39, 2, 30.43, 38.86)::numeric, 6) AS conditional,
+       round(crm.expected_purchases(m, 32)::numeric, 6) AS unconditional,
+       round(crm.expected_purchases(m, interval '32 weeks', 'week')::numeric, 6) AS by_interval,
+       round(crm.probability_alive(crm.bgnbd_model(0.525, 6.183, 0.891, 1.614), 0, 0, 38.86)::numeric, 6) AS bgnbd_one_off
+FROM (SELECT crm.mbg_nbd_model(0.525, 6.183, 0.891, 1.614) AS m) x;
+SELECT round(crm.clv(m, gg, 2, 30.43, 38.86, 22.35, 12, 0.01, 'week')::numeric, 4) AS mbg_clv,
+       round(crm.clv(bg, gg, 2, 30.43, 38.86, 22.35, 12, 0.01, 'week')::numeric, 4) AS bgnbd_clv
+FROM clv_mbg, clv_models;
 -- No stationary point: the error names the last parameters and suggests a penalizer, which fixes it.
 SELECT crm.bgnbd_fit(f, r, t) FROM (VALUES (2, 1::float8, 10::float8), (2, 9, 10), (0, 0, 10)) v(f, r, t);
 SELECT round(r::numeric, 4) r, round(alpha::numeric, 4) alpha, round(a::numeric, 4) a, round(b::numeric, 4) b
