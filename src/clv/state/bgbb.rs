@@ -328,7 +328,10 @@ impl BgBbModel {
     /// α/(α+β) · Σ_{t=1}^{n} P(alive at t) (Fader, Hardie & Shang 2010, eq. 7).
     pub fn expected_purchases(&self, function: &str, horizon: i32) -> MetricResult<f64> {
         let n = checked_horizon(function, horizon)?;
-        Ok(self.alpha / (self.alpha + self.beta) * self.alive_sum(0.0, n))
+        self.finite(
+            function,
+            self.alpha / (self.alpha + self.beta) * self.alive_sum(0.0, n),
+        )
     }
 
     /// P(alive at opportunity n + 1 | x, t_x, n) (Fader, Hardie & Shang 2010, eq. 11; lifetimes'
@@ -347,7 +350,8 @@ impl BgBbModel {
             + ln_beta(gamma, delta + n + 1.0)
             - ln_beta(gamma, delta);
         let (ln_likelihood, _) = self.parameters().log_likelihood(x, t_x, n);
-        Ok((ln_alive - ln_likelihood).exp().min(1.0))
+        self.finite(function, (ln_alive - ln_likelihood).exp())
+            .map(|alive| alive.min(1.0))
     }
 
     /// E[X(n, n + n*) | x, t_x, n]: expected transactions in the next `horizon` opportunities of
@@ -366,7 +370,23 @@ impl BgBbModel {
         let (ln_likelihood, _) = self.parameters().log_likelihood(x, t_x, n);
         let ln_rate =
             ln_beta(self.alpha + x + 1.0, self.beta + n - x) - ln_beta(self.alpha, self.beta);
-        Ok((ln_rate - ln_likelihood).exp() * self.alive_sum(n, horizon))
+        self.finite(
+            function,
+            (ln_rate - ln_likelihood).exp() * self.alive_sum(n, horizon),
+        )
+    }
+
+    /// A prediction, or 22003 when it is not finite (parameters so extreme, e.g. 1e308 and
+    /// 1e-308 together, that ln Γ overflows).
+    fn finite(&self, function: &str, value: f64) -> MetricResult<f64> {
+        if value.is_finite() {
+            return Ok(value.max(0.0));
+        }
+        Err(MetricError::OutOfRange(format!(
+            "{function}: the prediction is not finite at alpha = {:e}, beta = {:e}, gamma = {:e}, \
+             delta = {:e}",
+            self.alpha, self.beta, self.gamma, self.delta
+        )))
     }
 
     pub fn customers(&self) -> u64 {

@@ -280,6 +280,17 @@ fn bad_inputs_are_refused() {
     assert!(m.expected_purchases(F, -1).is_err());
     assert!(m.conditional_expected_purchases(F, 1, 1, 6, -1).is_err());
     assert!(m.probability_alive(F, 1, 7, 6).is_err());
+    let extreme = model(1e308, 1e-308, 1e-308, 1e308);
+    for result in [
+        extreme.expected_purchases(F, 10),
+        extreme.probability_alive(F, 2, 3, 6),
+        extreme.conditional_expected_purchases(F, 2, 3, 6, 10),
+    ] {
+        assert!(
+            matches!(result, Err(MetricError::OutOfRange(_))),
+            "{result:?}"
+        );
+    }
     assert!(BgBbModel::from_parameters(F, 1.0, 1.0, 0.0, 1.0).is_err());
     assert!(BgBbModel::from_parameters(F, 1.0, f64::NAN, 1.0, 1.0).is_err());
     assert!(BgBbModel::from_text(r#"{"alpha":1,"beta":1,"gamma":1,"fit":null}"#).is_err());
