@@ -84,7 +84,7 @@ CREATE TABLE donations (frequency int, recency int, periods int, weight bigint);
 \copy donations FROM '{FIXTURES}/donations.csv' CSV HEADER
 CREATE TABLE donation_rows AS SELECT d.* FROM donations d, generate_series(1, 300) AS copy;
 CREATE TABLE donation_customers AS
-SELECT frequency, recency, periods FROM donations, generate_series(1, weight), generate_series(1, 27);
+SELECT frequency, recency, periods FROM donations, generate_series(1, weight) AS donor, generate_series(1, 27) AS copy;
 ALTER TABLE fits SET (parallel_workers = 2);
 ALTER TABLE purchases SET (parallel_workers = 2);
 ALTER TABLE cohort_rows SET (parallel_workers = 2);
