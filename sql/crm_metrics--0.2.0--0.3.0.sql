@@ -238,6 +238,136 @@ CREATE FUNCTION crm_internal.survival_summary_hash_extended(crm.survival_summary
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
 CREATE OPERATOR crm.= (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_eq,
+
+-- BG/BB model of discrete transaction opportunities (docs/clv.md, "BG/BB"): the type
+-- crm.bgbb_model with its text and binary forms and operators, the aggregate crm.bgbb_fit over
+-- (frequency, recency, n_periods) rows on the shared state crm.fit_rows, the model from known
+-- parameters, its accessors, crm.probability_alive and crm.expected_purchases.
+CREATE TYPE crm.bgbb_model;
+CREATE FUNCTION crm."bgbb_model_in"(
+	"input" cstring
+) RETURNS crm.bgbb_model
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_model_in_wrapper';
+CREATE FUNCTION crm."bgbb_model_out"(
+	"input" crm.bgbb_model
+) RETURNS cstring
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_model_out_wrapper';
+CREATE TYPE crm.bgbb_model (
+	INTERNALLENGTH = variable,
+	INPUT = crm.bgbb_model_in,
+	OUTPUT = crm.bgbb_model_out,
+	STORAGE = extended
+);
+CREATE FUNCTION crm."bgbb_model"(
+	"alpha" double precision,
+	"beta" double precision,
+	"gamma" double precision,
+	"delta" double precision
+) RETURNS crm.bgbb_model
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_model_from_parameters_wrapper';
+CREATE FUNCTION crm."customers"(
+	"model" crm.bgbb_model
+) RETURNS bigint
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_customers_wrapper';
+CREATE FUNCTION crm."expected_purchases"(
+	"model" crm.bgbb_model,
+	"horizon" INT,
+	"frequency" INT,
+	"recency" INT,
+	"n_periods" INT
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_conditional_expected_purchases_wrapper';
+CREATE FUNCTION crm."expected_purchases"(
+	"model" crm.bgbb_model,
+	"horizon" INT
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_expected_purchases_wrapper';
+CREATE FUNCTION crm."fit_diagnostics"(
+	"model" crm.bgbb_model
+) RETURNS TABLE (
+	"converged" bool, 
+	"iterations" INT, 
+	"gradient_norm" double precision, 
+	"log_likelihood" double precision, 
+	"customers" bigint, 
+	"penalizer" double precision 
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_fit_diagnostics_wrapper';
+CREATE FUNCTION crm."log_likelihood"(
+	"model" crm.bgbb_model
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_log_likelihood_wrapper';
+CREATE FUNCTION crm."params"(
+	"model" crm.bgbb_model
+) RETURNS TABLE (
+	"alpha" double precision, 
+	"beta" double precision, 
+	"gamma" double precision, 
+	"delta" double precision 
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_params_wrapper';
+CREATE FUNCTION crm."probability_alive"(
+	"model" crm.bgbb_model,
+	"frequency" INT,
+	"recency" INT,
+	"n_periods" INT
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_probability_alive_wrapper';
+CREATE FUNCTION crm_internal.bgbb_fit_integer_weighted_trans(crm.fit_rows, integer, integer, integer, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_integer_weighted_trans';
+CREATE FUNCTION crm_internal.bgbb_fit_final(crm.fit_rows) RETURNS crm.bgbb_model IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_final';
+CREATE FUNCTION crm_internal.bgbb_fit_penalized_trans(crm.fit_rows, integer, integer, integer, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_penalized_trans';
+CREATE FUNCTION crm_internal.bgbb_fit_weighted_trans(crm.fit_rows, integer, integer, integer, bigint) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_weighted_trans';
+CREATE FUNCTION crm_internal.bgbb_fit_weighted_penalized_trans(crm.fit_rows, integer, integer, integer, bigint, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_weighted_penalized_trans';
+CREATE FUNCTION crm_internal.bgbb_fit_trans(crm.fit_rows, integer, integer, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_trans';
+CREATE FUNCTION crm_internal.bgbb_model_recv(internal) RETURNS crm.bgbb_model
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_model_recv';
+CREATE FUNCTION crm_internal.bgbb_model_send(crm.bgbb_model) RETURNS bytea
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+ALTER TYPE crm.bgbb_model SET (RECEIVE = crm_internal.bgbb_model_recv, SEND = crm_internal.bgbb_model_send);
+COMMENT ON FUNCTION crm_internal.bgbb_model_recv(internal) IS
+    'Binary receive function of crm.bgbb_model: reads and validates the binary form';
+COMMENT ON FUNCTION crm_internal.bgbb_model_send(crm.bgbb_model) IS
+    'Binary send function of crm.bgbb_model: the stored binary form';
+ALTER FUNCTION crm.bgbb_model_in(cstring) SET SCHEMA crm_internal;
+ALTER FUNCTION crm.bgbb_model_out(crm.bgbb_model) SET SCHEMA crm_internal;
+COMMENT ON FUNCTION crm_internal.bgbb_model_in(cstring) IS 'Text input of crm.bgbb_model.';
+COMMENT ON FUNCTION crm_internal.bgbb_model_out(crm.bgbb_model) IS 'Text output of crm.bgbb_model.';
+CREATE FUNCTION crm_internal.bgbb_model_eq(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+CREATE FUNCTION crm_internal.bgbb_model_ne(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+CREATE FUNCTION crm_internal.bgbb_model_hash(crm.bgbb_model) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+CREATE FUNCTION crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint) RETURNS bigint
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+CREATE OPERATOR crm.= (
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_eq,
     COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
     RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
 );
@@ -278,16 +408,57 @@ CREATE FUNCTION crm_internal.survival_summary_cmp(crm.survival_summary, crm.surv
     IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
 CREATE OPERATOR crm.< (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_lt,
+
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_ne,
+    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR CLASS crm.bgbb_model_hash_ops DEFAULT FOR TYPE crm.bgbb_model USING hash AS
+    OPERATOR 1 crm.= (crm.bgbb_model, crm.bgbb_model),
+    FUNCTION 1 crm_internal.bgbb_model_hash(crm.bgbb_model),
+    FUNCTION 2 crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint);
+COMMENT ON FUNCTION crm_internal.bgbb_model_eq(crm.bgbb_model, crm.bgbb_model) IS
+    'Whether two crm.bgbb_model values have the same binary form (operator =)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_ne(crm.bgbb_model, crm.bgbb_model) IS
+    'Whether two crm.bgbb_model values have different binary forms (operator <>)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_hash(crm.bgbb_model) IS
+    'Hash of the binary form of a crm.bgbb_model (hash operator class)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint) IS
+    'Seeded 64-bit hash of the binary form of a crm.bgbb_model (hash operator class)';
+COMMENT ON OPERATOR crm.= (crm.bgbb_model, crm.bgbb_model) IS
+    'Equal crm.bgbb_model values: the same binary form';
+COMMENT ON OPERATOR crm.<> (crm.bgbb_model, crm.bgbb_model) IS
+    'Different crm.bgbb_model values: different binary forms';
+COMMENT ON OPERATOR CLASS crm.bgbb_model_hash_ops USING hash IS
+    'Default hash operator class of crm.bgbb_model (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+COMMENT ON OPERATOR FAMILY crm.bgbb_model_hash_ops USING hash IS
+    'Hash operator family of crm.bgbb_model';
+CREATE FUNCTION crm_internal.bgbb_model_lt(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
+CREATE FUNCTION crm_internal.bgbb_model_le(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
+CREATE FUNCTION crm_internal.bgbb_model_gt(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
+CREATE FUNCTION crm_internal.bgbb_model_ge(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
+CREATE FUNCTION crm_internal.bgbb_model_cmp(crm.bgbb_model, crm.bgbb_model) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
+CREATE OPERATOR crm.< (
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_lt,
     COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
     RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
 CREATE OPERATOR crm.<= (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_le,
+
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_le,
     COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
     RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
 CREATE OPERATOR crm.> (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_gt,
+
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_gt,
     COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
     RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
@@ -639,3 +810,105 @@ COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_weighted_penalized_trans(crm.fit_ro
 COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.mbg_nbd_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
 COMMENT ON FUNCTION crm_internal.mbg_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.mbg_nbd_fit: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.mbg_nbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.mbg_nbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
+
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_ge,
+    COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
+    RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+CREATE OPERATOR CLASS crm.bgbb_model_btree_ops DEFAULT FOR TYPE crm.bgbb_model USING btree AS
+    OPERATOR 1 crm.< (crm.bgbb_model, crm.bgbb_model),
+    OPERATOR 2 crm.<= (crm.bgbb_model, crm.bgbb_model),
+    OPERATOR 3 crm.= (crm.bgbb_model, crm.bgbb_model),
+    OPERATOR 4 crm.>= (crm.bgbb_model, crm.bgbb_model),
+    OPERATOR 5 crm.> (crm.bgbb_model, crm.bgbb_model),
+    FUNCTION 1 crm_internal.bgbb_model_cmp(crm.bgbb_model, crm.bgbb_model);
+COMMENT ON FUNCTION crm_internal.bgbb_model_lt(crm.bgbb_model, crm.bgbb_model) IS
+    'Whether the binary form of a crm.bgbb_model sorts before another''s (operator <, btree operator class)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_le(crm.bgbb_model, crm.bgbb_model) IS
+    'Whether the binary form of a crm.bgbb_model sorts before or equals another''s (operator <=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_gt(crm.bgbb_model, crm.bgbb_model) IS
+    'Whether the binary form of a crm.bgbb_model sorts after another''s (operator >, btree operator class)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_ge(crm.bgbb_model, crm.bgbb_model) IS
+    'Whether the binary form of a crm.bgbb_model sorts after or equals another''s (operator >=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_cmp(crm.bgbb_model, crm.bgbb_model) IS
+    'Compares the binary forms of two crm.bgbb_model values: -1, 0 or 1 (btree operator class)';
+COMMENT ON OPERATOR crm.< (crm.bgbb_model, crm.bgbb_model) IS
+    'crm.bgbb_model sort order: the binary form sorts before (a total order agreeing with =, not a comparison of metrics)';
+COMMENT ON OPERATOR crm.<= (crm.bgbb_model, crm.bgbb_model) IS
+    'crm.bgbb_model sort order: the binary form sorts before or is equal';
+COMMENT ON OPERATOR crm.> (crm.bgbb_model, crm.bgbb_model) IS
+    'crm.bgbb_model sort order: the binary form sorts after';
+COMMENT ON OPERATOR crm.>= (crm.bgbb_model, crm.bgbb_model) IS
+    'crm.bgbb_model sort order: the binary form sorts after or is equal';
+COMMENT ON OPERATOR CLASS crm.bgbb_model_btree_ops USING btree IS
+    'Default btree operator class of crm.bgbb_model (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+COMMENT ON OPERATOR FAMILY crm.bgbb_model_btree_ops USING btree IS
+    'Btree operator family of crm.bgbb_model';
+
+CREATE AGGREGATE crm.bgbb_fit(frequency integer, recency integer, n_periods integer) (
+    SFUNC = crm_internal.bgbb_fit_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.bgbb_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.bgbb_fit(frequency integer, recency integer, n_periods integer, weight bigint) (
+    SFUNC = crm_internal.bgbb_fit_weighted_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.bgbb_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.bgbb_fit(frequency integer, recency integer, n_periods integer, weight integer) (
+    SFUNC = crm_internal.bgbb_fit_integer_weighted_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.bgbb_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.bgbb_fit(frequency integer, recency integer, n_periods integer, penalizer double precision) (
+    SFUNC = crm_internal.bgbb_fit_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.bgbb_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.bgbb_fit(frequency integer, recency integer, n_periods integer, weight bigint, penalizer double precision) (
+    SFUNC = crm_internal.bgbb_fit_weighted_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.bgbb_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+
+COMMENT ON TYPE crm.bgbb_model IS
+    'A BG/BB model of discrete transaction opportunities (Fader, Hardie & Shang 2010): parameters alpha, beta (transaction probability ~ Beta(alpha, beta)), gamma, delta (dropout probability ~ Beta(gamma, delta)) and, when fitted, the fit diagnostics; text form {"alpha":1.204,"beta":0.75,"gamma":0.657,"delta":2.784,"fit":null}.';
+COMMENT ON AGGREGATE crm.bgbb_fit(integer, integer, integer) IS
+    'Maximum-likelihood BG/BB fit over customers (frequency, recency, n_periods): transactions in n_periods opportunities, the last at opportunity recency (0 without transactions); 0 <= frequency <= recency <= n_periods. Example: SELECT crm.bgbb_fit(donations, last_year, 6) FROM donors;';
+COMMENT ON AGGREGATE crm.bgbb_fit(integer, integer, integer, bigint) IS
+    'Maximum-likelihood BG/BB fit over rows (frequency, recency, n_periods) that each stand for weight customers.';
+COMMENT ON AGGREGATE crm.bgbb_fit(integer, integer, integer, integer) IS
+    'Maximum-likelihood BG/BB fit over rows (frequency, recency, n_periods) that each stand for weight customers (an integer weight; a double precision fourth argument is the penalizer).';
+COMMENT ON AGGREGATE crm.bgbb_fit(integer, integer, integer, double precision) IS
+    'Penalized BG/BB fit: minimizes the mean negative log-likelihood + penalizer * (alpha^2 + beta^2 + gamma^2 + delta^2), as lifetimes'' penalizer_coef; the penalizer is the same on every row (NULL: 0). Example: SELECT crm.bgbb_fit(frequency, recency, n_periods, 0.001) FROM donors;';
+COMMENT ON AGGREGATE crm.bgbb_fit(integer, integer, integer, bigint, double precision) IS
+    'Penalized BG/BB fit over rows (frequency, recency, n_periods) that each stand for weight customers; the penalizer as in crm.bgbb_fit(frequency, recency, n_periods, penalizer).';
+COMMENT ON FUNCTION crm_internal.bgbb_fit_trans(crm.fit_rows, integer, integer, integer) IS 'Support function of aggregate crm.bgbb_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.bgbb_fit_weighted_trans(crm.fit_rows, integer, integer, integer, bigint) IS 'Support function of the weighted aggregate crm.bgbb_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.bgbb_fit_integer_weighted_trans(crm.fit_rows, integer, integer, integer, integer) IS 'Support function of the integer-weighted aggregate crm.bgbb_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.bgbb_fit_penalized_trans(crm.fit_rows, integer, integer, integer, double precision) IS 'Support function of the penalized aggregate crm.bgbb_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.bgbb_fit_weighted_penalized_trans(crm.fit_rows, integer, integer, integer, bigint, double precision) IS 'Support function of the weighted penalized aggregate crm.bgbb_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.bgbb_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.bgbb_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm.bgbb_model(double precision, double precision, double precision, double precision) IS
+    'A BG/BB model from known parameters alpha, beta, gamma, delta (each positive and finite).';
+COMMENT ON FUNCTION crm.params(crm.bgbb_model) IS 'Parameters (alpha, beta, gamma, delta) of a BG/BB model.';
+COMMENT ON FUNCTION crm.log_likelihood(crm.bgbb_model) IS 'Log-likelihood of a fitted BG/BB model at its estimate; NULL for a model built from parameters.';
+COMMENT ON FUNCTION crm.customers(crm.bgbb_model) IS 'Customers a BG/BB model was fitted on (0 when built from parameters).';
+COMMENT ON FUNCTION crm.fit_diagnostics(crm.bgbb_model) IS
+    'Fit diagnostics of a BG/BB model: converged, optimizer iterations, gradient norm, log-likelihood (without the penalty), customers and the penalizer; NULLs and 0 customers for a model built from parameters.';
+COMMENT ON FUNCTION crm.expected_purchases(crm.bgbb_model, integer) IS
+    'E[X(n)]: expected transactions of a new customer in the first horizon transaction opportunities (BG/BB, Fader, Hardie & Shang 2010, eq. 7).';
+COMMENT ON FUNCTION crm.expected_purchases(crm.bgbb_model, integer, integer, integer, integer) IS
+    'E[X(n, n + horizon) | x, t_x, n]: expected transactions in the next horizon opportunities of a customer with that frequency, recency and n_periods (BG/BB, eq. 13; lifetimes'' conditional_expected_number_of_purchases_up_to_time).';
+COMMENT ON FUNCTION crm.probability_alive(crm.bgbb_model, integer, integer, integer) IS
+    'P(alive at opportunity n_periods + 1 | frequency, recency, n_periods) (BG/BB, eq. 11; lifetimes'' conditional_probability_alive with m_periods_in_future = 1).';

@@ -78,10 +78,19 @@ FROM (VALUES (0, 369), (1, 163), (2, 86), (3, 56), (4, 37), (5, 27), (6, 21), (7
      generate_series(1, 300) AS copy;
 CREATE TABLE cohort_customers AS
 SELECT periods, churned FROM cohort_rows, generate_series(1, weight) WHERE weight > 0 LIMIT 300000;
+-- The donations of Fader, Hardie & Shang (2010) for the BG/BB fit: 300 copies of its 22 rows,
+-- and its 11,104 donors 27 times over one row each.
+CREATE TABLE donations (frequency int, recency int, periods int, weight bigint);
+\copy donations FROM '{FIXTURES}/donations.csv' CSV HEADER
+CREATE TABLE donation_rows AS SELECT d.* FROM donations d, generate_series(1, 300) AS copy;
+CREATE TABLE donation_customers AS
+SELECT frequency, recency, periods FROM donations, generate_series(1, weight) AS donor, generate_series(1, 27) AS copy;
 ALTER TABLE fits SET (parallel_workers = 2);
 ALTER TABLE purchases SET (parallel_workers = 2);
 ALTER TABLE cohort_rows SET (parallel_workers = 2);
 ALTER TABLE cohort_customers SET (parallel_workers = 2);
+ALTER TABLE donation_rows SET (parallel_workers = 2);
+ALTER TABLE donation_customers SET (parallel_workers = 2);
 CREATE TABLE cal AS SELECT crm.business_calendar('Mon-Fri 09:00-12:00, 13:00-17:30', 'Europe/Berlin',
     ARRAY[date '2001-12-25', date '2002-12-25']) AS calendar;
 -- Stored summaries, many per table, for the rollups.
@@ -111,7 +120,8 @@ CREATE TABLE one AS SELECT
     (SELECT crm.rollup(s) FROM survival_s) AS survival,
     crm.bgnbd_model(0.24, 4.41, 0.79, 2.43) AS bgnbd,
     crm.gamma_gamma_model(6.25, 3.74, 15.44) AS gamma_gamma,
-    crm.sbg_model(0.668, 3.806) AS sbg;
+    crm.sbg_model(0.668, 3.806) AS sbg,
+    crm.bgbb_model(1.204, 0.750, 0.657, 2.783) AS bgbb;
 ANALYZE;
 """
 
@@ -216,6 +226,16 @@ AGGREGATES = {
         "crm.sbg_fit(periods, churned, weight, 0.001) FROM cohort_rows",
     "crm.gamma_gamma_fit(integer,numeric,double precision)":
         "crm.gamma_gamma_fit(frequency, spend, 0.001) FROM fits WHERE frequency > 0",
+    "crm.bgbb_fit(integer,integer,integer)":
+        "crm.bgbb_fit(frequency, recency, periods) FROM donation_customers",
+    "crm.bgbb_fit(integer,integer,integer,bigint)":
+        "crm.bgbb_fit(frequency, recency, periods, weight) FROM donation_rows",
+    "crm.bgbb_fit(integer,integer,integer,integer)":
+        "crm.bgbb_fit(frequency, recency, periods, weight::integer) FROM donation_rows",
+    "crm.bgbb_fit(integer,integer,integer,double precision)":
+        "crm.bgbb_fit(frequency, recency, periods, 0.001) FROM donation_customers",
+    "crm.bgbb_fit(integer,integer,integer,bigint,double precision)":
+        "crm.bgbb_fit(frequency, recency, periods, weight, 0.001) FROM donation_rows",
     "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,"
     "integer,boolean)": "crm.service_agg(ts, responded, te, replies, flag)",
     "crm.service_agg(timestamp with time zone,timestamp with time zone,timestamp with time zone,"
@@ -277,6 +297,10 @@ SET_RETURNING = {
         "SELECT count(*) FROM one, generate_series(1, 20), crm.life_table(survival, interval '1 hour', 1000000)",
     "crm.logrank_test(crm.survival_summary,crm.survival_summary)":
         "SELECT count(*) FROM survival_s, crm.logrank_test(s, s)",
+    "crm.params(crm.bgbb_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.params(bgbb)",
+    "crm.fit_diagnostics(crm.bgbb_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(bgbb)",
 }
 
 # Functions whose loops the caller controls (spans, horizons, sizes of summaries).
@@ -298,6 +322,7 @@ LOOPS = {
     "survival_summary_text": "SELECT length(survival::text) FROM one",
     "survival_readers": "SELECT crm.median_survival(survival), crm.restricted_mean_survival(survival, '3650 days') "
                         "FROM one, generate_series(1, 20)",
+    "bgbb_long_history": "SELECT crm.probability_alive(bgbb, 0, 0, 5000000) FROM one",
 }
 
 # Cases whose own loops check for interrupts inside the transition or the combine (where a

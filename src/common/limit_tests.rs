@@ -49,6 +49,10 @@ mod tests {
             "SELECT crm.sbg_fit(i, i % 2 = 0, i) FROM generate_series(1, 20000) i",
         ),
         (
+            "crm.bgbb_fit",
+            "SELECT crm.bgbb_fit(i, i, i + i % 3) FROM generate_series(1, 5000) i",
+        ),
+        (
             "crm.rfm_agg",
             "SELECT (crm.rfm_agg(timestamptz '1990-01-01' + i * interval '1 day', 10, '2100-01-01', 'day')).frequency
              FROM generate_series(1, 20000) i",

@@ -164,7 +164,12 @@ mod tests {
     /// The model fits work as window functions too (src/clv/tests.rs fits `crm.sbg_fit` over
     /// window partitions), but have no case here: a frame of a few rows does not identify a model,
     /// so most frames would end in the fit's non-convergence error instead of a comparable value.
-    const MODEL_FITS: [&str; 29] = [
+    const MODEL_FITS: [&str; 34] = [
+        "crm.bgbb_fit(integer,integer,integer)",
+        "crm.bgbb_fit(integer,integer,integer,bigint)",
+        "crm.bgbb_fit(integer,integer,integer,bigint,double precision)",
+        "crm.bgbb_fit(integer,integer,integer,double precision)",
+        "crm.bgbb_fit(integer,integer,integer,integer)",
         "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)",
         "crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text,double precision)",
         "crm.bgnbd_fit(integer,double precision,double precision)",

@@ -779,6 +779,7 @@ fn run(target: &Target) {
 
 mod targets {
     use super::*;
+    use crate::clv::state::bgbb::BgBbModel;
     use crate::clv::state::bgnbd::BgNbdModel;
     use crate::clv::state::gamma_gamma::GammaGammaModel;
     use crate::clv::state::rows::WeightedRows;
@@ -940,6 +941,21 @@ mod targets {
             ],
             SbgModel::from_text,
             SbgModel::decode,
+            |value| value.to_text(),
+            |value| value.encode(),
+        ));
+    }
+
+    #[test]
+    fn bgbb_model() {
+        run(&summary_target(
+            "crm.bgbb_model",
+            &[
+                r#"{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.8,"fit":null}"#,
+                r#"{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.8,"fit":{"log_likelihood":-33225.58,"customers":11104,"distinct_rows":22,"iterations":24,"gradient_norm":0,"penalizer":0.01}}"#,
+            ],
+            BgBbModel::from_text,
+            BgBbModel::decode,
             |value| value.to_text(),
             |value| value.encode(),
         ));

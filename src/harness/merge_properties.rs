@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
+use crate::clv::state::bgbb::BgBbModel;
 use crate::clv::state::bgnbd::BgNbdModel;
 use crate::clv::state::gamma_gamma::GammaGammaModel;
 use crate::clv::state::rows::{float_word, WeightedRows};
@@ -298,6 +299,9 @@ proptest! {
         let text = sbg.to_text();
         prop_assert_eq!(SbgModel::from_text(&text).unwrap().to_text(), text.clone());
         prop_assert_eq!(SbgModel::decode(&sbg.encode()).unwrap().to_text(), text);
+        let bgbb = BgBbModel::from_parameters(F, r, alpha, a, b).unwrap();
+        prop_assert_eq!(BgBbModel::from_text(&bgbb.to_text()).unwrap(), bgbb);
+        prop_assert_eq!(BgBbModel::decode(&bgbb.encode()).unwrap(), bgbb);
     }
 
     #[test]

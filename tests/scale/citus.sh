@@ -120,6 +120,21 @@ CREATE TABLE renewals AS
     FROM (SELECT customer_id, region, ((customer_id * 104729) % 10007 + 1) / 10008.0 AS u,
                  0.05 + 0.6 * ((customer_id * 7919) % 1000) / 1000.0 AS p
           FROM customers) c;
+-- Donations in 6 yearly opportunities (BG/BB): each customer gives with a probability of its own
+-- (u^2, u uniform) while alive, and stays alive a geometric number of years with a dropout
+-- probability of its own (0.05 to 0.55); md5 of the customer id makes the draws.
+CREATE TABLE donors AS
+    SELECT customer_id, region, (count(*) FILTER (WHERE gave))::int AS frequency,
+           coalesce(max(k) FILTER (WHERE gave), 0)::int AS recency, 6 AS n_periods
+    FROM (SELECT customer_id, region, k, k <= lifetime
+                 AND ('x' || substr(md5(customer_id || ':' || k), 1, 7))::bit(28)::int / 268435456.0 < p AS gave
+          FROM (SELECT customer_id, region,
+                       (('x' || substr(md5(customer_id || 'p'), 1, 7))::bit(28)::int / 268435456.0) ^ 2 AS p,
+                       floor(ln((('x' || substr(md5(customer_id || 'u'), 1, 7))::bit(28)::int + 1) / 268435457.0)
+                             / ln(0.95 - 0.5 * ('x' || substr(md5(customer_id || 't'), 1, 7))::bit(28)::int / 268435456.0)) AS lifetime
+                FROM customers) c,
+               generate_series(1, 6) AS k) s
+    GROUP BY customer_id, region;
 -- The control: a plain SQL aggregate (count and sum) with an int8[] state and a combine function.
 CREATE FUNCTION count_sum_step(int8[], integer) RETURNS int8[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS 'SELECT CASE WHEN \$2 IS NULL THEN \$1 ELSE ARRAY[\$1[1] + 1, \$1[2] + \$2] END';
@@ -165,6 +180,7 @@ SELECT create_distributed_table('service_summaries', 'customer_id', colocate_wit
 SELECT create_distributed_table('survival_summaries', 'customer_id', colocate_with => 'customers');
 SELECT create_distributed_table('customer_rfm', 'customer_id', colocate_with => 'customers');
 SELECT create_distributed_table('renewals', 'customer_id', colocate_with => 'customers');
+SELECT create_distributed_table('donors', 'customer_id', colocate_with => 'customers');
 SELECT create_distributed_table('opportunities', 'opportunity_id');
 SELECT create_distributed_table('pipeline_summaries', 'opportunity_id', colocate_with => 'opportunities');
 ALTER TABLE tickets ADD FOREIGN KEY (team_id) REFERENCES teams;
@@ -267,6 +283,11 @@ cases=(
     "sbg_fit (integer weight)|crm.sbg_fit(integer,boolean,integer)|SELECT region, crm.sbg_fit(renewals, churned, (1 + customer_id % 2)::integer) FROM renewals GROUP BY region"
     "sbg_fit (penalizer)|crm.sbg_fit(integer,boolean,double precision)|SELECT region, crm.sbg_fit(renewals, churned, 0.01::float8) FROM renewals GROUP BY region"
     "sbg_fit (weight, penalizer)|crm.sbg_fit(integer,boolean,bigint,double precision)|SELECT region, crm.sbg_fit(renewals, churned, 1 + customer_id % 2, 0.01) FROM renewals GROUP BY region"
+    "bgbb_fit|crm.bgbb_fit(integer,integer,integer)|SELECT region, crm.bgbb_fit(frequency, recency, n_periods) FROM donors GROUP BY region"
+    "bgbb_fit (weight)|crm.bgbb_fit(integer,integer,integer,bigint)|SELECT region, crm.bgbb_fit(frequency, recency, n_periods, 1 + customer_id % 2) FROM donors GROUP BY region"
+    "bgbb_fit (integer weight)|crm.bgbb_fit(integer,integer,integer,integer)|SELECT region, crm.bgbb_fit(frequency, recency, n_periods, (1 + customer_id % 2)::integer) FROM donors GROUP BY region"
+    "bgbb_fit (penalizer)|crm.bgbb_fit(integer,integer,integer,double precision)|SELECT region, crm.bgbb_fit(frequency, recency, n_periods, 0.01::float8) FROM donors GROUP BY region"
+    "bgbb_fit (weight, penalizer)|crm.bgbb_fit(integer,integer,integer,bigint,double precision)|SELECT region, crm.bgbb_fit(frequency, recency, n_periods, 1 + customer_id % 2, 0.01) FROM donors GROUP BY region"
 )
 
 # Every crm aggregate of the catalog has a case.

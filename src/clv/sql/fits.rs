@@ -20,7 +20,7 @@ use pgrx::prelude::*;
 /// integer (its own forms, so that an integer weight never resolves to the penalized form,
 /// whose double precision penalizer Postgres would prefer over a bigint weight).
 #[derive(Clone, Copy)]
-enum Weight {
+pub(super) enum Weight {
     One,
     BigInt,
     Integer,
@@ -33,7 +33,7 @@ impl Weight {
     /// `fcinfo` must be the running call's and, unless `self` is [`Weight::One`], argument `at`
     /// must be of the type `self` names.
     #[inline(always)]
-    unsafe fn read(self, fcinfo: pg_sys::FunctionCallInfo, at: usize) -> Option<i64> {
+    pub(super) unsafe fn read(self, fcinfo: pg_sys::FunctionCallInfo, at: usize) -> Option<i64> {
         match self {
             Weight::One => Some(1),
             // SAFETY: argument `at` is a bigint (this function's contract).
@@ -97,7 +97,7 @@ unsafe fn bgnbd_add(
 }
 
 #[cold]
-fn negative_weight(function: &str, weight: i64) -> MetricError {
+pub(super) fn negative_weight(function: &str, weight: i64) -> MetricError {
     MetricError::InvalidParameter(format!("{function}: weight {weight} is negative"))
 }
 
@@ -403,7 +403,7 @@ crate::raw_transition! {
 
 /// The rows of a fit, checked to be inputs of this model (a `crm.fit_rows` read from text may
 /// hold any rows): 22023 for a row `valid` refuses.
-fn model_rows<'a>(
+pub(super) fn model_rows<'a>(
     function: &str,
     model: &str,
     rows: &'a WeightedRows,

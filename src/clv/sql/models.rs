@@ -178,7 +178,7 @@ fn sbg_customers(model: sbg_model) -> i64 {
 
 /// The row of `crm.fit_diagnostics`: converged, iterations, gradient norm, log-likelihood,
 /// customers and penalizer of a fit; NULLs (and 0 customers) for a model built from parameters.
-type FitDiagnosticsRow = (
+pub(super) type FitDiagnosticsRow = (
     Option<bool>,
     Option<i32>,
     Option<f64>,
@@ -187,7 +187,7 @@ type FitDiagnosticsRow = (
     Option<f64>,
 );
 
-fn fit_diagnostics_row(fit: Option<FitInfo>) -> FitDiagnosticsRow {
+pub(super) fn fit_diagnostics_row(fit: Option<FitInfo>) -> FitDiagnosticsRow {
     const FUNCTION: &str = "crm.fit_diagnostics";
     let Some(fit) = fit else {
         return (None, None, None, None, 0, None);

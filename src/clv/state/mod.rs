@@ -4,6 +4,7 @@
 //! - [`optimize`]: BFGS on log-parameters with a Nelder–Mead restart.
 //! - [`rows`]: fitting inputs merged into distinct weighted rows.
 //! - [`purchases`]: BG/NBD inputs gathered straight from purchases (customer, day).
+//! - [`bgbb`]: BG/BB discrete-time purchases (Fader, Hardie & Shang 2010): fit, predictions, model type.
 //! - [`bgnbd`]: BG/NBD (Fader, Hardie & Lee 2005): likelihood, fit, predictions, model type.
 //! - [`gamma_gamma`]: Gamma-Gamma spend model (Fader, Hardie & Lee 2005b) and discounted CLV.
 //! - [`sbg`]: shifted-beta-geometric contractual retention (Fader & Hardie 2007, 2010).
@@ -11,6 +12,7 @@
 //! - [`uncertainty`]: standard errors from the Hessian of the log-likelihood at the estimate.
 use crate::common::error::{MetricError, MetricResult};
 
+pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
 pub mod optimize;

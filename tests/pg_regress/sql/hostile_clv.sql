@@ -1,7 +1,7 @@
 -- Hostile input, CLV family: every function and aggregate with NULLs, empty sets,
 -- NaN/±Infinity doubles, NaN and 1e30 numerics, ±infinity and extreme timestamps, empty and
 -- unknown time units, absurd horizons and discount rates, and malformed and adversarial text of
--- crm.bgnbd_model, crm.gamma_gamma_model and crm.sbg_model. Each case succeeds ('ok: ' and its
+-- crm.bgnbd_model, crm.gamma_gamma_model, crm.sbg_model and crm.bgbb_model. Each case succeeds ('ok: ' and its
 -- rows) or fails with a class-22 SQLSTATE (54000 for work refused as too large).
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
@@ -353,5 +353,67 @@ $q$SELECT crm_internal.rfm_agg_combine(crm_internal.rfm_agg_trans(NULL::crm.rfm_
 $q$SELECT crm_internal.gamma_gamma_fit_final(crm_internal.sbg_fit_trans(NULL::crm.fit_rows, 3, true))$q$,
 $q$SELECT crm_internal.sbg_fit_final(crm_internal.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5))$q$,
 $q$SELECT crm_internal.bgnbd_fit_final(crm_internal.clv_fit_combine(crm_internal.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5), crm_internal.gamma_gamma_fit_trans(NULL::crm.fit_rows, 3, 7.5)))$q$,
-$q$SELECT crm_internal.clv_fit_combine(NULL, NULL), crm_internal.rfm_agg_combine(NULL, NULL), crm_internal.bgnbd_purchases_combine(NULL, NULL), crm_internal.rfm_agg_final(NULL), crm_internal.sbg_fit_final(NULL)$q$
+$q$SELECT crm_internal.clv_fit_combine(NULL, NULL), crm_internal.rfm_agg_combine(NULL, NULL), crm_internal.bgnbd_purchases_combine(NULL, NULL), crm_internal.rfm_agg_final(NULL), crm_internal.sbg_fit_final(NULL)$q$,
+-- BG/BB: rows outside 0 <= frequency <= recency <= n_periods (recency 0 iff frequency 0),
+-- weights, penalizers, NULLs, no rows, one row, states of other models.
+$q$SELECT crm.bgbb_fit(f, r, n), crm.bgbb_fit(f, r, n, 2::bigint), crm.bgbb_fit(f, r, n, 2::integer), crm.bgbb_fit(f, r, n, 0.1::float8), crm.bgbb_fit(f, r, n, 2::bigint, 0.1::float8) FROM (VALUES (NULL::integer, 1, 6), (1, NULL, 6), (1, 1, NULL)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n), crm.bgbb_fit(f, r, n, 2::bigint, 0.1::float8) FROM (VALUES (1, 1, 6)) v(f, r, n) WHERE false$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, w), crm.bgbb_fit(f, r, n, w::integer), crm.bgbb_fit(f, r, n, w, p) FROM (VALUES (1, 1, 6, NULL::bigint, NULL::float8)) v(f, r, n, w, p)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (2, 3, 6)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (2, 3, 6, 1000::bigint)) v(f, r, n, w)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (2, 7, 6), (1, 1, 6)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (4, 3, 6), (1, 1, 6)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, 2, 6), (1, 1, 6)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (-1, 0, 6), (1, 1, 6)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, -1, 6), (1, 1, 6)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, 0, -6), (1, 1, 6)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, 0, 0), (1, 1, 1)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (6, 6, 6), (3, 3, 3)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, -5::bigint)) v(f, r, n, w)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, (-2147483647 - 1)::integer)) v(f, r, n, w)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, 0::bigint), (0, 0, 6, 0)) v(f, r, n, w)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (0, 0, 6, 9223372036854775807::bigint), (1, 1, 6, 9223372036854775807)) v(f, r, n, w)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, p) FROM (VALUES (1, 1, 6, 'NaN'::float8)) v(f, r, n, p)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, p) FROM (VALUES (1, 1, 6, -1::float8)) v(f, r, n, p)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, w, p) FROM (VALUES (1, 1, 6, 5::bigint, 0.1::float8), (2, 3, 6, 5, 0.3)) v(f, r, n, w, p)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, w, p) FROM (VALUES (0, 0, 6, 3464::bigint, 0.01::float8), (1, 1, 6, 1091, 0.01), (3, 5, 6, 225, 0.01), (6, 6, 6, 1203, 0.01)) v(f, r, n, w, p)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (2147483647, 2147483647, 2147483647), (0, 0, 1)) v(f, r, n)$q$,
+$q$SELECT crm_internal.bgbb_fit_final(crm_internal.sbg_fit_trans(NULL::crm.fit_rows, 3, true))$q$,
+$q$SELECT crm_internal.bgbb_fit_final(crm_internal.clv_fit_combine(crm_internal.bgbb_fit_trans(NULL::crm.fit_rows, 3, 5, 6), crm_internal.bgnbd_fit_trans(NULL::crm.fit_rows, 3, 2.5, 7.5)))$q$,
+$q$SELECT crm_internal.bgnbd_fit_final(crm_internal.bgbb_fit_trans(NULL::crm.fit_rows, 3, 5, 6))$q$,
+$q$SELECT crm_internal.bgbb_fit_final(NULL)$q$,
+-- BG/BB model from parameters, text and binary forms, accessors.
+$q$SELECT crm.bgbb_model(1.2, 0.75, 0.66, 2.8)$q$,
+$q$SELECT crm.bgbb_model(0, 1, 1, 1)$q$,
+$q$SELECT crm.bgbb_model(1, 'NaN', 1, 1)$q$,
+$q$SELECT crm.bgbb_model(1, 1, 'Infinity', 1)$q$,
+$q$SELECT crm.bgbb_model(1, 1, 1, -1)$q$,
+$q$SELECT crm.bgbb_model(1e-308, 1e308, 1e-308, 1e308)$q$,
+$q$SELECT * FROM crm.params(crm.bgbb_model(1e-308, 1e308, 1e-308, 1e308))$q$,
+$q$SELECT crm.log_likelihood(crm.bgbb_model(1, 1, 1, 1)), crm.customers(crm.bgbb_model(1, 1, 1, 1))$q$,
+$q$SELECT * FROM crm.fit_diagnostics(crm.bgbb_model(1, 1, 1, 1))$q$,
+$q$SELECT crm.fit_diagnostics(NULL::crm.bgbb_model), crm.params(NULL::crm.bgbb_model)$q$,
+$q$SELECT '{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.8,"fit":null}'::crm.bgbb_model$q$,
+$q$SELECT * FROM crm.fit_diagnostics('{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.8,"fit":{"log_likelihood":-1,"customers":9223372036854775807,"distinct_rows":1,"iterations":4294967295,"gradient_norm":0,"converged":false,"penalizer":1e308}}'::crm.bgbb_model)$q$,
+$q$SELECT '{"alpha":1.2,"beta":0.75,"gamma":0.66,"fit":null}'::crm.bgbb_model$q$,
+$q$SELECT '{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":0,"fit":null}'::crm.bgbb_model$q$,
+$q$SELECT '{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":1e999,"fit":null}'::crm.bgbb_model$q$,
+$q$SELECT '{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.8,"fit":null,"r":1}'::crm.bgbb_model$q$,
+$q$SELECT '{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}'::crm.bgbb_model$q$,
+$q$SELECT crm.bgbb_model(1.2, 0.75, 0.66, 2.8)::text::crm.bgbb_model OPERATOR(crm.=) crm.bgbb_model(1.2, 0.75, 0.66, 2.8)$q$,
+$q$SELECT crm_internal.bgbb_model_send(crm.bgbb_model(1, 1, 1, 1))$q$,
+-- BG/BB predictions: histories outside the rules, extreme parameters and horizons.
+$q$SELECT crm.probability_alive(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), f, r, n), crm.expected_purchases(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 10, f, r, n) FROM (VALUES (0, 0, 0), (0, 0, 6), (4, 5, 6), (6, 6, 6), (1, 1, 100000)) v(f, r, n)$q$,
+$q$SELECT crm.probability_alive(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 2, 7, 6)$q$,
+$q$SELECT crm.probability_alive(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 4, 3, 6)$q$,
+$q$SELECT crm.probability_alive(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 0, 3, 6)$q$,
+$q$SELECT crm.probability_alive(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), -1, 0, 6)$q$,
+$q$SELECT crm.expected_purchases(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 10, 1, 1, -6)$q$,
+$q$SELECT crm.expected_purchases(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), -1, 1, 1, 6)$q$,
+$q$SELECT crm.expected_purchases(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), h) FROM unnest(ARRAY[0, 1, 6, 2147483647]) h$q$,
+$q$SELECT crm.expected_purchases(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), -1)$q$,
+$q$SELECT crm.expected_purchases(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 2147483647, 6, 6, 6)$q$,
+$q$SELECT crm.expected_purchases(crm.bgbb_model(1, 1, 1, 1), 10), crm.expected_purchases(crm.bgbb_model(1, 1, 1, 1), 10, 2, 3, 6)$q$,
+$q$SELECT crm.expected_purchases(crm.bgbb_model(1e308, 1e-308, 1e-308, 1e308), 10), crm.probability_alive(crm.bgbb_model(1e308, 1e-308, 1e-308, 1e308), 2, 3, 6), crm.expected_purchases(crm.bgbb_model(1e308, 1e-308, 1e-308, 1e308), 10, 2, 3, 6)$q$,
+$q$SELECT crm.expected_purchases(crm.bgbb_model(1e-308, 1e308, 1e308, 1e-308), 10), crm.probability_alive(crm.bgbb_model(1e-308, 1e308, 1e308, 1e-308), 2, 3, 6), crm.expected_purchases(crm.bgbb_model(1e-308, 1e308, 1e308, 1e-308), 10, 2, 3, 6)$q$
 ]);

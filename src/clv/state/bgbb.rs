@@ -1,0 +1,467 @@
+//! BG/BB (Fader, Hardie & Shang 2010, "Customer-base analysis in a discrete-time
+//! noncontractual setting"): at each of n discrete transaction opportunities a customer who is
+//! still alive transacts with probability p ~ Beta(α, β), and after each opportunity dies with
+//! probability θ ~ Beta(γ, δ). Data per customer: x transactions in the n opportunities, the
+//! last one at opportunity t_x (0 without transactions).
+//!
+//! L(x, t_x, n) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ)
+//!   + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ).
+use super::optimize::{minimize, Objective, Penalized};
+use super::rows::WeightedRows;
+use super::special::{digamma, ln_beta, ln_gamma};
+use super::{
+    binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, positive_parameter,
+    text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
+};
+use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::checked;
+use serde::{Deserialize, Serialize};
+
+pub const MODEL_TYPE: &str = "crm.bgbb_model";
+/// The fit with a penalizer, shown in the hint of a fit that does not converge.
+pub const PENALIZED_CALL: &str = "crm.bgbb_fit(frequency, recency, n_periods, 0.001)";
+
+/// Validates one customer's `(frequency, recency, n_periods)`: 0 <= frequency <= recency <=
+/// n_periods, and recency 0 exactly when frequency is 0 (a transaction at opportunity
+/// recency >= 1 is the last one).
+pub fn checked_customer(
+    function: &str,
+    frequency: i32,
+    recency: i32,
+    n_periods: i32,
+) -> MetricResult<(u32, u32, u32)> {
+    let non_negative = |name: &str, value: i32| {
+        u32::try_from(value).map_err(|_| invalid(format!("{function}: {name} {value} is negative")))
+    };
+    let x = non_negative("frequency", frequency)?;
+    let t_x = non_negative("recency", recency)?;
+    let n = non_negative("n_periods", n_periods)?;
+    if t_x > n {
+        return Err(invalid(format!(
+            "{function}: recency {recency} is greater than n_periods {n_periods}"
+        )));
+    }
+    if x > t_x {
+        return Err(invalid(format!(
+            "{function}: frequency {frequency} is greater than recency {recency} (at most one \
+             transaction per opportunity, the last at opportunity recency)"
+        )));
+    }
+    if x == 0 && t_x != 0 {
+        return Err(invalid(format!(
+            "{function}: recency {recency} must be 0 when frequency is 0"
+        )));
+    }
+    Ok((x, t_x, n))
+}
+
+/// Checks one row and returns its merge key `[x, t_x, n]`.
+pub fn customer_key(
+    function: &str,
+    frequency: i32,
+    recency: i32,
+    n_periods: i32,
+) -> MetricResult<[u64; 3]> {
+    let (x, t_x, n) = checked_customer(function, frequency, recency, n_periods)?;
+    Ok([u64::from(x), u64::from(t_x), u64::from(n)])
+}
+
+/// Whether `key` is one [`customer_key`] makes (a `crm.fit_rows` read from text may hold any).
+pub fn is_customer_key(key: &[u64; 3]) -> bool {
+    let word = |value: u64| i32::try_from(value).ok();
+    match (word(key[0]), word(key[1]), word(key[2])) {
+        (Some(x), Some(t_x), Some(n)) => checked_customer("", x, t_x, n).is_ok(),
+        _ => false,
+    }
+}
+
+/// ln B(a, b) and its partial derivatives.
+fn ln_beta_with_gradient(a: f64, b: f64) -> (f64, f64, f64) {
+    let psi_ab = digamma(a + b);
+    (ln_beta(a, b), digamma(a) - psi_ab, digamma(b) - psi_ab)
+}
+
+/// The model's parameters, in the order of the optimizer's coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Parameters {
+    alpha: f64,
+    beta: f64,
+    gamma: f64,
+    delta: f64,
+}
+
+impl Parameters {
+    /// ln L(x, t_x, n) and its gradient in (α, β, γ, δ). The terms of a customer who died
+    /// after opportunity t_x + i fall with i; the sum stops once the rest is below 1e-17 of it
+    /// (they fall like i^−s, s = α + x + γ + 1, so the rest is about term · (i + t_x + δ) /
+    /// (s − 1)), and otherwise runs to i = n − t_x − 1, checking for interrupts.
+    fn log_likelihood(&self, x: f64, t_x: f64, n: f64) -> (f64, [f64; 4]) {
+        let Parameters {
+            alpha,
+            beta,
+            gamma,
+            delta,
+        } = *self;
+        // The term of a customer alive through opportunity n.
+        let (b1, d_alpha, d_beta) = ln_beta_with_gradient(alpha + x, beta + n - x);
+        let (b2, d_gamma, d_delta) = ln_beta_with_gradient(gamma, delta + n);
+        let mut sum = LogSum::new(b1 + b2, [d_alpha, d_beta, d_gamma, d_delta]);
+        let decay = alpha + x + gamma;
+        let deaths = (n - t_x) as u64;
+        for i in checked(0..deaths) {
+            let i = i as f64;
+            let (b1, d_alpha, d_beta) = ln_beta_with_gradient(alpha + x, beta + t_x - x + i);
+            let (b2, d_gamma, d_delta) = ln_beta_with_gradient(gamma + 1.0, delta + t_x + i);
+            let term = b1 + b2;
+            sum.add(term, [d_alpha, d_beta, d_gamma, d_delta]);
+            let rest = term + ((i + t_x + delta + 1.0) / decay).ln();
+            if rest < sum.high + (sum.total.ln() - 39.0) {
+                break;
+            }
+        }
+        let (norm_ab, n_alpha, n_beta) = ln_beta_with_gradient(alpha, beta);
+        let (norm_gd, n_gamma, n_delta) = ln_beta_with_gradient(gamma, delta);
+        let common = [n_alpha, n_beta, n_gamma, n_delta];
+        let mut gradient = sum.gradient;
+        for (total, c) in gradient.iter_mut().zip(common) {
+            *total = *total / sum.total - c;
+        }
+        (sum.high + sum.total.ln() - norm_ab - norm_gd, gradient)
+    }
+}
+
+/// Σ e^termᵢ and Σ e^termᵢ · gradientᵢ, both scaled by e^−high (the largest term so far).
+struct LogSum {
+    high: f64,
+    total: f64,
+    gradient: [f64; 4],
+}
+
+impl LogSum {
+    fn new(term: f64, gradient: [f64; 4]) -> Self {
+        LogSum {
+            high: term,
+            total: 1.0,
+            gradient,
+        }
+    }
+
+    fn add(&mut self, term: f64, gradient: [f64; 4]) {
+        if term > self.high {
+            let rescale = (self.high - term).exp();
+            self.total *= rescale;
+            for g in &mut self.gradient {
+                *g *= rescale;
+            }
+            self.high = term;
+        }
+        let share = (term - self.high).exp();
+        self.total += share;
+        for (total, g) in self.gradient.iter_mut().zip(gradient) {
+            *total += share * g;
+        }
+    }
+}
+
+struct Problem {
+    /// Distinct rows: (x, t_x, n, weight).
+    rows: Vec<(f64, f64, f64, f64)>,
+    total_weight: f64,
+}
+
+impl Problem {
+    fn new(rows: &WeightedRows) -> Self {
+        let rows: Vec<(f64, f64, f64, f64)> = checked(rows.sorted())
+            .map(|(key, weight)| (key[0] as f64, key[1] as f64, key[2] as f64, weight as f64))
+            .collect();
+        let total_weight = rows.iter().map(|row| row.3).sum();
+        Problem { rows, total_weight }
+    }
+
+    fn log_likelihood(&self, parameters: &Parameters) -> (f64, [f64; 4]) {
+        let mut total = 0.0;
+        let mut gradient = [0.0; 4];
+        for &(x, t_x, n, weight) in &self.rows {
+            let (value, row_gradient) = parameters.log_likelihood(x, t_x, n);
+            total += weight * value;
+            for (sum, g) in gradient.iter_mut().zip(row_gradient) {
+                *sum += weight * g;
+            }
+        }
+        (total, gradient)
+    }
+}
+
+impl Objective<4> for Problem {
+    fn value_and_gradient(&self, point: &[f64; 4]) -> Option<(f64, [f64; 4])> {
+        let [alpha, beta, gamma, delta] = point.map(f64::exp);
+        let parameters = Parameters {
+            alpha,
+            beta,
+            gamma,
+            delta,
+        };
+        let (value, gradient) = self.log_likelihood(&parameters);
+        let scale = -1.0 / self.total_weight;
+        let values = [alpha, beta, gamma, delta];
+        let mut chained = [0.0; 4];
+        for index in 0..4 {
+            chained[index] = scale * gradient[index] * values[index];
+        }
+        let value = scale * value;
+        (value.is_finite() && chained.iter().all(|g| g.is_finite())).then_some((value, chained))
+    }
+}
+
+/// A BG/BB model: parameters and, when fitted, the fit diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BgBbModel {
+    pub alpha: f64,
+    pub beta: f64,
+    pub gamma: f64,
+    pub delta: f64,
+    pub fit: Option<FitInfo>,
+}
+
+const NAMES: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
+
+/// Maximum-likelihood fit, penalized with the rows' penalizer (on α, β, γ and δ, as lifetimes'
+/// `penalizer_coef`); `None` when there are no customers.
+pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgBbModel>> {
+    if rows.customers() == 0 {
+        return Ok(None);
+    }
+    check_identifiable(function, rows.len())?;
+    let problem = Problem::new(rows);
+    let penalized = Penalized {
+        objective: &problem,
+        penalizer: rows.penalizer(),
+        scales: [1.0; 4],
+    };
+    let minimum = minimize(&penalized, [0.0; 4])
+        .map_err(|failure| fit_failure(function, &NAMES, PENALIZED_CALL, failure))?;
+    let log_likelihood = problem
+        .value_and_gradient(&minimum.point)
+        .map_or(f64::NAN, |(value, _)| -value * problem.total_weight);
+    let [alpha, beta, gamma, delta] = minimum.point.map(f64::exp);
+    check_estimate(
+        function,
+        &[
+            ("alpha", alpha, 1.0),
+            ("beta", beta, 1.0),
+            ("gamma", gamma, 1.0),
+            ("delta", delta, 1.0),
+        ],
+    )?;
+    Ok(Some(BgBbModel {
+        alpha,
+        beta,
+        gamma,
+        delta,
+        fit: Some(FitInfo {
+            log_likelihood,
+            customers: rows.customers(),
+            distinct_rows: rows.len() as u64,
+            iterations: minimum.iterations,
+            gradient_norm: minimum.gradient_norm,
+            converged: true,
+            penalizer: rows.penalizer(),
+        }),
+    }))
+}
+
+/// A horizon in opportunities: non-negative, else 22023.
+fn checked_horizon(function: &str, horizon: i32) -> MetricResult<f64> {
+    if horizon < 0 {
+        return Err(invalid(format!(
+            "{function}: horizon {horizon} is negative"
+        )));
+    }
+    Ok(f64::from(horizon))
+}
+
+impl BgBbModel {
+    pub fn from_parameters(
+        function: &str,
+        alpha: f64,
+        beta: f64,
+        gamma: f64,
+        delta: f64,
+    ) -> MetricResult<Self> {
+        Ok(BgBbModel {
+            alpha: positive_parameter(function, "alpha", alpha)?,
+            beta: positive_parameter(function, "beta", beta)?,
+            gamma: positive_parameter(function, "gamma", gamma)?,
+            delta: positive_parameter(function, "delta", delta)?,
+            fit: None,
+        })
+    }
+
+    fn parameters(&self) -> Parameters {
+        Parameters {
+            alpha: self.alpha,
+            beta: self.beta,
+            gamma: self.gamma,
+            delta: self.delta,
+        }
+    }
+
+    /// Σ_{k=1}^{count} P(alive at opportunity start + k) = Σ B(γ, δ+start+k)/B(γ,δ), in closed
+    /// form: δ/(γ−1) · Γ(γ+δ)/Γ(1+δ) · [R(start) − R(start+count)], R(m) = Γ(1+δ+m)/Γ(γ+δ+m);
+    /// within 1e-7 of γ = 1 its limit δ (ψ(1+δ+start+count) − ψ(1+δ+start)) (either way within
+    /// about 1e-7 relative there: the closed form loses digits to cancellation near γ = 1).
+    fn alive_sum(&self, start: f64, count: f64) -> f64 {
+        let (gamma, delta) = (self.gamma, self.delta);
+        let ln_ratio = |m: f64| ln_gamma(1.0 + delta + m) - ln_gamma(gamma + delta + m);
+        let ln_leading =
+            delta.ln() + ln_gamma(gamma + delta) - ln_gamma(1.0 + delta) + ln_ratio(start);
+        if (gamma - 1.0).abs() < 1e-7 {
+            return ln_leading.exp()
+                * (digamma(1.0 + delta + start + count) - digamma(1.0 + delta + start));
+        }
+        let change = ln_ratio(start + count) - ln_ratio(start);
+        ln_leading.exp() * (-change.exp_m1()) / (gamma - 1.0)
+    }
+
+    /// E[X(n)]: expected transactions of a new customer in the first `horizon` opportunities,
+    /// α/(α+β) · Σ_{t=1}^{n} P(alive at t) (Fader, Hardie & Shang 2010, eq. 7).
+    pub fn expected_purchases(&self, function: &str, horizon: i32) -> MetricResult<f64> {
+        let n = checked_horizon(function, horizon)?;
+        self.finite(
+            function,
+            self.alpha / (self.alpha + self.beta) * self.alive_sum(0.0, n),
+        )
+    }
+
+    /// P(alive at opportunity n + 1 | x, t_x, n) (Fader, Hardie & Shang 2010, eq. 11; lifetimes'
+    /// `BetaGeoBetaBinomFitter.conditional_probability_alive` with `m_periods_in_future` = 1).
+    pub fn probability_alive(
+        &self,
+        function: &str,
+        frequency: i32,
+        recency: i32,
+        n_periods: i32,
+    ) -> MetricResult<f64> {
+        let (x, t_x, n) = checked_customer(function, frequency, recency, n_periods)?;
+        let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
+        let (alpha, beta, gamma, delta) = (self.alpha, self.beta, self.gamma, self.delta);
+        let ln_alive = ln_beta(alpha + x, beta + n - x) - ln_beta(alpha, beta)
+            + ln_beta(gamma, delta + n + 1.0)
+            - ln_beta(gamma, delta);
+        let (ln_likelihood, _) = self.parameters().log_likelihood(x, t_x, n);
+        self.finite(function, (ln_alive - ln_likelihood).exp())
+            .map(|alive| alive.min(1.0))
+    }
+
+    /// E[X(n, n + n*) | x, t_x, n]: expected transactions in the next `horizon` opportunities of
+    /// a customer with that history (Fader, Hardie & Shang 2010, eq. 13).
+    pub fn conditional_expected_purchases(
+        &self,
+        function: &str,
+        frequency: i32,
+        recency: i32,
+        n_periods: i32,
+        horizon: i32,
+    ) -> MetricResult<f64> {
+        let (x, t_x, n) = checked_customer(function, frequency, recency, n_periods)?;
+        let horizon = checked_horizon(function, horizon)?;
+        let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
+        let (ln_likelihood, _) = self.parameters().log_likelihood(x, t_x, n);
+        let ln_rate =
+            ln_beta(self.alpha + x + 1.0, self.beta + n - x) - ln_beta(self.alpha, self.beta);
+        self.finite(
+            function,
+            (ln_rate - ln_likelihood).exp() * self.alive_sum(n, horizon),
+        )
+    }
+
+    /// A prediction, or 22003 when it is not finite (parameters so extreme, e.g. 1e308 and
+    /// 1e-308 together, that ln Γ overflows).
+    fn finite(&self, function: &str, value: f64) -> MetricResult<f64> {
+        if value.is_finite() {
+            return Ok(value.max(0.0));
+        }
+        Err(MetricError::OutOfRange(format!(
+            "{function}: the prediction is not finite at alpha = {:e}, beta = {:e}, gamma = {:e}, \
+             delta = {:e}",
+            self.alpha, self.beta, self.gamma, self.delta
+        )))
+    }
+
+    pub fn customers(&self) -> u64 {
+        self.fit.map_or(0, |fit| fit.customers)
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let version = FitInfo::version_of(self.fit);
+        let mut writer = Writer::with_version(version);
+        writer
+            .f64(self.alpha)
+            .f64(self.beta)
+            .f64(self.gamma)
+            .f64(self.delta);
+        FitInfo::encode(self.fit, &mut writer, version);
+        writer.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let (mut reader, version) =
+            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=MODEL_VERSION, MODEL_TYPE)?;
+        let alpha = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let beta = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let gamma = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let delta = binary_parameter(MODEL_TYPE, &mut reader)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version)?;
+        reader.finish()?;
+        Ok(BgBbModel {
+            alpha,
+            beta,
+            gamma,
+            delta,
+            fit,
+        })
+    }
+
+    /// `{"alpha":1.204,"beta":0.750,"gamma":0.657,"delta":2.783,"fit":{...} or null}`.
+    pub fn to_text(&self) -> String {
+        let text = ModelText {
+            alpha: self.alpha,
+            beta: self.beta,
+            gamma: self.gamma,
+            delta: self.delta,
+            fit: self.fit.map(FitInfo::to_text),
+        };
+        serde_json::to_string(&text).unwrap_or_default()
+    }
+
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let parsed: ModelText = from_json_object(text).map_err(|error| {
+            MetricError::InvalidText(format!("{MODEL_TYPE}: malformed text: {error}"))
+        })?;
+        Ok(BgBbModel {
+            alpha: text_parameter(MODEL_TYPE, "alpha", parsed.alpha)?,
+            beta: text_parameter(MODEL_TYPE, "beta", parsed.beta)?,
+            gamma: text_parameter(MODEL_TYPE, "gamma", parsed.gamma)?,
+            delta: text_parameter(MODEL_TYPE, "delta", parsed.delta)?,
+            fit: parsed
+                .fit
+                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelText {
+    alpha: f64,
+    beta: f64,
+    gamma: f64,
+    delta: f64,
+    fit: Option<FitText>,
+}
+
+#[cfg(test)]
+#[path = "bgbb_tests.rs"]
+mod tests;

@@ -1,0 +1,322 @@
+//! Unit tests of the BG/BB math against the published donations numbers, lifetimes and direct
+//! sums.
+use super::*;
+use crate::clv::state::simulate::Random;
+
+const F: &str = "crm.test";
+
+/// The donations data (Fader, Hardie & Shang 2010): (x, t_x, weight), n = 6, as
+/// tests/fixtures/donations.csv holds it.
+const DONATIONS: [(i32, i32, u64); 22] = [
+    (0, 0, 3464),
+    (1, 1, 1091),
+    (1, 2, 277),
+    (1, 3, 129),
+    (1, 4, 78),
+    (1, 5, 119),
+    (1, 6, 129),
+    (2, 2, 613),
+    (2, 3, 255),
+    (2, 4, 155),
+    (2, 5, 173),
+    (2, 6, 234),
+    (3, 3, 322),
+    (3, 4, 181),
+    (3, 5, 225),
+    (3, 6, 357),
+    (4, 4, 240),
+    (4, 5, 284),
+    (4, 6, 512),
+    (5, 5, 335),
+    (5, 6, 728),
+    (6, 6, 1203),
+];
+
+fn donations() -> WeightedRows {
+    let mut rows = WeightedRows::default();
+    for (x, t_x, weight) in DONATIONS {
+        rows.add(F, customer_key(F, x, t_x, 6).unwrap(), weight)
+            .unwrap();
+    }
+    rows
+}
+
+fn model(alpha: f64, beta: f64, gamma: f64, delta: f64) -> BgBbModel {
+    BgBbModel::from_parameters(F, alpha, beta, gamma, delta).unwrap()
+}
+
+#[test]
+fn donations_fit_reproduces_the_paper() {
+    let rows = donations();
+    assert_eq!(rows.customers(), 11_104);
+    let fitted = fit(F, &rows).unwrap().unwrap();
+    // Fader, Hardie & Shang (2010): α 1.204, β 0.750, γ 0.657, δ 2.784, LL −33,225.6.
+    for (value, published) in [
+        (fitted.alpha, 1.2035),
+        (fitted.beta, 0.7497),
+        (fitted.gamma, 0.6568),
+        (fitted.delta, 2.7838),
+    ] {
+        assert!((value - published).abs() < 5e-4, "{fitted:?}");
+    }
+    let info = fitted.fit.unwrap();
+    assert!((info.log_likelihood + 33_225.58).abs() < 0.01, "{info:?}");
+    assert_eq!((info.customers, info.distinct_rows), (11_104, 22));
+    // Expected donations in the next 10 opportunities of a 4-of-6 donor last seen at 5: 3.628.
+    let next = fitted
+        .conditional_expected_purchases(F, 4, 5, 6, 10)
+        .unwrap();
+    assert!((next - 3.628).abs() < 5e-4, "{next}");
+    assert_eq!(BgBbModel::decode(&fitted.encode()).unwrap(), fitted);
+    assert_eq!(BgBbModel::from_text(&fitted.to_text()).unwrap(), fitted);
+}
+
+#[test]
+fn predictions_agree_with_lifetimes() {
+    // lifetimes 0.11.3, BetaGeoBetaBinomFitter at these parameters (its fit of the donations):
+    // conditional_probability_alive(1, x, t_x, 6) and
+    // conditional_expected_number_of_purchases_up_to_time(10, x, t_x, 6).
+    let lifetimes = model(
+        1.203_522_393_608,
+        0.749_716_358_176,
+        0.656_718_169_55,
+        2.783_441_982_888,
+    );
+    for (x, t_x, alive, next) in [
+        (0, 0, 0.108_133_28, 0.130_218_09),
+        (1, 1, 0.069_461_81, 0.153_151_52),
+        (4, 5, 0.696_800_12, 3.627_967_72),
+        (6, 6, 0.930_433_58, 6.706_378_45),
+        (3, 6, 0.930_433_58, 3.913_420_47),
+    ] {
+        let p = lifetimes.probability_alive(F, x, t_x, 6).unwrap();
+        assert!((p - alive).abs() < 1e-7, "{x} {t_x}: {p}");
+        let e = lifetimes
+            .conditional_expected_purchases(F, x, t_x, 6, 10)
+            .unwrap();
+        assert!((e - next).abs() < 1e-7, "{x} {t_x}: {e}");
+    }
+    // E[X(6)] from lifetimes' expected_number_of_transactions_in_first_n_periods(6): the mean
+    // of its distribution of x.
+    let mean = lifetimes.expected_purchases(F, 6).unwrap();
+    assert!((mean - 2.220_169_363_68).abs() < 1e-8, "{mean}");
+}
+
+/// P(alive at opportunity t) = B(γ, δ + t)/B(γ, δ).
+fn alive_at(m: &BgBbModel, t: f64) -> f64 {
+    (ln_beta(m.gamma, m.delta + t) - ln_beta(m.gamma, m.delta)).exp()
+}
+
+#[test]
+fn closed_forms_agree_with_direct_sums() {
+    for m in [
+        model(1.2, 0.75, 0.66, 2.8),
+        model(0.4, 2.0, 1.0, 1.5),
+        model(0.4, 2.0, 1.0 + 3e-7, 1.5),
+        model(0.4, 2.0, 1.0 - 5e-8, 1.5),
+        model(2.5, 1.1, 3.0, 0.7),
+    ] {
+        let p = m.alpha / (m.alpha + m.beta);
+        let direct: f64 = (1..=25).map(|t| p * alive_at(&m, f64::from(t))).sum();
+        let closed = m.expected_purchases(F, 25).unwrap();
+        assert!(
+            (closed / direct - 1.0).abs() < 2e-7,
+            "{m:?}: {closed} {direct}"
+        );
+        assert_eq!(m.expected_purchases(F, 0).unwrap(), 0.0);
+        // Conditional: P(alive at n + k | history) · E[p | x, n] summed over k.
+        let (x, t_x, n) = (2, 4, 7);
+        let (ln_l, _) = m.parameters().log_likelihood(2.0, 4.0, 7.0);
+        let posterior = (ln_beta(m.alpha + 3.0, m.beta + 5.0)
+            - ln_beta(m.alpha, m.beta)
+            - ln_beta(m.gamma, m.delta)
+            - ln_l)
+            .exp();
+        let direct: f64 = (1..=12)
+            .map(|k| posterior * (ln_beta(m.gamma, m.delta + 7.0 + f64::from(k))).exp())
+            .sum();
+        let closed = m.conditional_expected_purchases(F, x, t_x, n, 12).unwrap();
+        assert!(
+            (closed / direct - 1.0).abs() < 2e-7,
+            "{m:?}: {closed} {direct}"
+        );
+        // The likelihoods of every history of n opportunities sum to 1.
+        let mut total = 0.0;
+        for t_x in 0..=5 {
+            let xs = if t_x == 0 { 0..=0 } else { 1..=t_x };
+            for x in xs {
+                // Histories with x transactions, the last at t_x: C(t_x − 1, x − 1) of them.
+                let ways = if t_x == 0 {
+                    1.0
+                } else {
+                    binomial(t_x - 1, x - 1)
+                };
+                let (ln_l, _) = m
+                    .parameters()
+                    .log_likelihood(f64::from(x), f64::from(t_x), 5.0);
+                total += ways * ln_l.exp();
+            }
+        }
+        assert!((total - 1.0).abs() < 1e-12, "{m:?}: {total}");
+    }
+}
+
+fn binomial(n: i32, k: i32) -> f64 {
+    (0..k).fold(1.0, |product, i| {
+        product * f64::from(n - i) / f64::from(i + 1)
+    })
+}
+
+#[test]
+fn the_gradient_is_the_likelihood_s_derivative() {
+    let problem = Problem::new(&donations());
+    let point = [0.1, -0.3, -0.4, 1.0];
+    let (_, gradient) = problem.value_and_gradient(&point).unwrap();
+    for index in 0..4 {
+        let step = 1e-6;
+        let (mut up, mut down) = (point, point);
+        up[index] += step;
+        down[index] -= step;
+        let numeric = (problem.value_and_gradient(&up).unwrap().0
+            - problem.value_and_gradient(&down).unwrap().0)
+            / (2.0 * step);
+        assert!(
+            (numeric - gradient[index]).abs() < 1e-7,
+            "{index}: {numeric} {gradient:?}"
+        );
+    }
+}
+
+#[test]
+fn a_long_history_stops_summing_once_the_rest_is_negligible() {
+    let m = model(1.2, 0.75, 0.66, 2.8);
+    // Two hundred thousand opportunities without a transaction: finite, and P(alive) tiny but positive.
+    let p = m.probability_alive(F, 0, 0, 200_000).unwrap();
+    assert!(p > 0.0 && p < 1e-3, "{p}");
+    let e = m
+        .conditional_expected_purchases(F, 1, 1, 200_000, 100)
+        .unwrap();
+    assert!(e.is_finite() && e >= 0.0, "{e}");
+    let (ln_l, _) = m.parameters().log_likelihood(0.0, 0.0, 200_000.0);
+    assert!(ln_l.is_finite() && ln_l < 0.0);
+}
+
+#[test]
+fn a_penalizer_pulls_the_parameters_toward_zero() {
+    let plain = fit(F, &donations()).unwrap().unwrap();
+    let mut rows = donations();
+    rows.set_penalizer(F, 0.01).unwrap();
+    let penalized = fit(F, &rows).unwrap().unwrap();
+    // lifetimes 0.11.3 with penalizer_coef 0.01: α 0.97754, β 0.61813, γ 0.31421, δ 1.01206.
+    for (value, lifetimes) in [
+        (penalized.alpha, 0.977_54),
+        (penalized.beta, 0.618_13),
+        (penalized.gamma, 0.314_21),
+        (penalized.delta, 1.012_06),
+    ] {
+        assert!((value - lifetimes).abs() < 1e-3, "{penalized:?}");
+    }
+    assert!(penalized.delta < plain.delta);
+    let info = penalized.fit.unwrap();
+    assert_eq!(info.penalizer, 0.01);
+    assert!(info.log_likelihood < plain.fit.unwrap().log_likelihood);
+    assert_eq!(BgBbModel::decode(&penalized.encode()).unwrap(), penalized);
+    assert_eq!(
+        BgBbModel::from_text(&penalized.to_text()).unwrap(),
+        penalized
+    );
+}
+
+#[test]
+fn recovers_simulated_parameters() {
+    let mut random = Random::new(5);
+    let (alpha, beta, gamma, delta) = (1.5, 2.0, 0.8, 3.0);
+    let mut rows = WeightedRows::default();
+    for _ in 0..40_000 {
+        let p = random.beta(alpha, beta);
+        let theta = random.beta(gamma, delta);
+        let (mut x, mut t_x) = (0, 0);
+        // A customer alive before an opportunity dies with probability θ, else transacts with
+        // probability p.
+        for opportunity in 1..=8 {
+            if random.uniform() < theta {
+                break;
+            }
+            if random.uniform() < p {
+                x += 1;
+                t_x = opportunity;
+            }
+        }
+        rows.add(F, customer_key(F, x, t_x, 8).unwrap(), 1).unwrap();
+    }
+    let m = fit(F, &rows).unwrap().unwrap();
+    for (value, truth) in [
+        (m.alpha, alpha),
+        (m.beta, beta),
+        (m.gamma, gamma),
+        (m.delta, delta),
+    ] {
+        assert!((value / truth - 1.0).abs() < 0.15, "{m:?}");
+    }
+}
+
+#[test]
+fn bad_inputs_are_refused() {
+    let message = |result: MetricResult<[u64; 3]>| match result {
+        Err(MetricError::InvalidParameter(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    assert!(message(customer_key(F, -1, 0, 6)).contains("frequency -1 is negative"));
+    assert!(message(customer_key(F, 0, -1, 6)).contains("recency -1 is negative"));
+    assert!(message(customer_key(F, 0, 0, -6)).contains("n_periods -6 is negative"));
+    assert!(message(customer_key(F, 2, 7, 6)).contains("recency 7 is greater than n_periods 6"));
+    assert!(message(customer_key(F, 3, 2, 6)).contains("frequency 3 is greater than recency 2"));
+    assert!(message(customer_key(F, 0, 2, 6)).contains("recency 2 must be 0"));
+    assert!(customer_key(F, 0, 0, 0).is_ok());
+    assert!(is_customer_key(&[2, 4, 6]));
+    assert!(!is_customer_key(&[0, 4, 6]));
+    assert!(!is_customer_key(&[1, 1, 1 << 40]));
+    let m = model(1.0, 1.0, 1.0, 1.0);
+    assert!(m.expected_purchases(F, -1).is_err());
+    assert!(m.conditional_expected_purchases(F, 1, 1, 6, -1).is_err());
+    assert!(m.probability_alive(F, 1, 7, 6).is_err());
+    let extreme = model(1e308, 1e-308, 1e-308, 1e308);
+    for result in [
+        extreme.expected_purchases(F, 10),
+        extreme.probability_alive(F, 2, 3, 6),
+        extreme.conditional_expected_purchases(F, 2, 3, 6, 10),
+    ] {
+        assert!(
+            matches!(result, Err(MetricError::OutOfRange(_))),
+            "{result:?}"
+        );
+    }
+    assert!(BgBbModel::from_parameters(F, 1.0, 1.0, 0.0, 1.0).is_err());
+    assert!(BgBbModel::from_parameters(F, 1.0, f64::NAN, 1.0, 1.0).is_err());
+    assert!(BgBbModel::from_text(r#"{"alpha":1,"beta":1,"gamma":1,"fit":null}"#).is_err());
+    assert!(BgBbModel::decode(&[1, 0, 0]).is_err());
+    // Without customers there is no model; one distinct row cannot identify it.
+    assert_eq!(fit(F, &WeightedRows::default()).unwrap(), None);
+    let mut one = WeightedRows::default();
+    one.add(F, customer_key(F, 2, 3, 6).unwrap(), 100).unwrap();
+    let error = fit(F, &one).unwrap_err();
+    assert!(error.hint().is_some());
+    assert!(
+        matches!(error.without_hint(), MetricError::InvalidParameter(m)
+        if m.contains("cannot identify the model: 1 distinct row"))
+    );
+}
+
+#[test]
+fn boundary_maxima_are_refused_not_returned() {
+    // Everybody transacts at every opportunity: p → 1 and nobody dies.
+    let mut loyal = WeightedRows::default();
+    loyal.add(F, customer_key(F, 6, 6, 6).unwrap(), 50).unwrap();
+    loyal.add(F, customer_key(F, 3, 3, 3).unwrap(), 50).unwrap();
+    let error = fit(F, &loyal).unwrap_err();
+    assert!(error.hint().is_some());
+    assert!(
+        matches!(error.without_hint(), MetricError::InvalidParameter(m)
+        if m.contains("the fit did not converge"))
+    );
+}
