@@ -71,3 +71,5 @@ COMMENT ON FUNCTION crm.expected_purchases(crm.bgbb_model, integer, integer, int
     'E[X(n, n + horizon) | x, t_x, n]: expected transactions in the next horizon opportunities of a customer with that frequency, recency and n_periods (BG/BB, eq. 13; lifetimes'' conditional_expected_number_of_purchases_up_to_time).';
 COMMENT ON FUNCTION crm.probability_alive(crm.bgbb_model, integer, integer, integer) IS
     'P(alive at opportunity n_periods + 1 | frequency, recency, n_periods) (BG/BB, eq. 11; lifetimes'' conditional_probability_alive with m_periods_in_future = 1).';
+COMMENT ON FUNCTION crm.params_se(crm.bgbb_model) IS
+    'Parameters alpha, beta, gamma, delta of a BG/BB model with standard errors and 95 % intervals (estimate -/+ 1.96 std_error), as crm.params_se(crm.bgnbd_model).';

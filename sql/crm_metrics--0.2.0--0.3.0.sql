@@ -912,3 +912,10 @@ COMMENT ON FUNCTION crm.expected_purchases(crm.bgbb_model, integer, integer, int
     'E[X(n, n + horizon) | x, t_x, n]: expected transactions in the next horizon opportunities of a customer with that frequency, recency and n_periods (BG/BB, eq. 13; lifetimes'' conditional_expected_number_of_purchases_up_to_time).';
 COMMENT ON FUNCTION crm.probability_alive(crm.bgbb_model, integer, integer, integer) IS
     'P(alive at opportunity n_periods + 1 | frequency, recency, n_periods) (BG/BB, eq. 11; lifetimes'' conditional_probability_alive with m_periods_in_future = 1).';
+-- crm.params_se for BG/BB models (standard errors recorded by crm.bgbb_fit).
+CREATE FUNCTION crm."params_se"("model" crm.bgbb_model)
+    RETURNS TABLE ("name" TEXT, "estimate" double precision, "std_error" double precision,
+                   "low" double precision, "high" double precision)
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgbb_params_se_wrapper';
+COMMENT ON FUNCTION crm.params_se(crm.bgbb_model) IS
+    'Parameters alpha, beta, gamma, delta of a BG/BB model with standard errors and 95 % intervals (estimate -/+ 1.96 std_error), as crm.params_se(crm.bgnbd_model).';

@@ -199,6 +199,29 @@ fn bgbb_fit_diagnostics(
     TableIterator::once(super::models::fit_diagnostics_row(model.0.fit))
 }
 
+/// Standard errors and 95 % Wald intervals of a BG/BB model's parameters.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from this inline tuple
+#[pg_extern(immutable, parallel_safe, strict, name = "params_se")]
+fn bgbb_params_se(
+    model: bgbb_model,
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(estimate, f64),
+        name!(std_error, Option<f64>),
+        name!(low, Option<f64>),
+        name!(high, Option<f64>),
+    ),
+> {
+    let m = model.0;
+    TableIterator::new(super::models::params_se_rows(
+        &["alpha", "beta", "gamma", "delta"],
+        &[m.alpha, m.beta, m.gamma, m.delta],
+        m.fit,
+    ))
+}
+
 /// E[X(n)]: expected transactions of a new customer in the first `horizon` transaction
 /// opportunities.
 #[pg_extern(immutable, parallel_safe, strict, name = "expected_purchases")]

@@ -271,7 +271,11 @@ type ParamsSeRow = (String, f64, Option<f64>, Option<f64>, Option<f64>);
 /// The rows of `crm.params_se`: standard errors as the fit recorded them, NULL (with the
 /// interval) when it recorded none (a model built from parameters or stored before they were
 /// recorded, or a singular Hessian).
-fn params_se_rows(names: &[&str], estimates: &[f64], fit: Option<FitInfo>) -> Vec<ParamsSeRow> {
+pub(super) fn params_se_rows(
+    names: &[&str],
+    estimates: &[f64],
+    fit: Option<FitInfo>,
+) -> Vec<ParamsSeRow> {
     let errors = fit.and_then(|fit| fit.std_errors);
     names
         .iter()

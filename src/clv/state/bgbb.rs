@@ -9,9 +9,10 @@
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::WeightedRows;
 use super::special::{digamma, ln_beta, ln_gamma};
+use super::uncertainty::standard_errors;
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, positive_parameter,
-    text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, MODEL_VERSION,
+    text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, STD_ERRORS_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -267,6 +268,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgBbModel
             gradient_norm: minimum.gradient_norm,
             converged: true,
             penalizer: rows.penalizer(),
+            std_errors: standard_errors(&penalized, &minimum.point, problem.total_weight),
         }),
     }))
 }
@@ -406,13 +408,16 @@ impl BgBbModel {
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let (mut reader, version) =
-            Reader::open_versions(bytes, FIRST_MODEL_VERSION..=MODEL_VERSION, MODEL_TYPE)?;
+        let (mut reader, version) = Reader::open_versions(
+            bytes,
+            FIRST_MODEL_VERSION..=STD_ERRORS_MODEL_VERSION,
+            MODEL_TYPE,
+        )?;
         let alpha = binary_parameter(MODEL_TYPE, &mut reader)?;
         let beta = binary_parameter(MODEL_TYPE, &mut reader)?;
         let gamma = binary_parameter(MODEL_TYPE, &mut reader)?;
         let delta = binary_parameter(MODEL_TYPE, &mut reader)?;
-        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version)?;
+        let fit = FitInfo::decode(MODEL_TYPE, &mut reader, version, 4)?;
         reader.finish()?;
         Ok(BgBbModel {
             alpha,
@@ -446,7 +451,7 @@ impl BgBbModel {
             delta: text_parameter(MODEL_TYPE, "delta", parsed.delta)?,
             fit: parsed
                 .fit
-                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit))
+                .map(|fit| FitInfo::from_text(MODEL_TYPE, fit, 4))
                 .transpose()?,
         })
     }

@@ -72,6 +72,18 @@ fn donations_fit_reproduces_the_paper() {
 }
 
 #[test]
+fn standard_errors_match_lifetimes_summary() {
+    // lifetimes 0.11.3, BetaGeoBetaBinomFitter().fit(donations).summary, se(coef).
+    let fitted = fit(F, &donations()).unwrap().unwrap();
+    let errors = fitted.fit.unwrap().std_errors.unwrap();
+    let lifetimes = [0.069_391, 0.029_448, 0.051_010, 0.320_819];
+    for (error, se) in errors.values().iter().zip(lifetimes) {
+        assert!((error / se - 1.0).abs() < 0.01, "{error} vs {se}");
+    }
+    assert!(fitted.to_text().contains(r#""std_errors":["#));
+}
+
+#[test]
 fn predictions_agree_with_lifetimes() {
     // lifetimes 0.11.3, BetaGeoBetaBinomFitter at these parameters (its fit of the donations):
     // conditional_probability_alive(1, x, t_x, 6) and
