@@ -29,6 +29,8 @@ pub mod ratios;
 pub mod revenue;
 // Service family.
 pub mod service;
+// Funnels family.
+pub mod funnels;
 
 #[cfg(test)]
 pub mod pg_test {
