@@ -113,6 +113,8 @@ extension_sql!(
         service_summary,
         business_calendar,
         share_state,
+        funnel_state,
+        funnel_summary,
     ]
 );
 
@@ -129,6 +131,7 @@ crate::sql_entity! {
         include_str!("../sql/ratios.sql"),
         include_str!("../sql/revenue.sql"),
         include_str!("../sql/service.sql"),
+        include_str!("../sql/funnels.sql"),
     ),
     finalize: true,
     requires: [],

@@ -194,20 +194,35 @@ impl FunnelSummary {
         self.reached.sort_unstable();
     }
 
-    /// Reduces the events to per-entity results (the final function), then checks that no
-    /// entity has results twice (22023).
-    pub fn reduce(&mut self, function: &str) -> MetricResult<()> {
+    /// The finished summary (what the final functions return): the events reduced to
+    /// per-entity results, added to the results already held; 22023 when an entity has results
+    /// twice. The summary itself keeps its events (only sorted), so a window frame that grows
+    /// can be finished again.
+    pub fn finished(&mut self, function: &str) -> MetricResult<FunnelSummary> {
+        let mut finished = FunnelSummary {
+            key_kind: self.key_kind,
+            setting: self.setting,
+            steps: self.steps,
+            events: Vec::new(),
+            reached: Vec::new(),
+        };
+        grow(
+            function,
+            &mut finished.reached,
+            self.reached.len(),
+            "funnel results",
+        )?;
+        finished.reached.extend_from_slice(&self.reached);
         if let Some(setting) = self.setting {
             self.events.sort_unstable();
-            let events = std::mem::take(&mut self.events);
             let mut walker = Walker::default();
-            for entity in checked(events.chunk_by(|a, b| a.key() == b.key())) {
+            for entity in checked(self.events.chunk_by(|a, b| a.key() == b.key())) {
                 let outcome = walker.walk(entity.iter().map(|e| (e.time, e.step)), setting);
-                self.push_outcome(function, entity[0].key(), &outcome)?;
+                finished.push_outcome(function, entity[0].key(), &outcome)?;
             }
         }
-        self.reached.sort_unstable();
-        let repeated = self
+        finished.reached.sort_unstable();
+        let repeated = finished
             .reached
             .windows(2)
             .find(|pair| pair[0].key() == pair[1].key() && pair[0].step == pair[1].step);
@@ -219,7 +234,7 @@ impl FunnelSummary {
                  summaries of disjoint entity sets)"
             )));
         }
-        Ok(())
+        Ok(finished)
     }
 
     fn push_outcome(&mut self, function: &str, key: u128, outcome: &Outcome) -> MetricResult<()> {

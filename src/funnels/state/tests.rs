@@ -193,8 +193,7 @@ fn steps_count_entities_and_take_the_lower_median() {
         (5, 0, 1),
         (5, 11, 2),
     ];
-    let mut summary = summary_of(&rows, Mode::Ordered);
-    summary.reduce(F).unwrap();
+    let mut summary = summary_of(&rows, Mode::Ordered).finished(F).unwrap();
     let steps = summary.step_rows();
     let row = |step: u8, entities: u64, previous: f64, first: f64, median: i64| StepRow {
         step,
@@ -216,8 +215,7 @@ fn steps_count_entities_and_take_the_lower_median() {
         r#"{"version":1,"key":"bigint","window_us":10,"mode":"ordered","steps":3,"events":[],"entities":[["1",[0,4,6]],["2",[0,2]],["3",[0]],["5",[0]]]}"#
     );
     // Nobody reaches step 1: no ratios, no medians.
-    let mut nobody = summary_of(&[(1, 0, 2)], Mode::Ordered);
-    nobody.reduce(F).unwrap();
+    let nobody = summary_of(&[(1, 0, 2)], Mode::Ordered).finished(F).unwrap();
     assert_eq!(
         nobody.step_rows(),
         vec![
@@ -241,12 +239,11 @@ fn steps_count_entities_and_take_the_lower_median() {
 
 #[test]
 fn rollup_of_overlapping_entities_is_22023() {
-    let mut one = summary_of(&[(1, 0, 1)], Mode::Ordered);
-    one.reduce(F).unwrap();
+    let one = summary_of(&[(1, 0, 1)], Mode::Ordered).finished(F).unwrap();
     let mut two = one.clone();
     two.merge(F, &one).unwrap();
     assert!(
-        matches!(two.reduce(F), Err(MetricError::InvalidParameter(m)) if m.contains("entity 1"))
+        matches!(two.finished(F), Err(MetricError::InvalidParameter(m)) if m.contains("entity 1"))
     );
     let other = summary_of(&[(1, 0, 1)], Mode::StrictOrder);
     assert!(one.clone().merge(F, &other).is_err());
@@ -335,8 +332,8 @@ proptest! {
         prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), whole.encode());
         prop_assert_eq!(FunnelSummary::decode(&whole.encode()).unwrap().to_text(), text);
         // Each entity's level is that of crm.window_funnel over its rows.
-        left.reduce(F).unwrap();
-        whole.reduce(F).unwrap();
+        let mut left = left.finished(F).unwrap();
+        let mut whole = whole.finished(F).unwrap();
         prop_assert_eq!(left.encode(), whole.encode());
         for id in 0..4 {
             let own: Vec<(i64, u8)> = rows.iter().filter(|r| r.0 == id).map(|r| (r.1, r.2)).collect();
@@ -346,19 +343,17 @@ proptest! {
             }
         }
         // Finished summaries of disjoint entity sets roll up to the whole one.
-        let mut by_entity: Vec<FunnelSummary> = (0..4)
+        let by_entity: Vec<FunnelSummary> = (0..4)
             .map(|id| {
                 let own: Vec<_> = rows.iter().copied().filter(|r| r.0 == id).collect();
-                let mut summary = summary_of(&own, mode);
-                summary.reduce(F).unwrap();
-                summary
+                summary_of(&own, mode).finished(F).unwrap()
             })
             .collect();
         let mut rolled = FunnelSummary::new(KeyKind::BigInt);
-        for summary in &mut by_entity {
+        for summary in &by_entity {
             rolled.merge(F, summary).unwrap();
         }
-        rolled.reduce(F).unwrap();
+        let mut rolled = rolled.finished(F).unwrap();
         prop_assert_eq!(rolled.encode(), whole.encode());
         let text = whole.to_text();
         prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), whole.encode());
