@@ -97,3 +97,16 @@ FROM tickets JOIN teams USING (team_id) GROUP BY team_id ORDER BY team_id
 SELECT team_id, calendar, crm.business_time(calendar, timestamptz '2025-03-07 15:00+00', timestamptz '2025-03-10 11:00+00') AS business_time,
        crm.business_add(calendar, timestamptz '2025-03-07 15:00+00', '4 hours') AS due
 FROM teams ORDER BY team_id
+
+-- query: funnels_levels
+SELECT source, level, count(*) AS leads
+FROM (SELECT lead_id, source, crm.window_funnel(occurred_at, step, '30 days', 'strict_order') AS level
+      FROM lead_events GROUP BY lead_id, source) per_lead
+GROUP BY source, level ORDER BY source, level
+
+-- query: funnels_by_owner
+SELECT owner, crm.funnel_agg(lead_id, occurred_at, step, '90 days') AS summary
+FROM lead_events GROUP BY owner ORDER BY owner
+
+-- query: funnels_steps
+SELECT * FROM crm.funnel_steps((SELECT crm.funnel_agg(lead_id, occurred_at, step, '90 days') FROM lead_events))
