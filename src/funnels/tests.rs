@@ -73,6 +73,44 @@ mod tests {
         assert_eq!(differences, 0);
     }
 
+    /// With one step-1 event per entity, crm.funnel_steps gives what the join chain of the
+    /// plain SQL gives: the earliest step k within the window and after step k - 1, then counts
+    /// and percentile_disc(0.5) of the times from step 1.
+    #[pg_test]
+    fn funnel_steps_equal_the_plain_join_chain() {
+        Spi::run(
+            "CREATE TEMP TABLE chain AS
+             SELECT e AS entity_id, timestamptz '2025-01-01' + (e % 97) * interval '1 day' AS occurred_at, 1 AS step
+             FROM generate_series(1, 2000) e;
+             INSERT INTO chain
+             SELECT entity_id, occurred_at + ((entity_id * 7 + k * 13) % (4 + entity_id % 40)) * interval '1 day'
+                               + (k % 3) * interval '1 hour', (ARRAY[2, 3, 0, 4, 2, 3, 4])[1 + (entity_id + k) % 7]
+             FROM chain, generate_series(1, 9) k",
+        )
+        .unwrap();
+        let differences = count(
+            "WITH t1 AS (SELECT entity_id, min(occurred_at) AS t1 FROM chain WHERE step = 1 GROUP BY 1),
+                  t2 AS (SELECT t1.entity_id, t1.t1, min(f.occurred_at) AS t2 FROM t1 LEFT JOIN chain f
+                           ON f.entity_id = t1.entity_id AND f.step = 2
+                          AND f.occurred_at BETWEEN t1.t1 AND t1.t1 + interval '30 days' GROUP BY 1, 2),
+                  t3 AS (SELECT t2.entity_id, t2.t1, t2.t2, min(f.occurred_at) AS t3 FROM t2 LEFT JOIN chain f
+                           ON f.entity_id = t2.entity_id AND f.step = 3
+                          AND f.occurred_at BETWEEN t2.t2 AND t2.t1 + interval '30 days' GROUP BY 1, 2, 3),
+                  t4 AS (SELECT t3.*, min(f.occurred_at) AS t4 FROM t3 LEFT JOIN chain f
+                           ON f.entity_id = t3.entity_id AND f.step = 4
+                          AND f.occurred_at BETWEEN t3.t3 AND t3.t1 + interval '30 days' GROUP BY 1, 2, 3, 4),
+                  plain AS (SELECT k AS step, count(*) AS entities,
+                                   percentile_disc(0.5) WITHIN GROUP (ORDER BY (ARRAY[t1, t2, t3, t4])[k] - t1) AS median
+                            FROM t4, generate_series(1, 4) k WHERE (ARRAY[t1, t2, t3, t4])[k] IS NOT NULL GROUP BY k),
+                  ours AS (SELECT step, entities, median_time_from_first AS median
+                           FROM crm.funnel_steps((SELECT crm.funnel_agg(entity_id, occurred_at, step, '30 days') FROM chain))
+                           WHERE entities > 0)
+             SELECT count(*) FROM ((SELECT * FROM plain EXCEPT SELECT * FROM ours)
+                                   UNION ALL (SELECT * FROM ours EXCEPT SELECT * FROM plain)) d",
+        );
+        assert_eq!(differences, 0);
+    }
+
     #[pg_test]
     fn funnel_nulls_and_errors() {
         assert_eq!(

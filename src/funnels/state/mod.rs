@@ -16,9 +16,13 @@
 //! level set, so the answer is the same for every funnel length at least the highest step in
 //! the data.
 //!
-//! Time to a step (`crm.funnel_agg`): the times come from the chain that first attained the
-//! entity's final level (the earliest chain to get that far), from its step-1 event to each of
-//! its step-k events; an entity's times all come from that one chain.
+//! Time to a step (`crm.funnel_agg`): the chain is the one that first attained the entity's
+//! final level (the earliest chain to get that far), and its step-k event the earliest one
+//! that can follow its step k − 1: the first step-k event after it (strictly later under
+//! `strict_increase`) within the window of the chain's step-1 event. These earliest events
+//! reach the final level whenever any do, no later than the walk did, so they are what the
+//! plain SQL "earliest step k after step k − 1" finds when an entity has one step-1 event. An
+//! entity's times all come from that one chain.
 //!
 //! Files: this one (modes, windows, the walk, `crm.funnel_state`), `summary` (the keyed events
 //! and per-entity results of `crm.funnel_agg`, the rows of `crm.funnel_steps`), `forms` (binary
@@ -195,7 +199,10 @@ impl Default for Walker {
 
 impl Walker {
     /// Walks one entity's events, in (time, step) order, under `setting`.
-    pub fn walk(&mut self, events: impl Iterator<Item = (i64, u8)>, setting: Setting) -> Outcome {
+    pub fn walk<I>(&mut self, events: I, setting: Setting) -> Outcome
+    where
+        I: Iterator<Item = (i64, u8)> + Clone,
+    {
         let Setting { window, mode } = setting;
         self.chains = [None; MAX_STEP as usize];
         let mut outcome = Outcome {
@@ -204,7 +211,7 @@ impl Walker {
         };
         let mut started = false;
         let mut ticker = Ticker::new();
-        for (time, step) in events {
+        for (time, step) in events.clone() {
             ticker.tick();
             let Some(index) = usize::from(step).checked_sub(1) else {
                 if mode == Mode::StrictOrder && started {
@@ -253,7 +260,45 @@ impl Walker {
                 }
             }
         }
+        if outcome.level >= 3 {
+            earliest_steps(events, setting, &mut outcome);
+        }
         outcome
+    }
+}
+
+/// Replaces the times of steps 2.. of `outcome` by the earliest events of its chain: from the
+/// chain's step-1 event, the first step-k event after step k − 1 (strictly later under
+/// `strict_increase`) within the window. They reach the outcome's level whenever the walk's
+/// events do (each is no later than the walk's); the walk's times stay should they not.
+fn earliest_steps(
+    events: impl Iterator<Item = (i64, u8)>,
+    setting: Setting,
+    outcome: &mut Outcome,
+) {
+    let start = outcome.times[0];
+    let end = i128::from(start) + i128::from(setting.window);
+    let mut times = outcome.times;
+    let mut next = 2u8;
+    let mut ticker = Ticker::new();
+    for (time, step) in events {
+        ticker.tick();
+        if next > outcome.level {
+            break;
+        }
+        let previous = times[usize::from(next) - 2];
+        let after = if setting.mode == Mode::StrictIncrease {
+            time > previous
+        } else {
+            time >= previous
+        };
+        if step == next && after && i128::from(time) <= end {
+            times[usize::from(next) - 1] = time;
+            next += 1;
+        }
+    }
+    if next > outcome.level {
+        outcome.times = times;
     }
 }
 

@@ -97,6 +97,16 @@ fn the_times_come_from_the_chain_that_first_got_furthest() {
     let events = [(0, 1), (10, 2), (100, 1), (101, 2)];
     let outcome = walker.walk(events.into_iter(), setting(50, Mode::Ordered));
     assert_eq!((outcome.level, &outcome.times[..2]), (2, &[0, 10][..]));
+    // Step 2 twice before step 3: the chain's time to step 2 is the earlier one.
+    let events = [(0, 1), (1, 2), (5, 2), (6, 3)];
+    let outcome = walker.walk(events.into_iter(), setting(50, Mode::Ordered));
+    assert_eq!(&outcome.times[..3], &[0, 1, 6]);
+    // Under strict_increase, step 3 at the instant of the first step 2 cannot follow it.
+    let events = [(0, 1), (1, 2), (1, 3), (2, 2), (3, 3)];
+    let outcome = walker.walk(events.into_iter(), setting(50, Mode::StrictIncrease));
+    assert_eq!(&outcome.times[..3], &[0, 1, 3]);
+    let outcome = walker.walk(events.into_iter(), setting(50, Mode::Ordered));
+    assert_eq!(&outcome.times[..3], &[0, 1, 1]);
 }
 
 #[test]
