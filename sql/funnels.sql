@@ -98,7 +98,7 @@ COMMENT ON AGGREGATE crm.funnel_agg(uuid, timestamptz, integer, interval) IS
 COMMENT ON AGGREGATE crm.funnel_agg(uuid, timestamptz, integer, interval, text) IS
     'crm.funnel_agg with uuid entity ids (exact) and a mode, as in crm.window_funnel.';
 COMMENT ON AGGREGATE crm.rollup(crm.funnel_summary) IS
-    'Merges funnel summaries of disjoint entity sets with the same id type, window and mode (per partition or shard); an entity in two summaries is 22023.';
+    'Merges funnel summaries of disjoint entity sets with the same id type, window and mode (per partition or shard); an entity found with the same result in several summaries counts once, with different results (its events split between summaries) it is 22023.';
 COMMENT ON FUNCTION crm.funnel_steps(crm.funnel_summary) IS
     'One row per step, 1 to the highest step in the data: entities whose level is at least the step, the conversion from the previous step (step 1: itself) and from step 1 (NULL on a zero denominator), and the median time from the chain''s step-1 event to its step-k event (percentile_disc(0.5); the chain that first reached the entity''s level, each step at its earliest event after the previous step). Example: SELECT * FROM crm.funnel_steps((SELECT crm.funnel_agg(lead_id, occurred_at, step, ''30 days'') FROM lead_events));';
 COMMENT ON FUNCTION crm_internal.window_funnel_trans(crm.funnel_state, timestamptz, integer, interval) IS 'Support function of aggregate crm.window_funnel(timestamptz, integer, interval): transition.';

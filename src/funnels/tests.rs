@@ -138,7 +138,7 @@ mod tests {
             ),
             ("SELECT 'nonsense'::crm.funnel_summary", "22P02"),
             (
-                "SELECT crm.rollup(s) FROM (SELECT crm.funnel_agg(1, now(), 1, '1 day') s UNION ALL SELECT crm.funnel_agg(1, now(), 1, '1 day')) v",
+                "SELECT crm.rollup(s) FROM (SELECT crm.funnel_agg(1, now(), 1, '1 day') s UNION ALL SELECT crm.funnel_agg(e, now(), s, '1 day') FROM (VALUES (1::bigint, 1), (1, 2)) v(e, s)) v",
                 "22023",
             ),
         ] {

@@ -7,7 +7,8 @@
 //! are walked (`Walker`) and the entity becomes one row per step its chain reached, with the
 //! time from the chain's step-1 event to that step (32 bytes a row). A finished summary holds
 //! only these rows, so `crm.rollup` of summaries of disjoint entity sets concatenates them; an
-//! entity found in two summaries is 22023 (its events were split, and its level cannot be
+//! entity found with the same result in several summaries (one summary rolled up twice) is kept
+//! once, one with different results is 22023 (its events were split, and its level cannot be
 //! recovered from two results).
 //!
 //! Memory: 32 bytes per event while aggregating, then 32 bytes per step reached per entity
@@ -195,8 +196,8 @@ impl FunnelSummary {
     }
 
     /// The finished summary (what the final functions return): the events reduced to
-    /// per-entity results, added to the results already held; 22023 when an entity has results
-    /// twice. The summary itself keeps its events (only sorted), so a window frame that grows
+    /// per-entity results, added to the results already held; an entity with two different
+    /// results is 22023. The summary itself keeps its events (only sorted), so a window frame that grows
     /// can be finished again.
     pub fn finished(&mut self, function: &str) -> MetricResult<FunnelSummary> {
         let mut finished = FunnelSummary {
@@ -222,19 +223,47 @@ impl FunnelSummary {
             }
         }
         finished.reached.sort_unstable();
-        let repeated = finished
+        finished.merge_copies(function)?;
+        Ok(finished)
+    }
+
+    /// Keeps one copy of an entity found with the same result in several summaries (the same
+    /// summary rolled up twice); different results for one entity are 22023: its events were
+    /// split between summaries, and its level cannot be recovered from two results. The
+    /// results must be sorted.
+    fn merge_copies(&mut self, function: &str) -> MetricResult<()> {
+        let has_copies = self
             .reached
             .windows(2)
-            .find(|pair| pair[0].key() == pair[1].key() && pair[0].step == pair[1].step);
-        if let Some(pair) = repeated {
-            let mut id = String::new();
-            write_key(&mut id, self.key_kind, pair[0].key());
-            return Err(MetricError::InvalidParameter(format!(
-                "{function}: entity {id} is in more than one summary (crm.rollup merges \
-                 summaries of disjoint entity sets)"
-            )));
+            .any(|pair| pair[0].key() == pair[1].key() && pair[0].step == pair[1].step);
+        if !has_copies {
+            return Ok(());
         }
-        Ok(finished)
+        let mut kept = Vec::new();
+        grow(function, &mut kept, self.reached.len(), "funnel results")?;
+        for entity in checked(self.reached.chunk_by(|a, b| a.key() == b.key())) {
+            let copies = entity.iter().take_while(|row| row.step == 1).count();
+            let one = entity.len() / copies.max(1);
+            let same = copies > 0
+                && entity.len() == copies * one
+                && entity.chunks(copies).enumerate().all(|(index, group)| {
+                    group.iter().all(|row| {
+                        usize::from(row.step) == index + 1
+                            && row.time_from_first == group[0].time_from_first
+                    })
+                });
+            if !same {
+                let mut id = String::new();
+                write_key(&mut id, self.key_kind, entity[0].key());
+                return Err(MetricError::InvalidParameter(format!(
+                    "{function}: entity {id} has different results in the summaries merged \
+                     (crm.rollup merges summaries of disjoint entity sets)"
+                )));
+            }
+            kept.extend(entity.iter().step_by(copies));
+        }
+        self.reached = kept;
+        Ok(())
     }
 
     fn push_outcome(&mut self, function: &str, key: u128, outcome: &Outcome) -> MetricResult<()> {

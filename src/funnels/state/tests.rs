@@ -248,12 +248,24 @@ fn steps_count_entities_and_take_the_lower_median() {
 }
 
 #[test]
-fn rollup_of_overlapping_entities_is_22023() {
-    let one = summary_of(&[(1, 0, 1)], Mode::Ordered).finished(F).unwrap();
-    let mut two = one.clone();
-    two.merge(F, &one).unwrap();
+fn rollup_keeps_one_copy_and_refuses_split_entities() {
+    let one = summary_of(&[(1, 0, 1), (1, 3, 2), (2, 0, 1)], Mode::Ordered)
+        .finished(F)
+        .unwrap();
+    // The same summary twice: each entity once.
+    let mut twice = one.clone();
+    twice.merge(F, &one).unwrap();
+    assert_eq!(twice.finished(F).unwrap(), one);
+    // Entity 1 with another result (its events split between summaries): 22023.
+    let mut split = one.clone();
+    split
+        .merge(
+            F,
+            &summary_of(&[(1, 5, 1)], Mode::Ordered).finished(F).unwrap(),
+        )
+        .unwrap();
     assert!(
-        matches!(two.finished(F), Err(MetricError::InvalidParameter(m)) if m.contains("entity 1"))
+        matches!(split.finished(F), Err(MetricError::InvalidParameter(m)) if m.contains("entity 1"))
     );
     let other = summary_of(&[(1, 0, 1)], Mode::StrictOrder);
     assert!(one.clone().merge(F, &other).is_err());

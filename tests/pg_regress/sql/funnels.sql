@@ -61,9 +61,12 @@ SELECT * FROM crm.funnel_steps((SELECT crm.funnel_agg(journey, at, step, '1 hour
 SELECT crm.funnel_agg(user_id::bigint, "timestamp", CASE event_id WHEN 1003 THEN 1 WHEN 1009 THEN 2 WHEN 1007 THEN 3 WHEN 1010 THEN 4 END, '7 days')
 FROM trend;
 
--- Summaries of disjoint entity sets roll up to the summary of all; the same entity twice is 22023.
+-- Summaries of disjoint entity sets roll up to the summary of all; a summary rolled up twice
+-- counts each entity once; an entity with two different results is 22023.
 SELECT (SELECT crm.rollup(s) FROM (SELECT crm.funnel_agg(journey, at, step, '1 hour') s FROM journeys GROUP BY journey) per_journey)
        OPERATOR(crm.=) (SELECT crm.funnel_agg(journey, at, step, '1 hour') FROM journeys) AS rollup_equals_one_pass;
+SELECT (SELECT crm.rollup(s) FROM (SELECT crm.funnel_agg(journey, at, step, '1 hour') s FROM journeys UNION ALL SELECT crm.funnel_agg(journey, at, step, '1 hour') FROM journeys) twice)
+       OPERATOR(crm.=) (SELECT crm.funnel_agg(journey, at, step, '1 hour') FROM journeys) AS twice_equals_once;
 SELECT error_of($$SELECT crm.rollup(s) FROM (SELECT crm.funnel_agg(journey, at, step, '1 hour') s FROM journeys UNION ALL SELECT crm.funnel_agg(journey, at, step, '1 hour') FROM journeys WHERE step = 1) x$$);
 
 -- A parallel plan gives the serial answer.
