@@ -286,8 +286,8 @@ impl FunnelSummary {
     }
 
     /// Checks a summary read from a form: the setting, events in range (and sorted when
-    /// `sorted`), each entity's results steps 1..level with times from 0, non-decreasing and
-    /// within the window.
+    /// `sorted`), each entity's results (one or more copies) steps 1..level with times from 0,
+    /// non-decreasing and within the window.
     fn validated(mut self, sorted: bool) -> Result<Self, &'static str> {
         check_setting(self.setting)?;
         if self.steps > MAX_STEP {
@@ -313,36 +313,40 @@ impl FunnelSummary {
             self.sort();
         }
         let window = self.setting.map_or(0, |setting| setting.window);
-        for (index, row) in checked(self.reached.iter().enumerate()) {
-            let previous = index.checked_sub(1).map(|i| self.reached[i]);
-            let same_entity = previous.is_some_and(|p| p.key() == row.key());
-            if previous.is_some_and(|p| p >= *row) {
-                return Err("results out of order or repeated");
-            }
-            if bigint && row.key_high != 0 {
+        if sorted && self.reached.windows(2).any(|pair| pair[0] > pair[1]) {
+            return Err("results out of order");
+        }
+        for entity in checked(self.reached.chunk_by(|a, b| a.key() == b.key())) {
+            if bigint && entity[0].key_high != 0 {
                 return Err("entity key is not a bigint");
             }
-            if row.step == 0 || row.step > self.steps {
-                return Err("a result step outside 1..steps");
-            }
-            let expected_step = if same_entity {
-                previous.map_or(1, |p| p.step.saturating_add(1))
-            } else {
-                1
-            };
-            if row.step != expected_step {
-                return Err("an entity's results must be steps 1, 2, ... in turn");
-            }
-            let earliest = if same_entity {
-                previous.map_or(0, |p| p.time_from_first)
-            } else {
-                0
-            };
-            if row.step == 1 && row.time_from_first != 0 {
-                return Err("the time to step 1 must be 0");
-            }
-            if row.time_from_first < earliest || row.time_from_first > window {
-                return Err("times must be non-decreasing and within the window");
+            // One or more copies of the entity's result (a partial state of crm.rollup may hold
+            // the same entity from several summaries): the rows of step k, sorted by time, are
+            // the times to step k of the copies that reached it.
+            let groups: Vec<&[Reached]> = entity.chunk_by(|a, b| a.step == b.step).collect();
+            for (index, group) in groups.iter().enumerate() {
+                if usize::from(group[0].step) != index + 1 || group[0].step > self.steps {
+                    return Err("an entity's results must be steps 1, 2, ... up to steps");
+                }
+                if group.iter().any(|row| row.time_from_first > window) {
+                    return Err("times must be within the window");
+                }
+                let Some(previous) = index.checked_sub(1).map(|i| groups[i]) else {
+                    if group.iter().any(|row| row.time_from_first != 0) {
+                        return Err("the time to step 1 must be 0");
+                    }
+                    continue;
+                };
+                if group.len() > previous.len() {
+                    return Err("an entity reaches a step more often than the step before");
+                }
+                if group
+                    .iter()
+                    .zip(previous.iter())
+                    .any(|(row, before)| row.time_from_first < before.time_from_first)
+                {
+                    return Err("times must be non-decreasing");
+                }
             }
         }
         Ok(self)
@@ -376,21 +380,26 @@ impl FunnelSummary {
             );
         }
         text.push_str(r#"],"entities":["#);
-        for (index, entity) in checked(self.reached.chunk_by(|a, b| a.key() == b.key()).enumerate())
-        {
-            if index > 0 {
-                text.push(',');
-            }
-            text.push_str("[\"");
-            write_key(&mut text, self.key_kind, entity[0].key());
-            text.push_str("\",[");
-            for (n, row) in entity.iter().enumerate() {
-                if n > 0 {
+        let mut first = true;
+        for entity in checked(self.reached.chunk_by(|a, b| a.key() == b.key())) {
+            // Each copy of the entity's result (see `validated`) as an entry of its own.
+            let groups: Vec<&[Reached]> = entity.chunk_by(|a, b| a.step == b.step).collect();
+            for copy in 0..groups[0].len() {
+                if !first {
                     text.push(',');
                 }
-                let _ = write!(text, "{}", row.time_from_first);
+                first = false;
+                text.push_str("[\"");
+                write_key(&mut text, self.key_kind, entity[0].key());
+                text.push_str("\",[");
+                for (n, group) in groups.iter().take_while(|g| copy < g.len()).enumerate() {
+                    if n > 0 {
+                        text.push(',');
+                    }
+                    let _ = write!(text, "{}", group[copy].time_from_first);
+                }
+                text.push_str("]]");
             }
-            text.push_str("]]");
         }
         text.push_str("]}");
         text

@@ -242,16 +242,11 @@ impl FunnelSummary {
         let mut kept = Vec::new();
         grow(function, &mut kept, self.reached.len(), "funnel results")?;
         for entity in checked(self.reached.chunk_by(|a, b| a.key() == b.key())) {
-            let copies = entity.iter().take_while(|row| row.step == 1).count();
-            let one = entity.len() / copies.max(1);
-            let same = copies > 0
-                && entity.len() == copies * one
-                && entity.chunks(copies).enumerate().all(|(index, group)| {
-                    group.iter().all(|row| {
-                        usize::from(row.step) == index + 1
-                            && row.time_from_first == group[0].time_from_first
-                    })
-                });
+            let groups: Vec<&[Reached]> = entity.chunk_by(|a, b| a.step == b.step).collect();
+            let copies = groups[0].len();
+            let same = groups
+                .iter()
+                .all(|group| group.len() == copies && group.iter().all(|row| row == &group[0]));
             if !same {
                 let mut id = String::new();
                 write_key(&mut id, self.key_kind, entity[0].key());
@@ -260,7 +255,7 @@ impl FunnelSummary {
                      (crm.rollup merges summaries of disjoint entity sets)"
                 )));
             }
-            kept.extend(entity.iter().step_by(copies));
+            kept.extend(groups.iter().map(|group| group[0]));
         }
         self.reached = kept;
         Ok(())

@@ -256,6 +256,21 @@ fn rollup_keeps_one_copy_and_refuses_split_entities() {
     let mut twice = one.clone();
     twice.merge(F, &one).unwrap();
     assert_eq!(twice.finished(F).unwrap(), one);
+    // A partial state holding copies (as a parallel worker's rollup does) is a value too.
+    let text = twice.to_text();
+    assert_eq!(
+        text,
+        r#"{"version":1,"key":"bigint","window_us":10,"mode":"ordered","steps":2,"events":[],"entities":[["1",[0,3]],["1",[0,3]],["2",[0]],["2",[0]]]}"#
+    );
+    let mut decoded = FunnelSummary::decode(&twice.encode()).unwrap();
+    assert_eq!(decoded.to_text(), text);
+    assert_eq!(
+        FunnelSummary::from_text(&text)
+            .unwrap()
+            .finished(F)
+            .unwrap(),
+        one
+    );
     // Entity 1 with another result (its events split between summaries): 22023.
     let mut split = one.clone();
     split
@@ -266,6 +281,13 @@ fn rollup_keeps_one_copy_and_refuses_split_entities() {
         .unwrap();
     assert!(
         matches!(split.finished(F), Err(MetricError::InvalidParameter(m)) if m.contains("entity 1"))
+    );
+    let mut copies = FunnelSummary::decode(&split.encode()).unwrap();
+    assert_eq!(
+        FunnelSummary::from_text(&copies.to_text())
+            .unwrap()
+            .encode(),
+        split.encode()
     );
     let other = summary_of(&[(1, 0, 1)], Mode::StrictOrder);
     assert!(one.clone().merge(F, &other).is_err());
@@ -375,7 +397,14 @@ proptest! {
         for summary in &by_entity {
             rolled.merge(F, summary).unwrap();
         }
+        // A summary rolled up twice is the summary; the partial state round-trips.
+        let mut doubled = rolled.clone();
+        doubled.merge(F, &rolled).unwrap();
+        let text = doubled.to_text();
+        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), doubled.encode());
+        prop_assert_eq!(FunnelSummary::decode(&doubled.encode()).unwrap().to_text(), text);
         let mut rolled = rolled.finished(F).unwrap();
+        prop_assert_eq!(doubled.finished(F).unwrap().encode(), rolled.encode());
         prop_assert_eq!(rolled.encode(), whole.encode());
         let text = whole.to_text();
         prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), whole.encode());
