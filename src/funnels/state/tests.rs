@@ -411,3 +411,28 @@ proptest! {
         prop_assert_eq!(FunnelSummary::decode(&whole.encode()).unwrap().to_text(), text);
     }
 }
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[test]
+fn golden_binary_forms() {
+    // Pinned so that a change of the stored forms is never silent.
+    let mut state = FunnelState::new();
+    for (time, step) in [(HOUR, 2), (0, 1), (0, 0)] {
+        state
+            .add(F, setting(DAY, Mode::StrictOrder), Event { time, step })
+            .unwrap();
+    }
+    assert_eq!(
+        hex(&state.encode()),
+        "01018080bbdd830501030000000180c8ceb40d02"
+    );
+    let mut summary = summary_of(&[(42, 0, 1), (42, 4, 2), (7, 1, 1)], Mode::Ordered);
+    assert_eq!(hex(&summary.encode()), "0100011400020307010123000100040200");
+    assert_eq!(
+        hex(&summary.finished(F).unwrap().encode()),
+        "0100011400020003070100230100000208"
+    );
+}
