@@ -18,7 +18,7 @@ import time
 # Each family adds its cases here: `setup` creates its tables (psql variable :rows is the row
 # count; the customers case uses rows/5 customers and the cohorts case rows*3/5 events over
 # rows*3/50 customers, i.e. 1M customers and 3M events over 300k customers at the default
-# 5M), `ours` is the crm_metrics query, `plain` the SQL people write today, `baseline` a bare
+# 5M; the funnels case the same 3M events over 300k entities), `ours` is the crm_metrics query, `plain` the SQL people write today, `baseline` a bare
 # sum() over the same rows.
 CASES = [
     {
@@ -227,6 +227,42 @@ CASES = [
                            count(*) FILTER (WHERE mrr > 0) AS customers_at_end
                     FROM lagged GROUP BY month ORDER BY month""",
         "baseline": "SELECT sum(mrr) FROM bench_mrr",
+    },
+    # --- funnels -------------------------------------------------------------------------
+    {
+        "family": "funnels",
+        "name": "crm.funnel_steps, 3M events/300k ent",
+        # rows*3/5 events (3M at the default 5M) over rows*3/50 entities (300k): a step-1 event
+        # per entity, then 9 events of steps 0, 2, 3, 4 at random over the next 60 days. The plain
+        # SQL is the join chain an analyst writes for the 'ordered' funnel from the (only) step-1
+        # event: the earliest step k within 30 days of it and after step k - 1, then counts and
+        # percentile_disc(0.5) per step; both give the same rows.
+        "setup": """
+            SELECT setseed(0.75);
+            CREATE TABLE bench_funnel AS
+            SELECT e AS entity_id, timestamptz '2025-01-01' + random() * interval '300 days' AS occurred_at, 1 AS step
+            FROM generate_series(1, :rows * 3 / 50) e;
+            INSERT INTO bench_funnel
+            SELECT f.entity_id, f.occurred_at + random() * interval '60 days', (ARRAY[0, 2, 3, 4])[1 + floor(random() * 4)::int]
+            FROM bench_funnel f, generate_series(1, 9);
+            VACUUM ANALYZE bench_funnel;
+        """,
+        "ours": "SELECT * FROM crm.funnel_steps((SELECT crm.funnel_agg(entity_id, occurred_at, step, '30 days') FROM bench_funnel))",
+        "plain": """WITH t1 AS (SELECT entity_id, min(occurred_at) AS t1 FROM bench_funnel WHERE step = 1 GROUP BY 1),
+                         t2 AS (SELECT t1.entity_id, t1.t1, min(f.occurred_at) AS t2 FROM t1 LEFT JOIN bench_funnel f
+                                  ON f.entity_id = t1.entity_id AND f.step = 2
+                                 AND f.occurred_at BETWEEN t1.t1 AND t1.t1 + interval '30 days' GROUP BY 1, 2),
+                         t3 AS (SELECT t2.entity_id, t2.t1, t2.t2, min(f.occurred_at) AS t3 FROM t2 LEFT JOIN bench_funnel f
+                                  ON f.entity_id = t2.entity_id AND f.step = 3
+                                 AND f.occurred_at BETWEEN t2.t2 AND t2.t1 + interval '30 days' GROUP BY 1, 2, 3),
+                         t4 AS (SELECT t3.*, min(f.occurred_at) AS t4 FROM t3 LEFT JOIN bench_funnel f
+                                  ON f.entity_id = t3.entity_id AND f.step = 4
+                                 AND f.occurred_at BETWEEN t3.t3 AND t3.t1 + interval '30 days' GROUP BY 1, 2, 3, 4)
+                    SELECT k AS step, count(*) AS entities,
+                           percentile_disc(0.5) WITHIN GROUP (ORDER BY (ARRAY[t1, t2, t3, t4])[k] - t1) AS median_time_from_first
+                    FROM t4, generate_series(1, 4) k WHERE (ARRAY[t1, t2, t3, t4])[k] IS NOT NULL
+                    GROUP BY k ORDER BY k""",
+        "baseline": "SELECT sum(step) FROM bench_funnel",
     },
     # --- service: business hours -----------------------------------------------------
     {
@@ -553,6 +589,8 @@ SIZES = [
      "count(DISTINCT (customer_id, month))"),
     ("crm.service_summary", "tickets", "crm.service_agg(created_at, first_response_at, resolved_at,"
      " agent_replies, reopened)", "bench_service", "count(*)"),
+    ("crm.funnel_summary", "entities", "crm.funnel_agg(entity_id, occurred_at, step, '30 days')",
+     "bench_funnel", "count(DISTINCT entity_id)"),
     ("crm.nps_summary", "rows", "crm.nps_agg(score)", "bench_survey", "count(*)"),
     ("crm.pipeline_summary", "rows", "crm.pipeline_agg(amount, created_at, closed_at, won)",
      "bench_opportunities", "count(*)"),

@@ -214,3 +214,17 @@ FROM (SELECT date_trunc('month', created_at) AS created_at,
       WHERE created_at >= '2025-01-01' AND created_at < '2026-01-01'
       GROUP BY 1) m
 ORDER BY 1;
+
+\echo
+\echo '=== Funnels: leads created -> qualified -> opportunity -> won within 90 days, by source ==='
+\echo
+SELECT source,
+       max(f.entities) FILTER (WHERE f.step = 1) AS leads,
+       round((100 * max(f.conversion_from_first) FILTER (WHERE f.step = 2))::numeric, 1) AS "qualified %",
+       round((100 * max(f.conversion_from_first) FILTER (WHERE f.step = 3))::numeric, 1) AS "opportunity %",
+       round((100 * max(f.conversion_from_first) FILTER (WHERE f.step = 4))::numeric, 1) AS "won %",
+       max(f.median_time_from_first) FILTER (WHERE f.step = 4) AS "median time to won"
+FROM (SELECT source, crm.funnel_agg(lead_id, occurred_at, step, '90 days') AS s
+      FROM lead_events GROUP BY source) per_source
+     CROSS JOIN LATERAL crm.funnel_steps(s) f
+GROUP BY source ORDER BY source;

@@ -352,3 +352,57 @@ SELECT 'leads' AS "table", count(*) AS "rows" FROM leads
 UNION ALL SELECT 'contract_renewals', count(*) FROM contract_renewals
 UNION ALL SELECT 'quotas', count(*) FROM quotas;
 -- === end of the ratios section ============================================================
+
+-- === Funnels: lead journeys =================================================================
+-- Seeded on its own, after every other section, so the rows above do not change.
+--   lead_events: the journey of every lead of `leads` (its source and owner) through the funnel
+--     created (step 1) -> qualified (2) -> opportunity (3) -> won (4): a created event at the
+--     lead's created_at, then each later stage with a probability that depends on the source,
+--     a few days to weeks after the previous one. Some leads skip the qualified event (straight
+--     to an opportunity), some are qualified twice, and some get a "note" event (step 0, another
+--     event); events after 2026-01-01 have not happened yet.
+BEGIN;
+SET max_parallel_workers_per_gather = 0;
+SELECT setseed(0.61);
+DROP TABLE IF EXISTS lead_events;
+
+CREATE TABLE lead_events (
+    lead_id     bigint NOT NULL,
+    source      text NOT NULL,       -- the lead's source, as in `leads`
+    owner       text NOT NULL,       -- the lead's sales owner
+    stage       text NOT NULL,       -- 'created' | 'qualified' | 'opportunity' | 'won' | 'note'
+    step        integer NOT NULL,    -- 1 | 2 | 3 | 4 | 0 (a note is another event)
+    occurred_at timestamptz NOT NULL
+);
+
+INSERT INTO lead_events
+SELECT lead_id, source, owner, stage, step, occurred_at
+FROM (
+    SELECT l.*,
+           date_trunc('second', created_at + make_interval(secs => (1 + 13 * r_qualify_days) * 86400)) AS qualified_at,
+           date_trunc('second', created_at + make_interval(secs => (1 + 13 * r_qualify_days + 2 + 40 * r_open_days) * 86400)) AS opened_at,
+           date_trunc('second', created_at + make_interval(secs => (1 + 13 * r_qualify_days + 2 + 40 * r_open_days + 5 + 60 * r_win_days) * 86400)) AS won_at,
+           r_qualify < CASE source WHEN 'Referral' THEN 0.7 WHEN 'Partner' THEN 0.6 WHEN 'Event' THEN 0.45 WHEN 'Web' THEN 0.35 ELSE 0.25 END AS qualifies,
+           r_open < 0.55 AS opens,
+           r_win < CASE source WHEN 'Referral' THEN 0.45 WHEN 'Partner' THEN 0.4 ELSE 0.3 END AS wins
+    FROM (SELECT lead_id, source, owner, created_at,
+                 random() AS r_qualify, random() AS r_open, random() AS r_win,
+                 random() AS r_qualify_days, random() AS r_open_days, random() AS r_win_days,
+                 random() AS r_skip, random() AS r_repeat, random() AS r_note
+          FROM (SELECT * FROM leads ORDER BY lead_id) ordered) l
+) l,
+LATERAL (VALUES
+    ('created', 1, created_at, true),
+    ('qualified', 2, qualified_at, qualifies AND r_skip >= 0.05),
+    ('qualified', 2, qualified_at + interval '3 days', qualifies AND r_repeat < 0.1),
+    ('note', 0, created_at + interval '2 days', r_note < 0.2),
+    ('opportunity', 3, opened_at, qualifies AND opens),
+    ('won', 4, won_at, qualifies AND opens AND wins)
+) AS event(stage, step, occurred_at, happens)
+WHERE happens AND occurred_at < timestamptz '2026-01-01'
+ORDER BY lead_id, occurred_at, step;
+
+COMMIT;
+ANALYZE lead_events;
+SELECT 'lead_events' AS "table", count(*) AS "rows" FROM lead_events;
+-- === end of the funnels section ===========================================================

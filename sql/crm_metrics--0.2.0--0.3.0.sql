@@ -368,6 +368,55 @@ CREATE FUNCTION crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint) RE
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
 CREATE OPERATOR crm.= (
     LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_eq,
+-- Funnels (docs/funnels.md): crm.window_funnel (ClickHouse's windowFunnel), crm.funnel_agg,
+-- crm.rollup(crm.funnel_summary) and crm.funnel_steps; the new types crm.funnel_state and
+-- crm.funnel_summary as a fresh CREATE EXTENSION makes them (pgrx's shell type, text input and
+-- output, the base type, then the binary forms, operators and operator classes every summary has).
+CREATE TYPE crm.funnel_state;
+CREATE FUNCTION crm."funnel_state_in"("input" cstring) RETURNS crm.funnel_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_state_in_wrapper';
+CREATE FUNCTION crm."funnel_state_out"("input" crm.funnel_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_state_out_wrapper';
+CREATE TYPE crm.funnel_state (
+    INTERNALLENGTH = variable,
+    INPUT = crm.funnel_state_in,
+    OUTPUT = crm.funnel_state_out,
+    STORAGE = extended
+);
+CREATE TYPE crm.funnel_summary;
+CREATE FUNCTION crm."funnel_summary_in"("input" cstring) RETURNS crm.funnel_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_summary_in_wrapper';
+CREATE FUNCTION crm."funnel_summary_out"("input" crm.funnel_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_summary_out_wrapper';
+CREATE TYPE crm.funnel_summary (
+    INTERNALLENGTH = variable,
+    INPUT = crm.funnel_summary_in,
+    OUTPUT = crm.funnel_summary_out,
+    STORAGE = extended
+);
+CREATE FUNCTION crm_internal.funnel_state_recv(internal) RETURNS crm.funnel_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_state_recv';
+CREATE FUNCTION crm_internal.funnel_state_send(crm.funnel_state) RETURNS bytea
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+ALTER TYPE crm.funnel_state SET (RECEIVE = crm_internal.funnel_state_recv, SEND = crm_internal.funnel_state_send);
+COMMENT ON FUNCTION crm_internal.funnel_state_recv(internal) IS
+    'Binary receive function of crm.funnel_state: reads and validates the binary form';
+COMMENT ON FUNCTION crm_internal.funnel_state_send(crm.funnel_state) IS
+    'Binary send function of crm.funnel_state: the stored binary form';
+ALTER FUNCTION crm.funnel_state_in(cstring) SET SCHEMA crm_internal;
+ALTER FUNCTION crm.funnel_state_out(crm.funnel_state) SET SCHEMA crm_internal;
+COMMENT ON FUNCTION crm_internal.funnel_state_in(cstring) IS 'Text input of crm.funnel_state.';
+COMMENT ON FUNCTION crm_internal.funnel_state_out(crm.funnel_state) IS 'Text output of crm.funnel_state.';
+CREATE FUNCTION crm_internal.funnel_state_eq(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+CREATE FUNCTION crm_internal.funnel_state_ne(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+CREATE FUNCTION crm_internal.funnel_state_hash(crm.funnel_state) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+CREATE FUNCTION crm_internal.funnel_state_hash_extended(crm.funnel_state, bigint) RETURNS bigint
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+CREATE OPERATOR crm.= (
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_eq,
     COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
     RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
 );
@@ -445,6 +494,42 @@ CREATE FUNCTION crm_internal.bgbb_model_cmp(crm.bgbb_model, crm.bgbb_model) RETU
     IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
 CREATE OPERATOR crm.< (
     LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_lt,
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_ne,
+    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR CLASS crm.funnel_state_hash_ops DEFAULT FOR TYPE crm.funnel_state USING hash AS
+    OPERATOR 1 crm.= (crm.funnel_state, crm.funnel_state),
+    FUNCTION 1 crm_internal.funnel_state_hash(crm.funnel_state),
+    FUNCTION 2 crm_internal.funnel_state_hash_extended(crm.funnel_state, bigint);
+COMMENT ON FUNCTION crm_internal.funnel_state_eq(crm.funnel_state, crm.funnel_state) IS
+    'Whether two crm.funnel_state values have the same binary form (operator =)';
+COMMENT ON FUNCTION crm_internal.funnel_state_ne(crm.funnel_state, crm.funnel_state) IS
+    'Whether two crm.funnel_state values have different binary forms (operator <>)';
+COMMENT ON FUNCTION crm_internal.funnel_state_hash(crm.funnel_state) IS
+    'Hash of the binary form of a crm.funnel_state (hash operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_state_hash_extended(crm.funnel_state, bigint) IS
+    'Seeded 64-bit hash of the binary form of a crm.funnel_state (hash operator class)';
+COMMENT ON OPERATOR crm.= (crm.funnel_state, crm.funnel_state) IS
+    'Equal crm.funnel_state values: the same binary form';
+COMMENT ON OPERATOR crm.<> (crm.funnel_state, crm.funnel_state) IS
+    'Different crm.funnel_state values: different binary forms';
+COMMENT ON OPERATOR CLASS crm.funnel_state_hash_ops USING hash IS
+    'Default hash operator class of crm.funnel_state (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+COMMENT ON OPERATOR FAMILY crm.funnel_state_hash_ops USING hash IS
+    'Hash operator family of crm.funnel_state';
+CREATE FUNCTION crm_internal.funnel_state_lt(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
+CREATE FUNCTION crm_internal.funnel_state_le(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
+CREATE FUNCTION crm_internal.funnel_state_gt(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
+CREATE FUNCTION crm_internal.funnel_state_ge(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
+CREATE FUNCTION crm_internal.funnel_state_cmp(crm.funnel_state, crm.funnel_state) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
+CREATE OPERATOR crm.< (
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_lt,
     COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
     RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
@@ -452,6 +537,7 @@ CREATE OPERATOR crm.<= (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_le,
 
     LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_le,
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_le,
     COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
     RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
@@ -459,6 +545,7 @@ CREATE OPERATOR crm.> (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_gt,
 
     LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_gt,
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_gt,
     COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
     RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
@@ -919,3 +1006,285 @@ CREATE FUNCTION crm."params_se"("model" crm.bgbb_model)
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgbb_params_se_wrapper';
 COMMENT ON FUNCTION crm.params_se(crm.bgbb_model) IS
     'Parameters alpha, beta, gamma, delta of a BG/BB model with standard errors and 95 % intervals (estimate -/+ 1.96 std_error), as crm.params_se(crm.bgnbd_model).';
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_ge,
+    COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
+    RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+CREATE OPERATOR CLASS crm.funnel_state_btree_ops DEFAULT FOR TYPE crm.funnel_state USING btree AS
+    OPERATOR 1 crm.< (crm.funnel_state, crm.funnel_state),
+    OPERATOR 2 crm.<= (crm.funnel_state, crm.funnel_state),
+    OPERATOR 3 crm.= (crm.funnel_state, crm.funnel_state),
+    OPERATOR 4 crm.>= (crm.funnel_state, crm.funnel_state),
+    OPERATOR 5 crm.> (crm.funnel_state, crm.funnel_state),
+    FUNCTION 1 crm_internal.funnel_state_cmp(crm.funnel_state, crm.funnel_state);
+COMMENT ON FUNCTION crm_internal.funnel_state_lt(crm.funnel_state, crm.funnel_state) IS
+    'Whether the binary form of a crm.funnel_state sorts before another''s (operator <, btree operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_state_le(crm.funnel_state, crm.funnel_state) IS
+    'Whether the binary form of a crm.funnel_state sorts before or equals another''s (operator <=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_state_gt(crm.funnel_state, crm.funnel_state) IS
+    'Whether the binary form of a crm.funnel_state sorts after another''s (operator >, btree operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_state_ge(crm.funnel_state, crm.funnel_state) IS
+    'Whether the binary form of a crm.funnel_state sorts after or equals another''s (operator >=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_state_cmp(crm.funnel_state, crm.funnel_state) IS
+    'Compares the binary forms of two crm.funnel_state values: -1, 0 or 1 (btree operator class)';
+COMMENT ON OPERATOR crm.< (crm.funnel_state, crm.funnel_state) IS
+    'crm.funnel_state sort order: the binary form sorts before (a total order agreeing with =, not a comparison of metrics)';
+COMMENT ON OPERATOR crm.<= (crm.funnel_state, crm.funnel_state) IS
+    'crm.funnel_state sort order: the binary form sorts before or is equal';
+COMMENT ON OPERATOR crm.> (crm.funnel_state, crm.funnel_state) IS
+    'crm.funnel_state sort order: the binary form sorts after';
+COMMENT ON OPERATOR crm.>= (crm.funnel_state, crm.funnel_state) IS
+    'crm.funnel_state sort order: the binary form sorts after or is equal';
+COMMENT ON OPERATOR CLASS crm.funnel_state_btree_ops USING btree IS
+    'Default btree operator class of crm.funnel_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+COMMENT ON OPERATOR FAMILY crm.funnel_state_btree_ops USING btree IS
+    'Btree operator family of crm.funnel_state';
+CREATE FUNCTION crm_internal.funnel_summary_recv(internal) RETURNS crm.funnel_summary
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_summary_recv';
+CREATE FUNCTION crm_internal.funnel_summary_send(crm.funnel_summary) RETURNS bytea
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+ALTER TYPE crm.funnel_summary SET (RECEIVE = crm_internal.funnel_summary_recv, SEND = crm_internal.funnel_summary_send);
+COMMENT ON FUNCTION crm_internal.funnel_summary_recv(internal) IS
+    'Binary receive function of crm.funnel_summary: reads and validates the binary form';
+COMMENT ON FUNCTION crm_internal.funnel_summary_send(crm.funnel_summary) IS
+    'Binary send function of crm.funnel_summary: the stored binary form';
+ALTER FUNCTION crm.funnel_summary_in(cstring) SET SCHEMA crm_internal;
+ALTER FUNCTION crm.funnel_summary_out(crm.funnel_summary) SET SCHEMA crm_internal;
+COMMENT ON FUNCTION crm_internal.funnel_summary_in(cstring) IS 'Text input of crm.funnel_summary.';
+COMMENT ON FUNCTION crm_internal.funnel_summary_out(crm.funnel_summary) IS 'Text output of crm.funnel_summary.';
+CREATE FUNCTION crm_internal.funnel_summary_eq(crm.funnel_summary, crm.funnel_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+CREATE FUNCTION crm_internal.funnel_summary_ne(crm.funnel_summary, crm.funnel_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+CREATE FUNCTION crm_internal.funnel_summary_hash(crm.funnel_summary) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+CREATE FUNCTION crm_internal.funnel_summary_hash_extended(crm.funnel_summary, bigint) RETURNS bigint
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+CREATE OPERATOR crm.= (
+    LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_eq,
+    COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+);
+CREATE OPERATOR crm.<> (
+    LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_ne,
+    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR CLASS crm.funnel_summary_hash_ops DEFAULT FOR TYPE crm.funnel_summary USING hash AS
+    OPERATOR 1 crm.= (crm.funnel_summary, crm.funnel_summary),
+    FUNCTION 1 crm_internal.funnel_summary_hash(crm.funnel_summary),
+    FUNCTION 2 crm_internal.funnel_summary_hash_extended(crm.funnel_summary, bigint);
+COMMENT ON FUNCTION crm_internal.funnel_summary_eq(crm.funnel_summary, crm.funnel_summary) IS
+    'Whether two crm.funnel_summary values have the same binary form (operator =)';
+COMMENT ON FUNCTION crm_internal.funnel_summary_ne(crm.funnel_summary, crm.funnel_summary) IS
+    'Whether two crm.funnel_summary values have different binary forms (operator <>)';
+COMMENT ON FUNCTION crm_internal.funnel_summary_hash(crm.funnel_summary) IS
+    'Hash of the binary form of a crm.funnel_summary (hash operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_summary_hash_extended(crm.funnel_summary, bigint) IS
+    'Seeded 64-bit hash of the binary form of a crm.funnel_summary (hash operator class)';
+COMMENT ON OPERATOR crm.= (crm.funnel_summary, crm.funnel_summary) IS
+    'Equal crm.funnel_summary values: the same binary form';
+COMMENT ON OPERATOR crm.<> (crm.funnel_summary, crm.funnel_summary) IS
+    'Different crm.funnel_summary values: different binary forms';
+COMMENT ON OPERATOR CLASS crm.funnel_summary_hash_ops USING hash IS
+    'Default hash operator class of crm.funnel_summary (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+COMMENT ON OPERATOR FAMILY crm.funnel_summary_hash_ops USING hash IS
+    'Hash operator family of crm.funnel_summary';
+CREATE FUNCTION crm_internal.funnel_summary_lt(crm.funnel_summary, crm.funnel_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
+CREATE FUNCTION crm_internal.funnel_summary_le(crm.funnel_summary, crm.funnel_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
+CREATE FUNCTION crm_internal.funnel_summary_gt(crm.funnel_summary, crm.funnel_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
+CREATE FUNCTION crm_internal.funnel_summary_ge(crm.funnel_summary, crm.funnel_summary) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
+CREATE FUNCTION crm_internal.funnel_summary_cmp(crm.funnel_summary, crm.funnel_summary) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
+CREATE OPERATOR crm.< (
+    LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_lt,
+    COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
+    RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR crm.<= (
+    LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_le,
+    COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
+    RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR crm.> (
+    LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_gt,
+    COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
+    RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+CREATE OPERATOR crm.>= (
+    LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_ge,
+    COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
+    RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+CREATE OPERATOR CLASS crm.funnel_summary_btree_ops DEFAULT FOR TYPE crm.funnel_summary USING btree AS
+    OPERATOR 1 crm.< (crm.funnel_summary, crm.funnel_summary),
+    OPERATOR 2 crm.<= (crm.funnel_summary, crm.funnel_summary),
+    OPERATOR 3 crm.= (crm.funnel_summary, crm.funnel_summary),
+    OPERATOR 4 crm.>= (crm.funnel_summary, crm.funnel_summary),
+    OPERATOR 5 crm.> (crm.funnel_summary, crm.funnel_summary),
+    FUNCTION 1 crm_internal.funnel_summary_cmp(crm.funnel_summary, crm.funnel_summary);
+COMMENT ON FUNCTION crm_internal.funnel_summary_lt(crm.funnel_summary, crm.funnel_summary) IS
+    'Whether the binary form of a crm.funnel_summary sorts before another''s (operator <, btree operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_summary_le(crm.funnel_summary, crm.funnel_summary) IS
+    'Whether the binary form of a crm.funnel_summary sorts before or equals another''s (operator <=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_summary_gt(crm.funnel_summary, crm.funnel_summary) IS
+    'Whether the binary form of a crm.funnel_summary sorts after another''s (operator >, btree operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_summary_ge(crm.funnel_summary, crm.funnel_summary) IS
+    'Whether the binary form of a crm.funnel_summary sorts after or equals another''s (operator >=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_summary_cmp(crm.funnel_summary, crm.funnel_summary) IS
+    'Compares the binary forms of two crm.funnel_summary values: -1, 0 or 1 (btree operator class)';
+COMMENT ON OPERATOR crm.< (crm.funnel_summary, crm.funnel_summary) IS
+    'crm.funnel_summary sort order: the binary form sorts before (a total order agreeing with =, not a comparison of metrics)';
+COMMENT ON OPERATOR crm.<= (crm.funnel_summary, crm.funnel_summary) IS
+    'crm.funnel_summary sort order: the binary form sorts before or is equal';
+COMMENT ON OPERATOR crm.> (crm.funnel_summary, crm.funnel_summary) IS
+    'crm.funnel_summary sort order: the binary form sorts after';
+COMMENT ON OPERATOR crm.>= (crm.funnel_summary, crm.funnel_summary) IS
+    'crm.funnel_summary sort order: the binary form sorts after or is equal';
+COMMENT ON OPERATOR CLASS crm.funnel_summary_btree_ops USING btree IS
+    'Default btree operator class of crm.funnel_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+COMMENT ON OPERATOR FAMILY crm.funnel_summary_btree_ops USING btree IS
+    'Btree operator family of crm.funnel_summary';
+CREATE FUNCTION crm."funnel_steps"("summary" crm.funnel_summary)
+    RETURNS TABLE ("step" INT, "entities" bigint, "conversion_from_previous" double precision,
+                   "conversion_from_first" double precision, "median_time_from_first" interval)
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_steps_wrapper';
+CREATE FUNCTION crm_internal.funnel_agg_bigint_mode_trans(crm.funnel_summary, bigint, timestamptz, integer, interval, text) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_agg_bigint_mode_trans';
+CREATE FUNCTION crm_internal.funnel_agg_bigint_trans(crm.funnel_summary, bigint, timestamptz, integer, interval) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_agg_bigint_trans';
+CREATE FUNCTION crm_internal.funnel_agg_text_mode_trans(crm.funnel_summary, text, timestamptz, integer, interval, text) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_agg_text_mode_trans';
+CREATE FUNCTION crm_internal.funnel_agg_text_trans(crm.funnel_summary, text, timestamptz, integer, interval) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_agg_text_trans';
+CREATE FUNCTION crm_internal.funnel_agg_uuid_mode_trans(crm.funnel_summary, uuid, timestamptz, integer, interval, text) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_agg_uuid_mode_trans';
+CREATE FUNCTION crm_internal.funnel_agg_uuid_trans(crm.funnel_summary, uuid, timestamptz, integer, interval) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_agg_uuid_trans';
+CREATE FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_combine';
+CREATE FUNCTION crm_internal.funnel_final(crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_final';
+CREATE FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_rollup_trans';
+CREATE FUNCTION crm_internal.window_funnel_combine(crm.funnel_state, crm.funnel_state) RETURNS crm.funnel_state IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_window_funnel_combine';
+CREATE FUNCTION crm_internal.window_funnel_final(crm.funnel_state) RETURNS integer IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_window_funnel_final';
+CREATE FUNCTION crm_internal.window_funnel_mode_trans(crm.funnel_state, timestamptz, integer, interval, text) RETURNS crm.funnel_state IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_window_funnel_mode_trans';
+CREATE FUNCTION crm_internal.window_funnel_trans(crm.funnel_state, timestamptz, integer, interval) RETURNS crm.funnel_state IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_window_funnel_trans';
+CREATE AGGREGATE crm.window_funnel(occurred_at timestamptz, step integer, conversion_window interval) (
+    SFUNC = crm_internal.window_funnel_trans,
+    STYPE = crm.funnel_state,
+    FINALFUNC = crm_internal.window_funnel_final,
+    COMBINEFUNC = crm_internal.window_funnel_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.window_funnel(occurred_at timestamptz, step integer, conversion_window interval, mode text) (
+    SFUNC = crm_internal.window_funnel_mode_trans,
+    STYPE = crm.funnel_state,
+    FINALFUNC = crm_internal.window_funnel_final,
+    COMBINEFUNC = crm_internal.window_funnel_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.funnel_agg(entity_id bigint, occurred_at timestamptz, step integer, conversion_window interval) (
+    SFUNC = crm_internal.funnel_agg_bigint_trans,
+    STYPE = crm.funnel_summary,
+    FINALFUNC = crm_internal.funnel_final,
+    COMBINEFUNC = crm_internal.funnel_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.funnel_agg(entity_id bigint, occurred_at timestamptz, step integer, conversion_window interval, mode text) (
+    SFUNC = crm_internal.funnel_agg_bigint_mode_trans,
+    STYPE = crm.funnel_summary,
+    FINALFUNC = crm_internal.funnel_final,
+    COMBINEFUNC = crm_internal.funnel_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.funnel_agg(entity_id text, occurred_at timestamptz, step integer, conversion_window interval) (
+    SFUNC = crm_internal.funnel_agg_text_trans,
+    STYPE = crm.funnel_summary,
+    FINALFUNC = crm_internal.funnel_final,
+    COMBINEFUNC = crm_internal.funnel_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.funnel_agg(entity_id text, occurred_at timestamptz, step integer, conversion_window interval, mode text) (
+    SFUNC = crm_internal.funnel_agg_text_mode_trans,
+    STYPE = crm.funnel_summary,
+    FINALFUNC = crm_internal.funnel_final,
+    COMBINEFUNC = crm_internal.funnel_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.funnel_agg(entity_id uuid, occurred_at timestamptz, step integer, conversion_window interval) (
+    SFUNC = crm_internal.funnel_agg_uuid_trans,
+    STYPE = crm.funnel_summary,
+    FINALFUNC = crm_internal.funnel_final,
+    COMBINEFUNC = crm_internal.funnel_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.funnel_agg(entity_id uuid, occurred_at timestamptz, step integer, conversion_window interval, mode text) (
+    SFUNC = crm_internal.funnel_agg_uuid_mode_trans,
+    STYPE = crm.funnel_summary,
+    FINALFUNC = crm_internal.funnel_final,
+    COMBINEFUNC = crm_internal.funnel_combine,
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE crm.rollup(summary crm.funnel_summary) (
+    SFUNC = crm_internal.funnel_rollup_trans,
+    STYPE = crm.funnel_summary,
+    FINALFUNC = crm_internal.funnel_final,
+    COMBINEFUNC = crm_internal.funnel_combine,
+    PARALLEL = SAFE
+);
+
+COMMENT ON TYPE crm.funnel_state IS
+    'Transition state of crm.window_funnel: the conversion window, the mode and the group''s events (time, step); text form {"version":1,"window_us":86400000000,"mode":"ordered","events":[["2025-01-01 00:00:00+00",1]]} (Citus ships partial states in this form).';
+COMMENT ON TYPE crm.funnel_summary IS
+    'Per-entity funnel results from crm.funnel_agg: for each entity, the time from its chain''s step-1 event to each step it reached (a partial state also holds the events); read with crm.funnel_steps, merge summaries of disjoint entity sets with crm.rollup.';
+COMMENT ON AGGREGATE crm.window_funnel(timestamptz, integer, interval) IS
+    'The furthest funnel step a group''s events reach (ClickHouse''s windowFunnel, mode ''ordered''): a chain starts at a step-1 event and takes steps 2, 3, ... in (time, step) order, each at most conversion_window after the chain''s step-1 event; 0 when no chain starts, NULL without a usable row. Steps 1..32 are funnel steps, 0 another event; a step outside 0..32, a window of zero or less or with months is 22023, an infinite time 22008; rows with a NULL argument are skipped. Example: SELECT lead_id, crm.window_funnel(occurred_at, step, ''30 days'') FROM lead_events GROUP BY lead_id;';
+COMMENT ON AGGREGATE crm.window_funnel(timestamptz, integer, interval, text) IS
+    'crm.window_funnel with a mode: ''ordered'' (the default), ''strict_order'' (the search stops at the first event that breaks the order once a chain started: a step whose previous step is unset, or a step-0 event), ''strict_deduplication'' (it stops at a step other than 1 that is already set), ''strict_increase'' (a step counts only strictly after the previous step of its chain); a stop answers the highest step set so far, as ClickHouse does.';
+COMMENT ON AGGREGATE crm.funnel_agg(bigint, timestamptz, integer, interval) IS
+    'Funnel summary of per-entity events (bigint entity ids), mode ''ordered'': each entity''s level as crm.window_funnel gives it, with the times from its chain''s step-1 event to each step; read with crm.funnel_steps. Example: SELECT * FROM crm.funnel_steps((SELECT crm.funnel_agg(lead_id, occurred_at, step, ''30 days'') FROM lead_events));';
+COMMENT ON AGGREGATE crm.funnel_agg(bigint, timestamptz, integer, interval, text) IS
+    'crm.funnel_agg (bigint entity ids) with a mode, as in crm.window_funnel.';
+COMMENT ON AGGREGATE crm.funnel_agg(text, timestamptz, integer, interval) IS
+    'crm.funnel_agg with text entity ids (hashed to 128 bits (XXH3)), mode ''ordered''.';
+COMMENT ON AGGREGATE crm.funnel_agg(text, timestamptz, integer, interval, text) IS
+    'crm.funnel_agg with text entity ids (hashed to 128 bits (XXH3)) and a mode, as in crm.window_funnel.';
+COMMENT ON AGGREGATE crm.funnel_agg(uuid, timestamptz, integer, interval) IS
+    'crm.funnel_agg with uuid entity ids (exact), mode ''ordered''.';
+COMMENT ON AGGREGATE crm.funnel_agg(uuid, timestamptz, integer, interval, text) IS
+    'crm.funnel_agg with uuid entity ids (exact) and a mode, as in crm.window_funnel.';
+COMMENT ON AGGREGATE crm.rollup(crm.funnel_summary) IS
+    'Merges funnel summaries of disjoint entity sets with the same id type, window and mode (per partition or shard); an entity found with the same result in several summaries counts once, with different results (its events split between summaries) it is 22023.';
+COMMENT ON FUNCTION crm.funnel_steps(crm.funnel_summary) IS
+    'One row per step, 1 to the highest step in the data: entities whose level is at least the step, the conversion from the previous step (step 1: itself) and from step 1 (NULL on a zero denominator), and the median time from the chain''s step-1 event to its step-k event (percentile_disc(0.5); the chain that first reached the entity''s level, each step at its earliest event after the previous step). Example: SELECT * FROM crm.funnel_steps((SELECT crm.funnel_agg(lead_id, occurred_at, step, ''30 days'') FROM lead_events));';
+COMMENT ON FUNCTION crm_internal.window_funnel_trans(crm.funnel_state, timestamptz, integer, interval) IS 'Support function of aggregate crm.window_funnel(timestamptz, integer, interval): transition.';
+COMMENT ON FUNCTION crm_internal.window_funnel_mode_trans(crm.funnel_state, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.window_funnel(timestamptz, integer, interval, text): transition.';
+COMMENT ON FUNCTION crm_internal.window_funnel_combine(crm.funnel_state, crm.funnel_state) IS 'Support function of crm.window_funnel: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.window_funnel_final(crm.funnel_state) IS 'Support function of crm.window_funnel: final level.';
+COMMENT ON FUNCTION crm_internal.funnel_agg_bigint_trans(crm.funnel_summary, bigint, timestamptz, integer, interval) IS 'Support function of aggregate crm.funnel_agg(bigint, timestamptz, integer, interval): transition.';
+COMMENT ON FUNCTION crm_internal.funnel_agg_bigint_mode_trans(crm.funnel_summary, bigint, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.funnel_agg(bigint, timestamptz, integer, interval, text): transition.';
+COMMENT ON FUNCTION crm_internal.funnel_agg_text_trans(crm.funnel_summary, text, timestamptz, integer, interval) IS 'Support function of aggregate crm.funnel_agg(text, timestamptz, integer, interval): transition.';
+COMMENT ON FUNCTION crm_internal.funnel_agg_text_mode_trans(crm.funnel_summary, text, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.funnel_agg(text, timestamptz, integer, interval, text): transition.';
+COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_trans(crm.funnel_summary, uuid, timestamptz, integer, interval) IS 'Support function of aggregate crm.funnel_agg(uuid, timestamptz, integer, interval): transition.';
+COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_mode_trans(crm.funnel_summary, uuid, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.funnel_agg(uuid, timestamptz, integer, interval, text): transition.';
+COMMENT ON FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): transition.';
+COMMENT ON FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) IS 'Support function of crm.funnel_agg and crm.rollup(crm.funnel_summary): combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.funnel_final(crm.funnel_summary) IS 'Support function of crm.funnel_agg and crm.rollup(crm.funnel_summary): final summary.';

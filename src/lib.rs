@@ -31,6 +31,8 @@ pub mod revenue;
 pub mod service;
 // Survival: how long customers stay.
 pub mod survival;
+// Funnels family.
+pub mod funnels;
 
 #[cfg(test)]
 pub mod pg_test {
@@ -115,6 +117,8 @@ extension_sql!(
         business_calendar,
         share_state,
         survival_summary,
+        funnel_state,
+        funnel_summary,
     ]
 );
 
@@ -133,6 +137,7 @@ crate::sql_entity! {
         include_str!("../sql/revenue.sql"),
         include_str!("../sql/service.sql"),
         include_str!("../sql/survival.sql"),
+        include_str!("../sql/funnels.sql"),
     ),
     finalize: true,
     requires: [],

@@ -103,6 +103,7 @@ CREATE TABLE service_s AS SELECT crm.service_agg(ts, responded, te, replies, fla
 CREATE TABLE pipeline_s AS SELECT crm.pipeline_agg(amount, ts, te, flag) AS s FROM r GROUP BY g % 20000;
 CREATE TABLE survival_s AS SELECT crm.survival_agg(ts, te, timestamptz '2003-01-01') AS s
     FROM r GROUP BY g % 2000;
+CREATE TABLE funnel_s AS SELECT crm.funnel_agg(id, ts, replies % 5, '30 days') AS s FROM r GROUP BY id % 500;
 ALTER TABLE nps_s SET (parallel_workers = 2);
 ALTER TABLE customer_s SET (parallel_workers = 2);
 ALTER TABLE cohort_s SET (parallel_workers = 2);
@@ -110,6 +111,7 @@ ALTER TABLE mrr_s SET (parallel_workers = 2);
 ALTER TABLE service_s SET (parallel_workers = 2);
 ALTER TABLE pipeline_s SET (parallel_workers = 2);
 ALTER TABLE survival_s SET (parallel_workers = 2);
+ALTER TABLE funnel_s SET (parallel_workers = 2);
 -- One summary each, for the readers.
 CREATE TABLE one AS SELECT
     (SELECT crm.rollup(s) FROM nps_s) AS nps,
@@ -118,6 +120,7 @@ CREATE TABLE one AS SELECT
     (SELECT crm.rollup(s) FROM mrr_s) AS mrr,
     (SELECT crm.rollup(s) FROM service_s) AS service,
     (SELECT crm.rollup(s) FROM survival_s) AS survival,
+    (SELECT crm.rollup(s) FROM funnel_s) AS funnel,
     crm.bgnbd_model(0.24, 4.41, 0.79, 2.43) AS bgnbd,
     crm.gamma_gamma_model(6.25, 3.74, 15.44) AS gamma_gamma,
     crm.sbg_model(0.668, 3.806) AS sbg,
@@ -257,6 +260,23 @@ AGGREGATES = {
         "crm.survival_agg(ts, te, timestamptz '2003-01-01')",
     "crm.survival_agg(interval,boolean)": "crm.survival_agg(responded - ts + (g % 997) * interval '1 second', flag)",
     "crm.rollup(crm.survival_summary)": "crm.rollup(s) FROM survival_s",
+    "crm.window_funnel(timestamp with time zone,integer,interval)":
+        "crm.window_funnel(ts, replies % 5, '30 days')",
+    "crm.window_funnel(timestamp with time zone,integer,interval,text)":
+        "crm.window_funnel(ts, replies % 5, '30 days', 'strict_order')",
+    "crm.funnel_agg(bigint,timestamp with time zone,integer,interval)":
+        "crm.funnel_agg(id, ts, replies % 5, '30 days')",
+    "crm.funnel_agg(bigint,timestamp with time zone,integer,interval,text)":
+        "crm.funnel_agg(id, ts, replies % 5, '30 days', 'strict_deduplication')",
+    "crm.funnel_agg(text,timestamp with time zone,integer,interval)":
+        "crm.funnel_agg(id_text, ts, replies % 5, '30 days')",
+    "crm.funnel_agg(text,timestamp with time zone,integer,interval,text)":
+        "crm.funnel_agg(id_text, ts, replies % 5, '30 days', 'strict_increase')",
+    "crm.funnel_agg(uuid,timestamp with time zone,integer,interval)":
+        "crm.funnel_agg(id_uuid, ts, replies % 5, '30 days')",
+    "crm.funnel_agg(uuid,timestamp with time zone,integer,interval,text)":
+        "crm.funnel_agg(id_uuid, ts, replies % 5, '30 days', 'strict_order')",
+    "crm.rollup(crm.funnel_summary)": "crm.rollup(s) FROM funnel_s",
 }
 
 # Set-returning functions: signature -> a statement.
@@ -271,6 +291,8 @@ SET_RETURNING = {
     "crm.cohort_retention(crm.cohort_summary,text)":
         "SELECT count(*) FROM one, crm.cohort_retention(cohorts, 'unbounded')",
     "crm.mrr_movements(crm.mrr_summary)": "SELECT count(*) FROM one, crm.mrr_movements(mrr)",
+    "crm.funnel_steps(crm.funnel_summary)":
+        "SELECT count(*) FROM one, generate_series(1, 200), crm.funnel_steps(funnel)",
     "crm.nps_difference(crm.nps_summary,crm.nps_summary,double precision)":
         "SELECT count(*) FROM nps_s, crm.nps_difference(s, s, 0.95)",
     "crm.nps_interval(crm.nps_summary,double precision)":

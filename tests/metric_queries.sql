@@ -109,3 +109,16 @@ SELECT time, at_risk, events, censored, survival, low, high
 FROM crm.survival_curve((SELECT crm.survival_agg(coalesce(resolved_at, '2026-01-01') - created_at, resolved_at IS NOT NULL)
                          FROM tickets))
 ORDER BY time LIMIT 20
+
+-- query: funnels_levels
+SELECT source, level, count(*) AS leads
+FROM (SELECT lead_id, source, crm.window_funnel(occurred_at, step, '30 days', 'strict_order') AS level
+      FROM lead_events GROUP BY lead_id, source) per_lead
+GROUP BY source, level ORDER BY source, level
+
+-- query: funnels_by_owner
+SELECT owner, crm.funnel_agg(lead_id, occurred_at, step, '90 days') AS summary
+FROM lead_events GROUP BY owner ORDER BY owner
+
+-- query: funnels_steps
+SELECT * FROM crm.funnel_steps((SELECT crm.funnel_agg(lead_id, occurred_at, step, '90 days') FROM lead_events))

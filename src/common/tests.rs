@@ -201,6 +201,22 @@ mod tests {
         "crm.sbg_fit(integer,boolean,integer)",
     ];
 
+    /// Funnel events (time, step, entity): steps out of order, ties, a step-0 event.
+    const FUNNEL_ROWS: &str = "
+        (1, '2024-01-01 00:00+00'::timestamptz, 1, 7::bigint),
+        (2, NULL, 2, 7),
+        (3, '2024-01-01 05:00+00', 2, 7),
+        (4, '2024-01-01 05:00+00', 1, 8),
+        (5, '2024-01-01 04:00+00', 3, 7),
+        (6, '2024-01-01 06:00+00', 0, 8),
+        (7, '2024-01-01 06:00+00', NULL, 8),
+        (8, '2024-01-02 07:00+00', 2, 8),
+        (9, '2024-01-01 09:00+00', 3, 8),
+        (10, '2024-01-01 10:00+00', 2, 7)";
+    /// No usable funnel event: a NULL time or step on every row.
+    const FUNNEL_NULLS: &str = "
+        (1, NULL::timestamptz, 1, 7::bigint), (2, '2024-01-01 00:00+00', NULL, 7), (3, NULL, NULL, 8)";
+
     const CASES: &[Case] = &[
         Case {
             signature: "crm.nps(integer)",
@@ -414,6 +430,76 @@ mod tests {
                    (9, (SELECT crm.mrr_agg(1::bigint, '2024-03-01'::date, 0::numeric))),
                    (10, NULL)",
             null_rows: "(1, NULL::crm.mrr_summary), (2, NULL), (3, NULL)",
+        },
+        Case {
+            signature: "crm.window_funnel(timestamp with time zone,integer,interval)",
+            call: "crm.window_funnel(t, s, '1 day')",
+            columns: "t, s, id",
+            rows: FUNNEL_ROWS,
+            null_rows: FUNNEL_NULLS,
+        },
+        Case {
+            signature: "crm.window_funnel(timestamp with time zone,integer,interval,text)",
+            call: "crm.window_funnel(t, s, '1 day', 'strict_order')",
+            columns: "t, s, id",
+            rows: FUNNEL_ROWS,
+            null_rows: FUNNEL_NULLS,
+        },
+        Case {
+            signature: "crm.funnel_agg(bigint,timestamp with time zone,integer,interval)",
+            call: "crm.funnel_agg(id, t, s, '1 day')",
+            columns: "t, s, id",
+            rows: FUNNEL_ROWS,
+            null_rows: FUNNEL_NULLS,
+        },
+        Case {
+            signature: "crm.funnel_agg(bigint,timestamp with time zone,integer,interval,text)",
+            call: "crm.funnel_agg(id, t, s, '1 day', 'strict_increase')",
+            columns: "t, s, id",
+            rows: FUNNEL_ROWS,
+            null_rows: FUNNEL_NULLS,
+        },
+        Case {
+            signature: "crm.funnel_agg(text,timestamp with time zone,integer,interval)",
+            call: "crm.funnel_agg(id::text, t, s, '1 day')",
+            columns: "t, s, id",
+            rows: FUNNEL_ROWS,
+            null_rows: FUNNEL_NULLS,
+        },
+        Case {
+            signature: "crm.funnel_agg(text,timestamp with time zone,integer,interval,text)",
+            call: "crm.funnel_agg(id::text, t, s, '1 day', 'strict_increase')",
+            columns: "t, s, id",
+            rows: FUNNEL_ROWS,
+            null_rows: FUNNEL_NULLS,
+        },
+        Case {
+            signature: "crm.funnel_agg(uuid,timestamp with time zone,integer,interval)",
+            call: "crm.funnel_agg(md5(id::text)::uuid, t, s, '1 day')",
+            columns: "t, s, id",
+            rows: FUNNEL_ROWS,
+            null_rows: FUNNEL_NULLS,
+        },
+        Case {
+            signature: "crm.funnel_agg(uuid,timestamp with time zone,integer,interval,text)",
+            call: "crm.funnel_agg(md5(id::text)::uuid, t, s, '1 day', 'strict_increase')",
+            columns: "t, s, id",
+            rows: FUNNEL_ROWS,
+            null_rows: FUNNEL_NULLS,
+        },
+        Case {
+            signature: "crm.rollup(crm.funnel_summary)",
+            call: "crm.rollup(f)",
+            columns: "f",
+            rows: "(1, NULL::crm.funnel_summary), (2, NULL),
+                   (3, (SELECT crm.funnel_agg(1::bigint, '2024-01-01'::timestamptz, 1, '1 day'))),
+                   (4, NULL),
+                   (5, (SELECT crm.funnel_agg(2::bigint, '2024-01-01'::timestamptz, 2, '1 day'))),
+                   (6, (SELECT crm.funnel_agg(e, t, s, '1 day') FROM (VALUES (3::bigint, '2024-01-01'::timestamptz, 1), (3, '2024-01-01 05:00', 2)) v(e, t, s))),
+                   (7, NULL), (8, NULL),
+                   (9, (SELECT crm.funnel_agg(4::bigint, '2024-01-03'::timestamptz, 1, '1 day'))),
+                   (10, NULL)",
+            null_rows: "(1, NULL::crm.funnel_summary), (2, NULL), (3, NULL)",
         },
         Case {
             signature: "crm.win_rate(boolean)",

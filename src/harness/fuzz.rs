@@ -792,6 +792,7 @@ mod targets {
     use crate::common::periods::Period;
     use crate::common::tz::Zone;
     use crate::customers::state::{CustomerSummary, PeriodState};
+    use crate::funnels::state::{FunnelState, FunnelSummary};
     use crate::pipeline::state::PipelineSummary;
     use crate::ratios::state::ShareCounts;
     use crate::revenue::state::MrrSummary;
@@ -989,6 +990,39 @@ mod targets {
             ],
             MrrSummary::from_text,
             MrrSummary::decode,
+            |value| value.to_text(),
+            |value| value.encode(),
+        ));
+    }
+
+    #[test]
+    fn funnel_state() {
+        run(&summary_target(
+            "crm.funnel_state",
+            &[
+                r#"{"version":1,"window_us":null,"mode":null,"events":[]}"#,
+                r#"{"version":1,"window_us":86400000000,"mode":"ordered","events":[["2025-01-01 00:00:00+00",1],["2025-01-01 10:00:00+00",2]]}"#,
+                r#"{"version":1,"window_us":1,"mode":"strict_order","events":[["2025-01-01 00:00:00+00",0],["4714-11-24 00:00:00+00 BC",32]]}"#,
+            ],
+            FunnelState::from_text,
+            FunnelState::decode,
+            |value| value.to_text(),
+            |value| value.encode(),
+        ));
+    }
+
+    #[test]
+    fn funnel_summary() {
+        run(&summary_target(
+            "crm.funnel_summary",
+            &[
+                r#"{"version":1,"key":"bigint","window_us":null,"mode":null,"steps":0,"events":[],"entities":[]}"#,
+                r#"{"version":1,"key":"bigint","window_us":86400000000,"mode":"ordered","steps":3,"events":[],"entities":[["42",[0,3600000000]],["7",[0]]]}"#,
+                r#"{"version":1,"key":"uuid","window_us":100,"mode":"strict_increase","steps":2,"events":[["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","2025-01-01 00:00:00+00",2]],"entities":[]}"#,
+                r#"{"version":1,"key":"text","window_us":100,"mode":"strict_order","steps":1,"events":[["0123456789abcdef0123456789abcdef","2025-01-01 00:00:00+00",0]],"entities":[["0123456789abcdef0123456789abcdee",[0]]]}"#,
+            ],
+            FunnelSummary::from_text,
+            FunnelSummary::decode,
             |value| value.to_text(),
             |value| value.encode(),
         ));

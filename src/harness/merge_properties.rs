@@ -15,6 +15,7 @@ use crate::clv::state::simple::RfmState;
 use crate::common::keys::{key_from_bigint, KeyKind};
 use crate::common::periods::{period_start_date, Period};
 use crate::common::tz::Zone;
+use crate::funnels::state::{Event, FunnelState, FunnelSummary, Mode, Setting};
 use crate::pipeline::state::PipelineSummary;
 use crate::ratios::state::ShareCounts;
 use crate::revenue::state::MrrSummary;
@@ -87,6 +88,42 @@ fn pipeline_of(rows: &[(i64, i64, Option<i64>, bool)]) -> PipelineSummary {
         let won = days.map(|_| won);
         summary
             .add(F, Decimal::new(cents, 2), created * DAY, closed, won)
+            .unwrap();
+    }
+    summary
+}
+
+/// A funnel event: entity, time (hours), step (0 another event).
+fn funnel_row() -> impl Strategy<Value = (i64, i64, u8)> {
+    (0i64..6, 0i64..48, 0u8..6)
+}
+
+const FUNNEL_SETTING: Setting = Setting {
+    window: 6 * 3_600_000_000,
+    mode: Mode::StrictOrder,
+};
+
+fn funnel_state_of(rows: &[(i64, i64, u8)]) -> FunnelState {
+    let mut state = FunnelState::new();
+    for &(_, hours, step) in rows {
+        let event = Event {
+            time: hours * 3_600_000_000,
+            step,
+        };
+        state.add(F, FUNNEL_SETTING, event).unwrap();
+    }
+    state
+}
+
+fn funnel_summary_of(rows: &[(i64, i64, u8)]) -> FunnelSummary {
+    let mut summary = FunnelSummary::new(KeyKind::BigInt);
+    for &(id, hours, step) in rows {
+        let event = Event {
+            time: hours * 3_600_000_000,
+            step,
+        };
+        summary
+            .add(F, key_from_bigint(id), FUNNEL_SETTING, event)
             .unwrap();
     }
     summary
@@ -204,6 +241,20 @@ proptest! {
         let summary = pipeline_of(&rows);
         prop_assert_eq!(PipelineSummary::from_text(&summary.to_text()).unwrap(), summary);
         prop_assert_eq!(PipelineSummary::decode(&summary.encode()).unwrap(), summary);
+    }
+
+    #[test]
+    fn funnel_state_merges_in_any_split_and_order(rows in prop::collection::vec(funnel_row(), 0..60), parts in parts()) {
+        let dealt = deal(&rows, &parts).map(|part| funnel_state_of(&part));
+        check_merges(dealt, &funnel_state_of(&rows), |a, b| a.merge(F, b).unwrap(), |s| s.clone().encode())?;
+    }
+
+    #[test]
+    fn funnel_summary_merges_in_any_split_and_order(rows in prop::collection::vec(funnel_row(), 0..60), parts in parts()) {
+        let dealt = deal(&rows, &parts).map(|part| funnel_summary_of(&part));
+        check_merges(dealt, &funnel_summary_of(&rows), |a, b| a.merge(F, b).unwrap(), |s| {
+            s.clone().finished(F).unwrap().encode()
+        })?;
     }
 
     #[test]

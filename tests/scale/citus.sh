@@ -109,6 +109,9 @@ CREATE TABLE service_summaries AS
 CREATE TABLE survival_summaries AS
     SELECT customer_id, segment, crm.survival_agg(started_at, ended_at, '2026-01-01') AS summary
     FROM customers GROUP BY customer_id, segment;
+CREATE TABLE funnel_summaries AS
+    SELECT lead_id, source, crm.funnel_agg(lead_id, occurred_at, step, '30 days') AS summary
+    FROM lead_events GROUP BY lead_id, source;
 CREATE TABLE customer_rfm AS
     SELECT customer_id, segment, (crm.rfm_agg(ordered_at, o.amount, '2026-01-01', 'week')).*
     FROM shop_orders o JOIN customers USING (customer_id) GROUP BY customer_id, segment;
@@ -151,7 +154,8 @@ load plain
 load citus
 
 # Distribute: every customer table by customer_id, colocated with customers (joins on customer_id
-# stay on one worker), opportunities by opportunity_id, stored summaries by their key, and teams
+# stay on one worker), opportunities by opportunity_id, lead events by lead_id, stored summaries
+# by their key, and teams
 # as a reference table (a copy on every node). Citus wants every primary key of a distributed
 # table to include the distribution column, so those of orders, survey_responses and tickets
 # become (customer_id, id). The foreign key of tickets to teams is added again once both are
@@ -183,6 +187,8 @@ SELECT create_distributed_table('renewals', 'customer_id', colocate_with => 'cus
 SELECT create_distributed_table('donors', 'customer_id', colocate_with => 'customers');
 SELECT create_distributed_table('opportunities', 'opportunity_id');
 SELECT create_distributed_table('pipeline_summaries', 'opportunity_id', colocate_with => 'opportunities');
+SELECT create_distributed_table('lead_events', 'lead_id');
+SELECT create_distributed_table('funnel_summaries', 'lead_id', colocate_with => 'lead_events');
 ALTER TABLE tickets ADD FOREIGN KEY (team_id) REFERENCES teams;
 SQL
 
@@ -239,6 +245,16 @@ cases=(
     "mrr_agg (text id)|crm.mrr_agg(text,date,numeric)|SELECT date_part('year', month) AS year, crm.mrr_agg('c' || customer_id, month, mrr) FROM subscriptions_mrr GROUP BY 1"
     "mrr_agg (uuid id)|crm.mrr_agg(uuid,date,numeric)|SELECT date_part('year', month) AS year, crm.mrr_agg(md5(customer_id::text)::uuid, month, mrr) FROM subscriptions_mrr GROUP BY 1"
     "rollup(mrr_summary)|crm.rollup(crm.mrr_summary)|SELECT year, crm.rollup(summary) FROM mrr_summaries GROUP BY year"
+    # --- funnels (lead_events are distributed by lead_id, grouped by owner or source) ---
+    "window_funnel|crm.window_funnel(timestamptz,integer,interval)|SELECT owner, crm.window_funnel(occurred_at, step, '30 days') FROM lead_events GROUP BY owner"
+    "window_funnel (mode)|crm.window_funnel(timestamptz,integer,interval,text)|SELECT owner, crm.window_funnel(occurred_at, step, '90 days', 'strict_order') FROM lead_events GROUP BY owner"
+    "funnel_agg|crm.funnel_agg(bigint,timestamptz,integer,interval)|SELECT source, crm.funnel_agg(lead_id, occurred_at, step, '30 days') FROM lead_events GROUP BY source"
+    "funnel_agg (mode)|crm.funnel_agg(bigint,timestamptz,integer,interval,text)|SELECT source, crm.funnel_agg(lead_id, occurred_at, step, '90 days', 'strict_deduplication') FROM lead_events GROUP BY source"
+    "funnel_agg (text id)|crm.funnel_agg(text,timestamptz,integer,interval)|SELECT source, crm.funnel_agg('l' || lead_id, occurred_at, step, '30 days') FROM lead_events GROUP BY source"
+    "funnel_agg (text id, mode)|crm.funnel_agg(text,timestamptz,integer,interval,text)|SELECT source, crm.funnel_agg('l' || lead_id, occurred_at, step, '90 days', 'strict_increase') FROM lead_events GROUP BY source"
+    "funnel_agg (uuid id)|crm.funnel_agg(uuid,timestamptz,integer,interval)|SELECT source, crm.funnel_agg(md5(lead_id::text)::uuid, occurred_at, step, '30 days') FROM lead_events GROUP BY source"
+    "funnel_agg (uuid id, mode)|crm.funnel_agg(uuid,timestamptz,integer,interval,text)|SELECT source, crm.funnel_agg(md5(lead_id::text)::uuid, occurred_at, step, '90 days', 'strict_order') FROM lead_events GROUP BY source"
+    "rollup(funnel_summary)|crm.rollup(crm.funnel_summary)|SELECT source, crm.rollup(summary) FROM funnel_summaries GROUP BY source"
     # --- service (tickets are distributed by customer_id, grouped by team) ---
     "service_agg|crm.service_agg(timestamptz,timestamptz,timestamptz,integer,boolean)|SELECT team_id, crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened) FROM tickets GROUP BY team_id"
     "service_agg (calendar)|crm.service_agg(timestamptz,timestamptz,timestamptz,integer,boolean,crm.business_calendar)|SELECT team_id, crm.service_agg(created_at, first_response_at, resolved_at, agent_replies, reopened, crm.business_calendar('Mon-Fri 09:00-17:00', 'Europe/Berlin')) FROM tickets GROUP BY team_id"

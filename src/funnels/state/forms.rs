@@ -1,0 +1,482 @@
+//! Binary and text forms of `crm.funnel_state` and `crm.funnel_summary`. Both write their
+//! events (and results) sorted, so equal values have equal bytes; the binary form must be in
+//! that order, the text form may list events in any order.
+use serde::Deserialize;
+use std::fmt::Write as _;
+
+use super::summary::{KeyedEvent, Reached, TYPE_NAME as SUMMARY_TYPE};
+use super::*;
+use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
+use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::interrupt::checked;
+use crate::common::keys::{parse_key, write_key, KeyKind};
+
+const STATE_TYPE: &str = "crm.funnel_state";
+/// Fewest bytes an encoded event or result takes (a varint each for time or key and step).
+const MIN_ITEM_BYTES: usize = 2;
+
+fn write_setting(writer: &mut Writer, setting: Option<Setting>) {
+    match setting {
+        None => writer.u8(0),
+        Some(setting) => writer.u8(1).i64(setting.window).u8(setting.mode.code()),
+    };
+}
+
+fn read_setting(reader: &mut Reader, what: &str) -> MetricResult<Option<Setting>> {
+    let invalid = |message: &str| MetricError::InvalidBinary(format!("{what}: {message}"));
+    match reader.u8()? {
+        0 => Ok(None),
+        1 => {
+            let window = reader.i64()?;
+            let mode = Mode::from_code(reader.u8()?).ok_or_else(|| invalid("unknown mode"))?;
+            Ok(Some(Setting { window, mode }))
+        }
+        _ => Err(invalid("malformed setting")),
+    }
+}
+
+fn read_count(reader: &mut Reader, what: &str) -> MetricResult<usize> {
+    let count = usize::try_from(reader.u64()?).unwrap_or(usize::MAX);
+    if count > reader.remaining() / MIN_ITEM_BYTES || count > MAX_ITEMS {
+        return Err(MetricError::InvalidBinary(format!(
+            "{what}: item count exceeds the value"
+        )));
+    }
+    Ok(count)
+}
+
+/// Checks what both types require of a setting and of an event.
+fn check_setting(setting: Option<Setting>) -> Result<(), &'static str> {
+    match setting {
+        Some(setting) if setting.window <= 0 => Err("conversion window must be positive"),
+        _ => Ok(()),
+    }
+}
+
+fn check_event(setting: Option<Setting>, time: i64, step: u8) -> Result<(), &'static str> {
+    let Some(setting) = setting else {
+        return Err("events without a window and mode");
+    };
+    if !is_valid_timestamp(time) {
+        return Err("event time out of range");
+    }
+    if step > MAX_STEP {
+        return Err("step outside 0..32");
+    }
+    if step == 0 && !setting.mode.keeps_other_events() {
+        return Err("step-0 events are kept only under strict_order");
+    }
+    Ok(())
+}
+
+fn mode_of_text(name: Option<&str>, window: Option<i64>) -> Result<Option<Setting>, String> {
+    match (window, name) {
+        (None, None) => Ok(None),
+        (Some(window), Some(name)) => Ok(Some(Setting {
+            window,
+            mode: Mode::parse("mode", name).map_err(|e| e.to_string())?,
+        })),
+        _ => Err("window_us and mode go together".to_owned()),
+    }
+}
+
+fn write_setting_text(text: &mut String, setting: Option<Setting>) {
+    let _ = match setting {
+        None => write!(text, r#""window_us":null,"mode":null"#),
+        Some(setting) => write!(
+            text,
+            r#""window_us":{},"mode":"{}""#,
+            setting.window,
+            setting.mode.name()
+        ),
+    };
+}
+
+fn time_of_text(text: &str) -> Result<i64, String> {
+    parse_timestamp(text).ok_or_else(|| format!("malformed timestamp '{text}'"))
+}
+
+impl FunnelState {
+    /// Binary form: version, setting, then the sorted events (times delta-coded).
+    pub fn encode(&mut self) -> Vec<u8> {
+        self.sort();
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        write_setting(&mut writer, self.setting);
+        writer.u64(self.events.len() as u64);
+        let mut previous = 0i64;
+        for event in checked(&self.events) {
+            writer
+                .u64(event.time.wrapping_sub(previous) as u64)
+                .u8(event.step);
+            previous = event.time;
+        }
+        writer.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let invalid =
+            |message: &str| MetricError::InvalidBinary(format!("{STATE_TYPE}: {message}"));
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, STATE_TYPE)?;
+        let setting = read_setting(&mut reader, STATE_TYPE)?;
+        check_setting(setting).map_err(invalid)?;
+        let count = read_count(&mut reader, STATE_TYPE)?;
+        let mut events = Vec::with_capacity(count);
+        let mut previous = 0i64;
+        for index in checked(0..count) {
+            let delta = reader.u64()? as i64;
+            let time = previous.wrapping_add(delta);
+            let step = reader.u8()?;
+            if index > 0 && (delta < 0 || time < previous) {
+                return Err(invalid("events out of order"));
+            }
+            check_event(setting, time, step).map_err(invalid)?;
+            let event = Event { time, step };
+            if events.last().is_some_and(|last: &Event| *last > event) {
+                return Err(invalid("events out of order"));
+            }
+            events.push(event);
+            previous = time;
+        }
+        reader.finish()?;
+        Ok(FunnelState {
+            setting,
+            events,
+            sorted: true,
+        })
+    }
+
+    /// Readable form, e.g. `{"version":1,"window_us":86400000000,"mode":"ordered",
+    /// "events":[["2025-01-01 00:00:00+00",1],["2025-01-01 10:00:00+00",2]]}`.
+    pub fn to_text(&mut self) -> String {
+        self.sort();
+        let mut text = String::with_capacity(64 + 32 * self.events.len());
+        let _ = write!(text, r#"{{"version":{FORMAT_VERSION},"#);
+        write_setting_text(&mut text, self.setting);
+        text.push_str(r#","events":["#);
+        for (index, event) in checked(self.events.iter().enumerate()) {
+            if index > 0 {
+                text.push(',');
+            }
+            let _ = write!(
+                text,
+                r#"["{}",{}]"#,
+                format_timestamp(event.time),
+                event.step
+            );
+        }
+        text.push_str("]}");
+        text
+    }
+
+    /// Reads [`FunnelState::to_text`]'s form (events in any order).
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let invalid =
+            |message: String| MetricError::InvalidText(format!("{STATE_TYPE}: {message}"));
+        let form: StateText = from_json_object(text).map_err(invalid)?;
+        if form.version != FORMAT_VERSION {
+            return Err(invalid(format!("unsupported version {}", form.version)));
+        }
+        let setting = mode_of_text(form.mode.as_deref(), form.window_us).map_err(invalid)?;
+        check_setting(setting).map_err(|e| invalid(e.to_owned()))?;
+        let mut events = Vec::with_capacity(form.events.len().min(MAX_ITEMS));
+        for (time, step) in checked(&form.events) {
+            let time = time_of_text(time).map_err(invalid)?;
+            check_event(setting, time, *step).map_err(|e| invalid(e.to_owned()))?;
+            events.push(Event { time, step: *step });
+        }
+        let mut state = FunnelState {
+            setting,
+            events,
+            sorted: false,
+        };
+        state.sort();
+        Ok(state)
+    }
+}
+
+impl FunnelSummary {
+    /// Binary form: version, id type, setting, steps, then the sorted events and results
+    /// (keys delta-coded; an event's time delta-coded within its entity).
+    pub fn encode(&mut self) -> Vec<u8> {
+        self.sort();
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.u8(self.key_kind.code());
+        write_setting(&mut writer, self.setting);
+        writer.u8(self.steps);
+        writer.u64(self.events.len() as u64);
+        let mut previous: Option<&KeyedEvent> = None;
+        for event in checked(&self.events) {
+            let previous_key = previous.map_or(0, KeyedEvent::key);
+            writer.u128(event.key().wrapping_sub(previous_key));
+            let base = match previous {
+                Some(p) if p.key() == event.key() => p.time,
+                _ => 0,
+            };
+            writer
+                .u64(event.time.wrapping_sub(base) as u64)
+                .u8(event.step);
+            previous = Some(event);
+        }
+        writer.u64(self.reached.len() as u64);
+        let mut previous_key = 0u128;
+        for row in checked(&self.reached) {
+            writer
+                .u128(row.key().wrapping_sub(previous_key))
+                .u8(row.step)
+                .i64(row.time_from_first);
+            previous_key = row.key();
+        }
+        writer.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        let invalid =
+            |message: &str| MetricError::InvalidBinary(format!("{SUMMARY_TYPE}: {message}"));
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE)?;
+        let code = reader.u8()?;
+        let key_kind = KeyKind::ALL
+            .into_iter()
+            .find(|kind| kind.code() == code)
+            .ok_or_else(|| invalid("unknown entity id type"))?;
+        let setting = read_setting(&mut reader, SUMMARY_TYPE)?;
+        let steps = reader.u8()?;
+        let count = read_count(&mut reader, SUMMARY_TYPE)?;
+        let mut events: Vec<KeyedEvent> = Vec::with_capacity(count);
+        for _ in checked(0..count) {
+            let previous = events.last().copied();
+            let key = previous.map_or(0, |p| p.key()).wrapping_add(reader.u128()?);
+            let base = match previous {
+                Some(p) if p.key() == key => p.time,
+                _ => 0,
+            };
+            let time = base.wrapping_add(reader.u64()? as i64);
+            let step = reader.u8()?;
+            events.push(KeyedEvent {
+                key_high: (key >> 64) as u64,
+                key_low: key as u64,
+                time,
+                step,
+            });
+        }
+        let count = read_count(&mut reader, SUMMARY_TYPE)?;
+        let mut reached: Vec<Reached> = Vec::with_capacity(count);
+        for _ in checked(0..count) {
+            let key = reached
+                .last()
+                .map_or(0, Reached::key)
+                .wrapping_add(reader.u128()?);
+            let step = reader.u8()?;
+            let time_from_first = reader.i64()?;
+            reached.push(Reached {
+                key_high: (key >> 64) as u64,
+                key_low: key as u64,
+                step,
+                time_from_first,
+            });
+        }
+        reader.finish()?;
+        let summary = FunnelSummary {
+            key_kind,
+            setting,
+            steps,
+            events,
+            reached,
+        };
+        summary.validated(true).map_err(invalid)
+    }
+
+    /// Checks a summary read from a form: the setting, events in range (and sorted when
+    /// `sorted`), each entity's results (one or more copies) steps 1..level with times from 0,
+    /// non-decreasing and within the window.
+    fn validated(mut self, sorted: bool) -> Result<Self, &'static str> {
+        check_setting(self.setting)?;
+        if self.steps > MAX_STEP {
+            return Err("steps outside 0..32");
+        }
+        if self.setting.is_none() && (self.steps > 0 || !self.reached.is_empty()) {
+            return Err("results without a window and mode");
+        }
+        let bigint = self.key_kind == KeyKind::BigInt;
+        for event in checked(&self.events) {
+            check_event(self.setting, event.time, event.step)?;
+            if event.step > self.steps {
+                return Err("an event past the funnel's steps");
+            }
+            if bigint && event.key_high != 0 {
+                return Err("entity key is not a bigint");
+            }
+        }
+        if sorted && self.events.windows(2).any(|pair| pair[0] > pair[1]) {
+            return Err("events out of order");
+        }
+        if !sorted {
+            self.sort();
+        }
+        let window = self.setting.map_or(0, |setting| setting.window);
+        if sorted && self.reached.windows(2).any(|pair| pair[0] > pair[1]) {
+            return Err("results out of order");
+        }
+        for entity in checked(self.reached.chunk_by(|a, b| a.key() == b.key())) {
+            if bigint && entity[0].key_high != 0 {
+                return Err("entity key is not a bigint");
+            }
+            // One or more copies of the entity's result (a partial state of crm.rollup may hold
+            // the same entity from several summaries): the rows of step k, sorted by time, are
+            // the times to step k of the copies that reached it.
+            let groups: Vec<&[Reached]> = entity.chunk_by(|a, b| a.step == b.step).collect();
+            for (index, group) in groups.iter().enumerate() {
+                if usize::from(group[0].step) != index + 1 || group[0].step > self.steps {
+                    return Err("an entity's results must be steps 1, 2, ... up to steps");
+                }
+                if group.iter().any(|row| row.time_from_first > window) {
+                    return Err("times must be within the window");
+                }
+                let Some(previous) = index.checked_sub(1).map(|i| groups[i]) else {
+                    if group.iter().any(|row| row.time_from_first != 0) {
+                        return Err("the time to step 1 must be 0");
+                    }
+                    continue;
+                };
+                if group.len() > previous.len() {
+                    return Err("an entity reaches a step more often than the step before");
+                }
+                if group
+                    .iter()
+                    .zip(previous.iter())
+                    .any(|(row, before)| row.time_from_first < before.time_from_first)
+                {
+                    return Err("times must be non-decreasing");
+                }
+            }
+        }
+        Ok(self)
+    }
+
+    /// Readable form, e.g. `{"version":1,"key":"bigint","window_us":86400000000,
+    /// "mode":"ordered","steps":3,"events":[],"entities":[["42",[0,3600000000]]]}`: pending
+    /// events as [id, time, step] and each entity's results as [id, [microseconds from step 1
+    /// to step 1, 2, ...]].
+    pub fn to_text(&mut self) -> String {
+        self.sort();
+        let mut text = String::with_capacity(96 + 40 * (self.events.len() + self.reached.len()));
+        let _ = write!(
+            text,
+            r#"{{"version":{FORMAT_VERSION},"key":"{}","#,
+            self.key_kind.name()
+        );
+        write_setting_text(&mut text, self.setting);
+        let _ = write!(text, r#","steps":{},"events":["#, self.steps);
+        for (index, event) in checked(self.events.iter().enumerate()) {
+            if index > 0 {
+                text.push(',');
+            }
+            text.push_str("[\"");
+            write_key(&mut text, self.key_kind, event.key());
+            let _ = write!(
+                text,
+                r#"","{}",{}]"#,
+                format_timestamp(event.time),
+                event.step
+            );
+        }
+        text.push_str(r#"],"entities":["#);
+        let mut first = true;
+        for entity in checked(self.reached.chunk_by(|a, b| a.key() == b.key())) {
+            // Each copy of the entity's result (see `validated`) as an entry of its own.
+            let groups: Vec<&[Reached]> = entity.chunk_by(|a, b| a.step == b.step).collect();
+            for copy in 0..groups[0].len() {
+                if !first {
+                    text.push(',');
+                }
+                first = false;
+                text.push_str("[\"");
+                write_key(&mut text, self.key_kind, entity[0].key());
+                text.push_str("\",[");
+                for (n, group) in groups.iter().take_while(|g| copy < g.len()).enumerate() {
+                    if n > 0 {
+                        text.push(',');
+                    }
+                    let _ = write!(text, "{}", group[copy].time_from_first);
+                }
+                text.push_str("]]");
+            }
+        }
+        text.push_str("]}");
+        text
+    }
+
+    /// Reads [`FunnelSummary::to_text`]'s form (events and entities in any order).
+    pub fn from_text(text: &str) -> MetricResult<Self> {
+        let invalid =
+            |message: String| MetricError::InvalidText(format!("{SUMMARY_TYPE}: {message}"));
+        let form: SummaryText = from_json_object(text).map_err(invalid)?;
+        if form.version != FORMAT_VERSION {
+            return Err(invalid(format!("unsupported version {}", form.version)));
+        }
+        let key_kind = KeyKind::ALL
+            .into_iter()
+            .find(|kind| kind.name().eq_ignore_ascii_case(&form.key))
+            .ok_or_else(|| invalid(format!("unknown entity id type '{}'", form.key)))?;
+        let setting = mode_of_text(form.mode.as_deref(), form.window_us).map_err(invalid)?;
+        let key = |id: &str| {
+            parse_key(key_kind, id)
+                .ok_or_else(|| invalid(format!("malformed {} entity id '{id}'", key_kind.name())))
+        };
+        let mut events = Vec::with_capacity(form.events.len().min(MAX_ITEMS));
+        for (id, time, step) in checked(&form.events) {
+            let key = key(id)?;
+            events.push(KeyedEvent {
+                key_high: (key >> 64) as u64,
+                key_low: key as u64,
+                time: time_of_text(time).map_err(invalid)?,
+                step: *step,
+            });
+        }
+        let mut reached = Vec::new();
+        for (id, times) in checked(&form.entities) {
+            let key = key(id)?;
+            if times.is_empty() || times.len() > usize::from(MAX_STEP) {
+                return Err(invalid(format!("entity '{id}' must list 1 to 32 times")));
+            }
+            for (index, time) in times.iter().enumerate() {
+                reached.push(Reached {
+                    key_high: (key >> 64) as u64,
+                    key_low: key as u64,
+                    step: index as u8 + 1,
+                    time_from_first: *time,
+                });
+            }
+        }
+        let summary = FunnelSummary {
+            key_kind,
+            setting,
+            steps: form.steps,
+            events,
+            reached,
+        };
+        summary
+            .validated(false)
+            .map_err(|message| invalid(message.to_owned()))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateText {
+    version: u8,
+    window_us: Option<i64>,
+    mode: Option<String>,
+    events: Vec<(String, u8)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryText {
+    version: u8,
+    key: String,
+    window_us: Option<i64>,
+    mode: Option<String>,
+    steps: u8,
+    events: Vec<(String, String, u8)>,
+    entities: Vec<(String, Vec<i64>)>,
+}

@@ -1,0 +1,423 @@
+//! The funnel math: ClickHouse's `windowFunnel` level walk over one entity's events, the state
+//! of `crm.window_funnel` (`crm.funnel_state`: the events of one group) and, in `summary`, the
+//! state and summary of `crm.funnel_agg` (`crm.funnel_summary`).
+//!
+//! The walk (ClickHouse's algorithm, learnt from its documentation and source): events are
+//! ordered by (time, step); a step-1 event (re)starts level 1 with itself as the chain's start; a
+//! step-k event (k > 1) sets level k when level k−1 is set and the event is at most `window`
+//! after the start of level k−1's chain (and, under `strict_increase`, strictly after level
+//! k−1's last event). The answer is the highest level set. `strict_order` stops at the first
+//! event that breaks the order after a chain started (a step whose previous level is unset, or
+//! a step-0 "other" event); `strict_deduplication` stops at a step (other than 1) whose level is
+//! already set. Both answer the highest level set when they stop, as current ClickHouse does.
+//!
+//! ClickHouse's result also depends on the number of conditions it is given (it stops once the
+//! last one is reached); here the funnel has 32 steps and a stop only ever answers the highest
+//! level set, so the answer is the same for every funnel length at least the highest step in
+//! the data.
+//!
+//! Time to a step (`crm.funnel_agg`): the chain is the one that first attained the entity's
+//! final level (the earliest chain to get that far), and its step-k event the earliest one
+//! that can follow its step k − 1: the first step-k event after it (strictly later under
+//! `strict_increase`) within the window of the chain's step-1 event. These earliest events
+//! reach the final level whenever any do, no later than the walk did, so they are what the
+//! plain SQL "earliest step k after step k − 1" finds when an entity has one step-1 event. An
+//! entity's times all come from that one chain.
+//!
+//! Files: this one (modes, windows, the walk, `crm.funnel_state`), `summary` (the keyed events
+//! and per-entity results of `crm.funnel_agg`, the rows of `crm.funnel_steps`), `forms` (binary
+//! and text forms of both), `tests`.
+
+mod forms;
+mod summary;
+#[cfg(test)]
+mod tests;
+
+pub use summary::{FunnelSummary, StepRow};
+
+use crate::common::civil::{check_finite, USECS_PER_DAY};
+use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::Ticker;
+use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+
+pub const FORMAT_VERSION: u8 = 1;
+/// Highest funnel step (ClickHouse's limit of 32 conditions).
+pub const MAX_STEP: u8 = 32;
+/// Most events or result rows a value's binary or text form may announce (a sanity bound for
+/// decoding; growth is bounded by `crm.max_state_memory`).
+const MAX_ITEMS: usize = 1 << 28;
+
+/// How the walk treats events that break the order, as ClickHouse's options of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// ClickHouse's default: other events and out-of-order steps are ignored.
+    Ordered,
+    /// Stops at the first event that breaks the order once a chain started.
+    StrictOrder,
+    /// Stops at a step (other than 1) whose level is already set.
+    StrictDeduplication,
+    /// A step counts only strictly after the previous step of its chain.
+    StrictIncrease,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 4] = [
+        Mode::Ordered,
+        Mode::StrictOrder,
+        Mode::StrictDeduplication,
+        Mode::StrictIncrease,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Ordered => "ordered",
+            Mode::StrictOrder => "strict_order",
+            Mode::StrictDeduplication => "strict_deduplication",
+            Mode::StrictIncrease => "strict_increase",
+        }
+    }
+
+    pub fn code(self) -> u8 {
+        match self {
+            Mode::Ordered => 0,
+            Mode::StrictOrder => 1,
+            Mode::StrictDeduplication => 2,
+            Mode::StrictIncrease => 3,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|mode| mode.code() == code)
+    }
+
+    /// Parses a mode name (ASCII case-insensitive); 22023 for any other text.
+    pub fn parse(function: &str, name: &str) -> MetricResult<Mode> {
+        Mode::ALL
+            .into_iter()
+            .find(|mode| mode.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                MetricError::InvalidParameter(format!(
+                    "{function}: unknown mode '{name}' (expected ordered, strict_order, \
+                     strict_deduplication or strict_increase)"
+                ))
+            })
+    }
+
+    /// Whether step-0 ("other") events matter: only to `strict_order`.
+    fn keeps_other_events(self) -> bool {
+        self == Mode::StrictOrder
+    }
+}
+
+/// The conversion window in microseconds from an interval's fields: a day counts 24 hours; a
+/// window with months (no fixed length) or of zero or negative length is 22023.
+pub fn window_micros(function: &str, months: i32, days: i32, micros: i64) -> MetricResult<i64> {
+    let invalid =
+        |why: &str| MetricError::InvalidParameter(format!("{function}: conversion_window {why}"));
+    if months != 0 {
+        return Err(invalid(
+            "must not have months or years (they have no fixed length): write days, e.g. '30 days'",
+        ));
+    }
+    let total = i128::from(days) * i128::from(USECS_PER_DAY) + i128::from(micros);
+    match i64::try_from(total) {
+        Ok(window) if window > 0 => Ok(window),
+        _ => Err(invalid("must be positive")),
+    }
+}
+
+/// Checks a step (0..32) and returns it as a byte.
+pub fn check_step(function: &str, step: i32) -> MetricResult<u8> {
+    u8::try_from(step)
+        .ok()
+        .filter(|step| *step <= MAX_STEP)
+        .ok_or_else(|| {
+            MetricError::InvalidParameter(format!(
+                "{function}: step {step} is outside 0..{MAX_STEP} (1..{MAX_STEP} are funnel \
+                 steps, 0 is another event)"
+            ))
+        })
+}
+
+/// Checks an event's time: infinite timestamps are 22008, as in every family.
+pub fn check_time(function: &str, occurred_at: i64) -> MetricResult<()> {
+    check_finite(function, occurred_at)
+}
+
+/// The window and mode every row of a group names, fixed by its first usable row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub window: i64,
+    pub mode: Mode,
+}
+
+impl Setting {
+    /// Ok when a row (or another state) names the same window and mode, else 22023.
+    fn expect_same(&self, function: &str, other: &Setting) -> MetricResult<()> {
+        if self.window != other.window {
+            return Err(MetricError::InvalidParameter(format!(
+                "{function}: conversion_window must be the same on every row \
+                 ({} and {} microseconds)",
+                self.window, other.window
+            )));
+        }
+        if self.mode != other.mode {
+            return Err(MetricError::InvalidParameter(format!(
+                "{function}: mode must be the same on every row ('{}' and '{}')",
+                self.mode.name(),
+                other.mode.name()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Where the walk ended: the level reached and the chain's step times (`times[k - 1]` is the
+/// time of step k, for k in 1..=level).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub level: u8,
+    pub times: [i64; MAX_STEP as usize],
+}
+
+/// The working buffers of the walk, reused from one entity to the next.
+pub struct Walker {
+    /// Per level: the start and the last event of the latest chain that set it.
+    chains: [Option<(i64, i64)>; MAX_STEP as usize],
+    /// Per level k (index k − 1): the step times of that chain, steps 1..=k.
+    paths: Vec<[i64; MAX_STEP as usize]>,
+}
+
+impl Default for Walker {
+    fn default() -> Self {
+        Walker {
+            chains: [None; MAX_STEP as usize],
+            paths: vec![[0; MAX_STEP as usize]; MAX_STEP as usize],
+        }
+    }
+}
+
+impl Walker {
+    /// Walks one entity's events, in (time, step) order, under `setting`.
+    pub fn walk<I>(&mut self, events: I, setting: Setting) -> Outcome
+    where
+        I: Iterator<Item = (i64, u8)> + Clone,
+    {
+        let Setting { window, mode } = setting;
+        self.chains = [None; MAX_STEP as usize];
+        let mut outcome = Outcome {
+            level: 0,
+            times: [0; MAX_STEP as usize],
+        };
+        let mut started = false;
+        let mut ticker = Ticker::new();
+        for (time, step) in events.clone() {
+            ticker.tick();
+            let Some(index) = usize::from(step).checked_sub(1) else {
+                if mode == Mode::StrictOrder && started {
+                    break;
+                }
+                continue;
+            };
+            if index >= self.chains.len() {
+                continue;
+            }
+            if index == 0 {
+                self.chains[0] = Some((time, time));
+                self.paths[0][0] = time;
+                started = true;
+                if outcome.level == 0 {
+                    outcome.level = 1;
+                    outcome.times[0] = time;
+                }
+                continue;
+            }
+            if mode == Mode::StrictDeduplication && self.chains[index].is_some() {
+                break;
+            }
+            let Some((start, last)) = self.chains[index - 1] else {
+                if mode == Mode::StrictOrder && started {
+                    break;
+                }
+                continue;
+            };
+            let mut matched = i128::from(time) <= i128::from(start) + i128::from(window);
+            if mode == Mode::StrictIncrease {
+                matched = matched && last < time;
+            }
+            if !matched {
+                continue;
+            }
+            self.chains[index] = Some((start, time));
+            let (lower, upper) = self.paths.split_at_mut(index);
+            upper[0][..index].copy_from_slice(&lower[index - 1][..index]);
+            upper[0][index] = time;
+            if usize::from(outcome.level) <= index {
+                outcome.level = index as u8 + 1;
+                outcome.times = upper[0];
+                if outcome.level == MAX_STEP {
+                    break;
+                }
+            }
+        }
+        if outcome.level >= 3 {
+            earliest_steps(events, setting, &mut outcome);
+        }
+        outcome
+    }
+}
+
+/// Replaces the times of steps 2.. of `outcome` by the earliest events of its chain: from the
+/// chain's step-1 event, the first step-k event after step k − 1 (strictly later under
+/// `strict_increase`) within the window. They reach the outcome's level whenever the walk's
+/// events do (each is no later than the walk's); the walk's times stay should they not.
+fn earliest_steps(
+    events: impl Iterator<Item = (i64, u8)>,
+    setting: Setting,
+    outcome: &mut Outcome,
+) {
+    let start = outcome.times[0];
+    let end = i128::from(start) + i128::from(setting.window);
+    let mut times = outcome.times;
+    let mut next = 2u8;
+    let mut ticker = Ticker::new();
+    for (time, step) in events {
+        ticker.tick();
+        if next > outcome.level {
+            break;
+        }
+        let previous = times[usize::from(next) - 2];
+        let after = if setting.mode == Mode::StrictIncrease {
+            time > previous
+        } else {
+            time >= previous
+        };
+        if step == next && after && i128::from(time) <= end {
+            times[usize::from(next) - 1] = time;
+            next += 1;
+        }
+    }
+    if next > outcome.level {
+        outcome.times = times;
+    }
+}
+
+/// One event of a group: its time (raw timestamptz) and step (0..32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Event {
+    pub time: i64,
+    pub step: u8,
+}
+
+/// The state of `crm.window_funnel`: the window and mode, and the events of one group
+/// (step-0 events only under `strict_order`), sorted when read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunnelState {
+    setting: Option<Setting>,
+    events: Vec<Event>,
+    sorted: bool,
+}
+
+impl Default for FunnelState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FunnelState {
+    pub fn new() -> Self {
+        FunnelState {
+            setting: None,
+            events: Vec::new(),
+            sorted: true,
+        }
+    }
+
+    /// The window and mode; `None` until a usable row was added.
+    pub fn setting(&self) -> Option<Setting> {
+        self.setting
+    }
+
+    /// Fixes the setting with the first usable row, or checks that a row names the same.
+    fn settle_setting(&mut self, function: &str, setting: Setting) -> MetricResult<()> {
+        match &self.setting {
+            None => {
+                self.setting = Some(setting);
+                Ok(())
+            }
+            Some(current) => current.expect_same(function, &setting),
+        }
+    }
+
+    /// Adds one usable row (its step and time already checked).
+    #[inline]
+    pub fn add(&mut self, function: &str, setting: Setting, event: Event) -> MetricResult<()> {
+        self.settle_setting(function, setting)?;
+        if event.step == 0 && !setting.mode.keeps_other_events() {
+            return Ok(());
+        }
+        if self.events.len() == self.events.capacity() {
+            self.grow(function, 1)?;
+        }
+        if self.sorted {
+            self.sorted = self.events.last().is_none_or(|last| *last <= event);
+        }
+        self.events.push(event);
+        Ok(())
+    }
+
+    #[cold]
+    fn grow(&mut self, function: &str, more: usize) -> MetricResult<()> {
+        let wanted = self
+            .events
+            .len()
+            .saturating_add(more)
+            .max(self.events.len().saturating_mul(2))
+            .max(16);
+        check_state_bytes(
+            function,
+            "funnel events",
+            wanted.saturating_mul(std::mem::size_of::<Event>()),
+        )?;
+        let more = wanted - self.events.len();
+        reserve(&mut self.events, more, function, "funnel events")
+    }
+
+    /// Adds another state's events (combine): both must name the same window and mode.
+    pub fn merge(&mut self, function: &str, other: &FunnelState) -> MetricResult<()> {
+        let Some(setting) = other.setting else {
+            return Ok(());
+        };
+        self.settle_setting(function, setting)?;
+        if other.events.is_empty() {
+            return Ok(());
+        }
+        if self.events.capacity() - self.events.len() < other.events.len() {
+            self.grow(function, other.events.len())?;
+        }
+        self.events.extend_from_slice(&other.events);
+        self.sorted = false;
+        Ok(())
+    }
+
+    /// Heap bytes held (charged to the aggregate's memory context).
+    pub fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.events)
+    }
+
+    fn sort(&mut self) {
+        if !self.sorted {
+            self.events.sort_unstable();
+            self.sorted = true;
+        }
+    }
+
+    /// The funnel level of the group: the highest step a chain reached; `None` without a
+    /// usable row.
+    pub fn level(&mut self) -> Option<u8> {
+        let setting = self.setting?;
+        self.sort();
+        let events = self.events.iter().map(|event| (event.time, event.step));
+        Some(Walker::default().walk(events, setting).level)
+    }
+}

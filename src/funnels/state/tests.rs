@@ -1,0 +1,438 @@
+//! Unit and property tests of the funnel math.
+use super::*;
+use crate::common::keys::{key_from_bigint, KeyKind};
+use proptest::prelude::*;
+
+const F: &str = "crm.window_funnel";
+const HOUR: i64 = 3_600_000_000;
+const DAY: i64 = 24 * HOUR;
+
+fn setting(window: i64, mode: Mode) -> Setting {
+    Setting { window, mode }
+}
+
+/// The level of one group's events (time, step) in any order.
+fn level(events: &[(i64, u8)], window: i64, mode: Mode) -> u8 {
+    let mut state = FunnelState::new();
+    for &(time, step) in events {
+        state
+            .add(F, setting(window, mode), Event { time, step })
+            .unwrap();
+    }
+    state.level().unwrap()
+}
+
+fn levels(events: &[(i64, u8)], window: i64) -> [u8; 4] {
+    Mode::ALL.map(|mode| level(events, window, mode))
+}
+
+/// ClickHouse's documented example: a phone bought in January-February 2019 (events 1003,
+/// 1009, 1007, 1010 as steps 1..4, rows out of time order), window 6048000000000000 seconds
+/// (here the largest window an interval holds): level 4 in every mode.
+#[test]
+fn documented_phone_example() {
+    let at = |day: i64, hour: i64| (6967 + day) * DAY + hour * HOUR; // 2019-01-28 + day
+    let events = [(at(1, 10), 1), (at(3, 9), 3), (at(2, 8), 2), (at(4, 8), 4)];
+    assert_eq!(levels(&events, i64::MAX), [4, 4, 4, 4]);
+    // A one-day window stops the chain after step 1: step 2 comes 22 hours later, step 3 47.
+    assert_eq!(levels(&events, DAY), [2, 2, 2, 2]);
+}
+
+/// The documented meaning of the modes: 'strict_order' stops A->B->D->C at D (level 2);
+/// 'strict_deduplication' stops A->B->C->B->D at the second B (level 3).
+#[test]
+fn documented_modes() {
+    let abdc = [(1, 1), (2, 2), (3, 4), (4, 3)];
+    assert_eq!(levels(&abdc, HOUR), [3, 2, 3, 3]);
+    let abcbd = [(1, 1), (2, 2), (3, 3), (4, 2), (5, 4)];
+    assert_eq!(levels(&abcbd, HOUR), [4, 4, 3, 4]);
+}
+
+#[test]
+fn strict_increase_needs_later_steps() {
+    let same_time = [(10, 1), (10, 2), (20, 3)];
+    assert_eq!(levels(&same_time, HOUR), [3, 3, 3, 1]);
+}
+
+#[test]
+fn other_events_matter_to_strict_order_only() {
+    let events = [(1, 1), (2, 0), (3, 2)];
+    assert_eq!(levels(&events, HOUR), [2, 1, 2, 2]);
+    // Before the first step-1 event an other event changes nothing.
+    assert_eq!(levels(&[(0, 0), (1, 1), (3, 2)], HOUR), [2, 2, 2, 2]);
+    // Only other events: level 0, not NULL.
+    assert_eq!(levels(&[(0, 0)], HOUR), [0, 0, 0, 0]);
+}
+
+#[test]
+fn the_window_is_inclusive_and_restarts_with_step_one() {
+    assert_eq!(level(&[(0, 1), (HOUR, 2)], HOUR, Mode::Ordered), 2);
+    assert_eq!(level(&[(0, 1), (HOUR + 1, 2)], HOUR, Mode::Ordered), 1);
+    // A later step 1 starts a chain that reaches step 2 in time.
+    assert_eq!(
+        level(&[(0, 1), (HOUR, 1), (2 * HOUR, 2)], HOUR, Mode::Ordered),
+        2
+    );
+    // Ties order by step: step 2 at the same instant as step 1 follows it.
+    assert_eq!(level(&[(5, 2), (5, 1)], HOUR, Mode::Ordered), 2);
+}
+
+#[test]
+fn the_times_come_from_the_chain_that_first_got_furthest() {
+    let mut walker = Walker::default();
+    // Chain A: 1 at 0, 2 at 10 (level 2). Chain B: 1 at 100, 2 at 105, 3 at 107 (level 3).
+    let events = [
+        (0, 1),
+        (10, 2),
+        (100, 1),
+        (105, 2),
+        (107, 3),
+        (200, 1),
+        (201, 2),
+    ];
+    let outcome = walker.walk(events.into_iter(), setting(50, Mode::Ordered));
+    assert_eq!(outcome.level, 3);
+    assert_eq!(&outcome.times[..3], &[100, 105, 107]);
+    // Two chains reach level 2: the earlier one's times are kept.
+    let events = [(0, 1), (10, 2), (100, 1), (101, 2)];
+    let outcome = walker.walk(events.into_iter(), setting(50, Mode::Ordered));
+    assert_eq!((outcome.level, &outcome.times[..2]), (2, &[0, 10][..]));
+    // Step 2 twice before step 3: the chain's time to step 2 is the earlier one.
+    let events = [(0, 1), (1, 2), (5, 2), (6, 3)];
+    let outcome = walker.walk(events.into_iter(), setting(50, Mode::Ordered));
+    assert_eq!(&outcome.times[..3], &[0, 1, 6]);
+    // Under strict_increase, step 3 at the instant of the first step 2 cannot follow it.
+    let events = [(0, 1), (1, 2), (1, 3), (2, 2), (3, 3)];
+    let outcome = walker.walk(events.into_iter(), setting(50, Mode::StrictIncrease));
+    assert_eq!(&outcome.times[..3], &[0, 1, 3]);
+    let outcome = walker.walk(events.into_iter(), setting(50, Mode::Ordered));
+    assert_eq!(&outcome.times[..3], &[0, 1, 1]);
+}
+
+#[test]
+fn bad_arguments_are_22023() {
+    assert!(
+        matches!(check_step(F, 33), Err(MetricError::InvalidParameter(m)) if m.contains("step 33"))
+    );
+    assert!(check_step(F, -1).is_err());
+    assert_eq!(check_step(F, 32), Ok(32));
+    assert!(window_micros(F, 1, 0, 0).is_err());
+    assert!(window_micros(F, 0, 0, 0).is_err());
+    assert!(window_micros(F, 0, -1, 0).is_err());
+    assert_eq!(window_micros(F, 0, 30, 0), Ok(30 * DAY));
+    assert!(Mode::parse(F, "strict").is_err());
+    assert_eq!(Mode::parse(F, "Strict_Order"), Ok(Mode::StrictOrder));
+    assert!(matches!(
+        check_time(F, i64::MAX),
+        Err(MetricError::DatetimeOverflow(_))
+    ));
+    let mut state = FunnelState::new();
+    state
+        .add(F, setting(HOUR, Mode::Ordered), Event { time: 0, step: 1 })
+        .unwrap();
+    assert!(state
+        .add(F, setting(DAY, Mode::Ordered), Event { time: 0, step: 1 })
+        .is_err());
+    assert!(state
+        .add(
+            F,
+            setting(HOUR, Mode::StrictOrder),
+            Event { time: 0, step: 1 }
+        )
+        .is_err());
+}
+
+#[test]
+fn state_forms() {
+    let mut state = FunnelState::new();
+    assert_eq!(state.level(), None);
+    assert_eq!(
+        state.to_text(),
+        r#"{"version":1,"window_us":null,"mode":null,"events":[]}"#
+    );
+    for (time, step) in [(DAY, 2), (0, 1), (0, 0)] {
+        state
+            .add(F, setting(DAY, Mode::StrictOrder), Event { time, step })
+            .unwrap();
+    }
+    let text = state.to_text();
+    assert_eq!(
+        text,
+        r#"{"version":1,"window_us":86400000000,"mode":"strict_order","events":[["2000-01-01 00:00:00+00",0],["2000-01-01 00:00:00+00",1],["2000-01-02 00:00:00+00",2]]}"#
+    );
+    let bytes = state.encode();
+    assert_eq!(FunnelState::from_text(&text).unwrap().encode(), bytes);
+    assert_eq!(FunnelState::decode(&bytes).unwrap().to_text(), text);
+    assert!(FunnelState::from_text(
+        r#"{"version":1,"window_us":5,"mode":"ordered","events":[["2000-01-01 00:00:00+00",0]]}"#
+    )
+    .is_err());
+    assert!(
+        FunnelState::from_text(r#"{"version":1,"window_us":0,"mode":"ordered","events":[]}"#)
+            .is_err()
+    );
+}
+
+fn summary_of(rows: &[(i64, i64, u8)], mode: Mode) -> FunnelSummary {
+    let mut summary = FunnelSummary::new(KeyKind::BigInt);
+    for &(id, time, step) in rows {
+        summary
+            .add(
+                F,
+                key_from_bigint(id),
+                setting(10, mode),
+                Event { time, step },
+            )
+            .unwrap();
+    }
+    summary
+}
+
+#[test]
+fn steps_count_entities_and_take_the_lower_median() {
+    // Entity 1: steps 1, 2, 3 (times 0, 4, 6); 2: steps 1, 2 (times 0, 2); 3: step 1 only;
+    // 4: step 2 only (level 0); 5: step 1 then step 2 too late.
+    let rows = [
+        (1, 0, 1),
+        (1, 4, 2),
+        (1, 6, 3),
+        (2, 10, 1),
+        (2, 12, 2),
+        (3, 0, 1),
+        (4, 0, 2),
+        (5, 0, 1),
+        (5, 11, 2),
+    ];
+    let mut summary = summary_of(&rows, Mode::Ordered).finished(F).unwrap();
+    let steps = summary.step_rows();
+    let row = |step: u8, entities: u64, previous: f64, first: f64, median: i64| StepRow {
+        step,
+        entities,
+        conversion_from_previous: Some(previous),
+        conversion_from_first: Some(first),
+        median_time_from_first: Some(median),
+    };
+    assert_eq!(
+        steps,
+        vec![
+            row(1, 4, 1.0, 1.0, 0),
+            row(2, 2, 0.5, 0.5, 2),
+            row(3, 1, 0.5, 0.25, 6)
+        ]
+    );
+    assert_eq!(
+        summary.to_text(),
+        r#"{"version":1,"key":"bigint","window_us":10,"mode":"ordered","steps":3,"events":[],"entities":[["1",[0,4,6]],["2",[0,2]],["3",[0]],["5",[0]]]}"#
+    );
+    // Nobody reaches step 1: no ratios, no medians.
+    let nobody = summary_of(&[(1, 0, 2)], Mode::Ordered).finished(F).unwrap();
+    assert_eq!(
+        nobody.step_rows(),
+        vec![
+            StepRow {
+                step: 1,
+                entities: 0,
+                conversion_from_previous: None,
+                conversion_from_first: None,
+                median_time_from_first: None
+            },
+            StepRow {
+                step: 2,
+                entities: 0,
+                conversion_from_previous: None,
+                conversion_from_first: None,
+                median_time_from_first: None
+            },
+        ]
+    );
+}
+
+#[test]
+fn rollup_keeps_one_copy_and_refuses_split_entities() {
+    let one = summary_of(&[(1, 0, 1), (1, 3, 2), (2, 0, 1)], Mode::Ordered)
+        .finished(F)
+        .unwrap();
+    // The same summary twice: each entity once.
+    let mut twice = one.clone();
+    twice.merge(F, &one).unwrap();
+    assert_eq!(twice.finished(F).unwrap(), one);
+    // A partial state holding copies (as a parallel worker's rollup does) is a value too.
+    let text = twice.to_text();
+    assert_eq!(
+        text,
+        r#"{"version":1,"key":"bigint","window_us":10,"mode":"ordered","steps":2,"events":[],"entities":[["1",[0,3]],["1",[0,3]],["2",[0]],["2",[0]]]}"#
+    );
+    let mut decoded = FunnelSummary::decode(&twice.encode()).unwrap();
+    assert_eq!(decoded.to_text(), text);
+    assert_eq!(
+        FunnelSummary::from_text(&text)
+            .unwrap()
+            .finished(F)
+            .unwrap(),
+        one
+    );
+    // Entity 1 with another result (its events split between summaries): 22023.
+    let mut split = one.clone();
+    split
+        .merge(
+            F,
+            &summary_of(&[(1, 5, 1)], Mode::Ordered).finished(F).unwrap(),
+        )
+        .unwrap();
+    assert!(
+        matches!(split.finished(F), Err(MetricError::InvalidParameter(m)) if m.contains("entity 1"))
+    );
+    let mut copies = FunnelSummary::decode(&split.encode()).unwrap();
+    assert_eq!(
+        FunnelSummary::from_text(&copies.to_text())
+            .unwrap()
+            .encode(),
+        split.encode()
+    );
+    let other = summary_of(&[(1, 0, 1)], Mode::StrictOrder);
+    assert!(one.clone().merge(F, &other).is_err());
+}
+
+fn mode() -> impl Strategy<Value = Mode> {
+    prop::sample::select(Mode::ALL.to_vec())
+}
+
+fn event() -> impl Strategy<Value = (i64, i64, u8)> {
+    (0i64..4, 0i64..30, 0u8..5)
+}
+
+/// Splits `rows` into parts by the given cut points.
+fn split<T: Clone>(rows: &[T], cuts: &[usize]) -> Vec<Vec<T>> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (rows.len() + 1)).collect();
+    cuts.sort_unstable();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for cut in cuts {
+        parts.push(rows[start..cut].to_vec());
+        start = cut;
+    }
+    parts.push(rows[start..].to_vec());
+    parts
+}
+
+proptest! {
+    #[test]
+    fn a_state_merged_from_parts_equals_one_pass(
+        rows in prop::collection::vec(event(), 0..60),
+        cuts in prop::collection::vec(0usize..64, 0..4),
+        mode in mode(),
+        reversed in any::<bool>(),
+    ) {
+        let state_of = |rows: &[(i64, i64, u8)]| {
+            let mut state = FunnelState::new();
+            for &(_, time, step) in rows {
+                state.add(F, setting(10, mode), Event { time, step }).unwrap();
+            }
+            state
+        };
+        let mut whole = state_of(&rows);
+        let mut parts: Vec<FunnelState> = split(&rows, &cuts).iter().map(|p| state_of(p)).collect();
+        if reversed {
+            parts.reverse();
+        }
+        let mut merged = FunnelState::new();
+        for part in &parts {
+            merged.merge(F, part).unwrap();
+        }
+        prop_assert_eq!(merged.encode(), whole.encode());
+        prop_assert_eq!(merged.level(), whole.level());
+        let text = whole.to_text();
+        prop_assert_eq!(FunnelState::from_text(&text).unwrap().encode(), whole.encode());
+        prop_assert_eq!(FunnelState::decode(&whole.encode()).unwrap().to_text(), text);
+    }
+
+    #[test]
+    fn a_summary_merged_from_parts_equals_one_pass(
+        rows in prop::collection::vec(event(), 0..60),
+        cuts in prop::collection::vec(0usize..64, 0..4),
+        mode in mode(),
+        reversed in any::<bool>(),
+    ) {
+        let mut whole = summary_of(&rows, mode);
+        let mut parts: Vec<FunnelSummary> = split(&rows, &cuts).iter().map(|p| summary_of(p, mode)).collect();
+        if reversed {
+            parts.reverse();
+        }
+        // Merging is associative: (a + b) + c = a + (b + c).
+        let mut left = FunnelSummary::new(KeyKind::BigInt);
+        for part in &parts {
+            left.merge(F, part).unwrap();
+        }
+        let mut right = FunnelSummary::new(KeyKind::BigInt);
+        for part in parts.iter().rev() {
+            let mut next = part.clone();
+            next.merge(F, &right).unwrap();
+            right = next;
+        }
+        prop_assert_eq!(left.encode(), whole.encode());
+        prop_assert_eq!(right.encode(), whole.encode());
+        // Partial states round-trip in both forms.
+        let text = whole.to_text();
+        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), whole.encode());
+        prop_assert_eq!(FunnelSummary::decode(&whole.encode()).unwrap().to_text(), text);
+        // Each entity's level is that of crm.window_funnel over its rows.
+        let mut left = left.finished(F).unwrap();
+        let mut whole = whole.finished(F).unwrap();
+        prop_assert_eq!(left.encode(), whole.encode());
+        for id in 0..4 {
+            let own: Vec<(i64, u8)> = rows.iter().filter(|r| r.0 == id).map(|r| (r.1, r.2)).collect();
+            let reached = whole.reached.iter().filter(|r| r.key() == key_from_bigint(id)).count();
+            if !own.is_empty() {
+                prop_assert_eq!(reached, usize::from(level(&own, 10, mode)));
+            }
+        }
+        // Finished summaries of disjoint entity sets roll up to the whole one.
+        let by_entity: Vec<FunnelSummary> = (0..4)
+            .map(|id| {
+                let own: Vec<_> = rows.iter().copied().filter(|r| r.0 == id).collect();
+                summary_of(&own, mode).finished(F).unwrap()
+            })
+            .collect();
+        let mut rolled = FunnelSummary::new(KeyKind::BigInt);
+        for summary in &by_entity {
+            rolled.merge(F, summary).unwrap();
+        }
+        // A summary rolled up twice is the summary; the partial state round-trips.
+        let mut doubled = rolled.clone();
+        doubled.merge(F, &rolled).unwrap();
+        let text = doubled.to_text();
+        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), doubled.encode());
+        prop_assert_eq!(FunnelSummary::decode(&doubled.encode()).unwrap().to_text(), text);
+        let mut rolled = rolled.finished(F).unwrap();
+        prop_assert_eq!(doubled.finished(F).unwrap().encode(), rolled.encode());
+        prop_assert_eq!(rolled.encode(), whole.encode());
+        let text = whole.to_text();
+        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), whole.encode());
+        prop_assert_eq!(FunnelSummary::decode(&whole.encode()).unwrap().to_text(), text);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[test]
+fn golden_binary_forms() {
+    // Pinned so that a change of the stored forms is never silent.
+    let mut state = FunnelState::new();
+    for (time, step) in [(HOUR, 2), (0, 1), (0, 0)] {
+        state
+            .add(F, setting(DAY, Mode::StrictOrder), Event { time, step })
+            .unwrap();
+    }
+    assert_eq!(
+        hex(&state.encode()),
+        "01018080bbdd830501030000000180c8ceb40d02"
+    );
+    let mut summary = summary_of(&[(42, 0, 1), (42, 4, 2), (7, 1, 1)], Mode::Ordered);
+    assert_eq!(hex(&summary.encode()), "0100011400020307010123000100040200");
+    assert_eq!(
+        hex(&summary.finished(F).unwrap().encode()),
+        "0100011400020003070100230100000208"
+    );
+}
