@@ -1,7 +1,7 @@
 -- Numeric infinities (Postgres 14 on): an input of 'Infinity' or '-Infinity' fails with the
--- SQLSTATE of NaN (22003 for amounts, 22023 for the inputs of crm.clv). Postgres 13 has no numeric
--- infinities and refuses 'Infinity'::numeric itself on input (22P02), which
--- expected/numeric_infinities_1.out holds.
+-- SQLSTATE of NaN (22023 for crm.clv and crm.rfm_agg, 22003 for the other amounts and ratios).
+-- Postgres 13 has no numeric infinities and refuses 'Infinity'::numeric itself on input (22P02),
+-- which expected/numeric_infinities_1.out holds.
 -- Outside hostile_cases, so that hostile_total counts the same on every version.
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
