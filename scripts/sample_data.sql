@@ -9,6 +9,65 @@
 \set rows 100000
 \endif
 SET client_min_messages = warning;
+-- random() and setseed() draw from xoroshiro128** (seeded through splitmix64) since Postgres 15;
+-- before 15 the same seed gives other numbers. There this script draws from the same generator
+-- written in PL/pgSQL (schema crm_sample_prng, searched before pg_catalog in this session, dropped
+-- at the end), so every version makes the same rows.
+SELECT current_setting('server_version_num')::int < 150000 AS own_random \gset
+\if :own_random
+DROP SCHEMA IF EXISTS crm_sample_prng CASCADE;
+CREATE SCHEMA crm_sample_prng;
+-- 64-bit words are bigints holding the bits; numeric does the sums and products modulo 2^64.
+CREATE FUNCTION crm_sample_prng.wrap(x numeric) RETURNS bigint LANGUAGE sql IMMUTABLE AS
+$$ SELECT (CASE WHEN m >= 9223372036854775808 THEN m - 18446744073709551616 ELSE m END)::bigint
+   FROM (SELECT mod(x, 18446744073709551616) AS m) s $$;
+CREATE FUNCTION crm_sample_prng.unsigned(x bigint) RETURNS numeric LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE WHEN x < 0 THEN x + 18446744073709551616 ELSE x END $$;
+-- x >> n without sign extension, and x rotated left by n bits (0 < n < 64).
+CREATE FUNCTION crm_sample_prng.shr(x bigint, n integer) RETURNS bigint LANGUAGE sql IMMUTABLE AS
+$$ SELECT (x >> n) & ~(-1::bigint << (64 - n)) $$;
+CREATE FUNCTION crm_sample_prng.rotl(x bigint, n integer) RETURNS bigint LANGUAGE sql IMMUTABLE AS
+$$ SELECT (x << n) | crm_sample_prng.shr(x, 64 - n) $$;
+CREATE FUNCTION crm_sample_prng.setseed(seed double precision) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    state numeric := crm_sample_prng.unsigned(trunc(4503599627370495 * seed)::bigint);
+    z bigint;
+    words bigint[] := '{}';
+BEGIN
+    FOR i IN 1..2 LOOP  -- splitmix64
+        state := mod(state + 11400714819323198485, 18446744073709551616);
+        z := crm_sample_prng.wrap(state);
+        z := crm_sample_prng.wrap(crm_sample_prng.unsigned(z # crm_sample_prng.shr(z, 30)) * 13787848793156543929);
+        z := crm_sample_prng.wrap(crm_sample_prng.unsigned(z # crm_sample_prng.shr(z, 27)) * 10723151780598845931);
+        words := words || (z # crm_sample_prng.shr(z, 31));
+    END LOOP;
+    IF words[1] = 0 AND words[2] = 0 THEN
+        words := ARRAY[6364136223846793005, 1442695040888963407];
+    END IF;
+    PERFORM set_config('crm_sample_prng.s0', words[1]::text, false),
+            set_config('crm_sample_prng.s1', words[2]::text, false);
+END $$;
+CREATE FUNCTION crm_sample_prng.random() RETURNS double precision LANGUAGE plpgsql COST 1 AS $$
+DECLARE
+    s0 bigint := current_setting('crm_sample_prng.s0');
+    sx bigint := s0 # current_setting('crm_sample_prng.s1')::bigint;
+    r bigint := crm_sample_prng.wrap(crm_sample_prng.unsigned(
+        crm_sample_prng.rotl(crm_sample_prng.wrap(crm_sample_prng.unsigned(s0) * 5), 7)) * 9);
+BEGIN  -- xoroshiro128**
+    PERFORM set_config('crm_sample_prng.s0', (crm_sample_prng.rotl(s0, 24) # sx # (sx << 16))::text, false),
+            set_config('crm_sample_prng.s1', crm_sample_prng.rotl(sx, 37)::text, false);
+    RETURN crm_sample_prng.shr(r, 12) / 4503599627370496.0::float8;
+END $$;
+SELECT current_setting('search_path') AS search_path_before \gset
+DO $$ BEGIN
+    PERFORM set_config('search_path', concat_ws(', ', nullif(current_setting('search_path'), ''),
+                                                'crm_sample_prng', 'pg_catalog'), false);
+    IF 'random()'::regprocedure <> 'crm_sample_prng.random()'::regprocedure THEN
+        RAISE EXCEPTION 'scripts/sample_data.sql: search_path % names pg_catalog before crm_sample_prng',
+            current_setting('search_path');
+    END IF;
+END $$;
+\endif
 -- One transaction: with wal_level = minimal (as scripts/lib.sh starts its clusters), tables
 -- created and filled in the same transaction skip the write-ahead log.
 BEGIN;
@@ -353,8 +412,7 @@ UNION ALL SELECT 'contract_renewals', count(*) FROM contract_renewals
 UNION ALL SELECT 'quotas', count(*) FROM quotas;
 -- === end of the ratios section ============================================================
 
--- === Funnels: lead journeys =================================================================
--- Seeded on its own, after every other section, so the rows above do not change.
+-- === Funnels: lead journeys ==========================================================-- Seeded on its own, after every other section, so the rows above do not change.
 --   lead_events: the journey of every lead of `leads` (its source and owner) through the funnel
 --     created (step 1) -> qualified (2) -> opportunity (3) -> won (4): a created event at the
 --     lead's created_at, then each later stage with a probability that depends on the source,
@@ -406,3 +464,8 @@ COMMIT;
 ANALYZE lead_events;
 SELECT 'lead_events' AS "table", count(*) AS "rows" FROM lead_events;
 -- === end of the funnels section ===========================================================
+=======
+\if :own_random
+SELECT set_config('search_path', :'search_path_before', false) AS search_path_restored \gset
+DROP SCHEMA crm_sample_prng CASCADE;
+\endif

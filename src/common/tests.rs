@@ -1065,7 +1065,7 @@ mod tests {
             one(&format!(
                 "SELECT crm_internal.pipeline_velocity_final({won}) = 10.50
                     AND crm_internal.pipeline_agg_final(NULL::crm.pipeline_summary) IS NULL
-                    AND crm_internal.pipeline_agg_final('{{\"won\":0,\"lost\":0,\"open\":0,\"won_value\":\"0\",\"open_value\":\"0\",\"won_cycle_microseconds\":0}}') IS NULL"
+                    AND crm_internal.pipeline_agg_final('{{\"won\":0,\"lost\":0,\"open\":0,\"won_value\":\"0\",\"open_value\":\"0\",\"won_cycle_microseconds\":0}}'::crm.pipeline_summary) IS NULL"
             )),
             Some(true)
         );

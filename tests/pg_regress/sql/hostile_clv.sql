@@ -12,7 +12,6 @@ SELECT n, query, outcome FROM hostile('clv', ARRAY[
 -- Simple formulas.
 $q$SELECT crm.clv(v, p, l) FROM (VALUES (NULL::numeric, 1::float8, 1::float8)) x(v, p, l)$q$,
 $q$SELECT crm.clv('NaN'::numeric, 1, 1)$q$,
-$q$SELECT crm.clv('Infinity'::numeric, 1, 1)$q$,
 $q$SELECT crm.clv(1e30, 1e30, 1e30)$q$,
 $q$SELECT crm.clv(100, 'NaN', 1)$q$,
 $q$SELECT crm.clv(100, 1, 'Infinity')$q$,
@@ -35,7 +34,6 @@ $q$SELECT crm.rfm_agg(t, a, e, 'day') FROM (VALUES (timestamptz '2024-01-01', 1:
 $q$SELECT crm.rfm_agg(t, a, e, 'day') FROM (VALUES (timestamptz '-infinity', 1::numeric, timestamptz '2024-12-31')) v(t, a, e)$q$,
 $q$SELECT crm.rfm_agg(t, a, e, 'year') FROM (VALUES (timestamptz '4714-11-24 00:00:00+00 BC', 1::numeric, timestamptz '294276-12-31 23:59:59.999999+00'), ('294276-12-31 00:00:00+00', 2, '294276-12-31 23:59:59.999999+00')) v(t, a, e)$q$,
 $q$SELECT crm.rfm_agg(t, a, e, 'day') FROM (VALUES (timestamptz '2024-01-01', 'NaN'::numeric, timestamptz '2024-12-31')) v(t, a, e)$q$,
-$q$SELECT crm.rfm_agg(t, a, e, 'day') FROM (VALUES (timestamptz '2024-01-01', 'Infinity'::numeric, timestamptz '2024-12-31')) v(t, a, e)$q$,
 $q$SELECT crm.rfm_agg(t, a, e, 'day') FROM (VALUES (timestamptz '2024-01-01', 1e30, timestamptz '2024-12-31'), ('2024-02-01', 1e30, '2024-12-31')) v(t, a, e)$q$,
 $q$SELECT crm.rfm_agg(t, a, e, 'day') FROM (VALUES (timestamptz '2024-01-01', 79228162514264337593543950335, timestamptz '2024-12-31'), ('2024-01-01', 79228162514264337593543950335, '2024-12-31')) v(t, a, e)$q$,
 $q$SELECT crm.rfm_agg(t, a, e, 'day') FROM (VALUES (timestamptz '2024-01-01', -5::numeric, timestamptz '2024-12-31')) v(t, a, e)$q$,

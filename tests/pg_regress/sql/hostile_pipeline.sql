@@ -1,7 +1,7 @@
--- Hostile input, pipeline family: every function and aggregate with NULLs, empty sets,
--- NaN, ±Infinity and 1e30 amounts, ±infinity and extreme timestamps, zero, negative and calendar
--- intervals, and malformed and adversarial crm.pipeline_summary text. Each case succeeds ('ok: '
--- and its rows) or fails with a class-22 SQLSTATE (54000 for work refused as too large).
+-- Hostile input, pipeline family: every function and aggregate with NULLs, empty sets, NaN and 1e30
+-- amounts (±Infinity: numeric_infinities), ±infinity and extreme timestamps, zero, negative and
+-- calendar intervals, and malformed and adversarial crm.pipeline_summary text. Each case succeeds
+-- ('ok: ' and its rows) or fails with a class-22 SQLSTATE (54000 for work refused as too large).
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SET statement_timeout = '60s';
@@ -14,7 +14,6 @@ $q$SELECT crm.pipeline_agg(a, c, d, w), crm.pipeline_velocity(a, c, d, w) FROM (
 $q$SELECT crm.pipeline_agg(a, c, d, w) FROM (VALUES (100::numeric, timestamptz '2024-01-01', NULL::timestamptz, true)) v(a, c, d, w)$q$,
 $q$SELECT crm.pipeline_agg(a, c, d, w) FROM (VALUES (100::numeric, timestamptz '2024-01-01', timestamptz '2024-02-01', NULL::boolean)) v(a, c, d, w)$q$,
 $q$SELECT crm.pipeline_agg(a, c, d, w) FROM (VALUES ('NaN'::numeric, timestamptz '2024-01-01', timestamptz '2024-02-01', true)) v(a, c, d, w)$q$,
-$q$SELECT crm.pipeline_agg(a, c, d, w) FROM (VALUES ('Infinity'::numeric, timestamptz '2024-01-01', timestamptz '2024-02-01', true)) v(a, c, d, w)$q$,
 $q$SELECT crm.pipeline_agg(a, c, d, w) FROM (VALUES (-1::numeric, timestamptz '2024-01-01', timestamptz '2024-02-01', true)) v(a, c, d, w)$q$,
 $q$SELECT crm.pipeline_agg(a, c, d, w) FROM (VALUES (1e30, timestamptz '2024-01-01', timestamptz '2024-02-01', true)) v(a, c, d, w)$q$,
 $q$SELECT crm.pipeline_agg(a, c, d, w) FROM (VALUES (79228162514264337593543950335, timestamptz '2024-01-01', timestamptz '2024-02-01', true), (79228162514264337593543950335, '2024-01-01', '2024-02-01', true)) v(a, c, d, w)$q$,

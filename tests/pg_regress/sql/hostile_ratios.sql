@@ -1,17 +1,16 @@
--- Hostile input, plain ratios: every scalar ratio and the share aggregates with NULLs,
--- empty sets, zero and negative denominators, NaN, ±Infinity and 1e30 numerics, and the bigint
--- extremes. Each case succeeds ('ok: ' and its rows) or fails with a class-22 SQLSTATE (54000
--- for work refused as too large).
+-- Hostile input, plain ratios: every scalar ratio and the share aggregates with NULLs, empty sets,
+-- zero and negative denominators, NaN and 1e30 numerics (±Infinity: numeric_infinities), and the
+-- bigint extremes. Each case succeeds ('ok: ' and its rows) or fails with a class-22 SQLSTATE
+-- (54000 for work refused as too large).
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SET statement_timeout = '60s';
 \pset format unaligned
 \pset fieldsep ' | '
 SELECT n, query, outcome FROM hostile('ratios', ARRAY[
--- Numeric ratios: NaN, infinities, zero, negative and extreme values on each side.
+-- Numeric ratios: NaN, zero, negative and extreme values on each side.
 $q$SELECT crm.cac(c, n) FROM (VALUES (NULL::numeric, 1::bigint), (1, NULL)) v(c, n)$q$,
 $q$SELECT crm.cac('NaN', 5)$q$,
-$q$SELECT crm.cac('Infinity', 5)$q$,
 $q$SELECT crm.cac(1e30, 0)$q$,
 $q$SELECT crm.cac(1e30, -3)$q$,
 $q$SELECT crm.cac(-100, 3)$q$,
@@ -21,33 +20,26 @@ $q$SELECT crm.cac(1, 9223372036854775807)$q$,
 $q$SELECT crm.cac(0.00000000000000000000000000001, 3)$q$,
 $q$SELECT crm.roi('NaN', 1)$q$,
 $q$SELECT crm.roi(1, 'NaN')$q$,
-$q$SELECT crm.roi('-Infinity', 1)$q$,
-$q$SELECT crm.roi(1, 'Infinity')$q$,
 $q$SELECT crm.roi(1e30, 0)$q$,
 $q$SELECT crm.roi(1e30, 1e-30)$q$,
 $q$SELECT crm.roi(1e300, 1e-300)$q$,
 $q$SELECT crm.roi(-5, -1)$q$,
 $q$SELECT crm.quota_attainment(85, 80), crm.quota_attainment(85, 0), crm.quota_attainment(-85, 80), crm.quota_attainment(85, -80)$q$,
 $q$SELECT crm.quota_attainment('NaN', 80)$q$,
-$q$SELECT crm.quota_attainment(80, 'Infinity')$q$,
 $q$SELECT crm.quota_attainment(1e300, 1e-300)$q$,
 $q$SELECT crm.growth_rate(110, 100), crm.growth_rate(110, 0), crm.growth_rate(-110, 100), crm.growth_rate(110, -100)$q$,
 $q$SELECT crm.growth_rate('NaN', 100)$q$,
-$q$SELECT crm.growth_rate(100, '-Infinity')$q$,
 $q$SELECT crm.growth_rate(1e300, 1e-300)$q$,
 $q$SELECT crm.ltv_to_cac(300, 100), crm.ltv_to_cac(300, 0), crm.ltv_to_cac(-300, 100), crm.ltv_to_cac(300, -100)$q$,
 $q$SELECT crm.ltv_to_cac('NaN', 100)$q$,
-$q$SELECT crm.ltv_to_cac(100, 'Infinity')$q$,
 $q$SELECT crm.ltv_to_cac(1e300, 1e-300)$q$,
 $q$SELECT crm.revenue_per_lead(1000, 10), crm.revenue_per_lead(1000, 0), crm.revenue_per_lead(-1000, 10), crm.revenue_per_lead(1000, -10)$q$,
 $q$SELECT crm.revenue_per_lead('NaN', 10)$q$,
-$q$SELECT crm.revenue_per_lead('-Infinity', 10)$q$,
 $q$SELECT crm.revenue_per_lead(1e30, 1)$q$,
 $q$SELECT crm.revenue_per_lead(1e40, 1)$q$,
 $q$SELECT crm.revenue_per_lead(1, 9223372036854775807)$q$,
 $q$SELECT crm.cost_per_lead(1000, 10), crm.cost_per_lead(1000, 0), crm.cost_per_lead(-1000, 10), crm.cost_per_lead(1000, -10)$q$,
 $q$SELECT crm.cost_per_lead('NaN', 10)$q$,
-$q$SELECT crm.cost_per_lead('Infinity', 10)$q$,
 $q$SELECT crm.cost_per_lead(79228162514264337593543950335, 1)$q$,
 $q$SELECT crm.cost_per_lead(1e40, 7)$q$,
 -- Bigint ratios: zero and negative denominators, the extremes.

@@ -1,8 +1,8 @@
--- Hostile input, recurring revenue: every function and aggregate with NULLs, empty sets,
--- ±infinity and extreme dates (5874897 AD, 4714 BC), months not on the 1st, NaN, ±Infinity,
--- negative and 1e30 amounts, and malformed and adversarial crm.mrr_summary text. Each case
--- succeeds ('ok: ' and its rows) or fails with a class-22 SQLSTATE (54000 for work refused as too
--- large).
+-- Hostile input, recurring revenue: every function and aggregate with NULLs, empty sets, ±infinity
+-- and extreme dates (5874897 AD, 4714 BC), months not on the 1st, NaN (±Infinity:
+-- numeric_infinities), negative and 1e30 amounts, and malformed and adversarial crm.mrr_summary
+-- text. Each case succeeds ('ok: ' and its rows) or fails with a class-22 SQLSTATE (54000 for work
+-- refused as too large).
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SET statement_timeout = '60s';
@@ -23,7 +23,6 @@ $q$SELECT s::text::crm.mrr_summary OPERATOR(crm.=) s FROM (SELECT crm.mrr_agg(id
 $q$SELECT crm.mrr_agg(id, m, a) FROM (VALUES (1::bigint, date '4714-11-01 BC', 1::numeric)) v(id, m, a)$q$,
 $q$SELECT crm.mrr_agg(id, m, a) FROM (VALUES (1::bigint, date '294277-02-01', 1::numeric)) v(id, m, a)$q$,
 $q$SELECT crm.mrr_agg(id, m, a) FROM (VALUES (1::bigint, date '2024-01-01', 'NaN'::numeric)) v(id, m, a)$q$,
-$q$SELECT crm.mrr_agg(id, m, a) FROM (VALUES (1::bigint, date '2024-01-01', 'Infinity'::numeric)) v(id, m, a)$q$,
 $q$SELECT crm.mrr_agg(id, m, a) FROM (VALUES (1::bigint, date '2024-01-01', -1::numeric)) v(id, m, a)$q$,
 $q$SELECT crm.mrr_agg(id, m, a) FROM (VALUES (1::bigint, date '2024-01-01', 0::numeric)) v(id, m, a)$q$,
 $q$SELECT crm.mrr_agg(id, m, a) FROM (VALUES (1::bigint, date '2024-01-01', 1e30)) v(id, m, a)$q$,
