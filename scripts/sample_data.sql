@@ -412,7 +412,8 @@ UNION ALL SELECT 'contract_renewals', count(*) FROM contract_renewals
 UNION ALL SELECT 'quotas', count(*) FROM quotas;
 -- === end of the ratios section ============================================================
 
--- === Funnels: lead journeys ==========================================================-- Seeded on its own, after every other section, so the rows above do not change.
+-- === Funnels: lead journeys =================================================================
+-- Seeded on its own, after every other section, so the rows above do not change.
 --   lead_events: the journey of every lead of `leads` (its source and owner) through the funnel
 --     created (step 1) -> qualified (2) -> opportunity (3) -> won (4): a created event at the
 --     lead's created_at, then each later stage with a probability that depends on the source,
@@ -464,7 +465,6 @@ COMMIT;
 ANALYZE lead_events;
 SELECT 'lead_events' AS "table", count(*) AS "rows" FROM lead_events;
 -- === end of the funnels section ===========================================================
-=======
 \if :own_random
 SELECT set_config('search_path', :'search_path_before', false) AS search_path_restored \gset
 DROP SCHEMA crm_sample_prng CASCADE;
