@@ -114,6 +114,8 @@ extension_sql!(
         business_calendar,
         share_state,
         survival_summary,
+        "rfm_holdout_type",
+        rfm_holdout_state,
     ]
 );
 

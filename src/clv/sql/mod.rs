@@ -9,6 +9,7 @@ use crate::common::raw::{raise_from_raw, raw_arg};
 use pgrx::prelude::*;
 
 pub mod fits;
+pub mod holdout;
 pub mod models;
 pub mod predict;
 pub mod purchases;
@@ -19,6 +20,7 @@ const MBG_NBD_FIT: &str = "crm.mbg_nbd_fit";
 const GAMMA_GAMMA_FIT: &str = "crm.gamma_gamma_fit";
 const SBG_FIT: &str = "crm.sbg_fit";
 const RFM_AGG: &str = "crm.rfm_agg";
+const RFM_HOLDOUT_AGG: &str = "crm.rfm_holdout_agg";
 const CLV: &str = "crm.clv";
 const EXPECTED_PURCHASES: &str = "crm.expected_purchases";
 
