@@ -154,6 +154,8 @@ AGGREGATES = {
     "crm.rollup(crm.pipeline_summary)": "crm.rollup(s) FROM pipeline_s",
     "crm.rfm_agg(timestamp with time zone,numeric,timestamp with time zone,text)":
         "crm.rfm_agg(ts, amount, '2010-01-01', 'day')",
+    "crm.rfm_holdout_agg(timestamp with time zone,numeric,timestamp with time zone,timestamp with time zone,text)":
+        "crm.rfm_holdout_agg(ts, amount, '2005-01-01', '2010-01-01', 'day')",
     "crm.bgnbd_fit(integer,double precision,double precision)":
         "crm.bgnbd_fit(frequency, recency, age) FROM fits",
     "crm.bgnbd_fit(integer,double precision,double precision,bigint)":
