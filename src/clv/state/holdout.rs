@@ -375,8 +375,10 @@ mod tests {
         let mut zero_rows = good.clone();
         *zero_rows.last_mut().unwrap() = 0;
         assert!(HoldoutState::decode(&zero_rows).is_err());
-        let mut swapped = HoldoutState::default();
-        swapped.settings = Some((at(5), at(4), 0));
+        let swapped = HoldoutState {
+            settings: Some((at(5), at(4), 0)),
+            ..HoldoutState::default()
+        };
         assert!(HoldoutState::decode(&swapped.encode()).is_err());
         assert_eq!(
             HoldoutState::from_text(&state.to_text()).unwrap().encode(),
