@@ -1,8 +1,9 @@
 //! SQL surface of the CLV family, by concern: the model and state types with the models'
 //! constructors and accessors (`models`), the fit aggregates' support functions over
 //! (frequency, recency, t) rows (`fits`) and straight from purchases (`purchases`), RFM
-//! (`rfm`), and the seed formulas and predictions (`predict`). Aggregates are declared in
-//! `sql/clv.sql`; the raw transition functions declare their own `CREATE FUNCTION`.
+//! (`rfm`), the calibration/holdout split (`holdout`), and the seed formulas and predictions
+//! (`predict`). Aggregates are declared in `sql/clv.sql`; the raw transition functions declare
+//! their own `CREATE FUNCTION`.
 
 use crate::common::error::MetricError;
 use crate::common::raw::{raise_from_raw, raw_arg};
