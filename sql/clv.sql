@@ -411,3 +411,24 @@ COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_weighted_penalized_trans(crm.fit_ro
 COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.mbg_nbd_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
 COMMENT ON FUNCTION crm_internal.mbg_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.mbg_nbd_fit: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.mbg_nbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.mbg_nbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
+
+-- Calibration/holdout split (crm.rfm_holdout_agg): the state crm.rfm_holdout_state keeps one
+-- customer's purchase days up to the observation end, as crm.rfm_state does (plus each day's
+-- number of purchases), so the same SSPACE.
+CREATE AGGREGATE crm.rfm_holdout_agg(occurred_at timestamptz, amount numeric, calibration_end timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm_internal.rfm_holdout_agg_trans,
+    STYPE = crm.rfm_holdout_state,
+    SSPACE = 256,
+    FINALFUNC = crm_internal.rfm_holdout_agg_final,
+    COMBINEFUNC = crm_internal.rfm_holdout_agg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE crm.rfm_holdout_agg(timestamptz, numeric, timestamptz, timestamptz, text) IS
+    'Calibration and holdout summary (crm.rfm_holdout) of one customer''s purchases, used with GROUP BY customer, as lifetimes'' calibration_and_holdout_data: purchases on days up to calibration_end''s UTC day give the RFM columns *_cal, those on later days up to observation_end''s day the holdout columns; NULL for a customer whose first purchase is after calibration_end (filter with WHERE r IS NOT NULL). Example: SELECT customer_id, crm.rfm_holdout_agg(ordered_at, amount, ''2025-06-30'', ''2025-12-31'', ''week'') AS r FROM orders GROUP BY customer_id;';
+COMMENT ON TYPE crm.rfm_holdout IS
+    'Result of crm.rfm_holdout_agg: frequency_cal, recency_cal, t_cal and monetary_value_cal as crm.rfm at the calibration end; frequency_holdout (days with purchases after the calibration end''s day, up to the observation end''s), monetary_value_holdout (mean amount of those purchases, each purchase counted once, 0 without any) and duration_holdout (the holdout period in time units).';
+COMMENT ON TYPE crm.rfm_holdout_state IS
+    'Transition state of crm.rfm_holdout_agg: one customer''s daily purchase totals and counts with the calibration end, observation end and time unit. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_agg_trans(crm.rfm_holdout_state, timestamptz, numeric, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.rfm_holdout_agg: transition (state crm.rfm_holdout_state, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_agg_combine(crm.rfm_holdout_state, crm.rfm_holdout_state) IS 'Support function of aggregate crm.rfm_holdout_agg: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_agg_final(crm.rfm_holdout_state) IS 'Support function of aggregate crm.rfm_holdout_agg: final calibration and holdout values.';

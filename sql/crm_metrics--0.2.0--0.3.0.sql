@@ -1062,6 +1062,40 @@ CREATE FUNCTION crm_internal.funnel_summary_hash_extended(crm.funnel_summary, bi
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
 CREATE OPERATOR crm.= (
     LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_eq,
+-- Calibration/holdout split (docs/clv.md): the aggregate crm.rfm_holdout_agg, its state type
+-- crm.rfm_holdout_state and the composite crm.rfm_holdout it returns.
+CREATE TYPE crm.rfm_holdout_state;
+CREATE FUNCTION crm_internal.rfm_holdout_state_in("input" cstring) RETURNS crm.rfm_holdout_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_holdout_state_in_wrapper';
+CREATE FUNCTION crm_internal.rfm_holdout_state_out("input" crm.rfm_holdout_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_holdout_state_out_wrapper';
+CREATE TYPE crm.rfm_holdout_state (
+    INTERNALLENGTH = variable,
+    INPUT = crm_internal.rfm_holdout_state_in,
+    OUTPUT = crm_internal.rfm_holdout_state_out,
+    STORAGE = extended
+);
+CREATE FUNCTION crm_internal.rfm_holdout_state_recv(internal) RETURNS crm.rfm_holdout_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_holdout_state_recv';
+CREATE FUNCTION crm_internal.rfm_holdout_state_send(crm.rfm_holdout_state) RETURNS bytea
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+ALTER TYPE crm.rfm_holdout_state SET (RECEIVE = crm_internal.rfm_holdout_state_recv, SEND = crm_internal.rfm_holdout_state_send);
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_recv(internal) IS
+    'Binary receive function of crm.rfm_holdout_state: reads and validates the binary form';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_send(crm.rfm_holdout_state) IS
+    'Binary send function of crm.rfm_holdout_state: the stored binary form';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_in(cstring) IS 'Text input of crm.rfm_holdout_state.';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_out(crm.rfm_holdout_state) IS 'Text output of crm.rfm_holdout_state.';
+CREATE FUNCTION crm_internal.rfm_holdout_state_eq(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+CREATE FUNCTION crm_internal.rfm_holdout_state_ne(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+CREATE FUNCTION crm_internal.rfm_holdout_state_hash(crm.rfm_holdout_state) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+CREATE FUNCTION crm_internal.rfm_holdout_state_hash_extended(crm.rfm_holdout_state, bigint) RETURNS bigint
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+CREATE OPERATOR crm.= (
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_eq,
     COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
     RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
 );
@@ -1102,16 +1136,54 @@ CREATE FUNCTION crm_internal.funnel_summary_cmp(crm.funnel_summary, crm.funnel_s
     IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
 CREATE OPERATOR crm.< (
     LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_lt,
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_ne,
+    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR CLASS crm.rfm_holdout_state_hash_ops DEFAULT FOR TYPE crm.rfm_holdout_state USING hash AS
+    OPERATOR 1 crm.= (crm.rfm_holdout_state, crm.rfm_holdout_state),
+    FUNCTION 1 crm_internal.rfm_holdout_state_hash(crm.rfm_holdout_state),
+    FUNCTION 2 crm_internal.rfm_holdout_state_hash_extended(crm.rfm_holdout_state, bigint);
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_eq(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Whether two crm.rfm_holdout_state values have the same binary form (operator =)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_ne(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Whether two crm.rfm_holdout_state values have different binary forms (operator <>)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_hash(crm.rfm_holdout_state) IS
+    'Hash of the binary form of a crm.rfm_holdout_state (hash operator class)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_hash_extended(crm.rfm_holdout_state, bigint) IS
+    'Seeded 64-bit hash of the binary form of a crm.rfm_holdout_state (hash operator class)';
+COMMENT ON OPERATOR crm.= (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Equal crm.rfm_holdout_state values: the same binary form';
+COMMENT ON OPERATOR crm.<> (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Different crm.rfm_holdout_state values: different binary forms';
+COMMENT ON OPERATOR CLASS crm.rfm_holdout_state_hash_ops USING hash IS
+    'Default hash operator class of crm.rfm_holdout_state (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+COMMENT ON OPERATOR FAMILY crm.rfm_holdout_state_hash_ops USING hash IS
+    'Hash operator family of crm.rfm_holdout_state';
+CREATE FUNCTION crm_internal.rfm_holdout_state_lt(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
+CREATE FUNCTION crm_internal.rfm_holdout_state_le(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
+CREATE FUNCTION crm_internal.rfm_holdout_state_gt(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
+CREATE FUNCTION crm_internal.rfm_holdout_state_ge(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
+CREATE FUNCTION crm_internal.rfm_holdout_state_cmp(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
+CREATE OPERATOR crm.< (
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_lt,
     COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
     RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
 CREATE OPERATOR crm.<= (
     LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_le,
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_le,
     COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
     RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
 CREATE OPERATOR crm.> (
     LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_gt,
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_gt,
     COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
     RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
@@ -1288,3 +1360,68 @@ COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_mode_trans(crm.funnel_summary, 
 COMMENT ON FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): transition.';
 COMMENT ON FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) IS 'Support function of crm.funnel_agg and crm.rollup(crm.funnel_summary): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.funnel_final(crm.funnel_summary) IS 'Support function of crm.funnel_agg and crm.rollup(crm.funnel_summary): final summary.';
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_ge,
+    COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
+    RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+CREATE OPERATOR CLASS crm.rfm_holdout_state_btree_ops DEFAULT FOR TYPE crm.rfm_holdout_state USING btree AS
+    OPERATOR 1 crm.< (crm.rfm_holdout_state, crm.rfm_holdout_state),
+    OPERATOR 2 crm.<= (crm.rfm_holdout_state, crm.rfm_holdout_state),
+    OPERATOR 3 crm.= (crm.rfm_holdout_state, crm.rfm_holdout_state),
+    OPERATOR 4 crm.>= (crm.rfm_holdout_state, crm.rfm_holdout_state),
+    OPERATOR 5 crm.> (crm.rfm_holdout_state, crm.rfm_holdout_state),
+    FUNCTION 1 crm_internal.rfm_holdout_state_cmp(crm.rfm_holdout_state, crm.rfm_holdout_state);
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_lt(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Whether the binary form of a crm.rfm_holdout_state sorts before another''s (operator <, btree operator class)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_le(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Whether the binary form of a crm.rfm_holdout_state sorts before or equals another''s (operator <=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_gt(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Whether the binary form of a crm.rfm_holdout_state sorts after another''s (operator >, btree operator class)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_ge(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Whether the binary form of a crm.rfm_holdout_state sorts after or equals another''s (operator >=, btree operator class)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_cmp(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Compares the binary forms of two crm.rfm_holdout_state values: -1, 0 or 1 (btree operator class)';
+COMMENT ON OPERATOR crm.< (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'crm.rfm_holdout_state sort order: the binary form sorts before (a total order agreeing with =, not a comparison of metrics)';
+COMMENT ON OPERATOR crm.<= (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'crm.rfm_holdout_state sort order: the binary form sorts before or is equal';
+COMMENT ON OPERATOR crm.> (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'crm.rfm_holdout_state sort order: the binary form sorts after';
+COMMENT ON OPERATOR crm.>= (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'crm.rfm_holdout_state sort order: the binary form sorts after or is equal';
+COMMENT ON OPERATOR CLASS crm.rfm_holdout_state_btree_ops USING btree IS
+    'Default btree operator class of crm.rfm_holdout_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+COMMENT ON OPERATOR FAMILY crm.rfm_holdout_state_btree_ops USING btree IS
+    'Btree operator family of crm.rfm_holdout_state';
+CREATE TYPE crm.rfm_holdout AS (
+    frequency_cal integer,
+    recency_cal double precision,
+    t_cal double precision,
+    monetary_value_cal numeric,
+    frequency_holdout integer,
+    monetary_value_holdout numeric,
+    duration_holdout double precision
+);
+CREATE FUNCTION crm_internal.rfm_holdout_agg_trans(crm.rfm_holdout_state, timestamptz, numeric, timestamptz, timestamptz, text) RETURNS crm.rfm_holdout_state IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_holdout_agg_trans';
+CREATE FUNCTION crm_internal.rfm_holdout_agg_combine(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS crm.rfm_holdout_state IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_holdout_agg_combine';
+CREATE FUNCTION crm_internal.rfm_holdout_agg_final(crm.rfm_holdout_state) RETURNS crm.rfm_holdout IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_holdout_agg_final';
+CREATE AGGREGATE crm.rfm_holdout_agg(occurred_at timestamptz, amount numeric, calibration_end timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm_internal.rfm_holdout_agg_trans,
+    STYPE = crm.rfm_holdout_state,
+    SSPACE = 256,
+    FINALFUNC = crm_internal.rfm_holdout_agg_final,
+    COMBINEFUNC = crm_internal.rfm_holdout_agg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE crm.rfm_holdout_agg(timestamptz, numeric, timestamptz, timestamptz, text) IS
+    'Calibration and holdout summary (crm.rfm_holdout) of one customer''s purchases, used with GROUP BY customer, as lifetimes'' calibration_and_holdout_data: purchases on days up to calibration_end''s UTC day give the RFM columns *_cal, those on later days up to observation_end''s day the holdout columns; NULL for a customer whose first purchase is after calibration_end (filter with WHERE r IS NOT NULL). Example: SELECT customer_id, crm.rfm_holdout_agg(ordered_at, amount, ''2025-06-30'', ''2025-12-31'', ''week'') AS r FROM orders GROUP BY customer_id;';
+COMMENT ON TYPE crm.rfm_holdout IS
+    'Result of crm.rfm_holdout_agg: frequency_cal, recency_cal, t_cal and monetary_value_cal as crm.rfm at the calibration end; frequency_holdout (days with purchases after the calibration end''s day, up to the observation end''s), monetary_value_holdout (mean amount of those purchases, each purchase counted once, 0 without any) and duration_holdout (the holdout period in time units).';
+COMMENT ON TYPE crm.rfm_holdout_state IS
+    'Transition state of crm.rfm_holdout_agg: one customer''s daily purchase totals and counts with the calibration end, observation end and time unit. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_agg_trans(crm.rfm_holdout_state, timestamptz, numeric, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.rfm_holdout_agg: transition (state crm.rfm_holdout_state, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_agg_combine(crm.rfm_holdout_state, crm.rfm_holdout_state) IS 'Support function of aggregate crm.rfm_holdout_agg: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_agg_final(crm.rfm_holdout_state) IS 'Support function of aggregate crm.rfm_holdout_agg: final calibration and holdout values.';

@@ -119,6 +119,8 @@ extension_sql!(
         survival_summary,
         funnel_state,
         funnel_summary,
+        "rfm_holdout_type",
+        rfm_holdout_state,
     ]
 );
 

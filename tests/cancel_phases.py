@@ -167,6 +167,8 @@ AGGREGATES = {
     "crm.rollup(crm.pipeline_summary)": "crm.rollup(s) FROM pipeline_s",
     "crm.rfm_agg(timestamp with time zone,numeric,timestamp with time zone,text)":
         "crm.rfm_agg(ts, amount, '2010-01-01', 'day')",
+    "crm.rfm_holdout_agg(timestamp with time zone,numeric,timestamp with time zone,timestamp with time zone,text)":
+        "crm.rfm_holdout_agg(ts, amount, '2005-01-01', '2010-01-01', 'day')",
     "crm.bgnbd_fit(integer,double precision,double precision)":
         "crm.bgnbd_fit(frequency, recency, age) FROM fits",
     "crm.bgnbd_fit(integer,double precision,double precision,bigint)":
@@ -323,6 +325,14 @@ SET_RETURNING = {
         "SELECT count(*) FROM one, generate_series(1, 100000), crm.params(bgbb)",
     "crm.fit_diagnostics(crm.bgbb_model)":
         "SELECT count(*) FROM one, generate_series(1, 100000), crm.fit_diagnostics(bgbb)",
+    "crm.params_se(crm.bgnbd_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.params_se(bgnbd)",
+    "crm.params_se(crm.gamma_gamma_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.params_se(gamma_gamma)",
+    "crm.params_se(crm.sbg_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.params_se(sbg)",
+    "crm.params_se(crm.bgbb_model)":
+        "SELECT count(*) FROM one, generate_series(1, 100000), crm.params_se(bgbb)",
 }
 
 # Functions whose loops the caller controls (spans, horizons, sizes of summaries).

@@ -58,6 +58,11 @@ mod tests {
              FROM generate_series(1, 20000) i",
         ),
         (
+            "crm.rfm_holdout_agg",
+            "SELECT (crm.rfm_holdout_agg(timestamptz '1990-01-01' + i * interval '1 day', 10, '2050-01-01', '2100-01-01', 'day')).frequency_cal
+             FROM generate_series(1, 20000) i",
+        ),
+        (
             "crm.bgnbd_fit",
             "SELECT crm.bgnbd_fit(i::bigint, timestamptz '1990-01-01' + i * interval '1 second', '2100-01-01', 'day')
              FROM generate_series(1, 20000) i",

@@ -369,6 +369,15 @@ mod tests {
             null_rows: "(1, NULL::timestamptz, 10::numeric), (2, '2024-01-03', NULL), (3, NULL, NULL)",
         },
         Case {
+            signature: "crm.rfm_holdout_agg(timestamp with time zone,numeric,timestamp with time zone,timestamp with time zone,text)",
+            call: "crm.rfm_holdout_agg(at, amount, '2024-03-31', '2024-12-31', 'week')",
+            columns: "at, amount",
+            rows: "(1, NULL::timestamptz, 10::numeric), (2, '2024-01-03', 20), (3, '2024-01-03', NULL),
+                   (4, '2024-02-10', 5.5), (5, NULL, NULL), (6, '2024-04-10 18:00', 4.5),
+                   (7, NULL, 3), (8, '2024-06-01', 12), (9, '2024-09-09', 1), (10, NULL, NULL)",
+            null_rows: "(1, NULL::timestamptz, 10::numeric), (2, '2024-01-03', NULL), (3, NULL, NULL)",
+        },
+        Case {
             signature: "crm.pipeline_agg(numeric,timestamp with time zone,timestamp with time zone,boolean)",
             call: "crm.pipeline_agg(a, c, cl, w)",
             columns: "a, c, cl, w",

@@ -782,6 +782,7 @@ mod targets {
     use crate::clv::state::bgbb::BgBbModel;
     use crate::clv::state::bgnbd::BgNbdModel;
     use crate::clv::state::gamma_gamma::GammaGammaModel;
+    use crate::clv::state::holdout::HoldoutState;
     use crate::clv::state::rows::WeightedRows;
     use crate::clv::state::sbg::SbgModel;
     use crate::clv::state::simple::RfmState;
@@ -1128,6 +1129,13 @@ mod targets {
             RfmState::decode,
             RfmState::encode,
             RfmState::encode,
+        ));
+        run(&state_target(
+            "crm.rfm_holdout_agg state",
+            vec![HoldoutState::default().encode()],
+            HoldoutState::decode,
+            HoldoutState::encode,
+            HoldoutState::encode,
         ));
         run(&state_target(
             "crm.*_fit state",

@@ -270,6 +270,7 @@ cases=(
     "rollup(survival_summary)|crm.rollup(crm.survival_summary)|SELECT segment, crm.rollup(summary) FROM survival_summaries GROUP BY segment"
     # --- customer lifetime value ---
     "rfm_agg|crm.rfm_agg(timestamptz,numeric,timestamptz,text)|SELECT date_part('year', ordered_at) AS year, crm.rfm_agg(ordered_at, amount, '2026-01-01', 'week') FROM shop_orders GROUP BY 1"
+    "rfm_holdout_agg|crm.rfm_holdout_agg(timestamptz,numeric,timestamptz,timestamptz,text)|SELECT date_part('year', ordered_at) AS year, crm.rfm_holdout_agg(ordered_at, amount, '2025-07-01', '2026-01-01', 'week') FROM shop_orders GROUP BY 1"
     "bgnbd_fit|crm.bgnbd_fit(integer,double precision,double precision)|SELECT segment, crm.bgnbd_fit(frequency, recency, t) FROM customer_rfm GROUP BY segment"
     "bgnbd_fit (weight)|crm.bgnbd_fit(integer,double precision,double precision,bigint)|SELECT segment, crm.bgnbd_fit(frequency, recency, t, 1 + customer_id % 3) FROM customer_rfm GROUP BY segment"
     "bgnbd_fit (purchases, bigint)|crm.bgnbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)|SELECT c.segment, crm.bgnbd_fit(o.customer_id::bigint, o.ordered_at, '2026-01-01', 'week') FROM shop_orders o JOIN customers c USING (customer_id) GROUP BY c.segment"

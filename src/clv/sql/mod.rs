@@ -1,8 +1,9 @@
 //! SQL surface of the CLV family, by concern: the model and state types with the models'
 //! constructors and accessors (`models`), the fit aggregates' support functions over
 //! (frequency, recency, t) rows (`fits`) and straight from purchases (`purchases`), RFM
-//! (`rfm`), the seed formulas and predictions (`predict`), and the BG/BB model of discrete
-//! transaction opportunities with its fit and predictions (`bgbb`). Aggregates are declared in
+//! (`rfm`), the calibration/holdout split (`holdout`), the seed formulas and predictions
+//! (`predict`), and the BG/BB model of discrete transaction opportunities with its fit and
+//! predictions (`bgbb`). Aggregates are declared in
 //! `sql/clv.sql` (BG/BB: `sql/bgbb.sql`); the raw transition functions declare their own `CREATE FUNCTION`.
 
 use crate::common::error::MetricError;
@@ -11,6 +12,7 @@ use pgrx::prelude::*;
 
 pub mod bgbb;
 pub mod fits;
+pub mod holdout;
 pub mod models;
 pub mod predict;
 pub mod purchases;
@@ -21,6 +23,7 @@ const MBG_NBD_FIT: &str = "crm.mbg_nbd_fit";
 const GAMMA_GAMMA_FIT: &str = "crm.gamma_gamma_fit";
 const SBG_FIT: &str = "crm.sbg_fit";
 const RFM_AGG: &str = "crm.rfm_agg";
+const RFM_HOLDOUT_AGG: &str = "crm.rfm_holdout_agg";
 const CLV: &str = "crm.clv";
 const EXPECTED_PURCHASES: &str = "crm.expected_purchases";
 

@@ -15,6 +15,7 @@ use crate::common::error::{MetricError, MetricResult};
 pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
+pub mod holdout;
 pub mod optimize;
 pub mod purchases;
 pub mod rows;

@@ -189,7 +189,7 @@ pub fn unit_index(function: &str, time_unit: &[u8]) -> MetricResult<u8> {
 /// `total / count` rounded half-to-even to 16 decimal places in integer arithmetic (exactly
 /// rounded, and several times faster than a `Decimal` division); `None` when the scaled total
 /// does not fit in 128 bits or the total has more than 16 decimal places.
-fn mean_to_16_places(total: Decimal, count: u64) -> Option<Decimal> {
+pub fn mean_to_16_places(total: Decimal, count: u64) -> Option<Decimal> {
     let scale = total.scale();
     if scale > 16 || count == 0 {
         return None;
