@@ -415,7 +415,7 @@ $q$SELECT crm.expected_purchases(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), -1)$q$,
 $q$SELECT crm.expected_purchases(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 2147483647, 6, 6, 6)$q$,
 $q$SELECT crm.expected_purchases(crm.bgbb_model(1, 1, 1, 1), 10), crm.expected_purchases(crm.bgbb_model(1, 1, 1, 1), 10, 2, 3, 6)$q$,
 $q$SELECT crm.expected_purchases(crm.bgbb_model(1e308, 1e-308, 1e-308, 1e308), 10), crm.probability_alive(crm.bgbb_model(1e308, 1e-308, 1e-308, 1e308), 2, 3, 6), crm.expected_purchases(crm.bgbb_model(1e308, 1e-308, 1e-308, 1e308), 10, 2, 3, 6)$q$,
-$q$SELECT crm.expected_purchases(crm.bgbb_model(1e-308, 1e308, 1e308, 1e-308), 10), crm.probability_alive(crm.bgbb_model(1e-308, 1e308, 1e308, 1e-308), 2, 3, 6), crm.expected_purchases(crm.bgbb_model(1e-308, 1e308, 1e308, 1e-308), 10, 2, 3, 6)$q$
+$q$SELECT crm.expected_purchases(crm.bgbb_model(1e-308, 1e308, 1e308, 1e-308), 10), crm.probability_alive(crm.bgbb_model(1e-308, 1e308, 1e308, 1e-308), 2, 3, 6), crm.expected_purchases(crm.bgbb_model(1e-308, 1e308, 1e308, 1e-308), 10, 2, 3, 6)$q$,
 -- rfm_holdout_agg: NULLs, no rows, the ends in the wrong order, infinite instants, NaN and huge
 -- amounts, units, ends differing within a group, and its state's text form.
 $q$SELECT crm.rfm_holdout_agg(t, a, c, e, 'day') FROM (VALUES (NULL::timestamptz, 1::numeric, timestamptz '2024-06-30', timestamptz '2024-12-31'), ('2024-01-01', NULL, '2024-06-30', '2024-12-31'), ('2024-01-01', 1, NULL, '2024-12-31'), ('2024-01-01', 1, '2024-06-30', NULL)) v(t, a, c, e)$q$,
@@ -429,7 +429,6 @@ $q$SELECT crm.rfm_holdout_agg(timestamptz '2024-01-01', 1, timestamptz '-infinit
 $q$SELECT crm.rfm_holdout_agg(timestamptz '2024-01-01', 1, timestamptz '2024-06-30', timestamptz 'infinity', 'day')$q$,
 $q$SELECT crm.rfm_holdout_agg(t, 1, c, e, 'year') FROM (VALUES (timestamptz '4714-11-24 00:00:00+00 BC', timestamptz '4714-11-24 00:00:00+00 BC', timestamptz '294276-12-31 23:59:59.999999+00'), ('294276-12-31 00:00:00+00', '4714-11-24 00:00:00+00 BC', '294276-12-31 23:59:59.999999+00')) v(t, c, e)$q$,
 $q$SELECT crm.rfm_holdout_agg(timestamptz '2024-01-01', 'NaN'::numeric, timestamptz '2024-06-30', timestamptz '2024-12-31', 'day')$q$,
-$q$SELECT crm.rfm_holdout_agg(timestamptz '2024-01-01', '-Infinity'::numeric, timestamptz '2024-06-30', timestamptz '2024-12-31', 'day')$q$,
 $q$SELECT crm.rfm_holdout_agg(t, a, timestamptz '2024-06-30', timestamptz '2024-12-31', 'day') FROM (VALUES (timestamptz '2024-01-01', 79228162514264337593543950335), ('2024-08-01', 79228162514264337593543950335), ('2024-09-01', 79228162514264337593543950335)) v(t, a)$q$,
 $q$SELECT crm.rfm_holdout_agg(timestamptz '2024-01-01', 1e30, timestamptz '2024-06-30', timestamptz '2024-12-31', 'day')$q$,
 $q$SELECT crm.rfm_holdout_agg(timestamptz '2024-01-01', -5, timestamptz '2024-06-30', timestamptz '2024-12-31', 'month')$q$,

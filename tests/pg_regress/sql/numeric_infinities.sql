@@ -1,5 +1,5 @@
 -- Numeric infinities (Postgres 14 on): an input of 'Infinity' or '-Infinity' fails with the
--- SQLSTATE of NaN (22023 for crm.clv and crm.rfm_agg, 22003 for the other amounts and ratios).
+-- SQLSTATE of NaN (22023 for crm.clv, crm.rfm_agg and crm.rfm_holdout_agg, 22003 for the other amounts and ratios).
 -- Postgres 13 has no numeric infinities and refuses 'Infinity'::numeric itself on input (22P02),
 -- which expected/numeric_infinities_1.out holds.
 -- Outside hostile_cases, so that hostile_total counts the same on every version.
@@ -20,5 +20,6 @@ $q$SELECT crm.ltv_to_cac(100, 'Infinity')$q$,
 $q$SELECT crm.revenue_per_lead('-Infinity', 10)$q$,
 $q$SELECT crm.cost_per_lead('Infinity', 10)$q$,
 $q$SELECT crm.mrr_agg(id, m, a) FROM (VALUES (1::bigint, date '2024-01-01', 'Infinity'::numeric)) v(id, m, a)$q$,
-$q$SELECT crm.roi('Infinity', 1)$q$
+$q$SELECT crm.roi('Infinity', 1)$q$,
+$q$SELECT crm.rfm_holdout_agg(timestamptz '2024-01-01', '-Infinity'::numeric, timestamptz '2024-06-30', timestamptz '2024-12-31', 'day')$q$
 ]) WITH ORDINALITY q(query, n);
