@@ -238,185 +238,6 @@ CREATE FUNCTION crm_internal.survival_summary_hash_extended(crm.survival_summary
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
 CREATE OPERATOR crm.= (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_eq,
-
--- BG/BB model of discrete transaction opportunities (docs/clv.md, "BG/BB"): the type
--- crm.bgbb_model with its text and binary forms and operators, the aggregate crm.bgbb_fit over
--- (frequency, recency, n_periods) rows on the shared state crm.fit_rows, the model from known
--- parameters, its accessors, crm.probability_alive and crm.expected_purchases.
-CREATE TYPE crm.bgbb_model;
-CREATE FUNCTION crm."bgbb_model_in"(
-	"input" cstring
-) RETURNS crm.bgbb_model
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_model_in_wrapper';
-CREATE FUNCTION crm."bgbb_model_out"(
-	"input" crm.bgbb_model
-) RETURNS cstring
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_model_out_wrapper';
-CREATE TYPE crm.bgbb_model (
-	INTERNALLENGTH = variable,
-	INPUT = crm.bgbb_model_in,
-	OUTPUT = crm.bgbb_model_out,
-	STORAGE = extended
-);
-CREATE FUNCTION crm."bgbb_model"(
-	"alpha" double precision,
-	"beta" double precision,
-	"gamma" double precision,
-	"delta" double precision
-) RETURNS crm.bgbb_model
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_model_from_parameters_wrapper';
-CREATE FUNCTION crm."customers"(
-	"model" crm.bgbb_model
-) RETURNS bigint
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_customers_wrapper';
-CREATE FUNCTION crm."expected_purchases"(
-	"model" crm.bgbb_model,
-	"horizon" INT,
-	"frequency" INT,
-	"recency" INT,
-	"n_periods" INT
-) RETURNS double precision
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_conditional_expected_purchases_wrapper';
-CREATE FUNCTION crm."expected_purchases"(
-	"model" crm.bgbb_model,
-	"horizon" INT
-) RETURNS double precision
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_expected_purchases_wrapper';
-CREATE FUNCTION crm."fit_diagnostics"(
-	"model" crm.bgbb_model
-) RETURNS TABLE (
-	"converged" bool, 
-	"iterations" INT, 
-	"gradient_norm" double precision, 
-	"log_likelihood" double precision, 
-	"customers" bigint, 
-	"penalizer" double precision 
-)
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_fit_diagnostics_wrapper';
-CREATE FUNCTION crm."log_likelihood"(
-	"model" crm.bgbb_model
-) RETURNS double precision
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_log_likelihood_wrapper';
-CREATE FUNCTION crm."params"(
-	"model" crm.bgbb_model
-) RETURNS TABLE (
-	"alpha" double precision, 
-	"beta" double precision, 
-	"gamma" double precision, 
-	"delta" double precision 
-)
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_params_wrapper';
-CREATE FUNCTION crm."probability_alive"(
-	"model" crm.bgbb_model,
-	"frequency" INT,
-	"recency" INT,
-	"n_periods" INT
-) RETURNS double precision
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'bgbb_probability_alive_wrapper';
-CREATE FUNCTION crm_internal.bgbb_fit_integer_weighted_trans(crm.fit_rows, integer, integer, integer, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
-    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_integer_weighted_trans';
-CREATE FUNCTION crm_internal.bgbb_fit_final(crm.fit_rows) RETURNS crm.bgbb_model IMMUTABLE PARALLEL SAFE
-    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_final';
-CREATE FUNCTION crm_internal.bgbb_fit_penalized_trans(crm.fit_rows, integer, integer, integer, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
-    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_penalized_trans';
-CREATE FUNCTION crm_internal.bgbb_fit_weighted_trans(crm.fit_rows, integer, integer, integer, bigint) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
-    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_weighted_trans';
-CREATE FUNCTION crm_internal.bgbb_fit_weighted_penalized_trans(crm.fit_rows, integer, integer, integer, bigint, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
-    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_weighted_penalized_trans';
-CREATE FUNCTION crm_internal.bgbb_fit_trans(crm.fit_rows, integer, integer, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
-    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_trans';
-CREATE FUNCTION crm_internal.bgbb_model_recv(internal) RETURNS crm.bgbb_model
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_model_recv';
-CREATE FUNCTION crm_internal.bgbb_model_send(crm.bgbb_model) RETURNS bytea
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
-ALTER TYPE crm.bgbb_model SET (RECEIVE = crm_internal.bgbb_model_recv, SEND = crm_internal.bgbb_model_send);
-COMMENT ON FUNCTION crm_internal.bgbb_model_recv(internal) IS
-    'Binary receive function of crm.bgbb_model: reads and validates the binary form';
-COMMENT ON FUNCTION crm_internal.bgbb_model_send(crm.bgbb_model) IS
-    'Binary send function of crm.bgbb_model: the stored binary form';
-ALTER FUNCTION crm.bgbb_model_in(cstring) SET SCHEMA crm_internal;
-ALTER FUNCTION crm.bgbb_model_out(crm.bgbb_model) SET SCHEMA crm_internal;
-COMMENT ON FUNCTION crm_internal.bgbb_model_in(cstring) IS 'Text input of crm.bgbb_model.';
-COMMENT ON FUNCTION crm_internal.bgbb_model_out(crm.bgbb_model) IS 'Text output of crm.bgbb_model.';
-CREATE FUNCTION crm_internal.bgbb_model_eq(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
-CREATE FUNCTION crm_internal.bgbb_model_ne(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
-CREATE FUNCTION crm_internal.bgbb_model_hash(crm.bgbb_model) RETURNS integer
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
-CREATE FUNCTION crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint) RETURNS bigint
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
-CREATE OPERATOR crm.= (
-    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_eq,
--- Funnels (docs/funnels.md): crm.window_funnel (ClickHouse's windowFunnel), crm.funnel_agg,
--- crm.rollup(crm.funnel_summary) and crm.funnel_steps; the new types crm.funnel_state and
--- crm.funnel_summary as a fresh CREATE EXTENSION makes them (pgrx's shell type, text input and
--- output, the base type, then the binary forms, operators and operator classes every summary has).
-CREATE TYPE crm.funnel_state;
-CREATE FUNCTION crm."funnel_state_in"("input" cstring) RETURNS crm.funnel_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_state_in_wrapper';
-CREATE FUNCTION crm."funnel_state_out"("input" crm.funnel_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_state_out_wrapper';
-CREATE TYPE crm.funnel_state (
-    INTERNALLENGTH = variable,
-    INPUT = crm.funnel_state_in,
-    OUTPUT = crm.funnel_state_out,
-    STORAGE = extended
-);
-CREATE TYPE crm.funnel_summary;
-CREATE FUNCTION crm."funnel_summary_in"("input" cstring) RETURNS crm.funnel_summary
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_summary_in_wrapper';
-CREATE FUNCTION crm."funnel_summary_out"("input" crm.funnel_summary) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_summary_out_wrapper';
-CREATE TYPE crm.funnel_summary (
-    INTERNALLENGTH = variable,
-    INPUT = crm.funnel_summary_in,
-    OUTPUT = crm.funnel_summary_out,
-    STORAGE = extended
-);
-CREATE FUNCTION crm_internal.funnel_state_recv(internal) RETURNS crm.funnel_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_state_recv';
-CREATE FUNCTION crm_internal.funnel_state_send(crm.funnel_state) RETURNS bytea
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
-ALTER TYPE crm.funnel_state SET (RECEIVE = crm_internal.funnel_state_recv, SEND = crm_internal.funnel_state_send);
-COMMENT ON FUNCTION crm_internal.funnel_state_recv(internal) IS
-    'Binary receive function of crm.funnel_state: reads and validates the binary form';
-COMMENT ON FUNCTION crm_internal.funnel_state_send(crm.funnel_state) IS
-    'Binary send function of crm.funnel_state: the stored binary form';
-ALTER FUNCTION crm.funnel_state_in(cstring) SET SCHEMA crm_internal;
-ALTER FUNCTION crm.funnel_state_out(crm.funnel_state) SET SCHEMA crm_internal;
-COMMENT ON FUNCTION crm_internal.funnel_state_in(cstring) IS 'Text input of crm.funnel_state.';
-COMMENT ON FUNCTION crm_internal.funnel_state_out(crm.funnel_state) IS 'Text output of crm.funnel_state.';
-CREATE FUNCTION crm_internal.funnel_state_eq(crm.funnel_state, crm.funnel_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
-CREATE FUNCTION crm_internal.funnel_state_ne(crm.funnel_state, crm.funnel_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
-CREATE FUNCTION crm_internal.funnel_state_hash(crm.funnel_state) RETURNS integer
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
-CREATE FUNCTION crm_internal.funnel_state_hash_extended(crm.funnel_state, bigint) RETURNS bigint
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
-CREATE OPERATOR crm.= (
-    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_eq,
     COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
     RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
 );
@@ -457,95 +278,16 @@ CREATE FUNCTION crm_internal.survival_summary_cmp(crm.survival_summary, crm.surv
     IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
 CREATE OPERATOR crm.< (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_lt,
-
-    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_ne,
-    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
-    RESTRICT = neqsel, JOIN = neqjoinsel
-);
-CREATE OPERATOR CLASS crm.bgbb_model_hash_ops DEFAULT FOR TYPE crm.bgbb_model USING hash AS
-    OPERATOR 1 crm.= (crm.bgbb_model, crm.bgbb_model),
-    FUNCTION 1 crm_internal.bgbb_model_hash(crm.bgbb_model),
-    FUNCTION 2 crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint);
-COMMENT ON FUNCTION crm_internal.bgbb_model_eq(crm.bgbb_model, crm.bgbb_model) IS
-    'Whether two crm.bgbb_model values have the same binary form (operator =)';
-COMMENT ON FUNCTION crm_internal.bgbb_model_ne(crm.bgbb_model, crm.bgbb_model) IS
-    'Whether two crm.bgbb_model values have different binary forms (operator <>)';
-COMMENT ON FUNCTION crm_internal.bgbb_model_hash(crm.bgbb_model) IS
-    'Hash of the binary form of a crm.bgbb_model (hash operator class)';
-COMMENT ON FUNCTION crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint) IS
-    'Seeded 64-bit hash of the binary form of a crm.bgbb_model (hash operator class)';
-COMMENT ON OPERATOR crm.= (crm.bgbb_model, crm.bgbb_model) IS
-    'Equal crm.bgbb_model values: the same binary form';
-COMMENT ON OPERATOR crm.<> (crm.bgbb_model, crm.bgbb_model) IS
-    'Different crm.bgbb_model values: different binary forms';
-COMMENT ON OPERATOR CLASS crm.bgbb_model_hash_ops USING hash IS
-    'Default hash operator class of crm.bgbb_model (DISTINCT, GROUP BY, UNION, IN, hash joins)';
-COMMENT ON OPERATOR FAMILY crm.bgbb_model_hash_ops USING hash IS
-    'Hash operator family of crm.bgbb_model';
-CREATE FUNCTION crm_internal.bgbb_model_lt(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
-CREATE FUNCTION crm_internal.bgbb_model_le(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
-CREATE FUNCTION crm_internal.bgbb_model_gt(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
-CREATE FUNCTION crm_internal.bgbb_model_ge(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
-CREATE FUNCTION crm_internal.bgbb_model_cmp(crm.bgbb_model, crm.bgbb_model) RETURNS integer
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
-CREATE OPERATOR crm.< (
-    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_lt,
-    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_ne,
-    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
-    RESTRICT = neqsel, JOIN = neqjoinsel
-);
-CREATE OPERATOR CLASS crm.funnel_state_hash_ops DEFAULT FOR TYPE crm.funnel_state USING hash AS
-    OPERATOR 1 crm.= (crm.funnel_state, crm.funnel_state),
-    FUNCTION 1 crm_internal.funnel_state_hash(crm.funnel_state),
-    FUNCTION 2 crm_internal.funnel_state_hash_extended(crm.funnel_state, bigint);
-COMMENT ON FUNCTION crm_internal.funnel_state_eq(crm.funnel_state, crm.funnel_state) IS
-    'Whether two crm.funnel_state values have the same binary form (operator =)';
-COMMENT ON FUNCTION crm_internal.funnel_state_ne(crm.funnel_state, crm.funnel_state) IS
-    'Whether two crm.funnel_state values have different binary forms (operator <>)';
-COMMENT ON FUNCTION crm_internal.funnel_state_hash(crm.funnel_state) IS
-    'Hash of the binary form of a crm.funnel_state (hash operator class)';
-COMMENT ON FUNCTION crm_internal.funnel_state_hash_extended(crm.funnel_state, bigint) IS
-    'Seeded 64-bit hash of the binary form of a crm.funnel_state (hash operator class)';
-COMMENT ON OPERATOR crm.= (crm.funnel_state, crm.funnel_state) IS
-    'Equal crm.funnel_state values: the same binary form';
-COMMENT ON OPERATOR crm.<> (crm.funnel_state, crm.funnel_state) IS
-    'Different crm.funnel_state values: different binary forms';
-COMMENT ON OPERATOR CLASS crm.funnel_state_hash_ops USING hash IS
-    'Default hash operator class of crm.funnel_state (DISTINCT, GROUP BY, UNION, IN, hash joins)';
-COMMENT ON OPERATOR FAMILY crm.funnel_state_hash_ops USING hash IS
-    'Hash operator family of crm.funnel_state';
-CREATE FUNCTION crm_internal.funnel_state_lt(crm.funnel_state, crm.funnel_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
-CREATE FUNCTION crm_internal.funnel_state_le(crm.funnel_state, crm.funnel_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
-CREATE FUNCTION crm_internal.funnel_state_gt(crm.funnel_state, crm.funnel_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
-CREATE FUNCTION crm_internal.funnel_state_ge(crm.funnel_state, crm.funnel_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
-CREATE FUNCTION crm_internal.funnel_state_cmp(crm.funnel_state, crm.funnel_state) RETURNS integer
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
-CREATE OPERATOR crm.< (
-    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_lt,
     COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
     RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
 CREATE OPERATOR crm.<= (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_le,
-
-    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_le,
-    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_le,
     COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
     RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
 CREATE OPERATOR crm.> (
     LEFTARG = crm.survival_summary, RIGHTARG = crm.survival_summary, FUNCTION = crm_internal.survival_summary_gt,
-
-    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_gt,
-    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_gt,
     COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
     RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
@@ -728,7 +470,6 @@ COMMENT ON FUNCTION crm_internal.survival_duration_trans(crm.survival_summary, i
 COMMENT ON FUNCTION crm_internal.survival_rollup_trans(crm.survival_summary, crm.survival_summary) IS 'Support function of aggregate crm.rollup(crm.survival_summary): transition.';
 COMMENT ON FUNCTION crm_internal.survival_combine(crm.survival_summary, crm.survival_summary) IS 'Support function of crm.survival_agg and crm.rollup(crm.survival_summary): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.survival_final(crm.survival_summary) IS 'Support function of crm.survival_agg and crm.rollup(crm.survival_summary): final summary.';
-
 -- crm.params_se: standard errors recorded by the fits.
 CREATE FUNCTION crm."params_se"("model" crm.bgnbd_model)
     RETURNS TABLE ("name" TEXT, "estimate" double precision, "std_error" double precision,
@@ -898,6 +639,189 @@ COMMENT ON FUNCTION crm_internal.mbg_nbd_fit_final(crm.fit_rows) IS 'Support fun
 COMMENT ON FUNCTION crm_internal.mbg_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.mbg_nbd_fit: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.mbg_nbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.mbg_nbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
 
+-- BG/BB model of discrete transaction opportunities (docs/clv.md, "BG/BB"): the type
+-- crm.bgbb_model with its text and binary forms and operators, the aggregate crm.bgbb_fit over
+-- (frequency, recency, n_periods) rows on the shared state crm.fit_rows, the model from known
+-- parameters, its accessors, crm.probability_alive and crm.expected_purchases.
+CREATE TYPE crm.bgbb_model;
+CREATE FUNCTION crm."bgbb_model_in"(
+	"input" cstring
+) RETURNS crm.bgbb_model
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_model_in_wrapper';
+CREATE FUNCTION crm."bgbb_model_out"(
+	"input" crm.bgbb_model
+) RETURNS cstring
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_model_out_wrapper';
+CREATE TYPE crm.bgbb_model (
+	INTERNALLENGTH = variable,
+	INPUT = crm.bgbb_model_in,
+	OUTPUT = crm.bgbb_model_out,
+	STORAGE = extended
+);
+CREATE FUNCTION crm."bgbb_model"(
+	"alpha" double precision,
+	"beta" double precision,
+	"gamma" double precision,
+	"delta" double precision
+) RETURNS crm.bgbb_model
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_model_from_parameters_wrapper';
+CREATE FUNCTION crm."customers"(
+	"model" crm.bgbb_model
+) RETURNS bigint
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_customers_wrapper';
+CREATE FUNCTION crm."expected_purchases"(
+	"model" crm.bgbb_model,
+	"horizon" INT,
+	"frequency" INT,
+	"recency" INT,
+	"n_periods" INT
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_conditional_expected_purchases_wrapper';
+CREATE FUNCTION crm."expected_purchases"(
+	"model" crm.bgbb_model,
+	"horizon" INT
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_expected_purchases_wrapper';
+CREATE FUNCTION crm."fit_diagnostics"(
+	"model" crm.bgbb_model
+) RETURNS TABLE (
+	"converged" bool, 
+	"iterations" INT, 
+	"gradient_norm" double precision, 
+	"log_likelihood" double precision, 
+	"customers" bigint, 
+	"penalizer" double precision 
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_fit_diagnostics_wrapper';
+CREATE FUNCTION crm."log_likelihood"(
+	"model" crm.bgbb_model
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_log_likelihood_wrapper';
+CREATE FUNCTION crm."params"(
+	"model" crm.bgbb_model
+) RETURNS TABLE (
+	"alpha" double precision, 
+	"beta" double precision, 
+	"gamma" double precision, 
+	"delta" double precision 
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_params_wrapper';
+CREATE FUNCTION crm."probability_alive"(
+	"model" crm.bgbb_model,
+	"frequency" INT,
+	"recency" INT,
+	"n_periods" INT
+) RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bgbb_probability_alive_wrapper';
+CREATE FUNCTION crm_internal.bgbb_fit_integer_weighted_trans(crm.fit_rows, integer, integer, integer, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_integer_weighted_trans';
+CREATE FUNCTION crm_internal.bgbb_fit_final(crm.fit_rows) RETURNS crm.bgbb_model IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_final';
+CREATE FUNCTION crm_internal.bgbb_fit_penalized_trans(crm.fit_rows, integer, integer, integer, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_penalized_trans';
+CREATE FUNCTION crm_internal.bgbb_fit_weighted_trans(crm.fit_rows, integer, integer, integer, bigint) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_weighted_trans';
+CREATE FUNCTION crm_internal.bgbb_fit_weighted_penalized_trans(crm.fit_rows, integer, integer, integer, bigint, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_weighted_penalized_trans';
+CREATE FUNCTION crm_internal.bgbb_fit_trans(crm.fit_rows, integer, integer, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_fit_trans';
+CREATE FUNCTION crm_internal.bgbb_model_recv(internal) RETURNS crm.bgbb_model
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_model_recv';
+CREATE FUNCTION crm_internal.bgbb_model_send(crm.bgbb_model) RETURNS bytea
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+ALTER TYPE crm.bgbb_model SET (RECEIVE = crm_internal.bgbb_model_recv, SEND = crm_internal.bgbb_model_send);
+COMMENT ON FUNCTION crm_internal.bgbb_model_recv(internal) IS
+    'Binary receive function of crm.bgbb_model: reads and validates the binary form';
+COMMENT ON FUNCTION crm_internal.bgbb_model_send(crm.bgbb_model) IS
+    'Binary send function of crm.bgbb_model: the stored binary form';
+ALTER FUNCTION crm.bgbb_model_in(cstring) SET SCHEMA crm_internal;
+ALTER FUNCTION crm.bgbb_model_out(crm.bgbb_model) SET SCHEMA crm_internal;
+COMMENT ON FUNCTION crm_internal.bgbb_model_in(cstring) IS 'Text input of crm.bgbb_model.';
+COMMENT ON FUNCTION crm_internal.bgbb_model_out(crm.bgbb_model) IS 'Text output of crm.bgbb_model.';
+CREATE FUNCTION crm_internal.bgbb_model_eq(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+CREATE FUNCTION crm_internal.bgbb_model_ne(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+CREATE FUNCTION crm_internal.bgbb_model_hash(crm.bgbb_model) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+CREATE FUNCTION crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint) RETURNS bigint
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+CREATE OPERATOR crm.= (
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_eq,
+    COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+);
+CREATE OPERATOR crm.<> (
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_ne,
+    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR CLASS crm.bgbb_model_hash_ops DEFAULT FOR TYPE crm.bgbb_model USING hash AS
+    OPERATOR 1 crm.= (crm.bgbb_model, crm.bgbb_model),
+    FUNCTION 1 crm_internal.bgbb_model_hash(crm.bgbb_model),
+    FUNCTION 2 crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint);
+COMMENT ON FUNCTION crm_internal.bgbb_model_eq(crm.bgbb_model, crm.bgbb_model) IS
+    'Whether two crm.bgbb_model values have the same binary form (operator =)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_ne(crm.bgbb_model, crm.bgbb_model) IS
+    'Whether two crm.bgbb_model values have different binary forms (operator <>)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_hash(crm.bgbb_model) IS
+    'Hash of the binary form of a crm.bgbb_model (hash operator class)';
+COMMENT ON FUNCTION crm_internal.bgbb_model_hash_extended(crm.bgbb_model, bigint) IS
+    'Seeded 64-bit hash of the binary form of a crm.bgbb_model (hash operator class)';
+COMMENT ON OPERATOR crm.= (crm.bgbb_model, crm.bgbb_model) IS
+    'Equal crm.bgbb_model values: the same binary form';
+COMMENT ON OPERATOR crm.<> (crm.bgbb_model, crm.bgbb_model) IS
+    'Different crm.bgbb_model values: different binary forms';
+COMMENT ON OPERATOR CLASS crm.bgbb_model_hash_ops USING hash IS
+    'Default hash operator class of crm.bgbb_model (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+COMMENT ON OPERATOR FAMILY crm.bgbb_model_hash_ops USING hash IS
+    'Hash operator family of crm.bgbb_model';
+CREATE FUNCTION crm_internal.bgbb_model_lt(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
+CREATE FUNCTION crm_internal.bgbb_model_le(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
+CREATE FUNCTION crm_internal.bgbb_model_gt(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
+CREATE FUNCTION crm_internal.bgbb_model_ge(crm.bgbb_model, crm.bgbb_model) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
+CREATE FUNCTION crm_internal.bgbb_model_cmp(crm.bgbb_model, crm.bgbb_model) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
+CREATE OPERATOR crm.< (
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_lt,
+    COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
+    RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR crm.<= (
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_le,
+    COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
+    RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR crm.> (
+    LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_gt,
+    COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
+    RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+CREATE OPERATOR crm.>= (
     LEFTARG = crm.bgbb_model, RIGHTARG = crm.bgbb_model, FUNCTION = crm_internal.bgbb_model_ge,
     COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
     RESTRICT = scalargesel, JOIN = scalargejoinsel
@@ -1006,6 +930,110 @@ CREATE FUNCTION crm."params_se"("model" crm.bgbb_model)
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgbb_params_se_wrapper';
 COMMENT ON FUNCTION crm.params_se(crm.bgbb_model) IS
     'Parameters alpha, beta, gamma, delta of a BG/BB model with standard errors and 95 % intervals (estimate -/+ 1.96 std_error), as crm.params_se(crm.bgnbd_model).';
+
+-- Funnels (docs/funnels.md): crm.window_funnel (ClickHouse's windowFunnel), crm.funnel_agg,
+-- crm.rollup(crm.funnel_summary) and crm.funnel_steps; the new types crm.funnel_state and
+-- crm.funnel_summary as a fresh CREATE EXTENSION makes them (pgrx's shell type, text input and
+-- output, the base type, then the binary forms, operators and operator classes every summary has).
+CREATE TYPE crm.funnel_state;
+CREATE FUNCTION crm."funnel_state_in"("input" cstring) RETURNS crm.funnel_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_state_in_wrapper';
+CREATE FUNCTION crm."funnel_state_out"("input" crm.funnel_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_state_out_wrapper';
+CREATE TYPE crm.funnel_state (
+    INTERNALLENGTH = variable,
+    INPUT = crm.funnel_state_in,
+    OUTPUT = crm.funnel_state_out,
+    STORAGE = extended
+);
+CREATE TYPE crm.funnel_summary;
+CREATE FUNCTION crm."funnel_summary_in"("input" cstring) RETURNS crm.funnel_summary
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_summary_in_wrapper';
+CREATE FUNCTION crm."funnel_summary_out"("input" crm.funnel_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'funnel_summary_out_wrapper';
+CREATE TYPE crm.funnel_summary (
+    INTERNALLENGTH = variable,
+    INPUT = crm.funnel_summary_in,
+    OUTPUT = crm.funnel_summary_out,
+    STORAGE = extended
+);
+CREATE FUNCTION crm_internal.funnel_state_recv(internal) RETURNS crm.funnel_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_state_recv';
+CREATE FUNCTION crm_internal.funnel_state_send(crm.funnel_state) RETURNS bytea
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+ALTER TYPE crm.funnel_state SET (RECEIVE = crm_internal.funnel_state_recv, SEND = crm_internal.funnel_state_send);
+COMMENT ON FUNCTION crm_internal.funnel_state_recv(internal) IS
+    'Binary receive function of crm.funnel_state: reads and validates the binary form';
+COMMENT ON FUNCTION crm_internal.funnel_state_send(crm.funnel_state) IS
+    'Binary send function of crm.funnel_state: the stored binary form';
+ALTER FUNCTION crm.funnel_state_in(cstring) SET SCHEMA crm_internal;
+ALTER FUNCTION crm.funnel_state_out(crm.funnel_state) SET SCHEMA crm_internal;
+COMMENT ON FUNCTION crm_internal.funnel_state_in(cstring) IS 'Text input of crm.funnel_state.';
+COMMENT ON FUNCTION crm_internal.funnel_state_out(crm.funnel_state) IS 'Text output of crm.funnel_state.';
+CREATE FUNCTION crm_internal.funnel_state_eq(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+CREATE FUNCTION crm_internal.funnel_state_ne(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+CREATE FUNCTION crm_internal.funnel_state_hash(crm.funnel_state) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+CREATE FUNCTION crm_internal.funnel_state_hash_extended(crm.funnel_state, bigint) RETURNS bigint
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+CREATE OPERATOR crm.= (
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_eq,
+    COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+);
+CREATE OPERATOR crm.<> (
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_ne,
+    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR CLASS crm.funnel_state_hash_ops DEFAULT FOR TYPE crm.funnel_state USING hash AS
+    OPERATOR 1 crm.= (crm.funnel_state, crm.funnel_state),
+    FUNCTION 1 crm_internal.funnel_state_hash(crm.funnel_state),
+    FUNCTION 2 crm_internal.funnel_state_hash_extended(crm.funnel_state, bigint);
+COMMENT ON FUNCTION crm_internal.funnel_state_eq(crm.funnel_state, crm.funnel_state) IS
+    'Whether two crm.funnel_state values have the same binary form (operator =)';
+COMMENT ON FUNCTION crm_internal.funnel_state_ne(crm.funnel_state, crm.funnel_state) IS
+    'Whether two crm.funnel_state values have different binary forms (operator <>)';
+COMMENT ON FUNCTION crm_internal.funnel_state_hash(crm.funnel_state) IS
+    'Hash of the binary form of a crm.funnel_state (hash operator class)';
+COMMENT ON FUNCTION crm_internal.funnel_state_hash_extended(crm.funnel_state, bigint) IS
+    'Seeded 64-bit hash of the binary form of a crm.funnel_state (hash operator class)';
+COMMENT ON OPERATOR crm.= (crm.funnel_state, crm.funnel_state) IS
+    'Equal crm.funnel_state values: the same binary form';
+COMMENT ON OPERATOR crm.<> (crm.funnel_state, crm.funnel_state) IS
+    'Different crm.funnel_state values: different binary forms';
+COMMENT ON OPERATOR CLASS crm.funnel_state_hash_ops USING hash IS
+    'Default hash operator class of crm.funnel_state (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+COMMENT ON OPERATOR FAMILY crm.funnel_state_hash_ops USING hash IS
+    'Hash operator family of crm.funnel_state';
+CREATE FUNCTION crm_internal.funnel_state_lt(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
+CREATE FUNCTION crm_internal.funnel_state_le(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
+CREATE FUNCTION crm_internal.funnel_state_gt(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
+CREATE FUNCTION crm_internal.funnel_state_ge(crm.funnel_state, crm.funnel_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
+CREATE FUNCTION crm_internal.funnel_state_cmp(crm.funnel_state, crm.funnel_state) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
+CREATE OPERATOR crm.< (
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_lt,
+    COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
+    RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR crm.<= (
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_le,
+    COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
+    RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR crm.> (
+    LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_gt,
+    COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
+    RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+CREATE OPERATOR crm.>= (
     LEFTARG = crm.funnel_state, RIGHTARG = crm.funnel_state, FUNCTION = crm_internal.funnel_state_ge,
     COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
     RESTRICT = scalargesel, JOIN = scalargejoinsel
@@ -1062,40 +1090,6 @@ CREATE FUNCTION crm_internal.funnel_summary_hash_extended(crm.funnel_summary, bi
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
 CREATE OPERATOR crm.= (
     LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_eq,
--- Calibration/holdout split (docs/clv.md): the aggregate crm.rfm_holdout_agg, its state type
--- crm.rfm_holdout_state and the composite crm.rfm_holdout it returns.
-CREATE TYPE crm.rfm_holdout_state;
-CREATE FUNCTION crm_internal.rfm_holdout_state_in("input" cstring) RETURNS crm.rfm_holdout_state
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_holdout_state_in_wrapper';
-CREATE FUNCTION crm_internal.rfm_holdout_state_out("input" crm.rfm_holdout_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_holdout_state_out_wrapper';
-CREATE TYPE crm.rfm_holdout_state (
-    INTERNALLENGTH = variable,
-    INPUT = crm_internal.rfm_holdout_state_in,
-    OUTPUT = crm_internal.rfm_holdout_state_out,
-    STORAGE = extended
-);
-CREATE FUNCTION crm_internal.rfm_holdout_state_recv(internal) RETURNS crm.rfm_holdout_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_holdout_state_recv';
-CREATE FUNCTION crm_internal.rfm_holdout_state_send(crm.rfm_holdout_state) RETURNS bytea
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
-ALTER TYPE crm.rfm_holdout_state SET (RECEIVE = crm_internal.rfm_holdout_state_recv, SEND = crm_internal.rfm_holdout_state_send);
-COMMENT ON FUNCTION crm_internal.rfm_holdout_state_recv(internal) IS
-    'Binary receive function of crm.rfm_holdout_state: reads and validates the binary form';
-COMMENT ON FUNCTION crm_internal.rfm_holdout_state_send(crm.rfm_holdout_state) IS
-    'Binary send function of crm.rfm_holdout_state: the stored binary form';
-COMMENT ON FUNCTION crm_internal.rfm_holdout_state_in(cstring) IS 'Text input of crm.rfm_holdout_state.';
-COMMENT ON FUNCTION crm_internal.rfm_holdout_state_out(crm.rfm_holdout_state) IS 'Text output of crm.rfm_holdout_state.';
-CREATE FUNCTION crm_internal.rfm_holdout_state_eq(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
-CREATE FUNCTION crm_internal.rfm_holdout_state_ne(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
-CREATE FUNCTION crm_internal.rfm_holdout_state_hash(crm.rfm_holdout_state) RETURNS integer
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
-CREATE FUNCTION crm_internal.rfm_holdout_state_hash_extended(crm.rfm_holdout_state, bigint) RETURNS bigint
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
-CREATE OPERATOR crm.= (
-    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_eq,
     COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
     RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
 );
@@ -1136,54 +1130,16 @@ CREATE FUNCTION crm_internal.funnel_summary_cmp(crm.funnel_summary, crm.funnel_s
     IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
 CREATE OPERATOR crm.< (
     LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_lt,
-    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_ne,
-    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
-    RESTRICT = neqsel, JOIN = neqjoinsel
-);
-CREATE OPERATOR CLASS crm.rfm_holdout_state_hash_ops DEFAULT FOR TYPE crm.rfm_holdout_state USING hash AS
-    OPERATOR 1 crm.= (crm.rfm_holdout_state, crm.rfm_holdout_state),
-    FUNCTION 1 crm_internal.rfm_holdout_state_hash(crm.rfm_holdout_state),
-    FUNCTION 2 crm_internal.rfm_holdout_state_hash_extended(crm.rfm_holdout_state, bigint);
-COMMENT ON FUNCTION crm_internal.rfm_holdout_state_eq(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
-    'Whether two crm.rfm_holdout_state values have the same binary form (operator =)';
-COMMENT ON FUNCTION crm_internal.rfm_holdout_state_ne(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
-    'Whether two crm.rfm_holdout_state values have different binary forms (operator <>)';
-COMMENT ON FUNCTION crm_internal.rfm_holdout_state_hash(crm.rfm_holdout_state) IS
-    'Hash of the binary form of a crm.rfm_holdout_state (hash operator class)';
-COMMENT ON FUNCTION crm_internal.rfm_holdout_state_hash_extended(crm.rfm_holdout_state, bigint) IS
-    'Seeded 64-bit hash of the binary form of a crm.rfm_holdout_state (hash operator class)';
-COMMENT ON OPERATOR crm.= (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
-    'Equal crm.rfm_holdout_state values: the same binary form';
-COMMENT ON OPERATOR crm.<> (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
-    'Different crm.rfm_holdout_state values: different binary forms';
-COMMENT ON OPERATOR CLASS crm.rfm_holdout_state_hash_ops USING hash IS
-    'Default hash operator class of crm.rfm_holdout_state (DISTINCT, GROUP BY, UNION, IN, hash joins)';
-COMMENT ON OPERATOR FAMILY crm.rfm_holdout_state_hash_ops USING hash IS
-    'Hash operator family of crm.rfm_holdout_state';
-CREATE FUNCTION crm_internal.rfm_holdout_state_lt(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
-CREATE FUNCTION crm_internal.rfm_holdout_state_le(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
-CREATE FUNCTION crm_internal.rfm_holdout_state_gt(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
-CREATE FUNCTION crm_internal.rfm_holdout_state_ge(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
-CREATE FUNCTION crm_internal.rfm_holdout_state_cmp(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS integer
-    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
-CREATE OPERATOR crm.< (
-    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_lt,
     COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
     RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
 CREATE OPERATOR crm.<= (
     LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_le,
-    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_le,
     COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
     RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
 CREATE OPERATOR crm.> (
     LEFTARG = crm.funnel_summary, RIGHTARG = crm.funnel_summary, FUNCTION = crm_internal.funnel_summary_gt,
-    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_gt,
     COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
     RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
@@ -1360,6 +1316,95 @@ COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_mode_trans(crm.funnel_summary, 
 COMMENT ON FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): transition.';
 COMMENT ON FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) IS 'Support function of crm.funnel_agg and crm.rollup(crm.funnel_summary): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.funnel_final(crm.funnel_summary) IS 'Support function of crm.funnel_agg and crm.rollup(crm.funnel_summary): final summary.';
+
+-- Calibration/holdout split (docs/clv.md): the aggregate crm.rfm_holdout_agg, its state type
+-- crm.rfm_holdout_state and the composite crm.rfm_holdout it returns.
+CREATE TYPE crm.rfm_holdout_state;
+CREATE FUNCTION crm_internal.rfm_holdout_state_in("input" cstring) RETURNS crm.rfm_holdout_state
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_holdout_state_in_wrapper';
+CREATE FUNCTION crm_internal.rfm_holdout_state_out("input" crm.rfm_holdout_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'rfm_holdout_state_out_wrapper';
+CREATE TYPE crm.rfm_holdout_state (
+    INTERNALLENGTH = variable,
+    INPUT = crm_internal.rfm_holdout_state_in,
+    OUTPUT = crm_internal.rfm_holdout_state_out,
+    STORAGE = extended
+);
+CREATE FUNCTION crm_internal.rfm_holdout_state_recv(internal) RETURNS crm.rfm_holdout_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_holdout_state_recv';
+CREATE FUNCTION crm_internal.rfm_holdout_state_send(crm.rfm_holdout_state) RETURNS bytea
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_send';
+ALTER TYPE crm.rfm_holdout_state SET (RECEIVE = crm_internal.rfm_holdout_state_recv, SEND = crm_internal.rfm_holdout_state_send);
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_recv(internal) IS
+    'Binary receive function of crm.rfm_holdout_state: reads and validates the binary form';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_send(crm.rfm_holdout_state) IS
+    'Binary send function of crm.rfm_holdout_state: the stored binary form';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_in(cstring) IS 'Text input of crm.rfm_holdout_state.';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_out(crm.rfm_holdout_state) IS 'Text output of crm.rfm_holdout_state.';
+CREATE FUNCTION crm_internal.rfm_holdout_state_eq(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_eq';
+CREATE FUNCTION crm_internal.rfm_holdout_state_ne(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ne';
+CREATE FUNCTION crm_internal.rfm_holdout_state_hash(crm.rfm_holdout_state) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash';
+CREATE FUNCTION crm_internal.rfm_holdout_state_hash_extended(crm.rfm_holdout_state, bigint) RETURNS bigint
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_hash_extended';
+CREATE OPERATOR crm.= (
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_eq,
+    COMMUTATOR = OPERATOR(crm.=), NEGATOR = OPERATOR(crm.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+);
+CREATE OPERATOR crm.<> (
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_ne,
+    COMMUTATOR = OPERATOR(crm.<>), NEGATOR = OPERATOR(crm.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR CLASS crm.rfm_holdout_state_hash_ops DEFAULT FOR TYPE crm.rfm_holdout_state USING hash AS
+    OPERATOR 1 crm.= (crm.rfm_holdout_state, crm.rfm_holdout_state),
+    FUNCTION 1 crm_internal.rfm_holdout_state_hash(crm.rfm_holdout_state),
+    FUNCTION 2 crm_internal.rfm_holdout_state_hash_extended(crm.rfm_holdout_state, bigint);
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_eq(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Whether two crm.rfm_holdout_state values have the same binary form (operator =)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_ne(crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Whether two crm.rfm_holdout_state values have different binary forms (operator <>)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_hash(crm.rfm_holdout_state) IS
+    'Hash of the binary form of a crm.rfm_holdout_state (hash operator class)';
+COMMENT ON FUNCTION crm_internal.rfm_holdout_state_hash_extended(crm.rfm_holdout_state, bigint) IS
+    'Seeded 64-bit hash of the binary form of a crm.rfm_holdout_state (hash operator class)';
+COMMENT ON OPERATOR crm.= (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Equal crm.rfm_holdout_state values: the same binary form';
+COMMENT ON OPERATOR crm.<> (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
+    'Different crm.rfm_holdout_state values: different binary forms';
+COMMENT ON OPERATOR CLASS crm.rfm_holdout_state_hash_ops USING hash IS
+    'Default hash operator class of crm.rfm_holdout_state (DISTINCT, GROUP BY, UNION, IN, hash joins)';
+COMMENT ON OPERATOR FAMILY crm.rfm_holdout_state_hash_ops USING hash IS
+    'Hash operator family of crm.rfm_holdout_state';
+CREATE FUNCTION crm_internal.rfm_holdout_state_lt(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_lt';
+CREATE FUNCTION crm_internal.rfm_holdout_state_le(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_le';
+CREATE FUNCTION crm_internal.rfm_holdout_state_gt(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_gt';
+CREATE FUNCTION crm_internal.rfm_holdout_state_ge(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS boolean
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_ge';
+CREATE FUNCTION crm_internal.rfm_holdout_state_cmp(crm.rfm_holdout_state, crm.rfm_holdout_state) RETURNS integer
+    IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF LANGUAGE c AS 'MODULE_PATHNAME', 'crm_summary_cmp';
+CREATE OPERATOR crm.< (
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_lt,
+    COMMUTATOR = OPERATOR(crm.>), NEGATOR = OPERATOR(crm.>=),
+    RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR crm.<= (
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_le,
+    COMMUTATOR = OPERATOR(crm.>=), NEGATOR = OPERATOR(crm.>),
+    RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR crm.> (
+    LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_gt,
+    COMMUTATOR = OPERATOR(crm.<), NEGATOR = OPERATOR(crm.<=),
+    RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+CREATE OPERATOR crm.>= (
     LEFTARG = crm.rfm_holdout_state, RIGHTARG = crm.rfm_holdout_state, FUNCTION = crm_internal.rfm_holdout_state_ge,
     COMMUTATOR = OPERATOR(crm.<=), NEGATOR = OPERATOR(crm.<),
     RESTRICT = scalargesel, JOIN = scalargejoinsel
