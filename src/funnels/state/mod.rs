@@ -122,7 +122,10 @@ pub fn window_micros(function: &str, months: i32, days: i32, micros: i64) -> Met
     let total = i128::from(days) * i128::from(USECS_PER_DAY) + i128::from(micros);
     match i64::try_from(total) {
         Ok(window) if window > 0 => Ok(window),
-        _ => Err(invalid("must be positive")),
+        Ok(_) => Err(invalid("must be positive")),
+        Err(_) => Err(MetricError::OutOfRange(format!(
+            "{function}: conversion_window of {days} days and {micros} microseconds is out of range"
+        ))),
     }
 }
 
