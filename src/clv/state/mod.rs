@@ -13,6 +13,7 @@ use crate::common::error::{MetricError, MetricResult};
 
 pub mod bgnbd;
 pub mod gamma_gamma;
+pub mod hypergeometric;
 pub mod optimize;
 pub mod purchases;
 pub mod rows;
