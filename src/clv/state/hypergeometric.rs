@@ -7,10 +7,10 @@
 //!   36/(1 − z) terms.
 //! - Closer to 1 the value comes from the connection
 //!   formula to 1 − z (Abramowitz & Stegun 15.3.6), with m = c − a − b:
-//!   ₂F₁(a, b; c; z) = Γ(c)Γ(m)/(Γ(c−a)Γ(c−b)) ₂F₁(a, b; 1−m; 1−z)
-//!   + (1−z)^m Γ(c)Γ(−m)/(Γ(a)Γ(b)) ₂F₁(c−a, c−b; 1+m; 1−z),
-//!   both series in 1 − z < 0.01, so they converge in a few terms. The caller passes 1 − z computed from the data (not as
-//!   1 − z, which loses the digits that matter when z is close to 1).
+//!   ₂F₁(a, b; c; z) = Γ(c)Γ(m)/(Γ(c−a)Γ(c−b)) ₂F₁(a, b; 1−m; 1−z) +
+//!   (1−z)^m Γ(c)Γ(−m)/(Γ(a)Γ(b)) ₂F₁(c−a, c−b; 1+m; 1−z),
+//!   both series in 1 − z < 0.01, so they converge in a few terms. The caller passes 1 − z
+//!   computed from the data (not as 1 − z, which loses the digits that matter near 1).
 //! - When m is an integer the two terms have poles that cancel (the limit holds logarithms); near
 //!   one, the function, smooth in c, is interpolated by the cubic through four points with c
 //!   shifted to m ± [`INTEGER_STEP`], m ± 2·[`INTEGER_STEP`] around the integer.
@@ -27,7 +27,7 @@ const INTEGER_STEP: f64 = 1e-5;
 /// by the caller without cancellation; `None` when a series does not converge or c is a
 /// non-positive integer.
 pub fn hyp2f1_log_unit(a: f64, b: f64, c: f64, z: f64, one_minus_z: f64) -> Option<(f64, f64)> {
-    if !(0.0..1.0).contains(&z) || !(one_minus_z > 0.0 && one_minus_z <= 1.0) {
+    if !((0.0..1.0).contains(&z) && one_minus_z > 0.0 && one_minus_z <= 1.0) {
         return None;
     }
     if one_minus_z >= SERIES_LIMIT {

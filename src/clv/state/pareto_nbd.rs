@@ -161,8 +161,8 @@ impl Objective<4> for Problem {
                 moved[index] += steps * GRADIENT_STEP;
                 self.value(&moved)
             };
-            *slot = (8.0 * (at(1.0)? - at(-1.0)?) - (at(2.0)? - at(-2.0)?))
-                / (12.0 * GRADIENT_STEP);
+            *slot =
+                (8.0 * (at(1.0)? - at(-1.0)?) - (at(2.0)? - at(-2.0)?)) / (12.0 * GRADIENT_STEP);
         }
         Some((value, gradient))
     }
