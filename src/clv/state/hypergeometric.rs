@@ -2,26 +2,34 @@
 //! space, as the Pareto/NBD likelihood needs it (parameters that grow with a customer's
 //! purchases, arguments that approach 1 when one of α, β is much larger than the other).
 //!
-//! - For 1 − z >= [`SERIES_LIMIT`] the Gauss series ([`hyp2f1_log`], summed with a running
-//!   scale so that values beyond the range of f64 stay finite in log space), which needs about
-//!   36/(1 − z) terms.
+//! - For 1 − z >= [`SERIES_LIMIT`] the Gauss series, which needs about 36/(1 − z) terms:
+//!   with a, b, c > 0 (the likelihood's case) every term is positive and it is summed in plain
+//!   arithmetic, rescaled so that values beyond the range of f64 stay finite in log space;
+//!   otherwise by [`hyp2f1_log`].
 //! - Closer to 1 the value comes from the connection
 //!   formula to 1 − z (Abramowitz & Stegun 15.3.6), with m = c − a − b:
 //!   ₂F₁(a, b; c; z) = Γ(c)Γ(m)/(Γ(c−a)Γ(c−b)) ₂F₁(a, b; 1−m; 1−z) +
 //!   (1−z)^m Γ(c)Γ(−m)/(Γ(a)Γ(b)) ₂F₁(c−a, c−b; 1+m; 1−z),
-//!   both series in 1 − z < 0.01, so they converge in a few terms. The caller passes 1 − z
+//!   both series in 1 − z < 0.25. The caller passes 1 − z
 //!   computed from the data (not as 1 − z, which loses the digits that matter near 1).
 //! - When m is an integer the two terms have poles that cancel (the limit holds logarithms); near
-//!   one, the function, smooth in c, is interpolated by the cubic through four points with c
-//!   shifted to m ± [`INTEGER_STEP`], m ± 2·[`INTEGER_STEP`] around the integer.
+//!   one, the function, smooth in c, is interpolated by the polynomial through eight points
+//!   with m shifted to ±h, ±2h, ±3h, ±4h around the integer, h = [`INTEGER_STEP`] times the
+//!   smaller of 1/|ln(1 − z)|, |c| and 1.
+//! - For large a + b the connection formula's terms cancel (by ~(a + b)(1 − z) digits' worth):
+//!   there the plain series is used as long as it needs no more than 100,000 terms.
 use super::special::hyp2f1_log;
 
-/// Smallest 1 − z summed by the plain series (at most ~4,000 terms; the connection formula's
-/// terms cancel more the larger a and b are, the plain series is exact at any size).
-pub const SERIES_LIMIT: f64 = 0.01;
-/// The distance from an integer m = c − a − b within which the connection formula is
-/// interpolated (its terms would cancel in more than 5 digits).
-const INTEGER_STEP: f64 = 1e-5;
+/// Smallest 1 − z summed by the plain series (at most ~150 terms).
+pub const SERIES_LIMIT: f64 = 0.25;
+/// The terms of the positive series are rescaled beyond this size.
+const RESCALE: f64 = 1e250;
+/// The spacing, times |ln(1 − z)|, of the nodes the connection formula is interpolated from
+/// when m = c − a − b is within one spacing of an integer (its terms would cancel in more than
+/// ~|ln(1 − z)|/0.01 parts).
+const INTEGER_STEP: f64 = 0.01;
+/// The most terms of the positive series.
+const MAX_POSITIVE_TERMS: f64 = 100_000.0;
 
 /// ₂F₁(a, b; c; z) for 0 <= z < 1 as `(sign, ln |value|)`, with `one_minus_z` = 1 − z computed
 /// by the caller without cancellation; `None` when a series does not converge or c is a
@@ -30,17 +38,25 @@ pub fn hyp2f1_log_unit(a: f64, b: f64, c: f64, z: f64, one_minus_z: f64) -> Opti
     if !((0.0..1.0).contains(&z) && one_minus_z > 0.0 && one_minus_z <= 1.0) {
         return None;
     }
-    if one_minus_z >= SERIES_LIMIT {
-        return hyp2f1_log(a, b, c, z);
+    if one_minus_z >= SERIES_LIMIT || prefers_series(a, b, c, one_minus_z) {
+        return if a > 0.0 && b > 0.0 && c > 0.0 {
+            positive_series_log(a, b, c, z)
+        } else {
+            hyp2f1_log(a, b, c, z)
+        };
     }
     let m = c - a - b;
     let offset = m - m.round();
-    if offset.abs() >= INTEGER_STEP {
+    // The nodes' spacing: the function varies in c on the scale 1/|ln(1 − z)| (through
+    // (1 − z)^m) and on the scale of c itself (through the Pochhammer symbols (c)ₙ), and the
+    // interpolation error is ~(h/scale)⁸.
+    let step = INTEGER_STEP * (1.0 / one_minus_z.ln().abs()).min(c.abs()).min(1.0);
+    if offset.abs() >= step {
         return connection(a, b, c, one_minus_z);
     }
-    // Cubic Lagrange interpolation in the shift of c, from nodes at −2h, −h, h, 2h around the
-    // integer, to the actual offset.
-    let nodes = [-2.0, -1.0, 1.0, 2.0].map(|k| k * INTEGER_STEP);
+    // Lagrange interpolation in the shift of c, from eight nodes at ±h, ±2h, ±3h, ±4h around
+    // the integer, to the actual offset.
+    let nodes = [-4.0, -3.0, -2.0, -1.0, 1.0, 2.0, 3.0, 4.0].map(|k| k * step);
     let mut value = 0.0;
     for (i, node) in nodes.iter().enumerate() {
         let (sign, log) = connection(a, b, c - offset + node, one_minus_z)?;
@@ -53,6 +69,41 @@ pub fn hyp2f1_log_unit(a: f64, b: f64, c: f64, z: f64, one_minus_z: f64) -> Opti
         value += weight * sign * log.exp();
     }
     (value.is_finite() && value != 0.0).then(|| (value.signum(), value.abs().ln()))
+}
+
+/// Whether the plain series is the better way for z close to 1: its terms are all positive and
+/// it needs about (a + b + 40)/(1 − z) of them, while the connection formula's two terms cancel
+/// in about (a + b)(1 − z) digits' worth.
+fn prefers_series(a: f64, b: f64, c: f64, one_minus_z: f64) -> bool {
+    a > 0.0
+        && b > 0.0
+        && c > 0.0
+        && (a + b) * one_minus_z > 1.0
+        && (a + b + 40.0) / one_minus_z <= MAX_POSITIVE_TERMS
+}
+
+/// The Gauss series for a, b, c > 0 and 0 <= z <= 1 − [`SERIES_LIMIT`]: positive terms whose
+/// ratios tend to z, summed until the geometric bound of the tail is below the rounding.
+fn positive_series_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
+    let (mut term, mut sum, mut scale_log) = (1.0_f64, 1.0_f64, 0.0_f64);
+    // The terms grow while (a+n)(b+n) z > (c+n)(n+1), at most to n ≈ (a + b) z/(1 − z), then
+    // decay at least as fast as the ratio bound.
+    for n in 0..MAX_POSITIVE_TERMS as u32 {
+        let index = f64::from(n);
+        let ratio = (a + index) * (b + index) / ((c + index) * (index + 1.0)) * z;
+        term *= ratio;
+        sum += term;
+        if sum > RESCALE {
+            term /= RESCALE;
+            sum /= RESCALE;
+            scale_log += RESCALE.ln();
+        }
+        let bound = ratio.max(z);
+        if bound < 1.0 && term * bound <= 1e-17 * (1.0 - bound) * sum {
+            return Some((1.0, scale_log + sum.ln()));
+        }
+    }
+    None
 }
 
 /// ln |Γ(x)| and its sign; `None` at a pole (x a non-positive integer), where 1/Γ(x) = 0.
