@@ -444,12 +444,13 @@ impl BgNbdModel {
         kind: Kind,
         [r, alpha, a, b]: [f64; 4],
     ) -> MetricResult<Self> {
+        let [_, _, third, fourth] = kind.parameter_names();
         Ok(BgNbdModel {
             kind,
             r: positive_parameter(function, "r", r)?,
             alpha: positive_parameter(function, "alpha", alpha)?,
-            a: positive_parameter(function, "a", a)?,
-            b: positive_parameter(function, "b", b)?,
+            a: positive_parameter(function, third, a)?,
+            b: positive_parameter(function, fourth, b)?,
             fit: None,
         })
     }
