@@ -191,7 +191,9 @@ pub fn fit(
     check_identifiable(function, rows.len())?;
     let mean_age = problem.rows.iter().map(|row| row.2 * row.3).sum::<f64>() / problem.total_weight;
     let scale = mean_age.max(1e-3);
-    let start = [0.0, scale.ln(), 0.0, scale.ln()];
+    // β starts away from α: at α = β every ₂F₁ is 1 (z = 0), so the evaluation the optimizer
+    // times at the start to size its budget would be far cheaper than the later ones.
+    let start = [0.0, scale.ln(), 0.0, (2.0 * scale).ln()];
     let oldest = problem.rows.iter().map(|row| row.2).fold(0.0, f64::max);
     let oldest = if oldest > 0.0 { oldest } else { 1.0 };
     let penalized = Penalized {
