@@ -1470,3 +1470,152 @@ COMMENT ON TYPE crm.rfm_holdout_state IS
 COMMENT ON FUNCTION crm_internal.rfm_holdout_agg_trans(crm.rfm_holdout_state, timestamptz, numeric, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.rfm_holdout_agg: transition (state crm.rfm_holdout_state, an expanded object changed in place).';
 COMMENT ON FUNCTION crm_internal.rfm_holdout_agg_combine(crm.rfm_holdout_state, crm.rfm_holdout_state) IS 'Support function of aggregate crm.rfm_holdout_agg: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.rfm_holdout_agg_final(crm.rfm_holdout_state) IS 'Support function of aggregate crm.rfm_holdout_agg: final calibration and holdout values.';
+-- Pareto/NBD (docs/clv.md): crm.pareto_nbd_fit in every form of crm.bgnbd_fit, returning a
+-- crm.bgnbd_model of kind Pareto/NBD (kind byte 2 of the kind binary form), and crm.pareto_nbd_model.
+CREATE FUNCTION crm."pareto_nbd_model"("r" double precision, "alpha" double precision, "s" double precision, "beta" double precision)
+    RETURNS crm.bgnbd_model IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'pareto_nbd_model_from_parameters_wrapper';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_trans(crm.fit_rows, integer, double precision, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_penalized_trans(crm.fit_rows, integer, double precision, double precision, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_penalized_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_weighted_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_integer_weighted_trans(crm.fit_rows, integer, double precision, double precision, integer)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_integer_weighted_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_weighted_penalized_trans(crm.fit_rows, integer, double precision, double precision, bigint, double precision)
+    RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_weighted_penalized_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_final(crm.fit_rows)
+    RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_final';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_purchases_bigint_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_purchases_bigint_penalized_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_purchases_text_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_purchases_text_penalized_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_purchases_uuid_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_fit_purchases_uuid_penalized_trans';
+CREATE FUNCTION crm_internal.pareto_nbd_purchases_combine(crm.purchase_days, crm.purchase_days)
+    RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_purchases_combine';
+CREATE FUNCTION crm_internal.pareto_nbd_purchases_final(crm.purchase_days)
+    RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pareto_nbd_purchases_final';
+CREATE AGGREGATE crm.pareto_nbd_fit(frequency integer, recency double precision, t double precision) (
+    SFUNC = crm_internal.pareto_nbd_fit_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.pareto_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(frequency integer, recency double precision, t double precision, weight bigint) (
+    SFUNC = crm_internal.pareto_nbd_fit_weighted_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.pareto_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(frequency integer, recency double precision, t double precision, weight integer) (
+    SFUNC = crm_internal.pareto_nbd_fit_integer_weighted_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.pareto_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(frequency integer, recency double precision, t double precision, penalizer double precision) (
+    SFUNC = crm_internal.pareto_nbd_fit_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.pareto_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(frequency integer, recency double precision, t double precision, weight bigint, penalizer double precision) (
+    SFUNC = crm_internal.pareto_nbd_fit_weighted_penalized_trans,
+    STYPE = crm.fit_rows,
+    FINALFUNC = crm_internal.pareto_nbd_fit_final,
+    COMBINEFUNC = crm_internal.clv_fit_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm_internal.pareto_nbd_fit_purchases_bigint_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.pareto_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.pareto_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(customer_id bigint, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
+    SFUNC = crm_internal.pareto_nbd_fit_purchases_bigint_penalized_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.pareto_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.pareto_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm_internal.pareto_nbd_fit_purchases_text_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.pareto_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.pareto_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(customer_id text, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
+    SFUNC = crm_internal.pareto_nbd_fit_purchases_text_penalized_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.pareto_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.pareto_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text) (
+    SFUNC = crm_internal.pareto_nbd_fit_purchases_uuid_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.pareto_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.pareto_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE crm.pareto_nbd_fit(customer_id uuid, occurred_at timestamptz, observation_end timestamptz, time_unit text, penalizer double precision) (
+    SFUNC = crm_internal.pareto_nbd_fit_purchases_uuid_penalized_trans,
+    STYPE = crm.purchase_days,
+    FINALFUNC = crm_internal.pareto_nbd_purchases_final,
+    COMBINEFUNC = crm_internal.pareto_nbd_purchases_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(integer, double precision, double precision, bigint) IS
+    'Maximum-likelihood Pareto/NBD fit over rows (frequency, recency, t) that each stand for weight customers.';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(integer, double precision, double precision, integer) IS
+    'Maximum-likelihood Pareto/NBD fit over rows (frequency, recency, t) that each stand for weight customers (an integer weight; a double precision fourth argument is the penalizer).';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(integer, double precision, double precision, bigint, double precision) IS
+    'Penalized Pareto/NBD fit over rows (frequency, recency, t) that each stand for weight customers; the penalizer as in crm.pareto_nbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(bigint, timestamptz, timestamptz, text) IS
+    'Maximum-likelihood Pareto/NBD fit straight from purchases (one row per purchase, bigint customer ids), as crm.bgnbd_fit from purchases. Example: SELECT crm.pareto_nbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(bigint, timestamptz, timestamptz, text, double precision) IS
+    'Penalized Pareto/NBD fit straight from purchases (bigint customer ids); the penalizer as in crm.pareto_nbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.pareto_nbd_fit(bigint, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision) IS 'Support function of aggregate crm.pareto_nbd_fit(bigint, timestamptz, timestamptz, text, double precision): transition.';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(text, timestamptz, timestamptz, text) IS
+    'Maximum-likelihood Pareto/NBD fit straight from purchases (one row per purchase, text customer ids), as crm.bgnbd_fit from purchases. Example: SELECT crm.pareto_nbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(text, timestamptz, timestamptz, text, double precision) IS
+    'Penalized Pareto/NBD fit straight from purchases (text customer ids); the penalizer as in crm.pareto_nbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.pareto_nbd_fit(text, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision) IS 'Support function of aggregate crm.pareto_nbd_fit(text, timestamptz, timestamptz, text, double precision): transition.';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(uuid, timestamptz, timestamptz, text) IS
+    'Maximum-likelihood Pareto/NBD fit straight from purchases (one row per purchase, uuid customer ids), as crm.bgnbd_fit from purchases. Example: SELECT crm.pareto_nbd_fit(customer_id, ordered_at, ''1998-06-30'', ''week'') FROM orders;';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(uuid, timestamptz, timestamptz, text, double precision) IS
+    'Penalized Pareto/NBD fit straight from purchases (uuid customer ids); the penalizer as in crm.pareto_nbd_fit(frequency, recency, t, penalizer).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) IS 'Support function of aggregate crm.pareto_nbd_fit(uuid, timestamptz, timestamptz, text): transition.';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision) IS 'Support function of aggregate crm.pareto_nbd_fit(uuid, timestamptz, timestamptz, text, double precision): transition.';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_trans(crm.fit_rows, integer, double precision, double precision) IS 'Support function of aggregate crm.pareto_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint) IS 'Support function of the weighted aggregate crm.pareto_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_integer_weighted_trans(crm.fit_rows, integer, double precision, double precision, integer) IS 'Support function of the integer-weighted aggregate crm.pareto_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_penalized_trans(crm.fit_rows, integer, double precision, double precision, double precision) IS 'Support function of the penalized aggregate crm.pareto_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_weighted_penalized_trans(crm.fit_rows, integer, double precision, double precision, bigint, double precision) IS 'Support function of the weighted penalized aggregate crm.pareto_nbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_fit_final(crm.fit_rows) IS 'Support function of aggregate crm.pareto_nbd_fit: the maximum-likelihood fit (22023 for a state holding rows of another model).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.pareto_nbd_fit: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.pareto_nbd_purchases_final(crm.purchase_days) IS 'Support function of the purchases form of aggregate crm.pareto_nbd_fit: customers from their purchase days, then the maximum-likelihood fit.';
+COMMENT ON TYPE crm.bgnbd_model IS
+    'A BG/NBD purchase model (Fader, Hardie & Lee 2005), an MBG/NBD one (Batislam, Denizel & Filiztekin 2007; crm.mbg_nbd_fit, crm.mbg_nbd_model) or a Pareto/NBD one (Schmittlein, Morrison & Colombo 1987; crm.pareto_nbd_fit, crm.pareto_nbd_model): parameters r, alpha, a, b (Pareto/NBD: r, alpha, s, beta, which crm.params returns in its columns a and b) and, when fitted, the fit diagnostics; every prediction follows the kind. Text form {"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}, an MBG/NBD model starting with "model":"mbg_nbd", a Pareto/NBD one {"model":"pareto_nbd","r":0.553,"alpha":10.58,"s":0.606,"beta":11.67,"fit":null}.';
+COMMENT ON FUNCTION crm.pareto_nbd_model(double precision, double precision, double precision, double precision) IS
+    'A Pareto/NBD model (a crm.bgnbd_model of that kind) from known parameters r, alpha, s, beta (each positive and finite). Example: SELECT crm.probability_alive(crm.pareto_nbd_model(0.553, 10.58, 0.606, 11.67), 26, 30.86, 31);';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(integer, double precision, double precision) IS
+    'Maximum-likelihood Pareto/NBD fit (Schmittlein, Morrison & Colombo 1987; likelihood as Fader, Hardie & Lee 2005, through the Gauss hypergeometric function; lifetimes'' ParetoNBDFitter) over customers (frequency, recency, t): customers buy at a Poisson rate while alive and leave at any time after an exponential lifetime; returns a crm.bgnbd_model of kind Pareto/NBD (parameters r, alpha, s, beta), which crm.probability_alive, crm.expected_purchases, crm.clv and the accessors take. Example: SELECT crm.pareto_nbd_fit(frequency, recency, t) FROM customer_rfm;';
+COMMENT ON AGGREGATE crm.pareto_nbd_fit(integer, double precision, double precision, double precision) IS
+    'Penalized Pareto/NBD fit: minimizes the mean negative log-likelihood + penalizer * (r^2 + (alpha / max t)^2 + s^2 + (beta / max t)^2) (lifetimes'' ParetoNBDFitter penalizes the total instead: its penalizer_coef is this penalizer times the number of rows); the penalizer is the same on every row (NULL: 0). Example: SELECT crm.pareto_nbd_fit(frequency, recency, t, 0.001) FROM customer_rfm;';

@@ -219,6 +219,31 @@ AGGREGATES = {
     "crm.mbg_nbd_fit(uuid,timestamp with time zone,timestamp with time zone,text,double precision)":
         "crm.mbg_nbd_fit(md5(id::text)::uuid, ts, '1997-09-30', 'week', 0.001) FROM purchases "
         "WHERE ts <= '1997-09-30'",
+    "crm.pareto_nbd_fit(integer,double precision,double precision)":
+        "crm.pareto_nbd_fit(frequency, recency, age) FROM fits",
+    "crm.pareto_nbd_fit(integer,double precision,double precision,bigint)":
+        "crm.pareto_nbd_fit(frequency, recency, age, weight) FROM fits",
+    "crm.pareto_nbd_fit(integer,double precision,double precision,integer)":
+        "crm.pareto_nbd_fit(frequency, recency, age, weight::integer) FROM fits",
+    "crm.pareto_nbd_fit(integer,double precision,double precision,double precision)":
+        "crm.pareto_nbd_fit(frequency, recency, age, 0.001) FROM fits",
+    "crm.pareto_nbd_fit(integer,double precision,double precision,bigint,double precision)":
+        "crm.pareto_nbd_fit(frequency, recency, age, weight, 0.001) FROM fits",
+    "crm.pareto_nbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)":
+        "crm.pareto_nbd_fit(id, ts, '1997-09-30', 'week') FROM purchases WHERE ts <= '1997-09-30'",
+    "crm.pareto_nbd_fit(text,timestamp with time zone,timestamp with time zone,text)":
+        "crm.pareto_nbd_fit(id::text, ts, '1997-09-30', 'week') FROM purchases WHERE ts <= '1997-09-30'",
+    "crm.pareto_nbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)":
+        "crm.pareto_nbd_fit(md5(id::text)::uuid, ts, '1997-09-30', 'week') FROM purchases "
+        "WHERE ts <= '1997-09-30'",
+    "crm.pareto_nbd_fit(bigint,timestamp with time zone,timestamp with time zone,text,double precision)":
+        "crm.pareto_nbd_fit(id, ts, '1997-09-30', 'week', 0.001) FROM purchases WHERE ts <= '1997-09-30'",
+    "crm.pareto_nbd_fit(text,timestamp with time zone,timestamp with time zone,text,double precision)":
+        "crm.pareto_nbd_fit(id::text, ts, '1997-09-30', 'week', 0.001) FROM purchases "
+        "WHERE ts <= '1997-09-30'",
+    "crm.pareto_nbd_fit(uuid,timestamp with time zone,timestamp with time zone,text,double precision)":
+        "crm.pareto_nbd_fit(md5(id::text)::uuid, ts, '1997-09-30', 'week', 0.001) FROM purchases "
+        "WHERE ts <= '1997-09-30'",
     "crm.gamma_gamma_fit(integer,numeric)":
         "crm.gamma_gamma_fit(frequency, spend) FROM fits WHERE frequency > 0",
     "crm.sbg_fit(integer,boolean)": "crm.sbg_fit(periods, churned) FROM cohort_customers",

@@ -234,6 +234,49 @@ mod tests {
     }
 
     #[pg_test]
+    fn clv_pareto_nbd_reproduces_the_paper_from_rows_and_purchases() {
+        cdnow_tables();
+        Spi::run(
+            "CREATE TABLE pnbd AS
+             SELECT (SELECT crm.pareto_nbd_fit(x, t_x, t) FROM cdnow_lifetimes) AS rows,
+                    (SELECT crm.pareto_nbd_fit(customer_id::bigint, ordered_at, '1997-09-30 00:00+00', 'week')
+                     FROM cdnow WHERE ordered_at <= '1997-09-30 00:00+00') AS purchases",
+        )
+        .unwrap();
+        // Fader, Hardie & Lee (2005) on the CDNOW sample: r 0.553, α 10.58, s 0.606, β 11.67.
+        for (name, published) in [
+            ("r", 0.553),
+            ("alpha", 10.58),
+            ("s", 0.606),
+            ("beta", 11.67),
+        ] {
+            for model in ["rows", "purchases"] {
+                let found = float(&format!(
+                    "SELECT estimate FROM pnbd, crm.params_se({model}) WHERE name = '{name}'"
+                ));
+                assert!(
+                    close(found, published, 2e-3 * published),
+                    "{model} {name}: {found:?}"
+                );
+            }
+        }
+        let log_likelihood = float("SELECT crm.log_likelihood(rows) FROM pnbd");
+        assert!(
+            close(log_likelihood, -9594.98, 1e-6 * 9594.98),
+            "{log_likelihood:?}"
+        );
+        // The published P(alive | 26, 30.86, 31) 0.9979 and E[Y(52) | same] 25.46.
+        let alive = float("SELECT crm.probability_alive(rows, 26, 30.86, 31) FROM pnbd");
+        assert!(close(alive, 0.9979, 1e-4), "{alive:?}");
+        let expected = float("SELECT crm.expected_purchases(rows, 52, 26, 30.86, 31) FROM pnbd");
+        assert!(close(expected, 25.46, 0.01), "{expected:?}");
+        assert_eq!(
+            boolean("SELECT rows::text LIKE '{\"model\":\"pareto_nbd\",%' FROM pnbd"),
+            Some(true)
+        );
+    }
+
+    #[pg_test]
     fn clv_gamma_gamma_reproduces_the_paper_and_lifetimes_clv() {
         cdnow_tables();
         Spi::run(

@@ -164,7 +164,7 @@ mod tests {
     /// The model fits work as window functions too (src/clv/tests.rs fits `crm.sbg_fit` over
     /// window partitions), but have no case here: a frame of a few rows does not identify a model,
     /// so most frames would end in the fit's non-convergence error instead of a comparable value.
-    const MODEL_FITS: [&str; 34] = [
+    const MODEL_FITS: [&str; 45] = [
         "crm.bgbb_fit(integer,integer,integer)",
         "crm.bgbb_fit(integer,integer,integer,bigint)",
         "crm.bgbb_fit(integer,integer,integer,bigint,double precision)",
@@ -194,6 +194,17 @@ mod tests {
         "crm.mbg_nbd_fit(text,timestamp with time zone,timestamp with time zone,text,double precision)",
         "crm.mbg_nbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)",
         "crm.mbg_nbd_fit(uuid,timestamp with time zone,timestamp with time zone,text,double precision)",
+        "crm.pareto_nbd_fit(bigint,timestamp with time zone,timestamp with time zone,text)",
+        "crm.pareto_nbd_fit(bigint,timestamp with time zone,timestamp with time zone,text,double precision)",
+        "crm.pareto_nbd_fit(integer,double precision,double precision)",
+        "crm.pareto_nbd_fit(integer,double precision,double precision,bigint)",
+        "crm.pareto_nbd_fit(integer,double precision,double precision,bigint,double precision)",
+        "crm.pareto_nbd_fit(integer,double precision,double precision,double precision)",
+        "crm.pareto_nbd_fit(integer,double precision,double precision,integer)",
+        "crm.pareto_nbd_fit(text,timestamp with time zone,timestamp with time zone,text)",
+        "crm.pareto_nbd_fit(text,timestamp with time zone,timestamp with time zone,text,double precision)",
+        "crm.pareto_nbd_fit(uuid,timestamp with time zone,timestamp with time zone,text)",
+        "crm.pareto_nbd_fit(uuid,timestamp with time zone,timestamp with time zone,text,double precision)",
         "crm.sbg_fit(integer,boolean)",
         "crm.sbg_fit(integer,boolean,bigint)",
         "crm.sbg_fit(integer,boolean,bigint,double precision)",

@@ -908,6 +908,8 @@ mod targets {
                 r#"{"model":"mbg_nbd","r":0.525,"alpha":6.183,"a":0.891,"b":1.614,"fit":null}"#,
                 r#"{"model":"mbg_nbd","r":0.525,"alpha":6.183,"a":0.891,"b":1.614,"fit":{"log_likelihood":-9582.1,"customers":2357,"distinct_rows":1200,"iterations":30,"gradient_norm":0}}"#,
                 r#"{"model":"mbg_nbd","r":0.525,"alpha":6.183,"a":0.891,"b":1.614,"fit":{"log_likelihood":-9582.1,"customers":2357,"distinct_rows":1200,"iterations":30,"gradient_norm":0,"converged":false,"penalizer":0.5,"std_errors":[0.083,0.696,0.155,0.537]}}"#,
+                r#"{"model":"pareto_nbd","r":0.553,"alpha":10.58,"s":0.606,"beta":11.67,"fit":null}"#,
+                r#"{"model":"pareto_nbd","r":0.553,"alpha":10.58,"s":0.606,"beta":11.67,"fit":{"log_likelihood":-9594.97,"customers":2357,"distinct_rows":1016,"iterations":29,"gradient_norm":0,"penalizer":0.01,"std_errors":[0.048,0.843,0.187,6.211]}}"#,
             ],
             BgNbdModel::from_text,
             BgNbdModel::decode,

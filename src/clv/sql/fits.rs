@@ -3,7 +3,9 @@
 //! `crm.sbg_fit`, merged
 //! weighted rows with shared combine and per-model final functions.
 use super::models::{bgnbd_model, gamma_gamma_model, sbg_model};
-use super::{float_of, row_penalizer, BGNBD_FIT, GAMMA_GAMMA_FIT, MBG_NBD_FIT, SBG_FIT};
+use super::{
+    float_of, row_penalizer, BGNBD_FIT, GAMMA_GAMMA_FIT, MBG_NBD_FIT, PARETO_NBD_FIT, SBG_FIT,
+};
 use crate::clv::state::bgnbd::{self, Kind};
 use crate::clv::state::gamma_gamma;
 use crate::clv::state::rows::WeightedRows;
@@ -505,6 +507,89 @@ crate::raw_transition! {
             expanded_final(fcinfo, |rows: &mut WeightedRows| {
                 let rows = model_rows(SBG_FIT, "sBG", rows, sbg_row)?;
                 sbg::fit(SBG_FIT, rows).or_raise().and_then(|model| sbg_model(model).into_datum())
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(integer, double precision, double precision)`.
+    fn crm_pareto_nbd_fit_trans / pg_finfo_crm_pareto_nbd_fit_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_trans(crm.fit_rows, integer, double precision, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision), the unweighted form.
+        unsafe { bgnbd_add(fcinfo, PARETO_NBD_FIT, Weight::One, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(integer, double precision, double precision,
+    /// double precision)`, the penalized form.
+    fn crm_pareto_nbd_fit_penalized_trans / pg_finfo_crm_pareto_nbd_fit_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_penalized_trans(crm.fit_rows, integer, double precision, double precision, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, double precision), the penalizer last.
+        unsafe { bgnbd_add(fcinfo, PARETO_NBD_FIT, Weight::One, Some(4)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(integer, double precision, double precision,
+    /// bigint)`.
+    fn crm_pareto_nbd_fit_weighted_trans / pg_finfo_crm_pareto_nbd_fit_weighted_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_weighted_trans(crm.fit_rows, integer, double precision, double precision, bigint) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, bigint), the weighted form.
+        unsafe { bgnbd_add(fcinfo, PARETO_NBD_FIT, Weight::BigInt, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(integer, double precision, double precision,
+    /// integer)`, the weighted form with an integer weight.
+    fn crm_pareto_nbd_fit_integer_weighted_trans / pg_finfo_crm_pareto_nbd_fit_integer_weighted_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_integer_weighted_trans(crm.fit_rows, integer, double precision, double precision, integer) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, integer).
+        unsafe { bgnbd_add(fcinfo, PARETO_NBD_FIT, Weight::Integer, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(integer, double precision, double precision,
+    /// bigint, double precision)`, the weighted penalized form.
+    fn crm_pareto_nbd_fit_weighted_penalized_trans / pg_finfo_crm_pareto_nbd_fit_weighted_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_weighted_penalized_trans(crm.fit_rows, integer, double precision, double precision, bigint, double precision) RETURNS crm.fit_rows IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares it with (crm.fit_rows, integer, double precision,
+        // double precision, bigint, double precision), the penalizer last.
+        unsafe { bgnbd_add(fcinfo, PARETO_NBD_FIT, Weight::BigInt, Some(5)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.pareto_nbd_fit` over (frequency, recency, t): the maximum-likelihood
+    /// Pareto/NBD model, NULL without customers.
+    fn crm_pareto_nbd_fit_final / pg_finfo_crm_pareto_nbd_fit_final (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_final(crm.fit_rows) RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: argument 0 is NULL or a `crm.fit_rows`; the result a `crm.bgnbd_model`.
+        unsafe {
+            expanded_final(fcinfo, |rows: &mut WeightedRows| {
+                let rows = model_rows(PARETO_NBD_FIT, "Pareto/NBD", rows, bgnbd_row)?;
+                bgnbd::fit_kind(PARETO_NBD_FIT, Kind::ParetoNbd, rows)
+                    .or_raise()
+                    .and_then(|model| bgnbd_model(model).into_datum())
             })
         }
     }

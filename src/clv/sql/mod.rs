@@ -20,6 +20,7 @@ pub mod rfm;
 
 const BGNBD_FIT: &str = "crm.bgnbd_fit";
 const MBG_NBD_FIT: &str = "crm.mbg_nbd_fit";
+const PARETO_NBD_FIT: &str = "crm.pareto_nbd_fit";
 const GAMMA_GAMMA_FIT: &str = "crm.gamma_gamma_fit";
 const SBG_FIT: &str = "crm.sbg_fit";
 const RFM_AGG: &str = "crm.rfm_agg";

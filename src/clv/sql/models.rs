@@ -96,6 +96,20 @@ fn mbg_nbd_model_from_parameters(r: f64, alpha: f64, a: f64, b: f64) -> bgnbd_mo
     )
 }
 
+/// A Pareto/NBD model (a `crm.bgnbd_model` of that kind) from known parameters r, α, s, β
+/// (each positive and finite).
+#[pg_extern(immutable, parallel_safe, strict, name = "pareto_nbd_model")]
+fn pareto_nbd_model_from_parameters(r: f64, alpha: f64, s: f64, beta: f64) -> bgnbd_model {
+    bgnbd_model(
+        BgNbdModel::from_kind_parameters(
+            "crm.pareto_nbd_model",
+            Kind::ParetoNbd,
+            [r, alpha, s, beta],
+        )
+        .or_raise(),
+    )
+}
+
 /// A Gamma-Gamma model from known parameters (each positive and finite).
 #[pg_extern(immutable, parallel_safe, strict, name = "gamma_gamma_model")]
 fn gamma_gamma_model_from_parameters(p: f64, q: f64, v: f64) -> gamma_gamma_model {
@@ -312,7 +326,7 @@ fn bgnbd_params_se(
 > {
     let m = model.0;
     TableIterator::new(params_se_rows(
-        &["r", "alpha", "a", "b"],
+        &m.kind.parameter_names(),
         &[m.r, m.alpha, m.a, m.b],
         m.fit,
     ))

@@ -2,7 +2,7 @@
 //! observation_end, time_unit)` and `crm.mbg_nbd_fit(...)`, one aggregate over a transactions
 //! table.
 use super::models::bgnbd_model;
-use super::{finite_timestamp, row_penalizer, BGNBD_FIT, MBG_NBD_FIT};
+use super::{finite_timestamp, row_penalizer, BGNBD_FIT, MBG_NBD_FIT, PARETO_NBD_FIT};
 use crate::clv::state::bgnbd::{self, Kind};
 use crate::clv::state::purchases::PurchaseDays;
 use crate::clv::state::simple::unit_index;
@@ -277,6 +277,115 @@ crate::raw_transition! {
                     return None;
                 }
                 bgnbd::fit_kind(MBG_NBD_FIT, Kind::MbgNbd, &rows)
+                    .or_raise()
+                    .and_then(|model| bgnbd_model(model).into_datum())
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(bigint, timestamptz, timestamptz, text)`.
+    fn crm_pareto_nbd_fit_purchases_bigint_trans / pg_finfo_crm_pareto_nbd_fit_purchases_bigint_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_purchases_bigint_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `raw_bigint_key` reads.
+        unsafe { purchases_add(fcinfo, PARETO_NBD_FIT, KeyKind::BigInt, raw_bigint_key, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(bigint, timestamptz, timestamptz, text, double
+    /// precision)`, the penalized form.
+    fn crm_pareto_nbd_fit_purchases_bigint_penalized_trans / pg_finfo_crm_pareto_nbd_fit_purchases_bigint_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_purchases_bigint_penalized_trans(crm.purchase_days, bigint, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a bigint, which `raw_bigint_key` reads, and argument 5
+        // the double precision penalizer.
+        unsafe { purchases_add(fcinfo, PARETO_NBD_FIT, KeyKind::BigInt, raw_bigint_key, Some(5)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(text, timestamptz, timestamptz, text)`.
+    fn crm_pareto_nbd_fit_purchases_text_trans / pg_finfo_crm_pareto_nbd_fit_purchases_text_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_purchases_text_trans(crm.purchase_days, text, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a text, which `raw_text_key` reads.
+        unsafe { purchases_add(fcinfo, PARETO_NBD_FIT, KeyKind::Text, raw_text_key, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(text, timestamptz, timestamptz, text, double
+    /// precision)`, the penalized form.
+    fn crm_pareto_nbd_fit_purchases_text_penalized_trans / pg_finfo_crm_pareto_nbd_fit_purchases_text_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_purchases_text_penalized_trans(crm.purchase_days, text, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a text, which `raw_text_key` reads, and argument 5
+        // the double precision penalizer.
+        unsafe { purchases_add(fcinfo, PARETO_NBD_FIT, KeyKind::Text, raw_text_key, Some(5)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(uuid, timestamptz, timestamptz, text)`.
+    fn crm_pareto_nbd_fit_purchases_uuid_trans / pg_finfo_crm_pareto_nbd_fit_purchases_uuid_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_purchases_uuid_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `raw_uuid_key` reads.
+        unsafe { purchases_add(fcinfo, PARETO_NBD_FIT, KeyKind::Uuid, raw_uuid_key, None) }
+    }
+}
+
+crate::raw_transition! {
+    /// Transition function of `crm.pareto_nbd_fit(uuid, timestamptz, timestamptz, text, double
+    /// precision)`, the penalized form.
+    fn crm_pareto_nbd_fit_purchases_uuid_penalized_trans / pg_finfo_crm_pareto_nbd_fit_purchases_uuid_penalized_trans (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_fit_purchases_uuid_penalized_trans(crm.purchase_days, uuid, timestamptz, timestamptz, text, double precision) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: sql/clv.sql declares argument 1 a uuid, which `raw_uuid_key` reads, and argument 5
+        // the double precision penalizer.
+        unsafe { purchases_add(fcinfo, PARETO_NBD_FIT, KeyKind::Uuid, raw_uuid_key, Some(5)) }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of the purchases form of `crm.pareto_nbd_fit` (parallel query, Citus).
+    fn crm_pareto_nbd_purchases_combine / pg_finfo_crm_pareto_nbd_purchases_combine (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) RETURNS crm.purchase_days IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: both arguments are `crm.purchase_days` values.
+        unsafe {
+            expanded_combine(fcinfo, |days: &mut PurchaseDays, other| {
+                days.merge(PARETO_NBD_FIT, other)
+            })
+        }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of the purchases form of `crm.pareto_nbd_fit`: the customers' rows, then the
+    /// maximum-likelihood Pareto/NBD model (NULL without purchases up to the observation end).
+    fn crm_pareto_nbd_purchases_final / pg_finfo_crm_pareto_nbd_purchases_final (fcinfo)
+    sql [
+        "crm_internal.pareto_nbd_purchases_final(crm.purchase_days) RETURNS crm.bgnbd_model IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: argument 0 is NULL or a `crm.purchase_days`; the result a `crm.bgnbd_model`.
+        unsafe {
+            expanded_final(fcinfo, |days: &mut PurchaseDays| {
+                let rows = days.weighted_rows(PARETO_NBD_FIT).or_raise();
+                if rows.customers() == 0 {
+                    return None;
+                }
+                bgnbd::fit_kind(PARETO_NBD_FIT, Kind::ParetoNbd, &rows)
                     .or_raise()
                     .and_then(|model| bgnbd_model(model).into_datum())
             })

@@ -7,7 +7,12 @@
 //! opportunity at time 0, right after the first purchase: a customer with no repeat purchase
 //! may have left too. Its formulas are BG/NBD's with b + x − 1 shifted to b + x ([`Kind`]); a
 //! `crm.bgnbd_model` is either, and every prediction follows its kind.
+//!
+//! Pareto/NBD ([`super::pareto_nbd`]) is a third kind, with parameters r, α, s, β held as
+//! r, alpha, a, b: one model type for the three counting models, so that every prediction,
+//! `crm.clv` and the accessors take any of them.
 use super::optimize::{minimize, Objective, Penalized};
+use super::pareto_nbd;
 use super::rows::{float_word, WeightedRows};
 use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp};
 use super::uncertainty::standard_errors;
@@ -31,13 +36,15 @@ pub enum Kind {
     BgNbd,
     /// MBG/NBD: dropout also right after the first purchase.
     MbgNbd,
+    /// Pareto/NBD: dropout at any time; a and b hold s and β.
+    ParetoNbd,
 }
 
 impl Kind {
     /// The shift k of b in the formulas: b + x − 1 + k, b + x + k, a + b + x − 1 + k.
     fn shift(self) -> f64 {
         match self {
-            Kind::BgNbd => 0.0,
+            Kind::BgNbd | Kind::ParetoNbd => 0.0,
             Kind::MbgNbd => 1.0,
         }
     }
@@ -52,6 +59,15 @@ impl Kind {
         match self {
             Kind::BgNbd => "crm.bgnbd_fit(frequency, recency, t, 0.001)",
             Kind::MbgNbd => "crm.mbg_nbd_fit(frequency, recency, t, 0.001)",
+            Kind::ParetoNbd => "crm.pareto_nbd_fit(frequency, recency, t, 0.001)",
+        }
+    }
+
+    /// The names of the four parameters, as `crm.params_se` and the text form show them.
+    pub fn parameter_names(self) -> [&'static str; 4] {
+        match self {
+            Kind::BgNbd | Kind::MbgNbd => ["r", "alpha", "a", "b"],
+            Kind::ParetoNbd => ["r", "alpha", "s", "beta"],
         }
     }
 
@@ -296,6 +312,17 @@ pub fn fit_kind(
     if rows.customers() == 0 {
         return Ok(None);
     }
+    if kind == Kind::ParetoNbd {
+        let fitted = pareto_nbd::fit(function, kind.penalized_call(), rows)?;
+        return Ok(fitted.map(|([r, alpha, a, b], fit)| BgNbdModel {
+            kind,
+            r,
+            alpha,
+            a,
+            b,
+            fit: Some(fit),
+        }));
+    }
     let problem = Problem::new(rows, kind);
     if !problem.has_repeat {
         return Err(invalid_with_hint(
@@ -367,9 +394,23 @@ pub fn fit_kind(
     }))
 }
 
+/// A horizon must be finite and non-negative.
+fn check_horizon(function: &str, horizon: f64) -> MetricResult<()> {
+    if !horizon.is_finite() || horizon < 0.0 {
+        return Err(invalid(format!(
+            "{function}: horizon {horizon} must be finite and non-negative"
+        )));
+    }
+    Ok(())
+}
+
 /// Log-likelihood of one customer under given parameters (tests and documentation).
 pub fn customer_log_likelihood(model: &BgNbdModel, frequency: u32, recency: f64, age: f64) -> f64 {
     let (r, alpha, a, b, x) = (model.r, model.alpha, model.a, model.b, f64::from(frequency));
+    if model.kind == Kind::ParetoNbd {
+        let recency = if frequency == 0 { 0.0 } else { recency };
+        return pareto_nbd::log_likelihood([r, alpha, a, b], x, recency, age).unwrap_or(f64::NAN);
+    }
     let k = model.kind.shift();
     let common =
         ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x + k)
@@ -403,12 +444,13 @@ impl BgNbdModel {
         kind: Kind,
         [r, alpha, a, b]: [f64; 4],
     ) -> MetricResult<Self> {
+        let [_, _, third, fourth] = kind.parameter_names();
         Ok(BgNbdModel {
             kind,
             r: positive_parameter(function, "r", r)?,
             alpha: positive_parameter(function, "alpha", alpha)?,
-            a: positive_parameter(function, "a", a)?,
-            b: positive_parameter(function, "b", b)?,
+            a: positive_parameter(function, third, a)?,
+            b: positive_parameter(function, fourth, b)?,
             fit: None,
         })
     }
@@ -433,6 +475,16 @@ impl BgNbdModel {
         age: f64,
     ) -> MetricResult<f64> {
         let (frequency, recency, age) = checked_customer(function, frequency, recency, age)?;
+        if self.kind == Kind::ParetoNbd {
+            let recency = if frequency == 0 { 0.0 } else { recency };
+            return pareto_nbd::probability_alive(
+                self.parameters(),
+                f64::from(frequency),
+                recency,
+                age,
+            )
+            .ok_or_else(|| self.not_converged(function));
+        }
         Ok(match self.log_dropout_odds(frequency, recency, age) {
             None => 1.0,
             Some(log_odds) if log_odds > 0.0 => {
@@ -445,7 +497,24 @@ impl BgNbdModel {
 
     /// E[X(t)]: expected purchases of a new customer in a period of length `horizon`.
     pub fn expected_purchases(&self, function: &str, horizon: f64) -> MetricResult<f64> {
+        if self.kind == Kind::ParetoNbd {
+            check_horizon(function, horizon)?;
+            return Ok(pareto_nbd::expected_purchases(self.parameters(), horizon));
+        }
         self.conditional_expected_purchases(function, horizon, 0, 0.0, 0.0)
+    }
+
+    /// (r, α, a, b): for Pareto/NBD (r, α, s, β).
+    pub fn parameters(&self) -> [f64; 4] {
+        [self.r, self.alpha, self.a, self.b]
+    }
+
+    /// The error of a Pareto/NBD prediction whose ₂F₁ did not converge.
+    fn not_converged(&self, function: &str) -> MetricError {
+        invalid_with_hint(
+            format!("{function}: the Pareto/NBD likelihood did not converge for this customer"),
+            "Check that recency and t are in the time unit the model was fitted in.",
+        )
     }
 
     /// E[Y(t) | x, t_x, T]: expected purchases in the next `horizon` of a customer with history
@@ -458,12 +527,20 @@ impl BgNbdModel {
         recency: f64,
         age: f64,
     ) -> MetricResult<f64> {
-        if !horizon.is_finite() || horizon < 0.0 {
-            return Err(invalid(format!(
-                "{function}: horizon {horizon} must be finite and non-negative"
-            )));
-        }
+        check_horizon(function, horizon)?;
         let (frequency, recency, age) = checked_customer(function, frequency, recency, age)?;
+        if self.kind == Kind::ParetoNbd {
+            let recency = if frequency == 0 { 0.0 } else { recency };
+            let x = f64::from(frequency);
+            return pareto_nbd::conditional_expected_purchases(
+                self.parameters(),
+                horizon,
+                x,
+                recency,
+                age,
+            )
+            .ok_or_else(|| self.not_converged(function));
+        }
         let alive = self.probability_alive(function, frequency as i32, recency, age)?;
         if horizon == 0.0 || alive == 0.0 {
             return Ok(0.0);
@@ -515,13 +592,14 @@ impl BgNbdModel {
     /// Version byte, the four parameters, then the optional fit diagnostics; an MBG/NBD model
     /// in [`KIND_MODEL_VERSION`], with its kind byte (1) after the version.
     pub fn encode(&self) -> Vec<u8> {
-        let version = match self.kind {
-            Kind::BgNbd => FitInfo::version_of(self.fit),
-            Kind::MbgNbd => KIND_MODEL_VERSION,
+        let (version, kind_byte) = match self.kind {
+            Kind::BgNbd => (FitInfo::version_of(self.fit), 0),
+            Kind::MbgNbd => (KIND_MODEL_VERSION, 1),
+            Kind::ParetoNbd => (KIND_MODEL_VERSION, 2),
         };
         let mut writer = Writer::with_version(version);
         if version == KIND_MODEL_VERSION {
-            writer.u8(1);
+            writer.u8(kind_byte);
         }
         writer.f64(self.r).f64(self.alpha).f64(self.a).f64(self.b);
         FitInfo::encode(self.fit, &mut writer, version);
@@ -535,6 +613,7 @@ impl BgNbdModel {
             // BG/NBD models are never written in this version: one binary form per value.
             match reader.u8()? {
                 1 => Kind::MbgNbd,
+                2 => Kind::ParetoNbd,
                 other => {
                     return Err(MetricError::InvalidBinary(format!(
                         "{MODEL_TYPE}: unknown model kind {other}"
@@ -561,14 +640,18 @@ impl BgNbdModel {
     }
 
     /// `{"r":0.2426,"alpha":4.4135,"a":0.7929,"b":2.4259,"fit":{...} or null}`; an MBG/NBD
-    /// model starts with `"model":"mbg_nbd",`.
+    /// model starts with `"model":"mbg_nbd",`, a Pareto/NBD one with `"model":"pareto_nbd",`
+    /// and names its parameters r, alpha, s, beta.
     pub fn to_text(&self) -> String {
+        let pareto = self.kind == Kind::ParetoNbd;
         let text = ModelText {
             model: self.kind,
             r: self.r,
             alpha: self.alpha,
-            a: self.a,
-            b: self.b,
+            a: (!pareto).then_some(self.a),
+            b: (!pareto).then_some(self.b),
+            s: pareto.then_some(self.a),
+            beta: pareto.then_some(self.b),
             fit: self.fit.map(FitInfo::to_text),
         };
         serde_json::to_string(&text).unwrap_or_default()
@@ -578,12 +661,27 @@ impl BgNbdModel {
         let parsed: ModelText = from_json_object(text).map_err(|error| {
             MetricError::InvalidText(format!("{MODEL_TYPE}: malformed text: {error}"))
         })?;
+        let [_, _, third, fourth] = parsed.model.parameter_names();
+        let (a, b) = match parsed.model {
+            Kind::ParetoNbd => (parsed.s, parsed.beta),
+            Kind::BgNbd | Kind::MbgNbd => (parsed.a, parsed.b),
+        };
+        let (other_a, other_b) = match parsed.model {
+            Kind::ParetoNbd => (parsed.a, parsed.b),
+            Kind::BgNbd | Kind::MbgNbd => (parsed.s, parsed.beta),
+        };
+        let (Some(a), Some(b), None, None) = (a, b, other_a, other_b) else {
+            return Err(MetricError::InvalidText(format!(
+                "{MODEL_TYPE}: malformed text: this kind of model has parameters r, alpha, \
+                 {third}, {fourth}"
+            )));
+        };
         Ok(BgNbdModel {
             kind: parsed.model,
             r: text_parameter(MODEL_TYPE, "r", parsed.r)?,
             alpha: text_parameter(MODEL_TYPE, "alpha", parsed.alpha)?,
-            a: text_parameter(MODEL_TYPE, "a", parsed.a)?,
-            b: text_parameter(MODEL_TYPE, "b", parsed.b)?,
+            a: text_parameter(MODEL_TYPE, third, a)?,
+            b: text_parameter(MODEL_TYPE, fourth, b)?,
             fit: parsed
                 .fit
                 .map(|fit| FitInfo::from_text(MODEL_TYPE, fit, 4))
@@ -599,8 +697,14 @@ struct ModelText {
     model: Kind,
     r: f64,
     alpha: f64,
-    a: f64,
-    b: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    a: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    b: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    beta: Option<f64>,
     fit: Option<FitText>,
 }
 

@@ -6,6 +6,8 @@
 //! - [`purchases`]: BG/NBD inputs gathered straight from purchases (customer, day).
 //! - [`bgbb`]: BG/BB discrete-time purchases (Fader, Hardie & Shang 2010): fit, predictions, model type.
 //! - [`bgnbd`]: BG/NBD (Fader, Hardie & Lee 2005): likelihood, fit, predictions, model type.
+//! - [`hypergeometric`]: ₂F₁ on all of [0, 1) in log space.
+//! - [`pareto_nbd`]: Pareto/NBD (Schmittlein et al. 1987), a kind of `crm.bgnbd_model`.
 //! - [`gamma_gamma`]: Gamma-Gamma spend model (Fader, Hardie & Lee 2005b) and discounted CLV.
 //! - [`sbg`]: shifted-beta-geometric contractual retention (Fader & Hardie 2007, 2010).
 //! - [`simple`]: the seed CLV formulas and the RFM summary, money in `rust_decimal`.
@@ -16,7 +18,9 @@ pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
 pub mod holdout;
+pub mod hypergeometric;
 pub mod optimize;
+pub mod pareto_nbd;
 pub mod purchases;
 pub mod rows;
 pub mod sbg;

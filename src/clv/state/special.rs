@@ -78,7 +78,8 @@ pub fn hyp2f1_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
         }
         let ratio = (a + index) * (b + index) / denominator * z;
         if ratio == 0.0 {
-            break;
+            // A terminating series (a or b a non-positive integer) or z = 0.
+            return finish(accumulated, scale_log);
         }
         term_log += ratio.abs().ln();
         term_sign *= ratio.signum();
@@ -96,9 +97,6 @@ pub fn hyp2f1_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
                 return finish(accumulated, scale_log);
             }
         }
-    }
-    if z == 0.0 {
-        return finish(accumulated, scale_log);
     }
     None
 }

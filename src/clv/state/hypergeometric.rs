@@ -1,0 +1,173 @@
+//! The Gauss hypergeometric function ₂F₁(a, b; c; z) on the whole interval 0 <= z < 1, in log
+//! space, as the Pareto/NBD likelihood needs it (parameters that grow with a customer's
+//! purchases, arguments that approach 1 when one of α, β is much larger than the other).
+//!
+//! - For 1 − z >= [`SERIES_LIMIT`] the Gauss series, which needs about 36/(1 − z) terms:
+//!   with a, b, c > 0 (the likelihood's case) every term is positive and it is summed in plain
+//!   arithmetic, rescaled so that values beyond the range of f64 stay finite in log space;
+//!   otherwise by [`hyp2f1_log`].
+//! - Closer to 1 the value comes from the connection
+//!   formula to 1 − z (Abramowitz & Stegun 15.3.6), with m = c − a − b:
+//!   ₂F₁(a, b; c; z) = Γ(c)Γ(m)/(Γ(c−a)Γ(c−b)) ₂F₁(a, b; 1−m; 1−z) +
+//!   (1−z)^m Γ(c)Γ(−m)/(Γ(a)Γ(b)) ₂F₁(c−a, c−b; 1+m; 1−z),
+//!   both series in 1 − z < 0.25. The caller passes 1 − z
+//!   computed from the data (not as 1 − z, which loses the digits that matter near 1).
+//! - When m is an integer the two terms have poles that cancel (the limit holds logarithms); near
+//!   one, the function, smooth in c, is interpolated by the polynomial through eight points
+//!   with m shifted to ±h, ±2h, ±3h, ±4h around the integer, h = [`INTEGER_STEP`] times the
+//!   smaller of 1/|ln(1 − z)|, |c| and 1.
+//! - For large a + b the connection formula's terms cancel (by ~(a + b)(1 − z) digits' worth):
+//!   there the plain series is used as long as it needs no more than 100,000 terms.
+use super::special::hyp2f1_log;
+
+/// Smallest 1 − z summed by the plain series (at most ~150 terms).
+pub const SERIES_LIMIT: f64 = 0.25;
+/// The terms of the positive series are rescaled beyond this size.
+const RESCALE: f64 = 1e250;
+/// The spacing, times |ln(1 − z)|, of the nodes the connection formula is interpolated from
+/// when m = c − a − b is within one spacing of an integer (its terms would cancel in more than
+/// ~|ln(1 − z)|/0.01 parts).
+const INTEGER_STEP: f64 = 0.01;
+/// The most terms of the positive series.
+const MAX_POSITIVE_TERMS: f64 = 100_000.0;
+
+/// ₂F₁(a, b; c; z) for 0 <= z < 1 as `(sign, ln |value|)`, with `one_minus_z` = 1 − z computed
+/// by the caller without cancellation; `None` when a series does not converge or c is a
+/// non-positive integer.
+pub fn hyp2f1_log_unit(a: f64, b: f64, c: f64, z: f64, one_minus_z: f64) -> Option<(f64, f64)> {
+    if !((0.0..1.0).contains(&z) && one_minus_z > 0.0 && one_minus_z <= 1.0) {
+        return None;
+    }
+    if one_minus_z >= SERIES_LIMIT || prefers_series(a, b, c, one_minus_z) {
+        return if a > 0.0 && b > 0.0 && c > 0.0 {
+            positive_series_log(a, b, c, z)
+        } else {
+            hyp2f1_log(a, b, c, z)
+        };
+    }
+    let m = c - a - b;
+    let offset = m - m.round();
+    // The nodes' spacing: the function varies in c on the scale 1/|ln(1 − z)| (through
+    // (1 − z)^m) and on the scale of c itself (through the Pochhammer symbols (c)ₙ), and the
+    // interpolation error is ~(h/scale)⁸.
+    let step = INTEGER_STEP * (1.0 / one_minus_z.ln().abs()).min(c.abs()).min(1.0);
+    if offset.abs() >= step {
+        return connection(a, b, c, one_minus_z);
+    }
+    // Lagrange interpolation in the shift of c, from eight nodes at ±h, ±2h, ±3h, ±4h around
+    // the integer, to the actual offset.
+    let nodes = [-4.0, -3.0, -2.0, -1.0, 1.0, 2.0, 3.0, 4.0].map(|k| k * step);
+    let mut value = 0.0;
+    for (i, node) in nodes.iter().enumerate() {
+        let (sign, log) = connection(a, b, c - offset + node, one_minus_z)?;
+        let mut weight = 1.0;
+        for (j, other) in nodes.iter().enumerate() {
+            if i != j {
+                weight *= (offset - other) / (node - other);
+            }
+        }
+        value += weight * sign * log.exp();
+    }
+    (value.is_finite() && value != 0.0).then(|| (value.signum(), value.abs().ln()))
+}
+
+/// Whether the plain series is the better way for z close to 1: its terms are all positive and
+/// it needs about (a + b + 40)/(1 − z) of them, while the connection formula's two terms cancel
+/// in about (a + b)(1 − z) digits' worth.
+fn prefers_series(a: f64, b: f64, c: f64, one_minus_z: f64) -> bool {
+    a > 0.0
+        && b > 0.0
+        && c > 0.0
+        && (a + b) * one_minus_z > 1.0
+        && (a + b + 40.0) / one_minus_z <= MAX_POSITIVE_TERMS
+}
+
+/// The Gauss series for a, b, c > 0 and 0 <= z <= 1 − [`SERIES_LIMIT`]: positive terms whose
+/// ratios tend to z, summed until the geometric bound of the tail is below the rounding.
+fn positive_series_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
+    let (mut term, mut sum, mut scale_log) = (1.0_f64, 1.0_f64, 0.0_f64);
+    // The terms grow while (a+n)(b+n) z > (c+n)(n+1), at most to n ≈ (a + b) z/(1 − z), then
+    // decay at least as fast as the ratio bound.
+    for n in 0..MAX_POSITIVE_TERMS as u32 {
+        let index = f64::from(n);
+        let ratio = (a + index) * (b + index) / ((c + index) * (index + 1.0)) * z;
+        term *= ratio;
+        sum += term;
+        if sum > RESCALE {
+            term /= RESCALE;
+            sum /= RESCALE;
+            scale_log += RESCALE.ln();
+        }
+        let bound = ratio.max(z);
+        if bound < 1.0 && term * bound <= 1e-17 * (1.0 - bound) * sum {
+            return Some((1.0, scale_log + sum.ln()));
+        }
+    }
+    None
+}
+
+/// ln |Γ(x)| and its sign; `None` at a pole (x a non-positive integer), where 1/Γ(x) = 0.
+fn ln_gamma_signed(x: f64) -> Option<(f64, f64)> {
+    if x <= 0.0 && x == x.floor() {
+        return None;
+    }
+    let (log, sign) = libm::lgamma_r(x);
+    log.is_finite().then_some((f64::from(sign), log))
+}
+
+/// The connection formula for a non-integer m = c − a − b: `(sign, ln |value|)`.
+fn connection(a: f64, b: f64, c: f64, w: f64) -> Option<(f64, f64)> {
+    let m = c - a - b;
+    let (sign_c, log_c) = ln_gamma_signed(c)?;
+    let (sign_m, log_m) = ln_gamma_signed(m)?;
+    let (sign_minus_m, log_minus_m) = ln_gamma_signed(-m)?;
+    // A pole of Γ(c − a) or Γ(c − b) (Γ(a), Γ(b)) makes the first (second) term vanish.
+    let first = match (ln_gamma_signed(c - a), ln_gamma_signed(c - b)) {
+        (Some((sign_ca, log_ca)), Some((sign_cb, log_cb))) => {
+            let (sign_f, log_f) = hyp2f1_log(a, b, 1.0 - m, w)?;
+            Some((
+                sign_c * sign_m * sign_ca * sign_cb * sign_f,
+                log_c + log_m - log_ca - log_cb + log_f,
+            ))
+        }
+        _ => None,
+    };
+    let second = match (ln_gamma_signed(a), ln_gamma_signed(b)) {
+        (Some((sign_a, log_a)), Some((sign_b, log_b))) => {
+            let (sign_f, log_f) = hyp2f1_log(c - a, c - b, 1.0 + m, w)?;
+            Some((
+                sign_c * sign_minus_m * sign_a * sign_b * sign_f,
+                log_c + log_minus_m - log_a - log_b + m * w.ln() + log_f,
+            ))
+        }
+        _ => None,
+    };
+    match (first, second) {
+        (Some(first), Some(second)) => signed_log_add(first, second),
+        (Some(only), None) | (None, Some(only)) => Some(only),
+        (None, None) => None,
+    }
+}
+
+/// ln |x + y| and its sign from signed logs; `None` when they cancel exactly.
+fn signed_log_add((sign_x, log_x): (f64, f64), (sign_y, log_y): (f64, f64)) -> Option<(f64, f64)> {
+    let ((sign_high, high), (sign_low, low)) = if log_x >= log_y {
+        ((sign_x, log_x), (sign_y, log_y))
+    } else {
+        ((sign_y, log_y), (sign_x, log_x))
+    };
+    let ratio = (low - high).exp();
+    let scaled = if sign_high == sign_low {
+        ratio.ln_1p()
+    } else if ratio < 1.0 {
+        (-ratio).ln_1p()
+    } else {
+        return None;
+    };
+    let log = high + scaled;
+    log.is_finite().then_some((sign_high, log))
+}
+
+#[cfg(test)]
+#[path = "hypergeometric_tests.rs"]
+mod tests;
