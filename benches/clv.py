@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
 """CLV benchmarks, side by side with the `lifetimes` Python package (see shared references):
 
-1. Raw transactions to a fitted BG/NBD model on the CDNOW master file (69,659 purchases by
-   23,570 customers, shipped with lifetimes): ours is one aggregate over the purchases
-   (crm.bgnbd_fit(customer_id, ordered_at, end, 'week')), and also the two-step query (crm.rfm_agg
-   per customer, crm.bgnbd_fit over them); lifetimes is summary_data_from_transaction_data + BetaGeoFitter.fit
-   on a DataFrame already in memory. Both in weeks, observation end 1998-06-30, same machine,
-   interleaved rounds, medians.
-2. Fitting BG/NBD on 10M simulated customers (day-grained recency and T, in weeks) already in a
-   table: server-side time and the backend's peak memory (VmHWM) over its size before the query.
+1. Raw transactions to a fitted model on the CDNOW master file (69,659 purchases by 23,570
+   customers, shipped with lifetimes), for BG/NBD, MBG/NBD and Pareto/NBD: ours is one aggregate
+   over the purchases (crm.bgnbd_fit(customer_id, ordered_at, end, 'week'), crm.mbg_nbd_fit(...),
+   crm.pareto_nbd_fit(...)), BG/NBD also as the two-step query (crm.rfm_agg per customer,
+   crm.bgnbd_fit over them); lifetimes is summary_data_from_transaction_data + the matching
+   fitter's fit on a DataFrame already in memory. Both in weeks, observation end 1998-06-30.
+   BG/BB has no purchases form (its data are discrete opportunities): it is fitted from the
+   11,104 per-donor RFM rows of lifetimes' donations data set (one row per donor, no weights),
+   crm.bgbb_fit(frequency, recency, n_periods) against BetaGeoBetaBinomFitter.fit on the same
+   rows. Same machine, interleaved rounds (one of ours for every model, then one lifetimes
+   process fitting every model), medians; the parameters of both sides are printed with their
+   largest relative difference.
+2. Fitting 10M simulated customers already in a table: BG/NBD (day-grained recency and T, in
+   weeks) and BG/BB (6 to 10 opportunities each, 10M rows of (frequency, recency, n_periods));
+   server-side time and, for BG/NBD, the backend's peak memory (VmHWM) over its size before.
 
     python3 benches/clv.py --host H --port P --database D [--python .venv-ref/bin/python]
-                           [--customers 10000000] [--rounds 7]
+                           [--customers 10000000] [--rounds 7] [--skip-simulated]
 
 Needs a Python with lifetimes 0.11.3 (and numpy, pandas): see .venv-ref in the shared references.
 """
@@ -26,29 +33,48 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-OURS = """SELECT crm.bgnbd_fit(customer_id, ordered_at, '1998-06-30 00:00+00', 'week') FROM cdnow_master"""
-OURS_TWO_STEP = """SELECT crm.bgnbd_fit((r).frequency, (r).recency, (r).t) FROM (
-    SELECT crm.rfm_agg(ordered_at, amount, '1998-06-30 00:00+00', 'week') AS r
+END = "'1998-06-30 00:00+00'"
+# (name, our query, lifetimes fitter, parameter names in crm.params's order)
+MODELS = [
+    ("BG/NBD", f"SELECT crm.bgnbd_fit(customer_id, ordered_at, {END}, 'week') FROM cdnow_master",
+     "BetaGeoFitter", ["r", "alpha", "a", "b"]),
+    ("MBG/NBD", f"SELECT crm.mbg_nbd_fit(customer_id, ordered_at, {END}, 'week') FROM cdnow_master",
+     "ModifiedBetaGeoFitter", ["r", "alpha", "a", "b"]),
+    ("Pareto/NBD", f"SELECT crm.pareto_nbd_fit(customer_id, ordered_at, {END}, 'week') FROM cdnow_master",
+     "ParetoNBDFitter", ["r", "alpha", "s", "beta"]),
+    ("BG/BB", "SELECT crm.bgbb_fit(frequency, recency, n_periods) FROM donors",
+     "BetaGeoBetaBinomFitter", ["alpha", "beta", "gamma", "delta"]),
+]
+OURS_TWO_STEP = f"""SELECT crm.bgnbd_fit((r).frequency, (r).recency, (r).t) FROM (
+    SELECT crm.rfm_agg(ordered_at, amount, {END}, 'week') AS r
     FROM cdnow_master GROUP BY customer_id) s"""
 
 LIFETIMES = r"""
-import sys, time, json, statistics, warnings
+import sys, time, json, warnings
 warnings.filterwarnings("ignore")
+import numpy as np
 import pandas as pd
-from lifetimes import BetaGeoFitter
+import lifetimes
 from lifetimes.utils import summary_data_from_transaction_data
-path, rounds = sys.argv[1], int(sys.argv[2])
-raw = pd.read_csv(path, sep=r"\s+", header=0, names=["customer_id", "date", "cds", "amount"],
+master, donations_path, names = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+raw = pd.read_csv(master, sep=r"\s+", header=0, names=["customer_id", "date", "cds", "amount"],
                   dtype={"date": str})
 raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
-times = []
-for _ in range(rounds):
+donations = pd.read_csv(donations_path)
+donors = donations.loc[donations.index.repeat(donations["weights"])].reset_index(drop=True)
+results = {}
+for name in names:
+    fitter = getattr(lifetimes, name)
     started = time.perf_counter()
-    summary = summary_data_from_transaction_data(raw, "customer_id", "date", monetary_value_col="amount",
-                                                 observation_period_end="1998-06-30", freq="D", freq_multiplier=7)
-    model = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
-    times.append(time.perf_counter() - started)
-print(json.dumps({"ms": [t * 1000 for t in times], "params": model.params_.to_dict(), "customers": len(summary)}))
+    if name == "BetaGeoBetaBinomFitter":
+        model = fitter().fit(donors["frequency"], donors["recency"], donors["periods"])
+    else:
+        summary = summary_data_from_transaction_data(raw, "customer_id", "date",
+                                                     observation_period_end="1998-06-30", freq="D",
+                                                     freq_multiplier=7)
+        model = fitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    results[name] = {"ms": (time.perf_counter() - started) * 1000, "params": model.params_.to_dict()}
+print(json.dumps(results))
 """
 
 SIMULATE = r"""
@@ -77,6 +103,27 @@ with open(path, "w") as out:
     np.savetxt(out, np.column_stack([frequency, recency_days, age_days]), fmt="%d", delimiter=",")
 """
 
+SIMULATE_BGBB = r"""
+import sys
+import numpy as np
+customers, path = int(sys.argv[1]), sys.argv[2]
+random = np.random.default_rng(2026)
+alpha, beta, gamma, delta = 1.2, 0.75, 0.66, 2.8  # close to the donations estimates
+p = random.beta(alpha, beta, customers)
+theta = random.beta(gamma, delta, customers)
+periods = random.integers(6, 11, customers)       # 6 to 10 opportunities
+frequency = np.zeros(customers, dtype=np.int32)
+recency = np.zeros(customers, dtype=np.int32)
+alive = np.ones(customers, dtype=bool)
+for opportunity in range(1, 11):
+    alive &= random.random(customers) >= theta     # may leave before each opportunity
+    bought = alive & (opportunity <= periods) & (random.random(customers) < p)
+    frequency += bought
+    recency[bought] = opportunity
+with open(path, "w") as out:
+    np.savetxt(out, np.column_stack([frequency, recency, periods]), fmt="%d", delimiter=",")
+"""
+
 
 def psql(args, sql, output=True):
     command = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", args.host, "-p",
@@ -98,8 +145,7 @@ def lifetimes_dir(args):
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-def cdnow_case(args):
-    master = os.path.join(lifetimes_dir(args), "datasets", "CDNOW_master.txt")
+def load_tables(args, master, donations):
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as csv:
         with open(master) as raw:
             next(raw)
@@ -107,44 +153,75 @@ def cdnow_case(args):
                 customer, day, cds, amount = line.split()
                 csv.write(f"{customer},{day[:4]}-{day[4:6]}-{day[6:]} 00:00+00,{cds},{amount}\n")
     os.chmod(csv.name, 0o644)
-    psql(args, f"""DROP TABLE IF EXISTS cdnow_master;
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as rows:
+        with open(donations) as raw:
+            next(raw)
+            for line in raw:
+                frequency, recency, periods, weight = line.strip().split(",")
+                rows.write(f"{frequency},{recency},{periods}\n" * int(weight))
+    os.chmod(rows.name, 0o644)
+    psql(args, f"""DROP TABLE IF EXISTS cdnow_master, donors;
         CREATE TABLE cdnow_master (customer_id int, ordered_at timestamptz, cds int, amount numeric);
         \\copy cdnow_master FROM '{csv.name}' WITH (FORMAT csv)
-        VACUUM ANALYZE cdnow_master;""")
+        CREATE TABLE donors (frequency int, recency int, n_periods int);
+        \\copy donors FROM '{rows.name}' WITH (FORMAT csv)
+        VACUUM ANALYZE cdnow_master;
+        VACUUM ANALYZE donors;""")
     os.unlink(csv.name)
-    rows = psql(args, "SELECT count(*), count(DISTINCT customer_id) FROM cdnow_master").strip()
-    model = psql(args, f"SELECT row(p.*) FROM crm.params(({OURS})) p").strip()
-    same = psql(args, f"SELECT ({OURS})::text = ({OURS_TWO_STEP})::text").strip()
-    execution_ms(args, OURS)  # warm-up
-    execution_ms(args, OURS_TWO_STEP)
+    os.unlink(rows.name)
+
+
+def cdnow_case(args):
     import json
-    ours, ours_two_step, ours_walls, theirs, theirs_params = [], [], [], [], None
+    master = os.path.join(lifetimes_dir(args), "datasets", "CDNOW_master.txt")
+    donations = os.path.join(lifetimes_dir(args), "datasets", "donations.csv")
+    load_tables(args, master, donations)
+    rows = psql(args, "SELECT count(*), count(DISTINCT customer_id) FROM cdnow_master").strip()
+    donors = psql(args, "SELECT count(*) FROM donors").strip()
+    models = [model for model in MODELS if not args.models or model[0] in args.models]
+    params = {}
+    for name, query, _, _ in models:
+        values = psql(args, f"SELECT p.* FROM crm.params(({query})) p").strip().split("|")
+        params[name] = [float(value) for value in values]
+        execution_ms(args, query)  # warm-up
+    two_step = any(name == "BG/NBD" for name, *_ in models)
+    if two_step:
+        same = psql(args, f"SELECT ({MODELS[0][1]})::text = ({OURS_TWO_STEP})::text").strip()
+        execution_ms(args, OURS_TWO_STEP)
+    ours = {name: [] for name, *_ in models}
+    ours_two_step, theirs, theirs_params = [], {name: [] for name, *_ in models}, {}
+    fitters = ",".join(fitter for _, _, fitter, _ in models)
     for _ in range(args.rounds):
-        # Interleaved: one round of ours, then one of lifetimes (its own process, timed inside it
-        # after pandas and the data are loaded), so both see the same load on a shared machine.
-        ours.append(execution_ms(args, OURS))
-        ours_two_step.append(execution_ms(args, OURS_TWO_STEP))
-        started = time.perf_counter()
-        psql(args, OURS)
-        ours_walls.append((time.perf_counter() - started) * 1000)
-        result = subprocess.run([args.python, "-c", LIFETIMES, master, "1"], capture_output=True,
-                                text=True, check=True)
+        # Interleaved: one round of ours (every model), then one lifetimes process fitting every
+        # model (timed inside it after pandas and the data are loaded), so both see the same load.
+        for name, query, _, _ in models:
+            ours[name].append(execution_ms(args, query))
+        if two_step:
+            ours_two_step.append(execution_ms(args, OURS_TWO_STEP))
+        result = subprocess.run([args.python, "-c", LIFETIMES, master, donations, fitters],
+                                capture_output=True, text=True, check=True)
         measured = json.loads(result.stdout.strip().splitlines()[-1])
-        theirs.extend(measured["ms"])
-        theirs_params = measured["params"]
-    ours_ms, theirs_ms = statistics.median(ours), statistics.median(theirs)
-    print(f"CDNOW master: {rows.replace('|', ' purchases, ')} customers")
-    two_step_ms = statistics.median(ours_two_step)
-    print(f"  ours      bgnbd_fit(purchases) median {ours_ms:7.1f} ms, best {min(ours):7.1f} ms server-side"
-          f" ({statistics.median(ours_walls):.1f} ms with a psql process and round trip)")
-    print(f"  ours      rfm_agg + bgnbd_fit  median {two_step_ms:7.1f} ms, best {min(ours_two_step):7.1f} ms server-side"
-          f" (same model as the one-aggregate form: {'yes' if same == 't' else 'NO'})")
-    print(f"            params (r, alpha, a, b) {model}")
-    print(f"  lifetimes summary + fit        median {theirs_ms:7.1f} ms, best {min(theirs):7.1f} ms in-process")
-    print(f"            params {', '.join(f'{k} {v:.6f}' for k, v in theirs_params.items())}")
-    print(f"  speed-up {theirs_ms / ours_ms:.1f}x (medians), {min(theirs) / min(ours):.1f}x (best runs),"
-          f" {theirs_ms / statistics.median(ours_walls):.1f}x counting psql's start-up; two-step query"
-          f" {theirs_ms / two_step_ms:.1f}x (medians); {args.rounds} interleaved rounds", flush=True)
+        for name, _, fitter, _ in models:
+            theirs[name].append(measured[fitter]["ms"])
+            theirs_params[name] = measured[fitter]["params"]
+    print(f"CDNOW master: {rows.replace('|', ' purchases, ')} customers; donations: {donors} donors "
+          f"(BG/BB); {args.rounds} interleaved rounds, medians (best) of server-side time against "
+          f"lifetimes in-process", flush=True)
+    print(f"{'model':<11} {'ours ms':>15} {'lifetimes ms':>17} {'ratio':>7}  parameters (ours / lifetimes)")
+    for name, _, _, names in models:
+        mine, other = ours[name], theirs[name]
+        theirs_values = [theirs_params[name][key] for key in names]
+        difference = max(abs(a - b) / abs(b) for a, b in zip(params[name], theirs_values))
+        print(f"{name:<11} {statistics.median(mine):7.1f} ({min(mine):5.1f}) {statistics.median(other):8.1f} "
+              f"({min(other):6.1f}) {statistics.median(other) / statistics.median(mine):6.1f}x  "
+              + ", ".join(f"{key} {value:.6g}" for key, value in zip(names, params[name])))
+        print(f"{'':<52}  " + ", ".join(f"{key} {value:.6g}" for key, value in zip(names, theirs_values))
+              + f" (largest relative difference {difference:.1e})")
+    if two_step:
+        median = statistics.median(ours_two_step)
+        print(f"BG/NBD as rfm_agg per customer + bgnbd_fit: {median:.1f} ms ({min(ours_two_step):.1f}), "
+              f"{statistics.median(theirs['BG/NBD']) / median:.1f}x; same model as the one-aggregate "
+              f"form: {'yes' if same == 't' else 'NO'}", flush=True)
 
 
 def status_kb(args, field):
@@ -183,6 +260,33 @@ def simulated_case(args):
     print(f"  model: {model}", flush=True)
 
 
+def simulated_bgbb_case(args):
+    started = time.time()
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as csv:
+        pass
+    subprocess.run([args.python, "-c", SIMULATE_BGBB, str(args.customers), csv.name], check=True)
+    os.chmod(csv.name, 0o644)
+    psql(args, f"""DROP TABLE IF EXISTS bench_bgbb_customers;
+        CREATE TABLE bench_bgbb_customers (frequency int, recency int, n_periods int);
+        \\copy bench_bgbb_customers FROM '{csv.name}' WITH (FORMAT csv)
+        VACUUM ANALYZE bench_bgbb_customers;""")
+    os.unlink(csv.name)
+    distinct = psql(args, "SELECT count(*) FROM (SELECT DISTINCT * FROM bench_bgbb_customers) d").strip()
+    print(f"\n{args.customers} simulated BG/BB customers (alpha 1.2, beta 0.75, gamma 0.66, delta 2.8; "
+          f"6 to 10 opportunities; {distinct} distinct rows) loaded in {time.time() - started:.0f} s", flush=True)
+    query = "SELECT crm.bgbb_fit(frequency, recency, n_periods) FROM bench_bgbb_customers"
+    scan = "SELECT count(*) FROM bench_bgbb_customers"
+    times, scans = [], []
+    for _ in range(max(1, args.rounds // 2)):
+        times.append(execution_ms(args, query))
+        scans.append(execution_ms(args, scan))
+    model = psql(args, f"SELECT m::text FROM ({query}) f(m)").strip()
+    print(f"  crm.bgbb_fit over {args.customers} rows of (frequency, recency, n_periods): "
+          f"{statistics.median(times):.0f} ms server-side (median of {len(times)}, serial; "
+          f"count(*) over the table {statistics.median(scans):.0f} ms)")
+    print(f"  model: {model}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", required=True)
@@ -192,10 +296,12 @@ def main():
     parser.add_argument("--customers", type=int, default=10_000_000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--skip-simulated", action="store_true")
+    parser.add_argument("--models", nargs="*", help="CDNOW models to run (default: all), e.g. BG/NBD BG/BB")
     args = parser.parse_args()
     cdnow_case(args)
     if not args.skip_simulated:
         simulated_case(args)
+        simulated_bgbb_case(args)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,72 @@ fn positive_series_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
     None
 }
 
+/// ln ₂F₁(a, b; a + 1; z) with its derivatives in a, b and z, for a, b > 0 where
+/// [`hyp2f1_log_unit`] sums the plain series (`None` elsewhere: the caller differentiates
+/// numerically). With c = a + 1 the terms are a/(a+n) · (b)ₙ/n! · zⁿ, so the derivatives are
+/// series of the same terms times n/(a(a+n)) (in a), Σₖ₍ₖ₎₍<ₙ₎ 1/(b+k) (in b) and n/z (in z),
+/// all positive and summed in the same loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogSeries {
+    pub log: f64,
+    pub d_a: f64,
+    pub d_b: f64,
+    pub d_z: f64,
+}
+
+/// See [`LogSeries`].
+pub fn hyp2f1_log_series_gradient(a: f64, b: f64, z: f64, one_minus_z: f64) -> Option<LogSeries> {
+    let c = a + 1.0;
+    if !((0.0..1.0).contains(&z) && one_minus_z > 0.0 && one_minus_z <= 1.0)
+        || !(a > 0.0 && b > 0.0)
+        || !(one_minus_z >= SERIES_LIMIT || prefers_series(a, b, c, one_minus_z))
+    {
+        return None;
+    }
+    // term = (b)ₙ/n! · zⁿ · a/(a+n); the sums of term, term·n/(a(a+n)), term·ψₙ and term·n.
+    let (mut power, mut sum, mut sum_a, mut sum_b, mut sum_z) = (1.0_f64, 1.0, 0.0, 0.0, 0.0);
+    let (mut psi, mut scale_log) = (0.0_f64, 0.0_f64);
+    for n in 1..MAX_POSITIVE_TERMS as u32 {
+        let index = f64::from(n);
+        let ratio = (b + index - 1.0) / index * z;
+        power *= ratio;
+        psi += 1.0 / (b + index - 1.0);
+        let term = power * a / (a + index);
+        sum += term;
+        sum_a += term * index / (a * (a + index));
+        sum_b += term * psi;
+        sum_z += term * index;
+        if sum > RESCALE {
+            for value in [&mut power, &mut sum, &mut sum_a, &mut sum_b, &mut sum_z] {
+                *value /= RESCALE;
+            }
+            scale_log += RESCALE.ln();
+        }
+        // The terms decay at least as fast as `bound` from here; the derivative series' terms
+        // are the value's times factors growing at most linearly in n (ψₙ grows like ln n), so
+        // their tails are bounded by the value's times (n + 1/(1 − bound))/(1 − bound).
+        let bound = (ratio * (a + index) / (a + index + 1.0)).max(z);
+        if bound < 1.0 {
+            let tail = term * bound / (1.0 - bound);
+            let linear = index + 1.0 / (1.0 - bound);
+            if tail <= 1e-17 * sum
+                && tail * linear * (psi + 1.0 / b) <= 1e-17 * sum_b.max(f64::MIN_POSITIVE)
+                && tail * linear <= 1e-17 * sum_z.max(f64::MIN_POSITIVE)
+                && tail * linear / a <= 1e-17 * sum_a.max(f64::MIN_POSITIVE)
+            {
+                let d_z = if z > 0.0 { sum_z / z / sum } else { a * b / c };
+                return Some(LogSeries {
+                    log: scale_log + sum.ln(),
+                    d_a: sum_a / sum,
+                    d_b: sum_b / sum,
+                    d_z,
+                });
+            }
+        }
+    }
+    None
+}
+
 /// ln |Γ(x)| and its sign; `None` at a pole (x a non-positive integer), where 1/Γ(x) = 0.
 fn ln_gamma_signed(x: f64) -> Option<(f64, f64)> {
     if x <= 0.0 && x == x.floor() {

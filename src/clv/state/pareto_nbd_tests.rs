@@ -302,3 +302,51 @@ fn likelihood_is_accurate_where_lifetimes_is_not() {
         assert!(lifetimes.is_nan() || lifetimes_error < tolerance || lifetimes_error > 1e-11);
     }
 }
+
+#[test]
+fn the_analytic_gradient_matches_differences_of_the_likelihood() {
+    // Rows with t_x < T, t_x = T and no purchase; parameters in both regimes (α ≥ β: b = s + 1,
+    // α < β: b = r + x), with z close to 1 (the connection formula, differentiated numerically)
+    // and α = β (z = 0).
+    let customers = [
+        (0, 0.0, 30.0),
+        (1, 2.5, 30.0),
+        (3, 29.0, 30.0),
+        (7, 12.0, 38.0),
+        (2, 20.0, 20.0),
+        (25, 36.0, 39.0),
+    ];
+    let mut rows = WeightedRows::default();
+    for (index, &(x, recency, age)) in customers.iter().enumerate() {
+        rows.add(F, customer_key(F, x, recency, age).unwrap(), 1 + index as u64)
+            .unwrap();
+    }
+    let problem = Problem::new(&rows);
+    assert_eq!(problem.rows.len(), 6);
+    assert!(problem.points.len() < 12);
+    for parameters in [
+        PAPER,
+        [0.553, 11.67, 0.606, 10.58],
+        [0.8, 40.0, 1.7, 0.05],
+        [1.3, 0.02, 2.0, 30.0],
+        [0.4, 3.0, 1.0, 3.0],
+    ] {
+        let point = parameters.map(f64::ln);
+        let (value, gradient) = problem.value_and_gradient(&point).unwrap();
+        assert_relative(value, problem.value(&point).unwrap(), 1e-13, "value");
+        for index in 0..4 {
+            let at = |step: f64| {
+                let mut moved = point;
+                moved[index] += step;
+                problem.value(&moved).unwrap()
+            };
+            let h = 1e-4;
+            let numeric = (8.0 * (at(h) - at(-h)) - (at(2.0 * h) - at(-2.0 * h))) / (12.0 * h);
+            assert!(
+                (numeric - gradient[index]).abs() < 1e-8 * gradient[index].abs().max(1.0),
+                "{parameters:?} {index}: {numeric} vs {}",
+                gradient[index]
+            );
+        }
+    }
+}
