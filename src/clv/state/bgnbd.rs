@@ -238,7 +238,12 @@ impl Problem {
             gradient[1] -= weight * r * inverse_age;
         }
         // Repeat buyers (MBG/NBD: everyone): ln L = A₁ + A₂ + ln(e^A₃ + e^A₄), weights w₃ + w₄ = 1
-        // of the two terms.
+        // of the two terms. The factors 1 + ratio (in [1, 2]) of rows of weight 1, the most
+        // common, are multiplied together and their product's logarithm taken once per
+        // `PRODUCT_BLOCK` rows: one `ln` per block instead of one per row, at a rounding error
+        // of the block's size times the unit roundoff.
+        const PRODUCT_BLOCK: u32 = 512;
+        let (mut product, mut in_product) = (1.0_f64, 0_u32);
         for &(frequency_index, age_index, recency_index, weight) in checked(&self.repeat_rows) {
             let frequency = &per_frequency[frequency_index as usize];
             let (ln_age, inverse_age) = age_logs[age_index as usize];
@@ -252,7 +257,17 @@ impl Problem {
             };
             let ratio = (low - high).exp();
             // ln(1 + ratio) with ratio in [0, 1]: `ln` is exact enough here and cheaper than `ln_1p`.
-            total += weight * (high + (1.0 + ratio).ln());
+            if weight == 1.0 {
+                total += high;
+                product *= 1.0 + ratio;
+                in_product += 1;
+                if in_product == PRODUCT_BLOCK {
+                    total += product.ln();
+                    (product, in_product) = (1.0, 0);
+                }
+            } else {
+                total += weight * (high + (1.0 + ratio).ln());
+            }
             let low_share = ratio / (1.0 + ratio);
             let (alive_share, dropped_share) = if alive_term >= dropped_term {
                 (1.0 - low_share, low_share)
@@ -266,6 +281,7 @@ impl Problem {
             gradient[2] += weight * dropped_share / a;
             gradient[3] -= weight * dropped_share * frequency.inverse_b_x1;
         }
+        total += product.ln();
         (total, gradient)
     }
 }

@@ -529,10 +529,11 @@ fn a_fit_without_a_stationary_point_suggests_a_penalizer() {
 #[test]
 fn a_slow_fit_without_a_stationary_point_stops_after_a_second() {
     // The ridge above over 60,000 distinct customers: each step costs milliseconds, so the
-    // iteration limits alone would take minutes; the time budget stops it after a second (or
-    // 200 evaluations, in a slow test build or on a loaded machine). Checked on what stopped it
-    // (the time budget, of at least a second, before the iteration limit), not on wall time,
-    // which depends on the machine's load.
+    // iteration limits alone could take minutes; the time budget stops it after a second (or
+    // 200 evaluations, in a slow test build or on a loaded machine), unless the searches stall
+    // first. Checked on what stopped it, not on wall time, which depends on the machine's load:
+    // a budget of at least a second before BFGS's limit of 1000 iterations, or the searches
+    // ending by themselves.
     let customers: Vec<(i32, f64, f64)> = (0..20_000)
         .flat_map(|index| {
             let age = 10.0 + f64::from(index) * 1e-4;
@@ -547,12 +548,20 @@ fn a_slow_fit_without_a_stationary_point_stops_after_a_second() {
     let number_before = |marker: &str| -> f64 {
         let end = message.find(marker).unwrap_or_else(|| panic!("{message}"));
         let start = message[..end].rfind(['(', ' ']).map_or(0, |at| at + 1);
-        message[start..end].parse().unwrap_or_else(|_| panic!("{message}"))
+        message[start..end]
+            .parse()
+            .unwrap_or_else(|_| panic!("{message}"))
     };
-    assert!(number_before(" s of optimizer time") >= 1.0, "{message}");
-    // Fewer iterations than BFGS's limit of 1000.
-    assert!(number_before(" iterations, gradient norm") < 1000.0, "{message}");
-    assert_no_convergence(error.clone(), " s of optimizer time");
+    if message.contains(" s of optimizer time (") {
+        assert!(number_before(" s of optimizer time") >= 1.0, "{message}");
+        assert!(
+            number_before(" iterations, gradient norm") < 1000.0,
+            "{message}"
+        );
+        assert_no_convergence(error.clone(), " s of optimizer time");
+    } else {
+        assert_no_convergence(error.clone(), "the iteration budget");
+    }
     assert!(fit(F, &penalized(&rows, 0.001)).unwrap().is_some());
 }
 

@@ -102,10 +102,7 @@ fn log_f_gradient(parameters: Parameters, x: f64, y: f64) -> Option<(f64, [f64; 
     } else {
         [d_a + series.d_b, d_low, d_a, d_high]
     };
-    Some((
-        value,
-        [d_r * r, d_alpha * alpha, d_s * s, d_beta * beta],
-    ))
+    Some((value, [d_r * r, d_alpha * alpha, d_s * s, d_beta * beta]))
 }
 
 /// The two terms of the bracket in logs: (alive at T, left between t_x and T).
@@ -214,7 +211,10 @@ impl Problem {
         let index_of = |point: (f64, f64)| {
             points
                 .binary_search_by(|probe| {
-                    probe.0.total_cmp(&point.0).then(probe.1.total_cmp(&point.1))
+                    probe
+                        .0
+                        .total_cmp(&point.0)
+                        .then(probe.1.total_cmp(&point.1))
                 })
                 .unwrap_or(0)
         };
@@ -313,12 +313,7 @@ impl Objective<4> for Problem {
                 1.0 - s / rsx + d_log_a0[2],
                 d_log_a0[3],
             ];
-            let d_rest = [
-                r * (digamma_difference + alpha.ln()),
-                r,
-                s * beta.ln(),
-                s,
-            ];
+            let d_rest = [r * (digamma_difference + alpha.ln()), r, s * beta.ln(), s];
             total += row.weight * value;
             for index in 0..4 {
                 let d_row = d_rest[index]
@@ -359,8 +354,12 @@ pub fn fit(
         ));
     }
     check_identifiable(function, rows.len())?;
-    let mean_age =
-        problem.rows.iter().map(|row| row.age * row.weight).sum::<f64>() / problem.total_weight;
+    let mean_age = problem
+        .rows
+        .iter()
+        .map(|row| row.age * row.weight)
+        .sum::<f64>()
+        / problem.total_weight;
     let scale = mean_age.max(1e-3);
     // β starts away from α: at α = β every ₂F₁ is 1 (z = 0), so the evaluation the optimizer
     // times at the start to size its budget would be far cheaper than the later ones.

@@ -318,8 +318,12 @@ fn the_analytic_gradient_matches_differences_of_the_likelihood() {
     ];
     let mut rows = WeightedRows::default();
     for (index, &(x, recency, age)) in customers.iter().enumerate() {
-        rows.add(F, customer_key(F, x, recency, age).unwrap(), 1 + index as u64)
-            .unwrap();
+        rows.add(
+            F,
+            customer_key(F, x, recency, age).unwrap(),
+            1 + index as u64,
+        )
+        .unwrap();
     }
     let problem = Problem::new(&rows);
     assert_eq!(problem.rows.len(), 6);
