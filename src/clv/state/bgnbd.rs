@@ -238,12 +238,13 @@ impl Problem {
             gradient[1] -= weight * r * inverse_age;
         }
         // Repeat buyers (MBG/NBD: everyone): ln L = A₁ + A₂ + ln(e^A₃ + e^A₄), weights w₃ + w₄ = 1
-        // of the two terms. The factors 1 + ratio (in [1, 2]) of rows of weight 1, the most
-        // common, are multiplied together and their product's logarithm taken once per
-        // `PRODUCT_BLOCK` rows: one `ln` per block instead of one per row, at a rounding error
-        // of the block's size times the unit roundoff.
-        const PRODUCT_BLOCK: u32 = 512;
-        let (mut product, mut in_product) = (1.0_f64, 0_u32);
+        // of the two terms. The factors (1 + ratio)^weight (1 + ratio in [1, 2]) of rows of
+        // weight up to `PRODUCT_BLOCK`, nearly all of them, are multiplied together and their
+        // product's logarithm taken once per `PRODUCT_BLOCK` customers: one `ln` per block
+        // instead of one per row (the product stays below 2^512), at a rounding error of the
+        // block's size times the unit roundoff.
+        const PRODUCT_BLOCK: f64 = 512.0;
+        let (mut product, mut in_product) = (1.0_f64, 0.0_f64);
         for &(frequency_index, age_index, recency_index, weight) in checked(&self.repeat_rows) {
             let frequency = &per_frequency[frequency_index as usize];
             let (ln_age, inverse_age) = age_logs[age_index as usize];
@@ -257,14 +258,18 @@ impl Problem {
             };
             let ratio = (low - high).exp();
             // ln(1 + ratio) with ratio in [0, 1]: `ln` is exact enough here and cheaper than `ln_1p`.
-            if weight == 1.0 {
-                total += high;
-                product *= 1.0 + ratio;
-                in_product += 1;
-                if in_product == PRODUCT_BLOCK {
+            if weight <= PRODUCT_BLOCK {
+                if in_product + weight > PRODUCT_BLOCK {
                     total += product.ln();
-                    (product, in_product) = (1.0, 0);
+                    (product, in_product) = (1.0, 0.0);
                 }
+                total += weight * high;
+                product *= if weight == 1.0 {
+                    1.0 + ratio
+                } else {
+                    (1.0 + ratio).powi(weight as i32)
+                };
+                in_product += weight;
             } else {
                 total += weight * (high + (1.0 + ratio).ln());
             }

@@ -122,10 +122,9 @@ pub struct LogSeries {
 /// See [`LogSeries`].
 pub fn hyp2f1_log_series_gradient(a: f64, b: f64, z: f64, one_minus_z: f64) -> Option<LogSeries> {
     let c = a + 1.0;
-    if !((0.0..1.0).contains(&z) && one_minus_z > 0.0 && one_minus_z <= 1.0)
-        || !(a > 0.0 && b > 0.0)
-        || !(one_minus_z >= SERIES_LIMIT || prefers_series(a, b, c, one_minus_z))
-    {
+    let valid =
+        (0.0..1.0).contains(&z) && one_minus_z > 0.0 && one_minus_z <= 1.0 && a > 0.0 && b > 0.0;
+    if !(valid && (one_minus_z >= SERIES_LIMIT || prefers_series(a, b, c, one_minus_z))) {
         return None;
     }
     // term = (b)ₙ/n! · zⁿ · a/(a+n); the sums of term, term·n/(a(a+n)), term·ψₙ and term·n.
