@@ -109,8 +109,8 @@ fn positive_series_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
 /// ln ₂F₁(a, b; a + 1; z) with its derivatives in a, b and z, for a, b > 0 where
 /// [`hyp2f1_log_unit`] sums the plain series (`None` elsewhere: the caller differentiates
 /// numerically). With c = a + 1 the terms are a/(a+n) · (b)ₙ/n! · zⁿ, so the derivatives are
-/// series of the same terms times n/(a(a+n)) (in a), Σₖ₍ₖ₎₍<ₙ₎ 1/(b+k) (in b) and n/z (in z),
-/// all positive and summed in the same loop.
+/// series of the same terms times n/(a(a+n)) (in a), ψₙ = Σ 1/(b+k) over k < n (in b) and n/z
+/// (in z), all positive and summed in the same loop.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LogSeries {
     pub log: f64,

@@ -93,3 +93,45 @@ fn refuses_arguments_outside_the_interval() {
     assert!(hyp2f1_log_unit(1.0, 1.0, 2.0, -0.1, 1.1).is_none());
     assert!(hyp2f1_log_unit(1.0, 1.0, 2.0, f64::NAN, 0.5).is_none());
 }
+
+#[test]
+fn series_gradient_matches_the_value_and_its_differences() {
+    // (a, b, z): small and large a and b, z = 0, and z where the plain series is chosen past
+    // 1 − z < 0.25 because a + b is large.
+    for (a, b, z) in [
+        (1.0, 1.0, 0.5),
+        (0.9, 1.3, 0.55),
+        (40.0, 1.6, 0.7),
+        (3.5, 0.004, 0.2),
+        (2.0, 25.0, 0.1),
+        (0.3, 1.2, 0.0),
+        (120.0, 80.0, 0.9),
+    ] {
+        let series = hyp2f1_log_series_gradient(a, b, z, 1.0 - z).unwrap();
+        let (_, log) = hyp2f1_log_unit(a, b, a + 1.0, z, 1.0 - z).unwrap();
+        assert!(
+            (series.log - log).abs() < 1e-13 * log.abs().max(1.0),
+            "{a} {b} {z}"
+        );
+        let log_at = |a: f64, b: f64, z: f64| hyp2f1_log_unit(a, b, a + 1.0, z, 1.0 - z).unwrap().1;
+        let h = 1e-5;
+        let numeric = [
+            (log_at(a + h, b, z) - log_at(a - h, b, z)) / (2.0 * h),
+            (log_at(a, b + h * b, z) - log_at(a, b - h * b, z)) / (2.0 * h * b),
+            if z > 0.0 {
+                (log_at(a, b, z + h) - log_at(a, b, z - h)) / (2.0 * h)
+            } else {
+                (4.0 * log_at(a, b, h) - 3.0 * log_at(a, b, 0.0) - log_at(a, b, 2.0 * h))
+                    / (2.0 * h)
+            },
+        ];
+        for (found, expected) in [series.d_a, series.d_b, series.d_z].iter().zip(numeric) {
+            assert!(
+                (found - expected).abs() < 1e-6 * expected.abs().max(1e-3),
+                "{a} {b} {z}: {found} vs {expected}"
+            );
+        }
+    }
+    // Near 1 with small parameters the connection formula is used: no series gradient.
+    assert!(hyp2f1_log_series_gradient(0.8, 1.3, 0.99, 0.01).is_none());
+}
