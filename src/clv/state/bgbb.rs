@@ -6,6 +6,7 @@
 //!
 //! L(x, t_x, n) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ)
 //!   + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ).
+use super::gamma_gamma::GammaGammaModel;
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::WeightedRows;
 use super::special::{digamma, ln_beta, ln_gamma};
@@ -16,7 +17,7 @@ use super::{
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::interrupt::checked;
+use crate::common::interrupt::{self, checked};
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.bgbb_model";
@@ -273,6 +274,52 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgBbModel
     }))
 }
 
+/// Terms of [`BgBbModel::discounted_alive_sum`] between exact recomputations (and interrupt
+/// checks).
+const RESYNC: u32 = 1024;
+
+/// Discounted CLV of a customer over the next `horizon` opportunities:
+/// `value_per_transaction` × DERT (see [`BgBbModel::discounted_residual_transactions`]);
+/// `value_per_transaction` finite and not negative, else 22023.
+pub fn clv(
+    function: &str,
+    model: &BgBbModel,
+    value_per_transaction: f64,
+    customer: (i32, i32, i32),
+    horizon: i32,
+    discount_rate: f64,
+) -> MetricResult<f64> {
+    if !value_per_transaction.is_finite() || value_per_transaction < 0.0 {
+        return Err(invalid(format!(
+            "{function}: value_per_transaction {value_per_transaction} is negative or not finite"
+        )));
+    }
+    let transactions =
+        model.discounted_residual_transactions(function, customer, horizon, discount_rate)?;
+    let value = value_per_transaction * transactions;
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(invalid(format!("{function}: the CLV is not finite")))
+    }
+}
+
+/// Discounted CLV of a customer over the next `horizon` opportunities with the spend of a
+/// Gamma-Gamma model: E[Z | x, monetary_value] × DERT (the Gamma-Gamma frequency is the BG/BB
+/// frequency, the transactions after the first).
+pub fn clv_with_spend(
+    function: &str,
+    model: &BgBbModel,
+    spend: &GammaGammaModel,
+    customer: (i32, i32, i32),
+    monetary_value: f64,
+    horizon: i32,
+    discount_rate: f64,
+) -> MetricResult<f64> {
+    let value = spend.expected_average_value(function, customer.0, monetary_value)?;
+    clv(function, model, value, customer, horizon, discount_rate)
+}
+
 /// A horizon in opportunities: non-negative, else 22023.
 fn checked_horizon(function: &str, horizon: i32) -> MetricResult<f64> {
     if horizon < 0 {
@@ -326,6 +373,80 @@ impl BgBbModel {
         ln_leading.exp() * (-change.exp_m1()) / (gamma - 1.0)
     }
 
+    /// Σ_{k=1}^{count} P(alive at opportunity start + k) / (1 + d)^k. With d = 0 the closed form
+    /// of [`Self::alive_sum`]; otherwise term by term, each term the previous one times
+    /// (δ+m)/(γ+δ+m)/(1+d) (m = start + k − 1) and recomputed from ln B every [`RESYNC`]
+    /// terms (so the products' rounding never accumulates), with an interrupt check there. As
+    /// every later term is at most the last one times (1 + d)^−j, the rest is at most term/d
+    /// for d > 0: the sum stops once that is below 1e-17 of the total. A negative d makes the
+    /// terms grow: the sum stops once it is no longer finite.
+    fn discounted_alive_sum(&self, start: f64, count: u32, discount_rate: f64) -> f64 {
+        if discount_rate == 0.0 {
+            return self.alive_sum(start, f64::from(count));
+        }
+        let (gamma, delta) = (self.gamma, self.delta);
+        let ln_norm = ln_beta(gamma, delta);
+        let ln_growth = discount_rate.ln_1p();
+        let discount = (-ln_growth).exp();
+        let (mut total, mut term) = (0.0_f64, 0.0_f64);
+        for k in 1..=count {
+            let before = delta + start + f64::from(k - 1);
+            if (k - 1) % RESYNC == 0 {
+                interrupt::check();
+                term = (ln_beta(gamma, before + 1.0) - ln_norm - f64::from(k) * ln_growth).exp();
+            } else {
+                term *= before / (gamma + before) * discount;
+            }
+            total += term;
+            if !total.is_finite() || (discount_rate > 0.0 && term <= 1e-17 * total * discount_rate)
+            {
+                break;
+            }
+        }
+        total
+    }
+
+    /// ln of the factor P(transaction at opportunity n + k | x, t_x, n) / P(alive at n + k):
+    /// B(α+x+1, β+n−x)/B(α,β) / L(x, t_x, n) (Fader, Hardie & Shang 2010, eq. 13).
+    fn ln_transaction_factor(&self, x: f64, t_x: f64, n: f64) -> f64 {
+        let (ln_likelihood, _) = self.parameters().log_likelihood(x, t_x, n);
+        ln_beta(self.alpha + x + 1.0, self.beta + n - x)
+            - ln_beta(self.alpha, self.beta)
+            - ln_likelihood
+    }
+
+    /// DERT over a horizon: Σ_{k=1}^{horizon} P(transaction at opportunity n + k | x, t_x, n) /
+    /// (1 + d)^k, the expected transactions of the next `horizon` opportunities, the first
+    /// discounted once (Fader, Hardie & Shang 2010, eq. 14, which is the limit of an infinite
+    /// horizon); with d = 0 the conditional expected transactions. `discount_rate` per
+    /// opportunity: finite and greater than −1, else 22023; a negative one whose sum is not
+    /// finite is 22023 too; parameters so extreme that the value is not finite, 22003.
+    pub fn discounted_residual_transactions(
+        &self,
+        function: &str,
+        (frequency, recency, n_periods): (i32, i32, i32),
+        horizon: i32,
+        discount_rate: f64,
+    ) -> MetricResult<f64> {
+        let (x, t_x, n) = checked_customer(function, frequency, recency, n_periods)?;
+        checked_horizon(function, horizon)?;
+        if !discount_rate.is_finite() || discount_rate <= -1.0 {
+            return Err(invalid(format!(
+                "{function}: discount_rate {discount_rate} must be finite and greater than -1"
+            )));
+        }
+        let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
+        let sum = self.discounted_alive_sum(n, horizon.unsigned_abs(), discount_rate);
+        let value = self.ln_transaction_factor(x, t_x, n).exp() * sum;
+        if discount_rate < 0.0 && !sum.is_finite() {
+            return Err(invalid(format!(
+                "{function}: the discounted transactions are not finite (discount_rate \
+                 {discount_rate} over {horizon} opportunities)"
+            )));
+        }
+        self.finite(function, value)
+    }
+
     /// E[X(n)]: expected transactions of a new customer in the first `horizon` opportunities,
     /// α/(α+β) · Σ_{t=1}^{n} P(alive at t) (Fader, Hardie & Shang 2010, eq. 7).
     pub fn expected_purchases(&self, function: &str, horizon: i32) -> MetricResult<f64> {
@@ -369,12 +490,9 @@ impl BgBbModel {
         let (x, t_x, n) = checked_customer(function, frequency, recency, n_periods)?;
         let horizon = checked_horizon(function, horizon)?;
         let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
-        let (ln_likelihood, _) = self.parameters().log_likelihood(x, t_x, n);
-        let ln_rate =
-            ln_beta(self.alpha + x + 1.0, self.beta + n - x) - ln_beta(self.alpha, self.beta);
         self.finite(
             function,
-            (ln_rate - ln_likelihood).exp() * self.alive_sum(n, horizon),
+            self.ln_transaction_factor(x, t_x, n).exp() * self.alive_sum(n, horizon),
         )
     }
 
