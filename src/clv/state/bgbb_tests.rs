@@ -444,3 +444,48 @@ fn clv_is_the_spend_times_the_discounted_transactions() {
         message(clv_with_spend(F, &m, &spend, (4, 5, 6), -1.0, 10, 0.1)).contains("monetary_value")
     );
 }
+
+#[test]
+fn long_horizons_at_small_rates_take_the_closed_form_tail() {
+    // Python with numpy and scipy at the donations model, a 4-of-6 donor last seen at 5: every
+    // one of the horizon's terms B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n+k)/B(γ,δ) / L / (1+d)^k
+    // summed. At 1e-4 the terms fall below the stopping rule within DIRECT_TERMS; at the
+    // smaller rates the rest comes from ₂F₁ near z = 1, accurate to about 1e-7 there.
+    let m = donations_model();
+    for (horizon, rate, reference, tolerance) in [
+        (3_000_000, 1e-4, 111.196_003_476_272_01, 1e-11),
+        (20_000_000, 1e-6, 588.220_098_067_476_8, 1e-6),
+        (20_000_000, 1e-9, 1_861.628_561_911_491_7, 1e-6),
+    ] {
+        let dert = m
+            .discounted_residual_transactions(F, (4, 5, 6), horizon, rate)
+            .unwrap();
+        assert!(
+            (dert / reference - 1.0).abs() < tolerance,
+            "{horizon} {rate}: {dert}"
+        );
+    }
+    // The whole integer horizon at a rate near 0: between the undiscounted sum and that sum
+    // discounted by the furthest opportunity's factor.
+    let undiscounted = m
+        .conditional_expected_purchases(F, 4, 5, 6, i32::MAX)
+        .unwrap();
+    let dert = m
+        .discounted_residual_transactions(F, (4, 5, 6), i32::MAX, 1e-12)
+        .unwrap();
+    let furthest = (-f64::from(i32::MAX) * 1e-12_f64.ln_1p()).exp();
+    assert!(
+        dert < undiscounted && dert > undiscounted * furthest,
+        "{dert} {undiscounted}"
+    );
+    // Where the tail starts, the closed form continues the term-by-term sum (to its ₂F₁'s
+    // accuracy).
+    let (by_terms, _) = m.discounted_terms(6.0, 1, 200_000, 1e-5);
+    let (head, _) = m.discounted_terms(6.0, 1, 1000, 1e-5);
+    let tail = m.discounted_tail(6.0 + 1000.0, 199_000, 1e-5).unwrap();
+    let joined = head + (-1000.0 * 1e-5_f64.ln_1p()).exp() * tail;
+    assert!(
+        (joined / by_terms - 1.0).abs() < 1e-8,
+        "{joined} {by_terms}"
+    );
+}
