@@ -73,3 +73,7 @@ COMMENT ON FUNCTION crm.probability_alive(crm.bgbb_model, integer, integer, inte
     'P(alive at opportunity n_periods + 1 | frequency, recency, n_periods) (BG/BB, eq. 11; lifetimes'' conditional_probability_alive with m_periods_in_future = 1).';
 COMMENT ON FUNCTION crm.params_se(crm.bgbb_model) IS
     'Parameters alpha, beta, gamma, delta of a BG/BB model with standard errors and 95 % intervals (estimate -/+ 1.96 std_error), as crm.params_se(crm.bgnbd_model).';
+COMMENT ON FUNCTION crm.clv(crm.bgbb_model, crm.gamma_gamma_model, integer, integer, integer, numeric, integer, double precision) IS
+    'Discounted CLV of a customer over the next horizon transaction opportunities (BG/BB with Gamma-Gamma spend): E[spend | frequency, monetary_value] * sum over k = 1..horizon of P(transaction at opportunity n_periods + k | frequency, recency, n_periods) / (1 + discount_rate)^k, the discounted expected residual transactions (DERT, Fader, Hardie & Shang 2010, eq. 14, which is the limit of a long horizon); discount_rate per opportunity, greater than -1. Example: SELECT crm.clv(bg, gg, 4, 5, 6, 40.00, 10, 0.1);';
+COMMENT ON FUNCTION crm.clv(crm.bgbb_model, integer, integer, integer, numeric, integer, double precision) IS
+    'Discounted CLV of a customer over the next horizon transaction opportunities at a known value per transaction: value_per_transaction * DERT, as crm.clv(crm.bgbb_model, crm.gamma_gamma_model, ...); with value_per_transaction 1, the discounted expected residual transactions themselves. Example: SELECT crm.clv(bg, 4, 5, 6, 1, 10, 0.1);';

@@ -1619,3 +1619,17 @@ COMMENT ON AGGREGATE crm.pareto_nbd_fit(integer, double precision, double precis
     'Maximum-likelihood Pareto/NBD fit (Schmittlein, Morrison & Colombo 1987; likelihood as Fader, Hardie & Lee 2005, through the Gauss hypergeometric function; lifetimes'' ParetoNBDFitter) over customers (frequency, recency, t): customers buy at a Poisson rate while alive and leave at any time after an exponential lifetime; returns a crm.bgnbd_model of kind Pareto/NBD (parameters r, alpha, s, beta), which crm.probability_alive, crm.expected_purchases, crm.clv and the accessors take. Example: SELECT crm.pareto_nbd_fit(frequency, recency, t) FROM customer_rfm;';
 COMMENT ON AGGREGATE crm.pareto_nbd_fit(integer, double precision, double precision, double precision) IS
     'Penalized Pareto/NBD fit: minimizes the mean negative log-likelihood + penalizer * (r^2 + (alpha / max t)^2 + s^2 + (beta / max t)^2) (lifetimes'' ParetoNBDFitter penalizes the total instead: its penalizer_coef is this penalizer times the number of rows); the penalizer is the same on every row (NULL: 0). Example: SELECT crm.pareto_nbd_fit(frequency, recency, t, 0.001) FROM customer_rfm;';
+-- crm.clv for BG/BB models: discounted expected residual transactions over a horizon of
+-- opportunities, times a Gamma-Gamma spend or a known value per transaction.
+CREATE FUNCTION crm."clv"("bg" crm.bgbb_model, "gg" crm.gamma_gamma_model, "frequency" INT,
+    "recency" INT, "n_periods" INT, "monetary_value" NUMERIC, "horizon" INT,
+    "discount_rate" double precision) RETURNS double precision
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgbb_clv_wrapper';
+CREATE FUNCTION crm."clv"("bg" crm.bgbb_model, "frequency" INT, "recency" INT, "n_periods" INT,
+    "value_per_transaction" NUMERIC, "horizon" INT, "discount_rate" double precision)
+    RETURNS double precision
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'bgbb_clv_value_wrapper';
+COMMENT ON FUNCTION crm.clv(crm.bgbb_model, crm.gamma_gamma_model, integer, integer, integer, numeric, integer, double precision) IS
+    'Discounted CLV of a customer over the next horizon transaction opportunities (BG/BB with Gamma-Gamma spend): E[spend | frequency, monetary_value] * sum over k = 1..horizon of P(transaction at opportunity n_periods + k | frequency, recency, n_periods) / (1 + discount_rate)^k, the discounted expected residual transactions (DERT, Fader, Hardie & Shang 2010, eq. 14, which is the limit of a long horizon); discount_rate per opportunity, greater than -1. Example: SELECT crm.clv(bg, gg, 4, 5, 6, 40.00, 10, 0.1);';
+COMMENT ON FUNCTION crm.clv(crm.bgbb_model, integer, integer, integer, numeric, integer, double precision) IS
+    'Discounted CLV of a customer over the next horizon transaction opportunities at a known value per transaction: value_per_transaction * DERT, as crm.clv(crm.bgbb_model, crm.gamma_gamma_model, ...); with value_per_transaction 1, the discounted expected residual transactions themselves. Example: SELECT crm.clv(bg, 4, 5, 6, 1, 10, 0.1);';

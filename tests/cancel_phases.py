@@ -380,6 +380,7 @@ LOOPS = {
     "survival_readers": "SELECT crm.median_survival(survival), crm.restricted_mean_survival(survival, '3650 days') "
                         "FROM one, generate_series(1, 20)",
     "bgbb_long_history": "SELECT crm.probability_alive(bgbb, 0, 0, 5000000) FROM one",
+    "bgbb_clv_long_horizon": "SELECT crm.clv(bgbb, 6, 6, 6, 1, 20000000, -1e-12) FROM one",
 }
 
 # Cases whose own loops check for interrupts inside the transition or the combine (where a

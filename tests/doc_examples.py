@@ -4,7 +4,8 @@
 In a Markdown file, a ```sql block is an example; when a ```text block follows it directly,
 that block is the exact psql output the example must print. Every file runs against a fresh
 database `crm_docs` holding the extension and the deterministic sample data
-(scripts/sample_data.sql with rows=2000), one psql call per example, in file order.
+(scripts/sample_data.sql with rows=2000), one psql call per example, in file order, from the
+repository root (so that an example's `\\copy` finds the fixtures by a relative path).
 
     tests/doc_examples.py --host H --port P README.md docs/*.md          # check
     tests/doc_examples.py --host H --port P --update README.md docs/*.md # rewrite outputs
@@ -25,7 +26,7 @@ def psql(args, sql, database=DATABASE):
     command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", args.host, "-p", str(args.port),
                "-U", "postgres", "-d", database]
     environment = dict(os.environ, PGTZ="UTC", PGDATESTYLE="ISO, YMD", PGOPTIONS="-c extra_float_digits=1")
-    return subprocess.run(command, input=sql, capture_output=True, text=True, env=environment)
+    return subprocess.run(command, input=sql, capture_output=True, text=True, env=environment, cwd=ROOT)
 
 
 def fresh_database(args):

@@ -1,9 +1,10 @@
 //! The BG/BB model of discrete transaction opportunities: the type `crm.bgbb_model`, the
 //! support functions of `crm.bgbb_fit` over (frequency, recency, n_periods) rows, the model
-//! from known parameters, its accessors and predictions. The aggregates are declared in
+//! from known parameters, its accessors and predictions, and its discounted CLV. The aggregates are declared in
 //! `sql/bgbb.sql`.
 use super::fits::{model_rows, negative_weight, Weight};
-use super::row_penalizer;
+use super::models::gamma_gamma_model;
+use super::{float_of, row_penalizer, CLV};
 use crate::clv::state::bgbb::{self, BgBbModel};
 use crate::clv::state::rows::WeightedRows;
 use crate::common::expanded::{expanded_final, expanded_return, expanded_state_mut};
@@ -261,4 +262,55 @@ fn bgbb_probability_alive(model: bgbb_model, frequency: i32, recency: i32, n_per
         .0
         .probability_alive("crm.probability_alive", frequency, recency, n_periods)
         .or_raise()
+}
+
+/// Discounted CLV of a customer over the next `horizon` opportunities, with the spend per
+/// transaction of a Gamma-Gamma model: E[Z | frequency, monetary_value] × Σ_{k=1}^{horizon}
+/// P(transaction at opportunity n_periods + k | history) / (1 + discount_rate)^k.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(immutable, parallel_safe, strict, name = "clv")]
+fn bgbb_clv(
+    bg: bgbb_model,
+    gg: gamma_gamma_model,
+    frequency: i32,
+    recency: i32,
+    n_periods: i32,
+    monetary_value: AnyNumeric,
+    horizon: i32,
+    discount_rate: f64,
+) -> f64 {
+    bgbb::clv_with_spend(
+        CLV,
+        &bg.0,
+        &gg.0,
+        (frequency, recency, n_periods),
+        float_of(monetary_value),
+        horizon,
+        discount_rate,
+    )
+    .or_raise()
+}
+
+/// Discounted CLV of a customer over the next `horizon` opportunities at a known value per
+/// transaction: value_per_transaction × DERT (with 1, the discounted expected residual
+/// transactions themselves).
+#[pg_extern(immutable, parallel_safe, strict, name = "clv")]
+fn bgbb_clv_value(
+    bg: bgbb_model,
+    frequency: i32,
+    recency: i32,
+    n_periods: i32,
+    value_per_transaction: AnyNumeric,
+    horizon: i32,
+    discount_rate: f64,
+) -> f64 {
+    bgbb::clv(
+        CLV,
+        &bg.0,
+        float_of(value_per_transaction),
+        (frequency, recency, n_periods),
+        horizon,
+        discount_rate,
+    )
+    .or_raise()
 }

@@ -332,3 +332,160 @@ fn boundary_maxima_are_refused_not_returned() {
         if m.contains("the fit did not converge"))
     );
 }
+
+/// The lifetimes fit of the donations (see [`predictions_agree_with_lifetimes`]).
+fn donations_model() -> BgBbModel {
+    model(
+        1.203_522_393_608,
+        0.749_716_358_176,
+        0.656_718_169_55,
+        2.783_441_982_888,
+    )
+}
+
+#[test]
+fn discounted_residual_transactions_agree_with_independent_sums() {
+    // Python with scipy at the donations model, n = 6, d = 0.1 per opportunity: the plain sum
+    // over k of B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n+k)/B(γ,δ) / L(x, t_x, n) / 1.1^k to k = 10,
+    // and the closed form of Fader, Hardie & Shang (2010, eq. 14) with scipy's 2F1 (an
+    // infinite horizon; the plain sum to k = 5000 agrees to 1e-15).
+    let m = donations_model();
+    for (x, t_x, ten, infinite) in [
+        (0, 0, 0.083_048_507_701_412_31, 0.114_752_713_307_810_91),
+        (1, 1, 0.097_674_643_233_644_75, 0.134_962_453_181_353_72),
+        (4, 5, 2.313_790_015_764_497_7, 3.197_091_551_459_43),
+        (3, 6, 2.495_841_724_412_021_5, 3.448_642_459_571_304_6),
+        (6, 6, 4.277_091_940_807_149, 5.909_894_335_961_015),
+    ] {
+        let dert = |horizon| {
+            m.discounted_residual_transactions(F, (x, t_x, 6), horizon, 0.1)
+                .unwrap()
+        };
+        assert!(
+            (dert(10) / ten - 1.0).abs() < 1e-12,
+            "{x} {t_x}: {}",
+            dert(10)
+        );
+        assert!(
+            (dert(i32::MAX) / infinite - 1.0).abs() < 1e-12,
+            "{x} {t_x}: {}",
+            dert(i32::MAX)
+        );
+        // Undiscounted: the conditional expected transactions.
+        let plain = m
+            .discounted_residual_transactions(F, (x, t_x, 6), 10, 0.0)
+            .unwrap();
+        let expected = m.conditional_expected_purchases(F, x, t_x, 6, 10).unwrap();
+        assert_eq!(plain, expected);
+        assert_eq!(
+            m.discounted_residual_transactions(F, (x, t_x, 6), 0, 0.1)
+                .unwrap(),
+            0.0
+        );
+    }
+}
+
+#[test]
+fn discounted_sums_resynchronize_and_grow_with_a_negative_rate() {
+    // Past RESYNC terms the recurrence is recomputed from ln B: the sum over 5000 opportunities
+    // matches one term at a time.
+    let m = model(0.4, 2.0, 1.7, 1.5);
+    for rate in [0.001, -0.0001] {
+        let sum = m.discounted_alive_sum(3.0, 5000, rate);
+        let direct: f64 = (1..=5000)
+            .map(|k| {
+                let k = f64::from(k);
+                (ln_beta(m.gamma, m.delta + 3.0 + k)
+                    - ln_beta(m.gamma, m.delta)
+                    - k * f64::ln_1p(rate))
+                .exp()
+            })
+            .sum();
+        assert!((sum / direct - 1.0).abs() < 1e-12, "{rate}: {sum} {direct}");
+    }
+    // A negative rate over a long horizon grows without bound: 22023, not infinity.
+    let error = m
+        .discounted_residual_transactions(F, (1, 1, 6), 1_000_000, -0.5)
+        .unwrap_err();
+    assert!(
+        matches!(&error, MetricError::InvalidParameter(text) if text.contains("not finite")),
+        "{error:?}"
+    );
+    // A positive rate stops summing early: a huge horizon is as quick as a short one.
+    let long = m
+        .discounted_residual_transactions(F, (1, 1, 6), i32::MAX, 0.05)
+        .unwrap();
+    assert!(long.is_finite() && long > 0.0);
+}
+
+#[test]
+fn clv_is_the_spend_times_the_discounted_transactions() {
+    let m = donations_model();
+    let spend = GammaGammaModel::from_parameters(F, 6.25, 3.74, 15.44).unwrap();
+    let dert = m
+        .discounted_residual_transactions(F, (4, 5, 6), 10, 0.1)
+        .unwrap();
+    let value = spend.expected_average_value(F, 4, 40.0).unwrap();
+    let with_spend = clv_with_spend(F, &m, &spend, (4, 5, 6), 40.0, 10, 0.1).unwrap();
+    assert!((with_spend / (value * dert) - 1.0).abs() < 1e-15);
+    assert_eq!(clv(F, &m, 25.0, (4, 5, 6), 10, 0.1).unwrap(), 25.0 * dert);
+    let message = |result: MetricResult<f64>| match result {
+        Err(MetricError::InvalidParameter(text)) => text,
+        other => panic!("{other:?}"),
+    };
+    assert!(message(clv(F, &m, -1.0, (4, 5, 6), 10, 0.1)).contains("value_per_transaction -1"));
+    assert!(message(clv(F, &m, f64::INFINITY, (4, 5, 6), 10, 0.1)).contains("not finite"));
+    assert!(message(clv(F, &m, 1.0, (4, 5, 6), -1, 0.1)).contains("horizon -1 is negative"));
+    assert!(message(clv(F, &m, 1.0, (4, 5, 6), 10, -1.0)).contains("discount_rate -1"));
+    assert!(message(clv(F, &m, 1.0, (4, 5, 6), 10, f64::NAN)).contains("discount_rate NaN"));
+    assert!(message(clv(F, &m, 1.0, (4, 7, 6), 10, 0.1)).contains("recency 7"));
+    assert!(message(clv(F, &m, 1e308, (6, 6, 6), 10, 0.0)).contains("the CLV is not finite"));
+    assert!(
+        message(clv_with_spend(F, &m, &spend, (4, 5, 6), -1.0, 10, 0.1)).contains("monetary_value")
+    );
+}
+
+#[test]
+fn long_horizons_at_small_rates_take_the_closed_form_tail() {
+    // Python with numpy and scipy at the donations model, a 4-of-6 donor last seen at 5: every
+    // one of the horizon's terms B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n+k)/B(γ,δ) / L / (1+d)^k
+    // summed. At 1e-4 the terms fall below the stopping rule within DIRECT_TERMS; at the
+    // smaller rates the rest comes from ₂F₁ near z = 1, accurate to about 1e-7 there.
+    let m = donations_model();
+    for (horizon, rate, reference, tolerance) in [
+        (3_000_000, 1e-4, 111.196_003_476_272_01, 1e-11),
+        (20_000_000, 1e-6, 588.220_098_067_476_8, 1e-6),
+        (20_000_000, 1e-9, 1_861.628_561_911_491_7, 1e-6),
+    ] {
+        let dert = m
+            .discounted_residual_transactions(F, (4, 5, 6), horizon, rate)
+            .unwrap();
+        assert!(
+            (dert / reference - 1.0).abs() < tolerance,
+            "{horizon} {rate}: {dert}"
+        );
+    }
+    // The whole integer horizon at a rate near 0: between the undiscounted sum and that sum
+    // discounted by the furthest opportunity's factor.
+    let undiscounted = m
+        .conditional_expected_purchases(F, 4, 5, 6, i32::MAX)
+        .unwrap();
+    let dert = m
+        .discounted_residual_transactions(F, (4, 5, 6), i32::MAX, 1e-12)
+        .unwrap();
+    let furthest = (-f64::from(i32::MAX) * 1e-12_f64.ln_1p()).exp();
+    assert!(
+        dert < undiscounted && dert > undiscounted * furthest,
+        "{dert} {undiscounted}"
+    );
+    // Where the tail starts, the closed form continues the term-by-term sum (to its ₂F₁'s
+    // accuracy).
+    let (by_terms, _) = m.discounted_terms(6.0, 1, 200_000, 1e-5);
+    let (head, _) = m.discounted_terms(6.0, 1, 1000, 1e-5);
+    let tail = m.discounted_tail(6.0 + 1000.0, 199_000, 1e-5).unwrap();
+    let joined = head + (-1000.0 * 1e-5_f64.ln_1p()).exp() * tail;
+    assert!(
+        (joined / by_terms - 1.0).abs() < 1e-8,
+        "{joined} {by_terms}"
+    );
+}

@@ -40,6 +40,32 @@ FROM bgbb_models, unnest(ARRAY[0, 1, 6, 10]) n ORDER BY n;
 -- The fitted mean agrees with the donors' own: 2.2 donations each in 6 years.
 SELECT round((sum(frequency * donors)::numeric / sum(donors)), 4) AS observed_mean FROM donations;
 
+-- Discounted CLV: DERT, Fader, Hardie & Shang (2010), times the value per transaction. An
+-- independent reference in plain SQL: the discounted sum over the next opportunities k of
+-- P(transaction at n + k | history) = E[X(n, n + k) | ...] - E[X(n, n + k - 1) | ...], at 10 %
+-- per opportunity.
+SELECT frequency, recency,
+       round(crm.clv(m, frequency, recency, 6, 1, 10, 0.1)::numeric, 10) AS dert_10,
+       round((SELECT sum((crm.expected_purchases(m, k, frequency, recency, 6)
+                         - crm.expected_purchases(m, k - 1, frequency, recency, 6)) / 1.1 ^ k)
+              FROM generate_series(1, 10) k)::numeric, 10) AS plain_sum_10,
+       round(crm.clv(m, frequency, recency, 6, 1, 2147483647, 0.1)::numeric, 6) AS dert_unbounded,
+       round(crm.clv(m, frequency, recency, 6, 25.00, 10, 0.1)::numeric, 4) AS clv_at_25
+FROM bgbb_models, (VALUES (0, 0), (1, 1), (4, 5), (3, 6), (6, 6)) v(frequency, recency)
+ORDER BY frequency, recency;
+-- Without discounting it is the conditional expectation; with a Gamma-Gamma spend model it is
+-- E[spend | frequency, monetary_value] times DERT.
+SELECT crm.clv(m, 4, 5, 6, 1, 10, 0) = crm.expected_purchases(m, 10, 4, 5, 6) AS undiscounted_equal,
+       abs(crm.clv(m, crm.gamma_gamma_model(6.25, 3.74, 15.44), 4, 5, 6, 40, 10, 0.1)
+           / (crm.expected_average_value(crm.gamma_gamma_model(6.25, 3.74, 15.44), 4, 40)
+              * crm.clv(m, 4, 5, 6, 1, 10, 0.1)) - 1) < 1e-12 AS spend_times_dert,
+       crm.clv(m, 4, 5, 6, 1, 0, 0.1) AS horizon_0
+FROM bgbb_models;
+SELECT public.error_of('SELECT crm.clv(crm.bgbb_model(1, 1, 1, 1), 4, 5, 6, 1, -1, 0.1)');
+SELECT public.error_of('SELECT crm.clv(crm.bgbb_model(1, 1, 1, 1), 4, 5, 6, 1, 10, -1)');
+SELECT public.error_of('SELECT crm.clv(crm.bgbb_model(1, 1, 1, 1), 4, 5, 6, -1, 10, 0.1)');
+SELECT public.error_of('SELECT crm.clv(crm.bgbb_model(1, 1, 1, 1), 4, 5, 6, 1, 2147483647, -0.5)');
+
 -- Penalized (lifetimes with penalizer_coef 0.01: alpha 0.9775, beta 0.6181, gamma 0.3142,
 -- delta 1.0121).
 SELECT round(alpha::numeric, 4) AS alpha, round(beta::numeric, 4) AS beta,
