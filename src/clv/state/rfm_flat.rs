@@ -16,13 +16,16 @@ use crate::common::money;
 use rust_decimal::Decimal;
 
 /// Purchase days (distinct UTC days, as they arrive) the working form holds: with the header
-/// and the settings, the varlena takes 248 bytes, one 256-byte chunk of a memory context.
-pub const FLAT_DAYS: usize = 11;
+/// and the settings, the varlena takes 128 bytes (two cache lines, one 128-byte chunk of a
+/// memory context).
+pub const FLAT_DAYS: usize = 8;
 
-/// The working form of a [`RfmState`] of at most [`FLAT_DAYS`] entries. Plain old data:
-/// days as `i32` (every finite `timestamptz` is within ±2^31 days of 2000-01-01), amounts as
-/// the 16 bytes of `Decimal::serialize`, the settings as a flag, the unit and the observation
-/// end; entries past `len` and the padding are zero.
+/// The working form of a [`RfmState`] of at most [`FLAT_DAYS`] entries whose totals have
+/// mantissas within 64 bits. Plain old data: days as `i32` (every finite `timestamptz` is
+/// within ±2^31 days of 2000-01-01), each total as its mantissa and scale (the exact `Decimal`,
+/// its scale included), the settings as a flag, the unit and the observation end; entries past
+/// `len` and the padding are zero. The days and scales share the header's cache line, the
+/// mantissas take the next one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct RfmFlat {
@@ -33,8 +36,18 @@ pub struct RfmFlat {
     len: u8,
     padding: [u8; 5],
     days: [i32; FLAT_DAYS],
-    padding_days: [u8; 4],
-    amounts: [[u8; 16]; FLAT_DAYS],
+    scales: [u8; FLAT_DAYS],
+    mantissas: [i64; FLAT_DAYS],
+}
+
+/// The (mantissa, scale) of `amount` when its mantissa fits 64 bits.
+#[inline(always)]
+fn compact(amount: Decimal) -> Option<(i64, u8)> {
+    let mantissa = i64::try_from(amount.mantissa()).ok()?;
+    // A scale is at most 28; a zero is stored as +0 (a Decimal -0 is kept by the growing state).
+    let exact = Decimal::try_new(mantissa, amount.scale())
+        .is_ok_and(|back| back.serialize() == amount.serialize());
+    exact.then_some((mantissa, amount.scale() as u8))
 }
 
 impl Default for RfmFlat {
@@ -58,11 +71,11 @@ impl RfmFlat {
         (self.has_settings != 0).then_some((self.observation_end, self.unit))
     }
 
+    /// Entry `index` (< `len`, scale at most 28 in any state made or validated here).
+    #[inline(always)]
     fn entry(&self, index: usize) -> (i64, Decimal) {
-        (
-            i64::from(self.days[index]),
-            Decimal::deserialize(self.amounts[index]),
-        )
+        let amount = Decimal::try_new(self.mantissas[index], u32::from(self.scales[index]));
+        (i64::from(self.days[index]), amount.unwrap_or(Decimal::ZERO))
     }
 
     /// The growing state holding the same settings and entries in the same order.
@@ -89,7 +102,7 @@ impl RfmFlat {
         }
         for (index, (day, amount)) in entries.iter().enumerate() {
             flat.days[index] = i32::try_from(*day).ok()?;
-            flat.amounts[index] = amount.serialize();
+            (flat.mantissas[index], flat.scales[index]) = compact(*amount)?;
         }
         flat.len = entries.len() as u8;
         Some(flat)
@@ -97,7 +110,8 @@ impl RfmFlat {
 
     /// [`RfmState::add_in_unit`] in place: the same checks and errors in the same order, and
     /// the same entries; [`FlatAdd::Full`] when the row needs a day past [`FLAT_DAYS`] (or one
-    /// outside the `i32` days, which no finite timestamp gives).
+    /// outside the `i32` days, which no finite timestamp gives, or a total whose mantissa
+    /// passes 64 bits).
     #[inline]
     pub fn add(
         &mut self,
@@ -117,16 +131,19 @@ impl RfmFlat {
         let len = usize::from(self.len);
         if let Some(last) = len.checked_sub(1).filter(|&last| last < FLAT_DAYS) {
             if i64::from(self.days[last]) == day {
-                let total = Decimal::deserialize(self.amounts[last]);
-                self.amounts[last] =
-                    money::add(function, "a day's purchases", total, amount)?.serialize();
+                let (_, total) = self.entry(last);
+                let total = money::add(function, "a day's purchases", total, amount)?;
+                let Some((mantissa, scale)) = compact(total) else {
+                    return Ok(FlatAdd::Full);
+                };
+                (self.mantissas[last], self.scales[last]) = (mantissa, scale);
                 return Ok(FlatAdd::Done);
             }
         }
-        match i32::try_from(day) {
-            Ok(day) if len < FLAT_DAYS => {
+        match (i32::try_from(day), compact(amount)) {
+            (Ok(day), Some((mantissa, scale))) if len < FLAT_DAYS => {
                 self.days[len] = day;
-                self.amounts[len] = amount.serialize();
+                (self.mantissas[len], self.scales[len]) = (mantissa, scale);
                 self.len += 1;
                 Ok(FlatAdd::Done)
             }
@@ -167,7 +184,8 @@ impl FlatState for RfmFlat {
 
     /// What the transition can hold (as the binary form's reader checks): settings with a known
     /// unit and a finite observation end, entries only with settings, days from the first
-    /// finite timestamp's to the observation end's, canonical amounts, zeros elsewhere.
+    /// finite timestamp's to the observation end's, amounts of a scale up to 28, zeros
+    /// elsewhere.
     fn validate(self) -> MetricResult<Self> {
         let corrupt = || MetricError::InvalidBinary("crm.rfm_agg state: corrupt".to_owned());
         let len = usize::from(self.len);
@@ -183,14 +201,16 @@ impl FlatState for RfmFlat {
             && (0..len).all(|index| {
                 let (day, amount) = self.entry(index);
                 (first_finite_day()..=last_day).contains(&day)
-                    && amount.serialize() == self.amounts[index]
+                    && compact(amount) == Some((self.mantissas[index], self.scales[index]))
             })
             && self.days[len.min(FLAT_DAYS)..].iter().all(|&day| day == 0)
-            && self.amounts[len.min(FLAT_DAYS)..]
+            && self.scales[len.min(FLAT_DAYS)..]
                 .iter()
-                .all(|amount| *amount == [0; 16])
-            && self.padding == [0; 5]
-            && self.padding_days == [0; 4];
+                .all(|&scale| scale == 0)
+            && self.mantissas[len.min(FLAT_DAYS)..]
+                .iter()
+                .all(|&mantissa| mantissa == 0)
+            && self.padding == [0; 5];
         if entries_valid {
             Ok(self)
         } else {

@@ -16,6 +16,16 @@ fn working(flat: &RfmFlat) -> Vec<u8> {
     payload
 }
 
+/// The amount of a row: cents, or for `i64::MAX` one whose mantissa passes 64 bits (and some
+/// of whose sums pass 28 digits).
+fn amount(cents: i64) -> Decimal {
+    if cents == i64::MAX {
+        Decimal::from_i128_with_scale(i128::from(cents) * 1000, 2)
+    } else {
+        Decimal::new(cents, 2)
+    }
+}
+
 /// One row: (day, microseconds into it, cents, observation end's day, unit).
 type Row = (i64, i64, i64, i64, u8);
 
@@ -25,7 +35,7 @@ fn through_working(rows: &[Row]) -> MetricResult<RfmState> {
     let mut flat = RfmFlat::default();
     let mut grown: Option<RfmState> = None;
     for &(day, micros, cents, end_day, unit) in rows {
-        let (at, amount, end) = (day * DAY + micros, Decimal::new(cents, 2), end_day * DAY);
+        let (at, amount, end) = (day * DAY + micros, amount(cents), end_day * DAY);
         match &mut grown {
             Some(state) => state.add_in_unit(F, at, amount, end, unit)?,
             None => {
@@ -43,13 +53,7 @@ fn through_working(rows: &[Row]) -> MetricResult<RfmState> {
 fn through_growing(rows: &[Row]) -> MetricResult<RfmState> {
     let mut state = RfmState::default();
     for &(day, micros, cents, end_day, unit) in rows {
-        state.add_in_unit(
-            F,
-            day * DAY + micros,
-            Decimal::new(cents, 2),
-            end_day * DAY,
-            unit,
-        )?;
+        state.add_in_unit(F, day * DAY + micros, amount(cents), end_day * DAY, unit)?;
     }
     Ok(state)
 }
@@ -58,7 +62,7 @@ fn row() -> impl Strategy<Value = Row> {
     (
         0i64..30,
         0i64..DAY,
-        -5_000i64..100_000,
+        prop_oneof![20 => -5_000i64..100_000, 1 => Just(i64::MAX)],
         prop_oneof![20 => Just(25i64), 1 => Just(26i64)],
         prop_oneof![20 => Just(1u8), 1 => Just(2u8)],
     )
@@ -84,7 +88,7 @@ proptest! {
     ) {
         let mut flat = RfmFlat::default();
         for &(day, micros, cents, _, _) in &rows {
-            if flat.add(F, day * DAY + micros, Decimal::new(cents, 2), 25 * DAY, 1)
+            if flat.add(F, day * DAY + micros, amount(cents), 25 * DAY, 1)
                 .unwrap() == FlatAdd::Full
             {
                 break;
@@ -110,14 +114,15 @@ fn forged_working_forms_are_refused() {
         change(&mut forged);
         RfmState::decode(&working(&forged))
     };
-    let refused: [fn(&mut RfmFlat); 9] = [
+    let refused: [fn(&mut RfmFlat); 10] = [
         |f| f.len = FLAT_DAYS as u8 + 1,
         |f| f.days[5] = 1,
+        |f| f.mantissas[7] = 1,
         |f| f.unit = UNITS.len() as u8,
         |f| f.has_settings = 2,
         |f| f.observation_end = i64::MAX,
         |f| f.days[0] = 11,
-        |f| f.amounts[0] = [0xff; 16],
+        |f| f.scales[0] = 29,
         |f| f.padding[0] = 1,
         |f| {
             f.has_settings = 0;
@@ -147,7 +152,13 @@ fn a_full_working_form_changes_nothing_but_takes_the_settings() {
     let full = flat;
     // The same last day still merges; a new one does not fit.
     assert_eq!(
-        flat.add(F, 10 * DAY + 5, Decimal::ONE, 100 * DAY, 0),
+        flat.add(
+            F,
+            (FLAT_DAYS as i64 - 1) * DAY + 5,
+            Decimal::ONE,
+            100 * DAY,
+            0
+        ),
         Ok(FlatAdd::Done)
     );
     assert_ne!(flat, full);
