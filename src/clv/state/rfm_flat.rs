@@ -40,6 +40,9 @@ pub struct RfmFlat {
     mantissas: [i64; FLAT_DAYS],
 }
 
+// The working varlena (8 bytes of header and tag, then the struct) is one 128-byte chunk.
+const _: () = assert!(std::mem::size_of::<RfmFlat>() == 120);
+
 /// The (mantissa, scale) of `amount` when its mantissa fits 64 bits.
 #[inline(always)]
 fn compact(amount: Decimal) -> Option<(i64, u8)> {
