@@ -46,7 +46,7 @@ pub mod pg_test {
 /// Every flat (in-place) aggregate state type, by its working-form byte: what the shared send,
 /// equality, hash and ordering functions of the summary types need to read a working form that
 /// escaped an aggregate (common::flat, which knows no family, gets it at load time).
-pub const FLAT_TYPES: [(u8, common::flat_state::Canonicalize); 5] = {
+pub const FLAT_TYPES: [(u8, common::flat_state::Canonicalize); 6] = {
     use common::flat_state::{canonical_of, FlatState};
     [
         (
@@ -68,6 +68,10 @@ pub const FLAT_TYPES: [(u8, common::flat_state::Canonicalize); 5] = {
         (
             customers::state::PeriodFlat::KIND,
             canonical_of::<customers::state::PeriodFlat>,
+        ),
+        (
+            clv::state::rfm_flat::RfmFlat::KIND,
+            canonical_of::<clv::state::rfm_flat::RfmFlat>,
         ),
     ]
 };

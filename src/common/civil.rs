@@ -14,7 +14,9 @@ pub const MIN_TIMESTAMP: i64 = -211_813_488_000_000_000;
 /// First instant past the finite `timestamptz` range (294277-01-01 00:00:00+00), raw.
 pub const END_TIMESTAMP: i64 = 9_223_371_331_200_000_000;
 
-/// Whether a raw timestamp is a finite value Postgres accepts.
+/// Whether a raw timestamp is a finite value Postgres accepts (one unsigned comparison once
+/// inlined).
+#[inline(always)]
 pub fn is_valid_timestamp(value: i64) -> bool {
     (MIN_TIMESTAMP..END_TIMESTAMP).contains(&value)
 }

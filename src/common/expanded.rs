@@ -469,6 +469,24 @@ pub unsafe fn expanded_return<S: ExpandedState>(
     }
 }
 
+/// Returns `state` from a transition whose argument 0 is not an object of `S` (NULL or a flat
+/// value, which Postgres frees once it has the new value) as a new object: owned by the
+/// aggregate's objects' context in an aggregate, by a context of its own otherwise.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function, whose argument 0 is not an object
+/// of `S`. May raise a Postgres error (out of memory) before the object is made.
+pub unsafe fn expanded_return_new<S: ExpandedState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    state: S,
+) -> pg_sys::Datum {
+    // SAFETY: as this function's contract; the new object is not argument 0's.
+    unsafe {
+        let object = new_object_for(fcinfo, state);
+        expanded_return(fcinfo, ExpandedMut { object })
+    }
+}
+
 /// Whether `object` is the object of argument 0 when argument 0 is a read-write object of `S`.
 /// Postgres deletes the transition value it passed when a transition returns another pointer
 /// (`ExecAggTransReparent`), and deleting an object deletes its context, which the objects of

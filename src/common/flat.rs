@@ -148,6 +148,63 @@ pub unsafe fn flat_state_mut<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> 
     }
 }
 
+/// The state in argument 0 of a transition when it can be changed in place: Postgres runs the
+/// function as an aggregate and argument 0 is a working varlena of `T` (as
+/// [`flat_state_mut`]), or argument 0 is NULL (a new working copy of `T::default()`); `None`
+/// for any other argument 0 (a value of another form of the same SQL type, which the caller
+/// reads its own way).
+///
+/// # Safety
+/// As [`flat_state_mut`].
+#[inline(always)]
+pub unsafe fn flat_state_in_place<T: FlatState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<FlatMut<T>> {
+    // SAFETY: `fcinfo` is the running call's with an argument 0 (this function's contract).
+    unsafe {
+        let in_aggregate = called_as_aggregate(fcinfo);
+        match raw_arg(fcinfo, 0) {
+            None => Some(FlatMut {
+                varlena: new_working(T::default()),
+                in_aggregate,
+                marker: std::marker::PhantomData,
+            }),
+            Some(datum) if in_aggregate && is_working::<T>(datum.cast_mut_ptr()) => Some(FlatMut {
+                varlena: datum.cast_mut_ptr(),
+                in_aggregate,
+                marker: std::marker::PhantomData,
+            }),
+            Some(_) => None,
+        }
+    }
+}
+
+/// Argument `index` read as a `T` when it is a working varlena of `T` (validated, since a
+/// working form may come from elsewhere: a user's call, a parallel worker), `None` for NULL or
+/// any other form.
+///
+/// # Safety
+/// `fcinfo` must be the running call's, with a varlena argument `index`.
+#[inline]
+pub unsafe fn flat_working_argument<T: FlatState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    index: usize,
+) -> Option<MetricResult<T>> {
+    // SAFETY: argument `index` is a varlena (this function's contract); a working varlena has
+    // `size_of::<T>()` bytes after `WORKING_OFFSET`, the payload read here.
+    unsafe {
+        let pointer = raw_arg(fcinfo, index)?.cast_mut_ptr::<u8>();
+        if !is_working::<T>(pointer) {
+            return None;
+        }
+        let payload = std::slice::from_raw_parts(
+            pointer.add(pg_sys::VARHDRSZ),
+            WORKING_OFFSET - pg_sys::VARHDRSZ + std::mem::size_of::<T>(),
+        );
+        Some(decode_any::<T>(payload))
+    }
+}
+
 /// Whether `pointer` is an 8-byte aligned, uncompressed 4-byte-header varlena in the working
 /// form of `T`, which the transition may change in place.
 ///

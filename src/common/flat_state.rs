@@ -67,9 +67,14 @@ const fn working_payload_len<T>() -> usize {
     WORKING_OFFSET - HEADER_BYTES + std::mem::size_of::<T>()
 }
 
+/// Whether `bytes` (a varlena's payload) has the length and tag of a working form of `T`.
+pub fn is_working_payload<T: FlatState>(bytes: &[u8]) -> bool {
+    bytes.len() == working_payload_len::<T>() && bytes.first() == Some(&WORKING_TAG)
+}
+
 /// Reads a state from the payload of a varlena of its type, working or canonical form.
 pub fn decode_any<T: FlatState>(bytes: &[u8]) -> MetricResult<T> {
-    if bytes.len() == working_payload_len::<T>() && bytes.first() == Some(&WORKING_TAG) {
+    if is_working_payload::<T>(bytes) {
         // The struct is the last `size_of::<T>()` bytes (length checked); any bytes are a `T`.
         bytes
             .get(WORKING_OFFSET - HEADER_BYTES..)

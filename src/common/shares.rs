@@ -55,6 +55,21 @@ impl ShareCounts {
         true
     }
 
+    /// Counts a non-NULL row whose value is `value` when `counted`, and nothing otherwise,
+    /// without a branch on either; false (the state unchanged) when a counted row finds the
+    /// rows at the bigint limit already ([`share_count_overflow`] is the error).
+    #[inline(always)]
+    #[must_use]
+    pub fn add_if(&mut self, counted: bool, value: bool) -> bool {
+        if counted & (self.rows >= MAX_COUNT) {
+            return false;
+        }
+        // true_rows ≤ rows < MAX_COUNT before a counted row.
+        self.true_rows += u64::from(counted & value);
+        self.rows += u64::from(counted);
+        true
+    }
+
     /// Removes a row counted before (the inverse transition of window frames).
     pub fn remove(&mut self, function: &str, value: bool) -> MetricResult<()> {
         self.unmerge(
@@ -158,5 +173,36 @@ impl FlatState for ShareCounts {
         };
         reader.finish()?;
         counts.checked(MetricError::InvalidBinary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_if_counts_as_add_does() {
+        for counted in [false, true] {
+            for value in [false, true] {
+                let mut ours = ShareCounts {
+                    true_rows: 2,
+                    rows: 5,
+                };
+                let mut expected = ours;
+                assert!(ours.add_if(counted, value));
+                if counted {
+                    assert!(expected.add(value));
+                }
+                assert_eq!(ours, expected);
+                // At the bigint limit a counted row is refused and changes nothing.
+                let mut full = ShareCounts {
+                    true_rows: 0,
+                    rows: MAX_COUNT,
+                };
+                assert_eq!(full.add_if(counted, value), !counted);
+                assert_eq!(full.rows, MAX_COUNT);
+                assert_eq!(full.true_rows, 0);
+            }
+        }
     }
 }

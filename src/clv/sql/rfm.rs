@@ -1,16 +1,18 @@
 //! RFM: `crm.rfm_agg`'s support functions, the `crm.rfm` tuple its final function builds, and
 //! the composite type.
 use super::{finite_timestamp, RFM_AGG};
+use crate::clv::state::rfm_flat::{FlatAdd, RfmFlat};
 use crate::clv::state::simple::{
     decimal_from_numeric, unit_index, write_numeric, NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
 };
 use crate::common::datum::raw_varlena_bytes;
 use crate::common::error::MetricError;
 use crate::common::expanded::{
-    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
+    expanded_combine, expanded_final, expanded_return, expanded_return_new, expanded_state_mut,
 };
+use crate::common::flat::{flat_return, flat_state_in_place, flat_working_argument};
 use crate::common::pg::{raise, varlena_from_bytes, OrRaise};
-use crate::common::raw::{raise_from_raw, raw_arg, raw_return_unchanged};
+use crate::common::raw::{raise_from_raw, raw_arg, raw_return_null, raw_return_unchanged};
 use pgrx::prelude::*;
 
 #[cold]
@@ -29,8 +31,9 @@ fn reject_amount(problem: NumericProblem) -> ! {
 crate::raw_transition! {
     /// Transition function of `crm.rfm_agg(timestamptz, numeric, timestamptz, text)`: merge one
     /// purchase into the customer's daily totals. Reads the `numeric` bytes directly (no text
-    /// round trip) and calls into Postgres only to create the state (an expanded
-    /// `crm.rfm_state` object), detoast or raise.
+    /// round trip) and calls into Postgres only to create the state (the in-place working form
+    /// of `crm.rfm_state`, and an expanded object once the customer's days outgrow it), detoast
+    /// or raise.
     fn crm_rfm_agg_trans / pg_finfo_crm_rfm_agg_trans (fcinfo)
     sql [
         "crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE",
@@ -60,6 +63,27 @@ crate::raw_transition! {
                 decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
             })
         };
+        // A customer with few purchase days: the working form, changed in place; past them,
+        // the same entries in a growing state (an expanded object) from then on.
+        // SAFETY: argument 0 is a `crm.rfm_state`; `fcinfo` is the running call's, whose
+        // argument 0 is not an object when the working form is.
+        if let Some(mut flat) = unsafe { flat_state_in_place::<RfmFlat>(fcinfo) } {
+            match flat.get().add(RFM_AGG, occurred_at, amount, observation_end, unit) {
+                // SAFETY: as above.
+                Ok(FlatAdd::Done) => return unsafe { flat_return(fcinfo, flat) },
+                Ok(FlatAdd::Full) => {
+                    let mut grown = flat.get().state();
+                    if let Err(error) =
+                        grown.add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit)
+                    {
+                        raise_from_raw(move || error);
+                    }
+                    // SAFETY: as above.
+                    return unsafe { expanded_return_new(fcinfo, grown) };
+                }
+                Err(error) => raise_from_raw(move || error),
+            }
+        }
         // SAFETY: argument 0 is a `crm.rfm_state`.
         let mut state = unsafe { expanded_state_mut(fcinfo, RfmState::default) };
         if let Err(error) = state.get().add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
@@ -136,6 +160,13 @@ crate::raw_transition! {
     ] {
         // SAFETY: argument 0 is NULL or a `crm.rfm_state`; the result a `crm.rfm`.
         unsafe {
+            // The working form is finished from a copy of its entries on the stack.
+            if let Some(flat) = flat_working_argument::<RfmFlat>(fcinfo, 0) {
+                return match flat.and_then(|flat| flat.finish(RFM_AGG)).or_raise() {
+                    Some(rfm) => rfm_tuple(fcinfo, &rfm),
+                    None => raw_return_null(fcinfo),
+                };
+            }
             expanded_final(fcinfo, |purchases: &mut RfmState| {
                 let rfm = purchases.finish(RFM_AGG).or_raise()?;
                 Some(rfm_tuple(fcinfo, &rfm))

@@ -22,6 +22,7 @@ pub mod hypergeometric;
 pub mod optimize;
 pub mod pareto_nbd;
 pub mod purchases;
+pub mod rfm_flat;
 pub mod rows;
 pub mod sbg;
 pub mod simple;

@@ -1,8 +1,10 @@
 //! The seed CLV formulas and the RFM summary of one customer's transactions. Money is
 //! `rust_decimal` (exact sums; overflow is an error, never a wrap).
+use super::rfm_flat::RfmFlat;
 use super::{days_per_unit, invalid};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::flat_state::{decode_any, is_working_payload};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 use crate::common::money::{self, NumericError};
 /// The `numeric` writer of `crm.rfm_agg`'s final function (the SQL surface imports it here).
@@ -386,61 +388,34 @@ impl RfmState {
     /// The RFM values, `None` without purchases up to the observation end. Sorts and merges
     /// the daily totals in place (the same purchases, so calling it again gives the same).
     pub fn finish(&mut self, function: &str) -> MetricResult<Option<Rfm>> {
-        let Some((observation_end, unit)) = self.settings else {
+        let Some(settings) = self.settings else {
             return Ok(None);
         };
-        if self.days().is_empty() {
-            return Ok(None);
-        }
-        let days_per = days_per_unit(function, UNITS[usize::from(unit) % UNITS.len()])?;
-        let purchases = self.days_mut();
-        if !purchases.is_sorted_by_key(|(day, _)| *day) {
-            purchases.sort_unstable_by_key(|(day, _)| *day);
-        }
-        let mut merged = 0;
-        for index in 0..purchases.len() {
-            let (day, amount) = purchases[index];
-            if merged > 0 && purchases[merged - 1].0 == day {
-                let total = &mut purchases[merged - 1].1;
-                *total = money::add(function, "a day's purchases", *total, amount)?;
-            } else {
-                purchases[merged] = (day, amount);
-                merged += 1;
-            }
-        }
+        let (merged, rfm) = rfm_of_days(function, settings, self.days_mut())?;
         self.truncate(merged);
-        let daily = self.days();
-        let (first, last) = match (daily.first(), daily.last()) {
-            (Some(first), Some(last)) => (first.0, last.0),
-            _ => return Ok(None),
+        Ok(rfm)
+    }
+
+    /// The observation end and time unit the rows named, if any.
+    pub fn settings(&self) -> Option<Settings> {
+        self.settings
+    }
+
+    /// The (UTC day, total) entries, in the order they were kept.
+    pub fn entries(&self) -> &[(i64, Decimal)] {
+        self.days()
+    }
+
+    /// A state of `settings` holding `entries` as they are (a working form read back).
+    pub fn of_entries(settings: Option<Settings>, entries: &[(i64, Decimal)]) -> Self {
+        let mut state = RfmState {
+            settings,
+            ..RfmState::default()
         };
-        let repeat_days = daily.len() - 1;
-        let frequency = i32::try_from(repeat_days).map_err(|_| overflow(function))?;
-        let monetary_value = if repeat_days == 0 {
-            Decimal::ZERO
-        } else if let [_, (_, only)] = daily {
-            // One repeat day: its total, exactly as summed (no division).
-            *only
-        } else {
-            let mut total = Decimal::ZERO;
-            for (_, amount) in &daily[1..] {
-                total = money::add(function, "the repeat purchases' total", total, *amount)?;
-            }
-            match mean_to_16_places(total, repeat_days as u64) {
-                Some(mean) => mean,
-                None => total
-                    .checked_div(Decimal::from(repeat_days as u64))
-                    .ok_or_else(|| overflow(function))?
-                    .round_dp(16),
-            }
-            .normalize()
-        };
-        Ok(Some(Rfm {
-            frequency,
-            recency: (last - first) as f64 / days_per,
-            age: (utc_day(observation_end) - first) as f64 / days_per,
-            monetary_value,
-        }))
+        for entry in entries {
+            state.push(*entry);
+        }
+        state
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -453,7 +428,17 @@ impl RfmState {
         writer.finish()
     }
 
+    /// Reads a `crm.rfm_state`: its binary form ([`RfmState::encode`]) or the working form of
+    /// an aggregate state ([`RfmFlat`], `common::flat_state`), validating either.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        if is_working_payload::<RfmFlat>(bytes) {
+            return decode_any::<RfmFlat>(bytes).map(|flat| flat.state());
+        }
+        Self::decode_canonical(bytes)
+    }
+
+    /// Reads the binary form ([`RfmState::encode`]), validating it.
+    pub fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
         let corrupt = || MetricError::InvalidBinary(format!("{RFM_STATE}: corrupt"));
         let mut reader = Reader::open(bytes, RFM_FORMAT_VERSION, RFM_STATE)?;
         let settings = read_settings(&mut reader, corrupt)?;
@@ -494,6 +479,69 @@ impl RfmState {
     pub fn from_text(text: &str) -> MetricResult<Self> {
         super::state_from_text("crm.rfm_state", text, RfmState::decode)
     }
+}
+
+/// The RFM values of one customer's (UTC day, total) entries under `settings`, `None` without
+/// entries: sorts the entries by day and merges those of one day at the front of `purchases`
+/// (so a second call gives the same); returns how many merged days lead `purchases`.
+pub fn rfm_of_days(
+    function: &str,
+    (observation_end, unit): Settings,
+    purchases: &mut [(i64, Decimal)],
+) -> MetricResult<(usize, Option<Rfm>)> {
+    if purchases.is_empty() {
+        return Ok((0, None));
+    }
+    let days_per = days_per_unit(function, UNITS[usize::from(unit) % UNITS.len()])?;
+    if !purchases.is_sorted_by_key(|(day, _)| *day) {
+        purchases.sort_unstable_by_key(|(day, _)| *day);
+    }
+    let mut merged = 0;
+    for index in 0..purchases.len() {
+        let (day, amount) = purchases[index];
+        if merged > 0 && purchases[merged - 1].0 == day {
+            let total = &mut purchases[merged - 1].1;
+            *total = money::add(function, "a day's purchases", *total, amount)?;
+        } else {
+            purchases[merged] = (day, amount);
+            merged += 1;
+        }
+    }
+    let daily = &purchases[..merged];
+    let (first, last) = match (daily.first(), daily.last()) {
+        (Some(first), Some(last)) => (first.0, last.0),
+        _ => return Ok((merged, None)),
+    };
+    let repeat_days = daily.len() - 1;
+    let frequency = i32::try_from(repeat_days).map_err(|_| overflow(function))?;
+    let monetary_value = if repeat_days == 0 {
+        Decimal::ZERO
+    } else if let [_, (_, only)] = daily {
+        // One repeat day: its total, exactly as summed (no division).
+        *only
+    } else {
+        let mut total = Decimal::ZERO;
+        for (_, amount) in &daily[1..] {
+            total = money::add(function, "the repeat purchases' total", total, *amount)?;
+        }
+        match mean_to_16_places(total, repeat_days as u64) {
+            Some(mean) => mean,
+            None => total
+                .checked_div(Decimal::from(repeat_days as u64))
+                .ok_or_else(|| overflow(function))?
+                .round_dp(16),
+        }
+        .normalize()
+    };
+    Ok((
+        merged,
+        Some(Rfm {
+            frequency,
+            recency: (last - first) as f64 / days_per,
+            age: (utc_day(observation_end) - first) as f64 / days_per,
+            monetary_value,
+        }),
+    ))
 }
 
 #[cfg(test)]

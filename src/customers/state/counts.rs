@@ -1,5 +1,6 @@
 //! The one-step aggregates' state: counts of customers against one period.
-use super::{check_period, customer_span, Denominator, FORMAT_VERSION};
+use super::{check_period, customer_span, Denominator, FORMAT_VERSION, POS_INFINITY};
+use crate::common::civil::is_valid_timestamp;
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::flat_state::{self, FlatState};
@@ -28,16 +29,22 @@ pub struct PeriodCounts {
 
 impl PeriodCounts {
     /// Classifies one validated, non-zero-length customer against one validated period.
+    /// The tests combine with `&` (not `&&`): every comparison is made, and the counts come
+    /// out without a branch on the row's values (consecutive rows are unrelated, so branches
+    /// on them would be mispredicted often).
+    #[inline(always)]
     fn of_customer(started_at: i64, ended_at: i64, period_start: i64, period_end: i64) -> Self {
         // A customer of the period starting at `t`: started before it, not ended before it.
-        let active = |t: i64| started_at < t && ended_at >= t;
-        let in_period = |t: i64| period_start <= t && t < period_end;
+        let active = |t: i64| (started_at < t) & (ended_at >= t);
+        let in_period = |t: i64| (period_start <= t) & (t < period_end);
+        let (at_start, at_end) = (active(period_start), active(period_end));
+        let started_in = in_period(started_at);
         PeriodCounts {
-            customers_at_start: u64::from(active(period_start)),
-            customers_at_end: u64::from(active(period_end)),
-            new_customers: u64::from(in_period(started_at) && active(period_end)),
-            churned_customers: u64::from(active(period_start) && !active(period_end)),
-            started_in_period: u64::from(in_period(started_at)),
+            customers_at_start: u64::from(at_start),
+            customers_at_end: u64::from(at_end),
+            new_customers: u64::from(started_in & at_end),
+            churned_customers: u64::from(at_start & !at_end),
+            started_in_period: u64::from(started_in),
             ended_in_period: u64::from(in_period(ended_at)),
         }
     }
@@ -131,6 +138,7 @@ impl PeriodCounts {
     }
 
     /// Adds `other` field-wise (saturating, so forged states cannot overflow).
+    #[inline(always)]
     pub fn merge(&mut self, other: &PeriodCounts) {
         let mut fields = self.fields();
         for (field, delta) in fields.iter_mut().zip(other.fields()) {
@@ -438,6 +446,55 @@ impl PeriodFlat {
     /// Adds one customer row ([`PeriodState::add`]).
     #[inline(always)]
     pub fn add(
+        &mut self,
+        function: &str,
+        row: CustomerRow,
+        denominator: Option<Denominator>,
+    ) -> MetricResult<()> {
+        if denominator.is_none() && self.add_plain(row) {
+            return Ok(());
+        }
+        self.add_checked(function, row, denominator)
+    }
+
+    /// [`PeriodFlat::add`] of a row every check of [`PeriodState::add`] passes and that is
+    /// not skipped: classified and counted in place without branches on the row's values;
+    /// `false` (and nothing changed) for any other row, which [`PeriodState::add`] then
+    /// validates, skips or refuses with its own error. One combined test of the period, the
+    /// span and the row count replaces the per-row sequence of checks.
+    #[inline(always)]
+    fn add_plain(&mut self, row: CustomerRow) -> bool {
+        let CustomerRow {
+            started_at,
+            ended_at,
+            period_start,
+            period_end,
+        } = row;
+        let ended_at = ended_at.unwrap_or(POS_INFINITY);
+        // Finite and in range (the period's ends and started_at), in range or infinity
+        // (ended_at: NULL and infinity both mean "never ends"), a period of positive length,
+        // a customer of positive length (a zero-length row is skipped by the checked path),
+        // and room for one more row: every count is at most `rows`, so none overflows.
+        let plain = is_valid_timestamp(period_start)
+            & is_valid_timestamp(period_end)
+            & is_valid_timestamp(started_at)
+            & (is_valid_timestamp(ended_at) | (ended_at == POS_INFINITY))
+            & (period_end > period_start)
+            & (ended_at > started_at)
+            & (self.rows != u64::MAX);
+        if !plain {
+            return false;
+        }
+        let row = PeriodCounts::of_customer(started_at, ended_at, period_start, period_end);
+        self.counts.merge(&row);
+        self.rows += 1;
+        true
+    }
+
+    /// [`PeriodFlat::add`] through [`PeriodState::add`], every check in its order.
+    #[cold]
+    #[inline(never)]
+    fn add_checked(
         &mut self,
         function: &str,
         row: CustomerRow,

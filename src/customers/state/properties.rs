@@ -302,3 +302,46 @@ proptest! {
         prop_assert_eq!(summary.to_text(), one_pass.to_text());
     }
 }
+
+/// An instant of a one-step row: mostly small, sometimes an infinity or an end of the range.
+fn edge_instant() -> impl Strategy<Value = i64> {
+    use crate::common::civil::{END_TIMESTAMP, MIN_TIMESTAMP};
+    prop_oneof![
+        8 => -20i64..20,
+        1 => prop_oneof![
+            Just(i64::MIN),
+            Just(i64::MAX),
+            Just(MIN_TIMESTAMP),
+            Just(MIN_TIMESTAMP - 1),
+            Just(END_TIMESTAMP - 1),
+            Just(END_TIMESTAMP),
+        ],
+    ]
+}
+
+proptest! {
+    #[test]
+    fn in_place_add_equals_the_checked_add(
+        rows in prop::collection::vec(
+            (edge_instant(), prop::option::of(edge_instant()), edge_instant(), edge_instant()),
+            0..40,
+        ),
+        start_rows in prop_oneof![Just(0u64), Just(u64::MAX - 1)],
+    ) {
+        // The working form's add (its branch-free path included) does what the state's add
+        // does: the same counts, the same skipped rows, the same errors; an error changes
+        // nothing.
+        let mut state = PeriodState { rows: start_rows, ..PeriodState::default() };
+        let mut flat = PeriodFlat::of(&state);
+        for (started_at, ended_at, period_start, period_end) in rows {
+            let row = CustomerRow { started_at, ended_at, period_start, period_end };
+            let before = state;
+            let expected = state.add(F, row, None);
+            if expected.is_err() {
+                state = before;
+            }
+            prop_assert_eq!(flat.add(F, row, None), expected);
+            prop_assert_eq!(flat.state(), state);
+        }
+    }
+}

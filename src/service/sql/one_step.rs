@@ -2,6 +2,7 @@
 use super::calendar::prepared_argument;
 use super::{duration, interval_argument, sla_target, FCR_RATE, SLA_ATTAINMENT};
 
+use crate::common::civil::{is_valid_timestamp, USECS_PER_DAY};
 use crate::common::error::MetricError;
 use crate::common::flat::{flat_return, flat_state_mut};
 use crate::common::pg::{state_ref, OrRaise};
@@ -36,7 +37,62 @@ enum SlaForm {
 /// # Safety
 /// `fcinfo` must be the call info of one of the aggregate's transition functions; call under
 /// a guard (errors are raised).
+#[inline(always)]
 unsafe fn sla_met(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm) -> Option<bool> {
+    if form == SlaForm::Elapsed {
+        // SAFETY: as this function's.
+        unsafe { sla_elapsed_met(fcinfo) }
+    } else {
+        // SAFETY: as this function's.
+        unsafe { sla_met_checked(fcinfo, form) }
+    }
+}
+
+/// [`sla_met`] of the elapsed-time form `(created_at, first_response_at, target)`: a row whose
+/// target and instants pass every check is answered with one combined test and a subtraction;
+/// any other row goes through [`sla_met_checked`] (its skips, checks and errors, in order).
+///
+/// # Safety
+/// As [`sla_met`], for the elapsed-time form.
+#[inline(always)]
+unsafe fn sla_elapsed_met(fcinfo: pg_sys::FunctionCallInfo) -> Option<bool> {
+    // SAFETY: the arguments are this form's (state, created_at, first_response_at, target).
+    let (created, response, target) = unsafe {
+        (
+            raw_arg(fcinfo, 1)?,
+            raw_arg(fcinfo, 2)?,
+            raw_arg(fcinfo, 3)?,
+        )
+    };
+    let (created, response) = (created.value() as i64, response.value() as i64);
+    // SAFETY: `target` is argument 3, a non-null interval.
+    let target = unsafe { interval_argument(target) };
+    // The target in microseconds, computed as the checked path does (`sla_target`).
+    let micros = i64::from(target.day)
+        .checked_mul(USECS_PER_DAY)
+        .and_then(|days| days.checked_add(target.time))
+        .unwrap_or(-1);
+    // No months, in range and not negative; both instants finite and in range (so their
+    // difference fits), the response not before creation.
+    let plain = (target.month == 0)
+        & (micros >= 0)
+        & is_valid_timestamp(created)
+        & is_valid_timestamp(response)
+        & (response >= created);
+    if plain {
+        Some(response - created <= micros)
+    } else {
+        // SAFETY: as this function's.
+        unsafe { sla_met_checked(fcinfo, SlaForm::Elapsed) }
+    }
+}
+
+/// [`sla_met`] with every check in order (and the business-time forms).
+///
+/// # Safety
+/// As [`sla_met`].
+#[inline(never)]
+unsafe fn sla_met_checked(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm) -> Option<bool> {
     let present = Some(pg_sys::Datum::from(0usize));
     // SAFETY: the arguments are this aggregate's (state, created_at, first_response_at,
     // target[, cal[, as_of]]).
@@ -285,23 +341,28 @@ crate::raw_transition! {
     ] {
         // SAFETY: the arguments are (crm.share_state, integer, boolean, boolean); the body runs
         // under the guard.
+        // The row's flags are combined without branches on them (resolved, reopened and the
+        // reply count vary from row to row): `first_contact` as bit operations, and a row
+        // that is not counted adds zeros.
         unsafe {
-            if raw_arg(fcinfo, 3).map(|resolved| resolved.value() != 0) != Some(true) {
-                return raw_return_unchanged(fcinfo);
-            }
+            let resolved = raw_arg(fcinfo, 3).is_some_and(|resolved| resolved.value() != 0);
             let agent_replies = raw_arg(fcinfo, 1).map(|replies| replies.value() as i32);
-            let reopened = raw_arg(fcinfo, 2).map(|reopened| reopened.value() != 0);
-            if let Some(replies) = agent_replies.filter(|&r| r < 0) {
-                crate::common::pg::raise(MetricError::OutOfRange(format!(
-                    "{FCR_RATE}: agent_replies {replies} is negative"
-                )));
+            let reopened = raw_arg(fcinfo, 2).is_some_and(|reopened| reopened.value() != 0);
+            let replies = agent_replies.unwrap_or(0);
+            if resolved & (replies < 0) {
+                raise_from_raw(move || {
+                    MetricError::OutOfRange(format!("{FCR_RATE}: agent_replies {replies} is negative"))
+                });
             }
-            // A ticket whose reply count is unknown is left out.
-            let Some(first) = first_contact(agent_replies, reopened) else {
+            // A resolved ticket whose reply count is unknown is left out; NULL reopened reads
+            // as false.
+            let counted = resolved & agent_replies.is_some();
+            if !counted & raw_arg(fcinfo, 0).is_none() {
                 return raw_return_unchanged(fcinfo);
-            };
+            }
+            let first = counted & !reopened & (replies <= 1);
             let mut state = flat_state_mut::<ShareCounts>(fcinfo);
-            if !state.get().add(first) {
+            if !state.get().add_if(counted, first) {
                 crate::common::pg::raise(share_count_overflow(FCR_RATE));
             }
             flat_return(fcinfo, state)

@@ -1,0 +1,174 @@
+use super::*;
+use crate::common::flat_state::{WORKING_OFFSET, WORKING_TAG};
+use proptest::prelude::*;
+
+const F: &str = "crm.test";
+const DAY: i64 = 86_400_000_000;
+
+/// The payload of a varlena holding `flat` in the working form.
+fn working(flat: &RfmFlat) -> Vec<u8> {
+    let mut payload = vec![WORKING_TAG, RfmFlat::KIND, 0, 0];
+    payload.extend_from_slice(bytemuck::bytes_of(flat));
+    assert_eq!(
+        payload.len() + 4,
+        WORKING_OFFSET + std::mem::size_of::<RfmFlat>()
+    );
+    payload
+}
+
+/// The amount of a row: cents, or for `i64::MAX` one whose mantissa passes 64 bits (and some
+/// of whose sums pass 28 digits).
+fn amount(cents: i64) -> Decimal {
+    if cents == i64::MAX {
+        Decimal::from_i128_with_scale(i128::from(cents) * 1000, 2)
+    } else {
+        Decimal::new(cents, 2)
+    }
+}
+
+/// One row: (day, microseconds into it, cents, observation end's day, unit).
+type Row = (i64, i64, i64, i64, u8);
+
+/// Adds `rows` through the working form while it has room and through the growing state after,
+/// as the transition does; the state it ends in, or the first error.
+fn through_working(rows: &[Row]) -> MetricResult<RfmState> {
+    let mut flat = RfmFlat::default();
+    let mut grown: Option<RfmState> = None;
+    for &(day, micros, cents, end_day, unit) in rows {
+        let (at, amount, end) = (day * DAY + micros, amount(cents), end_day * DAY);
+        match &mut grown {
+            Some(state) => state.add_in_unit(F, at, amount, end, unit)?,
+            None => {
+                if flat.add(F, at, amount, end, unit)? == FlatAdd::Full {
+                    let mut state = flat.state();
+                    state.add_in_unit(F, at, amount, end, unit)?;
+                    grown = Some(state);
+                }
+            }
+        }
+    }
+    Ok(grown.unwrap_or_else(|| flat.state()))
+}
+
+fn through_growing(rows: &[Row]) -> MetricResult<RfmState> {
+    let mut state = RfmState::default();
+    for &(day, micros, cents, end_day, unit) in rows {
+        state.add_in_unit(F, day * DAY + micros, amount(cents), end_day * DAY, unit)?;
+    }
+    Ok(state)
+}
+
+fn row() -> impl Strategy<Value = Row> {
+    (
+        0i64..30,
+        0i64..DAY,
+        prop_oneof![20 => -5_000i64..100_000, 1 => Just(i64::MAX)],
+        prop_oneof![20 => Just(25i64), 1 => Just(26i64)],
+        prop_oneof![20 => Just(1u8), 1 => Just(2u8)],
+    )
+}
+
+proptest! {
+    #[test]
+    fn the_working_form_gives_what_the_growing_state_gives(
+        rows in prop::collection::vec(row(), 0..40),
+    ) {
+        let ours = through_working(&rows);
+        let growing = through_growing(&rows);
+        prop_assert_eq!(ours.as_ref().err(), growing.as_ref().err());
+        if let (Ok(mut ours), Ok(mut growing)) = (ours, growing) {
+            prop_assert_eq!(ours.encode(), growing.encode());
+            prop_assert_eq!(ours.finish(F), growing.finish(F));
+        }
+    }
+
+    #[test]
+    fn a_working_form_reads_back_and_finishes_alike(
+        rows in prop::collection::vec(row(), 0..12),
+    ) {
+        let mut flat = RfmFlat::default();
+        for &(day, micros, cents, _, _) in &rows {
+            if flat.add(F, day * DAY + micros, amount(cents), 25 * DAY, 1)
+                .unwrap() == FlatAdd::Full
+            {
+                break;
+            }
+        }
+        let bytes = working(&flat);
+        let mut state = RfmState::decode(&bytes).unwrap();
+        prop_assert_eq!(state.encode(), flat.state().encode());
+        prop_assert_eq!(RfmFlat::of_state(&state), Some(flat));
+        prop_assert_eq!(RfmFlat::decode_canonical(&state.encode()), Ok(flat));
+        prop_assert_eq!(flat.finish(F), state.finish(F));
+    }
+}
+
+#[test]
+fn forged_working_forms_are_refused() {
+    let mut flat = RfmFlat::default();
+    flat.add(F, 3 * DAY, Decimal::new(250, 2), 10 * DAY, 1)
+        .unwrap();
+    assert!(RfmState::decode(&working(&flat)).is_ok());
+    let forge = |change: fn(&mut RfmFlat)| {
+        let mut forged = flat;
+        change(&mut forged);
+        RfmState::decode(&working(&forged))
+    };
+    let refused: [fn(&mut RfmFlat); 10] = [
+        |f| f.len = FLAT_DAYS as u8 + 1,
+        |f| f.days[5] = 1,
+        |f| f.mantissas[7] = 1,
+        |f| f.unit = UNITS.len() as u8,
+        |f| f.has_settings = 2,
+        |f| f.observation_end = i64::MAX,
+        |f| f.days[0] = 11,
+        |f| f.scales[0] = 29,
+        |f| f.padding[0] = 1,
+        |f| {
+            f.has_settings = 0;
+            f.observation_end = 0;
+            f.unit = 0;
+        },
+    ];
+    for change in refused {
+        assert!(matches!(forge(change), Err(MetricError::InvalidBinary(_))));
+    }
+    // An empty working form without settings is the empty state.
+    let empty = RfmState::decode(&working(&RfmFlat::default())).unwrap();
+    assert_eq!(empty.encode(), RfmState::default().encode());
+    // A wrong length is read as a binary form, and refused.
+    assert!(RfmState::decode(&working(&flat)[..20]).is_err());
+}
+
+#[test]
+fn a_full_working_form_changes_nothing_but_takes_the_settings() {
+    let mut flat = RfmFlat::default();
+    for day in 0..FLAT_DAYS as i64 {
+        assert_eq!(
+            flat.add(F, day * DAY, Decimal::ONE, 100 * DAY, 0),
+            Ok(FlatAdd::Done)
+        );
+    }
+    let full = flat;
+    // The same last day still merges; a new one does not fit.
+    assert_eq!(
+        flat.add(
+            F,
+            (FLAT_DAYS as i64 - 1) * DAY + 5,
+            Decimal::ONE,
+            100 * DAY,
+            0
+        ),
+        Ok(FlatAdd::Done)
+    );
+    assert_ne!(flat, full);
+    let merged = flat;
+    assert_eq!(
+        flat.add(F, 50 * DAY, Decimal::ONE, 100 * DAY, 0),
+        Ok(FlatAdd::Full)
+    );
+    assert_eq!(flat, merged);
+    // Other settings are refused, as the growing state refuses them.
+    assert!(flat.add(F, 50 * DAY, Decimal::ONE, 99 * DAY, 0).is_err());
+    assert_eq!(flat, merged);
+}
