@@ -503,6 +503,9 @@ PARALLEL = ("SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 
             " SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
             " SET min_parallel_index_scan_size = 0;\n")
 SERIAL = "SET max_parallel_workers_per_gather = 0;\n"
+# Two workers allowed, every planner cost at its default: the plan Postgres chooses by itself
+# (serial where merging the partial states would cost what dividing the scan saves).
+DEFAULT_COSTS = "SET max_parallel_workers_per_gather = 2;\n"
 HWM = "SELECT 'VmHWM ' || substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\\s*([0-9]+)');\n"
 
 
@@ -536,16 +539,16 @@ def fmt_ms(value):
 def table(args, cases):
     """Prints one Markdown table of every case: serial times, ratios, parallel speed-up, memory."""
     header = ("| metric | rows | crm ms | plain SQL ms | crm ÷ plain | plain ÷ crm | sum() ms | crm ÷ sum() "
-              "| 2-worker speed-up | peak memory over sum() |")
-    lines = [header, "|" + "---|" * 10]
+              "| 2-worker speed-up | default-cost plan | peak memory over sum() |")
+    lines = [header, "|" + "---|" * 11]
     for case in cases:
         queries = [(SERIAL, case["ours"]), (SERIAL, case.get("plain")), (SERIAL, case["baseline"]),
-                   (PARALLEL, case["ours"])]
+                   (PARALLEL, case["ours"]), (DEFAULT_COSTS, case["ours"])]
         active = [index for index, (_, query) in enumerate(queries) if query]
         for index in active:
             plan_ms(args, *queries[index])  # warm-up
         samples = {index: [] for index in active}
-        workers = 0
+        workers = default_workers = 0
         order = random.Random(42)
         for _ in range(args.rounds):
             for index in order.sample(active, len(active)):
@@ -555,15 +558,19 @@ def table(args, cases):
                     best = ms if best is None else min(best, ms)
                     if index == 3:
                         workers = max(workers, launched)
+                    if index == 4:
+                        default_workers = max(default_workers, launched)
                 samples[index].append(best)
-        ours, plain, baseline, parallel = (statistics.median(samples[i]) if i in samples else None
-                                           for i in range(4))
+        ours, plain, baseline, parallel, default = (
+            statistics.median(samples[i]) if i in samples else None for i in range(5))
         memory = peak_memory_kb(args, case)
         speedup = f"{ours / parallel:.2f}× ({workers} launched)" if workers else "serial plan"
+        chosen = f"{ours / default:.2f}× ({default_workers} launched)" if default_workers else (
+            f"serial plan ({ours / default:.2f}×)")
         ratio = f"{ours / plain:.2f}×" if plain else "—"
         faster = f"{plain / ours:.1f}×" if plain else "—"
         line = (f"| {case['name']} | {scanned_rows(args, case):,} | {fmt_ms(ours)} | {fmt_ms(plain)} | {ratio} "
-                f"| {faster} | {fmt_ms(baseline)} | {ours / baseline:.2f}× | {speedup} "
+                f"| {faster} | {fmt_ms(baseline)} | {ours / baseline:.2f}× | {speedup} | {chosen} "
                 f"| {memory / 1024:,.1f} MB |")
         lines.append(line)
         print(line, flush=True)

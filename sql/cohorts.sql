@@ -88,3 +88,8 @@ COMMENT ON FUNCTION crm.customers(crm.cohort_summary) IS 'Number of distinct cus
 COMMENT ON FUNCTION crm_internal.cohort_rollup_trans(crm.cohort_summary, crm.cohort_summary) IS 'Support function of aggregate crm.rollup(crm.cohort_summary): transition.';
 COMMENT ON FUNCTION crm_internal.cohort_combine(crm.cohort_summary, crm.cohort_summary) IS 'Support function of crm.cohort_agg and crm.rollup(crm.cohort_summary): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.cohort_final(crm.cohort_summary) IS 'Support function of crm.cohort_agg and crm.rollup(crm.cohort_summary): final summary.';
+
+-- The cost of merging its growing partial states grows with the rows the query aggregates
+-- (planner support function, src/common/costs.rs): no parallel plan whose merging costs
+-- what dividing the scan saves.
+ALTER FUNCTION crm_internal.cohort_combine(crm.cohort_summary, crm.cohort_summary) SUPPORT crm_internal.merged_state_cost;

@@ -1636,3 +1636,13 @@ COMMENT ON FUNCTION crm.clv(crm.bgbb_model, integer, integer, integer, numeric, 
 
 -- crm.rfm_agg keeps a customer with few purchase days in an in-place working form.
 COMMENT ON FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition (state crm.rfm_state changed in place: a 128-byte working form for up to eight purchase days, an expanded object past them).';
+
+-- Merging growing states is costed by the rows the query aggregates (planner support function).
+CREATE FUNCTION crm_internal.merged_state_cost(internal) RETURNS internal IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_merged_state_cost';
+COMMENT ON FUNCTION crm_internal.merged_state_cost(internal) IS
+    'Planner support function of the combine functions of growing states (customer lifetimes, cohort customers, customer-months, ticket durations): costs each merge by the rows the query aggregates, so that the planner does not choose a parallel plan whose merging costs what dividing the scan saves.';
+ALTER FUNCTION crm_internal.customer_agg_combine(crm.customer_summary, crm.customer_summary) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.cohort_combine(crm.cohort_summary, crm.cohort_summary) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.service_combine(crm.service_summary, crm.service_summary) SUPPORT crm_internal.merged_state_cost;

@@ -104,3 +104,10 @@ COMMENT ON FUNCTION crm_internal.customer_agg_trans(crm.customer_summary, timest
 COMMENT ON FUNCTION crm_internal.customer_rollup_trans(crm.customer_summary, crm.customer_summary) IS 'Support function of aggregate crm.rollup(crm.customer_summary): transition.';
 COMMENT ON FUNCTION crm_internal.customer_agg_combine(crm.customer_summary, crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.customer_agg_final(crm.customer_summary) IS 'Support function of crm.customer_agg and crm.rollup(crm.customer_summary): final summary.';
+
+-- The cost of merging its growing partial states grows with the rows the query aggregates
+-- (planner support function, src/common/costs.rs): no parallel plan whose merging costs
+-- what dividing the scan saves.
+ALTER FUNCTION crm_internal.customer_agg_combine(crm.customer_summary, crm.customer_summary) SUPPORT crm_internal.merged_state_cost;
+COMMENT ON FUNCTION crm_internal.merged_state_cost(internal) IS
+    'Planner support function of the combine functions of growing states (customer lifetimes, cohort customers, customer-months, ticket durations): costs each merge by the rows the query aggregates, so that the planner does not choose a parallel plan whose merging costs what dividing the scan saves.';

@@ -58,3 +58,8 @@ COMMENT ON FUNCTION crm_internal.mrr_uuid_trans(crm.mrr_summary, uuid, date, num
 COMMENT ON FUNCTION crm_internal.mrr_rollup_trans(crm.mrr_summary, crm.mrr_summary) IS 'Support function of aggregate crm.rollup(crm.mrr_summary): transition.';
 COMMENT ON FUNCTION crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.mrr_final(crm.mrr_summary) IS 'Support function of crm.mrr_agg and crm.rollup(crm.mrr_summary): final summary.';
+
+-- The cost of merging its growing partial states grows with the rows the query aggregates
+-- (planner support function, src/common/costs.rs): no parallel plan whose merging costs
+-- what dividing the scan saves.
+ALTER FUNCTION crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) SUPPORT crm_internal.merged_state_cost;

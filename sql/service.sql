@@ -165,3 +165,8 @@ COMMENT ON FUNCTION crm_internal.sla_calendar_trans(crm.share_state, timestamptz
 COMMENT ON FUNCTION crm_internal.fcr_trans(crm.share_state, integer, boolean, boolean) IS 'Support function of aggregate crm.fcr_rate: transition (state crm.share_state, changed in place).';
 COMMENT ON FUNCTION crm_internal.service_share_combine(crm.share_state, crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.service_share_final(crm.share_state) IS 'Support function of crm.sla_attainment and crm.fcr_rate: final share.';
+
+-- The cost of merging its growing partial states grows with the rows the query aggregates
+-- (planner support function, src/common/costs.rs): no parallel plan whose merging costs
+-- what dividing the scan saves.
+ALTER FUNCTION crm_internal.service_combine(crm.service_summary, crm.service_summary) SUPPORT crm_internal.merged_state_cost;

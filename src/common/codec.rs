@@ -110,6 +110,18 @@ impl Writer {
     }
 }
 
+/// The value of the varint of `length` bytes (1 to 8) that starts `word` (little-endian): the
+/// bytes past it masked off, the continuation bits cleared, and the 7-bit groups packed
+/// together in three shift steps (pairs of groups, then pairs of pairs, then halves).
+#[inline(always)]
+fn pack_varint_groups(word: u64, length: usize) -> u64 {
+    let kept = u64::MAX >> (64 - 8 * length);
+    let groups = word & kept & 0x7f7f_7f7f_7f7f_7f7f;
+    let pairs = (groups & 0x007f_007f_007f_007f) | ((groups & 0x7f00_7f00_7f00_7f00) >> 1);
+    let quads = (pairs & 0x0000_3fff_0000_3fff) | ((pairs & 0x3fff_0000_3fff_0000) >> 2);
+    (quads & 0x0000_0000_0fff_ffff) | ((quads & 0x0fff_ffff_0000_0000) >> 4)
+}
+
 /// Bytes of the varint [`Writer::u64`] writes for `value` (1 to 10).
 pub fn varint_len(value: u64) -> usize {
     (64 - value.leading_zeros() as usize).max(1).div_ceil(7)
@@ -175,7 +187,31 @@ impl<'a> Reader<'a> {
         Ok(value)
     }
 
+    #[inline]
     pub fn u64(&mut self) -> MetricResult<u64> {
+        // A varint of up to 8 bytes (values below 2^56: every instant delta and count of the
+        // summaries) is read from one 8-byte load without a branch per byte: its length is the
+        // first byte without the continuation bit, and its 7-bit groups are packed by shifts.
+        if let Some(word) = self
+            .bytes
+            .get(self.position..self.position.wrapping_add(8))
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        {
+            let word = u64::from_le_bytes(word);
+            let stops = !word & 0x8080_8080_8080_8080;
+            if stops != 0 {
+                let length = (stops.trailing_zeros() / 8 + 1) as usize;
+                self.position += length;
+                return Ok(pack_varint_groups(word, length));
+            }
+        }
+        self.u64_bytewise()
+    }
+
+    /// [`Reader::u64`] one byte at a time: the varints near the end of the data and those of
+    /// 9 or 10 bytes.
+    #[cold]
+    fn u64_bytewise(&mut self) -> MetricResult<u64> {
         // One bounds check for the whole varint (at most 10 bytes).
         let rest = self.bytes.get(self.position..).unwrap_or(&[]);
         let mut value: u64 = 0;
@@ -330,6 +366,34 @@ mod tests {
             Reader::open(&longest, 1, "t").unwrap().u128().unwrap(),
             u128::MAX
         );
+    }
+
+    proptest::proptest! {
+        /// The 8-byte path of `Reader::u64` reads what the byte-by-byte one reads (value, length,
+        /// or error), on any bytes: canonical, padded, truncated or malformed varints.
+        #[test]
+        fn word_and_bytewise_varint_reads_agree(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..24),
+            shift in 0u32..64,
+            ones in proptest::prelude::any::<bool>(),
+        ) {
+            let mut data = vec![1u8];
+            // Arbitrary bytes, then a written varint followed by the arbitrary bytes again.
+            data.extend(&bytes);
+            let mut writer = Writer::with_version(1);
+            writer.u64(if ones { u64::MAX >> shift } else { 1u64 << shift });
+            data.extend(&writer.finish()[1..]);
+            data.extend(&bytes);
+            for start in 1..data.len() {
+                let mut word = Reader::open(&data, 1, "t").unwrap();
+                let mut bytewise = Reader::open(&data, 1, "t").unwrap();
+                word.position = start;
+                bytewise.position = start;
+                let (fast, slow) = (word.u64().ok(), bytewise.u64_bytewise().ok());
+                proptest::prop_assert_eq!(fast, slow);
+                proptest::prop_assert_eq!(word.position, bytewise.position);
+            }
+        }
     }
 
     #[test]

@@ -82,7 +82,7 @@ macro_rules! expanded_state {
 /// An expanded object: Postgres's header first (Postgres reaches the object through a pointer
 /// to it), the state, the reset callback that drops the object, the heap bytes of the state
 /// charged to the owning context, and the state's binary form between `get_flat_size` and
-/// `flatten_into` (the per-row path never touches it).
+/// `flatten_into` (the per-row path only checks that there is none).
 #[repr(C)]
 struct Object<S> {
     header: pg_sys::ExpandedObjectHeader,
@@ -271,9 +271,11 @@ unsafe extern "C-unwind" fn drop_object<S>(arg: *mut std::ffi::c_void) {
 }
 
 /// `get_flat_size` method: the varlena size of the state's binary form, which is encoded here
-/// and kept for `flatten_into`. Postgres calls the two methods back to back (measure, allocate,
-/// flatten), so the state cannot change in between; it is encoded afresh on every call, so the
-/// per-row path never has to invalidate a kept form.
+/// once and kept for `flatten_into`. Postgres may measure an object more than once before it
+/// flattens it (building a tuple measures every value, then measures and flattens each again:
+/// `heap_compute_data_size`, then `fill_val`), so a kept form is reused; every step that may
+/// change the state ([`expanded_state_mut`]) drops it first, so a kept form always matches the
+/// state.
 ///
 /// # Safety
 /// Called by Postgres with the header of an object of `S`.
@@ -284,10 +286,15 @@ pub unsafe extern "C-unwind" fn get_flat_size<S: ExpandedState>(
     // (this function's contract) that nothing else borrows during the call.
     super::guard::guard(|| unsafe {
         let object = &mut *header.cast::<Object<S>>();
-        object.flat = None;
-        let bytes = object.state.encode_state();
-        let length = bytes.len();
-        object.flat = Some(bytes);
+        let length = match &object.flat {
+            Some(bytes) => bytes.len(),
+            None => {
+                let bytes = object.state.encode_state();
+                let length = bytes.len();
+                object.flat = Some(bytes);
+                length
+            }
+        };
         let total = length.saturating_add(pg_sys::VARHDRSZ);
         if total > MAX_VARLENA_BYTES {
             object.flat = None;
@@ -301,7 +308,8 @@ pub unsafe extern "C-unwind" fn get_flat_size<S: ExpandedState>(
     })
 }
 
-/// `flatten_into` method: writes the binary form `get_flat_size` encoded.
+/// `flatten_into` method: writes the binary form `get_flat_size` encoded, and drops it (a
+/// flattened object is seldom flattened again; when it is, it is encoded again).
 ///
 /// # Safety
 /// Called by Postgres with the header of an object of `S` and `size` writable bytes at
@@ -384,6 +392,21 @@ pub unsafe fn with_state<S: ExpandedState, R>(
     }
 }
 
+/// The state in `datum` as a value of its own: a copy of an object's state, else the flat
+/// binary form decoded and validated (no copy of the decoded value).
+///
+/// # Safety
+/// As [`with_state`].
+unsafe fn owned_state<S: ExpandedState>(datum: pg_sys::Datum) -> S {
+    // SAFETY: as `with_state` (this function's contract).
+    unsafe {
+        match object_of::<S>(datum) {
+            Some((object, _)) => (*object).state.clone(),
+            None => with_varlena_bytes(datum, S::decode_state).or_raise(),
+        }
+    }
+}
+
 /// The state of a transition or combine function, ready to be changed.
 pub struct ExpandedMut<S: ExpandedState> {
     object: *mut Object<S>,
@@ -416,6 +439,9 @@ pub unsafe fn expanded_state_mut<S: ExpandedState>(
     unsafe {
         if let Some(datum) = raw_arg(fcinfo, 0) {
             if let Some((object, true)) = object_of::<S>(datum) {
+                if (*object).flat.is_some() {
+                    forget_flat(object);
+                }
                 return ExpandedMut { object };
             }
         }
@@ -423,6 +449,17 @@ pub unsafe fn expanded_state_mut<S: ExpandedState>(
             object: new_state_object(fcinfo, init),
         }
     }
+}
+
+/// Drops the binary form kept by `get_flat_size`: the state is about to change.
+///
+/// # Safety
+/// `object` must be a live object made by [`new_object`].
+#[cold]
+#[inline(never)]
+unsafe fn forget_flat<S: ExpandedState>(object: *mut Object<S>) {
+    // SAFETY: a live object (this function's contract), not borrowed during the call.
+    unsafe { (*object).flat = None };
 }
 
 /// The new object of [`expanded_state_mut`].
@@ -439,7 +476,7 @@ unsafe fn new_state_object<S: ExpandedState>(
     // needs dropping (this function's contract).
     unsafe {
         let state = match raw_arg(fcinfo, 0) {
-            Some(datum) => with_state::<S, S>(datum, |state| state.clone()),
+            Some(datum) => owned_state::<S>(datum),
             None => init(),
         };
         new_object_for(fcinfo, state)
@@ -524,8 +561,7 @@ pub unsafe fn expanded_combine<S: ExpandedState>(
             return raw_return_unchanged(fcinfo);
         };
         if raw_arg(fcinfo, 0).is_none() {
-            let copy = with_state::<S, S>(second, |state| state.clone());
-            let object = new_object_for(fcinfo, copy);
+            let object = new_object_for(fcinfo, owned_state::<S>(second));
             return expanded_return(fcinfo, ExpandedMut { object });
         }
         let mut state = expanded_state_mut::<S>(fcinfo, unreachable_init);

@@ -27,12 +27,14 @@
 //! - [`datum`]: varlena arguments (numeric, text) read in place on the per-row paths.
 //! - [`flat`]: flat states as SQL values, changed in place per row.
 //! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
+//! - [`costs`]: the planner support function that costs merging growing states.
 //! - [`postgres_zones`]: the zone loader that makes [`tz`] read Postgres's own zone code and data.
 //! - `tests`, `testing`: `#[pg_test]`s every family must pass (the catalog entries of the
 //!   aggregates, every aggregate as a window function) and their helpers.
 
 pub mod civil;
 pub mod codec;
+pub mod costs;
 pub mod datum;
 pub mod declare;
 pub mod error;

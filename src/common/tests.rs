@@ -718,8 +718,10 @@ mod tests {
     /// EXPLAIN shows a Partial and a Finalize Aggregate for the forced plan.
     ///
     /// The tables are tiny, so besides the usual settings (no setup cost, no minimum size) page
-    /// reads cost nothing (else the saving is within the planner's 1 % fuzz) and a tuple sent to
-    /// the leader costs a little (at 0, gathering raw rows beats partial aggregation).
+    /// reads cost nothing (else the saving is within the planner's 1 % fuzz), a tuple sent to
+    /// the leader costs a little (at 0, gathering raw rows beats partial aggregation), and
+    /// operators cost nothing (merging growing states is costed per row aggregated,
+    /// `crm_internal.merged_state_cost`, which would otherwise make gathering the rows cheaper).
     fn serial_and_parallel(label: &str, query: &str) -> (Option<String>, Option<String>) {
         let run = |settings: &str| {
             Spi::run(settings).expect("settings apply");
@@ -729,7 +731,8 @@ mod tests {
         let parallel = run(
             "SET LOCAL max_parallel_workers_per_gather = 2; SET LOCAL parallel_setup_cost = 0;
              SET LOCAL parallel_tuple_cost = 0.01; SET LOCAL min_parallel_table_scan_size = 0;
-             SET LOCAL seq_page_cost = 0; SET LOCAL parallel_leader_participation = off",
+             SET LOCAL seq_page_cost = 0; SET LOCAL cpu_operator_cost = 0;
+             SET LOCAL parallel_leader_participation = off",
         );
         let plan =
             Spi::get_one::<pgrx::datum::Json>(&format!("EXPLAIN (FORMAT JSON, COSTS OFF) {query}"))
@@ -864,8 +867,11 @@ mod tests {
     fn partitionwise_aggregates_and_stored_partition_summaries_roll_up() {
         monthly_tables();
         Spi::run(
+            // Operators cost nothing: merging growing states is costed per row aggregated
+            // (`crm_internal.merged_state_cost`), which makes one aggregate over the appended
+            // partitions cheaper than partial aggregates per partition for these states.
             "SET LOCAL enable_partitionwise_aggregate = on;
-             SET LOCAL max_parallel_workers_per_gather = 0",
+             SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL cpu_operator_cost = 0",
         )
         .expect("settings apply");
         for (name, call, summary) in FAMILIES {

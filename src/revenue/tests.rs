@@ -213,10 +213,12 @@ mod tests {
         .unwrap();
         let query = "SELECT crm.mrr_agg(customer_id, month, mrr)::text FROM parallel_mrr";
         let serial = text(query);
+        // Merging MRR states is costed per row aggregated (`crm_internal.merged_state_cost`):
+        // free operators and a small tuple cost make partial aggregation the cheaper plan.
         Spi::run(
             "SET LOCAL max_parallel_workers_per_gather = 2; SET LOCAL parallel_setup_cost = 0;
-             SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;
-             SET LOCAL parallel_leader_participation = off",
+             SET LOCAL parallel_tuple_cost = 0.0001; SET LOCAL min_parallel_table_scan_size = 0;
+             SET LOCAL cpu_operator_cost = 0; SET LOCAL parallel_leader_participation = off",
         )
         .unwrap();
         let plan =

@@ -13,6 +13,10 @@ const WHAT: &str = "customer lifetimes";
 /// The unsorted tail of a summary is folded into its sorted spans once it holds more
 /// rows than the spans do, and never while it holds fewer than this many rows.
 pub(super) const MIN_PENDING_ROWS: usize = 1024;
+/// A merged summary's sorted spans are merged in place when there are at least 1/this as many
+/// as the spans merged into (see [`CustomerSummary::merge`]): a bound on how often the larger
+/// side is copied before the smaller ones are queued instead.
+const MERGE_IN_PLACE_SHARE: usize = 4;
 /// Most lifetimes one summary holds in memory (distinct ones plus rows not yet merged in,
 /// 16 to 24 bytes each): a failed allocation in Rust aborts the backend, so the summary stops
 /// with a clean error before memory runs out.
@@ -266,16 +270,22 @@ impl CustomerSummary {
         Ok(())
     }
 
-    /// Exact multiset union. The other summary's spans are queued and sorted in with the
-    /// next fold (when the queue outgrows the sorted spans, or when read), so a merge costs
-    /// O(size of `other`) and a rollup of N summaries about one sort of all their spans.
-    /// More than [`MAX_CUSTOMERS`] customers in total → 22003.
+    /// Exact multiset union. The other summary's sorted spans are merged into these in place
+    /// when they are at least a [`MERGE_IN_PLACE_SHARE`] of them (the partial states of a
+    /// parallel plan: one linear merge, no sort); smaller ones are queued and sorted in with
+    /// the next fold (when the queue outgrows the sorted spans, or when read), so a merge costs
+    /// O(size of `other`) and a rollup of N small summaries about one sort of all their spans.
+    /// Its pending rows and spans are queued. More than [`MAX_CUSTOMERS`] customers in total
+    /// → 22003.
     pub fn merge(&mut self, function: &str, other: &CustomerSummary) -> MetricResult<()> {
         let customers = self.count_with(function, other.customers)?;
         self.check_memory(function, other.heap_bytes())?;
         if self.customers == 0 {
             reserve(&mut self.spans, other.spans.len(), function, WHAT)?;
             self.spans.extend_from_slice(&other.spans);
+        } else if other.spans.len().saturating_mul(MERGE_IN_PLACE_SHARE) >= self.spans.len() {
+            reserve(&mut self.spans, other.spans.len(), function, WHAT)?;
+            merge_into(&mut self.spans, &other.spans);
         } else {
             reserve(&mut self.pending_spans, other.spans.len(), function, WHAT)?;
             self.pending_spans.extend_from_slice(&other.spans);

@@ -302,14 +302,24 @@ impl ServiceSummary {
             other.first_contact_resolved,
         )?;
         self.unknown_replies = checked(function, self.unknown_replies, other.unknown_replies)?;
-        self.first_responses
-            .extend_from_slice(&other.first_responses);
-        self.resolutions.extend_from_slice(&other.resolutions);
-        self.waiting_responses
-            .extend_from_slice(&other.waiting_responses);
-        self.waiting_resolutions
-            .extend_from_slice(&other.waiting_resolutions);
-        self.sorted = false;
+        let sorted = self.sorted && other.sorted;
+        let lists = [
+            (&mut self.first_responses, &other.first_responses),
+            (&mut self.resolutions, &other.resolutions),
+            (&mut self.waiting_responses, &other.waiting_responses),
+            (&mut self.waiting_resolutions, &other.waiting_resolutions),
+        ];
+        for (list, incoming) in lists {
+            reserve(list, incoming.len(), function, WHAT)?;
+            // Two sorted lists (the partial states of a parallel plan, decoded summaries) are
+            // merged in one linear pass instead of being sorted again when read.
+            if sorted {
+                merge_sorted(list, incoming);
+            } else {
+                list.extend_from_slice(incoming);
+            }
+        }
+        self.sorted = sorted;
         Ok(())
     }
 
@@ -434,3 +444,23 @@ mod forms;
 #[cfg(test)]
 #[path = "tickets_tests.rs"]
 mod tests;
+
+/// Merges sorted `incoming` into sorted `values` in place: from the back, so the only allocation
+/// is `values` growing (reserved by the caller).
+fn merge_sorted(values: &mut Vec<i64>, incoming: &[i64]) {
+    let old = values.len();
+    values.resize(old + incoming.len(), 0);
+    // Unmerged: values[..left] and incoming[..right]; merged: values[left + right..].
+    let (mut left, mut right) = (old, incoming.len());
+    let mut ticker = interrupt::Ticker::new();
+    while left > 0 && right > 0 {
+        ticker.tick();
+        let (kept, next) = (values[left - 1], incoming[right - 1]);
+        // Selected without a branch on the data: interleaved lists mispredict a branch often.
+        let kept_first = kept > next;
+        values[left + right - 1] = if kept_first { kept } else { next };
+        left -= usize::from(kept_first);
+        right -= usize::from(!kept_first);
+    }
+    values[..right].copy_from_slice(&incoming[..right]);
+}

@@ -52,10 +52,16 @@ SELECT (SELECT crm.rollup(s)::text FROM (SELECT crm.cohort_agg(customer_id, occu
 -- Forced parallel plan: Partial and Finalize Aggregate, same summary as serial.
 CREATE TABLE serial_result AS SELECT crm.cohort_agg(customer_id, occurred_at, 'month')::text AS summary FROM activity;
 SELECT force_parallel();
+-- Merging these growing states is costed by the rows aggregated (crm_internal.merged_state_cost),
+-- so the planner would rather gather the rows: free operators and a small tuple cost force the
+-- partial aggregates whose combine this checks.
+SET cpu_operator_cost = 0;
+SET parallel_tuple_cost = 0.0001;
 EXPLAIN (COSTS OFF) SELECT crm.cohort_agg(customer_id, occurred_at, 'month') FROM activity;
 SELECT (SELECT crm.cohort_agg(customer_id, occurred_at, 'month')::text FROM activity) = summary AS parallel_equals_serial
 FROM serial_result;
 SELECT serial();
+RESET cpu_operator_cost;
 
 -- cohort_agg as a window function: running customers and repeat rate as events arrive.
 SELECT customer_id, occurred_at::date AS day,

@@ -61,6 +61,11 @@ SELECT crm.retention_rate(started_at, ended_at, '2025-01-01', '2025-04-01') AS r
        crm.customer_agg(started_at, ended_at)::text AS summary
 FROM subscriptions;
 SELECT force_parallel();
+-- Merging these growing states is costed by the rows aggregated (crm_internal.merged_state_cost),
+-- so the planner would rather gather the rows: free operators and a small tuple cost force the
+-- partial aggregates whose combine this checks.
+SET cpu_operator_cost = 0;
+SET parallel_tuple_cost = 0.0001;
 EXPLAIN (COSTS OFF)
 SELECT crm.retention_rate(started_at, ended_at, '2025-01-01', '2025-04-01'),
        crm.churn_rate(started_at, ended_at, '2025-01-01', '2025-04-01', 'average'),
@@ -73,6 +78,7 @@ FROM serial_result s,
              crm.customer_agg(started_at, ended_at)::text AS summary
       FROM subscriptions) p;
 SELECT serial();
+RESET cpu_operator_cost;
 
 -- Rolling 3-row windows over ordered rows use the inverse transition.
 SELECT id, round(crm.retention_rate(started_at, ended_at, '2025-01-01', '2025-02-01')

@@ -1,5 +1,5 @@
 -- Schema crm holds what users call, crm_internal the support functions Postgres calls for the
--- aggregates, types and operators of crm.
+-- aggregates, types and operators of crm (and the planner for its functions).
 WITH support AS (
     SELECT p.oid FROM pg_proc p
     WHERE EXISTS (SELECT FROM pg_aggregate a
@@ -8,6 +8,7 @@ WITH support AS (
        OR EXISTS (SELECT FROM pg_type t WHERE p.oid IN (t.typinput, t.typoutput, t.typreceive, t.typsend))
        OR EXISTS (SELECT FROM pg_operator o WHERE o.oprcode = p.oid)
        OR EXISTS (SELECT FROM pg_amproc a WHERE a.amproc = p.oid)
+       OR EXISTS (SELECT FROM pg_proc f WHERE f.prosupport = p.oid)
 )
 -- A support function in crm, or a function in crm_internal nothing calls: none.
 SELECT 'support function in crm' AS misplaced, p.oid::regprocedure AS function

@@ -107,11 +107,17 @@ SELECT (SELECT crm.rollup(summary) FROM monthly_mrr)::text = (SELECT crm.mrr_agg
 -- Forced parallel plan: Partial and Finalize Aggregate, same summary as serial.
 CREATE TABLE serial_result AS SELECT crm.mrr_agg(customer_id, month, mrr)::text AS summary FROM regress_mrr;
 SELECT force_parallel();
+-- Merging these growing states is costed by the rows aggregated (crm_internal.merged_state_cost),
+-- so the planner would rather gather the rows: free operators and a small tuple cost force the
+-- partial aggregates whose combine this checks.
+SET cpu_operator_cost = 0;
+SET parallel_tuple_cost = 0.0001;
 EXPLAIN (COSTS OFF) SELECT crm.mrr_agg(customer_id, month, mrr) FROM regress_mrr;
 EXPLAIN (COSTS OFF) SELECT crm.rollup(summary) FROM monthly_mrr;
 SELECT (SELECT crm.mrr_agg(customer_id, month, mrr)::text FROM regress_mrr) = summary AS parallel_equals_serial,
        (SELECT crm.rollup(summary)::text FROM monthly_mrr) = summary AS parallel_rollup_equals_serial
 FROM serial_result;
 SELECT serial();
+RESET cpu_operator_cost;
 
 DROP TABLE serial_result, monthly_mrr, regress_mrr;
