@@ -22,7 +22,6 @@ pub use estimates::{CurvePoint, LifeTableRow, LogRank, MedianInterval};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
-use crate::common::sort::sort_spread;
 
 pub const FORMAT_VERSION: u8 = 1;
 const TYPE_NAME: &str = "crm.survival_summary";
@@ -148,12 +147,7 @@ impl SurvivalSummary {
         if self.settled == self.entries.len() {
             return;
         }
-        // Ranked by the duration with its sign bit flipped: an order-keeping map into u64.
-        sort_spread(
-            &mut self.entries,
-            |entry| u128::from(entry.duration as u64 ^ (1 << 63)),
-            |a, b| a.duration.cmp(&b.duration),
-        );
+        self.entries.sort_unstable_by_key(|entry| entry.duration);
         let mut kept = 0;
         for index in checked(0..self.entries.len()) {
             let entry = self.entries[index];
