@@ -5,10 +5,11 @@ Both start from the same 1M customer rows (started_at, ended_at NULL while still
 Postgres and end with the curve and its 95 % interval, observed at 2026-01-01:
 
 - ours: one query, `crm.survival_curve` over `crm.survival_agg(started_at, ended_at, as_of)`,
-  timed client-side end to end (send, execute, fetch every curve row with psycopg);
-- lifelines, the way an analyst does it: fetch started_at and ended_at (psycopg, or
-  `pandas.read_sql`; the faster of the two counts), compute the durations and the event flags in
-  pandas, then `KaplanMeierFitter.fit` (which computes the curve and its interval);
+  timed client-side end to end (send, execute, fetch every curve row with psycopg, binary
+  results: 1.5 to 2 times faster to read than text for a million rows of seven columns);
+- lifelines, the way an analyst does it: fetch started_at and ended_at (psycopg with binary
+  results, or `pandas.read_sql`; the faster of the two counts), compute the durations and the
+  event flags in pandas, then `KaplanMeierFitter.fit` (which computes the curve and its interval);
 - lifelines' fit alone, on durations already in memory.
 
 Interleaved rounds, medians. The curves are checked against each other (rows, survival and the
@@ -44,7 +45,7 @@ RAW = "SELECT started_at, ended_at FROM bench_survival_customers"
 
 
 def ours(conn):
-    with conn.cursor() as cur:
+    with conn.cursor(binary=True) as cur:
         cur.execute(OURS)
         return cur.fetchall()
 
@@ -61,7 +62,7 @@ def durations_of(frame):
 
 
 def fetch_psycopg(conn):
-    with conn.cursor() as cur:
+    with conn.cursor(binary=True) as cur:
         cur.execute(RAW)
         frame = pd.DataFrame(cur.fetchall(), columns=["started_at", "ended_at"])
     frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True)
