@@ -15,6 +15,7 @@
 //! - [`stats`]: statistics helpers.
 //! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
 //! - [`limits`]: the memory bound of growing aggregate states (`crm.max_state_memory`, 54000).
+//! - [`sort`]: in-place sorting of big vectors by spread-out keys (buckets, then comparisons).
 //!
 //! The pgrx glue:
 //! - [`guard`]: the panic guard every entry point Postgres calls runs under.
@@ -55,6 +56,7 @@ pub mod postgres_zones;
 pub mod raw;
 pub mod settings;
 pub mod shares;
+pub mod sort;
 pub mod stats;
 pub mod summary;
 #[cfg(test)]

@@ -53,7 +53,7 @@ fn families_import_only_common() {
 
 /// The `common` modules that are plain Rust (no pgrx, no glue): the math of the families may use
 /// these and no other part of `common`.
-const PURE_COMMON: [&str; 13] = [
+const PURE_COMMON: [&str; 14] = [
     "civil",
     "codec",
     "error",
@@ -64,6 +64,7 @@ const PURE_COMMON: [&str; 13] = [
     "money",
     "periods",
     "shares",
+    "sort",
     "stats",
     "test_zones",
     "tz",

@@ -188,9 +188,8 @@ fn funnel_steps(
         name!(median_time_from_first, Option<Interval>),
     ),
 > {
-    let mut summary = summary.0;
     // A summary typed in by hand may still hold events: finish it as the final function does.
-    let summary = summary.finished(FUNNEL_STEPS).or_raise();
+    let summary = summary.0.into_finished(FUNNEL_STEPS).or_raise();
     let rows: Vec<_> = summary
         .step_rows()
         .into_iter()

@@ -323,15 +323,15 @@ impl FunnelSummary {
             // One or more copies of the entity's result (a partial state of crm.rollup may hold
             // the same entity from several summaries): the rows of step k, sorted by time, are
             // the times to step k of the copies that reached it.
-            let groups: Vec<&[Reached]> = entity.chunk_by(|a, b| a.step == b.step).collect();
-            for (index, group) in groups.iter().enumerate() {
+            let mut previous: Option<&[Reached]> = None;
+            for (index, group) in entity.chunk_by(|a, b| a.step == b.step).enumerate() {
                 if usize::from(group[0].step) != index + 1 || group[0].step > self.steps {
                     return Err("an entity's results must be steps 1, 2, ... up to steps");
                 }
                 if group.iter().any(|row| row.time_from_first > window) {
                     return Err("times must be within the window");
                 }
-                let Some(previous) = index.checked_sub(1).map(|i| groups[i]) else {
+                let Some(previous) = previous.replace(group) else {
                     if group.iter().any(|row| row.time_from_first != 0) {
                         return Err("the time to step 1 must be 0");
                     }

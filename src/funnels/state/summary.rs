@@ -18,6 +18,7 @@ use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::keys::{write_key, KeyKind};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+use crate::common::sort::sort_spread;
 
 /// SQL name of the type, in messages about its forms.
 pub(super) const TYPE_NAME: &str = "crm.funnel_summary";
@@ -191,8 +192,8 @@ impl FunnelSummary {
 
     /// Sorts the events and results into their canonical order (the binary and text forms).
     pub(super) fn sort(&mut self) {
-        self.events.sort_unstable();
-        self.reached.sort_unstable();
+        sort_events(&mut self.events);
+        sort_spread(&mut self.reached, Reached::key, Reached::cmp);
     }
 
     /// The finished summary (what the final functions return): the events reduced to
@@ -215,16 +216,28 @@ impl FunnelSummary {
         )?;
         finished.reached.extend_from_slice(&self.reached);
         if let Some(setting) = self.setting {
-            self.events.sort_unstable();
+            sort_events(&mut self.events);
             let mut walker = Walker::default();
             for entity in checked(self.events.chunk_by(|a, b| a.key() == b.key())) {
                 let outcome = walker.walk(entity.iter().map(|e| (e.time, e.step)), setting);
                 finished.push_outcome(function, entity[0].key(), &outcome)?;
             }
         }
-        finished.reached.sort_unstable();
+        sort_spread(&mut finished.reached, Reached::key, Reached::cmp);
         finished.merge_copies(function)?;
         Ok(finished)
+    }
+
+    /// [`FunnelSummary::finished`] for a summary used once (`crm.funnel_steps`): one without
+    /// events (what the final functions return) is finished where it is, its results not
+    /// copied.
+    pub fn into_finished(mut self, function: &str) -> MetricResult<FunnelSummary> {
+        if !self.events.is_empty() {
+            return self.finished(function);
+        }
+        sort_spread(&mut self.reached, Reached::key, Reached::cmp);
+        self.merge_copies(function)?;
+        Ok(self)
     }
 
     /// Keeps one copy of an entity found with the same result in several summaries (the same
@@ -308,6 +321,11 @@ impl FunnelSummary {
         }
         rows
     }
+}
+
+/// Sorts events by (entity, time, step): into buckets of entity keys first (see `sort_spread`).
+fn sort_events(events: &mut [KeyedEvent]) {
+    sort_spread(events, KeyedEvent::key, KeyedEvent::cmp);
 }
 
 /// Makes room for `more` items, within `crm.max_state_memory` (54000) and the allocator (53200).
