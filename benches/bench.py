@@ -487,9 +487,11 @@ CASES = [
     # no BG/NBD model, and the fit rightly refuses to converge on them.)
     {
         "family": "customers",  # over the customers case's table
-        "name": "crm.sbg_fit, 1M cust",
+        "name": "crm.sbg_fit (penalized), 1M cust",
+        # Uniform random lifetimes identify no sBG model (alpha runs off to infinity, which the
+        # fit reports as an error), so the case fits with a small penalizer, as an analyst would.
         "ours": "SELECT crm.sbg_fit(least(extract(day FROM coalesce(ended_at, '2026-01-01') - started_at)::int / 30, 40),"
-                " ended_at IS NOT NULL) FROM bench_customers",
+                " ended_at IS NOT NULL, 0.01::float8) FROM bench_customers",
         "baseline": "SELECT sum(id) FROM bench_customers",
     },
 ]
