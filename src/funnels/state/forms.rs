@@ -5,7 +5,8 @@ use serde::Deserialize;
 use std::fmt::Write as _;
 
 use super::entities::EntityEvents;
-use super::summary::{KeyedEvent, Reached, TYPE_NAME as SUMMARY_TYPE};
+use super::summary::{step_rows_of_times, KeyedEvent, Reached, TYPE_NAME as SUMMARY_TYPE};
+use super::StepRow;
 use super::*;
 use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
 use crate::common::codec::{from_json_object, Reader, Writer};
@@ -387,6 +388,67 @@ impl FunnelSummary {
             .map_err(|message| invalid(message.to_owned()))?
             .into_summary()
     }
+}
+
+impl FunnelSummary {
+    /// The rows of `crm.funnel_steps` straight from a binary form. A finished summary that
+    /// holds each entity once (what the final functions return) is read in one pass, checked
+    /// as it is read, without building the summary; any other value (pending events, copies of
+    /// entities, a malformed form) goes the long way: decoded, finished and read, so that its
+    /// rows and errors are exactly those.
+    pub fn step_rows_of_binary(function: &str, bytes: &[u8]) -> MetricResult<Vec<StepRow>> {
+        if let Some(times) = finished_times(bytes) {
+            return Ok(step_rows_of_times(times));
+        }
+        let summary = FunnelSummary::decode(bytes)?.into_finished(function)?;
+        Ok(summary.step_rows())
+    }
+}
+
+/// The times to each step (`times[k - 1]` for step k) of a binary form without events whose
+/// entities each appear once, checked as [`FunnelSummary::decode`] checks them; `None` for any
+/// other value.
+pub(super) fn finished_times(bytes: &[u8]) -> Option<Vec<Vec<i64>>> {
+    let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE).ok()?;
+    let code = reader.u8().ok()?;
+    let key_kind = KeyKind::ALL.into_iter().find(|kind| kind.code() == code)?;
+    let setting = read_setting(&mut reader, SUMMARY_TYPE).ok()?;
+    check_setting(setting).ok()?;
+    let steps = reader.u8().ok()?;
+    if steps > MAX_STEP || read_count(&mut reader, SUMMARY_TYPE).ok()? != 0 {
+        return None;
+    }
+    let count = read_count(&mut reader, SUMMARY_TYPE).ok()?;
+    let Some(setting) = setting else {
+        return (steps == 0 && count == 0 && reader.finish().is_ok()).then(Vec::new);
+    };
+    let mut times: Vec<Vec<i64>> = vec![Vec::new(); usize::from(steps)];
+    let bigint = key_kind == KeyKind::BigInt;
+    // The previous row: its key, step and time (none before the first).
+    let mut previous: Option<(u128, u8, i64)> = None;
+    for _ in checked(0..count) {
+        let key = previous
+            .map_or(0, |(key, _, _)| key)
+            .wrapping_add(reader.u128().ok()?);
+        let step = reader.u8().ok()?;
+        let time = reader.i64().ok()?;
+        let follows = match previous {
+            // The next step of the same entity, no sooner.
+            Some((previous_key, previous_step, previous_time)) if previous_key == key => {
+                step == previous_step + 1 && time >= previous_time
+            }
+            // A new entity, after the previous one: its step 1, at 0.
+            Some((previous_key, _, _)) if previous_key > key => false,
+            _ => step == 1 && time == 0,
+        };
+        if !follows || time > setting.window || (bigint && key >> 64 != 0) {
+            return None;
+        }
+        times.get_mut(usize::from(step) - 1)?.push(time);
+        previous = Some((key, step, time));
+    }
+    reader.finish().ok()?;
+    Some(times)
 }
 
 /// A summary as read from a form, before it is checked: its events as the forms list them.

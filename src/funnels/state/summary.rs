@@ -296,27 +296,33 @@ impl FunnelSummary {
                 list.push(row.time_from_first);
             }
         }
-        let first = times.first().map_or(0, Vec::len) as u64;
-        let mut previous = first;
-        let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
-        let mut rows = Vec::with_capacity(times.len());
-        for (index, mut list) in checked(times.into_iter().enumerate()) {
-            let entities = list.len() as u64;
-            let median = (!list.is_empty()).then(|| {
-                let middle = (list.len() - 1) / 2;
-                *list.select_nth_unstable(middle).1
-            });
-            rows.push(StepRow {
-                step: index as u8 + 1,
-                entities,
-                conversion_from_previous: ratio(entities, previous),
-                conversion_from_first: ratio(entities, first),
-                median_time_from_first: median,
-            });
-            previous = entities;
-        }
-        rows
+        step_rows_of_times(times)
     }
+}
+
+/// The rows of `crm.funnel_steps` from the times to each step of the entities that reached it
+/// (`times[k - 1]` for step k, one list per step of the funnel).
+pub(super) fn step_rows_of_times(times: Vec<Vec<i64>>) -> Vec<StepRow> {
+    let first = times.first().map_or(0, Vec::len) as u64;
+    let mut previous = first;
+    let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+    let mut rows = Vec::with_capacity(times.len());
+    for (index, mut list) in checked(times.into_iter().enumerate()) {
+        let entities = list.len() as u64;
+        let median = (!list.is_empty()).then(|| {
+            let middle = (list.len() - 1) / 2;
+            *list.select_nth_unstable(middle).1
+        });
+        rows.push(StepRow {
+            step: index as u8 + 1,
+            entities,
+            conversion_from_previous: ratio(entities, previous),
+            conversion_from_first: ratio(entities, first),
+            median_time_from_first: median,
+        });
+        previous = entities;
+    }
+    rows
 }
 
 /// Makes room for `more` items, within `crm.max_state_memory` (54000) and the allocator (53200).
