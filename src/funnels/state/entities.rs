@@ -3,12 +3,13 @@
 //! Each entity key gets a dense id (0, 1, 2, ... in order of first sight) from an
 //! open-addressing table, and an event is kept as (time, dense id, step): 16 bytes. Reading the
 //! events entity by entity takes one counting pass (events per id, then where each id's events
-//! start), one pass moving each event into its entity's range in place, and a sort of each
+//! start), one pass copying each event into its entity's range, and a sort of each
 //! entity's few events by (time, step); the entities are visited in key order through a list of
 //! their ids sorted by key (one item per entity, not per event).
 //!
-//! Memory: 16 bytes per event, 16 bytes per entity for its key and 8 for its slots in the table
-//! (kept at most half full); grouping adds 20 bytes per entity while it runs.
+//! Memory: 16 bytes per event, 16 bytes per entity for its key and 8 to 16 for its slots in the
+//! table (kept at most half full); grouping makes a second vector of the events (16 bytes per event) and
+//! adds 20 bytes per entity while it runs.
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
@@ -210,26 +211,35 @@ impl EntityEvents {
         for id in 0..entities {
             starts[id + 1] += starts[id];
         }
-        // heads[id]: the next place of entity id's range not yet holding one of its events.
+        // Each event to the next free place of its entity's range, in a new vector (stores that
+        // do not wait for one another, unlike moving the events in place).
+        check_state_bytes(
+            function,
+            "funnel events",
+            self.heap_bytes()
+                .saturating_add(vec_bytes(&self.events))
+                .saturating_add(entities.saturating_mul(20)),
+        )?;
         let mut heads: Vec<usize> = Vec::new();
         reserve(&mut heads, entities, function, "funnel entities")?;
         heads.extend_from_slice(&starts[..entities]);
-        for id in 0..entities {
-            let end = starts[id + 1];
-            while heads[id] < end {
-                // Carry the event found at the head of this range to its own range, taking the
-                // event there along, until one belongs here.
-                let mut carried = self.events[heads[id]];
-                while carried.id as usize != id {
-                    ticker.tick();
-                    let target = carried.id as usize;
-                    std::mem::swap(&mut carried, &mut self.events[heads[target]]);
-                    heads[target] += 1;
-                }
-                self.events[heads[id]] = carried;
-                heads[id] += 1;
-            }
+        let mut moved: Vec<PendingEvent> = Vec::new();
+        reserve(&mut moved, self.events.len(), function, "funnel events")?;
+        moved.resize(
+            self.events.len(),
+            PendingEvent {
+                time: 0,
+                id: 0,
+                step: 0,
+            },
+        );
+        for event in &self.events {
+            ticker.tick();
+            let head = &mut heads[event.id as usize];
+            moved[*head] = *event;
+            *head += 1;
         }
+        self.events = moved;
         for id in 0..entities {
             ticker.tick();
             sort_entity(&mut self.events[starts[id]..starts[id + 1]]);

@@ -12,7 +12,7 @@
 //! rolled up twice) is kept once, one with different results is 22023 (its events were split,
 //! and its level cannot be recovered from two results).
 //!
-//! Memory: 16 bytes per event and 24 per entity while aggregating (see `entities`), then 32
+//! Memory: 16 bytes per event and 24 to 32 per entity while aggregating (see `entities`), then 32
 //! bytes per step reached per entity (at most 32 steps: 1 KiB an entity);
 //! `crm.max_state_memory` bounds both.
 use super::entities::EntityEvents;
