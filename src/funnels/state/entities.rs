@@ -3,13 +3,13 @@
 //! Each entity key gets a dense id (0, 1, 2, ... in order of first sight) from an
 //! open-addressing table, and an event is kept as (time, dense id, step): 16 bytes. Reading the
 //! events entity by entity takes one counting pass (events per id, then where each id's events
-//! start), one pass copying each event into its entity's range, and a sort of each
-//! entity's few events by (time, step); the entities are visited in key order through a list of
-//! their ids sorted by key (one item per entity, not per event).
+//! start), one pass copying each event into its entity's range, and a sort of each entity's few
+//! events by (time, step); the entities are visited in key order through a list of their ids
+//! sorted by key (one item per entity, not per event).
 //!
 //! Memory: 16 bytes per event, 16 bytes per entity for its key and 8 to 16 for its slots in the
-//! table (kept at most half full); grouping makes a second vector of the events (16 bytes per event) and
-//! adds 20 bytes per entity while it runs.
+//! table (kept at most half full); grouping makes a second vector of the events (16 bytes per
+//! event) and adds 20 bytes per entity while it runs.
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
@@ -37,13 +37,25 @@ pub(super) struct EntityEvents {
     events: Vec<PendingEvent>,
     /// The last key looked up and its id: rows of one entity often come together.
     last: Option<(u128, u32)>,
+    /// Whether the slots are placed by the mixed hash (see `home`), once keys crowded.
+    mixed: bool,
 }
 
-/// The slot where a key's probe starts: a multiplicative hash of both halves of the key.
+/// Most slots a lookup or an insertion probes before the table switches to mixed homes.
+const MAX_PROBES: usize = 48;
+
+/// The slot where a key's probe starts. Unmixed: the low bits of the key's halves, so that
+/// nearby integer ids (and the hashes of text ids, already spread) land in nearby slots, a
+/// lookup touching memory that the previous lookups brought into the caches; mixed: a
+/// multiplicative hash of both halves, for keys that crowd the unmixed slots (ids of one stride,
+/// several ranges that overlap once masked).
 #[inline(always)]
-fn home(key: u128, mask: usize) -> usize {
-    let mixed = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
-    let hashed = mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+fn home(key: u128, mask: usize, mixed: bool) -> usize {
+    let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+    if !mixed {
+        return folded as usize & mask;
+    }
+    let hashed = folded.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     ((hashed ^ (hashed >> 32)) as usize) & mask
 }
 
@@ -103,7 +115,8 @@ impl EntityEvents {
             self.grow_table(function)?;
         }
         let mask = self.slots.len() - 1;
-        let mut slot = home(key, mask);
+        let mut slot = home(key, mask, self.mixed);
+        let mut probes = 0;
         loop {
             let held = self.slots[slot];
             if held == 0 {
@@ -115,6 +128,12 @@ impl EntityEvents {
                 return Ok(id);
             }
             slot = (slot + 1) & mask;
+            probes += 1;
+            if probes > MAX_PROBES && !self.mixed {
+                self.mixed = true;
+                self.rebuild(function, self.slots.len())?;
+                return self.id_of(function, key);
+            }
         }
         // The table is at most half full, so the new id fits a u32 below u32::MAX.
         let id = u32::try_from(self.keys.len())
@@ -143,20 +162,39 @@ impl EntityEvents {
                 + keys_wanted * std::mem::size_of::<u128>()
                 + vec_bytes(&self.events),
         )?;
-        let mut slots = Vec::new();
-        reserve(&mut slots, size, function, "funnel entities")?;
-        slots.resize(size, 0u32);
-        let mask = size - 1;
-        for (id, key) in checked(self.keys.iter().enumerate()) {
-            let mut slot = home(*key, mask);
-            while slots[slot] != 0 {
-                slot = (slot + 1) & mask;
-            }
-            slots[slot] = id as u32 + 1;
-        }
-        self.slots = slots;
+        self.rebuild(function, size)?;
         let more = keys_wanted - self.keys.len();
         reserve(&mut self.keys, more, function, "funnel entities")
+    }
+
+    /// Puts every key into a new table of `size` slots (a power of two above twice the keys),
+    /// switching to mixed homes when keys crowd.
+    #[cold]
+    #[inline(never)]
+    fn rebuild(&mut self, function: &str, size: usize) -> MetricResult<()> {
+        let mut slots = Vec::new();
+        reserve(&mut slots, size, function, "funnel entities")?;
+        let mask = size - 1;
+        'placing: loop {
+            slots.clear();
+            slots.resize(size, 0u32);
+            for (id, key) in checked(self.keys.iter().enumerate()) {
+                let mut slot = home(*key, mask, self.mixed);
+                let mut probes = 0;
+                while slots[slot] != 0 {
+                    slot = (slot + 1) & mask;
+                    probes += 1;
+                    if probes > MAX_PROBES && !self.mixed {
+                        self.mixed = true;
+                        continue 'placing;
+                    }
+                }
+                slots[slot] = id as u32 + 1;
+            }
+            break;
+        }
+        self.slots = slots;
+        Ok(())
     }
 
     #[cold]
@@ -373,6 +411,32 @@ mod tests {
                 assert_eq!(events.keys.len(), entities_before);
             }
         }
+    }
+
+    #[test]
+    fn crowded_keys_switch_to_mixed_homes() {
+        // Ids of one stride land in the same unmixed slot of any table smaller than the
+        // stride; two overlapping ranges; the stride in the high half of the key.
+        for (stride, shift) in [(1u128 << 20, 0), (1 << 40, 0), (1, 64)] {
+            let rows: Vec<(u128, i64, u8)> = (0..5_000u128)
+                .map(|i| {
+                    (
+                        ((i % 2_500) * stride) << shift | (i / 2_500) << 100,
+                        i as i64,
+                        1,
+                    )
+                })
+                .collect();
+            let mut events = events_of(&rows);
+            assert!(events.mixed);
+            assert_eq!(events.keys.len(), 5_000);
+            let mut expected = rows.clone();
+            expected.sort_unstable();
+            assert_eq!(events.sorted().collect::<Vec<_>>(), expected);
+        }
+        // Dense ids stay unmixed.
+        let dense: Vec<(u128, i64, u8)> = (0..5_000u128).map(|i| (i, 0, 1)).collect();
+        assert!(!events_of(&dense).mixed);
     }
 
     #[test]
