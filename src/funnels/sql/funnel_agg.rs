@@ -8,6 +8,7 @@ use crate::common::expanded::{
 use crate::common::keys::{key_from_bigint, key_from_text, key_from_uuid, KeyKind};
 use crate::common::pg::{bigint, varlena_from_bytes, OrRaise, TextArg};
 use crate::common::raw::{raise_from_raw, raw_return_unchanged};
+use crate::common::summary::SummaryBytes;
 use pgrx::datum::Interval;
 use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;
@@ -177,7 +178,7 @@ crate::raw_transition! {
 #[pg_extern(immutable, parallel_safe, strict)]
 #[allow(clippy::type_complexity)]
 fn funnel_steps(
-    summary: funnel_summary,
+    summary: SummaryBytes<funnel_summary>,
 ) -> TableIterator<
     'static,
     (
@@ -188,10 +189,10 @@ fn funnel_steps(
         name!(median_time_from_first, Option<Interval>),
     ),
 > {
-    // A summary typed in by hand may still hold events: finish it as the final function does.
-    let summary = summary.0.into_finished(FUNNEL_STEPS).or_raise();
-    let rows: Vec<_> = summary
-        .step_rows()
+    // Read straight from the binary form; a summary typed in by hand may still hold events,
+    // and is finished as the final function does.
+    let rows: Vec<_> = FunnelSummary::step_rows_of_binary(FUNNEL_STEPS, summary.bytes)
+        .or_raise()
         .into_iter()
         .map(|row| {
             let median = row.median_time_from_first.map(|micros| {

@@ -4,12 +4,15 @@
 use serde::Deserialize;
 use std::fmt::Write as _;
 
-use super::summary::{KeyedEvent, Reached, TYPE_NAME as SUMMARY_TYPE};
+use super::entities::EntityEvents;
+use super::summary::{step_rows_of_times, KeyedEvent, Reached, TYPE_NAME as SUMMARY_TYPE};
+use super::StepRow;
 use super::*;
 use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::interrupt::checked;
 use crate::common::keys::{parse_key, write_key, KeyKind};
+use crate::common::sort::sort_spread;
 
 const STATE_TYPE: &str = "crm.funnel_state";
 /// Fewest bytes an encoded event or result takes (a varint each for time or key and step).
@@ -204,18 +207,16 @@ impl FunnelSummary {
         write_setting(&mut writer, self.setting);
         writer.u8(self.steps);
         writer.u64(self.events.len() as u64);
-        let mut previous: Option<&KeyedEvent> = None;
-        for event in checked(&self.events) {
-            let previous_key = previous.map_or(0, KeyedEvent::key);
-            writer.u128(event.key().wrapping_sub(previous_key));
+        let mut previous: Option<(u128, i64)> = None;
+        for (key, time, step) in self.events.sorted() {
+            let previous_key = previous.map_or(0, |(key, _)| key);
+            writer.u128(key.wrapping_sub(previous_key));
             let base = match previous {
-                Some(p) if p.key() == event.key() => p.time,
+                Some((previous_key, previous_time)) if previous_key == key => previous_time,
                 _ => 0,
             };
-            writer
-                .u64(event.time.wrapping_sub(base) as u64)
-                .u8(event.step);
-            previous = Some(event);
+            writer.u64(time.wrapping_sub(base) as u64).u8(step);
+            previous = Some((key, time));
         }
         writer.u64(self.reached.len() as u64);
         let mut previous_key = 0u128;
@@ -275,81 +276,14 @@ impl FunnelSummary {
             });
         }
         reader.finish()?;
-        let summary = FunnelSummary {
+        let read = ReadSummary {
             key_kind,
             setting,
             steps,
             events,
             reached,
         };
-        summary.validated(true).map_err(invalid)
-    }
-
-    /// Checks a summary read from a form: the setting, events in range (and sorted when
-    /// `sorted`), each entity's results (one or more copies) steps 1..level with times from 0,
-    /// non-decreasing and within the window.
-    fn validated(mut self, sorted: bool) -> Result<Self, &'static str> {
-        check_setting(self.setting)?;
-        if self.steps > MAX_STEP {
-            return Err("steps outside 0..32");
-        }
-        if self.setting.is_none() && (self.steps > 0 || !self.reached.is_empty()) {
-            return Err("results without a window and mode");
-        }
-        let bigint = self.key_kind == KeyKind::BigInt;
-        for event in checked(&self.events) {
-            check_event(self.setting, event.time, event.step)?;
-            if event.step > self.steps {
-                return Err("an event past the funnel's steps");
-            }
-            if bigint && event.key_high != 0 {
-                return Err("entity key is not a bigint");
-            }
-        }
-        if sorted && self.events.windows(2).any(|pair| pair[0] > pair[1]) {
-            return Err("events out of order");
-        }
-        if !sorted {
-            self.sort();
-        }
-        let window = self.setting.map_or(0, |setting| setting.window);
-        if sorted && self.reached.windows(2).any(|pair| pair[0] > pair[1]) {
-            return Err("results out of order");
-        }
-        for entity in checked(self.reached.chunk_by(|a, b| a.key() == b.key())) {
-            if bigint && entity[0].key_high != 0 {
-                return Err("entity key is not a bigint");
-            }
-            // One or more copies of the entity's result (a partial state of crm.rollup may hold
-            // the same entity from several summaries): the rows of step k, sorted by time, are
-            // the times to step k of the copies that reached it.
-            let mut previous: Option<&[Reached]> = None;
-            for (index, group) in entity.chunk_by(|a, b| a.step == b.step).enumerate() {
-                if usize::from(group[0].step) != index + 1 || group[0].step > self.steps {
-                    return Err("an entity's results must be steps 1, 2, ... up to steps");
-                }
-                if group.iter().any(|row| row.time_from_first > window) {
-                    return Err("times must be within the window");
-                }
-                let Some(previous) = previous.replace(group) else {
-                    if group.iter().any(|row| row.time_from_first != 0) {
-                        return Err("the time to step 1 must be 0");
-                    }
-                    continue;
-                };
-                if group.len() > previous.len() {
-                    return Err("an entity reaches a step more often than the step before");
-                }
-                if group
-                    .iter()
-                    .zip(previous.iter())
-                    .any(|(row, before)| row.time_from_first < before.time_from_first)
-                {
-                    return Err("times must be non-decreasing");
-                }
-            }
-        }
-        Ok(self)
+        read.validated(true).map_err(invalid)?.into_summary()
     }
 
     /// Readable form, e.g. `{"version":1,"key":"bigint","window_us":86400000000,
@@ -366,18 +300,14 @@ impl FunnelSummary {
         );
         write_setting_text(&mut text, self.setting);
         let _ = write!(text, r#","steps":{},"events":["#, self.steps);
-        for (index, event) in checked(self.events.iter().enumerate()) {
+        let key_kind = self.key_kind;
+        for (index, (key, time, step)) in self.events.sorted().enumerate() {
             if index > 0 {
                 text.push(',');
             }
             text.push_str("[\"");
-            write_key(&mut text, self.key_kind, event.key());
-            let _ = write!(
-                text,
-                r#"","{}",{}]"#,
-                format_timestamp(event.time),
-                event.step
-            );
+            write_key(&mut text, key_kind, key);
+            let _ = write!(text, r#"","{}",{}]"#, format_timestamp(time), step);
         }
         text.push_str(r#"],"entities":["#);
         let mut first = true;
@@ -447,16 +377,172 @@ impl FunnelSummary {
                 });
             }
         }
-        let summary = FunnelSummary {
+        let read = ReadSummary {
             key_kind,
             setting,
             steps: form.steps,
             events,
             reached,
         };
-        summary
-            .validated(false)
-            .map_err(|message| invalid(message.to_owned()))
+        read.validated(false)
+            .map_err(|message| invalid(message.to_owned()))?
+            .into_summary()
+    }
+}
+
+impl FunnelSummary {
+    /// The rows of `crm.funnel_steps` straight from a binary form. A finished summary that
+    /// holds each entity once (what the final functions return) is read in one pass, checked
+    /// as it is read, without building the summary; any other value (pending events, copies of
+    /// entities, a malformed form) goes the long way: decoded, finished and read, so that its
+    /// rows and errors are exactly those.
+    pub fn step_rows_of_binary(function: &str, bytes: &[u8]) -> MetricResult<Vec<StepRow>> {
+        if let Some(times) = finished_times(bytes) {
+            return Ok(step_rows_of_times(times));
+        }
+        let summary = FunnelSummary::decode(bytes)?.into_finished(function)?;
+        Ok(summary.step_rows())
+    }
+}
+
+/// The times to each step (`times[k - 1]` for step k) of a binary form without events whose
+/// entities each appear once, checked as [`FunnelSummary::decode`] checks them; `None` for any
+/// other value.
+pub(super) fn finished_times(bytes: &[u8]) -> Option<Vec<Vec<i64>>> {
+    let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE).ok()?;
+    let code = reader.u8().ok()?;
+    let key_kind = KeyKind::ALL.into_iter().find(|kind| kind.code() == code)?;
+    let setting = read_setting(&mut reader, SUMMARY_TYPE).ok()?;
+    check_setting(setting).ok()?;
+    let steps = reader.u8().ok()?;
+    if steps > MAX_STEP || read_count(&mut reader, SUMMARY_TYPE).ok()? != 0 {
+        return None;
+    }
+    let count = read_count(&mut reader, SUMMARY_TYPE).ok()?;
+    let Some(setting) = setting else {
+        return (steps == 0 && count == 0 && reader.finish().is_ok()).then(Vec::new);
+    };
+    let mut times: Vec<Vec<i64>> = vec![Vec::new(); usize::from(steps)];
+    let bigint = key_kind == KeyKind::BigInt;
+    // The previous row: its key, step and time (none before the first).
+    let mut previous: Option<(u128, u8, i64)> = None;
+    for _ in checked(0..count) {
+        let key = previous
+            .map_or(0, |(key, _, _)| key)
+            .wrapping_add(reader.u128().ok()?);
+        let step = reader.u8().ok()?;
+        let time = reader.i64().ok()?;
+        let follows = match previous {
+            // The next step of the same entity, no sooner.
+            Some((previous_key, previous_step, previous_time)) if previous_key == key => {
+                step == previous_step + 1 && time >= previous_time
+            }
+            // A new entity, after the previous one: its step 1, at 0.
+            Some((previous_key, _, _)) if previous_key > key => false,
+            _ => step == 1 && time == 0,
+        };
+        if !follows || time > setting.window || (bigint && key >> 64 != 0) {
+            return None;
+        }
+        times.get_mut(usize::from(step) - 1)?.push(time);
+        previous = Some((key, step, time));
+    }
+    reader.finish().ok()?;
+    Some(times)
+}
+
+/// A summary as read from a form, before it is checked: its events as the forms list them.
+struct ReadSummary {
+    key_kind: KeyKind,
+    setting: Option<Setting>,
+    steps: u8,
+    events: Vec<KeyedEvent>,
+    reached: Vec<Reached>,
+}
+
+impl ReadSummary {
+    /// Checks a summary read from a form: the setting, events in range (and sorted when
+    /// `sorted`), each entity's results (one or more copies) steps 1..level with times from 0,
+    /// non-decreasing and within the window.
+    fn validated(mut self, sorted: bool) -> Result<Self, &'static str> {
+        check_setting(self.setting)?;
+        if self.steps > MAX_STEP {
+            return Err("steps outside 0..32");
+        }
+        if self.setting.is_none() && (self.steps > 0 || !self.reached.is_empty()) {
+            return Err("results without a window and mode");
+        }
+        let bigint = self.key_kind == KeyKind::BigInt;
+        for event in checked(&self.events) {
+            check_event(self.setting, event.time, event.step)?;
+            if event.step > self.steps {
+                return Err("an event past the funnel's steps");
+            }
+            if bigint && event.key_high != 0 {
+                return Err("entity key is not a bigint");
+            }
+        }
+        if sorted && self.events.windows(2).any(|pair| pair[0] > pair[1]) {
+            return Err("events out of order");
+        }
+        if !sorted {
+            sort_spread(&mut self.reached, Reached::key, Reached::cmp);
+        }
+        let window = self.setting.map_or(0, |setting| setting.window);
+        if sorted && self.reached.windows(2).any(|pair| pair[0] > pair[1]) {
+            return Err("results out of order");
+        }
+        for entity in checked(self.reached.chunk_by(|a, b| a.key() == b.key())) {
+            if bigint && entity[0].key_high != 0 {
+                return Err("entity key is not a bigint");
+            }
+            // One or more copies of the entity's result (a partial state of crm.rollup may hold
+            // the same entity from several summaries): the rows of step k, sorted by time, are
+            // the times to step k of the copies that reached it.
+            let mut previous: Option<&[Reached]> = None;
+            for (index, group) in entity.chunk_by(|a, b| a.step == b.step).enumerate() {
+                if usize::from(group[0].step) != index + 1 || group[0].step > self.steps {
+                    return Err("an entity's results must be steps 1, 2, ... up to steps");
+                }
+                if group.iter().any(|row| row.time_from_first > window) {
+                    return Err("times must be within the window");
+                }
+                let Some(previous) = previous.replace(group) else {
+                    if group.iter().any(|row| row.time_from_first != 0) {
+                        return Err("the time to step 1 must be 0");
+                    }
+                    continue;
+                };
+                if group.len() > previous.len() {
+                    return Err("an entity reaches a step more often than the step before");
+                }
+                if group
+                    .iter()
+                    .zip(previous.iter())
+                    .any(|(row, before)| row.time_from_first < before.time_from_first)
+                {
+                    return Err("times must be non-decreasing");
+                }
+            }
+        }
+        Ok(self)
+    }
+
+    /// The summary of the checked form: its events by entity.
+    fn into_summary(self) -> MetricResult<FunnelSummary> {
+        let mut summary = FunnelSummary {
+            key_kind: self.key_kind,
+            setting: self.setting,
+            steps: self.steps,
+            events: EntityEvents::default(),
+            reached: self.reached,
+        };
+        for event in checked(&self.events) {
+            summary
+                .events
+                .push(SUMMARY_TYPE, event.key(), event.time, event.step)?;
+        }
+        Ok(summary)
     }
 }
 

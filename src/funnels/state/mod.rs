@@ -28,6 +28,7 @@
 //! and per-entity results of `crm.funnel_agg`, the rows of `crm.funnel_steps`), `forms` (binary
 //! and text forms of both), `tests`.
 
+mod entities;
 mod forms;
 mod summary;
 #[cfg(test)]

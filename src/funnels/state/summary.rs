@@ -1,18 +1,21 @@
 //! The state and summary of `crm.funnel_agg` (`crm.funnel_summary`).
 //!
-//! While aggregating, a summary keeps every usable event with its entity's key (32 bytes an
-//! event; step-0 events only under `strict_order`); partial states from parallel workers or
-//! shards concatenate their events, since one entity's events may be split among them. The
-//! final function *reduces* the events: sorted by (entity, time, step), each entity's events
-//! are walked (`Walker`) and the entity becomes one row per step its chain reached, with the
-//! time from the chain's step-1 event to that step (32 bytes a row). A finished summary holds
-//! only these rows, so `crm.rollup` of summaries of disjoint entity sets concatenates them; an
-//! entity found with the same result in several summaries (one summary rolled up twice) is kept
-//! once, one with different results is 22023 (its events were split, and its level cannot be
-//! recovered from two results).
+//! While aggregating, a summary keeps every usable event with its entity (step-0 events only
+//! under `strict_order`) in `EntityEvents`: a dense id per entity key and 16 bytes per event;
+//! partial states from parallel workers or shards add up their events, since one entity's
+//! events may be split among them. The final function *reduces* the events: grouped by entity
+//! (one counting pass, no global sort) and visited in key order, each entity's events are
+//! walked (`Walker`) in (time, step) order and the entity becomes one row per step its chain
+//! reached, with the time from the chain's step-1 event to that step (32 bytes a row). A
+//! finished summary holds only these rows, so `crm.rollup` of summaries of disjoint entity sets
+//! concatenates them; an entity found with the same result in several summaries (one summary
+//! rolled up twice) is kept once, one with different results is 22023 (its events were split,
+//! and its level cannot be recovered from two results).
 //!
-//! Memory: 32 bytes per event while aggregating, then 32 bytes per step reached per entity
-//! (at most 32 steps: 1 KiB an entity); `crm.max_state_memory` bounds both.
+//! Memory: 16 bytes per event and 24 to 32 per entity while aggregating (see `entities`), then 32
+//! bytes per step reached per entity (at most 32 steps: 1 KiB an entity);
+//! `crm.max_state_memory` bounds both.
+use super::entities::EntityEvents;
 use super::{Event, Outcome, Setting, Walker, MAX_STEP};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
@@ -23,7 +26,8 @@ use crate::common::sort::sort_spread;
 /// SQL name of the type, in messages about its forms.
 pub(super) const TYPE_NAME: &str = "crm.funnel_summary";
 
-/// One event of an entity (key halves kept apart so that a row is 32 bytes, not 48).
+/// One event of an entity as the forms list it (key halves kept apart so that a row is 32
+/// bytes, not 48).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct KeyedEvent {
     pub key_high: u64,
@@ -69,15 +73,24 @@ pub struct StepRow {
 }
 
 /// Per-entity funnel events and results; see the module documentation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FunnelSummary {
     pub(super) key_kind: KeyKind,
     pub(super) setting: Option<Setting>,
     /// The highest step of any event: the funnel's length, the rows `crm.funnel_steps` gives.
     pub(super) steps: u8,
-    pub(super) events: Vec<KeyedEvent>,
+    pub(super) events: EntityEvents,
     pub(super) reached: Vec<Reached>,
 }
+
+/// Summaries are equal when their binary forms are (events in any order of arrival).
+impl PartialEq for FunnelSummary {
+    fn eq(&self, other: &Self) -> bool {
+        self.clone().encode() == other.clone().encode()
+    }
+}
+
+impl Eq for FunnelSummary {}
 
 impl FunnelSummary {
     pub fn new(key_kind: KeyKind) -> Self {
@@ -85,7 +98,7 @@ impl FunnelSummary {
             key_kind,
             setting: None,
             steps: 0,
-            events: Vec::new(),
+            events: EntityEvents::default(),
             reached: Vec::new(),
         }
     }
@@ -137,16 +150,7 @@ impl FunnelSummary {
         if event.step == 0 && !setting.mode.keeps_other_events() {
             return Ok(());
         }
-        if self.events.len() == self.events.capacity() {
-            grow(function, &mut self.events, 1, "funnel events")?;
-        }
-        self.events.push(KeyedEvent {
-            key_high: (key >> 64) as u64,
-            key_low: key as u64,
-            time: event.time,
-            step: event.step,
-        });
-        Ok(())
+        self.events.push(function, key, event.time, event.step)
     }
 
     /// Adds another summary's events and results (combine and rollup): the same id type,
@@ -164,15 +168,7 @@ impl FunnelSummary {
         };
         self.settle_setting(function, setting)?;
         self.steps = self.steps.max(other.steps);
-        if !other.events.is_empty() {
-            grow(
-                function,
-                &mut self.events,
-                other.events.len(),
-                "funnel events",
-            )?;
-            self.events.extend_from_slice(&other.events);
-        }
+        self.events.extend(function, &other.events)?;
         if !other.reached.is_empty() {
             grow(
                 function,
@@ -187,25 +183,25 @@ impl FunnelSummary {
 
     /// Heap bytes held (charged to the aggregate's memory context).
     pub fn heap_bytes(&self) -> usize {
-        vec_bytes(&self.events) + vec_bytes(&self.reached)
+        self.events.heap_bytes() + vec_bytes(&self.reached)
     }
 
-    /// Sorts the events and results into their canonical order (the binary and text forms).
+    /// Sorts the results into their canonical order (the binary and text forms; the events
+    /// are put in order as they are written).
     pub(super) fn sort(&mut self) {
-        sort_events(&mut self.events);
         sort_spread(&mut self.reached, Reached::key, Reached::cmp);
     }
 
     /// The finished summary (what the final functions return): the events reduced to
     /// per-entity results, added to the results already held; an entity with two different
-    /// results is 22023. The summary itself keeps its events (only sorted), so a window frame that grows
-    /// can be finished again.
+    /// results is 22023. The summary itself keeps its events (only grouped), so a window frame
+    /// that grows can be finished again.
     pub fn finished(&mut self, function: &str) -> MetricResult<FunnelSummary> {
         let mut finished = FunnelSummary {
             key_kind: self.key_kind,
             setting: self.setting,
             steps: self.steps,
-            events: Vec::new(),
+            events: EntityEvents::default(),
             reached: Vec::new(),
         };
         grow(
@@ -216,11 +212,11 @@ impl FunnelSummary {
         )?;
         finished.reached.extend_from_slice(&self.reached);
         if let Some(setting) = self.setting {
-            sort_events(&mut self.events);
+            let grouped = self.events.grouped(function)?;
             let mut walker = Walker::default();
-            for entity in checked(self.events.chunk_by(|a, b| a.key() == b.key())) {
-                let outcome = walker.walk(entity.iter().map(|e| (e.time, e.step)), setting);
-                finished.push_outcome(function, entity[0].key(), &outcome)?;
+            for (key, events) in grouped.iter() {
+                let outcome = walker.walk(events.iter().map(|e| (e.time, e.step)), setting);
+                finished.push_outcome(function, key, &outcome)?;
             }
         }
         sort_spread(&mut finished.reached, Reached::key, Reached::cmp);
@@ -300,32 +296,33 @@ impl FunnelSummary {
                 list.push(row.time_from_first);
             }
         }
-        let first = times.first().map_or(0, Vec::len) as u64;
-        let mut previous = first;
-        let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
-        let mut rows = Vec::with_capacity(times.len());
-        for (index, mut list) in checked(times.into_iter().enumerate()) {
-            let entities = list.len() as u64;
-            let median = (!list.is_empty()).then(|| {
-                let middle = (list.len() - 1) / 2;
-                *list.select_nth_unstable(middle).1
-            });
-            rows.push(StepRow {
-                step: index as u8 + 1,
-                entities,
-                conversion_from_previous: ratio(entities, previous),
-                conversion_from_first: ratio(entities, first),
-                median_time_from_first: median,
-            });
-            previous = entities;
-        }
-        rows
+        step_rows_of_times(times)
     }
 }
 
-/// Sorts events by (entity, time, step): into buckets of entity keys first (see `sort_spread`).
-fn sort_events(events: &mut [KeyedEvent]) {
-    sort_spread(events, KeyedEvent::key, KeyedEvent::cmp);
+/// The rows of `crm.funnel_steps` from the times to each step of the entities that reached it
+/// (`times[k - 1]` for step k, one list per step of the funnel).
+pub(super) fn step_rows_of_times(times: Vec<Vec<i64>>) -> Vec<StepRow> {
+    let first = times.first().map_or(0, Vec::len) as u64;
+    let mut previous = first;
+    let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+    let mut rows = Vec::with_capacity(times.len());
+    for (index, mut list) in checked(times.into_iter().enumerate()) {
+        let entities = list.len() as u64;
+        let median = (!list.is_empty()).then(|| {
+            let middle = (list.len() - 1) / 2;
+            *list.select_nth_unstable(middle).1
+        });
+        rows.push(StepRow {
+            step: index as u8 + 1,
+            entities,
+            conversion_from_previous: ratio(entities, previous),
+            conversion_from_first: ratio(entities, first),
+            median_time_from_first: median,
+        });
+        previous = entities;
+    }
+    rows
 }
 
 /// Makes room for `more` items, within `crm.max_state_memory` (54000) and the allocator (53200).

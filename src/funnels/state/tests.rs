@@ -353,6 +353,7 @@ proptest! {
         mode in mode(),
         reversed in any::<bool>(),
     ) {
+        let rows_in = rows.clone();
         let mut whole = summary_of(&rows, mode);
         let mut parts: Vec<FunnelSummary> = split(&rows, &cuts).iter().map(|p| summary_of(p, mode)).collect();
         if reversed {
@@ -405,11 +406,83 @@ proptest! {
         prop_assert_eq!(FunnelSummary::decode(&doubled.encode()).unwrap().to_text(), text);
         let mut rolled = rolled.finished(F).unwrap();
         prop_assert_eq!(doubled.finished(F).unwrap().encode(), rolled.encode());
+        // crm.funnel_steps reads a finished summary in one pass, copies and events the long way.
+        let rows = rolled.step_rows();
+        prop_assert!(forms::finished_times(&rolled.encode()).is_some());
+        prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &rolled.encode()).unwrap(), rows.clone());
+        if !rolled.reached.is_empty() {
+            prop_assert!(forms::finished_times(&doubled.encode()).is_none());
+        }
+        prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &doubled.encode()).unwrap(), rows.clone());
+        prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &summary_of(&rows_in, mode).encode()).unwrap(), rows);
         prop_assert_eq!(rolled.encode(), whole.encode());
         let text = whole.to_text();
         prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), whole.encode());
         prop_assert_eq!(FunnelSummary::decode(&whole.encode()).unwrap().to_text(), text);
     }
+}
+
+/// `crm.funnel_steps`'s one-pass reading of a finished summary answers exactly as decoding,
+/// finishing and reading it, for every value: each byte of a finished summary's form (with and
+/// without pending events, with copies of entities) changed to other values.
+#[test]
+fn step_rows_of_binary_answer_as_the_long_way() {
+    let long_way = |bytes: &[u8]| {
+        FunnelSummary::decode(bytes)
+            .and_then(|summary| summary.into_finished(F))
+            .map(|summary| summary.step_rows())
+    };
+    let rows = [
+        (1, 0, 1),
+        (1, 4, 2),
+        (1, 6, 3),
+        (2, 10, 1),
+        (2, 12, 2),
+        (3, 0, 1),
+        (4, 0, 2),
+        (5, 0, 1),
+        (5, 11, 2),
+    ];
+    let mut pending = summary_of(&rows, Mode::Ordered);
+    let mut finished = pending.finished(F).unwrap();
+    let mut doubled = finished.clone();
+    doubled.merge(F, &finished.clone()).unwrap();
+    let mut read_in_one_pass = 0;
+    for mut bytes in [finished.encode(), pending.encode(), doubled.encode()] {
+        for at in 0..bytes.len() {
+            let original = bytes[at];
+            for value in [0u8, 1, 2, 3, 0x7f, 0x80, 0xff, original.wrapping_add(1)] {
+                bytes[at] = value;
+                if forms::finished_times(&bytes).is_some() {
+                    read_in_one_pass += 1;
+                }
+                assert_eq!(
+                    FunnelSummary::step_rows_of_binary(F, &bytes),
+                    long_way(&bytes),
+                    "byte {at} set to {value}"
+                );
+            }
+            bytes[at] = original;
+        }
+        assert_eq!(
+            FunnelSummary::step_rows_of_binary(F, &bytes),
+            long_way(&bytes)
+        );
+        // Cut short.
+        for end in 0..bytes.len() {
+            assert_eq!(
+                FunnelSummary::step_rows_of_binary(F, &bytes[..end]),
+                long_way(&bytes[..end])
+            );
+        }
+    }
+    assert!(read_in_one_pass > 0);
+    // Without a usable row.
+    let mut empty = FunnelSummary::new(KeyKind::Text);
+    assert_eq!(
+        FunnelSummary::step_rows_of_binary(F, &empty.encode()),
+        Ok(Vec::new())
+    );
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,0 +1,456 @@
+//! The events of `crm.funnel_agg` while aggregating, grouped by entity without a global sort.
+//!
+//! Each entity key gets a dense id (0, 1, 2, ... in order of first sight) from an
+//! open-addressing table, and an event is kept as (time, dense id, step): 16 bytes. Reading the
+//! events entity by entity takes one counting pass (events per id, then where each id's events
+//! start), one pass copying each event into its entity's range, and a sort of each entity's few
+//! events by (time, step); the entities are visited in key order through a list of their ids
+//! sorted by key (one item per entity, not per event).
+//!
+//! Memory: 16 bytes per event, 16 bytes per entity for its key and 8 to 16 for its slots in the
+//! table (kept at most half full); grouping makes a second vector of the events (16 bytes per
+//! event) and adds 20 bytes per entity while it runs.
+use crate::common::error::{MetricError, MetricResult};
+use crate::common::interrupt::{checked, Ticker};
+use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+use crate::common::sort::sort_spread;
+
+/// One event of an entity while aggregating: `id` is the entity's dense id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PendingEvent {
+    pub time: i64,
+    pub id: u32,
+    pub step: u8,
+}
+
+/// Entities longer than this are sorted by the comparison sort, shorter ones by insertion.
+const INSERTION_SORT_MAX: usize = 24;
+
+/// The events of the entities seen so far, by dense id; see the module documentation.
+#[derive(Debug, Clone, Default)]
+pub(super) struct EntityEvents {
+    /// The key of each dense id.
+    keys: Vec<u128>,
+    /// Open addressing (linear probing): 0 for an empty slot, else dense id + 1. Empty or a
+    /// power of two long, at most half full.
+    slots: Vec<u32>,
+    events: Vec<PendingEvent>,
+    /// The last key looked up and its id: rows of one entity often come together.
+    last: Option<(u128, u32)>,
+    /// Whether the slots are placed by the mixed hash (see `home`), once keys crowded.
+    mixed: bool,
+}
+
+/// Most slots a lookup or an insertion probes before the table switches to mixed homes.
+const MAX_PROBES: usize = 48;
+
+/// The slot where a key's probe starts. Unmixed: the low bits of the key's halves, so that
+/// nearby integer ids (and the hashes of text ids, already spread) land in nearby slots, a
+/// lookup touching memory that the previous lookups brought into the caches; mixed: a
+/// multiplicative hash of both halves, for keys that crowd the unmixed slots (ids of one stride,
+/// several ranges that overlap once masked).
+#[inline(always)]
+fn home(key: u128, mask: usize, mixed: bool) -> usize {
+    let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+    if !mixed {
+        return folded as usize & mask;
+    }
+    let hashed = folded.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((hashed ^ (hashed >> 32)) as usize) & mask
+}
+
+impl EntityEvents {
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.keys) + vec_bytes(&self.slots) + vec_bytes(&self.events)
+    }
+
+    /// Adds one event of entity `key`.
+    #[inline]
+    pub fn push(&mut self, function: &str, key: u128, time: i64, step: u8) -> MetricResult<()> {
+        let id = self.id_of(function, key)?;
+        if self.events.len() == self.events.capacity() {
+            self.grow_events(function, 1)?;
+        }
+        self.events.push(PendingEvent { time, id, step });
+        Ok(())
+    }
+
+    /// Adds every event of `other` (combine and rollup).
+    pub fn extend(&mut self, function: &str, other: &EntityEvents) -> MetricResult<()> {
+        if other.events.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::new();
+        reserve(&mut ids, other.keys.len(), function, "funnel entities")?;
+        for key in checked(&other.keys) {
+            ids.push(self.id_of(function, *key)?);
+        }
+        self.grow_events(function, other.events.len())?;
+        for event in checked(&other.events) {
+            self.events.push(PendingEvent {
+                id: ids[event.id as usize],
+                ..*event
+            });
+        }
+        Ok(())
+    }
+
+    /// The dense id of `key`, a new one for a key not seen yet.
+    #[inline]
+    fn id_of(&mut self, function: &str, key: u128) -> MetricResult<u32> {
+        if let Some((last_key, id)) = self.last {
+            if last_key == key {
+                return Ok(id);
+            }
+        }
+        if self.slots.len() < 2 * (self.keys.len() + 1) {
+            self.grow_table(function)?;
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = home(key, mask, self.mixed);
+        let mut probes = 0;
+        loop {
+            let held = self.slots[slot];
+            if held == 0 {
+                break;
+            }
+            let id = held - 1;
+            if self.keys[id as usize] == key {
+                self.last = Some((key, id));
+                return Ok(id);
+            }
+            slot = (slot + 1) & mask;
+            probes += 1;
+            if probes > MAX_PROBES && !self.mixed {
+                self.mixed = true;
+                self.rebuild(function, self.slots.len())?;
+                return self.id_of(function, key);
+            }
+        }
+        // The table is at most half full, so the new id fits a u32 below u32::MAX.
+        let id = u32::try_from(self.keys.len())
+            .ok()
+            .filter(|id| *id < u32::MAX)
+            .ok_or_else(|| {
+                MetricError::LimitExceeded(format!("{function}: too many entities in one group"))
+            })?;
+        reserve(&mut self.keys, 1, function, "funnel entities")?;
+        self.keys.push(key);
+        self.slots[slot] = id + 1;
+        self.last = Some((key, id));
+        Ok(id)
+    }
+
+    /// Doubles the table (or starts it) and puts every key back.
+    #[cold]
+    #[inline(never)]
+    fn grow_table(&mut self, function: &str) -> MetricResult<()> {
+        let size = (self.slots.len() * 2).max(64);
+        let keys_wanted = (self.keys.len() + 1).max(size / 2);
+        check_state_bytes(
+            function,
+            "funnel entities",
+            size * std::mem::size_of::<u32>()
+                + keys_wanted * std::mem::size_of::<u128>()
+                + vec_bytes(&self.events),
+        )?;
+        self.rebuild(function, size)?;
+        let more = keys_wanted - self.keys.len();
+        reserve(&mut self.keys, more, function, "funnel entities")
+    }
+
+    /// Puts every key into a new table of `size` slots (a power of two above twice the keys),
+    /// switching to mixed homes when keys crowd.
+    #[cold]
+    #[inline(never)]
+    fn rebuild(&mut self, function: &str, size: usize) -> MetricResult<()> {
+        let mut slots = Vec::new();
+        reserve(&mut slots, size, function, "funnel entities")?;
+        let mask = size - 1;
+        'placing: loop {
+            slots.clear();
+            slots.resize(size, 0u32);
+            for (id, key) in checked(self.keys.iter().enumerate()) {
+                let mut slot = home(*key, mask, self.mixed);
+                let mut probes = 0;
+                while slots[slot] != 0 {
+                    slot = (slot + 1) & mask;
+                    probes += 1;
+                    if probes > MAX_PROBES && !self.mixed {
+                        self.mixed = true;
+                        continue 'placing;
+                    }
+                }
+                slots[slot] = id as u32 + 1;
+            }
+            break;
+        }
+        self.slots = slots;
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_events(&mut self, function: &str, more: usize) -> MetricResult<()> {
+        if self.events.capacity() - self.events.len() >= more {
+            return Ok(());
+        }
+        let wanted = self
+            .events
+            .len()
+            .saturating_add(more)
+            .max(self.events.len().saturating_mul(2))
+            .max(16);
+        check_state_bytes(
+            function,
+            "funnel events",
+            wanted
+                .saturating_mul(std::mem::size_of::<PendingEvent>())
+                .saturating_add(vec_bytes(&self.keys) + vec_bytes(&self.slots)),
+        )?;
+        let more = wanted - self.events.len();
+        reserve(&mut self.events, more, function, "funnel events")
+    }
+
+    /// Sorts the events by (key, time, step) in place (the order of the binary and text forms;
+    /// no memory but the sort's own) and lists them as (key, time, step).
+    pub fn sorted(&mut self) -> impl Iterator<Item = (u128, i64, u8)> + '_ {
+        let keys = &self.keys;
+        let order = |event: &PendingEvent| (keys[event.id as usize], event.time, event.step);
+        sort_spread(
+            &mut self.events,
+            |event| keys[event.id as usize],
+            |a, b| order(a).cmp(&order(b)),
+        );
+        checked(&self.events).map(move |event| (keys[event.id as usize], event.time, event.step))
+    }
+
+    /// Groups the events by entity in place, each entity's sorted by (time, step), and returns
+    /// the entities in key order: (key, events) for each.
+    pub fn grouped(&mut self, function: &str) -> MetricResult<Grouped<'_>> {
+        let entities = self.keys.len();
+        // starts[id]..starts[id + 1]: where entity id's events go.
+        let mut starts: Vec<usize> = Vec::new();
+        reserve(&mut starts, entities + 1, function, "funnel entities")?;
+        starts.resize(entities + 1, 0);
+        let mut ticker = Ticker::new();
+        for event in &self.events {
+            ticker.tick();
+            starts[event.id as usize + 1] += 1;
+        }
+        for id in 0..entities {
+            starts[id + 1] += starts[id];
+        }
+        // Each event to the next free place of its entity's range, in a new vector (stores that
+        // do not wait for one another, unlike moving the events in place).
+        check_state_bytes(
+            function,
+            "funnel events",
+            self.heap_bytes()
+                .saturating_add(vec_bytes(&self.events))
+                .saturating_add(entities.saturating_mul(20)),
+        )?;
+        let mut heads: Vec<usize> = Vec::new();
+        reserve(&mut heads, entities, function, "funnel entities")?;
+        heads.extend_from_slice(&starts[..entities]);
+        let mut moved: Vec<PendingEvent> = Vec::new();
+        reserve(&mut moved, self.events.len(), function, "funnel events")?;
+        moved.resize(
+            self.events.len(),
+            PendingEvent {
+                time: 0,
+                id: 0,
+                step: 0,
+            },
+        );
+        for event in &self.events {
+            ticker.tick();
+            let head = &mut heads[event.id as usize];
+            moved[*head] = *event;
+            *head += 1;
+        }
+        self.events = moved;
+        for id in 0..entities {
+            ticker.tick();
+            sort_entity(&mut self.events[starts[id]..starts[id + 1]]);
+        }
+        drop(heads);
+        // The ids in key order.
+        let mut order: Vec<u32> = Vec::new();
+        reserve(&mut order, entities, function, "funnel entities")?;
+        order.extend(0..entities as u32);
+        let keys = &self.keys;
+        sort_spread(
+            &mut order,
+            |id| keys[*id as usize],
+            |a, b| keys[*a as usize].cmp(&keys[*b as usize]),
+        );
+        Ok(Grouped {
+            entities: self,
+            starts,
+            order,
+        })
+    }
+}
+
+/// Sorts one entity's events by (time, step).
+fn sort_entity(events: &mut [PendingEvent]) {
+    let order = |event: &PendingEvent| (event.time, event.step);
+    if events.len() > INSERTION_SORT_MAX {
+        events.sort_unstable_by_key(order);
+        return;
+    }
+    for index in 1..events.len() {
+        let moving = events[index];
+        let mut place = index;
+        while place > 0 && order(&events[place - 1]) > order(&moving) {
+            events[place] = events[place - 1];
+            place -= 1;
+        }
+        events[place] = moving;
+    }
+}
+
+/// The events grouped by entity ([`EntityEvents::grouped`]).
+pub(super) struct Grouped<'a> {
+    entities: &'a EntityEvents,
+    starts: Vec<usize>,
+    order: Vec<u32>,
+}
+
+impl Grouped<'_> {
+    /// The entities in key order, each with its events in (time, step) order.
+    pub fn iter(&self) -> impl Iterator<Item = (u128, &[PendingEvent])> + '_ {
+        checked(&self.order).map(|id| {
+            let id = *id as usize;
+            let events = &self.entities.events[self.starts[id]..self.starts[id + 1]];
+            (self.entities.keys[id], events)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EntityEvents;
+
+    /// A small deterministic generator (xorshift).
+    fn numbers(seed: u64, n: usize) -> Vec<u64> {
+        let mut state = seed | 1;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            })
+            .collect()
+    }
+
+    fn rows(seed: u64, n: usize, entities: u64) -> Vec<(u128, i64, u8)> {
+        numbers(seed, n)
+            .into_iter()
+            .map(|v| {
+                // Keys of both halves, some far apart; times with repeats; steps 0..5.
+                let id = v % entities;
+                let key = if id.is_multiple_of(3) {
+                    u128::from(id) << 64 | u128::from(id)
+                } else {
+                    u128::from(id)
+                };
+                (key, ((v >> 20) % 50) as i64 - 25, ((v >> 40) % 5) as u8)
+            })
+            .collect()
+    }
+
+    fn events_of(rows: &[(u128, i64, u8)]) -> EntityEvents {
+        let mut events = EntityEvents::default();
+        for &(key, time, step) in rows {
+            events.push("t", key, time, step).unwrap();
+        }
+        events
+    }
+
+    #[test]
+    fn groups_like_a_sort_by_key_time_and_step() {
+        // Few and many entities (the table grows many times), short and long entities (insertion
+        // sort and the comparison sort).
+        for (n, entities) in [(0, 1), (1, 1), (500, 3), (5_000, 2_000), (20_000, 50_000)] {
+            let rows = rows(n as u64 + 11, n, entities);
+            let mut expected = rows.clone();
+            expected.sort_unstable();
+            let mut events = events_of(&rows);
+            let grouped: Vec<(u128, i64, u8)> = events
+                .grouped("t")
+                .unwrap()
+                .iter()
+                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time, e.step)))
+                .collect();
+            assert_eq!(grouped, expected);
+            // Grouped twice (a window frame finished again), then sorted for the forms.
+            let again: Vec<(u128, i64, u8)> = events
+                .grouped("t")
+                .unwrap()
+                .iter()
+                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time, e.step)))
+                .collect();
+            assert_eq!(again, expected);
+            assert_eq!(events.sorted().collect::<Vec<_>>(), expected);
+            // Keys stay found after the events moved.
+            let more = rows.first().copied();
+            if let Some((key, time, step)) = more {
+                let entities_before = events.keys.len();
+                events.push("t", key, time, step).unwrap();
+                assert_eq!(events.keys.len(), entities_before);
+            }
+        }
+    }
+
+    #[test]
+    fn crowded_keys_switch_to_mixed_homes() {
+        // Ids of one stride land in the same unmixed slot of any table smaller than the
+        // stride; two overlapping ranges; the stride in the high half of the key.
+        for (stride, shift) in [(1u128 << 20, 0), (1 << 40, 0), (1, 64)] {
+            let rows: Vec<(u128, i64, u8)> = (0..5_000u128)
+                .map(|i| {
+                    (
+                        ((i % 2_500) * stride) << shift | (i / 2_500) << 100,
+                        i as i64,
+                        1,
+                    )
+                })
+                .collect();
+            let mut events = events_of(&rows);
+            assert!(events.mixed);
+            assert_eq!(events.keys.len(), 5_000);
+            let mut expected = rows.clone();
+            expected.sort_unstable();
+            assert_eq!(events.sorted().collect::<Vec<_>>(), expected);
+        }
+        // Dense ids stay unmixed.
+        let dense: Vec<(u128, i64, u8)> = (0..5_000u128).map(|i| (i, 0, 1)).collect();
+        assert!(!events_of(&dense).mixed);
+    }
+
+    #[test]
+    fn extend_maps_the_other_ids() {
+        let all = rows(5, 3_000, 700);
+        let (first, second) = all.split_at(1_234);
+        let mut left = events_of(first);
+        left.extend("t", &events_of(second)).unwrap();
+        let mut expected = all.clone();
+        expected.sort_unstable();
+        assert_eq!(left.sorted().collect::<Vec<_>>(), expected);
+        assert_eq!(left.keys.len(), events_of(&all).keys.len());
+        // Extending by nothing changes nothing.
+        left.extend("t", &EntityEvents::default()).unwrap();
+        assert_eq!(left.len(), all.len());
+    }
+}
