@@ -128,7 +128,7 @@ pub fn varint_len(value: u64) -> usize {
 }
 
 /// Reads values written by [`Writer`]; every read checks bounds.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Reader<'a> {
     bytes: &'a [u8],
     position: usize,

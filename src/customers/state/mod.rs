@@ -14,12 +14,14 @@
 //!   from which `active_customers` and `churn_series` answer any instant or period.
 //!
 //! Files: `counts` (one-step state), `summary` (the lifetimes and their queries), `forms`
-//! (binary and text forms of the summary), `tests` and `properties`.
+//! (binary and text forms of the summary), `sort` (sorting its rows), `tests` and
+//! `properties`.
 
 mod counts;
 mod forms;
 #[cfg(test)]
 mod properties;
+mod sort;
 mod summary;
 #[cfg(test)]
 mod tests;

@@ -2,10 +2,11 @@
 use std::cmp::Ordering;
 
 use super::forms::SpanReader;
+use super::sort::{sort_rows, Row};
 use super::{check_period, customer_span, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
-use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+use crate::common::limits::{check_state_bytes, max_state_bytes, reserve, vec_bytes};
 
 /// What the summary keeps, for the memory errors.
 const WHAT: &str = "customer lifetimes";
@@ -426,7 +427,15 @@ impl CustomerSummary {
     fn sorted_queue(&mut self) -> Vec<Span> {
         let mut queued = std::mem::take(&mut self.pending_spans);
         let spans_were_queued = !queued.is_empty();
-        self.pending.sort_unstable();
+        // The radix sort's second buffer, when memory allows; else the rows are compared.
+        let mut scratch = Vec::new();
+        let scratch_bytes = self.pending.len().saturating_mul(size_of::<Row>());
+        if self.heap_bytes().saturating_add(scratch_bytes) <= max_state_bytes() {
+            // A failed reservation leaves no capacity: the comparison sort.
+            let _ = scratch.try_reserve_exact(self.pending.len());
+        }
+        sort_rows(&mut self.pending, &mut scratch);
+        drop(scratch);
         let mut rows = self.pending.iter();
         if let Some(&(started_at, ended_at)) = rows.next() {
             let mut run = Span {
