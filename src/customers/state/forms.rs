@@ -226,13 +226,10 @@ impl<'a> SpanReader<'a> {
     /// The next span, `None` after the last; any malformed or out-of-order span → Err.
     #[inline]
     pub(super) fn next_span(&mut self) -> MetricResult<Option<Span>> {
-        if self.remaining == 0 {
-            return Ok(None);
+        match self.next_plain() {
+            Some(span) => Ok(Some(span)),
+            None => self.next_checked(),
         }
-        if let Some(span) = self.next_plain() {
-            return Ok(Some(span));
-        }
-        self.next_checked()
     }
 
     /// The next span when it is a well-formed successor of the previous one (every span of a
@@ -242,6 +239,9 @@ impl<'a> SpanReader<'a> {
     /// it and reports the first of its problems.
     #[inline(always)]
     fn next_plain(&mut self) -> Option<Span> {
+        if self.remaining == 0 {
+            return None;
+        }
         let previous = self.previous?;
         let mut reader = self.reader.clone();
         let (delta, end_code, count) = (reader.u64().ok()?, reader.u64().ok()?, reader.u64().ok()?);
@@ -281,6 +281,9 @@ impl<'a> SpanReader<'a> {
     #[cold]
     #[inline(never)]
     fn next_checked(&mut self) -> MetricResult<Option<Span>> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
         self.remaining -= 1;
         self.ticker.tick();
         let reader = &mut self.reader;
@@ -326,6 +329,22 @@ impl<'a> SpanReader<'a> {
         Ok(Some(span))
     }
 
+    /// Calls `each` with every span left, in order, then [`SpanReader::finish`]es: the spans
+    /// that pass [`SpanReader::next_plain`] are read in a tight loop, any other one (the first
+    /// and malformed ones) through [`SpanReader::next_checked`].
+    #[inline]
+    pub(super) fn for_each_span(mut self, mut each: impl FnMut(&Span)) -> MetricResult<u64> {
+        loop {
+            while let Some(span) = self.next_plain() {
+                each(&span);
+            }
+            match self.next_checked()? {
+                Some(span) => each(&span),
+                None => return self.finish(),
+            }
+        }
+    }
+
     /// After the last span: fails on trailing bytes, else gives the customer count.
     pub(super) fn finish(self) -> MetricResult<u64> {
         self.reader.finish()?;
@@ -333,9 +352,8 @@ impl<'a> SpanReader<'a> {
     }
 
     /// Reads every span left, for validation only.
-    pub(super) fn validate(mut self) -> MetricResult<()> {
-        while self.next_span()?.is_some() {}
-        self.finish().map(|_| ())
+    pub(super) fn validate(self) -> MetricResult<()> {
+        self.for_each_span(|_| {}).map(|_| ())
     }
 }
 

@@ -2,11 +2,10 @@
 use std::cmp::Ordering;
 
 use super::forms::SpanReader;
-use super::sort::{sort_rows, Row};
-use super::{check_period, customer_span, PeriodCounts};
+use super::{check_period, customer_lifetime, Lifetime, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
-use crate::common::limits::{check_state_bytes, max_state_bytes, reserve, vec_bytes};
+use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 
 /// What the summary keeps, for the memory errors.
 const WHAT: &str = "customer lifetimes";
@@ -255,9 +254,16 @@ impl CustomerSummary {
         started_at: i64,
         ended_at: Option<i64>,
     ) -> MetricResult<()> {
-        let Some(row) = customer_span(function, started_at, ended_at)? else {
-            return Ok(());
-        };
+        match customer_lifetime(function, started_at, ended_at)? {
+            Some(lifetime) => self.add_lifetime(function, lifetime),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds one customer row validated by [`customer_lifetime`].
+    #[inline]
+    pub fn add_lifetime(&mut self, function: &str, lifetime: Lifetime) -> MetricResult<()> {
+        let row = (lifetime.started_at, lifetime.ended_at);
         self.check_size(function)?;
         self.customers = self.count_with(function, 1)?;
         if self.pending.len() == self.pending.capacity() {
@@ -382,7 +388,7 @@ impl CustomerSummary {
         bytes: &[u8],
         periods: &[(i64, i64)],
     ) -> MetricResult<Vec<PeriodCounts>> {
-        let mut reader = SpanReader::open(bytes)?;
+        let reader = SpanReader::open(bytes)?;
         let mut plan = match PeriodPlan::new(function, periods) {
             Ok(plan) => plan,
             Err(error) => {
@@ -390,10 +396,7 @@ impl CustomerSummary {
                 return Err(error);
             }
         };
-        while let Some(span) = reader.next_span()? {
-            plan.add(&span);
-        }
-        reader.finish()?;
+        reader.for_each_span(|span| plan.add(span))?;
         Ok(plan.finish())
     }
 
@@ -427,15 +430,7 @@ impl CustomerSummary {
     fn sorted_queue(&mut self) -> Vec<Span> {
         let mut queued = std::mem::take(&mut self.pending_spans);
         let spans_were_queued = !queued.is_empty();
-        // The radix sort's second buffer, when memory allows; else the rows are compared.
-        let mut scratch = Vec::new();
-        let scratch_bytes = self.pending.len().saturating_mul(size_of::<Row>());
-        if self.heap_bytes().saturating_add(scratch_bytes) <= max_state_bytes() {
-            // A failed reservation leaves no capacity: the comparison sort.
-            let _ = scratch.try_reserve_exact(self.pending.len());
-        }
-        sort_rows(&mut self.pending, &mut scratch);
-        drop(scratch);
+        self.pending.sort_unstable();
         let mut rows = self.pending.iter();
         if let Some(&(started_at, ended_at)) = rows.next() {
             let mut run = Span {
