@@ -559,7 +559,7 @@ impl PeriodPlan {
     }
 
     /// Counts one distinct lifetime; lifetimes come sorted by start.
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, span: &Span) {
         let mut start_bin = self.start_bin;
         while start_bin < self.boundaries.len() && self.boundaries[start_bin] <= span.started_at {
