@@ -7,7 +7,7 @@ use crate::common::expanded::{
 };
 use crate::common::pg::{bigint, varlena_from_bytes, OrRaise};
 use crate::common::raw::{raise_from_raw, raw_arg, raw_return_unchanged};
-use crate::customers::state::{is_customer, require_finite, CustomerSummary};
+use crate::customers::state::{customer_lifetime, require_finite, CustomerSummary};
 use pgrx::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -42,15 +42,15 @@ unsafe fn customer_agg_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     };
     let ended_at = ended_at.map(|datum| datum.value() as i64);
     // A zero-length row is skipped like a NULL one: only zero-length rows give NULL.
-    match is_customer(CUSTOMER_AGG, started_at, ended_at) {
-        Ok(true) => {}
+    let lifetime = match customer_lifetime(CUSTOMER_AGG, started_at, ended_at) {
+        Ok(Some(lifetime)) => lifetime,
         // SAFETY: this is the running transition's call info.
-        Ok(false) => return unsafe { raw_return_unchanged(fcinfo) },
+        Ok(None) => return unsafe { raw_return_unchanged(fcinfo) },
         Err(error) => raise_from_raw(move || error),
-    }
+    };
     // SAFETY: argument 0 is a `crm.customer_summary`.
     let mut summary = unsafe { expanded_state_mut(fcinfo, CustomerSummary::new) };
-    if let Err(error) = summary.get().add(CUSTOMER_AGG, started_at, ended_at) {
+    if let Err(error) = summary.get().add_lifetime(CUSTOMER_AGG, lifetime) {
         raise_from_raw(move || error);
     }
     // SAFETY: this is the running transition's call info.

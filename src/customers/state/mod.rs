@@ -123,10 +123,27 @@ fn customer_span(
     Ok((ended_at != started_at).then_some((started_at, ended_at)))
 }
 
-/// Whether a row is a customer: validates it as the aggregates do, and is `false` for a
-/// zero-length row (`ended_at = started_at`), which is skipped like a row with a NULL input.
-pub fn is_customer(function: &str, started_at: i64, ended_at: Option<i64>) -> MetricResult<bool> {
-    Ok(customer_span(function, started_at, ended_at)?.is_some())
+/// A validated customer row of positive length, as [`CustomerSummary::add_lifetime`] takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime {
+    started_at: i64,
+    /// [`POS_INFINITY`] when the customer never ends.
+    ended_at: i64,
+}
+
+/// Validates a row as the aggregates do: `None` for a zero-length row (`ended_at =
+/// started_at`), which is skipped like a row with a NULL input, else its lifetime.
+pub fn customer_lifetime(
+    function: &str,
+    started_at: i64,
+    ended_at: Option<i64>,
+) -> MetricResult<Option<Lifetime>> {
+    Ok(
+        customer_span(function, started_at, ended_at)?.map(|(started_at, ended_at)| Lifetime {
+            started_at,
+            ended_at,
+        }),
+    )
 }
 
 /// Validates one `[period_start, period_end)` period.

@@ -2,7 +2,7 @@
 use std::cmp::Ordering;
 
 use super::forms::SpanReader;
-use super::{check_period, customer_span, PeriodCounts};
+use super::{check_period, customer_lifetime, Lifetime, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
@@ -254,9 +254,16 @@ impl CustomerSummary {
         started_at: i64,
         ended_at: Option<i64>,
     ) -> MetricResult<()> {
-        let Some(row) = customer_span(function, started_at, ended_at)? else {
-            return Ok(());
-        };
+        match customer_lifetime(function, started_at, ended_at)? {
+            Some(lifetime) => self.add_lifetime(function, lifetime),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds one customer row validated by [`customer_lifetime`].
+    #[inline]
+    pub fn add_lifetime(&mut self, function: &str, lifetime: Lifetime) -> MetricResult<()> {
+        let row = (lifetime.started_at, lifetime.ended_at);
         self.check_size(function)?;
         self.customers = self.count_with(function, 1)?;
         if self.pending.len() == self.pending.capacity() {
@@ -381,7 +388,7 @@ impl CustomerSummary {
         bytes: &[u8],
         periods: &[(i64, i64)],
     ) -> MetricResult<Vec<PeriodCounts>> {
-        let mut reader = SpanReader::open(bytes)?;
+        let reader = SpanReader::open(bytes)?;
         let mut plan = match PeriodPlan::new(function, periods) {
             Ok(plan) => plan,
             Err(error) => {
@@ -389,10 +396,7 @@ impl CustomerSummary {
                 return Err(error);
             }
         };
-        while let Some(span) = reader.next_span()? {
-            plan.add(&span);
-        }
-        reader.finish()?;
+        reader.for_each_span(|span| plan.add(span))?;
         Ok(plan.finish())
     }
 
@@ -555,7 +559,7 @@ impl PeriodPlan {
     }
 
     /// Counts one distinct lifetime; lifetimes come sorted by start.
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, span: &Span) {
         let mut start_bin = self.start_bin;
         while start_bin < self.boundaries.len() && self.boundaries[start_bin] <= span.started_at {
