@@ -18,7 +18,11 @@
    server-side time and, for BG/NBD, the backend's peak memory (VmHWM) over its size before.
 
     python3 benches/clv.py --host H --port P --database D [--python .venv-ref/bin/python]
-                           [--customers 10000000] [--rounds 7] [--skip-simulated]
+                           [--customers 10000000] [--rounds 7] [--skip-simulated | --simulated-only]
+                           [--models BG/NBD ...] [--reuse-tables]
+
+--models also picks the simulated cases (BG/NBD, BG/BB); --simulated-only skips the CDNOW part;
+--reuse-tables keeps a simulated table already loaded with as many customers.
 
 Needs a Python with lifetimes 0.11.3 (and numpy, pandas): see .venv-ref in the shared references.
 """
@@ -228,7 +232,25 @@ def status_kb(args, field):
     return f"(SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') FROM '{field}:\\s+(\\d+) kB')::bigint)"
 
 
+def loaded(args, table):
+    """Whether --reuse-tables is given and `table` already holds --customers rows."""
+    if not args.reuse_tables:
+        return False
+    exists = psql(args, f"SELECT to_regclass('{table}') IS NOT NULL").strip() == "t"
+    return exists and psql(args, f"SELECT count(*) FROM {table}").strip() == str(args.customers)
+
+
 def simulated_case(args):
+    if loaded(args, "bench_clv_customers"):
+        load = None
+    else:
+        load = load_simulated(args)
+    print(f"\n{args.customers} simulated customers (r 0.25, alpha 4, a 0.8, b 2.5) "
+          + (f"loaded in {load:.0f} s" if load is not None else "already loaded"), flush=True)
+    fit_simulated(args)
+
+
+def load_simulated(args):
     started = time.time()
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as csv:
         pass
@@ -242,8 +264,10 @@ def simulated_case(args):
         DROP TABLE bench_clv_days;
         VACUUM ANALYZE bench_clv_customers;""")
     os.unlink(csv.name)
-    print(f"\n{args.customers} simulated customers (r 0.25, alpha 4, a 0.8, b 2.5) loaded in "
-          f"{time.time() - started:.0f} s", flush=True)
+    return time.time() - started
+
+
+def fit_simulated(args):
     query = "SELECT crm.bgnbd_fit(frequency, recency, t) FROM bench_clv_customers"
     times = []
     for _ in range(max(1, args.rounds // 2)):
@@ -296,12 +320,17 @@ def main():
     parser.add_argument("--customers", type=int, default=10_000_000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--skip-simulated", action="store_true")
+    parser.add_argument("--simulated-only", action="store_true")
+    parser.add_argument("--reuse-tables", action="store_true")
     parser.add_argument("--models", nargs="*", help="CDNOW models to run (default: all), e.g. BG/NBD BG/BB")
     args = parser.parse_args()
-    cdnow_case(args)
+    if not args.simulated_only:
+        cdnow_case(args)
     if not args.skip_simulated:
-        simulated_case(args)
-        simulated_bgbb_case(args)
+        if not args.models or "BG/NBD" in args.models:
+            simulated_case(args)
+        if not args.models or "BG/BB" in args.models:
+            simulated_bgbb_case(args)
 
 
 if __name__ == "__main__":
