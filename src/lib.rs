@@ -20,7 +20,9 @@ pub mod clv;
 pub mod cohorts;
 pub mod common;
 pub mod customers;
+// Cross-family test harnesses live above the families, with the other tests.
 #[cfg(test)]
+#[path = "../tests/harness/mod.rs"]
 mod harness;
 pub mod survey;
 // Sales pipeline, recurring revenue and plain ratios.
