@@ -11,11 +11,11 @@
 //! Pareto/NBD ([`super::pareto_nbd`]) is a third kind, with parameters r, α, s, β held as
 //! r, alpha, a, b: one model type for the three counting models, so that every prediction,
 //! `crm.clv` and the accessors take any of them.
-use super::optimize::{minimize, Objective, Penalized};
+use super::optimize::{minimize, minimize_from, Failure, Minimum, Objective, Penalized};
 use super::pareto_nbd;
 use super::rows::{float_word, WeightedRows};
-use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp};
-use super::uncertainty::standard_errors;
+use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp, trigamma};
+use super::uncertainty::{from_hessian, inverse};
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
     positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, KIND_MODEL_VERSION,
@@ -289,6 +289,178 @@ impl Problem {
         total += product.ln();
         (total, gradient)
     }
+
+    /// Gradient and Hessian of the log-likelihood with respect to (r, α, a, b), in one pass.
+    ///
+    /// Per distinct frequency the ln Γ terms give trigamma differences; a customer without
+    /// repeat purchase (BG/NBD) adds −r ln(α + T); a repeat buyer adds ln(e^A₃ + e^A₄), whose
+    /// Hessian is w₃ ∇²A₃ + w₄ ∇²A₄ + w₃ w₄ (∇A₃ − ∇A₄)(∇A₃ − ∇A₄)ᵀ with the two terms' shares
+    /// w₃ + w₄ = 1 as weights.
+    fn log_likelihood_hessian(
+        &self,
+        r: f64,
+        alpha: f64,
+        a: f64,
+        b: f64,
+    ) -> ([f64; 4], [[f64; 4]; 4]) {
+        let ln_alpha = alpha.ln();
+        let (psi_r, psi_b, psi_ab) = (digamma(r), digamma(b), digamma(a + b));
+        let (tri_r, tri_b, tri_ab) = (trigamma(r), trigamma(b), trigamma(a + b));
+        let k = self.shift;
+        let mut gradient = [0.0; 4];
+        // The upper triangle, in the order of `CELLS` below.
+        let mut upper = [0.0; 10];
+        let mut inverse_b_x1 = Vec::with_capacity(self.frequencies.len());
+        for &(x, weight) in checked(&self.frequencies) {
+            let (psi_abx, tri_abx) = (digamma(a + b + x + k), trigamma(a + b + x + k));
+            gradient[0] += weight * (digamma(r + x) - psi_r + ln_alpha);
+            gradient[1] += weight * r / alpha;
+            gradient[2] += weight * (psi_ab - psi_abx);
+            gradient[3] += weight * (psi_ab + digamma(b + x + k) - psi_b - psi_abx);
+            upper[0] += weight * (trigamma(r + x) - tri_r);
+            upper[1] += weight / alpha;
+            upper[4] -= weight * r / (alpha * alpha);
+            upper[7] += weight * (tri_ab - tri_abx);
+            upper[8] += weight * (tri_ab - tri_abx);
+            upper[9] += weight * (tri_ab + trigamma(b + x + k) - tri_b - tri_abx);
+            let may_drop = x > 0.0 || k > 0.0;
+            inverse_b_x1.push(if may_drop {
+                1.0 / (b + x - 1.0 + k)
+            } else {
+                0.0
+            });
+        }
+        for &(age_index, weight) in checked(&self.zero_rows) {
+            let age = alpha + self.ages[age_index as usize];
+            gradient[0] -= weight * age.ln();
+            gradient[1] -= weight * r / age;
+            upper[1] -= weight / age;
+            upper[4] += weight * r / (age * age);
+        }
+        for &(frequency_index, age_index, recency_index, weight) in checked(&self.repeat_rows) {
+            let x = self.frequencies[frequency_index as usize].0;
+            let inverse_b_x1 = inverse_b_x1[frequency_index as usize];
+            let age = alpha + self.ages[age_index as usize];
+            let recency = alpha + self.recencies[recency_index as usize];
+            let (ln_age, ln_recency) = (age.ln(), recency.ln());
+            let alive_term = -(r + x) * ln_age;
+            let dropped_term = a.ln() + inverse_b_x1.ln() - (r + x) * ln_recency;
+            let dropped_share = 1.0 / (1.0 + (alive_term - dropped_term).exp());
+            let alive_share = 1.0 - dropped_share;
+            // ∇A₃ = (−ln(α+T), −(r+x)/(α+T), 0, 0); ∇A₄ = (−ln(α+t), −(r+x)/(α+t), 1/a, −1/(b+x−1)).
+            let alive_gradient = [-ln_age, -(r + x) / age];
+            let dropped_gradient = [-ln_recency, -(r + x) / recency, 1.0 / a, -inverse_b_x1];
+            gradient[0] +=
+                weight * (alive_share * alive_gradient[0] + dropped_share * dropped_gradient[0]);
+            gradient[1] +=
+                weight * (alive_share * alive_gradient[1] + dropped_share * dropped_gradient[1]);
+            gradient[2] += weight * dropped_share * dropped_gradient[2];
+            gradient[3] += weight * dropped_share * dropped_gradient[3];
+            let d = [
+                alive_gradient[0] - dropped_gradient[0],
+                alive_gradient[1] - dropped_gradient[1],
+                -dropped_gradient[2],
+                -dropped_gradient[3],
+            ];
+            let both = weight * alive_share * dropped_share;
+            upper[0] += both * d[0] * d[0];
+            upper[1] +=
+                weight * (-alive_share / age - dropped_share / recency) + both * d[0] * d[1];
+            upper[2] += both * d[0] * d[2];
+            upper[3] += both * d[0] * d[3];
+            upper[4] += weight
+                * (r + x)
+                * (alive_share / (age * age) + dropped_share / (recency * recency))
+                + both * d[1] * d[1];
+            upper[5] += both * d[1] * d[2];
+            upper[6] += both * d[1] * d[3];
+            upper[7] += -weight * dropped_share / (a * a) + both * d[2] * d[2];
+            upper[8] += both * d[2] * d[3];
+            upper[9] += weight * dropped_share * inverse_b_x1 * inverse_b_x1 + both * d[3] * d[3];
+        }
+        const CELLS: [(usize, usize); 10] = [
+            (0, 0),
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (1, 1),
+            (1, 2),
+            (1, 3),
+            (2, 2),
+            (2, 3),
+            (3, 3),
+        ];
+        let mut hessian = [[0.0; 4]; 4];
+        for (&(i, j), &value) in CELLS.iter().zip(&upper) {
+            hessian[i][j] = value;
+            hessian[j][i] = value;
+        }
+        (gradient, hessian)
+    }
+
+    /// The Hessian of the total penalized objective (the negative log-likelihood plus the
+    /// penalty times the customers) in the log-parameters `point`: with θ = e^point,
+    /// −(θᵢθⱼ ∂²ln L/∂θᵢ∂θⱼ + δᵢⱼ θᵢ ∂ln L/∂θᵢ) plus the penalty's 4·penalizer·(θᵢ/scaleᵢ)²
+    /// on the diagonal, per customer.
+    fn objective_hessian(
+        &self,
+        penalized: &Penalized<'_, Problem, 4>,
+        point: &[f64; 4],
+    ) -> [[f64; 4]; 4] {
+        let theta = point.map(f64::exp);
+        let [r, alpha, a, b] = theta;
+        let (gradient, hessian) = self.log_likelihood_hessian(r, alpha, a, b);
+        let mut result = [[0.0; 4]; 4];
+        for i in 0..4 {
+            for j in 0..4 {
+                result[i][j] = -theta[i] * theta[j] * hessian[i][j];
+            }
+            let scaled = theta[i] / penalized.scales[i];
+            result[i][i] += -theta[i] * gradient[i]
+                + self.total_weight * 4.0 * penalized.penalizer * scaled * scaled;
+        }
+        result
+    }
+
+    /// A stratified sample of the rows: every row without repeat purchase (few distinct ones,
+    /// of large weights) and every `stride`-th repeat buyer's row (in key order, so every
+    /// frequency is sampled along its recencies and ages), weighted `stride` times, standing for
+    /// the rows skipped; the frequencies' weights are those of the sample.
+    fn subsample(&self, stride: usize) -> Problem {
+        let mut weights = vec![0.0; self.frequencies.len()];
+        let mut total_weight = 0.0;
+        for &(_, weight) in &self.zero_rows {
+            // Rows without repeat purchase have frequency 0, the first one.
+            weights[0] += weight;
+            total_weight += weight;
+        }
+        let repeat_rows: Vec<(u32, u32, u32, f64)> = self
+            .repeat_rows
+            .iter()
+            .step_by(stride.max(1))
+            .map(|&(frequency, age, recency, weight)| {
+                let weight = weight * stride as f64;
+                weights[frequency as usize] += weight;
+                total_weight += weight;
+                (frequency, age, recency, weight)
+            })
+            .collect();
+        Problem {
+            shift: self.shift,
+            has_repeat: self.has_repeat,
+            frequencies: self
+                .frequencies
+                .iter()
+                .zip(weights)
+                .map(|(&(x, _), weight)| (x, weight))
+                .collect(),
+            ages: self.ages.clone(),
+            recencies: self.recencies.clone(),
+            zero_rows: self.zero_rows.clone(),
+            repeat_rows,
+            total_weight,
+        }
+    }
 }
 
 impl Objective<4> for Problem {
@@ -381,7 +553,7 @@ pub fn fit_kind(
         scales: [1.0, oldest, 1.0, 1.0],
     };
     let names = ["r", "alpha", "a", "b"];
-    let minimum = minimize(&penalized, start)
+    let minimum = minimize_problem(&problem, &penalized, start)
         .map_err(|failure| fit_failure(function, &names, kind.penalized_call(), failure))?;
     let log_likelihood = problem
         .value_and_gradient(&minimum.point)
@@ -410,9 +582,66 @@ pub fn fit_kind(
             gradient_norm: minimum.gradient_norm,
             converged: true,
             penalizer: rows.penalizer(),
-            std_errors: standard_errors(&penalized, &minimum.point, problem.total_weight),
+            std_errors: from_hessian(
+                &problem.objective_hessian(&penalized, &minimum.point),
+                &minimum.point,
+            ),
         }),
     }))
+}
+
+/// Repeat buyers' distinct rows above which a fit starts on a sample of them.
+const SAMPLED_ABOVE: usize = 100_000;
+/// Repeat buyers' distinct rows the sample holds, about.
+const SAMPLE_ROWS: usize = 40_000;
+
+/// The minimum of `penalized`, the penalized objective of `problem`. Up to [`SAMPLED_ABOVE`]
+/// distinct repeat buyers' rows, BFGS from `start`; above, BFGS from `start` over a stratified
+/// sample of the rows ([`Problem::subsample`]) first, then BFGS over all the rows from the
+/// sample's minimum, with the inverse of the sample's Hessian there as the first inverse
+/// Hessian. Both end on the same rule, applied to the whole data's objective, so both give its
+/// minimum; the second needs a few evaluations over all the rows instead of a few dozen.
+fn minimize_problem(
+    problem: &Problem,
+    penalized: &Penalized<'_, Problem, 4>,
+    start: [f64; 4],
+) -> Result<Minimum<4>, Failure> {
+    if problem.repeat_rows.len() <= SAMPLED_ABOVE {
+        return minimize(penalized, start);
+    }
+    minimize_sampled(
+        problem,
+        penalized,
+        start,
+        problem.repeat_rows.len() / SAMPLE_ROWS,
+    )
+}
+
+/// [`minimize_problem`] through the sample of every `stride`-th repeat buyer's row.
+fn minimize_sampled(
+    problem: &Problem,
+    penalized: &Penalized<'_, Problem, 4>,
+    start: [f64; 4],
+    stride: usize,
+) -> Result<Minimum<4>, Failure> {
+    let sample = problem.subsample(stride);
+    let sampled = Penalized {
+        objective: &sample,
+        penalizer: penalized.penalizer,
+        scales: penalized.scales,
+    };
+    let Ok(near) = minimize(&sampled, start) else {
+        // The sample does not determine the parameters: fit the whole data from the start.
+        return minimize(penalized, start);
+    };
+    // The Hessian of the sample's mean objective, inverted.
+    let hessian = sample
+        .objective_hessian(&sampled, &near.point)
+        .map(|row| row.map(|cell| cell / sample.total_weight));
+    match inverse(&hessian) {
+        Some(inverse_hessian) => minimize_from(penalized, &near, inverse_hessian),
+        None => minimize(penalized, near.point),
+    }
 }
 
 /// A horizon must be finite and non-negative.

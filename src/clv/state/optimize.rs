@@ -139,7 +139,39 @@ pub fn minimize_within<const N: usize>(
         at: started + time,
         time,
     };
-    let minimum = search(objective, start, deadline)?;
+    let minimum = search(objective, start, None, 0, deadline)?;
+    check_bounds(&minimum.point, ACCEPTED_BOUND)?;
+    Ok(minimum)
+}
+
+/// [`minimize`] continued from `from`, the minimum of an approximation of `objective` (e.g. the
+/// same objective over a sample of the data), with `inverse_hessian` (the approximation's
+/// inverse Hessian there) as BFGS's first inverse Hessian instead of the identity. The stopping
+/// rule is [`minimize`]'s, applied to `objective`: the result is its minimum, wherever the
+/// search starts; the iterations counted include `from`'s.
+pub fn minimize_from<const N: usize>(
+    objective: &impl Objective<N>,
+    from: &Minimum<N>,
+    inverse_hessian: [[f64; N]; N],
+) -> Result<Minimum<N>, Failure> {
+    let started = Instant::now();
+    objective
+        .value_and_gradient(&from.point)
+        .ok_or(Failure::NotFiniteAtStart)?;
+    let time = BUDGET
+        .time
+        .max(started.elapsed().saturating_mul(BUDGET.evaluations));
+    let deadline = Deadline {
+        at: started + time,
+        time,
+    };
+    let minimum = search(
+        objective,
+        from.point,
+        Some(inverse_hessian),
+        from.iterations,
+        deadline,
+    )?;
     check_bounds(&minimum.point, ACCEPTED_BOUND)?;
     Ok(minimum)
 }
@@ -160,13 +192,15 @@ impl Deadline {
 fn search<const N: usize>(
     objective: &impl Objective<N>,
     start: [f64; N],
+    inverse_hessian: Option<[[f64; N]; N]>,
+    previous: u32,
     deadline: Deadline,
 ) -> Result<Minimum<N>, Failure> {
-    match bfgs(objective, start, deadline, 0)? {
+    match bfgs(objective, start, inverse_hessian, previous, deadline)? {
         Outcome::Converged(minimum) => Ok(minimum),
         Outcome::Stalled(best) => {
             let polished = nelder_mead(objective, best.point, deadline)?;
-            match bfgs(objective, polished, deadline, best.iterations)? {
+            match bfgs(objective, polished, None, best.iterations, deadline)? {
                 Outcome::Converged(minimum) => Ok(minimum),
                 Outcome::Stalled(last) => Err(no_convergence(&last, None)),
             }
@@ -188,22 +222,31 @@ enum Outcome<const N: usize> {
     Stalled(Minimum<N>),
 }
 
-/// BFGS from `start`; `previous` iterations were spent before (counted in the result).
+fn identity<const N: usize>() -> [[f64; N]; N] {
+    let mut matrix = [[0.0; N]; N];
+    for (index, row) in matrix.iter_mut().enumerate() {
+        row[index] = 1.0;
+    }
+    matrix
+}
+
+/// BFGS from `start` with `inverse_hessian` as the first inverse Hessian (`None`: the identity,
+/// rescaled after the first step); `previous` iterations were spent before (counted in the
+/// result).
 fn bfgs<const N: usize>(
     objective: &impl Objective<N>,
     start: [f64; N],
-    deadline: Deadline,
+    inverse_hessian: Option<[[f64; N]; N]>,
     previous: u32,
+    deadline: Deadline,
 ) -> Result<Outcome<N>, Failure> {
     let (mut value, mut gradient) = objective
         .value_and_gradient(&start)
         .ok_or(Failure::NotFiniteAtStart)?;
     let mut point = start;
-    // Inverse Hessian approximation, starting from the identity.
-    let mut inverse_hessian = [[0.0; N]; N];
-    for (index, row) in inverse_hessian.iter_mut().enumerate() {
-        row[index] = 1.0;
-    }
+    // Inverse Hessian approximation: the identity, rescaled after the first step, unless given.
+    let rescale_first_step = inverse_hessian.is_none();
+    let mut inverse_hessian = inverse_hessian.unwrap_or_else(identity);
     let minimum = |point, value, gradient: &[f64; N], iterations: u32| Minimum {
         point,
         value,
@@ -224,10 +267,7 @@ fn bfgs<const N: usize>(
         let mut slope = dot(&direction, &gradient);
         if slope >= 0.0 {
             // Not a descent direction: restart from steepest descent.
-            for (index, row) in inverse_hessian.iter_mut().enumerate() {
-                *row = [0.0; N];
-                row[index] = 1.0;
-            }
+            inverse_hessian = identity();
             direction = gradient.map(|component| -component);
             slope = dot(&direction, &gradient);
         }
@@ -274,7 +314,7 @@ fn bfgs<const N: usize>(
         }
         let curvature = dot(&moved, &change);
         if curvature > 1e-12 * dot(&moved, &moved).sqrt() * dot(&change, &change).sqrt() {
-            if iteration == 0 {
+            if iteration == 0 && rescale_first_step {
                 // Scale the identity to the curvature seen on the first step (Nocedal & Wright
                 // eq. 6.20): fewer line-search trials afterwards.
                 let scale = curvature / dot(&change, &change);

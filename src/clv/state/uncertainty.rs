@@ -32,7 +32,17 @@ pub fn standard_errors<const N: usize>(
             *cell = total_weight * (upper - lower) / (2.0 * STEP);
         }
     }
-    let variances = inverse_diagonal(&symmetrized(hessian))?;
+    from_hessian(&symmetrized(hessian), point)
+}
+
+/// Standard errors of the parameters e^`point` from the Hessian of the total objective
+/// (mean × customers) in the log-parameters at the estimate, when a fit computes it directly;
+/// `None` when it is not finite or not positive definite.
+pub fn from_hessian<const N: usize>(
+    hessian: &[[f64; N]; N],
+    point: &[f64; N],
+) -> Option<StdErrors> {
+    let variances = inverse_diagonal(hessian)?;
     let errors: Vec<f64> = variances
         .iter()
         .zip(point)
@@ -54,6 +64,20 @@ fn symmetrized<const N: usize>(mut matrix: [[f64; N]; N]) -> [[f64; N]; N] {
 /// The diagonal of the inverse of a symmetric matrix, through its Cholesky factor; `None`
 /// unless the matrix is finite and positive definite.
 pub fn inverse_diagonal<const N: usize>(matrix: &[[f64; N]; N]) -> Option<[f64; N]> {
+    let inverse = inverse(matrix)?;
+    let mut diagonal = [0.0; N];
+    for (index, entry) in diagonal.iter_mut().enumerate() {
+        *entry = inverse[index][index];
+    }
+    diagonal
+        .iter()
+        .all(|value| value.is_finite() && *value > 0.0)
+        .then_some(diagonal)
+}
+
+/// The inverse of a symmetric positive definite matrix, through its Cholesky factor; `None`
+/// unless the matrix is finite and positive definite.
+pub fn inverse<const N: usize>(matrix: &[[f64; N]; N]) -> Option<[[f64; N]; N]> {
     // matrix = L Lᵀ.
     let mut lower = [[0.0; N]; N];
     for i in 0..N {
@@ -70,21 +94,28 @@ pub fn inverse_diagonal<const N: usize>(matrix: &[[f64; N]; N]) -> Option<[f64; 
             }
         }
     }
-    // (L Lᵀ)⁻¹ᵢᵢ = Σₖ (L⁻¹)ₖᵢ²; the columns of L⁻¹ by forward substitution.
-    let mut diagonal = [0.0; N];
-    for (column, entry) in diagonal.iter_mut().enumerate() {
-        let mut solved = [0.0; N];
+    // (L Lᵀ)⁻¹ = L⁻ᵀ L⁻¹: the columns of L⁻¹ by forward substitution, then their products.
+    let mut solved = [[0.0; N]; N];
+    for (column, solved_column) in solved.iter_mut().enumerate() {
         for row in column..N {
             let target = if row == column { 1.0 } else { 0.0 };
-            let sum: f64 = (column..row).map(|k| lower[row][k] * solved[k]).sum();
-            solved[row] = (target - sum) / lower[row][row];
+            let sum: f64 = (column..row)
+                .map(|k| lower[row][k] * solved_column[k])
+                .sum();
+            solved_column[row] = (target - sum) / lower[row][row];
         }
-        *entry = solved.iter().map(|value| value * value).sum();
     }
-    diagonal
+    let mut inverse = [[0.0; N]; N];
+    for (i, row) in inverse.iter_mut().enumerate() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = (0..N).map(|k| solved[i][k] * solved[j][k]).sum();
+        }
+    }
+    inverse
         .iter()
-        .all(|value| value.is_finite() && *value > 0.0)
-        .then_some(diagonal)
+        .flatten()
+        .all(|value| value.is_finite())
+        .then_some(inverse)
 }
 
 /// The 95 % Wald interval of an estimate: estimate ∓ 1.96·se, the normal interval lifetimes'
@@ -147,6 +178,29 @@ mod tests {
         assert_eq!(inverse_diagonal(&[[1.0, 2.0], [2.0, 1.0]]), None);
         assert_eq!(inverse_diagonal(&[[f64::NAN]]), None);
         assert_eq!(inverse_diagonal(&[[4.0]]), Some([0.25]));
+        assert_eq!(inverse(&[[1.0, 2.0], [2.0, 1.0]]), None);
+    }
+
+    #[test]
+    fn the_inverse_times_the_matrix_is_the_identity() {
+        let matrix = [
+            [4.0, 1.0, 0.5, 0.2],
+            [1.0, 3.0, 0.3, 0.1],
+            [0.5, 0.3, 2.0, 0.7],
+            [0.2, 0.1, 0.7, 1.5],
+        ];
+        let inverse = inverse(&matrix).unwrap();
+        for (i, matrix_row) in matrix.iter().enumerate() {
+            for j in 0..4 {
+                let product: f64 = matrix_row
+                    .iter()
+                    .zip(&inverse)
+                    .map(|(entry, inverse_row)| entry * inverse_row[j])
+                    .sum();
+                let identity = if i == j { 1.0 } else { 0.0 };
+                assert!((product - identity).abs() < 1e-12, "{i} {j} {product}");
+            }
+        }
     }
 
     #[test]
