@@ -129,7 +129,7 @@ pub fn minimize_within<const N: usize>(
     budget: Budget,
 ) -> Result<Minimum<N>, Failure> {
     let started = Instant::now();
-    objective
+    let first = objective
         .value_and_gradient(&start)
         .ok_or(Failure::NotFiniteAtStart)?;
     let time = budget
@@ -139,7 +139,7 @@ pub fn minimize_within<const N: usize>(
         at: started + time,
         time,
     };
-    let minimum = search(objective, start, None, 0, deadline)?;
+    let minimum = search(objective, (start, first), None, 0, deadline)?;
     check_bounds(&minimum.point, ACCEPTED_BOUND)?;
     Ok(minimum)
 }
@@ -155,7 +155,7 @@ pub fn minimize_from<const N: usize>(
     inverse_hessian: [[f64; N]; N],
 ) -> Result<Minimum<N>, Failure> {
     let started = Instant::now();
-    objective
+    let first = objective
         .value_and_gradient(&from.point)
         .ok_or(Failure::NotFiniteAtStart)?;
     let time = BUDGET
@@ -167,7 +167,7 @@ pub fn minimize_from<const N: usize>(
     };
     let minimum = search(
         objective,
-        from.point,
+        (from.point, first),
         Some(inverse_hessian),
         from.iterations,
         deadline,
@@ -189,9 +189,11 @@ impl Deadline {
     }
 }
 
+/// [`bfgs`] from `start` (with the objective's value and gradient there), then Nelder–Mead and
+/// BFGS again if it stalls.
 fn search<const N: usize>(
     objective: &impl Objective<N>,
-    start: [f64; N],
+    start: ([f64; N], (f64, [f64; N])),
     inverse_hessian: Option<[[f64; N]; N]>,
     previous: u32,
     deadline: Deadline,
@@ -200,7 +202,16 @@ fn search<const N: usize>(
         Outcome::Converged(minimum) => Ok(minimum),
         Outcome::Stalled(best) => {
             let polished = nelder_mead(objective, best.point, deadline)?;
-            match bfgs(objective, polished, None, best.iterations, deadline)? {
+            let evaluated = objective
+                .value_and_gradient(&polished)
+                .ok_or(Failure::NotFiniteAtStart)?;
+            match bfgs(
+                objective,
+                (polished, evaluated),
+                None,
+                best.iterations,
+                deadline,
+            )? {
                 Outcome::Converged(minimum) => Ok(minimum),
                 Outcome::Stalled(last) => Err(no_convergence(&last, None)),
             }
@@ -230,19 +241,17 @@ fn identity<const N: usize>() -> [[f64; N]; N] {
     matrix
 }
 
-/// BFGS from `start` with `inverse_hessian` as the first inverse Hessian (`None`: the identity,
-/// rescaled after the first step); `previous` iterations were spent before (counted in the
-/// result).
+/// BFGS from `start` (a point with the objective's value and gradient there, evaluated once)
+/// with `inverse_hessian` as the first inverse Hessian (`None`: the identity, rescaled after
+/// the first step); `previous` iterations were spent before (counted in the result).
 fn bfgs<const N: usize>(
     objective: &impl Objective<N>,
-    start: [f64; N],
+    (start, (value, gradient)): ([f64; N], (f64, [f64; N])),
     inverse_hessian: Option<[[f64; N]; N]>,
     previous: u32,
     deadline: Deadline,
 ) -> Result<Outcome<N>, Failure> {
-    let (mut value, mut gradient) = objective
-        .value_and_gradient(&start)
-        .ok_or(Failure::NotFiniteAtStart)?;
+    let (mut value, mut gradient) = (value, gradient);
     let mut point = start;
     // Inverse Hessian approximation: the identity, rescaled after the first step, unless given.
     let rescale_first_step = inverse_hessian.is_none();
