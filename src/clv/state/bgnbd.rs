@@ -13,7 +13,11 @@
 //! `crm.clv` and the accessors take any of them.
 use super::optimize::{minimize, minimize_from, Failure, Minimum, Objective, Penalized};
 use super::pareto_nbd;
-use super::rows::{float_word, WeightedRows};
+use super::rows::{float_word, KeyHasher, WeightedRows};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+type KeyHashing = BuildHasherDefault<KeyHasher>;
 use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp, trigamma};
 use super::uncertainty::{from_hessian, inverse};
 use super::{
@@ -137,45 +141,59 @@ struct Problem {
     total_weight: f64,
 }
 
-fn index_of(values: &[f64], value: f64) -> u32 {
-    values
-        .binary_search_by(|probe| probe.total_cmp(&value))
-        .map_or(0, |index| index as u32)
+/// The distinct values among `values`, sorted, and each one's index among them by its bits
+/// (hashed: millions of rows, a few hundred distinct ages or recencies when day-grained).
+fn distinct(values: impl Iterator<Item = f64>) -> (Vec<f64>, HashMap<u64, u32, KeyHashing>) {
+    let mut indexes: HashMap<u64, u32, KeyHashing> = HashMap::default();
+    for value in values {
+        indexes.insert(value.to_bits(), 0);
+    }
+    let mut sorted: Vec<f64> = indexes.keys().map(|bits| f64::from_bits(*bits)).collect();
+    sorted.sort_unstable_by(f64::total_cmp);
+    for (index, value) in sorted.iter().enumerate() {
+        indexes.insert(value.to_bits(), index as u32);
+    }
+    (sorted, indexes)
 }
 
 impl Problem {
     fn new(rows: &WeightedRows, kind: Kind) -> Self {
         let may_drop = |key: &[u64; 3]| key[0] > 0 || kind.drops_at_first_purchase();
         let sorted = rows.sorted();
+        // Keys are distinct rows in key order: the frequency (the first word) is sorted.
         let mut frequencies: Vec<f64> = sorted.iter().map(|(key, _)| key[0] as f64).collect();
-        let mut ages: Vec<f64> = sorted
-            .iter()
-            .map(|(key, _)| f64::from_bits(key[2]))
-            .collect();
-        let mut recencies: Vec<f64> = sorted
-            .iter()
-            .filter(|(key, _)| may_drop(key))
-            .map(|(key, _)| f64::from_bits(key[1]))
-            .collect();
-        for values in [&mut frequencies, &mut ages, &mut recencies] {
-            values.sort_by(f64::total_cmp);
-            values.dedup();
-        }
+        frequencies.dedup();
+        let (ages, age_indexes) = distinct(sorted.iter().map(|(key, _)| f64::from_bits(key[2])));
+        let (recencies, recency_indexes) = distinct(
+            sorted
+                .iter()
+                .filter(|(key, _)| may_drop(key))
+                .map(|(key, _)| f64::from_bits(key[1])),
+        );
+        let index = |indexes: &HashMap<u64, u32, KeyHashing>, word: u64| {
+            indexes.get(&word).copied().unwrap_or(0)
+        };
         let mut frequency_weights = vec![0.0; frequencies.len()];
         let mut zero_rows = Vec::new();
         let mut repeat_rows = Vec::with_capacity(sorted.len());
         let mut total_weight = 0.0;
+        let mut frequency_index = 0;
         for (key, weight) in checked(&sorted) {
             let weight = *weight as f64;
             total_weight += weight;
-            let frequency_index = index_of(&frequencies, key[0] as f64);
-            frequency_weights[frequency_index as usize] += weight;
-            let age_index = index_of(&ages, f64::from_bits(key[2]));
+            while frequencies
+                .get(frequency_index)
+                .is_some_and(|&frequency| frequency != key[0] as f64)
+            {
+                frequency_index += 1;
+            }
+            frequency_weights[frequency_index] += weight;
+            let age_index = index(&age_indexes, key[2]);
             if !may_drop(key) {
                 zero_rows.push((age_index, weight));
             } else {
-                let recency_index = index_of(&recencies, f64::from_bits(key[1]));
-                repeat_rows.push((frequency_index, age_index, recency_index, weight));
+                let recency_index = index(&recency_indexes, key[1]);
+                repeat_rows.push((frequency_index as u32, age_index, recency_index, weight));
             }
         }
         Problem {

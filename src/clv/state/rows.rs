@@ -13,24 +13,49 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// A distinct input row: three 64-bit words (integers, or the bits of finite floats).
 pub type RowKey = [u64; 3];
 
-/// A small multiply-rotate hasher for [`RowKey`]s (the per-row path of every fit aggregate).
+/// A small hasher for [`RowKey`]s (the per-row path of every fit aggregate): folded
+/// multiplies, the high and low halves of a 128-bit product xored, which mix every input bit
+/// into both the low bits (the table's bucket) and the high ones (its tag). A plain
+/// multiply-rotate mixed day-grained ages and recencies so poorly that merging 10M customers
+/// into 1.5M distinct rows took more than twice as long.
 #[derive(Default)]
 pub struct KeyHasher(u64);
+
+const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+const LOW_SEED: u64 = 0x243f_6a88_85a3_08d3;
+const HIGH_SEED: u64 = 0x1319_8a2e_0370_7344;
+
+#[inline]
+fn folded_multiply(left: u64, right: u64) -> u64 {
+    let product = u128::from(left) * u128::from(right);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+#[inline]
+fn word_at(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(bytes);
+    u64::from_ne_bytes(word)
+}
 
 impl Hasher for KeyHasher {
     #[inline]
     fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 29)
+        self.0
     }
 
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        // A `RowKey` arrives here as its 24 bytes (`u64::hash_slice`): mix whole words.
-        let mut words = bytes.chunks_exact(8);
-        for chunk in &mut words {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.write_u64(u64::from_ne_bytes(word));
+        // A `RowKey` arrives here as its 24 bytes (`u64::hash_slice`): two words multiplied
+        // together, then the third.
+        let mut pairs = bytes.chunks_exact(16);
+        for pair in &mut pairs {
+            let (low, high) = pair.split_at(8);
+            self.0 = folded_multiply(self.0 ^ word_at(low) ^ LOW_SEED, word_at(high) ^ HIGH_SEED);
+        }
+        let mut words = pairs.remainder().chunks_exact(8);
+        for word in &mut words {
+            self.write_u64(word_at(word));
         }
         for &byte in words.remainder() {
             self.write_u64(u64::from(byte));
@@ -39,7 +64,7 @@ impl Hasher for KeyHasher {
 
     #[inline]
     fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(23) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = folded_multiply(self.0 ^ word, MIX);
     }
 
     #[inline]
