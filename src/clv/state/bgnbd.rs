@@ -145,7 +145,7 @@ struct Problem {
 /// (hashed: millions of rows, a few hundred distinct ages or recencies when day-grained).
 fn distinct(values: impl Iterator<Item = f64>) -> (Vec<f64>, HashMap<u64, u32, KeyHashing>) {
     let mut indexes: HashMap<u64, u32, KeyHashing> = HashMap::default();
-    for value in values {
+    for value in checked(values) {
         indexes.insert(value.to_bits(), 0);
     }
     let mut sorted: Vec<f64> = indexes.keys().map(|bits| f64::from_bits(*bits)).collect();
@@ -447,22 +447,20 @@ impl Problem {
     fn subsample(&self, stride: usize) -> Problem {
         let mut weights = vec![0.0; self.frequencies.len()];
         let mut total_weight = 0.0;
-        for &(_, weight) in &self.zero_rows {
+        for &(_, weight) in checked(&self.zero_rows) {
             // Rows without repeat purchase have frequency 0, the first one.
             weights[0] += weight;
             total_weight += weight;
         }
-        let repeat_rows: Vec<(u32, u32, u32, f64)> = self
-            .repeat_rows
-            .iter()
-            .step_by(stride.max(1))
-            .map(|&(frequency, age, recency, weight)| {
-                let weight = weight * stride as f64;
-                weights[frequency as usize] += weight;
-                total_weight += weight;
-                (frequency, age, recency, weight)
-            })
-            .collect();
+        let repeat_rows: Vec<(u32, u32, u32, f64)> =
+            checked(self.repeat_rows.iter().step_by(stride.max(1)))
+                .map(|&(frequency, age, recency, weight)| {
+                    let weight = weight * stride as f64;
+                    weights[frequency as usize] += weight;
+                    total_weight += weight;
+                    (frequency, age, recency, weight)
+                })
+                .collect();
         Problem {
             shift: self.shift,
             has_repeat: self.has_repeat,
