@@ -59,7 +59,7 @@ impl Writer {
         self
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn u64(&mut self, mut value: u64) -> &mut Self {
         // One capacity check for the whole varint (at most 10 bytes), written straight into the
         // spare capacity: appending a stack buffer calls memmove for every value, and pushing

@@ -237,7 +237,10 @@ fn distinct_rows_wait_unsorted_and_encode_as_folded() {
     assert!(summary.pending.is_empty());
     assert_eq!(summary.spans.len(), 5000);
     assert_eq!(summary.encode(), bytes);
-    assert_eq!(CustomerSummary::decode(&bytes).unwrap().spans, summary.spans);
+    assert_eq!(
+        CustomerSummary::decode(&bytes).unwrap().spans,
+        summary.spans
+    );
 }
 
 #[test]
