@@ -222,8 +222,8 @@ fn bin_of(boundaries: &[i64], instant: i64) -> usize {
 /// The two-step summary: everything `active_customers` and `churn_series` need, from one scan.
 ///
 /// Holds the multiset of customer lifetimes as sorted `(started_at, ended_at, count)` spans
-/// plus an unsorted tail of rows added since, folded in lazily, so memory is
-/// O(distinct lifetimes).
+/// plus an unsorted tail of rows added since, folded in lazily when its rows repeat, so memory
+/// is O(distinct lifetimes) plus at most [`MAX_UNSORTED_ROWS`] rows of 16 bytes.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerSummary {
     /// Sorted by `(started_at, ended_at)`, each key once, every count positive.
