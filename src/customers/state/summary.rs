@@ -282,7 +282,9 @@ impl CustomerSummary {
 
     /// Makes room for one more row in the full unsorted tail: folds it when that shrinks it
     /// (see [`CustomerSummary::tail_folds`]), else doubles its allocation within
-    /// `crm.max_state_memory` (folding it after all when the doubling would pass the limit).
+    /// `crm.max_state_memory`. When the doubling would pass the bound the tail is folded after
+    /// all, and the summary goes on only if it is within the bound then (the rows repeated more
+    /// than the sample showed); otherwise 54000.
     #[cold]
     #[inline(never)]
     fn make_room(&mut self, function: &str) -> MetricResult<()> {
@@ -299,7 +301,7 @@ impl CustomerSummary {
                 return Err(error);
             }
             self.fold();
-            return Ok(());
+            return self.check_memory(function, 0);
         }
         reserve(&mut self.pending, 1, function, WHAT)
     }
