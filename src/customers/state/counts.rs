@@ -486,7 +486,13 @@ impl PeriodFlat {
             return false;
         }
         let row = PeriodCounts::of_customer(started_at, ended_at, period_start, period_end);
-        self.counts.merge(&row);
+        // Plain additions: each count is at most `rows`, below `u64::MAX` (checked above), and
+        // grows by at most 1.
+        let mut fields = self.counts.fields();
+        for (field, delta) in fields.iter_mut().zip(row.fields()) {
+            *field += delta;
+        }
+        self.counts = PeriodCounts::from_fields(fields);
         self.rows += 1;
         true
     }

@@ -31,43 +31,37 @@ impl CustomerSummary {
     /// zigzag, the others as the unsigned delta from the previous start), the end
     /// (0 = never, else `ended_at - started_at + 1`) and the count, all varints.
     pub fn encode(&mut self) -> Vec<u8> {
+        if let Some(runs) = self.sorted_rows() {
+            // Only rows, now sorted: their runs are the spans, written in one pass after
+            // counting them.
+            let mut form = FormWriter::new(runs.rows());
+            form.writer.u64(runs.span_count() as u64);
+            let mut ticker = Ticker::new();
+            for span in runs {
+                ticker.tick();
+                form.span(&span);
+            }
+            return form.writer.finish();
+        }
         self.read_sorted(|spans, queued| {
-            let mut writer = Writer::with_version(FORMAT_VERSION);
-            // Sized for typical spans (about 10 bytes: a start delta of a few days in
-            // microseconds, a lifetime of months, a count of 1), so the buffer rarely moves.
             let most = spans.len() + queued.len();
-            writer.reserve(most.saturating_mul(TYPICAL_SPAN_BYTES).saturating_add(16));
+            let mut form = FormWriter::new(most);
             // The span count comes first. When every count between the larger part and the
             // sum of both has the varint width of the sum, the merge below counts the spans
             // and the count is filled in after; otherwise it is counted first (a second merge).
             let least = spans.len().max(queued.len());
             let width = varint_len(most as u64);
-            let count_at = writer.len();
+            let count_at = form.writer.len();
             if varint_len(least as u64) == width {
-                writer.gap(width);
+                form.writer.gap(width);
             } else {
-                writer.u64(merged_len(spans, queued) as u64);
+                form.writer.u64(merged_len(spans, queued) as u64);
             }
-            let mut count = 0u64;
-            let mut previous_start = None;
-            for_each_merged(spans, queued, |span| {
-                match previous_start {
-                    None => writer.i64(span.started_at),
-                    Some(previous) => writer.u64(span.started_at.abs_diff(previous)),
-                };
-                let end_code = if span.ended_at == POS_INFINITY {
-                    0
-                } else {
-                    span.ended_at.abs_diff(span.started_at) + 1
-                };
-                writer.u64(end_code).u64(span.count);
-                previous_start = Some(span.started_at);
-                count += 1;
-            });
+            for_each_merged(spans, queued, |span| form.span(span));
             if varint_len(least as u64) == width {
-                writer.fill_u64(count_at, count);
+                form.writer.fill_u64(count_at, form.written);
             }
-            writer.finish()
+            form.writer.finish()
         })
     }
 
@@ -184,6 +178,45 @@ impl CustomerSummary {
             pending_spans: Vec::new(),
             customers,
         })
+    }
+}
+
+/// Writes the spans of a binary form, given in key order, after its span count.
+struct FormWriter {
+    writer: Writer,
+    previous_start: Option<i64>,
+    /// Spans written.
+    written: u64,
+}
+
+impl FormWriter {
+    /// A binary form of at most `most` spans, its version byte written.
+    fn new(most: usize) -> Self {
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        // Sized for typical spans (about 10 bytes: a start delta of a few days in
+        // microseconds, a lifetime of months, a count of 1), so the buffer rarely moves.
+        writer.reserve(most.saturating_mul(TYPICAL_SPAN_BYTES).saturating_add(16));
+        FormWriter {
+            writer,
+            previous_start: None,
+            written: 0,
+        }
+    }
+
+    #[inline]
+    fn span(&mut self, span: &Span) {
+        match self.previous_start {
+            None => self.writer.i64(span.started_at),
+            Some(previous) => self.writer.u64(span.started_at.abs_diff(previous)),
+        };
+        let end_code = if span.ended_at == POS_INFINITY {
+            0
+        } else {
+            span.ended_at.abs_diff(span.started_at) + 1
+        };
+        self.writer.u64(end_code).u64(span.count);
+        self.previous_start = Some(span.started_at);
+        self.written += 1;
     }
 }
 

@@ -10,9 +10,15 @@ use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 /// What the summary keeps, for the memory errors.
 const WHAT: &str = "customer lifetimes";
 
-/// The unsorted tail of a summary is folded into its sorted spans once it holds more
-/// rows than the spans do, and never while it holds fewer than this many rows.
+/// The unsorted tail of a summary is never folded into its sorted spans while it holds fewer
+/// than this many rows (see [`CustomerSummary::tail_folds`]).
 pub(super) const MIN_PENDING_ROWS: usize = 1024;
+/// Rows of the unsorted tail sampled, in adjacent pairs spread over it, to judge whether
+/// folding it would shrink it (at most [`MIN_PENDING_ROWS`], and even).
+const SAMPLE_ROWS: usize = 1024;
+/// Most rows the unsorted tail grows to when its rows look distinct (16 bytes each): past this
+/// it is folded whatever the sample says, which bounds the memory a misjudged sample costs.
+const MAX_UNSORTED_ROWS: usize = 1 << 22;
 /// A merged summary's sorted spans are merged in place when there are at least 1/this as many
 /// as the spans merged into (see [`CustomerSummary::merge`]): a bound on how often the larger
 /// side is copied before the smaller ones are queued instead.
@@ -216,13 +222,14 @@ fn bin_of(boundaries: &[i64], instant: i64) -> usize {
 /// The two-step summary: everything `active_customers` and `churn_series` need, from one scan.
 ///
 /// Holds the multiset of customer lifetimes as sorted `(started_at, ended_at, count)` spans
-/// plus an unsorted tail of rows added since, folded in lazily, so memory is
-/// O(distinct lifetimes).
+/// plus an unsorted tail of rows added since, folded in lazily when its rows repeat, so memory
+/// is O(distinct lifetimes) plus at most [`MAX_UNSORTED_ROWS`] rows of 16 bytes.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerSummary {
     /// Sorted by `(started_at, ended_at)`, each key once, every count positive.
     pub(super) spans: Vec<Span>,
-    /// `(started_at, ended_at)` of rows added since the last fold, in arrival order.
+    /// `(started_at, ended_at)` of rows added since the last fold, in arrival order (or sorted,
+    /// after an encoding).
     pub(super) pending: Vec<(i64, i64)>,
     /// Spans of summaries merged in since the last fold, in arrival order (keys may repeat).
     pub(super) pending_spans: Vec<Span>,
@@ -267,14 +274,67 @@ impl CustomerSummary {
         self.check_size(function)?;
         self.customers = self.count_with(function, 1)?;
         if self.pending.len() == self.pending.capacity() {
-            // The push below doubles the tail's allocation.
-            let growth = vec_bytes(&self.pending).max(64);
-            self.check_memory(function, growth)?;
-            reserve(&mut self.pending, 1, function, WHAT)?;
+            self.make_room(function)?;
         }
         self.pending.push(row);
-        self.fold_if_tail_is_long();
         Ok(())
+    }
+
+    /// Makes room for one more row in the full unsorted tail: folds it when that shrinks it
+    /// (see [`CustomerSummary::tail_folds`]), else doubles its allocation within
+    /// `crm.max_state_memory`. When the doubling would pass the bound the tail is folded after
+    /// all, and the summary goes on only if it is within the bound then (the rows repeated more
+    /// than the sample showed); otherwise 54000.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, function: &str) -> MetricResult<()> {
+        if self.tail_folds() {
+            self.fold();
+        }
+        if self.pending.len() < self.pending.capacity() {
+            return Ok(());
+        }
+        // The push after this doubles the tail's allocation.
+        let growth = vec_bytes(&self.pending).max(64);
+        if let Err(error) = self.check_memory(function, growth) {
+            if self.pending.is_empty() {
+                return Err(error);
+            }
+            self.fold();
+            return self.check_memory(function, 0);
+        }
+        reserve(&mut self.pending, 1, function, WHAT)
+    }
+
+    /// Whether the full unsorted tail should be folded into the spans now rather than grow:
+    /// when it holds [`MAX_UNSORTED_ROWS`] rows, or when a sample of its rows repeats enough
+    /// that folding would shrink it. Distinct rows (customers who each have their own
+    /// lifetime, the usual case) are instead sorted once when the summary is read, without
+    /// folds that merge ever larger spans and copy them.
+    ///
+    /// The sample is [`SAMPLE_ROWS`] rows in adjacent pairs spread evenly over the tail (a pair
+    /// sees repeats that arrive together, as in a table ordered by lifetime). Among `k` rows
+    /// drawn from a tail of `n` rows with `d` distinct lifetimes about `k² / 2d` pairs repeat,
+    /// so more than `k² / 2n` repeats means `d < n`: fewer lifetimes than rows. A sample of
+    /// the whole tail (`n = k`) folds it when more than half its rows are repeats.
+    fn tail_folds(&self) -> bool {
+        let rows = self.pending.len();
+        if rows < MIN_PENDING_ROWS {
+            return false;
+        }
+        if rows >= MAX_UNSORTED_ROWS {
+            return true;
+        }
+        let stride = rows / (SAMPLE_ROWS / 2);
+        let mut sample = [(0i64, 0i64); SAMPLE_ROWS];
+        for (pair, at) in sample.chunks_exact_mut(2).zip((0..rows).step_by(stride)) {
+            if let Some(rows) = self.pending.get(at..at + 2) {
+                pair.copy_from_slice(rows);
+            }
+        }
+        sample.sort_unstable();
+        let repeats = sample.windows(2).filter(|pair| pair[0] == pair[1]).count();
+        repeats.saturating_mul(rows) > SAMPLE_ROWS * SAMPLE_ROWS / 2
     }
 
     /// Exact multiset union. The other summary's sorted spans are merged into these in place
@@ -466,6 +526,19 @@ impl CustomerSummary {
         queued
     }
 
+    /// When the summary is only its unsorted tail (no fold yet, nothing merged in: the summary
+    /// of distinct rows), sorts the tail in place and gives its runs of equal rows, the summary's
+    /// spans; else `None`. For encoding, which needs no span vector then.
+    pub(super) fn sorted_rows(&mut self) -> Option<RowRuns<'_>> {
+        if !self.spans.is_empty() || !self.pending_spans.is_empty() {
+            return None;
+        }
+        self.pending.sort_unstable();
+        Some(RowRuns {
+            rows: &self.pending,
+        })
+    }
+
     /// Reads every distinct lifetime in key order, pending ones included, without folding
     /// them into the spans: `read` gets the spans and the sorted queue of the pending ones
     /// (see [`merged_len`] and [`for_each_merged`]). For encoding, which would otherwise grow
@@ -476,6 +549,50 @@ impl CustomerSummary {
         // The queue stays sorted: the next fold or read sorts it again in linear time.
         self.pending_spans = queued;
         result
+    }
+}
+
+/// The spans of rows sorted by key: each run of equal rows is one span.
+#[derive(Clone)]
+pub(super) struct RowRuns<'a> {
+    rows: &'a [(i64, i64)],
+}
+
+impl RowRuns<'_> {
+    /// Number of rows.
+    pub(super) fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Number of spans (runs).
+    pub(super) fn span_count(&self) -> usize {
+        match self.rows.first() {
+            None => 0,
+            Some(_) => {
+                1 + checked(self.rows.windows(2))
+                    .filter(|pair| pair[0] != pair[1])
+                    .count()
+            }
+        }
+    }
+}
+
+impl Iterator for RowRuns<'_> {
+    type Item = Span;
+
+    #[inline]
+    fn next(&mut self) -> Option<Span> {
+        let (&(started_at, ended_at), rest) = self.rows.split_first()?;
+        let repeats = rest
+            .iter()
+            .take_while(|&&row| row == (started_at, ended_at))
+            .count();
+        self.rows = rest.get(repeats..).unwrap_or_default();
+        Some(Span {
+            started_at,
+            ended_at,
+            count: repeats as u64 + 1,
+        })
     }
 }
 

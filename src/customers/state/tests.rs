@@ -219,6 +219,45 @@ fn summary_folds_long_tails() {
 }
 
 #[test]
+fn distinct_rows_wait_unsorted_and_encode_as_folded() {
+    // 5000 distinct lifetimes in scrambled order: the tail is never folded, only sorted when
+    // encoded, and the bytes are those of the folded summary.
+    let rows: Vec<Row> = (0..5000i64)
+        .map(|i| {
+            let start = day((i * 7919) % 5000);
+            (start, (i % 4 != 0).then_some(start + 1 + i))
+        })
+        .collect();
+    let mut summary = summary(&rows);
+    assert!(summary.spans.is_empty());
+    assert_eq!(summary.pending.len(), 5000);
+    let bytes = summary.encode();
+    assert_eq!(summary.encode(), bytes);
+    summary.fold();
+    assert!(summary.pending.is_empty());
+    assert_eq!(summary.spans.len(), 5000);
+    assert_eq!(summary.encode(), bytes);
+    assert_eq!(
+        CustomerSummary::decode(&bytes).unwrap().spans,
+        summary.spans
+    );
+}
+
+#[test]
+fn repeats_arriving_together_are_folded() {
+    // Each lifetime three times in a row (a table ordered by lifetime): the tail folds.
+    let rows: Vec<Row> = (0..6000i64)
+        .map(|i| (day(i / 3), Some(day(i / 3 + 10))))
+        .collect();
+    let mut summary = summary(&rows);
+    assert!(summary.pending.len() <= MIN_PENDING_ROWS);
+    assert_eq!(summary.customers(), 6000);
+    summary.fold();
+    assert_eq!(summary.spans.len(), 2000);
+    assert!(summary.spans.iter().all(|span| span.count == 3));
+}
+
+#[test]
 fn periods_share_boundaries_and_come_in_any_order() {
     let rows = hand_rows();
     let periods = [
