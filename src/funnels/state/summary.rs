@@ -121,8 +121,10 @@ impl FunnelSummary {
         }
     }
 
+    #[inline]
     fn settle_setting(&mut self, function: &str, setting: Setting) -> MetricResult<()> {
         match &self.setting {
+            Some(current) if *current == setting => Ok(()),
             None => {
                 self.setting = Some(setting);
                 Ok(())
