@@ -5,8 +5,8 @@
 //! *bucket* of its id: bucket b holds the events of ids b·4096 to b·4096 + 4095, in order of
 //! arrival. Reading the events entity by entity groups each bucket on its own, within the CPU's
 //! caches (a bucket of 4096 entities of ten events is 640 KiB): one counting pass (events per
-//! id, then where each id's events start), one pass copying each event into its entity's range
-//! of a scratch vector and back, and a sort of each entity's few events by (time, step). The
+//! id, then where each id's events start), a copy of the bucket to a scratch vector and one pass
+//! putting each event back into its entity's range, and a sort of each entity's few events by (time, step). The
 //! events in memory are so read once, and no second vector of them is made; a grouped bucket
 //! stays grouped until an event is added to it. The entities are visited in key order through
 //! a list of their ids sorted by key (one item per entity, not per event).
@@ -400,7 +400,7 @@ impl EntityEvents {
 }
 
 /// Groups the events of one bucket by id (in id order), each id's sorted by (time, step):
-/// counted by id, copied into each id's range of `scratch` and back. `scratch` must have room
+/// counted by id, copied to `scratch` and back into each id's range. `scratch` must have room
 /// for the events.
 fn group_bucket(
     events: &mut [PendingEvent],
@@ -419,29 +419,23 @@ fn group_bucket(
     for id in 0..=mask {
         starts[id + 1] += starts[id];
     }
-    // starts[id]: the next free place of id's range; once every event is placed, its end.
+    // The events to `scratch`, then each back to the next free place of its id's range
+    // (`starts[id]`; once every event is placed, the range's end).
     scratch.clear();
-    scratch.resize(
-        events.len(),
-        PendingEvent {
-            time: 0,
-            id: 0,
-            step: 0,
-        },
-    );
-    for event in events.iter() {
+    scratch.extend_from_slice(events);
+    for event in scratch.iter() {
         ticker.tick();
         let head = &mut starts[local(event)];
-        scratch[*head] = *event;
+        events[*head] = *event;
         *head += 1;
     }
     let mut start = 0;
     for end in starts[..=mask].iter().copied() {
-        sort_entity(&mut scratch[start..end]);
+        sort_entity(&mut events[start..end]);
         start = end;
     }
-    events.copy_from_slice(scratch);
 }
+
 /// Sorts one entity's events by (time, step).
 fn sort_entity(events: &mut [PendingEvent]) {
     let order = |event: &PendingEvent| (event.time, event.step);

@@ -216,25 +216,35 @@ pub struct Walker {
     chains: [Option<(i64, i64)>; MAX_STEP as usize],
     /// Per level k (index k − 1): the step times of that chain, steps 1..=k.
     paths: Vec<[i64; MAX_STEP as usize]>,
+    /// Levels the walk keeps: at least the highest step of the events walked (each walk resets
+    /// only these).
+    levels: usize,
 }
 
 impl Default for Walker {
     fn default() -> Self {
-        Walker {
-            chains: [None; MAX_STEP as usize],
-            paths: vec![[0; MAX_STEP as usize]; MAX_STEP as usize],
-        }
+        Walker::for_steps(MAX_STEP)
     }
 }
 
 impl Walker {
+    /// A walker for events of steps up to `steps` (at most 32).
+    pub fn for_steps(steps: u8) -> Self {
+        Walker {
+            chains: [None; MAX_STEP as usize],
+            paths: vec![[0; MAX_STEP as usize]; MAX_STEP as usize],
+            levels: usize::from(steps.min(MAX_STEP)),
+        }
+    }
+
     /// Walks one entity's events, in (time, step) order, under `setting`.
     pub fn walk<I>(&mut self, events: I, setting: Setting) -> Outcome
     where
         I: Iterator<Item = (i64, u8)> + Clone,
     {
         let Setting { window, mode } = setting;
-        self.chains = [None; MAX_STEP as usize];
+        let levels = self.levels;
+        self.chains[..levels].fill(None);
         let mut outcome = Outcome {
             level: 0,
             times: [0; MAX_STEP as usize],
@@ -249,7 +259,7 @@ impl Walker {
                 }
                 continue;
             };
-            if index >= self.chains.len() {
+            if index >= levels {
                 continue;
             }
             if index == 0 {
@@ -284,7 +294,7 @@ impl Walker {
             upper[0][index] = time;
             if usize::from(outcome.level) <= index {
                 outcome.level = index as u8 + 1;
-                outcome.times = upper[0];
+                outcome.times[..=index].copy_from_slice(&upper[0][..=index]);
                 if outcome.level == MAX_STEP {
                     break;
                 }

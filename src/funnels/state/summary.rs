@@ -215,7 +215,7 @@ impl FunnelSummary {
         finished.reached.extend_from_slice(&self.reached);
         if let Some(setting) = self.setting {
             let grouped = self.events.grouped(function)?;
-            let mut walker = Walker::default();
+            let mut walker = Walker::for_steps(self.steps);
             for (key, events) in grouped.iter() {
                 let outcome = walker.walk(events.iter().map(|e| (e.time, e.step)), setting);
                 finished.push_outcome(function, key, &outcome)?;
