@@ -214,12 +214,11 @@ impl FunnelSummary {
         )?;
         finished.reached.extend_from_slice(&self.reached);
         if let Some(setting) = self.setting {
-            let grouped = self.events.grouped(function)?;
             let mut walker = Walker::for_steps(self.steps);
-            for (key, events) in grouped.iter() {
+            self.events.for_each_entity(function, |key, events| {
                 let outcome = walker.walk(events.iter().map(|e| (e.time, e.step)), setting);
-                finished.push_outcome(function, key, &outcome)?;
-            }
+                finished.push_outcome(function, key, &outcome)
+            })?;
         }
         sort_spread(&mut finished.reached, Reached::key, Reached::cmp);
         finished.merge_copies(function)?;
