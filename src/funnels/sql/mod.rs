@@ -6,7 +6,7 @@ use super::state::{check_step, check_time, window_micros, Event, FunnelState, Fu
 use super::state::{Mode, Setting};
 use crate::common::error::MetricResult;
 use crate::common::pg::TextArg;
-use pgrx::datum::Interval;
+use crate::common::raw::raw_arg;
 use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;
 
@@ -44,18 +44,20 @@ crate::summary_type!(funnel_summary(FunnelSummary));
 /// # Safety
 /// `fcinfo` must be the call info of a transition with those arguments (timestamptz, integer,
 /// interval, text).
+#[inline(always)]
 unsafe fn event_arguments(
     function: &str,
     fcinfo: pg_sys::FunctionCallInfo,
     first: usize,
     with_mode: bool,
 ) -> MetricResult<Option<(Setting, Event)>> {
-    // SAFETY: the arguments have those types (this function's contract).
+    // SAFETY: the arguments have those types (this function's contract): a timestamptz and
+    // an integer by value, an interval by reference (fixed length, never toasted).
     let (occurred_at, step, window) = unsafe {
         (
-            pg_getarg::<TimestampWithTimeZone>(fcinfo, first),
-            pg_getarg::<i32>(fcinfo, first + 1),
-            pg_getarg::<Interval>(fcinfo, first + 2),
+            raw_arg(fcinfo, first).map(|datum| datum.value() as i64),
+            raw_arg(fcinfo, first + 1).map(|datum| datum.value() as i32),
+            raw_arg(fcinfo, first + 2).map(|datum| datum.cast_mut_ptr::<pg_sys::Interval>().read()),
         )
     };
     let mode = if with_mode {
@@ -72,9 +74,9 @@ unsafe fn event_arguments(
     else {
         return Ok(None);
     };
-    let time = pg_sys::TimestampTz::from(occurred_at);
+    let time = occurred_at;
     check_time(function, time)?;
     let step = check_step(function, step)?;
-    let window = window_micros(function, window.months(), window.days(), window.micros())?;
+    let window = window_micros(function, window.month, window.day, window.time)?;
     Ok(Some((Setting { window, mode }, Event { time, step })))
 }

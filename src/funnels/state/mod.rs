@@ -112,40 +112,64 @@ impl Mode {
 
 /// The conversion window in microseconds from an interval's fields: a day counts 24 hours; a
 /// window with months (no fixed length) or of zero or negative length is 22023.
+#[inline]
 pub fn window_micros(function: &str, months: i32, days: i32, micros: i64) -> MetricResult<i64> {
+    if months == 0 {
+        let total = i128::from(days) * i128::from(USECS_PER_DAY) + i128::from(micros);
+        if let Ok(window) = i64::try_from(total) {
+            if window > 0 {
+                return Ok(window);
+            }
+        }
+    }
+    Err(window_error(function, months, days, micros))
+}
+
+/// The error of a window [`window_micros`] refuses.
+#[cold]
+#[inline(never)]
+fn window_error(function: &str, months: i32, days: i32, micros: i64) -> MetricError {
     let invalid =
         |why: &str| MetricError::InvalidParameter(format!("{function}: conversion_window {why}"));
     if months != 0 {
-        return Err(invalid(
+        return invalid(
             "must not have months or years (they have no fixed length): write days, e.g. '30 days'",
-        ));
+        );
     }
     let total = i128::from(days) * i128::from(USECS_PER_DAY) + i128::from(micros);
     match i64::try_from(total) {
-        Ok(window) if window > 0 => Ok(window),
-        Ok(_) => Err(invalid("must be positive")),
-        Err(_) => Err(MetricError::OutOfRange(format!(
+        Ok(_) => invalid("must be positive"),
+        Err(_) => MetricError::OutOfRange(format!(
             "{function}: conversion_window of {days} days and {micros} microseconds is out of range"
-        ))),
+        )),
     }
 }
 
 /// Checks a step (0..32) and returns it as a byte.
+#[inline]
 pub fn check_step(function: &str, step: i32) -> MetricResult<u8> {
-    u8::try_from(step)
-        .ok()
-        .filter(|step| *step <= MAX_STEP)
-        .ok_or_else(|| {
-            MetricError::InvalidParameter(format!(
-                "{function}: step {step} is outside 0..{MAX_STEP} (1..{MAX_STEP} are funnel \
-                 steps, 0 is another event)"
-            ))
-        })
+    match u8::try_from(step) {
+        Ok(step) if step <= MAX_STEP => Ok(step),
+        _ => Err(step_error(function, step)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn step_error(function: &str, step: i32) -> MetricError {
+    MetricError::InvalidParameter(format!(
+        "{function}: step {step} is outside 0..{MAX_STEP} (1..{MAX_STEP} are funnel \
+         steps, 0 is another event)"
+    ))
 }
 
 /// Checks an event's time: infinite timestamps are 22008, as in every family.
+#[inline]
 pub fn check_time(function: &str, occurred_at: i64) -> MetricResult<()> {
-    check_finite(function, occurred_at)
+    if occurred_at == i64::MIN || occurred_at == i64::MAX {
+        return check_finite(function, occurred_at);
+    }
+    Ok(())
 }
 
 /// The window and mode every row of a group names, fixed by its first usable row.
@@ -157,6 +181,8 @@ pub struct Setting {
 
 impl Setting {
     /// Ok when a row (or another state) names the same window and mode, else 22023.
+    #[cold]
+    #[inline(never)]
     fn expect_same(&self, function: &str, other: &Setting) -> MetricResult<()> {
         if self.window != other.window {
             return Err(MetricError::InvalidParameter(format!(
@@ -190,25 +216,35 @@ pub struct Walker {
     chains: [Option<(i64, i64)>; MAX_STEP as usize],
     /// Per level k (index k − 1): the step times of that chain, steps 1..=k.
     paths: Vec<[i64; MAX_STEP as usize]>,
+    /// Levels the walk keeps: at least the highest step of the events walked (each walk resets
+    /// only these).
+    levels: usize,
 }
 
 impl Default for Walker {
     fn default() -> Self {
-        Walker {
-            chains: [None; MAX_STEP as usize],
-            paths: vec![[0; MAX_STEP as usize]; MAX_STEP as usize],
-        }
+        Walker::for_steps(MAX_STEP)
     }
 }
 
 impl Walker {
+    /// A walker for events of steps up to `steps` (at most 32).
+    pub fn for_steps(steps: u8) -> Self {
+        Walker {
+            chains: [None; MAX_STEP as usize],
+            paths: vec![[0; MAX_STEP as usize]; MAX_STEP as usize],
+            levels: usize::from(steps.min(MAX_STEP)),
+        }
+    }
+
     /// Walks one entity's events, in (time, step) order, under `setting`.
     pub fn walk<I>(&mut self, events: I, setting: Setting) -> Outcome
     where
         I: Iterator<Item = (i64, u8)> + Clone,
     {
         let Setting { window, mode } = setting;
-        self.chains = [None; MAX_STEP as usize];
+        let levels = self.levels;
+        self.chains[..levels].fill(None);
         let mut outcome = Outcome {
             level: 0,
             times: [0; MAX_STEP as usize],
@@ -223,7 +259,7 @@ impl Walker {
                 }
                 continue;
             };
-            if index >= self.chains.len() {
+            if index >= levels {
                 continue;
             }
             if index == 0 {
@@ -258,7 +294,7 @@ impl Walker {
             upper[0][index] = time;
             if usize::from(outcome.level) <= index {
                 outcome.level = index as u8 + 1;
-                outcome.times = upper[0];
+                outcome.times[..=index].copy_from_slice(&upper[0][..=index]);
                 if outcome.level == MAX_STEP {
                     break;
                 }
@@ -343,8 +379,10 @@ impl FunnelState {
     }
 
     /// Fixes the setting with the first usable row, or checks that a row names the same.
+    #[inline]
     fn settle_setting(&mut self, function: &str, setting: Setting) -> MetricResult<()> {
         match &self.setting {
+            Some(current) if *current == setting => Ok(()),
             None => {
                 self.setting = Some(setting);
                 Ok(())

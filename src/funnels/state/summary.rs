@@ -121,8 +121,10 @@ impl FunnelSummary {
         }
     }
 
+    #[inline]
     fn settle_setting(&mut self, function: &str, setting: Setting) -> MetricResult<()> {
         match &self.setting {
+            Some(current) if *current == setting => Ok(()),
             None => {
                 self.setting = Some(setting);
                 Ok(())
@@ -212,12 +214,11 @@ impl FunnelSummary {
         )?;
         finished.reached.extend_from_slice(&self.reached);
         if let Some(setting) = self.setting {
-            let grouped = self.events.grouped(function)?;
-            let mut walker = Walker::default();
-            for (key, events) in grouped.iter() {
+            let mut walker = Walker::for_steps(self.steps);
+            self.events.for_each_entity(function, |key, events| {
                 let outcome = walker.walk(events.iter().map(|e| (e.time, e.step)), setting);
-                finished.push_outcome(function, key, &outcome)?;
-            }
+                finished.push_outcome(function, key, &outcome)
+            })?;
         }
         sort_spread(&mut finished.reached, Reached::key, Reached::cmp);
         finished.merge_copies(function)?;
