@@ -513,6 +513,22 @@ proptest! {
     }
 
     #[test]
+    fn settled_entries_add_up_every_duration(rows in prop::collection::vec((1i64..400, any::<bool>()), 0..1500)) {
+        // 1500 rows compact several times: newer entries sorted apart and merged each time.
+        let mut expected = std::collections::BTreeMap::<i64, (u64, u64)>::new();
+        for &(duration, event) in &rows {
+            let counts = expected.entry(duration).or_default();
+            if event { counts.0 += 1 } else { counts.1 += 1 }
+        }
+        let expected: Vec<_> = expected
+            .into_iter()
+            .map(|(duration, (events, censored))| Entry { duration, events, censored })
+            .collect();
+        let mut summary = summary_of_raw(&rows);
+        prop_assert_eq!(summary.settled_entries(), &expected[..]);
+    }
+
+    #[test]
     fn forms_round_trip(rows in rows_strategy()) {
         let mut summary = summary_of_raw(&rows);
         let bytes = summary.encode();
