@@ -81,11 +81,11 @@ fn log_log_interval(survival: f64, variance: f64, z: f64) -> (f64, f64) {
     if survival <= 0.0 {
         return (0.0, 0.0);
     }
-    // exp(ln(−ln S) ± spread) = −ln S · exp(±spread): one logarithm and three exponentials a
-    // point instead of two and four (the curve computes it for every distinct duration).
-    let minus_log = -survival.ln();
-    let factor = (z * variance.sqrt() / -minus_log).exp();
-    ((-(minus_log / factor)).exp(), (-(minus_log * factor)).exp())
+    let log_survival = survival.ln();
+    let spread = z * variance.sqrt() / log_survival;
+    let center = (-log_survival).ln();
+    let bound = |x: f64| (-(x.exp())).exp();
+    (bound(center - spread), bound(center + spread))
 }
 
 fn negative(function: &str, what: &str) -> MetricError {
