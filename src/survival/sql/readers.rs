@@ -4,7 +4,7 @@
 use super::summary::survival_summary;
 use super::{interval_of, micros_of, raw_interval_of};
 use crate::common::pg::{bigint, with_varlena_bytes, OrRaise};
-use crate::common::raw::{raw_return_null, raw_strict_arguments};
+use crate::common::raw::raw_strict_arguments;
 use crate::common::srf::MaterializedRows;
 use crate::survival::state::{MedianInterval, SurvivalSummary};
 use pgrx::datum::Interval;
@@ -26,11 +26,12 @@ crate::raw_transition! {
         "crm.survival_curve(\n    \"summary\" crm.survival_summary,\n    \"confidence\" double precision DEFAULT 0.95\n) RETURNS TABLE (\n    \"time\" interval,\n    \"at_risk\" bigint,\n    \"events\" bigint,\n    \"censored\" bigint,\n    \"survival\" double precision,\n    \"low\" double precision,\n    \"high\" double precision\n)\nIMMUTABLE STRICT PARALLEL SAFE",
     ] {
         // SAFETY: declared above as (crm.survival_summary, double precision) returning a set
-        // of seven columns, STRICT: both arguments are present, the first a summary varlena,
-        // the second a float8 passed by value.
+        // of seven columns, STRICT: both arguments are present (no rows otherwise, as Postgres
+        // answers a STRICT set-returning function's NULL argument), the first a summary
+        // varlena, the second a float8 passed by value.
         unsafe {
             let Some([summary, confidence]) = raw_strict_arguments::<2>(fcinfo) else {
-                return raw_return_null(fcinfo);
+                return MaterializedRows::<7>::begin(fcinfo, SURVIVAL_CURVE).finish();
             };
             let mut summary = with_varlena_bytes(summary, SurvivalSummary::decode).or_raise();
             let confidence = f64::from_bits(confidence.value() as u64);
@@ -120,11 +121,12 @@ crate::raw_transition! {
         "crm.life_table(\n    \"summary\" crm.survival_summary,\n    \"step\" interval,\n    \"periods\" INT\n) RETURNS TABLE (\n    \"period\" INT,\n    \"period_start\" interval,\n    \"at_risk\" bigint,\n    \"events\" bigint,\n    \"censored\" bigint,\n    \"hazard\" double precision,\n    \"survival\" double precision\n)\nIMMUTABLE STRICT PARALLEL SAFE",
     ] {
         // SAFETY: declared above as (crm.survival_summary, interval, integer) returning a set
-        // of seven columns, STRICT: every argument is present, the first a summary varlena, the
-        // second a pointer to an interval, the third an int4 passed by value.
+        // of seven columns, STRICT: every argument is present (no rows otherwise), the first a
+        // summary varlena, the second a pointer to an interval, the third an int4 passed by
+        // value.
         unsafe {
             let Some([summary, step, periods]) = raw_strict_arguments::<3>(fcinfo) else {
-                return raw_return_null(fcinfo);
+                return MaterializedRows::<7>::begin(fcinfo, LIFE_TABLE).finish();
             };
             let mut summary = with_varlena_bytes(summary, SurvivalSummary::decode).or_raise();
             let step = micros_of(LIFE_TABLE, "step", *step.cast_mut_ptr::<pg_sys::Interval>())
