@@ -351,7 +351,7 @@ CREATE FUNCTION crm.survival_curve(
 )
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c
-AS 'MODULE_PATHNAME', 'survival_curve_wrapper';
+AS 'MODULE_PATHNAME', 'crm_survival_curve';
 
 CREATE FUNCTION crm.survival_at(
     "summary" crm.survival_summary,
@@ -395,7 +395,7 @@ CREATE FUNCTION crm.life_table(
 )
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c
-AS 'MODULE_PATHNAME', 'life_table_wrapper';
+AS 'MODULE_PATHNAME', 'crm_life_table';
 
 CREATE FUNCTION crm.median_survival(
     "summary" crm.survival_summary

@@ -24,6 +24,7 @@
 //! - [`summary`]: the `summary_type!` macro that makes a summary a SQL type, and the functions
 //!   every summary type shares.
 //! - [`raw`]: the helpers of raw V1 functions (arguments, states, results).
+//! - [`srf`]: set-returning raw V1 functions, their rows put straight into a tuplestore.
 //! - [`settings`]: the extension's settings (`crm.max_state_memory`).
 //! - [`datum`]: varlena arguments (numeric, text) read in place on the per-row paths.
 //! - [`flat`]: flat states as SQL values, changed in place per row.
@@ -57,6 +58,7 @@ pub mod raw;
 pub mod settings;
 pub mod shares;
 pub mod sort;
+pub mod srf;
 pub mod stats;
 pub mod summary;
 #[cfg(test)]

@@ -24,6 +24,16 @@ fn interval_of(micros: i64) -> Interval {
     Interval::new(0, days as i32, rest).unwrap_or_else(|_| Interval::from_micros(micros))
 }
 
+/// [`interval_of`] as the C struct a datum points to: the same days and time, no months.
+fn raw_interval_of(micros: i64) -> pgrx::pg_sys::Interval {
+    // |days| is below 2^27 for any i64 of microseconds.
+    pgrx::pg_sys::Interval {
+        time: micros.rem_euclid(USECS_PER_DAY),
+        day: micros.div_euclid(USECS_PER_DAY) as i32,
+        month: 0,
+    }
+}
+
 /// An interval argument as microseconds: days count 24 hours, months are refused.
 fn micros_of(function: &str, what: &str, value: pgrx::pg_sys::Interval) -> MetricResult<i64> {
     if value.month != 0 {

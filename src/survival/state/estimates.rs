@@ -96,19 +96,39 @@ impl SurvivalSummary {
     /// The Kaplan–Meier curve with its interval at `confidence` (22003 outside (0, 1)).
     pub fn curve(&mut self, function: &str, confidence: f64) -> MetricResult<Vec<CurvePoint>> {
         let z = two_sided_z(function, confidence)?;
+        let count = self.settled_entries().len();
+        let mut points = Vec::new();
+        points
+            .try_reserve_exact(count)
+            .map_err(|_| crate::common::limits::out_of_memory(function, "curve", count))?;
+        self.walk_curve(z, |point| points.push(*point));
+        Ok(points)
+    }
+
+    /// Calls `visit` with every point of the curve at `confidence` in duration order (22003
+    /// outside (0, 1)), without keeping them: what `crm.survival_curve` returns, one pass over
+    /// the summary.
+    pub fn curve_points(
+        &mut self,
+        function: &str,
+        confidence: f64,
+        visit: impl FnMut(&CurvePoint),
+    ) -> MetricResult<()> {
+        let z = two_sided_z(function, confidence)?;
+        self.walk_curve(z, visit);
+        Ok(())
+    }
+
+    /// Calls `visit` with every point of the curve whose interval has critical value `z`.
+    fn walk_curve(&mut self, z: f64, mut visit: impl FnMut(&CurvePoint)) {
         let mut at_risk = self.rows;
         let mut survival = 1.0;
         let mut variance = 0.0;
-        let entries = self.settled_entries();
-        let mut points = Vec::new();
-        points
-            .try_reserve_exact(entries.len())
-            .map_err(|_| crate::common::limits::out_of_memory(function, "curve", entries.len()))?;
-        for entry in checked(entries) {
+        for entry in checked(self.settled_entries()) {
             survival *= step_factor(at_risk, entry.events);
             variance += greenwood_term(at_risk, entry.events);
             let (low, high) = log_log_interval(survival, variance, z);
-            points.push(CurvePoint {
+            visit(&CurvePoint {
                 duration: entry.duration,
                 at_risk,
                 events: entry.events,
@@ -119,7 +139,6 @@ impl SurvivalSummary {
             });
             at_risk -= entry.events + entry.censored;
         }
-        Ok(points)
     }
 
     /// Calls `visit` with every entry and the survival just after it; stops when `visit`
@@ -218,15 +237,16 @@ impl SurvivalSummary {
         Ok(Some(area))
     }
 
-    /// The life table of `periods` periods of `step` microseconds each (22023 for a step that
-    /// is not positive or a number of periods outside 0..=[`MAX_PERIODS`]); empty for an empty
-    /// summary.
+    /// Calls `visit` with every row of the life table of `periods` periods of `step`
+    /// microseconds each, in order (22023 for a step that is not positive or a number of
+    /// periods outside 0..=[`MAX_PERIODS`]); no row for an empty summary.
     pub fn life_table(
         &mut self,
         function: &str,
         step: i64,
         periods: i64,
-    ) -> MetricResult<Vec<LifeTableRow>> {
+        mut visit: impl FnMut(&LifeTableRow),
+    ) -> MetricResult<()> {
         if step <= 0 {
             return Err(MetricError::InvalidParameter(format!(
                 "{function}: step must be positive"
@@ -238,13 +258,12 @@ impl SurvivalSummary {
             )));
         }
         if self.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let mut at_risk = self.rows;
         let mut survival = 1.0;
         let entries = self.settled_entries();
         let mut next = 0;
-        let mut rows = Vec::new();
         for period in checked(0..periods) {
             let start = period.checked_mul(step).ok_or_else(|| {
                 MetricError::OutOfRange(format!(
@@ -261,7 +280,7 @@ impl SurvivalSummary {
                 censored += entry.censored;
                 next += 1;
             }
-            rows.push(LifeTableRow {
+            visit(&LifeTableRow {
                 // `periods` is at most MAX_PERIODS.
                 period: period as i32,
                 start,
@@ -272,7 +291,7 @@ impl SurvivalSummary {
                 survival,
             });
         }
-        Ok(rows)
+        Ok(())
     }
 
     /// The log-rank test of `self` against `other` (lifelines' `logrank_test`): chi-square

@@ -3,7 +3,8 @@
 //! and how many were censored there (still going when observed).
 //!
 //! Rows append one entry each to a vector; the vector is compacted (sorted by duration, the
-//! entries of one duration added up) whenever it has grown to twice its size after the last
+//! entries of one duration added up; the entries since the last compaction are sorted apart and
+//! merged into the sorted ones) whenever it has grown to twice its size after the last
 //! compaction, so it holds at most about twice the distinct durations and a row costs amortized
 //! O(log n). Merging appends the other summary's entries the same way. Every reader works on the
 //! compacted form ([`SurvivalSummary::settle`]); the total number of rows is kept checked, at
@@ -20,8 +21,8 @@ mod tests;
 pub use estimates::{CurvePoint, LifeTableRow, LogRank, MedianInterval};
 
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::interrupt::checked;
-use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+use crate::common::interrupt::{checked, Ticker};
+use crate::common::limits::{check_state_bytes, max_state_bytes, reserve, vec_bytes};
 
 pub const FORMAT_VERSION: u8 = 1;
 const TYPE_NAME: &str = "crm.survival_summary";
@@ -142,12 +143,15 @@ impl SurvivalSummary {
     }
 
     /// Sorts the entries by duration and adds up those of one duration (no sum can overflow:
-    /// they add up to at most [`MAX_ROWS`]).
+    /// they add up to at most [`MAX_ROWS`]). The settled entries are sorted already: only the
+    /// newer ones are sorted, then merged into them.
     pub fn settle(&mut self) {
         if self.settled == self.entries.len() {
             return;
         }
-        self.entries.sort_unstable_by_key(|entry| entry.duration);
+        if !self.merge_unsettled() {
+            self.entries.sort_unstable_by_key(|entry| entry.duration);
+        }
         let mut kept = 0;
         for index in checked(0..self.entries.len()) {
             let entry = self.entries[index];
@@ -162,6 +166,45 @@ impl SurvivalSummary {
         }
         self.entries.truncate(kept);
         self.settled = kept;
+    }
+
+    /// Sorts the unsettled entries apart and merges them, from the end, with the settled ones:
+    /// all the entries end up sorted by duration. False, with nothing changed, when the copy of
+    /// the unsettled entries cannot be had within `crm.max_state_memory` (the caller then
+    /// sorts everything in place).
+    fn merge_unsettled(&mut self) -> bool {
+        let settled = self.settled;
+        let Some(newer) = self.entries.get(settled..) else {
+            return false;
+        };
+        let copy_bytes = std::mem::size_of_val(newer);
+        let mut sorted = Vec::new();
+        if self.heap_bytes().saturating_add(copy_bytes) > max_state_bytes()
+            || sorted.try_reserve_exact(newer.len()).is_err()
+        {
+            return false;
+        }
+        sorted.extend_from_slice(newer);
+        sorted.sort_unstable_by_key(|entry| entry.duration);
+        // Take the larger of the two last entries left, writing from the end: the settled
+        // entries not yet taken always lie before the next place written.
+        let (mut older, mut place) = (settled, self.entries.len());
+        let mut ticker = Ticker::new();
+        while let Some(newest) = sorted.last().copied() {
+            ticker.tick();
+            place -= 1;
+            match older.checked_sub(1).map(|at| self.entries[at]) {
+                Some(entry) if entry.duration > newest.duration => {
+                    self.entries[place] = entry;
+                    older -= 1;
+                }
+                _ => {
+                    self.entries[place] = newest;
+                    sorted.pop();
+                }
+            }
+        }
+        true
     }
 
     /// The entries in duration order, one per distinct duration.

@@ -224,6 +224,20 @@ fn curve_matches_lifelines_on_the_textbook_table() {
 }
 
 #[test]
+fn curve_points_visits_the_curve_in_order() {
+    let mut visited = Vec::new();
+    placebo()
+        .curve_points(F, 0.9, |point| visited.push(*point))
+        .unwrap();
+    assert_eq!(visited, placebo().curve(F, 0.9).unwrap());
+    assert!(visited.len() > 1);
+    assert!(matches!(
+        treated().curve_points(F, 1.0, |_| panic!("no point for a bad confidence")),
+        Err(MetricError::OutOfRange(_))
+    ));
+}
+
+#[test]
 fn a_curve_that_reaches_zero_has_the_interval_lifelines_reports() {
     let curve = placebo().curve(F, 0.95).unwrap();
     let last = curve.last().unwrap();
@@ -325,9 +339,20 @@ fn survival_at_is_the_step_function() {
     assert_eq!(SurvivalSummary::new().survival_at(F, 1).unwrap(), None);
 }
 
+/// The rows of `summary`'s life table, collected.
+fn life_table(
+    summary: &mut SurvivalSummary,
+    step: i64,
+    periods: i64,
+) -> MetricResult<Vec<LifeTableRow>> {
+    let mut rows = Vec::new();
+    summary.life_table(F, step, periods, |row| rows.push(*row))?;
+    Ok(rows)
+}
+
 #[test]
 fn life_table_counts_each_period() {
-    let rows = treated().life_table(F, 10 * DAY, 5).unwrap();
+    let rows = life_table(&mut treated(), 10 * DAY, 5).unwrap();
     let got: Vec<_> = rows
         .iter()
         .map(|r| (r.period, r.start, r.at_risk, r.events, r.censored))
@@ -347,16 +372,14 @@ fn life_table_counts_each_period() {
     close(rows[0].survival, 0.8067226890756299, 1e-12);
     close(rows[1].survival, 0.6274509803921563, 1e-12);
     close(rows[4].survival, 0.4481792717086831, 1e-12);
-    assert!(treated().life_table(F, 0, 3).is_err());
-    assert!(treated().life_table(F, DAY, -1).is_err());
-    assert!(treated()
-        .life_table(F, DAY, estimates::MAX_PERIODS + 1)
-        .is_err());
+    assert!(life_table(&mut treated(), 0, 3).is_err());
+    assert!(life_table(&mut treated(), DAY, -1).is_err());
+    assert!(life_table(&mut treated(), DAY, estimates::MAX_PERIODS + 1).is_err());
     assert!(matches!(
-        treated().life_table(F, i64::MAX / 2, 5),
+        life_table(&mut treated(), i64::MAX / 2, 5),
         Err(MetricError::OutOfRange(_))
     ));
-    assert_eq!(treated().life_table(F, DAY, 0).unwrap(), vec![]);
+    assert_eq!(life_table(&mut treated(), DAY, 0).unwrap(), vec![]);
 }
 
 #[test]
@@ -487,6 +510,22 @@ proptest! {
         prop_assert_eq!(left.to_text(), whole.to_text());
         prop_assert_eq!(first.encode(), whole.encode());
         prop_assert_eq!(whole.rows(), rows.len() as u64);
+    }
+
+    #[test]
+    fn settled_entries_add_up_every_duration(rows in prop::collection::vec((1i64..400, any::<bool>()), 0..1500)) {
+        // 1500 rows compact several times: newer entries sorted apart and merged each time.
+        let mut expected = std::collections::BTreeMap::<i64, (u64, u64)>::new();
+        for &(duration, event) in &rows {
+            let counts = expected.entry(duration).or_default();
+            if event { counts.0 += 1 } else { counts.1 += 1 }
+        }
+        let expected: Vec<_> = expected
+            .into_iter()
+            .map(|(duration, (events, censored))| Entry { duration, events, censored })
+            .collect();
+        let mut summary = summary_of_raw(&rows);
+        prop_assert_eq!(summary.settled_entries(), &expected[..]);
     }
 
     #[test]
