@@ -289,6 +289,7 @@ impl CustomerSummary {
     #[inline(never)]
     fn make_room(&mut self, function: &str) -> MetricResult<()> {
         if self.tail_folds() {
+            self.reserve_fold(function)?;
             self.fold();
         }
         if self.pending.len() < self.pending.capacity() {
@@ -300,6 +301,7 @@ impl CustomerSummary {
             if self.pending.is_empty() {
                 return Err(error);
             }
+            self.reserve_fold(function)?;
             self.fold();
             return self.check_memory(function, 0);
         }
@@ -367,8 +369,7 @@ impl CustomerSummary {
         reserve(&mut self.pending, other.pending.len(), function, WHAT)?;
         self.pending.extend_from_slice(&other.pending);
         self.customers = customers;
-        self.fold_if_tail_is_long();
-        Ok(())
+        self.fold_if_tail_is_long(function)
     }
 
     /// The customer count after adding `more`, or 22003 past [`MAX_CUSTOMERS`].
@@ -428,6 +429,7 @@ impl CustomerSummary {
         periods: &[(i64, i64)],
     ) -> MetricResult<Vec<PeriodCounts>> {
         let mut plan = PeriodPlan::new(function, periods)?;
+        self.reserve_fold(function)?;
         self.fold();
         for span in checked(&self.spans) {
             plan.add(span);
@@ -460,10 +462,25 @@ impl CustomerSummary {
         Ok(plan.finish())
     }
 
-    fn fold_if_tail_is_long(&mut self) {
+    fn fold_if_tail_is_long(&mut self, function: &str) -> MetricResult<()> {
         if self.pending.len() + self.pending_spans.len() > self.spans.len().max(MIN_PENDING_ROWS) {
+            self.reserve_fold(function)?;
             self.fold();
         }
+        Ok(())
+    }
+
+    /// Reserves, or fails with 53200, all the room [`CustomerSummary::fold`] may need: the
+    /// queue of pending spans gains at most one span per pending row, and the spans at most
+    /// every queued span. A fold after it allocates nothing, so running out of memory while
+    /// folding is an error, never an abort of the backend.
+    pub(super) fn reserve_fold(&mut self, function: &str) -> MetricResult<()> {
+        let queued = self.pending_spans.len() + self.pending.len();
+        reserve(&mut self.pending_spans, self.pending.len(), function, WHAT)?;
+        if !self.spans.is_empty() {
+            reserve(&mut self.spans, queued, function, WHAT)?;
+        }
+        Ok(())
     }
 
     /// Sorts the pending rows and spans into the spans. The queue's buffer is kept for the

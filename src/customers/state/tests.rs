@@ -728,3 +728,42 @@ fn period_state_text_and_working_forms() {
     expected.merge(F, &state).unwrap();
     assert_eq!(flat.state(), expected);
 }
+
+#[test]
+fn a_fold_after_its_reservation_allocates_nothing() {
+    // Sorted spans, queued spans and unsorted rows, partly the same lifetimes: after
+    // `reserve_fold` the fold moves within the reserved room (no vector is reallocated), so an
+    // allocation that fails is the reservation's 53200, never an abort inside the fold.
+    let mut whole = summary(
+        &(0..3000i64)
+            .map(|i| (day(i), Some(day(i + 5))))
+            .collect::<Vec<_>>(),
+    );
+    whole.fold();
+    let mut small = summary(
+        &(0..10i64)
+            .map(|i| (day(5000 + i), None))
+            .collect::<Vec<_>>(),
+    );
+    small.fold();
+    whole.merge(F, &small).unwrap();
+    for i in 1500..4500i64 {
+        whole.add(F, day(i), Some(day(i + 5))).unwrap();
+    }
+    assert!(!whole.spans.is_empty() && !whole.pending_spans.is_empty());
+    assert!(!whole.pending.is_empty());
+    whole.reserve_fold(F).unwrap();
+    let room = |state: &CustomerSummary| {
+        (
+            state.spans.as_ptr(),
+            state.spans.capacity(),
+            state.pending_spans.as_ptr(),
+            state.pending_spans.capacity(),
+        )
+    };
+    let before = room(&whole);
+    whole.fold();
+    assert_eq!(room(&whole), before);
+    assert_eq!(whole.spans.len(), 4510);
+    assert_eq!(whole.customers(), 3000 + 10 + 3000);
+}
