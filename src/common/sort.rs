@@ -112,11 +112,11 @@ fn bounds<T>(items: &[T], rank: &impl Fn(&T) -> u128, ticker: &mut Ticker) -> Op
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::common::sort::sort_spread;
 
     /// A small deterministic generator (xorshift) for the test vectors.
-    fn numbers(seed: u64, n: usize) -> Vec<u64> {
+    pub(crate) fn numbers(seed: u64, n: usize) -> Vec<u64> {
         let mut state = seed | 1;
         (0..n)
             .map(|_| {

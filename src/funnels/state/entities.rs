@@ -353,23 +353,7 @@ impl EntityEvents {
             }
             return Ok(());
         }
-        let largest = self
-            .buckets
-            .iter()
-            .filter(|bucket| !bucket.grouped)
-            .map(|bucket| bucket.events.len())
-            .max()
-            .unwrap_or(0);
-        check_state_bytes(
-            function,
-            "funnel events",
-            self.heap_bytes()
-                .saturating_add(largest.saturating_mul(std::mem::size_of::<PendingEvent>())),
-        )?;
-        let mut scratch: Vec<PendingEvent> = Vec::new();
-        reserve(&mut scratch, largest, function, "funnel events")?;
-        let mut starts: Vec<usize> = Vec::new();
-        reserve(&mut starts, 1 << BUCKET_LOG, function, "funnel entities")?;
+        let (mut scratch, mut starts) = self.grouping_room(function, 0)?;
         let keys = &self.keys;
         for bucket in &mut self.buckets {
             if !bucket.grouped {
@@ -384,10 +368,14 @@ impl EntityEvents {
         Ok(())
     }
 
-    /// Groups the events by entity in place, bucket by bucket, each entity's sorted by (time,
-    /// step), and returns the entities in key order: (key, events) for each.
-    pub fn grouped(&mut self, function: &str) -> MetricResult<Grouped<'_>> {
-        let entities = self.keys.len();
+    /// The scratch buffers grouping a bucket needs (room for the largest ungrouped bucket's
+    /// events, and a start per id of a bucket), within `crm.max_state_memory` counting `more`
+    /// bytes the caller will also hold.
+    fn grouping_room(
+        &self,
+        function: &str,
+        more: usize,
+    ) -> MetricResult<(Vec<PendingEvent>, Vec<usize>)> {
         let largest = self
             .buckets
             .iter()
@@ -400,12 +388,21 @@ impl EntityEvents {
             "funnel events",
             self.heap_bytes()
                 .saturating_add(largest.saturating_mul(std::mem::size_of::<PendingEvent>()))
-                .saturating_add(entities.saturating_mul(20)),
+                .saturating_add(more),
         )?;
         let mut scratch: Vec<PendingEvent> = Vec::new();
         reserve(&mut scratch, largest, function, "funnel events")?;
         let mut starts: Vec<usize> = Vec::new();
         reserve(&mut starts, 1 << BUCKET_LOG, function, "funnel entities")?;
+        Ok((scratch, starts))
+    }
+
+    /// Groups the events by entity in place, bucket by bucket, each entity's sorted by (time,
+    /// step), and returns the entities in key order: (key, events) for each.
+    pub fn grouped(&mut self, function: &str) -> MetricResult<Grouped<'_>> {
+        let entities = self.keys.len();
+        let (mut scratch, mut starts) =
+            self.grouping_room(function, entities.saturating_mul(20))?;
         for bucket in checked(&mut self.buckets) {
             if !bucket.grouped {
                 group_bucket(&mut bucket.events, &mut scratch, &mut starts);
@@ -523,19 +520,7 @@ impl Grouped<'_> {
 #[cfg(test)]
 mod tests {
     use super::EntityEvents;
-
-    /// A small deterministic generator (xorshift).
-    fn numbers(seed: u64, n: usize) -> Vec<u64> {
-        let mut state = seed | 1;
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state
-            })
-            .collect()
-    }
+    use crate::common::sort::tests::numbers;
 
     fn rows(seed: u64, n: usize, entities: u64) -> Vec<(u128, i64, u8)> {
         numbers(seed, n)
