@@ -128,17 +128,7 @@ pub fn minimize_within<const N: usize>(
     start: [f64; N],
     budget: Budget,
 ) -> Result<Minimum<N>, Failure> {
-    let started = Instant::now();
-    let first = objective
-        .value_and_gradient(&start)
-        .ok_or(Failure::NotFiniteAtStart)?;
-    let time = budget
-        .time
-        .max(started.elapsed().saturating_mul(budget.evaluations));
-    let deadline = Deadline {
-        at: started + time,
-        time,
-    };
+    let (first, deadline) = Deadline::after_first(objective, &start, budget)?;
     let minimum = search(objective, (start, first), None, 0, deadline)?;
     check_bounds(&minimum.point, ACCEPTED_BOUND)?;
     Ok(minimum)
@@ -154,17 +144,7 @@ pub fn minimize_from<const N: usize>(
     from: &Minimum<N>,
     inverse_hessian: [[f64; N]; N],
 ) -> Result<Minimum<N>, Failure> {
-    let started = Instant::now();
-    let first = objective
-        .value_and_gradient(&from.point)
-        .ok_or(Failure::NotFiniteAtStart)?;
-    let time = BUDGET
-        .time
-        .max(started.elapsed().saturating_mul(BUDGET.evaluations));
-    let deadline = Deadline {
-        at: started + time,
-        time,
-    };
+    let (first, deadline) = Deadline::after_first(objective, &from.point, BUDGET)?;
     let minimum = search(
         objective,
         (from.point, first),
@@ -181,6 +161,30 @@ pub fn minimize_from<const N: usize>(
 struct Deadline {
     at: Instant,
     time: Duration,
+}
+
+impl Deadline {
+    /// The objective's value and gradient at `start`, and the deadline that evaluation sets:
+    /// the budget's time, or its number of evaluations at the speed of this first one when
+    /// that is longer.
+    fn after_first<const N: usize>(
+        objective: &impl Objective<N>,
+        start: &[f64; N],
+        budget: Budget,
+    ) -> Result<((f64, [f64; N]), Deadline), Failure> {
+        let started = Instant::now();
+        let first = objective
+            .value_and_gradient(start)
+            .ok_or(Failure::NotFiniteAtStart)?;
+        let time = budget
+            .time
+            .max(started.elapsed().saturating_mul(budget.evaluations));
+        let deadline = Deadline {
+            at: started + time,
+            time,
+        };
+        Ok((first, deadline))
+    }
 }
 
 impl Deadline {
