@@ -188,22 +188,25 @@ fn summary_of(rows: &[(i64, i64, u8)], mode: Mode) -> FunnelSummary {
     summary
 }
 
+/// Entity 1: steps 1, 2, 3 (times 0, 4, 6); 2: steps 1, 2 (times 10, 12); 3: step 1 only;
+/// 4: step 2 only (level 0); 5: step 1 then step 2 too late (with a window of 10).
+const FIVE_ENTITIES: [(i64, i64, u8); 9] = [
+    (1, 0, 1),
+    (1, 4, 2),
+    (1, 6, 3),
+    (2, 10, 1),
+    (2, 12, 2),
+    (3, 0, 1),
+    (4, 0, 2),
+    (5, 0, 1),
+    (5, 11, 2),
+];
+
 #[test]
 fn steps_count_entities_and_take_the_lower_median() {
-    // Entity 1: steps 1, 2, 3 (times 0, 4, 6); 2: steps 1, 2 (times 0, 2); 3: step 1 only;
-    // 4: step 2 only (level 0); 5: step 1 then step 2 too late.
-    let rows = [
-        (1, 0, 1),
-        (1, 4, 2),
-        (1, 6, 3),
-        (2, 10, 1),
-        (2, 12, 2),
-        (3, 0, 1),
-        (4, 0, 2),
-        (5, 0, 1),
-        (5, 11, 2),
-    ];
-    let mut summary = summary_of(&rows, Mode::Ordered).finished(F).unwrap();
+    let mut summary = summary_of(&FIVE_ENTITIES, Mode::Ordered)
+        .finished(F)
+        .unwrap();
     let steps = summary.step_rows();
     let row = |step: u8, entities: u64, previous: f64, first: f64, median: i64| StepRow {
         step,
@@ -432,18 +435,7 @@ fn step_rows_of_binary_answer_as_the_long_way() {
             .and_then(|summary| summary.into_finished(F))
             .map(|summary| summary.step_rows())
     };
-    let rows = [
-        (1, 0, 1),
-        (1, 4, 2),
-        (1, 6, 3),
-        (2, 10, 1),
-        (2, 12, 2),
-        (3, 0, 1),
-        (4, 0, 2),
-        (5, 0, 1),
-        (5, 11, 2),
-    ];
-    let mut pending = summary_of(&rows, Mode::Ordered);
+    let mut pending = summary_of(&FIVE_ENTITIES, Mode::Ordered);
     let mut finished = pending.finished(F).unwrap();
     let mut doubled = finished.clone();
     doubled.merge(F, &finished.clone()).unwrap();
