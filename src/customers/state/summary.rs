@@ -289,8 +289,7 @@ impl CustomerSummary {
     #[inline(never)]
     fn make_room(&mut self, function: &str) -> MetricResult<()> {
         if self.tail_folds() {
-            self.reserve_fold(function)?;
-            self.fold();
+            self.fold_within(function)?;
         }
         if self.pending.len() < self.pending.capacity() {
             return Ok(());
@@ -301,8 +300,7 @@ impl CustomerSummary {
             if self.pending.is_empty() {
                 return Err(error);
             }
-            self.reserve_fold(function)?;
-            self.fold();
+            self.fold_within(function)?;
             return self.check_memory(function, 0);
         }
         reserve(&mut self.pending, 1, function, WHAT)
@@ -429,8 +427,7 @@ impl CustomerSummary {
         periods: &[(i64, i64)],
     ) -> MetricResult<Vec<PeriodCounts>> {
         let mut plan = PeriodPlan::new(function, periods)?;
-        self.reserve_fold(function)?;
-        self.fold();
+        self.fold_within(function)?;
         for span in checked(&self.spans) {
             plan.add(span);
         }
@@ -464,8 +461,7 @@ impl CustomerSummary {
 
     fn fold_if_tail_is_long(&mut self, function: &str) -> MetricResult<()> {
         if self.pending.len() + self.pending_spans.len() > self.spans.len().max(MIN_PENDING_ROWS) {
-            self.reserve_fold(function)?;
-            self.fold();
+            self.fold_within(function)?;
         }
         Ok(())
     }
@@ -480,6 +476,14 @@ impl CustomerSummary {
         if !self.spans.is_empty() {
             reserve(&mut self.spans, queued, function, WHAT)?;
         }
+        Ok(())
+    }
+
+    /// [`CustomerSummary::fold`] after [`CustomerSummary::reserve_fold`]: 53200 when its room
+    /// cannot be had, never an abort.
+    fn fold_within(&mut self, function: &str) -> MetricResult<()> {
+        self.reserve_fold(function)?;
+        self.fold();
         Ok(())
     }
 
