@@ -79,7 +79,7 @@ impl CohortState {
 
 impl CohortState {
     /// The binary form of the state: its summary's.
-    fn encode(&mut self) -> Vec<u8> {
+    fn encode(&mut self) -> MetricResult<Vec<u8>> {
         self.summary.encode()
     }
 
@@ -251,7 +251,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.cohort_summary`.
         unsafe {
             expanded_final(fcinfo, |cohort: &mut CohortState| {
-                Some(varlena_from_bytes(&cohort.summary.encode()))
+                Some(varlena_from_bytes(&cohort.summary.encode().or_raise()))
             })
         }
     }

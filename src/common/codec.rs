@@ -5,17 +5,25 @@
 use super::error::{MetricError, MetricResult};
 
 /// Appends values to a byte buffer.
+///
+/// The buffer grows only through fallible allocations: Rust aborts the process (the whole
+/// Postgres backend) when an infallible allocation fails, and a finished state's binary form can
+/// be as large as the state. A refused growth is sticky: the writes after it are dropped, and
+/// [`Writer::finish`] reports it as SQLSTATE 53200, so the writes stay chainable and an encoder
+/// checks once, at the end.
 #[derive(Debug, Default)]
 pub struct Writer {
     bytes: Vec<u8>,
+    /// The buffer length a growth was refused for, once one was.
+    refused: Option<usize>,
 }
 
 impl Writer {
     /// Starts a buffer with the given format version byte.
     pub fn with_version(version: u8) -> Self {
-        Writer {
-            bytes: vec![version],
-        }
+        let mut writer = Writer::default();
+        writer.u8(version);
+        writer
     }
 
     /// Bytes written so far (the version byte included).
@@ -29,16 +37,48 @@ impl Writer {
         self.bytes.is_empty()
     }
 
+    /// Whether the buffer has room for `additional` more bytes, growing it if not; false once a
+    /// growth was refused (then the caller writes nothing).
+    #[inline(always)]
+    fn room(&mut self, additional: usize) -> bool {
+        self.bytes.capacity() - self.bytes.len() >= additional || self.grow(additional)
+    }
+
+    /// [`Writer::room`]'s growth: at least doubling, fallible, and never tried again after a
+    /// refusal.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, additional: usize) -> bool {
+        if self.refused.is_some() {
+            return false;
+        }
+        match self.bytes.try_reserve(additional) {
+            Ok(()) => true,
+            Err(_) => {
+                self.refused = Some(self.bytes.len().saturating_add(additional));
+                false
+            }
+        }
+    }
+
     /// Leaves `width` zero bytes to be filled later by [`Writer::fill_u64`].
     pub fn gap(&mut self, width: usize) -> &mut Self {
-        self.bytes.resize(self.bytes.len() + width, 0);
+        if self.room(width) {
+            // Within capacity: no allocation.
+            self.bytes.resize(self.bytes.len() + width, 0);
+        }
         self
     }
 
     /// Writes `value`'s varint over the gap left at `at`, which must be exactly
-    /// [`varint_len`]`(value)` bytes (so the result equals writing it there in order).
+    /// [`varint_len`]`(value)` bytes (so the result equals writing it there in order). Does
+    /// nothing when the gap was never written (a refused growth, which `finish` reports).
     pub fn fill_u64(&mut self, at: usize, mut value: u64) {
-        for byte in &mut self.bytes[at..at + varint_len(value)] {
+        let Some(gap) = self.bytes.get_mut(at..at.saturating_add(varint_len(value))) else {
+            debug_assert!(self.refused.is_some(), "a gap past the written bytes");
+            return;
+        };
+        for byte in gap {
             *byte = if value >= 0x80 {
                 (value as u8) | 0x80
             } else {
@@ -48,14 +88,17 @@ impl Writer {
         }
     }
 
-    /// Reserves room for at least `additional` more bytes.
+    /// Reserves room for at least `additional` more bytes (the buffer may double).
     pub fn reserve(&mut self, additional: usize) -> &mut Self {
-        self.bytes.reserve(additional);
+        self.room(additional);
         self
     }
 
     pub fn u8(&mut self, value: u8) -> &mut Self {
-        self.bytes.push(value);
+        if self.room(1) {
+            // Within capacity: no allocation.
+            self.bytes.push(value);
+        }
         self
     }
 
@@ -64,7 +107,9 @@ impl Writer {
         // One capacity check for the whole varint (at most 10 bytes), written straight into the
         // spare capacity: appending a stack buffer calls memmove for every value, and pushing
         // byte by byte checks the capacity for every byte.
-        self.bytes.reserve(10);
+        if !self.room(10) {
+            return self;
+        }
         let len = self.bytes.len();
         let spare = &mut self.bytes.spare_capacity_mut()[..10];
         if value < 1 << 56 {
@@ -106,6 +151,10 @@ impl Writer {
 
     /// A 128-bit value as a LEB128 varint (up to 19 bytes).
     pub fn u128(&mut self, mut value: u128) -> &mut Self {
+        if !self.room(19) {
+            return self;
+        }
+        // Within capacity from here: the pushes do not allocate.
         while value >= 0x80 {
             self.bytes.push((value as u8) | 0x80);
             value >>= 7;
@@ -115,19 +164,120 @@ impl Writer {
     }
 
     pub fn f64(&mut self, value: f64) -> &mut Self {
-        self.bytes.extend_from_slice(&value.to_le_bytes());
+        if self.room(8) {
+            // Within capacity: no allocation.
+            self.bytes.extend_from_slice(&value.to_le_bytes());
+        }
         self
     }
 
     pub fn bytes(&mut self, value: &[u8]) -> &mut Self {
         self.u64(value.len() as u64);
-        self.bytes.extend_from_slice(value);
+        if self.room(value.len()) {
+            // Within capacity: no allocation.
+            self.bytes.extend_from_slice(value);
+        }
         self
     }
 
-    pub fn finish(self) -> Vec<u8> {
-        self.bytes
+    /// The bytes written, or the 53200 error of a refused growth; `what` names the value
+    /// encoded (its SQL type, e.g. `"crm.nps_summary"`), as in [`Reader::open`].
+    pub fn finish(self, what: &str) -> MetricResult<Vec<u8>> {
+        match self.refused {
+            None => Ok(self.bytes),
+            Some(bytes) => Err(super::limits::encoding_out_of_memory(what, bytes)),
+        }
     }
+}
+
+/// Builds a text form (JSON, hex digits) with fallible growth, as [`Writer`] builds a binary
+/// form: a text form is as large as its summary. A refused growth is sticky (the writes after
+/// it are dropped) and [`TextWriter::finish`] reports it as SQLSTATE 53200. Written through
+/// `write!` ([`std::fmt::Write`], which never fails here), [`TextWriter::push_str`], or by
+/// serde_json ([`json_text`]).
+#[derive(Debug, Default)]
+pub struct TextWriter {
+    /// UTF-8: only `str`s and serde_json's output are written.
+    text: Vec<u8>,
+    refused: Option<usize>,
+}
+
+impl TextWriter {
+    /// An empty text with room for `bytes` bytes (the text may grow past it).
+    pub fn with_capacity(bytes: usize) -> Self {
+        let mut text = TextWriter::default();
+        text.room(bytes);
+        text
+    }
+
+    fn room(&mut self, additional: usize) -> bool {
+        if self.text.capacity() - self.text.len() >= additional {
+            return true;
+        }
+        if self.refused.is_some() {
+            return false;
+        }
+        match self.text.try_reserve(additional) {
+            Ok(()) => true,
+            Err(_) => {
+                self.refused = Some(self.text.len().saturating_add(additional));
+                false
+            }
+        }
+    }
+
+    pub fn push_str(&mut self, value: &str) {
+        if self.room(value.len()) {
+            // Within capacity: no allocation.
+            self.text.extend_from_slice(value.as_bytes());
+        }
+    }
+
+    pub fn push(&mut self, value: char) {
+        self.push_str(value.encode_utf8(&mut [0; 4]));
+    }
+
+    /// The text written, or the 53200 error of a refused growth; `what` names the value
+    /// written (its SQL type).
+    pub fn finish(self, what: &str) -> MetricResult<String> {
+        if let Some(bytes) = self.refused {
+            return Err(super::limits::encoding_out_of_memory(what, bytes));
+        }
+        String::from_utf8(self.text)
+            .map_err(|_| MetricError::InvalidText(format!("{what}: a text form that is not UTF-8")))
+    }
+}
+
+impl std::fmt::Write for TextWriter {
+    fn write_str(&mut self, value: &str) -> std::fmt::Result {
+        self.push_str(value);
+        Ok(())
+    }
+}
+
+impl std::io::Write for TextWriter {
+    /// serde_json's output: fails (stopping the serializer) once a growth was refused.
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if !self.room(bytes.len()) {
+            return Err(std::io::ErrorKind::OutOfMemory.into());
+        }
+        self.text.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `value` as JSON text, written with fallible growth ([`TextWriter`]); `what` names the value
+/// (its SQL type) in the error.
+pub fn json_text<T: serde::Serialize + ?Sized>(what: &str, value: &T) -> MetricResult<String> {
+    let mut text = TextWriter::default();
+    let written = serde_json::to_writer(&mut text, value);
+    let text = text.finish(what)?;
+    written.map_err(|error| MetricError::InvalidText(format!("{what}: {error}")))?;
+    Ok(text)
 }
 
 /// The value of the varint of `length` bytes (1 to 8) that starts `word` (little-endian): the
@@ -361,7 +511,7 @@ mod tests {
             .u128(u128::MAX)
             .f64(1.5);
         writer.bytes(b"abc");
-        let bytes = writer.finish();
+        let bytes = writer.finish("t").unwrap();
         let mut reader = Reader::open(&bytes, 3, "t").unwrap();
         assert_eq!(reader.u8().unwrap(), 7);
         assert_eq!(reader.u64().unwrap(), 0);
@@ -411,7 +561,7 @@ mod tests {
             data.extend(&bytes);
             let mut writer = Writer::with_version(1);
             writer.u64(if ones { u64::MAX >> shift } else { 1u64 << shift });
-            data.extend(&writer.finish()[1..]);
+            data.extend(&writer.finish("t").unwrap()[1..]);
             data.extend(&bytes);
             for start in 1..data.len() {
                 let mut word = Reader::open(&data, 1, "t").unwrap();
@@ -440,8 +590,67 @@ mod tests {
             let at = filled.len();
             filled.gap(varint_len(value)).u8(9);
             filled.fill_u64(at, value);
-            proptest::prop_assert_eq!(direct.finish(), filled.finish());
+            proptest::prop_assert_eq!(direct.finish("t").unwrap(), filled.finish("t").unwrap());
         }
+    }
+
+    #[test]
+    fn refused_growth_is_53200_and_sticky() {
+        // A reservation no allocator satisfies (near `isize::MAX` bytes) and one past what a
+        // vector may hold at all: neither aborts, both end in `finish` as 53200.
+        for wanted in [isize::MAX as usize - 64, usize::MAX] {
+            let mut writer = Writer::with_version(1);
+            writer.u8(7).reserve(wanted);
+            // Writes after the refusal are dropped without growing again; a gap left after it
+            // is not filled.
+            writer
+                .u64(u64::MAX)
+                .u128(u128::MAX)
+                .f64(1.0)
+                .bytes(&[1; 64]);
+            let at = writer.len();
+            writer.gap(9);
+            writer.fill_u64(at + 40, u64::MAX);
+            let error = writer.finish("crm.t").unwrap_err();
+            // The variant raised as SQLSTATE 53200 (`common::pg`).
+            let MetricError::OutOfMemory(message) = error else {
+                panic!("not an out-of-memory error: {error:?}");
+            };
+            assert!(
+                message.starts_with("crm.t: out of memory encoding a value of "),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn refused_text_growth_is_53200_and_sticky() {
+        use std::fmt::Write as _;
+        let mut text = TextWriter::with_capacity(isize::MAX as usize - 64);
+        text.push_str("{");
+        let _ = write!(text, "{}", 42);
+        let error = text.finish("crm.t").unwrap_err();
+        let MetricError::OutOfMemory(message) = error else {
+            panic!("not an out-of-memory error: {error:?}");
+        };
+        assert!(
+            message.starts_with("crm.t: out of memory encoding"),
+            "{message}"
+        );
+        let mut text = TextWriter::with_capacity(4);
+        text.push('{');
+        let _ = write!(text, r#""a":{}"#, 1.5);
+        text.push_str("}");
+        assert_eq!(text.finish("t").unwrap(), r#"{"a":1.5}"#);
+        assert_eq!(json_text("t", &[1, 2]).unwrap(), "[1,2]");
+    }
+
+    #[test]
+    fn reserved_room_is_written_without_refusal() {
+        let mut writer = Writer::with_version(1);
+        writer.reserve(1 << 20).bytes(&[5; 1000]);
+        assert_eq!(writer.len(), 1 + 2 + 1000);
+        assert_eq!(writer.finish("t").unwrap()[3..], [5; 1000]);
     }
 
     #[test]
@@ -461,7 +670,11 @@ mod tests {
                 filled.gap(varint_len(value)).u8(9);
                 filled.fill_u64(at, value);
                 assert_eq!(direct.len(), 3 + varint_len(value), "{value}");
-                assert_eq!(filled.finish(), direct.finish(), "{value}");
+                assert_eq!(
+                    filled.finish("t").unwrap(),
+                    direct.finish("t").unwrap(),
+                    "{value}"
+                );
             }
         }
     }

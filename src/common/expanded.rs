@@ -33,8 +33,9 @@ use pgrx::pg_sys;
 /// [`ExpandedState::methods`] must return a `static` used by this type alone (made by
 /// [`crate::expanded_state!`]): the address identifies the type of an object.
 pub unsafe trait ExpandedState: Clone + 'static {
-    /// The binary form: the payload of the SQL type's varlena.
-    fn encode_state(&mut self) -> Vec<u8>;
+    /// The binary form: the payload of the SQL type's varlena; 53200 when its buffer cannot be
+    /// allocated.
+    fn encode_state(&mut self) -> MetricResult<Vec<u8>>;
 
     /// Reads the binary form, validating it.
     fn decode_state(bytes: &[u8]) -> MetricResult<Self>;
@@ -57,7 +58,7 @@ macro_rules! expanded_state {
     ($state:ty, $encode:expr) => {
         // SAFETY: `methods` returns a static of this impl alone.
         unsafe impl $crate::common::expanded::ExpandedState for $state {
-            fn encode_state(&mut self) -> Vec<u8> {
+            fn encode_state(&mut self) -> $crate::common::error::MetricResult<Vec<u8>> {
                 ($encode)(self)
             }
             fn decode_state(bytes: &[u8]) -> $crate::common::error::MetricResult<Self> {
@@ -289,7 +290,7 @@ pub unsafe extern "C-unwind" fn get_flat_size<S: ExpandedState>(
         let length = match &object.flat {
             Some(bytes) => bytes.len(),
             None => {
-                let bytes = object.state.encode_state();
+                let bytes = object.state.encode_state().or_raise();
                 let length = bytes.len();
                 object.flat = Some(bytes);
                 length
@@ -325,7 +326,7 @@ pub unsafe extern "C-unwind" fn flatten_into<S: ExpandedState>(
         let object = &mut *header.cast::<Object<S>>();
         let bytes = match object.flat.take() {
             Some(bytes) => bytes,
-            None => object.state.encode_state(),
+            None => object.state.encode_state().or_raise(),
         };
         let total = bytes.len() + pg_sys::VARHDRSZ;
         if total != size {

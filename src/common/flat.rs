@@ -284,7 +284,7 @@ pub unsafe fn flat_return<T: FlatState>(
 #[cold]
 #[inline(never)]
 fn canonical_datum<T: FlatState>(value: T) -> pg_sys::Datum {
-    varlena_from_bytes(&value.encode_canonical())
+    varlena_from_bytes(&value.encode_canonical().or_raise())
 }
 
 /// Combine function of a flat state: merges argument 1 (not changed; any form) into argument

@@ -35,8 +35,9 @@ pub trait FlatState: bytemuck::Pod + Default {
     /// parallel worker, a binary `COPY`): counts within range, parts within wholes.
     fn validate(self) -> MetricResult<Self>;
 
-    /// The canonical binary form (the type's stored form).
-    fn encode_canonical(&self) -> Vec<u8>;
+    /// The canonical binary form (the type's stored form); 53200 when its buffer cannot be
+    /// allocated.
+    fn encode_canonical(&self) -> MetricResult<Vec<u8>>;
 
     /// Reads the canonical binary form, validating it.
     fn decode_canonical(bytes: &[u8]) -> MetricResult<Self>;
@@ -47,7 +48,7 @@ pub type Canonicalize = fn(&[u8]) -> MetricResult<Vec<u8>>;
 
 /// The canonical form of a working form of `T`.
 pub fn canonical_of<T: FlatState>(bytes: &[u8]) -> MetricResult<Vec<u8>> {
-    decode_any::<T>(bytes).map(|state| state.encode_canonical())
+    decode_any::<T>(bytes)?.encode_canonical()
 }
 
 /// Fails the build for a state type whose alignment exceeds the 8 bytes the working form
@@ -110,8 +111,8 @@ mod tests {
                 Err(MetricError::InvalidBinary("part exceeds whole".into()))
             }
         }
-        fn encode_canonical(&self) -> Vec<u8> {
-            vec![1, self.part as u8, self.whole as u8]
+        fn encode_canonical(&self) -> MetricResult<Vec<u8>> {
+            Ok(vec![1, self.part as u8, self.whole as u8])
         }
         fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
             match bytes {
@@ -136,10 +137,13 @@ mod tests {
     fn both_forms_decode_and_are_validated() {
         let pair = Pair { part: 3, whole: 5 };
         assert_eq!(decode_any::<Pair>(&working_payload(pair)), Ok(pair));
-        assert_eq!(decode_any::<Pair>(&pair.encode_canonical()), Ok(pair));
+        assert_eq!(
+            decode_any::<Pair>(&pair.encode_canonical().unwrap()),
+            Ok(pair)
+        );
         let forged = Pair { part: 6, whole: 5 };
         assert!(decode_any::<Pair>(&working_payload(forged)).is_err());
-        assert!(decode_any::<Pair>(&forged.encode_canonical()).is_err());
+        assert!(decode_any::<Pair>(&forged.encode_canonical().unwrap()).is_err());
         // A working tag with the wrong length is read as a canonical form (and refused).
         assert!(decode_any::<Pair>(&working_payload(pair)[..10]).is_err());
         assert!(decode_any::<Pair>(&[]).is_err());

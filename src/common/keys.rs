@@ -61,7 +61,7 @@ pub fn key_from_uuid(id: [u8; 16]) -> u128 {
 
 /// Writes a key in the text form of summaries: the bigint or uuid id itself, the hash of a
 /// text id as 32 hex digits.
-pub fn write_key(text: &mut String, kind: KeyKind, key: u128) {
+pub fn write_key(text: &mut impl Write, kind: KeyKind, key: u128) {
     let _ = match kind {
         KeyKind::BigInt => write!(text, "{}", key as u64 as i64),
         KeyKind::Text => write!(text, "{key:032x}"),

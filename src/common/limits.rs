@@ -82,6 +82,17 @@ pub fn out_of_memory(function: &str, what: &str, items: usize) -> MetricError {
     ))
 }
 
+/// The 53200 error of a binary or text form of `what` (a SQL type) whose buffer of `bytes`
+/// bytes could not be allocated.
+#[cold]
+#[inline(never)]
+pub fn encoding_out_of_memory(what: &str, bytes: usize) -> MetricError {
+    MetricError::OutOfMemory(format!(
+        "{what}: out of memory encoding a value of {}",
+        human_bytes(bytes)
+    ))
+}
+
 /// `bytes` as Postgres prints memory settings: whole kB, MB or GB when exact, else rounded MB.
 pub fn human_bytes(bytes: usize) -> String {
     const KB: usize = 1024;

@@ -624,7 +624,7 @@ mod tests {
             let value = Decimal::from_str(text).unwrap();
             let mut writer = Writer::with_version(1);
             write_decimal(&mut writer, value);
-            let bytes = writer.finish();
+            let bytes = writer.finish("t").unwrap();
             let mut reader = Reader::open(&bytes, 1, "t").unwrap();
             let back = read_decimal(&mut reader, "t").unwrap();
             assert_eq!((back, back.scale()), (value, value.scale()));
@@ -632,11 +632,11 @@ mod tests {
         }
         let mut writer = Writer::with_version(1);
         writer.u64(2).u64(0).u8(29);
-        let bytes = writer.finish();
+        let bytes = writer.finish("t").unwrap();
         assert!(read_decimal(&mut Reader::open(&bytes, 1, "t").unwrap(), "t").is_err());
         let mut writer = Writer::with_version(1);
         writer.u64(0).u64(1 << 40).u8(0);
-        let bytes = writer.finish();
+        let bytes = writer.finish("t").unwrap();
         assert!(read_decimal(&mut Reader::open(&bytes, 1, "t").unwrap(), "t").is_err());
     }
 

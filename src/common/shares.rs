@@ -112,10 +112,10 @@ impl ShareCounts {
         (self.rows > 0).then(|| self.true_rows as f64 / self.rows as f64)
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u64(self.true_rows).u64(self.rows);
-        writer.finish()
+        writer.finish("crm.share_state")
     }
 
     /// Reads a `crm.share_state`: its canonical form or the working form of an aggregate
@@ -140,8 +140,11 @@ impl ShareCounts {
 
     /// Readable text form: `{"true_rows":3,"rows":5}` (exact: Citus ships a partial state as
     /// this text).
-    pub fn to_text(&self) -> String {
-        format!(r#"{{"true_rows":{},"rows":{}}}"#, self.true_rows, self.rows)
+    pub fn to_text(&self) -> MetricResult<String> {
+        Ok(format!(
+            r#"{{"true_rows":{},"rows":{}}}"#,
+            self.true_rows, self.rows
+        ))
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
@@ -161,7 +164,7 @@ impl FlatState for ShareCounts {
         self.checked(MetricError::InvalidBinary)
     }
 
-    fn encode_canonical(&self) -> Vec<u8> {
+    fn encode_canonical(&self) -> MetricResult<Vec<u8>> {
         self.encode()
     }
 

@@ -13,9 +13,11 @@ use pgrx::pg_sys;
 /// `encode` and `to_text` take `&mut self` so a summary may normalize itself (sort, merge)
 /// before writing; the canonical form is the same whatever order rows arrived in.
 pub trait SummaryType: Sized + Clone {
-    fn encode(&mut self) -> Vec<u8>;
+    /// The binary form; 53200 when its buffer cannot be allocated.
+    fn encode(&mut self) -> Result<Vec<u8>, MetricError>;
     fn decode(bytes: &[u8]) -> Result<Self, MetricError>;
-    fn to_text(&mut self) -> String;
+    /// The text form; 53200 when its buffer cannot be allocated.
+    fn to_text(&mut self) -> Result<String, MetricError>;
     fn from_text(text: &str) -> Result<Self, MetricError>;
 }
 
@@ -27,13 +29,13 @@ pub trait SummaryType: Sized + Clone {
 macro_rules! summary_type {
     ($name:ident($inner:ty)) => {
         impl $crate::common::summary::SummaryType for $name {
-            fn encode(&mut self) -> Vec<u8> {
+            fn encode(&mut self) -> $crate::common::error::MetricResult<Vec<u8>> {
                 self.0.encode()
             }
             fn decode(bytes: &[u8]) -> $crate::common::error::MetricResult<Self> {
                 <$inner>::decode(bytes).map($name)
             }
-            fn to_text(&mut self) -> String {
+            fn to_text(&mut self) -> $crate::common::error::MetricResult<String> {
                 self.0.to_text()
             }
             fn from_text(text: &str) -> $crate::common::error::MetricResult<Self> {
@@ -55,17 +57,18 @@ macro_rules! summary_type {
             }
 
             fn output(&self, buffer: &mut ::pgrx::StringInfo) {
+                use $crate::common::pg::OrRaise;
                 let mut copy = self.clone();
-                buffer.push_str(&<$name as $crate::common::summary::SummaryType>::to_text(
-                    &mut copy,
-                ));
+                let text = <$name as $crate::common::summary::SummaryType>::to_text(&mut copy);
+                buffer.push_str(&text.or_raise());
             }
         }
 
         impl ::pgrx::datum::IntoDatum for $name {
             fn into_datum(mut self) -> Option<::pgrx::pg_sys::Datum> {
+                use $crate::common::pg::OrRaise;
                 let bytes = <$name as $crate::common::summary::SummaryType>::encode(&mut self);
-                Some($crate::common::pg::varlena_from_bytes(&bytes))
+                Some($crate::common::pg::varlena_from_bytes(&bytes.or_raise()))
             }
 
             fn type_oid() -> ::pgrx::pg_sys::Oid {
@@ -328,7 +331,7 @@ pub unsafe fn receive_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) 
         let bytes = std::slice::from_raw_parts((buffer.data as *const u8).add(start), end - start);
         let mut value = T::decode(bytes).or_raise();
         buffer.cursor = buffer.len;
-        let encoded = value.encode();
+        let encoded = value.encode().or_raise();
         (*fcinfo).isnull = false;
         varlena_from_bytes(&encoded)
     }

@@ -148,7 +148,7 @@ crate::raw_transition! {
                     return None;
                 }
                 summary.settle(MRR_AGG).or_raise();
-                Some(varlena_from_bytes(&summary.encode()))
+                Some(varlena_from_bytes(&summary.encode().or_raise()))
             })
         }
     }

@@ -615,8 +615,8 @@ fn state_target<T: 'static>(
     name: &'static str,
     seeds: Vec<Vec<u8>>,
     decode: fn(&[u8]) -> MetricResult<T>,
-    encode: fn(&T) -> Vec<u8>,
-    canonical: fn(&T) -> Vec<u8>,
+    encode: fn(&T) -> MetricResult<Vec<u8>>,
+    canonical: fn(&T) -> MetricResult<Vec<u8>>,
 ) -> Target {
     Target {
         name,
@@ -624,8 +624,8 @@ fn state_target<T: 'static>(
         binary: Some(Box::new(move |bytes| {
             decode(bytes).map(|value| Forms {
                 text: None,
-                binary: encode(&value),
-                canonical: canonical(&value),
+                binary: encode(&value).unwrap(),
+                canonical: canonical(&value).unwrap(),
             })
         })),
         text_seeds: Vec::new(),
@@ -825,8 +825,8 @@ mod targets {
             ],
             NpsCounts::from_text,
             NpsCounts::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -857,8 +857,8 @@ mod targets {
                 );
                 decoded
             },
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -892,8 +892,8 @@ mod targets {
                 }
                 decoded
             },
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -913,8 +913,8 @@ mod targets {
             ],
             BgNbdModel::from_text,
             BgNbdModel::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -929,8 +929,8 @@ mod targets {
             ],
             GammaGammaModel::from_text,
             GammaGammaModel::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -945,8 +945,8 @@ mod targets {
             ],
             SbgModel::from_text,
             SbgModel::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -960,8 +960,8 @@ mod targets {
             ],
             BgBbModel::from_text,
             BgBbModel::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -976,8 +976,8 @@ mod targets {
             ],
             PipelineSummary::from_text,
             PipelineSummary::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -993,8 +993,8 @@ mod targets {
             ],
             MrrSummary::from_text,
             MrrSummary::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -1009,8 +1009,8 @@ mod targets {
             ],
             FunnelState::from_text,
             FunnelState::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -1026,8 +1026,8 @@ mod targets {
             ],
             FunnelSummary::from_text,
             FunnelSummary::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -1042,8 +1042,8 @@ mod targets {
             ],
             ServiceSummary::from_text,
             ServiceSummary::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -1059,8 +1059,8 @@ mod targets {
             ],
             SurvivalSummary::from_text,
             SurvivalSummary::decode,
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -1076,8 +1076,8 @@ mod targets {
             ],
             |text| Calendar::from_text(text, utc_only),
             |bytes| Calendar::decode(bytes, utc_only),
-            |value| value.to_text(),
-            |value| value.encode(),
+            |value| value.to_text().unwrap(),
+            |value| value.encode().unwrap(),
         ));
     }
 
@@ -1100,7 +1100,7 @@ mod targets {
                 // As `StoredCalendar::from_text` reads it (that type's zones need Postgres).
                 let calendar = Calendar::new("crm.business_calendar", text, Zone::utc(), &[])?;
                 // What the type stores reads back.
-                let again = Calendar::decode(&calendar.encode(), utc_only)?;
+                let again = Calendar::decode(&calendar.encode().unwrap(), utc_only)?;
                 assert_eq!(again, calendar, "hours text {text:?}");
                 Ok(())
             },
@@ -1113,42 +1113,45 @@ mod targets {
         let _ = csat.try_add(5) && csat.try_add(2);
         run(&state_target(
             "crm.csat state",
-            vec![CsatCounts::default().encode(), csat.encode()],
+            vec![
+                CsatCounts::default().encode().unwrap(),
+                csat.encode().unwrap(),
+            ],
             CsatCounts::decode,
             CsatCounts::encode,
             CsatCounts::encode,
         ));
         run(&state_target(
             "crm.retention_rate/churn_rate state",
-            vec![PeriodState::default().encode()],
+            vec![PeriodState::default().encode().unwrap()],
             PeriodState::decode,
             PeriodState::encode,
             PeriodState::encode,
         ));
         run(&state_target(
             "crm.rfm_agg state",
-            vec![RfmState::default().encode()],
+            vec![RfmState::default().encode().unwrap()],
             RfmState::decode,
             RfmState::encode,
             RfmState::encode,
         ));
         run(&state_target(
             "crm.rfm_holdout_agg state",
-            vec![HoldoutState::default().encode()],
+            vec![HoldoutState::default().encode().unwrap()],
             HoldoutState::decode,
             HoldoutState::encode,
             HoldoutState::encode,
         ));
         run(&state_target(
             "crm.*_fit state",
-            vec![WeightedRows::default().encode()],
+            vec![WeightedRows::default().encode().unwrap()],
             WeightedRows::decode,
             WeightedRows::encode,
             WeightedRows::encode,
         ));
         run(&state_target(
             "crm.win_rate/renewal_rate state",
-            vec![ShareCounts::default().encode()],
+            vec![ShareCounts::default().encode().unwrap()],
             ShareCounts::decode,
             ShareCounts::encode,
             ShareCounts::encode,

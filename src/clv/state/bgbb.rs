@@ -579,7 +579,7 @@ impl BgBbModel {
         self.fit.map_or(0, |fit| fit.customers)
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let version = FitInfo::version_of(self.fit);
         let mut writer = Writer::with_version(version);
         writer
@@ -588,7 +588,7 @@ impl BgBbModel {
             .f64(self.gamma)
             .f64(self.delta);
         FitInfo::encode(self.fit, &mut writer, version);
-        writer.finish()
+        writer.finish(MODEL_TYPE)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -613,7 +613,7 @@ impl BgBbModel {
     }
 
     /// `{"alpha":1.204,"beta":0.750,"gamma":0.657,"delta":2.783,"fit":{...} or null}`.
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self) -> MetricResult<String> {
         let text = ModelText {
             alpha: self.alpha,
             beta: self.beta,
@@ -621,7 +621,7 @@ impl BgBbModel {
             delta: self.delta,
             fit: self.fit.map(FitInfo::to_text),
         };
-        serde_json::to_string(&text).unwrap_or_default()
+        crate::common::codec::json_text(MODEL_TYPE, &text)
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {

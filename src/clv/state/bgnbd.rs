@@ -857,7 +857,7 @@ impl BgNbdModel {
 
     /// Version byte, the four parameters, then the optional fit diagnostics; an MBG/NBD model
     /// in [`KIND_MODEL_VERSION`], with its kind byte (1) after the version.
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let (version, kind_byte) = match self.kind {
             Kind::BgNbd => (FitInfo::version_of(self.fit), 0),
             Kind::MbgNbd => (KIND_MODEL_VERSION, 1),
@@ -869,7 +869,7 @@ impl BgNbdModel {
         }
         writer.f64(self.r).f64(self.alpha).f64(self.a).f64(self.b);
         FitInfo::encode(self.fit, &mut writer, version);
-        writer.finish()
+        writer.finish(MODEL_TYPE)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -908,7 +908,7 @@ impl BgNbdModel {
     /// `{"r":0.2426,"alpha":4.4135,"a":0.7929,"b":2.4259,"fit":{...} or null}`; an MBG/NBD
     /// model starts with `"model":"mbg_nbd",`, a Pareto/NBD one with `"model":"pareto_nbd",`
     /// and names its parameters r, alpha, s, beta.
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self) -> MetricResult<String> {
         let pareto = self.kind == Kind::ParetoNbd;
         let text = ModelText {
             model: self.kind,
@@ -920,7 +920,7 @@ impl BgNbdModel {
             beta: pareto.then_some(self.b),
             fit: self.fit.map(FitInfo::to_text),
         };
-        serde_json::to_string(&text).unwrap_or_default()
+        crate::common::codec::json_text(MODEL_TYPE, &text)
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {

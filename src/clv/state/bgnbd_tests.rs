@@ -195,15 +195,18 @@ fn bad_inputs_are_refused() {
 #[test]
 fn text_and_binary_forms_round_trip() {
     let model = fit(F, &cdnow_rows()).unwrap().unwrap();
-    let text = model.to_text();
+    let text = model.to_text().unwrap();
     assert_eq!(BgNbdModel::from_text(&text).unwrap(), model);
-    assert_eq!(BgNbdModel::decode(&model.encode()).unwrap(), model);
+    assert_eq!(BgNbdModel::decode(&model.encode().unwrap()).unwrap(), model);
     let built = paper_model();
     assert_eq!(
-        built.to_text(),
+        built.to_text().unwrap(),
         r#"{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}"#
     );
-    assert_eq!(BgNbdModel::from_text(&built.to_text()).unwrap(), built);
+    assert_eq!(
+        BgNbdModel::from_text(&built.to_text().unwrap()).unwrap(),
+        built
+    );
     assert!(BgNbdModel::from_text(r#"{"r":0,"alpha":1,"a":1,"b":1}"#).is_err());
     assert!(BgNbdModel::from_text(r#"{"r":1,"alpha":1,"a":1}"#).is_err());
     assert!(BgNbdModel::from_text("garbage").is_err());
@@ -218,7 +221,7 @@ fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
     // A penalized model: binary form version 3, with the converged byte, the penalizer and
     // the standard errors.
     let model = fit(F, &penalized(&cdnow_rows(), 0.01)).unwrap().unwrap();
-    let bytes = model.encode();
+    let bytes = model.encode().unwrap();
     assert_eq!(bytes[0], crate::clv::state::STD_ERRORS_MODEL_VERSION);
     // Version, four parameters, the fit flag, then the log-likelihood; the gradient norm, the
     // converged byte, the penalizer, then the count and the four standard errors last.
@@ -267,7 +270,7 @@ fn binary_fit_diagnostics_are_checked_as_the_text_ones() {
         .u64(1)
         .u64(u64::from(u32::MAX) + 1)
         .f64(0.0);
-    assert!(BgNbdModel::decode(&writer.finish()).is_err());
+    assert!(BgNbdModel::decode(&writer.finish("t").unwrap()).is_err());
     for text in [
         r#"{"r":1,"alpha":1,"a":1,"b":1,"fit":{"log_likelihood":-1,"customers":1,"distinct_rows":1,"iterations":1,"gradient_norm":-0.5}}"#,
         r#"{"r":1,"alpha":1,"a":1,"b":1,"fit":{"log_likelihood":-1,"customers":1,"distinct_rows":1,"iterations":4294967296,"gradient_norm":0}}"#,
@@ -577,7 +580,7 @@ fn models_of_the_first_forms_still_read() {
         .u64(1000)
         .u64(24)
         .f64(1e-10);
-    let writer_bytes = writer.finish();
+    let writer_bytes = writer.finish("t").unwrap();
     let old = BgNbdModel::decode(&writer_bytes).unwrap();
     let info = old.fit.unwrap();
     assert_eq!((info.converged, info.penalizer), (true, 0.0));
@@ -586,22 +589,29 @@ fn models_of_the_first_forms_still_read() {
     let text = r#"{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":{"log_likelihood":-9582.43,"customers":2357,"distinct_rows":1000,"iterations":24,"gradient_norm":1e-10}}"#;
     assert_eq!(BgNbdModel::from_text(text).unwrap(), old);
     // Written again exactly as it was: an unpenalized model keeps the first forms.
-    assert_eq!(old.to_text(), text);
-    assert_eq!(old.encode(), writer_bytes);
-    assert_eq!(old.encode()[0], crate::clv::state::FIRST_MODEL_VERSION);
+    assert_eq!(old.to_text().unwrap(), text);
+    assert_eq!(old.encode().unwrap(), writer_bytes);
+    assert_eq!(
+        old.encode().unwrap()[0],
+        crate::clv::state::FIRST_MODEL_VERSION
+    );
     // A penalized fit keeps its penalizer in both forms.
     let model = fit(F, &penalized(&cdnow_rows(), 0.01)).unwrap().unwrap();
     assert!(
         model
             .to_text()
+            .unwrap()
             .contains(r#","penalizer":0.01,"std_errors":["#),
         "{}",
-        model.to_text()
+        model.to_text().unwrap()
     );
-    assert_eq!(BgNbdModel::from_text(&model.to_text()).unwrap(), model);
-    assert_eq!(BgNbdModel::decode(&model.encode()).unwrap(), model);
     assert_eq!(
-        model.encode()[0],
+        BgNbdModel::from_text(&model.to_text().unwrap()).unwrap(),
+        model
+    );
+    assert_eq!(BgNbdModel::decode(&model.encode().unwrap()).unwrap(), model);
+    assert_eq!(
+        model.encode().unwrap()[0],
         crate::clv::state::STD_ERRORS_MODEL_VERSION
     );
     // A version 2 form (penalized, before standard errors were recorded) reads without them.
@@ -612,10 +622,19 @@ fn models_of_the_first_forms_still_read() {
         }),
         ..model
     };
-    assert_eq!(without.encode()[0], crate::clv::state::MODEL_VERSION);
-    assert_eq!(BgNbdModel::decode(&without.encode()).unwrap(), without);
-    assert!(!without.to_text().contains("std_errors"));
-    assert_eq!(BgNbdModel::from_text(&without.to_text()).unwrap(), without);
+    assert_eq!(
+        without.encode().unwrap()[0],
+        crate::clv::state::MODEL_VERSION
+    );
+    assert_eq!(
+        BgNbdModel::decode(&without.encode().unwrap()).unwrap(),
+        without
+    );
+    assert!(!without.to_text().unwrap().contains("std_errors"));
+    assert_eq!(
+        BgNbdModel::from_text(&without.to_text().unwrap()).unwrap(),
+        without
+    );
     // A negative penalizer is not a fit diagnostic.
     let negative = text.replace("1e-10}", r#"1e-10,"penalizer":-1}"#);
     assert!(matches!(
@@ -872,10 +891,19 @@ fn mbg_cdnow_fit_matches_the_paper_and_lifetimes() {
                 "{penalizer}: {error} vs {se}"
             );
         }
-        assert_eq!(BgNbdModel::from_text(&model.to_text()).unwrap(), model);
-        assert_eq!(BgNbdModel::decode(&model.encode()).unwrap(), model);
-        assert_eq!(model.encode()[0], crate::clv::state::KIND_MODEL_VERSION);
-        assert!(model.to_text().starts_with(r#"{"model":"mbg_nbd","r":"#));
+        assert_eq!(
+            BgNbdModel::from_text(&model.to_text().unwrap()).unwrap(),
+            model
+        );
+        assert_eq!(BgNbdModel::decode(&model.encode().unwrap()).unwrap(), model);
+        assert_eq!(
+            model.encode().unwrap()[0],
+            crate::clv::state::KIND_MODEL_VERSION
+        );
+        assert!(model
+            .to_text()
+            .unwrap()
+            .starts_with(r#"{"model":"mbg_nbd","r":"#));
     }
     // The plain fit's log-likelihood: lifetimes' mean negative log-likelihood 0.2502254030 is
     // in its time scale (T / max T), where a customer's likelihood is (max T)^x times ours.
@@ -953,11 +981,14 @@ fn mbg_predictions_match_lifetimes() {
 fn mbg_forms_round_trip_and_refuse_bad_kinds() {
     let built = mbg_model(0.525, 6.183, 0.891, 1.614);
     assert_eq!(
-        built.to_text(),
+        built.to_text().unwrap(),
         r#"{"model":"mbg_nbd","r":0.525,"alpha":6.183,"a":0.891,"b":1.614,"fit":null}"#
     );
-    assert_eq!(BgNbdModel::from_text(&built.to_text()).unwrap(), built);
-    assert_eq!(BgNbdModel::decode(&built.encode()).unwrap(), built);
+    assert_eq!(
+        BgNbdModel::from_text(&built.to_text().unwrap()).unwrap(),
+        built
+    );
+    assert_eq!(BgNbdModel::decode(&built.encode().unwrap()).unwrap(), built);
     // "bg_nbd" spelled out reads as the BG/NBD model, which prints without it.
     let spelled = BgNbdModel::from_text(
         r#"{"model":"bg_nbd","r":0.243,"alpha":4.414,"a":0.793,"b":2.426,"fit":null}"#,
@@ -969,7 +1000,7 @@ fn mbg_forms_round_trip_and_refuse_bad_kinds() {
             .is_err()
     );
     // A kind byte other than MBG/NBD's, and a fitted model without standard errors (count 0).
-    let mut bytes = built.encode();
+    let mut bytes = built.encode().unwrap();
     bytes[1] = 0;
     assert!(matches!(
         BgNbdModel::decode(&bytes),
@@ -983,6 +1014,12 @@ fn mbg_forms_round_trip_and_refuse_bad_kinds() {
         }),
         ..fitted
     };
-    assert_eq!(BgNbdModel::decode(&without.encode()).unwrap(), without);
-    assert_eq!(BgNbdModel::from_text(&without.to_text()).unwrap(), without);
+    assert_eq!(
+        BgNbdModel::decode(&without.encode().unwrap()).unwrap(),
+        without
+    );
+    assert_eq!(
+        BgNbdModel::from_text(&without.to_text().unwrap()).unwrap(),
+        without
+    );
 }

@@ -222,12 +222,12 @@ impl GammaGammaModel {
         self.fit.map_or(0, |fit| fit.customers)
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let version = FitInfo::version_of(self.fit);
         let mut writer = Writer::with_version(version);
         writer.f64(self.p).f64(self.q).f64(self.v);
         FitInfo::encode(self.fit, &mut writer, version);
-        writer.finish()
+        writer.finish(MODEL_TYPE)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -245,14 +245,14 @@ impl GammaGammaModel {
     }
 
     /// `{"p":6.25,"q":3.74,"v":15.44,"fit":{...} or null}`.
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self) -> MetricResult<String> {
         let text = ModelText {
             p: self.p,
             q: self.q,
             v: self.v,
             fit: self.fit.map(FitInfo::to_text),
         };
-        serde_json::to_string(&text).unwrap_or_default()
+        crate::common::codec::json_text(MODEL_TYPE, &text)
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
@@ -441,8 +441,14 @@ mod tests {
         assert!((model.p - 6.249_572).abs() < 1e-3);
         assert!((model.q - 3.744_225).abs() < 1e-3);
         assert!((model.v - 15.443_521).abs() < 3e-3);
-        assert_eq!(GammaGammaModel::from_text(&model.to_text()).unwrap(), model);
-        assert_eq!(GammaGammaModel::decode(&model.encode()).unwrap(), model);
+        assert_eq!(
+            GammaGammaModel::from_text(&model.to_text().unwrap()).unwrap(),
+            model
+        );
+        assert_eq!(
+            GammaGammaModel::decode(&model.encode().unwrap()).unwrap(),
+            model
+        );
     }
 
     #[test]
@@ -462,8 +468,14 @@ mod tests {
                     "{penalizer}: {error} vs {se}"
                 );
             }
-            assert_eq!(GammaGammaModel::decode(&model.encode()).unwrap(), model);
-            assert_eq!(GammaGammaModel::from_text(&model.to_text()).unwrap(), model);
+            assert_eq!(
+                GammaGammaModel::decode(&model.encode().unwrap()).unwrap(),
+                model
+            );
+            assert_eq!(
+                GammaGammaModel::from_text(&model.to_text().unwrap()).unwrap(),
+                model
+            );
         }
     }
 
@@ -486,8 +498,14 @@ mod tests {
         }
         let info = model.fit.unwrap();
         assert_eq!((info.penalizer, info.converged), (0.01, true));
-        assert_eq!(GammaGammaModel::decode(&model.encode()).unwrap(), model);
-        assert_eq!(GammaGammaModel::from_text(&model.to_text()).unwrap(), model);
+        assert_eq!(
+            GammaGammaModel::decode(&model.encode().unwrap()).unwrap(),
+            model
+        );
+        assert_eq!(
+            GammaGammaModel::from_text(&model.to_text().unwrap()).unwrap(),
+            model
+        );
     }
 
     #[test]

@@ -191,7 +191,7 @@ impl HoldoutState {
 
     /// Version byte, settings (unit, or 0xff for none yet; then the two ends), day count, then
     /// per day the day, the total's 16 bytes and the number of purchases.
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         match self.settings {
             None => writer.u8(0xff),
@@ -203,7 +203,7 @@ impl HoldoutState {
         for (day, amount, rows) in &self.days {
             writer.i64(*day).bytes(&amount.serialize()).u64(*rows);
         }
-        writer.finish()
+        writer.finish(WHAT)
     }
 
     /// Inverse of [`HoldoutState::encode`], accepting only what the transitions can make.
@@ -257,8 +257,8 @@ impl HoldoutState {
     }
 
     /// Text form of `crm.rfm_holdout_state`: [`super::hex_text`] of the binary form.
-    pub fn to_text(&self) -> String {
-        super::hex_text(&self.encode())
+    pub fn to_text(&self) -> MetricResult<String> {
+        super::hex_text("crm.rfm_holdout_state", &self.encode()?)
     }
 
     /// Reads [`HoldoutState::to_text`], validating the state.
@@ -371,7 +371,7 @@ mod tests {
         assert!(HoldoutState::decode(&[2, 0xff, 0]).is_err());
         assert!(HoldoutState::decode(&[1, 0xff, 1]).is_err());
         assert!(HoldoutState::decode(&[1, 7, 0]).is_err());
-        let good = state.encode();
+        let good = state.encode().unwrap();
         let mut zero_rows = good.clone();
         *zero_rows.last_mut().unwrap() = 0;
         assert!(HoldoutState::decode(&zero_rows).is_err());
@@ -379,9 +379,12 @@ mod tests {
             settings: Some((at(5), at(4), 0)),
             ..HoldoutState::default()
         };
-        assert!(HoldoutState::decode(&swapped.encode()).is_err());
+        assert!(HoldoutState::decode(&swapped.encode().unwrap()).is_err());
         assert_eq!(
-            HoldoutState::from_text(&state.to_text()).unwrap().encode(),
+            HoldoutState::from_text(&state.to_text().unwrap())
+                .unwrap()
+                .encode()
+                .unwrap(),
             good
         );
     }
@@ -403,7 +406,7 @@ mod tests {
             first.merge(F, &build(&rows[cut..])).unwrap();
             let expected = whole.finish(F).unwrap();
             prop_assert_eq!(first.finish(F).unwrap(), expected.clone());
-            let mut decoded = HoldoutState::decode(&build(&rows).encode()).unwrap();
+            let mut decoded = HoldoutState::decode(&build(&rows).encode().unwrap()).unwrap();
             prop_assert_eq!(decoded.finish(F).unwrap(), expected);
         }
     }

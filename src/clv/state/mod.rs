@@ -12,6 +12,7 @@
 //! - [`sbg`]: shifted-beta-geometric contractual retention (Fader & Hardie 2007, 2010).
 //! - [`simple`]: the seed CLV formulas and the RFM summary, money in `rust_decimal`.
 //! - [`uncertainty`]: standard errors from the Hessian of the log-likelihood at the estimate.
+use crate::common::codec::TextWriter;
 use crate::common::error::{MetricError, MetricResult};
 
 pub mod bgbb;
@@ -591,16 +592,16 @@ pub fn binary_parameter(
 /// The text form of the CLV aggregate states (`crm.rfm_state`, `crm.fit_rows`,
 /// `crm.purchase_days`): `\x` and the lowercase hex digits of the binary form, as `bytea` prints
 /// it. Opaque: it round-trips a state exactly, and is what Citus ships between nodes.
-pub fn hex_text(bytes: &[u8]) -> String {
+pub fn hex_text(type_name: &str, bytes: &[u8]) -> MetricResult<String> {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(2 + 2 * bytes.len());
+    let mut text = TextWriter::with_capacity(bytes.len().saturating_mul(2).saturating_add(2));
     text.push_str("\\x");
     for byte in bytes {
         for nibble in [byte >> 4, byte & 0x0f] {
             text.push(char::from(DIGITS[usize::from(nibble)]));
         }
     }
-    text
+    text.finish(type_name)
 }
 
 /// Reads [`hex_text`] (upper- or lowercase digits); 22P02 for anything else. `type_name` names
@@ -751,8 +752,11 @@ mod text_tests {
     #[test]
     fn hex_text_round_trips_and_rejects_garbage() {
         let bytes = [0u8, 1, 0x7f, 0x80, 0xab, 0xff];
-        assert_eq!(hex_text(&bytes), "\\x00017f80abff");
-        assert_eq!(from_hex_text("t", &hex_text(&bytes)).unwrap(), bytes);
+        assert_eq!(hex_text("t", &bytes).unwrap(), "\\x00017f80abff");
+        assert_eq!(
+            from_hex_text("t", &hex_text("t", &bytes).unwrap()).unwrap(),
+            bytes
+        );
         assert_eq!(from_hex_text("t", "\\x00AbFF").unwrap(), [0, 0xab, 0xff]);
         assert_eq!(from_hex_text("t", "\\x").unwrap(), Vec::<u8>::new());
         for bad in ["", "00", "\\x0", "\\x0g", "x00", "\\x 00", "\\x00\n"] {

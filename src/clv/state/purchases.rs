@@ -214,7 +214,7 @@ impl PurchaseDays {
 
     /// Binary form (parallel query): version, settings, customer-id type, the penalizer
     /// (version 3, when one was given), then the pairs as varints.
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let version = match self.penalizer {
             None => FORMAT_VERSION,
             Some(_) => PENALIZED_VERSION,
@@ -231,7 +231,7 @@ impl PurchaseDays {
                 .u128((u128::from(pair.key_high) << 64) | u128::from(pair.key_low))
                 .i64(i64::from(pair.day));
         }
-        writer.finish()
+        writer.finish(STATE)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -302,8 +302,8 @@ impl PurchaseDays {
     }
 
     /// Text form of `crm.purchase_days`: [`super::hex_text`] of the binary form.
-    pub fn to_text(&self) -> String {
-        super::hex_text(&self.encode())
+    pub fn to_text(&self) -> MetricResult<String> {
+        super::hex_text("crm.purchase_days", &self.encode()?)
     }
 
     /// Reads [`PurchaseDays::to_text`], validating the state.
@@ -377,8 +377,8 @@ mod tests {
             for &(customer, at) in &purchases[cut..] {
                 second.add(F, KeyKind::BigInt, u128::from(customer), at, END, WEEK).unwrap();
             }
-            let mut merged = PurchaseDays::decode(&second.encode()).unwrap();
-            merged.merge(F, &PurchaseDays::decode(&first.encode()).unwrap()).unwrap();
+            let mut merged = PurchaseDays::decode(&second.encode().unwrap()).unwrap();
+            merged.merge(F, &PurchaseDays::decode(&first.encode().unwrap()).unwrap()).unwrap();
             prop_assert_eq!(merged.weighted_rows(F).unwrap().sorted(), rows_of(&purchases).sorted());
         }
     }
@@ -443,7 +443,7 @@ mod tests {
             )
         );
         // The type survives the binary form; an empty state takes the other's.
-        let decoded = PurchaseDays::decode(&bigints.encode()).unwrap();
+        let decoded = PurchaseDays::decode(&bigints.encode().unwrap()).unwrap();
         assert_eq!(decoded.key_kind, Some(KeyKind::BigInt));
         assert!(decoded.clone().merge(F, &uuids).is_err());
         let mut empty = PurchaseDays::default();
@@ -453,11 +453,11 @@ mod tests {
             .add(F, KeyKind::BigInt, 1, END - DAY, END, WEEK)
             .is_err());
         // Pairs without a type are corrupt in the typed form.
-        let mut untyped = bigints.encode();
+        let mut untyped = bigints.encode().unwrap();
         // The type byte comes right before the pair count (one byte for 0).
         let mut bare = bigints.clone();
         bare.days.clear();
-        let at = bare.encode().len() - 2;
+        let at = bare.encode().unwrap().len() - 2;
         assert_eq!(untyped[at], KeyKind::BigInt.code());
         untyped[at] = NO_KEY_KIND;
         assert!(PurchaseDays::decode(&untyped).is_err());
@@ -478,7 +478,7 @@ mod tests {
         old.add(F, KeyKind::BigInt, 7, end - DAY, end, unit)
             .unwrap();
         assert_eq!(old.key_kind, Some(KeyKind::BigInt));
-        let again = PurchaseDays::decode(&old.encode()).unwrap();
+        let again = PurchaseDays::decode(&old.encode().unwrap()).unwrap();
         assert_eq!(again.key_kind, Some(KeyKind::BigInt));
         assert_eq!(again.days.len(), 2);
     }
@@ -493,7 +493,7 @@ mod tests {
             .add(F, KeyKind::BigInt, 1, END - DAY, END, WEEK)
             .unwrap();
         // Without a penalizer: the 0.2.0 form.
-        let plain = state.encode();
+        let plain = state.encode().unwrap();
         assert_eq!(plain[0], FORMAT_VERSION);
         state.set_penalizer(F, 0.01).unwrap();
         let error = state.set_penalizer(F, 0.1).unwrap_err();
@@ -506,9 +506,9 @@ mod tests {
             )
         );
         assert!(PurchaseDays::default().set_penalizer(F, f64::NAN).is_err());
-        let shipped = state.encode();
+        let shipped = state.encode().unwrap();
         assert_eq!(shipped[0], PENALIZED_VERSION);
-        let mut decoded = PurchaseDays::from_text(&state.to_text()).unwrap();
+        let mut decoded = PurchaseDays::from_text(&state.to_text().unwrap()).unwrap();
         assert_eq!(decoded.penalizer, Some(0.01));
         assert_eq!(decoded.weighted_rows(F).unwrap().penalizer(), 0.01);
         assert_eq!(PurchaseDays::decode(&plain).unwrap().penalizer, None);
@@ -522,7 +522,7 @@ mod tests {
         // A corrupt penalizer: it sits right before the pair count (one byte for 0).
         let mut bare = state.clone();
         bare.days.clear();
-        let at = bare.encode().len() - 1 - 8;
+        let at = bare.encode().unwrap().len() - 1 - 8;
         for bad in [f64::NAN, -1.0, -0.0, f64::INFINITY] {
             let mut corrupt = shipped.clone();
             corrupt[at..at + 8].copy_from_slice(&bad.to_le_bytes());
@@ -550,13 +550,13 @@ mod tests {
         other.add(F, KeyKind::BigInt, 2, END - DAY, END, 0).unwrap();
         assert!(state.merge(F, &other).is_err());
 
-        let bytes = state.encode();
+        let bytes = state.encode().unwrap();
         for cut in 0..bytes.len() {
             assert!(PurchaseDays::decode(&bytes[..cut]).is_err(), "prefix {cut}");
         }
         let mut trailing = bytes.clone();
         trailing.push(0);
         assert!(PurchaseDays::decode(&trailing).is_err());
-        assert!(PurchaseDays::decode(&PurchaseDays::default().encode()).is_ok());
+        assert!(PurchaseDays::decode(&PurchaseDays::default().encode().unwrap()).is_ok());
     }
 }

@@ -221,7 +221,7 @@ impl FlatState for RfmFlat {
         }
     }
 
-    fn encode_canonical(&self) -> Vec<u8> {
+    fn encode_canonical(&self) -> MetricResult<Vec<u8>> {
         self.state().encode()
     }
 

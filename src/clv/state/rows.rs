@@ -203,7 +203,7 @@ impl WeightedRows {
     /// Version byte, the penalizer when one was given (version 2; without one, version 1),
     /// row count, then per row (in key order, so that equal states have one binary form) the
     /// three key words and the weight as varints.
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut writer = match self.penalizer {
             None => Writer::with_version(FORMAT_VERSION),
             Some(penalizer) => {
@@ -216,7 +216,7 @@ impl WeightedRows {
         for (key, weight) in checked(self.sorted()) {
             writer.u64(key[0]).u64(key[1]).u64(key[2]).u64(weight);
         }
-        writer.finish()
+        writer.finish("crm.fit_rows")
     }
 
     /// The rows' keys, in no particular order.
@@ -225,8 +225,8 @@ impl WeightedRows {
     }
 
     /// Text form of `crm.fit_rows`: [`super::hex_text`] of the binary form.
-    pub fn to_text(&self) -> String {
-        super::hex_text(&self.encode())
+    pub fn to_text(&self) -> MetricResult<String> {
+        super::hex_text("crm.fit_rows", &self.encode()?)
     }
 
     /// Reads [`WeightedRows::to_text`] (rows of any model: each fit checks its own).
@@ -314,7 +314,7 @@ mod tests {
             let mut other_order = second.clone();
             other_order.merge("t", &rows_of(&keys[..cut])).unwrap();
             prop_assert_eq!(other_order.sorted(), whole.sorted());
-            let decoded = WeightedRows::decode(&whole.encode()).unwrap();
+            let decoded = WeightedRows::decode(&whole.encode().unwrap()).unwrap();
             prop_assert_eq!(decoded.sorted(), whole.sorted());
         }
     }
@@ -323,7 +323,7 @@ mod tests {
     fn the_penalizer_is_kept_merged_and_shipped() {
         let mut rows = rows_of(&[(1, 1), (2, 3)]);
         // Without a penalizer the binary form is the first one, as 0.2.0 wrote it.
-        let plain = rows.encode();
+        let plain = rows.encode().unwrap();
         assert_eq!(plain[0], FORMAT_VERSION);
         assert_eq!(rows.penalizer(), 0.0);
         rows.set_penalizer("crm.f", 0.01).unwrap();
@@ -351,13 +351,13 @@ mod tests {
         zero.set_penalizer("crm.f", -0.0).unwrap();
         assert!(zero.penalizer().is_sign_positive());
         // The penalized form round-trips; the old form reads as unpenalized.
-        let shipped = rows.encode();
+        let shipped = rows.encode().unwrap();
         assert_eq!(shipped[0], PENALIZED_VERSION);
         let decoded = WeightedRows::decode(&shipped).unwrap();
         assert_eq!(decoded.penalizer(), 0.01);
         assert_eq!(decoded.sorted(), rows.sorted());
         assert_eq!(
-            WeightedRows::from_text(&rows.to_text())
+            WeightedRows::from_text(&rows.to_text().unwrap())
                 .unwrap()
                 .penalizer(),
             0.01

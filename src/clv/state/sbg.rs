@@ -263,12 +263,12 @@ impl SbgModel {
         self.fit.map_or(0, |fit| fit.customers)
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let version = FitInfo::version_of(self.fit);
         let mut writer = Writer::with_version(version);
         writer.f64(self.alpha).f64(self.beta);
         FitInfo::encode(self.fit, &mut writer, version);
-        writer.finish()
+        writer.finish(MODEL_TYPE)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -285,13 +285,13 @@ impl SbgModel {
     }
 
     /// `{"alpha":0.704,"beta":1.182,"fit":{...} or null}`.
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self) -> MetricResult<String> {
         let text = ModelText {
             alpha: self.alpha,
             beta: self.beta,
             fit: self.fit.map(FitInfo::to_text),
         };
-        serde_json::to_string(&text).unwrap_or_default()
+        crate::common::codec::json_text(MODEL_TYPE, &text)
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
@@ -371,8 +371,11 @@ mod tests {
             .value_and_gradient(&[model.alpha.ln(), model.beta.ln()])
             .unwrap();
         assert!(gradient.iter().all(|g| g.abs() < 1e-8), "{gradient:?}");
-        assert_eq!(SbgModel::decode(&model.encode()).unwrap(), model);
-        assert_eq!(SbgModel::from_text(&model.to_text()).unwrap(), model);
+        assert_eq!(SbgModel::decode(&model.encode().unwrap()).unwrap(), model);
+        assert_eq!(
+            SbgModel::from_text(&model.to_text().unwrap()).unwrap(),
+            model
+        );
     }
 
     /// The total log-likelihood of a cohort straight from the survival function: churned
@@ -442,8 +445,14 @@ mod tests {
         assert_eq!(regular.customers(), 1000);
         // The survival curve projects the cohort: S(1) at the estimates ≈ 631/1000.
         assert!((regular.survival(F, 1).unwrap() - 0.631).abs() < 0.01);
-        assert_eq!(SbgModel::from_text(&regular.to_text()).unwrap(), regular);
-        assert_eq!(SbgModel::decode(&regular.encode()).unwrap(), regular);
+        assert_eq!(
+            SbgModel::from_text(&regular.to_text().unwrap()).unwrap(),
+            regular
+        );
+        assert_eq!(
+            SbgModel::decode(&regular.encode().unwrap()).unwrap(),
+            regular
+        );
     }
 
     #[test]

@@ -418,14 +418,14 @@ impl RfmState {
         state
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut writer = Writer::with_version(RFM_FORMAT_VERSION);
         write_settings(&mut writer, self.settings);
         writer.u64(self.days().len() as u64);
         for (day, amount) in self.days() {
             writer.i64(*day).bytes(&amount.serialize());
         }
-        writer.finish()
+        writer.finish(RFM_STATE)
     }
 
     /// Reads a `crm.rfm_state`: its binary form ([`RfmState::encode`]) or the working form of
@@ -471,8 +471,8 @@ impl RfmState {
     }
 
     /// Text form of `crm.rfm_state`: [`super::hex_text`] of the binary form.
-    pub fn to_text(&self) -> String {
-        super::hex_text(&self.encode())
+    pub fn to_text(&self) -> MetricResult<String> {
+        super::hex_text("crm.rfm_state", &self.encode()?)
     }
 
     /// Reads [`RfmState::to_text`], validating the state.
@@ -670,7 +670,7 @@ mod tests {
             let mut reversed = build(&rows[cut..]);
             reversed.merge(F, &build(&rows[..cut])).unwrap();
             prop_assert_eq!(reversed.finish(F).unwrap(), whole.clone());
-            let mut decoded = RfmState::decode(&build(&rows).encode()).unwrap();
+            let mut decoded = RfmState::decode(&build(&rows).encode().unwrap()).unwrap();
             prop_assert_eq!(decoded.finish(F).unwrap(), whole);
         }
     }

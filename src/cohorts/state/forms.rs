@@ -7,7 +7,7 @@ use super::activity::{periods, record, spill_mut, Activity, WINDOW};
 use super::retention::RetentionTable;
 use super::table::{Customers, MAX_CUSTOMERS};
 use super::{too_many_customers, CohortSummary, KeyKind, FORMAT_VERSION};
-use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, TextWriter, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::keys::{parse_key, write_key};
@@ -25,7 +25,7 @@ impl CohortSummary {
     /// customer count, then per customer in key order the key (varint delta
     /// from the previous one), first period, bitmap and spilled periods
     /// (count, then varint gaps).
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let customers = self.settled();
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer
@@ -51,7 +51,7 @@ impl CohortSummary {
                 last = i64::from(period);
             }
         }
-        writer.finish()
+        writer.finish(TYPE_NAME)
     }
 
     /// Reads [`CohortSummary::encode`]'s form, validating every field.
@@ -99,10 +99,10 @@ impl CohortSummary {
     /// `{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[["42",[288,290]]]}`.
     /// Bigint ids print in decimal, uuids in their usual form, text ids as the
     /// 32 hex digits of their hash.
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self) -> MetricResult<String> {
         let customers = self.settled();
-        let mut text = String::with_capacity(96 + 24 * customers.len);
-        // Writing to a String cannot fail.
+        let mut text = TextWriter::with_capacity(96 + 24 * customers.len);
+        // Writing to a TextWriter does not fail: `finish` reports a refused growth.
         let _ = write!(
             text,
             r#"{{"version":{FORMAT_VERSION},"period":"{}","time_zone":{},"key":"{}","customers":["#,
@@ -127,7 +127,7 @@ impl CohortSummary {
             text.push_str("]]");
         }
         text.push_str("]}");
-        text
+        text.finish(TYPE_NAME)
     }
 
     /// Reads [`CohortSummary::to_text`]'s form; periods may come in any order.

@@ -111,7 +111,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.customer_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut CustomerSummary| {
-                Some(varlena_from_bytes(&summary.encode()))
+                Some(varlena_from_bytes(&summary.encode().or_raise()))
             })
         }
     }

@@ -277,14 +277,14 @@ impl PeriodState {
 
     /// Canonical binary form of `crm.customer_period_state`: version byte, denominator tag,
     /// the six counts and the row count, all varints.
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u8(denominator_tag(self.denominator));
         for field in self.counts.fields() {
             writer.u64(field);
         }
         writer.u64(self.rows);
-        writer.finish()
+        writer.finish(STATE_NAME)
     }
 
     /// Reads a `crm.customer_period_state`: its canonical form ([`PeriodState::encode`]) or the
@@ -327,13 +327,13 @@ impl PeriodState {
     /// `{"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,
     /// "started_in_period":1,"ended_in_period":2,"rows":4,"denominator":"start"}`; the
     /// denominator is `null` until a row names one.
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self) -> MetricResult<String> {
         let counts = &self.counts;
         let denominator = match self.denominator {
             None => "null".to_string(),
             Some(denominator) => format!("\"{}\"", denominator.name()),
         };
-        format!(
+        Ok(format!(
             r#"{{"customers_at_start":{},"customers_at_end":{},"new_customers":{},"churned_customers":{},"started_in_period":{},"ended_in_period":{},"rows":{},"denominator":{}}}"#,
             counts.customers_at_start,
             counts.customers_at_end,
@@ -343,7 +343,7 @@ impl PeriodState {
             counts.ended_in_period,
             self.rows,
             denominator
-        )
+        ))
     }
 
     /// Inverse of [`PeriodState::to_text`]: every field required (the denominator may be
@@ -533,7 +533,7 @@ impl FlatState for PeriodFlat {
         Ok(self)
     }
 
-    fn encode_canonical(&self) -> Vec<u8> {
+    fn encode_canonical(&self) -> MetricResult<Vec<u8>> {
         self.state().encode()
     }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::summary::{for_each_merged, merged_len, push_span, Span, MAX_CUSTOMERS};
 use super::{CustomerSummary, FORMAT_VERSION, POS_INFINITY};
 use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
-use crate::common::codec::{from_json_object, varint_len, Reader, Writer};
+use crate::common::codec::{from_json_object, varint_len, Reader, TextWriter, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 
@@ -30,7 +30,7 @@ impl CustomerSummary {
     /// Canonical binary form: version byte, span count, then per span the start (the first
     /// zigzag, the others as the unsigned delta from the previous start), the end
     /// (0 = never, else `ended_at - started_at + 1`) and the count, all varints.
-    pub fn encode(&mut self) -> Vec<u8> {
+    pub fn encode(&mut self) -> MetricResult<Vec<u8>> {
         if let Some(runs) = self.sorted_rows() {
             // Only rows, now sorted: their runs are the spans, written in one pass after
             // counting them.
@@ -41,7 +41,7 @@ impl CustomerSummary {
                 ticker.tick();
                 form.span(&span);
             }
-            return form.writer.finish();
+            return form.writer.finish(SUMMARY_TYPE);
         }
         self.read_sorted(|spans, queued| {
             let most = spans.len() + queued.len();
@@ -61,7 +61,7 @@ impl CustomerSummary {
             if varint_len(least as u64) == width {
                 form.writer.fill_u64(count_at, form.written);
             }
-            form.writer.finish()
+            form.writer.finish(SUMMARY_TYPE)
         })
     }
 
@@ -83,10 +83,10 @@ impl CustomerSummary {
 
     /// Readable JSON, e.g.
     /// `{"version":1,"customers":3,"spans":[["2024-01-01 00:00:00+00",null,2],...]}`.
-    pub fn to_text(&mut self) -> String {
+    pub fn to_text(&mut self) -> MetricResult<String> {
         self.fold();
-        let mut text = String::with_capacity(48 + 56 * self.spans.len());
-        // Writing to a String cannot fail; timestamps are plain ASCII, so they need no escaping.
+        let mut text = TextWriter::with_capacity(48 + 56 * self.spans.len());
+        // Writing to a TextWriter does not fail (`finish` reports a refused growth); timestamps are plain ASCII, so they need no escaping.
         let _ = write!(
             text,
             r#"{{"version":{FORMAT_VERSION},"customers":{},"spans":["#,
@@ -111,7 +111,7 @@ impl CustomerSummary {
             };
         }
         text.push_str("]}");
-        text
+        text.finish(SUMMARY_TYPE)
     }
 
     /// Inverse of [`CustomerSummary::to_text`]. Spans may come in any order (repeats add up);

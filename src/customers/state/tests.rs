@@ -231,12 +231,12 @@ fn distinct_rows_wait_unsorted_and_encode_as_folded() {
     let mut summary = summary(&rows);
     assert!(summary.spans.is_empty());
     assert_eq!(summary.pending.len(), 5000);
-    let bytes = summary.encode();
-    assert_eq!(summary.encode(), bytes);
+    let bytes = summary.encode().unwrap();
+    assert_eq!(summary.encode().unwrap(), bytes);
     summary.fold();
     assert!(summary.pending.is_empty());
     assert_eq!(summary.spans.len(), 5000);
-    assert_eq!(summary.encode(), bytes);
+    assert_eq!(summary.encode().unwrap(), bytes);
     assert_eq!(
         CustomerSummary::decode(&bytes).unwrap().spans,
         summary.spans
@@ -403,7 +403,7 @@ fn require_finite_names_the_value() {
 #[test]
 fn binary_forms_reject_corruption() {
     let mut summary = summary(&hand_rows());
-    let bytes = summary.encode();
+    let bytes = summary.encode().unwrap();
     for len in 0..bytes.len() {
         assert!(CustomerSummary::decode(&bytes[..len]).is_err());
     }
@@ -441,14 +441,14 @@ fn binary_forms_reject_corruption() {
     .is_err());
 
     let state = period_state(&hand_rows(), (day(10), day(20)), Some(Denominator::Average));
-    assert_eq!(PeriodState::decode(&state.encode()), Ok(state));
+    assert_eq!(PeriodState::decode(&state.encode().unwrap()), Ok(state));
     let mut inconsistent = state;
     inconsistent.counts.new_customers += 1;
     let mut too_few_rows = state;
     too_few_rows.rows = 5;
     for bad in [inconsistent, too_few_rows] {
         assert_eq!(
-            PeriodState::decode(&bad.encode()),
+            PeriodState::decode(&bad.encode().unwrap()),
             Err(MetricError::InvalidBinary(
                 "crm.customer_period_state: inconsistent counts".to_string()
             ))
@@ -468,7 +468,7 @@ fn binary_form_is_pinned() {
     // Version 1, two spans; the first start zigzag-coded, the next as a delta; end codes
     // 0 = never, else end - start + 1; then the count.
     let mut summary = summary(&[(0, None), (0, None), (10, Some(20))]);
-    assert_eq!(summary.encode(), vec![1, 2, 0, 0, 2, 10, 11, 1]);
+    assert_eq!(summary.encode().unwrap(), vec![1, 2, 0, 0, 2, 10, 11, 1]);
     // Version 1, the denominator tag, the six counts, the row count.
     let state = PeriodState {
         counts: PeriodCounts {
@@ -482,7 +482,7 @@ fn binary_form_is_pinned() {
         denominator: Some(Denominator::Start),
         rows: 4,
     };
-    assert_eq!(state.encode(), vec![1, 1, 3, 2, 1, 2, 1, 2, 4]);
+    assert_eq!(state.encode().unwrap(), vec![1, 1, 3, 2, 1, 2, 1, 2, 4]);
 }
 
 #[test]
@@ -536,16 +536,28 @@ fn text_form() {
             Some(ts("2024-03-01 00:00:00+00")),
         ),
     ]);
-    let text = summary.to_text();
+    let text = summary.to_text().unwrap();
     assert_eq!(
         text,
         r#"{"version":1,"customers":3,"spans":[["2023-06-01 12:30:00.25+00","2024-03-01 00:00:00+00",1],["2024-01-01 00:00:00+00",null,2]]}"#
     );
-    assert_eq!(CustomerSummary::from_text(&text).unwrap().to_text(), text);
+    assert_eq!(
+        CustomerSummary::from_text(&text)
+            .unwrap()
+            .to_text()
+            .unwrap(),
+        text
+    );
     // Unsorted and repeated spans are accepted and normalized.
     let loose = r#"{"version":1,"customers":3,"spans":[["2024-01-01 00:00:00+00",null,1],
         ["2023-06-01 12:30:00.250+00","2024-03-01 00:00:00+00",1],["2024-01-01 00:00:00+00",null,1]]}"#;
-    assert_eq!(CustomerSummary::from_text(loose).unwrap().to_text(), text);
+    assert_eq!(
+        CustomerSummary::from_text(loose)
+            .unwrap()
+            .to_text()
+            .unwrap(),
+        text
+    );
     for bad in [
         "",
         "{}",
@@ -576,7 +588,7 @@ fn counts_stay_within_bigint() {
     let mut full_summary = CustomerSummary::from_text(&full).unwrap();
     assert_eq!(full_summary.customers(), max as u64);
     assert_eq!(
-        CustomerSummary::decode(&full_summary.encode())
+        CustomerSummary::decode(&full_summary.encode().unwrap())
             .unwrap()
             .customers(),
         max as u64
@@ -606,7 +618,7 @@ fn counts_stay_within_bigint() {
         .u64(1)
         .u64(0)
         .u64(max as u64);
-    let bytes = writer.finish();
+    let bytes = writer.finish("t").unwrap();
     assert!(matches!(
         CustomerSummary::decode(&bytes),
         Err(MetricError::InvalidBinary(_))
@@ -633,7 +645,13 @@ fn text_form_accepts_only_the_documented_object_within_timestamptz() {
     }
     // The ends of the timestamptz range are accepted.
     let edges = r#"{"version":1,"customers":1,"spans":[["4714-11-24 00:00:00+00 BC","294276-12-31 23:59:59.999999+00",1]]}"#;
-    assert_eq!(CustomerSummary::from_text(edges).unwrap().to_text(), edges);
+    assert_eq!(
+        CustomerSummary::from_text(edges)
+            .unwrap()
+            .to_text()
+            .unwrap(),
+        edges
+    );
 }
 
 #[test]
@@ -643,7 +661,7 @@ fn period_state_text_and_working_forms() {
         (day(10), day(20)),
         Some(Denominator::StartPlusNew),
     );
-    let text = state.to_text();
+    let text = state.to_text().unwrap();
     assert!(
         text.ends_with(r#""denominator":"start_plus_new"}"#),
         "{text}"
@@ -651,10 +669,10 @@ fn period_state_text_and_working_forms() {
     assert_eq!(PeriodState::from_text(&text), Ok(state));
     let empty = PeriodState::default();
     assert_eq!(
-        empty.to_text(),
+        empty.to_text().unwrap(),
         r#"{"customers_at_start":0,"customers_at_end":0,"new_customers":0,"churned_customers":0,"started_in_period":0,"ended_in_period":0,"rows":0,"denominator":null}"#
     );
-    assert_eq!(PeriodState::from_text(&empty.to_text()), Ok(empty));
+    assert_eq!(PeriodState::from_text(&empty.to_text().unwrap()), Ok(empty));
     for bad in [
         "",
         "null",

@@ -166,7 +166,7 @@ crate::raw_transition! {
                     return None;
                 }
                 let mut finished = summary.finished(FUNNEL_AGG).or_raise();
-                Some(varlena_from_bytes(&finished.encode()))
+                Some(varlena_from_bytes(&finished.encode().or_raise()))
             })
         }
     }

@@ -9,7 +9,7 @@ use super::summary::{step_rows_of_times, KeyedEvent, Reached, TYPE_NAME as SUMMA
 use super::StepRow;
 use super::*;
 use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
-use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, TextWriter, Writer};
 use crate::common::interrupt::checked;
 use crate::common::keys::{parse_key, write_key, KeyKind};
 use crate::common::sort::sort_spread;
@@ -83,7 +83,7 @@ fn mode_of_text(name: Option<&str>, window: Option<i64>) -> Result<Option<Settin
     }
 }
 
-fn write_setting_text(text: &mut String, setting: Option<Setting>) {
+fn write_setting_text(text: &mut impl std::fmt::Write, setting: Option<Setting>) {
     let _ = match setting {
         None => write!(text, r#""window_us":null,"mode":null"#),
         Some(setting) => write!(
@@ -101,7 +101,7 @@ fn time_of_text(text: &str) -> Result<i64, String> {
 
 impl FunnelState {
     /// Binary form: version, setting, then the sorted events (times delta-coded).
-    pub fn encode(&mut self) -> Vec<u8> {
+    pub fn encode(&mut self) -> MetricResult<Vec<u8>> {
         self.sort();
         let mut writer = Writer::with_version(FORMAT_VERSION);
         write_setting(&mut writer, self.setting);
@@ -113,7 +113,7 @@ impl FunnelState {
                 .u8(event.step);
             previous = event.time;
         }
-        writer.finish()
+        writer.finish(STATE_TYPE)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -150,9 +150,9 @@ impl FunnelState {
 
     /// Readable form, e.g. `{"version":1,"window_us":86400000000,"mode":"ordered",
     /// "events":[["2025-01-01 00:00:00+00",1],["2025-01-01 10:00:00+00",2]]}`.
-    pub fn to_text(&mut self) -> String {
+    pub fn to_text(&mut self) -> MetricResult<String> {
         self.sort();
-        let mut text = String::with_capacity(64 + 32 * self.events.len());
+        let mut text = TextWriter::with_capacity(64 + 32 * self.events.len());
         let _ = write!(text, r#"{{"version":{FORMAT_VERSION},"#);
         write_setting_text(&mut text, self.setting);
         text.push_str(r#","events":["#);
@@ -168,7 +168,7 @@ impl FunnelState {
             );
         }
         text.push_str("]}");
-        text
+        text.finish(STATE_TYPE)
     }
 
     /// Reads [`FunnelState::to_text`]'s form (events in any order).
@@ -200,7 +200,7 @@ impl FunnelState {
 impl FunnelSummary {
     /// Binary form: version, id type, setting, steps, then the sorted events and results
     /// (keys delta-coded; an event's time delta-coded within its entity).
-    pub fn encode(&mut self) -> Vec<u8> {
+    pub fn encode(&mut self) -> MetricResult<Vec<u8>> {
         self.sort();
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u8(self.key_kind.code());
@@ -227,7 +227,7 @@ impl FunnelSummary {
                 .i64(row.time_from_first);
             previous_key = row.key();
         }
-        writer.finish()
+        writer.finish(SUMMARY_TYPE)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -290,9 +290,10 @@ impl FunnelSummary {
     /// "mode":"ordered","steps":3,"events":[],"entities":[["42",[0,3600000000]]]}`: pending
     /// events as [id, time, step] and each entity's results as [id, [microseconds from step 1
     /// to step 1, 2, ...]].
-    pub fn to_text(&mut self) -> String {
+    pub fn to_text(&mut self) -> MetricResult<String> {
         self.sort();
-        let mut text = String::with_capacity(96 + 40 * (self.events.len() + self.reached.len()));
+        let mut text =
+            TextWriter::with_capacity(96 + 40 * (self.events.len() + self.reached.len()));
         let _ = write!(
             text,
             r#"{{"version":{FORMAT_VERSION},"key":"{}","#,
@@ -332,7 +333,7 @@ impl FunnelSummary {
             }
         }
         text.push_str("]}");
-        text
+        text.finish(SUMMARY_TYPE)
     }
 
     /// Reads [`FunnelSummary::to_text`]'s form (events and entities in any order).

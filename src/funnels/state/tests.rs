@@ -147,7 +147,7 @@ fn state_forms() {
     let mut state = FunnelState::new();
     assert_eq!(state.level(), None);
     assert_eq!(
-        state.to_text(),
+        state.to_text().unwrap(),
         r#"{"version":1,"window_us":null,"mode":null,"events":[]}"#
     );
     for (time, step) in [(DAY, 2), (0, 1), (0, 0)] {
@@ -155,14 +155,20 @@ fn state_forms() {
             .add(F, setting(DAY, Mode::StrictOrder), Event { time, step })
             .unwrap();
     }
-    let text = state.to_text();
+    let text = state.to_text().unwrap();
     assert_eq!(
         text,
         r#"{"version":1,"window_us":86400000000,"mode":"strict_order","events":[["2000-01-01 00:00:00+00",0],["2000-01-01 00:00:00+00",1],["2000-01-02 00:00:00+00",2]]}"#
     );
-    let bytes = state.encode();
-    assert_eq!(FunnelState::from_text(&text).unwrap().encode(), bytes);
-    assert_eq!(FunnelState::decode(&bytes).unwrap().to_text(), text);
+    let bytes = state.encode().unwrap();
+    assert_eq!(
+        FunnelState::from_text(&text).unwrap().encode().unwrap(),
+        bytes
+    );
+    assert_eq!(
+        FunnelState::decode(&bytes).unwrap().to_text().unwrap(),
+        text
+    );
     assert!(FunnelState::from_text(
         r#"{"version":1,"window_us":5,"mode":"ordered","events":[["2000-01-01 00:00:00+00",0]]}"#
     )
@@ -224,7 +230,7 @@ fn steps_count_entities_and_take_the_lower_median() {
         ]
     );
     assert_eq!(
-        summary.to_text(),
+        summary.to_text().unwrap(),
         r#"{"version":1,"key":"bigint","window_us":10,"mode":"ordered","steps":3,"events":[],"entities":[["1",[0,4,6]],["2",[0,2]],["3",[0]],["5",[0]]]}"#
     );
     // Nobody reaches step 1: no ratios, no medians.
@@ -260,13 +266,13 @@ fn rollup_keeps_one_copy_and_refuses_split_entities() {
     twice.merge(F, &one).unwrap();
     assert_eq!(twice.finished(F).unwrap(), one);
     // A partial state holding copies (as a parallel worker's rollup does) is a value too.
-    let text = twice.to_text();
+    let text = twice.to_text().unwrap();
     assert_eq!(
         text,
         r#"{"version":1,"key":"bigint","window_us":10,"mode":"ordered","steps":2,"events":[],"entities":[["1",[0,3]],["1",[0,3]],["2",[0]],["2",[0]]]}"#
     );
-    let mut decoded = FunnelSummary::decode(&twice.encode()).unwrap();
-    assert_eq!(decoded.to_text(), text);
+    let mut decoded = FunnelSummary::decode(&twice.encode().unwrap()).unwrap();
+    assert_eq!(decoded.to_text().unwrap(), text);
     assert_eq!(
         FunnelSummary::from_text(&text)
             .unwrap()
@@ -285,12 +291,13 @@ fn rollup_keeps_one_copy_and_refuses_split_entities() {
     assert!(
         matches!(split.finished(F), Err(MetricError::InvalidParameter(m)) if m.contains("entity 1"))
     );
-    let mut copies = FunnelSummary::decode(&split.encode()).unwrap();
+    let mut copies = FunnelSummary::decode(&split.encode().unwrap()).unwrap();
     assert_eq!(
-        FunnelSummary::from_text(&copies.to_text())
+        FunnelSummary::from_text(&copies.to_text().unwrap())
             .unwrap()
-            .encode(),
-        split.encode()
+            .encode()
+            .unwrap(),
+        split.encode().unwrap()
     );
     let other = summary_of(&[(1, 0, 1)], Mode::StrictOrder);
     assert!(one.clone().merge(F, &other).is_err());
@@ -342,11 +349,11 @@ proptest! {
         for part in &parts {
             merged.merge(F, part).unwrap();
         }
-        prop_assert_eq!(merged.encode(), whole.encode());
+        prop_assert_eq!(merged.encode().unwrap(), whole.encode().unwrap());
         prop_assert_eq!(merged.level(), whole.level());
-        let text = whole.to_text();
-        prop_assert_eq!(FunnelState::from_text(&text).unwrap().encode(), whole.encode());
-        prop_assert_eq!(FunnelState::decode(&whole.encode()).unwrap().to_text(), text);
+        let text = whole.to_text().unwrap();
+        prop_assert_eq!(FunnelState::from_text(&text).unwrap().encode().unwrap(), whole.encode().unwrap());
+        prop_assert_eq!(FunnelState::decode(&whole.encode().unwrap()).unwrap().to_text().unwrap(), text);
     }
 
     #[test]
@@ -373,16 +380,16 @@ proptest! {
             next.merge(F, &right).unwrap();
             right = next;
         }
-        prop_assert_eq!(left.encode(), whole.encode());
-        prop_assert_eq!(right.encode(), whole.encode());
+        prop_assert_eq!(left.encode().unwrap(), whole.encode().unwrap());
+        prop_assert_eq!(right.encode().unwrap(), whole.encode().unwrap());
         // Partial states round-trip in both forms.
-        let text = whole.to_text();
-        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), whole.encode());
-        prop_assert_eq!(FunnelSummary::decode(&whole.encode()).unwrap().to_text(), text);
+        let text = whole.to_text().unwrap();
+        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode().unwrap(), whole.encode().unwrap());
+        prop_assert_eq!(FunnelSummary::decode(&whole.encode().unwrap()).unwrap().to_text().unwrap(), text);
         // Each entity's level is that of crm.window_funnel over its rows.
         let mut left = left.finished(F).unwrap();
         let mut whole = whole.finished(F).unwrap();
-        prop_assert_eq!(left.encode(), whole.encode());
+        prop_assert_eq!(left.encode().unwrap(), whole.encode().unwrap());
         for id in 0..4 {
             let own: Vec<(i64, u8)> = rows.iter().filter(|r| r.0 == id).map(|r| (r.1, r.2)).collect();
             let reached = whole.reached.iter().filter(|r| r.key() == key_from_bigint(id)).count();
@@ -404,24 +411,24 @@ proptest! {
         // A summary rolled up twice is the summary; the partial state round-trips.
         let mut doubled = rolled.clone();
         doubled.merge(F, &rolled).unwrap();
-        let text = doubled.to_text();
-        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), doubled.encode());
-        prop_assert_eq!(FunnelSummary::decode(&doubled.encode()).unwrap().to_text(), text);
+        let text = doubled.to_text().unwrap();
+        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode().unwrap(), doubled.encode().unwrap());
+        prop_assert_eq!(FunnelSummary::decode(&doubled.encode().unwrap()).unwrap().to_text().unwrap(), text);
         let mut rolled = rolled.finished(F).unwrap();
-        prop_assert_eq!(doubled.finished(F).unwrap().encode(), rolled.encode());
+        prop_assert_eq!(doubled.finished(F).unwrap().encode().unwrap(), rolled.encode().unwrap());
         // crm.funnel_steps reads a finished summary in one pass, copies and events the long way.
         let rows = rolled.step_rows();
-        prop_assert!(forms::finished_times(&rolled.encode()).is_some());
-        prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &rolled.encode()).unwrap(), rows.clone());
+        prop_assert!(forms::finished_times(&rolled.encode().unwrap()).is_some());
+        prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &rolled.encode().unwrap()).unwrap(), rows.clone());
         if !rolled.reached.is_empty() {
-            prop_assert!(forms::finished_times(&doubled.encode()).is_none());
+            prop_assert!(forms::finished_times(&doubled.encode().unwrap()).is_none());
         }
-        prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &doubled.encode()).unwrap(), rows.clone());
-        prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &summary_of(&rows_in, mode).encode()).unwrap(), rows);
-        prop_assert_eq!(rolled.encode(), whole.encode());
-        let text = whole.to_text();
-        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode(), whole.encode());
-        prop_assert_eq!(FunnelSummary::decode(&whole.encode()).unwrap().to_text(), text);
+        prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &doubled.encode().unwrap()).unwrap(), rows.clone());
+        prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &summary_of(&rows_in, mode).encode().unwrap()).unwrap(), rows);
+        prop_assert_eq!(rolled.encode().unwrap(), whole.encode().unwrap());
+        let text = whole.to_text().unwrap();
+        prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode().unwrap(), whole.encode().unwrap());
+        prop_assert_eq!(FunnelSummary::decode(&whole.encode().unwrap()).unwrap().to_text().unwrap(), text);
     }
 }
 
@@ -440,7 +447,11 @@ fn step_rows_of_binary_answer_as_the_long_way() {
     let mut doubled = finished.clone();
     doubled.merge(F, &finished.clone()).unwrap();
     let mut read_in_one_pass = 0;
-    for mut bytes in [finished.encode(), pending.encode(), doubled.encode()] {
+    for mut bytes in [
+        finished.encode().unwrap(),
+        pending.encode().unwrap(),
+        doubled.encode().unwrap(),
+    ] {
         for at in 0..bytes.len() {
             let original = bytes[at];
             for value in [0u8, 1, 2, 3, 0x7f, 0x80, 0xff, original.wrapping_add(1)] {
@@ -472,7 +483,7 @@ fn step_rows_of_binary_answer_as_the_long_way() {
     // Without a usable row.
     let mut empty = FunnelSummary::new(KeyKind::Text);
     assert_eq!(
-        FunnelSummary::step_rows_of_binary(F, &empty.encode()),
+        FunnelSummary::step_rows_of_binary(F, &empty.encode().unwrap()),
         Ok(Vec::new())
     );
 }
@@ -491,13 +502,16 @@ fn golden_binary_forms() {
             .unwrap();
     }
     assert_eq!(
-        hex(&state.encode()),
+        hex(&state.encode().unwrap()),
         "01018080bbdd830501030000000180c8ceb40d02"
     );
     let mut summary = summary_of(&[(42, 0, 1), (42, 4, 2), (7, 1, 1)], Mode::Ordered);
-    assert_eq!(hex(&summary.encode()), "0100011400020307010123000100040200");
     assert_eq!(
-        hex(&summary.finished(F).unwrap().encode()),
+        hex(&summary.encode().unwrap()),
+        "0100011400020307010123000100040200"
+    );
+    assert_eq!(
+        hex(&summary.finished(F).unwrap().encode().unwrap()),
         "0100011400020003070100230100000208"
     );
 }

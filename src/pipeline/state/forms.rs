@@ -2,13 +2,13 @@
 use super::*;
 
 impl PipelineSummary {
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u64(self.won).u64(self.lost).u64(self.open);
         write_decimal(&mut writer, self.won_value);
         write_decimal(&mut writer, self.open_value);
         writer.u128(self.won_cycle_microseconds);
-        writer.finish()
+        writer.finish(TYPE_NAME)
     }
 
     /// Reads a `crm.pipeline_summary`: its canonical form or the working form of an aggregate
@@ -35,8 +35,8 @@ impl PipelineSummary {
 
     /// Readable text form, e.g. `{"won":7,"lost":13,"open":0,"won_value":"70000",
     /// "open_value":"0","won_cycle_microseconds":54432000000000}`.
-    pub fn to_text(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    pub fn to_text(&self) -> MetricResult<String> {
+        crate::common::codec::json_text(TYPE_NAME, self)
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {

@@ -107,7 +107,7 @@ impl FlatState for PipelineFlat {
         Ok(self)
     }
 
-    fn encode_canonical(&self) -> Vec<u8> {
+    fn encode_canonical(&self) -> MetricResult<Vec<u8>> {
         self.summary().encode()
     }
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 
 use super::*;
-use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, TextWriter, Writer};
 use crate::common::keys::{parse_key, write_key};
 use crate::common::money::{read_decimal, write_decimal};
 use crate::common::periods::{period_start_date, Period};
@@ -21,7 +21,7 @@ impl MrrSummary {
 
     /// Binary form (settles first): version, id type, months, then the rows with keys, months
     /// and amounts delta-coded.
-    pub fn encode(&mut self) -> Vec<u8> {
+    pub fn encode(&mut self) -> MetricResult<Vec<u8>> {
         self.settle_for_writing();
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u8(self.key_kind.code());
@@ -42,7 +42,7 @@ impl MrrSummary {
             write_decimal(&mut writer, row.mrr);
             previous = Some(*row);
         }
-        writer.finish()
+        writer.finish(TYPE_NAME)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -137,10 +137,10 @@ impl MrrSummary {
     /// Readable JSON form (settles first): customers in key order with their months and
     /// amounts, e.g. `{"version":1,"key":"bigint","first_month":"2025-01-01",
     /// "last_month":"2025-03-01","customers":[["42",[["2025-01-01","100.00"],["2025-02-01","120.00"]]]]}`.
-    pub fn to_text(&mut self) -> String {
+    pub fn to_text(&mut self) -> MetricResult<String> {
         self.settle_for_writing();
         let month_text = |month: i32| date_text(period_start_date(Period::Month, month));
-        let mut text = String::with_capacity(96 + 32 * self.rows.len());
+        let mut text = TextWriter::with_capacity(96 + 32 * self.rows.len());
         let (first, last) = match self.months {
             Some((first, last)) => (
                 format!("\"{}\"", month_text(first)),
@@ -148,7 +148,7 @@ impl MrrSummary {
             ),
             None => ("null".to_owned(), "null".to_owned()),
         };
-        // Writing to a String cannot fail.
+        // Writing to a TextWriter does not fail: `finish` reports a refused growth.
         let _ = write!(
             text,
             r#"{{"version":{FORMAT_VERSION},"key":"{}","first_month":{first},"last_month":{last},"customers":["#,
@@ -170,7 +170,7 @@ impl MrrSummary {
             text.push_str("]]");
         }
         text.push_str("]}");
-        text
+        text.finish(TYPE_NAME)
     }
 
     /// Reads [`MrrSummary::to_text`]'s form; customers and months may come in any order and

@@ -28,7 +28,7 @@ const CACHED_CALENDARS: usize = 64;
 pub struct StoredCalendar(pub Calendar);
 
 impl StoredCalendar {
-    pub fn encode(&mut self) -> Vec<u8> {
+    pub fn encode(&mut self) -> MetricResult<Vec<u8>> {
         self.0.encode()
     }
 
@@ -36,7 +36,7 @@ impl StoredCalendar {
         Calendar::decode(bytes, |name| Zone::parse(CALENDAR_TYPE, name)).map(StoredCalendar)
     }
 
-    pub fn to_text(&mut self) -> String {
+    pub fn to_text(&mut self) -> MetricResult<String> {
         self.0.to_text()
     }
 

@@ -211,7 +211,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.service_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut ServiceSummary| {
-                (summary.tickets > 0).then(|| varlena_from_bytes(&summary.encode()))
+                (summary.tickets > 0).then(|| varlena_from_bytes(&summary.encode().or_raise()))
             })
         }
     }

@@ -140,13 +140,13 @@ impl Calendar {
 
     /// The readable text form, e.g.
     /// `{"hours":"Mon-Fri 09:00-17:00","time_zone":"UTC","holidays":["2016-11-24"]}`.
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self) -> MetricResult<String> {
         let text = CalendarText {
             hours: self.hours_text(),
             time_zone: self.zone.name().to_owned(),
             holidays: self.holidays.iter().map(|&d| describe_day(d)).collect(),
         };
-        serde_json::to_string(&text).unwrap_or_default()
+        crate::common::codec::json_text(CALENDAR_TYPE, &text)
     }
 
     /// Parses the text form; `resolve` turns a zone name into a zone.
@@ -168,7 +168,7 @@ impl Calendar {
     }
 
     /// The binary form: version, zone name, openings, holidays.
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut writer = Writer::with_version(CALENDAR_FORMAT_VERSION);
         writer.bytes(self.zone.name().as_bytes());
         writer.u64(self.openings.len() as u64);
@@ -184,7 +184,7 @@ impl Calendar {
             writer.i64(i64::from(day) - previous);
             previous = i64::from(day);
         }
-        writer.finish()
+        writer.finish(CALENDAR_TYPE)
     }
 
     /// Reads the binary form (checked as strictly as the text form).
@@ -589,7 +589,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(value.holidays.len(), 2);
-        let text = value.to_text();
+        let text = value.to_text().unwrap();
         assert_eq!(
             text,
             r#"{"hours":"Mon-Fri 09:00-17:00; Sat 22:00-02:00","time_zone":"UTC","holidays":["2016-11-24","2016-12-26"]}"#
@@ -599,9 +599,12 @@ mod tests {
             Ok(Zone::utc())
         };
         assert_eq!(Calendar::from_text(&text, resolve).unwrap(), value);
-        assert_eq!(Calendar::decode(&value.encode(), resolve).unwrap(), value);
+        assert_eq!(
+            Calendar::decode(&value.encode().unwrap(), resolve).unwrap(),
+            value
+        );
         // Golden bytes: version 1, zone "UTC", 6 openings, 2 holidays as deltas.
-        let bytes = value.encode();
+        let bytes = value.encode().unwrap();
         assert_eq!(&bytes[..5], &[1, 3, b'U', b'T', b'C']);
         assert_eq!(bytes.len(), 5 + 1 + 6 * 5 + 1 + 2 + 1);
     }
@@ -633,7 +636,7 @@ mod tests {
                 "{text}"
             );
         }
-        let good = calendar("Mon-Fri 09:00-17:00").encode();
+        let good = calendar("Mon-Fri 09:00-17:00").encode().unwrap();
         for cut in 0..good.len() {
             assert!(Calendar::decode(&good[..cut], resolve).is_err());
         }

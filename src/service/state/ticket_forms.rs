@@ -1,12 +1,16 @@
 //! The binary and text forms of a support-ticket summary (`crm.service_summary`), versions 1
 //! and 2, and the checks every decoded or parsed summary passes.
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::*;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SummaryText {
+/// The durations are borrowed when writing (a text form copies no state-sized vector) and
+/// owned when reading.
+struct SummaryText<'a> {
     version: u8,
     time: String,
     tickets: u64,
@@ -14,12 +18,12 @@ struct SummaryText {
     first_contact_resolved: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     unknown_replies: u64,
-    first_response_us: Vec<i64>,
-    resolution_us: Vec<i64>,
+    first_response_us: Cow<'a, [i64]>,
+    resolution_us: Cow<'a, [i64]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    waiting_first_response_us: Option<Vec<i64>>,
+    waiting_first_response_us: Option<Cow<'a, [i64]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    waiting_resolution_us: Option<Vec<i64>>,
+    waiting_resolution_us: Option<Cow<'a, [i64]>>,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -76,7 +80,7 @@ impl ServiceSummary {
         Ok(self)
     }
 
-    pub fn encode(&mut self) -> Vec<u8> {
+    pub fn encode(&mut self) -> MetricResult<Vec<u8>> {
         self.sort();
         let version = self.format_version();
         let mut writer = Writer::with_version(version);
@@ -98,7 +102,7 @@ impl ServiceSummary {
                 );
             }
         }
-        writer.finish()
+        writer.finish(SUMMARY_TYPE)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -137,9 +141,8 @@ impl ServiceSummary {
         summary.validate(corrupt)
     }
 
-    pub fn to_text(&mut self) -> String {
+    pub fn to_text(&mut self) -> MetricResult<String> {
         self.sort();
-        let waiting = |list: &Vec<i64>| self.as_of.then(|| list.clone());
         let text = SummaryText {
             version: self.format_version(),
             time: self.kind.name().to_owned(),
@@ -147,12 +150,14 @@ impl ServiceSummary {
             reopened: self.reopened,
             first_contact_resolved: self.first_contact_resolved,
             unknown_replies: self.unknown_replies,
-            first_response_us: self.first_responses.clone(),
-            resolution_us: self.resolutions.clone(),
-            waiting_first_response_us: waiting(&self.waiting_responses),
-            waiting_resolution_us: waiting(&self.waiting_resolutions),
+            first_response_us: Cow::Borrowed(&self.first_responses),
+            resolution_us: Cow::Borrowed(&self.resolutions),
+            waiting_first_response_us: self.as_of.then_some(Cow::Borrowed(&self.waiting_responses)),
+            waiting_resolution_us: self
+                .as_of
+                .then_some(Cow::Borrowed(&self.waiting_resolutions)),
         };
-        serde_json::to_string(&text).unwrap_or_default()
+        crate::common::codec::json_text(SUMMARY_TYPE, &text)
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
@@ -181,7 +186,9 @@ impl ServiceSummary {
             parsed.waiting_resolution_us,
         ) {
             (None, None) => (false, Vec::new(), Vec::new()),
-            (Some(responses), Some(resolutions)) => (true, responses, resolutions),
+            (Some(responses), Some(resolutions)) => {
+                (true, responses.into_owned(), resolutions.into_owned())
+            }
             _ => {
                 return Err(malformed(
                     "waiting_first_response_us and waiting_resolution_us go together",
@@ -195,8 +202,8 @@ impl ServiceSummary {
             first_contact_resolved: parsed.first_contact_resolved,
             unknown_replies: parsed.unknown_replies,
             as_of,
-            first_responses: parsed.first_response_us,
-            resolutions: parsed.resolution_us,
+            first_responses: parsed.first_response_us.into_owned(),
+            resolutions: parsed.resolution_us.into_owned(),
             waiting_responses,
             waiting_resolutions,
             sorted: false,

@@ -146,10 +146,10 @@ impl CsatCounts {
         (self.responses > 0).then(|| self.satisfied as f64 / self.responses as f64)
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.u64(self.satisfied).u64(self.responses);
-        writer.finish()
+        writer.finish("crm.csat_state")
     }
 
     /// Reads a `crm.csat_state`: its canonical form or the working form of an aggregate state
@@ -177,11 +177,11 @@ impl CsatCounts {
 
     /// Readable text form: `{"satisfied":3,"responses":4}` (exact: Citus ships a partial
     /// state as this text).
-    pub fn to_text(&self) -> String {
-        format!(
+    pub fn to_text(&self) -> MetricResult<String> {
+        Ok(format!(
             r#"{{"satisfied":{},"responses":{}}}"#,
             self.satisfied, self.responses
-        )
+        ))
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
@@ -201,7 +201,7 @@ impl FlatState for CsatCounts {
         self.checked(MetricError::InvalidBinary)
     }
 
-    fn encode_canonical(&self) -> Vec<u8> {
+    fn encode_canonical(&self) -> MetricResult<Vec<u8>> {
         self.encode()
     }
 

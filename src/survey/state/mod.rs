@@ -259,13 +259,13 @@ impl NpsCounts {
         }))
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer
             .u64(self.promoters)
             .u64(self.passives)
             .u64(self.detractors);
-        writer.finish()
+        writer.finish("crm.nps_summary")
     }
 
     /// Reads a `crm.nps_summary`: its canonical form or the working form of an aggregate
@@ -296,11 +296,11 @@ impl NpsCounts {
     }
 
     /// Readable text form: `{"promoters":250,"passives":675,"detractors":75}`.
-    pub fn to_text(&self) -> String {
-        format!(
+    pub fn to_text(&self) -> MetricResult<String> {
+        Ok(format!(
             r#"{{"promoters":{},"passives":{},"detractors":{}}}"#,
             self.promoters, self.passives, self.detractors
-        )
+        ))
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
@@ -320,7 +320,7 @@ impl FlatState for NpsCounts {
         self.check_total("crm.nps_summary", MetricError::InvalidBinary)
     }
 
-    fn encode_canonical(&self) -> Vec<u8> {
+    fn encode_canonical(&self) -> MetricResult<Vec<u8>> {
         self.encode()
     }
 

@@ -161,7 +161,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.survival_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut SurvivalSummary| {
-                (!summary.is_empty()).then(|| varlena_from_bytes(&summary.encode()))
+                (!summary.is_empty()).then(|| varlena_from_bytes(&summary.encode().or_raise()))
             })
         }
     }

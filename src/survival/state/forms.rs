@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 
 use super::*;
-use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::codec::{from_json_object, Reader, TextWriter, Writer};
 
 /// Fewest bytes one entry takes in the binary form (three one-byte varints).
 const MIN_ENTRY_BYTES: usize = 3;
@@ -12,7 +12,7 @@ const MIN_ENTRY_BYTES: usize = 3;
 impl SurvivalSummary {
     /// Binary form (settles first): version, the number of entries, then per entry the
     /// duration's increase over the previous one (from 0), the events and the censorings.
-    pub fn encode(&mut self) -> Vec<u8> {
+    pub fn encode(&mut self) -> MetricResult<Vec<u8>> {
         let entries = self.settled_entries();
         let mut writer = Writer::with_version(FORMAT_VERSION);
         writer.reserve(1 + entries.len() * 4);
@@ -26,7 +26,7 @@ impl SurvivalSummary {
                 .u64(entry.censored);
             previous = entry.duration;
         }
-        writer.finish()
+        writer.finish(TYPE_NAME)
     }
 
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
@@ -62,10 +62,10 @@ impl SurvivalSummary {
     /// Readable JSON form (settles first): the entries in duration order as
     /// `[microseconds, events, censored]`, e.g.
     /// `{"version":1,"durations":[[86400000000,2,0],[172800000000,0,1]]}`.
-    pub fn to_text(&mut self) -> String {
+    pub fn to_text(&mut self) -> MetricResult<String> {
         let entries = self.settled_entries();
-        let mut text = String::with_capacity(32 + 24 * entries.len());
-        // Writing to a String cannot fail.
+        let mut text = TextWriter::with_capacity(32 + 24 * entries.len());
+        // Writing to a TextWriter does not fail: `finish` reports a refused growth.
         let _ = write!(text, r#"{{"version":{FORMAT_VERSION},"durations":["#);
         for (n, entry) in checked(entries).enumerate() {
             if n > 0 {
@@ -78,7 +78,7 @@ impl SurvivalSummary {
             );
         }
         text.push_str("]}");
-        text
+        text.finish(TYPE_NAME)
     }
 
     /// Reads [`SurvivalSummary::to_text`]'s form; durations may come in any order and repeat

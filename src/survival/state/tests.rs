@@ -399,10 +399,10 @@ fn rejects_bad_durations_and_confidences() {
 fn golden_forms() {
     let mut summary = summary_of(&[(2, true), (1, false), (2, true)]);
     assert_eq!(
-        summary.to_text(),
+        summary.to_text().unwrap(),
         r#"{"version":1,"durations":[[86400000000,0,1],[172800000000,2,0]]}"#
     );
-    let bytes = summary.encode();
+    let bytes = summary.encode().unwrap();
     assert_eq!(
         bytes,
         vec![
@@ -411,7 +411,7 @@ fn golden_forms() {
         ]
     );
     assert_eq!(SurvivalSummary::decode(&bytes).unwrap(), summary);
-    let empty = SurvivalSummary::new().to_text();
+    let empty = SurvivalSummary::new().to_text().unwrap();
     assert_eq!(empty, r#"{"version":1,"durations":[]}"#);
     assert!(SurvivalSummary::from_text(&empty).unwrap().is_empty());
 }
@@ -507,8 +507,8 @@ proptest! {
         let mut right = third.clone();
         right.merge(F, &second).unwrap();
         first.merge(F, &right).unwrap();
-        prop_assert_eq!(left.to_text(), whole.to_text());
-        prop_assert_eq!(first.encode(), whole.encode());
+        prop_assert_eq!(left.to_text().unwrap(), whole.to_text().unwrap());
+        prop_assert_eq!(first.encode().unwrap(), whole.encode().unwrap());
         prop_assert_eq!(whole.rows(), rows.len() as u64);
     }
 
@@ -531,11 +531,11 @@ proptest! {
     #[test]
     fn forms_round_trip(rows in rows_strategy()) {
         let mut summary = summary_of_raw(&rows);
-        let bytes = summary.encode();
+        let bytes = summary.encode().unwrap();
         let mut decoded = SurvivalSummary::decode(&bytes).unwrap();
-        prop_assert_eq!(decoded.encode(), bytes.clone());
-        let mut read = SurvivalSummary::from_text(&summary.to_text()).unwrap();
-        prop_assert_eq!(read.encode(), bytes);
+        prop_assert_eq!(decoded.encode().unwrap(), bytes.clone());
+        let mut read = SurvivalSummary::from_text(&summary.to_text().unwrap()).unwrap();
+        prop_assert_eq!(read.encode().unwrap(), bytes);
     }
 
     #[test]
