@@ -3,7 +3,7 @@
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
-use crate::common::limits::{check_state_bytes, out_of_memory};
+use crate::common::limits::{check_state_bytes, out_of_memory, reserve};
 
 /// What the rows are, for the memory errors.
 const WHAT: &str = "distinct model input rows";
@@ -190,7 +190,13 @@ impl WeightedRows {
 
     /// Rows with their weights, in key order (deterministic fits whatever the arrival order).
     pub fn sorted(&self) -> Vec<(RowKey, u64)> {
-        let mut rows: Vec<(RowKey, u64)> = self.counts.iter().map(|(k, w)| (*k, *w)).collect();
+        self.sorted_into(Vec::with_capacity(self.counts.len()))
+    }
+
+    /// [`WeightedRows::sorted`] written into `rows`, which allocates nothing more when it has
+    /// room for every row.
+    fn sorted_into(&self, mut rows: Vec<(RowKey, u64)>) -> Vec<(RowKey, u64)> {
+        rows.extend(self.counts.iter().map(|(k, w)| (*k, *w)));
         rows.sort_unstable_by_key(|(key, _)| *key);
         rows
     }
@@ -213,7 +219,10 @@ impl WeightedRows {
             }
         };
         writer.u64(self.counts.len() as u64);
-        for (key, weight) in checked(self.sorted()) {
+        // The copy in key order is reserved fallibly, as the buffer is.
+        let mut sorted = Vec::new();
+        reserve(&mut sorted, self.counts.len(), "crm.fit_rows", WHAT)?;
+        for (key, weight) in checked(self.sorted_into(sorted)) {
             writer.u64(key[0]).u64(key[1]).u64(key[2]).u64(weight);
         }
         writer.finish("crm.fit_rows")

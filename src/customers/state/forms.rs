@@ -9,6 +9,7 @@ use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp
 use crate::common::codec::{from_json_object, varint_len, Reader, TextWriter, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
+use crate::common::limits::reserve;
 
 /// Names [`CustomerSummary`] in error messages of its binary and text forms.
 const SUMMARY_TYPE: &str = "crm.customer_summary";
@@ -43,6 +44,13 @@ impl CustomerSummary {
             }
             return form.writer.finish(SUMMARY_TYPE);
         }
+        // The queue of pending spans grows by at most a span per pending row (`read_sorted`).
+        reserve(
+            &mut self.pending_spans,
+            self.pending.len(),
+            SUMMARY_TYPE,
+            "customer lifetimes",
+        )?;
         self.read_sorted(|spans, queued| {
             let most = spans.len() + queued.len();
             let mut form = FormWriter::new(most);
@@ -84,7 +92,7 @@ impl CustomerSummary {
     /// Readable JSON, e.g.
     /// `{"version":1,"customers":3,"spans":[["2024-01-01 00:00:00+00",null,2],...]}`.
     pub fn to_text(&mut self) -> MetricResult<String> {
-        self.fold();
+        self.fold_within(SUMMARY_TYPE)?;
         let mut text = TextWriter::with_capacity(48 + 56 * self.spans.len());
         // Writing to a TextWriter does not fail (`finish` reports a refused growth); timestamps are plain ASCII, so they need no escaping.
         let _ = write!(

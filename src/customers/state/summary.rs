@@ -481,7 +481,7 @@ impl CustomerSummary {
 
     /// [`CustomerSummary::fold`] after [`CustomerSummary::reserve_fold`]: 53200 when its room
     /// cannot be had, never an abort.
-    fn fold_within(&mut self, function: &str) -> MetricResult<()> {
+    pub(super) fn fold_within(&mut self, function: &str) -> MetricResult<()> {
         self.reserve_fold(function)?;
         self.fold();
         Ok(())
