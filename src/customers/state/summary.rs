@@ -153,32 +153,26 @@ pub(super) fn for_each_merged(left: &[Span], right: &[Span], mut each: impl FnMu
     }
 }
 
-/// Bins whose prefix sums [`BinCounts`] keeps as plain counts (summed per query) rather than a
-/// Fenwick tree: for a few dozen bins the sum is a short scan, and adding is one increment.
+/// Most bins whose prefix sums [`PeriodPlan`] takes by scanning its per-bin counts (a few dozen
+/// bins: the sum is a short scan), and whose boundaries it searches with [`bin_of_padded`];
+/// with more it keeps a [`BinCounts`] tree as well and searches with [`bin_of`].
 const FLAT_BINS: usize = 64;
 
-/// Prefix sums over bins `0..len`, adding point updates: one increment per update and a scan
-/// per sum for up to [`FLAT_BINS`] bins, else a Fenwick tree (`O(log len)` both).
+/// Prefix sums over bins `0..len` with point updates, `O(log len)` both (a Fenwick tree).
 struct BinCounts {
     tree: Vec<u64>,
-    flat: bool,
 }
 
 impl BinCounts {
     fn new(len: usize) -> Self {
         BinCounts {
             tree: vec![0; len + 1],
-            flat: len <= FLAT_BINS,
         }
     }
 
     #[inline]
     fn add(&mut self, bin: usize, value: u64) {
         let mut node = bin + 1;
-        if self.flat {
-            self.tree[node] = self.tree[node].saturating_add(value);
-            return;
-        }
         while node < self.tree.len() {
             self.tree[node] = self.tree[node].saturating_add(value);
             node += node & node.wrapping_neg();
@@ -187,11 +181,6 @@ impl BinCounts {
 
     /// Sum over bins `0..=bin`.
     fn sum_through(&self, bin: usize) -> u64 {
-        if self.flat {
-            return self.tree[..=bin + 1]
-                .iter()
-                .fold(0u64, |sum, &count| sum.saturating_add(count));
-        }
         let mut node = bin + 1;
         let mut sum = 0u64;
         while node > 0 {
@@ -217,6 +206,21 @@ fn bin_of(boundaries: &[i64], instant: i64) -> usize {
         size -= half;
     }
     base + usize::from(size == 1 && boundaries[base] <= instant)
+}
+
+/// [`bin_of`] for at most `FLAT_BINS - 1` boundaries given as their first `len` entries of
+/// `padded`, the rest `i64::MAX`: six halving steps of fixed sizes, no bounds checks.
+#[inline(always)]
+fn bin_of_padded(padded: &[i64; FLAT_BINS], len: usize, instant: i64) -> usize {
+    let mut base = 0;
+    let mut half = FLAT_BINS / 2;
+    while half > 0 {
+        base += usize::from(padded[(base + half - 1) % FLAT_BINS] <= instant) * half;
+        half /= 2;
+    }
+    // Every entry below `base` is at or below `instant`; the one at `base` is above it unless
+    // `base` is the last. Padding counts only for `instant = i64::MAX`.
+    (base + usize::from(padded[base % FLAT_BINS] <= instant)).min(len)
 }
 
 /// The two-step summary: everything `active_customers` and `churn_series` need, from one scan.
@@ -636,7 +640,10 @@ struct PeriodPlan {
     /// sorted by start, so these are the ones seen before the first starting at or after it)
     /// and not ended before its end.
     active_throughout: Vec<u64>,
-    ended_by_bin: BinCounts,
+    /// With more than [`FLAT_BINS`] bins: the prefix sums of `ended_in_bin`, kept as a tree.
+    ended_by_bin: Option<BinCounts>,
+    /// With at most [`FLAT_BINS`] bins: the boundaries padded for [`bin_of_padded`].
+    padded: Option<[i64; FLAT_BINS]>,
     /// Customers seen so far.
     seen: u64,
     /// Periods answered so far (in `by_start_bin` order).
@@ -665,6 +672,12 @@ impl PeriodPlan {
         let mut by_start_bin: Vec<usize> = (0..periods.len()).collect();
         by_start_bin.sort_unstable_by_key(|&period| period_bins[period].0);
         let bins = boundaries.len() + 1;
+        let flat = bins <= FLAT_BINS;
+        let padded = flat.then(|| {
+            let mut padded = [i64::MAX; FLAT_BINS];
+            padded[..boundaries.len()].copy_from_slice(&boundaries);
+            padded
+        });
         Ok(PeriodPlan {
             boundaries,
             period_bins,
@@ -672,7 +685,8 @@ impl PeriodPlan {
             started_in_bin: vec![0; bins],
             ended_in_bin: vec![0; bins],
             active_throughout: vec![0; periods.len()],
-            ended_by_bin: BinCounts::new(bins),
+            ended_by_bin: (!flat).then(|| BinCounts::new(bins)),
+            padded,
             seen: 0,
             next_period: 0,
             start_bin: 0,
@@ -689,9 +703,13 @@ impl PeriodPlan {
             if period_start_bin >= start_bin {
                 break;
             }
-            self.active_throughout[period] = self
-                .seen
-                .saturating_sub(self.ended_by_bin.sum_through(period_end_bin));
+            let ended = match &self.ended_by_bin {
+                Some(tree) => tree.sum_through(period_end_bin),
+                None => self.ended_in_bin[..=period_end_bin]
+                    .iter()
+                    .fold(0u64, |sum, &count| sum.saturating_add(count)),
+            };
+            self.active_throughout[period] = self.seen.saturating_sub(ended);
             self.next_period += 1;
         }
     }
@@ -707,10 +725,15 @@ impl PeriodPlan {
             self.start_bin = start_bin;
             self.answer_before(start_bin);
         }
-        let end_bin = bin_of(&self.boundaries, span.ended_at);
+        let end_bin = match &self.padded {
+            Some(padded) => bin_of_padded(padded, self.boundaries.len(), span.ended_at),
+            None => bin_of(&self.boundaries, span.ended_at),
+        };
         self.started_in_bin[start_bin] = self.started_in_bin[start_bin].saturating_add(span.count);
         self.ended_in_bin[end_bin] = self.ended_in_bin[end_bin].saturating_add(span.count);
-        self.ended_by_bin.add(end_bin, span.count);
+        if let Some(tree) = &mut self.ended_by_bin {
+            tree.add(end_bin, span.count);
+        }
         self.seen = self.seen.saturating_add(span.count);
     }
 
@@ -751,7 +774,7 @@ impl PeriodPlan {
 
 #[cfg(test)]
 mod bin_tests {
-    use super::{bin_of, BinCounts, FLAT_BINS};
+    use super::{bin_of, bin_of_padded, BinCounts, FLAT_BINS};
     use proptest::prelude::*;
 
     proptest! {
@@ -767,7 +790,21 @@ mod bin_tests {
         }
 
         #[test]
-        fn flat_and_tree_bins_sum_alike(
+        fn padded_search_counts_the_boundaries_at_or_below(
+            mut boundaries in prop::collection::vec(-70i64..70, 0..FLAT_BINS),
+            instant in prop_oneof![-75i64..75, Just(i64::MAX), Just(i64::MIN)],
+        ) {
+            boundaries.sort_unstable();
+            boundaries.dedup();
+            boundaries.truncate(FLAT_BINS - 1);
+            let mut padded = [i64::MAX; FLAT_BINS];
+            padded[..boundaries.len()].copy_from_slice(&boundaries);
+            let expected = boundaries.iter().filter(|&&boundary| boundary <= instant).count();
+            prop_assert_eq!(bin_of_padded(&padded, boundaries.len(), instant), expected);
+        }
+
+        #[test]
+        fn tree_bins_sum_the_updates(
             len in 1usize..3 * FLAT_BINS,
             updates in prop::collection::vec((0usize..3 * FLAT_BINS, 0u64..1000), 0..100),
         ) {
@@ -777,7 +814,6 @@ mod bin_tests {
                 counts.add(bin % len, value);
                 plain[bin % len] += value;
             }
-            prop_assert_eq!(counts.flat, len <= FLAT_BINS);
             for bin in 0..len {
                 prop_assert_eq!(counts.sum_through(bin), plain[..=bin].iter().sum::<u64>());
             }
