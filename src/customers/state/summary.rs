@@ -515,7 +515,7 @@ impl CustomerSummary {
     fn sorted_queue(&mut self) -> Vec<Span> {
         let mut queued = std::mem::take(&mut self.pending_spans);
         let spans_were_queued = !queued.is_empty();
-        self.pending.sort_unstable();
+        sort_rows(&mut self.pending);
         let mut rows = self.pending.iter();
         if let Some(&(started_at, ended_at)) = rows.next() {
             let mut run = Span {
@@ -558,7 +558,7 @@ impl CustomerSummary {
         if !self.spans.is_empty() || !self.pending_spans.is_empty() {
             return None;
         }
-        self.pending.sort_unstable();
+        sort_rows(&mut self.pending);
         Some(RowRuns {
             rows: &self.pending,
         })
@@ -574,6 +574,24 @@ impl CustomerSummary {
         // The queue stays sorted: the next fold or read sorts it again in linear time.
         self.pending_spans = queued;
         result
+    }
+}
+
+/// Sorts rows as `sort_unstable` does (by start, then end): by start alone, one comparison per
+/// step where the pair takes two, then each run of equal starts (in distinct-instant data,
+/// none) by end.
+fn sort_rows(rows: &mut [(i64, i64)]) {
+    rows.sort_unstable_by_key(|row| row.0);
+    let mut ticker = Ticker::new();
+    let mut start = 0;
+    for end in 1..=rows.len() {
+        ticker.tick();
+        if rows.get(end).is_none_or(|row| row.0 != rows[start].0) {
+            if end - start > 1 {
+                rows[start..end].sort_unstable();
+            }
+            start = end;
+        }
     }
 }
 
@@ -774,7 +792,7 @@ impl PeriodPlan {
 
 #[cfg(test)]
 mod bin_tests {
-    use super::{bin_of, bin_of_padded, BinCounts, FLAT_BINS};
+    use super::{bin_of, bin_of_padded, sort_rows, BinCounts, FLAT_BINS};
     use proptest::prelude::*;
 
     proptest! {
@@ -801,6 +819,14 @@ mod bin_tests {
             padded[..boundaries.len()].copy_from_slice(&boundaries);
             let expected = boundaries.iter().filter(|&&boundary| boundary <= instant).count();
             prop_assert_eq!(bin_of_padded(&padded, boundaries.len(), instant), expected);
+        }
+
+        #[test]
+        fn rows_sort_as_pairs(mut rows in prop::collection::vec((-6i64..6, -6i64..6), 0..300)) {
+            let mut expected = rows.clone();
+            expected.sort_unstable();
+            sort_rows(&mut rows);
+            prop_assert_eq!(rows, expected);
         }
 
         #[test]
