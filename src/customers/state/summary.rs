@@ -577,21 +577,34 @@ impl CustomerSummary {
     }
 }
 
+/// Rows [`sort_rows`] scans at a time for a pair of equal starts (an interrupt check each).
+const TIE_SCAN_ROWS: usize = 1 << 14;
+
 /// Sorts rows as `sort_unstable` does (by start, then end): by start alone, one comparison per
 /// step where the pair takes two, then each run of equal starts (in distinct-instant data,
-/// none) by end.
+/// none) by end, found by a scan for adjacent equal starts.
 fn sort_rows(rows: &mut [(i64, i64)]) {
     rows.sort_unstable_by_key(|row| row.0);
     let mut ticker = Ticker::new();
     let mut start = 0;
-    for end in 1..=rows.len() {
+    while start + 1 < rows.len() {
         ticker.tick();
-        if rows.get(end).is_none_or(|row| row.0 != rows[start].0) {
-            if end - start > 1 {
-                rows[start..end].sort_unstable();
-            }
-            start = end;
-        }
+        let end = (start + TIE_SCAN_ROWS).min(rows.len());
+        let Some(tie) = rows[start..end]
+            .windows(2)
+            .position(|pair| pair[0].0 == pair[1].0)
+        else {
+            // The last row of this part is compared with the next part's first.
+            start = end - 1;
+            continue;
+        };
+        let first = start + tie;
+        let run = rows[first..]
+            .iter()
+            .take_while(|row| row.0 == rows[first].0)
+            .count();
+        rows[first..first + run].sort_unstable();
+        start = first + run;
     }
 }
 
@@ -792,8 +805,28 @@ impl PeriodPlan {
 
 #[cfg(test)]
 mod bin_tests {
-    use super::{bin_of, bin_of_padded, sort_rows, BinCounts, FLAT_BINS};
+    use super::{bin_of, bin_of_padded, sort_rows, BinCounts, FLAT_BINS, TIE_SCAN_ROWS};
     use proptest::prelude::*;
+
+    #[test]
+    fn rows_with_ties_across_the_scanned_parts_sort_as_pairs() {
+        let n = 3 * TIE_SCAN_ROWS as i64 + 5;
+        // Distinct starts but one tie across each part boundary; pairs of equal starts; one
+        // start for all; descending.
+        let patterns: [fn(i64) -> (i64, i64); 4] = [
+            |i| (if i % 16384 == 16383 { i + 1 } else { i }, -i),
+            |i| (i / 2, i % 7),
+            |i| (3, -i % 11),
+            |i| (-i, i),
+        ];
+        for pattern in patterns {
+            let mut rows: Vec<(i64, i64)> = (0..n).map(|i| pattern((i * 7919) % n)).collect();
+            let mut expected = rows.clone();
+            expected.sort_unstable();
+            sort_rows(&mut rows);
+            assert_eq!(rows, expected);
+        }
+    }
 
     proptest! {
         #[test]
