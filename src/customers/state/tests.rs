@@ -235,7 +235,10 @@ fn repeating_rows_encode_as_folded_whatever_the_width_of_their_span_count() {
         summary.fold();
         assert_eq!(summary.spans.len(), distinct as usize);
         assert_eq!(summary.encode(), bytes);
-        assert_eq!(CustomerSummary::decode(&bytes).unwrap().spans, summary.spans);
+        assert_eq!(
+            CustomerSummary::decode(&bytes).unwrap().spans,
+            summary.spans
+        );
     }
 }
 
@@ -286,7 +289,10 @@ fn many_periods_count_as_few() {
     let rows: Vec<Row> = (0..3000i64)
         .map(|i| {
             let start = day((i * 7919) % 400 - 50);
-            (start, (i % 3 != 0).then_some(start + 1 + (i * 104_729) % (200 * MICROS_PER_DAY)))
+            (
+                start,
+                (i % 3 != 0).then_some(start + 1 + (i * 104_729) % (200 * MICROS_PER_DAY)),
+            )
         })
         .collect();
     for periods in [4i64, 31, 32, 40, 120] {
