@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use super::forms::SpanReader;
 use super::{check_period, customer_lifetime, Lifetime, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::interrupt::{checked, Ticker};
+use crate::common::interrupt::{check, checked, Ticker};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 
 /// What the summary keeps, for the memory errors.
@@ -577,7 +577,8 @@ impl CustomerSummary {
     }
 }
 
-/// Rows [`sort_rows`] scans at a time for a pair of equal starts (an interrupt check each).
+/// Rows [`sort_rows`] scans at a time for a pair of equal starts (an interrupt check each part
+/// and each run of equal starts).
 const TIE_SCAN_ROWS: usize = 1 << 14;
 
 /// Sorts rows as `sort_unstable` does (by start, then end): by start alone, one comparison per
@@ -585,10 +586,9 @@ const TIE_SCAN_ROWS: usize = 1 << 14;
 /// none) by end, found by a scan for adjacent equal starts.
 fn sort_rows(rows: &mut [(i64, i64)]) {
     rows.sort_unstable_by_key(|row| row.0);
-    let mut ticker = Ticker::new();
     let mut start = 0;
     while start + 1 < rows.len() {
-        ticker.tick();
+        check();
         let end = (start + TIE_SCAN_ROWS).min(rows.len());
         let Some(tie) = rows[start..end]
             .windows(2)
