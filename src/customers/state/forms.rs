@@ -33,14 +33,22 @@ impl CustomerSummary {
     /// (0 = never, else `ended_at - started_at + 1`) and the count, all varints.
     pub fn encode(&mut self) -> MetricResult<Vec<u8>> {
         if let Some(runs) = self.sorted_rows() {
-            // Only rows, now sorted: their runs are the spans, written in one pass after
-            // counting them.
-            let mut form = FormWriter::new(runs.rows());
-            form.writer.u64(runs.span_count() as u64);
-            let mut ticker = Ticker::new();
-            for span in runs {
-                ticker.tick();
-                form.span(&span);
+            // Only rows, now sorted: their runs are the spans. The span count comes first: a
+            // gap of the width of the row count, filled in after the spans when the count has
+            // that width (rows that are distinct, or repeat little); otherwise the spans are
+            // counted first and written again.
+            let rows = runs.rows();
+            let mut form = FormWriter::new(rows);
+            let width = varint_len(rows as u64);
+            let count_at = form.writer.len();
+            form.writer.gap(width);
+            form.spans(runs.clone());
+            if varint_len(form.written) == width {
+                form.writer.fill_u64(count_at, form.written);
+            } else {
+                form = FormWriter::new(rows);
+                form.writer.u64(runs.span_count() as u64);
+                form.spans(runs);
             }
             return form.writer.finish(SUMMARY_TYPE);
         }
@@ -211,7 +219,16 @@ impl FormWriter {
         }
     }
 
-    #[inline]
+    /// Writes every span of `spans`.
+    fn spans(&mut self, spans: impl Iterator<Item = Span>) {
+        let mut ticker = Ticker::new();
+        for span in spans {
+            ticker.tick();
+            self.span(&span);
+        }
+    }
+
+    #[inline(always)]
     fn span(&mut self, span: &Span) {
         match self.previous_start {
             None => self.writer.i64(span.started_at),
@@ -372,17 +389,19 @@ impl<'a> SpanReader<'a> {
 
     /// Calls `each` with every span left, in order, then [`SpanReader::finish`]es: the spans
     /// that pass [`SpanReader::next_plain`] are read in a tight loop, any other one (the first
-    /// and malformed ones) through [`SpanReader::next_checked`].
+    /// and malformed ones) through [`SpanReader::next_checked`]. `each` is called from one
+    /// place, so it is inlined into the loop.
     #[inline]
     pub(super) fn for_each_span(mut self, mut each: impl FnMut(&Span)) -> MetricResult<u64> {
         loop {
-            while let Some(span) = self.next_plain() {
-                each(&span);
-            }
-            match self.next_checked()? {
-                Some(span) => each(&span),
-                None => return self.finish(),
-            }
+            let span = match self.next_plain() {
+                Some(span) => span,
+                None => match self.next_checked()? {
+                    Some(span) => span,
+                    None => return self.finish(),
+                },
+            };
+            each(&span);
         }
     }
 

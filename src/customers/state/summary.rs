@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use super::forms::SpanReader;
 use super::{check_period, customer_lifetime, Lifetime, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::interrupt::{checked, Ticker};
+use crate::common::interrupt::{check, checked, Ticker};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 
 /// What the summary keeps, for the memory errors.
@@ -153,32 +153,26 @@ pub(super) fn for_each_merged(left: &[Span], right: &[Span], mut each: impl FnMu
     }
 }
 
-/// Bins whose prefix sums [`BinCounts`] keeps as plain counts (summed per query) rather than a
-/// Fenwick tree: for a few dozen bins the sum is a short scan, and adding is one increment.
+/// Most bins whose prefix sums [`PeriodPlan`] takes by scanning its per-bin counts (a few dozen
+/// bins: the sum is a short scan), and whose boundaries it searches with [`bin_of_padded`];
+/// with more it keeps a [`BinCounts`] tree as well and searches with [`bin_of`].
 const FLAT_BINS: usize = 64;
 
-/// Prefix sums over bins `0..len`, adding point updates: one increment per update and a scan
-/// per sum for up to [`FLAT_BINS`] bins, else a Fenwick tree (`O(log len)` both).
+/// Prefix sums over bins `0..len` with point updates, `O(log len)` both (a Fenwick tree).
 struct BinCounts {
     tree: Vec<u64>,
-    flat: bool,
 }
 
 impl BinCounts {
     fn new(len: usize) -> Self {
         BinCounts {
             tree: vec![0; len + 1],
-            flat: len <= FLAT_BINS,
         }
     }
 
     #[inline]
     fn add(&mut self, bin: usize, value: u64) {
         let mut node = bin + 1;
-        if self.flat {
-            self.tree[node] = self.tree[node].saturating_add(value);
-            return;
-        }
         while node < self.tree.len() {
             self.tree[node] = self.tree[node].saturating_add(value);
             node += node & node.wrapping_neg();
@@ -187,11 +181,6 @@ impl BinCounts {
 
     /// Sum over bins `0..=bin`.
     fn sum_through(&self, bin: usize) -> u64 {
-        if self.flat {
-            return self.tree[..=bin + 1]
-                .iter()
-                .fold(0u64, |sum, &count| sum.saturating_add(count));
-        }
         let mut node = bin + 1;
         let mut sum = 0u64;
         while node > 0 {
@@ -217,6 +206,21 @@ fn bin_of(boundaries: &[i64], instant: i64) -> usize {
         size -= half;
     }
     base + usize::from(size == 1 && boundaries[base] <= instant)
+}
+
+/// [`bin_of`] for at most `FLAT_BINS - 1` boundaries given as their first `len` entries of
+/// `padded`, the rest `i64::MAX`: six halving steps of fixed sizes, no bounds checks.
+#[inline(always)]
+fn bin_of_padded(padded: &[i64; FLAT_BINS], len: usize, instant: i64) -> usize {
+    let mut base = 0;
+    let mut half = FLAT_BINS / 2;
+    while half > 0 {
+        base += usize::from(padded[(base + half - 1) % FLAT_BINS] <= instant) * half;
+        half /= 2;
+    }
+    // Every entry below `base` is at or below `instant`; the one at `base` is above it unless
+    // `base` is the last. Padding counts only for `instant = i64::MAX`.
+    (base + usize::from(padded[base % FLAT_BINS] <= instant)).min(len)
 }
 
 /// The two-step summary: everything `active_customers` and `churn_series` need, from one scan.
@@ -511,7 +515,7 @@ impl CustomerSummary {
     fn sorted_queue(&mut self) -> Vec<Span> {
         let mut queued = std::mem::take(&mut self.pending_spans);
         let spans_were_queued = !queued.is_empty();
-        self.pending.sort_unstable();
+        sort_rows(&mut self.pending);
         let mut rows = self.pending.iter();
         if let Some(&(started_at, ended_at)) = rows.next() {
             let mut run = Span {
@@ -554,7 +558,7 @@ impl CustomerSummary {
         if !self.spans.is_empty() || !self.pending_spans.is_empty() {
             return None;
         }
-        self.pending.sort_unstable();
+        sort_rows(&mut self.pending);
         Some(RowRuns {
             rows: &self.pending,
         })
@@ -570,6 +574,37 @@ impl CustomerSummary {
         // The queue stays sorted: the next fold or read sorts it again in linear time.
         self.pending_spans = queued;
         result
+    }
+}
+
+/// Rows [`sort_rows`] scans at a time for a pair of equal starts (an interrupt check each part
+/// and each run of equal starts).
+const TIE_SCAN_ROWS: usize = 1 << 14;
+
+/// Sorts rows as `sort_unstable` does (by start, then end): by start alone, one comparison per
+/// step where the pair takes two, then each run of equal starts (in distinct-instant data,
+/// none) by end, found by a scan for adjacent equal starts.
+fn sort_rows(rows: &mut [(i64, i64)]) {
+    rows.sort_unstable_by_key(|row| row.0);
+    let mut start = 0;
+    while start + 1 < rows.len() {
+        check();
+        let end = (start + TIE_SCAN_ROWS).min(rows.len());
+        let Some(tie) = rows[start..end]
+            .windows(2)
+            .position(|pair| pair[0].0 == pair[1].0)
+        else {
+            // The last row of this part is compared with the next part's first.
+            start = end - 1;
+            continue;
+        };
+        let first = start + tie;
+        let run = rows[first..]
+            .iter()
+            .take_while(|row| row.0 == rows[first].0)
+            .count();
+        rows[first..first + run].sort_unstable();
+        start = first + run;
     }
 }
 
@@ -636,7 +671,10 @@ struct PeriodPlan {
     /// sorted by start, so these are the ones seen before the first starting at or after it)
     /// and not ended before its end.
     active_throughout: Vec<u64>,
-    ended_by_bin: BinCounts,
+    /// With more than [`FLAT_BINS`] bins: the prefix sums of `ended_in_bin`, kept as a tree.
+    ended_by_bin: Option<BinCounts>,
+    /// With at most [`FLAT_BINS`] bins: the boundaries padded for [`bin_of_padded`].
+    padded: Option<[i64; FLAT_BINS]>,
     /// Customers seen so far.
     seen: u64,
     /// Periods answered so far (in `by_start_bin` order).
@@ -665,6 +703,12 @@ impl PeriodPlan {
         let mut by_start_bin: Vec<usize> = (0..periods.len()).collect();
         by_start_bin.sort_unstable_by_key(|&period| period_bins[period].0);
         let bins = boundaries.len() + 1;
+        let flat = bins <= FLAT_BINS;
+        let padded = flat.then(|| {
+            let mut padded = [i64::MAX; FLAT_BINS];
+            padded[..boundaries.len()].copy_from_slice(&boundaries);
+            padded
+        });
         Ok(PeriodPlan {
             boundaries,
             period_bins,
@@ -672,7 +716,8 @@ impl PeriodPlan {
             started_in_bin: vec![0; bins],
             ended_in_bin: vec![0; bins],
             active_throughout: vec![0; periods.len()],
-            ended_by_bin: BinCounts::new(bins),
+            ended_by_bin: (!flat).then(|| BinCounts::new(bins)),
+            padded,
             seen: 0,
             next_period: 0,
             start_bin: 0,
@@ -689,9 +734,13 @@ impl PeriodPlan {
             if period_start_bin >= start_bin {
                 break;
             }
-            self.active_throughout[period] = self
-                .seen
-                .saturating_sub(self.ended_by_bin.sum_through(period_end_bin));
+            let ended = match &self.ended_by_bin {
+                Some(tree) => tree.sum_through(period_end_bin),
+                None => self.ended_in_bin[..=period_end_bin]
+                    .iter()
+                    .fold(0u64, |sum, &count| sum.saturating_add(count)),
+            };
+            self.active_throughout[period] = self.seen.saturating_sub(ended);
             self.next_period += 1;
         }
     }
@@ -707,10 +756,15 @@ impl PeriodPlan {
             self.start_bin = start_bin;
             self.answer_before(start_bin);
         }
-        let end_bin = bin_of(&self.boundaries, span.ended_at);
+        let end_bin = match &self.padded {
+            Some(padded) => bin_of_padded(padded, self.boundaries.len(), span.ended_at),
+            None => bin_of(&self.boundaries, span.ended_at),
+        };
         self.started_in_bin[start_bin] = self.started_in_bin[start_bin].saturating_add(span.count);
         self.ended_in_bin[end_bin] = self.ended_in_bin[end_bin].saturating_add(span.count);
-        self.ended_by_bin.add(end_bin, span.count);
+        if let Some(tree) = &mut self.ended_by_bin {
+            tree.add(end_bin, span.count);
+        }
         self.seen = self.seen.saturating_add(span.count);
     }
 
@@ -751,8 +805,28 @@ impl PeriodPlan {
 
 #[cfg(test)]
 mod bin_tests {
-    use super::{bin_of, BinCounts, FLAT_BINS};
+    use super::{bin_of, bin_of_padded, sort_rows, BinCounts, FLAT_BINS, TIE_SCAN_ROWS};
     use proptest::prelude::*;
+
+    #[test]
+    fn rows_with_ties_across_the_scanned_parts_sort_as_pairs() {
+        let n = 3 * TIE_SCAN_ROWS as i64 + 5;
+        // Distinct starts but one tie across each part boundary; pairs of equal starts; one
+        // start for all; descending.
+        let patterns: [fn(i64) -> (i64, i64); 4] = [
+            |i| (if i % 16384 == 16383 { i + 1 } else { i }, -i),
+            |i| (i / 2, i % 7),
+            |i| (3, -i % 11),
+            |i| (-i, i),
+        ];
+        for pattern in patterns {
+            let mut rows: Vec<(i64, i64)> = (0..n).map(|i| pattern((i * 7919) % n)).collect();
+            let mut expected = rows.clone();
+            expected.sort_unstable();
+            sort_rows(&mut rows);
+            assert_eq!(rows, expected);
+        }
+    }
 
     proptest! {
         #[test]
@@ -767,7 +841,29 @@ mod bin_tests {
         }
 
         #[test]
-        fn flat_and_tree_bins_sum_alike(
+        fn padded_search_counts_the_boundaries_at_or_below(
+            mut boundaries in prop::collection::vec(-70i64..70, 0..FLAT_BINS),
+            instant in prop_oneof![-75i64..75, Just(i64::MAX), Just(i64::MIN)],
+        ) {
+            boundaries.sort_unstable();
+            boundaries.dedup();
+            boundaries.truncate(FLAT_BINS - 1);
+            let mut padded = [i64::MAX; FLAT_BINS];
+            padded[..boundaries.len()].copy_from_slice(&boundaries);
+            let expected = boundaries.iter().filter(|&&boundary| boundary <= instant).count();
+            prop_assert_eq!(bin_of_padded(&padded, boundaries.len(), instant), expected);
+        }
+
+        #[test]
+        fn rows_sort_as_pairs(mut rows in prop::collection::vec((-6i64..6, -6i64..6), 0..300)) {
+            let mut expected = rows.clone();
+            expected.sort_unstable();
+            sort_rows(&mut rows);
+            prop_assert_eq!(rows, expected);
+        }
+
+        #[test]
+        fn tree_bins_sum_the_updates(
             len in 1usize..3 * FLAT_BINS,
             updates in prop::collection::vec((0usize..3 * FLAT_BINS, 0u64..1000), 0..100),
         ) {
@@ -777,7 +873,6 @@ mod bin_tests {
                 counts.add(bin % len, value);
                 plain[bin % len] += value;
             }
-            prop_assert_eq!(counts.flat, len <= FLAT_BINS);
             for bin in 0..len {
                 prop_assert_eq!(counts.sum_through(bin), plain[..=bin].iter().sum::<u64>());
             }

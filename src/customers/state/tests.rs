@@ -219,6 +219,30 @@ fn summary_folds_long_tails() {
 }
 
 #[test]
+fn repeating_rows_encode_as_folded_whatever_the_width_of_their_span_count() {
+    // Rows only, never folded (fewer than a fold needs): 300 rows in 3 lifetimes (the span
+    // count is one byte, the row count two) and 200 rows in 150 (both two bytes).
+    for (rows, distinct) in [(300i64, 3i64), (200, 150), (127, 100), (128, 128)] {
+        let rows: Vec<Row> = (0..rows)
+            .map(|i| {
+                let start = day((i * 37) % distinct);
+                (start, Some(start + 5))
+            })
+            .collect();
+        let mut summary = summary(&rows);
+        assert!(summary.spans.is_empty());
+        let bytes = summary.encode();
+        summary.fold();
+        assert_eq!(summary.spans.len(), distinct as usize);
+        assert_eq!(summary.encode(), bytes);
+        assert_eq!(
+            CustomerSummary::decode(&bytes).unwrap().spans,
+            summary.spans
+        );
+    }
+}
+
+#[test]
 fn distinct_rows_wait_unsorted_and_encode_as_folded() {
     // 5000 distinct lifetimes in scrambled order: the tail is never folded, only sorted when
     // encoded, and the bytes are those of the folded summary.
@@ -255,6 +279,35 @@ fn repeats_arriving_together_are_folded() {
     summary.fold();
     assert_eq!(summary.spans.len(), 2000);
     assert!(summary.spans.iter().all(|span| span.count == 3));
+}
+
+#[test]
+fn many_periods_count_as_few() {
+    // 4 to 120 periods: up to 63 boundaries are searched in their padded copy and summed by a
+    // scan, more through the tree; every count equals the row-by-row one, from the summary and
+    // from its binary form.
+    let rows: Vec<Row> = (0..3000i64)
+        .map(|i| {
+            let start = day((i * 7919) % 400 - 50);
+            (
+                start,
+                (i % 3 != 0).then_some(start + 1 + (i * 104_729) % (200 * MICROS_PER_DAY)),
+            )
+        })
+        .collect();
+    for periods in [4i64, 31, 32, 40, 120] {
+        let periods: Vec<(i64, i64)> = (0..periods)
+            .map(|k| (day(k * 3 - 20), day(k * 3 - 20 + 1 + k % 5)))
+            .collect();
+        let mut summary = summary(&rows);
+        let expected: Vec<_> = periods.iter().map(|&p| counts(&rows, p)).collect();
+        let bytes = summary.encode();
+        assert_eq!(
+            CustomerSummary::periods_of_binary(F, &bytes, &periods).unwrap(),
+            expected
+        );
+        assert_eq!(summary.periods(F, &periods).unwrap(), expected);
+    }
 }
 
 #[test]
