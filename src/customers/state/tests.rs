@@ -231,10 +231,10 @@ fn repeating_rows_encode_as_folded_whatever_the_width_of_their_span_count() {
             .collect();
         let mut summary = summary(&rows);
         assert!(summary.spans.is_empty());
-        let bytes = summary.encode();
+        let bytes = summary.encode().unwrap();
         summary.fold();
         assert_eq!(summary.spans.len(), distinct as usize);
-        assert_eq!(summary.encode(), bytes);
+        assert_eq!(summary.encode().unwrap(), bytes);
         assert_eq!(
             CustomerSummary::decode(&bytes).unwrap().spans,
             summary.spans
@@ -301,7 +301,7 @@ fn many_periods_count_as_few() {
             .collect();
         let mut summary = summary(&rows);
         let expected: Vec<_> = periods.iter().map(|&p| counts(&rows, p)).collect();
-        let bytes = summary.encode();
+        let bytes = summary.encode().unwrap();
         assert_eq!(
             CustomerSummary::periods_of_binary(F, &bytes, &periods).unwrap(),
             expected
