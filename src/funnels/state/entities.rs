@@ -94,6 +94,11 @@ impl EntityEvents {
         self.len
     }
 
+    /// Entities seen.
+    pub fn entities(&self) -> usize {
+        self.keys.len()
+    }
+
     pub fn heap_bytes(&self) -> usize {
         vec_bytes(&self.keys)
             + vec_bytes(&self.slots)

@@ -16,6 +16,7 @@
 //! bytes per step reached per entity (at most 32 steps: 1 KiB an entity);
 //! `crm.max_state_memory` bounds both.
 use super::entities::EntityEvents;
+use super::forms::FinishedForm;
 use super::{Event, Outcome, Setting, Walker, MAX_STEP};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
@@ -223,6 +224,36 @@ impl FunnelSummary {
         sort_spread(&mut finished.reached, Reached::key, Reached::cmp);
         finished.merge_copies(function)?;
         Ok(finished)
+    }
+
+    /// The binary form of [`FunnelSummary::finished`]. A summary that holds no results yet (what
+    /// `crm.funnel_agg`'s final function finds) writes each entity's results as it walks it:
+    /// the entities come in key order, each once (the order of the form), so no result is
+    /// kept, sorted or checked for copies. The form is bounded as the results are
+    /// (`crm.max_state_memory`).
+    pub fn finished_form(&mut self, function: &str) -> MetricResult<Vec<u8>> {
+        let Some(setting) = self.setting.filter(|_| self.reached.is_empty()) else {
+            return Ok(self.finished(function)?.encode());
+        };
+        // Each result is a step of an entity with an event of that step.
+        let most = self.events.len().min(
+            self.events
+                .entities()
+                .saturating_mul(usize::from(self.steps)),
+        );
+        let mut form = FinishedForm::new(self.key_kind, self.setting, self.steps, most as u64);
+        let mut checked_at = 0;
+        let mut walker = Walker::for_steps(self.steps);
+        self.events.for_each_entity(function, |key, events| {
+            let outcome = walker.walk(events.iter().map(|e| (e.time, e.step)), setting);
+            form.entity(key, &outcome.times[..usize::from(outcome.level)]);
+            if form.len() >= checked_at.max(1 << 20) {
+                check_state_bytes(function, "funnel results", form.len())?;
+                checked_at = form.len() * 2;
+            }
+            Ok(())
+        })?;
+        Ok(form.finish())
     }
 
     /// [`FunnelSummary::finished`] for a summary used once (`crm.funnel_steps`): one without
