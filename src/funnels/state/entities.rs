@@ -21,12 +21,39 @@ use crate::common::sort::sort_spread;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// One event of an entity while aggregating: `id` is the entity's dense id.
+/// One event of an entity while aggregating, 12 bytes: its time and `tag`, the entity's place
+/// in its bucket (the low 12 bits of its dense id) times 64 plus the step (0..32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(4))]
 pub(super) struct PendingEvent {
-    pub time: i64,
-    pub id: u32,
-    pub step: u8,
+    time: i64,
+    tag: u32,
+}
+
+impl PendingEvent {
+    #[inline(always)]
+    fn new(time: i64, id: u32, step: u8) -> Self {
+        PendingEvent {
+            time,
+            tag: (id & BUCKET_MASK) << 6 | u32::from(step),
+        }
+    }
+
+    #[inline(always)]
+    pub fn time(&self) -> i64 {
+        self.time
+    }
+
+    #[inline(always)]
+    pub fn step(&self) -> u8 {
+        (self.tag & 63) as u8
+    }
+
+    /// The entity's place in its bucket.
+    #[inline(always)]
+    fn local(&self) -> u32 {
+        self.tag >> 6
+    }
 }
 
 /// Entities longer than this are sorted by the comparison sort, shorter ones by insertion.
@@ -38,6 +65,7 @@ type MergeHead = ((u128, i64, u8), usize, usize);
 
 /// Entities per bucket, as a power of two.
 const BUCKET_LOG: u32 = 12;
+const BUCKET_MASK: u32 = (1 << BUCKET_LOG) - 1;
 
 /// The events of up to 4096 consecutive dense ids.
 #[derive(Debug, Clone, Default)]
@@ -113,20 +141,24 @@ impl EntityEvents {
         let index = (id >> BUCKET_LOG) as usize;
         match self.buckets.get_mut(index) {
             Some(bucket) if bucket.events.len() < bucket.events.capacity() => {
-                bucket.events.push(PendingEvent { time, id, step });
+                bucket.events.push(PendingEvent::new(time, id, step));
                 bucket.grouped = false;
                 self.len += 1;
                 Ok(())
             }
-            _ => self.push_growing(function, PendingEvent { time, id, step }),
+            _ => self.push_growing(function, index, PendingEvent::new(time, id, step)),
         }
     }
 
     /// [`EntityEvents::push`] into a full or new bucket.
     #[cold]
     #[inline(never)]
-    fn push_growing(&mut self, function: &str, event: PendingEvent) -> MetricResult<()> {
-        let index = (event.id >> BUCKET_LOG) as usize;
+    fn push_growing(
+        &mut self,
+        function: &str,
+        index: usize,
+        event: PendingEvent,
+    ) -> MetricResult<()> {
         if index >= self.buckets.len() {
             // Ids are handed out in order, so the new bucket is the next one.
             reserve(&mut self.buckets, 1, function, "funnel events")?;
@@ -175,18 +207,18 @@ impl EntityEvents {
         for key in checked(&other.keys) {
             ids.push(self.id_of(function, *key)?);
         }
-        for bucket in &other.buckets {
+        for (base, bucket) in bucket_bases(&other.buckets) {
             for event in checked(&bucket.events) {
-                let id = ids[event.id as usize];
+                let id = ids[base | event.local() as usize];
                 let index = (id >> BUCKET_LOG) as usize;
-                let moved = PendingEvent { id, ..*event };
+                let moved = PendingEvent::new(event.time(), id, event.step());
                 match self.buckets.get_mut(index) {
                     Some(bucket) if bucket.events.len() < bucket.events.capacity() => {
                         bucket.events.push(moved);
                         bucket.grouped = false;
                         self.len += 1;
                     }
-                    _ => self.push_growing(function, moved)?,
+                    _ => self.push_growing(function, index, moved)?,
                 }
             }
         }
@@ -308,12 +340,16 @@ impl EntityEvents {
     /// forms. The buckets are merged through a heap of one event per bucket.
     pub fn sorted(&mut self) -> impl Iterator<Item = (u128, i64, u8)> + '_ {
         let keys = &self.keys;
-        let order = |event: &PendingEvent| (keys[event.id as usize], event.time, event.step);
-        for bucket in checked(&mut self.buckets) {
+        // An event of bucket `index` as (key, time, step).
+        let order = move |index: usize, event: &PendingEvent| {
+            let key = keys[index << BUCKET_LOG | event.local() as usize];
+            (key, event.time(), event.step())
+        };
+        for (index, bucket) in checked(self.buckets.iter_mut().enumerate()) {
             sort_spread(
                 &mut bucket.events,
-                |event| keys[event.id as usize],
-                |a, b| order(a).cmp(&order(b)),
+                |event| order(index, event).0,
+                |a, b| order(index, a).cmp(&order(index, b)),
             );
             bucket.grouped = true;
         }
@@ -325,7 +361,7 @@ impl EntityEvents {
                 bucket
                     .events
                     .first()
-                    .map(|event| Reverse((order(event), index, 0)))
+                    .map(|event| Reverse((order(index, event), index, 0)))
             })
             .collect();
         let mut ticker = Ticker::new();
@@ -334,7 +370,7 @@ impl EntityEvents {
             let mut top = heads.peek_mut()?;
             let Reverse((item, index, position)) = *top;
             match buckets[index].events.get(position + 1) {
-                Some(next) => *top = Reverse((order(next), index, position + 1)),
+                Some(next) => *top = Reverse((order(index, next), index, position + 1)),
                 None => {
                     std::collections::binary_heap::PeekMut::pop(top);
                 }
@@ -360,14 +396,15 @@ impl EntityEvents {
         }
         let (mut scratch, mut starts) = self.grouping_room(function, 0)?;
         let keys = &self.keys;
-        for bucket in &mut self.buckets {
+        for (index, bucket) in self.buckets.iter_mut().enumerate() {
             if !bucket.grouped {
                 group_bucket(&mut bucket.events, &mut scratch, &mut starts);
                 bucket.grouped = true;
             }
             // The bucket's ids ascend (grouped in id order, or in key order, the same here).
-            for run in checked(bucket.events.chunk_by(|a, b| a.id == b.id)) {
-                visit(keys[run[0].id as usize], run)?;
+            let base = index << BUCKET_LOG;
+            for run in checked(bucket.events.chunk_by(|a, b| a.local() == b.local())) {
+                visit(keys[base | run[0].local() as usize], run)?;
             }
         }
         Ok(())
@@ -420,10 +457,10 @@ impl EntityEvents {
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         reserve(&mut ranges, entities, function, "funnel entities")?;
         ranges.resize(entities, (0, 0));
-        for bucket in &self.buckets {
+        for (base, bucket) in bucket_bases(&self.buckets) {
             let mut start = 0;
-            for run in checked(bucket.events.chunk_by(|a, b| a.id == b.id)) {
-                if let Some(range) = ranges.get_mut(run[0].id as usize) {
+            for run in checked(bucket.events.chunk_by(|a, b| a.local() == b.local())) {
+                if let Some(range) = ranges.get_mut(base | run[0].local() as usize) {
                     *range = (start, start + run.len());
                 }
                 start += run.len();
@@ -447,6 +484,14 @@ impl EntityEvents {
     }
 }
 
+/// The buckets with the first dense id of each.
+fn bucket_bases(buckets: &[Bucket]) -> impl Iterator<Item = (usize, &Bucket)> {
+    buckets
+        .iter()
+        .enumerate()
+        .map(|(index, bucket)| (index << BUCKET_LOG, bucket))
+}
+
 /// Groups the events of one bucket by id (in id order), each id's sorted by (time, step):
 /// counted by id, copied to `scratch` and back into each id's range. `scratch` must have room
 /// for the events.
@@ -455,8 +500,8 @@ fn group_bucket(
     scratch: &mut Vec<PendingEvent>,
     starts: &mut Vec<usize>,
 ) {
-    let mask = (1usize << BUCKET_LOG) - 1;
-    let local = |event: &PendingEvent| event.id as usize & mask;
+    let mask = BUCKET_MASK as usize;
+    let local = |event: &PendingEvent| event.local() as usize;
     starts.clear();
     starts.resize(mask + 2, 0);
     let mut ticker = Ticker::new();
@@ -486,7 +531,7 @@ fn group_bucket(
 
 /// Sorts one entity's events by (time, step).
 fn sort_entity(events: &mut [PendingEvent]) {
-    let order = |event: &PendingEvent| (event.time, event.step);
+    let order = |event: &PendingEvent| (event.time(), event.step());
     if events.len() > INSERTION_SORT_MAX {
         events.sort_unstable_by_key(order);
         return;
@@ -564,7 +609,7 @@ mod tests {
                 .grouped("t")
                 .unwrap()
                 .iter()
-                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time, e.step)))
+                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time(), e.step())))
                 .collect();
             assert_eq!(grouped, expected);
             // Grouped twice (a window frame finished again), then sorted for the forms.
@@ -572,7 +617,7 @@ mod tests {
                 .grouped("t")
                 .unwrap()
                 .iter()
-                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time, e.step)))
+                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time(), e.step())))
                 .collect();
             assert_eq!(again, expected);
             assert_eq!(events.sorted().collect::<Vec<_>>(), expected);
@@ -590,7 +635,7 @@ mod tests {
                 .grouped("t")
                 .unwrap()
                 .iter()
-                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time, e.step)))
+                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time(), e.step())))
                 .collect();
             assert_eq!(regrouped, all);
             assert_eq!(events.len(), all.len());
@@ -620,7 +665,7 @@ mod tests {
                 let mut visited = Vec::new();
                 events
                     .for_each_entity("t", |key, list| {
-                        visited.extend(list.iter().map(|e| (key, e.time, e.step)));
+                        visited.extend(list.iter().map(|e| (key, e.time(), e.step())));
                         Ok(())
                     })
                     .unwrap();

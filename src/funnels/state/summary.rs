@@ -217,7 +217,7 @@ impl FunnelSummary {
         if let Some(setting) = self.setting {
             let mut walker = Walker::for_steps(self.steps);
             self.events.for_each_entity(function, |key, events| {
-                let outcome = walker.walk(events.iter().map(|e| (e.time, e.step)), setting);
+                let outcome = walker.walk(events.iter().map(|e| (e.time(), e.step())), setting);
                 finished.push_outcome(function, key, &outcome)
             })?;
         }
@@ -245,7 +245,7 @@ impl FunnelSummary {
         let mut checked_at = 0;
         let mut walker = Walker::for_steps(self.steps);
         self.events.for_each_entity(function, |key, events| {
-            let outcome = walker.walk(events.iter().map(|e| (e.time, e.step)), setting);
+            let outcome = walker.walk(events.iter().map(|e| (e.time(), e.step())), setting);
             form.entity(key, &outcome.times[..usize::from(outcome.level)]);
             if form.len() >= checked_at.max(1 << 20) {
                 check_state_bytes(function, "funnel results", form.len())?;
