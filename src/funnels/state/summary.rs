@@ -218,7 +218,7 @@ impl FunnelSummary {
             let mut walker = Walker::for_steps(self.steps);
             self.events.for_each_entity(function, |key, events| {
                 let outcome = walker.walk(events.iter().map(|e| (e.time(), e.step())), setting);
-                finished.push_outcome(function, key, &outcome)
+                finished.push_outcome(function, key, outcome)
             })?;
         }
         sort_spread(&mut finished.reached, Reached::key, Reached::cmp);
