@@ -1,17 +1,18 @@
 //! The events of `crm.funnel_agg` while aggregating, grouped by entity without a global sort.
 //!
 //! Each entity key gets a dense id (0, 1, 2, ... in order of first sight) from an
-//! open-addressing table, and an event is kept as (time, dense id, step): 16 bytes, in the
-//! *bucket* of its id: bucket b holds the events of ids b·4096 to b·4096 + 4095, in order of
-//! arrival. Reading the events entity by entity groups each bucket on its own, within the CPU's
-//! caches (a bucket of 4096 entities of ten events is 640 KiB): one counting pass (events per
+//! open-addressing table, and an event is kept in the *bucket* of its id (bucket b holds the
+//! events of ids b·4096 to b·4096 + 4095, in order of arrival) as 12 bytes: its time, and its
+//! entity's place in the bucket (the id's low 12 bits) with its step. Reading the events entity
+//! by entity groups each bucket on its own, within the CPU's caches (a bucket of 4096 entities
+//! of ten events is 480 KiB): one counting pass (events per
 //! id, then where each id's events start), a copy of the bucket to a scratch vector and one pass
 //! putting each event back into its entity's range, and a sort of each entity's few events by (time, step). The
 //! events in memory are so read once, and no second vector of them is made; a grouped bucket
 //! stays grouped until an event is added to it. The entities are visited in key order through
 //! a list of their ids sorted by key (one item per entity, not per event).
 //!
-//! Memory: 16 bytes per event, 16 bytes per entity for its key and 8 to 16 for its slots in the
+//! Memory: 12 bytes per event, 16 bytes per entity for its key and 8 to 16 for its slots in the
 //! table (kept at most half full); grouping adds a scratch vector of the largest bucket's events
 //! and 20 bytes per entity while it runs.
 use crate::common::error::{MetricError, MetricResult};

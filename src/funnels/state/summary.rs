@@ -1,20 +1,22 @@
 //! The state and summary of `crm.funnel_agg` (`crm.funnel_summary`).
 //!
 //! While aggregating, a summary keeps every usable event with its entity (step-0 events only
-//! under `strict_order`) in `EntityEvents`: a dense id per entity key and 16 bytes per event;
+//! under `strict_order`) in `EntityEvents`: a dense id per entity key and 12 bytes per event;
 //! partial states from parallel workers or shards add up their events, since one entity's
 //! events may be split among them. The final function *reduces* the events: grouped by entity
 //! (one counting pass, no global sort) and visited in key order, each entity's events are
 //! walked (`Walker`) in (time, step) order and the entity becomes one row per step its chain
-//! reached, with the time from the chain's step-1 event to that step (32 bytes a row). A
+//! reached, with the time from the chain's step-1 event to that step (32 bytes a row; the final
+//! function writes the rows straight into the binary form as it walks, without keeping them). A
 //! finished summary holds only these rows, so `crm.rollup` of summaries of disjoint entity sets
 //! concatenates them; an entity found with the same result in several summaries (one summary
 //! rolled up twice) is kept once, one with different results is 22023 (its events were split,
 //! and its level cannot be recovered from two results).
 //!
-//! Memory: 16 bytes per event and 24 to 32 per entity while aggregating (see `entities`), then 32
-//! bytes per step reached per entity (at most 32 steps: 1 KiB an entity);
-//! `crm.max_state_memory` bounds both.
+//! Memory: 12 bytes per event and 24 to 32 per entity while aggregating (see `entities`); the
+//! final function's binary form, a few bytes per step reached per entity (at most 30: a varint
+//! key delta, the step and a varint time); a summary read back, 32 bytes per step reached per
+//! entity (at most 32 steps: 1 KiB an entity). `crm.max_state_memory` bounds each.
 use super::entities::EntityEvents;
 use super::forms::FinishedForm;
 use super::{Event, Outcome, Setting, Walker, MAX_STEP};
