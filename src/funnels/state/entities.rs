@@ -436,7 +436,12 @@ impl EntityEvents {
         let mut scratch: Vec<PendingEvent> = Vec::new();
         reserve(&mut scratch, largest, function, "funnel events")?;
         let mut starts: Vec<usize> = Vec::new();
-        reserve(&mut starts, 1 << BUCKET_LOG, function, "funnel entities")?;
+        reserve(
+            &mut starts,
+            (1 << BUCKET_LOG) + 1,
+            function,
+            "funnel entities",
+        )?;
         Ok((scratch, starts))
     }
 
