@@ -165,8 +165,7 @@ crate::raw_transition! {
                 if summary.is_empty() {
                     return None;
                 }
-                let mut finished = summary.finished(FUNNEL_AGG).or_raise();
-                Some(varlena_from_bytes(&finished.encode().or_raise()))
+                Some(varlena_from_bytes(&summary.finished_form(FUNNEL_AGG).or_raise()))
             })
         }
     }

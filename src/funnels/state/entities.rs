@@ -1,17 +1,18 @@
 //! The events of `crm.funnel_agg` while aggregating, grouped by entity without a global sort.
 //!
 //! Each entity key gets a dense id (0, 1, 2, ... in order of first sight) from an
-//! open-addressing table, and an event is kept as (time, dense id, step): 16 bytes, in the
-//! *bucket* of its id: bucket b holds the events of ids b·4096 to b·4096 + 4095, in order of
-//! arrival. Reading the events entity by entity groups each bucket on its own, within the CPU's
-//! caches (a bucket of 4096 entities of ten events is 640 KiB): one counting pass (events per
+//! open-addressing table, and an event is kept in the *bucket* of its id (bucket b holds the
+//! events of ids b·4096 to b·4096 + 4095, in order of arrival) as 12 bytes: its time, and its
+//! entity's place in the bucket (the id's low 12 bits) with its step. Reading the events entity
+//! by entity groups each bucket on its own, within the CPU's caches (a bucket of 4096 entities
+//! of ten events is 480 KiB): one counting pass (events per
 //! id, then where each id's events start), a copy of the bucket to a scratch vector and one pass
 //! putting each event back into its entity's range, and a sort of each entity's few events by (time, step). The
 //! events in memory are so read once, and no second vector of them is made; a grouped bucket
 //! stays grouped until an event is added to it. The entities are visited in key order through
 //! a list of their ids sorted by key (one item per entity, not per event).
 //!
-//! Memory: 16 bytes per event, 16 bytes per entity for its key and 8 to 16 for its slots in the
+//! Memory: 12 bytes per event, 16 bytes per entity for its key and 8 to 16 for its slots in the
 //! table (kept at most half full); grouping adds a scratch vector of the largest bucket's events
 //! and 20 bytes per entity while it runs.
 use crate::common::error::{MetricError, MetricResult};
@@ -21,12 +22,39 @@ use crate::common::sort::sort_spread;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// One event of an entity while aggregating: `id` is the entity's dense id.
+/// One event of an entity while aggregating, 12 bytes: its time and `tag`, the entity's place
+/// in its bucket (the low 12 bits of its dense id) times 64 plus the step (0..32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(4))]
 pub(super) struct PendingEvent {
-    pub time: i64,
-    pub id: u32,
-    pub step: u8,
+    time: i64,
+    tag: u32,
+}
+
+impl PendingEvent {
+    #[inline(always)]
+    fn new(time: i64, id: u32, step: u8) -> Self {
+        PendingEvent {
+            time,
+            tag: (id & BUCKET_MASK) << 6 | u32::from(step),
+        }
+    }
+
+    #[inline(always)]
+    pub fn time(&self) -> i64 {
+        self.time
+    }
+
+    #[inline(always)]
+    pub fn step(&self) -> u8 {
+        (self.tag & 63) as u8
+    }
+
+    /// The entity's place in its bucket.
+    #[inline(always)]
+    fn local(&self) -> u32 {
+        self.tag >> 6
+    }
 }
 
 /// Entities longer than this are sorted by the comparison sort, shorter ones by insertion.
@@ -38,6 +66,7 @@ type MergeHead = ((u128, i64, u8), usize, usize);
 
 /// Entities per bucket, as a power of two.
 const BUCKET_LOG: u32 = 12;
+const BUCKET_MASK: u32 = (1 << BUCKET_LOG) - 1;
 
 /// The events of up to 4096 consecutive dense ids.
 #[derive(Debug, Clone, Default)]
@@ -94,6 +123,11 @@ impl EntityEvents {
         self.len
     }
 
+    /// Entities seen.
+    pub fn entities(&self) -> usize {
+        self.keys.len()
+    }
+
     pub fn heap_bytes(&self) -> usize {
         vec_bytes(&self.keys)
             + vec_bytes(&self.slots)
@@ -108,20 +142,24 @@ impl EntityEvents {
         let index = (id >> BUCKET_LOG) as usize;
         match self.buckets.get_mut(index) {
             Some(bucket) if bucket.events.len() < bucket.events.capacity() => {
-                bucket.events.push(PendingEvent { time, id, step });
+                bucket.events.push(PendingEvent::new(time, id, step));
                 bucket.grouped = false;
                 self.len += 1;
                 Ok(())
             }
-            _ => self.push_growing(function, PendingEvent { time, id, step }),
+            _ => self.push_growing(function, index, PendingEvent::new(time, id, step)),
         }
     }
 
     /// [`EntityEvents::push`] into a full or new bucket.
     #[cold]
     #[inline(never)]
-    fn push_growing(&mut self, function: &str, event: PendingEvent) -> MetricResult<()> {
-        let index = (event.id >> BUCKET_LOG) as usize;
+    fn push_growing(
+        &mut self,
+        function: &str,
+        index: usize,
+        event: PendingEvent,
+    ) -> MetricResult<()> {
         if index >= self.buckets.len() {
             // Ids are handed out in order, so the new bucket is the next one.
             reserve(&mut self.buckets, 1, function, "funnel events")?;
@@ -170,18 +208,18 @@ impl EntityEvents {
         for key in checked(&other.keys) {
             ids.push(self.id_of(function, *key)?);
         }
-        for bucket in &other.buckets {
+        for (base, bucket) in bucket_bases(&other.buckets) {
             for event in checked(&bucket.events) {
-                let id = ids[event.id as usize];
+                let id = ids[base | event.local() as usize];
                 let index = (id >> BUCKET_LOG) as usize;
-                let moved = PendingEvent { id, ..*event };
+                let moved = PendingEvent::new(event.time(), id, event.step());
                 match self.buckets.get_mut(index) {
                     Some(bucket) if bucket.events.len() < bucket.events.capacity() => {
                         bucket.events.push(moved);
                         bucket.grouped = false;
                         self.len += 1;
                     }
-                    _ => self.push_growing(function, moved)?,
+                    _ => self.push_growing(function, index, moved)?,
                 }
             }
         }
@@ -303,12 +341,16 @@ impl EntityEvents {
     /// forms. The buckets are merged through a heap of one event per bucket.
     pub fn sorted(&mut self) -> impl Iterator<Item = (u128, i64, u8)> + '_ {
         let keys = &self.keys;
-        let order = |event: &PendingEvent| (keys[event.id as usize], event.time, event.step);
-        for bucket in checked(&mut self.buckets) {
+        // An event of bucket `index` as (key, time, step).
+        let order = move |index: usize, event: &PendingEvent| {
+            let key = keys[index << BUCKET_LOG | event.local() as usize];
+            (key, event.time(), event.step())
+        };
+        for (index, bucket) in checked(self.buckets.iter_mut().enumerate()) {
             sort_spread(
                 &mut bucket.events,
-                |event| keys[event.id as usize],
-                |a, b| order(a).cmp(&order(b)),
+                |event| order(index, event).0,
+                |a, b| order(index, a).cmp(&order(index, b)),
             );
             bucket.grouped = true;
         }
@@ -320,7 +362,7 @@ impl EntityEvents {
                 bucket
                     .events
                     .first()
-                    .map(|event| Reverse((order(event), index, 0)))
+                    .map(|event| Reverse((order(index, event), index, 0)))
             })
             .collect();
         let mut ticker = Ticker::new();
@@ -329,7 +371,7 @@ impl EntityEvents {
             let mut top = heads.peek_mut()?;
             let Reverse((item, index, position)) = *top;
             match buckets[index].events.get(position + 1) {
-                Some(next) => *top = Reverse((order(next), index, position + 1)),
+                Some(next) => *top = Reverse((order(index, next), index, position + 1)),
                 None => {
                     std::collections::binary_heap::PeekMut::pop(top);
                 }
@@ -355,14 +397,15 @@ impl EntityEvents {
         }
         let (mut scratch, mut starts) = self.grouping_room(function, 0)?;
         let keys = &self.keys;
-        for bucket in &mut self.buckets {
+        for (index, bucket) in self.buckets.iter_mut().enumerate() {
             if !bucket.grouped {
                 group_bucket(&mut bucket.events, &mut scratch, &mut starts);
                 bucket.grouped = true;
             }
             // The bucket's ids ascend (grouped in id order, or in key order, the same here).
-            for run in checked(bucket.events.chunk_by(|a, b| a.id == b.id)) {
-                visit(keys[run[0].id as usize], run)?;
+            let base = index << BUCKET_LOG;
+            for run in checked(bucket.events.chunk_by(|a, b| a.local() == b.local())) {
+                visit(keys[base | run[0].local() as usize], run)?;
             }
         }
         Ok(())
@@ -393,7 +436,12 @@ impl EntityEvents {
         let mut scratch: Vec<PendingEvent> = Vec::new();
         reserve(&mut scratch, largest, function, "funnel events")?;
         let mut starts: Vec<usize> = Vec::new();
-        reserve(&mut starts, 1 << BUCKET_LOG, function, "funnel entities")?;
+        reserve(
+            &mut starts,
+            (1 << BUCKET_LOG) + 1,
+            function,
+            "funnel entities",
+        )?;
         Ok((scratch, starts))
     }
 
@@ -415,10 +463,10 @@ impl EntityEvents {
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         reserve(&mut ranges, entities, function, "funnel entities")?;
         ranges.resize(entities, (0, 0));
-        for bucket in &self.buckets {
+        for (base, bucket) in bucket_bases(&self.buckets) {
             let mut start = 0;
-            for run in checked(bucket.events.chunk_by(|a, b| a.id == b.id)) {
-                if let Some(range) = ranges.get_mut(run[0].id as usize) {
+            for run in checked(bucket.events.chunk_by(|a, b| a.local() == b.local())) {
+                if let Some(range) = ranges.get_mut(base | run[0].local() as usize) {
                     *range = (start, start + run.len());
                 }
                 start += run.len();
@@ -442,6 +490,14 @@ impl EntityEvents {
     }
 }
 
+/// The buckets with the first dense id of each.
+fn bucket_bases(buckets: &[Bucket]) -> impl Iterator<Item = (usize, &Bucket)> {
+    buckets
+        .iter()
+        .enumerate()
+        .map(|(index, bucket)| (index << BUCKET_LOG, bucket))
+}
+
 /// Groups the events of one bucket by id (in id order), each id's sorted by (time, step):
 /// counted by id, copied to `scratch` and back into each id's range. `scratch` must have room
 /// for the events.
@@ -450,8 +506,8 @@ fn group_bucket(
     scratch: &mut Vec<PendingEvent>,
     starts: &mut Vec<usize>,
 ) {
-    let mask = (1usize << BUCKET_LOG) - 1;
-    let local = |event: &PendingEvent| event.id as usize & mask;
+    let mask = BUCKET_MASK as usize;
+    let local = |event: &PendingEvent| event.local() as usize;
     starts.clear();
     starts.resize(mask + 2, 0);
     let mut ticker = Ticker::new();
@@ -481,7 +537,7 @@ fn group_bucket(
 
 /// Sorts one entity's events by (time, step).
 fn sort_entity(events: &mut [PendingEvent]) {
-    let order = |event: &PendingEvent| (event.time, event.step);
+    let order = |event: &PendingEvent| (event.time(), event.step());
     if events.len() > INSERTION_SORT_MAX {
         events.sort_unstable_by_key(order);
         return;
@@ -559,7 +615,7 @@ mod tests {
                 .grouped("t")
                 .unwrap()
                 .iter()
-                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time, e.step)))
+                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time(), e.step())))
                 .collect();
             assert_eq!(grouped, expected);
             // Grouped twice (a window frame finished again), then sorted for the forms.
@@ -567,7 +623,7 @@ mod tests {
                 .grouped("t")
                 .unwrap()
                 .iter()
-                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time, e.step)))
+                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time(), e.step())))
                 .collect();
             assert_eq!(again, expected);
             assert_eq!(events.sorted().collect::<Vec<_>>(), expected);
@@ -585,7 +641,7 @@ mod tests {
                 .grouped("t")
                 .unwrap()
                 .iter()
-                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time, e.step)))
+                .flat_map(|(key, events)| events.iter().map(move |e| (key, e.time(), e.step())))
                 .collect();
             assert_eq!(regrouped, all);
             assert_eq!(events.len(), all.len());
@@ -615,7 +671,7 @@ mod tests {
                 let mut visited = Vec::new();
                 events
                     .for_each_entity("t", |key, list| {
-                        visited.extend(list.iter().map(|e| (key, e.time, e.step)));
+                        visited.extend(list.iter().map(|e| (key, e.time(), e.step())));
                         Ok(())
                     })
                     .unwrap();

@@ -9,7 +9,7 @@ use super::summary::{step_rows_of_times, KeyedEvent, Reached, TYPE_NAME as SUMMA
 use super::StepRow;
 use super::*;
 use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
-use crate::common::codec::{from_json_object, Reader, TextWriter, Writer};
+use crate::common::codec::{from_json_object, varint_len, Reader, TextWriter, Writer};
 use crate::common::interrupt::checked;
 use crate::common::keys::{parse_key, write_key, KeyKind};
 use crate::common::sort::sort_spread;
@@ -221,10 +221,8 @@ impl FunnelSummary {
         writer.u64(self.reached.len() as u64);
         let mut previous_key = 0u128;
         for row in checked(&self.reached) {
-            writer
-                .u128(row.key().wrapping_sub(previous_key))
-                .u8(row.step)
-                .i64(row.time_from_first);
+            let key_delta = row.key().wrapping_sub(previous_key);
+            write_result(&mut writer, key_delta, row.step, row.time_from_first);
             previous_key = row.key();
         }
         writer.finish(SUMMARY_TYPE)
@@ -403,6 +401,88 @@ impl FunnelSummary {
         }
         let summary = FunnelSummary::decode(bytes)?.into_finished(function)?;
         Ok(summary.step_rows())
+    }
+}
+
+/// One result row of the binary form: the key's delta from the previous row's, the step and
+/// the time from step 1 (a delta within 64 bits as a `u64`: the same varint, written faster).
+#[inline(always)]
+fn write_result(writer: &mut Writer, key_delta: u128, step: u8, time_from_first: i64) {
+    match u64::try_from(key_delta) {
+        Ok(delta) => writer.u64(delta),
+        Err(_) => writer.u128(key_delta),
+    }
+    .u8(step)
+    .i64(time_from_first);
+}
+
+/// The binary form of a finished summary written entity by entity, as the final function walks
+/// them ([`FunnelSummary::finished_form`]): the bytes [`FunnelSummary::encode`] writes for the
+/// same results, which must come in key order, each entity once, with no pending events.
+pub(super) struct FinishedForm {
+    writer: Writer,
+    /// Where the count of results goes, and the width left for it (that of the most results
+    /// the summary can have).
+    count_at: usize,
+    count_width: usize,
+    count: u64,
+    previous_key: u128,
+}
+
+impl FinishedForm {
+    /// Starts the form of a summary of `key_kind`, `setting` and `steps` with at most `most`
+    /// results.
+    pub fn new(key_kind: KeyKind, setting: Option<Setting>, steps: u8, most: u64) -> Self {
+        let mut writer = Writer::with_version(FORMAT_VERSION);
+        writer.u8(key_kind.code());
+        write_setting(&mut writer, setting);
+        writer.u8(steps).u64(0);
+        let count_at = writer.len();
+        let count_width = varint_len(most);
+        writer.gap(count_width);
+        FinishedForm {
+            writer,
+            count_at,
+            count_width,
+            count: 0,
+            previous_key: 0,
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.writer.len()
+    }
+
+    /// The results of entity `key` (after every key written): `times[k - 1]` is the time of
+    /// its chain's step k.
+    #[inline]
+    pub fn entity(&mut self, key: u128, times: &[i64]) {
+        let Some(&first) = times.first() else {
+            return;
+        };
+        let mut key_delta = key.wrapping_sub(self.previous_key);
+        for (index, time) in times.iter().enumerate() {
+            write_result(&mut self.writer, key_delta, index as u8 + 1, time - first);
+            key_delta = 0;
+        }
+        self.previous_key = key;
+        self.count += times.len() as u64;
+    }
+
+    /// The binary form.
+    pub fn finish(mut self) -> MetricResult<Vec<u8>> {
+        if varint_len(self.count) == self.count_width {
+            self.writer.fill_u64(self.count_at, self.count);
+            return self.writer.finish(SUMMARY_TYPE);
+        }
+        // A count of another width (fewer results than the most): the gap becomes its varint.
+        let mut count = Writer::default();
+        count.u64(self.count);
+        let at = self.count_at;
+        let mut bytes = self.writer.finish(SUMMARY_TYPE)?;
+        bytes.splice(at..at + self.count_width, count.finish(SUMMARY_TYPE)?);
+        Ok(bytes)
     }
 }
 

@@ -203,7 +203,7 @@ impl Setting {
 }
 
 /// Where the walk ended: the level reached and the chain's step times (`times[k - 1]` is the
-/// time of step k, for k in 1..=level).
+/// time of step k, for k in 1..=level; the times past the level are left from earlier walks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub level: u8,
@@ -219,6 +219,9 @@ pub struct Walker {
     /// Levels the walk keeps: at least the highest step of the events walked (each walk resets
     /// only these).
     levels: usize,
+    /// The outcome of the latest walk, and the earliest steps of its chain.
+    outcome: Outcome,
+    earliest: [i64; MAX_STEP as usize],
 }
 
 impl Default for Walker {
@@ -234,21 +237,30 @@ impl Walker {
             chains: [None; MAX_STEP as usize],
             paths: vec![[0; MAX_STEP as usize]; MAX_STEP as usize],
             levels: usize::from(steps.min(MAX_STEP)),
+            outcome: Outcome {
+                level: 0,
+                times: [0; MAX_STEP as usize],
+            },
+            earliest: [0; MAX_STEP as usize],
         }
     }
 
     /// Walks one entity's events, in (time, step) order, under `setting`.
-    pub fn walk<I>(&mut self, events: I, setting: Setting) -> Outcome
+    pub fn walk<I>(&mut self, events: I, setting: Setting) -> &Outcome
     where
         I: Iterator<Item = (i64, u8)> + Clone,
     {
         let Setting { window, mode } = setting;
-        let levels = self.levels;
-        self.chains[..levels].fill(None);
-        let mut outcome = Outcome {
-            level: 0,
-            times: [0; MAX_STEP as usize],
-        };
+        let Walker {
+            chains,
+            paths,
+            levels,
+            outcome,
+            earliest,
+        } = self;
+        let levels = *levels;
+        chains[..levels].fill(None);
+        outcome.level = 0;
         let mut started = false;
         let mut ticker = Ticker::new();
         for (time, step) in events.clone() {
@@ -263,8 +275,8 @@ impl Walker {
                 continue;
             }
             if index == 0 {
-                self.chains[0] = Some((time, time));
-                self.paths[0][0] = time;
+                chains[0] = Some((time, time));
+                paths[0][0] = time;
                 started = true;
                 if outcome.level == 0 {
                     outcome.level = 1;
@@ -272,10 +284,10 @@ impl Walker {
                 }
                 continue;
             }
-            if mode == Mode::StrictDeduplication && self.chains[index].is_some() {
+            if mode == Mode::StrictDeduplication && chains[index].is_some() {
                 break;
             }
-            let Some((start, last)) = self.chains[index - 1] else {
+            let Some((start, last)) = chains[index - 1] else {
                 if mode == Mode::StrictOrder && started {
                     break;
                 }
@@ -288,22 +300,39 @@ impl Walker {
             if !matched {
                 continue;
             }
-            self.chains[index] = Some((start, time));
-            let (lower, upper) = self.paths.split_at_mut(index);
-            upper[0][..index].copy_from_slice(&lower[index - 1][..index]);
+            chains[index] = Some((start, time));
+            let (lower, upper) = paths.split_at_mut(index);
+            copy_steps(&mut upper[0], &lower[index - 1], index);
             upper[0][index] = time;
             if usize::from(outcome.level) <= index {
                 outcome.level = index as u8 + 1;
-                outcome.times[..=index].copy_from_slice(&upper[0][..=index]);
+                copy_steps(&mut outcome.times, &upper[0], index + 1);
                 if outcome.level == MAX_STEP {
                     break;
                 }
             }
         }
         if outcome.level >= 3 {
-            earliest_steps(events, setting, &mut outcome);
+            earliest_steps(events, setting, outcome, earliest);
         }
         outcome
+    }
+}
+
+/// Copies steps `..len` of a chain's times: a fixed block of eight when they fit (moves the
+/// compiler writes inline, where a copy of any length is a library call), else `..len`. The
+/// entries past `len` a block also copies are past the chain, never read.
+#[inline(always)]
+fn copy_steps(
+    target: &mut [i64; MAX_STEP as usize],
+    source: &[i64; MAX_STEP as usize],
+    len: usize,
+) {
+    const BLOCK: usize = 8;
+    if len <= BLOCK {
+        target[..BLOCK].copy_from_slice(&source[..BLOCK]);
+    } else {
+        target[..len].copy_from_slice(&source[..len]);
     }
 }
 
@@ -311,14 +340,16 @@ impl Walker {
 /// chain's step-1 event, the first step-k event after step k − 1 (strictly later under
 /// `strict_increase`) within the window. They reach the outcome's level whenever the walk's
 /// events do (each is no later than the walk's); the walk's times stay should they not.
+/// `times` is room for the earliest times while they are sought.
 fn earliest_steps(
     events: impl Iterator<Item = (i64, u8)>,
     setting: Setting,
     outcome: &mut Outcome,
+    times: &mut [i64; MAX_STEP as usize],
 ) {
     let start = outcome.times[0];
     let end = i128::from(start) + i128::from(setting.window);
-    let mut times = outcome.times;
+    copy_steps(times, &outcome.times, usize::from(outcome.level));
     let mut next = 2u8;
     let mut ticker = Ticker::new();
     for (time, step) in events {
@@ -338,7 +369,7 @@ fn earliest_steps(
         }
     }
     if next > outcome.level {
-        outcome.times = times;
+        copy_steps(&mut outcome.times, times, usize::from(outcome.level));
     }
 }
 

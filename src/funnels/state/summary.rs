@@ -1,21 +1,24 @@
 //! The state and summary of `crm.funnel_agg` (`crm.funnel_summary`).
 //!
 //! While aggregating, a summary keeps every usable event with its entity (step-0 events only
-//! under `strict_order`) in `EntityEvents`: a dense id per entity key and 16 bytes per event;
+//! under `strict_order`) in `EntityEvents`: a dense id per entity key and 12 bytes per event;
 //! partial states from parallel workers or shards add up their events, since one entity's
 //! events may be split among them. The final function *reduces* the events: grouped by entity
 //! (one counting pass, no global sort) and visited in key order, each entity's events are
 //! walked (`Walker`) in (time, step) order and the entity becomes one row per step its chain
-//! reached, with the time from the chain's step-1 event to that step (32 bytes a row). A
+//! reached, with the time from the chain's step-1 event to that step (32 bytes a row; the final
+//! function writes the rows straight into the binary form as it walks, without keeping them). A
 //! finished summary holds only these rows, so `crm.rollup` of summaries of disjoint entity sets
 //! concatenates them; an entity found with the same result in several summaries (one summary
 //! rolled up twice) is kept once, one with different results is 22023 (its events were split,
 //! and its level cannot be recovered from two results).
 //!
-//! Memory: 16 bytes per event and 24 to 32 per entity while aggregating (see `entities`), then 32
-//! bytes per step reached per entity (at most 32 steps: 1 KiB an entity);
-//! `crm.max_state_memory` bounds both.
+//! Memory: 12 bytes per event and 24 to 32 per entity while aggregating (see `entities`); the
+//! final function's binary form, a few bytes per step reached per entity (at most 30: a varint
+//! key delta, the step and a varint time); a summary read back, 32 bytes per step reached per
+//! entity (at most 32 steps: 1 KiB an entity). `crm.max_state_memory` bounds each.
 use super::entities::EntityEvents;
+use super::forms::FinishedForm;
 use super::{Event, Outcome, Setting, Walker, MAX_STEP};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
@@ -216,13 +219,43 @@ impl FunnelSummary {
         if let Some(setting) = self.setting {
             let mut walker = Walker::for_steps(self.steps);
             self.events.for_each_entity(function, |key, events| {
-                let outcome = walker.walk(events.iter().map(|e| (e.time, e.step)), setting);
-                finished.push_outcome(function, key, &outcome)
+                let outcome = walker.walk(events.iter().map(|e| (e.time(), e.step())), setting);
+                finished.push_outcome(function, key, outcome)
             })?;
         }
         sort_spread(&mut finished.reached, Reached::key, Reached::cmp);
         finished.merge_copies(function)?;
         Ok(finished)
+    }
+
+    /// The binary form of [`FunnelSummary::finished`]. A summary that holds no results yet (what
+    /// `crm.funnel_agg`'s final function finds) writes each entity's results as it walks it:
+    /// the entities come in key order, each once (the order of the form), so no result is
+    /// kept, sorted or checked for copies. The form is bounded as the results are
+    /// (`crm.max_state_memory`).
+    pub fn finished_form(&mut self, function: &str) -> MetricResult<Vec<u8>> {
+        let Some(setting) = self.setting.filter(|_| self.reached.is_empty()) else {
+            return self.finished(function)?.encode();
+        };
+        // Each result is a step of an entity with an event of that step.
+        let most = self.events.len().min(
+            self.events
+                .entities()
+                .saturating_mul(usize::from(self.steps)),
+        );
+        let mut form = FinishedForm::new(self.key_kind, self.setting, self.steps, most as u64);
+        let mut checked_at = 0;
+        let mut walker = Walker::for_steps(self.steps);
+        self.events.for_each_entity(function, |key, events| {
+            let outcome = walker.walk(events.iter().map(|e| (e.time(), e.step())), setting);
+            form.entity(key, &outcome.times[..usize::from(outcome.level)]);
+            if form.len() >= checked_at.max(1 << 20) {
+                check_state_bytes(function, "funnel results", form.len())?;
+                checked_at = form.len() * 2;
+            }
+            Ok(())
+        })?;
+        form.finish()
     }
 
     /// [`FunnelSummary::finished`] for a summary used once (`crm.funnel_steps`): one without

@@ -257,6 +257,29 @@ fn steps_count_entities_and_take_the_lower_median() {
 }
 
 #[test]
+fn finished_form_counts_results_of_any_width() {
+    // At most 300 results announced (two bytes of count), from none to 300 (one, two bytes),
+    // keys of both halves.
+    for (reaching, high) in [(0u64, false), (100, false), (150, true), (150, false)] {
+        let mut summary = FunnelSummary::new(KeyKind::Uuid);
+        for id in 0..150u64 {
+            let key = if high {
+                u128::from(id) << 70
+            } else {
+                u128::from(id)
+            };
+            let first = if id < reaching { 1 } else { 2 };
+            let event = |time, step| Event { time, step };
+            let setting = setting(10, Mode::Ordered);
+            summary.add(F, key, setting, event(1, first)).unwrap();
+            summary.add(F, key, setting, event(2, 2)).unwrap();
+        }
+        let form = summary.clone().finished_form(F).unwrap();
+        assert_eq!(form, summary.finished(F).unwrap().encode().unwrap());
+    }
+}
+
+#[test]
 fn rollup_keeps_one_copy_and_refuses_split_entities() {
     let one = summary_of(&[(1, 0, 1), (1, 3, 2), (2, 0, 1)], Mode::Ordered)
         .finished(F)
@@ -386,6 +409,8 @@ proptest! {
         let text = whole.to_text().unwrap();
         prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode().unwrap(), whole.encode().unwrap());
         prop_assert_eq!(FunnelSummary::decode(&whole.encode().unwrap()).unwrap().to_text().unwrap(), text);
+        // The final function's form is that of the finished summary.
+        prop_assert_eq!(left.clone().finished_form(F).unwrap(), left.clone().finished(F).unwrap().encode().unwrap());
         // Each entity's level is that of crm.window_funnel over its rows.
         let mut left = left.finished(F).unwrap();
         let mut whole = whole.finished(F).unwrap();
@@ -414,6 +439,7 @@ proptest! {
         let text = doubled.to_text().unwrap();
         prop_assert_eq!(FunnelSummary::from_text(&text).unwrap().encode().unwrap(), doubled.encode().unwrap());
         prop_assert_eq!(FunnelSummary::decode(&doubled.encode().unwrap()).unwrap().to_text().unwrap(), text);
+        prop_assert_eq!(doubled.clone().finished_form(F).unwrap(), rolled.clone().finished(F).unwrap().encode().unwrap());
         let mut rolled = rolled.finished(F).unwrap();
         prop_assert_eq!(doubled.finished(F).unwrap().encode().unwrap(), rolled.encode().unwrap());
         // crm.funnel_steps reads a finished summary in one pass, copies and events the long way.
