@@ -509,11 +509,16 @@ impl RfmCompact {
             [_, (_, only)] => Decimal::try_new(*only, scale).unwrap_or(Decimal::ZERO),
             [_, repeat @ ..] => {
                 let total: i64 = repeat.iter().map(|(_, mantissa)| mantissa).sum();
-                let total = Decimal::try_new(total, scale).unwrap_or(Decimal::ZERO);
-                match mean_to_16_places(total, repeat_days as u64) {
-                    Some(mean) => normalized(mean),
-                    // A scale past 16 places: the general path.
-                    None => return self.state().finish(function),
+                match mean_in_64_bits(total, scale, repeat_days as i64) {
+                    Some(mean) => mean,
+                    None => {
+                        let total = Decimal::try_new(total, scale).unwrap_or(Decimal::ZERO);
+                        match mean_to_16_places(total, repeat_days as u64) {
+                            Some(mean) => normalized(mean),
+                            // A scale past 16 places: the general path.
+                            None => return self.state().finish(function),
+                        }
+                    }
                 }
             }
         };
@@ -524,6 +529,23 @@ impl RfmCompact {
             monetary_value,
         }))
     }
+}
+
+/// `mean_to_16_places(total · 10^-scale, count).normalize()` in 64-bit arithmetic (the same
+/// rounding, half to even), `None` when `total` at 16 places passes 64 bits.
+#[inline]
+fn mean_in_64_bits(total: i64, scale: u32, count: i64) -> Option<Decimal> {
+    let numerator = total.checked_mul(10i64.checked_pow(16u32.checked_sub(scale)?)?)?;
+    let (quotient, remainder) = (numerator / count, numerator % count);
+    let twice = remainder.unsigned_abs() * 2;
+    let count_abs = count.unsigned_abs();
+    let round_away = twice > count_abs || (twice == count_abs && quotient % 2 != 0);
+    let (mut mantissa, mut places) = (quotient + i64::from(round_away) * numerator.signum(), 16);
+    while places > 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+        places -= 1;
+    }
+    Decimal::try_new(mantissa, places).ok()
 }
 
 /// `value.normalize()` (trailing zeros of the fraction dropped), in 64-bit arithmetic when the

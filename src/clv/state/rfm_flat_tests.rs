@@ -341,3 +341,20 @@ fn a_full_compact_form_changes_nothing_but_takes_the_settings() {
         .is_err());
     assert_eq!(compact, full);
 }
+
+proptest! {
+    #[test]
+    fn the_64_bit_mean_is_the_decimal_mean(
+        total in prop_oneof![any::<i64>(), -1_000_000i64..1_000_000],
+        scale in 0u32..20,
+        count in 1i64..12,
+    ) {
+        let decimal = Decimal::try_new(total, scale).unwrap();
+        let expected = mean_to_16_places(decimal, count as u64).map(|mean| mean.normalize());
+        if let Some(mean) = mean_in_64_bits(total, scale, count) {
+            prop_assert_eq!(Some(mean.serialize()), expected.map(|mean| mean.serialize()));
+        } else {
+            prop_assert!(scale > 16 || total.checked_mul(10i64.pow(16 - scale)).is_none());
+        }
+    }
+}
