@@ -80,9 +80,9 @@ unsafe fn grown_state(
 crate::raw_transition! {
     /// Transition function of `crm.rfm_agg(timestamptz, numeric, timestamptz, text)`: merge one
     /// purchase into the customer's daily totals. Reads the `numeric` bytes directly (no text
-    /// round trip) and calls into Postgres only to create the state (the in-place working form
-    /// of `crm.rfm_state`, and an expanded object once the customer's days outgrow it), detoast
-    /// or raise.
+    /// round trip) and calls into Postgres only to create the state (the compact in-place
+    /// working form of `crm.rfm_state`, the larger one and an expanded object once the
+    /// customer's days outgrow them), detoast or raise.
     fn crm_rfm_agg_trans / pg_finfo_crm_rfm_agg_trans (fcinfo)
     sql [
         "crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE",

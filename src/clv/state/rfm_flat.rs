@@ -1,14 +1,17 @@
-//! The in-place working form of `crm.rfm_agg`'s state (`crm.rfm_state`) for a customer with
+//! The in-place working forms of `crm.rfm_agg`'s state (`crm.rfm_state`) for a customer with
 //! few purchase days.
 //!
 //! A `GROUP BY customer` holds one state per customer, and most customers have a handful of
-//! purchase days. Such a state is a fixed-size plain-old-data struct ([`RfmFlat`]) changed in
-//! place in a small varlena (`common::flat_state`): one allocation per customer, no expanded
-//! object, no reset callback, no heap vector. The customer's purchase days cannot be reduced to
-//! a fixed summary (frequency counts distinct UTC days, and rows arrive in any order), so a
-//! customer whose distinct days outgrow [`FLAT_DAYS`] moves to the growing [`RfmState`] (an
-//! expanded object), holding the same entries in the same order: every result is the one the
-//! growing state alone gives.
+//! purchase days. Such a state is a fixed-size plain-old-data struct changed in place in a
+//! small varlena (`common::flat_state`): one allocation per customer, no expanded object, no
+//! reset callback, no heap vector. Every customer starts in the 64-byte [`RfmCompact`] (one
+//! cache line's worth: up to [`COMPACT_DAYS`] days as offsets from the first, totals as 32-bit
+//! mantissas of one scale), moves to the 128-byte [`RfmFlat`] (up to [`FLAT_DAYS`] days, each
+//! total's own 64-bit mantissa and scale) when a row does not fit it, and past that to the
+//! growing [`RfmState`] (an expanded object). The customer's purchase days cannot be reduced
+//! to a fixed summary (frequency counts distinct UTC days, and rows arrive in any order), so
+//! each form holds the same entries in the same order: every result is the one the growing
+//! state alone gives.
 use super::simple::{
     first_finite_day, mean_to_16_places, rfm_of_days, utc_day, Rfm, RfmState, Settings, UNITS,
 };
