@@ -5,10 +5,10 @@
 -- kept as expanded objects while an aggregate runs (crm.rfm_state first as a small in-place
 -- working form); Citus ships them in their text form.
 
--- SSPACE: the crm.rfm_state of one customer takes 128 bytes while it has at most eight purchase
--- days (an in-place working form, src/clv/state/rfm_flat.rs) and about 256 bytes plus its days
--- past them (an expanded object); without it the planner assumes 8 kB per group and plans a
--- GROUP BY customer_id to spill.
+-- SSPACE: the crm.rfm_state of one customer takes 64 bytes while it has at most seven purchase
+-- days, 128 bytes up to eight (in-place working forms, src/clv/state/rfm_flat.rs) and about 256
+-- bytes plus its days past them (an expanded object); without it the planner assumes 8 kB per
+-- group and plans a GROUP BY customer_id to spill.
 CREATE AGGREGATE crm.rfm_agg(occurred_at timestamptz, amount numeric, observation_end timestamptz, time_unit text) (
     SFUNC = crm_internal.rfm_agg_trans,
     STYPE = crm.rfm_state,
@@ -151,7 +151,7 @@ COMMENT ON TYPE crm.fit_rows IS
     'Transition state of crm.bgnbd_fit over (frequency, recency, t), crm.gamma_gamma_fit and crm.sbg_fit: distinct input rows with the customers each stands for. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
 COMMENT ON TYPE crm.purchase_days IS
     'Transition state of crm.bgnbd_fit straight from purchases: (customer, purchase day) pairs with the observation end and time unit. Opaque text form: \x and the hex digits of the binary form (as bytea prints it), validated on input; Citus ships partial states in this form.';
-COMMENT ON FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition (state crm.rfm_state changed in place: a 128-byte working form for up to eight purchase days, an expanded object past them).';
+COMMENT ON FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition (state crm.rfm_state changed in place: a 64-byte working form for up to seven purchase days whose totals share one scale, then a 128-byte one for up to eight, an expanded object past them).';
 COMMENT ON FUNCTION crm_internal.rfm_agg_combine(crm.rfm_state, crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.rfm_agg_final(crm.rfm_state) IS 'Support function of aggregate crm.rfm_agg: final RFM values.';
 COMMENT ON FUNCTION crm_internal.bgnbd_fit_trans(crm.fit_rows, integer, double precision, double precision) IS 'Support function of aggregate crm.bgnbd_fit: transition (state crm.fit_rows, an expanded object changed in place).';

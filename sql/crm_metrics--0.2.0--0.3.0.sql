@@ -1635,7 +1635,7 @@ COMMENT ON FUNCTION crm.clv(crm.bgbb_model, integer, integer, integer, numeric, 
     'Discounted CLV of a customer over the next horizon transaction opportunities at a known value per transaction: value_per_transaction * DERT, as crm.clv(crm.bgbb_model, crm.gamma_gamma_model, ...); with value_per_transaction 1, the discounted expected residual transactions themselves. Example: SELECT crm.clv(bg, 4, 5, 6, 1, 10, 0.1);';
 
 -- crm.rfm_agg keeps a customer with few purchase days in an in-place working form.
-COMMENT ON FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition (state crm.rfm_state changed in place: a 128-byte working form for up to eight purchase days, an expanded object past them).';
+COMMENT ON FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Support function of aggregate crm.rfm_agg: transition (state crm.rfm_state changed in place: a 64-byte working form for up to seven purchase days whose totals share one scale, then a 128-byte one for up to eight, an expanded object past them).';
 
 -- Merging growing states is costed by the rows the query aggregates (planner support function).
 CREATE FUNCTION crm_internal.merged_state_cost(internal) RETURNS internal IMMUTABLE STRICT PARALLEL SAFE

@@ -48,7 +48,7 @@ pub mod pg_test {
 /// Every flat (in-place) aggregate state type, by its working-form byte: what the shared send,
 /// equality, hash and ordering functions of the summary types need to read a working form that
 /// escaped an aggregate (common::flat, which knows no family, gets it at load time).
-pub const FLAT_TYPES: [(u8, common::flat_state::Canonicalize); 6] = {
+pub const FLAT_TYPES: [(u8, common::flat_state::Canonicalize); 7] = {
     use common::flat_state::{canonical_of, FlatState};
     [
         (
@@ -74,6 +74,10 @@ pub const FLAT_TYPES: [(u8, common::flat_state::Canonicalize); 6] = {
         (
             clv::state::rfm_flat::RfmFlat::KIND,
             canonical_of::<clv::state::rfm_flat::RfmFlat>,
+        ),
+        (
+            clv::state::rfm_flat::RfmCompact::KIND,
+            canonical_of::<clv::state::rfm_flat::RfmCompact>,
         ),
     ]
 };

@@ -189,6 +189,57 @@ pub fn read_numeric(bytes: &[u8]) -> Result<Decimal, NumericError> {
     Decimal::try_from_i128_with_scale(signed, scale).map_err(|_| too_large())
 }
 
+/// [`read_numeric`] for the common amount: a short-form `numeric` of at most four base-10000
+/// digits whose value has a 64-bit mantissa at its display scale. The signed mantissa and scale
+/// of exactly the `Decimal` [`read_numeric`] reads (a zero is +0), in 64-bit arithmetic; `None`
+/// for any other bytes, which the caller reads with [`read_numeric`].
+#[inline(always)]
+pub fn read_small_numeric(bytes: &[u8]) -> Option<(i64, u32)> {
+    let (&header, digits) = bytes.split_first_chunk::<2>()?;
+    let header = u16::from_ne_bytes(header);
+    if header & NUMERIC_SIGN_MASK != NUMERIC_SHORT || digits.len() > 8 || digits.len() % 2 != 0 {
+        return None;
+    }
+    let magnitude = i32::from(header & NUMERIC_SHORT_WEIGHT_MASK);
+    let weight = if header & NUMERIC_SHORT_WEIGHT_SIGN_MASK != 0 {
+        magnitude - 64
+    } else {
+        magnitude
+    };
+    // At most four digits below 2^16 each: below 2^16 · 10^12 · 1.0002, no overflow.
+    let mut mantissa = digits.chunks_exact(2).fold(0u64, |mantissa, pair| {
+        let digit = pair
+            .first_chunk::<2>()
+            .map_or(0, |&pair| u16::from_ne_bytes(pair));
+        mantissa * 10_000 + u64::from(digit)
+    });
+    let exponent = 4 * (weight + 1 - (digits.len() / 2) as i32);
+    let mut scale = if exponent >= 0 {
+        mantissa = 10u64
+            .checked_pow(exponent as u32)
+            .and_then(|factor| mantissa.checked_mul(factor))?;
+        0
+    } else {
+        (-exponent) as u32
+    };
+    let target = u32::from((header & NUMERIC_SHORT_DSCALE_MASK) >> NUMERIC_SHORT_DSCALE_SHIFT)
+        .min(MAX_SCALE);
+    while scale > target && mantissa % 10 == 0 {
+        mantissa /= 10;
+        scale -= 1;
+    }
+    if scale > MAX_SCALE {
+        return None;
+    }
+    while scale < target {
+        mantissa = mantissa.checked_mul(10)?;
+        scale += 1;
+    }
+    let mantissa = i64::try_from(mantissa).ok()?;
+    let negative = header & NUMERIC_SHORT_SIGN_MASK != 0;
+    Some((if negative { -mantissa } else { mantissa }, scale))
+}
+
 /// Encodes a `Decimal` in the on-disk form of a Postgres `numeric` (without the varlena header):
 /// the short form (as Postgres itself writes it), base-10000 digits with no leading or trailing
 /// zero digit, display scale = the decimal's scale. (The tests' form of [`write_numeric`].)
@@ -577,6 +628,41 @@ mod tests {
             let decoded = read_numeric(&numeric_from_decimal(value)).unwrap();
             proptest::prop_assert_eq!(decoded, value);
             proptest::prop_assert_eq!(decoded.scale(), value.scale());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_small_reader_reads_what_read_numeric_reads(
+            negative in proptest::prelude::any::<bool>(),
+            dscale in 0u16..40,
+            weight in -8i16..8,
+            digits in proptest::collection::vec(
+                proptest::prop_oneof![8 => 0u16..10_000, 1 => proptest::prelude::any::<u16>()],
+                0..6,
+            ),
+            odd in proptest::prelude::any::<bool>(),
+        ) {
+            let mut bytes = short(negative, dscale.min(63), weight, &digits);
+            if odd {
+                bytes.push(7);
+            }
+            if let Some((mantissa, scale)) = read_small_numeric(&bytes) {
+                let read = read_numeric(&bytes).unwrap();
+                proptest::prop_assert_eq!(
+                    read.serialize(),
+                    Decimal::from_i128_with_scale(i128::from(mantissa), scale).serialize()
+                );
+            } else {
+                // Only what the small reader cannot hold is left to read_numeric (a zero of
+                // a large weight included: 10^20 passes 64 bits).
+                let long_form = digits.len() > 4 || odd;
+                let exponent = 4 * (i32::from(weight) + 1 - digits.len() as i32);
+                let wide = read_numeric(&bytes).map_or(true, |read| {
+                    i64::try_from(read.mantissa()).is_err() || read.scale() > 28
+                });
+                proptest::prop_assert!(long_form || wide || exponent >= 20);
+            }
         }
     }
 

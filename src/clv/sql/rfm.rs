@@ -1,7 +1,7 @@
 //! RFM: `crm.rfm_agg`'s support functions, the `crm.rfm` tuple its final function builds, and
 //! the composite type.
 use super::{finite_timestamp, RFM_AGG};
-use crate::clv::state::rfm_flat::{FlatAdd, RfmFlat};
+use crate::clv::state::rfm_flat::{Amount, FlatAdd, RfmCompact, RfmFlat};
 use crate::clv::state::simple::{
     decimal_from_numeric, unit_index, write_numeric, NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
 };
@@ -10,10 +10,15 @@ use crate::common::error::MetricError;
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_return_new, expanded_state_mut,
 };
-use crate::common::flat::{flat_return, flat_state_in_place, flat_working_argument};
+use crate::common::flat::{
+    flat_return, flat_return_new, flat_state_in_place, flat_working_argument,
+    prefetch_working_argument,
+};
+use crate::common::money::read_small_numeric;
 use crate::common::pg::{raise, varlena_from_bytes, OrRaise};
 use crate::common::raw::{raise_from_raw, raw_arg, raw_return_null, raw_return_unchanged};
 use pgrx::prelude::*;
+use rust_decimal::Decimal;
 
 #[cold]
 #[inline(never)]
@@ -28,18 +33,64 @@ fn reject_amount(problem: NumericProblem) -> ! {
     })
 }
 
+/// A row of `crm.rfm_agg`: the purchase instant, its amount, the observation end and the time
+/// unit's index.
+type Row = (i64, Decimal, i64, u8);
+
+/// The transition's result when the compact working form cannot hold `row`: `flat` (the same
+/// entries in the larger working form) with the row, or past that the growing state.
+///
+/// # Safety
+/// `fcinfo` must be the running transition's, whose argument 0 is a working form.
+#[cold]
+#[inline(never)]
+unsafe fn outgrown_compact(
+    fcinfo: pg_sys::FunctionCallInfo,
+    mut flat: RfmFlat,
+    row @ (occurred_at, amount, observation_end, unit): Row,
+) -> pg_sys::Datum {
+    match flat.add(RFM_AGG, occurred_at, amount, observation_end, unit) {
+        // SAFETY: `fcinfo` is the running call's (this function's contract).
+        Ok(FlatAdd::Done) => unsafe { flat_return_new(fcinfo, flat) },
+        // SAFETY: as above; argument 0 is not an object.
+        Ok(FlatAdd::Full) => unsafe { grown_state(fcinfo, flat.state(), row) },
+        Err(error) => raise_from_raw(move || error),
+    }
+}
+
+/// The transition's result when a working form cannot hold `row`: `grown` (the same entries)
+/// with the row, as a new expanded object.
+///
+/// # Safety
+/// As [`outgrown_compact`].
+#[cold]
+#[inline(never)]
+unsafe fn grown_state(
+    fcinfo: pg_sys::FunctionCallInfo,
+    mut grown: RfmState,
+    (occurred_at, amount, observation_end, unit): Row,
+) -> pg_sys::Datum {
+    if let Err(error) = grown.add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit) {
+        raise_from_raw(move || error);
+    }
+    // SAFETY: `fcinfo` is the running call's, whose argument 0 is not an object.
+    unsafe { expanded_return_new(fcinfo, grown) }
+}
+
 crate::raw_transition! {
     /// Transition function of `crm.rfm_agg(timestamptz, numeric, timestamptz, text)`: merge one
     /// purchase into the customer's daily totals. Reads the `numeric` bytes directly (no text
-    /// round trip) and calls into Postgres only to create the state (the in-place working form
-    /// of `crm.rfm_state`, and an expanded object once the customer's days outgrow it), detoast
-    /// or raise.
+    /// round trip) and calls into Postgres only to create the state (the compact in-place
+    /// working form of `crm.rfm_state`, the larger one and an expanded object once the
+    /// customer's days outgrow them), detoast or raise.
     fn crm_rfm_agg_trans / pg_finfo_crm_rfm_agg_trans (fcinfo)
     sql [
         "crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numeric, timestamptz, text) RETURNS crm.rfm_state IMMUTABLE PARALLEL SAFE",
     ] {
         // SAFETY: sql/clv.sql declares it with five arguments (crm.rfm_state, timestamptz,
         // numeric, timestamptz, text); `fcinfo` is the running call's.
+        unsafe { prefetch_working_argument::<RfmCompact>(fcinfo) };
+        // SAFETY: as above.
         let arguments = unsafe {
             (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3), raw_arg(fcinfo, 4))
         };
@@ -59,27 +110,40 @@ crate::raw_transition! {
         };
         // SAFETY: argument 2 is a non-null numeric, a varlena.
         let amount = unsafe {
-            raw_varlena_bytes(amount, |bytes| {
-                decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
+            raw_varlena_bytes(amount, |bytes| match read_small_numeric(bytes) {
+                Some((mantissa, scale)) => Amount::Small(mantissa, scale),
+                None => Amount::of(
+                    decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem)),
+                ),
             })
         };
-        // A customer with few purchase days: the working form, changed in place; past them,
-        // the same entries in a growing state (an expanded object) from then on.
+        // A customer's state starts in the compact working form, changed in place; a row it
+        // cannot hold moves the entries to the larger working form, and past that to a growing
+        // state (an expanded object), holding the same entries in the same order.
         // SAFETY: argument 0 is a `crm.rfm_state`; `fcinfo` is the running call's, whose
-        // argument 0 is not an object when the working form is.
+        // argument 0 is not an object when a working form is.
+        if let Some(mut compact) = unsafe { flat_state_in_place::<RfmCompact>(fcinfo) } {
+            match compact.get().add(RFM_AGG, occurred_at, amount, observation_end, unit) {
+                // SAFETY: as above.
+                Ok(FlatAdd::Done) => return unsafe { flat_return(fcinfo, compact) },
+                Ok(FlatAdd::Full) => {
+                    let row = (occurred_at, amount.decimal(), observation_end, unit);
+                    // SAFETY: as above.
+                    return unsafe { outgrown_compact(fcinfo, compact.get().flat(), row) };
+                }
+                Err(error) => raise_from_raw(move || error),
+            }
+        }
+        let amount = amount.decimal();
+        // SAFETY: as above.
         if let Some(mut flat) = unsafe { flat_state_in_place::<RfmFlat>(fcinfo) } {
             match flat.get().add(RFM_AGG, occurred_at, amount, observation_end, unit) {
                 // SAFETY: as above.
                 Ok(FlatAdd::Done) => return unsafe { flat_return(fcinfo, flat) },
                 Ok(FlatAdd::Full) => {
-                    let mut grown = flat.get().state();
-                    if let Err(error) =
-                        grown.add_in_unit(RFM_AGG, occurred_at, amount, observation_end, unit)
-                    {
-                        raise_from_raw(move || error);
-                    }
+                    let row = (occurred_at, amount, observation_end, unit);
                     // SAFETY: as above.
-                    return unsafe { expanded_return_new(fcinfo, grown) };
+                    return unsafe { grown_state(fcinfo, flat.get().state(), row) };
                 }
                 Err(error) => raise_from_raw(move || error),
             }
@@ -160,7 +224,13 @@ crate::raw_transition! {
     ] {
         // SAFETY: argument 0 is NULL or a `crm.rfm_state`; the result a `crm.rfm`.
         unsafe {
-            // The working form is finished from a copy of its entries on the stack.
+            // A working form is finished from a copy of its entries on the stack.
+            if let Some(compact) = flat_working_argument::<RfmCompact>(fcinfo, 0) {
+                return match compact.and_then(|compact| compact.finish(RFM_AGG)).or_raise() {
+                    Some(rfm) => rfm_tuple(fcinfo, &rfm),
+                    None => raw_return_null(fcinfo),
+                };
+            }
             if let Some(flat) = flat_working_argument::<RfmFlat>(fcinfo, 0) {
                 return match flat.and_then(|flat| flat.finish(RFM_AGG)).or_raise() {
                     Some(rfm) => rfm_tuple(fcinfo, &rfm),

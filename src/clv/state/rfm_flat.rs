@@ -1,15 +1,20 @@
-//! The in-place working form of `crm.rfm_agg`'s state (`crm.rfm_state`) for a customer with
+//! The in-place working forms of `crm.rfm_agg`'s state (`crm.rfm_state`) for a customer with
 //! few purchase days.
 //!
 //! A `GROUP BY customer` holds one state per customer, and most customers have a handful of
-//! purchase days. Such a state is a fixed-size plain-old-data struct ([`RfmFlat`]) changed in
-//! place in a small varlena (`common::flat_state`): one allocation per customer, no expanded
-//! object, no reset callback, no heap vector. The customer's purchase days cannot be reduced to
-//! a fixed summary (frequency counts distinct UTC days, and rows arrive in any order), so a
-//! customer whose distinct days outgrow [`FLAT_DAYS`] moves to the growing [`RfmState`] (an
-//! expanded object), holding the same entries in the same order: every result is the one the
-//! growing state alone gives.
-use super::simple::{first_finite_day, rfm_of_days, utc_day, Rfm, RfmState, Settings, UNITS};
+//! purchase days. Such a state is a fixed-size plain-old-data struct changed in place in a
+//! small varlena (`common::flat_state`): one allocation per customer, no expanded object, no
+//! reset callback, no heap vector. Every customer starts in the 64-byte [`RfmCompact`] (one
+//! cache line's worth: up to [`COMPACT_DAYS`] days as offsets from the first, totals as 32-bit
+//! mantissas of one scale), moves to the 128-byte [`RfmFlat`] (up to [`FLAT_DAYS`] days, each
+//! total's own 64-bit mantissa and scale) when a row does not fit it, and past that to the
+//! growing [`RfmState`] (an expanded object). The customer's purchase days cannot be reduced
+//! to a fixed summary (frequency counts distinct UTC days, and rows arrive in any order), so
+//! each form holds the same entries in the same order: every result is the one the growing
+//! state alone gives.
+use super::simple::{
+    first_finite_day, mean_to_16_places, rfm_of_days, utc_day, Rfm, RfmState, Settings, UNITS,
+};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::flat_state::FlatState;
 use crate::common::money;
@@ -231,6 +236,381 @@ impl FlatState for RfmFlat {
             MetricError::InvalidBinary(format!(
                 "crm.rfm_agg state: more than {FLAT_DAYS} purchase days for the working form"
             ))
+        })
+    }
+}
+
+/// Purchase days (distinct UTC days, as they arrive) the compact working form holds: with the
+/// header and the settings, its varlena takes 64 bytes, one cache line of a 64-byte chunk.
+pub const COMPACT_DAYS: usize = 7;
+
+/// Days per time unit, by unit index (as `days_per_unit` gives them).
+const DAYS_PER: [f64; UNITS.len()] = [1.0, 7.0, 365.25 / 12.0, 365.25];
+
+/// A row's amount as the transition reads it: a `Decimal` whose mantissa fits 64 bits as that
+/// mantissa and its scale (at most 28), any other as the `Decimal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Amount {
+    Small(i64, u32),
+    Large(Decimal),
+}
+
+impl Amount {
+    /// The amount of `value`.
+    pub fn of(value: Decimal) -> Self {
+        match i64::try_from(value.mantissa()) {
+            Ok(mantissa) => Amount::Small(mantissa, value.scale()),
+            Err(_) => Amount::Large(value),
+        }
+    }
+
+    /// The amount as a `Decimal` (a small amount's scale is at most 28).
+    #[inline]
+    pub fn decimal(self) -> Decimal {
+        match self {
+            Amount::Small(mantissa, scale) => {
+                Decimal::try_new(mantissa, scale).unwrap_or(Decimal::ZERO)
+            }
+            Amount::Large(value) => value,
+        }
+    }
+}
+
+/// The compact working form of a [`RfmState`] of at most [`COMPACT_DAYS`] entries whose
+/// totals share one scale and have 32-bit mantissas, and whose days are within ±32767 days of
+/// the first: the first form of every customer's state ([`RfmFlat`] takes the entries over when
+/// a row does not fit). Plain old data: the settings as in [`RfmFlat`], the first entry's day,
+/// the other days as offsets from it, the totals as mantissas at `scale`; entries past `len` and
+/// a state without entries are zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+pub struct RfmCompact {
+    observation_end: i64,
+    /// 1 once a row named the settings, else 0.
+    has_settings: u8,
+    unit: u8,
+    len: u8,
+    /// The scale of every total.
+    scale: u8,
+    first_day: i32,
+    mantissas: [i32; COMPACT_DAYS],
+    /// Day of entry `i + 1` minus the first entry's day.
+    offsets: [i16; COMPACT_DAYS - 1],
+}
+
+// The working varlena (8 bytes of header and tag, then the struct) is one 64-byte chunk.
+const _: () = assert!(std::mem::size_of::<RfmCompact>() == 56);
+
+impl Default for RfmCompact {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+impl RfmCompact {
+    fn settings(&self) -> Option<Settings> {
+        (self.has_settings != 0).then_some((self.observation_end, self.unit))
+    }
+
+    /// The day of entry `index` (0 for an index past the offsets).
+    #[inline(always)]
+    fn day(&self, index: usize) -> i64 {
+        let offset = index
+            .checked_sub(1)
+            .and_then(|at| self.offsets.get(at))
+            .copied()
+            .unwrap_or(0);
+        i64::from(self.first_day) + i64::from(offset)
+    }
+
+    /// The (day, total mantissa) entries, at most [`COMPACT_DAYS`].
+    #[inline(always)]
+    fn entries(&self) -> ([(i64, i64); COMPACT_DAYS], usize) {
+        let len = usize::from(self.len).min(COMPACT_DAYS);
+        let mut entries = [(0i64, 0i64); COMPACT_DAYS];
+        for (index, slot) in entries.iter_mut().enumerate().take(len) {
+            *slot = (self.day(index), i64::from(self.mantissas[index]));
+        }
+        (entries, len)
+    }
+
+    /// The [`RfmFlat`] holding the same settings and entries in the same order.
+    pub fn flat(&self) -> RfmFlat {
+        let mut flat = RfmFlat {
+            observation_end: self.observation_end,
+            has_settings: self.has_settings,
+            unit: self.unit,
+            ..RfmFlat::default()
+        };
+        let (entries, len) = self.entries();
+        for (index, (day, mantissa)) in entries.iter().enumerate().take(len) {
+            // A validated or self-made state's days are finite timestamps' days, within `i32`.
+            flat.days[index] = *day as i32;
+            flat.mantissas[index] = *mantissa;
+            flat.scales[index] = self.scale;
+        }
+        flat.len = len as u8;
+        flat
+    }
+
+    /// The growing state holding the same settings and entries in the same order.
+    pub fn state(&self) -> RfmState {
+        self.flat().state()
+    }
+
+    /// The compact form of `state`, `None` when its entries do not fit one.
+    pub fn of_state(state: &RfmState) -> Option<Self> {
+        let entries = state.entries();
+        if entries.len() > COMPACT_DAYS {
+            return None;
+        }
+        let mut compact = RfmCompact::default();
+        if let Some((observation_end, unit)) = state.settings() {
+            compact.has_settings = 1;
+            compact.observation_end = observation_end;
+            compact.unit = unit;
+        }
+        for (index, (day, amount)) in entries.iter().enumerate() {
+            let mantissa = i32::try_from(amount.mantissa()).ok()?;
+            let exact = Decimal::try_new(i64::from(mantissa), amount.scale())
+                .is_ok_and(|back| back.serialize() == amount.serialize());
+            if !exact || (index > 0 && u32::from(compact.scale) != amount.scale()) {
+                return None;
+            }
+            compact.mantissas[index] = mantissa;
+            if index == 0 {
+                compact.first_day = i32::try_from(*day).ok()?;
+                compact.scale = amount.scale() as u8;
+            } else {
+                compact.offsets[index - 1] =
+                    i16::try_from(day - i64::from(compact.first_day)).ok()?;
+            }
+        }
+        compact.len = entries.len() as u8;
+        Some(compact)
+    }
+
+    /// [`RfmFlat::add`] for the compact form: the same checks and errors in the same order, and
+    /// the same entries; [`FlatAdd::Full`] (nothing but the settings changed) when the row
+    /// needs a day past [`COMPACT_DAYS`] or more than ±32767 days from the first, or a total of
+    /// another scale or past 32 bits.
+    #[inline(always)]
+    pub fn add(
+        &mut self,
+        function: &str,
+        occurred_at: i64,
+        amount: Amount,
+        observation_end: i64,
+        unit: u8,
+    ) -> MetricResult<FlatAdd> {
+        if self.has_settings == 0 || self.observation_end != observation_end || self.unit != unit {
+            self.take_settings(function, (observation_end, unit))?;
+        }
+        let day = utc_day(occurred_at);
+        if day > utc_day(observation_end) {
+            return Ok(FlatAdd::Done);
+        }
+        let Amount::Small(mantissa, scale) = amount else {
+            return Ok(FlatAdd::Full);
+        };
+        let Ok(mantissa) = i32::try_from(mantissa) else {
+            return Ok(FlatAdd::Full);
+        };
+        let len = usize::from(self.len);
+        let Some(last) = len.checked_sub(1) else {
+            let Ok(day) = i32::try_from(day) else {
+                return Ok(FlatAdd::Full);
+            };
+            (self.first_day, self.scale, self.mantissas[0]) = (day, scale as u8, mantissa);
+            self.len = 1;
+            return Ok(FlatAdd::Done);
+        };
+        if u32::from(self.scale) != scale {
+            return Ok(FlatAdd::Full);
+        }
+        if self.day(last) == day {
+            // Equal scales: the exact total is the sum of the mantissas.
+            return Ok(match self.mantissas.get_mut(last) {
+                Some(total) => match total.checked_add(mantissa) {
+                    Some(sum) => {
+                        *total = sum;
+                        FlatAdd::Done
+                    }
+                    None => FlatAdd::Full,
+                },
+                None => FlatAdd::Full,
+            });
+        }
+        let offset = i16::try_from(day - i64::from(self.first_day));
+        match (
+            offset,
+            self.offsets.get_mut(last),
+            self.mantissas.get_mut(len),
+        ) {
+            (Ok(offset), Some(offset_slot), Some(mantissa_slot)) => {
+                (*offset_slot, *mantissa_slot) = (offset, mantissa);
+                self.len += 1;
+                Ok(FlatAdd::Done)
+            }
+            _ => Ok(FlatAdd::Full),
+        }
+    }
+
+    /// Takes the settings of the first row, or refuses others (as the growing state does).
+    #[cold]
+    #[inline(never)]
+    fn take_settings(&mut self, function: &str, settings: Settings) -> MetricResult<()> {
+        let mut current = self.settings();
+        super::simple::agree_settings(function, &mut current, settings, "every row of a group")?;
+        if let Some((observation_end, unit)) = current {
+            self.has_settings = 1;
+            self.observation_end = observation_end;
+            self.unit = unit;
+        }
+        Ok(())
+    }
+
+    /// The RFM values ([`RfmState::finish`]) in integer arithmetic on a copy of the entries:
+    /// the totals share one scale, so merging days and summing the repeat days are sums of
+    /// mantissas, exactly what the `Decimal` sums give.
+    pub fn finish(&self, function: &str) -> MetricResult<Option<Rfm>> {
+        let Some((observation_end, unit)) = self.settings() else {
+            return Ok(None);
+        };
+        let (mut entries, len) = self.entries();
+        let entries = &mut entries[..len];
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        let days_per = DAYS_PER[usize::from(unit) % UNITS.len()];
+        // Insertion sort by day: at most seven entries.
+        for index in 1..entries.len() {
+            let mut at = index;
+            while at > 0 && entries[at - 1].0 > entries[at].0 {
+                entries.swap(at - 1, at);
+                at -= 1;
+            }
+        }
+        let mut merged = 0;
+        for index in 0..entries.len() {
+            let (day, mantissa) = entries[index];
+            if merged > 0 && entries[merged - 1].0 == day {
+                entries[merged - 1].1 += mantissa;
+            } else {
+                entries[merged] = (day, mantissa);
+                merged += 1;
+            }
+        }
+        let daily = &entries[..merged];
+        let (Some(&(first, _)), Some(&(last, _))) = (daily.first(), daily.last()) else {
+            return Ok(None);
+        };
+        let repeat_days = merged - 1;
+        let scale = u32::from(self.scale);
+        let monetary_value = match daily {
+            [] | [_] => Decimal::ZERO,
+            [_, (_, only)] => Decimal::try_new(*only, scale).unwrap_or(Decimal::ZERO),
+            [_, repeat @ ..] => {
+                let total: i64 = repeat.iter().map(|(_, mantissa)| mantissa).sum();
+                match mean_in_64_bits(total, scale, repeat_days as i64) {
+                    Some(mean) => mean,
+                    None => {
+                        let total = Decimal::try_new(total, scale).unwrap_or(Decimal::ZERO);
+                        match mean_to_16_places(total, repeat_days as u64) {
+                            Some(mean) => normalized(mean),
+                            // A scale past 16 places: the general path.
+                            None => return self.state().finish(function),
+                        }
+                    }
+                }
+            }
+        };
+        Ok(Some(Rfm {
+            frequency: repeat_days as i32,
+            recency: (last - first) as f64 / days_per,
+            age: (utc_day(observation_end) - first) as f64 / days_per,
+            monetary_value,
+        }))
+    }
+}
+
+/// `mean_to_16_places(total · 10^-scale, count).normalize()` in 64-bit arithmetic (the same
+/// rounding, half to even), `None` when `total` at 16 places passes 64 bits.
+#[inline]
+fn mean_in_64_bits(total: i64, scale: u32, count: i64) -> Option<Decimal> {
+    let numerator = total.checked_mul(10i64.checked_pow(16u32.checked_sub(scale)?)?)?;
+    let (quotient, remainder) = (numerator / count, numerator % count);
+    let twice = remainder.unsigned_abs() * 2;
+    let count_abs = count.unsigned_abs();
+    let round_away = twice > count_abs || (twice == count_abs && quotient % 2 != 0);
+    let (mut mantissa, mut places) = (quotient + i64::from(round_away) * numerator.signum(), 16);
+    while places > 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+        places -= 1;
+    }
+    Decimal::try_new(mantissa, places).ok()
+}
+
+/// `value.normalize()` (trailing zeros of the fraction dropped), in 64-bit arithmetic when the
+/// mantissa fits.
+#[inline]
+fn normalized(value: Decimal) -> Decimal {
+    let Ok(mut mantissa) = i64::try_from(value.mantissa()) else {
+        return value.normalize();
+    };
+    let mut scale = value.scale();
+    while scale > 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+        scale -= 1;
+    }
+    Decimal::try_new(mantissa, scale).unwrap_or_else(|_| value.normalize())
+}
+
+impl FlatState for RfmCompact {
+    const KIND: u8 = 7;
+
+    /// What the transition can hold: the settings as [`RfmFlat`] checks them, a scale up to
+    /// 28, days from the first finite timestamp's to the observation end's, zeros elsewhere.
+    fn validate(self) -> MetricResult<Self> {
+        let corrupt = || MetricError::InvalidBinary("crm.rfm_agg state: corrupt".to_owned());
+        let len = usize::from(self.len);
+        let last_day = match (self.has_settings, self.observation_end) {
+            (0, 0) if self.unit == 0 => i64::MIN,
+            (1, i64::MIN | i64::MAX) => return Err(corrupt()),
+            (1, observation_end) if usize::from(self.unit) < UNITS.len() => {
+                utc_day(observation_end)
+            }
+            _ => return Err(corrupt()),
+        };
+        let days = first_finite_day()..=last_day;
+        let valid = len <= COMPACT_DAYS
+            && self.scale <= 28
+            && (len > 0 || (self.first_day == 0 && self.scale == 0))
+            && (0..len).all(|index| days.contains(&self.day(index)))
+            && self.mantissas[len.min(COMPACT_DAYS)..]
+                .iter()
+                .all(|&mantissa| mantissa == 0)
+            && self.offsets[len.saturating_sub(1).min(COMPACT_DAYS - 1)..]
+                .iter()
+                .all(|&offset| offset == 0);
+        if valid {
+            Ok(self)
+        } else {
+            Err(corrupt())
+        }
+    }
+
+    fn encode_canonical(&self) -> Vec<u8> {
+        self.state().encode()
+    }
+
+    fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
+        let state = RfmState::decode_canonical(bytes)?;
+        RfmCompact::of_state(&state).ok_or_else(|| {
+            MetricError::InvalidBinary(
+                "crm.rfm_agg state: purchase days that do not fit the compact working form"
+                    .to_owned(),
+            )
         })
     }
 }

@@ -175,3 +175,189 @@ fn a_full_working_form_changes_nothing_but_takes_the_settings() {
     assert!(flat.add(F, 50 * DAY, Decimal::ONE, 99 * DAY, 0).is_err());
     assert_eq!(flat, merged);
 }
+
+/// The payload of a varlena holding `compact` in the working form.
+fn compact_working(compact: &RfmCompact) -> Vec<u8> {
+    let mut payload = vec![WORKING_TAG, RfmCompact::KIND, 0, 0];
+    payload.extend_from_slice(bytemuck::bytes_of(compact));
+    assert_eq!(payload.len() + 4, 64);
+    payload
+}
+
+/// One row for the compact form: (day, microseconds into it, amount, observation end's day,
+/// unit), with days far apart, amounts of several scales and past 32 bits.
+type CompactRow = (i64, i64, Decimal, i64, u8);
+
+fn compact_row() -> impl Strategy<Value = CompactRow> {
+    (
+        prop_oneof![20 => 0i64..30, 1 => Just(-40_000i64), 1 => Just(-32_000i64)],
+        0i64..DAY,
+        prop_oneof![
+            20 => (-5_000i64..100_000).prop_map(|cents| Decimal::new(cents, 2)),
+            2 => (-50i64..500, 0u32..4).prop_map(|(mantissa, scale)| Decimal::new(mantissa, scale)),
+            1 => Just(Decimal::new(2_000_000_000, 2)),
+            1 => Just(amount(i64::MAX)),
+        ],
+        prop_oneof![20 => Just(25i64), 1 => Just(26i64)],
+        prop_oneof![20 => Just(1u8), 1 => Just(3u8)],
+    )
+}
+
+/// Adds `rows` as the transition does: the compact form while it holds them, then the larger
+/// working form, then the growing state; the state it ends in and the compact form if it held
+/// every row, or the first error.
+fn through_compact(rows: &[CompactRow]) -> MetricResult<(RfmState, Option<RfmCompact>)> {
+    let mut compact = Some(RfmCompact::default());
+    let mut flat: Option<RfmFlat> = None;
+    let mut grown: Option<RfmState> = None;
+    for &(day, micros, value, end_day, unit) in rows {
+        let (at, end) = (day * DAY + micros, end_day * DAY);
+        if let Some(state) = &mut grown {
+            state.add_in_unit(F, at, value, end, unit)?;
+        } else if let Some(working) = &mut flat {
+            if working.add(F, at, value, end, unit)? == FlatAdd::Full {
+                let mut state = working.state();
+                state.add_in_unit(F, at, value, end, unit)?;
+                grown = Some(state);
+            }
+        } else if let Some(small) = &mut compact {
+            if small.add(F, at, Amount::of(value), end, unit)? == FlatAdd::Full {
+                let mut working = small.flat();
+                if working.add(F, at, value, end, unit)? == FlatAdd::Full {
+                    let mut state = working.state();
+                    state.add_in_unit(F, at, value, end, unit)?;
+                    grown = Some(state);
+                } else {
+                    flat = Some(working);
+                }
+                compact = None;
+            }
+        }
+    }
+    let state = match (grown, flat, compact) {
+        (Some(state), _, _) => state,
+        (None, Some(working), _) => working.state(),
+        (None, None, Some(small)) => small.state(),
+        (None, None, None) => unreachable!("one form holds the rows"),
+    };
+    Ok((state, compact))
+}
+
+proptest! {
+    #[test]
+    fn the_compact_form_gives_what_the_growing_state_gives(
+        rows in prop::collection::vec(compact_row(), 0..14),
+    ) {
+        let ours = through_compact(&rows);
+        let mut growing = RfmState::default();
+        let growing = rows.iter().try_for_each(|&(day, micros, value, end_day, unit)| {
+            growing.add_in_unit(F, day * DAY + micros, value, end_day * DAY, unit)
+        }).map(|()| growing);
+        prop_assert_eq!(ours.as_ref().err(), growing.as_ref().err());
+        if let (Ok((mut ours, compact)), Ok(mut growing)) = (ours, growing) {
+            prop_assert_eq!(ours.encode(), growing.encode());
+            let expected = growing.finish(F);
+            if let Some(compact) = compact {
+                // The compact form reads back, as a working form and as the binary form.
+                let read = RfmState::decode(&compact_working(&compact)).unwrap();
+                prop_assert_eq!(read.encode(), ours.encode());
+                prop_assert_eq!(RfmCompact::of_state(&read), Some(compact));
+                prop_assert_eq!(RfmCompact::decode_canonical(&read.encode()), Ok(compact));
+                prop_assert_eq!(compact.flat().state().encode(), ours.encode());
+                prop_assert_eq!(&compact.finish(F), &expected);
+            }
+            prop_assert_eq!(ours.finish(F), expected);
+        }
+    }
+}
+
+#[test]
+fn forged_compact_forms_are_refused() {
+    let mut compact = RfmCompact::default();
+    for day in [3, 1] {
+        compact
+            .add(F, day * DAY, Amount::Small(250, 2), 10 * DAY, 1)
+            .unwrap();
+    }
+    assert!(RfmState::decode(&compact_working(&compact)).is_ok());
+    let forge = |change: fn(&mut RfmCompact)| {
+        let mut forged = compact;
+        change(&mut forged);
+        RfmState::decode(&compact_working(&forged))
+    };
+    let refused: [fn(&mut RfmCompact); 9] = [
+        |c| c.len = COMPACT_DAYS as u8 + 1,
+        |c| c.offsets[3] = 1,
+        |c| c.mantissas[6] = 1,
+        |c| c.unit = UNITS.len() as u8,
+        |c| c.has_settings = 2,
+        |c| c.observation_end = i64::MIN,
+        |c| c.offsets[0] = 8,
+        |c| c.scale = 29,
+        |c| {
+            c.has_settings = 0;
+            c.observation_end = 0;
+            c.unit = 0;
+        },
+    ];
+    for change in refused {
+        assert!(matches!(forge(change), Err(MetricError::InvalidBinary(_))));
+    }
+    // Without entries, the first day and the scale are zero.
+    let empty = RfmCompact {
+        scale: 2,
+        ..RfmCompact::default()
+    };
+    assert!(RfmState::decode(&compact_working(&empty)).is_err());
+    let empty = RfmState::decode(&compact_working(&RfmCompact::default())).unwrap();
+    assert_eq!(empty.encode(), RfmState::default().encode());
+}
+
+#[test]
+fn a_full_compact_form_changes_nothing_but_takes_the_settings() {
+    let mut compact = RfmCompact::default();
+    for day in 0..COMPACT_DAYS as i64 {
+        let added = compact.add(F, day * DAY, Amount::Small(100, 2), 100 * DAY, 0);
+        assert_eq!(added, Ok(FlatAdd::Done));
+    }
+    let full = compact;
+    let refused = [
+        // An eighth day, another scale, a total past 32 bits, a day too far from the first.
+        (50 * DAY, Amount::Small(100, 2)),
+        (6 * DAY, Amount::Small(100, 3)),
+        (6 * DAY, Amount::Small(i64::from(i32::MAX), 2)),
+        (6 * DAY, Amount::Large(amount(i64::MAX))),
+    ];
+    for (at, value) in refused {
+        assert_eq!(compact.add(F, at, value, 100 * DAY, 0), Ok(FlatAdd::Full));
+        assert_eq!(compact, full);
+    }
+    let mut far = RfmCompact::default();
+    far.add(F, 0, Amount::Small(1, 0), 100 * DAY, 0).unwrap();
+    assert_eq!(
+        far.add(F, -40_000 * DAY, Amount::Small(1, 0), 100 * DAY, 0),
+        Ok(FlatAdd::Full)
+    );
+    // Other settings are refused, as the growing state refuses them.
+    assert!(compact
+        .add(F, DAY, Amount::Small(1, 2), 99 * DAY, 0)
+        .is_err());
+    assert_eq!(compact, full);
+}
+
+proptest! {
+    #[test]
+    fn the_64_bit_mean_is_the_decimal_mean(
+        total in prop_oneof![any::<i64>(), -1_000_000i64..1_000_000],
+        scale in 0u32..20,
+        count in 1i64..12,
+    ) {
+        let decimal = Decimal::try_new(total, scale).unwrap();
+        let expected = mean_to_16_places(decimal, count as u64).map(|mean| mean.normalize());
+        if let Some(mean) = mean_in_64_bits(total, scale, count) {
+            prop_assert_eq!(Some(mean.serialize()), expected.map(|mean| mean.serialize()));
+        } else {
+            prop_assert!(scale > 16 || total.checked_mul(10i64.pow(16 - scale)).is_none());
+        }
+    }
+}

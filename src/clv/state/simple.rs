@@ -1,6 +1,6 @@
 //! The seed CLV formulas and the RFM summary of one customer's transactions. Money is
 //! `rust_decimal` (exact sums; overflow is an error, never a wrap).
-use super::rfm_flat::RfmFlat;
+use super::rfm_flat::{RfmCompact, RfmFlat};
 use super::{days_per_unit, invalid};
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -429,8 +429,12 @@ impl RfmState {
     }
 
     /// Reads a `crm.rfm_state`: its binary form ([`RfmState::encode`]) or the working form of
-    /// an aggregate state ([`RfmFlat`], `common::flat_state`), validating either.
+    /// an aggregate state ([`RfmCompact`] or [`RfmFlat`], `common::flat_state`), validating
+    /// either.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
+        if is_working_payload::<RfmCompact>(bytes) {
+            return decode_any::<RfmCompact>(bytes).map(|compact| compact.state());
+        }
         if is_working_payload::<RfmFlat>(bytes) {
             return decode_any::<RfmFlat>(bytes).map(|flat| flat.state());
         }
