@@ -600,7 +600,7 @@ impl FlatState for RfmCompact {
         }
     }
 
-    fn encode_canonical(&self) -> Vec<u8> {
+    fn encode_canonical(&self) -> MetricResult<Vec<u8>> {
         self.state().encode()
     }
 

@@ -255,15 +255,15 @@ proptest! {
         }).map(|()| growing);
         prop_assert_eq!(ours.as_ref().err(), growing.as_ref().err());
         if let (Ok((mut ours, compact)), Ok(mut growing)) = (ours, growing) {
-            prop_assert_eq!(ours.encode(), growing.encode());
+            prop_assert_eq!(ours.encode().unwrap(), growing.encode().unwrap());
             let expected = growing.finish(F);
             if let Some(compact) = compact {
                 // The compact form reads back, as a working form and as the binary form.
                 let read = RfmState::decode(&compact_working(&compact)).unwrap();
-                prop_assert_eq!(read.encode(), ours.encode());
+                prop_assert_eq!(read.encode().unwrap(), ours.encode().unwrap());
                 prop_assert_eq!(RfmCompact::of_state(&read), Some(compact));
-                prop_assert_eq!(RfmCompact::decode_canonical(&read.encode()), Ok(compact));
-                prop_assert_eq!(compact.flat().state().encode(), ours.encode());
+                prop_assert_eq!(RfmCompact::decode_canonical(&read.encode().unwrap()), Ok(compact));
+                prop_assert_eq!(compact.flat().state().encode().unwrap(), ours.encode().unwrap());
                 prop_assert_eq!(&compact.finish(F), &expected);
             }
             prop_assert_eq!(ours.finish(F), expected);
@@ -310,7 +310,10 @@ fn forged_compact_forms_are_refused() {
     };
     assert!(RfmState::decode(&compact_working(&empty)).is_err());
     let empty = RfmState::decode(&compact_working(&RfmCompact::default())).unwrap();
-    assert_eq!(empty.encode(), RfmState::default().encode());
+    assert_eq!(
+        empty.encode().unwrap(),
+        RfmState::default().encode().unwrap()
+    );
 }
 
 #[test]
