@@ -465,6 +465,18 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
+    /// An empty vector with room for `count` items of the value read (a count already bounded
+    /// by [`Reader::remaining`]), or the 53200 error naming the type: the allocation is
+    /// fallible, as every growth of a state is.
+    pub fn vec<T>(&self, count: usize) -> MetricResult<Vec<T>> {
+        super::limits::decoded_vec(count, self.what)
+    }
+
+    /// The name of the type read (in error messages).
+    pub fn what(&self) -> &'static str {
+        self.what
+    }
+
     /// Number of bytes not read yet: lets decoders bound a declared element count.
     pub fn remaining(&self) -> usize {
         self.bytes.len() - self.position
