@@ -3,7 +3,7 @@
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
-use crate::common::limits::{check_state_bytes, out_of_memory, reserve};
+use crate::common::limits::{check_state_bytes, decoding_out_of_memory, out_of_memory, reserve};
 
 /// What the rows are, for the memory errors.
 const WHAT: &str = "distinct model input rows";
@@ -271,7 +271,9 @@ impl WeightedRows {
             penalizer,
             ..WeightedRows::default()
         };
-        decoded.counts.reserve(rows);
+        decoded.counts.try_reserve(rows).map_err(|_| {
+            decoding_out_of_memory(what, rows.saturating_mul(std::mem::size_of::<(RowKey, u64)>()))
+        })?;
         let mut previous: Option<RowKey> = None;
         for _ in checked(0..rows) {
             let key = [reader.u64()?, reader.u64()?, reader.u64()?];
