@@ -607,6 +607,23 @@ mod tests {
     }
 
     #[test]
+    fn refused_decoding_vector_is_53200_naming_the_type() {
+        // A count no allocator satisfies: 53200 naming the type being decoded, not an abort.
+        let reader = Reader::open(&[1], 1, "crm.t").unwrap();
+        let error = reader
+            .vec::<[u64; 4]>(isize::MAX as usize / 32 - 1)
+            .unwrap_err();
+        let MetricError::OutOfMemory(message) = error else {
+            panic!("not 53200: {error:?}");
+        };
+        assert!(
+            message.starts_with("crm.t: out of memory decoding a value of "),
+            "{message}"
+        );
+        assert_eq!(reader.vec::<u64>(4).unwrap().capacity(), 4);
+    }
+
+    #[test]
     fn refused_growth_is_53200_and_sticky() {
         // A reservation no allocator satisfies (near `isize::MAX` bytes) and one past what a
         // vector may hold at all: neither aborts, both end in `finish` as 53200.
