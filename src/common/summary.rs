@@ -384,6 +384,13 @@ pub unsafe fn output_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) -
             let mut value = with_varlena_bytes(datum, T::decode).or_raise();
             value.to_text().or_raise()
         };
+        // Postgres allocates at most 1 GB at once (MaxAllocSize, as a string buffer grows).
+        if text.len() >= 0x3fff_ffff {
+            raise(MetricError::LimitExceeded(format!(
+                "crm_metrics: a text form of {} bytes exceeds the 1 GB value limit",
+                text.len()
+            )));
+        }
         // SAFETY: palloc returns `len + 1` writable bytes (or raises an ERROR): the text and
         // its terminating NUL (a text form holds no NUL: JSON escapes it).
         let pointer = pg_sys::palloc(text.len() + 1) as *mut u8;
