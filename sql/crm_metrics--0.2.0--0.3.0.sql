@@ -1646,3 +1646,48 @@ ALTER FUNCTION crm_internal.customer_agg_combine(crm.customer_summary, crm.custo
 ALTER FUNCTION crm_internal.cohort_combine(crm.cohort_summary, crm.cohort_summary) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.service_combine(crm.service_summary, crm.service_summary) SUPPORT crm_internal.merged_state_cost;
+
+-- Every summary type's text output function writes the decoded value's text form without copying
+-- the value (crm_<type>_out), so that running out of memory is 53200, not an aborted backend.
+CREATE OR REPLACE FUNCTION crm_internal.mrr_summary_out("input" crm.mrr_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_mrr_summary_out';
+CREATE OR REPLACE FUNCTION crm_internal.funnel_state_out("input" crm.funnel_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_state_out';
+CREATE OR REPLACE FUNCTION crm_internal.funnel_summary_out("input" crm.funnel_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_summary_out';
+CREATE OR REPLACE FUNCTION crm_internal.cohort_summary_out("input" crm.cohort_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_cohort_summary_out';
+CREATE OR REPLACE FUNCTION crm_internal.share_state_out("input" crm.share_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_share_state_out';
+CREATE OR REPLACE FUNCTION crm_internal.survival_summary_out("input" crm.survival_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_survival_summary_out';
+CREATE OR REPLACE FUNCTION crm_internal.pipeline_summary_out("input" crm.pipeline_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_pipeline_summary_out';
+CREATE OR REPLACE FUNCTION crm_internal.customer_summary_out("input" crm.customer_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_summary_out';
+CREATE OR REPLACE FUNCTION crm_internal.customer_period_state_out("input" crm.customer_period_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_customer_period_state_out';
+CREATE OR REPLACE FUNCTION crm_internal.nps_summary_out("input" crm.nps_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_nps_summary_out';
+CREATE OR REPLACE FUNCTION crm_internal.csat_state_out("input" crm.csat_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_csat_state_out';
+CREATE OR REPLACE FUNCTION crm_internal.rfm_holdout_state_out("input" crm.rfm_holdout_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_holdout_state_out';
+CREATE OR REPLACE FUNCTION crm_internal.bgbb_model_out("input" crm.bgbb_model) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgbb_model_out';
+CREATE OR REPLACE FUNCTION crm_internal.bgnbd_model_out("input" crm.bgnbd_model) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_bgnbd_model_out';
+CREATE OR REPLACE FUNCTION crm_internal.gamma_gamma_model_out("input" crm.gamma_gamma_model) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_gamma_gamma_model_out';
+CREATE OR REPLACE FUNCTION crm_internal.sbg_model_out("input" crm.sbg_model) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_sbg_model_out';
+CREATE OR REPLACE FUNCTION crm_internal.rfm_state_out("input" crm.rfm_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_rfm_state_out';
+CREATE OR REPLACE FUNCTION crm_internal.fit_rows_out("input" crm.fit_rows) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_fit_rows_out';
+CREATE OR REPLACE FUNCTION crm_internal.purchase_days_out("input" crm.purchase_days) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_purchase_days_out';
+CREATE OR REPLACE FUNCTION crm_internal.business_calendar_out("input" crm.business_calendar) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_business_calendar_out';
+CREATE OR REPLACE FUNCTION crm_internal.service_summary_out("input" crm.service_summary) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_summary_out';

@@ -465,6 +465,18 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
+    /// An empty vector with room for `count` items of the value read (a count already bounded
+    /// by [`Reader::remaining`]), or the 53200 error naming the type: the allocation is
+    /// fallible, as every growth of a state is.
+    pub fn vec<T>(&self, count: usize) -> MetricResult<Vec<T>> {
+        super::limits::decoded_vec(count, self.what)
+    }
+
+    /// The name of the type read (in error messages).
+    pub fn what(&self) -> &'static str {
+        self.what
+    }
+
     /// Number of bytes not read yet: lets decoders bound a declared element count.
     pub fn remaining(&self) -> usize {
         self.bytes.len() - self.position
@@ -592,6 +604,23 @@ mod tests {
             filled.fill_u64(at, value);
             proptest::prop_assert_eq!(direct.finish("t").unwrap(), filled.finish("t").unwrap());
         }
+    }
+
+    #[test]
+    fn refused_decoding_vector_is_53200_naming_the_type() {
+        // A count no allocator satisfies: 53200 naming the type being decoded, not an abort.
+        let reader = Reader::open(&[1], 1, "crm.t").unwrap();
+        let error = reader
+            .vec::<[u64; 4]>(isize::MAX as usize / 32 - 1)
+            .unwrap_err();
+        let MetricError::OutOfMemory(message) = error else {
+            panic!("not 53200: {error:?}");
+        };
+        assert!(
+            message.starts_with("crm.t: out of memory decoding a value of "),
+            "{message}"
+        );
+        assert_eq!(reader.vec::<u64>(4).unwrap().capacity(), 4);
     }
 
     #[test]

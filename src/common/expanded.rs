@@ -393,8 +393,8 @@ pub unsafe fn with_state<S: ExpandedState, R>(
     }
 }
 
-/// The state in `datum` as a value of its own: a copy of an object's state, else the flat
-/// binary form decoded and validated (no copy of the decoded value).
+/// The state in `datum` as a value of its own: a copy of an object's state ([`copy_state`]),
+/// else the flat binary form decoded and validated (no copy of the decoded value).
 ///
 /// # Safety
 /// As [`with_state`].
@@ -402,10 +402,25 @@ unsafe fn owned_state<S: ExpandedState>(datum: pg_sys::Datum) -> S {
     // SAFETY: as `with_state` (this function's contract).
     unsafe {
         match object_of::<S>(datum) {
-            Some((object, _)) => (*object).state.clone(),
+            Some((object, _)) => copy_state(&mut (*object).state).or_raise(),
             None => with_varlena_bytes(datum, S::decode_state).or_raise(),
         }
     }
+}
+
+/// Heap bytes up to which an object's state is copied with `clone`.
+const CLONED_STATE_BYTES: usize = 1 << 20;
+
+/// A copy of an object's state: a clone while the state is small, else its binary form decoded,
+/// whose allocations are fallible (a state-sized clone would abort the backend when memory runs
+/// out; encoding and decoding end in 53200). Encoding may normalize the state in place, as
+/// flattening the object does.
+#[cold]
+fn copy_state<S: ExpandedState>(state: &mut S) -> MetricResult<S> {
+    if state.heap_bytes() <= CLONED_STATE_BYTES {
+        return Ok(state.clone());
+    }
+    S::decode_state(&state.encode_state()?)
 }
 
 /// The state of a transition or combine function, ready to be changed.

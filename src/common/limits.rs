@@ -93,6 +93,44 @@ pub fn encoding_out_of_memory(what: &str, bytes: usize) -> MetricError {
     ))
 }
 
+/// An empty vector with room for exactly `count` items of a value being decoded (its binary or
+/// text form, a state being deserialized or expanded), or the 53200 error naming `what` (a SQL
+/// type). A count read from the data is bounded by the bytes left before it gets here; this
+/// makes the allocation itself fallible, as [`reserve`] does for a growing state.
+pub fn decoded_vec<T>(count: usize, what: &str) -> MetricResult<Vec<T>> {
+    let mut vector = Vec::new();
+    reserve_decoded(&mut vector, count, what)?;
+    Ok(vector)
+}
+
+/// Makes room for exactly `additional` more items in `vector`, a value being decoded, or fails
+/// with the 53200 error naming `what` (see [`decoded_vec`]).
+pub fn reserve_decoded<T>(vector: &mut Vec<T>, additional: usize, what: &str) -> MetricResult<()> {
+    if vector.capacity() - vector.len() >= additional {
+        return Ok(());
+    }
+    vector.try_reserve_exact(additional).map_err(|_| {
+        decoding_out_of_memory(
+            what,
+            vector
+                .len()
+                .saturating_add(additional)
+                .saturating_mul(std::mem::size_of::<T>()),
+        )
+    })
+}
+
+/// The 53200 error of a value of `what` (a SQL type) being decoded whose `bytes` bytes could
+/// not be allocated.
+#[cold]
+#[inline(never)]
+pub fn decoding_out_of_memory(what: &str, bytes: usize) -> MetricError {
+    MetricError::OutOfMemory(format!(
+        "{what}: out of memory decoding a value of {}",
+        human_bytes(bytes)
+    ))
+}
+
 /// `bytes` as Postgres prints memory settings: whole kB, MB or GB when exact, else rounded MB.
 pub fn human_bytes(bytes: usize) -> String {
     const KB: usize = 1024;
@@ -132,6 +170,29 @@ mod tests {
         assert_eq!(human_bytes(3 << 20), "3MB");
         assert_eq!(human_bytes((3 << 20) + 1), "4MB");
         assert_eq!(human_bytes(2 << 30), "2GB");
+    }
+
+    #[test]
+    fn refused_decoding_allocation_is_53200() {
+        // A count no allocator satisfies and one past what a vector may hold at all: neither
+        // aborts, both are 53200 naming the type and the size.
+        for count in [(isize::MAX as usize) / 8 - 64, usize::MAX] {
+            let error = decoded_vec::<u64>(count, "crm.t").unwrap_err();
+            // OutOfMemory is SQLSTATE 53200.
+            let MetricError::OutOfMemory(message) = error else {
+                panic!("not an out-of-memory error");
+            };
+            assert!(
+                message.starts_with("crm.t: out of memory decoding a value of "),
+                "{message}"
+            );
+        }
+        let mut vector = decoded_vec::<u64>(3, "crm.t").unwrap();
+        assert_eq!(vector.capacity(), 3);
+        vector.push(1);
+        assert!(reserve_decoded(&mut vector, usize::MAX - 1, "crm.t").is_err());
+        reserve_decoded(&mut vector, 5, "crm.t").unwrap();
+        assert_eq!(vector.capacity(), 6);
     }
 
     #[test]

@@ -56,6 +56,8 @@ macro_rules! summary_type {
                 <$name as SummaryType>::from_text(text.or_raise()).or_raise()
             }
 
+            /// Not called from SQL: the type's output function is `crm_<type>_out` (below),
+            /// which writes the decoded value's text form without copying the value.
             fn output(&self, buffer: &mut ::pgrx::StringInfo) {
                 use $crate::common::pg::OrRaise;
                 let mut copy = self.clone();
@@ -170,6 +172,8 @@ macro_rules! summary_type {
                 "    'Binary send function of crm.", stringify!($name), ": the stored binary form';\n",
                 "ALTER FUNCTION crm.", stringify!($name), "_in(cstring) SET SCHEMA crm_internal;\n",
                 "ALTER FUNCTION crm.", stringify!($name), "_out(crm.", stringify!($name), ") SET SCHEMA crm_internal;\n",
+                "CREATE OR REPLACE FUNCTION crm_internal.", stringify!($name), "_out(\"input\" crm.", stringify!($name), ") RETURNS cstring\n",
+                "    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_", stringify!($name), "_out';\n",
                 "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_in(cstring) IS 'Text input of crm.", stringify!($name), ".';\n",
                 "COMMENT ON FUNCTION crm_internal.", stringify!($name), "_out(crm.", stringify!($name), ") IS 'Text output of crm.", stringify!($name), ".';\n",
                 "CREATE FUNCTION crm_internal.", stringify!($name), "_eq(crm.", stringify!($name), ", crm.", stringify!($name), ") RETURNS boolean\n",
@@ -297,6 +301,28 @@ macro_rules! summary_type {
                     ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
                 &V1_API
             }
+
+            /// Text output function of the type: the text form of the decoded value.
+            ///
+            /// # Safety
+            /// Called by Postgres through the V1 calling convention only.
+            #[unsafe(export_name = concat!("crm_", stringify!($name), "_out"))]
+            pub unsafe extern "C-unwind" fn output(
+                fcinfo: ::pgrx::pg_sys::FunctionCallInfo,
+            ) -> ::pgrx::pg_sys::Datum {
+                // SAFETY: Postgres calls this as the type's output function (declared so above,
+                // STRICT), so argument 0 is a value of the type.
+                $crate::common::guard::guard(|| unsafe {
+                    $crate::common::summary::output_summary::<$name>(fcinfo)
+                })
+            }
+
+            #[unsafe(export_name = concat!("pg_finfo_crm_", stringify!($name), "_out"))]
+            pub extern "C" fn output_finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
+                const V1_API: ::pgrx::pg_sys::Pg_finfo_record =
+                    ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+                &V1_API
+            }
         };
     };
 }
@@ -334,6 +360,44 @@ pub unsafe fn receive_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) 
         let encoded = value.encode().or_raise();
         (*fcinfo).isnull = false;
         varlena_from_bytes(&encoded)
+    }
+}
+
+/// The text output function of summary type `T`: the value decoded (fallibly), its text form
+/// written from it without a copy of the value (pgrx's output function clones the value and
+/// copies the text with infallible Rust allocations), then copied once into palloc'd memory, so
+/// that running out of memory is 53200 or Postgres's own error, never an aborted backend.
+///
+/// # Safety
+/// `fcinfo` must be the call info of a STRICT type output function (argument 0 a value of `T`).
+pub unsafe fn output_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: `fcinfo` is an output function's call info, whose argument 0 is a varlena of `T`
+    // (this function's contract); as in `receive_summary`, the caller's guard turns an error
+    // raised here into a Postgres error once everything here has been dropped.
+    unsafe {
+        let Some(datum) = raw_arg(fcinfo, 0) else {
+            raise(MetricError::InvalidText(
+                "crm_metrics: text output of a NULL value".to_string(),
+            ))
+        };
+        let text = {
+            let mut value = with_varlena_bytes(datum, T::decode).or_raise();
+            value.to_text().or_raise()
+        };
+        // Postgres allocates at most 1 GB at once (MaxAllocSize, as a string buffer grows).
+        if text.len() >= 0x3fff_ffff {
+            raise(MetricError::LimitExceeded(format!(
+                "crm_metrics: a text form of {} bytes exceeds the 1 GB value limit",
+                text.len()
+            )));
+        }
+        // SAFETY: palloc returns `len + 1` writable bytes (or raises an ERROR): the text and
+        // its terminating NUL (a text form holds no NUL: JSON escapes it).
+        let pointer = pg_sys::palloc(text.len() + 1) as *mut u8;
+        std::ptr::copy_nonoverlapping(text.as_ptr(), pointer, text.len());
+        *pointer.add(text.len()) = 0;
+        (*fcinfo).isnull = false;
+        pg_sys::Datum::from(pointer)
     }
 }
 

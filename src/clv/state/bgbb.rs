@@ -9,7 +9,7 @@
 use super::gamma_gamma::GammaGammaModel;
 use super::hypergeometric::hyp2f1_log_unit;
 use super::optimize::{minimize, Objective, Penalized};
-use super::rows::WeightedRows;
+use super::rows::{WeightedRows, WHAT};
 use super::special::{digamma, ln_beta, ln_gamma};
 use super::uncertainty::standard_errors;
 use super::{
@@ -19,6 +19,7 @@ use super::{
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{self, checked};
+use crate::common::limits::reserve;
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.bgbb_model";
@@ -174,12 +175,21 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(rows: &WeightedRows) -> Self {
-        let rows: Vec<(f64, f64, f64, f64)> = checked(rows.sorted())
-            .map(|(key, weight)| (key[0] as f64, key[1] as f64, key[2] as f64, weight as f64))
-            .collect();
-        let total_weight = rows.iter().map(|row| row.3).sum();
-        Problem { rows, total_weight }
+    /// The rows of a fit, copied in key order into vectors reserved fallibly (53200 naming
+    /// `function`).
+    fn new(function: &str, rows: &WeightedRows) -> MetricResult<Self> {
+        let sorted = rows.sorted_within(function)?;
+        let mut problem_rows = Vec::new();
+        reserve(&mut problem_rows, sorted.len(), function, WHAT)?;
+        problem_rows.extend(
+            checked(sorted)
+                .map(|(key, weight)| (key[0] as f64, key[1] as f64, key[2] as f64, weight as f64)),
+        );
+        let total_weight = problem_rows.iter().map(|row| row.3).sum();
+        Ok(Problem {
+            rows: problem_rows,
+            total_weight,
+        })
     }
 
     fn log_likelihood(&self, parameters: &Parameters) -> (f64, [f64; 4]) {
@@ -236,7 +246,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgBbModel
         return Ok(None);
     }
     check_identifiable(function, rows.len())?;
-    let problem = Problem::new(rows);
+    let problem = Problem::new(function, rows)?;
     let penalized = Penalized {
         objective: &problem,
         penalizer: rows.penalizer(),

@@ -187,7 +187,7 @@ fn binomial(n: i32, k: i32) -> f64 {
 
 #[test]
 fn the_gradient_is_the_likelihood_s_derivative() {
-    let problem = Problem::new(&donations());
+    let problem = Problem::new("crm.t", &donations()).unwrap();
     let point = [0.1, -0.3, -0.4, 1.0];
     let (_, gradient) = problem.value_and_gradient(&point).unwrap();
     for index in 0..4 {

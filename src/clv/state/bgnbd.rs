@@ -13,7 +13,7 @@
 //! `crm.clv` and the accessors take any of them.
 use super::optimize::{minimize, minimize_from, Failure, Minimum, Objective, Penalized};
 use super::pareto_nbd;
-use super::rows::{float_word, KeyHasher, WeightedRows};
+use super::rows::{float_word, KeyHasher, WeightedRows, WHAT};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
@@ -27,6 +27,7 @@ use super::{
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
+use crate::common::limits::reserve;
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.bgnbd_model";
@@ -157,11 +158,15 @@ fn distinct(values: impl Iterator<Item = f64>) -> (Vec<f64>, HashMap<u64, u32, K
 }
 
 impl Problem {
-    fn new(rows: &WeightedRows, kind: Kind) -> Self {
+    /// The rows of a fit, copied in key order into vectors reserved fallibly (53200 naming
+    /// `function`).
+    fn new(function: &str, rows: &WeightedRows, kind: Kind) -> MetricResult<Self> {
         let may_drop = |key: &[u64; 3]| key[0] > 0 || kind.drops_at_first_purchase();
-        let sorted = rows.sorted();
+        let sorted = rows.sorted_within(function)?;
         // Keys are distinct rows in key order: the frequency (the first word) is sorted.
-        let mut frequencies: Vec<f64> = sorted.iter().map(|(key, _)| key[0] as f64).collect();
+        let mut frequencies: Vec<f64> = Vec::new();
+        reserve(&mut frequencies, sorted.len(), function, WHAT)?;
+        frequencies.extend(sorted.iter().map(|(key, _)| key[0] as f64));
         frequencies.dedup();
         let (ages, age_indexes) = distinct(sorted.iter().map(|(key, _)| f64::from_bits(key[2])));
         let (recencies, recency_indexes) = distinct(
@@ -174,8 +179,10 @@ impl Problem {
             indexes.get(&word).copied().unwrap_or(0)
         };
         let mut frequency_weights = vec![0.0; frequencies.len()];
-        let mut zero_rows = Vec::new();
-        let mut repeat_rows = Vec::with_capacity(sorted.len());
+        let zero = sorted.iter().filter(|(key, _)| !may_drop(key)).count();
+        let (mut zero_rows, mut repeat_rows) = (Vec::new(), Vec::new());
+        reserve(&mut zero_rows, zero, function, WHAT)?;
+        reserve(&mut repeat_rows, sorted.len() - zero, function, WHAT)?;
         let mut total_weight = 0.0;
         let mut frequency_index = 0;
         for (key, weight) in checked(&sorted) {
@@ -196,7 +203,7 @@ impl Problem {
                 repeat_rows.push((frequency_index as u32, age_index, recency_index, weight));
             }
         }
-        Problem {
+        Ok(Problem {
             shift: kind.shift(),
             has_repeat: sorted.iter().any(|(key, _)| key[0] > 0),
             frequencies: frequencies.into_iter().zip(frequency_weights).collect(),
@@ -205,7 +212,7 @@ impl Problem {
             zero_rows,
             repeat_rows,
             total_weight,
-        }
+        })
     }
 
     /// Log-likelihood and its gradient with respect to (r, α, a, b).
@@ -532,7 +539,7 @@ pub fn fit_kind(
             fit: Some(fit),
         }));
     }
-    let problem = Problem::new(rows, kind);
+    let problem = Problem::new(function, rows, kind)?;
     if !problem.has_repeat {
         return Err(invalid_with_hint(
             format!(

@@ -95,7 +95,7 @@ fn expected_purchases_match_the_paper() {
 
 #[test]
 fn analytic_gradient_matches_finite_differences() {
-    let problem = Problem::new(&cdnow_rows(), Kind::BgNbd);
+    let problem = Problem::new("crm.t", &cdnow_rows(), Kind::BgNbd).unwrap();
     let point = [0.3f64.ln(), 5.0f64.ln(), 0.7f64.ln(), 2.0f64.ln()];
     let (_, gradient) = problem.value_and_gradient(&point).unwrap();
     for index in 0..4 {
@@ -461,7 +461,7 @@ fn penalized_cdnow_fit_matches_lifetimes() {
 
 #[test]
 fn penalized_gradient_matches_finite_differences() {
-    let problem = Problem::new(&cdnow_rows(), Kind::BgNbd);
+    let problem = Problem::new("crm.t", &cdnow_rows(), Kind::BgNbd).unwrap();
     let objective = Penalized {
         objective: &problem,
         penalizer: 0.05,
@@ -688,7 +688,7 @@ fn standard_errors_match_lifetimes_summary() {
 /// them ([`super::super::uncertainty::standard_errors`]).
 fn finite_difference_errors(kind: Kind, rows: &WeightedRows) -> (BgNbdModel, Vec<f64>) {
     let model = fit_kind(F, kind, rows).unwrap().unwrap();
-    let problem = Problem::new(rows, kind);
+    let problem = Problem::new("crm.t", rows, kind).unwrap();
     let penalized = Penalized {
         objective: &problem,
         penalizer: rows.penalizer(),
@@ -725,7 +725,7 @@ fn analytic_hessian_matches_finite_differences() {
     // Hessian against central differences of the analytic gradient, per entry.
     let rows = penalized(&cdnow_rows(), 0.05);
     for kind in [Kind::BgNbd, Kind::MbgNbd] {
-        let problem = Problem::new(&rows, kind);
+        let problem = Problem::new("crm.t", &rows, kind).unwrap();
         let objective = Penalized {
             objective: &problem,
             penalizer: 0.05,
@@ -760,7 +760,7 @@ fn a_fit_started_on_a_sample_ends_at_the_whole_datas_minimum() {
     for kind in [Kind::BgNbd, Kind::MbgNbd] {
         for penalizer in [0.0, 0.01] {
             let rows = penalized(&rows, penalizer);
-            let problem = Problem::new(&rows, kind);
+            let problem = Problem::new("crm.t", &rows, kind).unwrap();
             assert!(problem.repeat_rows.len() > 5_000);
             let objective = Penalized {
                 objective: &problem,
@@ -796,7 +796,7 @@ fn a_fit_started_on_a_sample_ends_at_the_whole_datas_minimum() {
 fn the_sample_stands_for_every_customer() {
     let mut random = Random::new(3);
     let rows = simulate(&mut random, 4_000, [0.25, 4.0, 0.8, 2.5]);
-    let problem = Problem::new(&rows, Kind::BgNbd);
+    let problem = Problem::new("crm.t", &rows, Kind::BgNbd).unwrap();
     let sample = problem.subsample(7);
     assert_eq!(sample.zero_rows, problem.zero_rows);
     assert_eq!(
@@ -823,7 +823,7 @@ fn mbg_model(r: f64, alpha: f64, a: f64, b: f64) -> BgNbdModel {
 
 #[test]
 fn mbg_analytic_gradient_matches_finite_differences() {
-    let problem = Problem::new(&cdnow_rows(), Kind::MbgNbd);
+    let problem = Problem::new("crm.t", &cdnow_rows(), Kind::MbgNbd).unwrap();
     let point = [0.5f64.ln(), 6.0f64.ln(), 0.9f64.ln(), 1.6f64.ln()];
     let (value, gradient) = problem.value_and_gradient(&point).unwrap();
     for index in 0..4 {

@@ -4,7 +4,7 @@
 //! repeat buyers' frequency x and mean spend m_x. Also the discounted CLV over BG/NBD.
 use super::bgnbd::BgNbdModel;
 use super::optimize::{minimize, Objective, Penalized};
-use super::rows::{float_word, WeightedRows};
+use super::rows::{float_word, WeightedRows, WHAT};
 use super::special::{digamma, ln_gamma};
 use super::uncertainty::standard_errors;
 use super::{
@@ -15,6 +15,7 @@ use super::{
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{self, checked};
+use crate::common::limits::reserve;
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.gamma_gamma_model";
@@ -54,10 +55,13 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(rows: &WeightedRows) -> Self {
-        let sorted = rows.sorted();
+    /// The rows of a fit, copied in key order into vectors reserved fallibly (53200 naming
+    /// `function`).
+    fn new(function: &str, rows: &WeightedRows) -> MetricResult<Self> {
+        let sorted = rows.sorted_within(function)?;
         let mut frequencies: Vec<(f64, f64, f64)> = Vec::new();
-        let mut problem_rows = Vec::with_capacity(sorted.len());
+        let mut problem_rows = Vec::new();
+        reserve(&mut problem_rows, sorted.len(), function, WHAT)?;
         let (mut total_weight, mut spend) = (0.0, 0.0);
         // Sorted keys come grouped by frequency.
         for (key, weight) in checked(&sorted) {
@@ -73,12 +77,12 @@ impl Problem {
             total_weight += weight;
             spend += weight * m;
         }
-        Problem {
+        Ok(Problem {
             frequencies,
             rows: problem_rows,
             total_weight,
             mean_spend: spend / total_weight,
-        }
+        })
     }
 
     /// Log-likelihood and gradient with respect to (p, q, v).
@@ -140,7 +144,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<GammaGamm
         return Ok(None);
     }
     check_identifiable(function, rows.len())?;
-    let problem = Problem::new(rows);
+    let problem = Problem::new(function, rows)?;
     let start = [0.0, 2f64.ln(), problem.mean_spend.ln()];
     let penalized = Penalized {
         objective: &problem,
@@ -693,7 +697,7 @@ mod tests {
 
     #[test]
     fn analytic_gradient_matches_finite_differences() {
-        let problem = Problem::new(&cdnow_rows());
+        let problem = Problem::new("crm.t", &cdnow_rows()).unwrap();
         let point = [1.5, 1.2, 2.5];
         let (_, gradient) = problem.value_and_gradient(&point).unwrap();
         for index in 0..3 {

@@ -18,12 +18,13 @@
 //! F is computed once per distinct (x, y) point, y a recency or an age, not twice per row.
 use super::hypergeometric::{hyp2f1_log_series_gradient, hyp2f1_log_unit};
 use super::optimize::{minimize, Objective, Penalized};
-use super::rows::WeightedRows;
+use super::rows::{WeightedRows, WHAT};
 use super::special::{digamma, ln_gamma, log_add_exp};
 use super::uncertainty::standard_errors;
 use super::{check_estimate, check_identifiable, fit_failure, invalid_with_hint, FitInfo};
 use crate::common::error::MetricResult;
 use crate::common::interrupt::checked;
+use crate::common::limits::reserve;
 
 /// The parameters (r, α, s, β).
 pub type Parameters = [f64; 4];
@@ -189,23 +190,18 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(rows: &WeightedRows) -> Self {
-        let rows: Vec<(f64, f64, f64, f64)> = rows
-            .sorted()
-            .iter()
-            .map(|(key, weight)| {
-                (
-                    key[0] as f64,
-                    f64::from_bits(key[1]),
-                    f64::from_bits(key[2]),
-                    *weight as f64,
-                )
-            })
-            .collect();
-        let mut points: Vec<(f64, f64)> = rows
-            .iter()
-            .flat_map(|&(x, recency, age, _)| [(x, recency), (x, age)])
-            .collect();
+    /// The rows of a fit, copied in key order into vectors reserved fallibly (53200 naming
+    /// `function`).
+    fn new(function: &str, rows: &WeightedRows) -> MetricResult<Self> {
+        let sorted = rows.sorted_within(function)?;
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        reserve(&mut points, sorted.len().saturating_mul(2), function, WHAT)?;
+        points.extend(sorted.iter().flat_map(|(key, _)| {
+            [
+                (key[0] as f64, f64::from_bits(key[1])),
+                (key[0] as f64, f64::from_bits(key[2])),
+            ]
+        }));
         points.sort_by(|left, right| left.0.total_cmp(&right.0).then(left.1.total_cmp(&right.1)));
         points.dedup();
         let index_of = |point: (f64, f64)| {
@@ -218,23 +214,29 @@ impl Problem {
                 })
                 .unwrap_or(0)
         };
-        let rows: Vec<Row> = rows
-            .iter()
-            .map(|&(x, recency, age, weight)| Row {
+        let mut problem_rows: Vec<Row> = Vec::new();
+        reserve(&mut problem_rows, sorted.len(), function, WHAT)?;
+        problem_rows.extend(sorted.iter().map(|(key, weight)| {
+            let (x, recency, age) = (
+                key[0] as f64,
+                f64::from_bits(key[1]),
+                f64::from_bits(key[2]),
+            );
+            Row {
                 x,
                 recency,
                 age,
-                weight,
+                weight: *weight as f64,
                 early: index_of((x, recency)),
                 late: index_of((x, age)),
-            })
-            .collect();
-        let total_weight = rows.iter().map(|row| row.weight).sum();
-        Problem {
-            rows,
+            }
+        }));
+        let total_weight = problem_rows.iter().map(|row| row.weight).sum();
+        Ok(Problem {
+            rows: problem_rows,
             points,
             total_weight,
-        }
+        })
     }
 
     /// Mean negative log-likelihood per customer at log-parameters `point`.
@@ -344,7 +346,7 @@ pub fn fit(
     if rows.customers() == 0 {
         return Ok(None);
     }
-    let problem = Problem::new(rows);
+    let problem = Problem::new(function, rows)?;
     if problem.rows.iter().all(|row| row.x == 0.0) {
         return Err(invalid_with_hint(
             format!(

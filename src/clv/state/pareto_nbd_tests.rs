@@ -335,7 +335,7 @@ fn the_analytic_gradient_matches_differences_of_the_likelihood() {
         )
         .unwrap();
     }
-    let problem = Problem::new(&rows);
+    let problem = Problem::new("crm.t", &rows).unwrap();
     assert_eq!(problem.rows.len(), 6);
     assert!(problem.points.len() < 12);
     for parameters in [

@@ -277,7 +277,7 @@ impl PurchaseDays {
             // The transitions set the type with the first pair.
             return Err(corrupt());
         }
-        let mut days = Vec::with_capacity(count);
+        let mut days = reader.vec(count)?;
         for _ in checked(0..count) {
             let key = reader.u128()?;
             let day = reader.i64()?;

@@ -3,10 +3,10 @@
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
-use crate::common::limits::{check_state_bytes, out_of_memory, reserve};
+use crate::common::limits::{check_state_bytes, decoding_out_of_memory, out_of_memory, reserve};
 
 /// What the rows are, for the memory errors.
-const WHAT: &str = "distinct model input rows";
+pub(super) const WHAT: &str = "distinct model input rows";
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -167,7 +167,10 @@ impl WeightedRows {
         let entry = std::mem::size_of::<(RowKey, u64)>() + 1;
         let wanted = (self.counts.len() + other.counts.len()).saturating_mul(entry);
         check_state_bytes(function, "distinct model input rows", wanted)?;
-        self.counts.reserve(other.counts.len());
+        let wanted = self.counts.len().saturating_add(other.counts.len());
+        self.counts
+            .try_reserve(other.counts.len())
+            .map_err(|_| out_of_memory(function, WHAT, wanted))?;
         for (key, &weight) in checked(&other.counts) {
             self.add(function, *key, weight)?;
         }
@@ -189,8 +192,17 @@ impl WeightedRows {
     }
 
     /// Rows with their weights, in key order (deterministic fits whatever the arrival order).
+    #[cfg(test)]
     pub fn sorted(&self) -> Vec<(RowKey, u64)> {
         self.sorted_into(Vec::with_capacity(self.counts.len()))
+    }
+
+    /// [`WeightedRows::sorted`] in a copy reserved fallibly: 53200 naming `function` when it
+    /// cannot be allocated (a fit's input and the binary form copy every row).
+    pub fn sorted_within(&self, function: &str) -> MetricResult<Vec<(RowKey, u64)>> {
+        let mut sorted = Vec::new();
+        reserve(&mut sorted, self.counts.len(), function, WHAT)?;
+        Ok(self.sorted_into(sorted))
     }
 
     /// [`WeightedRows::sorted`] written into `rows`, which allocates nothing more when it has
@@ -220,9 +232,7 @@ impl WeightedRows {
         };
         writer.u64(self.counts.len() as u64);
         // The copy in key order is reserved fallibly, as the buffer is.
-        let mut sorted = Vec::new();
-        reserve(&mut sorted, self.counts.len(), "crm.fit_rows", WHAT)?;
-        for (key, weight) in checked(self.sorted_into(sorted)) {
+        for (key, weight) in checked(self.sorted_within("crm.fit_rows")?) {
             writer.u64(key[0]).u64(key[1]).u64(key[2]).u64(weight);
         }
         writer.finish("crm.fit_rows")
@@ -271,7 +281,12 @@ impl WeightedRows {
             penalizer,
             ..WeightedRows::default()
         };
-        decoded.counts.reserve(rows);
+        decoded.counts.try_reserve(rows).map_err(|_| {
+            decoding_out_of_memory(
+                what,
+                rows.saturating_mul(std::mem::size_of::<(RowKey, u64)>()),
+            )
+        })?;
         let mut previous: Option<RowKey> = None;
         for _ in checked(0..rows) {
             let key = [reader.u64()?, reader.u64()?, reader.u64()?];

@@ -43,10 +43,12 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(rows: &WeightedRows) -> Self {
+    /// The rows of a fit grouped by periods; the copy in key order is reserved fallibly (53200
+    /// naming `function`).
+    fn new(function: &str, rows: &WeightedRows) -> MetricResult<Self> {
         let mut groups: Vec<(f64, f64, f64)> = Vec::new();
         let mut total_weight = 0.0;
-        for (key, weight) in checked(rows.sorted()) {
+        for (key, weight) in checked(rows.sorted_within(function)?) {
             let periods = key[0] as f64;
             let weight = weight as f64;
             total_weight += weight;
@@ -61,10 +63,10 @@ impl Problem {
                 }
             }
         }
-        Problem {
+        Ok(Problem {
             groups,
             total_weight,
-        }
+        })
     }
 
     fn log_likelihood(&self, alpha: f64, beta: f64) -> (f64, [f64; 2]) {
@@ -121,7 +123,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<SbgModel>
         return Ok(None);
     }
     check_identifiable(function, rows.len())?;
-    let problem = Problem::new(rows);
+    let problem = Problem::new(function, rows)?;
     let penalized = Penalized {
         objective: &problem,
         penalizer: rows.penalizer(),
@@ -361,7 +363,7 @@ mod tests {
         assert_eq!((info.penalizer, info.converged), (0.1, true));
         assert!(info.log_likelihood < plain.fit.unwrap().log_likelihood);
         // The estimate is the minimum of the mean negative log-likelihood + 0.1 (α² + β²).
-        let problem = Problem::new(&rows);
+        let problem = Problem::new("crm.t", &rows).unwrap();
         let objective = Penalized {
             objective: &problem,
             penalizer: 0.1,

@@ -461,6 +461,10 @@ impl RfmState {
             settings,
             ..RfmState::default()
         };
+        if count > INLINE_DAYS {
+            // Past the inline days: every day in the heap, reserved fallibly at once.
+            state.spilled = reader.vec(count)?;
+        }
         for _ in 0..count {
             let day = reader.i64()?;
             let bytes: [u8; 16] = reader.bytes()?.try_into().map_err(|_| corrupt())?;

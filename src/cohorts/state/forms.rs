@@ -11,7 +11,7 @@ use crate::common::codec::{from_json_object, Reader, TextWriter, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::keys::{parse_key, write_key};
-use crate::common::limits::reserve;
+use crate::common::limits::{decoding_out_of_memory, reserve};
 use crate::common::periods::Period;
 use crate::common::tz::Zone;
 
@@ -64,9 +64,13 @@ impl CohortSummary {
             reader.zone.clone(),
             reader.key_kind,
             reader.count.min(1 << 20) as usize,
-        );
+        )
+        .map_err(|_| table_out_of_memory(reader.count.min(1 << 20) as usize))?;
         let customers = summary.customers.get_mut();
         while let Some((key, first, bits)) = reader.next_customer()? {
+            if customers.may_grow(1) {
+                grow_decoded(customers)?;
+            }
             // Keys strictly increase: each one is new (and the reader checked there is room).
             let (at, _) = customers.find_or_insert(key, customers.hash(key));
             let activity = &mut customers.slots[at];
@@ -154,7 +158,8 @@ impl CohortSummary {
                 ))
             })?;
         let mut summary =
-            CohortSummary::with_capacity(period, zone, key_kind, form.customers.len());
+            CohortSummary::with_capacity(period, zone, key_kind, form.customers.len())
+                .map_err(|_| table_out_of_memory(form.customers.len()))?;
         let customers = summary.customers.get_mut();
         let (low, high) = period.index_range();
         for (id, indexes) in checked(form.customers) {
@@ -177,6 +182,9 @@ impl CohortSummary {
             if !customers.has_room(1) {
                 return Err(too_many_customers(TYPE_NAME));
             }
+            if customers.may_grow(1) {
+                grow_decoded(customers)?;
+            }
             let (at, new) = customers.find_or_insert(key, customers.hash(key));
             if !new {
                 return Err(invalid(format!("duplicate customer '{id}'")));
@@ -190,6 +198,26 @@ impl CohortSummary {
         }
         Ok(summary)
     }
+}
+
+/// The 53200 error of a summary being decoded whose table for `customers` customers could not
+/// be allocated.
+#[cold]
+fn table_out_of_memory(customers: usize) -> MetricError {
+    decoding_out_of_memory(
+        TYPE_NAME,
+        customers.saturating_mul(std::mem::size_of::<Activity>() * 2),
+    )
+}
+
+/// Doubles the table of a summary being decoded before an insertion that needs it, fallibly (the
+/// growth inside [`Customers::find_or_insert`] is infallible).
+#[cold]
+fn grow_decoded(customers: &mut Customers) -> MetricResult<()> {
+    let slots = customers.slots.len().saturating_mul(2);
+    customers
+        .try_grow_for(1)
+        .map_err(|_| decoding_out_of_memory(TYPE_NAME, slots * std::mem::size_of::<Activity>()))
 }
 
 #[derive(Deserialize)]

@@ -136,15 +136,27 @@ fn grow_table(function: &str, customers: &mut Customers, more: usize) -> MetricR
 
 impl CohortSummary {
     pub fn new(period: Period, zone: Zone, key_kind: KeyKind) -> Self {
-        Self::with_capacity(period, zone, key_kind, 0)
-    }
-
-    fn with_capacity(period: Period, zone: Zone, key_kind: KeyKind, customers: usize) -> Self {
         CohortSummary {
             indexer: Indexer::new(period, zone),
             key_kind,
-            customers: RefCell::new(Customers::with_capacity(customers)),
+            customers: RefCell::new(Customers::new()),
         }
+    }
+
+    /// An empty summary whose table is sized for `customers`, allocated fallibly (a value being
+    /// decoded).
+    fn with_capacity(
+        period: Period,
+        zone: Zone,
+        key_kind: KeyKind,
+        customers: usize,
+    ) -> Result<Self, std::collections::TryReserveError> {
+        let table = Customers::try_with_capacity(customers)?;
+        Ok(CohortSummary {
+            indexer: Indexer::new(period, zone),
+            key_kind,
+            customers: RefCell::new(table),
+        })
     }
 
     pub fn period(&self) -> Period {

@@ -63,15 +63,31 @@ fn prefetch(slots: &[Activity], at: usize) {
 }
 
 impl Customers {
-    /// A table sized for `customers` (capped at 2^24: larger ones grow as needed).
-    pub(super) fn with_capacity(customers: usize) -> Self {
+    /// An empty table of the smallest size.
+    pub(super) fn new() -> Self {
+        Self::with_slots(vec![VACANT_SLOT; MIN_SLOTS])
+    }
+
+    /// A table sized for `customers` (capped at 2^24: larger ones grow as needed), allocated
+    /// fallibly: a decoded summary sizes it from its customer count.
+    pub(super) fn try_with_capacity(
+        customers: usize,
+    ) -> Result<Self, std::collections::TryReserveError> {
         let wanted = (customers.min(1 << 24) * 4).div_ceil(3) + 1;
-        let slots = wanted.next_power_of_two().max(MIN_SLOTS);
+        let size = wanted.next_power_of_two().max(MIN_SLOTS);
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(size)?;
+        slots.resize(size, VACANT_SLOT);
+        Ok(Self::with_slots(slots))
+    }
+
+    /// A table of the vacant `slots` (a power of two).
+    fn with_slots(slots: Vec<Activity>) -> Self {
         let random = RandomState::new();
         Customers {
-            slots: vec![VACANT_SLOT; slots],
+            shift: 64 - slots.len().trailing_zeros(),
+            slots,
             len: 0,
-            shift: 64 - slots.trailing_zeros(),
             seed: random.hash_one(0u8),
             multiplier: random.hash_one(1u8) | 1,
             spills: Vec::new(),

@@ -9,7 +9,7 @@ use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp
 use crate::common::codec::{from_json_object, varint_len, Reader, TextWriter, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
-use crate::common::limits::reserve;
+use crate::common::limits::{decoded_vec, reserve};
 
 /// Names [`CustomerSummary`] in error messages of its binary and text forms.
 const SUMMARY_TYPE: &str = "crm.customer_summary";
@@ -84,7 +84,7 @@ impl CustomerSummary {
     /// Inverse of [`CustomerSummary::encode`]: any malformed/truncated input → Err.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
         let mut reader = SpanReader::open(bytes)?;
-        let mut spans: Vec<Span> = Vec::with_capacity(reader.remaining_spans());
+        let mut spans: Vec<Span> = decoded_vec(reader.remaining_spans(), SUMMARY_TYPE)?;
         while let Some(span) = reader.next_span()? {
             spans.push(span);
         }
@@ -149,7 +149,7 @@ impl CustomerSummary {
                 ))
             })
         };
-        let mut rows = Vec::with_capacity(parsed.spans.len());
+        let mut rows = decoded_vec(parsed.spans.len(), SUMMARY_TYPE)?;
         let mut customers = 0u64;
         for (started_at, ended_at, count) in checked(&parsed.spans) {
             let started_at = timestamp(started_at)?;
@@ -184,7 +184,7 @@ impl CustomerSummary {
             )));
         }
         rows.sort_unstable_by_key(Span::key);
-        let mut spans = Vec::with_capacity(rows.len());
+        let mut spans = decoded_vec(rows.len(), SUMMARY_TYPE)?;
         for span in rows {
             push_span(&mut spans, span);
         }

@@ -12,6 +12,7 @@ use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp
 use crate::common::codec::{from_json_object, varint_len, Reader, TextWriter, Writer};
 use crate::common::interrupt::checked;
 use crate::common::keys::{parse_key, write_key, KeyKind};
+use crate::common::limits::decoded_vec;
 use crate::common::sort::sort_spread;
 
 const STATE_TYPE: &str = "crm.funnel_state";
@@ -123,7 +124,7 @@ impl FunnelState {
         let setting = read_setting(&mut reader, STATE_TYPE)?;
         check_setting(setting).map_err(invalid)?;
         let count = read_count(&mut reader, STATE_TYPE)?;
-        let mut events = Vec::with_capacity(count);
+        let mut events = reader.vec(count)?;
         let mut previous = 0i64;
         for index in checked(0..count) {
             let delta = reader.u64()? as i64;
@@ -181,7 +182,7 @@ impl FunnelState {
         }
         let setting = mode_of_text(form.mode.as_deref(), form.window_us).map_err(invalid)?;
         check_setting(setting).map_err(|e| invalid(e.to_owned()))?;
-        let mut events = Vec::with_capacity(form.events.len().min(MAX_ITEMS));
+        let mut events = decoded_vec(form.events.len().min(MAX_ITEMS), STATE_TYPE)?;
         for (time, step) in checked(&form.events) {
             let time = time_of_text(time).map_err(invalid)?;
             check_event(setting, time, *step).map_err(|e| invalid(e.to_owned()))?;
@@ -240,7 +241,7 @@ impl FunnelSummary {
         let setting = read_setting(&mut reader, SUMMARY_TYPE)?;
         let steps = reader.u8()?;
         let count = read_count(&mut reader, SUMMARY_TYPE)?;
-        let mut events: Vec<KeyedEvent> = Vec::with_capacity(count);
+        let mut events: Vec<KeyedEvent> = reader.vec(count)?;
         for _ in checked(0..count) {
             let previous = events.last().copied();
             let key = previous.map_or(0, |p| p.key()).wrapping_add(reader.u128()?);
@@ -258,7 +259,7 @@ impl FunnelSummary {
             });
         }
         let count = read_count(&mut reader, SUMMARY_TYPE)?;
-        let mut reached: Vec<Reached> = Vec::with_capacity(count);
+        let mut reached: Vec<Reached> = reader.vec(count)?;
         for _ in checked(0..count) {
             let key = reached
                 .last()
@@ -351,7 +352,7 @@ impl FunnelSummary {
             parse_key(key_kind, id)
                 .ok_or_else(|| invalid(format!("malformed {} entity id '{id}'", key_kind.name())))
         };
-        let mut events = Vec::with_capacity(form.events.len().min(MAX_ITEMS));
+        let mut events = decoded_vec(form.events.len().min(MAX_ITEMS), SUMMARY_TYPE)?;
         for (id, time, step) in checked(&form.events) {
             let key = key(id)?;
             events.push(KeyedEvent {

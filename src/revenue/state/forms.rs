@@ -65,7 +65,7 @@ impl MrrSummary {
         if count > reader.remaining() / MIN_ROW_BYTES || count > MAX_ROWS {
             return Err(invalid("row count exceeds the value"));
         }
-        let mut rows = Vec::with_capacity(count);
+        let mut rows = reader.vec(count)?;
         let mut previous: Option<MrrRow> = None;
         for _ in checked(0..count) {
             let delta = u128::from(reader.u64()?) | (u128::from(reader.u64()?) << 64);

@@ -216,7 +216,7 @@ impl Calendar {
         if count > reader.remaining() as u64 {
             return Err(corrupt("holiday count"));
         }
-        let mut holidays = Vec::with_capacity(count as usize);
+        let mut holidays = reader.vec(count as usize)?;
         let mut day = 0i64;
         for _ in checked(0..count) {
             day = day

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::*;
+use crate::common::limits::reserve_decoded;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -237,6 +238,7 @@ fn read_sorted(
     if count > reader.remaining() as u64 {
         return Err(corrupt("duration count"));
     }
+    reserve_decoded(list, count as usize, reader.what())?;
     let mut value = 0i64;
     for _ in interrupt::checked(0..count) {
         let delta = i64::try_from(reader.u64()?).map_err(|_| corrupt("duration"))?;

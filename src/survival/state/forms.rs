@@ -36,7 +36,7 @@ impl SurvivalSummary {
         if count > reader.remaining() / MIN_ENTRY_BYTES {
             return Err(invalid("entry count exceeds the value"));
         }
-        let mut entries = Vec::with_capacity(count);
+        let mut entries = reader.vec(count)?;
         let mut previous = 0i64;
         let mut rows = 0u64;
         for _ in checked(0..count) {
