@@ -3,6 +3,7 @@
 //! Every encoded value starts with a format version byte; integers are LEB128
 //! varints (signed ones zigzag-encoded) so small counts take one byte.
 use super::error::{MetricError, MetricResult};
+use super::limits::decoding_out_of_memory;
 
 /// Appends values to a byte buffer.
 ///
@@ -496,15 +497,146 @@ impl<'a> Reader<'a> {
 }
 
 /// Reads the text form of a summary: a JSON object, nothing else (serde alone would also read
-/// a struct from a JSON array of its fields). The error is a message for an `InvalidText`.
-pub fn from_json_object<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+/// a struct from a JSON array of its fields). `Ok(Err(message))` is malformed text, a message
+/// for an `InvalidText`; `Err` is 53200 naming `what` (a SQL type) when a [`JsonVec`] of the
+/// text could not be allocated.
+pub fn from_json_object<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> MetricResult<Result<T, String>> {
     if !text
         .trim_start_matches([' ', '\t', '\n', '\r'])
         .starts_with('{')
     {
-        return Err("expected a JSON object".to_string());
+        return Ok(Err("expected a JSON object".to_string()));
     }
-    serde_json::from_str(text).map_err(|error| error.to_string())
+    match serde_json::from_str(text) {
+        Ok(value) => Ok(Ok(value)),
+        Err(error) => match refused_bytes(&error.to_string()) {
+            Some(bytes) => Err(decoding_out_of_memory(what, bytes)),
+            None => Ok(Err(error.to_string())),
+        },
+    }
+}
+
+/// How the error of a refused [`JsonVec`] reservation starts, followed by the bytes asked for.
+/// Every other deserialization error starts with serde's or serde_json's own words, never
+/// with text from the input.
+const REFUSED: &str = "refused a reservation of ";
+
+/// The bytes a refused [`JsonVec`] reservation asked for, if `message` reports one.
+fn refused_bytes(message: &str) -> Option<usize> {
+    let digits = message.strip_prefix(REFUSED)?;
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse().ok()
+}
+
+/// A state-sized array of a text form (the customers, events, rows of a summary), read with
+/// fallible reservations: serde's `Vec` grows infallibly, and a refused growth would abort the
+/// backend. A refusal is the error [`from_json_object`] reports as 53200; anything else reads
+/// (and fails, with the same messages) as a `Vec` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JsonVec<T>(pub Vec<T>);
+
+impl<T> std::ops::Deref for JsonVec<T> {
+    type Target = Vec<T>;
+
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+impl<T> IntoIterator for JsonVec<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a JsonVec<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// A `Vec` field of a text form read as a [`JsonVec`]
+/// (`#[serde(deserialize_with = "json_vec")]`, for a form also written with serde).
+pub fn json_vec<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <JsonVec<T> as serde::Deserialize>::deserialize(deserializer).map(|items| items.0)
+}
+
+/// An `Option<Vec>` field of a text form read as an optional [`JsonVec`] (with
+/// `#[serde(default)]` when the field may be left out).
+pub fn json_optional_vec<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<JsonVec<T>> as serde::Deserialize>::deserialize(deserializer)
+        .map(|items| items.map(|items| items.0))
+}
+
+/// Bytes of room a [`JsonVec`] takes before its first item, whatever length the input
+/// claims; past it the vector doubles as items arrive.
+const FIRST_ROOM_BYTES: usize = 1 << 16;
+
+/// Makes room for `additional` more items in `items` (a [`JsonVec`] being read), or the
+/// [`REFUSED`] error.
+fn reserve_items<T, E: serde::de::Error>(items: &mut Vec<T>, additional: usize) -> Result<(), E> {
+    items.try_reserve(additional).map_err(|_| {
+        E::custom(format_args!(
+            "{REFUSED}{}",
+            items
+                .len()
+                .saturating_add(additional)
+                .saturating_mul(std::mem::size_of::<T>())
+        ))
+    })
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for JsonVec<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Items<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Items<T> {
+            type Value = JsonVec<T>;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                // serde's words for a `Vec`, so malformed text reads as it did.
+                formatter.write_str("a sequence")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut sequence: A,
+            ) -> Result<JsonVec<T>, A::Error> {
+                let mut items = Vec::new();
+                let first = FIRST_ROOM_BYTES / std::mem::size_of::<T>().max(1);
+                reserve_items(&mut items, sequence.size_hint().unwrap_or(0).min(first))?;
+                while let Some(item) = sequence.next_element()? {
+                    if items.len() == items.capacity() {
+                        let more = items.len().max(4);
+                        reserve_items(&mut items, more)?;
+                    }
+                    items.push(item);
+                }
+                Ok(JsonVec(items))
+            }
+        }
+
+        deserializer.deserialize_seq(Items(std::marker::PhantomData))
+    }
 }
 
 #[cfg(test)]
@@ -672,6 +804,62 @@ mod tests {
         text.push_str("}");
         assert_eq!(text.finish("t").unwrap(), r#"{"a":1.5}"#);
         assert_eq!(json_text("t", &[1, 2]).unwrap(), "[1,2]");
+    }
+
+    #[test]
+    fn refused_text_array_is_53200_naming_the_type() {
+        // A reservation no allocator satisfies: the error the reader of a text form reports as
+        // 53200, not an abort.
+        let mut items: Vec<[u64; 4]> = Vec::new();
+        let refused: serde_json::Error =
+            reserve_items(&mut items, isize::MAX as usize / 32 - 1).unwrap_err();
+        // As serde_json reports it, with the place in the text appended.
+        let reported = format!("{refused} at line 1 column 9");
+        let bytes = refused_bytes(&reported).unwrap();
+        assert_eq!(bytes, (isize::MAX as usize / 32 - 1) * 32);
+        let MetricError::OutOfMemory(message) = decoding_out_of_memory("crm.t", bytes) else {
+            panic!("not 53200");
+        };
+        assert!(
+            message.starts_with("crm.t: out of memory decoding a value of "),
+            "{message}"
+        );
+        reserve_items::<u64, serde_json::Error>(&mut Vec::new(), 8).unwrap();
+    }
+
+    #[test]
+    fn text_arrays_read_and_fail_as_vectors_do() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Fallible {
+            rows: JsonVec<(String, JsonVec<i64>)>,
+        }
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Plain {
+            rows: Vec<(String, Vec<i64>)>,
+        }
+        let rows: Vec<(String, Vec<i64>)> = (0..5000)
+            .map(|n| (n.to_string(), (0..n % 7).collect()))
+            .collect();
+        let text = format!(r#"{{"rows":{}}}"#, serde_json::to_string(&rows).unwrap());
+        let read: Fallible = from_json_object("crm.t", &text).unwrap().unwrap();
+        assert_eq!(read.rows.len(), rows.len());
+        for ((id, periods), (plain_id, plain_periods)) in read.rows.into_iter().zip(&rows) {
+            assert_eq!((&id, &periods.0), (plain_id, plain_periods));
+        }
+        // Malformed text: the messages a `Vec` gives, 22P02 in the callers.
+        for malformed in [
+            r#"{"rows":[["a",[1,"x"]]]}"#,
+            r#"{"rows":{"a":1}}"#,
+            r#"{"rows":[["a",7]]}"#,
+            r#"{"rows":[["a",[1,2]],]}"#,
+            r#"{"rows":[["a",[1,2]]"#,
+            r#"{"rows":"refused a reservation of 12"}"#,
+            r#"[1]"#,
+        ] {
+            let fallible = from_json_object::<Fallible>("crm.t", malformed).unwrap();
+            let plain = from_json_object::<Plain>("crm.t", malformed).unwrap();
+            assert_eq!(fallible.unwrap_err(), plain.unwrap_err(), "{malformed}");
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ use super::{
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
-use crate::common::limits::reserve;
+use crate::common::limits::{out_of_memory, reserve};
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.bgnbd_model";
@@ -143,18 +143,30 @@ struct Problem {
 }
 
 /// The distinct values among `values`, sorted, and each one's index among them by its bits
-/// (hashed: millions of rows, a few hundred distinct ages or recencies when day-grained).
-fn distinct(values: impl Iterator<Item = f64>) -> (Vec<f64>, HashMap<u64, u32, KeyHashing>) {
+/// (hashed: millions of rows, a few hundred distinct ages or recencies when day-grained). The
+/// table and the list grow fallibly (53200 naming `function`).
+fn distinct(
+    function: &str,
+    values: impl Iterator<Item = f64>,
+) -> MetricResult<(Vec<f64>, HashMap<u64, u32, KeyHashing>)> {
     let mut indexes: HashMap<u64, u32, KeyHashing> = HashMap::default();
     for value in checked(values) {
+        if indexes.len() == indexes.capacity() {
+            let more = indexes.len().max(64);
+            indexes
+                .try_reserve(more)
+                .map_err(|_| out_of_memory(function, WHAT, indexes.len().saturating_add(more)))?;
+        }
         indexes.insert(value.to_bits(), 0);
     }
-    let mut sorted: Vec<f64> = indexes.keys().map(|bits| f64::from_bits(*bits)).collect();
+    let mut sorted: Vec<f64> = Vec::new();
+    reserve(&mut sorted, indexes.len(), function, WHAT)?;
+    sorted.extend(indexes.keys().map(|bits| f64::from_bits(*bits)));
     sorted.sort_unstable_by(f64::total_cmp);
     for (index, value) in sorted.iter().enumerate() {
         indexes.insert(value.to_bits(), index as u32);
     }
-    (sorted, indexes)
+    Ok((sorted, indexes))
 }
 
 impl Problem {
@@ -168,17 +180,23 @@ impl Problem {
         reserve(&mut frequencies, sorted.len(), function, WHAT)?;
         frequencies.extend(sorted.iter().map(|(key, _)| key[0] as f64));
         frequencies.dedup();
-        let (ages, age_indexes) = distinct(sorted.iter().map(|(key, _)| f64::from_bits(key[2])));
+        let (ages, age_indexes) = distinct(
+            function,
+            sorted.iter().map(|(key, _)| f64::from_bits(key[2])),
+        )?;
         let (recencies, recency_indexes) = distinct(
+            function,
             sorted
                 .iter()
                 .filter(|(key, _)| may_drop(key))
                 .map(|(key, _)| f64::from_bits(key[1])),
-        );
+        )?;
         let index = |indexes: &HashMap<u64, u32, KeyHashing>, word: u64| {
             indexes.get(&word).copied().unwrap_or(0)
         };
-        let mut frequency_weights = vec![0.0; frequencies.len()];
+        let mut frequency_weights: Vec<f64> = Vec::new();
+        reserve(&mut frequency_weights, frequencies.len(), function, WHAT)?;
+        frequency_weights.resize(frequencies.len(), 0.0);
         let zero = sorted.iter().filter(|(key, _)| !may_drop(key)).count();
         let (mut zero_rows, mut repeat_rows) = (Vec::new(), Vec::new());
         reserve(&mut zero_rows, zero, function, WHAT)?;
@@ -931,7 +949,7 @@ impl BgNbdModel {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let parsed: ModelText = from_json_object(text).map_err(|error| {
+        let parsed: ModelText = from_json_object(MODEL_TYPE, text)?.map_err(|error| {
             MetricError::InvalidText(format!("{MODEL_TYPE}: malformed text: {error}"))
         })?;
         let [_, _, third, fourth] = parsed.model.parameter_names();

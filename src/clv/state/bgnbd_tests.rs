@@ -18,6 +18,19 @@ fn cdnow_rows() -> WeightedRows {
     rows
 }
 
+/// The distinct ages or recencies of a fit, sorted and indexed, past the table's first
+/// reservations.
+#[test]
+fn distinct_values_are_sorted_and_indexed() {
+    let values = (0..1000).rev().chain(0..1000).map(|n| f64::from(n) / 4.0);
+    let (sorted, indexes) = distinct("crm.bgnbd_fit", values).unwrap();
+    assert_eq!(sorted.len(), 1000);
+    for (index, value) in sorted.iter().enumerate() {
+        assert_eq!(*value, index as f64 / 4.0);
+        assert_eq!(indexes[&value.to_bits()], index as u32);
+    }
+}
+
 #[test]
 fn cdnow_fit_reproduces_the_paper() {
     let rows = cdnow_rows();

@@ -260,7 +260,7 @@ impl GammaGammaModel {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let parsed: ModelText = from_json_object(text).map_err(|error| {
+        let parsed: ModelText = from_json_object(MODEL_TYPE, text)?.map_err(|error| {
             MetricError::InvalidText(format!("{MODEL_TYPE}: malformed text: {error}"))
         })?;
         Ok(GammaGammaModel {

@@ -14,6 +14,7 @@
 //! - [`uncertainty`]: standard errors from the Hessian of the log-likelihood at the estimate.
 use crate::common::codec::TextWriter;
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::limits::decoded_vec;
 
 pub mod bgbb;
 pub mod bgnbd;
@@ -352,7 +353,11 @@ pub struct FitText {
     pub converged: bool,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub penalizer: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::codec::json_optional_vec"
+    )]
     pub std_errors: Option<Vec<f64>>,
 }
 
@@ -626,22 +631,26 @@ pub fn from_hex_text(type_name: &str, text: &str) -> MetricResult<Vec<u8>> {
         b'A'..=b'F' => Ok(digit - b'A' + 10),
         _ => Err(malformed("a character that is not a hex digit")),
     };
-    digits
-        .chunks_exact(2)
-        .map(|pair| Ok((nibble(pair[0])? << 4) | nibble(pair[1])?))
-        .collect()
+    let mut bytes = decoded_vec(digits.len() / 2, type_name)?;
+    for pair in digits.chunks_exact(2) {
+        bytes.push((nibble(pair[0])? << 4) | nibble(pair[1])?);
+    }
+    Ok(bytes)
 }
 
 /// Reads a state's text form: [`from_hex_text`], then the binary form decoded and validated
-/// (its errors reported as 22P02, since the text was the input).
+/// (its errors reported as 22P02, since the text was the input; a refused allocation stays
+/// 53200).
 pub fn state_from_text<S>(
     type_name: &str,
     text: &str,
     decode: impl FnOnce(&[u8]) -> MetricResult<S>,
 ) -> MetricResult<S> {
     let bytes = from_hex_text(type_name, text)?;
-    decode(&bytes).map_err(|error| {
-        MetricError::InvalidText(format!("{type_name}: malformed value ({error})"))
+    decode(&bytes).map_err(|error| match error {
+        // Memory, not the text: 53200 as it was.
+        MetricError::OutOfMemory(_) => error,
+        _ => MetricError::InvalidText(format!("{type_name}: malformed value ({error})")),
     })
 }
 
@@ -747,6 +756,27 @@ mod text_tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn refused_memory_reading_a_state_text_stays_53200() {
+        let refused = state_from_text("crm.t", "\\x01", |_| -> MetricResult<()> {
+            Err(crate::common::limits::decoding_out_of_memory(
+                "crm.t",
+                1 << 40,
+            ))
+        });
+        assert!(
+            matches!(refused, Err(MetricError::OutOfMemory(_))),
+            "{refused:?}"
+        );
+        let malformed = state_from_text("crm.t", "\\x01", |_| -> MetricResult<()> {
+            Err(MetricError::InvalidBinary("crm.t: truncated".into()))
+        });
+        assert!(
+            matches!(malformed, Err(MetricError::InvalidText(_))),
+            "{malformed:?}"
+        );
     }
 
     #[test]

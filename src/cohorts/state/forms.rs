@@ -7,11 +7,11 @@ use super::activity::{periods, record, spill_mut, Activity, WINDOW};
 use super::retention::RetentionTable;
 use super::table::{Customers, MAX_CUSTOMERS};
 use super::{too_many_customers, CohortSummary, KeyKind, FORMAT_VERSION};
-use crate::common::codec::{from_json_object, Reader, TextWriter, Writer};
+use crate::common::codec::{from_json_object, JsonVec, Reader, TextWriter, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::keys::{parse_key, write_key};
-use crate::common::limits::{decoding_out_of_memory, reserve};
+use crate::common::limits::{decoded_vec, decoding_out_of_memory, reserve, reserve_decoded};
 use crate::common::periods::Period;
 use crate::common::tz::Zone;
 
@@ -77,7 +77,10 @@ impl CohortSummary {
             activity.bits = bits;
             activity.first = first;
             if !reader.spill.is_empty() {
-                *spill_mut(activity, &mut customers.spills) = reader.spill.clone();
+                reserve_spills(&mut customers.spills)?;
+                let mut spill = decoded_vec(reader.spill.len(), TYPE_NAME)?;
+                spill.extend_from_slice(&reader.spill);
+                *spill_mut(activity, &mut customers.spills) = spill;
             }
         }
         reader.finish()?;
@@ -138,7 +141,7 @@ impl CohortSummary {
     /// Reads [`CohortSummary::to_text`]'s form; periods may come in any order.
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let invalid = |message: String| MetricError::InvalidText(format!("{TYPE_NAME}: {message}"));
-        let form: TextForm = from_json_object(text).map_err(invalid)?;
+        let form: TextForm = from_json_object(TYPE_NAME, text)?.map_err(invalid)?;
         if form.version != FORMAT_VERSION {
             return Err(invalid(format!(
                 "unsupported version {} (expected {FORMAT_VERSION})",
@@ -193,6 +196,19 @@ impl CohortSummary {
             activity.bits = 1;
             activity.first = first;
             for index in indexes {
+                // Room first for what `record` may add: a spill, and in the customer's spill
+                // the period and those its bitmap window pushes out. A new spill starts with at
+                // most that many periods.
+                reserve_spills(&mut customers.spills)?;
+                if let Some(spill) = customers
+                    .spills
+                    .get_mut((activity.spill as usize).wrapping_sub(1))
+                {
+                    if spill.capacity() - spill.len() <= WINDOW as usize {
+                        let more = spill.len().max(WINDOW as usize + 1);
+                        reserve_decoded(spill, more, TYPE_NAME)?;
+                    }
+                }
                 record(activity, &mut customers.spills, index?);
             }
         }
@@ -213,6 +229,15 @@ fn table_out_of_memory(customers: usize) -> MetricError {
 /// Doubles the table of a summary being decoded before an insertion that needs it, fallibly (the
 /// growth inside [`Customers::find_or_insert`] is infallible).
 #[cold]
+/// Room for one more spill in the spills of a summary being decoded, doubling when full.
+fn reserve_spills(spills: &mut Vec<Vec<i32>>) -> MetricResult<()> {
+    if spills.len() < spills.capacity() {
+        return Ok(());
+    }
+    let more = spills.len().max(16);
+    reserve_decoded(spills, more, TYPE_NAME)
+}
+
 fn grow_decoded(customers: &mut Customers) -> MetricResult<()> {
     let slots = customers.slots.len().saturating_mul(2);
     customers
@@ -227,7 +252,7 @@ struct TextForm {
     period: String,
     time_zone: String,
     key: String,
-    customers: Vec<(String, Vec<i64>)>,
+    customers: JsonVec<(String, JsonVec<i64>)>,
 }
 
 /// Copies of the occupied slots, sorted by key.
@@ -360,6 +385,8 @@ impl<'a> CustomerReader<'a> {
             return Err(invalid("period count exceeds the data"));
         }
         self.spill.clear();
+        // At most the bytes left: one byte a period at least.
+        reserve_decoded(&mut self.spill, spill_len as usize, TYPE_NAME)?;
         let mut last = first + WINDOW - 1;
         for _ in 0..spill_len {
             self.ticker.tick();

@@ -349,7 +349,7 @@ impl PeriodState {
     /// Inverse of [`PeriodState::to_text`]: every field required (the denominator may be
     /// `null`), no other field; the counts validated as the binary form's are.
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let parsed: PeriodText = from_json_object(text).map_err(|error| {
+        let parsed: PeriodText = from_json_object(STATE_NAME, text)?.map_err(|error| {
             MetricError::InvalidText(format!(
                 "{STATE_NAME}: malformed value {text:?} ({error}); expected e.g. \
                  {{\"customers_at_start\":3,\"customers_at_end\":2,\"new_customers\":1,\

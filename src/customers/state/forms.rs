@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::summary::{for_each_merged, merged_len, push_span, Span, MAX_CUSTOMERS};
 use super::{CustomerSummary, FORMAT_VERSION, POS_INFINITY};
 use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
-use crate::common::codec::{from_json_object, varint_len, Reader, TextWriter, Writer};
+use crate::common::codec::{from_json_object, varint_len, JsonVec, Reader, TextWriter, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::limits::{decoded_vec, reserve};
@@ -24,7 +24,7 @@ struct SummaryText {
     version: u64,
     customers: u64,
     /// `[started_at, ended_at or null, count]`, sorted.
-    spans: Vec<(String, Option<String>, u64)>,
+    spans: JsonVec<(String, Option<String>, u64)>,
 }
 
 impl CustomerSummary {
@@ -134,8 +134,8 @@ impl CustomerSummary {
     /// malformed input → `MetricError::InvalidText`.
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let invalid = |what: String| MetricError::InvalidText(format!("{SUMMARY_TYPE}: {what}"));
-        let parsed: SummaryText =
-            from_json_object(text).map_err(|error| invalid(format!("malformed text: {error}")))?;
+        let parsed: SummaryText = from_json_object(SUMMARY_TYPE, text)?
+            .map_err(|error| invalid(format!("malformed text: {error}")))?;
         if parsed.version != u64::from(FORMAT_VERSION) {
             return Err(invalid(format!(
                 "unsupported version {} (expected {FORMAT_VERSION})",

@@ -9,7 +9,7 @@ use super::summary::{step_rows_of_times, KeyedEvent, Reached, TYPE_NAME as SUMMA
 use super::StepRow;
 use super::*;
 use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
-use crate::common::codec::{from_json_object, varint_len, Reader, TextWriter, Writer};
+use crate::common::codec::{from_json_object, varint_len, JsonVec, Reader, TextWriter, Writer};
 use crate::common::interrupt::checked;
 use crate::common::keys::{parse_key, write_key, KeyKind};
 use crate::common::limits::decoded_vec;
@@ -176,7 +176,7 @@ impl FunnelState {
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let invalid =
             |message: String| MetricError::InvalidText(format!("{STATE_TYPE}: {message}"));
-        let form: StateText = from_json_object(text).map_err(invalid)?;
+        let form: StateText = from_json_object(STATE_TYPE, text)?.map_err(invalid)?;
         if form.version != FORMAT_VERSION {
             return Err(invalid(format!("unsupported version {}", form.version)));
         }
@@ -339,7 +339,7 @@ impl FunnelSummary {
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let invalid =
             |message: String| MetricError::InvalidText(format!("{SUMMARY_TYPE}: {message}"));
-        let form: SummaryText = from_json_object(text).map_err(invalid)?;
+        let form: SummaryText = from_json_object(SUMMARY_TYPE, text)?.map_err(invalid)?;
         if form.version != FORMAT_VERSION {
             return Err(invalid(format!("unsupported version {}", form.version)));
         }
@@ -634,7 +634,7 @@ struct StateText {
     version: u8,
     window_us: Option<i64>,
     mode: Option<String>,
-    events: Vec<(String, u8)>,
+    events: JsonVec<(String, u8)>,
 }
 
 #[derive(Deserialize)]
@@ -645,6 +645,6 @@ struct SummaryText {
     window_us: Option<i64>,
     mode: Option<String>,
     steps: u8,
-    events: Vec<(String, String, u8)>,
-    entities: Vec<(String, Vec<i64>)>,
+    events: JsonVec<(String, String, u8)>,
+    entities: JsonVec<(String, JsonVec<i64>)>,
 }

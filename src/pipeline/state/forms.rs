@@ -40,7 +40,7 @@ impl PipelineSummary {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let summary: PipelineSummary = from_json_object(text).map_err(|error| {
+        let summary: PipelineSummary = from_json_object(TYPE_NAME, text)?.map_err(|error| {
             MetricError::InvalidText(format!(
                 "{TYPE_NAME}: malformed value {text:?} ({error}); expected e.g. \
                  {{\"won\":7,\"lost\":13,\"open\":0,\"won_value\":\"70000\",\"open_value\":\"0\",\

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 
 use super::*;
-use crate::common::codec::{from_json_object, Reader, TextWriter, Writer};
+use crate::common::codec::{from_json_object, JsonVec, Reader, TextWriter, Writer};
 use crate::common::keys::{parse_key, write_key};
 use crate::common::money::{read_decimal, write_decimal};
 use crate::common::periods::{period_start_date, Period};
@@ -177,7 +177,8 @@ impl MrrSummary {
     /// repeat (they add up).
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let invalid = |message: String| MetricError::InvalidText(format!("{TYPE_NAME}: {message}"));
-        let form: TextForm = from_json_object(text).map_err(|e| invalid(e.to_string()))?;
+        let form: TextForm =
+            from_json_object(TYPE_NAME, text)?.map_err(|e| invalid(e.to_string()))?;
         if form.version != FORMAT_VERSION {
             return Err(invalid(format!(
                 "unsupported version {} (expected {FORMAT_VERSION})",
@@ -241,5 +242,5 @@ struct TextForm {
     key: String,
     first_month: Option<String>,
     last_month: Option<String>,
-    customers: Vec<(String, Vec<(String, String)>)>,
+    customers: JsonVec<(String, JsonVec<(String, String)>)>,
 }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::common::civil::{civil_from_days, days_from_civil};
-use crate::common::codec::{from_json_object, Reader, Writer};
+use crate::common::codec::{from_json_object, json_vec, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::tz::Zone;
@@ -85,6 +85,7 @@ pub struct Calendar {
 struct CalendarText {
     hours: String,
     time_zone: String,
+    #[serde(deserialize_with = "json_vec")]
     holidays: Vec<String>,
 }
 
@@ -154,7 +155,7 @@ impl Calendar {
         text: &str,
         resolve: impl FnOnce(&str) -> MetricResult<Zone>,
     ) -> MetricResult<Self> {
-        let parsed: CalendarText = from_json_object(text).map_err(|error| {
+        let parsed: CalendarText = from_json_object(CALENDAR_TYPE, text)?.map_err(|error| {
             MetricError::InvalidText(format!("{CALENDAR_TYPE}: malformed value: {error}"))
         })?;
         let invalid = |error: MetricError| MetricError::InvalidText(error.to_string());

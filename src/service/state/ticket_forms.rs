@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::*;
+use crate::common::codec::{json_optional_vec, json_vec};
 use crate::common::limits::reserve_decoded;
 
 #[derive(Serialize, Deserialize)]
@@ -19,12 +20,36 @@ struct SummaryText<'a> {
     first_contact_resolved: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     unknown_replies: u64,
+    #[serde(deserialize_with = "owned")]
     first_response_us: Cow<'a, [i64]>,
+    #[serde(deserialize_with = "owned")]
     resolution_us: Cow<'a, [i64]>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "owned_optional"
+    )]
     waiting_first_response_us: Option<Cow<'a, [i64]>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "owned_optional"
+    )]
     waiting_resolution_us: Option<Cow<'a, [i64]>>,
+}
+
+/// Durations read fallibly ([`json_vec`]: a refusal is 53200, not an abort).
+fn owned<'de, 'a, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Cow<'a, [i64]>, D::Error> {
+    json_vec(deserializer).map(Cow::Owned)
+}
+
+/// Optional durations read fallibly ([`json_optional_vec`]).
+fn owned_optional<'de, 'a, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'a, [i64]>>, D::Error> {
+    json_optional_vec(deserializer).map(|durations| durations.map(Cow::Owned))
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -165,7 +190,7 @@ impl ServiceSummary {
         let malformed =
             |why: &str| MetricError::InvalidText(format!("{SUMMARY_TYPE}: malformed value: {why}"));
         let parsed: SummaryText =
-            from_json_object(text).map_err(|error| malformed(&error.to_string()))?;
+            from_json_object(SUMMARY_TYPE, text)?.map_err(|error| malformed(&error.to_string()))?;
         if !(FORMAT_VERSION_1..=SUMMARY_FORMAT_VERSION).contains(&parsed.version) {
             return Err(malformed("unsupported version"));
         }

@@ -185,7 +185,7 @@ impl CsatCounts {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let counts: CsatCounts = from_json_object(text).map_err(|error| {
+        let counts: CsatCounts = from_json_object("crm.csat_state", text)?.map_err(|error| {
             MetricError::InvalidText(format!(
                 "crm.csat_state: malformed value {text:?} ({error}); expected e.g. \
                  {{\"satisfied\":3,\"responses\":4}}"

@@ -304,7 +304,7 @@ impl NpsCounts {
     }
 
     pub fn from_text(text: &str) -> MetricResult<Self> {
-        let counts: NpsCounts = from_json_object(text).map_err(|error| {
+        let counts: NpsCounts = from_json_object("crm.nps_summary", text)?.map_err(|error| {
             MetricError::InvalidText(format!(
                 "crm.nps_summary: malformed value {text:?} ({error}); expected e.g. \
                  {{\"promoters\":250,\"passives\":675,\"detractors\":75}}"

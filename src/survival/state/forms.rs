@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 
 use super::*;
-use crate::common::codec::{from_json_object, Reader, TextWriter, Writer};
+use crate::common::codec::{from_json_object, JsonVec, Reader, TextWriter, Writer};
 
 /// Fewest bytes one entry takes in the binary form (three one-byte varints).
 const MIN_ENTRY_BYTES: usize = 3;
@@ -85,7 +85,8 @@ impl SurvivalSummary {
     /// (their counts add up).
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let invalid = |message: String| MetricError::InvalidText(format!("{TYPE_NAME}: {message}"));
-        let form: TextForm = from_json_object(text).map_err(|e| invalid(e.to_string()))?;
+        let form: TextForm =
+            from_json_object(TYPE_NAME, text)?.map_err(|e| invalid(e.to_string()))?;
         if form.version != FORMAT_VERSION {
             return Err(invalid(format!(
                 "unsupported version {} (expected {FORMAT_VERSION})",
@@ -136,5 +137,5 @@ fn count_rows(rows: u64, events: u64, censored: u64) -> Result<u64, String> {
 #[serde(deny_unknown_fields)]
 struct TextForm {
     version: u8,
-    durations: Vec<(i64, u64, u64)>,
+    durations: JsonVec<(i64, u64, u64)>,
 }
