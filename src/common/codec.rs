@@ -808,21 +808,33 @@ mod tests {
 
     #[test]
     fn refused_text_array_is_53200_naming_the_type() {
-        // A reservation no allocator satisfies: the error the reader of a text form reports as
-        // 53200, not an abort.
-        let mut items: Vec<[u64; 4]> = Vec::new();
-        let refused: serde_json::Error =
-            reserve_items(&mut items, isize::MAX as usize / 32 - 1).unwrap_err();
-        // As serde_json reports it, with the place in the text appended.
-        let reported = format!("{refused} at line 1 column 9");
-        let bytes = refused_bytes(&reported).unwrap();
-        assert_eq!(bytes, (isize::MAX as usize / 32 - 1) * 32);
-        let MetricError::OutOfMemory(message) = decoding_out_of_memory("crm.t", bytes) else {
+        // An item whose reading asks a reservation no allocator satisfies, as a huge array's
+        // growth would: the error travels out of the `JsonVec` and serde_json (which appends
+        // the place in the text) and is 53200 naming the type, not an abort.
+        struct Impossible;
+        impl<'de> serde::Deserialize<'de> for Impossible {
+            fn deserialize<D: serde::Deserializer<'de>>(input: D) -> Result<Self, D::Error> {
+                <serde::de::IgnoredAny as serde::Deserialize>::deserialize(input)?;
+                reserve_items::<[u64; 4], D::Error>(&mut Vec::new(), isize::MAX as usize / 32 - 1)?;
+                Ok(Impossible)
+            }
+        }
+        type Form = std::collections::BTreeMap<String, JsonVec<Impossible>>;
+        let Err(MetricError::OutOfMemory(message)) =
+            from_json_object::<Form>("crm.t", r#"{"rows":[1]}"#)
+        else {
             panic!("not 53200");
         };
         assert!(
             message.starts_with("crm.t: out of memory decoding a value of "),
             "{message}"
+        );
+        // The bytes asked for, read back from serde_json's message.
+        let refused: serde_json::Error =
+            reserve_items::<u64, _>(&mut Vec::new(), usize::MAX / 16).unwrap_err();
+        assert_eq!(
+            refused_bytes(&format!("{refused} at line 1 column 9")),
+            Some(usize::MAX / 16 * 8)
         );
         reserve_items::<u64, serde_json::Error>(&mut Vec::new(), 8).unwrap();
     }

@@ -12,6 +12,7 @@ use crate::common::civil::{civil_from_days, days_from_civil};
 use crate::common::codec::{from_json_object, json_vec, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
+use crate::common::limits::decoded_vec;
 use crate::common::tz::Zone;
 
 /// Version byte of the binary form.
@@ -159,11 +160,10 @@ impl Calendar {
             MetricError::InvalidText(format!("{CALENDAR_TYPE}: malformed value: {error}"))
         })?;
         let invalid = |error: MetricError| MetricError::InvalidText(error.to_string());
-        let holidays = parsed
-            .holidays
-            .iter()
-            .map(|text| parse_date(text))
-            .collect::<MetricResult<Vec<i32>>>()?;
+        let mut holidays = decoded_vec(parsed.holidays.len(), CALENDAR_TYPE)?;
+        for text in checked(&parsed.holidays) {
+            holidays.push(parse_date(text)?);
+        }
         let zone = resolve(&parsed.time_zone).map_err(invalid)?;
         Calendar::new(CALENDAR_TYPE, &parsed.hours, zone, &holidays).map_err(invalid)
     }
