@@ -226,9 +226,6 @@ fn table_out_of_memory(customers: usize) -> MetricError {
     )
 }
 
-/// Doubles the table of a summary being decoded before an insertion that needs it, fallibly (the
-/// growth inside [`Customers::find_or_insert`] is infallible).
-#[cold]
 /// Room for one more spill in the spills of a summary being decoded, doubling when full.
 fn reserve_spills(spills: &mut Vec<Vec<i32>>) -> MetricResult<()> {
     if spills.len() < spills.capacity() {
@@ -238,6 +235,9 @@ fn reserve_spills(spills: &mut Vec<Vec<i32>>) -> MetricResult<()> {
     reserve_decoded(spills, more, TYPE_NAME)
 }
 
+/// Doubles the table of a summary being decoded before an insertion that needs it, fallibly (the
+/// growth inside [`Customers::find_or_insert`] is infallible).
+#[cold]
 fn grow_decoded(customers: &mut Customers) -> MetricResult<()> {
     let slots = customers.slots.len().saturating_mul(2);
     customers
