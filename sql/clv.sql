@@ -552,3 +552,11 @@ COMMENT ON AGGREGATE crm.pareto_nbd_fit(integer, double precision, double precis
     'Maximum-likelihood Pareto/NBD fit (Schmittlein, Morrison & Colombo 1987; likelihood as Fader, Hardie & Lee 2005, through the Gauss hypergeometric function; lifetimes'' ParetoNBDFitter) over customers (frequency, recency, t): customers buy at a Poisson rate while alive and leave at any time after an exponential lifetime; returns a crm.bgnbd_model of kind Pareto/NBD (parameters r, alpha, s, beta), which crm.probability_alive, crm.expected_purchases, crm.clv and the accessors take. Example: SELECT crm.pareto_nbd_fit(frequency, recency, t) FROM customer_rfm;';
 COMMENT ON AGGREGATE crm.pareto_nbd_fit(integer, double precision, double precision, double precision) IS
     'Penalized Pareto/NBD fit: minimizes the mean negative log-likelihood + penalizer * (r^2 + (alpha / max t)^2 + s^2 + (beta / max t)^2) (lifetimes'' ParetoNBDFitter penalizes the total instead: its penalizer_coef is this penalizer times the number of rows); the penalizer is the same on every row (NULL: 0). Example: SELECT crm.pareto_nbd_fit(frequency, recency, t, 0.001) FROM customer_rfm;';
+
+-- The fits straight from purchases keep every customer's purchase days: merging their partial
+-- states costs about what scanning the purchases does, so the planner charges it per row
+-- aggregated (crm_internal.merged_state_cost, src/common/costs.rs) and turning parallel query
+-- on does not pick a plan slower than the serial one.
+ALTER FUNCTION crm_internal.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.mbg_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.pareto_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) SUPPORT crm_internal.merged_state_cost;

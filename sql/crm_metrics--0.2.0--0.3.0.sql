@@ -1641,11 +1641,15 @@ COMMENT ON FUNCTION crm_internal.rfm_agg_trans(crm.rfm_state, timestamptz, numer
 CREATE FUNCTION crm_internal.merged_state_cost(internal) RETURNS internal IMMUTABLE STRICT PARALLEL SAFE
     LANGUAGE c AS 'MODULE_PATHNAME', 'crm_merged_state_cost';
 COMMENT ON FUNCTION crm_internal.merged_state_cost(internal) IS
-    'Planner support function of the combine functions of growing states (customer lifetimes, cohort customers, customer-months, ticket durations): costs each merge by the rows the query aggregates, so that the planner does not choose a parallel plan whose merging costs what dividing the scan saves.';
+    'Planner support function of the combine functions of growing states (customer lifetimes, cohort customers, customer-months, ticket durations, funnel events, purchase days per customer): costs each merge by the rows the query aggregates, so that the planner does not choose a parallel plan whose merging costs what dividing the scan saves.';
 ALTER FUNCTION crm_internal.customer_agg_combine(crm.customer_summary, crm.customer_summary) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.cohort_combine(crm.cohort_summary, crm.cohort_summary) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.service_combine(crm.service_summary, crm.service_summary) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.mbg_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.pareto_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) SUPPORT crm_internal.merged_state_cost;
 
 -- Every summary type's text output function writes the decoded value's text form without copying
 -- the value (crm_<type>_out), so that running out of memory is 53200, not an aborted backend.

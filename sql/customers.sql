@@ -110,4 +110,4 @@ COMMENT ON FUNCTION crm_internal.customer_agg_final(crm.customer_summary) IS 'Su
 -- what dividing the scan saves.
 ALTER FUNCTION crm_internal.customer_agg_combine(crm.customer_summary, crm.customer_summary) SUPPORT crm_internal.merged_state_cost;
 COMMENT ON FUNCTION crm_internal.merged_state_cost(internal) IS
-    'Planner support function of the combine functions of growing states (customer lifetimes, cohort customers, customer-months, ticket durations): costs each merge by the rows the query aggregates, so that the planner does not choose a parallel plan whose merging costs what dividing the scan saves.';
+    'Planner support function of the combine functions of growing states (customer lifetimes, cohort customers, customer-months, ticket durations, funnel events, purchase days per customer): costs each merge by the rows the query aggregates, so that the planner does not choose a parallel plan whose merging costs what dividing the scan saves.';

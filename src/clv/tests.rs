@@ -69,12 +69,18 @@ mod tests {
         .expect("cdnow_rfm is created");
     }
 
+    /// A parallel plan with partial aggregates for `table` however small it is: page reads
+    /// cost nothing, a tuple sent to the leader a little (at 0, gathering raw rows ties with
+    /// partial aggregation), and operators nothing (merging the fits' purchase days is costed
+    /// per row aggregated, `crm_internal.merged_state_cost`, which would otherwise make
+    /// gathering the rows cheaper).
     fn force_parallel(table: &str) {
         Spi::run(&format!(
             "ALTER TABLE {table} SET (parallel_workers = 2);
-             SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
+             SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0.01;
              SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL max_parallel_workers_per_gather = 2;
-             SET LOCAL parallel_leader_participation = off"
+             SET LOCAL parallel_leader_participation = off; SET LOCAL seq_page_cost = 0;
+             SET LOCAL cpu_operator_cost = 0"
         ))
         .expect("settings apply");
     }

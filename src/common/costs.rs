@@ -2,11 +2,13 @@
 //!
 //! Postgres costs a combine function per call, the same for any state: a `COST` of a few
 //! operators. The combine of a growing state (customer lifetimes, cohort customers,
-//! customer-months, ticket durations) merges a partial state that holds about as many entries as
-//! the rows its process scanned, and before that each partial state is encoded to its binary
-//! form by a worker and decoded by the leader. With the per-call default, the planner sees a
-//! parallel plan as the scan divided among the processes plus nothing, and picks it where the
-//! merging costs about what the division saves (a 2-core machine: slower than the serial plan).
+//! customer-months, ticket durations, funnel events, the purchase days of the fits straight from
+//! purchases) merges a partial state that holds about as many entries as the rows its process
+//! scanned, and before that each partial state is encoded to its binary form by a worker and
+//! decoded by the leader. With the per-call default, the
+//! planner sees a parallel plan as the scan divided among the processes plus nothing, and picks
+//! it where the merging costs about what the division saves (a 2-core machine: slower than the
+//! serial plan).
 //!
 //! This planner support function (`SupportRequestCost`) gives the combine functions of those
 //! states a cost that grows with the rows the query aggregates: each call is charged

@@ -157,10 +157,14 @@ mod tests {
         let serial: Vec<_> = queries.iter().map(|query| text(query)).collect();
         Spi::run(
             "SET LOCAL max_parallel_workers_per_gather = 2; SET LOCAL parallel_setup_cost = 0;
-             SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;
+             SET LOCAL parallel_tuple_cost = 0.01; SET LOCAL min_parallel_table_scan_size = 0;
+             SET LOCAL seq_page_cost = 0; SET LOCAL cpu_operator_cost = 0;
              SET LOCAL parallel_leader_participation = off",
         )
         .unwrap();
+        // Operators cost nothing: merging funnel events is costed per row aggregated
+        // (`crm_internal.merged_state_cost`), which would otherwise make gathering the rows
+        // cheaper; a tuple sent to the leader costs a little so that partial states win.
         for (query, serial) in queries.iter().zip(serial) {
             let plan = Spi::get_one::<pgrx::datum::Json>(&format!(
                 "EXPLAIN (FORMAT JSON, COSTS OFF) {query}"

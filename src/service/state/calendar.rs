@@ -95,7 +95,16 @@ impl Calendar {
     /// allowed). Malformed or overlapping hours → 22023 naming the part.
     pub fn new(function: &str, hours: &str, zone: Zone, holidays: &[i32]) -> MetricResult<Self> {
         let openings = parse_hours(function, hours)?;
-        let mut holidays = holidays.to_vec();
+        // The array may be as large as Postgres allows: copy it fallibly (53200, never an abort).
+        let mut copy = Vec::new();
+        copy.try_reserve_exact(holidays.len()).map_err(|_| {
+            MetricError::OutOfMemory(format!(
+                "{function}: out of memory copying {} holidays",
+                holidays.len()
+            ))
+        })?;
+        copy.extend_from_slice(holidays);
+        let mut holidays = copy;
         let (first, last) = (day_of(FIRST_HOLIDAY) as i32, day_of(LAST_HOLIDAY) as i32);
         if let Some(&bad) = holidays.iter().find(|&&d| d < first || d > last) {
             return Err(MetricError::InvalidParameter(format!(
