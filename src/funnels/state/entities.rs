@@ -79,7 +79,7 @@ struct Bucket {
 }
 
 /// The events of the entities seen so far, by dense id; see the module documentation.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(super) struct EntityEvents {
     /// The key of each dense id.
     keys: Vec<u128>,
@@ -92,8 +92,9 @@ pub(super) struct EntityEvents {
     len: usize,
     /// Heap bytes of the buckets (their vectors' capacities).
     bucket_bytes: usize,
-    /// The last key looked up and its id: rows of one entity often come together.
-    last: Option<(u128, u32)>,
+    /// Heap bytes of all the vectors above, counted again whenever one of them grows (the
+    /// transition reads it after every row).
+    heap: usize,
     /// Whether the slots are placed by the mixed hash (see `home`), once keys crowded.
     mixed: bool,
 }
@@ -116,6 +117,28 @@ fn home(key: u128, mask: usize, mixed: bool) -> usize {
     ((hashed ^ (hashed >> 32)) as usize) & mask
 }
 
+impl Clone for EntityEvents {
+    fn clone(&self) -> Self {
+        // The copies' capacities may differ from the originals': counted again.
+        let mut copy = EntityEvents {
+            keys: self.keys.clone(),
+            slots: self.slots.clone(),
+            buckets: self.buckets.clone(),
+            len: self.len,
+            bucket_bytes: 0,
+            heap: 0,
+            mixed: self.mixed,
+        };
+        copy.bucket_bytes = copy
+            .buckets
+            .iter()
+            .map(|bucket| vec_bytes(&bucket.events))
+            .sum();
+        copy.recount();
+        copy
+    }
+}
+
 impl EntityEvents {
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -130,11 +153,18 @@ impl EntityEvents {
         self.keys.len()
     }
 
+    /// Heap bytes held (kept counted: no sum per row).
+    #[inline(always)]
     pub fn heap_bytes(&self) -> usize {
-        vec_bytes(&self.keys)
+        self.heap
+    }
+
+    /// Counts the heap bytes again after a vector grew.
+    fn recount(&mut self) {
+        self.heap = vec_bytes(&self.keys)
             + vec_bytes(&self.slots)
             + vec_bytes(&self.buckets)
-            + self.bucket_bytes
+            + self.bucket_bytes;
     }
 
     /// Adds one event of entity `key`.
@@ -166,8 +196,10 @@ impl EntityEvents {
             // Ids are handed out in order, so the new bucket is the next one.
             reserve(&mut self.buckets, 1, function, "funnel events")?;
             self.buckets.push(Bucket::default());
+            self.recount();
         }
         self.grow_bucket(function, index, 1)?;
+        self.recount();
         let bucket = &mut self.buckets[index];
         bucket.events.push(event);
         bucket.grouped = false;
@@ -231,17 +263,11 @@ impl EntityEvents {
     /// The dense id of `key`, a new one for a key not seen yet.
     #[inline(always)]
     fn id_of(&mut self, function: &str, key: u128) -> MetricResult<u32> {
-        if let Some((last_key, id)) = self.last {
-            if last_key == key {
-                return Ok(id);
-            }
-        }
         // A key found at its home slot (most, in a table at most half full).
         if let Some(mask) = self.slots.len().checked_sub(1) {
             let held = self.slots[home(key, mask, self.mixed)];
             if let Some(id) = held.checked_sub(1) {
                 if self.keys.get(id as usize) == Some(&key) {
-                    self.last = Some((key, id));
                     return Ok(id);
                 }
             }
@@ -265,7 +291,6 @@ impl EntityEvents {
             }
             let id = held - 1;
             if self.keys[id as usize] == key {
-                self.last = Some((key, id));
                 return Ok(id);
             }
             slot = (slot + 1) & mask;
@@ -286,7 +311,7 @@ impl EntityEvents {
         reserve(&mut self.keys, 1, function, "funnel entities")?;
         self.keys.push(key);
         self.slots[slot] = id + 1;
-        self.last = Some((key, id));
+        self.recount();
         Ok(id)
     }
 
@@ -305,7 +330,9 @@ impl EntityEvents {
         )?;
         self.rebuild(function, size)?;
         let more = keys_wanted - self.keys.len();
-        reserve(&mut self.keys, more, function, "funnel entities")
+        reserve(&mut self.keys, more, function, "funnel entities")?;
+        self.recount();
+        Ok(())
     }
 
     /// Puts every key into a new table of `size` slots (a power of two above twice the keys),
@@ -335,6 +362,7 @@ impl EntityEvents {
             break;
         }
         self.slots = slots;
+        self.recount();
         Ok(())
     }
 
@@ -594,6 +622,7 @@ impl Grouped<'_> {
 #[cfg(test)]
 mod tests {
     use super::{sort_entity, EntityEvents, PendingEvent};
+    use crate::common::limits::vec_bytes;
     use crate::common::sort::tests::numbers;
 
     fn rows(seed: u64, n: usize, entities: u64) -> Vec<(u128, i64, u8)> {
@@ -616,8 +645,22 @@ mod tests {
         let mut events = EntityEvents::default();
         for &(key, time, step) in rows {
             events.push("t", key, time, step).unwrap();
+            assert_counted(&events);
         }
         events
+    }
+
+    /// The kept count of heap bytes is that of the vectors' capacities.
+    fn assert_counted(events: &EntityEvents) {
+        let buckets: usize = events.buckets.iter().map(|b| vec_bytes(&b.events)).sum();
+        assert_eq!(events.bucket_bytes, buckets);
+        assert_eq!(
+            events.heap_bytes(),
+            vec_bytes(&events.keys)
+                + vec_bytes(&events.slots)
+                + vec_bytes(&events.buckets)
+                + buckets
+        );
     }
 
     #[test]
@@ -670,6 +713,8 @@ mod tests {
                 .collect();
             assert_eq!(regrouped, all);
             assert_eq!(events.len(), all.len());
+            assert_counted(&events);
+            assert_counted(&events.clone());
         }
     }
 
@@ -765,6 +810,7 @@ mod tests {
         expected.sort_unstable();
         assert_eq!(left.sorted().collect::<Vec<_>>(), expected);
         assert_eq!(left.keys.len(), events_of(&all).keys.len());
+        assert_counted(&left);
         // Extending by nothing changes nothing.
         left.extend("t", &EntityEvents::default()).unwrap();
         assert_eq!(left.len(), all.len());
