@@ -26,9 +26,12 @@ fn amount(cents: i64) -> Decimal {
     }
 }
 
+/// Frequency, recency, age and the monetary value's mantissa and scale.
+type ExactRfm = (i32, f64, f64, i128, u32);
+
 /// RFM values with the monetary value as its exact mantissa and scale (`Decimal` equality
 /// ignores the scale, which the `numeric` result shows).
-fn exact(rfm: &MetricResult<Option<Rfm>>) -> MetricResult<Option<(i32, f64, f64, i128, u32)>> {
+fn exact(rfm: &MetricResult<Option<Rfm>>) -> MetricResult<Option<ExactRfm>> {
     rfm.clone().map(|rfm| {
         rfm.map(|rfm| {
             let money = rfm.monetary_value;
@@ -407,5 +410,17 @@ proptest! {
                     || entries.iter().any(|&(_, mantissa)| mantissa.unsigned_abs() > i64::MAX as u64 / 16)
             ),
         }
+    }
+}
+
+proptest! {
+    #[test]
+    fn dropping_trailing_zeros_is_normalizing(
+        mantissa in prop_oneof![any::<i64>(), (-1_000i64..1_000).prop_map(|m| m * 10i64.pow(12))],
+        places in 0u32..=28,
+    ) {
+        let expected = Decimal::try_new(mantissa, places).unwrap().normalize();
+        let (ours, ours_places) = without_trailing_zeros(mantissa, places);
+        prop_assert_eq!((i128::from(ours), ours_places), (expected.mantissa(), expected.scale()));
     }
 }
