@@ -15,7 +15,7 @@ use crate::common::flat::{
     prefetch_working_argument,
 };
 use crate::common::money::read_small_numeric;
-use crate::common::pg::{raise, varlena_from_bytes, OrRaise};
+use crate::common::pg::{raise, OrRaise};
 use crate::common::raw::{raise_from_raw, raw_arg, raw_return_null, raw_return_unchanged};
 use pgrx::prelude::*;
 use rust_decimal::Decimal;
@@ -173,6 +173,11 @@ crate::raw_transition! {
     }
 }
 
+/// A `numeric` varlena with room for any value `write_numeric` writes: the 4-byte header, then
+/// the value's bytes.
+#[repr(C, align(8))]
+struct NumericVarlena([u8; pg_sys::VARHDRSZ + NUMERIC_BYTES]);
+
 /// Builds the `crm.rfm` tuple of one customer. The tuple descriptor is looked up once per
 /// query and kept in `fn_extra`.
 ///
@@ -182,7 +187,9 @@ crate::raw_transition! {
 unsafe fn rfm_tuple(fcinfo: pg_sys::FunctionCallInfo, rfm: &Rfm) -> pg_sys::Datum {
     // SAFETY: `fcinfo` is the call info of `crm_internal.rfm_agg_final` (this function's contract), so
     // its `flinfo` is valid and `fn_extra` is NULL or the descriptor stored below, copied into
-    // `fn_mcxt`, which lives as long as `flinfo`; errors unwind to the caller's guard.
+    // `fn_mcxt`, which lives as long as `flinfo`; the `numeric` datum is a 4-byte-header
+    // varlena of `VARHDRSZ + length` bytes (`length` ≤ `NUMERIC_BYTES`) that outlives the
+    // `heap_form_tuple` copying it; errors unwind to the caller's guard.
     unsafe {
         let flinfo = (*fcinfo).flinfo;
         let mut descriptor = (*flinfo).fn_extra as pg_sys::TupleDesc;
@@ -199,14 +206,18 @@ unsafe fn rfm_tuple(fcinfo: pg_sys::FunctionCallInfo, rfm: &Rfm) -> pg_sys::Datu
             pg_sys::MemoryContextSwitchTo(previous);
             (*flinfo).fn_extra = descriptor.cast();
         }
-        let mut numeric = [0u8; NUMERIC_BYTES];
-        let length = write_numeric(rfm.monetary_value, &mut numeric);
-        let monetary_value = varlena_from_bytes(numeric.get(..length).unwrap_or(&[]));
+        // The numeric is a varlena on the stack: `heap_form_tuple` copies it into the tuple.
+        let mut digits = [0u8; NUMERIC_BYTES];
+        let length = write_numeric(rfm.monetary_value, &mut digits);
+        let mut numeric = NumericVarlena([0; pg_sys::VARHDRSZ + NUMERIC_BYTES]);
+        numeric.0[pg_sys::VARHDRSZ..].copy_from_slice(&digits);
+        let numeric_pointer = std::ptr::addr_of_mut!(numeric).cast::<pg_sys::varlena>();
+        pgrx::set_varsize_4b(numeric_pointer, (pg_sys::VARHDRSZ + length) as i32);
         let mut values = [
             pg_sys::Datum::from(rfm.frequency),
             pg_sys::Datum::from(rfm.recency.to_bits()),
             pg_sys::Datum::from(rfm.age.to_bits()),
-            monetary_value,
+            pg_sys::Datum::from(numeric_pointer),
         ];
         let mut nulls = [false; 4];
         let tuple = pg_sys::heap_form_tuple(descriptor, values.as_mut_ptr(), nulls.as_mut_ptr());

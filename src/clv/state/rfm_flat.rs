@@ -58,6 +58,23 @@ fn compact(amount: Decimal) -> Option<(i64, u8)> {
     exact.then_some((mantissa, amount.scale() as u8))
 }
 
+/// Takes the settings of a working form's first row, or refuses others (as the growing state
+/// does); `fields` are the form's `has_settings`, `observation_end` and `unit`.
+#[cold]
+#[inline(never)]
+fn take_settings(
+    function: &str,
+    (has_settings, observation_end, unit): (&mut u8, &mut i64, &mut u8),
+    settings: Settings,
+) -> MetricResult<()> {
+    let mut current = (*has_settings != 0).then_some((*observation_end, *unit));
+    super::simple::agree_settings(function, &mut current, settings, "every row of a group")?;
+    if let Some((end, current_unit)) = current {
+        (*has_settings, *observation_end, *unit) = (1, end, current_unit);
+    }
+    Ok(())
+}
+
 impl Default for RfmFlat {
     fn default() -> Self {
         bytemuck::Zeroable::zeroed()
@@ -130,7 +147,12 @@ impl RfmFlat {
         unit: u8,
     ) -> MetricResult<FlatAdd> {
         if self.settings() != Some((observation_end, unit)) {
-            self.take_settings(function, (observation_end, unit))?;
+            let fields = (
+                &mut self.has_settings,
+                &mut self.observation_end,
+                &mut self.unit,
+            );
+            take_settings(function, fields, (observation_end, unit))?;
         }
         let day = utc_day(occurred_at);
         if day > utc_day(observation_end) {
@@ -159,26 +181,23 @@ impl RfmFlat {
         }
     }
 
-    /// Takes the settings of the first row, or refuses others (as the growing state does).
-    #[cold]
-    #[inline(never)]
-    fn take_settings(&mut self, function: &str, settings: Settings) -> MetricResult<()> {
-        let mut current = self.settings();
-        super::simple::agree_settings(function, &mut current, settings, "every row of a group")?;
-        if let Some((observation_end, unit)) = current {
-            self.has_settings = 1;
-            self.observation_end = observation_end;
-            self.unit = unit;
-        }
-        Ok(())
-    }
-
-    /// The RFM values ([`RfmState::finish`]), from a copy of the entries.
+    /// The RFM values ([`RfmState::finish`]): in integer arithmetic when the totals share one
+    /// scale ([`rfm_at_one_scale`]), else from a copy of the entries as `Decimal`s.
     pub fn finish(&self, function: &str) -> MetricResult<Option<Rfm>> {
         let Some(settings) = self.settings() else {
             return Ok(None);
         };
         let len = usize::from(self.len).min(FLAT_DAYS);
+        let scale = self.scales[0];
+        if self.scales[..len].iter().all(|&other| other == scale) {
+            let mut entries = [(0i64, 0i64); FLAT_DAYS];
+            for (index, slot) in entries.iter_mut().enumerate().take(len) {
+                *slot = (i64::from(self.days[index]), self.mantissas[index]);
+            }
+            if let Some(rfm) = rfm_at_one_scale(settings, &entries[..len], u32::from(scale)) {
+                return Ok(rfm);
+            }
+        }
         let mut entries = [(0i64, Decimal::ZERO); FLAT_DAYS];
         for (index, slot) in entries.iter_mut().enumerate().take(len) {
             *slot = self.entry(index);
@@ -404,7 +423,12 @@ impl RfmCompact {
         unit: u8,
     ) -> MetricResult<FlatAdd> {
         if self.has_settings == 0 || self.observation_end != observation_end || self.unit != unit {
-            self.take_settings(function, (observation_end, unit))?;
+            let fields = (
+                &mut self.has_settings,
+                &mut self.observation_end,
+                &mut self.unit,
+            );
+            take_settings(function, fields, (observation_end, unit))?;
         }
         let day = utc_day(occurred_at);
         if day > utc_day(observation_end) {
@@ -456,82 +480,65 @@ impl RfmCompact {
         }
     }
 
-    /// Takes the settings of the first row, or refuses others (as the growing state does).
-    #[cold]
-    #[inline(never)]
-    fn take_settings(&mut self, function: &str, settings: Settings) -> MetricResult<()> {
-        let mut current = self.settings();
-        super::simple::agree_settings(function, &mut current, settings, "every row of a group")?;
-        if let Some((observation_end, unit)) = current {
-            self.has_settings = 1;
-            self.observation_end = observation_end;
-            self.unit = unit;
-        }
-        Ok(())
-    }
-
-    /// The RFM values ([`RfmState::finish`]) in integer arithmetic on a copy of the entries:
-    /// the totals share one scale, so merging days and summing the repeat days are sums of
-    /// mantissas, exactly what the `Decimal` sums give.
+    /// The RFM values ([`RfmState::finish`]) in integer arithmetic: the totals share one
+    /// scale ([`rfm_at_one_scale`]); past 64 bits or 16 places, the `Decimal` path.
     pub fn finish(&self, function: &str) -> MetricResult<Option<Rfm>> {
-        let Some((observation_end, unit)) = self.settings() else {
+        let Some(settings) = self.settings() else {
             return Ok(None);
         };
-        let (mut entries, len) = self.entries();
-        let entries = &mut entries[..len];
-        if entries.is_empty() {
-            return Ok(None);
+        let (entries, len) = self.entries();
+        match rfm_at_one_scale(settings, &entries[..len], u32::from(self.scale)) {
+            Some(rfm) => Ok(rfm),
+            None => self.state().finish(function),
         }
-        let days_per = DAYS_PER[usize::from(unit) % UNITS.len()];
-        // Insertion sort by day: at most seven entries.
-        for index in 1..entries.len() {
-            let mut at = index;
-            while at > 0 && entries[at - 1].0 > entries[at].0 {
-                entries.swap(at - 1, at);
-                at -= 1;
-            }
-        }
-        let mut merged = 0;
-        for index in 0..entries.len() {
-            let (day, mantissa) = entries[index];
-            if merged > 0 && entries[merged - 1].0 == day {
-                entries[merged - 1].1 += mantissa;
-            } else {
-                entries[merged] = (day, mantissa);
-                merged += 1;
-            }
-        }
-        let daily = &entries[..merged];
-        let (Some(&(first, _)), Some(&(last, _))) = (daily.first(), daily.last()) else {
-            return Ok(None);
-        };
-        let repeat_days = merged - 1;
-        let scale = u32::from(self.scale);
-        let monetary_value = match daily {
-            [] | [_] => Decimal::ZERO,
-            [_, (_, only)] => Decimal::try_new(*only, scale).unwrap_or(Decimal::ZERO),
-            [_, repeat @ ..] => {
-                let total: i64 = repeat.iter().map(|(_, mantissa)| mantissa).sum();
-                match mean_in_64_bits(total, scale, repeat_days as i64) {
-                    Some(mean) => mean,
-                    None => {
-                        let total = Decimal::try_new(total, scale).unwrap_or(Decimal::ZERO);
-                        match mean_to_16_places(total, repeat_days as u64) {
-                            Some(mean) => normalized(mean),
-                            // A scale past 16 places: the general path.
-                            None => return self.state().finish(function),
-                        }
-                    }
-                }
-            }
-        };
-        Ok(Some(Rfm {
-            frequency: repeat_days as i32,
-            recency: (last - first) as f64 / days_per,
-            age: (utc_day(observation_end) - first) as f64 / days_per,
-            monetary_value,
-        }))
     }
+}
+
+/// The RFM values ([`RfmState::finish`]) of `entries`, each a (day, total's mantissa at
+/// `scale`) in the order they were kept, in integer arithmetic and without sorting: the first
+/// and last days are the least and the greatest, the frequency is the distinct days less one,
+/// and the repeat days' total is every total but the first day's, exactly what merging the
+/// days and summing the `Decimal`s give. `None` when a sum passes 64 bits or the scale passes
+/// 28 (or 16 places for a mean): the `Decimal` path then gives the values.
+#[inline]
+fn rfm_at_one_scale(
+    (observation_end, unit): Settings,
+    entries: &[(i64, i64)],
+    scale: u32,
+) -> Option<Option<Rfm>> {
+    let days = entries.iter().map(|&(day, _)| day);
+    let (Some(first), Some(last)) = (days.clone().min(), days.max()) else {
+        return Some(None);
+    };
+    let mut distinct_days = 0usize;
+    let mut repeat_total = 0i64;
+    for (index, &(day, mantissa)) in entries.iter().enumerate() {
+        let earlier = entries.get(..index).unwrap_or_default();
+        distinct_days += usize::from(earlier.iter().all(|&(seen, _)| seen != day));
+        if day != first {
+            repeat_total = repeat_total.checked_add(mantissa)?;
+        }
+    }
+    let repeat_days = distinct_days.saturating_sub(1);
+    let monetary_value = match repeat_days {
+        0 => Decimal::ZERO,
+        // One repeat day: its total, exactly as summed (no division).
+        1 => Decimal::try_new(repeat_total, scale).ok()?,
+        _ => match mean_in_64_bits(repeat_total, scale, repeat_days as i64) {
+            Some(mean) => mean,
+            None => {
+                let total = Decimal::try_new(repeat_total, scale).ok()?;
+                normalized(mean_to_16_places(total, repeat_days as u64)?)
+            }
+        },
+    };
+    let days_per = DAYS_PER[usize::from(unit) % UNITS.len()];
+    Some(Some(Rfm {
+        frequency: i32::try_from(repeat_days).ok()?,
+        recency: (last - first) as f64 / days_per,
+        age: (utc_day(observation_end) - first) as f64 / days_per,
+        monetary_value,
+    }))
 }
 
 /// `mean_to_16_places(total · 10^-scale, count).normalize()` in 64-bit arithmetic (the same
@@ -543,26 +550,33 @@ fn mean_in_64_bits(total: i64, scale: u32, count: i64) -> Option<Decimal> {
     let twice = remainder.unsigned_abs() * 2;
     let count_abs = count.unsigned_abs();
     let round_away = twice > count_abs || (twice == count_abs && quotient % 2 != 0);
-    let (mut mantissa, mut places) = (quotient + i64::from(round_away) * numerator.signum(), 16);
-    while places > 0 && mantissa % 10 == 0 {
-        mantissa /= 10;
-        places -= 1;
-    }
+    let (mantissa, places) =
+        without_trailing_zeros(quotient + i64::from(round_away) * numerator.signum(), 16);
     Decimal::try_new(mantissa, places).ok()
+}
+
+/// `(mantissa, places)` with the trailing zeros of the fraction `mantissa · 10^-places`
+/// dropped (zero gives no places), eight, four, two and one at a time: a mean of a few
+/// amounts in cents has about a dozen.
+#[inline]
+fn without_trailing_zeros(mut mantissa: i64, mut places: u32) -> (i64, u32) {
+    for (step, power) in [(8, 100_000_000i64), (4, 10_000), (2, 100), (1, 10)] {
+        while places >= step && mantissa % power == 0 {
+            mantissa /= power;
+            places -= step;
+        }
+    }
+    (mantissa, places)
 }
 
 /// `value.normalize()` (trailing zeros of the fraction dropped), in 64-bit arithmetic when the
 /// mantissa fits.
 #[inline]
 fn normalized(value: Decimal) -> Decimal {
-    let Ok(mut mantissa) = i64::try_from(value.mantissa()) else {
+    let Ok(mantissa) = i64::try_from(value.mantissa()) else {
         return value.normalize();
     };
-    let mut scale = value.scale();
-    while scale > 0 && mantissa % 10 == 0 {
-        mantissa /= 10;
-        scale -= 1;
-    }
+    let (mantissa, scale) = without_trailing_zeros(mantissa, value.scale());
     Decimal::try_new(mantissa, scale).unwrap_or_else(|_| value.normalize())
 }
 
