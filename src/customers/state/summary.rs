@@ -223,6 +223,71 @@ fn bin_of_padded(padded: &[i64; FLAT_BINS], len: usize, instant: i64) -> usize {
     (base + usize::from(padded[base % FLAT_BINS] <= instant)).min(len)
 }
 
+/// Most cells a [`BinCells`] table has (16 bytes each): boundaries whose span is more cells of
+/// their smallest gap than this are searched instead.
+const MAX_BIN_CELLS: usize = 1024;
+
+/// The bins of instants by a table lookup: the range from the first to the last boundary cut
+/// into cells of a power-of-two width no wider than the smallest gap between two boundaries,
+/// so each cell holds at most one boundary. An instant's bin is the number of boundaries before
+/// its cell plus one when the first boundary at or after the cell's start is at or below it:
+/// one load where a search takes a dependent load per halving (for monthly periods, the cells
+/// are about 25 days wide, a few dozen in all).
+struct BinCells {
+    first: i64,
+    shift: u32,
+    /// Per cell: the first boundary at or after its start, and the boundaries before its start.
+    cells: Vec<(i64, usize)>,
+}
+
+impl BinCells {
+    /// The table of `boundaries` (sorted, distinct), or `None` when it would need more than
+    /// [`MAX_BIN_CELLS`] cells (or there are no boundaries).
+    fn new(boundaries: &[i64]) -> Option<Self> {
+        let (&first, &last) = (boundaries.first()?, boundaries.last()?);
+        let gap = boundaries
+            .windows(2)
+            .map(|pair| pair[1].abs_diff(pair[0]))
+            .min()
+            .unwrap_or(u64::MAX);
+        let shift = gap.ilog2();
+        let cells = usize::try_from(last.abs_diff(first) >> shift)
+            .ok()
+            .filter(|&last_cell| last_cell < MAX_BIN_CELLS)?
+            + 1;
+        let mut before = 0;
+        let table = (0..cells)
+            .map(|cell| {
+                let cell_start = (cell as u64) << shift;
+                while boundaries
+                    .get(before)
+                    .is_some_and(|&boundary| boundary.abs_diff(first) < cell_start)
+                {
+                    before += 1;
+                }
+                // The last cell holds the last boundary, so every cell has one at or after it.
+                (boundaries.get(before).copied().unwrap_or(i64::MAX), before)
+            })
+            .collect();
+        Some(BinCells {
+            first,
+            shift,
+            cells: table,
+        })
+    }
+
+    /// The number of boundaries at or below `instant` (as [`bin_of`]).
+    #[inline(always)]
+    fn bin(&self, instant: i64) -> usize {
+        let cell = (instant.max(self.first).abs_diff(self.first) >> self.shift)
+            .min(self.cells.len() as u64 - 1) as usize;
+        match self.cells.get(cell) {
+            Some(&(next, before)) => before + usize::from(next <= instant),
+            None => 0,
+        }
+    }
+}
+
 /// The two-step summary: everything `active_customers` and `churn_series` need, from one scan.
 ///
 /// Holds the multiset of customer lifetimes as sorted `(started_at, ended_at, count)` spans
@@ -675,6 +740,8 @@ struct PeriodPlan {
     ended_by_bin: Option<BinCounts>,
     /// With at most [`FLAT_BINS`] bins: the boundaries padded for [`bin_of_padded`].
     padded: Option<[i64; FLAT_BINS]>,
+    /// The bins of ends by a table, when it is small (see [`BinCells`]).
+    cells: Option<BinCells>,
     /// Customers seen so far.
     seen: u64,
     /// Periods answered so far (in `by_start_bin` order).
@@ -709,7 +776,9 @@ impl PeriodPlan {
             padded[..boundaries.len()].copy_from_slice(&boundaries);
             padded
         });
+        let cells = BinCells::new(&boundaries);
         Ok(PeriodPlan {
+            cells,
             boundaries,
             period_bins,
             by_start_bin,
@@ -756,9 +825,10 @@ impl PeriodPlan {
             self.start_bin = start_bin;
             self.answer_before(start_bin);
         }
-        let end_bin = match &self.padded {
-            Some(padded) => bin_of_padded(padded, self.boundaries.len(), span.ended_at),
-            None => bin_of(&self.boundaries, span.ended_at),
+        let end_bin = match (&self.cells, &self.padded) {
+            (Some(cells), _) => cells.bin(span.ended_at),
+            (None, Some(padded)) => bin_of_padded(padded, self.boundaries.len(), span.ended_at),
+            (None, None) => bin_of(&self.boundaries, span.ended_at),
         };
         self.started_in_bin[start_bin] = self.started_in_bin[start_bin].saturating_add(span.count);
         self.ended_in_bin[end_bin] = self.ended_in_bin[end_bin].saturating_add(span.count);
@@ -805,7 +875,10 @@ impl PeriodPlan {
 
 #[cfg(test)]
 mod bin_tests {
-    use super::{bin_of, bin_of_padded, sort_rows, BinCounts, FLAT_BINS, TIE_SCAN_ROWS};
+    use super::{
+        bin_of, bin_of_padded, sort_rows, BinCells, BinCounts, FLAT_BINS, MAX_BIN_CELLS,
+        TIE_SCAN_ROWS,
+    };
     use proptest::prelude::*;
 
     #[test]
@@ -828,6 +901,22 @@ mod bin_tests {
         }
     }
 
+    #[test]
+    fn monthly_boundaries_are_a_small_table() {
+        // 25 month starts of 2024 and 2025 (days since 2000-01-01, in microseconds).
+        let day = 86_400_000_000i64;
+        let lengths = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let mut boundaries = vec![8766 * day];
+        for month in 0..24 {
+            boundaries.push(boundaries[month] + lengths[month % 12] * day);
+        }
+        let cells = BinCells::new(&boundaries).expect("a table for monthly periods");
+        assert!(cells.cells.len() <= 32, "{} cells", cells.cells.len());
+        for instant in [i64::MIN, 0, boundaries[3], boundaries[3] + day, i64::MAX] {
+            assert_eq!(cells.bin(instant), bin_of(&boundaries, instant));
+        }
+    }
+
     proptest! {
         #[test]
         fn bin_of_counts_the_boundaries_at_or_below(
@@ -838,6 +927,34 @@ mod bin_tests {
             boundaries.dedup();
             let expected = boundaries.iter().filter(|&&boundary| boundary <= instant).count();
             prop_assert_eq!(bin_of(&boundaries, instant), expected);
+        }
+
+        #[test]
+        fn bin_cells_count_the_boundaries_at_or_below(
+            mut boundaries in prop::collection::vec(
+                prop_oneof![-3000i64..3000, Just(i64::MIN), Just(i64::MAX), any::<i64>()],
+                1..40,
+            ),
+            instants in prop::collection::vec(
+                prop_oneof![-3100i64..3100, Just(i64::MIN), Just(i64::MAX), any::<i64>()],
+                1..40,
+            ),
+        ) {
+            boundaries.sort_unstable();
+            boundaries.dedup();
+            let gap = boundaries.windows(2).map(|pair| pair[1].abs_diff(pair[0])).min();
+            let span = boundaries[boundaries.len() - 1].abs_diff(boundaries[0]);
+            let cells = BinCells::new(&boundaries);
+            // A table exactly when its cells (a power of two no wider than the gap) are few.
+            let fits = gap.is_none_or(|gap| span >> gap.ilog2() < MAX_BIN_CELLS as u64);
+            prop_assert_eq!(cells.is_some(), fits);
+            if let Some(cells) = cells {
+                for &instant in boundaries.iter().chain(&instants) {
+                    for instant in [instant, instant.saturating_sub(1), instant.saturating_add(1)] {
+                        prop_assert_eq!(cells.bin(instant), bin_of(&boundaries, instant));
+                    }
+                }
+            }
         }
 
         #[test]
