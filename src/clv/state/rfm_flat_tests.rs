@@ -404,10 +404,11 @@ proptest! {
         let expected = rfm_of_days(F, settings, &mut decimals).map(|(_, rfm)| rfm);
         match rfm_at_one_scale(settings, &entries, scale) {
             Some(ours) => prop_assert_eq!(exact(&Ok(ours)), exact(&expected)),
-            // Only a sum past 64 bits or a mean past 16 places leaves it to the Decimal path.
+            // Only large amounts (a sum past 64 bits, a mean past 16 places or past the 28
+            // digits of a `Decimal` at 16 places) leave it to the Decimal path: amounts of up to
+            // five digits at most 16 places always take the 64-bit one.
             None => prop_assert!(
-                scale > 16
-                    || entries.iter().any(|&(_, mantissa)| mantissa.unsigned_abs() > i64::MAX as u64 / 16)
+                scale > 16 || entries.iter().any(|&(_, mantissa)| mantissa.unsigned_abs() >= 100_000)
             ),
         }
     }
