@@ -205,12 +205,22 @@ fn bad_inputs_are_refused() {
     );
 }
 
+/// The model's binary and text forms both read back to the model.
+fn assert_forms_round_trip(model: &BgNbdModel) {
+    assert_eq!(
+        &BgNbdModel::decode(&model.encode().unwrap()).unwrap(),
+        model
+    );
+    assert_eq!(
+        &BgNbdModel::from_text(&model.to_text().unwrap()).unwrap(),
+        model
+    );
+}
+
 #[test]
 fn text_and_binary_forms_round_trip() {
     let model = fit(F, &cdnow_rows()).unwrap().unwrap();
-    let text = model.to_text().unwrap();
-    assert_eq!(BgNbdModel::from_text(&text).unwrap(), model);
-    assert_eq!(BgNbdModel::decode(&model.encode().unwrap()).unwrap(), model);
+    assert_forms_round_trip(&model);
     let built = paper_model();
     assert_eq!(
         built.to_text().unwrap(),
@@ -618,11 +628,7 @@ fn models_of_the_first_forms_still_read() {
         "{}",
         model.to_text().unwrap()
     );
-    assert_eq!(
-        BgNbdModel::from_text(&model.to_text().unwrap()).unwrap(),
-        model
-    );
-    assert_eq!(BgNbdModel::decode(&model.encode().unwrap()).unwrap(), model);
+    assert_forms_round_trip(&model);
     assert_eq!(
         model.encode().unwrap()[0],
         crate::clv::state::STD_ERRORS_MODEL_VERSION
@@ -904,11 +910,7 @@ fn mbg_cdnow_fit_matches_the_paper_and_lifetimes() {
                 "{penalizer}: {error} vs {se}"
             );
         }
-        assert_eq!(
-            BgNbdModel::from_text(&model.to_text().unwrap()).unwrap(),
-            model
-        );
-        assert_eq!(BgNbdModel::decode(&model.encode().unwrap()).unwrap(), model);
+        assert_forms_round_trip(&model);
         assert_eq!(
             model.encode().unwrap()[0],
             crate::clv::state::KIND_MODEL_VERSION

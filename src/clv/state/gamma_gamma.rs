@@ -433,6 +433,18 @@ mod tests {
         rows
     }
 
+    /// The model's binary and text forms both read back to the model.
+    fn assert_forms_round_trip(model: &GammaGammaModel) {
+        assert_eq!(
+            &GammaGammaModel::decode(&model.encode().unwrap()).unwrap(),
+            model
+        );
+        assert_eq!(
+            &GammaGammaModel::from_text(&model.to_text().unwrap()).unwrap(),
+            model
+        );
+    }
+
     #[test]
     fn cdnow_fit_reproduces_the_paper() {
         let rows = cdnow_rows();
@@ -445,14 +457,7 @@ mod tests {
         assert!((model.p - 6.249_572).abs() < 1e-3);
         assert!((model.q - 3.744_225).abs() < 1e-3);
         assert!((model.v - 15.443_521).abs() < 3e-3);
-        assert_eq!(
-            GammaGammaModel::from_text(&model.to_text().unwrap()).unwrap(),
-            model
-        );
-        assert_eq!(
-            GammaGammaModel::decode(&model.encode().unwrap()).unwrap(),
-            model
-        );
+        assert_forms_round_trip(&model);
     }
 
     #[test]
@@ -472,14 +477,7 @@ mod tests {
                     "{penalizer}: {error} vs {se}"
                 );
             }
-            assert_eq!(
-                GammaGammaModel::decode(&model.encode().unwrap()).unwrap(),
-                model
-            );
-            assert_eq!(
-                GammaGammaModel::from_text(&model.to_text().unwrap()).unwrap(),
-                model
-            );
+            assert_forms_round_trip(&model);
         }
     }
 
@@ -502,14 +500,7 @@ mod tests {
         }
         let info = model.fit.unwrap();
         assert_eq!((info.penalizer, info.converged), (0.01, true));
-        assert_eq!(
-            GammaGammaModel::decode(&model.encode().unwrap()).unwrap(),
-            model
-        );
-        assert_eq!(
-            GammaGammaModel::from_text(&model.to_text().unwrap()).unwrap(),
-            model
-        );
+        assert_forms_round_trip(&model);
     }
 
     #[test]
