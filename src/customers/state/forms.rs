@@ -249,8 +249,8 @@ impl FormWriter {
 pub(super) struct SpanReader<'a> {
     /// The whole binary form.
     bytes: &'a [u8],
-    /// Reads on after the last span read.
-    reader: Reader<'a>,
+    /// Where the next span starts in `bytes`.
+    position: usize,
     /// Spans declared and not read yet.
     remaining: usize,
     previous: Option<Span>,
@@ -270,7 +270,7 @@ impl<'a> SpanReader<'a> {
             .ok_or_else(|| corrupt("span count exceeds the data"))?;
         Ok(SpanReader {
             bytes,
-            reader,
+            position: bytes.len() - reader.remaining(),
             remaining,
             previous: None,
             customers: 0,
@@ -283,95 +283,63 @@ impl<'a> SpanReader<'a> {
         self.remaining
     }
 
+    /// A [`Reader`] of the bytes from `position` on: opened on the byte before (the version
+    /// byte, or the last byte of the span before), with every byte value accepted as its
+    /// version, so it reads from `position` and reports errors as the reader of the whole form.
+    fn reader(&self) -> MetricResult<Reader<'a>> {
+        let rest = self
+            .bytes
+            .get(self.position.saturating_sub(1)..)
+            .unwrap_or_default();
+        Reader::open_versions(rest, 0..=u8::MAX, SUMMARY_TYPE).map(|(reader, _)| reader)
+    }
+
     /// The next span when it is a well-formed successor of the previous one (every span of a
-    /// valid form but the first): its three varints read and checked by [`successor`]. `None`,
-    /// with nothing read, for any other span: [`SpanReader::next_checked`] then reads it and
-    /// reports the first of its problems.
+    /// valid form but the first) whose three varints lie within the next [`WINDOW_BYTES`]
+    /// bytes and take at most 8 bytes each (every span of a typical form but the first and the
+    /// last one or two), checked by [`successor`]: the ends of its varints are found together
+    /// in one 16-byte load, so reading a span waits for one load where reading its varints in
+    /// turn waits for three. `None`, with nothing read, for any other span:
+    /// [`SpanReader::next_checked`] then reads it and reports the first of its problems.
     #[inline(always)]
-    fn next_plain(&mut self) -> Option<Span> {
+    fn next_window(&mut self) -> Option<Span> {
         if self.remaining == 0 {
             return None;
         }
         let previous = self.previous?;
-        let mut reader = self.reader.clone();
-        let (delta, end_code, count) = (reader.u64().ok()?, reader.u64().ok()?, reader.u64().ok()?);
+        let window = self
+            .bytes
+            .get(self.position..self.position.wrapping_add(WINDOW_BYTES))?;
+        let word = u128::from_le_bytes(<[u8; WINDOW_BYTES]>::try_from(window).ok()?);
+        // The last byte of each varint is one without the continuation bit: the first three.
+        let stops = !word & STOP_BITS;
+        let after_first = stops & stops.wrapping_sub(1);
+        let after_second = after_first & after_first.wrapping_sub(1);
+        let (first_stop, second_stop, third_stop) = (
+            stops.trailing_zeros(),
+            after_first.trailing_zeros(),
+            after_second.trailing_zeros(),
+        );
+        // The continuation bit of byte k is bit 8k + 7, so a varint's length is its stop's
+        // distance from the previous one in bits, over 8 (a missing stop counts as bit 128).
+        let lengths = [
+            (first_stop + 1) / 8,
+            (second_stop - first_stop) / 8,
+            (third_stop - second_stop) / 8,
+        ];
+        if third_stop >= 128 || lengths.iter().any(|&length| length > 8) {
+            return None;
+        }
+        let delta = varint_value(word as u64, lengths[0]);
+        let end_code = varint_value((word >> (first_stop + 1)) as u64, lengths[1]);
+        let count = varint_value((word >> (second_stop + 1)) as u64, lengths[2]);
         let (span, customers) = successor(previous, self.customers, delta, end_code, count)?;
-        self.reader = reader;
+        self.position += (third_stop as usize + 1) / 8;
         self.remaining -= 1;
         self.ticker.tick();
         self.customers = customers;
         self.previous = Some(span);
         Some(span)
-    }
-
-    /// Reads the spans that follow while each is a well-formed successor of the previous one
-    /// whose three varints lie within the next [`WINDOW_BYTES`] bytes and take at most 8 bytes
-    /// each (every span of a typical form but the first and the last few), calling `each` with
-    /// them: the varints' ends are found together in one 16-byte load, so reading a span waits
-    /// for one load where reading its varints in turn waits for three. Stops, with nothing read,
-    /// at the first span it cannot read so; the other readers go on from there.
-    #[inline(always)]
-    fn read_windows(&mut self, each: &mut impl FnMut(&Span)) {
-        let Some(mut previous) = self.previous else {
-            return;
-        };
-        let bytes = self.bytes;
-        let first = bytes.len() - self.reader.remaining();
-        let (mut position, mut remaining, mut customers) = (first, self.remaining, self.customers);
-        while remaining > 0 {
-            let Some(Ok(window)) = bytes
-                .get(position..position.wrapping_add(WINDOW_BYTES))
-                .map(<[u8; WINDOW_BYTES]>::try_from)
-            else {
-                break;
-            };
-            let word = u128::from_le_bytes(window);
-            // The last byte of each varint: the first three bytes without the continuation bit.
-            let stops = !word & STOP_BITS;
-            let after_first = stops & stops.wrapping_sub(1);
-            let after_second = after_first & after_first.wrapping_sub(1);
-            let (first_stop, second_stop, third_stop) = (
-                stops.trailing_zeros(),
-                after_first.trailing_zeros(),
-                after_second.trailing_zeros(),
-            );
-            // Bit 7 of byte k is bit 8k + 7, so a varint's length is its stop's distance from
-            // the previous one in bits, over 8 (and 128 is "no stop in the window").
-            let lengths = [
-                (first_stop + 1) / 8,
-                (second_stop - first_stop) / 8,
-                (third_stop - second_stop) / 8,
-            ];
-            if third_stop >= 128 || lengths.iter().any(|&length| length > 8) {
-                break;
-            }
-            let delta = varint_value(word as u64, lengths[0]);
-            let end_code = varint_value((word >> (first_stop + 1)) as u64, lengths[1]);
-            let count = varint_value((word >> (second_stop + 1)) as u64, lengths[2]);
-            let Some((span, total)) = successor(previous, customers, delta, end_code, count) else {
-                break;
-            };
-            position += (third_stop as usize + 1) / 8;
-            remaining -= 1;
-            customers = total;
-            previous = span;
-            self.ticker.tick();
-            each(&span);
-        }
-        if position == first {
-            return;
-        }
-        // A reader of the bytes after the spans read: every byte value is accepted as the
-        // "version" of a reader opened on the last byte read, so it reads on from `position`.
-        if let Some(Ok((reader, _))) = bytes
-            .get(position - 1..)
-            .map(|rest| Reader::open_versions(rest, 0..=u8::MAX, SUMMARY_TYPE))
-        {
-            self.reader = reader;
-        }
-        self.remaining = remaining;
-        self.customers = customers;
-        self.previous = Some(previous);
     }
 
     /// The next span, `None` after the last, with every check in turn, each with its error:
@@ -384,7 +352,7 @@ impl<'a> SpanReader<'a> {
         }
         self.remaining -= 1;
         self.ticker.tick();
-        let reader = &mut self.reader;
+        let mut reader = self.reader()?;
         let started_at = match self.previous {
             None => reader.i64()?,
             Some(previous) => {
@@ -407,6 +375,7 @@ impl<'a> SpanReader<'a> {
         if count == 0 {
             return Err(corrupt("span with zero customers"));
         }
+        self.position = self.bytes.len() - reader.remaining();
         let span = Span {
             started_at,
             ended_at,
@@ -427,16 +396,14 @@ impl<'a> SpanReader<'a> {
         Ok(Some(span))
     }
 
-    /// Calls `each` with every span left, in order, then [`SpanReader::finish`]es: runs of
-    /// spans through [`SpanReader::read_windows`], the spans it leaves that pass
-    /// [`SpanReader::next_plain`] (the last few) through that, any other one (the first and
-    /// malformed ones) through [`SpanReader::next_checked`]. `each` is called from two places,
-    /// both inlined into the loop.
+    /// Calls `each` with every span left, in order, then [`SpanReader::finish`]es: the spans
+    /// that [`SpanReader::next_window`] reads in a tight loop, any other one (the first, the
+    /// last one or two, and malformed ones) through [`SpanReader::next_checked`]. `each` is
+    /// called from one place, so it is inlined into the loop.
     #[inline]
     pub(super) fn for_each_span(mut self, mut each: impl FnMut(&Span)) -> MetricResult<u64> {
         loop {
-            self.read_windows(&mut each);
-            let span = match self.next_plain() {
+            let span = match self.next_window() {
                 Some(span) => span,
                 None => match self.next_checked()? {
                     Some(span) => span,
@@ -449,7 +416,7 @@ impl<'a> SpanReader<'a> {
 
     /// After the last span: fails on trailing bytes, else gives the customer count.
     pub(super) fn finish(self) -> MetricResult<u64> {
-        self.reader.finish()?;
+        self.reader()?.finish()?;
         Ok(self.customers)
     }
 
@@ -459,7 +426,7 @@ impl<'a> SpanReader<'a> {
     }
 }
 
-/// Bytes [`SpanReader::read_windows`] loads at a time: a span of a typical form (a start delta
+/// Bytes [`SpanReader::next_window`] loads at a time: a span of a typical form (a start delta
 /// of a few bytes, an end code of up to 7, a count of 1) and the start of the next.
 const WINDOW_BYTES: usize = 16;
 /// The continuation bit of each byte of a window.
@@ -520,18 +487,65 @@ fn corrupt(what: &str) -> MetricError {
 
 #[cfg(test)]
 mod reader_tests {
-    use super::{CustomerSummary, Span, SpanReader};
+    use super::{
+        corrupt, is_valid_timestamp, CustomerSummary, Reader, Span, SpanReader, FORMAT_VERSION,
+        MAX_CUSTOMERS, POS_INFINITY, SUMMARY_TYPE,
+    };
     use crate::common::error::MetricResult;
     use proptest::prelude::*;
 
-    /// Every span and the customer count, read with the checked path alone (the reference).
-    fn read_checked(bytes: &[u8]) -> MetricResult<(Vec<Span>, u64)> {
-        let mut reader = SpanReader::open(bytes)?;
-        let mut spans = Vec::new();
-        while let Some(span) = reader.next_checked()? {
+    /// Every span and the customer count, read one varint at a time by a [`Reader`] of the
+    /// whole form with every check in turn (the reader before the windows): the reference.
+    fn read_reference(bytes: &[u8]) -> MetricResult<(Vec<Span>, u64)> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE)?;
+        let declared = reader.u64()?;
+        let declared = usize::try_from(declared)
+            .ok()
+            .filter(|&count| count <= reader.remaining() / 3)
+            .ok_or_else(|| corrupt("span count exceeds the data"))?;
+        let (mut spans, mut customers) = (Vec::<Span>::new(), 0u64);
+        for _ in 0..declared {
+            let started_at = match spans.last() {
+                None => reader.i64()?,
+                Some(previous) => {
+                    let started_at = i128::from(previous.started_at) + i128::from(reader.u64()?);
+                    i64::try_from(started_at).map_err(|_| corrupt("started_at out of range"))?
+                }
+            };
+            if !is_valid_timestamp(started_at) {
+                return Err(corrupt("started_at out of range"));
+            }
+            let ended_at = match reader.u64()? {
+                0 => POS_INFINITY,
+                1 => return Err(corrupt("span with ended_at = started_at")),
+                code => i64::try_from(i128::from(started_at) + i128::from(code) - 1)
+                    .ok()
+                    .filter(|&ended_at| is_valid_timestamp(ended_at))
+                    .ok_or_else(|| corrupt("ended_at out of range"))?,
+            };
+            let count = reader.u64()?;
+            if count == 0 {
+                return Err(corrupt("span with zero customers"));
+            }
+            let span = Span {
+                started_at,
+                ended_at,
+                count,
+            };
+            if spans
+                .last()
+                .is_some_and(|previous| previous.key() >= span.key())
+            {
+                return Err(corrupt("spans out of order"));
+            }
+            customers = customers
+                .checked_add(count)
+                .filter(|&total| total <= MAX_CUSTOMERS)
+                .ok_or_else(|| corrupt("customer count overflows a bigint"))?;
             spans.push(span);
         }
-        Ok((spans, reader.finish()?))
+        reader.finish()?;
+        Ok((spans, customers))
     }
 
     /// The same with every reader of [`SpanReader::for_each_span`].
@@ -580,7 +594,7 @@ mod reader_tests {
             if let Some(cut) = cut {
                 bytes.truncate(cut.index(bytes.len() + 1));
             }
-            let expected = read_checked(&bytes);
+            let expected = read_reference(&bytes);
             prop_assert_eq!(read_fast(&bytes), expected.clone());
             prop_assert_eq!(
                 CustomerSummary::decode(&bytes).map(|decoded| (decoded.spans, decoded.customers)),
