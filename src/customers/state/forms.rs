@@ -83,12 +83,10 @@ impl CustomerSummary {
 
     /// Inverse of [`CustomerSummary::encode`]: any malformed/truncated input → Err.
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = SpanReader::open(bytes)?;
+        let reader = SpanReader::open(bytes)?;
         let mut spans: Vec<Span> = decoded_vec(reader.remaining_spans(), SUMMARY_TYPE)?;
-        while let Some(span) = reader.next_span()? {
-            spans.push(span);
-        }
-        let customers = reader.finish()?;
+        // Within the capacity reserved for the declared span count: no allocation.
+        let customers = reader.for_each_span(|span| spans.push(*span))?;
         Ok(CustomerSummary {
             spans,
             pending: Vec::new(),
@@ -249,7 +247,10 @@ impl FormWriter {
 /// that a reader of the summary (`crm.churn_series`) needs no decoded copy of its spans.
 /// [`CustomerSummary::decode`] is this reader collected.
 pub(super) struct SpanReader<'a> {
-    reader: Reader<'a>,
+    /// The whole binary form.
+    bytes: &'a [u8],
+    /// Where the next span starts in `bytes`.
+    position: usize,
     /// Spans declared and not read yet.
     remaining: usize,
     previous: Option<Span>,
@@ -268,7 +269,8 @@ impl<'a> SpanReader<'a> {
             .filter(|&count| count <= reader.remaining() / 3)
             .ok_or_else(|| corrupt("span count exceeds the data"))?;
         Ok(SpanReader {
-            reader,
+            bytes,
+            position: bytes.len() - reader.remaining(),
             remaining,
             previous: None,
             customers: 0,
@@ -281,53 +283,58 @@ impl<'a> SpanReader<'a> {
         self.remaining
     }
 
-    /// The next span, `None` after the last; any malformed or out-of-order span → Err.
-    #[inline]
-    pub(super) fn next_span(&mut self) -> MetricResult<Option<Span>> {
-        match self.next_plain() {
-            Some(span) => Ok(Some(span)),
-            None => self.next_checked(),
-        }
+    /// A [`Reader`] of the bytes from `position` on: opened on the byte before (the version
+    /// byte, or the last byte of the span before), with every byte value accepted as its
+    /// version, so it reads from `position` and reports errors as the reader of the whole form.
+    fn reader(&self) -> MetricResult<Reader<'a>> {
+        let rest = self
+            .bytes
+            .get(self.position.saturating_sub(1)..)
+            .unwrap_or_default();
+        Reader::open_versions(rest, 0..=u8::MAX, SUMMARY_TYPE).map(|(reader, _)| reader)
     }
 
     /// The next span when it is a well-formed successor of the previous one (every span of a
-    /// valid form but the first): its three varints read and every check of
-    /// [`SpanReader::next_checked`] made in one combined test, without a branch per check.
-    /// `None`, with nothing read, for any other span: [`SpanReader::next_checked`] then reads
-    /// it and reports the first of its problems.
+    /// valid form but the first) whose three varints lie within the next [`WINDOW_BYTES`]
+    /// bytes and take at most 8 bytes each (every span of a typical form but the first and the
+    /// last one or two), checked by [`successor`]: the ends of its varints are found together
+    /// in one 16-byte load, so reading a span waits for one load where reading its varints in
+    /// turn waits for three. `None`, with nothing read, for any other span:
+    /// [`SpanReader::next_checked`] then reads it and reports the first of its problems.
     #[inline(always)]
-    fn next_plain(&mut self) -> Option<Span> {
+    fn next_window(&mut self) -> Option<Span> {
         if self.remaining == 0 {
             return None;
         }
         let previous = self.previous?;
-        let mut reader = self.reader.clone();
-        let (delta, end_code, count) = (reader.u64().ok()?, reader.u64().ok()?, reader.u64().ok()?);
-        let (started_at, start_overflows) = previous.started_at.overflowing_add_unsigned(delta);
-        let (finite_end, end_overflows) =
-            started_at.overflowing_add_unsigned(end_code.wrapping_sub(1));
-        let ended_at = if end_code == 0 {
-            POS_INFINITY
-        } else {
-            finite_end
-        };
-        let customers = self.customers.wrapping_add(count);
-        let plain = !start_overflows
-            & is_valid_timestamp(started_at)
-            & ((end_code == 0) | ((end_code >= 2) & !end_overflows & is_valid_timestamp(ended_at)))
-            & (count != 0)
-            & ((delta != 0) | (ended_at > previous.ended_at))
-            & (count <= MAX_CUSTOMERS)
-            & (customers <= MAX_CUSTOMERS);
-        if !plain {
+        let window = self
+            .bytes
+            .get(self.position..self.position.wrapping_add(WINDOW_BYTES))?;
+        let word = u128::from_le_bytes(<[u8; WINDOW_BYTES]>::try_from(window).ok()?);
+        // The last byte of each varint is one without the continuation bit: the first three.
+        let stops = !word & STOP_BITS;
+        let after_first = stops & stops.wrapping_sub(1);
+        let after_second = after_first & after_first.wrapping_sub(1);
+        let (first_stop, second_stop, third_stop) = (
+            stops.trailing_zeros(),
+            after_first.trailing_zeros(),
+            after_second.trailing_zeros(),
+        );
+        // The continuation bit of byte k is bit 8k + 7, so a varint's length is its stop's
+        // distance from the previous one in bits, over 8 (a missing stop counts as bit 128).
+        let lengths = [
+            (first_stop + 1) / 8,
+            (second_stop - first_stop) / 8,
+            (third_stop - second_stop) / 8,
+        ];
+        if third_stop >= 128 || lengths.iter().any(|&length| length > 8) {
             return None;
         }
-        let span = Span {
-            started_at,
-            ended_at,
-            count,
-        };
-        self.reader = reader;
+        let delta = varint_value(word as u64, lengths[0]);
+        let end_code = varint_value((word >> (first_stop + 1)) as u64, lengths[1]);
+        let count = varint_value((word >> (second_stop + 1)) as u64, lengths[2]);
+        let (span, customers) = successor(previous, self.customers, delta, end_code, count)?;
+        self.position += (third_stop as usize + 1) / 8;
         self.remaining -= 1;
         self.ticker.tick();
         self.customers = customers;
@@ -335,7 +342,8 @@ impl<'a> SpanReader<'a> {
         Some(span)
     }
 
-    /// [`SpanReader::next_span`] with every check in turn, each with its error.
+    /// The next span, `None` after the last, with every check in turn, each with its error:
+    /// any malformed or out-of-order span → Err.
     #[cold]
     #[inline(never)]
     fn next_checked(&mut self) -> MetricResult<Option<Span>> {
@@ -344,7 +352,7 @@ impl<'a> SpanReader<'a> {
         }
         self.remaining -= 1;
         self.ticker.tick();
-        let reader = &mut self.reader;
+        let mut reader = self.reader()?;
         let started_at = match self.previous {
             None => reader.i64()?,
             Some(previous) => {
@@ -367,6 +375,7 @@ impl<'a> SpanReader<'a> {
         if count == 0 {
             return Err(corrupt("span with zero customers"));
         }
+        self.position = self.bytes.len() - reader.remaining();
         let span = Span {
             started_at,
             ended_at,
@@ -388,13 +397,13 @@ impl<'a> SpanReader<'a> {
     }
 
     /// Calls `each` with every span left, in order, then [`SpanReader::finish`]es: the spans
-    /// that pass [`SpanReader::next_plain`] are read in a tight loop, any other one (the first
-    /// and malformed ones) through [`SpanReader::next_checked`]. `each` is called from one
-    /// place, so it is inlined into the loop.
+    /// that [`SpanReader::next_window`] reads in a tight loop, any other one (the first, the
+    /// last one or two, and malformed ones) through [`SpanReader::next_checked`]. `each` is
+    /// called from one place, so it is inlined into the loop.
     #[inline]
     pub(super) fn for_each_span(mut self, mut each: impl FnMut(&Span)) -> MetricResult<u64> {
         loop {
-            let span = match self.next_plain() {
+            let span = match self.next_window() {
                 Some(span) => span,
                 None => match self.next_checked()? {
                     Some(span) => span,
@@ -407,7 +416,7 @@ impl<'a> SpanReader<'a> {
 
     /// After the last span: fails on trailing bytes, else gives the customer count.
     pub(super) fn finish(self) -> MetricResult<u64> {
-        self.reader.finish()?;
+        self.reader()?.finish()?;
         Ok(self.customers)
     }
 
@@ -417,6 +426,180 @@ impl<'a> SpanReader<'a> {
     }
 }
 
+/// Bytes [`SpanReader::next_window`] loads at a time: a span of a typical form (a start delta
+/// of a few bytes, an end code of up to 7, a count of 1) and the start of the next.
+const WINDOW_BYTES: usize = 16;
+/// The continuation bit of each byte of a window.
+const STOP_BITS: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
+
+/// The value of the varint of `length` bytes (1 to 8) that starts `word` (little-endian), as
+/// [`Reader::u64`] reads it: the bytes past it masked off, the continuation bits cleared, and
+/// the 7-bit groups packed together in three shift steps.
+#[inline(always)]
+fn varint_value(word: u64, length: u32) -> u64 {
+    let kept = u64::MAX >> (64 - 8 * length);
+    let groups = word & kept & 0x7f7f_7f7f_7f7f_7f7f;
+    let pairs = (groups & 0x007f_007f_007f_007f) | ((groups & 0x7f00_7f00_7f00_7f00) >> 1);
+    let quads = (pairs & 0x0000_3fff_0000_3fff) | ((pairs & 0x3fff_0000_3fff_0000) >> 2);
+    (quads & 0x0000_0000_0fff_ffff) | ((quads & 0x0fff_ffff_0000_0000) >> 4)
+}
+
+/// The span after `previous` given its three varints, and the customer total with it, when it
+/// passes every check of [`SpanReader::next_checked`] (no overflow of the start or the end,
+/// both timestamps in range, a positive count, the key after the previous one, the total
+/// within a bigint), all made in one combined test without a branch per check; else `None`.
+#[inline(always)]
+fn successor(
+    previous: Span,
+    customers: u64,
+    delta: u64,
+    end_code: u64,
+    count: u64,
+) -> Option<(Span, u64)> {
+    let (started_at, start_overflows) = previous.started_at.overflowing_add_unsigned(delta);
+    let (finite_end, end_overflows) = started_at.overflowing_add_unsigned(end_code.wrapping_sub(1));
+    let ended_at = if end_code == 0 {
+        POS_INFINITY
+    } else {
+        finite_end
+    };
+    let customers = customers.wrapping_add(count);
+    let plain = !start_overflows
+        & is_valid_timestamp(started_at)
+        & ((end_code == 0) | ((end_code >= 2) & !end_overflows & is_valid_timestamp(ended_at)))
+        & (count != 0)
+        & ((delta != 0) | (ended_at > previous.ended_at))
+        & (count <= MAX_CUSTOMERS)
+        & (customers <= MAX_CUSTOMERS);
+    plain.then_some((
+        Span {
+            started_at,
+            ended_at,
+            count,
+        },
+        customers,
+    ))
+}
+
 fn corrupt(what: &str) -> MetricError {
     MetricError::InvalidBinary(format!("{SUMMARY_TYPE}: {what}"))
+}
+
+#[cfg(test)]
+mod reader_tests {
+    use super::{
+        corrupt, is_valid_timestamp, CustomerSummary, Reader, Span, SpanReader, FORMAT_VERSION,
+        MAX_CUSTOMERS, POS_INFINITY, SUMMARY_TYPE,
+    };
+    use crate::common::error::MetricResult;
+    use proptest::prelude::*;
+
+    /// Every span and the customer count, read one varint at a time by a [`Reader`] of the
+    /// whole form with every check in turn (the reader before the windows): the reference.
+    fn read_reference(bytes: &[u8]) -> MetricResult<(Vec<Span>, u64)> {
+        let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE)?;
+        let declared = reader.u64()?;
+        let declared = usize::try_from(declared)
+            .ok()
+            .filter(|&count| count <= reader.remaining() / 3)
+            .ok_or_else(|| corrupt("span count exceeds the data"))?;
+        let (mut spans, mut customers) = (Vec::<Span>::new(), 0u64);
+        for _ in 0..declared {
+            let started_at = match spans.last() {
+                None => reader.i64()?,
+                Some(previous) => {
+                    let started_at = i128::from(previous.started_at) + i128::from(reader.u64()?);
+                    i64::try_from(started_at).map_err(|_| corrupt("started_at out of range"))?
+                }
+            };
+            if !is_valid_timestamp(started_at) {
+                return Err(corrupt("started_at out of range"));
+            }
+            let ended_at = match reader.u64()? {
+                0 => POS_INFINITY,
+                1 => return Err(corrupt("span with ended_at = started_at")),
+                code => i64::try_from(i128::from(started_at) + i128::from(code) - 1)
+                    .ok()
+                    .filter(|&ended_at| is_valid_timestamp(ended_at))
+                    .ok_or_else(|| corrupt("ended_at out of range"))?,
+            };
+            let count = reader.u64()?;
+            if count == 0 {
+                return Err(corrupt("span with zero customers"));
+            }
+            let span = Span {
+                started_at,
+                ended_at,
+                count,
+            };
+            if spans
+                .last()
+                .is_some_and(|previous| previous.key() >= span.key())
+            {
+                return Err(corrupt("spans out of order"));
+            }
+            customers = customers
+                .checked_add(count)
+                .filter(|&total| total <= MAX_CUSTOMERS)
+                .ok_or_else(|| corrupt("customer count overflows a bigint"))?;
+            spans.push(span);
+        }
+        reader.finish()?;
+        Ok((spans, customers))
+    }
+
+    /// The same with every reader of [`SpanReader::for_each_span`].
+    fn read_fast(bytes: &[u8]) -> MetricResult<(Vec<Span>, u64)> {
+        let mut spans = Vec::new();
+        let customers = SpanReader::open(bytes)?.for_each_span(|span| spans.push(*span))?;
+        Ok((spans, customers))
+    }
+
+    /// Lifetimes in microseconds around 2024 whose start deltas, end codes and counts take
+    /// varints of one to eight bytes (and beyond, through `extreme`).
+    fn row() -> impl Strategy<Value = (i64, Option<i64>)> {
+        let start = 757_382_400_000_000i64;
+        (0u32..48, 0u32..56, 0u8..4, any::<u64>()).prop_map(
+            move |(start_bits, length_bits, kind, random)| {
+                let started_at = start + (random % (1u64 << start_bits)) as i64;
+                let ended_at = match kind {
+                    0 => None,
+                    1 => Some(i64::MAX),
+                    _ => Some(
+                        started_at + 1 + (random.rotate_left(17) % (1u64 << length_bits)) as i64,
+                    ),
+                };
+                (started_at, ended_at)
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn windowed_reading_equals_checked_reading(
+            rows in prop::collection::vec(row(), 0..120),
+            repeats in prop::collection::vec(0usize..120, 0..20),
+            corruption in prop::option::of((any::<prop::sample::Index>(), any::<u8>())),
+            cut in prop::option::of(any::<prop::sample::Index>()),
+        ) {
+            let mut summary = CustomerSummary::new();
+            for &(started_at, ended_at) in rows.iter().chain(repeats.iter().filter_map(|&at| rows.get(at))) {
+                summary.add("test", started_at, ended_at).unwrap();
+            }
+            let mut bytes = summary.encode().unwrap();
+            if let Some((at, value)) = corruption {
+                let at = at.index(bytes.len());
+                bytes[at] = value;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut.index(bytes.len() + 1));
+            }
+            let expected = read_reference(&bytes);
+            prop_assert_eq!(read_fast(&bytes), expected.clone());
+            prop_assert_eq!(
+                CustomerSummary::decode(&bytes).map(|decoded| (decoded.spans, decoded.customers)),
+                expected
+            );
+        }
+    }
 }
