@@ -397,8 +397,8 @@ impl FunnelSummary {
     /// entities, a malformed form) goes the long way: decoded, finished and read, so that its
     /// rows and errors are exactly those.
     pub fn step_rows_of_binary(function: &str, bytes: &[u8]) -> MetricResult<Vec<StepRow>> {
-        if let Some(times) = finished_times(bytes) {
-            return Ok(step_rows_of_times(times));
+        if let Some((steps, entities, times)) = finished_times(bytes) {
+            return Ok(step_rows_of_times(steps, entities, times));
         }
         let summary = FunnelSummary::decode(bytes)?.into_finished(function)?;
         Ok(summary.step_rows())
@@ -487,10 +487,10 @@ impl FinishedForm {
     }
 }
 
-/// The times to each step (`times[k - 1]` for step k) of a binary form without events whose
-/// entities each appear once, checked as [`FunnelSummary::decode`] checks them; `None` for any
-/// other value.
-pub(super) fn finished_times(bytes: &[u8]) -> Option<Vec<Vec<i64>>> {
+/// The steps, the entities that reached step 1 and the times to each later step
+/// (`times[k - 2]` for step k; step 1's are all 0) of a binary form without events whose entities each appear once,
+/// checked as [`FunnelSummary::decode`] checks them; `None` for any other value.
+pub(super) fn finished_times(bytes: &[u8]) -> Option<(u8, u64, Vec<Vec<i64>>)> {
     let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE).ok()?;
     let code = reader.u8().ok()?;
     let key_kind = KeyKind::ALL.into_iter().find(|kind| kind.code() == code)?;
@@ -502,18 +502,19 @@ pub(super) fn finished_times(bytes: &[u8]) -> Option<Vec<Vec<i64>>> {
     }
     let count = read_count(&mut reader, SUMMARY_TYPE).ok()?;
     let Some(setting) = setting else {
-        return (steps == 0 && count == 0 && reader.finish().is_ok()).then(Vec::new);
+        return (steps == 0 && count == 0 && reader.finish().is_ok()).then(|| (0, 0, Vec::new()));
     };
-    let mut times: Vec<Vec<i64>> = vec![Vec::new(); usize::from(steps)];
+    let mut entities = 0u64;
+    let mut times: Vec<Vec<i64>> = vec![Vec::new(); usize::from(steps.saturating_sub(1))];
     let bigint = key_kind == KeyKind::BigInt;
     // The previous row: its key, step and time (none before the first).
     let mut previous: Option<(u128, u8, i64)> = None;
     for _ in checked(0..count) {
         let key = previous
             .map_or(0, |(key, _, _)| key)
-            .wrapping_add(reader.u128().ok()?);
+            .wrapping_add(key_delta(&mut reader)?);
         let step = reader.u8().ok()?;
-        let time = reader.i64().ok()?;
+        let time = zigzag(reader.u64().ok()?);
         let follows = match previous {
             // The next step of the same entity, no sooner.
             Some((previous_key, previous_step, previous_time)) if previous_key == key => {
@@ -523,14 +524,38 @@ pub(super) fn finished_times(bytes: &[u8]) -> Option<Vec<Vec<i64>>> {
             Some((previous_key, _, _)) if previous_key > key => false,
             _ => step == 1 && time == 0,
         };
-        if !follows || time > setting.window || (bigint && key >> 64 != 0) {
+        if !follows || time > setting.window || (bigint && key >> 64 != 0) || step > steps {
             return None;
         }
-        times.get_mut(usize::from(step) - 1)?.push(time);
+        match usize::from(step).checked_sub(2) {
+            Some(index) => times.get_mut(index)?.push(time),
+            None => entities += 1,
+        }
         previous = Some((key, step, time));
     }
     reader.finish().ok()?;
-    Some(times)
+    Some((steps, entities, times))
+}
+
+/// A result row's key delta ([`Writer::u128`]'s varint): read as a `u64` when it takes at most
+/// 8 bytes (the same value, read from one word), else as written.
+#[inline(always)]
+fn key_delta(reader: &mut Reader) -> Option<u128> {
+    let mut word = reader.clone();
+    let before = word.remaining();
+    if let Ok(delta) = word.u64() {
+        if before - word.remaining() <= 8 {
+            *reader = word;
+            return Some(u128::from(delta));
+        }
+    }
+    reader.u128().ok()
+}
+
+/// The value of [`Writer::i64`]'s zigzag varint read as a `u64`.
+#[inline(always)]
+fn zigzag(raw: u64) -> i64 {
+    ((raw >> 1) as i64) ^ -((raw & 1) as i64)
 }
 
 /// A summary as read from a form, before it is checked: its events as the forms list them.

@@ -214,14 +214,19 @@ pub struct Outcome {
 /// (the transitions refuse infinite times, the forms times out of Postgres's range).
 const UNSET: i64 = i64::MIN;
 
+/// Levels of the walk's buffers: the 32 levels and, first, the level before step 1, which
+/// every step-1 event follows.
+const SLOTS: usize = MAX_STEP as usize + 1;
+
 /// The working buffers of the walk, reused from one entity to the next.
 pub struct Walker {
-    /// Per level k (index k − 1), of the latest chain that set it: the time of its step-1
-    /// event, the end of its window (that time plus the window, saturated; [`UNSET`] while no
-    /// chain set the level) and its last event.
-    starts: [i64; MAX_STEP as usize],
-    ends: [i64; MAX_STEP as usize],
-    lasts: [i64; MAX_STEP as usize],
+    /// Per level k (slot k), of the latest chain that set it: the time of its step-1 event,
+    /// the end of its window (that time plus the window, saturated; [`UNSET`] while no chain
+    /// set the level) and its last event. Slot 0 is the level before step 1: always set,
+    /// never ending, its last event before any.
+    starts: [i64; SLOTS],
+    ends: [i64; SLOTS],
+    lasts: [i64; SLOTS],
     /// Levels the walk keeps: at least the highest step of the events walked (each walk resets
     /// only these).
     levels: usize,
@@ -235,13 +240,23 @@ impl Default for Walker {
     }
 }
 
+/// `when` (all ones or zero) ? `yes` : `no`, without a branch on the data.
+#[inline(always)]
+fn pick(when: i64, yes: i64, no: i64) -> i64 {
+    (yes & when) | (no & !when)
+}
+
 impl Walker {
     /// A walker for events of steps up to `steps` (at most 32).
     pub fn for_steps(steps: u8) -> Self {
+        let mut ends = [UNSET; SLOTS];
+        ends[0] = i64::MAX;
+        let mut lasts = [0; SLOTS];
+        lasts[0] = i64::MIN;
         Walker {
-            starts: [0; MAX_STEP as usize],
-            ends: [UNSET; MAX_STEP as usize],
-            lasts: [0; MAX_STEP as usize],
+            starts: [0; SLOTS],
+            ends,
+            lasts,
             levels: usize::from(steps.min(MAX_STEP)),
             outcome: Outcome {
                 level: 0,
@@ -253,11 +268,15 @@ impl Walker {
     /// Walks one entity's events, in (time, step) order, under `setting`.
     ///
     /// The walk keeps, per level, only the start, window end and last event of the latest
-    /// chain that set it, and notes the start of the chain that first set each new level. The
-    /// times come after, from that start (see [`earliest_steps`]): the walk's chain is one of
-    /// the chains from that start that reach the level, so the earliest events do too; a
-    /// level-2 chain's step-2 event is already the earliest (any earlier step-2 event after
-    /// the same step-1 event would have set level 2 first).
+    /// chain that set it, and notes the start of the chain that first set each new level. An
+    /// event of step k follows the chain of level k − 1 (a step-1 event the level before step
+    /// 1, starting its own chain) and is written to level k whether it matched or not (the
+    /// level's own values when not): no branch depends on the steps and times, which follow no
+    /// pattern a processor could predict. The times come after, from the start noted (see
+    /// [`earliest_steps`]): the walk's chain is one of the chains from that start that reach
+    /// the level, so the earliest events do too; a level-2 chain's step-2 event is already
+    /// the earliest (any earlier step-2 event after the same step-1 event would have set level
+    /// 2 first).
     pub fn walk<I>(&mut self, events: I, setting: Setting) -> &Outcome
     where
         I: Iterator<Item = (i64, u8)> + Clone,
@@ -271,7 +290,7 @@ impl Walker {
             outcome,
         } = self;
         let levels = *levels;
-        ends[..levels].fill(UNSET);
+        ends[1..=levels].fill(UNSET);
         // The level reached, the start of the chain that first reached it and the time of the
         // event that did.
         let mut level = 0usize;
@@ -281,49 +300,38 @@ impl Walker {
         for (time, step) in events.clone() {
             ticker.tick();
             debug_assert!(time != UNSET, "an event time of i64::MIN");
+            let k = usize::from(step);
             // Step 0 wraps past every level.
-            let index = usize::from(step).wrapping_sub(1);
-            if index >= levels {
-                if step == 0 && mode == Mode::StrictOrder && ends[0] != UNSET {
+            if k.wrapping_sub(1) >= levels {
+                if step == 0 && mode == Mode::StrictOrder && ends[1] != UNSET {
                     break;
                 }
                 continue;
             }
-            if index == 0 {
-                starts[0] = time;
-                ends[0] = time.saturating_add(window);
-                lasts[0] = time;
-                if level == 0 {
-                    level = 1;
-                    first = time;
-                }
-                continue;
+            let end = ends[k - 1];
+            match mode {
+                Mode::StrictOrder if end == UNSET && ends[1] != UNSET => break,
+                Mode::StrictDeduplication if k > 1 && ends[k] != UNSET => break,
+                _ => {}
             }
-            if mode == Mode::StrictDeduplication && ends[index] != UNSET {
-                break;
-            }
-            let end = ends[index - 1];
             let mut matched = time <= end;
             if mode == Mode::StrictIncrease {
-                matched &= lasts[index - 1] < time;
+                matched &= lasts[k - 1] < time;
             }
-            if !matched {
-                if end == UNSET && mode == Mode::StrictOrder && ends[0] != UNSET {
-                    break;
-                }
-                continue;
-            }
-            let start = starts[index - 1];
-            starts[index] = start;
-            ends[index] = end;
-            lasts[index] = time;
-            if level <= index {
-                level = index + 1;
-                first = start;
-                reached_at = time;
-                if level == usize::from(MAX_STEP) {
-                    break;
-                }
+            let starting = i64::from(k == 1).wrapping_neg();
+            let start = pick(starting, time, starts[k - 1]);
+            let chain_end = pick(starting, time.saturating_add(window), end);
+            let matched_mask = i64::from(matched).wrapping_neg();
+            starts[k] = pick(matched_mask, start, starts[k]);
+            ends[k] = pick(matched_mask, chain_end, ends[k]);
+            lasts[k] = pick(matched_mask, time, lasts[k]);
+            let further = matched && level < k;
+            let further_mask = i64::from(further).wrapping_neg();
+            first = pick(further_mask, start, first);
+            reached_at = pick(further_mask, time, reached_at);
+            level = level.max(k & usize::from(matched).wrapping_neg());
+            if level == usize::from(MAX_STEP) {
+                break;
             }
         }
         outcome.level = level as u8;
