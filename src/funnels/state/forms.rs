@@ -507,14 +507,19 @@ pub(super) fn finished_times(bytes: &[u8]) -> Option<(u8, u64, Vec<Vec<i64>>)> {
     let mut entities = 0u64;
     let mut times: Vec<Vec<i64>> = vec![Vec::new(); usize::from(steps.saturating_sub(1))];
     let bigint = key_kind == KeyKind::BigInt;
+    let mut rows = Rows {
+        bytes: bytes.get(bytes.len() - reader.remaining()..)?,
+        at: 0,
+    };
     // The previous row: its key, step and time (none before the first).
     let mut previous: Option<(u128, u8, i64)> = None;
     for _ in checked(0..count) {
         let key = previous
             .map_or(0, |(key, _, _)| key)
-            .wrapping_add(key_delta(&mut reader)?);
-        let step = reader.u8().ok()?;
-        let time = zigzag(reader.u64().ok()?);
+            .wrapping_add(rows.key_delta()?);
+        let step = rows.byte()?;
+        let raw = rows.varint()?;
+        let time = ((raw >> 1) as i64) ^ -((raw & 1) as i64);
         let follows = match previous {
             // The next step of the same entity, no sooner.
             Some((previous_key, previous_step, previous_time)) if previous_key == key => {
@@ -533,29 +538,78 @@ pub(super) fn finished_times(bytes: &[u8]) -> Option<(u8, u64, Vec<Vec<i64>>)> {
         }
         previous = Some((key, step, time));
     }
-    reader.finish().ok()?;
-    Some((steps, entities, times))
+    (rows.at == rows.bytes.len()).then_some((steps, entities, times))
 }
 
-/// A result row's key delta ([`Writer::u128`]'s varint): read as a `u64` when it takes at most
-/// 8 bytes (the same value, read from one word), else as written.
-#[inline(always)]
-fn key_delta(reader: &mut Reader) -> Option<u128> {
-    let mut word = reader.clone();
-    let before = word.remaining();
-    if let Ok(delta) = word.u64() {
-        if before - word.remaining() <= 8 {
-            *reader = word;
-            return Some(u128::from(delta));
-        }
+/// The result rows of a binary form as [`finished_times`] reads them: the varints of
+/// [`Writer::u64`] and [`Writer::u128`], each read as [`Reader`] reads it, except those
+/// [`Reader`] could refuse or read otherwise (a time's of 10 bytes, a key's of 19), which are
+/// `None` here (the long way reads them).
+struct Rows<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Rows<'_> {
+    #[inline(always)]
+    fn byte(&mut self) -> Option<u8> {
+        let byte = *self.bytes.get(self.at)?;
+        self.at += 1;
+        Some(byte)
     }
-    reader.u128().ok()
-}
 
-/// The value of [`Writer::i64`]'s zigzag varint read as a `u64`.
-#[inline(always)]
-fn zigzag(raw: u64) -> i64 {
-    ((raw >> 1) as i64) ^ -((raw & 1) as i64)
+    /// A varint of up to 8 bytes from one 8-byte load (as [`Reader::u64`] reads it), else
+    /// byte by byte up to `most` bytes.
+    #[inline(always)]
+    fn leb(&mut self, most: usize) -> Option<u128> {
+        if let Some(word) = self
+            .bytes
+            .get(self.at..self.at.wrapping_add(8))
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        {
+            let word = u64::from_le_bytes(word);
+            let stops = !word & 0x8080_8080_8080_8080;
+            if stops != 0 {
+                let length = (stops.trailing_zeros() / 8 + 1) as usize;
+                self.at += length;
+                // The 7-bit groups packed together: pairs, pairs of pairs, halves.
+                let groups = word & (u64::MAX >> (64 - 8 * length)) & 0x7f7f_7f7f_7f7f_7f7f;
+                let pairs =
+                    (groups & 0x007f_007f_007f_007f) | ((groups & 0x7f00_7f00_7f00_7f00) >> 1);
+                let quads =
+                    (pairs & 0x0000_3fff_0000_3fff) | ((pairs & 0x3fff_0000_3fff_0000) >> 2);
+                let value = (quads & 0x0fff_ffff) | ((quads & 0x0fff_ffff_0000_0000) >> 4);
+                return Some(u128::from(value));
+            }
+        }
+        self.leb_bytewise(most)
+    }
+
+    #[cold]
+    fn leb_bytewise(&mut self, most: usize) -> Option<u128> {
+        let rest = self.bytes.get(self.at..)?;
+        let mut value = 0u128;
+        for (index, &byte) in rest.iter().take(most).enumerate() {
+            value |= u128::from(byte & 0x7f) << (7 * index);
+            if byte & 0x80 == 0 {
+                self.at += index + 1;
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// A key delta: [`Writer::u128`]'s varint of up to 18 bytes (126 bits).
+    #[inline(always)]
+    fn key_delta(&mut self) -> Option<u128> {
+        self.leb(18)
+    }
+
+    /// [`Writer::u64`]'s varint of up to 9 bytes (63 bits).
+    #[inline(always)]
+    fn varint(&mut self) -> Option<u64> {
+        self.leb(9).map(|value| value as u64)
+    }
 }
 
 /// A summary as read from a form, before it is checked: its events as the forms list them.

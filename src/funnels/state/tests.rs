@@ -681,3 +681,57 @@ proptest! {
         prop_assert_eq!(&outcome.times[..usize::from(outcome.level)], &expected.1[..]);
     }
 }
+
+/// Wide varints in a finished form (uuid keys of 128 bits, times from step 1 of 9 and 10
+/// bytes): `crm.funnel_steps` reads keys of up to 18 bytes and times of up to 9 in one pass,
+/// the rest the long way, answering the same.
+#[test]
+fn step_rows_of_wide_varints_answer_as_the_long_way() {
+    let long_way = |bytes: &[u8]| {
+        FunnelSummary::decode(bytes)
+            .and_then(|summary| summary.into_finished(F))
+            .map(|summary| summary.step_rows())
+    };
+    // Times 2^57 (9 bytes once zigzagged) and 2^62 (10 bytes) after step 1.
+    for (far, one_pass) in [(1i64 << 57, true), (1 << 62, false)] {
+        let mut summary = FunnelSummary::new(KeyKind::Uuid);
+        for id in 0..4u128 {
+            let key = id << 120 | id << 64 | id;
+            // From Postgres's earliest instant, so that 2^62 µs later is still one.
+            let start = crate::common::civil::MIN_TIMESTAMP + id as i64;
+            for (time, step) in [(start, 1), (start + 5, 2), (start + far, 3)] {
+                summary
+                    .add(
+                        F,
+                        key,
+                        setting(i64::MAX, Mode::Ordered),
+                        Event { time, step },
+                    )
+                    .unwrap();
+            }
+        }
+        let mut finished = summary.finished(F).unwrap();
+        let mut bytes = finished.encode().unwrap();
+        assert_eq!(forms::finished_times(&bytes).is_some(), one_pass);
+        assert_eq!(
+            FunnelSummary::step_rows_of_binary(F, &bytes),
+            long_way(&bytes)
+        );
+        assert_eq!(
+            FunnelSummary::step_rows_of_binary(F, &bytes).unwrap()[2].entities,
+            4
+        );
+        for at in 0..bytes.len() {
+            let original = bytes[at];
+            for value in [0u8, 1, 0x7f, 0x80, 0xff, original.wrapping_add(1)] {
+                bytes[at] = value;
+                assert_eq!(
+                    FunnelSummary::step_rows_of_binary(F, &bytes),
+                    long_way(&bytes),
+                    "byte {at} set to {value}"
+                );
+            }
+            bytes[at] = original;
+        }
+    }
+}
