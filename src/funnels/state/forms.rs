@@ -459,13 +459,19 @@ impl FinishedForm {
     /// its chain's step k.
     #[inline]
     pub fn entity(&mut self, key: u128, times: &[i64]) {
-        let Some(&first) = times.first() else {
+        let Some((&first, later)) = times.split_first() else {
             return;
         };
-        let mut key_delta = key.wrapping_sub(self.previous_key);
-        for (index, time) in times.iter().enumerate() {
-            write_result(&mut self.writer, key_delta, index as u8 + 1, time - first);
-            key_delta = 0;
+        // Step 1 at 0 from itself (a zero varint is the byte 0), then the later steps of the
+        // same key (a key delta of 0).
+        match u64::try_from(key.wrapping_sub(self.previous_key)) {
+            Ok(delta) => self.writer.u64(delta),
+            Err(_) => self.writer.u128(key.wrapping_sub(self.previous_key)),
+        }
+        .u8(1)
+        .u8(0);
+        for (index, time) in later.iter().enumerate() {
+            self.writer.u8(0).u8(index as u8 + 2).i64(time - first);
         }
         self.previous_key = key;
         self.count += times.len() as u64;
