@@ -462,11 +462,13 @@ impl FinishedForm {
         let Some((&first, later)) = times.split_first() else {
             return;
         };
-        // Step 1 at 0 from itself (a zero varint is the byte 0), then the later steps of the
-        // same key (a key delta of 0).
-        match u64::try_from(key.wrapping_sub(self.previous_key)) {
+        // Step 1 at 0 from itself (a varint below 128 is its byte), then the later steps of
+        // the same key (a key delta of 0).
+        let delta = key.wrapping_sub(self.previous_key);
+        match u64::try_from(delta) {
+            Ok(delta) if delta < 0x80 => self.writer.u8(delta as u8),
             Ok(delta) => self.writer.u64(delta),
-            Err(_) => self.writer.u128(key.wrapping_sub(self.previous_key)),
+            Err(_) => self.writer.u128(delta),
         }
         .u8(1)
         .u8(0);
@@ -517,32 +519,29 @@ pub(super) fn finished_times(bytes: &[u8]) -> Option<(u8, u64, Vec<Vec<i64>>)> {
         bytes: bytes.get(bytes.len() - reader.remaining()..)?,
         at: 0,
     };
-    // The previous row: its key, step and time (none before the first).
-    let mut previous: Option<(u128, u8, i64)> = None;
+    // The previous row's key, step and time (step 0 before the first row).
+    let (mut key, mut last_step, mut last_time) = (0u128, 0u8, 0i64);
     for _ in checked(0..count) {
-        let key = previous
-            .map_or(0, |(key, _, _)| key)
-            .wrapping_add(rows.key_delta()?);
+        let delta = rows.key_delta()?;
         let step = rows.byte()?;
         let raw = rows.varint()?;
         let time = ((raw >> 1) as i64) ^ -((raw & 1) as i64);
-        let follows = match previous {
+        let (next_key, wrapped) = key.overflowing_add(delta);
+        let follows = if delta == 0 && last_step > 0 {
             // The next step of the same entity, no sooner.
-            Some((previous_key, previous_step, previous_time)) if previous_key == key => {
-                step == previous_step + 1 && time >= previous_time
-            }
+            step == last_step + 1 && time >= last_time
+        } else {
             // A new entity, after the previous one: its step 1, at 0.
-            Some((previous_key, _, _)) if previous_key > key => false,
-            _ => step == 1 && time == 0,
+            step == 1 && time == 0 && !wrapped
         };
-        if !follows || time > setting.window || (bigint && key >> 64 != 0) || step > steps {
+        if !follows || time > setting.window || (bigint && next_key >> 64 != 0) || step > steps {
             return None;
         }
-        match usize::from(step).checked_sub(2) {
-            Some(index) => times.get_mut(index)?.push(time),
+        match times.get_mut(usize::from(step).wrapping_sub(2)) {
+            Some(list) => list.push(time),
             None => entities += 1,
         }
-        previous = Some((key, step, time));
+        (key, last_step, last_time) = (next_key, step, time);
     }
     (rows.at == rows.bytes.len()).then_some((steps, entities, times))
 }
@@ -564,10 +563,17 @@ impl Rows<'_> {
         Some(byte)
     }
 
-    /// A varint of up to 8 bytes from one 8-byte load (as [`Reader::u64`] reads it), else
-    /// byte by byte up to `most` bytes.
+    /// A varint of one byte (every key delta of consecutive ids and the rows of one entity,
+    /// every time of step 1), else of up to 8 bytes from one 8-byte load (as [`Reader::u64`]
+    /// reads it), else byte by byte up to `most` bytes.
     #[inline(always)]
     fn leb(&mut self, most: usize) -> Option<u128> {
+        if let Some(&byte) = self.bytes.get(self.at) {
+            if byte < 0x80 {
+                self.at += 1;
+                return Some(u128::from(byte));
+            }
+        }
         if let Some(word) = self
             .bytes
             .get(self.at..self.at.wrapping_add(8))
