@@ -397,8 +397,8 @@ impl FunnelSummary {
     /// entities, a malformed form) goes the long way: decoded, finished and read, so that its
     /// rows and errors are exactly those.
     pub fn step_rows_of_binary(function: &str, bytes: &[u8]) -> MetricResult<Vec<StepRow>> {
-        if let Some(times) = finished_times(bytes) {
-            return Ok(step_rows_of_times(times));
+        if let Some((steps, entities, times)) = finished_times(bytes) {
+            return Ok(step_rows_of_times(steps, entities, times));
         }
         let summary = FunnelSummary::decode(bytes)?.into_finished(function)?;
         Ok(summary.step_rows())
@@ -459,13 +459,21 @@ impl FinishedForm {
     /// its chain's step k.
     #[inline]
     pub fn entity(&mut self, key: u128, times: &[i64]) {
-        let Some(&first) = times.first() else {
+        let Some((&first, later)) = times.split_first() else {
             return;
         };
-        let mut key_delta = key.wrapping_sub(self.previous_key);
-        for (index, time) in times.iter().enumerate() {
-            write_result(&mut self.writer, key_delta, index as u8 + 1, time - first);
-            key_delta = 0;
+        // Step 1 at 0 from itself (a varint below 128 is its byte), then the later steps of
+        // the same key (a key delta of 0).
+        let delta = key.wrapping_sub(self.previous_key);
+        match u64::try_from(delta) {
+            Ok(delta) if delta < 0x80 => self.writer.u8(delta as u8),
+            Ok(delta) => self.writer.u64(delta),
+            Err(_) => self.writer.u128(delta),
+        }
+        .u8(1)
+        .u8(0);
+        for (index, time) in later.iter().enumerate() {
+            self.writer.u8(0).u8(index as u8 + 2).i64(time - first);
         }
         self.previous_key = key;
         self.count += times.len() as u64;
@@ -487,10 +495,10 @@ impl FinishedForm {
     }
 }
 
-/// The times to each step (`times[k - 1]` for step k) of a binary form without events whose
-/// entities each appear once, checked as [`FunnelSummary::decode`] checks them; `None` for any
-/// other value.
-pub(super) fn finished_times(bytes: &[u8]) -> Option<Vec<Vec<i64>>> {
+/// The steps, the entities that reached step 1 and the times to each later step
+/// (`times[k - 2]` for step k; step 1's are all 0) of a binary form without events whose entities each appear once,
+/// checked as [`FunnelSummary::decode`] checks them; `None` for any other value.
+pub(super) fn finished_times(bytes: &[u8]) -> Option<(u8, u64, Vec<Vec<i64>>)> {
     let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE).ok()?;
     let code = reader.u8().ok()?;
     let key_kind = KeyKind::ALL.into_iter().find(|kind| kind.code() == code)?;
@@ -502,35 +510,118 @@ pub(super) fn finished_times(bytes: &[u8]) -> Option<Vec<Vec<i64>>> {
     }
     let count = read_count(&mut reader, SUMMARY_TYPE).ok()?;
     let Some(setting) = setting else {
-        return (steps == 0 && count == 0 && reader.finish().is_ok()).then(Vec::new);
+        return (steps == 0 && count == 0 && reader.finish().is_ok()).then(|| (0, 0, Vec::new()));
     };
-    let mut times: Vec<Vec<i64>> = vec![Vec::new(); usize::from(steps)];
+    let mut entities = 0u64;
+    let mut times: Vec<Vec<i64>> = vec![Vec::new(); usize::from(steps.saturating_sub(1))];
     let bigint = key_kind == KeyKind::BigInt;
-    // The previous row: its key, step and time (none before the first).
-    let mut previous: Option<(u128, u8, i64)> = None;
+    let mut rows = Rows {
+        bytes: bytes.get(bytes.len() - reader.remaining()..)?,
+        at: 0,
+    };
+    // The previous row's key, step and time (step 0 before the first row).
+    let (mut key, mut last_step, mut last_time) = (0u128, 0u8, 0i64);
     for _ in checked(0..count) {
-        let key = previous
-            .map_or(0, |(key, _, _)| key)
-            .wrapping_add(reader.u128().ok()?);
-        let step = reader.u8().ok()?;
-        let time = reader.i64().ok()?;
-        let follows = match previous {
+        let delta = rows.key_delta()?;
+        let step = rows.byte()?;
+        let raw = rows.varint()?;
+        let time = ((raw >> 1) as i64) ^ -((raw & 1) as i64);
+        let (next_key, wrapped) = key.overflowing_add(delta);
+        let follows = if delta == 0 && last_step > 0 {
             // The next step of the same entity, no sooner.
-            Some((previous_key, previous_step, previous_time)) if previous_key == key => {
-                step == previous_step + 1 && time >= previous_time
-            }
+            step == last_step + 1 && time >= last_time
+        } else {
             // A new entity, after the previous one: its step 1, at 0.
-            Some((previous_key, _, _)) if previous_key > key => false,
-            _ => step == 1 && time == 0,
+            step == 1 && time == 0 && !wrapped
         };
-        if !follows || time > setting.window || (bigint && key >> 64 != 0) {
+        if !follows || time > setting.window || (bigint && next_key >> 64 != 0) || step > steps {
             return None;
         }
-        times.get_mut(usize::from(step) - 1)?.push(time);
-        previous = Some((key, step, time));
+        match times.get_mut(usize::from(step).wrapping_sub(2)) {
+            Some(list) => list.push(time),
+            None => entities += 1,
+        }
+        (key, last_step, last_time) = (next_key, step, time);
     }
-    reader.finish().ok()?;
-    Some(times)
+    (rows.at == rows.bytes.len()).then_some((steps, entities, times))
+}
+
+/// The result rows of a binary form as [`finished_times`] reads them: the varints of
+/// [`Writer::u64`] and [`Writer::u128`], each read as [`Reader`] reads it, except those
+/// [`Reader`] could refuse or read otherwise (a time's of 10 bytes, a key's of 19), which are
+/// `None` here (the long way reads them).
+struct Rows<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Rows<'_> {
+    #[inline(always)]
+    fn byte(&mut self) -> Option<u8> {
+        let byte = *self.bytes.get(self.at)?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    /// A varint of one byte (every key delta of consecutive ids and the rows of one entity,
+    /// every time of step 1), else of up to 8 bytes from one 8-byte load (as [`Reader::u64`]
+    /// reads it), else byte by byte up to `most` bytes.
+    #[inline(always)]
+    fn leb(&mut self, most: usize) -> Option<u128> {
+        if let Some(&byte) = self.bytes.get(self.at) {
+            if byte < 0x80 {
+                self.at += 1;
+                return Some(u128::from(byte));
+            }
+        }
+        if let Some(word) = self
+            .bytes
+            .get(self.at..self.at.wrapping_add(8))
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        {
+            let word = u64::from_le_bytes(word);
+            let stops = !word & 0x8080_8080_8080_8080;
+            if stops != 0 {
+                let length = (stops.trailing_zeros() / 8 + 1) as usize;
+                self.at += length;
+                // The 7-bit groups packed together: pairs, pairs of pairs, halves.
+                let groups = word & (u64::MAX >> (64 - 8 * length)) & 0x7f7f_7f7f_7f7f_7f7f;
+                let pairs =
+                    (groups & 0x007f_007f_007f_007f) | ((groups & 0x7f00_7f00_7f00_7f00) >> 1);
+                let quads =
+                    (pairs & 0x0000_3fff_0000_3fff) | ((pairs & 0x3fff_0000_3fff_0000) >> 2);
+                let value = (quads & 0x0fff_ffff) | ((quads & 0x0fff_ffff_0000_0000) >> 4);
+                return Some(u128::from(value));
+            }
+        }
+        self.leb_bytewise(most)
+    }
+
+    #[cold]
+    fn leb_bytewise(&mut self, most: usize) -> Option<u128> {
+        let rest = self.bytes.get(self.at..)?;
+        let mut value = 0u128;
+        for (index, &byte) in rest.iter().take(most).enumerate() {
+            value |= u128::from(byte & 0x7f) << (7 * index);
+            if byte & 0x80 == 0 {
+                self.at += index + 1;
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// A key delta: [`Writer::u128`]'s varint of up to 18 bytes (126 bits).
+    #[inline(always)]
+    fn key_delta(&mut self) -> Option<u128> {
+        self.leb(18)
+    }
+
+    /// [`Writer::u64`]'s varint of up to 9 bytes (63 bits).
+    #[inline(always)]
+    fn varint(&mut self) -> Option<u64> {
+        self.leb(9).map(|value| value as u64)
+    }
 }
 
 /// A summary as read from a form, before it is checked: its events as the forms list them.

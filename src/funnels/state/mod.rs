@@ -210,18 +210,28 @@ pub struct Outcome {
     pub times: [i64; MAX_STEP as usize],
 }
 
+/// A level no chain set yet, as the end of its chain's window: no event time is `i64::MIN`
+/// (the transitions refuse infinite times, the forms times out of Postgres's range).
+const UNSET: i64 = i64::MIN;
+
+/// Levels of the walk's buffers: the 32 levels and, first, the level before step 1, which
+/// every step-1 event follows.
+const SLOTS: usize = MAX_STEP as usize + 1;
+
 /// The working buffers of the walk, reused from one entity to the next.
 pub struct Walker {
-    /// Per level: the start and the last event of the latest chain that set it.
-    chains: [Option<(i64, i64)>; MAX_STEP as usize],
-    /// Per level k (index k − 1): the step times of that chain, steps 1..=k.
-    paths: Vec<[i64; MAX_STEP as usize]>,
+    /// Per level k (slot k), of the latest chain that set it: the time of its step-1 event,
+    /// the end of its window (that time plus the window, saturated; [`UNSET`] while no chain
+    /// set the level) and its last event. Slot 0 is the level before step 1: always set,
+    /// never ending, its last event before any.
+    starts: [i64; SLOTS],
+    ends: [i64; SLOTS],
+    lasts: [i64; SLOTS],
     /// Levels the walk keeps: at least the highest step of the events walked (each walk resets
     /// only these).
     levels: usize,
-    /// The outcome of the latest walk, and the earliest steps of its chain.
+    /// The outcome of the latest walk.
     outcome: Outcome,
-    earliest: [i64; MAX_STEP as usize],
 }
 
 impl Default for Walker {
@@ -230,147 +240,142 @@ impl Default for Walker {
     }
 }
 
+/// `when` (all ones or zero) ? `yes` : `no`, without a branch on the data.
+#[inline(always)]
+fn pick(when: i64, yes: i64, no: i64) -> i64 {
+    (yes & when) | (no & !when)
+}
+
 impl Walker {
     /// A walker for events of steps up to `steps` (at most 32).
     pub fn for_steps(steps: u8) -> Self {
+        let mut ends = [UNSET; SLOTS];
+        ends[0] = i64::MAX;
+        let mut lasts = [0; SLOTS];
+        lasts[0] = i64::MIN;
         Walker {
-            chains: [None; MAX_STEP as usize],
-            paths: vec![[0; MAX_STEP as usize]; MAX_STEP as usize],
+            starts: [0; SLOTS],
+            ends,
+            lasts,
             levels: usize::from(steps.min(MAX_STEP)),
             outcome: Outcome {
                 level: 0,
                 times: [0; MAX_STEP as usize],
             },
-            earliest: [0; MAX_STEP as usize],
         }
     }
 
     /// Walks one entity's events, in (time, step) order, under `setting`.
+    ///
+    /// The walk keeps, per level, only the start, window end and last event of the latest
+    /// chain that set it, and notes the start of the chain that first set each new level. An
+    /// event of step k follows the chain of level k − 1 (a step-1 event the level before step
+    /// 1, starting its own chain) and is written to level k whether it matched or not (the
+    /// level's own values when not): no branch depends on the steps and times, which follow no
+    /// pattern a processor could predict. The times come after, from the start noted (see
+    /// [`earliest_steps`]): the walk's chain is one of the chains from that start that reach
+    /// the level, so the earliest events do too; a level-2 chain's step-2 event is already
+    /// the earliest (any earlier step-2 event after the same step-1 event would have set level
+    /// 2 first).
     pub fn walk<I>(&mut self, events: I, setting: Setting) -> &Outcome
     where
         I: Iterator<Item = (i64, u8)> + Clone,
     {
         let Setting { window, mode } = setting;
         let Walker {
-            chains,
-            paths,
+            starts,
+            ends,
+            lasts,
             levels,
             outcome,
-            earliest,
         } = self;
         let levels = *levels;
-        chains[..levels].fill(None);
-        outcome.level = 0;
-        let mut started = false;
+        ends[1..=levels].fill(UNSET);
+        // The level reached, the start of the chain that first reached it and the time of the
+        // event that did.
+        let mut level = 0usize;
+        let mut first = 0i64;
+        let mut reached_at = 0i64;
         let mut ticker = Ticker::new();
         for (time, step) in events.clone() {
             ticker.tick();
-            let Some(index) = usize::from(step).checked_sub(1) else {
-                if mode == Mode::StrictOrder && started {
+            debug_assert!(time != UNSET, "an event time of i64::MIN");
+            let k = usize::from(step);
+            // Step 0 wraps past every level.
+            if k.wrapping_sub(1) >= levels {
+                if step == 0 && mode == Mode::StrictOrder && ends[1] != UNSET {
                     break;
                 }
                 continue;
-            };
-            if index >= levels {
-                continue;
             }
-            if index == 0 {
-                chains[0] = Some((time, time));
-                paths[0][0] = time;
-                started = true;
-                if outcome.level == 0 {
-                    outcome.level = 1;
-                    outcome.times[0] = time;
-                }
-                continue;
+            let end = ends[k - 1];
+            match mode {
+                Mode::StrictOrder if end == UNSET && ends[1] != UNSET => break,
+                Mode::StrictDeduplication if k > 1 && ends[k] != UNSET => break,
+                _ => {}
             }
-            if mode == Mode::StrictDeduplication && chains[index].is_some() {
+            let mut matched = time <= end;
+            if mode == Mode::StrictIncrease {
+                matched &= lasts[k - 1] < time;
+            }
+            let starting = i64::from(k == 1).wrapping_neg();
+            let start = pick(starting, time, starts[k - 1]);
+            let chain_end = pick(starting, time.saturating_add(window), end);
+            let matched_mask = i64::from(matched).wrapping_neg();
+            starts[k] = pick(matched_mask, start, starts[k]);
+            ends[k] = pick(matched_mask, chain_end, ends[k]);
+            lasts[k] = pick(matched_mask, time, lasts[k]);
+            let further = matched && level < k;
+            let further_mask = i64::from(further).wrapping_neg();
+            first = pick(further_mask, start, first);
+            reached_at = pick(further_mask, time, reached_at);
+            level = level.max(k & usize::from(matched).wrapping_neg());
+            if level == usize::from(MAX_STEP) {
                 break;
             }
-            let Some((start, last)) = chains[index - 1] else {
-                if mode == Mode::StrictOrder && started {
-                    break;
-                }
-                continue;
-            };
-            let mut matched = i128::from(time) <= i128::from(start) + i128::from(window);
-            if mode == Mode::StrictIncrease {
-                matched = matched && last < time;
-            }
-            if !matched {
-                continue;
-            }
-            chains[index] = Some((start, time));
-            let (lower, upper) = paths.split_at_mut(index);
-            copy_steps(&mut upper[0], &lower[index - 1], index);
-            upper[0][index] = time;
-            if usize::from(outcome.level) <= index {
-                outcome.level = index as u8 + 1;
-                copy_steps(&mut outcome.times, &upper[0], index + 1);
-                if outcome.level == MAX_STEP {
-                    break;
-                }
-            }
         }
-        if outcome.level >= 3 {
-            earliest_steps(events, setting, outcome, earliest);
+        outcome.level = level as u8;
+        outcome.times[0] = first;
+        outcome.times[1] = reached_at;
+        if level >= 3 {
+            earliest_steps(events, setting, outcome);
         }
         outcome
     }
 }
 
-/// Copies steps `..len` of a chain's times: a fixed block of eight when they fit (moves the
-/// compiler writes inline, where a copy of any length is a library call), else `..len`. The
-/// entries past `len` a block also copies are past the chain, never read.
-#[inline(always)]
-fn copy_steps(
-    target: &mut [i64; MAX_STEP as usize],
-    source: &[i64; MAX_STEP as usize],
-    len: usize,
-) {
-    const BLOCK: usize = 8;
-    if len <= BLOCK {
-        target[..BLOCK].copy_from_slice(&source[..BLOCK]);
-    } else {
-        target[..len].copy_from_slice(&source[..len]);
-    }
-}
-
-/// Replaces the times of steps 2.. of `outcome` by the earliest events of its chain: from the
-/// chain's step-1 event, the first step-k event after step k − 1 (strictly later under
-/// `strict_increase`) within the window. They reach the outcome's level whenever the walk's
-/// events do (each is no later than the walk's); the walk's times stay should they not.
-/// `times` is room for the earliest times while they are sought.
+/// Sets the times of steps 2.. of `outcome` (level 3 or more, step 1's time set) to the
+/// earliest events of its chain: from the chain's step-1 event, the first step-k event after
+/// step k − 1 (strictly later under `strict_increase`) within the window. They reach the
+/// outcome's level, as the walk's chain from the same start did, each no later than the walk's
+/// event of its step.
 fn earliest_steps(
     events: impl Iterator<Item = (i64, u8)>,
     setting: Setting,
     outcome: &mut Outcome,
-    times: &mut [i64; MAX_STEP as usize],
 ) {
-    let start = outcome.times[0];
-    let end = i128::from(start) + i128::from(setting.window);
-    copy_steps(times, &outcome.times, usize::from(outcome.level));
+    let level = outcome.level;
+    let times = &mut outcome.times;
+    let end = times[0].saturating_add(setting.window);
+    let strict = setting.mode == Mode::StrictIncrease;
     let mut next = 2u8;
+    let mut previous = times[0];
     let mut ticker = Ticker::new();
     for (time, step) in events {
         ticker.tick();
-        if next > outcome.level {
-            break;
-        }
-        let previous = times[usize::from(next) - 2];
-        let after = if setting.mode == Mode::StrictIncrease {
-            time > previous
-        } else {
-            time >= previous
-        };
-        if step == next && after && i128::from(time) <= end {
+        if step == next && (time > previous || (!strict && time == previous)) && time <= end {
             times[usize::from(next) - 1] = time;
+            previous = time;
             next += 1;
+            if next > level {
+                break;
+            }
         }
     }
-    if next > outcome.level {
-        copy_steps(&mut outcome.times, times, usize::from(outcome.level));
-    }
+    debug_assert!(
+        next > level,
+        "the earliest events fall short of the walk's level"
+    );
 }
 
 /// One event of a group: its time (raw timestamptz) and step (0..32).

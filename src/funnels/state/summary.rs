@@ -324,23 +324,41 @@ impl FunnelSummary {
     /// The rows of `crm.funnel_steps`: steps 1 to the highest step in the data (reduced
     /// summary required: the final functions reduce).
     pub fn step_rows(&self) -> Vec<StepRow> {
-        let mut times: Vec<Vec<i64>> = vec![Vec::new(); usize::from(self.steps.min(MAX_STEP))];
+        let later = usize::from(self.steps.min(MAX_STEP)).saturating_sub(1);
+        let mut times: Vec<Vec<i64>> = vec![Vec::new(); later];
+        let mut entities = 0u64;
         for row in checked(&self.reached) {
-            if let Some(list) = times.get_mut(usize::from(row.step).wrapping_sub(1)) {
-                list.push(row.time_from_first);
+            match usize::from(row.step).checked_sub(2) {
+                Some(index) => {
+                    if let Some(list) = times.get_mut(index) {
+                        list.push(row.time_from_first);
+                    }
+                }
+                None => entities += u64::from(row.step == 1),
             }
         }
-        step_rows_of_times(times)
+        step_rows_of_times(self.steps, entities, times)
     }
 }
 
-/// The rows of `crm.funnel_steps` from the times to each step of the entities that reached it
-/// (`times[k - 1]` for step k, one list per step of the funnel).
-pub(super) fn step_rows_of_times(times: Vec<Vec<i64>>) -> Vec<StepRow> {
-    let first = times.first().map_or(0, Vec::len) as u64;
-    let mut previous = first;
+/// The rows of `crm.funnel_steps` of a funnel of `steps` steps from the entities that reached
+/// step 1 (at time 0 from step 1) and the times to each later step of the entities that
+/// reached it (`times[k - 2]` for step k).
+pub(super) fn step_rows_of_times(steps: u8, entities: u64, times: Vec<Vec<i64>>) -> Vec<StepRow> {
+    if steps == 0 {
+        return Vec::new();
+    }
+    let first = entities;
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
-    let mut rows = Vec::with_capacity(times.len());
+    let mut rows = Vec::with_capacity(times.len() + 1);
+    rows.push(StepRow {
+        step: 1,
+        entities: first,
+        conversion_from_previous: ratio(first, first),
+        conversion_from_first: ratio(first, first),
+        median_time_from_first: (first > 0).then_some(0),
+    });
+    let mut previous = first;
     for (index, mut list) in checked(times.into_iter().enumerate()) {
         let entities = list.len() as u64;
         let median = (!list.is_empty()).then(|| {
@@ -348,7 +366,7 @@ pub(super) fn step_rows_of_times(times: Vec<Vec<i64>>) -> Vec<StepRow> {
             *list.select_nth_unstable(middle).1
         });
         rows.push(StepRow {
-            step: index as u8 + 1,
+            step: index as u8 + 2,
             entities,
             conversion_from_previous: ratio(entities, previous),
             conversion_from_first: ratio(entities, first),

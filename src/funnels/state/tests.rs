@@ -541,3 +541,197 @@ fn golden_binary_forms() {
         "0100011400020003070100230100000208"
     );
 }
+
+/// The walk as it was written first (kept as the reference the walk must answer as): every
+/// level's chain with all its step times, the outcome's times those of the chain that first
+/// reached the final level, then replaced by the earliest events of that chain.
+fn reference_walk(events: &[(i64, u8)], setting: Setting) -> (u8, Vec<i64>) {
+    let Setting { window, mode } = setting;
+    let levels = usize::from(MAX_STEP);
+    let mut chains: Vec<Option<(i64, i64)>> = vec![None; levels];
+    let mut paths: Vec<Vec<i64>> = vec![Vec::new(); levels];
+    let mut level = 0usize;
+    let mut times: Vec<i64> = Vec::new();
+    let mut started = false;
+    for &(time, step) in events {
+        let Some(index) = usize::from(step).checked_sub(1) else {
+            if mode == Mode::StrictOrder && started {
+                break;
+            }
+            continue;
+        };
+        if index == 0 {
+            chains[0] = Some((time, time));
+            paths[0] = vec![time];
+            started = true;
+            if level == 0 {
+                level = 1;
+                times = vec![time];
+            }
+            continue;
+        }
+        if mode == Mode::StrictDeduplication && chains[index].is_some() {
+            break;
+        }
+        let Some((start, last)) = chains[index - 1] else {
+            if mode == Mode::StrictOrder && started {
+                break;
+            }
+            continue;
+        };
+        let mut matched = i128::from(time) <= i128::from(start) + i128::from(window);
+        if mode == Mode::StrictIncrease {
+            matched = matched && last < time;
+        }
+        if !matched {
+            continue;
+        }
+        chains[index] = Some((start, time));
+        let mut path = paths[index - 1].clone();
+        path.push(time);
+        paths[index] = path;
+        if level <= index {
+            level = index + 1;
+            times = paths[index].clone();
+            if level == levels {
+                break;
+            }
+        }
+    }
+    if level >= 3 {
+        // The earliest events of the chain, if they reach the level (they always do).
+        let end = i128::from(times[0]) + i128::from(window);
+        let mut earliest = vec![times[0]];
+        for &(time, step) in events {
+            if earliest.len() == level {
+                break;
+            }
+            let previous = earliest[earliest.len() - 1];
+            let after = if mode == Mode::StrictIncrease {
+                time > previous
+            } else {
+                time >= previous
+            };
+            if usize::from(step) == earliest.len() + 1 && after && i128::from(time) <= end {
+                earliest.push(time);
+            }
+        }
+        if earliest.len() == level {
+            times = earliest;
+        }
+    }
+    (level as u8, times)
+}
+
+/// Streams of one entity: steps 0..=`steps` at times with ties, repeats and steps out of
+/// order; windows short and long (and the largest, whose chain ends saturate).
+fn stream(steps: u8) -> impl Strategy<Value = (Vec<(i64, u8)>, i64)> {
+    (
+        prop::collection::vec((0i64..40, 0u8..=steps), 0..40),
+        prop::sample::select(vec![1i64, 3, 10, 25, i64::MAX]),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #[test]
+    fn the_walk_answers_as_the_reference_walk(
+        (mut events, window) in stream(6),
+        far in prop::collection::vec((0i64..3, 0u8..=32), 0..8),
+        shift in prop::sample::select(vec![0i64, 1 << 40, -(1 << 60)]),
+        mode in mode(),
+    ) {
+        // Some events of high steps (up to 32), times shifted far from zero.
+        events.extend(far);
+        let mut events: Vec<(i64, u8)> = events.into_iter().map(|(t, s)| (t + shift, s)).collect();
+        events.sort_unstable();
+        let setting = setting(window, mode);
+        let expected = reference_walk(&events, setting);
+        // One walker for many entities (buffers reused), and a fresh one.
+        let mut walker = Walker::for_steps(MAX_STEP);
+        for _ in 0..2 {
+            let outcome = walker.walk(events.iter().copied(), setting);
+            prop_assert_eq!(outcome.level, expected.0);
+            prop_assert_eq!(&outcome.times[..usize::from(outcome.level)], &expected.1[..]);
+        }
+        prop_assert_eq!(Walker::default().walk(events.iter().copied(), setting).level, expected.0);
+    }
+
+    #[test]
+    fn a_walk_of_all_32_steps_answers_as_the_reference_walk(
+        steps in prop::collection::vec(1u8..=32, 0..80),
+        gaps in prop::collection::vec(0i64..2, 80),
+        mode in mode(),
+    ) {
+        // Mostly ascending steps, so that chains get long (up to the 32nd level).
+        let mut time = 0;
+        let mut events: Vec<(i64, u8)> = steps
+            .iter()
+            .enumerate()
+            .map(|(index, &step)| {
+                time += gaps[index];
+                (time, if index % 3 == 0 { step } else { (index as u8 % 32) + 1 })
+            })
+            .collect();
+        events.sort_unstable();
+        let setting = setting(100, mode);
+        let expected = reference_walk(&events, setting);
+        let outcome = Walker::default().walk(events.iter().copied(), setting).clone();
+        prop_assert_eq!(outcome.level, expected.0);
+        prop_assert_eq!(&outcome.times[..usize::from(outcome.level)], &expected.1[..]);
+    }
+}
+
+/// Wide varints in a finished form (uuid keys of 128 bits, times from step 1 of 9 and 10
+/// bytes): `crm.funnel_steps` reads keys of up to 18 bytes and times of up to 9 in one pass,
+/// the rest the long way, answering the same.
+#[test]
+fn step_rows_of_wide_varints_answer_as_the_long_way() {
+    let long_way = |bytes: &[u8]| {
+        FunnelSummary::decode(bytes)
+            .and_then(|summary| summary.into_finished(F))
+            .map(|summary| summary.step_rows())
+    };
+    // Times 2^57 (9 bytes once zigzagged) and 2^62 (10 bytes) after step 1.
+    for (far, one_pass) in [(1i64 << 57, true), (1 << 62, false)] {
+        let mut summary = FunnelSummary::new(KeyKind::Uuid);
+        for id in 0..4u128 {
+            let key = id << 120 | id << 64 | id;
+            // From Postgres's earliest instant, so that 2^62 µs later is still one.
+            let start = crate::common::civil::MIN_TIMESTAMP + id as i64;
+            for (time, step) in [(start, 1), (start + 5, 2), (start + far, 3)] {
+                summary
+                    .add(
+                        F,
+                        key,
+                        setting(i64::MAX, Mode::Ordered),
+                        Event { time, step },
+                    )
+                    .unwrap();
+            }
+        }
+        let mut finished = summary.finished(F).unwrap();
+        let mut bytes = finished.encode().unwrap();
+        assert_eq!(forms::finished_times(&bytes).is_some(), one_pass);
+        assert_eq!(
+            FunnelSummary::step_rows_of_binary(F, &bytes),
+            long_way(&bytes)
+        );
+        assert_eq!(
+            FunnelSummary::step_rows_of_binary(F, &bytes).unwrap()[2].entities,
+            4
+        );
+        for at in 0..bytes.len() {
+            let original = bytes[at];
+            for value in [0u8, 1, 0x7f, 0x80, 0xff, original.wrapping_add(1)] {
+                bytes[at] = value;
+                assert_eq!(
+                    FunnelSummary::step_rows_of_binary(F, &bytes),
+                    long_way(&bytes),
+                    "byte {at} set to {value}"
+                );
+            }
+            bytes[at] = original;
+        }
+    }
+}
