@@ -16,21 +16,15 @@
 //! added to it. The entities are visited in key order through a list of their ids sorted by key
 //! (one item per entity, not per event).
 //!
-//! A bucket's narrow events grow without being copied once past 64 KiB (`pages`: memory mapped
-//! from the kernel and remapped as it doubles).
-//!
 //! Memory: 8 bytes per event (12 in a wide bucket), 16 bytes per entity for its key and 8 to 16
 //! for its slots in the table (kept at most half full); grouping adds a scratch vector of the
 //! largest bucket's events and 20 bytes per entity while it runs.
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
-use crate::common::limits::{check_state_bytes, out_of_memory, reserve, vec_bytes};
+use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 use crate::common::sort::sort_spread;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-
-mod pages;
-use pages::PageVec;
 
 /// One event of an entity as the walk reads it: its time and step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +142,7 @@ type MergeHead = ((u128, i64, u8), usize, usize);
 /// that the transition's fast path never takes it).
 #[derive(Debug, Clone, Default)]
 struct Bucket {
-    narrow: PageVec<u64>,
+    narrow: Vec<u64>,
     base: i64,
     wide: Vec<WideEvent>,
     is_wide: bool,
@@ -163,7 +157,7 @@ impl Bucket {
 
     /// Heap bytes of the bucket's vectors.
     fn bytes(&self) -> usize {
-        self.narrow.bytes() + vec_bytes(&self.wide)
+        vec_bytes(&self.narrow) + vec_bytes(&self.wide)
     }
 
     /// The event at `position`: (place in the bucket, time, step).
@@ -173,7 +167,7 @@ impl Bucket {
             let event = self.wide.get(position)?;
             Some((event.local(), event.time(), event.step()))
         } else {
-            let event = *self.narrow.as_slice().get(position)?;
+            let event = *self.narrow.get(position)?;
             Some((
                 event.local(),
                 narrow_time(self.base, event),
@@ -188,7 +182,6 @@ impl Bucket {
         let base = self.base;
         let narrow = self
             .narrow
-            .as_slice()
             .chunk_by(|a, b| a.local() == b.local())
             .map(move |run| (run[0].local(), Events::Narrow { base, events: run }));
         let wide = self
@@ -205,7 +198,7 @@ impl Bucket {
         } else {
             Events::Narrow {
                 base: self.base,
-                events: &self.narrow.as_slice()[start..end],
+                events: &self.narrow[start..end],
             }
         }
     }
@@ -225,7 +218,7 @@ impl Bucket {
             );
         } else {
             group_bucket(
-                self.narrow.as_mut_slice(),
+                &mut self.narrow,
                 &mut scratch.narrow,
                 &mut scratch.starts,
                 sort_narrow,
@@ -359,31 +352,6 @@ fn grow_events<T>(
     reserve(events, wanted - events.len(), function, "funnel events")
 }
 
-/// [`grow_events`] for a bucket's narrow events.
-fn grow_narrow(
-    function: &str,
-    others: usize,
-    events: &mut PageVec<u64>,
-    more: usize,
-) -> MetricResult<()> {
-    if events.capacity() - events.len() >= more {
-        return Ok(());
-    }
-    let wanted = events
-        .len()
-        .saturating_add(more)
-        .max(events.len().saturating_mul(2))
-        .max(16);
-    check_state_bytes(
-        function,
-        "funnel events",
-        others.saturating_add(PageVec::<u64>::bytes_for(wanted).unwrap_or(usize::MAX)),
-    )?;
-    events
-        .try_grow_to(wanted)
-        .map_err(|()| out_of_memory(function, "funnel events", wanted))
-}
-
 impl Clone for EntityEvents {
     fn clone(&self) -> Self {
         // The copies' capacities may differ from the originals': counted again.
@@ -443,8 +411,9 @@ impl EntityEvents {
         let index = (id >> BUCKET_LOG) as usize;
         if let Some(bucket) = self.buckets.get_mut(index) {
             // A wide bucket's narrow vector has no room: the slow path takes its events.
-            if let Some(event) = narrow(bucket.base, time, id, step) {
-                if bucket.narrow.try_push(event).is_ok() {
+            if bucket.narrow.len() < bucket.narrow.capacity() {
+                if let Some(event) = narrow(bucket.base, time, id, step) {
+                    bucket.narrow.push(event);
                     bucket.grouped = false;
                     self.len += 1;
                     return Ok(());
@@ -481,11 +450,8 @@ impl EntityEvents {
         let bucket = &mut self.buckets[index];
         match (bucket.is_wide, narrow(bucket.base, time, id, step)) {
             (false, Some(event)) => {
-                grow_narrow(function, others, &mut bucket.narrow, 1)?;
-                bucket
-                    .narrow
-                    .try_push(event)
-                    .map_err(|_| out_of_memory(function, "funnel events", bucket.narrow.len()))?;
+                grow_events(function, others, &mut bucket.narrow, 1)?;
+                bucket.narrow.push(event);
             }
             (false, None) => {
                 widen(function, others, bucket, 1)?;
@@ -640,7 +606,7 @@ impl EntityEvents {
             let key = move |local: usize| keys[index << BUCKET_LOG | local];
             // One key's narrow events sort as integers by (time, step).
             sort_spread(
-                bucket.narrow.as_mut_slice(),
+                &mut bucket.narrow,
                 |event| key(event.local()),
                 |a, b| (key(a.local()), a).cmp(&(key(b.local()), b)),
             );
@@ -804,12 +770,12 @@ fn widen(function: &str, others: usize, bucket: &mut Bucket, more: usize) -> Met
     let mut wide = Vec::new();
     grow_events(
         function,
-        others.saturating_add(bucket.narrow.bytes()),
+        others.saturating_add(vec_bytes(&bucket.narrow)),
         &mut wide,
         bucket.narrow.len().saturating_add(more),
     )?;
     let base = bucket.base;
-    wide.extend(bucket.narrow.as_slice().iter().map(|&event| {
+    wide.extend(bucket.narrow.iter().map(|&event| {
         WideEvent::new(
             narrow_time(base, event),
             event.local() as u32,
@@ -817,7 +783,7 @@ fn widen(function: &str, others: usize, bucket: &mut Bucket, more: usize) -> Met
         )
     }));
     bucket.wide = wide;
-    bucket.narrow = PageVec::default();
+    bucket.narrow = Vec::new();
     bucket.is_wide = true;
     Ok(())
 }
