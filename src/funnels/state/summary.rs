@@ -1,8 +1,9 @@
 //! The state and summary of `crm.funnel_agg` (`crm.funnel_summary`).
 //!
 //! While aggregating, a summary keeps every usable event with its entity (step-0 events only
-//! under `strict_order`) in `EntityEvents`: a dense id per entity key and 12 bytes per event;
-//! partial states from parallel workers or shards add up their events, since one entity's
+//! under `strict_order`) in `EntityEvents`: a dense id per entity key and 8 bytes per event
+//! (12 in a bucket whose times spread too far); partial states from parallel workers or shards
+//! add up their events, since one entity's
 //! events may be split among them. The final function *reduces* the events: grouped by entity
 //! (one counting pass, no global sort) and visited in key order, each entity's events are
 //! walked (`Walker`) in (time, step) order and the entity becomes one row per step its chain
@@ -13,8 +14,8 @@
 //! rolled up twice) is kept once, one with different results is 22023 (its events were split,
 //! and its level cannot be recovered from two results).
 //!
-//! Memory: 12 bytes per event and 24 to 32 per entity while aggregating (see `entities`); the
-//! final function's binary form, a few bytes per step reached per entity (at most 30: a varint
+//! Memory: 8 bytes per event (12 in a wide bucket) and 24 to 32 per entity while aggregating
+//! (see `entities`); the final function's binary form, a few bytes per step reached per entity (at most 30: a varint
 //! key delta, the step and a varint time); a summary read back, 32 bytes per step reached per
 //! entity (at most 32 steps: 1 KiB an entity). `crm.max_state_memory` bounds each.
 use super::entities::EntityEvents;
