@@ -16,6 +16,12 @@ use pgrx::prelude::*;
 
 pgrx::pg_module_magic!(name, version);
 
+/// Large blocks of the extension's Rust code ask for transparent huge pages (common::alloc). The
+/// plain unit tests count allocations with an allocator of their own (tests/harness/fuzz.rs).
+#[cfg(not(test))]
+#[global_allocator]
+static ALLOCATOR: common::alloc::HugePageHint = common::alloc::HugePageHint;
+
 pub mod clv;
 pub mod cohorts;
 pub mod common;

@@ -1,6 +1,6 @@
 //! `crm.max_state_memory` inside Postgres: every state that grows with its input
 //! fails with SQLSTATE 54000, naming the function and the bound, once the bound is lowered, and
-//! works again under the default bound.
+//! works again under the default bound; and `crm.huge_pages`, which changes no answer.
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
 mod tests {
@@ -68,6 +68,24 @@ mod tests {
              FROM generate_series(1, 20000) i",
         ),
     ];
+
+    /// `crm.huge_pages` is on by default, and turning it off changes no answer of a summary
+    /// whose working memory is past the 2 MB the hint starts at.
+    #[pg_test]
+    fn huge_pages_hint_changes_no_answer() {
+        let shown = Spi::get_one::<String>("SHOW crm.huge_pages")
+            .expect("query runs")
+            .expect("a value");
+        assert_eq!(shown, "on");
+        let query = "SELECT md5(crm.customer_agg(timestamptz '2020-01-01' + (i * 7919 % 300000) * interval '1 minute',
+                                               CASE WHEN i % 3 = 0 THEN timestamptz '2021-01-01' + i * interval '1 second' END)::text)
+                     FROM generate_series(1, 300000) i";
+        let on = Spi::get_one::<String>(query).expect("query runs");
+        Spi::run("SET LOCAL crm.huge_pages = off").expect("SET runs");
+        let off = Spi::get_one::<String>(query).expect("query runs");
+        assert!(on.is_some());
+        assert_eq!(on, off);
+    }
 
     #[pg_test]
     fn default_bound_is_one_gigabyte() {

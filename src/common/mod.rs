@@ -18,6 +18,8 @@
 //! - [`sort`]: in-place sorting of big vectors by spread-out keys (buckets, then comparisons).
 //!
 //! The pgrx glue:
+//! - [`alloc`]: the allocator of the extension's Rust code (glibc's, with a huge-page hint for
+//!   large blocks); only `lib.rs` names it.
 //! - [`guard`]: the panic guard every entry point Postgres calls runs under.
 //! - [`pg`]: raising errors, aggregate state in the aggregate memory context, varlenas and text
 //!   arguments, the interrupt hook.
@@ -25,7 +27,7 @@
 //!   every summary type shares.
 //! - [`raw`]: the helpers of raw V1 functions (arguments, states, results).
 //! - [`srf`]: set-returning raw V1 functions, their rows put straight into a tuplestore.
-//! - [`settings`]: the extension's settings (`crm.max_state_memory`).
+//! - [`settings`]: the extension's settings (`crm.max_state_memory`, `crm.huge_pages`).
 //! - [`datum`]: varlena arguments (numeric, text) read in place on the per-row paths.
 //! - [`flat`]: flat states as SQL values, changed in place per row.
 //! - [`expanded`]: growing aggregate states that are SQL values, kept as expanded objects.
@@ -34,6 +36,7 @@
 //! - `tests`, `testing`: `#[pg_test]`s every family must pass (the catalog entries of the
 //!   aggregates, every aggregate as a window function) and their helpers.
 
+pub mod alloc;
 pub mod civil;
 pub mod codec;
 pub mod costs;

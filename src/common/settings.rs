@@ -1,5 +1,6 @@
 //! The extension's settings: `crm.max_state_memory`, the memory bound of growing aggregate
-//! states, whose storage is the variable of `limits`.
+//! states, whose storage is the variable of `limits`, and `crm.huge_pages`, the huge-page hint
+//! of the allocator (`alloc`).
 use pgrx::pg_sys;
 
 /// Declares the extension's settings; called once per backend from `_PG_init`.
@@ -24,6 +25,25 @@ pub fn register_settings() {
             i32::MAX,
             pg_sys::GucContext::PGC_USERSET,
             pg_sys::GUC_UNIT_KB as i32,
+            None,
+            None,
+            None,
+        );
+    }
+    // SAFETY: as above; the variable is a static `AtomicBool` (the layout of a C `bool`).
+    unsafe {
+        pg_sys::DefineCustomBoolVariable(
+            c"crm.huge_pages".as_ptr(),
+            c"Whether crm_metrics asks the kernel for huge pages for its large working memory."
+                .as_ptr(),
+            c"Blocks of 2 MB and more that summaries and aggregate states allocate are marked \
+              for transparent huge pages (madvise), which saves most of their page faults. \
+              Turn off where the kernel's compaction for such memory is unwanted."
+                .as_ptr(),
+            super::alloc::HUGE_PAGES.as_ptr(),
+            true,
+            pg_sys::GucContext::PGC_USERSET,
+            0,
             None,
             None,
             None,
