@@ -77,7 +77,7 @@ mod tests {
             .expect("query runs")
             .expect("a value");
         assert_eq!(shown, "on");
-        let query = "SELECT md5(crm.customer_agg(timestamptz '2020-01-01' + (i * 7919 % 300000) * interval '1 minute',
+        let query = "SELECT md5(crm.customer_agg(timestamptz '2020-01-01' + (i::bigint * 7919 % 300000) * interval '1 minute',
                                                CASE WHEN i % 3 = 0 THEN timestamptz '2021-01-01' + i * interval '1 second' END)::text)
                      FROM generate_series(1, 300000) i";
         let on = Spi::get_one::<String>(query).expect("query runs");
