@@ -285,7 +285,7 @@ pub fn json_text<T: serde::Serialize + ?Sized>(what: &str, value: &T) -> MetricR
 /// bytes past it masked off, the continuation bits cleared, and the 7-bit groups packed
 /// together in three shift steps (pairs of groups, then pairs of pairs, then halves).
 #[inline(always)]
-fn pack_varint_groups(word: u64, length: usize) -> u64 {
+pub fn pack_varint_groups(word: u64, length: usize) -> u64 {
     let kept = u64::MAX >> (64 - 8 * length);
     let groups = word & kept & 0x7f7f_7f7f_7f7f_7f7f;
     let pairs = (groups & 0x007f_007f_007f_007f) | ((groups & 0x7f00_7f00_7f00_7f00) >> 1);

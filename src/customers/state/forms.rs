@@ -6,7 +6,9 @@ use serde::Deserialize;
 use super::summary::{for_each_merged, merged_len, push_span, Span, MAX_CUSTOMERS};
 use super::{CustomerSummary, FORMAT_VERSION, POS_INFINITY};
 use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
-use crate::common::codec::{from_json_object, varint_len, JsonVec, Reader, TextWriter, Writer};
+use crate::common::codec::{
+    from_json_object, pack_varint_groups, varint_len, JsonVec, Reader, TextWriter, Writer,
+};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
 use crate::common::limits::{decoded_vec, reserve};
@@ -330,9 +332,9 @@ impl<'a> SpanReader<'a> {
         if third_stop >= 128 || lengths.iter().any(|&length| length > 8) {
             return None;
         }
-        let delta = varint_value(word as u64, lengths[0]);
-        let end_code = varint_value((word >> (first_stop + 1)) as u64, lengths[1]);
-        let count = varint_value((word >> (second_stop + 1)) as u64, lengths[2]);
+        let delta = pack_varint_groups(word as u64, lengths[0] as usize);
+        let end_code = pack_varint_groups((word >> (first_stop + 1)) as u64, lengths[1] as usize);
+        let count = pack_varint_groups((word >> (second_stop + 1)) as u64, lengths[2] as usize);
         let (span, customers) = successor(previous, self.customers, delta, end_code, count)?;
         self.position += (third_stop as usize + 1) / 8;
         self.remaining -= 1;
@@ -431,18 +433,6 @@ impl<'a> SpanReader<'a> {
 const WINDOW_BYTES: usize = 16;
 /// The continuation bit of each byte of a window.
 const STOP_BITS: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
-
-/// The value of the varint of `length` bytes (1 to 8) that starts `word` (little-endian), as
-/// [`Reader::u64`] reads it: the bytes past it masked off, the continuation bits cleared, and
-/// the 7-bit groups packed together in three shift steps.
-#[inline(always)]
-fn varint_value(word: u64, length: u32) -> u64 {
-    let kept = u64::MAX >> (64 - 8 * length);
-    let groups = word & kept & 0x7f7f_7f7f_7f7f_7f7f;
-    let pairs = (groups & 0x007f_007f_007f_007f) | ((groups & 0x7f00_7f00_7f00_7f00) >> 1);
-    let quads = (pairs & 0x0000_3fff_0000_3fff) | ((pairs & 0x3fff_0000_3fff_0000) >> 2);
-    (quads & 0x0000_0000_0fff_ffff) | ((quads & 0x0fff_ffff_0000_0000) >> 4)
-}
 
 /// The span after `previous` given its three varints, and the customer total with it, when it
 /// passes every check of [`SpanReader::next_checked`] (no overflow of the start or the end,

@@ -841,15 +841,7 @@ fn sort_narrow(events: &mut [u64]) {
     for (index, (key, event)) in keys.iter_mut().zip(events.iter()).enumerate() {
         *key = (event & !u64::from(BUCKET_MASK)) | index as u64;
     }
-    let mut sorted = [0u64; RANK_SORT_MAX];
-    for (&key, event) in keys.iter().zip(events.iter()) {
-        let rank: usize = keys[..n]
-            .iter()
-            .map(|&other| usize::from(other < key))
-            .sum();
-        sorted[rank] = *event;
-    }
-    events.copy_from_slice(&sorted[..n]);
+    place_by_rank(events, &keys, 0);
 }
 
 /// Sorts one entity's wide events by (time, step): by rank (as [`sort_narrow`]) for a few
@@ -873,7 +865,16 @@ fn sort_wide(events: &mut [WideEvent]) {
             | u64::from(event.step()) << 4
             | index as u64;
     }
-    let mut sorted = [WideEvent { time: 0, tag: 0 }; RANK_SORT_MAX];
+    place_by_rank(events, &keys, WideEvent { time: 0, tag: 0 });
+}
+
+/// Puts each of a few events (at most [`RANK_SORT_MAX`]) at its rank among `keys` (distinct,
+/// one per event in the same order): the number of keys below its own, without branches on the
+/// data. `blank` fills the scratch array's unused places.
+#[inline(always)]
+fn place_by_rank<T: Copy>(events: &mut [T], keys: &[u64; RANK_SORT_MAX], blank: T) {
+    let n = events.len();
+    let mut sorted = [blank; RANK_SORT_MAX];
     for (&key, event) in keys.iter().zip(events.iter()) {
         let rank: usize = keys[..n]
             .iter()

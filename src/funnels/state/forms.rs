@@ -9,7 +9,9 @@ use super::summary::{step_rows_of_times, KeyedEvent, Reached, TYPE_NAME as SUMMA
 use super::StepRow;
 use super::*;
 use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
-use crate::common::codec::{from_json_object, varint_len, JsonVec, Reader, TextWriter, Writer};
+use crate::common::codec::{
+    from_json_object, pack_varint_groups, varint_len, JsonVec, Reader, TextWriter, Writer,
+};
 use crate::common::interrupt::checked;
 use crate::common::keys::{parse_key, write_key, KeyKind};
 use crate::common::limits::decoded_vec;
@@ -584,14 +586,7 @@ impl Rows<'_> {
             if stops != 0 {
                 let length = (stops.trailing_zeros() / 8 + 1) as usize;
                 self.at += length;
-                // The 7-bit groups packed together: pairs, pairs of pairs, halves.
-                let groups = word & (u64::MAX >> (64 - 8 * length)) & 0x7f7f_7f7f_7f7f_7f7f;
-                let pairs =
-                    (groups & 0x007f_007f_007f_007f) | ((groups & 0x7f00_7f00_7f00_7f00) >> 1);
-                let quads =
-                    (pairs & 0x0000_3fff_0000_3fff) | ((pairs & 0x3fff_0000_3fff_0000) >> 2);
-                let value = (quads & 0x0fff_ffff) | ((quads & 0x0fff_ffff_0000_0000) >> 4);
-                return Some(u128::from(value));
+                return Some(u128::from(pack_varint_groups(word, length)));
             }
         }
         self.leb_bytewise(most)
