@@ -1023,9 +1023,27 @@ mod targets {
                 r#"{"version":1,"key":"bigint","window_us":86400000000,"mode":"ordered","steps":3,"events":[],"entities":[["42",[0,3600000000]],["7",[0]]]}"#,
                 r#"{"version":1,"key":"uuid","window_us":100,"mode":"strict_increase","steps":2,"events":[["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","2025-01-01 00:00:00+00",2]],"entities":[]}"#,
                 r#"{"version":1,"key":"text","window_us":100,"mode":"strict_order","steps":1,"events":[["0123456789abcdef0123456789abcdef","2025-01-01 00:00:00+00",0]],"entities":[["0123456789abcdef0123456789abcdee",[0]]]}"#,
+                // Finished summaries, as the final functions return them: crm.funnel_steps
+                // reads these in one pass.
+                r#"{"version":1,"key":"bigint","window_us":86400000000,"mode":"strict_increase","steps":3,"events":[],"entities":[["3",[0,18000000000,21600000000]],["11",[0]],["-9",[0,1000000]]]}"#,
+                r#"{"version":1,"key":"text","window_us":2592000000000,"mode":"ordered","steps":3,"events":[],"entities":[["4b2212e31ac97fd4575a0b1c44d8843f",[0,1641600000000]],["99aa06d3014798d86001c324468d497f",[0]],["a96faf705af16834e6c632b61e964e1f",[0]]]}"#,
             ],
             FunnelSummary::from_text,
-            FunnelSummary::decode,
+            // crm.funnel_steps reads a finished binary form in one pass: it must accept what
+            // decode accepts and answer as decoding, finishing and reading it.
+            |bytes| {
+                let decoded = FunnelSummary::decode(bytes);
+                let long_way = decoded
+                    .clone()
+                    .and_then(|summary| summary.into_finished("fuzz"))
+                    .map(|summary| summary.step_rows());
+                assert_eq!(
+                    FunnelSummary::step_rows_of_binary("fuzz", bytes),
+                    long_way,
+                    "the one-pass step rows differ from decode"
+                );
+                decoded
+            },
             |value| value.to_text().unwrap(),
             |value| value.encode().unwrap(),
         ));
