@@ -1,12 +1,13 @@
 //! Small statistics helpers shared by families.
-use super::error::{MetricError, MetricResult};
+use super::error::{Float8, MetricError, MetricResult};
 
 /// Two-sided standard-normal critical value for `confidence` (e.g. 0.95 → 1.959963984540054).
 /// `function` names the SQL function in the error for a confidence outside (0, 1).
 pub fn two_sided_z(function: &str, confidence: f64) -> MetricResult<f64> {
     if !(confidence > 0.0 && confidence < 1.0) {
         return Err(MetricError::OutOfRange(format!(
-            "{function}: confidence {confidence} is outside the open interval (0, 1)"
+            "{function}: confidence {} is outside the open interval (0, 1)",
+            Float8(confidence)
         )));
     }
     // From the lower tail: `0.5 + confidence / 2` rounds to 1 (an infinite quantile) for a

@@ -1192,4 +1192,73 @@ mod tests {
         without.sort();
         assert_eq!(listed, without);
     }
+
+    /// Values in error messages print as `float8out` prints them (special values, the range's
+    /// ends, the switch to exponent form, 2,000 doubles of random bit patterns), but for the
+    /// halfway decimals `float8out` writes one digit longer: there ours reads back as the same
+    /// double and is shorter.
+    #[pg_test]
+    fn message_floats_print_as_float8out() {
+        use crate::common::error::Float8;
+        let mut values = vec![
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0,
+            -0.0,
+            0.1,
+            0.0001,
+            0.00009999,
+            1e-5,
+            1e14,
+            999_999_999_999_999.0,
+            1e15,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+        ];
+        let mut bits: u64 = 0x9E37_79B9_7F4A_7C15;
+        while values.len() < 2_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            values.push(f64::from_bits(bits));
+        }
+        let literals: Vec<String> = values
+            .iter()
+            .map(|value| match value {
+                v if v.is_nan() => "'NaN'".to_owned(),
+                v if v.is_infinite() => format!("'{}'", Float8(*v)),
+                v => format!("'{v:e}'"),
+            })
+            .collect();
+        Spi::run("SET LOCAL extra_float_digits = 1").expect("SET runs");
+        let printed = Spi::get_one::<Vec<String>>(&format!(
+            "SELECT array_agg(v::text ORDER BY i) FROM unnest(ARRAY[{}]::float8[]) WITH ORDINALITY u(v, i)",
+            literals.join(", ")
+        ))
+        .expect("the query runs")
+        .expect("an array");
+        assert_eq!(printed.len(), values.len());
+        let mut longer = 0;
+        for (value, printed) in values.iter().zip(&printed) {
+            let ours = Float8(*value).to_string();
+            if &ours == printed {
+                continue;
+            }
+            let same = ours
+                .parse::<f64>()
+                .is_ok_and(|back| back.to_bits() == value.to_bits());
+            let layout = |text: &str| {
+                text.split_once('e')
+                    .map(|(_, exponent)| exponent.to_owned())
+            };
+            assert!(
+                same && ours.len() < printed.len() && layout(&ours) == layout(printed),
+                "{value:e}: {ours} against float8out's {printed}"
+            );
+            longer += 1;
+        }
+        assert!(longer <= 10, "{longer} of {} differ", values.len());
+    }
 }

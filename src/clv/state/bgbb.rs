@@ -17,7 +17,7 @@ use super::{
     text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, STD_ERRORS_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
-use crate::common::error::{MetricError, MetricResult};
+use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::interrupt::{self, checked};
 use crate::common::limits::reserve;
 use serde::{Deserialize, Serialize};
@@ -305,7 +305,8 @@ pub fn clv(
 ) -> MetricResult<f64> {
     if !value_per_transaction.is_finite() || value_per_transaction < 0.0 {
         return Err(invalid(format!(
-            "{function}: value_per_transaction {value_per_transaction} is negative or not finite"
+            "{function}: value_per_transaction {} is negative or not finite",
+            Float8(value_per_transaction)
         )));
     }
     let transactions =
@@ -508,7 +509,8 @@ impl BgBbModel {
         checked_horizon(function, horizon)?;
         if !discount_rate.is_finite() || discount_rate <= -1.0 {
             return Err(invalid(format!(
-                "{function}: discount_rate {discount_rate} must be finite and greater than -1"
+                "{function}: discount_rate {} must be finite and greater than -1",
+                Float8(discount_rate)
             )));
         }
         let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
@@ -517,7 +519,8 @@ impl BgBbModel {
         if discount_rate < 0.0 && !sum.is_finite() {
             return Err(invalid(format!(
                 "{function}: the discounted transactions are not finite (discount_rate \
-                 {discount_rate} over {horizon} opportunities)"
+                 {} over {horizon} opportunities)",
+                Float8(discount_rate)
             )));
         }
         self.finite(function, value)
@@ -579,9 +582,12 @@ impl BgBbModel {
             return Ok(value.max(0.0));
         }
         Err(MetricError::OutOfRange(format!(
-            "{function}: the prediction is not finite at alpha = {:e}, beta = {:e}, gamma = {:e}, \
-             delta = {:e}",
-            self.alpha, self.beta, self.gamma, self.delta
+            "{function}: the prediction is not finite at alpha = {}, beta = {}, gamma = {}, \
+             delta = {}",
+            Float8(self.alpha),
+            Float8(self.beta),
+            Float8(self.gamma),
+            Float8(self.delta)
         )))
     }
 

@@ -25,7 +25,7 @@ use super::{
     positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, KIND_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
-use crate::common::error::{MetricError, MetricResult};
+use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::limits::{out_of_memory, reserve};
 use serde::{Deserialize, Serialize};
@@ -108,12 +108,14 @@ pub fn checked_customer(
     };
     if !recency.is_finite() || recency < 0.0 {
         return Err(invalid(format!(
-            "{function}: recency {recency} must be finite and non-negative"
+            "{function}: recency {} must be finite and non-negative",
+            Float8(recency)
         )));
     }
     if !age.is_finite() || age < 0.0 {
         return Err(invalid(format!(
-            "{function}: t {age} must be finite and non-negative"
+            "{function}: t {} must be finite and non-negative",
+            Float8(age)
         )));
     }
     if recency > age {
@@ -689,7 +691,8 @@ fn minimize_sampled(
 fn check_horizon(function: &str, horizon: f64) -> MetricResult<()> {
     if !horizon.is_finite() || horizon < 0.0 {
         return Err(invalid(format!(
-            "{function}: horizon {horizon} must be finite and non-negative"
+            "{function}: horizon {} must be finite and non-negative",
+            Float8(horizon)
         )));
     }
     Ok(())
@@ -851,7 +854,10 @@ impl BgNbdModel {
         match alive_part {
             Some(value) if value.is_finite() => Ok((value * alive).max(0.0)),
             _ => Err(invalid_with_hint(
-                format!("{function}: the expectation for horizon {horizon} did not converge"),
+                format!(
+                    "{function}: the expectation for horizon {} did not converge",
+                    Float8(horizon)
+                ),
                 "Use a horizon of the order of the customers' observed age, in the same time unit.",
             )),
         }

@@ -13,7 +13,7 @@ use super::{
     FitText, DAYS_PER_MONTH, FIRST_MODEL_VERSION, STD_ERRORS_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
-use crate::common::error::{MetricError, MetricResult};
+use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::interrupt::{self, checked};
 use crate::common::limits::reserve;
 use serde::{Deserialize, Serialize};
@@ -39,7 +39,8 @@ pub fn customer_key(
     }
     if !monetary_value.is_finite() || monetary_value <= 0.0 {
         return Err(invalid(format!(
-            "{function}: monetary_value {monetary_value} must be positive for a customer with repeat purchases"
+            "{function}: monetary_value {} must be positive for a customer with repeat purchases",
+            Float8(monetary_value)
         )));
     }
     Ok(Some([frequency as u64, float_word(monetary_value), 0]))
@@ -207,14 +208,18 @@ impl GammaGammaModel {
         }
         if !monetary_value.is_finite() || monetary_value < 0.0 {
             return Err(invalid(format!(
-                "{function}: monetary_value {monetary_value} is negative or not finite"
+                "{function}: monetary_value {} is negative or not finite",
+                Float8(monetary_value)
             )));
         }
         let x = f64::from(frequency);
         let denominator = self.p * x + self.q - 1.0;
         if denominator <= 0.0 {
             return Err(invalid_with_hint(
-                format!("{function}: the expected spend is infinite (p·x + q − 1 = {denominator} <= 0)"),
+                format!(
+                    "{function}: the expected spend is infinite (p·x + q − 1 = {} <= 0)",
+                    Float8(denominator)
+                ),
                 "The fitted q is at most 1: spend per customer has no finite mean under this model.",
             ));
         }
@@ -377,7 +382,8 @@ fn discounted_clv_months(
 ) -> MetricResult<f64> {
     if !monthly_discount_rate.is_finite() || monthly_discount_rate <= -1.0 {
         return Err(invalid(format!(
-            "{function}: monthly_discount_rate {monthly_discount_rate} must be finite and greater than -1"
+            "{function}: monthly_discount_rate {} must be finite and greater than -1",
+            Float8(monthly_discount_rate)
         )));
     }
     let value = spend.expected_average_value(function, frequency, monetary_value)?;

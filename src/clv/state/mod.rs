@@ -13,7 +13,7 @@
 //! - [`simple`]: the seed CLV formulas and the RFM summary, money in `rust_decimal`.
 //! - [`uncertainty`]: standard errors from the Hessian of the log-likelihood at the estimate.
 use crate::common::codec::TextWriter;
-use crate::common::error::{MetricError, MetricResult};
+use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::limits::decoded_vec;
 
 pub mod bgbb;
@@ -121,7 +121,8 @@ pub fn positive_parameter(function: &str, name: &str, value: f64) -> MetricResul
         Ok(value)
     } else {
         Err(invalid(format!(
-            "{function}: parameter {name} = {value} must be positive and finite"
+            "{function}: parameter {name} = {} must be positive and finite",
+            Float8(value)
         )))
     }
 }
@@ -192,7 +193,8 @@ pub fn checked_penalizer(function: &str, penalizer: f64) -> Result<f64, MetricEr
         Ok(penalizer + 0.0)
     } else {
         Err(MetricError::InvalidParameter(format!(
-            "{function}: penalizer {penalizer} must be finite and non-negative"
+            "{function}: penalizer {} must be finite and non-negative",
+            Float8(penalizer)
         )))
     }
 }
@@ -332,7 +334,8 @@ pub fn text_parameter(what: &str, name: &str, value: f64) -> Result<f64, MetricE
         Ok(value)
     } else {
         Err(MetricError::InvalidText(format!(
-            "{what}: parameter {name} = {value} must be positive and finite"
+            "{what}: parameter {name} = {} must be positive and finite",
+            Float8(value)
         )))
     }
 }
@@ -453,7 +456,7 @@ impl FitInfo {
         if !self.penalizer.is_finite() || self.penalizer.is_sign_negative() {
             return Err(error(format!(
                 "{what}: penalizer {} must be finite and non-negative",
-                self.penalizer
+                Float8(self.penalizer)
             )));
         }
         let bigint = i64::MAX as u64;

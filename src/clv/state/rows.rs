@@ -1,7 +1,7 @@
 //! Fitting inputs merged into distinct rows with weights: a million customers with the same
 //! `(frequency, recency, T)` are one row of weight 1,000,000, which is what keeps the fits cheap.
 use crate::common::codec::{Reader, Writer};
-use crate::common::error::{MetricError, MetricResult};
+use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::limits::{check_state_bytes, decoding_out_of_memory, out_of_memory, reserve};
 
@@ -263,7 +263,8 @@ impl WeightedRows {
             // Only what set_penalizer keeps: finite, non-negative, never -0.0.
             if !penalizer.is_finite() || penalizer.is_sign_negative() {
                 return Err(MetricError::InvalidBinary(format!(
-                    "{what}: penalizer {penalizer} must be finite and non-negative"
+                    "{what}: penalizer {} must be finite and non-negative",
+                    Float8(penalizer)
                 )));
             }
             Some(penalizer)

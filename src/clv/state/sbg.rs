@@ -14,7 +14,7 @@ use super::{
     STD_ERRORS_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
-use crate::common::error::{MetricError, MetricResult};
+use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use serde::{Deserialize, Serialize};
 
@@ -162,8 +162,9 @@ fn checked_period(function: &str, name: &str, period: i32) -> MetricResult<f64> 
 fn checked_discount(function: &str, discount_rate: f64) -> MetricResult<f64> {
     if !discount_rate.is_finite() || discount_rate < 0.0 {
         return Err(invalid(format!(
-            "{function}: discount_rate {discount_rate} must be finite and non-negative (a \
-             negative rate makes the sum diverge: survival falls only polynomially)"
+            "{function}: discount_rate {} must be finite and non-negative (a \
+             negative rate makes the sum diverge: survival falls only polynomially)",
+            Float8(discount_rate)
         )));
     }
     Ok(discount_rate)
@@ -244,7 +245,7 @@ impl SbgModel {
                 return Err(invalid_with_hint(
                     format!(
                         "{function}: the undiscounted expected lifetime is infinite (alpha = {} <= 1)",
-                        self.alpha
+                        Float8(self.alpha)
                     ),
                     "Pass a positive discount_rate.",
                 ));
@@ -255,7 +256,10 @@ impl SbgModel {
         match hyp2f1_log(1.0, b, c, z) {
             Some((sign, ln_value)) if sign > 0.0 => Ok(leading * ln_value.exp()),
             _ => Err(invalid_with_hint(
-                format!("{function}: the discounted sum did not converge for discount_rate {discount_rate}"),
+                format!(
+                    "{function}: the discounted sum did not converge for discount_rate {}",
+                    Float8(discount_rate)
+                ),
                 "Use a discount rate of at least 1e-6 per period.",
             )),
         }

@@ -3,7 +3,7 @@
 use super::rfm_flat::{RfmCompact, RfmFlat};
 use super::{days_per_unit, invalid};
 use crate::common::codec::{Reader, Writer};
-use crate::common::error::{MetricError, MetricResult};
+use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::flat_state::{decode_any, is_working_payload};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 use crate::common::money::{self, NumericError};
@@ -16,12 +16,18 @@ use std::str::FromStr;
 pub fn decimal_from_f64(function: &str, name: &str, value: f64) -> MetricResult<Decimal> {
     if !value.is_finite() {
         return Err(invalid(format!(
-            "{function}: {name} {value} must be finite"
+            "{function}: {name} {} must be finite",
+            Float8(value)
         )));
     }
     Decimal::from_str(&format!("{value}"))
         .or_else(|_| Decimal::from_scientific(&format!("{value:e}")))
-        .map_err(|_| MetricError::OutOfRange(format!("{function}: {name} {value} is out of range")))
+        .map_err(|_| {
+            MetricError::OutOfRange(format!(
+                "{function}: {name} {} is out of range",
+                Float8(value)
+            ))
+        })
 }
 
 fn overflow(function: &str) -> MetricError {
@@ -33,7 +39,8 @@ fn non_negative(function: &str, name: &str, value: f64) -> MetricResult<f64> {
         Ok(value)
     } else {
         Err(invalid(format!(
-            "{function}: {name} {value} must be finite and non-negative"
+            "{function}: {name} {} must be finite and non-negative",
+            Float8(value)
         )))
     }
 }
@@ -78,7 +85,8 @@ pub fn clv_from_churn(
     }
     if !churn_rate.is_finite() || !(0.0..=1.0).contains(&churn_rate) {
         return Err(invalid(format!(
-            "{function}: churn_rate {churn_rate} is outside [0, 1]"
+            "{function}: churn_rate {} is outside [0, 1]",
+            Float8(churn_rate)
         )));
     }
     if churn_rate == 0.0 {

@@ -15,7 +15,7 @@
 //! adds the resolved tickets whose agent reply count is unknown and the waiting lists of an
 //! `as_of` summary. Both versions read.
 use crate::common::codec::{from_json_object, Reader, Writer};
-use crate::common::error::{MetricError, MetricResult};
+use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::interrupt;
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 
@@ -351,7 +351,8 @@ impl ServiceSummary {
     ) -> MetricResult<Option<i64>> {
         if !(0.0..=1.0).contains(&fraction) {
             return Err(MetricError::OutOfRange(format!(
-                "{function}: fraction {fraction} is not between 0 and 1"
+                "{function}: fraction {} is not between 0 and 1",
+                Float8(fraction)
             )));
         }
         let durations = self.durations(metric);

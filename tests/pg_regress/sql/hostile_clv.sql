@@ -469,7 +469,6 @@ $q$SELECT crm.clv(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 4, 5, 6, 1, 10, 'Infinit
 $q$SELECT crm.clv(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 2, 7, 6, 1, 10, 0.1)$q$,
 $q$SELECT crm.clv(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 0, 3, 6, 1, 10, 0.1)$q$,
 $q$SELECT crm.clv(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 4, 5, 6, 'NaN', 10, 0.1)$q$,
-$q$SELECT crm.clv(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 4, 5, 6, 'Infinity', 10, 0.1)$q$,
 $q$SELECT crm.clv(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 4, 5, 6, -5, 10, 0.1)$q$,
 $q$SELECT crm.clv(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 4, 5, 6, 1e300, 2147483647, 0)$q$,
 $q$SELECT crm.clv(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 1, 1, 100000, 79228162514264337593543950335, 10, 0.1)$q$,

@@ -21,5 +21,6 @@ $q$SELECT crm.revenue_per_lead('-Infinity', 10)$q$,
 $q$SELECT crm.cost_per_lead('Infinity', 10)$q$,
 $q$SELECT crm.mrr_agg(id, m, a) FROM (VALUES (1::bigint, date '2024-01-01', 'Infinity'::numeric)) v(id, m, a)$q$,
 $q$SELECT crm.roi('Infinity', 1)$q$,
-$q$SELECT crm.rfm_holdout_agg(timestamptz '2024-01-01', '-Infinity'::numeric, timestamptz '2024-06-30', timestamptz '2024-12-31', 'day')$q$
+$q$SELECT crm.rfm_holdout_agg(timestamptz '2024-01-01', '-Infinity'::numeric, timestamptz '2024-06-30', timestamptz '2024-12-31', 'day')$q$,
+$q$SELECT crm.clv(crm.bgbb_model(1.2, 0.75, 0.66, 2.8), 4, 5, 6, 'Infinity', 10, 0.1)$q$
 ]) WITH ORDINALITY q(query, n);
