@@ -105,6 +105,39 @@ pub fn bounded_message(message: &str) -> String {
 /// A result of the pure metric code.
 pub type MetricResult<T> = Result<T, MetricError>;
 
+/// A `float8` argument in Postgres's notation, for messages: `NaN`, `Infinity`, `-Infinity`, or
+/// the shortest decimal that reads back as the same double, in exponent form (`1e-300`,
+/// `1.7976931348623157e+308`) when its exponent is below -4 or at least 15, as `float8out`
+/// writes it. Where the shortest decimal lies exactly halfway between two doubles (4 of 20,000
+/// random doubles in one measurement, all between 1e16 and 1e19), `float8out` writes one digit
+/// more; both read back as the same double.
+#[derive(Debug, Clone, Copy)]
+pub struct Float8(pub f64);
+
+impl fmt::Display for Float8 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = self.0;
+        if value.is_nan() {
+            return f.write_str("NaN");
+        }
+        if value.is_infinite() {
+            return f.write_str(if value > 0.0 { "Infinity" } else { "-Infinity" });
+        }
+        // Rust's `{:e}` is the shortest round-trip digits: "1.5e-7", "-1.7976931348623157e308".
+        let scientific = format!("{value:e}");
+        let parts = scientific
+            .split_once('e')
+            .and_then(|(digits, exponent)| Some((digits, exponent.parse::<i32>().ok()?)));
+        match parts {
+            Some((digits, exponent)) if !(-4..15).contains(&exponent) => {
+                let sign = if exponent < 0 { '-' } else { '+' };
+                write!(f, "{digits}e{sign}{:02}", exponent.unsigned_abs())
+            }
+            _ => write!(f, "{value}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,38 +190,5 @@ mod tests {
         assert_eq!(hinted.hint(), Some("try a penalizer"));
         assert_eq!(hinted.with_hint("another").hint(), Some("another"));
         assert_eq!(plain.hint(), None);
-    }
-}
-
-/// A `float8` argument in Postgres's notation, for messages: `NaN`, `Infinity`, `-Infinity`, or
-/// the shortest decimal that reads back as the same double, in exponent form (`1e-300`,
-/// `1.7976931348623157e+308`) when its exponent is below -4 or at least 15, as `float8out`
-/// writes it. Where the shortest decimal lies exactly halfway between two doubles (4 of 20,000
-/// random doubles in one measurement, all between 1e16 and 1e19), `float8out` writes one digit
-/// more; both read back as the same double.
-#[derive(Debug, Clone, Copy)]
-pub struct Float8(pub f64);
-
-impl fmt::Display for Float8 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let value = self.0;
-        if value.is_nan() {
-            return f.write_str("NaN");
-        }
-        if value.is_infinite() {
-            return f.write_str(if value > 0.0 { "Infinity" } else { "-Infinity" });
-        }
-        // Rust's `{:e}` is the shortest round-trip digits: "1.5e-7", "-1.7976931348623157e308".
-        let scientific = format!("{value:e}");
-        let parts = scientific
-            .split_once('e')
-            .and_then(|(digits, exponent)| Some((digits, exponent.parse::<i32>().ok()?)));
-        match parts {
-            Some((digits, exponent)) if !(-4..15).contains(&exponent) => {
-                let sign = if exponent < 0 { '-' } else { '+' };
-                write!(f, "{digits}e{sign}{:02}", exponent.unsigned_abs())
-            }
-            _ => write!(f, "{value}"),
-        }
     }
 }
