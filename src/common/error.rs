@@ -114,6 +114,19 @@ pub type MetricResult<T> = Result<T, MetricError>;
 #[derive(Debug, Clone, Copy)]
 pub struct Float8(pub f64);
 
+impl Float8 {
+    /// `value` rounded to `digits` significant digits (at least 1), for an estimate a message
+    /// shows without its noise: `Float8::rounded(0.44591312, 7)` prints `0.4459131`,
+    /// `Float8::rounded(6.5576384e15, 7)` prints `6.557638e+15`.
+    pub fn rounded(value: f64, digits: usize) -> Self {
+        if !value.is_finite() {
+            return Float8(value);
+        }
+        let decimal = format!("{value:.*e}", digits.max(1) - 1);
+        Float8(decimal.parse().unwrap_or(value))
+    }
+}
+
 impl fmt::Display for Float8 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = self.0;
@@ -173,6 +186,15 @@ mod tests {
         assert_eq!(shown(-2.5), "-2.5");
         assert_eq!(shown(0.0001), "0.0001");
         assert_eq!(shown(0.00001), "1e-05");
+        let rounded = |value: f64, digits: usize| Float8::rounded(value, digits).to_string();
+        assert_eq!(rounded(0.445913124, 7), "0.4459131");
+        assert_eq!(rounded(6.5576384e10, 7), "65576380000");
+        assert_eq!(rounded(6.5576384e15, 7), "6.557638e+15");
+        assert_eq!(rounded(1.1100700e-15, 7), "1.11007e-15");
+        assert_eq!(rounded(2.4975, 4), "2.498");
+        assert_eq!(rounded(-9.99996, 5), "-10");
+        assert_eq!(rounded(f64::INFINITY, 3), "Infinity");
+        assert_eq!(rounded(1.25, 0), "1");
         assert_eq!(shown(1e-300), "1e-300");
         assert_eq!(shown(123_456_789_012_345.0), "123456789012345");
         assert_eq!(shown(1e15), "1e+15");

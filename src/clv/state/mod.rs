@@ -256,13 +256,16 @@ pub fn fit_failure(
             let last = names
                 .iter()
                 .zip(&point)
-                .map(|(name, coordinate)| format!("{name} = {:.6e}", coordinate.exp()))
+                .map(|(name, coordinate)| {
+                    format!("{name} = {}", Float8::rounded(coordinate.exp(), 7))
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             return invalid_with_hint(
                 format!(
                     "{function}: the fit did not converge within {budget} ({iterations} \
-                     iterations, gradient norm {gradient_norm:.3e}; last parameters {last})"
+                     iterations, gradient norm {}; last parameters {last})",
+                    Float8::rounded(gradient_norm, 4)
                 ),
                 &format!(
                     "Try a penalized fit, the penalizer as the last argument: {penalized_call} \
@@ -314,13 +317,19 @@ pub fn check_estimate(function: &str, parameters: &[FittedParameter]) -> MetricR
         }
         let toward = if relative < low { "0" } else { "infinity" };
         let limits = if scale == 1.0 {
-            format!("[{low:e}, {high:e}]")
+            format!("[{}, {}]", Float8(low), Float8(high))
         } else {
-            format!("[{low:e}, {high:e}] times the data's scale {scale:.6e}")
+            format!(
+                "[{}, {}] times the data's scale {}",
+                Float8(low),
+                Float8(high),
+                Float8::rounded(scale, 7)
+            )
         };
         return Err(invalid_with_hint(
             format!(
-                "{function}: the fit did not converge: parameter {name} = {value:.6e} runs off to {toward} (the likelihood is largest at the boundary; estimates lie within {limits})"
+                "{function}: the fit did not converge: parameter {name} = {} runs off to {toward} (the likelihood is largest at the boundary; estimates lie within {limits})",
+                Float8::rounded(value, 7)
             ),
             FIT_HINT,
         ));
@@ -742,13 +751,13 @@ mod text_tests {
         for (parameters, shown) in [
             (
                 &[("a", 2.0, 1.0), ("b", 2.9e7, 1.0)][..],
-                "parameter b = 2.900000e7 runs off to infinity",
+                "parameter b = 29000000 runs off to infinity",
             ),
             (
                 &[("b", 1.4e-8, 1.0)][..],
-                "parameter b = 1.400000e-8 runs off to 0",
+                "parameter b = 1.4e-08 runs off to 0",
             ),
-            (&[("v", 5e9, 100.0)][..], "times the data's scale"),
+            (&[("v", 5e9, 100.0)][..], "within [0.0001, 10000] times the data's scale 100"),
         ] {
             let error = check_estimate("crm.f", parameters).unwrap_err();
             match error.without_hint() {
