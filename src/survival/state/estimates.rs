@@ -63,6 +63,16 @@ fn step_factor(at_risk: u64, events: u64) -> f64 {
     (at_risk - events) as f64 / at_risk as f64
 }
 
+/// Whether a survival computed as the product of `steps` step factors is at most 0.5, allowing
+/// for the product's rounding: each factor rounds at most three times (the two counts and the
+/// division) and each product once, by at most 2^-53 relative each, so an exact half can come
+/// out up to `steps`·2^-51 relative above 0.5 (24 rows leaving one a day multiply to
+/// 0.5000000000000001 on day 12, where 12 of the 24 are left). A survival that is truly above
+/// 0.5 by less than that is a ratio of counts the doubles cannot tell from a half.
+fn at_most_half(survival: f64, steps: u64) -> bool {
+    survival <= 0.5 * (1.0 + steps as f64 * 4.0 * f64::EPSILON)
+}
+
 /// Greenwood's term of one duration; 0 where everyone at risk has the event (lifelines).
 fn greenwood_term(at_risk: u64, events: u64) -> f64 {
     if events == at_risk {
@@ -175,12 +185,14 @@ impl SurvivalSummary {
         Ok(Some(found))
     }
 
-    /// The smallest duration whose survival is at most 0.5; `None` when the curve never gets
-    /// there (or the summary is empty).
+    /// The smallest duration whose survival is at most 0.5 ([`at_most_half`]); `None` when the
+    /// curve never gets there (or the summary is empty).
     pub fn median(&mut self) -> Option<i64> {
         let mut median = None;
+        let mut steps = 0u64;
         self.walk(|entry, survival| {
-            if survival <= 0.5 {
+            steps += u64::from(entry.events > 0);
+            if at_most_half(survival, steps) {
                 median = Some(entry.duration);
                 return false;
             }
@@ -270,10 +282,14 @@ impl SurvivalSummary {
                     "{function}: period {period} starts past the range of interval"
                 ))
             })?;
-            let end = start.saturating_add(step);
+            // None: the period reaches past the largest duration an interval holds.
+            let end = start.checked_add(step);
             let at_start = at_risk;
             let (mut events, mut censored) = (0u64, 0u64);
-            while let Some(entry) = entries.get(next).filter(|entry| entry.duration < end) {
+            while let Some(entry) = entries
+                .get(next)
+                .filter(|entry| end.is_none_or(|end| entry.duration < end))
+            {
                 survival *= step_factor(at_risk, entry.events);
                 at_risk -= entry.events + entry.censored;
                 events += entry.events;

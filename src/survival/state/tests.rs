@@ -286,6 +286,33 @@ fn median_and_its_interval_match_lifelines() {
 }
 
 #[test]
+fn an_exact_half_is_the_median_despite_rounding() {
+    // One row leaving a day: on day n/2 half are left, though the product of the step factors
+    // reads 0.5000000000000001 for 24 rows; lifelines says 12 and 19.
+    for (rows, median) in [(24, 12), (38, 19)] {
+        let rows: Vec<_> = (1..=rows).map(|day| (day, true)).collect();
+        assert_eq!(summary_of(&rows).median(), Some(median * DAY));
+    }
+    // 9/10 · 7/9 · 5/7 = 1/2 at day 3 with censorings between (lifelines: 3).
+    let censored = [
+        (1, true),
+        (2, true),
+        (2, true),
+        (3, true),
+        (3, true),
+        (5, false),
+        (23, true),
+        (80, true),
+        (291, false),
+        (970, true),
+    ];
+    assert_eq!(summary_of(&censored).median(), Some(3 * DAY));
+    // A survival just above one half is not a half: 1001/2001 left after day 1.
+    let above: Vec<_> = (0..2001).map(|row| (1 + i64::from(row >= 1000), true)).collect();
+    assert_eq!(summary_of(&above).median(), Some(2 * DAY));
+}
+
+#[test]
 fn restricted_mean_matches_lifelines() {
     for (weeks, expected) in [
         (10, 9.277310924369745),
@@ -380,6 +407,18 @@ fn life_table_counts_each_period() {
         Err(MetricError::OutOfRange(_))
     ));
     assert_eq!(life_table(&mut treated(), DAY, 0).unwrap(), vec![]);
+}
+
+#[test]
+fn the_last_period_holds_the_largest_duration() {
+    // The second period's end is past i64::MAX: the event at i64::MAX µs is in it.
+    let mut summary = summary_of_raw(&[(DAY, false), (i64::MAX, true)]);
+    let rows = life_table(&mut summary, i64::MAX / 2 + 1, 2).unwrap();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r.at_risk, r.events, r.censored, r.survival))
+        .collect();
+    assert_eq!(got, vec![(2, 0, 1, 1.0), (1, 1, 0, 0.0)]);
 }
 
 #[test]

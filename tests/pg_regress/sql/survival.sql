@@ -170,3 +170,11 @@ SELECT error_of($$SELECT crm.survival_agg(interval '-1 second', false)$$);
 SELECT error_of($$SELECT * FROM crm.survival_curve('{"version":1,"durations":[[1,1,0]]}', 1.5)$$);
 SELECT error_of($$SELECT * FROM crm.life_table('{"version":1,"durations":[[1,1,0]]}', '0 days', 5)$$);
 SELECT error_of($$SELECT '{"version":1,"durations":[[5,0,0]]}'::crm.survival_summary$$);
+-- An exact half is the median although the product of the step factors rounds above it
+-- (lifelines: 12 days, 19 days and 3 days).
+SELECT crm.median_survival(crm.survival_agg(g * interval '1 day', true)) FROM generate_series(1, 24) g;
+SELECT crm.median_survival(crm.survival_agg(g * interval '1 day', true)) FROM generate_series(1, 38) g;
+SELECT crm.median_survival(crm.survival_agg(d * interval '1 day', e))
+FROM (VALUES (1, true), (2, true), (2, true), (3, true), (3, true), (5, false), (23, true), (80, true), (291, false), (970, true)) v(d, e);
+-- The largest duration an interval holds falls in the last period, whose end is past it.
+SELECT * FROM crm.life_table((SELECT crm.survival_agg(d, e) FROM (VALUES (interval '1 day', false), (interval '106751991 days 04:00:54.775807', true)) v(d, e)), '100000000 days', 2);
