@@ -1197,6 +1197,8 @@ CREATE FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summa
     LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_combine';
 CREATE FUNCTION crm_internal.funnel_final(crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
     LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_final';
+CREATE FUNCTION crm_internal.funnel_rollup_final(crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_rollup_final';
 CREATE FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
     LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_rollup_trans';
 CREATE FUNCTION crm_internal.window_funnel_combine(crm.funnel_state, crm.funnel_state) RETURNS crm.funnel_state IMMUTABLE PARALLEL SAFE
@@ -1274,8 +1276,8 @@ CREATE AGGREGATE crm.funnel_agg(entity_id uuid, occurred_at timestamptz, step in
 CREATE AGGREGATE crm.rollup(summary crm.funnel_summary) (
     SFUNC = crm_internal.funnel_rollup_trans,
     STYPE = crm.funnel_summary,
-    FINALFUNC = crm_internal.funnel_final,
-    COMBINEFUNC = crm_internal.funnel_combine,
+    FINALFUNC = crm_internal.funnel_rollup_final,
+    COMBINEFUNC = crm_internal.funnel_rollup_trans,
     PARALLEL = SAFE
 );
 
@@ -1313,9 +1315,10 @@ COMMENT ON FUNCTION crm_internal.funnel_agg_text_trans(crm.funnel_summary, text,
 COMMENT ON FUNCTION crm_internal.funnel_agg_text_mode_trans(crm.funnel_summary, text, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.funnel_agg(text, timestamptz, integer, interval, text): transition.';
 COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_trans(crm.funnel_summary, uuid, timestamptz, integer, interval) IS 'Support function of aggregate crm.funnel_agg(uuid, timestamptz, integer, interval): transition.';
 COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_mode_trans(crm.funnel_summary, uuid, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.funnel_agg(uuid, timestamptz, integer, interval, text): transition.';
-COMMENT ON FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): transition.';
-COMMENT ON FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) IS 'Support function of crm.funnel_agg and crm.rollup(crm.funnel_summary): combine partial states (parallel query, Citus).';
-COMMENT ON FUNCTION crm_internal.funnel_final(crm.funnel_summary) IS 'Support function of crm.funnel_agg and crm.rollup(crm.funnel_summary): final summary.';
+COMMENT ON FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): transition, and combine of partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) IS 'Support function of crm.funnel_agg: combine partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.funnel_final(crm.funnel_summary) IS 'Support function of crm.funnel_agg: final summary.';
+COMMENT ON FUNCTION crm_internal.funnel_rollup_final(crm.funnel_summary) IS 'Support function of crm.rollup(crm.funnel_summary): final summary.';
 
 -- Calibration/holdout split (docs/clv.md): the aggregate crm.rfm_holdout_agg, its state type
 -- crm.rfm_holdout_state and the composite crm.rfm_holdout it returns.

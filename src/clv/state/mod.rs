@@ -757,7 +757,10 @@ mod text_tests {
                 &[("b", 1.4e-8, 1.0)][..],
                 "parameter b = 1.4e-08 runs off to 0",
             ),
-            (&[("v", 5e9, 100.0)][..], "within [0.0001, 10000] times the data's scale 100"),
+            (
+                &[("v", 5e9, 100.0)][..],
+                "within [0.0001, 10000] times the data's scale 100",
+            ),
         ] {
             let error = check_estimate("crm.f", parameters).unwrap_err();
             match error.without_hint() {

@@ -123,51 +123,81 @@ funnel_transitions!(
 );
 
 crate::raw_transition! {
-    /// Transition function of `crm.rollup(crm.funnel_summary)`: merges one stored summary.
+    /// Transition and combine function of `crm.rollup(crm.funnel_summary)`: merges one stored
+    /// summary, or a partial state.
     fn crm_funnel_rollup_trans / pg_finfo_crm_funnel_rollup_trans (fcinfo)
     sql [
         "crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE",
     ] {
         // SAFETY: both arguments are `crm.funnel_summary` values.
-        unsafe {
-            expanded_combine(fcinfo, |state: &mut FunnelSummary, other| {
-                state.merge(FUNNEL_ROLLUP, other)
-            })
-        }
+        unsafe { funnel_combine(fcinfo, FUNNEL_ROLLUP) }
+    }
+}
+
+/// Merges argument 1 into the state (argument 0) of `function`.
+///
+/// # Safety
+/// Both arguments of `fcinfo` must be `crm.funnel_summary` values.
+unsafe fn funnel_combine(fcinfo: pg_sys::FunctionCallInfo, function: &str) -> pg_sys::Datum {
+    // SAFETY: both arguments are `crm.funnel_summary` values (this function's contract).
+    unsafe {
+        expanded_combine(fcinfo, |state: &mut FunnelSummary, other| {
+            state.merge(function, other)
+        })
+    }
+}
+
+/// The finished summary of `function` (events reduced to per-entity results); NULL without a
+/// usable row.
+///
+/// # Safety
+/// Argument 0 of `fcinfo` must be NULL or a `crm.funnel_summary`.
+unsafe fn funnel_final(fcinfo: pg_sys::FunctionCallInfo, function: &str) -> pg_sys::Datum {
+    // SAFETY: argument 0 is NULL or a `crm.funnel_summary` (this function's contract).
+    unsafe {
+        expanded_final(fcinfo, |summary: &mut FunnelSummary| {
+            if summary.is_empty() {
+                return None;
+            }
+            Some(varlena_from_bytes(
+                &summary.finished_form(function).or_raise(),
+            ))
+        })
     }
 }
 
 crate::raw_transition! {
-    /// Combine function of `crm.funnel_agg` and `crm.rollup(crm.funnel_summary)`.
+    /// Combine function of `crm.funnel_agg`.
     fn crm_funnel_combine / pg_finfo_crm_funnel_combine (fcinfo)
     sql [
         "crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE",
     ] {
         // SAFETY: both arguments are `crm.funnel_summary` values.
-        unsafe {
-            expanded_combine(fcinfo, |state: &mut FunnelSummary, other| {
-                state.merge(FUNNEL_AGG, other)
-            })
-        }
+        unsafe { funnel_combine(fcinfo, FUNNEL_AGG) }
     }
 }
 
 crate::raw_transition! {
-    /// Final function of `crm.funnel_agg` and `crm.rollup(crm.funnel_summary)`: the finished
-    /// summary (events reduced to per-entity results); NULL without a usable row.
+    /// Final function of `crm.funnel_agg`: the finished summary (events reduced to per-entity
+    /// results); NULL without a usable row.
     fn crm_funnel_final / pg_finfo_crm_funnel_final (fcinfo)
     sql [
         "crm_internal.funnel_final(crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE",
     ] {
         // SAFETY: argument 0 is NULL or a `crm.funnel_summary`.
-        unsafe {
-            expanded_final(fcinfo, |summary: &mut FunnelSummary| {
-                if summary.is_empty() {
-                    return None;
-                }
-                Some(varlena_from_bytes(&summary.finished_form(FUNNEL_AGG).or_raise()))
-            })
-        }
+        unsafe { funnel_final(fcinfo, FUNNEL_AGG) }
+    }
+}
+
+crate::raw_transition! {
+    /// Final function of `crm.rollup(crm.funnel_summary)`: the summaries merged, an entity
+    /// found with different results in two of them an error; NULL without a summary.
+    fn crm_funnel_rollup_final / pg_finfo_crm_funnel_rollup_final (fcinfo)
+    sql [
+        "crm_internal.funnel_rollup_final(crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: argument 0 is NULL or a `crm.funnel_summary`.
+        unsafe { funnel_final(fcinfo, FUNNEL_ROLLUP) }
     }
 }
 

@@ -308,7 +308,9 @@ fn an_exact_half_is_the_median_despite_rounding() {
     ];
     assert_eq!(summary_of(&censored).median(), Some(3 * DAY));
     // A survival just above one half is not a half: 1001/2001 left after day 1.
-    let above: Vec<_> = (0..2001).map(|row| (1 + i64::from(row >= 1000), true)).collect();
+    let above: Vec<_> = (0..2001)
+        .map(|row| (1 + i64::from(row >= 1000), true))
+        .collect();
     assert_eq!(summary_of(&above).median(), Some(2 * DAY));
 }
 

@@ -55,6 +55,17 @@ SELECT journey,
        crm.window_funnel(at, step, '1 hour', 'strict_increase') AS strict_increase
 FROM journeys GROUP BY journey ORDER BY journey;
 
+-- Each step holds the latest chain to reach it: a new step-1 event replaces the chain, and
+-- the times count from the chain that reached the level (a lead created on 1 and 4 January and
+-- qualified on 6 January: 2 days; A at 10:00 and 10:02, B at 10:02 and 10:03 under
+-- 'strict_increase': 1 minute; A at 10:00 and 10:01, B at 10:01: level 1).
+SELECT step, entities, median_time_from_first FROM crm.funnel_steps((SELECT crm.funnel_agg(1, at, step, '30 days')
+    FROM (VALUES (timestamptz '2025-01-01', 1), ('2025-01-04', 1), ('2025-01-06', 2)) v(at, step)));
+SELECT step, entities, median_time_from_first FROM crm.funnel_steps((SELECT crm.funnel_agg(1, at, step, '1 hour', 'strict_increase')
+    FROM (VALUES (timestamptz '2025-01-01 10:00', 1), ('2025-01-01 10:02', 1), ('2025-01-01 10:02', 2), ('2025-01-01 10:03', 2)) v(at, step)));
+SELECT crm.window_funnel(at, step, '1 hour', 'strict_increase')
+FROM (VALUES (timestamptz '2025-01-01 10:00', 1), ('2025-01-01 10:01', 1), ('2025-01-01 10:01', 2)) v(at, step);
+
 -- The same per-entity work in one aggregate: levels, conversions and median times.
 SELECT * FROM crm.funnel_steps((SELECT crm.funnel_agg(journey, at, step, '1 hour') FROM journeys));
 SELECT * FROM crm.funnel_steps((SELECT crm.funnel_agg(journey, at, step, '1 hour', 'strict_order') FROM journeys));
