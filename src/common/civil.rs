@@ -101,6 +101,40 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 // Timestamps as text, for the text forms of summaries.
 // ---------------------------------------------------------------------------------------------
 
+/// Formats an interval of `days` and `micros` (no months) as Postgres prints it with
+/// `IntervalStyle = postgres`, for messages: `1 day 02:00:00`, `-1 days +00:00:01`,
+/// `-00:00:01.5`, `100:00:00`, `00:00:00`.
+pub fn format_interval(days: i64, micros: i64) -> String {
+    let mut text = String::new();
+    if days != 0 {
+        text.push_str(&format!("{days} day{}", if days == 1 { "" } else { "s" }));
+    }
+    if days == 0 || micros != 0 {
+        let sign = match (micros < 0, days < 0) {
+            (true, _) => "-",
+            (false, true) => "+",
+            (false, false) => "",
+        };
+        let all = micros.unsigned_abs();
+        let seconds = all / USECS_PER_SEC as u64;
+        let fraction = all % USECS_PER_SEC as u64;
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!(
+            "{sign}{:02}:{:02}:{:02}",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        ));
+        if fraction != 0 {
+            text.push('.');
+            text.push_str(format!("{fraction:06}").trim_end_matches('0'));
+        }
+    }
+    text
+}
+
 /// Formats a raw timestamp as UTC `YYYY-MM-DD HH:MM:SS[.ffffff]+00` (Postgres' output with
 /// `TimeZone = UTC`: trailing zeros of the fraction dropped, ` BC` after years before 1).
 pub fn format_timestamp(value: i64) -> String {
@@ -186,6 +220,23 @@ fn digits(text: &str, min: usize, max: usize) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn intervals_print_as_postgres_prints_them() {
+        // Each as `SELECT make_interval(days => d, secs => s)::text` prints it.
+        for (days, micros, shown) in [
+            (0, 0, "00:00:00"),
+            (1, 7_200_000_000, "1 day 02:00:00"),
+            (-1, 1_000_000, "-1 days +00:00:01"),
+            (0, -1_500_000, "-00:00:01.5"),
+            (2, 0, "2 days"),
+            (0, 360_000_000_000, "100:00:00"),
+            (-3, -60_000_001, "-3 days -00:01:00.000001"),
+            (0, i64::MIN, "-2562047788:00:54.775808"),
+        ] {
+            assert_eq!(format_interval(days, micros), shown);
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -514,9 +514,51 @@ pub fn from_json_object<T: serde::de::DeserializeOwned>(
         Ok(value) => Ok(Ok(value)),
         Err(error) => match refused_bytes(&error.to_string()) {
             Some(bytes) => Err(decoding_out_of_memory(what, bytes)),
-            None => Ok(Err(error.to_string())),
+            None => Ok(Err(in_sql_words(&error.to_string()))),
         },
     }
+}
+
+/// The Rust types serde names after "expected", in the words of a user of SQL.
+const RUST_TYPES: [(&str, &str); 12] = [
+    ("u8", "an integer from 0 to 255"),
+    ("u16", "an integer from 0 to 65535"),
+    ("u32", "an integer from 0 to 4294967295"),
+    ("u64", "an integer from 0 to 18446744073709551615"),
+    ("usize", "an integer from 0 to 18446744073709551615"),
+    ("i8", "an integer from -128 to 127"),
+    ("i16", "an integer from -32768 to 32767"),
+    ("i32", "an integer from -2147483648 to 2147483647"),
+    (
+        "i64",
+        "an integer from -9223372036854775808 to 9223372036854775807",
+    ),
+    ("f32", "a number"),
+    ("f64", "a number"),
+    ("bool", "true or false"),
+];
+
+/// A serde error message with each Rust type after "expected " in SQL's words: `invalid value:
+/// integer `-1`, expected u8` reads `..., expected an integer from 0 to 255`.
+fn in_sql_words(message: &str) -> String {
+    const EXPECTED: &str = "expected ";
+    let mut words = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(EXPECTED) {
+        let (head, tail) = rest.split_at(at + EXPECTED.len());
+        words.push_str(head);
+        let end = tail
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tail.len());
+        let word = &tail[..end];
+        match RUST_TYPES.iter().find(|(rust, _)| *rust == word) {
+            Some((_, sql)) => words.push_str(sql),
+            None => words.push_str(word),
+        }
+        rest = &tail[end..];
+    }
+    words.push_str(rest);
+    words
 }
 
 /// How the error of a refused [`JsonVec`] reservation starts, followed by the bytes asked for.
@@ -641,6 +683,23 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for JsonVec<T> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn serde_errors_name_sql_not_rust_types() {
+        assert_eq!(
+            in_sql_words("invalid value: integer `-1`, expected u8 at line 1 column 80"),
+            "invalid value: integer `-1`, expected an integer from 0 to 255 at line 1 column 80"
+        );
+        assert_eq!(
+            in_sql_words("invalid type: string \"x\", expected f64"),
+            "invalid type: string \"x\", expected a number"
+        );
+        assert_eq!(
+            in_sql_words("invalid length 2, expected a tuple of size 3"),
+            "invalid length 2, expected a tuple of size 3"
+        );
+        assert_eq!(in_sql_words("expected u64expected"), "expected u64expected");
+    }
+
     use super::*;
 
     #[test]

@@ -5,7 +5,6 @@
 //!
 //! The reader works on the bytes of a `numeric` datum (after its varlena header), so the
 //! per-row paths of the aggregates decode amounts without calling into Postgres.
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::codec::{Reader, Writer};
@@ -484,16 +483,36 @@ pub fn div(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<O
         .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
 }
 
-/// `a / b` as a double; `None` when `b` is zero.
+/// `a / b` as a double; `None` when `b` is zero: the double nearest to the decimal quotient,
+/// which is exact or has 20 or more significant digits, so the double nearest to `a / b` but for
+/// quotients within 10^-20 relative of halfway between two doubles (`1 / 3` is
+/// 0.3333333333333333, not 0.33333333333333337; Postgres's `(a::numeric / b)::float8` keeps
+/// 16 digits after the point and misses by a unit of the last place for 11 / 9). A quotient
+/// past 7.9e28, or cut to fewer digits by the 28 decimal places (`1e-28 / 3`), is the quotient
+/// of the two nearest doubles instead, within 1.5 units of the last place.
 pub fn ratio(a: Decimal, b: Decimal) -> Option<f64> {
     if b.is_zero() {
         return None;
     }
-    // The quotient of two Decimals fits a Decimal unless it exceeds 7.9e28; fall back to floats.
+    let digits = |value: Decimal| {
+        value
+            .mantissa()
+            .unsigned_abs()
+            .checked_ilog10()
+            .map_or(0, |d| d + 1)
+    };
     match a.checked_div(b) {
-        Some(quotient) => quotient.to_f64(),
-        None => Some(a.to_f64()? / b.to_f64()?),
+        Some(quotient) if digits(quotient) >= 20 || quotient.checked_mul(b) == Some(a) => {
+            Some(nearest_double(quotient))
+        }
+        _ => Some(nearest_double(a) / nearest_double(b)),
     }
+}
+
+/// The double nearest to `value` (Rust's parsing of its decimal digits rounds correctly;
+/// `Decimal::to_f64` can be a unit of the last place off).
+fn nearest_double(value: Decimal) -> f64 {
+    value.to_string().parse().unwrap_or(f64::NAN)
 }
 
 /// Appends a `Decimal` to a binary form: its mantissa (zigzag, as two varints) and its scale.
@@ -768,6 +787,27 @@ mod tests {
         assert_eq!(div("f", "x", Decimal::ONE, Decimal::ZERO).unwrap(), None);
         assert_eq!(ratio(Decimal::from(85), Decimal::from(80)), Some(1.0625));
         assert_eq!(ratio(Decimal::ONE, Decimal::ZERO), None);
+    }
+
+    #[test]
+    fn ratios_are_the_nearest_double() {
+        // Integers below 2^53 are exact doubles, so their float quotient is the nearest double
+        // to a / b.
+        for a in -100i64..=100 {
+            for b in (1i64..=100).chain(-7..=-1) {
+                let expected = a as f64 / b as f64;
+                assert_eq!(
+                    ratio(Decimal::from(a), Decimal::from(b)),
+                    Some(expected),
+                    "{a} / {b}"
+                );
+            }
+        }
+        let tiny = ratio(Decimal::new(1, 28), Decimal::from(3)).unwrap();
+        assert!((tiny / (1e-28 / 3.0) - 1.0).abs() < 1e-15, "{tiny}");
+        let huge = ratio(Decimal::MAX, Decimal::new(1, 28)).unwrap();
+        assert!((huge / 7.922816251426434e56 - 1.0).abs() < 1e-15, "{huge}");
+        assert_eq!(ratio(Decimal::new(5, 1), Decimal::new(2, 0)), Some(0.25));
     }
 
     #[test]

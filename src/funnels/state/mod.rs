@@ -36,7 +36,7 @@ mod tests;
 
 pub use summary::{FunnelSummary, StepRow};
 
-use crate::common::civil::{check_finite, USECS_PER_DAY};
+use crate::common::civil::{check_finite, format_interval, USECS_PER_DAY};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::Ticker;
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
@@ -138,7 +138,10 @@ fn window_error(function: &str, months: i32, days: i32, micros: i64) -> MetricEr
     }
     let total = i128::from(days) * i128::from(USECS_PER_DAY) + i128::from(micros);
     match i64::try_from(total) {
-        Ok(_) => invalid("must be positive"),
+        Ok(_) => invalid(&format!(
+            "{} must be positive",
+            format_interval(days.into(), micros)
+        )),
         Err(_) => MetricError::OutOfRange(format!(
             "{function}: conversion_window of {days} days and {micros} microseconds is out of range"
         )),

@@ -72,15 +72,18 @@ unsafe fn sla_elapsed_met(fcinfo: pg_sys::FunctionCallInfo) -> Option<bool> {
         .checked_mul(USECS_PER_DAY)
         .and_then(|days| days.checked_add(target.time))
         .unwrap_or(-1);
-    // No months, in range and not negative; both instants finite and in range (so their
-    // difference fits), the response not before creation.
+    // No months, in range and not negative; both instants finite and in range, the response
+    // not before creation, and their difference within i64 (two valid instants can be up to
+    // 9.4e18 µs apart: a difference past i64::MAX wraps to a negative one).
+    let elapsed = response.wrapping_sub(created);
     let plain = (target.month == 0)
         & (micros >= 0)
         & is_valid_timestamp(created)
         & is_valid_timestamp(response)
-        & (response >= created);
+        & (response >= created)
+        & (elapsed >= 0);
     if plain {
-        Some(response - created <= micros)
+        Some(elapsed <= micros)
     } else {
         // SAFETY: as this function's.
         unsafe { sla_met_checked(fcinfo, SlaForm::Elapsed) }

@@ -5,6 +5,7 @@
 //! Durations are exact microseconds inside and `interval`s outside. An interval argument
 //! counts a day as 24 hours; months are refused (22023), since a month has no fixed length.
 
+use crate::common::civil::format_interval;
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::tz::USECS_PER_DAY;
 use pgrx::datum::Interval;
@@ -44,5 +45,10 @@ fn micros_of(function: &str, what: &str, value: pgrx::pg_sys::Interval) -> Metri
     i64::from(value.day)
         .checked_mul(USECS_PER_DAY)
         .and_then(|days| days.checked_add(value.time))
-        .ok_or_else(|| MetricError::InvalidParameter(format!("{function}: {what} is out of range")))
+        .ok_or_else(|| {
+            MetricError::OutOfRange(format!(
+                "{function}: {what} {} is out of range (at most 2^63 - 1 microseconds)",
+                format_interval(value.day.into(), value.time)
+            ))
+        })
 }

@@ -3,6 +3,7 @@
 //! the transitions, combine and final functions. The aggregates are declared in
 //! `sql/survival.sql`; their state is the summary kept as an expanded object.
 use super::{micros_of, SURVIVAL_AGG, SURVIVAL_ROLLUP};
+use crate::common::civil::{format_interval, format_timestamp};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
@@ -24,9 +25,10 @@ crate::summary_type!(survival_summary(SurvivalSummary));
 
 crate::expanded_state!(SurvivalSummary);
 
-fn infinite() -> MetricError {
+/// 22008 for an infinite end of a duration: `what` is `started_at -infinity`, ...
+fn infinite(what: &str) -> MetricError {
     MetricError::DatetimeOverflow(format!(
-        "{SURVIVAL_AGG}: infinite timestamps are not allowed"
+        "{SURVIVAL_AGG}: {what} gives an infinite duration (durations need finite ends)"
     ))
 }
 
@@ -41,7 +43,9 @@ fn customer_duration(
     if let Some(ended) = ended {
         if ended < started {
             return Err(MetricError::InvalidParameter(format!(
-                "{SURVIVAL_AGG}: ended_at is before started_at"
+                "{SURVIVAL_AGG}: ended_at {} is before started_at {}",
+                format_timestamp(ended),
+                format_timestamp(started)
             )));
         }
     }
@@ -52,12 +56,21 @@ fn customer_duration(
         Some(ended) if ended <= as_of => (ended, true),
         _ => (as_of, false),
     };
-    if started == i64::MIN || end == i64::MAX {
-        return Err(infinite());
+    if started == i64::MIN {
+        return Err(infinite("started_at -infinity"));
+    }
+    if end == i64::MAX {
+        return Err(infinite(if event {
+            "ended_at infinity"
+        } else {
+            "as_of infinity"
+        }));
     }
     let duration = end.checked_sub(started).ok_or_else(|| {
         MetricError::DatetimeOverflow(format!(
-            "{SURVIVAL_AGG}: the duration from started_at is out of range"
+            "{SURVIVAL_AGG}: the duration from started_at {} to {} is out of range",
+            format_timestamp(started),
+            format_timestamp(end)
         ))
     })?;
     Ok((duration > 0).then_some((duration, event)))
@@ -68,7 +81,8 @@ fn interval_duration(duration: pg_sys::Interval) -> MetricResult<Option<i64>> {
     let micros = micros_of(SURVIVAL_AGG, "duration", duration)?;
     if micros < 0 {
         return Err(MetricError::InvalidParameter(format!(
-            "{SURVIVAL_AGG}: duration is negative"
+            "{SURVIVAL_AGG}: duration {} is negative",
+            format_interval(duration.day.into(), duration.time)
         )));
     }
     Ok((micros > 0).then_some(micros))

@@ -7,6 +7,7 @@
 //! `t`); a step where everyone at risk has the event adds nothing to Greenwood's sum; where the
 //! survival is 1 the interval is [1, 1], where it is 0 the interval is [0, 0].
 use super::{Entry, SurvivalSummary};
+use crate::common::civil::format_interval;
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::stats::{two_sided_p_value, two_sided_z};
@@ -98,8 +99,11 @@ fn log_log_interval(survival: f64, variance: f64, z: f64) -> (f64, f64) {
     (bound(center - spread), bound(center + spread))
 }
 
-fn negative(function: &str, what: &str) -> MetricError {
-    MetricError::InvalidParameter(format!("{function}: {what} is negative"))
+fn negative(function: &str, what: &str, micros: i64) -> MetricError {
+    MetricError::InvalidParameter(format!(
+        "{function}: {what} {} is negative",
+        format_interval(0, micros)
+    ))
 }
 
 impl SurvivalSummary {
@@ -169,7 +173,7 @@ impl SurvivalSummary {
     /// `at` count); `None` for an empty summary, 22023 for a negative `at`.
     pub fn survival_at(&mut self, function: &str, at: i64) -> MetricResult<Option<f64>> {
         if at < 0 {
-            return Err(negative(function, "at"));
+            return Err(negative(function, "at", at));
         }
         if self.is_empty() {
             return Ok(None);
@@ -228,7 +232,7 @@ impl SurvivalSummary {
     /// horizon.
     pub fn restricted_mean(&mut self, function: &str, horizon: i64) -> MetricResult<Option<f64>> {
         if horizon < 0 {
-            return Err(negative(function, "horizon"));
+            return Err(negative(function, "horizon", horizon));
         }
         if self.is_empty() {
             return Ok(None);
@@ -261,7 +265,8 @@ impl SurvivalSummary {
     ) -> MetricResult<()> {
         if step <= 0 {
             return Err(MetricError::InvalidParameter(format!(
-                "{function}: step must be positive"
+                "{function}: step {} must be positive",
+                format_interval(0, step)
             )));
         }
         if !(0..=MAX_PERIODS).contains(&periods) {
