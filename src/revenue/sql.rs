@@ -7,6 +7,7 @@ use crate::common::datum::{numeric_of, raw_bigint_key, raw_decimal, raw_text_key
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut,
 };
+use crate::common::interrupt::checked;
 use crate::common::keys::KeyKind;
 use crate::common::pg::{bigint, varlena_from_bytes, OrRaise};
 use crate::common::raw::{raise_from_raw, raw_arg};
@@ -179,10 +180,7 @@ fn mrr_movements(
     ),
 > {
     let mut summary = summary.0;
-    let rows: Vec<_> = summary
-        .movements(MRR_MOVEMENTS)
-        .or_raise()
-        .into_iter()
+    let rows: Vec<_> = checked(summary.movements(MRR_MOVEMENTS).or_raise())
         .map(|row| {
             (
                 // SAFETY: the first day of a month of the data is a valid date.
