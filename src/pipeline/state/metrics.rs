@@ -32,9 +32,19 @@ impl PipelineSummary {
         (won > 0).then(|| (self.won_cycle_microseconds + won / 2) / won)
     }
 
-    /// The mean sales cycle measured in `per` (microseconds, as [`interval_microseconds`]
-    /// counts them): Σ cycles / (won · per). `None` when nothing was won or the cycle is 0.
-    fn cycles_per(&self, function: &str, per: i128) -> MetricResult<Option<Decimal>> {
+    /// `value` ÷ (sales_cycle / per) = `value` × won · per ÷ Σ cycles, with `per` in
+    /// microseconds (as [`interval_microseconds`] counts them). `None` when nothing was won or
+    /// the cycle is 0. The ratio of won · per to Σ cycles is taken the way round that is at
+    /// least 1, so that it keeps 28 significant digits, and `value` multiplied or divided by it:
+    /// a quotient below 1 would keep only its 28 decimal places. Trailing zeros are dropped
+    /// (86400, not 86400.000000000000000000000000).
+    fn over_cycles(
+        &self,
+        function: &str,
+        what: &str,
+        value: Decimal,
+        per: i128,
+    ) -> MetricResult<Option<Decimal>> {
         if per <= 0 {
             return Err(MetricError::InvalidParameter(format!(
                 "{function}: per must be a positive interval"
@@ -43,25 +53,31 @@ impl PipelineSummary {
         if self.won == 0 || self.won_cycle_microseconds == 0 {
             return Ok(None);
         }
-        let decimal = |value: i128| {
-            Decimal::try_from_i128_with_scale(value, 0)
-                .map_err(|_| money::money_out_of_range(function, "the sales cycle", "is too long"))
+        let too_long = || money::money_out_of_range(function, "the sales cycle", "is too long");
+        let decimal =
+            |value: i128| Decimal::try_from_i128_with_scale(value, 0).map_err(|_| too_long());
+        let total = decimal(i128::try_from(self.won_cycle_microseconds).map_err(|_| too_long())?)?;
+        let per = decimal(per)?;
+        let won = decimal(i128::from(self.won))?;
+        let cycle = "the sales cycle";
+        // won · per past 7.9e28 microseconds: per over the mean cycle instead.
+        let (numerator, denominator) = match won.checked_mul(per) {
+            Some(unit) => (unit, total),
+            None => match money::div(function, cycle, total, won)? {
+                Some(mean) => (per, mean),
+                None => return Ok(None),
+            },
         };
-        let total =
-            decimal(i128::try_from(self.won_cycle_microseconds).map_err(|_| {
-                money::money_out_of_range(function, "the sales cycle", "is too long")
-            })?)?;
-        let unit = decimal(i128::from(self.won))?.checked_mul(decimal(per)?);
-        match unit {
-            Some(unit) => money::div(function, "the sales cycle", total, unit),
-            // won · per exceeds 7.9e28 microseconds: divide in two steps.
-            None => {
-                let mean = money::div(function, "the sales cycle", total, Decimal::from(self.won))?;
-                match mean {
-                    Some(mean) => money::div(function, "the sales cycle", mean, decimal(per)?),
-                    None => Ok(None),
-                }
-            }
+        if numerator >= denominator {
+            let Some(factor) = money::div(function, cycle, numerator, denominator)? else {
+                return Ok(None);
+            };
+            money::mul(function, what, value, factor).map(|velocity| Some(velocity.normalize()))
+        } else {
+            let Some(cycles) = money::div(function, cycle, denominator, numerator)? else {
+                return Ok(None);
+            };
+            Ok(money::div(function, what, value, cycles)?.map(|velocity| velocity.normalize()))
         }
     }
 
@@ -82,22 +98,16 @@ impl PipelineSummary {
         self.velocity_of(function, self.open, per)
     }
 
-    /// `deals` × win_rate × average_deal_size ÷ (sales_cycle / per).
+    /// `deals` × win_rate × average_deal_size ÷ (sales_cycle / per), as `deals` × won_value ÷
+    /// closed ÷ (sales_cycle / per): win_rate × average_deal_size is won_value ÷ closed.
     fn velocity_of(&self, function: &str, deals: u64, per: i128) -> MetricResult<Option<Decimal>> {
-        let Some(cycles) = self.cycles_per(function, per)? else {
-            return Ok(None);
-        };
         let closed = Decimal::from(self.won + self.lost);
         let what = "pipeline velocity";
-        let Some(rate) = money::div(function, what, Decimal::from(self.won), closed)? else {
+        let value = money::mul(function, what, Decimal::from(deals), self.won_value)?;
+        let Some(expected) = money::div(function, what, value, closed)? else {
             return Ok(None);
         };
-        let Some(average) = self.average_deal_size(function)? else {
-            return Ok(None);
-        };
-        let expected = money::mul(function, what, Decimal::from(deals), rate)?;
-        let expected = money::mul(function, what, expected, average)?;
-        money::div(function, what, expected, cycles)
+        self.over_cycles(function, what, expected, per)
     }
 
     /// won_value ÷ (sales_cycle / per). `None` when nothing was won or every won deal closed
@@ -107,9 +117,6 @@ impl PipelineSummary {
         function: &str,
         per: i128,
     ) -> MetricResult<Option<Decimal>> {
-        let Some(cycles) = self.cycles_per(function, per)? else {
-            return Ok(None);
-        };
-        money::div(function, "closed value velocity", self.won_value, cycles)
+        self.over_cycles(function, "closed value velocity", self.won_value, per)
     }
 }

@@ -40,6 +40,40 @@ fn worked_example_is_23333_33_per_month() {
 }
 
 #[test]
+fn velocities_keep_28_significant_digits() {
+    // One deal of value 1 won after one second: 86,400 a day and 31,557,600 a year, exactly;
+    // won after one day: 65,014,500,000 per 178 million years.
+    let mut second = PipelineSummary::default();
+    second
+        .add(F, d("1"), 0, Some(1_000_000), Some(true))
+        .unwrap();
+    assert_eq!(
+        second.pipeline_velocity(F, DAY.into()).unwrap(),
+        Some(d("86400"))
+    );
+    let year = interval_microseconds(12, 0, 0);
+    assert_eq!(
+        second.closed_value_velocity(F, year).unwrap(),
+        Some(d("31557600"))
+    );
+    let mut day = PipelineSummary::default();
+    day.add(F, d("1"), 0, Some(DAY), Some(true)).unwrap();
+    let eons = interval_microseconds(178_000_000 * 12, 0, 0);
+    assert_eq!(
+        day.pipeline_velocity(F, eons).unwrap(),
+        Some(d("65014500000"))
+    );
+    // A slow cycle against a short per: 1/3 of a unit per second for a cycle of 3 s, to the
+    // last of 28 digits.
+    let mut slow = PipelineSummary::default();
+    slow.add(F, d("1"), 0, Some(3_000_000), Some(true)).unwrap();
+    assert_eq!(
+        slow.closed_value_velocity(F, 1_000_000).unwrap(),
+        Some(d("0.3333333333333333333333333333"))
+    );
+}
+
+#[test]
 fn open_pipeline_velocity_counts_the_open_deals() {
     // The worked example's 7 won and 13 lost deals, plus 8 deals still open.
     let mut summary = worked_example();
