@@ -220,12 +220,34 @@ fn series_periods(
             local_midnight("to", to, zone, time_zone)?,
         ),
     };
+    // Whole-day steps go from local midnight to local midnight: the steps are added to the
+    // local date and time, each boundary read in the zone, so that a midnight that does not
+    // exist (the clocks jump from 00:00 to 01:00) moves only its own boundary to 01:00, as
+    // `date_trunc(period, ts AT TIME ZONE zone)` does, not every boundary after it.
+    let mut local = whole_day_step(step).then(|| {
+        let local = datetime_call(
+            pg_sys::timestamptz_zone,
+            zone,
+            pg_sys::Datum::from(from),
+            time_zone,
+        )
+        .value() as i64;
+        pg_sys::Datum::from(local - local.rem_euclid(USECS_PER_DAY))
+    });
+    let step_datum = datum_of(*step);
     let mut periods = Vec::new();
     let mut start = from;
     let mut ticker = Ticker::new();
     while start < to {
         ticker.tick();
-        let end = add_interval_in_zone(start, step, zone, time_zone);
+        let end = match local.as_mut() {
+            Some(local) => {
+                *local =
+                    datetime_call(pg_sys::timestamp_pl_interval, *local, step_datum, time_zone);
+                datetime_call(pg_sys::timestamp_zone, zone, *local, time_zone).value() as i64
+            }
+            None => add_interval_in_zone(start, step, zone, time_zone),
+        };
         if end <= start {
             return Err(MetricError::InvalidParameter(format!(
                 "{CHURN_SERIES}: step must be a positive interval"

@@ -143,6 +143,16 @@ SELECT (SELECT array_agg(a::text ORDER BY a.period_start)
                               date '2025-10-01', date '2026-01-01', '1 month', 'average', 'America/New_York') b) AS same_rows;
 -- No row is shorter than its step: a "to" off the step grid ends the series at the last whole period.
 SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2025-01-01', date '2025-03-15', '1 month', 'start', 'UTC');
+-- A local midnight that does not exist (Paraguay moved its clocks from 00:00 to 01:00 on
+-- 2023-10-01) moves only its own boundary to 01:00, as date_trunc in the zone does; every
+-- later row starts at midnight again, and the series keeps its May (9 rows). A customer who
+-- started at 00:30 local on 2024-03-01 is new in March.
+SELECT period_start AT TIME ZONE 'America/Asuncion' AS local_start, period_end AT TIME ZONE 'America/Asuncion' AS local_end,
+       new_customers,
+       (SELECT count(*) FROM (VALUES (timestamp '2024-03-01 00:30' AT TIME ZONE 'America/Asuncion')) c(t)
+        WHERE date_trunc('month', t AT TIME ZONE 'America/Asuncion') = period_start AT TIME ZONE 'America/Asuncion') AS by_date_trunc
+FROM crm.churn_series((SELECT crm.customer_agg(t, NULL) FROM (VALUES (timestamp '2024-03-01 00:30' AT TIME ZONE 'America/Asuncion')) c(t)),
+                      date '2023-09-01', date '2024-06-01', '1 month', 'start', 'America/Asuncion');
 -- Steps with a time part take "from" as it is.
 SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01 06:00', '2025-01-03', '12 hours', 'start', 'UTC');
 -- Date bounds default to the session's zone; infinite dates are refused.
