@@ -13,8 +13,9 @@ use super::rows::{WeightedRows, WHAT};
 use super::special::{digamma, ln_beta, ln_gamma};
 use super::uncertainty::standard_errors;
 use super::{
-    binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, positive_parameter,
-    text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION, STD_ERRORS_MODEL_VERSION,
+    binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
+    positive_parameter, text_parameter, FitInfo, FitText, FIRST_MODEL_VERSION,
+    STD_ERRORS_MODEL_VERSION,
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{Float8, MetricError, MetricResult};
@@ -247,6 +248,15 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgBbModel
     }
     check_identifiable(function, rows.len())?;
     let problem = Problem::new(function, rows)?;
+    if problem.rows.iter().all(|&(frequency, ..)| frequency == 0.0) {
+        // The likelihood grows toward α → 0 (nobody ever transacts): no estimate exists.
+        return Err(invalid_with_hint(
+            format!(
+                "{function}: no customer made a repeat transaction, so the model cannot be fitted"
+            ),
+            super::FIT_HINT,
+        ));
+    }
     let penalized = Penalized {
         objective: &problem,
         penalizer: rows.penalizer(),

@@ -340,6 +340,19 @@ fn boundary_maxima_are_refused_not_returned() {
         matches!(error.without_hint(), MetricError::InvalidParameter(m)
         if m.contains("the fit did not converge"))
     );
+    // Nobody transacts again: α → 0, and the likelihood nears 1 on the way; refused even
+    // with a penalizer, as BG/NBD refuses data without a repeat purchase.
+    let mut silent = WeightedRows::default();
+    for n in 5..=7 {
+        silent.add(F, customer_key(F, 0, 0, n).unwrap(), 1000).unwrap();
+    }
+    let error = fit(F, &silent).unwrap_err();
+    assert!(error.hint().is_some());
+    assert!(
+        matches!(error.without_hint(), MetricError::InvalidParameter(m)
+        if m == "crm.test: no customer made a repeat transaction, so the model cannot be fitted"),
+        "{error:?}"
+    );
 }
 
 /// The lifetimes fit of the donations (see [`predictions_agree_with_lifetimes`]).

@@ -404,6 +404,7 @@ $q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, -1, 6), (1, 1, 6)) v(f, r, n)$q
 $q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, 0, -6), (1, 1, 6)) v(f, r, n)$q$,
 $q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, 0, 0), (1, 1, 1)) v(f, r, n)$q$,
 $q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (6, 6, 6), (3, 3, 3)) v(f, r, n)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, 0, 5), (0, 0, 6), (0, 0, 7)) v(f, r, n)$q$,
 $q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, -5::bigint)) v(f, r, n, w)$q$,
 $q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, (-2147483647 - 1)::integer)) v(f, r, n, w)$q$,
 $q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, 0::bigint), (0, 0, 6, 0)) v(f, r, n, w)$q$,
