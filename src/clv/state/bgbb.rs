@@ -246,6 +246,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<BgBbModel
     if rows.customers() == 0 {
         return Ok(None);
     }
+    super::check_customers(function, rows.customers())?;
     check_identifiable(function, rows.len())?;
     let problem = Problem::new(function, rows)?;
     if problem.rows.iter().all(|&(frequency, ..)| frequency == 0.0) {

@@ -344,7 +344,9 @@ fn boundary_maxima_are_refused_not_returned() {
     // with a penalizer, as BG/NBD refuses data without a repeat purchase.
     let mut silent = WeightedRows::default();
     for n in 5..=7 {
-        silent.add(F, customer_key(F, 0, 0, n).unwrap(), 1000).unwrap();
+        silent
+            .add(F, customer_key(F, 0, 0, n).unwrap(), 1000)
+            .unwrap();
     }
     let error = fit(F, &silent).unwrap_err();
     assert!(error.hint().is_some());

@@ -548,6 +548,7 @@ pub fn fit_kind(
     if rows.customers() == 0 {
         return Ok(None);
     }
+    super::check_customers(function, rows.customers())?;
     if kind == Kind::ParetoNbd {
         let fitted = pareto_nbd::fit(function, kind.penalized_call(), rows)?;
         return Ok(fitted.map(|([r, alpha, a, b], fit)| BgNbdModel {

@@ -144,6 +144,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<GammaGamm
     if rows.customers() == 0 {
         return Ok(None);
     }
+    super::check_customers(function, rows.customers())?;
     check_identifiable(function, rows.len())?;
     let problem = Problem::new(function, rows)?;
     let start = [0.0, 2f64.ln(), problem.mean_spend.ln()];

@@ -293,6 +293,18 @@ pub const PARAMETER_LIMITS: (f64, f64) = (1e-4, 1e4);
 /// (1 for a shape parameter).
 pub type FittedParameter<'a> = (&'a str, f64, f64);
 
+/// 22003 when the weights of a fit add up to more customers than a `bigint` holds (what the
+/// fitted model records, and reads back), before any work is spent on the fit.
+pub fn check_customers(function: &str, customers: u64) -> MetricResult<()> {
+    if i64::try_from(customers).is_ok() {
+        return Ok(());
+    }
+    Err(MetricError::OutOfRange(format!(
+        "{function}: the weights add up to {customers} customers, more than {}",
+        i64::MAX
+    )))
+}
+
 /// 22023 with [`FIT_HINT`] unless the data has [`MIN_DISTINCT_ROWS`] distinct rows.
 pub fn check_identifiable(function: &str, distinct_rows: usize) -> MetricResult<()> {
     if distinct_rows >= MIN_DISTINCT_ROWS {
@@ -736,6 +748,14 @@ mod text_tests {
 
     #[test]
     fn one_identification_rule_for_every_fit() {
+        assert!(check_customers("crm.f", i64::MAX as u64).is_ok());
+        assert_eq!(
+            check_customers("crm.f", i64::MAX as u64 + 1),
+            Err(MetricError::OutOfRange(
+                "crm.f: the weights add up to 9223372036854775808 customers, more than 9223372036854775807"
+                    .into()
+            ))
+        );
         assert!(check_identifiable("crm.f", 2).is_ok());
         let error = check_identifiable("crm.f", 1).unwrap_err();
         assert!(matches!(

@@ -122,6 +122,7 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<SbgModel>
     if rows.customers() == 0 {
         return Ok(None);
     }
+    super::check_customers(function, rows.customers())?;
     check_identifiable(function, rows.len())?;
     let problem = Problem::new(function, rows)?;
     let penalized = Penalized {

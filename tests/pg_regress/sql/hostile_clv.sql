@@ -504,5 +504,8 @@ $q$SELECT '\x01ff01'::crm.rfm_holdout_state$q$,
 $q$SELECT '\x0107'::crm.rfm_holdout_state$q$,
 $q$SELECT ('\x' || repeat('ff', 200000))::crm.rfm_holdout_state$q$,
 $q$SELECT crm_internal.rfm_holdout_agg_combine(crm_internal.rfm_holdout_agg_trans(NULL::crm.rfm_holdout_state, '2024-01-01', 1, '2024-06-30', '2024-12-31', 'week'), crm_internal.rfm_holdout_agg_trans(NULL::crm.rfm_holdout_state, '2024-01-01', 1, '2024-05-31', '2024-12-31', 'week'))$q$,
-$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, 0, 5), (0, 0, 6), (0, 0, 7)) v(f, r, n)$q$
+$q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, 0, 5), (0, 0, 6), (0, 0, 7)) v(f, r, n)$q$,
+$q$SELECT crm.sbg_fit(p, c, w) FROM (VALUES (0, true, 9223372036854775807), (1, false, 9223372036854775807)) v(p, c, w)$q$,
+$q$SELECT crm.bgnbd_fit(f, r, t, w) FROM (VALUES (1, 1::float8, 2::float8, 9223372036854775807), (0, 0, 3, 1)) v(f, r, t, w)$q$,
+$q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, 9223372036854775807), (0, 0, 6, 1)) v(f, r, n, w)$q$
 ]);
