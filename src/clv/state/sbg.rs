@@ -4,6 +4,7 @@
 //!
 //! S(n) = B(α, β + n)/B(α, β) is the share still active after n renewals; a customer who left
 //! after n renewals has probability P(T = n + 1) = α/(α + β + n) · S(n).
+use super::hypergeometric::hyp2f1_log_unit;
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::WeightedRows;
 use super::special::{digamma, hyp2f1_log, ln_gamma};
@@ -253,16 +254,28 @@ impl SbgModel {
             }
             return Ok(leading * (c - 1.0) / (self.alpha - 1.0));
         }
+        // The series needs about 1/d terms: from d = 1e-4 down the connection formulas of
+        // `hyp2f1_log_unit` (with 1 − z = d/(1 + d) to full precision) come first, each way
+        // the other as the fallback (the connection formulas fail for a huge b, a residual
+        // lifetime after billions of periods).
         let z = 1.0 / (1.0 + discount_rate);
-        match hyp2f1_log(1.0, b, c, z) {
+        let one_minus_z = discount_rate / (1.0 + discount_rate);
+        let series = || hyp2f1_log(1.0, b, c, z);
+        let connection = || hyp2f1_log_unit(1.0, b, c, z, one_minus_z);
+        let value = if one_minus_z >= 1e-4 {
+            series().or_else(connection)
+        } else {
+            connection().or_else(series)
+        };
+        match value {
             Some((sign, ln_value)) if sign > 0.0 => Ok(leading * ln_value.exp()),
-            _ => Err(invalid_with_hint(
-                format!(
-                    "{function}: the discounted sum did not converge for discount_rate {}",
-                    Float8(discount_rate)
-                ),
-                "Use a discount rate of at least 1e-6 per period.",
-            )),
+            _ => Err(MetricError::InvalidParameter(format!(
+                "{function}: the discounted sum did not converge for discount_rate {} \
+                 (alpha = {}, beta = {})",
+                Float8(discount_rate),
+                Float8(self.alpha),
+                Float8(self.beta)
+            ))),
         }
     }
 
@@ -498,6 +511,28 @@ mod tests {
         }
         assert!((model.retention_rate(F, 1).unwrap() - 2.5 / 4.3).abs() < 1e-15);
         assert!((model.survival(F, 1).unwrap() - 2.5 / 4.3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn small_discount_rates_are_finite_sums() {
+        // The paper's regular cohort (α < 1: infinite undiscounted) against mpmath's
+        // hyp2f1(1, β, α + β, 1/(1 + d)) at 40 digits (scipy, given z rounded to a double,
+        // is 2.6e-5 off at d = 1e-12).
+        let model = SbgModel::from_parameters(F, 0.704, 1.182).unwrap();
+        for (discount, mpmath) in [
+            (1e-5, 91.99999561182157),
+            (1e-6, 184.80355944734142),
+            (1e-8, 730.9926144089438),
+            (1e-12, 11209.125458422206),
+        ] {
+            let del = model.expected_lifetime(F, discount).unwrap();
+            assert!(
+                (del / mpmath - 1.0).abs() < 1e-10,
+                "{discount}: {del} {mpmath}"
+            );
+        }
+        let derl = model.residual_lifetime(F, 7, 1e-8).unwrap();
+        assert!(derl.is_finite() && derl > 0.0, "{derl}");
     }
 
     #[test]

@@ -108,6 +108,8 @@ SELECT cohort, round(alpha::numeric, 3) alpha, round(beta::numeric, 3) beta, rou
        round(crm.expected_lifetime(m, 0.1)::numeric, 3) del, round(crm.residual_lifetime(m, 7, 0.1)::numeric, 3) derl
 FROM clv_sbg, crm.params(m) ORDER BY cohort;
 SELECT round(crm.expected_lifetime(crm.sbg_model(2, 3))::numeric, 6) AS del, round(crm.residual_lifetime(crm.sbg_model(2, 3), 4)::numeric, 6) AS derl;
+-- Near-zero discount rates: a finite sum however small the rate (mpmath: 730.9926144089438 at 1e-8).
+SELECT round(crm.expected_lifetime(crm.sbg_model(0.704, 1.182), 1e-8)::numeric, 6) AS del_1e8, round(crm.expected_lifetime(crm.sbg_model(0.704, 1.182), 1e-12)::numeric, 3) AS del_1e12;
 
 -- Text forms parse back; built models have no fit diagnostics.
 SELECT crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), crm.gamma_gamma_model(6.25, 3.74, 15.44), crm.sbg_model(0.704, 1.182);
