@@ -88,31 +88,20 @@ impl NumericError {
     }
 }
 
-/// Reads the payload of a Postgres `numeric` (the bytes after the varlena header) as an exact
-/// `Decimal`, keeping the numeric's display scale where a `Decimal` can (so `10.50` stays
-/// `10.50`). `what` names the value in errors, e.g. `amount`.
-#[inline]
-pub fn decimal_from_numeric_bytes(
-    function: &str,
-    what: &str,
-    bytes: &[u8],
-) -> MetricResult<Decimal> {
-    read_numeric(bytes).map_err(|error| error.error(function, what))
+/// One base-10000 digit (or header word) of a numeric's payload at byte `at`.
+fn numeric_word(bytes: &[u8], at: usize) -> Result<u16, NumericError> {
+    match bytes.get(at..at + 2) {
+        Some(&[low, high]) => Ok(u16::from_ne_bytes([low, high])),
+        _ => Err(NumericError::Malformed),
+    }
 }
 
-/// Decodes the on-disk form of a Postgres `numeric` (the bytes after the varlena header: a
-/// 16-bit header, a 16-bit weight in the long form, then base-10000 digits) into an exact
-/// `Decimal`, keeping its display scale where a `Decimal` can.
-#[inline]
-pub fn read_numeric(bytes: &[u8]) -> Result<Decimal, NumericError> {
-    let word = |at: usize| -> Result<u16, NumericError> {
-        match bytes.get(at..at + 2) {
-            Some(&[low, high]) => Ok(u16::from_ne_bytes([low, high])),
-            _ => Err(NumericError::Malformed),
-        }
-    };
+/// A numeric payload's sign, display scale, weight (of its first base-10000 digit) and the
+/// offset of its digits; NaN and ±Infinity as their errors.
+fn numeric_header(bytes: &[u8]) -> Result<(bool, u32, i32, usize), NumericError> {
+    let word = |at: usize| numeric_word(bytes, at);
     let header = word(0)?;
-    let (negative, display_scale, weight, digits_at) = match header & NUMERIC_SIGN_MASK {
+    Ok(match header & NUMERIC_SIGN_MASK {
         NUMERIC_SPECIAL => {
             return Err(match header & NUMERIC_EXT_SIGN_MASK {
                 NUMERIC_NAN => NumericError::NotANumber,
@@ -140,7 +129,76 @@ pub fn read_numeric(bytes: &[u8]) -> Result<Decimal, NumericError> {
             i32::from(word(2)? as i16),
             4,
         ),
+    })
+}
+
+/// A numeric payload as Postgres prints it, for messages (`None` when malformed or special).
+fn numeric_text(bytes: &[u8]) -> Option<String> {
+    let (negative, display_scale, weight, digits_at) = numeric_header(bytes).ok()?;
+    let count = bytes.len().saturating_sub(digits_at) / 2;
+    let digit = |index: i64| -> u16 {
+        usize::try_from(index)
+            .ok()
+            .filter(|&index| index < count)
+            .and_then(|index| numeric_word(bytes, digits_at + 2 * index).ok())
+            .unwrap_or(0)
     };
+    let mut text = String::from(if negative { "-" } else { "" });
+    if weight < 0 {
+        text.push('0');
+    } else {
+        text.push_str(&digit(0).to_string());
+        for index in 1..=i64::from(weight) {
+            text.push_str(&format!("{:04}", digit(index)));
+        }
+    }
+    if display_scale > 0 {
+        let mut fraction = String::new();
+        let mut index = i64::from(weight) + 1;
+        while fraction.len() < display_scale as usize {
+            fraction.push_str(&format!("{:04}", digit(index)));
+            index += 1;
+        }
+        fraction.truncate(display_scale as usize);
+        text.push('.');
+        text.push_str(&fraction);
+    }
+    Some(text)
+}
+
+/// Reads the payload of a Postgres `numeric` (the bytes after the varlena header) as an exact
+/// `Decimal`, keeping the numeric's display scale where a `Decimal` can (so `10.50` stays
+/// `10.50`). `what` names the value in errors, e.g. `amount`.
+#[inline]
+pub fn decimal_from_numeric_bytes(
+    function: &str,
+    what: &str,
+    bytes: &[u8],
+) -> MetricResult<Decimal> {
+    read_numeric(bytes).map_err(|error| numeric_error(error, function, what, bytes))
+}
+
+/// The error of [`decimal_from_numeric_bytes`]: a value too wide for a `Decimal` shown as
+/// Postgres prints it (`crm.mrr_agg: mrr 1000000000000000000000000000000 does not fit 28
+/// significant digits`).
+#[cold]
+#[inline(never)]
+fn numeric_error(error: NumericError, function: &str, what: &str, bytes: &[u8]) -> MetricError {
+    match (error, numeric_text(bytes)) {
+        (NumericError::TooManyDigits | NumericError::TooManyPlaces, Some(value)) => {
+            error.error(function, &format!("{what} {value}"))
+        }
+        _ => error.error(function, what),
+    }
+}
+
+/// Decodes the on-disk form of a Postgres `numeric` (the bytes after the varlena header: a
+/// 16-bit header, a 16-bit weight in the long form, then base-10000 digits) into an exact
+/// `Decimal`, keeping its display scale where a `Decimal` can.
+#[inline]
+pub fn read_numeric(bytes: &[u8]) -> Result<Decimal, NumericError> {
+    let word = |at: usize| numeric_word(bytes, at);
+    let (negative, display_scale, weight, digits_at) = numeric_header(bytes)?;
     let digit_count = (bytes.len().saturating_sub(digits_at) / 2) as i32;
     let too_large = || NumericError::TooManyDigits;
     let mut mantissa: u128 = 0;
@@ -341,7 +399,13 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
                 };
                 Decimal::from_str_exact(&trimmed)
             })
-            .map_err(|_| money_out_of_range(function, what, "does not fit 28 significant digits")),
+            .map_err(|_| {
+                money_out_of_range(
+                    function,
+                    &format!("{what} {text}"),
+                    "does not fit 28 significant digits",
+                )
+            }),
     }
 }
 
@@ -629,6 +693,28 @@ mod tests {
         assert_eq!(
             read_numeric(&short(false, 0, 30, &[1])),
             Err(NumericError::TooManyDigits)
+        );
+    }
+
+    #[test]
+    fn values_too_wide_are_named_as_postgres_prints_them() {
+        for (bytes, text) in [
+            (short(false, 0, 7, &[100]), "1000000000000000000000000000000"),
+            (long(true, 0, 7, &[12, 3456]), "-123456000000000000000000000000"),
+            (short(false, 32, -8, &[1]), "0.00000000000000000000000000000001"),
+            (long(false, 6, 0, &[7, 1200]), "7.120000"),
+            (short(false, 2, -1, &[5000]), "0.50"),
+            (short(false, 0, 0, &[]), "0"),
+        ] {
+            assert_eq!(numeric_text(&bytes).as_deref(), Some(text));
+        }
+        assert_eq!(numeric_text(&[0x80]), None);
+        assert_eq!(
+            decimal_from_numeric_bytes("crm.f", "mrr", &short(false, 0, 7, &[100])),
+            Err(MetricError::OutOfRange(
+                "crm.f: mrr 1000000000000000000000000000000 does not fit 28 significant digits"
+                    .into()
+            ))
         );
     }
 

@@ -274,7 +274,16 @@ fn day_of((year, month, day): (i64, i64, i64)) -> i64 {
 
 /// `YYYY-MM-DD` of a day since 2000-01-01.
 pub fn describe_day(day: i32) -> String {
+    match day {
+        i32::MAX => return "infinity".to_string(),
+        i32::MIN => return "-infinity".to_string(),
+        _ => {}
+    }
     let (year, month, day) = civil_from_days(i64::from(day));
+    if year <= 0 {
+        // As Postgres prints a date: no year 0, 1 BC before 1 AD.
+        return format!("{:04}-{month:02}-{day:02} BC", 1 - year);
+    }
     format!("{year:04}-{month:02}-{day:02}")
 }
 
