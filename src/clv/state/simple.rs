@@ -189,10 +189,17 @@ pub fn first_finite_day() -> i64 {
 pub fn unit_index(function: &str, time_unit: &[u8]) -> MetricResult<u8> {
     match UNITS.iter().position(|name| name.as_bytes() == time_unit) {
         Some(index) => Ok(index as u8),
-        None => Err(invalid(format!(
-            "{function}: unknown time unit \"{}\" (expected day, week, month or year)",
-            String::from_utf8_lossy(time_unit)
-        ))),
+        // The name as it is when it is UTF-8, its bytes escaped when not (a LATIN1 database's
+        // 'ä' is \xe4, as the other functions show an unknown name).
+        None => Err(invalid(match std::str::from_utf8(time_unit) {
+            Ok(name) => format!(
+                "{function}: unknown time unit \"{name}\" (expected day, week, month or year)"
+            ),
+            Err(_) => format!(
+                "{function}: unknown time unit \"{}\" (expected day, week, month or year)",
+                time_unit.escape_ascii()
+            ),
+        })),
     }
 }
 

@@ -28,6 +28,7 @@ SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(id, t, 'month')
       FROM (VALUES (E'caf\351', timestamptz '2024-01-05'), ('cafe', '2024-01-06'), (E'caf\351', '2024-02-01')) v(id, t)));
 -- Option arguments that are not names.
 SELECT error_of($q$SELECT crm.cohort_agg('a', now(), E'mon\351')$q$);
+SELECT error_of($q$SELECT crm.rfm_agg(now(), 1, now(), E'w\344ek')$q$);
 SELECT error_of($q$SELECT crm.cohort_agg('a', now(), 'month', E'Europe/Z\374rich')$q$);
 SELECT error_of($q$SELECT crm.cohort_agg(1::bigint, now(), 'day', E'\377')$q$);
 SELECT error_of($q$SELECT crm.churn_rate(now(), NULL, now(), now() + interval '1 day', E'st\344rt')$q$);
