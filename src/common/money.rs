@@ -536,6 +536,53 @@ pub fn mul(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<D
         .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
 }
 
+/// `a · b` when a `Decimal` holds it exactly; `None` when the product needs more than its
+/// 96-bit mantissa and 28 decimal places (`checked_mul` would round it:
+/// 9999999999999999999999999999 × 1.5 is 14999999999999999999999999998.5, which it gives as
+/// ...998, and 1e-20 × 1e-20 as 0).
+pub fn mul_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
+    let product = a.checked_mul(b)?;
+    let natural = a.scale() + b.scale();
+    if product.scale() == natural {
+        return Some(product);
+    }
+    // Digits were dropped: exact only when the full product, a 192-bit integer at scale
+    // `natural`, equals the result's mantissa times 10^(natural - its scale).
+    let (a0, a1) = (
+        a.mantissa().unsigned_abs() as u64,
+        (a.mantissa().unsigned_abs() >> 64) as u64,
+    );
+    let (b0, b1) = (
+        b.mantissa().unsigned_abs() as u64,
+        (b.mantissa().unsigned_abs() >> 64) as u64,
+    );
+    let wide = |x: u64, y: u64| u128::from(x) * u128::from(y);
+    let low = wide(a0, b0);
+    let middle = wide(a1, b0) + wide(a0, b1); // both below 2^96: no overflow
+    let high = wide(a1, b1);
+    let limb0 = low as u64;
+    let carry = (low >> 64) + (middle & u128::from(u64::MAX));
+    let limb1 = carry as u64;
+    let carry = (carry >> 64) + (middle >> 64) + high;
+    let mut full = [limb0, limb1, carry as u64, (carry >> 64) as u64];
+    let mut shift = natural.checked_sub(product.scale())?;
+    while shift > 0 {
+        // full /= 10, refusing a nonzero remainder.
+        let mut remainder = 0u128;
+        for limb in full.iter_mut().rev() {
+            let value = (remainder << 64) | u128::from(*limb);
+            *limb = (value / 10) as u64;
+            remainder = value % 10;
+        }
+        if remainder != 0 {
+            return None;
+        }
+        shift -= 1;
+    }
+    let mantissa = product.mantissa().unsigned_abs();
+    (full == [mantissa as u64, (mantissa >> 64) as u64, 0, 0]).then_some(product)
+}
+
 /// `a / b` rounded to 28 significant digits; `None` when `b` is zero; 22003 on overflow.
 #[inline]
 pub fn div(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<Option<Decimal>> {
@@ -882,6 +929,49 @@ mod tests {
         assert_eq!(div("f", "x", Decimal::ONE, Decimal::ZERO).unwrap(), None);
         assert_eq!(ratio(Decimal::from(85), Decimal::from(80)), Some(1.0625));
         assert_eq!(ratio(Decimal::ONE, Decimal::ZERO), None);
+    }
+
+    #[test]
+    fn exact_products_or_none() {
+        let d = |text: &str| Decimal::from_str(text).unwrap();
+        let nines = d("9999999999999999999999999999");
+        assert_eq!(mul_exact(nines, d("1.5")), None);
+        assert_eq!(
+            mul_exact(nines, d("3")),
+            Some(d("29999999999999999999999999997"))
+        );
+        assert_eq!(mul_exact(d("1e-20"), d("1e-20")), None);
+        assert_eq!(mul_exact(d("0.5"), d("0.2")), Some(d("0.1")));
+        assert_eq!(mul_exact(d("-2.5"), d("4")), Some(d("-10")));
+        // Trailing zeros past 28 places are dropped exactly.
+        assert_eq!(
+            mul_exact(d("0.10000000000000000000"), d("0.1000000000000000000")),
+            Some(d("0.01"))
+        );
+        assert_eq!(mul_exact(Decimal::MAX, d("2")), None);
+        assert_eq!(mul_exact(Decimal::MAX, d("1.0")), Some(Decimal::MAX));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn exact_products_agree_with_integer_arithmetic(
+            a in -1_000_000_000_000i64..1_000_000_000_000,
+            b in -1_000_000_000_000i64..1_000_000_000_000,
+            sa in 0u32..20,
+            sb in 0u32..20,
+        ) {
+            let (x, y) = (Decimal::new(a, sa), Decimal::new(b, sb));
+            // The exact product is a·b at scale sa + sb; it fits when that scale is at most 28
+            // or its trailing digits past 28 places are zeros.
+            let mut mantissa = i128::from(a) * i128::from(b);
+            let mut scale = sa + sb;
+            while scale > 28 && mantissa % 10 == 0 {
+                mantissa /= 10;
+                scale -= 1;
+            }
+            let expected = (scale <= 28).then(|| Decimal::from_i128_with_scale(mantissa, scale));
+            proptest::prop_assert_eq!(mul_exact(x, y), expected);
+        }
     }
 
     #[test]

@@ -67,11 +67,19 @@ pub fn clv_from_purchases(
         "lifespan_years",
         non_negative(function, "lifespan_years", lifespan_years)?,
     )?;
-    average_purchase_value
-        .checked_mul(purchases)
-        .and_then(|value| value.checked_mul(years))
+    // Exact or an error: a product a Decimal would round (more than 28 decimal places, or
+    // more digits than its mantissa holds) is out of range, never a rounded amount.
+    // The two counts first: their product is short, so an exact result never fails on a
+    // longer intermediate one.
+    money::mul_exact(purchases, years)
+        .and_then(|value| money::mul_exact(average_purchase_value, value))
         .map(|value| value.normalize())
-        .ok_or_else(|| overflow(function))
+        .ok_or_else(|| {
+            MetricError::OutOfRange(format!(
+                "{function}: {average_purchase_value} × {purchases} × {years} needs more than \
+                 28 significant digits or 28 decimal places"
+            ))
+        })
 }
 
 /// CLV = ARPA / churn rate; `None` when the churn rate is 0.
@@ -599,6 +607,21 @@ mod tests {
         assert!(clv_from_purchases(F, dec("1"), f64::NAN, 1.0).is_err());
         assert!(matches!(
             clv_from_purchases(F, Decimal::MAX, 10.0, 10.0).unwrap_err(),
+            MetricError::OutOfRange(_)
+        ));
+        // Exact or refused, never rounded: 28 nines × 1.5 needs 29 digits and a half; × 1.5 × 2
+        // is exact whatever the order of the factors; 1e-40 needs 40 decimal places.
+        let nines = dec("9999999999999999999999999999");
+        assert!(matches!(
+            clv_from_purchases(F, nines, 1.5, 1.0).unwrap_err(),
+            MetricError::OutOfRange(_)
+        ));
+        assert_eq!(
+            clv_from_purchases(F, nines, 1.5, 2.0).unwrap(),
+            dec("29999999999999999999999999997")
+        );
+        assert!(matches!(
+            clv_from_purchases(F, dec("1"), 1e-20, 1e-20).unwrap_err(),
             MetricError::OutOfRange(_)
         ));
         assert!(matches!(

@@ -507,5 +507,8 @@ $q$SELECT crm_internal.rfm_holdout_agg_combine(crm_internal.rfm_holdout_agg_tran
 $q$SELECT crm.bgbb_fit(f, r, n) FROM (VALUES (0, 0, 5), (0, 0, 6), (0, 0, 7)) v(f, r, n)$q$,
 $q$SELECT crm.sbg_fit(p, c, w) FROM (VALUES (0, true, 9223372036854775807), (1, false, 9223372036854775807)) v(p, c, w)$q$,
 $q$SELECT crm.bgnbd_fit(f, r, t, w) FROM (VALUES (1, 1::float8, 2::float8, 9223372036854775807), (0, 0, 3, 1)) v(f, r, t, w)$q$,
-$q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, 9223372036854775807), (0, 0, 6, 1)) v(f, r, n, w)$q$
+$q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, 9223372036854775807), (0, 0, 6, 1)) v(f, r, n, w)$q$,
+$q$SELECT crm.clv(9999999999999999999999999999, 1.5, 1)$q$,
+$q$SELECT crm.clv(9999999999999999999999999999, 1.5, 2)$q$,
+$q$SELECT crm.clv(1, 1e-20, 1e-20)$q$
 ]);
