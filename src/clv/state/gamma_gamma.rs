@@ -147,18 +147,34 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<GammaGamm
     super::check_customers(function, rows.customers())?;
     check_identifiable(function, rows.len())?;
     let problem = Problem::new(function, rows)?;
-    let start = [0.0, 2f64.ln(), problem.mean_spend.ln()];
+    // The optimizer works on v / mean spend: its bounds on the log-parameters (e^±25) then
+    // hold in the data's own unit, so amounts in any currency unit fit alike (v is equivariant:
+    // amounts × c give the same p and q, and v × c). The penalty stays on v as it is.
+    let shift = problem.mean_spend.ln();
+    let in_data_unit = InDataUnit {
+        problem: &problem,
+        shift,
+    };
+    let minimum = minimize(
+        &Penalized {
+            objective: &in_data_unit,
+            penalizer: rows.penalizer(),
+            scales: [1.0, 1.0, 1.0 / problem.mean_spend],
+        },
+        [0.0, 2f64.ln(), 0.0],
+    )
+    .map_err(|failure| fit_failure(function, &["p", "q", "v"], PENALIZED_CALL, failure))?;
+    let mut point = minimum.point;
+    point[2] += shift;
     let penalized = Penalized {
         objective: &problem,
         penalizer: rows.penalizer(),
         scales: [1.0; 3],
     };
-    let minimum = minimize(&penalized, start)
-        .map_err(|failure| fit_failure(function, &["p", "q", "v"], PENALIZED_CALL, failure))?;
     let log_likelihood = problem
-        .value_and_gradient(&minimum.point)
+        .value_and_gradient(&point)
         .map_or(f64::NAN, |(value, _)| -value * problem.total_weight);
-    let [p, q, v] = minimum.point.map(f64::exp);
+    let [p, q, v] = point.map(f64::exp);
     check_estimate(
         function,
         &[("p", p, 1.0), ("q", q, 1.0), ("v", v, problem.mean_spend)],
@@ -175,9 +191,22 @@ pub fn fit(function: &str, rows: &WeightedRows) -> MetricResult<Option<GammaGamm
             gradient_norm: minimum.gradient_norm,
             converged: true,
             penalizer: rows.penalizer(),
-            std_errors: standard_errors(&penalized, &minimum.point, problem.total_weight),
+            std_errors: standard_errors(&penalized, &point, problem.total_weight),
         }),
     }))
+}
+
+/// [`Problem`] with its third coordinate ln(v / mean spend) instead of ln v.
+struct InDataUnit<'a> {
+    problem: &'a Problem,
+    shift: f64,
+}
+
+impl Objective<3> for InDataUnit<'_> {
+    fn value_and_gradient(&self, point: &[f64; 3]) -> Option<(f64, [f64; 3])> {
+        let [p, q, v] = *point;
+        self.problem.value_and_gradient(&[p, q, v + self.shift])
+    }
 }
 
 impl GammaGammaModel {
@@ -465,6 +494,25 @@ mod tests {
         assert!((model.q - 3.744_225).abs() < 1e-3);
         assert!((model.v - 15.443_521).abs() < 3e-3);
         assert_forms_round_trip(&model);
+    }
+
+    #[test]
+    fn amounts_in_any_unit_fit_alike() {
+        // Amounts × c: the same p and q, v × c, from wei-sized to sub-cent units.
+        let base = fit(F, &cdnow_rows()).unwrap().unwrap();
+        for scale in [1e18, 3e9, 1e-13] {
+            let mut rows = WeightedRows::default();
+            for customer in cdnow_sample() {
+                let value = customer.monetary_value * scale;
+                if let Some(key) = customer_key(F, customer.frequency as i32, value).unwrap() {
+                    rows.add(F, key, 1).unwrap();
+                }
+            }
+            let model = fit(F, &rows).unwrap().unwrap();
+            assert!((model.p / base.p - 1.0).abs() < 1e-6, "{scale}: {model:?}");
+            assert!((model.q / base.q - 1.0).abs() < 1e-6, "{scale}: {model:?}");
+            assert!((model.v / scale / base.v - 1.0).abs() < 1e-6, "{scale}: {model:?}");
+        }
     }
 
     #[test]
