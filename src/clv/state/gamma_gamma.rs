@@ -511,7 +511,10 @@ mod tests {
             let model = fit(F, &rows).unwrap().unwrap();
             assert!((model.p / base.p - 1.0).abs() < 1e-6, "{scale}: {model:?}");
             assert!((model.q / base.q - 1.0).abs() < 1e-6, "{scale}: {model:?}");
-            assert!((model.v / scale / base.v - 1.0).abs() < 1e-6, "{scale}: {model:?}");
+            assert!(
+                (model.v / scale / base.v - 1.0).abs() < 1e-6,
+                "{scale}: {model:?}"
+            );
         }
     }
 

@@ -240,15 +240,25 @@ fn series_periods(
     let mut ticker = Ticker::new();
     while start < to {
         ticker.tick();
+        // Whether the local date moved forward (a whole-day step such as '1 month -31 days'
+        // can move it back, or not at all).
+        let mut local_forward = false;
         let end = match local.as_mut() {
             Some(local) => {
-                *local =
+                let next =
                     datetime_call(pg_sys::timestamp_pl_interval, *local, step_datum, time_zone);
-                datetime_call(pg_sys::timestamp_zone, zone, *local, time_zone).value() as i64
+                local_forward = (next.value() as i64) > (local.value() as i64);
+                *local = next;
+                datetime_call(pg_sys::timestamp_zone, zone, next, time_zone).value() as i64
             }
             None => add_interval_in_zone(start, step, zone, time_zone),
         };
         if end <= start {
+            if local_forward {
+                // A local day the zone skips (Samoa went from 2011-12-29 to 2011-12-31): no
+                // instant belongs to it, so it has no row; the next boundary is later.
+                continue;
+            }
             return Err(MetricError::InvalidParameter(format!(
                 "{CHURN_SERIES}: step must be a positive interval"
             )));

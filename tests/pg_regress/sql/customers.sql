@@ -153,6 +153,9 @@ SELECT period_start AT TIME ZONE 'America/Asuncion' AS local_start, period_end A
         WHERE date_trunc('month', t AT TIME ZONE 'America/Asuncion') = period_start AT TIME ZONE 'America/Asuncion') AS by_date_trunc
 FROM crm.churn_series((SELECT crm.customer_agg(t, NULL) FROM (VALUES (timestamp '2024-03-01 00:30' AT TIME ZONE 'America/Asuncion')) c(t)),
                       date '2023-09-01', date '2024-06-01', '1 month', 'start', 'America/Asuncion');
+-- A local day the zone skips has no row: Samoa went from 2011-12-29 to 2011-12-31.
+SELECT period_start AT TIME ZONE 'Pacific/Apia' AS local_start, period_end AT TIME ZONE 'Pacific/Apia' AS local_end
+FROM crm.churn_series((SELECT crm.customer_agg(timestamptz '2020-01-01', NULL)), date '2011-12-28', date '2012-01-02', '1 day', 'start', 'Pacific/Apia');
 -- Steps with a time part take "from" as it is.
 SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01 06:00', '2025-01-03', '12 hours', 'start', 'UTC');
 -- Date bounds default to the session's zone; infinite dates are refused.
