@@ -7,6 +7,7 @@
 //! is after that and at most the observation end's day; later ones are ignored.
 use super::invalid;
 use super::simple::{mean_to_16_places, unit_index, utc_day, Rfm, RfmState, UNITS};
+use crate::common::civil::format_timestamp;
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
@@ -97,18 +98,30 @@ impl HoldoutState {
     /// Takes `settings` as the state's own or checks that they equal its own (22023 when they
     /// differ, or when the calibration end is after the observation end).
     fn agree(&mut self, function: &str, settings: HoldoutSettings) -> MetricResult<()> {
+        let shown = |(calibration_end, observation_end, unit): HoldoutSettings| {
+            let unit = UNITS.get(usize::from(unit)).copied().unwrap_or("?");
+            format!(
+                "{}, {} and '{unit}'",
+                format_timestamp(calibration_end),
+                format_timestamp(observation_end)
+            )
+        };
         match self.settings {
             None if settings.0 > settings.1 => Err(invalid(format!(
-                "{function}: calibration_end must not be after observation_end"
+                "{function}: calibration_end {} must not be after observation_end {}",
+                format_timestamp(settings.0),
+                format_timestamp(settings.1)
             ))),
             None => {
                 self.settings = Some(settings);
                 Ok(())
             }
             Some(existing) if existing == settings => Ok(()),
-            Some(_) => Err(invalid(format!(
+            Some(existing) => Err(invalid(format!(
                 "{function}: calibration_end, observation_end and time_unit must be the same on \
-                 every row of a group"
+                 every row of a group ({} against {})",
+                shown(existing),
+                shown(settings)
             ))),
         }
     }
@@ -346,7 +359,7 @@ mod tests {
             .add(F, at(0), dec("1"), (at(5), at(4), "day"))
             .unwrap_err();
         assert!(
-            matches!(&error, MetricError::InvalidParameter(m) if m.contains("calibration_end must not be after")),
+            matches!(&error, MetricError::InvalidParameter(m) if m.contains("calibration_end 2000-01-06 01:00:00+00 must not be after observation_end 2000-01-05 01:00:00+00")),
             "{error:?}"
         );
         assert!(state

@@ -2,6 +2,7 @@
 //! `rust_decimal` (exact sums; overflow is an error, never a wrap).
 use super::rfm_flat::{RfmCompact, RfmFlat};
 use super::{days_per_unit, invalid};
+use crate::common::civil::format_timestamp;
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::flat_state::{decode_any, is_working_payload};
@@ -157,9 +158,17 @@ pub fn agree_settings(
             Ok(())
         }
         Some(existing) if existing == settings => Ok(()),
-        Some(_) => Err(invalid(format!(
-            "{function}: observation_end and time_unit must be the same on {rows}"
-        ))),
+        Some(existing) => {
+            let shown = |(end, unit): Settings| {
+                let unit = UNITS.get(usize::from(unit)).copied().unwrap_or("?");
+                format!("{} and '{unit}'", format_timestamp(end))
+            };
+            Err(invalid(format!(
+                "{function}: observation_end and time_unit must be the same on {rows} ({} against {})",
+                shown(existing),
+                shown(settings)
+            )))
+        }
     }
 }
 

@@ -198,8 +198,10 @@ impl PeriodState {
                 Ok(())
             }
             Some(existing) if existing == denominator => Ok(()),
-            Some(_) => Err(MetricError::InvalidParameter(format!(
-                "{function}: every row must use the same denominator"
+            Some(existing) => Err(MetricError::InvalidParameter(format!(
+                "{function}: every row must use the same denominator ('{}' and '{}')",
+                existing.name(),
+                denominator.name()
             ))),
         }
     }

@@ -555,7 +555,8 @@ fn period_state_forgets_the_denominator_with_its_last_row() {
     assert_eq!(
         state.add(F, row(day(1)), Some(Denominator::Start)),
         Err(MetricError::InvalidParameter(
-            "crm.churn_rate: every row must use the same denominator".to_string()
+            "crm.churn_rate: every row must use the same denominator ('average' and 'start')"
+                .to_string()
         ))
     );
     assert_eq!(state.rows, 2);
