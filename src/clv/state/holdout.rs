@@ -6,7 +6,7 @@
 //! period when its day is at most the calibration end's day, to the holdout period when its day
 //! is after that and at most the observation end's day; later ones are ignored.
 use super::invalid;
-use super::simple::{mean_to_16_places, unit_index, utc_day, Rfm, RfmState, UNITS};
+use super::simple::{mean_to_16_places, unit_index, unit_name, utc_day, Rfm, RfmState, UNITS};
 use crate::common::civil::format_timestamp;
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -99,11 +99,11 @@ impl HoldoutState {
     /// differ, or when the calibration end is after the observation end).
     fn agree(&mut self, function: &str, settings: HoldoutSettings) -> MetricResult<()> {
         let shown = |(calibration_end, observation_end, unit): HoldoutSettings| {
-            let unit = UNITS.get(usize::from(unit)).copied().unwrap_or("?");
             format!(
-                "{}, {} and '{unit}'",
+                "{}, {} and '{}'",
                 format_timestamp(calibration_end),
-                format_timestamp(observation_end)
+                format_timestamp(observation_end),
+                unit_name(unit)
             )
         };
         match self.settings {
@@ -158,7 +158,6 @@ impl HoldoutState {
         let mut calibration = RfmState::default();
         let (mut holdout_rows, mut holdout_total) = (0u64, Decimal::ZERO);
         let mut holdout: Vec<i64> = Vec::new();
-        let unit_name = UNITS[usize::from(unit) % UNITS.len()];
         for &(day, amount, rows) in checked(&self.days) {
             if day <= calibration_day {
                 let at = day.saturating_mul(MICROSECONDS_PER_DAY);
@@ -193,7 +192,7 @@ impl HoldoutState {
             }
             .normalize()
         };
-        let days_per = super::days_per_unit(function, unit_name)?;
+        let days_per = super::days_per_unit(function, unit_name(unit))?;
         Ok(Some(RfmHoldout {
             calibration: rfm,
             frequency_holdout,

@@ -12,7 +12,7 @@ use super::bgnbd;
 use super::days_per_unit;
 use super::rows::WeightedRows;
 use super::simple::{
-    agree_settings, first_finite_day, read_settings, utc_day, write_settings, Settings, UNITS,
+    agree_settings, first_finite_day, read_settings, unit_name, utc_day, write_settings, Settings,
 };
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
@@ -192,7 +192,7 @@ impl PurchaseDays {
         let Some((observation_end, unit)) = self.settings else {
             return Ok(rows);
         };
-        let days_per = days_per_unit(function, UNITS[usize::from(unit) % UNITS.len()])?;
+        let days_per = days_per_unit(function, unit_name(unit))?;
         let end_day = utc_day(observation_end);
         self.compact();
         for customer in self.days.chunk_by(|left, right| {

@@ -140,6 +140,12 @@ pub fn utc_day(timestamp: i64) -> i64 {
 
 pub const UNITS: [&str; 4] = ["day", "week", "month", "year"];
 
+/// The name of a time unit index of a state (taken modulo [`UNITS`]: every index a state holds
+/// was checked on the way in).
+pub fn unit_name(unit: u8) -> &'static str {
+    UNITS[usize::from(unit) % UNITS.len()]
+}
+
 /// The observation end (a timestamp) and time unit (an index into [`UNITS`]) of a CLV state,
 /// the same on every row it sees.
 pub type Settings = (i64, u8);
@@ -160,8 +166,7 @@ pub fn agree_settings(
         Some(existing) if existing == settings => Ok(()),
         Some(existing) => {
             let shown = |(end, unit): Settings| {
-                let unit = UNITS.get(usize::from(unit)).copied().unwrap_or("?");
-                format!("{} and '{unit}'", format_timestamp(end))
+                format!("{} and '{}'", format_timestamp(end), unit_name(unit))
             };
             Err(invalid(format!(
                 "{function}: observation_end and time_unit must be the same on {rows} ({} against {})",
@@ -532,7 +537,7 @@ pub fn rfm_of_days(
     if purchases.is_empty() {
         return Ok((0, None));
     }
-    let days_per = days_per_unit(function, UNITS[usize::from(unit) % UNITS.len()])?;
+    let days_per = days_per_unit(function, unit_name(unit))?;
     if !purchases.is_sorted_by_key(|(day, _)| *day) {
         purchases.sort_unstable_by_key(|(day, _)| *day);
     }

@@ -157,21 +157,31 @@ fn session_reading(from: i64) -> (String, String) {
     }
 }
 
+/// The local date and time of the instant `at` in `zone` (`timestamptz AT TIME ZONE zone`).
+fn local_time(at: i64, zone: pg_sys::Datum, time_zone: &str) -> i64 {
+    datetime_call(
+        pg_sys::timestamptz_zone,
+        zone,
+        pg_sys::Datum::from(at),
+        time_zone,
+    )
+    .value() as i64
+}
+
+/// Midnight of the date of a local date and time.
+fn local_midnight_of(local: i64) -> i64 {
+    local.div_euclid(USECS_PER_DAY) * USECS_PER_DAY
+}
+
 /// With whole-day steps, `from` must be local midnight in the series' zone: otherwise every
 /// row would start at another hour of the local day (and a `from` typed as a date in another
 /// zone, such as the session's UTC, is read as that zone's midnight). 22023 naming both readings.
 fn require_local_midnight(from: i64, zone: pg_sys::Datum, time_zone: &str) -> MetricResult<()> {
-    let local = datetime_call(
-        pg_sys::timestamptz_zone,
-        zone,
-        pg_sys::Datum::from(from),
-        time_zone,
-    )
-    .value() as i64;
+    let local = local_time(from, zone, time_zone);
     let midnight = datetime_call(
         pg_sys::timestamp_zone,
         zone,
-        pg_sys::Datum::from(local.div_euclid(USECS_PER_DAY) * USECS_PER_DAY),
+        pg_sys::Datum::from(local_midnight_of(local)),
         time_zone,
     )
     .value() as i64;
@@ -204,12 +214,7 @@ fn series_periods(
             require_finite(CHURN_SERIES, "from", from)?;
             require_finite(CHURN_SERIES, "to", to)?;
             // An unknown zone is an error even when the series is empty.
-            datetime_call(
-                pg_sys::timestamptz_zone,
-                zone,
-                pg_sys::Datum::from(from),
-                time_zone,
-            );
+            local_time(from, zone, time_zone);
             if whole_day_step(step) {
                 require_local_midnight(from, zone, time_zone)?;
             }
@@ -224,16 +229,8 @@ fn series_periods(
     // local date and time, each boundary read in the zone, so that a midnight that does not
     // exist (the clocks jump from 00:00 to 01:00) moves only its own boundary to 01:00, as
     // `date_trunc(period, ts AT TIME ZONE zone)` does, not every boundary after it.
-    let mut local = whole_day_step(step).then(|| {
-        let local = datetime_call(
-            pg_sys::timestamptz_zone,
-            zone,
-            pg_sys::Datum::from(from),
-            time_zone,
-        )
-        .value() as i64;
-        pg_sys::Datum::from(local - local.rem_euclid(USECS_PER_DAY))
-    });
+    let mut local = whole_day_step(step)
+        .then(|| pg_sys::Datum::from(local_midnight_of(local_time(from, zone, time_zone))));
     let step_datum = datum_of(*step);
     let mut periods = Vec::new();
     let mut start = from;
