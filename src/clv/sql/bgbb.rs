@@ -284,7 +284,7 @@ fn bgbb_clv(
         &bg.0,
         &gg.0,
         (frequency, recency, n_periods),
-        float_of(monetary_value),
+        float_of(CLV, "monetary_value", monetary_value),
         horizon,
         discount_rate,
     )
@@ -307,7 +307,7 @@ fn bgbb_clv_value(
     bgbb::clv(
         CLV,
         &bg.0,
-        float_of(value_per_transaction),
+        float_of(CLV, "value_per_transaction", value_per_transaction),
         (frequency, recency, n_periods),
         horizon,
         discount_rate,

@@ -246,8 +246,10 @@ unsafe fn gamma_gamma_add(
         else {
             return raw_return_unchanged(fcinfo);
         };
-        let monetary_value =
-            AnyNumeric::from_datum(monetary_value, false).map_or(f64::NAN, float_of);
+        let monetary_value = AnyNumeric::from_datum(monetary_value, false)
+            .map_or(f64::NAN, |value| {
+                float_of(GAMMA_GAMMA_FIT, "monetary_value", value)
+            });
         let penalizer = row_penalizer(fcinfo, penalizer);
         let mut state = expanded_state_mut(fcinfo, WeightedRows::default);
         let key =

@@ -131,7 +131,11 @@ fn expected_average_value(
         .expected_average_value(
             "crm.expected_average_value",
             frequency,
-            float_of(monetary_value),
+            float_of(
+                "crm.expected_average_value",
+                "monetary_value",
+                monetary_value,
+            ),
         )
         .or_raise()
 }
@@ -158,7 +162,7 @@ fn clv_discounted(
         frequency,
         recency,
         t,
-        float_of(monetary_value),
+        float_of(CLV, "monetary_value", monetary_value),
         horizon_months,
         monthly_discount_rate,
         time_unit,
@@ -190,7 +194,7 @@ fn clv_discounted_interval(
         frequency,
         recency,
         t,
-        float_of(monetary_value),
+        float_of(CLV, "monetary_value", monetary_value),
         interval_fields(&horizon),
         monthly_discount_rate,
         time_unit,

@@ -267,6 +267,14 @@ SELECT public.error_of('SELECT crm.bgnbd_fit(2, 5, 3)');
 SELECT public.error_of('SELECT crm.bgnbd_fit(1, 0, 1, -2)');
 SELECT public.error_of('SELECT crm.bgnbd_fit(0, 0, g) FROM generate_series(1, 5) g');
 SELECT public.error_of('SELECT crm.gamma_gamma_fit(2, 0)');
+-- A spend past the range of double precision, either way, is 22003 naming it as Postgres's cast
+-- does; numeric NaN and Infinity are named as themselves.
+SELECT public.error_of('SELECT crm.gamma_gamma_fit(2, 1e400)');
+SELECT public.error_of('SELECT crm.gamma_gamma_fit(2, -1.5e-401)');
+SELECT public.error_of('SELECT crm.expected_average_value(crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 1e-400)');
+SELECT public.error_of('SELECT crm.expected_average_value(crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, ''NaN'')');
+SELECT public.error_of('SELECT crm.clv(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 30.43, 38.86, -1e400, 12, 0.01, ''week'')');
+SELECT public.error_of('SELECT crm.clv(crm.bgbb_model(1, 1, 1, 1), 4, 5, 6, 1e400, 10, 0.1)');
 SELECT public.error_of('SELECT crm.sbg_fit(-1, true)');
 SELECT public.error_of('SELECT crm.rfm_agg(now(), 1, now(), ''fortnight'')');
 SELECT public.error_of('SELECT crm.rfm_agg(''infinity'', 1, now(), ''day'')');
