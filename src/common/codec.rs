@@ -524,8 +524,8 @@ const RUST_TYPES: [(&str, &str); 12] = [
     ("u8", "an integer from 0 to 255"),
     ("u16", "an integer from 0 to 65535"),
     ("u32", "an integer from 0 to 4294967295"),
-    ("u64", "an integer from 0 to 18446744073709551615"),
-    ("usize", "an integer from 0 to 18446744073709551615"),
+    ("u64", "a non-negative integer"),
+    ("usize", "a non-negative integer"),
     ("i8", "an integer from -128 to 127"),
     ("i16", "an integer from -32768 to 32767"),
     ("i32", "an integer from -2147483648 to 2147483647"),
@@ -616,6 +616,48 @@ where
     T: serde::Deserialize<'de>,
 {
     <JsonVec<T> as serde::Deserialize>::deserialize(deserializer).map(|items| items.0)
+}
+
+/// A `Decimal` field of a text form, exactly: a string of plain decimal digits (`"70000.50"`) or
+/// a JSON integer; more than 28 decimal places or a mantissa past 96 bits is an error, never a
+/// rounded value (`Decimal`'s own reader rounds extra decimal places away), and so is a JSON
+/// fraction (a binary double, `70000.5`).
+pub fn exact_decimal<'de, D>(deserializer: D) -> Result<rust_decimal::Decimal, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Exact;
+    impl serde::de::Visitor<'_> for Exact {
+        type Value = rust_decimal::Decimal;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str(
+                "a decimal number as a string, at most 28 digits after the point and 29 in all",
+            )
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            let plain = !text.is_empty()
+                && text
+                    .strip_prefix('-')
+                    .unwrap_or(text)
+                    .bytes()
+                    .all(|byte| byte.is_ascii_digit() || byte == b'.');
+            plain
+                .then(|| rust_decimal::Decimal::from_str_exact(text).ok())
+                .flatten()
+                .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(text), &self))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Self::Value, E> {
+            Ok(rust_decimal::Decimal::from(value))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
+            Ok(rust_decimal::Decimal::from(value))
+        }
+    }
+    deserializer.deserialize_any(Exact)
 }
 
 /// An `Option<Vec>` field of a text form read as an optional [`JsonVec`] (with

@@ -104,9 +104,9 @@ pub fn decimal_of(
     read(function, what, &value.to_string()).or_raise()
 }
 
-/// A `Decimal` as a SQL `numeric`, the result of `function` (every `Decimal` is a valid
-/// numeric).
-pub fn numeric_of(function: &str, value: Decimal) -> AnyNumeric {
+/// A decimal result (a `Decimal`, or an `exact::Significant`) as a SQL `numeric`, the result of
+/// `function` (both print as valid numerics).
+pub fn numeric_of(function: &str, value: impl std::fmt::Display) -> AnyNumeric {
     AnyNumeric::try_from(value.to_string().as_str()).unwrap_or_else(|_| {
         raise(MetricError::OutOfRange(format!(
             "{function}: result {value} is out of range"

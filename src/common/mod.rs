@@ -11,6 +11,8 @@
 //! - [`flat_state`]: fixed-size aggregate states as plain old data, and their two binary forms.
 //! - [`keys`]: customer ids of any SQL type as 128-bit keys.
 //! - [`money`]: `numeric` bytes read and written as exact `Decimal`s, and checked arithmetic.
+//! - [`exact`]: quotients of money computed in big integers and rounded once (to the nearest
+//!   double or to 28 significant digits).
 //! - [`shares`]: the share-of-true counter (`crm.share_state`).
 //! - [`stats`]: statistics helpers.
 //! - [`interrupt`]: the hook through which long loops of the math check for a cancel.
@@ -43,6 +45,7 @@ pub mod costs;
 pub mod datum;
 pub mod declare;
 pub mod error;
+pub mod exact;
 pub mod expanded;
 pub mod flat;
 pub mod flat_state;

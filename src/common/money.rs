@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::codec::{Reader, Writer};
 use super::error::{MetricError, MetricResult};
+use super::exact::Fraction;
 
 /// Largest scale (decimal places) a `Decimal` holds.
 const MAX_SCALE: u32 = 28;
@@ -594,36 +595,14 @@ pub fn div(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<O
         .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
 }
 
-/// `a / b` as a double; `None` when `b` is zero: the double nearest to the decimal quotient,
-/// which is exact or has 20 or more significant digits, so the double nearest to `a / b` but for
-/// quotients within 10^-20 relative of halfway between two doubles (`1 / 3` is
-/// 0.3333333333333333, not 0.33333333333333337; Postgres's `(a::numeric / b)::float8` keeps
-/// 16 digits after the point and misses by a unit of the last place for 11 / 9). A quotient
-/// past 7.9e28, or cut to fewer digits by the 28 decimal places (`1e-28 / 3`), is the quotient
-/// of the two nearest doubles instead, within 1.5 units of the last place.
+/// `a / b` as a double; `None` when `b` is zero: the double nearest to the exact quotient (ties
+/// to even), for every pair of decimals (`1 / 3` is 0.3333333333333333, not 0.33333333333333337;
+/// Postgres's `(a::numeric / b)::float8` keeps 16 digits after the point and misses by a unit of
+/// the last place for 11 / 9).
 pub fn ratio(a: Decimal, b: Decimal) -> Option<f64> {
-    if b.is_zero() {
-        return None;
-    }
-    let digits = |value: Decimal| {
-        value
-            .mantissa()
-            .unsigned_abs()
-            .checked_ilog10()
-            .map_or(0, |d| d + 1)
-    };
-    match a.checked_div(b) {
-        Some(quotient) if digits(quotient) >= 20 || quotient.checked_mul(b) == Some(a) => {
-            Some(nearest_double(quotient))
-        }
-        _ => Some(nearest_double(a) / nearest_double(b)),
-    }
-}
-
-/// The double nearest to `value` (Rust's parsing of its decimal digits rounds correctly;
-/// `Decimal::to_f64` can be a unit of the last place off).
-fn nearest_double(value: Decimal) -> f64 {
-    value.to_string().parse().unwrap_or(f64::NAN)
+    Fraction::of_decimal(a)
+        .over(&Fraction::of_decimal(b))
+        .map(|quotient| quotient.to_f64())
 }
 
 /// Appends a `Decimal` to a binary form: its mantissa (zigzag, as two varints) and its scale.
@@ -988,10 +967,12 @@ mod tests {
                 );
             }
         }
+        // Past what a `Decimal` quotient holds: exact (checked against Python's
+        // `float(Fraction(...))`).
         let tiny = ratio(Decimal::new(1, 28), Decimal::from(3)).unwrap();
-        assert!((tiny / (1e-28 / 3.0) - 1.0).abs() < 1e-15, "{tiny}");
+        assert_eq!(tiny, 3.3333333333333334e-29);
         let huge = ratio(Decimal::MAX, Decimal::new(1, 28)).unwrap();
-        assert!((huge / 7.922816251426434e56 - 1.0).abs() < 1e-15, "{huge}");
+        assert_eq!(huge, 7.922816251426433e56);
         assert_eq!(ratio(Decimal::new(5, 1), Decimal::new(2, 0)), Some(0.25));
     }
 

@@ -50,7 +50,6 @@ fn growth_rate(current: AnyNumeric, previous: AnyNumeric) -> Option<f64> {
         decimal_of(F, "current", &current, decimal_from_text),
         decimal_of(F, "previous", &previous, decimal_from_text),
     )
-    .or_raise()
 }
 
 /// Conversion rate: converted / total; NULL when total is 0.

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use crate::common::error::{MetricError, MetricResult};
 pub use crate::common::shares::{share_count_overflow, ShareCounts};
 
+use crate::common::exact::{Fraction, Significant};
 use crate::common::money::{self, ratio};
 
 /// Rejects a negative count (22003).
@@ -49,13 +50,27 @@ fn per_count(
     amount: Decimal,
     count_name: &str,
     count: i64,
-) -> MetricResult<Option<Decimal>> {
+) -> MetricResult<Option<Significant>> {
     let count = check_count(function, count_name, count)?;
-    money::div(function, "result", amount, Decimal::from(count))
+    if count == 0 {
+        return Ok(None);
+    }
+    let count = Decimal::from(count);
+    // An exact `Decimal` quotient keeps its scale (50000.00 / 125 = 400.00); any other is
+    // rounded once to 28 significant digits, however small.
+    Ok(Some(match amount.checked_div(count) {
+        Some(quotient) if money::mul_exact(quotient, count) == Some(amount) => {
+            Significant::of_decimal(quotient)
+        }
+        _ => Fraction::of_decimal(amount)
+            .over(&Fraction::of_decimal(count))
+            .expect("a nonzero count")
+            .to_significant(28),
+    }))
 }
 
 /// Customer acquisition cost: total_cost / new_customers.
-pub fn cac(total_cost: Decimal, new_customers: i64) -> MetricResult<Option<Decimal>> {
+pub fn cac(total_cost: Decimal, new_customers: i64) -> MetricResult<Option<Significant>> {
     const F: &str = "crm.cac";
     let total_cost = check_amount(F, "total_cost", total_cost)?;
     per_count(F, total_cost, "new_customers", new_customers)
@@ -65,8 +80,17 @@ pub fn cac(total_cost: Decimal, new_customers: i64) -> MetricResult<Option<Decim
 pub fn roi(revenue: Decimal, cost: Decimal) -> MetricResult<Option<f64>> {
     const F: &str = "crm.roi";
     let cost = check_amount(F, "cost", cost)?;
-    let gain = money::sub(F, "revenue - cost", revenue, cost)?;
-    Ok(ratio(gain, cost))
+    Ok(change_over(revenue, cost))
+}
+
+/// (a − b) / b as the double nearest to the exact value (the difference is not rounded to 28
+/// digits first); `None` when `b` is zero.
+fn change_over(a: Decimal, b: Decimal) -> Option<f64> {
+    let b = Fraction::of_decimal(b);
+    Fraction::of_decimal(a)
+        .minus(&b)
+        .over(&b)
+        .map(|quotient| quotient.to_f64())
 }
 
 /// Quota attainment: achieved / target.
@@ -75,9 +99,8 @@ pub fn quota_attainment(achieved: Decimal, target: Decimal) -> Option<f64> {
 }
 
 /// Growth rate: (current − previous) / previous.
-pub fn growth_rate(current: Decimal, previous: Decimal) -> MetricResult<Option<f64>> {
-    let change = money::sub("crm.growth_rate", "current - previous", current, previous)?;
-    Ok(ratio(change, previous))
+pub fn growth_rate(current: Decimal, previous: Decimal) -> Option<f64> {
+    change_over(current, previous)
 }
 
 /// Conversion rate: converted / total.
@@ -98,12 +121,12 @@ pub fn ltv_to_cac(ltv: Decimal, cac: Decimal) -> MetricResult<Option<f64>> {
 }
 
 /// Revenue per lead: revenue / leads.
-pub fn revenue_per_lead(revenue: Decimal, leads: i64) -> MetricResult<Option<Decimal>> {
+pub fn revenue_per_lead(revenue: Decimal, leads: i64) -> MetricResult<Option<Significant>> {
     per_count("crm.revenue_per_lead", revenue, "leads", leads)
 }
 
 /// Cost per lead: cost / leads.
-pub fn cost_per_lead(cost: Decimal, leads: i64) -> MetricResult<Option<Decimal>> {
+pub fn cost_per_lead(cost: Decimal, leads: i64) -> MetricResult<Option<Significant>> {
     const F: &str = "crm.cost_per_lead";
     let cost = check_amount(F, "cost", cost)?;
     per_count(F, cost, "leads", leads)
@@ -146,13 +169,45 @@ mod tests {
         assert_eq!(quota_attainment(d("85"), d("80")), Some(1.0625));
         // Win rate 33 of 100, as a conversion.
         assert_eq!(conversion_rate(33, 100).unwrap(), Some(0.33));
-        assert_eq!(cac(d("50000"), 125).unwrap(), Some(d("400")));
+        assert_eq!(text(cac(d("50000"), 125)), "400");
         assert_eq!(roi(d("150000"), d("100000")).unwrap(), Some(0.5));
-        assert_eq!(growth_rate(d("1150"), d("1000")).unwrap(), Some(0.15));
+        assert_eq!(growth_rate(d("1150"), d("1000")), Some(0.15));
         assert_eq!(ltv_to_cac(d("1200"), d("400")).unwrap(), Some(3.0));
-        assert_eq!(revenue_per_lead(d("25000"), 500).unwrap(), Some(d("50")));
-        assert_eq!(cost_per_lead(d("5000.00"), 250).unwrap(), Some(d("20")));
+        assert_eq!(text(revenue_per_lead(d("25000"), 500)), "50");
+        assert_eq!(text(cost_per_lead(d("5000.00"), 250)), "20.00");
         assert_eq!(calls_per_sale(450, 15).unwrap(), Some(30.0));
+    }
+
+    fn text(value: MetricResult<Option<Significant>>) -> String {
+        value.unwrap().unwrap().to_string()
+    }
+
+    #[test]
+    fn quotients_are_rounded_once() {
+        // A difference past 28 digits is no error: the quotient is of the exact difference
+        // (checked against Python's `float(Fraction(...))`).
+        assert_eq!(
+            growth_rate(d("9000000000000.00"), d("1.6666666666666667")),
+            Some(5399999999999.0)
+        );
+        assert_eq!(
+            roi(d("7329.49"), d("0.000000000000000000000000589")).unwrap(),
+            Some(1.2443955857385398e28)
+        );
+        assert_eq!(
+            growth_rate(Decimal::MAX, d("-1")),
+            Some(-79228162514264337593543950336.0)
+        );
+        // Money per count keeps 28 significant digits however small (it was 0).
+        assert_eq!(
+            text(cac(d("0.0000000000000000000000000001"), 3)),
+            "0.00000000000000000000000000003333333333333333333333333333"
+        );
+        assert_eq!(
+            text(cac(d("5"), i64::MAX)),
+            "0.000000000000000000542101086242752217062501118"
+        );
+        assert_eq!(text(cac(d("100"), 3)), "33.33333333333333333333333333");
     }
 
     #[test]
@@ -160,7 +215,7 @@ mod tests {
         assert_eq!(cac(d("1"), 0).unwrap(), None);
         assert_eq!(roi(d("1"), d("0.00")).unwrap(), None);
         assert_eq!(quota_attainment(d("1"), d("0")), None);
-        assert_eq!(growth_rate(d("1"), d("0")).unwrap(), None);
+        assert_eq!(growth_rate(d("1"), d("0")), None);
         assert_eq!(conversion_rate(0, 0).unwrap(), None);
         assert_eq!(ltv_to_cac(d("1"), d("0")).unwrap(), None);
         assert_eq!(revenue_per_lead(d("1"), 0).unwrap(), None);
@@ -187,10 +242,6 @@ mod tests {
         ));
         assert!(matches!(
             calls_per_sale(1, -1),
-            Err(MetricError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            growth_rate(Decimal::MAX, d("-1")),
             Err(MetricError::OutOfRange(_))
         ));
         assert!(matches!(revenue_per_lead(Decimal::MAX, 0), Ok(None)));

@@ -48,7 +48,7 @@ mod tests {
         );
         assert_eq!(
             text("SELECT crm.cac(1000, 3)::text").as_deref(),
-            Some("333.33333333333333333333333333")
+            Some("333.3333333333333333333333333")
         );
         assert_eq!(float("SELECT crm.roi(150000, 100000)"), Some(0.5));
         assert_eq!(float("SELECT crm.growth_rate(1150, 1000)"), Some(0.15));

@@ -64,10 +64,11 @@ fn families_import_only_common() {
 
 /// The `common` modules that are plain Rust (no pgrx, no glue): the math of the families may use
 /// these and no other part of `common`.
-const PURE_COMMON: [&str; 14] = [
+const PURE_COMMON: [&str; 15] = [
     "civil",
     "codec",
     "error",
+    "exact",
     "flat_state",
     "interrupt",
     "keys",

@@ -30,7 +30,7 @@ impl PipelineSummary {
         };
         reader.finish()?;
         summary.check_total(TYPE_NAME, MetricError::InvalidBinary)?;
-        Ok(summary)
+        Ok(summary.zeros_without_deals())
     }
 
     /// Readable text form, e.g. `{"won":7,"lost":13,"open":0,"won_value":"70000",
@@ -48,6 +48,18 @@ impl PipelineSummary {
             ))
         })?;
         summary.check_total(TYPE_NAME, MetricError::InvalidText)?;
-        Ok(summary)
+        Ok(summary.zeros_without_deals())
+    }
+
+    /// Without deals a value is 0, whatever scale a form gave it (`"0.00"`), as the aggregates
+    /// write it: equal summaries stay equal byte for byte.
+    fn zeros_without_deals(mut self) -> Self {
+        if self.won == 0 {
+            self.won_value = Decimal::ZERO;
+        }
+        if self.open == 0 {
+            self.open_value = Decimal::ZERO;
+        }
+        self
     }
 }

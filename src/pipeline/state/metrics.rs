@@ -1,6 +1,7 @@
 //! What is read from a pipeline summary: opportunities, win rate, average deal size, sales
 //! cycle and the velocities.
 use super::*;
+use crate::common::exact::{Fraction, Significant};
 
 impl PipelineSummary {
     /// Number of opportunities (won, lost and open).
@@ -33,18 +34,17 @@ impl PipelineSummary {
     }
 
     /// `value` ÷ (sales_cycle / per) = `value` × won · per ÷ Σ cycles, with `per` in
-    /// microseconds (as [`interval_microseconds`] counts them). `None` when nothing was won or
-    /// the cycle is 0. The ratio of won · per to Σ cycles is taken the way round that is at
-    /// least 1, so that it keeps 28 significant digits, and `value` multiplied or divided by it:
-    /// a quotient below 1 would keep only its 28 decimal places. Trailing zeros are dropped
-    /// (86400, not 86400.000000000000000000000000).
+    /// microseconds (as [`interval_microseconds`] counts them), computed exactly and rounded
+    /// once to 28 significant digits, trailing zeros dropped (86400, not 86400.0000). `None`
+    /// when nothing was won or the cycle is 0; a result of more than 28 digits before the
+    /// point is 22003.
     fn over_cycles(
         &self,
         function: &str,
         what: &str,
-        value: Decimal,
+        value: Fraction,
         per: i128,
-    ) -> MetricResult<Option<Decimal>> {
+    ) -> MetricResult<Option<Significant>> {
         if per <= 0 {
             return Err(MetricError::InvalidParameter(format!(
                 "{function}: per must be a positive interval"
@@ -53,37 +53,29 @@ impl PipelineSummary {
         if self.won == 0 || self.won_cycle_microseconds == 0 {
             return Ok(None);
         }
-        let too_long = || money::money_out_of_range(function, "the sales cycle", "is too long");
-        let decimal =
-            |value: i128| Decimal::try_from_i128_with_scale(value, 0).map_err(|_| too_long());
-        let total = decimal(i128::try_from(self.won_cycle_microseconds).map_err(|_| too_long())?)?;
-        let per = decimal(per)?;
-        let won = decimal(i128::from(self.won))?;
-        let cycle = "the sales cycle";
-        // won · per past 7.9e28 microseconds: per over the mean cycle instead.
-        let (numerator, denominator) = match won.checked_mul(per) {
-            Some(unit) => (unit, total),
-            None => match money::div(function, cycle, total, won)? {
-                Some(mean) => (per, mean),
-                None => return Ok(None),
-            },
-        };
-        if numerator >= denominator {
-            let Some(factor) = money::div(function, cycle, numerator, denominator)? else {
-                return Ok(None);
-            };
-            money::mul(function, what, value, factor).map(|velocity| Some(velocity.normalize()))
-        } else {
-            let Some(cycles) = money::div(function, cycle, denominator, numerator)? else {
-                return Ok(None);
-            };
-            Ok(money::div(function, what, value, cycles)?.map(|velocity| velocity.normalize()))
+        let velocity = value
+            .times(&Fraction::of_integer(self.won))
+            .times(&Fraction::of_integer(per))
+            .over(&Fraction::of_integer(self.won_cycle_microseconds))
+            .expect("a nonzero cycle")
+            .to_significant(28);
+        if velocity.integer_digits() > 28 {
+            return Err(money::money_out_of_range(
+                function,
+                what,
+                "overflows (more than 28 digits)",
+            ));
         }
+        Ok(Some(velocity))
     }
 
     /// opportunities × win_rate × average_deal_size ÷ (sales_cycle / per): expected won value
     /// per `per` of time. `None` when nothing was won or every won deal closed instantly.
-    pub fn pipeline_velocity(&self, function: &str, per: i128) -> MetricResult<Option<Decimal>> {
+    pub fn pipeline_velocity(
+        &self,
+        function: &str,
+        per: i128,
+    ) -> MetricResult<Option<Significant>> {
         self.velocity_of(function, self.opportunities(), per)
     }
 
@@ -94,20 +86,27 @@ impl PipelineSummary {
         &self,
         function: &str,
         per: i128,
-    ) -> MetricResult<Option<Decimal>> {
+    ) -> MetricResult<Option<Significant>> {
         self.velocity_of(function, self.open, per)
     }
 
     /// `deals` × win_rate × average_deal_size ÷ (sales_cycle / per), as `deals` × won_value ÷
     /// closed ÷ (sales_cycle / per): win_rate × average_deal_size is won_value ÷ closed.
-    fn velocity_of(&self, function: &str, deals: u64, per: i128) -> MetricResult<Option<Decimal>> {
-        let closed = Decimal::from(self.won + self.lost);
-        let what = "pipeline velocity";
-        let value = money::mul(function, what, Decimal::from(deals), self.won_value)?;
-        let Some(expected) = money::div(function, what, value, closed)? else {
+    fn velocity_of(
+        &self,
+        function: &str,
+        deals: u64,
+        per: i128,
+    ) -> MetricResult<Option<Significant>> {
+        let closed = self.won + self.lost;
+        if closed == 0 {
             return Ok(None);
-        };
-        self.over_cycles(function, what, expected, per)
+        }
+        let expected = Fraction::of_integer(deals)
+            .times(&Fraction::of_decimal(self.won_value))
+            .over(&Fraction::of_integer(closed))
+            .expect("closed deals");
+        self.over_cycles(function, "pipeline velocity", expected, per)
     }
 
     /// won_value ÷ (sales_cycle / per). `None` when nothing was won or every won deal closed
@@ -116,7 +115,12 @@ impl PipelineSummary {
         &self,
         function: &str,
         per: i128,
-    ) -> MetricResult<Option<Decimal>> {
-        self.over_cycles(function, "closed value velocity", self.won_value, per)
+    ) -> MetricResult<Option<Significant>> {
+        self.over_cycles(
+            function,
+            "closed value velocity",
+            Fraction::of_decimal(self.won_value),
+            per,
+        )
     }
 }

@@ -42,8 +42,10 @@ pub struct PipelineSummary {
     pub lost: u64,
     pub open: u64,
     /// Sum of the amounts of won deals.
+    #[serde(deserialize_with = "crate::common::codec::exact_decimal")]
     pub won_value: Decimal,
     /// Sum of the amounts of open deals.
+    #[serde(deserialize_with = "crate::common::codec::exact_decimal")]
     pub open_value: Decimal,
     /// Sum over won deals of closed_at − created_at, in microseconds.
     pub won_cycle_microseconds: u128,

@@ -1,5 +1,7 @@
 //! Unit and property tests of pipeline summaries, their window state and working form.
 use super::*;
+use crate::common::civil::{END_TIMESTAMP, MIN_TIMESTAMP};
+use crate::common::exact::Significant;
 use proptest::prelude::*;
 use std::str::FromStr;
 
@@ -32,11 +34,11 @@ fn worked_example_is_23333_33_per_month() {
     assert_eq!(summary.average_deal_size(F).unwrap(), Some(d("10000")));
     let month = interval_microseconds(1, 0, 0);
     let velocity = summary.pipeline_velocity(F, month).unwrap().unwrap();
-    assert_eq!(velocity.round_dp(2), d("23333.33"));
+    assert_eq!(velocity.to_string(), "23333.33333333333333333333333");
     let per_day = summary.pipeline_velocity(F, DAY.into()).unwrap().unwrap();
-    assert_eq!(per_day.round_dp(6), d("777.777778"));
+    assert_eq!(per_day.to_string(), "777.7777777777777777777777778");
     let closed = summary.closed_value_velocity(F, month).unwrap().unwrap();
-    assert_eq!(closed.round_dp(2), d("23333.33"));
+    assert_eq!(closed.to_string(), "23333.33333333333333333333333");
 }
 
 #[test]
@@ -48,29 +50,75 @@ fn velocities_keep_28_significant_digits() {
         .add(F, d("1"), 0, Some(1_000_000), Some(true))
         .unwrap();
     assert_eq!(
-        second.pipeline_velocity(F, DAY.into()).unwrap(),
-        Some(d("86400"))
+        second.pipeline_velocity(F, DAY.into()).unwrap().map(text),
+        Some("86400".into())
     );
     let year = interval_microseconds(12, 0, 0);
     assert_eq!(
-        second.closed_value_velocity(F, year).unwrap(),
-        Some(d("31557600"))
+        second.closed_value_velocity(F, year).unwrap().map(text),
+        Some("31557600".into())
     );
     let mut day = PipelineSummary::default();
     day.add(F, d("1"), 0, Some(DAY), Some(true)).unwrap();
     let eons = interval_microseconds(178_000_000 * 12, 0, 0);
     assert_eq!(
-        day.pipeline_velocity(F, eons).unwrap(),
-        Some(d("65014500000"))
+        day.pipeline_velocity(F, eons).unwrap().map(text),
+        Some("65014500000".into())
     );
     // A slow cycle against a short per: 1/3 of a unit per second for a cycle of 3 s, to the
     // last of 28 digits.
     let mut slow = PipelineSummary::default();
     slow.add(F, d("1"), 0, Some(3_000_000), Some(true)).unwrap();
     assert_eq!(
-        slow.closed_value_velocity(F, 1_000_000).unwrap(),
-        Some(d("0.3333333333333333333333333333"))
+        slow.closed_value_velocity(F, 1_000_000).unwrap().map(text),
+        Some("0.3333333333333333333333333333".into())
     );
+    // Rounded once, at the 28th digit: 250.5 won after 85 days 7 hours is
+    // 2.93698094772838299951148021494… a day.
+    let mut odd = PipelineSummary::default();
+    odd.add(
+        F,
+        d("250.5"),
+        0,
+        Some(85 * DAY + 7 * 3_600_000_000),
+        Some(true),
+    )
+    .unwrap();
+    assert_eq!(
+        odd.closed_value_velocity(F, DAY.into()).unwrap().map(text),
+        Some("2.936980947728382999511480215".into())
+    );
+    // One deal of 1e25 won among 10,000 after a day: opportunities × won value passes 28
+    // digits, the velocity does not.
+    let mut many = PipelineSummary::default();
+    many.add(F, d("10000000000000000000000000"), 0, Some(DAY), Some(true))
+        .unwrap();
+    for _ in 1..10_000 {
+        many.add(F, d("0"), 0, Some(DAY), Some(false)).unwrap();
+    }
+    assert_eq!(
+        many.pipeline_velocity(F, DAY.into()).unwrap().map(text),
+        Some("10000000000000000000000000".into())
+    );
+    // A tiny value over the whole timestamp range, per microsecond: 28 significant digits
+    // far below a `Decimal`'s 28 decimal places.
+    let mut tiny = PipelineSummary::default();
+    tiny.add(
+        F,
+        d("0.0000000001"),
+        MIN_TIMESTAMP,
+        Some(END_TIMESTAMP - 1),
+        Some(true),
+    )
+    .unwrap();
+    assert_eq!(
+        tiny.closed_value_velocity(F, 1).unwrap().map(text),
+        Some("0.00000000000000000000000000001059862651513793041127825738".into())
+    );
+}
+
+fn text(value: Significant) -> String {
+    value.to_string()
 }
 
 #[test]
@@ -84,13 +132,16 @@ fn open_pipeline_velocity_counts_the_open_deals() {
     // 8 open × 0.35 × 10000 ÷ (90 days / 30 days) = 9333.33 a month; all 28 opportunities
     // give 28 × 0.35 × 10000 ÷ 3 = 32666.67.
     let open = summary.open_pipeline_velocity(F, month).unwrap().unwrap();
-    assert_eq!(open.round_dp(2), d("9333.33"));
+    assert_eq!(open.to_string(), "9333.333333333333333333333333");
     let all = summary.pipeline_velocity(F, month).unwrap().unwrap();
-    assert_eq!(all.round_dp(2), d("32666.67"));
+    assert_eq!(all.to_string(), "32666.66666666666666666666667");
     let closed_only = worked_example();
     assert_eq!(
-        closed_only.open_pipeline_velocity(F, month).unwrap(),
-        Some(Decimal::ZERO)
+        closed_only
+            .open_pipeline_velocity(F, month)
+            .unwrap()
+            .map(text),
+        Some("0".into())
     );
     assert_eq!(
         PipelineSummary::default()

@@ -1,0 +1,349 @@
+//! Exact quotients of money: a value built from `Decimal`s and counts by products, differences
+//! and quotients is kept as a fraction of big integers and rounded once, at the end, to the
+//! nearest double or to 28 significant digits. `Decimal` arithmetic rounds every quotient to its
+//! 28 decimal places and refuses an intermediate product past 7.9e28 even when the final
+//! quotient is small; these do neither.
+use num_bigint::{BigInt, BigUint, Sign};
+use rust_decimal::Decimal;
+use std::fmt;
+
+/// An exact rational number: `numerator / denominator`, the denominator positive (not reduced).
+#[derive(Clone, Debug)]
+pub struct Fraction {
+    numerator: BigInt,
+    denominator: BigUint,
+}
+
+impl Fraction {
+    /// A `Decimal` exactly: its mantissa over 10^scale.
+    pub fn of_decimal(value: Decimal) -> Self {
+        Fraction {
+            numerator: BigInt::from(value.mantissa()),
+            denominator: BigUint::from(10u32).pow(value.scale()),
+        }
+    }
+
+    /// An integer.
+    pub fn of_integer(value: impl Into<BigInt>) -> Self {
+        Fraction {
+            numerator: value.into(),
+            denominator: BigUint::from(1u32),
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.numerator.sign() == Sign::NoSign
+    }
+
+    pub fn times(&self, other: &Fraction) -> Fraction {
+        Fraction {
+            numerator: &self.numerator * &other.numerator,
+            denominator: &self.denominator * &other.denominator,
+        }
+    }
+
+    pub fn minus(&self, other: &Fraction) -> Fraction {
+        Fraction {
+            numerator: &self.numerator * BigInt::from(other.denominator.clone())
+                - &other.numerator * BigInt::from(self.denominator.clone()),
+            denominator: &self.denominator * &other.denominator,
+        }
+    }
+
+    /// `self / other`; `None` when `other` is zero.
+    pub fn over(&self, other: &Fraction) -> Option<Fraction> {
+        if other.is_zero() {
+            return None;
+        }
+        let numerator = &self.numerator * BigInt::from(other.denominator.clone());
+        let numerator = if other.numerator.sign() == Sign::Minus {
+            -numerator
+        } else {
+            numerator
+        };
+        Some(Fraction {
+            numerator,
+            denominator: &self.denominator * other.numerator.magnitude(),
+        })
+    }
+
+    /// The double nearest to the fraction (ties to even). Within the range of normal doubles
+    /// the result is correctly rounded; past it, ±infinity or a subnormal.
+    pub fn to_f64(&self) -> f64 {
+        let magnitude = self.numerator.magnitude();
+        if magnitude.bits() == 0 {
+            return 0.0;
+        }
+        // n / d with 55 or 56 bits of integer quotient.
+        let shift = 55 - (magnitude.bits() as i64 - self.denominator.bits() as i64);
+        let (n, d) = if shift >= 0 {
+            (magnitude << shift as usize, self.denominator.clone())
+        } else {
+            (magnitude.clone(), &self.denominator << (-shift) as usize)
+        };
+        let (quotient, remainder) = (&n / &d, &n % &d);
+        let quotient = u64::try_from(&quotient).expect("a quotient of at most 56 bits");
+        let extra = 64 - quotient.leading_zeros() as i64 - 53;
+        let mut mantissa = quotient >> extra;
+        let dropped = quotient & ((1u64 << extra) - 1);
+        let half = 1u64 << (extra - 1);
+        let sticky = remainder.bits() > 0;
+        let mut exponent = extra - shift;
+        if dropped > half || (dropped == half && (sticky || mantissa & 1 == 1)) {
+            mantissa += 1;
+            if mantissa == 1 << 53 {
+                mantissa >>= 1;
+                exponent += 1;
+            }
+        }
+        let value =
+            mantissa as f64 * power_of_two(exponent / 2) * power_of_two(exponent - exponent / 2);
+        if self.numerator.sign() == Sign::Minus {
+            -value
+        } else {
+            value
+        }
+    }
+
+    /// The fraction rounded to `digits` significant digits (ties to even), trailing zeros
+    /// dropped.
+    pub fn to_significant(&self, digits: u32) -> Significant {
+        let magnitude = self.numerator.magnitude();
+        let negative = self.numerator.sign() == Sign::Minus;
+        if magnitude.bits() == 0 {
+            return Significant {
+                negative: false,
+                digits: 0,
+                exponent: 0,
+            };
+        }
+        let decimal_digits = |value: &BigUint| value.to_str_radix(10).len() as i64;
+        // magnitude / denominator × 10^scale lies in (10^(digits - 1), 10^(digits + 1)).
+        let mut scale =
+            i64::from(digits) - (decimal_digits(magnitude) - decimal_digits(&self.denominator));
+        let limit = BigUint::from(10u32).pow(digits);
+        loop {
+            let (n, d) = if scale >= 0 {
+                (
+                    magnitude * BigUint::from(10u32).pow(scale as u32),
+                    self.denominator.clone(),
+                )
+            } else {
+                (
+                    magnitude.clone(),
+                    &self.denominator * BigUint::from(10u32).pow((-scale) as u32),
+                )
+            };
+            let (quotient, remainder) = (&n / &d, &n % &d);
+            if quotient >= limit {
+                scale -= 1;
+                continue;
+            }
+            let mut quotient = u128::try_from(&quotient).expect("at most 38 digits");
+            let twice: BigUint = remainder << 1usize;
+            if twice > d || (twice == d && quotient % 2 == 1) {
+                quotient += 1;
+            }
+            let mut exponent = -scale;
+            while quotient % 10 == 0 {
+                quotient /= 10;
+                exponent += 1;
+            }
+            return Significant {
+                negative,
+                digits: quotient,
+                exponent: exponent as i32,
+            };
+        }
+    }
+}
+
+/// 2^exponent for |exponent| ≤ 1023 (exact), saturating beyond.
+fn power_of_two(exponent: i64) -> f64 {
+    match exponent {
+        ..=-1023 => f64::MIN_POSITIVE / 2.0 * power_of_two(exponent + 1022 + 1),
+        1024.. => f64::INFINITY,
+        _ => f64::from_bits(((exponent + 1023) as u64) << 52),
+    }
+}
+
+/// A decimal result: `digits` × 10^`exponent` (rounded ones without trailing zeros).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Significant {
+    negative: bool,
+    digits: u128,
+    exponent: i32,
+}
+
+impl Significant {
+    /// A `Decimal` as it is, its scale kept (`400.00` stays `400.00`).
+    pub fn of_decimal(value: Decimal) -> Self {
+        Significant {
+            negative: value.is_sign_negative() && !value.is_zero(),
+            digits: value.mantissa().unsigned_abs(),
+            exponent: -(value.scale() as i32),
+        }
+    }
+
+    /// The number of digits before the decimal point (0 for a value below 1).
+    pub fn integer_digits(&self) -> i64 {
+        if self.digits == 0 {
+            return 0;
+        }
+        (self.digits.ilog10() as i64 + 1 + i64::from(self.exponent)).max(0)
+    }
+
+    /// As a `Decimal` when one holds it exactly.
+    pub fn to_decimal(self) -> Option<Decimal> {
+        let mut mantissa = i128::try_from(self.digits).ok()?;
+        let mut scale = -i64::from(self.exponent);
+        while scale < 0 {
+            mantissa = mantissa.checked_mul(10)?;
+            scale += 1;
+        }
+        if self.negative {
+            mantissa = -mantissa;
+        }
+        Decimal::try_from_i128_with_scale(mantissa, u32::try_from(scale).ok()?).ok()
+    }
+}
+
+/// Plain decimal notation, as Postgres prints a `numeric`: `86400`, `-1.5`, `0.000123`.
+impl fmt::Display for Significant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.negative {
+            f.write_str("-")?;
+        }
+        let digits = self.digits.to_string();
+        if self.exponent >= 0 {
+            return write!(f, "{digits}{}", "0".repeat(self.exponent as usize));
+        }
+        let fraction = (-self.exponent) as usize;
+        if digits.len() > fraction {
+            let (whole, part) = digits.split_at(digits.len() - fraction);
+            write!(f, "{whole}.{part}")
+        } else {
+            write!(f, "0.{}{digits}", "0".repeat(fraction - digits.len()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::str::FromStr;
+
+    fn decimal(text: &str) -> Fraction {
+        Fraction::of_decimal(Decimal::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn nearest_doubles() {
+        let third = decimal("1").over(&decimal("3")).unwrap();
+        assert_eq!(third.to_f64(), 1.0 / 3.0);
+        assert_eq!(
+            decimal("-11").over(&decimal("9")).unwrap().to_f64(),
+            -11.0 / 9.0
+        );
+        assert_eq!(decimal("0").to_f64(), 0.0);
+        // 1e-28 / 7.9e28 and the reverse: far outside a Decimal, exact here.
+        let tiny = decimal("0.0000000000000000000000000001")
+            .over(&decimal("79228162514264337593543950335"))
+            .unwrap();
+        assert_eq!(
+            tiny.to_f64(),
+            "1.262177448353618888658765383e-57".parse::<f64>().unwrap()
+        );
+        // A tie between two doubles goes to the even one: 2^53 + 1 and 2^53 + 3.
+        let tie = Fraction::of_integer((1i64 << 53) + 1);
+        assert_eq!(tie.to_f64(), 9007199254740992.0);
+        let tie = Fraction::of_integer((1i64 << 53) + 3);
+        assert_eq!(tie.to_f64(), 9007199254740996.0);
+        // Just above the tie rounds up.
+        let above = Fraction::of_integer(((1i128 << 53) + 1) * 1000 + 1)
+            .over(&Fraction::of_integer(1000))
+            .unwrap();
+        assert_eq!(above.to_f64(), 9007199254740994.0);
+    }
+
+    #[test]
+    fn significant_digits() {
+        let third = decimal("100").over(&decimal("3")).unwrap();
+        assert_eq!(
+            third.to_significant(28).to_string(),
+            "33.33333333333333333333333333"
+        );
+        let two_thirds = decimal("-2").over(&decimal("3")).unwrap();
+        assert_eq!(
+            two_thirds.to_significant(28).to_string(),
+            "-0.6666666666666666666666666667"
+        );
+        let small = decimal("0.0000000000000000000000000001")
+            .over(&decimal("3"))
+            .unwrap();
+        assert_eq!(
+            small.to_significant(28).to_string(),
+            "0.00000000000000000000000000003333333333333333333333333333"
+        );
+        assert_eq!(decimal("86400.000").to_significant(28).to_string(), "86400");
+        assert_eq!(decimal("0").to_significant(28).to_string(), "0");
+        // Ties to even at the 28th digit.
+        let tie = decimal("1234567890123456789012345678.5");
+        assert_eq!(
+            tie.to_significant(28).to_string(),
+            "1234567890123456789012345678"
+        );
+        let tie = decimal("1234567890123456789012345677.5");
+        assert_eq!(
+            tie.to_significant(28).to_string(),
+            "1234567890123456789012345678"
+        );
+        // Rounding up to the next power of ten.
+        let nines = decimal("9.99999999999999999999999999999");
+        assert_eq!(nines.to_significant(28).to_string(), "10");
+        assert_eq!(
+            decimal("123.45").to_significant(28).to_decimal(),
+            Some(Decimal::from_str("123.45").unwrap())
+        );
+        assert_eq!(small.to_significant(28).to_decimal(), None);
+        assert_eq!(
+            decimal("1e20")
+                .times(&decimal("1e20"))
+                .to_significant(28)
+                .integer_digits(),
+            41
+        );
+    }
+
+    proptest! {
+        /// The nearest double of a quotient of integers below 2^53 is the quotient of the two
+        /// doubles (one correctly rounded IEEE division).
+        #[test]
+        fn doubles_of_integer_quotients(a in -(1i64 << 53)..(1i64 << 53), b in 1i64..(1i64 << 53)) {
+            let quotient = Fraction::of_integer(a).over(&Fraction::of_integer(b)).unwrap();
+            prop_assert_eq!(quotient.to_f64(), a as f64 / b as f64);
+        }
+
+        /// Rounding to 28 significant digits agrees with long division in `u128`.
+        #[test]
+        fn significant_digits_of_integer_quotients(a in 1u128..10_000, b in 1u128..10_000) {
+            let exact = Fraction::of_integer(a).over(&Fraction::of_integer(b)).unwrap().to_significant(28);
+            let mut scale = 0;
+            while a * 10u128.pow(scale) / b < 10u128.pow(27) {
+                scale += 1;
+            }
+            let n = a * 10u128.pow(scale);
+            let (mut digits, remainder) = (n / b, n % b);
+            if 2 * remainder > b || (2 * remainder == b && digits % 2 == 1) {
+                digits += 1;
+            }
+            let mut exponent = -(scale as i32);
+            while digits % 10 == 0 {
+                digits /= 10;
+                exponent += 1;
+            }
+            prop_assert_eq!(exact, Significant { negative: false, digits, exponent });
+        }
+    }
+}
