@@ -1,7 +1,7 @@
 //! Time zones from Postgres's own zone code and data (`pg_tzset`, `pg_localtime`,
 //! `pg_next_dst_boundary`): the zone loader `_PG_init` installs for [`super::tz`], whose tables
 //! and conversion rules are plain Rust.
-use super::tz::{Next, OffsetSource};
+use super::tz::{Next, OffsetSource, TransitionList};
 
 /// A zone loaded by Postgres's `pg_tzset` (valid for the life of the backend).
 struct PostgresZone(*const pgrx::pg_sys::pg_tz);
@@ -55,11 +55,20 @@ impl OffsetSource for PostgresZone {
     }
 }
 
-/// The zone Postgres knows under `name` (`pg_tzset`: full zone names, case-insensitively, as
-/// `SET TIME ZONE` and `AT TIME ZONE` take them): its canonical name and Postgres as the
-/// source of its offsets. Zones that count leap seconds are refused, as `SET TIME ZONE`
-/// refuses them.
+/// The zone Postgres's `AT TIME ZONE` reads `name` as: first a fixed-offset abbreviation of
+/// the session's `timezone_abbreviations` (`CET` is +01:00 all year there, not the zone file
+/// `CET` with its summer time; `PST`, `EDT`), then a full zone name (`pg_tzset`,
+/// case-insensitively). Its canonical name and the source of its offsets. Zones that count
+/// leap seconds are refused, as `SET TIME ZONE` refuses them, and so are abbreviations whose
+/// offset follows a zone's history (`MSK`): name the zone instead.
 fn load(name: &str) -> Option<(String, Box<dyn OffsetSource>)> {
+    if let Some(offset) = fixed_abbreviation(name) {
+        let source = TransitionList {
+            initial: offset,
+            transitions: Vec::new(),
+        };
+        return Some((name.to_ascii_uppercase(), Box::new(source)));
+    }
     let c_name = std::ffi::CString::new(name).ok()?;
     // SAFETY: `pg_tzset` reads the NUL-terminated name and returns a zone cached for the
     // life of the backend, or NULL for a name it does not know.
@@ -75,6 +84,49 @@ fn load(name: &str) -> Option<(String, Box<dyn OffsetSource>)> {
             .into_owned()
     };
     Some((canonical, Box::new(PostgresZone(tz))))
+}
+
+/// The UTC offset (seconds east) of `name` as a fixed-offset time zone abbreviation, the way
+/// `AT TIME ZONE` looks it up (`DecodeTimezoneAbbrev` of the lowercased name); `None` for any
+/// other name, a dynamic abbreviation included.
+fn fixed_abbreviation(name: &str) -> Option<i32> {
+    // Abbreviations are short ASCII tokens: anything else is no abbreviation.
+    if name.is_empty() || name.len() > 63 || !name.bytes().all(|b| b.is_ascii_graphic()) {
+        return None;
+    }
+    let mut lower: Vec<u8> = name.bytes().map(|b| b.to_ascii_lowercase()).collect();
+    lower.push(0);
+    let (mut offset, mut tz) = (0, std::ptr::null_mut());
+    #[cfg(any(feature = "pg13", feature = "pg14", feature = "pg15"))]
+    // SAFETY: a NUL-terminated token the call only reads; the out-pointers are live locals.
+    let kind = unsafe {
+        pgrx::pg_sys::DecodeTimezoneAbbrev(0, lower.as_mut_ptr().cast(), &mut offset, &mut tz)
+    };
+    #[cfg(not(any(feature = "pg13", feature = "pg14", feature = "pg15")))]
+    let kind = {
+        let mut kind = 0;
+        // SAFETY: as above; `extra` is plain data the call may fill in.
+        let code = unsafe {
+            let mut extra: pgrx::pg_sys::DateTimeErrorExtra = std::mem::zeroed();
+            pgrx::pg_sys::DecodeTimezoneAbbrev(
+                0,
+                lower.as_ptr().cast(),
+                &mut kind,
+                &mut offset,
+                &mut tz,
+                &mut extra,
+            )
+        };
+        if code != 0 {
+            return None;
+        }
+        kind
+    };
+    matches!(
+        u32::try_from(kind),
+        Ok(pgrx::pg_sys::TZ | pgrx::pg_sys::DTZ)
+    )
+    .then_some(offset)
 }
 
 /// Makes [`Zone::parse`](super::tz::Zone::parse) read Postgres's zones (`_PG_init`).
@@ -127,7 +179,7 @@ mod tests {
     /// Zones with every kind of rule: northern and southern DST, 30-minute and 2-hour DST,
     /// negative DST (Dublin), DST by religious calendar (Casablanca, Tehran, Gaza), a skipped
     /// day (Apia), odd offsets (Kathmandu, Chatham), fixed zones and POSIX-style names.
-    const ZONES: [&str; 28] = [
+    const ZONES: [&str; 31] = [
         "America/New_York",
         "America/Los_Angeles",
         "America/St_Johns",
@@ -156,6 +208,10 @@ mod tests {
         "UTC",
         "Etc/GMT+5",
         "EST5EDT",
+        // Names AT TIME ZONE reads as fixed-offset abbreviations first.
+        "CET",
+        "WET",
+        "pst",
     ];
 
     /// The description a comparison query gives of its mismatches, `None` when it finds none.

@@ -72,3 +72,18 @@ FROM (SELECT customer_id, occurred_at,
 ORDER BY occurred_at, customer_id;
 
 DROP TABLE serial_result, activity;
+
+-- Zone names are read as AT TIME ZONE reads them: 'CET' is the fixed +01:00 abbreviation there
+-- (no summer time), 'pst' an abbreviation too; a dynamic abbreviation is refused.
+SELECT z, (t AT TIME ZONE z)::date AS at_time_zone, r.cohort,
+       (t AT TIME ZONE z)::date = r.cohort AS agrees
+FROM (SELECT z, t, crm.cohort_agg(1::bigint, t, 'day', z) AS s
+      FROM (VALUES ('CET'), ('EET'), ('MET'), ('WET'), ('pst'), ('Europe/Paris')) zones(z),
+           (VALUES (timestamptz '2024-07-01 22:30 UTC')) i(t)
+      GROUP BY z, t) x,
+     LATERAL crm.cohort_retention(x.s) r
+ORDER BY z;
+SELECT crm.cohort_agg(1::bigint, now(), 'day', 'MSK');
+SELECT period_start AT TIME ZONE 'CET' AS local_start, new_customers
+FROM crm.churn_series((SELECT crm.customer_agg(s, NULL) FROM (VALUES (timestamptz '2024-07-31 22:30 UTC')) v(s)),
+                      date '2024-07-01', date '2024-09-01', '1 month', 'start', 'CET');
