@@ -59,9 +59,10 @@ pub(super) fn periods(first: i32, bits: u64, spill: &[i32]) -> impl Iterator<Ite
     .chain(spill.iter().copied())
 }
 
-/// Marks `period` active for the customer.
+/// Marks `period` active for the customer; returns how many periods it put in the customer's
+/// spill (0 on the common path).
 #[inline]
-pub(super) fn record(activity: &mut Activity, spills: &mut Vec<Vec<i32>>, period: i32) {
+pub(super) fn record(activity: &mut Activity, spills: &mut Vec<Vec<i32>>, period: i32) -> usize {
     let first = i64::from(activity.first);
     let new_first = first.min(i64::from(period));
     let shift = (first - new_first) as u64;
@@ -72,8 +73,9 @@ pub(super) fn record(activity: &mut Activity, spills: &mut Vec<Vec<i32>>, period
     if (shift < 64) & (offset < 64) & (u64::from(activity.bits.leading_zeros()) >= shift) {
         activity.bits = (activity.bits << shift) | (1 << offset);
         activity.first = new_first as i32;
+        0
     } else {
-        record_outside_window(activity, spills, period, i64::from(period) - first);
+        record_outside_window(activity, spills, period, i64::from(period) - first)
     }
 }
 
@@ -83,18 +85,23 @@ fn record_outside_window(
     spills: &mut Vec<Vec<i32>>,
     period: i32,
     offset: i64,
-) {
+) -> usize {
     if offset >= WINDOW {
         let spill = spill_mut(activity, spills);
-        if let Err(position) = spill.binary_search(&period) {
-            spill.insert(position, period);
-        }
-        return;
+        return match spill.binary_search(&period) {
+            Ok(_) => 0,
+            Err(position) => {
+                spill.insert(position, period);
+                1
+            }
+        };
     }
     let moved = lower_window(activity, period);
-    if !moved.is_empty() {
+    let count = moved.len();
+    if count > 0 {
         spill_mut(activity, spills).splice(0..0, moved);
     }
+    count
 }
 
 /// Makes `period` (before the customer's first period) its first one; returns the periods
@@ -122,14 +129,15 @@ fn lower_window(activity: &mut Activity, period: i32) -> Vec<i32> {
 /// Periods that do not come after the target's spill are appended anyway and the spill's
 /// index is pushed to `unsorted` (to be sorted and deduplicated by the reader, see
 /// `Customers::settle_spills`), so a merge costs O(source periods) whatever the target holds:
-/// a rollup of N summaries is one pass.
+/// a rollup of N summaries is one pass. Returns how many periods it put in the target's spill.
 pub(super) fn merge_activity(
     target: &mut Activity,
     spills: &mut Vec<Vec<i32>>,
     unsorted: &mut Vec<u32>,
     source: &Activity,
     source_spill: &[i32],
-) {
+) -> usize {
+    let mut added = 0;
     if source.first < target.first {
         let moved = lower_window(target, source.first);
         if !moved.is_empty() {
@@ -137,6 +145,7 @@ pub(super) fn merge_activity(
             if !spill.is_empty() {
                 unsorted.push(target.spill);
             }
+            added += moved.len();
             spill.extend(moved);
         }
     }
@@ -153,7 +162,7 @@ pub(super) fn merge_activity(
         source.bits
     };
     if overflow == 0 && source_spill.is_empty() {
-        return;
+        return added;
     }
     let overflow_first = if distance < WINDOW {
         target.first + WINDOW as i32
@@ -171,5 +180,7 @@ pub(super) fn merge_activity(
             unsorted.push(target.spill);
         }
     }
+    let before = spill.len();
     spill.extend(extra);
+    added + (spill.len() - before)
 }

@@ -80,6 +80,7 @@ impl CohortSummary {
                 reserve_spills(&mut customers.spills)?;
                 let mut spill = decoded_vec(reader.spill.len(), TYPE_NAME)?;
                 spill.extend_from_slice(&reader.spill);
+                customers.spilled += spill.len();
                 *spill_mut(activity, &mut customers.spills) = spill;
             }
         }
@@ -209,7 +210,7 @@ impl CohortSummary {
                         reserve_decoded(spill, more, TYPE_NAME)?;
                     }
                 }
-                record(activity, &mut customers.spills, index?);
+                customers.spilled += record(activity, &mut customers.spills, index?);
             }
         }
         Ok(summary)

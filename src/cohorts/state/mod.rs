@@ -124,6 +124,24 @@ fn check_table_memory(function: &str, customers: &Customers) -> MetricResult<()>
     check_state_bytes(function, "cohort customers", doubled)
 }
 
+/// Periods spilled between two checks of the memory bound (32 kB at most of growth unchecked).
+const SPILL_CHECK_STEP: usize = 4096;
+
+/// Fails with 54000 when the customers, their spilled periods included, pass
+/// `crm.max_state_memory`; checked every [`SPILL_CHECK_STEP`] spilled periods.
+#[inline]
+fn check_spill_memory(function: &str, customers: &mut Customers) -> MetricResult<()> {
+    if customers.spilled < customers.spilled_checked + SPILL_CHECK_STEP {
+        return Ok(());
+    }
+    customers.spilled_checked = customers.spilled;
+    check_state_bytes(
+        function,
+        "cohort customers",
+        customers.heap_bytes() + SPILL_CHECK_STEP * 2 * std::mem::size_of::<i32>(),
+    )
+}
+
 /// Doubles the customer table ahead of `more` insertions with a fallible allocation: 53200 when
 /// the allocator refuses, not an aborted backend.
 #[cold]
@@ -207,6 +225,7 @@ impl CohortSummary {
             check_table_memory(function, customers)?;
             grow_table(function, customers, customers.queued + 1)?;
         }
+        check_spill_memory(function, customers)?;
         customers.push(key, period);
         Ok(())
     }
@@ -225,6 +244,7 @@ impl CohortSummary {
                 check_table_memory(function, target)?;
                 grow_table(function, target, 1)?;
             }
+            check_spill_memory(function, target)?;
             target.merge_customer(activity, source.spill(activity));
         }
         Ok(())

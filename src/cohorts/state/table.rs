@@ -36,6 +36,10 @@ pub(super) struct Customers {
     /// One-based indexes (as in `Activity::spill`) of spills that may be unsorted or repeat
     /// periods; an index may be listed more than once.
     pub(super) unsorted: Vec<u32>,
+    /// The periods in `spills`, all spills together.
+    pub(super) spilled: usize,
+    /// `spilled` when the memory bound was last checked.
+    pub(super) spilled_checked: usize,
     /// Ring of queued `(key, hash, period)`; once full, the oldest is at `next`.
     queue: [(u128, u64, i32); PIPELINE],
     pub(super) queued: usize,
@@ -92,6 +96,8 @@ impl Customers {
             multiplier: random.hash_one(1u8) | 1,
             spills: Vec::new(),
             unsorted: Vec::new(),
+            spilled: 0,
+            spilled_checked: 0,
             queue: [(0, 0, 0); PIPELINE],
             queued: 0,
             next: 0,
@@ -117,10 +123,15 @@ impl Customers {
         (self.len + more + 1) * 4 > self.slots.len() * 3
     }
 
-    /// Heap bytes of the table, the spill list and the unsorted list (not the periods inside
-    /// spills: those of customers active more than 64 periods after their first).
+    /// Heap bytes of the table, the spill list, the unsorted list and the spills themselves
+    /// (the periods of customers active more than 64 periods after their first), those counted
+    /// at the most a vector growing by doubling takes: twice their periods, and at least 4 each.
     pub(super) fn heap_bytes(&self) -> usize {
-        vec_bytes(&self.slots) + vec_bytes(&self.spills) + vec_bytes(&self.unsorted)
+        vec_bytes(&self.slots)
+            + vec_bytes(&self.spills)
+            + vec_bytes(&self.unsorted)
+            + self.spilled.saturating_mul(2 * std::mem::size_of::<i32>())
+            + self.spills.len() * 4 * std::mem::size_of::<i32>()
     }
 
     pub(super) fn iter(&self) -> impl Iterator<Item = &Activity> {
@@ -163,7 +174,7 @@ impl Customers {
             activity.bits = 1;
             activity.first = period;
         } else {
-            record(activity, &mut self.spills, period);
+            self.spilled += record(activity, &mut self.spills, period);
         }
     }
 
@@ -243,9 +254,10 @@ impl Customers {
             target.first = source.first;
             if !source_spill.is_empty() {
                 spill_mut(target, &mut self.spills).extend_from_slice(source_spill);
+                self.spilled += source_spill.len();
             }
         } else {
-            merge_activity(
+            self.spilled += merge_activity(
                 target,
                 &mut self.spills,
                 &mut self.unsorted,
@@ -266,8 +278,10 @@ impl Customers {
     pub(super) fn settle_spills(&mut self) {
         for index in self.unsorted.drain(..) {
             if let Some(spill) = self.spills.get_mut((index as usize).wrapping_sub(1)) {
+                let before = spill.len();
                 spill.sort_unstable();
                 spill.dedup();
+                self.spilled -= before - spill.len();
             }
         }
     }

@@ -516,7 +516,9 @@ fn rollup_of_daily_summaries_in_any_order_matches_one_pass() {
     for &day in &order {
         rolled.merge(F, &daily(day)).unwrap();
     }
+    assert_spill_count(&rolled.customers.borrow());
     let rows = rolled.retention(RetentionMode::Classic);
+    assert_spill_count(&rolled.customers.borrow());
     assert_eq!(rolled.customers(), 300);
     assert_eq!(rows.len(), days as usize);
     assert!(rows.iter().all(|row| row.active_customers == 300));
@@ -527,6 +529,21 @@ fn rollup_of_daily_summaries_in_any_order_matches_one_pass() {
         }
     }
     assert_eq!(rolled.encode().unwrap(), whole.encode().unwrap());
+    assert_spill_count(&whole.settled());
+    let decoded = CohortSummary::decode(&whole.encode().unwrap()).unwrap();
+    assert_spill_count(&decoded.settled());
+    // The 936 days past each customer's 64-day window count against the memory bound.
+    assert!(
+        whole.heap_bytes() >= 300 * 936 * 4,
+        "{}",
+        whole.heap_bytes()
+    );
+}
+
+/// The spilled periods the memory bound counts are the periods in the spills.
+fn assert_spill_count(customers: &table::Customers) {
+    let periods: usize = customers.spills.iter().map(Vec::len).sum();
+    assert_eq!(customers.spilled, periods);
 }
 
 #[test]

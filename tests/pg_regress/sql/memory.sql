@@ -64,3 +64,15 @@ JOIN (SELECT g / 1000 AS k, crm.customer_agg(t, t + interval '1 day') AS custome
 RESET enable_hashagg;
 RESET work_mem;
 DROP TABLE memory_rows;
+
+-- A customer's periods past its 64-period window count against crm.max_state_memory: one
+-- customer active on 20,000 days needs about 160 kB, more than a 64 kB bound.
+SET crm.max_state_memory = '64kB';
+SELECT public.error_of($$SELECT crm.customers(crm.cohort_agg(1, timestamptz '2000-01-01' + g * interval '1 day', 'day'))
+                         FROM generate_series(1, 20000) g$$);
+SELECT public.error_of($$SELECT crm.customers(crm.rollup(s))
+                         FROM (SELECT crm.cohort_agg(1, timestamptz '2000-01-01' + g * interval '1 day', 'day') AS s
+                               FROM generate_series(1, 20000) g GROUP BY g / 1000) d$$);
+RESET crm.max_state_memory;
+SELECT crm.customers(crm.cohort_agg(1, timestamptz '2000-01-01' + g * interval '1 day', 'day'))
+FROM generate_series(1, 20000) g;
