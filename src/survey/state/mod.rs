@@ -161,13 +161,15 @@ impl NpsCounts {
         self.promoters + self.passives + self.detractors
     }
 
-    /// NPS in points: 100·(P − D)/n; `None` without answers.
+    /// NPS in points: 100·(P − D)/n, the difference taken exactly (counts past 2^53 are not
+    /// exact doubles); `None` without answers.
     pub fn nps(&self) -> Option<f64> {
         let responses = self.responses();
         if responses == 0 {
             return None;
         }
-        Some(100.0 * (self.promoters as f64 - self.detractors as f64) / responses as f64)
+        let difference = i128::from(self.promoters) - i128::from(self.detractors);
+        Some(100.0 * difference as f64 / responses as f64)
     }
 
     /// Wald margin of error in points: z·100·sqrt((p + d − (p − d)²)/n).

@@ -57,6 +57,16 @@ fn buckets_follow_the_bain_definition() {
 }
 
 #[test]
+fn nps_takes_the_difference_of_huge_counts_exactly() {
+    // 2^62 + 1 promoters against 2^62 - 2 detractors: 3 more promoters among 2^63 - 1 answers
+    // (as doubles both counts are 2^62, and the NPS came out 0).
+    let huge = counts((1 << 62) + 1, 0, (1 << 62) - 2);
+    let expected = 300.0 / 9223372036854775807.0;
+    assert_eq!(huge.nps(), Some(expected));
+    assert!(expected > 0.0);
+}
+
+#[test]
 fn worked_example_n1000() {
     // n = 1000, P = 250, D = 75 → NPS 17.5, SE 1.7157 points, 95 % Wald [14.14, 20.86].
     let example = counts(250, 675, 75);
