@@ -74,6 +74,43 @@ impl MetricError {
         }
     }
 
+    /// The SQL function the message starts with (`crm.nps` of `crm.nps: ...`).
+    pub fn function(&self) -> Option<&str> {
+        let message = match self.without_hint() {
+            MetricError::OutOfRange(m)
+            | MetricError::InvalidParameter(m)
+            | MetricError::InvalidText(m)
+            | MetricError::DatetimeOverflow(m)
+            | MetricError::InvalidBinary(m)
+            | MetricError::LimitExceeded(m)
+            | MetricError::OutOfMemory(m) => m,
+            MetricError::Hinted { .. } => return None,
+        };
+        message.split_once(": ").map(|(function, _)| function)
+    }
+
+    /// This error with `function` in place of the function its message starts with: the
+    /// error of code shared by several SQL functions, named after the one that ran it.
+    pub fn renamed(self, function: &str) -> Self {
+        let rename = |message: String| match message.split_once(": ") {
+            Some((_, rest)) => format!("{function}: {rest}"),
+            None => message,
+        };
+        match self {
+            MetricError::OutOfRange(m) => MetricError::OutOfRange(rename(m)),
+            MetricError::InvalidParameter(m) => MetricError::InvalidParameter(rename(m)),
+            MetricError::InvalidText(m) => MetricError::InvalidText(rename(m)),
+            MetricError::DatetimeOverflow(m) => MetricError::DatetimeOverflow(rename(m)),
+            MetricError::InvalidBinary(m) => MetricError::InvalidBinary(rename(m)),
+            MetricError::LimitExceeded(m) => MetricError::LimitExceeded(rename(m)),
+            MetricError::OutOfMemory(m) => MetricError::OutOfMemory(rename(m)),
+            MetricError::Hinted { error, hint } => MetricError::Hinted {
+                error: Box::new(error.renamed(function)),
+                hint,
+            },
+        }
+    }
+
     /// The message as reported: at most [`MAX_MESSAGE_BYTES`] bytes plus the elision note.
     pub fn report_message(&self) -> String {
         bounded_message(&self.to_string())
@@ -154,6 +191,21 @@ impl fmt::Display for Float8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_are_renamed_after_the_running_function() {
+        let error = MetricError::OutOfRange("crm.nps: counts exceed the bigint range".to_owned());
+        assert_eq!(error.function(), Some("crm.nps"));
+        assert_eq!(
+            error.renamed("crm.rollup"),
+            MetricError::OutOfRange("crm.rollup: counts exceed the bigint range".to_owned())
+        );
+        let hinted = MetricError::InvalidParameter("crm.a: b: c".to_owned()).with_hint("h");
+        assert_eq!(hinted.function(), Some("crm.a"));
+        let renamed = hinted.renamed("crm.z");
+        assert_eq!(renamed.to_string(), "crm.z: b: c");
+        assert_eq!(renamed.hint(), Some("h"));
+    }
 
     #[test]
     fn long_messages_keep_their_start_and_end() {

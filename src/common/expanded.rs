@@ -23,8 +23,8 @@
 //! read-write or read-only pointer to one of these objects (borrowed, not copied) and the flat
 //! binary form (decoded and validated like any stored value).
 use super::error::{MetricError, MetricResult};
-use super::pg::{with_varlena_bytes, OrRaise};
-use super::raw::{raw_arg, raw_return_unchanged};
+use super::pg::{raise, with_varlena_bytes, OrRaise};
+use super::raw::{named_for_running_aggregate, raw_arg, raw_return_unchanged};
 use pgrx::pg_sys;
 
 /// A growing aggregate state kept as an expanded object of its SQL type.
@@ -581,7 +581,9 @@ pub unsafe fn expanded_combine<S: ExpandedState>(
             return expanded_return(fcinfo, ExpandedMut { object });
         }
         let mut state = expanded_state_mut::<S>(fcinfo, unreachable_init);
-        with_state::<S, _>(second, |other| merge(state.get(), other)).or_raise();
+        if let Err(error) = with_state::<S, _>(second, |other| merge(state.get(), other)) {
+            raise(named_for_running_aggregate(fcinfo, error));
+        }
         expanded_return(fcinfo, state)
     }
 }

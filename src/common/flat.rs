@@ -37,8 +37,8 @@ use super::flat_state::{
     assert_working_layout, decode_any, Canonicalize, FlatState, HEADER_BYTES, WORKING_OFFSET,
     WORKING_TAG,
 };
-use super::pg::{varlena_from_bytes, with_varlena_bytes, OrRaise};
-use super::raw::{raw_arg, raw_return_unchanged};
+use super::pg::{raise, varlena_from_bytes, with_varlena_bytes, OrRaise};
+use super::raw::{named_for_running_aggregate, raw_arg, raw_return_unchanged};
 use pgrx::datum::IntoDatum;
 use pgrx::pg_sys;
 
@@ -356,7 +356,9 @@ pub unsafe fn flat_combine<T: FlatState>(
         };
         let other = with_varlena_bytes(second, decode_any::<T>).or_raise();
         let mut state = flat_state_mut::<T>(fcinfo);
-        merge(state.get(), &other).or_raise();
+        if let Err(error) = merge(state.get(), &other) {
+            raise(named_for_running_aggregate(fcinfo, error));
+        }
         flat_return(fcinfo, state)
     }
 }

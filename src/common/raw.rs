@@ -89,6 +89,52 @@ unsafe fn raw_new_state<T>(
     unsafe { new_aggregate_state(fcinfo, function, init()) }
 }
 
+/// `error` of a support function several aggregates share (a combine function), named after
+/// the extension's aggregate that runs it when that is not the one the shared code names
+/// (`crm.nps_agg` or `crm.rollup`, not `crm.nps`). The catalog is read only here, on the way
+/// to an ERROR.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+pub unsafe fn named_for_running_aggregate(
+    fcinfo: pg_sys::FunctionCallInfo,
+    error: MetricError,
+) -> MetricError {
+    // SAFETY: the running call's info; `AggGetAggref` returns NULL outside an aggregate, and
+    // the catalog lookups return NULL or palloc'd strings for the aggregate's OID.
+    let running = unsafe {
+        let aggref = pg_sys::AggGetAggref(fcinfo);
+        if aggref.is_null() {
+            return error;
+        }
+        let function = (*aggref).aggfnoid;
+        let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace(function));
+        let name = pg_sys::get_func_name(function);
+        if schema.is_null() || name.is_null() {
+            return error;
+        }
+        (
+            std::ffi::CStr::from_ptr(schema)
+                .to_string_lossy()
+                .into_owned(),
+            std::ffi::CStr::from_ptr(name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    };
+    match running {
+        (schema, name) if schema == "crm" => {
+            let running = format!("crm.{name}");
+            if error.function().is_some_and(|named| named != running) {
+                error.renamed(&running)
+            } else {
+                error
+            }
+        }
+        _ => error,
+    }
+}
+
 /// Raises the error `make` builds, from a raw function: the error unwinds to the function's
 /// guard, which raises it as a Postgres ERROR.
 #[cold]

@@ -122,3 +122,28 @@ SELECT * FROM crm.nps_difference(NULL, '{"promoters":3,"passives":1,"detractors"
 SELECT * FROM crm.nps_difference('{"promoters":0,"passives":0,"detractors":0}', '{"promoters":3,"passives":1,"detractors":1}');
 SELECT * FROM crm.nps_difference('{"promoters":0,"passives":0,"detractors":4}', '{"promoters":9,"passives":0,"detractors":0}');
 SELECT error_of($$SELECT * FROM crm.nps_difference('{"promoters":1,"passives":0,"detractors":0}', '{"promoters":1,"passives":0,"detractors":0}', 1.5)$$);
+
+-- The combine function crm.nps, crm.nps_agg and crm.rollup share names the aggregate that runs
+-- it: ten summaries of 1e18 promoters pass the bigint range together, whichever worker adds
+-- them, serial or in a parallel plan.
+CREATE TABLE nps_huge AS
+SELECT CASE WHEN g % 20000 = 0 THEN '{"promoters":1000000000000000000,"passives":0,"detractors":0}'
+            ELSE '{"promoters":1,"passives":0,"detractors":0}' END::crm.nps_summary AS s
+FROM generate_series(1, 200000) g;
+ANALYZE nps_huge;
+SELECT public.error_of('SELECT crm.rollup(s) FROM nps_huge');
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0.01;
+SET min_parallel_table_scan_size = 0;
+SET cpu_operator_cost = 0;
+SET seq_page_cost = 0;
+EXPLAIN (COSTS OFF) SELECT crm.rollup(s) FROM nps_huge;
+SELECT public.error_of('SELECT crm.rollup(s) FROM nps_huge');
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET cpu_operator_cost;
+RESET seq_page_cost;
+DROP TABLE nps_huge;
