@@ -22,12 +22,36 @@ fn sqlstate(error: &MetricError) -> PgSqlErrorCode {
 /// returns.
 pub fn raise(error: MetricError) -> ! {
     let code = sqlstate(&error);
+    let message = in_database_encoding(error.report_message());
     if let Some(hint) = error.hint() {
-        pgrx::pg_sys::panic::ErrorReport::new(code, error.report_message(), "crm_metrics")
-            .set_hint(hint)
+        pgrx::pg_sys::panic::ErrorReport::new(code, message.clone(), "crm_metrics")
+            .set_hint(in_database_encoding(hint.to_owned()))
             .report(PgLogLevel::ERROR);
     }
-    ereport!(ERROR, code, error.report_message());
+    ereport!(ERROR, code, message);
+}
+
+/// A message (UTF-8, and it may quote the user's text) as the database encoding can carry it:
+/// unchanged in a UTF-8 database; elsewhere its non-ASCII characters escaped (`\u{e9}`), so
+/// that the report is never text the encoding refuses (which would replace the error by an
+/// encoding error) or mojibake.
+fn in_database_encoding(message: String) -> String {
+    // SAFETY: reads the database encoding, set for the life of the backend.
+    if message.is_ascii()
+        || unsafe { pg_sys::GetDatabaseEncoding() } == pg_sys::pg_enc::PG_UTF8 as i32
+    {
+        return message;
+    }
+    message
+        .chars()
+        .map(|c| {
+            if c.is_ascii() {
+                c.to_string()
+            } else {
+                c.escape_unicode().to_string()
+            }
+        })
+        .collect()
 }
 
 /// Raises the error for a NULL where Postgres promised a value (the argument of a STRICT

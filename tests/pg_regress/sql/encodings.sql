@@ -41,6 +41,10 @@ SELECT error_of($q$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', E'Europe/
 SELECT error_of($q$SELECT E'Mon-Fri 09:00-17:00\351'::crm.business_calendar$q$);
 SELECT error_of($q$SELECT crm.sla_attainment(crm.service_agg('2024-01-01 10:00', '2024-01-01 11:00', NULL, 1, false), '1 hour', E'r\351solution')$q$);
 SELECT error_of($q$SELECT crm.clv(crm.bgnbd_model(0.24, 4.4, 0.79, 2.4), crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 30, 38, 20, 12, 0.01, E'w\351ek')$q$);
+-- A JSON escape in a summary's text names a character the message shows escaped, not as
+-- UTF-8 bytes the database encoding would misread.
+SELECT error_of($q$SELECT '{"version":1,"period":"day\u00e9","time_zone":"UTC","key":"bigint","customers":[]}'::crm.cohort_summary$q$);
+SELECT error_of($q$SELECT '{"version":1,"period":"day\u0080","time_zone":"UTC","key":"bigint","customers":[]}'::crm.cohort_summary$q$);
 SELECT month, customers_at_end
 FROM crm.mrr_movements((SELECT crm.mrr_agg(id, date '2024-01-01', 5) FROM (VALUES (E'caf\351'), ('cafe'), (E'caf\351')) v(id)));
 SELECT crm.churn_rate(s, e, '2024-01-01', '2024-02-01', 'average')
