@@ -36,10 +36,12 @@ pub fn raise(error: MetricError) -> ! {
 /// that the report is never text the encoding refuses (which would replace the error by an
 /// encoding error) or mojibake.
 fn in_database_encoding(message: String) -> String {
+    if message.is_ascii() {
+        return message;
+    }
     // SAFETY: reads the database encoding, set for the life of the backend.
-    if message.is_ascii()
-        || unsafe { pg_sys::GetDatabaseEncoding() } == pg_sys::pg_enc::PG_UTF8 as i32
-    {
+    let encoding = unsafe { pg_sys::GetDatabaseEncoding() };
+    if encoding == pg_sys::pg_enc::PG_UTF8 as i32 {
         return message;
     }
     message
