@@ -401,10 +401,17 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
                 Decimal::from_str_exact(&trimmed)
             })
             .map_err(|_| {
+                let places = text
+                    .split_once('.')
+                    .map_or(0, |(_, fraction)| fraction.trim_end_matches('0').len());
                 money_out_of_range(
                     function,
                     &format!("{what} {text}"),
-                    "does not fit 28 significant digits",
+                    if places > 28 {
+                        "has more than 28 decimal places"
+                    } else {
+                        "does not fit 28 significant digits"
+                    },
                 )
             }),
     }
