@@ -29,16 +29,7 @@ pub enum MetricError {
 
 impl fmt::Display for MetricError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MetricError::OutOfRange(m)
-            | MetricError::InvalidParameter(m)
-            | MetricError::InvalidText(m)
-            | MetricError::DatetimeOverflow(m)
-            | MetricError::InvalidBinary(m)
-            | MetricError::LimitExceeded(m)
-            | MetricError::OutOfMemory(m) => f.write_str(m),
-            MetricError::Hinted { error, .. } => error.fmt(f),
-        }
+        f.write_str(self.message())
     }
 }
 
@@ -74,9 +65,9 @@ impl MetricError {
         }
     }
 
-    /// The SQL function the message starts with (`crm.nps` of `crm.nps: ...`).
-    pub fn function(&self) -> Option<&str> {
-        let message = match self.without_hint() {
+    /// The message, without the hint.
+    fn message(&self) -> &str {
+        match self {
             MetricError::OutOfRange(m)
             | MetricError::InvalidParameter(m)
             | MetricError::InvalidText(m)
@@ -84,9 +75,15 @@ impl MetricError {
             | MetricError::InvalidBinary(m)
             | MetricError::LimitExceeded(m)
             | MetricError::OutOfMemory(m) => m,
-            MetricError::Hinted { .. } => return None,
-        };
-        message.split_once(": ").map(|(function, _)| function)
+            MetricError::Hinted { error, .. } => error.message(),
+        }
+    }
+
+    /// The SQL function the message starts with (`crm.nps` of `crm.nps: ...`).
+    pub fn function(&self) -> Option<&str> {
+        self.message()
+            .split_once(": ")
+            .map(|(function, _)| function)
     }
 
     /// This error with `function` in place of the function its message starts with: the
