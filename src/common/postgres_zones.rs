@@ -89,13 +89,15 @@ fn load(name: &str) -> Option<(String, Box<dyn OffsetSource>)> {
 /// The UTC offset (seconds east) of `name` as a fixed-offset time zone abbreviation, the way
 /// `AT TIME ZONE` looks it up (`DecodeTimezoneAbbrev` of the lowercased name); `None` for any
 /// other name, a dynamic abbreviation included.
-fn fixed_abbreviation(name: &str) -> Option<i32> {
+pub fn fixed_abbreviation(name: &str) -> Option<i32> {
     // Abbreviations are short ASCII tokens: anything else is no abbreviation.
     if name.is_empty() || name.len() > 63 || !name.bytes().all(|b| b.is_ascii_graphic()) {
         return None;
     }
-    let mut lower: Vec<u8> = name.bytes().map(|b| b.to_ascii_lowercase()).collect();
-    lower.push(0);
+    let mut lower = [0u8; 64];
+    for (to, from) in lower.iter_mut().zip(name.bytes()) {
+        *to = from.to_ascii_lowercase();
+    }
     let (mut offset, mut tz) = (0, std::ptr::null_mut());
     #[cfg(any(feature = "pg13", feature = "pg14", feature = "pg15"))]
     // SAFETY: a NUL-terminated token the call only reads; the out-pointers are live locals.

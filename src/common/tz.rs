@@ -462,8 +462,8 @@ fn load(name: &str) -> Option<(String, Box<dyn OffsetSource>)> {
 }
 
 thread_local! {
-    /// Zones loaded by this backend, by canonical name: their tables are shared by every
-    /// function and aggregate that uses the zone.
+    /// Zones with transitions loaded by this backend, by canonical name: their tables are
+    /// shared by every function and aggregate that uses the zone.
     static ZONES: RefCell<HashMap<String, Zone>> = RefCell::new(HashMap::new());
 }
 
@@ -478,10 +478,17 @@ impl Zone {
                 name.escape_debug()
             ))
         })?;
-        if let Some(zone) = ZONES.with(|zones| zones.borrow().get(&canonical).cloned()) {
+        let zone = Zone::from_source(function, &canonical, source)?;
+        // Fixed offsets are not cached: an abbreviation's offset follows the session's
+        // `timezone_abbreviations` (`EST` is -05:00 in `Default`, +10:00 in `Australia`; `CET`
+        // is the zone file with summer time when the table has no `CET`), and a fixed zone has
+        // no table worth sharing.
+        if zone.fixed_offset().is_some() {
             return Ok(zone);
         }
-        let zone = Zone::from_source(function, &canonical, source)?;
+        if let Some(cached) = ZONES.with(|zones| zones.borrow().get(&canonical).cloned()) {
+            return Ok(cached);
+        }
         ZONES.with(|zones| zones.borrow_mut().insert(canonical, zone.clone()));
         Ok(zone)
     }

@@ -84,6 +84,16 @@ FROM (SELECT z, t, crm.cohort_agg(1::bigint, t, 'day', z) AS s
      LATERAL crm.cohort_retention(x.s) r
 ORDER BY z;
 SELECT crm.cohort_agg(1::bigint, now(), 'day', 'MSK');
+-- The same name in the same backend follows SET timezone_abbreviations: 'EST' is -05:00 in
+-- Default and +10:00 in Australia.
+SELECT current_setting('timezone_abbreviations') AS abbreviations,
+       (timestamptz '2024-07-01 20:00 UTC' AT TIME ZONE 'EST')::date AS at_time_zone,
+       (SELECT cohort FROM crm.cohort_retention((SELECT crm.cohort_agg(1::bigint, timestamptz '2024-07-01 20:00 UTC', 'day', 'EST')))) AS cohort;
+SET timezone_abbreviations = 'Australia';
+SELECT current_setting('timezone_abbreviations') AS abbreviations,
+       (timestamptz '2024-07-01 20:00 UTC' AT TIME ZONE 'EST')::date AS at_time_zone,
+       (SELECT cohort FROM crm.cohort_retention((SELECT crm.cohort_agg(1::bigint, timestamptz '2024-07-01 20:00 UTC', 'day', 'EST')))) AS cohort;
+RESET timezone_abbreviations;
 SELECT period_start AT TIME ZONE 'CET' AS local_start, new_customers
 FROM crm.churn_series((SELECT crm.customer_agg(s, NULL) FROM (VALUES (timestamptz '2024-07-31 22:30 UTC')) v(s)),
                       date '2024-07-01', date '2024-09-01', '1 month', 'start', 'CET');

@@ -250,3 +250,21 @@ FROM fcr_tickets ORDER BY id;
 SELECT crm.service_agg(t, t, t, replies, reopened) FROM fcr_tickets, (VALUES (timestamptz '2026-03-09 10:00+00')) v(t) WHERE id IN (1, 4);
 SELECT crm.fcr_rate(replies, reopened, resolved) AS only_unknown FROM fcr_tickets WHERE id IN (4, 5, 6);
 DROP TABLE waiting_tickets, waiting_summaries, fcr_tickets;
+
+-- A calendar's zone name is read as AT TIME ZONE reads it in the session that uses it: after
+-- SET timezone_abbreviations the same stored calendar follows the new reading ('EST' is -05:00
+-- in Default, +10:00 in Australia), also when this backend prepared it before.
+CREATE TABLE abbreviation_calendars AS SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'EST') AS cal;
+SELECT crm.business_time(cal, '2026-03-02 00:00+00', '2026-03-02 12:00+00') AS business_time,
+       crm.is_business_time(cal, '2026-03-02 15:00+00') AS open_at_15_utc,
+       timestamp '2026-03-02 09:00' AT TIME ZONE 'EST' AS opens
+FROM abbreviation_calendars;
+SET timezone_abbreviations = 'Australia';
+SELECT crm.business_time(cal, '2026-03-02 00:00+00', '2026-03-02 12:00+00') AS business_time,
+       crm.is_business_time(cal, '2026-03-02 15:00+00') AS open_at_15_utc,
+       timestamp '2026-03-02 09:00' AT TIME ZONE 'EST' AS opens
+FROM abbreviation_calendars;
+RESET timezone_abbreviations;
+SELECT crm.business_time(cal, '2026-03-02 00:00+00', '2026-03-02 12:00+00') AS business_time
+FROM abbreviation_calendars;
+DROP TABLE abbreviation_calendars;
