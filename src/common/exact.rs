@@ -2,10 +2,44 @@
 //! and quotients is kept as a fraction of big integers and rounded once, at the end, to the
 //! nearest double or to 28 significant digits. `Decimal` arithmetic rounds every quotient to its
 //! 28 decimal places and refuses an intermediate product past 7.9e28 even when the final
-//! quotient is small; these do neither.
+//! quotient is small; these do neither. [`compare_products`] decides a comparison of two
+//! products of counts exactly where doubles cannot (a Kaplan–Meier survival against a half).
 use num_bigint::{BigInt, BigUint, Sign};
 use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt;
+
+/// Compares the product of `numerators` with the product of `denominators` exactly (an empty
+/// product is 1). Values on both sides cancel first (a Kaplan–Meier curve's at-risk counts
+/// mostly telescope), and what remains is multiplied as a balanced tree.
+pub fn compare_products(numerators: &[u64], denominators: &[u64]) -> Ordering {
+    let mut net: HashMap<u64, i64> = HashMap::new();
+    for &value in numerators {
+        *net.entry(value).or_default() += 1;
+    }
+    for &value in denominators {
+        *net.entry(value).or_default() -= 1;
+    }
+    let (mut top, mut bottom) = (Vec::new(), Vec::new());
+    for (value, count) in net {
+        let side = if count > 0 { &mut top } else { &mut bottom };
+        side.extend(std::iter::repeat_n(value, count.unsigned_abs() as usize));
+    }
+    product(&top).cmp(&product(&bottom))
+}
+
+/// The product of `values`, halves multiplied separately so the operands stay balanced.
+fn product(values: &[u64]) -> BigUint {
+    match values {
+        [] => BigUint::from(1u8),
+        [value] => BigUint::from(*value),
+        _ => {
+            let (low, high) = values.split_at(values.len() / 2);
+            product(low) * product(high)
+        }
+    }
+}
 
 /// An exact rational number: `numerator / denominator`, the denominator positive (not reduced).
 #[derive(Clone, Debug)]
@@ -344,6 +378,45 @@ mod tests {
                 exponent += 1;
             }
             prop_assert_eq!(exact, Significant { negative: false, digits, exponent });
+        }
+    }
+
+    #[test]
+    fn products_compare_exactly() {
+        assert_eq!(compare_products(&[], &[]), Ordering::Equal);
+        assert_eq!(compare_products(&[2, 3], &[6]), Ordering::Equal);
+        assert_eq!(compare_products(&[0, 5], &[1]), Ordering::Less);
+        // 24 customers leaving one a day: 2 * (23/24 * 22/23 * ... * 12/13) is exactly 1.
+        let at_risk: Vec<u64> = (13..=24).collect();
+        let mut twice_left: Vec<u64> = (12..=23).collect();
+        twice_left.push(2);
+        assert_eq!(compare_products(&twice_left, &at_risk), Ordering::Equal);
+        // 2 * (100000/199997 * 66666/66667) is 1 + 1/13333199999: above a half by 3.75e-11.
+        assert_eq!(
+            compare_products(&[2, 100_000, 66_666], &[199_997, 66_667]),
+            Ordering::Greater
+        );
+        // Past 64 bits: (2^63)^3 against (2^63 - 1)^3, and 2^63 * 2 against (2^63 - 1) * 3.
+        let big = 1u64 << 63;
+        assert_eq!(
+            compare_products(&[big, big, big], &[big - 1, big - 1, big - 1]),
+            Ordering::Greater
+        );
+        assert_eq!(compare_products(&[big, 2], &[big - 1, 3]), Ordering::Less);
+    }
+
+    proptest! {
+        /// Products small enough for u128 compare as their u128 values do.
+        #[test]
+        fn products_compare_as_u128(
+            numerators in proptest::collection::vec(0u64..1 << 16, 0..8),
+            denominators in proptest::collection::vec(0u64..1 << 16, 0..8),
+        ) {
+            let plain = |values: &[u64]| values.iter().map(|&v| u128::from(v)).product::<u128>();
+            prop_assert_eq!(
+                compare_products(&numerators, &denominators),
+                plain(&numerators).cmp(&plain(&denominators))
+            );
         }
     }
 }

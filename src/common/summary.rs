@@ -25,6 +25,24 @@ pub trait SummaryType: Sized + Clone {
 /// `#[bikeshed_postgres_type_manually_impl_from_into_datum]` and `#[inoutfuncs]`) store itself
 /// with the inner type's `encode`/`decode` and `to_text`/`from_text` instead of pgrx's default
 /// CBOR.
+/// The text a type's input function reads: the input as is when it is UTF-8 (every database
+/// whose text is), else with each byte that is not part of a UTF-8 character written `\xNN`
+/// (a LATIN1 `ü` is `\xfc`), so that the form's own parser refuses it naming the part, as it
+/// does in a UTF-8 database. No valid form holds a character outside ASCII.
+pub fn text_of_input(input: &std::ffi::CStr) -> std::borrow::Cow<'_, str> {
+    if let Ok(text) = input.to_str() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut text = String::new();
+    for chunk in input.to_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    std::borrow::Cow::Owned(text)
+}
+
 #[macro_export]
 macro_rules! summary_type {
     ($name:ident($inner:ty)) => {
@@ -47,13 +65,8 @@ macro_rules! summary_type {
             fn input(input: &::core::ffi::CStr) -> Self {
                 use $crate::common::pg::OrRaise;
                 use $crate::common::summary::SummaryType;
-                let text = input.to_str().map_err(|_| {
-                    $crate::common::error::MetricError::InvalidText(format!(
-                        "crm.{}: input is not valid UTF-8",
-                        stringify!($name)
-                    ))
-                });
-                <$name as SummaryType>::from_text(text.or_raise()).or_raise()
+                let text = $crate::common::summary::text_of_input(input);
+                <$name as SummaryType>::from_text(&text).or_raise()
             }
 
             /// Not called from SQL: the type's output function is `crm_<type>_out` (below),

@@ -8,7 +8,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::common::civil::{END_TIMESTAMP, MIN_TIMESTAMP};
+use crate::common::civil::{format_timestamp, END_TIMESTAMP, MIN_TIMESTAMP};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::flat_state::{self, FlatState};
@@ -84,7 +84,7 @@ pub fn classify(
         return Err(infinite(function, "closed_at"));
     }
     if closed_at < created_at {
-        return Err(closed_before_created(function));
+        return Err(closed_before_created(function, closed_at, created_at));
     }
     match won {
         // Both finite: the difference is below 2^64.
@@ -110,8 +110,12 @@ fn infinite(function: &str, what: &str) -> MetricError {
 
 #[cold]
 #[inline(never)]
-fn closed_before_created(function: &str) -> MetricError {
-    MetricError::InvalidParameter(format!("{function}: closed_at is before created_at"))
+fn closed_before_created(function: &str, closed_at: i64, created_at: i64) -> MetricError {
+    MetricError::InvalidParameter(format!(
+        "{function}: closed_at {} is before created_at {}",
+        format_timestamp(closed_at),
+        format_timestamp(created_at)
+    ))
 }
 
 #[cold]

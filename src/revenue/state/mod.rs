@@ -94,9 +94,14 @@ pub struct MrrSummary {
     settled: bool,
 }
 
-/// An error of the summary's own functions, which already names the type, as a 22P02.
+/// An error of the summary's own functions, which already names the type, as a 22P02; a
+/// summary past `crm.max_state_memory` (54000) or the allocator's refusal (53200) stays what
+/// it is: the text is well formed.
 fn as_text_error(error: MetricError) -> MetricError {
-    MetricError::InvalidText(error.to_string())
+    match error {
+        MetricError::LimitExceeded(_) | MetricError::OutOfMemory(_) => error,
+        other => MetricError::InvalidText(other.to_string()),
+    }
 }
 
 #[cold]

@@ -9,6 +9,7 @@
 //! per-backend cache keyed by those bytes, so a calendar is decoded (and its zone loaded) once,
 //! not once per row. Their bodies run under pgrx's guard, so errors are ordinary ERRORs.
 
+use crate::common::civil::{format_interval, format_timestamp};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::tz::USECS_PER_DAY;
 use crate::service::state::hours::BusinessHours;
@@ -44,17 +45,37 @@ unsafe fn interval_argument(datum: pg_sys::Datum) -> pg_sys::Interval {
     unsafe { *datum.cast_mut_ptr::<pg_sys::Interval>() }
 }
 
+/// An interval as Postgres prints it with `IntervalStyle = postgres`, for messages:
+/// `1 mon 2 days`, `-01:00:00`, `1 year 2 mons 03:00:00`.
+fn interval_text(value: pg_sys::Interval) -> String {
+    let plural = |n: i32| if n.abs() == 1 { "" } else { "s" };
+    let (years, months) = (value.month / 12, value.month % 12);
+    let mut parts = Vec::new();
+    if years != 0 {
+        parts.push(format!("{years} year{}", plural(years)));
+    }
+    if months != 0 {
+        parts.push(format!("{months} mon{}", plural(months)));
+    }
+    if value.day != 0 || value.time != 0 || parts.is_empty() {
+        parts.push(format_interval(i64::from(value.day), value.time));
+    }
+    parts.join(" ")
+}
+
 /// An amount of business time: hours, minutes and seconds only, not negative.
 fn business_amount(function: &str, what: &str, amount: pg_sys::Interval) -> MetricResult<i64> {
     if amount.month != 0 || amount.day != 0 {
         return Err(MetricError::InvalidParameter(format!(
-            "{function}: {what} has days or months, which business time does not define \
-             (write hours, e.g. '24 hours')"
+            "{function}: {what} {} has days or months, which business time does not define \
+             (write hours, e.g. '24 hours')",
+            interval_text(amount)
         )));
     }
     if amount.time < 0 {
         return Err(MetricError::InvalidParameter(format!(
-            "{function}: {what} is negative"
+            "{function}: {what} {} is negative",
+            interval_text(amount)
         )));
     }
     Ok(amount.time)
@@ -70,7 +91,9 @@ fn duration(
 ) -> MetricResult<i64> {
     if end < created {
         return Err(MetricError::InvalidParameter(format!(
-            "{function}: {what} is before created_at"
+            "{function}: {what} {} is before created_at {}",
+            format_timestamp(end),
+            format_timestamp(created)
         )));
     }
     let measured = match hours {
@@ -84,7 +107,12 @@ fn duration(
                 }
             }
             end.checked_sub(created).ok_or_else(|| {
-                MetricError::DatetimeOverflow(format!("{function}: interval out of range"))
+                MetricError::DatetimeOverflow(format!(
+                    "{function}: the time from created_at {} to {what} {} is out of range of an \
+                     interval",
+                    format_timestamp(created),
+                    format_timestamp(end)
+                ))
             })?
         }
     };
@@ -99,18 +127,23 @@ fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> Metri
         TimeKind::Elapsed => {
             if target.month != 0 {
                 return Err(MetricError::InvalidParameter(format!(
-                    "{function}: target has months, which have no fixed length"
+                    "{function}: target {} has months, which have no fixed length",
+                    interval_text(target)
                 )));
             }
             let micros = i64::from(target.day)
                 .checked_mul(USECS_PER_DAY)
                 .and_then(|days| days.checked_add(target.time))
                 .ok_or_else(|| {
-                    MetricError::InvalidParameter(format!("{function}: target out of range"))
+                    MetricError::InvalidParameter(format!(
+                        "{function}: target {} is out of range",
+                        interval_text(target)
+                    ))
                 })?;
             if micros < 0 {
                 return Err(MetricError::InvalidParameter(format!(
-                    "{function}: target is negative"
+                    "{function}: target {} is negative",
+                    interval_text(target)
                 )));
             }
             Ok(micros)

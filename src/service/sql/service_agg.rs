@@ -94,6 +94,15 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, form: ServiceForm) -> pg
             ServiceForm::AsOf => new_as_of_summary,
         };
         let mut state = expanded_state_mut(fcinfo, init);
+        let kind = if form == ServiceForm::Elapsed {
+            TimeKind::Elapsed
+        } else {
+            TimeKind::Business
+        };
+        state
+            .get()
+            .expect_form(SERVICE_AGG, kind, form == ServiceForm::AsOf)
+            .or_raise();
         let (Some(created), Some(calendar), Some(as_of)) = (created, calendar, as_of) else {
             return expanded_return(fcinfo, state);
         };

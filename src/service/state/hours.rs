@@ -22,7 +22,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::calendar::Calendar;
-use crate::common::civil::{check_finite, weekday, END_TIMESTAMP, USECS_PER_DAY, USECS_PER_SEC};
+use crate::common::civil::{
+    check_finite, format_timestamp, weekday, END_TIMESTAMP, USECS_PER_DAY, USECS_PER_SEC,
+};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{self, Ticker};
 
@@ -147,7 +149,11 @@ impl BusinessHours {
             -self.measure(function, to, from)?
         };
         i64::try_from(measure).map_err(|_| {
-            MetricError::DatetimeOverflow(format!("{function}: interval out of range"))
+            MetricError::DatetimeOverflow(format!(
+                "{function}: the business time from {} to {} is out of range of an interval",
+                format_timestamp(from),
+                format_timestamp(to)
+            ))
         })
     }
 

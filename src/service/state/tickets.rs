@@ -89,7 +89,8 @@ pub struct Ticket {
 pub fn check_duration(function: &str, what: &str, duration: i64) -> MetricResult<i64> {
     if duration < 0 {
         Err(MetricError::InvalidParameter(format!(
-            "{function}: {what} is before created_at"
+            "{function}: {what} is {} before created_at",
+            crate::common::civil::format_interval(0, duration.saturating_neg())
         )))
     } else {
         Ok(duration)
@@ -277,6 +278,27 @@ impl ServiceSummary {
     }
 
     /// Merges `other` into `self` (any order of merges gives the same summary).
+    /// 22023 unless this summary holds tickets of `kind` time, built with `as_of` or without
+    /// it as `as_of` says: a transition handed a summary of another form (support functions
+    /// called by hand) must not mix them.
+    pub fn expect_form(&self, function: &str, kind: TimeKind, as_of: bool) -> MetricResult<()> {
+        if self.kind != kind {
+            return Err(MetricError::InvalidParameter(format!(
+                "{function}: cannot add a ticket in {} time to a summary of {} time",
+                kind.name(),
+                self.kind.name()
+            )));
+        }
+        if self.as_of != as_of {
+            return Err(MetricError::InvalidParameter(format!(
+                "{function}: cannot add a ticket {} as_of to a summary built {} it",
+                if as_of { "with" } else { "without" },
+                if self.as_of { "with" } else { "without" },
+            )));
+        }
+        Ok(())
+    }
+
     pub fn merge(&mut self, function: &str, other: &ServiceSummary) -> MetricResult<()> {
         if self.kind != other.kind {
             return Err(MetricError::InvalidParameter(format!(

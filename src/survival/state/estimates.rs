@@ -9,8 +9,10 @@
 use super::{Entry, SurvivalSummary};
 use crate::common::civil::format_interval;
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::exact::compare_products;
 use crate::common::interrupt::checked;
 use crate::common::stats::{two_sided_p_value, two_sided_z};
+use std::cmp::Ordering;
 
 /// One row of `crm.survival_curve`: one distinct duration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,14 +66,25 @@ fn step_factor(at_risk: u64, events: u64) -> f64 {
     (at_risk - events) as f64 / at_risk as f64
 }
 
-/// Whether a survival computed as the product of `steps` step factors is at most 0.5, allowing
-/// for the product's rounding: each factor rounds at most three times (the two counts and the
-/// division) and each product once, by at most 2^-53 relative each, so an exact half can come
-/// out up to `steps`·2^-51 relative above 0.5 (24 rows leaving one a day multiply to
-/// 0.5000000000000001 on day 12, where 12 of the 24 are left). A survival that is truly above
-/// 0.5 by less than that is a ratio of counts the doubles cannot tell from a half.
-fn at_most_half(survival: f64, steps: u64) -> bool {
-    survival <= 0.5 * (1.0 + steps as f64 * 4.0 * f64::EPSILON)
+/// Whether a survival is at most 0.5, given the double product `survival` of its step factors
+/// and the steps as `(left, at_risk)` counts (the survival is exactly the product of
+/// `left / at_risk`). Each factor rounds at most three times (the two counts and the division)
+/// and each product once, by at most 2^-53 relative each, so the double is within
+/// `steps`·2^-51 relative of the exact value: outside that band it decides, inside it the
+/// counts do, exactly (24 rows leaving one a day multiply to 0.5000000000000001 on day 12,
+/// where exactly 12 of the 24 are left; 0.5 + 3.75e-11 is above a half, however many steps
+/// came before).
+fn at_most_half(survival: f64, steps: &[(u64, u64)]) -> bool {
+    let slack = steps.len() as f64 * 4.0 * f64::EPSILON;
+    if survival > 0.5 * (1.0 + slack) {
+        return false;
+    }
+    if survival < 0.5 * (1.0 - slack) {
+        return true;
+    }
+    let left: Vec<u64> = steps.iter().map(|&(left, _)| left).chain([2]).collect();
+    let at_risk: Vec<u64> = steps.iter().map(|&(_, at_risk)| at_risk).collect();
+    compare_products(&left, &at_risk) != Ordering::Greater
 }
 
 /// Greenwood's term of one duration; 0 where everyone at risk has the event (lifelines).
@@ -157,13 +170,14 @@ impl SurvivalSummary {
 
     /// Calls `visit` with every entry and the survival just after it; stops when `visit`
     /// returns false.
-    fn walk(&mut self, mut visit: impl FnMut(&Entry, f64) -> bool) {
+    fn walk(&mut self, mut visit: impl FnMut(&Entry, u64, f64) -> bool) {
         let mut at_risk = self.rows;
         let mut survival = 1.0;
         for entry in checked(self.settled_entries()) {
             survival *= step_factor(at_risk, entry.events);
+            let before = at_risk;
             at_risk -= entry.events + entry.censored;
-            if !visit(entry, survival) {
+            if !visit(entry, before, survival) {
                 break;
             }
         }
@@ -179,7 +193,7 @@ impl SurvivalSummary {
             return Ok(None);
         }
         let mut found = 1.0;
-        self.walk(|entry, survival| {
+        self.walk(|entry, _, survival| {
             if entry.duration > at {
                 return false;
             }
@@ -193,10 +207,12 @@ impl SurvivalSummary {
     /// curve never gets there (or the summary is empty).
     pub fn median(&mut self) -> Option<i64> {
         let mut median = None;
-        let mut steps = 0u64;
-        self.walk(|entry, survival| {
-            steps += u64::from(entry.events > 0);
-            if at_most_half(survival, steps) {
+        let mut steps = Vec::new();
+        self.walk(|entry, at_risk, survival| {
+            if entry.events > 0 {
+                steps.push((at_risk - entry.events, at_risk));
+            }
+            if at_most_half(survival, &steps) {
                 median = Some(entry.duration);
                 return false;
             }
@@ -240,7 +256,7 @@ impl SurvivalSummary {
         let mut area = 0.0;
         let mut from = 0i64;
         let mut level = 1.0;
-        self.walk(|entry, survival| {
+        self.walk(|entry, _, survival| {
             if entry.duration >= horizon {
                 return false;
             }

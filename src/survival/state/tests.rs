@@ -315,6 +315,26 @@ fn an_exact_half_is_the_median_despite_rounding() {
 }
 
 #[test]
+fn a_survival_measurably_above_a_half_after_many_steps_is_not_the_median() {
+    // 99,997 rows leaving one every 2 s, 33,333 censored at 199,995 s, one leaving at
+    // 199,996 s and 66,666 at 199,998 s: S(199,996 s) = 100000/199997 · 66666/66667, a half
+    // plus 3.75e-11, which is within 99,998 steps' rounding allowance of a half but not a half
+    // (lifelines: 199,998 s).
+    let mut rows: Vec<_> = (1..=99_997).map(|g| (2 * g, true)).collect();
+    rows.extend(std::iter::repeat_n((199_995, false), 33_333));
+    rows.push((199_996, true));
+    rows.extend(std::iter::repeat_n((199_998, true), 66_666));
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|(seconds, event)| (seconds * 1_000_000, event))
+        .collect();
+    assert_eq!(summary_of_raw(&rows).median(), Some(199_998 * 1_000_000));
+    // One row leaving a second, a million of them: exactly half are left after 500,000 s.
+    let million: Vec<_> = (1..=1_000_000).map(|s| (s * 1_000_000, true)).collect();
+    assert_eq!(summary_of_raw(&million).median(), Some(500_000 * 1_000_000));
+}
+
+#[test]
 fn restricted_mean_matches_lifelines() {
     for (weeks, expected) in [
         (10, 9.277310924369745),

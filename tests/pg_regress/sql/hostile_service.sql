@@ -185,5 +185,7 @@ $q$SELECT '{"version":3,"time":"business","tickets":0,"reopened":0,"first_contac
 $q$SELECT crm.rollup(s) FROM (VALUES ('{"version":2,"time":"business","tickets":2,"reopened":0,"first_contact_resolved":0,"first_response_us":[5],"resolution_us":[],"waiting_first_response_us":[7200000001],"waiting_resolution_us":[5,7200000001]}'::crm.service_summary), ('{"version":1,"time":"business","tickets":1,"reopened":0,"first_contact_resolved":0,"first_response_us":[5],"resolution_us":[]}')) v(s)$q$,
 $q$SELECT crm.fcr_rate(n, o, d) FROM (VALUES (NULL::int, false, true), (NULL, true, true)) v(n, o, d)$q$,
 $q$SELECT crm.sla_attainment(timestamptz '4713-01-01 00:00+00 BC', timestamptz '294276-12-31 00:00+00', '1 hour')$q$,
-$q$SELECT crm.sla_attainment(timestamptz '4713-01-01 00:00+00 BC', timestamptz '290000-01-01 00:00+00', '1 hour') OVER ()$q$
+$q$SELECT crm.sla_attainment(timestamptz '4713-01-01 00:00+00 BC', timestamptz '290000-01-01 00:00+00', '1 hour') OVER ()$q$,
+$q$SELECT crm_internal.service_agg_trans('{"version":1,"time":"business","tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}', now(), now() + interval '1 day', NULL, 1, false)$q$,
+$q$SELECT crm_internal.service_agg_calendar_trans('{"version":1,"time":"elapsed","tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}', now(), now() + interval '1 day', NULL, 1, false, crm.business_calendar())$q$
 ]);

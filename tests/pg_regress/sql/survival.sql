@@ -176,5 +176,13 @@ SELECT crm.median_survival(crm.survival_agg(g * interval '1 day', true)) FROM ge
 SELECT crm.median_survival(crm.survival_agg(g * interval '1 day', true)) FROM generate_series(1, 38) g;
 SELECT crm.median_survival(crm.survival_agg(d * interval '1 day', e))
 FROM (VALUES (1, true), (2, true), (2, true), (3, true), (3, true), (5, false), (23, true), (80, true), (291, false), (970, true)) v(d, e);
+-- A survival above a half by 3.75e-11 after 99,998 steps is not a half: S(199,996 s) =
+-- 100000/199997 * 66666/66667 (lifelines: 199,998 s).
+SELECT crm.median_survival(s), crm.survival_at(s, '199996 seconds') > 0.5 AS above_half_before
+FROM (SELECT crm.survival_agg(d, gone) s
+      FROM (SELECT 2 * g * interval '1 second' AS d, true AS gone FROM generate_series(1, 99997) g
+            UNION ALL SELECT interval '199995 seconds', false FROM generate_series(1, 33333)
+            UNION ALL SELECT interval '199996 seconds', true
+            UNION ALL SELECT interval '199998 seconds', true FROM generate_series(1, 66666)) c) x;
 -- The largest duration an interval holds falls in the last period, whose end is past it.
 SELECT * FROM crm.life_table((SELECT crm.survival_agg(d, e) FROM (VALUES (interval '1 day', false), (interval '106751991 days 04:00:54.775807', true)) v(d, e)), '100000000 days', 2);
