@@ -386,11 +386,13 @@ impl BgBbModel {
     /// form: δ/(γ−1) · Γ(γ+δ)/Γ(1+δ) · [R(start) − R(start+count)], R(m) = Γ(1+δ+m)/Γ(γ+δ+m);
     /// within 1e-7 of γ = 1 its limit δ (ψ(1+δ+start+count) − ψ(1+δ+start)) (either way within
     /// about 1e-7 relative there: the closed form loses digits to cancellation near γ = 1).
-    fn alive_sum(&self, start: f64, count: f64) -> f64 {
+    /// The sum times e^`ln_scale`: a factor that would overflow a double on its own (a long
+    /// history's 1/L) meets the terms' own small scale in the exponent.
+    fn alive_sum(&self, start: f64, count: f64, ln_scale: f64) -> f64 {
         let (gamma, delta) = (self.gamma, self.delta);
         let ln_ratio = |m: f64| ln_gamma(1.0 + delta + m) - ln_gamma(gamma + delta + m);
-        let ln_leading =
-            delta.ln() + ln_gamma(gamma + delta) - ln_gamma(1.0 + delta) + ln_ratio(start);
+        let ln_leading = ln_scale + delta.ln() + ln_gamma(gamma + delta) - ln_gamma(1.0 + delta)
+            + ln_ratio(start);
         if (gamma - 1.0).abs() < 1e-7 {
             return ln_leading.exp()
                 * (digamma(1.0 + delta + start + count) - digamma(1.0 + delta + start));
@@ -407,26 +409,38 @@ impl BgBbModel {
     /// (the terms fall under the stopping rule otherwise), and is accurate to about 1e-7
     /// relative there (₂F₁ near z = 1), a few 1e-6 for horizons near `i32::MAX` (ln Γ of
     /// arguments ~2e9).
-    fn discounted_alive_sum(&self, start: f64, count: u32, discount_rate: f64) -> f64 {
+    /// Times e^`ln_scale`, as [`Self::alive_sum`].
+    fn discounted_alive_sum(
+        &self,
+        start: f64,
+        count: u32,
+        discount_rate: f64,
+        ln_scale: f64,
+    ) -> f64 {
         if discount_rate == 0.0 {
-            return self.alive_sum(start, f64::from(count));
+            return self.alive_sum(start, f64::from(count), ln_scale);
         }
         let direct = if discount_rate > 0.0 {
             count.min(DIRECT_TERMS)
         } else {
             count
         };
-        let (total, finished) = self.discounted_terms(start, 1, direct, discount_rate);
+        let (total, finished) = self.discounted_terms(start, 1, direct, discount_rate, ln_scale);
         if finished || direct == count {
             return total;
         }
         let ln_growth = discount_rate.ln_1p();
-        match self.discounted_tail(start + f64::from(direct), count - direct, discount_rate) {
+        match self.discounted_tail(
+            start + f64::from(direct),
+            count - direct,
+            discount_rate,
+            ln_scale,
+        ) {
             Some(rest) => total + (-f64::from(direct) * ln_growth).exp() * rest,
             None => {
                 total
                     + self
-                        .discounted_terms(start, direct + 1, count, discount_rate)
+                        .discounted_terms(start, direct + 1, count, discount_rate, ln_scale)
                         .0
             }
         }
@@ -438,16 +452,17 @@ impl BgBbModel {
     /// check there; and whether the sum stopped early. As every later term is at most the last
     /// one times (1 + d)^−j, the rest is at most term/d for d > 0: the sum stops once that is
     /// below 1e-17 of the total. A negative d makes the terms grow: the sum stops once it is no
-    /// longer finite.
+    /// longer finite. Times e^`ln_scale`, as [`Self::alive_sum`].
     fn discounted_terms(
         &self,
         start: f64,
         first: u32,
         last: u32,
         discount_rate: f64,
+        ln_scale: f64,
     ) -> (f64, bool) {
         let (gamma, delta) = (self.gamma, self.delta);
-        let ln_norm = ln_beta(gamma, delta);
+        let ln_norm = ln_beta(gamma, delta) - ln_scale;
         let ln_growth = discount_rate.ln_1p();
         let discount = (-ln_growth).exp();
         let (mut total, mut term) = (0.0_f64, 0.0_f64);
@@ -471,10 +486,17 @@ impl BgBbModel {
     /// Σ_{j=1}^{count} P(alive at opportunity start + j) / (1 + d)^j for d > 0 in closed form:
     /// S(start) − (1 + d)^−count S(start + count), with S(m) = Σ_{j≥1} B(γ, δ+m+j)/B(γ,δ) /
     /// (1+d)^j = B(γ, δ+m+1)/B(γ,δ) / (1+d) · ₂F₁(1, δ+m+1; γ+δ+m+1; 1/(1+d)) (the series of
-    /// Fader, Hardie & Shang 2010, eq. 14); `None` when ₂F₁ is not available.
-    fn discounted_tail(&self, start: f64, count: u32, discount_rate: f64) -> Option<f64> {
+    /// Fader, Hardie & Shang 2010, eq. 14); `None` when ₂F₁ is not available. Times
+    /// e^`ln_scale`, as [`Self::alive_sum`].
+    fn discounted_tail(
+        &self,
+        start: f64,
+        count: u32,
+        discount_rate: f64,
+        ln_scale: f64,
+    ) -> Option<f64> {
         let (gamma, delta) = (self.gamma, self.delta);
-        let ln_norm = ln_beta(gamma, delta);
+        let ln_norm = ln_beta(gamma, delta) - ln_scale;
         let ln_growth = discount_rate.ln_1p();
         let z = (-ln_growth).exp();
         let one_minus_z = discount_rate / (1.0 + discount_rate);
@@ -525,9 +547,13 @@ impl BgBbModel {
             )));
         }
         let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
-        let sum = self.discounted_alive_sum(n, horizon.unsigned_abs(), discount_rate);
-        let value = self.ln_transaction_factor(x, t_x, n).exp() * sum;
-        if discount_rate < 0.0 && !sum.is_finite() {
+        let value = self.discounted_alive_sum(
+            n,
+            horizon.unsigned_abs(),
+            discount_rate,
+            self.ln_transaction_factor(x, t_x, n),
+        );
+        if discount_rate < 0.0 && !value.is_finite() {
             return Err(invalid(format!(
                 "{function}: the discounted transactions are not finite (discount_rate \
                  {} over {horizon} opportunities)",
@@ -543,7 +569,7 @@ impl BgBbModel {
         let n = checked_horizon(function, horizon)?;
         self.finite(
             function,
-            self.alpha / (self.alpha + self.beta) * self.alive_sum(0.0, n),
+            self.alpha / (self.alpha + self.beta) * self.alive_sum(0.0, n, 0.0),
         )
     }
 
@@ -582,7 +608,7 @@ impl BgBbModel {
         let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
         self.finite(
             function,
-            self.ln_transaction_factor(x, t_x, n).exp() * self.alive_sum(n, horizon),
+            self.alive_sum(n, horizon, self.ln_transaction_factor(x, t_x, n)),
         )
     }
 

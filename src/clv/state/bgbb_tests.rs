@@ -415,7 +415,7 @@ fn discounted_sums_resynchronize_and_grow_with_a_negative_rate() {
     // matches one term at a time.
     let m = model(0.4, 2.0, 1.7, 1.5);
     for rate in [0.001, -0.0001] {
-        let sum = m.discounted_alive_sum(3.0, 5000, rate);
+        let sum = m.discounted_alive_sum(3.0, 5000, rate, 0.0);
         let direct: f64 = (1..=5000)
             .map(|k| {
                 let k = f64::from(k);
@@ -504,12 +504,36 @@ fn long_horizons_at_small_rates_take_the_closed_form_tail() {
     );
     // Where the tail starts, the closed form continues the term-by-term sum (to its ₂F₁'s
     // accuracy).
-    let (by_terms, _) = m.discounted_terms(6.0, 1, 200_000, 1e-5);
-    let (head, _) = m.discounted_terms(6.0, 1, 1000, 1e-5);
-    let tail = m.discounted_tail(6.0 + 1000.0, 199_000, 1e-5).unwrap();
+    let (by_terms, _) = m.discounted_terms(6.0, 1, 200_000, 1e-5, 0.0);
+    let (head, _) = m.discounted_terms(6.0, 1, 1000, 1e-5, 0.0);
+    let tail = m.discounted_tail(6.0 + 1000.0, 199_000, 1e-5, 0.0).unwrap();
     let joined = head + (-1000.0 * 1e-5_f64.ln_1p()).exp() * tail;
     assert!(
         (joined / by_terms - 1.0).abs() < 1e-8,
         "{joined} {by_terms}"
     );
+}
+
+#[test]
+fn long_histories_with_a_large_gamma_predict_finite_values() {
+    // 1/L and the alive terms are each past a double's range here, their product is not
+    // (references: mpmath at 40 digits, eq. 13 with eq. 5's likelihood).
+    let m = model(1.0, 1.0, 537.0, 8.0);
+    for ((x, t_x, n, horizon), expected) in [
+        ((270, 540, 540, 5), 0.49408636504990167),
+        ((985, 996, 1000, 50), 3.122902334366761e-8),
+        ((10, 20, 30, 5), 3.669367350001242e-17),
+    ] {
+        let value = m
+            .conditional_expected_purchases(F, x, t_x, n, horizon)
+            .unwrap();
+        assert!(
+            (value - expected).abs() <= 1e-9 * expected,
+            "{x} {t_x} {n} {horizon}: {value} against {expected}"
+        );
+        let discounted = m
+            .discounted_residual_transactions(F, (x, t_x, n), horizon, 0.0)
+            .unwrap();
+        assert!((discounted - expected).abs() <= 1e-9 * expected);
+    }
 }

@@ -109,3 +109,8 @@ SELECT public.error_of('SELECT crm.probability_alive(crm.bgbb_model(1, 1, 1, 1),
 SELECT public.error_of('SELECT ''{"alpha":1,"beta":1,"gamma":1}''::crm.bgbb_model');
 SELECT public.error_of('SELECT crm_internal.bgbb_fit_final(crm_internal.sbg_fit_trans(NULL::crm.fit_rows, 3, true))');
 DROP TABLE donations, donors, bgbb_models;
+
+-- A long history under a large gamma: 1/L and the alive terms are each past a double's range,
+-- their product is not (mpmath: 0.49408636504990167 and 3.1229023343667608e-8).
+SELECT round(crm.expected_purchases(crm.bgbb_model(1, 1, 537, 8), 5, 270, 540, 540)::numeric, 12) AS five_more,
+       crm.expected_purchases(crm.bgbb_model(1, 1, 537, 8), 50, 985, 996, 1000)::numeric(20, 19) AS fifty_more;
