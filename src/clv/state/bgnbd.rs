@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 type KeyHashing = BuildHasherDefault<KeyHasher>;
+use super::hypergeometric::hyp2f1_log_unit;
 use super::special::{digamma, hyp2f1_log, ln_gamma, log_add_exp, trigamma};
 use super::uncertainty::{from_hessian, inverse};
 use super::{
@@ -873,7 +874,10 @@ impl BgNbdModel {
         let base = self.alpha + age;
         let z = horizon / (base + horizon);
         let ln_one_minus_z = -(horizon / base).ln_1p();
-        let (sign, ln_f) = hyp2f1_log(k, b + x, c, z)?;
+        // Far horizons put z next to 1, where the plain series needs ~1/(1 − z) terms: the
+        // connection formulas in 1 − z take over there.
+        let (sign, ln_f) = hyp2f1_log_unit(k, b + x, c, z, base / (base + horizon))
+            .or_else(|| hyp2f1_log(k, b + x, c, z))?;
         let scaled = k * ln_one_minus_z + ln_f;
         let bracket = if sign > 0.0 {
             -scaled.exp_m1()

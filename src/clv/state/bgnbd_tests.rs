@@ -1038,3 +1038,30 @@ fn mbg_forms_round_trip_and_refuse_bad_kinds() {
         without
     );
 }
+
+#[test]
+fn far_horizons_converge() {
+    // z = t/(α+t) next to 1, where the connection formulas in 1 − z take over (references:
+    // mpmath at 50 digits; 1000 Julian years in weeks; 9,287,785,714 weeks).
+    for (model, horizon, expected) in [
+        ((0.243, 4.41, 0.793, 2.43), 1e7, 92.524_190_116_530_87),
+        (
+            (0.243, 4.414, 0.793, 2.426),
+            365_250.0 / 7.0,
+            24.725_286_143_814_82,
+        ),
+        (
+            (0.243, 4.414, 0.793, 2.426),
+            9_287_785_714.285_715,
+            412.683_784_423_192_45,
+        ),
+    ] {
+        let (r, alpha, a, b) = model;
+        let model = BgNbdModel::from_parameters(F, r, alpha, a, b).unwrap();
+        let value = model.expected_purchases(F, horizon).unwrap();
+        assert!(
+            (value - expected).abs() <= 1e-12 * expected,
+            "{horizon}: {value} against {expected}"
+        );
+    }
+}
