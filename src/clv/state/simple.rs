@@ -263,7 +263,8 @@ pub struct Rfm {
 const INLINE_DAYS: usize = 4;
 
 /// Aggregate state of `crm.rfm_agg`: daily totals of one customer's purchases. The mean over
-/// several repeat days is rounded to 16 decimal places (as Postgres's `avg(numeric)` shows it).
+/// several repeat days is rounded to 16 decimal places (fewer past 12 integer digits: 28 to 29
+/// significant digits in all).
 ///
 /// (UTC day, total) pairs; consecutive rows of one day are merged on arrival, the rest at the
 /// end. The first [`INLINE_DAYS`] live in `inline`; past that all of them move to `spilled`,
