@@ -875,9 +875,13 @@ impl BgNbdModel {
         let z = horizon / (base + horizon);
         let ln_one_minus_z = -(horizon / base).ln_1p();
         // Far horizons put z next to 1, where the plain series needs ~1/(1 − z) terms: the
-        // connection formulas in 1 − z take over there.
-        let (sign, ln_f) = hyp2f1_log_unit(k, b + x, c, z, base / (base + horizon))
-            .or_else(|| hyp2f1_log(k, b + x, c, z))?;
+        // connection formulas in 1 − z take over past 1 − z = 1e-3 (about 50,000 terms).
+        let one_minus_z = base / (base + horizon);
+        let (sign, ln_f) = if one_minus_z < 1e-3 {
+            hyp2f1_log_unit(k, b + x, c, z, one_minus_z).or_else(|| hyp2f1_log(k, b + x, c, z))?
+        } else {
+            hyp2f1_log(k, b + x, c, z)?
+        };
         let scaled = k * ln_one_minus_z + ln_f;
         let bracket = if sign > 0.0 {
             -scaled.exp_m1()
