@@ -26,15 +26,21 @@ pub trait SummaryType: Sized + Clone {
 /// with the inner type's `encode`/`decode` and `to_text`/`from_text` instead of pgrx's default
 /// CBOR.
 /// The text a type's input function reads: the input as is when it is UTF-8 (every database
-/// whose text is), else with each byte that is not part of a UTF-8 character written `\xNN`
-/// (a LATIN1 `ü` is `\xfc`), so that the form's own parser refuses it naming the part, as it
-/// does in a UTF-8 database. No valid form holds a character outside ASCII.
+/// whose text is), else as [`escaped_text`] writes it, so that the form's own parser refuses it
+/// naming the part, as it does in a UTF-8 database. No valid form holds a character outside
+/// ASCII.
 pub fn text_of_input(input: &std::ffi::CStr) -> std::borrow::Cow<'_, str> {
-    if let Ok(text) = input.to_str() {
+    escaped_text(input.to_bytes())
+}
+
+/// `bytes` as text: as is when they are UTF-8, else with each byte that is not part of a UTF-8
+/// character written `\xNN` (a LATIN1 `ü` is `\xfc`).
+pub fn escaped_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut text = String::new();
-    for chunk in input.to_bytes().utf8_chunks() {
+    for chunk in bytes.utf8_chunks() {
         text.push_str(chunk.valid());
         for byte in chunk.invalid() {
             text.push_str(&format!("\\x{byte:02x}"));

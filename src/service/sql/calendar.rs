@@ -12,6 +12,7 @@ use std::rc::Rc;
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{with_varlena_bytes, OrRaise, TextArg};
 use crate::common::postgres_zones::fixed_abbreviation;
+use crate::common::summary::escaped_text;
 use crate::common::tz::Zone;
 use crate::service::state::calendar::{Calendar, CALENDAR_TYPE};
 use crate::service::state::hours::BusinessHours;
@@ -70,7 +71,9 @@ fn business_calendar_new(
     time_zone: default!(TextArg, "'UTC'"),
     holidays: default!(Vec<Option<Date>>, "'{}'"),
 ) -> business_calendar {
-    let hours = hours.name(BUSINESS_CALENDAR, "hours").or_raise();
+    // Text that is not UTF-8 (a LATIN1 database) reaches the hours parser escaped, which
+    // names the malformed entry as it does in a UTF-8 database.
+    let hours = escaped_text(hours.0);
     let time_zone = time_zone.name(BUSINESS_CALENDAR, "time zone").or_raise();
     let zone = Zone::parse(BUSINESS_CALENDAR, time_zone).or_raise();
     let days = holidays
@@ -83,7 +86,7 @@ fn business_calendar_new(
         })
         .collect::<MetricResult<Vec<i32>>>()
         .or_raise();
-    let calendar = Calendar::new(BUSINESS_CALENDAR, hours, zone, &days).or_raise();
+    let calendar = Calendar::new(BUSINESS_CALENDAR, &hours, zone, &days).or_raise();
     business_calendar(StoredCalendar(calendar))
 }
 
