@@ -21,20 +21,11 @@ pub trait SummaryType: Sized + Clone {
     fn from_text(text: &str) -> Result<Self, MetricError>;
 }
 
-/// Makes a `#[derive(PostgresType)]` wrapper struct `$name($inner)` (declared with
-/// `#[bikeshed_postgres_type_manually_impl_from_into_datum]` and `#[inoutfuncs]`) store itself
-/// with the inner type's `encode`/`decode` and `to_text`/`from_text` instead of pgrx's default
-/// CBOR.
-/// The text a type's input function reads: the input as is when it is UTF-8 (every database
-/// whose text is), else as [`escaped_text`] writes it, so that the form's own parser refuses it
-/// naming the part, as it does in a UTF-8 database. No valid form holds a character outside
+/// `bytes` as text (a type's input, a text argument): as is when they are UTF-8 (every
+/// database whose text is), else with each byte that is not part of a UTF-8
+/// character written `\xNN` (a LATIN1 `ü` is `\xfc`), so that the form's own parser refuses
+/// it naming the part, as it does in a UTF-8 database. No valid form holds a character outside
 /// ASCII.
-pub fn text_of_input(input: &std::ffi::CStr) -> std::borrow::Cow<'_, str> {
-    escaped_text(input.to_bytes())
-}
-
-/// `bytes` as text: as is when they are UTF-8, else with each byte that is not part of a UTF-8
-/// character written `\xNN` (a LATIN1 `ü` is `\xfc`).
 pub fn escaped_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return std::borrow::Cow::Borrowed(text);
@@ -49,6 +40,10 @@ pub fn escaped_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(text)
 }
 
+/// Makes a `#[derive(PostgresType)]` wrapper struct `$name($inner)` (declared with
+/// `#[bikeshed_postgres_type_manually_impl_from_into_datum]` and `#[inoutfuncs]`) store itself
+/// with the inner type's `encode`/`decode` and `to_text`/`from_text` instead of pgrx's default
+/// CBOR.
 #[macro_export]
 macro_rules! summary_type {
     ($name:ident($inner:ty)) => {
@@ -71,7 +66,7 @@ macro_rules! summary_type {
             fn input(input: &::core::ffi::CStr) -> Self {
                 use $crate::common::pg::OrRaise;
                 use $crate::common::summary::SummaryType;
-                let text = $crate::common::summary::text_of_input(input);
+                let text = $crate::common::summary::escaped_text(input.to_bytes());
                 <$name as SummaryType>::from_text(&text).or_raise()
             }
 
