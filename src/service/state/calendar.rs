@@ -247,12 +247,17 @@ impl Calendar {
         Ok(calendar)
     }
 
-    /// The invariants `new` establishes: valid, sorted, non-overlapping openings; sorted,
-    /// distinct holidays in range.
+    /// The invariants `new` establishes: valid, sorted, non-overlapping openings (a whole day
+    /// only from midnight: `00:00-24:00` is the one 24-hour range the text form writes);
+    /// sorted, distinct holidays in range.
     fn check(&self) -> MetricResult<()> {
         let bad = || MetricError::InvalidBinary(CALENDAR_TYPE.into());
         if self.openings.iter().any(|o| {
-            o.weekday > 6 || o.start >= MINUTES_PER_DAY || o.length == 0 || o.length > 1_440
+            o.weekday > 6
+                || o.start >= MINUTES_PER_DAY
+                || o.length == 0
+                || o.length > MINUTES_PER_DAY
+                || (o.length == MINUTES_PER_DAY && o.start != 0)
         }) || !self.openings.windows(2).all(|w| w[0] < w[1])
         {
             return Err(bad());
@@ -672,5 +677,27 @@ mod tests {
         assert!(
             Calendar::new(F, "", Zone::utc(), &[days_from_civil(10_000, 1, 1) as i32]).is_err()
         );
+    }
+
+    /// Every calendar the binary form accepts has a text form that reads back: a whole day
+    /// from midnight does, 24 hours from any other minute has no text (`09:00-09:00` is an
+    /// empty range there) and is refused.
+    #[test]
+    fn a_whole_day_opens_at_midnight() {
+        let resolve = |_: &str| Ok(Zone::utc());
+        let whole_day = calendar("Wed 00:00-24:00");
+        assert_eq!(whole_day.openings[0].length, MINUTES_PER_DAY);
+        let bytes = whole_day.encode().unwrap();
+        let read = Calendar::decode(&bytes, resolve).unwrap();
+        let text = read.to_text().unwrap();
+        assert_eq!(Calendar::from_text(&text, resolve).unwrap(), whole_day);
+        for start in [1, 540, MINUTES_PER_DAY - 1] {
+            let mut forged = whole_day.clone();
+            forged.openings[0].start = start;
+            assert!(matches!(
+                Calendar::decode(&forged.encode().unwrap(), resolve),
+                Err(MetricError::InvalidBinary(_))
+            ));
+        }
     }
 }
