@@ -3,7 +3,7 @@
 //! Each entity key gets a dense id (0, 1, 2, ... in order of first sight) from an
 //! open-addressing table, and an event is kept in the *bucket* of its id (bucket b holds the
 //! events of ids b·4096 to b·4096 + 4095, in order of arrival). An event is 8 bytes while the
-//! bucket's times stay within 2^45 µs (about 1,100 years) of the bucket's first event: its time
+//! bucket's times stay within 2^45 µs (about 407 days) of the bucket's first event: its time
 //! less that base (biased, 46 bits), its step (6 bits) and its entity's place in the bucket (the
 //! id's low 12 bits), so that one entity's events sort as integers in (time, step) order. A time
 //! farther away turns the whole bucket *wide*: 12 bytes an event, its time whole. Reading the

@@ -129,12 +129,18 @@ impl FunnelState {
         let mut events = reader.vec(count)?;
         let mut previous = 0i64;
         for index in checked(0..count) {
-            let delta = reader.u64()? as i64;
-            let time = previous.wrapping_add(delta);
+            let delta = reader.u64()?;
+            // The first time is written as is; each later one as its (unsigned) gap from the
+            // one before, which for times at the two ends of the timestamp range passes
+            // `i64::MAX`.
+            let time = if index == 0 {
+                delta as i64
+            } else {
+                previous
+                    .checked_add_unsigned(delta)
+                    .ok_or_else(|| invalid("events out of order"))?
+            };
             let step = reader.u8()?;
-            if index > 0 && (delta < 0 || time < previous) {
-                return Err(invalid("events out of order"));
-            }
             check_event(setting, time, step).map_err(invalid)?;
             let event = Event { time, step };
             if events.last().is_some_and(|last: &Event| *last > event) {

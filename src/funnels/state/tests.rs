@@ -179,6 +179,43 @@ fn state_forms() {
     );
 }
 
+/// Events at the two ends of the timestamp range are more than `i64::MAX` microseconds apart:
+/// the binary form reads them back as the text form does, and a gap past the range is refused.
+#[test]
+fn state_forms_span_the_whole_timestamp_range() {
+    use crate::common::civil::{END_TIMESTAMP, MIN_TIMESTAMP};
+    let mut state = FunnelState::new();
+    for (time, step) in [(MIN_TIMESTAMP, 1), (END_TIMESTAMP - 1, 2)] {
+        state
+            .add(F, setting(1, Mode::Ordered), Event { time, step })
+            .unwrap();
+    }
+    let text = state.to_text().unwrap();
+    let bytes = state.encode().unwrap();
+    assert_eq!(
+        FunnelState::decode(&bytes).unwrap().to_text().unwrap(),
+        text
+    );
+    assert_eq!(
+        FunnelState::from_text(&text).unwrap().encode().unwrap(),
+        bytes
+    );
+    assert_eq!(FunnelState::decode(&bytes).unwrap().level(), Some(1));
+    // The same form written by hand, with the second time given as its gap from the first:
+    // the real gap reads back, a gap past the last representable instant does not.
+    let form = |gap: u64| {
+        let mut writer = crate::common::codec::Writer::with_version(FORMAT_VERSION);
+        writer.u8(1).i64(1).u8(Mode::Ordered.code()).u64(2);
+        writer.u64(MIN_TIMESTAMP as u64).u8(1).u64(gap).u8(2);
+        writer.finish(F).unwrap()
+    };
+    let gap = (END_TIMESTAMP - 1).abs_diff(MIN_TIMESTAMP);
+    assert!(gap > i64::MAX as u64);
+    assert_eq!(form(gap), bytes);
+    let past = i64::MAX.abs_diff(MIN_TIMESTAMP) + 1;
+    assert!(FunnelState::decode(&form(past)).is_err());
+}
+
 fn summary_of(rows: &[(i64, i64, u8)], mode: Mode) -> FunnelSummary {
     let mut summary = FunnelSummary::new(KeyKind::BigInt);
     for &(id, time, step) in rows {
