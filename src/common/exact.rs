@@ -4,6 +4,7 @@
 //! 28 decimal places and refuses an intermediate product past 7.9e28 even when the final
 //! quotient is small; these do neither. [`compare_products`] decides a comparison of two
 //! products of counts exactly where doubles cannot (a Kaplan–Meier survival against a half).
+use crate::common::interrupt::{check, checked};
 use num_bigint::{BigInt, BigUint, Sign};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
@@ -12,25 +13,31 @@ use std::fmt;
 
 /// Compares the product of `numerators` with the product of `denominators` exactly (an empty
 /// product is 1). Values on both sides cancel first (a Kaplan–Meier curve's at-risk counts
-/// mostly telescope), and what remains is multiplied as a balanced tree.
+/// mostly telescope), and what remains is multiplied as a balanced tree. Checks for interrupts.
 pub fn compare_products(numerators: &[u64], denominators: &[u64]) -> Ordering {
     let mut net: HashMap<u64, i64> = HashMap::new();
-    for &value in numerators {
+    for &value in checked(numerators) {
         *net.entry(value).or_default() += 1;
     }
-    for &value in denominators {
+    for &value in checked(denominators) {
         *net.entry(value).or_default() -= 1;
     }
     let (mut top, mut bottom) = (Vec::new(), Vec::new());
-    for (value, count) in net {
+    for (value, count) in checked(net) {
         let side = if count > 0 { &mut top } else { &mut bottom };
         side.extend(std::iter::repeat_n(value, count.unsigned_abs() as usize));
     }
     product(&top).cmp(&product(&bottom))
 }
 
+/// Fewest values of a product whose multiplication checks for interrupts first.
+const CHECKED_PRODUCT: usize = 1 << 10;
+
 /// The product of `values`, halves multiplied separately so the operands stay balanced.
 fn product(values: &[u64]) -> BigUint {
+    if values.len() >= CHECKED_PRODUCT {
+        check();
+    }
     match values {
         [] => BigUint::from(1u8),
         [value] => BigUint::from(*value),

@@ -10,7 +10,7 @@ use super::{Entry, SurvivalSummary};
 use crate::common::civil::format_interval;
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::exact::compare_products;
-use crate::common::interrupt::checked;
+use crate::common::interrupt::{check, checked};
 use crate::common::stats::{two_sided_p_value, two_sided_z};
 use std::cmp::Ordering;
 
@@ -66,24 +66,36 @@ fn step_factor(at_risk: u64, events: u64) -> f64 {
     (at_risk - events) as f64 / at_risk as f64
 }
 
-/// Whether a survival is at most 0.5, given the double product `survival` of its step factors
-/// and the steps as `(left, at_risk)` counts (the survival is exactly the product of
-/// `left / at_risk`). Each factor rounds at most three times (the two counts and the division)
-/// and each product once, by at most 2^-53 relative each, so the double is within
-/// `steps`·2^-51 relative of the exact value: outside that band it decides, inside it the
-/// counts do, exactly (24 rows leaving one a day multiply to 0.5000000000000001 on day 12,
-/// where exactly 12 of the 24 are left; 0.5 + 3.75e-11 is above a half, however many steps
-/// came before).
-fn at_most_half(survival: f64, steps: &[(u64, u64)]) -> bool {
-    let slack = steps.len() as f64 * 4.0 * f64::EPSILON;
+/// Where a survival stands against 0.5, judged from the double product `survival` of its
+/// `steps` step factors (the survival is exactly the product of `left / at_risk` over them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Half {
+    Above,
+    /// Within rounding of 0.5: the counts decide ([`exactly_at_most_half`]).
+    Near,
+    AtMost,
+}
+
+/// Each factor rounds at most three times (the two counts and the division) and each product
+/// once, by at most 2^-53 relative each, so the double is within `steps`·2^-51 relative of the
+/// exact value: outside that band it decides, inside it the counts do (24 rows leaving one a
+/// day multiply to 0.5000000000000001 on day 12, where exactly 12 of the 24 are left;
+/// 0.5 + 3.75e-11 is above a half, however many steps came before).
+fn half(survival: f64, steps: usize) -> Half {
+    let slack = steps as f64 * 4.0 * f64::EPSILON;
     if survival > 0.5 * (1.0 + slack) {
-        return false;
+        Half::Above
+    } else if survival < 0.5 * (1.0 - slack) {
+        Half::AtMost
+    } else {
+        Half::Near
     }
-    if survival < 0.5 * (1.0 - slack) {
-        return true;
-    }
-    let left: Vec<u64> = steps.iter().map(|&(left, _)| left).chain([2]).collect();
-    let at_risk: Vec<u64> = steps.iter().map(|&(_, at_risk)| at_risk).collect();
+}
+
+/// Whether the product of `left / at_risk` over `steps` is at most 0.5, exactly.
+fn exactly_at_most_half(steps: &[(u64, u64)]) -> bool {
+    let left: Vec<u64> = checked(steps).map(|&(left, _)| left).chain([2]).collect();
+    let at_risk: Vec<u64> = checked(steps).map(|&(_, at_risk)| at_risk).collect();
     compare_products(&left, &at_risk) != Ordering::Greater
 }
 
@@ -203,22 +215,58 @@ impl SurvivalSummary {
         Ok(Some(found))
     }
 
-    /// The smallest duration whose survival is at most 0.5 ([`at_most_half`]); `None` when the
-    /// curve never gets there (or the summary is empty).
+    /// The smallest duration whose survival is at most 0.5, exactly; `None` when the curve
+    /// never gets there (or the summary is empty).
+    ///
+    /// The survival changes only at durations with events, where the double product decides
+    /// ([`half`]) unless it is within rounding of 0.5. The durations within rounding come in one
+    /// run, between the last one above and the first one at most 0.5 (the survival only falls
+    /// and the band only widens); the exact survival falls along the run too, so a binary
+    /// search of it compares products of counts a logarithmic number of times.
     pub fn median(&mut self) -> Option<i64> {
-        let mut median = None;
-        let mut steps = Vec::new();
+        // (duration, left, at_risk) of each duration with events, up to the first one whose
+        // double product is measurably at most 0.5.
+        let mut steps: Vec<(i64, (u64, u64))> = Vec::new();
+        let mut near: Option<usize> = None;
+        let mut at_most: Option<i64> = None;
         self.walk(|entry, at_risk, survival| {
-            if entry.events > 0 {
-                steps.push((at_risk - entry.events, at_risk));
+            if entry.events == 0 {
+                return true;
             }
-            if at_most_half(survival, &steps) {
-                median = Some(entry.duration);
-                return false;
+            steps.push((entry.duration, (at_risk - entry.events, at_risk)));
+            match half(survival, steps.len()) {
+                Half::Above => true,
+                Half::Near => {
+                    near.get_or_insert(steps.len() - 1);
+                    true
+                }
+                Half::AtMost => {
+                    at_most = Some(entry.duration);
+                    false
+                }
             }
-            true
         });
-        median
+        let Some(first_near) = near else {
+            return at_most;
+        };
+        let counts: Vec<(u64, u64)> = checked(&steps).map(|&(_, counts)| counts).collect();
+        // The run of near durations ends before the one measurably at most 0.5, if any.
+        let end = steps.len() - usize::from(at_most.is_some());
+        let (mut low, mut high) = (first_near, end);
+        while low < high {
+            check();
+            let middle = low + (high - low) / 2;
+            if exactly_at_most_half(&counts[..=middle]) {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        steps
+            .get(low)
+            .filter(|_| low < end)
+            .map(|&(duration, _)| duration)
+            .or(at_most)
     }
 
     /// Where the interval's low and high curves at `confidence` first reach 0.5 (lifelines'

@@ -288,12 +288,13 @@ fn median_and_its_interval_match_lifelines() {
 #[test]
 fn an_exact_half_is_the_median_despite_rounding() {
     // One row leaving a day: on day n/2 half are left, though the product of the step factors
-    // reads 0.5000000000000001 for 24 rows; lifelines says 12 and 19.
+    // reads 0.5000000000000001 for 24 rows (lifelines, which compares the doubles, says 12 or
+    // 13 depending on how its floating-point code rounds).
     for (rows, median) in [(24, 12), (38, 19)] {
         let rows: Vec<_> = (1..=rows).map(|day| (day, true)).collect();
         assert_eq!(summary_of(&rows).median(), Some(median * DAY));
     }
-    // 9/10 · 7/9 · 5/7 = 1/2 at day 3 with censorings between (lifelines: 3).
+    // 9/10 · 7/9 · 5/7 = 1/2 at day 3 with censorings between.
     let censored = [
         (1, true),
         (2, true),
@@ -332,6 +333,43 @@ fn a_survival_measurably_above_a_half_after_many_steps_is_not_the_median() {
     // One row leaving a second, a million of them: exactly half are left after 500,000 s.
     let million: Vec<_> = (1..=1_000_000).map(|s| (s * 1_000_000, true)).collect();
     assert_eq!(summary_of_raw(&million).median(), Some(500_000 * 1_000_000));
+}
+
+/// A summary of `[duration µs, events, censored]` entries, through the text form.
+fn summary_of_entries(entries: &[(i64, u64, u64)]) -> SurvivalSummary {
+    let entries: Vec<String> = entries
+        .iter()
+        .map(|(duration, events, censored)| format!("[{duration},{events},{censored}]"))
+        .collect();
+    SurvivalSummary::from_text(&format!(
+        r#"{{"version":1,"durations":[{}]}}"#,
+        entries.join(",")
+    ))
+    .unwrap()
+}
+
+#[test]
+fn survivals_within_rounding_of_a_half_are_searched_exactly() {
+    // 2·10^16 rows; 10^16 - 500 leave at 1 µs, then one at each µs from 2 to `ones`: after
+    // the j-th duration 10^16 + 501 - j are left, exactly half at j = 501. From about j = 51 on
+    // the double product is within rounding of a half, so the counts decide. At `ones` + 1 µs
+    // `last` more leave and the rest are censored.
+    const HALF: u64 = 10_000_000_000_000_000;
+    let curve = |ones: i64, last: u64| {
+        let mut entries = vec![(1, HALF - 500, 0)];
+        entries.extend((2..=ones).map(|duration| (duration, 1, 0)));
+        let left = HALF + 500 - (ones as u64 - 1);
+        entries.push((ones + 1, last, left - last));
+        summary_of_entries(&entries)
+    };
+    assert_eq!(curve(1000, 1).median(), Some(501));
+    assert_eq!(curve(501, 0).median(), Some(501));
+    // The run ends above a half at 500 µs; the next duration takes half the rows: the median.
+    assert_eq!(curve(500, HALF).median(), Some(501));
+    assert_eq!(curve(400, HALF).median(), Some(401));
+    // The run ends above a half with the curve: no median.
+    assert_eq!(curve(500, 0).median(), None);
+    assert_eq!(curve(400, 0).median(), None);
 }
 
 #[test]
