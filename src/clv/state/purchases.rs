@@ -58,8 +58,9 @@ const UNTYPED_VERSION: u8 = 1;
 /// The customer-id type byte of a state without one.
 const NO_KEY_KIND: u8 = 0xff;
 const STATE: &str = "crm.bgnbd_fit purchases state";
-/// Bytes of one pair in the binary form at least (three varints of one byte).
-const MIN_PAIR_BYTES: usize = 3;
+/// Bytes of one pair in the binary form at least (two varints of one byte: a customer key below
+/// 128 and a day within 63 days of 2000-01-01).
+const MIN_PAIR_BYTES: usize = 2;
 
 impl PurchaseDays {
     /// Adds one purchase of customer `key` (an id of type `kind`) at `occurred_at` (a finite timestamp); purchases after
@@ -380,6 +381,30 @@ mod tests {
             let mut merged = PurchaseDays::decode(&second.encode().unwrap()).unwrap();
             merged.merge(F, &PurchaseDays::decode(&first.encode().unwrap()).unwrap()).unwrap();
             prop_assert_eq!(merged.weighted_rows(F).unwrap().sorted(), rows_of(&purchases).sorted());
+        }
+    }
+
+    /// A pair takes two bytes for a key below 128 and a day near 2000-01-01 (day 0 of the
+    /// form): such states read back from both forms.
+    #[test]
+    fn pairs_of_two_bytes_read_back() {
+        for purchases in [1, 3] {
+            let mut state = PurchaseDays::default();
+            for day in 0..purchases {
+                state
+                    .add(F, KeyKind::BigInt, 7, day * DAY + 5, 31 * DAY, WEEK)
+                    .unwrap();
+            }
+            let bytes = state.encode().unwrap();
+            let decoded = PurchaseDays::decode(&bytes).unwrap();
+            assert_eq!(decoded.encode().unwrap(), bytes);
+            let text = state.to_text().unwrap();
+            assert_eq!(
+                PurchaseDays::from_text(&text).unwrap().encode().unwrap(),
+                bytes
+            );
+            // One pair fewer than the count declares is refused.
+            assert!(PurchaseDays::decode(&bytes[..bytes.len() - 2]).is_err());
         }
     }
 
