@@ -59,6 +59,10 @@ fn is_zero(value: &u64) -> bool {
 impl ServiceSummary {
     /// Checks the invariants of a decoded or parsed summary.
     fn validate(self, error: impl Fn(&str) -> MetricError) -> MetricResult<Self> {
+        // What `crm.tickets` returns, and what adding and merging never pass.
+        if self.tickets > i64::MAX as u64 {
+            return Err(error("more tickets than a bigint holds"));
+        }
         if self.tickets < self.responded() || self.tickets < self.resolved() {
             return Err(error("more answered or resolved tickets than tickets"));
         }

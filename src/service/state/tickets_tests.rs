@@ -88,6 +88,12 @@ fn forms_round_trip_and_refuse_bad_values() {
     for cut in 0..bytes.len() {
         assert!(ServiceSummary::decode(&bytes[..cut]).is_err());
     }
+    // The same summary with 2^63 tickets (and more than a bigint of tickets unanswered): refused.
+    let mut writer = crate::common::codec::Writer::with_version(1);
+    writer.u8(1).u64(1 << 63);
+    let mut big = writer.finish(F).unwrap();
+    big.extend_from_slice(&bytes[3..]);
+    assert!(ServiceSummary::decode(&big).is_err());
     for bad in [
         "[1,2]",
         r#"{"version":2,"time":"business","tickets":2,"reopened":0,"first_contact_resolved":1,"first_response_us":[],"resolution_us":[]}"#,
@@ -96,6 +102,7 @@ fn forms_round_trip_and_refuse_bad_values() {
         r#"{"version":1,"time":"elapsed","tickets":1,"reopened":1,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}"#,
         r#"{"version":1,"time":"elapsed","tickets":1,"reopened":0,"first_contact_resolved":0,"first_response_us":[-1],"resolution_us":[]}"#,
         r#"{"version":1,"time":"elapsed","tickets":18446744073709551616,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}"#,
+        r#"{"version":1,"time":"elapsed","tickets":9223372036854775808,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}"#,
     ] {
         assert!(
             matches!(
