@@ -101,6 +101,58 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 // Timestamps as text, for the text forms of summaries.
 // ---------------------------------------------------------------------------------------------
 
+/// An interval of `months`, `days` and `micros` as Postgres prints it with
+/// `IntervalStyle = postgres`, for messages: `1 mon`, `-1 mons +40 days`, `-01:00:00`,
+/// `1 year 2 mons 2 days 01:00:00`. A field after a negative one gets a `+` when positive.
+pub fn interval_text(months: i32, days: i32, micros: i64) -> String {
+    let mut parts = Vec::new();
+    let mut after_negative = false;
+    for (value, unit) in [
+        (i64::from(months / 12), "year"),
+        (i64::from(months % 12), "mon"),
+    ] {
+        if value != 0 {
+            let sign = if after_negative && value > 0 { "+" } else { "" };
+            let plural = if value == 1 { "" } else { "s" };
+            parts.push(format!("{sign}{value} {unit}{plural}"));
+            after_negative = value < 0;
+        }
+    }
+    // The days and the time as `format_interval` prints them, a `+` before positive days
+    // after a negative field, and before a positive time after negative months (no days).
+    let rest = format_interval(i64::from(days), micros);
+    if days != 0 || micros != 0 || parts.is_empty() {
+        let first_positive = if days != 0 { days > 0 } else { micros > 0 };
+        let sign = if after_negative && first_positive {
+            "+"
+        } else {
+            ""
+        };
+        parts.push(format!("{sign}{rest}"));
+    }
+    parts.join(" ")
+}
+
+/// Refuses an infinite `interval` argument with 22008, naming it: Postgres 17 on stores
+/// `'infinity'` and `'-infinity'` as every field (months, days, microseconds) at its maximum or
+/// minimum, which would otherwise read as some 179 million years. `what` names the argument.
+pub fn require_finite_interval(
+    function: &str,
+    what: &str,
+    (months, days, micros): (i32, i32, i64),
+) -> MetricResult<()> {
+    let shown = if (months, days, micros) == (i32::MAX, i32::MAX, i64::MAX) {
+        "infinity"
+    } else if (months, days, micros) == (i32::MIN, i32::MIN, i64::MIN) {
+        "-infinity"
+    } else {
+        return Ok(());
+    };
+    Err(MetricError::DatetimeOverflow(format!(
+        "{function}: {what} '{shown}' must be finite"
+    )))
+}
+
 /// Formats an interval of `days` and `micros` (no months) as Postgres prints it with
 /// `IntervalStyle = postgres`, for messages: `1 day 02:00:00`, `-1 days +00:00:01`,
 /// `-00:00:01.5`, `100:00:00`, `00:00:00`.
@@ -234,6 +286,49 @@ mod tests {
             (0, i64::MIN, "-2562047788:00:54.775808"),
         ] {
             assert_eq!(format_interval(days, micros), shown);
+        }
+    }
+
+    #[test]
+    fn intervals_with_months_print_as_postgres_prints_them() {
+        // Each as `SELECT make_interval(months => m, days => d, secs => s)::text` prints it.
+        for (months, days, micros, shown) in [
+            (1, 0, 0, "1 mon"),
+            (-1, 40, 0, "-1 mons +40 days"),
+            (14, 2, 3_600_000_000, "1 year 2 mons 2 days 01:00:00"),
+            (-12, 0, 0, "-1 years"),
+            (0, 0, -3_600_000_000, "-01:00:00"),
+            (-14, -2, 0, "-1 years -2 mons -2 days"),
+            (-13, 2, -3_600_000_000, "-1 years -1 mons +2 days -01:00:00"),
+            (11, 0, 0, "11 mons"),
+            (-1, 0, 3_600_000_000, "-1 mons +01:00:00"),
+        ] {
+            assert_eq!(interval_text(months, days, micros), shown);
+        }
+    }
+
+    #[test]
+    fn infinite_intervals_are_refused_by_name() {
+        let refused = |fields| match require_finite_interval("crm.f", "step", fields) {
+            Err(MetricError::DatetimeOverflow(message)) => message,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            refused((i32::MAX, i32::MAX, i64::MAX)),
+            "crm.f: step 'infinity' must be finite"
+        );
+        assert_eq!(
+            refused((i32::MIN, i32::MIN, i64::MIN)),
+            "crm.f: step '-infinity' must be finite"
+        );
+        // Only all three fields at their limit: any other interval is finite.
+        for fields in [
+            (i32::MAX, i32::MAX, 0),
+            (0, i32::MAX, i64::MAX),
+            (i32::MIN, i32::MIN, i64::MAX),
+            (0, 0, 0),
+        ] {
+            assert!(require_finite_interval("crm.f", "step", fields).is_ok());
         }
     }
 

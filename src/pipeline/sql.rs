@@ -4,6 +4,7 @@
 use super::state::{
     interval_microseconds, PipelineFlat, PipelineSummary, PipelineWindow, USECS_PER_DAY,
 };
+use crate::common::civil::require_finite_interval;
 use crate::common::datum::{decimal_of, numeric_of, raw_decimal};
 use crate::common::error::MetricError;
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
@@ -383,9 +384,12 @@ fn pipeline_summary_open_value(summary: pipeline_summary) -> AnyNumeric {
     numeric_of("crm.open_value", summary.0.open_value)
 }
 
-/// The microseconds of a positive `per` interval, as `extract(epoch …)` counts them.
-fn per_microseconds(per: Interval) -> i128 {
-    interval_microseconds(per.months(), per.days(), per.micros())
+/// The microseconds of a `per` interval, as `extract(epoch …)` counts them; an infinite one
+/// (Postgres 17 on) is 22008.
+fn per_microseconds(function: &str, per: Interval) -> i128 {
+    let fields = (per.months(), per.days(), per.micros());
+    require_finite_interval(function, "per", fields).or_raise();
+    interval_microseconds(fields.0, fields.1, fields.2)
 }
 
 /// Pipeline velocity: opportunities × win_rate × average_deal_size ÷ (sales_cycle / per);
@@ -397,7 +401,7 @@ fn pipeline_summary_velocity(
 ) -> Option<AnyNumeric> {
     summary
         .0
-        .pipeline_velocity(PIPELINE_VELOCITY, per_microseconds(per))
+        .pipeline_velocity(PIPELINE_VELOCITY, per_microseconds(PIPELINE_VELOCITY, per))
         .or_raise()
         .map(|value| numeric_of(PIPELINE_VELOCITY, value))
 }
@@ -412,7 +416,10 @@ fn open_pipeline_velocity(
 ) -> Option<AnyNumeric> {
     summary
         .0
-        .open_pipeline_velocity("crm.open_pipeline_velocity", per_microseconds(per))
+        .open_pipeline_velocity(
+            "crm.open_pipeline_velocity",
+            per_microseconds("crm.open_pipeline_velocity", per),
+        )
         .or_raise()
         .map(|value| numeric_of("crm.open_pipeline_velocity", value))
 }
@@ -426,7 +433,10 @@ fn closed_value_velocity(
 ) -> Option<AnyNumeric> {
     summary
         .0
-        .closed_value_velocity("crm.closed_value_velocity", per_microseconds(per))
+        .closed_value_velocity(
+            "crm.closed_value_velocity",
+            per_microseconds("crm.closed_value_velocity", per),
+        )
         .or_raise()
         .map(|value| numeric_of("crm.closed_value_velocity", value))
 }

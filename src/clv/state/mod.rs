@@ -12,6 +12,7 @@
 //! - [`sbg`]: shifted-beta-geometric contractual retention (Fader & Hardie 2007, 2010).
 //! - [`simple`]: the seed CLV formulas and the RFM summary, money in `rust_decimal`.
 //! - [`uncertainty`]: standard errors from the Hessian of the log-likelihood at the estimate.
+use crate::common::civil::require_finite_interval;
 use crate::common::codec::TextWriter;
 use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::limits::decoded_vec;
@@ -69,14 +70,7 @@ pub fn interval_days(
     (months, days, microseconds): (i32, i32, i64),
     shown: impl FnOnce() -> String,
 ) -> MetricResult<f64> {
-    let infinite = (months, days, microseconds) == (i32::MAX, i32::MAX, i64::MAX)
-        || (months, days, microseconds) == (i32::MIN, i32::MIN, i64::MIN);
-    if infinite {
-        return Err(MetricError::DatetimeOverflow(format!(
-            "{function}: horizon {} must be finite",
-            shown()
-        )));
-    }
+    require_finite_interval(function, "horizon", (months, days, microseconds))?;
     let length = f64::from(months) * DAYS_PER_MONTH
         + f64::from(days)
         + microseconds as f64 / MICROSECONDS_PER_DAY;
@@ -726,14 +720,14 @@ mod text_tests {
                 MetricError::InvalidParameter("crm.f: horizon 'x' is negative".into())
             );
         }
-        for infinite in [
-            (i32::MAX, i32::MAX, i64::MAX),
-            (i32::MIN, i32::MIN, i64::MIN),
+        for (infinite, shown) in [
+            ((i32::MAX, i32::MAX, i64::MAX), "infinity"),
+            ((i32::MIN, i32::MIN, i64::MIN), "-infinity"),
         ] {
             let error = weeks(infinite).unwrap_err();
             assert_eq!(
                 error,
-                MetricError::DatetimeOverflow("crm.f: horizon 'x' must be finite".into())
+                MetricError::DatetimeOverflow(format!("crm.f: horizon '{shown}' must be finite"))
             );
         }
         // The largest finite interval is a finite length.

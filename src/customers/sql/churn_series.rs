@@ -1,7 +1,7 @@
 //! `crm.churn_series`: the churn of a customer summary over consecutive periods, with the
 //! calendar arithmetic of its steps in a time zone.
 use super::{customer_summary, instant, CHURN_SERIES, MAX_SERIES_PERIODS};
-use crate::common::civil::{format_timestamp, is_valid_timestamp};
+use crate::common::civil::{format_timestamp, is_valid_timestamp, require_finite_interval};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::Ticker;
 use crate::common::pg::{bigint, raise, OrRaise, TextArg};
@@ -208,6 +208,11 @@ fn series_periods(
     step: &Interval,
     time_zone: &str,
 ) -> MetricResult<Vec<(i64, i64)>> {
+    require_finite_interval(
+        CHURN_SERIES,
+        "step",
+        (step.months(), step.days(), step.micros()),
+    )?;
     let zone = datum_of(time_zone);
     let (from, to) = match bounds {
         Bounds::Instants { from, to } => {

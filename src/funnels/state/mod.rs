@@ -36,7 +36,7 @@ mod tests;
 
 pub use summary::{FunnelSummary, StepRow};
 
-use crate::common::civil::{check_finite, format_interval, USECS_PER_DAY};
+use crate::common::civil::{check_finite, format_interval, require_finite_interval, USECS_PER_DAY};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::Ticker;
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
@@ -111,7 +111,8 @@ impl Mode {
 }
 
 /// The conversion window in microseconds from an interval's fields: a day counts 24 hours; a
-/// window with months (no fixed length) or of zero or negative length is 22023.
+/// window with months (no fixed length) or of zero or negative length is 22023, an infinite one
+/// (Postgres 17 on) 22008.
 #[inline]
 pub fn window_micros(function: &str, months: i32, days: i32, micros: i64) -> MetricResult<i64> {
     if months == 0 {
@@ -129,6 +130,11 @@ pub fn window_micros(function: &str, months: i32, days: i32, micros: i64) -> Met
 #[cold]
 #[inline(never)]
 fn window_error(function: &str, months: i32, days: i32, micros: i64) -> MetricError {
+    if let Err(infinite) =
+        require_finite_interval(function, "conversion_window", (months, days, micros))
+    {
+        return infinite;
+    }
     let invalid =
         |why: &str| MetricError::InvalidParameter(format!("{function}: conversion_window {why}"));
     if months != 0 {

@@ -9,7 +9,7 @@
 //! per-backend cache keyed by those bytes, so a calendar is decoded (and its zone loaded) once,
 //! not once per row. Their bodies run under pgrx's guard, so errors are ordinary ERRORs.
 
-use crate::common::civil::{format_interval, format_timestamp};
+use crate::common::civil::{format_timestamp, interval_text, require_finite_interval};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::tz::USECS_PER_DAY;
 use crate::service::state::hours::BusinessHours;
@@ -45,37 +45,20 @@ unsafe fn interval_argument(datum: pg_sys::Datum) -> pg_sys::Interval {
     unsafe { *datum.cast_mut_ptr::<pg_sys::Interval>() }
 }
 
-/// An interval as Postgres prints it with `IntervalStyle = postgres`, for messages:
-/// `1 mon 2 days`, `-01:00:00`, `1 year 2 mons 03:00:00`.
-fn interval_text(value: pg_sys::Interval) -> String {
-    let plural = |n: i32| if n.abs() == 1 { "" } else { "s" };
-    let (years, months) = (value.month / 12, value.month % 12);
-    let mut parts = Vec::new();
-    if years != 0 {
-        parts.push(format!("{years} year{}", plural(years)));
-    }
-    if months != 0 {
-        parts.push(format!("{months} mon{}", plural(months)));
-    }
-    if value.day != 0 || value.time != 0 || parts.is_empty() {
-        parts.push(format_interval(i64::from(value.day), value.time));
-    }
-    parts.join(" ")
-}
-
 /// An amount of business time: hours, minutes and seconds only, not negative.
 fn business_amount(function: &str, what: &str, amount: pg_sys::Interval) -> MetricResult<i64> {
+    require_finite_interval(function, what, (amount.month, amount.day, amount.time))?;
     if amount.month != 0 || amount.day != 0 {
         return Err(MetricError::InvalidParameter(format!(
             "{function}: {what} {} has days or months, which business time does not define \
              (write hours, e.g. '24 hours')",
-            interval_text(amount)
+            interval_text(amount.month, amount.day, amount.time)
         )));
     }
     if amount.time < 0 {
         return Err(MetricError::InvalidParameter(format!(
             "{function}: {what} {} is negative",
-            interval_text(amount)
+            interval_text(amount.month, amount.day, amount.time)
         )));
     }
     Ok(amount.time)
@@ -125,10 +108,11 @@ fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> Metri
     match kind {
         TimeKind::Business => business_amount(function, "target", target),
         TimeKind::Elapsed => {
+            require_finite_interval(function, "target", (target.month, target.day, target.time))?;
             if target.month != 0 {
                 return Err(MetricError::InvalidParameter(format!(
                     "{function}: target {} has months, which have no fixed length",
-                    interval_text(target)
+                    interval_text(target.month, target.day, target.time)
                 )));
             }
             let micros = i64::from(target.day)
@@ -137,13 +121,13 @@ fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> Metri
                 .ok_or_else(|| {
                     MetricError::InvalidParameter(format!(
                         "{function}: target {} is out of range",
-                        interval_text(target)
+                        interval_text(target.month, target.day, target.time)
                     ))
                 })?;
             if micros < 0 {
                 return Err(MetricError::InvalidParameter(format!(
                     "{function}: target {} is negative",
-                    interval_text(target)
+                    interval_text(target.month, target.day, target.time)
                 )));
             }
             Ok(micros)

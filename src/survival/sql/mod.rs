@@ -3,9 +3,10 @@
 //! restricted mean, life table, log-rank test).
 //!
 //! Durations are exact microseconds inside and `interval`s outside. An interval argument
-//! counts a day as 24 hours; months are refused (22023), since a month has no fixed length.
+//! counts a day as 24 hours; months are refused (22023), since a month has no fixed length, and
+//! `'infinity'` and `'-infinity'` (Postgres 17 on) are 22008.
 
-use crate::common::civil::format_interval;
+use crate::common::civil::{format_interval, interval_text, require_finite_interval};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::tz::USECS_PER_DAY;
 use pgrx::datum::Interval;
@@ -37,9 +38,12 @@ fn raw_interval_of(micros: i64) -> pgrx::pg_sys::Interval {
 
 /// An interval argument as microseconds: days count 24 hours, months are refused.
 fn micros_of(function: &str, what: &str, value: pgrx::pg_sys::Interval) -> MetricResult<i64> {
+    require_finite_interval(function, what, (value.month, value.day, value.time))?;
     if value.month != 0 {
         return Err(MetricError::InvalidParameter(format!(
-            "{function}: {what} has months, which have no fixed length (write days, e.g. '30 days')"
+            "{function}: {what} {} has months, which have no fixed length (write days, e.g. \
+             '30 days')",
+            interval_text(value.month, value.day, value.time)
         )));
     }
     i64::from(value.day)
