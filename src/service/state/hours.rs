@@ -172,13 +172,14 @@ impl BusinessHours {
                 "{function}: amount must not be negative"
             )));
         }
-        if amount == 0 {
-            return Ok(from);
-        }
+        // Refused for every amount, zero too: no business time ever passes.
         if self.week_total == 0 {
             return Err(MetricError::InvalidParameter(format!(
                 "{function}: the calendar has no business hours"
             )));
+        }
+        if amount == 0 {
+            return Ok(from);
         }
         let zone = &self.calendar.zone;
         let last = END_TIMESTAMP - 1;

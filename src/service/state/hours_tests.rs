@@ -165,10 +165,13 @@ fn business_add_edges() {
         Err(MetricError::InvalidParameter(_))
     ));
     let closed = hours_in("", Zone::utc(), &[]);
-    assert!(matches!(
-        closed.business_add(F, friday, 1),
-        Err(MetricError::InvalidParameter(m)) if m == "crm.business_time: the calendar has no business hours"
-    ));
+    for amount in [1, 0] {
+        assert!(matches!(
+            closed.business_add(F, friday, amount),
+            Err(MetricError::InvalidParameter(m)) if m == "crm.business_time: the calendar has no business hours"
+        ));
+    }
+    assert_eq!(hours.business_add(F, friday, 0).unwrap(), friday);
     assert_eq!(closed.business_time(F, 0, 10 * WEEK).unwrap(), 0);
     assert!(matches!(
         hours.business_add(F, END_TIMESTAMP - DAY, 100 * HOUR),

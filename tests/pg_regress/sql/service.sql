@@ -60,6 +60,7 @@ SELECT error_of($$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'UTC', '{N
 SELECT error_of($$SELECT crm.business_add(crm.business_calendar(), now(), '-1 hour')$$);
 SELECT error_of($$SELECT crm.business_add(crm.business_calendar(), now(), '1 day')$$);
 SELECT error_of($$SELECT crm.business_add(crm.business_calendar(''), now(), '1 hour')$$);
+SELECT error_of($$SELECT crm.business_add(crm.business_calendar(''), now(), '0')$$);
 SELECT error_of($$SELECT crm.business_time(crm.business_calendar(), now(), 'infinity')$$);
 SELECT error_of($$SELECT '{"hours":"Mon 09:00-17:00","time_zone":"UTC"}'::crm.business_calendar$$);
 
