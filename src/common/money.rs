@@ -236,6 +236,16 @@ pub fn read_numeric(bytes: &[u8]) -> Result<Decimal, NumericError> {
         mantissa *= 10;
         scale += 1;
     }
+    // Zeros at the end of the digits, within the display scale, go too when the value does not
+    // fit with them (1000000000000000000000000000.5000 is 1000000000000000000000000000.5).
+    while mantissa >= MANTISSA_LIMIT && scale > 0 {
+        let (quotient, remainder) = div_rem_10(mantissa);
+        if remainder != 0 {
+            break;
+        }
+        mantissa = quotient;
+        scale -= 1;
+    }
     if mantissa >= MANTISSA_LIMIT {
         return Err(too_large());
     }
@@ -385,20 +395,29 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
             "-Infinity is out of range",
         )),
         _ => Decimal::from_str_exact(text)
-            .or_else(|_| {
-                // Zeros past 28 decimal places (a numeric's display scale) change nothing.
-                let trimmed = match text.split_once('.') {
-                    Some((whole, fraction)) => {
-                        let fraction = fraction.trim_end_matches('0');
-                        if fraction.is_empty() {
-                            whole.to_owned()
-                        } else {
-                            format!("{whole}.{fraction}")
-                        }
-                    }
-                    None => text.to_owned(),
+            .or_else(|error| {
+                // Zeros at the end of the fraction (a numeric's display scale) change nothing:
+                // those past 28 places are dropped, then more one at a time until the value
+                // fits, so the scale is the one `read_numeric` gives the same numeric's bytes
+                // (its display scale, at most 28, or the largest below it that fits).
+                let Some((whole, fraction)) = text.split_once('.') else {
+                    return Err(error);
                 };
-                Decimal::from_str_exact(&trimmed)
+                let mut fraction = fraction;
+                while fraction.len() > MAX_SCALE as usize && fraction.ends_with('0') {
+                    fraction = &fraction[..fraction.len() - 1];
+                }
+                loop {
+                    let parsed = if fraction.is_empty() {
+                        Decimal::from_str_exact(whole)
+                    } else {
+                        Decimal::from_str_exact(&format!("{whole}.{fraction}"))
+                    };
+                    match fraction.strip_suffix('0') {
+                        Some(shorter) if parsed.is_err() => fraction = shorter,
+                        _ => return parsed,
+                    }
+                }
             })
             .map_err(|_| {
                 let places = text
@@ -871,6 +890,31 @@ mod tests {
         writer.u64(0).u64(1 << 40).u8(0);
         let bytes = writer.finish("t").unwrap();
         assert!(read_decimal(&mut Reader::open(&bytes, 1, "t").unwrap(), "t").is_err());
+    }
+
+    /// The text of a numeric reads as its bytes do, scale included: a window's inverse
+    /// transition reads the text of the amount its forward transition read from the bytes.
+    #[test]
+    fn text_reads_as_the_numeric_bytes_do() {
+        // (dscale, weight, base-10000 digits): 0.1 at 30 places, 5 at 35, 1e27 + 0.5 at 30 (room
+        // for one place), 79228162514264337593543950335 at 2 (room for none), 12.5 at 1.
+        for (dscale, weight, digits) in [
+            (30, -1, &[1000][..]),
+            (35, 0, &[5][..]),
+            (30, 6, &[1000, 0, 0, 0, 0, 0, 0, 5000][..]),
+            (2, 7, &[7, 9228, 1625, 1426, 4337, 5935, 4395, 335][..]),
+            (1, 0, &[12, 5000][..]),
+        ] {
+            let bytes = long(false, dscale, weight, digits);
+            let text = numeric_text(&bytes).unwrap();
+            let from_bytes = read_numeric(&bytes).unwrap();
+            let from_text = decimal_from_text("f", "x", &text).unwrap();
+            assert_eq!(
+                (from_text, from_text.scale()),
+                (from_bytes, from_bytes.scale()),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -213,6 +213,13 @@ fn series_periods(
         "step",
         (step.months(), step.days(), step.micros()),
     )?;
+    // A step with no positive part never moves forward, even where the series is empty; one
+    // with parts of both signs is judged as it is taken.
+    if step.months() <= 0 && step.days() <= 0 && step.micros() <= 0 {
+        return Err(MetricError::InvalidParameter(format!(
+            "{CHURN_SERIES}: step must be a positive interval"
+        )));
+    }
     let zone = datum_of(time_zone);
     let (from, to) = match bounds {
         Bounds::Instants { from, to } => {

@@ -3,6 +3,17 @@
 use super::*;
 use crate::common::exact::{Fraction, Significant};
 
+/// 22023 unless `per` (microseconds) is positive.
+fn check_per(function: &str, per: i128) -> MetricResult<()> {
+    if per > 0 {
+        Ok(())
+    } else {
+        Err(MetricError::InvalidParameter(format!(
+            "{function}: per must be a positive interval"
+        )))
+    }
+}
+
 impl PipelineSummary {
     /// Number of opportunities (won, lost and open).
     pub fn opportunities(&self) -> u64 {
@@ -45,11 +56,7 @@ impl PipelineSummary {
         value: Fraction,
         per: i128,
     ) -> MetricResult<Option<Significant>> {
-        if per <= 0 {
-            return Err(MetricError::InvalidParameter(format!(
-                "{function}: per must be a positive interval"
-            )));
-        }
+        check_per(function, per)?;
         if self.won == 0 || self.won_cycle_microseconds == 0 {
             return Ok(None);
         }
@@ -98,6 +105,8 @@ impl PipelineSummary {
         deals: u64,
         per: i128,
     ) -> MetricResult<Option<Significant>> {
+        // A bad `per` is refused whatever the summary holds, nothing closed included.
+        check_per(function, per)?;
         let closed = self.won + self.lost;
         if closed == 0 {
             return Ok(None);

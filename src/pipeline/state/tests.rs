@@ -149,6 +149,26 @@ fn open_pipeline_velocity_counts_the_open_deals() {
             .unwrap(),
         None
     );
+    // A `per` of zero or less is refused whatever the summary holds: nothing closed, nothing
+    // at all, or closed deals.
+    let mut open_only = PipelineSummary::default();
+    open_only.add(F, d("4000"), 0, None, None).unwrap();
+    for summary in [open_only, PipelineSummary::default(), worked_example()] {
+        for per in [0, -month] {
+            assert!(matches!(
+                summary.pipeline_velocity(F, per),
+                Err(MetricError::InvalidParameter(_))
+            ));
+            assert!(matches!(
+                summary.open_pipeline_velocity(F, per),
+                Err(MetricError::InvalidParameter(_))
+            ));
+            assert!(matches!(
+                summary.closed_value_velocity(F, per),
+                Err(MetricError::InvalidParameter(_))
+            ));
+        }
+    }
 }
 
 #[test]

@@ -46,6 +46,9 @@ SELECT error_of($$SELECT crm.retention_rate(timestamptz '2025-01-01', NULL, '202
 SELECT error_of($$SELECT crm.churn_rate(timestamptz '2025-01-01', NULL, '2025-01-01', '2025-02-01', 'median')$$);
 SELECT error_of($$SELECT crm.customer_agg(timestamptz '2025-02-01', timestamptz '2025-01-01')$$);
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2025-03-01', '0 days')$$);
+-- Also where the series is empty (from = to, to before from).
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2025-01-01', '0 days')$$);
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-03-01', '2025-01-01', '-1 month')$$);
 SELECT error_of($$SELECT crm.active_customers('{"version":1,"customers":0,"spans":[]}', 'infinity')$$);
 SELECT error_of($$SELECT 'nonsense'::crm.customer_summary$$);
 

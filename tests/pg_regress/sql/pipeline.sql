@@ -61,6 +61,16 @@ SELECT error_of($$SELECT crm.pipeline_agg(1, '2025-02-01', '2025-01-01', true)$$
 SELECT error_of($$SELECT crm.pipeline_agg(1, '2025-01-01', '2025-02-01', NULL)$$);
 SELECT error_of($$SELECT crm.pipeline_agg(1, 'infinity', NULL, NULL)$$);
 SELECT error_of($$SELECT crm.pipeline_velocity(crm.pipeline_agg(1, '2025-01-01', '2025-02-01', true), '0 seconds')$$);
+-- Also when no deal has closed (the velocity would be NULL).
+SELECT error_of($$SELECT crm.pipeline_velocity(crm.pipeline_agg(1, '2025-01-01', NULL, NULL), '0 seconds')$$);
+SELECT error_of($$SELECT crm.open_pipeline_velocity(crm.pipeline_agg(1, '2025-01-01', NULL, NULL), '-1 day')$$);
+-- A sliding frame forgets the scale of an amount written with more than 28 places (zeros past
+-- them): the last frame holds the two 5s and shows 10, as GROUP BY over them does.
+SELECT n, crm.won_value(crm.pipeline_agg(a, timestamptz '2025-01-01', timestamptz '2025-02-01', true)
+                        OVER (ORDER BY n ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))
+FROM (VALUES (1, 0.100000000000000000000000000000), (2, 5), (3, 5)) v(n, a) ORDER BY n;
+SELECT crm.won_value(crm.pipeline_agg(a, timestamptz '2025-01-01', timestamptz '2025-02-01', true))
+FROM (VALUES (5), (5)) v(a);
 SELECT error_of($$SELECT 'nonsense'::crm.pipeline_summary$$);
 
 -- Text form round trip.
