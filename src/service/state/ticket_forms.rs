@@ -98,6 +98,10 @@ impl ServiceSummary {
             return Err(error("too many durations"));
         }
         if self.as_of {
+            // `crm.service_agg` takes `as_of` only with a calendar.
+            if self.kind == TimeKind::Elapsed {
+                return Err(error("as_of in elapsed time"));
+            }
             // Every ticket is answered or waiting at as_of, and resolved or waiting.
             if self.responded() + self.waiting_responses.len() as u64 != self.tickets
                 || self.resolved() + self.waiting_resolutions.len() as u64 != self.tickets

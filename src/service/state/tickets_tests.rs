@@ -235,6 +235,8 @@ fn as_of_counts_late_waiting_tickets_as_breached() {
         r#"{"version":2,"time":"business","tickets":1,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[],"waiting_first_response_us":[1]}"#,
         r#"{"version":2,"time":"business","tickets":1,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[],"waiting_first_response_us":[-1],"waiting_resolution_us":[1]}"#,
         r#"{"version":3,"time":"business","tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}"#,
+        // as_of is taken with a calendar only: never in elapsed time.
+        r#"{"version":2,"time":"elapsed","tickets":1,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[],"waiting_first_response_us":[1],"waiting_resolution_us":[1]}"#,
     ] {
         assert!(
             matches!(
