@@ -17,7 +17,9 @@
 //!   with m shifted to ±h, ±2h, ±3h, ±4h around the integer, h = [`INTEGER_STEP`] times the
 //!   smaller of 1/|ln(1 − z)|, |c| and 1.
 //! - For large a + b the connection formula's terms cancel (by ~(a + b)(1 − z) digits' worth):
-//!   there the plain series is used as long as it needs no more than 100,000 terms.
+//!   there the plain series is used as long as it needs no more than 100,000 terms. Wherever
+//!   the terms (or the interpolation's nodes) cancel so far that their rounding would show past
+//!   [`MAX_RELATIVE_ERROR`], the value is refused (`None`) rather than returned wrong.
 use super::special::hyp2f1_log;
 
 /// Smallest 1 − z summed by the plain series (at most ~150 terms).
@@ -30,6 +32,10 @@ const RESCALE: f64 = 1e250;
 const INTEGER_STEP: f64 = 0.01;
 /// The most terms of the positive series.
 const MAX_POSITIVE_TERMS: f64 = 100_000.0;
+/// The largest relative error the connection formula's value may carry (estimated from the
+/// rounding of its terms and how much they cancel); past it the value is refused and the
+/// caller falls back to a series, or reports that nothing converged.
+const MAX_RELATIVE_ERROR: f64 = 1e-7;
 
 /// ₂F₁(a, b; c; z) for 0 <= z < 1 as `(sign, ln |value|)`, with `one_minus_z` = 1 − z computed
 /// by the caller without cancellation; `None` when a series does not converge or c is a
@@ -52,23 +58,29 @@ pub fn hyp2f1_log_unit(a: f64, b: f64, c: f64, z: f64, one_minus_z: f64) -> Opti
     // interpolation error is ~(h/scale)⁸.
     let step = INTEGER_STEP * (1.0 / one_minus_z.ln().abs()).min(c.abs()).min(1.0);
     if offset.abs() >= step {
-        return connection(a, b, c, one_minus_z);
+        let (sign, log, error) = connection(a, b, c, one_minus_z)?;
+        return (error <= MAX_RELATIVE_ERROR).then_some((sign, log));
     }
     // Lagrange interpolation in the shift of c, from eight nodes at ±h, ±2h, ±3h, ±4h around
     // the integer, to the actual offset.
     let nodes = [-4.0, -3.0, -2.0, -1.0, 1.0, 2.0, 3.0, 4.0].map(|k| k * step);
-    let mut value = 0.0;
+    let (mut value, mut error) = (0.0, 0.0);
     for (i, node) in nodes.iter().enumerate() {
-        let (sign, log) = connection(a, b, c - offset + node, one_minus_z)?;
+        let (sign, log, node_error) = connection(a, b, c - offset + node, one_minus_z)?;
         let mut weight = 1.0;
         for (j, other) in nodes.iter().enumerate() {
             if i != j {
                 weight *= (offset - other) / (node - other);
             }
         }
-        value += weight * sign * log.exp();
+        let term = weight * sign * log.exp();
+        value += term;
+        error += term.abs() * (node_error + f64::EPSILON);
     }
-    (value.is_finite() && value != 0.0).then(|| (value.signum(), value.abs().ln()))
+    // The nodes' values may cancel too: refused (the caller's fallback, or an error) where
+    // their rounding would show in the sum.
+    (value.is_finite() && value != 0.0 && error <= MAX_RELATIVE_ERROR * value.abs())
+        .then(|| (value.signum(), value.abs().ln()))
 }
 
 /// Whether the plain series is the better way for z close to 1: its terms are all positive and
@@ -180,19 +192,27 @@ fn ln_gamma_signed(x: f64) -> Option<(f64, f64)> {
     log.is_finite().then_some((f64::from(sign), log))
 }
 
-/// The connection formula for a non-integer m = c − a − b: `(sign, ln |value|)`.
-fn connection(a: f64, b: f64, c: f64, w: f64) -> Option<(f64, f64)> {
+/// The connection formula for a non-integer m = c − a − b: `(sign, ln |value|, relative
+/// error)`. Each term's logarithm is a sum of logarithms of Gamma functions and a series, each
+/// rounded by a few units of its last place: the term is off by about the sum of their
+/// magnitudes times ε, relatively. Where the two terms have opposite signs, their difference
+/// is off by that times how much larger the larger term is than the difference.
+fn connection(a: f64, b: f64, c: f64, w: f64) -> Option<(f64, f64, f64)> {
     let m = c - a - b;
     let (sign_c, log_c) = ln_gamma_signed(c)?;
     let (sign_m, log_m) = ln_gamma_signed(m)?;
     let (sign_minus_m, log_minus_m) = ln_gamma_signed(-m)?;
+    let rounding = |logs: &[f64]| f64::EPSILON * (1.0 + logs.iter().map(|x| x.abs()).sum::<f64>());
     // A pole of Γ(c − a) or Γ(c − b) (Γ(a), Γ(b)) makes the first (second) term vanish.
     let first = match (ln_gamma_signed(c - a), ln_gamma_signed(c - b)) {
         (Some((sign_ca, log_ca)), Some((sign_cb, log_cb))) => {
             let (sign_f, log_f) = hyp2f1_log(a, b, 1.0 - m, w)?;
             Some((
-                sign_c * sign_m * sign_ca * sign_cb * sign_f,
-                log_c + log_m - log_ca - log_cb + log_f,
+                (
+                    sign_c * sign_m * sign_ca * sign_cb * sign_f,
+                    log_c + log_m - log_ca - log_cb + log_f,
+                ),
+                rounding(&[log_c, log_m, log_ca, log_cb, log_f]),
             ))
         }
         _ => None,
@@ -200,16 +220,25 @@ fn connection(a: f64, b: f64, c: f64, w: f64) -> Option<(f64, f64)> {
     let second = match (ln_gamma_signed(a), ln_gamma_signed(b)) {
         (Some((sign_a, log_a)), Some((sign_b, log_b))) => {
             let (sign_f, log_f) = hyp2f1_log(c - a, c - b, 1.0 + m, w)?;
+            let power = m * w.ln();
             Some((
-                sign_c * sign_minus_m * sign_a * sign_b * sign_f,
-                log_c + log_minus_m - log_a - log_b + m * w.ln() + log_f,
+                (
+                    sign_c * sign_minus_m * sign_a * sign_b * sign_f,
+                    log_c + log_minus_m - log_a - log_b + power + log_f,
+                ),
+                rounding(&[log_c, log_minus_m, log_a, log_b, power, log_f]),
             ))
         }
         _ => None,
     };
     match (first, second) {
-        (Some(first), Some(second)) => signed_log_add(first, second),
-        (Some(only), None) | (None, Some(only)) => Some(only),
+        (Some((first, first_error)), Some((second, second_error))) => {
+            let (sign, log) = signed_log_add(first, second)?;
+            // |first| + |second| over |first + second|: 1 unless they cancel.
+            let amplification = (first.1 - log).exp() + (second.1 - log).exp();
+            Some((sign, log, first_error.max(second_error) * amplification))
+        }
+        (Some((only, error)), None) | (None, Some((only, error))) => Some((only.0, only.1, error)),
         (None, None) => None,
     }
 }

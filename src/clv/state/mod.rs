@@ -826,3 +826,5 @@ mod text_tests {
         }
     }
 }
+#[cfg(test)]
+mod cancellation_tests;
