@@ -38,8 +38,9 @@ const MAX_POSITIVE_TERMS: f64 = 100_000.0;
 const MAX_RELATIVE_ERROR: f64 = 1e-7;
 
 /// ₂F₁(a, b; c; z) for 0 <= z < 1 as `(sign, ln |value|)`, with `one_minus_z` = 1 − z computed
-/// by the caller without cancellation; `None` when a series does not converge or c is a
-/// non-positive integer.
+/// by the caller without cancellation; `None` when a series does not converge, c is a
+/// non-positive integer, or the connection formula's value would be off by more than
+/// [`MAX_RELATIVE_ERROR`].
 pub fn hyp2f1_log_unit(a: f64, b: f64, c: f64, z: f64, one_minus_z: f64) -> Option<(f64, f64)> {
     if !((0.0..1.0).contains(&z) && one_minus_z > 0.0 && one_minus_z <= 1.0) {
         return None;
@@ -194,7 +195,7 @@ fn ln_gamma_signed(x: f64) -> Option<(f64, f64)> {
 
 /// The connection formula for a non-integer m = c − a − b: `(sign, ln |value|, relative
 /// error)`. Each term's logarithm is a sum of logarithms of Gamma functions and a series, each
-/// rounded by a few units of its last place: the term is off by about the sum of their
+/// rounded by about a unit of its last place: the term is off by about the sum of their
 /// magnitudes times ε, relatively. Where the two terms have opposite signs, their difference
 /// is off by that times how much larger the larger term is than the difference.
 fn connection(a: f64, b: f64, c: f64, w: f64) -> Option<(f64, f64, f64)> {
