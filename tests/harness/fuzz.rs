@@ -783,6 +783,7 @@ mod targets {
     use crate::clv::state::bgnbd::BgNbdModel;
     use crate::clv::state::gamma_gamma::GammaGammaModel;
     use crate::clv::state::holdout::HoldoutState;
+    use crate::clv::state::purchases::PurchaseDays;
     use crate::clv::state::rows::WeightedRows;
     use crate::clv::state::sbg::SbgModel;
     use crate::clv::state::simple::RfmState;
@@ -1159,6 +1160,25 @@ mod targets {
             HoldoutState::decode,
             HoldoutState::encode,
             HoldoutState::encode,
+        ));
+        // The purchases table of the fits: a small customer key and a day near 2000-01-01
+        // take two bytes a pair.
+        let mut purchases = PurchaseDays::default();
+        for (key, day) in [(7, 0), (7, 1), (300, 9000)] {
+            let at = day * 86_400_000_000;
+            purchases
+                .add("fuzz", KeyKind::BigInt, key, at, 10_000 * 86_400_000_000, 1)
+                .unwrap();
+        }
+        run(&state_target(
+            "crm.*_fit purchases state",
+            vec![
+                PurchaseDays::default().encode().unwrap(),
+                purchases.encode().unwrap(),
+            ],
+            PurchaseDays::decode,
+            PurchaseDays::encode,
+            PurchaseDays::encode,
         ));
         run(&state_target(
             "crm.*_fit state",

@@ -274,10 +274,8 @@ impl PurchaseDays {
             None if count == 0 => i64::MIN,
             None => return Err(corrupt()),
         };
-        if key_kind.is_none() && count > 0 && version != UNTYPED_VERSION {
-            // The transitions set the type with the first pair.
-            return Err(corrupt());
-        }
+        // Pairs without a type come from the first form (which had none) and keep none until a
+        // row of a known type is added; they are written back untyped.
         let mut days = reader.vec(count)?;
         for _ in checked(0..count) {
             let key = reader.u128()?;
@@ -477,7 +475,8 @@ mod tests {
         assert!(empty
             .add(F, KeyKind::BigInt, 1, END - DAY, END, WEEK)
             .is_err());
-        // Pairs without a type are corrupt in the typed form.
+        // Pairs without a type (those of the first form) read back untyped; an unknown type
+        // byte is corrupt.
         let mut untyped = bigints.encode().unwrap();
         // The type byte comes right before the pair count (one byte for 0).
         let mut bare = bigints.clone();
@@ -485,7 +484,9 @@ mod tests {
         let at = bare.encode().unwrap().len() - 2;
         assert_eq!(untyped[at], KeyKind::BigInt.code());
         untyped[at] = NO_KEY_KIND;
-        assert!(PurchaseDays::decode(&untyped).is_err());
+        let decoded = PurchaseDays::decode(&untyped).unwrap();
+        assert_eq!(decoded.key_kind, None);
+        assert_eq!(decoded.encode().unwrap(), untyped);
         untyped[at] = 7;
         assert!(PurchaseDays::decode(&untyped).is_err());
     }
@@ -498,6 +499,9 @@ mod tests {
         let mut old = PurchaseDays::from_text(text).unwrap();
         assert_eq!(old.key_kind, None);
         assert_eq!(old.days.len(), 1);
+        // Written back as it is (untyped), it reads back.
+        let written = PurchaseDays::from_text(&old.to_text().unwrap()).unwrap();
+        assert_eq!((written.key_kind, written.days.len()), (None, 1));
         // It takes the type of the first row added to it.
         let (end, unit) = old.settings.unwrap();
         old.add(F, KeyKind::BigInt, 7, end - DAY, end, unit)
