@@ -104,7 +104,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 /// An interval of `months`, `days` and `micros` as Postgres prints it with
 /// `IntervalStyle = postgres`, for messages: `1 mon`, `-1 mons +40 days`, `-01:00:00`,
 /// `1 year 2 mons 2 days 01:00:00`. A field after a negative one gets a `+` when positive.
-pub fn interval_text(months: i32, days: i32, micros: i64) -> String {
+pub fn interval_text((months, days, micros): (i32, i32, i64)) -> String {
     let mut parts = Vec::new();
     let mut after_negative = false;
     for (value, unit) in [
@@ -120,8 +120,8 @@ pub fn interval_text(months: i32, days: i32, micros: i64) -> String {
     }
     // The days and the time as `format_interval` prints them, a `+` before positive days
     // after a negative field, and before a positive time after negative months (no days).
-    let rest = format_interval(i64::from(days), micros);
     if days != 0 || micros != 0 || parts.is_empty() {
+        let rest = format_interval(i64::from(days), micros);
         let first_positive = if days != 0 { days > 0 } else { micros > 0 };
         let sign = if after_negative && first_positive {
             "+"
@@ -303,7 +303,7 @@ mod tests {
             (11, 0, 0, "11 mons"),
             (-1, 0, 3_600_000_000, "-1 mons +01:00:00"),
         ] {
-            assert_eq!(interval_text(months, days, micros), shown);
+            assert_eq!(interval_text((months, days, micros)), shown);
         }
     }
 

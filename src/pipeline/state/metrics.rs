@@ -44,9 +44,10 @@ impl PipelineSummary {
         (won > 0).then(|| (self.won_cycle_microseconds + won / 2) / won)
     }
 
-    /// `value` ÷ (sales_cycle / per) = `value` × won · per ÷ Σ cycles, with `per` in
-    /// microseconds (as [`interval_microseconds`] counts them), computed exactly and rounded
-    /// once to 28 significant digits, trailing zeros dropped (86400, not 86400.0000). `None`
+    /// `value` ÷ (sales_cycle / per) = `value` × won · per ÷ Σ cycles, with `per` (positive,
+    /// checked by the callers) in microseconds (as [`interval_microseconds`] counts them),
+    /// computed exactly and rounded once to 28 significant digits, trailing zeros dropped
+    /// (86400, not 86400.0000). `None`
     /// when nothing was won or the cycle is 0; a result of more than 28 digits before the
     /// point is 22003.
     fn over_cycles(
@@ -56,7 +57,6 @@ impl PipelineSummary {
         value: Fraction,
         per: i128,
     ) -> MetricResult<Option<Significant>> {
-        check_per(function, per)?;
         if self.won == 0 || self.won_cycle_microseconds == 0 {
             return Ok(None);
         }
@@ -125,6 +125,7 @@ impl PipelineSummary {
         function: &str,
         per: i128,
     ) -> MetricResult<Option<Significant>> {
+        check_per(function, per)?;
         self.over_cycles(
             function,
             "closed value velocity",

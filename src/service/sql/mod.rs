@@ -47,18 +47,19 @@ unsafe fn interval_argument(datum: pg_sys::Datum) -> pg_sys::Interval {
 
 /// An amount of business time: hours, minutes and seconds only, not negative.
 fn business_amount(function: &str, what: &str, amount: pg_sys::Interval) -> MetricResult<i64> {
-    require_finite_interval(function, what, (amount.month, amount.day, amount.time))?;
+    let fields = (amount.month, amount.day, amount.time);
+    require_finite_interval(function, what, fields)?;
     if amount.month != 0 || amount.day != 0 {
         return Err(MetricError::InvalidParameter(format!(
             "{function}: {what} {} has days or months, which business time does not define \
              (write hours, e.g. '24 hours')",
-            interval_text(amount.month, amount.day, amount.time)
+            interval_text(fields)
         )));
     }
     if amount.time < 0 {
         return Err(MetricError::InvalidParameter(format!(
             "{function}: {what} {} is negative",
-            interval_text(amount.month, amount.day, amount.time)
+            interval_text(fields)
         )));
     }
     Ok(amount.time)
@@ -108,11 +109,12 @@ fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> Metri
     match kind {
         TimeKind::Business => business_amount(function, "target", target),
         TimeKind::Elapsed => {
-            require_finite_interval(function, "target", (target.month, target.day, target.time))?;
+            let fields = (target.month, target.day, target.time);
+            require_finite_interval(function, "target", fields)?;
             if target.month != 0 {
                 return Err(MetricError::InvalidParameter(format!(
                     "{function}: target {} has months, which have no fixed length",
-                    interval_text(target.month, target.day, target.time)
+                    interval_text(fields)
                 )));
             }
             let micros = i64::from(target.day)
@@ -121,13 +123,13 @@ fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> Metri
                 .ok_or_else(|| {
                     MetricError::InvalidParameter(format!(
                         "{function}: target {} is out of range",
-                        interval_text(target.month, target.day, target.time)
+                        interval_text(fields)
                     ))
                 })?;
             if micros < 0 {
                 return Err(MetricError::InvalidParameter(format!(
                     "{function}: target {} is negative",
-                    interval_text(target.month, target.day, target.time)
+                    interval_text(fields)
                 )));
             }
             Ok(micros)

@@ -38,12 +38,13 @@ fn raw_interval_of(micros: i64) -> pgrx::pg_sys::Interval {
 
 /// An interval argument as microseconds: days count 24 hours, months are refused.
 fn micros_of(function: &str, what: &str, value: pgrx::pg_sys::Interval) -> MetricResult<i64> {
-    require_finite_interval(function, what, (value.month, value.day, value.time))?;
+    let fields = (value.month, value.day, value.time);
+    require_finite_interval(function, what, fields)?;
     if value.month != 0 {
         return Err(MetricError::InvalidParameter(format!(
             "{function}: {what} {} has months, which have no fixed length (write days, e.g. \
              '30 days')",
-            interval_text(value.month, value.day, value.time)
+            interval_text(fields)
         )));
     }
     i64::from(value.day)
