@@ -396,6 +396,10 @@ impl<'a> Reader<'a> {
         let rest = self.bytes.get(self.position..).unwrap_or(&[]);
         let mut value: u64 = 0;
         for (index, &byte) in rest.iter().take(10).enumerate() {
+            // The tenth byte holds bit 63 only: any other bit of it is past 64 bits.
+            if index == 9 && byte > 1 {
+                break;
+            }
             value |= u64::from(byte & 0x7f) << (7 * index);
             if byte & 0x80 == 0 {
                 self.position += index + 1;
@@ -789,6 +793,19 @@ mod tests {
         assert_eq!(
             Reader::open(&longest, 1, "t").unwrap().u128().unwrap(),
             u128::MAX
+        );
+        // A 64-bit varint whose tenth byte carries bits past 2^64 (2^64 + 2^63 - 1).
+        let mut too_long = vec![1];
+        too_long.extend([0xff; 9]);
+        too_long.push(0x02);
+        let error = Reader::open(&too_long, 1, "t").unwrap().u64().unwrap_err();
+        assert!(error.to_string().contains("malformed varint"), "{error}");
+        let mut longest = vec![1];
+        longest.extend([0xff; 9]);
+        longest.push(0x01);
+        assert_eq!(
+            Reader::open(&longest, 1, "t").unwrap().u64().unwrap(),
+            u64::MAX
         );
     }
 
