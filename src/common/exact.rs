@@ -48,6 +48,25 @@ fn product(values: &[u64]) -> BigUint {
     }
 }
 
+/// Largest magnitude every integer up to which a double holds exactly (2^53).
+const EXACT_IN_DOUBLE: u128 = 1 << 53;
+
+/// `numerator / denominator` as the double nearest to the exact quotient (ties to even);
+/// `None` when `denominator` is 0. Counts up to 2^53 are exact doubles, so one IEEE division
+/// rounds once; larger ones (counts near 2^63, summed states) are divided exactly and rounded
+/// once, where dividing their doubles would round three times.
+pub fn count_ratio(numerator: i128, denominator: u128) -> Option<f64> {
+    if denominator == 0 {
+        None
+    } else if numerator.unsigned_abs() <= EXACT_IN_DOUBLE && denominator <= EXACT_IN_DOUBLE {
+        Some(numerator as f64 / denominator as f64)
+    } else {
+        Fraction::of_integer(numerator)
+            .over(&Fraction::of_integer(denominator))
+            .map(|quotient| quotient.to_f64())
+    }
+}
+
 /// An exact rational number: `numerator / denominator`, the denominator positive (not reduced).
 #[derive(Clone, Debug)]
 pub struct Fraction {
@@ -357,6 +376,24 @@ mod tests {
         );
     }
 
+    #[test]
+    fn count_ratios_round_once() {
+        // 2^53 + 1 is no double: its double is 2^53, and dividing doubles rounds again.
+        let odd = (1i128 << 53) + 1;
+        assert_eq!(count_ratio(odd, 3), Some(3002399751580331.0));
+        assert_eq!(
+            count_ratio(odd, (odd + 1) as u128),
+            Some(1.0 - f64::EPSILON / 2.0)
+        );
+        assert_eq!(count_ratio(-odd, 3), Some(-3002399751580331.0));
+        assert_eq!(
+            count_ratio(i128::from(i64::MAX), u128::from(u64::MAX)),
+            Some(0.5)
+        );
+        assert_eq!(count_ratio(1, 0), None);
+        assert_eq!(count_ratio(0, 7), Some(0.0));
+    }
+
     proptest! {
         /// The nearest double of a quotient of integers below 2^53 is the quotient of the two
         /// doubles (one correctly rounded IEEE division).
@@ -364,6 +401,13 @@ mod tests {
         fn doubles_of_integer_quotients(a in -(1i64 << 53)..(1i64 << 53), b in 1i64..(1i64 << 53)) {
             let quotient = Fraction::of_integer(a).over(&Fraction::of_integer(b)).unwrap();
             prop_assert_eq!(quotient.to_f64(), a as f64 / b as f64);
+        }
+
+        /// Counts of any size: the exact quotient rounded once, whichever path divides.
+        #[test]
+        fn count_ratios_are_nearest(a in any::<i64>(), b in 1u64..) {
+            let exact = Fraction::of_integer(a).over(&Fraction::of_integer(b)).unwrap().to_f64();
+            prop_assert_eq!(count_ratio(i128::from(a), u128::from(b)), Some(exact));
         }
 
         /// Rounding to 28 significant digits agrees with long division in `u128`.

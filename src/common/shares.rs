@@ -4,6 +4,7 @@
 //! `crm.share_state`; their moving (window) state too.
 use super::codec::{from_json_object, Reader, Writer};
 use super::error::{MetricError, MetricResult};
+use super::exact::count_ratio;
 use super::flat_state::{self, FlatState};
 
 /// Version byte of the binary form of `crm.share_state`.
@@ -109,7 +110,7 @@ impl ShareCounts {
 
     /// Share of true rows; `None` without rows.
     pub fn share(&self) -> Option<f64> {
-        (self.rows > 0).then(|| self.true_rows as f64 / self.rows as f64)
+        count_ratio(self.true_rows.into(), self.rows.into())
     }
 
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
@@ -127,7 +128,10 @@ impl ShareCounts {
     /// Rejects more true rows than rows and counts past the bigint range (a forged value).
     fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
         if self.true_rows > self.rows {
-            return Err(error("crm.share_state: more true rows than rows".into()));
+            return Err(error(format!(
+                "crm.share_state: true_rows {} exceed rows {}",
+                self.true_rows, self.rows
+            )));
         }
         if self.rows > MAX_COUNT {
             return Err(error(format!(

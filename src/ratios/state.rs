@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use crate::common::error::{MetricError, MetricResult};
 pub use crate::common::shares::{share_count_overflow, ShareCounts};
 
-use crate::common::exact::{Fraction, Significant};
+use crate::common::exact::{count_ratio, Fraction, Significant};
 use crate::common::money::{self, ratio};
 
 /// Rejects a negative count (22003).
@@ -41,7 +41,7 @@ fn share(
             "{function}: {part_name} {part} exceeds {whole_name} {whole}"
         )));
     }
-    Ok((whole > 0).then(|| part as f64 / whole as f64))
+    Ok(count_ratio(part.into(), whole.into()))
 }
 
 /// Money per count: `amount / count`, `None` when count is 0.
@@ -137,7 +137,7 @@ pub fn calls_per_sale(calls: i64, sales: i64) -> MetricResult<Option<f64>> {
     const F: &str = "crm.calls_per_sale";
     let calls = check_count(F, "calls", calls)?;
     let sales = check_count(F, "sales", sales)?;
-    Ok((sales > 0).then(|| calls as f64 / sales as f64))
+    Ok(count_ratio(calls.into(), sales.into()))
 }
 
 /// Renewal rate: renewed / up_for_renewal.
@@ -180,6 +180,21 @@ mod tests {
 
     fn text(value: MetricResult<Option<Significant>>) -> String {
         value.unwrap().unwrap().to_string()
+    }
+
+    #[test]
+    fn count_quotients_are_rounded_once() {
+        // 2^53 + 1 has no double: dividing the counts' doubles rounded the quotient again.
+        let odd = (1i64 << 53) + 1;
+        assert_eq!(calls_per_sale(odd, 3).unwrap(), Some(3002399751580331.0));
+        assert_eq!(
+            conversion_rate(odd, odd + 1).unwrap(),
+            Some(1.0 - f64::EPSILON / 2.0)
+        );
+        assert_eq!(
+            renewal_rate(odd, odd + 1).unwrap(),
+            Some(1.0 - f64::EPSILON / 2.0)
+        );
     }
 
     #[test]

@@ -36,6 +36,7 @@ use std::fmt;
 
 use self::table::{Customers, MAX_CUSTOMERS};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::exact::count_ratio;
 use crate::common::interrupt::checked;
 pub use crate::common::keys::{key_from_bigint, key_from_text, key_from_uuid, KeyKind};
 use crate::common::limits::{check_state_bytes, out_of_memory, vec_bytes};
@@ -330,7 +331,7 @@ impl CohortSummary {
             // A spill, once created, is never empty.
             .filter(|a| a.bits.count_ones() >= 2 || a.spill != 0)
             .count();
-        Some(repeat as f64 / customers.len as f64)
+        count_ratio(repeat as i128, customers.len as u128)
     }
 }
 

@@ -3,6 +3,7 @@
 use std::collections::btree_map::BTreeMap;
 
 use super::{steps, CohortRow, RetentionMode};
+use crate::common::exact::count_ratio;
 use crate::common::interrupt::checked;
 use crate::common::periods::{period_start_date, Period};
 
@@ -139,7 +140,8 @@ impl RetentionTable {
                     period_number: k as i32,
                     cohort_size: size,
                     active_customers: active,
-                    retention_rate: active as f64 / size as f64,
+                    // A cohort holds its first period's customers: size > 0.
+                    retention_rate: count_ratio(active.into(), size.into()).unwrap_or(0.0),
                 }),
             );
         }

@@ -3,6 +3,7 @@ use super::{check_period, customer_span, Denominator, FORMAT_VERSION, POS_INFINI
 use crate::common::civil::is_valid_timestamp;
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::exact::count_ratio;
 use crate::common::flat_state::{self, FlatState};
 use serde::Deserialize;
 
@@ -150,31 +151,24 @@ impl PeriodCounts {
     /// `(E - N) / S`; `None` when no customer was active at period start.
     pub fn retention_rate(&self) -> Option<f64> {
         let retained = self.customers_at_end.saturating_sub(self.new_customers);
-        ratio(retained as f64, self.customers_at_start as f64)
+        count_ratio(retained.into(), self.customers_at_start.into())
     }
 
-    /// Lost customers over the chosen denominator; `None` when it is zero.
+    /// Lost customers over the chosen denominator; `None` when it is zero. Each is the double
+    /// nearest to the exact quotient (the average's half taken as twice the numerator).
     pub fn churn_rate(&self, denominator: Denominator) -> Option<f64> {
-        let start = self.customers_at_start as f64;
+        let start = u128::from(self.customers_at_start);
         match denominator {
-            Denominator::Start => ratio(self.churned_customers as f64, start),
-            Denominator::Average => ratio(
-                self.churned_customers as f64,
-                (start + self.customers_at_end as f64) / 2.0,
+            Denominator::Start => count_ratio(self.churned_customers.into(), start),
+            Denominator::Average => count_ratio(
+                2 * i128::from(self.churned_customers),
+                start + u128::from(self.customers_at_end),
             ),
-            Denominator::StartPlusNew => ratio(
-                self.ended_in_period as f64,
-                start + self.started_in_period as f64,
+            Denominator::StartPlusNew => count_ratio(
+                self.ended_in_period.into(),
+                start + u128::from(self.started_in_period),
             ),
         }
-    }
-}
-
-fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
-    if denominator == 0.0 {
-        None
-    } else {
-        Some(numerator / denominator)
     }
 }
 

@@ -22,6 +22,7 @@ use super::entities::EntityEvents;
 use super::forms::FinishedForm;
 use super::{Event, Outcome, Setting, Walker, MAX_STEP};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::exact::count_ratio;
 use crate::common::interrupt::checked;
 use crate::common::keys::{write_key, KeyKind};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
@@ -350,7 +351,7 @@ pub(super) fn step_rows_of_times(steps: u8, entities: u64, times: Vec<Vec<i64>>)
         return Vec::new();
     }
     let first = entities;
-    let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+    let ratio = |part: u64, whole: u64| count_ratio(part.into(), whole.into());
     let mut rows = Vec::with_capacity(times.len() + 1);
     rows.push(StepRow {
         step: 1,

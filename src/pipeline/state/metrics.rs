@@ -1,7 +1,7 @@
 //! What is read from a pipeline summary: opportunities, win rate, average deal size, sales
 //! cycle and the velocities.
 use super::*;
-use crate::common::exact::{Fraction, Significant};
+use crate::common::exact::{count_ratio, Fraction, Significant};
 
 /// 22023 unless `per` (microseconds) is positive.
 fn check_per(function: &str, per: i128) -> MetricResult<()> {
@@ -23,7 +23,7 @@ impl PipelineSummary {
     /// won / (won + lost); `None` before any deal closed.
     pub fn win_rate(&self) -> Option<f64> {
         let closed = self.won + self.lost;
-        (closed > 0).then(|| self.won as f64 / closed as f64)
+        count_ratio(self.won.into(), closed.into())
     }
 
     /// Mean amount of the won deals; `None` when nothing was won.

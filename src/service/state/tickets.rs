@@ -16,6 +16,7 @@
 //! `as_of` summary. Both versions read.
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{Float8, MetricError, MetricResult};
+use crate::common::exact::count_ratio;
 use crate::common::interrupt;
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 
@@ -134,7 +135,7 @@ impl SlaCounts {
     /// met ÷ (met + breached); `None` when both are 0.
     pub fn attainment(&self) -> Option<f64> {
         let decided = self.met + self.breached;
-        (decided > 0).then(|| self.met as f64 / decided as f64)
+        count_ratio(self.met.into(), decided.into())
     }
 }
 
@@ -453,7 +454,7 @@ fn checked(function: &str, a: u64, b: u64) -> MetricResult<u64> {
 }
 
 fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
-    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+    count_ratio(numerator.into(), denominator.into())
 }
 
 /// Whether a resolved ticket was resolved at first contact; `None` when its agent reply count

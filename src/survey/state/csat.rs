@@ -2,6 +2,7 @@
 use super::{count_overflow, FORMAT_VERSION, MAX_COUNT};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::exact::count_ratio;
 use crate::common::flat_state::{self, FlatState};
 use serde::Deserialize;
 
@@ -143,7 +144,7 @@ impl CsatCounts {
 
     /// Share of satisfied answers; `None` without answers.
     pub fn csat(&self) -> Option<f64> {
-        (self.responses > 0).then(|| self.satisfied as f64 / self.responses as f64)
+        count_ratio(self.satisfied.into(), self.responses.into())
     }
 
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
@@ -162,9 +163,10 @@ impl CsatCounts {
     /// value).
     fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
         if self.satisfied > self.responses {
-            return Err(error(
-                "crm.csat_state: more satisfied answers than answers".into(),
-            ));
+            return Err(error(format!(
+                "crm.csat_state: satisfied {} exceeds responses {}",
+                self.satisfied, self.responses
+            )));
         }
         if self.responses > MAX_COUNT {
             return Err(error(format!(

@@ -9,6 +9,7 @@ mod tests;
 pub use self::csat::{csat_answer_refused, CsatCounts};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
+use crate::common::exact::count_ratio;
 use crate::common::flat_state::{self, FlatState};
 use crate::common::stats::{two_sided_p_value, two_sided_z};
 use serde::Deserialize;
@@ -161,15 +162,11 @@ impl NpsCounts {
         self.promoters + self.passives + self.detractors
     }
 
-    /// NPS in points: 100·(P − D)/n, the difference taken exactly (counts past 2^53 are not
-    /// exact doubles); `None` without answers.
+    /// NPS in points: 100·(P − D)/n, the double nearest to the exact quotient (counts past
+    /// 2^53 are not exact doubles); `None` without answers.
     pub fn nps(&self) -> Option<f64> {
-        let responses = self.responses();
-        if responses == 0 {
-            return None;
-        }
         let difference = i128::from(self.promoters) - i128::from(self.detractors);
-        Some(100.0 * difference as f64 / responses as f64)
+        count_ratio(100 * difference, self.responses().into())
     }
 
     /// Wald margin of error in points: z·100·sqrt((p + d − (p − d)²)/n).
@@ -180,11 +177,7 @@ impl NpsCounts {
             return Ok(None);
         }
         let n = responses as f64;
-        let promoter_share = self.promoters as f64 / n;
-        let detractor_share = self.detractors as f64 / n;
-        let variance = promoter_share + detractor_share
-            - (promoter_share - detractor_share) * (promoter_share - detractor_share);
-        Ok(Some(z * 100.0 * (variance.max(0.0) / n).sqrt()))
+        Ok(Some(z * 100.0 * (self.variance(0.0) / n).sqrt()))
     }
 
     /// Adjusted Wald interval in points (n + 3 answers, P + ¾ promoters, D + ¾ detractors),
@@ -198,8 +191,7 @@ impl NpsCounts {
         let promoter_share = (self.promoters as f64 + 0.75) / n;
         let detractor_share = (self.detractors as f64 + 0.75) / n;
         let center = promoter_share - detractor_share;
-        let variance = promoter_share + detractor_share - center * center;
-        let half_width = z * (variance.max(0.0) / n).sqrt();
+        let half_width = z * (self.variance(0.75) / n).sqrt();
         let low = (100.0 * (center - half_width)).clamp(-100.0, 100.0);
         let high = (100.0 * (center + half_width)).clamp(-100.0, 100.0);
         Ok(Some((low, high)))
@@ -213,11 +205,21 @@ impl NpsCounts {
             return None;
         }
         let n = responses as f64;
-        let promoter_share = self.promoters as f64 / n;
-        let detractor_share = self.detractors as f64 / n;
-        let variance = promoter_share + detractor_share
-            - (promoter_share - detractor_share) * (promoter_share - detractor_share);
-        Some(100.0 * (variance.max(0.0) / n).sqrt())
+        Some(100.0 * (self.variance(0.0) / n).sqrt())
+    }
+
+    /// Variance of one answer's score (+1, 0, −1), with `added` answers more among the
+    /// promoters and among the detractors and twice that among the passives (0, or ¾ for the
+    /// adjusted Wald interval): p + d − (p − d)², written as p(1 − p) + d(1 − d) + 2pd with
+    /// each complement the share of the other categories, so that a share near 1 does not
+    /// cancel a large sample's variance to 0.
+    fn variance(&self, added: f64) -> f64 {
+        let n = self.responses() as f64 + 4.0 * added;
+        let promoters = (self.promoters as f64 + added) / n;
+        let detractors = (self.detractors as f64 + added) / n;
+        let passives = (self.passives as f64 + 2.0 * added) / n;
+        let (not_promoters, not_detractors) = (passives + detractors, passives + promoters);
+        promoters * not_promoters + detractors * not_detractors + 2.0 * promoters * detractors
     }
 
     /// Is the change from `self` (before) to `after` significant? Two independent samples,
@@ -294,7 +296,12 @@ impl NpsCounts {
             .and_then(|sum| sum.checked_add(self.detractors))
             .filter(|&total| total <= i64::MAX as u64)
             .map(|_| self)
-            .ok_or_else(|| error(format!("{what}: counts exceed the bigint range")))
+            .ok_or_else(|| {
+                error(format!(
+                    "{what}: counts exceed the bigint range (promoters {}, passives {}, detractors {})",
+                    self.promoters, self.passives, self.detractors
+                ))
+            })
     }
 
     /// Readable text form: `{"promoters":250,"passives":675,"detractors":75}`.

@@ -176,6 +176,34 @@ fn empty_counts_give_none() {
 }
 
 #[test]
+fn interval_has_width_for_huge_samples_of_one_category() {
+    // All promoters: p' = (n + 0.75)/(n + 3), d' = 0.75/(n + 3), whose score variance
+    // p' + d' − (p' − d')² is 4.5/(n + 3) − 9/(n + 3)²: taken in that form it cancelled to
+    // nothing (0, and an interval of width 0) from about 10^16 answers on.
+    for n in [1e8, 1e12, 1e16, 1e17, 9e18] {
+        let huge = counts(n as u64, 0, 0);
+        let shifted = n + 3.0;
+        let expected = 4.5 / shifted - 9.0 / (shifted * shifted);
+        let variance = huge.variance(0.75);
+        assert!(
+            ((variance - expected) / expected).abs() < 1e-12,
+            "{n}: {variance} against {expected}"
+        );
+        let mirrored = counts(0, 0, n as u64).variance(0.75);
+        assert_eq!(mirrored, variance);
+    }
+    // Up to about 5e16 answers the width is more than a double's step near 100 points.
+    let (low, high) = counts(10_000_000_000_000_000, 0, 0)
+        .interval("t", 0.95)
+        .unwrap()
+        .unwrap();
+    assert!(low < high && high <= 100.0, "{low} {high}");
+    // The Wald margin of a sample of one category is 0 (no variance), as it was.
+    let ones = counts(100_000_000_000_000_000, 0, 0);
+    assert_eq!(ones.margin_of_error("t", 0.95).unwrap(), Some(0.0));
+}
+
+#[test]
 fn interval_is_clamped() {
     let all_promoters = counts(3, 0, 0);
     let (low, high) = all_promoters.interval("t", 0.99).unwrap().unwrap();

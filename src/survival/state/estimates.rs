@@ -9,7 +9,7 @@
 use super::{Entry, SurvivalSummary};
 use crate::common::civil::format_interval;
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::exact::compare_products;
+use crate::common::exact::{compare_products, count_ratio};
 use crate::common::interrupt::{check, checked};
 use crate::common::stats::{two_sided_p_value, two_sided_z};
 use std::cmp::Ordering;
@@ -372,7 +372,7 @@ impl SurvivalSummary {
                 at_risk: at_start,
                 events,
                 censored,
-                hazard: (at_start > 0).then(|| events as f64 / at_start as f64),
+                hazard: count_ratio(events.into(), at_start.into()),
                 survival,
             });
         }
