@@ -241,10 +241,12 @@ pub fn fit_failure(
             point,
             gradient_norm,
             iterations,
-            out_of_time,
+            evaluations,
         } => {
-            let budget = match out_of_time {
-                Some(time) => format!("{:.1} s of optimizer time", time.as_secs_f64()),
+            let budget = match evaluations {
+                Some(evaluations) => {
+                    format!("its budget of {evaluations} evaluations of the likelihood")
+                }
                 None => "the iteration budget".to_string(),
             };
             let last = names
