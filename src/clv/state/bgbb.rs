@@ -8,7 +8,7 @@
 //!   + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ).
 use super::gamma_gamma::GammaGammaModel;
 use super::hypergeometric::hyp2f1_log_unit;
-use super::optimize::{minimize, work_of, Objective, Penalized};
+use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{WeightedRows, WHAT};
 use super::special::{digamma, ln_beta, ln_gamma};
 use super::uncertainty::standard_errors;
@@ -207,15 +207,7 @@ impl Problem {
     }
 }
 
-/// [`Objective::work`] of one row: about its evaluation time in nanoseconds on the development
-/// machine (the first evaluations of the unit tests' fits, release build: 430 to 510 ns a row).
-const WORK_PER_ROW: u64 = 500;
-
 impl Objective<4> for Problem {
-    fn work(&self) -> u64 {
-        work_of(self.rows.len(), WORK_PER_ROW)
-    }
-
     fn value_and_gradient(&self, point: &[f64; 4]) -> Option<(f64, [f64; 4])> {
         let [alpha, beta, gamma, delta] = point.map(f64::exp);
         let parameters = Parameters {

@@ -11,7 +11,7 @@
 //! Pareto/NBD ([`super::pareto_nbd`]) is a third kind, with parameters r, α, s, β held as
 //! r, alpha, a, b: one model type for the three counting models, so that every prediction,
 //! `crm.clv` and the accessors take any of them.
-use super::optimize::{minimize, minimize_from, work_of, Failure, Minimum, Objective, Penalized};
+use super::optimize::{minimize, minimize_from, Failure, Minimum, Objective, Penalized};
 use super::pareto_nbd;
 use super::rows::{float_word, KeyHasher, WeightedRows, WHAT};
 use std::collections::HashMap;
@@ -507,20 +507,7 @@ impl Problem {
     }
 }
 
-/// [`Objective::work`] of one row: about its evaluation time in nanoseconds on the development
-/// machine (the first evaluations of the unit tests' fits, release build: 5 to 10 ns a row over 1,400
-/// to 170,000 distinct rows).
-const WORK_PER_ROW: u64 = 6;
-
 impl Objective<4> for Problem {
-    fn work(&self) -> u64 {
-        let distinct = self.frequencies.len() + self.ages.len() + self.recencies.len();
-        work_of(
-            self.zero_rows.len() + self.repeat_rows.len() + distinct,
-            WORK_PER_ROW,
-        )
-    }
-
     /// Mean negative log-likelihood per customer over log-parameters.
     fn value_and_gradient(&self, point: &[f64; 4]) -> Option<(f64, [f64; 4])> {
         let parameters = point.map(f64::exp);

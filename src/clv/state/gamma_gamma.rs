@@ -3,7 +3,7 @@
 //! transaction is Gamma(p, ν) around their mean, ν ~ Gamma(q, v) across customers; fitted on
 //! repeat buyers' frequency x and mean spend m_x. Also the discounted CLV over BG/NBD.
 use super::bgnbd::BgNbdModel;
-use super::optimize::{minimize, work_of, Objective, Penalized};
+use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{float_word, WeightedRows, WHAT};
 use super::special::{digamma, ln_gamma};
 use super::uncertainty::standard_errors;
@@ -114,16 +114,7 @@ impl Problem {
     }
 }
 
-/// [`Objective::work`] of one row: about its evaluation time in nanoseconds on the development
-/// machine (the first evaluations of the unit tests' fits, release build: 5 to 7 ns a row over 800 to
-/// 60,000 rows).
-const WORK_PER_ROW: u64 = 6;
-
 impl Objective<3> for Problem {
-    fn work(&self) -> u64 {
-        work_of(self.rows.len() + self.frequencies.len(), WORK_PER_ROW)
-    }
-
     fn value_and_gradient(&self, point: &[f64; 3]) -> Option<(f64, [f64; 3])> {
         let parameters = point.map(f64::exp);
         let [p, q, v] = parameters;
@@ -212,10 +203,6 @@ struct InDataUnit<'a> {
 }
 
 impl Objective<3> for InDataUnit<'_> {
-    fn work(&self) -> u64 {
-        self.problem.work()
-    }
-
     fn value_and_gradient(&self, point: &[f64; 3]) -> Option<(f64, [f64; 3])> {
         let [p, q, v] = *point;
         self.problem.value_and_gradient(&[p, q, v + self.shift])

@@ -241,12 +241,10 @@ pub fn fit_failure(
             point,
             gradient_norm,
             iterations,
-            evaluations,
+            out_of_time,
         } => {
-            let budget = match evaluations {
-                Some(evaluations) => {
-                    format!("its budget of {evaluations} evaluations of the likelihood")
-                }
+            let budget = match out_of_time {
+                Some(time) => format!("{:.1} s of optimizer time", time.as_secs_f64()),
                 None => "the iteration budget".to_string(),
             };
             let last = names

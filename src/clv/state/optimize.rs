@@ -6,28 +6,16 @@
 //! (non-finite trial points are stepped back from, parameters running off to 0 or infinity are
 //! reported as non-convergence); `argmin` would add a large dependency tree for ~150 lines.
 //!
-//! Every minimization has two limits: the iteration counts below and a [`Budget`] of
-//! evaluations of the objective, counted (never timed), so that a fit converges or fails the
-//! same way on every machine and under any load; a fit that does not converge fails within
-//! about two seconds on the development machine (longer only for data so large that a single
-//! evaluation takes milliseconds). A cancel or `statement_timeout` stops any of them.
+//! Every minimization has two limits: the iteration counts below and a [`Budget`] of wall
+//! clock, so a fit that does not converge fails within about a second (longer only for data so
+//! large that a single evaluation of the objective takes milliseconds).
 
 use crate::common::interrupt;
-use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 /// An objective: value and gradient at `point`; `None` where it is not finite.
 pub trait Objective<const N: usize> {
     fn value_and_gradient(&self, point: &[f64; N]) -> Option<(f64, [f64; N])>;
-
-    /// What one evaluation costs, in work units of about a nanosecond of the development
-    /// machine: the data's distinct rows times the model's measured cost per row. A function of
-    /// the data alone, so that [`Budget`]s allow the same evaluations everywhere.
-    fn work(&self) -> u64;
-}
-
-/// [`Objective::work`] of `rows` rows of `per_row` units each.
-pub fn work_of(rows: usize, per_row: u64) -> u64 {
-    (rows as u64).saturating_mul(per_row)
 }
 
 /// Where and how a minimization ended.
@@ -46,32 +34,30 @@ pub enum Failure {
     NotFiniteAtStart,
     /// A coordinate left [-`BOUND`, `BOUND`]: a parameter tends to 0 or infinity.
     Unbounded { coordinate: usize },
-    /// No stationary point within the iteration or evaluation budget: the last point
-    /// (coordinates, i.e. log-parameters), its gradient norm and the iterations made.
+    /// No stationary point within the iteration or time budget: the last point (coordinates,
+    /// i.e. log-parameters), its gradient norm and the iterations made.
     NoConvergence {
         point: Vec<f64>,
         gradient_norm: f64,
         iterations: u32,
-        /// The evaluations the budget allowed, when it ran out (`None`: the iteration limits
-        /// ended the search).
-        evaluations: Option<u32>,
+        /// The time budget that ran out (`None`: the iteration limits ended the search).
+        out_of_time: Option<Duration>,
     },
 }
 
-/// The evaluations of the objective one minimization (BFGS, the Nelder–Mead restart and BFGS
-/// again) may make: as many as `work` units allow ([`Objective::work`]), and at least
-/// `evaluations`, so that a fit over millions of distinct rows, which needs a few dozen
-/// evaluations of a hundred milliseconds each, is not cut short.
+/// Wall-clock time one minimization (BFGS, the Nelder–Mead restart and BFGS again) may take:
+/// `time`, or the time of `evaluations` evaluations of the objective (timed at the starting
+/// point) when that is longer, so that a fit over millions of distinct rows, which needs a few
+/// dozen evaluations of a hundred milliseconds each, is not cut short.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
-    pub work: u64,
+    pub time: Duration,
     pub evaluations: u32,
 }
 
-/// The budget of every fit: about two seconds of evaluations on the development machine, and
-/// at least 200 of them.
+/// The budget of every fit: 1 s, or 200 evaluations of the objective.
 pub const BUDGET: Budget = Budget {
-    work: 2_000_000_000,
+    time: Duration::from_secs(1),
     evaluations: 200,
 };
 
@@ -86,10 +72,6 @@ pub struct Penalized<'a, O, const N: usize> {
 }
 
 impl<O: Objective<N>, const N: usize> Objective<N> for Penalized<'_, O, N> {
-    fn work(&self) -> u64 {
-        self.objective.work()
-    }
-
     fn value_and_gradient(&self, point: &[f64; N]) -> Option<(f64, [f64; N])> {
         let (mut value, mut gradient) = self.objective.value_and_gradient(point)?;
         if self.penalizer == 0.0 {
@@ -146,11 +128,8 @@ pub fn minimize_within<const N: usize>(
     start: [f64; N],
     budget: Budget,
 ) -> Result<Minimum<N>, Failure> {
-    let allowance = Allowance::of(objective, budget);
-    let first = allowance
-        .evaluate(&start)
-        .ok_or(Failure::NotFiniteAtStart)?;
-    let minimum = search(&allowance, (start, first), None, 0)?;
+    let (first, deadline) = Deadline::after_first(objective, &start, budget)?;
+    let minimum = search(objective, (start, first), None, 0, deadline)?;
     check_bounds(&minimum.point, ACCEPTED_BOUND)?;
     Ok(minimum)
 }
@@ -165,74 +144,78 @@ pub fn minimize_from<const N: usize>(
     from: &Minimum<N>,
     inverse_hessian: [[f64; N]; N],
 ) -> Result<Minimum<N>, Failure> {
-    let allowance = Allowance::of(objective, BUDGET);
-    let first = allowance
-        .evaluate(&from.point)
-        .ok_or(Failure::NotFiniteAtStart)?;
+    let (first, deadline) = Deadline::after_first(objective, &from.point, BUDGET)?;
     let minimum = search(
-        &allowance,
+        objective,
         (from.point, first),
         Some(inverse_hessian),
         from.iterations,
+        deadline,
     )?;
     check_bounds(&minimum.point, ACCEPTED_BOUND)?;
     Ok(minimum)
 }
 
-/// An objective with the evaluations its budget allows, counting those made.
-struct Allowance<'a, O> {
-    objective: &'a O,
-    allowed: u32,
-    made: Cell<u32>,
+/// When the search must end, and the time it was given.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    time: Duration,
 }
 
-impl<'a, O> Allowance<'a, O> {
-    /// The evaluations `budget` allows `objective`.
-    fn of<const N: usize>(objective: &'a O, budget: Budget) -> Self
-    where
-        O: Objective<N>,
-    {
-        let by_work = budget.work / objective.work().max(1);
-        Allowance {
-            objective,
-            allowed: u32::try_from(by_work)
-                .unwrap_or(u32::MAX)
-                .max(budget.evaluations),
-            made: Cell::new(0),
-        }
+impl Deadline {
+    /// The objective's value and gradient at `start`, and the deadline that evaluation sets:
+    /// the budget's time, or its number of evaluations at the speed of this first one when
+    /// that is longer.
+    fn after_first<const N: usize>(
+        objective: &impl Objective<N>,
+        start: &[f64; N],
+        budget: Budget,
+    ) -> Result<((f64, [f64; N]), Deadline), Failure> {
+        let started = Instant::now();
+        let first = objective
+            .value_and_gradient(start)
+            .ok_or(Failure::NotFiniteAtStart)?;
+        let time = budget
+            .time
+            .max(started.elapsed().saturating_mul(budget.evaluations));
+        let deadline = Deadline {
+            at: started + time,
+            time,
+        };
+        Ok((first, deadline))
     }
+}
 
-    /// The objective's value and gradient at `point`, counted.
-    fn evaluate<const N: usize>(&self, point: &[f64; N]) -> Option<(f64, [f64; N])>
-    where
-        O: Objective<N>,
-    {
-        self.made.set(self.made.get().saturating_add(1));
-        self.objective.value_and_gradient(point)
-    }
-
-    /// Whether every evaluation allowed was made.
-    fn spent(&self) -> bool {
-        self.made.get() >= self.allowed
+impl Deadline {
+    fn passed(&self) -> bool {
+        Instant::now() >= self.at
     }
 }
 
 /// [`bfgs`] from `start` (with the objective's value and gradient there), then Nelder–Mead and
 /// BFGS again if it stalls.
-fn search<O: Objective<N>, const N: usize>(
-    objective: &Allowance<'_, O>,
+fn search<const N: usize>(
+    objective: &impl Objective<N>,
     start: ([f64; N], (f64, [f64; N])),
     inverse_hessian: Option<[[f64; N]; N]>,
     previous: u32,
+    deadline: Deadline,
 ) -> Result<Minimum<N>, Failure> {
-    match bfgs(objective, start, inverse_hessian, previous)? {
+    match bfgs(objective, start, inverse_hessian, previous, deadline)? {
         Outcome::Converged(minimum) => Ok(minimum),
         Outcome::Stalled(best) => {
-            let polished = nelder_mead(objective, best.point)?;
+            let polished = nelder_mead(objective, best.point, deadline)?;
             let evaluated = objective
-                .evaluate(&polished)
+                .value_and_gradient(&polished)
                 .ok_or(Failure::NotFiniteAtStart)?;
-            match bfgs(objective, (polished, evaluated), None, best.iterations)? {
+            match bfgs(
+                objective,
+                (polished, evaluated),
+                None,
+                best.iterations,
+                deadline,
+            )? {
                 Outcome::Converged(minimum) => Ok(minimum),
                 Outcome::Stalled(last) => Err(no_convergence(&last, None)),
             }
@@ -240,12 +223,12 @@ fn search<O: Objective<N>, const N: usize>(
     }
 }
 
-fn no_convergence<const N: usize>(last: &Minimum<N>, evaluations: Option<u32>) -> Failure {
+fn no_convergence<const N: usize>(last: &Minimum<N>, out_of_time: Option<Duration>) -> Failure {
     Failure::NoConvergence {
         point: last.point.to_vec(),
         gradient_norm: last.gradient_norm,
         iterations: last.iterations,
-        evaluations,
+        out_of_time,
     }
 }
 
@@ -265,11 +248,12 @@ fn identity<const N: usize>() -> [[f64; N]; N] {
 /// BFGS from `start` (a point with the objective's value and gradient there, evaluated once)
 /// with `inverse_hessian` as the first inverse Hessian (`None`: the identity, rescaled after
 /// the first step); `previous` iterations were spent before (counted in the result).
-fn bfgs<O: Objective<N>, const N: usize>(
-    objective: &Allowance<'_, O>,
+fn bfgs<const N: usize>(
+    objective: &impl Objective<N>,
     (start, (value, gradient)): ([f64; N], (f64, [f64; N])),
     inverse_hessian: Option<[[f64; N]; N]>,
     previous: u32,
+    deadline: Deadline,
 ) -> Result<Outcome<N>, Failure> {
     let (mut value, mut gradient) = (value, gradient);
     let mut point = start;
@@ -303,10 +287,10 @@ fn bfgs<O: Objective<N>, const N: usize>(
         // At most 2 units (a factor e^2) per coordinate per step.
         let longest = max_norm(&direction);
         let mut step = if longest > 2.0 { 2.0 / longest } else { 1.0 };
-        if objective.spent() {
+        if deadline.passed() {
             return Err(no_convergence(
                 &minimum(point, value, &gradient, iteration),
-                Some(objective.allowed),
+                Some(deadline.time),
             ));
         }
         let mut accepted = None;
@@ -315,7 +299,7 @@ fn bfgs<O: Objective<N>, const N: usize>(
             for (coordinate, delta) in trial.iter_mut().zip(&direction) {
                 *coordinate += step * delta;
             }
-            if let Some((trial_value, trial_gradient)) = objective.evaluate(&trial) {
+            if let Some((trial_value, trial_gradient)) = objective.value_and_gradient(&trial) {
                 if trial_value <= value + 1e-4 * step * slope {
                     accepted = Some((trial, trial_value, trial_gradient));
                     break;
@@ -397,15 +381,16 @@ fn update_inverse_hessian<const N: usize>(
     }
 }
 
-/// A derivative-free search from `start`; returns the best vertex (when the budget runs out,
-/// the best so far: the BFGS that follows reports it).
-fn nelder_mead<O: Objective<N>, const N: usize>(
-    objective: &Allowance<'_, O>,
+/// A derivative-free search from `start`; returns the best vertex (when time runs out, the best
+/// so far: the BFGS that follows reports it).
+fn nelder_mead<const N: usize>(
+    objective: &impl Objective<N>,
     start: [f64; N],
+    deadline: Deadline,
 ) -> Result<[f64; N], Failure> {
     let value_of = |point: &[f64; N]| {
         objective
-            .evaluate(point)
+            .value_and_gradient(point)
             .map_or(f64::INFINITY, |(value, _)| value)
     };
     let mut simplex: Vec<([f64; N], f64)> = Vec::with_capacity(N + 1);
@@ -418,7 +403,7 @@ fn nelder_mead<O: Objective<N>, const N: usize>(
     for _ in 0..2000 * N {
         interrupt::check();
         simplex.sort_by(|left, right| left.1.total_cmp(&right.1));
-        if objective.spent() {
+        if deadline.passed() {
             break;
         }
         let (best, worst) = (simplex[0].1, simplex[N].1);
@@ -478,10 +463,6 @@ mod tests {
     /// Rosenbrock's banana in two coordinates: a classic hard valley.
     struct Rosenbrock;
     impl Objective<2> for Rosenbrock {
-        fn work(&self) -> u64 {
-            1
-        }
-
         fn value_and_gradient(&self, point: &[f64; 2]) -> Option<(f64, [f64; 2])> {
             let [x, y] = *point;
             let value = (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2);
@@ -503,10 +484,6 @@ mod tests {
     /// Decreasing forever along the first coordinate: reported, not looped on.
     struct Runaway;
     impl Objective<1> for Runaway {
-        fn work(&self) -> u64 {
-            1
-        }
-
         fn value_and_gradient(&self, point: &[f64; 1]) -> Option<(f64, [f64; 1])> {
             let x = point[0];
             let denominator = 1.0 + x * x;
@@ -522,77 +499,69 @@ mod tests {
         ));
     }
 
-    /// Rosenbrock counting its evaluations, at a work of 10 units each.
-    #[derive(Default)]
-    struct CountedRosenbrock {
-        calls: Cell<u32>,
-    }
-    impl Objective<2> for CountedRosenbrock {
+    /// Rosenbrock at 2 ms an evaluation: far more than a 20 ms budget allows.
+    struct SlowRosenbrock;
+    impl Objective<2> for SlowRosenbrock {
         fn value_and_gradient(&self, point: &[f64; 2]) -> Option<(f64, [f64; 2])> {
-            self.calls.set(self.calls.get() + 1);
+            std::thread::sleep(Duration::from_millis(2));
             Rosenbrock.value_and_gradient(point)
-        }
-
-        fn work(&self) -> u64 {
-            10
         }
     }
 
     #[test]
-    fn stops_when_the_evaluations_are_spent() {
-        // 200 work units at 10 each: 20 evaluations, far fewer than Rosenbrock's valley needs.
+    fn stops_when_the_time_budget_is_spent() {
+        let started = Instant::now();
         let budget = Budget {
-            work: 200,
+            time: Duration::from_millis(20),
             evaluations: 1,
         };
-        let objective = CountedRosenbrock::default();
-        let failure = minimize_within(&objective, [-1.2, 1.0], budget).unwrap_err();
-        // The budget, plus at most the line search begun before it ran out.
+        let failure = minimize_within(&SlowRosenbrock, [-1.2, 1.0], budget).unwrap_err();
+        // The budget, plus at most one line search of 60 evaluations.
         assert!(
-            objective.calls.get() <= 20 + 60,
-            "{}",
-            objective.calls.get()
+            started.elapsed() < Duration::from_millis(400),
+            "{:?}",
+            started.elapsed()
         );
-        match &failure {
+        match failure {
             Failure::NoConvergence {
                 point,
                 gradient_norm,
-                evaluations,
+                out_of_time,
                 ..
             } => {
-                assert_eq!(*evaluations, Some(20));
+                assert_eq!(out_of_time, Some(Duration::from_millis(20)));
                 assert_eq!(point.len(), 2);
-                assert!(*gradient_norm > 0.0 && gradient_norm.is_finite());
+                assert!(gradient_norm > 0.0 && gradient_norm.is_finite());
             }
             other => panic!("{other:?}"),
         }
-        // Counted, not timed: the same budget ends the same search at the same point.
-        let again = minimize_within(&CountedRosenbrock::default(), [-1.2, 1.0], budget);
-        assert_eq!(again, Err(failure));
-        // The least number of evaluations holds whatever the work: 50 here, also too few.
+        // A budget of evaluations: at least 50 of 2 ms, whatever the time given. (On a busy
+        // machine the first evaluation, which sets the budget, may take long enough for the
+        // minimization to converge; it is never cut short at 1 ms.)
         let budget = Budget {
-            work: 0,
+            time: Duration::from_millis(1),
             evaluations: 50,
         };
-        assert!(matches!(
-            minimize_within(&CountedRosenbrock::default(), [-1.2, 1.0], budget),
+        match minimize_within(&SlowRosenbrock, [-1.2, 1.0], budget) {
+            Ok(_) => {}
             Err(Failure::NoConvergence {
-                evaluations: Some(50),
+                out_of_time: Some(time),
                 ..
-            })
-        ));
-        // With evaluations enough the same problem converges.
-        let minimum = minimize(&CountedRosenbrock::default(), [-1.2, 1.0]).unwrap();
+            }) => assert!(time >= Duration::from_millis(100), "{time:?}"),
+            Err(other) => panic!("{other:?}"),
+        }
+        // With time enough the same problem converges.
+        let budget = Budget {
+            time: Duration::from_secs(60),
+            evaluations: 1,
+        };
+        let minimum = minimize_within(&SlowRosenbrock, [-1.2, 1.0], budget).unwrap();
         assert!((minimum.point[0] - 1.0).abs() < 1e-6, "{minimum:?}");
     }
 
     /// A smooth objective of log-coordinates: Σ (e^xᵢ − i − 1)² + x₀x₁.
     struct Smooth;
     impl Objective<2> for Smooth {
-        fn work(&self) -> u64 {
-            1
-        }
-
         fn value_and_gradient(&self, point: &[f64; 2]) -> Option<(f64, [f64; 2])> {
             let [x, y] = *point;
             let value = (x.exp() - 1.0).powi(2) + (y.exp() - 2.0).powi(2) + x * y;
@@ -644,10 +613,6 @@ mod tests {
     fn reports_a_non_finite_start() {
         struct Nowhere;
         impl Objective<1> for Nowhere {
-            fn work(&self) -> u64 {
-                1
-            }
-
             fn value_and_gradient(&self, _: &[f64; 1]) -> Option<(f64, [f64; 1])> {
                 None
             }

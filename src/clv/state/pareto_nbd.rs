@@ -17,7 +17,7 @@
 //! summed in the same loop; elsewhere (z close to 1) ln F alone is differentiated numerically.
 //! F is computed once per distinct (x, y) point, y a recency or an age, not twice per row.
 use super::hypergeometric::{hyp2f1_log_series_gradient, hyp2f1_log_unit};
-use super::optimize::{minimize, work_of, Objective, Penalized};
+use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{WeightedRows, WHAT};
 use super::special::{digamma, ln_gamma, log_add_exp};
 use super::uncertainty::standard_errors;
@@ -251,16 +251,7 @@ impl Problem {
     }
 }
 
-/// [`Objective::work`] of one row: about its evaluation time in nanoseconds on the development
-/// machine (the first evaluations of the unit tests' fits, release build: about 400 ns a row, its
-/// ₂F₁ included).
-const WORK_PER_ROW: u64 = 400;
-
 impl Objective<4> for Problem {
-    fn work(&self) -> u64 {
-        work_of(self.rows.len(), WORK_PER_ROW)
-    }
-
     /// Mean negative log-likelihood over log-parameters and its gradient: ln F and its gradient
     /// once per distinct point, then per row ln L = ln Γ(r+x) − ln Γ(r) + r ln α + s ln β +
     /// ln(e^alive + e^left) differentiated term by term.

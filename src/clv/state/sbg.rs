@@ -5,7 +5,7 @@
 //! S(n) = B(α, β + n)/B(α, β) is the share still active after n renewals; a customer who left
 //! after n renewals has probability P(T = n + 1) = α/(α + β + n) · S(n).
 use super::hypergeometric::hyp2f1_log_unit;
-use super::optimize::{minimize, work_of, Objective, Penalized};
+use super::optimize::{minimize, Objective, Penalized};
 use super::rows::WeightedRows;
 use super::special::{digamma, hyp2f1_log, ln_gamma};
 use super::uncertainty::standard_errors;
@@ -95,15 +95,7 @@ impl Problem {
     }
 }
 
-/// [`Objective::work`] of one row: about its evaluation time in nanoseconds on the development
-/// machine (the first evaluations of the unit tests' fits, release build: 50 to 90 ns a group).
-const WORK_PER_ROW: u64 = 50;
-
 impl Objective<2> for Problem {
-    fn work(&self) -> u64 {
-        work_of(self.groups.len(), WORK_PER_ROW)
-    }
-
     fn value_and_gradient(&self, point: &[f64; 2]) -> Option<(f64, [f64; 2])> {
         let parameters = point.map(f64::exp);
         let (value, gradient) = self.log_likelihood(parameters[0], parameters[1]);

@@ -136,10 +136,6 @@ mod tests {
     }
 
     impl Objective<2> for Quadratic {
-        fn work(&self) -> u64 {
-            1
-        }
-
         fn value_and_gradient(&self, point: &[f64; 2]) -> Option<(f64, [f64; 2])> {
             let theta = point.map(f64::exp);
             let offset = [theta[0] - self.minimum[0], theta[1] - self.minimum[1]];

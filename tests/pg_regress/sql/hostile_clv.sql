@@ -179,8 +179,8 @@ $q$SELECT crm.pareto_nbd_fit(f, 1::float8, 2::float8, p) FROM (VALUES (1, 0.1::f
 $q$SELECT crm.pareto_nbd_fit(1, 1::float8, 2::float8, 'NaN'::float8)$q$,
 $q$SELECT crm.pareto_nbd_fit(0, 0::float8, t) FROM generate_series(1, 100) t$q$,
 $q$SELECT crm.pareto_nbd_fit(1, 1::float8, 2::float8)$q$,
--- A fit that never converges: its budget of evaluations is counted, so the message is the same everywhere.
-$q$SELECT crm.pareto_nbd_fit(f, r, t) FROM (VALUES (2, 1::float8, 10::float8), (2, 9, 10), (0, 0, 10)) v(f, r, t)$q$,
+-- A fit that never converges: its budget (iterations or time) depends on the machine's speed.
+$q$SELECT split_part(public.outcome_of($i$SELECT crm.pareto_nbd_fit(f, r, t) FROM (VALUES (2, 1::float8, 10::float8), (2, 9, 10), (0, 0, 10)) v(f, r, t)$i$), ' within ', 1)$q$,
 $q$SELECT s.* FROM (SELECT crm.pareto_nbd_fit(f, r, t, 0.001) m FROM (VALUES (2, 1::float8, 10::float8), (2, 9, 10), (0, 0, 10)) v(f, r, t)) x, crm.params_se(m) s$q$,
 $q$SELECT crm.pareto_nbd_fit(c, t, e, 'day') FROM (VALUES (1::bigint, timestamptz 'infinity', timestamptz '2024-12-31')) v(c, t, e)$q$,
 $q$SELECT crm.pareto_nbd_fit('a'::text, timestamptz '2024-01-01', timestamptz '2024-12-31', 'fortnight')$q$,
