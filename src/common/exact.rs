@@ -403,9 +403,18 @@ mod tests {
             prop_assert_eq!(quotient.to_f64(), a as f64 / b as f64);
         }
 
-        /// Counts of any size: the exact quotient rounded once, whichever path divides.
+        /// Counts of any size: the exact quotient rounded once, whichever path divides (counts
+        /// drawn below 2^53, around it and anywhere, so that both paths and the threshold
+        /// between them are taken).
         #[test]
-        fn count_ratios_are_nearest(a in any::<i64>(), b in 1u64..) {
+        fn count_ratios_are_nearest(
+            a in prop_oneof![
+                -(1i64 << 53)..=(1i64 << 53),
+                ((1i64 << 53) - 4)..((1i64 << 53) + 4),
+                any::<i64>(),
+            ],
+            b in prop_oneof![1u64..=(1u64 << 53), ((1u64 << 53) - 4)..((1u64 << 53) + 4), 1u64..],
+        ) {
             let exact = Fraction::of_integer(a).over(&Fraction::of_integer(b)).unwrap().to_f64();
             prop_assert_eq!(count_ratio(i128::from(a), u128::from(b)), Some(exact));
         }

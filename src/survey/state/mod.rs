@@ -133,12 +133,19 @@ impl NpsCounts {
     pub fn merge(&mut self, function: &str, other: &NpsCounts) -> MetricResult<()> {
         // Saturating at u64::MAX is past the bigint range, so check_total rejects it.
         let sum = |mine: u64, theirs: u64| mine.saturating_add(theirs);
-        *self = NpsCounts {
+        let merged = NpsCounts {
             promoters: sum(self.promoters, other.promoters),
             passives: sum(self.passives, other.passives),
             detractors: sum(self.detractors, other.detractors),
+        };
+        if merged.total().is_none() {
+            // No counts named: where the sum passes the range depends on the order a parallel
+            // plan merges its partial states in.
+            return Err(MetricError::OutOfRange(format!(
+                "{function}: counts exceed the bigint range"
+            )));
         }
-        .check_total(function, MetricError::OutOfRange)?;
+        *self = merged;
         Ok(())
     }
 
@@ -291,17 +298,20 @@ impl NpsCounts {
 
     /// Rejects counts whose total does not fit a bigint (a forged value could overflow).
     fn check_total(self, what: &str, error: fn(String) -> MetricError) -> MetricResult<Self> {
+        self.total().map(|_| self).ok_or_else(|| {
+            error(format!(
+                "{what}: counts exceed the bigint range (promoters {}, passives {}, detractors {})",
+                self.promoters, self.passives, self.detractors
+            ))
+        })
+    }
+
+    /// The number of answers, `None` past the bigint range.
+    fn total(&self) -> Option<u64> {
         self.promoters
             .checked_add(self.passives)
             .and_then(|sum| sum.checked_add(self.detractors))
             .filter(|&total| total <= i64::MAX as u64)
-            .map(|_| self)
-            .ok_or_else(|| {
-                error(format!(
-                    "{what}: counts exceed the bigint range (promoters {}, passives {}, detractors {})",
-                    self.promoters, self.passives, self.detractors
-                ))
-            })
     }
 
     /// Readable text form: `{"promoters":250,"passives":675,"detractors":75}`.

@@ -438,7 +438,12 @@ fn merge_past_the_bigint_range_is_22003_and_text_is_an_object_only() {
     assert_eq!(a.responses(), i64::MAX as u64);
     let before = a;
     let error = a.merge(F, &counts(0, 0, 1)).unwrap_err();
-    assert!(matches!(error, MetricError::OutOfRange(m) if m.starts_with("crm.rollup: ")));
+    // No counts in the message: where a parallel plan's merges pass the range depends on
+    // their order.
+    assert_eq!(
+        error,
+        MetricError::OutOfRange("crm.rollup: counts exceed the bigint range".into())
+    );
     assert_eq!(a, before);
     // Whatever merges accept, the binary form reads back.
     assert_eq!(NpsCounts::decode(&a.encode().unwrap()).unwrap(), a);
