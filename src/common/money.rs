@@ -134,7 +134,7 @@ fn numeric_header(bytes: &[u8]) -> Result<(bool, u32, i32, usize), NumericError>
 }
 
 /// A numeric payload as Postgres prints it, for messages (`None` when malformed or special).
-fn numeric_text(bytes: &[u8]) -> Option<String> {
+pub fn numeric_text(bytes: &[u8]) -> Option<String> {
     let (negative, display_scale, weight, digits_at) = numeric_header(bytes).ok()?;
     let count = bytes.len().saturating_sub(digits_at) / 2;
     let digit = |index: i64| -> u16 {

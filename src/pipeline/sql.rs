@@ -4,7 +4,7 @@
 use super::state::{
     interval_microseconds, PipelineFlat, PipelineSummary, PipelineWindow, USECS_PER_DAY,
 };
-use crate::common::civil::require_finite_interval;
+use crate::common::civil::{interval_text, require_finite_interval};
 use crate::common::datum::{decimal_of, numeric_of, raw_decimal};
 use crate::common::error::MetricError;
 use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut};
@@ -385,11 +385,19 @@ fn pipeline_summary_open_value(summary: pipeline_summary) -> AnyNumeric {
 }
 
 /// The microseconds of a `per` interval, as `extract(epoch …)` counts them; an infinite one
-/// (Postgres 17 on) is 22008.
+/// (Postgres 17 on) is 22008, one of no positive length 22023 naming it.
 fn per_microseconds(function: &str, per: Interval) -> i128 {
     let fields = (per.months(), per.days(), per.micros());
     require_finite_interval(function, "per", fields).or_raise();
-    interval_microseconds(fields.0, fields.1, fields.2)
+    let micros = interval_microseconds(fields.0, fields.1, fields.2);
+    if micros <= 0 {
+        Err::<(), _>(MetricError::InvalidParameter(format!(
+            "{function}: per '{}' must be a positive interval",
+            interval_text(fields)
+        )))
+        .or_raise();
+    }
+    micros
 }
 
 /// Pipeline velocity: opportunities × win_rate × average_deal_size ÷ (sales_cycle / per);

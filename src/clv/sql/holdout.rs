@@ -2,9 +2,7 @@
 //! `crm.rfm_holdout_state` and the composite `crm.rfm_holdout` its final function builds.
 use super::{finite_timestamp, RFM_HOLDOUT_AGG};
 use crate::clv::state::holdout::{HoldoutState, RfmHoldout};
-use crate::clv::state::simple::{
-    decimal_from_numeric, unit_index, write_numeric, NumericProblem, NUMERIC_BYTES,
-};
+use crate::clv::state::simple::{decimal_from_numeric, unit_index, write_numeric, NUMERIC_BYTES};
 use crate::common::datum::raw_varlena_bytes;
 use crate::common::error::MetricError;
 use crate::common::expanded::{
@@ -25,19 +23,6 @@ pub struct rfm_holdout_state(pub HoldoutState);
 
 crate::summary_type!(rfm_holdout_state(HoldoutState));
 crate::expanded_state!(HoldoutState);
-
-#[cold]
-#[inline(never)]
-fn reject_amount(problem: NumericProblem) -> ! {
-    raise_from_raw(move || match problem {
-        NumericProblem::NotFinite => MetricError::InvalidParameter(format!(
-            "{RFM_HOLDOUT_AGG}: amount must be a finite number"
-        )),
-        NumericProblem::OutOfRange => MetricError::OutOfRange(format!(
-            "{RFM_HOLDOUT_AGG}: amount has more than 28 significant digits or decimal places"
-        )),
-    })
-}
 
 crate::raw_transition! {
     /// Transition function of `crm.rfm_holdout_agg(timestamptz, numeric, timestamptz,
@@ -77,7 +62,7 @@ crate::raw_transition! {
         // SAFETY: argument 2 is a non-null numeric, a varlena.
         let amount = unsafe {
             raw_varlena_bytes(amount, |bytes| {
-                decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem))
+                decimal_from_numeric(RFM_HOLDOUT_AGG, bytes).unwrap_or_else(|error| raise_from_raw(move || error))
             })
         };
         // SAFETY: argument 0 is a `crm.rfm_holdout_state`.

@@ -3,7 +3,7 @@
 use super::{finite_timestamp, RFM_AGG};
 use crate::clv::state::rfm_flat::{Amount, FlatAdd, RfmCompact, RfmFlat};
 use crate::clv::state::simple::{
-    decimal_from_numeric, unit_index, write_numeric, NumericProblem, Rfm, RfmState, NUMERIC_BYTES,
+    decimal_from_numeric, unit_index, write_numeric, Rfm, RfmState, NUMERIC_BYTES,
 };
 use crate::common::datum::raw_varlena_bytes;
 use crate::common::error::MetricError;
@@ -19,19 +19,6 @@ use crate::common::pg::{raise, OrRaise};
 use crate::common::raw::{raise_from_raw, raw_arg, raw_return_null, raw_return_unchanged};
 use pgrx::prelude::*;
 use rust_decimal::Decimal;
-
-#[cold]
-#[inline(never)]
-fn reject_amount(problem: NumericProblem) -> ! {
-    raise_from_raw(move || match problem {
-        NumericProblem::NotFinite => {
-            MetricError::InvalidParameter(format!("{RFM_AGG}: amount must be a finite number"))
-        }
-        NumericProblem::OutOfRange => MetricError::OutOfRange(format!(
-            "{RFM_AGG}: amount has more than 28 significant digits or decimal places"
-        )),
-    })
-}
 
 /// A row of `crm.rfm_agg`: the purchase instant, its amount, the observation end and the time
 /// unit's index.
@@ -113,7 +100,7 @@ crate::raw_transition! {
             raw_varlena_bytes(amount, |bytes| match read_small_numeric(bytes) {
                 Some((mantissa, scale)) => Amount::Small(mantissa, scale),
                 None => Amount::of(
-                    decimal_from_numeric(bytes).unwrap_or_else(|problem| reject_amount(problem)),
+                    decimal_from_numeric(RFM_AGG, bytes).unwrap_or_else(|error| raise_from_raw(move || error)),
                 ),
             })
         };

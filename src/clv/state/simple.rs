@@ -104,31 +104,41 @@ pub fn clv_from_churn(
     let churn = decimal_from_f64(function, "churn_rate", churn_rate)?;
     arpa.checked_div(churn)
         .map(|value| Some(value.normalize()))
-        .ok_or_else(|| overflow(function))
+        .ok_or_else(|| {
+            MetricError::OutOfRange(format!(
+                "{function}: arpa {arpa} / churn_rate {} is out of range (past 28 significant \
+                 digits)",
+                Float8(churn_rate)
+            ))
+        })
 }
 
-/// Why an amount of `crm.rfm_agg` has no exact `Decimal`: its transition raises 22023 for the
-/// first, 22003 for the second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NumericProblem {
-    /// NaN or ±Infinity.
-    NotFinite,
-    /// More than 28 significant digits or decimal places, or a corrupt value.
-    OutOfRange,
-}
-
-/// An amount of `crm.rfm_agg`: the bytes of a `numeric` read by [`money::read_numeric`] (the
-/// per-row path reads them in place, with no round trip through the text form).
+/// An amount of `crm.rfm_agg` or `crm.rfm_holdout_agg` (`function`): the bytes of a `numeric`
+/// read by [`money::read_numeric`] (the per-row path reads them in place, with no round trip
+/// through the text form). NaN and ±Infinity are 22023, an amount past 28 significant digits or
+/// decimal places 22003, each naming the amount.
 #[inline]
-pub fn decimal_from_numeric(bytes: &[u8]) -> Result<Decimal, NumericProblem> {
-    money::read_numeric(bytes).map_err(|error| match error {
-        NumericError::NotANumber | NumericError::Infinity | NumericError::NegativeInfinity => {
-            NumericProblem::NotFinite
-        }
+pub fn decimal_from_numeric(function: &str, bytes: &[u8]) -> MetricResult<Decimal> {
+    money::read_numeric(bytes).map_err(|error| amount_error(function, error, bytes))
+}
+
+#[cold]
+#[inline(never)]
+fn amount_error(function: &str, error: NumericError, bytes: &[u8]) -> MetricError {
+    let special = match error {
+        NumericError::NotANumber => "NaN",
+        NumericError::Infinity => "Infinity",
+        NumericError::NegativeInfinity => "-Infinity",
         NumericError::Malformed | NumericError::TooManyDigits | NumericError::TooManyPlaces => {
-            NumericProblem::OutOfRange
+            return MetricError::OutOfRange(format!(
+                "{function}: amount {} has more than 28 significant digits or decimal places",
+                money::numeric_text(bytes).unwrap_or_else(|| "(unreadable bytes)".into())
+            ));
         }
-    })
+    };
+    MetricError::InvalidParameter(format!(
+        "{function}: amount {special} must be a finite number"
+    ))
 }
 
 const MICROSECONDS_PER_DAY: i64 = 86_400_000_000;
@@ -659,19 +669,28 @@ mod tests {
 
     #[test]
     fn amounts_tell_not_finite_from_out_of_range() {
+        const F: &str = "crm.rfm_agg";
         let amount = money::numeric_from_decimal(dec("22.345"));
-        assert_eq!(decimal_from_numeric(&amount), Ok(dec("22.345")));
+        assert_eq!(decimal_from_numeric(F, &amount), Ok(dec("22.345")));
+        for (bytes, shown) in [
+            (0xC000u16, "NaN"),
+            (0xD000, "Infinity"),
+            (0xF000, "-Infinity"),
+        ] {
+            assert_eq!(
+                decimal_from_numeric(F, &bytes.to_ne_bytes()),
+                Err(MetricError::InvalidParameter(format!(
+                    "crm.rfm_agg: amount {shown} must be a finite number"
+                )))
+            );
+        }
         assert_eq!(
-            decimal_from_numeric(&0xC000u16.to_ne_bytes()),
-            Err(NumericProblem::NotFinite)
-        );
-        assert_eq!(
-            decimal_from_numeric(&0xF000u16.to_ne_bytes()),
-            Err(NumericProblem::NotFinite)
-        );
-        assert_eq!(
-            decimal_from_numeric(&[0x80]),
-            Err(NumericProblem::OutOfRange)
+            decimal_from_numeric(F, &[0x80]),
+            Err(MetricError::OutOfRange(
+                "crm.rfm_agg: amount (unreadable bytes) has more than 28 significant digits or \
+                 decimal places"
+                    .into()
+            ))
         );
     }
 

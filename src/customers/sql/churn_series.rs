@@ -1,7 +1,9 @@
 //! `crm.churn_series`: the churn of a customer summary over consecutive periods, with the
 //! calendar arithmetic of its steps in a time zone.
 use super::{customer_summary, instant, CHURN_SERIES, MAX_SERIES_PERIODS};
-use crate::common::civil::{format_timestamp, is_valid_timestamp, require_finite_interval};
+use crate::common::civil::{
+    format_timestamp, interval_text, is_valid_timestamp, require_finite_interval,
+};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::Ticker;
 use crate::common::pg::{bigint, raise, OrRaise, TextArg};
@@ -217,7 +219,8 @@ fn series_periods(
     // with parts of both signs is judged as it is taken.
     if step.months() <= 0 && step.days() <= 0 && step.micros() <= 0 {
         return Err(MetricError::InvalidParameter(format!(
-            "{CHURN_SERIES}: step must be a positive interval"
+            "{CHURN_SERIES}: step '{}' must be a positive interval",
+            interval_text((step.months(), step.days(), step.micros()))
         )));
     }
     let zone = datum_of(time_zone);
@@ -269,7 +272,10 @@ fn series_periods(
                 continue;
             }
             return Err(MetricError::InvalidParameter(format!(
-                "{CHURN_SERIES}: step must be a positive interval"
+                "{CHURN_SERIES}: step '{}' must be a positive interval (from {} it does not \
+                 move forward)",
+                interval_text((step.months(), step.days(), step.micros())),
+                format_timestamp(start)
             )));
         }
         if end > to {

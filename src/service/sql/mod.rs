@@ -83,10 +83,11 @@ fn duration(
     let measured = match hours {
         Some(hours) => hours.business_time(function, created, end)?,
         None => {
-            for t in [created, end] {
+            for (name, t) in [("created_at", created), (what, end)] {
                 if t == i64::MIN || t == i64::MAX {
                     return Err(MetricError::DatetimeOverflow(format!(
-                        "{function}: infinite timestamps are not allowed"
+                        "{function}: {name} {} must be finite",
+                        format_timestamp(t)
                     )));
                 }
             }

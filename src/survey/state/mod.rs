@@ -77,6 +77,10 @@ pub fn nps_score_out_of_range(function: &str, score: i32) -> MetricError {
     MetricError::OutOfRange(format!("{function}: score {score} is outside 0..10"))
 }
 
+/// A score variance below which p + d − (p − d)² may have lost its digits to cancellation (its
+/// rounding error is a few times 1e-16): [`NpsCounts::variance`] recomputes it from complements.
+const CANCELLATION_FLOOR: f64 = 1e-6;
+
 impl NpsCounts {
     /// The counts of a single valid answer. Computed with comparisons turned into 0/1 values
     /// so the per-row step has no branch for random scores to mispredict.
@@ -217,13 +221,19 @@ impl NpsCounts {
 
     /// Variance of one answer's score (+1, 0, −1), with `added` answers more among the
     /// promoters and among the detractors and twice that among the passives (0, or ¾ for the
-    /// adjusted Wald interval): p + d − (p − d)², written as p(1 − p) + d(1 − d) + 2pd with
-    /// each complement the share of the other categories, so that a share near 1 does not
-    /// cancel a large sample's variance to 0.
+    /// adjusted Wald interval): p + d − (p − d)². Where that difference is so small that its
+    /// rounding matters (a huge sample nearly all in one category, whose variance it cancelled
+    /// to 0), it is taken as p(1 − p) + d(1 − d) + 2pd instead, each complement the share of the
+    /// other categories; every other sample gets the same bits as ever.
     fn variance(&self, added: f64) -> f64 {
         let n = self.responses() as f64 + 4.0 * added;
         let promoters = (self.promoters as f64 + added) / n;
         let detractors = (self.detractors as f64 + added) / n;
+        let center = promoters - detractors;
+        let direct = promoters + detractors - center * center;
+        if direct >= CANCELLATION_FLOOR {
+            return direct;
+        }
         let passives = (self.passives as f64 + 2.0 * added) / n;
         let (not_promoters, not_detractors) = (passives + detractors, passives + promoters);
         promoters * not_promoters + detractors * not_detractors + 2.0 * promoters * detractors

@@ -514,3 +514,29 @@ fn counts_never_wrap_or_saturate_past_the_bigint_range() {
         matches!(NpsCounts::refusal("crm.nps", 11), MetricError::OutOfRange(m) if m.contains("outside 0..10"))
     );
 }
+
+proptest! {
+    /// Every ordinary sample's score variance has the bits of p + d − (p − d)², as every
+    /// release computed it (stored dashboards and materialized views keep their answers); only
+    /// a variance cancelled below the floor is recomputed, close to it.
+    #[test]
+    fn ordinary_samples_keep_their_variance_bits(
+        promoters in 0u64..100_000,
+        passives in 0u64..100_000,
+        detractors in 0u64..100_000,
+    ) {
+        prop_assume!(promoters + passives + detractors > 0);
+        let sample = counts(promoters, passives, detractors);
+        for added in [0.0, 0.75] {
+            let n = (promoters + passives + detractors) as f64 + 4.0 * added;
+            let (p, d) = ((promoters as f64 + added) / n, (detractors as f64 + added) / n);
+            let direct = (p + d - (p - d) * (p - d)).max(0.0);
+            let variance = sample.variance(added);
+            if direct >= 1e-6 {
+                prop_assert_eq!(variance.to_bits(), direct.to_bits());
+            } else {
+                prop_assert!(variance >= 0.0 && (variance - direct).abs() < 1e-12);
+            }
+        }
+    }
+}

@@ -511,5 +511,7 @@ $q$SELECT crm.bgnbd_fit(f, r, t, w) FROM (VALUES (1, 1::float8, 2::float8, 92233
 $q$SELECT crm.bgbb_fit(f, r, n, w) FROM (VALUES (1, 1, 6, 9223372036854775807), (0, 0, 6, 1)) v(f, r, n, w)$q$,
 $q$SELECT crm.clv(9999999999999999999999999999, 1.5, 1)$q$,
 $q$SELECT crm.clv(9999999999999999999999999999, 1.5, 2)$q$,
-$q$SELECT crm.clv(1, 1e-20, 1e-20)$q$
+$q$SELECT crm.clv(1, 1e-20, 1e-20)$q$,
+-- ARPA over a churn rate past 28 significant digits: 22003 naming both.
+$q$SELECT crm.clv(70000000000000000000000000000, 0.5::float8)$q$
 ]);
