@@ -153,6 +153,19 @@ pub fn require_finite_interval(
     )))
 }
 
+/// Refuses an infinite `timestamptz` argument with 22008, naming it (`what`), as
+/// [`require_finite_interval`] does an interval.
+pub fn require_finite_timestamp(function: &str, what: &str, timestamp: i64) -> MetricResult<()> {
+    let shown = match timestamp {
+        i64::MIN => "-infinity",
+        i64::MAX => "infinity",
+        _ => return Ok(()),
+    };
+    Err(MetricError::DatetimeOverflow(format!(
+        "{function}: {what} '{shown}' must be finite"
+    )))
+}
+
 /// Formats an interval of `days` and `micros` (no months) as Postgres prints it with
 /// `IntervalStyle = postgres`, for messages: `1 day 02:00:00`, `-1 days +00:00:01`,
 /// `-00:00:01.5`, `100:00:00`, `00:00:00`.

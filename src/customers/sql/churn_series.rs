@@ -2,7 +2,7 @@
 //! calendar arithmetic of its steps in a time zone.
 use super::{customer_summary, instant, CHURN_SERIES, MAX_SERIES_PERIODS};
 use crate::common::civil::{
-    format_timestamp, interval_text, is_valid_timestamp, require_finite_interval,
+    civil_from_days, format_timestamp, interval_text, is_valid_timestamp, require_finite_interval,
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::Ticker;
@@ -116,7 +116,15 @@ fn local_midnight(
         .checked_mul(USECS_PER_DAY)
         .filter(|&local| is_valid_timestamp(local))
         .ok_or_else(|| {
-            MetricError::DatetimeOverflow(format!("{CHURN_SERIES}: timestamp out of range"))
+            let (year, month, day) = civil_from_days(i64::from(days));
+            let date = if year > 0 {
+                format!("{year:04}-{month:02}-{day:02}")
+            } else {
+                format!("{:04}-{month:02}-{day:02} BC", 1 - year)
+            };
+            MetricError::DatetimeOverflow(format!(
+                "{CHURN_SERIES}: {what} {date} is outside the range of timestamps"
+            ))
         })?;
     let instant = datetime_call(
         pg_sys::timestamp_zone,

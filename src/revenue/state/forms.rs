@@ -223,9 +223,14 @@ impl MrrSummary {
         summary.settle(TYPE_NAME).map_err(as_text_error)?;
         match (months, summary.months) {
             (Some((first, last)), Some((low, high))) if first > low || last < high => {
-                return Err(invalid(
-                    "a month outside first_month .. last_month".to_owned(),
-                ))
+                let shown = |month: i32| date_text(period_start_date(Period::Month, month));
+                let outside = if first > low { low } else { high };
+                return Err(invalid(format!(
+                    "month {} is outside first_month {} .. last_month {}",
+                    shown(outside),
+                    shown(first),
+                    shown(last)
+                )));
             }
             (None, Some(_)) => return Err(invalid("customers without a month range".to_owned())),
             _ => {}

@@ -9,6 +9,7 @@ use crate::common::raw::{raw_return_null, raw_strict_arguments};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::common::civil::require_finite_timestamp;
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{with_varlena_bytes, OrRaise, TextArg};
 use crate::common::postgres_zones::fixed_abbreviation;
@@ -225,9 +226,10 @@ crate::raw_transition! {
         // SAFETY: argument 0 is a non-null `crm.business_calendar`.
         unsafe {
             let hours = prepared_argument(fcinfo, calendar);
-            let micros = hours
-                .business_time(BUSINESS_TIME, from.value() as i64, to.value() as i64)
-                .or_raise();
+            let (from, to) = (from.value() as i64, to.value() as i64);
+            require_finite_timestamp(BUSINESS_TIME, "from", from).or_raise();
+            require_finite_timestamp(BUSINESS_TIME, "to", to).or_raise();
+            let micros = hours.business_time(BUSINESS_TIME, from, to).or_raise();
             interval_datum(micros)
         }
     }
@@ -252,9 +254,9 @@ crate::raw_transition! {
             let hours = prepared_argument(fcinfo, calendar);
             let amount =
                 business_amount(BUSINESS_ADD, "amount", interval_argument(amount)).or_raise();
-            let due = hours
-                .business_add(BUSINESS_ADD, from.value() as i64, amount)
-                .or_raise();
+            let from = from.value() as i64;
+            require_finite_timestamp(BUSINESS_ADD, "from", from).or_raise();
+            let due = hours.business_add(BUSINESS_ADD, from, amount).or_raise();
             pg_sys::Datum::from(due)
         }
     }

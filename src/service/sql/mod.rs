@@ -9,7 +9,9 @@
 //! per-backend cache keyed by those bytes, so a calendar is decoded (and its zone loaded) once,
 //! not once per row. Their bodies run under pgrx's guard, so errors are ordinary ERRORs.
 
-use crate::common::civil::{format_timestamp, interval_text, require_finite_interval};
+use crate::common::civil::{
+    format_timestamp, interval_text, require_finite_interval, require_finite_timestamp,
+};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::tz::USECS_PER_DAY;
 use crate::service::state::hours::BusinessHours;
@@ -80,26 +82,18 @@ fn duration(
             format_timestamp(created)
         )));
     }
+    require_finite_timestamp(function, "created_at", created)?;
+    require_finite_timestamp(function, what, end)?;
     let measured = match hours {
         Some(hours) => hours.business_time(function, created, end)?,
-        None => {
-            for (name, t) in [("created_at", created), (what, end)] {
-                if t == i64::MIN || t == i64::MAX {
-                    return Err(MetricError::DatetimeOverflow(format!(
-                        "{function}: {name} {} must be finite",
-                        format_timestamp(t)
-                    )));
-                }
-            }
-            end.checked_sub(created).ok_or_else(|| {
-                MetricError::DatetimeOverflow(format!(
-                    "{function}: the time from created_at {} to {what} {} is out of range of an \
+        None => end.checked_sub(created).ok_or_else(|| {
+            MetricError::DatetimeOverflow(format!(
+                "{function}: the time from created_at {} to {what} {} is out of range of an \
                      interval",
-                    format_timestamp(created),
-                    format_timestamp(end)
-                ))
-            })?
-        }
+                format_timestamp(created),
+                format_timestamp(end)
+            ))
+        })?,
     };
     check_duration(function, what, measured)
 }
