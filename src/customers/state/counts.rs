@@ -312,9 +312,37 @@ impl PeriodState {
 
     /// Rejects counts that no rows could give: inconsistent counts, or a count above the rows.
     fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
+        const NAMES: [&str; 6] = [
+            "customers_at_start",
+            "customers_at_end",
+            "new_customers",
+            "churned_customers",
+            "started_in_period",
+            "ended_in_period",
+        ];
         let fields = self.counts.fields();
-        if !self.counts.is_consistent() || fields.iter().any(|&count| count > self.rows) {
-            return Err(error(format!("{STATE_NAME}: inconsistent counts")));
+        if let Some((name, count)) = NAMES
+            .iter()
+            .zip(fields)
+            .find(|&(_, count)| count > self.rows)
+        {
+            return Err(error(format!(
+                "{STATE_NAME}: {name} {count} exceeds rows {}",
+                self.rows
+            )));
+        }
+        if !self.counts.is_consistent() {
+            let shown: Vec<String> = NAMES
+                .iter()
+                .zip(fields)
+                .map(|(name, count)| format!("{name} {count}"))
+                .collect();
+            return Err(error(format!(
+                "{STATE_NAME}: inconsistent counts ({}): customers_at_end - new_customers must \
+                 equal customers_at_start - churned_customers, and started_in_period - \
+                 new_customers must equal ended_in_period - churned_customers",
+                shown.join(", ")
+            )));
         }
         Ok(self)
     }

@@ -223,6 +223,11 @@ impl PipelineSummary {
                 .checked_add(other.won_cycle_microseconds)
                 .ok_or_else(|| count_overflow(function))?,
         };
+        if merged.total().is_none() {
+            return Err(MetricError::OutOfRange(format!(
+                "{function}: counts exceed the bigint range"
+            )));
+        }
         merged.check_total(function, MetricError::OutOfRange)?;
         *self = merged;
         Ok(())
@@ -247,19 +252,23 @@ impl PipelineSummary {
         Ok(())
     }
 
-    /// Rejects counts whose total does not fit a bigint and inconsistent sums.
+    /// Rejects counts whose total does not fit a bigint and inconsistent sums, naming the
+    /// values (a merge's overflow names none: where a parallel plan's partial sums pass the
+    /// range depends on the order it merges them in).
     fn check_total(&self, what: &str, error: fn(String) -> MetricError) -> MetricResult<()> {
-        let total = self
-            .won
-            .checked_add(self.lost)
-            .and_then(|sum| sum.checked_add(self.open))
-            .filter(|&total| total <= i64::MAX as u64);
-        if total.is_none() {
-            return Err(error(format!("{what}: counts exceed the bigint range")));
+        if self.total().is_none() {
+            return Err(error(format!(
+                "{what}: counts exceed the bigint range (won {}, lost {}, open {})",
+                self.won, self.lost, self.open
+            )));
         }
-        let negative = |value: Decimal| value.is_sign_negative() && !value.is_zero();
-        if negative(self.won_value) || negative(self.open_value) {
-            return Err(error(format!("{what}: values must not be negative")));
+        for (name, value) in [
+            ("won_value", self.won_value),
+            ("open_value", self.open_value),
+        ] {
+            if value.is_sign_negative() && !value.is_zero() {
+                return Err(error(format!("{what}: {name} {value} is negative")));
+            }
         }
         // At most the length of the timestamp range per won deal (no overflow: won < 2^63).
         if self.won_cycle_microseconds > u128::from(self.won) * MAX_CYCLE {
@@ -268,16 +277,24 @@ impl PipelineSummary {
                 self.won_cycle_microseconds, self.won
             )));
         }
-        let without = |count: u64, value: Decimal| count == 0 && !value.is_zero();
-        if without(self.won, self.won_value)
-            || without(self.open, self.open_value)
-            || (self.won == 0 && self.won_cycle_microseconds != 0)
-        {
-            return Err(error(format!(
-                "{what}: a value or sales cycle without opportunities"
-            )));
+        let without = [
+            (self.won == 0 && !self.won_value.is_zero())
+                .then(|| format!("won_value {} without won deals", self.won_value)),
+            (self.open == 0 && !self.open_value.is_zero())
+                .then(|| format!("open_value {} without open deals", self.open_value)),
+        ];
+        if let Some(problem) = without.into_iter().flatten().next() {
+            return Err(error(format!("{what}: {problem}")));
         }
         Ok(())
+    }
+
+    /// The number of opportunities, `None` past the bigint range.
+    fn total(&self) -> Option<u64> {
+        self.won
+            .checked_add(self.lost)
+            .and_then(|sum| sum.checked_add(self.open))
+            .filter(|&total| total <= i64::MAX as u64)
     }
 }
 

@@ -535,3 +535,42 @@ fn sums_no_rows_could_reach_are_refused() {
     ));
     assert_eq!(flat.summary(), full);
 }
+
+#[test]
+fn input_errors_name_the_values_and_merges_do_not() {
+    let text = |won: u64, lost: u64, won_value: &str, open_value: &str, cycle: u64| {
+        format!(
+            r#"{{"won":{won},"lost":{lost},"open":0,"won_value":"{won_value}","open_value":"{open_value}","won_cycle_microseconds":{cycle}}}"#
+        )
+    };
+    let refused = |text: String| match PipelineSummary::from_text(&text) {
+        Err(MetricError::InvalidText(message)) => message,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        refused(text(i64::MAX as u64, 1, "1", "0", 0)),
+        "crm.pipeline_summary: counts exceed the bigint range (won 9223372036854775807, lost 1, \
+         open 0)"
+    );
+    assert_eq!(
+        refused(text(1, 0, "-5", "0", 0)),
+        "crm.pipeline_summary: won_value -5 is negative"
+    );
+    assert_eq!(
+        refused(text(0, 1, "0", "3", 0)),
+        "crm.pipeline_summary: open_value 3 without open deals"
+    );
+    assert_eq!(
+        refused(text(0, 1, "0", "0", 7)),
+        "crm.pipeline_summary: won_cycle_microseconds 7 is more than 0 won deals can take"
+    );
+    // A merge's overflow names no counts: its partial sums depend on a parallel plan's order.
+    let mut big = PipelineSummary::from_text(&text(i64::MAX as u64 - 1, 0, "1", "0", 0)).unwrap();
+    let one = PipelineSummary::from_text(&text(0, 2, "0", "0", 0)).unwrap();
+    assert_eq!(
+        big.merge("crm.rollup", &one),
+        Err(MetricError::OutOfRange(
+            "crm.rollup: counts exceed the bigint range".into()
+        ))
+    );
+}
