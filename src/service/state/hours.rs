@@ -23,7 +23,8 @@ use std::collections::HashMap;
 
 use super::calendar::Calendar;
 use crate::common::civil::{
-    check_finite, format_timestamp, weekday, END_TIMESTAMP, USECS_PER_DAY, USECS_PER_SEC,
+    check_finite, format_timestamp, interval_text, weekday, END_TIMESTAMP, USECS_PER_DAY,
+    USECS_PER_SEC,
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{self, Ticker};
@@ -183,8 +184,13 @@ impl BusinessHours {
         }
         let zone = &self.calendar.zone;
         let last = END_TIMESTAMP - 1;
-        let out_of_range =
-            || MetricError::DatetimeOverflow(format!("{function}: timestamp out of range"));
+        let out_of_range = || {
+            MetricError::DatetimeOverflow(format!(
+                "{function}: {} plus {} of business time is past the range of timestamps",
+                format_timestamp(from),
+                interval_text((0, 0, amount))
+            ))
+        };
         let mut remaining = i128::from(amount);
         let mut position = from;
         // An amount this large spans more than about two eras: worth finding the era.
