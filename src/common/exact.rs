@@ -48,7 +48,7 @@ fn product(values: &[u64]) -> BigUint {
     }
 }
 
-/// Largest magnitude every integer up to which a double holds exactly (2^53).
+/// Every integer of at most this magnitude (2^53) is an exact double.
 const EXACT_IN_DOUBLE: u128 = 1 << 53;
 
 /// `numerator / denominator` as the double nearest to the exact quotient (ties to even);
