@@ -2,7 +2,7 @@
 //! the accessors, and the one-step `crm.pipeline_velocity` aggregate. Aggregates are declared
 //! in `sql/pipeline.sql`; the per-row transitions are raw V1 C functions.
 use super::state::{
-    interval_microseconds, PipelineFlat, PipelineSummary, PipelineWindow, USECS_PER_DAY,
+    interval_microseconds, Per, PipelineFlat, PipelineSummary, PipelineWindow, USECS_PER_DAY,
 };
 use crate::common::civil::{interval_text, require_finite_interval};
 use crate::common::datum::{decimal_of, numeric_of, raw_decimal};
@@ -186,7 +186,7 @@ fn pipeline_velocity_final(mut state: Internal) -> Option<AnyNumeric> {
 /// Pipeline velocity per day of a summary with at least one opportunity.
 fn velocity_per_day(summary: PipelineSummary) -> Option<AnyNumeric> {
     summary
-        .pipeline_velocity(PIPELINE_VELOCITY, i128::from(USECS_PER_DAY))
+        .pipeline_velocity(PIPELINE_VELOCITY, Per::DAY)
         .or_raise()
         .map(|value| numeric_of(PIPELINE_VELOCITY, value))
 }
@@ -384,20 +384,13 @@ fn pipeline_summary_open_value(summary: pipeline_summary) -> AnyNumeric {
     numeric_of("crm.open_value", summary.0.open_value)
 }
 
-/// The microseconds of a `per` interval, as `extract(epoch …)` counts them; an infinite one
+/// A `per` interval in microseconds, as `extract(epoch …)` counts them; an infinite one
 /// (Postgres 17 on) is 22008, one of no positive length 22023 naming it.
-fn per_microseconds(function: &str, per: Interval) -> i128 {
+fn per_microseconds(function: &str, per: Interval) -> Per {
     let fields = (per.months(), per.days(), per.micros());
     require_finite_interval(function, "per", fields).or_raise();
     let micros = interval_microseconds(fields.0, fields.1, fields.2);
-    if micros <= 0 {
-        Err::<(), _>(MetricError::InvalidParameter(format!(
-            "{function}: per '{}' must be a positive interval",
-            interval_text(fields)
-        )))
-        .or_raise();
-    }
-    micros
+    Per::new(function, micros, || interval_text(fields)).or_raise()
 }
 
 /// Pipeline velocity: opportunities × win_rate × average_deal_size ÷ (sales_cycle / per);

@@ -3,14 +3,25 @@
 use super::*;
 use crate::common::exact::{count_ratio, Fraction, Significant};
 
-/// 22023 unless `per` (microseconds) is positive.
-fn check_per(function: &str, per: i128) -> MetricResult<()> {
-    if per > 0 {
-        Ok(())
-    } else {
-        Err(MetricError::InvalidParameter(format!(
-            "{function}: per must be a positive interval"
-        )))
+/// The `per` of the velocities: a positive number of microseconds, checked once where it is
+/// read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Per(i128);
+
+impl Per {
+    /// A day, the velocities' default.
+    pub const DAY: Per = Per(USECS_PER_DAY as i128);
+
+    /// `micros` as a `per`: 22023 unless positive, naming it as `shown` gives it.
+    pub fn new(function: &str, micros: i128, shown: impl FnOnce() -> String) -> MetricResult<Self> {
+        if micros > 0 {
+            Ok(Per(micros))
+        } else {
+            Err(MetricError::InvalidParameter(format!(
+                "{function}: per '{}' must be a positive interval",
+                shown()
+            )))
+        }
     }
 }
 
@@ -44,8 +55,8 @@ impl PipelineSummary {
         (won > 0).then(|| (self.won_cycle_microseconds + won / 2) / won)
     }
 
-    /// `value` ÷ (sales_cycle / per) = `value` × won · per ÷ Σ cycles, with `per` (positive,
-    /// checked by the callers) in microseconds (as [`interval_microseconds`] counts them),
+    /// `value` ÷ (sales_cycle / per) = `value` × won · per ÷ Σ cycles, with `per` in
+    /// microseconds (as [`interval_microseconds`] counts them),
     /// computed exactly and rounded once to 28 significant digits, trailing zeros dropped
     /// (86400, not 86400.0000). `None`
     /// when nothing was won or the cycle is 0; a result of more than 28 digits before the
@@ -55,14 +66,14 @@ impl PipelineSummary {
         function: &str,
         what: &str,
         value: Fraction,
-        per: i128,
+        per: Per,
     ) -> MetricResult<Option<Significant>> {
         if self.won == 0 || self.won_cycle_microseconds == 0 {
             return Ok(None);
         }
         let velocity = value
             .times(&Fraction::of_integer(self.won))
-            .times(&Fraction::of_integer(per))
+            .times(&Fraction::of_integer(per.0))
             .over(&Fraction::of_integer(self.won_cycle_microseconds))
             .expect("a nonzero cycle")
             .to_significant(28);
@@ -78,11 +89,7 @@ impl PipelineSummary {
 
     /// opportunities × win_rate × average_deal_size ÷ (sales_cycle / per): expected won value
     /// per `per` of time. `None` when nothing was won or every won deal closed instantly.
-    pub fn pipeline_velocity(
-        &self,
-        function: &str,
-        per: i128,
-    ) -> MetricResult<Option<Significant>> {
+    pub fn pipeline_velocity(&self, function: &str, per: Per) -> MetricResult<Option<Significant>> {
         self.velocity_of(function, self.opportunities(), per)
     }
 
@@ -92,7 +99,7 @@ impl PipelineSummary {
     pub fn open_pipeline_velocity(
         &self,
         function: &str,
-        per: i128,
+        per: Per,
     ) -> MetricResult<Option<Significant>> {
         self.velocity_of(function, self.open, per)
     }
@@ -103,10 +110,8 @@ impl PipelineSummary {
         &self,
         function: &str,
         deals: u64,
-        per: i128,
+        per: Per,
     ) -> MetricResult<Option<Significant>> {
-        // A bad `per` is refused whatever the summary holds, nothing closed included.
-        check_per(function, per)?;
         let closed = self.won + self.lost;
         if closed == 0 {
             return Ok(None);
@@ -123,9 +128,8 @@ impl PipelineSummary {
     pub fn closed_value_velocity(
         &self,
         function: &str,
-        per: i128,
+        per: Per,
     ) -> MetricResult<Option<Significant>> {
-        check_per(function, per)?;
         self.over_cycles(
             function,
             "closed value velocity",

@@ -19,6 +19,7 @@ mod metrics;
 mod window;
 mod working;
 
+pub use metrics::Per;
 pub use window::PipelineWindow;
 pub use working::PipelineFlat;
 /// Binary format version of [`PipelineSummary`].

@@ -12,6 +12,11 @@ fn d(text: &str) -> Decimal {
     Decimal::from_str(text).unwrap()
 }
 
+/// A `per` of `micros` microseconds (positive).
+fn per(micros: i128) -> Per {
+    Per::new(F, micros, || micros.to_string()).unwrap()
+}
+
 /// The worked example: 20 opportunities, 7 won at $10,000 (35 %), 13 lost, every won deal
 /// closing in 90 days (3 months of 30 days).
 fn worked_example() -> PipelineSummary {
@@ -33,11 +38,17 @@ fn worked_example_is_23333_33_per_month() {
     assert_eq!(summary.win_rate(), Some(0.35));
     assert_eq!(summary.average_deal_size(F).unwrap(), Some(d("10000")));
     let month = interval_microseconds(1, 0, 0);
-    let velocity = summary.pipeline_velocity(F, month).unwrap().unwrap();
+    let velocity = summary.pipeline_velocity(F, per(month)).unwrap().unwrap();
     assert_eq!(velocity.to_string(), "23333.33333333333333333333333");
-    let per_day = summary.pipeline_velocity(F, DAY.into()).unwrap().unwrap();
+    let per_day = summary
+        .pipeline_velocity(F, per(DAY.into()))
+        .unwrap()
+        .unwrap();
     assert_eq!(per_day.to_string(), "777.7777777777777777777777778");
-    let closed = summary.closed_value_velocity(F, month).unwrap().unwrap();
+    let closed = summary
+        .closed_value_velocity(F, per(month))
+        .unwrap()
+        .unwrap();
     assert_eq!(closed.to_string(), "23333.33333333333333333333333");
 }
 
@@ -50,19 +61,25 @@ fn velocities_keep_28_significant_digits() {
         .add(F, d("1"), 0, Some(1_000_000), Some(true))
         .unwrap();
     assert_eq!(
-        second.pipeline_velocity(F, DAY.into()).unwrap().map(text),
+        second
+            .pipeline_velocity(F, per(DAY.into()))
+            .unwrap()
+            .map(text),
         Some("86400".into())
     );
     let year = interval_microseconds(12, 0, 0);
     assert_eq!(
-        second.closed_value_velocity(F, year).unwrap().map(text),
+        second
+            .closed_value_velocity(F, per(year))
+            .unwrap()
+            .map(text),
         Some("31557600".into())
     );
     let mut day = PipelineSummary::default();
     day.add(F, d("1"), 0, Some(DAY), Some(true)).unwrap();
     let eons = interval_microseconds(178_000_000 * 12, 0, 0);
     assert_eq!(
-        day.pipeline_velocity(F, eons).unwrap().map(text),
+        day.pipeline_velocity(F, per(eons)).unwrap().map(text),
         Some("65014500000".into())
     );
     // A slow cycle against a short per: 1/3 of a unit per second for a cycle of 3 s, to the
@@ -70,7 +87,9 @@ fn velocities_keep_28_significant_digits() {
     let mut slow = PipelineSummary::default();
     slow.add(F, d("1"), 0, Some(3_000_000), Some(true)).unwrap();
     assert_eq!(
-        slow.closed_value_velocity(F, 1_000_000).unwrap().map(text),
+        slow.closed_value_velocity(F, per(1_000_000))
+            .unwrap()
+            .map(text),
         Some("0.3333333333333333333333333333".into())
     );
     // Rounded once, at the 28th digit: 250.5 won after 85 days 7 hours is
@@ -85,7 +104,9 @@ fn velocities_keep_28_significant_digits() {
     )
     .unwrap();
     assert_eq!(
-        odd.closed_value_velocity(F, DAY.into()).unwrap().map(text),
+        odd.closed_value_velocity(F, per(DAY.into()))
+            .unwrap()
+            .map(text),
         Some("2.936980947728382999511480215".into())
     );
     // One deal of 1e25 won among 10,000 after a day: opportunities × won value passes 28
@@ -97,7 +118,9 @@ fn velocities_keep_28_significant_digits() {
         many.add(F, d("0"), 0, Some(DAY), Some(false)).unwrap();
     }
     assert_eq!(
-        many.pipeline_velocity(F, DAY.into()).unwrap().map(text),
+        many.pipeline_velocity(F, per(DAY.into()))
+            .unwrap()
+            .map(text),
         Some("10000000000000000000000000".into())
     );
     // A tiny value over the whole timestamp range, per microsecond: 28 significant digits
@@ -112,7 +135,7 @@ fn velocities_keep_28_significant_digits() {
     )
     .unwrap();
     assert_eq!(
-        tiny.closed_value_velocity(F, 1).unwrap().map(text),
+        tiny.closed_value_velocity(F, per(1)).unwrap().map(text),
         Some("0.00000000000000000000000000001059862651513793041127825738".into())
     );
 }
@@ -131,43 +154,35 @@ fn open_pipeline_velocity_counts_the_open_deals() {
     let month = interval_microseconds(1, 0, 0);
     // 8 open × 0.35 × 10000 ÷ (90 days / 30 days) = 9333.33 a month; all 28 opportunities
     // give 28 × 0.35 × 10000 ÷ 3 = 32666.67.
-    let open = summary.open_pipeline_velocity(F, month).unwrap().unwrap();
+    let open = summary
+        .open_pipeline_velocity(F, per(month))
+        .unwrap()
+        .unwrap();
     assert_eq!(open.to_string(), "9333.333333333333333333333333");
-    let all = summary.pipeline_velocity(F, month).unwrap().unwrap();
+    let all = summary.pipeline_velocity(F, per(month)).unwrap().unwrap();
     assert_eq!(all.to_string(), "32666.66666666666666666666667");
     let closed_only = worked_example();
     assert_eq!(
         closed_only
-            .open_pipeline_velocity(F, month)
+            .open_pipeline_velocity(F, per(month))
             .unwrap()
             .map(text),
         Some("0".into())
     );
     assert_eq!(
         PipelineSummary::default()
-            .open_pipeline_velocity(F, month)
+            .open_pipeline_velocity(F, per(month))
             .unwrap(),
         None
     );
-    // A `per` of zero or less is refused whatever the summary holds: nothing closed, nothing
-    // at all, or closed deals.
-    let mut open_only = PipelineSummary::default();
-    open_only.add(F, d("4000"), 0, None, None).unwrap();
-    for summary in [open_only, PipelineSummary::default(), worked_example()] {
-        for per in [0, -month] {
-            assert!(matches!(
-                summary.pipeline_velocity(F, per),
-                Err(MetricError::InvalidParameter(_))
-            ));
-            assert!(matches!(
-                summary.open_pipeline_velocity(F, per),
-                Err(MetricError::InvalidParameter(_))
-            ));
-            assert!(matches!(
-                summary.closed_value_velocity(F, per),
-                Err(MetricError::InvalidParameter(_))
-            ));
-        }
+    // A `per` of zero or less is refused where it is read, before any summary is looked at.
+    for micros in [0, -month] {
+        assert_eq!(
+            Per::new(F, micros, || "shown".into()),
+            Err(MetricError::InvalidParameter(
+                "crm.pipeline_agg: per 'shown' must be a positive interval".into()
+            ))
+        );
     }
 }
 
@@ -181,7 +196,7 @@ fn outcomes_and_edge_rows() {
     assert_eq!((summary.open, summary.won, summary.lost), (1, 1, 0));
     assert_eq!(summary.open_value, d("5"));
     assert_eq!(summary.sales_cycle_microseconds(), Some(0));
-    assert_eq!(summary.pipeline_velocity(F, DAY.into()).unwrap(), None);
+    assert_eq!(summary.pipeline_velocity(F, per(DAY.into())).unwrap(), None);
     assert!(matches!(
         summary.add(F, d("-1"), 0, None, None),
         Err(MetricError::OutOfRange(_))
@@ -198,10 +213,6 @@ fn outcomes_and_edge_rows() {
         summary.add(F, d("1"), i64::MAX, None, None),
         Err(MetricError::DatetimeOverflow(_))
     ));
-    assert!(matches!(
-        summary.pipeline_velocity(F, 0),
-        Err(MetricError::InvalidParameter(_))
-    ));
     let mut big = PipelineSummary::default();
     big.add(F, Decimal::MAX, 0, None, None).unwrap();
     assert!(big.add(F, d("1"), 0, None, None).is_err());
@@ -216,7 +227,10 @@ fn outcomes_and_edge_rows() {
     )
     .unwrap();
     assert!(long.sales_cycle_microseconds().unwrap() > i64::MAX as u128);
-    assert!(long.pipeline_velocity(F, DAY.into()).unwrap().is_some());
+    assert!(long
+        .pipeline_velocity(F, per(DAY.into()))
+        .unwrap()
+        .is_some());
 }
 
 #[test]
