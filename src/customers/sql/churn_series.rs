@@ -18,14 +18,23 @@ type DatetimeFunction = unsafe fn(pg_sys::FunctionCallInfo) -> pg_sys::Datum;
 
 /// Calls a Postgres date/time function; the errors it raises on user input (a timestamp out
 /// of range, an unknown time zone) become `crm.churn_series:` errors with the contract
-/// SQLSTATEs and no backtrace. Other errors (query cancel, out of memory) propagate as they are.
-/// The functions called hold no resources, so catching their error leaves nothing to clean up.
+/// SQLSTATEs and no backtrace, a timestamp out of range saying what passed the range
+/// (`overflow`, called only then). Other errors (query cancel, out of memory) propagate as
+/// they are. The functions called hold no resources, so catching their error leaves nothing to
+/// clean up.
 fn datetime_call(
     function: DatetimeFunction,
     first: pg_sys::Datum,
     second: pg_sys::Datum,
     time_zone: &str,
+    overflow: &(dyn Fn() -> String + std::panic::RefUnwindSafe),
 ) -> pg_sys::Datum {
+    let out_of_range = || -> ! {
+        raise(MetricError::DatetimeOverflow(format!(
+            "{CHURN_SERIES}: {}",
+            overflow()
+        )))
+    };
     PgTryBuilder::new(|| {
         // SAFETY: `function` is a built-in of two non-NULL arguments of the types given by
         // its callers below; pgrx turns a Postgres ERROR inside it into a Rust panic.
@@ -34,9 +43,7 @@ fn datetime_call(
         }
     })
     .catch_when(PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW, |_| {
-        raise(MetricError::DatetimeOverflow(format!(
-            "{CHURN_SERIES}: timestamp out of range"
-        )))
+        out_of_range()
     })
     .catch_when(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, |_| {
         raise(MetricError::InvalidParameter(format!(
@@ -44,11 +51,16 @@ fn datetime_call(
         )))
     })
     .execute()
-    .unwrap_or_else(|| {
-        raise(MetricError::DatetimeOverflow(format!(
-            "{CHURN_SERIES}: timestamp out of range"
-        )))
-    })
+    .unwrap_or_else(|| out_of_range())
+}
+
+/// The message of a period whose end passes the timestamp range: the step, its start and zone.
+fn period_overflow(start: i64, step: &Interval, time_zone: &str) -> String {
+    format!(
+        "the period of step '{}' from {} in {time_zone} ends past the range of timestamps",
+        interval_text((step.months(), step.days(), step.micros())),
+        format_timestamp(start)
+    )
 }
 
 /// `value` as a datum for a direct call (the types used here never convert to NULL).
@@ -64,8 +76,9 @@ fn datum_of(value: impl IntoDatum) -> pg_sys::Datum {
 /// set to `time_zone`: the months in local time (the day clamped to the month's last), then
 /// the days in local time, each time resolving the local time in the zone with Postgres's own
 /// rules and data, then the time part as elapsed microseconds.
-fn add_interval_in_zone(at: i64, step: &Interval, zone: pg_sys::Datum, time_zone: &str) -> i64 {
-    let mut at = pg_sys::Datum::from(at);
+fn add_interval_in_zone(start: i64, step: &Interval, zone: pg_sys::Datum, time_zone: &str) -> i64 {
+    let overflow = || period_overflow(start, step, time_zone);
+    let mut at = pg_sys::Datum::from(start);
     let local_parts = [
         Interval::new(step.months(), 0, 0),
         Interval::new(0, step.days(), 0),
@@ -75,13 +88,25 @@ fn add_interval_in_zone(at: i64, step: &Interval, zone: pg_sys::Datum, time_zone
             continue;
         }
         let part = datum_of(part);
-        let local = datetime_call(pg_sys::timestamptz_zone, zone, at, time_zone);
-        let moved = datetime_call(pg_sys::timestamp_pl_interval, local, part, time_zone);
-        at = datetime_call(pg_sys::timestamp_zone, zone, moved, time_zone);
+        let local = datetime_call(pg_sys::timestamptz_zone, zone, at, time_zone, &overflow);
+        let moved = datetime_call(
+            pg_sys::timestamp_pl_interval,
+            local,
+            part,
+            time_zone,
+            &overflow,
+        );
+        at = datetime_call(pg_sys::timestamp_zone, zone, moved, time_zone, &overflow);
     }
     if step.micros() != 0 {
         let time = datum_of(Interval::from_micros(step.micros()));
-        at = datetime_call(pg_sys::timestamptz_pl_interval, at, time, time_zone);
+        at = datetime_call(
+            pg_sys::timestamptz_pl_interval,
+            at,
+            time,
+            time_zone,
+            &overflow,
+        );
     }
     at.value() as i64
 }
@@ -116,14 +141,9 @@ fn local_midnight(
         .checked_mul(USECS_PER_DAY)
         .filter(|&local| is_valid_timestamp(local))
         .ok_or_else(|| {
-            let (year, month, day) = civil_from_days(i64::from(days));
-            let date = if year > 0 {
-                format!("{year:04}-{month:02}-{day:02}")
-            } else {
-                format!("{:04}-{month:02}-{day:02} BC", 1 - year)
-            };
             MetricError::DatetimeOverflow(format!(
-                "{CHURN_SERIES}: {what} {date} is outside the range of timestamps"
+                "{CHURN_SERIES}: {what} {} is outside the range of timestamps",
+                date_text(days)
             ))
         })?;
     let instant = datetime_call(
@@ -131,8 +151,24 @@ fn local_midnight(
         zone,
         pg_sys::Datum::from(local),
         time_zone,
+        &|| {
+            format!(
+                "{what} {} at midnight in {time_zone} is outside the range of timestamps",
+                date_text(days)
+            )
+        },
     );
     Ok(instant.value() as i64)
+}
+
+/// A date (Postgres days since 2000-01-01) as Postgres prints it.
+fn date_text(days: i32) -> String {
+    let (year, month, day) = civil_from_days(i64::from(days));
+    if year > 0 {
+        format!("{year:04}-{month:02}-{day:02}")
+    } else {
+        format!("{:04}-{month:02}-{day:02} BC", 1 - year)
+    }
 }
 
 /// `from` as the session prints it, and its date in the session's time zone (what the caller
@@ -167,13 +203,19 @@ fn session_reading(from: i64) -> (String, String) {
     }
 }
 
-/// The local date and time of the instant `at` in `zone` (`timestamptz AT TIME ZONE zone`).
-fn local_time(at: i64, zone: pg_sys::Datum, time_zone: &str) -> i64 {
+/// The local date and time of the instant `from` in `zone` (`timestamptz AT TIME ZONE zone`).
+fn local_time(from: i64, zone: pg_sys::Datum, time_zone: &str) -> i64 {
     datetime_call(
         pg_sys::timestamptz_zone,
         zone,
-        pg_sys::Datum::from(at),
+        pg_sys::Datum::from(from),
         time_zone,
+        &|| {
+            format!(
+                "from {} read in {time_zone} is outside the range of timestamps",
+                format_timestamp(from)
+            )
+        },
     )
     .value() as i64
 }
@@ -193,6 +235,12 @@ fn require_local_midnight(from: i64, zone: pg_sys::Datum, time_zone: &str) -> Me
         zone,
         pg_sys::Datum::from(local_midnight_of(local)),
         time_zone,
+        &|| {
+            format!(
+                "the local midnight of from {} in {time_zone} is outside the range of timestamps",
+                format_timestamp(from)
+            )
+        },
     )
     .value() as i64;
     if from == midnight {
@@ -265,11 +313,18 @@ fn series_periods(
         let mut local_forward = false;
         let end = match local.as_mut() {
             Some(local) => {
-                let next =
-                    datetime_call(pg_sys::timestamp_pl_interval, *local, step_datum, time_zone);
+                let overflow = || period_overflow(start, step, time_zone);
+                let next = datetime_call(
+                    pg_sys::timestamp_pl_interval,
+                    *local,
+                    step_datum,
+                    time_zone,
+                    &overflow,
+                );
                 local_forward = (next.value() as i64) > (local.value() as i64);
                 *local = next;
-                datetime_call(pg_sys::timestamp_zone, zone, next, time_zone).value() as i64
+                datetime_call(pg_sys::timestamp_zone, zone, next, time_zone, &overflow).value()
+                    as i64
             }
             None => add_interval_in_zone(start, step, zone, time_zone),
         };

@@ -170,6 +170,7 @@ SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(),
 -- Past the timestamp range, unknown zones and denominators: clean errors naming the function.
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2026-01-01', '300000 years')$$);
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '294276-12-01', '294276-12-02', '1 month')$$);
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '4714-11-24 BC', date '4714-11-27 BC', '1 day', 'start', 'Asia/Tokyo')$$);
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2025-03-01', '1 month', 'start', 'Mars/Olympus_Mons')$$);
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2025-03-01', '1 month', 'median')$$);
 
