@@ -89,7 +89,7 @@ impl CohortState {
     }
 }
 
-crate::expanded_state!(CohortState);
+crate::expanded_state!(CohortState, "crm.cohort_summary");
 
 /// One event row into the state of `crm.cohort_agg` (argument 0, a `crm.cohort_summary`): a
 /// NULL customer id, timestamp or period skips the row; the time zone defaults to UTC.
@@ -251,7 +251,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.cohort_summary`.
         unsafe {
             expanded_final(fcinfo, |cohort: &mut CohortState| {
-                Some(varlena_from_bytes(&cohort.summary.encode().or_raise()))
+                Some(varlena_from_bytes("crm.cohort_summary", &cohort.summary.encode().or_raise()))
             })
         }
     }

@@ -33,6 +33,9 @@ use pgrx::pg_sys;
 /// [`ExpandedState::methods`] must return a `static` used by this type alone (made by
 /// [`crate::expanded_state!`]): the address identifies the type of an object.
 pub unsafe trait ExpandedState: Clone + 'static {
+    /// The SQL type of the state (`crm.customer_summary`), which errors about it name.
+    const TYPE_NAME: &'static str;
+
     /// The binary form: the payload of the SQL type's varlena; 53200 when its buffer cannot be
     /// allocated.
     fn encode_state(&mut self) -> MetricResult<Vec<u8>>;
@@ -48,16 +51,17 @@ pub unsafe trait ExpandedState: Clone + 'static {
     fn methods() -> &'static pg_sys::ExpandedObjectMethods;
 }
 
-/// Makes `$state` (with an inherent `decode` of its SQL type's binary form, and an inherent
-/// `encode` or the given `$encode` closure writing it) an [`ExpandedState`].
+/// Makes `$state` (with an inherent `decode` of its SQL type `$type_name`'s binary form, and
+/// an inherent `encode` or the given `$encode` closure writing it) an [`ExpandedState`].
 #[macro_export]
 macro_rules! expanded_state {
-    ($state:ty) => {
-        $crate::expanded_state!($state, |state: &mut $state| state.encode());
+    ($state:ty, $type_name:literal) => {
+        $crate::expanded_state!($state, $type_name, |state: &mut $state| state.encode());
     };
-    ($state:ty, $encode:expr) => {
+    ($state:ty, $type_name:literal, $encode:expr) => {
         // SAFETY: `methods` returns a static of this impl alone.
         unsafe impl $crate::common::expanded::ExpandedState for $state {
+            const TYPE_NAME: &'static str = $type_name;
             fn encode_state(&mut self) -> $crate::common::error::MetricResult<Vec<u8>> {
                 ($encode)(self)
             }
@@ -300,8 +304,9 @@ pub unsafe extern "C-unwind" fn get_flat_size<S: ExpandedState>(
         if total > MAX_VARLENA_BYTES {
             object.flat = None;
             Err::<(), _>(MetricError::LimitExceeded(format!(
-                "crm_metrics: a state of {total} bytes exceeds the 1 GB value limit; \
-                 aggregate smaller groups (per month or segment) and merge them with crm.rollup"
+                "{}: a state of {total} bytes exceeds the 1 GB value limit; aggregate smaller \
+                 groups (per month or segment) and merge them with crm.rollup",
+                S::TYPE_NAME
             )))
             .or_raise();
         }
@@ -330,7 +335,10 @@ pub unsafe extern "C-unwind" fn flatten_into<S: ExpandedState>(
         };
         let total = bytes.len() + pg_sys::VARHDRSZ;
         if total != size {
-            pgrx::error!("crm_metrics: a state changed between measuring and flattening it");
+            pgrx::error!(
+                "{}: a state changed between measuring and flattening it",
+                S::TYPE_NAME
+            );
         }
         pgrx::set_varsize_4b(result.cast(), total as i32);
         std::ptr::copy_nonoverlapping(

@@ -335,7 +335,7 @@ pub unsafe fn flat_return_new<T: FlatState>(
 #[cold]
 #[inline(never)]
 fn canonical_datum<T: FlatState>(value: T) -> pg_sys::Datum {
-    varlena_from_bytes(&value.encode_canonical().or_raise())
+    varlena_from_bytes(T::TYPE_NAME, &value.encode_canonical().or_raise())
 }
 
 /// Combine function of a flat state: merges argument 1 (not changed; any form) into argument

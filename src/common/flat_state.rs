@@ -30,6 +30,8 @@ pub const HEADER_BYTES: usize = 4;
 pub trait FlatState: bytemuck::Pod + Default {
     /// The type's byte in the working form (after [`WORKING_TAG`]), listed in `crate::FLAT_TYPES`.
     const KIND: u8;
+    /// The SQL type (`crm.nps_summary`), which errors about the value name.
+    const TYPE_NAME: &'static str;
 
     /// Checks a state read from a working form that did not come from this backend (a
     /// parallel worker, a binary `COPY`): counts within range, parts within wholes.
@@ -104,6 +106,7 @@ mod tests {
 
     impl FlatState for Pair {
         const KIND: u8 = 0xEE;
+        const TYPE_NAME: &'static str = "pair";
         fn validate(self) -> MetricResult<Self> {
             if self.part <= self.whole {
                 Ok(self)

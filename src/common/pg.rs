@@ -174,8 +174,9 @@ pub fn internal_of<T>(state: &mut T) -> Internal {
 /// Largest varlena Postgres stores: 1 GB minus one byte, header included (`MaxAllocSize`).
 const MAX_VARLENA_BYTES: usize = 0x3fff_ffff;
 
-/// Copies `bytes` into a new `bytea`-shaped varlena in the current memory context.
-pub fn varlena_from_bytes(bytes: &[u8]) -> pg_sys::Datum {
+/// Copies `bytes` into a new `bytea`-shaped varlena in the current memory context; past
+/// Postgres's 1 GB value limit, 54000 naming `type_name` (the SQL type of the value).
+pub fn varlena_from_bytes(type_name: &str, bytes: &[u8]) -> pg_sys::Datum {
     let total = bytes.len().saturating_add(pg_sys::VARHDRSZ);
     let Some(total_i32) = i32::try_from(total)
         .ok()
@@ -184,7 +185,7 @@ pub fn varlena_from_bytes(bytes: &[u8]) -> pg_sys::Datum {
         ereport!(
             ERROR,
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("crm_metrics: a summary of {total} bytes exceeds the 1 GB value limit")
+            format!("{type_name}: a value of {total} bytes exceeds the 1 GB value limit")
         );
     };
     // SAFETY: palloc returns `total` writable bytes (or raises an ERROR); the header is set for

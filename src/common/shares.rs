@@ -164,6 +164,7 @@ impl ShareCounts {
 
 impl FlatState for ShareCounts {
     const KIND: u8 = 3;
+    const TYPE_NAME: &'static str = "crm.share_state";
     fn validate(self) -> MetricResult<Self> {
         self.checked(MetricError::InvalidBinary)
     }

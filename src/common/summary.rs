@@ -13,6 +13,8 @@ use pgrx::pg_sys;
 /// `encode` and `to_text` take `&mut self` so a summary may normalize itself (sort, merge)
 /// before writing; the canonical form is the same whatever order rows arrived in.
 pub trait SummaryType: Sized + Clone {
+    /// The SQL type (`crm.customer_summary`), which errors about the value name.
+    const TYPE_NAME: &'static str;
     /// The binary form; 53200 when its buffer cannot be allocated.
     fn encode(&mut self) -> Result<Vec<u8>, MetricError>;
     fn decode(bytes: &[u8]) -> Result<Self, MetricError>;
@@ -48,6 +50,7 @@ pub fn escaped_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 macro_rules! summary_type {
     ($name:ident($inner:ty)) => {
         impl $crate::common::summary::SummaryType for $name {
+            const TYPE_NAME: &'static str = concat!("crm.", stringify!($name));
             fn encode(&mut self) -> $crate::common::error::MetricResult<Vec<u8>> {
                 self.0.encode()
             }
@@ -84,7 +87,10 @@ macro_rules! summary_type {
             fn into_datum(mut self) -> Option<::pgrx::pg_sys::Datum> {
                 use $crate::common::pg::OrRaise;
                 let bytes = <$name as $crate::common::summary::SummaryType>::encode(&mut self);
-                Some($crate::common::pg::varlena_from_bytes(&bytes.or_raise()))
+                Some($crate::common::pg::varlena_from_bytes(
+                    <$name as $crate::common::summary::SummaryType>::TYPE_NAME,
+                    &bytes.or_raise(),
+                ))
             }
 
             fn type_oid() -> ::pgrx::pg_sys::Oid {
@@ -359,9 +365,10 @@ pub unsafe fn receive_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) 
     // raised inside into a Postgres error once everything here has been dropped.
     unsafe {
         let Some(argument) = raw_arg(fcinfo, 0) else {
-            raise(MetricError::InvalidBinary(
-                "crm_metrics: receive without a buffer".to_string(),
-            ))
+            raise(MetricError::InvalidBinary(format!(
+                "{}: receive without a buffer",
+                T::TYPE_NAME
+            )))
         };
         // SAFETY: Postgres passes the message buffer as argument 0 of a receive function.
         let buffer = &mut *argument.cast_mut_ptr::<pg_sys::StringInfoData>();
@@ -373,7 +380,7 @@ pub unsafe fn receive_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) 
         buffer.cursor = buffer.len;
         let encoded = value.encode().or_raise();
         (*fcinfo).isnull = false;
-        varlena_from_bytes(&encoded)
+        varlena_from_bytes(T::TYPE_NAME, &encoded)
     }
 }
 
@@ -390,9 +397,10 @@ pub unsafe fn output_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) -
     // raised here into a Postgres error once everything here has been dropped.
     unsafe {
         let Some(datum) = raw_arg(fcinfo, 0) else {
-            raise(MetricError::InvalidText(
-                "crm_metrics: text output of a NULL value".to_string(),
-            ))
+            raise(MetricError::InvalidText(format!(
+                "{}: text output of a NULL value",
+                T::TYPE_NAME
+            )))
         };
         let text = {
             let mut value = with_varlena_bytes(datum, T::decode).or_raise();
@@ -401,7 +409,8 @@ pub unsafe fn output_summary<T: SummaryType>(fcinfo: pg_sys::FunctionCallInfo) -
         // Postgres allocates at most 1 GB at once (MaxAllocSize, as a string buffer grows).
         if text.len() >= 0x3fff_ffff {
             raise(MetricError::LimitExceeded(format!(
-                "crm_metrics: a text form of {} bytes exceeds the 1 GB value limit",
+                "{}: a text form of {} bytes exceeds the 1 GB value limit",
+                T::TYPE_NAME,
                 text.len()
             )));
         }
@@ -462,7 +471,7 @@ crate::raw_transition! {
     fn crm_summary_send / pg_finfo_crm_summary_send (fcinfo) {
         // SAFETY: summary_type! declares it STRICT with one argument of a summary type
         // (a varlena); `fcinfo` is the running call's.
-        unsafe { with_varlena_arguments(fcinfo, |bytes, _, _| varlena_from_bytes(bytes), false) }
+        unsafe { with_varlena_arguments(fcinfo, |bytes, _, _| varlena_from_bytes("bytea", bytes), false) }
     }
 }
 

@@ -102,7 +102,7 @@ crate::raw_transition! {
     }
 }
 
-crate::expanded_state!(MrrSummary, |summary: &mut MrrSummary| {
+crate::expanded_state!(MrrSummary, "crm.mrr_summary", |summary: &mut MrrSummary| {
     summary.settle(MRR_AGG).or_raise();
     summary.encode()
 });
@@ -149,7 +149,7 @@ crate::raw_transition! {
                     return None;
                 }
                 summary.settle(MRR_AGG).or_raise();
-                Some(varlena_from_bytes(&summary.encode().or_raise()))
+                Some(varlena_from_bytes("crm.mrr_summary", &summary.encode().or_raise()))
             })
         }
     }

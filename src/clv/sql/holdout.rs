@@ -22,7 +22,7 @@ use pgrx::prelude::*;
 pub struct rfm_holdout_state(pub HoldoutState);
 
 crate::summary_type!(rfm_holdout_state(HoldoutState));
-crate::expanded_state!(HoldoutState);
+crate::expanded_state!(HoldoutState, "crm.rfm_holdout_state");
 
 crate::raw_transition! {
     /// Transition function of `crm.rfm_holdout_agg(timestamptz, numeric, timestamptz,
@@ -95,7 +95,7 @@ crate::raw_transition! {
 fn numeric_datum(value: rust_decimal::Decimal) -> pg_sys::Datum {
     let mut numeric = [0u8; NUMERIC_BYTES];
     let length = write_numeric(value, &mut numeric);
-    varlena_from_bytes(numeric.get(..length).unwrap_or(&[]))
+    varlena_from_bytes("numeric", numeric.get(..length).unwrap_or(&[]))
 }
 
 /// Builds the `crm.rfm_holdout` tuple of one customer; the tuple descriptor is looked up once

@@ -51,7 +51,7 @@ crate::summary_type!(sbg_model(SbgModel));
 pub struct rfm_state(pub RfmState);
 
 crate::summary_type!(rfm_state(RfmState));
-crate::expanded_state!(RfmState);
+crate::expanded_state!(RfmState, "crm.rfm_state");
 
 /// Transition state of the model fits (`crm.bgnbd_fit` over (frequency, recency, t),
 /// `crm.gamma_gamma_fit`, `crm.sbg_fit`): distinct input rows with their weights; opaque text
@@ -63,7 +63,7 @@ crate::expanded_state!(RfmState);
 pub struct fit_rows(pub WeightedRows);
 
 crate::summary_type!(fit_rows(WeightedRows));
-crate::expanded_state!(WeightedRows);
+crate::expanded_state!(WeightedRows, "crm.fit_rows");
 
 /// Transition state of `crm.bgnbd_fit` straight from purchases: (customer, purchase day)
 /// pairs; opaque text form `\x` + the hex of the binary form.
@@ -74,7 +74,7 @@ crate::expanded_state!(WeightedRows);
 pub struct purchase_days(pub PurchaseDays);
 
 crate::summary_type!(purchase_days(PurchaseDays));
-crate::expanded_state!(PurchaseDays);
+crate::expanded_state!(PurchaseDays, "crm.purchase_days");
 
 // ---------------------------------------------------------------------------------------------
 // Models from known parameters, accessors.

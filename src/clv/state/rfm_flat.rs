@@ -208,6 +208,7 @@ impl RfmFlat {
 
 impl FlatState for RfmFlat {
     const KIND: u8 = 6;
+    const TYPE_NAME: &'static str = "crm.rfm_state";
 
     /// What the transition can hold (as the binary form's reader checks): settings with a known
     /// unit and a finite observation end, entries only with settings, days from the first
@@ -582,6 +583,7 @@ fn normalized(value: Decimal) -> Decimal {
 
 impl FlatState for RfmCompact {
     const KIND: u8 = 7;
+    const TYPE_NAME: &'static str = "crm.rfm_state";
 
     /// What the transition can hold: the settings as [`RfmFlat`] checks them, a scale up to
     /// 28, days from the first finite timestamp's to the observation end's, zeros elsewhere.

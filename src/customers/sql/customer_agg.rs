@@ -14,7 +14,7 @@ use pgrx::prelude::*;
 // Two-step: crm.customer_agg, crm.rollup, accessors and crm.churn_series.
 // ---------------------------------------------------------------------------------------------
 
-crate::expanded_state!(CustomerSummary);
+crate::expanded_state!(CustomerSummary, "crm.customer_summary");
 
 /// Merges a summary into the state of `function`, within the memory bound.
 fn merge_customers(
@@ -111,7 +111,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.customer_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut CustomerSummary| {
-                Some(varlena_from_bytes(&summary.encode().or_raise()))
+                Some(varlena_from_bytes("crm.customer_summary", &summary.encode().or_raise()))
             })
         }
     }

@@ -15,7 +15,7 @@ use pgrx::prelude::*;
 
 const FUNNEL_STEPS: &str = "crm.funnel_steps";
 
-crate::expanded_state!(FunnelSummary);
+crate::expanded_state!(FunnelSummary, "crm.funnel_summary");
 
 /// One event row of entity `key` into the state of `crm.funnel_agg`: a NULL id, time, step,
 /// window or mode skips the row.
@@ -160,6 +160,7 @@ unsafe fn funnel_final(fcinfo: pg_sys::FunctionCallInfo, function: &str) -> pg_s
                 return None;
             }
             Some(varlena_from_bytes(
+                "crm.funnel_summary",
                 &summary.finished_form(function).or_raise(),
             ))
         })

@@ -7,7 +7,7 @@ use crate::common::expanded::{
 use crate::common::raw::{raise_from_raw, raw_return_unchanged};
 use pgrx::prelude::*;
 
-crate::expanded_state!(FunnelState);
+crate::expanded_state!(FunnelState, "crm.funnel_state");
 
 /// One event row into the state of `crm.window_funnel`: a NULL time, step, window or mode skips
 /// the row.

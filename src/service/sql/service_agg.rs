@@ -178,7 +178,7 @@ crate::raw_transition! {
     }
 }
 
-crate::expanded_state!(ServiceSummary);
+crate::expanded_state!(ServiceSummary, "crm.service_summary");
 
 crate::raw_transition! {
     /// Transition function of `crm.rollup(crm.service_summary)`: merges one stored summary.
@@ -220,7 +220,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.service_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut ServiceSummary| {
-                (summary.tickets > 0).then(|| varlena_from_bytes(&summary.encode().or_raise()))
+                (summary.tickets > 0).then(|| varlena_from_bytes("crm.service_summary", &summary.encode().or_raise()))
             })
         }
     }

@@ -199,6 +199,7 @@ impl CsatCounts {
 
 impl FlatState for CsatCounts {
     const KIND: u8 = 2;
+    const TYPE_NAME: &'static str = "crm.csat_state";
     fn validate(self) -> MetricResult<Self> {
         self.checked(MetricError::InvalidBinary)
     }

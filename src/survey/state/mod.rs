@@ -345,6 +345,7 @@ impl NpsCounts {
 
 impl FlatState for NpsCounts {
     const KIND: u8 = 1;
+    const TYPE_NAME: &'static str = "crm.nps_summary";
     fn validate(self) -> MetricResult<Self> {
         self.check_total("crm.nps_summary", MetricError::InvalidBinary)
     }

@@ -23,7 +23,7 @@ pub struct survival_summary(pub SurvivalSummary);
 
 crate::summary_type!(survival_summary(SurvivalSummary));
 
-crate::expanded_state!(SurvivalSummary);
+crate::expanded_state!(SurvivalSummary, "crm.survival_summary");
 
 /// 22008 for an infinite end of a duration: `what` is `started_at -infinity`, ...
 fn infinite(what: &str) -> MetricError {
@@ -175,7 +175,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.survival_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut SurvivalSummary| {
-                (!summary.is_empty()).then(|| varlena_from_bytes(&summary.encode().or_raise()))
+                (!summary.is_empty()).then(|| varlena_from_bytes("crm.survival_summary", &summary.encode().or_raise()))
             })
         }
     }
