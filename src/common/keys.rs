@@ -32,11 +32,11 @@ impl KeyKind {
         }
     }
 
-    /// 22023: a row with a `row` customer id given to a summary (or state) of `self` ids, as a
-    /// transition called by hand with another aggregate's state would.
-    pub fn mismatch(self, function: &str, row: KeyKind) -> MetricError {
+    /// 22023: a row with a `row` id of a `what` (customer, entity) given to a summary (or state)
+    /// of `self` ids, as a transition called by hand with another aggregate's state would.
+    pub fn mismatch(self, function: &str, what: &str, row: KeyKind) -> MetricError {
         MetricError::InvalidParameter(format!(
-            "{function}: cannot add a {} customer id to a summary of {} customer ids",
+            "{function}: cannot add a {} {what} id to a summary of {} {what} ids",
             row.name(),
             self.name()
         ))

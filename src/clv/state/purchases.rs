@@ -108,7 +108,7 @@ impl PurchaseDays {
     fn expect_key_kind(&mut self, function: &str, kind: KeyKind) -> MetricResult<()> {
         match self.key_kind {
             Some(known) if known == kind => Ok(()),
-            Some(known) => Err(known.mismatch(function, kind)),
+            Some(known) => Err(known.mismatch(function, "customer", kind)),
             None => {
                 self.key_kind = Some(kind);
                 Ok(())

@@ -201,7 +201,7 @@ impl CohortSummary {
         if self.key_kind == kind {
             Ok(())
         } else {
-            Err(self.key_kind.mismatch(function, kind))
+            Err(self.key_kind.mismatch(function, "customer", kind))
         }
     }
 

@@ -60,19 +60,21 @@ unsafe fn event_arguments(
             raw_arg(fcinfo, first + 2).map(|datum| datum.cast_mut_ptr::<pg_sys::Interval>().read()),
         )
     };
-    let mode = if with_mode {
+    // A row with a NULL argument is skipped before any argument is judged, its mode too.
+    let mode_name = if with_mode {
         // SAFETY: as above.
-        match unsafe { pg_getarg::<TextArg>(fcinfo, first + 3) } {
-            Some(name) => Some(Mode::parse(function, name.name(function, "mode")?)?),
-            None => None,
-        }
+        unsafe { pg_getarg::<TextArg>(fcinfo, first + 3) }.map(Some)
     } else {
-        Some(Mode::Ordered)
+        Some(None)
     };
-    let (Some(occurred_at), Some(step), Some(window), Some(mode)) =
-        (occurred_at, step, window, mode)
+    let (Some(occurred_at), Some(step), Some(window), Some(mode_name)) =
+        (occurred_at, step, window, mode_name)
     else {
         return Ok(None);
+    };
+    let mode = match mode_name {
+        Some(name) => Mode::parse(function, name.name(function, "mode")?)?,
+        None => Mode::Ordered,
     };
     let time = occurred_at;
     check_time(function, time)?;

@@ -80,7 +80,7 @@ fn mode_of_text(name: Option<&str>, window: Option<i64>) -> Result<Option<Settin
         (None, None) => Ok(None),
         (Some(window), Some(name)) => Ok(Some(Setting {
             window,
-            mode: Mode::parse("mode", name).map_err(|e| e.to_string())?,
+            mode: Mode::named(name)?,
         })),
         _ => Err("window_us and mode go together".to_owned()),
     }
@@ -370,7 +370,13 @@ impl FunnelSummary {
                 step: *step,
             });
         }
-        let mut reached = Vec::new();
+        // Each entity lists at most 32 times (checked below), so this is room for all of them.
+        let listed = form
+            .entities
+            .iter()
+            .map(|(_, times)| times.len().min(usize::from(MAX_STEP)))
+            .fold(0usize, usize::saturating_add);
+        let mut reached = decoded_vec(listed.min(MAX_ITEMS), SUMMARY_TYPE)?;
         for (id, times) in checked(&form.entities) {
             let key = key(id)?;
             if times.is_empty() || times.len() > usize::from(MAX_STEP) {

@@ -93,14 +93,20 @@ impl Mode {
 
     /// Parses a mode name (ASCII case-insensitive); 22023 for any other text.
     pub fn parse(function: &str, name: &str) -> MetricResult<Mode> {
+        Mode::named(name)
+            .map_err(|unknown| MetricError::InvalidParameter(format!("{function}: {unknown}")))
+    }
+
+    /// The mode of a name (any case), or what is wrong with the name.
+    fn named(name: &str) -> Result<Mode, String> {
         Mode::ALL
             .into_iter()
             .find(|mode| mode.name().eq_ignore_ascii_case(name))
             .ok_or_else(|| {
-                MetricError::InvalidParameter(format!(
-                    "{function}: unknown mode '{name}' (expected ordered, strict_order, \
+                format!(
+                    "unknown mode '{name}' (expected ordered, strict_order, \
                      strict_deduplication or strict_increase)"
-                ))
+                )
             })
     }
 
@@ -143,14 +149,16 @@ fn window_error(function: &str, months: i32, days: i32, micros: i64) -> MetricEr
         );
     }
     let total = i128::from(days) * i128::from(USECS_PER_DAY) + i128::from(micros);
-    match i64::try_from(total) {
-        Ok(_) => invalid(&format!(
+    // Refused and with no months: at most 0 (however far below), or past 2^63 - 1 µs.
+    if total <= i128::from(i64::MAX) {
+        invalid(&format!(
             "{} must be positive",
             format_interval(days.into(), micros)
-        )),
-        Err(_) => MetricError::OutOfRange(format!(
+        ))
+    } else {
+        MetricError::OutOfRange(format!(
             "{function}: conversion_window of {days} days and {micros} microseconds is out of range"
-        )),
+        ))
     }
 }
 

@@ -122,7 +122,7 @@ impl FunnelSummary {
         if self.key_kind == kind {
             Ok(())
         } else {
-            Err(self.key_kind.mismatch(function, kind))
+            Err(self.key_kind.mismatch(function, "entity", kind))
         }
     }
 

@@ -140,7 +140,7 @@ impl MrrSummary {
         if self.key_kind == kind {
             Ok(())
         } else {
-            Err(self.key_kind.mismatch(function, kind))
+            Err(self.key_kind.mismatch(function, "customer", kind))
         }
     }
 

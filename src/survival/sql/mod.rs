@@ -47,13 +47,16 @@ fn micros_of(function: &str, what: &str, value: pgrx::pg_sys::Interval) -> Metri
             interval_text(fields)
         )));
     }
-    i64::from(value.day)
-        .checked_mul(USECS_PER_DAY)
-        .and_then(|days| days.checked_add(value.time))
-        .ok_or_else(|| {
+    let total = i128::from(value.day) * i128::from(USECS_PER_DAY) + i128::from(value.time);
+    i64::try_from(total).map_err(|_| {
+        let text = format_interval(value.day.into(), value.time);
+        if total < 0 {
+            // Negative beyond 64 bits is refused as a negative one is, not as too long.
+            MetricError::InvalidParameter(format!("{function}: {what} {text} is negative"))
+        } else {
             MetricError::OutOfRange(format!(
-                "{function}: {what} {} is out of range (at most 2^63 - 1 microseconds)",
-                format_interval(value.day.into(), value.time)
+                "{function}: {what} {text} is out of range (at most 2^63 - 1 microseconds)"
             ))
-        })
+        }
+    })
 }

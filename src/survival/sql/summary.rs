@@ -67,8 +67,9 @@ fn customer_duration(
         }));
     }
     let duration = end.checked_sub(started).ok_or_else(|| {
-        MetricError::DatetimeOverflow(format!(
-            "{SURVIVAL_AGG}: the duration from started_at {} to {} is out of range",
+        MetricError::OutOfRange(format!(
+            "{SURVIVAL_AGG}: the duration from started_at {} to {} is out of range (at most \
+             2^63 - 1 microseconds)",
             format_timestamp(started),
             format_timestamp(end)
         ))

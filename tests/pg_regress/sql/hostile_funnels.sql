@@ -68,5 +68,11 @@ $q$SELECT '{"version":1,"key":"bigint","window_us":10,"mode":"ordered","steps":3
 $q$SELECT '{"version":1,"key":"bigint","window_us":10,"mode":"ordered","steps":1,"events":[["99999999999999999999","2025-01-01 00:00:00+00",1]],"entities":[]}'::crm.funnel_summary$q$,
 $q$SELECT '{"version":1,"key":"uuid","window_us":10,"mode":"ordered","steps":1,"events":[["not-a-uuid","2025-01-01 00:00:00+00",1]],"entities":[]}'::crm.funnel_summary$q$,
 $q$SELECT s::text::crm.funnel_summary OPERATOR(crm.=) s FROM (SELECT crm.funnel_agg(id, t, s, '1 day', 'strict_order') FROM (VALUES ('a', timestamptz '4714-11-24 00:00:00+00 BC', 1), ('a', '4714-11-24 12:00:00+00 BC', 0), ('b', '294276-12-31 23:59:59.999999+00', 1)) v(id, t, s)) x(s)$q$,
-$q$SELECT s::text::crm.funnel_state OPERATOR(crm.=) s FROM (SELECT '{"version":1,"window_us":10,"mode":"strict_order","events":[["2025-01-01 00:00:00+00",0],["2025-01-01 00:00:00+00",1]]}'::crm.funnel_state) x(s)$q$
+$q$SELECT s::text::crm.funnel_state OPERATOR(crm.=) s FROM (SELECT '{"version":1,"window_us":10,"mode":"strict_order","events":[["2025-01-01 00:00:00+00",0],["2025-01-01 00:00:00+00",1]]}'::crm.funnel_state) x(s)$q$,
+$q$SELECT crm.window_funnel(now(), 1, '-200000000 days')$q$,
+$q$SELECT crm.funnel_agg(1, now(), 1, '-200000000 days -5 hours')$q$,
+$q$SELECT crm.window_funnel(t, 1, '1 day', m) FROM (VALUES (NULL::timestamptz, 'bogus'), (now(), NULL)) v(t, m)$q$,
+$q$SELECT crm.funnel_agg(1, t, 1, w, 'bogus') FROM (VALUES (NULL::timestamptz, interval '1 day'), (now(), NULL)) v(t, w)$q$,
+$q$SELECT crm_internal.funnel_agg_bigint_trans('{"version":1,"key":"text","window_us":null,"mode":null,"steps":0,"events":[],"entities":[]}', 1, now(), 1, '1 day')$q$,
+$q$SELECT '{"version":1,"key":"bigint","window_us":10,"mode":"x","steps":0,"events":[],"entities":[]}'::crm.funnel_summary$q$
 ]);

@@ -99,5 +99,10 @@ $q$SELECT '{"version":1,"durations":[[3,1,0],[1,0,1],[3,2,2]]}'::crm.survival_su
 $q$SELECT '{"version":1,"durations":[]}{'::crm.survival_summary$q$,
 $q$SELECT repeat('[', 100000)::crm.survival_summary$q$,
 $q$SELECT length(('{"version":1,"durations":[' || repeat('[5,1,0],', 100000) || '[5,1,0]]}')::crm.survival_summary::text)$q$,
-$q$SELECT s::text::crm.survival_summary OPERATOR(crm.=) s FROM (SELECT crm.survival_agg(d * interval '1 second', d % 3 = 0) FROM generate_series(1, 1000) d) x(s)$q$
+$q$SELECT s::text::crm.survival_summary OPERATOR(crm.=) s FROM (SELECT crm.survival_agg(d * interval '1 second', d % 3 = 0) FROM generate_series(1, 1000) d) x(s)$q$,
+$q$SELECT crm.survival_agg(interval '-200000000 days', true)$q$,
+$q$SELECT crm.survival_at('{"version":1,"durations":[[5,1,0]]}', '-200000000 days')$q$,
+$q$SELECT crm.restricted_mean_survival('{"version":1,"durations":[[5,1,0]]}', '-200000000 days')$q$,
+$q$SELECT * FROM crm.life_table('{"version":1,"durations":[[5,1,0]]}', '-200000000 days', 2)$q$,
+$q$SELECT crm.survival_agg(interval '200000000 days', true)$q$
 ]);
