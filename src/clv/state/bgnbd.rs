@@ -795,7 +795,17 @@ impl BgNbdModel {
     pub fn expected_purchases(&self, function: &str, horizon: f64) -> MetricResult<f64> {
         if self.kind == Kind::ParetoNbd {
             check_horizon(function, horizon)?;
-            return Ok(pareto_nbd::expected_purchases(self.parameters(), horizon));
+            return pareto_nbd::expected_purchases(self.parameters(), horizon).ok_or_else(|| {
+                MetricError::OutOfRange(format!(
+                    "{function}: the expectation for horizon {} is not finite at r = {}, alpha \
+                     = {}, s = {}, beta = {}",
+                    Float8(horizon),
+                    Float8(self.r),
+                    Float8(self.alpha),
+                    Float8(self.a),
+                    Float8(self.b)
+                ))
+            });
         }
         self.conditional_expected_purchases(function, horizon, 0, 0.0, 0.0)
     }

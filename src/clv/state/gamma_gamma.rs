@@ -254,7 +254,25 @@ impl GammaGammaModel {
             ));
         }
         let value = self.p * (self.v + x * monetary_value) / denominator;
-        Ok(value)
+        if value.is_finite() {
+            return Ok(value);
+        }
+        // A product overflowed (p near the largest double, or a huge spend): the same mean with
+        // p divided out, v/(x + c) + m_x·x/(x + c) where c = (q − 1)/p, finite whenever the
+        // answer is.
+        let c = (self.q - 1.0) / self.p;
+        let rescaled = self.v / (x + c) + monetary_value * (x / (x + c));
+        if rescaled.is_finite() {
+            return Ok(rescaled);
+        }
+        Err(MetricError::OutOfRange(format!(
+            "{function}: the expected spend is not finite at p = {}, q = {}, v = {}, frequency \
+             {frequency}, monetary_value {}",
+            Float8(self.p),
+            Float8(self.q),
+            Float8(self.v),
+            Float8(monetary_value)
+        )))
     }
 
     pub fn customers(&self) -> u64 {
@@ -478,6 +496,38 @@ mod tests {
         assert_eq!(
             &GammaGammaModel::from_text(&model.to_text().unwrap()).unwrap(),
             model
+        );
+    }
+
+    #[test]
+    fn extreme_parameters_give_the_finite_mean_or_an_error() {
+        let close = |found: f64, expected: f64| (found / expected - 1.0).abs() < 1e-12;
+        // p·x and p·(v + x·m) overflow, the mean is v/2 + m.
+        let huge_p = GammaGammaModel::from_parameters(F, 1e308, 2.0, 1e10).unwrap();
+        let value = huge_p.expected_average_value(F, 2, 10.0).unwrap();
+        assert!(close(value, 5e9 + 10.0), "{value}");
+        // x·m overflows: p(v + x·m)/(p·x + q − 1) = 8.2e307 or so.
+        let paper = GammaGammaModel::from_parameters(F, 6.25, 3.74, 15.44).unwrap();
+        let value = paper.expected_average_value(F, 2, 1e308).unwrap();
+        let expected = 15.44 / (2.0 + 2.74 / 6.25) + 1e308 * (2.0 / (2.0 + 2.74 / 6.25));
+        assert!(close(value, expected), "{value} vs {expected}");
+        let huge_v = GammaGammaModel::from_parameters(F, 1e300, 3.74, 1e300).unwrap();
+        let value = huge_v.expected_average_value(F, 2, 10.0).unwrap();
+        assert!(close(value, 5e299), "{value}");
+        // Ordinary values keep the direct formula's bits.
+        let direct: f64 = 6.25 * (15.44 + 4.0 * 40.0) / (6.25 * 4.0 + 3.74 - 1.0);
+        assert_eq!(
+            paper.expected_average_value(F, 4, 40.0).unwrap().to_bits(),
+            direct.to_bits()
+        );
+        // A mean past the largest double is 22003, never infinity.
+        let past = GammaGammaModel::from_parameters(F, 1e308, 2.0, 1e308)
+            .unwrap()
+            .expected_average_value(F, 0, 0.0)
+            .unwrap_err();
+        assert!(
+            matches!(&past, MetricError::OutOfRange(message) if message.contains("not finite")),
+            "{past:?}"
         );
     }
 

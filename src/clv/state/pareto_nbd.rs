@@ -144,9 +144,17 @@ fn power_difference(k: f64, log_ratio: f64) -> f64 {
     }
 }
 
-/// E[X(t)] = rβ/(α(s−1)) · [1 − (β/(β+t))^(s−1)] (r β/α · ln(1 + t/β) at s = 1).
-pub fn expected_purchases([r, alpha, s, beta]: Parameters, horizon: f64) -> f64 {
-    r * beta / alpha * power_difference(s - 1.0, (horizon / beta).ln_1p())
+/// E[X(t)] = rβ/(α(s−1)) · [1 − (β/(β+t))^(s−1)] (r β/α · ln(1 + t/β) at s = 1); `None`
+/// when it is not finite.
+pub fn expected_purchases([r, alpha, s, beta]: Parameters, horizon: f64) -> Option<f64> {
+    let difference = power_difference(s - 1.0, (horizon / beta).ln_1p());
+    let value = r * beta / alpha * difference;
+    if value.is_finite() {
+        return Some(value);
+    }
+    // r·β overflowed before the (small) difference scaled it down: the product in logs.
+    let value = (r.ln() + beta.ln() - alpha.ln() + difference.ln()).exp();
+    value.is_finite().then_some(value)
 }
 
 /// E[Y(t) | x, t_x, T] = P(alive) · (r+x)(β+T)/((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)].

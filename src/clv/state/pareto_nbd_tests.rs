@@ -364,3 +364,27 @@ fn the_analytic_gradient_matches_differences_of_the_likelihood() {
         }
     }
 }
+
+#[test]
+fn expected_purchases_of_extreme_parameters_are_finite_or_an_error() {
+    // r·β overflows before the power difference scales it down: r·t/α for t far below β.
+    let value = model([0.5, 1e-300, 0.5, 1e300])
+        .expected_purchases(F, 1e6)
+        .unwrap();
+    assert_relative(value, 0.5 * 1e6 / 1e-300, 1e-9, "extreme");
+    // Ordinary parameters keep the direct formula's bits.
+    let [r, alpha, s, beta] = PAPER;
+    let direct = r * beta / alpha * (-(-(s - 1.0) * (52.0 / beta).ln_1p()).exp_m1() / (s - 1.0));
+    assert_eq!(
+        model(PAPER).expected_purchases(F, 52.0).unwrap().to_bits(),
+        direct.to_bits()
+    );
+    // Past the largest double: 22003.
+    let error = model([1e300, 1e-300, 0.5, 1e300])
+        .expected_purchases(F, 1e300)
+        .unwrap_err();
+    assert!(
+        matches!(error, crate::common::error::MetricError::OutOfRange(_)),
+        "{error:?}"
+    );
+}
