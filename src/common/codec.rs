@@ -332,6 +332,13 @@ impl<'a> Reader<'a> {
                 },
                 found,
             )),
+            Some(&found) if versions.start() != versions.end() => {
+                Err(MetricError::InvalidBinary(format!(
+                    "{what}: unsupported binary format version {found} (expected {} to {})",
+                    versions.start(),
+                    versions.end()
+                )))
+            }
             _ => Reader::open(bytes, *versions.end(), what).map(|reader| (reader, *versions.end())),
         }
     }
@@ -747,6 +754,27 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn unsupported_versions_name_the_versions_read() {
+        let message = |versions: std::ops::RangeInclusive<u8>| match Reader::open_versions(
+            &[9, 0],
+            versions,
+            "crm.t",
+        ) {
+            Err(MetricError::InvalidBinary(message)) => message,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            message(1..=2),
+            "crm.t: unsupported binary format version 9 (expected 1 to 2)"
+        );
+        assert_eq!(
+            message(1..=1),
+            "crm.t: unsupported binary format version 9 (expected 1)"
+        );
+        assert!(Reader::open_versions(&[1, 0], 1..=2, "crm.t").is_ok());
+    }
 
     #[test]
     fn round_trips_every_kind() {

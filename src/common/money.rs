@@ -380,6 +380,15 @@ pub fn write_numeric(value: Decimal, buffer: &mut [u8; NUMERIC_BYTES]) -> usize 
     length
 }
 
+/// Whether `text` is digits with an optional sign and decimal point (no exponent, no spaces).
+fn is_plain_decimal(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    !(whole.is_empty() && fraction.is_empty())
+        && whole.bytes().all(|byte| byte.is_ascii_digit())
+        && fraction.bytes().all(|byte| byte.is_ascii_digit())
+}
+
 /// Parses the text of a numeric (as `numeric_out` prints it) exactly.
 pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult<Decimal> {
     match text {
@@ -426,7 +435,9 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
                 money_out_of_range(
                     function,
                     &format!("{what} {text}"),
-                    if places > 28 {
+                    if !is_plain_decimal(text) {
+                        "is not a plain decimal (digits with an optional sign and point, no exponent)"
+                    } else if places > 28 {
                         "has more than 28 decimal places"
                     } else {
                         "does not fit 28 significant digits"
@@ -925,6 +936,15 @@ mod tests {
         );
         assert!(decimal_from_text("f", "x", "NaN").is_err());
         assert!(decimal_from_text("f", "x", "1e40").is_err());
+        for malformed in ["5e3", " 5", "5 ", "1.2.3", ".", "-", "0x10"] {
+            let error = decimal_from_text("f", "x", malformed).unwrap_err();
+            assert!(
+                error.to_string().contains("is not a plain decimal"),
+                "{malformed}: {error}"
+            );
+        }
+        let long = decimal_from_text("f", "x", &"9".repeat(30)).unwrap_err();
+        assert!(long.to_string().contains("28 significant digits"), "{long}");
         let zeros = format!("1.5{}", "0".repeat(40));
         assert_eq!(decimal_from_text("f", "x", &zeros).unwrap(), d_str("1.5"));
         assert!(decimal_from_text("f", "x", &format!("0.{}1", "0".repeat(40))).is_err());

@@ -91,8 +91,9 @@ unsafe fn raw_new_state<T>(
 
 /// `error` of a support function several aggregates share (a combine function), named after
 /// the extension's aggregate that runs it when that is not the one the shared code names
-/// (`crm.nps_agg` or `crm.rollup`, not `crm.nps`). The catalog is read only here, on the way
-/// to an ERROR.
+/// (`crm.nps_agg` or `crm.rollup`, not `crm.nps`), or after the support function itself when
+/// it is called outside an aggregate (`crm_internal.service_share_combine`). The catalog is read
+/// only here, on the way to an ERROR.
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the running function.
@@ -101,13 +102,16 @@ pub unsafe fn named_for_running_aggregate(
     error: MetricError,
 ) -> MetricError {
     // SAFETY: the running call's info; `AggGetAggref` returns NULL outside an aggregate, and
-    // the catalog lookups return NULL or palloc'd strings for the aggregate's OID.
+    // the catalog lookups return NULL or palloc'd strings for the function's OID.
     let running = unsafe {
         let aggref = pg_sys::AggGetAggref(fcinfo);
-        if aggref.is_null() {
+        let function = if !aggref.is_null() {
+            (*aggref).aggfnoid
+        } else if !(*fcinfo).flinfo.is_null() {
+            (*(*fcinfo).flinfo).fn_oid
+        } else {
             return error;
-        }
-        let function = (*aggref).aggfnoid;
+        };
         let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace(function));
         let name = pg_sys::get_func_name(function);
         if schema.is_null() || name.is_null() {
@@ -123,8 +127,8 @@ pub unsafe fn named_for_running_aggregate(
         )
     };
     match running {
-        (schema, name) if schema == "crm" => {
-            let running = format!("crm.{name}");
+        (schema, name) if schema == "crm" || schema == "crm_internal" => {
+            let running = format!("{schema}.{name}");
             if error.function().is_some_and(|named| named != running) {
                 error.renamed(&running)
             } else {

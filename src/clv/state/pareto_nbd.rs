@@ -152,7 +152,12 @@ pub fn expected_purchases([r, alpha, s, beta]: Parameters, horizon: f64) -> Opti
     if value.is_finite() {
         return Some(value);
     }
-    // r·β overflowed before the (small) difference scaled it down: the product in logs.
+    // r·β overflowed before the (small) difference scaled it down: β times the difference
+    // first (about t for t far below β), else the product in logs.
+    let value = beta * difference / alpha * r;
+    if value.is_finite() {
+        return Some(value);
+    }
     let value = (r.ln() + beta.ln() - alpha.ln() + difference.ln()).exp();
     value.is_finite().then_some(value)
 }

@@ -371,7 +371,12 @@ fn expected_purchases_of_extreme_parameters_are_finite_or_an_error() {
     let value = model([0.5, 1e-300, 0.5, 1e300])
         .expected_purchases(F, 1e6)
         .unwrap();
-    assert_relative(value, 0.5 * 1e6 / 1e-300, 1e-9, "extreme");
+    assert_relative(value, 0.5 * 1e6 / 1e-300, 1e-15, "extreme");
+    // β·difference/α overflows too, and r scales it back: the product in logs (r·t/α).
+    let value = model([1e-10, 1e-300, 0.5, 1e300])
+        .expected_purchases(F, 1e10)
+        .unwrap();
+    assert_relative(value, 1e300, 1e-12, "logs");
     // Ordinary parameters keep the direct formula's bits.
     let [r, alpha, s, beta] = PAPER;
     let direct = r * beta / alpha * (-(-(s - 1.0) * (52.0 / beta).ln_1p()).exp_m1() / (s - 1.0));

@@ -102,6 +102,10 @@ impl WeightedRows {
     /// Adds `weight` customers with row `key`; the caller validated the row.
     #[inline]
     pub fn add(&mut self, function: &str, key: RowKey, weight: u64) -> MetricResult<()> {
+        if weight == 0 {
+            // A row standing for no customer: nothing to fit, and no distinct row either.
+            return Ok(());
+        }
         let overflow = || MetricError::OutOfRange(format!("{function}: more than 2^64 customers"));
         use std::collections::hash_map::Entry;
         let customers = self.customers.checked_add(weight).ok_or_else(overflow)?;
@@ -312,6 +316,18 @@ impl WeightedRows {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn rows_of_weight_zero_are_no_rows() {
+        let mut rows = WeightedRows::default();
+        rows.add("t", [1, 2, 3], 0).unwrap();
+        assert_eq!(rows.len(), 0);
+        assert_eq!(rows.customers(), 0);
+        rows.add("t", [1, 2, 3], 2).unwrap();
+        rows.add("t", [4, 5, 6], 0).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows.customers(), 2);
+    }
 
     fn rows_of(keys: &[(u8, u8)]) -> WeightedRows {
         let mut rows = WeightedRows::default();

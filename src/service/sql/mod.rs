@@ -75,6 +75,9 @@ fn duration(
     end: i64,
     what: &str,
 ) -> MetricResult<i64> {
+    // An infinite time is 22008 whatever the other one is.
+    require_finite_timestamp(function, "created_at", created)?;
+    require_finite_timestamp(function, what, end)?;
     if end < created {
         return Err(MetricError::InvalidParameter(format!(
             "{function}: {what} {} is before created_at {}",
@@ -82,8 +85,6 @@ fn duration(
             format_timestamp(created)
         )));
     }
-    require_finite_timestamp(function, "created_at", created)?;
-    require_finite_timestamp(function, what, end)?;
     let measured = match hours {
         Some(hours) => hours.business_time(function, created, end)?,
         None => end.checked_sub(created).ok_or_else(|| {

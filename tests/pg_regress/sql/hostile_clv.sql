@@ -513,5 +513,9 @@ $q$SELECT crm.clv(9999999999999999999999999999, 1.5, 1)$q$,
 $q$SELECT crm.clv(9999999999999999999999999999, 1.5, 2)$q$,
 $q$SELECT crm.clv(1, 1e-20, 1e-20)$q$,
 -- ARPA over a churn rate past 28 significant digits: 22003 naming both.
-$q$SELECT crm.clv(70000000000000000000000000000, 0.5::float8)$q$
+$q$SELECT crm.clv(70000000000000000000000000000, 0.5::float8)$q$,
+$q$SELECT crm.expected_average_value(crm.gamma_gamma_model(1e308, 2, 1e10), 2, 10)$q$,
+$q$SELECT crm.expected_average_value(crm.gamma_gamma_model(1e308, 2, 1e308), 0, 0)$q$,
+$q$SELECT crm.expected_purchases(crm.pareto_nbd_model(0.5, 1e-300, 0.5, 1e300), 1e6)$q$,
+$q$SELECT crm.bgnbd_fit(f, r, t, w) FROM (VALUES (1, 1.0, 5.0, 1), (2, 3.0, 6.0, 0)) x(f, r, t, w)$q$
 ]);

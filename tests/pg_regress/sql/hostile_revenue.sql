@@ -75,5 +75,6 @@ $q$SELECT '{"version":1,"key":"uuid","first_month":"2025-01-01","last_month":"20
 $q$SELECT '{"version":1,"key":"bigint","first_month":null,"last_month":null,"customers":[],"key":"text"}'::crm.mrr_summary$q$,
 $q$SELECT '{"version":1,"key":"bigint","first_month":null,"last_month":null,"customers":[]}{'::crm.mrr_summary$q$,
 $q$SELECT repeat('[', 100000)::crm.mrr_summary$q$,
-$q$SELECT crm.rollup(('{"version":1,"key":"bigint","first_month":"2025-01-01","last_month":"2025-01-01","customers":[' || repeat('["5",[["2025-01-01","1"]]],', 100000) || '["5",[["2025-01-01","1"]]]]}')::crm.mrr_summary)$q$
+$q$SELECT crm.rollup(('{"version":1,"key":"bigint","first_month":"2025-01-01","last_month":"2025-01-01","customers":[' || repeat('["5",[["2025-01-01","1"]]],', 100000) || '["5",[["2025-01-01","1"]]]]}')::crm.mrr_summary)$q$,
+$q$SELECT '{"version":1,"key":"bigint","first_month":"2025-01-01","last_month":"2025-01-01","customers":[["1",[["2025-01-01","5e3"]]]]}'::crm.mrr_summary$q$
 ]);

@@ -187,5 +187,8 @@ $q$SELECT crm.fcr_rate(n, o, d) FROM (VALUES (NULL::int, false, true), (NULL, tr
 $q$SELECT crm.sla_attainment(timestamptz '4713-01-01 00:00+00 BC', timestamptz '294276-12-31 00:00+00', '1 hour')$q$,
 $q$SELECT crm.sla_attainment(timestamptz '4713-01-01 00:00+00 BC', timestamptz '290000-01-01 00:00+00', '1 hour') OVER ()$q$,
 $q$SELECT crm_internal.service_agg_trans('{"version":1,"time":"business","tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}', now(), now() + interval '1 day', NULL, 1, false)$q$,
-$q$SELECT crm_internal.service_agg_calendar_trans('{"version":1,"time":"elapsed","tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}', now(), now() + interval '1 day', NULL, 1, false, crm.business_calendar())$q$
+$q$SELECT crm_internal.service_agg_calendar_trans('{"version":1,"time":"elapsed","tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}', now(), now() + interval '1 day', NULL, 1, false, crm.business_calendar())$q$,
+$q$SELECT crm.service_agg('infinity', '2025-01-01', NULL, 1, false)$q$,
+$q$SELECT crm.sla_attainment(timestamptz 'infinity', '2025-01-01', '1 hour')$q$,
+$q$SELECT crm_internal.service_share_combine('{"true_rows":9223372036854775807,"rows":9223372036854775807}', '{"true_rows":1,"rows":1}')$q$
 ]);
