@@ -348,7 +348,7 @@ pub fn parse_hours(function: &str, hours: &str) -> MetricResult<Vec<Opening>> {
                 "{function}: malformed hours entry '{entry}': {why}"
             ))
         };
-        let Some(split) = entry.find(|c: char| c.is_ascii_digit()) else {
+        let Some(split) = first_time_digit(entry) else {
             return Err(malformed(
                 "expected days then HH:MM-HH:MM ranges, e.g. 'Mon-Fri 09:00-17:00'".into(),
             ));
@@ -369,6 +369,24 @@ pub fn parse_hours(function: &str, hours: &str) -> MetricResult<Vec<Opening>> {
     openings.sort_unstable();
     check_overlaps(function, &openings)?;
     Ok(openings)
+}
+
+/// Where the times of an hours entry start: its first digit, passing over the `\xNN` of a
+/// byte that is not UTF-8 (a LATIN1 or SQL_ASCII database's text, as `escaped_text` writes it),
+/// which belongs to the days and is named whole when they are refused.
+fn first_time_digit(entry: &str) -> Option<usize> {
+    let bytes = entry.as_bytes();
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        if byte == b'\\' && bytes.get(at + 1) == Some(&b'x') {
+            at += 4;
+        } else if byte.is_ascii_digit() {
+            return Some(at);
+        } else {
+            at += 1;
+        }
+    }
+    None
 }
 
 fn parse_day(name: &str) -> Result<u8, String> {
@@ -494,6 +512,18 @@ mod tests {
         match error {
             MetricError::InvalidParameter(m) => m,
             other => panic!("expected 22023, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bytes_written_as_escapes_stay_with_the_days() {
+        // A LATIN1 no-break space and a LATIN1 e-acute, as `escaped_text` writes them.
+        for (entry, day) in [
+            ("Mon\\xa009:00-17:00", "Mon\\xa0"),
+            ("Mon\\xe9 09:00-17:00", "Mon\\xe9"),
+        ] {
+            let refused = message(hours(entry).unwrap_err());
+            assert!(refused.contains(&format!("'{day}'")), "{refused}");
         }
     }
 
