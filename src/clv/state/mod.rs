@@ -233,9 +233,11 @@ pub fn fit_failure(
         optimize::Failure::NotFiniteAtStart => {
             format!("{function}: the log-likelihood is not finite at the starting point")
         }
-        optimize::Failure::Unbounded { coordinate } => format!(
-            "{function}: the fit did not converge: parameter {} runs off to 0 or infinity",
-            names.get(coordinate).copied().unwrap_or("?")
+        optimize::Failure::Unbounded { coordinate, at } => format!(
+            "{function}: the fit did not converge: parameter {} runs off to {} (it reached {})",
+            names.get(coordinate).copied().unwrap_or("?"),
+            if at < 0.0 { "0" } else { "infinity" },
+            Float8::rounded(at.exp(), 7)
         ),
         optimize::Failure::NoConvergence {
             point,
@@ -675,6 +677,29 @@ pub fn state_from_text<S>(
 #[cfg(test)]
 mod text_tests {
     use super::*;
+
+    #[test]
+    fn a_parameter_running_off_is_named_with_where_it_got() {
+        let failure = |at| {
+            fit_failure(
+                "crm.f",
+                &["r", "alpha"],
+                "crm.f(x, 0.001)",
+                optimize::Failure::Unbounded { coordinate: 1, at },
+            )
+            .to_string()
+        };
+        let small = failure(-40.0);
+        assert!(
+            small.contains("parameter alpha runs off to 0 (it reached 4.248354e-18)"),
+            "{small}"
+        );
+        let large = failure(40.0);
+        assert!(
+            large.contains("alpha runs off to infinity (it reached 2.353853e+17)"),
+            "{large}"
+        );
+    }
 
     #[test]
     fn interval_horizons_read_in_the_time_unit() {

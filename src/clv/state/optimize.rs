@@ -32,8 +32,9 @@ pub struct Minimum<const N: usize> {
 pub enum Failure {
     /// The objective is not finite at the starting point.
     NotFiniteAtStart,
-    /// A coordinate left [-`BOUND`, `BOUND`]: a parameter tends to 0 or infinity.
-    Unbounded { coordinate: usize },
+    /// A coordinate left [-`BOUND`, `BOUND`] (`at`, a log-parameter): a parameter tends to 0
+    /// or infinity.
+    Unbounded { coordinate: usize, at: f64 },
     /// No stationary point within the iteration or time budget: the last point (coordinates,
     /// i.e. log-parameters), its gradient norm and the iterations made.
     NoConvergence {
@@ -108,7 +109,10 @@ fn dot<const N: usize>(left: &[f64; N], right: &[f64; N]) -> f64 {
 
 fn check_bounds<const N: usize>(point: &[f64; N], bound: f64) -> Result<(), Failure> {
     match point.iter().position(|value| value.abs() > bound) {
-        Some(coordinate) => Err(Failure::Unbounded { coordinate }),
+        Some(coordinate) => Err(Failure::Unbounded {
+            coordinate,
+            at: point[coordinate],
+        }),
         None => Ok(()),
     }
 }
