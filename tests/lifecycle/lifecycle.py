@@ -170,6 +170,8 @@ INTENDED_CHANGES = {
     "lifecycle.pipeline_owner_kpis": VELOCITY,
     "lifecycle.mrr_retention": "0.3.0 ratios of money are the double nearest to the quotient: "
                                "revenue retention changes in the last place (docs/versioning.md)",
+    "doc_customers.example_5": "0.3.0 states of crm.churn_rate record the rows' period (a state "
+                               "with rows is written in the form's version 2)",
 }
 # ... and once materialized views are refreshed (REFRESH, or a restore that refreshes them), the
 # fits they hold are new fits too.

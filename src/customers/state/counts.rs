@@ -1,6 +1,6 @@
 //! The one-step aggregates' state: counts of customers against one period.
 use super::{check_period, customer_span, Denominator, FORMAT_VERSION, POS_INFINITY};
-use crate::common::civil::is_valid_timestamp;
+use crate::common::civil::{format_timestamp, is_valid_timestamp, parse_timestamp};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::exact::count_ratio;
@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 /// SQL name of the state type, used in messages about its binary and text forms.
 const STATE_NAME: &str = "crm.customer_period_state";
+/// The binary form with the period of the rows (after the row count).
+const PERIOD_VERSION: u8 = 2;
 
 /// Per-period counts. All u64. Exact under any split; `merge` adds field-wise.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
@@ -172,18 +174,45 @@ impl PeriodCounts {
     }
 }
 
-/// State of the one-step aggregates: counts for the period, the denominator named by the
-/// rows (all rows of one aggregate must name the same), and how many rows are in it. When a
-/// window frame slides past every row, the denominator is forgotten with them.
+/// State of the one-step aggregates: counts for the period, the period and the denominator
+/// named by the rows (all rows of one aggregate must name the same), and how many rows are in
+/// it. When a window frame slides past every row, the period and the denominator are forgotten
+/// with them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeriodState {
     pub counts: PeriodCounts,
     pub denominator: Option<Denominator>,
     /// Rows added and not removed: every count is at most this.
     pub rows: u64,
+    /// `(period_start, period_end)` of the rows; `None` before the first row (and in a state
+    /// read from the form of 0.2.0, which did not record it).
+    pub period: Option<(i64, i64)>,
+}
+
+/// 22023: rows (or two partial states) of one aggregate with different periods, whose counts
+/// would be pooled into a rate of no period.
+fn period_mismatch(function: &str, first: (i64, i64), other: (i64, i64)) -> MetricError {
+    MetricError::InvalidParameter(format!(
+        "{function}: every row must use the same period (from {} to {}, and from {} to {}); \
+         for one rate per period, GROUP BY the period or use crm.churn_series",
+        format_timestamp(first.0),
+        format_timestamp(first.1),
+        format_timestamp(other.0),
+        format_timestamp(other.1)
+    ))
 }
 
 impl PeriodState {
+    /// Checks that a row or state of period `period` may join this state's rows.
+    fn check_period(&self, function: &str, period: (i64, i64)) -> MetricResult<()> {
+        match self.period {
+            Some(existing) if existing != period => {
+                Err(period_mismatch(function, existing, period))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Records the denominator a row names; fails when an earlier row named another.
     fn use_denominator(&mut self, function: &str, denominator: Denominator) -> MetricResult<()> {
         match self.denominator {
@@ -214,6 +243,8 @@ impl PeriodState {
             .rows
             .checked_add(1)
             .ok_or_else(|| too_many_rows(function))?;
+        let period = (row.period_start, row.period_end);
+        self.check_period(function, period)?;
         self.counts.add(
             function,
             row.started_at,
@@ -222,6 +253,7 @@ impl PeriodState {
             row.period_end,
         )?;
         self.rows = rows;
+        self.period = Some(period);
         Ok(())
     }
 
@@ -232,6 +264,7 @@ impl PeriodState {
                 "{function}: cannot remove a customer row that was never added"
             ))
         })?;
+        self.check_period(function, (row.period_start, row.period_end))?;
         self.counts.remove(
             function,
             row.started_at,
@@ -242,12 +275,16 @@ impl PeriodState {
         self.rows = rows;
         if rows == 0 {
             self.denominator = None;
+            self.period = None;
         }
         Ok(())
     }
 
-    /// Adds `other` (parallel combine); both must use the same denominator.
+    /// Adds `other` (parallel combine); both must use the same period and denominator.
     pub fn merge(&mut self, function: &str, other: &PeriodState) -> MetricResult<()> {
+        if let Some(period) = other.period {
+            self.check_period(function, period)?;
+        }
         if let Some(denominator) = other.denominator {
             self.use_denominator(function, denominator)?;
         }
@@ -256,6 +293,7 @@ impl PeriodState {
             .checked_add(other.rows)
             .ok_or_else(|| too_many_rows(function))?;
         self.counts.merge(&other.counts);
+        self.period = self.period.or(other.period);
         Ok(())
     }
 
@@ -272,14 +310,23 @@ impl PeriodState {
     }
 
     /// Canonical binary form of `crm.customer_period_state`: version byte, denominator tag,
-    /// the six counts and the row count, all varints.
+    /// the six counts and the row count, all varints, then (version 2) the period's start and
+    /// end. A state without a period is written in version 1, the form of 0.2.0.
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
-        let mut writer = Writer::with_version(FORMAT_VERSION);
+        let version = if self.period.is_some() {
+            PERIOD_VERSION
+        } else {
+            FORMAT_VERSION
+        };
+        let mut writer = Writer::with_version(version);
         writer.u8(denominator_tag(self.denominator));
         for field in self.counts.fields() {
             writer.u64(field);
         }
         writer.u64(self.rows);
+        if let Some((start, end)) = self.period {
+            writer.i64(start).i64(end);
+        }
         writer.finish(STATE_NAME)
     }
 
@@ -292,7 +339,8 @@ impl PeriodState {
 
     /// Reads the canonical binary form, validating it.
     fn decode_canonical(bytes: &[u8]) -> MetricResult<Self> {
-        let mut reader = Reader::open(bytes, FORMAT_VERSION, STATE_NAME)?;
+        let (mut reader, version) =
+            Reader::open_versions(bytes, FORMAT_VERSION..=PERIOD_VERSION, STATE_NAME)?;
         let denominator = denominator_of_tag(u64::from(reader.u8()?)).ok_or_else(|| {
             MetricError::InvalidBinary(format!("{STATE_NAME}: unknown denominator tag"))
         })?;
@@ -301,17 +349,40 @@ impl PeriodState {
             *field = reader.u64()?;
         }
         let rows = reader.u64()?;
+        let period = if version == PERIOD_VERSION {
+            Some((reader.i64()?, reader.i64()?))
+        } else {
+            None
+        };
         reader.finish()?;
         PeriodState {
             counts: PeriodCounts::from_fields(fields),
             denominator,
             rows,
+            period,
         }
         .checked(MetricError::InvalidBinary)
     }
 
-    /// Rejects counts that no rows could give: inconsistent counts, or a count above the rows.
+    /// Rejects counts that no rows could give: inconsistent counts, a count above the rows, or a
+    /// period that no row could name (not finite, not of positive length, or without rows).
     fn checked(self, error: fn(String) -> MetricError) -> MetricResult<Self> {
+        if let Some((start, end)) = self.period {
+            if !(is_valid_timestamp(start) && is_valid_timestamp(end) && end > start)
+                || self.rows == 0
+            {
+                return Err(error(format!(
+                    "{STATE_NAME}: period from {} to {} {}",
+                    format_timestamp(start),
+                    format_timestamp(end),
+                    if self.rows == 0 {
+                        "without rows"
+                    } else {
+                        "is not a finite period of positive length"
+                    }
+                )));
+            }
+        }
         const NAMES: [&str; 6] = [
             "customers_at_start",
             "customers_at_end",
@@ -349,16 +420,25 @@ impl PeriodState {
 
     /// Readable text form (exact: Citus ships a partial state as this text), e.g.
     /// `{"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,
-    /// "started_in_period":1,"ended_in_period":2,"rows":4,"denominator":"start"}`; the
-    /// denominator is `null` until a row names one.
+    /// "started_in_period":1,"ended_in_period":2,"rows":4,"denominator":"start",
+    /// "period":["2025-01-01 00:00:00+00","2025-02-01 00:00:00+00"]}`; the denominator is `null`
+    /// until a row names one, and `"period"` is left out until a row names one.
     pub fn to_text(&self) -> MetricResult<String> {
         let counts = &self.counts;
         let denominator = match self.denominator {
             None => "null".to_string(),
             Some(denominator) => format!("\"{}\"", denominator.name()),
         };
+        let period = match self.period {
+            None => String::new(),
+            Some((start, end)) => format!(
+                r#","period":["{}","{}"]"#,
+                format_timestamp(start),
+                format_timestamp(end)
+            ),
+        };
         Ok(format!(
-            r#"{{"customers_at_start":{},"customers_at_end":{},"new_customers":{},"churned_customers":{},"started_in_period":{},"ended_in_period":{},"rows":{},"denominator":{}}}"#,
+            r#"{{"customers_at_start":{},"customers_at_end":{},"new_customers":{},"churned_customers":{},"started_in_period":{},"ended_in_period":{},"rows":{},"denominator":{}{}}}"#,
             counts.customers_at_start,
             counts.customers_at_end,
             counts.new_customers,
@@ -366,12 +446,13 @@ impl PeriodState {
             counts.started_in_period,
             counts.ended_in_period,
             self.rows,
-            denominator
+            denominator,
+            period
         ))
     }
 
     /// Inverse of [`PeriodState::to_text`]: every field required (the denominator may be
-    /// `null`), no other field; the counts validated as the binary form's are.
+    /// `null`) but `"period"`, no other field; the counts validated as the binary form's are.
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let parsed: PeriodText = from_json_object(STATE_NAME, text)?.map_err(|error| {
             MetricError::InvalidText(format!(
@@ -381,7 +462,22 @@ impl PeriodState {
                  \"rows\":4,\"denominator\":null}}"
             ))
         })?;
+        let period = match &parsed.period {
+            None => None,
+            Some([start, end]) => {
+                let instant = |text: &str| {
+                    parse_timestamp(text).ok_or_else(|| {
+                        MetricError::InvalidText(format!(
+                            "{STATE_NAME}: malformed period bound '{text}' (expected e.g. \
+                             2025-01-01 00:00:00+00)"
+                        ))
+                    })
+                };
+                Some((instant(start)?, instant(end)?))
+            }
+        };
         PeriodState {
+            period,
             counts: PeriodCounts {
                 customers_at_start: parsed.customers_at_start,
                 customers_at_end: parsed.customers_at_end,
@@ -411,6 +507,9 @@ struct PeriodText {
     /// Required, `null` allowed (a plain `Option` field could be left out).
     #[serde(deserialize_with = "Option::deserialize")]
     denominator: Option<Denominator>,
+    /// Left out by the text of 0.2.0 and of a state without rows.
+    #[serde(default)]
+    period: Option<[String; 2]>,
 }
 
 /// Tag of a denominator in the binary and working forms.
@@ -443,16 +542,24 @@ pub struct PeriodFlat {
     counts: PeriodCounts,
     rows: u64,
     denominator: u64,
+    /// 1 when `period_start` and `period_end` hold the rows' period, 0 before the first row.
+    has_period: u64,
+    period_start: i64,
+    period_end: i64,
 }
 
 impl PeriodFlat {
     /// The working form of `state`.
     #[inline(always)]
     pub fn of(state: &PeriodState) -> Self {
+        let (start, end) = state.period.unwrap_or_default();
         PeriodFlat {
             counts: state.counts,
             rows: state.rows,
             denominator: u64::from(denominator_tag(state.denominator)),
+            has_period: u64::from(state.period.is_some()),
+            period_start: start,
+            period_end: end,
         }
     }
 
@@ -464,6 +571,7 @@ impl PeriodFlat {
             counts: self.counts,
             denominator: denominator_of_tag(self.denominator).unwrap_or_default(),
             rows: self.rows,
+            period: (self.has_period != 0).then_some((self.period_start, self.period_end)),
         }
     }
 
@@ -496,14 +604,17 @@ impl PeriodFlat {
         } = row;
         let ended_at = ended_at.unwrap_or(POS_INFINITY);
         // Finite and in range (the period's ends and started_at), in range or infinity
-        // (ended_at: NULL and infinity both mean "never ends"), a period of positive length,
-        // a customer of positive length (a zero-length row is skipped by the checked path),
-        // and room for one more row: every count is at most `rows`, so none overflows.
+        // (ended_at: NULL and infinity both mean "never ends"), a period of positive length
+        // and the one of the rows before it (if any), a customer of positive length (a
+        // zero-length row is skipped by the checked path), and room for one more row: every
+        // count is at most `rows`, so none overflows.
         let plain = is_valid_timestamp(period_start)
             & is_valid_timestamp(period_end)
             & is_valid_timestamp(started_at)
             & (is_valid_timestamp(ended_at) | (ended_at == POS_INFINITY))
             & (period_end > period_start)
+            & ((self.has_period == 0)
+                | ((self.period_start == period_start) & (self.period_end == period_end)))
             & (ended_at > started_at)
             & (self.rows != u64::MAX);
         if !plain {
@@ -518,6 +629,9 @@ impl PeriodFlat {
         }
         self.counts = PeriodCounts::from_fields(fields);
         self.rows += 1;
+        self.has_period = 1;
+        self.period_start = period_start;
+        self.period_end = period_end;
         true
     }
 
@@ -552,6 +666,15 @@ impl FlatState for PeriodFlat {
         if denominator_of_tag(self.denominator).is_none() {
             return Err(MetricError::InvalidBinary(format!(
                 "{STATE_NAME}: unknown denominator tag"
+            )));
+        }
+        // The period is read as there (`state`) only with a flag of 1, and as absent with 0:
+        // anything else, or bounds left behind without a period, is no state this code writes.
+        if self.has_period > 1
+            || (self.has_period == 0 && (self.period_start != 0 || self.period_end != 0))
+        {
+            return Err(MetricError::InvalidBinary(format!(
+                "{STATE_NAME}: malformed period of a working state"
             )));
         }
         self.state().checked(MetricError::InvalidBinary)?;

@@ -538,8 +538,68 @@ fn binary_form_is_pinned() {
         },
         denominator: Some(Denominator::Start),
         rows: 4,
+        period: None,
     };
     assert_eq!(state.encode().unwrap(), vec![1, 1, 3, 2, 1, 2, 1, 2, 4]);
+    // Version 2: then the period's start and end, zigzag varints.
+    let with_period = PeriodState {
+        period: Some((1, -2)),
+        ..state
+    };
+    assert_eq!(
+        with_period.encode().unwrap(),
+        vec![2, 1, 3, 2, 1, 2, 1, 2, 4, 2, 3]
+    );
+}
+
+#[test]
+fn period_state_refuses_rows_of_another_period() {
+    let row = |period_start: i64, period_end: i64| CustomerRow {
+        started_at: day(0),
+        ended_at: None,
+        period_start,
+        period_end,
+    };
+    let mut state = PeriodState::default();
+    state.add(F, row(day(10), day(20)), None).unwrap();
+    let refused = state.add(F, row(day(11), day(20)), None).unwrap_err();
+    assert!(
+        matches!(&refused, MetricError::InvalidParameter(message)
+            if message.starts_with("crm.churn_rate: every row must use the same period (from 2000-01-11 00:00:00+00 to 2000-01-21 00:00:00+00, and from 2000-01-12")),
+        "{refused:?}"
+    );
+    assert_eq!(state.rows, 1);
+    // The working form refuses it too, and so do the combine and the inverse.
+    let mut flat = PeriodFlat::of(&PeriodState::default());
+    flat.add(F, row(day(10), day(20)), None).unwrap();
+    assert!(flat.add(F, row(day(10), day(21)), None).is_err());
+    assert_eq!(flat.state(), state);
+    let mut other = PeriodState::default();
+    other.add(F, row(day(10), day(21)), None).unwrap();
+    assert!(state.clone().merge(F, &other).is_err());
+    assert!(state.clone().remove(F, row(day(10), day(21))).is_err());
+    // A state of 0.2.0's form (no period) takes rows of any one period.
+    let mut old = PeriodState::decode(&[1, 0, 1, 1, 0, 0, 0, 0, 1]).unwrap();
+    assert_eq!(old.period, None);
+    old.add(F, row(day(11), day(20)), None).unwrap();
+    assert_eq!(old.period, Some((day(11), day(20))));
+    // Forms round-trip the period; the last row removed forgets it.
+    let text = state.to_text().unwrap();
+    assert!(
+        text.ends_with(r#""period":["2000-01-11 00:00:00+00","2000-01-21 00:00:00+00"]}"#),
+        "{text}"
+    );
+    assert_eq!(PeriodState::from_text(&text).unwrap(), state);
+    assert_eq!(
+        PeriodState::decode(&state.encode().unwrap()).unwrap(),
+        state
+    );
+    state.remove(F, row(day(10), day(20))).unwrap();
+    assert_eq!(state, PeriodState::default());
+    // A period no row could name is malformed.
+    let mut forged = state;
+    forged.period = Some((day(2), day(1)));
+    assert!(PeriodState::decode(&forged.encode().unwrap()).is_err());
 }
 
 #[test]
@@ -721,7 +781,9 @@ fn period_state_text_and_working_forms() {
     );
     let text = state.to_text().unwrap();
     assert!(
-        text.ends_with(r#""denominator":"start_plus_new"}"#),
+        text.ends_with(
+            r#""denominator":"start_plus_new","period":["2000-01-11 00:00:00+00","2000-01-21 00:00:00+00"]}"#
+        ),
         "{text}"
     );
     assert_eq!(PeriodState::from_text(&text), Ok(state));
@@ -752,8 +814,9 @@ fn period_state_text_and_working_forms() {
             "{bad}"
         );
     }
-    // The working form (tag, padding, eight native u64s) reads back, validated.
-    let working = |flat: &PeriodFlat| {
+    // The working form (tag, padding, eight native u64s, the denominator's tag, then the
+    // period: a flag and its two ends) reads back, validated.
+    let working = |flat: &PeriodFlat, tag: u64| {
         let state = flat.state();
         let mut payload = vec![crate::common::flat_state::WORKING_TAG, 0, 0, 0];
         let fields = [
@@ -764,27 +827,34 @@ fn period_state_text_and_working_forms() {
             state.counts.started_in_period,
             state.counts.ended_in_period,
             state.rows,
+            tag,
         ];
         for field in fields {
             payload.extend_from_slice(&field.to_ne_bytes());
         }
+        let (start, end) = state.period.unwrap_or_default();
+        payload.extend_from_slice(&u64::from(state.period.is_some()).to_ne_bytes());
+        payload.extend_from_slice(&start.to_ne_bytes());
+        payload.extend_from_slice(&end.to_ne_bytes());
         payload
     };
     let flat = PeriodFlat::of(&state);
-    let mut bytes = working(&flat);
-    bytes.extend_from_slice(&3u64.to_ne_bytes());
-    assert_eq!(PeriodState::decode(&bytes), Ok(state));
-    let mut unknown_tag = working(&flat);
-    unknown_tag.extend_from_slice(&4u64.to_ne_bytes());
+    assert_eq!(PeriodState::decode(&working(&flat, 3)), Ok(state));
     assert!(matches!(
-        PeriodState::decode(&unknown_tag),
+        PeriodState::decode(&working(&flat, 4)),
         Err(MetricError::InvalidBinary(_))
     ));
+    // A period flag other than 0 or 1, or bounds without the flag, are malformed.
+    let flag_at = 4 + 8 * 8;
+    let mut bad_flag = working(&flat, 3);
+    bad_flag[flag_at] = 2;
+    assert!(PeriodState::decode(&bad_flag).is_err());
+    let mut stray_bounds = working(&flat, 3);
+    stray_bounds[flag_at] = 0;
+    assert!(PeriodState::decode(&stray_bounds).is_err());
     let mut inconsistent = state;
     inconsistent.counts.new_customers += 1;
-    let mut bytes = working(&PeriodFlat::of(&inconsistent));
-    bytes.extend_from_slice(&3u64.to_ne_bytes());
-    assert!(PeriodState::decode(&bytes).is_err());
+    assert!(PeriodState::decode(&working(&PeriodFlat::of(&inconsistent), 3)).is_err());
     // Adding and merging through the working form equals doing it on the state.
     let row = CustomerRow {
         started_at: day(12),
