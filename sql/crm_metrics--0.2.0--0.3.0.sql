@@ -1698,3 +1698,8 @@ CREATE OR REPLACE FUNCTION crm_internal.business_calendar_out("input" crm.busine
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_business_calendar_out';
 CREATE OR REPLACE FUNCTION crm_internal.service_summary_out("input" crm.service_summary) RETURNS cstring
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'crm_service_summary_out';
+
+-- crm.customer_period_state records the period of its rows (binary form version 2, text
+-- "period"), so that crm.churn_rate and crm.retention_rate refuse rows of different periods.
+COMMENT ON TYPE crm.customer_period_state IS
+    'Transition state of crm.retention_rate and crm.churn_rate: the period''s counts, the rows, the denominator and the period they named; text form {"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,"started_in_period":1,"ended_in_period":2,"rows":4,"denominator":null,"period":["2025-01-01 00:00:00+00","2025-02-01 00:00:00+00"]} (Citus ships partial states in this form).';

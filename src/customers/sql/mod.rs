@@ -30,8 +30,8 @@ pub struct customer_summary(pub CustomerSummary);
 crate::summary_type!(customer_summary(CustomerSummary));
 
 /// Transition state of `crm.retention_rate` and `crm.churn_rate`: the period's
-/// counts, the rows and the denominator they named; text form
-/// `{"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,"started_in_period":1,"ended_in_period":2,"rows":4,"denominator":null}`.
+/// counts, the rows, the denominator and the period they named; text form
+/// `{"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,"started_in_period":1,"ended_in_period":2,"rows":4,"denominator":null,"period":["2025-01-01 00:00:00+00","2025-02-01 00:00:00+00"]}`.
 #[allow(non_camel_case_types)]
 #[derive(PostgresType, Clone, Copy, Debug, PartialEq, Eq)]
 #[bikeshed_postgres_type_manually_impl_from_into_datum]
