@@ -793,7 +793,7 @@ mod targets {
     use crate::common::money::decimal_from_text;
     use crate::common::periods::Period;
     use crate::common::tz::Zone;
-    use crate::customers::state::{CustomerSummary, PeriodState};
+    use crate::customers::state::{CustomerRow, CustomerSummary, PeriodState};
     use crate::funnels::state::{FunnelState, FunnelSummary};
     use crate::pipeline::state::PipelineSummary;
     use crate::ratios::state::ShareCounts;
@@ -1140,9 +1140,26 @@ mod targets {
             CsatCounts::encode,
             CsatCounts::encode,
         ));
+        // A state with rows carries their period (the form's version 2).
+        let mut period = PeriodState::default();
+        period
+            .add(
+                "crm.churn_rate",
+                CustomerRow {
+                    started_at: 0,
+                    ended_at: Some(2_000_000),
+                    period_start: 1_000_000,
+                    period_end: 3_000_000,
+                },
+                None,
+            )
+            .unwrap();
         run(&state_target(
             "crm.retention_rate/churn_rate state",
-            vec![PeriodState::default().encode().unwrap()],
+            vec![
+                PeriodState::default().encode().unwrap(),
+                period.encode().unwrap(),
+            ],
             PeriodState::decode,
             PeriodState::encode,
             PeriodState::encode,
