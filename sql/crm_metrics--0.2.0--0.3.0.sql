@@ -322,7 +322,7 @@ COMMENT ON OPERATOR crm.> (crm.survival_summary, crm.survival_summary) IS
 COMMENT ON OPERATOR crm.>= (crm.survival_summary, crm.survival_summary) IS
     'crm.survival_summary sort order: the binary form sorts after or is equal';
 COMMENT ON OPERATOR CLASS crm.survival_summary_btree_ops USING btree IS
-    'Default btree operator class of crm.survival_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+    'Default btree operator class of crm.survival_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
 COMMENT ON OPERATOR FAMILY crm.survival_summary_btree_ops USING btree IS
     'Btree operator family of crm.survival_summary';
 
@@ -852,7 +852,7 @@ COMMENT ON OPERATOR crm.> (crm.bgbb_model, crm.bgbb_model) IS
 COMMENT ON OPERATOR crm.>= (crm.bgbb_model, crm.bgbb_model) IS
     'crm.bgbb_model sort order: the binary form sorts after or is equal';
 COMMENT ON OPERATOR CLASS crm.bgbb_model_btree_ops USING btree IS
-    'Default btree operator class of crm.bgbb_model (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+    'Default btree operator class of crm.bgbb_model (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
 COMMENT ON OPERATOR FAMILY crm.bgbb_model_btree_ops USING btree IS
     'Btree operator family of crm.bgbb_model';
 
@@ -1064,7 +1064,7 @@ COMMENT ON OPERATOR crm.> (crm.funnel_state, crm.funnel_state) IS
 COMMENT ON OPERATOR crm.>= (crm.funnel_state, crm.funnel_state) IS
     'crm.funnel_state sort order: the binary form sorts after or is equal';
 COMMENT ON OPERATOR CLASS crm.funnel_state_btree_ops USING btree IS
-    'Default btree operator class of crm.funnel_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+    'Default btree operator class of crm.funnel_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
 COMMENT ON OPERATOR FAMILY crm.funnel_state_btree_ops USING btree IS
     'Btree operator family of crm.funnel_state';
 CREATE FUNCTION crm_internal.funnel_summary_recv(internal) RETURNS crm.funnel_summary
@@ -1174,7 +1174,7 @@ COMMENT ON OPERATOR crm.> (crm.funnel_summary, crm.funnel_summary) IS
 COMMENT ON OPERATOR crm.>= (crm.funnel_summary, crm.funnel_summary) IS
     'crm.funnel_summary sort order: the binary form sorts after or is equal';
 COMMENT ON OPERATOR CLASS crm.funnel_summary_btree_ops USING btree IS
-    'Default btree operator class of crm.funnel_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+    'Default btree operator class of crm.funnel_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
 COMMENT ON OPERATOR FAMILY crm.funnel_summary_btree_ops USING btree IS
     'Btree operator family of crm.funnel_summary';
 CREATE FUNCTION crm."funnel_steps"("summary" crm.funnel_summary)
@@ -1438,7 +1438,7 @@ COMMENT ON OPERATOR crm.> (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
 COMMENT ON OPERATOR crm.>= (crm.rfm_holdout_state, crm.rfm_holdout_state) IS
     'crm.rfm_holdout_state sort order: the binary form sorts after or is equal';
 COMMENT ON OPERATOR CLASS crm.rfm_holdout_state_btree_ops USING btree IS
-    'Default btree operator class of crm.rfm_holdout_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';
+    'Default btree operator class of crm.rfm_holdout_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
 COMMENT ON OPERATOR FAMILY crm.rfm_holdout_state_btree_ops USING btree IS
     'Btree operator family of crm.rfm_holdout_state';
 CREATE TYPE crm.rfm_holdout AS (
@@ -1703,3 +1703,38 @@ CREATE OR REPLACE FUNCTION crm_internal.service_summary_out("input" crm.service_
 -- "period"), so that crm.churn_rate and crm.retention_rate refuse rows of different periods.
 COMMENT ON TYPE crm.customer_period_state IS
     'Transition state of crm.retention_rate and crm.churn_rate: the period''s counts, the rows, the denominator and the period they named; text form {"customers_at_start":3,"customers_at_end":2,"new_customers":1,"churned_customers":2,"started_in_period":1,"ended_in_period":2,"rows":4,"denominator":null,"period":["2025-01-01 00:00:00+00","2025-02-01 00:00:00+00"]} (Citus ships partial states in this form).';
+
+-- The btree operator classes order summaries for ORDER BY, DISTINCT and sort-based GROUP BY;
+-- their = operators are not MERGES, so the comments no longer promise merge joins.
+COMMENT ON OPERATOR CLASS crm.business_calendar_btree_ops USING btree IS
+    'Default btree operator class of crm.business_calendar (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.cohort_summary_btree_ops USING btree IS
+    'Default btree operator class of crm.cohort_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.csat_state_btree_ops USING btree IS
+    'Default btree operator class of crm.csat_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.customer_period_state_btree_ops USING btree IS
+    'Default btree operator class of crm.customer_period_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.customer_summary_btree_ops USING btree IS
+    'Default btree operator class of crm.customer_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.fit_rows_btree_ops USING btree IS
+    'Default btree operator class of crm.fit_rows (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.gamma_gamma_model_btree_ops USING btree IS
+    'Default btree operator class of crm.gamma_gamma_model (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.bgnbd_model_btree_ops USING btree IS
+    'Default btree operator class of crm.bgnbd_model (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.mrr_summary_btree_ops USING btree IS
+    'Default btree operator class of crm.mrr_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.nps_summary_btree_ops USING btree IS
+    'Default btree operator class of crm.nps_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.pipeline_summary_btree_ops USING btree IS
+    'Default btree operator class of crm.pipeline_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.purchase_days_btree_ops USING btree IS
+    'Default btree operator class of crm.purchase_days (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.rfm_state_btree_ops USING btree IS
+    'Default btree operator class of crm.rfm_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.sbg_model_btree_ops USING btree IS
+    'Default btree operator class of crm.sbg_model (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.service_summary_btree_ops USING btree IS
+    'Default btree operator class of crm.service_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+COMMENT ON OPERATOR CLASS crm.share_state_btree_ops USING btree IS
+    'Default btree operator class of crm.share_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';

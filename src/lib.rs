@@ -88,8 +88,26 @@ pub const FLAT_TYPES: [(u8, common::flat_state::Canonicalize); 7] = {
     ]
 };
 
+// Schema `crm` exists before this script runs (Postgres makes it, or takes the one there). One
+// owned by another role who is not a superuser could later add same-named functions that win
+// over the extension's for users' calls (and run with the caller's rights), so it is refused.
 extension_sql!(
-    r#"COMMENT ON SCHEMA crm IS 'crm_metrics: CRM metrics (NPS, CSAT, retention, churn, cohorts, CLV, pipeline, MRR) computed inside PostgreSQL';"#,
+    r#"DO $crm_owner$
+DECLARE
+    owner_name name;
+BEGIN
+    SELECT r.rolname INTO owner_name
+    FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid = n.nspowner
+    WHERE n.nspname = 'crm';
+    IF owner_name IS DISTINCT FROM current_user
+       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = owner_name) THEN
+        RAISE EXCEPTION 'crm_metrics: schema crm is owned by role %, who could add functions that users'' calls would reach instead of the extension''s', owner_name
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Drop the schema before CREATE EXTENSION crm_metrics, or make it owned by the role installing the extension (ALTER SCHEMA crm OWNER TO ...).';
+    END IF;
+END
+$crm_owner$;
+COMMENT ON SCHEMA crm IS 'crm_metrics: CRM metrics (NPS, CSAT, retention, churn, cohorts, CLV, pipeline, MRR) computed inside PostgreSQL';"#,
     name = "schema_comment",
     bootstrap
 );

@@ -31,6 +31,7 @@ from crm_queries import ROOT, fresh_database, load_queries, psql, write_counts  
 READER = "crm_reader"
 SECURE_DB = "crm_security"
 HOSTILE_DB = "crm_hostile"
+SCHEMA_DB = "crm_schema_owner"
 HOSTILE_PATH = "-c search_path=evil,public,pg_catalog,crm"
 PARALLEL = ("-c parallel_setup_cost=0 -c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 "
             "-c max_parallel_workers_per_gather=2")
@@ -197,6 +198,7 @@ def main():
 
     # The reader role is cluster-wide: drop the databases that may hold its grants first.
     for statement in (f"DROP DATABASE IF EXISTS {SECURE_DB}", f"DROP DATABASE IF EXISTS {HOSTILE_DB}",
+                      f"DROP DATABASE IF EXISTS {SCHEMA_DB}",
                       f"DROP ROLE IF EXISTS {READER}", f"CREATE ROLE {READER} LOGIN NOSUPERUSER NOINHERIT"):
         ok, _, err = run(statement, "postgres")
         if not ok:
@@ -258,8 +260,22 @@ def main():
                           err or f"expected:\n{expected}\nactual:\n{out}")
     counter.check("row-level security changed some results", changed > 0, "no result changed")
 
+    # A schema crm made beforehand by a role that is not a superuser is refused: that role could
+    # add overloads that users' calls reach instead of the extension's. Owned by the installing
+    # role, it is taken.
+    for statement in (f"DROP DATABASE IF EXISTS {SCHEMA_DB}", f"CREATE DATABASE {SCHEMA_DB}"):
+        ok, _, err = run(statement, "postgres")
+        if not ok:
+            sys.exit(err)
+    ok, _, err = run(f"CREATE SCHEMA crm AUTHORIZATION {READER};\nCREATE EXTENSION crm_metrics;", SCHEMA_DB)
+    counter.check("CREATE EXTENSION refuses a schema crm owned by another role",
+                  not ok and "schema crm is owned by role crm_reader" in err, err or "it was taken")
+    ok, _, err = run("ALTER SCHEMA crm OWNER TO postgres;\nCREATE EXTENSION crm_metrics;\n"
+                     "SELECT crm.nps(9);", SCHEMA_DB)
+    counter.check("CREATE EXTENSION takes a schema crm owned by the installing role", ok, err)
+
     for statement in (f"DROP DATABASE IF EXISTS {SECURE_DB}", f"DROP DATABASE IF EXISTS {HOSTILE_DB}",
-                      f"DROP ROLE IF EXISTS {READER}"):
+                      f"DROP DATABASE IF EXISTS {SCHEMA_DB}", f"DROP ROLE IF EXISTS {READER}"):
         run(statement, "postgres")
     write_counts(args.counts, counter.passed, counter.failed)
     print(f"security: {counter.passed} passed, {counter.failed} failed")

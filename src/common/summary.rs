@@ -290,7 +290,7 @@ macro_rules! summary_type {
                 "COMMENT ON OPERATOR crm.>= (crm.", stringify!($name), ", crm.", stringify!($name), ") IS\n",
                 "    'crm.", stringify!($name), " sort order: the binary form sorts after or is equal';\n",
                 "COMMENT ON OPERATOR CLASS crm.", stringify!($name), "_btree_ops USING btree IS\n",
-                "    'Default btree operator class of crm.", stringify!($name), " (ORDER BY, count(DISTINCT ...), sort-based GROUP BY, merge joins): the binary forms compared byte by byte';\n",
+                "    'Default btree operator class of crm.", stringify!($name), " (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';\n",
                 "COMMENT ON OPERATOR FAMILY crm.", stringify!($name), "_btree_ops USING btree IS\n",
                 "    'Btree operator family of crm.", stringify!($name), "';\n",
             ),

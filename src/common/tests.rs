@@ -1123,12 +1123,17 @@ mod tests {
             )),
             Some(true)
         );
+        // A state with rows also records their period.
+        let period = r#","period":["2024-01-01 00:00:00+00","2024-02-01 00:00:00+00"]}'"#;
+        let start_in_period = start.replacen("}'", period, 1);
+        let churned_in_period = churned.replacen("}'", period, 1);
         assert_eq!(
             one(&format!(
                 "SELECT crm_internal.retention_rate_trans(NULL::crm.customer_period_state, '2023-01-01', NULL,
-                                                 '2024-01-01', '2024-02-01') OPERATOR(crm.=) {start}
+                          '2024-01-01 00:00+00', '2024-02-01 00:00+00') OPERATOR(crm.=) {start_in_period}
                     AND crm_internal.churn_rate_denominator_trans(NULL::crm.customer_period_state, '2023-01-01',
-                          '2024-01-10', '2024-01-01', '2024-02-01', 'average') OPERATOR(crm.=) {churned}"
+                          '2024-01-10', '2024-01-01 00:00+00', '2024-02-01 00:00+00', 'average')
+                        OPERATOR(crm.=) {churned_in_period}"
             )),
             Some(true)
         );

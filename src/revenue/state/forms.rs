@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::*;
 use crate::common::codec::{from_json_object, JsonVec, Reader, TextWriter, Writer};
 use crate::common::keys::{parse_key, write_key};
+use crate::common::limits::reserve_decoded;
 use crate::common::money::{read_decimal, write_decimal};
 use crate::common::periods::{period_start_date, Period};
 
@@ -207,6 +208,15 @@ impl MrrSummary {
             _ => return Err(invalid("first_month and last_month go together".to_owned())),
         };
         let mut summary = MrrSummary::new(key_kind);
+        // Room for every amount at once (as the binary form reads): a stored value reads back
+        // whatever `crm.max_state_memory` the reading session has, as an aggregate's growth
+        // does not.
+        let listed = form
+            .customers
+            .iter()
+            .map(|(_, amounts)| amounts.len())
+            .fold(0usize, usize::saturating_add);
+        reserve_decoded(&mut summary.rows, listed.min(MAX_ROWS), TYPE_NAME)?;
         for (id, amounts) in checked(&form.customers) {
             let key = parse_key(key_kind, id).ok_or_else(|| {
                 invalid(format!("malformed {} customer id '{id}'", key_kind.name()))

@@ -75,9 +75,9 @@ SELECT public.error_of($$SELECT crm.customers(crm.cohort_agg(1, timestamptz '200
 SELECT public.error_of($$SELECT crm.customers(crm.rollup(s))
                          FROM (SELECT crm.cohort_agg(1, timestamptz '2000-01-01' + g * interval '1 day', 'day') AS s
                                FROM generate_series(1, 20000) g GROUP BY g / 1000) d$$);
--- Reading a summary's text form builds the summary: past the bound it is the bound's 54000,
--- not a malformed text.
-SELECT public.error_of($$SELECT s::text::crm.mrr_summary IS NULL FROM stored_mrr$$);
+-- A stored summary reads back from its text form whatever the bound (as from its binary form):
+-- a dump restores under a lowered crm.max_state_memory; only aggregating checks the bound.
+SELECT s::text::crm.mrr_summary OPERATOR(crm.=) s AS text_reads_back FROM stored_mrr;
 RESET crm.max_state_memory;
 SELECT crm.customers(crm.cohort_agg(1, timestamptz '2000-01-01' + g * interval '1 day', 'day'))
 FROM generate_series(1, 20000) g;
