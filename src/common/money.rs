@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use super::codec::{Reader, Writer};
 use super::error::{MetricError, MetricResult};
-use super::exact::Fraction;
+use super::exact::{Fraction, Significant};
 
 /// Largest scale (decimal places) a `Decimal` holds.
 const MAX_SCALE: u32 = 28;
@@ -572,6 +572,22 @@ pub fn with_scale(value: Decimal, scale: u32) -> Decimal {
 pub fn mul(function: &str, what: &str, a: Decimal, b: Decimal) -> MetricResult<Decimal> {
     a.checked_mul(b)
         .ok_or_else(|| money_out_of_range(function, what, "overflows (more than 28 digits)"))
+}
+
+/// Money per count, `amount / count` (count above 0): an exact `Decimal` quotient keeps its
+/// scale (50000.00 / 125 = 400.00); any other is rounded once to 28 significant digits,
+/// however small (1 / 3 = 0.3333333333333333333333333333, 1e-28 / 3 = 3.333...e-29).
+pub fn per_count(amount: Decimal, count: u64) -> Significant {
+    let count = Decimal::from(count);
+    match amount.checked_div(count) {
+        Some(quotient) if mul_exact(quotient, count) == Some(amount) => {
+            Significant::of_decimal(quotient)
+        }
+        _ => Fraction::of_decimal(amount)
+            .over(&Fraction::of_decimal(count))
+            .expect("a nonzero count")
+            .to_significant(28),
+    }
 }
 
 /// `a · b` when a `Decimal` holds it exactly; `None` when the product needs more than its

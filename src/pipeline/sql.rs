@@ -355,8 +355,7 @@ fn pipeline_summary_win_rate(summary: pipeline_summary) -> Option<f64> {
 fn pipeline_summary_average_deal_size(summary: pipeline_summary) -> Option<AnyNumeric> {
     summary
         .0
-        .average_deal_size("crm.average_deal_size")
-        .or_raise()
+        .average_deal_size()
         .map(|value| numeric_of("crm.average_deal_size", value))
 }
 

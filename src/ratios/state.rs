@@ -55,18 +55,7 @@ fn per_count(
     if count == 0 {
         return Ok(None);
     }
-    let count = Decimal::from(count);
-    // An exact `Decimal` quotient keeps its scale (50000.00 / 125 = 400.00); any other is
-    // rounded once to 28 significant digits, however small.
-    Ok(Some(match amount.checked_div(count) {
-        Some(quotient) if money::mul_exact(quotient, count) == Some(amount) => {
-            Significant::of_decimal(quotient)
-        }
-        _ => Fraction::of_decimal(amount)
-            .over(&Fraction::of_decimal(count))
-            .expect("a nonzero count")
-            .to_significant(28),
-    }))
+    Ok(Some(money::per_count(amount, count)))
 }
 
 /// Customer acquisition cost: total_cost / new_customers.

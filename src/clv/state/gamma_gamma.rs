@@ -762,10 +762,13 @@ mod tests {
                 MetricError::InvalidParameter(message.into())
             );
         }
-        assert!(matches!(
-            over((i32::MAX, i32::MAX, i64::MAX)).unwrap_err(),
-            MetricError::DatetimeOverflow(_)
-        ));
+        // 'infinity' on Postgres 17 on (22008); before, a finite horizon past 100 years.
+        let most = over((i32::MAX, i32::MAX, i64::MAX)).unwrap_err();
+        if crate::common::civil::INFINITE_INTERVALS {
+            assert!(matches!(most, MetricError::DatetimeOverflow(_)), "{most:?}");
+        } else {
+            assert!(matches!(most, MetricError::InvalidParameter(_)), "{most:?}");
+        }
         let heavy_tail = GammaGammaModel::from_parameters(F, 1.0, 0.5, 1.0).unwrap();
         assert!(heavy_tail
             .expected_average_value(F, 0, 0.0)

@@ -37,14 +37,10 @@ impl PipelineSummary {
         count_ratio(self.won.into(), closed.into())
     }
 
-    /// Mean amount of the won deals; `None` when nothing was won.
-    pub fn average_deal_size(&self, function: &str) -> MetricResult<Option<Decimal>> {
-        money::div(
-            function,
-            "average deal size",
-            self.won_value,
-            Decimal::from(self.won),
-        )
+    /// Mean amount of the won deals, as money per count is everywhere (exact, else rounded
+    /// once to 28 significant digits, however small); `None` when nothing was won.
+    pub fn average_deal_size(&self) -> Option<Significant> {
+        (self.won > 0).then(|| money::per_count(self.won_value, self.won))
     }
 
     /// Mean time from creation to close of the won deals, in whole microseconds (rounded

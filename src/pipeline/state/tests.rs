@@ -36,7 +36,10 @@ fn worked_example_is_23333_33_per_month() {
     let summary = worked_example();
     assert_eq!(summary.opportunities(), 20);
     assert_eq!(summary.win_rate(), Some(0.35));
-    assert_eq!(summary.average_deal_size(F).unwrap(), Some(d("10000")));
+    assert_eq!(
+        summary.average_deal_size().map(|size| size.to_string()),
+        Some("10000".to_string())
+    );
     let month = interval_microseconds(1, 0, 0);
     let velocity = summary.pipeline_velocity(F, per(month)).unwrap().unwrap();
     assert_eq!(velocity.to_string(), "23333.33333333333333333333333");
@@ -587,4 +590,25 @@ fn input_errors_name_the_values_and_merges_do_not() {
             "crm.rollup: counts exceed the bigint range".into()
         ))
     );
+}
+
+#[test]
+fn average_deal_size_keeps_28_significant_digits_however_small() {
+    // Three won deals of 1e-28 in all: 3.33...e-29, never 0 (a Decimal quotient keeps at most
+    // 28 decimal places).
+    let mut tiny = PipelineSummary::default();
+    for amount in ["0.0000000000000000000000000001", "0", "0"] {
+        tiny.add(F, d(amount), 0, Some(DAY), Some(true)).unwrap();
+    }
+    assert_eq!(
+        tiny.average_deal_size().unwrap().to_string(),
+        format!("0.0000000000000000000000000000{}", "3".repeat(28))
+    );
+    // An exact mean keeps the scale of the amounts.
+    let mut exact = PipelineSummary::default();
+    for amount in ["10.50", "20.50"] {
+        exact.add(F, d(amount), 0, Some(DAY), Some(true)).unwrap();
+    }
+    assert_eq!(exact.average_deal_size().unwrap().to_string(), "15.50");
+    assert_eq!(PipelineSummary::default().average_deal_size(), None);
 }
