@@ -83,9 +83,10 @@ pub fn decode_any<T: FlatState>(bytes: &[u8]) -> MetricResult<T> {
             .get(WORKING_OFFSET - HEADER_BYTES..)
             .and_then(|raw| bytemuck::try_pod_read_unaligned::<T>(raw).ok())
             .ok_or_else(|| {
-                MetricError::InvalidBinary(
-                    "crm_metrics: malformed working form of an aggregate state".to_owned(),
-                )
+                MetricError::InvalidBinary(format!(
+                    "{}: malformed working form of an aggregate state",
+                    T::TYPE_NAME
+                ))
             })?
             .validate()
     } else {

@@ -7,7 +7,8 @@ use crate::common::flat::{flat_combine, flat_final, flat_return, flat_state_mut}
 use crate::common::money::decimal_from_text;
 use crate::common::pg::{state_ref, OrRaise};
 use crate::common::raw::{
-    raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged, raw_state,
+    named_for_running_aggregate, raise_from_raw, raw_arg, raw_return_state, raw_return_unchanged,
+    raw_state,
 };
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -133,7 +134,10 @@ crate::raw_transition! {
         // SAFETY: argument 1 exists, a boolean.
         if let Some(value) = unsafe { raw_arg(fcinfo, 1) } {
             if !counts.add(value.value() != 0) {
-                raise_from_raw(|| share_count_overflow(SHARE));
+                // SAFETY: `fcinfo` is the running call's.
+                raise_from_raw(|| unsafe {
+                    named_for_running_aggregate(fcinfo, share_count_overflow(SHARE))
+                });
             }
         }
         // SAFETY: `fcinfo` is the running call's.
@@ -177,7 +181,8 @@ crate::raw_transition! {
             };
             let mut state = flat_state_mut::<ShareCounts>(fcinfo);
             if !state.get().add(value.value() != 0) {
-                raise_from_raw(|| share_count_overflow(SHARE));
+                // Named after the aggregate that runs it (crm.renewal_rate, crm.fcr_rate, ...).
+                raise_from_raw(|| named_for_running_aggregate(fcinfo, share_count_overflow(SHARE)));
             }
             flat_return(fcinfo, state)
         }

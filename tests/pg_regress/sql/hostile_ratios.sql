@@ -69,5 +69,6 @@ $q$SELECT '{"rows":5}'::crm.share_state$q$,
 $q$SELECT ('{"true_rows":1,"rows":5,"x":' || repeat('[', 100000) || '}')::crm.share_state$q$,
 $q$SELECT '{"true_rows":1,"rows":5} x'::crm.share_state$q$,
 -- Counts past 2^53 (no exact double): the nearest double of the exact quotient, 3002399751580331 and 1 - 2^-53.
-$q$SELECT crm.calls_per_sale(9007199254740993, 3), crm.conversion_rate(9007199254740993, 9007199254740994), crm.renewal_rate(9007199254740993::bigint, 9007199254740994::bigint)$q$
+$q$SELECT crm.calls_per_sale(9007199254740993, 3), crm.conversion_rate(9007199254740993, 9007199254740994), crm.renewal_rate(9007199254740993::bigint, 9007199254740994::bigint)$q$,
+$q$SELECT crm_internal.share_trans('{"true_rows":0,"rows":9223372036854775807}'::crm.share_state, true)$q$
 ]);
