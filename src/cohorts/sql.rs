@@ -6,7 +6,7 @@ use super::state::{
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
-    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut, ExpandedState,
 };
 use crate::common::pg::{bigint, varlena_from_bytes, OrRaise, TextArg};
 use crate::common::raw::raw_return_unchanged;
@@ -251,7 +251,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.cohort_summary`.
         unsafe {
             expanded_final(fcinfo, |cohort: &mut CohortState| {
-                Some(varlena_from_bytes("crm.cohort_summary", &cohort.summary.encode().or_raise()))
+                Some(varlena_from_bytes(<CohortState as ExpandedState>::TYPE_NAME, &cohort.summary.encode().or_raise()))
             })
         }
     }

@@ -5,7 +5,7 @@
 use super::state::MrrSummary;
 use crate::common::datum::{numeric_of, raw_bigint_key, raw_decimal, raw_text_key, raw_uuid_key};
 use crate::common::expanded::{
-    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut, ExpandedState,
 };
 use crate::common::interrupt::checked;
 use crate::common::keys::KeyKind;
@@ -149,7 +149,7 @@ crate::raw_transition! {
                     return None;
                 }
                 summary.settle(MRR_AGG).or_raise();
-                Some(varlena_from_bytes("crm.mrr_summary", &summary.encode().or_raise()))
+                Some(varlena_from_bytes(<MrrSummary as ExpandedState>::TYPE_NAME, &summary.encode().or_raise()))
             })
         }
     }

@@ -3,7 +3,7 @@
 use super::{customer_summary, instant, CUSTOMER_AGG, CUSTOMER_ROLLUP};
 use crate::common::error::MetricResult;
 use crate::common::expanded::{
-    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut, ExpandedState,
 };
 use crate::common::pg::{bigint, varlena_from_bytes, OrRaise};
 use crate::common::raw::{raise_from_raw, raw_arg, raw_return_unchanged};
@@ -111,7 +111,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.customer_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut CustomerSummary| {
-                Some(varlena_from_bytes("crm.customer_summary", &summary.encode().or_raise()))
+                Some(varlena_from_bytes(<CustomerSummary as ExpandedState>::TYPE_NAME, &summary.encode().or_raise()))
             })
         }
     }

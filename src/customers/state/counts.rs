@@ -661,7 +661,7 @@ impl PeriodFlat {
 
 impl FlatState for PeriodFlat {
     const KIND: u8 = 5;
-    const TYPE_NAME: &'static str = "crm.customer_period_state";
+    const TYPE_NAME: &'static str = STATE_NAME;
     fn validate(self) -> MetricResult<Self> {
         if denominator_of_tag(self.denominator).is_none() {
             return Err(MetricError::InvalidBinary(format!(

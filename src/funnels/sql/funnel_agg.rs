@@ -3,7 +3,7 @@
 use super::{event_arguments, funnel_summary, FunnelSummary, FUNNEL_AGG, FUNNEL_ROLLUP};
 use crate::common::error::MetricError;
 use crate::common::expanded::{
-    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut, ExpandedState,
 };
 use crate::common::keys::{key_from_bigint, key_from_text, key_from_uuid, KeyKind};
 use crate::common::pg::{bigint, varlena_from_bytes, OrRaise, TextArg};
@@ -160,7 +160,7 @@ unsafe fn funnel_final(fcinfo: pg_sys::FunctionCallInfo, function: &str) -> pg_s
                 return None;
             }
             Some(varlena_from_bytes(
-                "crm.funnel_summary",
+                <FunnelSummary as ExpandedState>::TYPE_NAME,
                 &summary.finished_form(function).or_raise(),
             ))
         })

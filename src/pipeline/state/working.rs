@@ -93,7 +93,7 @@ impl PipelineFlat {
 
 impl FlatState for PipelineFlat {
     const KIND: u8 = 4;
-    const TYPE_NAME: &'static str = "crm.pipeline_summary";
+    const TYPE_NAME: &'static str = super::TYPE_NAME;
     fn validate(self) -> MetricResult<Self> {
         // A decimal's serialized form is canonical exactly when it reads back to itself (no
         // unused flag bits, a scale of at most 28).

@@ -7,7 +7,7 @@ use super::{
 
 use crate::common::error::MetricResult;
 use crate::common::expanded::{
-    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut, ExpandedState,
 };
 use crate::common::pg::{bigint, varlena_from_bytes, OrRaise, TextArg};
 use crate::common::raw::raw_arg;
@@ -220,7 +220,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.service_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut ServiceSummary| {
-                (summary.tickets > 0).then(|| varlena_from_bytes("crm.service_summary", &summary.encode().or_raise()))
+                (summary.tickets > 0).then(|| varlena_from_bytes(<ServiceSummary as ExpandedState>::TYPE_NAME, &summary.encode().or_raise()))
             })
         }
     }

@@ -6,7 +6,7 @@ use super::{micros_of, SURVIVAL_AGG, SURVIVAL_ROLLUP};
 use crate::common::civil::{format_interval, format_timestamp};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
-    expanded_combine, expanded_final, expanded_return, expanded_state_mut,
+    expanded_combine, expanded_final, expanded_return, expanded_state_mut, ExpandedState,
 };
 use crate::common::pg::{varlena_from_bytes, OrRaise};
 use crate::common::raw::raw_arg;
@@ -176,7 +176,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is NULL or a `crm.survival_summary`.
         unsafe {
             expanded_final(fcinfo, |summary: &mut SurvivalSummary| {
-                (!summary.is_empty()).then(|| varlena_from_bytes("crm.survival_summary", &summary.encode().or_raise()))
+                (!summary.is_empty()).then(|| varlena_from_bytes(<SurvivalSummary as ExpandedState>::TYPE_NAME, &summary.encode().or_raise()))
             })
         }
     }
