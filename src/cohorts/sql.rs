@@ -32,8 +32,9 @@ pub struct cohort_summary(pub CohortSummary);
 
 crate::summary_type!(cohort_summary(CohortSummary));
 
-/// Aggregate state: the summary, and the period and time-zone arguments it was created with,
-/// as the rows spelled them (compared as text on every row; parsed once).
+/// Aggregate state: the summary, and the period and time-zone arguments of the latest row, as
+/// it spelled them (compared as text on every row; parsed again only when the spelling
+/// changes).
 #[derive(Debug, Clone)]
 struct CohortState {
     summary: CohortSummary,
@@ -52,16 +53,24 @@ impl CohortState {
         }
     }
 
-    fn check_arguments(&self, period: &str, zone: &str) -> MetricResult<()> {
+    /// Whether a row's period and zone are the summary's: the same text as the row before, or
+    /// another spelling of the same ones (`'Month'`, `'europe/berlin'`), which is then kept.
+    fn check_arguments(&mut self, period: &str, zone: &str) -> MetricResult<()> {
         if period == self.period_argument && zone == self.zone_argument {
-            Ok(())
-        } else {
-            Err(MetricError::InvalidParameter(format!(
+            return Ok(());
+        }
+        let same = Period::parse(COHORT_AGG, period)? == self.summary.period()
+            && Zone::parse(COHORT_AGG, zone)? == *self.summary.zone();
+        if !same {
+            return Err(MetricError::InvalidParameter(format!(
                 "{COHORT_AGG}: every row must use the same period and time zone \
                  (saw '{}' / '{}', then '{period}' / '{zone}')",
                 self.period_argument, self.zone_argument
-            )))
+            )));
         }
+        self.period_argument = period.to_owned();
+        self.zone_argument = zone.to_owned();
+        Ok(())
     }
 
     fn heap_bytes(&self) -> usize {

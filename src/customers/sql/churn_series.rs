@@ -146,19 +146,12 @@ fn local_midnight(
                 date_text(days)
             ))
         })?;
-    let instant = datetime_call(
-        pg_sys::timestamp_zone,
-        zone,
-        pg_sys::Datum::from(local),
-        time_zone,
-        &|| {
-            format!(
-                "{what} {} at midnight in {time_zone} is outside the range of timestamps",
-                date_text(days)
-            )
-        },
-    );
-    Ok(instant.value() as i64)
+    Ok(first_instant_of_local(local, zone, time_zone, &|| {
+        format!(
+            "{what} {} at midnight in {time_zone} is outside the range of timestamps",
+            date_text(days)
+        )
+    }))
 }
 
 /// A date (Postgres days since 2000-01-01) as Postgres prints it.
@@ -225,24 +218,79 @@ fn local_midnight_of(local: i64) -> i64 {
     local.div_euclid(USECS_PER_DAY) * USECS_PER_DAY
 }
 
+/// The first instant at which the local clock of `zone` shows `local`, a period boundary.
+/// `timestamp AT TIME ZONE` reads a local time the clocks show twice (they went back from 01:00
+/// to 00:00, as Cuba's do in November) as the later instant; a boundary there would leave the
+/// first hour of the local day in the period before it, where `date_trunc(period, ts AT TIME
+/// ZONE zone)` puts it in the new one. So when the instant just before the later reading already
+/// shows `local` or after, the boundary is the earlier reading, at the offset of the hour
+/// before. A local time in a spring-forward gap stays moved forward by the gap, as `AT TIME
+/// ZONE` reads it.
+fn first_instant_of_local(
+    local: i64,
+    zone: pg_sys::Datum,
+    time_zone: &str,
+    overflow: &(dyn Fn() -> String + std::panic::RefUnwindSafe),
+) -> i64 {
+    let later = datetime_call(
+        pg_sys::timestamp_zone,
+        zone,
+        pg_sys::Datum::from(local),
+        time_zone,
+        overflow,
+    )
+    .value() as i64;
+    // At the first local day of the timestamp range (4714-11-24 BC) no local time comes before
+    // `local`, and the instant before has none in range.
+    let before = later - 1;
+    if !is_valid_timestamp(before) || !is_valid_timestamp(local - 1) {
+        return later;
+    }
+    let local_before = datetime_call(
+        pg_sys::timestamptz_zone,
+        zone,
+        pg_sys::Datum::from(before),
+        time_zone,
+        overflow,
+    )
+    .value() as i64;
+    if local_before < local {
+        return later;
+    }
+    // The offset (local minus UTC) of the instant before, where the earlier reading lies.
+    let earlier = local - (local_before - before);
+    let shows_local = is_valid_timestamp(earlier)
+        && datetime_call(
+            pg_sys::timestamptz_zone,
+            zone,
+            pg_sys::Datum::from(earlier),
+            time_zone,
+            overflow,
+        )
+        .value() as i64
+            == local;
+    if earlier < later && shows_local {
+        earlier
+    } else {
+        later
+    }
+}
+
 /// With whole-day steps, `from` must be local midnight in the series' zone: otherwise every
 /// row would start at another hour of the local day (and a `from` typed as a date in another
 /// zone, such as the session's UTC, is read as that zone's midnight). 22023 naming both readings.
 fn require_local_midnight(from: i64, zone: pg_sys::Datum, time_zone: &str) -> MetricResult<()> {
     let local = local_time(from, zone, time_zone);
-    let midnight = datetime_call(
-        pg_sys::timestamp_zone,
-        zone,
-        pg_sys::Datum::from(local_midnight_of(local)),
-        time_zone,
-        &|| {
-            format!(
-                "the local midnight of from {} in {time_zone} is outside the range of timestamps",
-                format_timestamp(from)
-            )
-        },
-    )
-    .value() as i64;
+    // A midnight the clocks show twice is local midnight at both instants.
+    if local == local_midnight_of(local) {
+        return Ok(());
+    }
+    let midnight = first_instant_of_local(local_midnight_of(local), zone, time_zone, &|| {
+        format!(
+            "the local midnight of from {} in {time_zone} is outside the range of timestamps",
+            format_timestamp(from)
+        )
+    });
     if from == midnight {
         return Ok(());
     }
@@ -323,8 +371,7 @@ fn series_periods(
                 );
                 local_forward = (next.value() as i64) > (local.value() as i64);
                 *local = next;
-                datetime_call(pg_sys::timestamp_zone, zone, next, time_zone, &overflow).value()
-                    as i64
+                first_instant_of_local(next.value() as i64, zone, time_zone, &overflow)
             }
             None => add_interval_in_zone(start, step, zone, time_zone),
         };

@@ -391,7 +391,7 @@ impl SurvivalSummary {
         let (mut at_risk_a, mut at_risk_b) = (self.rows, other.rows);
         let (a, b) = (self.settled_entries(), other.settled_entries());
         let (mut i, mut j) = (0, 0);
-        let (mut observed, mut expected, mut variance) = (0.0, 0.0, 0.0);
+        let (mut difference, mut variance) = (0.0, 0.0);
         let none = Entry {
             duration: i64::MAX,
             events: 0,
@@ -423,10 +423,17 @@ impl SurvivalSummary {
                     at_risk_b as f64,
                     events as f64,
                 );
-                observed += x.events as f64;
-                expected += d * n_a / n;
+                // O − E at this duration, d_a − n_a·d/n, over an exact numerator: with counts
+                // of 10^12 and more the two products agree in their leading digits, and their
+                // difference in doubles loses all of them. Counts are below 2^63 and 2^64
+                // (the sum of two), so each product fits an i128.
+                let numerator = i128::from(x.events) * i128::from(at_risk)
+                    - i128::from(at_risk_a) * i128::from(events);
+                difference += numerator as f64 / n;
                 if at_risk > 1 {
-                    variance += n_a * n_b * d * (n - d) / (n * n * (n - 1.0));
+                    // n − d and n − 1 exactly, before they become doubles.
+                    let (survivors, others) = ((at_risk - events) as f64, (at_risk - 1) as f64);
+                    variance += n_a * n_b * d * survivors / (n * n * others);
                 }
             }
             at_risk_a -= x.events + x.censored;
@@ -435,7 +442,6 @@ impl SurvivalSummary {
         if variance <= 0.0 {
             return None;
         }
-        let difference = observed - expected;
         let chi_square = difference * difference / variance;
         Some(LogRank {
             chi_square,

@@ -408,6 +408,25 @@ fn log_rank_matches_lifelines() {
 }
 
 #[test]
+fn log_rank_keeps_its_digits_with_huge_counts() {
+    // 10^16 events at duration 5 in each group, of 10^16 + 4 and 10^16 + 2 at risk: their
+    // O − E is about −1, the difference of two products near 2·10^32. Then one event at 6 in
+    // the second group and one at 7 in the first. χ² in exact fractions, rounded to a double:
+    // 1.6129032258064513 (about 50/31); doubles alone gave 0.
+    let entry = |duration, events, censored| Entry {
+        duration,
+        events,
+        censored,
+    };
+    let huge = 10_000_000_000_000_000;
+    let mut a = SurvivalSummary::from_settled(vec![entry(5, huge, 0), entry(7, 1, 3)], huge + 4);
+    let mut b = SurvivalSummary::from_settled(vec![entry(5, huge, 0), entry(6, 1, 1)], huge + 2);
+    let result = a.log_rank(&mut b).unwrap();
+    close(result.chi_square, 1.6129032258064513, 1e-12);
+    close(result.p_value, 0.20412, 1e-4);
+}
+
+#[test]
 fn survival_at_is_the_step_function() {
     let mut summary = treated();
     assert_eq!(summary.survival_at(F, 0).unwrap(), Some(1.0));

@@ -159,6 +159,17 @@ FROM crm.churn_series((SELECT crm.customer_agg(t, NULL) FROM (VALUES (timestamp 
 -- A local day the zone skips has no row: Samoa went from 2011-12-29 to 2011-12-31.
 SELECT period_start AT TIME ZONE 'Pacific/Apia' AS local_start, period_end AT TIME ZONE 'Pacific/Apia' AS local_end
 FROM crm.churn_series((SELECT crm.customer_agg(timestamptz '2020-01-01', NULL)), date '2011-12-28', date '2012-01-02', '1 day', 'start', 'Pacific/Apia');
+-- Where the clocks go back from 01:00 to 00:00 (Cuba, 2024-11-03), local midnight comes twice:
+-- the day starts at the first one, as date_trunc in the zone says, so a customer of the first
+-- hour after it (local 00:00 to 01:00 in summer time) is new on the 3rd, not the 2nd.
+SELECT period_start, period_end, new_customers,
+       (SELECT count(*) FROM generate_series(timestamptz '2024-11-02 02:00+00', '2024-11-04 06:00+00', '15 minutes') t
+        WHERE date_trunc('day', t AT TIME ZONE 'America/Havana') = period_start AT TIME ZONE 'America/Havana') AS by_date_trunc
+FROM crm.churn_series((SELECT crm.customer_agg(t, NULL) FROM generate_series(timestamptz '2024-11-02 02:00+00', '2024-11-04 06:00+00', '15 minutes') t),
+                      date '2024-11-02', date '2024-11-05', '1 day', 'start', 'America/Havana');
+-- Either midnight is a local midnight for "from".
+SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), timestamptz '2024-11-03 04:00+00', timestamptz '2024-11-05 05:00+00', '1 day', 'start', 'America/Havana');
+SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), timestamptz '2024-11-03 05:00+00', timestamptz '2024-11-05 05:00+00', '1 day', 'start', 'America/Havana');
 -- Steps with a time part take "from" as it is.
 SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01 06:00', '2025-01-03', '12 hours', 'start', 'UTC');
 -- Date bounds default to the session's zone; infinite dates are refused.

@@ -72,5 +72,10 @@ $q$SELECT '{"version":1,"period":"month","time_zone":"UTC","key":"bigint","custo
 $q$SELECT '{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[]}]'::crm.cohort_summary$q$,
 $q$SELECT repeat('[', 100000)::crm.cohort_summary$q$,
 $q$SELECT ('{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[' || repeat('["1",[288]],', 100000) || '["1",[288]]]}')::crm.cohort_summary$q$,
-$q$SELECT crm.customers(('{"version":1,"period":"day","time_zone":"UTC","key":"bigint","customers":[["1",[' || (SELECT string_agg(i::text, ',') FROM generate_series(0, 200000) i) || ']]]}')::crm.cohort_summary)$q$
+$q$SELECT crm.customers(('{"version":1,"period":"day","time_zone":"UTC","key":"bigint","customers":[["1",[' || (SELECT string_agg(i::text, ',') FROM generate_series(0, 200000) i) || ']]]}')::crm.cohort_summary)$q$,
+-- Rows of one aggregate: another spelling of the same period and zone is the same; another zone
+-- or period is an error.
+$q$SELECT crm.cohort_agg(id, t, p, z)::text FROM (VALUES (1::bigint, timestamptz '2024-01-31 23:30', 'month', 'Europe/Berlin'), (2, '2024-02-05', 'Month', 'europe/berlin'), (3, '2024-03-05', 'month', 'Europe/Berlin')) v(id, t, p, z)$q$,
+$q$SELECT crm.cohort_agg(id, t, 'month', z) FROM (VALUES (1::bigint, timestamptz '2024-01-05', 'Europe/Berlin'), (2, '2024-02-05', 'Europe/Paris')) v(id, t, z)$q$,
+$q$SELECT crm.cohort_agg(id, t, p) FROM (VALUES (1::bigint, timestamptz '2024-01-05', 'month'), (2, '2024-02-05', 'week')) v(id, t, p)$q$
 ]);
