@@ -128,6 +128,31 @@ fn analytic_gradient_matches_finite_differences() {
 }
 
 #[test]
+fn small_a_and_b_with_far_horizons_match_exact_values() {
+    // a + b near 0 puts the hypergeometric's c = a + b − 1 next to the pole at −1, and its
+    // c − a − b = a − 1 − r next to an integer. Exact values: mpmath at 50 digits.
+    for (r, alpha, a, b, horizon, exact) in [
+        (1.0, 10.0, 0.001, 0.002, 10_000.0, 662.417_533_043_228_6),
+        (1.0, 10.0, 0.001, 0.002, 5_000.0, 331.605_965_064_066),
+        (1.0, 10.0, 0.001, 0.003, 10_000.0, 745.096_062_296_884_8),
+        (1.0, 10.0, 0.0011, 0.001, 10_000.0, 473.113_992_680_033_2),
+    ] {
+        let model = BgNbdModel::from_parameters(F, r, alpha, a, b).unwrap();
+        let value = model.expected_purchases(F, horizon).unwrap();
+        assert!(
+            (value - exact).abs() <= 1e-7 * exact,
+            "({r}, {alpha}, {a}, {b}) at {horizon}: {value} != {exact}"
+        );
+    }
+    let model = BgNbdModel::from_parameters(F, 3.0, 0.2, 0.001, 0.001).unwrap();
+    let value = model
+        .conditional_expected_purchases(F, 1000.0, 0, 0.0, 0.5)
+        .unwrap();
+    let exact = 2_126.085_320_817_860_5;
+    assert!((value - exact).abs() <= 1e-7 * exact, "{value} != {exact}");
+}
+
+#[test]
 fn a_equal_to_one_and_tiny_b_are_handled() {
     let at_one = BgNbdModel::from_parameters(F, 0.5, 3.0, 1.0, 2.0).unwrap();
     let near = BgNbdModel::from_parameters(F, 0.5, 3.0, 1.0 + 1e-3, 2.0).unwrap();

@@ -15,7 +15,7 @@
 //! - When m is an integer the two terms have poles that cancel (the limit holds logarithms); near
 //!   one, the function, smooth in c, is interpolated by the polynomial through eight points
 //!   with m shifted to ±h, ±2h, ±3h, ±4h around the integer, h = [`INTEGER_STEP`] times the
-//!   smaller of 1/|ln(1 − z)|, |c| and 1.
+//!   smallest of 1/|ln(1 − z)|, c's distance to the nearest non-positive integer, and 1.
 //! - For large a + b the connection formula's terms cancel (by ~(a + b)(1 − z) digits' worth):
 //!   there the plain series is used as long as it needs no more than 100,000 terms. Wherever
 //!   the terms (or the interpolation's nodes) cancel so far that their rounding would show past
@@ -55,9 +55,11 @@ pub fn hyp2f1_log_unit(a: f64, b: f64, c: f64, z: f64, one_minus_z: f64) -> Opti
     let m = c - a - b;
     let offset = m - m.round();
     // The nodes' spacing: the function varies in c on the scale 1/|ln(1 − z)| (through
-    // (1 − z)^m) and on the scale of c itself (through the Pochhammer symbols (c)ₙ), and the
-    // interpolation error is ~(h/scale)⁸.
-    let step = INTEGER_STEP * (1.0 / one_minus_z.ln().abs()).min(c.abs()).min(1.0);
+    // (1 − z)^m) and on the scale of c's distance to the poles of the Pochhammer symbols (c)ₙ
+    // at 0, −1, −2, ..., and the interpolation error is ~(h/scale)⁸. Nodes as far apart as
+    // that distance would straddle a pole (a + b near 0 puts c = a + b − 1 next to −1).
+    let pole_distance = if c > 0.0 { c } else { (c - c.round()).abs() };
+    let step = INTEGER_STEP * (1.0 / one_minus_z.ln().abs()).min(pole_distance).min(1.0);
     if offset.abs() >= step {
         let (sign, log, error) = connection(a, b, c, one_minus_z)?;
         return (error <= MAX_RELATIVE_ERROR).then_some((sign, log));
