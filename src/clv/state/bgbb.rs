@@ -10,7 +10,7 @@ use super::gamma_gamma::GammaGammaModel;
 use super::hypergeometric::hyp2f1_log_unit;
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{WeightedRows, WHAT};
-use super::special::{digamma, ln_beta, ln_gamma};
+use super::special::{digamma, ln_beta, ln_gamma, trigamma};
 use super::uncertainty::standard_errors;
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
@@ -26,6 +26,11 @@ use serde::{Deserialize, Serialize};
 pub const MODEL_TYPE: &str = "crm.bgbb_model";
 /// The fit with a penalizer, shown in the hint of a fit that does not converge.
 pub const PENALIZED_CALL: &str = "crm.bgbb_fit(frequency, recency, n_periods, 0.001)";
+/// Most opportunities whose P(alive) ratios the expectations add one by one (a few µs).
+const TERMWISE_ALIVE_TERMS: f64 = 1000.0;
+/// Within this of γ = 1, longer sums expand their ln Γ ratio in γ − 1 to the second order
+/// (the third-order term is below 1e-8 of the first).
+const GAMMA_EXPANSION_RADIUS: f64 = 1e-4;
 
 /// Validates one customer's `(frequency, recency, n_periods)`: 0 <= frequency <= recency <=
 /// n_periods, and recency 0 exactly when frequency is 0 (a transaction at opportunity
@@ -383,9 +388,13 @@ impl BgBbModel {
     }
 
     /// Σ_{k=1}^{count} P(alive at opportunity start + k) = Σ B(γ, δ+start+k)/B(γ,δ), in closed
-    /// form: δ/(γ−1) · Γ(γ+δ)/Γ(1+δ) · [R(start) − R(start+count)], R(m) = Γ(1+δ+m)/Γ(γ+δ+m);
-    /// within 1e-7 of γ = 1 its limit δ (ψ(1+δ+start+count) − ψ(1+δ+start)) (either way within
-    /// about 1e-7 relative there: the closed form loses digits to cancellation near γ = 1).
+    /// form: δ/(γ−1) · Γ(γ+δ)/Γ(1+δ) · R(start) · [1 − R(start+count)/R(start)],
+    /// R(m) = Γ(1+δ+m)/Γ(γ+δ+m); at γ = 1 its limit δ Σ_{k<count} 1/(1+δ+start+k).
+    /// ln(R(start+count)/R(start)) is taken as Σ_{k<count} ln(1 + (1−γ)/(γ+δ+start+k)) for up to
+    /// [`TERMWISE_ALIVE_TERMS`] opportunities (terms of one sign: exact to rounding for any γ);
+    /// beyond, near γ = 1 by its expansion in γ − 1 (two digamma and trigamma differences), and
+    /// elsewhere as the difference of the ln Γ ratios (which near γ = 1 agree in all but a few
+    /// digits).
     /// The sum times e^`ln_scale`: a factor that would overflow a double on its own (a long
     /// history's 1/L) meets the terms' own small scale in the exponent.
     fn alive_sum(&self, start: f64, count: f64, ln_scale: f64) -> f64 {
@@ -393,12 +402,32 @@ impl BgBbModel {
         let ln_ratio = |m: f64| ln_gamma(1.0 + delta + m) - ln_gamma(gamma + delta + m);
         let ln_leading = ln_scale + delta.ln() + ln_gamma(gamma + delta) - ln_gamma(1.0 + delta)
             + ln_ratio(start);
-        if (gamma - 1.0).abs() < 1e-7 {
-            return ln_leading.exp()
-                * (digamma(1.0 + delta + start + count) - digamma(1.0 + delta + start));
+        let first = 1.0 + delta + start;
+        let termwise = count <= TERMWISE_ALIVE_TERMS;
+        let terms = || (0..count as u32).map(f64::from);
+        if gamma == 1.0 {
+            let sum = if termwise {
+                terms().map(|k| 1.0 / (first + k)).sum()
+            } else {
+                digamma(first + count) - digamma(first)
+            };
+            return ln_leading.exp() * sum;
         }
-        let change = ln_ratio(start + count) - ln_ratio(start);
-        ln_leading.exp() * (-change.exp_m1()) / (gamma - 1.0)
+        let shift = gamma - 1.0;
+        let change = if termwise {
+            terms()
+                .map(|k| (-shift / (gamma + delta + start + k)).ln_1p())
+                .sum()
+        } else if shift.abs() < GAMMA_EXPANSION_RADIUS {
+            // ln R(start+count) − ln R(start) = h(1+δ+start) − h(γ+δ+start) with
+            // h(u) = ln Γ(u + count) − ln Γ(u), expanded around the first to the second order.
+            let slope = digamma(first + count) - digamma(first);
+            let curvature = trigamma(first + count) - trigamma(first);
+            -shift * slope - 0.5 * shift * shift * curvature
+        } else {
+            ln_ratio(start + count) - ln_ratio(start)
+        };
+        ln_leading.exp() * (-change.exp_m1()) / shift
     }
 
     /// Σ_{k=1}^{count} P(alive at opportunity start + k) / (1 + d)^k. With d = 0 the closed form

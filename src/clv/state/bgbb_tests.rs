@@ -537,3 +537,54 @@ fn long_histories_with_a_large_gamma_predict_finite_values() {
         assert!((discounted - expected).abs() <= 1e-9 * expected);
     }
 }
+
+#[test]
+fn expectations_near_gamma_one_match_exact_sums() {
+    // Exact values: the sums of B(γ, δ + n + k)/B(γ, δ) term by term in mpmath at 40 digits.
+    // Near γ = 1 the closed form's two ln Γ ratios agree in all but a few digits.
+    for (gamma, one, history, new, long) in [
+        (
+            1.000_000_1,
+            3.535_928_754_557_213e-10,
+            8.801_641_717_500_71e-7,
+            10.414_242_434_541_052,
+            0.000_361_934_044_608_627_65,
+        ),
+        (
+            1.000_01,
+            3.535_723_109_882_317e-10,
+            8.801_401_188_296_727e-7,
+            10.413_972_224_247_024,
+            0.000_361_917_233_397_352_3,
+        ),
+        (
+            1.0,
+            3.535_930_831_839_058_5e-10,
+            8.801_644_147_126_683e-7,
+            10.414_245_163_985_972,
+            0.000_361_934_214_423_239_87,
+        ),
+        (
+            0.9999,
+            3.538_008_743_527_640_5e-10,
+            8.804_074_154_070_582e-7,
+            10.416_975_089_571_855,
+            0.000_362_104_073_061_748_05,
+        ),
+    ] {
+        let m = model(2.0, 3.0, gamma, 5.0);
+        let found = [
+            m.conditional_expected_purchases(F, 0, 0, 1000, 1).unwrap(),
+            m.conditional_expected_purchases(F, 3, 10, 100, 1).unwrap(),
+            m.expected_purchases(F, 1000).unwrap(),
+            m.conditional_expected_purchases(F, 3, 10, 100, 5000)
+                .unwrap(),
+        ];
+        for (value, exact) in found.into_iter().zip([one, history, new, long]) {
+            assert!(
+                (value - exact).abs() <= 1e-9 * exact,
+                "gamma {gamma}: {value} != {exact}"
+            );
+        }
+    }
+}

@@ -853,15 +853,36 @@ impl BgNbdModel {
         }
         let x = f64::from(frequency);
         let c = self.a + self.b + x - 1.0 + self.kind.shift();
-        // At a = 1 (and at c = 0) the closed form is 0/0; the function of a is smooth there,
-        // so take the mean of two points just either side.
-        const STEP: f64 = 1e-5;
-        let alive_part = if (self.a - 1.0).abs() < STEP || c.abs() < STEP {
-            let below = self.alive_part(self.a - STEP, x, age, horizon);
-            let above = self.alive_part(self.a + STEP, x, age, horizon);
-            below.zip(above).map(|(below, above)| 0.5 * (below + above))
+        // At a = 1 (and at c = 0) the closed form is 0/0, and near there it loses digits: a
+        // value at distance d from that a carries the hypergeometric's rounding divided by d.
+        // The function of a is smooth there, so it is read off the cubic through four points
+        // at ±STEP and ±2·STEP around that a: far enough that the rounding stays small, and
+        // the cubic's error ~(STEP/scale)⁴ with it. Heavy buyers over far horizons (x = 1000,
+        // a horizon 3,000 times the age) land within about 2e-8 of the limit.
+        const STEP: f64 = 1e-3;
+        let singular = if (self.a - 1.0).abs() < STEP {
+            Some(1.0)
+        } else if c.abs() < STEP {
+            Some(self.a - c)
         } else {
-            self.alive_part(self.a, x, age, horizon)
+            None
+        };
+        let alive_part = match singular {
+            Some(center) => {
+                let nodes = [-2.0, -1.0, 1.0, 2.0];
+                let at = (self.a - center) / STEP;
+                nodes.iter().enumerate().try_fold(0.0, |total, (i, &node)| {
+                    let weight: f64 = nodes
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != i)
+                        .map(|(_, &other)| (at - other) / (node - other))
+                        .product();
+                    let value = self.alive_part(center + node * STEP, x, age, horizon)?;
+                    Some(total + weight * value)
+                })
+            }
+            None => self.alive_part(self.a, x, age, horizon),
         };
         match alive_part {
             Some(value) if value.is_finite() => Ok((value * alive).max(0.0)),

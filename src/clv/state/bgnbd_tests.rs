@@ -153,6 +153,45 @@ fn small_a_and_b_with_far_horizons_match_exact_values() {
 }
 
 #[test]
+fn a_next_to_one_matches_the_exact_limit_for_heavy_buyers() {
+    // A heavy buyer over a far horizon: each value of the closed form near a = 1 carries the
+    // hypergeometric's rounding (about 3e-10) divided by its distance from 1, so the nodes
+    // must not be too close, and the function curves on a scale of about 0.005, so they must
+    // not be too far. Exact values: mpmath at 60 digits (the limit as the mean at
+    // a = 1 ± 1e-25); the mean of the two points at 1 ± 1e-5 was off by 4.6e-6.
+    let customer = (1_000, 300.0, 300.0);
+    for (kind, r, alpha, a, b, exact) in [
+        (Kind::BgNbd, 5.0, 100.0, 1.0, 2.0, 7_835.263_200_802_305),
+        (Kind::MbgNbd, 5.0, 100.0, 1.0, 2.0, 7_842.091_035_611_23),
+        (
+            Kind::BgNbd,
+            1.0,
+            1.0,
+            1.000_000_1,
+            0.5,
+            8_105.143_085_571_017,
+        ),
+    ] {
+        let model = BgNbdModel::from_kind_parameters(F, kind, [r, alpha, a, b]).unwrap();
+        let value = model
+            .conditional_expected_purchases(F, 1e6, customer.0, customer.1, customer.2)
+            .unwrap();
+        assert!(
+            (value - exact).abs() <= 1e-7 * exact,
+            "{kind:?} a = {a}: {value} != {exact}"
+        );
+    }
+    let at_one = BgNbdModel::from_parameters(F, 0.5, 3.0, 1.0, 2.0).unwrap();
+    let value = at_one
+        .conditional_expected_purchases(F, 30.0, 3, 20.0, 30.0)
+        .unwrap();
+    assert!(
+        (value - 1.291_473_692_272_462_5).abs() <= 1e-10 * value,
+        "{value}"
+    );
+}
+
+#[test]
 fn a_equal_to_one_and_tiny_b_are_handled() {
     let at_one = BgNbdModel::from_parameters(F, 0.5, 3.0, 1.0, 2.0).unwrap();
     let near = BgNbdModel::from_parameters(F, 0.5, 3.0, 1.0 + 1e-3, 2.0).unwrap();
