@@ -291,14 +291,16 @@ fn bfgs<const N: usize>(
         // At most 2 units (a factor e^2) per coordinate per step.
         let longest = max_norm(&direction);
         let mut step = if longest > 2.0 { 2.0 / longest } else { 1.0 };
-        if deadline.passed() {
-            return Err(no_convergence(
-                &minimum(point, value, &gradient, iteration),
-                Some(deadline.time),
-            ));
-        }
         let mut accepted = None;
         for _ in 0..60 {
+            // Checked before every trial: where evaluations are slow (long series far from
+            // the optimum), a whole line search of them would overrun the budget severalfold.
+            if deadline.passed() {
+                return Err(no_convergence(
+                    &minimum(point, value, &gradient, iteration),
+                    Some(deadline.time),
+                ));
+            }
             let mut trial = point;
             for (coordinate, delta) in trial.iter_mut().zip(&direction) {
                 *coordinate += step * delta;
@@ -510,6 +512,40 @@ mod tests {
             std::thread::sleep(Duration::from_millis(2));
             Rosenbrock.value_and_gradient(point)
         }
+    }
+
+    /// An objective, 2 ms an evaluation, finite only at its start: every line search from
+    /// there tries all its 60 steps.
+    struct SlowWall {
+        evaluations: std::cell::Cell<u32>,
+    }
+    impl Objective<2> for SlowWall {
+        fn value_and_gradient(&self, point: &[f64; 2]) -> Option<(f64, [f64; 2])> {
+            self.evaluations.set(self.evaluations.get() + 1);
+            std::thread::sleep(Duration::from_millis(2));
+            (*point == [0.0, 0.0]).then_some((1.0, [1.0, 1.0]))
+        }
+    }
+
+    #[test]
+    fn a_line_search_stops_at_the_deadline() {
+        let wall = SlowWall {
+            evaluations: std::cell::Cell::new(0),
+        };
+        let budget = Budget {
+            time: Duration::from_millis(20),
+            evaluations: 1,
+        };
+        let failure = minimize_within(&wall, [0.0, 0.0], budget).unwrap_err();
+        assert!(matches!(
+            failure,
+            Failure::NoConvergence {
+                out_of_time: Some(_),
+                ..
+            }
+        ));
+        // About ten evaluations fit in the budget; a line search run to its end takes 60.
+        assert!(wall.evaluations.get() < 40, "{}", wall.evaluations.get());
     }
 
     #[test]
