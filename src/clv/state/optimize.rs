@@ -11,7 +11,39 @@
 //! large that a single evaluation of the objective takes milliseconds).
 
 use crate::common::interrupt;
+use std::cell::Cell;
 use std::time::{Duration, Instant};
+
+thread_local! {
+    /// The deadline of the minimization running on this thread (`None` outside one), for the
+    /// long series inside a single evaluation: see [`evaluation_out_of_time`].
+    static RUNNING_DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Whether a minimization runs on this thread and is past its deadline. A series that needs
+/// millions of terms (the Pareto/NBD likelihood far from any optimum) then gives up, the
+/// evaluation is not finite, and the search stops at its next check of the deadline, instead of
+/// after evaluations of seconds each. Always false outside a minimization: predictions sum their
+/// series to the end.
+pub fn evaluation_out_of_time() -> bool {
+    RUNNING_DEADLINE.with(|deadline| deadline.get().is_some_and(|at| Instant::now() >= at))
+}
+
+/// Sets the running deadline while it lives; dropping it (also while unwinding from an error)
+/// restores the one before.
+struct RunningDeadline(Option<Instant>);
+
+impl RunningDeadline {
+    fn set(at: Instant) -> Self {
+        RunningDeadline(RUNNING_DEADLINE.with(|deadline| deadline.replace(Some(at))))
+    }
+}
+
+impl Drop for RunningDeadline {
+    fn drop(&mut self) {
+        RUNNING_DEADLINE.with(|deadline| deadline.set(self.0));
+    }
+}
 
 /// An objective: value and gradient at `point`; `None` where it is not finite.
 pub trait Objective<const N: usize> {
@@ -206,13 +238,19 @@ fn search<const N: usize>(
     previous: u32,
     deadline: Deadline,
 ) -> Result<Minimum<N>, Failure> {
+    let _running = RunningDeadline::set(deadline.at);
     match bfgs(objective, start, inverse_hessian, previous, deadline)? {
         Outcome::Converged(minimum) => Ok(minimum),
         Outcome::Stalled(best) => {
             let polished = nelder_mead(objective, best.point, deadline)?;
-            let evaluated = objective
-                .value_and_gradient(&polished)
-                .ok_or(Failure::NotFiniteAtStart)?;
+            let Some(evaluated) = objective.value_and_gradient(&polished) else {
+                // An evaluation cut short by the deadline is not a point that is not finite.
+                return Err(if deadline.passed() {
+                    no_convergence(&best, Some(deadline.time))
+                } else {
+                    Failure::NotFiniteAtStart
+                });
+            };
             match bfgs(
                 objective,
                 (polished, evaluated),

@@ -393,3 +393,28 @@ fn expected_purchases_of_extreme_parameters_are_finite_or_an_error() {
         "{error:?}"
     );
 }
+
+#[test]
+fn a_failing_fit_with_slow_evaluations_stops_near_its_budget() {
+    // Purchases with recency and age 0 send the optimizer where one evaluation's series needs
+    // millions of terms: the fit took 4 to 6 s to fail when the budget was checked only
+    // between evaluations.
+    let mut rows = WeightedRows::default();
+    for (x, recency, age) in [(2, 0.0, 0.0), (0, 0.0, 0.0), (1, 0.0, 52.0)] {
+        rows.add(F, customer_key(F, x, recency, age).unwrap(), 1)
+            .unwrap();
+    }
+    let started = std::time::Instant::now();
+    let failure = fit_kind(F, Kind::ParetoNbd, &rows).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_millis(2500),
+        "{elapsed:?}: {failure}"
+    );
+    assert!(
+        failure.to_string().contains("1.0 s of optimizer time"),
+        "{failure}"
+    );
+    // The deadline is the fit's only: outside it the same series run to their end.
+    assert!(!crate::clv::state::optimize::evaluation_out_of_time());
+}

@@ -9,6 +9,7 @@
 //!   and for heavy buyers whose ₂F₁ exceeds the range of f64, so it sums in log space with a
 //!   running scale and a bounded number of terms, and reports non-convergence instead of
 //!   returning garbage.
+use super::optimize::evaluation_out_of_time;
 use crate::common::interrupt::Ticker;
 
 /// ln Γ(x) for x > 0.
@@ -82,10 +83,12 @@ pub fn log_add_exp(a: f64, b: f64) -> f64 {
 
 /// The most terms `hyp2f1_log` sums before it gives up.
 const MAX_SERIES_TERMS: usize = 20_000_000;
+/// `hyp2f1_log` checks the deadline of a running fit every this many terms (about 3 ms).
+const DEADLINE_TERMS: usize = 1 << 16;
 
 /// ₂F₁(a, b; c; z) for real a, b > 0, c not a non-positive integer and 0 <= z < 1, as
-/// `(sign, ln |value|)`; `None` when the series does not converge within the term budget or
-/// c is (numerically) a non-positive integer.
+/// `(sign, ln |value|)`; `None` when the series does not converge within the term budget, c is
+/// (numerically) a non-positive integer, or a fit running on this thread is past its deadline.
 pub fn hyp2f1_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
     if !(0.0..1.0).contains(&z) || !a.is_finite() || !b.is_finite() || !c.is_finite() {
         return None;
@@ -98,6 +101,9 @@ pub fn hyp2f1_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
     let mut ticker = Ticker::new();
     for n in 0..MAX_SERIES_TERMS {
         ticker.tick();
+        if n % DEADLINE_TERMS == DEADLINE_TERMS - 1 && evaluation_out_of_time() {
+            return None;
+        }
         let index = n as f64;
         let denominator = (c + index) * (index + 1.0);
         if (c + index).abs() < 1e-12 {
