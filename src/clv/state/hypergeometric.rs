@@ -19,8 +19,13 @@
 //! - For large a + b the connection formula's terms cancel (by ~(a + b)(1 − z) digits' worth):
 //!   there the plain series is used as long as it needs no more than 100,000 terms. Wherever
 //!   the terms (or the interpolation's nodes) cancel so far that their rounding would show past
-//!   [`MAX_RELATIVE_ERROR`], the value is refused (`None`) rather than returned wrong.
+//!   [`MAX_RELATIVE_ERROR`], the connection formula's value is not used: where every term of the
+//!   plain series is positive (a, b, c > 0) that series is summed, up to
+//!   [`FALLBACK_POSITIVE_TERMS`] terms; otherwise the value is refused (`None`) rather than
+//!   returned wrong.
+use super::optimize::evaluation_out_of_time;
 use super::special::hyp2f1_log;
+use crate::common::interrupt;
 
 /// Smallest 1 − z summed by the plain series (at most ~150 terms).
 pub const SERIES_LIMIT: f64 = 0.25;
@@ -30,8 +35,14 @@ const RESCALE: f64 = 1e250;
 /// when m = c − a − b is within one spacing of an integer (its terms would cancel in more than
 /// ~|ln(1 − z)|/0.01 parts).
 const INTEGER_STEP: f64 = 0.01;
-/// The most terms of the positive series.
-const MAX_POSITIVE_TERMS: f64 = 100_000.0;
+/// The most terms of the positive series where it is preferred to the connection formula.
+const MAX_POSITIVE_TERMS: u32 = 100_000;
+/// The most terms of the positive series where the connection formula's value is refused (about
+/// 40 ms).
+const FALLBACK_POSITIVE_TERMS: u32 = 20_000_000;
+/// The positive series checks for interrupts and the deadline of a running fit every this many
+/// terms.
+const CHECK_TERMS: u32 = 1 << 16;
 /// The largest relative error the connection formula's value may carry (estimated from the
 /// rounding of its terms and how much they cancel); past it the value is refused and the
 /// caller falls back to a series, or reports that nothing converged.
@@ -47,7 +58,7 @@ pub fn hyp2f1_log_unit(a: f64, b: f64, c: f64, z: f64, one_minus_z: f64) -> Opti
     }
     if one_minus_z >= SERIES_LIMIT || prefers_series(a, b, c, one_minus_z) {
         return if a > 0.0 && b > 0.0 && c > 0.0 {
-            positive_series_log(a, b, c, z)
+            positive_series_log(a, b, c, z, MAX_POSITIVE_TERMS)
         } else {
             hyp2f1_log(a, b, c, z)
         };
@@ -60,10 +71,31 @@ pub fn hyp2f1_log_unit(a: f64, b: f64, c: f64, z: f64, one_minus_z: f64) -> Opti
     // that distance would straddle a pole (a + b near 0 puts c = a + b − 1 next to −1).
     let pole_distance = if c > 0.0 { c } else { (c - c.round()).abs() };
     let step = INTEGER_STEP * (1.0 / one_minus_z.ln().abs()).min(pole_distance).min(1.0);
-    if offset.abs() >= step {
-        let (sign, log, error) = connection(a, b, c, one_minus_z)?;
-        return (error <= MAX_RELATIVE_ERROR).then_some((sign, log));
-    }
+    let connected = if offset.abs() >= step {
+        connection(a, b, c, one_minus_z)
+            .and_then(|(sign, log, error)| (error <= MAX_RELATIVE_ERROR).then_some((sign, log)))
+    } else {
+        interpolated(a, b, c, one_minus_z, offset, step)
+    };
+    // Refused (its terms cancel): with every term of the series positive, the series itself,
+    // however many terms that takes within [`FALLBACK_POSITIVE_TERMS`].
+    connected.or_else(|| {
+        (a > 0.0 && b > 0.0 && c > 0.0)
+            .then(|| positive_series_log(a, b, c, z, FALLBACK_POSITIVE_TERMS))
+            .flatten()
+    })
+}
+
+/// The connection formula at `c` with m = c − a − b within `step` of an integer (`offset` from
+/// it), as the polynomial through its values at eight nodes around the integer.
+fn interpolated(
+    a: f64,
+    b: f64,
+    c: f64,
+    one_minus_z: f64,
+    offset: f64,
+    step: f64,
+) -> Option<(f64, f64)> {
     // Lagrange interpolation in the shift of c, from eight nodes at ±h, ±2h, ±3h, ±4h around
     // the integer, to the actual offset.
     let nodes = [-4.0, -3.0, -2.0, -1.0, 1.0, 2.0, 3.0, 4.0].map(|k| k * step);
@@ -94,16 +126,22 @@ fn prefers_series(a: f64, b: f64, c: f64, one_minus_z: f64) -> bool {
         && b > 0.0
         && c > 0.0
         && (a + b) * one_minus_z > 1.0
-        && (a + b + 40.0) / one_minus_z <= MAX_POSITIVE_TERMS
+        && (a + b + 40.0) / one_minus_z <= f64::from(MAX_POSITIVE_TERMS)
 }
 
-/// The Gauss series for a, b, c > 0 and 0 <= z <= 1 − [`SERIES_LIMIT`]: positive terms whose
+/// The Gauss series for a, b, c > 0 and 0 <= z < 1, at most `max_terms` of them: positive terms whose
 /// ratios tend to z, summed until the geometric bound of the tail is below the rounding.
-fn positive_series_log(a: f64, b: f64, c: f64, z: f64) -> Option<(f64, f64)> {
+fn positive_series_log(a: f64, b: f64, c: f64, z: f64, max_terms: u32) -> Option<(f64, f64)> {
     let (mut term, mut sum, mut scale_log) = (1.0_f64, 1.0_f64, 0.0_f64);
     // The terms grow while (a+n)(b+n) z > (c+n)(n+1), at most to n ≈ (a + b) z/(1 − z), then
     // decay at least as fast as the ratio bound.
-    for n in 0..MAX_POSITIVE_TERMS as u32 {
+    for n in 0..max_terms {
+        if n % CHECK_TERMS == CHECK_TERMS - 1 {
+            interrupt::check();
+            if evaluation_out_of_time() {
+                return None;
+            }
+        }
         let index = f64::from(n);
         let ratio = (a + index) * (b + index) / ((c + index) * (index + 1.0)) * z;
         term *= ratio;
@@ -145,7 +183,7 @@ pub fn hyp2f1_log_series_gradient(a: f64, b: f64, z: f64, one_minus_z: f64) -> O
     // term = (b)ₙ/n! · zⁿ · a/(a+n); the sums of term, term·n/(a(a+n)), term·ψₙ and term·n.
     let (mut power, mut sum, mut sum_a, mut sum_b, mut sum_z) = (1.0_f64, 1.0, 0.0, 0.0, 0.0);
     let (mut psi, mut scale_log) = (0.0_f64, 0.0_f64);
-    for n in 1..MAX_POSITIVE_TERMS as u32 {
+    for n in 1..MAX_POSITIVE_TERMS {
         let index = f64::from(n);
         let ratio = (b + index - 1.0) / index * z;
         power *= ratio;

@@ -418,3 +418,14 @@ fn a_failing_fit_with_slow_evaluations_stops_near_its_budget() {
     // The deadline is the fit's only: outside it the same series run to their end.
     assert!(!crate::clv::state::optimize::evaluation_out_of_time());
 }
+
+#[test]
+fn heavy_buyers_where_the_connection_formula_cancels_are_answered() {
+    // β far above α and 500 purchases: ₂F₁(505, 502; 506; z) with 1 − z = 0.004, where the
+    // connection formula's terms cancel in about four digits and the series needs ~10⁵ terms.
+    // Reference: mpmath quadrature of the likelihood, 0.999940.
+    let alive = model([2.0, 0.01, 3.0, 1e4])
+        .probability_alive(F, 500, 39.9, 40.0)
+        .unwrap();
+    assert!((alive - 0.999_940).abs() < 1e-6, "{alive}");
+}
