@@ -90,6 +90,29 @@ fn load(name: &str) -> Option<(String, Box<dyn OffsetSource>)> {
 /// `AT TIME ZONE` looks it up (`DecodeTimezoneAbbrev` of the lowercased name); `None` for any
 /// other name, a dynamic abbreviation included.
 pub fn fixed_abbreviation(name: &str) -> Option<i32> {
+    match abbreviation(name)? {
+        (pgrx::pg_sys::TZ | pgrx::pg_sys::DTZ, offset, _) => Some(offset),
+        _ => None,
+    }
+}
+
+/// The zone a dynamic abbreviation of the session's `timezone_abbreviations` follows (`MSK`:
+/// `Europe/Moscow`); `None` for any other name.
+fn dynamic_abbreviation_zone(name: &str) -> Option<String> {
+    match abbreviation(name)? {
+        (pgrx::pg_sys::DYNTZ, _, tz) if !tz.is_null() => {
+            // SAFETY: a zone `DecodeTimezoneAbbrev` loaded, cached for the life of the backend;
+            // its name is a NUL-terminated string inside it.
+            let zone = unsafe { std::ffi::CStr::from_ptr(pgrx::pg_sys::pg_get_timezone_name(tz)) };
+            Some(zone.to_string_lossy().into_owned())
+        }
+        _ => None,
+    }
+}
+
+/// `name` as `DecodeTimezoneAbbrev` reads it (lowercased): its kind (`TZ`, `DTZ`, `DYNTZ`),
+/// offset and, for a dynamic one, zone; `None` for a name that is no abbreviation.
+fn abbreviation(name: &str) -> Option<(u32, i32, *mut pgrx::pg_sys::pg_tz)> {
     // Abbreviations are short ASCII tokens: anything else is no abbreviation.
     if name.is_empty() || name.len() > 63 || !name.bytes().all(|b| b.is_ascii_graphic()) {
         return None;
@@ -124,16 +147,12 @@ pub fn fixed_abbreviation(name: &str) -> Option<i32> {
         }
         kind
     };
-    matches!(
-        u32::try_from(kind),
-        Ok(pgrx::pg_sys::TZ | pgrx::pg_sys::DTZ)
-    )
-    .then_some(offset)
+    Some((u32::try_from(kind).ok()?, offset, tz))
 }
 
 /// Makes [`Zone::parse`](super::tz::Zone::parse) read Postgres's zones (`_PG_init`).
 pub fn install() {
-    super::tz::install_loader(load);
+    super::tz::install_loader(load, dynamic_abbreviation_zone);
 }
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -441,11 +441,31 @@ fn checked_timestamp(function: &str, value: Option<i64>) -> MetricResult<i64> {
 /// for a name it does not know.
 pub type ZoneLoader = fn(&str) -> Option<(String, Box<dyn OffsetSource>)>;
 
-static LOADER: OnceLock<ZoneLoader> = OnceLock::new();
+/// The zone whose history the abbreviation `name` follows (`MSK`: `Europe/Moscow`), for the
+/// message of a zone name refused; `None` for any other name.
+pub type AbbreviationZone = fn(&str) -> Option<String>;
 
-/// Installs the zone loader (once per process, `_PG_init`; later calls are ignored).
-pub fn install_loader(loader: ZoneLoader) {
+static LOADER: OnceLock<ZoneLoader> = OnceLock::new();
+static ABBREVIATION_ZONE: OnceLock<AbbreviationZone> = OnceLock::new();
+
+/// Installs the zone loader and its abbreviation lookup (once per process, `_PG_init`; later
+/// calls are ignored).
+pub fn install_loader(loader: ZoneLoader, abbreviation_zone: AbbreviationZone) {
     let _ = LOADER.set(loader);
+    let _ = ABBREVIATION_ZONE.set(abbreviation_zone);
+}
+
+/// The 22023 of a zone name the loader does not know: an abbreviation whose offset follows a
+/// zone's history says which zone to name instead.
+fn unknown_zone(function: &str, name: &str) -> MetricError {
+    let shown = name.escape_debug();
+    match ABBREVIATION_ZONE.get().and_then(|zone_of| zone_of(name)) {
+        Some(zone) => MetricError::InvalidParameter(format!(
+            "{function}: time zone '{shown}' is an abbreviation whose UTC offset follows the \
+             history of {zone}; name that zone ('{zone}')"
+        )),
+        None => MetricError::InvalidParameter(format!("{function}: unknown time zone '{shown}'")),
+    }
 }
 
 /// The installed loader's data for `name`; every name is unknown when none is installed.
@@ -472,12 +492,7 @@ impl Zone {
     /// and `AT TIME ZONE` take full zone names, case-insensitively), or 22023 naming it. A
     /// backend builds each zone once and shares it.
     pub fn parse(function: &str, name: &str) -> MetricResult<Self> {
-        let (canonical, source) = load(name).ok_or_else(|| {
-            MetricError::InvalidParameter(format!(
-                "{function}: unknown time zone '{}'",
-                name.escape_debug()
-            ))
-        })?;
+        let (canonical, source) = load(name).ok_or_else(|| unknown_zone(function, name))?;
         let zone = Zone::from_source(function, &canonical, source)?;
         // Fixed offsets are not cached: an abbreviation's offset follows the session's
         // `timezone_abbreviations` (`EST` is -05:00 in `Default`, +10:00 in `Australia`; `CET`
