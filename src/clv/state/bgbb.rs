@@ -398,6 +398,10 @@ impl BgBbModel {
     /// The sum times e^`ln_scale`: a factor that would overflow a double on its own (a long
     /// history's 1/L) meets the terms' own small scale in the exponent.
     fn alive_sum(&self, start: f64, count: f64, ln_scale: f64) -> f64 {
+        if count <= 0.0 {
+            // No opportunity: exactly 0 (an empty sum of doubles is −0).
+            return 0.0;
+        }
         let (gamma, delta) = (self.gamma, self.delta);
         let ln_ratio = |m: f64| ln_gamma(1.0 + delta + m) - ln_gamma(gamma + delta + m);
         let ln_leading = ln_scale + delta.ln() + ln_gamma(gamma + delta) - ln_gamma(1.0 + delta)
@@ -645,7 +649,8 @@ impl BgBbModel {
     /// 1e-308 together, that ln Γ overflows).
     fn finite(&self, function: &str, value: f64) -> MetricResult<f64> {
         if value.is_finite() {
-            return Ok(value.max(0.0));
+            // Not `max(0.0)`, which may keep a −0 (by the instructions the compiler picks).
+            return Ok(if value > 0.0 { value } else { 0.0 });
         }
         Err(MetricError::OutOfRange(format!(
             "{function}: the prediction is not finite at alpha = {}, beta = {}, gamma = {}, \

@@ -588,3 +588,16 @@ fn expectations_near_gamma_one_match_exact_sums() {
         }
     }
 }
+
+#[test]
+fn no_opportunity_ahead_expects_plus_zero() {
+    // An empty sum of doubles is −0, which Postgres prints as "-0".
+    let m = model(1.2, 0.75, 0.66, 2.8);
+    for value in [
+        m.expected_purchases(F, 0).unwrap(),
+        m.conditional_expected_purchases(F, 1, 1, 6, 0).unwrap(),
+        model(1.2, 0.75, 1.0, 2.8).expected_purchases(F, 0).unwrap(),
+    ] {
+        assert!(value == 0.0 && value.is_sign_positive(), "{value}");
+    }
+}

@@ -885,7 +885,12 @@ impl BgNbdModel {
             None => self.alive_part(self.a, x, age, horizon),
         };
         match alive_part {
-            Some(value) if value.is_finite() => Ok((value * alive).max(0.0)),
+            // Not `max(0.0)`, which may keep a −0 (by the instructions the compiler picks).
+            Some(value) if value.is_finite() => Ok(if value * alive > 0.0 {
+                value * alive
+            } else {
+                0.0
+            }),
             _ => Err(invalid_with_hint(
                 format!(
                     "{function}: the expectation for horizon {} did not converge",

@@ -174,7 +174,10 @@ pub fn conditional_expected_purchases(
     let alive = probability_alive(parameters, x, recency, age)?;
     let rate = (r + x) * (beta + age) / (alpha + age);
     let value = alive * rate * power_difference(s - 1.0, (horizon / (beta + age)).ln_1p());
-    value.is_finite().then_some(value.max(0.0))
+    // Not `max(0.0)`, which may keep a −0 (by the instructions the compiler picks).
+    value
+        .is_finite()
+        .then_some(if value > 0.0 { value } else { 0.0 })
 }
 
 /// The step of the five-point central differences of ln F where ₂F₁ is not its plain series, in
