@@ -9,7 +9,7 @@ mod tests;
 pub use self::csat::{csat_answer_refused, CsatCounts};
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
-use crate::common::exact::count_ratio;
+use crate::common::exact::{count_ratio, Fraction};
 use crate::common::flat_state::{self, FlatState};
 use crate::common::stats::{two_sided_p_value, two_sided_z};
 use serde::Deserialize;
@@ -256,7 +256,7 @@ impl NpsCounts {
         ) else {
             return Ok(None);
         };
-        let difference = after_nps - before_nps;
+        let difference = exact_difference(self, after).unwrap_or(after_nps - before_nps);
         let standard_error = before_se.hypot(after_se);
         // With every answer of both sides in one category there is no sampling variance: the
         // margin is 0 and z and p are undefined.
@@ -399,4 +399,19 @@ impl NpsState {
         self.summaries = summaries;
         Ok(())
     }
+}
+
+/// nps(after) − nps(before) in points, exactly and then rounded once: the two NPS as doubles
+/// agree in all their digits when both sides hold ~10^16 answers and differ by a few, and their
+/// difference would be 0. `None` without answers on either side.
+fn exact_difference(before: &NpsCounts, after: &NpsCounts) -> Option<f64> {
+    let nps = |counts: &NpsCounts| {
+        let net = i128::from(counts.promoters) - i128::from(counts.detractors);
+        Fraction::of_integer(100 * net).over(&Fraction::of_integer(
+            u128::from(counts.promoters)
+                + u128::from(counts.passives)
+                + u128::from(counts.detractors),
+        ))
+    };
+    Some(nps(after)?.minus(&nps(before)?).to_f64())
 }

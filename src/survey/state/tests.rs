@@ -540,3 +540,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn differences_of_huge_samples_keep_their_digits() {
+    // 10^18 promoters on each side and one passive more after: exactly −1e-16 points, where the
+    // two NPS as doubles are both 100 − 1e-16 rounded to the same double.
+    let side = |passives| NpsCounts {
+        promoters: 1_000_000_000_000_000_000,
+        passives,
+        detractors: 0,
+    };
+    let found = side(1)
+        .difference("crm.test", &side(2), 0.95)
+        .unwrap()
+        .unwrap();
+    let exact = -100.0 / ((1e18 + 1.0) * (1e18 + 2.0)) * 1e18;
+    assert!(
+        (found.difference - exact).abs() <= 1e-12 * exact.abs(),
+        "{}",
+        found.difference
+    );
+    assert!(found.z.unwrap() < -0.5 && found.p_value.unwrap() < 0.6);
+}
