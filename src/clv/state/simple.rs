@@ -5,6 +5,7 @@ use super::{days_per_unit, invalid};
 use crate::common::civil::format_timestamp;
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{Float8, MetricError, MetricResult};
+use crate::common::exact::Fraction;
 use crate::common::flat_state::{decode_any, is_working_payload};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 use crate::common::money::{self, NumericError};
@@ -102,7 +103,15 @@ pub fn clv_from_churn(
         return Ok(None);
     }
     let churn = decimal_from_f64(function, "churn_rate", churn_rate)?;
-    arpa.checked_div(churn)
+    // Exact when the division ends within a `Decimal`; otherwise rounded once to 28 significant
+    // digits (`checked_div` alone keeps 28 or 29 of them, by the size of the mantissa).
+    let quotient = match arpa.checked_div(churn) {
+        Some(quotient) if money::mul_exact(quotient, churn) == Some(arpa) => Some(quotient),
+        _ => Fraction::of_decimal(arpa)
+            .over(&Fraction::of_decimal(churn))
+            .and_then(|exact| exact.to_significant(28).to_decimal()),
+    };
+    quotient
         .map(|value| Some(value.normalize()))
         .ok_or_else(|| {
             MetricError::OutOfRange(format!(
@@ -653,6 +662,20 @@ mod tests {
             clv_from_churn(F, Decimal::MAX, 0.1).unwrap_err(),
             MetricError::OutOfRange(_)
         ));
+        // Rounded to 28 significant digits where the division does not end (the division of
+        // `Decimal`s alone gave 29 when the mantissa had room).
+        for (arpa, churn, expected) in [
+            ("1", 0.03, "33.33333333333333333333333333"),
+            ("100", 0.07, "1428.571428571428571428571429"),
+            ("1", 6e-28, "1666666666666666666666666667"),
+            ("5", 0.6, "8.333333333333333333333333333"),
+        ] {
+            assert_eq!(
+                clv_from_churn(F, dec(arpa), churn).unwrap(),
+                Some(dec(expected)),
+                "{arpa} / {churn}"
+            );
+        }
     }
 
     const DAY: i64 = MICROSECONDS_PER_DAY;
