@@ -172,6 +172,9 @@ INTENDED_CHANGES = {
                                "revenue retention changes in the last place (docs/versioning.md)",
     "doc_customers.example_5": "0.3.0 states of crm.churn_rate record the rows' period (a state "
                                "with rows is written in the form's version 2)",
+    "lifecycle.nps_by_segment": "0.3.0 crm.nps_difference is the exact difference of the two NPS "
+                                "fractions rounded once: its difference, z and p-value change in "
+                                "the last places (docs/versioning.md)",
 }
 # ... and once materialized views are refreshed (REFRESH, or a restore that refreshes them), the
 # fits they hold are new fits too.
