@@ -246,29 +246,23 @@ fn first_instant_of_local(
     if !is_valid_timestamp(before) || !is_valid_timestamp(local - 1) {
         return later;
     }
-    let local_before = datetime_call(
-        pg_sys::timestamptz_zone,
-        zone,
-        pg_sys::Datum::from(before),
-        time_zone,
-        overflow,
-    )
-    .value() as i64;
+    let local_of = |instant: i64| {
+        datetime_call(
+            pg_sys::timestamptz_zone,
+            zone,
+            pg_sys::Datum::from(instant),
+            time_zone,
+            overflow,
+        )
+        .value() as i64
+    };
+    let local_before = local_of(before);
     if local_before < local {
         return later;
     }
     // The offset (local minus UTC) of the instant before, where the earlier reading lies.
     let earlier = local - (local_before - before);
-    let shows_local = is_valid_timestamp(earlier)
-        && datetime_call(
-            pg_sys::timestamptz_zone,
-            zone,
-            pg_sys::Datum::from(earlier),
-            time_zone,
-            overflow,
-        )
-        .value() as i64
-            == local;
+    let shows_local = is_valid_timestamp(earlier) && local_of(earlier) == local;
     if earlier < later && shows_local {
         earlier
     } else {
