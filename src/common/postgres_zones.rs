@@ -1,7 +1,7 @@
 //! Time zones from Postgres's own zone code and data (`pg_tzset`, `pg_localtime`,
 //! `pg_next_dst_boundary`): the zone loader `_PG_init` installs for [`super::tz`], whose tables
 //! and conversion rules are plain Rust.
-use super::tz::{Next, OffsetSource, TransitionList};
+use super::tz::{Next, OffsetSource, Refused, TransitionList};
 
 /// A zone loaded by Postgres's `pg_tzset` (valid for the life of the backend).
 struct PostgresZone(*const pgrx::pg_sys::pg_tz);
@@ -96,18 +96,46 @@ pub fn fixed_abbreviation(name: &str) -> Option<i32> {
     }
 }
 
-/// The zone a dynamic abbreviation of the session's `timezone_abbreviations` follows (`MSK`:
-/// `Europe/Moscow`); `None` for any other name.
-fn dynamic_abbreviation_zone(name: &str) -> Option<String> {
-    match abbreviation(name)? {
-        (pgrx::pg_sys::DYNTZ, _, tz) if !tz.is_null() => {
-            // SAFETY: a zone `DecodeTimezoneAbbrev` loaded, cached for the life of the backend;
-            // its name is a NUL-terminated string inside it.
-            let zone = unsafe { std::ffi::CStr::from_ptr(pgrx::pg_sys::pg_get_timezone_name(tz)) };
-            Some(zone.to_string_lossy().into_owned())
+/// Why a name Postgres knows is refused by [`load`]: a dynamic abbreviation of the session's
+/// `timezone_abbreviations` (`MSK`: it follows `Europe/Moscow`), or a zone that counts leap
+/// seconds (`right/UTC`); `None` for any other name.
+fn refused(name: &str) -> Option<Refused> {
+    if let Some((kind, _, tz)) = abbreviation(name) {
+        if kind != pgrx::pg_sys::DYNTZ || tz.is_null() {
+            return None;
         }
-        _ => None,
+        // SAFETY: a zone `DecodeTimezoneAbbrev` loaded, cached for the life of the backend; its
+        // name is a NUL-terminated string inside it.
+        let zone = unsafe { std::ffi::CStr::from_ptr(pgrx::pg_sys::pg_get_timezone_name(tz)) };
+        return Some(Refused::FollowsZone(zone.to_string_lossy().into_owned()));
     }
+    counts_leap_seconds(name).then_some(Refused::LeapSeconds)
+}
+
+/// Whether `name` is no abbreviation and names a zone that counts leap seconds (`right/UTC`),
+/// which `SET TIME ZONE` refuses: Postgres's `AT TIME ZONE` reads an instant in such a zone
+/// 27 seconds off (in 2017 and after) but a local time back without them.
+pub fn counts_leap_seconds(name: &str) -> bool {
+    if abbreviation(name).is_some() {
+        return false;
+    }
+    let Ok(c_name) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    // SAFETY: `pg_tzset` reads the NUL-terminated name and returns a zone cached for the life
+    // of the backend, or NULL for a name it does not know.
+    let tz = unsafe { pgrx::pg_sys::pg_tzset(c_name.as_ptr()) };
+    // SAFETY: `tz` is a live zone from `pg_tzset` (checked non-null first).
+    !tz.is_null() && !unsafe { pgrx::pg_sys::pg_tz_acceptable(tz) }
+}
+
+/// Whether a kind `DecodeTimezoneAbbrev` gives is a time zone abbreviation (fixed or dynamic),
+/// not a name the session's table lacks.
+fn is_abbreviation(kind: u32) -> bool {
+    matches!(
+        kind,
+        pgrx::pg_sys::TZ | pgrx::pg_sys::DTZ | pgrx::pg_sys::DYNTZ
+    )
 }
 
 /// `name` as `DecodeTimezoneAbbrev` reads it (lowercased): its kind (`TZ`, `DTZ`, `DYNTZ`),
@@ -147,12 +175,13 @@ fn abbreviation(name: &str) -> Option<(u32, i32, *mut pgrx::pg_sys::pg_tz)> {
         }
         kind
     };
-    Some((u32::try_from(kind).ok()?, offset, tz))
+    let kind = u32::try_from(kind).ok()?;
+    is_abbreviation(kind).then_some((kind, offset, tz))
 }
 
 /// Makes [`Zone::parse`](super::tz::Zone::parse) read Postgres's zones (`_PG_init`).
 pub fn install() {
-    super::tz::install_loader(load, dynamic_abbreviation_zone);
+    super::tz::install_loader(load, refused);
 }
 
 #[cfg(any(test, feature = "pg_test"))]

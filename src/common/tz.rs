@@ -441,29 +441,53 @@ fn checked_timestamp(function: &str, value: Option<i64>) -> MetricResult<i64> {
 /// for a name it does not know.
 pub type ZoneLoader = fn(&str) -> Option<(String, Box<dyn OffsetSource>)>;
 
-/// The zone whose history the abbreviation `name` follows (`MSK`: `Europe/Moscow`), for the
-/// message of a zone name refused; `None` for any other name.
-pub type AbbreviationZone = fn(&str) -> Option<String>;
+/// Why the loader refuses a name that Postgres itself knows, for the message of a zone name
+/// refused; `None` for a name Postgres does not know either.
+pub type ZoneRefusal = fn(&str) -> Option<Refused>;
+
+/// A zone name Postgres knows that the extension refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// An abbreviation whose offset follows the history of this zone (`MSK`: `Europe/Moscow`).
+    FollowsZone(String),
+    /// A zone that counts leap seconds (`right/UTC`), which Postgres's timestamps do not.
+    LeapSeconds,
+}
 
 static LOADER: OnceLock<ZoneLoader> = OnceLock::new();
-static ABBREVIATION_ZONE: OnceLock<AbbreviationZone> = OnceLock::new();
+static ZONE_REFUSAL: OnceLock<ZoneRefusal> = OnceLock::new();
 
-/// Installs the zone loader and its abbreviation lookup (once per process, `_PG_init`; later
-/// calls are ignored).
-pub fn install_loader(loader: ZoneLoader, abbreviation_zone: AbbreviationZone) {
+/// Installs the zone loader and its lookup of refused names (once per process, `_PG_init`;
+/// later calls are ignored).
+pub fn install_loader(loader: ZoneLoader, refusal: ZoneRefusal) {
     let _ = LOADER.set(loader);
-    let _ = ABBREVIATION_ZONE.set(abbreviation_zone);
+    let _ = ZONE_REFUSAL.set(refusal);
 }
 
 /// The 22023 of a zone name the loader does not know: an abbreviation whose offset follows a
-/// zone's history says which zone to name instead.
-fn unknown_zone(function: &str, name: &str) -> MetricError {
+/// zone's history says which zone to name instead, and a zone that counts leap seconds says
+/// so, with the name of the same zone without them.
+pub fn unknown_zone(function: &str, name: &str) -> MetricError {
     let shown = name.escape_debug();
-    match ABBREVIATION_ZONE.get().and_then(|zone_of| zone_of(name)) {
-        Some(zone) => MetricError::InvalidParameter(format!(
+    match ZONE_REFUSAL.get().and_then(|refusal| refusal(name)) {
+        Some(Refused::FollowsZone(zone)) => MetricError::InvalidParameter(format!(
             "{function}: time zone '{shown}' is an abbreviation whose UTC offset follows the \
              history of {zone}; name that zone ('{zone}')"
         )),
+        Some(Refused::LeapSeconds) => {
+            let plain = name.get(6..).filter(|_| {
+                name.get(..6)
+                    .is_some_and(|prefix| prefix.eq_ignore_ascii_case("right/"))
+            });
+            let instead = match plain {
+                Some(plain) => format!("name the zone without them ('{}')", plain.escape_debug()),
+                None => "name a zone without them".to_string(),
+            };
+            MetricError::InvalidParameter(format!(
+                "{function}: time zone '{shown}' counts leap seconds, which Postgres's \
+                 timestamps do not (SET TIME ZONE refuses it too); {instead}"
+            ))
+        }
         None => MetricError::InvalidParameter(format!("{function}: unknown time zone '{shown}'")),
     }
 }

@@ -7,13 +7,14 @@ use crate::common::civil::{
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::Ticker;
 use crate::common::pg::{bigint, raise, OrRaise, TextArg};
+use crate::common::postgres_zones::counts_leap_seconds;
 use crate::common::summary::SummaryBytes;
-use crate::common::tz::USECS_PER_DAY;
+use crate::common::tz::{unknown_zone, USECS_PER_DAY};
 use crate::customers::state::{require_finite, CustomerSummary, Denominator};
 use pgrx::datum::Date;
 use pgrx::prelude::*;
 
-/// A Postgres date/time function of two arguments, called directly.
+/// A Postgres date/time function, called directly.
 type DatetimeFunction = unsafe fn(pg_sys::FunctionCallInfo) -> pg_sys::Datum;
 
 /// Calls a Postgres date/time function; the errors it raises on user input (a timestamp out
@@ -24,8 +25,7 @@ type DatetimeFunction = unsafe fn(pg_sys::FunctionCallInfo) -> pg_sys::Datum;
 /// clean up.
 fn datetime_call(
     function: DatetimeFunction,
-    first: pg_sys::Datum,
-    second: pg_sys::Datum,
+    arguments: &[pg_sys::Datum],
     time_zone: &str,
     overflow: &(dyn Fn() -> String + std::panic::RefUnwindSafe),
 ) -> pg_sys::Datum {
@@ -35,12 +35,11 @@ fn datetime_call(
             overflow()
         )))
     };
+    let arguments: Vec<Option<pg_sys::Datum>> = arguments.iter().copied().map(Some).collect();
     PgTryBuilder::new(|| {
-        // SAFETY: `function` is a built-in of two non-NULL arguments of the types given by
-        // its callers below; pgrx turns a Postgres ERROR inside it into a Rust panic.
-        unsafe {
-            pgrx::fcinfo::direct_function_call_as_datum(function, &[Some(first), Some(second)])
-        }
+        // SAFETY: `function` is a built-in of non-NULL arguments of the types given by its
+        // callers below; pgrx turns a Postgres ERROR inside it into a Rust panic.
+        unsafe { pgrx::fcinfo::direct_function_call_as_datum(function, &arguments) }
     })
     .catch_when(PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW, |_| {
         out_of_range()
@@ -52,6 +51,118 @@ fn datetime_call(
     })
     .execute()
     .unwrap_or_else(|| out_of_range())
+}
+
+/// The time zone of a series, and how its local times are read.
+#[derive(Clone, Copy)]
+struct SeriesZone<'a> {
+    /// The `time_zone` argument, for messages.
+    name: &'a str,
+    reading: ZoneReading,
+}
+
+#[derive(Clone, Copy)]
+enum ZoneReading {
+    /// The session's own zone, as `timestamptz::timestamp` and `timestamp::timestamptz` read
+    /// it: `time_zone` names the zone of the session's `TimeZone` (the default is
+    /// `current_setting('TimeZone')`). `AT TIME ZONE` would read some such names otherwise:
+    /// `'CET'` as the abbreviation (+01:00 all year) where the session follows the zone file
+    /// `CET` with its summer time.
+    Session,
+    /// Any other name, as `AT TIME ZONE` reads it (this datum, the name as text).
+    Named(pg_sys::Datum),
+}
+
+/// The name of the session's time zone, as `current_setting('TimeZone')` shows it.
+fn session_zone_name() -> Option<String> {
+    // SAFETY: Postgres sets `session_timezone` when the backend starts, before any query, to a
+    // zone cached for the life of the backend; its name is a NUL-terminated string inside it.
+    unsafe {
+        let tz = pg_sys::session_timezone;
+        if tz.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(pg_sys::pg_get_timezone_name(tz));
+        Some(name.to_string_lossy().into_owned())
+    }
+}
+
+impl<'a> SeriesZone<'a> {
+    /// The zone `time_zone` names: the session's own when it names the session's zone (zone
+    /// names are case-insensitive), else the name as `AT TIME ZONE` reads it. A zone that
+    /// counts leap seconds is refused (22023), as `SET TIME ZONE` and `crm.cohort_agg` refuse
+    /// it: `AT TIME ZONE` reads instants in it 27 seconds off but local times back without
+    /// them, which would move every boundary. An unknown name is reported at its first use.
+    fn new(time_zone: &'a str) -> MetricResult<Self> {
+        let is_session =
+            session_zone_name().is_some_and(|session| session.eq_ignore_ascii_case(time_zone));
+        let reading = if is_session {
+            ZoneReading::Session
+        } else if counts_leap_seconds(time_zone) {
+            return Err(unknown_zone(CHURN_SERIES, time_zone));
+        } else {
+            ZoneReading::Named(datum_of(time_zone))
+        };
+        Ok(SeriesZone {
+            name: time_zone,
+            reading,
+        })
+    }
+
+    /// The local date and time of `instant` (`instant AT TIME ZONE zone`).
+    fn local_of(
+        &self,
+        instant: i64,
+        overflow: &(dyn Fn() -> String + std::panic::RefUnwindSafe),
+    ) -> i64 {
+        let instant = pg_sys::Datum::from(instant);
+        let local = match self.reading {
+            ZoneReading::Session => datetime_call(
+                pg_sys::timestamptz_timestamp,
+                &[instant],
+                self.name,
+                overflow,
+            ),
+            ZoneReading::Named(zone) => datetime_call(
+                pg_sys::timestamptz_zone,
+                &[zone, instant],
+                self.name,
+                overflow,
+            ),
+        };
+        local.value() as i64
+    }
+
+    /// The instant of the local date and time `local` (`local AT TIME ZONE zone`: a local time
+    /// the clocks show twice is the later instant, one in a spring-forward gap moves forward by
+    /// the gap).
+    fn instant_of(
+        &self,
+        local: i64,
+        overflow: &(dyn Fn() -> String + std::panic::RefUnwindSafe),
+    ) -> i64 {
+        let local = pg_sys::Datum::from(local);
+        let instant = match self.reading {
+            ZoneReading::Session => {
+                datetime_call(pg_sys::timestamp_timestamptz, &[local], self.name, overflow)
+            }
+            ZoneReading::Named(zone) => {
+                datetime_call(pg_sys::timestamp_zone, &[zone, local], self.name, overflow)
+            }
+        };
+        instant.value() as i64
+    }
+
+    /// An expression of the local midnight of `date` (`YYYY-MM-DD`), for messages.
+    fn midnight_literal(&self, date: &str) -> String {
+        match self.reading {
+            ZoneReading::Session => format!("timestamptz '{date}'"),
+            ZoneReading::Named(_) => format!(
+                "timestamp '{date}' AT TIME ZONE '{}'",
+                self.name.replace('\'', "''")
+            ),
+        }
+    }
 }
 
 /// The message of a period whose end passes the timestamp range: the step, its start and zone.
@@ -73,12 +184,12 @@ fn datum_of(value: impl IntoDatum) -> pg_sys::Datum {
 }
 
 /// Adds `step` to the instant `at` as `timestamptz + interval` does with the session time zone
-/// set to `time_zone`: the months in local time (the day clamped to the month's last), then
-/// the days in local time, each time resolving the local time in the zone with Postgres's own
-/// rules and data, then the time part as elapsed microseconds.
-fn add_interval_in_zone(start: i64, step: &Interval, zone: pg_sys::Datum, time_zone: &str) -> i64 {
-    let overflow = || period_overflow(start, step, time_zone);
-    let mut at = pg_sys::Datum::from(start);
+/// set to the series' zone: the months in local time (the day clamped to the month's last),
+/// then the days in local time, each time resolving the local time in the zone with Postgres's
+/// own rules and data, then the time part as elapsed microseconds.
+fn add_interval_in_zone(start: i64, step: &Interval, zone: SeriesZone) -> i64 {
+    let overflow = || period_overflow(start, step, zone.name);
+    let mut at = start;
     let local_parts = [
         Interval::new(step.months(), 0, 0),
         Interval::new(0, step.days(), 0),
@@ -87,28 +198,26 @@ fn add_interval_in_zone(start: i64, step: &Interval, zone: pg_sys::Datum, time_z
         if part.months() == 0 && part.days() == 0 {
             continue;
         }
-        let part = datum_of(part);
-        let local = datetime_call(pg_sys::timestamptz_zone, zone, at, time_zone, &overflow);
+        let local = pg_sys::Datum::from(zone.local_of(at, &overflow));
         let moved = datetime_call(
             pg_sys::timestamp_pl_interval,
-            local,
-            part,
-            time_zone,
+            &[local, datum_of(part)],
+            zone.name,
             &overflow,
         );
-        at = datetime_call(pg_sys::timestamp_zone, zone, moved, time_zone, &overflow);
+        at = zone.instant_of(moved.value() as i64, &overflow);
     }
     if step.micros() != 0 {
         let time = datum_of(Interval::from_micros(step.micros()));
         at = datetime_call(
             pg_sys::timestamptz_pl_interval,
-            at,
-            time,
-            time_zone,
+            &[pg_sys::Datum::from(at), time],
+            zone.name,
             &overflow,
-        );
+        )
+        .value() as i64;
     }
-    at.value() as i64
+    at
 }
 
 /// The bounds of a `crm.churn_series` call: instants (`timestamptz`), or local dates read in
@@ -126,12 +235,7 @@ fn whole_day_step(step: &Interval) -> bool {
 
 /// Local midnight of a date (Postgres days since 2000-01-01) in `zone`, as `timestamp AT TIME
 /// ZONE zone` reads it (a midnight in a spring-forward gap moves forward by the gap).
-fn local_midnight(
-    what: &str,
-    days: i32,
-    zone: pg_sys::Datum,
-    time_zone: &str,
-) -> MetricResult<i64> {
+fn local_midnight(what: &str, days: i32, zone: SeriesZone) -> MetricResult<i64> {
     if days == i32::MIN || days == i32::MAX {
         return Err(MetricError::DatetimeOverflow(format!(
             "{CHURN_SERIES}: {what} cannot be infinite"
@@ -146,10 +250,11 @@ fn local_midnight(
                 date_text(days)
             ))
         })?;
-    Ok(first_instant_of_local(local, zone, time_zone, &|| {
+    Ok(first_instant_of_local(local, zone, &|| {
         format!(
-            "{what} {} at midnight in {time_zone} is outside the range of timestamps",
-            date_text(days)
+            "{what} {} at midnight in {} is outside the range of timestamps",
+            date_text(days),
+            zone.name
         )
     }))
 }
@@ -197,20 +302,14 @@ fn session_reading(from: i64) -> (String, String) {
 }
 
 /// The local date and time of the instant `from` in `zone` (`timestamptz AT TIME ZONE zone`).
-fn local_time(from: i64, zone: pg_sys::Datum, time_zone: &str) -> i64 {
-    datetime_call(
-        pg_sys::timestamptz_zone,
-        zone,
-        pg_sys::Datum::from(from),
-        time_zone,
-        &|| {
-            format!(
-                "from {} read in {time_zone} is outside the range of timestamps",
-                format_timestamp(from)
-            )
-        },
-    )
-    .value() as i64
+fn local_time(from: i64, zone: SeriesZone) -> i64 {
+    zone.local_of(from, &|| {
+        format!(
+            "from {} read in {} is outside the range of timestamps",
+            format_timestamp(from),
+            zone.name
+        )
+    })
 }
 
 /// Midnight of the date of a local date and time.
@@ -228,41 +327,23 @@ fn local_midnight_of(local: i64) -> i64 {
 /// ZONE` reads it.
 fn first_instant_of_local(
     local: i64,
-    zone: pg_sys::Datum,
-    time_zone: &str,
+    zone: SeriesZone,
     overflow: &(dyn Fn() -> String + std::panic::RefUnwindSafe),
 ) -> i64 {
-    let later = datetime_call(
-        pg_sys::timestamp_zone,
-        zone,
-        pg_sys::Datum::from(local),
-        time_zone,
-        overflow,
-    )
-    .value() as i64;
+    let later = zone.instant_of(local, overflow);
     // At the first local day of the timestamp range (4714-11-24 BC) no local time comes before
     // `local`, and the instant before has none in range.
     let before = later - 1;
     if !is_valid_timestamp(before) || !is_valid_timestamp(local - 1) {
         return later;
     }
-    let local_of = |instant: i64| {
-        datetime_call(
-            pg_sys::timestamptz_zone,
-            zone,
-            pg_sys::Datum::from(instant),
-            time_zone,
-            overflow,
-        )
-        .value() as i64
-    };
-    let local_before = local_of(before);
+    let local_before = zone.local_of(before, overflow);
     if local_before < local {
         return later;
     }
     // The offset (local minus UTC) of the instant before, where the earlier reading lies.
     let earlier = local - (local_before - before);
-    let shows_local = is_valid_timestamp(earlier) && local_of(earlier) == local;
+    let shows_local = is_valid_timestamp(earlier) && zone.local_of(earlier, overflow) == local;
     if earlier < later && shows_local {
         earlier
     } else {
@@ -273,16 +354,17 @@ fn first_instant_of_local(
 /// With whole-day steps, `from` must be local midnight in the series' zone: otherwise every
 /// row would start at another hour of the local day (and a `from` typed as a date in another
 /// zone, such as the session's UTC, is read as that zone's midnight). 22023 naming both readings.
-fn require_local_midnight(from: i64, zone: pg_sys::Datum, time_zone: &str) -> MetricResult<()> {
-    let local = local_time(from, zone, time_zone);
+fn require_local_midnight(from: i64, zone: SeriesZone) -> MetricResult<()> {
+    let local = local_time(from, zone);
     // A midnight the clocks show twice is local midnight at both instants.
     if local == local_midnight_of(local) {
         return Ok(());
     }
-    let midnight = first_instant_of_local(local_midnight_of(local), zone, time_zone, &|| {
+    let midnight = first_instant_of_local(local_midnight_of(local), zone, &|| {
         format!(
-            "the local midnight of from {} in {time_zone} is outside the range of timestamps",
-            format_timestamp(from)
+            "the local midnight of from {} in {} is outside the range of timestamps",
+            format_timestamp(from),
+            zone.name
         )
     });
     if from == midnight {
@@ -291,12 +373,12 @@ fn require_local_midnight(from: i64, zone: pg_sys::Datum, time_zone: &str) -> Me
     let local_text = format_timestamp(local);
     let local_text = local_text.replacen("+00", "", 1);
     let (instant, date) = session_reading(from);
-    let zone_literal = time_zone.replace('\'', "''");
+    let time_zone = zone.name;
     Err(MetricError::InvalidParameter(format!(
         "{CHURN_SERIES}: \"from\" {instant} is {local_text} in {time_zone}, not local midnight, \
          and whole-day steps would start every row at that hour; pass dates, which are read as \
-         local dates in {time_zone} (date '{date}'), or a local midnight \
-         (timestamp '{date}' AT TIME ZONE '{zone_literal}')"
+         local dates in {time_zone} (date '{date}'), or a local midnight ({})",
+        zone.midnight_literal(&date)
     )))
 }
 
@@ -321,21 +403,21 @@ fn series_periods(
             interval_text((step.months(), step.days(), step.micros()))
         )));
     }
-    let zone = datum_of(time_zone);
+    let zone = SeriesZone::new(time_zone)?;
     let (from, to) = match bounds {
         Bounds::Instants { from, to } => {
             require_finite(CHURN_SERIES, "from", from)?;
             require_finite(CHURN_SERIES, "to", to)?;
             // An unknown zone is an error even when the series is empty.
-            local_time(from, zone, time_zone);
+            local_time(from, zone);
             if whole_day_step(step) {
-                require_local_midnight(from, zone, time_zone)?;
+                require_local_midnight(from, zone)?;
             }
             (from, to)
         }
         Bounds::LocalDates { from, to } => (
-            local_midnight("from", from, zone, time_zone)?,
-            local_midnight("to", to, zone, time_zone)?,
+            local_midnight("from", from, zone)?,
+            local_midnight("to", to, zone)?,
         ),
     };
     // Whole-day steps go from local midnight to local midnight: the steps are added to the
@@ -343,7 +425,7 @@ fn series_periods(
     // exist (the clocks jump from 00:00 to 01:00) moves only its own boundary to 01:00, as
     // `date_trunc(period, ts AT TIME ZONE zone)` does, not every boundary after it.
     let mut local = whole_day_step(step)
-        .then(|| pg_sys::Datum::from(local_midnight_of(local_time(from, zone, time_zone))));
+        .then(|| pg_sys::Datum::from(local_midnight_of(local_time(from, zone))));
     let step_datum = datum_of(*step);
     let mut periods = Vec::new();
     let mut start = from;
@@ -358,16 +440,15 @@ fn series_periods(
                 let overflow = || period_overflow(start, step, time_zone);
                 let next = datetime_call(
                     pg_sys::timestamp_pl_interval,
-                    *local,
-                    step_datum,
+                    &[*local, step_datum],
                     time_zone,
                     &overflow,
                 );
                 local_forward = (next.value() as i64) > (local.value() as i64);
                 *local = next;
-                first_instant_of_local(next.value() as i64, zone, time_zone, &overflow)
+                first_instant_of_local(next.value() as i64, zone, &overflow)
             }
-            None => add_interval_in_zone(start, step, zone, time_zone),
+            None => add_interval_in_zone(start, step, zone),
         };
         if end <= start {
             if local_forward {

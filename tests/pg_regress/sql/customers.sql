@@ -177,6 +177,30 @@ SET timezone = 'Europe/Berlin';
 SELECT period_start FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2025-03-01', date '2025-05-01', '1 month');
 SET timezone = 'UTC';
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '-infinity', date '2025-05-01', '1 month')$$);
+-- The default zone is the session's, read as the session reads it: in a session set to 'CET'
+-- (or 'EET', 'WET') the months follow the zone file's summer time, where AT TIME ZONE 'CET' is
+-- the abbreviation, +01:00 all year. Each row starts where timestamptz + interval puts it.
+SET timezone = 'CET';
+SELECT period_start, period_end, period_start = timestamptz '2025-02-01' + (n - 1) * interval '1 month' AS as_session
+FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2025-02-01', date '2025-06-01', '1 month') WITH ORDINALITY s(period_start, period_end, a, b, c, d, e, f, n);
+SELECT count(*) FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-06-01', '2025-09-01', '1 month');
+SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2025-03-01', date '2025-05-01', '1 month', 'start', 'cet');
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-06-01 03:00', '2025-09-01', '1 month')$$);
+SET timezone = 'EET';
+SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-02-01', '2025-05-01', '1 month');
+-- Under another abbreviation table 'EST' is +10:00 for AT TIME ZONE, while a session set to
+-- 'EST' follows the zone file (-05:00): the default follows the session.
+SET timezone_abbreviations = 'Australia';
+SET timezone = 'EST';
+SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2025-03-01', '1 month');
+RESET timezone_abbreviations;
+-- Another zone's name is read as AT TIME ZONE reads it: 'CET' from a UTC session is +01:00.
+SET timezone = 'UTC';
+SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2025-06-01', date '2025-08-01', '1 month', 'start', 'CET');
+-- Zones that count leap seconds are refused, as SET TIME ZONE refuses them: AT TIME ZONE reads
+-- instants there 27 seconds off and local times back without them, which moved every boundary.
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2023-01-01', date '2023-06-01', '1 month', 'start', 'right/UTC')$$);
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2023-01-01', '2023-01-03', '1 day', 'start', 'Right/America/New_York')$$);
 
 -- Past the timestamp range, unknown zones and denominators: clean errors naming the function.
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2026-01-01', '300000 years')$$);

@@ -56,6 +56,7 @@ SELECT error_of($$SELECT crm.business_calendar('Mon 09:00-12:00, 11:00-13:00', '
 SELECT error_of($$SELECT crm.business_calendar('Sun 22:00-06:00; Mon 05:00-09:00', 'UTC')$$);
 SELECT error_of($$SELECT crm.business_calendar('Mon 9-17', 'UTC')$$);
 SELECT error_of($$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'Mars/Olympus_Mons')$$);
+SELECT error_of($$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'right/UTC')$$);
 SELECT error_of($$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'UTC', '{NULL}')$$);
 SELECT error_of($$SELECT crm.business_add(crm.business_calendar(), now(), '-1 hour')$$);
 SELECT error_of($$SELECT crm.business_add(crm.business_calendar(), now(), '1 day')$$);
