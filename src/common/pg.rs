@@ -39,9 +39,7 @@ fn in_database_encoding(message: String) -> String {
     if message.is_ascii() {
         return message;
     }
-    // SAFETY: reads the database encoding, set for the life of the backend.
-    let encoding = unsafe { pg_sys::GetDatabaseEncoding() };
-    if encoding == pg_sys::pg_enc::PG_UTF8 as i32 {
+    if database_is_utf8() {
         return message;
     }
     message
@@ -54,6 +52,12 @@ fn in_database_encoding(message: String) -> String {
             }
         })
         .collect()
+}
+
+/// Whether the database's encoding is UTF-8.
+fn database_is_utf8() -> bool {
+    // SAFETY: reads the database encoding, set for the life of the backend.
+    unsafe { pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 }
 }
 
 /// Raises the error for a NULL where Postgres promised a value (the argument of a STRICT
@@ -230,14 +234,19 @@ pub struct TextArg<'a>(pub &'a [u8]);
 
 impl<'a> TextArg<'a> {
     /// The argument as an option name (period, time zone, denominator, mode). Names are
-    /// ASCII, so text that is not UTF-8 cannot be one: 22023, the value shown escaped.
+    /// ASCII, so text that is not UTF-8 cannot be one: 22023, the value shown by its bytes
+    /// escaped. So is non-ASCII text of a database in another encoding, whose bytes may happen
+    /// to be UTF-8 of other characters (LATIN1's `Ã©` is the UTF-8 of `é`).
     pub fn name(self, function: &str, what: &str) -> Result<&'a str, MetricError> {
-        std::str::from_utf8(self.0).map_err(|_| {
-            MetricError::InvalidParameter(format!(
-                "{function}: unknown {what} '{}'",
-                self.0.escape_ascii()
-            ))
-        })
+        std::str::from_utf8(self.0)
+            .ok()
+            .filter(|name| name.is_ascii() || database_is_utf8())
+            .ok_or_else(|| {
+                MetricError::InvalidParameter(format!(
+                    "{function}: unknown {what} '{}'",
+                    self.0.escape_ascii()
+                ))
+            })
     }
 }
 

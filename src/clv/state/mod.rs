@@ -45,14 +45,16 @@ pub fn invalid(message: String) -> MetricError {
 }
 
 /// The number of days in one CLV time unit (`'day'`, `'week'`, `'month'`, `'year'`).
+/// Names are read case-insensitively (`'Week'`), as period names are.
 pub fn days_per_unit(function: &str, unit: &str) -> MetricResult<f64> {
-    match unit {
-        "day" => Ok(1.0),
-        "week" => Ok(7.0),
-        "month" => Ok(365.25 / 12.0),
-        "year" => Ok(365.25),
-        other => Err(invalid(format!(
-            "{function}: unknown time unit \"{other}\" (expected day, week, month or year)"
+    const DAYS: [f64; 4] = [1.0, 7.0, 365.25 / 12.0, 365.25];
+    match simple::UNITS
+        .iter()
+        .position(|name| name.eq_ignore_ascii_case(unit))
+    {
+        Some(index) => Ok(DAYS[index]),
+        None => Err(invalid(format!(
+            "{function}: unknown time unit \"{unit}\" (expected day, week, month or year)"
         ))),
     }
 }

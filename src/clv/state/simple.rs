@@ -225,10 +225,14 @@ pub fn first_finite_day() -> i64 {
     utc_day(i64::MIN + 1)
 }
 
-/// The index of a CLV time unit name (bytes of a SQL text), 22023 for an unknown one.
+/// The index of a CLV time unit name (bytes of a SQL text, in any case), 22023 for an unknown
+/// one.
 #[inline]
 pub fn unit_index(function: &str, time_unit: &[u8]) -> MetricResult<u8> {
-    match UNITS.iter().position(|name| name.as_bytes() == time_unit) {
+    match UNITS
+        .iter()
+        .position(|name| name.as_bytes().eq_ignore_ascii_case(time_unit))
+    {
         Some(index) => Ok(index as u8),
         // The name as it is when it is UTF-8, its bytes escaped when not (a LATIN1 database's
         // 'ä' is \xe4, as the other functions show an unknown name).

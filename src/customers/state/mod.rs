@@ -61,14 +61,19 @@ impl Denominator {
         }
     }
 
-    /// Parses the SQL name: `'start'`, `'average'` or `'start_plus_new'`.
+    /// Parses the SQL name, in any case: `'start'`, `'average'` or `'start_plus_new'`.
     pub fn parse(function: &str, name: &str) -> MetricResult<Self> {
-        match name {
-            "start" => Ok(Denominator::Start),
-            "average" => Ok(Denominator::Average),
-            "start_plus_new" => Ok(Denominator::StartPlusNew),
-            other => Err(MetricError::InvalidParameter(format!(
-                "{function}: unknown denominator '{other}' \
+        let named = [
+            Denominator::Start,
+            Denominator::Average,
+            Denominator::StartPlusNew,
+        ]
+        .into_iter()
+        .find(|denominator| denominator.name().eq_ignore_ascii_case(name));
+        match named {
+            Some(denominator) => Ok(denominator),
+            None => Err(MetricError::InvalidParameter(format!(
+                "{function}: unknown denominator '{name}' \
                  (allowed: 'start', 'average', 'start_plus_new')"
             ))),
         }

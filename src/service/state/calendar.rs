@@ -338,11 +338,11 @@ fn day_list(days: &[usize]) -> String {
 /// Parses the hours grammar into sorted openings, refusing overlaps.
 pub fn parse_hours(function: &str, hours: &str) -> MetricResult<Vec<Opening>> {
     let mut openings = Vec::new();
-    if hours.trim().is_empty() {
+    if hours.trim_ascii().is_empty() {
         return Ok(openings);
     }
     for entry in hours.split(';') {
-        let entry = entry.trim();
+        let entry = entry.trim_ascii();
         let malformed = |why: String| {
             MetricError::InvalidParameter(format!(
                 "{function}: malformed hours entry '{entry}': {why}"
@@ -356,7 +356,7 @@ pub fn parse_hours(function: &str, hours: &str) -> MetricResult<Vec<Opening>> {
         let (days_text, ranges_text) = entry.split_at(split);
         let days = parse_days(days_text).map_err(&malformed)?;
         for range in ranges_text.split(',') {
-            let (start, length) = parse_range(range.trim()).map_err(&malformed)?;
+            let (start, length) = parse_range(range.trim_ascii()).map_err(&malformed)?;
             for &weekday in &days {
                 openings.push(Opening {
                     weekday,
@@ -402,16 +402,19 @@ fn parse_day(name: &str) -> Result<u8, String> {
 
 /// `Mon`, `Mon-Fri`, `Sat,Sun`, `Mon-Wed, Fri`: the weekdays named (0 = Monday).
 fn parse_days(text: &str) -> Result<Vec<u8>, String> {
-    let text = text.trim();
+    let text = text.trim_ascii();
     if text.is_empty() {
         return Err("no days before the hours".into());
     }
     let mut days = Vec::new();
     for item in text.split(',') {
-        let item = item.trim();
+        let item = item.trim_ascii();
         match item.split_once('-') {
             Some((first, last)) => {
-                let (first, last) = (parse_day(first.trim())?, parse_day(last.trim())?);
+                let (first, last) = (
+                    parse_day(first.trim_ascii())?,
+                    parse_day(last.trim_ascii())?,
+                );
                 let mut day = first;
                 loop {
                     days.push(day);
@@ -452,7 +455,10 @@ fn parse_range(text: &str) -> Result<(u16, u16), String> {
     let (start, end) = text
         .split_once('-')
         .ok_or_else(|| format!("malformed range '{text}' (expected HH:MM-HH:MM)"))?;
-    let (start, end) = (parse_clock(start.trim())?, parse_clock(end.trim())?);
+    let (start, end) = (
+        parse_clock(start.trim_ascii())?,
+        parse_clock(end.trim_ascii())?,
+    );
     if start == MINUTES_PER_DAY {
         return Err(format!("range '{text}' starts at 24:00"));
     }

@@ -56,14 +56,17 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The metric `name` names, in any case (`'Resolution'`).
     pub fn parse(function: &str, name: &str) -> MetricResult<Self> {
-        match name {
-            "first_response" => Ok(Metric::FirstResponse),
-            "resolution" => Ok(Metric::Resolution),
-            other => Err(MetricError::InvalidParameter(format!(
+        if name.eq_ignore_ascii_case("first_response") {
+            Ok(Metric::FirstResponse)
+        } else if name.eq_ignore_ascii_case("resolution") {
+            Ok(Metric::Resolution)
+        } else {
+            Err(MetricError::InvalidParameter(format!(
                 "{function}: unknown metric '{}' (expected 'first_response' or 'resolution')",
-                other.escape_debug()
-            ))),
+                name.escape_debug()
+            )))
         }
     }
 }

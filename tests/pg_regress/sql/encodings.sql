@@ -41,6 +41,12 @@ SELECT error_of($q$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', E'Europe/
 SELECT error_of($q$SELECT E'Mon-Fri 09:00-17:00\351'::crm.business_calendar$q$);
 SELECT error_of($q$SELECT crm.sla_attainment(crm.service_agg('2024-01-01 10:00', '2024-01-01 11:00', NULL, 1, false), '1 hour', E'r\351solution')$q$);
 SELECT error_of($q$SELECT crm.clv(crm.bgnbd_model(0.24, 4.4, 0.79, 2.4), crm.gamma_gamma_model(6.25, 3.74, 15.44), 2, 30, 38, 20, 12, 0.01, E'w\351ek')$q$);
+-- LATIN1 text whose bytes happen to be UTF-8 ('\303\251' is the UTF-8 of an acute e, here two
+-- other characters) is shown by its bytes like any other non-ASCII name, not as the character
+-- the UTF-8 would be; a LATIN1 no-break space is no blank in business hours, as in UTF-8.
+SELECT error_of($q$SELECT crm.cohort_agg(1::bigint, now(), E'\303\251')$q$);
+SELECT error_of($q$SELECT * FROM crm.churn_series((SELECT crm.customer_agg('2023-01-01', NULL)), '2024-01-01', '2024-03-01', '1 month', E'st\303\251rt')$q$);
+SELECT error_of($q$SELECT crm.business_calendar(E'Mon\24009:00-17:00', 'UTC')$q$);
 -- A JSON escape in a summary's text names a character the message shows escaped, not as
 -- UTF-8 bytes the database encoding would misread.
 SELECT error_of($q$SELECT '{"version":1,"period":"day\u00e9","time_zone":"UTC","key":"bigint","customers":[]}'::crm.cohort_summary$q$);

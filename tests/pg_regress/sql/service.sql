@@ -57,6 +57,10 @@ SELECT error_of($$SELECT crm.business_calendar('Sun 22:00-06:00; Mon 05:00-09:00
 SELECT error_of($$SELECT crm.business_calendar('Mon 9-17', 'UTC')$$);
 SELECT error_of($$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'Mars/Olympus_Mons')$$);
 SELECT error_of($$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'right/UTC')$$);
+-- Blanks are ASCII blanks: a no-break space separates nothing, as in every encoding.
+SELECT error_of($$SELECT crm.business_calendar(U&'Mon\00A009:00-17:00', 'UTC')$$);
+-- Option names are read in any case.
+SELECT crm.sla_attainment(crm.service_agg('2024-01-01 10:00', '2024-01-01 11:00', NULL, 1, false), '1 hour', 'First_Response');
 SELECT error_of($$SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'UTC', '{NULL}')$$);
 SELECT error_of($$SELECT crm.business_add(crm.business_calendar(), now(), '-1 hour')$$);
 SELECT error_of($$SELECT crm.business_add(crm.business_calendar(), now(), '1 day')$$);
