@@ -83,6 +83,54 @@ impl Fraction {
         }
     }
 
+    /// A finite double as the decimal it prints as, exactly: its shortest representation that
+    /// reads back as the same double, the digits Postgres prints (`0.1` is 1/10, not
+    /// 0.1000000000000000055…; `5e-324` is 5/10^324). `None` for NaN and ±infinity.
+    pub fn of_printed_f64(value: f64) -> Option<Self> {
+        if !value.is_finite() {
+            return None;
+        }
+        // `{:e}` writes the shortest round-trip digits: `-1.2345e-20`, `5e-324`, `1e10`.
+        let text = format!("{value:e}");
+        let (digits, exponent) = text.split_once('e')?;
+        let exponent: i64 = exponent.parse().ok()?;
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let numerator: BigInt = format!("{whole}{fraction}").parse().ok()?;
+        let exponent = exponent - fraction.len() as i64;
+        let power = BigUint::from(10u32).pow(u32::try_from(exponent.unsigned_abs()).ok()?);
+        Some(if exponent >= 0 {
+            Fraction {
+                numerator: numerator * BigInt::from(power),
+                denominator: BigUint::from(1u32),
+            }
+        } else {
+            Fraction {
+                numerator,
+                denominator: power,
+            }
+        })
+    }
+
+    /// The fraction as a `Decimal` when one holds it exactly (at most 28 decimal places and a
+    /// 96-bit mantissa), at the fewest decimal places; `None` otherwise.
+    pub fn to_exact_decimal(&self) -> Option<Decimal> {
+        let ten = BigUint::from(10u32);
+        let mut numerator = self.numerator.magnitude().clone();
+        for scale in 0..=28u32 {
+            if (&numerator % &self.denominator).bits() == 0 {
+                let mantissa = i128::try_from(&numerator / &self.denominator).ok()?;
+                let mantissa = if self.numerator.sign() == Sign::Minus {
+                    -mantissa
+                } else {
+                    mantissa
+                };
+                return Decimal::try_from_i128_with_scale(mantissa, scale).ok();
+            }
+            numerator *= &ten;
+        }
+        None
+    }
+
     /// An integer.
     pub fn of_integer(value: impl Into<BigInt>) -> Self {
         Fraction {
@@ -296,6 +344,35 @@ mod tests {
 
     fn decimal(text: &str) -> Fraction {
         Fraction::of_decimal(Decimal::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn printed_doubles_and_exact_decimals() {
+        let printed = |value: f64| Fraction::of_printed_f64(value).unwrap();
+        assert_eq!(
+            printed(0.1).to_exact_decimal(),
+            Some(Decimal::from_str("0.1").unwrap())
+        );
+        assert_eq!(
+            printed(1e10).to_exact_decimal(),
+            Some(Decimal::from(10_000_000_000i64))
+        );
+        assert_eq!(
+            printed(-2.5e-3).to_exact_decimal(),
+            Some(Decimal::from_str("-0.0025").unwrap())
+        );
+        // 1e-29 and 5e-324 are exact fractions no `Decimal` holds.
+        assert_eq!(printed(1e-29).to_exact_decimal(), None);
+        assert_eq!(printed(5e-324).to_significant(28).to_string().len(), 326);
+        assert_eq!(
+            printed(1e-29).times(&printed(1e10)).to_exact_decimal(),
+            Some(Decimal::from_str("0.0000000000000000001").unwrap())
+        );
+        assert_eq!(printed(0.0).to_exact_decimal(), Some(Decimal::ZERO));
+        assert!(Fraction::of_printed_f64(f64::NAN).is_none());
+        assert!(Fraction::of_printed_f64(f64::INFINITY).is_none());
+        // Past the 96-bit mantissa.
+        assert_eq!(printed(1e29).to_exact_decimal(), None);
     }
 
     #[test]

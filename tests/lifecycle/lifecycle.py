@@ -175,6 +175,9 @@ INTENDED_CHANGES = {
     "lifecycle.nps_by_segment": "0.3.0 crm.nps_difference is the exact difference of the two NPS "
                                 "fractions rounded once: its difference, z and p-value change in "
                                 "the last places (docs/versioning.md)",
+    "lifecycle.sbg_projection": "0.3.0 sBG survival and retention are sums of ln(1 + α/(β + k)), "
+                                "not differences of ln Γ values: the last places change "
+                                "(docs/versioning.md)",
 }
 # ... and once materialized views are refreshed (REFRESH, or a restore that refreshes them), the
 # fits they hold are new fits too.

@@ -172,6 +172,105 @@ fn checked_discount(function: &str, discount_rate: f64) -> MetricResult<f64> {
     Ok(discount_rate)
 }
 
+/// Renewals whose factors ln S(n) adds one by one before the rest is summed by Euler–Maclaurin.
+const TERMWISE_RENEWALS: f64 = 1000.0;
+
+/// ln S(n) = Σ_{k<n} ln((β + k)/(α + β + k)) = −Σ_{k<n} ln(1 + α/(β + k)): terms of one sign,
+/// each exact to rounding for any α and β, where the ln Γ form (ln Γ(β + n) − ln Γ(β) + ...)
+/// subtracts values of the size of (α + β) ln(α + β) and keeps nothing of them past 1e15.
+/// The first [`TERMWISE_RENEWALS`] terms are added one by one; the rest, a smooth function of
+/// k there, by Euler–Maclaurin: its integral by 10-point Gauss–Legendre on pieces each at most
+/// half again as long as where it starts (each piece's nodes far from the singularity at 0:
+/// error below 1e-18 of the piece), plus the end corrections up to the third derivative.
+fn ln_survival(alpha: f64, beta: f64, n: f64) -> f64 {
+    let term = |u: f64| -(alpha / u).ln_1p();
+    let head = n.min(TERMWISE_RENEWALS) as u32;
+    let sum: f64 = (0..head).map(|k| term(beta + f64::from(k))).sum();
+    if n <= TERMWISE_RENEWALS {
+        return sum;
+    }
+    // The rest, Σ_{k=K}^{n−1} f(β + k) with f(u) = −ln(1 + α/u): its first derivative
+    // 1/u − 1/(u + α) and third 2/u³ − 2/(u + α)³, written in t = α/u so that neither
+    // cancels nor overflows.
+    let first_derivative = |u: f64| {
+        let t = alpha / u;
+        t / (1.0 + t) / u
+    };
+    let third_derivative = |u: f64| {
+        let t = alpha / u;
+        let s = 1.0 / (1.0 + t);
+        let difference = if t < 1.0 {
+            t * (3.0 + t * (3.0 + t)) * s * s * s
+        } else {
+            1.0 - s * s * s
+        };
+        2.0 * difference / (u * u * u)
+    };
+    let (u0, u1) = (beta + TERMWISE_RENEWALS, beta + (n - 1.0));
+    let mut integral = 0.0;
+    let mut start = u0;
+    while start < u1 {
+        let end = (start * 1.5).min(u1);
+        integral += gauss_legendre(&term, start, end);
+        start = end;
+    }
+    sum + integral
+        + (term(u0) + term(u1)) / 2.0
+        + (first_derivative(u1) - first_derivative(u0)) / 12.0
+        - (third_derivative(u1) - third_derivative(u0)) / 720.0
+}
+
+/// ∫_a^b f by 10-point Gauss–Legendre.
+fn gauss_legendre(f: &impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
+    let (nodes, weights) = legendre_nodes();
+    let (middle, half) = ((a + b) / 2.0, (b - a) / 2.0);
+    let sum: f64 = nodes
+        .iter()
+        .zip(weights)
+        .map(|(&x, &w)| w * f(middle + half * x))
+        .sum();
+    half * sum
+}
+
+/// Points of the Gauss–Legendre rule.
+const LEGENDRE_POINTS: usize = 10;
+
+/// The nodes and weights of the 10-point Gauss–Legendre rule on [−1, 1]: the roots of P₁₀ by
+/// Newton's method from the usual first guesses, computed once.
+fn legendre_nodes() -> &'static ([f64; LEGENDRE_POINTS], [f64; LEGENDRE_POINTS]) {
+    static NODES: std::sync::OnceLock<([f64; LEGENDRE_POINTS], [f64; LEGENDRE_POINTS])> =
+        std::sync::OnceLock::new();
+    NODES.get_or_init(|| {
+        let points = LEGENDRE_POINTS as f64;
+        let mut nodes = [0.0; LEGENDRE_POINTS];
+        let mut weights = [0.0; LEGENDRE_POINTS];
+        for i in 0..LEGENDRE_POINTS / 2 {
+            let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (points + 0.5)).cos();
+            let mut derivative = 1.0;
+            for _ in 0..100 {
+                // P_N(x) by the three-term recurrence, and P_N'(x) from P_N and P_{N−1}.
+                let (mut p, mut previous) = (1.0, 0.0);
+                for j in 1..=LEGENDRE_POINTS {
+                    let j = j as f64;
+                    (p, previous) = (((2.0 * j - 1.0) * x * p - (j - 1.0) * previous) / j, p);
+                }
+                derivative = points * (x * p - previous) / (x * x - 1.0);
+                let step = p / derivative;
+                x -= step;
+                if step.abs() < 1e-16 {
+                    break;
+                }
+            }
+            let weight = 2.0 / ((1.0 - x * x) * derivative * derivative);
+            nodes[i] = x;
+            nodes[LEGENDRE_POINTS - 1 - i] = -x;
+            weights[i] = weight;
+            weights[LEGENDRE_POINTS - 1 - i] = weight;
+        }
+        (nodes, weights)
+    })
+}
+
 impl SbgModel {
     pub fn from_parameters(function: &str, alpha: f64, beta: f64) -> MetricResult<Self> {
         Ok(SbgModel {
@@ -184,33 +283,25 @@ impl SbgModel {
     /// S(n): share of a cohort still active after `period` renewals.
     pub fn survival(&self, function: &str, period: i32) -> MetricResult<f64> {
         let n = checked_period(function, "period", period)?;
-        let (alpha, beta) = (self.alpha, self.beta);
-        let ln_survival = ln_gamma(beta + n) - ln_gamma(beta) + ln_gamma(alpha + beta)
-            - ln_gamma(alpha + beta + n);
-        Ok(ln_survival.exp().min(1.0))
+        Ok(ln_survival(self.alpha, self.beta, n).exp().min(1.0))
     }
 
     /// r_t = (β + t − 1)/(α + β + t − 1): share of those active in period t − 1 who renew
-    /// into period t; `period` >= 1.
+    /// into period t; `period` >= 1. Taken as 1/(1 + α/(β + (t − 1))): β + t − 1 in that order
+    /// loses a tiny β to the 1 (0/0 at β = 1e-300), and α + β can overflow.
     pub fn retention_rate(&self, function: &str, period: i32) -> MetricResult<f64> {
         if period < 1 {
             return Err(invalid(format!(
                 "{function}: period {period} must be at least 1 (the first renewal)"
             )));
         }
-        let t = f64::from(period);
-        Ok((self.beta + t - 1.0) / (self.alpha + self.beta + t - 1.0))
+        let renewals = f64::from(period) - 1.0;
+        Ok(1.0 / (1.0 + self.alpha / (self.beta + renewals)))
     }
 
     /// DEL: Σ_{k>=0} S(k)/(1 + d)^k (the first period counts, undiscounted).
     pub fn expected_lifetime(&self, function: &str, discount_rate: f64) -> MetricResult<f64> {
-        self.discounted_sum(
-            function,
-            discount_rate,
-            self.beta,
-            self.alpha + self.beta,
-            1.0,
-        )
+        self.discounted_sum(function, discount_rate, self.beta, 1.0)
     }
 
     /// DERL(n): Σ_{k>n} S(k)/S(n)/(1 + d)^(k−n−1) for a customer who renewed n times.
@@ -221,26 +312,22 @@ impl SbgModel {
         discount_rate: f64,
     ) -> MetricResult<f64> {
         let n = checked_period(function, "periods_survived", periods_survived)?;
-        let leading = (self.beta + n) / (self.alpha + self.beta + n);
-        self.discounted_sum(
-            function,
-            discount_rate,
-            self.beta + n + 1.0,
-            self.alpha + self.beta + n + 1.0,
-            leading,
-        )
+        // (β + n)/(α + β + n), without forming α + β (which can overflow).
+        let leading = 1.0 / (1.0 + self.alpha / (self.beta + n));
+        self.discounted_sum(function, discount_rate, self.beta + n + 1.0, leading)
     }
 
-    /// leading · ₂F₁(1, b; c; 1/(1 + d)) (Fader & Hardie 2010), with the closed form
-    /// leading · (c − 1)/(c − 1 − b) at d = 0, finite only when α > 1.
+    /// leading · ₂F₁(1, b; c; 1/(1 + d)) with c = α + b (Fader & Hardie 2010), with the closed
+    /// form leading · (c − 1)/(c − 1 − b) = leading · (1 + b/(α − 1)) at d = 0, finite only
+    /// when α > 1.
     fn discounted_sum(
         &self,
         function: &str,
         discount_rate: f64,
         b: f64,
-        c: f64,
         leading: f64,
     ) -> MetricResult<f64> {
+        let c = self.alpha + b;
         let discount_rate = checked_discount(function, discount_rate)?;
         if discount_rate == 0.0 {
             if self.alpha <= 1.0 {
@@ -252,7 +339,7 @@ impl SbgModel {
                     "Pass a positive discount_rate.",
                 ));
             }
-            return Ok(leading * (c - 1.0) / (self.alpha - 1.0));
+            return Ok(leading * (1.0 + b / (self.alpha - 1.0)));
         }
         // The series needs about 1/d terms: from d = 1e-4 down the connection formulas of
         // `hyp2f1_log_unit` (with 1 − z = d/(1 + d) to full precision) come first, each way
@@ -604,5 +691,82 @@ mod tests {
             text.contains("the fit did not converge: parameter"),
             "{text}"
         );
+    }
+
+    /// ln S(n) summed term by term with compensation: the reference for long sums.
+    fn termwise_ln_survival(alpha: f64, beta: f64, n: u32) -> f64 {
+        let (mut sum, mut carry) = (0.0f64, 0.0f64);
+        for k in 0..n {
+            let term = -(alpha / (beta + f64::from(k))).ln_1p() - carry;
+            let next = sum + term;
+            carry = (next - sum) - term;
+            sum = next;
+        }
+        sum
+    }
+
+    #[test]
+    fn survival_of_large_parameters_is_exact_to_rounding() {
+        let model = |alpha, beta| SbgModel::from_parameters(F, alpha, beta).unwrap();
+        let close = |got: f64, expected: f64, tolerance: f64| {
+            assert!(
+                ((got - expected) / expected).abs() <= tolerance,
+                "{got} against {expected}"
+            )
+        };
+        // S(1) = β/(α + β) whatever their size (the ln Γ form gave 1.0 for 0.75 at 1e15).
+        close(model(1e15, 3e15).survival(F, 1).unwrap(), 0.75, 1e-15);
+        close(model(1e12, 3e12).survival(F, 1).unwrap(), 0.75, 1e-15);
+        // (exp of a logarithm near −230: its rounding is 230 ulps of the result.)
+        close(model(1e100, 1.0).survival(F, 1).unwrap(), 1e-100, 1e-13);
+        close(
+            model(1.0, 1e10).survival(F, 1).unwrap(),
+            0.9999999999,
+            1e-15,
+        );
+        // Π_{k<12} (3e16 + k)/(4e16 + k) = 0.75^12 to 16 digits.
+        close(
+            model(1e16, 3e16).survival(F, 12).unwrap(),
+            0.75f64.powi(12),
+            1e-14,
+        );
+        // Past the terms added one by one: the Euler–Maclaurin rest against a compensated sum.
+        for (alpha, beta, n) in [
+            (1.0, 1e10, 5_000u32),
+            (0.5, 3.0, 1_001),
+            (0.5, 3.0, 1_002),
+            (0.7, 1.2, 250_000),
+            (2.0, 1e-300, 20_000),
+            (1e-300, 1.0, 20_000),
+            (1e4, 1e4, 3_000),
+            (1e9, 1e12, 100_000),
+            (3.0, 1e6, 2_000_000),
+        ] {
+            let expected = termwise_ln_survival(alpha, beta, n);
+            let got = ln_survival(alpha, beta, f64::from(n));
+            assert!(
+                (got - expected).abs() <= 1e-12 * expected.abs().max(1e-300),
+                "α {alpha}, β {beta}, n {n}: {got} against {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn rates_and_lifetimes_of_extreme_parameters() {
+        let model = |alpha, beta| SbgModel::from_parameters(F, alpha, beta).unwrap();
+        // r₁ = β/(α + β): 0.5 at tiny and huge equal parameters (NaN and 0 before).
+        assert_eq!(model(1e-300, 1e-300).retention_rate(F, 1).unwrap(), 0.5);
+        assert_eq!(model(1e308, 1e308).retention_rate(F, 1).unwrap(), 0.5);
+        let r = model(1.0, 1e-300).retention_rate(F, 1).unwrap();
+        assert!((r / 1e-300 - 1.0).abs() < 1e-15, "{r}");
+        let r = model(1.0, 1e-10).retention_rate(F, 1).unwrap();
+        assert!((r / 9.999999999e-11 - 1.0).abs() < 1e-15, "{r}");
+        // Undiscounted: (α + β − 1)/(α − 1) and (β + n)/(α − 1), without forming α + β.
+        let huge = model(1e308, 1e308);
+        assert_eq!(huge.expected_lifetime(F, 0.0).unwrap(), 2.0);
+        assert_eq!(huge.residual_lifetime(F, 3, 0.0).unwrap(), 1.0);
+        let ordinary = model(3.0, 2.0);
+        assert!((ordinary.expected_lifetime(F, 0.0).unwrap() - 2.0).abs() < 1e-15);
+        assert!((ordinary.residual_lifetime(F, 3, 0.0).unwrap() - 2.5).abs() < 1e-15);
     }
 }

@@ -5,32 +5,13 @@ use super::{days_per_unit, invalid};
 use crate::common::civil::format_timestamp;
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{Float8, MetricError, MetricResult};
-use crate::common::exact::Fraction;
+use crate::common::exact::{Fraction, Significant};
 use crate::common::flat_state::{decode_any, is_working_payload};
 use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
 use crate::common::money::{self, NumericError};
 /// The `numeric` writer of `crm.rfm_agg`'s final function (the SQL surface imports it here).
 pub use crate::common::money::{write_numeric, NUMERIC_BYTES};
 use rust_decimal::Decimal;
-use std::str::FromStr;
-
-/// A float argument as the decimal it prints as (0.1 is 0.1, not 0.1000000000000000055…).
-pub fn decimal_from_f64(function: &str, name: &str, value: f64) -> MetricResult<Decimal> {
-    if !value.is_finite() {
-        return Err(invalid(format!(
-            "{function}: {name} {} must be finite",
-            Float8(value)
-        )));
-    }
-    Decimal::from_str(&format!("{value}"))
-        .or_else(|_| Decimal::from_scientific(&format!("{value:e}")))
-        .map_err(|_| {
-            MetricError::OutOfRange(format!(
-                "{function}: {name} {} is out of range",
-                Float8(value)
-            ))
-        })
-}
 
 fn overflow(function: &str) -> MetricError {
     MetricError::OutOfRange(format!("{function}: result is out of range"))
@@ -47,7 +28,15 @@ fn non_negative(function: &str, name: &str, value: f64) -> MetricResult<f64> {
     }
 }
 
-/// CLV = average purchase value × purchases per year × lifespan in years.
+/// A float argument as the exact decimal it prints as (0.1 is 1/10, not 0.1000000000000000055…;
+/// 1e-29 is 1/10^29, where a `Decimal` would round it to 0).
+fn printed(value: f64) -> Fraction {
+    Fraction::of_printed_f64(value).unwrap_or_else(|| Fraction::of_integer(0))
+}
+
+/// CLV = average purchase value × purchases per year × lifespan in years, exactly: the floats
+/// are the decimals they print as, and a product a `Decimal` cannot hold exactly (more than 28
+/// decimal places, or more digits than its 96-bit mantissa) is 22003, never a rounded amount.
 pub fn clv_from_purchases(
     function: &str,
     average_purchase_value: Decimal,
@@ -59,37 +48,34 @@ pub fn clv_from_purchases(
             "{function}: average_purchase_value {average_purchase_value} is negative"
         )));
     }
-    let purchases = decimal_from_f64(
-        function,
-        "purchases_per_year",
-        non_negative(function, "purchases_per_year", purchases_per_year)?,
-    )?;
-    let years = decimal_from_f64(
-        function,
-        "lifespan_years",
-        non_negative(function, "lifespan_years", lifespan_years)?,
-    )?;
-    // Exact or an error: a product a Decimal would round (more than 28 decimal places, or
-    // more digits than its mantissa holds) is out of range, never a rounded amount.
-    // The two counts first: their product is short, so an exact result never fails on a
-    // longer intermediate one.
-    money::mul_exact(purchases, years)
-        .and_then(|value| money::mul_exact(average_purchase_value, value))
+    let purchases = non_negative(function, "purchases_per_year", purchases_per_year)?;
+    let years = non_negative(function, "lifespan_years", lifespan_years)?;
+    Fraction::of_decimal(average_purchase_value)
+        .times(&printed(purchases))
+        .times(&printed(years))
+        .to_exact_decimal()
         .map(|value| value.normalize())
         .ok_or_else(|| {
             MetricError::OutOfRange(format!(
-                "{function}: {average_purchase_value} × {purchases} × {years} needs more than \
-                 28 significant digits or 28 decimal places"
+                "{function}: {average_purchase_value} × {} × {} needs more than 28 significant \
+                 digits or 28 decimal places",
+                Float8(purchases),
+                Float8(years)
             ))
         })
 }
 
-/// CLV = ARPA / churn rate; `None` when the churn rate is 0.
+/// Most digits before the decimal point of `crm.clv(arpa, churn_rate)`.
+const MAX_INTEGER_DIGITS: i64 = 28;
+
+/// CLV = ARPA / churn rate, the churn rate the decimal it prints as, rounded once to 28
+/// significant digits however small (trailing zeros dropped); `None` when the churn rate is 0.
+/// A quotient of more than 28 digits before the point is 22003.
 pub fn clv_from_churn(
     function: &str,
     arpa: Decimal,
     churn_rate: f64,
-) -> MetricResult<Option<Decimal>> {
+) -> MetricResult<Option<Significant>> {
     if arpa.is_sign_negative() && !arpa.is_zero() {
         return Err(invalid(format!("{function}: arpa {arpa} is negative")));
     }
@@ -102,24 +88,17 @@ pub fn clv_from_churn(
     if churn_rate == 0.0 {
         return Ok(None);
     }
-    let churn = decimal_from_f64(function, "churn_rate", churn_rate)?;
-    // Exact when the division ends within a `Decimal`; otherwise rounded once to 28 significant
-    // digits (`checked_div` alone keeps 28 or 29 of them, by the size of the mantissa).
-    let quotient = match arpa.checked_div(churn) {
-        Some(quotient) if money::mul_exact(quotient, churn) == Some(arpa) => Some(quotient),
-        _ => Fraction::of_decimal(arpa)
-            .over(&Fraction::of_decimal(churn))
-            .and_then(|exact| exact.to_significant(28).to_decimal()),
-    };
-    quotient
-        .map(|value| Some(value.normalize()))
-        .ok_or_else(|| {
-            MetricError::OutOfRange(format!(
-                "{function}: arpa {arpa} / churn_rate {} is out of range (past 28 significant \
-                 digits)",
-                Float8(churn_rate)
-            ))
-        })
+    let quotient = Fraction::of_decimal(arpa)
+        .over(&printed(churn_rate))
+        .map(|exact| exact.to_significant(28))
+        .filter(|quotient| quotient.integer_digits() <= MAX_INTEGER_DIGITS);
+    quotient.map(Some).ok_or_else(|| {
+        MetricError::OutOfRange(format!(
+            "{function}: arpa {arpa} / churn_rate {} is out of range (more than 28 digits \
+             before the decimal point)",
+            Float8(churn_rate)
+        ))
+    })
 }
 
 /// An amount of `crm.rfm_agg` or `crm.rfm_holdout_agg` (`function`): the bytes of a `numeric`
@@ -617,6 +596,7 @@ pub fn rfm_of_days(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::str::FromStr;
 
     const F: &str = "crm.test";
 
@@ -635,8 +615,10 @@ mod tests {
             dec("3")
         );
         assert_eq!(
-            clv_from_churn(F, dec("100"), 0.04).unwrap(),
-            Some(dec("2500"))
+            clv_from_churn(F, dec("100"), 0.04)
+                .unwrap()
+                .map(|clv| clv.to_string()),
+            Some("2500".to_string())
         );
         assert_eq!(clv_from_churn(F, dec("100"), 0.0).unwrap(), None);
         assert!(clv_from_churn(F, dec("100"), 1.5).is_err());
@@ -673,13 +655,48 @@ mod tests {
             ("100", 0.07, "1428.571428571428571428571429"),
             ("1", 6e-28, "1666666666666666666666666667"),
             ("5", 0.6, "8.333333333333333333333333333"),
+            // The churn rate is the decimal it prints as, however small: 1 / 1.5e-28 and
+            // 1 / 1.234567891234e-20 (a churn rate cut to 28 decimal places gave 5e27 and
+            // 81000000737100006707.61006104).
+            ("1", 1.5e-28, "6666666666666666666666666667"),
+            ("1", 1.234567891234e-20, "81000000656137265315.01367219"),
+            // Small quotients keep 28 significant digits (they were 22003).
+            (
+                "0.0000000000000000000000000001",
+                0.3,
+                "0.0000000000000000000000000003333333333333333333333333333",
+            ),
+            ("0", 1e-29, "0"),
         ] {
             assert_eq!(
-                clv_from_churn(F, dec(arpa), churn).unwrap(),
-                Some(dec(expected)),
+                clv_from_churn(F, dec(arpa), churn)
+                    .unwrap()
+                    .map(|clv| clv.to_string()),
+                Some(expected.to_string()),
                 "{arpa} / {churn}"
             );
         }
+        // The factors are the decimals they print as, exactly: 10 × 5e-29 × 1e10 is 5e-18 (5e-29
+        // as a `Decimal` was 0.0000000000000000000000000001, so the product 1e-17), and 1 ×
+        // 1e-29 × 1 needs 29 decimal places.
+        assert_eq!(
+            clv_from_purchases(F, dec("10"), 5e-29, 1e10).unwrap(),
+            dec("0.000000000000000005")
+        );
+        assert_eq!(
+            clv_from_purchases(F, dec("1"), 1.234567891234e-20, 1e10).unwrap(),
+            dec("0.0000000001234567891234")
+        );
+        for tiny in [1e-29, 5e-324] {
+            assert!(matches!(
+                clv_from_purchases(F, dec("1"), tiny, 1.0).unwrap_err(),
+                MetricError::OutOfRange(_)
+            ));
+        }
+        assert_eq!(
+            clv_from_purchases(F, dec("0"), 5e-324, 1.0).unwrap(),
+            dec("0")
+        );
     }
 
     const DAY: i64 = MICROSECONDS_PER_DAY;

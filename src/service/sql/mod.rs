@@ -117,8 +117,9 @@ fn sla_target(function: &str, kind: TimeKind, target: pg_sys::Interval) -> Metri
                 .checked_mul(USECS_PER_DAY)
                 .and_then(|days| days.checked_add(target.time))
                 .ok_or_else(|| {
-                    MetricError::InvalidParameter(format!(
-                        "{function}: target {} is out of range",
+                    MetricError::OutOfRange(format!(
+                        "{function}: target {} is out of range (more than 2^63 - 1 \
+                         microseconds)",
                         interval_text(fields)
                     ))
                 })?;

@@ -6,6 +6,12 @@ SET extra_float_digits = 0;
 
 -- Seed formulas: exact numeric, NULL without churn.
 SELECT crm.clv(45.50, 4, 3), crm.clv(100, 0.04), crm.clv(100, 0), crm.clv(19.99, 0.5, 2.5), crm.clv(10, 0.3);
+-- The floats are the decimals they print as, however small: 10 × 5e-29 × 1e10 is 5e-18 exactly,
+-- and a quotient keeps 28 significant digits however small (no Decimal rounding of the factors).
+SELECT crm.clv(10::numeric, '5e-29'::float8, '1e10'::float8), crm.clv(1::numeric, '1.234567891234e-20'::float8, '1e10'::float8),
+       crm.clv(1::numeric, '1.5e-28'::float8), crm.clv(1::numeric, '1.234567891234e-20'::float8), crm.clv(0::numeric, '1e-29'::float8),
+       crm.clv(0.0000000000000000000000000001, 0.3::float8);
+SELECT public.error_of($$SELECT crm.clv(1::numeric, '1e-29'::float8, 1::float8)$$), public.error_of($$SELECT crm.clv(1::numeric, '5e-324'::float8, 1::float8)$$);
 
 -- RFM of one customer: two purchases on one day merge; the purchase after the end is ignored.
 SELECT crm.rfm_agg(at, amount, '2025-03-01', unit) AS rfm, unit
@@ -108,6 +114,11 @@ SELECT cohort, round(alpha::numeric, 3) alpha, round(beta::numeric, 3) beta, rou
        round(crm.expected_lifetime(m, 0.1)::numeric, 3) del, round(crm.residual_lifetime(m, 7, 0.1)::numeric, 3) derl
 FROM clv_sbg, crm.params(m) ORDER BY cohort;
 SELECT round(crm.expected_lifetime(crm.sbg_model(2, 3))::numeric, 6) AS del, round(crm.residual_lifetime(crm.sbg_model(2, 3), 4)::numeric, 6) AS derl;
+-- Extreme hand-built models: S(1) = β/(α + β) and r₁ likewise at any size; the undiscounted
+-- lifetimes without forming α + β.
+SELECT crm.survival(crm.sbg_model(1e15, 3e15), 1) AS s1, round(crm.survival(crm.sbg_model(1e16, 3e16), 12)::numeric, 12) AS s12,
+       crm.retention_rate(crm.sbg_model(1e-300, 1e-300), 1) AS r_tiny, crm.retention_rate(crm.sbg_model(1e308, 1e308), 1) AS r_huge,
+       crm.expected_lifetime(crm.sbg_model(1e308, 1e308), 0) AS del_huge, crm.residual_lifetime(crm.sbg_model(1e308, 1e308), 3, 0) AS derl_huge;
 -- Near-zero discount rates: a finite sum however small the rate (mpmath: 730.9926144089438 at 1e-8).
 SELECT round(crm.expected_lifetime(crm.sbg_model(0.704, 1.182), 1e-8)::numeric, 6) AS del_1e8, round(crm.expected_lifetime(crm.sbg_model(0.704, 1.182), 1e-12)::numeric, 3) AS del_1e12;
 

@@ -190,5 +190,6 @@ $q$SELECT crm_internal.service_agg_trans('{"version":1,"time":"business","ticket
 $q$SELECT crm_internal.service_agg_calendar_trans('{"version":1,"time":"elapsed","tickets":0,"reopened":0,"first_contact_resolved":0,"first_response_us":[],"resolution_us":[]}', now(), now() + interval '1 day', NULL, 1, false, crm.business_calendar())$q$,
 $q$SELECT crm.service_agg('infinity', '2025-01-01', NULL, 1, false)$q$,
 $q$SELECT crm.sla_attainment(timestamptz 'infinity', '2025-01-01', '1 hour')$q$,
-$q$SELECT crm_internal.service_share_combine('{"true_rows":9223372036854775807,"rows":9223372036854775807}', '{"true_rows":1,"rows":1}')$q$
+$q$SELECT crm_internal.service_share_combine('{"true_rows":9223372036854775807,"rows":9223372036854775807}', '{"true_rows":1,"rows":1}')$q$,
+$q$SELECT * FROM crm.sla_counts((SELECT crm.service_agg(c, f, r, 1, false) FROM (VALUES ('2000-01-01'::timestamptz, '2000-01-02'::timestamptz, NULL::timestamptz)) v(c, f, r)), '106751992 days')$q$
 ]);
