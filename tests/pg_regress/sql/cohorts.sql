@@ -41,7 +41,8 @@ SELECT * FROM crm.cohort_retention('{"version":1,"period":"month","time_zone":"U
 SELECT error_of($$SELECT crm.cohort_agg(1::bigint, now(), 'fortnight')$$);
 SELECT error_of($$SELECT crm.cohort_agg(1::bigint, now(), 'month', 'Mars/Olympus')$$);
 -- Zones that count leap seconds are refused, as SET TIME ZONE refuses them, and the message says so.
-SELECT error_of($$SELECT crm.cohort_agg(1::bigint, now(), 'month', 'right/America/New_York')$$);
+-- (A Postgres built with its own zone data has no right/ zones: there the name is unknown.)
+SELECT left(e, 5) AS sqlstate, e LIKE '%counts leap seconds%' OR error_of($q$SELECT now() AT TIME ZONE 'right/UTC'$q$) <> 'no error' AS says_why FROM error_of($$SELECT crm.cohort_agg(1::bigint, now(), 'month', 'right/America/New_York')$$) e;
 SELECT error_of($$SELECT crm.cohort_agg(1::bigint, 'infinity', 'month')$$);
 SELECT error_of($$SELECT * FROM crm.cohort_retention((SELECT crm.cohort_agg(1::bigint, now(), 'month')), 'forever')$$);
 SELECT error_of($$SELECT crm.rollup(s) FROM (SELECT crm.cohort_agg(1::bigint, now(), 'month') UNION ALL SELECT crm.cohort_agg(1::bigint, now(), 'week')) t(s)$$);

@@ -199,8 +199,9 @@ SET timezone = 'UTC';
 SELECT period_start, period_end FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2025-06-01', date '2025-08-01', '1 month', 'start', 'CET');
 -- Zones that count leap seconds are refused, as SET TIME ZONE refuses them: AT TIME ZONE reads
 -- instants there 27 seconds off and local times back without them, which moved every boundary.
-SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2023-01-01', date '2023-06-01', '1 month', 'start', 'right/UTC')$$);
-SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2023-01-01', '2023-01-03', '1 day', 'start', 'Right/America/New_York')$$);
+-- (A Postgres built with its own zone data has no right/ zones: there the name is unknown.)
+SELECT left(e, 5) AS sqlstate, e LIKE '%counts leap seconds%' OR error_of($q$SELECT now() AT TIME ZONE 'right/UTC'$q$) <> 'no error' AS says_why FROM error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), date '2023-01-01', date '2023-06-01', '1 month', 'start', 'right/UTC')$$) e;
+SELECT left(e, 5) AS sqlstate, e LIKE '%counts leap seconds%' OR error_of($q$SELECT now() AT TIME ZONE 'right/UTC'$q$) <> 'no error' AS says_why FROM error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2023-01-01', '2023-01-03', '1 day', 'start', 'Right/America/New_York')$$) e;
 
 -- Past the timestamp range, unknown zones and denominators: clean errors naming the function.
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-01-01', '2026-01-01', '300000 years')$$);
