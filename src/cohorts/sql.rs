@@ -60,7 +60,7 @@ impl CohortState {
             return Ok(());
         }
         let same = Period::parse(COHORT_AGG, period)? == self.summary.period()
-            && Zone::parse(COHORT_AGG, zone)? == *self.summary.zone();
+            && Zone::parse(COHORT_AGG, zone)?.fold_utc() == *self.summary.zone();
         if !same {
             return Err(MetricError::InvalidParameter(format!(
                 "{COHORT_AGG}: every row must use the same period and time zone \

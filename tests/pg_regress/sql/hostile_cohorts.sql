@@ -77,5 +77,6 @@ $q$SELECT crm.customers(('{"version":1,"period":"day","time_zone":"UTC","key":"b
 -- or period is an error.
 $q$SELECT crm.cohort_agg(id, t, p, z)::text FROM (VALUES (1::bigint, timestamptz '2024-01-31 23:30', 'month', 'Europe/Berlin'), (2, '2024-02-05', 'Month', 'europe/berlin'), (3, '2024-03-05', 'month', 'Europe/Berlin')) v(id, t, p, z)$q$,
 $q$SELECT crm.cohort_agg(id, t, 'month', z) FROM (VALUES (1::bigint, timestamptz '2024-01-05', 'Europe/Berlin'), (2, '2024-02-05', 'Europe/Paris')) v(id, t, z)$q$,
-$q$SELECT crm.cohort_agg(id, t, p) FROM (VALUES (1::bigint, timestamptz '2024-01-05', 'month'), (2, '2024-02-05', 'week')) v(id, t, p)$q$
+$q$SELECT crm.cohort_agg(id, t, p) FROM (VALUES (1::bigint, timestamptz '2024-01-05', 'month'), (2, '2024-02-05', 'week')) v(id, t, p)$q$,
+$q$SELECT crm.cohort_agg(id, t, 'month', z)::text FROM (VALUES (1::bigint, timestamptz '2024-01-31 23:30', 'UTC'), (2, '2024-02-05', 'GMT'), (3, '2024-03-05', 'Etc/UTC')) v(id, t, z)$q$
 ]);
