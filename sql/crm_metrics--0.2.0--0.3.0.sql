@@ -1201,6 +1201,8 @@ CREATE FUNCTION crm_internal.funnel_rollup_final(crm.funnel_summary) RETURNS crm
     LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_rollup_final';
 CREATE FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
     LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_rollup_trans';
+CREATE FUNCTION crm_internal.funnel_rollup_combine(crm.funnel_summary, crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE
+    LANGUAGE c AS 'MODULE_PATHNAME', 'crm_funnel_rollup_combine';
 CREATE FUNCTION crm_internal.window_funnel_combine(crm.funnel_state, crm.funnel_state) RETURNS crm.funnel_state IMMUTABLE PARALLEL SAFE
     LANGUAGE c AS 'MODULE_PATHNAME', 'crm_window_funnel_combine';
 CREATE FUNCTION crm_internal.window_funnel_final(crm.funnel_state) RETURNS integer IMMUTABLE PARALLEL SAFE
@@ -1277,7 +1279,7 @@ CREATE AGGREGATE crm.rollup(summary crm.funnel_summary) (
     SFUNC = crm_internal.funnel_rollup_trans,
     STYPE = crm.funnel_summary,
     FINALFUNC = crm_internal.funnel_rollup_final,
-    COMBINEFUNC = crm_internal.funnel_rollup_trans,
+    COMBINEFUNC = crm_internal.funnel_rollup_combine,
     PARALLEL = SAFE
 );
 
@@ -1315,7 +1317,8 @@ COMMENT ON FUNCTION crm_internal.funnel_agg_text_trans(crm.funnel_summary, text,
 COMMENT ON FUNCTION crm_internal.funnel_agg_text_mode_trans(crm.funnel_summary, text, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.funnel_agg(text, timestamptz, integer, interval, text): transition.';
 COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_trans(crm.funnel_summary, uuid, timestamptz, integer, interval) IS 'Support function of aggregate crm.funnel_agg(uuid, timestamptz, integer, interval): transition.';
 COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_mode_trans(crm.funnel_summary, uuid, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.funnel_agg(uuid, timestamptz, integer, interval, text): transition.';
-COMMENT ON FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): transition, and combine of partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): transition.';
+COMMENT ON FUNCTION crm_internal.funnel_rollup_combine(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) IS 'Support function of crm.funnel_agg: combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.funnel_final(crm.funnel_summary) IS 'Support function of crm.funnel_agg: final summary.';
 COMMENT ON FUNCTION crm_internal.funnel_rollup_final(crm.funnel_summary) IS 'Support function of crm.rollup(crm.funnel_summary): final summary.';
@@ -1650,6 +1653,7 @@ ALTER FUNCTION crm_internal.cohort_combine(crm.cohort_summary, crm.cohort_summar
 ALTER FUNCTION crm_internal.mrr_combine(crm.mrr_summary, crm.mrr_summary) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.service_combine(crm.service_summary, crm.service_summary) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.funnel_rollup_combine(crm.funnel_summary, crm.funnel_summary) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.bgnbd_purchases_combine(crm.purchase_days, crm.purchase_days) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.mbg_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) SUPPORT crm_internal.merged_state_cost;
 ALTER FUNCTION crm_internal.pareto_nbd_purchases_combine(crm.purchase_days, crm.purchase_days) SUPPORT crm_internal.merged_state_cost;

@@ -73,7 +73,7 @@ CREATE AGGREGATE crm.rollup(summary crm.funnel_summary) (
     SFUNC = crm_internal.funnel_rollup_trans,
     STYPE = crm.funnel_summary,
     FINALFUNC = crm_internal.funnel_rollup_final,
-    COMBINEFUNC = crm_internal.funnel_rollup_trans,
+    COMBINEFUNC = crm_internal.funnel_rollup_combine,
     PARALLEL = SAFE
 );
 
@@ -111,12 +111,14 @@ COMMENT ON FUNCTION crm_internal.funnel_agg_text_trans(crm.funnel_summary, text,
 COMMENT ON FUNCTION crm_internal.funnel_agg_text_mode_trans(crm.funnel_summary, text, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.funnel_agg(text, timestamptz, integer, interval, text): transition.';
 COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_trans(crm.funnel_summary, uuid, timestamptz, integer, interval) IS 'Support function of aggregate crm.funnel_agg(uuid, timestamptz, integer, interval): transition.';
 COMMENT ON FUNCTION crm_internal.funnel_agg_uuid_mode_trans(crm.funnel_summary, uuid, timestamptz, integer, interval, text) IS 'Support function of aggregate crm.funnel_agg(uuid, timestamptz, integer, interval, text): transition.';
-COMMENT ON FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): transition, and combine of partial states (parallel query, Citus).';
+COMMENT ON FUNCTION crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): transition.';
+COMMENT ON FUNCTION crm_internal.funnel_rollup_combine(crm.funnel_summary, crm.funnel_summary) IS 'Support function of aggregate crm.rollup(crm.funnel_summary): combine partial states (parallel query, Citus).';
 COMMENT ON FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) IS 'Support function of crm.funnel_agg: combine partial states (parallel query, Citus).';
 
 -- Merging partial states of funnel events costs about what scanning their rows does: the planner
 -- charges it per row aggregated (crm_internal.merged_state_cost, src/common/costs.rs), so that
 -- turning parallel query on does not pick a plan slower than the serial one.
 ALTER FUNCTION crm_internal.funnel_combine(crm.funnel_summary, crm.funnel_summary) SUPPORT crm_internal.merged_state_cost;
+ALTER FUNCTION crm_internal.funnel_rollup_combine(crm.funnel_summary, crm.funnel_summary) SUPPORT crm_internal.merged_state_cost;
 COMMENT ON FUNCTION crm_internal.funnel_final(crm.funnel_summary) IS 'Support function of crm.funnel_agg: final summary.';
 COMMENT ON FUNCTION crm_internal.funnel_rollup_final(crm.funnel_summary) IS 'Support function of crm.rollup(crm.funnel_summary): final summary.';

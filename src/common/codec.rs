@@ -361,6 +361,16 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A varint whose last byte adds nothing (`81 00` for 1): a longer spelling of a shorter
+    /// varint, which no writer makes, so a binary form stays the one form of its value.
+    #[cold]
+    fn overlong(&self) -> MetricError {
+        MetricError::InvalidBinary(format!(
+            "{}: malformed varint (a longer spelling of a shorter one)",
+            self.what
+        ))
+    }
+
     fn truncated(&self) -> MetricError {
         MetricError::InvalidBinary(format!("{}: truncated binary value", self.what))
     }
@@ -388,6 +398,9 @@ impl<'a> Reader<'a> {
             let stops = !word & 0x8080_8080_8080_8080;
             if stops != 0 {
                 let length = (stops.trailing_zeros() / 8 + 1) as usize;
+                if length > 1 && (word >> (8 * (length - 1))) as u8 == 0 {
+                    return Err(self.overlong());
+                }
                 self.position += length;
                 return Ok(pack_varint_groups(word, length));
             }
@@ -409,6 +422,9 @@ impl<'a> Reader<'a> {
             }
             value |= u64::from(byte & 0x7f) << (7 * index);
             if byte & 0x80 == 0 {
+                if index > 0 && byte == 0 {
+                    return Err(self.overlong());
+                }
                 self.position += index + 1;
                 return Ok(value);
             }
@@ -450,6 +466,9 @@ impl<'a> Reader<'a> {
             }
             value |= chunk << shift;
             if byte & 0x80 == 0 {
+                if shift > 0 && byte == 0 {
+                    return Err(self.overlong());
+                }
                 return Ok(value);
             }
         }
@@ -736,6 +755,36 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for JsonVec<T> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn longer_spellings_of_varints_are_refused() {
+        use crate::common::codec::{Reader, Writer};
+        let read = |bytes: &[u8]| {
+            let mut form = vec![1u8];
+            form.extend_from_slice(bytes);
+            // Padding past the varint, so that the 8-byte load is taken too.
+            form.extend_from_slice(&[0; 8]);
+            let mut reader = Reader::open(&form, 1, "test").unwrap();
+            reader.u64()
+        };
+        assert_eq!(read(&[0x01]).unwrap(), 1);
+        assert_eq!(read(&[0x80, 0x01]).unwrap(), 128);
+        assert_eq!(read(&[0x00]).unwrap(), 0);
+        for overlong in [&[0x81, 0x00][..], &[0x80, 0x00], &[0xff, 0x80, 0x00]] {
+            assert!(read(overlong).is_err(), "{overlong:?}");
+        }
+        // Near the end of the data (the byte-by-byte reader) and for u128.
+        let mut reader = Reader::open(&[1, 0x81, 0x00], 1, "test").unwrap();
+        assert!(reader.u64().is_err());
+        let mut reader = Reader::open(&[1, 0x81, 0x00], 1, "test").unwrap();
+        assert!(reader.u128().is_err());
+        let mut writer = Writer::with_version(1);
+        writer.u64(300).u128(1 << 100);
+        let bytes = writer.finish("test").unwrap();
+        let mut reader = Reader::open(&bytes, 1, "test").unwrap();
+        assert_eq!(reader.u64().unwrap(), 300);
+        assert_eq!(reader.u128().unwrap(), 1 << 100);
+    }
+
     #[test]
     fn serde_errors_name_sql_not_rust_types() {
         assert_eq!(

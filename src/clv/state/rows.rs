@@ -296,10 +296,16 @@ impl WeightedRows {
         for _ in checked(0..rows) {
             let key = [reader.u64()?, reader.u64()?, reader.u64()?];
             let weight = reader.u64()?;
-            // Rows in strictly increasing key order: the one binary form of a state.
+            // Rows in strictly increasing key order, each of a positive weight: the one binary
+            // form of a state (a row of weight 0 is never kept).
             if previous.is_some_and(|previous| previous >= key) {
                 return Err(MetricError::InvalidBinary(format!(
                     "{what}: rows out of order or repeated"
+                )));
+            }
+            if weight == 0 {
+                return Err(MetricError::InvalidBinary(format!(
+                    "{what}: a row of weight 0"
                 )));
             }
             previous = Some(key);

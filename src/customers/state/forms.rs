@@ -332,6 +332,15 @@ impl<'a> SpanReader<'a> {
         if third_stop >= 128 || lengths.iter().any(|&length| length > 8) {
             return None;
         }
+        // A varint of more than one byte whose last byte is 0 is a longer spelling of a shorter
+        // one, which [`Reader`] refuses: the checked path reports it.
+        let last_byte = |stop: u32| (word >> (stop - 7)) as u8;
+        if ((lengths[0] > 1) & (last_byte(first_stop) == 0))
+            | ((lengths[1] > 1) & (last_byte(second_stop) == 0))
+            | ((lengths[2] > 1) & (last_byte(third_stop) == 0))
+        {
+            return None;
+        }
         let delta = pack_varint_groups(word as u64, lengths[0] as usize);
         let end_code = pack_varint_groups((word >> (first_stop + 1)) as u64, lengths[1] as usize);
         let count = pack_varint_groups((word >> (second_stop + 1)) as u64, lengths[2] as usize);

@@ -123,11 +123,23 @@ funnel_transitions!(
 );
 
 crate::raw_transition! {
-    /// Transition and combine function of `crm.rollup(crm.funnel_summary)`: merges one stored
-    /// summary, or a partial state.
+    /// Transition function of `crm.rollup(crm.funnel_summary)`: merges one stored summary.
     fn crm_funnel_rollup_trans / pg_finfo_crm_funnel_rollup_trans (fcinfo)
     sql [
         "crm_internal.funnel_rollup_trans(crm.funnel_summary, crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE",
+    ] {
+        // SAFETY: both arguments are `crm.funnel_summary` values.
+        unsafe { funnel_combine(fcinfo, FUNNEL_ROLLUP) }
+    }
+}
+
+crate::raw_transition! {
+    /// Combine function of `crm.rollup(crm.funnel_summary)`: merges a partial state. The same
+    /// merge as the transition, a function of its own so that the planner costs it as the merge
+    /// of a growing state (`crm_internal.merged_state_cost`), which a transition is not.
+    fn crm_funnel_rollup_combine / pg_finfo_crm_funnel_rollup_combine (fcinfo)
+    sql [
+        "crm_internal.funnel_rollup_combine(crm.funnel_summary, crm.funnel_summary) RETURNS crm.funnel_summary IMMUTABLE PARALLEL SAFE",
     ] {
         // SAFETY: both arguments are `crm.funnel_summary` values.
         unsafe { funnel_combine(fcinfo, FUNNEL_ROLLUP) }

@@ -597,6 +597,10 @@ impl Rows<'_> {
             let stops = !word & 0x8080_8080_8080_8080;
             if stops != 0 {
                 let length = (stops.trailing_zeros() / 8 + 1) as usize;
+                if (word >> (8 * (length - 1))) as u8 == 0 {
+                    // A longer spelling of a shorter varint, which [`Reader`] refuses.
+                    return None;
+                }
                 self.at += length;
                 return Some(u128::from(pack_varint_groups(word, length)));
             }
@@ -611,6 +615,9 @@ impl Rows<'_> {
         for (index, &byte) in rest.iter().take(most).enumerate() {
             value |= u128::from(byte & 0x7f) << (7 * index);
             if byte & 0x80 == 0 {
+                if index > 0 && byte == 0 {
+                    return None;
+                }
                 self.at += index + 1;
                 return Some(value);
             }

@@ -91,6 +91,10 @@ fn median_survival_interval(
     let interval = summary
         .median_interval(MEDIAN_SURVIVAL_INTERVAL, confidence)
         .or_raise();
+    // A summary of no durations (typed in as text) is read as a NULL one is: no rows.
+    if summary.is_empty() {
+        return TableIterator::new(Vec::new());
+    }
     let interval = interval.unwrap_or(MedianInterval {
         low: None,
         high: None,
@@ -163,6 +167,10 @@ fn logrank_test(
     b: survival_summary,
 ) -> TableIterator<'static, (name!(chi_square, Option<f64>), name!(p_value, Option<f64>))> {
     let (mut a, mut b) = (a.0, b.0);
+    // A summary of no durations (typed in as text) is read as a NULL one is: no rows.
+    if a.is_empty() || b.is_empty() {
+        return TableIterator::new(Vec::new());
+    }
     let result = a.log_rank(&mut b);
     TableIterator::once((result.map(|r| r.chi_square), result.map(|r| r.p_value)))
 }

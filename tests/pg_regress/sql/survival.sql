@@ -163,6 +163,7 @@ SELECT crm.median_survival(s), crm.survival_at(s, '1 day'), crm.restricted_mean_
        (SELECT count(*) FROM crm.survival_curve(s)) AS curve_rows, (SELECT count(*) FROM crm.life_table(s, '1 day', 3)) AS table_rows
 FROM (SELECT '{"version":1,"durations":[]}'::crm.survival_summary AS s) x;
 SELECT * FROM crm.logrank_test('{"version":1,"durations":[]}', '{"version":1,"durations":[[1,1,0]]}');
+SELECT * FROM crm.median_survival_interval('{"version":1,"durations":[]}');
 -- Bad values.
 SELECT error_of($$SELECT crm.survival_agg(timestamptz '2025-02-01', '2025-01-01', '2025-03-01')$$);
 SELECT error_of($$SELECT crm.survival_agg(interval '1 month', true)$$);
