@@ -29,6 +29,18 @@ FROM pg_proc p WHERE p.pronamespace = 'crm'::regnamespace
   AND p.proname ~ '_(trans|inverse|combine|final|serial|deserial|in|out|recv|send|hash|hash_extended|cmp|eq|ne|lt|le|gt|ge|wrapper)$'
 ORDER BY 1;
 
+-- Every aggregate whose state grows with its input merges partial states through a combine
+-- function the planner costs by the rows aggregated (crm_internal.merged_state_cost), so that
+-- turning parallel query on never picks a plan whose merging costs more than the scan saves:
+-- the growing states, each with the number of aggregates over it and those without the cost.
+SELECT a.aggtranstype::regtype AS growing_state, count(*) AS aggregates,
+       count(*) FILTER (WHERE c.prosupport <> 'crm_internal.merged_state_cost'::regproc) AS combine_without_cost
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN pg_proc c ON c.oid = a.aggcombinefn
+WHERE p.pronamespace = 'crm'::regnamespace
+  AND a.aggtranstype IN ('crm.customer_summary'::regtype, 'crm.cohort_summary'::regtype, 'crm.mrr_summary'::regtype,
+                         'crm.service_summary'::regtype, 'crm.funnel_summary'::regtype, 'crm.purchase_days'::regtype)
+GROUP BY 1 ORDER BY 1::text;
+
 -- Users need no privilege on crm_internal: a role granted only USAGE on crm runs the
 -- aggregates, reads and writes the types and compares them, and cannot name a support function.
 CREATE ROLE crm_interface_reader;
