@@ -47,16 +47,8 @@ pub fn invalid(message: String) -> MetricError {
 /// The number of days in one CLV time unit (`'day'`, `'week'`, `'month'`, `'year'`).
 /// Names are read case-insensitively (`'Week'`), as period names are.
 pub fn days_per_unit(function: &str, unit: &str) -> MetricResult<f64> {
-    const DAYS: [f64; 4] = [1.0, 7.0, 365.25 / 12.0, 365.25];
-    match simple::UNITS
-        .iter()
-        .position(|name| name.eq_ignore_ascii_case(unit))
-    {
-        Some(index) => Ok(DAYS[index]),
-        None => Err(invalid(format!(
-            "{function}: unknown time unit \"{unit}\" (expected day, week, month or year)"
-        ))),
-    }
+    simple::unit_index(function, unit.as_bytes())
+        .map(|index| simple::DAYS_PER_UNIT[usize::from(index)])
 }
 
 /// Days in one month of an `interval` horizon: 365.25/12, the `'month'` time unit.

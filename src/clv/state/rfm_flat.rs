@@ -13,7 +13,8 @@
 //! each form holds the same entries in the same order: every result is the one the growing
 //! state alone gives.
 use super::simple::{
-    first_finite_day, mean_to_16_places, rfm_of_days, utc_day, Rfm, RfmState, Settings, UNITS,
+    first_finite_day, mean_to_16_places, rfm_of_days, utc_day, Rfm, RfmState, Settings,
+    DAYS_PER_UNIT, UNITS,
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::flat_state::FlatState;
@@ -263,9 +264,6 @@ impl FlatState for RfmFlat {
 /// Purchase days (distinct UTC days, as they arrive) the compact working form holds: with the
 /// header and the settings, its varlena takes 64 bytes, one cache line of a 64-byte chunk.
 pub const COMPACT_DAYS: usize = 7;
-
-/// Days per time unit, by unit index (as `days_per_unit` gives them).
-const DAYS_PER: [f64; UNITS.len()] = [1.0, 7.0, 365.25 / 12.0, 365.25];
 
 /// A row's amount as the transition reads it: a `Decimal` whose mantissa fits 64 bits as that
 /// mantissa and its scale (at most 28), any other as the `Decimal`.
@@ -533,7 +531,7 @@ fn rfm_at_one_scale(
             }
         },
     };
-    let days_per = DAYS_PER[usize::from(unit) % UNITS.len()];
+    let days_per = DAYS_PER_UNIT[usize::from(unit) % UNITS.len()];
     Some(Some(Rfm {
         frequency: i32::try_from(repeat_days).ok()?,
         recency: (last - first) as f64 / days_per,

@@ -137,6 +137,8 @@ pub fn utc_day(timestamp: i64) -> i64 {
 }
 
 pub const UNITS: [&str; 4] = ["day", "week", "month", "year"];
+/// Days per time unit, by unit index.
+pub const DAYS_PER_UNIT: [f64; UNITS.len()] = [1.0, 7.0, 365.25 / 12.0, 365.25];
 
 /// The name of a time unit index of a state (taken modulo [`UNITS`]: every index a state holds
 /// was checked on the way in).

@@ -115,22 +115,12 @@ impl<'a> SeriesZone<'a> {
         instant: i64,
         overflow: &(dyn Fn() -> String + std::panic::RefUnwindSafe),
     ) -> i64 {
-        let instant = pg_sys::Datum::from(instant);
-        let local = match self.reading {
-            ZoneReading::Session => datetime_call(
-                pg_sys::timestamptz_timestamp,
-                &[instant],
-                self.name,
-                overflow,
-            ),
-            ZoneReading::Named(zone) => datetime_call(
-                pg_sys::timestamptz_zone,
-                &[zone, instant],
-                self.name,
-                overflow,
-            ),
-        };
-        local.value() as i64
+        self.convert(
+            pg_sys::timestamptz_timestamp,
+            pg_sys::timestamptz_zone,
+            instant,
+            overflow,
+        )
     }
 
     /// The instant of the local date and time `local` (`local AT TIME ZONE zone`: a local time
@@ -141,16 +131,29 @@ impl<'a> SeriesZone<'a> {
         local: i64,
         overflow: &(dyn Fn() -> String + std::panic::RefUnwindSafe),
     ) -> i64 {
-        let local = pg_sys::Datum::from(local);
-        let instant = match self.reading {
-            ZoneReading::Session => {
-                datetime_call(pg_sys::timestamp_timestamptz, &[local], self.name, overflow)
-            }
-            ZoneReading::Named(zone) => {
-                datetime_call(pg_sys::timestamp_zone, &[zone, local], self.name, overflow)
-            }
+        self.convert(
+            pg_sys::timestamp_timestamptz,
+            pg_sys::timestamp_zone,
+            local,
+            overflow,
+        )
+    }
+
+    /// `value` through `session` (one argument, the session's zone) or `named` (the zone's
+    /// name, then the value), as the zone is read.
+    fn convert(
+        &self,
+        session: DatetimeFunction,
+        named: DatetimeFunction,
+        value: i64,
+        overflow: &(dyn Fn() -> String + std::panic::RefUnwindSafe),
+    ) -> i64 {
+        let value = pg_sys::Datum::from(value);
+        let converted = match self.reading {
+            ZoneReading::Session => datetime_call(session, &[value], self.name, overflow),
+            ZoneReading::Named(zone) => datetime_call(named, &[zone, value], self.name, overflow),
         };
-        instant.value() as i64
+        converted.value() as i64
     }
 
     /// An expression of the local midnight of `date` (`YYYY-MM-DD`), for messages.
