@@ -74,5 +74,8 @@ $q$SELECT crm.funnel_agg(1, now(), 1, '-200000000 days -5 hours')$q$,
 $q$SELECT crm.window_funnel(t, 1, '1 day', m) FROM (VALUES (NULL::timestamptz, 'bogus'), (now(), NULL)) v(t, m)$q$,
 $q$SELECT crm.funnel_agg(1, t, 1, w, 'bogus') FROM (VALUES (NULL::timestamptz, interval '1 day'), (now(), NULL)) v(t, w)$q$,
 $q$SELECT crm_internal.funnel_agg_bigint_trans('{"version":1,"key":"text","window_us":null,"mode":null,"steps":0,"events":[],"entities":[]}', 1, now(), 1, '1 day')$q$,
-$q$SELECT '{"version":1,"key":"bigint","window_us":10,"mode":"x","steps":0,"events":[],"entities":[]}'::crm.funnel_summary$q$
+$q$SELECT '{"version":1,"key":"bigint","window_us":10,"mode":"x","steps":0,"events":[],"entities":[]}'::crm.funnel_summary$q$,
+$q$SELECT crm_internal.funnel_rollup_combine(NULL, NULL)$q$,
+$q$SELECT crm_internal.funnel_rollup_combine((SELECT crm.funnel_agg(1::bigint, now(), 1, '1 day')), (SELECT crm.funnel_agg('a'::text, now(), 1, '1 day')))$q$,
+$q$SELECT crm_internal.funnel_rollup_combine((SELECT crm.funnel_agg(1::bigint, now(), 1, '1 day')), (SELECT crm.funnel_agg(1::bigint, now(), 1, '2 days')))$q$
 ]);
