@@ -284,7 +284,9 @@ type ParamsSeRow = (String, f64, Option<f64>, Option<f64>, Option<f64>);
 
 /// The rows of `crm.params_se`: standard errors as the fit recorded them, NULL (with the
 /// interval) when it recorded none (a model built from parameters or stored before they were
-/// recorded, or a singular Hessian).
+/// recorded, or a singular Hessian). An interval past the range of `double precision` (a model
+/// typed by hand with a standard error near 1e308) is a 22003, as Postgres's own `float8`
+/// arithmetic reports an overflow, never an infinite bound.
 pub(super) fn params_se_rows(
     names: &[&str],
     estimates: &[f64],
@@ -297,7 +299,16 @@ pub(super) fn params_se_rows(
         .enumerate()
         .map(|(index, (name, estimate))| {
             let error = errors.and_then(|errors| errors.values().get(index).copied());
-            let interval = error.map(|error| wald_interval(*estimate, error));
+            let interval = error.map(|error| {
+                let (low, high) = wald_interval(*estimate, error);
+                if !(low.is_finite() && high.is_finite()) {
+                    raise(MetricError::OutOfRange(format!(
+                        "crm.params_se: the 95 % interval of {name} (estimate {estimate}, \
+                         std_error {error}) is out of the range of double precision"
+                    )));
+                }
+                (low, high)
+            });
             (
                 (*name).to_string(),
                 *estimate,

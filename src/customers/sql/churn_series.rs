@@ -156,7 +156,8 @@ impl<'a> SeriesZone<'a> {
         converted.value() as i64
     }
 
-    /// An expression of the local midnight of `date` (`YYYY-MM-DD`), for messages.
+    /// An expression of the local midnight of `date` (as Postgres prints a date: `YYYY-MM-DD`,
+    /// with more digits past 9999 and ` BC` before year 1), for messages.
     fn midnight_literal(&self, date: &str) -> String {
         match self.reading {
             ZoneReading::Session => format!("timestamptz '{date}'"),
@@ -292,13 +293,7 @@ fn session_reading(from: i64) -> (String, String) {
             pg_sys::timestamptz_date,
             &[Some(pg_sys::Datum::from(from))],
         )
-        .map(|datum| {
-            let days = datum.value() as i32;
-            format_timestamp(i64::from(days).saturating_mul(USECS_PER_DAY))
-                .chars()
-                .take(10)
-                .collect::<String>()
-        })
+        .map(|datum| date_text(datum.value() as i32))
         .unwrap_or_default();
         (text, date)
     }

@@ -223,6 +223,10 @@ SELECT * FROM crm.params_se(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426));
 SELECT * FROM crm.params_se(crm.gamma_gamma_model(6.25, 3.74, 15.44));
 SELECT * FROM crm.params_se('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10}}'::crm.sbg_model);
 SELECT '{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10}}'::crm.sbg_model;
+-- A model typed by hand with standard errors near the top of double precision: the interval
+-- would pass it, which is a 22003 (as float8 arithmetic reports), never an infinite bound.
+SELECT name, std_error, low, high FROM crm.params_se('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10,"std_errors":[1e300,0.15]}}'::crm.sbg_model);
+SELECT name, std_error FROM crm.params_se('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10,"std_errors":[0.06,1e308]}}'::crm.sbg_model);
 -- MBG/NBD: a crm.bgnbd_model of that kind, fitted in the same forms; every prediction follows
 -- the kind (a one-off buyer may have left), and crm.clv takes it.
 CREATE TABLE clv_mbg AS

@@ -136,6 +136,9 @@ FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscr
 -- readings, not a series shifted by four hours with a short extra row.
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-10-01', '2026-01-01', '1 month', 'average', 'America/New_York')$$);
 SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(now(), NULL)), '2025-10-01 12:00', '2025-10-05', '1 day', 'start', 'UTC')$$);
+-- The suggested date is the session's local date as Postgres prints it, past year 9999 and BC too.
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(timestamptz '2000-01-01', NULL)), timestamptz '12345-06-01', timestamptz '12345-09-01', '1 month', 'start', 'America/New_York')$$);
+SELECT error_of($$SELECT * FROM crm.churn_series((SELECT crm.customer_agg(timestamptz '2000-01-01', NULL)), timestamptz '0044-03-15 BC', timestamptz '0044-06-15 BC', '1 month', 'start', 'America/New_York')$$);
 -- Local midnight given as an instant is accepted, and equals the date form.
 SELECT (SELECT array_agg(a::text ORDER BY a.period_start)
         FROM crm.churn_series((SELECT crm.customer_agg(started_at, ended_at) FROM subscriptions WHERE id < 100),
