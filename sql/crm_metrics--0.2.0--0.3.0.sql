@@ -464,7 +464,7 @@ COMMENT ON FUNCTION crm.restricted_mean_survival(crm.survival_summary, interval)
 COMMENT ON FUNCTION crm.life_table(crm.survival_summary, interval, integer) IS
     'Life table: periods rows, period k covering durations [k*step, (k+1)*step): at_risk at its start, events and censored in it, hazard = events / at_risk (NULL when nobody is at risk), survival = Kaplan-Meier survival at its end (the events before (k+1)*step). step must be positive and without months, periods in 0..1000000 (22023).';
 COMMENT ON FUNCTION crm.logrank_test(crm.survival_summary, crm.survival_summary) IS
-    'Log-rank test of two summaries (lifelines logrank_test): do the two groups stay equally long? chi_square with one degree of freedom and its p_value; NULLs when a summary is empty or no duration has both groups at risk with some, not all, of them having the event.';
+    'Log-rank test of two summaries (lifelines logrank_test): do the two groups stay equally long? chi_square with one degree of freedom and its p_value; no rows when a summary holds no durations, and NULLs when no duration has both groups at risk with some, not all, of them having the event.';
 COMMENT ON FUNCTION crm_internal.survival_customer_trans(crm.survival_summary, timestamptz, timestamptz, timestamptz) IS 'Support function of aggregate crm.survival_agg(timestamptz, timestamptz, timestamptz): transition.';
 COMMENT ON FUNCTION crm_internal.survival_duration_trans(crm.survival_summary, interval, boolean) IS 'Support function of aggregate crm.survival_agg(interval, boolean): transition.';
 COMMENT ON FUNCTION crm_internal.survival_rollup_trans(crm.survival_summary, crm.survival_summary) IS 'Support function of aggregate crm.rollup(crm.survival_summary): transition.';

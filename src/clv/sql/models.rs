@@ -9,7 +9,7 @@ use crate::clv::state::sbg::SbgModel;
 use crate::clv::state::simple::RfmState;
 use crate::clv::state::uncertainty::wald_interval;
 use crate::clv::state::FitInfo;
-use crate::common::error::MetricError;
+use crate::common::error::{Float8, MetricError};
 use crate::common::pg::{bigint, raise, OrRaise};
 use pgrx::prelude::*;
 
@@ -303,8 +303,10 @@ pub(super) fn params_se_rows(
                 let (low, high) = wald_interval(*estimate, error);
                 if !(low.is_finite() && high.is_finite()) {
                     raise(MetricError::OutOfRange(format!(
-                        "crm.params_se: the 95 % interval of {name} (estimate {estimate}, \
-                         std_error {error}) is out of the range of double precision"
+                        "crm.params_se: the 95 % interval of {name} (estimate {}, std_error {}) \
+                         is out of the range of double precision",
+                        Float8(*estimate),
+                        Float8(error)
                     )));
                 }
                 (low, high)
