@@ -67,6 +67,12 @@ pub enum NumericError {
     TooManyPlaces,
 }
 
+/// Why a value is not exact money: a `Decimal` is digits × 10^-places with the digits below
+/// 2^96 (28 or 29 significant digits) and at most 28 places, so 8e28 (one significant digit)
+/// is out as much as 29 significant digits are.
+pub const OUT_OF_MONEY_RANGE: &str = "is out of the range of exact money (28 to 29 significant \
+     digits, at most 79228162514264337593543950335 in magnitude)";
+
 impl NumericError {
     /// The error of `function` reading the value `what` (22P03 for a malformed value, else
     /// 22003).
@@ -82,7 +88,7 @@ impl NumericError {
             NumericError::NotANumber => "NaN is not a number",
             NumericError::Infinity => "Infinity is out of range",
             NumericError::NegativeInfinity => "-Infinity is out of range",
-            NumericError::TooManyDigits => "does not fit 28 significant digits",
+            NumericError::TooManyDigits => OUT_OF_MONEY_RANGE,
             NumericError::TooManyPlaces => "has more than 28 decimal places",
         };
         money_out_of_range(function, what, detail)
@@ -180,8 +186,8 @@ pub fn decimal_from_numeric_bytes(
 }
 
 /// The error of [`decimal_from_numeric_bytes`]: a value too wide for a `Decimal` shown as
-/// Postgres prints it (`crm.mrr_agg: mrr 1000000000000000000000000000000 does not fit 28
-/// significant digits`).
+/// Postgres prints it (`crm.mrr_agg: mrr 1000000000000000000000000000000 is out of the range of
+/// exact money (...)`).
 #[cold]
 #[inline(never)]
 fn numeric_error(error: NumericError, function: &str, what: &str, bytes: &[u8]) -> MetricError {
@@ -440,7 +446,7 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
                     } else if places > 28 {
                         "has more than 28 decimal places"
                     } else {
-                        "does not fit 28 significant digits"
+                        OUT_OF_MONEY_RANGE
                     },
                 )
             }),
@@ -449,7 +455,7 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
 
 /// Parses the text of a numeric model input exactly, as it is: NaN and ±Infinity are 22023
 /// (`{function}: {what} NaN is not a finite number`), a value a `Decimal` does not hold
-/// (more than 28 significant digits or decimal places, even zeros) 22003.
+/// (more than 28 decimal places, even zeros, or digits past 96 bits) 22003.
 pub fn finite_decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult<Decimal> {
     match Decimal::from_str_exact(text) {
         Ok(decimal) => Ok(decimal),
@@ -458,9 +464,19 @@ pub fn finite_decimal_from_text(function: &str, what: &str, text: &str) -> Metri
                 "{function}: {what} {text} is not a finite number"
             )))
         }
-        Err(_) => Err(MetricError::OutOfRange(format!(
-            "{function}: {what} {text} has more than 28 significant digits"
-        ))),
+        Err(_) => {
+            let places = text
+                .split_once('.')
+                .map_or(0, |(_, fraction)| fraction.len());
+            let reason = if places > MAX_SCALE as usize {
+                "has more than 28 decimal places"
+            } else {
+                OUT_OF_MONEY_RANGE
+            };
+            Err(MetricError::OutOfRange(format!(
+                "{function}: {what} {text} {reason}"
+            )))
+        }
     }
 }
 
@@ -487,7 +503,7 @@ fn inexact(function: &str, what: &str, a: Decimal, operator: &str, b: Decimal) -
     money_out_of_range(
         function,
         what,
-        &format!("{a} {operator} {b} does not fit 28 significant digits"),
+        &format!("{a} {operator} {b} {OUT_OF_MONEY_RANGE}"),
     )
 }
 
@@ -799,10 +815,9 @@ mod tests {
         assert_eq!(numeric_text(&[0x80]), None);
         assert_eq!(
             decimal_from_numeric_bytes("crm.f", "mrr", &short(false, 0, 7, &[100])),
-            Err(MetricError::OutOfRange(
-                "crm.f: mrr 1000000000000000000000000000000 does not fit 28 significant digits"
-                    .into()
-            ))
+            Err(MetricError::OutOfRange(format!(
+                "crm.f: mrr 1000000000000000000000000000000 {OUT_OF_MONEY_RANGE}"
+            )))
         );
     }
 
@@ -960,7 +975,10 @@ mod tests {
             );
         }
         let long = decimal_from_text("f", "x", &"9".repeat(30)).unwrap_err();
-        assert!(long.to_string().contains("28 significant digits"), "{long}");
+        assert!(long.to_string().contains(OUT_OF_MONEY_RANGE), "{long}");
+        // One significant digit past 2^96 is as far out as 29 digits: the message says why.
+        let wide = decimal_from_text("f", "x", "80000000000000000000000000000").unwrap_err();
+        assert!(wide.to_string().contains(OUT_OF_MONEY_RANGE), "{wide}");
         let zeros = format!("1.5{}", "0".repeat(40));
         assert_eq!(decimal_from_text("f", "x", &zeros).unwrap(), d_str("1.5"));
         assert!(decimal_from_text("f", "x", &format!("0.{}1", "0".repeat(40))).is_err());
@@ -981,8 +999,12 @@ mod tests {
             ),
             (
                 &zeros,
+                MetricError::OutOfRange(format!("f: x {zeros} has more than 28 decimal places")),
+            ),
+            (
+                "80000000000000000000000000000",
                 MetricError::OutOfRange(format!(
-                    "f: x {zeros} has more than 28 significant digits"
+                    "f: x 80000000000000000000000000000 {OUT_OF_MONEY_RANGE}"
                 )),
             ),
         ] {

@@ -27,7 +27,7 @@ use super::{
 };
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{Float8, MetricError, MetricResult};
-use crate::common::interrupt::checked;
+use crate::common::interrupt::{checked, Ticker};
 use crate::common::limits::{out_of_memory, reserve};
 use serde::{Deserialize, Serialize};
 
@@ -756,8 +756,10 @@ impl BgNbdModel {
     fn log_dropout_odds(&self, frequency: u32, recency: f64, age: f64) -> Option<f64> {
         let x = f64::from(frequency);
         let recency = if frequency == 0 { 0.0 } else { recency };
+        // b plus a whole number (x − 1, or x for MBG/NBD), rounded once: (b + x − 1) + 1 would
+        // lose the digits of a small b (b = 1e-9 came out 8e-8 off).
         (frequency > 0 || self.kind.drops_at_first_purchase()).then(|| {
-            self.a.ln() - (self.b + x - 1.0 + self.kind.shift()).ln()
+            self.a.ln() - (self.b + (x - 1.0 + self.kind.shift())).ln()
                 + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + recency).ln())
         })
     }
@@ -924,7 +926,22 @@ impl BgNbdModel {
         } else {
             1.0 + scaled.exp()
         };
-        Some(c / (a - 1.0) * bracket)
+        let value = c / (a - 1.0) * bracket;
+        // The bracket is 1 less a number next to 1 when the value is small against c / (a − 1)
+        // (a large b, a small r, a horizon short against α + T): its digits go in the
+        // subtraction. Two forms without that subtraction take over there, each where it is
+        // exact to about 1e-15 and the form above loses more than three digits.
+        let lost = (c / (a - 1.0)).abs() / value.abs();
+        if sign > 0.0 && (lost.is_nan() || lost >= LOST_DIGITS_BOUND) {
+            let u = horizon / base;
+            if let Some(transformed) = alive_part_transformed(k, a, c, u) {
+                return Some(transformed);
+            }
+            if let Some(expanded) = alive_part_expanded(k, b + x, c, z, ln_one_minus_z, a) {
+                return Some(expanded);
+            }
+        }
+        Some(value)
     }
 
     pub fn customers(&self) -> u64 {
@@ -1053,3 +1070,81 @@ struct ModelText {
 #[cfg(test)]
 #[path = "bgnbd_tests.rs"]
 mod tests;
+
+/// How much larger than the value the factor c / (a − 1) of [`BgNbdModel::alive_part`] may be
+/// before the closed form's subtraction is judged to lose digits (three).
+const LOST_DIGITS_BOUND: f64 = 1e3;
+/// Most terms of the two series of [`BgNbdModel::alive_part`]'s small values.
+const SMALL_VALUE_TERMS: usize = 10_000;
+
+/// E[Y(t) | alive, x, T] by Pfaff's transformation, with u = t/(α + T): (1 − z)^k ₂F₁(k, b′; c;
+/// z) = ₂F₁(k, a − 1; c; −u), where c = a + b′ − 1, so the value is
+/// Σ_{n≥1} (−1)^(n+1) (k)_n (a)_(n−1) / ((c + 1)_(n−1) n!) uⁿ: the factor a − 1 cancels and no
+/// term is next to 1. Taken only where it is exact: the terms alternate and shrink from the
+/// first, so the error is below the first term left out, which is below 1e-17 of the sum, and
+/// the terms' magnitudes add up to at most four times the sum. For u < 1 the series converges;
+/// past it only while c is so large (a large b) that the terms fall below 1e-17 of the sum at
+/// once (the expansion in 1/c); else `None`.
+fn alive_part_transformed(k: f64, a: f64, c: f64, u: f64) -> Option<f64> {
+    let usable = u > 0.0 && (u < 1.0 || c > 1e4 * u * (k + 1.0) * (a + 1.0));
+    if !usable {
+        return None;
+    }
+    let mut term = k * u;
+    let (mut sum, mut magnitude) = (term, term.abs());
+    let mut ticker = Ticker::new();
+    for n in 1..SMALL_VALUE_TERMS {
+        ticker.tick();
+        let index = n as f64;
+        let next = -term * (k + index) * (a + index - 1.0) * u / ((c + index) * (index + 1.0));
+        let shrinks = next.abs() < term.abs();
+        if !shrinks {
+            return None;
+        }
+        term = next;
+        sum += term;
+        magnitude += term.abs();
+        if term.abs() <= 1e-17 * sum.abs() {
+            return (sum.is_finite() && sum > 0.0 && magnitude <= 4.0 * sum).then_some(sum);
+        }
+    }
+    None
+}
+
+/// E[Y(t) | alive, x, T] as c / (a − 1) · (1 − e^s), s = k ln(1 − z) + ln(1 + G), with G = ₂F₁
+/// − 1 summed on its own (positive terms, for c > 0), so that a small s (a small r) keeps its
+/// digits where ln ₂F₁ of a sum next to 1 loses them. Taken where the two parts of s cancel
+/// less than the closed form's subtraction loses (at least a thousand times less); else
+/// `None`.
+fn alive_part_expanded(k: f64, b: f64, c: f64, z: f64, ln_one_minus_z: f64, a: f64) -> Option<f64> {
+    let usable = c > 0.0 && z > 0.0 && z < 1.0;
+    if !usable {
+        return None;
+    }
+    let mut term = k * b / c * z;
+    let mut sum = term;
+    let mut ticker = Ticker::new();
+    for n in 1..SMALL_VALUE_TERMS {
+        ticker.tick();
+        let index = n as f64;
+        let ratio = (k + index) * (b + index) / ((c + index) * (index + 1.0)) * z;
+        term *= ratio;
+        sum += term;
+        // Past the peak the ratios only fall towards z: the tail is below a geometric series.
+        if ratio < 1.0 && term * ratio.max(z) / (1.0 - ratio.max(z)) <= 1e-17 * sum {
+            // The closed form's ln ₂F₁ is off by about one rounding of 1, so relative to s by
+            // 1/|s|; this one by about |parts|/|s| roundings: a thousand times better where
+            // |parts| < 1e-3, and exact to 1e-12 where the parts cancel by at most 1e4.
+            let (first, second) = (k * ln_one_minus_z, sum.ln_1p());
+            let exponent = first + second;
+            let parts = first.abs() + second.abs();
+            let exact = parts < 1.0 / LOST_DIGITS_BOUND && parts <= 1e4 * exponent.abs();
+            if !exact {
+                return None;
+            }
+            let value = c / (a - 1.0) * -exponent.exp_m1();
+            return (value.is_finite() && value > 0.0).then_some(value);
+        }
+    }
+    None
+}

@@ -132,3 +132,164 @@ fn pareto_nbd_heavy_buyer_with_alpha_far_above_beta_matches_mpmath() {
         "{log_likelihood}"
     );
 }
+
+/// BG/NBD and MBG/NBD predictions whose value is small against (a + b + x − 1)/(a − 1): a
+/// large b (the model tends to the plain NBD, E[X(t)] → rt/α), a tiny r, a horizon short
+/// against α + T, a large α. The closed form subtracts a number next to 1 from 1 there (b =
+/// 1e14 gave 0.5363 for 0.5505, b = 1e20 gave 53634, r = 1e-15 gave 0); the two series without
+/// that subtraction answer to 1e-12. Exact values: mpmath at 80 digits.
+#[test]
+fn bgnbd_values_small_against_the_closed_forms_factor() {
+    type Case = (Kind, [f64; 4], f64, Option<(i32, f64, f64)>, f64);
+    let cdnow = |b: f64| [0.243, 4.414, 0.793, b];
+    let cases: [Case; 20] = [
+        (Kind::BgNbd, cdnow(1e8), 10.0, None, 0.550_521_063_177_978_7),
+        (
+            Kind::BgNbd,
+            cdnow(1e10),
+            10.0,
+            None,
+            0.550_521_069_263_406_4,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(1e14),
+            10.0,
+            None,
+            0.550_521_069_324_869_3,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(1e20),
+            10.0,
+            None,
+            0.550_521_069_324_875_4,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(1e100),
+            10.0,
+            None,
+            0.550_521_069_324_875_4,
+        ),
+        (
+            Kind::MbgNbd,
+            cdnow(1e14),
+            10.0,
+            None,
+            0.550_521_069_324_864_9,
+        ),
+        (
+            Kind::MbgNbd,
+            cdnow(1e20),
+            10.0,
+            None,
+            0.550_521_069_324_875_4,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(1e8),
+            10.0,
+            Some((2, 5.0, 10.0)),
+            1.556_125_942_655_667,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(1e14),
+            10.0,
+            Some((2, 5.0, 10.0)),
+            1.556_125_988_622_127,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(1e20),
+            10.0,
+            Some((2, 5.0, 10.0)),
+            1.556_125_988_622_173,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(1e8),
+            10.0,
+            Some((0, 0.0, 10.0)),
+            0.168_586_096_273_847_8,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(1e14),
+            10.0,
+            Some((0, 0.0, 10.0)),
+            0.168_586_096_850_283_9,
+        ),
+        (
+            Kind::BgNbd,
+            [1e-12, 4.414, 0.793, 2.426],
+            10.0,
+            None,
+            1.856_795_588_770_396e-12,
+        ),
+        (
+            Kind::BgNbd,
+            [1e-15, 4.414, 0.793, 2.426],
+            10.0,
+            None,
+            1.856_795_588_770_729e-15,
+        ),
+        (
+            Kind::BgNbd,
+            [1e-12, 4.414, 0.793, 2.426],
+            10.0,
+            Some((0, 0.0, 10.0)),
+            6.436_916_587_346_582e-13,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(2.426),
+            1e-9,
+            None,
+            5.505_210_693_057_798e-11,
+        ),
+        (
+            Kind::BgNbd,
+            cdnow(2.426),
+            1e-12,
+            None,
+            5.505_210_693_248_563e-14,
+        ),
+        (
+            Kind::BgNbd,
+            [0.243, 1e12, 0.793, 2.426],
+            10.0,
+            None,
+            2.429_999_999_996_279e-12,
+        ),
+        // A tiny b in MBG/NBD's P(alive), at a = 1 (the interpolated form): b + 1 − 1 lost b's
+        // digits.
+        (
+            Kind::MbgNbd,
+            [0.5, 3.0, 1.0, 1e-9],
+            30.0,
+            Some((0, 0.0, 30.0)),
+            1.053_280_030_210_333e-10,
+        ),
+        // Ordinary parameters keep the closed form (the CDNOW fit, 10 weeks).
+        (
+            Kind::BgNbd,
+            cdnow(2.426),
+            10.0,
+            Some((2, 5.0, 10.0)),
+            0.840_501_161_488_407,
+        ),
+    ];
+    for (kind, parameters, horizon, customer, reference) in cases {
+        let model = BgNbdModel::from_kind_parameters(F, kind, parameters).unwrap();
+        let found = match customer {
+            None => model.expected_purchases(F, horizon),
+            Some((x, t_x, t)) => model.conditional_expected_purchases(F, horizon, x, t_x, t),
+        };
+        assert!(
+            matches!(found, Ok(value) if ((value - reference) / reference).abs() < 1e-12),
+            "{kind:?} {parameters:?} {horizon} {customer:?}: {found:?}, not {reference}"
+        );
+    }
+}

@@ -103,8 +103,8 @@ pub fn clv_from_churn(
 
 /// An amount of `crm.rfm_agg` or `crm.rfm_holdout_agg` (`function`): the bytes of a `numeric`
 /// read by [`money::read_numeric`] (the per-row path reads them in place, with no round trip
-/// through the text form). NaN and ±Infinity are 22023, an amount past 28 significant digits or
-/// decimal places 22003, each naming the amount.
+/// through the text form). NaN and ±Infinity are 22023, an amount past 28 decimal places or
+/// outside the range of exact money 22003, each naming the amount.
 #[inline]
 pub fn decimal_from_numeric(function: &str, bytes: &[u8]) -> MetricResult<Decimal> {
     money::read_numeric(bytes).map_err(|error| amount_error(function, error, bytes))
@@ -118,8 +118,13 @@ fn amount_error(function: &str, error: NumericError, bytes: &[u8]) -> MetricErro
         NumericError::Infinity => "Infinity",
         NumericError::NegativeInfinity => "-Infinity",
         NumericError::Malformed | NumericError::TooManyDigits | NumericError::TooManyPlaces => {
+            let reason = if error == NumericError::TooManyPlaces {
+                "has more than 28 decimal places"
+            } else {
+                money::OUT_OF_MONEY_RANGE
+            };
             return MetricError::OutOfRange(format!(
-                "{function}: amount {} has more than 28 significant digits or decimal places",
+                "{function}: amount {} {reason}",
                 money::numeric_text(bytes).unwrap_or_else(|| "(unreadable bytes)".into())
             ));
         }
@@ -732,11 +737,10 @@ mod tests {
         }
         assert_eq!(
             decimal_from_numeric(F, &[0x80]),
-            Err(MetricError::OutOfRange(
-                "crm.rfm_agg: amount (unreadable bytes) has more than 28 significant digits or \
-                 decimal places"
-                    .into()
-            ))
+            Err(MetricError::OutOfRange(format!(
+                "crm.rfm_agg: amount (unreadable bytes) {}",
+                money::OUT_OF_MONEY_RANGE
+            )))
         );
     }
 
