@@ -821,7 +821,8 @@ impl BgNbdModel {
     fn not_converged(&self, function: &str) -> MetricError {
         invalid_with_hint(
             format!("{function}: the Pareto/NBD likelihood did not converge for this customer"),
-            "Check that recency and t are in the time unit the model was fitted in.",
+            "Check that recency and t are in the time unit the model was fitted in, and that \
+             the parameters are those of a fitted model (extreme ones can prevent it too).",
         )
     }
 
@@ -898,7 +899,8 @@ impl BgNbdModel {
                     "{function}: the expectation for horizon {} did not converge",
                     Float8(horizon)
                 ),
-                "Use a horizon of the order of the customers' observed age, in the same time unit.",
+                "Use a horizon of the order of the customers' observed age, in the model's time \
+                 unit, and the parameters of a fitted model (extreme ones can prevent it too).",
             )),
         }
     }

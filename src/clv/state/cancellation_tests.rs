@@ -293,3 +293,23 @@ fn bgnbd_values_small_against_the_closed_forms_factor() {
         );
     }
 }
+
+/// Pareto/NBD's E[X(t)] with parameters near the bottom of the doubles: r·β underflowed before
+/// the difference scaled it up (1e-300 everywhere gave 0 for 10, 1e-160 lost five digits).
+/// Exact values: mpmath at 60 digits.
+#[test]
+fn pareto_nbd_expectation_of_tiny_parameters_matches_mpmath() {
+    for (parameters, reference) in [
+        ([1e-300, 1e-300, 1e-300, 1e-300], 10.0),
+        ([1e-160, 1e-160, 0.5, 1e-160], 6.324_555_320_336_759e-80),
+        ([1e-170, 1e-170, 0.5, 1e-170], 6.324_555_320_336_759e-85),
+        ([0.553, 10.58, 0.606, 11.67], 0.427_526_164_837_229_5),
+    ] {
+        let model = BgNbdModel::from_kind_parameters(F, Kind::ParetoNbd, parameters).unwrap();
+        let found = model.expected_purchases(F, 10.0);
+        assert!(
+            matches!(found, Ok(value) if ((value - reference) / reference).abs() < 1e-12),
+            "{parameters:?}: {found:?}, not {reference}"
+        );
+    }
+}

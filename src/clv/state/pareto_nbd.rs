@@ -148,14 +148,19 @@ fn power_difference(k: f64, log_ratio: f64) -> f64 {
 /// when it is not finite.
 pub fn expected_purchases([r, alpha, s, beta]: Parameters, horizon: f64) -> Option<f64> {
     let difference = power_difference(s - 1.0, (horizon / beta).ln_1p());
-    let value = r * beta / alpha * difference;
-    if value.is_finite() {
-        return Some(value);
-    }
-    // r·β overflowed before the (small) difference scaled it down: β times the difference
-    // first (about t for t far below β), else the product in logs.
-    let value = beta * difference / alpha * r;
-    if value.is_finite() {
+    // r·β may overflow before the (small) difference scales it down, or underflow before a
+    // large one scales it up (r = α = s = β = 1e-300 gave 0 for 10): β times the difference
+    // first (about t for t far below β), else the product in logs. A step that is not a normal
+    // number lost digits (or all of them), even where a later step makes it normal again.
+    let normal = |value: f64| value.is_normal().then_some(value);
+    let in_order = |first: f64, second: f64, divided: f64, third: f64| {
+        normal(first * second)
+            .and_then(|product| normal(product / divided))
+            .and_then(|quotient| normal(quotient * third))
+    };
+    if let Some(value) =
+        in_order(r, beta, alpha, difference).or_else(|| in_order(beta, difference, alpha, r))
+    {
         return Some(value);
     }
     let value = (r.ln() + beta.ln() - alpha.ln() + difference.ln()).exp();

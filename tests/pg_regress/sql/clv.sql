@@ -227,6 +227,18 @@ SELECT '{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers"
 -- would pass it, which is a 22003 (as float8 arithmetic reports), never an infinite bound.
 SELECT name, std_error, low, high FROM crm.params_se('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10,"std_errors":[1e300,0.15]}}'::crm.sbg_model);
 SELECT name, std_error FROM crm.params_se('{"alpha":0.704,"beta":1.182,"fit":{"log_likelihood":-1680.27,"customers":1000,"distinct_rows":8,"iterations":12,"gradient_norm":1e-10,"std_errors":[0.06,1e308]}}'::crm.sbg_model);
+-- Predictions small against the closed form's factor (a + b + x - 1)/(a - 1) keep their digits:
+-- a huge b tends to the plain NBD (E[X(10)] = r t / alpha = 0.550521069325; mpmath), a tiny r,
+-- a 1-microsecond horizon (9.1025309081e-14 weeks' purchases), Pareto/NBD near the bottom of
+-- the doubles (the limit r t / alpha = 10).
+SELECT b, round(crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, b), 10)::numeric, 12) AS e_x_10,
+       round(crm.expected_purchases(crm.mbg_nbd_model(0.243, 4.414, 0.793, b), 10, 2, 5, 10)::numeric, 12) AS mbg_e_y_10
+FROM unnest(ARRAY[1e14, 1e20, 1e100]::float8[]) b;
+SELECT round((crm.expected_purchases(crm.bgnbd_model(1e-15, 4.414, 0.793, 2.426), 10) / 1e-15)::numeric, 10) AS per_r,
+       round((crm.expected_purchases(crm.bgnbd_model(0.243, 4.414, 0.793, 2.426), interval '1 microsecond', 'week') * 1e14)::numeric, 10) AS one_microsecond;
+SELECT round(crm.expected_purchases(crm.pareto_nbd_model(1e-300, 1e-300, 1e-300, 1e-300), 10)::numeric, 10) AS nbd_limit;
+-- Where no form converges (r = 1e12), an error whose hint names the parameters as well.
+SELECT crm.expected_purchases(crm.bgnbd_model(1e12, 4.414, 0.793, 2.426), 10);
 -- MBG/NBD: a crm.bgnbd_model of that kind, fitted in the same forms; every prediction follows
 -- the kind (a one-off buyer may have left), and crm.clv takes it.
 CREATE TABLE clv_mbg AS
