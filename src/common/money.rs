@@ -74,6 +74,16 @@ pub const OUT_OF_MONEY_RANGE: &str = "is out of the range of exact money (28 to 
      digits, at most 79228162514264337593543950335 in magnitude)";
 
 impl NumericError {
+    /// Why a value with `places` decimal places has no exact `Decimal`: too many places, or
+    /// digits past its range.
+    pub fn too_wide(places: usize) -> Self {
+        if places > MAX_SCALE as usize {
+            NumericError::TooManyPlaces
+        } else {
+            NumericError::TooManyDigits
+        }
+    }
+
     /// The error of `function` reading the value `what` (22P03 for a malformed value, else
     /// 22003).
     #[cold]
@@ -435,20 +445,18 @@ pub fn decimal_from_text(function: &str, what: &str, text: &str) -> MetricResult
                 }
             })
             .map_err(|_| {
+                let what = format!("{what} {text}");
+                if !is_plain_decimal(text) {
+                    return money_out_of_range(
+                        function,
+                        &what,
+                        "is not a plain decimal (digits with an optional sign and point, no exponent)",
+                    );
+                }
                 let places = text
                     .split_once('.')
                     .map_or(0, |(_, fraction)| fraction.trim_end_matches('0').len());
-                money_out_of_range(
-                    function,
-                    &format!("{what} {text}"),
-                    if !is_plain_decimal(text) {
-                        "is not a plain decimal (digits with an optional sign and point, no exponent)"
-                    } else if places > 28 {
-                        "has more than 28 decimal places"
-                    } else {
-                        OUT_OF_MONEY_RANGE
-                    },
-                )
+                NumericError::too_wide(places).error(function, &what)
             }),
     }
 }
@@ -468,14 +476,7 @@ pub fn finite_decimal_from_text(function: &str, what: &str, text: &str) -> Metri
             let places = text
                 .split_once('.')
                 .map_or(0, |(_, fraction)| fraction.len());
-            let reason = if places > MAX_SCALE as usize {
-                "has more than 28 decimal places"
-            } else {
-                OUT_OF_MONEY_RANGE
-            };
-            Err(MetricError::OutOfRange(format!(
-                "{function}: {what} {text} {reason}"
-            )))
+            Err(NumericError::too_wide(places).error(function, &format!("{what} {text}")))
         }
     }
 }

@@ -928,12 +928,13 @@ impl BgNbdModel {
         } else {
             1.0 + scaled.exp()
         };
-        let value = c / (a - 1.0) * bracket;
+        let factor = c / (a - 1.0);
+        let value = factor * bracket;
         // The bracket is 1 less a number next to 1 when the value is small against c / (a − 1)
         // (a large b, a small r, a horizon short against α + T): its digits go in the
         // subtraction. Two forms without that subtraction take over there, each where it is
         // exact to about 1e-15 and the form above loses more than three digits.
-        let lost = (c / (a - 1.0)).abs() / value.abs();
+        let lost = factor.abs() / value.abs();
         if sign > 0.0 && (lost.is_nan() || lost >= LOST_DIGITS_BOUND) {
             let u = horizon / base;
             if let Some(transformed) = alive_part_transformed(k, a, c, u) {
@@ -1133,7 +1134,8 @@ fn alive_part_expanded(k: f64, b: f64, c: f64, z: f64, ln_one_minus_z: f64, a: f
         term *= ratio;
         sum += term;
         // Past the peak the ratios only fall towards z: the tail is below a geometric series.
-        if ratio < 1.0 && term * ratio.max(z) / (1.0 - ratio.max(z)) <= 1e-17 * sum {
+        let bound = ratio.max(z);
+        if ratio < 1.0 && term * bound / (1.0 - bound) <= 1e-17 * sum {
             // The closed form's ln ₂F₁ is off by about one rounding of 1, so relative to s by
             // 1/|s|; this one by about |parts|/|s| roundings: a thousand times better where
             // |parts| < 1e-3, and exact to 1e-12 where the parts cancel by at most 1e4.

@@ -5,8 +5,23 @@
 use super::bgnbd::{customer_log_likelihood, BgNbdModel, Kind};
 use super::gamma_gamma::{discounted_clv, GammaGammaModel};
 use super::sbg::SbgModel;
+use crate::common::error::MetricResult;
 
 const F: &str = "crm.test";
+
+/// E[X(t)] of a new customer, or E[Y(t) | x, t_x, T] of `customer`, of a model of `kind`.
+fn expected_purchases(
+    kind: Kind,
+    parameters: [f64; 4],
+    horizon: f64,
+    customer: Option<(i32, f64, f64)>,
+) -> MetricResult<f64> {
+    let model = BgNbdModel::from_kind_parameters(F, kind, parameters).unwrap();
+    match customer {
+        None => model.expected_purchases(F, horizon),
+        Some((x, t_x, t)) => model.conditional_expected_purchases(F, horizon, x, t_x, t),
+    }
+}
 
 fn close(found: f64, expected: f64) -> bool {
     ((found - expected) / expected).abs() < 1e-6
@@ -88,11 +103,7 @@ fn bgnbd_with_a_large_b_over_long_horizons() {
         ),
     ];
     for (kind, parameters, horizon, customer, reference) in cases {
-        let model = BgNbdModel::from_kind_parameters(F, kind, parameters).unwrap();
-        let found = match customer {
-            None => model.expected_purchases(F, horizon),
-            Some((x, t_x, t)) => model.conditional_expected_purchases(F, horizon, x, t_x, t),
-        };
+        let found = expected_purchases(kind, parameters, horizon, customer);
         assert!(
             matches!(found, Ok(value) if close(value, reference)),
             "{kind:?} {parameters:?} {horizon} {customer:?}: {found:?}, not {reference}"
@@ -282,11 +293,7 @@ fn bgnbd_values_small_against_the_closed_forms_factor() {
         ),
     ];
     for (kind, parameters, horizon, customer, reference) in cases {
-        let model = BgNbdModel::from_kind_parameters(F, kind, parameters).unwrap();
-        let found = match customer {
-            None => model.expected_purchases(F, horizon),
-            Some((x, t_x, t)) => model.conditional_expected_purchases(F, horizon, x, t_x, t),
-        };
+        let found = expected_purchases(kind, parameters, horizon, customer);
         assert!(
             matches!(found, Ok(value) if ((value - reference) / reference).abs() < 1e-12),
             "{kind:?} {parameters:?} {horizon} {customer:?}: {found:?}, not {reference}"

@@ -118,15 +118,16 @@ fn amount_error(function: &str, error: NumericError, bytes: &[u8]) -> MetricErro
         NumericError::Infinity => "Infinity",
         NumericError::NegativeInfinity => "-Infinity",
         NumericError::Malformed | NumericError::TooManyDigits | NumericError::TooManyPlaces => {
-            let reason = if error == NumericError::TooManyPlaces {
-                "has more than 28 decimal places"
-            } else {
-                money::OUT_OF_MONEY_RANGE
-            };
-            return MetricError::OutOfRange(format!(
-                "{function}: amount {} {reason}",
+            let amount = format!(
+                "amount {}",
                 money::numeric_text(bytes).unwrap_or_else(|| "(unreadable bytes)".into())
-            ));
+            );
+            // Bytes no numeric has read as out of range here, as a value too wide does.
+            let error = match error {
+                NumericError::Malformed => NumericError::TooManyDigits,
+                wide => wide,
+            };
+            return error.error(function, &amount);
         }
     };
     MetricError::InvalidParameter(format!(
