@@ -124,7 +124,8 @@ free_port() {
 }
 
 # start_cluster DIR [PORT] [extra postgres -c settings...]: a throwaway cluster owned by postgres
-# in DIR (created afresh), listening on 127.0.0.1 and a socket in DIR. Sets PGHOST, PGPORT, PGUSER.
+# in DIR (created afresh), listening on 127.0.0.1 and a socket in DIR. Sets PGHOST, PGPORT, PGUSER;
+# PGPORT is the port it listens on, which is past PORT when PORT cannot be bound yet.
 start_cluster() {
     local dir=$1 port=${2:-$(free_port 54330)}
     shift 2 || shift $#
@@ -144,12 +145,12 @@ start_cluster() {
             -c work_mem=256MB -c maintenance_work_mem=1GB -c max_wal_size=4GB
             -c wal_level=minimal -c max_wal_senders=0 "$@")
         if as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-            -o "$(printf '%q ' "${settings[@]}")" start >/dev/null; then
+            -o "$(printf '%q ' "${settings[@]}")" start >/dev/null 2>"$dir/pg_ctl.log"; then
             export PGHOST="$dir" PGPORT="$port" PGUSER=postgres
             return 0
         fi
         if ! grep -q "could not create any TCP/IP sockets" "$dir/server.log" || [ "$attempt" -eq 5 ]; then
-            cat "$dir/server.log" >&2
+            cat "$dir/pg_ctl.log" "$dir/server.log" >&2
             exit 1
         fi
         port=$(free_port $((port + 1)))

@@ -41,7 +41,8 @@ finish() {
 trap finish EXIT
 
 # start NAME FIRST_PORT: a small Citus node in $RUN_DIR/NAME on a free port from FIRST_PORT on;
-# sets $port (not in a subshell: the cluster must be in $clusters to be stopped on exit).
+# sets $port to the port it listens on (start_cluster moves on when a port cannot be bound yet;
+# not in a subshell: the cluster must be in $clusters to be stopped on exit).
 start() {
     local dir="$RUN_DIR/$1"
     port=$(free_port "$2")
@@ -49,6 +50,7 @@ start() {
     start_cluster "$dir" "$port" -c shared_preload_libraries=citus \
         -c citus.enable_statistics_collection=off -c shared_buffers=64MB -c work_mem=16MB \
         -c maintenance_work_mem=64MB -c max_wal_size=256MB >/dev/null
+    port=$PGPORT
 }
 start coordinator 54760
 coordinator_port=$port

@@ -27,13 +27,15 @@ finish() {
 trap finish EXIT
 
 # start NAME FIRST_PORT: a small cluster in $RUN_DIR/NAME on a free port from FIRST_PORT on; sets
-# $port (not in a subshell: the cluster must be in $clusters to be stopped on exit).
+# $port to the port it listens on (start_cluster moves on when a port cannot be bound yet; not in
+# a subshell: the cluster must be in $clusters to be stopped on exit).
 start() {
     local dir="$RUN_DIR/$1"
     port=$(free_port "$2")
     clusters+=("$dir")
     start_cluster "$dir" "$port" -c shared_buffers=32MB -c work_mem=16MB -c maintenance_work_mem=64MB \
         -c max_wal_size=256MB >/dev/null
+    port=$PGPORT
 }
 start coordinator 54710
 coordinator_port=$port
