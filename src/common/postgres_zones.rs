@@ -179,6 +179,90 @@ fn abbreviation(name: &str) -> Option<(u32, i32, *mut pgrx::pg_sys::pg_tz)> {
     is_abbreviation(kind).then_some((kind, offset, tz))
 }
 
+/// Where the session's `timezone_abbreviations` keeps its value, found once per backend; the
+/// value last seen there (its address and text), and a number that changes with it.
+struct AbbreviationsSetting {
+    variable: Option<*mut *mut std::ffi::c_char>,
+    seen_at: *const std::ffi::c_char,
+    seen: Vec<u8>,
+    generation: u64,
+}
+
+thread_local! {
+    static ABBREVIATIONS: std::cell::RefCell<Option<AbbreviationsSetting>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The value slot of the setting `timezone_abbreviations` (a static of Postgres's, for the life
+/// of the backend), or `None` where this Postgres has no such string setting.
+fn abbreviations_variable() -> Option<*mut *mut std::ffi::c_char> {
+    use pgrx::pg_sys;
+    const NAME: &std::ffi::CStr = c"timezone_abbreviations";
+    // SAFETY: the setting records Postgres keeps for the life of the backend; a record's name
+    // is a NUL-terminated string, and a record of type PGC_STRING is a `config_string`.
+    unsafe {
+        #[cfg(any(feature = "pg13", feature = "pg14", feature = "pg15"))]
+        let record = {
+            let records = pg_sys::get_guc_variables();
+            let count = usize::try_from(pg_sys::GetNumConfigOptions()).ok()?;
+            if records.is_null() {
+                return None;
+            }
+            (0..count).map(|i| *records.add(i)).find(|&record| {
+                !record.is_null()
+                    && !(*record).name.is_null()
+                    && std::ffi::CStr::from_ptr((*record).name) == NAME
+            })?
+        };
+        #[cfg(not(any(feature = "pg13", feature = "pg14", feature = "pg15")))]
+        let record = pg_sys::find_option(NAME.as_ptr(), false, true, pg_sys::PGERROR as i32);
+        if record.is_null() || (*record).vartype != pg_sys::config_type::PGC_STRING {
+            return None;
+        }
+        let variable = (*record.cast::<pg_sys::config_string>()).variable;
+        (!variable.is_null()).then_some(variable)
+    }
+}
+
+/// A number that stays the same while the session's `timezone_abbreviations` does and changes
+/// when it is set again (to another table, or to the same name: a `SET` reads the table's file
+/// anew). A zone name read earlier is read again when it changed: `AT TIME ZONE` reads the
+/// setting at every call, and so does everything that keeps a reading (the calendar cache).
+/// Costs a load and a comparison of the short setting text.
+pub fn abbreviations_generation() -> u64 {
+    ABBREVIATIONS.with(|setting| {
+        let mut setting = setting.borrow_mut();
+        let setting = setting.get_or_insert_with(|| AbbreviationsSetting {
+            variable: abbreviations_variable(),
+            seen_at: std::ptr::null(),
+            seen: Vec::new(),
+            generation: 0,
+        });
+        let Some(variable) = setting.variable else {
+            // No setting to watch: every use is a new reading.
+            setting.generation += 1;
+            return setting.generation;
+        };
+        // SAFETY: the setting's slot lives for the backend; its value is NULL or a
+        // NUL-terminated string that the setting code owns until it is set again.
+        let value = unsafe { (*variable).cast_const() };
+        let text: &[u8] = if value.is_null() {
+            &[]
+        } else {
+            // SAFETY: as above.
+            unsafe { std::ffi::CStr::from_ptr(value) }.to_bytes()
+        };
+        // The text is compared too: a new value can take the address of a freed one.
+        if value != setting.seen_at || text != setting.seen.as_slice() {
+            setting.seen_at = value;
+            setting.seen.clear();
+            setting.seen.extend_from_slice(text);
+            setting.generation += 1;
+        }
+        setting.generation
+    })
+}
+
 /// Makes [`Zone::parse`](super::tz::Zone::parse) read Postgres's zones (`_PG_init`).
 pub fn install() {
     super::tz::install_loader(load, refused);

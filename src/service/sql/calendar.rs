@@ -6,13 +6,13 @@ use super::{
     IS_BUSINESS_TIME,
 };
 use crate::common::raw::{raw_return_null, raw_strict_arguments};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::common::civil::require_finite_timestamp;
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::pg::{with_varlena_bytes, OrRaise, TextArg};
-use crate::common::postgres_zones::fixed_abbreviation;
+use crate::common::postgres_zones::{abbreviations_generation, fixed_abbreviation};
 use crate::common::summary::escaped_text;
 use crate::common::tz::Zone;
 use crate::service::state::calendar::{Calendar, CALENDAR_TYPE};
@@ -97,58 +97,33 @@ struct Prepared {
     hours: Rc<BusinessHours>,
     zone_name: String,
     abbreviation: Option<i32>,
+    /// The [`abbreviations_generation`] of that check.
     checked_at: u64,
 }
 
 thread_local! {
     /// Prepared calendars by binary form, most recently used first.
     static CALENDARS: RefCell<Vec<Prepared>> = const { RefCell::new(Vec::new()) };
-    /// The last number given to a call site (see [`call_site`]).
-    static CALL_SITES: Cell<u64> = const { Cell::new(0) };
-}
-
-/// A number for the running call site that stays the same for every row of one execution of
-/// the query (kept in `fn_extra`) and is new in the next: the calendar cache checks the
-/// reading of a zone name once per call site and execution, not on every row.
-///
-/// # Safety
-/// `fcinfo` must be the running call's, of a function that uses `fn_extra` for nothing else.
-unsafe fn call_site(fcinfo: pg_sys::FunctionCallInfo) -> u64 {
-    let next = || {
-        let site = CALL_SITES.get() + 1;
-        CALL_SITES.set(site);
-        site
-    };
-    // SAFETY: the running call's `fcinfo`; its `flinfo`, when present, lives for the query.
-    unsafe {
-        let flinfo = (*fcinfo).flinfo;
-        if flinfo.is_null() {
-            return next();
-        }
-        if (*flinfo).fn_extra.is_null() {
-            (*flinfo).fn_extra = next() as usize as *mut std::ffi::c_void;
-        }
-        (*flinfo).fn_extra as usize as u64
-    }
 }
 
 /// The prepared calendar of a binary form, decoded once per backend. The session's reading of
-/// the zone's name is checked again once per call site and execution: after `SET
-/// timezone_abbreviations` a name can read differently (`EST` is -05:00 in `Default`, +10:00
-/// in `Australia`), as it does for `AT TIME ZONE`, and the calendar is then decoded again.
-fn prepared(bytes: &[u8], site: u64) -> Rc<BusinessHours> {
+/// the zone's name is checked again whenever `timezone_abbreviations` was set since the last
+/// check: a name can then read differently (`EST` is -05:00 in `Default`, +10:00 in
+/// `Australia`), as it does for `AT TIME ZONE`, and the calendar is then decoded again.
+fn prepared(bytes: &[u8]) -> Rc<BusinessHours> {
+    let generation = abbreviations_generation();
     let found = CALENDARS.with(|cache| {
         let mut cache = cache.borrow_mut();
         let index = cache
             .iter()
             .position(|entry| entry.bytes.as_slice() == bytes)?;
         let entry = &mut cache[index];
-        if entry.checked_at != site {
+        if entry.checked_at != generation {
             if fixed_abbreviation(&entry.zone_name) != entry.abbreviation {
                 cache.remove(index);
                 return None;
             }
-            entry.checked_at = site;
+            entry.checked_at = generation;
         }
         if index > 0 {
             let entry = cache.remove(index);
@@ -173,7 +148,7 @@ fn prepared(bytes: &[u8], site: u64) -> Rc<BusinessHours> {
                 hours: Rc::clone(&hours),
                 zone_name,
                 abbreviation,
-                checked_at: site,
+                checked_at: generation,
             },
         );
     });
@@ -183,17 +158,10 @@ fn prepared(bytes: &[u8], site: u64) -> Rc<BusinessHours> {
 /// The prepared calendar in a calendar argument.
 ///
 /// # Safety
-/// `fcinfo` must be the running call's (see [`call_site`]) and `datum` a non-null
-/// `crm.business_calendar` datum.
-pub(super) unsafe fn prepared_argument(
-    fcinfo: pg_sys::FunctionCallInfo,
-    datum: pg_sys::Datum,
-) -> Rc<BusinessHours> {
-    // SAFETY: this function's contract: the running call, and a varlena datum.
-    unsafe {
-        let site = call_site(fcinfo);
-        with_varlena_bytes(datum, |bytes| prepared(bytes, site))
-    }
+/// `datum` must be a non-null `crm.business_calendar` datum.
+pub(super) unsafe fn prepared_argument(datum: pg_sys::Datum) -> Rc<BusinessHours> {
+    // SAFETY: this function's contract: a varlena datum.
+    unsafe { with_varlena_bytes(datum, prepared) }
 }
 
 /// An `interval` of `micros` microseconds as a datum palloc'd in the current memory context.
@@ -225,7 +193,7 @@ crate::raw_transition! {
         };
         // SAFETY: argument 0 is a non-null `crm.business_calendar`.
         unsafe {
-            let hours = prepared_argument(fcinfo, calendar);
+            let hours = prepared_argument(calendar);
             let (from, to) = (from.value() as i64, to.value() as i64);
             require_finite_timestamp(BUSINESS_TIME, "from", from).or_raise();
             require_finite_timestamp(BUSINESS_TIME, "to", to).or_raise();
@@ -251,7 +219,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is a non-null `crm.business_calendar`, argument 2 a non-null
         // interval.
         unsafe {
-            let hours = prepared_argument(fcinfo, calendar);
+            let hours = prepared_argument(calendar);
             let amount =
                 business_amount(BUSINESS_ADD, "amount", interval_argument(amount)).or_raise();
             let from = from.value() as i64;
@@ -275,7 +243,7 @@ crate::raw_transition! {
         };
         // SAFETY: argument 0 is a non-null `crm.business_calendar`.
         unsafe {
-            let hours = prepared_argument(fcinfo, calendar);
+            let hours = prepared_argument(calendar);
             let inside = hours
                 .is_business_time(IS_BUSINESS_TIME, at.value() as i64)
                 .or_raise();

@@ -124,7 +124,7 @@ unsafe fn sla_met_checked(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm) -> Op
     };
     // SAFETY: with a calendar form, `calendar` is argument 4, a non-null
     // `crm.business_calendar` (the `?` above returned for NULL).
-    let hours = (form != SlaForm::Elapsed).then(|| unsafe { prepared_argument(fcinfo, calendar) });
+    let hours = (form != SlaForm::Elapsed).then(|| unsafe { prepared_argument(calendar) });
     let kind = if form == SlaForm::Elapsed {
         TimeKind::Elapsed
     } else {

@@ -111,7 +111,7 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, form: ServiceForm) -> pg
             // Not a ticket yet at as_of.
             return expanded_return(fcinfo, state);
         }
-        let hours = (form != ServiceForm::Elapsed).then(|| prepared_argument(fcinfo, calendar));
+        let hours = (form != ServiceForm::Elapsed).then(|| prepared_argument(calendar));
         let measure = |end: Option<i64>, what| {
             end.map(|end| duration(SERVICE_AGG, hours.as_deref(), created, end, what))
                 .transpose()

@@ -274,4 +274,27 @@ FROM abbreviation_calendars;
 RESET timezone_abbreviations;
 SELECT crm.business_time(cal, '2026-03-02 00:00+00', '2026-03-02 12:00+00') AS business_time
 FROM abbreviation_calendars;
+-- The same in a PL/pgSQL expression, whose state lasts the transaction, and between the rows of
+-- one open cursor: the reading is the setting's at the time of each call.
+CREATE FUNCTION abbreviation_business_time(cal crm.business_calendar) RETURNS interval
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN crm.business_time(cal, '2026-03-02 00:00+00', '2026-03-02 12:00+00');
+END
+$$;
+BEGIN;
+SELECT abbreviation_business_time(cal) AS default_reading FROM abbreviation_calendars;
+SET LOCAL timezone_abbreviations = 'Australia';
+SELECT abbreviation_business_time(cal) AS australia_reading FROM abbreviation_calendars;
+SELECT set_config('timezone_abbreviations', 'Default', true) AS abbreviations,
+       abbreviation_business_time(cal) AS default_again FROM abbreviation_calendars;
+DECLARE abbreviation_rows CURSOR FOR
+    SELECT n, crm.business_time(cal, '2026-03-02 00:00+00', '2026-03-02 12:00+00') AS business_time,
+           crm.is_business_time(cal, '2026-03-02 15:00+00') AS open_at_15_utc
+    FROM abbreviation_calendars, generate_series(1, 3) n;
+FETCH 1 FROM abbreviation_rows;
+SET LOCAL timezone_abbreviations = 'Australia';
+FETCH 2 FROM abbreviation_rows;
+COMMIT;
+DROP FUNCTION abbreviation_business_time(crm.business_calendar);
 DROP TABLE abbreviation_calendars;
