@@ -101,41 +101,92 @@ pub unsafe fn named_for_running_aggregate(
     fcinfo: pg_sys::FunctionCallInfo,
     error: MetricError,
 ) -> MetricError {
-    // SAFETY: the running call's info; `AggGetAggref` returns NULL outside an aggregate, and
-    // the catalog lookups return NULL or palloc'd strings for the function's OID.
-    let running = unsafe {
+    // SAFETY: the running call's info; `AggGetAggref` returns NULL outside an aggregate and in
+    // a window aggregate, `AggCheckCallContext` only reads the call's context.
+    let function = unsafe {
         let aggref = pg_sys::AggGetAggref(fcinfo);
-        let function = if !aggref.is_null() {
+        if !aggref.is_null() {
             (*aggref).aggfnoid
+        } else if pg_sys::AggCheckCallContext(fcinfo, std::ptr::null_mut()) != 0 {
+            // A window aggregate: the crm aggregate of its window clause, when there is one
+            // name to give; else the name the shared code gave (never the support function's).
+            match window_aggregate(fcinfo) {
+                Some(function) => function,
+                None => return error,
+            }
         } else if !(*fcinfo).flinfo.is_null() {
             (*(*fcinfo).flinfo).fn_oid
         } else {
             return error;
-        };
+        }
+    };
+    match qualified_crm_name(function) {
+        Some(running) if error.function().is_some_and(|named| named != running) => {
+            error.renamed(&running)
+        }
+        _ => error,
+    }
+}
+
+/// `schema.name` of function `function` when its schema is `crm` or `crm_internal`.
+fn qualified_crm_name(function: pg_sys::Oid) -> Option<String> {
+    // SAFETY: the catalog lookups return NULL or palloc'd NUL-terminated strings.
+    let (schema, name) = unsafe {
         let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace(function));
         let name = pg_sys::get_func_name(function);
         if schema.is_null() || name.is_null() {
-            return error;
+            return None;
         }
         (
-            std::ffi::CStr::from_ptr(schema)
-                .to_string_lossy()
-                .into_owned(),
-            std::ffi::CStr::from_ptr(name)
-                .to_string_lossy()
-                .into_owned(),
+            std::ffi::CStr::from_ptr(schema).to_string_lossy(),
+            std::ffi::CStr::from_ptr(name).to_string_lossy(),
         )
     };
-    match running {
-        (schema, name) if schema == "crm" || schema == "crm_internal" => {
-            let running = format!("{schema}.{name}");
-            if error.function().is_some_and(|named| named != running) {
-                error.renamed(&running)
+    (schema == "crm" || schema == "crm_internal").then(|| format!("{schema}.{name}"))
+}
+
+/// The crm aggregate a support function runs for as a window aggregate: the window clause's
+/// aggregates in schema `crm` when they all have one name (`crm.rollup` over summaries of
+/// several types included), else `None`.
+///
+/// # Safety
+/// `fcinfo` must be the call info of the running function.
+unsafe fn window_aggregate(fcinfo: pg_sys::FunctionCallInfo) -> Option<pg_sys::Oid> {
+    // SAFETY: a window aggregate's context is its WindowAggState, whose `funcs` lists the
+    // WindowFuncExprStates of the clause (a List of pointers) for the life of the query.
+    unsafe {
+        let context = (*fcinfo).context;
+        if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_WindowAggState {
+            return None;
+        }
+        let funcs = (*context.cast::<pg_sys::WindowAggState>()).funcs;
+        if funcs.is_null() {
+            return None;
+        }
+        let mut found: Option<(pg_sys::Oid, String)> = None;
+        for index in 0..usize::try_from((*funcs).length).ok()? {
+            let state = (*(*funcs).elements.add(index))
+                .ptr_value
+                .cast::<pg_sys::WindowFuncExprState>();
+            let call = if state.is_null() {
+                continue;
             } else {
-                error
+                (*state).wfunc
+            };
+            if call.is_null() || !(*call).winagg {
+                continue;
+            }
+            let Some(name) = qualified_crm_name((*call).winfnoid).filter(|n| n.starts_with("crm."))
+            else {
+                continue;
+            };
+            match &found {
+                None => found = Some(((*call).winfnoid, name)),
+                Some((_, seen)) if *seen == name => {}
+                Some(_) => return None,
             }
         }
-        _ => error,
+        found.map(|(function, _)| function)
     }
 }
 

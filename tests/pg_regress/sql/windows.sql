@@ -66,3 +66,23 @@ FROM (VALUES (1, NULL::bigint, NULL::timestamptz, NULL::timestamptz),
              (5, 8, '2025-02-05', '2025-03-01')) t(i, id, s, e)
 WINDOW w AS (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
 ORDER BY i;
+
+-- An error of a window aggregate names the aggregate the query calls, as the same rows under
+-- GROUP BY do, not the support function that raised it (running and sliding frames; a clause
+-- with another crm aggregate too).
+SELECT k, crm.rollup(s) OVER (ORDER BY k)
+FROM (VALUES (1, '{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[["1",[300]]]}'::crm.cohort_summary),
+             (2, '{"version":1,"period":"week","time_zone":"UTC","key":"bigint","customers":[["1",[300]]]}')) v(k, s);
+SELECT k, crm.rollup(s) OVER w, crm.nps(k) OVER w
+FROM (VALUES (1, '{"version":1,"period":"month","time_zone":"UTC","key":"bigint","customers":[["1",[300]]]}'::crm.cohort_summary),
+             (2, '{"version":1,"period":"week","time_zone":"UTC","key":"bigint","customers":[["1",[300]]]}')) v(k, s)
+WINDOW w AS (ORDER BY k);
+SELECT k, crm.rollup(s) OVER (ORDER BY k)
+FROM (VALUES (1, '{"promoters":9223372036854775800,"passives":0,"detractors":0}'::crm.nps_summary),
+             (2, '{"promoters":9,"passives":1,"detractors":0}')) v(k, s);
+SELECT k, crm.rollup(s) OVER (ORDER BY k ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+FROM (VALUES (1, '{"promoters":9223372036854775800,"passives":0,"detractors":0}'::crm.nps_summary),
+             (2, '{"promoters":9,"passives":1,"detractors":0}')) v(k, s);
+SELECT crm.rollup(s)
+FROM (VALUES (1, '{"promoters":9223372036854775800,"passives":0,"detractors":0}'::crm.nps_summary),
+             (2, '{"promoters":9,"passives":1,"detractors":0}')) v(k, s);
