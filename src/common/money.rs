@@ -535,11 +535,14 @@ pub fn exact_sum(a: Decimal, b: Decimal, subtract: bool) -> Option<Decimal> {
             // A mantissa past 2^127 at the common scale: without zeros at the end of the
             // fractions (normalized), the exact sum's last digit is at the larger remaining
             // scale, and if a mantissa still passes 2^127 there, the sum passes 2^96 there.
+            // The sum at the scale the direct way gives: the larger scale, less only the zeros
+            // at the end that the mantissa cannot hold (else a sum's scale would depend on the
+            // order of its amounts).
             let (a_normal, b_normal) = (a.normalize(), b.normalize());
             if (a_normal.scale(), b_normal.scale()) == (scale_a, scale_b) {
                 return None;
             }
-            exact_sum(a_normal, b_normal, subtract)
+            exact_sum(a_normal, b_normal, subtract).map(|sum| with_scale(sum, scale))
         }
     }
 }
@@ -1157,6 +1160,25 @@ mod tests {
             .unwrap(),
             Decimal::ZERO
         );
+        // A sum that passes 2^127 at the larger scale keeps as many places as fit there too:
+        // 100000000001.0 + 1.0000000000000000000000000000 has 17 (not 0, as normalized).
+        assert_eq!(
+            add(
+                "f",
+                "x",
+                d_str("100000000001.0"),
+                d_str("1.0000000000000000000000000000")
+            )
+            .unwrap()
+            .to_string(),
+            "100000000002.00000000000000000"
+        );
+        // Cancelling amounts after a partial sum dropped places: the places stay dropped (the
+        // order then shows in the trailing zeros, docs/types.md).
+        let (one, big) = (d_str("1.0000000000000000000000000000"), d_str("1e20"));
+        let cancelled_first = add("f", "x", sub("f", "x", big, big).unwrap(), one).unwrap();
+        let cancelled_last = sub("f", "x", add("f", "x", one, big).unwrap(), big).unwrap();
+        assert_eq!((cancelled_first.scale(), cancelled_last.scale()), (28, 8));
         assert_eq!(with_scale(d_str("8.50"), 1).to_string(), "8.5");
         assert_eq!(with_scale(d_str("8.5"), 2).to_string(), "8.50");
         assert_eq!(with_scale(d_str("8.25"), 1).to_string(), "8.25");
@@ -1176,7 +1198,12 @@ mod tests {
                 let result = exact_sum(a, b, subtract);
                 // Reference: both at scale 28 in i256-free arithmetic via text-free checks.
                 if let Some(result) = result {
+                    // The larger scale, or as many places as the mantissa holds.
                     proptest::prop_assert!(result.scale() <= sa.max(sb));
+                    proptest::prop_assert!(
+                        result.scale() == sa.max(sb)
+                            || result.mantissa().unsigned_abs() * 10 >= MANTISSA_LIMIT
+                    );
                     let back = exact_sum(result, b, !subtract).unwrap();
                     proptest::prop_assert_eq!(back, a);
                     // rust_decimal agrees when its own sum is exact.
@@ -1189,6 +1216,47 @@ mod tests {
                         let back = if subtract { theirs.checked_add(b) } else { theirs.checked_sub(b) };
                         proptest::prop_assert!(back != Some(a) || theirs.scale() < sa.max(sb));
                     }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Amounts of one sign add up to one value at one scale in any order (sums of amounts,
+        /// partial sums merged in any order, give equal summaries).
+        #[test]
+        fn sums_of_one_sign_keep_one_scale_in_any_order(
+            amounts in proptest::collection::vec((0u64..1 << 40, 0u32..=28, 0u32..=28), 2..6),
+            negative in proptest::bool::ANY,
+        ) {
+            // Digits, then zeros at the end of the fraction (what makes scales drop), at a scale.
+            let amounts: Vec<Decimal> = amounts
+                .into_iter()
+                .map(|(digits, zeros, scale)| {
+                    let mut mantissa = i128::from(digits);
+                    for _ in 0..zeros {
+                        if (mantissa * 10).unsigned_abs() < MANTISSA_LIMIT {
+                            mantissa *= 10;
+                        }
+                    }
+                    let value = Decimal::from_i128_with_scale(mantissa, scale);
+                    if negative { -value } else { value }
+                })
+                .collect();
+            let sum = |order: &[Decimal]| {
+                order.iter().try_fold(Decimal::ZERO, |sum, amount| exact_sum(sum, *amount, false))
+            };
+            let forward = sum(&amounts);
+            let mut reversed = amounts.clone();
+            reversed.reverse();
+            let backward = sum(&reversed);
+            let mut rotated = amounts.clone();
+            rotated.rotate_left(1);
+            let rotated = sum(&rotated);
+            for other in [backward, rotated] {
+                if let (Some(forward), Some(other)) = (forward, other) {
+                    proptest::prop_assert_eq!(forward, other);
+                    proptest::prop_assert_eq!(forward.scale(), other.scale());
                 }
             }
         }

@@ -143,3 +143,11 @@ SELECT error_of($$SELECT crm.conversion_rate(11, 10)$$);
 SELECT error_of($$SELECT crm.renewal_rate(101, 100)$$);
 
 DROP TABLE serial_result, monthly_pipeline, regress_opportunities;
+
+-- A money total's scale does not depend on the order of the rows: an amount of 28 places in a
+-- total that cannot keep them all keeps as many as the total holds, in every order.
+SELECT crm.won_value(crm.pipeline_agg(a, '2025-01-01', '2025-02-01', true ORDER BY o)) AS ascending,
+       crm.won_value(crm.pipeline_agg(a, '2025-01-01', '2025-02-01', true ORDER BY o DESC)) AS descending,
+       crm.pipeline_agg(a, '2025-01-01', '2025-02-01', true ORDER BY o)
+         OPERATOR(crm.=) crm.pipeline_agg(a, '2025-01-01', '2025-02-01', true ORDER BY o DESC) AS equal
+FROM (VALUES (1, 1.0000000000000000000000000000), (2, 100000000000.0), (3, 1.0)) v(o, a);

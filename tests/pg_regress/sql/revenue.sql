@@ -121,3 +121,10 @@ SELECT serial();
 RESET cpu_operator_cost;
 
 DROP TABLE serial_result, monthly_mrr, regress_mrr;
+
+-- A customer-month's total keeps one scale whatever the order of its rows.
+SELECT crm.mrr_agg(1::bigint, date '2025-01-01', a ORDER BY o)::text AS ascending,
+       crm.mrr_agg(1::bigint, date '2025-01-01', a ORDER BY o DESC)::text AS descending,
+       crm.mrr_agg(1::bigint, date '2025-01-01', a ORDER BY o)
+         OPERATOR(crm.=) crm.mrr_agg(1::bigint, date '2025-01-01', a ORDER BY o DESC) AS equal
+FROM (VALUES (1, 1.0000000000000000000000000000), (2, 100000000000.0), (3, 1.0)) v(o, a);
