@@ -74,7 +74,14 @@ crate::expanded_state!(WeightedRows, "crm.fit_rows");
 pub struct purchase_days(pub PurchaseDays);
 
 crate::summary_type!(purchase_days(PurchaseDays));
-crate::expanded_state!(PurchaseDays, "crm.purchase_days");
+crate::expanded_state!(
+    PurchaseDays,
+    "crm.purchase_days",
+    |state: &mut PurchaseDays| {
+        state.make_canonical();
+        state.encode()
+    }
+);
 
 // ---------------------------------------------------------------------------------------------
 // Models from known parameters, accessors.

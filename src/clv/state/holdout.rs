@@ -203,7 +203,32 @@ impl HoldoutState {
 
     /// Version byte, settings (unit, or 0xff for none yet; then the two ends), day count, then
     /// per day the day, the total's 16 bytes and the number of purchases.
+    /// Canonical binary form: the settings, then one entry per day in day order (the totals
+    /// and row counts of a day added up), so that every order and split of the same rows
+    /// writes the same bytes.
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
+        let mut days = Vec::new();
+        reserve(&mut days, self.days.len(), WHAT, "purchase days")?;
+        days.extend_from_slice(&self.days);
+        if !days.is_sorted_by_key(|(day, _, _)| *day) {
+            days.sort_unstable_by_key(|(day, _, _)| *day);
+        }
+        let mut merged: usize = 0;
+        for index in 0..days.len() {
+            let (day, amount, rows) = days[index];
+            match merged.checked_sub(1).map(|last| &mut days[last]) {
+                Some(last) if last.0 == day => {
+                    last.1 = money::add(WHAT, "a day's purchases", last.1, amount)?;
+                    last.2 = last.2.checked_add(rows).ok_or_else(|| {
+                        MetricError::OutOfRange(format!("{WHAT}: too many rows in one day"))
+                    })?;
+                }
+                _ => {
+                    days[merged] = (day, amount, rows);
+                    merged += 1;
+                }
+            }
+        }
         let mut writer = Writer::with_version(FORMAT_VERSION);
         match self.settings {
             None => writer.u8(0xff),
@@ -211,8 +236,8 @@ impl HoldoutState {
                 writer.u8(unit).i64(calibration_end).i64(observation_end)
             }
         };
-        writer.u64(self.days.len() as u64);
-        for (day, amount, rows) in &self.days {
+        writer.u64(merged as u64);
+        for (day, amount, rows) in &days[..merged] {
             writer.i64(*day).bytes(&amount.serialize()).u64(*rows);
         }
         writer.finish(WHAT)
@@ -420,6 +445,13 @@ mod tests {
             prop_assert_eq!(first.finish(F).unwrap(), expected.clone());
             let mut decoded = HoldoutState::decode(&build(&rows).encode().unwrap()).unwrap();
             prop_assert_eq!(decoded.finish(F).unwrap(), expected);
+            // One binary form whatever the order and split of the rows.
+            let mut reversed = rows.clone();
+            reversed.reverse();
+            let mut split = build(&rows[cut..]);
+            split.merge(F, &build(&rows[..cut])).unwrap();
+            prop_assert_eq!(build(&reversed).encode().unwrap(), build(&rows).encode().unwrap());
+            prop_assert_eq!(split.encode().unwrap(), build(&rows).encode().unwrap());
         }
     }
 }

@@ -146,6 +146,19 @@ impl PurchaseDays {
         self.days.capacity() * std::mem::size_of::<CustomerDay>()
     }
 
+    /// Whether the pairs are sorted and each once (as the binary form writes them).
+    fn is_canonical(&self) -> bool {
+        self.days.windows(2).all(|pair| pair[0] < pair[1])
+    }
+
+    /// Sorts and deduplicates the pairs unless they are already: the flattening of the
+    /// aggregate's state then writes them without a copy.
+    pub fn make_canonical(&mut self) {
+        if !self.is_canonical() {
+            self.compact();
+        }
+    }
+
     /// Sorts and deduplicates the pairs.
     fn compact(&mut self) {
         self.days.sort_unstable();
@@ -213,9 +226,21 @@ impl PurchaseDays {
         Ok(rows)
     }
 
-    /// Binary form (parallel query): version, settings, customer-id type, the penalizer
-    /// (version 3, when one was given), then the pairs as varints.
+    /// Binary form (parallel query, stored states): version, settings, customer-id type, the
+    /// penalizer (version 3, when one was given), then the pairs as varints, sorted and each
+    /// once (compacted first), so that every order and split of the same rows writes the same
+    /// bytes.
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
+        if !self.is_canonical() {
+            let mut copy = PurchaseDays {
+                days: Vec::new(),
+                ..*self
+            };
+            reserve(&mut copy.days, self.days.len(), STATE, WHAT)?;
+            copy.days.extend_from_slice(&self.days);
+            copy.compact();
+            return copy.encode();
+        }
         let version = match self.penalizer {
             None => FORMAT_VERSION,
             Some(_) => PENALIZED_VERSION,
@@ -378,6 +403,16 @@ mod tests {
             }
             let mut merged = PurchaseDays::decode(&second.encode().unwrap()).unwrap();
             merged.merge(F, &PurchaseDays::decode(&first.encode().unwrap()).unwrap()).unwrap();
+            // One binary form whatever the order and split of the rows, before and after the
+            // flattening sorts the state in place.
+            let mut whole = PurchaseDays::default();
+            for &(customer, at) in purchases.iter().rev() {
+                whole.add(F, KeyKind::BigInt, u128::from(customer), at, END, WEEK).unwrap();
+            }
+            let bytes = whole.encode().unwrap();
+            prop_assert_eq!(merged.encode().unwrap(), bytes.clone());
+            merged.make_canonical();
+            prop_assert_eq!(merged.encode().unwrap(), bytes);
             prop_assert_eq!(merged.weighted_rows(F).unwrap().sorted(), rows_of(&purchases).sorted());
         }
     }

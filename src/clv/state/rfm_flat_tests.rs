@@ -89,6 +89,24 @@ fn row() -> impl Strategy<Value = Row> {
 }
 
 proptest! {
+    /// The binary form of the same rows is the same bytes in any order (equality, hashing and
+    /// DISTINCT compare binary forms).
+    #[test]
+    fn the_binary_form_does_not_depend_on_the_order_of_the_rows(
+        rows in prop::collection::vec(row(), 0..40),
+    ) {
+        let mut reversed = rows.clone();
+        reversed.reverse();
+        for (one, other) in [
+            (through_working(&rows), through_working(&reversed)),
+            (through_growing(&rows), through_working(&reversed)),
+        ] {
+            if let (Ok(one), Ok(other)) = (one, other) {
+                prop_assert_eq!(one.encode().unwrap(), other.encode().unwrap());
+            }
+        }
+    }
+
     #[test]
     fn the_working_form_gives_what_the_growing_state_gives(
         rows in prop::collection::vec(row(), 0..40),
@@ -118,7 +136,12 @@ proptest! {
         let mut state = RfmState::decode(&bytes).unwrap();
         prop_assert_eq!(state.encode().unwrap(), flat.state().encode().unwrap());
         prop_assert_eq!(RfmFlat::of_state(&state), Some(flat));
-        prop_assert_eq!(RfmFlat::decode_canonical(&state.encode().unwrap()), Ok(flat));
+        // The binary form is in day order: it reads back as the same value (maybe in another
+        // order than the working form kept).
+        prop_assert_eq!(
+            RfmFlat::decode_canonical(&state.encode().unwrap()).map(|read| read.state().encode().unwrap()),
+            Ok(flat.state().encode().unwrap())
+        );
         prop_assert_eq!(exact(&flat.finish(F)), exact(&state.finish(F)));
     }
 }
@@ -282,7 +305,11 @@ proptest! {
                 let read = RfmState::decode(&compact_working(&compact)).unwrap();
                 prop_assert_eq!(read.encode().unwrap(), ours.encode().unwrap());
                 prop_assert_eq!(RfmCompact::of_state(&read), Some(compact));
-                prop_assert_eq!(RfmCompact::decode_canonical(&read.encode().unwrap()), Ok(compact));
+                // In day order the days may not fit the compact form (offsets from the first
+                // day); when they do, they read back as the same value.
+                if let Ok(again) = RfmCompact::decode_canonical(&read.encode().unwrap()) {
+                    prop_assert_eq!(again.flat().state().encode().unwrap(), ours.encode().unwrap());
+                }
                 prop_assert_eq!(compact.flat().state().encode().unwrap(), ours.encode().unwrap());
                 prop_assert_eq!(exact(&compact.finish(F)), exact(&expected));
             }

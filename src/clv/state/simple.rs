@@ -466,11 +466,17 @@ impl RfmState {
         state
     }
 
+    /// Canonical binary form: the settings, then one entry per day in day order (the totals of
+    /// a day added up), so that every order and split of the same rows writes the same bytes.
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
+        let mut days = Vec::new();
+        reserve(&mut days, self.days().len(), RFM_STATE, "purchase days")?;
+        days.extend_from_slice(self.days());
+        let merged = merge_days(RFM_STATE, &mut days)?;
         let mut writer = Writer::with_version(RFM_FORMAT_VERSION);
         write_settings(&mut writer, self.settings);
-        writer.u64(self.days().len() as u64);
-        for (day, amount) in self.days() {
+        writer.u64(merged as u64);
+        for (day, amount) in &days[..merged] {
             writer.i64(*day).bytes(&amount.serialize());
         }
         writer.finish(RFM_STATE)
@@ -537,18 +543,9 @@ impl RfmState {
     }
 }
 
-/// The RFM values of one customer's (UTC day, total) entries under `settings`, `None` without
-/// entries: sorts the entries by day and merges those of one day at the front of `purchases`
-/// (so a second call gives the same); returns how many merged days lead `purchases`.
-pub fn rfm_of_days(
-    function: &str,
-    (observation_end, unit): Settings,
-    purchases: &mut [(i64, Decimal)],
-) -> MetricResult<(usize, Option<Rfm>)> {
-    if purchases.is_empty() {
-        return Ok((0, None));
-    }
-    let days_per = days_per_unit(function, unit_name(unit))?;
+/// Sorts (UTC day, total) entries by day and merges those of one day (their totals added
+/// exactly) at the front of `purchases`; returns how many merged days lead it.
+pub fn merge_days(function: &str, purchases: &mut [(i64, Decimal)]) -> MetricResult<usize> {
     if !purchases.is_sorted_by_key(|(day, _)| *day) {
         purchases.sort_unstable_by_key(|(day, _)| *day);
     }
@@ -563,6 +560,22 @@ pub fn rfm_of_days(
             merged += 1;
         }
     }
+    Ok(merged)
+}
+
+/// The RFM values of one customer's (UTC day, total) entries under `settings`, `None` without
+/// entries: sorts the entries by day and merges those of one day at the front of `purchases`
+/// (so a second call gives the same); returns how many merged days lead `purchases`.
+pub fn rfm_of_days(
+    function: &str,
+    (observation_end, unit): Settings,
+    purchases: &mut [(i64, Decimal)],
+) -> MetricResult<(usize, Option<Rfm>)> {
+    if purchases.is_empty() {
+        return Ok((0, None));
+    }
+    let days_per = days_per_unit(function, unit_name(unit))?;
+    let merged = merge_days(function, purchases)?;
     let daily = &purchases[..merged];
     let (first, last) = match (daily.first(), daily.last()) {
         (Some(first), Some(last)) => (first.0, last.0),

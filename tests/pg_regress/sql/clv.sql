@@ -349,3 +349,21 @@ SELECT round(crm.probability_alive(m, 26, 30.86, 31)::numeric, 4) AS alive,
 FROM (SELECT crm.pareto_nbd_model(0.553, 10.58, 0.606, 11.67) m) x;
 SELECT public.error_of('SELECT crm.pareto_nbd_model(0.553, 10.58, 0, 11.67)');
 SELECT public.error_of('SELECT ''{"model":"pareto_nbd","r":1,"alpha":1,"a":1,"b":1,"fit":null}''::crm.bgnbd_model');
+
+-- The states of the purchase aggregates have one binary form whatever the order of the rows
+-- (days in order, one entry per day; customers' days sorted and each once), so states built
+-- from the same rows are = and group together.
+CREATE AGGREGATE regress_purchase_days(bigint, timestamptz, timestamptz, text)
+    (sfunc = crm_internal.bgnbd_fit_purchases_bigint_trans, stype = crm.purchase_days);
+CREATE AGGREGATE regress_rfm_state(timestamptz, numeric, timestamptz, text)
+    (sfunc = crm_internal.rfm_agg_trans, stype = crm.rfm_state);
+WITH d(o, c, t, a) AS (VALUES (1, 7::bigint, timestamptz '2025-01-01', 1.0), (2, 3, '2025-02-01', 2.50),
+                              (3, 7, '2025-01-01', 0.25), (4, 3, '2025-03-01', 4))
+SELECT regress_purchase_days(c, t, '2026-01-01', 'week' ORDER BY o)
+         OPERATOR(crm.=) regress_purchase_days(c, t, '2026-01-01', 'week' ORDER BY o DESC) AS purchase_days_equal,
+       regress_rfm_state(t, a, '2026-01-01', 'week' ORDER BY o)
+         OPERATOR(crm.=) regress_rfm_state(t, a, '2026-01-01', 'week' ORDER BY o DESC) AS rfm_state_equal,
+       crm_internal.rfm_state_send(regress_rfm_state(t, a, '2026-01-01', 'week' ORDER BY o DESC)) AS rfm_state_form
+FROM d;
+DROP AGGREGATE regress_purchase_days(bigint, timestamptz, timestamptz, text);
+DROP AGGREGATE regress_rfm_state(timestamptz, numeric, timestamptz, text);
