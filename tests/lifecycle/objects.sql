@@ -159,7 +159,7 @@ SELECT '{"satisfied":3,"responses":4}'::crm.csat_state AS csat,
        '{"true_rows":2,"rows":3}'::crm.share_state AS share,
        '{"customers_at_start":2,"customers_at_end":2,"new_customers":1,"churned_customers":1,"started_in_period":1,"ended_in_period":1,"rows":3,"denominator":null}'::crm.customer_period_state AS period,
        '\x01030000808080808080c0a1400102808080808080a09f4080808080808080a2400105808080808080e0a040808080808080e0a14001'::crm.fit_rows AS fit_rows,
-       '\x02018080a0a4afefed02000401e08e0101ce8f0102a88f0101ee9001'::crm.purchase_days AS purchase_days,
+       '\x02018080a0a4afefed02000401e08e0101ce8f0101ee900102a88f01'::crm.purchase_days AS purchase_days,
        '\x01018080a0a4afefed0202e08e011000000100690000000000000000000000ce8f011000000000140000000000000000000000'::crm.rfm_state AS rfm;
 CREATE VIEW stored_states_read AS
 SELECT csat::text AS csat, share::text AS share, period::text AS period, fit_rows::text AS fit_rows,

@@ -367,3 +367,5 @@ SELECT regress_purchase_days(c, t, '2026-01-01', 'week' ORDER BY o)
 FROM d;
 DROP AGGREGATE regress_purchase_days(bigint, timestamptz, timestamptz, text);
 DROP AGGREGATE regress_rfm_state(timestamptz, numeric, timestamptz, text);
+-- A state in the order 0.2.0 wrote (the rows' order) still reads, and is written in order.
+SELECT '\x02018080a0a4afefed02000401e08e0101ce8f0102a88f0101ee9001'::crm.purchase_days AS purchase_days_as_0_2_0_wrote;
