@@ -445,7 +445,7 @@ def run_steps(host, port, statement, settings, timeouts):
         # Only the statement may run under the timeout: the start is read before it is set, and
         # the reset, which runs under it too (a timeout of 1 ms can fire even there on a busy
         # machine), is repeated while it fails.
-        lines += ["SELECT clock_timestamp() AS crm_started \\gset",
+        lines += ["\\unset crm_ms", "SELECT clock_timestamp() AS crm_started \\gset",
                   f"SET statement_timeout = {timeout};",
                   f"{statement};",
                   "\\echo @@ :SQLSTATE",

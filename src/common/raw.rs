@@ -107,7 +107,9 @@ pub unsafe fn named_for_running_aggregate(
         let aggref = pg_sys::AggGetAggref(fcinfo);
         if !aggref.is_null() {
             (*aggref).aggfnoid
-        } else if pg_sys::AggCheckCallContext(fcinfo, std::ptr::null_mut()) != 0 {
+        } else if pg_sys::AggCheckCallContext(fcinfo, std::ptr::null_mut())
+            == pg_sys::AGG_CONTEXT_WINDOW as i32
+        {
             // A window aggregate: the crm aggregate of its window clause, when there is one
             // name to give; else the name the shared code gave (never the support function's).
             match window_aggregate(fcinfo) {
@@ -146,8 +148,9 @@ fn qualified_crm_name(function: pg_sys::Oid) -> Option<String> {
 }
 
 /// The crm aggregate a support function runs for as a window aggregate: the window clause's
-/// aggregates in schema `crm` when they all have one name (`crm.rollup` over summaries of
-/// several types included), else `None`.
+/// aggregates when they are all in schema `crm` and have one name (`crm.rollup` over summaries
+/// of several types included), else `None` (an aggregate of another schema may be the one
+/// running, built on the extension's support functions).
 ///
 /// # Safety
 /// `fcinfo` must be the call info of the running function.
@@ -176,10 +179,7 @@ unsafe fn window_aggregate(fcinfo: pg_sys::FunctionCallInfo) -> Option<pg_sys::O
             if call.is_null() || !(*call).winagg {
                 continue;
             }
-            let Some(name) = qualified_crm_name((*call).winfnoid).filter(|n| n.starts_with("crm."))
-            else {
-                continue;
-            };
+            let name = qualified_crm_name((*call).winfnoid).filter(|n| n.starts_with("crm."))?;
             match &found {
                 None => found = Some(((*call).winfnoid, name)),
                 Some((_, seen)) if *seen == name => {}

@@ -210,20 +210,25 @@ impl HoldoutState {
         let mut days = Vec::new();
         reserve(&mut days, self.days.len(), WHAT, "purchase days")?;
         days.extend_from_slice(&self.days);
-        if !days.is_sorted_by_key(|(day, _, _)| *day) {
-            days.sort_unstable_by_key(|(day, _, _)| *day);
+        let order = |(day, amount, rows): &(i64, Decimal, u64)| (*day, amount.serialize(), *rows);
+        if !days.is_sorted_by_key(order) {
+            days.sort_unstable_by_key(order);
         }
         let mut merged: usize = 0;
         for index in 0..days.len() {
             let (day, amount, rows) = days[index];
-            match merged.checked_sub(1).map(|last| &mut days[last]) {
-                Some(last) if last.0 == day => {
-                    last.1 = money::add(WHAT, "a day's purchases", last.1, amount)?;
-                    last.2 = last.2.checked_add(rows).ok_or_else(|| {
-                        MetricError::OutOfRange(format!("{WHAT}: too many rows in one day"))
-                    })?;
-                }
-                _ => {
+            let total = merged
+                .checked_sub(1)
+                .filter(|&last| days[last].0 == day)
+                .and_then(|last| {
+                    money::exact_sum(days[last].1, amount, false).map(|sum| (last, sum))
+                });
+            match total {
+                // Rows count as the transitions count them (saturating).
+                Some((last, sum)) => days[last] = (day, sum, days[last].2.saturating_add(rows)),
+                // A new day, or a day's totals past the money range (the final function refuses
+                // them): kept as its own entry, so the state still writes.
+                None => {
                     days[merged] = (day, amount, rows);
                     merged += 1;
                 }
@@ -424,6 +429,29 @@ mod tests {
                 .unwrap(),
             good
         );
+    }
+
+    /// Entries of one day whose totals pass the money range, or whose row counts pass u64,
+    /// still write (rows saturate as the transitions count them), in one order.
+    #[test]
+    fn a_day_past_the_ranges_still_writes() {
+        let state = |days: Vec<(i64, Decimal, u64)>| HoldoutState {
+            settings: Some((at(20), at(35), 0)),
+            days,
+        };
+        let days = vec![
+            (3, Decimal::MAX, 1),
+            (1, dec("2.5"), u64::MAX),
+            (3, Decimal::MAX, 2),
+            (1, dec("1"), 5),
+        ];
+        let mut reversed = days.clone();
+        reversed.reverse();
+        let bytes = state(days).encode().unwrap();
+        assert_eq!(state(reversed).encode().unwrap(), bytes);
+        let read = HoldoutState::decode(&bytes).unwrap();
+        assert_eq!(read.days[0], (1, dec("3.5"), u64::MAX));
+        assert_eq!(read.encode().unwrap(), bytes);
     }
 
     proptest! {

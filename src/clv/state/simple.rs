@@ -467,12 +467,23 @@ impl RfmState {
     }
 
     /// Canonical binary form: the settings, then one entry per day in day order (the totals of
-    /// a day added up), so that every order and split of the same rows writes the same bytes.
+    /// a day added up), so that every order and split of the same rows writes the same bytes;
+    /// never an error for a state the transitions or the reader made.
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
         let mut days = Vec::new();
         reserve(&mut days, self.days().len(), RFM_STATE, "purchase days")?;
         days.extend_from_slice(self.days());
-        let merged = merge_days(RFM_STATE, &mut days)?;
+        let merged = match merge_days(RFM_STATE, &mut days) {
+            Ok(merged) => merged,
+            Err(_) => {
+                // A day's totals past the money range (the final function refuses them): the
+                // entries as they are, in day and amount order, so the state still writes.
+                days.clear();
+                days.extend_from_slice(self.days());
+                days.sort_unstable_by_key(|(day, amount)| (*day, amount.serialize()));
+                days.len()
+            }
+        };
         let mut writer = Writer::with_version(RFM_FORMAT_VERSION);
         write_settings(&mut writer, self.settings);
         writer.u64(merged as u64);
@@ -623,6 +634,25 @@ mod tests {
 
     fn dec(text: &str) -> Decimal {
         Decimal::from_str(text).unwrap()
+    }
+
+    /// A state whose totals of one day pass the money range (the reader takes such entries)
+    /// still writes, its entries in day and amount order, and reads back to the same bytes; the
+    /// final function is what refuses it.
+    #[test]
+    fn a_day_past_the_money_range_still_writes() {
+        let settings = Some((1_000 * 86_400_000_000, 1));
+        let entries = [(3, Decimal::MAX), (1, dec("2.5")), (3, Decimal::MAX)];
+        let mut reversed = entries;
+        reversed.reverse();
+        let bytes = RfmState::of_entries(settings, &entries).encode().unwrap();
+        assert_eq!(
+            RfmState::of_entries(settings, &reversed).encode().unwrap(),
+            bytes
+        );
+        let mut read = RfmState::decode(&bytes).unwrap();
+        assert_eq!(read.encode().unwrap(), bytes);
+        assert!(read.finish(F).is_err());
     }
 
     #[test]
