@@ -24,10 +24,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import lifecycle  # noqa: E402
 from crm_queries import ROOT, write_counts  # noqa: E402
-from lifecycle import DATABASE, Check, compare, crm_columns, record, recreate, relations, run, value  # noqa: E402
-
-BINARY_IN = "crm_lifecycle_binary_in"
-
+from lifecycle import DATABASE, Check, compare, record, recreate, run, value  # noqa: E402
 
 def side(host, port):
     """The arguments lifecycle.py's helpers take for one server (objects from this checkout)."""
@@ -64,17 +61,7 @@ def main():
     dump = os.path.join(args.work, "old.dump")
     result = client(old, os.path.join(args.old_bindir, "pg_dump"), "-Fc", "-f", dump, DATABASE)
     check(result.returncode == 0, f"pg_dump -Fc of PostgreSQL {versions['old']} (its own pg_dump)", result.stderr)
-    stored, stored_columns = {}, crm_columns(old, DATABASE)
-    for relation, kind in relations(old, DATABASE):
-        if kind in ("r", "m") and relation in stored_columns:
-            columns = value(old, f"""
-                SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
-                FROM pg_attribute WHERE attrelid = '{relation}'::regclass AND attnum > 0 AND NOT attisdropped""",
-                            DATABASE)
-            path = os.path.join(args.work, "binary", relation + ".copy")
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            run(old, f"\\copy (SELECT * FROM {relation}) TO '{path}' WITH (FORMAT binary)", DATABASE)
-            stored[relation] = {"columns": columns, "file": path}
+    stored = lifecycle.copy_out_binary(old, DATABASE, os.path.join(args.work, "binary"))
     check(bool(stored), f"stored crm values copied out in binary format ({len(stored)} relations)")
 
     # --- the new server: the dump restored, refreshed, the binary forms read back ---
@@ -92,19 +79,7 @@ def main():
         compare(check, f"{label}: after REFRESH of its {len(views)} materialized views, identically", expected,
                 record(new, DATABASE, os.path.join(args.work, "refreshed")))
 
-    recreate(new, BINARY_IN)
-    run(new, "CREATE EXTENSION crm_metrics;\nCREATE SCHEMA binary_in;", BINARY_IN)
-    copied, names = {}, {}
-    for relation, spec in stored.items():
-        target = "binary_in." + relation.replace(".", "__")
-        ok, _, err = run(new, f"CREATE TABLE {target} ({spec['columns']});\n"
-                              f"\\copy {target} FROM '{spec['file']}' WITH (FORMAT binary)", BINARY_IN, check=False)
-        if ok:
-            names[target] = relation
-        else:
-            copied[relation] = "ERROR: " + err.strip() + "\n"
-    for target, text in record(new, BINARY_IN, os.path.join(args.work, "binary-in"), only=set(names)).items():
-        copied[names[target]] = text
+    copied = lifecycle.read_binary_copies(new, stored, os.path.join(args.work, "binary-in"))
     compare(check, f"{label}: binary forms (COPY FORMAT binary) read back", {r: expected[r] for r in stored}, copied)
     write_counts(args.counts, check.passed, check.failed)
     return 0 if check.failed == 0 else 1

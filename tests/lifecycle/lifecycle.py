@@ -157,6 +157,42 @@ def record(args, database, directory, only=None):
     return results
 
 
+def copy_out_binary(args, database, directory):
+    """Copies every table and materialized view with a crm column out in COPY's binary format (what
+    the send functions write); returns {relation: {"columns": definitions, "file": path}}."""
+    stored, stored_columns = {}, crm_columns(args, database)
+    for relation, kind in relations(args, database):
+        if kind in ("r", "m") and relation in stored_columns:
+            columns = value(args, f"""
+                SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+                FROM pg_attribute WHERE attrelid = '{relation}'::regclass AND attnum > 0 AND NOT attisdropped""",
+                            database)
+            path = os.path.join(directory, relation + ".copy")
+            os.makedirs(directory, exist_ok=True)
+            run(args, f"\\copy (SELECT * FROM {relation}) TO '{path}' WITH (FORMAT binary)", database)
+            stored[relation] = {"columns": columns, "file": path}
+    return stored
+
+
+def read_binary_copies(args, stored, directory):
+    """Reads the files of `copy_out_binary` back into tables of a fresh database BINARY_IN;
+    returns what each relation then holds (record's text, or the error of reading it)."""
+    recreate(args, BINARY_IN)
+    run(args, "CREATE EXTENSION crm_metrics;\nCREATE SCHEMA binary_in;", BINARY_IN)
+    copied, names = {}, {}
+    for relation, spec in stored.items():
+        target = "binary_in." + relation.replace(".", "__")
+        ok, _, err = run(args, f"CREATE TABLE {target} ({spec['columns']});\n"
+                               f"\\copy {target} FROM '{spec['file']}' WITH (FORMAT binary)", BINARY_IN, check=False)
+        if ok:
+            names[target] = relation
+        else:
+            copied[relation] = "ERROR: " + err.strip() + "\n"
+    for target, text in record(args, BINARY_IN, directory, only=set(names)).items():
+        copied[names[target]] = text
+    return copied
+
+
 # Answers of the previous release's objects that the new library changes on purpose, each with
 # its reason (docs/versioning.md). They are still recorded, and must still differ: a listed
 # relation that answers as before fails the check, so the list cannot outlive its reason.
@@ -319,19 +355,7 @@ def before(args):
     dump = tool(args, "pg_dump", "-Fc", "-f", os.path.join(args.work, "old.dump"), DATABASE)
     check(dump.returncode == 0, f"pg_dump -Fc of the {args.old_version} database", dump.stderr)
 
-    # Stored values in COPY's binary format (what the send functions write), with the column
-    # definitions to read them back into.
-    stored, stored_columns = {}, crm_columns(args, DATABASE)
-    for relation, kind in relations(args, DATABASE):
-        if kind in ("r", "m") and relation in stored_columns:
-            columns = value(args, f"""
-                SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
-                FROM pg_attribute WHERE attrelid = '{relation}'::regclass AND attnum > 0 AND NOT attisdropped""",
-                            DATABASE)
-            path = os.path.join(args.work, "binary", relation + ".copy")
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            run(args, f"\\copy (SELECT * FROM {relation}) TO '{path}' WITH (FORMAT binary)", DATABASE)
-            stored[relation] = {"columns": columns, "file": path}
+    stored = copy_out_binary(args, DATABASE, os.path.join(args.work, "binary"))
     with open(os.path.join(args.work, "binary.json"), "w") as handle:
         json.dump(stored, handle)
     check(bool(stored), f"stored crm values copied out in binary format ({len(stored)} relations)")
@@ -441,19 +465,7 @@ def restore_checks(args, check, expected):
     # The old version's binary forms (COPY ... FORMAT binary) read by the new version.
     with open(os.path.join(args.work, "binary.json")) as handle:
         stored = json.load(handle)
-    recreate(args, BINARY_IN)
-    run(args, "CREATE EXTENSION crm_metrics;\nCREATE SCHEMA binary_in;", BINARY_IN)
-    copied, names = {}, {}
-    for relation, spec in stored.items():
-        target = "binary_in." + relation.replace(".", "__")
-        ok, _, err = run(args, f"CREATE TABLE {target} ({spec['columns']});\n"
-                               f"\\copy {target} FROM '{spec['file']}' WITH (FORMAT binary)", BINARY_IN, check=False)
-        if ok:
-            names[target] = relation
-        else:
-            copied[relation] = "ERROR: " + err.strip() + "\n"
-    for target, text in record(args, BINARY_IN, os.path.join(args.work, "binary-in"), only=set(names)).items():
-        copied[names[target]] = text
+    copied = read_binary_copies(args, stored, os.path.join(args.work, "binary-in"))
     compare(check, f"the {args.old_version} binary forms read back by {args.new_version} (COPY FORMAT binary)",
             {r: expected[r] for r in stored}, copied)
 
