@@ -8,6 +8,7 @@ use crate::common::error::{MetricError, MetricResult};
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut, ExpandedState,
 };
+use crate::common::limits::collect_result;
 use crate::common::pg::{bigint, varlena_from_bytes, OrRaise, TextArg};
 use crate::common::raw::raw_return_unchanged;
 use crate::common::summary::SummaryBytes;
@@ -294,10 +295,11 @@ fn cohort_retention(
              use a longer period"
         )));
     };
-    let rows: Vec<_> = table
-        .rows(mode)
-        .into_iter()
-        .map(|row| {
+    let rows = table.rows(mode).or_raise();
+    let rows = collect_result(
+        COHORT_RETENTION,
+        "its rows",
+        rows.into_iter().map(|row| {
             // SAFETY: a `date` datum is any i32 of days since 2000-01-01; `row.cohort` is the
             // first day of the period of a timestamp Postgres accepted.
             let cohort = unsafe { Date::from_pg_epoch_days(row.cohort) };
@@ -309,8 +311,9 @@ fn cohort_retention(
                 bigint("crm.cohort_retention", row.active_customers),
                 rate,
             )
-        })
-        .collect();
+        }),
+    )
+    .or_raise();
     TableIterator::new(rows)
 }
 

@@ -131,6 +131,74 @@ pub fn decoding_out_of_memory(what: &str, bytes: usize) -> MetricError {
     ))
 }
 
+/// The rows of a reader's result (or a working table sized by its input or its arguments:
+/// periods, cohorts, bins) collected with every allocation fallible: the 53200 error naming
+/// `function` and `what` when one is refused, where `.collect()` would abort the backend. The
+/// vector starts at the iterator's lower size hint and doubles.
+pub fn collect_result<T>(
+    function: &str,
+    what: &str,
+    items: impl IntoIterator<Item = T>,
+) -> MetricResult<Vec<T>> {
+    let items = items.into_iter();
+    let mut vector = Vec::new();
+    reserve_result(&mut vector, items.size_hint().0, function, what)?;
+    for item in items {
+        reserve_result(&mut vector, 1, function, what)?;
+        vector.push(item);
+    }
+    Ok(vector)
+}
+
+/// `count` copies of `value` for a reader's working table, allocated fallibly (see
+/// [`collect_result`]).
+pub fn filled_result<T: Clone>(
+    function: &str,
+    what: &str,
+    count: usize,
+    value: T,
+) -> MetricResult<Vec<T>> {
+    let mut vector = Vec::new();
+    reserve_result(&mut vector, count, function, what)?;
+    vector.resize(count, value);
+    Ok(vector)
+}
+
+/// Makes room for `additional` more items in `vector`, a reader's result or working table (it
+/// may double), or fails with the 53200 error naming `function` and `what`.
+#[inline]
+pub fn reserve_result<T>(
+    vector: &mut Vec<T>,
+    additional: usize,
+    function: &str,
+    what: &str,
+) -> MetricResult<()> {
+    if vector.capacity() - vector.len() >= additional {
+        return Ok(());
+    }
+    vector.try_reserve(additional).map_err(|_| {
+        result_out_of_memory(
+            function,
+            what,
+            vector
+                .len()
+                .saturating_add(additional)
+                .saturating_mul(std::mem::size_of::<T>()),
+        )
+    })
+}
+
+/// The 53200 error of a reader whose result or working table (`what`) of `bytes` bytes could
+/// not be allocated.
+#[cold]
+#[inline(never)]
+pub fn result_out_of_memory(function: &str, what: &str, bytes: usize) -> MetricError {
+    MetricError::OutOfMemory(format!(
+        "{function}: out of memory building {what} ({})",
+        human_bytes(bytes)
+    ))
+}
+
 /// `bytes` as Postgres prints memory settings: whole kB, MB or GB when exact, else rounded MB.
 pub fn human_bytes(bytes: usize) -> String {
     const KB: usize = 1024;
@@ -193,6 +261,27 @@ mod tests {
         assert!(reserve_decoded(&mut vector, usize::MAX - 1, "crm.t").is_err());
         reserve_decoded(&mut vector, 5, "crm.t").unwrap();
         assert_eq!(vector.capacity(), 6);
+    }
+
+    #[test]
+    fn refused_result_allocation_is_53200() {
+        // A count no allocator satisfies: 53200 naming the reader and its table, no abort.
+        let huge = (isize::MAX as usize) / 8 - 64;
+        for error in [
+            filled_result::<u64>("crm.f", "its rows", huge, 0).unwrap_err(),
+            collect_result("crm.f", "its rows", (0..huge).map(|i| i as u64)).unwrap_err(),
+        ] {
+            let MetricError::OutOfMemory(message) = error else {
+                panic!("not an out-of-memory error");
+            };
+            assert!(
+                message.starts_with("crm.f: out of memory building its rows ("),
+                "{message}"
+            );
+        }
+        assert_eq!(filled_result("crm.f", "t", 3, 7u8).unwrap(), vec![7, 7, 7]);
+        let collected = collect_result("crm.f", "t", (0..100).filter(|i| i % 3 == 0)).unwrap();
+        assert_eq!(collected, (0..100).step_by(3).collect::<Vec<_>>());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::common::expanded::{
 };
 use crate::common::interrupt::checked;
 use crate::common::keys::KeyKind;
+use crate::common::limits::collect_result;
 use crate::common::pg::{bigint, varlena_from_bytes, OrRaise};
 use crate::common::raw::{raise_from_raw, raw_arg};
 use pgrx::prelude::*;
@@ -180,27 +181,26 @@ fn mrr_movements(
     ),
 > {
     let mut summary = summary.0;
-    let rows: Vec<_> = checked(summary.movements(MRR_MOVEMENTS).or_raise())
-        .map(|row| {
-            (
-                // SAFETY: the first day of a month of the data is a valid date.
-                unsafe { Date::from_pg_epoch_days(row.month) },
-                numeric_of(MRR_MOVEMENTS, row.starting_mrr),
-                numeric_of(MRR_MOVEMENTS, row.new_mrr),
-                numeric_of(MRR_MOVEMENTS, row.expansion_mrr),
-                numeric_of(MRR_MOVEMENTS, row.contraction_mrr),
-                numeric_of(MRR_MOVEMENTS, row.churned_mrr),
-                numeric_of(MRR_MOVEMENTS, row.reactivation_mrr),
-                numeric_of(MRR_MOVEMENTS, row.ending_mrr),
-                bigint(MRR_MOVEMENTS, row.customers_at_start),
-                bigint(MRR_MOVEMENTS, row.new_customers),
-                bigint(MRR_MOVEMENTS, row.churned_customers),
-                bigint(MRR_MOVEMENTS, row.reactivated_customers),
-                bigint(MRR_MOVEMENTS, row.customers_at_end),
-            )
-        })
-        .collect();
-    TableIterator::new(rows)
+    let movements = summary.movements(MRR_MOVEMENTS).or_raise();
+    let rows = checked(movements).map(|row| {
+        (
+            // SAFETY: the first day of a month of the data is a valid date.
+            unsafe { Date::from_pg_epoch_days(row.month) },
+            numeric_of(MRR_MOVEMENTS, row.starting_mrr),
+            numeric_of(MRR_MOVEMENTS, row.new_mrr),
+            numeric_of(MRR_MOVEMENTS, row.expansion_mrr),
+            numeric_of(MRR_MOVEMENTS, row.contraction_mrr),
+            numeric_of(MRR_MOVEMENTS, row.churned_mrr),
+            numeric_of(MRR_MOVEMENTS, row.reactivation_mrr),
+            numeric_of(MRR_MOVEMENTS, row.ending_mrr),
+            bigint(MRR_MOVEMENTS, row.customers_at_start),
+            bigint(MRR_MOVEMENTS, row.new_customers),
+            bigint(MRR_MOVEMENTS, row.churned_customers),
+            bigint(MRR_MOVEMENTS, row.reactivated_customers),
+            bigint(MRR_MOVEMENTS, row.customers_at_end),
+        )
+    });
+    TableIterator::new(collect_result(MRR_MOVEMENTS, "its rows", rows).or_raise())
 }
 
 /// Net revenue retention: over the customers with mrr > 0 in from_month, their mrr in

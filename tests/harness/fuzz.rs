@@ -1037,7 +1037,7 @@ mod targets {
                 let long_way = decoded
                     .clone()
                     .and_then(|summary| summary.into_finished("fuzz"))
-                    .map(|summary| summary.step_rows());
+                    .and_then(|summary| summary.step_rows("fuzz"));
                 assert_eq!(
                     FunnelSummary::step_rows_of_binary("fuzz", bytes),
                     long_way,

@@ -98,7 +98,7 @@ impl CohortSummary {
         let mut reader = CustomerReader::open(bytes)?;
         let mut table = RetentionTable::new(reader.period, max_rows);
         while let Some((_, first, bits)) = reader.next_customer()? {
-            table.add(first, bits, &reader.spill);
+            table.add(first, bits, &reader.spill)?;
         }
         reader.finish()?;
         Ok(table)

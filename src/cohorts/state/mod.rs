@@ -75,8 +75,8 @@ impl RetentionMode {
 pub struct RetentionRows(retention::RetentionTable);
 
 impl RetentionRows {
-    /// The rows of [`CohortSummary::retention`] in `mode`.
-    pub fn rows(self, mode: RetentionMode) -> Vec<CohortRow> {
+    /// The rows of [`CohortSummary::retention`] in `mode`; 53200 when they do not fit in memory.
+    pub fn rows(self, mode: RetentionMode) -> MetricResult<Vec<CohortRow>> {
         self.0.rows(mode)
     }
 }
@@ -285,24 +285,26 @@ impl CohortSummary {
 
     /// Retention triangle: for each cohort (ascending) the rows for
     /// `k = 0 ..= last period present − cohort`, zeros included.
-    pub fn retention(&self, mode: RetentionMode) -> Vec<CohortRow> {
-        self.retention_table(u64::MAX).rows(mode)
+    pub fn retention(&self, mode: RetentionMode) -> MetricResult<Vec<CohortRow>> {
+        self.retention_table(u64::MAX)?.rows(mode)
     }
 
     /// Number of rows [`CohortSummary::retention`] returns (in either mode),
     /// to refuse absurdly large triangles before building them.
     pub fn retention_row_count(&self) -> u64 {
-        self.retention_table(0).row_count()
+        // With no rows kept, no period is kept either: nothing to allocate, nothing to fail.
+        self.retention_table(0)
+            .map_or(u64::MAX, |table| table.row_count())
     }
 
     /// The retention counts of every customer; see [`retention::RetentionTable::new`].
-    fn retention_table(&self, max_rows: u64) -> retention::RetentionTable {
+    fn retention_table(&self, max_rows: u64) -> MetricResult<retention::RetentionTable> {
         let customers = self.settled();
         let mut table = retention::RetentionTable::new(self.period(), max_rows);
         for activity in checked(customers.iter()) {
-            table.add(activity.first, activity.bits, customers.spill(activity));
+            table.add(activity.first, activity.bits, customers.spill(activity))?;
         }
-        table
+        Ok(table)
     }
 
     /// [`CohortSummary::retention`] straight from a binary form (the same rows), validating

@@ -28,7 +28,7 @@ fn many_customers_match_the_model() {
         let m = model(period, &zone, &events);
         assert_eq!(s.customers(), m.len() as u64);
         for mode in [RetentionMode::Classic, RetentionMode::Unbounded] {
-            assert_eq!(s.retention(mode), model_rows(period, &m, mode));
+            assert_eq!(s.retention(mode).unwrap(), model_rows(period, &m, mode));
         }
         let back = CohortSummary::decode(&s.encode().unwrap()).unwrap();
         assert_eq!(back.to_text().unwrap(), s.to_text().unwrap());
@@ -111,7 +111,7 @@ proptest! {
         let s = build(period, &zone, KeyKind::BigInt, &events);
         let m = model(period, &zone, &events);
         for mode in [RetentionMode::Classic, RetentionMode::Unbounded] {
-            let rows = s.retention(mode);
+            let rows = s.retention(mode).unwrap();
             prop_assert_eq!(rows.len() as u64, s.retention_row_count());
             prop_assert_eq!(rows, model_rows(period, &m, mode));
         }
@@ -204,7 +204,7 @@ proptest! {
         let bytes = s.encode().unwrap();
         let decoded = CohortSummary::decode(&bytes).unwrap();
         prop_assert_eq!(decoded.encode().unwrap(), bytes.clone());
-        prop_assert_eq!(decoded.retention(RetentionMode::Classic), s.retention(RetentionMode::Classic));
+        prop_assert_eq!(decoded.retention(RetentionMode::Classic).unwrap(), s.retention(RetentionMode::Classic).unwrap());
         let text = s.to_text().unwrap();
         let parsed = CohortSummary::from_text(&text).unwrap();
         prop_assert_eq!(parsed.to_text().unwrap(), text);
@@ -217,7 +217,7 @@ proptest! {
         let mut versioned = bytes.clone();
         versioned.insert(0, FORMAT_VERSION);
         if let Ok(s) = CohortSummary::decode(&versioned) {
-            let _ = (s.retention(RetentionMode::Unbounded), s.to_text().unwrap(), s.repeat_rate());
+            let _ = (s.retention(RetentionMode::Unbounded).unwrap(), s.to_text().unwrap(), s.repeat_rate());
         }
     }
 
@@ -235,7 +235,7 @@ proptest! {
             // Whatever decodes is a consistent state.
             prop_assert_eq!(CohortSummary::decode(&s.encode().unwrap()).unwrap().encode().unwrap(), s.encode().unwrap());
             prop_assert_eq!(CohortSummary::from_text(&s.to_text().unwrap()).unwrap().encode().unwrap(), s.encode().unwrap());
-            let _ = s.retention(RetentionMode::Classic);
+            let _ = s.retention(RetentionMode::Classic).unwrap();
         }
     }
 
@@ -260,12 +260,12 @@ proptest! {
         let row_count = s.retention_row_count();
         for mode in [RetentionMode::Classic, RetentionMode::Unbounded] {
             let unbounded = CohortSummary::retention_of_binary(&bytes, u64::MAX).unwrap().unwrap();
-            prop_assert_eq!(unbounded.rows(mode), s.retention(mode));
+            prop_assert_eq!(unbounded.rows(mode).unwrap(), s.retention(mode).unwrap());
             // Within the bound, the same rows; past it, the row count and no rows.
             match CohortSummary::retention_of_binary(&bytes, max_rows).unwrap() {
                 Ok(table) => {
                     prop_assert!(row_count <= max_rows);
-                    prop_assert_eq!(table.rows(mode), s.retention(mode));
+                    prop_assert_eq!(table.rows(mode).unwrap(), s.retention(mode).unwrap());
                 }
                 Err(rows) => {
                     prop_assert!(row_count > max_rows);
@@ -294,7 +294,7 @@ proptest! {
         match CohortSummary::decode(&bytes) {
             Ok(s) => {
                 let table = from_bytes.unwrap().unwrap();
-                prop_assert_eq!(table.rows(RetentionMode::Classic), s.retention(RetentionMode::Classic));
+                prop_assert_eq!(table.rows(RetentionMode::Classic).unwrap(), s.retention(RetentionMode::Classic).unwrap());
             }
             Err(error) => prop_assert_eq!(from_bytes.unwrap_err(), error),
         }

@@ -3,9 +3,14 @@
 use std::collections::btree_map::BTreeMap;
 
 use super::{steps, CohortRow, RetentionMode};
+use crate::common::error::MetricResult;
 use crate::common::exact::count_ratio;
 use crate::common::interrupt::checked;
+use crate::common::limits::{filled_result, reserve_result};
 use crate::common::periods::{period_start_date, Period};
+
+/// The function that reads retention tables, named by their errors.
+const RETENTION: &str = "crm.cohort_retention";
 
 /// Per cohort, over the periods of the customers' bitmap windows (offsets `0..64`):
 /// customers active at each offset, and customers whose last period is at each offset. Sized
@@ -52,9 +57,10 @@ impl RetentionTable {
     }
 
     /// Counts one customer: its first period, the bitmap of periods `first .. first + 64`
-    /// (bit 0 set) and its sorted periods past that window.
+    /// (bit 0 set) and its sorted periods past that window. 53200 when the periods past the
+    /// window do not fit in memory.
     #[inline]
-    pub(super) fn add(&mut self, first: i32, bits: u64, spill: &[i32]) {
+    pub(super) fn add(&mut self, first: i32, bits: u64, spill: &[i32]) -> MetricResult<()> {
         let in_window = first + 63 - bits.leading_zeros() as i32;
         let last = spill.last().copied().unwrap_or(in_window);
         self.last = self.last.max(Some(last));
@@ -67,7 +73,7 @@ impl RetentionTable {
         if row_count(cohorts, self.last, self.cohort_sum) > self.max_rows {
             // Too many rows whatever comes next (the count never shrinks): the caller refuses
             // the table, so the periods are not kept.
-            return;
+            return Ok(());
         }
         let width = steps(first, in_window) + 1;
         if window.active.len() < width {
@@ -82,10 +88,13 @@ impl RetentionTable {
         if spill.is_empty() {
             window.last[width - 1] += 1;
         } else {
+            reserve_result(&mut self.spilled, spill.len(), RETENTION, "its table")?;
+            reserve_result(&mut self.spilled_last, 1, RETENTION, "its table")?;
             self.spilled
                 .extend(spill.iter().map(|&period| (first, period)));
             self.spilled_last.push((first, last));
         }
+        Ok(())
     }
 
     /// Rows of the triangle: per cohort, one per period from it to the last period of any
@@ -95,19 +104,20 @@ impl RetentionTable {
     }
 
     /// The rows, cohorts ascending and `k = 0 ..= last − cohort`, zeros included. Only for a
-    /// table of at most `max_rows` rows.
-    pub(super) fn rows(mut self, mode: RetentionMode) -> Vec<CohortRow> {
+    /// table of at most `max_rows` rows. 53200 when they do not fit in memory.
+    pub(super) fn rows(mut self, mode: RetentionMode) -> MetricResult<Vec<CohortRow>> {
         let Some(last) = self.last else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         self.spilled.sort_unstable();
         self.spilled_last.sort_unstable();
         let (mut spilled, mut spilled_last) = (&self.spilled[..], &self.spilled_last[..]);
-        let mut rows = Vec::with_capacity(usize::try_from(self.row_count()).unwrap_or(0));
-        let mut counts: Vec<u64> = Vec::new();
+        let row_count = usize::try_from(self.row_count()).unwrap_or(usize::MAX);
+        let mut rows = Vec::new();
+        reserve_result(&mut rows, row_count, RETENTION, "its rows")?;
         for (&first, window) in checked(&self.cohorts) {
-            counts.clear();
-            counts.resize(steps(first, last) + 1, 0);
+            let mut counts: Vec<u64> =
+                filled_result(RETENTION, "its rows", steps(first, last) + 1, 0)?;
             let (own, rest) = spilled.split_at(spilled.partition_point(|&(c, _)| c <= first));
             spilled = rest;
             let (own_last, rest) =
@@ -145,7 +155,7 @@ impl RetentionTable {
                 }),
             );
         }
-        rows
+        Ok(rows)
     }
 }
 

@@ -73,7 +73,7 @@ fn triangle() -> CohortSummary {
 fn classic_retention_triangle() {
     let (jan, feb, mar) = (date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1));
     assert_eq!(
-        triangle().retention(RetentionMode::Classic),
+        triangle().retention(RetentionMode::Classic).unwrap(),
         vec![
             row(jan, 0, 3, 3),
             row(jan, 1, 3, 1),
@@ -93,7 +93,7 @@ fn classic_retention_triangle() {
 fn unbounded_retention_triangle() {
     let (jan, feb, mar) = (date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1));
     assert_eq!(
-        triangle().retention(RetentionMode::Unbounded),
+        triangle().retention(RetentionMode::Unbounded).unwrap(),
         vec![
             row(jan, 0, 3, 3),
             row(jan, 1, 3, 2),
@@ -116,7 +116,7 @@ fn repeat_rate_and_customers() {
     let empty = CohortSummary::new(Period::Month, Zone::utc(), KeyKind::BigInt);
     assert_eq!(empty.customers(), 0);
     assert_eq!(empty.repeat_rate(), None);
-    assert!(empty.retention(RetentionMode::Classic).is_empty());
+    assert!(empty.retention(RetentionMode::Classic).unwrap().is_empty());
     assert_eq!(empty.retention_row_count(), 0);
     // Two events in the same period are not a repeat.
     let same = summary(
@@ -134,6 +134,7 @@ fn every_period_kind() {
     let cohorts = |period| {
         summary(period, "UTC", &events)
             .retention(RetentionMode::Classic)
+            .unwrap()
             .iter()
             .map(|r| (r.cohort, r.period_number, r.cohort_size, r.active_customers))
             .collect::<Vec<_>>()
@@ -157,7 +158,7 @@ fn every_period_kind() {
         "UTC",
         &[(1, ts(2024, 2, 1, 0)), (1, ts(2024, 11, 30, 0))],
     );
-    let rows = s.retention(RetentionMode::Classic);
+    let rows = s.retention(RetentionMode::Classic).unwrap();
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[0].cohort, date(2024, 1, 1));
     assert_eq!(
@@ -196,10 +197,14 @@ fn time_zone_decides_the_cohort() {
         (1, ts(2023, 12, 31, 23) + HOUR / 2),
         (2, ts(2024, 1, 1, 12)),
     ];
-    let utc = summary(Period::Month, "UTC", &events).retention(RetentionMode::Classic);
+    let utc = summary(Period::Month, "UTC", &events)
+        .retention(RetentionMode::Classic)
+        .unwrap();
     assert_eq!(utc[0].cohort, date(2023, 12, 1));
     assert_eq!(utc.len(), 3);
-    let berlin = summary(Period::Month, "Europe/Berlin", &events).retention(RetentionMode::Classic);
+    let berlin = summary(Period::Month, "Europe/Berlin", &events)
+        .retention(RetentionMode::Classic)
+        .unwrap();
     assert_eq!(berlin, vec![row(date(2024, 1, 1), 0, 2, 2)]);
     // 03:00 UTC on 2024-03-10 is still March 9th in New York; 05:00 is the 10th (EST).
     let ny = summary(
@@ -211,7 +216,7 @@ fn time_zone_decides_the_cohort() {
             (2, ts(2024, 3, 11, 3)),
         ],
     );
-    let rows = ny.retention(RetentionMode::Classic);
+    let rows = ny.retention(RetentionMode::Classic).unwrap();
     assert_eq!(rows[0].cohort, date(2024, 3, 9));
     assert_eq!(
         rows.iter().map(|r| r.active_customers).collect::<Vec<_>>(),
@@ -296,7 +301,7 @@ fn customers_spanning_many_periods() {
             expected.join(",")
         )
     );
-    let rows = s.retention(RetentionMode::Classic);
+    let rows = s.retention(RetentionMode::Classic).unwrap();
     assert_eq!(rows.len(), 400);
     assert!(rows
         .iter()
@@ -517,7 +522,7 @@ fn rollup_of_daily_summaries_in_any_order_matches_one_pass() {
         rolled.merge(F, &daily(day)).unwrap();
     }
     assert_spill_count(&rolled.customers.borrow());
-    let rows = rolled.retention(RetentionMode::Classic);
+    let rows = rolled.retention(RetentionMode::Classic).unwrap();
     assert_spill_count(&rolled.customers.borrow());
     assert_eq!(rolled.customers(), 300);
     assert_eq!(rows.len(), days as usize);

@@ -6,6 +6,7 @@ use crate::common::civil::{
 };
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::Ticker;
+use crate::common::limits::{collect_result, reserve_result};
 use crate::common::pg::{bigint, raise, OrRaise, TextArg};
 use crate::common::postgres_zones::counts_leap_seconds;
 use crate::common::summary::SummaryBytes;
@@ -470,6 +471,7 @@ fn series_periods(
                 "{CHURN_SERIES}: more than {MAX_SERIES_PERIODS} periods; use a larger step"
             )));
         }
+        reserve_result(&mut periods, 1, CHURN_SERIES, "its periods")?;
         periods.push((start, end));
         start = end;
     }
@@ -523,22 +525,19 @@ fn churn_series_rows(
         .or_raise();
     let counts =
         CustomerSummary::periods_of_binary(CHURN_SERIES, summary.bytes, &periods).or_raise();
-    periods
-        .iter()
-        .zip(counts)
-        .map(|(&(start, end), counts)| {
-            (
-                timestamp_of(start),
-                timestamp_of(end),
-                bigint(CHURN_SERIES, counts.customers_at_start),
-                bigint(CHURN_SERIES, counts.customers_at_end),
-                bigint(CHURN_SERIES, counts.new_customers),
-                bigint(CHURN_SERIES, counts.churned_customers),
-                counts.retention_rate(),
-                counts.churn_rate(denominator),
-            )
-        })
-        .collect()
+    let rows = periods.iter().zip(counts).map(|(&(start, end), counts)| {
+        (
+            timestamp_of(start),
+            timestamp_of(end),
+            bigint(CHURN_SERIES, counts.customers_at_start),
+            bigint(CHURN_SERIES, counts.customers_at_end),
+            bigint(CHURN_SERIES, counts.new_customers),
+            bigint(CHURN_SERIES, counts.churned_customers),
+            counts.retention_rate(),
+            counts.churn_rate(denominator),
+        )
+    });
+    collect_result(CHURN_SERIES, "its rows", rows).or_raise()
 }
 
 /// Retention and churn for each period [start, start + step) from `from` while start + step

@@ -5,7 +5,7 @@ use super::forms::SpanReader;
 use super::{check_period, customer_lifetime, Lifetime, PeriodCounts};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::{check, checked, Ticker};
-use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+use crate::common::limits::{check_state_bytes, collect_result, filled_result, reserve, vec_bytes};
 
 /// What the summary keeps, for the memory errors.
 const WHAT: &str = "customer lifetimes";
@@ -164,10 +164,10 @@ struct BinCounts {
 }
 
 impl BinCounts {
-    fn new(len: usize) -> Self {
-        BinCounts {
-            tree: vec![0; len + 1],
-        }
+    fn new(function: &str, len: usize) -> MetricResult<Self> {
+        Ok(BinCounts {
+            tree: filled_result(function, "its bins", len + 1, 0)?,
+        })
     }
 
     #[inline]
@@ -500,7 +500,7 @@ impl CustomerSummary {
         for span in checked(&self.spans) {
             plan.add(span);
         }
-        Ok(plan.finish())
+        plan.finish(function)
     }
 
     /// Checks a binary form as [`CustomerSummary::decode`] does, without keeping its spans.
@@ -525,7 +525,7 @@ impl CustomerSummary {
             }
         };
         reader.for_each_span(|span| plan.add(span))?;
-        Ok(plan.finish())
+        plan.finish(function)
     }
 
     fn fold_if_tail_is_long(&mut self, function: &str) -> MetricResult<()> {
@@ -756,18 +756,23 @@ impl PeriodPlan {
         for &(period_start, period_end) in checked(periods) {
             check_period(function, period_start, period_end)?;
         }
-        let mut boundaries: Vec<i64> = periods
-            .iter()
-            .flat_map(|&(start, end)| [start, end])
-            .collect();
+        let mut boundaries: Vec<i64> = collect_result(
+            function,
+            "its periods",
+            periods.iter().flat_map(|&(start, end)| [start, end]),
+        )?;
         boundaries.sort_unstable();
         boundaries.dedup();
         let position = |instant: i64| boundaries.partition_point(|&boundary| boundary < instant);
-        let period_bins: Vec<(usize, usize)> = periods
-            .iter()
-            .map(|&(start, end)| (position(start), position(end)))
-            .collect();
-        let mut by_start_bin: Vec<usize> = (0..periods.len()).collect();
+        let period_bins: Vec<(usize, usize)> = collect_result(
+            function,
+            "its periods",
+            periods
+                .iter()
+                .map(|&(start, end)| (position(start), position(end))),
+        )?;
+        let mut by_start_bin: Vec<usize> =
+            collect_result(function, "its periods", 0..periods.len())?;
         by_start_bin.sort_unstable_by_key(|&period| period_bins[period].0);
         let bins = boundaries.len() + 1;
         let flat = bins <= FLAT_BINS;
@@ -782,10 +787,14 @@ impl PeriodPlan {
             boundaries,
             period_bins,
             by_start_bin,
-            started_in_bin: vec![0; bins],
-            ended_in_bin: vec![0; bins],
-            active_throughout: vec![0; periods.len()],
-            ended_by_bin: (!flat).then(|| BinCounts::new(bins)),
+            started_in_bin: filled_result(function, "its bins", bins, 0)?,
+            ended_in_bin: filled_result(function, "its bins", bins, 0)?,
+            active_throughout: filled_result(function, "its periods", periods.len(), 0)?,
+            ended_by_bin: if flat {
+                None
+            } else {
+                Some(BinCounts::new(function, bins)?)
+            },
             padded,
             seen: 0,
             next_period: 0,
@@ -838,7 +847,7 @@ impl PeriodPlan {
         self.seen = self.seen.saturating_add(span.count);
     }
 
-    fn finish(mut self) -> Vec<PeriodCounts> {
+    fn finish(mut self, function: &str) -> MetricResult<Vec<PeriodCounts>> {
         let bins = self.boundaries.len() + 1;
         self.answer_before(bins);
         // Running totals: customers with start (end) before boundary k.
@@ -855,9 +864,8 @@ impl PeriodPlan {
         // A lifetime never ends before it starts, so an end before k implies a start before
         // k, and the customers at k are a difference of the running totals.
         let active_at_boundary = |k: usize| started_in_bin[k].saturating_sub(ended_in_bin[k]);
-        checked(&self.period_bins)
-            .zip(&self.active_throughout)
-            .map(|(&(start, end), &throughout)| {
+        let counts = checked(&self.period_bins).zip(&self.active_throughout).map(
+            |(&(start, end), &throughout)| {
                 let customers_at_start = active_at_boundary(start);
                 let customers_at_end = active_at_boundary(end);
                 PeriodCounts {
@@ -868,8 +876,9 @@ impl PeriodPlan {
                     started_in_period: started_in_bin[end].saturating_sub(started_in_bin[start]),
                     ended_in_period: ended_in_bin[end].saturating_sub(ended_in_bin[start]),
                 }
-            })
-            .collect()
+            },
+        );
+        collect_result(function, "its rows", counts)
     }
 }
 
@@ -984,7 +993,7 @@ mod bin_tests {
             len in 1usize..3 * FLAT_BINS,
             updates in prop::collection::vec((0usize..3 * FLAT_BINS, 0u64..1000), 0..100),
         ) {
-            let mut counts = BinCounts::new(len);
+            let mut counts = BinCounts::new("crm.f", len).unwrap();
             let mut plain = vec![0u64; len];
             for &(bin, value) in &updates {
                 counts.add(bin % len, value);

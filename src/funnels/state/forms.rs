@@ -14,7 +14,7 @@ use crate::common::codec::{
 };
 use crate::common::interrupt::checked;
 use crate::common::keys::{parse_key, write_key, KeyKind};
-use crate::common::limits::decoded_vec;
+use crate::common::limits::{decoded_vec, reserve_result};
 use crate::common::sort::sort_spread;
 
 const STATE_TYPE: &str = "crm.funnel_state";
@@ -411,11 +411,11 @@ impl FunnelSummary {
     /// entities, a malformed form) goes the long way: decoded, finished and read, so that its
     /// rows and errors are exactly those.
     pub fn step_rows_of_binary(function: &str, bytes: &[u8]) -> MetricResult<Vec<StepRow>> {
-        if let Some((steps, entities, times)) = finished_times(bytes) {
+        if let Some((steps, entities, times)) = finished_times(function, bytes)? {
             return Ok(step_rows_of_times(steps, entities, times));
         }
         let summary = FunnelSummary::decode(bytes)?.into_finished(function)?;
-        Ok(summary.step_rows())
+        summary.step_rows(function)
     }
 }
 
@@ -509,10 +509,27 @@ impl FinishedForm {
     }
 }
 
+/// The steps, the entities that reached step 1 and the times to each later step of a finished
+/// summary (see [`finished_times`]).
+type StepTimes = (u8, u64, Vec<Vec<i64>>);
+
 /// The steps, the entities that reached step 1 and the times to each later step
 /// (`times[k - 2]` for step k; step 1's are all 0) of a binary form without events whose entities each appear once,
-/// checked as [`FunnelSummary::decode`] checks them; `None` for any other value.
-pub(super) fn finished_times(bytes: &[u8]) -> Option<(u8, u64, Vec<Vec<i64>>)> {
+/// checked as [`FunnelSummary::decode`] checks them; `None` for any other value; 53200 when the
+/// times do not fit in memory.
+pub(super) fn finished_times(function: &str, bytes: &[u8]) -> MetricResult<Option<StepTimes>> {
+    let mut refused = None;
+    let times = read_finished_times(function, bytes, &mut refused);
+    refused.map_or(Ok(times), Err)
+}
+
+/// [`finished_times`], with `refused` set (and `None` returned) when the lists of times do not
+/// fit in memory.
+fn read_finished_times(
+    function: &str,
+    bytes: &[u8],
+    refused: &mut Option<MetricError>,
+) -> Option<StepTimes> {
     let mut reader = Reader::open(bytes, FORMAT_VERSION, SUMMARY_TYPE).ok()?;
     let code = reader.u8().ok()?;
     let key_kind = KeyKind::ALL.into_iter().find(|kind| kind.code() == code)?;
@@ -552,7 +569,13 @@ pub(super) fn finished_times(bytes: &[u8]) -> Option<(u8, u64, Vec<Vec<i64>>)> {
             return None;
         }
         match times.get_mut(usize::from(step).wrapping_sub(2)) {
-            Some(list) => list.push(time),
+            Some(list) => {
+                if let Err(error) = reserve_result(list, 1, function, "its times") {
+                    *refused = Some(error);
+                    return None;
+                }
+                list.push(time);
+            }
             None => entities += 1,
         }
         (key, last_step, last_time) = (next_key, step, time);

@@ -25,7 +25,7 @@ use crate::common::error::{MetricError, MetricResult};
 use crate::common::exact::count_ratio;
 use crate::common::interrupt::checked;
 use crate::common::keys::{write_key, KeyKind};
-use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+use crate::common::limits::{check_state_bytes, reserve, reserve_result, vec_bytes};
 use crate::common::sort::sort_spread;
 
 /// SQL name of the type, in messages about its forms.
@@ -324,8 +324,8 @@ impl FunnelSummary {
     }
 
     /// The rows of `crm.funnel_steps`: steps 1 to the highest step in the data (reduced
-    /// summary required: the final functions reduce).
-    pub fn step_rows(&self) -> Vec<StepRow> {
+    /// summary required: the final functions reduce); 53200 when the times do not fit in memory.
+    pub fn step_rows(&self, function: &str) -> MetricResult<Vec<StepRow>> {
         let later = usize::from(self.steps.min(MAX_STEP)).saturating_sub(1);
         let mut times: Vec<Vec<i64>> = vec![Vec::new(); later];
         let mut entities = 0u64;
@@ -333,13 +333,14 @@ impl FunnelSummary {
             match usize::from(row.step).checked_sub(2) {
                 Some(index) => {
                     if let Some(list) = times.get_mut(index) {
+                        reserve_result(list, 1, function, "its times")?;
                         list.push(row.time_from_first);
                     }
                 }
                 None => entities += u64::from(row.step == 1),
             }
         }
-        step_rows_of_times(self.steps, entities, times)
+        Ok(step_rows_of_times(self.steps, entities, times))
     }
 }
 

@@ -250,7 +250,7 @@ fn steps_count_entities_and_take_the_lower_median() {
     let mut summary = summary_of(&FIVE_ENTITIES, Mode::Ordered)
         .finished(F)
         .unwrap();
-    let steps = summary.step_rows();
+    let steps = summary.step_rows("crm.funnel_steps").unwrap();
     let row = |step: u8, entities: u64, previous: f64, first: f64, median: i64| StepRow {
         step,
         entities,
@@ -273,7 +273,7 @@ fn steps_count_entities_and_take_the_lower_median() {
     // Nobody reaches step 1: no ratios, no medians.
     let nobody = summary_of(&[(1, 0, 2)], Mode::Ordered).finished(F).unwrap();
     assert_eq!(
-        nobody.step_rows(),
+        nobody.step_rows("crm.funnel_steps").unwrap(),
         vec![
             StepRow {
                 step: 1,
@@ -480,11 +480,11 @@ proptest! {
         let mut rolled = rolled.finished(F).unwrap();
         prop_assert_eq!(doubled.finished(F).unwrap().encode().unwrap(), rolled.encode().unwrap());
         // crm.funnel_steps reads a finished summary in one pass, copies and events the long way.
-        let rows = rolled.step_rows();
-        prop_assert!(forms::finished_times(&rolled.encode().unwrap()).is_some());
+        let rows = rolled.step_rows("crm.funnel_steps").unwrap();
+        prop_assert!(forms::finished_times("crm.funnel_steps", &rolled.encode().unwrap()).unwrap().is_some());
         prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &rolled.encode().unwrap()).unwrap(), rows.clone());
         if !rolled.reached.is_empty() {
-            prop_assert!(forms::finished_times(&doubled.encode().unwrap()).is_none());
+            prop_assert!(forms::finished_times("crm.funnel_steps", &doubled.encode().unwrap()).unwrap().is_none());
         }
         prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &doubled.encode().unwrap()).unwrap(), rows.clone());
         prop_assert_eq!(FunnelSummary::step_rows_of_binary(F, &summary_of(&rows_in, mode).encode().unwrap()).unwrap(), rows);
@@ -503,7 +503,7 @@ fn step_rows_of_binary_answer_as_the_long_way() {
     let long_way = |bytes: &[u8]| {
         FunnelSummary::decode(bytes)
             .and_then(|summary| summary.into_finished(F))
-            .map(|summary| summary.step_rows())
+            .map(|summary| summary.step_rows("crm.funnel_steps").unwrap())
     };
     let mut pending = summary_of(&FIVE_ENTITIES, Mode::Ordered);
     let mut finished = pending.finished(F).unwrap();
@@ -519,7 +519,10 @@ fn step_rows_of_binary_answer_as_the_long_way() {
             let original = bytes[at];
             for value in [0u8, 1, 2, 3, 0x7f, 0x80, 0xff, original.wrapping_add(1)] {
                 bytes[at] = value;
-                if forms::finished_times(&bytes).is_some() {
+                if forms::finished_times("crm.funnel_steps", &bytes)
+                    .unwrap()
+                    .is_some()
+                {
                     read_in_one_pass += 1;
                 }
                 assert_eq!(
@@ -727,7 +730,7 @@ fn step_rows_of_wide_varints_answer_as_the_long_way() {
     let long_way = |bytes: &[u8]| {
         FunnelSummary::decode(bytes)
             .and_then(|summary| summary.into_finished(F))
-            .map(|summary| summary.step_rows())
+            .map(|summary| summary.step_rows("crm.funnel_steps").unwrap())
     };
     // Times 2^57 (9 bytes once zigzagged) and 2^62 (10 bytes) after step 1.
     for (far, one_pass) in [(1i64 << 57, true), (1 << 62, false)] {
@@ -749,7 +752,12 @@ fn step_rows_of_wide_varints_answer_as_the_long_way() {
         }
         let mut finished = summary.finished(F).unwrap();
         let mut bytes = finished.encode().unwrap();
-        assert_eq!(forms::finished_times(&bytes).is_some(), one_pass);
+        assert_eq!(
+            forms::finished_times("crm.funnel_steps", &bytes)
+                .unwrap()
+                .is_some(),
+            one_pass
+        );
         assert_eq!(
             FunnelSummary::step_rows_of_binary(F, &bytes),
             long_way(&bytes)

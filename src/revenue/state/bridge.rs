@@ -1,6 +1,7 @@
 //! The MRR bridge of a recurring-revenue summary: per month, starting and ending MRR and its
 //! movements (new, expansion, contraction, churned, reactivation) with their customer counts.
 use super::*;
+use crate::common::limits::collect_result;
 use crate::common::periods::{period_start_date, Period};
 
 impl MrrSummary {
@@ -16,12 +17,14 @@ impl MrrSummary {
                 "{function}: the data spans {span} months, more than {MAX_MONTHS}"
             )));
         }
-        let mut months: Vec<Movement> = (first..=last)
-            .map(|month| Movement {
+        let mut months: Vec<Movement> = collect_result(
+            function,
+            "its months",
+            (first..=last).map(|month| Movement {
                 month: period_start_date(Period::Month, month),
                 ..Movement::default()
-            })
-            .collect();
+            }),
+        )?;
         let slot = |month: i32| (month - first) as usize;
         let add = |total: &mut Decimal, amount: Decimal| -> MetricResult<()> {
             *total = money::add(function, "a month's total", *total, amount)?;
