@@ -32,6 +32,31 @@ const TERMWISE_ALIVE_TERMS: f64 = 1000.0;
 /// (the third-order term is below 1e-8 of the first).
 const GAMMA_EXPANSION_RADIUS: f64 = 1e-4;
 
+/// ln Γ(z + a) − ln Γ(z + b). Where z is large beside a and b, from the asymptotic series of
+/// ln Γ (four Bernoulli-polynomial terms, whose rest is below 1e-15 of the result there): the
+/// difference of two ln Γ values of size z ln z loses the digits of (a − b) ln z (at z = 2e9 and
+/// a − b = 2e-4 an expectation came out 2.5e-3 off). Elsewhere that difference.
+fn ln_gamma_ratio(z: f64, a: f64, b: f64) -> f64 {
+    if z < 1e3 * a.abs().max(b.abs()).max(1.0) {
+        return ln_gamma(z + a) - ln_gamma(z + b);
+    }
+    // B₂ to B₅: ln Γ(z + x) ~ (z + x − ½) ln z − z + ½ ln 2π + Σ (−1)^(k+1) B_{k+1}(x) / (k (k+1) z^k).
+    let bernoulli: [fn(f64) -> f64; 4] = [
+        |x| x * x - x + 1.0 / 6.0,
+        |x| x * x * x - 1.5 * x * x + 0.5 * x,
+        |x| x.powi(4) - 2.0 * x.powi(3) + x * x - 1.0 / 30.0,
+        |x| x.powi(5) - 2.5 * x.powi(4) + 5.0 / 3.0 * x.powi(3) - x / 6.0,
+    ];
+    let (mut series, mut power, mut sign) = (0.0, 1.0, 1.0);
+    for (index, polynomial) in bernoulli.iter().enumerate() {
+        let k = index as f64 + 1.0;
+        power /= z;
+        series += sign * (polynomial(a) - polynomial(b)) * power / (k * (k + 1.0));
+        sign = -sign;
+    }
+    (a - b) * z.ln() + series
+}
+
 /// Validates one customer's `(frequency, recency, n_periods)`: 0 <= frequency <= recency <=
 /// n_periods, and recency 0 exactly when frequency is 0 (a transaction at opportunity
 /// recency >= 1 is the last one).
@@ -403,7 +428,7 @@ impl BgBbModel {
             return 0.0;
         }
         let (gamma, delta) = (self.gamma, self.delta);
-        let ln_ratio = |m: f64| ln_gamma(1.0 + delta + m) - ln_gamma(gamma + delta + m);
+        let ln_ratio = |m: f64| ln_gamma_ratio(m, 1.0 + delta, gamma + delta);
         let ln_leading = ln_scale + delta.ln() + ln_gamma(gamma + delta) - ln_gamma(1.0 + delta)
             + ln_ratio(start);
         let first = 1.0 + delta + start;

@@ -601,3 +601,46 @@ fn no_opportunity_ahead_expects_plus_zero() {
         assert!(value == 0.0 && value.is_sign_positive(), "{value}");
     }
 }
+
+#[test]
+fn expectations_over_the_whole_integer_horizon_keep_their_digits_near_gamma_one() {
+    // Just outside the band around γ = 1, over horizons up to i32::MAX, the change of the ln Γ
+    // ratio was a difference of ln Γ values near 4e10 (2.5e-3 off at the integer maximum).
+    // mpmath at 50 digits of eq. 7 and eq. 13 (Fader, Hardie & Shang 2010).
+    let model = |alpha, beta, gamma, delta| {
+        BgBbModel::from_parameters(F, alpha, beta, gamma, delta).unwrap()
+    };
+    let close = |got: f64, expected: f64| {
+        assert!(
+            (got / expected - 1.0).abs() < 1e-9,
+            "{got} against {expected}"
+        );
+    };
+    close(
+        model(1.2035, 0.7497, 1.0002, 2.7834)
+            .conditional_expected_purchases(F, 4, 5, 6, i32::MAX)
+            .unwrap(),
+        73.120_864_523_736_64,
+    );
+    close(
+        model(71.96, 2623.016, 1.0002, 218.855)
+            .expected_purchases(F, i32::MAX)
+            .unwrap(),
+        93.915_066_547_541_17,
+    );
+    for (gamma, horizon, expected) in [
+        (1.0002, 1_000_000, 21.621_339_093_621_135),
+        (1.0002, 10_000_000, 25.559_502_521_880_863),
+        (1.0002, 100_000_000, 29.495_857_324_406_75),
+        (1.0002, i32::MAX, 34.735_992_073_459_42),
+        (0.9998, i32::MAX, 34.877_375_044_213_023),
+        (1.002, i32::MAX, 34.109_155_884_947_39),
+    ] {
+        close(
+            model(1.2035, 0.7497, gamma, 2.7834)
+                .expected_purchases(F, horizon)
+                .unwrap(),
+            expected,
+        );
+    }
+}

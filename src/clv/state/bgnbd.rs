@@ -759,8 +759,11 @@ impl BgNbdModel {
         // b plus a whole number (x − 1, or x for MBG/NBD), rounded once: (b + x − 1) + 1 would
         // lose the digits of a small b (b = 1e-9 came out 8e-8 off).
         (frequency > 0 || self.kind.drops_at_first_purchase()).then(|| {
+            // ln((α + T) / (α + t_x)) as ln(1 + (T − t_x) / (α + t_x)): the difference of the
+            // two logarithms loses the digits of T − t_x when α is large (at α = 1e15 the odds
+            // came out 300 times too large).
             self.a.ln() - (self.b + (x - 1.0 + self.kind.shift())).ln()
-                + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + recency).ln())
+                + (self.r + x) * ((age - recency) / (self.alpha + recency)).ln_1p()
         })
     }
 
@@ -873,7 +876,23 @@ impl BgNbdModel {
         let alive_part = match singular {
             Some(center) => {
                 let nodes = [-2.0, -1.0, 1.0, 2.0];
-                let at = (self.a - center) / STEP;
+                // The other point where the closed form is 0/0 (c = 0 around a = 1, a = 1
+                // around c = 0) may fall on a node when b is within 2·STEP of a whole number
+                // (b = 0.001 at a = 1 put a node at c = 0): the nodes are then spread by another
+                // scale, one that keeps every node a quarter step or more away from it.
+                let other = (if center == 1.0 { self.a - c } else { 1.0 } - center) / STEP;
+                let clearance = |scale: f64| {
+                    nodes
+                        .iter()
+                        .map(|&node| (node * scale - other).abs())
+                        .fold(f64::INFINITY, f64::min)
+                };
+                let step = STEP
+                    * [1.0, 1.25, 0.8, 1.5]
+                        .into_iter()
+                        .find(|&scale| clearance(scale) >= 0.25)
+                        .unwrap_or(1.0);
+                let at = (self.a - center) / step;
                 nodes.iter().enumerate().try_fold(0.0, |total, (i, &node)| {
                     let weight: f64 = nodes
                         .iter()
@@ -881,7 +900,7 @@ impl BgNbdModel {
                         .filter(|&(j, _)| j != i)
                         .map(|(_, &other)| (at - other) / (node - other))
                         .product();
-                    let value = self.alive_part(center + node * STEP, x, age, horizon)?;
+                    let value = self.alive_part(center + node * step, x, age, horizon)?;
                     Some(total + weight * value)
                 })
             }

@@ -1129,3 +1129,56 @@ fn far_horizons_converge() {
         );
     }
 }
+
+#[test]
+fn a_next_to_one_with_b_on_a_node_of_the_read_off() {
+    // b = 0.001 or 0.002 put a node of the read-off around a = 1 (at 1 − b) where c = 0 for a
+    // new customer: the expectation was refused as not converging. mpmath at a = 1 + 1e-40.
+    for (b, expected) in [
+        (0.001, 0.443_304_177_222_053_8),
+        (0.002, 0.443_693_758_951_657_1),
+    ] {
+        let model = BgNbdModel::from_parameters(F, 0.5, 4.5, 1.0, b).unwrap();
+        let value = model.expected_purchases(F, 10.0).unwrap();
+        assert!(
+            (value - expected).abs() < 1e-7 * expected,
+            "b = {b}: {value}"
+        );
+    }
+    let model = BgNbdModel::from_parameters(F, 0.5, 4.5, 1.0, 0.001).unwrap();
+    let value = model
+        .conditional_expected_purchases(F, 10.0, 0, 0.0, 10.0)
+        .unwrap();
+    let expected = 0.230_781_499_104_673_83;
+    assert!((value - expected).abs() < 1e-7 * expected, "{value}");
+    // Across the band around a = 1 the answer moves smoothly (a = 0.999: 0.44330467367026).
+    for a in [0.998, 0.9985, 0.999, 0.9995, 1.0005, 1.0009] {
+        for b in [0.001, 0.002, 0.0015, 0.0025] {
+            let model = BgNbdModel::from_parameters(F, 0.5, 4.5, a, b).unwrap();
+            let value = model.expected_purchases(F, 10.0).unwrap();
+            assert!((value - 0.4433).abs() < 1e-3, "a = {a}, b = {b}: {value}");
+        }
+    }
+    let below = BgNbdModel::from_parameters(F, 0.5, 4.5, 0.999, 0.001).unwrap();
+    let value = below.expected_purchases(F, 10.0).unwrap();
+    assert!(
+        (value - 0.443_304_673_670_260_1).abs() < 1e-7 * value,
+        "{value}"
+    );
+}
+
+#[test]
+fn dropout_odds_keep_their_digits_at_large_alpha() {
+    // (α + T) / (α + t_x) at α = 1e15 is 1 + 8.4e-15: its logarithm taken as a difference of
+    // logarithms made P(alive) 1.35e-6 for 4.36e-4 (mpmath, 50 digits).
+    let model = BgNbdModel::from_parameters(F, 1e15, 1e15, 1.0, 1.0).unwrap();
+    let alive = model.probability_alive(F, 2, 30.43, 38.86).unwrap();
+    let expected = 4.362_525_814_038_545e-4;
+    assert!((alive - expected).abs() < 1e-9 * expected, "{alive}");
+    let model = BgNbdModel::from_parameters(F, 1e15, 1e15, 2.0, 3.0).unwrap();
+    let value = model
+        .conditional_expected_purchases(F, 10.0, 2, 30.43, 38.86)
+        .unwrap();
+    let expected = 1.703_479_222_467_771e-3;
+    assert!((value - expected).abs() < 1e-6 * expected, "{value}");
+}

@@ -206,12 +206,16 @@ fn ln_survival(alpha: f64, beta: f64, n: f64) -> f64 {
         };
         2.0 * difference / (u * u * u)
     };
-    let (u0, u1) = (beta + TERMWISE_RENEWALS, beta + (n - 1.0));
+    // Integrated in k, not in u = β + k: with β past about 1e16, β + k rounds the k away and
+    // an integral from β + K to β + n − 1 was empty (the survival stopped falling after K).
+    let (k0, k1) = (TERMWISE_RENEWALS, n - 1.0);
+    let (u0, u1) = (beta + k0, beta + k1);
+    let term_at = |k: f64| term(beta + k);
     let mut integral = 0.0;
-    let mut start = u0;
-    while start < u1 {
-        let end = (start * 1.5).min(u1);
-        integral += gauss_legendre(&term, start, end);
+    let mut start = k0;
+    while start < k1 {
+        let end = (start + 0.5 * (beta + start)).min(k1);
+        integral += gauss_legendre(&term_at, start, end);
         start = end;
     }
     sum + integral
@@ -741,11 +745,35 @@ mod tests {
             (1e4, 1e4, 3_000),
             (1e9, 1e12, 100_000),
             (3.0, 1e6, 2_000_000),
+            // β so large that β + k rounds k away (the rest was an empty integral).
+            (1e20, 1e22, 2_000),
+            (1e16, 1e18, 2_000),
+            (1e15, 1e17, 5_000),
+            (1e20, 1e22, 10_000),
         ] {
             let expected = termwise_ln_survival(alpha, beta, n);
             let got = ln_survival(alpha, beta, f64::from(n));
             assert!(
                 (got - expected).abs() <= 1e-12 * expected.abs().max(1e-300),
+                "α {alpha}, β {beta}, n {n}: {got} against {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn survival_keeps_falling_past_the_terms_added_one_by_one_at_huge_beta() {
+        // mpmath, ln Γ at 60 digits: S(n) = Γ(β + n) Γ(α + β) / (Γ(β) Γ(α + β + n)).
+        let model = |alpha, beta| SbgModel::from_parameters(F, alpha, beta).unwrap();
+        for (alpha, beta, n, expected) in [
+            (1e20, 1e22, 1_001, 4.723_945_119_786_665e-5),
+            (1e20, 1e22, 2_000, 2.276_420_221_040_085e-9),
+            (1e20, 1e22, 10_000, 6.113_109_478_762_082e-44),
+            (1e16, 1e18, 2_000, 2.276_420_221_040_13e-9),
+            (1e15, 1e17, 5_000, 2.472_470_319_089_232e-22),
+        ] {
+            let got = model(alpha, beta).survival(F, n).unwrap();
+            assert!(
+                ((got - expected) / expected).abs() <= 1e-10,
                 "α {alpha}, β {beta}, n {n}: {got} against {expected}"
             );
         }
