@@ -214,6 +214,9 @@ INTENDED_CHANGES = {
     "lifecycle.sbg_projection": "0.3.0 sBG survival and retention are sums of ln(1 + α/(β + k)), "
                                 "not differences of ln Γ values: the last places change "
                                 "(docs/versioning.md)",
+    "lifecycle.clv_top": "0.3.0 BG/NBD P(alive) takes ln((α + T)/(α + t_x)) with ln_1p: the "
+                         "last places of P(alive), expected purchases and CLV change "
+                         "(docs/versioning.md)",
 }
 # ... and once materialized views are refreshed (REFRESH, or a restore that refreshes them), the
 # fits they hold are new fits too.
