@@ -114,6 +114,17 @@ impl MetricError {
     }
 }
 
+/// `text` quoted and escaped as `{:?}` writes it, for a message: its first 200 characters, then
+/// the number of bytes left out. A message quoting a whole malformed value would copy it (a
+/// text of hundreds of megabytes, escaped up to five times over, before the message is cut).
+pub fn quoted_excerpt(text: &str) -> String {
+    const SHOWN: usize = 200;
+    match text.char_indices().nth(SHOWN) {
+        None => format!("{text:?}"),
+        Some((end, _)) => format!("{:?}... ({} more bytes)", &text[..end], text.len() - end),
+    }
+}
+
 /// `message`, with its middle elided when it is longer than [`MAX_MESSAGE_BYTES`].
 pub fn bounded_message(message: &str) -> String {
     if message.len() <= MAX_MESSAGE_BYTES {
@@ -188,6 +199,15 @@ impl fmt::Display for Float8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_excerpts_are_bounded() {
+        assert_eq!(quoted_excerpt("a\u{1}b"), "\"a\\u{1}b\"");
+        let long = "\u{1}".repeat(1_000_000);
+        let excerpt = quoted_excerpt(&long);
+        assert!(excerpt.len() < 1_300, "{}", excerpt.len());
+        assert!(excerpt.ends_with("... (999800 more bytes)"), "{excerpt}");
+    }
 
     #[test]
     fn errors_are_renamed_after_the_running_function() {

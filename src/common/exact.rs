@@ -4,7 +4,9 @@
 //! 28 decimal places and refuses an intermediate product past 7.9e28 even when the final
 //! quotient is small; these do neither. [`compare_products`] decides a comparison of two
 //! products of counts exactly where doubles cannot (a Kaplan–Meier survival against a half).
+use crate::common::error::MetricResult;
 use crate::common::interrupt::{check, checked};
+use crate::common::limits::{filled_result, reserve_result, result_out_of_memory};
 use num_bigint::{BigInt, BigUint, Sign};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
@@ -14,8 +16,23 @@ use std::fmt;
 /// Compares the product of `numerators` with the product of `denominators` exactly (an empty
 /// product is 1). Values on both sides cancel first (a Kaplan–Meier curve's at-risk counts
 /// mostly telescope), and what remains is multiplied as a balanced tree. Checks for interrupts.
-pub fn compare_products(numerators: &[u64], denominators: &[u64]) -> Ordering {
+/// The tables are allocated fallibly (53200 naming `function`); the big integers' own digits
+/// cannot be, so room for twice the digits of both products is first allocated fallibly and
+/// given back: a server short of that much memory gets the error rather than an abort.
+pub fn compare_products(
+    function: &str,
+    numerators: &[u64],
+    denominators: &[u64],
+) -> MetricResult<Ordering> {
     let mut net: HashMap<u64, i64> = HashMap::new();
+    let values = numerators.len().saturating_add(denominators.len());
+    net.try_reserve(values).map_err(|_| {
+        result_out_of_memory(
+            function,
+            "its exact products",
+            values.saturating_mul(2 * std::mem::size_of::<(u64, i64)>()),
+        )
+    })?;
     for &value in checked(numerators) {
         *net.entry(value).or_default() += 1;
     }
@@ -23,11 +40,18 @@ pub fn compare_products(numerators: &[u64], denominators: &[u64]) -> Ordering {
         *net.entry(value).or_default() -= 1;
     }
     let (mut top, mut bottom) = (Vec::new(), Vec::new());
-    for (value, count) in checked(net) {
+    for (&value, &count) in checked(&net) {
         let side = if count > 0 { &mut top } else { &mut bottom };
-        side.extend(std::iter::repeat_n(value, count.unsigned_abs() as usize));
+        let count = count.unsigned_abs() as usize;
+        reserve_result(side, count, function, "its exact products")?;
+        side.extend(std::iter::repeat_n(value, count));
     }
-    product(&top).cmp(&product(&bottom))
+    drop(net);
+    // Each factor adds at most one 64-bit digit to its product, and the balanced tree holds
+    // about as much again in the operands of its last multiplication.
+    let digits = top.len().saturating_add(bottom.len()).saturating_mul(2);
+    drop(filled_result(function, "its exact products", digits, 0u64)?);
+    Ok(product(&top).cmp(&product(&bottom)))
 }
 
 /// Fewest values of a product whose multiplication checks for interrupts first.
@@ -520,26 +544,41 @@ mod tests {
 
     #[test]
     fn products_compare_exactly() {
-        assert_eq!(compare_products(&[], &[]), Ordering::Equal);
-        assert_eq!(compare_products(&[2, 3], &[6]), Ordering::Equal);
-        assert_eq!(compare_products(&[0, 5], &[1]), Ordering::Less);
+        assert_eq!(
+            compare_products("crm.f", &[], &[]).unwrap(),
+            Ordering::Equal
+        );
+        assert_eq!(
+            compare_products("crm.f", &[2, 3], &[6]).unwrap(),
+            Ordering::Equal
+        );
+        assert_eq!(
+            compare_products("crm.f", &[0, 5], &[1]).unwrap(),
+            Ordering::Less
+        );
         // 24 customers leaving one a day: 2 * (23/24 * 22/23 * ... * 12/13) is exactly 1.
         let at_risk: Vec<u64> = (13..=24).collect();
         let mut twice_left: Vec<u64> = (12..=23).collect();
         twice_left.push(2);
-        assert_eq!(compare_products(&twice_left, &at_risk), Ordering::Equal);
+        assert_eq!(
+            compare_products("crm.f", &twice_left, &at_risk).unwrap(),
+            Ordering::Equal
+        );
         // 2 * (100000/199997 * 66666/66667) is 1 + 1/13333199999: above a half by 3.75e-11.
         assert_eq!(
-            compare_products(&[2, 100_000, 66_666], &[199_997, 66_667]),
+            compare_products("crm.f", &[2, 100_000, 66_666], &[199_997, 66_667]).unwrap(),
             Ordering::Greater
         );
         // Past 64 bits: (2^63)^3 against (2^63 - 1)^3, and 2^63 * 2 against (2^63 - 1) * 3.
         let big = 1u64 << 63;
         assert_eq!(
-            compare_products(&[big, big, big], &[big - 1, big - 1, big - 1]),
+            compare_products("crm.f", &[big, big, big], &[big - 1, big - 1, big - 1]).unwrap(),
             Ordering::Greater
         );
-        assert_eq!(compare_products(&[big, 2], &[big - 1, 3]), Ordering::Less);
+        assert_eq!(
+            compare_products("crm.f", &[big, 2], &[big - 1, 3]).unwrap(),
+            Ordering::Less
+        );
     }
 
     proptest! {
@@ -551,7 +590,7 @@ mod tests {
         ) {
             let plain = |values: &[u64]| values.iter().map(|&v| u128::from(v)).product::<u128>();
             prop_assert_eq!(
-                compare_products(&numerators, &denominators),
+                compare_products("crm.f", &numerators, &denominators).unwrap(),
                 plain(&numerators).cmp(&plain(&denominators))
             );
         }

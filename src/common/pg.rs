@@ -242,9 +242,16 @@ impl<'a> TextArg<'a> {
             .ok()
             .filter(|name| name.is_ascii() || database_is_utf8())
             .ok_or_else(|| {
+                // At most 200 bytes of it shown: an argument of hundreds of megabytes would
+                // be copied, escaped up to four times over, before the message is cut.
+                let shown = &self.0[..self.0.len().min(200)];
+                let more = match self.0.len() - shown.len() {
+                    0 => String::new(),
+                    more => format!("... ({more} more bytes)"),
+                };
                 MetricError::InvalidParameter(format!(
-                    "{function}: unknown {what} '{}'",
-                    self.0.escape_ascii()
+                    "{function}: unknown {what} '{}'{more}",
+                    shown.escape_ascii()
                 ))
             })
     }

@@ -154,8 +154,9 @@ impl ShareCounts {
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let counts: ShareCounts = from_json_object("crm.share_state", text)?.map_err(|error| {
             MetricError::InvalidText(format!(
-                "crm.share_state: malformed value {text:?} ({error}); expected e.g. \
-                 {{\"true_rows\":3,\"rows\":5}}"
+                "crm.share_state: malformed value {} ({error}); expected e.g. \
+                 {{\"true_rows\":3,\"rows\":5}}",
+                crate::common::error::quoted_excerpt(text)
             ))
         })?;
         counts.checked(MetricError::InvalidText)

@@ -2,7 +2,8 @@
 //! text forms, the generated SQL of each type's support functions, operators and operator
 //! classes), the send, equality, hash and order functions every summary type shares, and
 //! summary arguments read in place (`SummaryBytes`).
-use super::error::MetricError;
+use super::error::{MetricError, MetricResult};
+use super::limits::result_out_of_memory;
 use super::pg::{null_value, raise, varlena_from_bytes, with_varlena_bytes, OrRaise};
 use super::raw::raw_arg;
 use pgrx::datum::FromDatum;
@@ -27,19 +28,26 @@ pub trait SummaryType: Sized + Clone {
 /// database whose text is), else with each byte that is not part of a UTF-8
 /// character written `\xNN` (a LATIN1 `ü` is `\xfc`), so that the form's own parser refuses
 /// it naming the part, as it does in a UTF-8 database. No valid form holds a character outside
-/// ASCII.
-pub fn escaped_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+/// ASCII. The escaped copy (up to four times the bytes) is allocated fallibly: 53200 naming
+/// `what` (the type or function reading it).
+pub fn escaped_text<'a>(what: &str, bytes: &'a [u8]) -> MetricResult<std::borrow::Cow<'a, str>> {
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return std::borrow::Cow::Borrowed(text);
+        return Ok(std::borrow::Cow::Borrowed(text));
     }
+    let most = bytes.len().saturating_mul(4);
     let mut text = String::new();
+    text.try_reserve_exact(most)
+        .map_err(|_| result_out_of_memory(what, "an escaped copy of its text", most))?;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for chunk in bytes.utf8_chunks() {
         text.push_str(chunk.valid());
-        for byte in chunk.invalid() {
-            text.push_str(&format!("\\x{byte:02x}"));
+        for &byte in chunk.invalid() {
+            text.push_str("\\x");
+            text.push(char::from(HEX[usize::from(byte >> 4)]));
+            text.push(char::from(HEX[usize::from(byte & 15)]));
         }
     }
-    std::borrow::Cow::Owned(text)
+    Ok(std::borrow::Cow::Owned(text))
 }
 
 /// Makes a `#[derive(PostgresType)]` wrapper struct `$name($inner)` (declared with
@@ -69,7 +77,11 @@ macro_rules! summary_type {
             fn input(input: &::core::ffi::CStr) -> Self {
                 use $crate::common::pg::OrRaise;
                 use $crate::common::summary::SummaryType;
-                let text = $crate::common::summary::escaped_text(input.to_bytes());
+                let text = $crate::common::summary::escaped_text(
+                    <$name as SummaryType>::TYPE_NAME,
+                    input.to_bytes(),
+                )
+                .or_raise();
                 <$name as SummaryType>::from_text(&text).or_raise()
             }
 
@@ -655,4 +667,18 @@ unsafe impl<T: pgrx::pgrx_sql_entity_graph::metadata::SqlTranslatable>
         pgrx::pgrx_sql_entity_graph::metadata::ReturnsRef,
         pgrx::pgrx_sql_entity_graph::metadata::ReturnsError,
     > = T::RETURN_SQL;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escaped_text;
+
+    #[test]
+    fn escaped_text_writes_each_byte_that_is_not_utf8_as_hex() {
+        assert_eq!(escaped_text("crm.t", b"ab").unwrap(), "ab");
+        assert_eq!(
+            escaped_text("crm.t", b"a\xfc\xa0b").unwrap(),
+            "a\\xfc\\xa0b"
+        );
+    }
 }

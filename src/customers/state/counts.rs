@@ -456,10 +456,11 @@ impl PeriodState {
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let parsed: PeriodText = from_json_object(STATE_NAME, text)?.map_err(|error| {
             MetricError::InvalidText(format!(
-                "{STATE_NAME}: malformed value {text:?} ({error}); expected e.g. \
+                "{STATE_NAME}: malformed value {} ({error}); expected e.g. \
                  {{\"customers_at_start\":3,\"customers_at_end\":2,\"new_customers\":1,\
                  \"churned_customers\":2,\"started_in_period\":1,\"ended_in_period\":2,\
-                 \"rows\":4,\"denominator\":null}}"
+                 \"rows\":4,\"denominator\":null}}",
+                crate::common::error::quoted_excerpt(text)
             ))
         })?;
         let period = match &parsed.period {

@@ -42,9 +42,10 @@ impl PipelineSummary {
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let summary: PipelineSummary = from_json_object(TYPE_NAME, text)?.map_err(|error| {
             MetricError::InvalidText(format!(
-                "{TYPE_NAME}: malformed value {text:?} ({error}); expected e.g. \
+                "{TYPE_NAME}: malformed value {} ({error}); expected e.g. \
                  {{\"won\":7,\"lost\":13,\"open\":0,\"won_value\":\"70000\",\"open_value\":\"0\",\
-                 \"won_cycle_microseconds\":54432000000000}}"
+                 \"won_cycle_microseconds\":54432000000000}}",
+                crate::common::error::quoted_excerpt(text)
             ))
         })?;
         summary.check_total(TYPE_NAME, MetricError::InvalidText)?;

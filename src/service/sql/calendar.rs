@@ -74,7 +74,7 @@ fn business_calendar_new(
 ) -> business_calendar {
     // Text that is not UTF-8 (a LATIN1 database) reaches the hours parser escaped, which
     // names the malformed entry as it does in a UTF-8 database.
-    let hours = escaped_text(hours.0);
+    let hours = escaped_text(BUSINESS_CALENDAR, hours.0).or_raise();
     let time_zone = time_zone.name(BUSINESS_CALENDAR, "time zone").or_raise();
     let zone = Zone::parse(BUSINESS_CALENDAR, time_zone).or_raise();
     let days = holidays

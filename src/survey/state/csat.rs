@@ -189,8 +189,9 @@ impl CsatCounts {
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let counts: CsatCounts = from_json_object("crm.csat_state", text)?.map_err(|error| {
             MetricError::InvalidText(format!(
-                "crm.csat_state: malformed value {text:?} ({error}); expected e.g. \
-                 {{\"satisfied\":3,\"responses\":4}}"
+                "crm.csat_state: malformed value {} ({error}); expected e.g. \
+                 {{\"satisfied\":3,\"responses\":4}}",
+                crate::common::error::quoted_excerpt(text)
             ))
         })?;
         counts.checked(MetricError::InvalidText)

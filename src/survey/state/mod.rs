@@ -335,8 +335,9 @@ impl NpsCounts {
     pub fn from_text(text: &str) -> MetricResult<Self> {
         let counts: NpsCounts = from_json_object("crm.nps_summary", text)?.map_err(|error| {
             MetricError::InvalidText(format!(
-                "crm.nps_summary: malformed value {text:?} ({error}); expected e.g. \
-                 {{\"promoters\":250,\"passives\":675,\"detractors\":75}}"
+                "crm.nps_summary: malformed value {} ({error}); expected e.g. \
+                 {{\"promoters\":250,\"passives\":675,\"detractors\":75}}",
+                crate::common::error::quoted_excerpt(text)
             ))
         })?;
         counts.check_total("crm.nps_summary", MetricError::InvalidText)

@@ -12,6 +12,7 @@ use pgrx::prelude::*;
 
 const SURVIVAL_CURVE: &str = "crm.survival_curve";
 const SURVIVAL_AT: &str = "crm.survival_at";
+const MEDIAN_SURVIVAL: &str = "crm.median_survival";
 const MEDIAN_SURVIVAL_INTERVAL: &str = "crm.median_survival_interval";
 const RESTRICTED_MEAN_SURVIVAL: &str = "crm.restricted_mean_survival";
 const LIFE_TABLE: &str = "crm.life_table";
@@ -76,7 +77,7 @@ fn survival_at(summary: survival_summary, at: Interval) -> Option<f64> {
 #[pg_extern(immutable, parallel_safe, strict)]
 fn median_survival(summary: survival_summary) -> Option<Interval> {
     let mut summary = summary.0;
-    summary.median().map(interval_of)
+    summary.median(MEDIAN_SURVIVAL).or_raise().map(interval_of)
 }
 
 /// The median's interval at `confidence`: where the low and the high curves of the interval

@@ -11,6 +11,7 @@ use crate::common::civil::format_interval;
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::exact::{compare_products, count_ratio};
 use crate::common::interrupt::{check, checked};
+use crate::common::limits::{collect_result, reserve_result};
 use crate::common::stats::{two_sided_p_value, two_sided_z};
 use std::cmp::Ordering;
 
@@ -93,10 +94,15 @@ fn half(survival: f64, steps: usize) -> Half {
 }
 
 /// Whether the product of `left / at_risk` over `steps` is at most 0.5, exactly.
-fn exactly_at_most_half(steps: &[(u64, u64)]) -> bool {
-    let left: Vec<u64> = checked(steps).map(|&(left, _)| left).chain([2]).collect();
-    let at_risk: Vec<u64> = checked(steps).map(|&(_, at_risk)| at_risk).collect();
-    compare_products(&left, &at_risk) != Ordering::Greater
+fn exactly_at_most_half(function: &str, steps: &[(u64, u64)]) -> MetricResult<bool> {
+    let what = "its exact products";
+    let left = collect_result(
+        function,
+        what,
+        checked(steps).map(|&(left, _)| left).chain([2]),
+    )?;
+    let at_risk = collect_result(function, what, checked(steps).map(|&(_, at_risk)| at_risk))?;
+    Ok(compare_products(function, &left, &at_risk)? != Ordering::Greater)
 }
 
 /// Greenwood's term of one duration; 0 where everyone at risk has the event (lifelines).
@@ -223,15 +229,20 @@ impl SurvivalSummary {
     /// run, between the last one above and the first one at most 0.5 (the survival only falls
     /// and the band only widens); the exact survival falls along the run too, so a binary
     /// search of it compares products of counts a logarithmic number of times.
-    pub fn median(&mut self) -> Option<i64> {
+    pub fn median(&mut self, function: &str) -> MetricResult<Option<i64>> {
         // (duration, left, at_risk) of each duration with events, up to the first one whose
         // double product is measurably at most 0.5.
         let mut steps: Vec<(i64, (u64, u64))> = Vec::new();
         let mut near: Option<usize> = None;
         let mut at_most: Option<i64> = None;
+        let mut refused = None;
         self.walk(|entry, at_risk, survival| {
             if entry.events == 0 {
                 return true;
+            }
+            if let Err(error) = reserve_result(&mut steps, 1, function, "its steps") {
+                refused = Some(error);
+                return false;
             }
             steps.push((entry.duration, (at_risk - entry.events, at_risk)));
             match half(survival, steps.len()) {
@@ -246,27 +257,34 @@ impl SurvivalSummary {
                 }
             }
         });
+        if let Some(error) = refused {
+            return Err(error);
+        }
         let Some(first_near) = near else {
-            return at_most;
+            return Ok(at_most);
         };
-        let counts: Vec<(u64, u64)> = checked(&steps).map(|&(_, counts)| counts).collect();
+        let counts = collect_result(
+            function,
+            "its steps",
+            checked(&steps).map(|&(_, counts)| counts),
+        )?;
         // The run of near durations ends before the one measurably at most 0.5, if any.
         let end = steps.len() - usize::from(at_most.is_some());
         let (mut low, mut high) = (first_near, end);
         while low < high {
             check();
             let middle = low + (high - low) / 2;
-            if exactly_at_most_half(&counts[..=middle]) {
+            if exactly_at_most_half(function, &counts[..=middle])? {
                 high = middle;
             } else {
                 low = middle + 1;
             }
         }
-        steps
+        Ok(steps
             .get(low)
             .filter(|_| low < end)
             .map(|&(duration, _)| duration)
-            .or(at_most)
+            .or(at_most))
     }
 
     /// Where the interval's low and high curves at `confidence` first reach 0.5 (lifelines'

@@ -261,7 +261,7 @@ fn a_curve_that_reaches_zero_has_the_interval_lifelines_reports() {
 
 #[test]
 fn median_and_its_interval_match_lifelines() {
-    assert_eq!(treated().median(), Some(23 * DAY));
+    assert_eq!(treated().median("crm.f").unwrap(), Some(23 * DAY));
     assert_eq!(
         treated().median_interval(F, 0.95).unwrap(),
         Some(MedianInterval {
@@ -269,7 +269,7 @@ fn median_and_its_interval_match_lifelines() {
             high: None
         })
     );
-    assert_eq!(placebo().median(), Some(8 * DAY));
+    assert_eq!(placebo().median("crm.f").unwrap(), Some(8 * DAY));
     assert_eq!(
         placebo().median_interval(F, 0.95).unwrap(),
         Some(MedianInterval {
@@ -277,8 +277,8 @@ fn median_and_its_interval_match_lifelines() {
             high: Some(11 * DAY)
         })
     );
-    assert_eq!(summary_of(&[(3, false)]).median(), None);
-    assert_eq!(SurvivalSummary::new().median(), None);
+    assert_eq!(summary_of(&[(3, false)]).median("crm.f").unwrap(), None);
+    assert_eq!(SurvivalSummary::new().median("crm.f").unwrap(), None);
     assert_eq!(
         SurvivalSummary::new().median_interval(F, 0.95).unwrap(),
         None
@@ -292,7 +292,10 @@ fn an_exact_half_is_the_median_despite_rounding() {
     // 13 depending on how its floating-point code rounds).
     for (rows, median) in [(24, 12), (38, 19)] {
         let rows: Vec<_> = (1..=rows).map(|day| (day, true)).collect();
-        assert_eq!(summary_of(&rows).median(), Some(median * DAY));
+        assert_eq!(
+            summary_of(&rows).median("crm.f").unwrap(),
+            Some(median * DAY)
+        );
     }
     // 9/10 · 7/9 · 5/7 = 1/2 at day 3 with censorings between.
     let censored = [
@@ -307,12 +310,15 @@ fn an_exact_half_is_the_median_despite_rounding() {
         (291, false),
         (970, true),
     ];
-    assert_eq!(summary_of(&censored).median(), Some(3 * DAY));
+    assert_eq!(
+        summary_of(&censored).median("crm.f").unwrap(),
+        Some(3 * DAY)
+    );
     // A survival just above one half is not a half: 1001/2001 left after day 1.
     let above: Vec<_> = (0..2001)
         .map(|row| (1 + i64::from(row >= 1000), true))
         .collect();
-    assert_eq!(summary_of(&above).median(), Some(2 * DAY));
+    assert_eq!(summary_of(&above).median("crm.f").unwrap(), Some(2 * DAY));
 }
 
 #[test]
@@ -329,10 +335,16 @@ fn a_survival_measurably_above_a_half_after_many_steps_is_not_the_median() {
         .into_iter()
         .map(|(seconds, event)| (seconds * 1_000_000, event))
         .collect();
-    assert_eq!(summary_of_raw(&rows).median(), Some(199_998 * 1_000_000));
+    assert_eq!(
+        summary_of_raw(&rows).median("crm.f").unwrap(),
+        Some(199_998 * 1_000_000)
+    );
     // One row leaving a second, a million of them: exactly half are left after 500,000 s.
     let million: Vec<_> = (1..=1_000_000).map(|s| (s * 1_000_000, true)).collect();
-    assert_eq!(summary_of_raw(&million).median(), Some(500_000 * 1_000_000));
+    assert_eq!(
+        summary_of_raw(&million).median("crm.f").unwrap(),
+        Some(500_000 * 1_000_000)
+    );
 }
 
 /// A summary of `[duration µs, events, censored]` entries, through the text form.
@@ -362,14 +374,14 @@ fn survivals_within_rounding_of_a_half_are_searched_exactly() {
         entries.push((ones + 1, last, left - last));
         summary_of_entries(&entries)
     };
-    assert_eq!(curve(1000, 1).median(), Some(501));
-    assert_eq!(curve(501, 0).median(), Some(501));
+    assert_eq!(curve(1000, 1).median("crm.f").unwrap(), Some(501));
+    assert_eq!(curve(501, 0).median("crm.f").unwrap(), Some(501));
     // The run ends above a half at 500 µs; the next duration takes half the rows: the median.
-    assert_eq!(curve(500, HALF).median(), Some(501));
-    assert_eq!(curve(400, HALF).median(), Some(401));
+    assert_eq!(curve(500, HALF).median("crm.f").unwrap(), Some(501));
+    assert_eq!(curve(400, HALF).median("crm.f").unwrap(), Some(401));
     // The run ends above a half with the curve: no median.
-    assert_eq!(curve(500, 0).median(), None);
-    assert_eq!(curve(400, 0).median(), None);
+    assert_eq!(curve(500, 0).median("crm.f").unwrap(), None);
+    assert_eq!(curve(400, 0).median("crm.f").unwrap(), None);
 }
 
 #[test]
