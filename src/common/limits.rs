@@ -65,12 +65,22 @@ pub fn reserve<T>(
     function: &str,
     what: &str,
 ) -> MetricResult<()> {
+    grow(vector, additional, false).map_err(|items| out_of_memory(function, what, items))
+}
+
+/// Makes room for `additional` more items in `vector`: exactly that many when `exact`, else
+/// the vector may double. On a refused allocation, the items it would have held.
+#[inline(always)]
+fn grow<T>(vector: &mut Vec<T>, additional: usize, exact: bool) -> Result<(), usize> {
     if vector.capacity() - vector.len() >= additional {
         return Ok(());
     }
-    vector
-        .try_reserve(additional)
-        .map_err(|_| out_of_memory(function, what, vector.len().saturating_add(additional)))
+    let grown = if exact {
+        vector.try_reserve_exact(additional)
+    } else {
+        vector.try_reserve(additional)
+    };
+    grown.map_err(|_| vector.len().saturating_add(additional))
 }
 
 /// The 53200 error of a state whose vector of `items` items could not be allocated.
@@ -106,17 +116,8 @@ pub fn decoded_vec<T>(count: usize, what: &str) -> MetricResult<Vec<T>> {
 /// Makes room for exactly `additional` more items in `vector`, a value being decoded, or fails
 /// with the 53200 error naming `what` (see [`decoded_vec`]).
 pub fn reserve_decoded<T>(vector: &mut Vec<T>, additional: usize, what: &str) -> MetricResult<()> {
-    if vector.capacity() - vector.len() >= additional {
-        return Ok(());
-    }
-    vector.try_reserve_exact(additional).map_err(|_| {
-        decoding_out_of_memory(
-            what,
-            vector
-                .len()
-                .saturating_add(additional)
-                .saturating_mul(std::mem::size_of::<T>()),
-        )
+    grow(vector, additional, true).map_err(|items| {
+        decoding_out_of_memory(what, items.saturating_mul(std::mem::size_of::<T>()))
     })
 }
 
@@ -173,17 +174,11 @@ pub fn reserve_result<T>(
     function: &str,
     what: &str,
 ) -> MetricResult<()> {
-    if vector.capacity() - vector.len() >= additional {
-        return Ok(());
-    }
-    vector.try_reserve(additional).map_err(|_| {
+    grow(vector, additional, false).map_err(|items| {
         result_out_of_memory(
             function,
             what,
-            vector
-                .len()
-                .saturating_add(additional)
-                .saturating_mul(std::mem::size_of::<T>()),
+            items.saturating_mul(std::mem::size_of::<T>()),
         )
     })
 }

@@ -6,7 +6,7 @@ use super::{steps, CohortRow, RetentionMode};
 use crate::common::error::MetricResult;
 use crate::common::exact::count_ratio;
 use crate::common::interrupt::checked;
-use crate::common::limits::{filled_result, reserve_result};
+use crate::common::limits::reserve_result;
 use crate::common::periods::{period_start_date, Period};
 
 /// The function that reads retention tables, named by their errors.
@@ -115,9 +115,12 @@ impl RetentionTable {
         let row_count = usize::try_from(self.row_count()).unwrap_or(usize::MAX);
         let mut rows = Vec::new();
         reserve_result(&mut rows, row_count, RETENTION, "its rows")?;
+        let mut counts: Vec<u64> = Vec::new();
         for (&first, window) in checked(&self.cohorts) {
-            let mut counts: Vec<u64> =
-                filled_result(RETENTION, "its rows", steps(first, last) + 1, 0)?;
+            let width = steps(first, last) + 1;
+            counts.clear();
+            reserve_result(&mut counts, width, RETENTION, "its rows")?;
+            counts.resize(width, 0);
             let (own, rest) = spilled.split_at(spilled.partition_point(|&(c, _)| c <= first));
             spilled = rest;
             let (own_last, rest) =
