@@ -33,7 +33,7 @@ fn roi(revenue: AnyNumeric, cost: AnyNumeric) -> Option<f64> {
     state::roi(revenue, cost).or_raise()
 }
 
-/// Quota attainment: achieved / target; NULL when target is 0.
+/// Quota attainment: achieved / target; NULL when target is 0, 22003 when it is negative.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn quota_attainment(achieved: AnyNumeric, target: AnyNumeric) -> Option<f64> {
     const F: &str = "crm.quota_attainment";
@@ -41,6 +41,7 @@ fn quota_attainment(achieved: AnyNumeric, target: AnyNumeric) -> Option<f64> {
         decimal_of(F, "achieved", &achieved, decimal_from_text),
         decimal_of(F, "target", &target, decimal_from_text),
     )
+    .or_raise()
 }
 
 /// Growth rate: (current - previous) / previous; NULL when previous is 0.

@@ -82,9 +82,11 @@ fn change_over(a: Decimal, b: Decimal) -> Option<f64> {
         .map(|quotient| quotient.to_f64())
 }
 
-/// Quota attainment: achieved / target.
-pub fn quota_attainment(achieved: Decimal, target: Decimal) -> Option<f64> {
-    ratio(achieved, target)
+/// Quota attainment: achieved / target; a negative target (a quota) is 22003, a negative
+/// achievement (refunds over sales) is a value like any other.
+pub fn quota_attainment(achieved: Decimal, target: Decimal) -> MetricResult<Option<f64>> {
+    let target = check_amount("crm.quota_attainment", "target", target)?;
+    Ok(ratio(achieved, target))
 }
 
 /// Growth rate: (current − previous) / previous.
@@ -155,7 +157,7 @@ mod tests {
         // Seed 004: 95 of 100 contracts renew.
         assert_eq!(renewal_rate(95, 100).unwrap(), Some(0.95));
         // Quota attainment 85 of 80.
-        assert_eq!(quota_attainment(d("85"), d("80")), Some(1.0625));
+        assert_eq!(quota_attainment(d("85"), d("80")).unwrap(), Some(1.0625));
         // Win rate 33 of 100, as a conversion.
         assert_eq!(conversion_rate(33, 100).unwrap(), Some(0.33));
         assert_eq!(text(cac(d("50000"), 125)), "400");
@@ -218,7 +220,12 @@ mod tests {
     fn zero_denominators_are_none() {
         assert_eq!(cac(d("1"), 0).unwrap(), None);
         assert_eq!(roi(d("1"), d("0.00")).unwrap(), None);
-        assert_eq!(quota_attainment(d("1"), d("0")), None);
+        assert_eq!(quota_attainment(d("1"), d("0")).unwrap(), None);
+        assert_eq!(quota_attainment(d("-5"), d("10")).unwrap(), Some(-0.5));
+        assert!(matches!(
+            quota_attainment(d("5"), d("-10")),
+            Err(MetricError::OutOfRange(_))
+        ));
         assert_eq!(growth_rate(d("1"), d("0")), None);
         assert_eq!(conversion_rate(0, 0).unwrap(), None);
         assert_eq!(ltv_to_cac(d("1"), d("0")).unwrap(), None);

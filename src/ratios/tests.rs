@@ -104,6 +104,7 @@ mod tests {
             ("SELECT crm.cac(1e40, 1)", "22003"),
             ("SELECT crm.roi(1, -5)", "22003"),
             ("SELECT crm.quota_attainment(1e-40, 1)", "22003"),
+            ("SELECT crm.quota_attainment(85, -80)", "22003"),
             (
                 "SELECT crm.growth_rate(792281625142643375935439503350, -1)",
                 "22003",
