@@ -14,6 +14,7 @@
 use super::optimize::{minimize, minimize_from, Failure, Minimum, Objective, Penalized};
 use super::pareto_nbd;
 use super::rows::{float_word, KeyHasher, WeightedRows, WHAT};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
@@ -143,6 +144,64 @@ struct Problem {
     /// recency index, weight).
     repeat_rows: Vec<(u32, u32, u32, f64)>,
     total_weight: f64,
+    /// Room for the per-evaluation tables, reserved with the rows: an evaluation of the
+    /// likelihood allocates nothing.
+    scratch: RefCell<Scratch>,
+}
+
+/// Terms of the likelihood that depend on the frequency only (A₁ + A₂ of the paper), once per
+/// distinct x.
+struct PerFrequency {
+    r_x: f64,
+    ln_b_x1: f64,
+    inverse_b_x1: f64,
+}
+
+impl PerFrequency {
+    /// The terms at (r, b) of frequency `x` with b's shift `k` (ln and inverse of b + x − 1 + k
+    /// are 0 where no dropout can follow: x = 0 of BG/NBD).
+    fn new(r: f64, b: f64, x: f64, k: f64) -> Self {
+        let b_x1 = b + x - 1.0 + k;
+        let may_drop = x > 0.0 || k > 0.0;
+        PerFrequency {
+            r_x: r + x,
+            ln_b_x1: if may_drop { b_x1.ln() } else { 0.0 },
+            inverse_b_x1: if may_drop { 1.0 / b_x1 } else { 0.0 },
+        }
+    }
+}
+
+/// The tables one evaluation of the likelihood fills: a [`PerFrequency`] per distinct
+/// frequency, and ln(α + y) with 1/(α + y) per distinct age and recency.
+#[derive(Default)]
+struct Scratch {
+    per_frequency: Vec<PerFrequency>,
+    age_logs: Vec<(f64, f64)>,
+    recency_logs: Vec<(f64, f64)>,
+}
+
+impl Scratch {
+    /// Room for `frequencies`, `ages` and `recencies` entries, reserved fallibly (53200
+    /// naming `function`).
+    fn within(
+        function: &str,
+        frequencies: usize,
+        ages: usize,
+        recencies: usize,
+    ) -> MetricResult<RefCell<Self>> {
+        let mut scratch = Scratch::default();
+        reserve(&mut scratch.per_frequency, frequencies, function, WHAT)?;
+        reserve(&mut scratch.age_logs, ages, function, WHAT)?;
+        reserve(&mut scratch.recency_logs, recencies, function, WHAT)?;
+        Ok(RefCell::new(scratch))
+    }
+}
+
+/// `into` cleared and filled with ln(α + y) and 1/(α + y) for each of `values`; within its
+/// reserved room, so nothing is allocated.
+fn fill_logs(into: &mut Vec<(f64, f64)>, values: &[f64], alpha: f64) {
+    into.clear();
+    into.extend(checked(values).map(|value| ((alpha + value).ln(), 1.0 / (alpha + value))));
 }
 
 /// The distinct values among `values`, sorted, and each one's index among them by its bits
@@ -224,15 +283,18 @@ impl Problem {
                 repeat_rows.push((frequency_index as u32, age_index, recency_index, weight));
             }
         }
+        let scratch = Scratch::within(function, frequencies.len(), ages.len(), recencies.len())?;
         Ok(Problem {
             shift: kind.shift(),
             has_repeat: sorted.iter().any(|(key, _)| key[0] > 0),
+            // In place: the pairs take the room of the frequencies' vector.
             frequencies: frequencies.into_iter().zip(frequency_weights).collect(),
             ages,
             recencies,
             zero_rows,
             repeat_rows,
             total_weight,
+            scratch,
         })
     }
 
@@ -243,13 +305,13 @@ impl Problem {
         let (lg_r, lg_b, lg_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
         let mut total = 0.0;
         let mut gradient = [0.0; 4];
-        // Terms that depend on the frequency only (A₁ + A₂ of the paper), once per distinct x.
-        struct PerFrequency {
-            r_x: f64,
-            ln_b_x1: f64,
-            inverse_b_x1: f64,
-        }
-        let mut per_frequency = Vec::with_capacity(self.frequencies.len());
+        let mut scratch = self.scratch.borrow_mut();
+        let Scratch {
+            per_frequency,
+            age_logs,
+            recency_logs,
+        } = &mut *scratch;
+        per_frequency.clear();
         // k: BG/NBD 0, MBG/NBD 1 (b + x − 1 + k, b + x + k, a + b + x + k).
         let k = self.shift;
         for &(x, weight) in checked(&self.frequencies) {
@@ -262,20 +324,10 @@ impl Problem {
             gradient[1] += weight * r / alpha;
             gradient[2] += weight * (psi_ab - psi_abx);
             gradient[3] += weight * (psi_ab + digamma(b + x + k) - psi_b - psi_abx);
-            let b_x1 = b + x - 1.0 + k;
-            let may_drop = x > 0.0 || k > 0.0;
-            per_frequency.push(PerFrequency {
-                r_x: r + x,
-                ln_b_x1: if may_drop { b_x1.ln() } else { 0.0 },
-                inverse_b_x1: if may_drop { 1.0 / b_x1 } else { 0.0 },
-            });
+            per_frequency.push(PerFrequency::new(r, b, x, k));
         }
-        let age_logs: Vec<(f64, f64)> = checked(&self.ages)
-            .map(|age| ((alpha + age).ln(), 1.0 / (alpha + age)))
-            .collect();
-        let recency_logs: Vec<(f64, f64)> = checked(&self.recencies)
-            .map(|recency| ((alpha + recency).ln(), 1.0 / (alpha + recency)))
-            .collect();
+        fill_logs(age_logs, &self.ages, alpha);
+        fill_logs(recency_logs, &self.recencies, alpha);
         // No repeat purchase: ln L = A₁ + A₂ − r ln(α + T).
         for &(age_index, weight) in checked(&self.zero_rows) {
             let (ln_age, inverse_age) = age_logs[age_index as usize];
@@ -356,7 +408,9 @@ impl Problem {
         let mut gradient = [0.0; 4];
         // The upper triangle, in the order of `CELLS` below.
         let mut upper = [0.0; 10];
-        let mut inverse_b_x1 = Vec::with_capacity(self.frequencies.len());
+        let mut scratch = self.scratch.borrow_mut();
+        let per_frequency = &mut scratch.per_frequency;
+        per_frequency.clear();
         for &(x, weight) in checked(&self.frequencies) {
             let (psi_abx, tri_abx) = (digamma(a + b + x + k), trigamma(a + b + x + k));
             gradient[0] += weight * (digamma(r + x) - psi_r + ln_alpha);
@@ -369,12 +423,7 @@ impl Problem {
             upper[7] += weight * (tri_ab - tri_abx);
             upper[8] += weight * (tri_ab - tri_abx);
             upper[9] += weight * (tri_ab + trigamma(b + x + k) - tri_b - tri_abx);
-            let may_drop = x > 0.0 || k > 0.0;
-            inverse_b_x1.push(if may_drop {
-                1.0 / (b + x - 1.0 + k)
-            } else {
-                0.0
-            });
+            per_frequency.push(PerFrequency::new(r, b, x, k));
         }
         for &(age_index, weight) in checked(&self.zero_rows) {
             let age = alpha + self.ages[age_index as usize];
@@ -385,7 +434,7 @@ impl Problem {
         }
         for &(frequency_index, age_index, recency_index, weight) in checked(&self.repeat_rows) {
             let x = self.frequencies[frequency_index as usize].0;
-            let inverse_b_x1 = inverse_b_x1[frequency_index as usize];
+            let inverse_b_x1 = per_frequency[frequency_index as usize].inverse_b_x1;
             let age = alpha + self.ages[age_index as usize];
             let recency = alpha + self.recencies[recency_index as usize];
             let (ln_age, ln_recency) = (age.ln(), recency.ln());
@@ -472,38 +521,50 @@ impl Problem {
     /// of large weights) and every `stride`-th repeat buyer's row (in key order, so every
     /// frequency is sampled along its recencies and ages), weighted `stride` times, standing for
     /// the rows skipped; the frequencies' weights are those of the sample.
-    fn subsample(&self, stride: usize) -> Problem {
-        let mut weights = vec![0.0; self.frequencies.len()];
+    fn subsample(&self, function: &str, stride: usize) -> MetricResult<Problem> {
+        let mut frequencies = Vec::new();
+        reserve(&mut frequencies, self.frequencies.len(), function, WHAT)?;
+        frequencies.extend(self.frequencies.iter().map(|&(x, _)| (x, 0.0)));
         let mut total_weight = 0.0;
         for &(_, weight) in checked(&self.zero_rows) {
             // Rows without repeat purchase have frequency 0, the first one.
-            weights[0] += weight;
+            frequencies[0].1 += weight;
             total_weight += weight;
         }
-        let repeat_rows: Vec<(u32, u32, u32, f64)> =
-            checked(self.repeat_rows.iter().step_by(stride.max(1)))
-                .map(|&(frequency, age, recency, weight)| {
-                    let weight = weight * stride as f64;
-                    weights[frequency as usize] += weight;
-                    total_weight += weight;
-                    (frequency, age, recency, weight)
-                })
-                .collect();
-        Problem {
+        let sampled = self.repeat_rows.iter().step_by(stride.max(1));
+        let mut repeat_rows = Vec::new();
+        reserve(&mut repeat_rows, sampled.len(), function, WHAT)?;
+        for &(frequency, age, recency, weight) in checked(sampled) {
+            let weight = weight * stride as f64;
+            frequencies[frequency as usize].1 += weight;
+            total_weight += weight;
+            repeat_rows.push((frequency, age, recency, weight));
+        }
+        let copy = |values: &[f64]| -> MetricResult<Vec<f64>> {
+            let mut copied = Vec::new();
+            reserve(&mut copied, values.len(), function, WHAT)?;
+            copied.extend_from_slice(values);
+            Ok(copied)
+        };
+        let mut zero_rows = Vec::new();
+        reserve(&mut zero_rows, self.zero_rows.len(), function, WHAT)?;
+        zero_rows.extend_from_slice(&self.zero_rows);
+        Ok(Problem {
             shift: self.shift,
             has_repeat: self.has_repeat,
-            frequencies: self
-                .frequencies
-                .iter()
-                .zip(weights)
-                .map(|(&(x, _), weight)| (x, weight))
-                .collect(),
-            ages: self.ages.clone(),
-            recencies: self.recencies.clone(),
-            zero_rows: self.zero_rows.clone(),
+            scratch: Scratch::within(
+                function,
+                frequencies.len(),
+                self.ages.len(),
+                self.recencies.len(),
+            )?,
+            frequencies,
+            ages: copy(&self.ages)?,
+            recencies: copy(&self.recencies)?,
+            zero_rows,
             repeat_rows,
             total_weight,
-        }
+        })
     }
 }
 
@@ -598,7 +659,7 @@ pub fn fit_kind(
         scales: [1.0, oldest, 1.0, 1.0],
     };
     let names = ["r", "alpha", "a", "b"];
-    let minimum = minimize_problem(&problem, &penalized, start)
+    let minimum = minimize_problem(function, &problem, &penalized, start)?
         .map_err(|failure| fit_failure(function, &names, kind.penalized_call(), failure))?;
     let log_likelihood = problem
         .value_and_gradient(&minimum.point)
@@ -646,15 +707,18 @@ const SAMPLE_ROWS: usize = 40_000;
 /// sample's minimum, with the inverse of the sample's Hessian there as the first inverse
 /// Hessian. Both end on the same rule, applied to the whole data's objective, so both give its
 /// minimum; the second needs a few evaluations over all the rows instead of a few dozen.
+/// The sample's copy is reserved fallibly (53200 naming `function`, the outer error).
 fn minimize_problem(
+    function: &str,
     problem: &Problem,
     penalized: &Penalized<'_, Problem, 4>,
     start: [f64; 4],
-) -> Result<Minimum<4>, Failure> {
+) -> MetricResult<Result<Minimum<4>, Failure>> {
     if problem.repeat_rows.len() <= SAMPLED_ABOVE {
-        return minimize(penalized, start);
+        return Ok(minimize(penalized, start));
     }
     minimize_sampled(
+        function,
         problem,
         penalized,
         start,
@@ -664,12 +728,13 @@ fn minimize_problem(
 
 /// [`minimize_problem`] through the sample of every `stride`-th repeat buyer's row.
 fn minimize_sampled(
+    function: &str,
     problem: &Problem,
     penalized: &Penalized<'_, Problem, 4>,
     start: [f64; 4],
     stride: usize,
-) -> Result<Minimum<4>, Failure> {
-    let sample = problem.subsample(stride);
+) -> MetricResult<Result<Minimum<4>, Failure>> {
+    let sample = problem.subsample(function, stride)?;
     let sampled = Penalized {
         objective: &sample,
         penalizer: penalized.penalizer,
@@ -677,16 +742,16 @@ fn minimize_sampled(
     };
     let Ok(near) = minimize(&sampled, start) else {
         // The sample does not determine the parameters: fit the whole data from the start.
-        return minimize(penalized, start);
+        return Ok(minimize(penalized, start));
     };
     // The Hessian of the sample's mean objective, inverted.
     let hessian = sample
         .objective_hessian(&sampled, &near.point)
         .map(|row| row.map(|cell| cell / sample.total_weight));
-    match inverse(&hessian) {
+    Ok(match inverse(&hessian) {
         Some(inverse_hessian) => minimize_from(penalized, &near, inverse_hessian),
         None => minimize(penalized, near.point),
-    }
+    })
 }
 
 /// A horizon must be finite and non-negative.

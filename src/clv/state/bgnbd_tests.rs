@@ -853,7 +853,9 @@ fn a_fit_started_on_a_sample_ends_at_the_whole_datas_minimum() {
             let start = [0.0, 3.0f64.ln(), 0.0, 0.0];
             let cold = minimize(&objective, start).unwrap();
             for stride in [2, 10, 40] {
-                let warm = minimize_sampled(&problem, &objective, start, stride).unwrap();
+                let warm = minimize_sampled("test", &problem, &objective, start, stride)
+                    .unwrap()
+                    .unwrap();
                 // Both stop on the same rule (the gradient's largest entry below 1e-9, or below
                 // 1e-6 where the value no longer changes): the same minimum, to what that leaves
                 // undetermined (the value to its rounding; on 30,000 customers up to about 1e-6
@@ -880,7 +882,7 @@ fn the_sample_stands_for_every_customer() {
     let mut random = Random::new(3);
     let rows = simulate(&mut random, 4_000, [0.25, 4.0, 0.8, 2.5]);
     let problem = Problem::new("crm.t", &rows, Kind::BgNbd).unwrap();
-    let sample = problem.subsample(7);
+    let sample = problem.subsample("test", 7).unwrap();
     assert_eq!(sample.zero_rows, problem.zero_rows);
     assert_eq!(
         sample.repeat_rows.len(),
@@ -890,7 +892,7 @@ fn the_sample_stands_for_every_customer() {
     assert_eq!(sampled_weight, sample.total_weight);
     assert!((sample.total_weight / problem.total_weight - 1.0).abs() < 0.05);
     // A stride of 1 is the whole problem.
-    let whole = problem.subsample(1);
+    let whole = problem.subsample("test", 1).unwrap();
     assert_eq!(whole.frequencies, problem.frequencies);
     assert_eq!(whole.repeat_rows, problem.repeat_rows);
     assert_eq!(whole.total_weight, problem.total_weight);

@@ -17,6 +17,7 @@ use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::interrupt::{self, checked};
 use crate::common::limits::reserve;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 
 pub const MODEL_TYPE: &str = "crm.gamma_gamma_model";
 /// The fit with a penalizer, shown in the hint of a fit that does not converge.
@@ -49,6 +50,9 @@ pub fn customer_key(
 struct Problem {
     /// Distinct frequencies x with ln x and the total weight of their rows.
     frequencies: Vec<(f64, f64, f64)>,
+    /// Room for (x, p x, p x + q) per distinct frequency, reserved with the rows: an
+    /// evaluation of the likelihood allocates nothing.
+    per_frequency: RefCell<Vec<(f64, f64, f64)>>,
     /// (frequency index, m, ln m, weight).
     rows: Vec<(u32, f64, f64, f64)>,
     total_weight: f64,
@@ -69,6 +73,7 @@ impl Problem {
             let x = key[0] as f64;
             let weight = *weight as f64;
             if frequencies.last().is_none_or(|last| last.0 != x) {
+                reserve(&mut frequencies, 1, function, WHAT)?;
                 frequencies.push((x, x.ln(), 0.0));
             }
             let index = frequencies.len() - 1;
@@ -78,8 +83,11 @@ impl Problem {
             total_weight += weight;
             spend += weight * m;
         }
+        let mut per_frequency = Vec::new();
+        reserve(&mut per_frequency, frequencies.len(), function, WHAT)?;
         Ok(Problem {
             frequencies,
+            per_frequency: RefCell::new(per_frequency),
             rows: problem_rows,
             total_weight,
             mean_spend: spend / total_weight,
@@ -91,7 +99,8 @@ impl Problem {
         let (ln_v, lg_q, psi_q) = (v.ln(), ln_gamma(q), digamma(q));
         let mut total = 0.0;
         let mut gradient = [0.0; 3];
-        let mut per_frequency = Vec::with_capacity(self.frequencies.len());
+        let mut per_frequency = self.per_frequency.borrow_mut();
+        per_frequency.clear();
         for &(x, ln_x, weight) in checked(&self.frequencies) {
             let (px, pxq) = (p * x, p * x + q);
             let (psi_pxq, psi_px) = (digamma(pxq), digamma(px));

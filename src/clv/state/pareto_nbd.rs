@@ -25,6 +25,7 @@ use super::{check_estimate, check_identifiable, fit_failure, invalid_with_hint, 
 use crate::common::error::MetricResult;
 use crate::common::interrupt::checked;
 use crate::common::limits::reserve;
+use std::cell::RefCell;
 
 /// The parameters (r, α, s, β).
 pub type Parameters = [f64; 4];
@@ -208,6 +209,9 @@ struct Problem {
     rows: Vec<Row>,
     points: Vec<(f64, f64)>,
     total_weight: f64,
+    /// Room for ln F and its gradient at every point, reserved with the rows: an evaluation
+    /// of the likelihood allocates nothing.
+    log_f: RefCell<Vec<(f64, [f64; 4])>>,
 }
 
 impl Problem {
@@ -253,10 +257,13 @@ impl Problem {
             }
         }));
         let total_weight = problem_rows.iter().map(|row| row.weight).sum();
+        let mut log_f = Vec::new();
+        reserve(&mut log_f, points.len(), function, WHAT)?;
         Ok(Problem {
             rows: problem_rows,
             points,
             total_weight,
+            log_f: RefCell::new(log_f),
         })
     }
 
@@ -279,7 +286,8 @@ impl Objective<4> for Problem {
     fn value_and_gradient(&self, point: &[f64; 4]) -> Option<(f64, [f64; 4])> {
         let parameters = point.map(f64::exp);
         let [r, alpha, s, beta] = parameters;
-        let mut f = Vec::with_capacity(self.points.len());
+        let mut f = self.log_f.borrow_mut();
+        f.clear();
         for &(x, y) in checked(&self.points) {
             f.push(log_f_gradient(parameters, x, y)?);
         }

@@ -6,7 +6,7 @@
 //! after n renewals has probability P(T = n + 1) = α/(α + β + n) · S(n).
 use super::hypergeometric::hyp2f1_log_unit;
 use super::optimize::{minimize, Objective, Penalized};
-use super::rows::WeightedRows;
+use super::rows::{WeightedRows, WHAT};
 use super::special::{digamma, hyp2f1_log, ln_gamma};
 use super::uncertainty::standard_errors;
 use super::{
@@ -17,6 +17,7 @@ use super::{
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::interrupt::checked;
+use crate::common::limits::reserve;
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.sbg_model";
@@ -44,8 +45,8 @@ struct Problem {
 }
 
 impl Problem {
-    /// The rows of a fit grouped by periods; the copy in key order is reserved fallibly (53200
-    /// naming `function`).
+    /// The rows of a fit grouped by periods; the copy in key order and the groups are reserved
+    /// fallibly (53200 naming `function`).
     fn new(function: &str, rows: &WeightedRows) -> MetricResult<Self> {
         let mut groups: Vec<(f64, f64, f64)> = Vec::new();
         let mut total_weight = 0.0;
@@ -54,6 +55,7 @@ impl Problem {
             let weight = weight as f64;
             total_weight += weight;
             if groups.last().is_none_or(|last| last.0 != periods) {
+                reserve(&mut groups, 1, function, WHAT)?;
                 groups.push((periods, 0.0, 0.0));
             }
             if let Some(group) = groups.last_mut() {
