@@ -4,6 +4,7 @@
 //! varints (signed ones zigzag-encoded) so small counts take one byte.
 use super::error::{MetricError, MetricResult};
 use super::limits::decoding_out_of_memory;
+use std::fmt;
 
 /// Appends values to a byte buffer.
 ///
@@ -540,13 +541,113 @@ pub fn from_json_object<T: serde::de::DeserializeOwned>(
     {
         return Ok(Err("expected a JSON object".to_string()));
     }
+    if let Some(why) = overlong_token(text) {
+        return Ok(Err(why));
+    }
     match serde_json::from_str(text) {
         Ok(value) => Ok(Ok(value)),
-        Err(error) => match refused_bytes(&error.to_string()) {
-            Some(bytes) => Err(decoding_out_of_memory(what, bytes)),
-            None => Ok(Err(in_sql_words(&error.to_string()))),
-        },
+        Err(error) => {
+            let message = display_prefix(&error, LONGEST_SERDE_MESSAGE);
+            match refused_bytes(&message) {
+                Some(bytes) => Err(decoding_out_of_memory(what, bytes)),
+                None => Ok(Err(in_sql_words(&message))),
+            }
+        }
     }
+}
+
+/// The longest JSON string a text form may hold. None of the forms writes one of more than a
+/// few hundred kilobytes (a calendar's hours); serde quotes a string it refuses whole, and
+/// escaped (up to six bytes per byte), in its message, so a longer one is refused before
+/// serde reads it.
+const LONGEST_TEXT_STRING: usize = 1 << 20;
+
+/// The longest JSON number a text form may hold (the forms write at most a few dozen digits):
+/// serde copies the digits of a number too long for 64 bits into a buffer of their size.
+const LONGEST_TEXT_NUMBER: usize = 1024;
+
+/// The most of a serde message kept: it quotes the input it refuses.
+const LONGEST_SERDE_MESSAGE: usize = 1024;
+
+/// Why `text` is refused before serde reads it: its first JSON string longer than
+/// [`LONGEST_TEXT_STRING`] bytes (to the end of the text when it is not closed) or number
+/// longer than [`LONGEST_TEXT_NUMBER`], with the byte it starts at. Only lengths are measured;
+/// malformed JSON is left to serde.
+fn overlong_token(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let is_number =
+        |byte: u8| byte.is_ascii_digit() || matches!(byte, b'+' | b'-' | b'.' | b'e' | b'E');
+    let mut index = 0;
+    while index < bytes.len() {
+        let start = index;
+        if bytes[index] == b'"' {
+            let mut end = start + 1;
+            while end < bytes.len() && bytes[end] != b'"' {
+                // An escape's next byte is part of it (`\"` does not end the string).
+                end += if bytes[end] == b'\\' { 2 } else { 1 };
+            }
+            let length = end.min(bytes.len()) - (start + 1);
+            if length > LONGEST_TEXT_STRING {
+                return Some(format!(
+                    "a string of {length} bytes at byte {start} (a text form holds none longer \
+                     than {LONGEST_TEXT_STRING} bytes)"
+                ));
+            }
+            index = end + 1;
+        } else if is_number(bytes[index]) {
+            let length = bytes[start..]
+                .iter()
+                .take_while(|&&byte| is_number(byte))
+                .count();
+            if length > LONGEST_TEXT_NUMBER {
+                return Some(format!(
+                    "a number of {length} bytes at byte {start} (a text form holds none longer \
+                     than {LONGEST_TEXT_NUMBER} bytes)"
+                ));
+            }
+            index += length;
+        } else {
+            index += 1;
+        }
+    }
+    None
+}
+
+/// The first `limit` bytes (to a character boundary) of `value` displayed, with "..." when it
+/// is cut: the rest is never written, so nothing of its size is allocated.
+fn display_prefix(value: &impl fmt::Display, limit: usize) -> String {
+    struct Prefix {
+        text: String,
+        limit: usize,
+        cut: bool,
+    }
+    impl fmt::Write for Prefix {
+        fn write_str(&mut self, part: &str) -> fmt::Result {
+            let room = self.limit - self.text.len();
+            if part.len() <= room {
+                self.text.push_str(part);
+                return Ok(());
+            }
+            let mut end = room;
+            while !part.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.text.push_str(&part[..end]);
+            self.cut = true;
+            Err(fmt::Error)
+        }
+    }
+    let mut prefix = Prefix {
+        text: String::new(),
+        limit,
+        cut: false,
+    };
+    // An error only says the prefix is full.
+    let _ = fmt::write(&mut prefix, format_args!("{value}"));
+    if prefix.cut {
+        prefix.text.push_str("...");
+    }
+    prefix.text
 }
 
 /// The Rust types serde names after "expected", in the words of a user of SQL.
@@ -1032,6 +1133,63 @@ mod tests {
             Some(usize::MAX / 16 * 8)
         );
         reserve_items::<u64, serde_json::Error>(&mut Vec::new(), 8).unwrap();
+    }
+
+    #[test]
+    fn messages_of_malformed_text_never_quote_a_long_string_whole() {
+        use crate::common::codec::{display_prefix, from_json_object, overlong_token};
+        use crate::common::codec::{LONGEST_TEXT_NUMBER, LONGEST_TEXT_STRING};
+        #[derive(serde::Deserialize, Debug)]
+        struct Counts {
+            #[allow(dead_code)]
+            promoters: u64,
+        }
+        // A wrong-typed string: serde quotes it, escaped; the message keeps its first kilobyte.
+        let long = format!("{{\"promoters\":\"{}\"}}", "\\u0001".repeat(100_000));
+        let message = from_json_object::<Counts>("crm.t", &long)
+            .unwrap()
+            .unwrap_err();
+        assert!(message.starts_with("invalid type: string"), "{message}");
+        assert!(
+            message.len() < 1100 && message.ends_with("..."),
+            "{}",
+            message.len()
+        );
+        // Past the longest string or number of a text form, serde never sees it.
+        let huge = format!(
+            "{{\"promoters\":\"{}\"}}",
+            "a\\\"".repeat(LONGEST_TEXT_STRING / 3 + 1)
+        );
+        let message = from_json_object::<Counts>("crm.t", &huge)
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            message.starts_with("a string of 1048578 bytes at byte 13"),
+            "{message}"
+        );
+        let digits = format!("{{\"promoters\":{}}}", "1".repeat(LONGEST_TEXT_NUMBER + 1));
+        let message = from_json_object::<Counts>("crm.t", &digits)
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            message.starts_with("a number of 1025 bytes at byte 13"),
+            "{message}"
+        );
+        // Unclosed, escaped quotes inside, and tokens at the limits.
+        let open = format!("{{\"promoters\":\"{}", "b".repeat(LONGEST_TEXT_STRING + 1));
+        assert!(overlong_token(&open)
+            .unwrap()
+            .starts_with("a string of 1048577 bytes at byte 13"));
+        let at_limit = format!(
+            "[\"{}\",\"\\\"\",-{}]",
+            "c".repeat(LONGEST_TEXT_STRING),
+            "9".repeat(LONGEST_TEXT_NUMBER - 1)
+        );
+        assert_eq!(overlong_token(&at_limit), None);
+        assert_eq!(overlong_token("{\"a\\"), None);
+        // A prefix cut inside a character keeps whole characters.
+        assert_eq!(display_prefix(&"ab\u{e9}cd", 3), "ab...");
+        assert_eq!(display_prefix(&"abc", 3), "abc");
     }
 
     #[test]

@@ -125,6 +125,25 @@ pub fn quoted_excerpt(text: &str) -> String {
     }
 }
 
+/// `text` for a message, unquoted: whole when it is at most 200 bytes, else its first 200 bytes
+/// (to a character boundary) and the number of bytes left out. A name or field a message shows
+/// comes from the user and can be hundreds of megabytes.
+pub fn shown_text(text: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 200;
+    if text.len() <= SHOWN {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = SHOWN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!(
+        "{}... ({} more bytes)",
+        &text[..end],
+        text.len() - end
+    ))
+}
+
 /// `message`, with its middle elided when it is longer than [`MAX_MESSAGE_BYTES`].
 pub fn bounded_message(message: &str) -> String {
     if message.len() <= MAX_MESSAGE_BYTES {

@@ -226,6 +226,10 @@ pub unsafe fn with_varlena_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8
     }
 }
 
+/// The longest option name [`TextArg::name`] reads: that of a time zone (Postgres's
+/// `TZ_STRLEN_MAX`); every other name is shorter.
+const LONGEST_NAME: usize = 255;
+
 /// A `text` argument as its bytes in the database encoding. pgrx's `&str` raises a Rust panic
 /// (XX000 with a backtrace) on text that is not UTF-8, which a LATIN1 or SQL_ASCII database
 /// holds; ids are hashed by these bytes and names go through [`TextArg::name`].
@@ -236,11 +240,13 @@ impl<'a> TextArg<'a> {
     /// The argument as an option name (period, time zone, denominator, mode). Names are
     /// ASCII, so text that is not UTF-8 cannot be one: 22023, the value shown by its bytes
     /// escaped. So is non-ASCII text of a database in another encoding, whose bytes may happen
-    /// to be UTF-8 of other characters (LATIN1's `Ã©` is the UTF-8 of `é`).
+    /// to be UTF-8 of other characters (LATIN1's `Ã©` is the UTF-8 of `é`), and text longer
+    /// than any name (a zone name has at most 255 bytes), which is never copied whole into a
+    /// message.
     pub fn name(self, function: &str, what: &str) -> Result<&'a str, MetricError> {
         std::str::from_utf8(self.0)
             .ok()
-            .filter(|name| name.is_ascii() || database_is_utf8())
+            .filter(|name| name.len() <= LONGEST_NAME && (name.is_ascii() || database_is_utf8()))
             .ok_or_else(|| {
                 // At most 200 bytes of it shown: an argument of hundreds of megabytes would
                 // be copied, escaped up to four times over, before the message is cut.

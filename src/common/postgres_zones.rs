@@ -55,6 +55,10 @@ impl OffsetSource for PostgresZone {
     }
 }
 
+/// The longest zone name `pg_tzset` reads (Postgres's `TZ_STRLEN_MAX`): a longer one is no
+/// zone, and is refused before it is copied.
+const LONGEST_ZONE_NAME: usize = 255;
+
 /// The zone Postgres's `AT TIME ZONE` reads `name` as: first a fixed-offset abbreviation of
 /// the session's `timezone_abbreviations` (`CET` is +01:00 all year there, not the zone file
 /// `CET` with its summer time; `PST`, `EDT`), then a full zone name (`pg_tzset`,
@@ -62,6 +66,9 @@ impl OffsetSource for PostgresZone {
 /// leap seconds are refused, as `SET TIME ZONE` refuses them, and so are abbreviations whose
 /// offset follows a zone's history (`MSK`): name the zone instead.
 fn load(name: &str) -> Option<(String, Box<dyn OffsetSource>)> {
+    if name.len() > LONGEST_ZONE_NAME {
+        return None;
+    }
     if let Some(offset) = fixed_abbreviation(name) {
         let source = TransitionList {
             initial: offset,
@@ -116,7 +123,7 @@ fn refused(name: &str) -> Option<Refused> {
 /// which `SET TIME ZONE` refuses: Postgres's `AT TIME ZONE` reads an instant in such a zone
 /// 27 seconds off (in 2017 and after) but a local time back without them.
 pub fn counts_leap_seconds(name: &str) -> bool {
-    if abbreviation(name).is_some() {
+    if abbreviation(name).is_some() || name.len() > LONGEST_ZONE_NAME {
         return false;
     }
     let Ok(c_name) = std::ffi::CString::new(name) else {

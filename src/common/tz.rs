@@ -29,7 +29,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use super::civil::{check_finite, out_of_range, END_TIMESTAMP, MIN_TIMESTAMP, USECS_PER_SEC};
-use super::error::{MetricError, MetricResult};
+use super::error::{shown_text, MetricError, MetricResult};
 
 /// Microseconds per day (defined in `super::civil`), for the callers that convert zone-local
 /// days.
@@ -468,7 +468,8 @@ pub fn install_loader(loader: ZoneLoader, refusal: ZoneRefusal) {
 /// zone's history says which zone to name instead, and a zone that counts leap seconds says
 /// so, with the name of the same zone without them.
 pub fn unknown_zone(function: &str, name: &str) -> MetricError {
-    let shown = name.escape_debug();
+    let shown = shown_text(name);
+    let shown = shown.escape_debug();
     match ZONE_REFUSAL.get().and_then(|refusal| refusal(name)) {
         Some(Refused::FollowsZone(zone)) => MetricError::InvalidParameter(format!(
             "{function}: time zone '{shown}' is an abbreviation whose UTC offset follows the \

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::civil::{civil_from_days, days_from_civil};
 use crate::common::codec::{from_json_object, json_vec, Reader, Writer};
-use crate::common::error::{MetricError, MetricResult};
+use crate::common::error::{shown_text, MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::limits::decoded_vec;
 use crate::common::tz::Zone;
@@ -294,10 +294,16 @@ pub fn describe_day(day: i32) -> String {
 
 /// Parses `YYYY-MM-DD` (years 1 to 9999, a real date).
 fn parse_date(text: &str) -> MetricResult<i32> {
-    let malformed =
-        || MetricError::InvalidText(format!("{CALENDAR_TYPE}: malformed holiday '{text}'"));
-    let parts: Vec<&str> = text.split('-').collect();
-    let [year, month, day] = parts.as_slice() else {
+    let malformed = || {
+        MetricError::InvalidText(format!(
+            "{CALENDAR_TYPE}: malformed holiday '{}'",
+            shown_text(text)
+        ))
+    };
+    let mut parts = text.splitn(4, '-');
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(malformed());
     };
     let number = |part: &str, width: usize| -> MetricResult<i64> {
@@ -345,7 +351,8 @@ pub fn parse_hours(function: &str, hours: &str) -> MetricResult<Vec<Opening>> {
         let entry = entry.trim_ascii();
         let malformed = |why: String| {
             MetricError::InvalidParameter(format!(
-                "{function}: malformed hours entry '{entry}': {why}"
+                "{function}: malformed hours entry '{}': {why}",
+                shown_text(entry)
             ))
         };
         let Some(split) = first_time_digit(entry) else {
@@ -396,7 +403,10 @@ fn parse_day(name: &str) -> Result<u8, String> {
                 || FULL_DAY_NAMES[usize::from(d)].eq_ignore_ascii_case(name)
         })
         .ok_or_else(|| {
-            format!("unknown day '{name}' (expected Mon, Tue, Wed, Thu, Fri, Sat or Sun)")
+            format!(
+                "unknown day '{}' (expected Mon, Tue, Wed, Thu, Fri, Sat or Sun)",
+                shown_text(name)
+            )
         })
 }
 
@@ -432,7 +442,12 @@ fn parse_days(text: &str) -> Result<Vec<u8>, String> {
 
 /// `HH:MM` as minutes after midnight (`24:00` allowed, as an end).
 fn parse_clock(text: &str) -> Result<u16, String> {
-    let bad = || format!("malformed time '{text}' (expected HH:MM from 00:00 to 24:00)");
+    let bad = || {
+        format!(
+            "malformed time '{}' (expected HH:MM from 00:00 to 24:00)",
+            shown_text(text)
+        )
+    };
     let (hours, minutes) = text.split_once(':').ok_or_else(bad)?;
     let digits = |s: &str, max_len: usize| {
         !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit())
@@ -452,19 +467,23 @@ fn parse_clock(text: &str) -> Result<u16, String> {
 
 /// `HH:MM-HH:MM` as (start, length) in minutes; an end before the start runs overnight.
 fn parse_range(text: &str) -> Result<(u16, u16), String> {
-    let (start, end) = text
-        .split_once('-')
-        .ok_or_else(|| format!("malformed range '{text}' (expected HH:MM-HH:MM)"))?;
+    let (start, end) = text.split_once('-').ok_or_else(|| {
+        format!(
+            "malformed range '{}' (expected HH:MM-HH:MM)",
+            shown_text(text)
+        )
+    })?;
     let (start, end) = (
         parse_clock(start.trim_ascii())?,
         parse_clock(end.trim_ascii())?,
     );
     if start == MINUTES_PER_DAY {
-        return Err(format!("range '{text}' starts at 24:00"));
+        return Err(format!("range '{}' starts at 24:00", shown_text(text)));
     }
     if start == end {
         return Err(format!(
-            "range '{text}' is empty (write 00:00-24:00 for a whole day)"
+            "range '{}' is empty (write 00:00-24:00 for a whole day)",
+            shown_text(text)
         ));
     }
     let length = if end > start {
