@@ -1742,3 +1742,7 @@ COMMENT ON OPERATOR CLASS crm.service_summary_btree_ops USING btree IS
     'Default btree operator class of crm.service_summary (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
 COMMENT ON OPERATOR CLASS crm.share_state_btree_ops USING btree IS
     'Default btree operator class of crm.share_state (ORDER BY, count(DISTINCT ...), sort-based GROUP BY): the binary forms compared byte by byte';
+
+-- crm.quota_attainment refuses a negative quota target (22003), as a negative cost.
+COMMENT ON FUNCTION crm.quota_attainment(numeric, numeric) IS
+    'Quota attainment: achieved / target; NULL when target is 0; a negative target is an error (22003), a negative achievement a value. Example: SELECT crm.quota_attainment(85, 80); -- 1.0625';

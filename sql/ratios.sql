@@ -46,7 +46,7 @@ COMMENT ON FUNCTION crm.cac(numeric, bigint) IS
 COMMENT ON FUNCTION crm.roi(numeric, numeric) IS
     'Return on investment: (revenue - cost) / cost; NULL when cost is 0; a negative cost is an error (22003). Example: SELECT crm.roi(150000, 100000); -- 0.5';
 COMMENT ON FUNCTION crm.quota_attainment(numeric, numeric) IS
-    'Quota attainment: achieved / target; NULL when target is 0. Example: SELECT crm.quota_attainment(85, 80); -- 1.0625';
+    'Quota attainment: achieved / target; NULL when target is 0; a negative target is an error (22003), a negative achievement a value. Example: SELECT crm.quota_attainment(85, 80); -- 1.0625';
 COMMENT ON FUNCTION crm.growth_rate(numeric, numeric) IS
     'Growth rate: (current - previous) / previous; NULL when previous is 0. Example: SELECT crm.growth_rate(1150, 1000); -- 0.15';
 COMMENT ON FUNCTION crm.conversion_rate(bigint, bigint) IS
