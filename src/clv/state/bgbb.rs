@@ -32,15 +32,18 @@ const TERMWISE_ALIVE_TERMS: f64 = 1000.0;
 /// (the third-order term is below 1e-8 of the first).
 const GAMMA_EXPANSION_RADIUS: f64 = 1e-4;
 
-/// ln Γ(z + a) − ln Γ(z + b). Where z is large beside a and b, from the asymptotic series of
-/// ln Γ (four Bernoulli-polynomial terms, whose rest is below 1e-15 of the result there): the
-/// difference of two ln Γ values of size z ln z loses the digits of (a − b) ln z (at z = 2e9 and
-/// a − b = 2e-4 an expectation came out 2.5e-3 off). Elsewhere that difference.
-fn ln_gamma_ratio(z: f64, a: f64, b: f64) -> f64 {
-    if z < 1e3 * a.abs().max(b.abs()).max(1.0) {
-        return ln_gamma(z + a) - ln_gamma(z + b);
+/// ln Γ(w + h) − ln Γ(w). Where w is large beside h, from the asymptotic series of ln Γ (four
+/// Bernoulli-polynomial terms, whose rest is below 1e-15 of the result there): the difference of
+/// two ln Γ values of size w ln w loses the digits of h ln w (at w = 2e9 and h = 2e-4 an
+/// expectation came out 2.5e-3 off). Elsewhere that difference. The offset comes whole, not as
+/// the difference of two arguments: at w = 1e7 the rounding of 1 + δ and γ + δ alone moved
+/// h = 1 − γ by 1e-5 of itself.
+fn ln_gamma_ratio(w: f64, h: f64) -> f64 {
+    if w < 1e3 * h.abs().max(1.0) {
+        return ln_gamma(w + h) - ln_gamma(w);
     }
-    // B₂ to B₅: ln Γ(z + x) ~ (z + x − ½) ln z − z + ½ ln 2π + Σ (−1)^(k+1) B_{k+1}(x) / (k (k+1) z^k).
+    // B₂ to B₅: ln Γ(w + x) ~ (w + x − ½) ln w − w + ½ ln 2π + Σ (−1)^(k+1) B_{k+1}(x) / (k (k+1) w^k),
+    // at x = h less at x = 0.
     let bernoulli: [fn(f64) -> f64; 4] = [
         |x| x * x - x + 1.0 / 6.0,
         |x| x * x * x - 1.5 * x * x + 0.5 * x,
@@ -50,11 +53,11 @@ fn ln_gamma_ratio(z: f64, a: f64, b: f64) -> f64 {
     let (mut series, mut power, mut sign) = (0.0, 1.0, 1.0);
     for (index, polynomial) in bernoulli.iter().enumerate() {
         let k = index as f64 + 1.0;
-        power /= z;
-        series += sign * (polynomial(a) - polynomial(b)) * power / (k * (k + 1.0));
+        power /= w;
+        series += sign * (polynomial(h) - polynomial(0.0)) * power / (k * (k + 1.0));
         sign = -sign;
     }
-    (a - b) * z.ln() + series
+    h * w.ln() + series
 }
 
 /// Validates one customer's `(frequency, recency, n_periods)`: 0 <= frequency <= recency <=
@@ -428,9 +431,9 @@ impl BgBbModel {
             return 0.0;
         }
         let (gamma, delta) = (self.gamma, self.delta);
-        let ln_ratio = |m: f64| ln_gamma_ratio(m, 1.0 + delta, gamma + delta);
-        let ln_leading = ln_scale + delta.ln() + ln_gamma(gamma + delta) - ln_gamma(1.0 + delta)
-            + ln_ratio(start);
+        // ln R(m) = ln Γ(1+δ+m) − ln Γ(γ+δ+m), with the offset 1 − γ exact.
+        let ln_ratio = |m: f64| ln_gamma_ratio(gamma + delta + m, 1.0 - gamma);
+        let ln_leading = ln_scale + delta.ln() - ln_ratio(0.0) + ln_ratio(start);
         let first = 1.0 + delta + start;
         let termwise = count <= TERMWISE_ALIVE_TERMS;
         let terms = || (0..count as u32).map(f64::from);

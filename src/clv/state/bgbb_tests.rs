@@ -302,8 +302,10 @@ fn bad_inputs_are_refused() {
     assert!(m.conditional_expected_purchases(F, 1, 1, 6, -1).is_err());
     assert!(m.probability_alive(F, 1, 7, 6).is_err());
     let extreme = model(1e308, 1e-308, 1e-308, 1e308);
+    // p is 1 and θ 0 there: a transaction at every one of 10 opportunities.
+    let all = extreme.expected_purchases(F, 10).unwrap();
+    assert!((all - 10.0).abs() < 1e-12, "{all}");
     for result in [
-        extreme.expected_purchases(F, 10),
         extreme.probability_alive(F, 2, 3, 6),
         extreme.conditional_expected_purchases(F, 2, 3, 6, 10),
     ] {
@@ -639,6 +641,20 @@ fn expectations_over_the_whole_integer_horizon_keep_their_digits_near_gamma_one(
         close(
             model(1.2035, 0.7497, gamma, 2.7834)
                 .expected_purchases(F, horizon)
+                .unwrap(),
+            expected,
+        );
+    }
+    // A large δ: the ln Γ ratios' offset 1 − γ was the difference of 1 + δ and γ + δ, each
+    // rounded (3e-3 off at δ = 1e7), and Γ(γ+δ)/Γ(1+δ) a difference of ln Γ values.
+    for (delta, expected) in [
+        (1e5, 613_995.476_176_005),
+        (1e6, 4_723_936.738_054_048),
+        (1e7, 33_095_791.732_657_44),
+    ] {
+        close(
+            model(1.2035, 0.7497, 1.0002, delta)
+                .expected_purchases(F, i32::MAX)
                 .unwrap(),
             expected,
         );

@@ -161,7 +161,8 @@ impl PerFrequency {
     /// The terms at (r, b) of frequency `x` with b's shift `k` (ln and inverse of b + x − 1 + k
     /// are 0 where no dropout can follow: x = 0 of BG/NBD).
     fn new(r: f64, b: f64, x: f64, k: f64) -> Self {
-        let b_x1 = b + x - 1.0 + k;
+        // b plus a whole number, rounded once ((b − 1) + 1 would lose a small b's digits).
+        let b_x1 = b + (x - 1.0 + k);
         let may_drop = x > 0.0 || k > 0.0;
         PerFrequency {
             r_x: r + x,
@@ -284,11 +285,13 @@ impl Problem {
             }
         }
         let scratch = Scratch::within(function, frequencies.len(), ages.len(), recencies.len())?;
+        let mut weighted_frequencies = Vec::new();
+        reserve(&mut weighted_frequencies, frequencies.len(), function, WHAT)?;
+        weighted_frequencies.extend(frequencies.into_iter().zip(frequency_weights));
         Ok(Problem {
             shift: kind.shift(),
             has_repeat: sorted.iter().any(|(key, _)| key[0] > 0),
-            // In place: the pairs take the room of the frequencies' vector.
-            frequencies: frequencies.into_iter().zip(frequency_weights).collect(),
+            frequencies: weighted_frequencies,
             ages,
             recencies,
             zero_rows,
@@ -826,9 +829,16 @@ impl BgNbdModel {
         (frequency > 0 || self.kind.drops_at_first_purchase()).then(|| {
             // ln((α + T) / (α + t_x)) as ln(1 + (T − t_x) / (α + t_x)): the difference of the
             // two logarithms loses the digits of T − t_x when α is large (at α = 1e15 the odds
-            // came out 300 times too large).
-            self.a.ln() - (self.b + (x - 1.0 + self.kind.shift())).ln()
-                + (self.r + x) * ((age - recency) / (self.alpha + recency)).ln_1p()
+            // came out 300 times too large). The quotient overflows when α + t_x is tiny
+            // against T − t_x (α = 1e-308, t_x = 0): then the difference of the logarithms,
+            // exact enough there, is taken.
+            let ratio = (age - recency) / (self.alpha + recency);
+            let log_ratio = if ratio.is_finite() {
+                ratio.ln_1p()
+            } else {
+                (self.alpha + age).ln() - (self.alpha + recency).ln()
+            };
+            self.a.ln() - (self.b + (x - 1.0 + self.kind.shift())).ln() + (self.r + x) * log_ratio
         })
     }
 

@@ -1184,3 +1184,14 @@ fn dropout_odds_keep_their_digits_at_large_alpha() {
     let expected = 1.703_479_222_467_771e-3;
     assert!((value - expected).abs() < 1e-6 * expected, "{value}");
 }
+
+#[test]
+fn dropout_odds_stay_finite_at_tiny_alpha() {
+    // (T − t_x) / (α + t_x) overflows at α = 1e-308, t_x = 0: the odds come from the logarithms
+    // of α + T and α + t_x then. MBG/NBD, no repeat purchase, T = 2 (mpmath, 50 digits).
+    let model =
+        BgNbdModel::from_kind_parameters(F, Kind::MbgNbd, [0.001, 1e-308, 1.0, 1.0]).unwrap();
+    let alive = model.probability_alive(F, 0, 0.0, 2.0).unwrap();
+    let expected = 0.329_623_288_970_611_6;
+    assert!((alive - expected).abs() < 1e-12, "{alive}");
+}

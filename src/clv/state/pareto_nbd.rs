@@ -227,7 +227,10 @@ impl Problem {
                 (key[0] as f64, f64::from_bits(key[2])),
             ]
         }));
-        points.sort_by(|left, right| left.0.total_cmp(&right.0).then(left.1.total_cmp(&right.1)));
+        // Unstable: the standard sort would allocate a buffer of half the points infallibly.
+        points.sort_unstable_by(|left, right| {
+            left.0.total_cmp(&right.0).then(left.1.total_cmp(&right.1))
+        });
         points.dedup();
         let index_of = |point: (f64, f64)| {
             points
