@@ -227,6 +227,9 @@ impl CohortSummary {
             grow_table(function, customers, customers.queued + 1)?;
         }
         check_spill_memory(function, customers)?;
+        customers
+            .reserve_lists(1)
+            .map_err(|entries| out_of_memory(function, "cohort customers", entries))?;
         customers.push(key, period);
         Ok(())
     }
@@ -246,6 +249,9 @@ impl CohortSummary {
                 grow_table(function, target, 1)?;
             }
             check_spill_memory(function, target)?;
+            target
+                .reserve_lists(1)
+                .map_err(|entries| out_of_memory(function, "cohort customers", entries))?;
             target.merge_customer(activity, source.spill(activity));
         }
         Ok(())

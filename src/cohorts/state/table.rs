@@ -14,7 +14,7 @@ const MIN_SLOTS: usize = 16;
 /// backend, so the summary refuses to grow with a clean error instead.
 pub(super) const MAX_CUSTOMERS: usize = 3 << 24;
 /// Events queued by `add` between the prefetch of their slot and its update.
-const PIPELINE: usize = 16;
+pub(super) const PIPELINE: usize = 16;
 
 /// The customers of a summary: an open-addressing table (linear probing,
 /// power-of-two size, at most 3/4 full) of [`Activity`] slots, the spilled
@@ -110,6 +110,43 @@ impl Customers {
             (key as u64) ^ self.seed,
             ((key >> 64) as u64) ^ self.multiplier,
         )
+    }
+
+    /// Reserves room, fallibly, for the spills and the unsorted list to take the new entries
+    /// that applying the queued events and `more` further events or merged customers may add
+    /// (each adds at most one spill and one unsorted entry): the vectors of the whole table
+    /// then never grow inside [`Customers::flush`] or a merge, where an allocation cannot fail
+    /// cleanly. Only once a spill exists: the first one allocates room for four (96 bytes), so
+    /// that a summary without spills (most) holds no reserve. A customer's own spill (its
+    /// periods past the window, at most the periods of the timestamp range) still grows there
+    /// by doubling. On a refusal, the entries wanted.
+    #[inline]
+    pub(super) fn reserve_lists(&mut self, more: usize) -> Result<(), usize> {
+        let wanted = self.queued + more;
+        if self.spills.is_empty()
+            || (self.spills.capacity() - self.spills.len() >= wanted
+                && self.unsorted.capacity() - self.unsorted.len() >= more)
+        {
+            return Ok(());
+        }
+        self.grow_lists(wanted, more)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_lists(&mut self, spills: usize, unsorted: usize) -> Result<(), usize> {
+        // At least doubling, as a push would, so that this is amortized.
+        let spills = spills.max(self.spills.len()).max(2 * PIPELINE);
+        self.spills
+            .try_reserve(spills)
+            .map_err(|_| self.spills.len() + spills)?;
+        if unsorted > 0 {
+            let unsorted = unsorted.max(self.unsorted.len()).max(2 * PIPELINE);
+            self.unsorted
+                .try_reserve(unsorted)
+                .map_err(|_| self.unsorted.len() + unsorted)?;
+        }
+        Ok(())
     }
 
     /// Whether `more` customers could still be added.
