@@ -28,16 +28,17 @@ pub trait SummaryType: Sized + Clone {
 /// database whose text is), else with each byte that is not part of a UTF-8
 /// character written `\xNN` (a LATIN1 `ü` is `\xfc`), so that the form's own parser refuses
 /// it naming the part, as it does in a UTF-8 database. No valid form holds a character outside
-/// ASCII. The escaped copy (up to four times the bytes) is allocated fallibly: 53200 naming
-/// `what` (the type or function reading it).
+/// ASCII. The escaped copy (the bytes, and three more per byte escaped) is allocated fallibly:
+/// 53200 naming `what` (the type or function reading it).
 pub fn escaped_text<'a>(what: &str, bytes: &'a [u8]) -> MetricResult<std::borrow::Cow<'a, str>> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(std::borrow::Cow::Borrowed(text));
     }
-    let most = bytes.len().saturating_mul(4);
+    let escaped: usize = bytes.utf8_chunks().map(|chunk| chunk.invalid().len()).sum();
+    let size = bytes.len().saturating_add(escaped.saturating_mul(3));
     let mut text = String::new();
-    text.try_reserve_exact(most)
-        .map_err(|_| result_out_of_memory(what, "an escaped copy of its text", most))?;
+    text.try_reserve_exact(size)
+        .map_err(|_| result_out_of_memory(what, "an escaped copy of its text", size))?;
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for chunk in bytes.utf8_chunks() {
         text.push_str(chunk.valid());
@@ -679,6 +680,13 @@ mod tests {
         assert_eq!(
             escaped_text("crm.t", b"a\xfc\xa0b").unwrap(),
             "a\\xfc\\xa0b"
+        );
+        // Reserved exactly: the bytes and three more per escaped byte.
+        let escaped = escaped_text("crm.t", b"ab\xfc\xe2\x82").unwrap();
+        assert_eq!(escaped, "ab\\xfc\\xe2\\x82");
+        assert_eq!(escaped.len(), 5 + 3 * 3);
+        assert!(
+            matches!(escaped, std::borrow::Cow::Owned(ref text) if text.capacity() == text.len())
         );
     }
 }
