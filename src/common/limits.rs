@@ -54,6 +54,15 @@ pub fn check_state_bytes(function: &str, what: &str, bytes: usize) -> MetricResu
     )))
 }
 
+/// A copy of `values` in a vector reserved fallibly (53200 naming `function` and `what`, as
+/// [`reserve`]).
+pub fn copied<T: Copy>(values: &[T], function: &str, what: &str) -> MetricResult<Vec<T>> {
+    let mut copy = Vec::new();
+    reserve(&mut copy, values.len(), function, what)?;
+    copy.extend_from_slice(values);
+    Ok(copy)
+}
+
 /// Makes room for `additional` more items in `vector` (at least; the vector may double), or
 /// fails with 53200 naming `function` and what the state keeps. Rust aborts the process when an
 /// infallible allocation fails, so every growth of a state's vectors goes through here after

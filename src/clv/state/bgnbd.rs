@@ -29,7 +29,7 @@ use super::{
 use crate::common::codec::{from_json_object, Reader, Writer};
 use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::interrupt::{checked, Ticker};
-use crate::common::limits::{out_of_memory, reserve};
+use crate::common::limits::{copied, out_of_memory, reserve};
 use serde::{Deserialize, Serialize};
 
 pub const MODEL_TYPE: &str = "crm.bgnbd_model";
@@ -543,15 +543,6 @@ impl Problem {
             total_weight += weight;
             repeat_rows.push((frequency, age, recency, weight));
         }
-        let copy = |values: &[f64]| -> MetricResult<Vec<f64>> {
-            let mut copied = Vec::new();
-            reserve(&mut copied, values.len(), function, WHAT)?;
-            copied.extend_from_slice(values);
-            Ok(copied)
-        };
-        let mut zero_rows = Vec::new();
-        reserve(&mut zero_rows, self.zero_rows.len(), function, WHAT)?;
-        zero_rows.extend_from_slice(&self.zero_rows);
         Ok(Problem {
             shift: self.shift,
             has_repeat: self.has_repeat,
@@ -562,9 +553,9 @@ impl Problem {
                 self.recencies.len(),
             )?,
             frequencies,
-            ages: copy(&self.ages)?,
-            recencies: copy(&self.recencies)?,
-            zero_rows,
+            ages: copied(&self.ages, function, WHAT)?,
+            recencies: copied(&self.recencies, function, WHAT)?,
+            zero_rows: copied(&self.zero_rows, function, WHAT)?,
             repeat_rows,
             total_weight,
         })

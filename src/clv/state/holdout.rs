@@ -11,7 +11,7 @@ use crate::common::civil::format_timestamp;
 use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
-use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+use crate::common::limits::{check_state_bytes, copied, reserve, vec_bytes};
 use crate::common::money;
 use rust_decimal::Decimal;
 
@@ -207,9 +207,7 @@ impl HoldoutState {
     /// and row counts of a day added up), so that every order and split of the same rows
     /// writes the same bytes.
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
-        let mut days = Vec::new();
-        reserve(&mut days, self.days.len(), WHAT, "purchase days")?;
-        days.extend_from_slice(&self.days);
+        let mut days = copied(&self.days, WHAT, "purchase days")?;
         let order = |(day, amount, rows): &(i64, Decimal, u64)| (*day, amount.serialize(), *rows);
         if !days.is_sorted_by_key(order) {
             days.sort_unstable_by_key(order);

@@ -18,7 +18,7 @@ use crate::common::codec::{Reader, Writer};
 use crate::common::error::{MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::keys::KeyKind;
-use crate::common::limits::{check_state_bytes, reserve};
+use crate::common::limits::{check_state_bytes, copied, reserve};
 
 /// One purchase day of one customer; `key` is the customer id (a bigint as is, a uuid's
 /// 128 bits, or a 128-bit hash of a text id's bytes).
@@ -233,11 +233,9 @@ impl PurchaseDays {
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
         if !self.is_canonical() {
             let mut copy = PurchaseDays {
-                days: Vec::new(),
+                days: copied(&self.days, STATE, WHAT)?,
                 ..*self
             };
-            reserve(&mut copy.days, self.days.len(), STATE, WHAT)?;
-            copy.days.extend_from_slice(&self.days);
             copy.compact();
             return copy.encode();
         }

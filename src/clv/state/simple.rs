@@ -7,7 +7,7 @@ use crate::common::codec::{Reader, Writer};
 use crate::common::error::{Float8, MetricError, MetricResult};
 use crate::common::exact::{Fraction, Significant};
 use crate::common::flat_state::{decode_any, is_working_payload};
-use crate::common::limits::{check_state_bytes, reserve, vec_bytes};
+use crate::common::limits::{check_state_bytes, copied, reserve, vec_bytes};
 use crate::common::money::{self, NumericError};
 /// The `numeric` writer of `crm.rfm_agg`'s final function (the SQL surface imports it here).
 pub use crate::common::money::{write_numeric, NUMERIC_BYTES};
@@ -470,9 +470,7 @@ impl RfmState {
     /// a day added up), so that every order and split of the same rows writes the same bytes;
     /// never an error for a state the transitions or the reader made.
     pub fn encode(&self) -> MetricResult<Vec<u8>> {
-        let mut days = Vec::new();
-        reserve(&mut days, self.days().len(), RFM_STATE, "purchase days")?;
-        days.extend_from_slice(self.days());
+        let mut days = copied(self.days(), RFM_STATE, "purchase days")?;
         let merged = match merge_days(RFM_STATE, &mut days) {
             Ok(merged) => merged,
             Err(_) => {
