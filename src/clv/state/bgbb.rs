@@ -10,7 +10,7 @@ use super::gamma_gamma::GammaGammaModel;
 use super::hypergeometric::hyp2f1_log_unit;
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{WeightedRows, WHAT};
-use super::special::{digamma, ln_beta, ln_gamma, trigamma};
+use super::special::{digamma, ln_beta, ln_gamma_ratio, trigamma};
 use super::uncertainty::standard_errors;
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
@@ -31,34 +31,6 @@ const TERMWISE_ALIVE_TERMS: f64 = 1000.0;
 /// Within this of γ = 1, longer sums expand their ln Γ ratio in γ − 1 to the second order
 /// (the third-order term is below 1e-8 of the first).
 const GAMMA_EXPANSION_RADIUS: f64 = 1e-4;
-
-/// ln Γ(w + h) − ln Γ(w). Where w is large beside h, from the asymptotic series of ln Γ (four
-/// Bernoulli-polynomial terms, whose rest is below 1e-15 of the result there): the difference of
-/// two ln Γ values of size w ln w loses the digits of h ln w (at w = 2e9 and h = 2e-4 an
-/// expectation came out 2.5e-3 off). Elsewhere that difference. The offset comes whole, not as
-/// the difference of two arguments: at w = 1e7 the rounding of 1 + δ and γ + δ alone moved
-/// h = 1 − γ by 1e-5 of itself.
-fn ln_gamma_ratio(w: f64, h: f64) -> f64 {
-    if w < 1e3 * h.abs().max(1.0) {
-        return ln_gamma(w + h) - ln_gamma(w);
-    }
-    // B₂ to B₅: ln Γ(w + x) ~ (w + x − ½) ln w − w + ½ ln 2π + Σ (−1)^(k+1) B_{k+1}(x) / (k (k+1) w^k),
-    // at x = h less at x = 0.
-    let bernoulli: [fn(f64) -> f64; 4] = [
-        |x| x * x - x + 1.0 / 6.0,
-        |x| x * x * x - 1.5 * x * x + 0.5 * x,
-        |x| x.powi(4) - 2.0 * x.powi(3) + x * x - 1.0 / 30.0,
-        |x| x.powi(5) - 2.5 * x.powi(4) + 5.0 / 3.0 * x.powi(3) - x / 6.0,
-    ];
-    let (mut series, mut power, mut sign) = (0.0, 1.0, 1.0);
-    for (index, polynomial) in bernoulli.iter().enumerate() {
-        let k = index as f64 + 1.0;
-        power /= w;
-        series += sign * (polynomial(h) - polynomial(0.0)) * power / (k * (k + 1.0));
-        sign = -sign;
-    }
-    h * w.ln() + series
-}
 
 /// Validates one customer's `(frequency, recency, n_periods)`: 0 <= frequency <= recency <=
 /// n_periods, and recency 0 exactly when frequency is 0 (a transaction at opportunity
@@ -431,9 +403,14 @@ impl BgBbModel {
             return 0.0;
         }
         let (gamma, delta) = (self.gamma, self.delta);
-        // ln R(m) = ln Γ(1+δ+m) − ln Γ(γ+δ+m), with the offset 1 − γ exact.
-        let ln_ratio = |m: f64| ln_gamma_ratio(gamma + delta + m, 1.0 - gamma);
-        let ln_leading = ln_scale + delta.ln() - ln_ratio(0.0) + ln_ratio(start);
+        // ln R(m) = ln Γ(1+δ+m) − ln Γ(γ+δ+m), with the offset 1 − γ exact and the sum 1+δ+m
+        // taken as it is, not as (γ+δ+m) + (1−γ), which is 0 once γ outgrows 1+δ+m in doubles.
+        let ln_ratio = |m: f64| ln_gamma_ratio(gamma + delta + m, 1.0 - gamma, 1.0 + delta + m);
+        // ln R(start) − ln R(0) as two ratios over `start`, each small: the difference of the
+        // ln R values (−(γ+δ) ln(γ+δ), about −4e10 at γ+δ = 1e9) would absorb ln δ and ln_scale.
+        let ln_moved = ln_gamma_ratio(1.0 + delta, start, 1.0 + delta + start)
+            - ln_gamma_ratio(gamma + delta, start, gamma + delta + start);
+        let ln_leading = ln_scale + delta.ln() + ln_moved;
         let first = 1.0 + delta + start;
         let termwise = count <= TERMWISE_ALIVE_TERMS;
         let terms = || (0..count as u32).map(f64::from);
