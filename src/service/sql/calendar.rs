@@ -35,8 +35,22 @@ impl StoredCalendar {
         self.0.encode()
     }
 
+    /// The value as stored, its zone by the stored name: the output, send and receive
+    /// functions need no reading of the name, so a calendar whose name this session does not
+    /// read (an abbreviation of another `timezone_abbreviations` set, `'SAT'` stored under
+    /// `Australia`) still prints, copies and dumps. Computing reads the name
+    /// ([`StoredCalendar::decode_for_use`]).
     pub fn decode(bytes: &[u8]) -> MetricResult<Self> {
-        Calendar::decode(bytes, |name| Zone::parse(CALENDAR_TYPE, name)).map(StoredCalendar)
+        Calendar::decode(bytes, |name| {
+            Ok(Zone::parse(CALENDAR_TYPE, name).unwrap_or_else(|_| Zone::fixed(name, 0)))
+        })
+        .map(StoredCalendar)
+    }
+
+    /// The value with its zone as this session reads the name, or that reading's 22023 naming
+    /// `function` and the zone.
+    fn decode_for_use(function: &str, bytes: &[u8]) -> MetricResult<Self> {
+        Calendar::decode(bytes, |name| Zone::parse(function, name)).map(StoredCalendar)
     }
 
     pub fn to_text(&mut self) -> MetricResult<String> {
@@ -110,7 +124,7 @@ thread_local! {
 /// the zone's name is checked again whenever `timezone_abbreviations` was set since the last
 /// check: a name can then read differently (`EST` is -05:00 in `Default`, +10:00 in
 /// `Australia`), as it does for `AT TIME ZONE`, and the calendar is then decoded again.
-fn prepared(bytes: &[u8]) -> Rc<BusinessHours> {
+fn prepared(function: &str, bytes: &[u8]) -> Rc<BusinessHours> {
     let generation = abbreviations_generation();
     let found = CALENDARS.with(|cache| {
         let mut cache = cache.borrow_mut();
@@ -134,7 +148,7 @@ fn prepared(bytes: &[u8]) -> Rc<BusinessHours> {
     if let Some(hours) = found {
         return hours;
     }
-    let calendar = StoredCalendar::decode(bytes).or_raise();
+    let calendar = StoredCalendar::decode_for_use(function, bytes).or_raise();
     let zone_name = calendar.0.zone.name().to_owned();
     let abbreviation = fixed_abbreviation(&zone_name);
     let hours = Rc::new(BusinessHours::new(calendar.0));
@@ -155,13 +169,13 @@ fn prepared(bytes: &[u8]) -> Rc<BusinessHours> {
     hours
 }
 
-/// The prepared calendar in a calendar argument.
+/// The prepared calendar in a calendar argument of `function`.
 ///
 /// # Safety
 /// `datum` must be a non-null `crm.business_calendar` datum.
-pub(super) unsafe fn prepared_argument(datum: pg_sys::Datum) -> Rc<BusinessHours> {
+pub(super) unsafe fn prepared_argument(function: &str, datum: pg_sys::Datum) -> Rc<BusinessHours> {
     // SAFETY: this function's contract: a varlena datum.
-    unsafe { with_varlena_bytes(datum, prepared) }
+    unsafe { with_varlena_bytes(datum, |bytes| prepared(function, bytes)) }
 }
 
 /// An `interval` of `micros` microseconds as a datum palloc'd in the current memory context.
@@ -193,7 +207,7 @@ crate::raw_transition! {
         };
         // SAFETY: argument 0 is a non-null `crm.business_calendar`.
         unsafe {
-            let hours = prepared_argument(calendar);
+            let hours = prepared_argument(BUSINESS_TIME, calendar);
             let (from, to) = (from.value() as i64, to.value() as i64);
             require_finite_timestamp(BUSINESS_TIME, "from", from).or_raise();
             require_finite_timestamp(BUSINESS_TIME, "to", to).or_raise();
@@ -219,7 +233,7 @@ crate::raw_transition! {
         // SAFETY: argument 0 is a non-null `crm.business_calendar`, argument 2 a non-null
         // interval.
         unsafe {
-            let hours = prepared_argument(calendar);
+            let hours = prepared_argument(BUSINESS_ADD, calendar);
             let amount =
                 business_amount(BUSINESS_ADD, "amount", interval_argument(amount)).or_raise();
             let from = from.value() as i64;
@@ -243,7 +257,7 @@ crate::raw_transition! {
         };
         // SAFETY: argument 0 is a non-null `crm.business_calendar`.
         unsafe {
-            let hours = prepared_argument(calendar);
+            let hours = prepared_argument(IS_BUSINESS_TIME, calendar);
             let inside = hours
                 .is_business_time(IS_BUSINESS_TIME, at.value() as i64)
                 .or_raise();

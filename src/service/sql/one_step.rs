@@ -124,7 +124,8 @@ unsafe fn sla_met_checked(fcinfo: pg_sys::FunctionCallInfo, form: SlaForm) -> Op
     };
     // SAFETY: with a calendar form, `calendar` is argument 4, a non-null
     // `crm.business_calendar` (the `?` above returned for NULL).
-    let hours = (form != SlaForm::Elapsed).then(|| unsafe { prepared_argument(calendar) });
+    let hours =
+        (form != SlaForm::Elapsed).then(|| unsafe { prepared_argument(SLA_ATTAINMENT, calendar) });
     let kind = if form == SlaForm::Elapsed {
         TimeKind::Elapsed
     } else {
@@ -277,14 +278,15 @@ unsafe fn fcr_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     // SAFETY: the transition of `crm.fcr_rate` has arguments 1 to 3 (this function's contract).
     let (agent_replies, reopened, resolved) =
         unsafe { (raw_arg(fcinfo, 1), raw_arg(fcinfo, 2), raw_arg(fcinfo, 3)) };
+    let agent_replies = agent_replies.map(|datum| datum.value() as i32);
+    // A negative count is refused on every row, as `crm.service_agg` refuses it, resolved or not.
+    if let Some(replies) = agent_replies.filter(|&replies| replies < 0) {
+        raise_from_raw(move || {
+            MetricError::OutOfRange(format!("{FCR_RATE}: agent_replies {replies} is negative"))
+        });
+    }
     if resolved.is_some_and(|datum| datum.value() & 0xff != 0) {
-        let agent_replies = agent_replies.map(|datum| datum.value() as i32);
         let reopened = reopened.map(|datum| datum.value() & 0xff != 0);
-        if let Some(replies) = agent_replies.filter(|&replies| replies < 0) {
-            raise_from_raw(move || {
-                MetricError::OutOfRange(format!("{FCR_RATE}: agent_replies {replies} is negative"))
-            });
-        }
         // A ticket whose reply count is unknown is left out.
         if let Some(first) = first_contact(agent_replies, reopened) {
             if !counts.add(first) {
@@ -352,7 +354,8 @@ crate::raw_transition! {
             let agent_replies = raw_arg(fcinfo, 1).map(|replies| replies.value() as i32);
             let reopened = raw_arg(fcinfo, 2).is_some_and(|reopened| reopened.value() != 0);
             let replies = agent_replies.unwrap_or(0);
-            if resolved & (replies < 0) {
+            // A negative count is refused on every row, resolved or not (as `crm.service_agg`).
+            if replies < 0 {
                 raise_from_raw(move || {
                     MetricError::OutOfRange(format!("{FCR_RATE}: agent_replies {replies} is negative"))
                 });

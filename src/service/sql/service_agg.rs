@@ -5,6 +5,7 @@ use super::{
     duration, interval, sla_target, SERVICE_AGG, SERVICE_ROLLUP, SLA_ATTAINMENT, SLA_COUNTS,
 };
 
+use crate::common::civil::require_finite_timestamp;
 use crate::common::error::MetricResult;
 use crate::common::expanded::{
     expanded_combine, expanded_final, expanded_return, expanded_state_mut, ExpandedState,
@@ -107,11 +108,14 @@ unsafe fn service_add(fcinfo: pg_sys::FunctionCallInfo, form: ServiceForm) -> pg
             return expanded_return(fcinfo, state);
         };
         let created = created.value() as i64;
+        // Every counted ticket's created_at is finite (22008), answered or not.
+        require_finite_timestamp(SERVICE_AGG, "created_at", created).or_raise();
         if as_of.is_some_and(|as_of| created > as_of) {
             // Not a ticket yet at as_of.
             return expanded_return(fcinfo, state);
         }
-        let hours = (form != ServiceForm::Elapsed).then(|| prepared_argument(calendar));
+        let hours =
+            (form != ServiceForm::Elapsed).then(|| prepared_argument(SERVICE_AGG, calendar));
         let measure = |end: Option<i64>, what| {
             end.map(|end| duration(SERVICE_AGG, hours.as_deref(), created, end, what))
                 .transpose()

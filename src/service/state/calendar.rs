@@ -197,7 +197,8 @@ impl Calendar {
         writer.finish(CALENDAR_TYPE)
     }
 
-    /// Reads the binary form (checked as strictly as the text form).
+    /// Reads the binary form (checked as strictly as the text form); `resolve` turns the zone
+    /// name into a zone, and its error is the decoding's.
     pub fn decode(
         bytes: &[u8],
         resolve: impl FnOnce(&str) -> MetricResult<Zone>,
@@ -235,7 +236,7 @@ impl Calendar {
             holidays.push(i32::try_from(day).map_err(|_| corrupt("holiday"))?);
         }
         reader.finish()?;
-        let zone = resolve(name).map_err(|_| corrupt("time zone"))?;
+        let zone = resolve(name)?;
         let calendar = Calendar {
             openings,
             zone,

@@ -191,5 +191,10 @@ $q$SELECT crm_internal.service_agg_calendar_trans('{"version":1,"time":"elapsed"
 $q$SELECT crm.service_agg('infinity', '2025-01-01', NULL, 1, false)$q$,
 $q$SELECT crm.sla_attainment(timestamptz 'infinity', '2025-01-01', '1 hour')$q$,
 $q$SELECT crm_internal.service_share_combine('{"true_rows":9223372036854775807,"rows":9223372036854775807}', '{"true_rows":1,"rows":1}')$q$,
-$q$SELECT * FROM crm.sla_counts((SELECT crm.service_agg(c, f, r, 1, false) FROM (VALUES ('2000-01-01'::timestamptz, '2000-01-02'::timestamptz, NULL::timestamptz)) v(c, f, r)), '106751992 days')$q$
+$q$SELECT * FROM crm.sla_counts((SELECT crm.service_agg(c, f, r, 1, false) FROM (VALUES ('2000-01-01'::timestamptz, '2000-01-02'::timestamptz, NULL::timestamptz)) v(c, f, r)), '106751992 days')$q$,
+$q$SELECT crm.tickets(crm.service_agg(c, NULL, NULL, 1, false)) FROM (VALUES (timestamptz 'infinity')) v(c)$q$,
+$q$SELECT crm.tickets(crm.service_agg(c, NULL, NULL, 1, false)) FROM (VALUES (timestamptz '-infinity')) v(c)$q$,
+$q$SELECT crm.tickets(crm.service_agg(c, NULL, NULL, 1, false, crm.business_calendar(), '2025-01-01')) FROM (VALUES (timestamptz 'infinity')) v(c)$q$,
+$q$SELECT crm.fcr_rate(r, false, res) FROM (VALUES (-5, false), (1, true)) v(r, res)$q$,
+$q$SELECT crm.fcr_rate(r, false, res) FROM (VALUES (-1, NULL::boolean), (1, true)) v(r, res)$q$
 ]);

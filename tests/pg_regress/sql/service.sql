@@ -298,3 +298,16 @@ FETCH 2 FROM abbreviation_rows;
 COMMIT;
 DROP FUNCTION abbreviation_business_time(crm.business_calendar);
 DROP TABLE abbreviation_calendars;
+-- A name only another abbreviation set reads ('SAT' is +09:30 in Australia): the stored
+-- calendar still prints, compares and copies (pg_dump writes it), and computing with it says
+-- which zone this session does not read (22023), not that the value is corrupt.
+SET timezone_abbreviations = 'Australia';
+CREATE TABLE australian_calendars AS SELECT crm.business_calendar('Mon-Fri 09:00-17:00', 'SAT') AS cal;
+SELECT crm.business_time(cal, '2026-03-02 00:00+00', '2026-03-02 12:00+00') AS australia_reading
+FROM australian_calendars;
+RESET timezone_abbreviations;
+SELECT cal, cal::text::jsonb ->> 'time_zone' AS time_zone FROM australian_calendars;
+COPY australian_calendars TO STDOUT;
+SELECT crm.business_time(cal, '2026-03-02 00:00+00', '2026-03-02 12:00+00') FROM australian_calendars;
+SELECT crm.is_business_time(cal, '2026-03-02 00:00+00') FROM australian_calendars;
+DROP TABLE australian_calendars;
