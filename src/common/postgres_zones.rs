@@ -40,13 +40,18 @@ impl OffsetSource for PostgresZone {
             match found {
                 0 => continue,
                 1 => {
-                    return match i32::try_from(after_offset) {
+                    // Two transitions at one instant (a POSIX rule whose summer time covers the
+                    // whole year, `EST5EDT,0/0,J365/25`, ends and restarts it at the same
+                    // second): the boundary reports the first one, `pg_localtime` and so `AT
+                    // TIME ZONE` the last, which is the offset from the boundary on.
+                    let after = self.offset_at(boundary).map_or(after_offset, i64::from);
+                    return match i32::try_from(after) {
                         Ok(offset) if boundary > t => Next::At {
                             at: boundary,
                             offset,
                         },
                         _ => Next::Unknown,
-                    }
+                    };
                 }
                 _ => return Next::Unknown,
             }

@@ -311,3 +311,12 @@ COPY australian_calendars TO STDOUT;
 SELECT crm.business_time(cal, '2026-03-02 00:00+00', '2026-03-02 12:00+00') FROM australian_calendars;
 SELECT crm.is_business_time(cal, '2026-03-02 00:00+00') FROM australian_calendars;
 DROP TABLE australian_calendars;
+-- A POSIX rule whose summer time covers the whole year ends and restarts it at the same second
+-- each New Year: AT TIME ZONE reads summer time all year (-04:00), and so does the calendar.
+SELECT crm.is_business_time(c, timestamp '2026-06-30 12:30' AT TIME ZONE z) AS open_at_12_30,
+       crm.business_time(c, '2026-06-30 16:00+00', '2026-06-30 17:00+00') AS noon_hour_utc_16,
+       timestamp '2026-06-30 12:00' AT TIME ZONE z AS opens,
+       crm.business_add(c, '1800-06-30 00:00+00', '30 minutes') AS opening_1800_plus_30_minutes,
+       crm.business_time(c, '2026-01-01 00:00+00', '2027-01-01 00:00+00') AS year_2026
+FROM (VALUES ('EST5EDT,0/0,J365/25'), ('<-00>0<+01>,0/0,J365/25')) v(z),
+     crm.business_calendar('Mon-Sun 12:00-13:00', z) c;
