@@ -125,23 +125,34 @@ pub fn quoted_excerpt(text: &str) -> String {
     }
 }
 
-/// `text` for a message, unquoted: whole when it is at most 200 bytes, else its first 200 bytes
-/// (to a character boundary) and the number of bytes left out. A name or field a message shows
-/// comes from the user and can be hundreds of megabytes.
-pub fn shown_text(text: &str) -> std::borrow::Cow<'_, str> {
+/// `text` for a message, in single quotes: whole when it is at most 200 bytes, else its first
+/// 200 bytes (to a character boundary) quoted and the number of bytes left out after the quote
+/// (`'Europe/Euro'... (69800 more bytes)`), as every excerpt of a long value is shown. A name or
+/// field a message shows comes from the user and can be hundreds of megabytes.
+pub fn quoted_text(text: &str) -> String {
+    let (shown, more) = shown_prefix(text);
+    format!("'{shown}'{}", more_bytes(more))
+}
+
+/// The first 200 bytes of `text` (to a character boundary) and the number of bytes after them.
+pub fn shown_prefix(text: &str) -> (&str, usize) {
     const SHOWN: usize = 200;
     if text.len() <= SHOWN {
-        return std::borrow::Cow::Borrowed(text);
+        return (text, 0);
     }
     let mut end = SHOWN;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    std::borrow::Cow::Owned(format!(
-        "{}... ({} more bytes)",
-        &text[..end],
-        text.len() - end
-    ))
+    (&text[..end], text.len() - end)
+}
+
+/// The note after an excerpt: `... (N more bytes)`, nothing when nothing was left out.
+pub fn more_bytes(more: usize) -> String {
+    match more {
+        0 => String::new(),
+        more => format!("... ({more} more bytes)"),
+    }
 }
 
 /// `message`, with its middle elided when it is longer than [`MAX_MESSAGE_BYTES`].

@@ -1,5 +1,5 @@
 //! pgrx glue shared by every family. Nothing here knows about a metric.
-use super::error::MetricError;
+use super::error::{more_bytes, MetricError};
 use pgrx::datum::{FromDatum, Internal};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgMemoryContexts};
@@ -251,13 +251,10 @@ impl<'a> TextArg<'a> {
                 // At most 200 bytes of it shown: an argument of hundreds of megabytes would
                 // be copied, escaped up to four times over, before the message is cut.
                 let shown = &self.0[..self.0.len().min(200)];
-                let more = match self.0.len() - shown.len() {
-                    0 => String::new(),
-                    more => format!("... ({more} more bytes)"),
-                };
                 MetricError::InvalidParameter(format!(
-                    "{function}: unknown {what} '{}'{more}",
-                    shown.escape_ascii()
+                    "{function}: unknown {what} '{}'{}",
+                    shown.escape_ascii(),
+                    more_bytes(self.0.len() - shown.len())
                 ))
             })
     }

@@ -29,7 +29,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use super::civil::{check_finite, out_of_range, END_TIMESTAMP, MIN_TIMESTAMP, USECS_PER_SEC};
-use super::error::{shown_text, MetricError, MetricResult};
+use super::error::{more_bytes, shown_prefix, MetricError, MetricResult};
 
 /// Microseconds per day (defined in `super::civil`), for the callers that convert zone-local
 /// days.
@@ -468,11 +468,11 @@ pub fn install_loader(loader: ZoneLoader, refusal: ZoneRefusal) {
 /// zone's history says which zone to name instead, and a zone that counts leap seconds says
 /// so, with the name of the same zone without them.
 pub fn unknown_zone(function: &str, name: &str) -> MetricError {
-    let shown = shown_text(name);
-    let shown = shown.escape_debug();
+    let (prefix, more) = shown_prefix(name);
+    let shown = format!("'{}'{}", prefix.escape_debug(), more_bytes(more));
     match ZONE_REFUSAL.get().and_then(|refusal| refusal(name)) {
         Some(Refused::FollowsZone(zone)) => MetricError::InvalidParameter(format!(
-            "{function}: time zone '{shown}' is an abbreviation whose UTC offset follows the \
+            "{function}: time zone {shown} is an abbreviation whose UTC offset follows the \
              history of {zone}; name that zone ('{zone}')"
         )),
         Some(Refused::LeapSeconds) => {
@@ -485,11 +485,11 @@ pub fn unknown_zone(function: &str, name: &str) -> MetricError {
                 None => "name a zone without them".to_string(),
             };
             MetricError::InvalidParameter(format!(
-                "{function}: time zone '{shown}' counts leap seconds, which Postgres's \
+                "{function}: time zone {shown} counts leap seconds, which Postgres's \
                  timestamps do not (SET TIME ZONE refuses it too); {instead}"
             ))
         }
-        None => MetricError::InvalidParameter(format!("{function}: unknown time zone '{shown}'")),
+        None => MetricError::InvalidParameter(format!("{function}: unknown time zone {shown}")),
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::civil::{civil_from_days, days_from_civil};
 use crate::common::codec::{from_json_object, json_vec, Reader, Writer};
-use crate::common::error::{shown_text, MetricError, MetricResult};
+use crate::common::error::{quoted_text, MetricError, MetricResult};
 use crate::common::interrupt::checked;
 use crate::common::limits::decoded_vec;
 use crate::common::tz::Zone;
@@ -297,8 +297,8 @@ pub fn describe_day(day: i32) -> String {
 fn parse_date(text: &str) -> MetricResult<i32> {
     let malformed = || {
         MetricError::InvalidText(format!(
-            "{CALENDAR_TYPE}: malformed holiday '{}'",
-            shown_text(text)
+            "{CALENDAR_TYPE}: malformed holiday {}",
+            quoted_text(text)
         ))
     };
     let mut parts = text.splitn(4, '-');
@@ -352,8 +352,8 @@ pub fn parse_hours(function: &str, hours: &str) -> MetricResult<Vec<Opening>> {
         let entry = entry.trim_ascii();
         let malformed = |why: String| {
             MetricError::InvalidParameter(format!(
-                "{function}: malformed hours entry '{}': {why}",
-                shown_text(entry)
+                "{function}: malformed hours entry {}: {why}",
+                quoted_text(entry)
             ))
         };
         let Some(split) = first_time_digit(entry) else {
@@ -405,8 +405,8 @@ fn parse_day(name: &str) -> Result<u8, String> {
         })
         .ok_or_else(|| {
             format!(
-                "unknown day '{}' (expected Mon, Tue, Wed, Thu, Fri, Sat or Sun)",
-                shown_text(name)
+                "unknown day {} (expected Mon, Tue, Wed, Thu, Fri, Sat or Sun)",
+                quoted_text(name)
             )
         })
 }
@@ -445,8 +445,8 @@ fn parse_days(text: &str) -> Result<Vec<u8>, String> {
 fn parse_clock(text: &str) -> Result<u16, String> {
     let bad = || {
         format!(
-            "malformed time '{}' (expected HH:MM from 00:00 to 24:00)",
-            shown_text(text)
+            "malformed time {} (expected HH:MM from 00:00 to 24:00)",
+            quoted_text(text)
         )
     };
     let (hours, minutes) = text.split_once(':').ok_or_else(bad)?;
@@ -470,8 +470,8 @@ fn parse_clock(text: &str) -> Result<u16, String> {
 fn parse_range(text: &str) -> Result<(u16, u16), String> {
     let (start, end) = text.split_once('-').ok_or_else(|| {
         format!(
-            "malformed range '{}' (expected HH:MM-HH:MM)",
-            shown_text(text)
+            "malformed range {} (expected HH:MM-HH:MM)",
+            quoted_text(text)
         )
     })?;
     let (start, end) = (
@@ -479,12 +479,12 @@ fn parse_range(text: &str) -> Result<(u16, u16), String> {
         parse_clock(end.trim_ascii())?,
     );
     if start == MINUTES_PER_DAY {
-        return Err(format!("range '{}' starts at 24:00", shown_text(text)));
+        return Err(format!("range {} starts at 24:00", quoted_text(text)));
     }
     if start == end {
         return Err(format!(
-            "range '{}' is empty (write 00:00-24:00 for a whole day)",
-            shown_text(text)
+            "range {} is empty (write 00:00-24:00 for a whole day)",
+            quoted_text(text)
         ));
     }
     let length = if end > start {
