@@ -10,7 +10,7 @@ use super::gamma_gamma::GammaGammaModel;
 use super::hypergeometric::hyp2f1_log_unit;
 use super::optimize::{minimize, Objective, Penalized};
 use super::rows::{WeightedRows, WHAT};
-use super::special::{digamma, ln_beta, ln_gamma_ratio, trigamma};
+use super::special::{digamma, ln_beta, ln_beta_exact, ln_gamma_ratio, trigamma};
 use super::uncertainty::standard_errors;
 use super::{
     binary_parameter, check_estimate, check_identifiable, fit_failure, invalid, invalid_with_hint,
@@ -500,7 +500,7 @@ impl BgBbModel {
         ln_scale: f64,
     ) -> (f64, bool) {
         let (gamma, delta) = (self.gamma, self.delta);
-        let ln_norm = ln_beta(gamma, delta) - ln_scale;
+        let ln_norm = ln_beta_exact(gamma, delta) - ln_scale;
         let ln_growth = discount_rate.ln_1p();
         let discount = (-ln_growth).exp();
         let (mut total, mut term) = (0.0_f64, 0.0_f64);
@@ -508,7 +508,8 @@ impl BgBbModel {
             let before = delta + start + f64::from(k - 1);
             if (k - first).is_multiple_of(RESYNC) {
                 interrupt::check();
-                term = (ln_beta(gamma, before + 1.0) - ln_norm - f64::from(k) * ln_growth).exp();
+                term =
+                    (ln_beta_exact(gamma, before + 1.0) - ln_norm - f64::from(k) * ln_growth).exp();
             } else {
                 term *= before / (gamma + before) * discount;
             }
@@ -534,7 +535,7 @@ impl BgBbModel {
         ln_scale: f64,
     ) -> Option<f64> {
         let (gamma, delta) = (self.gamma, self.delta);
-        let ln_norm = ln_beta(gamma, delta) - ln_scale;
+        let ln_norm = ln_beta_exact(gamma, delta) - ln_scale;
         let ln_growth = discount_rate.ln_1p();
         let z = (-ln_growth).exp();
         let one_minus_z = discount_rate / (1.0 + discount_rate);
@@ -546,7 +547,8 @@ impl BgBbModel {
                 z,
                 one_minus_z,
             )?;
-            (sign > 0.0).then_some(ln_beta(gamma, delta + m + 1.0) - ln_norm - ln_growth + ln_value)
+            (sign > 0.0)
+                .then_some(ln_beta_exact(gamma, delta + m + 1.0) - ln_norm - ln_growth + ln_value)
         };
         let near = ln_rest(start)?;
         let far = ln_rest(start + f64::from(count))? - f64::from(count) * ln_growth;
@@ -556,10 +558,29 @@ impl BgBbModel {
 
     /// ln of the factor P(transaction at opportunity n + k | x, t_x, n) / P(alive at n + k):
     /// B(α+x+1, β+n−x)/B(α,β) / L(x, t_x, n) (Fader, Hardie & Shang 2010, eq. 13).
+    /// ln L(x, t_x, n) for a prediction: NaN where one of its ln B terms (each pair at both
+    /// ends of its range) would lose its digits ([`ln_beta_exact`]), so that the prediction is
+    /// refused rather than answered wrongly.
+    fn prediction_likelihood(&self, x: f64, t_x: f64, n: f64) -> f64 {
+        let (alpha, beta, gamma, delta) = (self.alpha, self.beta, self.gamma, self.delta);
+        let pairs = [
+            (alpha, beta),
+            (gamma, delta),
+            (alpha + x, beta + n - x),
+            (alpha + x, beta + t_x - x),
+            (gamma, delta + n),
+            (gamma + 1.0, delta + t_x),
+        ];
+        if pairs.iter().any(|&(a, b)| ln_beta_exact(a, b).is_nan()) {
+            return f64::NAN;
+        }
+        self.parameters().log_likelihood(x, t_x, n).0
+    }
+
     fn ln_transaction_factor(&self, x: f64, t_x: f64, n: f64) -> f64 {
-        let (ln_likelihood, _) = self.parameters().log_likelihood(x, t_x, n);
-        ln_beta(self.alpha + x + 1.0, self.beta + n - x)
-            - ln_beta(self.alpha, self.beta)
+        let ln_likelihood = self.prediction_likelihood(x, t_x, n);
+        ln_beta_exact(self.alpha + x + 1.0, self.beta + n - x)
+            - ln_beta_exact(self.alpha, self.beta)
             - ln_likelihood
     }
 
@@ -623,10 +644,10 @@ impl BgBbModel {
         let (x, t_x, n) = checked_customer(function, frequency, recency, n_periods)?;
         let (x, t_x, n) = (f64::from(x), f64::from(t_x), f64::from(n));
         let (alpha, beta, gamma, delta) = (self.alpha, self.beta, self.gamma, self.delta);
-        let ln_alive = ln_beta(alpha + x, beta + n - x) - ln_beta(alpha, beta)
-            + ln_beta(gamma, delta + n + 1.0)
-            - ln_beta(gamma, delta);
-        let (ln_likelihood, _) = self.parameters().log_likelihood(x, t_x, n);
+        let ln_alive = ln_beta_exact(alpha + x, beta + n - x) - ln_beta_exact(alpha, beta)
+            + ln_beta_exact(gamma, delta + n + 1.0)
+            - ln_beta_exact(gamma, delta);
+        let ln_likelihood = self.prediction_likelihood(x, t_x, n);
         self.finite(function, (ln_alive - ln_likelihood).exp())
             .map(|alive| alive.min(1.0))
     }
@@ -659,7 +680,8 @@ impl BgBbModel {
         }
         Err(MetricError::OutOfRange(format!(
             "{function}: the prediction is not finite at alpha = {}, beta = {}, gamma = {}, \
-             delta = {}",
+             delta = {} (past the range of double precision, or alpha and beta, or gamma and \
+             delta, both past 1e7 with the history, where ln B loses its digits)",
             Float8(self.alpha),
             Float8(self.beta),
             Float8(self.gamma),

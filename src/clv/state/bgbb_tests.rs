@@ -723,3 +723,41 @@ fn predictions_keep_their_digits_at_a_huge_gamma() {
         );
     }
 }
+
+#[test]
+fn predictions_refuse_where_ln_beta_loses_its_digits() {
+    // γ and δ (or α and β) both past 1e7 and within 1e3 of each other: every ln B there is a
+    // difference of ln Γ values near γ ln γ, which kept none of the answer's digits (P(alive) 1
+    // for 0.0099 at 1e17 and 1e15, 3.6e-3 off at 1e12 and 3e9). Refused, never answered.
+    let model = |alpha, beta, gamma, delta| {
+        BgBbModel::from_parameters(F, alpha, beta, gamma, delta).unwrap()
+    };
+    for m in [
+        model(1.0, 1.0, 1e17, 1e15),
+        model(1.0, 1.0, 1e17, 1e14),
+        model(1.0, 1.0, 1e12, 3e9),
+        model(1.0, 1.0, 1e300, 1e297),
+        model(1e17, 1e15, 1.2, 2.8),
+    ] {
+        for result in [
+            m.probability_alive(F, 6, 6, 6),
+            m.conditional_expected_purchases(F, 2, 3, 6, 10),
+            m.discounted_residual_transactions(F, (2, 3, 6), 10, 0.1),
+        ] {
+            assert!(
+                matches!(&result, Err(MetricError::OutOfRange(m)) if m.contains("ln B loses")),
+                "{result:?}"
+            );
+        }
+    }
+    // Just past the switch the series keeps the digits: (δ + n)/(γ + δ + n) for a purchase at
+    // every opportunity.
+    let alive = model(1.0, 1.0, 1e8, 9.9e4)
+        .probability_alive(F, 6, 6, 6)
+        .unwrap();
+    let expected = (9.9e4 + 6.0) / (1e8 + 9.9e4 + 6.0);
+    assert!(
+        (alive / expected - 1.0).abs() < 1e-9,
+        "{alive} against {expected}"
+    );
+}
