@@ -556,8 +556,6 @@ impl BgBbModel {
         (value.is_finite() && value >= 0.0).then_some(value)
     }
 
-    /// ln of the factor P(transaction at opportunity n + k | x, t_x, n) / P(alive at n + k):
-    /// B(α+x+1, β+n−x)/B(α,β) / L(x, t_x, n) (Fader, Hardie & Shang 2010, eq. 13).
     /// ln L(x, t_x, n) for a prediction: NaN where one of its ln B terms (each pair at both
     /// ends of its range) would lose its digits ([`ln_beta_exact`]), so that the prediction is
     /// refused rather than answered wrongly.
@@ -577,6 +575,8 @@ impl BgBbModel {
         self.parameters().log_likelihood(x, t_x, n).0
     }
 
+    /// ln of the factor P(transaction at opportunity n + k | x, t_x, n) / P(alive at n + k):
+    /// B(α+x+1, β+n−x)/B(α,β) / L(x, t_x, n) (Fader, Hardie & Shang 2010, eq. 13).
     fn ln_transaction_factor(&self, x: f64, t_x: f64, n: f64) -> f64 {
         let ln_likelihood = self.prediction_likelihood(x, t_x, n);
         ln_beta_exact(self.alpha + x + 1.0, self.beta + n - x)

@@ -18,8 +18,28 @@ pub fn ln_gamma(x: f64) -> f64 {
     libm::lgamma(x)
 }
 
-/// Above this argument ln B takes the ln Γ ratio of its larger argument (see [`ln_beta`]).
+/// Past this argument the sum of three ln Γ values in ln B loses the answer's digits.
 const LARGE_BETA_ARGUMENT: f64 = 1e7;
+
+/// How ln B(a, b) is taken: from three ln Γ values (`Ordinary`), from ln Γ(small) and the
+/// ln Γ ratio of the large argument (`OneSided`: past 1e7 and at least 1e3 times the other),
+/// or not at all (`BothLarge`: past 1e7 and within 1e3 of each other).
+enum BetaPair {
+    Ordinary,
+    OneSided { small: f64, large: f64 },
+    BothLarge,
+}
+
+fn beta_pair(a: f64, b: f64) -> BetaPair {
+    let (small, large) = if a <= b { (a, b) } else { (b, a) };
+    if large <= LARGE_BETA_ARGUMENT {
+        BetaPair::Ordinary
+    } else if large >= 1e3 * small.max(1.0) {
+        BetaPair::OneSided { small, large }
+    } else {
+        BetaPair::BothLarge
+    }
+}
 
 /// ln B(a, b) for a, b > 0. With one argument above 1e7 and 1e3 times the other (only models
 /// built by hand reach it: fits keep their parameters within 1e-4 to 1e4), ln Γ(small) less
@@ -27,11 +47,12 @@ const LARGE_BETA_ARGUMENT: f64 = 1e7;
 /// cancel ln Γ(large), about 3.8e18 at 1e17, to the spacing of doubles there (512).
 #[inline]
 pub fn ln_beta(a: f64, b: f64) -> f64 {
-    let (small, large) = if a <= b { (a, b) } else { (b, a) };
-    if large > LARGE_BETA_ARGUMENT && large >= 1e3 * small.max(1.0) {
-        return ln_gamma(small) - ln_gamma_ratio(large, small, large + small);
+    match beta_pair(a, b) {
+        BetaPair::OneSided { small, large } => {
+            ln_gamma(small) - ln_gamma_ratio(large, small, large + small)
+        }
+        _ => ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b),
     }
-    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
 }
 
 /// [`ln_beta`] where it keeps its digits, NaN where it does not: both arguments large (one past
@@ -41,11 +62,10 @@ pub fn ln_beta(a: f64, b: f64) -> f64 {
 /// history is refused (not finite, 22003) rather than answered wrongly; the fits' likelihood
 /// takes [`ln_beta`], whose parameters stay within 1e-4 to 1e4.
 pub fn ln_beta_exact(a: f64, b: f64) -> f64 {
-    let (small, large) = if a <= b { (a, b) } else { (b, a) };
-    if large > LARGE_BETA_ARGUMENT && large < 1e3 * small.max(1.0) {
-        return f64::NAN;
+    match beta_pair(a, b) {
+        BetaPair::BothLarge => f64::NAN,
+        _ => ln_beta(a, b),
     }
-    ln_beta(a, b)
 }
 
 /// ln Γ(w + h) − ln Γ(w), with `sum` = w + h as exactly as the caller has it. Where w is
